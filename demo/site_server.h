@@ -1,0 +1,70 @@
+/*
+ * site_server.h - a small HTTP/1.1 server for loopback sample sites, used by
+ * `feedarc demo` and by the integration tests (built on libmicrohttpd).
+ *
+ * One server listens on one address (127.0.0.x) and port; each stands for
+ * one "host" of a crawl.  It serves a table of routes (path -> status,
+ * headers, body, optional delay) and records every request: path, start and
+ * end times, connection serial, and the peak number of concurrent
+ * connections and requests, so tests can check politeness.
+ *
+ * Threads: the server runs its own threads (one per connection, so delays
+ * overlap as real servers do).  Routes are added before or after start;
+ * the route table and the log are protected by a mutex.
+ */
+#ifndef SITE_SERVER_H
+#define SITE_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct site_server site_server;
+
+typedef struct site_request_log {
+    char path[512];          /* path and query as requested */
+    char method[16];
+    uint64_t start_ns;       /* fa_time_mono_ns when the request arrived */
+    uint64_t end_ns;         /* when the response was fully queued */
+    unsigned connection;     /* serial of the TCP connection (1, 2, ...) */
+    int status;
+    char if_none_match[128]; /* request validators, "" when absent */
+    char if_modified_since[64];
+    char user_agent[256];
+} site_request_log;
+
+/* Starts a server on ip ("127.0.0.1") and port (0 = any free port).
+ * Returns NULL on failure (message on stderr). */
+site_server *site_server_start(const char *ip, uint16_t port);
+
+/* The port actually bound. */
+uint16_t site_server_port(const site_server *s);
+
+/* "http://ip:port" (owned by the server). */
+const char *site_server_origin(const site_server *s);
+
+/* Adds or replaces the route for path (the path with query, matched
+ * exactly; "*" matches anything not otherwise routed).  body is copied.
+ * extra_headers is NULL or "Name: value\r\n..." lines; delay_ms delays the
+ * response.  An ETag/Last-Modified in extra_headers makes the server answer
+ * matching conditional requests with 304.  Returns 0 or a negative code. */
+int site_server_route(site_server *s, const char *path, int status, const char *content_type,
+                      const void *body, size_t body_len, const char *extra_headers,
+                      unsigned delay_ms);
+
+/* Sends the body with chunked transfer coding (no Content-Length) for path. */
+int site_server_route_chunked(site_server *s, const char *path, int chunked);
+
+/* Copies the request log (malloc'd array the caller frees) and its length. */
+size_t site_server_log(site_server *s, site_request_log **out);
+
+/* Peak simultaneous open connections / requests in progress seen. */
+unsigned site_server_peak_connections(site_server *s);
+unsigned site_server_peak_requests(site_server *s);
+
+/* Clears the log and peaks. */
+void site_server_reset_log(site_server *s);
+
+/* Stops the server and frees it.  NULL is accepted. */
+void site_server_stop(site_server *s);
+
+#endif

@@ -1,0 +1,156 @@
+/* test_common.c - buffers with ceilings, timestamps, digests, de-chunking,
+ * and the memory-to-file spool. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/fa_buf.h"
+#include "common/fa_dechunk.h"
+#include "common/fa_digest.h"
+#include "common/fa_err.h"
+#include "common/fa_spool.h"
+#include "common/fa_time.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void buf_ceiling(void **state)
+{
+    (void)state;
+    fa_buf b;
+    fa_buf_init(&b, 10);
+    assert_int_equal(fa_buf_append(&b, "0123456789", 10), 0);
+    assert_int_equal(fa_buf_append(&b, "x", 1), FA_ETOOBIG);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data, "0123456789");
+    fa_buf_reset(&b);
+    assert_int_equal(fa_buf_printf(&b, "%d-%s", 42, "ab"), 0);
+    assert_string_equal(b.data, "42-ab");
+    assert_int_equal(fa_buf_printf(&b, "%s", "too long now"), FA_ETOOBIG);
+    fa_buf_free(&b);
+    fa_buf_free(&b); /* twice is harmless */
+}
+
+static void time_formats(void **state)
+{
+    (void)state;
+    int64_t t = 1795448220LL * 1000000000LL + 123456789; /* 2026-11-23T15:37:00.123456789Z */
+    char iso[40], d14[15];
+    assert_true(fa_time_format_iso(t, 0, iso, sizeof iso) > 0);
+    assert_string_equal(iso, "2026-11-23T15:37:00Z");
+    fa_time_format_iso(t, 6, iso, sizeof iso);
+    assert_string_equal(iso, "2026-11-23T15:37:00.123456Z");
+    fa_time_format_14(t, d14);
+    assert_string_equal(d14, "20261123153700");
+    int64_t back;
+    assert_int_equal(fa_time_parse_rfc3339("2026-11-23T16:37:00.5+01:00", &back), 0);
+    assert_true(back == 1795448220LL * 1000000000LL + 500000000);
+    assert_int_equal(fa_time_parse_rfc3339("2026-13-01T00:00:00Z", &back), FA_EPARSE);
+    assert_int_equal(fa_time_parse_rfc3339("yesterday", &back), FA_EPARSE);
+    assert_true(fa_time_from_civil(1970, 1, 1, 0, 0, 0) == 0);
+    assert_true(fa_time_from_civil(2000, 3, 1, 0, 0, 0) == 951868800);
+}
+
+static void digests(void **state)
+{
+    (void)state;
+    uint8_t d[20];
+    char label[40], b32[64];
+    fa_sha1_oneshot("", 0, d);
+    fa_sha1_label(d, label);
+    /* SHA-1 of the empty string, base32: as written by wget and Heritrix. */
+    assert_string_equal(label, "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
+    fa_base32_encode((const uint8_t *)"foobar", 6, b32); /* RFC 4648 test vector */
+    assert_string_equal(b32, "MZXW6YTBOI======");
+    fa_sha1 *s = fa_sha1_new();
+    assert_non_null(s);
+    fa_sha1_update(s, "ab", 2);
+    fa_sha1_update(s, "c", 1);
+    uint8_t d2[20], d3[20];
+    fa_sha1_final(s, d2);
+    fa_sha1_oneshot("abc", 3, d3);
+    assert_memory_equal(d2, d3, 20);
+    fa_sha1_free(s);
+    char u1[48], u2[48];
+    fa_uuid_urn(u1);
+    fa_uuid_urn(u2);
+    assert_int_equal(strlen(u1), 47);
+    assert_memory_equal(u1, "<urn:uuid:", 10);
+    assert_int_equal(u1[24], '4');
+    assert_string_not_equal(u1, u2);
+}
+
+static int collect(void *ud, const void *data, size_t n)
+{
+    return fa_buf_append(ud, data, n);
+}
+
+static void dechunk_every_split(void **state)
+{
+    (void)state;
+    const char *in = "4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-T: y\r\n\r\n";
+    size_t n = strlen(in);
+    /* Feed in two pieces at every split point: output must not depend on it. */
+    for (size_t cut = 0; cut <= n; cut++) {
+        fa_dechunk d;
+        fa_dechunk_init(&d);
+        fa_buf out;
+        fa_buf_init(&out, 1024);
+        int rc = fa_dechunk_feed(&d, in, cut, collect, &out);
+        assert_true(rc == 0 || (rc == 1 && cut == n));
+        rc = fa_dechunk_feed(&d, in + cut, n - cut, collect, &out);
+        assert_int_equal(rc, 1);
+        assert_string_equal(out.data, "Wikipedia in\r\n\r\nchunks.");
+        fa_buf_free(&out);
+    }
+    fa_dechunk d;
+    fa_dechunk_init(&d);
+    fa_buf out;
+    fa_buf_init(&out, 1024);
+    assert_int_equal(fa_dechunk_feed(&d, "zz\r\n", 4, collect, &out), FA_EPARSE);
+    fa_dechunk_init(&d);
+    assert_int_equal(fa_dechunk_feed(&d, "3\r\nabcX", 7, collect, &out), FA_EPARSE);
+    fa_buf_free(&out);
+}
+
+static int count_bytes(void *ud, const void *data, size_t n)
+{
+    (void)data;
+    *(uint64_t *)ud += n;
+    return 0;
+}
+
+static void spool_spills_to_file(void **state)
+{
+    (void)state;
+    fa_spool s;
+    fa_spool_init(&s, 1000, 100000, "/tmp");
+    char chunk[300];
+    memset(chunk, 'a', sizeof chunk);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(fa_spool_write(&s, chunk, sizeof chunk), 0);
+    assert_non_null(fa_spool_memory(&s));
+    assert_int_equal(fa_spool_write(&s, chunk, sizeof chunk), 0); /* 1200 > 1000: spills */
+    assert_null(fa_spool_memory(&s));
+    assert_true(s.fd >= 0);
+    uint64_t total = 0;
+    assert_int_equal(fa_spool_foreach(&s, count_bytes, &total), 0);
+    assert_int_equal(total, 1200);
+    for (int i = 0; i < 329; i++)
+        assert_int_equal(fa_spool_write(&s, chunk, sizeof chunk), 0);
+    assert_int_equal(fa_spool_write(&s, chunk, sizeof chunk), FA_ETOOBIG); /* 99900 + 300 */
+    assert_int_equal(s.size, 99900);
+    fa_spool_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_ceiling),       cmocka_unit_test(time_formats),
+        cmocka_unit_test(digests),           cmocka_unit_test(dechunk_every_split),
+        cmocka_unit_test(spool_spills_to_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
