@@ -1,0 +1,504 @@
+/*
+ * crawl.c - a crawl over all sources, once.  See crawl.h.
+ *
+ * Life of a job (one URL to fetch):
+ *   job_push -> host_queue (waits for the host's turn) -> job_start ->
+ *   fetcher (streams; for feeds, items are parsed while the body arrives
+ *   and their pages pushed as new jobs) -> job_fetched (loop thread:
+ *   results counted, redirects followed as new jobs) -> archive_work (a
+ *   libuv worker thread: digests, zstd, append to the segment) ->
+ *   archive_done (loop thread: job freed, backpressure released).
+ * The crawl ends when no job waits, none is in flight and none is being
+ * archived.
+ */
+#include "crawler/crawl.h"
+#include "common/fa_err.h"
+#include "common/fa_hashset.h"
+#include "common/fa_log.h"
+#include "common/fa_time.h"
+#include "crawler/fetcher.h"
+#include "crawler/host_queue.h"
+#include "crawler/url.h"
+#include "feeds/feed_parser.h"
+#include "storage/segment_writer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+enum job_kind { JOB_FEED, JOB_PAGE };
+
+typedef struct crawl crawl;
+
+typedef struct crawl_job {
+    host_queue_entry qe;
+    fetch_transfer t;
+    uv_work_t work;
+    crawl *c;
+    char *url;
+    enum job_kind kind;
+    unsigned source;
+    unsigned redirects;
+    feed_parser *fp;
+    int parse_rc;       /* first error from the feed parser */
+    int archive_rc;
+} crawl_job;
+
+struct crawl {
+    const config *cfg;
+    uv_loop_t loop;
+    fetcher *f;
+    host_queue *q;
+    segment_writer *w;
+    fa_hashset seen;                 /* page URLs already queued this run */
+    crawl_summary *sum;
+    struct curl_slist **src_headers; /* per source, for its feed requests */
+    unsigned archive_pending, max_pending;
+    int paused, stopping, finishing;
+    uint64_t start_ns;
+};
+
+static void maybe_finish(crawl *c);
+
+static void source_fail(crawl *c, unsigned src, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void source_fail(crawl *c, unsigned src, const char *fmt, ...)
+{
+    crawl_source_result *r = &c->sum->results[src];
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *kv[] = {"source", r->name, NULL};
+    fa_log_kv(FA_LOG_WARN, "crawl", kv, "%s", msg);
+    r->ok = 0;
+    if (r->error == NULL)
+        r->error = strdup(msg);
+}
+
+static void job_free(crawl_job *j)
+{
+    if (j == NULL)
+        return;
+    fetch_transfer_cleanup(&j->t);
+    feed_parser_free(j->fp);
+    free(j->url);
+    free(j);
+}
+
+/* Queues url (already absolute and normalised; taken over) as a job. */
+static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects)
+{
+    char key[512];
+    if (url_host_key(url, key, sizeof key) < 0) {
+        source_fail(c, src, "not an http(s) URL: %s", url);
+        free(url);
+        return FA_EINVAL;
+    }
+    crawl_job *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        free(url);
+        return FA_ENOMEM;
+    }
+    j->c = c;
+    j->url = url;
+    j->kind = kind;
+    j->source = src;
+    j->redirects = redirects;
+    fetch_transfer_init(&j->t);
+    int rc = host_queue_push(c->q, key, &j->qe);
+    if (rc < 0)
+        job_free(j);
+    return rc;
+}
+
+/* ---- feeds ---- */
+
+static int on_item(void *ud, const feed_item *item)
+{
+    crawl_job *j = ud;
+    crawl *c = j->c;
+    const config_source *s = &c->cfg->sources[j->source];
+    c->sum->results[j->source].items++;
+    c->sum->items++;
+    if (!s->fetch_pages || item->link[0] == '\0' || c->stopping)
+        return 0;
+    char *url = NULL;
+    if (url_resolve(j->url, item->link, &url) < 0) {
+        const char *kv[] = {"source", s->name, "link", item->link, NULL};
+        fa_log_kv(FA_LOG_DEBUG, "crawl", kv, "item link skipped: not an http(s) URL");
+        return 0;
+    }
+    int added = fa_hashset_add(&c->seen, XXH3_64bits(url, strlen(url)));
+    if (added <= 0) {
+        free(url);
+        return added < 0 ? added : 0;
+    }
+    return job_push(c, url, JOB_PAGE, j->source, 0) == FA_ENOMEM ? FA_ENOMEM : 0;
+}
+
+static int on_feed_payload(fetch_transfer *t, const void *data, size_t len)
+{
+    crawl_job *j = t->ud;
+    if (t->status < 200 || t->status > 299)
+        return -1; /* an error page or redirect body is no feed */
+    int rc = feed_parser_push(j->fp, data, len);
+    if (rc < 0) {
+        j->parse_rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- archiving (worker threads) ---- */
+
+static void archive_work(uv_work_t *w)
+{
+    crawl_job *j = w->data;
+    fetch_transfer *t = &j->t;
+    warc_exchange x = {
+        .target_uri = j->url,
+        .ip_address = t->ip[0] ? t->ip : NULL,
+        .date_ns = t->date_ns,
+        .request = t->request.data ? t->request.data : "",
+        .request_len = t->request.len,
+        .response_head = t->response_head.data ? t->response_head.data : "",
+        .response_head_len = t->response_head.len,
+        .body = &t->body,
+        .body_chunked = t->chunked,
+    };
+    j->archive_rc = segment_writer_write_exchange(j->c->w, &x, NULL);
+}
+
+static void stop_crawl(crawl *c);
+
+static void archive_done(uv_work_t *w, int status)
+{
+    crawl_job *j = w->data;
+    crawl *c = j->c;
+    c->archive_pending--;
+    if (status < 0 && j->archive_rc == 0)
+        j->archive_rc = FA_ECANCELED;
+    if (j->archive_rc < 0 && !c->sum->storage_error) {
+        c->sum->storage_error = j->archive_rc;
+        snprintf(c->sum->storage_message, sizeof c->sum->storage_message,
+                 "cannot write to the archive in %s: %s", c->cfg->storage.dir,
+                 fa_strerror(j->archive_rc));
+        fa_log_error("warc", "%s", c->sum->storage_message);
+        stop_crawl(c);
+    }
+    if (c->paused && c->archive_pending <= c->max_pending / 2) {
+        c->paused = 0;
+        host_queue_pause(c->q, 0);
+    }
+    job_free(j);
+    maybe_finish(c);
+}
+
+/* ---- fetching (loop thread) ---- */
+
+static int is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+static void follow_redirect(crawl *c, crawl_job *j)
+{
+    fetch_transfer *t = &j->t;
+    if (j->redirects >= c->cfg->http.max_redirects) {
+        source_fail(c, j->source, "%s: more than %u redirects", j->url,
+                    c->cfg->http.max_redirects);
+        if (j->kind == JOB_PAGE)
+            c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+        return;
+    }
+    char *next = NULL;
+    if (url_resolve(j->url, t->location, &next) < 0) {
+        source_fail(c, j->source, "%s: redirect to an unusable URL: %s", j->url, t->location);
+        return;
+    }
+    c->sum->redirects++;
+    if (j->kind == JOB_PAGE && fa_hashset_add(&c->seen, XXH3_64bits(next, strlen(next))) == 0) {
+        free(next); /* already queued or archived this run */
+        return;
+    }
+    job_push(c, next, j->kind, j->source, j->redirects + 1);
+}
+
+static void job_fetched(fetch_transfer *t)
+{
+    crawl_job *j = t->ud;
+    crawl *c = j->c;
+    crawl_source_result *r = &c->sum->results[j->source];
+    host_queue_done(c->q, &j->qe);
+    c->sum->requests++;
+    c->sum->bytes_fetched += t->body.size;
+
+    if (t->error_code) {
+        if (t->error_code != FA_ECANCELED)
+            source_fail(c, j->source, "%s: %s", j->url, t->error);
+        if (j->kind == JOB_PAGE)
+            r->pages_failed++, c->sum->pages_failed++;
+        job_free(j);
+        maybe_finish(c);
+        return;
+    }
+    if (j->kind == JOB_FEED) {
+        c->sum->feeds_fetched++;
+        if (t->status >= 200 && t->status <= 299) {
+            int n = j->parse_rc < 0 ? j->parse_rc : feed_parser_finish(j->fp);
+            r->kind = feed_kind_name(feed_parser_kind(j->fp));
+            if (n < 0) {
+                const char *why = feed_parser_error(j->fp);
+                source_fail(c, j->source, "%s: not a usable feed: %s", j->url,
+                            why && *why ? why : fa_strerror(n));
+            } else if (t->payload_error) {
+                source_fail(c, j->source, "%s: body could not be decoded (%s, %s)", j->url,
+                            t->content_encoding[0] ? t->content_encoding : "identity",
+                            fa_strerror(t->payload_error));
+            }
+        } else if (!is_redirect(t->status)) {
+            source_fail(c, j->source, "%s: HTTP %ld", j->url, t->status);
+        }
+    } else {
+        if (t->status >= 400 || t->status < 200) {
+            source_fail(c, j->source, "%s: HTTP %ld", j->url, t->status);
+            r->pages_failed++, c->sum->pages_failed++;
+        } else if (!is_redirect(t->status)) {
+            r->pages_ok++;
+            c->sum->pages_fetched++;
+        }
+    }
+    if (is_redirect(t->status) && t->location[0] && !c->stopping)
+        follow_redirect(c, j);
+
+    if (c->stopping) {
+        job_free(j);
+        maybe_finish(c);
+        return;
+    }
+    /* Hand the exchange to a worker thread for archiving. */
+    j->work.data = j;
+    c->archive_pending++;
+    if (uv_queue_work(&c->loop, &j->work, archive_work, archive_done) != 0) {
+        c->archive_pending--;
+        job_free(j);
+        maybe_finish(c);
+        return;
+    }
+    if (!c->paused && c->archive_pending >= c->max_pending) {
+        c->paused = 1;
+        host_queue_pause(c->q, 1);
+    }
+}
+
+static int job_start(void *ud, host_queue_entry *e)
+{
+    crawl *c = ud;
+    crawl_job *j = (crawl_job *)e;
+    fetch_transfer *t = &j->t;
+    t->url = j->url;
+    t->ud = j;
+    t->on_done = job_fetched;
+    if (j->kind == JOB_FEED) {
+        feed_parser_limits lim = {.max_items = c->cfg->sources[j->source].max_items};
+        j->fp = feed_parser_new(j->url, &lim, on_item, j);
+        if (j->fp == NULL)
+            goto fail;
+        t->want_payload = 1;
+        t->on_payload = on_feed_payload;
+        t->headers = c->src_headers[j->source];
+    }
+    if (fetcher_start(c->f, t) < 0)
+        goto fail;
+    return 0;
+fail:
+    source_fail(c, j->source, "%s: could not start the transfer", j->url);
+    if (j->kind == JOB_PAGE)
+        c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+    job_free(j);
+    /* host_queue counts it as done; finishing is checked on the next turn */
+    return FA_ENOMEM;
+}
+
+static void drop_job(void *ud, host_queue_entry *e)
+{
+    (void)ud;
+    job_free((crawl_job *)e);
+}
+
+static void stop_crawl(crawl *c)
+{
+    if (c->stopping)
+        return;
+    c->stopping = 1;
+    host_queue_drain(c->q, drop_job, c);
+}
+
+static void maybe_finish(crawl *c)
+{
+    if (c->finishing || host_queue_pending(c->q) || host_queue_in_flight(c->q) ||
+        c->archive_pending || fetcher_active(c->f))
+        return;
+    c->finishing = 1;
+    fetcher_close(c->f);
+    host_queue_close(c->q);
+}
+
+static void on_queue_idle(void *ud)
+{
+    maybe_finish(ud);
+}
+
+/* ---- setup ---- */
+
+static int open_writer(crawl *c)
+{
+    const config *cfg = c->cfg;
+    segment_writer_options wo = {
+        .dir = cfg->storage.dir,
+        .prefix = cfg->storage.prefix,
+        .max_size = cfg->storage.segment_max_size,
+        .level = cfg->storage.compression_level,
+    };
+    char err[256] = "";
+    int rc = segment_writer_open(&wo, &c->w, err, sizeof err);
+    if (rc < 0) {
+        c->sum->storage_error = rc;
+        snprintf(c->sum->storage_message, sizeof c->sum->storage_message, "%s",
+                 err[0] ? err : fa_strerror(rc));
+    }
+    return rc;
+}
+
+int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    crawl c = {0};
+    c.cfg = cfg;
+    c.sum = out;
+    c.max_pending = opt && opt->max_archive_pending ? opt->max_archive_pending : 256;
+    c.start_ns = fa_time_mono_ns();
+    fa_hashset_init(&c.seen);
+    int rc = 0, loop_ok = 0;
+
+    out->sources = (unsigned)cfg->n_sources;
+    out->results = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *out->results);
+    c.src_headers = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *c.src_headers);
+    if (out->results == NULL || c.src_headers == NULL) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        const config_source *s = &cfg->sources[i];
+        out->results[i].name = strdup(s->name ? s->name : s->url);
+        out->results[i].url = strdup(s->url);
+        out->results[i].ok = 1;
+        out->results[i].kind = "";
+        for (size_t h = 0; h < s->n_headers; h++) {
+            char line[1024];
+            snprintf(line, sizeof line, "%s: %s", s->headers[h].name, s->headers[h].value);
+            struct curl_slist *l = curl_slist_append(c.src_headers[i], line);
+            if (l)
+                c.src_headers[i] = l;
+        }
+    }
+
+    rc = open_writer(&c);
+    if (rc < 0)
+        goto out;
+    if (uv_loop_init(&c.loop) != 0) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    loop_ok = 1;
+    fetcher_options fo = {
+        .user_agent = cfg->user_agent,
+        .connect_timeout_ms = cfg->http.connect_timeout_ms,
+        .timeout_ms = cfg->http.timeout_ms,
+        .max_body_size = cfg->http.max_body_size,
+        .tmp_dir = cfg->storage.dir,
+        .max_connections = cfg->politeness.max_connections,
+        .max_host_connections = cfg->politeness.max_connections_per_host,
+    };
+    rc = fetcher_new(&c.loop, &fo, &c.f);
+    if (rc < 0)
+        goto out;
+    host_queue_options qo = {
+        .per_host_cap = cfg->politeness.max_connections_per_host,
+        .min_delay_ms = cfg->politeness.min_delay_ms,
+        .global_cap = cfg->politeness.max_connections,
+        .idle = on_queue_idle,
+    };
+    rc = host_queue_new(&c.loop, &qo, job_start, &c, &c.q);
+    if (rc < 0) {
+        fetcher_close(c.f);
+        c.f = NULL;
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        char *url = NULL;
+        if (url_resolve(NULL, cfg->sources[i].url, &url) < 0) {
+            source_fail(&c, (unsigned)i, "not an http(s) URL: %s", cfg->sources[i].url);
+            continue;
+        }
+        job_push(&c, url, JOB_FEED, (unsigned)i, 0);
+    }
+    maybe_finish(&c);
+    uv_run(&c.loop, UV_RUN_DEFAULT);
+
+out:
+    if (loop_ok) {
+        if (!c.finishing) {
+            /* setup failed part-way: close what exists */
+            if (c.f)
+                fetcher_close(c.f);
+            if (c.q)
+                host_queue_close(c.q);
+        }
+        uv_run(&c.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&c.loop);
+    }
+    if (c.w) {
+        segment_writer_stats st;
+        segment_writer_get_stats(c.w, &st);
+        out->records = st.records;
+        out->bytes_on_disk = st.bytes_on_disk;
+        out->bytes_uncompressed = st.bytes_uncompressed;
+        out->segments = st.segments;
+        int crc = segment_writer_close(c.w);
+        if (crc < 0 && !out->storage_error) {
+            out->storage_error = crc;
+            snprintf(out->storage_message, sizeof out->storage_message,
+                     "cannot close the segment in %s: %s", cfg->storage.dir, fa_strerror(crc));
+        }
+    }
+    for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
+        curl_slist_free_all(c.src_headers[i]);
+    free(c.src_headers);
+    fa_hashset_free(&c.seen);
+    for (unsigned i = 0; out->results && i < out->sources; i++)
+        if (!out->results[i].ok)
+            out->sources_failed++;
+    out->elapsed_s = (double)(fa_time_mono_ns() - c.start_ns) / 1e9;
+    if (rc == 0 && out->storage_error)
+        rc = out->storage_error;
+    return rc;
+}
+
+void crawl_summary_free(crawl_summary *s)
+{
+    if (s == NULL)
+        return;
+    for (unsigned i = 0; s->results && i < s->sources; i++) {
+        free(s->results[i].name);
+        free(s->results[i].url);
+        free(s->results[i].error);
+    }
+    free(s->results);
+    s->results = NULL;
+}

@@ -1,0 +1,55 @@
+/*
+ * crawl.h - one crawl over a config's sources: feeds fetched, their items'
+ * pages fetched, every exchange archived.
+ *
+ * This is where the pieces meet: the fetcher (curl on libuv) does the HTTP,
+ * the host queue decides when each request may start, feed parsers turn
+ * feed bodies into item links while they stream in, and the segment writer
+ * archives each exchange on libuv's worker threads, off the loop thread.
+ * Archive work is bounded: when too many exchanges wait to be written, new
+ * requests wait (backpressure), so memory stays flat however long the crawl.
+ */
+#ifndef CRAWL_H
+#define CRAWL_H
+
+#include "config/config.h"
+
+#include <stdint.h>
+
+typedef struct crawl_source_result {
+    char *name;
+    char *url;
+    int ok;                  /* feed fetched and parsed, no page failed */
+    char *error;             /* first error, NULL when ok */
+    const char *kind;        /* "rss", "atom", ... once parsed */
+    uint64_t items;          /* items in the feed */
+    uint64_t pages_ok;       /* item pages archived with a 2xx/3xx answer */
+    uint64_t pages_failed;   /* transfer errors or 4xx/5xx */
+} crawl_source_result;
+
+typedef struct crawl_summary {
+    unsigned sources, sources_failed;
+    crawl_source_result *results;   /* one per source, config order */
+    uint64_t requests;              /* HTTP requests completed */
+    uint64_t feeds_fetched, items, pages_fetched, pages_failed, redirects;
+    uint64_t bytes_fetched;         /* bodies as transferred */
+    uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
+    double elapsed_s;
+    int storage_error;              /* FA_E* when archiving failed, else 0 */
+    char storage_message[256];
+} crawl_summary;
+
+typedef struct crawl_options {
+    unsigned max_archive_pending;  /* exchanges waiting for the writer before
+                                      fetching pauses; 0 = 256 */
+} crawl_options;
+
+/* Crawls every source of cfg once and archives into cfg->storage.dir.
+ * Fills *out (free with crawl_summary_free).  Returns 0 when the crawl ran
+ * (sources may still have failed: see out->sources_failed), or a negative
+ * code when it could not run or storage failed (out->storage_message). */
+int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *out);
+
+void crawl_summary_free(crawl_summary *s);
+
+#endif

@@ -1,0 +1,594 @@
+/*
+ * fetcher.c - libcurl multi on libuv.  See fetcher.h for the contract.
+ *
+ * Wiring (curl docs/examples/multi-uv.c and hiperfifo.c):
+ *   CURLMOPT_SOCKETFUNCTION -> one uv_poll_t per socket (sock_ctx, attached
+ *   with curl_multi_assign), started/stopped as curl asks;
+ *   CURLMOPT_TIMERFUNCTION -> one uv_timer_t; a 0 ms timeout simply fires on
+ *   the next loop iteration;
+ *   every curl_multi_socket_action is followed by draining
+ *   curl_multi_info_read, and owners are called from there - outside curl's
+ *   callbacks - so they may start new transfers.
+ * Easy handles are pooled and reused; connections live in the multi's
+ * cache and are kept alive across transfers to the same host.
+ */
+#include "crawler/fetcher.h"
+#include "common/fa_err.h"
+#include "common/fa_log.h"
+#include "common/fa_time.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define EASY_POOL_MAX 128
+
+typedef struct sock_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    fetcher *f;
+    struct sock_ctx *next, *prev;
+} sock_ctx;
+
+struct fetcher {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t timer;
+    fetcher_options opt;
+    char *user_agent, *tmp_dir, *accept_encoding;
+    unsigned active;
+    fetch_transfer *transfers; /* in flight */
+    sock_ctx *socks;
+    CURL *pool[EASY_POOL_MAX];
+    unsigned n_pool;
+    unsigned handles_open; /* uv handles not yet closed */
+    int closing;
+};
+
+/* ---- helpers ---- */
+
+static void set_error(fetch_transfer *t, int code, const char *fmt, const char *arg)
+{
+    if (t->error_code)
+        return; /* keep the first cause */
+    t->error_code = code;
+    snprintf(t->error, sizeof t->error, fmt, arg ? arg : "");
+}
+
+int fetch_header_value(const char *head, size_t head_len, const char *name, char *out,
+                       size_t outlen)
+{
+    size_t nlen = strlen(name);
+    const char *p = head, *end = head + head_len;
+    if (outlen)
+        out[0] = '\0';
+    /* skip the status line */
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    p = nl ? nl + 1 : end;
+    while (p < end) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if ((size_t)(le - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+            const char *v = p + nlen + 1;
+            while (v < le && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *ve = le;
+            while (ve > v && isspace((unsigned char)ve[-1]))
+                ve--;
+            size_t n = (size_t)(ve - v);
+            if (n >= outlen)
+                n = outlen ? outlen - 1 : 0;
+            if (outlen) {
+                memcpy(out, v, n);
+                out[n] = '\0';
+            }
+            return 0;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return FA_ENOENT;
+}
+
+/* ---- payload decoding: de-chunk, then inflate ---- */
+
+static int deliver(fetch_transfer *t, const void *data, size_t len)
+{
+    fetcher *f = t->f__;
+    t->decoded__ += len;
+    if (t->decoded__ > f->opt.max_decoded_size) {
+        t->payload_error = FA_ETOOBIG;
+        return FA_ETOOBIG;
+    }
+    if (t->on_payload && t->on_payload(t, data, len) < 0)
+        return FA_ECANCELED;
+    return 0;
+}
+
+static int inflate_chunk(void *ud, const void *data, size_t len)
+{
+    fetch_transfer *t = ud;
+    if (!t->z_active__)
+        return deliver(t, data, len);
+    unsigned char out[16384];
+    t->z__.next_in = (Bytef *)(uintptr_t)data;
+    t->z__.avail_in = (uInt)len;
+    while (t->z__.avail_in > 0) {
+        t->z__.next_out = out;
+        t->z__.avail_out = sizeof out;
+        int zrc = inflate(&t->z__, Z_NO_FLUSH);
+        size_t got = sizeof out - t->z__.avail_out;
+        if (got) {
+            int rc = deliver(t, out, got);
+            if (rc < 0)
+                return rc;
+        }
+        if (zrc == Z_STREAM_END)
+            return 0; /* trailing garbage after the stream is ignored */
+        if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
+            t->payload_error = FA_EPARSE;
+            return FA_EPARSE;
+        }
+        if (zrc == Z_BUF_ERROR && got == 0)
+            break;
+    }
+    return 0;
+}
+
+static void payload_feed(fetch_transfer *t, const char *p, size_t len)
+{
+    if (!t->want_payload || t->payload_stopped__)
+        return;
+    int rc = t->chunked ? fa_dechunk_feed(&t->dechunk__, p, len, inflate_chunk, t)
+                        : inflate_chunk(t, p, len);
+    if (rc < 0) {
+        if (rc == FA_EPARSE && !t->payload_error)
+            t->payload_error = FA_EPARSE;
+        t->payload_stopped__ = 1;
+    }
+}
+
+static void head_complete(fetch_transfer *t)
+{
+    t->head_done__ = 1;
+    if (!t->want_payload)
+        return;
+    const char *ce = t->content_encoding;
+    if (ce[0] == '\0' || strcasecmp(ce, "identity") == 0)
+        return;
+    if (strcasecmp(ce, "gzip") == 0 || strcasecmp(ce, "x-gzip") == 0 ||
+        strcasecmp(ce, "deflate") == 0) {
+        memset(&t->z__, 0, sizeof t->z__);
+        if (inflateInit2(&t->z__, 15 + 32) == Z_OK) {
+            t->z_active__ = 1;
+            return;
+        }
+    }
+    /* An encoding we cannot decode: the body is archived, not parsed. */
+    t->payload_error = FA_EPARSE;
+    t->payload_stopped__ = 1;
+}
+
+/* ---- curl callbacks ---- */
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    fetch_transfer *t = ud;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        /* A new status line: after a 1xx, the real response starts over. */
+        fa_buf_reset(&t->response_head);
+        t->head_done__ = 0;
+        t->chunked = 0;
+        t->content_encoding[0] = t->content_type[0] = t->location[0] = '\0';
+        const char *sp = memchr(p, ' ', len);
+        t->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+    }
+    if (fa_buf_append(&t->response_head, p, len) < 0) {
+        set_error(t, FA_ETOOBIG, "response header exceeds the %s limit", "max_header_size");
+        return 0;
+    }
+    if (len <= 2 && (p[0] == '\r' || p[0] == '\n')) {
+        if (t->status >= 200 || t->status < 100)
+            head_complete(t);
+        return len;
+    }
+    char tmp[64];
+    const char *line_start = p;
+    size_t line_len = len;
+    /* Parse the headers that change how the body is read. */
+    if (line_len > 18 && strncasecmp(line_start, "transfer-encoding:", 18) == 0) {
+        size_t vl = line_len - 18 < sizeof tmp - 1 ? line_len - 18 : sizeof tmp - 1;
+        memcpy(tmp, line_start + 18, vl);
+        tmp[vl] = '\0';
+        for (char *q = tmp; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        if (strstr(tmp, "chunked"))
+            t->chunked = 1;
+    } else if (line_len > 17 && strncasecmp(line_start, "content-encoding:", 17) == 0) {
+        const char *v = line_start + 17;
+        const char *e = line_start + line_len;
+        while (v < e && (*v == ' ' || *v == '\t'))
+            v++;
+        while (e > v && isspace((unsigned char)e[-1]))
+            e--;
+        size_t vl = (size_t)(e - v) < sizeof t->content_encoding - 1 ? (size_t)(e - v)
+                                                                       : sizeof t->content_encoding - 1;
+        memcpy(t->content_encoding, v, vl);
+        t->content_encoding[vl] = '\0';
+    }
+    return len;
+}
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+    fetch_transfer *t = ud;
+    size_t len = size * n;
+    if (!t->head_done__)
+        head_complete(t);
+    int rc = fa_spool_write(&t->body, p, len);
+    if (rc < 0) {
+        if (rc == FA_ETOOBIG)
+            set_error(t, rc, "body exceeds the %s limit", "max_body_size");
+        else
+            set_error(t, rc, "cannot spool the body: %s", fa_strerror(rc));
+        return 0; /* CURLE_WRITE_ERROR */
+    }
+    payload_feed(t, p, len);
+    return len;
+}
+
+static int on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *ud)
+{
+    (void)e;
+    fetch_transfer *t = ud;
+    if (type == CURLINFO_HEADER_OUT) {
+        /* One block per request; a retry on a dead reused connection sends
+         * the request again, and the archive records the one that got the
+         * response. */
+        fa_buf_reset(&t->request);
+        fa_buf_append(&t->request, data, size);
+    } else if (type == CURLINFO_DATA_OUT) {
+        fa_buf_append(&t->request, data, size);
+    }
+    return 0;
+}
+
+/* ---- transfer completion ---- */
+
+static void release_easy(fetcher *f, CURL *e)
+{
+    if (f->n_pool < EASY_POOL_MAX && !f->closing) {
+        curl_easy_reset(e);
+        f->pool[f->n_pool++] = e;
+    } else {
+        curl_easy_cleanup(e);
+    }
+}
+
+static void unlink_transfer(fetcher *f, fetch_transfer *t)
+{
+    if (t->prev__)
+        t->prev__->next__ = t->next__;
+    else
+        f->transfers = t->next__;
+    if (t->next__)
+        t->next__->prev__ = t->prev__;
+    t->next__ = t->prev__ = NULL;
+}
+
+static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
+{
+    CURL *e = t->easy__;
+    char *ip = NULL;
+    if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+        snprintf(t->ip, sizeof t->ip, "%s", ip);
+    if (res != CURLE_OK && !t->error_code) {
+        int code = res == CURLE_OPERATION_TIMEDOUT ? FA_EFETCH : FA_EFETCH;
+        if (res == CURLE_FILESIZE_EXCEEDED)
+            code = FA_ETOOBIG;
+        set_error(t, code, "%s", curl_easy_strerror(res));
+    }
+    if (t->head_done__ && t->content_type[0] == '\0')
+        fetch_header_value(t->response_head.data ? t->response_head.data : "",
+                           t->response_head.len, "Content-Type", t->content_type,
+                           sizeof t->content_type);
+    if (t->head_done__)
+        fetch_header_value(t->response_head.data ? t->response_head.data : "",
+                           t->response_head.len, "Location", t->location,
+                           sizeof t->location);
+    if (t->z_active__) {
+        inflateEnd(&t->z__);
+        t->z_active__ = 0;
+    }
+    t->end_mono_ns = fa_time_mono_ns();
+    curl_multi_remove_handle(f->multi, e);
+    unlink_transfer(f, t);
+    t->easy__ = NULL;
+    release_easy(f, e);
+    f->active--;
+    t->on_done(t);
+}
+
+static void drain(fetcher *f)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(f->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        fetch_transfer *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        finish(f, t, msg->data.result);
+    }
+}
+
+/* ---- libuv side ---- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    fetcher *f = h->data;
+    if (h->type == UV_POLL)
+        free((sock_ctx *)h); /* poll is the first member */
+    if (--f->handles_open == 0 && f->closing) {
+        for (unsigned i = 0; i < f->n_pool; i++)
+            curl_easy_cleanup(f->pool[i]);
+        free(f->user_agent);
+        free(f->tmp_dir);
+        free(f->accept_encoding);
+        free(f);
+    }
+}
+
+static void sock_close(fetcher *f, sock_ctx *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        f->socks = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    uv_poll_stop(&c->poll);
+    uv_close((uv_handle_t *)&c->poll, on_handle_closed);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    sock_ctx *c = (sock_ctx *)h;
+    fetcher *f = c->f;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    int running;
+    curl_multi_socket_action(f->multi, c->fd, flags, &running);
+    drain(f);
+}
+
+static void on_timeout(uv_timer_t *h)
+{
+    fetcher *f = h->data;
+    int running;
+    curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(f);
+}
+
+static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)e;
+    fetcher *f = userp;
+    sock_ctx *c = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (c) {
+            curl_multi_assign(f->multi, s, NULL);
+            sock_close(f, c);
+        }
+        return 0;
+    }
+    if (c == NULL) {
+        c = calloc(1, sizeof *c);
+        if (c == NULL)
+            return -1;
+        if (uv_poll_init_socket(f->loop, &c->poll, s) != 0) {
+            free(c);
+            return -1;
+        }
+        c->poll.data = f;
+        c->fd = s;
+        c->f = f;
+        c->next = f->socks;
+        if (f->socks)
+            f->socks->prev = c;
+        f->socks = c;
+        f->handles_open++;
+        curl_multi_assign(f->multi, s, c);
+    }
+    int ev = 0;
+    if (what & CURL_POLL_IN)
+        ev |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        ev |= UV_WRITABLE;
+    uv_poll_start(&c->poll, ev, on_poll);
+    return 0;
+}
+
+static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    (void)m;
+    fetcher *f = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&f->timer);
+    else
+        uv_timer_start(&f->timer, on_timeout, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+/* ---- public ---- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int fetcher_new(uv_loop_t *loop, const fetcher_options *opt, fetcher **out)
+{
+    fetcher *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return FA_ENOMEM;
+    f->loop = loop;
+    f->opt = *opt;
+    f->user_agent = dup_or_null(opt->user_agent ? opt->user_agent : "feedarc/" FEEDARC_VERSION);
+    f->tmp_dir = dup_or_null(opt->tmp_dir ? opt->tmp_dir : "/tmp");
+    f->accept_encoding = dup_or_null(opt->accept_encoding);
+    f->opt.user_agent = f->user_agent;
+    f->opt.tmp_dir = f->tmp_dir;
+    f->opt.accept_encoding = f->accept_encoding;
+    if (!f->opt.connect_timeout_ms)
+        f->opt.connect_timeout_ms = 10000;
+    if (!f->opt.timeout_ms)
+        f->opt.timeout_ms = 60000;
+    if (!f->opt.low_speed_time_ms)
+        f->opt.low_speed_time_ms = 30000;
+    if (!f->opt.max_body_size)
+        f->opt.max_body_size = 32u << 20;
+    if (!f->opt.max_decoded_size)
+        f->opt.max_decoded_size = 4 * f->opt.max_body_size;
+    if (!f->opt.max_header_size)
+        f->opt.max_header_size = 256u << 10;
+    if (!f->opt.spool_memory)
+        f->opt.spool_memory = 1u << 20;
+    if (!f->opt.max_connections)
+        f->opt.max_connections = 64;
+    f->multi = curl_multi_init();
+    if (f->multi == NULL || f->user_agent == NULL || f->tmp_dir == NULL) {
+        if (f->multi)
+            curl_multi_cleanup(f->multi);
+        free(f->user_agent);
+        free(f->tmp_dir);
+        free(f->accept_encoding);
+        free(f);
+        return FA_ENOMEM;
+    }
+    curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+    curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+    curl_multi_setopt(f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)f->opt.max_connections);
+    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)f->opt.max_connections);
+    if (f->opt.max_host_connections)
+        curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                          (long)f->opt.max_host_connections);
+    uv_timer_init(loop, &f->timer);
+    f->timer.data = f;
+    f->handles_open = 1;
+    *out = f;
+    return 0;
+}
+
+void fetch_transfer_init(fetch_transfer *t)
+{
+    memset(t, 0, sizeof *t);
+    fa_buf_init(&t->request, 256u << 10);
+    fa_buf_init(&t->response_head, 256u << 10);
+    fa_spool_init(&t->body, 1u << 20, 32u << 20, "/tmp");
+}
+
+int fetcher_start(fetcher *f, fetch_transfer *t)
+{
+    if (f->closing)
+        return FA_ECANCELED;
+    CURL *e = f->n_pool ? f->pool[--f->n_pool] : curl_easy_init();
+    if (e == NULL)
+        return FA_ENOMEM;
+    t->f__ = f;
+    t->easy__ = e;
+    fa_buf_init(&t->request, 256u << 10);
+    fa_buf_init(&t->response_head, f->opt.max_header_size);
+    fa_spool_free(&t->body);
+    fa_spool_init(&t->body, f->opt.spool_memory, f->opt.max_body_size, f->tmp_dir);
+    fa_dechunk_init(&t->dechunk__);
+    t->date_ns = fa_time_now_ns();
+    t->start_mono_ns = fa_time_mono_ns();
+
+    curl_easy_setopt(e, CURLOPT_URL, t->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_HTTP_TRANSFER_DECODING, 0L);
+    curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    if (f->accept_encoding)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, f->accept_encoding);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, f->user_agent);
+    if (t->headers)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->opt.connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->opt.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)((f->opt.low_speed_time_ms + 999) / 1000));
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->opt.max_body_size);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 65536L);
+
+    if (curl_multi_add_handle(f->multi, e) != CURLM_OK) {
+        release_easy(f, e);
+        t->easy__ = NULL;
+        return FA_EINVAL;
+    }
+    t->prev__ = NULL;
+    t->next__ = f->transfers;
+    if (f->transfers)
+        f->transfers->prev__ = t;
+    f->transfers = t;
+    f->active++;
+    return 0;
+}
+
+unsigned fetcher_active(const fetcher *f)
+{
+    return f->active;
+}
+
+void fetch_transfer_cleanup(fetch_transfer *t)
+{
+    if (t == NULL)
+        return;
+    if (t->z_active__) {
+        inflateEnd(&t->z__);
+        t->z_active__ = 0;
+    }
+    fa_buf_free(&t->request);
+    fa_buf_free(&t->response_head);
+    fa_spool_free(&t->body);
+}
+
+void fetcher_close(fetcher *f)
+{
+    if (f == NULL || f->closing)
+        return;
+    /* Cancel what is in flight; owners hear about it through on_done. */
+    while (f->transfers) {
+        fetch_transfer *t = f->transfers;
+        set_error(t, FA_ECANCELED, "%s", "canceled at shutdown");
+        finish(f, t, CURLE_ABORTED_BY_CALLBACK);
+    }
+    f->closing = 1;
+    curl_multi_cleanup(f->multi);
+    f->multi = NULL;
+    while (f->socks)
+        sock_close(f, f->socks);
+    uv_timer_stop(&f->timer);
+    uv_close((uv_handle_t *)&f->timer, on_handle_closed);
+}
