@@ -1,0 +1,62 @@
+/* summary.c - the end-of-run summary and exit code shared by once/demo. */
+#include "cli/cli.h"
+#include "common/fa_err.h"
+
+#include <inttypes.h>
+
+const char *cli_human_bytes(uint64_t n, char out[32])
+{
+    static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, 32, "%" PRIu64 " B", n);
+    else
+        snprintf(out, 32, "%.1f %s", v, unit[u]);
+    return out;
+}
+
+void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
+{
+    char a[32], b[32], c[32];
+    fprintf(f, "sources:  %u (%u failed)\n", s->sources, s->sources_failed);
+    for (unsigned i = 0; i < s->sources; i++) {
+        const crawl_source_result *r = &s->results[i];
+        fprintf(f, "  %-4s %s  %s%s%" PRIu64 " items, %" PRIu64 " pages%s%s\n",
+                r->ok ? "ok" : "FAIL", r->name, r->kind && *r->kind ? r->kind : "",
+                r->kind && *r->kind ? ", " : "", r->items, r->pages_ok, r->error ? "  - " : "",
+                r->error ? r->error : "");
+    }
+    fprintf(f, "items:    %" PRIu64 "\n", s->items);
+    fprintf(f, "pages:    %" PRIu64 " archived, %" PRIu64 " failed\n", s->pages_fetched,
+            s->pages_failed);
+    fprintf(f, "requests: %" PRIu64 " (%" PRIu64 " redirects), %s fetched\n", s->requests,
+            s->redirects, cli_human_bytes(s->bytes_fetched, a));
+    fprintf(f, "records:  %" PRIu64 " in %" PRIu64 " segment%s\n", s->records, s->segments,
+            s->segments == 1 ? "" : "s");
+    fprintf(f, "on disk:  %s (%s of WARC before compression) in %s\n",
+            cli_human_bytes(s->bytes_on_disk, b), cli_human_bytes(s->bytes_uncompressed, c),
+            archive_dir);
+    fprintf(f, "elapsed:  %.2f s", s->elapsed_s);
+    if (s->elapsed_s > 0)
+        fprintf(f, " (%.0f pages/s)", (double)s->pages_fetched / s->elapsed_s);
+    fprintf(f, "\n");
+    if (s->storage_error)
+        fprintf(f, "storage:  %s\n", s->storage_message);
+}
+
+int cli_exit_code(int rc, const crawl_summary *s)
+{
+    if (s->storage_error) {
+        if (s->records == 0 && s->segments == 0)
+            return EXIT_CANTCREAT;
+        return EXIT_IOERR;
+    }
+    if (rc < 0)
+        return EXIT_SOFTWARE;
+    return s->sources_failed ? EXIT_SOURCES_FAILED : 0;
+}

@@ -1,0 +1,463 @@
+/*
+ * test_crawl.c - end-to-end crawls against real HTTP servers on loopback
+ * (demo/site_server, one server per 127.0.0.x "host"), checked through the
+ * servers' request logs and by reading every archived record back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/fa_err.h"
+#include "config/config.h"
+#include "crawler/crawl.h"
+#include "demo/site_server.h"
+#include "storage/warc_reader.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- helpers ---- */
+
+static char *tmpdir_new(void)
+{
+    char tmpl[] = "/tmp/feedarc-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+static void rm_rf(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static config *load_yaml(const char *yaml, const char *base)
+{
+    config *cfg = NULL;
+    char *errors = NULL;
+    int rc = config_load_string(yaml, strlen(yaml), "test.yaml", base, &cfg, &errors);
+    if (rc < 0)
+        fprintf(stderr, "config errors:\n%s", errors ? errors : "?");
+    free(errors);
+    assert_int_equal(rc, 0);
+    return cfg;
+}
+
+typedef struct archive_scan {
+    unsigned segments, open_segments;
+    unsigned warcinfo, requests, responses, other;
+    uint64_t max_segment_size;
+    char uris[256][256]; /* response target URIs */
+    unsigned n_uris;
+} archive_scan;
+
+/* Reads every record of every segment in dir, verifying digests and the
+ * request/response pairing. */
+static void scan_archive(const char *dir, archive_scan *s)
+{
+    memset(s, 0, sizeof *s);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n > 5 && strcmp(de->d_name + n - 5, ".open") == 0)
+            s->open_segments++;
+        if (n < 9 || strcmp(de->d_name + n - 9, ".warc.zst") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        if ((uint64_t)st.st_size > s->max_segment_size)
+            s->max_segment_size = (uint64_t)st.st_size;
+        s->segments++;
+        warc_reader *r = NULL;
+        char err[256];
+        assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+        warc_record rec;
+        int rc, first = 1;
+        char last_request_concurrent[64] = "";
+        while ((rc = warc_reader_next(r, &rec)) == 1) {
+            const char *type = warc_record_field(&rec, "WARC-Type");
+            assert_non_null(type);
+            assert_string_equal(rec.version, "WARC/1.1");
+            if (first)
+                assert_string_equal(type, "warcinfo");
+            first = 0;
+            if (warc_record_verify_digests(&rec, err, sizeof err) != 0)
+                fail_msg("%s: digest check failed: %s", path, err);
+            if (strcmp(type, "warcinfo") == 0) {
+                s->warcinfo++;
+            } else if (strcmp(type, "request") == 0) {
+                s->requests++;
+                const char *ct = warc_record_field(&rec, "WARC-Concurrent-To");
+                assert_non_null(ct);
+                snprintf(last_request_concurrent, sizeof last_request_concurrent, "%s", ct);
+            } else if (strcmp(type, "response") == 0) {
+                s->responses++;
+                assert_string_equal(warc_record_field(&rec, "Content-Type"),
+                                    "application/http;msgtype=response");
+                assert_string_equal(warc_record_field(&rec, "WARC-Record-ID"),
+                                    last_request_concurrent);
+                assert_non_null(warc_record_field(&rec, "WARC-Payload-Digest"));
+                assert_non_null(warc_record_field(&rec, "WARC-IP-Address"));
+                if (s->n_uris < 256)
+                    snprintf(s->uris[s->n_uris++], 256, "%s",
+                             warc_record_field(&rec, "WARC-Target-URI"));
+            } else {
+                s->other++;
+            }
+        }
+        if (rc < 0)
+            fail_msg("%s: %s", path, warc_reader_error(r));
+        warc_reader_close(r);
+    }
+    closedir(d);
+}
+
+static int has_uri(const archive_scan *s, const char *uri)
+{
+    for (unsigned i = 0; i < s->n_uris; i++)
+        if (strcmp(s->uris[i], uri) == 0)
+            return 1;
+    return 0;
+}
+
+static char *rss_feed(const char *origin, unsigned n, const char *prefix)
+{
+    size_t cap = 4096 + n * 512;
+    char *b = malloc(cap);
+    size_t len = (size_t)snprintf(b, cap,
+                                  "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>"
+                                  "<title>T</title><link>%s/</link>",
+                                  origin);
+    for (unsigned i = 0; i < n; i++)
+        len += (size_t)snprintf(b + len, cap - len,
+                                "<item><title>Item %u</title><link>%s/%s%u.html</link>"
+                                "<guid>%s-%u</guid><pubDate>Mon, 23 Nov 2026 10:%02u:00 "
+                                "GMT</pubDate></item>",
+                                i, origin, prefix, i, prefix, i, i % 60);
+    snprintf(b + len, cap - len, "</channel></rss>\n");
+    return b;
+}
+
+static char *atom_feed(const char *origin, unsigned n)
+{
+    size_t cap = 4096 + n * 512;
+    char *b = malloc(cap);
+    size_t len = (size_t)snprintf(b, cap,
+                                  "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                                  "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>A</title>"
+                                  "<id>urn:x:feed</id><updated>2026-11-23T10:00:00Z</updated>");
+    for (unsigned i = 0; i < n; i++)
+        len += (size_t)snprintf(b + len, cap - len,
+                                "<entry><title>Entry %u</title><id>urn:x:%u</id>"
+                                "<link rel=\"alternate\" href=\"/story/%u\"/>"
+                                "<updated>2026-11-23T10:%02u:00Z</updated></entry>",
+                                i, i, i, i);
+    snprintf(b + len, cap - len, "</feed>\n");
+    (void)origin;
+    return b;
+}
+
+static void route_pages(site_server *s, const char *prefix, unsigned n, size_t size,
+                        unsigned delay_ms)
+{
+    char *body = malloc(size + 1);
+    for (unsigned i = 0; i < n; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "/%s%u.html", prefix, i);
+        /* pseudo-random text so compression does not make sizes trivial */
+        uint32_t x = 2463534242u + i;
+        for (size_t k = 0; k < size; k++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            body[k] = (char)('a' + x % 26);
+        }
+        assert_int_equal(site_server_route(s, path, 200, "text/html", body, size, NULL, delay_ms),
+                         0);
+    }
+    free(body);
+}
+
+/* ---- tests ---- */
+
+/* An RSS host and an Atom host: every item's page fetched, every exchange
+ * archived as a verified request/response pair. */
+static void rss_and_atom_archived(void **state)
+{
+    (void)state;
+    site_server *a = site_server_start("127.0.0.2", 0);
+    site_server *b = site_server_start("127.0.0.3", 0);
+    assert_non_null(a);
+    assert_non_null(b);
+    char *rss = rss_feed(site_server_origin(a), 5, "news");
+    char *atom = atom_feed(site_server_origin(b), 3);
+    site_server_route(a, "/feed.xml", 200, "application/rss+xml", rss, strlen(rss), NULL, 0);
+    site_server_route(b, "/atom.xml", 200, "application/atom+xml", atom, strlen(atom), NULL, 0);
+    route_pages(a, "news", 5, 3000, 0);
+    for (unsigned i = 0; i < 3; i++) {
+        char path[64], body[256];
+        snprintf(path, sizeof path, "/story/%u", i);
+        snprintf(body, sizeof body, "<html><body><p>Story %u</p></body></html>", i);
+        site_server_route(b, path, 200, "text/html", body, strlen(body), NULL, 0);
+    }
+    site_server_route_chunked(b, "/story/1", 1);
+
+    char *dir = tmpdir_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: 2, min_delay: 10ms }\n"
+             "sources:\n"
+             "  - url: %s/feed.xml\n"
+             "  - url: %s/atom.xml\n    type: atom\n",
+             dir, site_server_origin(a), site_server_origin(b));
+    config *cfg = load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.sources_failed, 0);
+    assert_int_equal(sum.items, 8);
+    assert_int_equal(sum.pages_fetched, 8);
+    assert_int_equal(sum.feeds_fetched, 2);
+    assert_string_equal(sum.results[0].kind, "rss");
+    assert_string_equal(sum.results[1].kind, "atom");
+
+    char adir[600];
+    snprintf(adir, sizeof adir, "%s/archive", dir);
+    archive_scan *s = calloc(1, sizeof *s);
+    scan_archive(adir, s);
+    assert_int_equal(s->open_segments, 0);
+    assert_int_equal(s->segments, 1);
+    assert_int_equal(s->warcinfo, 1);
+    assert_int_equal(s->requests, 10);
+    assert_int_equal(s->responses, 10);
+    assert_int_equal(sum.records, 21);
+    char uri[512];
+    snprintf(uri, sizeof uri, "%s/news4.html", site_server_origin(a));
+    assert_true(has_uri(s, uri));
+    snprintf(uri, sizeof uri, "%s/story/1", site_server_origin(b));
+    assert_true(has_uri(s, uri)); /* the chunked one: its payload digest verified */
+    snprintf(uri, sizeof uri, "%s/atom.xml", site_server_origin(b));
+    assert_true(has_uri(s, uri));
+
+    /* Every request carried the configured User-Agent. */
+    site_request_log *log = NULL;
+    size_t n = site_server_log(a, &log);
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(strstr(log[i].user_agent, "feedarc/"));
+    free(log);
+
+    free(s);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss);
+    free(atom);
+    site_server_stop(a);
+    site_server_stop(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Per-host connection cap and minimum delay between request starts are
+ * held, and a slow host does not hold up a fast one. */
+static void politeness_per_host(void **state)
+{
+    (void)state;
+    site_server *slow = site_server_start("127.0.0.4", 0);
+    site_server *fast = site_server_start("127.0.0.5", 0);
+    assert_non_null(slow);
+    assert_non_null(fast);
+    char *rss1 = rss_feed(site_server_origin(slow), 12, "p");
+    char *rss2 = rss_feed(site_server_origin(fast), 12, "q");
+    site_server_route(slow, "/feed.xml", 200, "application/rss+xml", rss1, strlen(rss1), NULL, 0);
+    site_server_route(fast, "/feed.xml", 200, "application/rss+xml", rss2, strlen(rss2), NULL, 0);
+    route_pages(slow, "p", 12, 500, 300); /* each response takes 300 ms */
+    route_pages(fast, "q", 12, 500, 0);
+
+    char *dir = tmpdir_new();
+    char yaml[2048];
+    const unsigned delay_ms = 50, cap = 2;
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: %u, min_delay: %ums, max_connections: 16 }\n"
+             "sources:\n  - url: %s/feed.xml\n  - url: %s/feed.xml\n",
+             dir, cap, delay_ms, site_server_origin(slow), site_server_origin(fast));
+    config *cfg = load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.pages_fetched, 24);
+
+    site_server *servers[2] = {slow, fast};
+    uint64_t last_end[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        assert_true(site_server_peak_requests(servers[k]) <= cap);
+        assert_true(site_server_peak_connections(servers[k]) <= cap);
+        site_request_log *log = NULL;
+        size_t n = site_server_log(servers[k], &log);
+        assert_int_equal(n, 13);
+        /* sort starts (log order is completion order) */
+        uint64_t starts[13];
+        for (size_t i = 0; i < n; i++) {
+            starts[i] = log[i].start_ns;
+            if (log[i].end_ns > last_end[k])
+                last_end[k] = log[i].end_ns;
+        }
+        for (size_t i = 1; i < n; i++)
+            for (size_t m = i; m > 0 && starts[m - 1] > starts[m]; m--) {
+                uint64_t t = starts[m];
+                starts[m] = starts[m - 1];
+                starts[m - 1] = t;
+            }
+        for (size_t i = 1; i < n; i++) {
+            uint64_t gap_ms = (starts[i] - starts[i - 1]) / 1000000;
+            /* the server sees arrivals, not starts: allow 5 ms of jitter */
+            if (gap_ms + 5 < delay_ms)
+                fail_msg("host %d: request starts %zu and %zu only %llu ms apart", k, i - 1, i,
+                         (unsigned long long)gap_ms);
+        }
+        free(log);
+    }
+    /* 12 slow pages at 2 in parallel take >= 1.8 s; the fast host must be
+     * done long before the slow one. */
+    assert_true(last_end[1] + 1000000000ULL < last_end[0]);
+
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss1);
+    free(rss2);
+    site_server_stop(slow);
+    site_server_stop(fast);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* A feed that 404s, one that is HTML, a host that refuses connections and a
+ * redirect loop fail with clear errors; the good source is archived fully. */
+static void broken_sources_do_not_stop_others(void **state)
+{
+    (void)state;
+    site_server *s = site_server_start("127.0.0.6", 0);
+    assert_non_null(s);
+    const char *o = site_server_origin(s);
+    char *rss = rss_feed(o, 4, "ok");
+    site_server_route(s, "/good.xml", 200, "application/rss+xml", rss, strlen(rss), NULL, 0);
+    route_pages(s, "ok", 4, 800, 0);
+    const char *html = "<!DOCTYPE html><html><head><title>x</title></head><body>hi</body></html>";
+    site_server_route(s, "/page.html", 200, "text/html", html, strlen(html), NULL, 0);
+    site_server_route(s, "/loop", 302, "text/plain", "", 0, "Location: /loop\r\n", 0);
+    site_server_route(s, "/moved.xml", 301, "text/plain", "", 0, "Location: /good.xml\r\n", 0);
+
+    char *dir = tmpdir_new();
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: 2, min_delay: 0s }\n"
+             "http: { connect_timeout: 2s, max_redirects: 3 }\n"
+             "sources:\n"
+             "  - url: %s/missing.xml\n"
+             "  - url: %s/page.html\n"
+             "  - url: http://127.0.0.1:1/feed.xml\n"
+             "  - url: %s/loop\n"
+             "  - url: %s/moved.xml\n",
+             dir, o, o, o, o);
+    config *cfg = load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.sources, 5);
+    assert_int_equal(sum.sources_failed, 4);
+    assert_false(sum.results[0].ok);
+    assert_non_null(strstr(sum.results[0].error, "HTTP 404"));
+    assert_false(sum.results[1].ok);
+    assert_non_null(strstr(sum.results[1].error, "not a usable feed"));
+    assert_false(sum.results[2].ok);
+    assert_false(sum.results[3].ok);
+    assert_non_null(strstr(sum.results[3].error, "redirects"));
+    /* the moved feed followed its redirect and every page was archived */
+    assert_true(sum.results[4].ok);
+    assert_int_equal(sum.results[4].items, 4);
+    assert_int_equal(sum.results[4].pages_ok, 4);
+
+    char adir[600];
+    snprintf(adir, sizeof adir, "%s/archive", dir);
+    archive_scan *sc = calloc(1, sizeof *sc);
+    scan_archive(adir, sc);
+    char uri[512];
+    snprintf(uri, sizeof uri, "%s/moved.xml", o);
+    assert_true(has_uri(sc, uri)); /* the 301 itself is evidence too */
+    snprintf(uri, sizeof uri, "%s/missing.xml", o);
+    assert_true(has_uri(sc, uri));
+    free(sc);
+
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss);
+    site_server_stop(s);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Segments roll over at segment_max_size. */
+static void segments_roll_over(void **state)
+{
+    (void)state;
+    site_server *s = site_server_start("127.0.0.7", 0);
+    assert_non_null(s);
+    char *rss = rss_feed(site_server_origin(s), 12, "big");
+    site_server_route(s, "/feed.xml", 200, "application/rss+xml", rss, strlen(rss), NULL, 0);
+    route_pages(s, "big", 12, 300000, 0); /* ~180 KiB each after zstd */
+
+    char *dir = tmpdir_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive, segment_max_size: 1MiB }\n"
+             "politeness: { max_connections_per_host: 4, min_delay: 0s }\n"
+             "sources:\n  - url: %s/feed.xml\n",
+             dir, site_server_origin(s));
+    config *cfg = load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.pages_fetched, 12);
+    char adir[600];
+    snprintf(adir, sizeof adir, "%s/archive", dir);
+    archive_scan *sc = calloc(1, sizeof *sc);
+    scan_archive(adir, sc);
+    assert_true(sc->segments >= 2);
+    assert_int_equal(sc->warcinfo, sc->segments);
+    assert_int_equal(sc->responses, 13);
+    assert_true(sc->max_segment_size <= (1u << 20));
+    assert_int_equal(sum.segments, sc->segments);
+    free(sc);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss);
+    site_server_stop(s);
+    rm_rf(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rss_and_atom_archived),
+        cmocka_unit_test(politeness_per_host),
+        cmocka_unit_test(broken_sources_do_not_stop_others),
+        cmocka_unit_test(segments_roll_over),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}

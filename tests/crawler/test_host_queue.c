@@ -1,0 +1,138 @@
+/*
+ * test_host_queue.c - the politeness scheduler on a real libuv loop, with
+ * "requests" that are timers: caps, delays, FIFO order per host, and host
+ * independence.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/fa_time.h"
+#include "crawler/host_queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fake_job {
+    host_queue_entry qe; /* first */
+    uv_timer_t timer;
+    int host;            /* 0 or 1 */
+    int seq;
+    unsigned duration_ms;
+    uint64_t started_ns;
+} fake_job;
+
+typedef struct harness {
+    uv_loop_t loop;
+    host_queue *q;
+    unsigned in_flight[2], peak[2], global, peak_global;
+    uint64_t starts[2][64];
+    int order[2][64];
+    unsigned n[2];
+    uint64_t last_end[2];
+    unsigned remaining;
+} harness;
+
+static harness *H;
+
+static void job_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void job_end(uv_timer_t *t)
+{
+    fake_job *j = t->data;
+    H->in_flight[j->host]--;
+    H->global--;
+    H->last_end[j->host] = fa_time_mono_ns();
+    host_queue_done(H->q, &j->qe);
+    uv_close((uv_handle_t *)&j->timer, job_closed);
+    if (--H->remaining == 0)
+        host_queue_close(H->q);
+}
+
+static int start(void *ud, host_queue_entry *e)
+{
+    (void)ud;
+    fake_job *j = (fake_job *)e;
+    int h = j->host;
+    H->starts[h][H->n[h]] = fa_time_mono_ns();
+    H->order[h][H->n[h]++] = j->seq;
+    if (++H->in_flight[h] > H->peak[h])
+        H->peak[h] = H->in_flight[h];
+    if (++H->global > H->peak_global)
+        H->peak_global = H->global;
+    uv_timer_init(&H->loop, &j->timer);
+    j->timer.data = j;
+    uv_timer_start(&j->timer, job_end, j->duration_ms, 0);
+    return 0;
+}
+
+static void run(unsigned cap, unsigned delay_ms, unsigned global, unsigned per_host,
+                unsigned dur0, unsigned dur1)
+{
+    H = calloc(1, sizeof *H);
+    uv_loop_init(&H->loop);
+    host_queue_options o = {.per_host_cap = cap, .min_delay_ms = delay_ms, .global_cap = global};
+    assert_int_equal(host_queue_new(&H->loop, &o, start, NULL, &H->q), 0);
+    for (unsigned i = 0; i < per_host * 2; i++) {
+        fake_job *j = calloc(1, sizeof *j);
+        j->host = (int)(i % 2);
+        j->seq = (int)(i / 2);
+        j->duration_ms = j->host ? dur1 : dur0;
+        assert_int_equal(host_queue_push(H->q, j->host ? "http://b:80" : "http://a:80", &j->qe),
+                         0);
+        H->remaining++;
+    }
+    assert_int_equal(host_queue_pending(H->q), per_host * 2);
+    uv_run(&H->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&H->loop), 0);
+}
+
+static void caps_delay_and_order(void **state)
+{
+    (void)state;
+    run(2, 30, 8, 10, 40, 40);
+    for (int h = 0; h < 2; h++) {
+        assert_int_equal(H->n[h], 10);
+        assert_true(H->peak[h] <= 2);
+        for (unsigned i = 0; i < 10; i++)
+            assert_int_equal(H->order[h][i], (int)i); /* FIFO per host */
+        for (unsigned i = 1; i < 10; i++)
+            assert_true(H->starts[h][i] - H->starts[h][i - 1] >= 30 * 1000000ULL);
+    }
+    assert_int_equal(H->peak[0], 2); /* the cap is used, not just respected */
+    free(H);
+}
+
+static void global_cap_holds(void **state)
+{
+    (void)state;
+    run(4, 0, 3, 8, 20, 20);
+    assert_true(H->peak_global <= 3);
+    assert_int_equal(H->peak_global, 3);
+    free(H);
+}
+
+static void slow_host_does_not_delay_fast_host(void **state)
+{
+    (void)state;
+    /* host a: 400 ms per request; host b: 5 ms.  b must finish while a is
+     * still working. */
+    run(1, 0, 4, 5, 400, 5);
+    assert_true(H->last_end[1] + 1000000000ULL < H->last_end[0]);
+    free(H);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(caps_delay_and_order),
+        cmocka_unit_test(global_cap_holds),
+        cmocka_unit_test(slow_host_does_not_delay_fast_host),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
