@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# scripts/test.sh - the whole test suite, as CI runs it: installs what is
+# missing, builds twice (normal, and with ASan+UBSan) and runs every test
+# under ctest in both builds.  Benchmarks and long fuzz runs are not here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# node + npm for the warcio interoperability test (Debian's, if absent)
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >&2 || true
+fi
+FEEDARC_BUILD_DIR=build scripts/setup.sh
+FEEDARC_BUILD_DIR=build-asan FEEDARC_CMAKE_ARGS="-DFEEDARC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" \
+  scripts/setup.sh
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+echo "== tests (RelWithDebInfo) =="
+ctest --test-dir build --output-on-failure -j2 || status=1
+echo "== tests (ASan + UBSan) =="
+ctest --test-dir build-asan --output-on-failure -j2 || status=1
+exit $status
