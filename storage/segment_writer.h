@@ -82,6 +82,13 @@ int segment_writer_sync(segment_writer *w);
 
 void segment_writer_get_stats(segment_writer *w, segment_writer_stats *out);
 
+/* Copies the message of the writer's most recent error (write, roll-over,
+ * sync or close; "" if none) into buf (len bytes, NUL-terminated).  The
+ * same message is logged at error level with component "warc".  Safe from
+ * any thread; with several writing threads it may describe another
+ * thread's failure. */
+void segment_writer_last_error(segment_writer *w, char *buf, size_t len);
+
 /* Closes the current segment (fsync + rename) and frees the writer.  NULL is
  * accepted.  Returns 0 or the first error met. */
 int segment_writer_close(segment_writer *w);

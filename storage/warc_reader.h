@@ -40,7 +40,15 @@ int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, c
  * available from warc_reader_error. */
 int warc_reader_next(warc_reader *r, warc_record *rec);
 
-/* Reads the one record whose frame starts at offset. Same returns. */
+/* After an error the position is unspecified: stop, or resume with
+ * warc_reader_read_at.  A frame holding several records (a whole .warc
+ * compressed as one frame) yields them in turn, all with the frame's offset
+ * and length.  (Added:) the record pointers stay valid until the next call
+ * on the reader; warc_reader_next on an `.open` segment that is still
+ * growing sees records appended since the last end of file. */
+
+/* Reads the one record whose frame starts at offset. Same returns, plus
+ * FA_ENOENT when offset is at or past the end of the file. */
 int warc_reader_read_at(warc_reader *r, uint64_t offset, warc_record *rec);
 
 const char *warc_reader_error(const warc_reader *r);
