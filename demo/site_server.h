@@ -24,7 +24,10 @@ typedef struct site_request_log {
     char path[512];          /* path and query as requested */
     char method[16];
     uint64_t start_ns;       /* fa_time_mono_ns when the request arrived */
-    uint64_t end_ns;         /* when the response was fully queued */
+    uint64_t end_ns;         /* when the response was fully queued: its last
+                                body bytes handed to libmicrohttpd (for a
+                                bodiless response, just before queueing),
+                                so always before the client sees the end */
     unsigned connection;     /* serial of the TCP connection (1, 2, ...) */
     int status;
     char if_none_match[128]; /* request validators, "" when absent */
@@ -66,5 +69,23 @@ void site_server_reset_log(site_server *s);
 
 /* Stops the server and frees it.  NULL is accepted. */
 void site_server_stop(site_server *s);
+
+/* ---- additions beyond the original interface ---- */
+
+/* The log keeps at most this many entries unless told otherwise; later
+ * requests are counted (site_server_log_dropped) but not recorded. */
+#define SITE_SERVER_LOG_MAX_DEFAULT 65536
+
+/* Sets the log ceiling (never below the entries already held). */
+void site_server_set_log_max(site_server *s, size_t max_entries);
+
+/* Requests not recorded because the log was full, since the last reset. */
+uint64_t site_server_log_dropped(site_server *s);
+
+/* Requests ended since the last reset, recorded or dropped. */
+uint64_t site_server_request_count(site_server *s);
+
+/* The address given to site_server_start (owned by the server). */
+const char *site_server_ip(const site_server *s);
 
 #endif
