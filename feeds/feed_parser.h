@@ -58,7 +58,13 @@ feed_parser *feed_parser_new(const char *base_url, const feed_parser_limits *lim
 
 /* Feeds the next len bytes.  Returns 0, or a negative code: FA_EPARSE when
  * the input is not a feed at all (message from feed_parser_error), or the
- * callback's code. */
+ * callback's code.
+ * Also FA_ETOOBIG past max_depth or on runaway entity expansion, FA_ENOMEM.
+ * Errors are sticky: once a call returned one, every later push/finish
+ * returns the same code and the callback is not called again (items
+ * delivered before stay delivered).  After max_items items the rest of the
+ * body is ignored (0 is returned).  The callback must not call
+ * feed_parser_* on the same parser. */
 int feed_parser_push(feed_parser *p, const void *data, size_t len);
 
 /* Signals the end of input.  Returns the number of items delivered (>= 0),
@@ -73,6 +79,18 @@ const char *feed_kind_name(enum feed_kind k);
  * not a feed"); "" when none. */
 const char *feed_parser_error(const feed_parser *p);
 
+/* Counts kept while parsing (added for the crawler's logs and metrics). */
+typedef struct feed_parser_stats {
+    unsigned items;      /* delivered to the callback */
+    unsigned duplicates; /* same id as an earlier item of this feed: not delivered */
+    unsigned too_big;    /* over max_item_bytes: skipped */
+    unsigned xml_errors; /* errors libxml2 reported (and recovered from, mostly) */
+} feed_parser_stats;
+
+/* Copies the counts so far into *out.  p may be NULL (all zero). */
+void feed_parser_get_stats(const feed_parser *p, feed_parser_stats *out);
+
+/* Releases everything.  Accepts NULL.  Not to be called from the callback. */
 void feed_parser_free(feed_parser *p);
 
 #endif
