@@ -100,12 +100,12 @@ typedef struct worker {
 struct segment_writer {
     pthread_mutex_t lock; /* guards everything below up to pool_lock */
     int dirfd;
-    int fd;              /* current segment, -1 when none is open */
-    int broken;          /* the segment has a tail we could not truncate */
-    char name[256];      /* final name of the current segment */
-    uint64_t size;       /* bytes of whole records in the current segment */
-    uint64_t info_size;  /* of which the warcinfo */
-    unsigned serial;     /* next serial to try */
+    int fd;             /* current segment, -1 when none is open */
+    int broken;         /* the segment has a tail we could not truncate */
+    char name[256];     /* final name of the current segment */
+    uint64_t size;      /* bytes of whole records in the current segment */
+    uint64_t info_size; /* of which the warcinfo */
+    unsigned serial;    /* next serial to try */
     segment_writer_stats st;
     char err[512];
 
@@ -139,8 +139,7 @@ static int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
     while (len) {
         ssize_t n = pwrite(fd, p, len, (off_t)off);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         p += n;
@@ -156,8 +155,7 @@ static int write_all(int fd, const void *data, size_t len)
     while (len) {
         ssize_t n = write(fd, p, len);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         p += n;
@@ -172,13 +170,10 @@ static int copy_range(int src, uint64_t len, int dst, uint64_t off)
     loff_t in = 0, outoff = (loff_t)off;
     while (len) {
         ssize_t n = copy_file_range(src, &in, dst, &outoff, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-                      errno == EOPNOTSUPP))
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
             break; /* fall back to read + write */
-        if (n < 0)
-            return -1;
+        if (n < 0) return -1;
         if (n == 0) {
             errno = EIO; /* the temporary file is shorter than we wrote */
             return -1;
@@ -188,15 +183,12 @@ static int copy_range(int src, uint64_t len, int dst, uint64_t off)
     char buf[1 << 16];
     while (len) {
         ssize_t n = pread(src, buf, len < sizeof buf ? len : sizeof buf, in);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
+            if (n == 0) errno = EIO;
             return -1;
         }
-        if (pwrite_all(dst, buf, (size_t)n, (uint64_t)outoff) < 0)
-            return -1;
+        if (pwrite_all(dst, buf, (size_t)n, (uint64_t)outoff) < 0) return -1;
         in += n;
         outoff += n;
         len -= (uint64_t)n;
@@ -214,15 +206,12 @@ static int mkdir_p(const char *path)
     }
     memcpy(tmp, path, n + 1);
     for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
+        if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
         *p = '/';
     }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return -1;
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
     return 0;
 }
 
@@ -230,8 +219,7 @@ static int mkdir_p(const char *path)
 
 static void worker_free(worker *k)
 {
-    if (k == NULL)
-        return;
+    if (k == NULL) return;
     ZSTD_freeCCtx(k->cctx);
     fa_sha1_free(k->sha_block);
     fa_sha1_free(k->sha_payload);
@@ -249,11 +237,9 @@ static worker *worker_get(segment_writer *w)
         w->pool_n--;
     }
     pthread_mutex_unlock(&w->pool_lock);
-    if (k)
-        return k;
+    if (k) return k;
     k = calloc(1, sizeof *k);
-    if (k == NULL)
-        return NULL;
+    if (k == NULL) return NULL;
     fa_buf_init(&k->hdr, MAX_HEADER);
     fa_buf_init(&k->out, 0);
     k->cctx = ZSTD_createCCtx();
@@ -271,10 +257,8 @@ static worker *worker_get(segment_writer *w)
 
 static void worker_put(segment_writer *w, worker *k)
 {
-    if (k == NULL)
-        return;
-    if (k->out.cap > WORKER_BUF_KEEP)
-        fa_buf_free(&k->out);
+    if (k == NULL) return;
+    if (k->out.cap > WORKER_BUF_KEEP) fa_buf_free(&k->out);
     fa_buf_reset(&k->out);
     fa_buf_reset(&k->hdr);
     pthread_mutex_lock(&w->pool_lock);
@@ -309,8 +293,7 @@ static int sink_run(zsink *z, ZSTD_inBuffer *in, ZSTD_EndDirective mode)
     const size_t room = ZSTD_CStreamOutSize();
     for (;;) {
         int rc = fa_buf_reserve(z->buf, room);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         ZSTD_outBuffer out = {z->buf->data + z->buf->len, room, 0};
         size_t r = ZSTD_compressStream2(z->cctx, &out, in, mode);
         if (ZSTD_isError(r)) {
@@ -319,13 +302,11 @@ static int sink_run(zsink *z, ZSTD_inBuffer *in, ZSTD_EndDirective mode)
         }
         z->buf->len += out.pos;
         if (z->fd >= 0 && z->buf->len >= TMP_FLUSH) {
-            if (write_all(z->fd, z->buf->data, z->buf->len) < 0)
-                return fa_err_from_errno(errno);
+            if (write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
             z->flushed += z->buf->len;
             fa_buf_reset(z->buf);
         }
-        if (mode == ZSTD_e_end ? r == 0 : in->pos == in->size)
-            return 0;
+        if (mode == ZSTD_e_end ? r == 0 : in->pos == in->size) return 0;
     }
 }
 
@@ -353,11 +334,9 @@ static int frame_end(zsink *z, uint64_t *frame_len)
 {
     ZSTD_inBuffer in = {NULL, 0, 0};
     int rc = sink_run(z, &in, ZSTD_e_end);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     if (z->fd >= 0 && z->buf->len) {
-        if (write_all(z->fd, z->buf->data, z->buf->len) < 0)
-            return fa_err_from_errno(errno);
+        if (write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
         z->flushed += z->buf->len;
         fa_buf_reset(z->buf);
     }
@@ -372,16 +351,11 @@ static int compress_record(zsink *z, const fa_buf *hdr, const void *mem, size_t 
 {
     uint64_t block = mem_len + (spool ? spool->size : 0);
     int rc = frame_begin(z, hdr->len + block + WARC__TRAILER_LEN);
-    if (rc == 0)
-        rc = frame_put(z, hdr->data, hdr->len);
-    if (rc == 0)
-        rc = frame_put(z, mem, mem_len);
-    if (rc == 0 && spool && spool->size)
-        rc = fa_spool_foreach(spool, frame_put, z);
-    if (rc == 0)
-        rc = frame_put(z, WARC__TRAILER, WARC__TRAILER_LEN);
-    if (rc == 0)
-        rc = frame_end(z, frame_len);
+    if (rc == 0) rc = frame_put(z, hdr->data, hdr->len);
+    if (rc == 0) rc = frame_put(z, mem, mem_len);
+    if (rc == 0 && spool && spool->size) rc = fa_spool_foreach(spool, frame_put, z);
+    if (rc == 0) rc = frame_put(z, WARC__TRAILER, WARC__TRAILER_LEN);
+    if (rc == 0) rc = frame_end(z, frame_len);
     return rc;
 }
 
@@ -390,8 +364,7 @@ static int compress_record(zsink *z, const fa_buf *hdr, const void *mem, size_t 
 static int close_segment(segment_writer *w)
 {
     int rc = 0;
-    if (w->fd < 0)
-        return 0;
+    if (w->fd < 0) return 0;
     char open_name[272];
     snprintf(open_name, sizeof open_name, "%s.open", w->name);
     if (fsync(w->fd) < 0) {
@@ -403,8 +376,8 @@ static int close_segment(segment_writer *w)
     }
     close(w->fd);
     if (w->broken)
-        fa_log_warn("warc", "%s/%s ends with a partial record that could not be removed",
-                    w->dir, w->name);
+        fa_log_warn("warc", "%s/%s ends with a partial record that could not be removed", w->dir,
+                    w->name);
     int r = renameat2(w->dirfd, open_name, w->dirfd, w->name, RENAME_NOREPLACE);
     if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
         /* a file system without RENAME_NOREPLACE: check, then plain rename */
@@ -445,8 +418,7 @@ static int build_warcinfo(segment_writer *w, worker *k, const char *filename, ui
                        w->software, w->hostname);
     if (rc == 0 && w->operator_name[0])
         rc = fa_buf_printf(&body, "operator: %s\r\n", w->operator_name);
-    if (rc < 0)
-        goto out;
+    if (rc < 0) goto out;
     fa_uuid_urn(id);
     fa_time_format_iso(fa_time_now_ns(), 6, date, sizeof date);
     fa_sha1_oneshot(body.data, body.len, d);
@@ -458,14 +430,12 @@ static int build_warcinfo(segment_writer *w, worker *k, const char *filename, ui
                                      "Content-Type: application/warc-fields\r\n"
                                      "WARC-Block-Digest: %s\r\nContent-Length: %zu\r\n\r\n",
                        id, date, filename, digest, body.len);
-    if (rc < 0)
-        goto out;
+    if (rc < 0) goto out;
     k->out.max = ZSTD_compressBound(k->hdr.len + body.len + 4) + ZSTD_CStreamOutSize();
     fa_buf_reset(&k->out);
     zsink z = {k->cctx, &k->out, -1, 0, 0, NULL};
     rc = compress_record(&z, &k->hdr, body.data, body.len, NULL, len_out);
-    if (rc < 0)
-        goto out;
+    if (rc < 0) goto out;
     w->st.bytes_uncompressed += k->hdr.len + body.len + 4;
 out:
     fa_buf_free(&body);
@@ -487,11 +457,9 @@ static int open_segment(segment_writer *w)
         }
         snprintf(name, sizeof name, "%s-%s-%05u.warc.zst", w->prefix, ts, w->serial);
         snprintf(open_name, sizeof open_name, "%s.open", name);
-        if (fstatat(w->dirfd, name, &st, 0) == 0)
-            continue;
+        if (fstatat(w->dirfd, name, &st, 0) == 0) continue;
         fd = openat(w->dirfd, open_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd >= 0)
-            break;
+        if (fd >= 0) break;
         if (errno != EEXIST) {
             rc = fa_err_from_errno(errno);
             set_err(w, "%s/%s: cannot create: %s", w->dir, open_name, strerror(errno));
@@ -505,7 +473,7 @@ static int open_segment(segment_writer *w)
         set_err(w, "%s/%s: out of memory", w->dir, open_name);
         goto out;
     }
-    uint64_t len;
+    uint64_t len = 0;
     rc = build_warcinfo(w, k, name, &len);
     if (rc < 0) {
         set_err(w, "%s/%s: building warcinfo: %s", w->dir, open_name, fa_strerror(rc));
@@ -552,14 +520,17 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     if (prefix[0] == '\0' || strlen(prefix) > 200 || strchr(prefix, '/') ||
         !warc__value_ok(prefix, 200)) {
         rc = FA_EINVAL;
-        snprintf(msg, sizeof msg, "segment writer: prefix \"%s\" must be 1-200 characters "
-                 "without '/' or control characters", prefix);
+        snprintf(msg, sizeof msg,
+                 "segment writer: prefix \"%s\" must be 1-200 characters "
+                 "without '/' or control characters",
+                 prefix);
         goto out;
     }
     if ((opt->software && !warc__value_ok(opt->software, 1024)) ||
         (opt->operator_name && !warc__value_ok(opt->operator_name, 1024))) {
         rc = FA_EINVAL;
-        snprintf(msg, sizeof msg, "segment writer: software/operator must be one line of at "
+        snprintf(msg, sizeof msg,
+                 "segment writer: software/operator must be one line of at "
                  "most 1024 characters");
         goto out;
     }
@@ -589,22 +560,18 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     w->level = opt->level ? opt->level : 3;
     if (gethostname(w->hostname, sizeof w->hostname - 1) < 0 || !warc__value_ok(w->hostname, 255))
         snprintf(w->hostname, sizeof w->hostname, "localhost");
-    if (mkdir_p(w->dir) < 0 ||
-        (w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    if (mkdir_p(w->dir) < 0 || (w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         rc = fa_err_from_errno(errno);
         snprintf(msg, sizeof msg, "%s: cannot create or open the archive folder: %s", w->dir,
                  strerror(errno));
         goto out;
     }
     rc = open_segment(w);
-    if (rc < 0)
-        snprintf(msg, sizeof msg, "%s", w->err);
+    if (rc < 0) snprintf(msg, sizeof msg, "%s", w->err);
 out:
     if (rc < 0) {
-        if (msg[0] == '\0')
-            snprintf(msg, sizeof msg, "segment writer: %s", fa_strerror(rc));
-        if (err && errlen)
-            snprintf(err, errlen, "%s", msg);
+        if (msg[0] == '\0') snprintf(msg, sizeof msg, "segment writer: %s", fa_strerror(rc));
+        if (err && errlen) snprintf(err, errlen, "%s", msg);
         segment_writer_close(w);
         return rc;
     }
@@ -645,8 +612,7 @@ static int digest_pair(worker *k, const warc_exchange *x, pair *p)
     size_t head = warc__http_head_len(x->request, x->request_len);
     if (head && head < x->request_len) {
         warc__payload_digest_mem(k->sha_payload, (const char *)x->request + head,
-                                 x->request_len - head,
-                                 warc__http_is_chunked(x->request, head), d);
+                                 x->request_len - head, warc__http_is_chunked(x->request, head), d);
         fa_sha1_label(d, p->req_payload);
         p->req_has_payload = 1;
     }
@@ -654,8 +620,7 @@ static int digest_pair(worker *k, const warc_exchange *x, pair *p)
     resp_hash h = {k->sha_block, {0}};
     warc__payload_begin(&h.pay, k->sha_payload, x->body_chunked);
     fa_sha1_update(k->sha_block, x->response_head, x->response_head_len);
-    if (x->body && x->body->size)
-        rc = fa_spool_foreach(x->body, hash_body, &h);
+    if (x->body && x->body->size) rc = fa_spool_foreach(x->body, hash_body, &h);
     fa_sha1_final(k->sha_block, d);
     fa_sha1_label(d, p->resp_block);
     fa_sha1_final(k->sha_payload, d);
@@ -680,13 +645,13 @@ static int build_header(fa_buf *b, const char *type, const char *id, const pair 
                            WARC__VERSION "\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\n"
                                          "WARC-Date: %s\r\nWARC-Target-URI: %s\r\n",
                            type, id, p->date, x->target_uri);
-    if (rc == 0 && x->ip_address)
-        rc = fa_buf_printf(b, "WARC-IP-Address: %s\r\n", x->ip_address);
-    if (rc == 0 && concurrent)
-        rc = fa_buf_printf(b, "WARC-Concurrent-To: %s\r\n", concurrent);
+    if (rc == 0 && x->ip_address) rc = fa_buf_printf(b, "WARC-IP-Address: %s\r\n", x->ip_address);
+    if (rc == 0 && concurrent) rc = fa_buf_printf(b, "WARC-Concurrent-To: %s\r\n", concurrent);
     if (rc == 0)
-        rc = fa_buf_printf(b, "Content-Type: application/http;msgtype=%s\r\n"
-                              "WARC-Block-Digest: %s\r\n", type, block_digest);
+        rc = fa_buf_printf(b,
+                           "Content-Type: application/http;msgtype=%s\r\n"
+                           "WARC-Block-Digest: %s\r\n",
+                           type, block_digest);
     if (rc == 0 && payload_digest)
         rc = fa_buf_printf(b, "WARC-Payload-Digest: %s\r\n", payload_digest);
     if (rc == 0)
@@ -697,13 +662,11 @@ static int build_header(fa_buf *b, const char *type, const char *id, const pair 
 static int open_tmp(const char *dir)
 {
     int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-        return fd;
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)) return fd;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/feedarc-frame-XXXXXX", dir);
     fd = mkostemp(path, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(path);
+    if (fd >= 0) unlink(path);
     return fd;
 }
 
@@ -724,17 +687,14 @@ static int compress_pair(segment_writer *w, worker *k, const warc_exchange *x, p
 
     rc = build_header(&k->hdr, "request", p->req_id, p, x, p->resp_id, p->req_block,
                       p->req_has_payload ? p->req_payload : NULL, x->request_len);
-    if (rc == 0)
-        rc = compress_record(&z, &k->hdr, x->request, x->request_len, NULL, &p->req_frame);
-    if (rc < 0)
-        goto out;
+    if (rc == 0) rc = compress_record(&z, &k->hdr, x->request, x->request_len, NULL, &p->req_frame);
+    if (rc < 0) goto out;
     p->uncompressed = k->hdr.len + x->request_len + WARC__TRAILER_LEN;
 
     what = "response";
-    rc = build_header(&k->hdr, "response", p->resp_id, p, x, NULL, p->resp_block,
-                      p->resp_payload, resp_block);
-    if (rc < 0)
-        goto out;
+    rc = build_header(&k->hdr, "response", p->resp_id, p, x, NULL, p->resp_block, p->resp_payload,
+                      resp_block);
+    if (rc < 0) goto out;
     if (to_file) {
         const char *tmp = body->tmp_dir ? body->tmp_dir : "/tmp";
         p->tmpfd = open_tmp(tmp);
@@ -755,14 +715,13 @@ static int compress_pair(segment_writer *w, worker *k, const warc_exchange *x, p
         rc = compress_record(&z, &k->hdr, x->response_head, x->response_head_len, body,
                              &p->resp_frame);
     }
-    if (rc < 0)
-        goto out;
+    if (rc < 0) goto out;
     p->uncompressed += k->hdr.len + resp_block + WARC__TRAILER_LEN;
 out:
     if (rc < 0) {
         pthread_mutex_lock(&w->lock);
-        set_err(w, "%s: compressing the %s record: %s%s%s", x->target_uri, what,
-                fa_strerror(rc), z.zerr ? ": " : "", z.zerr ? z.zerr : "");
+        set_err(w, "%s: compressing the %s record: %s%s%s", x->target_uri, what, fa_strerror(rc),
+                z.zerr ? ": " : "", z.zerr ? z.zerr : "");
         pthread_mutex_unlock(&w->lock);
     }
     return rc;
@@ -779,8 +738,7 @@ static int append_pair(segment_writer *w, worker *k, pair *p, warc_written *out)
         (void)close_segment(w);
     if (w->fd < 0) {
         rc = open_segment(w);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
     }
     uint64_t start = w->size;
     if (pwrite_all(w->fd, k->out.data, k->out.len, start) < 0 ||
@@ -789,14 +747,17 @@ static int append_pair(segment_writer *w, worker *k, pair *p, warc_written *out)
         rc = fa_err_from_errno(e);
         if (ftruncate(w->fd, (off_t)start) < 0) {
             w->broken = 1;
-            set_err(w, "%s/%s.open: appending %llu bytes at %llu: %s (and truncating back "
-                    "failed: %s; a new segment will be started)", w->dir, w->name,
-                    (unsigned long long)pair_len, (unsigned long long)start, strerror(e),
-                    strerror(errno));
+            set_err(w,
+                    "%s/%s.open: appending %llu bytes at %llu: %s (and truncating back "
+                    "failed: %s; a new segment will be started)",
+                    w->dir, w->name, (unsigned long long)pair_len, (unsigned long long)start,
+                    strerror(e), strerror(errno));
         } else {
-            set_err(w, "%s/%s.open: appending %llu bytes at %llu: %s (truncated back to the "
-                    "last whole record)", w->dir, w->name, (unsigned long long)pair_len,
-                    (unsigned long long)start, strerror(e));
+            set_err(w,
+                    "%s/%s.open: appending %llu bytes at %llu: %s (truncated back to the "
+                    "last whole record)",
+                    w->dir, w->name, (unsigned long long)pair_len, (unsigned long long)start,
+                    strerror(e));
         }
         return rc;
     }
@@ -823,10 +784,10 @@ int segment_writer_write_exchange(segment_writer *w, const warc_exchange *x, war
     pair p;
     memset(&p, 0, sizeof p);
     p.tmpfd = -1;
-    if (w == NULL || x == NULL)
-        return FA_EINVAL;
+    if (w == NULL || x == NULL) return FA_EINVAL;
     const char *bad = NULL;
-    if (x->target_uri == NULL || x->target_uri[0] == '\0' || !warc__value_ok(x->target_uri, MAX_URI))
+    if (x->target_uri == NULL || x->target_uri[0] == '\0' ||
+        !warc__value_ok(x->target_uri, MAX_URI))
         bad = "target_uri is missing, longer than 8192 bytes or holds control characters";
     else if (x->ip_address && !warc__value_ok(x->ip_address, 64))
         bad = "ip_address holds control characters";
@@ -848,7 +809,7 @@ int segment_writer_write_exchange(segment_writer *w, const warc_exchange *x, war
     }
     fa_uuid_urn(p.req_id);
     fa_uuid_urn(p.resp_id);
-    fa_time_format_iso(x->date_ns, 6, p.date, sizeof p.date);
+    fa_time_format_iso(x->date_ns ? x->date_ns : fa_time_now_ns(), 6, p.date, sizeof p.date);
     rc = digest_pair(k, x, &p);
     if (rc < 0) {
         pthread_mutex_lock(&w->lock);
@@ -857,14 +818,12 @@ int segment_writer_write_exchange(segment_writer *w, const warc_exchange *x, war
         goto out;
     }
     rc = compress_pair(w, k, x, &p);
-    if (rc < 0)
-        goto out;
+    if (rc < 0) goto out;
     pthread_mutex_lock(&w->lock);
     rc = append_pair(w, k, &p, out);
     pthread_mutex_unlock(&w->lock);
 out:
-    if (p.tmpfd >= 0)
-        close(p.tmpfd);
+    if (p.tmpfd >= 0) close(p.tmpfd);
     worker_put(w, k);
     return rc;
 }
@@ -890,8 +849,7 @@ void segment_writer_get_stats(segment_writer *w, segment_writer_stats *out)
 
 void segment_writer_last_error(segment_writer *w, char *buf, size_t len)
 {
-    if (len == 0)
-        return;
+    if (len == 0) return;
     pthread_mutex_lock(&w->lock);
     snprintf(buf, len, "%s", w->err);
     pthread_mutex_unlock(&w->lock);
@@ -900,8 +858,7 @@ void segment_writer_last_error(segment_writer *w, char *buf, size_t len)
 int segment_writer_close(segment_writer *w)
 {
     int rc = 0;
-    if (w == NULL)
-        return 0;
+    if (w == NULL) return 0;
     pthread_mutex_lock(&w->lock);
     rc = close_segment(w);
     pthread_mutex_unlock(&w->lock);
@@ -910,8 +867,7 @@ int segment_writer_close(segment_writer *w)
         w->pool = k->next;
         worker_free(k);
     }
-    if (w->dirfd >= 0)
-        close(w->dirfd);
+    if (w->dirfd >= 0) close(w->dirfd);
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->pool_lock);
     free(w->dir);

@@ -38,7 +38,7 @@ typedef struct segment_writer_options {
 typedef struct warc_exchange {
     const char *target_uri;      /* required */
     const char *ip_address;      /* WARC-IP-Address, or NULL when unknown */
-    int64_t date_ns;             /* when the request was sent (WARC-Date) */
+    int64_t date_ns;             /* when the request was sent (WARC-Date); 0 = now */
     const void *request;         /* request line + headers (+ body) as sent */
     size_t request_len;
     const void *response_head;   /* status line + headers + empty line, as received */

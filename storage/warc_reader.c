@@ -88,13 +88,12 @@ static int fail(warc_reader *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(warc_reader *r, int code, const char *fmt, ...)
 {
+    char what[400];
     va_list ap;
-    int n = snprintf(r->err, sizeof r->err, "%s: ", r->path);
-    if (n < 0 || (size_t)n >= sizeof r->err)
-        n = 0;
     va_start(ap, fmt);
-    vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    snprintf(r->err, sizeof r->err, "%s: %s", r->path, what);
     return code;
 }
 
@@ -103,25 +102,26 @@ static uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int grow(void *pp, size_t *cap, size_t need)
+/* Grows an allocation to hold need bytes (doubling); returns the possibly
+ * moved block, or NULL (the old block untouched) when out of memory. */
+static void *grow(void *p, size_t *cap, size_t need)
 {
-    if (need <= *cap)
-        return 0;
+    if (need <= *cap && p != NULL) return p;
     size_t c = *cap ? *cap : 4096;
     while (c < need)
         c = c > (size_t)-1 / 2 ? need : c * 2;
-    void *p = realloc(*(void **)pp, c);
-    if (p == NULL)
-        return FA_ENOMEM;
-    *(void **)pp = p;
-    *cap = c;
-    return 0;
+    void *np = realloc(p, c);
+    if (np != NULL) *cap = c;
+    return np;
 }
 
 /* Makes at least `need` bytes from off available in the window (fewer only
  * at the end of the file).  *p and *avail describe what is there. */
 static int window(warc_reader *r, uint64_t off, size_t need, const uint8_t **p, size_t *avail)
 {
+    void *np;
+    *p = NULL;
+    *avail = 0;
     if (off >= r->win_off && off - r->win_off <= r->win_len) {
         size_t have = r->win_len - (size_t)(off - r->win_off);
         if (have >= need || off + have >= r->file_size) {
@@ -132,8 +132,7 @@ static int window(warc_reader *r, uint64_t off, size_t need, const uint8_t **p, 
     }
     uint64_t left = off < r->file_size ? r->file_size - off : 0;
     size_t want = need > WINDOW_MIN ? need : WINDOW_MIN;
-    if (want > left)
-        want = (size_t)left;
+    if (want > left) want = (size_t)left;
     if (want > r->win_max)
         return fail(r, FA_ETOOBIG, "offset %llu: record needs more than %zu bytes of buffer",
                     (unsigned long long)off, r->win_max);
@@ -142,19 +141,18 @@ static int window(warc_reader *r, uint64_t off, size_t need, const uint8_t **p, 
         keep = r->win_len - (size_t)(off - r->win_off);
         memmove(r->win, r->win + (off - r->win_off), keep);
     }
-    if (grow(&r->win, &r->win_cap, want ? want : 1) < 0)
+    if ((np = grow(r->win, &r->win_cap, want ? want : 1)) == NULL)
         return fail(r, FA_ENOMEM, "offset %llu: out of memory for %zu bytes",
                     (unsigned long long)off, want);
+    r->win = np;
     size_t got = keep;
     while (got < want) {
         ssize_t n = pread(r->fd, r->win + got, want - got, (off_t)(off + got));
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0)
             return fail(r, fa_err_from_errno(errno), "offset %llu: read: %s",
-                        (unsigned long long)(off + got), strerror(errno));
-        if (n == 0)
-            break; /* the file shrank under us */
+                        (unsigned long long)off + got, strerror(errno));
+        if (n == 0) break; /* the file shrank under us */
         got += (size_t)n;
     }
     r->win_off = off;
@@ -167,13 +165,14 @@ static int window(warc_reader *r, uint64_t off, size_t need, const uint8_t **p, 
 /* Parses the record at p (avail bytes known; complete = no more will come).
  * Returns 1 with *used set, 0 when more bytes are needed (*need), or an
  * error. */
-static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int complete,
-                        uint64_t off, warc_record *rec, size_t *used, size_t *need)
+static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int complete, uint64_t off,
+                        warc_record *rec, size_t *used, size_t *need)
 {
+    void *np;
     size_t hl = 0;
     const uint8_t *q = p;
     size_t scan = avail < MAX_WARC_HEADER ? avail : MAX_WARC_HEADER;
-    while ((q = memchr(q, '\r', scan - (size_t)(q - p))) != NULL) {
+    while (scan && (q = memchr(q, '\r', scan - (size_t)(q - p))) != NULL) {
         if ((size_t)(q - p) + 4 <= scan && memcmp(q, "\r\n\r\n", 4) == 0) {
             hl = (size_t)(q - p) + 4;
             break;
@@ -188,8 +187,10 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
             return fail(r, FA_ETOOBIG, "offset %llu: WARC header longer than %u bytes",
                         (unsigned long long)off, MAX_WARC_HEADER);
         if (complete)
-            return fail(r, FA_ECORRUPT, "offset %llu: record truncated inside its WARC header "
-                        "(%zu bytes, no empty line)", (unsigned long long)off, avail);
+            return fail(r, FA_ECORRUPT,
+                        "offset %llu: record truncated inside its WARC header "
+                        "(%zu bytes, no empty line)",
+                        (unsigned long long)off, avail);
         *need = avail * 2 > MAX_WARC_HEADER ? MAX_WARC_HEADER : avail * 2;
         return 0;
     }
@@ -197,8 +198,9 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
         return fail(r, FA_EPARSE, "offset %llu: NUL byte in the WARC header",
                     (unsigned long long)off);
     /* copy the header so that fields can be NUL-terminated in place */
-    if (grow(&r->hdr, &r->hdr_cap, hl + 1) < 0)
+    if ((np = grow(r->hdr, &r->hdr_cap, hl + 1)) == NULL)
         return fail(r, FA_ENOMEM, "offset %llu: out of memory", (unsigned long long)off);
+    r->hdr = np;
     memcpy(r->hdr, p, hl);
     r->hdr[hl] = '\0';
     char *s = r->hdr, *end = r->hdr + hl - 2; /* end: the empty line */
@@ -214,8 +216,10 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
         *eol = '\0';
         if (*s == ' ' || *s == '\t') { /* continuation of the previous value */
             if (nf == 0)
-                return fail(r, FA_EPARSE, "offset %llu: header line %d is a continuation "
-                            "with nothing to continue", (unsigned long long)off, line);
+                return fail(r, FA_EPARSE,
+                            "offset %llu: header line %d is a continuation "
+                            "with nothing to continue",
+                            (unsigned long long)off, line);
             while (*s == ' ' || *s == '\t')
                 s++;
             *wp++ = ' ';
@@ -238,8 +242,9 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
         if (nf == MAX_FIELDS)
             return fail(r, FA_ETOOBIG, "offset %llu: more than %d header fields",
                         (unsigned long long)off, MAX_FIELDS);
-        if (grow(&r->fields, &r->fields_cap, (nf + 1) * sizeof *r->fields) < 0)
+        if ((np = grow(r->fields, &r->fields_cap, (nf + 1) * sizeof *r->fields)) == NULL)
             return fail(r, FA_ENOMEM, "offset %llu: out of memory", (unsigned long long)off);
+        r->fields = np;
         r->fields[nf].name = s;
         r->fields[nf].value = v;
         nf++;
@@ -253,30 +258,33 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
     uint64_t len = 0;
     const char *c = cl;
     for (; *c >= '0' && *c <= '9'; c++) {
-        if (len > (UINT64_MAX - 9) / 10)
-            break;
+        if (len > (UINT64_MAX - 9) / 10) break;
         len = len * 10 + (uint64_t)(*c - '0');
     }
     if (c == cl || *c != '\0')
         return fail(r, FA_EPARSE, "offset %llu: Content-Length \"%s\" is not a number",
                     (unsigned long long)off, cl);
     if (len > r->max_record)
-        return fail(r, FA_ETOOBIG, "offset %llu: Content-Length %llu exceeds the %llu-byte "
-                    "ceiling", (unsigned long long)off, (unsigned long long)len,
+        return fail(r, FA_ETOOBIG,
+                    "offset %llu: Content-Length %llu exceeds the %llu-byte "
+                    "ceiling",
+                    (unsigned long long)off, (unsigned long long)len,
                     (unsigned long long)r->max_record);
     size_t total = hl + (size_t)len + WARC__TRAILER_LEN;
     if (total > avail) {
         if (complete)
-            return fail(r, FA_ECORRUPT, "offset %llu: record truncated: Content-Length %llu "
-                        "but only %zu bytes follow the header", (unsigned long long)off,
-                        (unsigned long long)len, avail - hl);
+            return fail(r, FA_ECORRUPT,
+                        "offset %llu: record truncated: Content-Length %llu "
+                        "but only %zu bytes follow the header",
+                        (unsigned long long)off, (unsigned long long)len, avail - hl);
         *need = total;
         return 0;
     }
     if (memcmp(p + hl + len, WARC__TRAILER, WARC__TRAILER_LEN) != 0)
-        return fail(r, FA_ECORRUPT, "offset %llu: block of Content-Length %llu is not followed "
-                    "by CRLF CRLF (wrong length?)", (unsigned long long)off,
-                    (unsigned long long)len);
+        return fail(r, FA_ECORRUPT,
+                    "offset %llu: block of Content-Length %llu is not followed "
+                    "by CRLF CRLF (wrong length?)",
+                    (unsigned long long)off, (unsigned long long)len);
     rec->block = p + hl;
     rec->block_len = (size_t)len;
     *used = total;
@@ -287,6 +295,7 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
  * of the file, or an error. */
 static int next_frame(warc_reader *r)
 {
+    void *np;
     const uint8_t *p;
     size_t avail;
     int rc;
@@ -294,14 +303,11 @@ static int next_frame(warc_reader *r)
         uint64_t off = r->pos;
         if (off >= r->file_size) {
             struct stat st; /* an .open segment may have grown */
-            if (fstat(r->fd, &st) == 0)
-                r->file_size = (uint64_t)st.st_size;
-            if (off >= r->file_size)
-                return 0;
+            if (fstat(r->fd, &st) == 0) r->file_size = (uint64_t)st.st_size;
+            if (off >= r->file_size) return 0;
         }
         rc = window(r, off, FRAME_PEEK, &p, &avail);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         if (avail < 4)
             return fail(r, FA_ECORRUPT, "offset %llu: %zu stray bytes at the end of the file",
                         (unsigned long long)off, avail);
@@ -312,9 +318,10 @@ static int next_frame(warc_reader *r)
                             (unsigned long long)off);
             uint64_t skip = 8 + (uint64_t)le32(p + 4);
             if (off + skip > r->file_size)
-                return fail(r, FA_ECORRUPT, "offset %llu: skippable frame of %llu bytes runs "
-                            "past the end of the file", (unsigned long long)off,
-                            (unsigned long long)skip);
+                return fail(r, FA_ECORRUPT,
+                            "offset %llu: skippable frame of %llu bytes runs "
+                            "past the end of the file",
+                            (unsigned long long)off, (unsigned long long)skip);
             r->pos = off + skip;
             continue;
         }
@@ -324,21 +331,21 @@ static int next_frame(warc_reader *r)
         size_t csize;
         for (;;) {
             csize = ZSTD_findFrameCompressedSize(p, avail);
-            if (!ZSTD_isError(csize))
-                break;
+            if (!ZSTD_isError(csize)) break;
             if (ZSTD_getErrorCode(csize) != ZSTD_error_srcSize_wrong)
                 return fail(r, FA_ECORRUPT, "offset %llu: corrupt zstd frame: %s",
                             (unsigned long long)off, ZSTD_getErrorName(csize));
             if (off + avail >= r->file_size)
-                return fail(r, FA_ECORRUPT, "offset %llu: zstd frame truncated (file ends "
-                            "%zu bytes later)", (unsigned long long)off, avail);
+                return fail(r, FA_ECORRUPT,
+                            "offset %llu: zstd frame truncated (file ends "
+                            "%zu bytes later)",
+                            (unsigned long long)off, avail);
             size_t more = avail > r->win_max / 2 ? r->win_max : avail * 2;
             if (more <= avail)
                 return fail(r, FA_ETOOBIG, "offset %llu: zstd frame larger than %zu bytes",
                             (unsigned long long)off, r->win_max);
             rc = window(r, off, more, &p, &avail);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
         }
         unsigned long long content = ZSTD_getFrameContentSize(p, csize);
         if (content == ZSTD_CONTENTSIZE_ERROR)
@@ -347,12 +354,14 @@ static int next_frame(warc_reader *r)
         r->dec_len = r->dec_pos = 0;
         if (content != ZSTD_CONTENTSIZE_UNKNOWN) {
             if (content > r->max_record)
-                return fail(r, FA_ETOOBIG, "offset %llu: frame decompresses to %llu bytes, "
-                            "over the %llu-byte ceiling", (unsigned long long)off, content,
-                            (unsigned long long)r->max_record);
-            if (grow(&r->dec, &r->dec_cap, (size_t)content + 1) < 0)
+                return fail(r, FA_ETOOBIG,
+                            "offset %llu: frame decompresses to %llu bytes, "
+                            "over the %llu-byte ceiling",
+                            (unsigned long long)off, content, (unsigned long long)r->max_record);
+            if ((np = grow(r->dec, &r->dec_cap, (size_t)content + 1)) == NULL)
                 return fail(r, FA_ENOMEM, "offset %llu: out of memory for %llu bytes",
                             (unsigned long long)off, content);
+            r->dec = np;
             size_t n = ZSTD_decompressDCtx(r->dctx, r->dec, (size_t)content, p, csize);
             if (ZSTD_isError(n) || n != content)
                 return fail(r, FA_ECORRUPT, "offset %llu: zstd frame does not decompress: %s",
@@ -366,33 +375,36 @@ static int next_frame(warc_reader *r)
             while (ret != 0) {
                 size_t room = ZSTD_DStreamOutSize();
                 if (r->dec_len > r->max_record)
-                    return fail(r, FA_ETOOBIG, "offset %llu: frame decompresses to more than "
-                                "the %llu-byte ceiling", (unsigned long long)off,
-                                (unsigned long long)r->max_record);
-                if (grow(&r->dec, &r->dec_cap, r->dec_len + room + 1) < 0)
+                    return fail(r, FA_ETOOBIG,
+                                "offset %llu: frame decompresses to more than "
+                                "the %llu-byte ceiling",
+                                (unsigned long long)off, (unsigned long long)r->max_record);
+                if ((np = grow(r->dec, &r->dec_cap, r->dec_len + room + 1)) == NULL)
                     return fail(r, FA_ENOMEM, "offset %llu: out of memory",
                                 (unsigned long long)off);
+                r->dec = np;
                 ZSTD_outBuffer out = {r->dec + r->dec_len, room, 0};
                 ret = ZSTD_decompressStream(r->dctx, &out, &in);
                 if (ZSTD_isError(ret))
-                    return fail(r, FA_ECORRUPT, "offset %llu: zstd frame does not "
-                                "decompress: %s", (unsigned long long)off,
-                                ZSTD_getErrorName(ret));
+                    return fail(r, FA_ECORRUPT,
+                                "offset %llu: zstd frame does not "
+                                "decompress: %s",
+                                (unsigned long long)off, ZSTD_getErrorName(ret));
                 r->dec_len += out.pos;
                 if (ret != 0 && in.pos == in.size && out.pos == 0)
                     return fail(r, FA_ECORRUPT, "offset %llu: zstd frame ends early",
                                 (unsigned long long)off);
             }
             if (r->dec_len > r->max_record)
-                return fail(r, FA_ETOOBIG, "offset %llu: frame decompresses to more than the "
-                            "%llu-byte ceiling", (unsigned long long)off,
-                            (unsigned long long)r->max_record);
+                return fail(r, FA_ETOOBIG,
+                            "offset %llu: frame decompresses to more than the "
+                            "%llu-byte ceiling",
+                            (unsigned long long)off, (unsigned long long)r->max_record);
         }
         r->frame_off = off;
         r->frame_len = csize;
         r->pos = off + csize;
-        if (r->dec_len > 0)
-            return 1;
+        if (r->dec_len > 0) return 1;
         /* an empty frame holds no record: go on */
     }
 }
@@ -406,24 +418,19 @@ int warc_reader_next(warc_reader *r, warc_record *rec)
         uint64_t off = r->pos;
         if (off >= r->file_size) {
             struct stat st;
-            if (fstat(r->fd, &st) == 0)
-                r->file_size = (uint64_t)st.st_size;
-            if (off >= r->file_size)
-                return 0;
+            if (fstat(r->fd, &st) == 0) r->file_size = (uint64_t)st.st_size;
+            if (off >= r->file_size) return 0;
         }
-        need = 64 * 1024;
+        need = (size_t)64 * 1024;
         for (;;) {
             const uint8_t *p;
             size_t avail;
             rc = window(r, off, need, &p, &avail);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
             rc = parse_record(r, p, avail, off + avail >= r->file_size, off, rec, &used, &need);
-            if (rc != 0)
-                break;
+            if (rc != 0) break;
         }
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         rec->offset = off;
         rec->length = used;
         r->pos = off + used;
@@ -431,12 +438,11 @@ int warc_reader_next(warc_reader *r, warc_record *rec)
     }
     if (r->dec_pos >= r->dec_len) {
         rc = next_frame(r);
-        if (rc <= 0)
-            return rc;
+        if (rc <= 0) return rc;
     }
     uint64_t at = r->dec_pos;
-    rc = parse_record(r, r->dec + r->dec_pos, r->dec_len - r->dec_pos, 1, r->frame_off, rec,
-                      &used, &need);
+    rc = parse_record(r, r->dec + r->dec_pos, r->dec_len - r->dec_pos, 1, r->frame_off, rec, &used,
+                      &need);
     if (rc < 0) {
         r->dec_pos = r->dec_len; /* do not parse the rest of a broken frame */
         if (at > 0) {
@@ -471,8 +477,7 @@ int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, c
     char msg[512] = "";
     *out = NULL;
     r = calloc(1, sizeof *r);
-    if (r != NULL)
-        r->fd = -1;
+    if (r != NULL) r->fd = -1;
     if (r == NULL || (r->path = strdup(path)) == NULL) {
         rc = FA_ENOMEM;
         goto out;
@@ -491,8 +496,7 @@ int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, c
     }
     r->file_size = (uint64_t)st.st_size;
     r->max_record = max_record ? max_record : DEFAULT_MAX_RECORD;
-    if (r->max_record > SIZE_MAX / 4)
-        r->max_record = SIZE_MAX / 4;
+    if (r->max_record > SIZE_MAX / 4) r->max_record = SIZE_MAX / 4;
     /* a frame is never bigger than the bound of its content; a plain record
      * is its header, block and trailer */
     r->win_max = ZSTD_compressBound((size_t)r->max_record) + MAX_WARC_HEADER + 64;
@@ -509,26 +513,23 @@ int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, c
         goto out;
     }
     uint32_t m = le32(magic);
-    if (n == 0) {
-        r->kind = KIND_ZST; /* an empty file: no records */
-    } else if (n >= 4 && (m == ZSTD_MAGICNUMBER ||
-                          (m & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START)) {
-        r->kind = KIND_ZST;
+    if (n == 0 || (n >= 4 && (m == ZSTD_MAGICNUMBER ||
+                              (m & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START))) {
+        r->kind = KIND_ZST; /* (an empty file has no records either way) */
     } else if (n == 5 && memcmp(magic, "WARC/", 5) == 0) {
         r->kind = KIND_PLAIN;
     } else {
         rc = FA_EPARSE;
-        snprintf(msg, sizeof msg, "%s: neither a zstd-compressed nor a plain WARC file "
-                 "(first bytes %02x %02x %02x %02x)", path, magic[0], magic[1], magic[2],
-                 magic[3]);
+        snprintf(msg, sizeof msg,
+                 "%s: neither a zstd-compressed nor a plain WARC file "
+                 "(first bytes %02x %02x %02x %02x)",
+                 path, magic[0], magic[1], magic[2], magic[3]);
         goto out;
     }
 out:
     if (rc < 0) {
-        if (msg[0] == '\0')
-            snprintf(msg, sizeof msg, "%s: %s", path, fa_strerror(rc));
-        if (err && errlen)
-            snprintf(err, errlen, "%s", msg);
+        if (msg[0] == '\0') snprintf(msg, sizeof msg, "%s: %s", path, fa_strerror(rc));
+        if (err && errlen) snprintf(err, errlen, "%s", msg);
         warc_reader_close(r);
         return rc;
     }
@@ -544,8 +545,7 @@ const char *warc_reader_error(const warc_reader *r)
 const char *warc_record_field(const warc_record *rec, const char *name)
 {
     for (size_t i = 0; i < rec->n_fields; i++)
-        if (strcasecmp(rec->fields[i].name, name) == 0)
-            return rec->fields[i].value;
+        if (strcasecmp(rec->fields[i].name, name) == 0) return rec->fields[i].value;
     return NULL;
 }
 
@@ -559,16 +559,16 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
     id = id ? id : "(no WARC-Record-ID)";
     const char *bd = warc_record_field(rec, "WARC-Block-Digest");
     const char *pd = warc_record_field(rec, "WARC-Payload-Digest");
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     if (bd) {
         fa_sha1_oneshot(rec->block, rec->block_len, d);
         if (warc__digest_matches(bd, d) == 0) {
             fa_sha1_label(d, have);
             if (err && errlen)
-                snprintf(err, errlen, "record %s at offset %llu: WARC-Block-Digest is %s but "
-                         "the block hashes to %s", id, (unsigned long long)rec->offset, bd,
-                         have);
+                snprintf(err, errlen,
+                         "record %s at offset %llu: WARC-Block-Digest is %s but "
+                         "the block hashes to %s",
+                         id, (unsigned long long)rec->offset, bd, have);
             rc = FA_ECORRUPT;
             goto out;
         }
@@ -582,9 +582,10 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
             size_t head = warc__http_head_len(rec->block, rec->block_len);
             if (head == 0) {
                 if (err && errlen)
-                    snprintf(err, errlen, "record %s at offset %llu: has a "
-                             "WARC-Payload-Digest but its HTTP head never ends", id,
-                             (unsigned long long)rec->offset);
+                    snprintf(err, errlen,
+                             "record %s at offset %llu: has a "
+                             "WARC-Payload-Digest but its HTTP head never ends",
+                             id, (unsigned long long)rec->offset);
                 rc = FA_ECORRUPT;
                 goto out;
             }
@@ -601,9 +602,11 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
         if (warc__digest_matches(pd, d) == 0) {
             fa_sha1_label(d, have);
             if (err && errlen)
-                snprintf(err, errlen, "record %s at offset %llu: WARC-Payload-Digest is %s but "
-                         "the %spayload hashes to %s", id, (unsigned long long)rec->offset, pd,
-                         chunked ? "de-chunked " : "", have);
+                snprintf(err, errlen,
+                         "record %s at offset %llu: WARC-Payload-Digest is %s but "
+                         "the %spayload hashes to %s",
+                         id, (unsigned long long)rec->offset, pd, chunked ? "de-chunked " : "",
+                         have);
             rc = FA_ECORRUPT;
             goto out;
         }
@@ -615,10 +618,8 @@ out:
 
 void warc_reader_close(warc_reader *r)
 {
-    if (r == NULL)
-        return;
-    if (r->fd >= 0)
-        close(r->fd);
+    if (r == NULL) return;
+    if (r->fd >= 0) close(r->fd);
     ZSTD_freeDCtx(r->dctx);
     free(r->win);
     free(r->dec);

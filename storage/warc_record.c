@@ -13,12 +13,9 @@ size_t warc__http_head_len(const void *msg, size_t len)
     const char *q = p, *end = p + len;
     while (q < end) {
         const char *nl = memchr(q, '\n', (size_t)(end - q));
-        if (nl == NULL || nl + 1 >= end)
-            return 0;
-        if (nl[1] == '\n')
-            return (size_t)(nl + 2 - p);
-        if (nl[1] == '\r' && nl + 2 < end && nl[2] == '\n')
-            return (size_t)(nl + 3 - p);
+        if (nl == NULL || nl + 1 >= end) return 0;
+        if (nl[1] == '\n') return (size_t)(nl + 2 - p);
+        if (nl[1] == '\r' && nl + 2 < end && nl[2] == '\n') return (size_t)(nl + 3 - p);
         q = nl + 1;
     }
     return 0;
@@ -28,13 +25,11 @@ static int token_in(const char *v, size_t n, const char *tok)
 {
     size_t tl = strlen(tok);
     for (size_t i = 0; i + tl <= n; i++) {
-        if (strncasecmp(v + i, tok, tl) != 0)
-            continue;
+        if (strncasecmp(v + i, tok, tl) != 0) continue;
         int left_ok = i == 0 || v[i - 1] == ' ' || v[i - 1] == ',' || v[i - 1] == '\t';
-        int right_ok = i + tl == n || v[i + tl] == ' ' || v[i + tl] == ',' ||
-                       v[i + tl] == '\t' || v[i + tl] == '\r' || v[i + tl] == ';';
-        if (left_ok && right_ok)
-            return 1;
+        int right_ok = i + tl == n || v[i + tl] == ' ' || v[i + tl] == ',' || v[i + tl] == '\t' ||
+                       v[i + tl] == '\r' || v[i + tl] == ';';
+        if (left_ok && right_ok) return 1;
     }
     return 0;
 }
@@ -62,8 +57,7 @@ int warc__value_ok(const char *s, size_t max_len)
     size_t i = 0;
     for (; s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f || i >= max_len)
-            return 0;
+        if (c < 0x20 || c == 0x7f || i >= max_len) return 0;
     }
     return 1;
 }
@@ -88,8 +82,7 @@ int warc__payload_feed(void *ud, const void *data, size_t len)
     if (!p->chunked) {
         fa_sha1_update(p->sha, data, len);
     } else if (!p->bad) {
-        if (fa_dechunk_feed(&p->dc, data, len, sha_out, p->sha) < 0)
-            p->bad = 1;
+        if (fa_dechunk_feed(&p->dc, data, len, sha_out, p->sha) < 0) p->bad = 1;
     }
     return 0;
 }
@@ -109,8 +102,7 @@ void warc__payload_digest_mem(fa_sha1 *sha, const void *body, size_t len, int ch
 
 static int hexnib(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
+    if (c >= '0' && c <= '9') return c - '0';
     c = tolower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
@@ -119,8 +111,7 @@ int warc__digest_matches(const char *stored, const uint8_t digest[20])
 {
     while (*stored == ' ' || *stored == '\t')
         stored++;
-    if (strncasecmp(stored, "sha1:", 5) != 0 && strncasecmp(stored, "sha-1:", 6) != 0)
-        return -1;
+    if (strncasecmp(stored, "sha1:", 5) != 0 && strncasecmp(stored, "sha-1:", 6) != 0) return -1;
     const char *v = strchr(stored, ':') + 1;
     size_t n = strlen(v);
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
@@ -128,8 +119,7 @@ int warc__digest_matches(const char *stored, const uint8_t digest[20])
     if (n == 40) { /* base16, as some tools write it */
         for (size_t i = 0; i < 20; i++) {
             int hi = hexnib((unsigned char)v[2 * i]), lo = hexnib((unsigned char)v[2 * i + 1]);
-            if (hi < 0 || lo < 0 || (uint8_t)(hi << 4 | lo) != digest[i])
-                return 0;
+            if (hi < 0 || lo < 0 || (uint8_t)(hi << 4 | lo) != digest[i]) return 0;
         }
         return 1;
     }

@@ -103,8 +103,7 @@ static segment_writer *open_writer(const char *dir, uint64_t max_size)
     segment_writer *w = NULL;
     char err[256];
     int rc = segment_writer_open(&o, &w, err, sizeof err);
-    if (rc < 0)
-        fail_msg("segment_writer_open: %s", err);
+    if (rc < 0) fail_msg("segment_writer_open: %s", err);
     return w;
 }
 
@@ -131,8 +130,7 @@ static void exch_make(exch *e, const char *uri, const void *data, size_t len, si
         fill_random(tmp, len);
         data = tmp;
     }
-    if (len)
-        assert_int_equal(fa_spool_write(&e->body, data, len), 0);
+    if (len) assert_int_equal(fa_spool_write(&e->body, data, len), 0);
     free(tmp);
     snprintf(e->head, sizeof e->head,
              chunked ? "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
@@ -190,8 +188,7 @@ static seg_summary check_segment(const char *dir, const char *name)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     warc_reader *r = NULL;
     int rc = warc_reader_open(path, 0, &r, err, sizeof err);
-    if (rc < 0)
-        fail_msg("%s", err);
+    if (rc < 0) fail_msg("%s", err);
     warc_record rec;
     char pending[64] = "";
     uint64_t expect_off = 0;
@@ -202,8 +199,7 @@ static seg_summary check_segment(const char *dir, const char *name)
         assert_string_equal(rec.version, "WARC/1.1");
         assert_non_null(warc_record_field(&rec, "WARC-Record-ID"));
         assert_non_null(warc_record_field(&rec, "WARC-Date"));
-        if (warc_record_verify_digests(&rec, err, sizeof err) < 0)
-            fail_msg("%s", err);
+        if (warc_record_verify_digests(&rec, err, sizeof err) < 0) fail_msg("%s", err);
         const char *type = warc_record_field(&rec, "WARC-Type");
         assert_non_null(type);
         if (s.records == 0) {
@@ -211,11 +207,9 @@ static seg_summary check_segment(const char *dir, const char *name)
             char want[256];
             snprintf(want, sizeof want, "%s", name);
             char *dot = strstr(want, ".open");
-            if (dot)
-                *dot = '\0';
+            if (dot) *dot = '\0';
             assert_string_equal(warc_record_field(&rec, "WARC-Filename"), want);
-            assert_string_equal(warc_record_field(&rec, "Content-Type"),
-                                "application/warc-fields");
+            assert_string_equal(warc_record_field(&rec, "Content-Type"), "application/warc-fields");
             assert_non_null(strstr((const char *)rec.block, "format: WARC File Format 1.1\r\n"));
             assert_non_null(strstr((const char *)rec.block, "hostname: "));
             assert_non_null(strstr((const char *)rec.block, "operator: storage tests\r\n"));
@@ -238,8 +232,7 @@ static seg_summary check_segment(const char *dir, const char *name)
         }
         s.records++;
     }
-    if (rc < 0)
-        fail_msg("%s", warc_reader_error(r));
+    if (rc < 0) fail_msg("%s", warc_reader_error(r));
     assert_string_equal(pending, "");
     assert_int_equal(expect_off, file_size(path));
     s.end = expect_off;
@@ -256,8 +249,7 @@ static void check_written(const char *dir, const warc_written *wr, exch *e)
     assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
     warc_record rec;
     int rc = warc_reader_read_at(r, wr->response_offset, &rec);
-    if (rc != 1)
-        fail_msg("%s", warc_reader_error(r));
+    if (rc != 1) fail_msg("%s", warc_reader_error(r));
     assert_int_equal(rec.length, wr->response_length);
     assert_string_equal(warc_record_field(&rec, "WARC-Type"), "response");
     assert_string_equal(warc_record_field(&rec, "WARC-Record-ID"), wr->response_id);
@@ -317,8 +309,8 @@ static void roundtrip_bodies(void **state)
     exch_make(&e[4], "http://example.org/null-body", NULL, 0, 1 << 16, 0);
     e[4].x.body = NULL;
     static const char bad_chunks[] = "zz\r\nnot chunked at all";
-    exch_make(&e[5], "http://example.org/bad-chunks", bad_chunks, sizeof bad_chunks - 1,
-              1 << 16, 1);
+    exch_make(&e[5], "http://example.org/bad-chunks", bad_chunks, sizeof bad_chunks - 1, 1 << 16,
+              1);
     assert_null(fa_spool_memory(&e[1].body)); /* really file-backed */
     for (int i = 0; i < 6; i++)
         assert_int_equal(segment_writer_write_exchange(w, &e[i].x, &wr[i]), 0);
@@ -444,8 +436,7 @@ static void rolls_over_at_limit(void **state)
         pairs += s.pairs;
         /* serials: <prefix>-<14 digits>-<5 digits>, increasing */
         assert_int_equal(strlen(names[i]), strlen("test-20261123153700-00000.warc.zst"));
-        if (i > 0)
-            assert_true(strcmp(names[i - 1] + 20, names[i] + 20) < 0);
+        if (i > 0) assert_true(strcmp(names[i - 1] + 20, names[i] + 20) < 0);
     }
     assert_int_equal(pairs, 42);
     assert_int_equal(st.bytes_on_disk, total);
@@ -506,8 +497,7 @@ static void *writer_thread(void *p)
         /* every 25th body spills to a file */
         size_t len = (size_t)(i % 7) * 300 + 50;
         exch_make(&e, uri, NULL, i % 25 == 0 ? 70000 : len, 65536, 0);
-        if (segment_writer_write_exchange(a->w, &e.x, NULL) < 0)
-            a->failures++;
+        if (segment_writer_write_exchange(a->w, &e.x, NULL) < 0) a->failures++;
         exch_free(&e);
     }
     return NULL;
@@ -612,8 +602,7 @@ static size_t count_records(const char *path, int *rc_out)
         }
         n++;
     }
-    if (rc < 0)
-        assert_non_null(strstr(warc_reader_error(r), "offset "));
+    if (rc < 0) assert_non_null(strstr(warc_reader_error(r), "offset "));
     *rc_out = rc;
     warc_reader_close(r);
     return n;
@@ -690,10 +679,8 @@ static void corrupt_and_truncated(void **state)
         int on_boundary = 0;
         size_t whole = 0;
         for (size_t i = 0; i < nb; i++) {
-            if (bounds[i] <= cut)
-                whole = i + 1;
-            if (bounds[i] == cut)
-                on_boundary = 1;
+            if (bounds[i] <= cut) whole = i + 1;
+            if (bounds[i] == cut) on_boundary = 1;
         }
         assert_int_equal(n, whole);
         if (on_boundary)
@@ -813,8 +800,7 @@ static void skippable_and_unsized_frames(void **state)
     while ((rc = warc_reader_next(r, &rec)) == 1) {
         n++;
         last = warc_record_field(&rec, "WARC-Type");
-        if (n == 1)
-            assert_int_equal(rec.offset, sizeof skip);
+        if (n == 1) assert_int_equal(rec.offset, sizeof skip);
         if (strcmp(last, "resource") == 0) {
             assert_int_equal(rec.block_len, 3);
             assert_memory_equal(rec.block, "abc", 3);
@@ -923,16 +909,11 @@ static void rejects_bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(roundtrip_bodies),
-        cmocka_unit_test(request_payload_digest),
-        cmocka_unit_test(rolls_over_at_limit),
-        cmocka_unit_test(skips_existing_names),
-        cmocka_unit_test(concurrent_writers),
-        cmocka_unit_test(zstd_cli_reads_segment),
-        cmocka_unit_test(corrupt_and_truncated),
-        cmocka_unit_test(skippable_and_unsized_frames),
-        cmocka_unit_test(write_failure_truncates),
-        cmocka_unit_test(rejects_bad_input),
+        cmocka_unit_test(roundtrip_bodies),        cmocka_unit_test(request_payload_digest),
+        cmocka_unit_test(rolls_over_at_limit),     cmocka_unit_test(skips_existing_names),
+        cmocka_unit_test(concurrent_writers),      cmocka_unit_test(zstd_cli_reads_segment),
+        cmocka_unit_test(corrupt_and_truncated),   cmocka_unit_test(skippable_and_unsized_frames),
+        cmocka_unit_test(write_failure_truncates), cmocka_unit_test(rejects_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

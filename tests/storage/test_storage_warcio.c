@@ -80,8 +80,7 @@ static void write_segments(void)
         snprintf(uri, sizeof uri, "http://example.org/%d", i);
         size_t len = kind == 0 ? 0 : kind == 1 ? 100 : kind == 2 ? sizeof chunked - 1 : 200000;
         const char *data = kind == 2 ? chunked : big;
-        if (len)
-            assert_int_equal(fa_spool_write(&body, data, len), 0);
+        if (len) assert_int_equal(fa_spool_write(&body, data, len), 0);
         snprintf(head, sizeof head,
                  kind == 2 ? "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                              "Transfer-Encoding: chunked\r\n\r\n"
@@ -114,12 +113,11 @@ static void warcio_reads_segments(void **state)
     int segments = 0, pairs = 0;
     while ((e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
-        if (l < 9 || strcmp(e->d_name + l - 9, ".warc.zst") != 0)
-            continue;
+        if (l < 9 || strcmp(e->d_name + l - 9, ".warc.zst") != 0) continue;
         segments++;
         char cmd[2048], line[512] = "";
-        snprintf(cmd, sizeof cmd, "zstd -q -dc '%s/%s' > '%s/%s.warc'", tmpdir, e->d_name,
-                 tmpdir, e->d_name);
+        snprintf(cmd, sizeof cmd, "zstd -q -dc '%s/%s' > '%s/%s.warc'", tmpdir, e->d_name, tmpdir,
+                 e->d_name);
         assert_int_equal(system(cmd), 0);
         /* our own count, to compare with warcio's */
         snprintf(cmd, sizeof cmd, "%s/%s", tmpdir, e->d_name);
@@ -143,8 +141,7 @@ static void warcio_reads_segments(void **state)
             strncat(all, line, sizeof all - strlen(all) - 1);
         int status = pclose(p);
         printf("%s: %s", e->d_name, all);
-        if (status != 0)
-            fail_msg("warcio rejected %s: %s", e->d_name, all);
+        if (status != 0) fail_msg("warcio rejected %s: %s", e->d_name, all);
         char want[128];
         snprintf(want, sizeof want, "OK records=%d warcinfo=1 request=%d response=%d\n", n,
                  (n - 1) / 2, (n - 1) / 2);
@@ -170,13 +167,11 @@ int main(void)
         return SKIP_CODE;
     }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/fa-warcio-XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
-        return 1;
+    if (mkdtemp(tmpdir) == NULL) return 1;
     const struct CMUnitTest tests[] = {cmocka_unit_test(warcio_reads_segments)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
     return rc;
 }
