@@ -284,12 +284,12 @@ static void politeness_per_host(void **state)
     char *rss2 = rss_feed(site_server_origin(fast), 12, "q");
     site_server_route(slow, "/feed.xml", 200, "application/rss+xml", rss1, strlen(rss1), NULL, 0);
     site_server_route(fast, "/feed.xml", 200, "application/rss+xml", rss2, strlen(rss2), NULL, 0);
-    route_pages(slow, "p", 12, 500, 300); /* each response takes 300 ms */
+    route_pages(slow, "p", 12, 500, 600); /* each response takes 600 ms */
     route_pages(fast, "q", 12, 500, 0);
 
     char *dir = tmpdir_new();
     char yaml[2048];
-    const unsigned delay_ms = 50, cap = 2;
+    const unsigned delay_ms = 100, cap = 2;
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive }\n"
              "politeness: { max_connections_per_host: %u, min_delay: %ums, max_connections: 16 }\n"
@@ -323,14 +323,17 @@ static void politeness_per_host(void **state)
             }
         for (size_t i = 1; i < n; i++) {
             uint64_t gap_ms = (starts[i] - starts[i - 1]) / 1000000;
-            /* the server sees arrivals, not starts: allow 5 ms of jitter */
-            if (gap_ms + 5 < delay_ms)
+            /* The server sees arrivals, not starts: a request on a new
+             * connection arrives later by the connect and the server's thread
+             * start-up (slow under ASan).  Allow 20 ms of that jitter; the
+             * exact client-side rule is tested in test_host_queue. */
+            if (gap_ms + 20 < delay_ms)
                 fail_msg("host %d: request starts %zu and %zu only %llu ms apart", k, i - 1, i,
                          (unsigned long long)gap_ms);
         }
         free(log);
     }
-    /* 12 slow pages at 2 in parallel take >= 1.8 s; the fast host must be
+    /* 12 slow pages at 2 in parallel take >= 3.6 s, 13 fast ones ~1.3 s; the fast host must be
      * done long before the slow one. */
     assert_true(last_end[1] + 1000000000ULL < last_end[0]);
 
