@@ -1,0 +1,8 @@
+# cli: the feedarc executable end to end - demo, once, exit codes, and the
+# demo's archive read by warcio.js (skipped, exit 77, without node/npm).
+if(TARGET feedarc)
+  add_test(NAME test_cli
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_BINARY_DIR}/npm ${CMAKE_SOURCE_DIR}/tests/storage/warcio_check.cjs)
+  set_tests_properties(test_cli PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
