@@ -24,13 +24,19 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
 {
     char a[32], b[32], c[32];
     fprintf(f, "sources:  %u (%u failed)\n", s->sources, s->sources_failed);
+    /* Every source when there are few; only the failed ones otherwise. */
+    int all = s->sources <= 20;
     for (unsigned i = 0; i < s->sources; i++) {
         const crawl_source_result *r = &s->results[i];
+        if (!all && r->ok)
+            continue;
         fprintf(f, "  %-4s %s  %s%s%" PRIu64 " items, %" PRIu64 " pages%s%s\n",
                 r->ok ? "ok" : "FAIL", r->name, r->kind && *r->kind ? r->kind : "",
                 r->kind && *r->kind ? ", " : "", r->items, r->pages_ok, r->error ? "  - " : "",
                 r->error ? r->error : "");
     }
+    if (!all)
+        fprintf(f, "  (%u sources ok, not listed)\n", s->sources - s->sources_failed);
     fprintf(f, "items:    %" PRIu64 "\n", s->items);
     fprintf(f, "pages:    %" PRIu64 " archived, %" PRIu64 " failed\n", s->pages_fetched,
             s->pages_failed);
