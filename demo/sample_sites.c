@@ -46,10 +46,10 @@
 
 #define PAGE_MAX ((size_t)1 << 20) /* ceiling on one rendered page or feed */
 #define YAML_MAX ((size_t)16 << 20)
-#define BASE_TIME 1709629200LL     /* 2024-03-05T09:00:00Z, the newest story */
+#define BASE_TIME 1709629200LL /* 2024-03-05T09:00:00Z, the newest story */
 #define N_WIRE_SITES 3
-#define WIRE_INDEX 2  /* article slot of the wire story */
-#define ALIAS_INDEX 1 /* article linked with ?utm_source=feed */
+#define WIRE_INDEX 2       /* article slot of the wire story */
+#define ALIAS_INDEX 1      /* article linked with ?utm_source=feed */
 #define FIRST_FREE_INDEX 3 /* first slot with nothing special */
 #define N_RELATED 3
 #define N_MOST_READ 5
@@ -81,89 +81,106 @@ static rng rng_for(uint32_t seed, unsigned a, unsigned b, unsigned salt)
     return r;
 }
 
-#define PICK(r, arr) (arr[rng_below((r), (unsigned)(sizeof arr / sizeof arr[0]))])
+#define PICK(r, arr) ((arr)[rng_below((r), (unsigned)(sizeof(arr) / sizeof((arr)[0])))])
 
 /* ---- vocabulary (invented) ---- */
 
 static const char *const places[] = {
-    "Eastbrook",     "Marlow Heights", "the Upper Valley", "Port Alden",      "Kestrel Bay",
-    "Norwick",       "Fairhaven",      "the Old Quarter",  "Brackenridge",    "Südheim",
+    "Eastbrook",     "Marlow Heights", "the Upper Valley", "Port Alden",         "Kestrel Bay",
+    "Norwick",       "Fairhaven",      "the Old Quarter",  "Brackenridge",       "Südheim",
     "Lyndale",       "Cobalt Springs", "Westmere",         "the river district", "São Teodoro",
-    "Ashcombe",      "Greyfield",      "Pinecrest",        "the harbour front", "Tollgate",
+    "Ashcombe",      "Greyfield",      "Pinecrest",        "the harbour front",  "Tollgate",
     "Millbrook End", "Oakhurst",       "Redcliff",         "Saltmarsh Row"};
-static const char *const first_names[] = {
-    "Maren", "Tobias", "Ines",  "Callum", "Priya",  "Jonas", "Aoife", "Rafael",
-    "Lena",  "Dmitri", "Hana",  "Oskar",  "Nadia",  "Felix", "Chiara", "Samuel",
-    "Yara",  "Emeka",  "Linnea", "Mateo", "Greta",  "Idris", "Zofia", "Ruben"};
+static const char *const first_names[] = {"Maren",  "Tobias", "Ines",   "Callum", "Priya", "Jonas",
+                                          "Aoife",  "Rafael", "Lena",   "Dmitri", "Hana",  "Oskar",
+                                          "Nadia",  "Felix",  "Chiara", "Samuel", "Yara",  "Emeka",
+                                          "Linnea", "Mateo",  "Greta",  "Idris",  "Zofia", "Ruben"};
 static const char *const last_names[] = {
-    "Halvorsen", "Okafor",  "Brandt",   "Castellano", "Whitlock", "Nakamura", "Ferreira",
-    "Lindqvist", "Moreau",  "Adeyemi",  "Kowalczyk",  "Thornbury", "Vasquez", "Ellery",
-    "Søndergaard", "Mbeki", "Rowntree", "Petrakis",   "Delacroix", "Hughes",  "Albrecht",
-    "Quinlan",   "Varga",   "O'Connell"};
-static const char *const roles[] = {
-    "the deputy mayor",          "a spokesperson",          "the chief engineer",
-    "a senior analyst",          "the head of planning",    "a local shop owner",
-    "the committee chair",       "a retired teacher",       "the regional director",
-    "a union representative",    "the finance officer",     "a parent of two",
-    "the project manager",       "an independent councillor", "the site supervisor",
-    "a community organiser"};
-static const char *const orgs[] = {
-    "the city council",        "the regional transport authority", "Harwick & Sons",
-    "the water board",         "the chamber of commerce",          "the university hospital",
-    "the port authority",      "the housing trust",                "Northgate Energy",
-    "the parks department",    "the school board",                 "the tenants' association",
-    "the audit office",        "the fire service",                 "Bellweather Consulting",
-    "the district court",      "the cyclists' union",              "the heritage society",
-    "the planning committee",  "the environment agency"};
+    "Halvorsen", "Okafor",    "Brandt",      "Castellano", "Whitlock",  "Nakamura",
+    "Ferreira",  "Lindqvist", "Moreau",      "Adeyemi",    "Kowalczyk", "Thornbury",
+    "Vasquez",   "Ellery",    "Søndergaard", "Mbeki",      "Rowntree",  "Petrakis",
+    "Delacroix", "Hughes",    "Albrecht",    "Quinlan",    "Varga",     "O'Connell"};
+static const char *const roles[] = {"the deputy mayor",      "a spokesperson",
+                                    "the chief engineer",    "a senior analyst",
+                                    "the head of planning",  "a local shop owner",
+                                    "the committee chair",   "a retired teacher",
+                                    "the regional director", "a union representative",
+                                    "the finance officer",   "a parent of two",
+                                    "the project manager",   "an independent councillor",
+                                    "the site supervisor",   "a community organiser"};
+static const char *const orgs[] = {"the city council",        "the regional transport authority",
+                                   "Harwick & Sons",          "the water board",
+                                   "the chamber of commerce", "the university hospital",
+                                   "the port authority",      "the housing trust",
+                                   "Northgate Energy",        "the parks department",
+                                   "the school board",        "the tenants' association",
+                                   "the audit office",        "the fire service",
+                                   "Bellweather Consulting",  "the district court",
+                                   "the cyclists' union",     "the heritage society",
+                                   "the planning committee",  "the environment agency"};
 static const char *const verbs[] = {
-    "approved", "rejected",  "postponed", "announced", "expanded", "reviewed",
-    "criticised", "defended", "funded",   "delayed",   "unveiled", "questioned",
-    "welcomed", "scaled back", "extended", "suspended", "launched", "revised"};
+    "approved",   "rejected",    "postponed", "announced", "expanded", "reviewed",
+    "criticised", "defended",    "funded",    "delayed",   "unveiled", "questioned",
+    "welcomed",   "scaled back", "extended",  "suspended", "launched", "revised"};
 static const char *const adjectives[] = {
-    "controversial", "long-awaited", "costly",   "modest",     "ambitious",
-    "temporary",     "revised",      "scaled-down", "popular", "disputed",
-    "overdue",       "experimental", "expanded", "cautious",   "record",
-    "unexpected",    "much-criticised", "piecemeal", "first-ever", "narrow"};
-static const char *const days[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+    "controversial", "long-awaited",    "costly",      "modest",     "ambitious",
+    "temporary",     "revised",         "scaled-down", "popular",    "disputed",
+    "overdue",       "experimental",    "expanded",    "cautious",   "record",
+    "unexpected",    "much-criticised", "piecemeal",   "first-ever", "narrow"};
+static const char *const days[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                    "Friday", "Saturday", "Sunday"};
 static const char *const times[] = {
-    "by the end of the year", "within six months",   "before the summer",
-    "next spring",            "over the coming weeks", "in the next budget",
-    "by 2026",                "after the holidays",  "later this month",
-    "before the autumn session"};
+    "by the end of the year", "within six months",        "before the summer", "next spring",
+    "over the coming weeks",  "in the next budget",       "by 2026",           "after the holidays",
+    "later this month",       "before the autumn session"};
 
 struct topic {
     const char *section;
     const char *nouns[8];
 };
 static const struct topic topics[] = {
-    {"Transport", {"bus network", "tram line", "cycle lane scheme", "bridge repair programme",
-                   "ferry timetable", "parking policy", "night train service", "ring road"}},
-    {"Energy", {"solar farm", "heat network", "grid upgrade", "wind turbine project",
-                "energy tariff", "battery depot", "street lighting contract", "insulation grant"}},
-    {"Housing", {"rent cap", "housing estate", "permit system", "social housing programme",
-                 "zoning plan", "student housing block", "empty homes levy", "tower block"}},
-    {"Health", {"walk-in clinic", "waiting list", "vaccination drive", "emergency ward",
-                "mental health service", "ambulance station", "dental practice", "care home"}},
-    {"Education", {"school timetable", "exam season", "new campus", "teacher shortage",
-                   "library budget", "school meals programme", "adult education service",
-                   "nursery expansion"}},
-    {"Environment", {"flood barrier", "air quality plan", "tree planting scheme",
-                     "river clean-up", "recycling scheme", "wetland reserve", "noise limit",
-                     "beach patrol"}},
-    {"Business", {"local budget", "market hall", "jobs fair", "harbour trade deal",
-                  "small business fund", "shop rent review", "tourist tax", "high street plan"}},
-    {"Culture", {"music festival", "city museum", "theatre season", "book fair", "film week",
-                 "street art trail", "concert hall", "craft market"}},
-    {"Sport", {"football club", "city marathon", "swimming pool", "youth league",
-               "stadium plan", "rowing regatta", "ice rink", "sports centre"}},
+    {"Transport",
+     {"bus network", "tram line", "cycle lane scheme", "bridge repair programme", "ferry timetable",
+      "parking policy", "night train service", "ring road"}},
+    {"Energy",
+     {"solar farm", "heat network", "grid upgrade", "wind turbine project", "energy tariff",
+      "battery depot", "street lighting contract", "insulation grant"}},
+    {"Housing",
+     {"rent cap", "housing estate", "permit system", "social housing programme", "zoning plan",
+      "student housing block", "empty homes levy", "tower block"}},
+    {"Health",
+     {"walk-in clinic", "waiting list", "vaccination drive", "emergency ward",
+      "mental health service", "ambulance station", "dental practice", "care home"}},
+    {"Education",
+     {"school timetable", "exam season", "new campus", "teacher shortage", "library budget",
+      "school meals programme", "adult education service", "nursery expansion"}},
+    {"Environment",
+     {"flood barrier", "air quality plan", "tree planting scheme", "river clean-up",
+      "recycling scheme", "wetland reserve", "noise limit", "beach patrol"}},
+    {"Business",
+     {"local budget", "market hall", "jobs fair", "harbour trade deal", "small business fund",
+      "shop rent review", "tourist tax", "high street plan"}},
+    {"Culture",
+     {"music festival", "city museum", "theatre season", "book fair", "film week",
+      "street art trail", "concert hall", "craft market"}},
+    {"Sport",
+     {"football club", "city marathon", "swimming pool", "youth league", "stadium plan",
+      "rowing regatta", "ice rink", "sports centre"}},
 };
 #define N_TOPICS (sizeof topics / sizeof topics[0])
 
-static const char *const leads[] = {
-    "On {D}, ",          "Earlier this month, ", "In {P}, ",         "For now, ",
-    "At a briefing on {D}, ", "As expected, ",   "In a surprise move, ", "After {n} weeks of talks, ",
-    "Separately, ",      "By contrast, ",        "Last year, ",      "Privately, "};
+static const char *const leads[] = {"On {D}, ",
+                                    "Earlier this month, ",
+                                    "In {P}, ",
+                                    "For now, ",
+                                    "At a briefing on {D}, ",
+                                    "As expected, ",
+                                    "In a surprise move, ",
+                                    "After {n} weeks of talks, ",
+                                    "Separately, ",
+                                    "By contrast, ",
+                                    "Last year, ",
+                                    "Privately, "};
 static const char *const cores[] = {
     "{O} {V} the {A} {T}",
     "{N}, {R}, said the {T} would be {V} {W}",
@@ -199,31 +216,34 @@ static const char *const quotes[] = {
     "\xe2\x80\x9cNobody wants the {U} to fail,\xe2\x80\x9d said {N}, {R}",
     "\xe2\x80\x9cThe numbers simply do not add up,\xe2\x80\x9d said {N}, {R} in {P}",
     "\xe2\x80\x9cWe will know more {W},\xe2\x80\x9d {N} told a meeting in {P}"};
-static const char *const tails[] = {
-    " on {D}",   ", according to {O}",  " after a {A} debate", ", officials said",
-    " despite objections from {P}", " earlier this week", ", a claim {O} disputes",
-    " in a letter to residents"};
-static const char *const headlines[] = {
-    "{O} {V} {A} {T} plan",
-    "{P} {T} {V} after {n}-month review",
-    "Why the {T} in {P} is still {A}",
-    "{L} defends {A} {U}",
-    "Residents push back on {T} in {P}",
-    "{k} households face changes to the {T}",
-    "Questions grow over {A} {T}",
-    "{P} to vote on {U} {W}",
-    "{T} in {P}: what happens next",
-    "{O} under pressure over {U}",
-    "{A} {T} divides {P}",
-    "Cost of {T} rises by {p} percent",
-    "{L}: \xe2\x80\x98The {U} cannot wait\xe2\x80\x99",
-    "{P} traders fear {A} {T}",
-    "Inside the fight over the {T} in {P}",
-    "{O} and {O} clash on {U}",
-    "{T} to open {W}, says {O}",
-    "Explained: the {A} {U} and what it means for {P}",
-    "Petition against {T} passes {k} signatures",
-    "Delays hit {T} in {P} again"};
+static const char *const tails[] = {" on {D}",
+                                    ", according to {O}",
+                                    " after a {A} debate",
+                                    ", officials said",
+                                    " despite objections from {P}",
+                                    " earlier this week",
+                                    ", a claim {O} disputes",
+                                    " in a letter to residents"};
+static const char *const headlines[] = {"{O} {V} {A} {T} plan",
+                                        "{P} {T} {V} after {n}-month review",
+                                        "Why the {T} in {P} is still {A}",
+                                        "{L} defends {A} {U}",
+                                        "Residents push back on {T} in {P}",
+                                        "{k} households face changes to the {T}",
+                                        "Questions grow over {A} {T}",
+                                        "{P} to vote on {U} {W}",
+                                        "{T} in {P}: what happens next",
+                                        "{O} under pressure over {U}",
+                                        "{A} {T} divides {P}",
+                                        "Cost of {T} rises by {p} percent",
+                                        "{L}: \xe2\x80\x98The {U} cannot wait\xe2\x80\x99",
+                                        "{P} traders fear {A} {T}",
+                                        "Inside the fight over the {T} in {P}",
+                                        "{O} and {O} clash on {U}",
+                                        "{T} to open {W}, says {O}",
+                                        "Explained: the {A} {U} and what it means for {P}",
+                                        "Petition against {T} passes {k} signatures",
+                                        "Delays hit {T} in {P} again"};
 
 /* ---- sentences ---- */
 
@@ -269,21 +289,36 @@ static int put_slot(fa_buf *b, writer *w, char slot)
     rng *r = &w->r;
     const struct topic *t = &topics[w->topic];
     switch (slot) {
-    case 'P': return fa_buf_puts(b, PICK(r, places));
-    case 'N': return fa_buf_printf(b, "%s %s", PICK(r, first_names), PICK(r, last_names));
-    case 'L': return fa_buf_puts(b, PICK(r, last_names));
-    case 'R': return fa_buf_puts(b, PICK(r, roles));
-    case 'O': return fa_buf_puts(b, PICK(r, orgs));
-    case 'V': return fa_buf_puts(b, PICK(r, verbs));
-    case 'A': return fa_buf_puts(b, PICK(r, adjectives));
-    case 'D': return fa_buf_puts(b, PICK(r, days));
-    case 'W': return fa_buf_puts(b, PICK(r, times));
-    case 'T': return fa_buf_puts(b, t->nouns[rng_below(r, 4)]); /* the article's main nouns */
-    case 'U': return fa_buf_puts(b, t->nouns[4 + rng_below(r, 4)]);
-    case 'n': return fa_buf_printf(b, "%u", 2 + rng_below(r, 29));
-    case 'p': return fa_buf_printf(b, "%u", 3 + rng_below(r, 46));
-    case 'k': return fa_buf_printf(b, "%u,%u00", 1 + rng_below(r, 97), rng_below(r, 10));
-    default: return FA_EINVAL;
+    case 'P':
+        return fa_buf_puts(b, PICK(r, places));
+    case 'N':
+        return fa_buf_printf(b, "%s %s", PICK(r, first_names), PICK(r, last_names));
+    case 'L':
+        return fa_buf_puts(b, PICK(r, last_names));
+    case 'R':
+        return fa_buf_puts(b, PICK(r, roles));
+    case 'O':
+        return fa_buf_puts(b, PICK(r, orgs));
+    case 'V':
+        return fa_buf_puts(b, PICK(r, verbs));
+    case 'A':
+        return fa_buf_puts(b, PICK(r, adjectives));
+    case 'D':
+        return fa_buf_puts(b, PICK(r, days));
+    case 'W':
+        return fa_buf_puts(b, PICK(r, times));
+    case 'T':
+        return fa_buf_puts(b, t->nouns[rng_below(r, 4)]); /* the article's main nouns */
+    case 'U':
+        return fa_buf_puts(b, t->nouns[4 + rng_below(r, 4)]);
+    case 'n':
+        return fa_buf_printf(b, "%u", 2 + rng_below(r, 29));
+    case 'p':
+        return fa_buf_printf(b, "%u", 3 + rng_below(r, 46));
+    case 'k':
+        return fa_buf_printf(b, "%u,%u00", 1 + rng_below(r, 97), rng_below(r, 10));
+    default:
+        return FA_EINVAL;
     }
 }
 
@@ -316,8 +351,7 @@ static int fix_articles(fa_buf *b, size_t from)
         int word_start = i == from || p[-1] == ' ';
         if (word_start && (p[0] == 'a' || p[0] == 'A') && p[1] == ' ' && p[2] != '\0' &&
             strchr("aeiou", p[2]) && strncmp(p + 2, "uni", 3) != 0) {
-            if (fa_buf_reserve(b, 1) < 0)
-                return FA_ENOMEM;
+            if (fa_buf_reserve(b, 1) < 0) return FA_ENOMEM;
             p = b->data + i;
             memmove(p + 2, p + 1, b->len - i); /* moves the NUL too */
             p[1] = 'n';
@@ -337,18 +371,13 @@ static int write_sentence(fa_buf *b, writer *w)
         rc = expand(b, w, quotes[q]);
     } else {
         rc = 0;
-        if (rng_below(&w->r, 100) < 30)
-            rc = expand(b, w, PICK(&w->r, leads));
-        if (rc == 0)
-            rc = expand(b, w, draw_core(w));
-        if (rc == 0 && rng_below(&w->r, 100) < 35)
-            rc = expand(b, w, PICK(&w->r, tails));
+        if (rng_below(&w->r, 100) < 30) rc = expand(b, w, PICK(&w->r, leads));
+        if (rc == 0) rc = expand(b, w, draw_core(w));
+        if (rc == 0 && rng_below(&w->r, 100) < 35) rc = expand(b, w, PICK(&w->r, tails));
     }
-    if (rc == 0)
-        rc = fa_buf_puts(b, ".");
+    if (rc == 0) rc = fa_buf_puts(b, ".");
     capitalize_from(b, start);
-    if (rc == 0)
-        rc = fix_articles(b, start);
+    if (rc == 0) rc = fix_articles(b, start);
     return rc;
 }
 
@@ -366,7 +395,7 @@ typedef struct article {
     char **paras; /* plain text, one paragraph each */
     unsigned n_paras;
     char *path;
-    int64_t published; /* Unix seconds */
+    int64_t published;              /* Unix seconds */
     unsigned related[N_RELATED][2]; /* roundup: (site, article) pairs */
     unsigned n_related;
 } article;
@@ -395,13 +424,15 @@ struct sample_sites {
 };
 
 static const char *const site_names[] = {
-    "The Harbour Ledger", "Northfield Courier",  "Valley Gazette",     "Meridian Post",
+    "The Harbour Ledger", "Northfield Courier", "Valley Gazette",      "Meridian Post",
     "Lakeside Observer",  "Copper Ridge Times", "Eastbrook Chronicle", "The Tollgate Herald",
-    "Westmere Daily",     "Pinecrest Tribune",  "Ashcombe Journal",   "Greyfield Record"};
-static const char *const taglines[] = {
-    "News from the coast, every morning", "Independent local reporting since 1887",
-    "Your valley, your news",            "Reporting for the whole district",
-    "Local news you can trust",          "The voice of the ridge towns"};
+    "Westmere Daily",     "Pinecrest Tribune",  "Ashcombe Journal",    "Greyfield Record"};
+static const char *const taglines[] = {"News from the coast, every morning",
+                                       "Independent local reporting since 1887",
+                                       "Your valley, your news",
+                                       "Reporting for the whole district",
+                                       "Local news you can trust",
+                                       "The voice of the ridge towns"};
 
 static char *xstrdup(const char *s)
 {
@@ -431,11 +462,9 @@ static void slugify(const char *text, char *out, size_t outlen)
     int dash = 0;
     for (const char *p = text; *p && n + 2 < outlen && n < 60; p++) {
         char c = *p;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            if (dash && n > 0)
-                out[n++] = '-';
+            if (dash && n > 0) out[n++] = '-';
             out[n++] = c;
             dash = 0;
         } else if (c != '\'' && !((unsigned char)c & 0x80)) {
@@ -465,30 +494,23 @@ static int article_write(article *a, writer *w, int extra_sentence, int cut_last
     fa_buf_init(&b, PAGE_MAX);
     unsigned n = 5 + rng_below(&w->r, 5);
     a->paras = calloc(n, sizeof *a->paras);
-    if (a->paras == NULL)
-        goto out;
-    if ((rc = expand(&b, w, PICK(&w->r, headlines))) < 0)
-        goto out;
+    if (a->paras == NULL) goto out;
+    if ((rc = expand(&b, w, PICK(&w->r, headlines))) < 0) goto out;
     capitalize_from(&b, 0);
     rc = FA_ENOMEM;
-    if ((a->headline = fa_buf_steal(&b, NULL)) == NULL)
-        goto out;
+    if ((a->headline = fa_buf_steal(&b, NULL)) == NULL) goto out;
     if ((rc = fa_buf_printf(&b, "%s %s", PICK(&w->r, first_names), PICK(&w->r, last_names))) < 0)
         goto out;
     rc = FA_ENOMEM;
-    if ((a->author = fa_buf_steal(&b, NULL)) == NULL)
-        goto out;
+    if ((a->author = fa_buf_steal(&b, NULL)) == NULL) goto out;
     for (unsigned i = 0; i < n; i++) {
         unsigned ns = 2 + rng_below(&w->r, 4);
         for (unsigned j = 0; j < ns; j++) {
-            if (j && (rc = fa_buf_puts(&b, " ")) < 0)
-                goto out;
-            if ((rc = write_sentence(&b, w)) < 0)
-                goto out;
+            if (j && (rc = fa_buf_puts(&b, " ")) < 0) goto out;
+            if ((rc = write_sentence(&b, w)) < 0) goto out;
         }
         rc = FA_ENOMEM;
-        if ((a->paras[a->n_paras] = fa_buf_steal(&b, NULL)) == NULL)
-            goto out;
+        if ((a->paras[a->n_paras] = fa_buf_steal(&b, NULL)) == NULL) goto out;
         a->n_paras++;
     }
     /* the variants draw after the common text, so that text is unchanged */
@@ -500,13 +522,11 @@ static int article_write(article *a, writer *w, int extra_sentence, int cut_last
             goto out;
         char *p = fa_buf_steal(&b, NULL);
         rc = FA_ENOMEM;
-        if (p == NULL)
-            goto out;
+        if (p == NULL) goto out;
         free(a->paras[1]);
         a->paras[1] = p;
     }
-    if (cut_last)
-        free(a->paras[--a->n_paras]);
+    if (cut_last) free(a->paras[--a->n_paras]);
     rc = 0;
 out:
     fa_buf_free(&b);
@@ -527,15 +547,21 @@ static int article_path(const site *st, article *a)
                             tm.tm_mday, slug, a->index);
         break;
     }
-    case 1: a->path = fmt_alloc("/article/%u-%s", id, slug); break;
-    case 2: a->path = fmt_alloc("/stories/%s-%u/", slug, a->index); break;
+    case 1:
+        a->path = fmt_alloc("/article/%u-%s", id, slug);
+        break;
+    case 2:
+        a->path = fmt_alloc("/stories/%s-%u/", slug, a->index);
+        break;
     case 3: {
         char section[32];
         slugify(topics[a->topic].section, section, sizeof section);
         a->path = fmt_alloc("/%s/%s-a%x", section, slug, id);
         break;
     }
-    default: a->path = fmt_alloc("/read/%u/%s", id, slug); break;
+    default:
+        a->path = fmt_alloc("/read/%u/%s", id, slug);
+        break;
     }
     return a->path ? 0 : FA_ENOMEM;
 }
@@ -550,8 +576,10 @@ static int generate(sample_sites *ss, const sample_sites_options *o)
         int agg = si == ss->n_news;
         st->index = si;
         st->style = agg ? 4 : (int)(si % 4);
-        st->feed_format = agg ? FEED_ATOM : si == 0 ? FEED_RSS_CONTENT : (si & 1) ? FEED_ATOM
-                                                                                 : FEED_RSS;
+        st->feed_format = agg        ? FEED_ATOM
+                          : si == 0  ? FEED_RSS_CONTENT
+                          : (si & 1) ? FEED_ATOM
+                                     : FEED_RSS;
         unsigned gen = si / (sizeof site_names / sizeof site_names[0]);
         if (agg)
             st->name = xstrdup("The Daily Roundup");
@@ -562,17 +590,15 @@ static int generate(sample_sites *ss, const sample_sites_options *o)
         st->tagline = xstrdup(agg ? "The best of the region's press in one place"
                                   : taglines[si % (sizeof taglines / sizeof taglines[0])]);
         char slug[80];
-        if (st->name == NULL)
-            return FA_ENOMEM;
+        if (st->name == NULL) return FA_ENOMEM;
         slugify(st->name, slug, sizeof slug);
         st->domain = fmt_alloc("%s.example", slug);
-        st->feed_path = xstrdup(st->feed_format == FEED_ATOM ? (si & 2 ? "/feeds/all.atom"
-                                                                       : "/atom.xml")
-                                                             : (si & 2 ? "/rss" : "/feed.xml"));
+        st->feed_path =
+            xstrdup(st->feed_format == FEED_ATOM ? (si & 2 ? "/feeds/all.atom" : "/atom.xml")
+                                                 : (si & 2 ? "/rss" : "/feed.xml"));
         st->n_arts = agg ? (aps / 2 > 2 ? aps / 2 : 2) : aps;
         st->arts = calloc(st->n_arts, sizeof *st->arts);
-        if (st->tagline == NULL || st->domain == NULL || st->feed_path == NULL ||
-            st->arts == NULL)
+        if (st->tagline == NULL || st->domain == NULL || st->feed_path == NULL || st->arts == NULL)
             return FA_ENOMEM;
         for (unsigned ai = 0; ai < st->n_arts; ai++) {
             article *a = &st->arts[ai];
@@ -596,8 +622,7 @@ static int generate(sample_sites *ss, const sample_sites_options *o)
                     capitalize_from(&b, 0);
                     char *h = rc == 0 ? fa_buf_steal(&b, NULL) : NULL;
                     fa_buf_free(&b);
-                    if (h == NULL)
-                        return rc < 0 ? rc : FA_ENOMEM;
+                    if (h == NULL) return rc < 0 ? rc : FA_ENOMEM;
                     free(a->headline);
                     a->headline = h;
                 }
@@ -614,10 +639,8 @@ static int generate(sample_sites *ss, const sample_sites_options *o)
                 a->kind = agg && ai == 0 ? SAMPLE_PAGE_ROUNDUP : SAMPLE_PAGE_ARTICLE;
                 rc = article_write(a, &w, 0, 0);
             }
-            if (rc == 0)
-                rc = article_path(st, a);
-            if (rc < 0)
-                return rc;
+            if (rc == 0) rc = article_path(st, a);
+            if (rc < 0) return rc;
         }
         rng mr = rng_for(o->seed, si, 0, 5);
         for (unsigned k = 0; k < N_MOST_READ; k++)
@@ -641,12 +664,23 @@ static int put_escaped(fa_buf *b, const char *s)
     int rc = 0;
     for (const char *p = s; *p && rc == 0; p++) {
         switch (*p) {
-        case '&': rc = fa_buf_puts(b, "&amp;"); break;
-        case '<': rc = fa_buf_puts(b, "&lt;"); break;
-        case '>': rc = fa_buf_puts(b, "&gt;"); break;
-        case '"': rc = fa_buf_puts(b, "&quot;"); break;
-        case '\'': rc = fa_buf_puts(b, "&#39;"); break;
-        default: rc = fa_buf_append(b, p, 1);
+        case '&':
+            rc = fa_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            rc = fa_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rc = fa_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            rc = fa_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            rc = fa_buf_puts(b, "&#39;");
+            break;
+        default:
+            rc = fa_buf_append(b, p, 1);
         }
     }
     return rc;
@@ -657,10 +691,8 @@ static int put_paragraphs(fa_buf *b, const article *a, const char *indent)
     int rc = 0;
     for (unsigned i = 0; i < a->n_paras && rc == 0; i++) {
         rc = fa_buf_printf(b, "%s<p>", indent);
-        if (rc == 0)
-            rc = put_escaped(b, a->paras[i]);
-        if (rc == 0)
-            rc = fa_buf_puts(b, "</p>\n");
+        if (rc == 0) rc = put_escaped(b, a->paras[i]);
+        if (rc == 0) rc = fa_buf_puts(b, "</p>\n");
     }
     return rc;
 }
@@ -673,9 +705,9 @@ static const char *const wday_abbr[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri"
  * (GMT); 'i': ISO 8601 "2024-03-05T09:00:00Z"; 'd': "5 March 2024". */
 static void format_date(int64_t t, char kind, char *out, size_t outlen)
 {
-    static const char *const months[] = {"January", "February", "March",     "April",
-                                         "May",     "June",     "July",      "August",
-                                         "September", "October", "November", "December"};
+    static const char *const months[] = {"January",   "February", "March",    "April",
+                                         "May",       "June",     "July",     "August",
+                                         "September", "October",  "November", "December"};
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
@@ -773,14 +805,14 @@ static const struct style styles[5] = {
 static int put_most_read(fa_buf *b, const site *st, const char *origin)
 {
     int rc = fa_buf_printf(b, "  <aside class=\"%s\">\n    <h2>Most read</h2>\n    <ol>\n",
-                           st->style == 2 ? "popular" : st->style == 3 ? "trending" : "rail");
+                           st->style == 2   ? "popular"
+                           : st->style == 3 ? "trending"
+                                            : "rail");
     for (unsigned k = 0; k < N_MOST_READ && rc == 0; k++) {
         const article *m = &st->arts[st->most_read[k]];
         rc = fa_buf_printf(b, "      <li><a href=\"%s%s\">", origin, m->path);
-        if (rc == 0)
-            rc = put_escaped(b, m->headline);
-        if (rc == 0)
-            rc = fa_buf_puts(b, "</a></li>\n");
+        if (rc == 0) rc = put_escaped(b, m->headline);
+        if (rc == 0) rc = fa_buf_puts(b, "</a></li>\n");
     }
     if (rc == 0)
         rc = fa_buf_puts(b, "    </ol>\n    <div class=\"newsletter\"><h3>Morning briefing</h3>"
@@ -796,64 +828,55 @@ static int put_page_top(fa_buf *b, const site *st, const char *origin, const cha
                         const char *description, const char *canonical)
 {
     const struct style *sy = &styles[st->style];
-    int rc = fa_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                            "<title>");
+    int rc =
+        fa_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                       "<title>");
+    if (rc == 0) rc = put_escaped(b, title);
+    if (rc == 0) rc = fa_buf_puts(b, " | ");
+    if (rc == 0) rc = put_escaped(b, st->name);
+    if (rc == 0) rc = fa_buf_puts(b, "</title>\n<meta name=\"description\" content=\"");
+    if (rc == 0) rc = put_escaped(b, description);
     if (rc == 0)
-        rc = put_escaped(b, title);
-    if (rc == 0)
-        rc = fa_buf_puts(b, " | ");
-    if (rc == 0)
-        rc = put_escaped(b, st->name);
-    if (rc == 0)
-        rc = fa_buf_puts(b, "</title>\n<meta name=\"description\" content=\"");
-    if (rc == 0)
-        rc = put_escaped(b, description);
-    if (rc == 0)
-        rc = fa_buf_printf(b, "\">\n<link rel=\"canonical\" href=\"%s\">\n"
-                              "<link rel=\"alternate\" type=\"application/%s+xml\" href=\"%s%s\">\n"
-                              "<meta property=\"og:site_name\" content=\"",
+        rc = fa_buf_printf(b,
+                           "\">\n<link rel=\"canonical\" href=\"%s\">\n"
+                           "<link rel=\"alternate\" type=\"application/%s+xml\" href=\"%s%s\">\n"
+                           "<meta property=\"og:site_name\" content=\"",
                            canonical, st->feed_format == FEED_ATOM ? "atom" : "rss", origin,
                            st->feed_path);
+    if (rc == 0) rc = put_escaped(b, st->name);
     if (rc == 0)
-        rc = put_escaped(b, st->name);
-    if (rc == 0)
-        rc = fa_buf_printf(b, "\">\n<meta property=\"og:url\" content=\"%s\">\n<style>%s</style>\n"
-                              "<script>window.dataLayer=window.dataLayer||[];function gtag(){"
-                              "dataLayer.push(arguments)}gtag('js',new Date());gtag('config',"
-                              "'SITE-%u');</script>\n</head>\n<body class=\"site-%u\">\n",
+        rc = fa_buf_printf(b,
+                           "\">\n<meta property=\"og:url\" content=\"%s\">\n<style>%s</style>\n"
+                           "<script>window.dataLayer=window.dataLayer||[];function gtag(){"
+                           "dataLayer.push(arguments)}gtag('js',new Date());gtag('config',"
+                           "'SITE-%u');</script>\n</head>\n<body class=\"site-%u\">\n",
                            canonical, sy->css, st->index + 1000, st->index);
     const char *cookie_class[] = {"cookie", "consent", "cookie-notice", "gdpr", "cookies"};
     if (rc == 0)
-        rc = fa_buf_printf(b, "<div class=\"%s\" id=\"cookie-banner\" role=\"dialog\"><p>%s</p>"
-                              "<button>Accept all</button> <button>Reject</button> "
-                              "<a href=\"/privacy\">Settings</a></div>\n",
+        rc = fa_buf_printf(b,
+                           "<div class=\"%s\" id=\"cookie-banner\" role=\"dialog\"><p>%s</p>"
+                           "<button>Accept all</button> <button>Reject</button> "
+                           "<a href=\"/privacy\">Settings</a></div>\n",
                            cookie_class[st->style], sy->cookie);
     const char *hdr_class[] = {"masthead", "site-header", "top", "brand", "hdr"};
     if (rc == 0)
         rc = fa_buf_printf(b, "<header class=\"%s\"><a class=\"logo\" href=\"%s/\">",
                            hdr_class[st->style], origin);
-    if (rc == 0)
-        rc = put_escaped(b, st->name);
-    if (rc == 0)
-        rc = fa_buf_puts(b, "</a><p class=\"tagline\">");
-    if (rc == 0)
-        rc = put_escaped(b, st->tagline);
+    if (rc == 0) rc = put_escaped(b, st->name);
+    if (rc == 0) rc = fa_buf_puts(b, "</a><p class=\"tagline\">");
+    if (rc == 0) rc = put_escaped(b, st->tagline);
     if (rc == 0)
         rc = fa_buf_puts(b, "</p></header>\n<nav class=\"sections\"><ul class=\"menu\">\n");
     for (unsigned i = 0; i < 9 && rc == 0; i++) {
         char slug[40];
         slugify(sy->nav[i], slug, sizeof slug);
         rc = fa_buf_printf(b, "  <li><a href=\"/section/%s\">", slug);
-        if (rc == 0)
-            rc = put_escaped(b, sy->nav[i]);
-        if (rc == 0)
-            rc = fa_buf_puts(b, "</a></li>\n");
+        if (rc == 0) rc = put_escaped(b, sy->nav[i]);
+        if (rc == 0) rc = fa_buf_puts(b, "</a></li>\n");
     }
-    if (rc == 0)
-        rc = fa_buf_puts(b, "</ul></nav>\n");
-    if (rc == 0 && sy->sidebar_first)
-        rc = put_most_read(b, st, origin);
+    if (rc == 0) rc = fa_buf_puts(b, "</ul></nav>\n");
+    if (rc == 0 && sy->sidebar_first) rc = put_most_read(b, st, origin);
     return rc;
 }
 
@@ -861,20 +884,17 @@ static int put_page_bottom(fa_buf *b, const site *st, const char *origin)
 {
     const struct style *sy = &styles[st->style];
     int rc = sy->sidebar_first ? 0 : put_most_read(b, st, origin);
-    if (rc == 0)
-        rc = fa_buf_puts(b, "<footer class=\"site-footer foot ftr\" id=\"bottom\">\n<ul>");
-    static const char *const links[] = {"About us", "Contact", "Advertise", "Careers",
-                                        "Terms", "Privacy policy", "Cookie settings",
-                                        "Corrections", "Accessibility", "Archive"};
+    if (rc == 0) rc = fa_buf_puts(b, "<footer class=\"site-footer foot ftr\" id=\"bottom\">\n<ul>");
+    static const char *const links[] = {
+        "About us",       "Contact",         "Advertise",   "Careers",       "Terms",
+        "Privacy policy", "Cookie settings", "Corrections", "Accessibility", "Archive"};
     for (unsigned i = 0; i < 10 && rc == 0; i++) {
         char slug[40];
         slugify(links[i], slug, sizeof slug);
         rc = fa_buf_printf(b, "<li><a href=\"/%s\">%s</a></li>", slug, links[i]);
     }
-    if (rc == 0)
-        rc = fa_buf_printf(b, "</ul>\n<p>%s</p>\n<p>&copy; 2024 ", sy->footer);
-    if (rc == 0)
-        rc = put_escaped(b, st->name);
+    if (rc == 0) rc = fa_buf_printf(b, "</ul>\n<p>%s</p>\n<p>&copy; 2024 ", sy->footer);
+    if (rc == 0) rc = put_escaped(b, st->name);
     if (rc == 0)
         rc = fa_buf_printf(b, ". <a href=\"%s%s\">Feed</a></p>\n</footer>\n</body>\n</html>\n",
                            origin, st->feed_path);
@@ -892,32 +912,28 @@ static int put_article_body(fa_buf *b, const site *st, const article *a, const c
                                "<main id=\"content\">\n<article class=\"post\">",
                                "<article class=\"main\">", "<div class=\"content\">\n<article>"};
     const char *main_close[] = {"</article>\n</main>\n", "</article>\n</main></div>\n",
-                                "</article>\n</main>\n", "</article>\n",
-                                "</article>\n"};
+                                "</article>\n</main>\n", "</article>\n", "</article>\n"};
     int rc = fa_buf_printf(b, "%s\n<p class=\"kicker\">%s</p>\n<h1 class=\"headline\">",
                            main_open[st->style], topics[a->topic].section);
+    if (rc == 0) rc = put_escaped(b, a->headline);
+    if (rc == 0) rc = fa_buf_puts(b, "</h1>\n<p class=\"byline meta\">By ");
+    if (rc == 0) rc = put_escaped(b, a->author);
     if (rc == 0)
-        rc = put_escaped(b, a->headline);
-    if (rc == 0)
-        rc = fa_buf_puts(b, "</h1>\n<p class=\"byline meta\">By ");
-    if (rc == 0)
-        rc = put_escaped(b, a->author);
-    if (rc == 0)
-        rc = fa_buf_printf(b, " &middot; <time datetime=\"%s\">%s</time></p>\n"
-                              "<div class=\"share\"><a href=\"https://share.example/?u=%s\">Share"
-                              "</a> <a href=\"#comments\">Comments</a></div>\n"
-                              "<div class=\"article-body\">\n",
+        rc = fa_buf_printf(b,
+                           " &middot; <time datetime=\"%s\">%s</time></p>\n"
+                           "<div class=\"share\"><a href=\"https://share.example/?u=%s\">Share"
+                           "</a> <a href=\"#comments\">Comments</a></div>\n"
+                           "<div class=\"article-body\">\n",
                            iso, date, canonical);
+    if (rc == 0) rc = put_paragraphs(b, a, "");
     if (rc == 0)
-        rc = put_paragraphs(b, a, "");
-    if (rc == 0)
-        rc = fa_buf_printf(b, "</div>\n<p class=\"tags\">Topics: <a href=\"/section/%s\">%s</a>"
-                              "</p>\n",
+        rc = fa_buf_printf(b,
+                           "</div>\n<p class=\"tags\">Topics: <a href=\"/section/%s\">%s</a>"
+                           "</p>\n",
                            topics[a->topic].section, topics[a->topic].section);
     if (rc == 0 && st->style == 4)
         return fa_buf_puts(b, "</article>\n"); /* the roundup continues inside .content */
-    if (rc == 0)
-        rc = fa_buf_puts(b, main_close[st->style]);
+    if (rc == 0) rc = fa_buf_puts(b, main_close[st->style]);
     return rc;
 }
 
@@ -932,37 +948,30 @@ static int render_article(fa_buf *b, const sample_sites *ss, const site *st, con
     char canonical[1024];
     snprintf(canonical, sizeof canonical, "%s%s", origin, a->path);
     int rc = put_page_top(b, st, origin, a->headline, a->paras[0], canonical);
-    if (rc == 0)
-        rc = put_article_body(b, st, a, origin, canonical);
+    if (rc == 0) rc = put_article_body(b, st, a, origin, canonical);
     if (rc == 0 && st->style == 4) {
         if (a->n_related)
-            rc = fa_buf_puts(b, "<section class=\"related-articles\">\n<h2>Related Articles</h2>\n");
+            rc =
+                fa_buf_puts(b, "<section class=\"related-articles\">\n<h2>Related Articles</h2>\n");
         for (unsigned k = 0; k < a->n_related && rc == 0; k++) {
             const site *os = &ss->sites[a->related[k][0]];
             const article *oa = &os->arts[a->related[k][1]];
-            rc = fa_buf_printf(b, "<article class=\"related\">\n<h3><a class=\"related-source\" "
-                                  "href=\"%s%s\">",
+            rc = fa_buf_printf(b,
+                               "<article class=\"related\">\n<h3><a class=\"related-source\" "
+                               "href=\"%s%s\">",
                                origin_of(os), oa->path);
-            if (rc == 0)
-                rc = put_escaped(b, oa->headline);
+            if (rc == 0) rc = put_escaped(b, oa->headline);
             if (rc == 0)
                 rc = fa_buf_puts(b, "</a></h3>\n<p class=\"src\">Originally published by ");
-            if (rc == 0)
-                rc = put_escaped(b, os->name);
-            if (rc == 0)
-                rc = fa_buf_puts(b, "</p>\n<div class=\"article-body\">\n");
-            if (rc == 0)
-                rc = put_paragraphs(b, oa, "");
-            if (rc == 0)
-                rc = fa_buf_puts(b, "</div>\n</article>\n");
+            if (rc == 0) rc = put_escaped(b, os->name);
+            if (rc == 0) rc = fa_buf_puts(b, "</p>\n<div class=\"article-body\">\n");
+            if (rc == 0) rc = put_paragraphs(b, oa, "");
+            if (rc == 0) rc = fa_buf_puts(b, "</div>\n</article>\n");
         }
-        if (rc == 0 && a->n_related)
-            rc = fa_buf_puts(b, "</section>\n");
-        if (rc == 0)
-            rc = fa_buf_puts(b, "</div>\n");
+        if (rc == 0 && a->n_related) rc = fa_buf_puts(b, "</section>\n");
+        if (rc == 0) rc = fa_buf_puts(b, "</div>\n");
     }
-    if (rc == 0)
-        rc = put_page_bottom(b, st, origin);
+    if (rc == 0) rc = put_page_bottom(b, st, origin);
     return rc;
 }
 
@@ -977,15 +986,11 @@ static int render_home(fa_buf *b, const site *st)
     for (unsigned i = 0; i < st->n_arts && rc == 0; i++) {
         const article *a = &st->arts[i];
         rc = fa_buf_printf(b, "<li><a href=\"%s%s\">", origin, a->path);
-        if (rc == 0)
-            rc = put_escaped(b, a->headline);
-        if (rc == 0)
-            rc = fa_buf_puts(b, "</a></li>\n");
+        if (rc == 0) rc = put_escaped(b, a->headline);
+        if (rc == 0) rc = fa_buf_puts(b, "</a></li>\n");
     }
-    if (rc == 0)
-        rc = fa_buf_puts(b, "</ul>\n</main>\n");
-    if (rc == 0)
-        rc = put_page_bottom(b, st, origin);
+    if (rc == 0) rc = fa_buf_puts(b, "</ul>\n</main>\n");
+    if (rc == 0) rc = put_page_bottom(b, st, origin);
     return rc;
 }
 
@@ -1000,21 +1005,20 @@ static int render_rss(fa_buf *b, const site *st, const char *feed_url, const uns
 {
     char date[64];
     format_date(st->arts[0].published, 'r', date, sizeof date);
-    int rc = fa_buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                              "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" "
-                              "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"%s>\n<channel>\n<title>",
-                           content ? " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\""
-                                   : "");
+    int rc =
+        fa_buf_printf(b,
+                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                      "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" "
+                      "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"%s>\n<channel>\n<title>",
+                      content ? " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"" : "");
+    if (rc == 0) rc = put_escaped(b, st->name);
+    if (rc == 0) rc = fa_buf_printf(b, "</title>\n<link>%s/</link>\n<description>", origin_of(st));
+    if (rc == 0) rc = put_escaped(b, st->tagline);
     if (rc == 0)
-        rc = put_escaped(b, st->name);
-    if (rc == 0)
-        rc = fa_buf_printf(b, "</title>\n<link>%s/</link>\n<description>", origin_of(st));
-    if (rc == 0)
-        rc = put_escaped(b, st->tagline);
-    if (rc == 0)
-        rc = fa_buf_printf(b, "</description>\n<language>en-gb</language>\n"
-                              "<lastBuildDate>%s</lastBuildDate>\n"
-                              "<atom:link href=\"%s\" rel=\"self\" type=\"application/rss+xml\"/>\n",
+        rc = fa_buf_printf(b,
+                           "</description>\n<language>en-gb</language>\n"
+                           "<lastBuildDate>%s</lastBuildDate>\n"
+                           "<atom:link href=\"%s\" rel=\"self\" type=\"application/rss+xml\"/>\n",
                            date, feed_url);
     for (unsigned k = 0; k < n && rc == 0; k++) {
         const article *a = &st->arts[items[k]];
@@ -1023,33 +1027,26 @@ static int render_rss(fa_buf *b, const site *st, const char *feed_url, const uns
         item_url(st, a, 0, guid, sizeof guid);
         format_date(a->published, 'r', date, sizeof date);
         rc = fa_buf_puts(b, "<item>\n<title>");
+        if (rc == 0) rc = put_escaped(b, a->headline);
         if (rc == 0)
-            rc = put_escaped(b, a->headline);
-        if (rc == 0)
-            rc = fa_buf_printf(b, "</title>\n<link>%s</link>\n<guid isPermaLink=\"true\">%s</guid>\n"
-                                  "<pubDate>%s</pubDate>\n<dc:creator>",
+            rc = fa_buf_printf(b,
+                               "</title>\n<link>%s</link>\n<guid isPermaLink=\"true\">%s</guid>\n"
+                               "<pubDate>%s</pubDate>\n<dc:creator>",
                                url, guid, date);
-        if (rc == 0)
-            rc = put_escaped(b, a->author);
+        if (rc == 0) rc = put_escaped(b, a->author);
         if (rc == 0)
             rc = fa_buf_printf(b, "</dc:creator>\n<category>%s</category>\n<description>",
                                topics[a->topic].section);
-        if (rc == 0)
-            rc = put_escaped(b, a->paras[0]);
-        if (rc == 0)
-            rc = fa_buf_puts(b, "</description>\n");
+        if (rc == 0) rc = put_escaped(b, a->paras[0]);
+        if (rc == 0) rc = fa_buf_puts(b, "</description>\n");
         if (rc == 0 && content) {
             rc = fa_buf_puts(b, "<content:encoded><![CDATA[");
-            if (rc == 0)
-                rc = put_paragraphs(b, a, "");
-            if (rc == 0)
-                rc = fa_buf_puts(b, "]]></content:encoded>\n");
+            if (rc == 0) rc = put_paragraphs(b, a, "");
+            if (rc == 0) rc = fa_buf_puts(b, "]]></content:encoded>\n");
         }
-        if (rc == 0)
-            rc = fa_buf_puts(b, "</item>\n");
+        if (rc == 0) rc = fa_buf_puts(b, "</item>\n");
     }
-    if (rc == 0)
-        rc = fa_buf_puts(b, "</channel>\n</rss>\n");
+    if (rc == 0) rc = fa_buf_puts(b, "</channel>\n</rss>\n");
     return rc;
 }
 
@@ -1057,44 +1054,39 @@ static int render_atom(fa_buf *b, const site *st, const char *feed_url)
 {
     char date[64];
     format_date(st->arts[0].published, 'i', date, sizeof date);
-    int rc = fa_buf_puts(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                            "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\n<title>");
+    int rc =
+        fa_buf_puts(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                       "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\n<title>");
+    if (rc == 0) rc = put_escaped(b, st->name);
+    if (rc == 0) rc = fa_buf_puts(b, "</title>\n<subtitle>");
+    if (rc == 0) rc = put_escaped(b, st->tagline);
     if (rc == 0)
-        rc = put_escaped(b, st->name);
-    if (rc == 0)
-        rc = fa_buf_puts(b, "</title>\n<subtitle>");
-    if (rc == 0)
-        rc = put_escaped(b, st->tagline);
-    if (rc == 0)
-        rc = fa_buf_printf(b, "</subtitle>\n"
-                              "<link rel=\"self\" type=\"application/atom+xml\" href=\"%s\"/>\n"
-                              "<link rel=\"alternate\" type=\"text/html\" href=\"%s/\"/>\n"
-                              "<id>tag:%s,2024:feed</id>\n<updated>%s</updated>\n",
+        rc = fa_buf_printf(b,
+                           "</subtitle>\n"
+                           "<link rel=\"self\" type=\"application/atom+xml\" href=\"%s\"/>\n"
+                           "<link rel=\"alternate\" type=\"text/html\" href=\"%s/\"/>\n"
+                           "<id>tag:%s,2024:feed</id>\n<updated>%s</updated>\n",
                            feed_url, origin_of(st), st->domain, date);
     for (unsigned k = 0; k < st->n_arts && rc == 0; k++) {
         const article *a = &st->arts[k];
         format_date(a->published, 'i', date, sizeof date);
         rc = fa_buf_puts(b, "<entry>\n<title>");
+        if (rc == 0) rc = put_escaped(b, a->headline);
         if (rc == 0)
-            rc = put_escaped(b, a->headline);
-        if (rc == 0)
-            rc = fa_buf_printf(b, "</title>\n<link rel=\"alternate\" type=\"text/html\" "
-                                  "href=\"%s%s\"/>\n<id>tag:%s,2024:article-%u</id>\n"
-                                  "<published>%s</published>\n<updated>%s</updated>\n"
-                                  "<author><name>",
+            rc = fa_buf_printf(b,
+                               "</title>\n<link rel=\"alternate\" type=\"text/html\" "
+                               "href=\"%s%s\"/>\n<id>tag:%s,2024:article-%u</id>\n"
+                               "<published>%s</published>\n<updated>%s</updated>\n"
+                               "<author><name>",
                                origin_of(st), a->path, st->domain, a->index, date, date);
-        if (rc == 0)
-            rc = put_escaped(b, a->author);
+        if (rc == 0) rc = put_escaped(b, a->author);
         if (rc == 0)
             rc = fa_buf_printf(b, "</name></author>\n<category term=\"%s\"/>\n<summary>",
                                topics[a->topic].section);
-        if (rc == 0)
-            rc = put_escaped(b, a->paras[0]);
-        if (rc == 0)
-            rc = fa_buf_puts(b, "</summary>\n</entry>\n");
+        if (rc == 0) rc = put_escaped(b, a->paras[0]);
+        if (rc == 0) rc = fa_buf_puts(b, "</summary>\n</entry>\n");
     }
-    if (rc == 0)
-        rc = fa_buf_puts(b, "</feed>\n");
+    if (rc == 0) rc = fa_buf_puts(b, "</feed>\n");
     return rc;
 }
 
@@ -1109,8 +1101,7 @@ static uint32_t fnv32(const char *s, size_t n)
 }
 
 static int add_page_info(sample_sites *ss, const char *url, const char *canonical,
-                         enum sample_page_kind kind, unsigned server, unsigned variant,
-                         size_t size)
+                         enum sample_page_kind kind, unsigned server, unsigned variant, size_t size)
 {
     char *u = strdup(url);
     char *c = strcmp(url, canonical) ? strdup(canonical) : u;
@@ -1119,10 +1110,8 @@ static int add_page_info(sample_sites *ss, const char *url, const char *canonica
         return FA_ENOMEM;
     }
     ss->page_strings[ss->n_page_strings++] = u;
-    if (c != u)
-        ss->page_strings[ss->n_page_strings++] = c;
-    ss->pages[ss->n_pages++] =
-        (sample_page_info){u, c, kind, server, variant, size};
+    if (c != u) ss->page_strings[ss->n_page_strings++] = c;
+    ss->pages[ss->n_pages++] = (sample_page_info){u, c, kind, server, variant, size};
     return 0;
 }
 
@@ -1130,13 +1119,13 @@ static int add_feed(sample_sites *ss, site *st, fa_buf *b, const char *path, con
 {
     char hdrs[256], date[64];
     format_date(st->arts[0].published, 'h', date, sizeof date);
-    snprintf(hdrs, sizeof hdrs, "ETag: \"%08x\"\r\nLast-Modified: %s\r\nCache-Control: max-age=600\r\n",
+    snprintf(hdrs, sizeof hdrs,
+             "ETag: \"%08x\"\r\nLast-Modified: %s\r\nCache-Control: max-age=600\r\n",
              fnv32(b->data, b->len), date);
     int rc = site_server_route(st->srv, path, 200, ctype, b->data, b->len, hdrs, 0);
     if (rc == 0) {
         char *u = fmt_alloc("%s%s", origin_of(st), path);
-        if (u == NULL)
-            return FA_ENOMEM;
+        if (u == NULL) return FA_ENOMEM;
         ss->feeds[ss->n_feeds++] = u;
     }
     return rc;
@@ -1151,8 +1140,7 @@ static int serve_site(sample_sites *ss, site *st, unsigned delay_ms)
     for (unsigned i = 0; i < st->n_arts && rc == 0; i++) {
         const article *a = &st->arts[i];
         fa_buf_reset(&b);
-        if ((rc = render_article(&b, ss, st, a)) < 0)
-            break;
+        if ((rc = render_article(&b, ss, st, a)) < 0) break;
         char hdrs[160], date[64];
         format_date(a->published, 'h', date, sizeof date);
         snprintf(hdrs, sizeof hdrs, "Last-Modified: %s\r\nCache-Control: max-age=300\r\n", date);
@@ -1166,8 +1154,7 @@ static int serve_site(sample_sites *ss, site *st, unsigned delay_ms)
             item_url(st, a, 1, tracked, sizeof tracked);
             rc = add_page_info(ss, tracked, url, SAMPLE_PAGE_ALIAS, st->index, 0, b.len);
         }
-        if (rc == 0)
-            rc = add_page_info(ss, url, url, a->kind, st->index, a->wire_variant, b.len);
+        if (rc == 0) rc = add_page_info(ss, url, url, a->kind, st->index, a->wire_variant, b.len);
     }
     if (rc == 0) {
         fa_buf_reset(&b);
@@ -1198,16 +1185,14 @@ static int serve_site(sample_sites *ss, site *st, unsigned delay_ms)
             rc = add_feed(ss, st, &b, st->feed_path, "application/atom+xml; charset=utf-8");
     } else if (rc == 0) {
         unsigned *all = malloc(st->n_arts * sizeof *all);
-        if (all == NULL)
-            rc = FA_ENOMEM;
+        if (all == NULL) rc = FA_ENOMEM;
         for (unsigned i = 0; all && i < st->n_arts; i++)
             all[i] = i;
         if (rc == 0)
-            rc = render_rss(&b, st, feed_url, all, st->n_arts,
-                            st->feed_format == FEED_RSS_CONTENT, st->index == 0);
+            rc = render_rss(&b, st, feed_url, all, st->n_arts, st->feed_format == FEED_RSS_CONTENT,
+                            st->index == 0);
         free(all);
-        if (rc == 0)
-            rc = add_feed(ss, st, &b, st->feed_path, "application/rss+xml; charset=utf-8");
+        if (rc == 0) rc = add_feed(ss, st, &b, st->feed_path, "application/rss+xml; charset=utf-8");
     }
     if (rc == 0 && st->index == 0) { /* the "local" section feed, plain links */
         static const unsigned local[] = {0, ALIAS_INDEX, FIRST_FREE_INDEX};
@@ -1234,8 +1219,7 @@ static int put_yaml_string(fa_buf *b, const char *s)
         else
             rc = fa_buf_append(b, p, 1);
     }
-    if (rc == 0)
-        rc = fa_buf_puts(b, "\"");
+    if (rc == 0) rc = fa_buf_puts(b, "\"");
     return rc;
 }
 
@@ -1249,10 +1233,8 @@ static int write_config(const sample_sites *ss, const sample_sites_options *o, c
                            "# (generated by sample_sites_start, seed %u); user_agent is the "
                            "default.\nstorage:\n  dir: ",
                            ss->n_servers, (unsigned)o->seed);
-    if (rc == 0)
-        rc = put_yaml_string(&b, dir);
-    if (rc == 0)
-        rc = fa_buf_puts(&b, "\n  state_dir: ");
+    if (rc == 0) rc = put_yaml_string(&b, dir);
+    if (rc == 0) rc = fa_buf_puts(&b, "\n  state_dir: ");
     if (rc == 0) {
         char *state = fmt_alloc("%s/state", dir);
         rc = state ? put_yaml_string(&b, state) : FA_ENOMEM;
@@ -1270,19 +1252,15 @@ static int write_config(const sample_sites *ss, const sample_sites_options *o, c
             char name[256];
             snprintf(name, sizeof name, "%s%s", st->name, k ? " (local)" : "");
             rc = fa_buf_puts(&b, "  - name: ");
-            if (rc == 0)
-                rc = put_yaml_string(&b, name);
-            if (rc == 0)
-                rc = fa_buf_puts(&b, "\n    url: ");
-            if (rc == 0)
-                rc = put_yaml_string(&b, ss->feeds[f]);
+            if (rc == 0) rc = put_yaml_string(&b, name);
+            if (rc == 0) rc = fa_buf_puts(&b, "\n    url: ");
+            if (rc == 0) rc = put_yaml_string(&b, ss->feeds[f]);
             if (rc == 0)
                 rc = fa_buf_printf(&b, "\n    type: %s\n",
                                    st->feed_format == FEED_ATOM && k == 0 ? "atom" : "rss");
         }
     }
-    if (rc == 0 && (*out = fa_buf_steal(&b, NULL)) == NULL)
-        rc = FA_ENOMEM;
+    if (rc == 0 && (*out = fa_buf_steal(&b, NULL)) == NULL) rc = FA_ENOMEM;
     fa_buf_free(&b);
     return rc;
 }
@@ -1295,8 +1273,7 @@ static int start_servers(sample_sites *ss, int single)
         char ip[32];
         snprintf(ip, sizeof ip, "127.0.0.%u", single ? 1 : 2 + i);
         ss->sites[i].srv = site_server_start(ip, 0);
-        if (ss->sites[i].srv == NULL)
-            return FA_EIO;
+        if (ss->sites[i].srv == NULL) return FA_EIO;
     }
     return 0;
 }
@@ -1305,17 +1282,12 @@ int sample_sites_start(const sample_sites_options *opt, const char *out_dir, sam
                        char **config_yaml)
 {
     sample_sites_options o = {0};
-    if (opt != NULL)
-        o = *opt;
-    if (o.n_sites == 0)
-        o.n_sites = 3;
-    if (o.articles_per_site == 0)
-        o.articles_per_site = 8;
+    if (opt != NULL) o = *opt;
+    if (o.n_sites == 0) o.n_sites = 3;
+    if (o.articles_per_site == 0) o.articles_per_site = 8;
     *out = NULL;
-    if (config_yaml != NULL)
-        *config_yaml = NULL;
-    if (out_dir == NULL || out_dir[0] == '\0' || o.articles_per_site < 4)
-        return FA_EINVAL;
+    if (config_yaml != NULL) *config_yaml = NULL;
+    if (out_dir == NULL || out_dir[0] == '\0' || o.articles_per_site < 4) return FA_EINVAL;
     if (o.n_sites > SAMPLE_SITES_MAX_SITES ||
         (uint64_t)o.n_sites * o.articles_per_site > SAMPLE_SITES_MAX_PAGES)
         return FA_ETOOBIG;
@@ -1323,8 +1295,7 @@ int sample_sites_start(const sample_sites_options *opt, const char *out_dir, sam
     int rc = FA_ENOMEM;
     char *dir = NULL;
     sample_sites *ss = calloc(1, sizeof *ss);
-    if (ss == NULL)
-        goto out;
+    if (ss == NULL) goto out;
     ss->n_news = o.n_sites;
     ss->n_servers = o.n_sites + 1;
     unsigned max_pages = o.n_sites * o.articles_per_site + 1 + o.articles_per_site;
@@ -1340,8 +1311,7 @@ int sample_sites_start(const sample_sites_options *opt, const char *out_dir, sam
         char cwd[PATH_MAX];
         dir = getcwd(cwd, sizeof cwd) ? fmt_alloc("%s/%s", cwd, out_dir) : NULL;
     }
-    if (dir == NULL)
-        goto out;
+    if (dir == NULL) goto out;
 
     rc = start_servers(ss, o.single_address);
     if (rc < 0 && !o.single_address) {
@@ -1352,14 +1322,11 @@ int sample_sites_start(const sample_sites_options *opt, const char *out_dir, sam
         }
         rc = start_servers(ss, 1);
     }
-    if (rc < 0)
-        goto out;
-    if ((rc = generate(ss, &o)) < 0)
-        goto out;
+    if (rc < 0) goto out;
+    if ((rc = generate(ss, &o)) < 0) goto out;
     for (unsigned i = 0; i < ss->n_servers && rc == 0; i++)
         rc = serve_site(ss, &ss->sites[i], o.delay_ms);
-    if (rc == 0 && config_yaml != NULL)
-        rc = write_config(ss, &o, dir, config_yaml);
+    if (rc == 0 && config_yaml != NULL) rc = write_config(ss, &o, dir, config_yaml);
 out:
     /* the text is served by now; only the servers and the page list stay */
     for (unsigned i = 0; ss && ss->sites && i < ss->n_servers; i++) {
@@ -1410,8 +1377,7 @@ site_server *sample_sites_server(sample_sites *s, unsigned i)
 
 void sample_sites_stop(sample_sites *s)
 {
-    if (s == NULL)
-        return;
+    if (s == NULL) return;
     for (unsigned i = 0; s->sites && i < s->n_servers; i++) {
         site *st = &s->sites[i];
         site_server_stop(st->srv);

@@ -35,8 +35,8 @@
 
 #include <stdint.h>
 
-#define SAMPLE_SITES_MAX_SITES 250      /* one 127.0.0.x address each */
-#define SAMPLE_SITES_MAX_PAGES 100000   /* ceiling on n*a (about 1 GB of HTML) */
+#define SAMPLE_SITES_MAX_SITES 250    /* one 127.0.0.x address each */
+#define SAMPLE_SITES_MAX_PAGES 100000 /* ceiling on n*a (about 1 GB of HTML) */
 
 typedef struct sample_sites_options {
     unsigned n_sites;           /* news sites, 1..250; 0 = 3 */
@@ -61,9 +61,9 @@ typedef struct sample_page_info {
     const char *url;           /* absolute, as the feed gives it */
     const char *canonical_url; /* its rel=canonical (url itself but for aliases) */
     enum sample_page_kind kind;
-    unsigned server;           /* index for sample_sites_server */
-    unsigned wire_variant;     /* 0 original, 1 sentence added, 2 end cut */
-    size_t size;               /* bytes of HTML served */
+    unsigned server;       /* index for sample_sites_server */
+    unsigned wire_variant; /* 0 original, 1 sentence added, 2 end cut */
+    size_t size;           /* bytes of HTML served */
 } sample_page_info;
 
 /* Builds and starts the sites.  opt may be NULL (all defaults).  out_dir

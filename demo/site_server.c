@@ -148,8 +148,7 @@ static uint64_t hash_str(const char *s, size_t n)
 
 static void route_free(struct route *r)
 {
-    if (r == NULL)
-        return;
+    if (r == NULL) return;
     for (size_t i = 0; i < r->n_hdrs; i++) {
         free(r->hdr_name[i]);
         free(r->hdr_value[i]);
@@ -165,8 +164,7 @@ static void route_free(struct route *r)
 /* Drops one reference; call with the lock held. */
 static void route_unref_locked(struct route *r)
 {
-    if (r != NULL && --r->refs == 0)
-        route_free(r);
+    if (r != NULL && --r->refs == 0) route_free(r);
 }
 
 static char *dup_range(const char *s, size_t n)
@@ -185,34 +183,29 @@ static char *dup_range(const char *s, size_t n)
 static int route_parse_headers(struct route *r, const char *text)
 {
     size_t len = strlen(text);
-    if (len > ROUTE_HEADERS_MAX)
-        return FA_ETOOBIG;
+    if (len > ROUTE_HEADERS_MAX) return FA_ETOOBIG;
     r->hdr_name = calloc(ROUTE_HEADERS_COUNT_MAX, sizeof *r->hdr_name);
     r->hdr_value = calloc(ROUTE_HEADERS_COUNT_MAX, sizeof *r->hdr_value);
-    if (r->hdr_name == NULL || r->hdr_value == NULL)
-        return FA_ENOMEM;
+    if (r->hdr_name == NULL || r->hdr_value == NULL) return FA_ENOMEM;
     const char *p = text;
     while (*p != '\0') {
         const char *eol = strchr(p, '\n');
         const char *next = eol ? eol + 1 : p + strlen(p);
         const char *end = eol ? eol : next;
-        if (end > p && end[-1] == '\r')
-            end--;
+        if (end > p && end[-1] == '\r') end--;
         if (end == p) { /* empty line */
             p = next;
             continue;
         }
         const char *colon = memchr(p, ':', (size_t)(end - p));
-        if (colon == NULL || colon == p)
-            return FA_EINVAL;
+        if (colon == NULL || colon == p) return FA_EINVAL;
         const char *v = colon + 1;
         while (v < end && (*v == ' ' || *v == '\t'))
             v++;
         const char *ve = end;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
-        if (r->n_hdrs == ROUTE_HEADERS_COUNT_MAX)
-            return FA_ETOOBIG;
+        if (r->n_hdrs == ROUTE_HEADERS_COUNT_MAX) return FA_ETOOBIG;
         char *name = dup_range(p, (size_t)(colon - p));
         char *value = dup_range(v, (size_t)(ve - v));
         if (name == NULL || value == NULL) {
@@ -223,8 +216,8 @@ static int route_parse_headers(struct route *r, const char *text)
         r->hdr_name[r->n_hdrs] = name;
         r->hdr_value[r->n_hdrs] = value;
         r->n_hdrs++;
-        if (strcasecmp(name, "Content-Length") == 0 ||
-            strcasecmp(name, "Transfer-Encoding") == 0 || strchr(name, ' ') != NULL)
+        if (strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0 ||
+            strchr(name, ' ') != NULL)
             return FA_EINVAL;
         if (strcasecmp(name, "ETag") == 0)
             r->etag = value;
@@ -246,9 +239,8 @@ static struct route **route_slot_locked(site_server *s, const char *path, size_t
 static int route_table_grow_locked(site_server *s)
 {
     size_t nb = s->n_buckets ? s->n_buckets * 2 : 64;
-    struct route **b = calloc(nb, sizeof *b);
-    if (b == NULL)
-        return FA_ENOMEM;
+    struct route **b = calloc(nb, sizeof(struct route *));
+    if (b == NULL) return FA_ENOMEM;
     for (size_t i = 0; i < s->n_buckets; i++) {
         struct route *r = s->buckets[i];
         while (r != NULL) {
@@ -273,13 +265,10 @@ static struct route *route_lookup_locked(site_server *s, const char *uri)
     if (s->n_buckets != 0) {
         r = *route_slot_locked(s, uri, strlen(uri));
         const char *q = strchr(uri, '?');
-        if (r == NULL && q != NULL)
-            r = *route_slot_locked(s, uri, (size_t)(q - uri));
+        if (r == NULL && q != NULL) r = *route_slot_locked(s, uri, (size_t)(q - uri));
     }
-    if (r == NULL)
-        r = s->fallback;
-    if (r != NULL)
-        r->refs++;
+    if (r == NULL) r = s->fallback;
+    if (r != NULL) r->refs++;
     return r;
 }
 
@@ -290,27 +279,21 @@ int site_server_route(site_server *s, const char *path, int status, const char *
     if (s == NULL || path == NULL || path[0] == '\0' || status < 100 || status > 999 ||
         (body == NULL && body_len != 0))
         return FA_EINVAL;
-    if (strlen(path) > ROUTE_PATH_MAX || body_len > ROUTE_BODY_MAX)
-        return FA_ETOOBIG;
+    if (strlen(path) > ROUTE_PATH_MAX || body_len > ROUTE_BODY_MAX) return FA_ETOOBIG;
 
     int rc = FA_ENOMEM;
     struct route *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        goto out;
+    if (r == NULL) goto out;
     r->status = status;
     r->delay_ms = delay_ms;
     r->refs = 1;
     r->body_len = body_len;
     r->path = strdup(path);
     r->body = malloc(body_len ? body_len : 1);
-    if (r->path == NULL || r->body == NULL)
-        goto out;
-    if (body_len)
-        memcpy(r->body, body, body_len);
-    if (content_type != NULL && (r->content_type = strdup(content_type)) == NULL)
-        goto out;
-    if (extra_headers != NULL && (rc = route_parse_headers(r, extra_headers)) < 0)
-        goto out;
+    if (r->path == NULL || r->body == NULL) goto out;
+    if (body_len) memcpy(r->body, body, body_len);
+    if (content_type != NULL && (r->content_type = strdup(content_type)) == NULL) goto out;
+    if (extra_headers != NULL && (rc = route_parse_headers(r, extra_headers)) < 0) goto out;
 
     pthread_mutex_lock(&s->lock);
     if (strcmp(path, "*") == 0) {
@@ -333,8 +316,7 @@ int site_server_route(site_server *s, const char *path, int status, const char *
         rc = 0;
     }
     pthread_mutex_unlock(&s->lock);
-    if (rc == 0)
-        r = NULL;
+    if (rc == 0) r = NULL;
 out:
     route_free(r);
     return rc;
@@ -342,8 +324,7 @@ out:
 
 int site_server_route_chunked(site_server *s, const char *path, int chunked)
 {
-    if (s == NULL || path == NULL)
-        return FA_EINVAL;
+    if (s == NULL || path == NULL) return FA_EINVAL;
     int rc = FA_ENOENT;
     pthread_mutex_lock(&s->lock);
     struct route *r = NULL;
@@ -370,8 +351,7 @@ static void log_append_locked(site_server *s, const site_request_log *e)
     }
     if (s->log_len == s->log_cap) {
         size_t cap = s->log_cap ? s->log_cap * 2 : 64;
-        if (cap > s->log_max)
-            cap = s->log_max;
+        if (cap > s->log_max) cap = s->log_max;
         site_request_log *p = realloc(s->log, cap * sizeof *p);
         if (p == NULL) {
             s->log_dropped++;
@@ -387,8 +367,7 @@ static void log_append_locked(site_server *s, const site_request_log *e)
  * in-flight count and enters the log.  Lock held. */
 static void request_end_locked(struct request *q)
 {
-    if (!q->in_flight)
-        return;
+    if (!q->in_flight) return;
     site_server *s = q->srv;
     q->in_flight = 0;
     q->log.end_ns = fa_time_mono_ns();
@@ -405,8 +384,7 @@ static void request_end(struct request *q)
 
 static void request_finish_locked(struct request *q)
 {
-    if (!q->active)
-        return;
+    if (!q->active) return;
     request_end_locked(q);
     route_unref_locked(q->route);
     q->route = NULL;
@@ -416,8 +394,7 @@ static void request_finish_locked(struct request *q)
 size_t site_server_log(site_server *s, site_request_log **out)
 {
     *out = NULL;
-    if (s == NULL)
-        return 0;
+    if (s == NULL) return 0;
     size_t n = 0;
     pthread_mutex_lock(&s->lock);
     if (s->log_len != 0) {
@@ -433,8 +410,7 @@ size_t site_server_log(site_server *s, site_request_log **out)
 
 void site_server_reset_log(site_server *s)
 {
-    if (s == NULL)
-        return;
+    if (s == NULL) return;
     pthread_mutex_lock(&s->lock);
     s->log_len = 0;
     s->log_dropped = 0;
@@ -446,8 +422,7 @@ void site_server_reset_log(site_server *s)
 
 void site_server_set_log_max(site_server *s, size_t max_entries)
 {
-    if (s == NULL)
-        return;
+    if (s == NULL) return;
     pthread_mutex_lock(&s->lock);
     s->log_max = max_entries < s->log_len ? s->log_len : max_entries;
     pthread_mutex_unlock(&s->lock);
@@ -455,8 +430,7 @@ void site_server_set_log_max(site_server *s, size_t max_entries)
 
 uint64_t site_server_log_dropped(site_server *s)
 {
-    if (s == NULL)
-        return 0;
+    if (s == NULL) return 0;
     pthread_mutex_lock(&s->lock);
     uint64_t n = s->log_dropped;
     pthread_mutex_unlock(&s->lock);
@@ -465,8 +439,7 @@ uint64_t site_server_log_dropped(site_server *s)
 
 uint64_t site_server_request_count(site_server *s)
 {
-    if (s == NULL)
-        return 0;
+    if (s == NULL) return 0;
     pthread_mutex_lock(&s->lock);
     uint64_t n = s->n_requests;
     pthread_mutex_unlock(&s->lock);
@@ -475,6 +448,7 @@ uint64_t site_server_request_count(site_server *s)
 
 unsigned site_server_peak_connections(site_server *s)
 {
+    if (s == NULL) return 0;
     pthread_mutex_lock(&s->lock);
     unsigned n = s->peak_conns;
     pthread_mutex_unlock(&s->lock);
@@ -483,6 +457,7 @@ unsigned site_server_peak_connections(site_server *s)
 
 unsigned site_server_peak_requests(site_server *s)
 {
+    if (s == NULL) return 0;
     pthread_mutex_lock(&s->lock);
     unsigned n = s->peak_requests;
     pthread_mutex_unlock(&s->lock);
@@ -504,14 +479,12 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
             c->srv = s;
             c->serial = ++s->next_serial;
         }
-        if (++s->cur_conns > s->peak_conns)
-            s->peak_conns = s->cur_conns;
+        if (++s->cur_conns > s->peak_conns) s->peak_conns = s->cur_conns;
         pthread_mutex_unlock(&s->lock);
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         struct conn *c = *socket_context;
         pthread_mutex_lock(&s->lock);
-        if (c != NULL)
-            request_finish_locked(&c->req);
+        if (c != NULL) request_finish_locked(&c->req);
         s->cur_conns--;
         pthread_mutex_unlock(&s->lock);
         free(c);
@@ -525,8 +498,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct conn *c = ci ? ci->socket_context : NULL;
-    if (c == NULL)
-        return NULL; /* the access handler refuses such a request */
+    if (c == NULL) return NULL; /* the access handler refuses such a request */
     struct request *q = &c->req;
     pthread_mutex_lock(&s->lock);
     request_finish_locked(q); /* defensive: MHD completes before the next one */
@@ -537,8 +509,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     q->log.start_ns = fa_time_mono_ns();
     q->log.connection = c->serial;
     snprintf(q->log.path, sizeof q->log.path, "%s", uri ? uri : "");
-    if (++s->cur_requests > s->peak_requests)
-        s->peak_requests = s->cur_requests;
+    if (++s->cur_requests > s->peak_requests) s->peak_requests = s->cur_requests;
     pthread_mutex_unlock(&s->lock);
     return q;
 }
@@ -550,8 +521,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     (void)connection;
     (void)toe;
     struct request *q = *req_cls;
-    if (q == NULL)
-        return;
+    if (q == NULL) return;
     pthread_mutex_lock(&s->lock);
     request_finish_locked(q);
     pthread_mutex_unlock(&s->lock);
@@ -568,11 +538,9 @@ static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
     size_t n = q->body_len - (size_t)pos;
     if (q->chunked) {
         size_t piece = (q->body_len + CHUNKED_PIECES - 1) / CHUNKED_PIECES;
-        if (n > piece)
-            n = piece;
+        if (n > piece) n = piece;
     }
-    if (n > max)
-        n = max;
+    if (n > max) n = max;
     memcpy(buf, q->body + pos, n);
     q->sent = pos + n;
     if (!q->chunked && q->sent == q->body_len)
@@ -607,8 +575,7 @@ static int etag_equal(const char *a, size_t alen, const char *b)
         a += 2;
         alen -= 2;
     }
-    if (b[0] == 'W' && b[1] == '/')
-        b += 2;
+    if (b[0] == 'W' && b[1] == '/') b += 2;
     return strlen(b) == alen && memcmp(a, b, alen) == 0;
 }
 
@@ -624,8 +591,7 @@ static int if_none_match_hits(const char *header, const char *etag)
         const char *t = e;
         while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
             t--;
-        if ((t - p == 1 && *p == '*') || (t > p && etag_equal(p, (size_t)(t - p), etag)))
-            return 1;
+        if ((t - p == 1 && *p == '*') || (t > p && etag_equal(p, (size_t)(t - p), etag))) return 1;
         p = e;
     }
     return 0;
@@ -639,17 +605,15 @@ static void copy_header(struct MHD_Connection *connection, const char *name, cha
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     site_server *s = cls;
     struct request *q = *req_cls;
     (void)url;
     (void)version;
     (void)upload_data;
-    if (q == NULL)
-        return MHD_NO;
+    if (q == NULL) return MHD_NO;
     if (!q->headers_seen) {
         q->headers_seen = 1;
         snprintf(q->log.method, sizeof q->log.method, "%s", method);
@@ -683,32 +647,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     }
     pthread_mutex_unlock(&s->lock);
 
-    if (delay_ms != 0 && wait_delay(s, delay_ms) < 0)
-        return MHD_NO;
+    if (delay_ms != 0 && wait_delay(s, delay_ms) < 0) return MHD_NO;
 
     int is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (r != NULL && (is_head || strcmp(method, MHD_HTTP_METHOD_GET) == 0)) {
         /* RFC 9110 13.2.2: If-None-Match, when present, decides alone. */
-        const char *inm = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                      MHD_HTTP_HEADER_IF_NONE_MATCH);
+        const char *inm =
+            MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
         const char *ims = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                       MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-        if (inm != NULL ? (r->etag != NULL && if_none_match_hits(inm, r->etag))
-                        : (ims != NULL && r->last_modified != NULL &&
-                           strcmp(ims, r->last_modified) == 0))
+        if (inm != NULL
+                ? (r->etag != NULL && if_none_match_hits(inm, r->etag))
+                : (ims != NULL && r->last_modified != NULL && strcmp(ims, r->last_modified) == 0))
             status = MHD_HTTP_NOT_MODIFIED;
     }
 
-    int bodiless = is_head || status == MHD_HTTP_NOT_MODIFIED ||
-                   status == MHD_HTTP_NO_CONTENT || (q->body_len == 0 && !q->chunked);
+    int bodiless = is_head || status == MHD_HTTP_NOT_MODIFIED || status == MHD_HTTP_NO_CONTENT ||
+                   (q->body_len == 0 && !q->chunked);
     struct MHD_Response *resp;
     if (status == MHD_HTTP_NOT_MODIFIED || (q->body_len == 0 && !q->chunked))
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     else
-        resp = MHD_create_response_from_callback(q->chunked ? MHD_SIZE_UNKNOWN : q->body_len,
-                                                 16384, read_body, q, NULL);
-    if (resp == NULL)
-        return MHD_NO;
+        resp = MHD_create_response_from_callback(q->chunked ? MHD_SIZE_UNKNOWN : q->body_len, 16384,
+                                                 read_body, q, NULL);
+    if (resp == NULL) return MHD_NO;
     if (r == NULL) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
     } else {
@@ -718,8 +680,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
     }
     q->log.status = status;
-    if (bodiless)
-        request_end(q);
+    if (bodiless) request_end(q);
     enum MHD_Result ret = MHD_queue_response(connection, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -734,8 +695,7 @@ site_server *site_server_start(const char *ip, uint16_t port)
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG;
     int v6 = 0;
-    if (ip == NULL)
-        ip = "127.0.0.1";
+    if (ip == NULL) ip = "127.0.0.1";
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
@@ -752,8 +712,7 @@ site_server *site_server_start(const char *ip, uint16_t port)
     }
 
     site_server *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     snprintf(s->ip, sizeof s->ip, "%s", ip);
     s->log_max = SITE_SERVER_LOG_MAX_DEFAULT;
     pthread_condattr_t ca;
@@ -763,11 +722,11 @@ site_server *site_server_start(const char *ip, uint16_t port)
     pthread_cond_init(&s->stop_cond, &ca);
     pthread_condattr_destroy(&ca);
 
-    s->daemon = MHD_start_daemon(
-        flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)60, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_CONNECTION,
+                                 on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
     if (s->daemon == NULL) {
         fprintf(stderr, "site_server: cannot listen on %s:%u\n", ip, (unsigned)port);
         site_server_stop(s);
@@ -797,14 +756,12 @@ const char *site_server_ip(const site_server *s)
 
 void site_server_stop(site_server *s)
 {
-    if (s == NULL)
-        return;
+    if (s == NULL) return;
     pthread_mutex_lock(&s->lock);
     s->stopping = 1;
     pthread_cond_broadcast(&s->stop_cond);
     pthread_mutex_unlock(&s->lock);
-    if (s->daemon != NULL)
-        MHD_stop_daemon(s->daemon); /* joins every connection thread */
+    if (s->daemon != NULL) MHD_stop_daemon(s->daemon); /* joins every connection thread */
     for (size_t i = 0; i < s->n_buckets; i++) {
         struct route *r = s->buckets[i];
         while (r != NULL) {

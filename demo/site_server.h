@@ -21,14 +21,14 @@
 typedef struct site_server site_server;
 
 typedef struct site_request_log {
-    char path[512];          /* path and query as requested */
+    char path[512]; /* path and query as requested */
     char method[16];
-    uint64_t start_ns;       /* fa_time_mono_ns when the request arrived */
-    uint64_t end_ns;         /* when the response was fully queued: its last
-                                body bytes handed to libmicrohttpd (for a
-                                bodiless response, just before queueing),
-                                so always before the client sees the end */
-    unsigned connection;     /* serial of the TCP connection (1, 2, ...) */
+    uint64_t start_ns;   /* fa_time_mono_ns when the request arrived */
+    uint64_t end_ns;     /* when the response was fully queued: its last
+                            body bytes handed to libmicrohttpd (for a
+                            bodiless response, just before queueing),
+                            so always before the client sees the end */
+    unsigned connection; /* serial of the TCP connection (1, 2, ...) */
     int status;
     char if_none_match[128]; /* request validators, "" when absent */
     char if_modified_since[64];

@@ -34,16 +34,13 @@ int demo_http_get(const char *url, const char *const *req_headers, int head, dem
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     CURLcode cc = curl_easy_perform(c);
-    if (cc != CURLE_OK)
-        fprintf(stderr, "GET %s: %s\n", url, curl_easy_strerror(cc));
+    if (cc != CURLE_OK) fprintf(stderr, "GET %s: %s\n", url, curl_easy_strerror(cc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &r->seconds);
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
-    if (r->body.data == NULL)
-        fa_buf_puts(&r->body, "");
-    if (r->headers.data == NULL)
-        fa_buf_puts(&r->headers, "");
+    if (r->body.data == NULL) fa_buf_puts(&r->body, "");
+    if (r->headers.data == NULL) fa_buf_puts(&r->headers, "");
     return cc == CURLE_OK ? 0 : FA_EFETCH;
 }
 

@@ -92,13 +92,12 @@ static size_t shingles(const char *html, uint64_t **out)
     uint64_t *sh = malloc((nw + 1) * sizeof *sh);
     size_t n = 0;
     for (size_t i = 0; i + 5 <= nw; i++)
-        sh[n++] = words[i] * 31 + words[i + 1] * 131 + words[i + 2] * 1031 +
-                  words[i + 3] * 10037 + words[i + 4] * 100003;
+        sh[n++] = words[i] * 31 + words[i + 1] * 131 + words[i + 2] * 1031 + words[i + 3] * 10037 +
+                  words[i + 4] * 100003;
     qsort(sh, n, sizeof *sh, cmp_u64);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (m == 0 || sh[m - 1] != sh[i])
-            sh[m++] = sh[i];
+        if (m == 0 || sh[m - 1] != sh[i]) sh[m++] = sh[i];
     *out = sh;
     return m;
 }
@@ -125,8 +124,7 @@ static char *fetch(const char *url, long want_status)
 {
     demo_http r;
     assert_int_equal(demo_http_get(url, NULL, 0, &r), 0);
-    if (r.status != want_status)
-        fprintf(stderr, "%s: %ld\n", url, r.status);
+    if (r.status != want_status) fprintf(stderr, "%s: %ld\n", url, r.status);
     assert_int_equal(r.status, want_status);
     char *body = fa_buf_steal(&r.body, NULL);
     demo_http_free(&r);
@@ -158,8 +156,7 @@ static void defaults_serve_everything(void **state)
     config *cfg = NULL;
     char *errors = NULL;
     int rc = config_load_string(yaml, strlen(yaml), "demo.yaml", "/tmp", &cfg, &errors);
-    if (rc < 0)
-        fprintf(stderr, "%s\n---\n%s", errors ? errors : "", yaml);
+    if (rc < 0) fprintf(stderr, "%s\n---\n%s", errors ? errors : "", yaml);
     assert_int_equal(rc, 0);
     assert_int_equal(cfg->n_sources, sample_sites_feed_count(s));
     for (size_t i = 0; i < cfg->n_sources; i++)
@@ -245,13 +242,11 @@ static void defaults_serve_everything(void **state)
     sample_sites_stop(NULL);
 }
 
-static const sample_page_info *find_kind(sample_sites *s, enum sample_page_kind k,
-                                         unsigned variant)
+static const sample_page_info *find_kind(sample_sites *s, enum sample_page_kind k, unsigned variant)
 {
     for (unsigned i = 0; i < sample_sites_page_count(s); i++) {
         const sample_page_info *p = sample_sites_page(s, i);
-        if (p->kind == k && (k != SAMPLE_PAGE_WIRE || p->wire_variant == variant))
-            return p;
+        if (p->kind == k && (k != SAMPLE_PAGE_WIRE || p->wire_variant == variant)) return p;
     }
     return NULL;
 }
@@ -269,8 +264,8 @@ static void roundup_contains_related(void **state)
     const char *key = "class=\"related-source\" href=\"";
     unsigned n = 0;
     for (const char *p = strstr(rel, key); p; p = strstr(p + 1, key), n++) {
-        char *url = strndup(p + strlen(key), (size_t)(strchr(p + strlen(key), '"') - p -
-                                                       (ptrdiff_t)strlen(key)));
+        char *url = strndup(p + strlen(key),
+                            (size_t)(strchr(p + strlen(key), '"') - p - (ptrdiff_t)strlen(key)));
         char *orig = fetch(url, 200);
         char *text = article_text(orig);
         /* every paragraph of the original, verbatim, after the heading */
@@ -316,8 +311,7 @@ static void near_duplicates(void **state)
         const sample_page_info *a = sample_sites_page(s, i);
         for (unsigned j = i + 1; j < np; j++) {
             const sample_page_info *b = sample_sites_page(s, j);
-            if (a->kind == SAMPLE_PAGE_ALIAS || b->kind == SAMPLE_PAGE_ALIAS)
-                continue;
+            if (a->kind == SAMPLE_PAGE_ALIAS || b->kind == SAMPLE_PAGE_ALIAS) continue;
             double jac = jaccard(sh[i], nsh[i], sh[j], nsh[j]);
             if (a->kind == SAMPLE_PAGE_WIRE && b->kind == SAMPLE_PAGE_WIRE) {
                 n_wire_pairs++;
@@ -356,8 +350,8 @@ static char *snapshot(sample_sites *s)
     for (unsigned pass = 0; pass < 2; pass++) {
         unsigned n = pass ? sample_sites_page_count(s) : sample_sites_feed_count(s);
         for (unsigned i = 0; i < n; i++) {
-            char *body = fetch(pass ? sample_sites_page(s, i)->url : sample_sites_feed_url(s, i),
-                               200);
+            char *body =
+                fetch(pass ? sample_sites_page(s, i)->url : sample_sites_feed_url(s, i), 200);
             for (const char *p = body; *p;) {
                 unsigned k;
                 for (k = 0; k < sample_sites_n_servers(s); k++) {
@@ -368,8 +362,7 @@ static char *snapshot(sample_sites *s)
                         break;
                     }
                 }
-                if (k == sample_sites_n_servers(s))
-                    fa_buf_append(&all, p++, 1);
+                if (k == sample_sites_n_servers(s)) fa_buf_append(&all, p++, 1);
             }
             free(body);
         }
@@ -437,10 +430,8 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults_serve_everything),
-        cmocka_unit_test(roundup_contains_related),
-        cmocka_unit_test(near_duplicates),
-        cmocka_unit_test(same_seed_same_bytes),
+        cmocka_unit_test(defaults_serve_everything), cmocka_unit_test(roundup_contains_related),
+        cmocka_unit_test(near_duplicates),           cmocka_unit_test(same_seed_same_bytes),
         cmocka_unit_test(options_and_scale),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

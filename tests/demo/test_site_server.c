@@ -113,9 +113,8 @@ static void conditional_requests(void **state)
     const char *lm = "Tue, 05 Mar 2024 08:00:00 GMT";
     char hdrs[256];
     snprintf(hdrs, sizeof hdrs, "ETag: \"v1\"\r\nLast-Modified: %s\r\n", lm);
-    assert_int_equal(site_server_route(s, "/feed.xml", 200, "application/rss+xml", "<rss/>", 6,
-                                       hdrs, 0),
-                     0);
+    assert_int_equal(
+        site_server_route(s, "/feed.xml", 200, "application/rss+xml", "<rss/>", 6, hdrs, 0), 0);
     assert_int_equal(site_server_route(s, "/lm", 200, "text/plain", "x", 1,
                                        "Last-Modified: Tue, 05 Mar 2024 08:00:00 GMT\r\n", 0),
                      0);
@@ -192,7 +191,7 @@ static void chunked_body(void **state)
     demo_http_get(url_of(s, "/c"), NULL, 0, &r);
     assert_int_equal(demo_http_header(&r, "Transfer-Encoding", v, sizeof v), -1);
     assert_int_equal(demo_http_header(&r, "Content-Length", v, sizeof v), 0);
-    assert_int_equal(atoi(v), (int)len);
+    assert_int_equal(strtol(v, NULL, 10), (long)len);
     demo_http_free(&r);
     free(body);
     site_server_stop(s);
@@ -363,9 +362,9 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(routes_and_fallbacks), cmocka_unit_test(conditional_requests),
-        cmocka_unit_test(chunked_body),         cmocka_unit_test(delay_and_keepalive),
-        cmocka_unit_test(peak_concurrency),     cmocka_unit_test(log_ceiling),
+        cmocka_unit_test(routes_and_fallbacks),   cmocka_unit_test(conditional_requests),
+        cmocka_unit_test(chunked_body),           cmocka_unit_test(delay_and_keepalive),
+        cmocka_unit_test(peak_concurrency),       cmocka_unit_test(log_ceiling),
         cmocka_unit_test(other_loopback_address), cmocka_unit_test(stop_during_delay),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
