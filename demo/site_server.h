@@ -54,7 +54,9 @@ int site_server_route(site_server *s, const char *path, int status, const char *
                       const void *body, size_t body_len, const char *extra_headers,
                       unsigned delay_ms);
 
-/* Sends the body with chunked transfer coding (no Content-Length) for path. */
+/* Sends the body with chunked transfer coding (no Content-Length) for path.
+ * Returns 0, or FA_ENOENT when path has no route yet; a later
+ * site_server_route for path replaces the route and clears the flag. */
 int site_server_route_chunked(site_server *s, const char *path, int chunked);
 
 /* Copies the request log (malloc'd array the caller frees) and its length. */
