@@ -491,7 +491,6 @@ static void capture_end(feed_parser *p)
     p->cap_field = -1;
     if (p->item_skip) return;
     fa_buf *b = &p->f[f];
-    if (p->cap_open_tag) field_append(p, f, "/>", 2); /* cannot happen at capture end; safety */
     if (p->cap_mode == CAP_HTML_TEXT && b->len > 0) {
         size_t old = b->len;
         b->len = feed__html_to_text(b->data, b->len);
@@ -584,6 +583,16 @@ static void capture_element_start(feed_parser *p, const xmlChar *localname, cons
     p->cap_open_tag = 1;
 }
 
+/* HTML elements that never have content, the only ones written as "<x/>". */
+static int is_void_element(const char *name)
+{
+    static const char *const voids[] = {"area",  "base", "br",   "col",   "embed",  "hr",    "img",
+                                        "input", "link", "meta", "param", "source", "track", "wbr"};
+    for (size_t i = 0; i < sizeof voids / sizeof voids[0]; i++)
+        if (strcasecmp(name, voids[i]) == 0) return 1;
+    return 0;
+}
+
 static void capture_element_end(feed_parser *p, const xmlChar *localname, const xmlChar *prefix)
 {
     if (p->cap_mode == CAP_TEXT || p->cap_mode == CAP_HTML_TEXT) return;
@@ -594,8 +603,11 @@ static void capture_element_end(feed_parser *p, const xmlChar *localname, const 
     int f = p->cap_field;
     if (p->cap_open_tag) {
         p->cap_open_tag = 0;
-        field_append(p, f, "/>", 2);
-        return;
+        if (prefix == NULL && is_void_element((const char *)localname)) {
+            field_append(p, f, "/>", 2);
+            return;
+        }
+        field_append(p, f, ">", 1); /* "<p/>" would open a <p> in HTML */
     }
     field_append(p, f, "</", 2);
     if (prefix != NULL) {

@@ -294,7 +294,7 @@ static void atom10(void **state)
     /* xhtml: inner markup of the div, re-serialised */
     assert_string_equal(it->f[I_CONTENT],
                         "<p>Picked <b>twelve</b> baskets &amp; one<br/>ladder.</p>"
-                        "<img src=\"a.png\" alt=\"a &quot;b&quot;\"/>");
+                        "<img src=\"a.png\" alt=\"a &quot;b&quot;\"/><a id=\"end\"></a>");
     assert_int_equal(it->nencl, 1);
     assert_string_equal(it->encl[0], "https://orchard.example.org/blog/img/apples.jpg");
 
