@@ -9,6 +9,8 @@
 #include "demo/sample_sites.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -16,18 +18,52 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* --serve: keep the sample sites up for other clients (benchmarks, wget,
+ * a second feedarc), with the config and the list of every URL written
+ * into out_dir, until SIGINT or SIGTERM. */
+static int serve_until_signal(sample_sites *sites, const char *yaml, const char *out_dir,
+                              const sigset_t *stop_signals)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/feedarc-demo.yaml", out_dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fputs(yaml, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "feedarc: cannot write %s: %s\n", path, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    snprintf(path, sizeof path, "%s/urls.txt", out_dir);
+    f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "feedarc: cannot write %s: %s\n", path, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    for (unsigned i = 0; i < sample_sites_feed_count(sites); i++)
+        fprintf(f, "%s\n", sample_sites_feed_url(sites, i));
+    for (unsigned i = 0; i < sample_sites_page_count(sites); i++)
+        fprintf(f, "%s\n", sample_sites_page(sites, i)->url);
+    fclose(f);
+    printf("serving %u sample sites (%u pages); config: %s/feedarc-demo.yaml, "
+           "urls: %s/urls.txt; stop with SIGINT or SIGTERM\n",
+           sample_sites_n_servers(sites), sample_sites_page_count(sites), out_dir, out_dir);
+    fflush(stdout);
+    int sig = 0;
+    sigwait(stop_signals, &sig);
+    return 0;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
                                          {"sites", required_argument, NULL, 's'},
                                          {"articles", required_argument, NULL, 'a'},
                                          {"print-config", no_argument, NULL, 'p'},
+                                         {"serve", no_argument, NULL, 'S'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {NULL, 0, NULL, 0}};
     const char *out_dir = "feedarc-demo";
     sample_sites_options so = {0};
-    int print_config = 0, quiet = 0, ch;
+    int print_config = 0, serve = 0, quiet = 0, ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:qv", opts, NULL)) != -1) {
         switch (ch) {
@@ -35,6 +71,7 @@ int cmd_demo(int argc, char **argv)
         case 's': so.n_sites = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'a': so.articles_per_site = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'p': print_config = 1; break;
+        case 'S': serve = 1; break;
         case 'q': quiet = 1; fa_log_set_level(FA_LOG_ERROR); break;
         case 'v': fa_log_set_level(FA_LOG_DEBUG); break;
         default: return EXIT_USAGE;
@@ -56,9 +93,24 @@ int cmd_demo(int argc, char **argv)
 
     sample_sites *sites = NULL;
     char *yaml = NULL;
+    sigset_t stop_signals;
+    if (serve) {
+        /* Block before the server threads start, so they inherit the mask
+         * and the signals wait for sigwait below. */
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGINT);
+        sigaddset(&stop_signals, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    }
     if (sample_sites_start(&so, abs_out, &sites, &yaml) < 0) {
         fprintf(stderr, "feedarc: cannot start the sample sites on 127.0.0.1\n");
         return EXIT_SOFTWARE;
+    }
+    if (serve) {
+        int served = serve_until_signal(sites, yaml, abs_out, &stop_signals);
+        free(yaml);
+        sample_sites_stop(sites);
+        return served;
     }
     if (print_config) {
         fputs(yaml, stdout);

@@ -43,7 +43,9 @@ static const command commands[] = {
      "  -o, --out DIR       archive folder (default ./feedarc-demo)\n"
      "      --sites N       number of sample sites (default 3)\n"
      "      --articles N    articles per site (default 8)\n"
-     "      --print-config  print the bundled config and exit\n"},
+     "      --print-config  print the bundled config and exit\n"
+     "      --serve         only serve the sample sites (config and URL list written\n"
+     "                      into DIR) until SIGINT/SIGTERM, for benchmarks\n"},
 };
 
 static void usage(FILE *f)
