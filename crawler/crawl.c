@@ -58,9 +58,43 @@ struct crawl {
     unsigned archive_pending, max_pending;
     int paused, stopping, finishing;
     uint64_t start_ns;
+    /* Loop-lag probe: a 10 ms repeating timer; how late it fires is how long
+     * the loop thread was busy with something else (parsing, callbacks). */
+    uv_timer_t lag_timer;
+    uint64_t lag_expected_ns;
+    uint32_t lag_hist[64]; /* bucket i: lag in [i, i+1) ms; the last is 63+ ms */
+    uint64_t lag_samples, lag_max_ns;
 };
 
+#define LAG_PERIOD_MS 10
+
 static void maybe_finish(crawl *c);
+
+static void on_lag_tick(uv_timer_t *t)
+{
+    crawl *c = t->data;
+    uint64_t now = fa_time_mono_ns();
+    uint64_t lag = now > c->lag_expected_ns ? now - c->lag_expected_ns : 0;
+    if (lag > c->lag_max_ns)
+        c->lag_max_ns = lag;
+    uint64_t ms = lag / 1000000;
+    c->lag_hist[ms < 63 ? ms : 63]++;
+    c->lag_samples++;
+    c->lag_expected_ns = now + LAG_PERIOD_MS * 1000000ULL;
+}
+
+static void lag_report(const crawl *c, crawl_summary *out)
+{
+    out->loop_lag_max_ms = (double)c->lag_max_ns / 1e6;
+    uint64_t want = c->lag_samples - c->lag_samples / 100, seen = 0;
+    for (int i = 0; i < 64 && c->lag_samples; i++) {
+        seen += c->lag_hist[i];
+        if (seen >= want) {
+            out->loop_lag_p99_ms = i + 1;
+            break;
+        }
+    }
+}
 
 static void source_fail(crawl *c, unsigned src, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -347,6 +381,8 @@ static void maybe_finish(crawl *c)
     c->finishing = 1;
     fetcher_close(c->f);
     host_queue_close(c->q);
+    uv_timer_stop(&c->lag_timer);
+    uv_close((uv_handle_t *)&c->lag_timer, NULL);
 }
 
 static void on_queue_idle(void *ud)
@@ -416,6 +452,10 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         goto out;
     }
     loop_ok = 1;
+    uv_timer_init(&c.loop, &c.lag_timer);
+    c.lag_timer.data = &c;
+    c.lag_expected_ns = fa_time_mono_ns() + LAG_PERIOD_MS * 1000000ULL;
+    uv_timer_start(&c.lag_timer, on_lag_tick, LAG_PERIOD_MS, LAG_PERIOD_MS);
     fetcher_options fo = {
         .user_agent = cfg->user_agent,
         .connect_timeout_ms = cfg->http.connect_timeout_ms,
@@ -459,9 +499,11 @@ out:
                 fetcher_close(c.f);
             if (c.q)
                 host_queue_close(c.q);
+            uv_close((uv_handle_t *)&c.lag_timer, NULL);
         }
         uv_run(&c.loop, UV_RUN_DEFAULT);
         uv_loop_close(&c.loop);
+        lag_report(&c, out);
     }
     if (c.w) {
         segment_writer_stats st;

@@ -35,6 +35,9 @@ typedef struct crawl_summary {
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
     double elapsed_s;
+    double loop_lag_max_ms;         /* worst delay of a 10 ms loop timer: how
+                                       long the loop thread was ever busy */
+    double loop_lag_p99_ms;
     int storage_error;              /* FA_E* when archiving failed, else 0 */
     char storage_message[256];
 } crawl_summary;
