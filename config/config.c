@@ -1,0 +1,1143 @@
+/*
+ * config.c - loading feedarc.yaml into a validated struct config.
+ *
+ * The idea: libyaml's document API parses the whole file into a node graph
+ * in which every node carries its start mark, so any complaint can name the
+ * line of the key or value it is about.  The loader then walks that graph
+ * against a table of known keys per mapping (struct field: key, kind, where
+ * the value goes, its allowed range).  The walk never stops at a problem:
+ * each one is appended to an error text ("file:line: path: message") and
+ * the walk goes on, so a user fixes every mistake in one round.  Only when
+ * the walk found nothing wrong is the config handed out.
+ *
+ *   text --libyaml--> yaml_document_t --walk_mapping(fields)--> config
+ *                         |                       |
+ *                  syntax error:            type/range/unknown/duplicate:
+ *                  file:L:C: problem        file:L: path: message
+ *
+ * Paths in messages: keys joined with '.', list items as [i], counting from
+ * 0 ("sources[2].interval").  Ceilings: the input (4 MiB), the number of
+ * sources and of headers per source, and the error text itself (the first
+ * CONFIG_MAX_ERRORS errors are kept).
+ *
+ * Anchors and aliases work (libyaml shares the node; the walk visits it once
+ * per reference, which is linear since no field nests arbitrarily deep).
+ * Type strictness: integers and booleans must be plain (unquoted) scalars;
+ * string, duration and size fields accept any scalar style.
+ */
+#include "config/config.h"
+#include "config/config_internal.h"
+#include "common/fa_buf.h"
+#include "common/fa_err.h"
+
+#include <yaml.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#ifndef FEEDARC_VERSION
+#define FEEDARC_VERSION "0"
+#endif
+
+#define CONFIG_DEFAULT_USER_AGENT                                                                  \
+    "feedarc/" FEEDARC_VERSION " (+https://github.com/feedarc/feedarc)"
+
+#define MAX_ERRORS_TEXT ((size_t)256 << 10) /* ceiling on the error text */
+#define MAX_KEY_PATH 256                    /* longer paths are cut in messages */
+#define MAX_DURATION_MS ((uint64_t)365 * 24 * 60 * 60 * 1000)
+
+/* ---- the loader's state and its error text ---- */
+
+typedef struct cfg_loader {
+    yaml_document_t *doc;
+    const char *label; /* file name for messages; borrowed */
+    const char *base_dir;
+    fa_buf errs;
+    unsigned n_errors;
+    int oom;
+} cfg_loader;
+
+static void cfg_verror(cfg_loader *ld, int line, const char *path, const char *fmt, va_list ap)
+{
+    ld->n_errors++;
+    if (ld->n_errors > CONFIG_MAX_ERRORS) {
+        if (ld->n_errors == CONFIG_MAX_ERRORS + 1)
+            fa_buf_printf(&ld->errs, "%s: too many errors; only the first %d are shown\n",
+                          ld->label, CONFIG_MAX_ERRORS);
+        return;
+    }
+    int rc = 0;
+    if (line > 0)
+        rc = fa_buf_printf(&ld->errs, "%s:%d: ", ld->label, line);
+    else
+        rc = fa_buf_printf(&ld->errs, "%s: ", ld->label);
+    if (rc == 0 && path != NULL && *path != '\0') rc = fa_buf_printf(&ld->errs, "%s: ", path);
+    if (rc == 0) rc = fa_buf_vprintf(&ld->errs, fmt, ap);
+    if (rc == 0) rc = fa_buf_puts(&ld->errs, "\n");
+    if (rc == FA_ENOMEM) ld->oom = 1;
+}
+
+static void cfg_error(cfg_loader *ld, int line, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void cfg_error(cfg_loader *ld, int line, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cfg_verror(ld, line, path, fmt, ap);
+    va_end(ap);
+}
+
+static char *cfg_strdup(cfg_loader *ld, const char *s)
+{
+    char *p = strdup(s);
+    if (p == NULL) ld->oom = 1;
+    return p;
+}
+
+/* Writes s for a message: in double quotes, control characters and quotes
+ * escaped, cut (at a UTF-8 boundary) after about 60 bytes. */
+static const char *quote(const char *s, char out[96])
+{
+    size_t w = 0;
+    out[w++] = '"';
+    for (size_t i = 0; s[i] != '\0'; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (w >= 64 && (ch & 0xC0) != 0x80) {
+            memcpy(out + w, "...", 3);
+            w += 3;
+            break;
+        }
+        if (ch < 0x20 || ch == 0x7f) {
+            w += (size_t)snprintf(out + w, 8, "\\x%02x", ch);
+        } else if (ch == '"' || ch == '\\') {
+            out[w++] = '\\';
+            out[w++] = (char)ch;
+        } else {
+            out[w++] = (char)ch;
+        }
+    }
+    out[w++] = '"';
+    out[w] = '\0';
+    return out;
+}
+
+/* ---- nodes ---- */
+
+static int node_line(const yaml_node_t *n)
+{
+    return (int)n->start_mark.line + 1;
+}
+
+static const char *node_text(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+static int node_is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
+    const char *s = node_text(n);
+    return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+           strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+/* "expected <what>, got <what the node is>" */
+static void type_error(cfg_loader *ld, const yaml_node_t *n, const char *path, const char *what)
+{
+    char q[96];
+    const char *got;
+    if (n->type == YAML_MAPPING_NODE)
+        got = "a mapping";
+    else if (n->type == YAML_SEQUENCE_NODE)
+        got = "a list";
+    else if (node_is_null(n))
+        got = "nothing (null)";
+    else if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        got = "a quoted string";
+    else
+        got = NULL;
+    if (got == NULL)
+        cfg_error(ld, node_line(n), path, "expected %s, got %s", what, quote(node_text(n), q));
+    else
+        cfg_error(ld, node_line(n), path, "expected %s, got %s", what, got);
+}
+
+/* The text of a scalar that is not null and has no NUL or other control
+ * character (tabs included: none of feedarc's strings wants one); NULL
+ * after reporting otherwise. */
+static const char *scalar_text(cfg_loader *ld, const yaml_node_t *n, const char *path,
+                               const char *what)
+{
+    if (n->type != YAML_SCALAR_NODE || node_is_null(n)) {
+        type_error(ld, n, path, what);
+        return NULL;
+    }
+    const char *s = node_text(n);
+    if (strlen(s) != n->data.scalar.length) {
+        cfg_error(ld, node_line(n), path, "contains a NUL character");
+        return NULL;
+    }
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            char q[96];
+            cfg_error(ld, node_line(n), path, "%s contains a control character", quote(s, q));
+            return NULL;
+        }
+    }
+    return s;
+}
+
+static void join_key(char out[MAX_KEY_PATH], const char *path, const char *key)
+{
+    if (path == NULL || *path == '\0')
+        snprintf(out, MAX_KEY_PATH, "%s", key);
+    else
+        snprintf(out, MAX_KEY_PATH, "%s.%s", path, key);
+}
+
+/* ---- the schema ---- */
+
+enum field_kind {
+    FIELD_STRING,      /* char*: non-empty text */
+    FIELD_PATH,        /* char*: a folder, resolved against base_dir later */
+    FIELD_PREFIX,      /* char*: [A-Za-z0-9._-]+, not starting with '.' */
+    FIELD_DURATION,    /* uint64_t ms in [min, max] */
+    FIELD_SIZE,        /* uint64_t bytes in [min, max] */
+    FIELD_UNSIGNED,    /* unsigned in [min, max] */
+    FIELD_ZSTD_LEVEL,  /* int: 1..19 or -7..-1 */
+    FIELD_BOOL,        /* int 0/1 */
+    FIELD_URL,         /* char*: http(s) URL with a host */
+    FIELD_SOURCE_TYPE, /* enum config_source_type */
+    FIELD_HEADERS,     /* config_header[] + count */
+    FIELD_SECTION,     /* a nested mapping; sub lists its fields */
+    FIELD_SOURCES      /* the list of sources */
+};
+
+struct field {
+    const char *key;
+    enum field_kind kind;
+    size_t offset; /* of the value in the struct being filled */
+    uint64_t min, max;
+    const struct field *sub; /* FIELD_SECTION */
+    size_t n_sub;
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define KIB ((uint64_t)1 << 10)
+#define MIB ((uint64_t)1 << 20)
+
+static const struct field storage_fields[] = {
+    {"dir", FIELD_PATH, offsetof(config, storage.dir), 0, 0, NULL, 0},
+    {"state_dir", FIELD_PATH, offsetof(config, storage.state_dir), 0, 0, NULL, 0},
+    {"prefix", FIELD_PREFIX, offsetof(config, storage.prefix), 0, 0, NULL, 0},
+    {"segment_max_size", FIELD_SIZE, offsetof(config, storage.segment_max_size), MIB, UINT64_MAX,
+     NULL, 0},
+    {"compression_level", FIELD_ZSTD_LEVEL, offsetof(config, storage.compression_level), 0, 0, NULL,
+     0},
+};
+
+static const struct field politeness_fields[] = {
+    {"max_connections_per_host", FIELD_UNSIGNED,
+     offsetof(config, politeness.max_connections_per_host), 1, 65535, NULL, 0},
+    {"min_delay", FIELD_DURATION, offsetof(config, politeness.min_delay_ms), 0, MAX_DURATION_MS,
+     NULL, 0},
+    {"max_connections", FIELD_UNSIGNED, offsetof(config, politeness.max_connections), 1, 65535,
+     NULL, 0},
+};
+
+static const struct field http_fields[] = {
+    {"connect_timeout", FIELD_DURATION, offsetof(config, http.connect_timeout_ms), 1,
+     MAX_DURATION_MS, NULL, 0},
+    {"timeout", FIELD_DURATION, offsetof(config, http.timeout_ms), 1, MAX_DURATION_MS, NULL, 0},
+    {"max_body_size", FIELD_SIZE, offsetof(config, http.max_body_size), 1, UINT64_MAX, NULL, 0},
+    {"max_redirects", FIELD_UNSIGNED, offsetof(config, http.max_redirects), 0, 20, NULL, 0},
+};
+
+static const struct field top_fields[] = {
+    {"user_agent", FIELD_STRING, offsetof(config, user_agent), 0, 0, NULL, 0},
+    {"storage", FIELD_SECTION, 0, 0, 0, storage_fields, N_OF(storage_fields)},
+    {"politeness", FIELD_SECTION, 0, 0, 0, politeness_fields, N_OF(politeness_fields)},
+    {"http", FIELD_SECTION, 0, 0, 0, http_fields, N_OF(http_fields)},
+    {"sources", FIELD_SOURCES, 0, 0, 0, NULL, 0},
+};
+#define TOP_SOURCES_BIT (1u << 4)
+
+static const struct field source_fields[] = {
+    {"url", FIELD_URL, offsetof(config_source, url), 0, 0, NULL, 0},
+    {"type", FIELD_SOURCE_TYPE, offsetof(config_source, type), 0, 0, NULL, 0},
+    {"name", FIELD_STRING, offsetof(config_source, name), 0, 0, NULL, 0},
+    {"fetch_pages", FIELD_BOOL, offsetof(config_source, fetch_pages), 0, 0, NULL, 0},
+    {"interval", FIELD_DURATION, offsetof(config_source, interval_ms), 1, MAX_DURATION_MS, NULL, 0},
+    {"max_items", FIELD_UNSIGNED, offsetof(config_source, max_items), 1, UINT32_MAX, NULL, 0},
+    {"headers", FIELD_HEADERS, 0, 0, 0, NULL, 0},
+};
+#define SOURCE_URL_BIT (1u << 0)
+
+static const char *const source_type_names[] = {
+    [SOURCE_AUTO] = "auto",           [SOURCE_RSS] = "rss",
+    [SOURCE_ATOM] = "atom",           [SOURCE_JSONFEED] = "jsonfeed",
+    [SOURCE_WORDPRESS] = "wordpress", [SOURCE_JSON] = "json",
+    [SOURCE_SITEMAP] = "sitemap",
+};
+
+const char *config_source_type_name(enum config_source_type t)
+{
+    if ((unsigned)t < N_OF(source_type_names)) return source_type_names[t];
+    return "unknown";
+}
+
+int config_parse_source_type(const char *s, enum config_source_type *t)
+{
+    if (s == NULL || t == NULL) return FA_EINVAL;
+    for (size_t i = 0; i < N_OF(source_type_names); i++) {
+        if (strcmp(s, source_type_names[i]) == 0) {
+            *t = (enum config_source_type)i;
+            return 0;
+        }
+    }
+    return FA_EINVAL;
+}
+
+/* ---- URLs ---- */
+
+/* Checks url is http:// or https:// with a host and a sane port; returns
+ * NULL or a message fragment saying what is wrong.  On success *host and
+ * *host_len locate the host (brackets kept for IPv6) inside url. */
+static const char *url_check(const char *url, const char **host, size_t *host_len)
+{
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f) return "contains a space or control character";
+    const char *rest;
+    if (strncasecmp(url, "http://", 7) == 0)
+        rest = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    else
+        return "is not an http:// or https:// URL";
+    size_t auth_len = strcspn(rest, "/?#");
+    const char *auth = rest;
+    for (size_t i = auth_len; i > 0; i--) {
+        if (rest[i - 1] == '@') { /* skip userinfo */
+            auth = rest + i;
+            break;
+        }
+    }
+    const char *end = rest + auth_len;
+    const char *h = auth, *h_end;
+    if (*h == '[') {
+        h_end = memchr(h, ']', (size_t)(end - h));
+        if (h_end == NULL) return "has an unterminated IPv6 address";
+        h_end++;
+    } else {
+        h_end = memchr(h, ':', (size_t)(end - h));
+        if (h_end == NULL) h_end = end;
+    }
+    if (h_end == h) return "has no host";
+    for (const char *p = h; p < h_end && *h != '['; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (!(ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '%'))
+            return "has an invalid character in its host";
+    }
+    if (h_end < end) {
+        if (*h_end != ':') return "has junk after the host";
+        unsigned long port = 0;
+        const char *p = h_end + 1;
+        if (p == end) return "has an empty port";
+        for (; p < end; p++) {
+            if (*p < '0' || *p > '9') return "has an invalid port";
+            port = port * 10 + (unsigned long)(*p - '0');
+            if (port > 65535) return "has an invalid port";
+        }
+        if (port == 0) return "has an invalid port";
+    }
+    *host = h;
+    *host_len = (size_t)(h_end - h);
+    return NULL;
+}
+
+/* ---- walking mappings ---- */
+
+static uint32_t walk_mapping(cfg_loader *ld, yaml_node_t *map, const char *path,
+                             const struct field *fields, size_t n_fields, void *base, config *c);
+
+static int parse_plain_integer(const yaml_node_t *n, int64_t *v)
+{
+    const char *s = node_text(n);
+    int neg = *s == '-';
+    if (neg) s++;
+    if (*s < '0' || *s > '9') return FA_EINVAL;
+    uint64_t acc = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        acc = acc * 10 + (uint64_t)(*s - '0');
+        if (acc > (uint64_t)INT64_MAX) return FA_ETOOBIG;
+    }
+    if (*s != '\0') return FA_EINVAL;
+    *v = neg ? -(int64_t)acc : (int64_t)acc;
+    return 0;
+}
+
+/* An integer field: a plain scalar, decimal, within [min, max]. */
+static int get_integer(cfg_loader *ld, const yaml_node_t *n, const char *path, int64_t min,
+                       int64_t max, int64_t *out)
+{
+    char q[96];
+    if (n->type != YAML_SCALAR_NODE || node_is_null(n) ||
+        n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+        type_error(ld, n, path, "an integer");
+        return FA_EINVAL;
+    }
+    int64_t v;
+    int rc = parse_plain_integer(n, &v);
+    if (rc == FA_EINVAL) {
+        cfg_error(ld, node_line(n), path, "%s is not an integer", quote(node_text(n), q));
+        return rc;
+    }
+    if (rc < 0 || v < min || v > max) {
+        cfg_error(ld, node_line(n), path, "%s is out of range (%lld..%lld)", quote(node_text(n), q),
+                  (long long)min, (long long)max);
+        return FA_EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+static void set_string(cfg_loader *ld, void *base, size_t offset, const char *s)
+{
+    char **slot = (char **)((char *)base + offset);
+    char *copy = cfg_strdup(ld, s);
+    if (copy == NULL) return;
+    free(*slot);
+    *slot = copy;
+}
+
+static void walk_headers(cfg_loader *ld, yaml_node_t *map, const char *path, config_source *src)
+{
+    if (node_is_null(map)) return;
+    if (map->type != YAML_MAPPING_NODE) {
+        type_error(ld, map, path, "a mapping of header names to values");
+        return;
+    }
+    size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    if (n > CONFIG_MAX_HEADERS) {
+        cfg_error(ld, node_line(map), path, "too many headers (%zu; at most %d)", n,
+                  CONFIG_MAX_HEADERS);
+        return;
+    }
+    if (n == 0) return;
+    src->headers = calloc(n, sizeof *src->headers);
+    if (src->headers == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    int lines[CONFIG_MAX_HEADERS];
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+         pair++) {
+        yaml_node_t *k = yaml_document_get_node(ld->doc, pair->key);
+        yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+        const char *name = scalar_text(ld, k, path, "a header name");
+        if (name == NULL) continue;
+        char sub[MAX_KEY_PATH];
+        join_key(sub, path, name);
+        const char *p = name;
+        for (; *p; p++) /* RFC 9110 token */
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
+                break;
+        if (*p != '\0' || *name == '\0') {
+            cfg_error(ld, node_line(k), sub, "is not a valid header name");
+            continue;
+        }
+        size_t dup = 0;
+        while (dup < src->n_headers && strcasecmp(src->headers[dup].name, name) != 0)
+            dup++;
+        if (dup < src->n_headers) {
+            cfg_error(ld, node_line(k), sub, "duplicate header (first at line %d)", lines[dup]);
+            continue;
+        }
+        const char *value = scalar_text(ld, v, sub, "a header value");
+        if (value == NULL) continue;
+        config_header *h = &src->headers[src->n_headers];
+        h->name = cfg_strdup(ld, name);
+        h->value = cfg_strdup(ld, value);
+        if (h->name == NULL || h->value == NULL) {
+            free(h->name);
+            free(h->value);
+            h->name = h->value = NULL;
+            continue;
+        }
+        lines[src->n_headers++] = node_line(k);
+    }
+}
+
+static void source_defaults(config_source *s, int line)
+{
+    memset(s, 0, sizeof *s);
+    s->type = SOURCE_AUTO;
+    s->fetch_pages = 1;
+    s->interval_ms = 15ULL * 60 * 1000;
+    s->max_items = 10000;
+    s->line = line;
+}
+
+static void walk_sources(cfg_loader *ld, yaml_node_t *seq, config *c)
+{
+    const char *path = "sources";
+    if (node_is_null(seq) || (seq->type == YAML_SEQUENCE_NODE &&
+                              seq->data.sequence.items.top == seq->data.sequence.items.start)) {
+        cfg_error(ld, node_line(seq), path, "at least one source is required");
+        return;
+    }
+    if (seq->type != YAML_SEQUENCE_NODE) {
+        type_error(ld, seq, path, "a list of sources");
+        return;
+    }
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n > CONFIG_MAX_SOURCES) {
+        cfg_error(ld, node_line(seq), path, "too many sources (%zu; at most %d)", n,
+                  CONFIG_MAX_SOURCES);
+        return;
+    }
+    c->sources = calloc(n, sizeof *c->sources);
+    if (c->sources == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    c->n_sources = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = yaml_document_get_node(ld->doc, seq->data.sequence.items.start[i]);
+        config_source *s = &c->sources[i];
+        char sub[MAX_KEY_PATH];
+        snprintf(sub, sizeof sub, "sources[%zu]", i);
+        source_defaults(s, node_line(item));
+        if (item->type != YAML_MAPPING_NODE) {
+            type_error(ld, item, sub, "a mapping with at least a url");
+            continue;
+        }
+        uint32_t seen = walk_mapping(ld, item, sub, source_fields, N_OF(source_fields), s, c);
+        if (!(seen & SOURCE_URL_BIT)) cfg_error(ld, node_line(item), sub, "missing url");
+    }
+}
+
+static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, const char *path,
+                      void *base, config *c)
+{
+    char q[96], lim[32];
+    const char *s;
+    void *slot = (char *)base + f->offset;
+    int64_t iv;
+    uint64_t uv;
+
+    switch (f->kind) {
+    case FIELD_STRING:
+        if ((s = scalar_text(ld, v, path, "a string")) == NULL) return;
+        if (*s == '\0') {
+            cfg_error(ld, node_line(v), path, "must not be empty");
+            return;
+        }
+        set_string(ld, base, f->offset, s);
+        return;
+    case FIELD_PATH:
+        if ((s = scalar_text(ld, v, path, "a folder path")) == NULL) return;
+        if (*s == '\0') {
+            cfg_error(ld, node_line(v), path, "must not be empty");
+            return;
+        }
+        if (*s == '~') {
+            cfg_error(ld, node_line(v), path,
+                      "%s: '~' is not expanded; use an absolute path or one relative to the "
+                      "config file",
+                      quote(s, q));
+            return;
+        }
+        set_string(ld, base, f->offset, s);
+        return;
+    case FIELD_PREFIX:
+        if ((s = scalar_text(ld, v, path, "a string")) == NULL) return;
+        if (*s == '\0' || *s == '.' ||
+            strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                strlen(s)) {
+            cfg_error(ld, node_line(v), path,
+                      "%s is not a file name prefix (letters, digits, '.', '_', '-'; not "
+                      "starting with '.')",
+                      quote(s, q));
+            return;
+        }
+        set_string(ld, base, f->offset, s);
+        return;
+    case FIELD_DURATION:
+        if ((s = scalar_text(ld, v, path, "a duration")) == NULL) return;
+        if (config_parse_duration(s, &uv) < 0) {
+            cfg_error(ld, node_line(v), path, "%s is not a duration (like 500ms, 20s, 15m, 1h, 2d)",
+                      quote(s, q));
+            return;
+        }
+        if (uv < f->min || uv > f->max) {
+            config__format_duration(uv < f->min ? f->min : f->max, lim);
+            cfg_error(ld, node_line(v), path, "%s must be at %s %s", quote(s, q),
+                      uv < f->min ? "least" : "most", lim);
+            return;
+        }
+        *(uint64_t *)slot = uv;
+        return;
+    case FIELD_SIZE:
+        if ((s = scalar_text(ld, v, path, "a size")) == NULL) return;
+        if (config_parse_size(s, &uv) < 0) {
+            cfg_error(ld, node_line(v), path,
+                      "%s is not a size (like 512, 64KiB, 32MiB, 1GiB, 10MB)", quote(s, q));
+            return;
+        }
+        if (uv < f->min || uv > f->max) {
+            config__format_size(uv < f->min ? f->min : f->max, lim);
+            cfg_error(ld, node_line(v), path, "%s must be at %s %s", quote(s, q),
+                      uv < f->min ? "least" : "most", lim);
+            return;
+        }
+        *(uint64_t *)slot = uv;
+        return;
+    case FIELD_UNSIGNED:
+        if (get_integer(ld, v, path, (int64_t)f->min, (int64_t)f->max, &iv) == 0)
+            *(unsigned *)slot = (unsigned)iv;
+        return;
+    case FIELD_ZSTD_LEVEL:
+        if (get_integer(ld, v, path, -7, 19, &iv) < 0) return;
+        if (iv == 0) {
+            cfg_error(ld, node_line(v), path,
+                      "0 is not a compression level (1..19, or -7..-1 for the fast modes)");
+            return;
+        }
+        *(int *)slot = (int)iv;
+        return;
+    case FIELD_BOOL:
+        if (v->type != YAML_SCALAR_NODE || node_is_null(v) ||
+            v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+            type_error(ld, v, path, "true or false");
+            return;
+        }
+        s = node_text(v);
+        if (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 || strcasecmp(s, "on") == 0)
+            *(int *)slot = 1;
+        else if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0 ||
+                 strcasecmp(s, "off") == 0)
+            *(int *)slot = 0;
+        else
+            cfg_error(ld, node_line(v), path, "expected true or false, got %s", quote(s, q));
+        return;
+    case FIELD_URL: {
+        if ((s = scalar_text(ld, v, path, "a URL")) == NULL) return;
+        const char *host;
+        size_t host_len;
+        const char *why = url_check(s, &host, &host_len);
+        if (why != NULL) {
+            cfg_error(ld, node_line(v), path, "%s %s", quote(s, q), why);
+            return;
+        }
+        set_string(ld, base, f->offset, s);
+        return;
+    }
+    case FIELD_SOURCE_TYPE:
+        if ((s = scalar_text(ld, v, path, "a source type")) == NULL) return;
+        if (config_parse_source_type(s, (enum config_source_type *)slot) < 0)
+            cfg_error(ld, node_line(v), path,
+                      "%s is not a source type (auto, rss, atom, jsonfeed, wordpress, json, "
+                      "sitemap)",
+                      quote(s, q));
+        return;
+    case FIELD_HEADERS:
+        walk_headers(ld, v, path, base);
+        return;
+    case FIELD_SECTION:
+        walk_mapping(ld, v, path, f->sub, f->n_sub, base, c);
+        return;
+    case FIELD_SOURCES:
+        walk_sources(ld, v, c);
+        return;
+    }
+}
+
+/* Walks map against fields, storing into base; reports unknown and
+ * duplicate keys.  A null value (an empty section) is an empty mapping.
+ * Returns a bit mask of the fields seen. */
+static uint32_t walk_mapping(cfg_loader *ld, yaml_node_t *map, const char *path,
+                             const struct field *fields, size_t n_fields, void *base, config *c)
+{
+    int first_line[32] = {0};
+    uint32_t seen = 0;
+    if (node_is_null(map)) return 0;
+    if (map->type != YAML_MAPPING_NODE) {
+        type_error(ld, map, path, "a mapping");
+        return 0;
+    }
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+         pair++) {
+        yaml_node_t *k = yaml_document_get_node(ld->doc, pair->key);
+        yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+        const char *key = scalar_text(ld, k, path, "a key");
+        if (key == NULL) continue;
+        char sub[MAX_KEY_PATH];
+        join_key(sub, path, key);
+        size_t i = 0;
+        while (i < n_fields && strcmp(fields[i].key, key) != 0)
+            i++;
+        if (i == n_fields) {
+            fa_buf known;
+            fa_buf_init(&known, 512);
+            for (size_t j = 0; j < n_fields; j++)
+                fa_buf_printf(&known, "%s%s", j ? ", " : "", fields[j].key);
+            cfg_error(ld, node_line(k), sub, "unknown key (known here: %s)",
+                      known.data ? known.data : "");
+            fa_buf_free(&known);
+            continue;
+        }
+        if (first_line[i] != 0) {
+            cfg_error(ld, node_line(k), sub, "duplicate key (first at line %d)", first_line[i]);
+            continue;
+        }
+        first_line[i] = node_line(k);
+        seen |= 1u << i;
+        set_field(ld, &fields[i], v, sub, base, c);
+    }
+    return seen;
+}
+
+/* ---- after the walk: defaults, paths, cross-checks ---- */
+
+/* Drops empty and "." components and a trailing '/' from an absolute path,
+ * in place.  ".." is kept: resolving it lexically is wrong across symlinks. */
+static void clean_path(char *p)
+{
+    size_t r = 0, w = 1;
+    while (p[r] != '\0') {
+        while (p[r] == '/')
+            r++;
+        size_t start = r;
+        while (p[r] != '\0' && p[r] != '/')
+            r++;
+        size_t len = r - start;
+        if (len == 0 || (len == 1 && p[start] == '.')) continue;
+        if (w > 1) p[w++] = '/';
+        memmove(p + w, p + start, len);
+        w += len;
+    }
+    p[0] = '/';
+    p[w] = '\0';
+}
+
+/* *slot = absolute form of *slot (or of dflt when *slot is NULL). */
+static void resolve_dir(cfg_loader *ld, char **slot, const char *dflt)
+{
+    const char *rel = *slot ? *slot : dflt;
+    if (rel[0] == '/') {
+        if (*slot == NULL) *slot = cfg_strdup(ld, rel);
+        return;
+    }
+    fa_buf b;
+    fa_buf_init(&b, PATH_MAX * 2);
+    if (fa_buf_printf(&b, "%s/%s", ld->base_dir, rel) < 0) {
+        fa_buf_free(&b);
+        ld->oom = 1;
+        return;
+    }
+    clean_path(b.data);
+    free(*slot);
+    *slot = fa_buf_steal(&b, NULL);
+}
+
+static int cmp_source_ptr(const void *a, const void *b)
+{
+    const config_source *x = *(const config_source *const *)a;
+    const config_source *y = *(const config_source *const *)b;
+    int d = strcmp(x->url, y->url);
+    if (d != 0) return d;
+    return (x > y) - (x < y); /* stable: earlier first */
+}
+
+static void finish_sources(cfg_loader *ld, config *c)
+{
+    size_t n_with_url = 0;
+    for (size_t i = 0; i < c->n_sources; i++) {
+        config_source *s = &c->sources[i];
+        if (s->url == NULL) continue;
+        n_with_url++;
+        if (s->name == NULL) {
+            const char *host;
+            size_t host_len;
+            if (url_check(s->url, &host, &host_len) != NULL) continue;
+            s->name = malloc(host_len + 1);
+            if (s->name == NULL) {
+                ld->oom = 1;
+                continue;
+            }
+            for (size_t j = 0; j < host_len; j++) {
+                char ch = host[j];
+                if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+                s->name[j] = ch;
+            }
+            s->name[host_len] = '\0';
+        }
+    }
+    if (n_with_url < 2) return;
+    /* Duplicate URLs: sort pointers, compare neighbours; O(n log n). */
+    config_source **order = calloc(n_with_url, sizeof(config_source *));
+    if (order == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (c->sources[i].url != NULL) order[k++] = &c->sources[i];
+    qsort(order, k, sizeof(config_source *),
+          cmp_source_ptr); /* NOLINT(bugprone-sizeof-expression) */
+    size_t first = 0;
+    for (size_t i = 1; i < k; i++) {
+        if (strcmp(order[i]->url, order[first]->url) != 0) {
+            first = i;
+            continue;
+        }
+        char sub[MAX_KEY_PATH];
+        snprintf(sub, sizeof sub, "sources[%zu]", (size_t)(order[i] - c->sources));
+        cfg_error(ld, order[i]->line, sub, "same url as sources[%zu] (line %d)",
+                  (size_t)(order[first] - c->sources), order[first]->line);
+    }
+    free(order);
+}
+
+static void apply_defaults(config *c)
+{
+    c->storage.segment_max_size = (uint64_t)1 << 30;
+    c->storage.compression_level = 3;
+    c->politeness.max_connections_per_host = 1;
+    c->politeness.min_delay_ms = 1000;
+    c->politeness.max_connections = 64;
+    c->http.connect_timeout_ms = 10ULL * 1000;
+    c->http.timeout_ms = 60ULL * 1000;
+    c->http.max_body_size = 32 * MIB;
+    c->http.max_redirects = 5;
+}
+
+/* ---- syntax errors and the base folder ---- */
+
+static void syntax_error(cfg_loader *ld, const yaml_parser_t *p, const char *text, size_t len)
+{
+    if (p->error == YAML_MEMORY_ERROR) {
+        ld->oom = 1;
+        return;
+    }
+    size_t line, col;
+    if (p->error == YAML_READER_ERROR) {
+        line = 1;
+        col = 1;
+        for (size_t i = 0; i < p->problem_offset && i < len; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+    } else {
+        line = p->problem_mark.line + 1;
+        col = p->problem_mark.column + 1;
+    }
+    const char *problem = p->problem ? p->problem : "invalid YAML";
+    ld->n_errors++;
+    int rc;
+    if (p->context != NULL)
+        rc = fa_buf_printf(&ld->errs, "%s:%zu:%zu: %s (%s at line %zu)\n", ld->label, line, col,
+                           problem, p->context, p->context_mark.line + 1);
+    else
+        rc = fa_buf_printf(&ld->errs, "%s:%zu:%zu: %s\n", ld->label, line, col, problem);
+    if (rc == FA_ENOMEM) ld->oom = 1;
+}
+
+/* A first pass with libyaml's event parser, to refuse deep nesting before
+ * the document loader sees it: libyaml's scanner costs time quadratic in the
+ * flow nesting depth ("[[[[..." in a 4 MiB file takes hours), while the
+ * event parser stops at the first level past the ceiling.  It also finds
+ * every syntax error the loader would.  Returns 0 or FA_EPARSE/FA_ENOMEM. */
+static int check_syntax_and_depth(cfg_loader *ld, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return FA_ENOMEM;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    int rc = 0, depth = 0, done = 0;
+    while (!done) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) {
+            syntax_error(ld, &p, text, len);
+            rc = p.error == YAML_MEMORY_ERROR ? FA_ENOMEM : FA_EPARSE;
+            break;
+        }
+        switch (ev.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > CONFIG_MAX_DEPTH) {
+                ld->n_errors++;
+                if (fa_buf_printf(&ld->errs, "%s:%zu:%zu: nested deeper than %d levels\n",
+                                  ld->label, ev.start_mark.line + 1, ev.start_mark.column + 1,
+                                  CONFIG_MAX_DEPTH) == FA_ENOMEM)
+                    ld->oom = 1;
+                rc = FA_EPARSE;
+                done = 1;
+            }
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
+/* The absolute, symlink-free form of dir (NULL = the current directory). */
+static int absolute_dir(cfg_loader *ld, const char *dir, char **out)
+{
+    char *real = realpath(dir ? dir : ".", NULL);
+    if (real != NULL) {
+        *out = real;
+        return 0;
+    }
+    if (dir != NULL && dir[0] == '/') {
+        *out = cfg_strdup(ld, dir);
+        return *out ? 0 : FA_ENOMEM;
+    }
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd) == NULL) {
+        cfg_error(ld, 0, NULL, "cannot find the current directory: %s", strerror(errno));
+        return FA_EIO;
+    }
+    fa_buf b;
+    fa_buf_init(&b, PATH_MAX * 2);
+    if (fa_buf_printf(&b, "%s/%s", cwd, dir ? dir : ".") < 0) {
+        fa_buf_free(&b);
+        return FA_ENOMEM;
+    }
+    clean_path(b.data);
+    *out = fa_buf_steal(&b, NULL);
+    return 0;
+}
+
+/* ---- loading ---- */
+
+static int load(const char *text, size_t len, const char *label, const char *base_dir, config **out,
+                char **errors)
+{
+    cfg_loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.label = label;
+    fa_buf_init(&ld.errs, MAX_ERRORS_TEXT);
+
+    yaml_parser_t parser;
+    yaml_document_t doc, extra;
+    int parser_ready = 0, doc_ready = 0;
+    config *c = NULL;
+    int rc = 0;
+
+    if (len > CONFIG__MAX_FILE_SIZE) {
+        cfg_error(&ld, 0, NULL, "config is larger than %zu MiB; refusing it",
+                  CONFIG__MAX_FILE_SIZE >> 20);
+        rc = FA_ETOOBIG;
+        goto out;
+    }
+    c = calloc(1, sizeof *c);
+    if (c == NULL || (c->path = strdup(label)) == NULL) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    apply_defaults(c);
+    rc = absolute_dir(&ld, base_dir, &c->base_dir);
+    if (rc < 0) goto out;
+    ld.base_dir = c->base_dir;
+
+    rc = check_syntax_and_depth(&ld, text, len);
+    if (rc < 0) goto out;
+    if (!yaml_parser_initialize(&parser)) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    parser_ready = 1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        syntax_error(&ld, &parser, text, len);
+        rc = FA_EPARSE;
+        goto out;
+    }
+    doc_ready = 1;
+    ld.doc = &doc;
+    /* A second document is a mistake (a stray "---"); reading it also
+     * reports syntax errors anywhere in the rest of the stream. */
+    if (!yaml_parser_load(&parser, &extra)) {
+        syntax_error(&ld, &parser, text, len);
+        rc = FA_EPARSE;
+        goto out;
+    }
+    if (yaml_document_get_root_node(&extra) != NULL)
+        cfg_error(&ld, (int)extra.start_mark.line + 1, NULL,
+                  "a second YAML document; the config is one document");
+    yaml_document_delete(&extra);
+
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root == NULL || node_is_null(root)) {
+        cfg_error(&ld, 1, "sources", "at least one source is required");
+    } else if (root->type != YAML_MAPPING_NODE) {
+        type_error(&ld, root, "top level", "a mapping");
+    } else {
+        uint32_t seen = walk_mapping(&ld, root, NULL, top_fields, N_OF(top_fields), c, c);
+        if (!(seen & TOP_SOURCES_BIT))
+            cfg_error(&ld, node_line(root), "sources", "at least one source is required");
+    }
+
+    if (c->user_agent == NULL) c->user_agent = cfg_strdup(&ld, CONFIG_DEFAULT_USER_AGENT);
+    if (c->storage.prefix == NULL) c->storage.prefix = cfg_strdup(&ld, "feedarc");
+    resolve_dir(&ld, &c->storage.dir, "archive");
+    resolve_dir(&ld, &c->storage.state_dir, "state");
+    finish_sources(&ld, c);
+
+    if (ld.oom)
+        rc = FA_ENOMEM;
+    else if (ld.n_errors > 0)
+        rc = FA_EINVAL;
+
+out:
+    if (doc_ready) yaml_document_delete(&doc);
+    if (parser_ready) yaml_parser_delete(&parser);
+    if (rc == FA_ENOMEM && ld.n_errors == 0) cfg_error(&ld, 0, NULL, "out of memory");
+    if (rc < 0) {
+        config_free(c);
+        c = NULL;
+    }
+    *out = c;
+    if (errors != NULL) *errors = rc < 0 ? fa_buf_steal(&ld.errs, NULL) : NULL;
+    fa_buf_free(&ld.errs);
+    return rc;
+}
+
+int config_load_string(const char *text, size_t len, const char *name, const char *base_dir,
+                       config **out, char **errors)
+{
+    if (errors != NULL) *errors = NULL;
+    if (out != NULL) *out = NULL;
+    if (out == NULL || (text == NULL && len != 0)) return FA_EINVAL;
+    return load(text ? text : "", len, name ? name : "<string>", base_dir, out, errors);
+}
+
+/* Reads at most CONFIG__MAX_FILE_SIZE bytes (one more tells it is too big). */
+static int read_file(const char *path, fa_buf *b, char **errors)
+{
+    int rc = 0, err = 0;
+    const char *what = "open";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err = errno;
+        rc = FA_EIO;
+        goto out;
+    }
+    what = "read";
+    for (;;) {
+        size_t chunk = (size_t)64 << 10;
+        rc = fa_buf_reserve(b, chunk < b->max - b->len ? chunk : b->max - b->len);
+        if (rc < 0) goto out;
+        size_t room = b->cap - b->len - 1;
+        if (room == 0) {
+            char probe;
+            ssize_t n = read(fd, &probe, 1);
+            if (n > 0) {
+                rc = FA_ETOOBIG;
+                goto out;
+            }
+            if (n == 0) break;
+            if (errno == EINTR) continue;
+            err = errno;
+            rc = FA_EIO;
+            goto out;
+        }
+        ssize_t n = read(fd, b->data + b->len, room);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            err = errno;
+            rc = FA_EIO;
+            goto out;
+        }
+        if (n == 0) break;
+        b->len += (size_t)n;
+        b->data[b->len] = '\0';
+    }
+out:
+    if (rc < 0 && errors != NULL) {
+        fa_buf e;
+        fa_buf_init(&e, 4096);
+        if (rc == FA_ETOOBIG)
+            fa_buf_printf(&e, "%s: config is larger than %zu MiB; refusing it\n", path,
+                          CONFIG__MAX_FILE_SIZE >> 20);
+        else if (rc == FA_EIO)
+            fa_buf_printf(&e, "cannot %s %s: %s\n", what, path, strerror(err));
+        else
+            fa_buf_printf(&e, "%s: %s\n", path, fa_strerror(rc));
+        *errors = fa_buf_steal(&e, NULL);
+        fa_buf_free(&e);
+    }
+    if (fd >= 0) close(fd);
+    return rc;
+}
+
+int config_load_file(const char *path, config **out, char **errors)
+{
+    if (errors != NULL) *errors = NULL;
+    if (out == NULL || path == NULL) return FA_EINVAL;
+    *out = NULL;
+    fa_buf text;
+    fa_buf_init(&text, CONFIG__MAX_FILE_SIZE);
+    char *dir_copy = NULL;
+    int rc = read_file(path, &text, errors);
+    if (rc < 0) goto out;
+    dir_copy = strdup(path);
+    if (dir_copy == NULL) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    rc = load(text.data ? text.data : "", text.len, path, dirname(dir_copy), out, errors);
+out:
+    free(dir_copy);
+    fa_buf_free(&text);
+    return rc;
+}
+
+void config_free(config *c)
+{
+    if (c == NULL) return;
+    for (size_t i = 0; i < c->n_sources; i++) {
+        config_source *s = &c->sources[i];
+        free(s->url);
+        free(s->name);
+        for (size_t j = 0; j < s->n_headers; j++) {
+            free(s->headers[j].name);
+            free(s->headers[j].value);
+        }
+        free(s->headers);
+    }
+    free(c->sources);
+    free(c->path);
+    free(c->base_dir);
+    free(c->user_agent);
+    free(c->storage.dir);
+    free(c->storage.state_dir);
+    free(c->storage.prefix);
+    free(c);
+}

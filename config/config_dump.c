@@ -1,0 +1,151 @@
+/*
+ * config_dump.c - the effective config written back as YAML.
+ *
+ * Every key is written, defaults included, so the output shows what
+ * feedarc will actually do ("feedarc config check --dump").  Strings are
+ * always double-quoted with YAML escapes for control characters and for
+ * the Unicode line/paragraph separators libyaml would otherwise fold, so
+ * any string the loader accepted comes back byte for byte.  Durations and
+ * sizes use the largest exact unit ("1m", "32MiB").
+ */
+#include "config/config.h"
+#include "config/config_internal.h"
+#include "common/fa_buf.h"
+#include "common/fa_err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DUMP_SIZE ((size_t)256 << 20)
+
+/* Length of the UTF-8 sequence at s and its code point, or 0 if invalid. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    size_t n;
+    uint32_t v, min;
+    if ((s[0] & 0xE0) == 0xC0) {
+        n = 2, v = s[0] & 0x1F, min = 0x80;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        n = 3, v = s[0] & 0x0F, min = 0x800;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        n = 4, v = s[0] & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return n;
+}
+
+/* Appends s as a YAML double-quoted scalar. */
+static int put_quoted(fa_buf *b, const char *s)
+{
+    int rc = fa_buf_puts(b, "\"");
+    const unsigned char *p = (const unsigned char *)s;
+    while (rc == 0 && *p != '\0') {
+        uint32_t cp;
+        size_t n = utf8_decode(p, &cp);
+        if (n == 0) return FA_EINVAL;
+        if (cp == '"' || cp == '\\')
+            rc = fa_buf_printf(b, "\\%c", (char)cp);
+        else if (cp < 0x20 || cp == 0x7F)
+            rc = fa_buf_printf(b, "\\x%02X", (unsigned)cp);
+        else if ((cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF ||
+                 cp == 0xFFFE || cp == 0xFFFF)
+            rc = fa_buf_printf(b, "\\u%04X", (unsigned)cp);
+        else
+            rc = fa_buf_append(b, p, n);
+        p += n;
+    }
+    if (rc == 0) rc = fa_buf_puts(b, "\"");
+    return rc;
+}
+
+/* "<indent><key>: \"value\"\n"; a NULL value writes nothing. */
+static int put_string(fa_buf *b, const char *indent, const char *key, const char *value)
+{
+    if (value == NULL) return 0;
+    int rc = fa_buf_printf(b, "%s%s: ", indent, key);
+    if (rc == 0) rc = put_quoted(b, value);
+    if (rc == 0) rc = fa_buf_puts(b, "\n");
+    return rc;
+}
+
+static int put_duration(fa_buf *b, const char *indent, const char *key, uint64_t ms)
+{
+    char text[32];
+    config__format_duration(ms, text);
+    return fa_buf_printf(b, "%s%s: %s\n", indent, key, text);
+}
+
+static int put_size(fa_buf *b, const char *indent, const char *key, uint64_t bytes)
+{
+    char text[32];
+    config__format_size(bytes, text);
+    return fa_buf_printf(b, "%s%s: %s\n", indent, key, text);
+}
+
+static int put_source(fa_buf *b, const config_source *s)
+{
+    if (s->url == NULL) return FA_EINVAL;
+    int rc = fa_buf_puts(b, "  - url: ");
+    if (rc == 0) rc = put_quoted(b, s->url);
+    if (rc == 0) rc = fa_buf_puts(b, "\n");
+    if (rc == 0) rc = put_string(b, "    ", "name", s->name);
+    if (rc == 0) rc = fa_buf_printf(b, "    type: %s\n", config_source_type_name(s->type));
+    if (rc == 0) rc = fa_buf_printf(b, "    fetch_pages: %s\n", s->fetch_pages ? "true" : "false");
+    if (rc == 0) rc = put_duration(b, "    ", "interval", s->interval_ms);
+    if (rc == 0) rc = fa_buf_printf(b, "    max_items: %u\n", s->max_items);
+    if (rc == 0 && s->n_headers > 0) rc = fa_buf_puts(b, "    headers:\n");
+    for (size_t i = 0; rc == 0 && i < s->n_headers; i++) {
+        rc = fa_buf_puts(b, "      ");
+        if (rc == 0) rc = put_quoted(b, s->headers[i].name ? s->headers[i].name : "");
+        if (rc == 0) rc = fa_buf_puts(b, ": ");
+        if (rc == 0) rc = put_quoted(b, s->headers[i].value ? s->headers[i].value : "");
+        if (rc == 0) rc = fa_buf_puts(b, "\n");
+    }
+    return rc;
+}
+
+int config_dump(const config *c, char **out)
+{
+    if (out != NULL) *out = NULL;
+    if (c == NULL || out == NULL) return FA_EINVAL;
+    fa_buf b;
+    fa_buf_init(&b, MAX_DUMP_SIZE);
+    int rc = fa_buf_puts(&b, "# feedarc: effective configuration, defaults included\n");
+    if (rc == 0) rc = put_string(&b, "", "user_agent", c->user_agent);
+    if (rc == 0) rc = fa_buf_puts(&b, "storage:\n");
+    if (rc == 0) rc = put_string(&b, "  ", "dir", c->storage.dir);
+    if (rc == 0) rc = put_string(&b, "  ", "state_dir", c->storage.state_dir);
+    if (rc == 0) rc = put_string(&b, "  ", "prefix", c->storage.prefix);
+    if (rc == 0) rc = put_size(&b, "  ", "segment_max_size", c->storage.segment_max_size);
+    if (rc == 0) rc = fa_buf_printf(&b, "  compression_level: %d\n", c->storage.compression_level);
+    if (rc == 0)
+        rc = fa_buf_printf(&b, "politeness:\n  max_connections_per_host: %u\n",
+                           c->politeness.max_connections_per_host);
+    if (rc == 0) rc = put_duration(&b, "  ", "min_delay", c->politeness.min_delay_ms);
+    if (rc == 0) rc = fa_buf_printf(&b, "  max_connections: %u\n", c->politeness.max_connections);
+    if (rc == 0) rc = fa_buf_puts(&b, "http:\n");
+    if (rc == 0) rc = put_duration(&b, "  ", "connect_timeout", c->http.connect_timeout_ms);
+    if (rc == 0) rc = put_duration(&b, "  ", "timeout", c->http.timeout_ms);
+    if (rc == 0) rc = put_size(&b, "  ", "max_body_size", c->http.max_body_size);
+    if (rc == 0) rc = fa_buf_printf(&b, "  max_redirects: %u\n", c->http.max_redirects);
+    if (rc == 0) rc = fa_buf_puts(&b, c->n_sources > 0 ? "sources:\n" : "sources: []\n");
+    for (size_t i = 0; rc == 0 && i < c->n_sources; i++)
+        rc = put_source(&b, &c->sources[i]);
+    if (rc < 0) goto out;
+    *out = fa_buf_steal(&b, NULL);
+out:
+    fa_buf_free(&b);
+    if (rc == FA_ETOOBIG) rc = FA_ENOMEM;
+    return rc;
+}

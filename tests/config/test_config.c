@@ -1,0 +1,804 @@
+/* test_config.c - loading feedarc.yaml: values, defaults, every class of
+ * error with its exact line, all errors at once, relative paths, units,
+ * and dump -> load round trips. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/fa_err.h"
+#include "config/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ONE_SOURCE "sources: [{url: \"https://a.example/feed\"}]\n"
+
+/* ---- helpers ---- */
+
+static config *load_ok(const char *yaml, const char *base)
+{
+    config *c = NULL;
+    char *errors = NULL;
+    int rc = config_load_string(yaml, strlen(yaml), "t.yaml", base, &c, &errors);
+    if (rc != 0) fail_msg("unexpected failure %d:\n%s", rc, errors ? errors : "(no text)");
+    assert_null(errors);
+    assert_non_null(c);
+    return c;
+}
+
+/* Loads yaml expecting rc and exactly the error text want. */
+static int load_check(const char *yaml, int want_rc, const char *want)
+{
+    config *c = (config *)1;
+    char *errors = NULL;
+    int rc = config_load_string(yaml, strlen(yaml), "t.yaml", "/tmp", &c, &errors);
+    int ok = c == NULL && errors != NULL && rc == want_rc && strcmp(errors, want) == 0;
+    if (!ok)
+        print_error("for:\n%s\nwant rc %d:\n%s\ngot rc %d:\n%s\n", yaml, want_rc, want, rc,
+                    errors ? errors : "(none)");
+    free(errors);
+    if (c != NULL && c != (config *)1) config_free(c);
+    return ok;
+}
+
+static void load_fails(const char *yaml, int want_rc, const char *want)
+{
+    config *c = (config *)1;
+    char *errors = NULL;
+    int rc = config_load_string(yaml, strlen(yaml), "t.yaml", "/tmp", &c, &errors);
+    assert_null(c);
+    assert_non_null(errors);
+    if (rc != want_rc || strcmp(errors, want) != 0)
+        fail_msg("for:\n%s\nwant rc %d:\n%s\ngot rc %d:\n%s", yaml, want_rc, want, rc, errors);
+    free(errors);
+}
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void assert_configs_equal(const config *a, const config *b)
+{
+    assert_string_equal(a->user_agent, b->user_agent);
+    assert_string_equal(a->storage.dir, b->storage.dir);
+    assert_string_equal(a->storage.state_dir, b->storage.state_dir);
+    assert_string_equal(a->storage.prefix, b->storage.prefix);
+    assert_true(a->storage.segment_max_size == b->storage.segment_max_size);
+    assert_int_equal(a->storage.compression_level, b->storage.compression_level);
+    assert_int_equal(a->politeness.max_connections_per_host,
+                     b->politeness.max_connections_per_host);
+    assert_true(a->politeness.min_delay_ms == b->politeness.min_delay_ms);
+    assert_int_equal(a->politeness.max_connections, b->politeness.max_connections);
+    assert_true(a->http.connect_timeout_ms == b->http.connect_timeout_ms);
+    assert_true(a->http.timeout_ms == b->http.timeout_ms);
+    assert_true(a->http.max_body_size == b->http.max_body_size);
+    assert_int_equal(a->http.max_redirects, b->http.max_redirects);
+    assert_int_equal(a->n_sources, b->n_sources);
+    for (size_t i = 0; i < a->n_sources; i++) {
+        const config_source *x = &a->sources[i], *y = &b->sources[i];
+        assert_string_equal(x->url, y->url);
+        assert_string_equal(x->name, y->name);
+        assert_int_equal(x->type, y->type);
+        assert_int_equal(x->fetch_pages, y->fetch_pages);
+        assert_true(x->interval_ms == y->interval_ms);
+        assert_int_equal(x->max_items, y->max_items);
+        assert_int_equal(x->n_headers, y->n_headers);
+        for (size_t j = 0; j < x->n_headers; j++) {
+            assert_string_equal(x->headers[j].name, y->headers[j].name);
+            assert_string_equal(x->headers[j].value, y->headers[j].value);
+        }
+    }
+}
+
+/* Dumps c, loads the dump, checks the result equals c; returns the dump. */
+static char *round_trip(const config *c)
+{
+    char *text = NULL;
+    assert_int_equal(config_dump(c, &text), 0);
+    assert_non_null(text);
+    config *back = NULL;
+    char *errors = NULL;
+    int rc = config_load_string(text, strlen(text), "dump.yaml", "/nonexistent", &back, &errors);
+    if (rc != 0) fail_msg("dump does not load (%d):\n%s\n--- dump:\n%s", rc, errors, text);
+    assert_configs_equal(c, back);
+    config_free(back);
+    return text;
+}
+
+/* ---- values ---- */
+
+static void full_example(void **state)
+{
+    (void)state;
+    const char *root = getenv("FEEDARC_TEST_DATA");
+    assert_non_null(root);
+    char path[PATH_MAX], dir[PATH_MAX], want[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config/data/full.yaml", root);
+    snprintf(dir, sizeof dir, "%s/config/data", root);
+    char *real = realpath(dir, NULL);
+    assert_non_null(real);
+
+    config *c = NULL;
+    char *errors = NULL;
+    int rc = config_load_file(path, &c, &errors);
+    if (rc != 0) fail_msg("%s", errors);
+    assert_null(errors);
+    assert_string_equal(c->path, path);
+    assert_string_equal(c->base_dir, real);
+    assert_string_equal(c->user_agent, "feedarc/0.1 (+https://example.org/feedarc)");
+    snprintf(want, sizeof want, "%s/archive", real);
+    assert_string_equal(c->storage.dir, want);
+    snprintf(want, sizeof want, "%s/state", real);
+    assert_string_equal(c->storage.state_dir, want);
+    assert_string_equal(c->storage.prefix, "feedarc");
+    assert_true(c->storage.segment_max_size == (uint64_t)1 << 30);
+    assert_int_equal(c->storage.compression_level, 3);
+    assert_int_equal(c->politeness.max_connections_per_host, 1);
+    assert_true(c->politeness.min_delay_ms == 1000);
+    assert_int_equal(c->politeness.max_connections, 64);
+    assert_true(c->http.connect_timeout_ms == 10000);
+    assert_true(c->http.timeout_ms == 60000);
+    assert_true(c->http.max_body_size == (uint64_t)32 << 20);
+    assert_int_equal(c->http.max_redirects, 5);
+
+    assert_int_equal(c->n_sources, 2);
+    const config_source *s = &c->sources[0];
+    assert_string_equal(s->url, "https://example.org/feed.xml");
+    assert_string_equal(s->name, "example.org");
+    assert_int_equal(s->type, SOURCE_AUTO);
+    assert_int_equal(s->fetch_pages, 1);
+    assert_true(s->interval_ms == 15ULL * 60 * 1000);
+    assert_int_equal(s->max_items, 10000);
+    assert_int_equal(s->n_headers, 0);
+    assert_int_equal(s->line, 7);
+    s = &c->sources[1];
+    assert_string_equal(s->url, "https://example.org/atom.xml");
+    assert_string_equal(s->name, "Example Atom");
+    assert_int_equal(s->type, SOURCE_ATOM);
+    assert_int_equal(s->fetch_pages, 0);
+    assert_true(s->interval_ms == 15ULL * 60 * 1000);
+    assert_int_equal(s->max_items, 500);
+    assert_int_equal(s->n_headers, 1);
+    assert_string_equal(s->headers[0].name, "Authorization");
+    assert_string_equal(s->headers[0].value, "Bearer x");
+    assert_int_equal(s->line, 8);
+
+    free(round_trip(c));
+    config_free(c);
+    free(real);
+}
+
+static void defaults_filled(void **state)
+{
+    (void)state;
+    config *c =
+        load_ok("sources:\n  - url: HTTPS://User:pw@Example.ORG:8443/feed?x=1\n", "/srv/fa");
+    assert_string_equal(c->path, "t.yaml");
+    assert_string_equal(c->user_agent,
+                        "feedarc/" FEEDARC_VERSION " (+https://github.com/feedarc/feedarc)");
+    /* /srv/fa need not exist: it is then taken as given. */
+    assert_string_equal(c->base_dir, "/srv/fa");
+    assert_string_equal(c->storage.dir, "/srv/fa/archive");
+    assert_string_equal(c->storage.state_dir, "/srv/fa/state");
+    assert_string_equal(c->storage.prefix, "feedarc");
+    assert_true(c->storage.segment_max_size == (uint64_t)1 << 30);
+    assert_int_equal(c->storage.compression_level, 3);
+    assert_int_equal(c->politeness.max_connections_per_host, 1);
+    assert_true(c->politeness.min_delay_ms == 1000);
+    assert_int_equal(c->politeness.max_connections, 64);
+    assert_true(c->http.connect_timeout_ms == 10000);
+    assert_true(c->http.timeout_ms == 60000);
+    assert_true(c->http.max_body_size == (uint64_t)32 << 20);
+    assert_int_equal(c->http.max_redirects, 5);
+    assert_int_equal(c->n_sources, 1);
+    assert_string_equal(c->sources[0].name, "example.org"); /* host, lower-cased */
+    assert_int_equal(c->sources[0].type, SOURCE_AUTO);
+    assert_int_equal(c->sources[0].fetch_pages, 1);
+    assert_true(c->sources[0].interval_ms == 15ULL * 60 * 1000);
+    assert_int_equal(c->sources[0].max_items, 10000);
+    assert_int_equal(c->sources[0].line, 2);
+    config_free(c);
+    config_free(NULL);
+
+    /* No base_dir: the current directory. */
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    char *real = realpath(cwd, NULL);
+    c = load_ok(ONE_SOURCE, NULL);
+    assert_string_equal(c->base_dir, real);
+    config_free(c);
+    free(real);
+
+    /* Empty sections are allowed and change nothing. */
+    c = load_ok("storage:\nhttp: {}\n" ONE_SOURCE, "/x");
+    assert_int_equal(c->http.max_redirects, 5);
+    assert_string_equal(c->storage.dir, "/x/archive");
+    config_free(c);
+}
+
+static void aliases_and_types(void **state)
+{
+    (void)state;
+    config *c = load_ok("storage: {compression_level: -7, dir: /abs/../x//y/}\n"
+                        "sources:\n"
+                        "  - url: http://[::1]:8080/feed\n"
+                        "    type: jsonfeed\n"
+                        "    fetch_pages: no\n"
+                        "    headers: &h {X-Token: abc, Accept: \"*/*\"}\n"
+                        "  - {url: 'https://b.example/', type: sitemap, fetch_pages: On,\n"
+                        "     headers: *h, interval: 500ms}\n",
+                        "/x");
+    assert_int_equal(c->storage.compression_level, -7);
+    assert_string_equal(c->storage.dir, "/abs/../x//y/"); /* absolute: kept */
+    assert_string_equal(c->sources[0].name, "[::1]");
+    assert_int_equal(c->sources[0].type, SOURCE_JSONFEED);
+    assert_int_equal(c->sources[0].fetch_pages, 0);
+    assert_int_equal(c->sources[1].type, SOURCE_SITEMAP);
+    assert_int_equal(c->sources[1].fetch_pages, 1);
+    assert_true(c->sources[1].interval_ms == 500);
+    assert_int_equal(c->sources[1].n_headers, 2);
+    assert_string_equal(c->sources[1].headers[1].name, "Accept");
+    assert_string_equal(c->sources[1].headers[1].value, "*/*");
+    free(round_trip(c));
+    config_free(c);
+
+    for (int t = SOURCE_AUTO; t <= SOURCE_SITEMAP; t++) {
+        enum config_source_type back;
+        assert_int_equal(config_parse_source_type(config_source_type_name(t), &back), 0);
+        assert_int_equal(back, t);
+    }
+    assert_string_equal(config_source_type_name((enum config_source_type)99), "unknown");
+}
+
+/* ---- errors, one class at a time, exact lines ---- */
+
+struct error_case {
+    const char *yaml;
+    int rc;
+    const char *errors;
+};
+
+static const struct error_case error_cases[] = {
+    /* unknown keys */
+    {"colour: red\n" ONE_SOURCE, FA_EINVAL,
+     "t.yaml:1: colour: unknown key (known here: user_agent, storage, politeness, http, "
+     "sources)\n"},
+    {"sources:\n  - url: https://a.example/\n    intreval: 5m\n", FA_EINVAL,
+     "t.yaml:3: sources[0].intreval: unknown key (known here: url, type, name, fetch_pages, "
+     "interval, max_items, headers)\n"},
+    {ONE_SOURCE "http:\n  timeout: 5s\n  retries: 3\n", FA_EINVAL,
+     "t.yaml:4: http.retries: unknown key (known here: connect_timeout, timeout, "
+     "max_body_size, max_redirects)\n"},
+    /* durations */
+    {ONE_SOURCE "http:\n  timeout: 15x\n", FA_EINVAL,
+     "t.yaml:3: http.timeout: \"15x\" is not a duration (like 500ms, 20s, 15m, 1h, 2d)\n"},
+    {"sources:\n  - url: https://a.example/\n    interval: \"\"\n", FA_EINVAL,
+     "t.yaml:3: sources[0].interval: \"\" is not a duration (like 500ms, 20s, 15m, 1h, 2d)\n"},
+    {ONE_SOURCE "http: {connect_timeout: 0s}\n", FA_EINVAL,
+     "t.yaml:2: http.connect_timeout: \"0s\" must be at least 1ms\n"},
+    {ONE_SOURCE "politeness: {min_delay: 400d}\n", FA_EINVAL,
+     "t.yaml:2: politeness.min_delay: \"400d\" must be at most 365d\n"},
+    {ONE_SOURCE "politeness: {min_delay: -1s}\n", FA_EINVAL,
+     "t.yaml:2: politeness.min_delay: \"-1s\" is not a duration (like 500ms, 20s, 15m, 1h, "
+     "2d)\n"},
+    /* sizes */
+    {ONE_SOURCE "storage:\n  segment_max_size: 12QB\n", FA_EINVAL,
+     "t.yaml:3: storage.segment_max_size: \"12QB\" is not a size (like 512, 64KiB, 32MiB, "
+     "1GiB, 10MB)\n"},
+    {ONE_SOURCE "storage:\n  segment_max_size: 1000KiB\n", FA_EINVAL,
+     "t.yaml:3: storage.segment_max_size: \"1000KiB\" must be at least 1MiB\n"},
+    {ONE_SOURCE "http: {max_body_size: 99999999999999999999}\n", FA_EINVAL,
+     "t.yaml:2: http.max_body_size: \"99999999999999999999\" is not a size (like 512, 64KiB, "
+     "32MiB, 1GiB, 10MB)\n"},
+    /* types */
+    {ONE_SOURCE "storage: [a, b]\n", FA_EINVAL,
+     "t.yaml:2: storage: expected a mapping, got a list\n"},
+    {"sources:\n  - url: https://a.example/\n    max_items: lots\n", FA_EINVAL,
+     "t.yaml:3: sources[0].max_items: \"lots\" is not an integer\n"},
+    {"sources:\n  - url: https://a.example/\n    max_items: \"5\"\n", FA_EINVAL,
+     "t.yaml:3: sources[0].max_items: expected an integer, got a quoted string\n"},
+    {"sources:\n  - url: https://a.example/\n    fetch_pages: maybe\n", FA_EINVAL,
+     "t.yaml:3: sources[0].fetch_pages: expected true or false, got \"maybe\"\n"},
+    {"sources:\n  - url: https://a.example/\n    name: {first: a}\n", FA_EINVAL,
+     "t.yaml:3: sources[0].name: expected a string, got a mapping\n"},
+    {"user_agent:\n" ONE_SOURCE, FA_EINVAL,
+     "t.yaml:1: user_agent: expected a string, got nothing (null)\n"},
+    {"sources:\n  - https://a.example/\n", FA_EINVAL,
+     "t.yaml:2: sources[0]: expected a mapping with at least a url, got "
+     "\"https://a.example/\"\n"},
+    {"sources: {url: https://a.example/}\n", FA_EINVAL,
+     "t.yaml:1: sources: expected a list of sources, got a mapping\n"},
+    {"- url: https://a.example/\n", FA_EINVAL,
+     "t.yaml:1: top level: expected a mapping, got a list\n"},
+    {"sources:\n  - url: https://a.example/\n    type: podcast\n", FA_EINVAL,
+     "t.yaml:3: sources[0].type: \"podcast\" is not a source type (auto, rss, atom, "
+     "jsonfeed, wordpress, json, sitemap)\n"},
+    /* ranges */
+    {ONE_SOURCE "storage: {compression_level: 0}\n", FA_EINVAL,
+     "t.yaml:2: storage.compression_level: 0 is not a compression level (1..19, or -7..-1 "
+     "for the fast modes)\n"},
+    {ONE_SOURCE "storage: {compression_level: 20}\n", FA_EINVAL,
+     "t.yaml:2: storage.compression_level: \"20\" is out of range (-7..19)\n"},
+    {ONE_SOURCE "politeness: {max_connections_per_host: 0}\n", FA_EINVAL,
+     "t.yaml:2: politeness.max_connections_per_host: \"0\" is out of range (1..65535)\n"},
+    {ONE_SOURCE "politeness:\n  max_connections: -3\n", FA_EINVAL,
+     "t.yaml:3: politeness.max_connections: \"-3\" is out of range (1..65535)\n"},
+    {ONE_SOURCE "http: {max_redirects: 21}\n", FA_EINVAL,
+     "t.yaml:2: http.max_redirects: \"21\" is out of range (0..20)\n"},
+    {ONE_SOURCE "storage: {prefix: a/b}\n", FA_EINVAL,
+     "t.yaml:2: storage.prefix: \"a/b\" is not a file name prefix (letters, digits, '.', "
+     "'_', '-'; not starting with '.')\n"},
+    {ONE_SOURCE "storage: {dir: ~/warc}\n", FA_EINVAL,
+     "t.yaml:2: storage.dir: \"~/warc\": '~' is not expanded; use an absolute path or one "
+     "relative to the config file\n"},
+    /* URLs */
+    {"sources:\n  - url: ftp://a.example/feed\n", FA_EINVAL,
+     "t.yaml:2: sources[0].url: \"ftp://a.example/feed\" is not an http:// or https:// URL\n"},
+    {"sources:\n  - url: https:///feed\n", FA_EINVAL,
+     "t.yaml:2: sources[0].url: \"https:///feed\" has no host\n"},
+    {"sources:\n  - url: http://a.example:99999/\n", FA_EINVAL,
+     "t.yaml:2: sources[0].url: \"http://a.example:99999/\" has an invalid port\n"},
+    {"sources:\n  - url: \"http://a example/\"\n", FA_EINVAL,
+     "t.yaml:2: sources[0].url: \"http://a example/\" contains a space or control "
+     "character\n"},
+    {"sources:\n  - url: example.org/feed\n", FA_EINVAL,
+     "t.yaml:2: sources[0].url: \"example.org/feed\" is not an http:// or https:// URL\n"},
+    /* missing url, duplicate url */
+    {"sources:\n  - url: http://a/\n  - name: nameless\n    type: rss\n", FA_EINVAL,
+     "t.yaml:3: sources[1]: missing url\n"},
+    {"sources:\n  - url: http://a/x\n  - url: http://b/\n  - url: http://a/x\n", FA_EINVAL,
+     "t.yaml:4: sources[2]: same url as sources[0] (line 2)\n"},
+    /* duplicate keys */
+    {ONE_SOURCE "http:\n  timeout: 5s\n  timeout: 6s\n", FA_EINVAL,
+     "t.yaml:4: http.timeout: duplicate key (first at line 3)\n"},
+    {ONE_SOURCE "http: {}\nhttp: {}\n", FA_EINVAL,
+     "t.yaml:3: http: duplicate key (first at line 2)\n"},
+    {"sources:\n  - url: http://a/\n    headers:\n      X-A: 1\n      x-a: 2\n", FA_EINVAL,
+     "t.yaml:5: sources[0].headers.x-a: duplicate header (first at line 4)\n"},
+    /* headers */
+    {"sources:\n  - url: http://a/\n    headers: {\"Bad Name\": 1}\n", FA_EINVAL,
+     "t.yaml:3: sources[0].headers.Bad Name: is not a valid header name\n"},
+    {"sources:\n  - url: http://a/\n    headers: {X-A: \"a\\r\\nHost: evil\"}\n", FA_EINVAL,
+     "t.yaml:3: sources[0].headers.X-A: \"a\\x0d\\x0aHost: evil\" contains a control "
+     "character\n"},
+    /* no sources */
+    {"sources: []\n", FA_EINVAL, "t.yaml:1: sources: at least one source is required\n"},
+    {"sources:\n", FA_EINVAL, "t.yaml:1: sources: at least one source is required\n"},
+    {"user_agent: x\n", FA_EINVAL, "t.yaml:1: sources: at least one source is required\n"},
+    {"", FA_EINVAL, "t.yaml:1: sources: at least one source is required\n"},
+    {"# nothing\n", FA_EINVAL, "t.yaml:1: sources: at least one source is required\n"},
+    /* more than one document */
+    {ONE_SOURCE "---\n" ONE_SOURCE, FA_EINVAL,
+     "t.yaml:2: a second YAML document; the config is one document\n"},
+    /* syntax errors: file:line:column and libyaml's words */
+    {"sources:\n  - url: http://a/\n   bad: [\n", FA_EPARSE,
+     "t.yaml:3:4: did not find expected '-' indicator (while parsing a block collection at "
+     "line 2)\n"},
+    {ONE_SOURCE "http: {timeout: 5s\n", FA_EPARSE,
+     "t.yaml:3:1: did not find expected ',' or '}' (while parsing a flow mapping at line 2)\n"},
+    {ONE_SOURCE "user_agent: \"unterminated\n", FA_EPARSE,
+     "t.yaml:3:1: found unexpected end of stream (while scanning a quoted scalar at line 2)\n"},
+    {ONE_SOURCE "storage: *nowhere\n", FA_EPARSE, "t.yaml:2:10: found undefined alias\n"},
+    {ONE_SOURCE "user_agent: \"a\x01\"\n", FA_EPARSE,
+     "t.yaml:2:15: control characters are not allowed\n"},
+};
+
+static void each_error_class(void **state)
+{
+    (void)state;
+    size_t failed = 0;
+    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++)
+        failed += !load_check(error_cases[i].yaml, error_cases[i].rc, error_cases[i].errors);
+    assert_int_equal(failed, 0);
+}
+
+static void all_errors_reported(void **state)
+{
+    (void)state;
+    load_fails("user_agent: [x]\n" /* 1: type */
+               "storage:\n"
+               "  segment_max_size: big\n"            /* 3: size */
+               "  colour: red\n"                      /* 4: unknown */
+               "http: {timeout: soon, timeout: 1s}\n" /* 5: duration, duplicate */
+               "sources:\n"
+               "  - url: gopher://x/\n" /* 7: url */
+               "  - name: lost\n"       /* 8: missing url */
+               "  - url: https://ok.example/\n"
+               "    interval: 15x\n", /* 10: the example from STYLE.md */
+               FA_EINVAL,
+               "t.yaml:1: user_agent: expected a string, got a list\n"
+               "t.yaml:3: storage.segment_max_size: \"big\" is not a size (like 512, 64KiB, "
+               "32MiB, 1GiB, 10MB)\n"
+               "t.yaml:4: storage.colour: unknown key (known here: dir, state_dir, prefix, "
+               "segment_max_size, compression_level)\n"
+               "t.yaml:5: http.timeout: \"soon\" is not a duration (like 500ms, 20s, 15m, 1h, "
+               "2d)\n"
+               "t.yaml:5: http.timeout: duplicate key (first at line 5)\n"
+               "t.yaml:7: sources[0].url: \"gopher://x/\" is not an http:// or https:// URL\n"
+               "t.yaml:8: sources[1]: missing url\n"
+               "t.yaml:10: sources[2].interval: \"15x\" is not a duration (like 500ms, 20s, "
+               "15m, 1h, 2d)\n");
+}
+
+static void error_ceiling(void **state)
+{
+    (void)state;
+    /* 1000 unknown keys: the first CONFIG_MAX_ERRORS are kept, then a note. */
+    size_t cap = 1000 * 16 + 64;
+    char *yaml = malloc(cap);
+    assert_non_null(yaml);
+    size_t len = 0;
+    for (int i = 0; i < 1000; i++)
+        len += (size_t)snprintf(yaml + len, cap - len, "k%d: 1\n", i);
+    config *c = NULL;
+    char *errors = NULL;
+    assert_int_equal(config_load_string(yaml, len, "t.yaml", "/", &c, &errors), FA_EINVAL);
+    size_t lines = 0;
+    for (const char *p = errors; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, CONFIG_MAX_ERRORS + 1);
+    assert_non_null(strstr(errors, "t.yaml: too many errors; only the first 200 are shown\n"));
+    free(errors);
+    free(yaml);
+}
+
+static void nesting_ceiling(void **state)
+{
+    (void)state;
+    /* A million '[': refused at depth CONFIG_MAX_DEPTH + 1, quickly (libyaml's
+     * scanner alone would take hours on this). */
+    size_t depth = 1000000, len = 9 + 2 * depth;
+    char *yaml = malloc(len + 1);
+    assert_non_null(yaml);
+    memcpy(yaml, "sources: ", 9);
+    memset(yaml + 9, '[', depth);
+    memset(yaml + 9 + depth, ']', depth);
+    yaml[len] = '\0';
+    config *c = NULL;
+    char *errors = NULL;
+    assert_int_equal(config_load_string(yaml, len, "t.yaml", "/", &c, &errors), FA_EPARSE);
+    assert_string_equal(errors, "t.yaml:1:41: nested deeper than 32 levels\n");
+    free(errors);
+    /* The same with block sequences, "- - - - ...". */
+    yaml[8] = '\n';
+    for (size_t i = 0; i < depth; i++)
+        memcpy(yaml + 9 + 2 * i, "- ", 2);
+    assert_int_equal(config_load_string(yaml, len, "t.yaml", "/", &c, &errors), FA_EPARSE);
+    assert_string_equal(errors, "t.yaml:2:63: nested deeper than 32 levels\n");
+    free(errors);
+    free(yaml);
+}
+
+/* Every single-byte change to the full example: no crash, no leak, and a
+ * failure always comes with a message naming the file. */
+static void mutations(void **state)
+{
+    (void)state;
+    const char *root = getenv("FEEDARC_TEST_DATA");
+    assert_non_null(root);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/config/data/full.yaml", root);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char text[4096];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    static const char repl[] = {'\0', ' ', '\n', ':', '-', '[', '{',  '"',
+                                '\'', '&', '*',  '#', 'x', '9', '\t', '\x80'};
+    for (size_t i = 0; i < len; i++) {
+        for (size_t r = 0; r < sizeof repl; r++) {
+            char saved = text[i];
+            text[i] = repl[r];
+            config *c = NULL;
+            char *errors = NULL;
+            int rc = config_load_string(text, len, "m.yaml", "/", &c, &errors);
+            if (rc == 0) {
+                assert_non_null(c);
+                assert_null(errors);
+                free(round_trip(c));
+            } else {
+                assert_null(c);
+                assert_non_null(errors);
+                assert_memory_equal(errors, "m.yaml:", 7);
+            }
+            config_free(c);
+            free(errors);
+            text[i] = saved;
+        }
+    }
+}
+
+/* ---- files ---- */
+
+static void files_and_relative_paths(void **state)
+{
+    (void)state;
+    char tmpl[] = "/tmp/fa-config-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    char *real = realpath(dir, NULL);
+    char sub[PATH_MAX], path[PATH_MAX], want[PATH_MAX + 256];
+    snprintf(sub, sizeof sub, "%s/etc", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(path, sizeof path, "%s/etc/feedarc.yaml", dir);
+    const char *yaml = "storage:\n"
+                       "  dir: ./warc//2024/\n"
+                       "  state_dir: ../var/state\n" ONE_SOURCE;
+    write_file(path, yaml, strlen(yaml));
+
+    config *c = NULL;
+    char *errors = NULL;
+    int rc = config_load_file(path, &c, &errors);
+    if (rc != 0) fail_msg("%s", errors);
+    snprintf(want, sizeof want, "%s/etc", real);
+    assert_string_equal(c->base_dir, want);
+    snprintf(want, sizeof want, "%s/etc/warc/2024", real);
+    assert_string_equal(c->storage.dir, want);
+    snprintf(want, sizeof want, "%s/etc/../var/state", real);
+    assert_string_equal(c->storage.state_dir, want);
+    config_free(c);
+
+    /* Relative config path: base is still the file's folder, absolute. */
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(config_load_file("etc/feedarc.yaml", &c, &errors), 0);
+    snprintf(want, sizeof want, "%s/etc/warc/2024", real);
+    assert_string_equal(c->storage.dir, want);
+    assert_string_equal(c->path, "etc/feedarc.yaml");
+    config_free(c);
+    assert_int_equal(chdir(cwd), 0);
+
+    /* Errors from a file carry its name as given. */
+    const char *bad = ONE_SOURCE "http: {timeout: 15x}\n";
+    write_file(path, bad, strlen(bad));
+    assert_int_equal(config_load_file(path, &c, &errors), FA_EINVAL);
+    assert_null(c);
+    snprintf(want, sizeof want,
+             "%s:2: http.timeout: \"15x\" is not a duration (like 500ms, 20s, 15m, 1h, 2d)\n",
+             path);
+    assert_string_equal(errors, want);
+    free(errors);
+
+    /* Too big: refused before parsing. */
+    size_t big = CONFIG_MAX_FILE_SIZE + 1;
+    char *text = malloc(big);
+    assert_non_null(text);
+    memset(text, '#', big);
+    write_file(path, text, big);
+    assert_int_equal(config_load_file(path, &c, &errors), FA_ETOOBIG);
+    assert_null(c);
+    assert_non_null(strstr(errors, "larger than 4 MiB"));
+    free(errors);
+    assert_int_equal(config_load_string(text, big, "big.yaml", NULL, &c, &errors), FA_ETOOBIG);
+    assert_string_equal(errors, "big.yaml: config is larger than 4 MiB; refusing it\n");
+    free(errors);
+    /* Exactly at the ceiling is read (and is merely missing its sources). */
+    write_file(path, text, big - 1);
+    assert_int_equal(config_load_file(path, &c, &errors), FA_EINVAL);
+    free(errors);
+    free(text);
+
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(sub), 0);
+
+    /* Missing file. */
+    assert_int_equal(config_load_file(path, &c, &errors), FA_EIO);
+    assert_null(c);
+    snprintf(want, sizeof want, "cannot open %s: %s\n", path, strerror(ENOENT));
+    assert_string_equal(errors, want);
+    free(errors);
+    assert_int_equal(config_load_file(path, &c, NULL), FA_EIO); /* errors may be NULL */
+
+    /* A folder is not a config file. */
+    assert_int_equal(config_load_file(dir, &c, &errors), FA_EIO);
+    snprintf(want, sizeof want, "cannot read %s: %s\n", dir, strerror(EISDIR));
+    assert_string_equal(errors, want);
+    free(errors);
+
+    assert_int_equal(rmdir(dir), 0);
+    free(real);
+}
+
+/* ---- units ---- */
+
+static void durations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int rc;
+        uint64_t ms;
+    } cases[] = {
+        {"500ms", 0, 500},
+        {"20s", 0, 20000},
+        {"15m", 0, 900000},
+        {"1h", 0, 3600000},
+        {"2d", 0, 172800000},
+        {"30", 0, 30000},
+        {"0", 0, 0},
+        {"0ms", 0, 0},
+        {"10 s", 0, 10000},
+        {"007s", 0, 7000},
+        {"18446744073709551615ms", 0, UINT64_MAX},
+        {"18446744073709551616ms", FA_EINVAL, 0}, /* 2^64 */
+        {"18446744073709551615", FA_EINVAL, 0},   /* seconds: overflows */
+        {"213503982335d", FA_EINVAL, 0},          /* just past 2^64 ms */
+        {"213503982334d", 0, 213503982334ULL * 86400000ULL},
+        {"", FA_EINVAL, 0},
+        {"s", FA_EINVAL, 0},
+        {"-5s", FA_EINVAL, 0},
+        {"+5s", FA_EINVAL, 0},
+        {"1.5s", FA_EINVAL, 0},
+        {"15x", FA_EINVAL, 0},
+        {"15M", FA_EINVAL, 0}, /* units are lower case */
+        {"15 ", FA_EINVAL, 0},
+        {" 15s", FA_EINVAL, 0},
+        {"1h30m", FA_EINVAL, 0},
+        {"0x10", FA_EINVAL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t ms = 12345;
+        int rc = config_parse_duration(cases[i].s, &ms);
+        if (rc != cases[i].rc || (rc == 0 && ms != cases[i].ms))
+            fail_msg("duration \"%s\": rc %d ms %llu", cases[i].s, rc, (unsigned long long)ms);
+    }
+    uint64_t ms;
+    assert_int_equal(config_parse_duration(NULL, &ms), FA_EINVAL);
+}
+
+static void sizes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int rc;
+        uint64_t bytes;
+    } cases[] = {
+        {"512", 0, 512},
+        {"0", 0, 0},
+        {"512B", 0, 512},
+        {"64KiB", 0, 65536},
+        {"1MiB", 0, 1048576},
+        {"1GiB", 0, 1073741824},
+        {"1TiB", 0, 1099511627776ULL},
+        {"10KB", 0, 10000},
+        {"10MB", 0, 10000000},
+        {"3GB", 0, 3000000000ULL},
+        {"2TB", 0, 2000000000000ULL},
+        {"1 GiB", 0, 1073741824},
+        {"64kib", 0, 65536},
+        {"18446744073709551615", 0, UINT64_MAX},
+        {"18446744073709551616", FA_EINVAL, 0},
+        {"16777216TiB", FA_EINVAL, 0}, /* 2^64 */
+        {"16777215TiB", 0, 16777215ULL << 40},
+        {"18446744073709552KB", FA_EINVAL, 0},
+        {"", FA_EINVAL, 0},
+        {"GiB", FA_EINVAL, 0},
+        {"-1", FA_EINVAL, 0},
+        {"-1MiB", FA_EINVAL, 0},
+        {"1.5GiB", FA_EINVAL, 0},
+        {"1PiB", FA_EINVAL, 0},
+        {"12QB", FA_EINVAL, 0},
+        {"1 ", FA_EINVAL, 0},
+        {"1e6", FA_EINVAL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t bytes = 12345;
+        int rc = config_parse_size(cases[i].s, &bytes);
+        if (rc != cases[i].rc || (rc == 0 && bytes != cases[i].bytes))
+            fail_msg("size \"%s\": rc %d bytes %llu", cases[i].s, rc, (unsigned long long)bytes);
+    }
+}
+
+/* ---- dump ---- */
+
+static void dump_round_trip(void **state)
+{
+    (void)state;
+    config *c = load_ok("user_agent: 'it''s \"quoted\" \\ with: colons # and hash'\n"
+                        "storage:\n"
+                        "  dir: \"/data/ünïcödé dir\"\n"
+                        "  prefix: my-archive_1.x\n"
+                        "  segment_max_size: 1536KiB\n"
+                        "  compression_level: 19\n"
+                        "politeness: {min_delay: 0, max_connections_per_host: 4}\n"
+                        "http: {connect_timeout: 1500ms, timeout: 90s, max_body_size: 10MB,\n"
+                        "       max_redirects: 0}\n"
+                        "sources:\n"
+                        "  - url: https://a.example/feed?x=1&y=%20#frag\n"
+                        "    name: \"true\"\n"
+                        "    type: wordpress\n"
+                        "    max_items: 4294967295\n"
+                        "    interval: 2d\n"
+                        "    headers:\n"
+                        "      Cookie: \"a=b; c=\\\"d\\\"\"\n"
+                        "      X-Sep: \"line\\u2028sep \\u0085 nel\"\n"
+                        "  - url: http://b.example/\n"
+                        "    name: \"- looks: like yaml\"\n"
+                        "    type: json\n",
+                        "/base");
+    char *text = round_trip(c);
+    /* Every key is written, defaults included, and strings are quoted. */
+    assert_non_null(strstr(text, "  segment_max_size: 1536KiB\n"));
+    assert_non_null(strstr(text, "  min_delay: 0s\n"));
+    assert_non_null(strstr(text, "  connect_timeout: 1500ms\n"));
+    assert_non_null(strstr(text, "  timeout: 90s\n"));
+    assert_non_null(strstr(text, "  max_body_size: 10000000\n"));
+    assert_non_null(strstr(text, "    name: \"true\"\n"));
+    assert_non_null(strstr(text, "    name: \"- looks: like yaml\"\n"));
+    assert_non_null(strstr(text, "\\u2028"));
+    assert_non_null(strstr(text, "    fetch_pages: true\n"));
+    free(text);
+    config_free(c);
+
+    /* Defaults only: the dump is a complete config. */
+    c = load_ok(ONE_SOURCE, "/srv");
+    text = round_trip(c);
+    assert_non_null(strstr(text, "user_agent: \"feedarc/"));
+    assert_non_null(strstr(text, "  dir: \"/srv/archive\"\n"));
+    assert_non_null(strstr(text, "    name: \"a.example\"\n"));
+    free(text);
+
+    /* Quotes, backslashes and the characters libyaml folds as line breaks
+     * come back byte for byte. */
+    free(c->user_agent);
+    c->user_agent = strdup("quote\" back\\ NEL \xc2\x85 LS \xe2\x80\xa8 \xc3\xa9");
+    assert_non_null(c->user_agent);
+    free(round_trip(c));
+    /* A control character (which the loader refuses) is escaped: the dump
+     * is still YAML, and loading it names the problem rather than a syntax
+     * error. */
+    free(c->user_agent);
+    c->user_agent = strdup("bell\a");
+    assert_int_equal(config_dump(c, &text), 0);
+    assert_non_null(strstr(text, "user_agent: \"bell\\x07\"\n"));
+    config *back = NULL;
+    char *errors = NULL;
+    assert_int_equal(config_load_string(text, strlen(text), "d.yaml", "/", &back, &errors),
+                     FA_EINVAL);
+    assert_string_equal(errors,
+                        "d.yaml:2: user_agent: \"bell\\x07\" contains a control character\n");
+    free(errors);
+    free(text);
+    char *bad = strdup("\xff\xfe not UTF-8");
+    char *saved = c->user_agent;
+    c->user_agent = bad;
+    char *out = (char *)1;
+    assert_int_equal(config_dump(c, &out), FA_EINVAL);
+    assert_null(out);
+    c->user_agent = saved;
+    free(bad);
+    config_free(c);
+    assert_int_equal(config_dump(NULL, &out), FA_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_example),
+        cmocka_unit_test(defaults_filled),
+        cmocka_unit_test(aliases_and_types),
+        cmocka_unit_test(each_error_class),
+        cmocka_unit_test(all_errors_reported),
+        cmocka_unit_test(error_ceiling),
+        cmocka_unit_test(nesting_ceiling),
+        cmocka_unit_test(mutations),
+        cmocka_unit_test(files_and_relative_paths),
+        cmocka_unit_test(durations),
+        cmocka_unit_test(sizes),
+        cmocka_unit_test(dump_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
