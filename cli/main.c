@@ -17,6 +17,8 @@ typedef struct command {
     const char *help;
 } command;
 
+int cmd_robots(int argc, char **argv); /* cmd_robots.c */
+
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
      "usage: feedarc once -c FILE [--quiet|--verbose]\n"
@@ -46,6 +48,19 @@ static const command commands[] = {
      "      --print-config  print the bundled config and exit\n"
      "      --serve         only serve the sample sites (config and URL list written\n"
      "                      into DIR) until SIGINT/SIGTERM, for benchmarks\n"},
+    {"robots", cmd_robots, "check URLs against a robots.txt file",
+     "usage: feedarc robots FILE AGENT URL...\n"
+     "\n"
+     "Parses the robots.txt in FILE (- for stdin; the first 500 KiB, as RFC 9309\n"
+     "says) the way the crawler does, for the crawler named AGENT (the product\n"
+     "token matched against user-agent lines, e.g. feedarc), and prints for each\n"
+     "URL one line: allow or disallow, the URL, and the rule that decided with\n"
+     "its line number, e.g.\n"
+     "  disallow http://x/private/a  (line 3: disallow: /private/)\n"
+     "or (no matching rule).  URLs must be percent-encoded as sent on the wire.\n"
+     "\n"
+     "Exit status: 0 every URL answered; 64 bad usage; 66 FILE cannot be opened;\n"
+     "74 reading FILE failed.\n"},
 };
 
 static void usage(FILE *f)
