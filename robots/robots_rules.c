@@ -45,7 +45,7 @@
 
 /* Pattern bytes kept per rule set: the canonical form can be three times
  * the written one, plus the written one beside it. */
-#define ROBOTS_POOL_MAX (4u * ROBOTS_MAX_BODY)
+#define ROBOTS_POOL_MAX (4 * ROBOTS_MAX_BODY)
 
 typedef struct robots_rule {
     uint32_t pattern_off; /* canonical pattern in the pool, without the final '$' */

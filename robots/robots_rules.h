@@ -42,11 +42,11 @@
 
 /* Ceilings.  Input past them is ignored (never an error) and counted in
  * robots_stats. */
-#define ROBOTS_MAX_BODY (500u * 1024u)   /* bytes parsed (RFC 9309 §2.5) */
-#define ROBOTS_MAX_LINE (2083 * 8 - 1)   /* bytes kept of one line (Google's cut) */
-#define ROBOTS_MAX_RULES 16384u          /* allow/disallow rules kept */
-#define ROBOTS_MAX_SITEMAPS 1024u        /* Sitemap: lines kept */
-#define ROBOTS_MAX_CRAWL_DELAY_MS 60000u /* Crawl-delay is capped at 60 s */
+#define ROBOTS_MAX_BODY ((size_t)500 * 1024) /* bytes parsed (RFC 9309 §2.5) */
+#define ROBOTS_MAX_LINE (2083 * 8 - 1)       /* bytes kept of one line (Google's cut) */
+#define ROBOTS_MAX_RULES 16384u              /* allow/disallow rules kept */
+#define ROBOTS_MAX_SITEMAPS 1024u            /* Sitemap: lines kept */
+#define ROBOTS_MAX_CRAWL_DELAY_MS 60000u     /* Crawl-delay is capped at 60 s */
 
 typedef struct robots_rules robots_rules;
 

@@ -203,6 +203,17 @@ static yajl_val aux_array(yajl_val root, const char *key)
     return v;
 }
 
+/* The two strings of a ["in", "out"] pair; fails on anything else. */
+static void json_pair(yajl_val pair, const char **first, const char **second)
+{
+    if (!YAJL_IS_ARRAY(pair) || YAJL_GET_ARRAY(pair)->len != 2 ||
+        !YAJL_IS_STRING(YAJL_GET_ARRAY(pair)->values[0]) ||
+        !YAJL_IS_STRING(YAJL_GET_ARRAY(pair)->values[1]))
+        fail_msg("robots_aux_cases.json: expected a pair of strings");
+    *first = YAJL_GET_STRING(YAJL_GET_ARRAY(pair)->values[0]);
+    *second = YAJL_GET_STRING(YAJL_GET_ARRAY(pair)->values[1]);
+}
+
 static void conformance_path_from_url(void **state)
 {
     (void)state;
@@ -212,8 +223,8 @@ static void conformance_path_from_url(void **state)
     assert_true(YAJL_GET_ARRAY(cases)->len >= 19);
     for (size_t i = 0; i < YAJL_GET_ARRAY(cases)->len; i++) {
         yajl_val pair = YAJL_GET_ARRAY(cases)->values[i];
-        const char *url = YAJL_GET_STRING(YAJL_GET_ARRAY(pair)->values[0]);
-        const char *want = YAJL_GET_STRING(YAJL_GET_ARRAY(pair)->values[1]);
+        const char *url, *want;
+        json_pair(pair, &url, &want);
         char out[512];
         int rc = robots_path_from_url(url, out, sizeof out);
         if (rc < 0 || strcmp(out, want) != 0)
@@ -233,8 +244,8 @@ static void conformance_escape_pattern(void **state)
     assert_true(YAJL_GET_ARRAY(cases)->len >= 4);
     for (size_t i = 0; i < YAJL_GET_ARRAY(cases)->len; i++) {
         yajl_val pair = YAJL_GET_ARRAY(cases)->values[i];
-        const char *in = YAJL_GET_STRING(YAJL_GET_ARRAY(pair)->values[0]);
-        const char *want = YAJL_GET_STRING(YAJL_GET_ARRAY(pair)->values[1]);
+        const char *in, *want;
+        json_pair(pair, &in, &want);
         fa_buf b;
         fa_buf_init(&b, 1024);
         assert_int_equal(robots__escape_pattern(in, strlen(in), &b), 0);
@@ -279,13 +290,15 @@ static void conformance_parse_stats(void **state)
         char body[4096];
         size_t n = 0;
         for (size_t k = 0; hex != NULL && hex[k] && hex[k + 1]; k += 2) {
-            unsigned v;
-            assert_int_equal(sscanf(hex + k, "%2x", &v), 1);
+            char two[3] = {hex[k], hex[k + 1], '\0'}, *end;
+            unsigned long v = strtoul(two, &end, 16);
+            assert_true(*end == '\0' && v <= 0xFF);
             body[n++] = (char)v;
         }
         char copy[4096];
-        assert_true(strlen(text) < sizeof copy);
-        strcpy(copy, text);
+        size_t text_len = strlen(text);
+        assert_true(text_len < sizeof copy);
+        memcpy(copy, text, text_len + 1);
         size_t tlen = latin1_bytes(copy);
         assert_true(n + tlen < sizeof body);
         memcpy(body + n, copy, tlen);
@@ -698,7 +711,7 @@ static void pathological_patterns(void **state)
     /* 1000 '*' then a byte the path lacks, against a 64 KiB path; and a
      * "*a*a*a...*b" pattern against "aaaa...": exponential for a
      * backtracking matcher, O(n*m) here. */
-    size_t path_len = 64 * 1024;
+    size_t path_len = (size_t)64 * 1024;
     char *path = malloc(path_len + 1);
     assert_non_null(path);
     path[0] = '/';
@@ -779,6 +792,67 @@ static void matcher_unit(void **state)
     }
 }
 
+/* The reference matcher (Google's robots.cc Matches, re-derived): the set
+ * of path positions reachable after each pattern octet.  O(n*m) space. */
+static int reference_matches(const char *pat, size_t m, int anchored, const char *path, size_t n)
+{
+    char *reach = calloc(n + 1, 1), *next = calloc(n + 1, 1);
+    assert_non_null(reach);
+    assert_non_null(next);
+    reach[0] = 1;
+    for (size_t j = 0; j < m; j++) {
+        memset(next, 0, n + 1);
+        int any = 0;
+        for (size_t i = 0; i <= n; i++) {
+            if (!reach[i]) continue;
+            if (pat[j] == '*') {
+                for (size_t k = i; k <= n; k++)
+                    next[k] = 1;
+                any = 1;
+                break;
+            }
+            if (i < n && path[i] == pat[j]) next[i + 1] = any = 1;
+        }
+        char *t = reach;
+        reach = next;
+        next = t;
+        if (!any) break;
+    }
+    int ok = 0;
+    for (size_t i = 0; i <= n; i++)
+        if (reach[i] && (!anchored || i == n)) ok = 1;
+    free(reach);
+    free(next);
+    return ok;
+}
+
+static void matcher_differential(void **state)
+{
+    (void)state;
+    /* Random short patterns and paths over a tiny alphabet, where every
+     * corner (empty runs, adjacent stars, anchors) comes up often. */
+    unsigned seed = 12345;
+    char pat[16], path[24];
+    for (int round = 0; round < 200000; round++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t m = (seed >> 16) % 9, n = (seed >> 8) % 13;
+        for (size_t j = 0; j < m; j++) {
+            seed = seed * 1103515245u + 12345u;
+            pat[j] = "ab*"[(seed >> 16) % 3u];
+        }
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            path[i] = "ab"[(seed >> 16) % 2];
+        }
+        int anchored = (int)((seed >> 4) & 1);
+        int got = robots__pattern_matches(pat, m, anchored, path, n);
+        int want = reference_matches(pat, m, anchored, path, n);
+        if (got != want)
+            fail_msg("pattern \"%.*s\"%s vs \"%.*s\": got %d, want %d", (int)m, pat,
+                     anchored ? "$" : "", (int)n, path, got, want);
+    }
+}
+
 static void allow_all_disallow_all(void **state)
 {
     (void)state;
@@ -831,6 +905,79 @@ static void null_and_empty(void **state)
     assert_string_equal(out, "/?q");
 }
 
+/* ---- allocation failure injection ----
+ * The test is linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+ * (tests.cmake), so every allocation of fa_robots and fa_common goes
+ * through here; fail_at > 0 makes that allocation (counting from 1) fail. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+static long alloc_count, fail_at;
+
+static int alloc_should_fail(void)
+{
+    return fail_at > 0 && ++alloc_count == fail_at;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return alloc_should_fail() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return alloc_should_fail() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return alloc_should_fail() ? NULL : __real_realloc(p, n);
+}
+
+static void allocation_failures(void **state)
+{
+    (void)state;
+    /* Every allocation made while parsing fails in turn: the parser must
+     * return NULL without leaking (LeakSanitizer checks in the ASan build)
+     * or, when the failure hit nothing it needed, the same answers. */
+    const char *txt = "sitemap: https://a.example/s.xml\n"
+                      "user-agent: *\ndisallow: /x\ncrawl-delay: 1\n"
+                      "user-agent: feedarc\ndisallow: /ツ\nallow: /a\n"
+                      "sitemap: https://a.example/t.xml\n";
+    int nulls = 0;
+    for (long k = 1;; k++) {
+        alloc_count = 0;
+        fail_at = k;
+        robots_rules *r = robots_rules_parse(txt, strlen(txt), "feedarc");
+        int injected = alloc_count >= k;
+        fail_at = 0;
+        if (r == NULL) {
+            assert_true(injected);
+            nulls++;
+            continue;
+        }
+        assert_false(robots_rules_allowed(r, "/%E3%83%84"));
+        assert_true(robots_rules_allowed(r, "/x"));
+        const char *const *maps;
+        assert_int_equal(robots_rules_sitemaps(r, &maps), 2);
+        robots_rules_free(r);
+        if (!injected) break;
+    }
+    assert_true(nulls >= 3);
+    for (long k = 1; k <= 2; k++) {
+        fail_at = k;
+        alloc_count = 0;
+        robots_rules *a = robots_rules_allow_all();
+        fail_at = 0;
+        if (k == 1) assert_null(a);
+        robots_rules_free(a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -850,8 +997,10 @@ int main(void)
         cmocka_unit_test(ceilings),
         cmocka_unit_test(pathological_patterns),
         cmocka_unit_test(matcher_unit),
+        cmocka_unit_test(matcher_differential),
         cmocka_unit_test(allow_all_disallow_all),
         cmocka_unit_test(null_and_empty),
+        cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
