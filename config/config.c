@@ -198,10 +198,16 @@ static const char *scalar_text(cfg_loader *ld, const yaml_node_t *n, const char 
 
 static void join_key(char out[MAX_KEY_PATH], const char *path, const char *key)
 {
-    if (path == NULL || *path == '\0')
-        snprintf(out, MAX_KEY_PATH, "%s", key);
-    else
-        snprintf(out, MAX_KEY_PATH, "%s.%s", path, key);
+    /* Key paths are for messages: cut long ones rather than fail. */
+    size_t n = 0;
+    if (path != NULL && *path != '\0') {
+        n = strnlen(path, MAX_KEY_PATH - 2);
+        memcpy(out, path, n);
+        out[n++] = '.';
+    }
+    size_t k = strnlen(key, MAX_KEY_PATH - 1 - n);
+    memcpy(out + n, key, k);
+    out[n + k] = '\0';
 }
 
 /* ---- the schema ---- */

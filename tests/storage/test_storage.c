@@ -243,7 +243,7 @@ static seg_summary check_segment(const char *dir, const char *name)
 /* Reads the response at w->response_offset and checks it against e. */
 static void check_written(const char *dir, const warc_written *wr, exch *e)
 {
-    char path[512], err[512];
+    char path[1024], err[512];
     snprintf(path, sizeof path, "%s/%s", dir, wr->segment);
     warc_reader *r = NULL;
     assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
