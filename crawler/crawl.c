@@ -400,6 +400,7 @@ static int open_writer(crawl *c)
         .prefix = cfg->storage.prefix,
         .max_size = cfg->storage.segment_max_size,
         .level = cfg->storage.compression_level,
+        .lazy_open = 1,
     };
     char err[256] = "";
     int rc = segment_writer_open(&wo, &c->w, err, sizeof err);

@@ -566,8 +566,18 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
                  strerror(errno));
         goto out;
     }
-    rc = open_segment(w);
-    if (rc < 0) snprintf(msg, sizeof msg, "%s", w->err);
+    if (opt->lazy_open) {
+        /* Nothing is created yet, but a folder we cannot write to is
+         * reported now rather than at the first record. */
+        if (faccessat(w->dirfd, ".", W_OK, AT_EACCESS) < 0) {
+            rc = fa_err_from_errno(errno);
+            snprintf(msg, sizeof msg, "%s: the archive folder is not writable: %s", w->dir,
+                     strerror(errno));
+        }
+    } else {
+        rc = open_segment(w);
+        if (rc < 0) snprintf(msg, sizeof msg, "%s", w->err);
+    }
 out:
     if (rc < 0) {
         if (msg[0] == '\0') snprintf(msg, sizeof msg, "segment writer: %s", fa_strerror(rc));

@@ -30,6 +30,8 @@ typedef struct segment_writer_options {
     int level;             /* zstd level; 0 means 3 */
     const char *software;  /* warcinfo `software:`; NULL means "feedarc/<version>" */
     const char *operator_name; /* warcinfo `operator:`; may be NULL */
+    int lazy_open;         /* open the first segment with the first record, so a
+                              run that archives nothing leaves no file */
 } segment_writer_options;
 
 /* A fetched HTTP exchange, archived as a `request` + `response` pair linked
