@@ -38,10 +38,11 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
     if (!all)
         fprintf(f, "  (%u sources ok, not listed)\n", s->sources - s->sources_failed);
     fprintf(f, "items:    %" PRIu64 "\n", s->items);
-    fprintf(f, "pages:    %" PRIu64 " archived, %" PRIu64 " failed\n", s->pages_fetched,
-            s->pages_failed);
-    fprintf(f, "requests: %" PRIu64 " (%" PRIu64 " redirects), %s fetched\n", s->requests,
-            s->redirects, cli_human_bytes(s->bytes_fetched, a));
+    fprintf(f, "pages:    %" PRIu64 " archived, %" PRIu64 " unchanged since the last run, %" PRIu64
+               " failed\n",
+            s->pages_fetched, s->pages_unchanged, s->pages_failed);
+    fprintf(f, "requests: %" PRIu64 " (%" PRIu64 " not modified, %" PRIu64 " redirects), %s fetched\n",
+            s->requests, s->not_modified, s->redirects, cli_human_bytes(s->bytes_fetched, a));
     fprintf(f, "records:  %" PRIu64 " in %" PRIu64 " segment%s\n", s->records, s->segments,
             s->segments == 1 ? "" : "s");
     fprintf(f, "on disk:  %s (%s of WARC before compression) in %s\n",

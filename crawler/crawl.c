@@ -18,8 +18,10 @@
 #include "common/fa_time.h"
 #include "crawler/fetcher.h"
 #include "crawler/host_queue.h"
+#include "crawler/state_batch.h"
 #include "crawler/url.h"
 #include "feeds/feed_parser.h"
+#include "state/crawl_state.h"
 #include "storage/segment_writer.h"
 
 #include <stdarg.h>
@@ -44,6 +46,11 @@ typedef struct crawl_job {
     feed_parser *fp;
     int parse_rc;       /* first error from the feed parser */
     int archive_rc;
+    warc_written written;
+    struct curl_slist *headers; /* this request's extra headers (owned) */
+    char *item_id, *item_published, *item_updated; /* pages: from the feed item */
+    int known;          /* a url record existed before this fetch */
+    url_record prev;    /* ... and this was it */
 } crawl_job;
 
 struct crawl {
@@ -52,6 +59,9 @@ struct crawl {
     fetcher *f;
     host_queue *q;
     segment_writer *w;
+    crawl_state *st;                 /* durable state (borrowed or owned) */
+    int own_state;
+    state_batch *batch;              /* url records committed after fsync */
     fa_hashset seen;                 /* page URLs already queued this run */
     crawl_summary *sum;
     struct curl_slist **src_headers; /* per source, for its feed requests */
@@ -120,12 +130,33 @@ static void job_free(crawl_job *j)
         return;
     fetch_transfer_cleanup(&j->t);
     feed_parser_free(j->fp);
+    curl_slist_free_all(j->headers);
+    free(j->item_id);
+    free(j->item_published);
+    free(j->item_updated);
     free(j->url);
     free(j);
 }
 
-/* Queues url (already absolute and normalised; taken over) as a job. */
-static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects)
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+static void state_fail(crawl *c, int rc)
+{
+    if (c->sum->storage_error)
+        return;
+    c->sum->storage_error = rc;
+    snprintf(c->sum->storage_message, sizeof c->sum->storage_message,
+             "crawl state in %s: %s", c->cfg->storage.state_dir, crawl_state_errmsg(c->st));
+    fa_log_error("state", "%s", c->sum->storage_message);
+}
+
+/* Queues url (already absolute and normalised; taken over) as a job;
+ * item is the feed item a page job comes from (NULL otherwise). */
+static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects,
+                    const feed_item *item)
 {
     char key[512];
     if (url_host_key(url, key, sizeof key) < 0) {
@@ -143,6 +174,11 @@ static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsig
     j->kind = kind;
     j->source = src;
     j->redirects = redirects;
+    if (item) {
+        j->item_id = dup_or_null(item->id);
+        j->item_published = dup_or_null(item->published);
+        j->item_updated = dup_or_null(item->updated);
+    }
     fetch_transfer_init(&j->t);
     int rc = host_queue_push(c->q, key, &j->qe);
     if (rc < 0)
@@ -172,7 +208,23 @@ static int on_item(void *ud, const feed_item *item)
         free(url);
         return added < 0 ? added : 0;
     }
-    return job_push(c, url, JOB_PAGE, j->source, 0) == FA_ENOMEM ? FA_ENOMEM : 0;
+    /* Archived in an earlier run, and the feed does not say it changed:
+     * nothing to fetch. */
+    url_record prev;
+    int known = crawl_state_get_url(c->st, url, &prev);
+    if (known < 0) {
+        state_fail(c, known);
+        free(url);
+        return 0;
+    }
+    if (known == 1 && prev.warc_record_id[0] &&
+        (item->updated[0] == '\0' || strcmp(item->updated, prev.item_updated) == 0)) {
+        c->sum->results[j->source].pages_unchanged++;
+        c->sum->pages_unchanged++;
+        free(url);
+        return 0;
+    }
+    return job_push(c, url, JOB_PAGE, j->source, 0, item) == FA_ENOMEM ? FA_ENOMEM : 0;
 }
 
 static int on_feed_payload(fetch_transfer *t, const void *data, size_t len)
@@ -205,7 +257,39 @@ static void archive_work(uv_work_t *w)
         .body = &t->body,
         .body_chunked = t->chunked,
     };
-    j->archive_rc = segment_writer_write_exchange(j->c->w, &x, NULL);
+    j->archive_rc = segment_writer_write_exchange(j->c->w, &x, &j->written);
+}
+
+static int job_url_kind(const crawl_job *j)
+{
+    return j->kind == JOB_FEED ? URL_KIND_FEED : URL_KIND_PAGE;
+}
+
+/* The url record of a finished fetch (validators from the response). */
+static void job_record(const crawl *c, const crawl_job *j, url_record *r)
+{
+    const fetch_transfer *t = &j->t;
+    if (j->known)
+        *r = j->prev;
+    else
+        memset(r, 0, sizeof *r);
+    r->kind = job_url_kind(j);
+    snprintf(r->source, sizeof r->source, "%s", c->sum->results[j->source].name);
+    if (j->item_id)
+        snprintf(r->item_id, sizeof r->item_id, "%s", j->item_id);
+    if (j->item_published)
+        snprintf(r->item_published, sizeof r->item_published, "%s", j->item_published);
+    if (j->item_updated)
+        snprintf(r->item_updated, sizeof r->item_updated, "%s", j->item_updated);
+    r->http_status = (int)t->status;
+    r->last_fetch_ns = t->date_ns;
+    r->fetch_count++;
+    if (t->status != 304) {
+        const char *head = t->response_head.data ? t->response_head.data : "";
+        fetch_header_value(head, t->response_head.len, "ETag", r->etag, sizeof r->etag);
+        fetch_header_value(head, t->response_head.len, "Last-Modified", r->last_modified,
+                           sizeof r->last_modified);
+    }
 }
 
 static void stop_crawl(crawl *c);
@@ -224,6 +308,17 @@ static void archive_done(uv_work_t *w, int status)
                  fa_strerror(j->archive_rc));
         fa_log_error("warc", "%s", c->sum->storage_message);
         stop_crawl(c);
+    }
+    if (j->archive_rc == 0) {
+        url_record r;
+        job_record(c, j, &r);
+        snprintf(r.payload_digest, sizeof r.payload_digest, "%s", j->written.payload_digest);
+        snprintf(r.warc_record_id, sizeof r.warc_record_id, "%s", j->written.response_id);
+        snprintf(r.warc_segment, sizeof r.warc_segment, "%s", j->written.segment);
+        r.warc_offset = j->written.response_offset;
+        r.warc_length = j->written.response_length;
+        if (state_batch_put_url(c->batch, j->url, &r) < 0)
+            state_fail(c, FA_ENOMEM);
     }
     if (c->paused && c->archive_pending <= c->max_pending / 2) {
         c->paused = 0;
@@ -260,7 +355,7 @@ static void follow_redirect(crawl *c, crawl_job *j)
         free(next); /* already queued or archived this run */
         return;
     }
-    job_push(c, next, j->kind, j->source, j->redirects + 1);
+    job_push(c, next, j->kind, j->source, j->redirects + 1, NULL);
 }
 
 static void job_fetched(fetch_transfer *t)
@@ -281,7 +376,23 @@ static void job_fetched(fetch_transfer *t)
         maybe_finish(c);
         return;
     }
+    if (t->status == 304) {
+        /* Not modified: nothing new to archive, only the fact of the visit. */
+        c->sum->not_modified++;
+        if (j->kind == JOB_FEED)
+            r->last_status = 304;
+        if (j->kind == JOB_PAGE)
+            r->pages_unchanged++, c->sum->pages_unchanged++;
+        url_record rec;
+        job_record(c, j, &rec);
+        if (state_batch_put_url_unarchived(c->batch, j->url, &rec) < 0)
+            state_fail(c, FA_ENOMEM);
+        job_free(j);
+        maybe_finish(c);
+        return;
+    }
     if (j->kind == JOB_FEED) {
+        r->last_status = (int)t->status;
         c->sum->feeds_fetched++;
         if (t->status >= 200 && t->status <= 299) {
             int n = j->parse_rc < 0 ? j->parse_rc : feed_parser_finish(j->fp);
@@ -338,6 +449,34 @@ static int job_start(void *ud, host_queue_entry *e)
     t->url = j->url;
     t->ud = j;
     t->on_done = job_fetched;
+    if (j->kind == JOB_FEED)
+        for (const struct curl_slist *h = c->src_headers[j->source]; h; h = h->next) {
+            struct curl_slist *l = curl_slist_append(j->headers, h->data);
+            if (l == NULL)
+                goto fail;
+            j->headers = l;
+        }
+    /* What we know of this URL: its validators make the request conditional. */
+    int known = crawl_state_get_url(c->st, j->url, &j->prev);
+    if (known < 0)
+        state_fail(c, known);
+    j->known = known == 1;
+    if (j->known) {
+        char line[700];
+        if (j->prev.etag[0]) {
+            snprintf(line, sizeof line, "If-None-Match: %s", j->prev.etag);
+            struct curl_slist *l = curl_slist_append(j->headers, line);
+            if (l)
+                j->headers = l;
+        }
+        if (j->prev.last_modified[0]) {
+            snprintf(line, sizeof line, "If-Modified-Since: %s", j->prev.last_modified);
+            struct curl_slist *l = curl_slist_append(j->headers, line);
+            if (l)
+                j->headers = l;
+        }
+    }
+    t->headers = j->headers;
     if (j->kind == JOB_FEED) {
         feed_parser_limits lim = {.max_items = c->cfg->sources[j->source].max_items};
         j->fp = feed_parser_new(j->url, &lim, on_item, j);
@@ -345,7 +484,6 @@ static int job_start(void *ud, host_queue_entry *e)
             goto fail;
         t->want_payload = 1;
         t->on_payload = on_feed_payload;
-        t->headers = c->src_headers[j->source];
     }
     if (fetcher_start(c->f, t) < 0)
         goto fail;
@@ -379,10 +517,51 @@ static void maybe_finish(crawl *c)
         c->archive_pending || fetcher_active(c->f))
         return;
     c->finishing = 1;
+    state_batch_unref(c->batch);
     fetcher_close(c->f);
     host_queue_close(c->q);
     uv_timer_stop(&c->lag_timer);
     uv_close((uv_handle_t *)&c->lag_timer, NULL);
+}
+
+/* Per source: what this run found (for `feedarc status` and the service). */
+static void save_sources(crawl *c)
+{
+    int rc = crawl_state_begin(c->st);
+    int64_t now = fa_time_now_ns();
+    for (unsigned i = 0; rc == 0 && i < c->sum->sources; i++) {
+        const crawl_source_result *r = &c->sum->results[i];
+        source_record s;
+        int found = crawl_state_get_source(c->st, r->name, &s);
+        if (found < 0) {
+            rc = found;
+            break;
+        }
+        if (found == 0) {
+            memset(&s, 0, sizeof s);
+            snprintf(s.name, sizeof s.name, "%s", r->name);
+        }
+        snprintf(s.url, sizeof s.url, "%s", r->url);
+        s.last_attempt_ns = now;
+        s.last_status = r->last_status;
+        if (r->ok) {
+            s.last_success_ns = now;
+            s.last_error[0] = '\0';
+            s.consecutive_failures = 0;
+        } else {
+            snprintf(s.last_error, sizeof s.last_error, "%s", r->error ? r->error : "failed");
+            s.consecutive_failures++;
+        }
+        s.items_archived += r->pages_ok + r->items_without_page;
+        rc = crawl_state_put_source(c->st, &s);
+    }
+    if (rc == 0)
+        rc = crawl_state_commit(c->st);
+    if (rc < 0) {
+        if (crawl_state_in_transaction(c->st))
+            crawl_state_rollback(c->st);
+        state_fail(c, rc);
+    }
 }
 
 static void on_queue_idle(void *ud)
@@ -448,6 +627,18 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     rc = open_writer(&c);
     if (rc < 0)
         goto out;
+    if (opt && opt->state) {
+        c.st = opt->state;
+    } else {
+        char err[512] = "";
+        rc = crawl_state_open_sqlite(cfg->storage.state_dir, &c.st, err, sizeof err);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
+            goto out;
+        }
+        c.own_state = 1;
+    }
     if (uv_loop_init(&c.loop) != 0) {
         rc = FA_ENOMEM;
         goto out;
@@ -457,6 +648,9 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     c.lag_timer.data = &c;
     c.lag_expected_ns = fa_time_mono_ns() + LAG_PERIOD_MS * 1000000ULL;
     uv_timer_start(&c.lag_timer, on_lag_tick, LAG_PERIOD_MS, LAG_PERIOD_MS);
+    rc = state_batch_new(&c.loop, c.st, c.w, &c.batch);
+    if (rc < 0)
+        goto out;
     fetcher_options fo = {
         .user_agent = cfg->user_agent,
         .connect_timeout_ms = cfg->http.connect_timeout_ms,
@@ -487,7 +681,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
             source_fail(&c, (unsigned)i, "not an http(s) URL: %s", cfg->sources[i].url);
             continue;
         }
-        job_push(&c, url, JOB_FEED, (unsigned)i, 0);
+        job_push(&c, url, JOB_FEED, (unsigned)i, 0, NULL);
     }
     maybe_finish(&c);
     uv_run(&c.loop, UV_RUN_DEFAULT);
@@ -503,6 +697,18 @@ out:
             uv_close((uv_handle_t *)&c.lag_timer, NULL);
         }
         uv_run(&c.loop, UV_RUN_DEFAULT);
+        if (c.batch) {
+            /* the last url records: fsync, then commit */
+            char why[256] = "";
+            int brc = state_batch_finish(c.batch, why, sizeof why);
+            if (brc < 0 && !out->storage_error) {
+                out->storage_error = brc;
+                snprintf(out->storage_message, sizeof out->storage_message, "%s", why);
+            }
+            c.batch = NULL;
+            if (brc == 0)
+                save_sources(&c);
+        }
         uv_loop_close(&c.loop);
         lag_report(&c, out);
     }
@@ -520,6 +726,8 @@ out:
                      "cannot close the segment in %s: %s", cfg->storage.dir, fa_strerror(crc));
         }
     }
+    if (c.own_state)
+        crawl_state_close(c.st);
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
         curl_slist_free_all(c.src_headers[i]);
     free(c.src_headers);

@@ -25,6 +25,9 @@ typedef struct crawl_source_result {
     uint64_t items;          /* items in the feed */
     uint64_t pages_ok;       /* item pages archived with a 2xx/3xx answer */
     uint64_t pages_failed;   /* transfer errors or 4xx/5xx */
+    uint64_t pages_unchanged;/* archived before and not changed since */
+    uint64_t items_without_page; /* items archived only as part of the feed */
+    int last_status;         /* HTTP status of the feed, 0 when none */
 } crawl_source_result;
 
 typedef struct crawl_summary {
@@ -32,6 +35,8 @@ typedef struct crawl_summary {
     crawl_source_result *results;   /* one per source, config order */
     uint64_t requests;              /* HTTP requests completed */
     uint64_t feeds_fetched, items, pages_fetched, pages_failed, redirects;
+    uint64_t pages_unchanged;       /* skipped (archived before) or 304 */
+    uint64_t not_modified;          /* 304 answers, feeds and pages */
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
     double elapsed_s;
@@ -42,7 +47,11 @@ typedef struct crawl_summary {
     char storage_message[256];
 } crawl_summary;
 
+typedef struct crawl_state crawl_state;
+
 typedef struct crawl_options {
+    crawl_state *state;            /* state to use (borrowed); NULL opens the
+                                      SQLite state in cfg->storage.state_dir */
     unsigned max_archive_pending;  /* exchanges waiting for the writer before
                                       fetching pauses; 0 = 256 */
 } crawl_options;

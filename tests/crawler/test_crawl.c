@@ -12,6 +12,7 @@
 #include "common/fa_err.h"
 #include "config/config.h"
 #include "crawler/crawl.h"
+#include "demo/sample_sites.h"
 #include "demo/site_server.h"
 #include "storage/warc_reader.h"
 
@@ -451,6 +452,159 @@ static void segments_roll_over(void **state)
     free(dir);
 }
 
+static unsigned count_files(const char *dir, const char *suffix)
+{
+    unsigned n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    struct dirent *de;
+    size_t sl = strlen(suffix);
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l > sl && strcmp(de->d_name + l - sl, suffix) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A second run over unchanged sources sends only conditional requests for
+ * the feeds, refetches no page, and writes nothing; the state survives in
+ * state_dir between the runs. */
+static void second_run_is_conditional(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_new();
+    sample_sites *sites = NULL;
+    char *yaml = NULL;
+    assert_int_equal(sample_sites_start(NULL, dir, &sites, &yaml), 0);
+    config *cfg = load_yaml(yaml, dir);
+    unsigned feeds = sample_sites_feed_count(sites);
+
+    crawl_summary first;
+    assert_int_equal(crawl_run_once(cfg, NULL, &first), 0);
+    assert_int_equal(first.sources_failed, 0);
+    assert_true(first.pages_fetched > 0);
+    unsigned segments = count_files(cfg->storage.dir, ".warc.zst");
+    assert_int_equal(segments, 1);
+    for (unsigned i = 0; i < sample_sites_n_servers(sites); i++)
+        site_server_reset_log(sample_sites_server(sites, i));
+
+    crawl_summary second;
+    assert_int_equal(crawl_run_once(cfg, NULL, &second), 0);
+    assert_int_equal(second.sources_failed, 0);
+    assert_int_equal(second.requests, feeds);      /* the feeds, nothing else */
+    assert_int_equal(second.not_modified, feeds);  /* every one a 304 */
+    assert_int_equal(second.pages_fetched, 0);
+    assert_int_equal(second.items, 0);            /* a 304 has no items to read */
+    assert_int_equal(second.records, 0);
+    assert_int_equal(count_files(cfg->storage.dir, ".warc.zst"), segments); /* no new file */
+    assert_int_equal(count_files(cfg->storage.dir, ".open"), 0);
+    unsigned conditional = 0, total = 0;
+    for (unsigned i = 0; i < sample_sites_n_servers(sites); i++) {
+        site_request_log *log = NULL;
+        size_t n = site_server_log(sample_sites_server(sites, i), &log);
+        for (size_t k = 0; k < n; k++) {
+            total++;
+            if (log[k].if_none_match[0] || log[k].if_modified_since[0])
+                conditional++;
+            assert_int_equal(log[k].status, 304);
+        }
+        free(log);
+    }
+    assert_int_equal(total, feeds);
+    assert_int_equal(conditional, feeds);
+
+    crawl_summary_free(&first);
+    crawl_summary_free(&second);
+    config_free(cfg);
+    free(yaml);
+    sample_sites_stop(sites);
+    rm_rf(dir);
+    free(dir);
+}
+
+static char *atom_with(const char *entries[][2], unsigned n)
+{
+    size_t cap = 2048 + n * 512;
+    char *b = malloc(cap);
+    size_t len = (size_t)snprintf(b, cap,
+                                  "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">"
+                                  "<title>A</title><id>urn:f</id><updated>2026-11-23T10:00:00Z</updated>");
+    for (unsigned i = 0; i < n; i++)
+        len += (size_t)snprintf(b + len, cap - len,
+                                "<entry><title>%s</title><id>urn:%s</id><link href=\"/a/%s\"/>"
+                                "<updated>%s</updated></entry>",
+                                entries[i][0], entries[i][0], entries[i][0], entries[i][1]);
+    snprintf(b + len, cap - len, "</feed>");
+    return b;
+}
+
+/* A feed that changed: pages archived before are not fetched again unless
+ * their entry's <updated> changed; new entries are fetched. */
+static void changed_feed_fetches_only_new_and_updated(void **state)
+{
+    (void)state;
+    site_server *s = site_server_start("127.0.0.8", 0);
+    assert_non_null(s);
+    const char *v1[][2] = {{"one", "2026-11-20T10:00:00Z"},
+                           {"two", "2026-11-20T11:00:00Z"},
+                           {"three", "2026-11-20T12:00:00Z"}};
+    const char *v2[][2] = {{"one", "2026-11-20T10:00:00Z"},
+                           {"two", "2026-11-22T09:30:00Z"}, /* updated */
+                           {"three", "2026-11-20T12:00:00Z"},
+                           {"four", "2026-11-22T10:00:00Z"}}; /* new */
+    char *f1 = atom_with(v1, 3), *f2 = atom_with(v2, 4);
+    assert_int_equal(site_server_route(s, "/atom.xml", 200, "application/atom+xml", f1,
+                                       strlen(f1), "ETag: \"v1\"\r\n", 0), 0);
+    const char *names[] = {"one", "two", "three", "four"};
+    for (int i = 0; i < 4; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/a/%s", names[i]);
+        site_server_route(s, path, 200, "text/html", "<p>x</p>", 8, NULL, 0);
+    }
+    char *dir = tmpdir_new();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\npoliteness: { min_delay: 0s }\n"
+             "sources:\n  - url: %s/atom.xml\n",
+             dir, site_server_origin(s));
+    config *cfg = load_yaml(yaml, dir);
+    crawl_summary a, b;
+    assert_int_equal(crawl_run_once(cfg, NULL, &a), 0);
+    assert_int_equal(a.pages_fetched, 3);
+
+    assert_int_equal(site_server_route(s, "/atom.xml", 200, "application/atom+xml", f2,
+                                       strlen(f2), "ETag: \"v2\"\r\n", 0), 0);
+    site_server_reset_log(s);
+    assert_int_equal(crawl_run_once(cfg, NULL, &b), 0);
+    assert_int_equal(b.sources_failed, 0);
+    assert_int_equal(b.items, 4);
+    assert_int_equal(b.pages_fetched, 2);   /* two (updated) and four (new) */
+    assert_int_equal(b.pages_unchanged, 2); /* one and three */
+    site_request_log *log = NULL;
+    size_t n = site_server_log(s, &log);
+    assert_int_equal(n, 3);
+    int saw_two = 0, saw_four = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(log[i].path, "/atom.xml") == 0)
+            assert_string_equal(log[i].if_none_match, "\"v1\""); /* conditional, but changed */
+        saw_two |= strcmp(log[i].path, "/a/two") == 0;
+        saw_four |= strcmp(log[i].path, "/a/four") == 0;
+    }
+    assert_true(saw_two && saw_four);
+    free(log);
+    crawl_summary_free(&a);
+    crawl_summary_free(&b);
+    config_free(cfg);
+    free(f1);
+    free(f2);
+    site_server_stop(s);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -459,6 +613,8 @@ int main(void)
         cmocka_unit_test(politeness_per_host),
         cmocka_unit_test(broken_sources_do_not_stop_others),
         cmocka_unit_test(segments_roll_over),
+        cmocka_unit_test(second_run_is_conditional),
+        cmocka_unit_test(changed_feed_fetches_only_new_and_updated),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
