@@ -44,7 +44,7 @@ typedef struct crawl_summary {
                                        long the loop thread was ever busy */
     double loop_lag_p99_ms;
     int storage_error;              /* FA_E* when archiving failed, else 0 */
-    char storage_message[256];
+    char storage_message[768];
 } crawl_summary;
 
 typedef struct crawl_state crawl_state;
