@@ -69,16 +69,13 @@ static int bench(crawl_state *st, uint64_t n, uint64_t batch)
 
     t0 = fa_time_mono_ns();
     for (uint64_t i = 0; i < n; i += batch) {
-        if ((rc = crawl_state_begin(st)) < 0)
-            goto fail;
+        if ((rc = crawl_state_begin(st)) < 0) goto fail;
         for (uint64_t j = i; j < i + batch && j < n; j++) {
             make_url(url, sizeof url, j, 1);
             fill(&r, j);
-            if ((rc = crawl_state_put_url(st, url, &r)) < 0)
-                goto fail;
+            if ((rc = crawl_state_put_url(st, url, &r)) < 0) goto fail;
         }
-        if ((rc = crawl_state_commit(st)) < 0)
-            goto fail;
+        if ((rc = crawl_state_commit(st)) < 0) goto fail;
     }
     t1 = fa_time_mono_ns();
     printf("%-7s put     %9llu urls, batches of %llu: %10.0f /s (%.2f s)\n",
@@ -88,8 +85,7 @@ static int bench(crawl_state *st, uint64_t n, uint64_t batch)
     t0 = fa_time_mono_ns();
     for (uint64_t i = 0; i < n; i++) {
         make_url(url, sizeof url, (i * 2654435761u) % n, 1);
-        if ((rc = crawl_state_get_url(st, url, &r)) < 0)
-            goto fail;
+        if ((rc = crawl_state_get_url(st, url, &r)) < 0) goto fail;
         hits += (uint64_t)rc;
     }
     t1 = fa_time_mono_ns();
@@ -101,8 +97,7 @@ static int bench(crawl_state *st, uint64_t n, uint64_t batch)
     t0 = fa_time_mono_ns();
     for (uint64_t i = 0; i < n; i++) {
         make_url(url, sizeof url, i, 0);
-        if ((rc = crawl_state_get_url(st, url, &r)) < 0)
-            goto fail;
+        if ((rc = crawl_state_get_url(st, url, &r)) < 0) goto fail;
         hits += (uint64_t)rc;
     }
     t1 = fa_time_mono_ns();
@@ -112,24 +107,20 @@ static int bench(crawl_state *st, uint64_t n, uint64_t batch)
 
     t0 = fa_time_mono_ns();
     for (uint64_t i = 0; i < n / 10; i += batch) {
-        if ((rc = crawl_state_begin(st)) < 0)
-            goto fail;
+        if ((rc = crawl_state_begin(st)) < 0) goto fail;
         for (uint64_t j = i; j < i + batch && j < n / 10; j++) {
             uint64_t k = (j * 7919u) % n;
             make_url(url, sizeof url, k, 1);
             fill(&r, k);
             r.http_status = 304;
             r.fetch_count = 2;
-            if ((rc = crawl_state_put_url(st, url, &r)) < 0)
-                goto fail;
+            if ((rc = crawl_state_put_url(st, url, &r)) < 0) goto fail;
         }
-        if ((rc = crawl_state_commit(st)) < 0)
-            goto fail;
+        if ((rc = crawl_state_commit(st)) < 0) goto fail;
     }
     t1 = fa_time_mono_ns();
-    printf("%-7s update  %9llu present, batches of %llu: %8.0f /s\n",
-           crawl_state_backend_name(st), (unsigned long long)(n / 10), (unsigned long long)batch,
-           rate(n / 10, t0, t1));
+    printf("%-7s update  %9llu present, batches of %llu: %8.0f /s\n", crawl_state_backend_name(st),
+           (unsigned long long)(n / 10), (unsigned long long)batch, rate(n / 10, t0, t1));
     return 0;
 fail:
     fprintf(stderr, "bench_state: %s: %s\n", fa_strerror(rc), crawl_state_errmsg(st));
@@ -184,8 +175,7 @@ int main(int argc, char **argv)
             printf("sqlite  database file: %.1f MiB (%.0f bytes/url)\n",
                    (double)sb.st_size / 1048576.0, (double)sb.st_size / (double)n);
     }
-    if (rc < 0)
-        goto out;
+    if (rc < 0) goto out;
 
     if (crawl_state_open_memory(&st) < 0) {
         fprintf(stderr, "bench_state: out of memory\n");
@@ -195,7 +185,6 @@ int main(int argc, char **argv)
     rc = bench(st, n, batch);
     crawl_state_close(st);
 out:
-    if (own_dir)
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (own_dir) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return rc < 0 ? 1 : rc;
 }

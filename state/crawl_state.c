@@ -22,8 +22,7 @@ int crawl_state__init(crawl_state *st, const crawl_state_ops *ops)
 
     memset(st, 0, sizeof *st);
     st->ops = ops;
-    if (pthread_mutexattr_init(&attr) != 0)
-        return FA_ENOMEM;
+    if (pthread_mutexattr_init(&attr) != 0) return FA_ENOMEM;
     if (pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK) == 0 &&
         pthread_mutex_init(&st->lock, &attr) == 0)
         rc = 0;
@@ -46,10 +45,8 @@ void crawl_state__set_error(crawl_state *st, const char *fmt, ...)
 
 int crawl_state__copy_field(char *dst, size_t cap, const char *src, size_t len)
 {
-    if (len >= cap)
-        return FA_ECORRUPT;
-    if (len)
-        memcpy(dst, src, len);
+    if (len >= cap) return FA_ECORRUPT;
+    if (len) memcpy(dst, src, len);
     dst[len] = '\0';
     return 0;
 }
@@ -116,8 +113,7 @@ static int check_source_record(crawl_state *st, const source_record *r)
  * (error-checking mutex) instead of deadlocking. */
 static int enter(crawl_state *st)
 {
-    if (pthread_mutex_lock(&st->lock) != 0)
-        return FA_EINVAL;
+    if (pthread_mutex_lock(&st->lock) != 0) return FA_EINVAL;
     st->errmsg[0] = '\0';
     return 0;
 }
@@ -131,11 +127,9 @@ static void leave(crawl_state *st)
 
 void crawl_state_close(crawl_state *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     if (pthread_mutex_lock(&st->lock) == 0) {
-        if (st->in_txn)
-            st->ops->rollback(st);
+        if (st->in_txn) st->ops->rollback(st);
         st->in_txn = 0;
         pthread_mutex_unlock(&st->lock);
     }
@@ -155,18 +149,15 @@ const char *crawl_state_errmsg(crawl_state *st)
 int crawl_state_begin(crawl_state *st)
 {
     int rc;
-    if (!st)
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if (!st) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
     if (st->in_txn) {
         crawl_state__set_error(st, "begin: a transaction is already open");
         rc = FA_EINVAL;
         goto out;
     }
     rc = st->ops->begin(st);
-    if (rc == 0)
-        st->in_txn = 1;
+    if (rc == 0) st->in_txn = 1;
 out:
     leave(st);
     return rc;
@@ -175,10 +166,8 @@ out:
 int crawl_state_commit(crawl_state *st)
 {
     int rc;
-    if (!st)
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if (!st) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
     if (!st->in_txn) {
         crawl_state__set_error(st, "commit: no transaction is open");
         rc = FA_EINVAL;
@@ -200,10 +189,8 @@ out:
 int crawl_state_rollback(crawl_state *st)
 {
     int rc;
-    if (!st)
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if (!st) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
     if (!st->in_txn) {
         crawl_state__set_error(st, "rollback: no transaction is open");
         rc = FA_EINVAL;
@@ -219,8 +206,7 @@ out:
 int crawl_state_in_transaction(crawl_state *st)
 {
     int r;
-    if (!st || enter(st) < 0)
-        return 0;
+    if (!st || enter(st) < 0) return 0;
     r = st->in_txn;
     leave(st);
     return r;
@@ -229,15 +215,12 @@ int crawl_state_in_transaction(crawl_state *st)
 int crawl_state_get_url(crawl_state *st, const char *url, url_record *out)
 {
     int rc;
-    if (!st || !out)
-        return FA_EINVAL;
+    if (!st || !out) return FA_EINVAL;
     memset(out, 0, sizeof *out);
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if ((rc = enter(st)) < 0) return rc;
     if ((rc = check_key(st, "url", url, CRAWL_STATE_URL_MAX)) == 0)
         rc = st->ops->get_url(st, url, out);
-    if (rc != 1)
-        memset(out, 0, sizeof *out);
+    if (rc != 1) memset(out, 0, sizeof *out);
     leave(st);
     return rc;
 }
@@ -245,10 +228,8 @@ int crawl_state_get_url(crawl_state *st, const char *url, url_record *out)
 int crawl_state_put_url(crawl_state *st, const char *url, const url_record *rec)
 {
     int rc;
-    if (!st || !rec)
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if (!st || !rec) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
     if ((rc = check_key(st, "url", url, CRAWL_STATE_URL_MAX)) == 0 &&
         (rc = check_url_record(st, rec)) == 0)
         rc = st->ops->put_url(st, url, rec);
@@ -259,15 +240,12 @@ int crawl_state_put_url(crawl_state *st, const char *url, const url_record *rec)
 int crawl_state_get_source(crawl_state *st, const char *name, source_record *out)
 {
     int rc;
-    if (!st || !out)
-        return FA_EINVAL;
+    if (!st || !out) return FA_EINVAL;
     memset(out, 0, sizeof *out);
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if ((rc = enter(st)) < 0) return rc;
     if ((rc = check_key(st, "source name", name, CRAWL_STATE_NAME_MAX)) == 0)
         rc = st->ops->get_source(st, name, out);
-    if (rc != 1)
-        memset(out, 0, sizeof *out);
+    if (rc != 1) memset(out, 0, sizeof *out);
     leave(st);
     return rc;
 }
@@ -275,12 +253,9 @@ int crawl_state_get_source(crawl_state *st, const char *name, source_record *out
 int crawl_state_put_source(crawl_state *st, const source_record *rec)
 {
     int rc;
-    if (!st || !rec)
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
-    if ((rc = check_source_record(st, rec)) == 0)
-        rc = st->ops->put_source(st, rec);
+    if (!st || !rec) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
+    if ((rc = check_source_record(st, rec)) == 0) rc = st->ops->put_source(st, rec);
     leave(st);
     return rc;
 }
@@ -288,10 +263,8 @@ int crawl_state_put_source(crawl_state *st, const source_record *rec)
 int crawl_state_list_sources(crawl_state *st, crawl_state_source_cb cb, void *ud)
 {
     int rc;
-    if (!st || !cb)
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if (!st || !cb) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
     rc = st->ops->list_sources(st, cb, ud);
     leave(st);
     return rc;
@@ -300,19 +273,15 @@ int crawl_state_list_sources(crawl_state *st, crawl_state_source_cb cb, void *ud
 int crawl_state_get_robots(crawl_state *st, const char *host, robots_record *out, fa_buf *body)
 {
     int rc;
-    if (!st || !out)
-        return FA_EINVAL;
+    if (!st || !out) return FA_EINVAL;
     memset(out, 0, sizeof *out);
-    if (body)
-        fa_buf_reset(body);
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if (body) fa_buf_reset(body);
+    if ((rc = enter(st)) < 0) return rc;
     if ((rc = check_key(st, "host", host, CRAWL_STATE_HOST_MAX)) == 0)
         rc = st->ops->get_robots(st, host, out, body);
     if (rc != 1) {
         memset(out, 0, sizeof *out);
-        if (body)
-            fa_buf_reset(body);
+        if (body) fa_buf_reset(body);
     }
     leave(st);
     return rc;
@@ -322,14 +291,11 @@ int crawl_state_put_robots(crawl_state *st, const char *host, const robots_recor
                            const void *body, size_t len)
 {
     int rc;
-    if (!st || !rec || (!body && len))
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
-    if ((rc = check_key(st, "host", host, CRAWL_STATE_HOST_MAX)) < 0)
-        goto out;
+    if (!st || !rec || (!body && len)) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
+    if ((rc = check_key(st, "host", host, CRAWL_STATE_HOST_MAX)) < 0) goto out;
     if (len > CRAWL_STATE_ROBOTS_MAX) {
-        crawl_state__set_error(st, "robots.txt for %s: %zu bytes, more than %u", host, len,
+        crawl_state__set_error(st, "robots.txt for %s: %zu bytes, more than %zu", host, len,
                                CRAWL_STATE_ROBOTS_MAX);
         rc = FA_ETOOBIG;
         goto out;
@@ -343,15 +309,12 @@ out:
 int crawl_state_get_backoff(crawl_state *st, const char *host, backoff_record *out)
 {
     int rc;
-    if (!st || !out)
-        return FA_EINVAL;
+    if (!st || !out) return FA_EINVAL;
     memset(out, 0, sizeof *out);
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if ((rc = enter(st)) < 0) return rc;
     if ((rc = check_key(st, "host", host, CRAWL_STATE_HOST_MAX)) == 0)
         rc = st->ops->get_backoff(st, host, out);
-    if (rc != 1)
-        memset(out, 0, sizeof *out);
+    if (rc != 1) memset(out, 0, sizeof *out);
     leave(st);
     return rc;
 }
@@ -359,10 +322,8 @@ int crawl_state_get_backoff(crawl_state *st, const char *host, backoff_record *o
 int crawl_state_put_backoff(crawl_state *st, const char *host, const backoff_record *rec)
 {
     int rc;
-    if (!st || !rec)
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if (!st || !rec) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
     if ((rc = check_key(st, "host", host, CRAWL_STATE_HOST_MAX)) == 0)
         rc = st->ops->put_backoff(st, host, rec);
     leave(st);
@@ -372,15 +333,12 @@ int crawl_state_put_backoff(crawl_state *st, const char *host, const backoff_rec
 int crawl_state_get_kv(crawl_state *st, const char *key, char *val, size_t cap)
 {
     int rc;
-    if (!st || !val || cap == 0)
-        return FA_EINVAL;
+    if (!st || !val || cap == 0) return FA_EINVAL;
     val[0] = '\0';
-    if ((rc = enter(st)) < 0)
-        return rc;
+    if ((rc = enter(st)) < 0) return rc;
     if ((rc = check_key(st, "key", key, CRAWL_STATE_KV_KEY_MAX)) == 0)
         rc = st->ops->get_kv(st, key, val, cap);
-    if (rc != 1)
-        val[0] = '\0';
+    if (rc != 1) val[0] = '\0';
     leave(st);
     return rc;
 }
@@ -388,12 +346,9 @@ int crawl_state_get_kv(crawl_state *st, const char *key, char *val, size_t cap)
 int crawl_state_put_kv(crawl_state *st, const char *key, const char *val)
 {
     int rc;
-    if (!st || !val)
-        return FA_EINVAL;
-    if ((rc = enter(st)) < 0)
-        return rc;
-    if ((rc = check_key(st, "key", key, CRAWL_STATE_KV_KEY_MAX)) < 0)
-        goto out;
+    if (!st || !val) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
+    if ((rc = check_key(st, "key", key, CRAWL_STATE_KV_KEY_MAX)) < 0) goto out;
     if (strcmp(key, KV_RESERVED_KEY) == 0) {
         crawl_state__set_error(st, "key \"%s\" is reserved for the state itself", key);
         rc = FA_EINVAL;

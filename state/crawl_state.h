@@ -99,12 +99,12 @@
 
 /* Ceilings.  Keys longer than these are refused with FA_ETOOBIG; the sizes
  * of the fixed fields below include the terminating NUL. */
-#define CRAWL_STATE_URL_MAX 8192          /* a URL key or source URL, NUL included */
-#define CRAWL_STATE_HOST_MAX 320          /* "scheme://host:port" */
-#define CRAWL_STATE_NAME_MAX 256          /* a source name */
+#define CRAWL_STATE_URL_MAX 8192 /* a URL key or source URL, NUL included */
+#define CRAWL_STATE_HOST_MAX 320 /* "scheme://host:port" */
+#define CRAWL_STATE_NAME_MAX 256 /* a source name */
 #define CRAWL_STATE_KV_KEY_MAX 256
 #define CRAWL_STATE_KV_VALUE_MAX 4096
-#define CRAWL_STATE_ROBOTS_MAX (500u * 1024u) /* robots.txt body bytes */
+#define CRAWL_STATE_ROBOTS_MAX ((size_t)500 * 1024) /* robots.txt body bytes */
 
 /* The SQLite backend's files, inside the state folder. */
 #define CRAWL_STATE_SQLITE_FILE "feedarc-state.sqlite"
@@ -125,21 +125,21 @@ enum url_kind {
  * before filling one in.
  */
 typedef struct url_record {
-    int kind;                     /* enum url_kind */
+    int kind;                          /* enum url_kind */
     char source[CRAWL_STATE_NAME_MAX]; /* name of the source it came from */
-    char item_id[2048];           /* feed item id (guid / atom:id) */
-    char item_published[40];      /* RFC 3339 as the feed parser gives it */
+    char item_id[2048];                /* feed item id (guid / atom:id) */
+    char item_published[40];           /* RFC 3339 as the feed parser gives it */
     char item_updated[40];
-    char etag[512];               /* ETag to send as If-None-Match */
-    char last_modified[64];       /* Last-Modified to send as If-Modified-Since */
-    int http_status;              /* last HTTP status; 0 = no response */
-    int64_t last_fetch_ns;        /* wall time of the last fetch; 0 = never */
-    char payload_digest[128];     /* "sha1:BASE32" of the archived payload */
-    char warc_record_id[64];      /* "<urn:uuid:...>" of the archived response */
-    char warc_segment[256];       /* segment file name (no folder) */
-    uint64_t warc_offset;         /* offset of the response record's frame */
-    uint64_t warc_length;         /* its compressed length */
-    uint64_t fetch_count;         /* fetches so far (the caller counts) */
+    char etag[512];           /* ETag to send as If-None-Match */
+    char last_modified[64];   /* Last-Modified to send as If-Modified-Since */
+    int http_status;          /* last HTTP status; 0 = no response */
+    int64_t last_fetch_ns;    /* wall time of the last fetch; 0 = never */
+    char payload_digest[128]; /* "sha1:BASE32" of the archived payload */
+    char warc_record_id[64];  /* "<urn:uuid:...>" of the archived response */
+    char warc_segment[256];   /* segment file name (no folder) */
+    uint64_t warc_offset;     /* offset of the response record's frame */
+    uint64_t warc_length;     /* its compressed length */
+    uint64_t fetch_count;     /* fetches so far (the caller counts) */
 } url_record;
 
 /* What is known about one source (a configured feed).  Caller-owned, fixed
@@ -147,26 +147,26 @@ typedef struct url_record {
 typedef struct source_record {
     char name[CRAWL_STATE_NAME_MAX]; /* the key; required, non-empty */
     char url[CRAWL_STATE_URL_MAX];
-    int64_t last_attempt_ns;         /* 0 = never */
-    int64_t last_success_ns;         /* 0 = never */
-    int last_status;                 /* HTTP status of the last attempt; 0 = none */
-    char last_error[512];            /* "" when the last attempt succeeded */
-    uint64_t items_archived;         /* total, all runs */
+    int64_t last_attempt_ns; /* 0 = never */
+    int64_t last_success_ns; /* 0 = never */
+    int last_status;         /* HTTP status of the last attempt; 0 = none */
+    char last_error[512];    /* "" when the last attempt succeeded */
+    uint64_t items_archived; /* total, all runs */
     uint32_t consecutive_failures;
-    int64_t next_due_ns;             /* when to fetch the feed next; 0 = now */
+    int64_t next_due_ns; /* when to fetch the feed next; 0 = now */
 } source_record;
 
 /* A cached robots.txt; the body travels separately (see get/put_robots). */
 typedef struct robots_record {
     int64_t fetched_at_ns;
     int64_t expires_at_ns;
-    int http_status;  /* of the robots.txt fetch (404 = allow all, ...) */
-    size_t body_len;  /* filled in by get; ignored by put */
+    int http_status; /* of the robots.txt fetch (404 = allow all, ...) */
+    size_t body_len; /* filled in by get; ignored by put */
 } robots_record;
 
 /* Per-host backoff after errors. */
 typedef struct backoff_record {
-    int64_t backoff_until_ns;     /* no request to the host before this */
+    int64_t backoff_until_ns; /* no request to the host before this */
     uint32_t consecutive_errors;
     int64_t retry_after_until_ns; /* the host's last Retry-After, as a wall time; 0 = none */
 } backoff_record;

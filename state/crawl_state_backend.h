@@ -42,8 +42,8 @@ typedef struct crawl_state_ops {
     int (*put_source)(crawl_state *st, const source_record *rec);
     int (*list_sources)(crawl_state *st, crawl_state_source_cb cb, void *ud);
     int (*get_robots)(crawl_state *st, const char *host, robots_record *out, fa_buf *body);
-    int (*put_robots)(crawl_state *st, const char *host, const robots_record *rec,
-                      const void *body, size_t len);
+    int (*put_robots)(crawl_state *st, const char *host, const robots_record *rec, const void *body,
+                      size_t len);
     int (*get_backoff)(crawl_state *st, const char *host, backoff_record *out);
     int (*put_backoff)(crawl_state *st, const char *host, const backoff_record *rec);
     int (*get_kv)(crawl_state *st, const char *key, char *val, size_t cap);
@@ -54,7 +54,7 @@ typedef struct crawl_state_ops {
 
 struct crawl_state {
     const crawl_state_ops *ops;
-    pthread_mutex_t lock;  /* error-checking: a relock from a callback fails */
+    pthread_mutex_t lock; /* error-checking: a relock from a callback fails */
     int in_txn;
     char errmsg[512];
 };

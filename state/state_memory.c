@@ -26,7 +26,7 @@
 
 /* ---- packed values ---- */
 
-#define PACK_MAX (CRAWL_STATE_ROBOTS_MAX + 64 * 1024) /* ceiling on one value */
+#define PACK_MAX (CRAWL_STATE_ROBOTS_MAX + (size_t)64 * 1024) /* ceiling on one value */
 
 static int pack_i64(fa_buf *b, int64_t v)
 {
@@ -117,15 +117,13 @@ static mem_entry *entry_new(const char *key, const void *val, size_t val_len)
 {
     size_t key_len = strlen(key);
     mem_entry *e = malloc(sizeof *e + key_len + 1 + val_len);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     e->next = NULL;
     e->hash = hash_key(key, key_len);
     e->key_len = key_len;
     e->val_len = val_len;
     memcpy(e->data, key, key_len + 1);
-    if (val_len)
-        memcpy(e->data + key_len + 1, val, val_len);
+    if (val_len) memcpy(e->data + key_len + 1, val, val_len);
     return e;
 }
 
@@ -139,8 +137,7 @@ static mem_entry **map_slot(mem_map *m, const char *key)
     size_t len = strlen(key);
     uint64_t h = hash_key(key, len);
     mem_entry **pp;
-    if (!m->nbuckets)
-        return NULL;
+    if (!m->nbuckets) return NULL;
     for (pp = &m->buckets[h & (m->nbuckets - 1)]; *pp; pp = &(*pp)->next)
         if ((*pp)->hash == h && (*pp)->key_len == len && memcmp((*pp)->data, key, len) == 0)
             return pp;
@@ -157,8 +154,7 @@ static const mem_entry *map_get(mem_map *m, const char *key)
 static mem_entry *map_detach(mem_map *m, const char *key)
 {
     mem_entry **pp = map_slot(m, key), *e;
-    if (!pp)
-        return NULL;
+    if (!pp) return NULL;
     e = *pp;
     *pp = e->next;
     e->next = NULL;
@@ -169,9 +165,8 @@ static mem_entry *map_detach(mem_map *m, const char *key)
 static int map_grow(mem_map *m)
 {
     size_t n = m->nbuckets ? m->nbuckets * 2 : 64;
-    mem_entry **b = calloc(n, sizeof *b);
-    if (!b)
-        return FA_ENOMEM;
+    mem_entry **b = calloc(n, sizeof *b); /* NOLINT(bugprone-sizeof-expression) */
+    if (!b) return FA_ENOMEM;
     for (size_t i = 0; i < m->nbuckets; i++) {
         mem_entry *e = m->buckets[i], *next;
         for (; e; e = next) {
@@ -190,8 +185,7 @@ static int map_grow(mem_map *m)
 static int map_attach(mem_map *m, mem_entry *e)
 {
     int rc;
-    if (m->count >= m->nbuckets && (rc = map_grow(m)) < 0)
-        return rc;
+    if (m->count >= m->nbuckets && (rc = map_grow(m)) < 0) return rc;
     e->next = m->buckets[e->hash & (m->nbuckets - 1)];
     m->buckets[e->hash & (m->nbuckets - 1)] = e;
     m->count++;
@@ -241,8 +235,7 @@ static int store(memory_state *ms, int map, const char *key)
     mem_entry *e = entry_new(key, ms->pack.data, ms->pack.len), *old;
     int rc;
 
-    if (!e)
-        return FA_ENOMEM;
+    if (!e) return FA_ENOMEM;
     if (ms->base.in_txn && ms->undo_len == ms->undo_cap) {
         size_t n = ms->undo_cap ? ms->undo_cap * 2 : 256;
         undo_entry *u = realloc(ms->undo, n * sizeof *u);
@@ -255,8 +248,7 @@ static int store(memory_state *ms, int map, const char *key)
     }
     old = map_detach(m, key);
     if ((rc = map_attach(m, e)) < 0) {
-        if (old)
-            map_attach(m, old); /* the count just went down: no growth needed */
+        if (old) map_attach(m, old); /* the count just went down: no growth needed */
         free(e);
         return rc;
     }
@@ -295,9 +287,8 @@ static int mem_rollback(crawl_state *st)
     while (ms->undo_len) {
         undo_entry *u = &ms->undo[--ms->undo_len];
         mem_map *m = &ms->maps[u->map];
-        free(map_detach(m, u->key)); /* u->key points into this entry: last use */
-        if (u->old)
-            map_attach(m, u->old); /* the count is back where it was: no growth */
+        free(map_detach(m, u->key));       /* u->key points into this entry: last use */
+        if (u->old) map_attach(m, u->old); /* the count is back where it was: no growth */
     }
     return 0;
 }
@@ -306,8 +297,7 @@ static int mem_rollback(crawl_state *st)
 static int lookup(memory_state *ms, int map, const char *key, unpacker *u)
 {
     const mem_entry *e = map_get(&ms->maps[map], key);
-    if (!e)
-        return 0;
+    if (!e) return 0;
     u->p = entry_val(e);
     u->end = u->p + e->val_len;
     u->rc = 0;
@@ -317,8 +307,7 @@ static int lookup(memory_state *ms, int map, const char *key, unpacker *u)
 static int mem_get_url(crawl_state *st, const char *url, url_record *out)
 {
     unpacker u;
-    if (!lookup(mem_of(st), MAP_URLS, url, &u))
-        return 0;
+    if (!lookup(mem_of(st), MAP_URLS, url, &u)) return 0;
     out->kind = (int)unpack_i64(&u);
     unpack_str(&u, out->source, sizeof out->source);
     unpack_str(&u, out->item_id, sizeof out->item_id);
@@ -371,8 +360,7 @@ static int mem_get_source(crawl_state *st, const char *name, source_record *out)
 {
     unpacker u;
     int rc;
-    if (!lookup(mem_of(st), MAP_SOURCES, name, &u))
-        return 0;
+    if (!lookup(mem_of(st), MAP_SOURCES, name, &u)) return 0;
     rc = unpack_source(&u, out);
     return rc < 0 ? rc : 1;
 }
@@ -385,8 +373,8 @@ static int mem_put_source(crawl_state *st, const source_record *r)
     if (pack_str(b, r->name) < 0 || pack_str(b, r->url) < 0 ||
         pack_i64(b, r->last_attempt_ns) < 0 || pack_i64(b, r->last_success_ns) < 0 ||
         pack_i64(b, r->last_status) < 0 || pack_str(b, r->last_error) < 0 ||
-        pack_i64(b, (int64_t)r->items_archived) < 0 ||
-        pack_i64(b, r->consecutive_failures) < 0 || pack_i64(b, r->next_due_ns) < 0)
+        pack_i64(b, (int64_t)r->items_archived) < 0 || pack_i64(b, r->consecutive_failures) < 0 ||
+        pack_i64(b, r->next_due_ns) < 0)
         return FA_ENOMEM;
     return store(ms, MAP_SOURCES, r->name);
 }
@@ -405,9 +393,8 @@ static int mem_list_sources(crawl_state *st, crawl_state_source_cb cb, void *ud)
     size_t n = 0;
     int rc = 0;
 
-    if (!m->count)
-        return 0;
-    all = malloc(m->count * sizeof *all);
+    if (!m->count) return 0;
+    all = malloc(m->count * sizeof *all); /* NOLINT(bugprone-sizeof-expression) */
     rec = malloc(sizeof *rec);
     if (!all || !rec) {
         rc = FA_ENOMEM;
@@ -416,12 +403,11 @@ static int mem_list_sources(crawl_state *st, crawl_state_source_cb cb, void *ud)
     for (size_t i = 0; i < m->nbuckets; i++)
         for (const mem_entry *e = m->buckets[i]; e; e = e->next)
             all[n++] = e;
-    qsort(all, n, sizeof *all, cmp_entry_key);
+    qsort(all, n, sizeof *all, cmp_entry_key); /* NOLINT(bugprone-sizeof-expression) */
     for (size_t i = 0; i < n && rc == 0; i++) {
         unpacker u = {entry_val(all[i]), entry_val(all[i]) + all[i]->val_len, 0};
         memset(rec, 0, sizeof *rec);
-        if ((rc = unpack_source(&u, rec)) < 0)
-            break;
+        if ((rc = unpack_source(&u, rec)) < 0) break;
         rc = cb(ud, rec);
     }
 out:
@@ -436,18 +422,15 @@ static int mem_get_robots(crawl_state *st, const char *host, robots_record *out,
     const unsigned char *bytes;
     size_t len;
     int rc;
-    if (!lookup(mem_of(st), MAP_ROBOTS, host, &u))
-        return 0;
+    if (!lookup(mem_of(st), MAP_ROBOTS, host, &u)) return 0;
     out->fetched_at_ns = unpack_i64(&u);
     out->expires_at_ns = unpack_i64(&u);
     out->http_status = (int)unpack_i64(&u);
     bytes = unpack_bytes(&u, &len);
-    if (u.rc < 0)
-        return u.rc;
+    if (u.rc < 0) return u.rc;
     out->body_len = len;
     if (body && (rc = fa_buf_append(body, bytes, len)) < 0) {
-        crawl_state__set_error(st, "robots.txt for %s: %zu bytes do not fit the buffer", host,
-                               len);
+        crawl_state__set_error(st, "robots.txt for %s: %zu bytes do not fit the buffer", host, len);
         return rc;
     }
     return 1;
@@ -470,8 +453,7 @@ static int mem_put_robots(crawl_state *st, const char *host, const robots_record
 static int mem_get_backoff(crawl_state *st, const char *host, backoff_record *out)
 {
     unpacker u;
-    if (!lookup(mem_of(st), MAP_BACKOFF, host, &u))
-        return 0;
+    if (!lookup(mem_of(st), MAP_BACKOFF, host, &u)) return 0;
     out->backoff_until_ns = unpack_i64(&u);
     out->consecutive_errors = (uint32_t)unpack_i64(&u);
     out->retry_after_until_ns = unpack_i64(&u);
@@ -494,11 +476,9 @@ static int mem_get_kv(crawl_state *st, const char *key, char *val, size_t cap)
     unpacker u;
     size_t len;
     const unsigned char *s;
-    if (!lookup(mem_of(st), MAP_KV, key, &u))
-        return 0;
+    if (!lookup(mem_of(st), MAP_KV, key, &u)) return 0;
     s = unpack_bytes(&u, &len);
-    if (u.rc < 0)
-        return u.rc;
+    if (u.rc < 0) return u.rc;
     if (len >= cap) {
         crawl_state__set_error(st, "value of \"%s\": %zu bytes do not fit %zu", key, len, cap);
         return FA_ETOOBIG;
@@ -512,8 +492,7 @@ static int mem_put_kv(crawl_state *st, const char *key, const char *val)
 {
     memory_state *ms = mem_of(st);
     fa_buf_reset(&ms->pack);
-    if (pack_str(&ms->pack, val) < 0)
-        return FA_ENOMEM;
+    if (pack_str(&ms->pack, val) < 0) return FA_ENOMEM;
     return store(ms, MAP_KV, key);
 }
 
@@ -550,12 +529,10 @@ static const crawl_state_ops memory_ops = {
 int crawl_state_open_memory(crawl_state **out)
 {
     memory_state *ms;
-    if (!out)
-        return FA_EINVAL;
+    if (!out) return FA_EINVAL;
     *out = NULL;
     ms = calloc(1, sizeof *ms);
-    if (!ms)
-        return FA_ENOMEM;
+    if (!ms) return FA_ENOMEM;
     if (crawl_state__init(&ms->base, &memory_ops) < 0) {
         free(ms);
         return FA_ENOMEM;

@@ -59,57 +59,62 @@
 #define SCHEMA_VERSION 1
 #define APPLICATION_ID 0x46415354 /* "FAST": feedarc state */
 #define BUSY_TIMEOUT_MS 5000
-#define CACHE_KIB 32768 /* page cache per connection */
+#define CACHE_KIB 65536 /* page cache per connection (a ceiling, filled as used) */
+/* Checkpoint (copy the WAL back into the database) every this many pages
+ * (4 KiB each) instead of SQLite's 1000: inserts at scattered keys dirty
+ * about one page each, so a 1000-put commit is ~1000 pages and the default
+ * would checkpoint after every commit.  Measured: 10.6k -> 18.8k puts/s at
+ * 300k urls.  The WAL then grows to ~40 MiB between checkpoints. */
+#define WAL_CHECKPOINT_PAGES 10000
 
 /* ---- schema ---- */
 
-static const char schema_v1[] =
-    "CREATE TABLE kv ("
-    "  key TEXT PRIMARY KEY,"
-    "  value TEXT NOT NULL"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE urls ("
-    "  url TEXT PRIMARY KEY,"
-    "  kind INTEGER NOT NULL,"           /* 1 feed, 2 page, 3 api */
-    "  source TEXT NOT NULL,"
-    "  item_id TEXT NOT NULL,"
-    "  item_published TEXT NOT NULL,"    /* RFC 3339 or '' */
-    "  item_updated TEXT NOT NULL,"
-    "  etag TEXT NOT NULL,"
-    "  last_modified TEXT NOT NULL,"
-    "  http_status INTEGER NOT NULL,"
-    "  last_fetch_ns INTEGER NOT NULL,"
-    "  payload_digest TEXT NOT NULL,"
-    "  warc_record_id TEXT NOT NULL,"
-    "  warc_segment TEXT NOT NULL,"
-    "  warc_offset INTEGER NOT NULL,"
-    "  warc_length INTEGER NOT NULL,"
-    "  fetch_count INTEGER NOT NULL"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE sources ("
-    "  name TEXT PRIMARY KEY,"
-    "  url TEXT NOT NULL,"
-    "  last_attempt_ns INTEGER NOT NULL,"
-    "  last_success_ns INTEGER NOT NULL,"
-    "  last_status INTEGER NOT NULL,"
-    "  last_error TEXT NOT NULL,"
-    "  items_archived INTEGER NOT NULL,"
-    "  consecutive_failures INTEGER NOT NULL,"
-    "  next_due_ns INTEGER NOT NULL"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE robots ("              /* rowid table: rows up to 500 KiB */
-    "  host TEXT PRIMARY KEY,"
-    "  fetched_at_ns INTEGER NOT NULL,"
-    "  expires_at_ns INTEGER NOT NULL,"
-    "  http_status INTEGER NOT NULL,"
-    "  body BLOB NOT NULL"
-    ");"
-    "CREATE TABLE host_backoff ("
-    "  host TEXT PRIMARY KEY,"
-    "  backoff_until_ns INTEGER NOT NULL,"
-    "  consecutive_errors INTEGER NOT NULL,"
-    "  retry_after_until_ns INTEGER NOT NULL"
-    ") WITHOUT ROWID;";
+static const char schema_v1[] = "CREATE TABLE kv ("
+                                "  key TEXT PRIMARY KEY,"
+                                "  value TEXT NOT NULL"
+                                ") WITHOUT ROWID;"
+                                "CREATE TABLE urls ("
+                                "  url TEXT PRIMARY KEY,"
+                                "  kind INTEGER NOT NULL," /* 1 feed, 2 page, 3 api */
+                                "  source TEXT NOT NULL,"
+                                "  item_id TEXT NOT NULL,"
+                                "  item_published TEXT NOT NULL," /* RFC 3339 or '' */
+                                "  item_updated TEXT NOT NULL,"
+                                "  etag TEXT NOT NULL,"
+                                "  last_modified TEXT NOT NULL,"
+                                "  http_status INTEGER NOT NULL,"
+                                "  last_fetch_ns INTEGER NOT NULL,"
+                                "  payload_digest TEXT NOT NULL,"
+                                "  warc_record_id TEXT NOT NULL,"
+                                "  warc_segment TEXT NOT NULL,"
+                                "  warc_offset INTEGER NOT NULL,"
+                                "  warc_length INTEGER NOT NULL,"
+                                "  fetch_count INTEGER NOT NULL"
+                                ") WITHOUT ROWID;"
+                                "CREATE TABLE sources ("
+                                "  name TEXT PRIMARY KEY,"
+                                "  url TEXT NOT NULL,"
+                                "  last_attempt_ns INTEGER NOT NULL,"
+                                "  last_success_ns INTEGER NOT NULL,"
+                                "  last_status INTEGER NOT NULL,"
+                                "  last_error TEXT NOT NULL,"
+                                "  items_archived INTEGER NOT NULL,"
+                                "  consecutive_failures INTEGER NOT NULL,"
+                                "  next_due_ns INTEGER NOT NULL"
+                                ") WITHOUT ROWID;"
+                                "CREATE TABLE robots (" /* rowid table: rows up to 500 KiB */
+                                "  host TEXT PRIMARY KEY,"
+                                "  fetched_at_ns INTEGER NOT NULL,"
+                                "  expires_at_ns INTEGER NOT NULL,"
+                                "  http_status INTEGER NOT NULL,"
+                                "  body BLOB NOT NULL"
+                                ");"
+                                "CREATE TABLE host_backoff ("
+                                "  host TEXT PRIMARY KEY,"
+                                "  backoff_until_ns INTEGER NOT NULL,"
+                                "  consecutive_errors INTEGER NOT NULL,"
+                                "  retry_after_until_ns INTEGER NOT NULL"
+                                ") WITHOUT ROWID;";
 
 /* migrations[v] brings a database from version v to v + 1 (SQL run inside
  * the open transaction).  Empty while SCHEMA_VERSION is 1; the first change
@@ -137,7 +142,7 @@ enum {
 };
 
 #define URL_COLS                                                                                   \
-    "kind, source, item_id, item_published, item_updated, etag, last_modified, http_status, "     \
+    "kind, source, item_id, item_published, item_updated, etag, last_modified, http_status, "      \
     "last_fetch_ns, payload_digest, warc_record_id, warc_segment, warc_offset, warc_length, "      \
     "fetch_count"
 #define SRC_COLS                                                                                   \
@@ -186,20 +191,28 @@ static int map_sqlite_rc(int rc)
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
-    case SQLITE_DONE: return 0;
-    case SQLITE_NOMEM: return FA_ENOMEM;
-    case SQLITE_FULL: return FA_ENOSPC;
+    case SQLITE_DONE:
+        return 0;
+    case SQLITE_NOMEM:
+        return FA_ENOMEM;
+    case SQLITE_FULL:
+        return FA_ENOSPC;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return FA_ECORRUPT;
+    case SQLITE_NOTADB:
+        return FA_ECORRUPT;
     case SQLITE_READONLY:
     case SQLITE_PERM:
     case SQLITE_AUTH:
-    case SQLITE_CANTOPEN: return FA_EACCES;
-    case SQLITE_TOOBIG: return FA_ETOOBIG;
+    case SQLITE_CANTOPEN:
+        return FA_EACCES;
+    case SQLITE_TOOBIG:
+        return FA_ETOOBIG;
     case SQLITE_MISUSE:
     case SQLITE_RANGE:
-    case SQLITE_MISMATCH: return FA_EINVAL;
-    default: return FA_EIO;
+    case SQLITE_MISMATCH:
+        return FA_EINVAL;
+    default:
+        return FA_EIO;
     }
 }
 
@@ -217,8 +230,7 @@ static int run(sqlite_state *s, int which)
     sqlite3_stmt *q = s->stmt[which];
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
-        return fail(s, statement_sql[which], rc);
+    if (rc != SQLITE_DONE) return fail(s, statement_sql[which], rc);
     return 0;
 }
 
@@ -228,12 +240,10 @@ static int step_row(sqlite_state *s, int which)
 {
     sqlite3_stmt *q = s->stmt[which];
     int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        return 1;
+    if (rc == SQLITE_ROW) return 1;
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    if (rc == SQLITE_DONE)
-        return 0;
+    if (rc == SQLITE_DONE) return 0;
     return fail(s, statement_sql[which], rc);
 }
 
@@ -243,8 +253,7 @@ static int done(sqlite_state *s, int which, int rc)
     sqlite3_reset(s->stmt[which]);
     sqlite3_clear_bindings(s->stmt[which]);
     if (rc == FA_ECORRUPT && !s->base.errmsg[0])
-        crawl_state__set_error(&s->base, "%s: a stored value is longer than its field",
-                               s->path);
+        crawl_state__set_error(&s->base, "%s: a stored value is longer than its field", s->path);
     return rc;
 }
 
@@ -277,8 +286,7 @@ static int sql_rollback(crawl_state *st)
 {
     sqlite_state *s = sql_of(st);
     /* After some errors SQLite has already rolled back by itself. */
-    if (sqlite3_get_autocommit(s->db))
-        return 0;
+    if (sqlite3_get_autocommit(s->db)) return 0;
     return run(s, S_ROLLBACK);
 }
 
@@ -291,8 +299,7 @@ static int sql_get_url(crawl_state *st, const char *url, url_record *out)
     int rc;
 
     bind_text(q, 1, url);
-    if ((rc = step_row(s, S_URL_GET)) != 1)
-        return rc;
+    if ((rc = step_row(s, S_URL_GET)) != 1) return rc;
     out->kind = sqlite3_column_int(q, 0);
     rc = col_text(q, 1, out->source, sizeof out->source);
     rc |= col_text(q, 2, out->item_id, sizeof out->item_id);
@@ -359,8 +366,7 @@ static int sql_get_source(crawl_state *st, const char *name, source_record *out)
     int rc;
 
     bind_text(s->stmt[S_SRC_GET], 1, name);
-    if ((rc = step_row(s, S_SRC_GET)) != 1)
-        return rc;
+    if ((rc = step_row(s, S_SRC_GET)) != 1) return rc;
     rc = read_source(s->stmt[S_SRC_GET], out);
     return done(s, S_SRC_GET, rc < 0 ? rc : 1);
 }
@@ -392,19 +398,16 @@ static int sql_list_sources(crawl_state *st, crawl_state_source_cb cb, void *ud)
     source_record *rec = malloc(sizeof *rec);
     int rc = 0, step;
 
-    if (!rec)
-        return FA_ENOMEM;
+    if (!rec) return FA_ENOMEM;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         memset(rec, 0, sizeof *rec);
         if ((rc = read_source(q, rec)) < 0) {
             crawl_state__set_error(st, "%s: a stored source is longer than its fields", s->path);
             break;
         }
-        if ((rc = cb(ud, rec)) != 0)
-            break;
+        if ((rc = cb(ud, rec)) != 0) break;
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = fail(s, statement_sql[S_SRC_LIST], step);
+    if (rc == 0 && step != SQLITE_DONE) rc = fail(s, statement_sql[S_SRC_LIST], step);
     sqlite3_reset(q);
     free(rec);
     return rc;
@@ -417,8 +420,7 @@ static int sql_get_robots(crawl_state *st, const char *host, robots_record *out,
     int rc;
 
     bind_text(q, 1, host);
-    if ((rc = step_row(s, S_ROBOTS_GET)) != 1)
-        return rc;
+    if ((rc = step_row(s, S_ROBOTS_GET)) != 1) return rc;
     out->fetched_at_ns = sqlite3_column_int64(q, 0);
     out->expires_at_ns = sqlite3_column_int64(q, 1);
     out->http_status = sqlite3_column_int(q, 2);
@@ -427,8 +429,8 @@ static int sql_get_robots(crawl_state *st, const char *host, robots_record *out,
     if (body && out->body_len) {
         int arc = fa_buf_append(body, sqlite3_column_blob(q, 3), out->body_len);
         if (arc < 0) {
-            crawl_state__set_error(st, "robots.txt for %s: %zu bytes do not fit the buffer",
-                                   host, out->body_len);
+            crawl_state__set_error(st, "robots.txt for %s: %zu bytes do not fit the buffer", host,
+                                   out->body_len);
             rc = arc;
         }
     }
@@ -459,8 +461,7 @@ static int sql_get_backoff(crawl_state *st, const char *host, backoff_record *ou
     int rc;
 
     bind_text(q, 1, host);
-    if ((rc = step_row(s, S_BACKOFF_GET)) != 1)
-        return rc;
+    if ((rc = step_row(s, S_BACKOFF_GET)) != 1) return rc;
     out->backoff_until_ns = sqlite3_column_int64(q, 0);
     out->consecutive_errors = (uint32_t)sqlite3_column_int64(q, 1);
     out->retry_after_until_ns = sqlite3_column_int64(q, 2);
@@ -489,8 +490,7 @@ static int sql_get_kv(crawl_state *st, const char *key, char *val, size_t cap)
     int rc;
 
     bind_text(q, 1, key);
-    if ((rc = step_row(s, S_KV_GET)) != 1)
-        return rc;
+    if ((rc = step_row(s, S_KV_GET)) != 1) return rc;
     if (col_text(q, 0, val, cap) < 0) {
         crawl_state__set_error(st, "value of \"%s\": %d bytes do not fit %zu", key,
                                sqlite3_column_bytes(q, 0), cap);
@@ -518,10 +518,8 @@ static void destroy(sqlite_state *s)
 {
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
-    if (s->db)
-        sqlite3_close_v2(s->db); /* checkpoints the WAL when last to close */
-    if (s->lock_fd >= 0)
-        close(s->lock_fd); /* releases the flock */
+    if (s->db) sqlite3_close_v2(s->db);     /* checkpoints the WAL when last to close */
+    if (s->lock_fd >= 0) close(s->lock_fd); /* releases the flock */
     free(s->path);
     crawl_state__destroy(&s->base);
     free(s);
@@ -553,16 +551,13 @@ static const crawl_state_ops sqlite_ops = {
 
 /* ---- opening ---- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
+                                                          ...)
 {
     va_list ap;
-    if (!err || !errlen)
-        return;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above */
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -577,7 +572,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
         return FA_EINVAL;
     }
     memcpy(path, dir, len + 1);
-    for (char *p = path + 1; ; p++) {
+    for (char *p = path + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
@@ -587,8 +582,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
                 return fa_err_from_errno(e);
             }
             *p = c;
-            if (c == '\0')
-                break;
+            if (c == '\0') break;
         }
     }
     return 0;
@@ -644,18 +638,17 @@ static int check_header(const char *path, char *err, size_t errlen)
     int rc = 0;
 
     if (fd < 0) {
-        if (errno == ENOENT)
-            return 0; /* a new state */
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return fa_err_from_errno(errno);
+        int e = errno;
+        if (e == ENOENT) return 0; /* a new state */
+        set_err(err, errlen, "cannot open %s: %s", path, strerror(e));
+        return fa_err_from_errno(e);
     }
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
         set_err(err, errlen, "%s is not a regular file", path);
         rc = FA_EINVAL;
         goto out;
     }
-    if (sb.st_size == 0)
-        goto out; /* created but never written: SQLite treats it as new */
+    if (sb.st_size == 0) goto out; /* created but never written: SQLite treats it as new */
     n = pread(fd, head, sizeof head, 0);
     if (n != (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0) {
         set_err(err, errlen,
@@ -683,8 +676,7 @@ static int exec_open(sqlite_state *s, const char *sql, char *err, size_t errlen)
 }
 
 /* One integer from a query during open. */
-static int query_int(sqlite_state *s, const char *sql, sqlite3_int64 *v, char *err,
-                     size_t errlen)
+static int query_int(sqlite_state *s, const char *sql, sqlite3_int64 *v, char *err, size_t errlen)
 {
     sqlite3_stmt *q = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
@@ -698,8 +690,7 @@ static int query_int(sqlite_state *s, const char *sql, sqlite3_int64 *v, char *e
             rc = SQLITE_OK;
         }
     }
-    if (rc != SQLITE_OK)
-        set_err(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+    if (rc != SQLITE_OK) set_err(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
     sqlite3_finalize(q);
     return map_sqlite_rc(rc);
 }
@@ -738,8 +729,7 @@ static int sync_dir(const char *dir, char *err, size_t errlen)
         set_err(err, errlen, "cannot sync state folder %s: %s", dir, strerror(e));
         rc = fa_err_from_errno(e);
     }
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
     return rc;
 }
 
@@ -750,8 +740,7 @@ static int setup_schema(sqlite_state *s, char *err, size_t errlen)
     char sql[128];
     int rc;
 
-    if ((rc = exec_open(s, "BEGIN IMMEDIATE", err, errlen)) < 0)
-        return rc;
+    if ((rc = exec_open(s, "BEGIN IMMEDIATE", err, errlen)) < 0) return rc;
     if ((rc = query_int(s, "SELECT count(*) FROM sqlite_master", &tables, err, errlen)) < 0)
         goto out;
     if (tables == 0) {
@@ -761,13 +750,13 @@ static int setup_schema(sqlite_state *s, char *err, size_t errlen)
             goto out;
         version = 1;
     } else {
-        if ((rc = query_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'kv'", &has_kv,
-                            err, errlen)) < 0)
+        if ((rc = query_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'kv'", &has_kv, err,
+                            errlen)) < 0)
             goto out;
-        if (has_kv &&
-            (rc = query_int(s, "SELECT CAST(value AS INTEGER) FROM kv WHERE key = "
-                               "'schema_version'",
-                            &version, err, errlen)) < 0)
+        if (has_kv && (rc = query_int(s,
+                                      "SELECT CAST(value AS INTEGER) FROM kv WHERE key = "
+                                      "'schema_version'",
+                                      &version, err, errlen)) < 0)
             goto out;
         if (version < 1) {
             set_err(err, errlen, "%s: no schema_version; not a usable feedarc state", s->path);
@@ -790,18 +779,15 @@ static int setup_schema(sqlite_state *s, char *err, size_t errlen)
             rc = FA_EINVAL;
             goto out;
         }
-        if ((rc = exec_open(s, migrations[version], err, errlen)) < 0)
-            goto out;
+        if ((rc = exec_open(s, migrations[version], err, errlen)) < 0) goto out;
     }
     snprintf(sql, sizeof sql,
              "INSERT OR REPLACE INTO kv (key, value) VALUES ('schema_version', '%d')",
              SCHEMA_VERSION);
-    if ((rc = exec_open(s, sql, err, errlen)) < 0)
-        goto out;
+    if ((rc = exec_open(s, sql, err, errlen)) < 0) goto out;
     rc = exec_open(s, "COMMIT", err, errlen);
 out:
-    if (rc < 0 && !sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc < 0 && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
@@ -812,15 +798,13 @@ int crawl_state_open_sqlite(const char *state_dir, crawl_state **out, char *err,
     size_t plen;
     int rc;
 
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     if (!out || !state_dir) {
         set_err(err, errlen, "no state folder given");
         return FA_EINVAL;
     }
     *out = NULL;
-    if ((rc = make_dirs(state_dir, err, errlen)) < 0)
-        return rc;
+    if ((rc = make_dirs(state_dir, err, errlen)) < 0) return rc;
     s = calloc(1, sizeof *s);
     if (!s || crawl_state__init(&s->base, &sqlite_ops) < 0) {
         free(s);
@@ -851,8 +835,7 @@ int crawl_state_open_sqlite(const char *state_dir, crawl_state **out, char *err,
         goto out;
     }
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    if ((rc = check_owner(s, err, errlen)) < 0)
-        goto out;
+    if ((rc = check_owner(s, err, errlen)) < 0) goto out;
     {
         sqlite3_stmt *q = NULL;
         rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &q, NULL);
@@ -861,8 +844,7 @@ int crawl_state_open_sqlite(const char *state_dir, crawl_state **out, char *err,
             snprintf(journal, sizeof journal, "%s", m ? (const char *)m : "");
             rc = SQLITE_OK;
         }
-        if (rc != SQLITE_OK)
-            set_err(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        if (rc != SQLITE_OK) set_err(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         sqlite3_finalize(q);
         if (rc != SQLITE_OK) {
             rc = map_sqlite_rc(rc);
@@ -876,13 +858,13 @@ int crawl_state_open_sqlite(const char *state_dir, crawl_state **out, char *err,
         }
     }
     {
-        char pragmas[160];
+        char pragmas[256];
         snprintf(pragmas, sizeof pragmas,
                  "PRAGMA synchronous = FULL; PRAGMA cache_size = -%d; "
-                 "PRAGMA journal_size_limit = 67108864; PRAGMA foreign_keys = OFF",
-                 CACHE_KIB);
-        if ((rc = exec_open(s, pragmas, err, errlen)) < 0)
-            goto out;
+                 "PRAGMA wal_autocheckpoint = %d; PRAGMA journal_size_limit = 67108864; "
+                 "PRAGMA foreign_keys = OFF",
+                 CACHE_KIB, WAL_CHECKPOINT_PAGES);
+        if ((rc = exec_open(s, pragmas, err, errlen)) < 0) goto out;
     }
     if ((rc = setup_schema(s, err, errlen)) < 0 || (rc = sync_dir(state_dir, err, errlen)) < 0)
         goto out;

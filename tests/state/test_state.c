@@ -40,8 +40,7 @@ typedef struct backend {
 static int open_memory(const char *dir, crawl_state **out, char *err, size_t errlen)
 {
     (void)dir;
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     return crawl_state_open_memory(out);
 }
 
@@ -71,8 +70,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     const char *tmp = getenv("TMPDIR");
     char err[512];
-    if (!f)
-        return -1;
+    if (!f) return -1;
     f->be = be;
     snprintf(f->root, sizeof f->root, "%s/fa-state-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(f->root)) {
@@ -104,8 +102,7 @@ static void reopen(fixture *f)
     crawl_state_close(f->st);
     f->st = NULL;
     int rc = f->be->open(f->dir, &f->st, err, sizeof err);
-    if (rc < 0)
-        fail_msg("reopen: %s", err);
+    if (rc < 0) fail_msg("reopen: %s", err);
 }
 
 /* ---- helpers ---- */
@@ -280,8 +277,7 @@ typedef struct list_ctx {
 static int list_cb(void *ud, const source_record *rec)
 {
     list_ctx *c = ud;
-    if (c->n < 8)
-        snprintf(c->names[c->n], sizeof c->names[0], "%s", rec->name);
+    if (c->n < 8) snprintf(c->names[c->n], sizeof c->names[0], "%s", rec->name);
     c->n++;
     if (c->st) {
         url_record r;
@@ -350,9 +346,8 @@ static void robots(void **state)
     fa_buf_init(&body, CRAWL_STATE_ROBOTS_MAX);
 
     assert_int_equal(crawl_state_get_robots(f->st, "https://a.example:443", &got, &body), 0);
-    assert_int_equal(crawl_state_put_robots(f->st, "https://a.example:443", &r, text,
-                                            sizeof text - 1),
-                     0);
+    assert_int_equal(
+        crawl_state_put_robots(f->st, "https://a.example:443", &r, text, sizeof text - 1), 0);
     assert_int_equal(crawl_state_get_robots(f->st, "https://a.example:443", &got, &body), 1);
     assert_true(got.fetched_at_ns == 111 && got.expires_at_ns == 222);
     assert_int_equal(got.http_status, 200);
@@ -375,14 +370,13 @@ static void robots(void **state)
     assert_non_null(big);
     for (size_t i = 0; i <= CRAWL_STATE_ROBOTS_MAX; i++)
         big[i] = (char)('a' + i % 26);
-    assert_int_equal(crawl_state_put_robots(f->st, "https://a.example:443", &r, big,
-                                            CRAWL_STATE_ROBOTS_MAX + 1),
-                     FA_ETOOBIG);
+    assert_int_equal(
+        crawl_state_put_robots(f->st, "https://a.example:443", &r, big, CRAWL_STATE_ROBOTS_MAX + 1),
+        FA_ETOOBIG);
     assert_int_equal(crawl_state_get_robots(f->st, "https://a.example:443", &got, &body), 1);
     assert_int_equal(body.len, sizeof text - 1); /* unchanged */
-    assert_int_equal(crawl_state_put_robots(f->st, "https://a.example:443", &r, big,
-                                            CRAWL_STATE_ROBOTS_MAX),
-                     0);
+    assert_int_equal(
+        crawl_state_put_robots(f->st, "https://a.example:443", &r, big, CRAWL_STATE_ROBOTS_MAX), 0);
     assert_int_equal(crawl_state_get_robots(f->st, "https://a.example:443", &got, &body), 1);
     assert_int_equal(body.len, CRAWL_STATE_ROBOTS_MAX);
     assert_memory_equal(body.data, big, CRAWL_STATE_ROBOTS_MAX);
@@ -557,9 +551,8 @@ static void throughput(void **state)
     }
     uint64_t t2 = fa_time_mono_ns();
     expect_url(f->st, N - 1, "bulk");
-    printf("[ %s ] %d url puts in batches of %d: %.0f puts/s; %d gets: %.0f gets/s\n",
-           f->be->name, N, BATCH, N / ((double)(t1 - t0) / 1e9), N,
-           N / ((double)(t2 - t1) / 1e9));
+    printf("[ %s ] %d url puts in batches of %d: %.0f puts/s; %d gets: %.0f gets/s\n", f->be->name,
+           N, BATCH, N / ((double)(t1 - t0) / 1e9), N, N / ((double)(t2 - t1) / 1e9));
 }
 
 /* ---- persistent backends ---- */
@@ -573,8 +566,7 @@ static void persistence(void **state)
     fa_buf body;
     char v[32];
 
-    if (!f->be->persistent)
-        skip();
+    if (!f->be->persistent) skip();
     for (int i = 0; i < 100; i++)
         assert_int_equal(put_url_i(f->st, i, "kept"), 0);
     fill_source(&s, "kept-source", 3);
@@ -616,40 +608,31 @@ static void crash_child(const char *dir, int by_kill)
     crawl_state *c = NULL;
     char err[512];
     source_record s;
-    if (crawl_state_open_sqlite(dir, &c, err, sizeof err) < 0)
-        _exit(10);
-    if (crawl_state_begin(c) < 0)
-        _exit(11);
+    if (crawl_state_open_sqlite(dir, &c, err, sizeof err) < 0) _exit(10);
+    if (crawl_state_begin(c) < 0) _exit(11);
     for (int i = 0; i < 100; i++)
-        if (put_url_i(c, i, "committed") < 0)
-            _exit(12);
-    if (crawl_state_commit(c) < 0)
-        _exit(13);
-    if (crawl_state_begin(c) < 0)
-        _exit(14);
+        if (put_url_i(c, i, "committed") < 0) _exit(12);
+    if (crawl_state_commit(c) < 0) _exit(13);
+    if (crawl_state_begin(c) < 0) _exit(14);
     for (int i = 0; i < 200; i++)
-        if (put_url_i(c, i, "in-flight") < 0)
-            _exit(15);
+        if (put_url_i(c, i, "in-flight") < 0) _exit(15);
     fill_source(&s, "in-flight", 1);
     if (crawl_state_put_source(c, &s) < 0 || crawl_state_put_kv(c, "crawl_id", "lost") < 0)
         _exit(16);
-    if (by_kill)
-        kill(getpid(), SIGKILL);
+    if (by_kill) kill(getpid(), SIGKILL);
     _exit(0); /* no close, no commit */
 }
 
 static void crash_without_commit(void **state)
 {
     fixture *f = *state;
-    if (!f->be->persistent)
-        skip();
+    if (!f->be->persistent) skip();
     for (int by_kill = 1; by_kill >= 0; by_kill--) {
         crawl_state_close(f->st); /* the child needs the lock */
         f->st = NULL;
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0)
-            crash_child(f->dir, by_kill);
+        if (pid == 0) crash_child(f->dir, by_kill);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         if (by_kill)
@@ -675,8 +658,7 @@ static void kill9_at_random_moments(void **state)
 {
     fixture *f = *state;
     enum { BATCH = 200 };
-    if (!f->be->persistent)
-        skip();
+    if (!f->be->persistent) skip();
     crawl_state_close(f->st);
     f->st = NULL;
     srand((unsigned)time(NULL));
@@ -686,29 +668,24 @@ static void kill9_at_random_moments(void **state)
         /* Where the previous round stopped: the child continues from there. */
         {
             crawl_state *p = NULL;
-            if (crawl_state_open_sqlite(f->dir, &p, err, sizeof err) < 0)
-                fail_msg("open: %s", err);
+            if (crawl_state_open_sqlite(f->dir, &p, err, sizeof err) < 0) fail_msg("open: %s", err);
             if (crawl_state_get_kv(p, "batches", v, sizeof v) == 1)
-                done_before = atoi(v);
+                done_before = (int)strtol(v, NULL, 10);
             crawl_state_close(p);
         }
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
             crawl_state *c = NULL;
-            if (crawl_state_open_sqlite(f->dir, &c, err, sizeof err) < 0)
-                _exit(10);
+            if (crawl_state_open_sqlite(f->dir, &c, err, sizeof err) < 0) _exit(10);
             for (int b = done_before;; b++) {
                 char tag[16], n[16];
                 snprintf(tag, sizeof tag, "b%d", b);
                 snprintf(n, sizeof n, "%d", b + 1);
-                if (crawl_state_begin(c) < 0)
-                    _exit(11);
+                if (crawl_state_begin(c) < 0) _exit(11);
                 for (int i = 0; i < BATCH; i++)
-                    if (put_url_i(c, b * BATCH + i, tag) < 0)
-                        _exit(12);
-                if (crawl_state_put_kv(c, "batches", n) < 0 || crawl_state_commit(c) < 0)
-                    _exit(13);
+                    if (put_url_i(c, b * BATCH + i, tag) < 0) _exit(12);
+                if (crawl_state_put_kv(c, "batches", n) < 0 || crawl_state_commit(c) < 0) _exit(13);
             }
         }
         struct timespec ts = {0, (long)(20 + rand() % 80) * 1000000L};
@@ -721,7 +698,7 @@ static void kill9_at_random_moments(void **state)
         reopen(f);
         int batches = 0;
         if (crawl_state_get_kv(f->st, "batches", v, sizeof v) == 1)
-            batches = atoi(v);
+            batches = (int)strtol(v, NULL, 10);
         assert_true(batches >= done_before);
         for (int b = 0; b < batches; b++) {
             char tag[16];
@@ -743,8 +720,7 @@ static void lock_held(void **state)
     fixture *f = *state;
     crawl_state *second = NULL;
     char err[512], want[64];
-    if (!f->be->persistent)
-        skip();
+    if (!f->be->persistent) skip();
 
     /* The same process, a second open. */
     assert_int_equal(crawl_state_open_sqlite(f->dir, &second, err, sizeof err), FA_EACCES);
@@ -777,10 +753,8 @@ static void lock_held(void **state)
         crawl_state *c = NULL;
         char e[512];
         close(fds[0]);
-        if (crawl_state_open_sqlite(f->dir, &c, e, sizeof e) < 0)
-            _exit(1);
-        if (write(fds[1], "k", 1) != 1)
-            _exit(2);
+        if (crawl_state_open_sqlite(f->dir, &c, e, sizeof e) < 0) _exit(1);
+        if (write(fds[1], "k", 1) != 1) _exit(2);
         pause();
         _exit(0);
     }
@@ -822,8 +796,7 @@ static void expect_refused(const char *dir, int code, const char *what)
 
     assert_int_equal(crawl_state_open_sqlite(dir, &st, err, sizeof err), code);
     assert_null(st);
-    if (!strstr(err, what))
-        fail_msg("message \"%s\" lacks \"%s\"", err, what);
+    if (!strstr(err, what)) fail_msg("message \"%s\" lacks \"%s\"", err, what);
     printf("[ sqlite ] refused: %s\n", err);
 
     fp = fopen(path, "rb");
@@ -842,8 +815,7 @@ static void corrupt_or_foreign_file(void **state)
 {
     fixture *f = *state;
     char path[512];
-    if (!f->be->persistent)
-        skip();
+    if (!f->be->persistent) skip();
     crawl_state_close(f->st);
     f->st = NULL;
     snprintf(path, sizeof path, "%s/%s", f->dir, CRAWL_STATE_SQLITE_FILE);
@@ -855,7 +827,7 @@ static void corrupt_or_foreign_file(void **state)
     char junk[8192];
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (char)(i * 131 + 7);
-    memcpy(junk, "WARC/1.1\r\n", 10);
+    memcpy(junk, "WARC/1.1\r\n", 10); /* NOLINT(bugprone-not-null-terminated-result) */
     write_file(path, junk, sizeof junk);
     expect_refused(f->dir, FA_ECORRUPT, "not an SQLite database");
 
@@ -870,9 +842,9 @@ static void corrupt_or_foreign_file(void **state)
     unlink(shm);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", NULL, NULL,
-                                  NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     expect_refused(f->dir, FA_ECORRUPT, "not a feedarc state");
 
@@ -897,8 +869,7 @@ static void folder_is_a_file(void **state)
     fixture *f = *state;
     char path[512], err[512];
     crawl_state *st = NULL;
-    if (!f->be->persistent)
-        skip();
+    if (!f->be->persistent) skip();
     snprintf(path, sizeof path, "%s/plain-file", f->root);
     write_file(path, "x", 1);
     assert_true(crawl_state_open_sqlite(path, &st, err, sizeof err) < 0);
@@ -910,20 +881,20 @@ static void folder_is_a_file(void **state)
 }
 
 #define STATE_TESTS(be)                                                                            \
-    cmocka_unit_test_prestate_setup_teardown(url_round_trip, setup, teardown, (void *)(be)),      \
-        cmocka_unit_test_prestate_setup_teardown(url_overwrite, setup, teardown, (void *)(be)),   \
-        cmocka_unit_test_prestate_setup_teardown(sources, setup, teardown, (void *)(be)),         \
-        cmocka_unit_test_prestate_setup_teardown(robots, setup, teardown, (void *)(be)),          \
-        cmocka_unit_test_prestate_setup_teardown(backoff_and_kv, setup, teardown, (void *)(be)),  \
-        cmocka_unit_test_prestate_setup_teardown(bad_arguments, setup, teardown, (void *)(be)),   \
-        cmocka_unit_test_prestate_setup_teardown(transactions, setup, teardown, (void *)(be)),    \
-        cmocka_unit_test_prestate_setup_teardown(persistence, setup, teardown, (void *)(be)),     \
-        cmocka_unit_test_prestate_setup_teardown(crash_without_commit, setup, teardown,           \
+    cmocka_unit_test_prestate_setup_teardown(url_round_trip, setup, teardown, (void *)(be)),       \
+        cmocka_unit_test_prestate_setup_teardown(url_overwrite, setup, teardown, (void *)(be)),    \
+        cmocka_unit_test_prestate_setup_teardown(sources, setup, teardown, (void *)(be)),          \
+        cmocka_unit_test_prestate_setup_teardown(robots, setup, teardown, (void *)(be)),           \
+        cmocka_unit_test_prestate_setup_teardown(backoff_and_kv, setup, teardown, (void *)(be)),   \
+        cmocka_unit_test_prestate_setup_teardown(bad_arguments, setup, teardown, (void *)(be)),    \
+        cmocka_unit_test_prestate_setup_teardown(transactions, setup, teardown, (void *)(be)),     \
+        cmocka_unit_test_prestate_setup_teardown(persistence, setup, teardown, (void *)(be)),      \
+        cmocka_unit_test_prestate_setup_teardown(crash_without_commit, setup, teardown,            \
                                                  (void *)(be)),                                    \
-        cmocka_unit_test_prestate_setup_teardown(kill9_at_random_moments, setup, teardown,        \
+        cmocka_unit_test_prestate_setup_teardown(kill9_at_random_moments, setup, teardown,         \
                                                  (void *)(be)),                                    \
-        cmocka_unit_test_prestate_setup_teardown(lock_held, setup, teardown, (void *)(be)),       \
-        cmocka_unit_test_prestate_setup_teardown(corrupt_or_foreign_file, setup, teardown,        \
+        cmocka_unit_test_prestate_setup_teardown(lock_held, setup, teardown, (void *)(be)),        \
+        cmocka_unit_test_prestate_setup_teardown(corrupt_or_foreign_file, setup, teardown,         \
                                                  (void *)(be)),                                    \
         cmocka_unit_test_prestate_setup_teardown(folder_is_a_file, setup, teardown, (void *)(be)), \
         cmocka_unit_test_prestate_setup_teardown(throughput, setup, teardown, (void *)(be))

@@ -1,2 +1,2 @@
 # The crawl state (state/): one behavioural suite run against every backend.
-feedarc_test(test_state SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state.c LIBS fa_state TIMEOUT 300)
+feedarc_test(test_state SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state.c LIBS fa_state)
