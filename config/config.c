@@ -282,6 +282,7 @@ static const struct field source_fields[] = {
     {"type", FIELD_SOURCE_TYPE, offsetof(config_source, type), 0, 0, NULL, 0},
     {"name", FIELD_STRING, offsetof(config_source, name), 0, 0, NULL, 0},
     {"fetch_pages", FIELD_BOOL, offsetof(config_source, fetch_pages), 0, 0, NULL, 0},
+    {"ignore_robots", FIELD_BOOL, offsetof(config_source, ignore_robots), 0, 0, NULL, 0},
     {"interval", FIELD_DURATION, offsetof(config_source, interval_ms), 1, MAX_DURATION_MS, NULL, 0},
     {"max_items", FIELD_UNSIGNED, offsetof(config_source, max_items), 1, UINT32_MAX, NULL, 0},
     {"headers", FIELD_HEADERS, 0, 0, 0, NULL, 0},

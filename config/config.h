@@ -32,6 +32,7 @@ typedef struct config_source {
     char *name;                /* defaults to the URL's host */
     enum config_source_type type;
     int fetch_pages;           /* archive the items' pages (default 1) */
+    int ignore_robots;         /* skip robots.txt for this source (default 0; logged) */
     uint64_t interval_ms;      /* polling interval for serve (default 15 min) */
     config_header *headers;    /* extra request headers */
     size_t n_headers;

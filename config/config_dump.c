@@ -102,6 +102,7 @@ static int put_source(fa_buf *b, const config_source *s)
     if (rc == 0) rc = put_string(b, "    ", "name", s->name);
     if (rc == 0) rc = fa_buf_printf(b, "    type: %s\n", config_source_type_name(s->type));
     if (rc == 0) rc = fa_buf_printf(b, "    fetch_pages: %s\n", s->fetch_pages ? "true" : "false");
+    if (rc == 0 && s->ignore_robots) rc = fa_buf_printf(b, "    ignore_robots: true\n");
     if (rc == 0) rc = put_duration(b, "    ", "interval", s->interval_ms);
     if (rc == 0) rc = fa_buf_printf(b, "    max_items: %u\n", s->max_items);
     if (rc == 0 && s->n_headers > 0) rc = fa_buf_puts(b, "    headers:\n");

@@ -18,6 +18,7 @@
 #include "common/fa_time.h"
 #include "crawler/fetcher.h"
 #include "crawler/host_queue.h"
+#include "crawler/robots_gate.h"
 #include "crawler/state_batch.h"
 #include "crawler/url.h"
 #include "feeds/feed_parser.h"
@@ -30,12 +31,13 @@
 #include <string.h>
 #include <xxhash.h>
 
-enum job_kind { JOB_FEED, JOB_PAGE };
+enum job_kind { JOB_FEED, JOB_PAGE, JOB_ROBOTS };
 
 typedef struct crawl crawl;
 
 typedef struct crawl_job {
     host_queue_entry qe;
+    robots_gate_wait rw;  /* parked until the host's robots.txt is known */
     fetch_transfer t;
     uv_work_t work;
     crawl *c;
@@ -51,7 +53,13 @@ typedef struct crawl_job {
     char *item_id, *item_published, *item_updated; /* pages: from the feed item */
     int known;          /* a url record existed before this fetch */
     url_record prev;    /* ... and this was it */
+    char host[512];     /* host key: scheme://host:port */
+    char *robots_for;   /* robots jobs: the host key whose rules this fetch decides */
+    fa_buf robots_body; /* robots jobs: the payload, first 500 KiB */
 } crawl_job;
+
+#define ROBOTS_MAX_BYTES (500u * 1024u)
+#define ROBOTS_MAX_REDIRECTS 5
 
 struct crawl {
     const config *cfg;
@@ -62,6 +70,7 @@ struct crawl {
     crawl_state *st;                 /* durable state (borrowed or owned) */
     int own_state;
     state_batch *batch;              /* url records committed after fsync */
+    robots_gate *gate;               /* robots.txt before anything else */
     fa_hashset seen;                 /* page URLs already queued this run */
     crawl_summary *sum;
     struct curl_slist **src_headers; /* per source, for its feed requests */
@@ -131,6 +140,8 @@ static void job_free(crawl_job *j)
     fetch_transfer_cleanup(&j->t);
     feed_parser_free(j->fp);
     curl_slist_free_all(j->headers);
+    free(j->robots_for);
+    fa_buf_free(&j->robots_body);
     free(j->item_id);
     free(j->item_published);
     free(j->item_updated);
@@ -153,6 +164,43 @@ static void state_fail(crawl *c, int rc)
     fa_log_error("state", "%s", c->sum->storage_message);
 }
 
+static int job_push_robots(crawl *c, const char *host_key, unsigned src);
+
+/* Counts a job robots.txt forbids, and frees it. */
+static void job_disallowed(crawl *c, crawl_job *j, const robots_verdict *v)
+{
+    const char *kv[] = {"url", j->url, NULL};
+    if (v->reason == ROBOTS_BY_UNAVAILABLE)
+        fa_log_kv(FA_LOG_INFO, "robots", kv, "skipped: robots.txt unavailable");
+    else
+        fa_log_kv(FA_LOG_DEBUG, "robots", kv, "disallowed (line %d: %s)", v->line, v->rule);
+    if (j->kind == JOB_FEED)
+        source_fail(c, j->source, "%s: disallowed by robots.txt%s%s", j->url,
+                    v->rule[0] ? ": " : "", v->rule[0] ? v->rule : "");
+    c->sum->results[j->source].pages_disallowed++;
+    c->sum->pages_disallowed++;
+    job_free(j);
+}
+
+/* Robots jobs go straight to the host queue; every other job passes the
+ * robots gate first (and may wait there for the host's robots.txt). */
+static int job_admit(crawl *c, crawl_job *j)
+{
+    if (j->kind != JOB_ROBOTS && !c->cfg->sources[j->source].ignore_robots) {
+        robots_verdict v;
+        switch (robots_gate_check(c->gate, j->host, j->url, &j->rw, &v)) {
+        case ROBOTS_GATE_ALLOW: break;
+        case ROBOTS_GATE_DISALLOW: job_disallowed(c, j, &v); return 0;
+        case ROBOTS_GATE_PARKED: return 0;
+        case ROBOTS_GATE_FETCH: return job_push_robots(c, j->host, j->source);
+        }
+    }
+    int rc = host_queue_push(c->q, j->host, &j->qe);
+    if (rc < 0)
+        job_free(j);
+    return rc;
+}
+
 /* Queues url (already absolute and normalised; taken over) as a job;
  * item is the feed item a page job comes from (NULL otherwise). */
 static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects,
@@ -169,6 +217,8 @@ static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsig
         free(url);
         return FA_ENOMEM;
     }
+    snprintf(j->host, sizeof j->host, "%s", key);
+    fa_buf_init(&j->robots_body, ROBOTS_MAX_BYTES);
     j->c = c;
     j->url = url;
     j->kind = kind;
@@ -180,10 +230,89 @@ static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsig
         j->item_updated = dup_or_null(item->updated);
     }
     fetch_transfer_init(&j->t);
+    return job_admit(c, j);
+}
+
+static int job_push_robots(crawl *c, const char *host_key, unsigned src)
+{
+    char *url = malloc(strlen(host_key) + sizeof "/robots.txt");
+    if (url == NULL)
+        return FA_ENOMEM;
+    strcpy(url, host_key);
+    strcat(url, "/robots.txt");
+    crawl_job *j = calloc(1, sizeof *j);
+    if (j == NULL || (j->robots_for = strdup(host_key)) == NULL) {
+        free(j);
+        free(url);
+        return FA_ENOMEM;
+    }
+    snprintf(j->host, sizeof j->host, "%s", host_key);
+    fa_buf_init(&j->robots_body, ROBOTS_MAX_BYTES);
+    j->c = c;
+    j->url = url;
+    j->kind = JOB_ROBOTS;
+    j->source = src;
+    fetch_transfer_init(&j->t);
+    c->sum->robots_fetched++;
+    return job_admit(c, j);
+}
+
+/* A robots.txt redirect: the next hop decides for the same host key. */
+static int job_push_robots_redirect(crawl *c, const crawl_job *from, char *next)
+{
+    char key[512];
+    if (url_host_key(next, key, sizeof key) < 0) {
+        free(next);
+        return FA_EINVAL;
+    }
+    crawl_job *j = calloc(1, sizeof *j);
+    if (j == NULL || (j->robots_for = strdup(from->robots_for)) == NULL) {
+        free(j);
+        free(next);
+        return FA_ENOMEM;
+    }
+    snprintf(j->host, sizeof j->host, "%s", key);
+    fa_buf_init(&j->robots_body, ROBOTS_MAX_BYTES);
+    j->c = c;
+    j->url = next;
+    j->kind = JOB_ROBOTS;
+    j->source = from->source;
+    j->redirects = from->redirects + 1;
+    fetch_transfer_init(&j->t);
     int rc = host_queue_push(c->q, key, &j->qe);
     if (rc < 0)
         job_free(j);
     return rc;
+}
+
+/* The robots.txt outcome for robots_for is known: record it and let the
+ * jobs that waited for it through (or not). */
+static void robots_resolved(crawl *c, const char *host_key, int status, const fa_buf *body)
+{
+    uint64_t delay = 0;
+    robots_gate_wait *w = robots_gate_resolve(c->gate, host_key, status,
+                                              body && body->data ? body->data : "",
+                                              body ? body->len : 0, &delay);
+    if (delay)
+        host_queue_set_delay(c->q, host_key, delay);
+    while (w) {
+        crawl_job *j = (crawl_job *)((char *)w - offsetof(crawl_job, rw));
+        w = w->next;
+        if (c->stopping) {
+            job_free(j);
+            continue;
+        }
+        job_admit(c, j);
+    }
+}
+
+static int on_robots_payload(fetch_transfer *t, const void *data, size_t len)
+{
+    crawl_job *j = t->ud;
+    fa_buf *b = &j->robots_body;
+    size_t room = b->max - b->len;
+    fa_buf_append(b, data, len < room ? len : room);
+    return len < room ? 0 : -1; /* RFC 9309: parse the first 500 KiB */
 }
 
 /* ---- feeds ---- */
@@ -286,9 +415,19 @@ static void job_record(const crawl *c, const crawl_job *j, url_record *r)
     r->fetch_count++;
     if (t->status != 304) {
         const char *head = t->response_head.data ? t->response_head.data : "";
-        fetch_header_value(head, t->response_head.len, "ETag", r->etag, sizeof r->etag);
-        fetch_header_value(head, t->response_head.len, "Last-Modified", r->last_modified,
-                           sizeof r->last_modified);
+        /* A validator cut short would make wrong conditional requests:
+         * one that does not fit is not kept at all. */
+        char v[1024];
+        fetch_header_value(head, t->response_head.len, "ETag", v, sizeof v);
+        size_t n = strlen(v);
+        n = n < sizeof r->etag ? n : 0;
+        memcpy(r->etag, v, n);
+        r->etag[n] = '\0';
+        fetch_header_value(head, t->response_head.len, "Last-Modified", v, sizeof v);
+        n = strlen(v);
+        n = n < sizeof r->last_modified ? n : 0;
+        memcpy(r->last_modified, v, n);
+        r->last_modified[n] = '\0';
     }
 }
 
@@ -367,6 +506,25 @@ static void job_fetched(fetch_transfer *t)
     c->sum->requests++;
     c->sum->bytes_fetched += t->body.size;
 
+    if (j->kind == JOB_ROBOTS) {
+        int redirect = !t->error_code && is_redirect(t->status) && t->location[0];
+        if (redirect && j->redirects < ROBOTS_MAX_REDIRECTS && !c->stopping) {
+            char *next = NULL;
+            if (url_resolve(j->url, t->location, &next) == 0 &&
+                job_push_robots_redirect(c, j, next) == 0)
+                goto archive; /* the hop decides later */
+        }
+        /* unreachable: 0; too many redirects: "unavailable", treated as 4xx */
+        int status = t->error_code ? 0 : redirect ? 404 : (int)t->status;
+        robots_resolved(c, j->robots_for, status, &j->robots_body);
+        if (t->error_code) {
+            job_free(j);
+            maybe_finish(c);
+            return;
+        }
+        goto archive;
+    }
+
     if (t->error_code) {
         if (t->error_code != FA_ECANCELED)
             source_fail(c, j->source, "%s: %s", j->url, t->error);
@@ -420,6 +578,7 @@ static void job_fetched(fetch_transfer *t)
     }
     if (is_redirect(t->status) && t->location[0] && !c->stopping)
         follow_redirect(c, j);
+archive:
 
     if (c->stopping) {
         job_free(j);
@@ -477,6 +636,10 @@ static int job_start(void *ud, host_queue_entry *e)
         }
     }
     t->headers = j->headers;
+    if (j->kind == JOB_ROBOTS) {
+        t->want_payload = 1;
+        t->on_payload = on_robots_payload;
+    }
     if (j->kind == JOB_FEED) {
         feed_parser_limits lim = {.max_items = c->cfg->sources[j->source].max_items};
         j->fp = feed_parser_new(j->url, &lim, on_item, j);
@@ -492,6 +655,8 @@ fail:
     source_fail(c, j->source, "%s: could not start the transfer", j->url);
     if (j->kind == JOB_PAGE)
         c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+    if (j->kind == JOB_ROBOTS)
+        robots_resolved(c, j->robots_for, 0, NULL);
     job_free(j);
     /* host_queue counts it as done; finishing is checked on the next turn */
     return FA_ENOMEM;
@@ -499,8 +664,10 @@ fail:
 
 static void drop_job(void *ud, host_queue_entry *e)
 {
-    (void)ud;
-    job_free((crawl_job *)e);
+    crawl_job *j = (crawl_job *)e;
+    if (j->kind == JOB_ROBOTS)
+        robots_resolved(ud, j->robots_for, 0, NULL); /* frees the jobs it held */
+    job_free(j);
 }
 
 static void stop_crawl(crawl *c)
@@ -564,6 +731,21 @@ static void save_sources(crawl *c)
     }
 }
 
+/* The product token robots.txt groups are matched against: the User-Agent's
+ * first word up to '/' ("feedarc" for "feedarc/0.1 (+https://...)"). */
+static void product_token(const char *ua, char *out, size_t len)
+{
+    size_t n = 0;
+    while (ua && ua[n] && n + 1 < len &&
+           ((ua[n] >= 'a' && ua[n] <= 'z') || (ua[n] >= 'A' && ua[n] <= 'Z') || ua[n] == '-' ||
+            ua[n] == '_'))
+        n++;
+    memcpy(out, ua ? ua : "", n);
+    out[n] = '\0';
+    if (n == 0)
+        snprintf(out, len, "feedarc");
+}
+
 static void on_queue_idle(void *ud)
 {
     maybe_finish(ud);
@@ -615,6 +797,11 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         out->results[i].url = strdup(s->url);
         out->results[i].ok = 1;
         out->results[i].kind = "";
+        if (s->ignore_robots) {
+            const char *kv[] = {"source", out->results[i].name, NULL};
+            fa_log_kv(FA_LOG_WARN, "robots", kv,
+                      "ignore_robots is set: robots.txt is not consulted for this source");
+        }
         for (size_t h = 0; h < s->n_headers; h++) {
             char line[1024];
             snprintf(line, sizeof line, "%s: %s", s->headers[h].name, s->headers[h].value);
@@ -649,6 +836,11 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     c.lag_expected_ns = fa_time_mono_ns() + LAG_PERIOD_MS * 1000000ULL;
     uv_timer_start(&c.lag_timer, on_lag_tick, LAG_PERIOD_MS, LAG_PERIOD_MS);
     rc = state_batch_new(&c.loop, c.st, c.w, &c.batch);
+    if (rc < 0)
+        goto out;
+    char token[64];
+    product_token(cfg->user_agent, token, sizeof token);
+    rc = robots_gate_new(c.st, token, 0, &c.gate);
     if (rc < 0)
         goto out;
     fetcher_options fo = {
@@ -726,6 +918,7 @@ out:
                      "cannot close the segment in %s: %s", cfg->storage.dir, fa_strerror(crc));
         }
     }
+    robots_gate_free(c.gate);
     if (c.own_state)
         crawl_state_close(c.st);
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)

@@ -26,6 +26,7 @@ typedef struct crawl_source_result {
     uint64_t pages_ok;       /* item pages archived with a 2xx/3xx answer */
     uint64_t pages_failed;   /* transfer errors or 4xx/5xx */
     uint64_t pages_unchanged;/* archived before and not changed since */
+    uint64_t pages_disallowed; /* skipped: robots.txt forbids them */
     uint64_t items_without_page; /* items archived only as part of the feed */
     int last_status;         /* HTTP status of the feed, 0 when none */
 } crawl_source_result;
@@ -37,6 +38,8 @@ typedef struct crawl_summary {
     uint64_t feeds_fetched, items, pages_fetched, pages_failed, redirects;
     uint64_t pages_unchanged;       /* skipped (archived before) or 304 */
     uint64_t not_modified;          /* 304 answers, feeds and pages */
+    uint64_t pages_disallowed;      /* skipped because robots.txt forbids them */
+    uint64_t robots_fetched;        /* robots.txt requests (cache misses) */
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
     double elapsed_s;

@@ -276,7 +276,7 @@ static const struct error_case error_cases[] = {
      "sources)\n"},
     {"sources:\n  - url: https://a.example/\n    intreval: 5m\n", FA_EINVAL,
      "t.yaml:3: sources[0].intreval: unknown key (known here: url, type, name, fetch_pages, "
-     "interval, max_items, headers)\n"},
+     "ignore_robots, interval, max_items, headers)\n"},
     {ONE_SOURCE "http:\n  timeout: 5s\n  retries: 3\n", FA_EINVAL,
      "t.yaml:4: http.retries: unknown key (known here: connect_timeout, timeout, "
      "max_body_size, max_redirects)\n"},

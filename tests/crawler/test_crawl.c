@@ -242,9 +242,11 @@ static void rss_and_atom_archived(void **state)
     assert_int_equal(s->open_segments, 0);
     assert_int_equal(s->segments, 1);
     assert_int_equal(s->warcinfo, 1);
-    assert_int_equal(s->requests, 10);
-    assert_int_equal(s->responses, 10);
-    assert_int_equal(sum.records, 21);
+    /* 2 feeds + 8 pages + each host's robots.txt */
+    assert_int_equal(sum.robots_fetched, 2);
+    assert_int_equal(s->requests, 12);
+    assert_int_equal(s->responses, 12);
+    assert_int_equal(sum.records, 25);
     char uri[512];
     snprintf(uri, sizeof uri, "%s/news4.html", site_server_origin(a));
     assert_true(has_uri(s, uri));
@@ -253,12 +255,21 @@ static void rss_and_atom_archived(void **state)
     snprintf(uri, sizeof uri, "%s/atom.xml", site_server_origin(b));
     assert_true(has_uri(s, uri));
 
-    /* Every request carried the configured User-Agent. */
+    /* Every request carried the configured User-Agent, and robots.txt
+     * was the first request to the host, alone. */
     site_request_log *log = NULL;
     size_t n = site_server_log(a, &log);
-    assert_int_equal(n, 6);
-    for (size_t i = 0; i < n; i++)
+    assert_int_equal(n, 7);
+    uint64_t robots_end = 0;
+    for (size_t i = 0; i < n; i++) {
         assert_non_null(strstr(log[i].user_agent, "feedarc/"));
+        if (strcmp(log[i].path, "/robots.txt") == 0)
+            robots_end = log[i].end_ns;
+    }
+    assert_true(robots_end > 0);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(log[i].path, "/robots.txt") != 0)
+            assert_true(log[i].start_ns >= robots_end);
     free(log);
 
     free(s);
@@ -308,9 +319,9 @@ static void politeness_per_host(void **state)
         assert_true(site_server_peak_connections(servers[k]) <= cap);
         site_request_log *log = NULL;
         size_t n = site_server_log(servers[k], &log);
-        assert_int_equal(n, 13);
+        assert_int_equal(n, 14); /* robots.txt, the feed, 12 pages */
         /* sort starts (log order is completion order) */
-        uint64_t starts[13];
+        uint64_t starts[14];
         for (size_t i = 0; i < n; i++) {
             starts[i] = log[i].start_ns;
             if (log[i].end_ns > last_end[k])
@@ -440,7 +451,7 @@ static void segments_roll_over(void **state)
     scan_archive(adir, sc);
     assert_true(sc->segments >= 2);
     assert_int_equal(sc->warcinfo, sc->segments);
-    assert_int_equal(sc->responses, 13);
+    assert_int_equal(sc->responses, 14);
     assert_true(sc->max_segment_size <= (1u << 20));
     assert_int_equal(sum.segments, sc->segments);
     free(sc);
@@ -605,6 +616,83 @@ static void changed_feed_fetches_only_new_and_updated(void **state)
     free(dir);
 }
 
+/* robots.txt: fetched before anything else, disallowed pages never
+ * fetched (and counted), Crawl-delay honoured as a lower bound on the
+ * delay; a host whose robots.txt answers 5xx is not crawled at all; one
+ * whose robots.txt is missing (404) is crawled freely. */
+static void robots_txt_obeyed(void **state)
+{
+    (void)state;
+    site_server *s = site_server_start("127.0.0.9", 0);   /* rules */
+    site_server *bad = site_server_start("127.0.0.10", 0); /* robots.txt 503 */
+    assert_non_null(s);
+    assert_non_null(bad);
+    const char *robots = "# test\nUser-agent: otherbot\nDisallow: /\n\n"
+                         "User-agent: feedarc\nDisallow: /private/\nAllow: /private/ok\n"
+                         "Crawl-delay: 0.2\n";
+    site_server_route(s, "/robots.txt", 200, "text/plain", robots, strlen(robots), NULL, 0);
+    const char *links[] = {"/news/1", "/private/2", "/private/ok3", "/news/4", "/private/5"};
+    char feed[4096];
+    size_t len = (size_t)snprintf(feed, sizeof feed, "<rss version=\"2.0\"><channel><title>t</title>");
+    for (int i = 0; i < 5; i++) {
+        len += (size_t)snprintf(feed + len, sizeof feed - len,
+                                "<item><title>%d</title><link>%s</link></item>", i, links[i]);
+        site_server_route(s, links[i], 200, "text/html", "<p>x</p>", 8, NULL, 0);
+    }
+    snprintf(feed + len, sizeof feed - len, "</channel></rss>");
+    site_server_route(s, "/feed.xml", 200, "application/rss+xml", feed, strlen(feed), NULL, 0);
+    site_server_route(bad, "/robots.txt", 503, "text/plain", "busy", 4, NULL, 0);
+    site_server_route(bad, "/feed.xml", 200, "application/rss+xml", feed, strlen(feed), NULL, 0);
+
+    char *dir = tmpdir_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: 1, min_delay: 0s }\n"
+             "sources:\n  - url: %s/feed.xml\n  - url: %s/feed.xml\n",
+             dir, site_server_origin(s), site_server_origin(bad));
+    config *cfg = load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.robots_fetched, 2);
+    assert_true(sum.results[0].ok);
+    assert_int_equal(sum.results[0].pages_ok, 3);          /* 1, ok3, 4 */
+    assert_int_equal(sum.results[0].pages_disallowed, 2);  /* private 2 and 5 */
+    assert_false(sum.results[1].ok);                       /* its feed is forbidden */
+    assert_non_null(strstr(sum.results[1].error, "robots.txt"));
+
+    site_request_log *log = NULL;
+    size_t n = site_server_log(s, &log);
+    assert_int_equal(n, 5); /* robots.txt, feed, 3 pages */
+    uint64_t starts[8];
+    for (size_t i = 0; i < n; i++) {
+        assert_null(strstr(log[i].path, "/private/2"));
+        assert_null(strstr(log[i].path, "/private/5"));
+        starts[i] = log[i].start_ns;
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t m = i; m > 0 && starts[m - 1] > starts[m]; m--) {
+            uint64_t t = starts[m];
+            starts[m] = starts[m - 1];
+            starts[m - 1] = t;
+        }
+    /* after robots.txt is read, its Crawl-delay (200 ms) spaces the starts */
+    for (size_t i = 2; i < n; i++)
+        assert_true((starts[i] - starts[i - 1]) / 1000000 + 20 >= 200);
+    free(log);
+    n = site_server_log(bad, &log);
+    assert_int_equal(n, 1); /* only the robots.txt that failed */
+    assert_string_equal(log[0].path, "/robots.txt");
+    free(log);
+
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    site_server_stop(s);
+    site_server_stop(bad);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -615,6 +703,7 @@ int main(void)
         cmocka_unit_test(segments_roll_over),
         cmocka_unit_test(second_run_is_conditional),
         cmocka_unit_test(changed_feed_fetches_only_new_and_updated),
+        cmocka_unit_test(robots_txt_obeyed),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
