@@ -63,6 +63,7 @@ typedef struct cfg_loader {
     fa_buf errs;
     unsigned n_errors;
     int oom;
+    int key_line; /* line of the key whose value set_field is handling */
 } cfg_loader;
 
 static void cfg_verror(cfg_loader *ld, int line, const char *path, const char *fmt, va_list ap)
@@ -219,11 +220,16 @@ enum field_kind {
     FIELD_DURATION,    /* uint64_t ms in [min, max] */
     FIELD_SIZE,        /* uint64_t bytes in [min, max] */
     FIELD_UNSIGNED,    /* unsigned in [min, max] */
+    FIELD_FACTOR,      /* double in [min, max], a plain decimal number */
     FIELD_ZSTD_LEVEL,  /* int: 1..19 or -7..-1 */
     FIELD_BOOL,        /* int 0/1 */
     FIELD_URL,         /* char*: http(s) URL with a host */
     FIELD_SOURCE_TYPE, /* enum config_source_type */
     FIELD_HEADERS,     /* config_header[] + count */
+    FIELD_POINTER,     /* char*: a JSON Pointer ("" or "/...") */
+    FIELD_PAGINATE,    /* enum config_json_paginate */
+    FIELD_JSON,        /* config_json_mapping*, allocated; sub lists its fields */
+    FIELD_OPML,        /* char*: an OPML file, resolved against base_dir now */
     FIELD_SECTION,     /* a nested mapping; sub lists its fields */
     FIELD_SOURCES      /* the list of sources */
 };
@@ -254,6 +260,9 @@ static const struct field storage_fields[] = {
 static const struct field politeness_fields[] = {
     {"max_connections_per_host", FIELD_UNSIGNED,
      offsetof(config, politeness.max_connections_per_host), 1, 65535, NULL, 0},
+    {"delay_factor", FIELD_FACTOR, offsetof(config, politeness.delay_factor), 0, 100, NULL, 0},
+    {"max_delay", FIELD_DURATION, offsetof(config, politeness.max_delay_ms), 0, MAX_DURATION_MS,
+     NULL, 0},
     {"min_delay", FIELD_DURATION, offsetof(config, politeness.min_delay_ms), 0, MAX_DURATION_MS,
      NULL, 0},
     {"max_connections", FIELD_UNSIGNED, offsetof(config, politeness.max_connections), 1, 65535,
@@ -266,6 +275,19 @@ static const struct field http_fields[] = {
     {"timeout", FIELD_DURATION, offsetof(config, http.timeout_ms), 1, MAX_DURATION_MS, NULL, 0},
     {"max_body_size", FIELD_SIZE, offsetof(config, http.max_body_size), 1, UINT64_MAX, NULL, 0},
     {"max_redirects", FIELD_UNSIGNED, offsetof(config, http.max_redirects), 0, 20, NULL, 0},
+    {"retries", FIELD_UNSIGNED, offsetof(config, http.retries), 0, 10, NULL, 0},
+    {"backoff_base", FIELD_DURATION, offsetof(config, http.backoff_base_ms), 1, MAX_DURATION_MS,
+     NULL, 0},
+    {"backoff_max", FIELD_DURATION, offsetof(config, http.backoff_max_ms), 1, MAX_DURATION_MS,
+     NULL, 0},
+    {"max_retry_after", FIELD_DURATION, offsetof(config, http.max_retry_after_ms), 0,
+     MAX_DURATION_MS, NULL, 0},
+    {"low_speed_time", FIELD_DURATION, offsetof(config, http.low_speed_time_ms), 1000,
+     MAX_DURATION_MS, NULL, 0},
+    {"max_header_size", FIELD_SIZE, offsetof(config, http.max_header_size), 1024, 64 * MIB, NULL,
+     0},
+    {"max_decoded_size", FIELD_SIZE, offsetof(config, http.max_decoded_size), 1, UINT64_MAX,
+     NULL, 0},
 };
 
 static const struct field top_fields[] = {
@@ -277,6 +299,24 @@ static const struct field top_fields[] = {
 };
 #define TOP_SOURCES_BIT (1u << 4)
 
+static const struct field json_fields[] = {
+    {"items", FIELD_POINTER, offsetof(config_json_mapping, items), 0, 0, NULL, 0},
+    {"id", FIELD_POINTER, offsetof(config_json_mapping, id), 0, 0, NULL, 0},
+    {"url", FIELD_POINTER, offsetof(config_json_mapping, url), 0, 0, NULL, 0},
+    {"title", FIELD_POINTER, offsetof(config_json_mapping, title), 0, 0, NULL, 0},
+    {"date", FIELD_POINTER, offsetof(config_json_mapping, date), 0, 0, NULL, 0},
+    {"updated", FIELD_POINTER, offsetof(config_json_mapping, updated), 0, 0, NULL, 0},
+    {"content", FIELD_POINTER, offsetof(config_json_mapping, content), 0, 0, NULL, 0},
+    {"summary", FIELD_POINTER, offsetof(config_json_mapping, summary), 0, 0, NULL, 0},
+    {"author", FIELD_POINTER, offsetof(config_json_mapping, author), 0, 0, NULL, 0},
+    {"paginate", FIELD_PAGINATE, offsetof(config_json_mapping, paginate), 0, 0, NULL, 0},
+    {"page_param", FIELD_STRING, offsetof(config_json_mapping, page_param), 0, 0, NULL, 0},
+    {"next_url", FIELD_POINTER, offsetof(config_json_mapping, next_url), 0, 0, NULL, 0},
+    {"cursor_param", FIELD_STRING, offsetof(config_json_mapping, cursor_param), 0, 0, NULL, 0},
+    {"cursor", FIELD_POINTER, offsetof(config_json_mapping, cursor), 0, 0, NULL, 0},
+    {"max_pages", FIELD_UNSIGNED, offsetof(config_json_mapping, max_pages), 1, 100000, NULL, 0},
+};
+
 static const struct field source_fields[] = {
     {"url", FIELD_URL, offsetof(config_source, url), 0, 0, NULL, 0},
     {"type", FIELD_SOURCE_TYPE, offsetof(config_source, type), 0, 0, NULL, 0},
@@ -286,8 +326,23 @@ static const struct field source_fields[] = {
     {"interval", FIELD_DURATION, offsetof(config_source, interval_ms), 1, MAX_DURATION_MS, NULL, 0},
     {"max_items", FIELD_UNSIGNED, offsetof(config_source, max_items), 1, UINT32_MAX, NULL, 0},
     {"headers", FIELD_HEADERS, 0, 0, 0, NULL, 0},
+    {"opml", FIELD_OPML, offsetof(config_source, opml_path), 0, 0, NULL, 0},
+    {"max_pages", FIELD_UNSIGNED, offsetof(config_source, max_pages), 1, 100000, NULL, 0},
+    {"json", FIELD_JSON, offsetof(config_source, json), 0, 0, json_fields, N_OF(json_fields)},
 };
 #define SOURCE_URL_BIT (1u << 0)
+
+static const char *const paginate_names[] = {
+    [CONFIG_PAGINATE_NONE] = "none", [CONFIG_PAGINATE_PAGE] = "page",
+    [CONFIG_PAGINATE_NEXT] = "next", [CONFIG_PAGINATE_LINK] = "link",
+    [CONFIG_PAGINATE_CURSOR] = "cursor",
+};
+
+const char *config_paginate_name(enum config_json_paginate p)
+{
+    if ((unsigned)p < N_OF(paginate_names)) return paginate_names[p];
+    return "unknown";
+}
 
 static const char *const source_type_names[] = {
     [SOURCE_AUTO] = "auto",           [SOURCE_RSS] = "rss",
@@ -494,7 +549,12 @@ static void source_defaults(config_source *s, int line)
     s->interval_ms = 15ULL * 60 * 1000;
     s->max_items = 10000;
     s->line = line;
+    s->max_pages = 0; /* 100 unless given (check_source) */
 }
+
+static int key_line_of(cfg_loader *ld, yaml_node_t *map, const char *key);
+static void check_source(cfg_loader *ld, yaml_node_t *item, const char *sub, config_source *s,
+                         int has_url);
 
 static void walk_sources(cfg_loader *ld, yaml_node_t *seq, config *c)
 {
@@ -531,9 +591,37 @@ static void walk_sources(cfg_loader *ld, yaml_node_t *seq, config *c)
             continue;
         }
         uint32_t seen = walk_mapping(ld, item, sub, source_fields, N_OF(source_fields), s, c);
-        if (!(seen & SOURCE_URL_BIT)) cfg_error(ld, node_line(item), sub, "missing url");
+        if (!(seen & SOURCE_URL_BIT) && key_line_of(ld, item, "opml") == 0)
+            cfg_error(ld, node_line(item), sub, "missing url");
+        check_source(ld, item, sub, s, (seen & SOURCE_URL_BIT) != 0);
     }
 }
+
+static void clean_path(char *p);
+
+/* "" or "/..." with every '~' followed by '0' or '1' (RFC 6901). */
+static int pointer_ok(const char *s)
+{
+    if (*s != '\0' && *s != '/') return 0;
+    for (; *s; s++)
+        if (*s == '~' && s[1] != '0' && s[1] != '1') return 0;
+    return 1;
+}
+
+/* The line of key in mapping map, or 0. */
+static int key_line_of(cfg_loader *ld, yaml_node_t *map, const char *key)
+{
+    if (map == NULL || map->type != YAML_MAPPING_NODE) return 0;
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+         pair++) {
+        yaml_node_t *k = yaml_document_get_node(ld->doc, pair->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp(node_text(k), key) == 0) return node_line(k);
+    }
+    return 0;
+}
+
+static void walk_json(cfg_loader *ld, yaml_node_t *map, const char *path, const struct field *f,
+                      config_source *src, config *c);
 
 static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, const char *path,
                       void *base, config *c)
@@ -615,6 +703,24 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
         if (get_integer(ld, v, path, (int64_t)f->min, (int64_t)f->max, &iv) == 0)
             *(unsigned *)slot = (unsigned)iv;
         return;
+    case FIELD_FACTOR: {
+        char *end = NULL;
+        double d = 0;
+        if (v->type == YAML_SCALAR_NODE && !node_is_null(v) &&
+            v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+            s = node_text(v);
+            d = strtod(s, &end);
+        }
+        if (end == NULL || end == s || *end != '\0' || !(d >= (double)f->min) ||
+            !(d <= (double)f->max)) {
+            cfg_error(ld, node_line(v), path, "\"%s\" is not a number from %g to %g",
+                      v->type == YAML_SCALAR_NODE ? node_text(v) : "", (double)f->min,
+                      (double)f->max);
+            return;
+        }
+        *(double *)slot = d;
+        return;
+    }
     case FIELD_ZSTD_LEVEL:
         if (get_integer(ld, v, path, -7, 19, &iv) < 0) return;
         if (iv == 0) {
@@ -662,6 +768,70 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
     case FIELD_HEADERS:
         walk_headers(ld, v, path, base);
         return;
+    case FIELD_POINTER:
+        if ((s = scalar_text(ld, v, path, "a JSON Pointer")) == NULL) return;
+        if (!pointer_ok(s)) {
+            cfg_error(ld, node_line(v), path,
+                      "%s is not a JSON Pointer (\"\" or starting with \"/\", like "
+                      "\"/title/rendered\"; '~' only as ~0 or ~1)",
+                      quote(s, q));
+            return;
+        }
+        set_string(ld, base, f->offset, s);
+        return;
+    case FIELD_PAGINATE: {
+        if ((s = scalar_text(ld, v, path, "a pagination style")) == NULL) return;
+        size_t i = 0;
+        while (i < N_OF(paginate_names) && strcmp(s, paginate_names[i]) != 0)
+            i++;
+        if (i == N_OF(paginate_names)) {
+            cfg_error(ld, node_line(v), path,
+                      "%s is not a pagination style (none, page, next, link, cursor)",
+                      quote(s, q));
+            return;
+        }
+        *(enum config_json_paginate *)slot = (enum config_json_paginate)i;
+        return;
+    }
+    case FIELD_JSON: {
+        config_source *src = base;
+        if (v->type != YAML_MAPPING_NODE) {
+            type_error(ld, v, path, "a mapping (items, id, url, title, date, ... as JSON Pointers)");
+            return;
+        }
+        src->json = calloc(1, sizeof *src->json);
+        if (src->json == NULL) {
+            ld->oom = 1;
+            return;
+        }
+        src->json->line = ld->key_line;
+        walk_json(ld, v, path, f, src, c);
+        return;
+    }
+    case FIELD_OPML: {
+        if ((s = scalar_text(ld, v, path, "an OPML file path")) == NULL) return;
+        if (*s == '\0') {
+            cfg_error(ld, node_line(v), path, "must not be empty");
+            return;
+        }
+        char **slot_s = (char **)slot;
+        free(*slot_s);
+        *slot_s = NULL;
+        if (s[0] == '/') {
+            *slot_s = cfg_strdup(ld, s);
+        } else {
+            fa_buf b;
+            fa_buf_init(&b, PATH_MAX * 2);
+            if (fa_buf_printf(&b, "%s/%s", ld->base_dir, s) < 0) {
+                ld->oom = 1;
+            } else {
+                clean_path(b.data);
+                *slot_s = fa_buf_steal(&b, NULL);
+            }
+            fa_buf_free(&b);
+        }
+        return;
+    }
     case FIELD_SECTION:
         walk_mapping(ld, v, path, f->sub, f->n_sub, base, c);
         return;
@@ -711,9 +881,93 @@ static uint32_t walk_mapping(cfg_loader *ld, yaml_node_t *map, const char *path,
         }
         first_line[i] = node_line(k);
         seen |= 1u << i;
+        ld->key_line = node_line(k);
         set_field(ld, &fields[i], v, sub, base, c);
     }
     return seen;
+}
+
+/* The json: block, walked into the mapping. */
+static void walk_json(cfg_loader *ld, yaml_node_t *map, const char *path, const struct field *f,
+                      config_source *src, config *c)
+{
+    walk_mapping(ld, map, path, f->sub, f->n_sub, src->json, c);
+}
+
+/* Checks that need the whole source entry: url or opml, the json mapping
+ * against the type, max_pages against the type. */
+static void check_source(cfg_loader *ld, yaml_node_t *item, const char *sub, config_source *s,
+                         int has_url)
+{
+    char path[MAX_KEY_PATH];
+    int opml_line = key_line_of(ld, item, "opml");
+    if (has_url && s->opml_path != NULL) {
+        join_key(path, sub, "opml");
+        cfg_error(ld, opml_line, path, "url and opml exclude each other (one source each)");
+    }
+    if (s->opml_path != NULL) {
+        int l;
+        if ((l = key_line_of(ld, item, "name")) != 0) {
+            join_key(path, sub, "name");
+            cfg_error(ld, l, path, "not allowed with opml: each feed is named by its outline's title");
+        }
+        if (s->type == SOURCE_JSON) {
+            join_key(path, sub, "type");
+            cfg_error(ld, key_line_of(ld, item, "type"), path,
+                      "json is not allowed with opml (each JSON source needs its own mapping)");
+        }
+    }
+    if (s->json != NULL && s->type != SOURCE_JSON) {
+        join_key(path, sub, "json");
+        cfg_error(ld, s->json->line, path, "a json mapping needs type: json (the type is %s)",
+                  config_source_type_name(s->type));
+    }
+    if (s->type == SOURCE_JSON && s->opml_path == NULL) {
+        if (s->json == NULL) {
+            join_key(path, sub, "type");
+            cfg_error(ld, key_line_of(ld, item, "type"), path,
+                      "type json needs a json: mapping with at least items");
+        } else {
+            config_json_mapping *m = s->json;
+            join_key(path, sub, "json");
+            if (m->items == NULL)
+                cfg_error(ld, m->line, path, "missing items (the JSON Pointer of the item array)");
+            yaml_node_t *jmap = NULL;
+            for (yaml_node_pair_t *pair = item->data.mapping.pairs.start;
+                 pair < item->data.mapping.pairs.top; pair++) {
+                yaml_node_t *k = yaml_document_get_node(ld->doc, pair->key);
+                if (k->type == YAML_SCALAR_NODE && strcmp(node_text(k), "json") == 0)
+                    jmap = yaml_document_get_node(ld->doc, pair->value);
+            }
+            char jp[MAX_KEY_PATH];
+            join_key(jp, path, "paginate");
+            int pl = key_line_of(ld, jmap, "paginate");
+            if (m->paginate == CONFIG_PAGINATE_NEXT && m->next_url == NULL)
+                cfg_error(ld, pl, jp, "paginate: next needs next_url (where the next URL is)");
+            if (m->paginate == CONFIG_PAGINATE_CURSOR && m->cursor == NULL)
+                cfg_error(ld, pl, jp, "paginate: cursor needs cursor (where the cursor value is)");
+            if (m->max_pages != 0) {
+                if (key_line_of(ld, item, "max_pages") != 0) {
+                    char mp[MAX_KEY_PATH];
+                    join_key(mp, path, "max_pages");
+                    cfg_error(ld, key_line_of(ld, jmap, "max_pages"), mp,
+                              "max_pages is given both here and for the source (line %d)",
+                              key_line_of(ld, item, "max_pages"));
+                } else {
+                    s->max_pages = m->max_pages;
+                }
+            }
+            if (m->page_param == NULL) m->page_param = cfg_strdup(ld, "page");
+            if (m->cursor_param == NULL) m->cursor_param = cfg_strdup(ld, "cursor");
+        }
+    }
+    int mpl = key_line_of(ld, item, "max_pages");
+    if (mpl != 0 && s->type != SOURCE_WORDPRESS && s->type != SOURCE_JSON) {
+        join_key(path, sub, "max_pages");
+        cfg_error(ld, mpl, path, "applies to wordpress and json sources only (the type is %s)",
+                  config_source_type_name(s->type));
+    }
+    if (s->max_pages == 0) s->max_pages = 100;
 }
 
 /* ---- after the walk: defaults, paths, cross-checks ---- */
@@ -824,6 +1078,15 @@ static void apply_defaults(config *c)
     c->storage.compression_level = 3;
     c->politeness.max_connections_per_host = 1;
     c->politeness.min_delay_ms = 1000;
+    c->politeness.delay_factor = 2.0;
+    c->politeness.max_delay_ms = 30000;
+    c->http.retries = 2;
+    c->http.backoff_base_ms = 1000;
+    c->http.backoff_max_ms = 300000;
+    c->http.max_retry_after_ms = 600000;
+    c->http.low_speed_time_ms = 30000;
+    c->http.max_header_size = 256 * 1024;
+    c->http.max_decoded_size = 128 * MIB;
     c->politeness.max_connections = 64;
     c->http.connect_timeout_ms = 10ULL * 1000;
     c->http.timeout_ms = 60ULL * 1000;
@@ -1130,14 +1393,7 @@ void config_free(config *c)
 {
     if (c == NULL) return;
     for (size_t i = 0; i < c->n_sources; i++) {
-        config_source *s = &c->sources[i];
-        free(s->url);
-        free(s->name);
-        for (size_t j = 0; j < s->n_headers; j++) {
-            free(s->headers[j].name);
-            free(s->headers[j].value);
-        }
-        free(s->headers);
+        config_source_clear(&c->sources[i]);
     }
     free(c->sources);
     free(c->path);
@@ -1147,4 +1403,28 @@ void config_free(config *c)
     free(c->storage.state_dir);
     free(c->storage.prefix);
     free(c);
+}
+
+void config_source_clear(config_source *s)
+{
+    if (s == NULL) return;
+    free(s->url);
+    free(s->name);
+    for (size_t j = 0; j < s->n_headers; j++) {
+        free(s->headers[j].name);
+        free(s->headers[j].value);
+    }
+    free(s->headers);
+    if (s->json != NULL) {
+        config_json_mapping *m = s->json;
+        char *strs[] = {m->items,   m->id,         m->url,      m->title,
+                        m->date,    m->updated,    m->content,  m->summary,
+                        m->author,  m->page_param, m->next_url, m->cursor_param,
+                        m->cursor};
+        for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
+            free(strs[k]);
+        free(m);
+    }
+    free(s->opml_path);
+    memset(s, 0, sizeof *s);
 }

@@ -27,6 +27,30 @@ typedef struct config_header {
     char *value;
 } config_header;
 
+/* How a type: json source is paginated (issue 3). */
+enum config_json_paginate {
+    CONFIG_PAGINATE_NONE = 0,
+    CONFIG_PAGINATE_PAGE,   /* page: ?<page_param>=N */
+    CONFIG_PAGINATE_NEXT,   /* next: the URL at <next_url> in the body */
+    CONFIG_PAGINATE_LINK,   /* link: the Link: rel="next" header */
+    CONFIG_PAGINATE_CURSOR  /* cursor: ?<cursor_param>=<value at cursor> */
+};
+
+/* Where a JSON API keeps its items and their fields (type: json only):
+ * JSON Pointers (RFC 6901, "" or starting with '/'); NULL = not given.
+ * items is from the document root, the fields from one item, next_url and
+ * cursor from the root. */
+typedef struct config_json_mapping {
+    char *items, *id, *url, *title, *date, *updated, *content, *summary, *author;
+    enum config_json_paginate paginate; /* default none */
+    char *page_param;   /* default "page" */
+    char *next_url;     /* required with paginate: next */
+    char *cursor_param; /* default "cursor" */
+    char *cursor;       /* required with paginate: cursor */
+    unsigned max_pages; /* 0 = not given; when given it is also the source's max_pages */
+    int line;           /* of the json: key */
+} config_json_mapping;
+
 typedef struct config_source {
     char *url;                 /* required; http or https */
     char *name;                /* defaults to the URL's host */
@@ -38,6 +62,13 @@ typedef struct config_source {
     size_t n_headers;
     unsigned max_items;        /* per-feed item cap (default 10000) */
     int line;                  /* line in the config file, for messages */
+    /* (issue 3) */
+    unsigned max_pages;        /* wordpress/json: pages walked per run (default 100;
+                                  json.max_pages sets it too) */
+    config_json_mapping *json; /* type json: the mapping (required); else NULL */
+    char *opml_path;           /* "- opml: FILE" entries: the OPML file, absolute; url is
+                                  NULL until source_list_expand_opml replaces the entry
+                                  by the feeds it lists (crawler/source_list.h) */
 } config_source;
 
 typedef struct config {
@@ -54,6 +85,9 @@ typedef struct config {
     struct {
         unsigned max_connections_per_host; /* default 1 */
         uint64_t min_delay_ms;             /* between request starts per host, default 1000 */
+        double delay_factor;               /* adaptive delay: factor x the host's recent
+                                              response time; default 2, 0 = off */
+        uint64_t max_delay_ms;             /* cap on the adaptive delay, default 30 s */
         unsigned max_connections;          /* global cap, default 64 */
     } politeness;
     struct {
@@ -61,6 +95,13 @@ typedef struct config {
         uint64_t timeout_ms;          /* whole transfer, default 60 s */
         uint64_t max_body_size;       /* default 32 MiB */
         unsigned max_redirects;       /* default 5 */
+        unsigned retries;             /* tries after a transient error, default 2 */
+        uint64_t backoff_base_ms;     /* first backoff, doubled per error, default 1 s */
+        uint64_t backoff_max_ms;      /* default 5 min */
+        uint64_t max_retry_after_ms;  /* a longer Retry-After gives up for this run, default 10 min */
+        uint64_t low_speed_time_ms;   /* below 1 byte/s this long: cut off, default 30 s */
+        uint64_t max_header_size;     /* response head ceiling, default 256 KiB */
+        uint64_t max_decoded_size;    /* decoded (gunzipped) payload ceiling, default 128 MiB */
     } http;
     config_source *sources;
     size_t n_sources;
@@ -111,6 +152,14 @@ int config_parse_size(const char *s, uint64_t *bytes);
  * FA_EINVAL (NULL arguments, or a string that is not valid UTF-8) or
  * FA_ENOMEM; *out is NULL on failure. */
 int config_dump(const config *c, char **out);
+
+/* (issue 3) "none", "page", "next", "link", "cursor". */
+const char *config_paginate_name(enum config_json_paginate p);
+
+/* (issue 3) Frees the strings of a source and the source's own
+ * allocations (not s itself); for code that builds sources (OPML
+ * expansion).  NULL is accepted. */
+void config_source_clear(config_source *s);
 
 /* "auto", "rss", ... ; "unknown" for a value outside the enum. */
 const char *config_source_type_name(enum config_source_type t);

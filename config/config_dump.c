@@ -93,11 +93,30 @@ static int put_size(fa_buf *b, const char *indent, const char *key, uint64_t byt
     return fa_buf_printf(b, "%s%s: %s\n", indent, key, text);
 }
 
+/* The json: block of a type json source. */
+static int put_json(fa_buf *b, const config_json_mapping *m)
+{
+    int rc = fa_buf_puts(b, "    json:\n");
+    const struct {
+        const char *key;
+        const char *value;
+    } ptrs[] = {{"items", m->items},     {"id", m->id},           {"url", m->url},
+                {"title", m->title},     {"date", m->date},       {"updated", m->updated},
+                {"content", m->content}, {"summary", m->summary}, {"author", m->author},
+                {"next_url", m->next_url}, {"cursor", m->cursor}, {"page_param", m->page_param},
+                {"cursor_param", m->cursor_param}};
+    for (size_t i = 0; rc == 0 && i < sizeof ptrs / sizeof ptrs[0]; i++)
+        rc = put_string(b, "      ", ptrs[i].key, ptrs[i].value);
+    if (rc == 0) rc = fa_buf_printf(b, "      paginate: %s\n", config_paginate_name(m->paginate));
+    if (rc == 0 && m->max_pages) rc = fa_buf_printf(b, "      max_pages: %u\n", m->max_pages);
+    return rc;
+}
+
 static int put_source(fa_buf *b, const config_source *s)
 {
-    if (s->url == NULL) return FA_EINVAL;
-    int rc = fa_buf_puts(b, "  - url: ");
-    if (rc == 0) rc = put_quoted(b, s->url);
+    if (s->url == NULL && s->opml_path == NULL) return FA_EINVAL;
+    int rc = fa_buf_puts(b, s->url ? "  - url: " : "  - opml: ");
+    if (rc == 0) rc = put_quoted(b, s->url ? s->url : s->opml_path);
     if (rc == 0) rc = fa_buf_puts(b, "\n");
     if (rc == 0) rc = put_string(b, "    ", "name", s->name);
     if (rc == 0) rc = fa_buf_printf(b, "    type: %s\n", config_source_type_name(s->type));
@@ -105,6 +124,10 @@ static int put_source(fa_buf *b, const config_source *s)
     if (rc == 0 && s->ignore_robots) rc = fa_buf_printf(b, "    ignore_robots: true\n");
     if (rc == 0) rc = put_duration(b, "    ", "interval", s->interval_ms);
     if (rc == 0) rc = fa_buf_printf(b, "    max_items: %u\n", s->max_items);
+    if (rc == 0 && (s->type == SOURCE_WORDPRESS || s->type == SOURCE_JSON) &&
+        !(s->json && s->json->max_pages))
+        rc = fa_buf_printf(b, "    max_pages: %u\n", s->max_pages);
+    if (rc == 0 && s->json != NULL) rc = put_json(b, s->json);
     if (rc == 0 && s->n_headers > 0) rc = fa_buf_puts(b, "    headers:\n");
     for (size_t i = 0; rc == 0 && i < s->n_headers; i++) {
         rc = fa_buf_puts(b, "      ");
@@ -134,12 +157,21 @@ int config_dump(const config *c, char **out)
         rc = fa_buf_printf(&b, "politeness:\n  max_connections_per_host: %u\n",
                            c->politeness.max_connections_per_host);
     if (rc == 0) rc = put_duration(&b, "  ", "min_delay", c->politeness.min_delay_ms);
+    if (rc == 0) rc = fa_buf_printf(&b, "  delay_factor: %g\n", c->politeness.delay_factor);
+    if (rc == 0) rc = put_duration(&b, "  ", "max_delay", c->politeness.max_delay_ms);
     if (rc == 0) rc = fa_buf_printf(&b, "  max_connections: %u\n", c->politeness.max_connections);
     if (rc == 0) rc = fa_buf_puts(&b, "http:\n");
     if (rc == 0) rc = put_duration(&b, "  ", "connect_timeout", c->http.connect_timeout_ms);
     if (rc == 0) rc = put_duration(&b, "  ", "timeout", c->http.timeout_ms);
     if (rc == 0) rc = put_size(&b, "  ", "max_body_size", c->http.max_body_size);
     if (rc == 0) rc = fa_buf_printf(&b, "  max_redirects: %u\n", c->http.max_redirects);
+    if (rc == 0) rc = fa_buf_printf(&b, "  retries: %u\n", c->http.retries);
+    if (rc == 0) rc = put_duration(&b, "  ", "backoff_base", c->http.backoff_base_ms);
+    if (rc == 0) rc = put_duration(&b, "  ", "backoff_max", c->http.backoff_max_ms);
+    if (rc == 0) rc = put_duration(&b, "  ", "max_retry_after", c->http.max_retry_after_ms);
+    if (rc == 0) rc = put_duration(&b, "  ", "low_speed_time", c->http.low_speed_time_ms);
+    if (rc == 0) rc = put_size(&b, "  ", "max_header_size", c->http.max_header_size);
+    if (rc == 0) rc = put_size(&b, "  ", "max_decoded_size", c->http.max_decoded_size);
     if (rc == 0) rc = fa_buf_puts(&b, c->n_sources > 0 ? "sources:\n" : "sources: []\n");
     for (size_t i = 0; rc == 0 && i < c->n_sources; i++)
         rc = put_source(&b, &c->sources[i]);

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xxhash.h>
 
 enum job_kind { JOB_FEED, JOB_PAGE, JOB_ROBOTS };
@@ -45,6 +46,7 @@ typedef struct crawl_job {
     enum job_kind kind;
     unsigned source;
     unsigned redirects;
+    unsigned attempts;  /* earlier tries of this URL in this run */
     feed_parser *fp;
     int parse_rc;       /* first error from the feed parser */
     int archive_rc;
@@ -72,6 +74,10 @@ struct crawl {
     state_batch *batch;              /* url records committed after fsync */
     robots_gate *gate;               /* robots.txt before anything else */
     fa_hashset seen;                 /* page URLs already queued this run */
+    fa_hashset hosts_seen;           /* hosts whose stored backoff was looked up */
+    uint64_t rng;                    /* xorshift state for backoff jitter */
+    unsigned retries;                /* extra tries after transient errors */
+    uint64_t backoff_base_ms, backoff_max_ms, max_retry_after_ms;
     crawl_summary *sum;
     struct curl_slist **src_headers; /* per source, for its feed requests */
     unsigned archive_pending, max_pending;
@@ -165,6 +171,7 @@ static void state_fail(crawl *c, int rc)
 }
 
 static int job_push_robots(crawl *c, const char *host_key, unsigned src);
+static void load_backoff(crawl *c, const char *host);
 
 /* Counts a job robots.txt forbids, and frees it. */
 static void job_disallowed(crawl *c, crawl_job *j, const robots_verdict *v)
@@ -195,6 +202,7 @@ static int job_admit(crawl *c, crawl_job *j)
         case ROBOTS_GATE_FETCH: return job_push_robots(c, j->host, j->source);
         }
     }
+    load_backoff(c, j->host);
     int rc = host_queue_push(c->q, j->host, &j->qe);
     if (rc < 0)
         job_free(j);
@@ -497,6 +505,132 @@ static void follow_redirect(crawl *c, crawl_job *j)
     job_push(c, next, j->kind, j->source, j->redirects + 1, NULL);
 }
 
+/* ---- retries and backoff ---- */
+
+static int is_transient(const fetch_transfer *t)
+{
+    if (t->error_code)
+        return t->error_code == FA_EFETCH; /* timeouts, refused, reset */
+    return t->status == 429 || t->status == 500 || t->status == 502 || t->status == 503 ||
+           t->status == 504;
+}
+
+static double jitter(crawl *c)
+{
+    c->rng ^= c->rng << 13;
+    c->rng ^= c->rng >> 7;
+    c->rng ^= c->rng << 17;
+    return 0.5 + (double)(c->rng % 1000) / 1000.0; /* 0.5 .. 1.5 */
+}
+
+/* Retry-After as seconds or an HTTP date; returns ms from now, or -1. */
+static int64_t retry_after_ms(const fetch_transfer *t)
+{
+    char v[128];
+    if (fetch_header_value(t->response_head.data ? t->response_head.data : "",
+                           t->response_head.len, "Retry-After", v, sizeof v) < 0 || !v[0])
+        return -1;
+    char *end;
+    long long secs = strtoll(v, &end, 10);
+    if (*end == '\0' && secs >= 0)
+        return secs * 1000;
+    time_t when = curl_getdate(v, NULL);
+    if (when < 0)
+        return -1;
+    int64_t ms = ((int64_t)when * 1000000000LL - fa_time_now_ns()) / 1000000;
+    return ms > 0 ? ms : 0;
+}
+
+static void save_backoff(crawl *c, const char *host, uint64_t delay_ms, unsigned errors,
+                         int64_t retry_after)
+{
+    backoff_record b = {0};
+    int64_t now = fa_time_now_ns();
+    b.backoff_until_ns = delay_ms ? now + (int64_t)delay_ms * 1000000LL : 0;
+    b.consecutive_errors = errors;
+    b.retry_after_until_ns = retry_after >= 0 ? now + retry_after * 1000000LL : 0;
+    if (crawl_state_put_backoff(c->st, host, &b) < 0)
+        fa_log_warn("state", "cannot record the backoff of %s: %s", host,
+                    crawl_state_errmsg(c->st));
+}
+
+/* Transient trouble (a timeout, a refused connection, 429, 5xx): the whole
+ * host waits - Retry-After when the server gives one, else an exponential
+ * backoff with jitter - and the URL is tried again, up to c->retries
+ * times.  Returns 1 when a retry was queued. */
+static int maybe_retry(crawl *c, crawl_job *j)
+{
+    fetch_transfer *t = &j->t;
+    if (c->stopping || !is_transient(t))
+        return 0;
+    unsigned errors = host_queue_host_error(c->q, j->host);
+    int64_t ra = (t->status == 429 || t->status == 503) ? retry_after_ms(t) : -1;
+    uint64_t delay;
+    if (ra >= 0) {
+        delay = (uint64_t)ra;
+    } else {
+        unsigned shift = errors > 16 ? 16 : errors - 1;
+        double d = (double)(c->backoff_base_ms << shift) * jitter(c);
+        delay = d > (double)c->backoff_max_ms ? c->backoff_max_ms : (uint64_t)d;
+    }
+    save_backoff(c, j->host, delay, errors, ra);
+    const char *kv[] = {"url", j->url, NULL};
+    if (j->attempts >= c->retries || (ra >= 0 && (uint64_t)ra > c->max_retry_after_ms)) {
+        fa_log_kv(FA_LOG_WARN, "crawl", kv, "giving up after %u tries (%s)", j->attempts + 1,
+                  t->error_code ? t->error : "HTTP error");
+        host_queue_defer(c->q, j->host, fa_time_mono_ns() + delay * 1000000ULL);
+        return 0;
+    }
+    fa_log_kv(FA_LOG_INFO, "crawl", kv, "%s: host backs off %llu ms, then try %u",
+              t->error_code ? t->error : "transient HTTP status", (unsigned long long)delay,
+              j->attempts + 2);
+    host_queue_defer(c->q, j->host, fa_time_mono_ns() + delay * 1000000ULL);
+    crawl_job *n = calloc(1, sizeof *n);
+    if (n == NULL || (n->url = strdup(j->url)) == NULL) {
+        free(n);
+        return 0;
+    }
+    memcpy(n->host, j->host, sizeof n->host);
+    fa_buf_init(&n->robots_body, ROBOTS_MAX_BYTES);
+    n->c = c;
+    n->kind = j->kind;
+    n->source = j->source;
+    n->redirects = j->redirects;
+    n->attempts = j->attempts + 1;
+    n->robots_for = j->robots_for ? strdup(j->robots_for) : NULL;
+    n->item_id = j->item_id ? strdup(j->item_id) : NULL;
+    n->item_published = j->item_published ? strdup(j->item_published) : NULL;
+    n->item_updated = j->item_updated ? strdup(j->item_updated) : NULL;
+    fetch_transfer_init(&n->t);
+    if (host_queue_push(c->q, n->host, &n->qe) < 0) {
+        job_free(n);
+        return 0;
+    }
+    c->sum->retries++;
+    return 1;
+}
+
+/* First sight of a host in this run: a backoff stored by an earlier run
+ * still holds. */
+static void load_backoff(crawl *c, const char *host)
+{
+    if (fa_hashset_add(&c->hosts_seen, XXH3_64bits(host, strlen(host))) != 1)
+        return;
+    backoff_record b;
+    if (crawl_state_get_backoff(c->st, host, &b) != 1)
+        return;
+    int64_t now = fa_time_now_ns();
+    int64_t until = b.backoff_until_ns > b.retry_after_until_ns ? b.backoff_until_ns
+                                                                 : b.retry_after_until_ns;
+    if (until > now) {
+        host_queue_defer(c->q, host, fa_time_mono_ns() + (uint64_t)(until - now));
+        fa_log_info("crawl", "%s is backing off for %lld ms more (from an earlier run)", host,
+                    (long long)((until - now) / 1000000));
+    }
+    for (unsigned i = 0; i < b.consecutive_errors && i < 16; i++)
+        host_queue_host_error(c->q, host);
+}
+
 static void job_fetched(fetch_transfer *t)
 {
     crawl_job *j = t->ud;
@@ -505,6 +639,19 @@ static void job_fetched(fetch_transfer *t)
     host_queue_done(c->q, &j->qe);
     c->sum->requests++;
     c->sum->bytes_fetched += t->body.size;
+    if (t->status > 0)
+        host_queue_observe(c->q, j->host, (t->end_mono_ns - t->start_mono_ns) / 1000000);
+
+    if (maybe_retry(c, j)) {
+        if (t->error_code || c->stopping) {
+            job_free(j);
+            maybe_finish(c);
+            return;
+        }
+        goto archive; /* the 429/5xx answer is evidence too */
+    }
+    if (!is_transient(t) && host_queue_host_ok(c->q, j->host) > 0)
+        save_backoff(c, j->host, 0, 0, -1); /* the host recovered */
 
     if (j->kind == JOB_ROBOTS) {
         int redirect = !t->error_code && is_redirect(t->status) && t->location[0];
@@ -782,6 +929,12 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     c.max_pending = opt && opt->max_archive_pending ? opt->max_archive_pending : 256;
     c.start_ns = fa_time_mono_ns();
     fa_hashset_init(&c.seen);
+    fa_hashset_init(&c.hosts_seen);
+    c.rng = (uint64_t)fa_time_now_ns() | 1;
+    c.retries = cfg->http.retries;
+    c.backoff_base_ms = cfg->http.backoff_base_ms;
+    c.backoff_max_ms = cfg->http.backoff_max_ms;
+    c.max_retry_after_ms = cfg->http.max_retry_after_ms;
     int rc = 0, loop_ok = 0;
 
     out->sources = (unsigned)cfg->n_sources;
@@ -848,6 +1001,9 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         .connect_timeout_ms = cfg->http.connect_timeout_ms,
         .timeout_ms = cfg->http.timeout_ms,
         .max_body_size = cfg->http.max_body_size,
+        .max_decoded_size = cfg->http.max_decoded_size,
+        .max_header_size = (size_t)cfg->http.max_header_size,
+        .low_speed_time_ms = cfg->http.low_speed_time_ms,
         .tmp_dir = cfg->storage.dir,
         .max_connections = cfg->politeness.max_connections,
         .max_host_connections = cfg->politeness.max_connections_per_host,
@@ -860,6 +1016,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         .min_delay_ms = cfg->politeness.min_delay_ms,
         .global_cap = cfg->politeness.max_connections,
         .idle = on_queue_idle,
+        .delay_factor = cfg->politeness.delay_factor,
+        .max_delay_ms = cfg->politeness.max_delay_ms,
     };
     rc = host_queue_new(&c.loop, &qo, job_start, &c, &c.q);
     if (rc < 0) {
@@ -925,6 +1083,7 @@ out:
         curl_slist_free_all(c.src_headers[i]);
     free(c.src_headers);
     fa_hashset_free(&c.seen);
+    fa_hashset_free(&c.hosts_seen);
     for (unsigned i = 0; out->results && i < out->sources; i++)
         if (!out->results[i].ok)
             out->sources_failed++;

@@ -40,6 +40,7 @@ typedef struct crawl_summary {
     uint64_t not_modified;          /* 304 answers, feeds and pages */
     uint64_t pages_disallowed;      /* skipped because robots.txt forbids them */
     uint64_t robots_fetched;        /* robots.txt requests (cache misses) */
+    uint64_t retries;               /* requests repeated after transient errors */
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
     double elapsed_s;

@@ -28,6 +28,10 @@ struct host_queue_host {
     unsigned in_flight;
     uint64_t next_start_ns;
     uint64_t delay_ms;            /* host-specific floor (Crawl-delay) */
+    uint64_t adaptive_ms;         /* delay_factor x recent response time */
+    double rt_avg_ms;             /* exponentially weighted response time */
+    uint64_t deferred_until_ns;   /* Retry-After / backoff */
+    unsigned errors;              /* consecutive */
     host_queue_host *ready_next;  /* ring of hosts with waiting entries */
     int on_ready;
 };
@@ -171,7 +175,61 @@ int host_queue_push(host_queue *q, const char *host_key, host_queue_entry *e)
 static uint64_t host_delay_ns(const host_queue *q, const host_queue_host *h)
 {
     uint64_t ms = q->opt.min_delay_ms > h->delay_ms ? q->opt.min_delay_ms : h->delay_ms;
+    if (h->adaptive_ms > ms)
+        ms = h->adaptive_ms;
     return ms * 1000000ULL;
+}
+
+void host_queue_defer(host_queue *q, const char *host_key, uint64_t until_mono_ns)
+{
+    host_queue_host *h = find_host(q, host_key, 1);
+    if (h == NULL)
+        return;
+    if (until_mono_ns > h->deferred_until_ns)
+        h->deferred_until_ns = until_mono_ns;
+    if (until_mono_ns > h->next_start_ns)
+        h->next_start_ns = until_mono_ns;
+    kick(q);
+}
+
+void host_queue_observe(host_queue *q, const char *host_key, uint64_t response_ms)
+{
+    if (q->opt.delay_factor <= 0)
+        return;
+    host_queue_host *h = find_host(q, host_key, 0);
+    if (h == NULL)
+        return;
+    h->rt_avg_ms = h->rt_avg_ms == 0 ? (double)response_ms
+                                     : 0.7 * h->rt_avg_ms + 0.3 * (double)response_ms;
+    double d = q->opt.delay_factor * h->rt_avg_ms;
+    uint64_t cap = q->opt.max_delay_ms ? q->opt.max_delay_ms : 30000;
+    h->adaptive_ms = d > (double)cap ? cap : (uint64_t)d;
+}
+
+unsigned host_queue_host_error(host_queue *q, const char *host_key)
+{
+    host_queue_host *h = find_host(q, host_key, 1);
+    return h ? ++h->errors : 1;
+}
+
+unsigned host_queue_host_ok(host_queue *q, const char *host_key)
+{
+    host_queue_host *h = find_host(q, host_key, 0);
+    if (h == NULL)
+        return 0;
+    unsigned was = h->errors;
+    h->errors = 0;
+    return was;
+}
+
+unsigned host_queue_hosts_deferred(const host_queue *q)
+{
+    uint64_t now = fa_time_mono_ns();
+    unsigned n = 0;
+    for (size_t i = 0; i < q->n_buckets; i++)
+        for (const host_queue_host *h = q->buckets[i]; h; h = h->next_in_bucket)
+            n += h->deferred_until_ns > now;
+    return n;
 }
 
 static void schedule(host_queue *q)

@@ -44,6 +44,11 @@ typedef struct host_queue_options {
      * nothing waiting and nothing in flight - e.g. after start() failed for
      * the last entry. */
     void (*idle)(void *ud);
+    /* Adaptive delay: delay_factor x the host's recent response time (an
+     * exponentially weighted average), capped at max_delay_ms; a factor of
+     * 0 turns it off. */
+    double delay_factor;
+    uint64_t max_delay_ms;
 } host_queue_options;
 
 int host_queue_new(uv_loop_t *loop, const host_queue_options *opt, host_queue_start_fn start,
@@ -58,6 +63,23 @@ void host_queue_done(host_queue *q, host_queue_entry *e);
 /* Raises one host's minimum delay (e.g. robots.txt Crawl-delay); the larger
  * of this and the configured delay applies. */
 void host_queue_set_delay(host_queue *q, const char *host_key, uint64_t delay_ms);
+
+/* No request to host_key starts before until_mono_ns (fa_time_mono_ns):
+ * Retry-After, or backoff after errors.  Later calls only extend it. */
+void host_queue_defer(host_queue *q, const char *host_key, uint64_t until_mono_ns);
+
+/* Reports how long a response from host_key took (feeds the adaptive
+ * delay). */
+void host_queue_observe(host_queue *q, const char *host_key, uint64_t response_ms);
+
+/* Counts an error on host_key and returns the host's consecutive errors
+ * (1 after the first); host_queue_host_ok resets the count and returns what
+ * it was. */
+unsigned host_queue_host_error(host_queue *q, const char *host_key);
+unsigned host_queue_host_ok(host_queue *q, const char *host_key);
+
+/* Hosts currently deferred past now (in backoff). */
+unsigned host_queue_hosts_deferred(const host_queue *q);
 
 /* Stops/resumes starting new requests (backpressure from the archive). */
 void host_queue_pause(host_queue *q, int paused);

@@ -87,13 +87,34 @@ static void assert_configs_equal(const config *a, const config *b)
     assert_int_equal(a->n_sources, b->n_sources);
     for (size_t i = 0; i < a->n_sources; i++) {
         const config_source *x = &a->sources[i], *y = &b->sources[i];
-        assert_string_equal(x->url, y->url);
-        assert_string_equal(x->name, y->name);
+        assert_true((x->url == NULL) == (y->url == NULL));
+        if (x->url) assert_string_equal(x->url, y->url);
+        assert_true((x->name == NULL) == (y->name == NULL));
+        if (x->name) assert_string_equal(x->name, y->name);
         assert_int_equal(x->type, y->type);
         assert_int_equal(x->fetch_pages, y->fetch_pages);
         assert_true(x->interval_ms == y->interval_ms);
         assert_int_equal(x->max_items, y->max_items);
         assert_int_equal(x->n_headers, y->n_headers);
+        assert_int_equal(x->max_pages, y->max_pages);
+        assert_true((x->opml_path == NULL) == (y->opml_path == NULL));
+        if (x->opml_path) assert_string_equal(x->opml_path, y->opml_path);
+        assert_true((x->json == NULL) == (y->json == NULL));
+        if (x->json != NULL) {
+            const config_json_mapping *m = x->json, *n = y->json;
+            const char *mx[] = {m->items, m->id,      m->url,     m->title,      m->date,
+                                m->updated, m->content, m->summary, m->author, m->page_param,
+                                m->next_url, m->cursor_param, m->cursor};
+            const char *nx[] = {n->items, n->id,      n->url,     n->title,      n->date,
+                                n->updated, n->content, n->summary, n->author, n->page_param,
+                                n->next_url, n->cursor_param, n->cursor};
+            for (size_t k = 0; k < sizeof mx / sizeof mx[0]; k++) {
+                assert_true((mx[k] == NULL) == (nx[k] == NULL));
+                if (mx[k]) assert_string_equal(mx[k], nx[k]);
+            }
+            assert_int_equal(m->paginate, n->paginate);
+            assert_int_equal(m->max_pages, n->max_pages);
+        }
         for (size_t j = 0; j < x->n_headers; j++) {
             assert_string_equal(x->headers[j].name, y->headers[j].name);
             assert_string_equal(x->headers[j].value, y->headers[j].value);
@@ -276,10 +297,13 @@ static const struct error_case error_cases[] = {
      "sources)\n"},
     {"sources:\n  - url: https://a.example/\n    intreval: 5m\n", FA_EINVAL,
      "t.yaml:3: sources[0].intreval: unknown key (known here: url, type, name, fetch_pages, "
-     "ignore_robots, interval, max_items, headers)\n"},
-    {ONE_SOURCE "http:\n  timeout: 5s\n  retries: 3\n", FA_EINVAL,
-     "t.yaml:4: http.retries: unknown key (known here: connect_timeout, timeout, "
-     "max_body_size, max_redirects)\n"},
+     "ignore_robots, interval, max_items, headers, opml, max_pages, json)\n"},
+    {ONE_SOURCE "http:\n  timeout: 5s\n  retry_count: 3\n", FA_EINVAL,
+     "t.yaml:4: http.retry_count: unknown key (known here: connect_timeout, timeout, "
+     "max_body_size, max_redirects, retries, backoff_base, backoff_max, max_retry_after, "
+     "low_speed_time, max_header_size, max_decoded_size)\n"},
+    {ONE_SOURCE "politeness:\n  delay_factor: fast\n", FA_EINVAL,
+     "t.yaml:3: politeness.delay_factor: \"fast\" is not a number from 0 to 100\n"},
     /* durations */
     {ONE_SOURCE "http:\n  timeout: 15x\n", FA_EINVAL,
      "t.yaml:3: http.timeout: \"15x\" is not a duration (like 500ms, 20s, 15m, 1h, 2d)\n"},
@@ -704,6 +728,109 @@ static void sizes(void **state)
 
 /* ---- dump ---- */
 
+/* Issue 3: type json with its mapping, max_pages, opml entries. */
+static void json_mapping_and_opml(void **state)
+{
+    (void)state;
+    config *c = load_ok("sources:\n"
+                        "  - url: https://api.example/v1/posts\n"
+                        "    type: json\n"
+                        "    json:\n"
+                        "      items: /posts\n"
+                        "      id: /id\n"
+                        "      url: /link\n"
+                        "      title: /title/rendered\n"
+                        "      date: /date_gmt\n"
+                        "      paginate: page\n"
+                        "      max_pages: 50\n"
+                        "  - url: https://wp.example/\n"
+                        "    type: wordpress\n"
+                        "  - url: https://wp2.example/\n"
+                        "    type: wordpress\n"
+                        "    max_pages: 3\n"
+                        "  - opml: subs.opml\n"
+                        "    interval: 1h\n",
+                        "/cfg");
+    assert_int_equal(c->n_sources, 4);
+    const config_source *s = &c->sources[0];
+    assert_non_null(s->json);
+    assert_string_equal(s->json->items, "/posts");
+    assert_string_equal(s->json->title, "/title/rendered");
+    assert_null(s->json->content);
+    assert_int_equal(s->json->paginate, CONFIG_PAGINATE_PAGE);
+    assert_string_equal(s->json->page_param, "page");
+    assert_string_equal(s->json->cursor_param, "cursor");
+    assert_int_equal(s->max_pages, 50);
+    assert_int_equal(s->json->line, 4);
+    assert_int_equal(c->sources[1].max_pages, 100);
+    assert_null(c->sources[1].json);
+    assert_int_equal(c->sources[2].max_pages, 3);
+    s = &c->sources[3];
+    assert_null(s->url);
+    assert_null(s->name);
+    assert_string_equal(s->opml_path, "/cfg/subs.opml");
+    assert_true(s->interval_ms == 3600000);
+    free(round_trip(c));
+    config_free(c);
+
+    /* errors, each with its line */
+    load_fails("sources:\n"
+               "  - url: https://a.example/\n"
+               "    type: json\n" /* 3 */
+               "  - url: https://b.example/\n"
+               "    json: { items: /x }\n" /* 5 */
+               "  - url: https://c.example/\n"
+               "    type: json\n"
+               "    json:\n" /* 8 */
+               "      id: id\n" /* 9 */
+               "      title: \"/a~2\"\n" /* 10 */
+               "      paginate: next\n" /* 11 */
+               "  - url: https://d.example/\n"
+               "    type: json\n"
+               "    json: { items: \"\", paginate: sideways }\n" /* 14 */
+               "  - url: https://e.example/\n"
+               "    type: json\n"
+               "    max_pages: 2\n" /* 17 */
+               "    json: { items: /i, paginate: cursor, max_pages: 4 }\n" /* 18 */
+               "  - url: https://f.example/\n"
+               "    max_pages: 2\n" /* 20 */
+               "  - url: https://g.example/\n"
+               "    opml: x.opml\n" /* 22 */
+               "  - opml: y.opml\n"
+               "    name: Mine\n" /* 24 */
+               "    type: json\n" /* 25 */
+               "  - type: rss\n" /* 26 */
+               "  - opml: \"\"\n" /* 27 */
+               "    json: []\n", /* 28 */
+               FA_EINVAL,
+               "t.yaml:3: sources[0].type: type json needs a json: mapping with at least items\n"
+               "t.yaml:5: sources[1].json: a json mapping needs type: json (the type is auto)\n"
+               "t.yaml:9: sources[2].json.id: \"id\" is not a JSON Pointer (\"\" or starting "
+               "with \"/\", like \"/title/rendered\"; '~' only as ~0 or ~1)\n"
+               "t.yaml:10: sources[2].json.title: \"/a~2\" is not a JSON Pointer (\"\" or "
+               "starting with \"/\", like \"/title/rendered\"; '~' only as ~0 or ~1)\n"
+               "t.yaml:8: sources[2].json: missing items (the JSON Pointer of the item array)\n"
+               "t.yaml:11: sources[2].json.paginate: paginate: next needs next_url (where the "
+               "next URL is)\n"
+               "t.yaml:14: sources[3].json.paginate: \"sideways\" is not a pagination style "
+               "(none, page, next, link, cursor)\n"
+               "t.yaml:18: sources[4].json.paginate: paginate: cursor needs cursor (where the "
+               "cursor value is)\n"
+               "t.yaml:18: sources[4].json.max_pages: max_pages is given both here and for the "
+               "source (line 17)\n"
+               "t.yaml:20: sources[5].max_pages: applies to wordpress and json sources only (the "
+               "type is auto)\n"
+               "t.yaml:22: sources[6].opml: url and opml exclude each other (one source each)\n"
+               "t.yaml:24: sources[7].name: not allowed with opml: each feed is named by its "
+               "outline's title\n"
+               "t.yaml:25: sources[7].type: json is not allowed with opml (each JSON source "
+               "needs its own mapping)\n"
+               "t.yaml:26: sources[8]: missing url\n"
+               "t.yaml:27: sources[9].opml: must not be empty\n"
+               "t.yaml:28: sources[9].json: expected a mapping (items, id, url, title, date, ... "
+               "as JSON Pointers), got a list\n");
+}
+
 static void dump_round_trip(void **state)
 {
     (void)state;
@@ -727,7 +854,12 @@ static void dump_round_trip(void **state)
                         "      X-Sep: \"line\\u2028sep \\u0085 nel\"\n"
                         "  - url: http://b.example/\n"
                         "    name: \"- looks: like yaml\"\n"
-                        "    type: json\n",
+                        "    type: json\n"
+                        "    json: { items: \"\", id: /id, title: \"/a~1b/c~0\", paginate: cursor,\n"
+                        "            cursor: /meta/next, cursor_param: after, max_pages: 7 }\n"
+                        "  - opml: subs/list.opml\n"
+                        "    type: rss\n"
+                        "    fetch_pages: false\n",
                         "/base");
     char *text = round_trip(c);
     /* Every key is written, defaults included, and strings are quoted. */
@@ -799,6 +931,7 @@ int main(void)
         cmocka_unit_test(durations),
         cmocka_unit_test(sizes),
         cmocka_unit_test(dump_round_trip),
+        cmocka_unit_test(json_mapping_and_opml),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -649,12 +649,14 @@ static void robots_txt_obeyed(void **state)
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive }\n"
              "politeness: { max_connections_per_host: 1, min_delay: 0s }\n"
+             "http: { retries: 1, backoff_base: 50ms }\n"
              "sources:\n  - url: %s/feed.xml\n  - url: %s/feed.xml\n",
              dir, site_server_origin(s), site_server_origin(bad));
     config *cfg = load_yaml(yaml, dir);
     crawl_summary sum;
     assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
     assert_int_equal(sum.robots_fetched, 2);
+    assert_int_equal(sum.retries, 1); /* the 503 robots.txt, tried again once */
     assert_true(sum.results[0].ok);
     assert_int_equal(sum.results[0].pages_ok, 3);          /* 1, ok3, 4 */
     assert_int_equal(sum.results[0].pages_disallowed, 2);  /* private 2 and 5 */
@@ -681,14 +683,63 @@ static void robots_txt_obeyed(void **state)
         assert_true((starts[i] - starts[i - 1]) / 1000000 + 20 >= 200);
     free(log);
     n = site_server_log(bad, &log);
-    assert_int_equal(n, 1); /* only the robots.txt that failed */
+    assert_int_equal(n, 2); /* only robots.txt: tried, backed off, tried again */
     assert_string_equal(log[0].path, "/robots.txt");
+    assert_string_equal(log[1].path, "/robots.txt");
+    assert_true(log[1].start_ns - log[0].start_ns >= 25 * 1000000ULL); /* jittered 50 ms */
     free(log);
 
     crawl_summary_free(&sum);
     config_free(cfg);
     site_server_stop(s);
     site_server_stop(bad);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* A 429 with Retry-After holds back the whole host, not just that URL;
+ * the URL is tried again after the wait and given up after the retries. */
+static void retry_after_holds_the_host(void **state)
+{
+    (void)state;
+    site_server *s = site_server_start("127.0.0.11", 0);
+    assert_non_null(s);
+    const char *feed = "<rss version=\"2.0\"><channel><title>t</title>"
+                       "<item><link>/a</link></item><item><link>/b</link></item>"
+                       "<item><link>/c</link></item></channel></rss>";
+    site_server_route(s, "/feed.xml", 200, "application/rss+xml", feed, strlen(feed), NULL, 0);
+    site_server_route(s, "/a", 429, "text/plain", "slow down", 9, "Retry-After: 1\r\n", 0);
+    site_server_route(s, "/b", 200, "text/html", "<p>b</p>", 8, NULL, 0);
+    site_server_route(s, "/c", 200, "text/html", "<p>c</p>", 8, NULL, 0);
+    char *dir = tmpdir_new();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: 1, min_delay: 0s }\n"
+             "http: { retries: 1 }\n"
+             "sources:\n  - url: %s/feed.xml\n",
+             dir, site_server_origin(s));
+    config *cfg = load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.retries, 1);
+    assert_int_equal(sum.pages_fetched, 2);
+    assert_int_equal(sum.pages_failed, 1); /* /a: 429 twice */
+    site_request_log *log = NULL;
+    size_t n = site_server_log(s, &log);
+    assert_int_equal(n, 6); /* robots, feed, a, b, c, a again */
+    uint64_t first_429 = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(log[i].path, "/a") == 0 && (first_429 == 0 || log[i].end_ns < first_429))
+            first_429 = log[i].end_ns;
+    assert_true(first_429 > 0);
+    for (size_t i = 0; i < n; i++)
+        if (log[i].start_ns > first_429) /* everything after the 429 waited ~1 s */
+            assert_true(log[i].start_ns - first_429 >= 950 * 1000000ULL);
+    free(log);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    site_server_stop(s);
     rm_rf(dir);
     free(dir);
 }
@@ -704,6 +755,7 @@ int main(void)
         cmocka_unit_test(second_run_is_conditional),
         cmocka_unit_test(changed_feed_fetches_only_new_and_updated),
         cmocka_unit_test(robots_txt_obeyed),
+        cmocka_unit_test(retry_after_holds_the_host),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -1,0 +1,36 @@
+/*
+ * source_list.h - from the config's sources to what the crawler fetches
+ * (issue 3): OPML entries expanded into the feeds they list, and a
+ * source's type and JSON mapping in the form feeds/source_parser wants.
+ *
+ * The config layer knows nothing of feeds/ and the parsers nothing of the
+ * config; this is where the two meet.
+ */
+#ifndef SOURCE_LIST_H
+#define SOURCE_LIST_H
+
+#include "config/config.h"
+#include "feeds/source_parser.h"
+
+/* Replaces every "- opml: FILE" entry of cfg->sources by the feeds the
+ * file lists (outlines with an xmlUrl, nested folders included), in order,
+ * each with the entry's type, fetch_pages, interval, max_items and headers;
+ * named by the outline's title (else the URL's host).  A URL already among
+ * the sources (or listed twice) is added once; a URL that is not http(s)
+ * is an error.  On failure nothing is changed, and *errors (may be NULL)
+ * receives a malloc'd text, one "file:line: what" per line (the caller
+ * frees it; NULL on success).  Returns the number of feeds added (>= 0),
+ * FA_EINVAL (bad outlines), FA_ENOENT/FA_EIO (a file cannot be read),
+ * FA_EPARSE (not OPML), FA_ETOOBIG (more than CONFIG_MAX_SOURCES sources)
+ * or FA_ENOMEM. */
+int source_list_expand_opml(config *cfg, char **errors);
+
+/* The parser format for a config source type. */
+enum source_format source_list_format(enum config_source_type t);
+
+/* Fills *out from s->json (borrowing its strings: valid while the config
+ * lives); returns out, or NULL when s has no mapping. */
+const source_json_mapping *source_list_json_mapping(const config_source *s,
+                                                    source_json_mapping *out);
+
+#endif
