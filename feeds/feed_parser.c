@@ -68,6 +68,7 @@
 #include "common/fa_err.h"
 #include "feeds/feed_date.h"
 #include "feeds/feed_html.h"
+#include "feeds/feed_xml.h"
 
 #include <libxml/SAX2.h>
 #include <libxml/entities.h>
@@ -80,6 +81,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define NS_ATOM10 "http://www.w3.org/2005/Atom"
 #define NS_ATOM03 "http://purl.org/atom/ns#"
@@ -135,6 +137,7 @@ struct feed_parser {
     feed_item_cb cb;
     void *ud;
     char *base_url; /* owned, may be NULL */
+    char *encoding; /* default encoding (Content-Type charset), owned, may be NULL */
     size_t max_item_bytes;
     unsigned max_items;
     unsigned max_depth;
@@ -1103,6 +1106,8 @@ static int is_upper_or_lower(const unsigned char *s, size_t n, const char *lower
     return 1;
 }
 
+static int after_parse(feed_parser *p);
+
 static int not_xml(feed_parser *p, unsigned char c)
 {
     if (c == '{' || c == '[')
@@ -1114,11 +1119,27 @@ static int not_xml(feed_parser *p, unsigned char c)
 
 static int start_xml(feed_parser *p)
 {
-    p->ctxt =
-        xmlCreatePushParserCtxt(&p->sax, NULL, (const char *)p->sniff, (int)p->sniff_len, NULL);
+    /* A default encoding (Content-Type's charset) applies only when the
+     * body declares none: the context then starts empty, is switched to
+     * it, and gets the held-back bytes afterwards. */
+    xmlCharEncodingHandlerPtr enc = NULL;
+    if (p->encoding != NULL && !p->wide &&
+        !feed__xml_declares_encoding(p->sniff, p->sniff_len) &&
+        strcasecmp(p->encoding, "utf-8") != 0)
+        enc = xmlFindCharEncodingHandler(p->encoding);
+    if (enc != NULL)
+        p->ctxt = xmlCreatePushParserCtxt(&p->sax, NULL, NULL, 0, NULL);
+    else
+        p->ctxt = xmlCreatePushParserCtxt(&p->sax, NULL, (const char *)p->sniff,
+                                          (int)p->sniff_len, NULL);
     if (p->ctxt == NULL) return fail(p, NULL, FA_ENOMEM, "out of memory");
     p->ctxt->_private = p;
     xmlCtxtUseOptions(p->ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET);
+    if (enc != NULL) {
+        xmlSwitchToEncoding(p->ctxt, enc);
+        xmlParseChunk(p->ctxt, (const char *)p->sniff, (int)p->sniff_len, 0);
+        return after_parse(p);
+    }
     return 0;
 }
 
@@ -1224,6 +1245,16 @@ feed_parser *feed_parser_new(const char *base_url, const feed_parser_limits *lim
     p->sax.startElement = NULL;
     p->sax.endElement = NULL;
     return p;
+}
+
+int feed_parser_set_default_encoding(feed_parser *p, const char *charset)
+{
+    if (p == NULL || p->ctxt != NULL || p->bytes_in > 0) return FA_EINVAL;
+    free(p->encoding);
+    p->encoding = NULL;
+    if (charset == NULL || *charset == '\0') return 0;
+    p->encoding = strdup(charset);
+    return p->encoding ? 0 : FA_ENOMEM;
 }
 
 int feed_parser_push(feed_parser *p, const void *data, size_t len)
@@ -1338,5 +1369,6 @@ void feed_parser_free(feed_parser *p)
     free(p->seen);
     free(p->core_ns);
     free(p->base_url);
+    free(p->encoding);
     free(p);
 }

@@ -56,6 +56,12 @@ typedef struct feed_parser feed_parser;
 feed_parser *feed_parser_new(const char *base_url, const feed_parser_limits *limits,
                              feed_item_cb cb, void *ud);
 
+/* (issue 3) The encoding to assume when the body has no BOM and its XML
+ * declaration names none: the charset of the response's Content-Type.
+ * Call before the first push; NULL or "" clears it.  Returns 0, FA_EINVAL
+ * (after the first push) or FA_ENOMEM. */
+int feed_parser_set_default_encoding(feed_parser *p, const char *charset);
+
 /* Feeds the next len bytes.  Returns 0, or a negative code: FA_EPARSE when
  * the input is not a feed at all (message from feed_parser_error), or the
  * callback's code.
