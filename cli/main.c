@@ -18,6 +18,8 @@ typedef struct command {
 } command;
 
 int cmd_robots(int argc, char **argv); /* cmd_robots.c */
+int cmd_feed(int argc, char **argv);        /* cmd_feed.c */
+int cmd_import_opml(int argc, char **argv); /* cmd_import_opml.c */
 
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
@@ -61,6 +63,40 @@ static const command commands[] = {
      "\n"
      "Exit status: 0 every URL answered; 64 bad usage; 66 FILE cannot be opened;\n"
      "74 reading FILE failed.\n"},
+    {"feed", cmd_feed, "parse one feed or API response, print its items",
+     "usage: feedarc feed [options] FILE|URL|-\n"
+     "\n"
+     "Parses one feed or API response exactly as the crawler does - RSS, RDF,\n"
+     "Atom, JSON Feed, WordPress REST, JSON APIs, sitemaps (gzip'd too), OPML,\n"
+     "or an HTML page's feed links - from a file, stdin (-) or a URL fetched\n"
+     "once, and prints one JSON line per item on stdout:\n"
+     "  {\"id\",\"link\",\"title\",\"author\",\"published\",\"updated\",\n"
+     "   \"summary_len\",\"content_len\",\"enclosures\":[...]}\n"
+     "and one per link found ({\"link_kind\":\"next_page\"|\"feed\"|\"sitemap\",\"url\",\n"
+     "\"title\"}); \"kind: rss\" and \"items: N\" go to stderr.\n"
+     "\n"
+     "  -t, --type TYPE     auto (default), rss, atom, jsonfeed, wordpress, sitemap, opml\n"
+     "  -c, --config FILE   with --source: use a configured source's type and JSON mapping\n"
+     "  -s, --source N      the source: its index in sources (from 0) or its name\n"
+     "  -b, --base URL      resolve relative links against URL (files and stdin)\n"
+     "  -p, --page N        the page number of this response in a paginated walk\n"
+     "  -m, --max-size SIZE largest body read (default 64MiB)\n"
+     "  -T, --timeout DUR   whole transfer for a URL (default 60s)\n"
+     "\n"
+     "Exit status: 0 parsed; 64 bad usage; 65 not a usable feed; 66 FILE cannot be\n"
+     "opened; 69 the URL could not be fetched (or an HTTP error); 74 read error;\n"
+     "78 invalid config.\n"},
+    {"import-opml", cmd_import_opml, "print the sources an OPML subscription list adds",
+     "usage: feedarc import-opml FILE\n"
+     "\n"
+     "Reads an OPML subscription list (what feed readers export) and prints the\n"
+     "YAML sources: entries it would add - url, name (the outline's title), type\n"
+     "auto - for pasting into a config.  Outlines nest (folders); each feed is\n"
+     "listed once.  To follow the list itself, use a source entry\n"
+     "  - opml: subscriptions.opml\n"
+     "\n"
+     "Exit status: 0 printed; 64 bad usage; 65 not OPML; 66 FILE cannot be opened;\n"
+     "74 read error.\n"},
 };
 
 static void usage(FILE *f)

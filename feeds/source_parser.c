@@ -783,7 +783,7 @@ static unsigned url_number(const source_parser *p, const char *name, unsigned df
 /* Works out and reports the next page. */
 static int next_page(source_parser *p)
 {
-    if (p->url == NULL || p->t != T_JSON) return 0;
+    if (p->t != T_JSON) return 0;
     const source_json_mapping *m = p->o.format == SOURCE_FORMAT_JSON ? p->o.json : NULL;
     unsigned max = p->o.max_pages ? p->o.max_pages
                    : m && m->max_pages ? m->max_pages
@@ -834,9 +834,10 @@ static int next_page(source_parser *p)
         const char *v = watched(p, W_NEXT);
         if (page < max && v != NULL && *v) next = resolve(p->url, v);
     }
+    if (rc == FA_EINVAL) rc = 0; /* no URL to add a parameter to */
     if (rc < 0) return fail(p, rc, "out of memory");
     if (next == NULL) return 0;
-    if (strcmp(next, p->url) != 0) rc = report(p, SOURCE_LINK_NEXT_PAGE, next, "");
+    if (p->url == NULL || strcmp(next, p->url) != 0) rc = report(p, SOURCE_LINK_NEXT_PAGE, next, "");
     free(next);
     if (rc < 0) return fail(p, rc, "stopped by the link callback");
     return 0;

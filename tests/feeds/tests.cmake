@@ -2,3 +2,10 @@ feedarc_test(test_feeds SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_feeds.c LIBS fa_f
 # issue 3: every source kind through feeds/source_parser, OPML expansion
 feedarc_test(test_feeds_sources SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sources.c
              LIBS fa_crawler fa_feeds fa_config PkgConfig::ZLIB)
+# `feedarc feed` and `feedarc import-opml` end to end
+if(TARGET feedarc)
+  add_test(NAME test_feed_cli
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_feed_cli.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_CURRENT_LIST_DIR}/data)
+  set_tests_properties(test_feed_cli PROPERTIES TIMEOUT 120)
+endif()
