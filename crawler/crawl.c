@@ -702,14 +702,15 @@ static void job_fetched(fetch_transfer *t)
         if (t->status >= 200 && t->status <= 299) {
             int n = j->parse_rc < 0 ? j->parse_rc : feed_parser_finish(j->fp);
             r->kind = feed_kind_name(feed_parser_kind(j->fp));
-            if (n < 0) {
-                const char *why = feed_parser_error(j->fp);
-                source_fail(c, j->source, "%s: not a usable feed: %s", j->url,
-                            why && *why ? why : fa_strerror(n));
-            } else if (t->payload_error) {
+            if (t->payload_error) {
+                /* the decoding stopped first: that is the cause to report */
                 source_fail(c, j->source, "%s: body could not be decoded (%s, %s)", j->url,
                             t->content_encoding[0] ? t->content_encoding : "identity",
                             fa_strerror(t->payload_error));
+            } else if (n < 0) {
+                const char *why = feed_parser_error(j->fp);
+                source_fail(c, j->source, "%s: not a usable feed: %s", j->url,
+                            why && *why ? why : fa_strerror(n));
             }
         } else if (!is_redirect(t->status)) {
             source_fail(c, j->source, "%s: HTTP %ld", j->url, t->status);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "common/fa_err.h"
+#include "common/fa_time.h"
 #include "config/config.h"
 #include "crawler/crawl.h"
 #include "demo/sample_sites.h"
@@ -23,6 +24,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <zlib.h>
 
 /* ---- helpers ---- */
 
@@ -744,6 +750,108 @@ static void retry_after_holds_the_host(void **state)
     free(dir);
 }
 
+/* A hostile server that sends its headers, then one byte every 1.5 s. */
+typedef struct dripper {
+    int listen_fd;
+    uint16_t port;
+    pthread_t thread;
+    volatile int stop;
+} dripper;
+
+static void *drip(void *arg)
+{
+    dripper *d = arg;
+    int fd = accept(d->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    char req[4096];
+    ssize_t n = recv(fd, req, sizeof req, 0);
+    (void)n;
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                       "Content-Length: 1000\r\n\r\n<";
+    if (send(fd, head, strlen(head), MSG_NOSIGNAL) < 0)
+        goto out;
+    for (int i = 0; i < 40 && !d->stop; i++) {
+        usleep(1500 * 1000);
+        if (send(fd, "r", 1, MSG_NOSIGNAL) < 0)
+            break;
+    }
+out:
+    close(fd);
+    return NULL;
+}
+
+/* Safe limits: a server that drips a byte at a time is cut off by the
+ * low-speed limit; a gzip bomb stops parsing at max_decoded_size; both
+ * sources fail with a clear error and the run goes on. */
+static void hostile_servers_are_cut_off(void **state)
+{
+    (void)state;
+    dripper d = {0};
+    d.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.12", &sa.sin_addr);
+    assert_int_equal(bind(d.listen_fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t sl = sizeof sa;
+    getsockname(d.listen_fd, (struct sockaddr *)&sa, &sl);
+    d.port = ntohs(sa.sin_port);
+    assert_int_equal(listen(d.listen_fd, 4), 0);
+    pthread_create(&d.thread, NULL, drip, &d);
+
+    /* a feed padded with 64 MiB of spaces, gzip'd (~64 KiB), served as a
+     * gzip-encoded feed: XML all the way, so only the ceiling stops it */
+    size_t raw_len = 64u << 20;
+    unsigned char *raw = malloc(raw_len);
+    memset(raw, ' ', raw_len);
+    memcpy(raw, "<rss version=\"2.0\"><channel>", 28);
+    uLongf zlen = compressBound((uLong)raw_len);
+    unsigned char *z = malloc(zlen);
+    z_stream zs = {0};
+    deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+    zs.next_in = raw;
+    zs.avail_in = (uInt)raw_len;
+    zs.next_out = z;
+    zs.avail_out = (uInt)zlen;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    zlen = zs.total_out;
+    deflateEnd(&zs);
+    free(raw);
+    site_server *s = site_server_start("127.0.0.13", 0);
+    assert_non_null(s);
+    site_server_route(s, "/bomb.xml", 200, "application/rss+xml", z, zlen,
+                      "Content-Encoding: gzip\r\n", 0);
+    free(z);
+
+    char *dir = tmpdir_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { min_delay: 0s }\n"
+             "http: { low_speed_time: 1s, max_decoded_size: 1MiB, retries: 0 }\n"
+             "sources:\n"
+             "  - url: http://127.0.0.12:%u/feed.xml\n    ignore_robots: true\n"
+             "  - url: %s/bomb.xml\n",
+             dir, (unsigned)d.port, site_server_origin(s));
+    config *cfg = load_yaml(yaml, dir);
+    uint64_t t0 = fa_time_mono_ns();
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    uint64_t ms = (fa_time_mono_ns() - t0) / 1000000;
+    d.stop = 1;
+    assert_true(ms < 10000); /* cut off after ~1-3 s, not after 40 drips */
+    assert_int_equal(sum.sources_failed, 2);
+    assert_non_null(sum.results[0].error);
+    assert_non_null(sum.results[1].error);
+    assert_non_null(strstr(sum.results[1].error, "decoded"));
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    pthread_join(d.thread, NULL);
+    close(d.listen_fd);
+    site_server_stop(s);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -756,6 +864,7 @@ int main(void)
         cmocka_unit_test(changed_feed_fetches_only_new_and_updated),
         cmocka_unit_test(robots_txt_obeyed),
         cmocka_unit_test(retry_after_holds_the_host),
+        cmocka_unit_test(hostile_servers_are_cut_off),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
