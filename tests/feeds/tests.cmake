@@ -9,3 +9,13 @@ if(TARGET feedarc)
                    ${CMAKE_CURRENT_LIST_DIR}/data)
   set_tests_properties(test_feed_cli PROPERTIES TIMEOUT 120)
 endif()
+# Conformance with Debian's python3-feedparser (deploy/debian-packages.txt):
+# /usr/bin/python3 on purpose - a pyenv python3 earlier on PATH lacks it.
+# Fails (never skips) when feedparser is missing.
+if(TARGET feedarc)
+  add_test(NAME test_feed_conformance
+           COMMAND sh -c "test -x /usr/bin/python3 || { echo 'FAIL: /usr/bin/python3 is missing: apt-get install python3-feedparser (scripts/setup.sh)'; exit 1; }; exec /usr/bin/python3 \"$0\" \"$@\""
+                   ${CMAKE_CURRENT_LIST_DIR}/feedparser_conformance.py $<TARGET_FILE:feedarc>
+                   ${CMAKE_CURRENT_LIST_DIR}/data)
+  set_tests_properties(test_feed_conformance PROPERTIES TIMEOUT 120)
+endif()
