@@ -90,11 +90,12 @@ static size_t gen_piece(gen *g, char *b, size_t len, size_t cap)
             n = snprintf(item, sizeof item,
                          "<url><loc>https://bench.example.org/2026/11/story-%u-%.1500s</loc>"
                          "<lastmod>2026-11-21T11:30:00Z</lastmod></url>\n",
-                         i, "padding-padding-padding-padding-padding-padding-padding-padding-"
-                            "padding-padding-padding-padding-padding-padding-padding-padding-"
-                            "padding-padding-padding-padding-padding-padding-padding-padding-"
-                            "padding-padding-padding-padding-padding-padding-padding-padding-"
-                            "padding-padding-padding-padding-padding-padding-padding-padding-");
+                         i,
+                         "padding-padding-padding-padding-padding-padding-padding-padding-"
+                         "padding-padding-padding-padding-padding-padding-padding-padding-"
+                         "padding-padding-padding-padding-padding-padding-padding-padding-"
+                         "padding-padding-padding-padding-padding-padding-padding-padding-"
+                         "padding-padding-padding-padding-padding-padding-padding-padding-");
         if (g->produced + (size_t)n >= g->target) g->state = 2;
     } else if (g->state == 2) {
         static const char *const tails[] = {"</channel></rss>\n", "]\n", "</urlset>\n"};

@@ -37,11 +37,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum {
-    FEED_EXIT_DATAERR = 65,
-    FEED_EXIT_NOINPUT = 66,
-    FEED_EXIT_UNAVAILABLE = 69
-};
+enum { FEED_EXIT_DATAERR = 65, FEED_EXIT_NOINPUT = 66, FEED_EXIT_UNAVAILABLE = 69 };
 
 #define CHUNK ((size_t)64 << 10)
 #define MAX_HEAD ((size_t)64 << 10)
@@ -197,13 +193,11 @@ static int fetch(feed_run *r, const char *url, int timeout_s)
             r->opts.url = eff;
             r->p = source_parser_new(&r->opts, &r->cbs, r);
             if (r->p == NULL) return EXIT_SOFTWARE;
-            r->parse_body =
-                source_parser_response(r->p, r->status, r->head.data, r->head.len) == 1;
+            r->parse_body = source_parser_response(r->p, r->status, r->head.data, r->head.len) == 1;
         }
     }
     if (r->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-        fprintf(stderr, "feedarc feed: %s: larger than %lld bytes\n", url,
-                (long long)r->max_size);
+        fprintf(stderr, "feedarc feed: %s: larger than %lld bytes\n", url, (long long)r->max_size);
         return FEED_EXIT_DATAERR;
     }
     if (r->push_rc < 0) return 0; /* reported by finish */
@@ -254,14 +248,11 @@ static int parse_format(const char *s, enum source_format *f)
 
 int cmd_feed(int argc, char **argv)
 {
-    static const struct option opts[] = {{"type", required_argument, NULL, 't'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"source", required_argument, NULL, 's'},
-                                         {"base", required_argument, NULL, 'b'},
-                                         {"page", required_argument, NULL, 'p'},
-                                         {"max-size", required_argument, NULL, 'm'},
-                                         {"timeout", required_argument, NULL, 'T'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"type", required_argument, NULL, 't'},    {"config", required_argument, NULL, 'c'},
+        {"source", required_argument, NULL, 's'},  {"base", required_argument, NULL, 'b'},
+        {"page", required_argument, NULL, 'p'},    {"max-size", required_argument, NULL, 'm'},
+        {"timeout", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0}};
     const char *type = NULL, *cfg_path = NULL, *source = NULL, *base = NULL;
     unsigned page = 0;
     uint64_t max_size = (uint64_t)DEFAULT_MAX_SIZE, timeout_ms = 60000;
@@ -321,8 +312,9 @@ int cmd_feed(int argc, char **argv)
     r.opts.url = base;
 
     if (type != NULL && parse_format(type, &r.opts.format) < 0) {
-        fprintf(stderr, "feedarc feed: --type %s: one of auto, rss, atom, jsonfeed, wordpress, "
-                        "sitemap, opml (json needs -c FILE --source N)\n",
+        fprintf(stderr,
+                "feedarc feed: --type %s: one of auto, rss, atom, jsonfeed, wordpress, "
+                "sitemap, opml (json needs -c FILE --source N)\n",
                 type);
         code = EXIT_USAGE;
         goto out;
@@ -332,7 +324,7 @@ int cmd_feed(int argc, char **argv)
         code = EXIT_USAGE;
         goto out;
     }
-    if (cfg_path != NULL) {
+    if (cfg_path != NULL && source != NULL) {
         char *errors = NULL;
         if (config_load_file(cfg_path, &cfg, &errors) < 0) {
             fprintf(stderr, "%s", errors ? errors : "invalid config\n");
@@ -381,7 +373,7 @@ int cmd_feed(int argc, char **argv)
     if (n < 0) {
         fprintf(stderr, "feedarc feed: %s: not a usable feed: %s\n", input,
                 source_parser_error(r.p));
-        code = n == FA_EFETCH ? FEED_EXIT_UNAVAILABLE
+        code = n == FA_EFETCH   ? FEED_EXIT_UNAVAILABLE
                : n == FA_ENOMEM ? EXIT_SOFTWARE
                                 : FEED_EXIT_DATAERR;
         goto out;

@@ -93,7 +93,7 @@ int cmd_import_opml(int argc, char **argv)
         fprintf(stderr, "usage: feedarc import-opml FILE  (see feedarc help import-opml)\n");
         return EXIT_USAGE;
     }
-    import im;
+import im;
     memset(&im, 0, sizeof im);
     im.file = argv[1];
     fa_buf_init(&im.out, (size_t)256 << 20);
@@ -103,7 +103,10 @@ int cmd_import_opml(int argc, char **argv)
     int rc = opml_read_file(argv[1], on_outline, &im, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "feedarc import-opml: %s\n", err[0] ? err : fa_strerror(rc));
-        code = rc == FA_ENOENT ? 66 : rc == FA_EIO ? EXIT_IOERR : rc == FA_ENOMEM ? EXIT_SOFTWARE : 65;
+        code = rc == FA_ENOENT   ? 66
+               : rc == FA_EIO    ? EXIT_IOERR
+               : rc == FA_ENOMEM ? EXIT_SOFTWARE
+                                 : 65;
         goto out;
     }
     fputs(im.added ? "sources:\n" : "sources: []\n", stdout);

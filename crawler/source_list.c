@@ -184,16 +184,17 @@ int source_list_expand_opml(config *cfg, char **errors)
         int r = opml_read_file(src->opml_path, on_outline, &e, err, sizeof err);
         if (r < 0 && r != FA_ENOMEM) {
             e.n_errors++;
-            fa_buf_printf(&e.errs, "%s:%d: sources[%zu].opml: %s\n", cfg->path, src->line, i,
-                          err);
+            fa_buf_printf(&e.errs, "%s:%d: sources[%zu].opml: %s\n", cfg->path, src->line, i, err);
         } else if (r < 0) {
             e.oom = 1;
         }
         if (r < 0 && rc == 0) rc = r;
         added += e.n - before;
     }
-    if (e.oom) rc = FA_ENOMEM;
-    else if (rc == 0 && e.n_errors > 0) rc = FA_EINVAL;
+    if (e.oom)
+        rc = FA_ENOMEM;
+    else if (rc == 0 && e.n_errors > 0)
+        rc = FA_EINVAL;
     if (rc < 0) {
         /* drop what was built: the copies of existing sources are shallow */
         for (size_t k = 0; k < e.n; k++) {

@@ -66,8 +66,8 @@ static int has_token(const char *rel, const char *token)
         while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f')
             s++;
         size_t n = 0;
-        while (s[n] && !(s[n] == ' ' || s[n] == '\t' || s[n] == '\n' || s[n] == '\r' ||
-                         s[n] == '\f'))
+        while (s[n] &&
+               !(s[n] == ' ' || s[n] == '\t' || s[n] == '\n' || s[n] == '\r' || s[n] == '\f'))
             n++;
         if (n == tl && strncasecmp(s, token, n) == 0) return 1;
         s += n;

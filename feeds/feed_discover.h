@@ -22,9 +22,8 @@ typedef struct feed_discover feed_discover;
  * as written).  Returns NULL on allocation failure. */
 feed_discover *feed_discover_new(const char *page_url);
 
-/* Feeds bytes of the page.  Returns 0, FA_ENOMEM, or FA_ETOOBIG when more
- * than max_bytes were given (pages are read only that far: 0 = 4 MiB;
- * later bytes are ignored and 0 is returned). */
+/* Feeds bytes of the page.  Returns 0 or FA_ENOMEM.  Only the first 4 MiB
+ * of a page are read; later bytes are ignored (0 is returned). */
 int feed_discover_push(feed_discover *d, const void *data, size_t len);
 
 /* Ends the page.  Returns the number of feed links kept (>= 0). */

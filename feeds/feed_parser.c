@@ -1123,15 +1123,14 @@ static int start_xml(feed_parser *p)
      * body declares none: the context then starts empty, is switched to
      * it, and gets the held-back bytes afterwards. */
     xmlCharEncodingHandlerPtr enc = NULL;
-    if (p->encoding != NULL && !p->wide &&
-        !feed__xml_declares_encoding(p->sniff, p->sniff_len) &&
+    if (p->encoding != NULL && !p->wide && !feed__xml_declares_encoding(p->sniff, p->sniff_len) &&
         strcasecmp(p->encoding, "utf-8") != 0)
         enc = xmlFindCharEncodingHandler(p->encoding);
     if (enc != NULL)
         p->ctxt = xmlCreatePushParserCtxt(&p->sax, NULL, NULL, 0, NULL);
     else
-        p->ctxt = xmlCreatePushParserCtxt(&p->sax, NULL, (const char *)p->sniff,
-                                          (int)p->sniff_len, NULL);
+        p->ctxt =
+            xmlCreatePushParserCtxt(&p->sax, NULL, (const char *)p->sniff, (int)p->sniff_len, NULL);
     if (p->ctxt == NULL) return fail(p, NULL, FA_ENOMEM, "out of memory");
     p->ctxt->_private = p;
     xmlCtxtUseOptions(p->ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET);

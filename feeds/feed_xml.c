@@ -130,8 +130,8 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
         while (e > s && is_ws((unsigned char)t[e - 1]))
             e--;
         t[e] = '\0';
-        int rc = x->h->end(x->ud, x->depth, (const char *)localname, (const char *)uri, t + s,
-                           e - s);
+        int rc =
+            x->h->end(x->ud, x->depth, (const char *)localname, (const char *)uri, t + s, e - s);
         if (rc < 0) feed__xml_fail(x, rc, "stopped by the caller");
     }
     fa_buf_reset(&x->text);
@@ -189,8 +189,7 @@ static void on_error(void *data, xmlErrorPtr e)
     }
 }
 
-feed__xml *feed__xml_new(const feed__xml_handlers *h, void *ud, unsigned max_depth,
-                         size_t max_text)
+feed__xml *feed__xml_new(const feed__xml_handlers *h, void *ud, unsigned max_depth, size_t max_text)
 {
     xmlInitParser();
     feed__xml *x = calloc(1, sizeof *x);
@@ -379,7 +378,7 @@ void feed__xml_free(feed__xml *x)
 char *feed__xml_attr(const xmlChar **attrs, int nattrs, const char *name, const char *ns)
 {
     for (int i = 0; i < nattrs; i++) {
-        const xmlChar **a = attrs + 5 * i;
+        const xmlChar **a = attrs + (ptrdiff_t)5 * i;
         if (a[0] == NULL || strcmp((const char *)a[0], name) != 0) continue;
         if ((ns == NULL) != (a[2] == NULL)) continue;
         if (ns != NULL && strcmp((const char *)a[2], ns) != 0) continue;

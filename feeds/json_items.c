@@ -50,7 +50,7 @@
 #define DEFAULT_MAX_ITEMS 10000u
 #define DEFAULT_MAX_DEPTH 256u
 #define SLICE ((size_t)64 << 10)
-#define MAX_KEY 1024              /* longer keys are kept as "no match" */
+#define MAX_KEY 1024                /* longer keys are kept as "no match" */
 #define MAX_KEYS_BYTES (256u << 10) /* all open keys on the path */
 #define MAX_WATCH 8
 #define MAX_WATCH_TEXT 8192
@@ -207,14 +207,24 @@ static const jnode *node_at(const jnode *root, const pointer *p)
 
 /* ---- the parser ---- */
 
-enum field { F_ID, F_LINK, F_TITLE, F_AUTHOR, F_PUBLISHED, F_UPDATED, F_SUMMARY, F_CONTENT, F_COUNT };
+enum field {
+    F_ID,
+    F_LINK,
+    F_TITLE,
+    F_AUTHOR,
+    F_PUBLISHED,
+    F_UPDATED,
+    F_SUMMARY,
+    F_CONTENT,
+    F_COUNT
+};
 
 typedef struct frame {
     unsigned char is_array, is_items;
     size_t index;   /* array: index of the next element */
     size_t key_off; /* object: its current key in keys */
     size_t key_len;
-    int key_ok;     /* a key is set and was not too long */
+    int key_ok; /* a key is set and was not too long */
 } frame;
 
 struct json_items {
@@ -260,7 +270,8 @@ struct json_items {
     feed_parser_stats stats;
 };
 
-static int fail(json_items *j, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(json_items *j, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(json_items *j, int code, const char *fmt, ...)
 {
     if (j->rc == 0) {
@@ -407,12 +418,14 @@ static void map_wordpress(json_items *j, const jnode *it)
     fset(j, F_UPDATED, child(it, "modified_gmt"));
     fset(j, F_UPDATED, child(it, "modified"));
     const jnode *authors = path2(it, "_embedded", "author");
-    if (authors != NULL && authors->type == J_ARRAY) fset(j, F_AUTHOR, child(authors->first, "name"));
+    if (authors != NULL && authors->type == J_ARRAY)
+        fset(j, F_AUTHOR, child(authors->first, "name"));
 }
 
 static void map_fields(json_items *j, const jnode *it)
 {
-    static const int order[] = {F_ID, F_LINK, F_TITLE, F_AUTHOR, F_PUBLISHED, F_UPDATED, F_SUMMARY, F_CONTENT};
+    static const int order[] = {F_ID,        F_LINK,    F_TITLE,   F_AUTHOR,
+                                F_PUBLISHED, F_UPDATED, F_SUMMARY, F_CONTENT};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         fset(j, order[i], node_at(it, &j->fptr[order[i]]));
 }
@@ -426,8 +439,7 @@ static void date_field(json_items *j, int f, const jnode *raw_number)
     if (raw_number != NULL) {
         double v = strtod(s, NULL);
         if (v > 1e11) v /= 1000.0; /* milliseconds */
-        if (v >= 0 && v < 9e9)
-            fa_time_format_iso((int64_t)v * 1000000000LL, 0, out, sizeof out);
+        if (v >= 0 && v < 9e9) fa_time_format_iso((int64_t)v * 1000000000LL, 0, out, sizeof out);
     } else {
         feed_date_normalize(s, out, sizeof out);
     }
@@ -439,8 +451,8 @@ static void trim(fa_buf *b)
 {
     if (b->len == 0) return;
     size_t s = 0, e = b->len;
-    while (s < e && (b->data[s] == ' ' || b->data[s] == '\t' || b->data[s] == '\r' ||
-                     b->data[s] == '\n'))
+    while (s < e &&
+           (b->data[s] == ' ' || b->data[s] == '\t' || b->data[s] == '\r' || b->data[s] == '\n'))
         s++;
     while (e > s && (b->data[e - 1] == ' ' || b->data[e - 1] == '\t' || b->data[e - 1] == '\r' ||
                      b->data[e - 1] == '\n'))
@@ -488,8 +500,9 @@ static int item_complete(json_items *j)
     const jnode *pub_num = NULL, *upd_num = NULL;
     switch (j->flavor) {
     case JSON_FLAVOR_WORDPRESS:
-        if (j->stats.items == 0 && j->stats.duplicates == 0 && path2(it, "content", "rendered") == NULL &&
-            path2(it, "title", "rendered") == NULL && child(it, "link") == NULL)
+        if (j->stats.items == 0 && j->stats.duplicates == 0 &&
+            path2(it, "content", "rendered") == NULL && path2(it, "title", "rendered") == NULL &&
+            child(it, "link") == NULL)
             return fail(j, FA_EPARSE,
                         "a JSON array, but not of WordPress posts (no link, title.rendered or "
                         "content.rendered); use type: json with a mapping");
@@ -585,8 +598,10 @@ static jnode *item_node(json_items *j, enum jtype t, const char *s, size_t len)
     jnode *parent = j->item_cur;
     if (parent != NULL) {
         n->parent = parent;
-        if (parent->last) parent->last->next = n;
-        else parent->first = n;
+        if (parent->last)
+            parent->last->next = n;
+        else
+            parent->first = n;
         parent->last = n;
     }
     return n;
@@ -774,8 +789,8 @@ static int cb_key(void *ctx, const unsigned char *key, size_t len)
 }
 
 static const yajl_callbacks callbacks = {
-    cb_null, cb_bool, NULL, NULL, cb_number, cb_string, cb_start_map, cb_key, cb_end,
-    cb_start_array, cb_end,
+    cb_null,      cb_bool, NULL,   NULL,           cb_number, cb_string,
+    cb_start_map, cb_key,  cb_end, cb_start_array, cb_end,
 };
 
 /* ---- public interface ---- */

@@ -130,8 +130,7 @@ static int on_end(void *ud, unsigned depth, const char *name, const char *ns, ch
 
 static const feed__xml_handlers handlers = {on_start, on_end};
 
-opml_parser *opml_parser_new(const char *base_url, unsigned max_depth, opml_outline_cb cb,
-                             void *ud)
+opml_parser *opml_parser_new(const char *base_url, unsigned max_depth, opml_outline_cb cb, void *ud)
 {
     opml_parser *p = calloc(1, sizeof *p);
     if (p == NULL) return NULL;

@@ -91,8 +91,7 @@ static int on_start(void *ud, unsigned depth, const char *name, const char *ns,
         }
         return 0;
     }
-    if (depth == 2 && is_core_ns(ns) &&
-        strcmp(name, p->root == 1 ? "url" : "sitemap") == 0) {
+    if (depth == 2 && is_core_ns(ns) && strcmp(name, p->root == 1 ? "url" : "sitemap") == 0) {
         p->in_entry = 1;
         for (int i = 0; i < S_COUNT; i++)
             fa_buf_reset(&p->f[i]);

@@ -106,7 +106,8 @@ struct source_parser {
     feed_parser_stats extra; /* stats of non-feed parsers */
 };
 
-static int fail(source_parser *p, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(source_parser *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(source_parser *p, int code, const char *fmt, ...)
 {
     if (p->rc == 0) {
@@ -164,8 +165,8 @@ static int put_encoded(fa_buf *b, const char *v, int encode)
             continue;
         }
         e[0] = '%';
-        e[1] = hex[*s >> 4];
-        e[2] = hex[*s & 15];
+        e[1] = hex[(unsigned)*s >> 4];
+        e[2] = hex[(unsigned)*s & 15u];
         if (fa_buf_append(b, e, 3) < 0) return FA_ENOMEM;
     }
     return 0;
@@ -190,8 +191,9 @@ static int set_param(const char *url, const char *name, const char *value, int e
     } else {
         rc = fa_buf_append(&b, url, ulen);
         const char *q = memchr(url, '?', ulen);
-        char last = ulen ? url[ulen - 1] : '\0';
-        if (rc == 0) rc = fa_buf_puts(&b, q == NULL ? "?" : (last == '?' || last == '&') ? "" : "&");
+        char last = ulen ? url[ulen - 1] : (char)0;
+        if (rc == 0)
+            rc = fa_buf_puts(&b, q == NULL ? "?" : (last == '?' || last == '&') ? "" : "&");
         if (rc == 0) rc = fa_buf_printf(&b, "%s=", name);
         if (rc == 0) rc = put_encoded(&b, value, encode);
     }
@@ -312,7 +314,7 @@ static int start_json(source_parser *p, enum json_flavor flavor)
     const source_json_mapping *m = p->o.json;
     json_items_fields fields = {0};
     if (flavor == JSON_FLAVOR_MAPPED)
-        fields = (json_items_fields){m->id,   m->url,     m->title,   m->date,
+        fields = (json_items_fields){m->id,      m->url,     m->title,   m->date,
                                      m->updated, m->content, m->summary, m->author};
     p->ji = json_items_new(flavor, flavor == JSON_FLAVOR_MAPPED ? m->items : NULL, &fields, p->url,
                            &p->o.limits, on_item, p);
@@ -347,7 +349,8 @@ static int start_target(source_parser *p, enum target t)
         break;
     case T_SITEMAP:
         p->sm = sitemap_parser_new(p->url, lim, on_item, on_child, p);
-        if (p->sm == NULL || (p->charset && sitemap_parser_set_default_encoding(p->sm, p->charset) < 0))
+        if (p->sm == NULL ||
+            (p->charset && sitemap_parser_set_default_encoding(p->sm, p->charset) < 0))
             return fail(p, FA_ENOMEM, "out of memory");
         break;
     case T_OPML:
@@ -360,9 +363,12 @@ static int start_target(source_parser *p, enum target t)
         break;
     case T_JSON: {
         enum json_flavor fl = JSON_FLAVOR_AUTO;
-        if (p->o.format == SOURCE_FORMAT_JSONFEED) fl = JSON_FLAVOR_JSONFEED;
-        else if (p->o.format == SOURCE_FORMAT_WORDPRESS) fl = JSON_FLAVOR_WORDPRESS;
-        else if (p->o.format == SOURCE_FORMAT_JSON) fl = JSON_FLAVOR_MAPPED;
+        if (p->o.format == SOURCE_FORMAT_JSONFEED)
+            fl = JSON_FLAVOR_JSONFEED;
+        else if (p->o.format == SOURCE_FORMAT_WORDPRESS)
+            fl = JSON_FLAVOR_WORDPRESS;
+        else if (p->o.format == SOURCE_FORMAT_JSON)
+            fl = JSON_FLAVOR_MAPPED;
         p->auto_json = fl == JSON_FLAVOR_AUTO;
         return start_json(p, fl);
     }
@@ -414,7 +420,7 @@ static int root_name(const unsigned char *s, size_t n, char name[MAX_NAME])
             if (n - i < 15) return 0;
             if (strncasecmp((const char *)s + i, "<!doctype html", 14) == 0 &&
                 (ws(s[i + 14]) || s[i + 14] == '>')) {
-                strcpy(name, "html");
+                memcpy(name, "html", 5);
                 return 1;
             }
             /* another doctype: skip to its '>' past any [internal subset] */
@@ -683,7 +689,8 @@ static void read_link(source_parser *p, const char *v)
             int quoted = *rel == '"';
             if (quoted) rel++;
             const char *end = rel;
-            while (end < params + plen && *end != (quoted ? '"' : ';') && (quoted || !ws((unsigned char)*end)))
+            while (end < params + plen && *end != (quoted ? '"' : ';') &&
+                   (quoted || !ws((unsigned char)*end)))
                 end++;
             for (const char *t = rel; t < end;) {
                 size_t tl = strcspn(t, " \t\";");
@@ -785,7 +792,7 @@ static int next_page(source_parser *p)
 {
     if (p->t != T_JSON) return 0;
     const source_json_mapping *m = p->o.format == SOURCE_FORMAT_JSON ? p->o.json : NULL;
-    unsigned max = p->o.max_pages ? p->o.max_pages
+    unsigned max = p->o.max_pages      ? p->o.max_pages
                    : m && m->max_pages ? m->max_pages
                                        : SOURCE_DEFAULT_MAX_PAGES;
     feed_parser_stats st;
@@ -806,7 +813,7 @@ static int next_page(source_parser *p)
         } else if (seen >= url_number(p, "per_page", 10)) {
             rc = set_param(p->url, "page", num, 1, &next);
         }
-    } else if (fl == JSON_FLAVOR_MAPPED) {
+    } else if (fl == JSON_FLAVOR_MAPPED && m != NULL) {
         const char *pp = m->page_param ? m->page_param : "page";
         unsigned page = p->o.page ? p->o.page : url_number(p, pp, 1);
         if (page >= max) return 0;
@@ -837,7 +844,8 @@ static int next_page(source_parser *p)
     if (rc == FA_EINVAL) rc = 0; /* no URL to add a parameter to */
     if (rc < 0) return fail(p, rc, "out of memory");
     if (next == NULL) return 0;
-    if (p->url == NULL || strcmp(next, p->url) != 0) rc = report(p, SOURCE_LINK_NEXT_PAGE, next, "");
+    if (p->url == NULL || strcmp(next, p->url) != 0)
+        rc = report(p, SOURCE_LINK_NEXT_PAGE, next, "");
     free(next);
     if (rc < 0) return fail(p, rc, "stopped by the link callback");
     return 0;
@@ -959,9 +967,12 @@ void source_parser_get_stats(const source_parser *p, feed_parser_stats *out)
 {
     memset(out, 0, sizeof *out);
     if (p == NULL) return;
-    if (p->t == T_FEED) feed_parser_get_stats(p->fp, out);
-    else if (p->t == T_JSON) json_items_get_stats(p->ji, out);
-    else out->items = p->items;
+    if (p->t == T_FEED)
+        feed_parser_get_stats(p->fp, out);
+    else if (p->t == T_JSON)
+        json_items_get_stats(p->ji, out);
+    else
+        out->items = p->items;
 }
 
 void source_parser_free(source_parser *p)

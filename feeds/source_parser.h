@@ -90,9 +90,9 @@ typedef struct source_parser_options {
     const char *url; /* this response's URL (after redirects): base for links and pages */
     enum source_format format;
     const source_json_mapping *json; /* SOURCE_FORMAT_JSON: required; else ignored */
-    unsigned page;      /* 1-based number of this request in a paginated walk (0 = 1) */
-    unsigned max_pages; /* no next page is reported from page max_pages on; 0 = the
-                           mapping's, else SOURCE_DEFAULT_MAX_PAGES */
+    unsigned page;               /* 1-based number of this request in a paginated walk (0 = 1) */
+    unsigned max_pages;          /* no next page is reported from page max_pages on; 0 = the
+                                    mapping's, else SOURCE_DEFAULT_MAX_PAGES */
     feed_parser_limits limits;   /* per item and per response; zeros = defaults */
     uint64_t max_inflated_bytes; /* gunzip ceiling; 0 = SOURCE_DEFAULT_MAX_INFLATED */
 } source_parser_options;

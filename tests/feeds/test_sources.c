@@ -101,8 +101,8 @@ typedef struct response {
     const char *head; /* NULL: source_parser_response is not called */
 } response;
 
-static void run(const source_parser_options *o, const response *resp, const void *data,
-                size_t len, enum split mode, unsigned seed, result *r)
+static void run(const source_parser_options *o, const response *resp, const void *data, size_t len,
+                enum split mode, unsigned seed, result *r)
 {
     memset(r, 0, sizeof *r);
     source_parser_callbacks cb = {collect, on_link};
@@ -181,8 +181,8 @@ static void assert_same(const result *a, const result *b)
 
 /* Parses data whole, a byte at a time and at 20 random splittings; all
  * must agree.  The whole-body result is left in *r. */
-static void run_all_ways_mem(const source_parser_options *o, const response *resp,
-                             const void *data, size_t len, result *r)
+static void run_all_ways_mem(const source_parser_options *o, const response *resp, const void *data,
+                             size_t len, result *r)
 {
     run(o, resp, data, len, WHOLE, 0, r);
     result *other = calloc(1, sizeof *other);
@@ -230,7 +230,8 @@ static void xml_feeds_auto(void **state)
     run_all_ways(&o, NULL, "rss2.xml", r);
     assert_int_equal(r->finish_rc, 4);
     assert_string_equal(r->kind, "rss");
-    assert_string_equal(r->items[0][I_LINK], "https://gazette.example.org/2026/11/lighthouse-keeper");
+    assert_string_equal(r->items[0][I_LINK],
+                        "https://gazette.example.org/2026/11/lighthouse-keeper");
     result_free(r);
     run_all_ways(&o, NULL, "atom10.xml", r);
     assert_string_equal(r->kind, "atom");
@@ -243,7 +244,10 @@ static void xml_feeds_auto(void **state)
     run_all_ways(&o, NULL, "utf16le.xml", r);
     assert_string_equal(r->kind, "rss");
     assert_int_equal(r->finish_rc, 1);
-    assert_string_equal(r->items[0][I_TITLE], "Caf\xc3\xa9 cr\xc3\xa8me \xe2\x80\x94 \xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x82\xac" "5");
+    assert_string_equal(
+        r->items[0][I_TITLE],
+        "Caf\xc3\xa9 cr\xc3\xa8me \xe2\x80\x94 \xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x82\xac"
+        "5");
     drop(r);
 }
 
@@ -251,8 +255,9 @@ static void xml_feeds_auto(void **state)
 static void charset_from_header(void **state)
 {
     (void)state;
-    const char body[] = "<rss version=\"2.0\"><channel><item><title>Caf\xe9 \xe0 la cr\xe8me</title>"
-                        "<guid>c1</guid></item></channel></rss>";
+    const char body[] =
+        "<rss version=\"2.0\"><channel><item><title>Caf\xe9 \xe0 la cr\xe8me</title>"
+        "<guid>c1</guid></item></channel></rss>";
     const char declared[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\">"
                             "<channel><item><title>Caf\xc3\xa9</title><guid>c2</guid></item>"
                             "</channel></rss>";
@@ -295,12 +300,14 @@ static void jsonfeed(void **state)
     assert_string_equal(r->items[0][I_PUB], "2026-11-23T08:30:00Z");
     assert_string_equal(r->items[0][I_UPD], "2026-11-24T10:00:00Z");
     assert_string_equal(r->items[0][I_SUMMARY], "Channel work ahead");
-    assert_string_equal(r->items[0][I_CONTENT], "<p>The <em>channel</em> will be 2&nbsp;m deeper.</p>");
+    assert_string_equal(r->items[0][I_CONTENT],
+                        "<p>The <em>channel</em> will be 2&nbsp;m deeper.</p>");
     assert_int_equal(r->nencl[0], 2);
     assert_string_equal(r->encl[0][1], "https://ledger.example.net/img/dredger.jpg");
     assert_string_equal(r->items[1][I_ID], "2032"); /* a number */
     assert_string_equal(r->items[1][I_LINK], "https://elsewhere.example.org/story/ferries");
-    assert_string_equal(r->items[1][I_TITLE], "Ferry strike \xe2\x80\x9c" "ended\xe2\x80\x9d");
+    assert_string_equal(r->items[1][I_TITLE], "Ferry strike \xe2\x80\x9c"
+                                              "ended\xe2\x80\x9d");
     assert_string_equal(r->items[1][I_AUTHOR], "Old Style Author");
     assert_string_equal(r->items[1][I_CONTENT], "Boats run again.");
     assert_string_equal(r->items[2][I_ID], "https://ledger.example.net/2026/11/no-id");
@@ -338,8 +345,9 @@ static void jsonfeed(void **state)
     assert_string_equal(r->items[0][I_LINK], "https://ledger.example.net/b");
     result_free(r);
     /* broken JSON: items before the break stay delivered, the error says where */
-    const char cut[] = "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"id\":\"a\"},"
-                       "{\"id\":\"b\",";
+    const char cut[] =
+        "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"id\":\"a\"},"
+        "{\"id\":\"b\",";
     run_all_ways_mem(&o, NULL, cut, sizeof cut - 1, r);
     assert_int_equal(r->finish_rc, FA_EPARSE);
     assert_int_equal(r->n, 1);
@@ -487,13 +495,13 @@ static void json_mapped_and_unexpected_types(void **state)
     assert_string_equal(r->items[0][I_AUTHOR], "R. Oduya");
     assert_string_equal(r->items[0][I_CONTENT], "<p>Traffic flows.</p>");
     assert_string_equal(r->items[1][I_ID], "9002");
-    assert_string_equal(r->items[1][I_TITLE], "");   /* null */
+    assert_string_equal(r->items[1][I_TITLE], "");     /* null */
     assert_string_equal(r->items[1][I_CONTENT], "42"); /* a number, as written */
-    assert_string_equal(r->items[1][I_AUTHOR], "");  /* a string where an object was expected */
+    assert_string_equal(r->items[1][I_AUTHOR], "");    /* a string where an object was expected */
     assert_string_equal(r->items[1][I_PUB], "2026-11-23T06:00:00Z");
-    assert_string_equal(r->items[2][I_LINK], "");    /* null */
-    assert_string_equal(r->items[2][I_TITLE], "");   /* an array */
-    assert_string_equal(r->items[2][I_CONTENT], ""); /* an object */
+    assert_string_equal(r->items[2][I_LINK], "");                    /* null */
+    assert_string_equal(r->items[2][I_TITLE], "");                   /* an array */
+    assert_string_equal(r->items[2][I_CONTENT], "");                 /* an object */
     assert_string_equal(r->items[2][I_PUB], "2026-11-21T22:26:40Z"); /* epoch milliseconds */
     /* cursor pagination: the value, percent-encoded */
     assert_int_equal(r->nlinks, 1);
@@ -566,8 +574,9 @@ static void json_ceilings(void **state)
     /* nesting */
     char deep[2000];
     size_t k = 0;
-    k += (size_t)snprintf(deep, sizeof deep, "{\"version\":\"https://jsonfeed.org/version/1\","
-                                             "\"items\":[{\"id\":\"x\",\"deep\":");
+    k += (size_t)snprintf(deep, sizeof deep,
+                          "{\"version\":\"https://jsonfeed.org/version/1\","
+                          "\"items\":[{\"id\":\"x\",\"deep\":");
     for (int i = 0; i < 300; i++)
         deep[k++] = '[';
     run(&o, NULL, deep, k, WHOLE, 0, r);
@@ -579,8 +588,9 @@ static void json_ceilings(void **state)
     size_t big_len = 20000;
     char *big = malloc(big_len + 400);
     assert_non_null(big);
-    int n = snprintf(big, 400, "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":["
-                               "{\"id\":\"big\",\"content_text\":\"");
+    int n = snprintf(big, 400,
+                     "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":["
+                     "{\"id\":\"big\",\"content_text\":\"");
     memset(big + n, 'a', 6000);
     n += 6000;
     n += snprintf(big + n, 400, "\"},{\"id\":\"small\"}]}");
@@ -626,7 +636,8 @@ static void sitemaps(void **state)
     assert_string_equal(r->items[0][I_UPD], "2026-11-20T00:00:00Z");
     assert_string_equal(r->items[0][I_TITLE], "");
     assert_int_equal(r->nencl[0], 0); /* image extension ignored */
-    assert_string_equal(r->items[1][I_LINK], "https://shore.example.org/2026/11/gull-census?x=1&y=2");
+    assert_string_equal(r->items[1][I_LINK],
+                        "https://shore.example.org/2026/11/gull-census?x=1&y=2");
     assert_string_equal(r->items[1][I_UPD], "2026-11-21T15:20:00Z");
     assert_string_equal(r->items[1][I_TITLE], ""); /* not video:title */
     assert_string_equal(r->items[2][I_LINK], "https://shore.example.org/relative/page");
@@ -765,14 +776,14 @@ static void opml(void **state)
     outlines ol;
     memset(&ol, 0, sizeof ol);
     assert_int_equal(opml_read_file(path, on_outline, &ol, err, sizeof err), 7);
-    assert_string_equal(ol.text,
-                        "10|https://gazette.example.org/feed.xml|Harbour Town Gazette|News/Local|rss\n"
-                        "11|http://valley.example.com/rss.rdf|Valley Notes|News/Local|rss\n"
-                        "13|https://ledger.example.net/feed.json|Ledger & Co|News|rss\n"
-                        "16|https://orchard.example.org/atom.xml|Orchard|Blogs|rss\n"
-                        "17|https://orchard.example.org/atom.xml|Orchard again|Blogs|rss\n"
-                        "18|ftp://files.example.org/feed.xml|Not a web feed|Blogs|rss\n"
-                        "20|https://top.example.org/index.xml|Top level||rss\n");
+    assert_string_equal(
+        ol.text, "10|https://gazette.example.org/feed.xml|Harbour Town Gazette|News/Local|rss\n"
+                 "11|http://valley.example.com/rss.rdf|Valley Notes|News/Local|rss\n"
+                 "13|https://ledger.example.net/feed.json|Ledger & Co|News|rss\n"
+                 "16|https://orchard.example.org/atom.xml|Orchard|Blogs|rss\n"
+                 "17|https://orchard.example.org/atom.xml|Orchard again|Blogs|rss\n"
+                 "18|ftp://files.example.org/feed.xml|Not a web feed|Blogs|rss\n"
+                 "20|https://top.example.org/index.xml|Top level||rss\n");
     /* errors name the file (and the line) */
     assert_int_equal(opml_read_file("/nonexistent/x.opml", on_outline, &ol, err, sizeof err),
                      FA_ENOENT);
@@ -820,13 +831,14 @@ static void opml_expansion(void **state)
     char tmp[] = "/tmp/feedarc-opml-XXXXXX";
     int fd = mkstemp(tmp);
     assert_true(fd >= 0);
-    const char list[] = "<opml version=\"1.0\"><body>\n"
-                        "<outline text=\"Folder\">\n"
-                        "  <outline text=\"Gazette\" xmlUrl=\"https://gazette.example.org/feed.xml\"/>\n"
-                        "  <outline xmlUrl=\"https://orchard.example.org/atom.xml\"/>\n"
-                        "  <outline xmlUrl=\"HTTPS://NoTitle.Example.org:8443/rss\"/>\n"
-                        "  <outline text=\"dup\" xmlUrl=\"https://gazette.example.org/feed.xml\"/>\n"
-                        "</outline></body></opml>\n";
+    const char list[] =
+        "<opml version=\"1.0\"><body>\n"
+        "<outline text=\"Folder\">\n"
+        "  <outline text=\"Gazette\" xmlUrl=\"https://gazette.example.org/feed.xml\"/>\n"
+        "  <outline xmlUrl=\"https://orchard.example.org/atom.xml\"/>\n"
+        "  <outline xmlUrl=\"HTTPS://NoTitle.Example.org:8443/rss\"/>\n"
+        "  <outline text=\"dup\" xmlUrl=\"https://gazette.example.org/feed.xml\"/>\n"
+        "</outline></body></opml>\n";
     assert_int_equal(write(fd, list, sizeof list - 1), (ssize_t)(sizeof list - 1));
     close(fd);
     snprintf(yaml, sizeof yaml,
@@ -866,7 +878,8 @@ static void opml_expansion(void **state)
     rc = config_load_string(missing, sizeof missing - 1, "c.yaml", "/", &c, &errors);
     assert_int_equal(rc, 0);
     assert_int_equal(source_list_expand_opml(c, &errors), FA_ENOENT);
-    assert_non_null(strstr(errors, "c.yaml:2: sources[0].opml: /nonexistent/subs.opml: cannot open"));
+    assert_non_null(
+        strstr(errors, "c.yaml:2: sources[0].opml: /nonexistent/subs.opml: cannot open"));
     free(errors);
     config_free(c);
 }
@@ -922,12 +935,16 @@ static void detection(void **state)
         int rc;
     } cases[] = {
         {"<?xml version=\"1.0\"?>\n<!-- c -->\n<!DOCTYPE rss [<!ENTITY x \"y\">]>\n"
-         "<rss version=\"2.0\"><channel/></rss>", "rss", 0},
-        {"<?xml-stylesheet href=\"a.xsl\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"/>", "atom", 0},
+         "<rss version=\"2.0\"><channel/></rss>",
+         "rss", 0},
+        {"<?xml-stylesheet href=\"a.xsl\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"/>", "atom",
+         0},
         {"<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
-         "xmlns=\"http://purl.org/rss/1.0/\"/>", "rdf", 0},
+         "xmlns=\"http://purl.org/rss/1.0/\"/>",
+         "rdf", 0},
         {"<opml version=\"2.0\"><body/></opml>", "opml", 0},
-        {"<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"/>", "sitemapindex", 0},
+        {"<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"/>", "sitemapindex",
+         0},
         {"<HTML><head></head></HTML>", "html", FA_EPARSE},
         {"  \n", "unknown", FA_EPARSE},
         {"", "unknown", FA_EPARSE},
@@ -954,9 +971,8 @@ static void first_urls(void **state)
 {
     (void)state;
     char *u = NULL;
-    assert_int_equal(source_first_url("https://blog.example.com/", SOURCE_FORMAT_WORDPRESS, NULL,
-                                      NULL, &u),
-                     0);
+    assert_int_equal(
+        source_first_url("https://blog.example.com/", SOURCE_FORMAT_WORDPRESS, NULL, NULL, &u), 0);
     assert_string_equal(u, "https://blog.example.com/wp-json/wp/v2/posts?per_page=100&page=1"
                            "&orderby=modified&order=asc"
                            "&_fields=id,link,title,content,date_gmt,modified_gmt");
@@ -979,15 +995,13 @@ static void first_urls(void **state)
                            "&_fields=id,link,title,content,date_gmt,modified_gmt");
     free(u);
     source_json_mapping m = {.items = "", .paginate = JSON_PAGINATE_PAGE, .page_param = "pg"};
-    assert_int_equal(source_first_url("https://api.example.io/list#frag", SOURCE_FORMAT_JSON, &m,
-                                      NULL, &u),
-                     0);
+    assert_int_equal(
+        source_first_url("https://api.example.io/list#frag", SOURCE_FORMAT_JSON, &m, NULL, &u), 0);
     assert_string_equal(u, "https://api.example.io/list?pg=1");
     free(u);
     m.paginate = JSON_PAGINATE_CURSOR;
-    assert_int_equal(source_first_url("https://api.example.io/list?a=b", SOURCE_FORMAT_JSON, &m,
-                                      NULL, &u),
-                     0);
+    assert_int_equal(
+        source_first_url("https://api.example.io/list?a=b", SOURCE_FORMAT_JSON, &m, NULL, &u), 0);
     assert_string_equal(u, "https://api.example.io/list?a=b");
     free(u);
     assert_int_equal(source_first_url(NULL, SOURCE_FORMAT_RSS, NULL, NULL, &u), FA_EINVAL);
