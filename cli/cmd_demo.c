@@ -58,6 +58,7 @@ int cmd_demo(int argc, char **argv)
                                          {"articles", required_argument, NULL, 'a'},
                                          {"print-config", no_argument, NULL, 'p'},
                                          {"serve", no_argument, NULL, 'S'},
+                                         {"delay", required_argument, NULL, 'd'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {NULL, 0, NULL, 0}};
@@ -72,6 +73,7 @@ int cmd_demo(int argc, char **argv)
         case 'a': so.articles_per_site = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'p': print_config = 1; break;
         case 'S': serve = 1; break;
+        case 'd': so.delay_ms = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'q': quiet = 1; fa_log_set_level(FA_LOG_ERROR); break;
         case 'v': fa_log_set_level(FA_LOG_DEBUG); break;
         default: return EXIT_USAGE;

@@ -49,7 +49,8 @@ static const command commands[] = {
      "      --articles N    articles per site (default 8)\n"
      "      --print-config  print the bundled config and exit\n"
      "      --serve         only serve the sample sites (config and URL list written\n"
-     "                      into DIR) until SIGINT/SIGTERM, for benchmarks\n"},
+     "                      into DIR) until SIGINT/SIGTERM, for benchmarks\n"
+     "      --delay MS      the sites answer every request MS milliseconds late\n"},
     {"robots", cmd_robots, "check URLs against a robots.txt file",
      "usage: feedarc robots FILE AGENT URL...\n"
      "\n"

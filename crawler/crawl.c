@@ -16,6 +16,7 @@
 #include "common/fa_hashset.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
+#include "crawler/archive_reconcile.h"
 #include "crawler/fetcher.h"
 #include "crawler/host_queue.h"
 #include "crawler/robots_gate.h"
@@ -63,8 +64,23 @@ typedef struct crawl_job {
 #define ROBOTS_MAX_BYTES (500u * 1024u)
 #define ROBOTS_MAX_REDIRECTS 5
 
+/* A feed's url record waits here until every page job of its source has
+ * ended: committing the feed's validators earlier would let a crash leave
+ * items unfetched behind a 304 on the next run. */
+typedef struct deferred_url {
+    struct deferred_url *next;
+    url_record rec;
+    char url[];
+} deferred_url;
+
+typedef struct source_rt {
+    unsigned alive;          /* feed and page jobs of the source not yet freed */
+    deferred_url *deferred;
+} source_rt;
+
 struct crawl {
     const config *cfg;
+    source_rt *src;
     uv_loop_t loop;
     fetcher *f;
     host_queue *q;
@@ -139,10 +155,14 @@ static void source_fail(crawl *c, unsigned src, const char *fmt, ...)
         r->error = strdup(msg);
 }
 
+static void source_job_ended(crawl *c, unsigned src);
+
 static void job_free(crawl_job *j)
 {
     if (j == NULL)
         return;
+    if (j->kind != JOB_ROBOTS)
+        source_job_ended(j->c, j->source);
     fetch_transfer_cleanup(&j->t);
     feed_parser_free(j->fp);
     curl_slist_free_all(j->headers);
@@ -231,6 +251,7 @@ static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsig
     j->url = url;
     j->kind = kind;
     j->source = src;
+    c->src[src].alive++;
     j->redirects = redirects;
     if (item) {
         j->item_id = dup_or_null(item->id);
@@ -355,7 +376,8 @@ static int on_item(void *ud, const feed_item *item)
         return 0;
     }
     if (known == 1 && prev.warc_record_id[0] &&
-        (item->updated[0] == '\0' || strcmp(item->updated, prev.item_updated) == 0)) {
+        (item->updated[0] == '\0' || prev.item_updated[0] == '\0' ||
+         strcmp(item->updated, prev.item_updated) == 0)) {
         c->sum->results[j->source].pages_unchanged++;
         c->sum->pages_unchanged++;
         free(url);
@@ -441,6 +463,35 @@ static void job_record(const crawl *c, const crawl_job *j, url_record *r)
 
 static void stop_crawl(crawl *c);
 
+static void defer_url(crawl *c, unsigned src, const char *url, const url_record *r)
+{
+    size_t n = strlen(url);
+    deferred_url *d = malloc(sizeof *d + n + 1);
+    if (d == NULL) {
+        state_fail(c, FA_ENOMEM);
+        return;
+    }
+    d->rec = *r;
+    memcpy(d->url, url, n + 1);
+    d->next = c->src[src].deferred;
+    c->src[src].deferred = d;
+}
+
+static void source_job_ended(crawl *c, unsigned src)
+{
+    source_rt *s = &c->src[src];
+    if (s->alive && --s->alive > 0)
+        return;
+    /* the source's last job: its feed records may now be committed */
+    while (s->deferred) {
+        deferred_url *d = s->deferred;
+        s->deferred = d->next;
+        if (!c->stopping && state_batch_put_url(c->batch, d->url, &d->rec) < 0)
+            state_fail(c, FA_ENOMEM);
+        free(d);
+    }
+}
+
 static void archive_done(uv_work_t *w, int status)
 {
     crawl_job *j = w->data;
@@ -464,7 +515,9 @@ static void archive_done(uv_work_t *w, int status)
         snprintf(r.warc_segment, sizeof r.warc_segment, "%s", j->written.segment);
         r.warc_offset = j->written.response_offset;
         r.warc_length = j->written.response_length;
-        if (state_batch_put_url(c->batch, j->url, &r) < 0)
+        if (j->kind == JOB_FEED)
+            defer_url(c, j->source, j->url, &r);
+        else if (state_batch_put_url(c->batch, j->url, &r) < 0)
             state_fail(c, FA_ENOMEM);
     }
     if (c->paused && c->archive_pending <= c->max_pending / 2) {
@@ -595,6 +648,8 @@ static int maybe_retry(crawl *c, crawl_job *j)
     n->c = c;
     n->kind = j->kind;
     n->source = j->source;
+    if (n->kind != JOB_ROBOTS)
+        c->src[n->source].alive++;
     n->redirects = j->redirects;
     n->attempts = j->attempts + 1;
     n->robots_for = j->robots_for ? strdup(j->robots_for) : NULL;
@@ -941,7 +996,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     out->sources = (unsigned)cfg->n_sources;
     out->results = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *out->results);
     c.src_headers = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *c.src_headers);
-    if (out->results == NULL || c.src_headers == NULL) {
+    c.src = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *c.src);
+    if (out->results == NULL || c.src_headers == NULL || c.src == NULL) {
         rc = FA_ENOMEM;
         goto out;
     }
@@ -965,9 +1021,6 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         }
     }
 
-    rc = open_writer(&c);
-    if (rc < 0)
-        goto out;
     if (opt && opt->state) {
         c.st = opt->state;
     } else {
@@ -980,6 +1033,21 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         }
         c.own_state = 1;
     }
+    {
+        /* a crash leaves an .open segment and records the state does not
+         * know: make both right before anything new is written */
+        char err[768] = "";
+        reconcile_result rr;
+        rc = archive_reconcile(cfg->storage.dir, c.st, &rr, err, sizeof err);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
+            goto out;
+        }
+    }
+    rc = open_writer(&c);
+    if (rc < 0)
+        goto out;
     if (uv_loop_init(&c.loop) != 0) {
         rc = FA_ENOMEM;
         goto out;
@@ -1083,6 +1151,13 @@ out:
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
         curl_slist_free_all(c.src_headers[i]);
     free(c.src_headers);
+    for (size_t i = 0; c.src && i < cfg->n_sources; i++)
+        while (c.src[i].deferred) { /* not committed: the run stopped early */
+            deferred_url *d = c.src[i].deferred;
+            c.src[i].deferred = d->next;
+            free(d);
+        }
+    free(c.src);
     fa_hashset_free(&c.seen);
     fa_hashset_free(&c.hosts_seen);
     for (unsigned i = 0; out->results && i < out->sources; i++)

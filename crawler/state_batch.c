@@ -100,8 +100,16 @@ static void sync_work(uv_work_t *w)
 static void commit(state_batch *b)
 {
     int rc = crawl_state_begin(b->st);
-    for (pending_url *p = b->flushing; rc == 0 && p; p = p->next)
+    const char *newest = "";
+    for (pending_url *p = b->flushing; rc == 0 && p; p = p->next) {
         rc = crawl_state_put_url(b->st, p->url, &p->rec);
+        if (strcmp(p->rec.warc_segment, newest) > 0)
+            newest = p->rec.warc_segment;
+    }
+    /* Where reconciliation after a crash starts reading (segment names
+     * sort in time order). */
+    if (rc == 0 && newest[0])
+        rc = crawl_state_put_kv(b->st, STATE_BATCH_KV_LAST_SEGMENT, newest);
     if (rc == 0)
         rc = crawl_state_commit(b->st);
     if (rc < 0) {

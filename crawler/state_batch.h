@@ -25,6 +25,9 @@
 
 typedef struct state_batch state_batch;
 
+/* kv key: the newest segment named by a committed url record. */
+#define STATE_BATCH_KV_LAST_SEGMENT "last_committed_segment"
+
 /* Creates a batcher for st (borrowed) that syncs w (borrowed) before each
  * commit.  Returns 0 or FA_ENOMEM. */
 int state_batch_new(uv_loop_t *loop, crawl_state *st, segment_writer *w, state_batch **out);

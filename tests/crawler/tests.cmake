@@ -2,3 +2,10 @@ feedarc_test(test_crawl SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl.c
              LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common PkgConfig::ZLIB TIMEOUT 180)
 feedarc_test(test_host_queue SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_host_queue.c
              LIBS fa_crawler fa_common)
+# kill -9 at random moments of real crawls, then a full run: every page
+# archived exactly once, every segment whole (20 kills).
+if(TARGET feedarc)
+  add_test(NAME test_kill9 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_kill9.sh
+           $<TARGET_FILE:feedarc> 20)
+  set_tests_properties(test_kill9 PROPERTIES TIMEOUT 300)
+endif()

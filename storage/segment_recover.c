@@ -1,0 +1,240 @@
+/* segment_recover.c - crash recovery of .open segments and scans of closed
+ * ones; see segment_recover.h. */
+#include "storage/segment_recover.h"
+#include "common/fa_err.h"
+#include "common/fa_log.h"
+#include "storage/warc_reader.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OPEN_SUFFIX ".open"
+#define SEGMENT_SUFFIX ".warc.zst"
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+static size_t http_head_len(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i + 3 < n; i++)
+        if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n')
+            return i + 4;
+    return n;
+}
+
+static int report(const char *segment, const warc_record *rec, segment_response_cb cb, void *ud)
+{
+    if (cb == NULL)
+        return 0;
+    const char *pd = warc_record_field(rec, "WARC-Payload-Digest");
+    segment_response_info info = {
+        .segment = segment,
+        .target_uri = warc_record_field(rec, "WARC-Target-URI"),
+        .record_id = warc_record_field(rec, "WARC-Record-ID"),
+        .payload_digest = pd ? pd : "",
+        .warc_date = warc_record_field(rec, "WARC-Date"),
+        .offset = rec->offset,
+        .length = rec->length,
+        .http_head = (const char *)rec->block,
+        .http_head_len = http_head_len(rec->block, rec->block_len),
+    };
+    if (info.target_uri == NULL || info.record_id == NULL || info.warc_date == NULL)
+        return 0;
+    return cb(ud, &info);
+}
+
+/* Reads path; returns the end offset of the last whole unit (warcinfo, or
+ * request+response pair, or a lone record of another type) in *good_end,
+ * reporting responses as it goes when cb is given. */
+static int scan(const char *path, const char *segment, segment_response_cb cb, void *ud,
+                uint64_t *good_end, int *clean, char *err, size_t errlen)
+{
+    warc_reader *r = NULL;
+    int rc = warc_reader_open(path, 0, &r, err, errlen);
+    if (rc < 0)
+        return rc;
+    *good_end = 0;
+    *clean = 0;
+    warc_record rec;
+    char why[256];
+    while ((rc = warc_reader_next(r, &rec)) == 1) {
+        if (warc_record_verify_digests(&rec, why, sizeof why) < 0)
+            break;
+        const char *type = warc_record_field(&rec, "WARC-Type");
+        if (type && strcmp(type, "request") == 0)
+            continue; /* whole only with its response */
+        if (type && strcmp(type, "response") == 0) {
+            rc = report(segment, &rec, cb, ud);
+            if (rc < 0)
+                goto out;
+        }
+        *good_end = rec.offset + rec.length;
+    }
+    if (rc == 0)
+        *clean = 1;
+    rc = 0;
+out:
+    warc_reader_close(r);
+    return rc;
+}
+
+int segment_scan_responses(const char *path, segment_response_cb cb, void *ud, char *err,
+                           size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    uint64_t end;
+    int clean;
+    return scan(path, slash ? slash + 1 : path, cb, ud, &end, &clean, err, errlen);
+}
+
+static int recover_one(const char *dir, const char *open_name, segment_response_cb cb, void *ud,
+                       char *err, size_t errlen)
+{
+    char path[4096], final_path[4096], final_name[1024];
+    size_t base = strlen(open_name) - strlen(OPEN_SUFFIX);
+    if (base >= sizeof final_name)
+        return FA_EINVAL;
+    memcpy(final_name, open_name, base);
+    final_name[base] = '\0';
+    snprintf(path, sizeof path, "%s/%s", dir, open_name);
+    snprintf(final_path, sizeof final_path, "%s/%s", dir, final_name);
+    uint64_t good_end = 0;
+    int clean = 0;
+    int rc = scan(path, final_name, cb, ud, &good_end, &clean, err, errlen);
+    if (rc < 0 && rc != FA_ECORRUPT && rc != FA_EPARSE)
+        return rc;
+    if (good_end == 0) {
+        fa_log_warn("warc", "%s holds no complete record: removed", path);
+        if (unlink(path) < 0) {
+            snprintf(err, errlen, "%s: cannot remove: %s", path, strerror(errno));
+            return fa_err_from_errno(errno);
+        }
+        return 0;
+    }
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)good_end) < 0 || fsync(fd) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot truncate to %llu bytes: %s", path,
+                 (unsigned long long)good_end, strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return fa_err_from_errno(e);
+    }
+    close(fd);
+    if (access(final_path, F_OK) == 0) {
+        snprintf(err, errlen, "%s: cannot recover: %s already exists", path, final_path);
+        return FA_EINVAL;
+    }
+    if (rename(path, final_path) < 0) {
+        snprintf(err, errlen, "%s: rename: %s", path, strerror(errno));
+        return fa_err_from_errno(errno);
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    fa_log_info("warc", "recovered %s: kept %llu bytes of whole records%s", final_path,
+                (unsigned long long)good_end, clean ? "" : ", cut a partial record");
+    return 1;
+}
+
+int segment_recover_dir(const char *dir, segment_response_cb cb, void *ud, char *err,
+                        size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return 0; /* no archive yet */
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return fa_err_from_errno(errno);
+    }
+    /* collect first: recovery renames entries of the folder being read */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!has_suffix(de->d_name, SEGMENT_SUFFIX OPEN_SUFFIX))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **nn = realloc(names, cap * sizeof *names);
+            if (nn == NULL) {
+                rc = FA_ENOMEM;
+                break;
+            }
+            names = nn;
+        }
+        if ((names[n] = strdup(de->d_name)) == NULL) {
+            rc = FA_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    int recovered = 0;
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        rc = recover_one(dir, names[i], cb, ud, err, errlen);
+        if (rc > 0)
+            recovered++;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc < 0 ? rc : recovered;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int segment_list_from(const char *dir, const char *from,
+                      int (*fn)(void *ud, const char *name), void *ud)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : fa_err_from_errno(errno);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!has_suffix(de->d_name, SEGMENT_SUFFIX))
+            continue;
+        if (from && *from && strcmp(de->d_name, from) < 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **nn = realloc(names, cap * sizeof *names);
+            if (nn == NULL) {
+                rc = FA_ENOMEM;
+                break;
+            }
+            names = nn;
+        }
+        if ((names[n] = strdup(de->d_name)) == NULL) {
+            rc = FA_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = fn(ud, names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
