@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "common/fa_log.h"
 #include "config/config.h"
+#include "crawler/source_list.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -32,6 +33,12 @@ int cmd_once(int argc, char **argv)
     if (config_load_file(path, &cfg, &errors) < 0) {
         fprintf(stderr, "%s", errors ? errors : "invalid config\n");
         free(errors);
+        return EXIT_CONFIG;
+    }
+    if (source_list_expand_opml(cfg, &errors) < 0) {
+        fprintf(stderr, "%s", errors ? errors : "cannot read an OPML file of the config\n");
+        free(errors);
+        config_free(cfg);
         return EXIT_CONFIG;
     }
     crawl_summary sum;

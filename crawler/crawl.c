@@ -22,7 +22,8 @@
 #include "crawler/robots_gate.h"
 #include "crawler/state_batch.h"
 #include "crawler/url.h"
-#include "feeds/feed_parser.h"
+#include "crawler/source_list.h"
+#include "feeds/source_parser.h"
 #include "state/crawl_state.h"
 #include "storage/segment_writer.h"
 
@@ -48,8 +49,14 @@ typedef struct crawl_job {
     unsigned source;
     unsigned redirects;
     unsigned attempts;  /* earlier tries of this URL in this run */
-    feed_parser *fp;
-    int parse_rc;       /* first error from the feed parser */
+    source_parser *sp;  /* feeds and APIs: the parser this response streams into */
+    source_json_mapping json_map; /* the parser borrows it: lives with the job */
+    enum source_format format; /* how to read it (AUTO: from the bytes) */
+    unsigned page;      /* 1-based page of a paginated source */
+    unsigned depth;     /* sitemap index / autodiscovery nesting */
+    int parse_rc;       /* first error from the parser */
+    int resp_given;     /* source_parser_response was called */
+    int resp_wanted;    /* ... and wanted the body */
     int archive_rc;
     warc_written written;
     struct curl_slist *headers; /* this request's extra headers (owned) */
@@ -76,7 +83,12 @@ typedef struct deferred_url {
 typedef struct source_rt {
     unsigned alive;          /* feed and page jobs of the source not yet freed */
     deferred_url *deferred;
+    unsigned sitemaps;       /* child sitemaps and discovered feeds queued */
+    char newest_modified[40];/* WordPress: the newest modified_gmt seen */
 } source_rt;
+
+#define MAX_SOURCE_DEPTH 4      /* sitemap index -> sitemap ..., HTML -> feed */
+#define MAX_SOURCE_CHILDREN 1000 /* child sitemaps / discovered feeds per source */
 
 struct crawl {
     const config *cfg;
@@ -91,6 +103,7 @@ struct crawl {
     robots_gate *gate;               /* robots.txt before anything else */
     fa_hashset seen;                 /* page URLs already queued this run */
     fa_hashset hosts_seen;           /* hosts whose stored backoff was looked up */
+    fa_hashset feeds_seen;           /* feed/API/sitemap URLs queued this run */
     uint64_t rng;                    /* xorshift state for backoff jitter */
     unsigned retries;                /* extra tries after transient errors */
     uint64_t backoff_base_ms, backoff_max_ms, max_retry_after_ms;
@@ -164,7 +177,7 @@ static void job_free(crawl_job *j)
     if (j->kind != JOB_ROBOTS)
         source_job_ended(j->c, j->source);
     fetch_transfer_cleanup(&j->t);
-    feed_parser_free(j->fp);
+    source_parser_free(j->sp);
     curl_slist_free_all(j->headers);
     free(j->robots_for);
     fa_buf_free(&j->robots_body);
@@ -231,8 +244,14 @@ static int job_admit(crawl *c, crawl_job *j)
 
 /* Queues url (already absolute and normalised; taken over) as a job;
  * item is the feed item a page job comes from (NULL otherwise). */
-static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects,
-                    const feed_item *item)
+/* How a feed job reads its response (copied into the job). */
+typedef struct feed_spec {
+    enum source_format format;
+    unsigned page, depth;
+} feed_spec;
+
+static int job_push_ex(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects,
+                       const feed_item *item, const feed_spec *fs)
 {
     char key[512];
     if (url_host_key(url, key, sizeof key) < 0) {
@@ -258,8 +277,33 @@ static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsig
         j->item_published = dup_or_null(item->published);
         j->item_updated = dup_or_null(item->updated);
     }
+    if (fs) {
+        j->format = fs->format;
+        j->page = fs->page ? fs->page : 1;
+        j->depth = fs->depth;
+    } else {
+        j->page = 1;
+    }
     fetch_transfer_init(&j->t);
     return job_admit(c, j);
+}
+
+static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects,
+                    const feed_item *item)
+{
+    return job_push_ex(c, url, kind, src, redirects, item, NULL);
+}
+
+/* Queues a feed/API/sitemap URL of a source (taken over), once per run. */
+static int push_feed(crawl *c, char *url, unsigned src, enum source_format format, unsigned page,
+                     unsigned depth)
+{
+    if (fa_hashset_add(&c->feeds_seen, XXH3_64bits(url, strlen(url))) == 0) {
+        free(url);
+        return 0;
+    }
+    feed_spec fs = {.format = format, .page = page, .depth = depth};
+    return job_push_ex(c, url, JOB_FEED, src, 0, NULL, &fs);
 }
 
 static int job_push_robots(crawl *c, const char *host_key, unsigned src)
@@ -353,6 +397,9 @@ static int on_item(void *ud, const feed_item *item)
     const config_source *s = &c->cfg->sources[j->source];
     c->sum->results[j->source].items++;
     c->sum->items++;
+    source_rt *rt = &c->src[j->source];
+    if (strcmp(item->updated, rt->newest_modified) > 0 && strlen(item->updated) < sizeof rt->newest_modified)
+        strcpy(rt->newest_modified, item->updated);
     if (!s->fetch_pages || item->link[0] == '\0' || c->stopping)
         return 0;
     char *url = NULL;
@@ -386,16 +433,71 @@ static int on_item(void *ud, const feed_item *item)
     return job_push(c, url, JOB_PAGE, j->source, 0, item) == FA_ENOMEM ? FA_ENOMEM : 0;
 }
 
+/* The parser decides from the status and headers whether the body is for
+ * it (2xx; WordPress's 400 past the last page). */
+static int feed_response(crawl_job *j)
+{
+    if (!j->resp_given) {
+        fetch_transfer *t = &j->t;
+        j->resp_given = 1;
+        j->resp_wanted = source_parser_response(
+                             j->sp, t->status, t->response_head.data ? t->response_head.data : "",
+                             t->response_head.len) == 1;
+    }
+    return j->resp_wanted;
+}
+
 static int on_feed_payload(fetch_transfer *t, const void *data, size_t len)
 {
     crawl_job *j = t->ud;
-    if (t->status < 200 || t->status > 299)
+    if (!feed_response(j))
         return -1; /* an error page or redirect body is no feed */
-    int rc = feed_parser_push(j->fp, data, len);
+    int rc = source_parser_push(j->sp, data, len);
     if (rc < 0) {
         j->parse_rc = rc;
         return -1;
     }
+    return 0;
+}
+
+static int push_feed(crawl *c, char *url, unsigned src, enum source_format format, unsigned page,
+                     unsigned depth);
+
+/* Links a source response points to: its next page, feeds found in an HTML
+ * page or an OPML file, the sitemaps of a sitemap index. */
+static int on_link(void *ud, enum source_link_kind kind, const char *link, const char *title)
+{
+    (void)title;
+    crawl_job *j = ud;
+    crawl *c = j->c;
+    if (c->stopping)
+        return 0;
+    char *url = NULL;
+    if (url_resolve(j->url, link, &url) < 0)
+        return 0;
+    source_rt *s = &c->src[j->source];
+    switch (kind) {
+    case SOURCE_LINK_NEXT_PAGE:
+        return push_feed(c, url, j->source, j->format, j->page + 1, j->depth) == FA_ENOMEM
+                   ? FA_ENOMEM
+                   : 0;
+    case SOURCE_LINK_FEED:
+    case SOURCE_LINK_SITEMAP:
+        if (j->depth + 1 > MAX_SOURCE_DEPTH || s->sitemaps >= MAX_SOURCE_CHILDREN) {
+            const char *kv[] = {"url", url, NULL};
+            fa_log_kv(FA_LOG_WARN, "crawl", kv, "not followed: the source's %s cap is reached",
+                      j->depth + 1 > MAX_SOURCE_DEPTH ? "nesting" : "child count");
+            free(url);
+            return 0;
+        }
+        s->sitemaps++;
+        return push_feed(c, url, j->source,
+                         kind == SOURCE_LINK_SITEMAP ? SOURCE_FORMAT_SITEMAP : SOURCE_FORMAT_AUTO,
+                         1, j->depth + 1) == FA_ENOMEM
+                   ? FA_ENOMEM
+                   : 0;
+    }
+    free(url);
     return 0;
 }
 
@@ -555,7 +657,9 @@ static void follow_redirect(crawl *c, crawl_job *j)
         free(next); /* already queued or archived this run */
         return;
     }
-    job_push(c, next, j->kind, j->source, j->redirects + 1, NULL);
+    feed_spec fs = {.format = j->format, .page = j->page, .depth = j->depth};
+    job_push_ex(c, next, j->kind, j->source, j->redirects + 1, NULL,
+                j->kind == JOB_FEED ? &fs : NULL);
 }
 
 /* ---- retries and backoff ---- */
@@ -652,6 +756,9 @@ static int maybe_retry(crawl *c, crawl_job *j)
         c->src[n->source].alive++;
     n->redirects = j->redirects;
     n->attempts = j->attempts + 1;
+    n->format = j->format;
+    n->page = j->page;
+    n->depth = j->depth;
     n->robots_for = j->robots_for ? strdup(j->robots_for) : NULL;
     n->item_id = j->item_id ? strdup(j->item_id) : NULL;
     n->item_published = j->item_published ? strdup(j->item_published) : NULL;
@@ -754,16 +861,17 @@ static void job_fetched(fetch_transfer *t)
     if (j->kind == JOB_FEED) {
         r->last_status = (int)t->status;
         c->sum->feeds_fetched++;
-        if (t->status >= 200 && t->status <= 299) {
-            int n = j->parse_rc < 0 ? j->parse_rc : feed_parser_finish(j->fp);
-            r->kind = feed_kind_name(feed_parser_kind(j->fp));
+        if (feed_response(j)) {
+            int n = j->parse_rc < 0 ? j->parse_rc : source_parser_finish(j->sp);
+            if (j->depth == 0 && j->page <= 1)
+                r->kind = source_parser_kind_name(j->sp);
             if (t->payload_error) {
                 /* the decoding stopped first: that is the cause to report */
                 source_fail(c, j->source, "%s: body could not be decoded (%s, %s)", j->url,
                             t->content_encoding[0] ? t->content_encoding : "identity",
                             fa_strerror(t->payload_error));
             } else if (n < 0) {
-                const char *why = feed_parser_error(j->fp);
+                const char *why = source_parser_error(j->sp);
                 source_fail(c, j->source, "%s: not a usable feed: %s", j->url,
                             why && *why ? why : fa_strerror(n));
             }
@@ -844,9 +952,19 @@ static int job_start(void *ud, host_queue_entry *e)
         t->on_payload = on_robots_payload;
     }
     if (j->kind == JOB_FEED) {
-        feed_parser_limits lim = {.max_items = c->cfg->sources[j->source].max_items};
-        j->fp = feed_parser_new(j->url, &lim, on_item, j);
-        if (j->fp == NULL)
+        const config_source *src = &c->cfg->sources[j->source];
+        source_parser_options po = {
+            .url = j->url,
+            .format = j->format,
+            .json = source_list_json_mapping(src, &j->json_map),
+            .page = j->page,
+            .max_pages = src->max_pages,
+            .limits = {.max_items = src->max_items},
+            .max_inflated_bytes = c->cfg->http.max_decoded_size,
+        };
+        source_parser_callbacks cb = {.item = on_item, .link = on_link};
+        j->sp = source_parser_new(&po, &cb, j);
+        if (j->sp == NULL)
             goto fail;
         t->want_payload = 1;
         t->on_payload = on_feed_payload;
@@ -934,6 +1052,53 @@ static void save_sources(crawl *c)
     }
 }
 
+/* The first request of source i: its URL as configured, or for a paginated
+ * API its first page (WordPress: only what changed since the newest
+ * modification already archived). */
+static void push_source(crawl *c, unsigned i)
+{
+    const config_source *s = &c->cfg->sources[i];
+    if (s->url == NULL) {
+        source_fail(c, i, "an OPML entry was not expanded");
+        return;
+    }
+    enum source_format f = source_list_format(s->type);
+    source_json_mapping map;
+    char since[64] = "", key[CRAWL_STATE_KV_KEY_MAX];
+    if (f == SOURCE_FORMAT_WORDPRESS || strstr(s->url, "/wp-json/")) {
+        snprintf(key, sizeof key, "wordpress_since:%.200s", c->sum->results[i].name);
+        if (crawl_state_get_kv(c->st, key, since, sizeof since) != 1)
+            since[0] = '\0';
+    }
+    char *first = NULL, *url = NULL;
+    if (source_first_url(s->url, f, source_list_json_mapping(s, &map), since[0] ? since : NULL,
+                         &first) < 0 ||
+        url_resolve(NULL, first, &url) < 0) {
+        source_fail(c, i, "not an http(s) URL: %s", s->url);
+        free(first);
+        return;
+    }
+    free(first);
+    push_feed(c, url, i, f, 1, 0);
+}
+
+/* After a good run of a WordPress source: the next run asks only for what
+ * was modified after the newest post seen now. */
+static void save_wordpress_since(crawl *c)
+{
+    for (unsigned i = 0; i < c->sum->sources; i++) {
+        const config_source *s = &c->cfg->sources[i];
+        const char *nm = c->src[i].newest_modified;
+        if (!c->sum->results[i].ok || !nm[0] || s->url == NULL ||
+            (s->type != SOURCE_WORDPRESS && !strstr(s->url, "/wp-json/")))
+            continue;
+        char key[CRAWL_STATE_KV_KEY_MAX];
+        snprintf(key, sizeof key, "wordpress_since:%.200s", c->sum->results[i].name);
+        if (crawl_state_put_kv(c->st, key, nm) < 0)
+            state_fail(c, FA_EIO);
+    }
+}
+
 /* The product token robots.txt groups are matched against: the User-Agent's
  * first word up to '/' ("feedarc" for "feedarc/0.1 (+https://...)"). */
 static void product_token(const char *ua, char *out, size_t len)
@@ -986,6 +1151,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     c.start_ns = fa_time_mono_ns();
     fa_hashset_init(&c.seen);
     fa_hashset_init(&c.hosts_seen);
+    fa_hashset_init(&c.feeds_seen);
     c.rng = (uint64_t)fa_time_now_ns() | 1;
     c.retries = cfg->http.retries;
     c.backoff_base_ms = cfg->http.backoff_base_ms;
@@ -1094,14 +1260,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         c.f = NULL;
         goto out;
     }
-    for (size_t i = 0; i < cfg->n_sources; i++) {
-        char *url = NULL;
-        if (url_resolve(NULL, cfg->sources[i].url, &url) < 0) {
-            source_fail(&c, (unsigned)i, "not an http(s) URL: %s", cfg->sources[i].url);
-            continue;
-        }
-        job_push(&c, url, JOB_FEED, (unsigned)i, 0, NULL);
-    }
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        push_source(&c, (unsigned)i);
     maybe_finish(&c);
     uv_run(&c.loop, UV_RUN_DEFAULT);
 
@@ -1125,8 +1285,10 @@ out:
                 snprintf(out->storage_message, sizeof out->storage_message, "%s", why);
             }
             c.batch = NULL;
-            if (brc == 0)
+            if (brc == 0) {
                 save_sources(&c);
+                save_wordpress_since(&c);
+            }
         }
         uv_loop_close(&c.loop);
         lag_report(&c, out);
@@ -1160,6 +1322,7 @@ out:
     free(c.src);
     fa_hashset_free(&c.seen);
     fa_hashset_free(&c.hosts_seen);
+    fa_hashset_free(&c.feeds_seen);
     for (unsigned i = 0; out->results && i < out->sources; i++)
         if (!out->results[i].ok)
             out->sources_failed++;

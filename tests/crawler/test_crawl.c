@@ -12,6 +12,7 @@
 #include "common/fa_err.h"
 #include "common/fa_time.h"
 #include "config/config.h"
+#include "crawl_test_util.h"
 #include "crawler/crawl.h"
 #include "demo/sample_sites.h"
 #include "demo/site_server.h"
@@ -32,32 +33,8 @@
 
 /* ---- helpers ---- */
 
-static char *tmpdir_new(void)
-{
-    char tmpl[] = "/tmp/feedarc-test-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
 
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-}
 
-static config *load_yaml(const char *yaml, const char *base)
-{
-    config *cfg = NULL;
-    char *errors = NULL;
-    int rc = config_load_string(yaml, strlen(yaml), "test.yaml", base, &cfg, &errors);
-    if (rc < 0)
-        fprintf(stderr, "config errors:\n%s", errors ? errors : "?");
-    free(errors);
-    assert_int_equal(rc, 0);
-    return cfg;
-}
 
 typedef struct archive_scan {
     unsigned segments, open_segments;
@@ -222,7 +199,7 @@ static void rss_and_atom_archived(void **state)
     }
     site_server_route_chunked(b, "/story/1", 1);
 
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive }\n"
@@ -231,7 +208,7 @@ static void rss_and_atom_archived(void **state)
              "  - url: %s/feed.xml\n"
              "  - url: %s/atom.xml\n    type: atom\n",
              dir, site_server_origin(a), site_server_origin(b));
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     crawl_summary sum;
     assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
     assert_int_equal(sum.sources_failed, 0);
@@ -285,7 +262,7 @@ static void rss_and_atom_archived(void **state)
     free(atom);
     site_server_stop(a);
     site_server_stop(b);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 
@@ -305,7 +282,7 @@ static void politeness_per_host(void **state)
     route_pages(slow, "p", 12, 500, 600); /* each response takes 600 ms */
     route_pages(fast, "q", 12, 500, 0);
 
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     char yaml[2048];
     const unsigned delay_ms = 100, cap = 2;
     snprintf(yaml, sizeof yaml,
@@ -313,7 +290,7 @@ static void politeness_per_host(void **state)
              "politeness: { max_connections_per_host: %u, min_delay: %ums, max_connections: 16 }\n"
              "sources:\n  - url: %s/feed.xml\n  - url: %s/feed.xml\n",
              dir, cap, delay_ms, site_server_origin(slow), site_server_origin(fast));
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     crawl_summary sum;
     assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
     assert_int_equal(sum.pages_fetched, 24);
@@ -361,7 +338,7 @@ static void politeness_per_host(void **state)
     free(rss2);
     site_server_stop(slow);
     site_server_stop(fast);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 
@@ -381,7 +358,7 @@ static void broken_sources_do_not_stop_others(void **state)
     site_server_route(s, "/loop", 302, "text/plain", "", 0, "Location: /loop\r\n", 0);
     site_server_route(s, "/moved.xml", 301, "text/plain", "", 0, "Location: /good.xml\r\n", 0);
 
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     char yaml[4096];
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive }\n"
@@ -394,7 +371,7 @@ static void broken_sources_do_not_stop_others(void **state)
              "  - url: %s/loop\n"
              "  - url: %s/moved.xml\n",
              dir, o, o, o, o);
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     crawl_summary sum;
     assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
     assert_int_equal(sum.sources, 5);
@@ -426,7 +403,7 @@ static void broken_sources_do_not_stop_others(void **state)
     config_free(cfg);
     free(rss);
     site_server_stop(s);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 
@@ -440,14 +417,14 @@ static void segments_roll_over(void **state)
     site_server_route(s, "/feed.xml", 200, "application/rss+xml", rss, strlen(rss), NULL, 0);
     route_pages(s, "big", 12, 300000, 0); /* ~180 KiB each after zstd */
 
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive, segment_max_size: 1MiB }\n"
              "politeness: { max_connections_per_host: 4, min_delay: 0s }\n"
              "sources:\n  - url: %s/feed.xml\n",
              dir, site_server_origin(s));
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     crawl_summary sum;
     assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
     assert_int_equal(sum.pages_fetched, 12);
@@ -465,7 +442,7 @@ static void segments_roll_over(void **state)
     config_free(cfg);
     free(rss);
     site_server_stop(s);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 
@@ -492,11 +469,11 @@ static unsigned count_files(const char *dir, const char *suffix)
 static void second_run_is_conditional(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     sample_sites *sites = NULL;
     char *yaml = NULL;
     assert_int_equal(sample_sites_start(NULL, dir, &sites, &yaml), 0);
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     unsigned feeds = sample_sites_feed_count(sites);
 
     crawl_summary first;
@@ -538,7 +515,7 @@ static void second_run_is_conditional(void **state)
     config_free(cfg);
     free(yaml);
     sample_sites_stop(sites);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 
@@ -581,13 +558,13 @@ static void changed_feed_fetches_only_new_and_updated(void **state)
         snprintf(path, sizeof path, "/a/%s", names[i]);
         site_server_route(s, path, 200, "text/html", "<p>x</p>", 8, NULL, 0);
     }
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     char yaml[1024];
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive }\npoliteness: { min_delay: 0s }\n"
              "sources:\n  - url: %s/atom.xml\n",
              dir, site_server_origin(s));
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     crawl_summary a, b;
     assert_int_equal(crawl_run_once(cfg, NULL, &a), 0);
     assert_int_equal(a.pages_fetched, 3);
@@ -618,7 +595,7 @@ static void changed_feed_fetches_only_new_and_updated(void **state)
     free(f1);
     free(f2);
     site_server_stop(s);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 
@@ -650,7 +627,7 @@ static void robots_txt_obeyed(void **state)
     site_server_route(bad, "/robots.txt", 503, "text/plain", "busy", 4, NULL, 0);
     site_server_route(bad, "/feed.xml", 200, "application/rss+xml", feed, strlen(feed), NULL, 0);
 
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive }\n"
@@ -658,7 +635,7 @@ static void robots_txt_obeyed(void **state)
              "http: { retries: 1, backoff_base: 50ms }\n"
              "sources:\n  - url: %s/feed.xml\n  - url: %s/feed.xml\n",
              dir, site_server_origin(s), site_server_origin(bad));
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     crawl_summary sum;
     assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
     assert_int_equal(sum.robots_fetched, 2);
@@ -699,7 +676,7 @@ static void robots_txt_obeyed(void **state)
     config_free(cfg);
     site_server_stop(s);
     site_server_stop(bad);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 
@@ -717,7 +694,7 @@ static void retry_after_holds_the_host(void **state)
     site_server_route(s, "/a", 429, "text/plain", "slow down", 9, "Retry-After: 1\r\n", 0);
     site_server_route(s, "/b", 200, "text/html", "<p>b</p>", 8, NULL, 0);
     site_server_route(s, "/c", 200, "text/html", "<p>c</p>", 8, NULL, 0);
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     char yaml[1024];
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive }\n"
@@ -725,7 +702,7 @@ static void retry_after_holds_the_host(void **state)
              "http: { retries: 1 }\n"
              "sources:\n  - url: %s/feed.xml\n",
              dir, site_server_origin(s));
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     crawl_summary sum;
     assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
     assert_int_equal(sum.retries, 1);
@@ -746,7 +723,7 @@ static void retry_after_holds_the_host(void **state)
     crawl_summary_free(&sum);
     config_free(cfg);
     site_server_stop(s);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 
@@ -822,7 +799,7 @@ static void hostile_servers_are_cut_off(void **state)
                       "Content-Encoding: gzip\r\n", 0);
     free(z);
 
-    char *dir = tmpdir_new();
+    char *dir = test_tmpdir_new();
     char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "storage: { dir: %s/archive }\n"
@@ -832,7 +809,7 @@ static void hostile_servers_are_cut_off(void **state)
              "  - url: http://127.0.0.12:%u/feed.xml\n    ignore_robots: true\n"
              "  - url: %s/bomb.xml\n",
              dir, (unsigned)d.port, site_server_origin(s));
-    config *cfg = load_yaml(yaml, dir);
+    config *cfg = test_load_yaml(yaml, dir);
     uint64_t t0 = fa_time_mono_ns();
     crawl_summary sum;
     assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
@@ -848,7 +825,7 @@ static void hostile_servers_are_cut_off(void **state)
     pthread_join(d.thread, NULL);
     close(d.listen_fd);
     site_server_stop(s);
-    rm_rf(dir);
+    test_rm_rf(dir);
     free(dir);
 }
 

@@ -1,4 +1,5 @@
 feedarc_test(test_crawl SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common PkgConfig::ZLIB TIMEOUT 180)
 feedarc_test(test_host_queue SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_host_queue.c
              LIBS fa_crawler fa_common)
@@ -9,3 +10,6 @@ if(TARGET feedarc)
            $<TARGET_FILE:feedarc> 20)
   set_tests_properties(test_kill9 PROPERTIES TIMEOUT 300)
 endif()
+feedarc_test(test_sources SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sources.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 120)
