@@ -56,6 +56,8 @@
  * logged (component "warc") and kept for segment_writer_last_error.
  */
 #include "storage/segment_writer.h"
+#include "storage/cdxj.h"
+#include "storage/segment_dict.h"
 #include "storage/warc_record.h"
 
 #include "common/fa_buf.h"
@@ -113,7 +115,15 @@ struct segment_writer {
     worker *pool;
     unsigned pool_n;
 
+    cdxj__acc idx;      /* index lines of the current segment */
+    int idx_broken;     /* a line was lost: no index at close (feedarc index) */
+
     /* read-only after open */
+    ZSTD_CDict *cdict;  /* the dictionary, shared by every worker; or NULL */
+    void *dict_frame;   /* its skippable frame, written first in each segment */
+    size_t dict_frame_len;
+    int index;          /* write <segment>.cdxj at close */
+    size_t index_mem_max;
     char *dir, *prefix, *software, *operator_name;
     char hostname[256];
     uint64_t max_size;
@@ -248,7 +258,8 @@ static worker *worker_get(segment_writer *w)
     if (k->cctx == NULL || k->sha_block == NULL || k->sha_payload == NULL ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_compressionLevel, w->level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_checksumFlag, 1)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_contentSizeFlag, 1))) {
+        ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_contentSizeFlag, 1)) ||
+        (w->cdict && ZSTD_isError(ZSTD_CCtx_refCDict(k->cctx, w->cdict)))) {
         worker_free(k);
         return NULL;
     }
@@ -396,7 +407,23 @@ static int close_segment(segment_writer *w)
         rc = fa_err_from_errno(errno);
         set_err(w, "%s: fsync of the folder: %s", w->dir, strerror(errno));
     }
+    if (w->index && !w->idx_broken) {
+        char idx_name[272];
+        snprintf(idx_name, sizeof idx_name, "%s" CDXJ_SUFFIX, w->name);
+        int r2 = cdxj__acc_finish(&w->idx, idx_name);
+        if (r2 < 0) {
+            set_err(w, "%s/%s: writing the index: %s (the segment is whole; `feedarc index %s` "
+                       "rebuilds it)",
+                    w->dir, idx_name, r2 == FA_ENOMEM ? "out of memory" : strerror(errno), w->dir);
+            if (rc == 0) rc = r2;
+        }
+    } else if (w->index) {
+        fa_log_warn("warc", "%s/%s: index lines were lost; no index written (`feedarc index %s` "
+                            "rebuilds it)", w->dir, w->name, w->dir);
+    }
 out:
+    cdxj__acc_reset(&w->idx);
+    w->idx_broken = 0;
     w->fd = -1;
     w->broken = 0;
     w->size = w->info_size = 0;
@@ -473,20 +500,28 @@ static int open_segment(segment_writer *w)
         set_err(w, "%s/%s: out of memory", w->dir, open_name);
         goto out;
     }
-    uint64_t len = 0;
+    uint64_t len = 0, dict_len = w->dict_frame_len;
+    if (dict_len && pwrite_all(fd, w->dict_frame, dict_len, 0) < 0) {
+        rc = fa_err_from_errno(errno);
+        set_err(w, "%s/%s: writing the dictionary frame: %s", w->dir, open_name, strerror(errno));
+        goto out;
+    }
     rc = build_warcinfo(w, k, name, &len);
     if (rc < 0) {
         set_err(w, "%s/%s: building warcinfo: %s", w->dir, open_name, fa_strerror(rc));
         goto out;
     }
-    if (pwrite_all(fd, k->out.data, k->out.len, 0) < 0) {
+    if (pwrite_all(fd, k->out.data, k->out.len, dict_len) < 0) {
         rc = fa_err_from_errno(errno);
         set_err(w, "%s/%s: writing warcinfo: %s", w->dir, open_name, strerror(errno));
         goto out;
     }
+    len += dict_len;
     memcpy(w->name, name, sizeof name);
     w->fd = fd;
     fd = -1;
+    cdxj__acc_reset(&w->idx);
+    w->idx_broken = 0;
     w->size = w->info_size = len;
     w->broken = 0;
     w->st.segments++;
@@ -558,6 +593,24 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     }
     w->max_size = opt->max_size ? opt->max_size : DEFAULT_MAX_SIZE;
     w->level = opt->level ? opt->level : 3;
+    w->index = !opt->no_index;
+    w->index_mem_max = opt->index_mem_max;
+    if (opt->dict || opt->dict_len) {
+        if (segment_dict_id(opt->dict, opt->dict_len) == 0 || opt->dict_len > SEGMENT_DICT_MAX) {
+            rc = FA_EINVAL;
+            snprintf(msg, sizeof msg,
+                     "segment writer: the dictionary (%zu bytes) is not a zstd dictionary with a "
+                     "Dictionary_ID, or larger than 8 MiB",
+                     opt->dict_len);
+            goto out;
+        }
+        /* ZSTD_createCDict copies the dictionary */
+        w->cdict = ZSTD_createCDict(opt->dict, opt->dict_len, w->level);
+        rc = w->cdict ? segment__dict_frame(opt->dict, opt->dict_len, &w->dict_frame,
+                                            &w->dict_frame_len)
+                      : FA_ENOMEM;
+        if (rc < 0) goto out;
+    }
     if (gethostname(w->hostname, sizeof w->hostname - 1) < 0 || !warc__value_ok(w->hostname, 255))
         snprintf(w->hostname, sizeof w->hostname, "localhost");
     if (mkdir_p(w->dir) < 0 || (w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -566,6 +619,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
                  strerror(errno));
         goto out;
     }
+    cdxj__acc_init(&w->idx, w->dirfd, w->index_mem_max);
     if (opt->lazy_open) {
         /* Nothing is created yet, but a folder we cannot write to is
          * reported now rather than at the first record. */
@@ -690,8 +744,8 @@ static int compress_pair(segment_writer *w, worker *k, const warc_exchange *x, p
     int rc;
     const char *what = "request";
 
-    fa_buf_reset(&k->out);
-    k->out.max = ZSTD_compressBound(MAX_HEADER + x->request_len) + 2 * ZSTD_CStreamOutSize() +
+    k->out.max = k->out.len + ZSTD_compressBound(MAX_HEADER + x->request_len) +
+                 2 * ZSTD_CStreamOutSize() +
                  (to_file ? TMP_FLUSH : ZSTD_compressBound(MAX_HEADER + (size_t)resp_block));
     zsink z = {k->cctx, &k->out, -1, 0, 0, NULL};
 
@@ -737,105 +791,476 @@ out:
     return rc;
 }
 
-/* Step 2, under w->lock: roll over if needed and append both frames. */
-static int append_pair(segment_writer *w, worker *k, pair *p, warc_written *out)
+/* ---- groups of records ------------------------------------------------ *
+ *
+ * segment_writer_write_records builds every record of a group in the
+ * caller's thread (digests, headers, one zstd frame each, all in the
+ * worker's buffer except a spilled exchange body's frame, which goes to a
+ * temporary file), then appends the frames together under the lock, in
+ * order, and adds their index lines.  An exchange is the request+response
+ * pair of segment_writer_write_exchange.
+ */
+
+#define MAX_BLOCK (256u << 20)      /* revisit/metadata/conversion blocks */
+#define MAX_FIELD_VALUE (64u << 10) /* one metadata value */
+#define MAX_FIELDS 10000
+#define MAX_GROUP 1024
+
+typedef struct frame_info {
+    uint64_t len;           /* compressed */
+    uint64_t offset;        /* in the segment, once appended */
+    int in_tmp;             /* in the temporary file, not in k->out */
+    int indexed;            /* has an index line head in batch.lines */
+    size_t line_off, line_len;
+} frame_info;
+
+typedef struct batch {
+    frame_info *fr;
+    size_t n_fr;
+    size_t *main_frame; /* per spec: its frame (the response of an exchange) */
+    char (*ids)[48];    /* per spec: record id */
+    char (*pay)[40];    /* per spec: payload digest or "" */
+    fa_buf lines;
+    pair p; /* the exchange, if any */
+    size_t exchange;    /* its spec, or (size_t)-1 */
+    uint64_t uncompressed;
+} batch;
+
+void segment_writer_new_record_id(char out[48])
+{
+    fa_uuid_urn(out);
+}
+
+static int id_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 3 || n > 47 || s[0] != '<' || s[n - 1] != '>') return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f) return 0;
+    return 1;
+}
+
+static int digest_ok(const char *s)
+{
+    const char *c = s ? strchr(s, ':') : NULL;
+    if (c == NULL || c == s || strlen(s) > 39 || c[1] == '\0') return 0;
+    for (const char *p = s; p < c; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-'))
+            return 0;
+    for (const char *p = c + 1; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '+' || *p == '/' || *p == '='))
+            return 0;
+    return 1;
+}
+
+static int token_ok(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s && s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (n >= max || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c)))
+            return 0;
+    }
+    return n > 0;
+}
+
+static int uri_ok(const char *s)
+{
+    return s && s[0] && warc__value_ok(s, MAX_URI);
+}
+
+/* The reason spec cannot be written, or NULL. */
+static const char *spec_invalid(const warc_record_spec *s)
+{
+    const char *t = s->type;
+    if (t == NULL) return "type is missing";
+    if (s->record_id && !id_ok(s->record_id))
+        return "record_id must be \"<URI>\" of at most 47 characters without spaces";
+    if (strcmp(t, "response") == 0) {
+        const warc_exchange *x = s->exchange;
+        if (x == NULL) return "a response needs its exchange";
+        if (!uri_ok(x->target_uri))
+            return "target_uri is missing, longer than 8192 bytes or holds control characters";
+        if (x->ip_address && !warc__value_ok(x->ip_address, 64))
+            return "ip_address holds control characters";
+        if (x->request == NULL || x->request_len == 0) return "request is empty";
+        if (x->response_head == NULL || x->response_head_len == 0 ||
+            warc__http_head_len(x->response_head, x->response_head_len) != x->response_head_len)
+            return "response_head must be exactly one HTTP head ending with its empty line";
+        return NULL;
+    }
+    if (s->exchange) return "only a response carries an exchange";
+    if (s->concurrent_to && !id_ok(s->concurrent_to))
+        return "concurrent_to must be a record id \"<URI>\"";
+    if (s->refers_to && !id_ok(s->refers_to)) return "refers_to must be a record id \"<URI>\"";
+    if (s->ip_address && !warc__value_ok(s->ip_address, 64))
+        return "ip_address holds control characters";
+    if (s->target_uri && !uri_ok(s->target_uri))
+        return "target_uri is empty, longer than 8192 bytes or holds control characters";
+    if (s->block_len > MAX_BLOCK) return "block is larger than 256 MiB";
+    if (s->block_len && s->block == NULL) return "block is NULL but block_len is not 0";
+    if (strcmp(t, "revisit") == 0) {
+        int64_t ns;
+        if (s->target_uri == NULL) return "a revisit needs target_uri";
+        if (s->refers_to == NULL) return "a revisit needs refers_to (the original's record id)";
+        if (!uri_ok(s->refers_to_target_uri)) return "a revisit needs refers_to_target_uri";
+        if (s->refers_to_date == NULL || !warc__value_ok(s->refers_to_date, 64) ||
+            fa_time_parse_rfc3339(s->refers_to_date, &ns) < 0)
+            return "a revisit needs refers_to_date as an ISO 8601 UTC date (the original's "
+                   "WARC-Date)";
+        if (s->profile == NULL || (strcmp(s->profile, WARC_PROFILE_IDENTICAL) != 0 &&
+                                   strcmp(s->profile, WARC_PROFILE_NOT_MODIFIED) != 0))
+            return "profile must be WARC_PROFILE_IDENTICAL or WARC_PROFILE_NOT_MODIFIED";
+        if (strcmp(s->profile, WARC_PROFILE_IDENTICAL) == 0 && !digest_ok(s->payload_digest))
+            return "an identical-payload-digest revisit needs payload_digest (\"sha1:BASE32\")";
+        if (s->payload_digest && !digest_ok(s->payload_digest))
+            return "payload_digest must be \"algorithm:value\"";
+        if (s->block_len == 0 || memcmp(s->block, "HTTP/", 5 < s->block_len ? 5 : s->block_len) ||
+            warc__http_head_len(s->block, s->block_len) != s->block_len)
+            return "a revisit's block must be exactly the HTTP response head (status line, "
+                   "headers, empty line)";
+        if (s->fields || s->n_fields) return "a revisit takes no fields";
+        return NULL;
+    }
+    if (strcmp(t, "metadata") == 0) {
+        if (s->n_fields == 0 || s->fields == NULL) return "a metadata record needs fields";
+        if (s->n_fields > MAX_FIELDS) return "more than 10000 fields";
+        if (s->block || s->block_len) return "a metadata record's block is built from fields";
+        if (s->payload_digest || s->profile || s->refers_to_target_uri || s->refers_to_date)
+            return "a metadata record takes no payload_digest, profile or refers_to_*";
+        for (size_t i = 0; i < s->n_fields; i++) {
+            if (!token_ok(s->fields[i].name, 256))
+                return "a field name must be 1-256 token characters (no spaces, ':' or controls)";
+            if (s->fields[i].value == NULL || !warc__value_ok(s->fields[i].value, MAX_FIELD_VALUE))
+                return "a field value must be one line of at most 64 KiB without control "
+                       "characters";
+        }
+        return NULL;
+    }
+    if (strcmp(t, "conversion") == 0) {
+        if (s->target_uri == NULL) return "a conversion needs target_uri";
+        if (s->refers_to == NULL) return "a conversion needs refers_to (the converted record's id)";
+        if (s->content_type && !warc__value_ok(s->content_type, 256))
+            return "content_type must be one line of at most 256 characters";
+        if (s->fields || s->n_fields || s->payload_digest || s->profile ||
+            s->refers_to_target_uri || s->refers_to_date)
+            return "a conversion takes no fields, payload_digest, profile or refers_to_*";
+        return NULL;
+    }
+    return "type must be response, revisit, metadata or conversion";
+}
+
+static int batch_frame(batch *b, uint64_t len, int in_tmp, frame_info **out)
+{
+    frame_info *f = &b->fr[b->n_fr++];
+    memset(f, 0, sizeof *f);
+    f->len = len;
+    f->in_tmp = in_tmp;
+    *out = f;
+    return 0;
+}
+
+/* Adds the head of the frame's index line (when its record is indexed). */
+static int batch_index(segment_writer *w, batch *b, frame_info *f, const char *type,
+                       const char *content_type, const char *uri, const char *date,
+                       const void *http_head, size_t head_len, const char *digest)
+{
+    char mime[128] = "", status[4] = "";
+    if (!w->index || uri == NULL || !cdxj__indexable(type, content_type)) return 0;
+    if (http_head) cdxj__http_info(http_head, head_len, mime, status);
+    if (strcmp(type, "revisit") == 0)
+        snprintf(mime, sizeof mime, "warc/revisit");
+    else if (http_head == NULL && content_type) {
+        size_t m = strcspn(content_type, ";");
+        while (m && (content_type[m - 1] == ' ' || content_type[m - 1] == '\t'))
+            m--;
+        snprintf(mime, sizeof mime, "%.*s", (int)(m < 127 ? m : 127), content_type);
+    }
+    f->line_off = b->lines.len;
+    int rc = cdxj__line_head(&b->lines, uri, date, mime, status, digest, f->len);
+    f->line_len = b->lines.len - f->line_off;
+    f->indexed = rc == 0;
+    return rc;
+}
+
+/* The exchange of a group: digests, then the two frames. */
+static int build_exchange(segment_writer *w, worker *k, const warc_record_spec *s, batch *b,
+                          size_t i)
+{
+    const warc_exchange *x = s->exchange;
+    pair *p = &b->p;
+    frame_info *f;
+    fa_uuid_urn(p->req_id);
+    if (s->record_id)
+        snprintf(p->resp_id, sizeof p->resp_id, "%s", s->record_id);
+    else
+        fa_uuid_urn(p->resp_id);
+    fa_time_format_iso(x->date_ns ? x->date_ns : fa_time_now_ns(), 6, p->date, sizeof p->date);
+    int rc = digest_pair(k, x, p);
+    if (rc < 0) {
+        pthread_mutex_lock(&w->lock);
+        set_err(w, "%s: reading the body spool: %s", x->target_uri, fa_strerror(rc));
+        pthread_mutex_unlock(&w->lock);
+        return rc;
+    }
+    rc = compress_pair(w, k, x, p);
+    if (rc < 0) return rc;
+    batch_frame(b, p->req_frame, 0, &f);
+    batch_frame(b, p->resp_frame, p->tmpfd >= 0, &f);
+    b->main_frame[i] = b->n_fr - 1;
+    memcpy(b->ids[i], p->resp_id, sizeof b->ids[i]);
+    memcpy(b->pay[i], p->resp_payload, sizeof b->pay[i]);
+    b->uncompressed += p->uncompressed;
+    return batch_index(w, b, f, "response", "application/http;msgtype=response", x->target_uri,
+                       p->date, x->response_head, x->response_head_len, p->resp_payload);
+}
+
+/* A revisit, metadata or conversion record. */
+static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s, batch *b,
+                        size_t i)
+{
+    char date[40], block_digest[40], payload[40] = "";
+    uint8_t d[20];
+    fa_buf fields;
+    const char *type = s->type, *ct;
+    const void *block = s->block;
+    size_t block_len = s->block_len;
+    frame_info *f;
+    int rc = 0;
+    fa_buf_init(&fields, 0);
+    if (s->record_id)
+        snprintf(b->ids[i], sizeof b->ids[i], "%s", s->record_id);
+    else
+        fa_uuid_urn(b->ids[i]);
+    fa_time_format_iso(s->date_ns ? s->date_ns : fa_time_now_ns(), 6, date, sizeof date);
+    if (strcmp(type, "revisit") == 0) {
+        ct = "application/http;msgtype=response";
+        if (s->payload_digest) snprintf(payload, sizeof payload, "%s", s->payload_digest);
+    } else if (strcmp(type, "metadata") == 0) {
+        ct = "application/warc-fields";
+        for (size_t j = 0; rc == 0 && j < s->n_fields; j++)
+            rc = fa_buf_printf(&fields, "%s: %s\r\n", s->fields[j].name, s->fields[j].value);
+        if (rc < 0) goto out;
+        block = fields.data;
+        block_len = fields.len;
+    } else {
+        ct = s->content_type ? s->content_type : "text/plain; charset=utf-8";
+    }
+    fa_sha1_oneshot(block_len ? block : "", block_len, d);
+    fa_sha1_label(d, block_digest);
+    if (strcmp(type, "conversion") == 0) memcpy(payload, block_digest, sizeof payload);
+    memcpy(b->pay[i], payload, sizeof b->pay[i]);
+
+    fa_buf *h = &k->hdr;
+    fa_buf_reset(h);
+    rc = fa_buf_printf(h, WARC__VERSION "\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\n",
+                       type, b->ids[i], date);
+    if (rc == 0 && s->target_uri) rc = fa_buf_printf(h, "WARC-Target-URI: %s\r\n", s->target_uri);
+    if (rc == 0 && s->ip_address) rc = fa_buf_printf(h, "WARC-IP-Address: %s\r\n", s->ip_address);
+    if (rc == 0 && s->concurrent_to)
+        rc = fa_buf_printf(h, "WARC-Concurrent-To: %s\r\n", s->concurrent_to);
+    if (rc == 0 && s->refers_to) rc = fa_buf_printf(h, "WARC-Refers-To: %s\r\n", s->refers_to);
+    if (rc == 0 && s->refers_to_target_uri)
+        rc = fa_buf_printf(h, "WARC-Refers-To-Target-URI: %s\r\n", s->refers_to_target_uri);
+    if (rc == 0 && s->refers_to_date)
+        rc = fa_buf_printf(h, "WARC-Refers-To-Date: %s\r\n", s->refers_to_date);
+    if (rc == 0 && s->profile) rc = fa_buf_printf(h, "WARC-Profile: %s\r\n", s->profile);
+    if (rc == 0)
+        rc = fa_buf_printf(h, "Content-Type: %s\r\nWARC-Block-Digest: %s\r\n", ct, block_digest);
+    if (rc == 0 && payload[0]) rc = fa_buf_printf(h, "WARC-Payload-Digest: %s\r\n", payload);
+    if (rc == 0) rc = fa_buf_printf(h, "Content-Length: %zu\r\n\r\n", block_len);
+    if (rc < 0) goto out;
+
+    uint64_t frame_len = 0;
+    k->out.max = k->out.len + ZSTD_compressBound(h->len + block_len + WARC__TRAILER_LEN) +
+                 2 * ZSTD_CStreamOutSize();
+    zsink z = {k->cctx, &k->out, -1, 0, 0, NULL};
+    rc = compress_record(&z, h, block, block_len, NULL, &frame_len);
+    if (rc < 0) {
+        pthread_mutex_lock(&w->lock);
+        set_err(w, "%s: compressing the %s record: %s%s%s",
+                s->target_uri ? s->target_uri : b->ids[i], type, fa_strerror(rc),
+                z.zerr ? ": " : "", z.zerr ? z.zerr : "");
+        pthread_mutex_unlock(&w->lock);
+        goto out;
+    }
+    b->uncompressed += h->len + block_len + WARC__TRAILER_LEN;
+    batch_frame(b, frame_len, 0, &f);
+    b->main_frame[i] = b->n_fr - 1;
+    int http = strcmp(type, "revisit") == 0;
+    rc = batch_index(w, b, f, type, ct, s->target_uri, date, http ? block : NULL,
+                     http ? block_len : 0, payload);
+out:
+    fa_buf_free(&fields);
+    return rc;
+}
+
+/* Under w->lock: roll over if needed, append every frame of the group in
+ * order, index them, fill outs. */
+static int append_batch(segment_writer *w, worker *k, batch *b, const warc_record_spec *specs,
+                        size_t n, warc_written *outs)
 {
     int rc;
-    uint64_t pair_len = p->req_frame + p->resp_frame;
+    uint64_t total = 0;
+    for (size_t i = 0; i < b->n_fr; i++)
+        total += b->fr[i].len;
     /* A failed close of the old segment is logged and kept as the last
-     * error; it says nothing about this pair, which goes to the new one. */
-    if (w->fd >= 0 && (w->broken || (w->size + pair_len > w->max_size && w->size > w->info_size)))
+     * error; it says nothing about this group, which goes to the new one. */
+    if (w->fd >= 0 && (w->broken || (w->size + total > w->max_size && w->size > w->info_size)))
         (void)close_segment(w);
     if (w->fd < 0) {
         rc = open_segment(w);
         if (rc < 0) return rc;
     }
-    uint64_t start = w->size;
-    if (pwrite_all(w->fd, k->out.data, k->out.len, start) < 0 ||
-        (p->tmpfd >= 0 && copy_range(p->tmpfd, p->resp_frame, w->fd, start + k->out.len) < 0)) {
-        int e = errno;
-        rc = fa_err_from_errno(e);
-        if (ftruncate(w->fd, (off_t)start) < 0) {
-            w->broken = 1;
-            set_err(w,
-                    "%s/%s.open: appending %llu bytes at %llu: %s (and truncating back "
-                    "failed: %s; a new segment will be started)",
-                    w->dir, w->name, (unsigned long long)pair_len, (unsigned long long)start,
-                    strerror(e), strerror(errno));
-        } else {
-            set_err(w,
-                    "%s/%s.open: appending %llu bytes at %llu: %s (truncated back to the "
-                    "last whole record)",
-                    w->dir, w->name, (unsigned long long)pair_len, (unsigned long long)start,
-                    strerror(e));
+    uint64_t start = w->size, off = start;
+    size_t pos = 0;
+    for (size_t i = 0; i < b->n_fr; i++) {
+        frame_info *f = &b->fr[i];
+        f->offset = off;
+        int r = f->in_tmp ? copy_range(b->p.tmpfd, f->len, w->fd, off)
+                          : pwrite_all(w->fd, k->out.data + pos, (size_t)f->len, off);
+        if (r < 0) {
+            int e = errno;
+            rc = fa_err_from_errno(e);
+            if (ftruncate(w->fd, (off_t)start) < 0) {
+                w->broken = 1;
+                set_err(w,
+                        "%s/%s.open: appending %llu bytes at %llu: %s (and truncating back "
+                        "failed: %s; a new segment will be started)",
+                        w->dir, w->name, (unsigned long long)total, (unsigned long long)start,
+                        strerror(e), strerror(errno));
+            } else {
+                set_err(w,
+                        "%s/%s.open: appending %llu bytes at %llu: %s (truncated back to the "
+                        "last whole record)",
+                        w->dir, w->name, (unsigned long long)total, (unsigned long long)start,
+                        strerror(e));
+            }
+            return rc;
         }
-        return rc;
+        if (!f->in_tmp) pos += (size_t)f->len;
+        off += f->len;
     }
-    w->size += pair_len;
-    w->st.records += 2;
-    w->st.bytes_on_disk += pair_len;
-    w->st.bytes_uncompressed += p->uncompressed;
+    w->size += total;
+    w->st.records += b->n_fr;
+    w->st.bytes_on_disk += total;
+    w->st.bytes_uncompressed += b->uncompressed;
     w->st.open_segment_size = w->size;
-    if (out) {
-        memcpy(out->request_id, p->req_id, sizeof out->request_id);
-        memcpy(out->response_id, p->resp_id, sizeof out->response_id);
-        memcpy(out->payload_digest, p->resp_payload, sizeof out->payload_digest);
-        snprintf(out->segment, sizeof out->segment, "%s", w->name);
-        out->response_offset = start + p->req_frame;
-        out->response_length = p->resp_frame;
+    fa_buf lb;
+    fa_buf_init(&lb, 4 * MAX_URI + 4096);
+    for (size_t i = 0; i < b->n_fr && w->index && !w->idx_broken; i++) {
+        frame_info *f = &b->fr[i];
+        if (!f->indexed) continue;
+        fa_buf *line = &lb;
+        fa_buf_reset(line);
+        rc = fa_buf_append(line, b->lines.data + f->line_off, f->line_len);
+        if (rc == 0) rc = cdxj__line_tail(line, f->offset, w->name);
+        if (rc == 0) rc = cdxj__acc_add(&w->idx, line->data, line->len);
+        if (rc < 0) {
+            w->idx_broken = 1;
+            cdxj__acc_reset(&w->idx);
+            set_err(w, "%s/%s.cdxj: keeping index lines: %s; the index of this segment will "
+                       "not be written at close (`feedarc index` rebuilds it)",
+                    w->dir, w->name, rc == FA_ENOMEM ? "out of memory" : strerror(errno));
+        }
     }
+    fa_buf_free(&lb);
+    for (size_t i = 0; outs && i < n; i++) {
+        warc_written *o = &outs[i];
+        const frame_info *f = &b->fr[b->main_frame[i]];
+        memset(o, 0, sizeof *o);
+        if (i == b->exchange) memcpy(o->request_id, b->p.req_id, sizeof o->request_id);
+        memcpy(o->response_id, b->ids[i], sizeof o->response_id);
+        memcpy(o->payload_digest, b->pay[i], sizeof o->payload_digest);
+        snprintf(o->segment, sizeof o->segment, "%s", w->name);
+        o->response_offset = f->offset;
+        o->response_length = f->len;
+    }
+    (void)specs;
     return 0;
+}
+
+int segment_writer_write_records(segment_writer *w, const warc_record_spec *specs, size_t n,
+                                 warc_written *outs)
+{
+    int rc = 0;
+    worker *k = NULL;
+    batch b;
+    memset(&b, 0, sizeof b);
+    b.p.tmpfd = -1;
+    b.exchange = (size_t)-1;
+    fa_buf_init(&b.lines, (size_t)n * (MAX_URI * 2 + 1024));
+    if (w == NULL || specs == NULL || n == 0 || n > MAX_GROUP) {
+        rc = FA_EINVAL;
+        if (w) {
+            pthread_mutex_lock(&w->lock);
+            set_err(w, "cannot archive a group of %zu records (1-%d)", n, MAX_GROUP);
+            pthread_mutex_unlock(&w->lock);
+        }
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const warc_record_spec *s = &specs[i];
+        const char *bad = spec_invalid(s);
+        if (bad == NULL && s->exchange) {
+            if (b.exchange != (size_t)-1) bad = "a group holds at most one exchange";
+            b.exchange = i;
+        }
+        if (bad) {
+            const char *uri = s->exchange ? s->exchange->target_uri : s->target_uri;
+            pthread_mutex_lock(&w->lock);
+            if (n == 1)
+                set_err(w, "%s: cannot archive: %s", uri ? uri : "(null)", bad);
+            else
+                set_err(w, "%s: cannot archive record %zu of the group (%s): %s",
+                        uri ? uri : "(null)", i, s->type ? s->type : "no type", bad);
+            pthread_mutex_unlock(&w->lock);
+            rc = FA_EINVAL;
+            goto out;
+        }
+    }
+    b.fr = calloc(n + 1, sizeof *b.fr);
+    b.main_frame = calloc(n, sizeof *b.main_frame);
+    b.ids = calloc(n, sizeof *b.ids);
+    b.pay = calloc(n, sizeof *b.pay);
+    k = worker_get(w);
+    if (!b.fr || !b.main_frame || !b.ids || !b.pay || k == NULL) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    fa_buf_reset(&k->out);
+    k->out.max = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = specs[i].exchange ? build_exchange(w, k, &specs[i], &b, i)
+                               : build_simple(w, k, &specs[i], &b, i);
+    if (rc < 0) goto out;
+    pthread_mutex_lock(&w->lock);
+    rc = append_batch(w, k, &b, specs, n, outs);
+    pthread_mutex_unlock(&w->lock);
+out:
+    if (b.p.tmpfd >= 0) close(b.p.tmpfd);
+    worker_put(w, k);
+    free(b.fr);
+    free(b.main_frame);
+    free(b.ids);
+    free(b.pay);
+    fa_buf_free(&b.lines);
+    return rc;
+}
+
+int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec, warc_written *out)
+{
+    return segment_writer_write_records(w, spec, 1, out);
 }
 
 int segment_writer_write_exchange(segment_writer *w, const warc_exchange *x, warc_written *out)
 {
-    int rc;
-    worker *k = NULL;
-    pair p;
-    memset(&p, 0, sizeof p);
-    p.tmpfd = -1;
     if (w == NULL || x == NULL) return FA_EINVAL;
-    const char *bad = NULL;
-    if (x->target_uri == NULL || x->target_uri[0] == '\0' ||
-        !warc__value_ok(x->target_uri, MAX_URI))
-        bad = "target_uri is missing, longer than 8192 bytes or holds control characters";
-    else if (x->ip_address && !warc__value_ok(x->ip_address, 64))
-        bad = "ip_address holds control characters";
-    else if (x->request == NULL || x->request_len == 0)
-        bad = "request is empty";
-    else if (x->response_head == NULL || x->response_head_len == 0 ||
-             warc__http_head_len(x->response_head, x->response_head_len) != x->response_head_len)
-        bad = "response_head must be exactly one HTTP head ending with its empty line";
-    if (bad) {
-        pthread_mutex_lock(&w->lock);
-        set_err(w, "%s: cannot archive: %s", x->target_uri ? x->target_uri : "(null)", bad);
-        pthread_mutex_unlock(&w->lock);
-        return FA_EINVAL;
-    }
-    k = worker_get(w);
-    if (k == NULL) {
-        rc = FA_ENOMEM;
-        goto out;
-    }
-    fa_uuid_urn(p.req_id);
-    fa_uuid_urn(p.resp_id);
-    fa_time_format_iso(x->date_ns ? x->date_ns : fa_time_now_ns(), 6, p.date, sizeof p.date);
-    rc = digest_pair(k, x, &p);
-    if (rc < 0) {
-        pthread_mutex_lock(&w->lock);
-        set_err(w, "%s: reading the body spool: %s", x->target_uri, fa_strerror(rc));
-        pthread_mutex_unlock(&w->lock);
-        goto out;
-    }
-    rc = compress_pair(w, k, x, &p);
-    if (rc < 0) goto out;
-    pthread_mutex_lock(&w->lock);
-    rc = append_pair(w, k, &p, out);
-    pthread_mutex_unlock(&w->lock);
-out:
-    if (p.tmpfd >= 0) close(p.tmpfd);
-    worker_put(w, k);
-    return rc;
+    warc_record_spec s = {.type = "response", .exchange = x};
+    return segment_writer_write_records(w, &s, 1, out);
 }
 
 int segment_writer_sync(segment_writer *w)
@@ -877,7 +1302,10 @@ int segment_writer_close(segment_writer *w)
         w->pool = k->next;
         worker_free(k);
     }
+    cdxj__acc_reset(&w->idx);
     if (w->dirfd >= 0) close(w->dirfd);
+    ZSTD_freeCDict(w->cdict);
+    free(w->dict_frame);
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->pool_lock);
     free(w->dir);

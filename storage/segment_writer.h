@@ -32,6 +32,16 @@ typedef struct segment_writer_options {
     const char *operator_name; /* warcinfo `operator:`; may be NULL */
     int lazy_open;         /* open the first segment with the first record, so a
                               run that archives nothing leaves no file */
+    /* (Added with dictionaries and indexes; zero means the old behaviour
+     * except that a CDXJ index is written next to each closed segment.) */
+    const void *dict;      /* a zstd dictionary (segment_dict.h) used by every
+                              frame of every segment, carried in a dictionary
+                              frame at the start of each; copied at open; NULL
+                              = none */
+    size_t dict_len;
+    int no_index;          /* 1: write no `<segment>.cdxj` at close */
+    size_t index_mem_max;  /* index lines kept in memory before they spill to
+                              a temporary file in dir; 0 = 16 MiB */
 } segment_writer_options;
 
 /* A fetched HTTP exchange, archived as a `request` + `response` pair linked
@@ -50,7 +60,9 @@ typedef struct warc_exchange {
                                     is computed over the de-chunked bytes */
 } warc_exchange;
 
-/* Where a record pair landed. */
+/* Where a record pair landed.  For the records of
+ * segment_writer_write_records other than an exchange, response_id is the
+ * record's id, request_id is "", and response_offset/length its frame. */
 typedef struct warc_written {
     char request_id[48];         /* "<urn:uuid:...>" */
     char response_id[48];
@@ -79,6 +91,80 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
  * the segment (the file is truncated back to the last whole record). */
 int segment_writer_write_exchange(segment_writer *w, const warc_exchange *x, warc_written *out);
 
+/* A name: value line of a `metadata` record (application/warc-fields).
+ * name: 1-256 token characters (letters, digits, !#$%&'*+-.^_`|~); value:
+ * one line without control characters, at most 64 KiB. */
+typedef struct warc_field {
+    const char *name;
+    const char *value;
+} warc_field;
+
+#define WARC_PROFILE_IDENTICAL \
+    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+#define WARC_PROFILE_NOT_MODIFIED "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+/* One record for segment_writer_write_record(s).  Everything is borrowed for
+ * the call only.  By type:
+ *
+ *   "response"    exchange (required): the request + response pair of
+ *                 segment_writer_write_exchange; record_id (optional) is the
+ *                 response's id; the other fields are ignored.
+ *   "revisit"     target_uri, refers_to (the original's WARC-Record-ID),
+ *                 refers_to_target_uri, refers_to_date (the original's
+ *                 WARC-Date) and profile are required; payload_digest too for
+ *                 WARC_PROFILE_IDENTICAL (the original's, "sha1:BASE32").
+ *                 block: the HTTP response head as received (status line,
+ *                 headers, empty line) - written with Content-Type
+ *                 application/http;msgtype=response.  ip_address optional.
+ *   "metadata"    fields/n_fields (at least one) become the
+ *                 application/warc-fields block; target_uri optional (the
+ *                 record describes it), refers_to optional.
+ *   "conversion"  target_uri and refers_to (the record converted) required;
+ *                 block: the converted content, content_type (NULL means
+ *                 "text/plain; charset=utf-8").  WARC-Payload-Digest equals
+ *                 the block digest.
+ *
+ * concurrent_to (WARC-Concurrent-To) may be given for every type but
+ * "response".  date_ns 0 means now.  Record ids are "<urn:uuid:...>"; make
+ * them with segment_writer_new_record_id so a group can refer to each
+ * other. */
+typedef struct warc_record_spec {
+    const char *type;
+    const warc_exchange *exchange;
+    const char *record_id;
+    const char *target_uri;
+    int64_t date_ns;
+    const char *ip_address;
+    const char *concurrent_to;
+    const char *refers_to;
+    const char *refers_to_target_uri;
+    const char *refers_to_date;
+    const char *profile;
+    const char *payload_digest;
+    const char *content_type;
+    const void *block;
+    size_t block_len;
+    const warc_field *fields;
+    size_t n_fields;
+} warc_record_spec;
+
+/* Writes a fresh "<urn:uuid:...>" record id into out. */
+void segment_writer_new_record_id(char out[48]);
+
+/* Validates and archives one record (see warc_record_spec).  out may be
+ * NULL.  Returns 0, FA_EINVAL (with the reason in segment_writer_last_error,
+ * nothing written) or an I/O code as segment_writer_write_exchange. */
+int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec,
+                                warc_written *out);
+
+/* Archives n records as one group: all of them or none, adjacent, in this
+ * order, in the same segment (a response with its metadata and conversion).
+ * At most one spec may be a "response" exchange.  outs may be NULL, else
+ * it has n entries.  Every spec is validated before anything is written.
+ * Returns as segment_writer_write_record. */
+int segment_writer_write_records(segment_writer *w, const warc_record_spec *specs, size_t n,
+                                 warc_written *outs);
+
 /* Flushes the segment's data to disk (fsync) without closing it. */
 int segment_writer_sync(segment_writer *w);
 
@@ -91,7 +177,8 @@ void segment_writer_get_stats(segment_writer *w, segment_writer_stats *out);
  * thread's failure. */
 void segment_writer_last_error(segment_writer *w, char *buf, size_t len);
 
-/* Closes the current segment (fsync + rename) and frees the writer.  NULL is
+/* Closes the current segment (fsync + rename, then its CDXJ index
+ * `<segment>.cdxj`, sorted, tmp + fsync + rename) and frees the writer.  NULL is
  * accepted.  Returns 0 or the first error met. */
 int segment_writer_close(segment_writer *w);
 

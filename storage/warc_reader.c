@@ -8,9 +8,12 @@
  * magic means warc.zst, "WARC/" means an uncompressed WARC.
  *
  * warc.zst: the file is a sequence of frames.  At each offset:
- *   - a skippable frame (magic 0x184D2A50..5F: e.g. the 0x184D2A5D
- *     dictionary frame of the warc.zst convention) is stepped over using the
- *     size in its 8-byte header;
+ *   - a skippable frame (magic 0x184D2A50..5F) is stepped over using the
+ *     size in its 8-byte header.  The dictionary frame (0x184D2A5D) at the
+ *     start of a file was read at open: its dictionary (raw or itself
+ *     zstd-compressed, see segment_dict.h) is referenced by the DCtx as a
+ *     DDict, so every frame after it decompresses with it, and a frame that
+ *     names another Dictionary_ID is reported as such;
  *   - a zstd frame is located with ZSTD_findFrameCompressedSize over a read
  *     window that doubles until the whole frame is in it (capped: a frame can
  *     never be larger than ZSTD_compressBound(max_record)), then
@@ -31,6 +34,7 @@
  * Every error names the file offset and what was wrong there.
  */
 #include "storage/warc_reader.h"
+#include "storage/segment_dict.h"
 #include "storage/warc_record.h"
 
 #include "common/fa_digest.h"
@@ -64,6 +68,8 @@ struct warc_reader {
     uint64_t max_record;
     uint64_t pos; /* next frame (or plain record) in the file */
     ZSTD_DCtx *dctx;
+    ZSTD_DDict *ddict; /* the segment's dictionary, or NULL */
+    uint32_t dict_id;
 
     /* read window: win_len bytes of the file from win_off */
     uint8_t *win;
@@ -347,6 +353,14 @@ static int next_frame(warc_reader *r)
             rc = window(r, off, more, &p, &avail);
             if (rc < 0) return rc;
         }
+        unsigned frame_dict = ZSTD_getDictID_fromFrame(p, csize);
+        if (frame_dict != 0 && frame_dict != r->dict_id)
+            return fail(r, FA_ECORRUPT,
+                        r->dict_id ? "offset %llu: frame needs dictionary %u but the file's "
+                                     "dictionary frame holds dictionary %u"
+                                   : "offset %llu: frame needs dictionary %u but the file has "
+                                     "no dictionary frame%.0u",
+                        (unsigned long long)off, frame_dict, r->dict_id);
         unsigned long long content = ZSTD_getFrameContentSize(p, csize);
         if (content == ZSTD_CONTENTSIZE_ERROR)
             return fail(r, FA_ECORRUPT, "offset %llu: bad zstd frame header",
@@ -469,6 +483,29 @@ int warc_reader_read_at(warc_reader *r, uint64_t offset, warc_record *rec)
     return rc;
 }
 
+/* Reads the dictionary frame at offset 0 into a DDict the DCtx refers to. */
+static int load_dict(warc_reader *r, char *msg, size_t msglen)
+{
+    void *dict = NULL;
+    size_t len = 0;
+    int rc = segment_dict_from_segment(r->path, &dict, &len, msg, msglen);
+    if (rc < 0) return rc;
+    r->ddict = ZSTD_createDDict(dict, len);
+    r->dict_id = ZSTD_getDictID_fromDict(dict, len);
+    free(dict);
+    if (r->ddict == NULL || ZSTD_isError(ZSTD_DCtx_refDDict(r->dctx, r->ddict))) {
+        snprintf(msg, msglen, "%s: offset 0: the dictionary frame's dictionary is unusable",
+                 r->path);
+        return FA_ECORRUPT;
+    }
+    return 0;
+}
+
+uint32_t warc_reader_dict_id(const warc_reader *r)
+{
+    return r ? r->dict_id : 0;
+}
+
 int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, char *err,
                      size_t errlen)
 {
@@ -516,6 +553,10 @@ int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, c
     if (n == 0 || (n >= 4 && (m == ZSTD_MAGICNUMBER ||
                               (m & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START))) {
         r->kind = KIND_ZST; /* (an empty file has no records either way) */
+        if (n >= 4 && m == SEGMENT_DICT_MAGIC) {
+            rc = load_dict(r, msg, sizeof msg);
+            if (rc < 0) goto out;
+        }
     } else if (n == 5 && memcmp(magic, "WARC/", 5) == 0) {
         r->kind = KIND_PLAIN;
     } else {
@@ -621,6 +662,7 @@ void warc_reader_close(warc_reader *r)
     if (r == NULL) return;
     if (r->fd >= 0) close(r->fd);
     ZSTD_freeDCtx(r->dctx);
+    ZSTD_freeDDict(r->ddict);
     free(r->win);
     free(r->dec);
     free(r->hdr);

@@ -2,7 +2,8 @@
  * warc_reader.h - reads WARC records back from a warc.zst segment (or a
  * plain .warc file), frame by frame, verifying what can be verified.
  *
- * Used by the tests and by `feedarc ls|get|verify`.  Each record is
+ * Used by the tests and by `feedarc ls|get|verify`.  A segment that starts
+ * with a dictionary frame (warc.zst convention) is read transparently.  Each record is
  * decompressed whole into memory; a ceiling on the decompressed size guards
  * against hostile or corrupt frames.
  */
@@ -52,6 +53,10 @@ int warc_reader_next(warc_reader *r, warc_record *rec);
 int warc_reader_read_at(warc_reader *r, uint64_t offset, warc_record *rec);
 
 const char *warc_reader_error(const warc_reader *r);
+
+/* The Dictionary_ID of the dictionary frame the file starts with (read at
+ * open; every frame is decompressed with it), or 0 when there is none. */
+uint32_t warc_reader_dict_id(const warc_reader *r);
 
 /* Case-insensitive field lookup; NULL when absent. */
 const char *warc_record_field(const warc_record *rec, const char *name);

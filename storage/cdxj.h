@@ -1,0 +1,116 @@
+/*
+ * cdxj.h - CDXJ indexes of warc.zst segments, the way pywb and OutbackCDX
+ * read them.
+ *
+ * One line per indexed record:
+ *
+ *   com,example)/news?a=1&b=2 20261123153700 {"url":"http://www.example.com/news?b=2&a=1",
+ *     "mime":"text/html","status":"200","digest":"sha1:BASE32","length":"1234",
+ *     "offset":"5678","filename":"feedarc-20261123153700-00000.warc.zst"}
+ *
+ * (one line in the file).  The key is the SURT of the target URI as pywb,
+ * OutbackCDX and warcio compute it: the URL lowercased, "www." (www2. ...)
+ * dropped, the host's labels reversed and joined by ',', a non-default port
+ * after ':', ')', the path ("/" when empty), and the query arguments sorted.
+ * The timestamp is the 14 digits of WARC-Date.  offset and length are the
+ * record's zstd frame in the compressed file: a reader seeks to offset and
+ * decompresses length bytes.  mime is the HTTP Content-Type without
+ * parameters (response), "warc/revisit" (revisit) or the record's
+ * Content-Type; status and mime are left out when there are none.
+ *
+ * Indexed record types follow warcio (and pywb's cdxj-indexer): response,
+ * revisit, resource, conversion, and metadata unless its Content-Type is
+ * application/warc-fields; never warcinfo or request.
+ *
+ * Files: `<segment>.cdxj` next to each closed segment, sorted in byte order
+ * (LC_ALL=C sort), written at close by the segment writer (tmp + fsync +
+ * rename); `index.cdxj` in the archive folder is the merge of them all,
+ * written by cdxj_index_dir (`feedarc index DIR`).
+ */
+#ifndef CDXJ_H
+#define CDXJ_H
+
+#include "common/fa_buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CDXJ_SUFFIX ".cdxj"
+#define CDXJ_MERGED "index.cdxj"
+
+/* Writes the SURT key of url into out (outlen bytes).  A URL that is not
+ * http(s) is copied as it is.  Returns 0, or FA_ETOOBIG when out is too
+ * small (out then holds a truncated, NUL-terminated prefix). */
+int cdxj_surt(const char *url, char *out, size_t outlen);
+
+/* Writes the index of one closed segment, dir/segment + ".cdxj", reading
+ * the segment (atomically: tmp + fsync + rename).  *lines (may be NULL)
+ * gets the number of index lines.  Returns 0 or a negative code with a
+ * message in err. */
+int cdxj_index_segment(const char *dir, const char *segment, uint64_t *lines, char *err,
+                       size_t errlen);
+
+typedef struct cdxj_dir_stats {
+    unsigned segments;  /* closed segments seen */
+    unsigned rebuilt;   /* of which (re)indexed */
+    uint64_t lines;     /* lines in the merged index */
+} cdxj_dir_stats;
+
+/* Indexes every closed segment of dir that has no .cdxj (or all of them
+ * when all is set), then writes dir/index.cdxj, the streaming k-way merge
+ * of every segment's index (atomically).  stats may be NULL.  Returns 0 or
+ * a negative code with a message in err. */
+int cdxj_index_dir(const char *dir, int all, cdxj_dir_stats *stats, char *err, size_t errlen);
+
+/* Merges n files of sorted lines into out, in byte order.  Streams: one line
+ * per input in memory.  Lines are at most 1 MiB (FA_ETOOBIG past that).
+ * Returns 0 or a negative code. */
+int cdxj_merge(FILE **in, size_t n, FILE *out);
+
+/* ---- internal to storage/ -------------------------------------------- */
+
+/* 1 when a record of this type and Content-Type goes into the index. */
+int cdxj__indexable(const char *type, const char *content_type);
+
+/* Mime (without parameters) and status ("200") of an HTTP message head;
+ * empty strings when there are none. */
+void cdxj__http_info(const void *head, size_t len, char mime[128], char status[4]);
+
+/* Appends the part of a line that is known before the record is placed:
+ * `SURT TS14 {"url":..,"mime":..,"status":..,"digest":..,"length":"N",`.
+ * mime, status and digest may be NULL or "" (left out). */
+int cdxj__line_head(fa_buf *b, const char *uri, const char *warc_date, const char *mime,
+                    const char *status, const char *digest, uint64_t length);
+
+/* Finishes the line: `"offset":"N","filename":"F"}` and LF. */
+int cdxj__line_tail(fa_buf *b, uint64_t offset, const char *filename);
+
+/* Appends the whole line of a record read back (see warc_reader.h).
+ * Returns 1 when the record is indexed, 0 when it is not, or a negative
+ * code. */
+struct warc_record;
+int cdxj__record_line(fa_buf *b, const struct warc_record *rec, const char *filename);
+
+/* The index lines of one segment being written: kept in memory up to
+ * max_bytes, then sorted and spilled to an unlinked temporary file in the
+ * archive folder; cdxj__acc_finish sorts and merges it all into the final
+ * file. */
+typedef struct cdxj__acc {
+    char **lines;
+    size_t n, cap;
+    size_t bytes, max_bytes;
+    FILE **runs;
+    size_t n_runs;
+    int dirfd; /* borrowed */
+} cdxj__acc;
+
+void cdxj__acc_init(cdxj__acc *a, int dirfd, size_t max_bytes);
+/* Takes a copy of line (with its LF). */
+int cdxj__acc_add(cdxj__acc *a, const char *line, size_t len);
+/* Writes dirfd/name (tmp + fsync + rename) and empties the accumulator. */
+int cdxj__acc_finish(cdxj__acc *a, const char *name);
+/* Drops everything (the accumulator stays usable). */
+void cdxj__acc_reset(cdxj__acc *a);
+
+#endif

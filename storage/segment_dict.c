@@ -1,0 +1,295 @@
+/* segment_dict.c - zstd dictionaries: training (ZDICT), the state folder's
+ * <dictid>.zdict files, and the warc.zst dictionary frame; see
+ * segment_dict.h. */
+#include "storage/segment_dict.h"
+
+#include "common/fa_err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#define DICT_FRAME_LEVEL 19 /* the dictionary is written once per segment */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, size_t dict_size,
+                       void **dict, size_t *len)
+{
+    *dict = NULL;
+    *len = 0;
+    if (samples == NULL || sizes == NULL || n == 0 || dict_size < 256 ||
+        dict_size > SEGMENT_DICT_MAX)
+        return FA_EINVAL;
+    void *buf = malloc(dict_size);
+    if (buf == NULL) return FA_ENOMEM;
+    size_t r = ZDICT_trainFromBuffer(buf, dict_size, samples, sizes, n);
+    if (ZDICT_isError(r)) {
+        free(buf);
+        return FA_EPARSE;
+    }
+    void *shrunk = realloc(buf, r);
+    *dict = shrunk ? shrunk : buf;
+    *len = r;
+    return 0;
+}
+
+uint32_t segment_dict_id(const void *dict, size_t len)
+{
+    if (dict == NULL || len < 8 || le32(dict) != ZSTD_MAGIC_DICTIONARY) return 0;
+    return ZDICT_getDictID(dict, len);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int read_file(const char *path, size_t max, void **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fa_err_from_errno(errno);
+    struct stat st;
+    int rc = 0;
+    uint8_t *buf = NULL;
+    if (fstat(fd, &st) < 0) {
+        rc = fa_err_from_errno(errno);
+        goto out;
+    }
+    if ((uint64_t)st.st_size > max) {
+        rc = FA_ETOOBIG;
+        goto out;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            rc = fa_err_from_errno(errno);
+            goto out;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    *data = buf;
+    *len = got;
+    buf = NULL;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+int segment_dict_save(const char *dir, const void *dict, size_t len, char *path_out)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    uint32_t id = segment_dict_id(dict, len);
+    if (id == 0) return FA_EINVAL;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) return fa_err_from_errno(errno);
+    int n = snprintf(path, sizeof path, "%s/%u.zdict", dir, id);
+    if (n < 0 || (size_t)n >= sizeof path) return FA_EINVAL;
+    if (path_out) memcpy(path_out, path, (size_t)n + 1);
+    void *old = NULL;
+    size_t old_len = 0;
+    if (read_file(path, SEGMENT_DICT_MAX, &old, &old_len) == 0) {
+        int same = old_len == len && memcmp(old, dict, len) == 0;
+        free(old);
+        if (same) return 0;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return fa_err_from_errno(errno);
+    if (write_all(fd, dict, len) < 0 || fsync(fd) < 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return fa_err_from_errno(e);
+    }
+    close(fd);
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        return fa_err_from_errno(e);
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        int r = fsync(dfd);
+        int e = errno;
+        close(dfd);
+        if (r < 0) return fa_err_from_errno(e);
+    }
+    return 0;
+}
+
+int segment_dict_load(const char *path, void **dict, size_t *len, char *err, size_t errlen)
+{
+    *dict = NULL;
+    *len = 0;
+    int rc = read_file(path, SEGMENT_DICT_MAX, dict, len);
+    if (rc < 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: %s", path,
+                     rc == FA_ETOOBIG ? "larger than 8 MiB: not a dictionary" : strerror(errno));
+        return rc;
+    }
+    if (segment_dict_id(*dict, *len) == 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: not a zstd dictionary with a Dictionary_ID", path);
+        free(*dict);
+        *dict = NULL;
+        *len = 0;
+        return FA_EINVAL;
+    }
+    return 0;
+}
+
+int segment__dict_frame(const void *dict, size_t len, void **frame, size_t *frame_len)
+{
+    *frame = NULL;
+    *frame_len = 0;
+    size_t bound = ZSTD_compressBound(len);
+    uint8_t *f = malloc(8 + bound);
+    if (f == NULL) return FA_ENOMEM;
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    if (c == NULL) {
+        free(f);
+        return FA_ENOMEM;
+    }
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, DICT_FRAME_LEVEL);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+    size_t z = ZSTD_compress2(c, f + 8, bound, dict, len);
+    ZSTD_freeCCtx(c);
+    if (ZSTD_isError(z) || z > UINT32_MAX) {
+        free(f);
+        return FA_EINVAL;
+    }
+    put_le32(f, SEGMENT_DICT_MAGIC);
+    put_le32(f + 4, (uint32_t)z);
+    *frame = f;
+    *frame_len = 8 + z;
+    return 0;
+}
+
+int segment__dict_decode(const void *user_data, size_t len, void **dict, size_t *dict_len,
+                         const char **why)
+{
+    const uint8_t *p = user_data;
+    *dict = NULL;
+    *dict_len = 0;
+    if (len < 8) {
+        *why = "dictionary frame too short";
+        return FA_ECORRUPT;
+    }
+    if (le32(p) == ZSTD_MAGIC_DICTIONARY) {
+        if ((*dict = malloc(len)) == NULL) return FA_ENOMEM;
+        memcpy(*dict, p, len);
+        *dict_len = len;
+        return 0;
+    }
+    if (le32(p) != ZSTD_MAGICNUMBER) {
+        *why = "dictionary frame holds neither a dictionary nor a zstd frame";
+        return FA_ECORRUPT;
+    }
+    if (ZSTD_findFrameCompressedSize(p, len) != len) {
+        *why = "dictionary frame must hold exactly one zstd frame";
+        return FA_ECORRUPT;
+    }
+    unsigned long long size = ZSTD_getFrameContentSize(p, len);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size < 8 ||
+        size > SEGMENT_DICT_MAX) {
+        *why = "compressed dictionary without a usable content size (or over 8 MiB)";
+        return FA_ECORRUPT;
+    }
+    uint8_t *d = malloc((size_t)size);
+    if (d == NULL) return FA_ENOMEM;
+    size_t n = ZSTD_decompress(d, (size_t)size, p, len);
+    if (ZSTD_isError(n) || n != size || le32(d) != ZSTD_MAGIC_DICTIONARY) {
+        free(d);
+        *why = ZSTD_isError(n) ? ZSTD_getErrorName(n)
+                               : "compressed dictionary does not decompress to a dictionary";
+        return FA_ECORRUPT;
+    }
+    *dict = d;
+    *dict_len = n;
+    return 0;
+}
+
+int segment_dict_from_segment(const char *path, void **dict, size_t *len, char *err,
+                              size_t errlen)
+{
+    uint8_t hdr[8];
+    int rc = 0;
+    uint8_t *ud = NULL;
+    const char *why = NULL;
+    *dict = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = fa_err_from_errno(errno);
+        if (err && errlen) snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return rc;
+    }
+    ssize_t n = pread(fd, hdr, sizeof hdr, 0);
+    if (n < 8 || le32(hdr) != SEGMENT_DICT_MAGIC) {
+        rc = FA_ENOENT;
+        if (err && errlen) snprintf(err, errlen, "%s: no dictionary frame at its start", path);
+        goto out;
+    }
+    uint32_t ulen = le32(hdr + 4);
+    if (ulen > SEGMENT_DICT_MAX) {
+        rc = FA_ECORRUPT;
+        why = "dictionary frame larger than 8 MiB";
+        goto out;
+    }
+    ud = malloc(ulen ? ulen : 1);
+    if (ud == NULL) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    n = pread(fd, ud, ulen, 8);
+    if (n < 0 || (uint32_t)n != ulen) {
+        rc = n < 0 ? fa_err_from_errno(errno) : FA_ECORRUPT;
+        why = n < 0 ? strerror(errno) : "dictionary frame runs past the end of the file";
+        goto out;
+    }
+    rc = segment__dict_decode(ud, ulen, dict, len, &why);
+out:
+    if (rc < 0 && why && err && errlen) snprintf(err, errlen, "%s: offset 0: %s", path, why);
+    free(ud);
+    close(fd);
+    return rc;
+}

@@ -1,0 +1,78 @@
+/*
+ * segment_dict.h - zstd dictionaries for warc.zst segments: training,
+ * keeping them in the state folder, and the dictionary frame of the IIPC
+ * warc.zst convention.
+ *
+ * The convention (https://iipc.github.io/warc-specifications/specifications/
+ * warc-zstd/): a segment may start with a skippable frame of magic
+ * 0x184D2A5D whose User_Data is one zstd dictionary, either raw (starting
+ * with the dictionary magic 0x37 0xA4 0x30 0xEC) or itself compressed as one
+ * zstd frame (without dictionary, with content size and checksum).  Every
+ * zstd frame of that file is then compressed with that dictionary and names
+ * its Dictionary_ID in its header.  feedarc writes the compressed form; its
+ * reader accepts both.
+ *
+ * The crawler's flow (see docs/STORAGE.md):
+ *   1. collect the first N records of a crawl (uncompressed WARC records),
+ *   2. segment_dict_train() them into a dictionary (e.g. 112 KiB),
+ *   3. segment_dict_save() it as <state>/dictionaries/<dictid>.zdict,
+ *   4. pass it as segment_writer_options.dict/dict_len for new writers (the
+ *      next segment of a running writer cannot change dictionary: reopen);
+ *      on later runs segment_dict_load() the saved file.
+ */
+#ifndef SEGMENT_DICT_H
+#define SEGMENT_DICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEGMENT_DICT_MAGIC 0x184D2A5Du   /* the dictionary skippable frame */
+#define SEGMENT_DICT_MAX (8u << 20)      /* the convention's decoder limit */
+
+/* Trains a dictionary of at most dict_size bytes over n samples stored back
+ * to back in samples (sizes[i] bytes each), with ZDICT_trainFromBuffer.
+ * On success *dict (malloc'ed, the caller frees it) and *len are set; the
+ * dictionary carries a Dictionary_ID derived from its content.  Returns 0,
+ * FA_EINVAL (no samples, dict_size outside 256 B..8 MiB), FA_ENOMEM, or
+ * FA_EPARSE when zstd cannot train on these samples (too few or too small:
+ * zstd wants roughly 100x dict_size bytes of samples, and at least ~10). */
+int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, size_t dict_size,
+                       void **dict, size_t *len);
+
+/* The Dictionary_ID of a zstd dictionary; 0 when dict is not one. */
+uint32_t segment_dict_id(const void *dict, size_t len);
+
+/* Writes dict into folder dir (created if missing) as <dictid>.zdict,
+ * atomically (temporary file, fsync, rename, fsync of the folder).  An
+ * existing file of that name is left alone when it holds the same bytes.
+ * path_out (may be NULL) receives the path; it must hold PATH_MAX bytes.
+ * Returns 0, FA_EINVAL (not a dictionary), or an I/O code (FA_ENOSPC,
+ * FA_EACCES, FA_EIO) with errno describing it. */
+int segment_dict_save(const char *dir, const void *dict, size_t len, char *path_out);
+
+/* Reads a dictionary file (raw zstd dictionary, at most SEGMENT_DICT_MAX
+ * bytes).  *dict is malloc'ed (the caller frees it).  Returns 0, FA_ENOENT,
+ * FA_EINVAL (not a zstd dictionary), FA_ETOOBIG, or an I/O code; a message
+ * goes to err (may be NULL). */
+int segment_dict_load(const char *path, void **dict, size_t *len, char *err, size_t errlen);
+
+/* Reads the dictionary from the dictionary frame at the start of segment
+ * path (decompressing it when stored compressed).  *dict is malloc'ed.
+ * Returns 0, FA_ENOENT when the segment has no dictionary frame, or a
+ * negative code (FA_ECORRUPT, FA_EIO ...) with a message in err. */
+int segment_dict_from_segment(const char *path, void **dict, size_t *len, char *err,
+                              size_t errlen);
+
+/* ---- internal to storage/ -------------------------------------------- */
+
+/* Builds the dictionary frame (skippable frame, compressed dictionary) for
+ * dict into *frame (malloc'ed) and *frame_len. */
+int segment__dict_frame(const void *dict, size_t len, void **frame, size_t *frame_len);
+
+/* Decodes the User_Data of a dictionary frame (raw or compressed
+ * dictionary) into a malloc'ed dictionary.  Returns 0 or FA_ECORRUPT with a
+ * reason in why (a static string). */
+int segment__dict_decode(const void *user_data, size_t len, void **dict, size_t *dict_len,
+                         const char **why);
+
+#endif
