@@ -32,6 +32,7 @@
 
 #include <yaml.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -231,7 +232,10 @@ enum field_kind {
     FIELD_JSON,        /* config_json_mapping*, allocated; sub lists its fields */
     FIELD_OPML,        /* char*: an OPML file, resolved against base_dir now */
     FIELD_SECTION,     /* a nested mapping; sub lists its fields */
-    FIELD_SOURCES      /* the list of sources */
+    FIELD_SOURCES,     /* the list of sources */
+    FIELD_LISTEN,      /* char*: "none", "A.B.C.D:port" or "[IPv6]:port" */
+    FIELD_LOG_FORMAT,  /* enum fa_log_format */
+    FIELD_LOG_LEVEL    /* enum fa_log_level */
 };
 
 struct field {
@@ -290,12 +294,29 @@ static const struct field http_fields[] = {
      NULL, 0},
 };
 
+static const struct field metrics_fields[] = {
+    {"listen", FIELD_LISTEN, offsetof(config, metrics.listen), 0, 0, NULL, 0},
+};
+
+static const struct field log_fields[] = {
+    {"format", FIELD_LOG_FORMAT, offsetof(config, log.format), 0, 0, NULL, 0},
+    {"level", FIELD_LOG_LEVEL, offsetof(config, log.level), 0, 0, NULL, 0},
+};
+
+static const struct field service_fields[] = {
+    {"grace_period", FIELD_DURATION, offsetof(config, service.grace_period_ms), 0,
+     60 * 60 * 1000, NULL, 0},
+};
+
 static const struct field top_fields[] = {
     {"user_agent", FIELD_STRING, offsetof(config, user_agent), 0, 0, NULL, 0},
     {"storage", FIELD_SECTION, 0, 0, 0, storage_fields, N_OF(storage_fields)},
     {"politeness", FIELD_SECTION, 0, 0, 0, politeness_fields, N_OF(politeness_fields)},
     {"http", FIELD_SECTION, 0, 0, 0, http_fields, N_OF(http_fields)},
     {"sources", FIELD_SOURCES, 0, 0, 0, NULL, 0},
+    {"metrics", FIELD_SECTION, 0, 0, 0, metrics_fields, N_OF(metrics_fields)},
+    {"log", FIELD_SECTION, 0, 0, 0, log_fields, N_OF(log_fields)},
+    {"service", FIELD_SECTION, 0, 0, 0, service_fields, N_OF(service_fields)},
 };
 #define TOP_SOURCES_BIT (1u << 4)
 
@@ -367,6 +388,59 @@ int config_parse_source_type(const char *s, enum config_source_type *t)
         }
     }
     return FA_EINVAL;
+}
+
+static const char *const log_format_names[] = {[FA_LOG_LOGFMT] = "logfmt",
+                                               [FA_LOG_JSON] = "json"};
+static const char *const log_level_names[] = {[FA_LOG_DEBUG] = "debug",
+                                              [FA_LOG_INFO] = "info",
+                                              [FA_LOG_WARN] = "warn",
+                                              [FA_LOG_ERROR] = "error"};
+
+const char *config_log_format_name(enum fa_log_format f)
+{
+    if ((unsigned)f < N_OF(log_format_names)) return log_format_names[f];
+    return "unknown";
+}
+
+const char *config_log_level_name(enum fa_log_level l)
+{
+    if ((unsigned)l < N_OF(log_level_names)) return log_level_names[l];
+    return "unknown";
+}
+
+/* Index of s in names[n], or -1. */
+static int name_index(const char *s, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) return (int)i;
+    return -1;
+}
+
+/* "none", "A.B.C.D:port" or "[IPv6]:port" (an address, not a host name:
+ * the listening socket must not depend on DNS). */
+static int listen_ok(const char *s)
+{
+    char host[64];
+    const char *port;
+    if (strcmp(s, "none") == 0) return 1;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || close[1] != ':' || (size_t)(close - s - 1) >= sizeof host) return 0;
+        memcpy(host, s + 1, (size_t)(close - s - 1));
+        host[close - s - 1] = '\0';
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(s, ':');
+        if (colon == NULL || (size_t)(colon - s) >= sizeof host) return 0;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+        port = colon + 1;
+    }
+    unsigned char addr[16];
+    if (inet_pton(s[0] == '[' ? AF_INET6 : AF_INET, host, addr) != 1) return 0;
+    size_t n = strspn(port, "0123456789");
+    return n > 0 && n <= 5 && port[n] == '\0' && strtoul(port, NULL, 10) <= 65535;
 }
 
 /* ---- URLs ---- */
@@ -832,6 +906,36 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
         }
         return;
     }
+    case FIELD_LISTEN:
+        if ((s = scalar_text(ld, v, path, "an address:port or none")) == NULL) return;
+        if (!listen_ok(s)) {
+            cfg_error(ld, node_line(v), path,
+                      "%s is not an address:port (like 127.0.0.1:9464, 0.0.0.0:9464 or "
+                      "[::1]:9464) or none",
+                      quote(s, q));
+            return;
+        }
+        set_string(ld, base, f->offset, s);
+        return;
+    case FIELD_LOG_FORMAT: {
+        if ((s = scalar_text(ld, v, path, "a log format")) == NULL) return;
+        int i = name_index(s, log_format_names, N_OF(log_format_names));
+        if (i < 0)
+            cfg_error(ld, node_line(v), path, "%s is not a log format (logfmt, json)", quote(s, q));
+        else
+            *(enum fa_log_format *)slot = (enum fa_log_format)i;
+        return;
+    }
+    case FIELD_LOG_LEVEL: {
+        if ((s = scalar_text(ld, v, path, "a log level")) == NULL) return;
+        int i = name_index(s, log_level_names, N_OF(log_level_names));
+        if (i < 0)
+            cfg_error(ld, node_line(v), path, "%s is not a log level (debug, info, warn, error)",
+                      quote(s, q));
+        else
+            *(enum fa_log_level *)slot = (enum fa_log_level)i;
+        return;
+    }
     case FIELD_SECTION:
         walk_mapping(ld, v, path, f->sub, f->n_sub, base, c);
         return;
@@ -1092,6 +1196,9 @@ static void apply_defaults(config *c)
     c->http.timeout_ms = 60ULL * 1000;
     c->http.max_body_size = 32 * MIB;
     c->http.max_redirects = 5;
+    c->log.format = FA_LOG_LOGFMT;
+    c->log.level = FA_LOG_INFO;
+    c->service.grace_period_ms = 10000;
 }
 
 /* ---- syntax errors and the base folder ---- */
@@ -1276,6 +1383,7 @@ static int load(const char *text, size_t len, const char *label, const char *bas
 
     if (c->user_agent == NULL) c->user_agent = cfg_strdup(&ld, CONFIG_DEFAULT_USER_AGENT);
     if (c->storage.prefix == NULL) c->storage.prefix = cfg_strdup(&ld, "feedarc");
+    if (c->metrics.listen == NULL) c->metrics.listen = cfg_strdup(&ld, "127.0.0.1:9464");
     resolve_dir(&ld, &c->storage.dir, "archive");
     resolve_dir(&ld, &c->storage.state_dir, "state");
     finish_sources(&ld, c);
@@ -1401,6 +1509,7 @@ void config_free(config *c)
     free(c->user_agent);
     free(c->storage.dir);
     free(c->storage.state_dir);
+    free(c->metrics.listen);
     free(c->storage.prefix);
     free(c);
 }

@@ -9,6 +9,8 @@
 #ifndef CONFIG_H
 #define CONFIG_H
 
+#include "common/fa_log.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,6 +105,19 @@ typedef struct config {
         uint64_t max_header_size;     /* response head ceiling, default 256 KiB */
         uint64_t max_decoded_size;    /* decoded (gunzipped) payload ceiling, default 128 MiB */
     } http;
+    /* (issue 7) the operator's side of `feedarc serve` */
+    struct {
+        char *listen; /* /metrics, /healthz, /readyz: "127.0.0.1:9464" (default), an
+                         IPv4 "A.B.C.D:port" or "[IPv6]:port", or "none" (off) */
+    } metrics;
+    struct {
+        enum fa_log_format format; /* logfmt (default) or json */
+        enum fa_log_level level;   /* debug, info (default), warn, error */
+    } log;
+    struct {
+        uint64_t grace_period_ms; /* after SIGTERM, in-flight fetches may finish for this
+                                     long (default 10 s, at most 1 h) */
+    } service;
     config_source *sources;
     size_t n_sources;
 } config;
@@ -167,6 +182,11 @@ const char *config_source_type_name(enum config_source_type t);
 /* (added) The reverse of config_source_type_name: 0, or FA_EINVAL for a
  * name that is not a source type. */
 int config_parse_source_type(const char *s, enum config_source_type *t);
+
+/* (issue 7) "logfmt", "json"; "debug", "info", "warn", "error"; "unknown"
+ * outside the enums. */
+const char *config_log_format_name(enum fa_log_format f);
+const char *config_log_level_name(enum fa_log_level l);
 
 /* Frees c and everything it owns; NULL is accepted. */
 void config_free(config *c);

@@ -172,6 +172,14 @@ int config_dump(const config *c, char **out)
     if (rc == 0) rc = put_duration(&b, "  ", "low_speed_time", c->http.low_speed_time_ms);
     if (rc == 0) rc = put_size(&b, "  ", "max_header_size", c->http.max_header_size);
     if (rc == 0) rc = put_size(&b, "  ", "max_decoded_size", c->http.max_decoded_size);
+    if (rc == 0) rc = fa_buf_puts(&b, "metrics:\n");
+    if (rc == 0) rc = put_string(&b, "  ", "listen", c->metrics.listen);
+    if (rc == 0)
+        rc = fa_buf_printf(&b, "log:\n  format: %s\n  level: %s\n",
+                           config_log_format_name(c->log.format),
+                           config_log_level_name(c->log.level));
+    if (rc == 0) rc = fa_buf_puts(&b, "service:\n");
+    if (rc == 0) rc = put_duration(&b, "  ", "grace_period", c->service.grace_period_ms);
     if (rc == 0) rc = fa_buf_puts(&b, c->n_sources > 0 ? "sources:\n" : "sources: []\n");
     for (size_t i = 0; rc == 0 && i < c->n_sources; i++)
         rc = put_source(&b, &c->sources[i]);

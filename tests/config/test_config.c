@@ -294,7 +294,7 @@ static const struct error_case error_cases[] = {
     /* unknown keys */
     {"colour: red\n" ONE_SOURCE, FA_EINVAL,
      "t.yaml:1: colour: unknown key (known here: user_agent, storage, politeness, http, "
-     "sources)\n"},
+     "sources, metrics, log, service)\n"},
     {"sources:\n  - url: https://a.example/\n    intreval: 5m\n", FA_EINVAL,
      "t.yaml:3: sources[0].intreval: unknown key (known here: url, type, name, fetch_pages, "
      "ignore_robots, interval, max_items, headers, opml, max_pages, json)\n"},
@@ -916,6 +916,84 @@ static void dump_round_trip(void **state)
     assert_int_equal(config_dump(NULL, &out), FA_EINVAL);
 }
 
+/* (issue 7) metrics.listen, log.format/level, service.grace_period:
+ * defaults, values, errors with their lines, dump round trip. */
+static void service_sections(void **state)
+{
+    (void)state;
+    config *c = load_ok(ONE_SOURCE, "/tmp");
+    assert_string_equal(c->metrics.listen, "127.0.0.1:9464");
+    assert_int_equal(c->log.format, FA_LOG_LOGFMT);
+    assert_int_equal(c->log.level, FA_LOG_INFO);
+    assert_true(c->service.grace_period_ms == 10000);
+    char *dump = NULL;
+    assert_int_equal(config_dump(c, &dump), 0);
+    assert_non_null(strstr(dump, "metrics:\n  listen: \"127.0.0.1:9464\"\n"
+                                 "log:\n  format: logfmt\n  level: info\n"
+                                 "service:\n  grace_period: 10s\n"));
+    free(dump);
+    config_free(c);
+
+    const char *listens[] = {"none", "0.0.0.0:9464", "[::1]:9464", "[::]:0", "10.1.2.3:65535"};
+    for (size_t i = 0; i < sizeof listens / sizeof listens[0]; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, ONE_SOURCE "metrics: {listen: \"%s\"}\n", listens[i]);
+        c = load_ok(yaml, "/tmp");
+        assert_string_equal(c->metrics.listen, listens[i]);
+        config_free(c);
+    }
+
+    c = load_ok(ONE_SOURCE "metrics:\n  listen: none\nlog:\n  format: json\n  level: debug\n"
+                           "service:\n  grace_period: 2m\n",
+                "/tmp");
+    assert_string_equal(c->metrics.listen, "none");
+    assert_int_equal(c->log.format, FA_LOG_JSON);
+    assert_int_equal(c->log.level, FA_LOG_DEBUG);
+    assert_true(c->service.grace_period_ms == 120000);
+    assert_int_equal(config_dump(c, &dump), 0);
+    config *back = NULL;
+    char *errors = NULL;
+    assert_int_equal(config_load_string(dump, strlen(dump), "dump", "/tmp", &back, &errors), 0);
+    assert_string_equal(back->metrics.listen, "none");
+    assert_int_equal(back->log.format, FA_LOG_JSON);
+    assert_int_equal(back->log.level, FA_LOG_DEBUG);
+    assert_true(back->service.grace_period_ms == 120000);
+    free(dump);
+    config_free(back);
+    config_free(c);
+    c = load_ok(ONE_SOURCE "log: {level: warn}\nservice: {grace_period: 0s}\n", "/tmp");
+    assert_int_equal(c->log.level, FA_LOG_WARN);
+    assert_true(c->service.grace_period_ms == 0);
+    config_free(c);
+    assert_string_equal(config_log_level_name(FA_LOG_ERROR), "error");
+    assert_string_equal(config_log_format_name((enum fa_log_format)9), "unknown");
+
+    /* every error at once, each with its line */
+    load_fails(ONE_SOURCE "metrics:\n  listen: localhost:9464\n  port: 1\n"
+                          "log:\n  format: xml\n  level: loud\n"
+                          "service:\n  grace_period: 2h\n",
+               FA_EINVAL,
+               "t.yaml:3: metrics.listen: \"localhost:9464\" is not an address:port (like "
+               "127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464) or none\n"
+               "t.yaml:4: metrics.port: unknown key (known here: listen)\n"
+               "t.yaml:6: log.format: \"xml\" is not a log format (logfmt, json)\n"
+               "t.yaml:7: log.level: \"loud\" is not a log level (debug, info, warn, error)\n"
+               "t.yaml:9: service.grace_period: \"2h\" must be at most 1h\n");
+    const char *bad[] = {"9464", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "::1:9464",
+                         "[::1]", "[::1]:x", "1.2.3:80", "NONE", "*:9464"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char yaml[256], want[512];
+        snprintf(yaml, sizeof yaml, ONE_SOURCE "metrics: {listen: \"%s\"}\n", bad[i]);
+        snprintf(want, sizeof want,
+                 "t.yaml:2: metrics.listen: \"%s\" is not an address:port (like 127.0.0.1:9464, "
+                 "0.0.0.0:9464 or [::1]:9464) or none\n",
+                 bad[i]);
+        assert_true(load_check(yaml, FA_EINVAL, want));
+    }
+    load_fails(ONE_SOURCE "log:\n  level: [info]\n", FA_EINVAL,
+               "t.yaml:3: log.level: expected a log level, got a list\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -932,6 +1010,7 @@ int main(void)
         cmocka_unit_test(sizes),
         cmocka_unit_test(dump_round_trip),
         cmocka_unit_test(json_mapping_and_opml),
+        cmocka_unit_test(service_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
