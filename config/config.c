@@ -280,6 +280,7 @@ static const struct field http_fields[] = {
     {"max_body_size", FIELD_SIZE, offsetof(config, http.max_body_size), 1, UINT64_MAX, NULL, 0},
     {"max_redirects", FIELD_UNSIGNED, offsetof(config, http.max_redirects), 0, 20, NULL, 0},
     {"retries", FIELD_UNSIGNED, offsetof(config, http.retries), 0, 10, NULL, 0},
+    {"accept_encoding", FIELD_STRING, offsetof(config, http.accept_encoding), 0, 0, NULL, 0},
     {"backoff_base", FIELD_DURATION, offsetof(config, http.backoff_base_ms), 1, MAX_DURATION_MS,
      NULL, 0},
     {"backoff_max", FIELD_DURATION, offsetof(config, http.backoff_max_ms), 1, MAX_DURATION_MS,
@@ -1511,6 +1512,7 @@ void config_free(config *c)
     free(c->storage.state_dir);
     free(c->metrics.listen);
     free(c->storage.prefix);
+    free(c->http.accept_encoding);
     free(c);
 }
 

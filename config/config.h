@@ -98,6 +98,8 @@ typedef struct config {
         uint64_t max_body_size;       /* default 32 MiB */
         unsigned max_redirects;       /* default 5 */
         unsigned retries;             /* tries after a transient error, default 2 */
+        char *accept_encoding;        /* Accept-Encoding sent; NULL = every coding feedarc
+                                         and libcurl decode (gzip, deflate, br, zstd) */
         uint64_t backoff_base_ms;     /* first backoff, doubled per error, default 1 s */
         uint64_t backoff_max_ms;      /* default 5 min */
         uint64_t max_retry_after_ms;  /* a longer Retry-After gives up for this run, default 10 min */

@@ -166,6 +166,8 @@ int config_dump(const config *c, char **out)
     if (rc == 0) rc = put_size(&b, "  ", "max_body_size", c->http.max_body_size);
     if (rc == 0) rc = fa_buf_printf(&b, "  max_redirects: %u\n", c->http.max_redirects);
     if (rc == 0) rc = fa_buf_printf(&b, "  retries: %u\n", c->http.retries);
+    if (rc == 0 && c->http.accept_encoding)
+        rc = put_string(&b, "  ", "accept_encoding", c->http.accept_encoding);
     if (rc == 0) rc = put_duration(&b, "  ", "backoff_base", c->http.backoff_base_ms);
     if (rc == 0) rc = put_duration(&b, "  ", "backoff_max", c->http.backoff_max_ms);
     if (rc == 0) rc = put_duration(&b, "  ", "max_retry_after", c->http.max_retry_after_ms);

@@ -1239,6 +1239,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         .max_decoded_size = cfg->http.max_decoded_size,
         .max_header_size = (size_t)cfg->http.max_header_size,
         .low_speed_time_ms = cfg->http.low_speed_time_ms,
+        .accept_encoding = cfg->http.accept_encoding ? cfg->http.accept_encoding
+                                                     : content_decoder_accept_encoding(),
         .tmp_dir = cfg->storage.dir,
         .max_connections = cfg->politeness.max_connections,
         .max_host_connections = cfg->politeness.max_connections_per_host,

@@ -91,60 +91,38 @@ int fetch_header_value(const char *head, size_t head_len, const char *name, char
     return FA_ENOENT;
 }
 
-/* ---- payload decoding: de-chunk, then inflate ---- */
+/* ---- payload decoding: de-chunk, then Content-Encoding ---- */
 
-static int deliver(fetch_transfer *t, const void *data, size_t len)
+static int deliver(void *ud, const void *data, size_t len)
 {
-    fetcher *f = t->f__;
-    t->decoded__ += len;
-    if (t->decoded__ > f->opt.max_decoded_size) {
-        t->payload_error = FA_ETOOBIG;
-        return FA_ETOOBIG;
-    }
+    fetch_transfer *t = ud;
     if (t->on_payload && t->on_payload(t, data, len) < 0)
         return FA_ECANCELED;
     return 0;
 }
 
-static int inflate_chunk(void *ud, const void *data, size_t len)
+static int decode_chunk(void *ud, const void *data, size_t len)
 {
     fetch_transfer *t = ud;
-    if (!t->z_active__)
+    if (t->dec__ == NULL) {
+        /* identity: the ceiling still applies to what parsers get */
+        t->payload_bytes__ += len;
+        if (t->payload_bytes__ > t->f__->opt.max_decoded_size)
+            return FA_ETOOBIG;
         return deliver(t, data, len);
-    unsigned char out[16384];
-    t->z__.next_in = (Bytef *)(uintptr_t)data;
-    t->z__.avail_in = (uInt)len;
-    while (t->z__.avail_in > 0) {
-        t->z__.next_out = out;
-        t->z__.avail_out = sizeof out;
-        int zrc = inflate(&t->z__, Z_NO_FLUSH);
-        size_t got = sizeof out - t->z__.avail_out;
-        if (got) {
-            int rc = deliver(t, out, got);
-            if (rc < 0)
-                return rc;
-        }
-        if (zrc == Z_STREAM_END)
-            return 0; /* trailing garbage after the stream is ignored */
-        if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
-            t->payload_error = FA_EPARSE;
-            return FA_EPARSE;
-        }
-        if (zrc == Z_BUF_ERROR && got == 0)
-            break;
     }
-    return 0;
+    return content_decoder_feed(t->dec__, data, len, deliver, t);
 }
 
 static void payload_feed(fetch_transfer *t, const char *p, size_t len)
 {
     if (!t->want_payload || t->payload_stopped__)
         return;
-    int rc = t->chunked ? fa_dechunk_feed(&t->dechunk__, p, len, inflate_chunk, t)
-                        : inflate_chunk(t, p, len);
+    int rc = t->chunked ? fa_dechunk_feed(&t->dechunk__, p, len, decode_chunk, t)
+                        : decode_chunk(t, p, len);
     if (rc < 0) {
-        if (rc == FA_EPARSE && !t->payload_error)
-            t->payload_error = FA_EPARSE;
+        if ((rc == FA_EPARSE || rc == FA_ETOOBIG) && !t->payload_error)
+            t->payload_error = rc;
         t->payload_stopped__ = 1;
     }
 }
@@ -154,20 +132,11 @@ static void head_complete(fetch_transfer *t)
     t->head_done__ = 1;
     if (!t->want_payload)
         return;
-    const char *ce = t->content_encoding;
-    if (ce[0] == '\0' || strcasecmp(ce, "identity") == 0)
-        return;
-    if (strcasecmp(ce, "gzip") == 0 || strcasecmp(ce, "x-gzip") == 0 ||
-        strcasecmp(ce, "deflate") == 0) {
-        memset(&t->z__, 0, sizeof t->z__);
-        if (inflateInit2(&t->z__, 15 + 32) == Z_OK) {
-            t->z_active__ = 1;
-            return;
-        }
+    if (content_decoder_new(t->content_encoding, t->f__->opt.max_decoded_size, &t->dec__) < 0) {
+        /* an encoding we cannot decode: the body is archived, not parsed */
+        t->payload_error = FA_EPARSE;
+        t->payload_stopped__ = 1;
     }
-    /* An encoding we cannot decode: the body is archived, not parsed. */
-    t->payload_error = FA_EPARSE;
-    t->payload_stopped__ = 1;
 }
 
 /* ---- curl callbacks ---- */
@@ -298,10 +267,8 @@ static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
         fetch_header_value(t->response_head.data ? t->response_head.data : "",
                            t->response_head.len, "Location", t->location,
                            sizeof t->location);
-    if (t->z_active__) {
-        inflateEnd(&t->z__);
-        t->z_active__ = 0;
-    }
+    content_decoder_free(t->dec__);
+    t->dec__ = NULL;
     t->end_mono_ns = fa_time_mono_ns();
     curl_multi_remove_handle(f->multi, e);
     unlink_transfer(f, t);
@@ -565,10 +532,8 @@ void fetch_transfer_cleanup(fetch_transfer *t)
 {
     if (t == NULL)
         return;
-    if (t->z_active__) {
-        inflateEnd(&t->z__);
-        t->z_active__ = 0;
-    }
+    content_decoder_free(t->dec__);
+    t->dec__ = NULL;
     fa_buf_free(&t->request);
     fa_buf_free(&t->response_head);
     fa_spool_free(&t->body);

@@ -12,8 +12,8 @@
  * framing and Content-Encoding intact - transfer and content decoding are off
  * in curl) into a spool.  When the owner asks for the payload
  * (want_payload), the fetcher also decodes a copy - de-chunked, then
- * gunzipped/inflated under a ceiling - and hands it on as it arrives, so a
- * parser can run while the body streams in.
+ * decoded (gzip, deflate, br, zstd: content_decoder.h) under a ceiling - and
+ * hands it on as it arrives, so a parser can run while the body streams in.
  *
  * Redirects are not followed here: each hop is its own exchange and the
  * owner decides (and archives) the next one.  Only HTTP/1.1 is spoken, so
@@ -30,11 +30,11 @@
 #include "common/fa_buf.h"
 #include "common/fa_dechunk.h"
 #include "common/fa_spool.h"
+#include "crawler/content_decoder.h"
 
 #include <curl/curl.h>
 #include <stdint.h>
 #include <uv.h>
-#include <zlib.h>
 
 typedef struct fetcher fetcher;
 typedef struct fetch_transfer fetch_transfer;
@@ -93,9 +93,8 @@ struct fetch_transfer {
     CURL *easy__;
     int head_done__;
     fa_dechunk dechunk__;
-    z_stream z__;
-    int z_active__;
-    uint64_t decoded__;
+    content_decoder *dec__;
+    uint64_t payload_bytes__;
     int payload_stopped__;
     fetch_transfer *next__, *prev__; /* the fetcher's list of transfers in flight */
 };

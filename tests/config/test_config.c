@@ -300,7 +300,8 @@ static const struct error_case error_cases[] = {
      "ignore_robots, interval, max_items, headers, opml, max_pages, json)\n"},
     {ONE_SOURCE "http:\n  timeout: 5s\n  retry_count: 3\n", FA_EINVAL,
      "t.yaml:4: http.retry_count: unknown key (known here: connect_timeout, timeout, "
-     "max_body_size, max_redirects, retries, backoff_base, backoff_max, max_retry_after, "
+     "max_body_size, max_redirects, retries, accept_encoding, backoff_base, backoff_max, "
+     "max_retry_after, "
      "low_speed_time, max_header_size, max_decoded_size)\n"},
     {ONE_SOURCE "politeness:\n  delay_factor: fast\n", FA_EINVAL,
      "t.yaml:3: politeness.delay_factor: \"fast\" is not a number from 0 to 100\n"},

@@ -30,6 +30,8 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <zlib.h>
+#include <brotli/encode.h>
+#include <zstd.h>
 
 /* ---- helpers ---- */
 
@@ -829,6 +831,79 @@ static void hostile_servers_are_cut_off(void **state)
     free(dir);
 }
 
+/* Feeds sent with Content-Encoding br, zstd and gzip are decoded for the
+ * parser, while the archive keeps the encoded bytes as sent; every request
+ * offered those encodings. */
+static void encoded_feeds_are_decoded_for_parsing(void **state)
+{
+    (void)state;
+    site_server *s = site_server_start("127.0.0.14", 0);
+    assert_non_null(s);
+    char *rss = rss_feed(site_server_origin(s), 3, "enc");
+    size_t n = strlen(rss);
+    route_pages(s, "enc", 3, 100, 0);
+    size_t br_len = BrotliEncoderMaxCompressedSize(n);
+    uint8_t *br = malloc(br_len);
+    assert_true(BrotliEncoderCompress(5, 22, BROTLI_MODE_TEXT, n, (const uint8_t *)rss, &br_len,
+                                      br));
+    size_t zs_cap = ZSTD_compressBound(n);
+    void *zs = malloc(zs_cap);
+    size_t zs_len = ZSTD_compress(zs, zs_cap, rss, n, 3);
+    assert_false(ZSTD_isError(zs_len));
+    uLongf gz_len = compressBound((uLong)n) + 32;
+    unsigned char *gz = malloc(gz_len);
+    z_stream z = {0};
+    deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    z.next_in = (Bytef *)rss;
+    z.avail_in = (uInt)n;
+    z.next_out = gz;
+    z.avail_out = (uInt)gz_len;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    gz_len = z.total_out;
+    deflateEnd(&z);
+    site_server_route(s, "/br.xml", 200, "application/rss+xml", br, br_len,
+                      "Content-Encoding: br\r\n", 0);
+    site_server_route(s, "/zstd.xml", 200, "application/rss+xml", zs, zs_len,
+                      "Content-Encoding: zstd\r\n", 0);
+    site_server_route(s, "/gz.xml", 200, "application/rss+xml", gz, gz_len,
+                      "Content-Encoding: gzip\r\n", 0);
+    site_server_route_chunked(s, "/gz.xml", 1); /* chunked on top of gzip */
+    char *dir = test_tmpdir_new();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\npoliteness: { min_delay: 0s }\n"
+             "sources:\n  - url: %s/br.xml\n  - url: %s/zstd.xml\n  - url: %s/gz.xml\n",
+             dir, site_server_origin(s), site_server_origin(s), site_server_origin(s));
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.sources_failed, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sum.results[i].items, 3);
+    /* the archive: requests offered the encodings, responses hold them as sent */
+    char adir[600];
+    snprintf(adir, sizeof adir, "%s/archive", dir);
+    archive_scan *sc = calloc(1, sizeof *sc);
+    scan_archive(adir, sc); /* digests verify over the encoded payloads */
+    assert_int_equal(sc->responses, 3 + 3 + 1);
+    free(sc);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "zstd -q -dc %s/*.warc.zst | grep -a -c '^Accept-Encoding: gzip, deflate, br, zstd' "
+             "| grep -qx 7",
+             adir);
+    assert_int_equal(system(cmd), 0);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss);
+    free(br);
+    free(zs);
+    free(gz);
+    site_server_stop(s);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -842,6 +917,7 @@ int main(void)
         cmocka_unit_test(robots_txt_obeyed),
         cmocka_unit_test(retry_after_holds_the_host),
         cmocka_unit_test(hostile_servers_are_cut_off),
+        cmocka_unit_test(encoded_feeds_are_decoded_for_parsing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
