@@ -20,6 +20,13 @@ typedef struct command {
 int cmd_robots(int argc, char **argv); /* cmd_robots.c */
 int cmd_feed(int argc, char **argv);        /* cmd_feed.c */
 int cmd_import_opml(int argc, char **argv); /* cmd_import_opml.c */
+int cmd_extract(int argc, char **argv);      /* cmd_extract.c */
+int cmd_ls(int argc, char **argv);          /* cmd_ls.c */
+int cmd_get(int argc, char **argv);         /* cmd_get.c */
+int cmd_verify(int argc, char **argv);      /* cmd_verify.c */
+int cmd_index(int argc, char **argv);       /* cmd_index.c */
+int cmd_dict_extract(int argc, char **argv); /* cmd_dict.c */
+int cmd_dict_train(int argc, char **argv);   /* cmd_dict.c */
 
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
@@ -98,6 +105,86 @@ static const command commands[] = {
      "\n"
      "Exit status: 0 printed; 64 bad usage; 65 not OPML; 66 FILE cannot be opened;\n"
      "74 read error.\n"},
+    {"ls", cmd_ls, "list every record of an archive folder",
+     "usage: feedarc ls DIR\n"
+     "\n"
+     "Prints one line per record of every closed segment in DIR, in segment\n"
+     "name order (time order):\n"
+     "  TIME TYPE STATUS SIZE URL\n"
+     "TIME is WARC-Date as 14 digits, STATUS the HTTP status (- when not HTTP),\n"
+     "SIZE the block's Content-Length, URL the target URI (- when none).\n"
+     "\n"
+     "Exit status: 0 listed; 64 bad usage; 65 a segment is corrupt; 66 DIR cannot\n"
+     "be read.\n"},
+    {"get", cmd_get, "print the archived payload of a URL",
+     "usage: feedarc get DIR URL [--at YYYYMMDDhhmmss] [--headers]\n"
+     "\n"
+     "Finds URL in the CDXJ indexes of DIR - the capture closest to --at, else\n"
+     "the latest - decompresses only its frame, checks its digests and writes\n"
+     "the payload to stdout: the HTTP body without chunked framing, with any\n"
+     "Content-Encoding left as archived (pipe through gzip -d when the headers\n"
+     "say gzip).  A revisit is followed to the capture it refers to.\n"
+     "\n"
+     "  -a, --at TS      the capture closest to this time (4-14 digits)\n"
+     "  -H, --headers    also print the archived HTTP head on stderr\n"
+     "\n"
+     "Exit status: 0 written; 1 no capture of URL; 64 bad usage; 65 the record\n"
+     "is corrupt; 66 DIR cannot be read; 74 write error.\n"},
+    {"verify", cmd_verify, "check every frame, record, digest and index",
+     "usage: feedarc verify DIR\n"
+     "\n"
+     "Checks every closed segment in DIR: each zstd frame decompresses and\n"
+     "matches its checksum, each record parses and has the WARC 1.1 mandatory\n"
+     "fields, WARC-Block-Digest and WARC-Payload-Digest match, and each CDXJ\n"
+     "index line points at the start of its record's frame.  Prints one line\n"
+     "per fault (FILE: offset N: record ID: what), then a summary.\n"
+     "\n"
+     "Exit status: 0 no fault; 65 faults found; 64 bad usage; 66 DIR cannot be\n"
+     "read.\n"},
+    {"index", cmd_index, "write missing CDXJ indexes and DIR/index.cdxj",
+     "usage: feedarc index DIR [--all]\n"
+     "\n"
+     "Writes SEGMENT.cdxj for every closed segment in DIR without one (every\n"
+     "segment with --all), then DIR/index.cdxj, the sorted merge of them all,\n"
+     "for pywb or OutbackCDX.  Lines: SURT TIMESTAMP {url,mime,status,digest,\n"
+     "length,offset,filename}; offset and length are the record's zstd frame.\n"
+     "\n"
+     "Exit status: 0 written; 64 bad usage; 65 a segment is corrupt; 66 DIR\n"
+     "cannot be read; 73 an index cannot be written.\n"},
+    {"dict-extract", cmd_dict_extract, "write a segment's zstd dictionary to a file",
+     "usage: feedarc dict-extract SEGMENT OUT\n"
+     "\n"
+     "Writes the zstd dictionary carried in SEGMENT's dictionary frame to OUT,\n"
+     "so that other tools can read the segment:\n"
+     "  feedarc dict-extract SEG.warc.zst seg.zdict && zstd -d -D seg.zdict SEG.warc.zst\n"
+     "\n"
+     "Exit status: 0 written; 64 bad usage; 65 SEGMENT has no (valid) dictionary\n"
+     "frame; 66 SEGMENT cannot be read; 73 OUT cannot be written.\n"},
+    {"dict-train", cmd_dict_train, "train a zstd dictionary on an archive's first records",
+     "usage: feedarc dict-train DIR OUT [--size BYTES] [--records N]\n"
+     "\n"
+     "Trains a zstd dictionary of at most BYTES (default 114688 = 112 KiB) on the\n"
+     "first N records (default 1000) of the archive in DIR and writes it to OUT.\n"
+     "\n"
+     "Exit status: 0 written; 64 bad usage; 65 too few samples; 66 DIR cannot be\n"
+     "read; 73 OUT cannot be written.\n"},
+    {"extract", cmd_extract, "print the main text extracted from an HTML page",
+     "usage: feedarc extract [--json] [--fragment|--wp-json] FILE|-\n"
+     "\n"
+     "Runs the extractor the near-duplicate detector uses on one HTML document\n"
+     "(FILE, or - for stdin) and prints its main text, one block per line:\n"
+     "menus, cookie banners, sidebars, footers, share and comment widgets are\n"
+     "left out.\n"
+     "\n"
+     "  -j, --json      print every block with its class (content/boilerplate),\n"
+     "                  the rule that decided it and its signals\n"
+     "  -f, --fragment  the input is an HTML fragment (feed item content): no\n"
+     "                  template, every block is content\n"
+     "  -w, --wp-json   the input is a WordPress REST post (title and\n"
+     "                  content.rendered are read)\n"
+     "\n"
+     "Exit status: 0 printed; 64 bad usage; 65 not a REST post; 66 FILE cannot be\n"
+     "opened; 74 read error or past a size ceiling.\n"},
 };
 
 static void usage(FILE *f)
@@ -107,8 +194,8 @@ static void usage(FILE *f)
                "politely and archives it all as zstd-compressed WARC.\n\n"
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "  %-8s %s\n", "help", "help on a command: feedarc help once");
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-12s %s\n", "help", "help on a command: feedarc help once");
     fprintf(f, "\noptions: --help, --version\n");
 }
 

@@ -14,6 +14,7 @@
 #include "storage/warc_record.h"
 
 #include "common/fa_err.h"
+#include "common/fa_time.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -690,4 +691,163 @@ out:
     free(d.names);
     close(d.dirfd);
     return rc;
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+int cdxj_json_field(const char *json, const char *key, char *out, size_t outlen)
+{
+    size_t kl = strlen(key);
+    for (const char *p = strchr(json, '"'); p; p = strchr(p + 1, '"')) {
+        if (strncmp(p + 1, key, kl) != 0 || p[1 + kl] != '"') continue;
+        const char *v = p + 2 + kl;
+        while (*v == ' ')
+            v++;
+        if (*v++ != ':') continue;
+        while (*v == ' ')
+            v++;
+        size_t n = 0;
+        if (*v == '"') {
+            for (v++; *v && *v != '"'; v++) {
+                if (*v == '\\' && v[1]) v++;
+                if (n + 1 < outlen) out[n++] = *v;
+            }
+        } else {
+            for (; *v && *v != ',' && *v != '}' && *v != ' '; v++)
+                if (n + 1 < outlen) out[n++] = *v;
+        }
+        if (outlen) out[n] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+/* Seconds since the epoch of a 14-digit timestamp (missing digits: 0). */
+static int64_t ts_seconds(const char *ts)
+{
+    char d[15] = "00000000000000";
+    for (size_t i = 0; i < 14 && ts[i] >= '0' && ts[i] <= '9'; i++)
+        d[i] = ts[i];
+    int v[6], w[6] = {4, 2, 2, 2, 2, 2}, pos = 0;
+    for (int i = 0; i < 6; i++) {
+        v[i] = 0;
+        for (int j = 0; j < w[i]; j++)
+            v[i] = v[i] * 10 + (d[pos++] - '0');
+    }
+    return fa_time_from_civil(v[0], v[1] ? v[1] : 1, v[2] ? v[2] : 1, v[3], v[4], v[5]);
+}
+
+typedef struct find_ctx {
+    const char *dir;
+    char surt[4096];
+    size_t surt_len;
+    const char *at;
+    int64_t at_s;
+    int originals_only;
+    int found;
+    int64_t best_dist;
+    char best_ts[15];
+    cdxj_capture *out;
+    char *err;
+    size_t errlen;
+} find_ctx;
+
+static void find_line(find_ctx *f, const char *line)
+{
+    char status[8], mime[64], off[32], len[32], file[256];
+    if (strncmp(line, f->surt, f->surt_len) != 0 || line[f->surt_len] != ' ') return;
+    const char *ts = line + f->surt_len + 1;
+    const char *json = strchr(ts, '{');
+    if (json == NULL || json - ts < 15) return;
+    if (!cdxj_json_field(json, "status", status, sizeof status) || status[0] == '\0') return;
+    int revisit = cdxj_json_field(json, "mime", mime, sizeof mime) &&
+                  strcmp(mime, "warc/revisit") == 0;
+    if (revisit && f->originals_only) return;
+    if (!cdxj_json_field(json, "offset", off, sizeof off) ||
+        !cdxj_json_field(json, "length", len, sizeof len) ||
+        !cdxj_json_field(json, "filename", file, sizeof file))
+        return;
+    char t14[15];
+    memcpy(t14, ts, 14);
+    t14[14] = '\0';
+    int64_t dist = 0;
+    if (f->at) {
+        dist = ts_seconds(t14) - f->at_s;
+        if (dist < 0) dist = -dist;
+    }
+    /* closest (or latest); ties go to the later capture, then the later line */
+    if (f->found) {
+        if (f->at && dist > f->best_dist) return;
+        if ((!f->at || dist == f->best_dist) && strcmp(t14, f->best_ts) < 0) return;
+    }
+    f->found = 1;
+    f->best_dist = dist;
+    memcpy(f->best_ts, t14, sizeof t14);
+    cdxj_capture *c = f->out;
+    snprintf(c->segment, sizeof c->segment, "%s", file);
+    memcpy(c->timestamp, t14, sizeof t14);
+    snprintf(c->status, sizeof c->status, "%.3s", status);
+    c->revisit = revisit;
+    c->offset = strtoull(off, NULL, 10);
+    c->length = strtoull(len, NULL, 10);
+}
+
+static int find_segment(void *ud, const char *name)
+{
+    find_ctx *f = ud;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s" CDXJ_SUFFIX, f->dir, name);
+    FILE *in = fopen(path, "r");
+    if (in) {
+        char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, in) > 0)
+            find_line(f, line);
+        free(line);
+        int bad = ferror(in);
+        fclose(in);
+        if (bad) {
+            snprintf(f->err, f->errlen, "%s: read error", path);
+            return FA_EIO;
+        }
+        return 0;
+    }
+    /* no index: read the segment */
+    warc_reader *r = NULL;
+    snprintf(path, sizeof path, "%s/%s", f->dir, name);
+    int rc = warc_reader_open(path, 0, &r, f->err, f->errlen);
+    if (rc < 0) return rc;
+    fa_buf b;
+    fa_buf_init(&b, MAX_LINE);
+    warc_record rec;
+    while ((rc = warc_reader_next(r, &rec)) == 1) {
+        fa_buf_reset(&b);
+        if (cdxj__record_line(&b, &rec, name) == 1 && fa_buf_append(&b, "", 1) == 0)
+            find_line(f, b.data);
+    }
+    if (rc < 0) snprintf(f->err, f->errlen, "%s", warc_reader_error(r));
+    fa_buf_free(&b);
+    warc_reader_close(r);
+    return rc < 0 ? rc : 0;
+}
+
+int cdxj_find(const char *dir, const char *url, const char *at, int originals_only,
+              cdxj_capture *out, char *err, size_t errlen)
+{
+    find_ctx f = {.dir = dir, .at = at, .originals_only = originals_only, .out = out,
+                  .err = err, .errlen = errlen};
+    memset(out, 0, sizeof *out);
+    int rc = cdxj_surt(url, f.surt, sizeof f.surt);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: URL too long", url);
+        return rc;
+    }
+    f.surt_len = strlen(f.surt);
+    if (at) f.at_s = ts_seconds(at);
+    rc = segment_list_from(dir, NULL, find_segment, &f);
+    if (rc < 0) {
+        if (err[0] == '\0') snprintf(err, errlen, "%s: %s", dir, fa_strerror(rc));
+        return rc;
+    }
+    return f.found;
 }

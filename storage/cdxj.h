@@ -68,6 +68,28 @@ int cdxj_index_dir(const char *dir, int all, cdxj_dir_stats *stats, char *err, s
  * Returns 0 or a negative code. */
 int cdxj_merge(FILE **in, size_t n, FILE *out);
 
+/* A capture found by cdxj_find. */
+typedef struct cdxj_capture {
+    char segment[256];   /* file name in the archive folder */
+    char timestamp[15];  /* 14 digits */
+    char status[4];
+    int revisit;         /* mime is warc/revisit */
+    uint64_t offset, length;
+} cdxj_capture;
+
+/* Looks url up in the per-segment indexes of dir (a segment without a
+ * .cdxj is read instead): among its HTTP captures (lines with a status:
+ * responses and revisits), the one closest in time to at ("YYYYMMDDhhmmss",
+ * fewer digits pad with zeros; ties go to the later), or the latest when at
+ * is NULL.  originals_only skips revisits.  Returns 1 with *out set, 0 when
+ * there is no capture, or a negative code with a message in err. */
+int cdxj_find(const char *dir, const char *url, const char *at, int originals_only,
+              cdxj_capture *out, char *err, size_t errlen);
+
+/* Copies the string (or bare number) value of "key" in the JSON object text
+ * of a CDXJ line into out (unescaping \" and \\).  Returns 1 when found. */
+int cdxj_json_field(const char *json, const char *key, char *out, size_t outlen);
+
 /* ---- internal to storage/ -------------------------------------------- */
 
 /* 1 when a record of this type and Content-Type goes into the index. */

@@ -1,6 +1,7 @@
 /* segment_recover.c - crash recovery of .open segments and scans of closed
  * ones; see segment_recover.h. */
 #include "storage/segment_recover.h"
+#include "storage/cdxj.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "storage/warc_reader.h"
@@ -144,6 +145,11 @@ static int recover_one(const char *dir, const char *open_name, segment_response_
     }
     fa_log_info("warc", "recovered %s: kept %llu bytes of whole records%s", final_path,
                 (unsigned long long)good_end, clean ? "" : ", cut a partial record");
+    /* the index kept in memory died with the writer: rebuild it */
+    char why[512] = "";
+    if (cdxj_index_segment(dir, final_name, NULL, why, sizeof why) < 0)
+        fa_log_warn("warc", "%s: no index written (%s); `feedarc index %s` rebuilds it",
+                    final_path, why, dir);
     return 1;
 }
 

@@ -7,8 +7,10 @@
  * do not verify, or a request whose response never came.  Recovery reads it
  * frame by frame, keeps everything up to the last complete request+response
  * pair (or warcinfo) whose frames decompress and whose digests verify,
- * truncates the rest, fsyncs, and renames it to its final name.  A file with
- * nothing valid in it is removed.
+ * truncates the rest, fsyncs, renames it to its final name and writes its
+ * CDXJ index (cdxj.h).  A file with nothing valid in it is removed.  A
+ * group of records (segment_writer_write_records) cut by the crash keeps
+ * its whole records: a response always keeps its request.
  *
  * Each kept response record is reported to a callback, so the crawl state
  * can be reconciled with the disk: records written after the last state

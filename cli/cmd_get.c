@@ -1,0 +1,160 @@
+/*
+ * cmd_get.c - `feedarc get DIR URL [--at YYYYMMDDhhmmss]`: the archived
+ * payload of URL on stdout.
+ *
+ * The capture is found through the CDXJ indexes (cdxj_find: the closest to
+ * --at, else the latest; a segment without an index is read instead), and
+ * only its frame is decompressed (warc_reader_read_at).  A revisit is
+ * followed to the record it refers to (WARC-Refers-To-Target-URI at
+ * WARC-Refers-To-Date).  The payload is the HTTP body with any chunked
+ * transfer framing removed; a Content-Encoding (gzip, br) is left as
+ * archived - pipe through `gzip -d` when the stored headers say so
+ * (--headers shows them).  Digests are checked before anything is written.
+ *
+ * Exit status: 0 written; 1 no capture of URL; 64 bad usage; 65 the record
+ * is corrupt; 66 DIR cannot be read; 74 write error.
+ */
+#include "cli/cli.h"
+#include "common/fa_dechunk.h"
+#include "common/fa_err.h"
+#include "storage/cdxj.h"
+#include "storage/warc_reader.h"
+#include "storage/warc_record.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cmd_get(int argc, char **argv);
+
+static int discard(void *ud, const void *data, size_t n)
+{
+    (void)ud;
+    (void)data;
+    (void)n;
+    return 0;
+}
+
+static int put(void *ud, const void *data, size_t n)
+{
+    return fwrite(data, 1, n, ud) == n ? 0 : FA_EIO;
+}
+
+/* Finds url (at `at`), reads its record; returns an exit code. */
+static int get_one(const char *dir, const char *url, const char *at, int originals_only,
+                   int headers, int depth)
+{
+    cdxj_capture c;
+    char err[1024] = "", path[4096];
+    int rc = cdxj_find(dir, url, at, originals_only, &c, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "feedarc get: %s\n", err);
+        return rc == FA_ECORRUPT || rc == FA_EPARSE ? 65 : 66;
+    }
+    if (rc == 0) {
+        fprintf(stderr, "feedarc get: no capture of %s%s%s in %s\n", url,
+                at ? " at " : "", at ? at : "", dir);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, c.segment);
+    warc_reader *r = NULL;
+    warc_record rec;
+    if (warc_reader_open(path, 0, &r, err, sizeof err) < 0) {
+        fprintf(stderr, "feedarc get: %s\n", err);
+        return 65;
+    }
+    int code = 0;
+    rc = warc_reader_read_at(r, c.offset, &rec);
+    if (rc != 1) {
+        fprintf(stderr, "feedarc get: %s (the index points to offset %llu)\n",
+                warc_reader_error(r), (unsigned long long)c.offset);
+        code = 65;
+        goto out;
+    }
+    const char *type = warc_record_field(&rec, "WARC-Type");
+    if (type && strcmp(type, "revisit") == 0) {
+        const char *to = warc_record_field(&rec, "WARC-Refers-To-Target-URI");
+        const char *date = warc_record_field(&rec, "WARC-Refers-To-Date");
+        char ts[15] = "";
+        size_t t = 0;
+        for (const char *d = date; d && *d && t < 14; d++)
+            if (*d >= '0' && *d <= '9') ts[t++] = *d;
+        ts[t] = '\0';
+        if (to == NULL || t != 14 || depth > 0) {
+            fprintf(stderr, "feedarc get: %s: the revisit at offset %llu names no original\n",
+                    path, (unsigned long long)c.offset);
+            code = 65;
+            goto out;
+        }
+        char target[8192];
+        snprintf(target, sizeof target, "%s", to);
+        warc_reader_close(r);
+        return get_one(dir, target, ts, 1, headers, depth + 1);
+    }
+    if (warc_record_verify_digests(&rec, err, sizeof err) < 0) {
+        fprintf(stderr, "feedarc get: %s: %s\n", path, err);
+        code = 65;
+        goto out;
+    }
+    size_t head = warc__http_head_len(rec.block, rec.block_len);
+    if (head == 0) {
+        fprintf(stderr, "feedarc get: %s: offset %llu: the HTTP head never ends\n", path,
+                (unsigned long long)c.offset);
+        code = 65;
+        goto out;
+    }
+    if (headers) fwrite(rec.block, 1, head, stderr);
+    const uint8_t *body = rec.block + head;
+    size_t body_len = rec.block_len - head;
+    if (warc__http_is_chunked(rec.block, head)) {
+        fa_dechunk dc;
+        fa_dechunk_init(&dc);
+        /* check the framing first, so a broken one writes the raw body */
+        if (fa_dechunk_feed(&dc, body, body_len, discard, NULL) == 0) {
+            fa_dechunk_init(&dc);
+            rc = fa_dechunk_feed(&dc, body, body_len, put, stdout);
+            if (rc < 0) code = EXIT_IOERR;
+            goto out;
+        }
+    }
+    if (put(stdout, body, body_len) < 0) code = EXIT_IOERR;
+out:
+    warc_reader_close(r);
+    if (code == 0 && fflush(stdout) == EOF) code = EXIT_IOERR;
+    return code;
+}
+
+int cmd_get(int argc, char **argv)
+{
+    static const struct option opts[] = {{"at", required_argument, NULL, 'a'},
+                                         {"headers", no_argument, NULL, 'H'},
+                                         {NULL, 0, NULL, 0}};
+    const char *at = NULL;
+    int headers = 0, ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "a:H", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'a': at = optarg; break;
+        case 'H': headers = 1; break;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind + 2 != argc) {
+        fprintf(stderr, "usage: feedarc get DIR URL [--at YYYYMMDDhhmmss] (see feedarc help get)\n");
+        return EXIT_USAGE;
+    }
+    if (at) {
+        size_t n = strlen(at);
+        if (n < 4 || n > 14 || strspn(at, "0123456789") != n) {
+            fprintf(stderr, "feedarc get: --at %s: want YYYYMMDDhhmmss (4 to 14 digits)\n", at);
+            return EXIT_USAGE;
+        }
+    }
+    struct stat st;
+    if (stat(argv[optind], &st) < 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "feedarc get: %s: not a readable folder\n", argv[optind]);
+        return 66;
+    }
+    return get_one(argv[optind], argv[optind + 1], at, 0, headers, 0);
+}
