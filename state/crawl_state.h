@@ -183,6 +183,19 @@ typedef struct backoff_record {
  * is newer than this build, FA_EIO otherwise. */
 int crawl_state_open_sqlite(const char *state_dir, crawl_state **out, char *err, size_t errlen);
 
+/* Opens the SQLite state in state_dir for reading only, for `feedarc
+ * status` and other inspection while a crawler may be running: it takes no
+ * lock (the running feedarc keeps its own), creates and migrates nothing,
+ * and opens the database with SQLITE_OPEN_READONLY; WAL lets it read beside
+ * a writer and see each committed transaction.  Every put and begin on the
+ * handle fails with FA_EACCES; its backend name is "sqlite-readonly".  Returns 0, or FA_ENOENT when there
+ * is no state there yet (nothing is created), FA_ECORRUPT for a foreign or
+ * damaged file, FA_EINVAL for a schema version other than this build's
+ * (newer, or older and not yet migrated by a crawl), FA_EACCES / FA_EIO
+ * otherwise; err as for crawl_state_open_sqlite. */
+int crawl_state_open_sqlite_readonly(const char *state_dir, crawl_state **out, char *err,
+                                     size_t errlen);
+
 /* Opens an empty in-memory state (same semantics, nothing persists).
  * Returns 0 or FA_ENOMEM. */
 int crawl_state_open_memory(crawl_state **out);

@@ -37,6 +37,12 @@
  * step by step by migrations[] inside one transaction; a newer one is
  * refused (an older feedarc must not write a newer layout).
  *
+ * Read-only handles (crawl_state_open_sqlite_readonly, for `feedarc status`)
+ * skip the lock file and open with SQLITE_OPEN_READONLY: under WAL a reader
+ * never blocks the writer nor waits for it, and sees committed
+ * transactions only.  They check the file as strictly, and refuse a schema
+ * version other than SCHEMA_VERSION (they cannot migrate).
+ *
  * All times are INTEGER ns since the epoch, UTC (fa_time_now_ns), so that
  * `sqlite3` queries can compare them directly.
  */
@@ -868,6 +874,119 @@ int crawl_state_open_sqlite(const char *state_dir, crawl_state **out, char *err,
     }
     if ((rc = setup_schema(s, err, errlen)) < 0 || (rc = sync_dir(state_dir, err, errlen)) < 0)
         goto out;
+    for (int i = 0; i < S_COUNT; i++) {
+        int src = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                     &s->stmt[i], NULL);
+        if (src != SQLITE_OK) {
+            set_err(err, errlen, "%s: preparing \"%s\": %s", s->path, statement_sql[i],
+                    sqlite3_errmsg(s->db));
+            rc = map_sqlite_rc(src);
+            goto out;
+        }
+    }
+    *out = &s->base;
+    return 0;
+out:
+    destroy(s);
+    return rc < 0 ? rc : FA_EIO;
+}
+
+/* Read-only handles: the same ops, but no transaction can start (SQLite
+ * would start one and commit it empty). */
+static int sql_begin_readonly(crawl_state *st)
+{
+    crawl_state__set_error(st, "%s: opened read-only", sql_of(st)->path);
+    return FA_EACCES;
+}
+
+static const crawl_state_ops sqlite_readonly_ops = {
+    .name = "sqlite-readonly",
+    .begin = sql_begin_readonly,
+    .commit = sql_commit,
+    .rollback = sql_rollback,
+    .get_url = sql_get_url,
+    .put_url = sql_put_url,
+    .get_source = sql_get_source,
+    .put_source = sql_put_source,
+    .list_sources = sql_list_sources,
+    .get_robots = sql_get_robots,
+    .put_robots = sql_put_robots,
+    .get_backoff = sql_get_backoff,
+    .put_backoff = sql_put_backoff,
+    .get_kv = sql_get_kv,
+    .put_kv = sql_put_kv,
+    .close = sql_close,
+};
+
+int crawl_state_open_sqlite_readonly(const char *state_dir, crawl_state **out, char *err,
+                                     size_t errlen)
+{
+    sqlite_state *s = NULL;
+    sqlite3_int64 has_kv = 0, version = 0;
+    size_t plen;
+    int rc;
+
+    if (err && errlen) err[0] = '\0';
+    if (!out || !state_dir) {
+        set_err(err, errlen, "no state folder given");
+        return FA_EINVAL;
+    }
+    *out = NULL;
+    s = calloc(1, sizeof *s);
+    if (!s || crawl_state__init(&s->base, &sqlite_readonly_ops) < 0) {
+        free(s);
+        set_err(err, errlen, "out of memory");
+        return FA_ENOMEM;
+    }
+    s->lock_fd = -1; /* no lock: the running feedarc (if any) holds it */
+    plen = strlen(state_dir) + sizeof "/" CRAWL_STATE_SQLITE_FILE;
+    if (!(s->path = malloc(plen))) {
+        rc = FA_ENOMEM;
+        set_err(err, errlen, "out of memory");
+        goto out;
+    }
+    snprintf(s->path, plen, "%s/%s", state_dir, CRAWL_STATE_SQLITE_FILE);
+    if (access(s->path, F_OK) < 0) {
+        int e = errno;
+        rc = e == ENOENT ? FA_ENOENT : fa_err_from_errno(e);
+        if (e == ENOENT)
+            set_err(err, errlen, "no state in %s yet (feedarc has not crawled with this config)",
+                    state_dir);
+        else
+            set_err(err, errlen, "cannot open %s: %s", s->path, strerror(e));
+        goto out;
+    }
+    if ((rc = check_header(s->path, err, errlen)) < 0) goto out;
+    rc = sqlite3_open_v2(s->path, &s->db,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, errlen, "cannot open %s: %s", s->path,
+                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        rc = map_sqlite_rc(rc);
+        goto out;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    if ((rc = check_owner(s, err, errlen)) < 0 ||
+        (rc = query_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'kv'", &has_kv, err,
+                        errlen)) < 0)
+        goto out;
+    if (has_kv && (rc = query_int(s,
+                                  "SELECT CAST(value AS INTEGER) FROM kv WHERE key = "
+                                  "'schema_version'",
+                                  &version, err, errlen)) < 0)
+        goto out;
+    if (version != SCHEMA_VERSION) {
+        if (version < 1)
+            set_err(err, errlen, "%s: no schema_version; not a usable feedarc state", s->path);
+        else
+            set_err(err, errlen,
+                    "%s: state schema version %lld, this feedarc reads %d%s", s->path,
+                    (long long)version, SCHEMA_VERSION,
+                    version > SCHEMA_VERSION ? " (use a newer feedarc)"
+                                             : " (a crawl with this feedarc migrates it)");
+        rc = version < 1 ? FA_ECORRUPT : FA_EINVAL;
+        goto out;
+    }
     for (int i = 0; i < S_COUNT; i++) {
         int src = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                      &s->stmt[i], NULL);

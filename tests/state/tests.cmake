@@ -1,2 +1,5 @@
 # The crawl state (state/): one behavioural suite run against every backend.
 feedarc_test(test_state SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state.c LIBS fa_state)
+# read-only opening beside a running (locked) writer, for `feedarc status`
+feedarc_test(test_state_readonly SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state_readonly.c
+             LIBS fa_state)

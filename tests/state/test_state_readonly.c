@@ -1,0 +1,157 @@
+/* test_state_readonly.c - crawl_state_open_sqlite_readonly, the way
+ * `feedarc status` uses it: beside a writer that holds the lock (it sees
+ * each committed transaction and nothing uncommitted), after the writer
+ * closed, with no state yet (nothing created), on a foreign file; and every
+ * write through it is refused while the writer's lock stays intact. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/fa_err.h"
+#include "state/crawl_state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/feedarc-state-ro-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void put_source(crawl_state *st, const char *name, uint32_t failures)
+{
+    source_record r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.name, sizeof r.name, "%s", name);
+    snprintf(r.url, sizeof r.url, "https://%s.example/feed", name);
+    r.last_attempt_ns = 1700000000000000000LL;
+    r.consecutive_failures = failures;
+    r.items_archived = 42;
+    assert_int_equal(crawl_state_put_source(st, &r), 0);
+}
+
+static int count_cb(void *ud, const source_record *rec)
+{
+    (void)rec;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static int count_sources(crawl_state *st)
+{
+    int n = 0;
+    assert_int_equal(crawl_state_list_sources(st, count_cb, &n), 0);
+    return n;
+}
+
+static void no_state_yet(void **state)
+{
+    (void)state;
+    char sub[128], err[512];
+    crawl_state *ro = (crawl_state *)1;
+    snprintf(sub, sizeof sub, "%s/none", dir);
+    assert_int_equal(crawl_state_open_sqlite_readonly(sub, &ro, err, sizeof err), FA_ENOENT);
+    assert_null(ro);
+    assert_non_null(strstr(err, "no state in"));
+    struct stat sb;
+    assert_int_not_equal(stat(sub, &sb), 0); /* nothing created */
+    assert_int_equal(crawl_state_open_sqlite_readonly(NULL, &ro, err, sizeof err), FA_EINVAL);
+}
+
+static void beside_a_locked_writer(void **state)
+{
+    (void)state;
+    char err[512];
+    crawl_state *w = NULL, *ro = NULL, *w2 = NULL;
+    assert_int_equal(crawl_state_open_sqlite(dir, &w, err, sizeof err), 0);
+    put_source(w, "alpha", 0);
+
+    /* the writer holds the lock: a second writer is refused, a reader is not */
+    assert_int_equal(crawl_state_open_sqlite(dir, &w2, err, sizeof err), FA_EACCES);
+    assert_non_null(strstr(err, "locked by another feedarc"));
+    if (crawl_state_open_sqlite_readonly(dir, &ro, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_string_equal(crawl_state_backend_name(ro), "sqlite-readonly");
+    assert_int_equal(count_sources(ro), 1);
+    source_record rec;
+    assert_int_equal(crawl_state_get_source(ro, "alpha", &rec), 1);
+    assert_int_equal(rec.items_archived, 42);
+
+    /* an open transaction of the writer is invisible; its commit is seen */
+    assert_int_equal(crawl_state_begin(w), 0);
+    put_source(w, "beta", 5);
+    assert_int_equal(count_sources(ro), 1);
+    assert_int_equal(crawl_state_commit(w), 0);
+    assert_int_equal(count_sources(ro), 2);
+    assert_int_equal(crawl_state_get_source(ro, "beta", &rec), 1);
+    assert_int_equal(rec.consecutive_failures, 5);
+
+    /* writes through the reader are refused; the writer is unaffected */
+    source_record r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.name, sizeof r.name, "gamma");
+    assert_int_equal(crawl_state_put_source(ro, &r), FA_EACCES);
+    assert_int_equal(crawl_state_put_kv(ro, "k", "v"), FA_EACCES);
+    assert_int_equal(crawl_state_begin(ro), FA_EACCES);
+    assert_non_null(strstr(crawl_state_errmsg(ro), "read-only"));
+    assert_int_equal(crawl_state_in_transaction(ro), 0);
+    put_source(w, "delta", 0);
+    assert_int_equal(count_sources(ro), 3);
+
+    /* closing the reader leaves the writer's lock in place */
+    crawl_state_close(ro);
+    assert_int_equal(crawl_state_open_sqlite(dir, &w2, err, sizeof err), FA_EACCES);
+    crawl_state_close(w);
+
+    /* after the writer closed (WAL checkpointed, -wal removed): still readable */
+    if (crawl_state_open_sqlite_readonly(dir, &ro, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(count_sources(ro), 3);
+    /* and a writer may open while the reader is there */
+    assert_int_equal(crawl_state_open_sqlite(dir, &w, err, sizeof err), 0);
+    put_source(w, "epsilon", 0);
+    assert_int_equal(count_sources(ro), 4);
+    crawl_state_close(w);
+    crawl_state_close(ro);
+}
+
+static void foreign_file(void **state)
+{
+    (void)state;
+    char sub[128], path[192], err[512];
+    crawl_state *ro = NULL;
+    snprintf(sub, sizeof sub, "%s/foreign", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof path, "%s/%s", sub, CRAWL_STATE_SQLITE_FILE);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("this is not a database, and is long enough to have a header\n", f);
+    fclose(f);
+    assert_int_equal(crawl_state_open_sqlite_readonly(sub, &ro, err, sizeof err), FA_ECORRUPT);
+    assert_null(ro);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(no_state_yet, setup, teardown),
+        cmocka_unit_test_setup_teardown(beside_a_locked_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(foreign_file, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
