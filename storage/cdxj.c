@@ -256,10 +256,7 @@ int cdxj__record_line(fa_buf *b, const warc_record *rec, const char *filename)
         cdxj__http_info(rec->block, head ? head : rec->block_len, mime, status);
         if (strcmp(type, "revisit") == 0) snprintf(mime, sizeof mime, "warc/revisit");
     } else if (ct) {
-        size_t m = strcspn(ct, ";");
-        while (m && (ct[m - 1] == ' ' || ct[m - 1] == '\t'))
-            m--;
-        snprintf(mime, sizeof mime, "%.*s", (int)(m < 127 ? m : 127), ct);
+        snprintf(mime, sizeof mime, "%s", ct); /* whole, as warcio does */
     }
     int rc = cdxj__line_head(b, uri, warc_record_field(rec, "WARC-Date"), mime, status,
                              warc_record_field(rec, "WARC-Payload-Digest"), rec->length);
@@ -337,7 +334,10 @@ int cdxj_merge(FILE **in, size_t n, FILE *out)
         }
         rc = head_next(&hs[0]);
         if (rc < 0) goto out;
-        if (rc == 0) hs[0] = hs[--live];
+        if (rc == 0) {
+            hs[0] = hs[--live];
+            memset(&hs[live], 0, sizeof hs[live]);
+        }
         rc = 0;
         sift_down(hs, live, 0);
     }

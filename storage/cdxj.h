@@ -15,8 +15,9 @@
  * The timestamp is the 14 digits of WARC-Date.  offset and length are the
  * record's zstd frame in the compressed file: a reader seeks to offset and
  * decompresses length bytes.  mime is the HTTP Content-Type without
- * parameters (response), "warc/revisit" (revisit) or the record's
- * Content-Type; status and mime are left out when there are none.
+ * parameters (response), "warc/revisit" (revisit) or the record's whole
+ * Content-Type (others, as warcio.js does); status and mime are left out
+ * when there are none.
  *
  * Indexed record types follow warcio (and pywb's cdxj-indexer): response,
  * revisit, resource, conversion, and metadata unless its Content-Type is

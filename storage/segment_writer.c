@@ -973,12 +973,8 @@ static int batch_index(segment_writer *w, batch *b, frame_info *f, const char *t
     if (http_head) cdxj__http_info(http_head, head_len, mime, status);
     if (strcmp(type, "revisit") == 0)
         snprintf(mime, sizeof mime, "warc/revisit");
-    else if (http_head == NULL && content_type) {
-        size_t m = strcspn(content_type, ";");
-        while (m && (content_type[m - 1] == ' ' || content_type[m - 1] == '\t'))
-            m--;
-        snprintf(mime, sizeof mime, "%.*s", (int)(m < 127 ? m : 127), content_type);
-    }
+    else if (http_head == NULL && content_type)
+        snprintf(mime, sizeof mime, "%s", content_type); /* whole, as warcio does */
     f->line_off = b->lines.len;
     int rc = cdxj__line_head(&b->lines, uri, date, mime, status, digest, f->len);
     f->line_len = b->lines.len - f->line_off;
@@ -1030,7 +1026,7 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     size_t block_len = s->block_len;
     frame_info *f;
     int rc = 0;
-    fa_buf_init(&fields, 0);
+    fa_buf_init(&fields, MAX_BLOCK);
     if (s->record_id)
         snprintf(b->ids[i], sizeof b->ids[i], "%s", s->record_id);
     else

@@ -63,7 +63,9 @@ const char *warc_record_field(const warc_record *rec, const char *name);
 
 /* Checks WARC-Block-Digest and, for HTTP response/request records that
  * carry one, WARC-Payload-Digest (de-chunking the payload when the HTTP
- * headers say chunked).  Returns 0 when every present digest matches,
+ * headers say chunked); a revisit's WARC-Payload-Digest names the
+ * original's payload and is not checked.  Returns 0 when every present
+ * digest matches,
  * FA_ECORRUPT with a message in err otherwise. */
 int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen);
 

@@ -10,3 +10,7 @@ target_compile_definitions(test_storage_warcio PRIVATE
   FEEDARC_NPM_DIR="${CMAKE_BINARY_DIR}/npm"
   FEEDARC_WARCIO_CHECK="${CMAKE_CURRENT_LIST_DIR}/warcio_check.cjs")
 set_tests_properties(test_storage_warcio PROPERTIES SKIP_RETURN_CODE 77)
+
+# Issue 5: record types, dictionaries, CDXJ, recovery at every byte offset.
+feedarc_test(test_storage_archive SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_storage_archive.c
+             LIBS fa_storage PkgConfig::ZSTD TIMEOUT 300 LABELS storage)

@@ -1,0 +1,697 @@
+/* test_storage_archive.c - what issue 5 added to storage/: every record
+ * type round trip and its validation, atomic groups, dictionaries (trained,
+ * saved, loaded, in the dictionary frame, read back, `zstd -D`), CDXJ
+ * indexes (sorted, offsets on frames, spill = in memory = rebuilt), SURT
+ * keys, and recovery of a segment cut at every byte of its last records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/fa_err.h"
+#include "common/fa_spool.h"
+#include "common/fa_time.h"
+#include "storage/cdxj.h"
+#include "storage/segment_dict.h"
+#include "storage/segment_recover.h"
+#include "storage/segment_writer.h"
+#include "storage/warc_reader.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char *make_tmpdir(void)
+{
+    char tmpl[] = "/tmp/fa-archive-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+static void rm_rf(char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+/* The single closed segment in dir (name into out); asserts there is one. */
+static void only_segment(const char *dir, char *out, size_t len)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l > 9 && strcmp(e->d_name + l - 9, ".warc.zst") == 0) {
+            snprintf(out, len, "%s", e->d_name);
+            n++;
+        }
+    }
+    closedir(d);
+    assert_int_equal(n, 1);
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (uint64_t)st.st_size;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A page that looks like the sample sites' (so a dictionary has something
+ * to learn). */
+static size_t make_page(char *buf, size_t cap, int i)
+{
+    static const char *words[] = {"council", "harbour", "flood", "barrier", "school", "budget",
+                                  "river",   "district", "review", "approved", "delays", "port"};
+    size_t n = (size_t)snprintf(buf, cap,
+                                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+                                "<title>Story %d | The Harbour Ledger</title>\n</head>\n<body>\n"
+                                "<nav><a href=\"/\">Home</a> <a href=\"/news/\">News</a></nav>\n"
+                                "<article><h1>Story %d</h1>\n",
+                                i, i);
+    for (int p = 0; p < 12 && n + 200 < cap; p++) {
+        n += (size_t)snprintf(buf + n, cap - n, "<p>The %s %s was %s after a %d-month %s.</p>\n",
+                              words[(i + p) % 12], words[(i * 7 + p) % 12],
+                              words[(i * 3 + p * 5) % 12], (i + p) % 40, words[(p * 11) % 12]);
+    }
+    n += (size_t)snprintf(buf + n, cap - n, "</article>\n<footer>(c) The Harbour Ledger</footer>\n"
+                                            "</body>\n</html>\n");
+    return n;
+}
+
+typedef struct page_exchange {
+    char uri[128], req[256], head[256];
+    fa_spool body;
+    warc_exchange x;
+} page_exchange;
+
+static void page_make(page_exchange *p, int i, int chunked)
+{
+    char page[8192];
+    size_t n = make_page(page, sizeof page, i);
+    snprintf(p->uri, sizeof p->uri, "http://www.Example.org/news/%d.html?b=2&a=%d", i, i);
+    snprintf(p->req, sizeof p->req,
+             "GET /news/%d.html?b=2&a=%d HTTP/1.1\r\nHost: www.example.org\r\n\r\n", i, i);
+    fa_spool_init(&p->body, 1 << 20, 1 << 24, "/tmp");
+    if (chunked) {
+        char hex[32];
+        int h = snprintf(hex, sizeof hex, "%zx\r\n", n);
+        assert_int_equal(fa_spool_write(&p->body, hex, (size_t)h), 0);
+        assert_int_equal(fa_spool_write(&p->body, page, n), 0);
+        assert_int_equal(fa_spool_write(&p->body, "\r\n0\r\n\r\n", 7), 0);
+        snprintf(p->head, sizeof p->head,
+                 "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n");
+    } else {
+        assert_int_equal(fa_spool_write(&p->body, page, n), 0);
+        snprintf(p->head, sizeof p->head,
+                 "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                 "Content-Length: %zu\r\n\r\n",
+                 n);
+    }
+    warc_exchange x = {p->uri, "192.0.2.1", 0, p->req, strlen(p->req), p->head, strlen(p->head),
+                       &p->body, chunked};
+    x.date_ns = fa_time_now_ns() - (int64_t)i * 1000000000LL;
+    p->x = x;
+}
+
+static void page_free(page_exchange *p)
+{
+    fa_spool_free(&p->body);
+}
+
+/* Checks a whole folder in-process the way `feedarc verify` does: every
+ * frame and digest, and every index line on its record's frame. Returns the
+ * number of records. */
+static size_t check_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    size_t records = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l <= 9 || strcmp(e->d_name + l - 9, ".warc.zst") != 0) continue;
+        char path[1024], err[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        warc_reader *r;
+        warc_record rec;
+        assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+        int rc;
+        size_t indexed = 0;
+        while ((rc = warc_reader_next(r, &rec)) == 1) {
+            records++;
+            if (warc_record_verify_digests(&rec, err, sizeof err) != 0) fail_msg("%s", err);
+            if (cdxj__indexable(warc_record_field(&rec, "WARC-Type"),
+                                warc_record_field(&rec, "Content-Type")))
+                indexed++;
+        }
+        if (rc != 0) fail_msg("%s", warc_reader_error(r));
+        /* the index: sorted, each offset on a frame of the right URL */
+        char idx[1100];
+        snprintf(idx, sizeof idx, "%s.cdxj", path);
+        FILE *f = fopen(idx, "r");
+        if (f == NULL) fail_msg("%s: no index", idx);
+        char *line = NULL, prev[16384] = "";
+        size_t cap = 0, lines = 0;
+        while (getline(&line, &cap, f) > 0) {
+            lines++;
+            assert_true(strcmp(prev, line) <= 0);
+            snprintf(prev, sizeof prev, "%s", line);
+            char off[32], len[32], url[4096], file[512];
+            const char *json = strchr(line, '{');
+            assert_true(cdxj_json_field(json, "offset", off, sizeof off));
+            assert_true(cdxj_json_field(json, "length", len, sizeof len));
+            assert_true(cdxj_json_field(json, "url", url, sizeof url));
+            assert_true(cdxj_json_field(json, "filename", file, sizeof file));
+            assert_string_equal(file, e->d_name);
+            assert_int_equal(warc_reader_read_at(r, strtoull(off, NULL, 10), &rec), 1);
+            assert_int_equal(rec.offset, strtoull(off, NULL, 10));
+            assert_int_equal(rec.length, strtoull(len, NULL, 10));
+            assert_string_equal(warc_record_field(&rec, "WARC-Target-URI"), url);
+        }
+        free(line);
+        fclose(f);
+        assert_int_equal(lines, indexed);
+        warc_reader_close(r);
+    }
+    closedir(d);
+    return records;
+}
+
+/* ---- record types ----------------------------------------------------- */
+
+static void every_record_type(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    segment_writer_options o = {.dir = dir, .prefix = "types", .operator_name = "Archive Team A"};
+    segment_writer *w;
+    char err[256], resp_id[48], meta_id[48], conv_id[48];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    page_exchange p;
+    page_make(&p, 1, 1);
+    segment_writer_new_record_id(resp_id);
+    segment_writer_new_record_id(meta_id);
+    segment_writer_new_record_id(conv_id);
+    warc_field fields[] = {{"via", "http://www.example.org/feed.xml"},
+                           {"outlink", "http://www.example.org/news/2.html"},
+                           {"feed-item-id", "tag:example.org,2026:1"},
+                           {"dedup-near-duplicate-of", "<urn:uuid:00000000-0000-4000-8000-000000000000>"}};
+    static const char text[] = "Story 1\n\nThe council flood was approved.\n";
+    warc_record_spec group[3] = {
+        {.type = "response", .exchange = &p.x, .record_id = resp_id},
+        {.type = "metadata", .record_id = meta_id, .target_uri = p.uri, .concurrent_to = resp_id,
+         .fields = fields, .n_fields = 4},
+        {.type = "conversion", .record_id = conv_id, .target_uri = p.uri, .refers_to = resp_id,
+         .concurrent_to = resp_id, .block = text, .block_len = sizeof text - 1},
+    };
+    warc_written outs[3];
+    assert_int_equal(segment_writer_write_records(w, group, 3, outs), 0);
+    assert_string_equal(outs[0].response_id, resp_id);
+    assert_string_equal(outs[1].response_id, meta_id);
+    assert_int_equal(outs[1].response_offset, outs[0].response_offset + outs[0].response_length);
+    assert_int_equal(outs[2].response_offset, outs[1].response_offset + outs[1].response_length);
+
+    /* revisits of both profiles */
+    char date[40];
+    fa_time_format_iso(fa_time_now_ns() - 86400000000000LL, 0, date, sizeof date);
+    static const char head304[] = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
+    static const char head200[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
+    warc_record_spec rv1 = {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id,
+                            .refers_to_target_uri = p.uri, .refers_to_date = date,
+                            .profile = WARC_PROFILE_NOT_MODIFIED, .block = head304,
+                            .block_len = sizeof head304 - 1};
+    warc_record_spec rv2 = {.type = "revisit", .target_uri = "http://mirror.example.net/1",
+                            .refers_to = resp_id, .refers_to_target_uri = p.uri,
+                            .refers_to_date = date, .profile = WARC_PROFILE_IDENTICAL,
+                            .payload_digest = outs[0].payload_digest, .block = head200,
+                            .block_len = sizeof head200 - 1};
+    warc_written o1, o2;
+    assert_int_equal(segment_writer_write_record(w, &rv1, &o1), 0);
+    assert_int_equal(segment_writer_write_record(w, &rv2, &o2), 0);
+
+    /* invalid specs: refused, nothing written */
+    segment_writer_stats before, after;
+    segment_writer_get_stats(w, &before);
+    warc_record_spec bad[] = {
+        {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id, .refers_to_target_uri = p.uri,
+         .profile = WARC_PROFILE_NOT_MODIFIED, .block = head304, .block_len = sizeof head304 - 1},
+        {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id, .refers_to_target_uri = p.uri,
+         .refers_to_date = date, .profile = WARC_PROFILE_IDENTICAL, .block = head304,
+         .block_len = sizeof head304 - 1},
+        {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id, .refers_to_target_uri = p.uri,
+         .refers_to_date = "yesterday", .profile = WARC_PROFILE_NOT_MODIFIED, .block = head304,
+         .block_len = sizeof head304 - 1},
+        {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id, .refers_to_target_uri = p.uri,
+         .refers_to_date = date, .profile = WARC_PROFILE_NOT_MODIFIED, .block = "not http",
+         .block_len = 8},
+        {.type = "metadata", .target_uri = p.uri, .fields = (warc_field[]){{"bad name", "x"}},
+         .n_fields = 1},
+        {.type = "metadata", .target_uri = p.uri, .fields = (warc_field[]){{"via", "a\r\nb"}},
+         .n_fields = 1},
+        {.type = "metadata", .target_uri = p.uri},
+        {.type = "conversion", .target_uri = p.uri, .block = "x", .block_len = 1},
+        {.type = "conversion", .target_uri = p.uri, .refers_to = "no-angle", .block = "x",
+         .block_len = 1},
+        {.type = "resource", .target_uri = p.uri},
+        {.type = "response"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(segment_writer_write_record(w, &bad[i], NULL), FA_EINVAL);
+        segment_writer_last_error(w, err, sizeof err);
+        assert_true(strstr(err, "cannot archive") != NULL);
+    }
+    /* a group with one bad member writes nothing either */
+    warc_record_spec mixed[2] = {group[1], bad[4]};
+    assert_int_equal(segment_writer_write_records(w, mixed, 2, NULL), FA_EINVAL);
+    segment_writer_get_stats(w, &after);
+    assert_int_equal(before.records, after.records);
+    assert_int_equal(before.bytes_on_disk, after.bytes_on_disk);
+    assert_int_equal(segment_writer_close(w), 0);
+
+    /* read back */
+    char name[256], path[1024];
+    only_segment(dir, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    warc_reader *r;
+    warc_record rec;
+    assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+    const char *want[] = {"warcinfo", "request", "response", "metadata", "conversion",
+                          "revisit", "revisit"};
+    for (size_t i = 0; i < 7; i++) {
+        assert_int_equal(warc_reader_next(r, &rec), 1);
+        assert_string_equal(warc_record_field(&rec, "WARC-Type"), want[i]);
+        assert_int_equal(warc_record_verify_digests(&rec, err, sizeof err), 0);
+        assert_non_null(warc_record_field(&rec, "WARC-Record-ID"));
+        assert_non_null(warc_record_field(&rec, "WARC-Date"));
+        assert_non_null(warc_record_field(&rec, "WARC-Block-Digest"));
+        if (i == 0) assert_non_null(strstr((const char *)rec.block, "operator: Archive Team A\r\n"));
+        if (i == 3) {
+            assert_string_equal(warc_record_field(&rec, "Content-Type"), "application/warc-fields");
+            assert_string_equal(warc_record_field(&rec, "WARC-Concurrent-To"), resp_id);
+            assert_non_null(strstr((const char *)rec.block,
+                                   "via: http://www.example.org/feed.xml\r\noutlink: "));
+            assert_int_equal(rec.offset, outs[1].response_offset);
+        }
+        if (i == 4) {
+            assert_string_equal(warc_record_field(&rec, "WARC-Refers-To"), resp_id);
+            assert_memory_equal(rec.block, text, sizeof text - 1);
+            assert_string_equal(warc_record_field(&rec, "WARC-Payload-Digest"),
+                                warc_record_field(&rec, "WARC-Block-Digest"));
+        }
+        if (i >= 5) {
+            assert_string_equal(warc_record_field(&rec, "WARC-Refers-To-Target-URI"), p.uri);
+            assert_string_equal(warc_record_field(&rec, "WARC-Refers-To-Date"), date);
+            assert_string_equal(warc_record_field(&rec, "WARC-Refers-To"), resp_id);
+            assert_string_equal(warc_record_field(&rec, "Content-Type"),
+                                "application/http;msgtype=response");
+        }
+        if (i == 5) assert_null(warc_record_field(&rec, "WARC-Payload-Digest"));
+        if (i == 6) {
+            assert_string_equal(warc_record_field(&rec, "WARC-Profile"), WARC_PROFILE_IDENTICAL);
+            assert_string_equal(warc_record_field(&rec, "WARC-Payload-Digest"),
+                                outs[0].payload_digest);
+        }
+    }
+    assert_int_equal(warc_reader_next(r, &rec), 0);
+    warc_reader_close(r);
+    assert_int_equal(check_dir(dir), 7);
+    /* response, conversion, two revisits are indexed; metadata (warc-fields) is not */
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s.cdxj", dir, name);
+    char *idx = read_all(path, &len);
+    assert_non_null(strstr(idx, "org,example)/news/1.html?a=1&b=2 "));
+    assert_non_null(strstr(idx, "\"mime\":\"warc/revisit\",\"status\":\"304\""));
+    assert_non_null(strstr(idx, "\"mime\":\"text/html\",\"status\":\"200\",\"digest\":\"sha1:"));
+    assert_non_null(strstr(idx, "net,example,mirror)/1 "));
+    assert_null(strstr(idx, "warc-fields"));
+    free(idx);
+    page_free(&p);
+    rm_rf(dir);
+}
+
+/* ---- SURT ------------------------------------------------------------- */
+
+static void surt_keys(void **state)
+{
+    (void)state;
+    struct {
+        const char *url, *surt;
+    } cases[] = {
+        {"http://www.Example.com/Path?b=2&a=1", "com,example)/path?a=1&b=2"},
+        {"https://example.com", "com,example)/"},
+        {"https://example.com:443/x", "com,example)/x"},
+        {"http://example.com:8080/x#frag", "com,example:8080)/x"},
+        {"http://user:pw@www2.example.co.uk/a/b?", "uk,co,example,www2)/a/b"}, /* as warcio */
+        {"http://127.0.0.1:8000/feed.xml", "1,0,0,127:8000)/feed.xml"},
+        {"urn:x-feedarc:1", "urn:x-feedarc:1"},
+    };
+    char out[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(cdxj_surt(cases[i].url, out, sizeof out), 0);
+        assert_string_equal(out, cases[i].surt);
+    }
+    assert_int_equal(cdxj_surt("http://example.com/long/path", out, 8), FA_ETOOBIG);
+}
+
+/* ---- dictionaries ----------------------------------------------------- */
+
+static void *train_dict(size_t *len)
+{
+    size_t cap = 1 << 22, used = 0;
+    char *samples = malloc(cap);
+    size_t sizes[400];
+    for (int i = 0; i < 400; i++) {
+        sizes[i] = make_page(samples + used, cap - used, 1000 + i);
+        used += sizes[i];
+    }
+    void *dict;
+    assert_int_equal(segment_dict_train(samples, sizes, 400, 16384, &dict, len), 0);
+    assert_true(*len > 1000 && *len <= 16384);
+    assert_true(segment_dict_id(dict, *len) != 0);
+    size_t l2;
+    void *d2;
+    assert_int_equal(segment_dict_train(samples, sizes, 0, 16384, &d2, &l2), FA_EINVAL);
+    free(samples);
+    return dict;
+}
+
+static uint64_t write_pages(const char *dir, const void *dict, size_t dict_len, int n)
+{
+    segment_writer_options o = {.dir = dir, .prefix = "dict", .dict = dict, .dict_len = dict_len};
+    segment_writer *w;
+    char err[256];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    for (int i = 0; i < n; i++) {
+        page_exchange p;
+        page_make(&p, i, i % 3 == 0);
+        assert_int_equal(segment_writer_write_exchange(w, &p.x, NULL), 0);
+        page_free(&p);
+    }
+    segment_writer_stats st;
+    segment_writer_get_stats(w, &st);
+    assert_int_equal(segment_writer_close(w), 0);
+    return st.bytes_on_disk;
+}
+
+static void dictionary_segments(void **state)
+{
+    (void)state;
+    char *plain = make_tmpdir(), *withd = make_tmpdir();
+    size_t dict_len;
+    void *dict = train_dict(&dict_len);
+    uint32_t id = segment_dict_id(dict, dict_len);
+
+    /* save / load, in the state folder layout */
+    char sd[1100], saved[PATH_MAX], err[512];
+    snprintf(sd, sizeof sd, "%s/dictionaries", withd);
+    assert_int_equal(segment_dict_save(sd, dict, dict_len, saved), 0);
+    assert_int_equal(segment_dict_save(sd, dict, dict_len, NULL), 0); /* same bytes: fine */
+    char want[1200];
+    snprintf(want, sizeof want, "%s/%u.zdict", sd, id);
+    assert_string_equal(saved, want);
+    void *loaded;
+    size_t loaded_len;
+    assert_int_equal(segment_dict_load(saved, &loaded, &loaded_len, err, sizeof err), 0);
+    assert_int_equal(loaded_len, dict_len);
+    assert_memory_equal(loaded, dict, dict_len);
+    free(loaded);
+    assert_int_equal(segment_dict_load("/nonexistent.zdict", &loaded, &loaded_len, err, sizeof err),
+                     FA_ENOENT);
+    assert_int_equal(segment_dict_save(sd, "not a dict", 10, NULL), FA_EINVAL);
+    snprintf(want, sizeof want, "rm -rf '%s'", sd);
+    assert_int_equal(system(want), 0);
+
+    uint64_t bytes_plain = write_pages(plain, NULL, 0, 60);
+    uint64_t bytes_dict = write_pages(withd, dict, dict_len, 60);
+    printf("60 pages: %llu bytes without dictionary, %llu with a %zu-byte one\n",
+           (unsigned long long)bytes_plain, (unsigned long long)bytes_dict, dict_len);
+    assert_true(bytes_dict < bytes_plain);
+
+    char name[256], path[1024], cmd[4096];
+    only_segment(withd, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", withd, name);
+    /* the file starts with the dictionary frame, then frames naming it */
+    size_t len;
+    uint8_t *raw = (uint8_t *)read_all(path, &len);
+    static const uint8_t dict_magic[4] = {0x5D, 0x2A, 0x4D, 0x18};
+    assert_memory_equal(raw, dict_magic, 4);
+    uint32_t ulen = (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 |
+                    (uint32_t)raw[7] << 24;
+    assert_int_equal(ZSTD_getDictID_fromFrame(raw + 8 + ulen, len - 8 - ulen), id);
+    assert_true(ZSTD_getFrameContentSize(raw + 8 + ulen, len - 8 - ulen) != ZSTD_CONTENTSIZE_UNKNOWN);
+    free(raw);
+    /* feedarc's reader: transparent */
+    warc_reader *r;
+    assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+    assert_int_equal(warc_reader_dict_id(r), id);
+    warc_reader_close(r);
+    assert_int_equal(check_dir(withd), 121);
+    assert_int_equal(check_dir(plain), 121);
+
+    /* the dictionary comes back out of the segment */
+    void *out;
+    size_t out_len;
+    assert_int_equal(segment_dict_from_segment(path, &out, &out_len, err, sizeof err), 0);
+    assert_int_equal(out_len, dict_len);
+    assert_memory_equal(out, dict, dict_len);
+    free(out);
+    char plain_name[256], plain_path[1024];
+    only_segment(plain, plain_name, sizeof plain_name);
+    snprintf(plain_path, sizeof plain_path, "%s/%s", plain, plain_name);
+    assert_int_equal(segment_dict_from_segment(plain_path, &out, &out_len, err, sizeof err),
+                     FA_ENOENT);
+
+    /* zstd CLI: plain -d works without a dictionary; with one it needs -D */
+    if (system("command -v zstd >/dev/null 2>&1") == 0) {
+        char dpath[1100];
+        snprintf(dpath, sizeof dpath, "%s/x.zdict", withd);
+        write_file(dpath, dict, dict_len);
+        snprintf(cmd, sizeof cmd, "zstd -q -dc '%s' > '%s/plain.warc'", plain_path, plain);
+        assert_int_equal(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "zstd -q -dc '%s' > /dev/null 2>&1", path);
+        assert_true(system(cmd) != 0);
+        snprintf(cmd, sizeof cmd, "zstd -q -dc -D '%s' '%s' > '%s/dict.warc'", dpath, path, withd);
+        assert_int_equal(system(cmd), 0);
+        /* same records: compare the WARC-Type lines */
+        snprintf(cmd, sizeof cmd,
+                 "test \"$(grep -ac '^WARC-Type: response' '%s/dict.warc')\" = 60 && "
+                 "test \"$(grep -ac '^WARC-Type: request' '%s/plain.warc')\" = 60",
+                 withd, plain);
+        assert_int_equal(system(cmd), 0);
+        unlink(dpath);
+    } else {
+        printf("zstd CLI missing: zstd -D not tested\n");
+    }
+    /* a dictionary the writer refuses */
+    segment_writer_options o = {.dir = plain, .dict = "nope", .dict_len = 4};
+    segment_writer *w;
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), FA_EINVAL);
+    free(dict);
+    rm_rf(plain);
+    rm_rf(withd);
+}
+
+/* ---- CDXJ ------------------------------------------------------------- */
+
+static void index_spill_equals_rebuild(void **state)
+{
+    (void)state;
+    char *a = make_tmpdir();
+    /* spill every few lines: the merged runs must equal the in-memory sort
+     * and what reading the segment back produces */
+    segment_writer_options o = {.dir = a, .prefix = "spill", .index_mem_max = 2048};
+    segment_writer *w;
+    char err[256];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    for (int i = 0; i < 80; i++) {
+        page_exchange p;
+        page_make(&p, (i * 37) % 80, 0);
+        assert_int_equal(segment_writer_write_exchange(w, &p.x, NULL), 0);
+        page_free(&p);
+    }
+    assert_int_equal(segment_writer_close(w), 0);
+    char name[256], path[1024], copy[1100];
+    only_segment(a, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s.cdxj", a, name);
+    size_t l1, l2;
+    char *written = read_all(path, &l1);
+    snprintf(copy, sizeof copy, "%s.bak", path);
+    rename(path, copy);
+    uint64_t lines = 0;
+    assert_int_equal(cdxj_index_segment(a, name, &lines, err, sizeof err), 0);
+    assert_int_equal(lines, 80);
+    char *rebuilt = read_all(path, &l2);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(written, rebuilt, l1);
+    unlink(copy);
+    /* LC_ALL=C sort agrees */
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "LC_ALL=C sort -c '%s'", path);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(check_dir(a), 161);
+
+    /* index_dir: a segment without index gets one; the merge is sorted */
+    unlink(path);
+    cdxj_dir_stats st;
+    assert_int_equal(cdxj_index_dir(a, 0, &st, err, sizeof err), 0);
+    assert_int_equal(st.segments, 1);
+    assert_int_equal(st.rebuilt, 1);
+    assert_int_equal(st.lines, 80);
+    snprintf(cmd, sizeof cmd, "LC_ALL=C sort -c '%s/index.cdxj' && cmp '%s/index.cdxj' '%s'", a,
+             a, path);
+    assert_int_equal(system(cmd), 0);
+
+    /* lookups: latest, closest */
+    cdxj_capture c;
+    assert_int_equal(cdxj_find(a, "http://example.org/news/5.html?a=5&b=2", NULL, 0, &c, err,
+                               sizeof err),
+                     1);
+    assert_string_equal(c.status, "200");
+    assert_int_equal(cdxj_find(a, "http://example.org/none", NULL, 0, &c, err, sizeof err), 0);
+    free(written);
+    free(rebuilt);
+    rm_rf(a);
+}
+
+static void merge_many(void **state)
+{
+    (void)state;
+    FILE *in[5];
+    for (int i = 0; i < 5; i++) {
+        in[i] = tmpfile();
+        for (int j = 0; j < 100; j++)
+            fprintf(in[i], "k%03d %d\n", j * 5 + i, i);
+        rewind(in[i]);
+    }
+    FILE *out = tmpfile();
+    assert_int_equal(cdxj_merge(in, 5, out), 0);
+    rewind(out);
+    char line[64], prev[64] = "";
+    int n = 0;
+    while (fgets(line, sizeof line, out)) {
+        assert_true(strcmp(prev, line) <= 0);
+        snprintf(prev, sizeof prev, "%s", line);
+        n++;
+    }
+    assert_int_equal(n, 500);
+    for (int i = 0; i < 5; i++)
+        fclose(in[i]);
+    fclose(out);
+}
+
+/* ---- recovery at every byte ------------------------------------------- */
+
+static void truncated_everywhere(const void *dict, size_t dict_len)
+{
+    char *dir = make_tmpdir();
+    segment_writer_options o = {.dir = dir, .prefix = "cut", .dict = dict, .dict_len = dict_len};
+    segment_writer *w;
+    char err[512];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    warc_written last;
+    for (int i = 0; i < 3; i++) {
+        page_exchange p;
+        page_make(&p, i, i == 2);
+        assert_int_equal(segment_writer_write_exchange(w, &p.x, &last), 0);
+        page_free(&p);
+    }
+    assert_int_equal(segment_writer_close(w), 0);
+    char name[256], path[1024], open_path[1100];
+    only_segment(dir, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(open_path, sizeof open_path, "%s.open", path);
+    size_t len;
+    char *whole = read_all(path, &len);
+    assert_int_equal(last.response_offset + last.response_length, len);
+    /* the last pair starts with its request, right before the response */
+    uint64_t pair_start = 0;
+    {
+        warc_reader *r;
+        warc_record rec;
+        assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+        while (warc_reader_next(r, &rec) == 1)
+            if (rec.offset < last.response_offset) pair_start = rec.offset;
+        warc_reader_close(r);
+    }
+    unlink(path);
+    char idx[1100];
+    snprintf(idx, sizeof idx, "%s.cdxj", path);
+    unlink(idx);
+    unsigned cuts = 0;
+    for (uint64_t cut = pair_start; cut < len; cut++, cuts++) {
+        write_file(open_path, whole, (size_t)cut);
+        int rc = segment_recover_dir(dir, NULL, NULL, err, sizeof err);
+        if (rc != 1) fail_msg("cut at %llu: recover returned %d: %s", (unsigned long long)cut, rc, err);
+        assert_int_equal(access(open_path, F_OK), -1);
+        assert_int_equal(file_size(path), pair_start);
+        assert_int_equal(check_dir(dir), 5); /* warcinfo + 2 pairs */
+        unlink(path);
+        unlink(idx);
+    }
+    assert_true(cuts > 100);
+    /* and uncut, the .open file is kept whole */
+    write_file(open_path, whole, len);
+    assert_int_equal(segment_recover_dir(dir, NULL, NULL, err, sizeof err), 1);
+    assert_int_equal(file_size(path), len);
+    assert_int_equal(check_dir(dir), 7);
+    free(whole);
+    rm_rf(dir);
+}
+
+static void recovery_every_offset(void **state)
+{
+    (void)state;
+    truncated_everywhere(NULL, 0);
+    size_t dict_len;
+    void *dict = train_dict(&dict_len);
+    truncated_everywhere(dict, dict_len);
+    free(dict);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_record_type),   cmocka_unit_test(surt_keys),
+        cmocka_unit_test(dictionary_segments), cmocka_unit_test(index_spill_equals_rebuild),
+        cmocka_unit_test(merge_many),          cmocka_unit_test(recovery_every_offset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
