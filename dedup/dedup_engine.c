@@ -1,0 +1,723 @@
+/*
+ * dedup_engine.c - the findings engine (see dedup_engine.h; the design and
+ * its measurements are in docs/DEDUP.md).
+ *
+ * One document:
+ *   1. extract blocks (text_extract) - no lock;
+ *   2. normalise content blocks, fingerprint each (XXH3 of the normalised
+ *      text); ask the index how many documents of the host carry each
+ *      fingerprint: blocks in >= boilerplate_min_docs documents are template
+ *      (long blocks, >= 400 characters, must also be in 10% of the host's
+ *      documents, so an aggregator reprinting one article three times does
+ *      not learn it as template) - short lock;
+ *   3. shingle the remaining blocks, build the sketch - no lock;
+ *   4. under the lock: exact digest lookup; alias group; candidates from the
+ *      anchors; each verified on the stored sketch (resemblance and both
+ *      containments from one merge); findings; copied blocks marked; insert.
+ */
+#include "dedup/dedup_engine.h"
+
+#include "common/fa_err.h"
+#include "dedup/shingle.h"
+#include "dedup/signature.h"
+#include "dedup/text_norm.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <xxhash.h>
+
+#define MAX_CANDIDATES 64
+#define MAX_FINDINGS 32
+#define LONG_BLOCK 400
+
+struct dedup_engine {
+    dedup_index *ix;
+    dedup_options opt;
+    pthread_mutex_t lock;
+};
+
+const char *dedup_finding_name(enum dedup_finding_kind k)
+{
+    switch (k) {
+    case DEDUP_EXACT: return "exact";
+    case DEDUP_NEAR: return "near";
+    case DEDUP_CONTAINS: return "contains";
+    case DEDUP_CONTAINED_IN: return "contained_in";
+    }
+    return "?";
+}
+
+int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_engine **out)
+{
+    *out = NULL;
+    dedup_engine *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        ix->ops->close(ix);
+        return FA_ENOMEM;
+    }
+    if (opt) e->opt = *opt;
+    if (e->opt.near_threshold <= 0) e->opt.near_threshold = DEDUP_DEFAULT_NEAR;
+    if (e->opt.containment_threshold <= 0) e->opt.containment_threshold = DEDUP_DEFAULT_CONTAINMENT;
+    if (e->opt.novel_share <= 0) e->opt.novel_share = DEDUP_DEFAULT_NOVEL_SHARE;
+    if (e->opt.boilerplate_min_docs == 0) e->opt.boilerplate_min_docs = 3;
+    if (e->opt.min_sketch == 0) e->opt.min_sketch = 4;
+    if (e->opt.max_sketch == 0) e->opt.max_sketch = 4096;
+    e->ix = ix;
+    pthread_mutex_init(&e->lock, NULL);
+    *out = e;
+    return 0;
+}
+
+int dedup_engine_open(const char *dir, const dedup_options *opt, dedup_engine **out)
+{
+    *out = NULL;
+    dedup_index_params p = {opt && opt->shingle_n ? opt->shingle_n : DEDUP_DEFAULT_SHINGLE_N,
+                            opt && opt->sample_rate ? opt->sample_rate : DEDUP_DEFAULT_SAMPLE_RATE,
+                            opt ? opt->seed : 0};
+    if (p.shingle_n > SHINGLE_MAX_N || (p.sample_rate & (p.sample_rate - 1)) != 0) return FA_EINVAL;
+    dedup_file_index_options fo = {opt ? opt->sync_every_insert : 0, 0};
+    dedup_index *ix;
+    int rc = dedup_file_index_open(dir, &p, &fo, &ix);
+    if (rc < 0) return rc;
+    return dedup_engine_open_index(ix, opt, out);
+}
+
+uint32_t dedup_engine_count(dedup_engine *eng)
+{
+    pthread_mutex_lock(&eng->lock);
+    uint32_t n = eng->ix->ops->count(eng->ix);
+    pthread_mutex_unlock(&eng->lock);
+    return n;
+}
+
+size_t dedup_engine_memory(dedup_engine *eng)
+{
+    pthread_mutex_lock(&eng->lock);
+    size_t n = eng->ix->ops->memory(eng->ix) + sizeof *eng;
+    pthread_mutex_unlock(&eng->lock);
+    return n;
+}
+
+int dedup_engine_sync(dedup_engine *eng)
+{
+    pthread_mutex_lock(&eng->lock);
+    int rc = eng->ix->ops->sync(eng->ix);
+    pthread_mutex_unlock(&eng->lock);
+    return rc;
+}
+
+void dedup_engine_close(dedup_engine *eng)
+{
+    if (eng == NULL) return;
+    eng->ix->ops->close(eng->ix);
+    pthread_mutex_destroy(&eng->lock);
+    free(eng);
+}
+
+/* ---- canonical URLs ---- */
+
+static int tracking_param(const char *k, size_t n)
+{
+    static const char *const names[] = {
+        "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga",
+        "_gl", "ocid", "cmpid", "smid", "ref_src", "at_medium", "at_campaign", "amp", "outputtype",
+        "output", "guccounter", "__twitter_impression", "wt.mc_id", "s_cid", NULL};
+    if (n > 4 && strncasecmp(k, "utm_", 4) == 0) return 1;
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == n && strncasecmp(k, names[i], n) == 0) return 1;
+    return 0;
+}
+
+int dedup_canonical_url(const char *url, char *out, size_t outlen)
+{
+    const char *sep = strstr(url, "://");
+    if (sep == NULL || sep == url) return FA_EINVAL;
+    fa_buf b;
+    fa_buf_init(&b, 1u << 20);
+    int rc = 0;
+    for (const char *p = url; p < sep && rc == 0; p++) {
+        char c = (char)tolower((unsigned char)*p);
+        rc = fa_buf_append(&b, &c, 1);
+    }
+    int https = (size_t)(sep - url) == 5 && strncasecmp(url, "https", 5) == 0;
+    if (rc == 0) rc = fa_buf_puts(&b, "://");
+    const char *h = sep + 3;
+    const char *he = h + strcspn(h, "/?#");
+    /* drop userinfo */
+    const char *at = memchr(h, '@', (size_t)(he - h));
+    if (at) h = at + 1;
+    if (he - h > 4 && strncasecmp(h, "amp.", 4) == 0) h += 4;
+    const char *colon = NULL;
+    for (const char *p = h; p < he; p++)
+        if (*p == ':') colon = p;
+    const char *hostend = colon ? colon : he;
+    for (const char *p = h; p < hostend && rc == 0; p++) {
+        char c = (char)tolower((unsigned char)*p);
+        rc = fa_buf_append(&b, &c, 1);
+    }
+    if (colon && rc == 0) {
+        size_t pl = (size_t)(he - colon - 1);
+        int dflt = (pl == 2 && strncmp(colon + 1, "80", 2) == 0 && !https) ||
+                   (pl == 3 && strncmp(colon + 1, "443", 3) == 0 && https) || pl == 0;
+        if (!dflt) rc = fa_buf_append(&b, colon, (size_t)(he - colon));
+    }
+    /* path: drop /amp segments and .amp before the extension */
+    const char *path = he;
+    const char *pe = path + strcspn(path, "?#");
+    size_t path_start = b.len;
+    const char *p = path;
+    while (p < pe && rc == 0) {
+        const char *s = p + 1;
+        const char *e = s;
+        while (e < pe && *e != '/') e++;
+        if (*p == '/' && e - s == 3 && strncasecmp(s, "amp", 3) == 0) {
+            p = e;
+            continue;
+        }
+        size_t seg = (size_t)(e - p);
+        if (seg > 9 && strncasecmp(e - 9, ".amp.html", 9) == 0) {
+            rc = fa_buf_append(&b, p, seg - 9);
+            if (rc == 0) rc = fa_buf_puts(&b, ".html");
+        } else {
+            rc = fa_buf_append(&b, p, seg);
+        }
+        p = e;
+    }
+    if (rc == 0 && b.len == path_start) rc = fa_buf_append(&b, "/", 1);
+    /* query without tracking parameters */
+    if (rc == 0 && *pe == '?') {
+        const char *q = pe + 1;
+        const char *qe = q + strcspn(q, "#");
+        int first = 1;
+        while (q < qe && rc == 0) {
+            const char *e = q;
+            while (e < qe && *e != '&' && *e != ';') e++;
+            const char *eq = memchr(q, '=', (size_t)(e - q));
+            size_t kl = eq ? (size_t)(eq - q) : (size_t)(e - q);
+            if (e > q && !tracking_param(q, kl)) {
+                rc = fa_buf_append(&b, first ? "?" : "&", 1);
+                if (rc == 0) rc = fa_buf_append(&b, q, (size_t)(e - q));
+                first = 0;
+            }
+            q = e < qe ? e + 1 : e;
+        }
+    }
+    int need = rc == 0 ? (int)b.len : rc;
+    if (rc == 0 && outlen > 0) {
+        size_t n = b.len < outlen - 1 ? b.len : outlen - 1;
+        memcpy(out, b.data ? b.data : "", n);
+        out[n] = 0;
+    }
+    fa_buf_free(&b);
+    return need;
+}
+
+static uint64_t url_key(const char *url)
+{
+    char buf[4096];
+    int n = dedup_canonical_url(url, buf, sizeof buf);
+    if (n < 0 || (size_t)n >= sizeof buf) return dedup_key(url, strlen(url));
+    return dedup_key(buf, (size_t)n);
+}
+
+static uint64_t host_key_of(const char *host, const char *url)
+{
+    if (host && *host) return dedup_key(host, strlen(host));
+    const char *s = strstr(url, "://");
+    s = s ? s + 3 : url;
+    size_t n = strcspn(s, "/?#");
+    return dedup_key(s, n);
+}
+
+int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, char *url_out,
+                            size_t url_len, char *record_id_out, size_t record_id_len)
+{
+    uint64_t k = url_key(url);
+    pthread_mutex_lock(&eng->lock);
+    uint32_t d;
+    int rc = eng->ix->ops->lookup_key(eng->ix, k, &d);
+    dedup_doc_record r;
+    if (rc == 0) rc = eng->ix->ops->get_doc(eng->ix, d, &r);
+    if (rc == 0) {
+        if (doc) *doc = d;
+        if (url_out && url_len) snprintf(url_out, url_len, "%s", r.url);
+        if (record_id_out && record_id_len) snprintf(record_id_out, record_id_len, "%s", r.record_id);
+    }
+    pthread_mutex_unlock(&eng->lock);
+    return rc;
+}
+
+/* ---- analysis ---- */
+
+typedef struct work_block {
+    size_t norm_off, norm_len; /* in the normalised arena */
+    uint64_t fp;
+    uint32_t sampled, matched; /* for copy marking */
+} work_block;
+
+typedef struct work {
+    text_doc *doc;
+    size_t n_content;          /* content blocks, in doc order */
+    uint32_t *content_idx;     /* -> doc block */
+    work_block *wb;
+    fa_buf norm;
+    uint64_t *fps;             /* distinct content fps */
+    uint32_t *fp_chars;
+    uint32_t n_fps;
+    uint8_t *learned;          /* per content block */
+    shingle_vec sh;
+    shingle_sketch sk;
+} work;
+
+static void work_free(work *w)
+{
+    text_doc_free(w->doc);
+    free(w->content_idx);
+    free(w->wb);
+    fa_buf_free(&w->norm);
+    free(w->fps);
+    free(w->fp_chars);
+    free(w->learned);
+    shingle_vec_free(&w->sh);
+    shingle_sketch_free(&w->sk);
+}
+
+static int extract_plain(const char *s, size_t len, text_doc **out)
+{
+    /* paragraphs at blank lines, as an HTML fragment of <p>s */
+    fa_buf h;
+    fa_buf_init(&h, len * 6 + 1024);
+    int rc = 0;
+    size_t i = 0;
+    while (i < len && rc == 0) {
+        rc = fa_buf_puts(&h, "<p>");
+        while (i < len && rc == 0) {
+            if (s[i] == '\n' && i + 1 < len && (s[i + 1] == '\n' || s[i + 1] == '\r')) {
+                while (i < len && (s[i] == '\n' || s[i] == '\r')) i++;
+                break;
+            }
+            char c = s[i++];
+            if (c == '<')
+                rc = fa_buf_puts(&h, "&lt;");
+            else if (c == '&')
+                rc = fa_buf_puts(&h, "&amp;");
+            else
+                rc = fa_buf_append(&h, &c, 1);
+        }
+        if (rc == 0) rc = fa_buf_puts(&h, "</p>\n");
+    }
+    text_extract_options o = {0};
+    o.fragment = 1;
+    if (rc == 0) rc = text_extract_html(h.data ? h.data : "", h.len, &o, out);
+    fa_buf_free(&h);
+    return rc;
+}
+
+static int extract(const dedup_engine *eng, const dedup_input *in, text_doc **out)
+{
+    text_extract_options o = eng->opt.extract;
+    switch (in->type) {
+    case DEDUP_HTML_PAGE:
+        o.fragment = 0;
+        return text_extract_html(in->content, in->len, &o, out);
+    case DEDUP_HTML_FRAGMENT:
+        o.fragment = 1;
+        return text_extract_html(in->content, in->len, &o, out);
+    case DEDUP_WP_JSON:
+        return text_extract_wp_json(in->content, in->len, &o, out);
+    case DEDUP_PLAIN_TEXT:
+        return extract_plain(in->content, in->len, out);
+    }
+    return FA_EINVAL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Steps 1-2: extract, normalise, fingerprint. */
+static int prepare(const dedup_engine *eng, const dedup_input *in, work *w)
+{
+    int rc = extract(eng, in, &w->doc);
+    if (rc < 0) return rc;
+    size_t n = w->doc->n_blocks;
+    w->content_idx = malloc((n ? n : 1) * sizeof *w->content_idx);
+    w->wb = calloc(n ? n : 1, sizeof *w->wb);
+    w->fps = malloc((n ? n : 1) * sizeof *w->fps);
+    w->fp_chars = malloc((n ? n : 1) * sizeof *w->fp_chars);
+    w->learned = calloc(n ? n : 1, 1);
+    if (!w->content_idx || !w->wb || !w->fps || !w->fp_chars || !w->learned) return FA_ENOMEM;
+    fa_buf_init(&w->norm, 64u << 20);
+    for (size_t i = 0; i < n; i++) {
+        const text_block *b = &w->doc->blocks[i];
+        if (b->cls != TEXT_CONTENT) continue;
+        size_t off = w->norm.len;
+        rc = text_normalize(b->text, b->len, &w->norm);
+        if (rc < 0) return rc;
+        size_t len = w->norm.len - off;
+        if (len == 0) continue;
+        size_t k = w->n_content++;
+        w->content_idx[k] = (uint32_t)i;
+        w->wb[k].norm_off = off;
+        w->wb[k].norm_len = len;
+        w->wb[k].fp = XXH3_64bits(w->norm.data + off, len);
+        rc = fa_buf_append(&w->norm, " ", 1);
+        if (rc < 0) return rc;
+    }
+    /* distinct fingerprints (for the host's counts) */
+    uint64_t *tmp = malloc((w->n_content ? w->n_content : 1) * sizeof *tmp);
+    if (tmp == NULL) return FA_ENOMEM;
+    for (size_t k = 0; k < w->n_content; k++) tmp[k] = w->wb[k].fp;
+    qsort(tmp, w->n_content, sizeof *tmp, cmp_u64);
+    for (size_t k = 0; k < w->n_content; k++)
+        if (k == 0 || tmp[k] != tmp[k - 1]) w->fps[w->n_fps++] = tmp[k];
+    free(tmp);
+    for (uint32_t i = 0; i < w->n_fps; i++) {
+        w->fp_chars[i] = 0;
+        for (size_t k = 0; k < w->n_content; k++)
+            if (w->wb[k].fp == w->fps[i]) {
+                w->fp_chars[i] = w->doc->blocks[w->content_idx[k]].chars;
+                break;
+            }
+    }
+    return 0;
+}
+
+/* Step 3: shingles and sketch over content blocks that are not template. */
+static int sketch_doc(const dedup_engine *eng, work *w)
+{
+    const dedup_index_params *p = &eng->ix->params;
+    shingler s;
+    shingler_init(&s, p->shingle_n, p->seed);
+    shingle_vec_init(&w->sh, 0);
+    for (size_t k = 0; k < w->n_content; k++) {
+        if (w->learned[k]) continue;
+        int rc = shingler_feed(&s, w->norm.data + w->wb[k].norm_off, w->wb[k].norm_len,
+                               (uint32_t)k, &w->sh);
+        if (rc < 0) return rc;
+    }
+    int rc = shingler_finish(&s, &w->sh);
+    if (rc == 0)
+        rc = shingle_sketch_build(&w->sk, w->sh.hash, w->sh.n, p->sample_rate, eng->opt.max_sketch);
+    if (rc == 0)
+        for (size_t i = 0; i < w->sh.n; i++)
+            if (shingle_sampled(w->sh.hash[i], p->sample_rate)) w->wb[w->sh.block[i]].sampled++;
+    return rc;
+}
+
+static int bsearch_u32(const uint32_t *v, uint32_t n, uint32_t x)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (v[mid] == x) return 1;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s ? s : "");
+    char *d = malloc(n + 1);
+    if (d) memcpy(d, s ? s : "", n + 1);
+    return d;
+}
+
+/* Marks blocks of w copied from other (fingerprint equal, or >= 80% of the
+ * block's sampled shingles in the other's sketch with at least 3). */
+static void mark_copies(work *w, const dedup_doc_record *other, int finding, int *copied_from,
+                        uint32_t rate)
+{
+    for (size_t k = 0; k < w->n_content; k++) w->wb[k].matched = 0;
+    for (size_t i = 0; i < w->sh.n; i++) {
+        uint64_t h = w->sh.hash[i];
+        if (shingle_sampled(h, rate) && bsearch_u32(other->sketch, other->n_sketch, (uint32_t)(h >> 32)))
+            w->wb[w->sh.block[i]].matched++;
+    }
+    for (size_t k = 0; k < w->n_content; k++) {
+        if (copied_from[k] >= 0 || w->learned[k]) continue;
+        int same = 0;
+        for (uint32_t j = 0; j < other->n_blocks && !same; j++) same = other->blocks[j] == w->wb[k].fp;
+        if (!same && w->wb[k].sampled >= 3 && w->wb[k].matched * 10 >= w->wb[k].sampled * 8) same = 1;
+        if (same) copied_from[k] = finding;
+    }
+}
+
+static int add_finding(dedup_result *out, enum dedup_finding_kind kind, const dedup_doc_record *r,
+                       double score, double res)
+{
+    if (out->n_findings >= MAX_FINDINGS) return -1;
+    dedup_finding *f = &out->findings[out->n_findings];
+    f->kind = kind;
+    f->doc = r->id;
+    f->url = xstrdup(r->url);
+    f->record_id = xstrdup(r->record_id);
+    f->date = r->date;
+    f->score = score;
+    f->resemblance = res;
+    if (f->url == NULL || f->record_id == NULL) {
+        free(f->url);
+        free(f->record_id);
+        return FA_ENOMEM;
+    }
+    return (int)out->n_findings++;
+}
+
+typedef struct verified {
+    uint32_t doc;
+    int64_t date;
+    double res, c_other_in_me, c_me_in_other;
+    int kind;
+} verified;
+
+/* Step 4, under the lock. */
+static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedup_result *out,
+                         int *copied_from)
+{
+    dedup_index *ix = eng->ix;
+    const dedup_options *o = &eng->opt;
+    uint32_t rate = ix->params.sample_rate;
+    int rc = 0;
+    uint64_t digest_key = in->payload_digest && *in->payload_digest
+                              ? dedup_key(in->payload_digest, strlen(in->payload_digest))
+                              : 0;
+    uint64_t alias_key = in->alias && *in->alias ? url_key(in->alias) : 0;
+    uint32_t group = UINT32_MAX;
+    uint32_t d;
+    if (alias_key && ix->ops->lookup_key(ix, alias_key, &d) == 0) {
+        dedup_doc_record r;
+        if (ix->ops->get_doc(ix, d, &r) == 0) group = r.group;
+    }
+    int exact = 0;
+    if (digest_key && ix->ops->lookup_digest(ix, digest_key, &d) == 0) {
+        dedup_doc_record r;
+        rc = ix->ops->get_doc(ix, d, &r);
+        if (rc < 0) return rc;
+        if (r.group != group && strcmp(r.digest, in->payload_digest) == 0) {
+            rc = add_finding(out, DEDUP_EXACT, &r, 1.0, 1.0);
+            if (rc < 0) return rc;
+            exact = 1;
+        }
+        rc = 0;
+    }
+    if (!exact && w->sk.n >= o->min_sketch) {
+        dedup_candidate cand[MAX_CANDIDATES];
+        int nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
+        if (nc < 0) return nc;
+        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0};
+        verified keep[MAX_CANDIDATES + 1];
+        int nk = 0;
+        for (int i = 0; i < nc; i++) {
+            dedup_doc_record r;
+            rc = ix->ops->get_doc(ix, cand[i].doc, &r);
+            if (rc < 0) return rc;
+            if (r.group == group || r.n_sketch < o->min_sketch) continue;
+            /* compare below the smaller cap when a sketch was cut */
+            uint32_t lim = UINT32_MAX;
+            int a_capped = w->sk.n >= o->max_sketch;
+            if (a_capped) lim = w->sk.v[w->sk.n - 1];
+            if ((r.flags & DEDUP_REC_CAPPED) && r.sketch[r.n_sketch - 1] < lim)
+                lim = r.sketch[r.n_sketch - 1];
+            uint32_t na = w->sk.n, nb = r.n_sketch;
+            while (na && w->sk.v[na - 1] > lim) na--;
+            while (nb && r.sketch[nb - 1] > lim) nb--;
+            uint32_t c = sketch_common(w->sk.v, na, r.sketch, nb);
+            verified v = {r.id, r.date, sketch_resemblance(na, nb, c), sketch_containment(nb, c),
+                          sketch_containment(na, c), 0};
+            /* containment when the container has text of its own beyond
+             * the carried document (>= novel_share of it), else the same
+             * story: near */
+            if (v.c_other_in_me >= o->containment_threshold &&
+                1.0 - v.c_me_in_other >= o->novel_share)
+                v.kind = DEDUP_CONTAINS;
+            else if (v.c_me_in_other >= o->containment_threshold &&
+                     1.0 - v.c_other_in_me >= o->novel_share)
+                v.kind = DEDUP_CONTAINED_IN;
+            else if (v.res >= o->near_threshold)
+                v.kind = DEDUP_NEAR;
+            if (v.kind == 0) continue;
+            if (v.kind == DEDUP_NEAR) {
+                if (best_near.doc == UINT32_MAX || v.date < best_near.date ||
+                    (v.date == best_near.date && v.doc < best_near.doc))
+                    best_near = v;
+            } else {
+                keep[nk++] = v;
+            }
+        }
+        if (best_near.doc != UINT32_MAX) keep[nk++] = best_near;
+        for (int i = 0; i < nk; i++) {
+            dedup_doc_record r;
+            rc = ix->ops->get_doc(ix, keep[i].doc, &r);
+            if (rc < 0) return rc;
+            double score = keep[i].kind == DEDUP_NEAR       ? keep[i].res
+                           : keep[i].kind == DEDUP_CONTAINS ? keep[i].c_other_in_me
+                                                            : keep[i].c_me_in_other;
+            int fi = add_finding(out, keep[i].kind, &r, score, keep[i].res);
+            if (fi == FA_ENOMEM) return fi;
+            if (fi >= 0) mark_copies(w, &r, fi, copied_from, rate);
+        }
+        rc = 0;
+    }
+    if (o->dry_run) return 0;
+    /* insert */
+    uint32_t content_chars = 0;
+    for (size_t k = 0; k < w->n_content; k++)
+        if (!w->learned[k]) content_chars += w->doc->blocks[w->content_idx[k]].chars;
+    dedup_doc_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.group = group;
+    rec.date = in->date;
+    rec.host_key = host_key_of(in->host, in->url);
+    rec.digest_key = digest_key;
+    rec.url_key = url_key(in->url);
+    rec.alias_key = alias_key;
+    rec.flags = (exact ? DEDUP_REC_EXACT : 0) | (w->sk.n >= o->max_sketch ? DEDUP_REC_CAPPED : 0);
+    rec.content_chars = content_chars;
+    rec.n_sketch = exact ? 0 : w->sk.n;
+    rec.sketch = w->sk.v;
+    /* a repeated version of the same logical document is not a new witness
+     * of the host's template */
+    rec.n_blocks = exact || group != UINT32_MAX ? 0 : w->n_fps;
+    rec.blocks = w->fps;
+    rec.block_chars = w->fp_chars;
+    rec.url = in->url;
+    rec.digest = in->payload_digest ? in->payload_digest : "";
+    rec.record_id = in->record_id ? in->record_id : "";
+    rc = ix->ops->insert(ix, &rec);
+    if (rc < 0) return rc;
+    out->doc = rec.id;
+    out->group = rec.group;
+    return 0;
+}
+
+static int fill_result(work *w, dedup_result *out, const int *copied_from)
+{
+    text_doc *d = w->doc;
+    out->blocks = calloc(d->n_blocks ? d->n_blocks : 1, sizeof *out->blocks);
+    if (out->blocks == NULL) return FA_ENOMEM;
+    out->n_blocks = d->n_blocks;
+    fa_buf mt;
+    fa_buf_init(&mt, (size_t)1 << 30);
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; i < d->n_blocks && rc == 0; i++) {
+        const text_block *b = &d->blocks[i];
+        dedup_block *o = &out->blocks[i];
+        o->text = b->text;
+        o->chars = b->chars;
+        o->copied_from = -1;
+        int content = 0;
+        if (k < w->n_content && w->content_idx[k] == i) {
+            if (w->learned[k]) {
+                o->boilerplate = 1;
+                o->learned = 1;
+            } else {
+                content = 1;
+                o->copied_from = copied_from[k];
+            }
+            k++;
+        } else {
+            o->boilerplate = b->cls != TEXT_CONTENT || b->len == 0;
+            content = !o->boilerplate;
+        }
+        if (content) {
+            out->main_chars += b->chars;
+            if (o->copied_from < 0) out->novel_chars += b->chars;
+            rc = fa_buf_append(&mt, b->text, b->len);
+            if (rc == 0) rc = fa_buf_append(&mt, "\n", 1);
+        } else {
+            out->boilerplate_chars += b->chars;
+        }
+    }
+    if (rc == 0) out->main_text = fa_buf_steal(&mt, NULL);
+    fa_buf_free(&mt);
+    return rc;
+}
+
+int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->doc = out->group = UINT32_MAX;
+    if (eng == NULL || in == NULL || in->url == NULL || (in->content == NULL && in->len)) return FA_EINVAL;
+    out->findings = calloc(MAX_FINDINGS, sizeof *out->findings);
+    if (out->findings == NULL) return FA_ENOMEM;
+    work *w = calloc(1, sizeof *w);
+    if (w == NULL) return FA_ENOMEM;
+    int rc = prepare(eng, in, w);
+    int *copied_from = NULL;
+    if (rc == 0) {
+        /* learned template blocks */
+        uint32_t *counts = calloc(w->n_content ? w->n_content : 1, sizeof *counts);
+        uint64_t *fps = malloc((w->n_content ? w->n_content : 1) * sizeof *fps);
+        uint32_t host_docs = 0;
+        if (counts == NULL || fps == NULL) rc = FA_ENOMEM;
+        for (size_t k = 0; rc == 0 && k < w->n_content; k++) fps[k] = w->wb[k].fp;
+        if (rc == 0) {
+            pthread_mutex_lock(&eng->lock);
+            rc = eng->ix->ops->block_counts(eng->ix, host_key_of(in->host, in->url), fps,
+                                            w->n_content, counts, &host_docs);
+            pthread_mutex_unlock(&eng->lock);
+        }
+        for (size_t k = 0; rc == 0 && k < w->n_content; k++) {
+            uint32_t chars = w->doc->blocks[w->content_idx[k]].chars;
+            if (counts[k] >= eng->opt.boilerplate_min_docs &&
+                (chars < LONG_BLOCK || (uint64_t)counts[k] * 10 >= host_docs))
+                w->learned[k] = 1;
+        }
+        free(counts);
+        free(fps);
+    }
+    if (rc == 0) rc = sketch_doc(eng, w);
+    if (rc == 0) {
+        copied_from = malloc((w->n_content ? w->n_content : 1) * sizeof *copied_from);
+        if (copied_from == NULL) rc = FA_ENOMEM;
+        for (size_t k = 0; rc == 0 && k < w->n_content; k++) copied_from[k] = -1;
+    }
+    if (rc == 0) {
+        out->shingles = (uint32_t)w->sh.n;
+        out->sketch_n = w->sk.n;
+        pthread_mutex_lock(&eng->lock);
+        rc = lookup_insert(eng, in, w, out, copied_from);
+        pthread_mutex_unlock(&eng->lock);
+    }
+    if (rc == 0) rc = fill_result(w, out, copied_from);
+    free(copied_from);
+    /* the blocks' text lives in the extracted doc: keep it with the result */
+    out->priv_ = w->doc;
+    w->doc = NULL;
+    work_free(w);
+    free(w);
+    return rc;
+}
+
+int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
+                           const char *payload_digest, const char *html, size_t len,
+                           int64_t date, dedup_result *out)
+{
+    dedup_input in = {url, host, NULL, payload_digest, NULL, date, DEDUP_HTML_PAGE, html, len};
+    return dedup_analyze(eng, &in, out);
+}
+
+void dedup_result_free(dedup_result *r)
+{
+    if (r == NULL) return;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        free(r->findings[i].url);
+        free(r->findings[i].record_id);
+    }
+    free(r->findings);
+    free(r->blocks);
+    free(r->main_text);
+    text_doc_free(r->priv_);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,182 @@
+/*
+ * dedup_engine.h - what is new in a document: the findings engine.
+ *
+ * For each document (an HTML page, a feed item's HTML content, a WordPress
+ * REST post, or plain text) one call extracts its main text, drops the
+ * host's learned boilerplate, shingles and sketches it, looks it up in the
+ * index and adds it there, and reports:
+ *
+ *   DEDUP_EXACT        the same payload digest as an earlier document;
+ *   DEDUP_NEAR         the same story lightly edited: resemblance of the
+ *                      main texts >= near_threshold (the earliest such);
+ *   DEDUP_CONTAINS     this document carries the whole text of an earlier
+ *                      one (containment >= containment_threshold);
+ *   DEDUP_CONTAINED_IN this document's text is carried by an earlier one;
+ *   and, per block, learned boilerplate and copies (blocks found in a
+ *   matched document, marked with the finding they came from).
+ *
+ * Containment is found whichever document came first: both directions are
+ * estimated from the same consistent-sample sketches (signature.h).
+ *
+ * Documents and aliases: a feed item and the page at its link are ONE
+ * document.  Pass the same alias (the canonical item link,
+ * dedup_canonical_url of it) with both; the second joins the first's group
+ * and is never reported as a duplicate of it.  Findings name other groups'
+ * documents only.
+ *
+ * Threads: dedup_analyze may be called concurrently from any number of
+ * threads on one engine.  Extraction, normalisation and shingling run in
+ * the calling thread without a lock; the index lookup and insert run under
+ * the engine's mutex (tens of microseconds), so of two near-duplicates
+ * analysed at the same time exactly one is reported as the copy.  Do not
+ * call from the event-loop thread: queue it to a worker (uv_queue_work).
+ *
+ * Persistence: the index lives in one folder (dedup_index_file.c); a kill -9
+ * never corrupts it (the torn tail is cut at the next open).
+ */
+#ifndef DEDUP_ENGINE_H
+#define DEDUP_ENGINE_H
+
+#include "dedup/dedup_index.h"
+#include "dedup/text_extract.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEDUP_DEFAULT_SHINGLE_N 4
+#define DEDUP_DEFAULT_SAMPLE_RATE 4
+#define DEDUP_DEFAULT_NEAR 0.5
+#define DEDUP_DEFAULT_CONTAINMENT 0.85
+#define DEDUP_DEFAULT_NOVEL_SHARE 0.3
+
+typedef struct dedup_options {
+    unsigned shingle_n;            /* new index only; 0 = DEDUP_DEFAULT_SHINGLE_N */
+    unsigned sample_rate;          /* new index only, power of two; 0 = default */
+    uint64_t seed;                 /* new index only; shingle hash seed */
+    double near_threshold;         /* 0 = DEDUP_DEFAULT_NEAR */
+    double containment_threshold;  /* 0 = DEDUP_DEFAULT_CONTAINMENT */
+    double novel_share;            /* a container must have at least this share of text
+                                      of its own beyond the carried document, else the
+                                      pair is the same story (near); 0 = 0.3 */
+    unsigned boilerplate_min_docs; /* a block in >= this many documents of a host is
+                                      template; 0 = 3 */
+    unsigned min_sketch;           /* fewer sample values: too short to judge; 0 = 4 */
+    unsigned max_sketch;           /* sketch values kept at most; 0 = 4096 */
+    int sync_every_insert;         /* fdatasync per document (default off) */
+    int dry_run;                   /* look up only, never insert */
+    text_extract_options extract;  /* ceilings for extraction */
+} dedup_options;
+
+enum dedup_content_type {
+    DEDUP_HTML_PAGE = 0,     /* a whole page: template removed */
+    DEDUP_HTML_FRAGMENT = 1, /* feed item content/description, content.rendered */
+    DEDUP_WP_JSON = 2,       /* one WordPress REST post object (JSON) */
+    DEDUP_PLAIN_TEXT = 3     /* paragraphs separated by blank lines */
+};
+
+typedef struct dedup_input {
+    const char *url;            /* as the source gave it (required) */
+    const char *host;           /* boilerplate is learned per host; NULL = from url */
+    const char *alias;          /* joins a feed item and its page; NULL = none */
+    const char *payload_digest; /* "sha1:BASE32" of the payload, or NULL */
+    const char *record_id;      /* WARC-Record-ID of the response, or NULL */
+    int64_t date;               /* fetch date (Unix seconds): "earliest" is by date, then order */
+    enum dedup_content_type type;
+    const char *content;
+    size_t len;
+} dedup_input;
+
+enum dedup_finding_kind {
+    DEDUP_EXACT = 1,
+    DEDUP_NEAR = 2,
+    DEDUP_CONTAINS = 3,
+    DEDUP_CONTAINED_IN = 4
+};
+
+/* "exact", "near", "contains", "contained_in". */
+const char *dedup_finding_name(enum dedup_finding_kind k);
+
+typedef struct dedup_finding {
+    enum dedup_finding_kind kind;
+    uint32_t doc;      /* the other document's id */
+    char *url;         /* its URL, record id (may be ""), date */
+    char *record_id;
+    int64_t date;
+    double score;      /* exact: 1; near: resemblance; contains: share of the other's
+                          text found here; contained_in: share of this text found there */
+    double resemblance;
+} dedup_finding;
+
+typedef struct dedup_block {
+    const char *text;  /* display text (owned by the result) */
+    uint32_t chars;
+    uint8_t boilerplate; /* 1: template (extractor or learned), not in the main text */
+    uint8_t learned;     /* 1: judged boilerplate by the host's counts */
+    int copied_from;     /* index into findings, or -1 */
+} dedup_block;
+
+typedef struct dedup_result {
+    uint32_t doc;      /* this document's id (UINT32_MAX when not inserted) */
+    uint32_t group;    /* its logical document (alias group) */
+    dedup_finding *findings;
+    size_t n_findings;
+    dedup_block *blocks;
+    size_t n_blocks;
+    char *main_text;   /* content blocks (boilerplate removed), one per line */
+    size_t main_chars, novel_chars, boilerplate_chars;
+    uint32_t shingles, sketch_n;
+    /* private */
+    void *priv_;
+} dedup_result;
+
+typedef struct dedup_engine dedup_engine;
+
+/* Opens the engine on folder dir (which must exist; the index file is
+ * created there).  opt may be NULL.  Returns 0 and *out, or what
+ * dedup_file_index_open returns. */
+int dedup_engine_open(const char *dir, const dedup_options *opt, dedup_engine **out);
+
+/* Opens the engine on an index of your own (ownership passes to the engine,
+ * also on error). */
+int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_engine **out);
+
+/* Analyses one document: extract, shingle, look up, insert.  *out is filled
+ * (free with dedup_result_free, also after an error).  Returns 0, FA_EINVAL
+ * (no url/content), FA_ETOOBIG (a ceiling), FA_EPARSE (bad JSON), FA_EIO
+ * (writing the index), FA_ENOMEM. */
+int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out);
+
+/* The brief's one-liner for a whole HTML page (no alias, no record id). */
+int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
+                           const char *payload_digest, const char *html, size_t len,
+                           int64_t date, dedup_result *out);
+
+/* The latest document archived under url's canonical form (or an alias
+ * equal to it): 0 with *doc, url and record id copied into the buffers
+ * (may be NULL), or FA_ENOENT.  Lets the crawler recognise a tracking-
+ * parameter or /amp/ variant without fetching it. */
+int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, char *url_out,
+                            size_t url_len, char *record_id_out, size_t record_id_len);
+
+/* Documents in the index; RAM held by its tables. */
+uint32_t dedup_engine_count(dedup_engine *eng);
+size_t dedup_engine_memory(dedup_engine *eng);
+
+/* fsyncs the index. */
+int dedup_engine_sync(dedup_engine *eng);
+
+/* Closes (and syncs).  NULL is accepted. */
+void dedup_engine_close(dedup_engine *eng);
+
+void dedup_result_free(dedup_result *r);
+
+/* Canonical form of a URL for identity: scheme and host lower-cased,
+ * default port and fragment dropped, tracking parameters (utm_*, fbclid,
+ * gclid, dclid, msclkid, mc_cid, mc_eid, igshid, yclid, _ga, _gl, ocid,
+ * cmpid, smid, ref_src, at_medium, at_campaign, amp) removed, AMP variants
+ * (/amp, /amp/ segments, .amp.html, amp. host prefix, output=amp) mapped to
+ * the plain page.  Writes at most outlen bytes with NUL; returns the length
+ * it needs (like snprintf) or FA_EINVAL for a URL without scheme://. */
+int dedup_canonical_url(const char *url, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,719 @@
+/*
+ * dedup_index_file.c - the log-file backend of dedup_index.h.
+ *
+ * On disk: one file, DIR/dedup.idx, written only by appending.
+ *
+ *   header   64 bytes: "FADEDUP\0", version 1, shingle n, sample rate, seed
+ *   record*  16-byte frame {magic 'DDRC', total length, check, type} and a
+ *            body; check is the low 32 bits of XXH3-64 over the body.
+ *            type 1 (document): fixed fields (id, group, date, host/digest/
+ *            URL/alias keys, flags, counts), the sketch (u32 each), the
+ *            content blocks' fingerprints (u64) and lengths (u32), then URL,
+ *            digest and record id strings.
+ *
+ * Crash safety: a record is written with one pwrite at the end of the file;
+ * a kill -9 leaves either the whole record or a torn tail, and at open the
+ * replay stops at the first frame that is short, has a bad magic/length or
+ * a bad check, and truncates the file there.  Nothing is ever rewritten in
+ * place, so no earlier record can be damaged.  fdatasync per insert is
+ * optional (sync_every_insert): without it a power loss can drop the last
+ * records, never corrupt the rest.
+ *
+ * In RAM (rebuilt by replaying the log at open, ~1 GB/s):
+ *   offsets      doc id -> file offset of its record          8 B/doc
+ *   digests      digest key -> first doc                     ~17 B/doc (12 B/slot)
+ *   keys         URL/alias key -> latest doc                 ~17-34 B/doc
+ *   anchors      sketch value -> doc (multimap), the E smallest
+ *                sketch values of each doc, E = clamp(4 + n/16, 4, 48):
+ *                8 B/slot, ~10 anchors for an article        ~110 B/doc
+ *   hosts        per host: block fingerprint (32 bits) -> documents,
+ *                a bounded table (64..2048 slots, grown with the host's
+ *                documents; when a probe window is full a fingerprint seen
+ *                once is evicted, so recurring blocks survive) 8 B/slot
+ * Documents' sketches and blocks stay on disk and are read with pread for
+ * verification (the page cache keeps the hot ones).
+ */
+#include "dedup/dedup_index.h"
+
+#include "common/fa_err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define FILE_MAGIC "FADEDUP"
+#define FILE_VERSION 1
+#define HEADER_SIZE 64
+#define REC_MAGIC 0x43524444u /* "DDRC" */
+#define REC_DOC 1
+#define REC_MAX (64u << 20)
+#define POSTING_CAP 256 /* postings read per anchor value at most */
+#define HOST_MIN_SLOTS 64
+#define HOST_MAX_SLOTS 2048
+#define HOST_WINDOW 8
+
+uint64_t dedup_key(const char *s, size_t len)
+{
+    uint64_t k = XXH3_64bits_withSeed(s, len, 0x66656564617263ull);
+    return k ? k : 1;
+}
+
+/* ---- u64 -> u32 map ---- */
+
+typedef struct map64 {
+    uint64_t *keys;
+    uint32_t *vals;
+    size_t cap, count;
+} map64;
+
+static uint64_t mix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    return k;
+}
+
+static int map64_put(map64 *m, uint64_t key, uint32_t val, int overwrite);
+
+static int map64_grow(map64 *m)
+{
+    size_t nc = m->cap ? m->cap * 2 : 1024;
+    map64 n = {calloc(nc, sizeof(uint64_t)), calloc(nc, sizeof(uint32_t)), nc, 0};
+    if (n.keys == NULL || n.vals == NULL) {
+        free(n.keys);
+        free(n.vals);
+        return FA_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i]) map64_put(&n, m->keys[i], m->vals[i], 1);
+    free(m->keys);
+    free(m->vals);
+    *m = n;
+    return 0;
+}
+
+static int map64_put(map64 *m, uint64_t key, uint32_t val, int overwrite)
+{
+    if (key == 0) key = 1;
+    if ((m->count + 1) * 10 > m->cap * 7) {
+        int rc = map64_grow(m);
+        if (rc < 0) return rc;
+    }
+    size_t mask = m->cap - 1;
+    for (size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
+        if (m->keys[i] == 0) {
+            m->keys[i] = key;
+            m->vals[i] = val;
+            m->count++;
+            return 0;
+        }
+        if (m->keys[i] == key) {
+            if (overwrite) m->vals[i] = val;
+            return 0;
+        }
+    }
+}
+
+static int map64_get(const map64 *m, uint64_t key, uint32_t *val)
+{
+    if (m->cap == 0) return FA_ENOENT;
+    if (key == 0) key = 1;
+    size_t mask = m->cap - 1;
+    for (size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
+        if (m->keys[i] == 0) return FA_ENOENT;
+        if (m->keys[i] == key) {
+            *val = m->vals[i];
+            return 0;
+        }
+    }
+}
+
+static void map64_free(map64 *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- u32 -> u32 multimap (anchors) ---- */
+
+typedef struct multimap32 {
+    uint32_t *keys;
+    uint32_t *vals;
+    size_t cap, count;
+} multimap32;
+
+static uint32_t mix32(uint32_t k)
+{
+    k ^= k >> 16;
+    k *= 0x85ebca6bu;
+    k ^= k >> 13;
+    k *= 0xc2b2ae35u;
+    k ^= k >> 16;
+    return k;
+}
+
+static void mm_raw_put(multimap32 *m, uint32_t key, uint32_t val)
+{
+    size_t mask = m->cap - 1;
+    size_t i = mix32(key) & mask;
+    while (m->keys[i]) i = (i + 1) & mask;
+    m->keys[i] = key;
+    m->vals[i] = val;
+    m->count++;
+}
+
+static int mm_put(multimap32 *m, uint32_t key, uint32_t val)
+{
+    if (key == 0) key = 1;
+    if ((m->count + 1) * 10 > m->cap * 7) {
+        size_t nc = m->cap ? m->cap * 2 : 4096;
+        multimap32 n = {calloc(nc, 4), calloc(nc, 4), nc, 0};
+        if (n.keys == NULL || n.vals == NULL) {
+            free(n.keys);
+            free(n.vals);
+            return FA_ENOMEM;
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i]) mm_raw_put(&n, m->keys[i], m->vals[i]);
+        free(m->keys);
+        free(m->vals);
+        *m = n;
+    }
+    mm_raw_put(m, key, val);
+    return 0;
+}
+
+/* ---- per-host block counts ---- */
+
+typedef struct host_blocks {
+    uint32_t docs;
+    uint32_t cap;
+    uint32_t *fp;  /* 0 = empty */
+    uint32_t *cnt;
+} host_blocks;
+
+static void host_raw_add(host_blocks *h, uint32_t fp, uint32_t add)
+{
+    uint32_t mask = h->cap - 1;
+    uint32_t start = mix32(fp) & mask;
+    uint32_t empty = UINT32_MAX, victim = UINT32_MAX;
+    for (uint32_t d = 0; d < HOST_WINDOW; d++) {
+        uint32_t i = (start + d) & mask;
+        if (h->fp[i] == fp) {
+            h->cnt[i] += add;
+            return;
+        }
+        if (h->fp[i] == 0 && empty == UINT32_MAX) empty = i;
+        if (h->fp[i] != 0 && h->cnt[i] <= 1 && victim == UINT32_MAX) victim = i;
+    }
+    uint32_t at = empty != UINT32_MAX ? empty : victim;
+    if (at == UINT32_MAX) return; /* window full of recurring blocks */
+    h->fp[at] = fp;
+    h->cnt[at] = add;
+}
+
+static uint32_t host_get(const host_blocks *h, uint32_t fp)
+{
+    uint32_t mask = h->cap - 1;
+    uint32_t start = mix32(fp) & mask;
+    for (uint32_t d = 0; d < HOST_WINDOW; d++) {
+        uint32_t i = (start + d) & mask;
+        if (h->fp[i] == fp) return h->cnt[i];
+    }
+    return 0;
+}
+
+static int host_resize(host_blocks *h, uint32_t nc)
+{
+    host_blocks n = {h->docs, nc, calloc(nc, 4), calloc(nc, 4)};
+    if (n.fp == NULL || n.cnt == NULL) {
+        free(n.fp);
+        free(n.cnt);
+        return FA_ENOMEM;
+    }
+    /* recurring blocks first, so none is lost to a full window */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < h->cap; i++)
+            if (h->fp[i] && ((h->cnt[i] > 1) == (pass == 0))) host_raw_add(&n, h->fp[i], h->cnt[i]);
+    free(h->fp);
+    free(h->cnt);
+    *h = n;
+    return 0;
+}
+
+static uint32_t fp32(uint64_t fp)
+{
+    uint32_t v = (uint32_t)(fp >> 32) ^ (uint32_t)fp;
+    return v ? v : 1;
+}
+
+/* ---- the index ---- */
+
+typedef struct file_index {
+    dedup_index base;
+    dedup_file_index_options opt;
+    int fd;
+    uint64_t end; /* file size = next record offset */
+    uint64_t *offsets;
+    size_t n_docs, cap_docs;
+    map64 digests, keys, host_ids;
+    multimap32 anchors;
+    host_blocks *hosts;
+    size_t n_hosts, cap_hosts;
+    uint8_t *rbuf; /* get_doc scratch */
+    size_t rbuf_cap;
+    uint8_t *wbuf; /* insert scratch */
+    size_t wbuf_cap;
+    uint32_t *hits_doc, *hits_n; /* candidates scratch */
+    size_t hits_cap;
+} file_index;
+
+typedef struct rec_frame {
+    uint32_t magic, len, check, type;
+} rec_frame;
+
+typedef struct doc_fixed {
+    uint32_t id, group;
+    int64_t date;
+    uint64_t host_key, digest_key, url_key, alias_key;
+    uint32_t flags, content_chars, n_sketch, n_blocks;
+    uint16_t url_len, digest_len, record_id_len, pad;
+    uint32_t pad2;
+} doc_fixed;
+
+_Static_assert(sizeof(doc_fixed) % 8 == 0, "doc_fixed keeps the u64 arrays aligned");
+
+static int grow_buf(uint8_t **b, size_t *cap, size_t need)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 4096;
+    while (nc < need) nc *= 2;
+    uint8_t *n = realloc(*b, nc);
+    if (n == NULL) return FA_ENOMEM;
+    *b = n;
+    *cap = nc;
+    return 0;
+}
+
+/* Parses a document body (len bytes at p) into rec; pointers into p. */
+static int parse_doc(const uint8_t *p, size_t len, dedup_doc_record *rec)
+{
+    if (len < sizeof(doc_fixed)) return FA_ECORRUPT;
+    doc_fixed f;
+    memcpy(&f, p, sizeof f);
+    uint64_t need = sizeof f + (uint64_t)f.n_sketch * 4 + (uint64_t)f.n_blocks * 12 + f.url_len +
+                    1 + f.digest_len + 1 + f.record_id_len + 1;
+    if (need > len) return FA_ECORRUPT;
+    memset(rec, 0, sizeof *rec);
+    rec->id = f.id;
+    rec->group = f.group;
+    rec->date = f.date;
+    rec->host_key = f.host_key;
+    rec->digest_key = f.digest_key;
+    rec->url_key = f.url_key;
+    rec->alias_key = f.alias_key;
+    rec->flags = f.flags;
+    rec->content_chars = f.content_chars;
+    rec->n_sketch = f.n_sketch;
+    rec->n_blocks = f.n_blocks;
+    const uint8_t *q = p + sizeof f; /* u64 arrays first: aligned */
+    rec->blocks = (const uint64_t *)q;
+    q += (size_t)f.n_blocks * 8;
+    rec->block_chars = (const uint32_t *)q;
+    q += (size_t)f.n_blocks * 4;
+    rec->sketch = (const uint32_t *)q;
+    q += (size_t)f.n_sketch * 4;
+    rec->url = (const char *)q;
+    q += f.url_len + 1;
+    rec->digest = (const char *)q;
+    q += f.digest_len + 1;
+    rec->record_id = (const char *)q;
+    return 0;
+}
+
+static uint32_t anchor_count(uint32_t n)
+{
+    uint32_t e = 4 + n / 16;
+    if (e > 48) e = 48;
+    return e < n ? e : n;
+}
+
+/* Adds a parsed document to the RAM tables. */
+static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
+{
+    if (r->id != x->n_docs) return FA_ECORRUPT;
+    if (x->n_docs == x->cap_docs) {
+        size_t nc = x->cap_docs ? x->cap_docs * 2 : 4096;
+        uint64_t *no = realloc(x->offsets, nc * sizeof *no);
+        if (no == NULL) return FA_ENOMEM;
+        x->offsets = no;
+        x->cap_docs = nc;
+    }
+    x->offsets[x->n_docs++] = offset;
+    int rc = 0;
+    if (r->digest_key) rc = map64_put(&x->digests, r->digest_key, r->id, 0);
+    if (rc == 0 && r->url_key) rc = map64_put(&x->keys, r->url_key, r->id, 1);
+    if (rc == 0 && r->alias_key) rc = map64_put(&x->keys, r->alias_key, r->id, 1);
+    if (rc < 0) return rc;
+    if (r->flags & DEDUP_REC_EXACT) return 0;
+    uint32_t e = anchor_count(r->n_sketch);
+    for (uint32_t i = 0; i < e && rc == 0; i++) rc = mm_put(&x->anchors, r->sketch[i], r->id);
+    if (rc < 0 || r->host_key == 0) return rc;
+    uint32_t hi;
+    if (map64_get(&x->host_ids, r->host_key, &hi) < 0) {
+        if (x->n_hosts == x->cap_hosts) {
+            size_t nc = x->cap_hosts ? x->cap_hosts * 2 : 64;
+            host_blocks *nh = realloc(x->hosts, nc * sizeof *nh);
+            if (nh == NULL) return FA_ENOMEM;
+            x->hosts = nh;
+            x->cap_hosts = nc;
+        }
+        hi = (uint32_t)x->n_hosts;
+        host_blocks *h = &x->hosts[hi];
+        memset(h, 0, sizeof *h);
+        h->cap = HOST_MIN_SLOTS;
+        h->fp = calloc(h->cap, 4);
+        h->cnt = calloc(h->cap, 4);
+        if (h->fp == NULL || h->cnt == NULL) {
+            free(h->fp);
+            free(h->cnt);
+            return FA_ENOMEM;
+        }
+        x->n_hosts++;
+        rc = map64_put(&x->host_ids, r->host_key, hi, 1);
+        if (rc < 0) return rc;
+    }
+    host_blocks *h = &x->hosts[hi];
+    h->docs++;
+    if (h->docs * 4 > h->cap && h->cap < HOST_MAX_SLOTS) {
+        rc = host_resize(h, h->cap * 2);
+        if (rc < 0) return rc;
+    }
+    for (uint32_t i = 0; i < r->n_blocks; i++) host_raw_add(h, fp32(r->blocks[i]), 1);
+    return 0;
+}
+
+static int fi_lookup_digest(dedup_index *ix, uint64_t key, uint32_t *doc)
+{
+    return map64_get(&((file_index *)ix)->digests, key, doc);
+}
+
+static int fi_lookup_key(dedup_index *ix, uint64_t key, uint32_t *doc)
+{
+    return map64_get(&((file_index *)ix)->keys, key, doc);
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const dedup_candidate *x = a, *y = b;
+    if (x->hits != y->hits) return x->hits > y->hits ? -1 : 1;
+    return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n,
+                         dedup_candidate *out, size_t max)
+{
+    file_index *x = (file_index *)ix;
+    if (x->anchors.cap == 0 || n == 0) return 0;
+    /* small open-addressing counter doc -> hits */
+    size_t need = 64;
+    while (need < (size_t)n * 4) need *= 2;
+    if (need > x->hits_cap) {
+        uint32_t *d = realloc(x->hits_doc, need * 4), *h = NULL;
+        if (d) x->hits_doc = d;
+        if (d) h = realloc(x->hits_n, need * 4);
+        if (h == NULL) return FA_ENOMEM;
+        x->hits_n = h;
+        x->hits_cap = need;
+    }
+    size_t cap = need, used = 0;
+    memset(x->hits_doc, 0xFF, cap * 4);
+    size_t mask = x->anchors.cap - 1;
+    for (uint32_t s = 0; s < n; s++) {
+        uint32_t key = sketch[s] ? sketch[s] : 1;
+        unsigned seen = 0;
+        for (size_t i = mix32(key) & mask; x->anchors.keys[i]; i = (i + 1) & mask) {
+            if (x->anchors.keys[i] != key) continue;
+            if (++seen > POSTING_CAP) break;
+            uint32_t doc = x->anchors.vals[i];
+            size_t j = mix32(doc) & (cap - 1);
+            while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc) j = (j + 1) & (cap - 1);
+            if (x->hits_doc[j] == UINT32_MAX) {
+                if (used * 2 >= cap) continue; /* counter full: enough candidates */
+                x->hits_doc[j] = doc;
+                x->hits_n[j] = 0;
+                used++;
+            }
+            x->hits_n[j]++;
+        }
+    }
+    dedup_candidate *all = malloc((used ? used : 1) * sizeof *all);
+    if (all == NULL) return FA_ENOMEM;
+    size_t k = 0;
+    for (size_t j = 0; j < cap; j++)
+        if (x->hits_doc[j] != UINT32_MAX) all[k++] = (dedup_candidate){x->hits_doc[j], x->hits_n[j]};
+    qsort(all, k, sizeof *all, cmp_cand);
+    if (k > max) k = max;
+    memcpy(out, all, k * sizeof *all);
+    free(all);
+    return (int)k;
+}
+
+static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
+{
+    file_index *x = (file_index *)ix;
+    if (doc >= x->n_docs) return FA_ENOENT;
+    uint64_t off = x->offsets[doc];
+    rec_frame fr;
+    if (pread(x->fd, &fr, sizeof fr, (off_t)off) != (ssize_t)sizeof fr) return FA_EIO;
+    if (fr.magic != REC_MAGIC || fr.len < sizeof fr || fr.len > REC_MAX) return FA_ECORRUPT;
+    int rc = grow_buf(&x->rbuf, &x->rbuf_cap, fr.len);
+    if (rc < 0) return rc;
+    size_t body = fr.len - sizeof fr;
+    if (pread(x->fd, x->rbuf, body, (off_t)(off + sizeof fr)) != (ssize_t)body) return FA_EIO;
+    if ((uint32_t)XXH3_64bits(x->rbuf, body) != fr.check) return FA_ECORRUPT;
+    return parse_doc(x->rbuf, body, out);
+}
+
+static int fi_block_counts(dedup_index *ix, uint64_t host_key, const uint64_t *fps, size_t n,
+                           uint32_t *counts, uint32_t *host_docs)
+{
+    file_index *x = (file_index *)ix;
+    uint32_t hi;
+    *host_docs = 0;
+    if (map64_get(&x->host_ids, host_key, &hi) < 0) {
+        memset(counts, 0, n * sizeof *counts);
+        return 0;
+    }
+    const host_blocks *h = &x->hosts[hi];
+    *host_docs = h->docs;
+    for (size_t i = 0; i < n; i++) counts[i] = host_get(h, fp32(fps[i]));
+    return 0;
+}
+
+static int fi_insert(dedup_index *ix, dedup_doc_record *r)
+{
+    file_index *x = (file_index *)ix;
+    if (x->opt.read_only) return FA_EACCES;
+    if (x->n_docs >= UINT32_MAX - 1) return FA_ETOOBIG;
+    r->id = (uint32_t)x->n_docs;
+    if (r->group == UINT32_MAX) r->group = r->id;
+    size_t ul = r->url ? strlen(r->url) : 0, dl = r->digest ? strlen(r->digest) : 0,
+           il = r->record_id ? strlen(r->record_id) : 0;
+    if (ul > 65535) ul = 65535;
+    if (dl > 65535) dl = 65535;
+    if (il > 65535) il = 65535;
+    size_t body = sizeof(doc_fixed) + (size_t)r->n_sketch * 4 + (size_t)r->n_blocks * 12 + ul + dl +
+                  il + 3;
+    size_t total = sizeof(rec_frame) + ((body + 7) & ~(size_t)7);
+    if (total > REC_MAX) return FA_ETOOBIG;
+    int rc = grow_buf(&x->wbuf, &x->wbuf_cap, total);
+    if (rc < 0) return rc;
+    memset(x->wbuf, 0, total);
+    doc_fixed f = {r->id, r->group, r->date, r->host_key, r->digest_key, r->url_key, r->alias_key,
+                   r->flags, r->content_chars, r->n_sketch, r->n_blocks, (uint16_t)ul,
+                   (uint16_t)dl, (uint16_t)il, 0, 0};
+    uint8_t *p = x->wbuf + sizeof(rec_frame);
+    memcpy(p, &f, sizeof f);
+    uint8_t *q = p + sizeof f;
+    if (r->n_blocks) {
+        memcpy(q, r->blocks, (size_t)r->n_blocks * 8);
+        memcpy(q + (size_t)r->n_blocks * 8, r->block_chars, (size_t)r->n_blocks * 4);
+    }
+    q += (size_t)r->n_blocks * 12;
+    if (r->n_sketch) memcpy(q, r->sketch, (size_t)r->n_sketch * 4);
+    q += (size_t)r->n_sketch * 4;
+    if (ul) memcpy(q, r->url, ul);
+    q += ul + 1;
+    if (dl) memcpy(q, r->digest, dl);
+    q += dl + 1;
+    if (il) memcpy(q, r->record_id, il);
+    size_t blen = total - sizeof(rec_frame);
+    rec_frame fr = {REC_MAGIC, (uint32_t)total, (uint32_t)XXH3_64bits(p, blen), REC_DOC};
+    memcpy(x->wbuf, &fr, sizeof fr);
+    ssize_t w = pwrite(x->fd, x->wbuf, total, (off_t)x->end);
+    if (w != (ssize_t)total) {
+        int err = w < 0 ? errno : ENOSPC;
+        if (ftruncate(x->fd, (off_t)x->end) != 0) { /* best effort */
+        }
+        return fa_err_from_errno(err);
+    }
+    if (x->opt.sync_every_insert && fdatasync(x->fd) != 0) return fa_err_from_errno(errno);
+    uint64_t off = x->end;
+    x->end += total;
+    /* the tables index the caller's arrays; nothing points into wbuf */
+    return index_doc(x, r, off);
+}
+
+static uint32_t fi_count(dedup_index *ix)
+{
+    return (uint32_t)((file_index *)ix)->n_docs;
+}
+
+static size_t fi_memory(dedup_index *ix)
+{
+    file_index *x = (file_index *)ix;
+    size_t m = sizeof *x + x->cap_docs * 8 + x->digests.cap * 12 + x->keys.cap * 12 +
+               x->host_ids.cap * 12 + x->anchors.cap * 8 + x->cap_hosts * sizeof(host_blocks) +
+               x->rbuf_cap + x->wbuf_cap + x->hits_cap * 8;
+    for (size_t i = 0; i < x->n_hosts; i++) m += (size_t)x->hosts[i].cap * 8;
+    return m;
+}
+
+static int fi_sync(dedup_index *ix)
+{
+    file_index *x = (file_index *)ix;
+    if (x->opt.read_only) return 0;
+    return fdatasync(x->fd) == 0 ? 0 : fa_err_from_errno(errno);
+}
+
+static void fi_close(dedup_index *ix)
+{
+    file_index *x = (file_index *)ix;
+    if (x == NULL) return;
+    if (x->fd >= 0) {
+        if (!x->opt.read_only) fdatasync(x->fd);
+        close(x->fd);
+    }
+    free(x->offsets);
+    map64_free(&x->digests);
+    map64_free(&x->keys);
+    map64_free(&x->host_ids);
+    free(x->anchors.keys);
+    free(x->anchors.vals);
+    for (size_t i = 0; i < x->n_hosts; i++) {
+        free(x->hosts[i].fp);
+        free(x->hosts[i].cnt);
+    }
+    free(x->hosts);
+    free(x->rbuf);
+    free(x->wbuf);
+    free(x->hits_doc);
+    free(x->hits_n);
+    free(x);
+}
+
+static const dedup_index_ops file_ops = {
+    fi_lookup_digest, fi_lookup_key, fi_candidates, fi_get_doc, fi_block_counts,
+    fi_insert,        fi_count,      fi_memory,     fi_sync,    fi_close,
+};
+
+typedef struct file_header {
+    char magic[8];
+    uint32_t version, shingle_n, sample_rate, pad;
+    uint64_t seed;
+    uint8_t reserved[HEADER_SIZE - 32];
+} file_header;
+
+/* Replays the records after the header; truncates a bad tail. */
+static int replay(file_index *x, uint64_t size)
+{
+    if (size <= HEADER_SIZE) {
+        x->end = HEADER_SIZE;
+        return 0;
+    }
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, x->fd, 0);
+    if (map == MAP_FAILED) return fa_err_from_errno(errno);
+    madvise(map, size, MADV_SEQUENTIAL);
+    const uint8_t *base = map;
+    uint64_t off = HEADER_SIZE;
+    int rc = 0;
+    while (off + sizeof(rec_frame) <= size) {
+        rec_frame fr;
+        memcpy(&fr, base + off, sizeof fr);
+        if (fr.magic != REC_MAGIC || fr.len < sizeof fr + sizeof(doc_fixed) || fr.len > REC_MAX ||
+            off + fr.len > size)
+            break;
+        const uint8_t *body = base + off + sizeof fr;
+        size_t blen = fr.len - sizeof fr;
+        if ((uint32_t)XXH3_64bits(body, blen) != fr.check) break;
+        if (fr.type == REC_DOC) {
+            /* copy: the body may be unaligned for the u64 arrays */
+            int grc = grow_buf(&x->rbuf, &x->rbuf_cap, blen);
+            if (grc < 0) {
+                rc = grc;
+                break;
+            }
+            memcpy(x->rbuf, body, blen);
+            dedup_doc_record r;
+            if (parse_doc(x->rbuf, blen, &r) < 0 || r.id != x->n_docs) break;
+            rc = index_doc(x, &r, off);
+            if (rc < 0) break;
+        }
+        off += fr.len;
+    }
+    munmap(map, size);
+    if (rc < 0) return rc;
+    x->end = off;
+    if (off < size && !x->opt.read_only) {
+        fprintf(stderr, "dedup index: cutting a torn tail of %llu bytes at offset %llu\n",
+                (unsigned long long)(size - off), (unsigned long long)off);
+        if (ftruncate(x->fd, (off_t)off) != 0) return fa_err_from_errno(errno);
+    }
+    return 0;
+}
+
+int dedup_file_index_open(const char *dir, const dedup_index_params *params,
+                          const dedup_file_index_options *opt, dedup_index **out)
+{
+    *out = NULL;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/dedup.idx", dir) >= (int)sizeof path) return FA_EINVAL;
+    file_index *x = calloc(1, sizeof *x);
+    if (x == NULL) return FA_ENOMEM;
+    if (opt) x->opt = *opt;
+    x->base.ops = &file_ops;
+    x->fd = open(path, (x->opt.read_only ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0644);
+    if (x->fd < 0) {
+        int rc = fa_err_from_errno(errno);
+        free(x);
+        return rc;
+    }
+    int rc = 0;
+    if (flock(x->fd, (x->opt.read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) rc = FA_EACCES;
+    struct stat st;
+    if (rc == 0 && fstat(x->fd, &st) != 0) rc = fa_err_from_errno(errno);
+    file_header h;
+    if (rc == 0 && st.st_size == 0) {
+        if (x->opt.read_only) {
+            rc = FA_ENOENT;
+        } else {
+            memset(&h, 0, sizeof h);
+            memcpy(h.magic, FILE_MAGIC, 8);
+            h.version = FILE_VERSION;
+            h.shingle_n = params ? params->shingle_n : 5;
+            h.sample_rate = params ? params->sample_rate : 8;
+            h.seed = params ? params->seed : 0;
+            if (pwrite(x->fd, &h, sizeof h, 0) != (ssize_t)sizeof h || fdatasync(x->fd) != 0)
+                rc = fa_err_from_errno(errno);
+            st.st_size = sizeof h;
+        }
+    } else if (rc == 0) {
+        if (st.st_size < (off_t)sizeof h || pread(x->fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+            memcmp(h.magic, FILE_MAGIC, 8) != 0 || h.version != FILE_VERSION ||
+            h.shingle_n == 0 || h.sample_rate == 0)
+            rc = FA_ECORRUPT;
+    }
+    if (rc == 0) {
+        x->base.params.shingle_n = h.shingle_n;
+        x->base.params.sample_rate = h.sample_rate;
+        x->base.params.seed = h.seed;
+        rc = replay(x, (uint64_t)st.st_size);
+    }
+    if (rc < 0) {
+        fi_close(&x->base);
+        return rc;
+    }
+    *out = &x->base;
+    return 0;
+}

@@ -1,0 +1,144 @@
+/*
+ * signature.c - consistent-sample sketch, one-permutation MinHash and
+ * SimHash (see signature.h).
+ */
+#include "dedup/signature.h"
+
+#include "common/fa_err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+
+int shingle_sketch_build(shingle_sketch *sk, const uint64_t *hashes, size_t n, uint32_t rate,
+                         uint32_t max_n)
+{
+    sk->n = 0;
+    if (rate == 0) rate = 1;
+    uint64_t mask = rate - 1;
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++) want += (hashes[i] & mask) == 0;
+    if (want > sk->cap) {
+        uint32_t *nv = realloc(sk->v, (want + 1) * sizeof *nv);
+        if (nv == NULL) return FA_ENOMEM;
+        sk->v = nv;
+        sk->cap = (uint32_t)want + 1;
+    }
+    uint32_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((hashes[i] & mask) == 0) sk->v[m++] = (uint32_t)(hashes[i] >> 32);
+    qsort(sk->v, m, sizeof *sk->v, cmp_u32);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (k == 0 || sk->v[i] != sk->v[k - 1]) sk->v[k++] = sk->v[i];
+    if (max_n && k > max_n) k = max_n;
+    sk->n = k;
+    sk->distinct = (uint32_t)(m ? (uint64_t)k * rate : 0);
+    return 0;
+}
+
+void shingle_sketch_free(shingle_sketch *sk)
+{
+    if (sk == NULL) return;
+    free(sk->v);
+    sk->v = NULL;
+    sk->n = sk->cap = 0;
+}
+
+uint32_t sketch_common(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb)
+{
+    uint32_t i = 0, j = 0, c = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j])
+            i++;
+        else if (a[i] > b[j])
+            j++;
+        else
+            c++, i++, j++;
+    }
+    return c;
+}
+
+double sketch_resemblance(uint32_t na, uint32_t nb, uint32_t common)
+{
+    uint32_t u = na + nb - common;
+    return u ? (double)common / (double)u : 0.0;
+}
+
+double sketch_containment(uint32_t na, uint32_t common)
+{
+    return na ? (double)common / (double)na : 0.0;
+}
+
+void minhash_oph(const uint64_t *hashes, size_t n, unsigned k, uint32_t *out)
+{
+    unsigned bits = 0;
+    while ((1u << bits) < k) bits++;
+    for (unsigned i = 0; i < k; i++) out[i] = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = hashes[i];
+        unsigned bin = bits ? (unsigned)(h >> (64 - bits)) : 0;
+        uint32_t v = (uint32_t)h;
+        if (v < out[bin]) out[bin] = v;
+    }
+    if (n == 0) return;
+    /* densification by rotation: an empty bin borrows the next non-empty
+     * bin to its right, offset by the distance so borrowed values differ */
+    uint32_t *tmp = NULL;
+    int any_empty = 0;
+    for (unsigned i = 0; i < k; i++) any_empty |= out[i] == UINT32_MAX;
+    if (!any_empty) return;
+    uint32_t stack_tmp[4096];
+    tmp = k <= 4096 ? stack_tmp : NULL;
+    if (tmp == NULL) return;
+    memcpy(tmp, out, k * sizeof *tmp);
+    for (unsigned i = 0; i < k; i++) {
+        if (tmp[i] != UINT32_MAX) continue;
+        for (unsigned d = 1; d < k; d++) {
+            unsigned j = (i + d) & (k - 1);
+            if (tmp[j] != UINT32_MAX) {
+                out[i] = tmp[j] + d * 0x9E3779B1u;
+                break;
+            }
+        }
+    }
+}
+
+double minhash_similarity(const uint32_t *a, const uint32_t *b, unsigned k)
+{
+    unsigned eq = 0;
+    for (unsigned i = 0; i < k; i++) eq += a[i] == b[i];
+    return k ? (double)eq / k : 0.0;
+}
+
+void minhash_bands(const uint32_t *sig, unsigned bands, unsigned rows, uint64_t *out)
+{
+    for (unsigned b = 0; b < bands; b++) {
+        uint64_t h = 0xcbf29ce484222325ull ^ b;
+        for (unsigned r = 0; r < rows; r++) {
+            h ^= sig[b * rows + r];
+            h *= 0x100000001b3ull;
+            h ^= h >> 29;
+        }
+        out[b] = h;
+    }
+}
+
+uint64_t simhash64(const uint64_t *hashes, size_t n)
+{
+    int32_t v[64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = hashes[i];
+        for (int b = 0; b < 64; b++) v[b] += (int32_t)((h >> b) & 1) * 2 - 1;
+    }
+    uint64_t r = 0;
+    for (int b = 0; b < 64; b++)
+        if (v[b] > 0) r |= 1ull << b;
+    return r;
+}

@@ -1,0 +1,853 @@
+/*
+ * text_extract.c - HTML -> classified text blocks (see text_extract.h).
+ *
+ * The SAX handlers keep a stack of open elements.  Text goes into the
+ * current block's buffer; opening or closing any block-level element ends
+ * the current block (so a div's own text between two paragraphs is a block
+ * of its own, tagged "div").  Each element gets a serial and a parent so the
+ * classifier can sum text per container afterwards.
+ *
+ * Classification, in order (the reason string names the rule that won):
+ *   1. hard boilerplate: strong hints (nav, header, footer, aside, comment,
+ *      share, cookie, promo, meta) -> "hint:NAME"; link density > 0.4 ->
+ *      "link-density"; a short block (weight < 30) under a weak hint (form,
+ *      related) -> "hint:NAME".
+ *   2. "good" blocks: weight >= 80 and link density < 0.25 (weight counts
+ *      non-space code points, unspaced scripts x3 since a CJK character
+ *      carries about a word).
+ *   3. main container: the deepest element holding >= 80% of the good
+ *      weight.  Inside it: good or medium (>= 30) blocks are content
+ *      ("main"); short ones are content when they are headings or end like a
+ *      sentence, else "short".  Outside it: good blocks are content
+ *      ("long-outside-main") unless under a weak "related" hint with
+ *      medium link density; the last h1/h2 before the container's first
+ *      block is the headline ("headline"); the rest is "outside-main".
+ * This is the jusText/boilerpipe idea (length, link density, context) with
+ * readability's container scoring; the fixtures in tests/dedup/data/pages/
+ * measure it (word-level F1 against hand-marked bodies).
+ */
+#include "dedup/text_extract.h"
+
+#include "common/fa_err.h"
+#include "dedup/text_norm.h"
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yajl/yajl_tree.h>
+
+#define DEF_MAX_INPUT (32u << 20)
+#define DEF_MAX_TEXT (8u << 20)
+#define DEF_MAX_DEPTH 256
+#define DEF_MAX_BLOCKS 100000
+#define MAX_ELEMENTS (4u << 20)
+#define MAX_PATH 240
+
+static const char *const hint_names[TEXT_HINT_COUNT] = {
+    "nav", "header", "footer", "aside", "comment", "share", "cookie",
+    "related", "promo", "meta", "form", "positive", "article"};
+
+const char *text_hint_name(unsigned i)
+{
+    return i < TEXT_HINT_COUNT ? hint_names[i] : "?";
+}
+
+#define HARD_HINTS                                                                         \
+    (TEXT_HINT_NAV | TEXT_HINT_HEADER | TEXT_HINT_FOOTER | TEXT_HINT_ASIDE |               \
+     TEXT_HINT_COMMENT | TEXT_HINT_SHARE | TEXT_HINT_COOKIE | TEXT_HINT_PROMO | TEXT_HINT_META)
+
+enum elem_kind { EK_INLINE = 0, EK_BLOCK, EK_DROP, EK_LINK, EK_BREAK };
+
+typedef struct elem {
+    uint32_t parent; /* serial of the parent, UINT32_MAX for the root */
+    uint16_t depth;
+    uint32_t good;   /* classifier: good weight inside */
+} elem;
+
+typedef struct frame {
+    const char *tag; /* static string for known tags, else "x" */
+    uint32_t serial;
+    uint32_t hints;  /* cumulative */
+    uint8_t kind;
+    uint8_t heading;
+    uint8_t dropping; /* cumulative: inside a dropped element */
+    uint8_t linking;  /* cumulative: inside <a> */
+} frame;
+
+typedef struct raw_block {
+    size_t text_off, len, path_off;
+    uint32_t chars, link_chars, weight, hints, elem;
+    const char *tag;
+    uint16_t depth;
+    uint8_t heading;
+} raw_block;
+
+struct text_extractor {
+    text_extract_options opt;
+    htmlParserCtxtPtr ctx;
+    size_t fed;
+    int rc;     /* first error */
+    int done;
+    frame *stack;
+    unsigned depth;     /* frames in use */
+    unsigned overflow;  /* elements ignored past max_depth */
+    elem *elems;
+    size_t n_elems, cap_elems;
+    raw_block *blocks;
+    size_t n_blocks, cap_blocks;
+    fa_buf cur;        /* text of the block being read */
+    uint32_t cur_link; /* non-space link code points in cur */
+    int in_title;
+    fa_buf title;
+    fa_buf arena;      /* texts and paths */
+};
+
+/* ---- tags ---- */
+
+typedef struct tag_info {
+    const char *name;
+    uint8_t kind;
+    uint8_t heading;
+    uint32_t hint; /* hint given by the element itself */
+} tag_info;
+
+static const tag_info tags[] = {
+    {"a", EK_LINK, 0, 0},           {"address", EK_BLOCK, 0, 0},
+    {"article", EK_BLOCK, 0, TEXT_HINT_ARTICLE}, {"aside", EK_BLOCK, 0, TEXT_HINT_ASIDE},
+    {"audio", EK_DROP, 0, 0},       {"blockquote", EK_BLOCK, 0, 0},
+    {"body", EK_BLOCK, 0, 0},       {"br", EK_BREAK, 0, 0},
+    {"button", EK_DROP, 0, 0},      {"canvas", EK_DROP, 0, 0},
+    {"caption", EK_BLOCK, 0, 0},    {"center", EK_BLOCK, 0, 0},
+    {"dd", EK_BLOCK, 0, 0},         {"details", EK_BLOCK, 0, 0},
+    {"dialog", EK_BLOCK, 0, TEXT_HINT_COOKIE}, {"div", EK_BLOCK, 0, 0},
+    {"dl", EK_BLOCK, 0, 0},         {"dt", EK_BLOCK, 0, 0},
+    {"embed", EK_DROP, 0, 0},       {"fieldset", EK_BLOCK, 0, 0},
+    {"figcaption", EK_BLOCK, 0, TEXT_HINT_META}, {"figure", EK_BLOCK, 0, 0},
+    {"footer", EK_BLOCK, 0, TEXT_HINT_FOOTER}, {"form", EK_BLOCK, 0, TEXT_HINT_FORM},
+    {"h1", EK_BLOCK, 1, 0},         {"h2", EK_BLOCK, 2, 0},
+    {"h3", EK_BLOCK, 3, 0},         {"h4", EK_BLOCK, 4, 0},
+    {"h5", EK_BLOCK, 5, 0},         {"h6", EK_BLOCK, 6, 0},
+    {"head", EK_DROP, 0, 0},        {"header", EK_BLOCK, 0, TEXT_HINT_HEADER},
+    {"hr", EK_BLOCK, 0, 0},         {"html", EK_BLOCK, 0, 0},
+    {"iframe", EK_DROP, 0, 0},      {"input", EK_DROP, 0, 0},
+    {"label", EK_DROP, 0, 0},       {"li", EK_BLOCK, 0, 0},
+    {"main", EK_BLOCK, 0, TEXT_HINT_ARTICLE}, {"map", EK_DROP, 0, 0},
+    {"math", EK_DROP, 0, 0},        {"menu", EK_BLOCK, 0, TEXT_HINT_NAV},
+    {"nav", EK_BLOCK, 0, TEXT_HINT_NAV}, {"noscript", EK_DROP, 0, 0},
+    {"object", EK_DROP, 0, 0},      {"ol", EK_BLOCK, 0, 0},
+    {"option", EK_DROP, 0, 0},      {"p", EK_BLOCK, 0, 0},
+    {"pre", EK_BLOCK, 0, 0},        {"script", EK_DROP, 0, 0},
+    {"section", EK_BLOCK, 0, 0},    {"select", EK_DROP, 0, 0},
+    {"style", EK_DROP, 0, 0},       {"summary", EK_BLOCK, 0, 0},
+    {"svg", EK_DROP, 0, 0},         {"table", EK_BLOCK, 0, 0},
+    {"tbody", EK_BLOCK, 0, 0},      {"td", EK_BLOCK, 0, 0},
+    {"template", EK_DROP, 0, 0},    {"textarea", EK_DROP, 0, 0},
+    {"th", EK_BLOCK, 0, 0},         {"thead", EK_BLOCK, 0, 0},
+    {"title", EK_DROP, 0, 0},       {"tr", EK_BLOCK, 0, 0},
+    {"ul", EK_BLOCK, 0, 0},         {"video", EK_DROP, 0, 0},
+};
+
+static const tag_info *find_tag(const char *name)
+{
+    size_t lo = 0, hi = sizeof tags / sizeof tags[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcasecmp(name, tags[mid].name);
+        if (c == 0) return &tags[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* ---- class/id words ---- */
+
+typedef struct word_hint {
+    const char *word;
+    uint32_t hint;
+} word_hint;
+
+static const word_hint words[] = {
+    {"ad", TEXT_HINT_PROMO},          {"ads", TEXT_HINT_PROMO},
+    {"advert", TEXT_HINT_PROMO},      {"advertisement", TEXT_HINT_PROMO},
+    {"article", TEXT_HINT_POSITIVE},  {"author", TEXT_HINT_META},
+    {"banner", TEXT_HINT_COOKIE},     {"body", TEXT_HINT_POSITIVE},
+    {"breadcrumb", TEXT_HINT_NAV},    {"breadcrumbs", TEXT_HINT_NAV},
+    {"byline", TEXT_HINT_META},       {"caption", TEXT_HINT_META},
+    {"comment", TEXT_HINT_COMMENT},   {"comments", TEXT_HINT_COMMENT},
+    {"consent", TEXT_HINT_COOKIE},    {"content", TEXT_HINT_POSITIVE},
+    {"cookie", TEXT_HINT_COOKIE},     {"cookies", TEXT_HINT_COOKIE},
+    {"copyright", TEXT_HINT_FOOTER},  {"credit", TEXT_HINT_META},
+    {"credits", TEXT_HINT_META},      {"dateline", TEXT_HINT_META},
+    {"disqus", TEXT_HINT_COMMENT},    {"entry", TEXT_HINT_POSITIVE},
+    {"foot", TEXT_HINT_FOOTER},       {"footer", TEXT_HINT_FOOTER},
+    {"ftr", TEXT_HINT_FOOTER},        {"gdpr", TEXT_HINT_COOKIE},
+    {"hdr", TEXT_HINT_HEADER},        {"header", TEXT_HINT_HEADER},
+    {"kicker", TEXT_HINT_META},       {"logo", TEXT_HINT_HEADER},
+    {"main", TEXT_HINT_POSITIVE},     {"masthead", TEXT_HINT_HEADER},
+    {"menu", TEXT_HINT_NAV},          {"meta", TEXT_HINT_META},
+    {"modal", TEXT_HINT_COOKIE},      {"mostread", TEXT_HINT_ASIDE},
+    {"nav", TEXT_HINT_NAV},           {"navbar", TEXT_HINT_NAV},
+    {"navigation", TEXT_HINT_NAV},    {"newsletter", TEXT_HINT_PROMO},
+    {"outbrain", TEXT_HINT_PROMO},    {"pagination", TEXT_HINT_NAV},
+    {"pager", TEXT_HINT_NAV},         {"popular", TEXT_HINT_ASIDE},
+    {"popup", TEXT_HINT_COOKIE},      {"post", TEXT_HINT_POSITIVE},
+    {"promo", TEXT_HINT_PROMO},       {"prose", TEXT_HINT_POSITIVE},
+    {"rail", TEXT_HINT_ASIDE},        {"recommended", TEXT_HINT_RELATED},
+    {"related", TEXT_HINT_RELATED},   {"share", TEXT_HINT_SHARE},
+    {"sharing", TEXT_HINT_SHARE},     {"sidebar", TEXT_HINT_ASIDE},
+    {"signup", TEXT_HINT_PROMO},      {"social", TEXT_HINT_SHARE},
+    {"sponsor", TEXT_HINT_PROMO},     {"sponsored", TEXT_HINT_PROMO},
+    {"story", TEXT_HINT_POSITIVE},    {"subscribe", TEXT_HINT_PROMO},
+    {"taboola", TEXT_HINT_PROMO},     {"tag", TEXT_HINT_META},
+    {"tagline", TEXT_HINT_HEADER},    {"tags", TEXT_HINT_META},
+    {"text", TEXT_HINT_POSITIVE},     {"toolbar", TEXT_HINT_NAV},
+    {"trending", TEXT_HINT_ASIDE},    {"widget", TEXT_HINT_ASIDE},
+};
+
+static uint32_t word_hint_of(const char *w, size_t n)
+{
+    char low[32];
+    if (n == 0 || n >= sizeof low) return 0;
+    for (size_t i = 0; i < n; i++) low[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + 32 : w[i]);
+    low[n] = 0;
+    size_t lo = 0, hi = sizeof words / sizeof words[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(low, words[mid].word);
+        if (c == 0) return words[mid].hint;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 0;
+}
+
+/* Hints from a class or id value: each class name is split at '-', '_'
+ * and camel humps are ignored; names starting "has-", "no-", "is-",
+ * "with-" describe state, not role, and are skipped. */
+static uint32_t attr_hints(const char *v)
+{
+    uint32_t h = 0;
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+        const char *e = p;
+        while (*e && *e != ' ' && *e != '\t' && *e != '\n') e++;
+        if (e > p && !(strncasecmp(p, "has-", 4) == 0 || strncasecmp(p, "no-", 3) == 0 ||
+                       strncasecmp(p, "is-", 3) == 0 || strncasecmp(p, "with-", 5) == 0)) {
+            /* "most-read" / "most_read" as one word */
+            if ((size_t)(e - p) >= 9 && strncasecmp(p, "most", 4) == 0 &&
+                strncasecmp(p + 5, "read", 4) == 0)
+                h |= TEXT_HINT_ASIDE;
+            const char *w = p;
+            for (const char *q = p;; q++) {
+                if (q == e || *q == '-' || *q == '_') {
+                    h |= word_hint_of(w, (size_t)(q - w));
+                    if (q == e) break;
+                    w = q + 1;
+                }
+            }
+        }
+        p = e;
+    }
+    return h;
+}
+
+/* ---- building blocks ---- */
+
+static int count_nonspace(const char *s, size_t len, uint32_t *weight)
+{
+    uint32_t n = 0, w = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t c;
+        size_t k = text_utf8_next((const uint8_t *)s + i, len - i, &c);
+        i += k;
+        if (c <= 0x20 || c == 0xA0) continue;
+        n++;
+        w += (c >= 0x0E00 && text_script_class(c) == TEXT_UNSPACED) ? 3 : 1;
+    }
+    if (weight) *weight = w;
+    return (int)n;
+}
+
+static void fail(text_extractor *x, int rc)
+{
+    if (x->rc == 0) x->rc = rc;
+    if (x->ctx) xmlStopParser(x->ctx);
+}
+
+static void flush_block(text_extractor *x)
+{
+    if (x->cur.len == 0) return;
+    if (x->rc < 0) return;
+    size_t off = x->arena.len;
+    int rc = text_collapse_space(x->cur.data, x->cur.len, &x->arena);
+    size_t len = x->arena.len - off;
+    uint32_t link = x->cur_link;
+    fa_buf_reset(&x->cur);
+    x->cur_link = 0;
+    if (rc == 0 && len == 0) return;
+    if (rc == 0) rc = fa_buf_append(&x->arena, "", 1);
+    if (rc < 0) {
+        fail(x, rc);
+        return;
+    }
+    if (x->n_blocks >= x->opt.max_blocks) {
+        fail(x, FA_ETOOBIG);
+        return;
+    }
+    if (x->n_blocks == x->cap_blocks) {
+        size_t nc = x->cap_blocks ? x->cap_blocks * 2 : 64;
+        raw_block *nb = realloc(x->blocks, nc * sizeof *nb);
+        if (nb == NULL) {
+            fail(x, FA_ENOMEM);
+            return;
+        }
+        x->blocks = nb;
+        x->cap_blocks = nc;
+    }
+    /* the innermost block element names the block */
+    const frame *f = NULL;
+    for (unsigned i = x->depth; i-- > 0;)
+        if (x->stack[i].kind == EK_BLOCK) {
+            f = &x->stack[i];
+            break;
+        }
+    raw_block *b = &x->blocks[x->n_blocks++];
+    memset(b, 0, sizeof *b);
+    b->text_off = off;
+    b->len = len;
+    uint32_t weight;
+    uint32_t nonspace = (uint32_t)count_nonspace(x->arena.data + off, len, &weight);
+    b->chars = (uint32_t)text_utf8_count(x->arena.data + off, len);
+    b->weight = weight;
+    b->link_chars = link > nonspace ? nonspace : link;
+    b->tag = f ? f->tag : "body";
+    b->heading = 0;
+    for (unsigned i = x->depth; i-- > 0;)
+        if (x->stack[i].heading) {
+            b->heading = x->stack[i].heading;
+            break;
+        }
+    b->hints = x->depth ? x->stack[x->depth - 1].hints : 0;
+    b->elem = f ? f->serial : 0;
+    b->depth = (uint16_t)x->depth;
+    /* tag path */
+    b->path_off = x->arena.len;
+    size_t plen = 0;
+    for (unsigned i = 0; i < x->depth && rc == 0; i++) {
+        if (x->stack[i].kind != EK_BLOCK) continue;
+        const char *t = x->stack[i].tag;
+        size_t tl = strlen(t);
+        if (plen + tl + 1 > MAX_PATH) break;
+        if (plen) rc = fa_buf_append(&x->arena, ">", 1), plen++;
+        if (rc == 0) rc = fa_buf_append(&x->arena, t, tl), plen += tl;
+    }
+    if (rc == 0) rc = fa_buf_append(&x->arena, "", 1);
+    if (rc < 0) fail(x, rc);
+}
+
+static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
+{
+    text_extractor *x = ud;
+    if (x->rc < 0) return;
+    const tag_info *ti = find_tag((const char *)name);
+    uint8_t kind = ti ? ti->kind : EK_INLINE;
+    const frame *top = x->depth ? &x->stack[x->depth - 1] : NULL;
+    if (kind == EK_BREAK) {
+        if (!(top && top->dropping)) {
+            int rc = fa_buf_append(&x->cur, " ", 1);
+            if (rc < 0) fail(x, rc);
+        }
+        return; /* void: its end is ignored by depth bookkeeping below */
+    }
+    if (x->depth >= x->opt.max_depth) {
+        x->overflow++;
+        return;
+    }
+    if (kind == EK_BLOCK && !(top && top->dropping)) flush_block(x);
+    uint32_t hints = ti ? ti->hint : 0;
+    int hidden = 0;
+    for (const xmlChar **a = atts; a && a[0]; a += 2) {
+        const char *an = (const char *)a[0], *av = (const char *)a[1];
+        if (av == NULL) {
+            if (strcasecmp(an, "hidden") == 0) hidden = 1;
+            continue;
+        }
+        if (strcasecmp(an, "class") == 0 || strcasecmp(an, "id") == 0)
+            hints |= attr_hints(av);
+        else if (strcasecmp(an, "role") == 0) {
+            if (strcasecmp(av, "navigation") == 0 || strcasecmp(av, "menu") == 0)
+                hints |= TEXT_HINT_NAV;
+            else if (strcasecmp(av, "banner") == 0)
+                hints |= TEXT_HINT_HEADER;
+            else if (strcasecmp(av, "contentinfo") == 0)
+                hints |= TEXT_HINT_FOOTER;
+            else if (strcasecmp(av, "complementary") == 0)
+                hints |= TEXT_HINT_ASIDE;
+            else if (strcasecmp(av, "dialog") == 0 || strcasecmp(av, "alertdialog") == 0)
+                hints |= TEXT_HINT_COOKIE;
+            else if (strcasecmp(av, "main") == 0 || strcasecmp(av, "article") == 0)
+                hints |= TEXT_HINT_ARTICLE;
+        } else if (strcasecmp(an, "hidden") == 0) {
+            hidden = 1;
+        } else if (strcasecmp(an, "aria-hidden") == 0 && strcasecmp(av, "true") == 0) {
+            hidden = 1;
+        } else if (strcasecmp(an, "style") == 0) {
+            const char *d = strstr(av, "display");
+            if (d && (strstr(d, "none") != NULL)) hidden = 1;
+        }
+    }
+    /* <header>/<footer> inside an article are the article's own (headline,
+     * tags): only page-level ones are the template's */
+    uint32_t inherited = top ? top->hints : 0;
+    if (ti && (inherited & TEXT_HINT_ARTICLE)) {
+        if (strcmp(ti->name, "header") == 0) hints &= ~TEXT_HINT_HEADER;
+        if (strcmp(ti->name, "footer") == 0) hints = (hints & ~TEXT_HINT_FOOTER) | TEXT_HINT_META;
+    }
+    /* the html and body elements' classes describe the page, not a region */
+    if (ti && (strcmp(ti->name, "body") == 0 || strcmp(ti->name, "html") == 0)) hints = 0;
+    if (x->n_elems >= MAX_ELEMENTS) {
+        fail(x, FA_ETOOBIG);
+        return;
+    }
+    if (x->n_elems == x->cap_elems) {
+        size_t nc = x->cap_elems ? x->cap_elems * 2 : 256;
+        elem *ne = realloc(x->elems, nc * sizeof *ne);
+        if (ne == NULL) {
+            fail(x, FA_ENOMEM);
+            return;
+        }
+        x->elems = ne;
+        x->cap_elems = nc;
+    }
+    uint32_t serial = (uint32_t)x->n_elems++;
+    x->elems[serial].parent = top ? top->serial : UINT32_MAX;
+    x->elems[serial].depth = (uint16_t)x->depth;
+    x->elems[serial].good = 0;
+    frame *f = &x->stack[x->depth++];
+    f->tag = ti ? ti->name : "x";
+    f->serial = serial;
+    f->kind = kind;
+    f->heading = ti ? ti->heading : 0;
+    f->hints = inherited | hints;
+    f->dropping = (uint8_t)((top && top->dropping) || kind == EK_DROP || hidden);
+    f->linking = (uint8_t)((top && top->linking) || kind == EK_LINK);
+    if (ti && strcmp(ti->name, "title") == 0 && !(top && top->dropping && strcmp(top->tag, "head") != 0))
+        x->in_title = 1;
+}
+
+static void on_end(void *ud, const xmlChar *name)
+{
+    text_extractor *x = ud;
+    if (x->rc < 0) return;
+    const tag_info *ti = find_tag((const char *)name);
+    if (ti && ti->kind == EK_BREAK) return;
+    if (x->overflow) {
+        x->overflow--;
+        return;
+    }
+    if (x->depth == 0) return;
+    frame *f = &x->stack[x->depth - 1];
+    if (f->kind == EK_BLOCK && !f->dropping) flush_block(x);
+    if (strcmp(f->tag, "title") == 0) x->in_title = 0;
+    x->depth--;
+}
+
+static void on_text(void *ud, const xmlChar *ch, int len)
+{
+    text_extractor *x = ud;
+    if (x->rc < 0 || len <= 0) return;
+    if (x->in_title) {
+        if (x->title.len < 4096) fa_buf_append(&x->title, ch, (size_t)len);
+        return;
+    }
+    const frame *top = x->depth ? &x->stack[x->depth - 1] : NULL;
+    if (top && top->dropping) return;
+    if (x->fed > 0 && x->cur.len + (size_t)len > x->opt.max_text) {
+        fail(x, FA_ETOOBIG);
+        return;
+    }
+    int rc = fa_buf_append(&x->cur, ch, (size_t)len);
+    if (rc < 0) {
+        fail(x, rc);
+        return;
+    }
+    if (top && top->linking) x->cur_link += (uint32_t)count_nonspace((const char *)ch, (size_t)len, NULL);
+}
+
+static void on_cdata(void *ud, const xmlChar *ch, int len)
+{
+    (void)ud, (void)ch, (void)len; /* script/style bodies: never text */
+}
+
+static void quiet(void *ud, const char *msg, ...)
+{
+    (void)ud, (void)msg;
+}
+
+text_extractor *text_extractor_new(const text_extract_options *opt)
+{
+    text_extractor *x = calloc(1, sizeof *x);
+    if (x == NULL) return NULL;
+    if (opt) x->opt = *opt;
+    if (x->opt.max_input == 0) x->opt.max_input = DEF_MAX_INPUT;
+    if (x->opt.max_text == 0) x->opt.max_text = DEF_MAX_TEXT;
+    if (x->opt.max_depth == 0) x->opt.max_depth = DEF_MAX_DEPTH;
+    if (x->opt.max_blocks == 0) x->opt.max_blocks = DEF_MAX_BLOCKS;
+    fa_buf_init(&x->cur, x->opt.max_text);
+    fa_buf_init(&x->title, 8192);
+    fa_buf_init(&x->arena, x->opt.max_text * 2 + 65536);
+    x->stack = calloc(x->opt.max_depth + 1, sizeof *x->stack);
+    htmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.startElement = on_start;
+    sax.endElement = on_end;
+    sax.characters = on_text;
+    sax.ignorableWhitespace = on_text;
+    sax.cdataBlock = on_cdata;
+    sax.warning = quiet;
+    sax.error = quiet;
+    x->ctx = htmlCreatePushParserCtxt(&sax, x, NULL, 0, NULL, XML_CHAR_ENCODING_NONE);
+    if (x->ctx == NULL || x->stack == NULL) {
+        text_extractor_free(x);
+        return NULL;
+    }
+    htmlCtxtUseOptions(x->ctx, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                   HTML_PARSE_NONET | HTML_PARSE_NOBLANKS);
+    return x;
+}
+
+int text_extractor_push(text_extractor *x, const char *chunk, size_t len)
+{
+    if (x->rc < 0) return x->rc;
+    if (x->done) return FA_EINVAL;
+    if (len > x->opt.max_input - x->fed) {
+        fail(x, FA_ETOOBIG);
+        return x->rc;
+    }
+    x->fed += len;
+    while (len > 0 && x->rc == 0) {
+        int n = len > (1u << 30) ? (1 << 30) : (int)len;
+        htmlParseChunk(x->ctx, chunk, n, 0);
+        chunk += n;
+        len -= (size_t)n;
+    }
+    return x->rc;
+}
+
+void text_extractor_free(text_extractor *x)
+{
+    if (x == NULL) return;
+    if (x->ctx) {
+        if (x->ctx->myDoc) xmlFreeDoc(x->ctx->myDoc);
+        htmlFreeParserCtxt(x->ctx);
+    }
+    free(x->stack);
+    free(x->elems);
+    free(x->blocks);
+    fa_buf_free(&x->cur);
+    fa_buf_free(&x->title);
+    fa_buf_free(&x->arena);
+    free(x);
+}
+
+/* ---- classification ---- */
+
+static int ends_like_sentence(const text_block *b)
+{
+    const unsigned char *s = (const unsigned char *)b->text;
+    size_t n = b->len;
+    while (n > 0 && (s[n - 1] == '"' || s[n - 1] == '\'' || s[n - 1] == ')')) n--;
+    if (n == 0) return 0;
+    if (s[n - 1] == '.' || s[n - 1] == '!' || s[n - 1] == '?' || s[n - 1] == ':') return 1;
+    /* ” ’ 。 ！ ？ */
+    if (n >= 3 && s[n - 3] == 0xE2 && s[n - 2] == 0x80 && (s[n - 1] == 0x9D || s[n - 1] == 0x99)) return 1;
+    if (n >= 3 && s[n - 3] == 0xE3 && s[n - 2] == 0x80 && s[n - 1] == 0x82) return 1;
+    if (n >= 3 && s[n - 3] == 0xEF && s[n - 2] == 0xBC && (s[n - 1] == 0x81 || s[n - 1] == 0x9F))
+        return 1;
+    return 0;
+}
+
+static const char *hard_reason(uint32_t hints)
+{
+    static const char *const r[TEXT_HINT_COUNT] = {
+        "hint:nav", "hint:header", "hint:footer", "hint:aside", "hint:comment",
+        "hint:share", "hint:cookie", "hint:related", "hint:promo", "hint:meta",
+        "hint:form", "hint:positive", "hint:article"};
+    for (unsigned i = 0; i < TEXT_HINT_COUNT; i++)
+        if (hints & HARD_HINTS & (1u << i)) return r[i];
+    return NULL;
+}
+
+typedef struct cls_ctx {
+    text_doc *d;
+    const uint32_t *elem_of; /* block -> element serial */
+    elem *elems;
+    size_t n_elems;
+} cls_ctx;
+
+#define GOOD_WEIGHT 80
+#define MEDIUM_WEIGHT 30
+
+static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
+                     const uint32_t *elem_of)
+{
+    size_t n = d->n_blocks;
+    if (fragment) {
+        for (size_t i = 0; i < n; i++) {
+            d->blocks[i].cls = TEXT_CONTENT;
+            d->blocks[i].reason = "fragment";
+        }
+        return;
+    }
+    /* 1. hard boilerplate; 2. good blocks */
+    uint8_t *state = calloc(n ? n : 1, 1); /* 0 undecided, 1 hard bad, 2 good */
+    if (state == NULL) {
+        for (size_t i = 0; i < n; i++) d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
+        return;
+    }
+    for (size_t e = 0; e < n_elems; e++) elems[e].good = 0;
+    uint64_t total_good = 0;
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        const char *hr = hard_reason(b->hints);
+        int related = (b->hints & TEXT_HINT_RELATED) != 0;
+        if (hr) {
+            b->cls = TEXT_BOILERPLATE, b->reason = hr, state[i] = 1;
+        } else if (b->link_density > 0.4f) {
+            b->cls = TEXT_BOILERPLATE, b->reason = "link-density", state[i] = 1;
+        } else if ((b->hints & (TEXT_HINT_FORM | TEXT_HINT_RELATED)) && b->weight < MEDIUM_WEIGHT) {
+            b->cls = TEXT_BOILERPLATE;
+            b->reason = related ? "hint:related" : "hint:form";
+            state[i] = 1;
+        } else if (b->weight >= GOOD_WEIGHT && b->link_density < 0.25f) {
+            state[i] = 2;
+            total_good += b->weight;
+            for (uint32_t e = elem_of[i]; e != UINT32_MAX && e < n_elems; e = elems[e].parent)
+                elems[e].good += b->weight;
+        }
+    }
+    /* 3. main container */
+    uint32_t main_el = UINT32_MAX;
+    if (total_good > 0) {
+        unsigned best_depth = 0;
+        for (size_t e = 0; e < n_elems; e++)
+            if ((uint64_t)elems[e].good * 10 >= total_good * 8 &&
+                (main_el == UINT32_MAX || elems[e].depth > best_depth)) {
+                main_el = (uint32_t)e;
+                best_depth = elems[e].depth;
+            }
+    }
+    size_t first_in_main = n;
+    for (size_t i = 0; i < n; i++) {
+        if (state[i] == 1) continue;
+        text_block *b = &d->blocks[i];
+        int inside = 0;
+        if (main_el == UINT32_MAX)
+            inside = 1;
+        else
+            for (uint32_t e = elem_of[i]; e != UINT32_MAX && e < n_elems; e = elems[e].parent)
+                if (e == main_el) {
+                    inside = 1;
+                    break;
+                }
+        if (inside) {
+            if (first_in_main == n) first_in_main = i;
+            if (state[i] == 2 || b->weight >= MEDIUM_WEIGHT || b->heading ||
+                (b->weight >= 8 && ends_like_sentence(b))) {
+                b->cls = TEXT_CONTENT;
+                b->reason = "main";
+            } else {
+                b->cls = TEXT_BOILERPLATE;
+                b->reason = "short";
+            }
+        } else if (state[i] == 2) {
+            b->cls = TEXT_CONTENT;
+            b->reason = "long-outside-main";
+        } else {
+            b->cls = TEXT_BOILERPLATE;
+            b->reason = "outside-main";
+        }
+    }
+    /* the headline just before the main container */
+    if (main_el != UINT32_MAX && first_in_main < n)
+        for (size_t i = first_in_main; i-- > 0;) {
+            text_block *b = &d->blocks[i];
+            if (state[i] == 1) continue;
+            if (b->heading == 1 || b->heading == 2) {
+                b->cls = TEXT_CONTENT;
+                b->reason = "headline";
+                break;
+            }
+            if (first_in_main - i > 4) break;
+        }
+    free(state);
+}
+
+/* Kept so text_doc_classify can run again. */
+typedef struct doc_private {
+    elem *elems;
+    size_t n_elems;
+    uint32_t *elem_of;
+} doc_private;
+
+typedef struct text_doc_full {
+    text_doc d;
+    doc_private p;
+} text_doc_full;
+
+int text_extractor_finish(text_extractor *x, text_doc **out)
+{
+    *out = NULL;
+    if (x->rc < 0) return x->rc;
+    if (x->done) return FA_EINVAL;
+    x->done = 1;
+    htmlParseChunk(x->ctx, NULL, 0, 1);
+    flush_block(x);
+    if (x->rc < 0) return x->rc;
+    text_doc_full *f = calloc(1, sizeof *f);
+    if (f == NULL) return FA_ENOMEM;
+    text_doc *d = &f->d;
+    d->blocks = calloc(x->n_blocks ? x->n_blocks : 1, sizeof *d->blocks);
+    f->p.elem_of = calloc(x->n_blocks ? x->n_blocks : 1, sizeof *f->p.elem_of);
+    if (d->blocks == NULL || f->p.elem_of == NULL) {
+        free(d->blocks);
+        free(f->p.elem_of);
+        free(f);
+        return FA_ENOMEM;
+    }
+    d->arena_ = x->arena;
+    fa_buf_init(&x->arena, 0);
+    d->n_blocks = x->n_blocks;
+    for (size_t i = 0; i < x->n_blocks; i++) {
+        const raw_block *r = &x->blocks[i];
+        text_block *b = &d->blocks[i];
+        b->text = d->arena_.data + r->text_off;
+        b->len = r->len;
+        b->chars = r->chars;
+        b->link_chars = r->link_chars;
+        b->weight = r->weight;
+        uint32_t nonspace = (uint32_t)count_nonspace(b->text, b->len, NULL);
+        b->link_density = nonspace ? (float)r->link_chars / (float)nonspace : 0.0f;
+        b->tag = r->tag;
+        b->path = d->arena_.data + r->path_off;
+        b->hints = r->hints;
+        b->index = (uint32_t)i;
+        b->depth = r->depth;
+        b->heading = r->heading;
+        f->p.elem_of[i] = r->elem;
+    }
+    if (x->title.len) {
+        fa_buf t;
+        fa_buf_init(&t, 8192);
+        if (text_collapse_space(x->title.data, x->title.len, &t) == 0 && t.len)
+            d->title = fa_buf_steal(&t, NULL);
+        fa_buf_free(&t);
+    }
+    f->p.elems = x->elems;
+    f->p.n_elems = x->n_elems;
+    x->elems = NULL;
+    x->n_elems = x->cap_elems = 0;
+    classify(d, x->opt.fragment, f->p.elems, f->p.n_elems, f->p.elem_of);
+    *out = d;
+    return 0;
+}
+
+void text_doc_classify(text_doc *d, int fragment)
+{
+    text_doc_full *f = (text_doc_full *)d;
+    classify(d, fragment, f->p.elems, f->p.n_elems, f->p.elem_of);
+}
+
+void text_doc_free(text_doc *d)
+{
+    if (d == NULL) return;
+    text_doc_full *f = (text_doc_full *)d;
+    free(d->blocks);
+    free(d->title);
+    fa_buf_free(&d->arena_);
+    free(f->p.elems);
+    free(f->p.elem_of);
+    free(f);
+}
+
+int text_doc_main_text(const text_doc *d, fa_buf *out)
+{
+    int rc = 0;
+    for (size_t i = 0; i < d->n_blocks && rc == 0; i++) {
+        if (d->blocks[i].cls != TEXT_CONTENT) continue;
+        rc = fa_buf_append(out, d->blocks[i].text, d->blocks[i].len);
+        if (rc == 0) rc = fa_buf_append(out, "\n", 1);
+    }
+    return rc;
+}
+
+int text_extract_html(const char *html, size_t len, const text_extract_options *opt,
+                      text_doc **out)
+{
+    *out = NULL;
+    text_extractor *x = text_extractor_new(opt);
+    if (x == NULL) return FA_ENOMEM;
+    int rc = 0;
+    for (size_t off = 0; off < len && rc == 0;) {
+        size_t n = len - off > 65536 ? 65536 : len - off;
+        rc = text_extractor_push(x, html + off, n);
+        off += n;
+    }
+    if (rc == 0) rc = text_extractor_finish(x, out);
+    text_extractor_free(x);
+    return rc;
+}
+
+/* ---- WordPress REST ---- */
+
+int text_extract_wp_json(const char *json, size_t len, const text_extract_options *opt,
+                         text_doc **out)
+{
+    *out = NULL;
+    size_t max = opt && opt->max_input ? opt->max_input : DEF_MAX_INPUT;
+    if (len > max) return FA_ETOOBIG;
+    char *copy = malloc(len + 1);
+    if (copy == NULL) return FA_ENOMEM;
+    memcpy(copy, json, len);
+    copy[len] = 0;
+    char err[128];
+    yajl_val root = yajl_tree_parse(copy, err, sizeof err);
+    free(copy);
+    if (root == NULL) return FA_EPARSE;
+    yajl_val post = root;
+    if (YAJL_IS_ARRAY(root)) post = root->u.array.len ? root->u.array.values[0] : NULL;
+    const char *content_path[] = {"content", "rendered", NULL};
+    const char *title_path[] = {"title", "rendered", NULL};
+    yajl_val c = post ? yajl_tree_get(post, content_path, yajl_t_string) : NULL;
+    yajl_val t = post ? yajl_tree_get(post, title_path, yajl_t_string) : NULL;
+    if (c == NULL) {
+        yajl_tree_free(root);
+        return FA_EPARSE;
+    }
+    text_extract_options o = opt ? *opt : (text_extract_options){0};
+    o.fragment = 1;
+    text_extractor *x = text_extractor_new(&o);
+    int rc = x ? 0 : FA_ENOMEM;
+    if (rc == 0 && t) {
+        const char *tv = YAJL_GET_STRING(t);
+        rc = text_extractor_push(x, "<h1>", 4);
+        if (rc == 0) rc = text_extractor_push(x, tv, strlen(tv));
+        if (rc == 0) rc = text_extractor_push(x, "</h1>", 5);
+    }
+    if (rc == 0) {
+        const char *cv = YAJL_GET_STRING(c);
+        rc = text_extractor_push(x, cv, strlen(cv));
+    }
+    if (rc == 0) rc = text_extractor_finish(x, out);
+    text_extractor_free(x);
+    yajl_tree_free(root);
+    return rc;
+}

@@ -1,0 +1,256 @@
+/*
+ * text_norm.c - normalisation for comparison (see text_norm.h for the
+ * rules).  The ASCII fast path matters: most news text is ASCII, and the
+ * full path (libunistring u8_casefold with NFKC) runs at tens of MB/s.
+ */
+#include "dedup/text_norm.h"
+
+#include "common/fa_err.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+size_t text_utf8_next(const uint8_t *s, size_t n, uint32_t *c)
+{
+    if (s[0] < 0x80) {
+        *c = s[0];
+        return 1;
+    }
+    ucs4_t uc;
+    int k = u8_mbtoucr(&uc, s, n);
+    if (k <= 0) {
+        *c = 0xFFFD;
+        return 1;
+    }
+    *c = uc;
+    return (size_t)k;
+}
+
+size_t text_utf8_count(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((uint8_t)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+static int is_space_cp(uint32_t c)
+{
+    if (c <= 0x20 || c == 0x7F || (c >= 0x80 && c <= 0xA0)) return 1;
+    if (c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+        c == 0x202F || c == 0x205F || c == 0x3000)
+        return 1;
+    return 0;
+}
+
+static int is_invisible_cp(uint32_t c)
+{
+    return c == 0x00AD || (c >= 0x200B && c <= 0x200D) || c == 0x2060 || c == 0xFEFF;
+}
+
+/* Typographic punctuation -> ASCII; 0 when c has no mapping. */
+static char punct_ascii(uint32_t c)
+{
+    switch (c) {
+    case 0x2018: case 0x2019: case 0x201A: case 0x201B: case 0x2032: case 0x02BC:
+        return '\'';
+    case 0x201C: case 0x201D: case 0x201E: case 0x201F: case 0x2033: case 0x00AB:
+    case 0x00BB:
+        return '"';
+    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015:
+    case 0x2212:
+        return '-';
+    default:
+        return 0;
+    }
+}
+
+/* Appends with whitespace collapsing: pending space written before the next
+ * non-space. */
+typedef struct collapse {
+    fa_buf *out;
+    int pending; /* a space is owed before the next character */
+    int started; /* something was written (no leading space) */
+    int rc;
+} collapse;
+
+static void put_bytes(collapse *k, const void *p, size_t n)
+{
+    if (k->rc < 0) return;
+    if (k->pending && k->started) k->rc = fa_buf_append(k->out, " ", 1);
+    k->pending = 0;
+    if (k->rc == 0) k->rc = fa_buf_append(k->out, p, n);
+    k->started = 1;
+}
+
+static int ascii_path(const char *s, size_t len, fa_buf *out, int fold)
+{
+    collapse k = {out, 0, 0, 0};
+    int rc = fa_buf_reserve(out, len);
+    if (rc < 0) return rc;
+    size_t i = 0;
+    while (i < len && k.rc == 0) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch == 0x7F) {
+            k.pending = 1;
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] != 0x7F) j++;
+        if (k.pending && k.started) k.rc = fa_buf_append(out, " ", 1);
+        k.pending = 0;
+        if (k.rc < 0) break;
+        size_t at = out->len;
+        k.rc = fa_buf_append(out, s + i, j - i);
+        if (k.rc == 0 && fold)
+            for (size_t t = at; t < out->len; t++)
+                if (out->data[t] >= 'A' && out->data[t] <= 'Z') out->data[t] += 32;
+        k.started = 1;
+        i = j;
+    }
+    return k.rc;
+}
+
+static int is_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80) return 0;
+    return 1;
+}
+
+/* Post-pass over valid UTF-8: punctuation map, invisibles, spaces. */
+static int finish_unicode(const uint8_t *s, size_t len, fa_buf *out)
+{
+    collapse k = {out, 0, 0, 0};
+    size_t i = 0;
+    while (i < len && k.rc == 0) {
+        uint32_t c;
+        size_t n = text_utf8_next(s + i, len - i, &c);
+        if (is_space_cp(c)) {
+            k.pending = 1;
+        } else if (is_invisible_cp(c)) {
+            /* dropped */
+        } else {
+            char p = c >= 0x80 ? punct_ascii(c) : 0;
+            if (p)
+                put_bytes(&k, &p, 1);
+            else
+                put_bytes(&k, s + i, n);
+        }
+        i += n;
+    }
+    return k.rc;
+}
+
+/* Copy with invalid sequences replaced by U+FFFD (u8_casefold rejects them). */
+static uint8_t *sanitize(const char *s, size_t len, size_t *outlen)
+{
+    if (u8_check((const uint8_t *)s, len) == NULL) {
+        *outlen = len;
+        return NULL; /* already valid: caller uses s */
+    }
+    uint8_t *o = malloc(len * 3 + 1);
+    if (o == NULL) {
+        *outlen = (size_t)-1;
+        return NULL;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t c;
+        size_t n = text_utf8_next((const uint8_t *)s + i, len - i, &c);
+        if (c == 0xFFFD && n == 1) {
+            o[j++] = 0xEF, o[j++] = 0xBF, o[j++] = 0xBD;
+        } else {
+            memcpy(o + j, s + i, n);
+            j += n;
+        }
+        i += n;
+    }
+    *outlen = j;
+    return o;
+}
+
+int text_normalize(const char *s, size_t len, fa_buf *out)
+{
+    if (len == 0) return 0;
+    if (is_ascii(s, len)) return ascii_path(s, len, out, 1);
+    size_t slen;
+    uint8_t *clean = sanitize(s, len, &slen);
+    if (clean == NULL && slen == (size_t)-1) return FA_ENOMEM;
+    const uint8_t *src = clean ? clean : (const uint8_t *)s;
+    uint8_t stackbuf[4096];
+    size_t rlen = sizeof stackbuf;
+    uint8_t *r = u8_casefold(src, slen, NULL, UNINORM_NFKC, stackbuf, &rlen);
+    int rc;
+    if (r == NULL)
+        rc = errno == ENOMEM ? FA_ENOMEM : FA_EINVAL;
+    else
+        rc = finish_unicode(r, rlen, out);
+    if (r != NULL && r != stackbuf) free(r);
+    free(clean);
+    return rc;
+}
+
+int text_collapse_space(const char *s, size_t len, fa_buf *out)
+{
+    if (is_ascii(s, len)) return ascii_path(s, len, out, 0);
+    collapse k = {out, 0, 0, 0};
+    size_t i = 0;
+    while (i < len && k.rc == 0) {
+        uint32_t c;
+        size_t n = text_utf8_next((const uint8_t *)s + i, len - i, &c);
+        if (is_space_cp(c))
+            k.pending = 1;
+        else if (c == 0xFFFD && n == 1)
+            put_bytes(&k, "\xEF\xBF\xBD", 3);
+        else
+            put_bytes(&k, s + i, n);
+        i += n;
+    }
+    return k.rc;
+}
+
+/* Scripts written without spaces between words. */
+static const uc_script_t *unspaced[8];
+static pthread_once_t unspaced_once = PTHREAD_ONCE_INIT;
+
+static void unspaced_init(void)
+{
+    static const char *const names[] = {"Han", "Hiragana", "Katakana", "Thai",
+                                        "Lao", "Khmer",    "Myanmar",  "Tibetan"};
+    for (int i = 0; i < 8; i++) unspaced[i] = uc_script_byname(names[i]);
+}
+
+enum text_script_class text_script_class(uint32_t c)
+{
+    if (c < 0x80) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            return TEXT_WORD;
+        return TEXT_SEP;
+    }
+    pthread_once(&unspaced_once, unspaced_init);
+    /* the prolonged sound mark and the iteration marks are "Common" but
+     * belong to Japanese words */
+    if (c == 0x30FC || c == 0x3005 || c == 0x309D || c == 0x309E || c == 0x30FD ||
+        c == 0x30FE)
+        return TEXT_UNSPACED;
+    const uc_script_t *sc = uc_script(c);
+    if (sc != NULL)
+        for (int i = 0; i < 8; i++)
+            if (sc == unspaced[i]) {
+                /* punctuation inside those blocks still separates */
+                if (uc_is_general_category(c, UC_CATEGORY_P)) return TEXT_SEP;
+                return TEXT_UNSPACED;
+            }
+    if (uc_is_general_category(c, UC_CATEGORY_L) || uc_is_general_category(c, UC_CATEGORY_N) ||
+        uc_is_general_category(c, UC_CATEGORY_M))
+        return TEXT_WORD;
+    return TEXT_SEP;
+}

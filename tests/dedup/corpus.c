@@ -1,0 +1,1072 @@
+/*
+ * corpus.c - labelled corpus generator and scorer (see corpus.h).
+ *
+ * Everything is invented: word lists and templates below are made up for
+ * this generator; no page text from anywhere is copied.
+ */
+#include "corpus.h"
+
+#include "common/fa_buf.h"
+#include "common/fa_digest.h"
+#include "common/fa_err.h"
+#include "dedup/text_norm.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- randomness ---- */
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t rnd(rng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 0x2545F4914F6CDD1Dull;
+}
+
+static unsigned below(rng *r, unsigned n)
+{
+    return n ? (unsigned)(rnd(r) % n) : 0;
+}
+
+#define PICK(r, arr) (arr[below((r), sizeof(arr) / sizeof(arr[0]))])
+
+/* ---- vocabularies ---- */
+
+static const char *const g0_subjects[] = {
+    "the city council", "the transport authority", "local residents", "the mayor's office",
+    "a council spokesperson", "the opposition group", "school governors", "the harbour board",
+    "shop owners on the high street", "the planning committee", "the fire service",
+    "the regional health trust", "parents at the primary school", "the cycling campaign",
+    "the district auditor", "tenants of the estate", "the parks department", "volunteers"};
+static const char *const g0_verbs[] = {
+    "approved", "rejected", "delayed", "announced", "criticised", "reviewed", "postponed",
+    "welcomed", "questioned", "funded", "defended", "scaled back", "extended", "paused"};
+static const char *const g0_mods[] = {
+    "on Tuesday", "after a long debate", "despite objections from neighbours",
+    "for the third time this year", "at a packed public meeting", "late on Thursday evening",
+    "without a formal vote", "ahead of the winter", "following a consultation",
+    "in a letter to residents", "before the summer recess", "under pressure from campaigners"};
+static const char *const g0_adjs[] = {
+    "expensive", "overdue", "controversial", "popular", "temporary", "ambitious", "modest",
+    "unworkable", "long-awaited", "cheaper", "safer", "smaller"};
+static const char *const g0_topics[][8] = {
+    {"bus lanes", "the night bus service", "ticket prices", "the depot expansion",
+     "the new timetable", "bus shelters", "the route changes", "driver shortages"},
+    {"the library", "opening hours", "the reading room", "the book budget", "the mobile library",
+     "the archive wing", "volunteer staff", "the children's section"},
+    {"the flood defences", "the river wall", "drainage works", "the pumping station",
+     "sandbag stores", "the warning sirens", "the embankment path", "the insurance scheme"},
+    {"the housing plan", "affordable homes", "the tower block", "rent levels",
+     "the empty offices", "the waiting list", "the building site", "the new estate"},
+    {"the school meals", "the kitchen contract", "free breakfasts", "the canteen",
+     "the nutrition guidelines", "the supplier", "portion sizes", "the dining hall"}};
+static const char *const g0_names[] = {"Maria Okafor", "Tom Brennan",  "Ines Dalgaard",
+                                       "Ravi Menon",   "Clare Whitby", "Jonas Feld",
+                                       "Aisha Rahman", "Peter Lund",   "Greta Holm",
+                                       "Samuel Achebe"};
+static const char *const g0_roles[] = {"a local councillor", "the committee chair",
+                                       "a resident of forty years", "the head teacher",
+                                       "a union representative", "the project manager"};
+static const char *const g0_quotes[] = {
+    "We have listened carefully and we think this is the right decision",
+    "Nobody asked the people who actually use it every day",
+    "The figures simply do not add up",
+    "This is a good start but there is more to do",
+    "We will keep fighting until the plans are changed",
+    "It has taken far too long to get here"};
+
+static const char *const g1_subjects[] = {
+    "the chipmaker", "analysts at the bank", "the central bank", "researchers at the institute",
+    "the regulator", "institutional investors", "the battery start-up", "the shipping group",
+    "the drug developer", "economists surveyed by the agency", "the telescope team",
+    "the pension fund", "the satellite operator", "the mining company", "the laboratory"};
+static const char *const g1_verbs[] = {"raised", "cut", "forecast", "reported", "measured",
+                                       "published", "confirmed", "revised", "doubled",
+                                       "halved", "disclosed", "targeted"};
+static const char *const g1_topics[][8] = {
+    {"quarterly revenue", "its profit guidance", "memory prices", "wafer output",
+     "the fabrication plant", "export licences", "capital spending", "order backlog"},
+    {"interest rates", "the inflation outlook", "bond purchases", "the currency reserve",
+     "wage growth", "mortgage lending", "the policy statement", "core prices"},
+    {"the trial results", "patient enrolment", "the side effects", "the dosage schedule",
+     "the approval filing", "the placebo group", "the second phase", "the manufacturing deal"},
+    {"the exoplanet data", "the infrared images", "the mirror alignment", "the orbit model",
+     "the dust clouds", "the spectral lines", "the calibration run", "the star catalogue"},
+    {"freight rates", "container volumes", "the fuel surcharge", "port congestion",
+     "the fleet renewal", "charter contracts", "the canal transit", "insurance premiums"}};
+static const char *const g1_when[] = {"in early trading", "on Monday", "last quarter",
+                                      "over the past year", "in a regulatory filing",
+                                      "at its annual meeting", "in a research note",
+                                      "since January", "in the latest survey", "overnight"};
+static const char *const g1_clauses[] = {
+    "a sign that demand is cooling", "beating most estimates",
+    "which surprised several observers", "although margins remain thin",
+    "as competition intensifies", "the sharpest move in a decade",
+    "in line with earlier guidance", "while costs kept rising"};
+static const char *const g1_companies[] = {"Norvex", "Halden Group", "Quillon", "Tarsis",
+                                           "Meridian Labs", "Ostrava Metals", "Brightwell",
+                                           "Koenig Shipping", "Velta Bio", "Auric"};
+static const char *const g1_people[] = {"Dana Whitcombe", "Lukas Brandt", "Mei Tanaka",
+                                        "Oscar Ibarra", "Helena Roth", "Farid Haddad"};
+
+static const char *const ja_mods[] = {"十日、", "記者会見で", "来月から", "住民の反対を受けて",
+                                      "専門家によると、", "今年度中に", "関係者によると、",
+                                      "週明けにも", "長い議論の末に", "予想を上回る形で"};
+static const char *const ja_subj[] = {"政府は", "東京都は", "日本銀行は", "研究チームは",
+                                      "市の担当者は", "鉄道会社は", "大阪府は", "自動車メーカーは",
+                                      "気象庁は", "大学の研究者は"};
+static const char *const ja_obj[] = {"新しい交通計画を", "来年度の予算案を", "地震対策の強化を",
+                                     "物価の見通しを", "観光客の受け入れを",
+                                     "再生可能エネルギーの導入を", "港湾施設の拡張を",
+                                     "学校給食の無償化を", "高齢者向けの支援策を",
+                                     "新型電池の開発計画を"};
+static const char *const ja_verb[] = {"発表した。", "承認した。", "検討している。",
+                                      "明らかにした。", "延期すると決めた。", "見直す方針だ。",
+                                      "正式に決定した。", "撤回した。"};
+static const char *const ja_place[] = {"札幌", "仙台", "横浜", "名古屋", "京都", "神戸",
+                                       "広島", "福岡", "熊本", "那覇"};
+static const char *const zh_subj[] = {"国务院", "上海市政府", "央行", "研究人员", "铁路部门",
+                                      "该公司", "广东省", "专家组", "交通运输部", "气象部门"};
+static const char *const zh_verb[] = {"宣布", "批准了", "推迟了", "公布了", "正在研究",
+                                      "重新评估了", "正式启动了", "暂停了"};
+static const char *const zh_obj[] = {"新的交通规划", "明年的预算草案", "防震措施",
+                                     "物价预期", "新能源项目", "港口扩建计划", "学校午餐补贴",
+                                     "养老服务方案", "电池研发计划", "旅游接待政策"};
+static const char *const zh_place[] = {"北京", "广州", "深圳", "成都", "杭州", "武汉",
+                                       "西安", "南京", "重庆", "天津"};
+
+/* ---- stories ---- */
+
+typedef struct story {
+    char *headline;
+    char **paras;
+    unsigned n_paras;
+    int lang; /* 0 en, 1 ja, 2 zh */
+} story;
+
+static void story_free(story *s)
+{
+    free(s->headline);
+    for (unsigned i = 0; i < s->n_paras; i++) free(s->paras[i]);
+    free(s->paras);
+    memset(s, 0, sizeof *s);
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+static void cap_first(char *s)
+{
+    if (s && *s) s[0] = (char)toupper((unsigned char)s[0]);
+}
+
+static void sentence(fa_buf *b, rng *r, int gen, int topic, int lang)
+{
+    if (lang == 1) {
+        fa_buf_printf(b, "%s%sの%s%s%s%d億円規模で%s", PICK(r, ja_mods), PICK(r, ja_place),
+                      PICK(r, ja_subj), PICK(r, ja_mods), PICK(r, ja_obj), 1 + below(r, 900),
+                      PICK(r, ja_verb));
+        return;
+    }
+    if (lang == 2) {
+        fa_buf_printf(b, "%s%s%d日%s%s，涉及资金约%d亿元。", PICK(r, zh_place), PICK(r, zh_subj),
+                      1 + below(r, 28), PICK(r, zh_verb), PICK(r, zh_obj), 1 + below(r, 500));
+        return;
+    }
+    size_t at = b->len;
+    if (gen == 0) {
+        const char *const *t = g0_topics[topic];
+        switch (below(r, 5)) {
+        case 0:
+            fa_buf_printf(b, "%s %s %s %s.", PICK(r, g0_subjects), PICK(r, g0_verbs), t[below(r, 8)],
+                          PICK(r, g0_mods));
+            break;
+        case 1:
+            fa_buf_printf(b, "%s said %s would be %s and %s, %s.", PICK(r, g0_subjects),
+                          t[below(r, 8)], PICK(r, g0_adjs), PICK(r, g0_adjs), PICK(r, g0_mods));
+            break;
+        case 2:
+            fa_buf_printf(b, "\"%s,\" said %s, %s.", PICK(r, g0_quotes), PICK(r, g0_names),
+                          PICK(r, g0_roles));
+            break;
+        case 3:
+            fa_buf_printf(b, "According to %s, %s will cost %u.%u million pounds and %s %s.",
+                          PICK(r, g0_subjects), t[below(r, 8)], 1 + below(r, 90), below(r, 10),
+                          PICK(r, g0_verbs), PICK(r, g0_mods));
+            break;
+        default:
+            fa_buf_printf(b, "%s, %s, told the meeting that %s and %s had been %s %s.",
+                          PICK(r, g0_names), PICK(r, g0_roles), t[below(r, 8)], t[below(r, 8)],
+                          PICK(r, g0_verbs), PICK(r, g0_mods));
+        }
+    } else {
+        const char *const *t = g1_topics[topic];
+        switch (below(r, 5)) {
+        case 0:
+            fa_buf_printf(b, "Shares in %s %s %u.%u percent %s after %s %s %s.",
+                          PICK(r, g1_companies), below(r, 2) ? "rose" : "fell", below(r, 20),
+                          below(r, 10), PICK(r, g1_when), PICK(r, g1_subjects), PICK(r, g1_verbs),
+                          t[below(r, 8)]);
+            break;
+        case 1:
+            fa_buf_printf(b, "%s %s %s %s, %s.", PICK(r, g1_subjects), PICK(r, g1_verbs),
+                          t[below(r, 8)], PICK(r, g1_when), PICK(r, g1_clauses));
+            break;
+        case 2:
+            fa_buf_printf(b, "The figures, %s said, point to %s and to %s %s.", PICK(r, g1_people),
+                          t[below(r, 8)], t[below(r, 8)], PICK(r, g1_when));
+            break;
+        case 3:
+            fa_buf_printf(b, "%s expects %s to reach %u billion by %u, %s.", PICK(r, g1_companies),
+                          t[below(r, 8)], 2 + below(r, 300), 2026 + below(r, 8),
+                          PICK(r, g1_clauses));
+            break;
+        default:
+            fa_buf_printf(b, "In a statement %s, %s %s %s while %s %s %s.", PICK(r, g1_when),
+                          PICK(r, g1_subjects), PICK(r, g1_verbs), t[below(r, 8)],
+                          PICK(r, g1_subjects), PICK(r, g1_verbs), t[below(r, 8)]);
+        }
+    }
+    cap_first(b->data + at);
+}
+
+static int make_story(story *s, rng *r, int gen, int topic, int lang)
+{
+    memset(s, 0, sizeof *s);
+    s->lang = lang;
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    if (lang == 1)
+        fa_buf_printf(&b, "%sの%s%s", PICK(r, ja_place), PICK(r, ja_subj), PICK(r, ja_obj));
+    else if (lang == 2)
+        fa_buf_printf(&b, "%s%s%s", PICK(r, zh_place), PICK(r, zh_subj), PICK(r, zh_obj));
+    else if (gen == 0)
+        fa_buf_printf(&b, "%s %s %s", PICK(r, g0_subjects), PICK(r, g0_verbs),
+                      g0_topics[topic][below(r, 8)]);
+    else
+        fa_buf_printf(&b, "%s %s %s %s", PICK(r, g1_companies), PICK(r, g1_verbs),
+                      g1_topics[topic][below(r, 8)], PICK(r, g1_when));
+    cap_first(b.data);
+    s->headline = fa_buf_steal(&b, NULL);
+    s->n_paras = 5 + below(r, 4);
+    s->paras = calloc(s->n_paras + 2, sizeof *s->paras);
+    if (s->headline == NULL || s->paras == NULL) return FA_ENOMEM;
+    for (unsigned p = 0; p < s->n_paras; p++) {
+        unsigned ns = 2 + below(r, 3);
+        for (unsigned k = 0; k < ns; k++) {
+            if (k) fa_buf_puts(&b, lang ? "" : " ");
+            sentence(&b, r, gen, topic, lang);
+        }
+        s->paras[p] = fa_buf_steal(&b, NULL);
+    }
+    fa_buf_free(&b);
+    return 0;
+}
+
+static int copy_story(story *d, const story *s)
+{
+    memset(d, 0, sizeof *d);
+    d->lang = s->lang;
+    d->n_paras = s->n_paras;
+    d->headline = xstrdup(s->headline);
+    d->paras = calloc(s->n_paras + 2, sizeof *d->paras);
+    if (d->headline == NULL || d->paras == NULL) return FA_ENOMEM;
+    for (unsigned i = 0; i < s->n_paras; i++)
+        if ((d->paras[i] = xstrdup(s->paras[i])) == NULL) return FA_ENOMEM;
+    return 0;
+}
+
+static const char *const g0_swap[][2] = {
+    {"said", "stated"}, {"meeting", "session"}, {"residents", "locals"}, {"approved", "backed"},
+    {"delayed", "held up"}, {"plans", "proposals"}, {"expensive", "costly"}, {"after", "following"},
+    {"council", "authority"}, {"new", "fresh"}, {"would", "will"}, {"cost", "come to"}};
+
+/* Light rewording: about one word in 25 replaced (a synonym, or dropped). */
+static void reword(story *s, rng *r)
+{
+    for (unsigned p = 0; p < s->n_paras; p++) {
+        fa_buf b;
+        fa_buf_init(&b, 1 << 20);
+        const char *q = s->paras[p];
+        while (*q) {
+            const char *e = q;
+            while (*e && *e != ' ') e++;
+            size_t n = (size_t)(e - q);
+            int done = 0;
+            if (below(r, 25) == 0) {
+                for (unsigned k = 0; k < sizeof g0_swap / sizeof g0_swap[0]; k++)
+                    if (strlen(g0_swap[k][0]) == n && strncmp(q, g0_swap[k][0], n) == 0) {
+                        fa_buf_puts(&b, g0_swap[k][1]);
+                        done = 1;
+                        break;
+                    }
+                if (!done && n > 3 && islower((unsigned char)q[0]) && e[-1] != '.' && e[-1] != ',') {
+                    fa_buf_puts(&b, below(r, 2) ? "reportedly" : "also");
+                    fa_buf_append(&b, " ", 1);
+                    fa_buf_append(&b, q, n);
+                    done = 1;
+                }
+            }
+            if (!done) fa_buf_append(&b, q, n);
+            if (*e) fa_buf_append(&b, " ", 1), e++;
+            q = e;
+        }
+        free(s->paras[p]);
+        s->paras[p] = fa_buf_steal(&b, NULL);
+        fa_buf_free(&b);
+    }
+}
+
+/* Applies 1-2 edits; returns a bit mask of what was done. */
+static void edit_story(story *s, rng *r, int gen, int topic)
+{
+    unsigned n = 1 + below(r, 2);
+    for (unsigned k = 0; k < n; k++) {
+        switch (below(r, 5)) {
+        case 0: { /* new headline */
+            story tmp;
+            if (make_story(&tmp, r, gen, topic, s->lang) == 0) {
+                free(s->headline);
+                s->headline = tmp.headline;
+                tmp.headline = NULL;
+            }
+            story_free(&tmp);
+            break;
+        }
+        case 1: { /* a sentence added */
+            unsigned p = below(r, s->n_paras);
+            fa_buf b;
+            fa_buf_init(&b, 1 << 20);
+            fa_buf_puts(&b, s->paras[p]);
+            fa_buf_puts(&b, s->lang ? "" : " ");
+            sentence(&b, r, gen, topic, s->lang);
+            free(s->paras[p]);
+            s->paras[p] = fa_buf_steal(&b, NULL);
+            fa_buf_free(&b);
+            break;
+        }
+        case 2: /* the last paragraph cut */
+            if (s->n_paras > 4) free(s->paras[--s->n_paras]);
+            break;
+        case 3: { /* two paragraphs swapped */
+            unsigned a = below(r, s->n_paras), c = below(r, s->n_paras);
+            char *t = s->paras[a];
+            s->paras[a] = s->paras[c];
+            s->paras[c] = t;
+            break;
+        }
+        default:
+            if (s->lang == 0)
+                reword(s, r);
+            else if (s->n_paras > 4)
+                free(s->paras[--s->n_paras]);
+        }
+    }
+}
+
+/* ---- templates ---- */
+
+typedef struct site {
+    char name[64];
+    char host[64];
+    int tmpl;
+    int gen;
+} site;
+
+static void put_esc(fa_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fa_buf_puts(b, "&lt;");
+        else if (*s == '&')
+            fa_buf_puts(b, "&amp;");
+        else if (*s == '"')
+            fa_buf_puts(b, "&quot;");
+        else
+            fa_buf_append(b, s, 1);
+    }
+}
+
+/* Paragraph text with typographic quotes or entities now and then, so the
+ * normaliser is exercised. */
+static void put_para_text(fa_buf *b, const char *s, int style)
+{
+    int open = 1;
+    for (; *s; s++) {
+        if (*s == '"' && style == 1) {
+            fa_buf_puts(b, open ? "\xE2\x80\x9C" : "\xE2\x80\x9D");
+            open = !open;
+        } else if (*s == '\'' && style == 1) {
+            fa_buf_puts(b, "\xE2\x80\x99");
+        } else if (*s == '\'' && style == 2) {
+            fa_buf_puts(b, "&#8217;");
+        } else if (*s == '<') {
+            fa_buf_puts(b, "&lt;");
+        } else if (*s == '&') {
+            fa_buf_puts(b, "&amp;");
+        } else {
+            fa_buf_append(b, s, 1);
+        }
+    }
+}
+
+static void chrome_top(fa_buf *b, const site *st, const char *title, char **others, unsigned n_others)
+{
+    fa_buf_printf(b, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    put_esc(b, title);
+    fa_buf_printf(b, " - %s</title><style>body{margin:0}.x{color:#333}</style>"
+                     "<script>var cfg={site:'%s',ads:true};</script></head>\n",
+                  st->name, st->host);
+    static const char *const sections[] = {"News", "Local", "Politics", "Business", "Sport",
+                                           "Culture", "Opinion", "Weather"};
+    switch (st->tmpl) {
+    case 0:
+        fa_buf_printf(b, "<body class=\"single\"><div class=\"cookie-banner\"><p>We use cookies to "
+                         "improve %s. By continuing you accept our cookie policy and the "
+                         "processing of your data by our partners.</p><button>OK</button></div>\n"
+                         "<header class=\"site-header\"><a class=\"logo\" href=\"/\">%s</a></header>\n"
+                         "<nav><ul>",
+                      st->name, st->name);
+        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<li><a href=\"/%s\">%s</a></li>", sections[i], sections[i]);
+        fa_buf_puts(b, "</ul></nav>\n<main><article>\n");
+        break;
+    case 1:
+        fa_buf_printf(b, "<body><div id=\"top-bar\"><div id=\"logo\">%s</div><div id=\"menu\">", st->name);
+        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<a href=\"/%s\">%s</a> | ", sections[i], sections[i]);
+        fa_buf_puts(b, "</div></div>\n<div id=\"page\"><div id=\"story\">\n");
+        break;
+    case 2:
+        fa_buf_printf(b, "<body bgcolor=\"#ffffff\"><table width=\"100%%\"><tr><td colspan=\"2\"><font size=\"5\">%s</font></td></tr>\n<tr><td width=\"20%%\" valign=\"top\">", st->name);
+        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<a href=\"/%s\">%s</a><br>", sections[i], sections[i]);
+        fa_buf_puts(b, "</td><td valign=\"top\" class=\"bodytext\">\n");
+        break;
+    case 3:
+        fa_buf_printf(b, "<body><div class=\"consent-modal\" role=\"dialog\"><h2>Your privacy</h2><p>%s and "
+                         "its 142 partners store and access information on your device. You can "
+                         "manage your choices at any time.</p></div><div class=\"wrapper\">"
+                         "<div class=\"masthead\"><h2>%s</h2></div><div class=\"navbar\">",
+                      st->name, st->name);
+        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<a href=\"/%s\">%s</a>", sections[i], sections[i]);
+        fa_buf_puts(b, "</div><div class=\"container\"><div class=\"row\"><div class=\"col-8\">\n");
+        break;
+    default:
+        fa_buf_printf(b, "<body><header><h1 class=\"brand\">%s</h1><p class=\"tagline\">All the stories, "
+                         "from everywhere</p></header><div class=\"sections\">", st->name);
+        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<a class=\"tab\" href=\"/%s\">%s</a> ", sections[i], sections[i]);
+        fa_buf_puts(b, "</div><div class=\"content\">\n");
+    }
+    (void)others, (void)n_others;
+}
+
+static void chrome_bottom(fa_buf *b, const site *st, char **others, unsigned n_others)
+{
+    switch (st->tmpl) {
+    case 0:
+        fa_buf_puts(b, "</article>\n<aside class=\"sidebar\"><h3>Most read</h3><ol>");
+        break;
+    case 1:
+        fa_buf_puts(b, "</div><div id=\"sidebar\"><h3>Popular now</h3><ul>");
+        break;
+    case 2:
+        fa_buf_puts(b, "</td></tr><tr><td></td><td><b>More headlines:</b><br>");
+        break;
+    case 3:
+        fa_buf_puts(b, "</div><div class=\"col-4 widget-area\"><h3>Trending</h3><ul>");
+        break;
+    default:
+        fa_buf_puts(b, "</div><div class=\"rail\"><h3>Latest</h3><ul>");
+    }
+    for (unsigned i = 0; i < n_others; i++) {
+        fa_buf_printf(b, st->tmpl == 2 ? "<a href=\"/s/%u\">" : "<li><a href=\"/s/%u\">", i);
+        put_esc(b, others[i]);
+        fa_buf_puts(b, st->tmpl == 2 ? "</a><br>" : "</a></li>");
+    }
+    switch (st->tmpl) {
+    case 0:
+        fa_buf_printf(b, "</ol><div class=\"newsletter\"><p>Get the morning briefing from %s in "
+                         "your inbox every day before breakfast.</p></div></aside></main>\n"
+                         "<footer><p>&copy; 2025 %s. All rights reserved. Registered in England. "
+                         "Our journalism is regulated by the press standards body.</p>"
+                         "<a href=\"/about\">About</a> <a href=\"/privacy\">Privacy</a></footer>",
+                      st->name, st->name);
+        break;
+    case 1:
+        fa_buf_printf(b, "</ul></div></div><div id=\"foot\">%s is published by an independent "
+                         "trust. <a href=\"/terms\">Terms</a> <a href=\"/contact\">Contact</a></div>",
+                      st->name);
+        break;
+    case 2:
+        fa_buf_printf(b, "</td></tr><tr><td colspan=\"2\"><small>Copyright %s. Reproduction "
+                         "without permission prohibited.</small></td></tr></table>",
+                      st->name);
+        break;
+    case 3:
+        fa_buf_printf(b, "</ul><div class=\"promo-box\"><p>Subscribe to %s for unlimited access "
+                         "to every story, the daily puzzle and our weekend magazine, delivered "
+                         "to your door.</p></div></div></div></div></div><div class=\"site-footer\">"
+                         "<p>%s Media Ltd.</p></div>",
+                      st->name, st->name);
+        break;
+    default:
+        fa_buf_printf(b, "</ul></div><footer class=\"ftr\">%s collects reporting from partners "
+                         "under licence.</footer>",
+                      st->name);
+    }
+    fa_buf_puts(b, "</body></html>\n");
+}
+
+/* The article itself; truth gets headline + paragraphs. */
+static void render_story(fa_buf *b, fa_buf *truth, const site *st, const story *s, rng *r,
+                         int merge)
+{
+    int qstyle = below(r, 3);
+    const char *h = st->tmpl == 2 ? "<h2>" : "<h1 class=\"headline\">";
+    const char *he = st->tmpl == 2 ? "</h2>\n" : "</h1>\n";
+    if (st->tmpl == 0) fa_buf_puts(b, "<header>");
+    fa_buf_puts(b, h);
+    put_esc(b, s->headline);
+    fa_buf_puts(b, he);
+    if (st->tmpl == 0) fa_buf_puts(b, "</header>");
+    if (truth) {
+        fa_buf_puts(truth, s->headline);
+        fa_buf_puts(truth, "\n");
+    }
+    switch (st->tmpl) {
+    case 0:
+        fa_buf_puts(b, "<p class=\"byline\">By Staff Reporter, 3 hours ago</p><div class=\"share\">"
+                       "<a href=\"#\">Share on social</a><a href=\"#\">Email</a></div>"
+                       "<div class=\"article-body\">\n");
+        break;
+    case 1:
+        fa_buf_puts(b, "<div class=\"meta\">Updated 10:42 | <a href=\"#c\">12 comments</a></div>\n");
+        break;
+    case 3:
+        fa_buf_puts(b, "<figure><img src=\"/i.jpg\"><figcaption>A file photo. Credit: Agency"
+                       "</figcaption></figure><div class=\"entry-content\">\n");
+        break;
+    default:
+        break;
+    }
+    if (merge) fa_buf_puts(b, "<p>");
+    for (unsigned p = 0; p < s->n_paras; p++) {
+        if (st->tmpl == 1 && !merge) {
+            fa_buf_puts(b, "<div class=\"para\">");
+        } else if (!merge) {
+            fa_buf_puts(b, "<p>");
+        } else if (p) {
+            fa_buf_puts(b, " ");
+        }
+        put_para_text(b, s->paras[p], qstyle);
+        if (!merge) fa_buf_puts(b, st->tmpl == 1 ? "</div>\n" : "</p>\n");
+        if (truth) {
+            fa_buf_puts(truth, s->paras[p]);
+            fa_buf_puts(truth, "\n");
+        }
+        if (p == 1 && st->tmpl == 3 && !merge)
+            fa_buf_puts(b, "<p class=\"read-more\"><a href=\"/related\">Read more: the week in "
+                           "pictures</a></p>\n");
+    }
+    if (merge) fa_buf_puts(b, "</p>\n");
+    /* a site-wide note inside the article on two templates: learned boilerplate */
+    if (st->tmpl == 1)
+        fa_buf_printf(b, "<p>This story is part of the local democracy service run by %s with "
+                         "support from community donations; republishing is welcome with credit.</p>\n",
+                      st->name);
+    if (st->tmpl == 0)
+        fa_buf_puts(b, "</div><p class=\"tags\">Topics: <a href=\"/t\">Local</a></p>\n");
+    if (st->tmpl == 3) fa_buf_puts(b, "</div>\n");
+}
+
+/* ---- the corpus ---- */
+
+static int pair_add(corpus_pairs *p, uint32_t a, uint32_t b)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 256;
+        corpus_pair *nv = realloc(p->v, nc * sizeof *nv);
+        if (nv == NULL) return FA_ENOMEM;
+        p->v = nv;
+        p->cap = nc;
+    }
+    p->v[p->n++] = (corpus_pair){a, b};
+    return 0;
+}
+
+static int add_doc(corpus *c, const site *st, const char *path, fa_buf *html, fa_buf *truth)
+{
+    if (c->n_docs == c->cap_docs) {
+        size_t nc = c->cap_docs ? c->cap_docs * 2 : 256;
+        corpus_doc *nd = realloc(c->docs, nc * sizeof *nd);
+        if (nd == NULL) return FA_ENOMEM;
+        c->docs = nd;
+        c->cap_docs = nc;
+    }
+    corpus_doc *d = &c->docs[c->n_docs];
+    memset(d, 0, sizeof *d);
+    char url[512];
+    snprintf(url, sizeof url, "https://%s%s", st->host, path);
+    d->url = xstrdup(url);
+    d->host = xstrdup(st->host);
+    d->len = html->len;
+    d->html = fa_buf_steal(html, NULL);
+    d->body = truth ? fa_buf_steal(truth, NULL) : NULL;
+    uint8_t sha[20];
+    fa_sha1_oneshot(d->html, d->len, sha);
+    fa_sha1_label(sha, d->digest);
+    c->html_bytes += d->len;
+    c->n_docs++;
+    return d->url && d->host && d->html ? 0 : FA_ENOMEM;
+}
+
+typedef struct pending {
+    uint32_t doc;
+    int kind; /* 0 original, 1 wire, 2 roundup, 3 exact copy */
+    int site, topic, cluster;
+    uint32_t other[3];
+    unsigned n_other;
+} pending;
+
+int corpus_generate(int gen, uint32_t seed, unsigned scale, corpus *out)
+{
+    memset(out, 0, sizeof *out);
+    if (gen < 0 || gen > 1 || scale < 4) return FA_EINVAL;
+    rng r = {0x9E3779B97F4A7C15ull ^ ((uint64_t)seed << 1) ^ (uint64_t)(gen + 1) * 0x1234567ull};
+    for (int i = 0; i < 4; i++) rnd(&r);
+    enum { N_SITES = 6 };
+    site sites[N_SITES + 1];
+    static const char *const names0[] = {"Harbour Herald", "Valley Courier", "The Civic Ledger",
+                                         "Northgate Post", "Riverside Times", "County Roundup"};
+    static const char *const names1[] = {"Capital Wire", "Market Brief", "The Lab Report",
+                                         "Freight Weekly", "Signal Finance", "Digest Daily"};
+    for (int i = 0; i <= N_SITES; i++) {
+        site *st = &sites[i];
+        snprintf(st->name, sizeof st->name, "%s", gen ? names1[i % 6] : names0[i % 6]);
+        snprintf(st->host, sizeof st->host, "%s%d.example", gen ? "mkt" : "civ", i);
+        st->tmpl = i == N_SITES - 1 ? 4 : (i + gen * 2) % 4;
+        st->gen = gen;
+    }
+    const int agg = N_SITES - 1; /* the aggregator */
+    int n_topics = 5;
+    /* stories kept for rendering the sidebars */
+    size_t max_docs = (size_t)scale * N_SITES * 4 + 64;
+    pending *pend = calloc(max_docs, sizeof *pend);
+    story *stories = calloc(max_docs, sizeof *stories);
+    fa_buf *htmls = calloc(max_docs, sizeof *htmls);
+    fa_buf *truths = calloc(max_docs, sizeof *truths);
+    int *site_of = calloc(max_docs, sizeof *site_of);
+    if (!pend || !stories || !htmls || !truths || !site_of) {
+        free(pend), free(stories), free(htmls), free(truths), free(site_of);
+        return FA_ENOMEM;
+    }
+    size_t n = 0;
+    int rc = 0;
+    /* originals: scale per news site, topics cycled so every topic has
+     * several stories per site (hard negatives) */
+    for (int s = 0; s < N_SITES - 1 && rc == 0; s++)
+        for (unsigned k = 0; k < scale && rc == 0; k++) {
+            int topic = (int)(k % (unsigned)n_topics);
+            rc = make_story(&stories[n], &r, gen, topic, 0);
+            pend[n] = (pending){(uint32_t)n, 0, s, topic, -1, {0}, 0};
+            site_of[n] = s;
+            n++;
+        }
+    size_t n_orig = n;
+    /* wire stories: scale/2 English + 2 Japanese (+ 2 Chinese for gen 1) */
+    unsigned n_wire = scale / 2 + 2;
+    unsigned n_cjk = gen ? 4 : 2;
+    int cluster = 0;
+    for (unsigned w = 0; w < n_wire + n_cjk && rc == 0; w++, cluster++) {
+        int lang = w < n_wire ? 0 : (w - n_wire) % 2 == 0 ? 1 : 2;
+        if (gen == 0 && lang == 2) lang = 1;
+        int topic = (int)below(&r, (unsigned)n_topics);
+        story base;
+        rc = make_story(&base, &r, gen, topic, lang);
+        unsigned copies = 2 + below(&r, 3);
+        int first_site = (int)below(&r, N_SITES - 1);
+        for (unsigned k = 0; k < copies && rc == 0; k++) {
+            rc = copy_story(&stories[n], &base);
+            if (rc == 0 && k > 0) edit_story(&stories[n], &r, gen, topic);
+            int s = (first_site + (int)k) % (N_SITES - 1);
+            pend[n] = (pending){(uint32_t)n, 1, s, topic, cluster, {0}, 0};
+            site_of[n] = s;
+            n++;
+        }
+        story_free(&base);
+    }
+    /* roundups on the aggregator: carry 1-3 originals of other sites */
+    unsigned n_round = scale / 2 + 1;
+    for (unsigned k = 0; k < n_round && rc == 0; k++) {
+        int topic = (int)below(&r, (unsigned)n_topics);
+        rc = make_story(&stories[n], &r, gen, topic, 0);
+        /* the roundup's own story is short: 4 paragraphs */
+        while (rc == 0 && stories[n].n_paras > 4) free(stories[n].paras[--stories[n].n_paras]);
+        pend[n] = (pending){(uint32_t)n, 2, agg, topic, -1, {0}, 2 + below(&r, 2)};
+        for (unsigned j = 0; j < pend[n].n_other; j++) {
+            uint32_t o;
+            int dup;
+            do {
+                o = (uint32_t)below(&r, (unsigned)n_orig);
+                dup = 0;
+                for (unsigned q = 0; q < j; q++) dup |= pend[n].other[q] == o;
+            } while (dup);
+            pend[n].other[j] = o;
+        }
+        site_of[n] = agg;
+        n++;
+    }
+    /* render */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const site *st = &sites[site_of[i]];
+        char *others[5];
+        unsigned no = 0;
+        for (size_t j = 0; j < n_orig && no < 5; j++)
+            if (site_of[j] == site_of[i] && j != i) others[no++] = stories[j].headline;
+        fa_buf_init(&htmls[i], 8u << 20);
+        fa_buf_init(&truths[i], 8u << 20);
+        chrome_top(&htmls[i], st, stories[i].headline, others, no);
+        render_story(&htmls[i], &truths[i], st, &stories[i], &r, 0);
+        if (pend[i].kind == 2) {
+            fa_buf_puts(&htmls[i], "<section class=\"related-articles\"><h2>Related Articles</h2>\n");
+            for (unsigned j = 0; j < pend[i].n_other; j++) {
+                const story *o = &stories[pend[i].other[j]];
+                fa_buf_printf(&htmls[i], "<article class=\"related\"><h3><a href=\"https://%s/s\">",
+                              sites[site_of[pend[i].other[j]]].host);
+                put_esc(&htmls[i], o->headline);
+                fa_buf_printf(&htmls[i], "</a></h3><p class=\"src\">%s</p>\n",
+                              sites[site_of[pend[i].other[j]]].name);
+                /* the carried text: paragraphs, or merged into one block */
+                int merge = below(&r, 3) == 0;
+                if (merge) fa_buf_puts(&htmls[i], "<p>");
+                for (unsigned p = 0; p < o->n_paras; p++) {
+                    if (!merge) fa_buf_puts(&htmls[i], "<p>");
+                    else if (p) fa_buf_puts(&htmls[i], " ");
+                    put_para_text(&htmls[i], o->paras[p], 0);
+                    if (!merge) fa_buf_puts(&htmls[i], "</p>\n");
+                    fa_buf_puts(&truths[i], o->paras[p]);
+                    fa_buf_puts(&truths[i], "\n");
+                }
+                if (merge) fa_buf_puts(&htmls[i], "</p>\n");
+                fa_buf_puts(&htmls[i], "</article>\n");
+            }
+            fa_buf_puts(&htmls[i], "</section>\n");
+        }
+        chrome_bottom(&htmls[i], st, others, no);
+    }
+    /* fetch order: shuffled; exact copies (of some originals) follow later */
+    uint32_t *order = malloc(n * sizeof *order);
+    uint32_t *doc_of = malloc(n * sizeof *doc_of);
+    if (order == NULL || doc_of == NULL) rc = FA_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) order[i] = (uint32_t)i;
+    for (size_t i = n; rc == 0 && i > 1; i--) {
+        size_t j = below(&r, (unsigned)i);
+        uint32_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        uint32_t i = order[k];
+        char path[128];
+        snprintf(path, sizeof path, "/%s/story-%u", pend[i].kind == 2 ? "roundup" : "news", i);
+        fa_buf copy;
+        fa_buf_init(&copy, 8u << 20);
+        int exact = pend[i].kind == 0 && below(&r, 8) == 0;
+        if (exact) fa_buf_append(&copy, htmls[i].data, htmls[i].len);
+        doc_of[i] = (uint32_t)out->n_docs;
+        rc = add_doc(out, &sites[site_of[i]], path, &htmls[i], &truths[i]);
+        out->docs[out->n_docs - 1].date = (int64_t)out->n_docs;
+        if (rc == 0 && exact) {
+            strcat(path, "?utm_source=social&utm_medium=share");
+            rc = add_doc(out, &sites[site_of[i]], path, &copy, NULL);
+            out->docs[out->n_docs - 1].date = (int64_t)out->n_docs;
+            if (rc == 0) rc = pair_add(&out->exact, doc_of[i], (uint32_t)out->n_docs - 1);
+        }
+        fa_buf_free(&copy);
+    }
+    /* truth */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        for (size_t j = i + 1; rc == 0 && j < n; j++) {
+            if (pend[i].kind == 1 && pend[j].kind == 1 && pend[i].cluster == pend[j].cluster)
+                rc = pair_add(&out->near, doc_of[i], doc_of[j]);
+            else if (pend[i].kind == 0 && pend[j].kind == 0 && site_of[i] == site_of[j] &&
+                     pend[i].topic == pend[j].topic)
+                rc = pair_add(&out->hardneg, doc_of[i], doc_of[j]);
+        }
+        if (pend[i].kind == 2)
+            for (unsigned j = 0; rc == 0 && j < pend[i].n_other; j++)
+                rc = pair_add(&out->contain, doc_of[i], doc_of[pend[i].other[j]]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        story_free(&stories[i]);
+        fa_buf_free(&htmls[i]);
+        fa_buf_free(&truths[i]);
+    }
+    free(order), free(doc_of), free(pend), free(stories), free(htmls), free(truths), free(site_of);
+    if (rc < 0) corpus_free(out);
+    return rc;
+}
+
+void corpus_free(corpus *c)
+{
+    if (c == NULL) return;
+    for (size_t i = 0; i < c->n_docs; i++) {
+        free(c->docs[i].url);
+        free(c->docs[i].host);
+        free(c->docs[i].html);
+        free(c->docs[i].body);
+    }
+    free(c->docs);
+    free(c->near.v), free(c->contain.v), free(c->exact.v), free(c->hardneg.v);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- scoring ---- */
+
+static uint64_t pkey(uint32_t a, uint32_t b, int ordered)
+{
+    if (!ordered && a > b) {
+        uint32_t t = a;
+        a = b;
+        b = t;
+    }
+    return ((uint64_t)a << 32) | b;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int has64(const uint64_t *v, size_t n, uint64_t k)
+{
+    return bsearch(&k, v, n, sizeof k, cmp64) != NULL;
+}
+
+static void prf(corpus_prf *p)
+{
+    p->precision = p->tp + p->fp ? (double)p->tp / (double)(p->tp + p->fp) : 1.0;
+    p->recall = p->tp + p->fn ? (double)p->tp / (double)(p->tp + p->fn) : 1.0;
+    p->f1 = p->precision + p->recall > 0
+                ? 2 * p->precision * p->recall / (p->precision + p->recall)
+                : 0.0;
+}
+
+static const corpus *dbg_corpus; /* for DEDUP_CORPUS_DEBUG */
+
+/* Scores predicted pair keys against truth keys. */
+static void score_pairs(uint64_t *pred, size_t np, const corpus_pairs *truth, int ordered,
+                        corpus_prf *out)
+{
+    uint64_t *t = malloc((truth->n ? truth->n : 1) * sizeof *t);
+    if (t == NULL) return;
+    for (size_t i = 0; i < truth->n; i++) t[i] = pkey(truth->v[i].a, truth->v[i].b, ordered);
+    qsort(t, truth->n, sizeof *t, cmp64);
+    qsort(pred, np, sizeof *pred, cmp64);
+    size_t k = 0;
+    for (size_t i = 0; i < np; i++)
+        if (i == 0 || pred[i] != pred[i - 1]) pred[k++] = pred[i];
+    np = k;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < np; i++) {
+        if (has64(t, truth->n, pred[i]))
+            out->tp++;
+        else
+            out->fp++;
+        if (getenv("DEDUP_CORPUS_DEBUG") && !has64(t, truth->n, pred[i]))
+            fprintf(stderr, "FP %s %s\n", dbg_corpus->docs[pred[i] >> 32].url,
+                    dbg_corpus->docs[(uint32_t)pred[i]].url);
+    }
+    for (size_t i = 0; getenv("DEDUP_CORPUS_DEBUG") && i < truth->n; i++)
+        if (!has64(pred, np, t[i]))
+            fprintf(stderr, "FN %s %s\n", dbg_corpus->docs[t[i] >> 32].url,
+                    dbg_corpus->docs[(uint32_t)t[i]].url);
+    out->fn = truth->n - out->tp;
+    prf(out);
+    free(t);
+}
+
+static uint32_t uf_find(uint32_t *p, uint32_t x)
+{
+    while (p[x] != x) x = p[x] = p[p[x]];
+    return x;
+}
+
+typedef struct wordbag {
+    uint64_t *h;
+    size_t n;
+} wordbag;
+
+static void bag_of(const char *s, wordbag *b)
+{
+    size_t cap = strlen(s) / 2 + 1;
+    b->h = malloc(cap * sizeof *b->h);
+    b->n = 0;
+    if (b->h == NULL) return;
+    fa_buf norm;
+    fa_buf_init(&norm, 1u << 26);
+    /* words of the normalised text; unspaced scripts count per character */
+    text_normalize(s, strlen(s), &norm);
+    const char *p = norm.data ? norm.data : "";
+    while (*p) {
+        while (*p && !(isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)) p++;
+        const char *e = p;
+        if ((unsigned char)*p >= 0x80) {
+            e++;
+            while (*e && ((unsigned char)*e & 0xC0) == 0x80) e++;
+        } else {
+            while (*e && isalnum((unsigned char)*e)) e++;
+        }
+        if (e > p && b->n < cap) {
+            uint64_t h = 1469598103934665603ull;
+            for (const char *q = p; q < e; q++) h = (h ^ (unsigned char)*q) * 1099511628211ull;
+            b->h[b->n++] = h;
+        }
+        p = e;
+    }
+    fa_buf_free(&norm);
+    qsort(b->h, b->n, sizeof *b->h, cmp64);
+}
+
+double corpus_word_f1(const char *extracted, const char *truth)
+{
+    wordbag a, t;
+    bag_of(extracted, &a);
+    bag_of(truth, &t);
+    size_t i = 0, j = 0, common = 0;
+    while (i < a.n && j < t.n) {
+        if (a.h[i] < t.h[j])
+            i++;
+        else if (a.h[i] > t.h[j])
+            j++;
+        else
+            common++, i++, j++;
+    }
+    double p = a.n ? (double)common / (double)a.n : 0, r = t.n ? (double)common / (double)t.n : 0;
+    free(a.h);
+    free(t.h);
+    return p + r > 0 ? 2 * p * r / (p + r) : 0;
+}
+
+int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
+                     corpus_score *out)
+{
+    memset(out, 0, sizeof *out);
+    dbg_corpus = c;
+    dedup_engine *eng;
+    int rc = dedup_engine_open(dir, opt, &eng);
+    if (rc < 0) return rc;
+    size_t n = c->n_docs;
+    uint32_t *parent = malloc((n ? n : 1) * sizeof *parent);
+    size_t cap = 1024, np_c = 0, np_e = 0;
+    uint64_t *pc = malloc(cap * sizeof *pc), *pe = malloc(cap * sizeof *pe);
+    uint32_t *docid = malloc((n ? n : 1) * sizeof *docid);
+    uint32_t *of_doc = calloc(n + 1, sizeof *of_doc);
+    if (!parent || !pc || !pe || !docid || !of_doc) rc = FA_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) parent[i] = (uint32_t)i;
+    double f1_sum = 0;
+    size_t f1_n = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const corpus_doc *d = &c->docs[i];
+        dedup_input in = {d->url, d->host, NULL, d->digest, NULL, d->date, DEDUP_HTML_PAGE,
+                          d->html, d->len};
+        dedup_result res;
+        rc = dedup_analyze(eng, &in, &res);
+        if (rc < 0) {
+            dedup_result_free(&res);
+            break;
+        }
+        docid[i] = res.doc;
+        if (getenv("DEDUP_CORPUS_DUMP") && strstr(d->url, getenv("DEDUP_CORPUS_DUMP")))
+            fprintf(stderr, "=== %s\n%s\n", d->url, res.main_text ? res.main_text : "");
+        if (res.doc < n) of_doc[res.doc] = (uint32_t)i;
+        if (d->body && strstr(d->url, "roundup") == NULL) {
+            f1_sum += corpus_word_f1(res.main_text ? res.main_text : "", d->body);
+            f1_n++;
+        }
+        for (size_t k = 0; k < res.n_findings; k++) {
+            const dedup_finding *f = &res.findings[k];
+            uint32_t o = of_doc[f->doc];
+            if (np_c + 1 >= cap || np_e + 1 >= cap) {
+                cap *= 2;
+                uint64_t *a = realloc(pc, cap * sizeof *pc), *b = NULL;
+                if (a) pc = a;
+                if (a) b = realloc(pe, cap * sizeof *pe);
+                if (b == NULL) {
+                    rc = FA_ENOMEM;
+                    break;
+                }
+                pe = b;
+            }
+            switch (f->kind) {
+            case DEDUP_EXACT: pe[np_e++] = pkey((uint32_t)i, o, 0); break;
+            case DEDUP_NEAR: parent[uf_find(parent, (uint32_t)i)] = uf_find(parent, o); break;
+            case DEDUP_CONTAINS: pc[np_c++] = pkey((uint32_t)i, o, 1); break;
+            case DEDUP_CONTAINED_IN: pc[np_c++] = pkey(o, (uint32_t)i, 1); break;
+            }
+            if (getenv("DEDUP_CORPUS_DEBUG"))
+                fprintf(stderr, "%s %s %s %.3f res %.3f\n", d->url, dedup_finding_name(f->kind),
+                        c->docs[o].url, f->score, f->resemblance);
+        }
+        dedup_result_free(&res);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    dedup_engine_close(eng);
+    if (rc == 0) {
+        /* near pairs: every pair inside a predicted cluster */
+        size_t pcap = 1024, pn = 0;
+        uint64_t *pn_v = malloc(pcap * sizeof *pn_v);
+        uint32_t *root = malloc(n * sizeof *root);
+        for (size_t i = 0; pn_v && root && i < n; i++) root[i] = uf_find(parent, (uint32_t)i);
+        for (size_t i = 0; pn_v && root && i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (root[i] == root[j]) {
+                    if (pn == pcap) {
+                        pcap *= 2;
+                        uint64_t *nv = realloc(pn_v, pcap * sizeof *nv);
+                        if (nv == NULL) break;
+                        pn_v = nv;
+                    }
+                    pn_v[pn++] = pkey((uint32_t)i, (uint32_t)j, 0);
+                }
+        if (pn_v == NULL || root == NULL) rc = FA_ENOMEM;
+        if (rc == 0) {
+            score_pairs(pn_v, pn, &c->near, 0, &out->near);
+            score_pairs(pc, np_c, &c->contain, 1, &out->contain);
+            score_pairs(pe, np_e, &c->exact, 0, &out->exact);
+            /* hard negatives: any relation between the pair */
+            qsort(pc, np_c, sizeof *pc, cmp64);
+            qsort(pe, np_e, sizeof *pe, cmp64);
+            out->hardneg_pairs = c->hardneg.n;
+            for (size_t i = 0; i < c->hardneg.n; i++) {
+                uint32_t a = c->hardneg.v[i].a, b = c->hardneg.v[i].b;
+                int bad = root[a] == root[b] || has64(pc, np_c, pkey(a, b, 1)) ||
+                          has64(pc, np_c, pkey(b, a, 1)) || has64(pe, np_e, pkey(a, b, 0));
+                out->hardneg_fp += bad;
+            }
+            out->hardneg_fp_rate = out->hardneg_pairs
+                                       ? (double)out->hardneg_fp / (double)out->hardneg_pairs
+                                       : 0;
+            out->extract_f1 = f1_n ? f1_sum / (double)f1_n : 0;
+        }
+        free(pn_v);
+        free(root);
+    }
+    free(parent), free(pc), free(pe), free(docid), free(of_doc);
+    return rc;
+}

@@ -1,0 +1,85 @@
+/*
+ * corpus.h - a labelled corpus generator for the near-duplicate detector,
+ * and its scorer.
+ *
+ * Two generators with disjoint vocabularies, sentence shapes and HTML
+ * template families (so thresholds are not tuned to one's quirks):
+ *   0 "civic"   - local-government/transport news, 5 site templates;
+ *   1 "markets" - business/science news, 5 other templates, different
+ *                 sentence grammar, plus Chinese wire stories.
+ * Both add Japanese wire stories.  Each corpus holds, in a shuffled fetch
+ * order:
+ *   - original stories on each site (several per topic: the hard negatives
+ *     are pairs of different stories on the same site and topic, sharing
+ *     vocabulary and template);
+ *   - wire stories republished on 2-4 sites, each copy with edits: new
+ *     headline, a sentence added, the last paragraph cut, paragraphs
+ *     reordered, light rewording (about one word in 25 replaced);
+ *   - aggregator pages: a short story of their own plus the full text of 2-3
+ *     other articles under "Related Articles" (sometimes with the
+ *     paragraphs merged into one block);
+ *   - exact duplicates: the same bytes under a second URL (?utm_source=).
+ * The truth: near pairs (every pair inside a wire cluster), containment
+ * pairs (aggregator, carried article), exact pairs, hard-negative pairs.
+ */
+#ifndef DEDUP_CORPUS_H
+#define DEDUP_CORPUS_H
+
+#include "dedup/dedup_engine.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct corpus_doc {
+    char *url;
+    char *host;
+    char *html;
+    size_t len;
+    char digest[40];
+    char *body;     /* the article's text as written (extraction ground truth) */
+    int64_t date;
+} corpus_doc;
+
+typedef struct corpus_pair {
+    uint32_t a, b; /* containment: a contains b */
+} corpus_pair;
+
+typedef struct corpus_pairs {
+    corpus_pair *v;
+    size_t n, cap;
+} corpus_pairs;
+
+typedef struct corpus {
+    corpus_doc *docs; /* fetch order */
+    size_t n_docs, cap_docs;
+    corpus_pairs near, contain, exact, hardneg;
+    size_t html_bytes;
+} corpus;
+
+/* Generates corpus `generator` (0 or 1) from seed; scale ~ stories per
+ * site (>= 4).  Returns 0 or FA_ENOMEM / FA_EINVAL. */
+int corpus_generate(int generator, uint32_t seed, unsigned scale, corpus *out);
+void corpus_free(corpus *c);
+
+typedef struct corpus_prf {
+    size_t tp, fp, fn;
+    double precision, recall, f1;
+} corpus_prf;
+
+typedef struct corpus_score {
+    corpus_prf near, contain, exact;
+    size_t hardneg_pairs, hardneg_fp;
+    double hardneg_fp_rate;
+    double extract_f1;   /* word-level F1 of main text against the written body */
+    double seconds;      /* analysing every document */
+} corpus_score;
+
+/* Runs an engine (index in dir, which must exist and be empty) over the
+ * corpus in fetch order and scores it.  Returns 0 or the engine's error. */
+int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
+                     corpus_score *out);
+
+/* Word-level F1 of extracted against truth (bags of lower-cased words). */
+double corpus_word_f1(const char *extracted, const char *truth);
+
+#endif

@@ -1,0 +1,5 @@
+# dedup: extraction, normalisation, shingling, signatures, the index and
+# the findings engine; the quality targets on generated corpora.
+feedarc_test(test_dedup_quality
+             SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_quality.c ${CMAKE_CURRENT_LIST_DIR}/corpus.c
+             LIBS fa_dedup TIMEOUT 60)
