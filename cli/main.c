@@ -27,6 +27,8 @@ int cmd_verify(int argc, char **argv);      /* cmd_verify.c */
 int cmd_index(int argc, char **argv);       /* cmd_index.c */
 int cmd_dict_extract(int argc, char **argv); /* cmd_dict.c */
 int cmd_dict_train(int argc, char **argv);   /* cmd_dict.c */
+int cmd_config(int argc, char **argv);       /* cmd_config.c */
+int cmd_status(int argc, char **argv);       /* cmd_status.c */
 
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
@@ -185,6 +187,32 @@ static const command commands[] = {
      "\n"
      "Exit status: 0 printed; 64 bad usage; 65 not a REST post; 66 FILE cannot be\n"
      "opened; 74 read error or past a size ceiling.\n"},
+    {"status", cmd_status, "per source: last attempt, success, error, next due",
+     "usage: feedarc status -c FILE [--json]\n"
+     "\n"
+     "Prints, for every source of the config, what the state remembers: the last\n"
+     "attempt and the last success, the last HTTP status or error, items archived,\n"
+     "consecutive failures and when it is next due.  A source whose last 3 or more\n"
+     "polls failed in a row is flagged FAILING (it keeps being retried, with\n"
+     "backoff).  Sources the state knows but the config no longer lists come last.\n"
+     "Reads the state without taking its lock: works while feedarc serve runs.\n"
+     "\n"
+     "  -c, --config FILE   the YAML config (required)\n"
+     "  -j, --json          one JSON object (times ISO 8601 UTC, null when never)\n"
+     "\n"
+     "Exit status: 0 no source is failing; 1 some source is failing repeatedly;\n"
+     "64 bad usage; 74 the state cannot be read; 78 the config is invalid.\n"},
+    {"config", cmd_config, "check a config file, print the effective config",
+     "usage: feedarc config check [-q] FILE\n"
+     "\n"
+     "Loads and validates FILE exactly as once and serve do.  Valid: prints the\n"
+     "effective config as YAML - every default filled in, paths absolute - and\n"
+     "exits 0.  Invalid: prints every error as FILE:LINE: key: what on stderr and\n"
+     "exits 78.\n"
+     "\n"
+     "  -q, --quiet   print nothing when the config is valid\n"
+     "\n"
+     "Exit status: 0 valid; 64 bad usage; 78 invalid or unreadable.\n"},
 };
 
 static void usage(FILE *f)
