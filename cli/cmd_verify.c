@@ -234,7 +234,7 @@ static void check_index(verify_ctx *v, const char *name, const char *path)
             fault(v, idx, o, NULL, "line %llu names file %s, not %s", (unsigned long long)lineno,
                   file, name);
         else if (f == NULL)
-            fault(v, idx, o, NULL, "line %llu: offset %llu is not the start of a frame of %s",
+            fault(v, idx, o, NULL, "line %llu: offset %llu is not the start of a readable frame of %s",
                   (unsigned long long)lineno, (unsigned long long)o, name);
         else if (f->length != l)
             fault(v, idx, o, NULL, "line %llu: length %llu but the frame is %llu bytes",

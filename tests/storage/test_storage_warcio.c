@@ -27,6 +27,9 @@
 #ifndef FEEDARC_NPM_DIR
 #error "FEEDARC_NPM_DIR must name the npm prefix in the build folder"
 #endif
+#ifndef FEEDARC_WARCIO_CDXJ
+#error "FEEDARC_WARCIO_CDXJ must name warcio_cdxj.cjs"
+#endif
 #ifndef FEEDARC_WARCIO_CHECK
 #error "FEEDARC_WARCIO_CHECK must name warcio_check.cjs"
 #endif
@@ -152,6 +155,89 @@ static void warcio_reads_segments(void **state)
     assert_int_equal(pairs, 30);
 }
 
+/* CDXJ: feedarc's index agrees with warcio's CDXIndexer on every line
+ * (responses, a chunked one, revisits of both profiles, a conversion; the
+ * request and the warc-fields metadata are left out by both). */
+static void warcio_agrees_with_cdxj(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/cdxj", tmpdir);
+    segment_writer_options o = {0};
+    o.dir = dir;
+    o.prefix = "cdxj";
+    segment_writer *w = NULL;
+    char err[256], date[40];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    static const char get[] = "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n";
+    static const char chunked[] = "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n";
+    const char *uris[] = {"http://www.Example.org/b?z=1&a=2", "https://example.org:8443/x/",
+                          "http://example.org", "http://127.0.0.1:8080/feed.xml?page=2"};
+    warc_written first;
+    for (int i = 0; i < 4; i++) {
+        fa_spool body;
+        char head[256];
+        fa_spool_init(&body, 4096, 1 << 20, "/tmp");
+        if (i == 1) {
+            assert_int_equal(fa_spool_write(&body, chunked, sizeof chunked - 1), 0);
+            snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                        "Transfer-Encoding: chunked\r\n\r\n");
+        } else {
+            assert_int_equal(fa_spool_write(&body, "hello", 5), 0);
+            snprintf(head, sizeof head, i == 3 ? "HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\n"
+                                               : "HTTP/1.1 200 OK\r\nContent-Type: Text/HTML\r\n"
+                                                 "Content-Length: 5\r\n\r\n");
+        }
+        warc_exchange x = {uris[i], NULL, fa_time_now_ns() - i * 1000000000LL, get, sizeof get - 1,
+                           head, strlen(head), &body, i == 1};
+        assert_int_equal(segment_writer_write_exchange(w, &x, i == 0 ? &first : NULL), 0);
+        fa_spool_free(&body);
+    }
+    fa_time_format_iso(fa_time_now_ns() - 3000000000LL, 0, date, sizeof date);
+    static const char h304[] = "HTTP/1.1 304 Not Modified\r\n\r\n";
+    static const char h200[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
+    warc_field f[] = {{"via", uris[2]}};
+    warc_record_spec specs[] = {
+        {.type = "revisit", .target_uri = uris[0], .refers_to = first.response_id,
+         .refers_to_target_uri = uris[0], .refers_to_date = date,
+         .profile = WARC_PROFILE_NOT_MODIFIED, .block = h304, .block_len = sizeof h304 - 1},
+        {.type = "revisit", .target_uri = "http://mirror.example.net/b", .refers_to = first.response_id,
+         .refers_to_target_uri = uris[0], .refers_to_date = date, .profile = WARC_PROFILE_IDENTICAL,
+         .payload_digest = first.payload_digest, .block = h200, .block_len = sizeof h200 - 1},
+        {.type = "metadata", .target_uri = uris[2], .fields = f, .n_fields = 1},
+        {.type = "conversion", .target_uri = uris[2], .refers_to = first.response_id,
+         .block = "hello", .block_len = 5},
+    };
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(segment_writer_write_record(w, &specs[i], NULL), 0);
+    assert_int_equal(segment_writer_close(w), 0);
+
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l < 9 || strcmp(e->d_name + l - 9, ".warc.zst") != 0) continue;
+        n++;
+        char cmd[2048], line[512], all[8192] = "";
+        snprintf(cmd, sizeof cmd, "zstd -q -dc '%s/%s' > '%s/seg.warc'", dir, e->d_name, dir);
+        assert_int_equal(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "node '%s' '%s' '%s/seg.warc' '%s/%s.cdxj' 2>&1",
+                 FEEDARC_WARCIO_CDXJ, FEEDARC_NPM_DIR, dir, dir, e->d_name);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        while (fgets(line, sizeof line, p))
+            strncat(all, line, sizeof all - strlen(all) - 1);
+        int status = pclose(p);
+        printf("%s: %s", e->d_name, all);
+        if (status != 0) fail_msg("warcio disagrees with the CDXJ of %s: %s", e->d_name, all);
+        assert_string_equal(all, "OK lines=7\n");
+    }
+    closedir(d);
+    assert_int_equal(n, 1);
+}
+
 int main(void)
 {
     const char *need[] = {"node", "npm", "zstd"};
@@ -168,7 +254,8 @@ int main(void)
     }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/fa-warcio-XXXXXX");
     if (mkdtemp(tmpdir) == NULL) return 1;
-    const struct CMUnitTest tests[] = {cmocka_unit_test(warcio_reads_segments)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(warcio_reads_segments),
+                                       cmocka_unit_test(warcio_agrees_with_cdxj)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

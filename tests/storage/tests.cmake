@@ -8,9 +8,26 @@ feedarc_test(test_storage_warcio SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_storage_
              LIBS fa_storage TIMEOUT 300 LABELS storage)
 target_compile_definitions(test_storage_warcio PRIVATE
   FEEDARC_NPM_DIR="${CMAKE_BINARY_DIR}/npm"
-  FEEDARC_WARCIO_CHECK="${CMAKE_CURRENT_LIST_DIR}/warcio_check.cjs")
+  FEEDARC_WARCIO_CHECK="${CMAKE_CURRENT_LIST_DIR}/warcio_check.cjs"
+  FEEDARC_WARCIO_CDXJ="${CMAKE_CURRENT_LIST_DIR}/warcio_cdxj.cjs")
 set_tests_properties(test_storage_warcio PROPERTIES SKIP_RETURN_CODE 77)
 
 # Issue 5: record types, dictionaries, CDXJ, recovery at every byte offset.
 feedarc_test(test_storage_archive SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_storage_archive.c
              LIBS fa_storage PkgConfig::ZSTD TIMEOUT 300 LABELS storage)
+
+# Disk full (2 MiB tmpfs, root only: 77 = skipped otherwise) and a read-only
+# archive folder (read-only bind mount as root, chmod 0555 otherwise).
+feedarc_test(test_storage_diskfull SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_storage_diskfull.c
+             LIBS fa_storage TIMEOUT 120 LABELS storage)
+set_tests_properties(test_storage_diskfull PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME test_storage_readonly COMMAND test_storage_diskfull readonly)
+set_tests_properties(test_storage_readonly PROPERTIES TIMEOUT 120 LABELS storage
+                     SKIP_RETURN_CODE 77)
+
+# feedarc ls/get/verify/index end to end on a crawl written by the demo.
+if(TARGET feedarc)
+  add_test(NAME cli_storage_archive
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cli_archive.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(cli_storage_archive PROPERTIES TIMEOUT 120 LABELS "storage;cli")
+endif()
