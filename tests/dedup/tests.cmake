@@ -3,3 +3,6 @@
 feedarc_test(test_dedup_quality
              SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_quality.c ${CMAKE_CURRENT_LIST_DIR}/corpus.c
              LIBS fa_dedup TIMEOUT 60)
+feedarc_test(test_dedup_text SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_text.c LIBS fa_dedup)
+feedarc_test(test_dedup_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_engine.c
+             LIBS fa_dedup Threads::Threads TIMEOUT 120)

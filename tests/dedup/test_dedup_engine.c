@@ -1,0 +1,413 @@
+/*
+ * test_dedup_engine.c - the findings engine and its index: each finding,
+ * containment in both fetch orders, boilerplate learning, aliases,
+ * canonical URLs, persistence across reopen, kill -9 while inserting, and
+ * concurrent analysis from several threads.
+ */
+#include "common/fa_buf.h"
+#include "common/fa_err.h"
+#include "dedup/dedup_engine.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/fa-dedup-engine-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* n paragraphs of pseudo-words drawn from seed */
+static void paragraphs(fa_buf *b, uint64_t seed, unsigned n, unsigned from)
+{
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (unsigned p = 0; p < from + n; p++) {
+        if (p >= from) fa_buf_puts(b, "<p>");
+        for (int w = 0; w < 60; w++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (p >= from) fa_buf_printf(b, "%sw%u", w ? " " : "", (unsigned)(x % 5000));
+        }
+        if (p >= from) fa_buf_puts(b, ".</p>\n");
+    }
+}
+
+static char *page(const char *site, uint64_t story, unsigned n, unsigned from, uint64_t extra,
+                  unsigned extra_n)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    fa_buf_printf(&b, "<html><body><nav><a href=/>%s home</a> <a href=/n>News</a></nav><main>"
+                      "<article><h1>Headline %llu</h1>\n",
+                  site, (unsigned long long)story);
+    paragraphs(&b, story, n, from);
+    if (extra_n) paragraphs(&b, extra, extra_n, 0);
+    /* a template paragraph the extractor cannot tell from content */
+    fa_buf_printf(&b, "<p>Support independent journalism at %s: become a member today and get "
+                      "the weekly print edition and every newsletter for free.</p>",
+                  site);
+    fa_buf_puts(&b, "</article></main><footer>Footer text of the site</footer></body></html>");
+    return fa_buf_steal(&b, NULL);
+}
+
+static int analyze(dedup_engine *e, const char *url, const char *digest, const char *alias,
+                   const char *html, int64_t date, dedup_result *r)
+{
+    dedup_input in = {url, NULL, alias, digest, "<urn:uuid:x>", date, DEDUP_HTML_PAGE, html,
+                      strlen(html)};
+    return dedup_analyze(e, &in, r);
+}
+
+static const dedup_finding *find(const dedup_result *r, enum dedup_finding_kind k)
+{
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (r->findings[i].kind == k) return &r->findings[i];
+    return NULL;
+}
+
+static void test_findings(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    dedup_result r;
+    char *a = page("a.example", 1, 8, 0, 0, 0);
+    assert_int_equal(analyze(e, "https://a.example/1", "sha1:AAA", NULL, a, 10, &r), 0);
+    assert_int_equal(r.n_findings, 0);
+    uint32_t first = r.doc;
+    dedup_result_free(&r);
+    /* exact: same digest, other URL */
+    assert_int_equal(analyze(e, "https://a.example/1?utm_source=x", "sha1:AAA", NULL, a, 11, &r), 0);
+    const dedup_finding *f = find(&r, DEDUP_EXACT);
+    assert_non_null(f);
+    assert_int_equal(f->doc, first);
+    assert_string_equal(f->url, "https://a.example/1");
+    assert_string_equal(f->record_id, "<urn:uuid:x>");
+    dedup_result_free(&r);
+    /* near: another site, last paragraph cut and a paragraph added */
+    char *b = page("b.example", 1, 7, 0, 77, 1);
+    assert_int_equal(analyze(e, "https://b.example/x", "sha1:BBB", NULL, b, 12, &r), 0);
+    f = find(&r, DEDUP_NEAR);
+    assert_non_null(f);
+    assert_int_equal(f->doc, first);
+    assert_true(f->score >= 0.7);
+    dedup_result_free(&r);
+    /* unrelated */
+    char *c = page("b.example", 2, 8, 0, 0, 0);
+    assert_int_equal(analyze(e, "https://b.example/y", "sha1:CCC", NULL, c, 13, &r), 0);
+    assert_int_equal(r.n_findings, 0);
+    dedup_result_free(&r);
+    free(a), free(b), free(c);
+    dedup_engine_close(e);
+}
+
+/* an aggregator page: own story + the full text of two others */
+static char *roundup(uint64_t own, uint64_t s1, uint64_t s2)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    fa_buf_puts(&b, "<html><body><div class=content><article><h1>Roundup</h1>");
+    paragraphs(&b, own, 4, 0);
+    fa_buf_puts(&b, "</article><section class=related-articles><h2>Related Articles</h2>");
+    fa_buf_puts(&b, "<article class=related><h3><a href=/1>One</a></h3>");
+    paragraphs(&b, s1, 6, 0);
+    fa_buf_puts(&b, "</article><article class=related><h3><a href=/2>Two</a></h3><p>");
+    paragraphs(&b, s2, 6, 0); /* nested <p>s: libxml2 closes them; same text */
+    fa_buf_puts(&b, "</p></article></section></div></body></html>");
+    return fa_buf_steal(&b, NULL);
+}
+
+static void test_containment_both_orders(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    dedup_result r;
+    /* article first, then the aggregator */
+    char *art = page("n.example", 100, 6, 0, 0, 0);
+    assert_int_equal(analyze(e, "https://n.example/100", "sha1:1", NULL, art, 1, &r), 0);
+    uint32_t art_id = r.doc;
+    dedup_result_free(&r);
+    char *agg = roundup(300, 100, 200);
+    assert_int_equal(analyze(e, "https://agg.example/r1", "sha1:2", NULL, agg, 2, &r), 0);
+    const dedup_finding *f = find(&r, DEDUP_CONTAINS);
+    assert_non_null(f);
+    assert_int_equal(f->doc, art_id);
+    assert_true(f->score >= 0.85);
+    assert_null(find(&r, DEDUP_NEAR));
+    /* the carried blocks are marked as copies, the own story is novel */
+    size_t copied = 0;
+    for (size_t i = 0; i < r.n_blocks; i++)
+        if (r.blocks[i].copied_from >= 0) copied += r.blocks[i].chars;
+    assert_true(copied > 0);
+    assert_true(r.novel_chars < r.main_chars);
+    uint32_t agg_id = r.doc;
+    dedup_result_free(&r);
+    /* aggregator already archived, then the other carried article */
+    char *art2 = page("m.example", 200, 6, 0, 0, 0);
+    assert_int_equal(analyze(e, "https://m.example/200", "sha1:3", NULL, art2, 3, &r), 0);
+    f = find(&r, DEDUP_CONTAINED_IN);
+    assert_non_null(f);
+    assert_int_equal(f->doc, agg_id);
+    assert_true(f->score >= 0.85);
+    dedup_result_free(&r);
+    free(art), free(agg), free(art2);
+    dedup_engine_close(e);
+}
+
+static void test_boilerplate_learning(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    dedup_result r;
+    for (unsigned i = 0; i < 5; i++) {
+        /* very short stories: the template paragraph dominates them */
+        char *p = page("t.example", 1000 + i, 1, 0, 0, 0);
+        char url[64];
+        snprintf(url, sizeof url, "https://t.example/%u", i);
+        assert_int_equal(analyze(e, url, NULL, NULL, p, i, &r), 0);
+        size_t learned = 0;
+        for (size_t k = 0; k < r.n_blocks; k++) learned += r.blocks[k].learned;
+        if (i >= 3) {
+            assert_int_equal(learned, 1); /* seen in 3 documents before */
+            assert_null(strstr(r.main_text, "Support independent journalism"));
+            assert_true(r.boilerplate_chars > 0);
+        } else {
+            assert_int_equal(learned, 0);
+        }
+        assert_null(find(&r, DEDUP_NEAR)); /* never duplicates through the template */
+        dedup_result_free(&r);
+        free(p);
+    }
+    dedup_engine_close(e);
+}
+
+static void test_alias_and_urls(void **state)
+{
+    (void)state;
+    char out[256];
+    assert_int_equal(dedup_canonical_url("HTTPS://Example.COM:443/a/amp/?utm_source=x&id=3&fbclid=z#f",
+                                         out, sizeof out),
+                     (int)strlen("https://example.com/a/?id=3"));
+    assert_string_equal(out, "https://example.com/a/?id=3");
+    dedup_canonical_url("http://amp.example.com/story.amp.html?amp=1", out, sizeof out);
+    assert_string_equal(out, "http://example.com/story.html");
+    dedup_canonical_url("http://x.org:8080", out, sizeof out);
+    assert_string_equal(out, "http://x.org:8080/");
+    assert_int_equal(dedup_canonical_url("no-scheme", out, sizeof out), FA_EINVAL);
+
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    dedup_result r;
+    /* the feed item's content, then the page at its link: one document */
+    fa_buf frag;
+    fa_buf_init(&frag, 1 << 20);
+    paragraphs(&frag, 555, 6, 0);
+    dedup_input item = {"https://f.example/feed#item1", "https://f.example", "https://f.example/s/1",
+                        NULL, NULL, 1, DEDUP_HTML_FRAGMENT, frag.data, frag.len};
+    assert_int_equal(dedup_analyze(e, &item, &r), 0);
+    uint32_t group = r.group;
+    dedup_result_free(&r);
+    char *p = page("f.example", 555, 6, 0, 0, 0);
+    assert_int_equal(analyze(e, "https://f.example/s/1?utm_medium=rss", "sha1:F", "https://f.example/s/1",
+                             p, 2, &r), 0);
+    assert_int_equal(r.n_findings, 0);
+    assert_int_equal(r.group, group);
+    dedup_result_free(&r);
+    /* a tracking-parameter variant is recognised without fetching */
+    uint32_t doc;
+    char u[256], rid[64];
+    assert_int_equal(dedup_engine_lookup_url(e, "https://f.example/s/1?utm_campaign=z", &doc, u,
+                                             sizeof u, rid, sizeof rid),
+                     0);
+    assert_string_equal(u, "https://f.example/s/1?utm_medium=rss");
+    assert_int_equal(dedup_engine_lookup_url(e, "https://f.example/s/2", &doc, NULL, 0, NULL, 0),
+                     FA_ENOENT);
+    /* another site copying it is a near duplicate of the group */
+    char *q = page("g.example", 555, 6, 0, 0, 0);
+    assert_int_equal(analyze(e, "https://g.example/copy", "sha1:G", NULL, q, 3, &r), 0);
+    const dedup_finding *f = find(&r, DEDUP_NEAR);
+    assert_non_null(f);
+    dedup_result_free(&r);
+    free(p), free(q);
+    fa_buf_free(&frag);
+    dedup_engine_close(e);
+}
+
+static void test_persistence(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    dedup_result r;
+    for (unsigned i = 0; i < 50; i++) {
+        char *p = page("p.example", 7000 + i, 6, 0, 0, 0);
+        char url[64], dg[32];
+        snprintf(url, sizeof url, "https://p.example/%u", i);
+        snprintf(dg, sizeof dg, "sha1:P%u", i);
+        assert_int_equal(analyze(e, url, dg, NULL, p, i, &r), 0);
+        dedup_result_free(&r);
+        free(p);
+    }
+    dedup_engine_close(e);
+    /* a second process opening the same folder is refused while open */
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    dedup_engine *e2;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e2), FA_EACCES);
+    assert_int_equal(dedup_engine_count(e), 50);
+    char *p = page("q.example", 7010, 6, 0, 0, 0);
+    assert_int_equal(analyze(e, "https://q.example/z", "sha1:P20", NULL, p, 99, &r), 0);
+    assert_non_null(find(&r, DEDUP_EXACT));
+    assert_string_equal(find(&r, DEDUP_EXACT)->url, "https://p.example/20");
+    const dedup_finding *f = find(&r, DEDUP_NEAR);
+    assert_null(f); /* an exact duplicate is only that */
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://q.example/w", "sha1:Q", NULL, p, 100, &r), 0);
+    f = find(&r, DEDUP_NEAR);
+    assert_non_null(f);
+    assert_string_equal(f->url, "https://p.example/10");
+    dedup_result_free(&r);
+    free(p);
+    dedup_engine_close(e);
+    /* a foreign file is refused */
+    char path[128];
+    snprintf(path, sizeof path, "%s/other", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/other/dedup.idx", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("not an index at all, really not, no no no no no no no no no no no", fp);
+    fclose(fp);
+    snprintf(path, sizeof path, "%s/other", dir);
+    assert_int_equal(dedup_engine_open(path, NULL, &e), FA_ECORRUPT);
+}
+
+static void test_kill9(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 5; round++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            dedup_engine *e;
+            if (dedup_engine_open(dir, NULL, &e) < 0) _exit(2);
+            for (unsigned i = 0;; i++) {
+                char *p = page("k.example", (uint64_t)round * 100000 + i, 6, 0, 0, 0);
+                char url[64];
+                snprintf(url, sizeof url, "https://k.example/%d/%u", round, i);
+                dedup_result r;
+                dedup_document_analyze(e, url, NULL, NULL, p, strlen(p), i, &r);
+                dedup_result_free(&r);
+                free(p);
+            }
+        }
+        usleep(30000 + 20000 * (useconds_t)round);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        assert_true(WIFSIGNALED(st));
+        /* tear the tail on purpose on odd rounds */
+        if (round % 2) {
+            char path[128];
+            snprintf(path, sizeof path, "%s/dedup.idx", dir);
+            FILE *fp = fopen(path, "ab");
+            fputs("DDRC torn", fp);
+            fclose(fp);
+        }
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+        uint32_t n = dedup_engine_count(e);
+        assert_true(n > 0);
+        /* every stored document still answers */
+        dedup_result r;
+        char *p = page("k2.example", (uint64_t)round * 100000, 6, 0, 0, 0);
+        assert_int_equal(dedup_document_analyze(e, "https://k2.example/x", NULL, NULL, p, strlen(p),
+                                                9999, &r),
+                         0);
+        assert_non_null(find(&r, DEDUP_NEAR));
+        dedup_result_free(&r);
+        free(p);
+        dedup_engine_close(e);
+    }
+}
+
+typedef struct thread_arg {
+    dedup_engine *e;
+    unsigned id;
+    unsigned near_found;
+} thread_arg;
+
+static void *worker(void *p)
+{
+    thread_arg *a = p;
+    for (unsigned i = 0; i < 40; i++) {
+        /* stories 0..39 are published by every thread's site */
+        char *html = page("w.example", 50000 + i, 6, 0, 0, 0);
+        char url[64];
+        snprintf(url, sizeof url, "https://w%u.example/%u", a->id, i);
+        dedup_input in = {url, NULL, NULL, NULL, NULL, i, DEDUP_HTML_PAGE, html, strlen(html)};
+        dedup_result r;
+        if (dedup_analyze(a->e, &in, &r) == 0 && find(&r, DEDUP_NEAR)) a->near_found++;
+        dedup_result_free(&r);
+        free(html);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    enum { T = 4 };
+    pthread_t th[T];
+    thread_arg args[T];
+    for (unsigned t = 0; t < T; t++) {
+        args[t] = (thread_arg){e, t, 0};
+        pthread_create(&th[t], NULL, worker, &args[t]);
+    }
+    unsigned total = 0;
+    for (unsigned t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        total += args[t].near_found;
+    }
+    /* each story: exactly one first copy, the other T-1 found as near */
+    assert_int_equal(total, 40 * (T - 1));
+    assert_int_equal(dedup_engine_count(e), 40 * T);
+    dedup_engine_close(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

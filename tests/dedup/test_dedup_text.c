@@ -1,0 +1,347 @@
+/*
+ * test_dedup_text.c - extraction, normalisation, shingling and signatures.
+ */
+#include "common/fa_buf.h"
+#include "common/fa_err.h"
+#include "dedup/shingle.h"
+#include "dedup/signature.h"
+#include "dedup/text_extract.h"
+#include "dedup/text_norm.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *norm(const char *s)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    assert_int_equal(text_normalize(s, strlen(s), &b), 0);
+    return fa_buf_steal(&b, NULL);
+}
+
+static void expect_norm(const char *in, const char *want)
+{
+    char *got = norm(in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_normalize(void **state)
+{
+    (void)state;
+    expect_norm("  Hello,\t\n  World  ", "hello, world");
+    expect_norm("\xE2\x80\x9CQuoted\xE2\x80\x9D \xE2\x80\x94 it\xE2\x80\x99s", "\"quoted\" - it's");
+    expect_norm("\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C", "full");          /* fullwidth */
+    expect_norm("Stra\xC3\x9F" "e", "strasse");                                      /* case fold */
+    expect_norm("\xEF\xAC\x81nance", "finance");                                     /* ligature */
+    expect_norm("a\xC2\xA0" "b\xE2\x80\x8B" "c", "a bc");                            /* nbsp, zwsp */
+    expect_norm("\xCE\x91\xCE\x98\xCE\x97\xCE\x9D\xCE\x91", "\xCE\xB1\xCE\xB8\xCE\xB7\xCE\xBD\xCE\xB1");
+    expect_norm("bad \xFF byte", "bad \xEF\xBF\xBD byte");
+    /* half-width katakana to full width (NFKC) */
+    expect_norm("\xEF\xBD\xB6\xEF\xBE\x80\xEF\xBD\xB6\xEF\xBE\x85", "\xE3\x82\xAB\xE3\x82\xBF\xE3\x82\xAB\xE3\x83\x8A");
+}
+
+static text_doc *extract(const char *html, int fragment)
+{
+    text_extract_options o = {0};
+    o.fragment = fragment;
+    text_doc *d = NULL;
+    assert_int_equal(text_extract_html(html, strlen(html), &o, &d), 0);
+    return d;
+}
+
+static char *main_text(const text_doc *d)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    assert_int_equal(text_doc_main_text(d, &b), 0);
+    return fa_buf_steal(&b, NULL);
+}
+
+static const char page[] =
+    "<html><head><title>T &amp; x</title><style>p{color:red}</style>"
+    "<script>var a = '<p>not text</p>';</script></head><body>"
+    "<div class=\"cookie-banner\"><p>We use cookies to give you the best experience on our site "
+    "and to show you relevant advertising from our many partners.</p></div>"
+    "<nav><ul><li><a href=/>Home</a></li><li><a href=/n>News</a></li></ul></nav>"
+    "<main><article><h1>Council approves the new bridge</h1>"
+    "<p class=byline>By A. Writer</p>"
+    "<p>The city council approved the long-awaited bridge on Tuesday after a debate that lasted "
+    "more than four hours &mdash; the longest this year.</p>"
+    "<p>Residents had asked for a safer crossing since the old ferry stopped running in the "
+    "spring, and the vote was carried by a clear majority.</p>"
+    "<p>It will open in 2027.</p>"
+    "<div class=\"share\"><a href=#>Share</a> <a href=#>Tweet</a></div>"
+    "<noscript><p>Enable JavaScript to see the comments section below.</p></noscript>"
+    "<p>Construction starts next month, the council said in a statement that also listed the "
+    "contractors and the expected costs of the works.</p>"
+    "</article></main><aside><h3>Most read</h3><ul><li><a href=/a>Story one</a></li></ul></aside>"
+    "<footer><p>Copyright 2025 The Daily Example. All rights reserved worldwide and "
+    "everywhere else too.</p></footer></body></html>";
+
+static void test_extract_page(void **state)
+{
+    (void)state;
+    text_doc *d = extract(page, 0);
+    assert_string_equal(d->title, "T & x");
+    char *t = main_text(d);
+    assert_non_null(strstr(t, "Council approves the new bridge\n"));
+    assert_non_null(strstr(t, "four hours \xE2\x80\x94 the longest")); /* &mdash; decoded */
+    assert_non_null(strstr(t, "It will open in 2027.\n"));       /* short but a sentence */
+    assert_non_null(strstr(t, "Construction starts next month"));
+    assert_null(strstr(t, "cookies"));
+    assert_null(strstr(t, "Home"));
+    assert_null(strstr(t, "not text"));
+    assert_null(strstr(t, "JavaScript"));
+    assert_null(strstr(t, "Copyright"));
+    assert_null(strstr(t, "By A. Writer"));
+    assert_null(strstr(t, "Share"));
+    assert_null(strstr(t, "Story one"));
+    /* signals */
+    int seen_nav = 0;
+    for (size_t i = 0; i < d->n_blocks; i++) {
+        const text_block *b = &d->blocks[i];
+        if (strcmp(b->text, "Home") == 0) {
+            seen_nav = 1;
+            assert_true(b->hints & TEXT_HINT_NAV);
+            assert_true(b->link_density > 0.9f);
+            assert_int_equal(b->cls, TEXT_BOILERPLATE);
+        }
+        if (strncmp(b->text, "The city council", 16) == 0) {
+            assert_string_equal(b->tag, "p");
+            assert_string_equal(b->path, "html>body>main>article>p");
+            assert_true(b->hints & TEXT_HINT_ARTICLE);
+            assert_string_equal(b->reason, "main");
+        }
+    }
+    assert_true(seen_nav);
+    free(t);
+    text_doc_free(d);
+}
+
+static void test_extract_chunked_same(void **state)
+{
+    (void)state;
+    text_doc *whole = extract(page, 0);
+    char *a = main_text(whole);
+    text_extractor *x = text_extractor_new(NULL);
+    for (size_t i = 0; i < strlen(page); i++) assert_int_equal(text_extractor_push(x, page + i, 1), 0);
+    text_doc *d;
+    assert_int_equal(text_extractor_finish(x, &d), 0);
+    text_extractor_free(x);
+    char *b = main_text(d);
+    assert_string_equal(a, b);
+    free(a), free(b);
+    text_doc_free(d);
+    text_doc_free(whole);
+}
+
+static void test_extract_related_kept(void **state)
+{
+    (void)state;
+    const char *html =
+        "<body><div class=content><article><h1>Roundup</h1><p>Our own story is about the "
+        "weather this week, which has been unusually warm for the season in the valley.</p>"
+        "</article><section class=related-articles><h2>Related Articles</h2>"
+        "<article class=related><h3><a href=/x>Other story</a></h3>"
+        "<p>The carried article has a long first paragraph that explains what happened at the "
+        "harbour on Monday when the ferry ran aground near the pier.</p>"
+        "<p>A second paragraph of the carried article follows with more detail about the "
+        "rescue and the reactions of passengers and the crew on board.</p></article></section>"
+        "</div><div class=related><ul><li><a href=/y>Link one</a></li></ul></div></body>";
+    text_doc *d = extract(html, 0);
+    char *t = main_text(d);
+    assert_non_null(strstr(t, "ferry ran aground"));
+    assert_non_null(strstr(t, "rescue and the reactions"));
+    assert_null(strstr(t, "Link one"));
+    assert_null(strstr(t, "Other story"));
+    free(t);
+    text_doc_free(d);
+}
+
+static void test_extract_fragment_and_wp(void **state)
+{
+    (void)state;
+    text_doc *d = extract("<p>One &amp; two</p><ul><li>three</li></ul>", 1);
+    assert_int_equal(d->n_blocks, 2);
+    assert_string_equal(d->blocks[0].text, "One & two");
+    assert_int_equal(d->blocks[1].cls, TEXT_CONTENT);
+    text_doc_free(d);
+    const char *json = "{\"id\":1,\"title\":{\"rendered\":\"Hello &#8211; world\"},"
+                       "\"content\":{\"rendered\":\"<p>First para.<\\/p>\\n<p>Second "
+                       "\\u2019para.<\\/p>\"}}";
+    assert_int_equal(text_extract_wp_json(json, strlen(json), NULL, &d), 0);
+    assert_int_equal(d->n_blocks, 3);
+    assert_string_equal(d->blocks[0].text, "Hello \xE2\x80\x93 world");
+    assert_string_equal(d->blocks[2].text, "Second \xE2\x80\x99para.");
+    text_doc_free(d);
+    assert_int_equal(text_extract_wp_json("[1,2]", 5, NULL, &d), FA_EPARSE);
+    assert_null(d);
+}
+
+static void test_extract_ceilings(void **state)
+{
+    (void)state;
+    text_extract_options o = {0};
+    o.max_input = 100;
+    text_extractor *x = text_extractor_new(&o);
+    char buf[200];
+    memset(buf, 'a', sizeof buf);
+    assert_int_equal(text_extractor_push(x, buf, sizeof buf), FA_ETOOBIG);
+    text_extractor_free(x);
+    /* deep nesting: flattened past max_depth, no crash */
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    /* (libxml2 itself stops at 256 levels; what was read is kept) */
+    for (int i = 0; i < 200; i++) fa_buf_puts(&b, "<div>");
+    fa_buf_puts(&b, "<p>The deep text is kept.</p>");
+    for (int i = 0; i < 200; i++) fa_buf_puts(&b, "</div>");
+    o.max_input = 0;
+    o.max_depth = 64;
+    text_doc *d = NULL;
+    assert_int_equal(text_extract_html(b.data, b.len, &o, &d), 0);
+    char *t = main_text(d);
+    assert_non_null(strstr(t, "deep text"));
+    free(t);
+    text_doc_free(d);
+    /* block ceiling */
+    fa_buf_reset(&b);
+    for (int i = 0; i < 100; i++) fa_buf_puts(&b, "<p>x</p>");
+    o.max_depth = 0;
+    o.max_blocks = 10;
+    assert_int_equal(text_extract_html(b.data, b.len, &o, &d), FA_ETOOBIG);
+    fa_buf_free(&b);
+}
+
+typedef struct toks {
+    char buf[1024];
+    int n;
+} toks;
+
+static void collect(const char *t, size_t len, void *ud)
+{
+    toks *k = ud;
+    strncat(k->buf, t, len);
+    strcat(k->buf, "|");
+    k->n++;
+}
+
+static void expect_tokens(const char *text, const char *want)
+{
+    char *n = norm(text);
+    toks k = {{0}, 0};
+    shingle_tokens(n, strlen(n), collect, &k);
+    assert_string_equal(k.buf, want);
+    free(n);
+}
+
+static void test_tokens(void **state)
+{
+    (void)state;
+    expect_tokens("The Mayor's plan, in 2025!", "the|mayor|s|plan|in|2025|");
+    /* Japanese: one token per character, punctuation dropped, Latin words kept */
+    expect_tokens("東京都は、NHKに", "東|京|都|は|nhk|に|");
+    /* Chinese */
+    expect_tokens("北京宣布。", "北|京|宣|布|");
+    /* Thai: characters (marks included) */
+    expect_tokens("\xE0\xB8\x81\xE0\xB8\xB2", "\xE0\xB8\x81|\xE0\xB8\xB2|");
+    /* Korean: words */
+    expect_tokens("서울 시장은 발표했다", "서울|시장은|발표했다|");
+    /* Cyrillic, accents */
+    expect_tokens("Привет мир café", "привет|мир|café|");
+}
+
+static size_t shingles_of(const char *text, unsigned n, uint64_t seed, shingle_vec *v)
+{
+    char *t = norm(text);
+    shingler s;
+    shingler_init(&s, n, seed);
+    shingle_vec_reset(v);
+    assert_int_equal(shingler_feed(&s, t, strlen(t), 0, v), 0);
+    assert_int_equal(shingler_finish(&s, v), 0);
+    free(t);
+    return v->n;
+}
+
+static void test_shingles(void **state)
+{
+    (void)state;
+    shingle_vec v;
+    shingle_vec_init(&v, 0);
+    assert_int_equal(shingles_of("a b c d e f", 4, 0, &v), 3);
+    uint64_t first = v.hash[0];
+    /* same words, other spacing/case/punctuation: same shingles */
+    assert_int_equal(shingles_of("A,  b; C... d e f", 4, 0, &v), 3);
+    assert_true(v.hash[0] == first);
+    /* seed changes hashes */
+    shingles_of("a b c d e f", 4, 99, &v);
+    assert_true(v.hash[0] != first);
+    /* short text: one shingle */
+    assert_int_equal(shingles_of("a b", 4, 0, &v), 1);
+    assert_int_equal(shingles_of("", 4, 0, &v), 0);
+    /* CJK: character n-grams */
+    assert_int_equal(shingles_of("東京都は新しい計画を発表した", 4, 0, &v), 14 - 3);
+    /* the window crosses block boundaries */
+    shingler s;
+    shingler_init(&s, 3, 0);
+    shingle_vec_reset(&v);
+    shingler_feed(&s, "a b", 3, 0, &v);
+    shingler_feed(&s, "c d", 3, 1, &v);
+    shingler_finish(&s, &v);
+    assert_int_equal(v.n, 2);
+    assert_int_equal(v.block[0], 0);
+    assert_int_equal(v.block[1], 0);
+    shingle_vec_free(&v);
+}
+
+static void test_signatures(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    uint64_t *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        a[i] = x;
+        b[i] = i < 3000 ? x : ~x; /* |A∩B| = 3000, |A∪B| = 5000: J = 0.6 */
+    }
+    shingle_sketch sa = {0}, sb = {0};
+    assert_int_equal(shingle_sketch_build(&sa, a, N, 4, 0), 0);
+    assert_int_equal(shingle_sketch_build(&sb, b, 3000, 4, 0), 0); /* B ⊂ A */
+    uint32_t c = sketch_common(sa.v, sa.n, sb.v, sb.n);
+    assert_true(sketch_containment(sb.n, c) == 1.0);
+    double r = sketch_resemblance(sa.n, sb.n, c);
+    assert_true(r > 0.65 && r < 0.85); /* 0.75 */
+    assert_int_equal(shingle_sketch_build(&sb, b, N, 4, 0), 0);
+    c = sketch_common(sa.v, sa.n, sb.v, sb.n);
+    r = sketch_resemblance(sa.n, sb.n, c);
+    assert_true(r > 0.5 && r < 0.7);
+    uint32_t ma[256], mb[256];
+    minhash_oph(a, N, 256, ma);
+    minhash_oph(b, N, 256, mb);
+    double j = minhash_similarity(ma, mb, 256);
+    assert_true(j > 0.5 && j < 0.7);
+    assert_true(simhash_distance(simhash64(a, N), simhash64(a, N)) == 0);
+    shingle_sketch_free(&sa);
+    shingle_sketch_free(&sb);
+    free(a);
+    free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_normalize),          cmocka_unit_test(test_extract_page),
+        cmocka_unit_test(test_extract_chunked_same), cmocka_unit_test(test_extract_related_kept),
+        cmocka_unit_test(test_extract_fragment_and_wp), cmocka_unit_test(test_extract_ceilings),
+        cmocka_unit_test(test_tokens),             cmocka_unit_test(test_shingles),
+        cmocka_unit_test(test_signatures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
