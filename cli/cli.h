@@ -29,6 +29,7 @@ enum {
 
 int cmd_once(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints the human summary of a run to f. */
 void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir);

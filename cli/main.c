@@ -45,6 +45,20 @@ static const command commands[] = {
      "Exit status: 0 all went well; 1 some sources failed; 64 bad usage;\n"
      "73 the archive cannot be created; 74 writing the archive failed;\n"
      "78 the config is invalid.\n"},
+    {"serve", cmd_serve, "run as a service: poll every source on its interval",
+     "usage: feedarc serve -c FILE [--quiet|--verbose]\n"
+     "\n"
+     "Runs until SIGTERM or SIGINT, polling every source on its own interval\n"
+     "(sources[].interval, default 15m, with jitter) under the same politeness\n"
+     "and state as `once`.  Serves /metrics, /healthz and /readyz on\n"
+     "metrics.listen (default 127.0.0.1:9464).  SIGTERM/SIGINT: no new request\n"
+     "starts, transfers in flight may finish within service.grace_period, the\n"
+     "segment is closed and the state committed; exit 0.  SIGHUP: reload the\n"
+     "config (a config that does not load is rejected; the old one stays).\n"
+     "Under systemd (Type=notify) it reports READY, STOPPING and WATCHDOG.\n"
+     "\n"
+     "Exit status: 0 stopped by a signal; 74 the archive could not be written;\n"
+     "78 the config is invalid (at start).\n"},
     {"demo", cmd_demo, "crawl bundled sample sites on loopback, print a summary",
      "usage: feedarc demo [--out DIR] [--sites N] [--articles N] [--quiet]\n"
      "\n"

@@ -22,6 +22,7 @@
 #include "crawler/robots_gate.h"
 #include "crawler/state_batch.h"
 #include "crawler/url.h"
+#include "metrics/metrics.h"
 #include "crawler/source_list.h"
 #include "feeds/source_parser.h"
 #include "state/crawl_state.h"
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 #include <xxhash.h>
 
@@ -81,10 +83,16 @@ typedef struct deferred_url {
 } deferred_url;
 
 typedef struct source_rt {
+    struct crawl *c;
+    unsigned index;
+    uv_timer_t due;          /* serve: fires when the source is due again */
+    int in_round;            /* serve: a poll of the source is under way */
     unsigned alive;          /* feed and page jobs of the source not yet freed */
     deferred_url *deferred;
     unsigned sitemaps;       /* child sitemaps and discovered feeds queued */
     char newest_modified[40];/* WordPress: the newest modified_gmt seen */
+    int failing;             /* serve: failed METRICS_SOURCE_FAILING_AFTER times in a row */
+    fa_hashset seen_pages, seen_feeds; /* serve: URLs queued in this poll */
 } source_rt;
 
 #define MAX_SOURCE_DEPTH 4      /* sitemap index -> sitemap ..., HTML -> feed */
@@ -111,6 +119,15 @@ struct crawl {
     struct curl_slist **src_headers; /* per source, for its feed requests */
     unsigned archive_pending, max_pending;
     int paused, stopping, finishing;
+    int storage_failed;              /* archiving is pointless: drop what comes */
+    const crawl_options *opt;
+    int serve;
+    enum crawl_end end;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t grace;
+    int signals_on, grace_on;
+    uint64_t last_beat_ns;
+    uint64_t last_written;           /* bytes on disk already counted in metrics */
     uint64_t start_ns;
     /* Loop-lag probe: a 10 ms repeating timer; how late it fires is how long
      * the loop thread was busy with something else (parsing, callbacks). */
@@ -124,6 +141,8 @@ struct crawl {
 
 static void maybe_finish(crawl *c);
 
+static void beat(crawl *c);
+
 static void on_lag_tick(uv_timer_t *t)
 {
     crawl *c = t->data;
@@ -135,6 +154,40 @@ static void on_lag_tick(uv_timer_t *t)
     c->lag_hist[ms < 63 ? ms : 63]++;
     c->lag_samples++;
     c->lag_expected_ns = now + LAG_PERIOD_MS * 1000000ULL;
+    if (c->opt && c->opt->metrics && lag > 2000000) /* lags below 2 ms are the timer's own */
+        metrics_histogram_observe(c->opt->metrics->loop_lag, (double)lag / 1e9);
+    if (now - c->last_beat_ns >= 1000000000ULL) {
+        c->last_beat_ns = now;
+        beat(c);
+    }
+}
+
+/* About once a second: the gauges, and the owner's heartbeat. */
+static void beat(crawl *c)
+{
+    feedarc_metrics *m = c->opt ? c->opt->metrics : NULL;
+    if (m) {
+        if (c->q) {
+            metrics_gauge_set(m->queue_depth[METRICS_QUEUE_PENDING],
+                              (double)host_queue_pending(c->q));
+            metrics_gauge_set(m->queue_depth[METRICS_QUEUE_IN_FLIGHT],
+                              (double)host_queue_in_flight(c->q));
+            metrics_gauge_set(m->hosts_in_backoff, (double)host_queue_hosts_deferred(c->q));
+        }
+        metrics_gauge_set(m->queue_depth[METRICS_QUEUE_ARCHIVE_PENDING],
+                          (double)c->archive_pending);
+        if (c->w) {
+            segment_writer_stats st;
+            segment_writer_get_stats(c->w, &st);
+            metrics_gauge_set(m->open_segment_bytes, (double)st.open_segment_size);
+            if (st.bytes_on_disk > c->last_written) {
+                metrics_counter_add(m->written_bytes, st.bytes_on_disk - c->last_written);
+                c->last_written = st.bytes_on_disk;
+            }
+        }
+    }
+    if (c->opt && c->opt->heartbeat)
+        c->opt->heartbeat(c->opt->heartbeat_ud);
 }
 
 static void lag_report(const crawl *c, crawl_summary *out)
@@ -219,6 +272,8 @@ static void job_disallowed(crawl *c, crawl_job *j, const robots_verdict *v)
                     v->rule[0] ? ": " : "", v->rule[0] ? v->rule : "");
     c->sum->results[j->source].pages_disallowed++;
     c->sum->pages_disallowed++;
+    if (c->opt && c->opt->metrics)
+        metrics_counter_add(c->opt->metrics->robots_disallowed, 1);
     job_free(j);
 }
 
@@ -294,11 +349,23 @@ static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsig
     return job_push_ex(c, url, kind, src, redirects, item, NULL);
 }
 
+/* Marks url as queued; returns 1 when it was new, 0 when it was queued
+ * already (or FA_ENOMEM).  A run of `once` fetches each URL once across all
+ * sources; a service remembers per source and per poll (the state keeps
+ * archived pages from being fetched again), so memory does not grow with
+ * the months it runs. */
+static int seen_add(crawl *c, unsigned src, int feed, const char *url)
+{
+    fa_hashset *set = c->serve ? (feed ? &c->src[src].seen_feeds : &c->src[src].seen_pages)
+                               : (feed ? &c->feeds_seen : &c->seen);
+    return fa_hashset_add(set, XXH3_64bits(url, strlen(url)));
+}
+
 /* Queues a feed/API/sitemap URL of a source (taken over), once per run. */
 static int push_feed(crawl *c, char *url, unsigned src, enum source_format format, unsigned page,
                      unsigned depth)
 {
-    if (fa_hashset_add(&c->feeds_seen, XXH3_64bits(url, strlen(url))) == 0) {
+    if (seen_add(c, src, 1, url) == 0) {
         free(url);
         return 0;
     }
@@ -408,7 +475,7 @@ static int on_item(void *ud, const feed_item *item)
         fa_log_kv(FA_LOG_DEBUG, "crawl", kv, "item link skipped: not an http(s) URL");
         return 0;
     }
-    int added = fa_hashset_add(&c->seen, XXH3_64bits(url, strlen(url)));
+    int added = seen_add(c, j->source, 0, url);
     if (added <= 0) {
         free(url);
         return added < 0 ? added : 0;
@@ -579,6 +646,8 @@ static void defer_url(crawl *c, unsigned src, const char *url, const url_record 
     c->src[src].deferred = d;
 }
 
+static void source_round_done(crawl *c, unsigned src);
+
 static void source_job_ended(crawl *c, unsigned src)
 {
     source_rt *s = &c->src[src];
@@ -591,6 +660,10 @@ static void source_job_ended(crawl *c, unsigned src)
         if (!c->stopping && state_batch_put_url(c->batch, d->url, &d->rec) < 0)
             state_fail(c, FA_ENOMEM);
         free(d);
+    }
+    if (c->serve && s->in_round) {
+        s->in_round = 0;
+        source_round_done(c, src);
     }
 }
 
@@ -607,7 +680,12 @@ static void archive_done(uv_work_t *w, int status)
                  "cannot write to the archive in %s: %s", c->cfg->storage.dir,
                  fa_strerror(j->archive_rc));
         fa_log_error("warc", "%s", c->sum->storage_message);
+        c->storage_failed = 1;
         stop_crawl(c);
+    }
+    if (j->archive_rc == 0 && c->opt && c->opt->metrics) {
+        metrics_counter_add(c->opt->metrics->records[METRICS_RECORD_REQUEST], 1);
+        metrics_counter_add(c->opt->metrics->records[METRICS_RECORD_RESPONSE], 1);
     }
     if (j->archive_rc == 0) {
         url_record r;
@@ -653,7 +731,7 @@ static void follow_redirect(crawl *c, crawl_job *j)
         return;
     }
     c->sum->redirects++;
-    if (j->kind == JOB_PAGE && fa_hashset_add(&c->seen, XXH3_64bits(next, strlen(next))) == 0) {
+    if (j->kind == JOB_PAGE && seen_add(c, j->source, 0, next) == 0) {
         free(next); /* already queued or archived this run */
         return;
     }
@@ -769,6 +847,8 @@ static int maybe_retry(crawl *c, crawl_job *j)
         return 0;
     }
     c->sum->retries++;
+    if (c->opt && c->opt->metrics)
+        metrics_counter_add(c->opt->metrics->retries, 1);
     return 1;
 }
 
@@ -803,6 +883,14 @@ static void job_fetched(fetch_transfer *t)
     c->sum->bytes_fetched += t->body.size;
     if (t->status > 0)
         host_queue_observe(c->q, j->host, (t->end_mono_ns - t->start_mono_ns) / 1000000);
+    if (c->opt && c->opt->metrics) {
+        feedarc_metrics *m = c->opt->metrics;
+        metrics_counter_add(m->fetches[metrics_fetch_class_of(t->error_code ? 0 : (int)t->status)],
+                            1);
+        metrics_counter_add(m->fetched_bytes, t->body.size);
+        metrics_histogram_observe(m->fetch_duration,
+                                  (double)(t->end_mono_ns - t->start_mono_ns) / 1e9);
+    }
 
     if (maybe_retry(c, j)) {
         if (t->error_code || c->stopping) {
@@ -890,8 +978,7 @@ static void job_fetched(fetch_transfer *t)
     if (is_redirect(t->status) && t->location[0] && !c->stopping)
         follow_redirect(c, j);
 archive:
-
-    if (c->stopping) {
+    if (c->storage_failed) {
         job_free(j);
         maybe_finish(c);
         return;
@@ -999,12 +1086,15 @@ static void stop_crawl(crawl *c)
     host_queue_drain(c->q, drop_job, c);
 }
 
+static void close_serve_handles(crawl *c);
+
 static void maybe_finish(crawl *c)
 {
-    if (c->finishing || host_queue_pending(c->q) || host_queue_in_flight(c->q) ||
-        c->archive_pending || fetcher_active(c->f))
+    if (c->finishing || (c->serve && !c->stopping) || host_queue_pending(c->q) ||
+        host_queue_in_flight(c->q) || c->archive_pending || fetcher_active(c->f))
         return;
     c->finishing = 1;
+    close_serve_handles(c);
     state_batch_unref(c->batch);
     fetcher_close(c->f);
     host_queue_close(c->q);
@@ -1013,35 +1103,45 @@ static void maybe_finish(crawl *c)
 }
 
 /* Per source: what this run found (for `feedarc status` and the service). */
+/* Records what the last poll of source i found (for `feedarc status`);
+ * next_due_ns is when it is due again (0: at the next run).  Returns the
+ * consecutive failures now recorded, or a negative code. */
+static int save_source(crawl *c, unsigned i, int64_t next_due_ns)
+{
+    const crawl_source_result *r = &c->sum->results[i];
+    int64_t now = fa_time_now_ns();
+    source_record s;
+    int found = crawl_state_get_source(c->st, r->name, &s);
+    if (found < 0)
+        return found;
+    if (found == 0) {
+        memset(&s, 0, sizeof s);
+        snprintf(s.name, sizeof s.name, "%s", r->name);
+    }
+    snprintf(s.url, sizeof s.url, "%s", r->url);
+    s.last_attempt_ns = now;
+    s.last_status = r->last_status;
+    if (r->ok) {
+        s.last_success_ns = now;
+        s.last_error[0] = '\0';
+        s.consecutive_failures = 0;
+    } else {
+        snprintf(s.last_error, sizeof s.last_error, "%s", r->error ? r->error : "failed");
+        s.consecutive_failures++;
+    }
+    s.items_archived += r->pages_ok + r->items_without_page;
+    s.next_due_ns = next_due_ns;
+    int rc = crawl_state_put_source(c->st, &s);
+    return rc < 0 ? rc : (int)s.consecutive_failures;
+}
+
+/* Per source: what this run found. */
 static void save_sources(crawl *c)
 {
     int rc = crawl_state_begin(c->st);
-    int64_t now = fa_time_now_ns();
     for (unsigned i = 0; rc == 0 && i < c->sum->sources; i++) {
-        const crawl_source_result *r = &c->sum->results[i];
-        source_record s;
-        int found = crawl_state_get_source(c->st, r->name, &s);
-        if (found < 0) {
-            rc = found;
-            break;
-        }
-        if (found == 0) {
-            memset(&s, 0, sizeof s);
-            snprintf(s.name, sizeof s.name, "%s", r->name);
-        }
-        snprintf(s.url, sizeof s.url, "%s", r->url);
-        s.last_attempt_ns = now;
-        s.last_status = r->last_status;
-        if (r->ok) {
-            s.last_success_ns = now;
-            s.last_error[0] = '\0';
-            s.consecutive_failures = 0;
-        } else {
-            snprintf(s.last_error, sizeof s.last_error, "%s", r->error ? r->error : "failed");
-            s.consecutive_failures++;
-        }
-        s.items_archived += r->pages_ok + r->items_without_page;
-        rc = crawl_state_put_source(c->st, &s);
+        int n = save_source(c, i, 0);
+        rc = n < 0 ? n : 0;
     }
     if (rc == 0)
         rc = crawl_state_commit(c->st);
@@ -1049,6 +1149,194 @@ static void save_sources(crawl *c)
         if (crawl_state_in_transaction(c->st))
             crawl_state_rollback(c->st);
         state_fail(c, rc);
+    }
+}
+
+/* ---- serve: every source on its own interval ---- */
+
+static uint64_t jittered(crawl *c, uint64_t ms)
+{
+    /* +-10 %, so sources with one interval do not fire together */
+    return (uint64_t)((double)ms * (0.9 + 0.2 * (jitter(c) - 0.5)));
+}
+
+static void on_due(uv_timer_t *t);
+static void push_source(crawl *c, unsigned i);
+
+static void schedule_source(crawl *c, unsigned i, uint64_t delay_ms)
+{
+    if (c->stopping)
+        return;
+    uv_timer_start(&c->src[i].due, on_due, delay_ms, 0);
+}
+
+static void start_round(crawl *c, unsigned i)
+{
+    crawl_source_result *r = &c->sum->results[i];
+    /* counters are per poll in serve mode */
+    r->ok = 1;
+    free(r->error);
+    r->error = NULL;
+    r->items = r->pages_ok = r->pages_failed = r->pages_unchanged = r->pages_disallowed = 0;
+    r->items_without_page = 0;
+    r->last_status = 0;
+    fa_hashset_free(&c->src[i].seen_pages);
+    fa_hashset_free(&c->src[i].seen_feeds);
+    c->src[i].sitemaps = 0;
+    c->src[i].newest_modified[0] = '\0';
+    c->src[i].in_round = 1;
+    c->src[i].alive++; /* held while the first job is being queued */
+    push_source(c, i);
+    source_job_ended(c, i);
+}
+
+static void on_due(uv_timer_t *t)
+{
+    source_rt *s = t->data;
+    crawl *c = s->c;
+    if (c->stopping)
+        return;
+    if (s->in_round) { /* the last poll has not finished: look again soon */
+        schedule_source(c, s->index, 1000);
+        return;
+    }
+    start_round(c, s->index);
+}
+
+static void source_round_done(crawl *c, unsigned i)
+{
+    if (c->stopping)
+        return; /* cut short: the next start polls it again */
+    const config_source *src = &c->cfg->sources[i];
+    crawl_source_result *r = &c->sum->results[i];
+    uint64_t interval = src->interval_ms ? src->interval_ms : 15 * 60 * 1000;
+    int failures = save_source(c, i, 0);
+    if (failures < 0) {
+        state_fail(c, failures);
+        failures = 0;
+    }
+    /* a failing source is retried sooner, backing off up to its interval */
+    uint64_t next = interval;
+    if (failures > 0) {
+        uint64_t b = 60000ULL << (failures > 10 ? 10 : failures - 1);
+        next = b < interval ? b : interval;
+        const char *kv[] = {"source", r->name, NULL};
+        fa_log_kv(failures >= METRICS_SOURCE_FAILING_AFTER ? FA_LOG_ERROR : FA_LOG_WARN, "crawl",
+                  kv, "poll failed (%d in a row): %s; next try in %llu s", failures,
+                  r->error ? r->error : "?", (unsigned long long)(next / 1000));
+    }
+    next = jittered(c, next);
+    /* when it is due, for a restart or `feedarc status` */
+    source_record rec;
+    if (crawl_state_get_source(c->st, r->name, &rec) == 1) {
+        rec.next_due_ns = fa_time_now_ns() + (int64_t)next * 1000000LL;
+        crawl_state_put_source(c->st, &rec);
+    }
+    if (r->ok && c->src[i].newest_modified[0] && src->url &&
+        (src->type == SOURCE_WORDPRESS || strstr(src->url, "/wp-json/"))) {
+        char key[CRAWL_STATE_KV_KEY_MAX];
+        snprintf(key, sizeof key, "wordpress_since:%.200s", r->name);
+        crawl_state_put_kv(c->st, key, c->src[i].newest_modified);
+    }
+    if (c->opt->metrics) {
+        feedarc_metrics *m = c->opt->metrics;
+        metrics_counter_add(m->source_polls[r->ok ? METRICS_RESULT_OK : METRICS_RESULT_FAILED], 1);
+        if (r->ok)
+            metrics_gauge_set(m->last_poll_success, (double)fa_time_now_ns() / 1e9);
+        c->src[i].failing = failures >= METRICS_SOURCE_FAILING_AFTER;
+        unsigned failing = 0;
+        for (unsigned k = 0; k < c->sum->sources; k++)
+            failing += c->src[k].failing;
+        metrics_gauge_set(m->sources_failing, failing);
+    }
+    schedule_source(c, i, next);
+}
+
+/* ---- signals: stop gracefully, or reload ---- */
+
+static void on_grace_over(uv_timer_t *t)
+{
+    crawl *c = t->data;
+    fa_log_warn("crawl", "grace period over: cancelling %u transfer(s) in flight",
+                fetcher_active(c->f));
+    fetcher_close(c->f); /* their jobs end as canceled */
+    maybe_finish(c);
+}
+
+static void begin_stop(crawl *c, enum crawl_end why)
+{
+    if (c->stopping)
+        return;
+    c->end = why;
+    for (unsigned i = 0; c->serve && i < c->sum->sources; i++)
+        uv_timer_stop(&c->src[i].due);
+    stop_crawl(c);
+    uint64_t grace = c->opt && c->opt->grace_ms ? c->opt->grace_ms : 10000;
+    if (why == CRAWL_END_RELOAD)
+        grace = UINT64_MAX / 2000000; /* a reload never cuts a transfer */
+    c->grace_on = 1;
+    uv_timer_start(&c->grace, on_grace_over, grace, 0);
+    maybe_finish(c);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    crawl *c = h->data;
+    if (signum == SIGHUP) {
+        if (!c->serve)
+            return;
+        fa_log_info("crawl", "SIGHUP: reloading the config once transfers in flight end");
+        begin_stop(c, CRAWL_END_RELOAD);
+        return;
+    }
+    fa_log_info("crawl", "%s: stopping; %u transfer(s) in flight may finish",
+                signum == SIGTERM ? "SIGTERM" : "SIGINT", fetcher_active(c->f));
+    begin_stop(c, CRAWL_END_SIGNAL);
+}
+
+static void open_serve_handles(crawl *c)
+{
+    uv_signal_init(&c->loop, &c->sig_term);
+    uv_signal_init(&c->loop, &c->sig_int);
+    uv_signal_init(&c->loop, &c->sig_hup);
+    c->sig_term.data = c->sig_int.data = c->sig_hup.data = c;
+    uv_signal_start(&c->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&c->sig_int, on_signal, SIGINT);
+    uv_signal_start(&c->sig_hup, on_signal, SIGHUP);
+    uv_timer_init(&c->loop, &c->grace);
+    c->grace.data = c;
+    c->signals_on = 1;
+    for (unsigned i = 0; c->serve && i < c->sum->sources; i++) {
+        uv_timer_init(&c->loop, &c->src[i].due);
+        c->src[i].due.data = &c->src[i];
+    }
+}
+
+static void close_serve_handles(crawl *c)
+{
+    if (!c->signals_on)
+        return;
+    c->signals_on = 0;
+    uv_close((uv_handle_t *)&c->sig_term, NULL);
+    uv_close((uv_handle_t *)&c->sig_int, NULL);
+    uv_close((uv_handle_t *)&c->sig_hup, NULL);
+    uv_close((uv_handle_t *)&c->grace, NULL);
+    for (unsigned i = 0; c->serve && i < c->sum->sources; i++)
+        uv_close((uv_handle_t *)&c->src[i].due, NULL);
+}
+
+/* First polls of a service: each source when the state says it is due,
+ * those already due spread over the first seconds. */
+static void schedule_all(crawl *c)
+{
+    int64_t now = fa_time_now_ns();
+    for (unsigned i = 0; i < c->sum->sources; i++) {
+        source_record rec;
+        uint64_t delay = (uint64_t)(jitter(c) * 1000) % 2000; /* 0..2 s */
+        if (crawl_state_get_source(c->st, c->sum->results[i].name, &rec) == 1 &&
+            rec.next_due_ns > now)
+            delay = (uint64_t)((rec.next_due_ns - now) / 1000000);
+        schedule_source(c, i, delay);
     }
 }
 
@@ -1144,9 +1432,12 @@ static int open_writer(crawl *c)
 int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *out)
 {
     memset(out, 0, sizeof *out);
+    static const crawl_options defaults;
     crawl c = {0};
     c.cfg = cfg;
     c.sum = out;
+    c.opt = opt ? opt : &defaults;
+    c.serve = c.opt->serve;
     c.max_pending = opt && opt->max_archive_pending ? opt->max_archive_pending : 256;
     c.start_ns = fa_time_mono_ns();
     fa_hashset_init(&c.seen);
@@ -1262,9 +1553,20 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         c.f = NULL;
         goto out;
     }
-    for (size_t i = 0; i < cfg->n_sources; i++)
-        push_source(&c, (unsigned)i);
-    maybe_finish(&c);
+    for (unsigned i = 0; i < cfg->n_sources; i++) {
+        c.src[i].c = &c;
+        c.src[i].index = i;
+    }
+    open_serve_handles(&c);
+    if (c.opt->metrics)
+        metrics_gauge_set(c.opt->metrics->sources, (double)cfg->n_sources);
+    if (c.serve) {
+        schedule_all(&c);
+    } else {
+        for (size_t i = 0; i < cfg->n_sources; i++)
+            push_source(&c, (unsigned)i);
+        maybe_finish(&c);
+    }
     uv_run(&c.loop, UV_RUN_DEFAULT);
 
 out:
@@ -1275,6 +1577,7 @@ out:
                 fetcher_close(c.f);
             if (c.q)
                 host_queue_close(c.q);
+            close_serve_handles(&c);
             uv_close((uv_handle_t *)&c.lag_timer, NULL);
         }
         uv_run(&c.loop, UV_RUN_DEFAULT);
@@ -1287,7 +1590,9 @@ out:
                 snprintf(out->storage_message, sizeof out->storage_message, "%s", why);
             }
             c.batch = NULL;
-            if (brc == 0) {
+            /* once: what the run found per source (serve records each poll
+             * as it ends; an interrupted run records nothing) */
+            if (brc == 0 && !c.serve && c.end == CRAWL_END_DONE) {
                 save_sources(&c);
                 save_wordpress_since(&c);
             }
@@ -1315,6 +1620,10 @@ out:
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
         curl_slist_free_all(c.src_headers[i]);
     free(c.src_headers);
+    for (size_t i = 0; c.src && i < cfg->n_sources; i++) {
+        fa_hashset_free(&c.src[i].seen_pages);
+        fa_hashset_free(&c.src[i].seen_feeds);
+    }
     for (size_t i = 0; c.src && i < cfg->n_sources; i++)
         while (c.src[i].deferred) { /* not committed: the run stopped early */
             deferred_url *d = c.src[i].deferred;
@@ -1329,6 +1638,7 @@ out:
         if (!out->results[i].ok)
             out->sources_failed++;
     out->elapsed_s = (double)(fa_time_mono_ns() - c.start_ns) / 1e9;
+    out->end = c.end;
     if (rc == 0 && out->storage_error)
         rc = out->storage_error;
     return rc;

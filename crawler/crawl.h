@@ -16,6 +16,12 @@
 
 #include <stdint.h>
 
+enum crawl_end {
+    CRAWL_END_DONE = 0,   /* once: every source crawled */
+    CRAWL_END_SIGNAL,     /* SIGTERM/SIGINT: stopped gracefully */
+    CRAWL_END_RELOAD      /* serve: SIGHUP - reload the config and go on */
+};
+
 typedef struct crawl_source_result {
     char *name;
     char *url;
@@ -44,6 +50,7 @@ typedef struct crawl_summary {
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
     double elapsed_s;
+    enum crawl_end end;             /* why the run ended */
     double loop_lag_max_ms;         /* worst delay of a 10 ms loop timer: how
                                        long the loop thread was ever busy */
     double loop_lag_p99_ms;
@@ -52,15 +59,28 @@ typedef struct crawl_summary {
 } crawl_summary;
 
 typedef struct crawl_state crawl_state;
+typedef struct feedarc_metrics feedarc_metrics;
 
 typedef struct crawl_options {
+    int serve;                     /* run until a signal, each source on its own
+                                      interval (config sources[].interval) */
+    uint64_t grace_ms;             /* after SIGTERM/SIGINT: how long transfers in
+                                      flight may take to finish (0 = 10 s) */
+    feedarc_metrics *metrics;      /* bumped as the crawl goes; may be NULL */
+    void (*heartbeat)(void *ud);   /* called about once a second while the loop
+                                      turns (health checks, watchdog); may be NULL */
+    void *heartbeat_ud;
     crawl_state *state;            /* state to use (borrowed); NULL opens the
                                       SQLite state in cfg->storage.state_dir */
     unsigned max_archive_pending;  /* exchanges waiting for the writer before
                                       fetching pauses; 0 = 256 */
 } crawl_options;
 
-/* Crawls every source of cfg once and archives into cfg->storage.dir.
+/* Crawls every source of cfg once (or, with opt->serve, every source on its
+ * interval until SIGTERM/SIGINT/SIGHUP) and archives into cfg->storage.dir.
+ * SIGTERM and SIGINT stop gracefully in both modes: no new request starts,
+ * transfers in flight get opt->grace_ms to finish and are archived, the
+ * segment is closed and the state committed (out->end says why it ended).
  * Fills *out (free with crawl_summary_free).  Returns 0 when the crawl ran
  * (sources may still have failed: see out->sources_failed), or a negative
  * code when it could not run or storage failed (out->storage_message). */

@@ -13,3 +13,8 @@ endif()
 feedarc_test(test_sources SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sources.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 120)
+# feedarc serve: repeated polls, /metrics, /healthz, SIGHUP, SIGTERM
+if(TARGET feedarc)
+  add_test(NAME test_serve COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_serve.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_serve PROPERTIES TIMEOUT 240 RUN_SERIAL ON)
+endif()

@@ -1,0 +1,162 @@
+/*
+ * cmd_serve.c - `feedarc serve -c FILE`: the long-running service.
+ *
+ * Every source is polled on its own interval (crawl_run_once in serve
+ * mode), under the same politeness and state as `once`.  Around it: the
+ * /metrics, /healthz and /readyz endpoint (metrics/metrics_http.h) on its
+ * own thread, systemd notifications (READY, STOPPING, WATCHDOG, STATUS)
+ * when run as a Type=notify unit, and the signals: SIGTERM/SIGINT stop
+ * gracefully (exit 0), SIGHUP reloads the config - a new config that does
+ * not load is rejected with a logged error and the old one stays in force.
+ */
+#include "cli/cli.h"
+#include "common/fa_log.h"
+#include "common/fa_sdnotify.h"
+#include "common/fa_time.h"
+#include "config/config.h"
+#include "crawler/source_list.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_http.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct serve_ctx {
+    metrics_http *http;
+    uint64_t watchdog_ms;
+    uint64_t last_watchdog_ns;
+} serve_ctx;
+
+/* Once a second from the crawl's loop: the loop turns. */
+static void heartbeat(void *ud)
+{
+    serve_ctx *s = ud;
+    metrics_http_beat(s->http);
+    uint64_t now = fa_time_mono_ns();
+    if (s->watchdog_ms && now - s->last_watchdog_ns >= s->watchdog_ms * 1000000ULL / 2) {
+        fa_sd_watchdog();
+        s->last_watchdog_ns = now;
+    }
+}
+
+static config *load(const char *path, int *code)
+{
+    config *cfg = NULL;
+    char *errors = NULL;
+    if (config_load_file(path, &cfg, &errors) < 0 ||
+        source_list_expand_opml(cfg, &errors) < 0) {
+        fa_log_error("config", "%s: not loaded:\n%s", path, errors ? errors : "invalid");
+        free(errors);
+        config_free(cfg);
+        *code = EXIT_CONFIG;
+        return NULL;
+    }
+    *code = 0;
+    return cfg;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = NULL;
+    int level = -1, ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:qv", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': path = optarg; break;
+        case 'q': level = FA_LOG_ERROR; break;
+        case 'v': level = FA_LOG_DEBUG; break;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (path == NULL || optind != argc) {
+        fprintf(stderr, "usage: feedarc serve -c FILE (see feedarc help serve)\n");
+        return EXIT_USAGE;
+    }
+    int code = 0;
+    config *cfg = load(path, &code);
+    if (cfg == NULL)
+        return code;
+    fa_log_set_format(cfg->log.format);
+    fa_log_set_level(level >= 0 ? (enum fa_log_level)level : cfg->log.level);
+
+    feedarc_metrics *m = feedarc_metrics_new();
+    serve_ctx sc = {0};
+    metrics_http_options ho = {
+        .listen = cfg->metrics.listen,
+        .registry = m ? m->registry : NULL,
+        .stall_after_ms = 30000,
+        .storage_probe = metrics_probe_dir_writable,
+        .storage_ud = cfg->storage.dir,
+    };
+    char err[256] = "";
+    if (m == NULL || metrics_http_start(&ho, &sc.http, err, sizeof err) < 0) {
+        fa_log_error("metrics", "cannot serve metrics on %s: %s",
+                     cfg->metrics.listen ? cfg->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN,
+                     err[0] ? err : "out of memory");
+        feedarc_metrics_free(m);
+        config_free(cfg);
+        return EXIT_CONFIG;
+    }
+    sc.watchdog_ms = fa_sd_watchdog_interval_ms();
+    fa_log_info("serve", "feedarc %s serving %zu source(s); metrics on %s", FEEDARC_VERSION,
+                cfg->n_sources, cfg->metrics.listen ? cfg->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN);
+    metrics_http_set_ready(sc.http, 1);
+    fa_sd_ready();
+    fa_sd_status("polling %zu sources", cfg->n_sources);
+
+    for (;;) {
+        crawl_options co = {
+            .serve = 1,
+            .grace_ms = cfg->service.grace_period_ms,
+            .metrics = m,
+            .heartbeat = heartbeat,
+            .heartbeat_ud = &sc,
+        };
+        crawl_summary sum;
+        int rc = crawl_run_once(cfg, &co, &sum);
+        enum crawl_end end = sum.end;
+        if (sum.storage_error) {
+            fa_log_error("serve", "stopping: %s", sum.storage_message);
+            code = cli_exit_code(rc, &sum);
+            crawl_summary_free(&sum);
+            break;
+        }
+        crawl_summary_free(&sum);
+        if (rc < 0 && end != CRAWL_END_RELOAD) {
+            code = EXIT_SOFTWARE;
+            break;
+        }
+        if (end != CRAWL_END_RELOAD) {
+            code = 0;
+            break;
+        }
+        fa_sd_reloading();
+        int lc = 0;
+        config *next = load(path, &lc);
+        if (next == NULL) {
+            fa_log_error("serve", "the new config was rejected; the old one stays in force");
+            metrics_counter_add(m->config_reloads[METRICS_RESULT_FAILED], 1);
+        } else {
+            config_free(cfg);
+            cfg = next;
+            fa_log_set_format(cfg->log.format);
+            if (level < 0)
+                fa_log_set_level(cfg->log.level);
+            metrics_counter_add(m->config_reloads[METRICS_RESULT_OK], 1);
+            fa_log_info("serve", "config reloaded: %zu source(s)", cfg->n_sources);
+        }
+        fa_sd_ready();
+    }
+    fa_sd_stopping();
+    metrics_http_set_ready(sc.http, 0);
+    metrics_http_stop(sc.http);
+    feedarc_metrics_free(m);
+    config_free(cfg);
+    fa_log_info("serve", "stopped");
+    return code;
+}
