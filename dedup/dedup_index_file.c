@@ -21,11 +21,11 @@
  *
  * In RAM (rebuilt by replaying the log at open, ~1 GB/s):
  *   offsets      doc id -> file offset of its record          8 B/doc
- *   digests      digest key -> first doc                     ~17 B/doc (12 B/slot)
- *   keys         URL/alias key -> latest doc                 ~17-34 B/doc
+ *   digests      digest key -> first doc                     ~15 B/doc (12 B/slot)
+ *   keys         URL/alias key -> latest doc                 ~15-30 B/doc
  *   anchors      sketch value -> doc (multimap), the E smallest
- *                sketch values of each doc, E = clamp(4 + n/16, 4, 48):
- *                8 B/slot, ~10 anchors for an article        ~110 B/doc
+ *                sketch values of each doc, E = clamp(2 + n/24, 4, 48):
+ *                8 B/slot, ~7 anchors for an article          ~70 B/doc
  *   hosts        per host: block fingerprint (32 bits) -> documents,
  *                a bounded table (64..2048 slots, grown with the host's
  *                documents; when a probe window is full a fingerprint seen
@@ -66,6 +66,24 @@ uint64_t dedup_key(const char *s, size_t len)
     return k ? k : 1;
 }
 
+/* Tables are open-addressed with linear probing; capacities grow by 1.5x
+ * (not 2x) at 80% load and the slot of a hash is found by multiply-shift
+ * range reduction (Lemire's "fastrange"), so a table is never more than
+ * ~1.9x its contents - what keeps a million documents under 200 MB. */
+#define LOAD_NUM 8
+#define LOAD_DEN 10
+
+static size_t slot_of(uint64_t h, size_t cap)
+{
+    return (size_t)(((unsigned __int128)h * cap) >> 64);
+}
+
+static size_t next_cap(size_t cap, size_t min)
+{
+    size_t nc = cap ? cap + cap / 2 : min;
+    return nc < min ? min : nc;
+}
+
 /* ---- u64 -> u32 map ---- */
 
 typedef struct map64 {
@@ -86,7 +104,7 @@ static int map64_put(map64 *m, uint64_t key, uint32_t val, int overwrite);
 
 static int map64_grow(map64 *m)
 {
-    size_t nc = m->cap ? m->cap * 2 : 1024;
+    size_t nc = next_cap(m->cap, 1024);
     map64 n = {calloc(nc, sizeof(uint64_t)), calloc(nc, sizeof(uint32_t)), nc, 0};
     if (n.keys == NULL || n.vals == NULL) {
         free(n.keys);
@@ -104,12 +122,11 @@ static int map64_grow(map64 *m)
 static int map64_put(map64 *m, uint64_t key, uint32_t val, int overwrite)
 {
     if (key == 0) key = 1;
-    if ((m->count + 1) * 10 > m->cap * 7) {
+    if ((m->count + 1) * LOAD_DEN > m->cap * LOAD_NUM) {
         int rc = map64_grow(m);
         if (rc < 0) return rc;
     }
-    size_t mask = m->cap - 1;
-    for (size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = slot_of(mix64(key), m->cap);; i = i + 1 == m->cap ? 0 : i + 1) {
         if (m->keys[i] == 0) {
             m->keys[i] = key;
             m->vals[i] = val;
@@ -127,8 +144,7 @@ static int map64_get(const map64 *m, uint64_t key, uint32_t *val)
 {
     if (m->cap == 0) return FA_ENOENT;
     if (key == 0) key = 1;
-    size_t mask = m->cap - 1;
-    for (size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = slot_of(mix64(key), m->cap);; i = i + 1 == m->cap ? 0 : i + 1) {
         if (m->keys[i] == 0) return FA_ENOENT;
         if (m->keys[i] == key) {
             *val = m->vals[i];
@@ -162,11 +178,15 @@ static uint32_t mix32(uint32_t k)
     return k;
 }
 
+static size_t mm_slot(uint32_t key, size_t cap)
+{
+    return slot_of((uint64_t)mix32(key) * 0x9E3779B97F4A7C15ull, cap);
+}
+
 static void mm_raw_put(multimap32 *m, uint32_t key, uint32_t val)
 {
-    size_t mask = m->cap - 1;
-    size_t i = mix32(key) & mask;
-    while (m->keys[i]) i = (i + 1) & mask;
+    size_t i = mm_slot(key, m->cap);
+    while (m->keys[i]) i = i + 1 == m->cap ? 0 : i + 1;
     m->keys[i] = key;
     m->vals[i] = val;
     m->count++;
@@ -175,8 +195,8 @@ static void mm_raw_put(multimap32 *m, uint32_t key, uint32_t val)
 static int mm_put(multimap32 *m, uint32_t key, uint32_t val)
 {
     if (key == 0) key = 1;
-    if ((m->count + 1) * 10 > m->cap * 7) {
-        size_t nc = m->cap ? m->cap * 2 : 4096;
+    if ((m->count + 1) * LOAD_DEN > m->cap * LOAD_NUM) {
+        size_t nc = next_cap(m->cap, 4096);
         multimap32 n = {calloc(nc, 4), calloc(nc, 4), nc, 0};
         if (n.keys == NULL || n.vals == NULL) {
             free(n.keys);
@@ -343,7 +363,8 @@ static int parse_doc(const uint8_t *p, size_t len, dedup_doc_record *rec)
 
 static uint32_t anchor_count(uint32_t n)
 {
-    uint32_t e = 4 + n / 16;
+    uint32_t e = 2 + n / 24;
+    if (e < 4) e = 4;
     if (e > 48) e = 48;
     return e < n ? e : n;
 }
@@ -438,11 +459,11 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n,
     }
     size_t cap = need, used = 0;
     memset(x->hits_doc, 0xFF, cap * 4);
-    size_t mask = x->anchors.cap - 1;
+    size_t acap = x->anchors.cap;
     for (uint32_t s = 0; s < n; s++) {
         uint32_t key = sketch[s] ? sketch[s] : 1;
         unsigned seen = 0;
-        for (size_t i = mix32(key) & mask; x->anchors.keys[i]; i = (i + 1) & mask) {
+        for (size_t i = mm_slot(key, acap); x->anchors.keys[i]; i = i + 1 == acap ? 0 : i + 1) {
             if (x->anchors.keys[i] != key) continue;
             if (++seen > POSTING_CAP) break;
             uint32_t doc = x->anchors.vals[i];
@@ -615,6 +636,38 @@ typedef struct file_header {
     uint8_t reserved[HEADER_SIZE - 32];
 } file_header;
 
+/* A new index file appears whole or not at all: the header is written to
+ * a temporary file, synced and renamed into place (then the folder synced). */
+static int create_file(const char *dir, const char *path, const dedup_index_params *params)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return FA_EINVAL;
+    file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, FILE_MAGIC, 8);
+    h.version = FILE_VERSION;
+    h.shingle_n = params ? params->shingle_n : 5;
+    h.sample_rate = params ? params->sample_rate : 8;
+    h.seed = params ? params->seed : 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return fa_err_from_errno(errno);
+    int rc = 0;
+    if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || fdatasync(fd) != 0)
+        rc = fa_err_from_errno(errno ? errno : EIO);
+    close(fd);
+    if (rc == 0 && rename(tmp, path) != 0) rc = fa_err_from_errno(errno);
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
 /* Replays the records after the header; truncates a bad tail. */
 static int replay(file_index *x, uint64_t size)
 {
@@ -673,7 +726,15 @@ int dedup_file_index_open(const char *dir, const dedup_index_params *params,
     if (x == NULL) return FA_ENOMEM;
     if (opt) x->opt = *opt;
     x->base.ops = &file_ops;
-    x->fd = open(path, (x->opt.read_only ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0644);
+    x->fd = open(path, (x->opt.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (x->fd < 0 && errno == ENOENT && !x->opt.read_only) {
+        int crc = create_file(dir, path, params);
+        if (crc < 0) {
+            free(x);
+            return crc;
+        }
+        x->fd = open(path, O_RDWR | O_CLOEXEC);
+    }
     if (x->fd < 0) {
         int rc = fa_err_from_errno(errno);
         free(x);
@@ -685,19 +746,7 @@ int dedup_file_index_open(const char *dir, const dedup_index_params *params,
     if (rc == 0 && fstat(x->fd, &st) != 0) rc = fa_err_from_errno(errno);
     file_header h;
     if (rc == 0 && st.st_size == 0) {
-        if (x->opt.read_only) {
-            rc = FA_ENOENT;
-        } else {
-            memset(&h, 0, sizeof h);
-            memcpy(h.magic, FILE_MAGIC, 8);
-            h.version = FILE_VERSION;
-            h.shingle_n = params ? params->shingle_n : 5;
-            h.sample_rate = params ? params->sample_rate : 8;
-            h.seed = params ? params->seed : 0;
-            if (pwrite(x->fd, &h, sizeof h, 0) != (ssize_t)sizeof h || fdatasync(x->fd) != 0)
-                rc = fa_err_from_errno(errno);
-            st.st_size = sizeof h;
-        }
+        rc = FA_ECORRUPT; /* never left so by us: created whole, then renamed */
     } else if (rc == 0) {
         if (st.st_size < (off_t)sizeof h || pread(x->fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
             memcmp(h.magic, FILE_MAGIC, 8) != 0 || h.version != FILE_VERSION ||

@@ -76,11 +76,12 @@ void shingler_init(shingler *s, unsigned n, uint64_t seed)
     s->seed = seed;
 }
 
+/* The window is kept oldest-first in win[0..have): shifting n <= 8 words
+ * is cheaper than ring arithmetic with a division per token. */
 static uint64_t window_hash(const shingler *s, unsigned count)
 {
     uint64_t h = s->seed ^ (uint64_t)count;
-    unsigned start = (s->head + s->have - count) % s->n;
-    for (unsigned i = 0; i < count; i++) h = h * MIX_P + s->win[(start + i) % s->n];
+    for (unsigned i = s->have - count; i < s->have; i++) h = h * MIX_P + s->win[i];
     return fmix64(h);
 }
 
@@ -88,18 +89,26 @@ static int add_token(shingler *s, uint64_t th, uint32_t block, shingle_vec *out)
 {
     s->tokens++;
     if (s->have < s->n) {
-        unsigned pos = (s->head + s->have) % s->n;
-        s->win[pos] = th;
-        s->win_block[pos] = block;
+        s->win[s->have] = th;
+        s->win_block[s->have] = block;
         s->have++;
     } else {
-        s->win[s->head] = th;
-        s->win_block[s->head] = block;
-        s->head = (s->head + 1) % s->n;
+        for (unsigned i = 1; i < s->n; i++) {
+            s->win[i - 1] = s->win[i];
+            s->win_block[i - 1] = s->win_block[i];
+        }
+        s->win[s->n - 1] = th;
+        s->win_block[s->n - 1] = block;
     }
     if (s->have == s->n) {
         s->emitted = 1;
-        return vec_push(out, window_hash(s, s->n), s->win_block[s->head]);
+        if (out->n < out->cap) { /* the common case, inline */
+            out->hash[out->n] = window_hash(s, s->n);
+            out->block[out->n] = s->win_block[0];
+            out->n++;
+            return 0;
+        }
+        return vec_push(out, window_hash(s, s->n), s->win_block[0]);
     }
     return 0;
 }
@@ -214,7 +223,7 @@ int shingler_finish(shingler *s, shingle_vec *out)
 {
     if (s->emitted || s->have == 0) return 0;
     s->emitted = 1;
-    return vec_push(out, window_hash(s, s->have), s->win_block[s->head]);
+    return vec_push(out, window_hash(s, s->have), s->win_block[0]);
 }
 
 static int count_tok(const char *tok, size_t len, uint32_t cp, void *ud)

@@ -37,7 +37,6 @@ typedef struct shingler {
     uint64_t seed;
     uint64_t win[SHINGLE_MAX_N];
     uint32_t win_block[SHINGLE_MAX_N];
-    unsigned head;     /* ring position of the oldest token */
     unsigned have;     /* tokens in the window (<= n) */
     uint64_t tokens;   /* tokens seen */
     int emitted;       /* a full window was emitted */

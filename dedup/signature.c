@@ -9,12 +9,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
 
+/* LSD radix sort, 4 passes of 8 bits (tmp: n values). */
+static void radix_u32(uint32_t *v, uint32_t *tmp, uint32_t n)
+{
+    if (n < 64) {
+        for (uint32_t i = 1; i < n; i++) {
+            uint32_t x = v[i], j = i;
+            while (j > 0 && v[j - 1] > x) v[j] = v[j - 1], j--;
+            v[j] = x;
+        }
+        return;
+    }
+    uint32_t *src = v, *dst = tmp;
+    for (int shift = 0; shift < 32; shift += 8) {
+        uint32_t cnt[256] = {0};
+        for (uint32_t i = 0; i < n; i++) cnt[(src[i] >> shift) & 255]++;
+        uint32_t sum = 0;
+        for (int b = 0; b < 256; b++) {
+            uint32_t c = cnt[b];
+            cnt[b] = sum;
+            sum += c;
+        }
+        for (uint32_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & 255]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    /* four passes: the result is back in v */
+}
 
 int shingle_sketch_build(shingle_sketch *sk, const uint64_t *hashes, size_t n, uint32_t rate,
                          uint32_t max_n)
@@ -24,16 +47,16 @@ int shingle_sketch_build(shingle_sketch *sk, const uint64_t *hashes, size_t n, u
     uint64_t mask = rate - 1;
     size_t want = 0;
     for (size_t i = 0; i < n; i++) want += (hashes[i] & mask) == 0;
-    if (want > sk->cap) {
-        uint32_t *nv = realloc(sk->v, (want + 1) * sizeof *nv);
+    if (want * 2 + 2 > sk->cap) { /* values, then radix scratch */
+        uint32_t *nv = realloc(sk->v, (want * 2 + 2) * sizeof *nv);
         if (nv == NULL) return FA_ENOMEM;
         sk->v = nv;
-        sk->cap = (uint32_t)want + 1;
+        sk->cap = (uint32_t)want * 2 + 2;
     }
     uint32_t m = 0;
     for (size_t i = 0; i < n; i++)
         if ((hashes[i] & mask) == 0) sk->v[m++] = (uint32_t)(hashes[i] >> 32);
-    qsort(sk->v, m, sizeof *sk->v, cmp_u32);
+    radix_u32(sk->v, sk->v + want + 1, m);
     uint32_t k = 0;
     for (uint32_t i = 0; i < m; i++)
         if (k == 0 || sk->v[i] != sk->v[k - 1]) sk->v[k++] = sk->v[i];

@@ -177,10 +177,49 @@ static uint8_t *sanitize(const char *s, size_t len, size_t *outlen)
     return o;
 }
 
+/* ASCII plus typographic punctuation and Unicode spaces only (most English
+ * news): one pass, no NFKC needed since none of those characters change
+ * under it beyond what is done here.  Returns 1 when it did the work, 0
+ * when the text needs the full path (out is left as it was), or an error. */
+static int punct_path(const char *s, size_t len, fa_buf *out)
+{
+    size_t start = out->len;
+    collapse k = {out, 0, 0, 0};
+    size_t i = 0;
+    while (i < len && k.rc == 0) {
+        uint32_t c;
+        size_t n = text_utf8_next((const uint8_t *)s + i, len - i, &c);
+        if (c < 0x80) {
+            if (c <= 0x20 || c == 0x7F) {
+                k.pending = 1;
+            } else {
+                char ch = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+                put_bytes(&k, &ch, 1);
+            }
+        } else if (is_space_cp(c) && c != 0x85) {
+            k.pending = 1;
+        } else if (is_invisible_cp(c)) {
+            /* dropped */
+        } else {
+            char p = punct_ascii(c);
+            if (!p) {
+                out->len = start;
+                if (out->data) out->data[start] = 0;
+                return 0;
+            }
+            put_bytes(&k, &p, 1);
+        }
+        i += n;
+    }
+    return k.rc < 0 ? k.rc : 1;
+}
+
 int text_normalize(const char *s, size_t len, fa_buf *out)
 {
     if (len == 0) return 0;
     if (is_ascii(s, len)) return ascii_path(s, len, out, 1);
+    int fast = punct_path(s, len, out);
+    if (fast != 0) return fast < 0 ? fast : 0;
     size_t slen;
     uint8_t *clean = sanitize(s, len, &slen);
     if (clean == NULL && slen == (size_t)-1) return FA_ENOMEM;

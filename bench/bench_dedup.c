@@ -1,0 +1,452 @@
+/*
+ * bench_dedup.c - speed, index size and signature measurements for dedup/.
+ *
+ *   bench_dedup speed            extraction MB/s of HTML; normalisation,
+ *                                shingling+sketch, shingling+OPH MinHash,
+ *                                SimHash MB/s of extracted text, beside raw
+ *                                XXH3 over the same bytes (one core)
+ *   bench_dedup signature        quality per shingle size, sample rate and
+ *                                signature (sketch / OPH MinHash / SimHash)
+ *                                on the labelled corpora (tests/dedup/corpus.c)
+ *   bench_dedup quality          the quality table (both generators, 3 seeds)
+ *   bench_dedup index N DIR      N documents through the file index the way
+ *                                the engine drives it (lookup candidates,
+ *                                verify, insert): docs/s, RSS, table bytes,
+ *                                reopen time
+ * Run from a RelWithDebInfo build; numbers go to docs/BENCHMARKS.md.
+ */
+#include "common/fa_buf.h"
+#include "common/fa_err.h"
+#include "dedup/dedup_engine.h"
+#include "dedup/shingle.h"
+#include "dedup/signature.h"
+#include "dedup/text_extract.h"
+#include "dedup/text_norm.h"
+#include "tests/dedup/corpus.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long rss_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, strlen(field)) == 0) v = atol(line + strlen(field) + 1);
+    if (f) fclose(f);
+    return v;
+}
+
+typedef struct texts {
+    fa_buf all;       /* normalised blocks, NUL-separated */
+    size_t *off, *len;
+    size_t n, cap;
+    size_t *doc_first; /* first block of each doc */
+    size_t n_docs;
+} texts;
+
+static void add_text(texts *t, const char *s, size_t len)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 4096;
+        t->off = realloc(t->off, t->cap * sizeof *t->off);
+        t->len = realloc(t->len, t->cap * sizeof *t->len);
+    }
+    t->off[t->n] = t->all.len;
+    t->len[t->n] = len;
+    fa_buf_append(&t->all, s, len);
+    fa_buf_append(&t->all, "", 1);
+    t->n++;
+}
+
+static int cmd_speed(void)
+{
+    texts t = {0};
+    fa_buf_init(&t.all, (size_t)1 << 31);
+    size_t html_bytes = 0;
+    double t_extract = 0;
+    fa_buf raw;
+    fa_buf_init(&raw, (size_t)1 << 31);
+    size_t raw_n = 0;
+    for (uint32_t seed = 1; html_bytes < (64u << 20); seed++) {
+        corpus c;
+        if (corpus_generate((int)(seed % 2), seed, 40, &c) < 0) return 1;
+        for (size_t i = 0; i < c.n_docs; i++) {
+            double t0 = now();
+            text_doc *d;
+            if (text_extract_html(c.docs[i].html, c.docs[i].len, NULL, &d) < 0) return 1;
+            t_extract += now() - t0;
+            html_bytes += c.docs[i].len;
+            for (size_t k = 0; k < d->n_blocks; k++)
+                if (d->blocks[k].cls == TEXT_CONTENT) {
+                    fa_buf_append(&raw, d->blocks[k].text, d->blocks[k].len);
+                    fa_buf_append(&raw, "\n", 1);
+                    raw_n++;
+                }
+            fa_buf_append(&raw, "\f", 1); /* document boundary */
+            text_doc_free(d);
+        }
+        corpus_free(&c);
+    }
+    /* normalisation */
+    double t0 = now();
+    const char *p = raw.data, *end = raw.data + raw.len;
+    while (p < end) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        if (e == NULL) e = end;
+        if (*p == '\f') {
+            if (t.n_docs % 1024 == 0) t.doc_first = realloc(t.doc_first, (t.n_docs + 1024) * sizeof *t.doc_first);
+            t.doc_first[t.n_docs++] = t.n;
+            p++;
+            continue;
+        }
+        size_t at = t.all.len;
+        text_normalize(p, (size_t)(e - p), &t.all);
+        size_t nl = t.all.len - at;
+        t.all.len = at;
+        add_text(&t, t.all.data + at, nl); /* (overlapping copy is the same bytes) */
+        p = e + 1;
+    }
+    double t_norm = now() - t0;
+    size_t text_bytes = 0;
+    for (size_t i = 0; i < t.n; i++) text_bytes += t.len[i];
+    printf("HTML: %.1f MB in %zu docs; main text %.1f MB (%zu blocks)\n", (double)html_bytes / 1e6,
+           t.n_docs, (double)text_bytes / 1e6, t.n);
+    printf("%-40s %8.1f MB/s of HTML\n", "extraction (libxml2 SAX + classifier)",
+           (double)html_bytes / 1e6 / t_extract);
+    printf("%-40s %8.1f MB/s of text\n", "normalisation (NFKC+casefold)", (double)raw.len / 1e6 / t_norm);
+    /* raw XXH3 over the same bytes, block by block */
+    uint64_t sink = 0;
+    double best = 1e9;
+    for (int rep = 0; rep < 5; rep++) {
+        t0 = now();
+        for (size_t i = 0; i < t.n; i++) sink += XXH3_64bits(t.all.data + t.off[i], t.len[i]);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    printf("%-40s %8.1f MB/s\n", "raw XXH3-64 over the same blocks", (double)text_bytes / 1e6 / best);
+    /* shingling + sketch per document, as the engine does */
+    for (unsigned n = 3; n <= 6; n++) {
+        shingle_vec v;
+        shingle_vec_init(&v, 0);
+        shingle_sketch sk = {0};
+        uint32_t mh[128];
+        double b1 = 1e9, b2 = 1e9, b3 = 1e9;
+        for (int mode = 0; mode < 3; mode++)
+            for (int rep = 0; rep < 3; rep++) {
+                t0 = now();
+                for (size_t d = 0; d < t.n_docs; d++) {
+                    size_t from = t.doc_first[d], to = d + 1 < t.n_docs ? t.doc_first[d + 1] : t.n;
+                    shingler s;
+                    shingler_init(&s, n, 0);
+                    shingle_vec_reset(&v);
+                    for (size_t i = from; i < to; i++)
+                        shingler_feed(&s, t.all.data + t.off[i], t.len[i], (uint32_t)(i - from), &v);
+                    shingler_finish(&s, &v);
+                    if (mode == 0)
+                        shingle_sketch_build(&sk, v.hash, v.n, 4, 4096);
+                    else if (mode == 1)
+                        minhash_oph(v.hash, v.n, 128, mh);
+                    else
+                        sink += simhash64(v.hash, v.n);
+                    sink += sk.n + mh[0];
+                }
+                double dt = now() - t0;
+                double *b = mode == 0 ? &b1 : mode == 1 ? &b2 : &b3;
+                if (dt < *b) *b = dt;
+            }
+        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + sketch (rate 1/4)", (double)text_bytes / 1e6 / b1);
+        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + OPH MinHash k=128", (double)text_bytes / 1e6 / b2);
+        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + SimHash-64", (double)text_bytes / 1e6 / b3);
+        shingle_vec_free(&v);
+        shingle_sketch_free(&sk);
+    }
+    fprintf(stderr, "(%llu)\n", (unsigned long long)(sink & 1));
+    return 0;
+}
+
+/* ---- signatures compared on labelled pairs ---- */
+
+typedef struct docsig {
+    shingle_sketch sk;
+    uint32_t mh[128];
+    uint64_t sim;
+} docsig;
+
+static double best_f1(const double *pos, size_t np, const double *neg, size_t nn, double *thr)
+{
+    double best = 0;
+    for (double t = 0.05; t <= 1.0; t += 0.01) {
+        size_t tp = 0, fp = 0;
+        for (size_t i = 0; i < np; i++) tp += pos[i] >= t;
+        for (size_t i = 0; i < nn; i++) fp += neg[i] >= t;
+        double p = tp + fp ? (double)tp / (double)(tp + fp) : 0, r = np ? (double)tp / (double)np : 0;
+        double f = p + r ? 2 * p * r / (p + r) : 0;
+        if (f > best) best = f, *thr = t;
+    }
+    return best;
+}
+
+static int cmd_signature(void)
+{
+    printf("shingle n / sample rate: engine quality (mean of 2 generators x 3 seeds)\n");
+    printf("%-4s %-5s %-9s %-9s %-9s\n", "n", "rate", "near F1", "cont F1", "hardneg FP");
+    for (unsigned n = 3; n <= 6; n++)
+        for (unsigned rate = 4; rate <= 8; rate *= 2) {
+            double nf = 0, cf = 0, hf = 0;
+            int k = 0;
+            for (int g = 0; g < 2; g++)
+                for (uint32_t seed = 101; seed < 104; seed++) {
+                    corpus c;
+                    corpus_generate(g, seed, 40, &c);
+                    char dir[] = "/tmp/fa-bench-sig-XXXXXX";
+                    if (!mkdtemp(dir)) return 1;
+                    dedup_options o = {0};
+                    o.shingle_n = n;
+                    o.sample_rate = rate;
+                    corpus_score s;
+                    corpus_score_run(&c, dir, &o, &s);
+                    nf += s.near.f1, cf += s.contain.f1, hf += s.hardneg_fp_rate;
+                    k++;
+                    char cmd[128];
+                    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+                    if (system(cmd) != 0) return 1;
+                    corpus_free(&c);
+                }
+            printf("%-4u 1/%-3u %-9.3f %-9.3f %.3f%%\n", n, rate, nf / k, cf / k, 100 * hf / k);
+        }
+    /* the three signatures on the same pairs (main text shingles, n=4) */
+    printf("\nsignature comparison on labelled pairs (n=4): best-threshold F1, near pairs vs "
+           "hard negatives; containment estimate error on (aggregator, article) pairs\n");
+    double *pos[3] = {0}, *neg[3] = {0}, cerr[3] = {0};
+    size_t np = 0, nn = 0, nc = 0, cap = 0, capn = 0;
+    for (int g = 0; g < 2; g++)
+        for (uint32_t seed = 201; seed < 204; seed++) {
+            corpus c;
+            corpus_generate(g, seed, 40, &c);
+            docsig *ds = calloc(c.n_docs, sizeof *ds);
+            shingle_vec v;
+            shingle_vec_init(&v, 0);
+            fa_buf nb;
+            fa_buf_init(&nb, 1 << 26);
+            for (size_t i = 0; i < c.n_docs; i++) {
+                text_doc *d;
+                text_extract_html(c.docs[i].html, c.docs[i].len, NULL, &d);
+                shingler s;
+                shingler_init(&s, 4, 0);
+                shingle_vec_reset(&v);
+                for (size_t k = 0; k < d->n_blocks; k++)
+                    if (d->blocks[k].cls == TEXT_CONTENT) {
+                        fa_buf_reset(&nb);
+                        text_normalize(d->blocks[k].text, d->blocks[k].len, &nb);
+                        shingler_feed(&s, nb.data ? nb.data : "", nb.len, (uint32_t)k, &v);
+                    }
+                shingler_finish(&s, &v);
+                shingle_sketch_build(&ds[i].sk, v.hash, v.n, 4, 0);
+                minhash_oph(v.hash, v.n, 128, ds[i].mh);
+                ds[i].sim = simhash64(v.hash, v.n);
+                text_doc_free(d);
+            }
+            for (int which = 0; which < 2; which++) {
+                const corpus_pairs *pp = which ? &c.hardneg : &c.near;
+                for (size_t i = 0; i < pp->n; i++) {
+                    const docsig *a = &ds[pp->v[i].a], *b = &ds[pp->v[i].b];
+                    uint32_t cm = sketch_common(a->sk.v, a->sk.n, b->sk.v, b->sk.n);
+                    double v3[3] = {sketch_resemblance(a->sk.n, b->sk.n, cm),
+                                    minhash_similarity(a->mh, b->mh, 128),
+                                    1.0 - simhash_distance(a->sim, b->sim) / 32.0};
+                    size_t *cnt = which ? &nn : &np;
+                    size_t *cp = which ? &capn : &cap;
+                    if (*cnt == *cp) {
+                        *cp = *cp ? *cp * 2 : 1024;
+                        for (int m = 0; m < 3; m++) {
+                            double **arr = which ? &neg[m] : &pos[m];
+                            *arr = realloc(*arr, *cp * sizeof **arr);
+                        }
+                    }
+                    for (int m = 0; m < 3; m++) (which ? neg[m] : pos[m])[*cnt] = v3[m];
+                    (*cnt)++;
+                }
+            }
+            for (size_t i = 0; i < c.contain.n; i++) {
+                const docsig *a = &ds[c.contain.v[i].a], *b = &ds[c.contain.v[i].b];
+                uint32_t cm = sketch_common(a->sk.v, a->sk.n, b->sk.v, b->sk.n);
+                double truth = 1.0; /* the article is carried whole */
+                double est_sk = sketch_containment(b->sk.n, cm);
+                /* from MinHash: J and the sizes (as MinHash-only systems do) */
+                double j = minhash_similarity(a->mh, b->mh, 128);
+                double sa = (double)a->sk.distinct, sb = (double)b->sk.distinct;
+                double est_mh = sb > 0 ? j * (sa + sb) / ((1 + j) * sb) : 0;
+                cerr[0] += (est_sk - truth) * (est_sk - truth);
+                cerr[1] += (est_mh - truth) * (est_mh - truth);
+                nc++;
+            }
+            for (size_t i = 0; i < c.n_docs; i++) shingle_sketch_free(&ds[i].sk);
+            free(ds);
+            shingle_vec_free(&v);
+            fa_buf_free(&nb);
+            corpus_free(&c);
+        }
+    const char *names[3] = {"consistent sample sketch (1/4)", "OPH MinHash k=128", "SimHash-64"};
+    for (int m = 0; m < 3; m++) {
+        double thr = 0;
+        double f = best_f1(pos[m], np, neg[m], nn, &thr);
+        double minpos = 1, maxneg = 0;
+        for (size_t i = 0; i < np; i++) minpos = pos[m][i] < minpos ? pos[m][i] : minpos;
+        for (size_t i = 0; i < nn; i++) maxneg = neg[m][i] > maxneg ? neg[m][i] : maxneg;
+        printf("%-32s near-vs-hardneg F1 %.3f at %.2f; min near %.3f, max hard negative %.3f", names[m],
+               f, thr, minpos, maxneg);
+        if (m < 2) printf("; containment RMSE %.3f", nc ? sqrt(cerr[m] / (double)nc) : 0);
+        printf("\n");
+        free(pos[m]);
+        free(neg[m]);
+    }
+    printf("(%zu near pairs, %zu hard-negative pairs, %zu containment pairs)\n", np, nn, nc);
+    return 0;
+}
+
+static int cmd_quality(void)
+{
+    printf("| generator | seed | docs | near P/R/F1 | containment P/R/F1 | exact P/R/F1 | "
+           "hard-neg FP | extraction word F1 |\n|---|---|---|---|---|---|---|---|\n");
+    for (int g = 0; g < 2; g++)
+        for (uint32_t seed = 1; seed <= 3; seed++) {
+            corpus c;
+            if (corpus_generate(g, seed * 1000 + 7, 60, &c) < 0) return 1;
+            char dir[] = "/tmp/fa-bench-q-XXXXXX";
+            if (!mkdtemp(dir)) return 1;
+            corpus_score s;
+            if (corpus_score_run(&c, dir, NULL, &s) < 0) return 1;
+            printf("| %s | %u | %zu | %.3f/%.3f/%.3f | %.3f/%.3f/%.3f | %.3f/%.3f/%.3f | %zu/%zu "
+                   "(%.2f%%) | %.3f |\n",
+                   g ? "1 markets" : "0 civic", seed * 1000 + 7, c.n_docs, s.near.precision,
+                   s.near.recall, s.near.f1, s.contain.precision, s.contain.recall, s.contain.f1,
+                   s.exact.precision, s.exact.recall, s.exact.f1, s.hardneg_fp, s.hardneg_pairs,
+                   100 * s.hardneg_fp_rate, s.extract_f1);
+            char cmd[128];
+            snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+            if (system(cmd) != 0) return 1;
+            corpus_free(&c);
+        }
+    return 0;
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd64(void)
+{
+    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* N synthetic documents (sketches of 125 values, an article of ~500
+ * words at rate 1/4; 5% are near copies of an earlier document) through
+ * the index exactly as the engine drives it. */
+static int cmd_index(unsigned long n, const char *dir)
+{
+    dedup_index_params p = {4, 4, 0};
+    dedup_index *ix;
+    int rc = dedup_file_index_open(dir, &p, NULL, &ix);
+    if (rc < 0) {
+        fprintf(stderr, "open %s: %s\n", dir, fa_strerror(rc));
+        return 1;
+    }
+    long rss0 = rss_kib("VmRSS:");
+    enum { K = 125, B = 12 };
+    uint32_t sk[K], *keep = malloc(K * sizeof *keep * 64);
+    uint64_t blocks[B];
+    uint32_t bchars[B];
+    dedup_candidate cand[64];
+    char url[96], dg[48];
+    unsigned long found = 0;
+    double t0 = now(), tl = t0;
+    for (unsigned long i = 0; i < n; i++) {
+        int near = i > 100 && rnd64() % 20 == 0;
+        if (near) { /* a copy of one of the last 64 kept, 10% changed */
+            memcpy(sk, keep + (rnd64() % 64) * K, sizeof sk);
+            for (int k = 0; k < K / 10; k++) sk[rnd64() % K] = (uint32_t)rnd64();
+        } else {
+            for (int k = 0; k < K; k++) sk[k] = (uint32_t)rnd64();
+        }
+        qsort(sk, K, sizeof *sk, cmp_u32);
+        if (i % 16 == 0) memcpy(keep + ((i / 16) % 64) * K, sk, sizeof sk);
+        for (int b = 0; b < B; b++) blocks[b] = b < 3 ? (uint64_t)b + (i % 1000) * 100 : rnd64(), bchars[b] = 200;
+        int nc = ix->ops->candidates(ix, sk, K, cand, 64);
+        for (int c = 0; c < nc && c < 8; c++) {
+            dedup_doc_record r;
+            if (ix->ops->get_doc(ix, cand[c].doc, &r) == 0 &&
+                sketch_common(sk, K, r.sketch, r.n_sketch) > K / 2)
+                found++;
+        }
+        uint32_t cnt[B], hd;
+        ix->ops->block_counts(ix, 1000 + i % 1000, blocks, B, cnt, &hd);
+        snprintf(url, sizeof url, "https://site%lu.example/news/2025/story-%lu", i % 1000, i);
+        snprintf(dg, sizeof dg, "sha1:%016llx%016llx", (unsigned long long)rnd64(), (unsigned long long)i);
+        dedup_doc_record rec = {0};
+        rec.group = UINT32_MAX;
+        rec.date = (int64_t)i;
+        rec.host_key = 1000 + i % 1000;
+        rec.digest_key = dedup_key(dg, strlen(dg));
+        rec.url_key = dedup_key(url, strlen(url));
+        rec.n_sketch = K;
+        rec.sketch = sk;
+        rec.n_blocks = B;
+        rec.blocks = blocks;
+        rec.block_chars = bchars;
+        rec.url = url;
+        rec.digest = dg;
+        rec.record_id = "<urn:uuid:00000000-0000-0000-0000-000000000000>";
+        rc = ix->ops->insert(ix, &rec);
+        if (rc < 0) {
+            fprintf(stderr, "insert: %s\n", fa_strerror(rc));
+            return 1;
+        }
+        if ((i + 1) % 200000 == 0) {
+            double t = now();
+            printf("%8lu docs: %.0f docs/s (last 200k), RSS %.1f MiB, tables %.1f MiB\n", i + 1,
+                   200000 / (t - tl), rss_kib("VmRSS:") / 1024.0, ix->ops->memory(ix) / 1048576.0);
+            tl = t;
+        }
+    }
+    double dt = now() - t0;
+    printf("%lu docs in %.1f s: %.0f lookups+inserts/s; near copies found %lu (of ~%lu)\n", n, dt,
+           n / dt, found, n / 20);
+    printf("RSS %.1f MiB (start %.1f, peak %.1f); tables %.1f MiB = %.0f B/doc\n",
+           rss_kib("VmRSS:") / 1024.0, rss0 / 1024.0, rss_kib("VmHWM:") / 1024.0,
+           ix->ops->memory(ix) / 1048576.0, (double)ix->ops->memory(ix) / (double)n);
+    ix->ops->close(ix);
+    t0 = now();
+    rc = dedup_file_index_open(dir, &p, NULL, &ix);
+    printf("reopen (replay of the log): %.2f s, %u docs\n", now() - t0, rc == 0 ? ix->ops->count(ix) : 0);
+    if (rc == 0) ix->ops->close(ix);
+    free(keep);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "speed") == 0) return cmd_speed();
+    if (argc >= 2 && strcmp(argv[1], "signature") == 0) return cmd_signature();
+    if (argc >= 2 && strcmp(argv[1], "quality") == 0) return cmd_quality();
+    if (argc >= 4 && strcmp(argv[1], "index") == 0) return cmd_index(strtoul(argv[2], NULL, 10), argv[3]);
+    fprintf(stderr, "usage: bench_dedup speed|signature|quality|index N DIR\n");
+    return 64;
+}
