@@ -307,12 +307,16 @@ static void test_kill9(void **state)
 {
     (void)state;
     for (int round = 0; round < 5; round++) {
+        int ready[2];
+        assert_int_equal(pipe(ready), 0);
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
+            close(ready[0]);
             dedup_engine *e;
             if (dedup_engine_open(dir, NULL, &e) < 0) _exit(2);
             for (unsigned i = 0;; i++) {
+                if (i == 3 && write(ready[1], "r", 1) != 1) _exit(3);
                 char *p = page("k.example", (uint64_t)round * 100000 + i, 6, 0, 0, 0);
                 char url[64];
                 snprintf(url, sizeof url, "https://k.example/%d/%u", round, i);
@@ -322,7 +326,12 @@ static void test_kill9(void **state)
                 free(p);
             }
         }
-        usleep(30000 + 20000 * (useconds_t)round);
+        /* killed at some point after its third insert */
+        close(ready[1]);
+        char ch;
+        assert_int_equal(read(ready[0], &ch, 1), 1);
+        close(ready[0]);
+        usleep(1000 + 7000 * (useconds_t)round);
         kill(pid, SIGKILL);
         int st;
         waitpid(pid, &st, 0);

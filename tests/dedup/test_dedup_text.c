@@ -334,6 +334,95 @@ static void test_signatures(void **state)
     free(b);
 }
 
+/* Hand-made pages (tests/dedup/data/pages/NN_*.html) with their article
+ * bodies marked by hand in NN_*.txt: word-level F1 of the main text. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fa_buf_append(&b, chunk, n);
+    fclose(f);
+    return fa_buf_steal(&b, len);
+}
+
+static double bag_f1(const char *a, const char *b)
+{
+    /* normalised words (unspaced scripts: characters) as multisets */
+    char *na = norm(a), *nb = norm(b);
+    toks ka = {{0}, 0};
+    (void)ka;
+    size_t ca = 0, cb = 0, common = 0;
+    char *wa[8192], *wb[8192];
+    for (char *t = strtok(na, " "); t && ca < 8192; t = strtok(NULL, " ")) wa[ca++] = t;
+    for (char *t = strtok(nb, " "); t && cb < 8192; t = strtok(NULL, " ")) wb[cb++] = t;
+    int *used = calloc(cb + 1, sizeof *used);
+    for (size_t i = 0; i < ca; i++)
+        for (size_t j = 0; j < cb; j++)
+            if (!used[j] && strcmp(wa[i], wb[j]) == 0) {
+                used[j] = 1;
+                common++;
+                break;
+            }
+    free(used);
+    double p = ca ? (double)common / (double)ca : 0, r = cb ? (double)common / (double)cb : 0;
+    free(na), free(nb);
+    return p + r ? 2 * p * r / (p + r) : 0;
+}
+
+static void test_fixture_pages(void **state)
+{
+    (void)state;
+    const char *data = getenv("FEEDARC_TEST_DATA");
+    assert_non_null(data);
+    static const char *const pages[] = {"01_wordpress", "02_table_layout", "03_div_soup",
+                                        "04_japanese", "05_amp", "06_liveblog_lists"};
+    double sum = 0;
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        char path[1024];
+        size_t hl, tl;
+        snprintf(path, sizeof path, "%s/dedup/data/pages/%s.html", data, pages[i]);
+        char *html = slurp(path, &hl);
+        assert_non_null(html);
+        snprintf(path, sizeof path, "%s/dedup/data/pages/%s.txt", data, pages[i]);
+        char *gold = slurp(path, &tl);
+        assert_non_null(gold);
+        text_doc *d = NULL;
+        assert_int_equal(text_extract_html(html, hl, NULL, &d), 0);
+        char *t = main_text(d);
+        /* unspaced scripts: compare per character */
+        double f1;
+        if (strstr(pages[i], "japanese")) {
+            fa_buf a, b;
+            fa_buf_init(&a, 1 << 20), fa_buf_init(&b, 1 << 20);
+            for (const char *p = t; *p; p++) {
+                fa_buf_append(&a, p, 1);
+                if (((unsigned char)p[1] & 0xC0) != 0x80) fa_buf_append(&a, " ", 1);
+            }
+            for (const char *p = gold; *p; p++) {
+                fa_buf_append(&b, p, 1);
+                if (((unsigned char)p[1] & 0xC0) != 0x80) fa_buf_append(&b, " ", 1);
+            }
+            f1 = bag_f1(a.data, b.data);
+            fa_buf_free(&a), fa_buf_free(&b);
+        } else {
+            f1 = bag_f1(t, gold);
+        }
+        printf("  %-20s word F1 %.3f\n", pages[i], f1);
+        if (f1 < 0.9) printf("--- extracted:\n%s--- gold:\n%s", t, gold);
+        sum += f1;
+        assert_true(f1 >= 0.85);
+        free(t), free(html), free(gold);
+        text_doc_free(d);
+    }
+    double mean = sum / (double)(sizeof pages / sizeof pages[0]);
+    printf("  mean word F1 %.3f\n", mean);
+    assert_true(mean >= 0.95);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,7 +430,7 @@ int main(void)
         cmocka_unit_test(test_extract_chunked_same), cmocka_unit_test(test_extract_related_kept),
         cmocka_unit_test(test_extract_fragment_and_wp), cmocka_unit_test(test_extract_ceilings),
         cmocka_unit_test(test_tokens),             cmocka_unit_test(test_shingles),
-        cmocka_unit_test(test_signatures),
+        cmocka_unit_test(test_signatures),         cmocka_unit_test(test_fixture_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
