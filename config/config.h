@@ -83,6 +83,8 @@ typedef struct config {
         char *prefix;          /* segment name prefix (default "feedarc") */
         uint64_t segment_max_size; /* default 1 GiB */
         int compression_level; /* zstd level, default 3 */
+        int revisit_not_modified; /* archive a 304 as a revisit record
+                                     (server-not-modified profile); default 0 */
     } storage;
     struct {
         unsigned max_connections_per_host; /* default 1 */

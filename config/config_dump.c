@@ -154,6 +154,9 @@ int config_dump(const config *c, char **out)
     if (rc == 0) rc = put_size(&b, "  ", "segment_max_size", c->storage.segment_max_size);
     if (rc == 0) rc = fa_buf_printf(&b, "  compression_level: %d\n", c->storage.compression_level);
     if (rc == 0)
+        rc = fa_buf_printf(&b, "  revisit_not_modified: %s\n",
+                           c->storage.revisit_not_modified ? "true" : "false");
+    if (rc == 0)
         rc = fa_buf_printf(&b, "politeness:\n  max_connections_per_host: %u\n",
                            c->politeness.max_connections_per_host);
     if (rc == 0) rc = put_duration(&b, "  ", "min_delay", c->politeness.min_delay_ms);

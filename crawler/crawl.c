@@ -61,6 +61,7 @@ typedef struct crawl_job {
     int resp_wanted;    /* ... and wanted the body */
     int archive_rc;
     warc_written written;
+    int revisit;        /* a 304 archived as a revisit record */
     struct curl_slist *headers; /* this request's extra headers (owned) */
     char *item_id, *item_published, *item_updated; /* pages: from the feed item */
     int known;          /* a url record existed before this fetch */
@@ -585,6 +586,26 @@ static void archive_work(uv_work_t *w)
         .body = &t->body,
         .body_chunked = t->chunked,
     };
+    if (j->revisit) {
+        /* server-not-modified: the 304's head, referring to the capture
+         * the state knows (whose WARC-Date is its last_fetch_ns) */
+        char date[40];
+        fa_time_format_iso(j->prev.last_fetch_ns, 6, date, sizeof date);
+        warc_record_spec spec = {
+            .type = "revisit",
+            .target_uri = j->url,
+            .date_ns = t->date_ns,
+            .ip_address = x.ip_address,
+            .refers_to = j->prev.warc_record_id,
+            .refers_to_target_uri = j->url,
+            .refers_to_date = date,
+            .profile = WARC_PROFILE_NOT_MODIFIED,
+            .block = x.response_head,
+            .block_len = x.response_head_len,
+        };
+        j->archive_rc = segment_writer_write_record(j->c->w, &spec, &j->written);
+        return;
+    }
     j->archive_rc = segment_writer_write_exchange(j->c->w, &x, &j->written);
 }
 
@@ -610,7 +631,8 @@ static void job_record(const crawl *c, const crawl_job *j, url_record *r)
     if (j->item_updated)
         snprintf(r->item_updated, sizeof r->item_updated, "%s", j->item_updated);
     r->http_status = (int)t->status;
-    r->last_fetch_ns = t->date_ns;
+    if (t->status != 304) /* the date of the archived capture (revisits refer to it) */
+        r->last_fetch_ns = t->date_ns;
     r->fetch_count++;
     if (t->status != 304) {
         const char *head = t->response_head.data ? t->response_head.data : "";
@@ -684,10 +706,20 @@ static void archive_done(uv_work_t *w, int status)
         stop_crawl(c);
     }
     if (j->archive_rc == 0 && c->opt && c->opt->metrics) {
-        metrics_counter_add(c->opt->metrics->records[METRICS_RECORD_REQUEST], 1);
-        metrics_counter_add(c->opt->metrics->records[METRICS_RECORD_RESPONSE], 1);
+        feedarc_metrics *m = c->opt->metrics;
+        if (j->revisit) {
+            metrics_counter_add(m->records[METRICS_RECORD_REVISIT], 1);
+        } else {
+            metrics_counter_add(m->records[METRICS_RECORD_REQUEST], 1);
+            metrics_counter_add(m->records[METRICS_RECORD_RESPONSE], 1);
+        }
     }
-    if (j->archive_rc == 0) {
+    if (j->archive_rc == 0 && j->revisit) {
+        url_record r;
+        job_record(c, j, &r); /* still refers to the original capture */
+        if (state_batch_put_url(c->batch, j->url, &r) < 0)
+            state_fail(c, FA_ENOMEM);
+    } else if (j->archive_rc == 0) {
         url_record r;
         job_record(c, j, &r);
         snprintf(r.payload_digest, sizeof r.payload_digest, "%s", j->written.payload_digest);
@@ -938,6 +970,10 @@ static void job_fetched(fetch_transfer *t)
             r->last_status = 304;
         if (j->kind == JOB_PAGE)
             r->pages_unchanged++, c->sum->pages_unchanged++;
+        if (c->cfg->storage.revisit_not_modified && j->known && j->prev.warc_record_id[0]) {
+            j->revisit = 1;
+            goto archive;
+        }
         url_record rec;
         job_record(c, j, &rec);
         if (state_batch_put_url_unarchived(c->batch, j->url, &rec) < 0)

@@ -904,6 +904,65 @@ static void encoded_feeds_are_decoded_for_parsing(void **state)
     free(dir);
 }
 
+/* storage.revisit_not_modified: a 304 becomes a revisit record
+ * (server-not-modified) that names the capture it refers to. */
+static void not_modified_as_revisit(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    sample_sites *sites = NULL;
+    char *yaml = NULL;
+    assert_int_equal(sample_sites_start(NULL, dir, &sites, &yaml), 0);
+    config *cfg = test_load_yaml(yaml, dir);
+    cfg->storage.revisit_not_modified = 1;
+    unsigned feeds = sample_sites_feed_count(sites);
+    crawl_summary one, two;
+    assert_int_equal(crawl_run_once(cfg, NULL, &one), 0);
+    assert_int_equal(crawl_run_once(cfg, NULL, &two), 0);
+    assert_int_equal(two.not_modified, feeds);
+    assert_int_equal(two.sources_failed, 0);
+    /* read the second run's segment: one revisit per feed */
+    DIR *d = opendir(cfg->storage.dir);
+    assert_non_null(d);
+    struct dirent *de;
+    unsigned revisits = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 9 || strcmp(de->d_name + l - 9, ".warc.zst") != 0)
+            continue;
+        char path[1024], err[256];
+        snprintf(path, sizeof path, "%s/%s", cfg->storage.dir, de->d_name);
+        warc_reader *r = NULL;
+        assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+        warc_record rec;
+        while (warc_reader_next(r, &rec) == 1) {
+            const char *type = warc_record_field(&rec, "WARC-Type");
+            if (strcmp(type, "revisit") != 0)
+                continue;
+            revisits++;
+            assert_int_equal(warc_record_verify_digests(&rec, err, sizeof err), 0);
+            assert_string_equal(warc_record_field(&rec, "WARC-Profile"),
+                                "http://netpreserve.org/warc/1.1/revisit/server-not-modified");
+            assert_non_null(warc_record_field(&rec, "WARC-Refers-To"));
+            assert_string_equal(warc_record_field(&rec, "WARC-Refers-To-Target-URI"),
+                                warc_record_field(&rec, "WARC-Target-URI"));
+            assert_non_null(warc_record_field(&rec, "WARC-Refers-To-Date"));
+            assert_memory_equal(rec.block, "HTTP/1.1 304", 12);
+        }
+        warc_reader_close(r);
+    }
+    closedir(d);
+    assert_int_equal(revisits, feeds);
+    assert_int_equal(two.records, feeds + 1); /* and the new segment's warcinfo */
+    crawl_summary_free(&one);
+    crawl_summary_free(&two);
+    config_free(cfg);
+    free(yaml);
+    sample_sites_stop(sites);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -918,6 +977,7 @@ int main(void)
         cmocka_unit_test(retry_after_holds_the_host),
         cmocka_unit_test(hostile_servers_are_cut_off),
         cmocka_unit_test(encoded_feeds_are_decoded_for_parsing),
+        cmocka_unit_test(not_modified_as_revisit),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
