@@ -128,8 +128,8 @@ static void *writer(void *p)
     job *j = p;
     for (size_t i = j->from; i < n_ex && j->rc == 0; i += j->step) {
         ex *e = &exs[i];
-        warc_exchange x = {e->uri, NULL, e->date_ns, e->req, e->req_len, e->head, e->head_len,
-                           &e->body, e->chunked};
+        warc_exchange x = {e->uri,  NULL,        e->date_ns, e->req,    e->req_len,
+                           e->head, e->head_len, &e->body,   e->chunked};
         j->rc = segment_writer_write_exchange(j->w, &x, NULL);
     }
     return NULL;
@@ -153,15 +153,15 @@ static uint64_t dir_bytes(const char *dir, const char *suffix)
     return total;
 }
 
-static void run(const char *work, const char *label, const void *dict, size_t dict_len,
-                int threads, int level)
+static void run(const char *work, const char *label, const void *dict, size_t dict_len, int threads,
+                int level)
 {
     char dir[4096], cmd[4200];
     snprintf(dir, sizeof dir, "%s/%s-%dt", work, label, threads);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) return;
-    segment_writer_options o = {.dir = dir, .prefix = "bench", .level = level, .dict = dict,
-                                .dict_len = dict_len};
+    segment_writer_options o = {
+        .dir = dir, .prefix = "bench", .level = level, .dict = dict, .dict_len = dict_len};
     segment_writer *w;
     char err[512];
     if (segment_writer_open(&o, &w, err, sizeof err) < 0) {

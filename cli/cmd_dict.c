@@ -43,7 +43,8 @@ static int write_out(const char *path, const void *data, size_t len)
 int cmd_dict_extract(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: feedarc dict-extract SEGMENT OUT (see feedarc help dict-extract)\n");
+        fprintf(stderr,
+                "usage: feedarc dict-extract SEGMENT OUT (see feedarc help dict-extract)\n");
         return EXIT_USAGE;
     }
     void *dict = NULL;
@@ -83,8 +84,7 @@ static int train_segment(void *ud, const char *name)
         size_t before = t->samples.len;
         rc = fa_buf_printf(&t->samples, "%s\r\n", rec.version);
         for (size_t i = 0; rc == 0 && i < rec.n_fields; i++)
-            rc = fa_buf_printf(&t->samples, "%s: %s\r\n", rec.fields[i].name,
-                               rec.fields[i].value);
+            rc = fa_buf_printf(&t->samples, "%s: %s\r\n", rec.fields[i].name, rec.fields[i].value);
         if (rc == 0) rc = fa_buf_append(&t->samples, "\r\n", 2);
         if (rc == 0) rc = fa_buf_append(&t->samples, rec.block, rec.block_len);
         if (rc == 0) rc = fa_buf_append(&t->samples, "\r\n\r\n", 4);
@@ -108,9 +108,14 @@ int cmd_dict_train(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "s:n:", opts, NULL)) != -1) {
         switch (ch) {
-        case 's': size = strtoul(optarg, NULL, 10); break;
-        case 'n': records = (unsigned)strtoul(optarg, NULL, 10); break;
-        default: return EXIT_USAGE;
+        case 's':
+            size = strtoul(optarg, NULL, 10);
+            break;
+        case 'n':
+            records = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (optind + 2 != argc || records == 0) {
@@ -132,8 +137,10 @@ int cmd_dict_train(int argc, char **argv)
     }
     rc = segment_dict_train(t.samples.data, t.sizes, t.n, size, &dict, &len);
     if (rc < 0) {
-        fprintf(stderr, "feedarc dict-train: cannot train a %zu-byte dictionary on %u records "
-                        "(%zu bytes): %s\n", size, t.n, t.samples.len, fa_strerror(rc));
+        fprintf(stderr,
+                "feedarc dict-train: cannot train a %zu-byte dictionary on %u records "
+                "(%zu bytes): %s\n",
+                size, t.n, t.samples.len, fa_strerror(rc));
         code = 65;
         goto out;
     }

@@ -53,8 +53,8 @@ static int get_one(const char *dir, const char *url, const char *at, int origina
         return rc == FA_ECORRUPT || rc == FA_EPARSE ? 65 : 66;
     }
     if (rc == 0) {
-        fprintf(stderr, "feedarc get: no capture of %s%s%s in %s\n", url,
-                at ? " at " : "", at ? at : "", dir);
+        fprintf(stderr, "feedarc get: no capture of %s%s%s in %s\n", url, at ? " at " : "",
+                at ? at : "", dir);
         return 1;
     }
     snprintf(path, sizeof path, "%s/%s", dir, c.segment);
@@ -67,8 +67,8 @@ static int get_one(const char *dir, const char *url, const char *at, int origina
     int code = 0;
     rc = warc_reader_read_at(r, c.offset, &rec);
     if (rc != 1) {
-        fprintf(stderr, "feedarc get: %s (the index points to offset %llu)\n",
-                warc_reader_error(r), (unsigned long long)c.offset);
+        fprintf(stderr, "feedarc get: %s (the index points to offset %llu)\n", warc_reader_error(r),
+                (unsigned long long)c.offset);
         code = 65;
         goto out;
     }
@@ -82,8 +82,8 @@ static int get_one(const char *dir, const char *url, const char *at, int origina
             if (*d >= '0' && *d <= '9') ts[t++] = *d;
         ts[t] = '\0';
         if (to == NULL || t != 14 || depth > 0) {
-            fprintf(stderr, "feedarc get: %s: the revisit at offset %llu names no original\n",
-                    path, (unsigned long long)c.offset);
+            fprintf(stderr, "feedarc get: %s: the revisit at offset %llu names no original\n", path,
+                    (unsigned long long)c.offset);
             code = 65;
             goto out;
         }
@@ -135,13 +135,19 @@ int cmd_get(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "a:H", opts, NULL)) != -1) {
         switch (ch) {
-        case 'a': at = optarg; break;
-        case 'H': headers = 1; break;
-        default: return EXIT_USAGE;
+        case 'a':
+            at = optarg;
+            break;
+        case 'H':
+            headers = 1;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (optind + 2 != argc) {
-        fprintf(stderr, "usage: feedarc get DIR URL [--at YYYYMMDDhhmmss] (see feedarc help get)\n");
+        fprintf(stderr,
+                "usage: feedarc get DIR URL [--at YYYYMMDDhhmmss] (see feedarc help get)\n");
         return EXIT_USAGE;
     }
     if (at) {

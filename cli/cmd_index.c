@@ -39,7 +39,7 @@ int cmd_index(int argc, char **argv)
         if (rc == FA_ENOENT) return 66;
         return EXIT_CANTCREAT;
     }
-    printf("%s: %u segments, %u indexed now, %llu lines in %s/" CDXJ_MERGED "\n", dir,
-           st.segments, st.rebuilt, (unsigned long long)st.lines, dir);
+    printf("%s: %u segments, %u indexed now, %llu lines in %s/" CDXJ_MERGED "\n", dir, st.segments,
+           st.rebuilt, (unsigned long long)st.lines, dir);
     return 0;
 }

@@ -47,9 +47,9 @@ int cmd_verify(int argc, char **argv);
 
 typedef struct frame_seen {
     uint64_t offset, length;
-    char *uri;     /* WARC-Target-URI or NULL */
-    int indexed;   /* the record belongs in the index */
-    int matched;   /* an index line pointed at it */
+    char *uri;   /* WARC-Target-URI or NULL */
+    int indexed; /* the record belongs in the index */
+    int matched; /* an index line pointed at it */
 } frame_seen;
 
 typedef struct verify_ctx {
@@ -100,9 +100,10 @@ static void check_record(verify_ctx *v, const char *file, const warc_record *rec
     if (date == NULL || fa_time_parse_rfc3339(date, &ns) < 0)
         fault(v, file, rec->offset, id, "WARC-Date missing or not an ISO 8601 date: %s",
               date ? date : "(none)");
-    if (type && (strcmp(type, "request") == 0 || strcmp(type, "response") == 0 ||
-                 strcmp(type, "resource") == 0 || strcmp(type, "revisit") == 0 ||
-                 strcmp(type, "conversion") == 0) &&
+    if (type &&
+        (strcmp(type, "request") == 0 || strcmp(type, "response") == 0 ||
+         strcmp(type, "resource") == 0 || strcmp(type, "revisit") == 0 ||
+         strcmp(type, "conversion") == 0) &&
         (uri == NULL || uri[0] == '\0'))
         fault(v, file, rec->offset, id, "a %s record without WARC-Target-URI", type);
     if (type && strcmp(type, "revisit") == 0) {
@@ -119,9 +120,10 @@ static void check_record(verify_ctx *v, const char *file, const warc_record *rec
             fault(v, file, rec->offset, id,
                   "identical-payload-digest revisit without WARC-Payload-Digest");
     }
-    if (type && (strcmp(type, "response") == 0 || strcmp(type, "request") == 0 ||
-                 strcmp(type, "revisit") == 0 || strcmp(type, "warcinfo") == 0 ||
-                 strcmp(type, "metadata") == 0 || strcmp(type, "conversion") == 0) &&
+    if (type &&
+        (strcmp(type, "response") == 0 || strcmp(type, "request") == 0 ||
+         strcmp(type, "revisit") == 0 || strcmp(type, "warcinfo") == 0 ||
+         strcmp(type, "metadata") == 0 || strcmp(type, "conversion") == 0) &&
         warc_record_field(rec, "WARC-Block-Digest") == NULL)
         fault(v, file, rec->offset, id, "no WARC-Block-Digest");
     if (warc_record_verify_digests(rec, why, sizeof why) < 0) {
@@ -234,12 +236,12 @@ static void check_index(verify_ctx *v, const char *name, const char *path)
             fault(v, idx, o, NULL, "line %llu names file %s, not %s", (unsigned long long)lineno,
                   file, name);
         else if (f == NULL)
-            fault(v, idx, o, NULL, "line %llu: offset %llu is not the start of a readable frame of %s",
+            fault(v, idx, o, NULL,
+                  "line %llu: offset %llu is not the start of a readable frame of %s",
                   (unsigned long long)lineno, (unsigned long long)o, name);
         else if (f->length != l)
             fault(v, idx, o, NULL, "line %llu: length %llu but the frame is %llu bytes",
-                  (unsigned long long)lineno, (unsigned long long)l,
-                  (unsigned long long)f->length);
+                  (unsigned long long)lineno, (unsigned long long)l, (unsigned long long)f->length);
         else if (f->uri == NULL || strcmp(f->uri, url) != 0)
             fault(v, idx, o, NULL, "line %llu: url %s but the record there is for %s",
                   (unsigned long long)lineno, url, f->uri ? f->uri : "(no URI)");

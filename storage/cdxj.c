@@ -91,8 +91,10 @@ int cdxj_surt(const char *url, char *out, size_t outlen)
     char *host = p, *host_end = auth_end, *port = NULL;
     char *colon = NULL;
     for (char *c = host; c < auth_end; c++)
-        if (*c == ':') colon = c;
-        else if (*c == ']') colon = NULL;
+        if (*c == ':')
+            colon = c;
+        else if (*c == ']')
+            colon = NULL;
     if (colon) {
         host_end = colon;
         port = colon + 1;
@@ -153,7 +155,8 @@ int cdxj__indexable(const char *type, const char *content_type)
         strcmp(type, "resource") == 0 || strcmp(type, "conversion") == 0)
         return 1;
     if (strcmp(type, "metadata") == 0)
-        return content_type == NULL || strncasecmp(content_type, "application/warc-fields", 23) != 0;
+        return content_type == NULL ||
+               strncasecmp(content_type, "application/warc-fields", 23) != 0;
     return 0;
 }
 
@@ -164,8 +167,8 @@ void cdxj__http_info(const void *head, size_t len, char mime[128], char status[4
     /* status line: HTTP/x.y SP 3DIGIT */
     if (len > 12 && memcmp(p, "HTTP/", 5) == 0) {
         const char *sp = memchr(p, ' ', len);
-        if (sp && end - sp > 3 && isdigit((unsigned char)sp[1]) &&
-            isdigit((unsigned char)sp[2]) && isdigit((unsigned char)sp[3])) {
+        if (sp && end - sp > 3 && isdigit((unsigned char)sp[1]) && isdigit((unsigned char)sp[2]) &&
+            isdigit((unsigned char)sp[3])) {
             memcpy(status, sp + 1, 3);
             status[3] = '\0';
         }
@@ -603,8 +606,9 @@ static int merge_names(dir_walk *d, char **names, size_t n, FILE *out)
         }
     }
     rc = cdxj_merge(in, n, out);
-    if (rc < 0) snprintf(d->err, d->errlen, "%s/" CDXJ_MERGED ": merging: %s", d->dir,
-                         rc == FA_EIO || rc == FA_ENOSPC ? strerror(errno) : fa_strerror(rc));
+    if (rc < 0)
+        snprintf(d->err, d->errlen, "%s/" CDXJ_MERGED ": merging: %s", d->dir,
+                 rc == FA_EIO || rc == FA_ENOSPC ? strerror(errno) : fa_strerror(rc));
 out:
     for (size_t i = 0; i < n; i++)
         if (in[i]) fclose(in[i]);
@@ -760,8 +764,8 @@ static void find_line(find_ctx *f, const char *line)
     const char *json = strchr(ts, '{');
     if (json == NULL || json - ts < 15) return;
     if (!cdxj_json_field(json, "status", status, sizeof status) || status[0] == '\0') return;
-    int revisit = cdxj_json_field(json, "mime", mime, sizeof mime) &&
-                  strcmp(mime, "warc/revisit") == 0;
+    int revisit =
+        cdxj_json_field(json, "mime", mime, sizeof mime) && strcmp(mime, "warc/revisit") == 0;
     if (revisit && f->originals_only) return;
     if (!cdxj_json_field(json, "offset", off, sizeof off) ||
         !cdxj_json_field(json, "length", len, sizeof len) ||
@@ -834,8 +838,12 @@ static int find_segment(void *ud, const char *name)
 int cdxj_find(const char *dir, const char *url, const char *at, int originals_only,
               cdxj_capture *out, char *err, size_t errlen)
 {
-    find_ctx f = {.dir = dir, .at = at, .originals_only = originals_only, .out = out,
-                  .err = err, .errlen = errlen};
+    find_ctx f = {.dir = dir,
+                  .at = at,
+                  .originals_only = originals_only,
+                  .out = out,
+                  .err = err,
+                  .errlen = errlen};
     memset(out, 0, sizeof *out);
     int rc = cdxj_surt(url, f.surt, sizeof f.surt);
     if (rc < 0) {

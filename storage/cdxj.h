@@ -53,9 +53,9 @@ int cdxj_index_segment(const char *dir, const char *segment, uint64_t *lines, ch
                        size_t errlen);
 
 typedef struct cdxj_dir_stats {
-    unsigned segments;  /* closed segments seen */
-    unsigned rebuilt;   /* of which (re)indexed */
-    uint64_t lines;     /* lines in the merged index */
+    unsigned segments; /* closed segments seen */
+    unsigned rebuilt;  /* of which (re)indexed */
+    uint64_t lines;    /* lines in the merged index */
 } cdxj_dir_stats;
 
 /* Indexes every closed segment of dir that has no .cdxj (or all of them
@@ -71,10 +71,10 @@ int cdxj_merge(FILE **in, size_t n, FILE *out);
 
 /* A capture found by cdxj_find. */
 typedef struct cdxj_capture {
-    char segment[256];   /* file name in the archive folder */
-    char timestamp[15];  /* 14 digits */
+    char segment[256];  /* file name in the archive folder */
+    char timestamp[15]; /* 14 digits */
     char status[4];
-    int revisit;         /* mime is warc/revisit */
+    int revisit; /* mime is warc/revisit */
     uint64_t offset, length;
 } cdxj_capture;
 

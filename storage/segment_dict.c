@@ -248,8 +248,7 @@ int segment__dict_decode(const void *user_data, size_t len, void **dict, size_t 
     return 0;
 }
 
-int segment_dict_from_segment(const char *path, void **dict, size_t *len, char *err,
-                              size_t errlen)
+int segment_dict_from_segment(const char *path, void **dict, size_t *len, char *err, size_t errlen)
 {
     uint8_t hdr[8];
     int rc = 0;

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SEGMENT_DICT_MAGIC 0x184D2A5Du   /* the dictionary skippable frame */
-#define SEGMENT_DICT_MAX (8u << 20)      /* the convention's decoder limit */
+#define SEGMENT_DICT_MAGIC 0x184D2A5Du /* the dictionary skippable frame */
+#define SEGMENT_DICT_MAX (8u << 20)    /* the convention's decoder limit */
 
 /* Trains a dictionary of at most dict_size bytes over n samples stored back
  * to back in samples (sizes[i] bytes each), with ZDICT_trainFromBuffer.
@@ -60,8 +60,7 @@ int segment_dict_load(const char *path, void **dict, size_t *len, char *err, siz
  * path (decompressing it when stored compressed).  *dict is malloc'ed.
  * Returns 0, FA_ENOENT when the segment has no dictionary frame, or a
  * negative code (FA_ECORRUPT, FA_EIO ...) with a message in err. */
-int segment_dict_from_segment(const char *path, void **dict, size_t *len, char *err,
-                              size_t errlen);
+int segment_dict_from_segment(const char *path, void **dict, size_t *len, char *err, size_t errlen);
 
 /* ---- internal to storage/ -------------------------------------------- */
 

@@ -115,14 +115,14 @@ struct segment_writer {
     worker *pool;
     unsigned pool_n;
 
-    cdxj__acc idx;      /* index lines of the current segment */
-    int idx_broken;     /* a line was lost: no index at close (feedarc index) */
+    cdxj__acc idx;  /* index lines of the current segment */
+    int idx_broken; /* a line was lost: no index at close (feedarc index) */
 
     /* read-only after open */
-    ZSTD_CDict *cdict;  /* the dictionary, shared by every worker; or NULL */
-    void *dict_frame;   /* its skippable frame, written first in each segment */
+    ZSTD_CDict *cdict; /* the dictionary, shared by every worker; or NULL */
+    void *dict_frame;  /* its skippable frame, written first in each segment */
     size_t dict_frame_len;
-    int index;          /* write <segment>.cdxj at close */
+    int index; /* write <segment>.cdxj at close */
     size_t index_mem_max;
     char *dir, *prefix, *software, *operator_name;
     char hostname[256];
@@ -412,14 +412,17 @@ static int close_segment(segment_writer *w)
         snprintf(idx_name, sizeof idx_name, "%s" CDXJ_SUFFIX, w->name);
         int r2 = cdxj__acc_finish(&w->idx, idx_name);
         if (r2 < 0) {
-            set_err(w, "%s/%s: writing the index: %s (the segment is whole; `feedarc index %s` "
-                       "rebuilds it)",
+            set_err(w,
+                    "%s/%s: writing the index: %s (the segment is whole; `feedarc index %s` "
+                    "rebuilds it)",
                     w->dir, idx_name, r2 == FA_ENOMEM ? "out of memory" : strerror(errno), w->dir);
             if (rc == 0) rc = r2;
         }
     } else if (w->index) {
-        fa_log_warn("warc", "%s/%s: index lines were lost; no index written (`feedarc index %s` "
-                            "rebuilds it)", w->dir, w->name, w->dir);
+        fa_log_warn("warc",
+                    "%s/%s: index lines were lost; no index written (`feedarc index %s` "
+                    "rebuilds it)",
+                    w->dir, w->name, w->dir);
     }
 out:
     cdxj__acc_reset(&w->idx);
@@ -606,9 +609,9 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
         }
         /* ZSTD_createCDict copies the dictionary */
         w->cdict = ZSTD_createCDict(opt->dict, opt->dict_len, w->level);
-        rc = w->cdict ? segment__dict_frame(opt->dict, opt->dict_len, &w->dict_frame,
-                                            &w->dict_frame_len)
-                      : FA_ENOMEM;
+        rc = w->cdict
+                 ? segment__dict_frame(opt->dict, opt->dict_len, &w->dict_frame, &w->dict_frame_len)
+                 : FA_ENOMEM;
         if (rc < 0) goto out;
     }
     if (gethostname(w->hostname, sizeof w->hostname - 1) < 0 || !warc__value_ok(w->hostname, 255))
@@ -807,10 +810,10 @@ out:
 #define MAX_GROUP 1024
 
 typedef struct frame_info {
-    uint64_t len;           /* compressed */
-    uint64_t offset;        /* in the segment, once appended */
-    int in_tmp;             /* in the temporary file, not in k->out */
-    int indexed;            /* has an index line head in batch.lines */
+    uint64_t len;    /* compressed */
+    uint64_t offset; /* in the segment, once appended */
+    int in_tmp;      /* in the temporary file, not in k->out */
+    int indexed;     /* has an index line head in batch.lines */
     size_t line_off, line_len;
 } frame_info;
 
@@ -821,8 +824,8 @@ typedef struct batch {
     char (*ids)[48];    /* per spec: record id */
     char (*pay)[40];    /* per spec: payload digest or "" */
     fa_buf lines;
-    pair p; /* the exchange, if any */
-    size_t exchange;    /* its spec, or (size_t)-1 */
+    pair p;          /* the exchange, if any */
+    size_t exchange; /* its spec, or (size_t)-1 */
     uint64_t uncompressed;
 } batch;
 
@@ -1015,8 +1018,7 @@ static int build_exchange(segment_writer *w, worker *k, const warc_record_spec *
 }
 
 /* A revisit, metadata or conversion record. */
-static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s, batch *b,
-                        size_t i)
+static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s, batch *b, size_t i)
 {
     char date[40], block_digest[40], payload[40] = "";
     uint8_t d[20];
@@ -1052,7 +1054,8 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
 
     fa_buf *h = &k->hdr;
     fa_buf_reset(h);
-    rc = fa_buf_printf(h, WARC__VERSION "\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\n",
+    rc = fa_buf_printf(h,
+                       WARC__VERSION "\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\n",
                        type, b->ids[i], date);
     if (rc == 0 && s->target_uri) rc = fa_buf_printf(h, "WARC-Target-URI: %s\r\n", s->target_uri);
     if (rc == 0 && s->ip_address) rc = fa_buf_printf(h, "WARC-IP-Address: %s\r\n", s->ip_address);
@@ -1158,8 +1161,9 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
         if (rc < 0) {
             w->idx_broken = 1;
             cdxj__acc_reset(&w->idx);
-            set_err(w, "%s/%s.cdxj: keeping index lines: %s; the index of this segment will "
-                       "not be written at close (`feedarc index` rebuilds it)",
+            set_err(w,
+                    "%s/%s.cdxj: keeping index lines: %s; the index of this segment will "
+                    "not be written at close (`feedarc index` rebuilds it)",
                     w->dir, w->name, rc == FA_ENOMEM ? "out of memory" : strerror(errno));
         }
     }

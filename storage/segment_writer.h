@@ -24,52 +24,52 @@
 typedef struct segment_writer segment_writer;
 
 typedef struct segment_writer_options {
-    const char *dir;       /* archive folder, created if missing (required) */
-    const char *prefix;    /* file name prefix; NULL means "feedarc" */
-    uint64_t max_size;     /* roll over past this many bytes on disk; 0 = 1 GiB */
-    int level;             /* zstd level; 0 means 3 */
-    const char *software;  /* warcinfo `software:`; NULL means "feedarc/<version>" */
+    const char *dir;           /* archive folder, created if missing (required) */
+    const char *prefix;        /* file name prefix; NULL means "feedarc" */
+    uint64_t max_size;         /* roll over past this many bytes on disk; 0 = 1 GiB */
+    int level;                 /* zstd level; 0 means 3 */
+    const char *software;      /* warcinfo `software:`; NULL means "feedarc/<version>" */
     const char *operator_name; /* warcinfo `operator:`; may be NULL */
-    int lazy_open;         /* open the first segment with the first record, so a
-                              run that archives nothing leaves no file */
+    int lazy_open;             /* open the first segment with the first record, so a
+                                  run that archives nothing leaves no file */
     /* (Added with dictionaries and indexes; zero means the old behaviour
      * except that a CDXJ index is written next to each closed segment.) */
-    const void *dict;      /* a zstd dictionary (segment_dict.h) used by every
-                              frame of every segment, carried in a dictionary
-                              frame at the start of each; copied at open; NULL
-                              = none */
+    const void *dict; /* a zstd dictionary (segment_dict.h) used by every
+                         frame of every segment, carried in a dictionary
+                         frame at the start of each; copied at open; NULL
+                         = none */
     size_t dict_len;
-    int no_index;          /* 1: write no `<segment>.cdxj` at close */
-    size_t index_mem_max;  /* index lines kept in memory before they spill to
-                              a temporary file in dir; 0 = 16 MiB */
+    int no_index;         /* 1: write no `<segment>.cdxj` at close */
+    size_t index_mem_max; /* index lines kept in memory before they spill to
+                             a temporary file in dir; 0 = 16 MiB */
 } segment_writer_options;
 
 /* A fetched HTTP exchange, archived as a `request` + `response` pair linked
  * by WARC-Concurrent-To.  Everything is borrowed for the duration of the
  * call only. */
 typedef struct warc_exchange {
-    const char *target_uri;      /* required */
-    const char *ip_address;      /* WARC-IP-Address, or NULL when unknown */
-    int64_t date_ns;             /* when the request was sent (WARC-Date); 0 = now */
-    const void *request;         /* request line + headers (+ body) as sent */
+    const char *target_uri; /* required */
+    const char *ip_address; /* WARC-IP-Address, or NULL when unknown */
+    int64_t date_ns;        /* when the request was sent (WARC-Date); 0 = now */
+    const void *request;    /* request line + headers (+ body) as sent */
     size_t request_len;
-    const void *response_head;   /* status line + headers + empty line, as received */
+    const void *response_head; /* status line + headers + empty line, as received */
     size_t response_head_len;
-    const fa_spool *body;        /* the body exactly as transferred; may be NULL (empty) */
-    int body_chunked;            /* body carries chunked framing: the payload digest
-                                    is computed over the de-chunked bytes */
+    const fa_spool *body; /* the body exactly as transferred; may be NULL (empty) */
+    int body_chunked;     /* body carries chunked framing: the payload digest
+                             is computed over the de-chunked bytes */
 } warc_exchange;
 
 /* Where a record pair landed.  For the records of
  * segment_writer_write_records other than an exchange, response_id is the
  * record's id, request_id is "", and response_offset/length its frame. */
 typedef struct warc_written {
-    char request_id[48];         /* "<urn:uuid:...>" */
+    char request_id[48]; /* "<urn:uuid:...>" */
     char response_id[48];
-    char payload_digest[40];     /* "sha1:BASE32" of the payload */
-    char segment[256];           /* final file name (no folder, no .open) */
-    uint64_t response_offset;    /* offset of the response frame in the file */
-    uint64_t response_length;    /* compressed length of that frame */
+    char payload_digest[40];  /* "sha1:BASE32" of the payload */
+    char segment[256];        /* final file name (no folder, no .open) */
+    uint64_t response_offset; /* offset of the response frame in the file */
+    uint64_t response_length; /* compressed length of that frame */
 } warc_written;
 
 typedef struct segment_writer_stats {
@@ -99,8 +99,7 @@ typedef struct warc_field {
     const char *value;
 } warc_field;
 
-#define WARC_PROFILE_IDENTICAL \
-    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+#define WARC_PROFILE_IDENTICAL "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 #define WARC_PROFILE_NOT_MODIFIED "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 /* One record for segment_writer_write_record(s).  Everything is borrowed for
@@ -154,8 +153,7 @@ void segment_writer_new_record_id(char out[48]);
 /* Validates and archives one record (see warc_record_spec).  out may be
  * NULL.  Returns 0, FA_EINVAL (with the reason in segment_writer_last_error,
  * nothing written) or an I/O code as segment_writer_write_exchange. */
-int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec,
-                                warc_written *out);
+int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec, warc_written *out);
 
 /* Archives n records as one group: all of them or none, adjacent, in this
  * order, in the same segment (a response with its metadata and conversion).

@@ -21,13 +21,13 @@ typedef struct warc_header_field {
 } warc_header_field;
 
 typedef struct warc_record {
-    char *version;               /* "WARC/1.1" */
+    char *version; /* "WARC/1.1" */
     warc_header_field *fields;
     size_t n_fields;
-    const uint8_t *block;        /* Content-Length bytes */
+    const uint8_t *block; /* Content-Length bytes */
     size_t block_len;
-    uint64_t offset;             /* of the record's frame in the file */
-    uint64_t length;             /* compressed length of the frame */
+    uint64_t offset; /* of the record's frame in the file */
+    uint64_t length; /* compressed length of the frame */
 } warc_record;
 
 /* Opens path for reading.  max_record bounds the decompressed size of one

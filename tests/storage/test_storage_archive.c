@@ -97,21 +97,23 @@ static void write_file(const char *path, const void *data, size_t len)
  * to learn). */
 static size_t make_page(char *buf, size_t cap, int i)
 {
-    static const char *words[] = {"council", "harbour", "flood", "barrier", "school", "budget",
+    static const char *words[] = {"council", "harbour",  "flood",  "barrier",  "school", "budget",
                                   "river",   "district", "review", "approved", "delays", "port"};
-    size_t n = (size_t)snprintf(buf, cap,
-                                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
-                                "<title>Story %d | The Harbour Ledger</title>\n</head>\n<body>\n"
-                                "<nav><a href=\"/\">Home</a> <a href=\"/news/\">News</a></nav>\n"
-                                "<article><h1>Story %d</h1>\n",
-                                i, i);
+    size_t n =
+        (size_t)snprintf(buf, cap,
+                         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+                         "<title>Story %d | The Harbour Ledger</title>\n</head>\n<body>\n"
+                         "<nav><a href=\"/\">Home</a> <a href=\"/news/\">News</a></nav>\n"
+                         "<article><h1>Story %d</h1>\n",
+                         i, i);
     for (int p = 0; p < 12 && n + 200 < cap; p++) {
         n += (size_t)snprintf(buf + n, cap - n, "<p>The %s %s was %s after a %d-month %s.</p>\n",
                               words[(i + p) % 12], words[(i * 7 + p) % 12],
                               words[(i * 3 + p * 5) % 12], (i + p) % 40, words[(p * 11) % 12]);
     }
-    n += (size_t)snprintf(buf + n, cap - n, "</article>\n<footer>(c) The Harbour Ledger</footer>\n"
-                                            "</body>\n</html>\n");
+    n += (size_t)snprintf(buf + n, cap - n,
+                          "</article>\n<footer>(c) The Harbour Ledger</footer>\n"
+                          "</body>\n</html>\n");
     return n;
 }
 
@@ -145,8 +147,8 @@ static void page_make(page_exchange *p, int i, int chunked)
                  "Content-Length: %zu\r\n\r\n",
                  n);
     }
-    warc_exchange x = {p->uri, "192.0.2.1", 0, p->req, strlen(p->req), p->head, strlen(p->head),
-                       &p->body, chunked};
+    warc_exchange x = {p->uri,  "192.0.2.1",     0,        p->req, strlen(p->req),
+                       p->head, strlen(p->head), &p->body, chunked};
     x.date_ns = fa_time_now_ns() - (int64_t)i * 1000000000LL;
     p->x = x;
 }
@@ -230,17 +232,27 @@ static void every_record_type(void **state)
     segment_writer_new_record_id(resp_id);
     segment_writer_new_record_id(meta_id);
     segment_writer_new_record_id(conv_id);
-    warc_field fields[] = {{"via", "http://www.example.org/feed.xml"},
-                           {"outlink", "http://www.example.org/news/2.html"},
-                           {"feed-item-id", "tag:example.org,2026:1"},
-                           {"dedup-near-duplicate-of", "<urn:uuid:00000000-0000-4000-8000-000000000000>"}};
+    warc_field fields[] = {
+        {"via", "http://www.example.org/feed.xml"},
+        {"outlink", "http://www.example.org/news/2.html"},
+        {"feed-item-id", "tag:example.org,2026:1"},
+        {"dedup-near-duplicate-of", "<urn:uuid:00000000-0000-4000-8000-000000000000>"}};
     static const char text[] = "Story 1\n\nThe council flood was approved.\n";
     warc_record_spec group[3] = {
         {.type = "response", .exchange = &p.x, .record_id = resp_id},
-        {.type = "metadata", .record_id = meta_id, .target_uri = p.uri, .concurrent_to = resp_id,
-         .fields = fields, .n_fields = 4},
-        {.type = "conversion", .record_id = conv_id, .target_uri = p.uri, .refers_to = resp_id,
-         .concurrent_to = resp_id, .block = text, .block_len = sizeof text - 1},
+        {.type = "metadata",
+         .record_id = meta_id,
+         .target_uri = p.uri,
+         .concurrent_to = resp_id,
+         .fields = fields,
+         .n_fields = 4},
+        {.type = "conversion",
+         .record_id = conv_id,
+         .target_uri = p.uri,
+         .refers_to = resp_id,
+         .concurrent_to = resp_id,
+         .block = text,
+         .block_len = sizeof text - 1},
     };
     warc_written outs[3];
     assert_int_equal(segment_writer_write_records(w, group, 3, outs), 0);
@@ -254,14 +266,22 @@ static void every_record_type(void **state)
     fa_time_format_iso(fa_time_now_ns() - 86400000000000LL, 0, date, sizeof date);
     static const char head304[] = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
     static const char head200[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
-    warc_record_spec rv1 = {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id,
-                            .refers_to_target_uri = p.uri, .refers_to_date = date,
-                            .profile = WARC_PROFILE_NOT_MODIFIED, .block = head304,
+    warc_record_spec rv1 = {.type = "revisit",
+                            .target_uri = p.uri,
+                            .refers_to = resp_id,
+                            .refers_to_target_uri = p.uri,
+                            .refers_to_date = date,
+                            .profile = WARC_PROFILE_NOT_MODIFIED,
+                            .block = head304,
                             .block_len = sizeof head304 - 1};
-    warc_record_spec rv2 = {.type = "revisit", .target_uri = "http://mirror.example.net/1",
-                            .refers_to = resp_id, .refers_to_target_uri = p.uri,
-                            .refers_to_date = date, .profile = WARC_PROFILE_IDENTICAL,
-                            .payload_digest = outs[0].payload_digest, .block = head200,
+    warc_record_spec rv2 = {.type = "revisit",
+                            .target_uri = "http://mirror.example.net/1",
+                            .refers_to = resp_id,
+                            .refers_to_target_uri = p.uri,
+                            .refers_to_date = date,
+                            .profile = WARC_PROFILE_IDENTICAL,
+                            .payload_digest = outs[0].payload_digest,
+                            .block = head200,
                             .block_len = sizeof head200 - 1};
     warc_written o1, o2;
     assert_int_equal(segment_writer_write_record(w, &rv1, &o1), 0);
@@ -271,24 +291,51 @@ static void every_record_type(void **state)
     segment_writer_stats before, after;
     segment_writer_get_stats(w, &before);
     warc_record_spec bad[] = {
-        {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id, .refers_to_target_uri = p.uri,
-         .profile = WARC_PROFILE_NOT_MODIFIED, .block = head304, .block_len = sizeof head304 - 1},
-        {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id, .refers_to_target_uri = p.uri,
-         .refers_to_date = date, .profile = WARC_PROFILE_IDENTICAL, .block = head304,
+        {.type = "revisit",
+         .target_uri = p.uri,
+         .refers_to = resp_id,
+         .refers_to_target_uri = p.uri,
+         .profile = WARC_PROFILE_NOT_MODIFIED,
+         .block = head304,
          .block_len = sizeof head304 - 1},
-        {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id, .refers_to_target_uri = p.uri,
-         .refers_to_date = "yesterday", .profile = WARC_PROFILE_NOT_MODIFIED, .block = head304,
+        {.type = "revisit",
+         .target_uri = p.uri,
+         .refers_to = resp_id,
+         .refers_to_target_uri = p.uri,
+         .refers_to_date = date,
+         .profile = WARC_PROFILE_IDENTICAL,
+         .block = head304,
          .block_len = sizeof head304 - 1},
-        {.type = "revisit", .target_uri = p.uri, .refers_to = resp_id, .refers_to_target_uri = p.uri,
-         .refers_to_date = date, .profile = WARC_PROFILE_NOT_MODIFIED, .block = "not http",
+        {.type = "revisit",
+         .target_uri = p.uri,
+         .refers_to = resp_id,
+         .refers_to_target_uri = p.uri,
+         .refers_to_date = "yesterday",
+         .profile = WARC_PROFILE_NOT_MODIFIED,
+         .block = head304,
+         .block_len = sizeof head304 - 1},
+        {.type = "revisit",
+         .target_uri = p.uri,
+         .refers_to = resp_id,
+         .refers_to_target_uri = p.uri,
+         .refers_to_date = date,
+         .profile = WARC_PROFILE_NOT_MODIFIED,
+         .block = "not http",
          .block_len = 8},
-        {.type = "metadata", .target_uri = p.uri, .fields = (warc_field[]){{"bad name", "x"}},
+        {.type = "metadata",
+         .target_uri = p.uri,
+         .fields = (warc_field[]){{"bad name", "x"}},
          .n_fields = 1},
-        {.type = "metadata", .target_uri = p.uri, .fields = (warc_field[]){{"via", "a\r\nb"}},
+        {.type = "metadata",
+         .target_uri = p.uri,
+         .fields = (warc_field[]){{"via", "a\r\nb"}},
          .n_fields = 1},
         {.type = "metadata", .target_uri = p.uri},
         {.type = "conversion", .target_uri = p.uri, .block = "x", .block_len = 1},
-        {.type = "conversion", .target_uri = p.uri, .refers_to = "no-angle", .block = "x",
+        {.type = "conversion",
+         .target_uri = p.uri,
+         .refers_to = "no-angle",
+         .block = "x",
          .block_len = 1},
         {.type = "resource", .target_uri = p.uri},
         {.type = "response"},
@@ -313,8 +360,8 @@ static void every_record_type(void **state)
     warc_reader *r;
     warc_record rec;
     assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
-    const char *want[] = {"warcinfo", "request", "response", "metadata", "conversion",
-                          "revisit", "revisit"};
+    const char *want[] = {"warcinfo",   "request", "response", "metadata",
+                          "conversion", "revisit", "revisit"};
     for (size_t i = 0; i < 7; i++) {
         assert_int_equal(warc_reader_next(r, &rec), 1);
         assert_string_equal(warc_record_field(&rec, "WARC-Type"), want[i]);
@@ -322,7 +369,8 @@ static void every_record_type(void **state)
         assert_non_null(warc_record_field(&rec, "WARC-Record-ID"));
         assert_non_null(warc_record_field(&rec, "WARC-Date"));
         assert_non_null(warc_record_field(&rec, "WARC-Block-Digest"));
-        if (i == 0) assert_non_null(strstr((const char *)rec.block, "operator: Archive Team A\r\n"));
+        if (i == 0)
+            assert_non_null(strstr((const char *)rec.block, "operator: Archive Team A\r\n"));
         if (i == 3) {
             assert_string_equal(warc_record_field(&rec, "Content-Type"), "application/warc-fields");
             assert_string_equal(warc_record_field(&rec, "WARC-Concurrent-To"), resp_id);
@@ -473,10 +521,11 @@ static void dictionary_segments(void **state)
     uint8_t *raw = (uint8_t *)read_all(path, &len);
     static const uint8_t dict_magic[4] = {0x5D, 0x2A, 0x4D, 0x18};
     assert_memory_equal(raw, dict_magic, 4);
-    uint32_t ulen = (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 |
-                    (uint32_t)raw[7] << 24;
+    uint32_t ulen =
+        (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 | (uint32_t)raw[7] << 24;
     assert_int_equal(ZSTD_getDictID_fromFrame(raw + 8 + ulen, len - 8 - ulen), id);
-    assert_true(ZSTD_getFrameContentSize(raw + 8 + ulen, len - 8 - ulen) != ZSTD_CONTENTSIZE_UNKNOWN);
+    assert_true(ZSTD_getFrameContentSize(raw + 8 + ulen, len - 8 - ulen) !=
+                ZSTD_CONTENTSIZE_UNKNOWN);
     free(raw);
     /* feedarc's reader: transparent */
     warc_reader *r;
@@ -575,15 +624,14 @@ static void index_spill_equals_rebuild(void **state)
     assert_int_equal(st.segments, 1);
     assert_int_equal(st.rebuilt, 1);
     assert_int_equal(st.lines, 80);
-    snprintf(cmd, sizeof cmd, "LC_ALL=C sort -c '%s/index.cdxj' && cmp '%s/index.cdxj' '%s'", a,
-             a, path);
+    snprintf(cmd, sizeof cmd, "LC_ALL=C sort -c '%s/index.cdxj' && cmp '%s/index.cdxj' '%s'", a, a,
+             path);
     assert_int_equal(system(cmd), 0);
 
     /* lookups: latest, closest */
     cdxj_capture c;
-    assert_int_equal(cdxj_find(a, "http://example.org/news/5.html?a=5&b=2", NULL, 0, &c, err,
-                               sizeof err),
-                     1);
+    assert_int_equal(
+        cdxj_find(a, "http://example.org/news/5.html?a=5&b=2", NULL, 0, &c, err, sizeof err), 1);
     assert_string_equal(c.status, "200");
     assert_int_equal(cdxj_find(a, "http://example.org/none", NULL, 0, &c, err, sizeof err), 0);
     free(written);
@@ -659,7 +707,8 @@ static void truncated_everywhere(const void *dict, size_t dict_len)
     for (uint64_t cut = pair_start; cut < len; cut++, cuts++) {
         write_file(open_path, whole, (size_t)cut);
         int rc = segment_recover_dir(dir, NULL, NULL, err, sizeof err);
-        if (rc != 1) fail_msg("cut at %llu: recover returned %d: %s", (unsigned long long)cut, rc, err);
+        if (rc != 1)
+            fail_msg("cut at %llu: recover returned %d: %s", (unsigned long long)cut, rc, err);
         assert_int_equal(access(open_path, F_OK), -1);
         assert_int_equal(file_size(path), pair_start);
         assert_int_equal(check_dir(dir), 5); /* warcinfo + 2 pairs */

@@ -193,7 +193,8 @@ int main(int argc, char **argv)
     if (mkdir(archive, 0755) < 0) return 1;
     const struct CMUnitTest full[] = {cmocka_unit_test(disk_full)};
     const struct CMUnitTest ro[] = {cmocka_unit_test(read_only_folder)};
-    rc = readonly ? cmocka_run_group_tests(ro, NULL, NULL) : cmocka_run_group_tests(full, NULL, NULL);
+    rc = readonly ? cmocka_run_group_tests(ro, NULL, NULL)
+                  : cmocka_run_group_tests(full, NULL, NULL);
     if (mounted) umount(root);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
