@@ -99,6 +99,7 @@ struct text_extractor {
     size_t n_blocks, cap_blocks;
     fa_buf cur;        /* text of the block being read */
     uint32_t cur_link; /* non-space link code points in cur */
+    size_t br_at;      /* cur.len after the last <br> (+1), 0 = none */
     int in_title;
     fa_buf title;
     fa_buf arena;      /* texts and paths */
@@ -340,6 +341,7 @@ static void flush_block(text_extractor *x)
     uint32_t link = x->cur_link;
     fa_buf_reset(&x->cur);
     x->cur_link = 0;
+    x->br_at = 0;
     if (rc == 0 && len == 0) return;
     if (rc == 0) rc = fa_buf_append(&x->arena, "", 1);
     if (rc < 0) {
@@ -410,8 +412,21 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     const frame *top = x->depth ? &x->stack[x->depth - 1] : NULL;
     if (kind == EK_BREAK) {
         if (!(top && top->dropping)) {
+            /* <br><br> (only spaces between) separates paragraphs, as in
+             * pages that write text straight into a div */
+            int twice = x->br_at > 0 && x->br_at - 1 <= x->cur.len;
+            for (size_t i = x->br_at ? x->br_at - 1 : 0; twice && i < x->cur.len; i++)
+                if (x->cur.data[i] != ' ' && x->cur.data[i] != '\n' && x->cur.data[i] != '\t' &&
+                    x->cur.data[i] != '\r')
+                    twice = 0;
+            if (twice) {
+                flush_block(x);
+                x->br_at = 0;
+                return;
+            }
             int rc = fa_buf_append(&x->cur, " ", 1);
             if (rc < 0) fail(x, rc);
+            x->br_at = x->cur.len + 1;
         }
         return; /* void: its end is ignored by depth bookkeeping below */
     }
