@@ -51,7 +51,7 @@ static long rss_kib(const char *field)
 }
 
 typedef struct texts {
-    fa_buf all;       /* normalised blocks, NUL-separated */
+    fa_buf all; /* normalised blocks, NUL-separated */
     size_t *off, *len;
     size_t n, cap;
     size_t *doc_first; /* first block of each doc */
@@ -108,7 +108,8 @@ static int cmd_speed(void)
         const char *e = memchr(p, '\n', (size_t)(end - p));
         if (e == NULL) e = end;
         if (*p == '\f') {
-            if (t.n_docs % 1024 == 0) t.doc_first = realloc(t.doc_first, (t.n_docs + 1024) * sizeof *t.doc_first);
+            if (t.n_docs % 1024 == 0)
+                t.doc_first = realloc(t.doc_first, (t.n_docs + 1024) * sizeof *t.doc_first);
             t.doc_first[t.n_docs++] = t.n;
             p++;
             continue;
@@ -122,22 +123,26 @@ static int cmd_speed(void)
     }
     double t_norm = now() - t0;
     size_t text_bytes = 0;
-    for (size_t i = 0; i < t.n; i++) text_bytes += t.len[i];
+    for (size_t i = 0; i < t.n; i++)
+        text_bytes += t.len[i];
     printf("HTML: %.1f MB in %zu docs; main text %.1f MB (%zu blocks)\n", (double)html_bytes / 1e6,
            t.n_docs, (double)text_bytes / 1e6, t.n);
     printf("%-40s %8.1f MB/s of HTML\n", "extraction (libxml2 SAX + classifier)",
            (double)html_bytes / 1e6 / t_extract);
-    printf("%-40s %8.1f MB/s of text\n", "normalisation (NFKC+casefold)", (double)raw.len / 1e6 / t_norm);
+    printf("%-40s %8.1f MB/s of text\n", "normalisation (NFKC+casefold)",
+           (double)raw.len / 1e6 / t_norm);
     /* raw XXH3 over the same bytes, block by block */
     uint64_t sink = 0;
     double best = 1e9;
     for (int rep = 0; rep < 5; rep++) {
         t0 = now();
-        for (size_t i = 0; i < t.n; i++) sink += XXH3_64bits(t.all.data + t.off[i], t.len[i]);
+        for (size_t i = 0; i < t.n; i++)
+            sink += XXH3_64bits(t.all.data + t.off[i], t.len[i]);
         double dt = now() - t0;
         if (dt < best) best = dt;
     }
-    printf("%-40s %8.1f MB/s\n", "raw XXH3-64 over the same blocks", (double)text_bytes / 1e6 / best);
+    printf("%-40s %8.1f MB/s\n", "raw XXH3-64 over the same blocks",
+           (double)text_bytes / 1e6 / best);
     /* shingling + sketch per document, as the engine does */
     for (unsigned n = 3; n <= 6; n++) {
         shingle_vec v;
@@ -154,7 +159,8 @@ static int cmd_speed(void)
                     shingler_init(&s, n, 0);
                     shingle_vec_reset(&v);
                     for (size_t i = from; i < to; i++)
-                        shingler_feed(&s, t.all.data + t.off[i], t.len[i], (uint32_t)(i - from), &v);
+                        shingler_feed(&s, t.all.data + t.off[i], t.len[i], (uint32_t)(i - from),
+                                      &v);
                     shingler_finish(&s, &v);
                     if (mode == 0)
                         shingle_sketch_build(&sk, v.hash, v.n, 4, 4096);
@@ -168,9 +174,12 @@ static int cmd_speed(void)
                 double *b = mode == 0 ? &b1 : mode == 1 ? &b2 : &b3;
                 if (dt < *b) *b = dt;
             }
-        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + sketch (rate 1/4)", (double)text_bytes / 1e6 / b1);
-        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + OPH MinHash k=128", (double)text_bytes / 1e6 / b2);
-        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + SimHash-64", (double)text_bytes / 1e6 / b3);
+        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + sketch (rate 1/4)",
+               (double)text_bytes / 1e6 / b1);
+        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + OPH MinHash k=128",
+               (double)text_bytes / 1e6 / b2);
+        printf("n=%u %-36s %8.1f MB/s\n", n, "shingles + SimHash-64",
+               (double)text_bytes / 1e6 / b3);
         shingle_vec_free(&v);
         shingle_sketch_free(&sk);
     }
@@ -191,9 +200,12 @@ static double best_f1(const double *pos, size_t np, const double *neg, size_t nn
     double best = 0;
     for (double t = 0.05; t <= 1.0; t += 0.01) {
         size_t tp = 0, fp = 0;
-        for (size_t i = 0; i < np; i++) tp += pos[i] >= t;
-        for (size_t i = 0; i < nn; i++) fp += neg[i] >= t;
-        double p = tp + fp ? (double)tp / (double)(tp + fp) : 0, r = np ? (double)tp / (double)np : 0;
+        for (size_t i = 0; i < np; i++)
+            tp += pos[i] >= t;
+        for (size_t i = 0; i < nn; i++)
+            fp += neg[i] >= t;
+        double p = tp + fp ? (double)tp / (double)(tp + fp) : 0,
+               r = np ? (double)tp / (double)np : 0;
         double f = p + r ? 2 * p * r / (p + r) : 0;
         if (f > best) best = f, *thr = t;
     }
@@ -277,7 +289,8 @@ static int cmd_signature(void)
                             *arr = realloc(*arr, *cp * sizeof **arr);
                         }
                     }
-                    for (int m = 0; m < 3; m++) (which ? neg[m] : pos[m])[*cnt] = v3[m];
+                    for (int m = 0; m < 3; m++)
+                        (which ? neg[m] : pos[m])[*cnt] = v3[m];
                     (*cnt)++;
                 }
             }
@@ -294,7 +307,8 @@ static int cmd_signature(void)
                 cerr[1] += (est_mh - truth) * (est_mh - truth);
                 nc++;
             }
-            for (size_t i = 0; i < c.n_docs; i++) shingle_sketch_free(&ds[i].sk);
+            for (size_t i = 0; i < c.n_docs; i++)
+                shingle_sketch_free(&ds[i].sk);
             free(ds);
             shingle_vec_free(&v);
             fa_buf_free(&nb);
@@ -305,10 +319,12 @@ static int cmd_signature(void)
         double thr = 0;
         double f = best_f1(pos[m], np, neg[m], nn, &thr);
         double minpos = 1, maxneg = 0;
-        for (size_t i = 0; i < np; i++) minpos = pos[m][i] < minpos ? pos[m][i] : minpos;
-        for (size_t i = 0; i < nn; i++) maxneg = neg[m][i] > maxneg ? neg[m][i] : maxneg;
-        printf("%-32s near-vs-hardneg F1 %.3f at %.2f; min near %.3f, max hard negative %.3f", names[m],
-               f, thr, minpos, maxneg);
+        for (size_t i = 0; i < np; i++)
+            minpos = pos[m][i] < minpos ? pos[m][i] : minpos;
+        for (size_t i = 0; i < nn; i++)
+            maxneg = neg[m][i] > maxneg ? neg[m][i] : maxneg;
+        printf("%-32s near-vs-hardneg F1 %.3f at %.2f; min near %.3f, max hard negative %.3f",
+               names[m], f, thr, minpos, maxneg);
         if (m < 2) printf("; containment RMSE %.3f", nc ? sqrt(cerr[m] / (double)nc) : 0);
         printf("\n");
         free(pos[m]);
@@ -382,13 +398,16 @@ static int cmd_index(unsigned long n, const char *dir)
         int near = i > 100 && rnd64() % 20 == 0;
         if (near) { /* a copy of one of the last 64 kept, 10% changed */
             memcpy(sk, keep + (rnd64() % 64) * K, sizeof sk);
-            for (int k = 0; k < K / 10; k++) sk[rnd64() % K] = (uint32_t)rnd64();
+            for (int k = 0; k < K / 10; k++)
+                sk[rnd64() % K] = (uint32_t)rnd64();
         } else {
-            for (int k = 0; k < K; k++) sk[k] = (uint32_t)rnd64();
+            for (int k = 0; k < K; k++)
+                sk[k] = (uint32_t)rnd64();
         }
         qsort(sk, K, sizeof *sk, cmp_u32);
         if (i % 16 == 0) memcpy(keep + ((i / 16) % 64) * K, sk, sizeof sk);
-        for (int b = 0; b < B; b++) blocks[b] = b < 3 ? (uint64_t)b + (i % 1000) * 100 : rnd64(), bchars[b] = 200;
+        for (int b = 0; b < B; b++)
+            blocks[b] = b < 3 ? (uint64_t)b + (i % 1000) * 100 : rnd64(), bchars[b] = 200;
         int nc = ix->ops->candidates(ix, sk, K, cand, 64);
         for (int c = 0; c < nc && c < 8; c++) {
             dedup_doc_record r;
@@ -399,7 +418,8 @@ static int cmd_index(unsigned long n, const char *dir)
         uint32_t cnt[B], hd;
         ix->ops->block_counts(ix, 1000 + i % 1000, blocks, B, cnt, &hd);
         snprintf(url, sizeof url, "https://site%lu.example/news/2025/story-%lu", i % 1000, i);
-        snprintf(dg, sizeof dg, "sha1:%016llx%016llx", (unsigned long long)rnd64(), (unsigned long long)i);
+        snprintf(dg, sizeof dg, "sha1:%016llx%016llx", (unsigned long long)rnd64(),
+                 (unsigned long long)i);
         dedup_doc_record rec = {0};
         rec.group = UINT32_MAX;
         rec.date = (int64_t)i;
@@ -435,7 +455,8 @@ static int cmd_index(unsigned long n, const char *dir)
     ix->ops->close(ix);
     t0 = now();
     rc = dedup_file_index_open(dir, &p, NULL, &ix);
-    printf("reopen (replay of the log): %.2f s, %u docs\n", now() - t0, rc == 0 ? ix->ops->count(ix) : 0);
+    printf("reopen (replay of the log): %.2f s, %u docs\n", now() - t0,
+           rc == 0 ? ix->ops->count(ix) : 0);
     if (rc == 0) ix->ops->close(ix);
     free(keep);
     return 0;
@@ -446,7 +467,8 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "speed") == 0) return cmd_speed();
     if (argc >= 2 && strcmp(argv[1], "signature") == 0) return cmd_signature();
     if (argc >= 2 && strcmp(argv[1], "quality") == 0) return cmd_quality();
-    if (argc >= 4 && strcmp(argv[1], "index") == 0) return cmd_index(strtoul(argv[2], NULL, 10), argv[3]);
+    if (argc >= 4 && strcmp(argv[1], "index") == 0)
+        return cmd_index(strtoul(argv[2], NULL, 10), argv[3]);
     fprintf(stderr, "usage: bench_dedup speed|signature|quality|index N DIR\n");
     return 64;
 }

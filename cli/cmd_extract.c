@@ -108,9 +108,15 @@ int cmd_extract(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "jfw", longopts, NULL)) != -1) {
         switch (c) {
-        case 'j': json = 1; break;
-        case 'f': fragment = 1; break;
-        case 'w': wp = 1; break;
+        case 'j':
+            json = 1;
+            break;
+        case 'f':
+            fragment = 1;
+            break;
+        case 'w':
+            wp = 1;
+            break;
         default:
             fprintf(stderr, "usage: feedarc extract [--json] [--fragment|--wp-json] FILE|-\n");
             return EXIT_USAGE;
@@ -135,7 +141,8 @@ int cmd_extract(int argc, char **argv)
         fa_buf_init(&all, 32u << 20);
         char chunk[65536];
         size_t got;
-        while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, f)) > 0) rc = fa_buf_append(&all, chunk, got);
+        while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+            rc = fa_buf_append(&all, chunk, got);
         if (rc == 0 && ferror(f)) rc = FA_EIO;
         if (rc == 0) rc = text_extract_wp_json(all.data ? all.data : "", all.len, &opt, &doc);
         fa_buf_free(&all);
@@ -144,7 +151,8 @@ int cmd_extract(int argc, char **argv)
         if (x == NULL) rc = FA_ENOMEM;
         char chunk[65536];
         size_t got;
-        while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, f)) > 0) rc = text_extractor_push(x, chunk, got);
+        while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+            rc = text_extractor_push(x, chunk, got);
         if (rc == 0 && ferror(f)) rc = FA_EIO;
         if (rc == 0) rc = text_extractor_finish(x, &doc);
         text_extractor_free(x);
@@ -152,7 +160,9 @@ int cmd_extract(int argc, char **argv)
     if (f != stdin) fclose(f);
     if (rc < 0) {
         fprintf(stderr, "feedarc extract: %s: %s\n", path, fa_strerror(rc));
-        return rc == FA_ENOMEM ? EXIT_SOFTWARE : rc == FA_EPARSE ? EXTRACT_EXIT_DATAERR : EXIT_IOERR;
+        return rc == FA_ENOMEM   ? EXIT_SOFTWARE
+               : rc == FA_EPARSE ? EXTRACT_EXIT_DATAERR
+                                 : EXIT_IOERR;
     }
     if (json) {
         print_json(doc);

@@ -43,10 +43,14 @@ struct dedup_engine {
 const char *dedup_finding_name(enum dedup_finding_kind k)
 {
     switch (k) {
-    case DEDUP_EXACT: return "exact";
-    case DEDUP_NEAR: return "near";
-    case DEDUP_CONTAINS: return "contains";
-    case DEDUP_CONTAINED_IN: return "contained_in";
+    case DEDUP_EXACT:
+        return "exact";
+    case DEDUP_NEAR:
+        return "near";
+    case DEDUP_CONTAINS:
+        return "contains";
+    case DEDUP_CONTAINED_IN:
+        return "contained_in";
     }
     return "?";
 }
@@ -122,10 +126,14 @@ void dedup_engine_close(dedup_engine *eng)
 
 static int tracking_param(const char *k, size_t n)
 {
-    static const char *const names[] = {
-        "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga",
-        "_gl", "ocid", "cmpid", "smid", "ref_src", "at_medium", "at_campaign", "amp", "outputtype",
-        "output", "guccounter", "__twitter_impression", "wt.mc_id", "s_cid", NULL};
+    static const char *const names[] = {"fbclid",      "gclid",      "dclid",
+                                        "msclkid",     "mc_cid",     "mc_eid",
+                                        "igshid",      "yclid",      "_ga",
+                                        "_gl",         "ocid",       "cmpid",
+                                        "smid",        "ref_src",    "at_medium",
+                                        "at_campaign", "amp",        "outputtype",
+                                        "output",      "guccounter", "__twitter_impression",
+                                        "wt.mc_id",    "s_cid",      NULL};
     if (n > 4 && strncasecmp(k, "utm_", 4) == 0) return 1;
     for (int i = 0; names[i]; i++)
         if (strlen(names[i]) == n && strncasecmp(k, names[i], n) == 0) return 1;
@@ -173,7 +181,8 @@ int dedup_canonical_url(const char *url, char *out, size_t outlen)
     while (p < pe && rc == 0) {
         const char *s = p + 1;
         const char *e = s;
-        while (e < pe && *e != '/') e++;
+        while (e < pe && *e != '/')
+            e++;
         if (*p == '/' && e - s == 3 && strncasecmp(s, "amp", 3) == 0) {
             p = e;
             continue;
@@ -195,7 +204,8 @@ int dedup_canonical_url(const char *url, char *out, size_t outlen)
         int first = 1;
         while (q < qe && rc == 0) {
             const char *e = q;
-            while (e < qe && *e != '&' && *e != ';') e++;
+            while (e < qe && *e != '&' && *e != ';')
+                e++;
             const char *eq = memchr(q, '=', (size_t)(e - q));
             size_t kl = eq ? (size_t)(eq - q) : (size_t)(e - q);
             if (e > q && !tracking_param(q, kl)) {
@@ -245,7 +255,8 @@ int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, c
     if (rc == 0) {
         if (doc) *doc = d;
         if (url_out && url_len) snprintf(url_out, url_len, "%s", r.url);
-        if (record_id_out && record_id_len) snprintf(record_id_out, record_id_len, "%s", r.record_id);
+        if (record_id_out && record_id_len)
+            snprintf(record_id_out, record_id_len, "%s", r.record_id);
     }
     pthread_mutex_unlock(&eng->lock);
     return rc;
@@ -261,14 +272,14 @@ typedef struct work_block {
 
 typedef struct work {
     text_doc *doc;
-    size_t n_content;          /* content blocks, in doc order */
-    uint32_t *content_idx;     /* -> doc block */
+    size_t n_content;      /* content blocks, in doc order */
+    uint32_t *content_idx; /* -> doc block */
     work_block *wb;
     fa_buf norm;
-    uint64_t *fps;             /* distinct content fps */
+    uint64_t *fps; /* distinct content fps */
     uint32_t *fp_chars;
     uint32_t n_fps;
-    uint8_t *learned;          /* per content block */
+    uint8_t *learned; /* per content block */
     shingle_vec sh;
     shingle_sketch sk;
 } work;
@@ -297,7 +308,8 @@ static int extract_plain(const char *s, size_t len, text_doc **out)
         rc = fa_buf_puts(&h, "<p>");
         while (i < len && rc == 0) {
             if (s[i] == '\n' && i + 1 < len && (s[i + 1] == '\n' || s[i + 1] == '\r')) {
-                while (i < len && (s[i] == '\n' || s[i] == '\r')) i++;
+                while (i < len && (s[i] == '\n' || s[i] == '\r'))
+                    i++;
                 break;
             }
             char c = s[i++];
@@ -373,7 +385,8 @@ static int prepare(const dedup_engine *eng, const dedup_input *in, work *w)
     /* distinct fingerprints (for the host's counts) */
     uint64_t *tmp = malloc((w->n_content ? w->n_content : 1) * sizeof *tmp);
     if (tmp == NULL) return FA_ENOMEM;
-    for (size_t k = 0; k < w->n_content; k++) tmp[k] = w->wb[k].fp;
+    for (size_t k = 0; k < w->n_content; k++)
+        tmp[k] = w->wb[k].fp;
     qsort(tmp, w->n_content, sizeof *tmp, cmp_u64);
     for (size_t k = 0; k < w->n_content; k++)
         if (k == 0 || tmp[k] != tmp[k - 1]) w->fps[w->n_fps++] = tmp[k];
@@ -398,8 +411,8 @@ static int sketch_doc(const dedup_engine *eng, work *w)
     shingle_vec_init(&w->sh, 0);
     for (size_t k = 0; k < w->n_content; k++) {
         if (w->learned[k]) continue;
-        int rc = shingler_feed(&s, w->norm.data + w->wb[k].norm_off, w->wb[k].norm_len,
-                               (uint32_t)k, &w->sh);
+        int rc = shingler_feed(&s, w->norm.data + w->wb[k].norm_off, w->wb[k].norm_len, (uint32_t)k,
+                               &w->sh);
         if (rc < 0) return rc;
     }
     int rc = shingler_finish(&s, &w->sh);
@@ -438,17 +451,21 @@ static char *xstrdup(const char *s)
 static void mark_copies(work *w, const dedup_doc_record *other, int finding, int *copied_from,
                         uint32_t rate)
 {
-    for (size_t k = 0; k < w->n_content; k++) w->wb[k].matched = 0;
+    for (size_t k = 0; k < w->n_content; k++)
+        w->wb[k].matched = 0;
     for (size_t i = 0; i < w->sh.n; i++) {
         uint64_t h = w->sh.hash[i];
-        if (shingle_sampled(h, rate) && bsearch_u32(other->sketch, other->n_sketch, (uint32_t)(h >> 32)))
+        if (shingle_sampled(h, rate) &&
+            bsearch_u32(other->sketch, other->n_sketch, (uint32_t)(h >> 32)))
             w->wb[w->sh.block[i]].matched++;
     }
     for (size_t k = 0; k < w->n_content; k++) {
         if (copied_from[k] >= 0 || w->learned[k]) continue;
         int same = 0;
-        for (uint32_t j = 0; j < other->n_blocks && !same; j++) same = other->blocks[j] == w->wb[k].fp;
-        if (!same && w->wb[k].sampled >= 3 && w->wb[k].matched * 10 >= w->wb[k].sampled * 8) same = 1;
+        for (uint32_t j = 0; j < other->n_blocks && !same; j++)
+            same = other->blocks[j] == w->wb[k].fp;
+        if (!same && w->wb[k].sampled >= 3 && w->wb[k].matched * 10 >= w->wb[k].sampled * 8)
+            same = 1;
         if (same) copied_from[k] = finding;
     }
 }
@@ -529,11 +546,17 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
             if ((r.flags & DEDUP_REC_CAPPED) && r.sketch[r.n_sketch - 1] < lim)
                 lim = r.sketch[r.n_sketch - 1];
             uint32_t na = w->sk.n, nb = r.n_sketch;
-            while (na && w->sk.v[na - 1] > lim) na--;
-            while (nb && r.sketch[nb - 1] > lim) nb--;
+            while (na && w->sk.v[na - 1] > lim)
+                na--;
+            while (nb && r.sketch[nb - 1] > lim)
+                nb--;
             uint32_t c = sketch_common(w->sk.v, na, r.sketch, nb);
-            verified v = {r.id, r.date, sketch_resemblance(na, nb, c), sketch_containment(nb, c),
-                          sketch_containment(na, c), 0};
+            verified v = {r.id,
+                          r.date,
+                          sketch_resemblance(na, nb, c),
+                          sketch_containment(nb, c),
+                          sketch_containment(na, c),
+                          0};
             /* containment when the container has text of its own beyond
              * the carried document (>= novel_share of it), else the same
              * story: near */
@@ -648,7 +671,8 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
 {
     memset(out, 0, sizeof *out);
     out->doc = out->group = UINT32_MAX;
-    if (eng == NULL || in == NULL || in->url == NULL || (in->content == NULL && in->len)) return FA_EINVAL;
+    if (eng == NULL || in == NULL || in->url == NULL || (in->content == NULL && in->len))
+        return FA_EINVAL;
     out->findings = calloc(MAX_FINDINGS, sizeof *out->findings);
     if (out->findings == NULL) return FA_ENOMEM;
     work *w = calloc(1, sizeof *w);
@@ -661,7 +685,8 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
         uint64_t *fps = malloc((w->n_content ? w->n_content : 1) * sizeof *fps);
         uint32_t host_docs = 0;
         if (counts == NULL || fps == NULL) rc = FA_ENOMEM;
-        for (size_t k = 0; rc == 0 && k < w->n_content; k++) fps[k] = w->wb[k].fp;
+        for (size_t k = 0; rc == 0 && k < w->n_content; k++)
+            fps[k] = w->wb[k].fp;
         if (rc == 0) {
             pthread_mutex_lock(&eng->lock);
             rc = eng->ix->ops->block_counts(eng->ix, host_key_of(in->host, in->url), fps,
@@ -681,7 +706,8 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
     if (rc == 0) {
         copied_from = malloc((w->n_content ? w->n_content : 1) * sizeof *copied_from);
         if (copied_from == NULL) rc = FA_ENOMEM;
-        for (size_t k = 0; rc == 0 && k < w->n_content; k++) copied_from[k] = -1;
+        for (size_t k = 0; rc == 0 && k < w->n_content; k++)
+            copied_from[k] = -1;
     }
     if (rc == 0) {
         out->shingles = (uint32_t)w->sh.n;
@@ -701,8 +727,8 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
 }
 
 int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
-                           const char *payload_digest, const char *html, size_t len,
-                           int64_t date, dedup_result *out)
+                           const char *payload_digest, const char *html, size_t len, int64_t date,
+                           dedup_result *out)
 {
     dedup_input in = {url, host, NULL, payload_digest, NULL, date, DEDUP_HTML_PAGE, html, len};
     return dedup_analyze(eng, &in, out);

@@ -98,17 +98,17 @@ const char *dedup_finding_name(enum dedup_finding_kind k);
 
 typedef struct dedup_finding {
     enum dedup_finding_kind kind;
-    uint32_t doc;      /* the other document's id */
-    char *url;         /* its URL, record id (may be ""), date */
+    uint32_t doc; /* the other document's id */
+    char *url;    /* its URL, record id (may be ""), date */
     char *record_id;
     int64_t date;
-    double score;      /* exact: 1; near: resemblance; contains: share of the other's
-                          text found here; contained_in: share of this text found there */
+    double score; /* exact: 1; near: resemblance; contains: share of the other's
+                     text found here; contained_in: share of this text found there */
     double resemblance;
 } dedup_finding;
 
 typedef struct dedup_block {
-    const char *text;  /* display text (owned by the result) */
+    const char *text; /* display text (owned by the result) */
     uint32_t chars;
     uint8_t boilerplate; /* 1: template (extractor or learned), not in the main text */
     uint8_t learned;     /* 1: judged boilerplate by the host's counts */
@@ -116,13 +116,13 @@ typedef struct dedup_block {
 } dedup_block;
 
 typedef struct dedup_result {
-    uint32_t doc;      /* this document's id (UINT32_MAX when not inserted) */
-    uint32_t group;    /* its logical document (alias group) */
+    uint32_t doc;   /* this document's id (UINT32_MAX when not inserted) */
+    uint32_t group; /* its logical document (alias group) */
     dedup_finding *findings;
     size_t n_findings;
     dedup_block *blocks;
     size_t n_blocks;
-    char *main_text;   /* content blocks (boilerplate removed), one per line */
+    char *main_text; /* content blocks (boilerplate removed), one per line */
     size_t main_chars, novel_chars, boilerplate_chars;
     uint32_t shingles, sketch_n;
     /* private */
@@ -148,8 +148,8 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out);
 
 /* The brief's one-liner for a whole HTML page (no alias, no record id). */
 int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
-                           const char *payload_digest, const char *html, size_t len,
-                           int64_t date, dedup_result *out);
+                           const char *payload_digest, const char *html, size_t len, int64_t date,
+                           dedup_result *out);
 
 /* The latest document archived under url's canonical form (or an alias
  * equal to it): 0 with *doc, url and record id copied into the buffers

@@ -27,24 +27,24 @@
 
 /* Flags of a stored document. */
 enum {
-    DEDUP_REC_EXACT = 1u << 0,  /* an exact duplicate: not anchored, blocks not counted */
-    DEDUP_REC_CAPPED = 1u << 1  /* the sketch was cut to its smallest values */
+    DEDUP_REC_EXACT = 1u << 0, /* an exact duplicate: not anchored, blocks not counted */
+    DEDUP_REC_CAPPED = 1u << 1 /* the sketch was cut to its smallest values */
 };
 
 typedef struct dedup_doc_record {
-    uint32_t id;        /* assigned by insert */
-    uint32_t group;     /* the logical document (alias group): id of its first version */
+    uint32_t id;    /* assigned by insert */
+    uint32_t group; /* the logical document (alias group): id of its first version */
     int64_t date;
-    uint64_t host_key;  /* hash of the host */
-    uint64_t digest_key;/* hash of the payload digest string, 0 = none */
-    uint64_t url_key;   /* hash of the canonical URL, 0 = none */
-    uint64_t alias_key; /* hash of the alias, 0 = none */
+    uint64_t host_key;   /* hash of the host */
+    uint64_t digest_key; /* hash of the payload digest string, 0 = none */
+    uint64_t url_key;    /* hash of the canonical URL, 0 = none */
+    uint64_t alias_key;  /* hash of the alias, 0 = none */
     uint32_t flags;
     uint32_t content_chars; /* main text characters (boilerplate removed) */
     uint32_t n_sketch;
     uint32_t n_blocks;
-    const uint32_t *sketch;  /* sorted sample values */
-    const uint64_t *blocks;  /* distinct fingerprints of content blocks (counted for boilerplate) */
+    const uint32_t *sketch; /* sorted sample values */
+    const uint64_t *blocks; /* distinct fingerprints of content blocks (counted for boilerplate) */
     const uint32_t *block_chars; /* characters of each block */
     const char *url;
     const char *digest;
@@ -57,7 +57,7 @@ typedef struct dedup_candidate {
 } dedup_candidate;
 
 typedef struct dedup_index_params {
-    uint32_t shingle_n;   /* stored in the index: a reopened index keeps its own */
+    uint32_t shingle_n; /* stored in the index: a reopened index keeps its own */
     uint32_t sample_rate;
     uint64_t seed;
 } dedup_index_params;

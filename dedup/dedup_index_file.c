@@ -186,7 +186,8 @@ static size_t mm_slot(uint32_t key, size_t cap)
 static void mm_raw_put(multimap32 *m, uint32_t key, uint32_t val)
 {
     size_t i = mm_slot(key, m->cap);
-    while (m->keys[i]) i = i + 1 == m->cap ? 0 : i + 1;
+    while (m->keys[i])
+        i = i + 1 == m->cap ? 0 : i + 1;
     m->keys[i] = key;
     m->vals[i] = val;
     m->count++;
@@ -218,7 +219,7 @@ static int mm_put(multimap32 *m, uint32_t key, uint32_t val)
 typedef struct host_blocks {
     uint32_t docs;
     uint32_t cap;
-    uint32_t *fp;  /* 0 = empty */
+    uint32_t *fp; /* 0 = empty */
     uint32_t *cnt;
 } host_blocks;
 
@@ -317,7 +318,8 @@ static int grow_buf(uint8_t **b, size_t *cap, size_t need)
 {
     if (need <= *cap) return 0;
     size_t nc = *cap ? *cap : 4096;
-    while (nc < need) nc *= 2;
+    while (nc < need)
+        nc *= 2;
     uint8_t *n = realloc(*b, nc);
     if (n == NULL) return FA_ENOMEM;
     *b = n;
@@ -388,7 +390,8 @@ static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
     if (rc < 0) return rc;
     if (r->flags & DEDUP_REC_EXACT) return 0;
     uint32_t e = anchor_count(r->n_sketch);
-    for (uint32_t i = 0; i < e && rc == 0; i++) rc = mm_put(&x->anchors, r->sketch[i], r->id);
+    for (uint32_t i = 0; i < e && rc == 0; i++)
+        rc = mm_put(&x->anchors, r->sketch[i], r->id);
     if (rc < 0 || r->host_key == 0) return rc;
     uint32_t hi;
     if (map64_get(&x->host_ids, r->host_key, &hi) < 0) {
@@ -420,7 +423,8 @@ static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
         rc = host_resize(h, h->cap * 2);
         if (rc < 0) return rc;
     }
-    for (uint32_t i = 0; i < r->n_blocks; i++) host_raw_add(h, fp32(r->blocks[i]), 1);
+    for (uint32_t i = 0; i < r->n_blocks; i++)
+        host_raw_add(h, fp32(r->blocks[i]), 1);
     return 0;
 }
 
@@ -441,14 +445,15 @@ static int cmp_cand(const void *a, const void *b)
     return x->doc < y->doc ? -1 : x->doc > y->doc;
 }
 
-static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n,
-                         dedup_candidate *out, size_t max)
+static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
+                         size_t max)
 {
     file_index *x = (file_index *)ix;
     if (x->anchors.cap == 0 || n == 0) return 0;
     /* small open-addressing counter doc -> hits */
     size_t need = 64;
-    while (need < (size_t)n * 4) need *= 2;
+    while (need < (size_t)n * 4)
+        need *= 2;
     if (need > x->hits_cap) {
         uint32_t *d = realloc(x->hits_doc, need * 4), *h = NULL;
         if (d) x->hits_doc = d;
@@ -468,7 +473,8 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n,
             if (++seen > POSTING_CAP) break;
             uint32_t doc = x->anchors.vals[i];
             size_t j = mix32(doc) & (cap - 1);
-            while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc) j = (j + 1) & (cap - 1);
+            while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc)
+                j = (j + 1) & (cap - 1);
             if (x->hits_doc[j] == UINT32_MAX) {
                 if (used * 2 >= cap) continue; /* counter full: enough candidates */
                 x->hits_doc[j] = doc;
@@ -482,7 +488,8 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n,
     if (all == NULL) return FA_ENOMEM;
     size_t k = 0;
     for (size_t j = 0; j < cap; j++)
-        if (x->hits_doc[j] != UINT32_MAX) all[k++] = (dedup_candidate){x->hits_doc[j], x->hits_n[j]};
+        if (x->hits_doc[j] != UINT32_MAX)
+            all[k++] = (dedup_candidate){x->hits_doc[j], x->hits_n[j]};
     qsort(all, k, sizeof *all, cmp_cand);
     if (k > max) k = max;
     memcpy(out, all, k * sizeof *all);
@@ -518,7 +525,8 @@ static int fi_block_counts(dedup_index *ix, uint64_t host_key, const uint64_t *f
     }
     const host_blocks *h = &x->hosts[hi];
     *host_docs = h->docs;
-    for (size_t i = 0; i < n; i++) counts[i] = host_get(h, fp32(fps[i]));
+    for (size_t i = 0; i < n; i++)
+        counts[i] = host_get(h, fp32(fps[i]));
     return 0;
 }
 
@@ -534,16 +542,29 @@ static int fi_insert(dedup_index *ix, dedup_doc_record *r)
     if (ul > 65535) ul = 65535;
     if (dl > 65535) dl = 65535;
     if (il > 65535) il = 65535;
-    size_t body = sizeof(doc_fixed) + (size_t)r->n_sketch * 4 + (size_t)r->n_blocks * 12 + ul + dl +
-                  il + 3;
+    size_t body =
+        sizeof(doc_fixed) + (size_t)r->n_sketch * 4 + (size_t)r->n_blocks * 12 + ul + dl + il + 3;
     size_t total = sizeof(rec_frame) + ((body + 7) & ~(size_t)7);
     if (total > REC_MAX) return FA_ETOOBIG;
     int rc = grow_buf(&x->wbuf, &x->wbuf_cap, total);
     if (rc < 0) return rc;
     memset(x->wbuf, 0, total);
-    doc_fixed f = {r->id, r->group, r->date, r->host_key, r->digest_key, r->url_key, r->alias_key,
-                   r->flags, r->content_chars, r->n_sketch, r->n_blocks, (uint16_t)ul,
-                   (uint16_t)dl, (uint16_t)il, 0, 0};
+    doc_fixed f = {r->id,
+                   r->group,
+                   r->date,
+                   r->host_key,
+                   r->digest_key,
+                   r->url_key,
+                   r->alias_key,
+                   r->flags,
+                   r->content_chars,
+                   r->n_sketch,
+                   r->n_blocks,
+                   (uint16_t)ul,
+                   (uint16_t)dl,
+                   (uint16_t)il,
+                   0,
+                   0};
     uint8_t *p = x->wbuf + sizeof(rec_frame);
     memcpy(p, &f, sizeof f);
     uint8_t *q = p + sizeof f;
@@ -587,7 +608,8 @@ static size_t fi_memory(dedup_index *ix)
     size_t m = sizeof *x + x->cap_docs * 8 + x->digests.cap * 12 + x->keys.cap * 12 +
                x->host_ids.cap * 12 + x->anchors.cap * 8 + x->cap_hosts * sizeof(host_blocks) +
                x->rbuf_cap + x->wbuf_cap + x->hits_cap * 8;
-    for (size_t i = 0; i < x->n_hosts; i++) m += (size_t)x->hosts[i].cap * 8;
+    for (size_t i = 0; i < x->n_hosts; i++)
+        m += (size_t)x->hosts[i].cap * 8;
     return m;
 }
 
@@ -749,8 +771,8 @@ int dedup_file_index_open(const char *dir, const dedup_index_params *params,
         rc = FA_ECORRUPT; /* never left so by us: created whole, then renamed */
     } else if (rc == 0) {
         if (st.st_size < (off_t)sizeof h || pread(x->fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
-            memcmp(h.magic, FILE_MAGIC, 8) != 0 || h.version != FILE_VERSION ||
-            h.shingle_n == 0 || h.sample_rate == 0)
+            memcmp(h.magic, FILE_MAGIC, 8) != 0 || h.version != FILE_VERSION || h.shingle_n == 0 ||
+            h.sample_rate == 0)
             rc = FA_ECORRUPT;
     }
     if (rc == 0) {

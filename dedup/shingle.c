@@ -81,7 +81,8 @@ void shingler_init(shingler *s, unsigned n, uint64_t seed)
 static uint64_t window_hash(const shingler *s, unsigned count)
 {
     uint64_t h = s->seed ^ (uint64_t)count;
-    for (unsigned i = s->have - count; i < s->have; i++) h = h * MIX_P + s->win[i];
+    for (unsigned i = s->have - count; i < s->have; i++)
+        h = h * MIX_P + s->win[i];
     return fmix64(h);
 }
 
@@ -203,11 +204,13 @@ int shingler_feed(shingler *s, const char *norm, size_t len, uint32_t block, shi
     /* fast path: pure ASCII word loop */
     size_t i = 0;
     for (;;) {
-        while (i < len && p[i] < 0x80 && !ascii_word[p[i]]) i++;
+        while (i < len && p[i] < 0x80 && !ascii_word[p[i]])
+            i++;
         if (i >= len) return 0;
         if (p[i] >= 0x80) break;
         size_t st = i;
-        while (i < len && p[i] < 0x80 && ascii_word[p[i]]) i++;
+        while (i < len && p[i] < 0x80 && ascii_word[p[i]])
+            i++;
         if (i < len && p[i] >= 0x80) {
             i = st; /* word continues with non-ASCII: generic path */
             break;
@@ -253,8 +256,8 @@ static int each_tok(const char *tok, size_t len, uint32_t cp, void *ud)
     return 0;
 }
 
-void shingle_tokens(const char *norm, size_t len,
-                    void (*fn)(const char *tok, size_t len, void *ud), void *ud)
+void shingle_tokens(const char *norm, size_t len, void (*fn)(const char *tok, size_t len, void *ud),
+                    void *ud)
 {
     each_ctx e = {fn, ud};
     tokenize(norm, len, each_tok, &e);

@@ -27,9 +27,9 @@
 #define SHINGLE_MAX_N 8
 
 typedef struct shingle_vec {
-    uint64_t *hash;    /* shingle hashes in text order (repeats kept) */
-    uint32_t *block;   /* block of each shingle's first token */
-    size_t n, cap, max;/* max: ceiling on n (0 = 16M) */
+    uint64_t *hash;     /* shingle hashes in text order (repeats kept) */
+    uint32_t *block;    /* block of each shingle's first token */
+    size_t n, cap, max; /* max: ceiling on n (0 = 16M) */
 } shingle_vec;
 
 typedef struct shingler {
@@ -37,9 +37,9 @@ typedef struct shingler {
     uint64_t seed;
     uint64_t win[SHINGLE_MAX_N];
     uint32_t win_block[SHINGLE_MAX_N];
-    unsigned have;     /* tokens in the window (<= n) */
-    uint64_t tokens;   /* tokens seen */
-    int emitted;       /* a full window was emitted */
+    unsigned have;   /* tokens in the window (<= n) */
+    uint64_t tokens; /* tokens seen */
+    int emitted;     /* a full window was emitted */
 } shingler;
 
 void shingle_vec_init(shingle_vec *v, size_t max);
@@ -60,7 +60,7 @@ int shingler_finish(shingler *s, shingle_vec *out);
 size_t shingle_count_tokens(const char *norm, size_t len);
 
 /* Calls fn for each token (bytes of norm) - for tests. */
-void shingle_tokens(const char *norm, size_t len,
-                    void (*fn)(const char *tok, size_t len, void *ud), void *ud);
+void shingle_tokens(const char *norm, size_t len, void (*fn)(const char *tok, size_t len, void *ud),
+                    void *ud);
 
 #endif

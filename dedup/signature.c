@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* LSD radix sort, 4 passes of 8 bits (tmp: n values). */
 static void radix_u32(uint32_t *v, uint32_t *tmp, uint32_t n)
 {
     if (n < 64) {
         for (uint32_t i = 1; i < n; i++) {
             uint32_t x = v[i], j = i;
-            while (j > 0 && v[j - 1] > x) v[j] = v[j - 1], j--;
+            while (j > 0 && v[j - 1] > x)
+                v[j] = v[j - 1], j--;
             v[j] = x;
         }
         return;
@@ -24,14 +24,16 @@ static void radix_u32(uint32_t *v, uint32_t *tmp, uint32_t n)
     uint32_t *src = v, *dst = tmp;
     for (int shift = 0; shift < 32; shift += 8) {
         uint32_t cnt[256] = {0};
-        for (uint32_t i = 0; i < n; i++) cnt[(src[i] >> shift) & 255]++;
+        for (uint32_t i = 0; i < n; i++)
+            cnt[(src[i] >> shift) & 255]++;
         uint32_t sum = 0;
         for (int b = 0; b < 256; b++) {
             uint32_t c = cnt[b];
             cnt[b] = sum;
             sum += c;
         }
-        for (uint32_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & 255]++] = src[i];
+        for (uint32_t i = 0; i < n; i++)
+            dst[cnt[(src[i] >> shift) & 255]++] = src[i];
         uint32_t *t = src;
         src = dst;
         dst = t;
@@ -46,7 +48,8 @@ int shingle_sketch_build(shingle_sketch *sk, const uint64_t *hashes, size_t n, u
     if (rate == 0) rate = 1;
     uint64_t mask = rate - 1;
     size_t want = 0;
-    for (size_t i = 0; i < n; i++) want += (hashes[i] & mask) == 0;
+    for (size_t i = 0; i < n; i++)
+        want += (hashes[i] & mask) == 0;
     if (want * 2 + 2 > sk->cap) { /* values, then radix scratch */
         uint32_t *nv = realloc(sk->v, (want * 2 + 2) * sizeof *nv);
         if (nv == NULL) return FA_ENOMEM;
@@ -102,8 +105,10 @@ double sketch_containment(uint32_t na, uint32_t common)
 void minhash_oph(const uint64_t *hashes, size_t n, unsigned k, uint32_t *out)
 {
     unsigned bits = 0;
-    while ((1u << bits) < k) bits++;
-    for (unsigned i = 0; i < k; i++) out[i] = UINT32_MAX;
+    while ((1u << bits) < k)
+        bits++;
+    for (unsigned i = 0; i < k; i++)
+        out[i] = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
         uint64_t h = hashes[i];
         unsigned bin = bits ? (unsigned)(h >> (64 - bits)) : 0;
@@ -115,7 +120,8 @@ void minhash_oph(const uint64_t *hashes, size_t n, unsigned k, uint32_t *out)
      * bin to its right, offset by the distance so borrowed values differ */
     uint32_t *tmp = NULL;
     int any_empty = 0;
-    for (unsigned i = 0; i < k; i++) any_empty |= out[i] == UINT32_MAX;
+    for (unsigned i = 0; i < k; i++)
+        any_empty |= out[i] == UINT32_MAX;
     if (!any_empty) return;
     uint32_t stack_tmp[4096];
     tmp = k <= 4096 ? stack_tmp : NULL;
@@ -136,7 +142,8 @@ void minhash_oph(const uint64_t *hashes, size_t n, unsigned k, uint32_t *out)
 double minhash_similarity(const uint32_t *a, const uint32_t *b, unsigned k)
 {
     unsigned eq = 0;
-    for (unsigned i = 0; i < k; i++) eq += a[i] == b[i];
+    for (unsigned i = 0; i < k; i++)
+        eq += a[i] == b[i];
     return k ? (double)eq / k : 0.0;
 }
 
@@ -158,7 +165,8 @@ uint64_t simhash64(const uint64_t *hashes, size_t n)
     int32_t v[64] = {0};
     for (size_t i = 0; i < n; i++) {
         uint64_t h = hashes[i];
-        for (int b = 0; b < 64; b++) v[b] += (int32_t)((h >> b) & 1) * 2 - 1;
+        for (int b = 0; b < 64; b++)
+            v[b] += (int32_t)((h >> b) & 1) * 2 - 1;
     }
     uint64_t r = 0;
     for (int b = 0; b < 64; b++)

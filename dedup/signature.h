@@ -31,7 +31,7 @@
 /* ---- consistent sample sketch ---- */
 
 typedef struct shingle_sketch {
-    uint32_t *v;   /* sorted, distinct */
+    uint32_t *v; /* sorted, distinct */
     uint32_t n;
     uint32_t cap;
     uint32_t distinct; /* estimated distinct shingles: n * rate */

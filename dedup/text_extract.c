@@ -46,30 +46,30 @@
 #define MAX_PATH 240
 
 static const char *const hint_names[TEXT_HINT_COUNT] = {
-    "nav", "header", "footer", "aside", "comment", "share", "cookie",
-    "related", "promo", "meta", "form", "positive", "article"};
+    "nav",     "header", "footer", "aside", "comment",  "share",  "cookie",
+    "related", "promo",  "meta",   "form",  "positive", "article"};
 
 const char *text_hint_name(unsigned i)
 {
     return i < TEXT_HINT_COUNT ? hint_names[i] : "?";
 }
 
-#define HARD_HINTS                                                                         \
-    (TEXT_HINT_NAV | TEXT_HINT_HEADER | TEXT_HINT_FOOTER | TEXT_HINT_ASIDE |               \
-     TEXT_HINT_COMMENT | TEXT_HINT_SHARE | TEXT_HINT_COOKIE | TEXT_HINT_PROMO | TEXT_HINT_META)
+#define HARD_HINTS                                                                                 \
+    (TEXT_HINT_NAV | TEXT_HINT_HEADER | TEXT_HINT_FOOTER | TEXT_HINT_ASIDE | TEXT_HINT_COMMENT |   \
+     TEXT_HINT_SHARE | TEXT_HINT_COOKIE | TEXT_HINT_PROMO | TEXT_HINT_META)
 
 enum elem_kind { EK_INLINE = 0, EK_BLOCK, EK_DROP, EK_LINK, EK_BREAK };
 
 typedef struct elem {
     uint32_t parent; /* serial of the parent, UINT32_MAX for the root */
     uint16_t depth;
-    uint32_t good;   /* classifier: good weight inside */
+    uint32_t good; /* classifier: good weight inside */
 } elem;
 
 typedef struct frame {
     const char *tag; /* static string for known tags, else "x" */
     uint32_t serial;
-    uint32_t hints;  /* cumulative */
+    uint32_t hints; /* cumulative */
     uint8_t kind;
     uint8_t heading;
     uint8_t dropping; /* cumulative: inside a dropped element */
@@ -88,11 +88,11 @@ struct text_extractor {
     text_extract_options opt;
     htmlParserCtxtPtr ctx;
     size_t fed;
-    int rc;     /* first error */
+    int rc; /* first error */
     int done;
     frame *stack;
-    unsigned depth;     /* frames in use */
-    unsigned overflow;  /* elements ignored past max_depth */
+    unsigned depth;    /* frames in use */
+    unsigned overflow; /* elements ignored past max_depth */
     elem *elems;
     size_t n_elems, cap_elems;
     raw_block *blocks;
@@ -102,9 +102,9 @@ struct text_extractor {
     size_t br_at;      /* cur.len after the last <br> (+1), 0 = none */
     int in_title;
     fa_buf title;
-    fa_buf arena;      /* texts and paths */
-    fa_buf head;       /* first bytes, held until the encoding is decided */
-    int started;       /* the parser has been given the head */
+    fa_buf arena; /* texts and paths */
+    fa_buf head;  /* first bytes, held until the encoding is decided */
+    int started;  /* the parser has been given the head */
     htmlSAXHandler sax;
 };
 
@@ -128,8 +128,10 @@ static int declares_other_charset(const char *h, size_t n)
             k = i + 9;
         else
             continue;
-        while (k < n && (h[k] == '"' || h[k] == '\'' || h[k] == ' ')) k++;
-        if (n - k >= 5 && (strncasecmp(h + k, "utf-8", 5) == 0 || strncasecmp(h + k, "utf8", 4) == 0))
+        while (k < n && (h[k] == '"' || h[k] == '\'' || h[k] == ' '))
+            k++;
+        if (n - k >= 5 &&
+            (strncasecmp(h + k, "utf-8", 5) == 0 || strncasecmp(h + k, "utf8", 4) == 0))
             return 0;
         return 1;
     }
@@ -163,39 +165,72 @@ typedef struct tag_info {
 } tag_info;
 
 static const tag_info tags[] = {
-    {"a", EK_LINK, 0, 0},           {"address", EK_BLOCK, 0, 0},
-    {"article", EK_BLOCK, 0, TEXT_HINT_ARTICLE}, {"aside", EK_BLOCK, 0, TEXT_HINT_ASIDE},
-    {"audio", EK_DROP, 0, 0},       {"blockquote", EK_BLOCK, 0, 0},
-    {"body", EK_BLOCK, 0, 0},       {"br", EK_BREAK, 0, 0},
-    {"button", EK_DROP, 0, 0},      {"canvas", EK_DROP, 0, 0},
-    {"caption", EK_BLOCK, 0, 0},    {"center", EK_BLOCK, 0, 0},
-    {"dd", EK_BLOCK, 0, 0},         {"details", EK_BLOCK, 0, 0},
-    {"dialog", EK_BLOCK, 0, TEXT_HINT_COOKIE}, {"div", EK_BLOCK, 0, 0},
-    {"dl", EK_BLOCK, 0, 0},         {"dt", EK_BLOCK, 0, 0},
-    {"embed", EK_DROP, 0, 0},       {"fieldset", EK_BLOCK, 0, 0},
-    {"figcaption", EK_BLOCK, 0, TEXT_HINT_META}, {"figure", EK_BLOCK, 0, 0},
-    {"footer", EK_BLOCK, 0, TEXT_HINT_FOOTER}, {"form", EK_BLOCK, 0, TEXT_HINT_FORM},
-    {"h1", EK_BLOCK, 1, 0},         {"h2", EK_BLOCK, 2, 0},
-    {"h3", EK_BLOCK, 3, 0},         {"h4", EK_BLOCK, 4, 0},
-    {"h5", EK_BLOCK, 5, 0},         {"h6", EK_BLOCK, 6, 0},
-    {"head", EK_DROP, 0, 0},        {"header", EK_BLOCK, 0, TEXT_HINT_HEADER},
-    {"hr", EK_BLOCK, 0, 0},         {"html", EK_BLOCK, 0, 0},
-    {"iframe", EK_DROP, 0, 0},      {"input", EK_DROP, 0, 0},
-    {"label", EK_DROP, 0, 0},       {"li", EK_BLOCK, 0, 0},
-    {"main", EK_BLOCK, 0, TEXT_HINT_ARTICLE}, {"map", EK_DROP, 0, 0},
-    {"math", EK_DROP, 0, 0},        {"menu", EK_BLOCK, 0, TEXT_HINT_NAV},
-    {"nav", EK_BLOCK, 0, TEXT_HINT_NAV}, {"noscript", EK_DROP, 0, 0},
-    {"object", EK_DROP, 0, 0},      {"ol", EK_BLOCK, 0, 0},
-    {"option", EK_DROP, 0, 0},      {"p", EK_BLOCK, 0, 0},
-    {"pre", EK_BLOCK, 0, 0},        {"script", EK_DROP, 0, 0},
-    {"section", EK_BLOCK, 0, 0},    {"select", EK_DROP, 0, 0},
-    {"style", EK_DROP, 0, 0},       {"summary", EK_BLOCK, 0, 0},
-    {"svg", EK_DROP, 0, 0},         {"table", EK_BLOCK, 0, 0},
-    {"tbody", EK_BLOCK, 0, 0},      {"td", EK_BLOCK, 0, 0},
-    {"template", EK_DROP, 0, 0},    {"textarea", EK_DROP, 0, 0},
-    {"th", EK_BLOCK, 0, 0},         {"thead", EK_BLOCK, 0, 0},
-    {"title", EK_DROP, 0, 0},       {"tr", EK_BLOCK, 0, 0},
-    {"ul", EK_BLOCK, 0, 0},         {"video", EK_DROP, 0, 0},
+    {"a", EK_LINK, 0, 0},
+    {"address", EK_BLOCK, 0, 0},
+    {"article", EK_BLOCK, 0, TEXT_HINT_ARTICLE},
+    {"aside", EK_BLOCK, 0, TEXT_HINT_ASIDE},
+    {"audio", EK_DROP, 0, 0},
+    {"blockquote", EK_BLOCK, 0, 0},
+    {"body", EK_BLOCK, 0, 0},
+    {"br", EK_BREAK, 0, 0},
+    {"button", EK_DROP, 0, 0},
+    {"canvas", EK_DROP, 0, 0},
+    {"caption", EK_BLOCK, 0, 0},
+    {"center", EK_BLOCK, 0, 0},
+    {"dd", EK_BLOCK, 0, 0},
+    {"details", EK_BLOCK, 0, 0},
+    {"dialog", EK_BLOCK, 0, TEXT_HINT_COOKIE},
+    {"div", EK_BLOCK, 0, 0},
+    {"dl", EK_BLOCK, 0, 0},
+    {"dt", EK_BLOCK, 0, 0},
+    {"embed", EK_DROP, 0, 0},
+    {"fieldset", EK_BLOCK, 0, 0},
+    {"figcaption", EK_BLOCK, 0, TEXT_HINT_META},
+    {"figure", EK_BLOCK, 0, 0},
+    {"footer", EK_BLOCK, 0, TEXT_HINT_FOOTER},
+    {"form", EK_BLOCK, 0, TEXT_HINT_FORM},
+    {"h1", EK_BLOCK, 1, 0},
+    {"h2", EK_BLOCK, 2, 0},
+    {"h3", EK_BLOCK, 3, 0},
+    {"h4", EK_BLOCK, 4, 0},
+    {"h5", EK_BLOCK, 5, 0},
+    {"h6", EK_BLOCK, 6, 0},
+    {"head", EK_DROP, 0, 0},
+    {"header", EK_BLOCK, 0, TEXT_HINT_HEADER},
+    {"hr", EK_BLOCK, 0, 0},
+    {"html", EK_BLOCK, 0, 0},
+    {"iframe", EK_DROP, 0, 0},
+    {"input", EK_DROP, 0, 0},
+    {"label", EK_DROP, 0, 0},
+    {"li", EK_BLOCK, 0, 0},
+    {"main", EK_BLOCK, 0, TEXT_HINT_ARTICLE},
+    {"map", EK_DROP, 0, 0},
+    {"math", EK_DROP, 0, 0},
+    {"menu", EK_BLOCK, 0, TEXT_HINT_NAV},
+    {"nav", EK_BLOCK, 0, TEXT_HINT_NAV},
+    {"noscript", EK_DROP, 0, 0},
+    {"object", EK_DROP, 0, 0},
+    {"ol", EK_BLOCK, 0, 0},
+    {"option", EK_DROP, 0, 0},
+    {"p", EK_BLOCK, 0, 0},
+    {"pre", EK_BLOCK, 0, 0},
+    {"script", EK_DROP, 0, 0},
+    {"section", EK_BLOCK, 0, 0},
+    {"select", EK_DROP, 0, 0},
+    {"style", EK_DROP, 0, 0},
+    {"summary", EK_BLOCK, 0, 0},
+    {"svg", EK_DROP, 0, 0},
+    {"table", EK_BLOCK, 0, 0},
+    {"tbody", EK_BLOCK, 0, 0},
+    {"td", EK_BLOCK, 0, 0},
+    {"template", EK_DROP, 0, 0},
+    {"textarea", EK_DROP, 0, 0},
+    {"th", EK_BLOCK, 0, 0},
+    {"thead", EK_BLOCK, 0, 0},
+    {"title", EK_DROP, 0, 0},
+    {"tr", EK_BLOCK, 0, 0},
+    {"ul", EK_BLOCK, 0, 0},
+    {"video", EK_DROP, 0, 0},
 };
 
 static const tag_info *find_tag(const char *name)
@@ -221,48 +256,49 @@ typedef struct word_hint {
 } word_hint;
 
 static const word_hint words[] = {
-    {"ad", TEXT_HINT_PROMO},          {"ads", TEXT_HINT_PROMO},
-    {"advert", TEXT_HINT_PROMO},      {"advertisement", TEXT_HINT_PROMO},
-    {"article", TEXT_HINT_POSITIVE},  {"author", TEXT_HINT_META},
-    {"banner", TEXT_HINT_COOKIE},     {"body", TEXT_HINT_POSITIVE},
-    {"breadcrumb", TEXT_HINT_NAV},    {"breadcrumbs", TEXT_HINT_NAV},
-    {"byline", TEXT_HINT_META},       {"caption", TEXT_HINT_META},
-    {"comment", TEXT_HINT_COMMENT},   {"comments", TEXT_HINT_COMMENT},
-    {"consent", TEXT_HINT_COOKIE},    {"content", TEXT_HINT_POSITIVE},
-    {"cookie", TEXT_HINT_COOKIE},     {"cookies", TEXT_HINT_COOKIE},
-    {"copyright", TEXT_HINT_FOOTER},  {"credit", TEXT_HINT_META},
-    {"credits", TEXT_HINT_META},      {"dateline", TEXT_HINT_META},
-    {"disqus", TEXT_HINT_COMMENT},    {"entry", TEXT_HINT_POSITIVE},
-    {"foot", TEXT_HINT_FOOTER},       {"footer", TEXT_HINT_FOOTER},
-    {"ftr", TEXT_HINT_FOOTER},        {"gdpr", TEXT_HINT_COOKIE},
-    {"hdr", TEXT_HINT_HEADER},        {"header", TEXT_HINT_HEADER},
-    {"kicker", TEXT_HINT_META},       {"logo", TEXT_HINT_HEADER},
-    {"main", TEXT_HINT_POSITIVE},     {"masthead", TEXT_HINT_HEADER},
-    {"menu", TEXT_HINT_NAV},          {"meta", TEXT_HINT_META},
-    {"modal", TEXT_HINT_COOKIE},      {"mostread", TEXT_HINT_ASIDE},
-    {"nav", TEXT_HINT_NAV},           {"navbar", TEXT_HINT_NAV},
-    {"navigation", TEXT_HINT_NAV},    {"newsletter", TEXT_HINT_PROMO},
-    {"outbrain", TEXT_HINT_PROMO},    {"pagination", TEXT_HINT_NAV},
-    {"pager", TEXT_HINT_NAV},         {"popular", TEXT_HINT_ASIDE},
-    {"popup", TEXT_HINT_COOKIE},      {"post", TEXT_HINT_POSITIVE},
-    {"promo", TEXT_HINT_PROMO},       {"prose", TEXT_HINT_POSITIVE},
-    {"rail", TEXT_HINT_ASIDE},        {"recommended", TEXT_HINT_RELATED},
-    {"related", TEXT_HINT_RELATED},   {"share", TEXT_HINT_SHARE},
-    {"sharing", TEXT_HINT_SHARE},     {"sidebar", TEXT_HINT_ASIDE},
-    {"signup", TEXT_HINT_PROMO},      {"social", TEXT_HINT_SHARE},
-    {"sponsor", TEXT_HINT_PROMO},     {"sponsored", TEXT_HINT_PROMO},
-    {"story", TEXT_HINT_POSITIVE},    {"subscribe", TEXT_HINT_PROMO},
-    {"taboola", TEXT_HINT_PROMO},     {"tag", TEXT_HINT_META},
-    {"tagline", TEXT_HINT_HEADER},    {"tags", TEXT_HINT_META},
-    {"text", TEXT_HINT_POSITIVE},     {"toolbar", TEXT_HINT_NAV},
-    {"trending", TEXT_HINT_ASIDE},    {"widget", TEXT_HINT_ASIDE},
+    {"ad", TEXT_HINT_PROMO},         {"ads", TEXT_HINT_PROMO},
+    {"advert", TEXT_HINT_PROMO},     {"advertisement", TEXT_HINT_PROMO},
+    {"article", TEXT_HINT_POSITIVE}, {"author", TEXT_HINT_META},
+    {"banner", TEXT_HINT_COOKIE},    {"body", TEXT_HINT_POSITIVE},
+    {"breadcrumb", TEXT_HINT_NAV},   {"breadcrumbs", TEXT_HINT_NAV},
+    {"byline", TEXT_HINT_META},      {"caption", TEXT_HINT_META},
+    {"comment", TEXT_HINT_COMMENT},  {"comments", TEXT_HINT_COMMENT},
+    {"consent", TEXT_HINT_COOKIE},   {"content", TEXT_HINT_POSITIVE},
+    {"cookie", TEXT_HINT_COOKIE},    {"cookies", TEXT_HINT_COOKIE},
+    {"copyright", TEXT_HINT_FOOTER}, {"credit", TEXT_HINT_META},
+    {"credits", TEXT_HINT_META},     {"dateline", TEXT_HINT_META},
+    {"disqus", TEXT_HINT_COMMENT},   {"entry", TEXT_HINT_POSITIVE},
+    {"foot", TEXT_HINT_FOOTER},      {"footer", TEXT_HINT_FOOTER},
+    {"ftr", TEXT_HINT_FOOTER},       {"gdpr", TEXT_HINT_COOKIE},
+    {"hdr", TEXT_HINT_HEADER},       {"header", TEXT_HINT_HEADER},
+    {"kicker", TEXT_HINT_META},      {"logo", TEXT_HINT_HEADER},
+    {"main", TEXT_HINT_POSITIVE},    {"masthead", TEXT_HINT_HEADER},
+    {"menu", TEXT_HINT_NAV},         {"meta", TEXT_HINT_META},
+    {"modal", TEXT_HINT_COOKIE},     {"mostread", TEXT_HINT_ASIDE},
+    {"nav", TEXT_HINT_NAV},          {"navbar", TEXT_HINT_NAV},
+    {"navigation", TEXT_HINT_NAV},   {"newsletter", TEXT_HINT_PROMO},
+    {"outbrain", TEXT_HINT_PROMO},   {"pagination", TEXT_HINT_NAV},
+    {"pager", TEXT_HINT_NAV},        {"popular", TEXT_HINT_ASIDE},
+    {"popup", TEXT_HINT_COOKIE},     {"post", TEXT_HINT_POSITIVE},
+    {"promo", TEXT_HINT_PROMO},      {"prose", TEXT_HINT_POSITIVE},
+    {"rail", TEXT_HINT_ASIDE},       {"recommended", TEXT_HINT_RELATED},
+    {"related", TEXT_HINT_RELATED},  {"share", TEXT_HINT_SHARE},
+    {"sharing", TEXT_HINT_SHARE},    {"sidebar", TEXT_HINT_ASIDE},
+    {"signup", TEXT_HINT_PROMO},     {"social", TEXT_HINT_SHARE},
+    {"sponsor", TEXT_HINT_PROMO},    {"sponsored", TEXT_HINT_PROMO},
+    {"story", TEXT_HINT_POSITIVE},   {"subscribe", TEXT_HINT_PROMO},
+    {"taboola", TEXT_HINT_PROMO},    {"tag", TEXT_HINT_META},
+    {"tagline", TEXT_HINT_HEADER},   {"tags", TEXT_HINT_META},
+    {"text", TEXT_HINT_POSITIVE},    {"toolbar", TEXT_HINT_NAV},
+    {"trending", TEXT_HINT_ASIDE},   {"widget", TEXT_HINT_ASIDE},
 };
 
 static uint32_t word_hint_of(const char *w, size_t n)
 {
     char low[32];
     if (n == 0 || n >= sizeof low) return 0;
-    for (size_t i = 0; i < n; i++) low[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + 32 : w[i]);
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + 32 : w[i]);
     low[n] = 0;
     size_t lo = 0, hi = sizeof words / sizeof words[0];
     while (lo < hi) {
@@ -285,9 +321,11 @@ static uint32_t attr_hints(const char *v)
     uint32_t h = 0;
     const char *p = v;
     while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
         const char *e = p;
-        while (*e && *e != ' ' && *e != '\t' && *e != '\n') e++;
+        while (*e && *e != ' ' && *e != '\t' && *e != '\n')
+            e++;
         if (e > p && !(strncasecmp(p, "has-", 4) == 0 || strncasecmp(p, "no-", 3) == 0 ||
                        strncasecmp(p, "is-", 3) == 0 || strncasecmp(p, "with-", 5) == 0)) {
             /* "most-read" / "most_read" as one word */
@@ -502,7 +540,8 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     f->hints = inherited | hints;
     f->dropping = (uint8_t)((top && top->dropping) || kind == EK_DROP || hidden);
     f->linking = (uint8_t)((top && top->linking) || kind == EK_LINK);
-    if (ti && strcmp(ti->name, "title") == 0 && !(top && top->dropping && strcmp(top->tag, "head") != 0))
+    if (ti && strcmp(ti->name, "title") == 0 &&
+        !(top && top->dropping && strcmp(top->tag, "head") != 0))
         x->in_title = 1;
 }
 
@@ -542,7 +581,8 @@ static void on_text(void *ud, const xmlChar *ch, int len)
         fail(x, rc);
         return;
     }
-    if (top && top->linking) x->cur_link += (uint32_t)count_nonspace((const char *)ch, (size_t)len, NULL);
+    if (top && top->linking)
+        x->cur_link += (uint32_t)count_nonspace((const char *)ch, (size_t)len, NULL);
 }
 
 static void on_cdata(void *ud, const xmlChar *ch, int len)
@@ -637,11 +677,13 @@ static int ends_like_sentence(const text_block *b)
 {
     const unsigned char *s = (const unsigned char *)b->text;
     size_t n = b->len;
-    while (n > 0 && (s[n - 1] == '"' || s[n - 1] == '\'' || s[n - 1] == ')')) n--;
+    while (n > 0 && (s[n - 1] == '"' || s[n - 1] == '\'' || s[n - 1] == ')'))
+        n--;
     if (n == 0) return 0;
     if (s[n - 1] == '.' || s[n - 1] == '!' || s[n - 1] == '?' || s[n - 1] == ':') return 1;
     /* ” ’ 。 ！ ？ */
-    if (n >= 3 && s[n - 3] == 0xE2 && s[n - 2] == 0x80 && (s[n - 1] == 0x9D || s[n - 1] == 0x99)) return 1;
+    if (n >= 3 && s[n - 3] == 0xE2 && s[n - 2] == 0x80 && (s[n - 1] == 0x9D || s[n - 1] == 0x99))
+        return 1;
     if (n >= 3 && s[n - 3] == 0xE3 && s[n - 2] == 0x80 && s[n - 1] == 0x82) return 1;
     if (n >= 3 && s[n - 3] == 0xEF && s[n - 2] == 0xBC && (s[n - 1] == 0x81 || s[n - 1] == 0x9F))
         return 1;
@@ -651,9 +693,9 @@ static int ends_like_sentence(const text_block *b)
 static const char *hard_reason(uint32_t hints)
 {
     static const char *const r[TEXT_HINT_COUNT] = {
-        "hint:nav", "hint:header", "hint:footer", "hint:aside", "hint:comment",
-        "hint:share", "hint:cookie", "hint:related", "hint:promo", "hint:meta",
-        "hint:form", "hint:positive", "hint:article"};
+        "hint:nav",   "hint:header",   "hint:footer",  "hint:aside", "hint:comment",
+        "hint:share", "hint:cookie",   "hint:related", "hint:promo", "hint:meta",
+        "hint:form",  "hint:positive", "hint:article"};
     for (unsigned i = 0; i < TEXT_HINT_COUNT; i++)
         if (hints & HARD_HINTS & (1u << i)) return r[i];
     return NULL;
@@ -683,10 +725,12 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
     /* 1. hard boilerplate; 2. good blocks */
     uint8_t *state = calloc(n ? n : 1, 1); /* 0 undecided, 1 hard bad, 2 good */
     if (state == NULL) {
-        for (size_t i = 0; i < n; i++) d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
+        for (size_t i = 0; i < n; i++)
+            d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
         return;
     }
-    for (size_t e = 0; e < n_elems; e++) elems[e].good = 0;
+    for (size_t e = 0; e < n_elems; e++)
+        elems[e].good = 0;
     uint64_t total_good = 0;
     for (size_t i = 0; i < n; i++) {
         text_block *b = &d->blocks[i];
@@ -863,8 +907,7 @@ int text_doc_main_text(const text_doc *d, fa_buf *out)
     return rc;
 }
 
-int text_extract_html(const char *html, size_t len, const text_extract_options *opt,
-                      text_doc **out)
+int text_extract_html(const char *html, size_t len, const text_extract_options *opt, text_doc **out)
 {
     *out = NULL;
     text_extractor *x = text_extractor_new(opt);

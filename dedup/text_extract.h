@@ -38,19 +38,19 @@ enum text_block_class { TEXT_BOILERPLATE = 0, TEXT_CONTENT = 1 };
 
 /* Hints, OR'ed over the block's ancestors (text_hint_names lists them). */
 enum text_hint {
-    TEXT_HINT_NAV = 1u << 0,      /* <nav>, class/id nav, menu, breadcrumb, pager */
-    TEXT_HINT_HEADER = 1u << 1,   /* page-level <header>, masthead, logo, tagline */
-    TEXT_HINT_FOOTER = 1u << 2,   /* page-level <footer>, footer, copyright */
-    TEXT_HINT_ASIDE = 1u << 3,    /* <aside>, sidebar, rail, widget, most read */
-    TEXT_HINT_COMMENT = 1u << 4,  /* comments */
-    TEXT_HINT_SHARE = 1u << 5,    /* share, social, print buttons */
-    TEXT_HINT_COOKIE = 1u << 6,   /* cookie, consent, gdpr, banners, modals */
-    TEXT_HINT_RELATED = 1u << 7,  /* related, recommended, more stories (weak) */
-    TEXT_HINT_PROMO = 1u << 8,    /* ads, promo, sponsor, newsletter, subscribe */
-    TEXT_HINT_META = 1u << 9,     /* byline, kicker, dateline, tags, credits, captions */
-    TEXT_HINT_FORM = 1u << 10,    /* inside <form> (weak) */
-    TEXT_HINT_POSITIVE = 1u << 11,/* article, content, story, post, entry, body, text */
-    TEXT_HINT_ARTICLE = 1u << 12  /* inside <article> or <main> */
+    TEXT_HINT_NAV = 1u << 0,       /* <nav>, class/id nav, menu, breadcrumb, pager */
+    TEXT_HINT_HEADER = 1u << 1,    /* page-level <header>, masthead, logo, tagline */
+    TEXT_HINT_FOOTER = 1u << 2,    /* page-level <footer>, footer, copyright */
+    TEXT_HINT_ASIDE = 1u << 3,     /* <aside>, sidebar, rail, widget, most read */
+    TEXT_HINT_COMMENT = 1u << 4,   /* comments */
+    TEXT_HINT_SHARE = 1u << 5,     /* share, social, print buttons */
+    TEXT_HINT_COOKIE = 1u << 6,    /* cookie, consent, gdpr, banners, modals */
+    TEXT_HINT_RELATED = 1u << 7,   /* related, recommended, more stories (weak) */
+    TEXT_HINT_PROMO = 1u << 8,     /* ads, promo, sponsor, newsletter, subscribe */
+    TEXT_HINT_META = 1u << 9,      /* byline, kicker, dateline, tags, credits, captions */
+    TEXT_HINT_FORM = 1u << 10,     /* inside <form> (weak) */
+    TEXT_HINT_POSITIVE = 1u << 11, /* article, content, story, post, entry, body, text */
+    TEXT_HINT_ARTICLE = 1u << 12   /* inside <article> or <main> */
 };
 #define TEXT_HINT_COUNT 13
 

@@ -43,8 +43,8 @@ size_t text_utf8_count(const char *s, size_t len)
 static int is_space_cp(uint32_t c)
 {
     if (c <= 0x20 || c == 0x7F || (c >= 0x80 && c <= 0xA0)) return 1;
-    if (c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-        c == 0x202F || c == 0x205F || c == 0x3000)
+    if (c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+        c == 0x205F || c == 0x3000)
         return 1;
     return 0;
 }
@@ -58,12 +58,27 @@ static int is_invisible_cp(uint32_t c)
 static char punct_ascii(uint32_t c)
 {
     switch (c) {
-    case 0x2018: case 0x2019: case 0x201A: case 0x201B: case 0x2032: case 0x02BC:
+    case 0x2018:
+    case 0x2019:
+    case 0x201A:
+    case 0x201B:
+    case 0x2032:
+    case 0x02BC:
         return '\'';
-    case 0x201C: case 0x201D: case 0x201E: case 0x201F: case 0x2033: case 0x00AB:
+    case 0x201C:
+    case 0x201D:
+    case 0x201E:
+    case 0x201F:
+    case 0x2033:
+    case 0x00AB:
     case 0x00BB:
         return '"';
-    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015:
+    case 0x2010:
+    case 0x2011:
+    case 0x2012:
+    case 0x2013:
+    case 0x2014:
+    case 0x2015:
     case 0x2212:
         return '-';
     default:
@@ -103,7 +118,8 @@ static int ascii_path(const char *s, size_t len, fa_buf *out, int fold)
             continue;
         }
         size_t j = i;
-        while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] != 0x7F) j++;
+        while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] != 0x7F)
+            j++;
         if (k.pending && k.started) k.rc = fa_buf_append(out, " ", 1);
         k.pending = 0;
         if (k.rc < 0) break;
@@ -264,7 +280,8 @@ static void unspaced_init(void)
 {
     static const char *const names[] = {"Han", "Hiragana", "Katakana", "Thai",
                                         "Lao", "Khmer",    "Myanmar",  "Tibetan"};
-    for (int i = 0; i < 8; i++) unspaced[i] = uc_script_byname(names[i]);
+    for (int i = 0; i < 8; i++)
+        unspaced[i] = uc_script_byname(names[i]);
 }
 
 enum text_script_class text_script_class(uint32_t c)
@@ -277,8 +294,7 @@ enum text_script_class text_script_class(uint32_t c)
     pthread_once(&unspaced_once, unspaced_init);
     /* the prolonged sound mark and the iteration marks are "Common" but
      * belong to Japanese words */
-    if (c == 0x30FC || c == 0x3005 || c == 0x309D || c == 0x309E || c == 0x30FD ||
-        c == 0x30FE)
+    if (c == 0x30FC || c == 0x3005 || c == 0x309D || c == 0x309E || c == 0x30FD || c == 0x30FE)
         return TEXT_UNSPACED;
     const uc_script_t *sc = uc_script(c);
     if (sc != NULL)

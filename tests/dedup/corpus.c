@@ -40,23 +40,42 @@ static unsigned below(rng *r, unsigned n)
 
 /* ---- vocabularies ---- */
 
-static const char *const g0_subjects[] = {
-    "the city council", "the transport authority", "local residents", "the mayor's office",
-    "a council spokesperson", "the opposition group", "school governors", "the harbour board",
-    "shop owners on the high street", "the planning committee", "the fire service",
-    "the regional health trust", "parents at the primary school", "the cycling campaign",
-    "the district auditor", "tenants of the estate", "the parks department", "volunteers"};
+static const char *const g0_subjects[] = {"the city council",
+                                          "the transport authority",
+                                          "local residents",
+                                          "the mayor's office",
+                                          "a council spokesperson",
+                                          "the opposition group",
+                                          "school governors",
+                                          "the harbour board",
+                                          "shop owners on the high street",
+                                          "the planning committee",
+                                          "the fire service",
+                                          "the regional health trust",
+                                          "parents at the primary school",
+                                          "the cycling campaign",
+                                          "the district auditor",
+                                          "tenants of the estate",
+                                          "the parks department",
+                                          "volunteers"};
 static const char *const g0_verbs[] = {
-    "approved", "rejected", "delayed", "announced", "criticised", "reviewed", "postponed",
-    "welcomed", "questioned", "funded", "defended", "scaled back", "extended", "paused"};
-static const char *const g0_mods[] = {
-    "on Tuesday", "after a long debate", "despite objections from neighbours",
-    "for the third time this year", "at a packed public meeting", "late on Thursday evening",
-    "without a formal vote", "ahead of the winter", "following a consultation",
-    "in a letter to residents", "before the summer recess", "under pressure from campaigners"};
-static const char *const g0_adjs[] = {
-    "expensive", "overdue", "controversial", "popular", "temporary", "ambitious", "modest",
-    "unworkable", "long-awaited", "cheaper", "safer", "smaller"};
+    "approved", "rejected",   "delayed", "announced", "criticised",  "reviewed", "postponed",
+    "welcomed", "questioned", "funded",  "defended",  "scaled back", "extended", "paused"};
+static const char *const g0_mods[] = {"on Tuesday",
+                                      "after a long debate",
+                                      "despite objections from neighbours",
+                                      "for the third time this year",
+                                      "at a packed public meeting",
+                                      "late on Thursday evening",
+                                      "without a formal vote",
+                                      "ahead of the winter",
+                                      "following a consultation",
+                                      "in a letter to residents",
+                                      "before the summer recess",
+                                      "under pressure from campaigners"};
+static const char *const g0_adjs[] = {"expensive",    "overdue",   "controversial", "popular",
+                                      "temporary",    "ambitious", "modest",        "unworkable",
+                                      "long-awaited", "cheaper",   "safer",         "smaller"};
 static const char *const g0_topics[][8] = {
     {"bus lanes", "the night bus service", "ticket prices", "the depot expansion",
      "the new timetable", "bus shelters", "the route changes", "driver shortages"},
@@ -64,17 +83,16 @@ static const char *const g0_topics[][8] = {
      "the archive wing", "volunteer staff", "the children's section"},
     {"the flood defences", "the river wall", "drainage works", "the pumping station",
      "sandbag stores", "the warning sirens", "the embankment path", "the insurance scheme"},
-    {"the housing plan", "affordable homes", "the tower block", "rent levels",
-     "the empty offices", "the waiting list", "the building site", "the new estate"},
+    {"the housing plan", "affordable homes", "the tower block", "rent levels", "the empty offices",
+     "the waiting list", "the building site", "the new estate"},
     {"the school meals", "the kitchen contract", "free breakfasts", "the canteen",
      "the nutrition guidelines", "the supplier", "portion sizes", "the dining hall"}};
-static const char *const g0_names[] = {"Maria Okafor", "Tom Brennan",  "Ines Dalgaard",
-                                       "Ravi Menon",   "Clare Whitby", "Jonas Feld",
-                                       "Aisha Rahman", "Peter Lund",   "Greta Holm",
-                                       "Samuel Achebe"};
-static const char *const g0_roles[] = {"a local councillor", "the committee chair",
+static const char *const g0_names[] = {
+    "Maria Okafor", "Tom Brennan",  "Ines Dalgaard", "Ravi Menon", "Clare Whitby",
+    "Jonas Feld",   "Aisha Rahman", "Peter Lund",    "Greta Holm", "Samuel Achebe"};
+static const char *const g0_roles[] = {"a local councillor",        "the committee chair",
                                        "a resident of forty years", "the head teacher",
-                                       "a union representative", "the project manager"};
+                                       "a union representative",    "the project manager"};
 static const char *const g0_quotes[] = {
     "We have listened carefully and we think this is the right decision",
     "Nobody asked the people who actually use it every day",
@@ -84,13 +102,17 @@ static const char *const g0_quotes[] = {
     "It has taken far too long to get here"};
 
 static const char *const g1_subjects[] = {
-    "the chipmaker", "analysts at the bank", "the central bank", "researchers at the institute",
-    "the regulator", "institutional investors", "the battery start-up", "the shipping group",
-    "the drug developer", "economists surveyed by the agency", "the telescope team",
-    "the pension fund", "the satellite operator", "the mining company", "the laboratory"};
-static const char *const g1_verbs[] = {"raised", "cut", "forecast", "reported", "measured",
-                                       "published", "confirmed", "revised", "doubled",
-                                       "halved", "disclosed", "targeted"};
+    "the chipmaker",          "analysts at the bank",
+    "the central bank",       "researchers at the institute",
+    "the regulator",          "institutional investors",
+    "the battery start-up",   "the shipping group",
+    "the drug developer",     "economists surveyed by the agency",
+    "the telescope team",     "the pension fund",
+    "the satellite operator", "the mining company",
+    "the laboratory"};
+static const char *const g1_verbs[] = {"raised",   "cut",       "forecast",  "reported",
+                                       "measured", "published", "confirmed", "revised",
+                                       "doubled",  "halved",    "disclosed", "targeted"};
 static const char *const g1_topics[][8] = {
     {"quarterly revenue", "its profit guidance", "memory prices", "wafer output",
      "the fabrication plant", "export licences", "capital spending", "order backlog"},
@@ -102,46 +124,46 @@ static const char *const g1_topics[][8] = {
      "the dust clouds", "the spectral lines", "the calibration run", "the star catalogue"},
     {"freight rates", "container volumes", "the fuel surcharge", "port congestion",
      "the fleet renewal", "charter contracts", "the canal transit", "insurance premiums"}};
-static const char *const g1_when[] = {"in early trading", "on Monday", "last quarter",
-                                      "over the past year", "in a regulatory filing",
-                                      "at its annual meeting", "in a research note",
-                                      "since January", "in the latest survey", "overnight"};
+static const char *const g1_when[] = {"in early trading",       "on Monday",
+                                      "last quarter",           "over the past year",
+                                      "in a regulatory filing", "at its annual meeting",
+                                      "in a research note",     "since January",
+                                      "in the latest survey",   "overnight"};
 static const char *const g1_clauses[] = {
-    "a sign that demand is cooling", "beating most estimates",
+    "a sign that demand is cooling",     "beating most estimates",
     "which surprised several observers", "although margins remain thin",
-    "as competition intensifies", "the sharpest move in a decade",
-    "in line with earlier guidance", "while costs kept rising"};
-static const char *const g1_companies[] = {"Norvex", "Halden Group", "Quillon", "Tarsis",
-                                           "Meridian Labs", "Ostrava Metals", "Brightwell",
-                                           "Koenig Shipping", "Velta Bio", "Auric"};
+    "as competition intensifies",        "the sharpest move in a decade",
+    "in line with earlier guidance",     "while costs kept rising"};
+static const char *const g1_companies[] = {
+    "Norvex",         "Halden Group", "Quillon",         "Tarsis",    "Meridian Labs",
+    "Ostrava Metals", "Brightwell",   "Koenig Shipping", "Velta Bio", "Auric"};
 static const char *const g1_people[] = {"Dana Whitcombe", "Lukas Brandt", "Mei Tanaka",
-                                        "Oscar Ibarra", "Helena Roth", "Farid Haddad"};
+                                        "Oscar Ibarra",   "Helena Roth",  "Farid Haddad"};
 
-static const char *const ja_mods[] = {"十日、", "記者会見で", "来月から", "住民の反対を受けて",
-                                      "専門家によると、", "今年度中に", "関係者によると、",
-                                      "週明けにも", "長い議論の末に", "予想を上回る形で"};
-static const char *const ja_subj[] = {"政府は", "東京都は", "日本銀行は", "研究チームは",
-                                      "市の担当者は", "鉄道会社は", "大阪府は", "自動車メーカーは",
-                                      "気象庁は", "大学の研究者は"};
-static const char *const ja_obj[] = {"新しい交通計画を", "来年度の予算案を", "地震対策の強化を",
-                                     "物価の見通しを", "観光客の受け入れを",
-                                     "再生可能エネルギーの導入を", "港湾施設の拡張を",
-                                     "学校給食の無償化を", "高齢者向けの支援策を",
-                                     "新型電池の開発計画を"};
-static const char *const ja_verb[] = {"発表した。", "承認した。", "検討している。",
-                                      "明らかにした。", "延期すると決めた。", "見直す方針だ。",
+static const char *const ja_mods[] = {
+    "十日、",     "記者会見で",       "来月から",   "住民の反対を受けて", "専門家によると、",
+    "今年度中に", "関係者によると、", "週明けにも", "長い議論の末に",     "予想を上回る形で"};
+static const char *const ja_subj[] = {
+    "政府は",     "東京都は", "日本銀行は",       "研究チームは", "市の担当者は",
+    "鉄道会社は", "大阪府は", "自動車メーカーは", "気象庁は",     "大学の研究者は"};
+static const char *const ja_obj[] = {
+    "新しい交通計画を",     "来年度の予算案を",           "地震対策の強化を", "物価の見通しを",
+    "観光客の受け入れを",   "再生可能エネルギーの導入を", "港湾施設の拡張を", "学校給食の無償化を",
+    "高齢者向けの支援策を", "新型電池の開発計画を"};
+static const char *const ja_verb[] = {"発表した。",       "承認した。",         "検討している。",
+                                      "明らかにした。",   "延期すると決めた。", "見直す方針だ。",
                                       "正式に決定した。", "撤回した。"};
-static const char *const ja_place[] = {"札幌", "仙台", "横浜", "名古屋", "京都", "神戸",
-                                       "広島", "福岡", "熊本", "那覇"};
-static const char *const zh_subj[] = {"国务院", "上海市政府", "央行", "研究人员", "铁路部门",
-                                      "该公司", "广东省", "专家组", "交通运输部", "气象部门"};
-static const char *const zh_verb[] = {"宣布", "批准了", "推迟了", "公布了", "正在研究",
-                                      "重新评估了", "正式启动了", "暂停了"};
-static const char *const zh_obj[] = {"新的交通规划", "明年的预算草案", "防震措施",
-                                     "物价预期", "新能源项目", "港口扩建计划", "学校午餐补贴",
-                                     "养老服务方案", "电池研发计划", "旅游接待政策"};
-static const char *const zh_place[] = {"北京", "广州", "深圳", "成都", "杭州", "武汉",
-                                       "西安", "南京", "重庆", "天津"};
+static const char *const ja_place[] = {"札幌", "仙台", "横浜", "名古屋", "京都",
+                                       "神戸", "広島", "福岡", "熊本",   "那覇"};
+static const char *const zh_subj[] = {"国务院", "上海市政府", "央行",   "研究人员",   "铁路部门",
+                                      "该公司", "广东省",     "专家组", "交通运输部", "气象部门"};
+static const char *const zh_verb[] = {"宣布",     "批准了",     "推迟了",     "公布了",
+                                      "正在研究", "重新评估了", "正式启动了", "暂停了"};
+static const char *const zh_obj[] = {
+    "新的交通规划", "明年的预算草案", "防震措施",     "物价预期",     "新能源项目",
+    "港口扩建计划", "学校午餐补贴",   "养老服务方案", "电池研发计划", "旅游接待政策"};
+static const char *const zh_place[] = {"北京", "广州", "深圳", "成都", "杭州",
+                                       "武汉", "西安", "南京", "重庆", "天津"};
 
 /* ---- stories ---- */
 
@@ -155,7 +177,8 @@ typedef struct story {
 static void story_free(story *s)
 {
     free(s->headline);
-    for (unsigned i = 0; i < s->n_paras; i++) free(s->paras[i]);
+    for (unsigned i = 0; i < s->n_paras; i++)
+        free(s->paras[i]);
     free(s->paras);
     memset(s, 0, sizeof *s);
 }
@@ -191,8 +214,8 @@ static void sentence(fa_buf *b, rng *r, int gen, int topic, int lang)
         const char *const *t = g0_topics[topic];
         switch (below(r, 5)) {
         case 0:
-            fa_buf_printf(b, "%s %s %s %s.", PICK(r, g0_subjects), PICK(r, g0_verbs), t[below(r, 8)],
-                          PICK(r, g0_mods));
+            fa_buf_printf(b, "%s %s %s %s.", PICK(r, g0_subjects), PICK(r, g0_verbs),
+                          t[below(r, 8)], PICK(r, g0_mods));
             break;
         case 1:
             fa_buf_printf(b, "%s said %s would be %s and %s, %s.", PICK(r, g0_subjects),
@@ -290,9 +313,10 @@ static int copy_story(story *d, const story *s)
 }
 
 static const char *const g0_swap[][2] = {
-    {"said", "stated"}, {"meeting", "session"}, {"residents", "locals"}, {"approved", "backed"},
-    {"delayed", "held up"}, {"plans", "proposals"}, {"expensive", "costly"}, {"after", "following"},
-    {"council", "authority"}, {"new", "fresh"}, {"would", "will"}, {"cost", "come to"}};
+    {"said", "stated"},      {"meeting", "session"}, {"residents", "locals"},
+    {"approved", "backed"},  {"delayed", "held up"}, {"plans", "proposals"},
+    {"expensive", "costly"}, {"after", "following"}, {"council", "authority"},
+    {"new", "fresh"},        {"would", "will"},      {"cost", "come to"}};
 
 /* Light rewording: about one word in 25 replaced (a synonym, or dropped). */
 static void reword(story *s, rng *r)
@@ -303,7 +327,8 @@ static void reword(story *s, rng *r)
         const char *q = s->paras[p];
         while (*q) {
             const char *e = q;
-            while (*e && *e != ' ') e++;
+            while (*e && *e != ' ')
+                e++;
             size_t n = (size_t)(e - q);
             int done = 0;
             if (below(r, 25) == 0) {
@@ -313,7 +338,8 @@ static void reword(story *s, rng *r)
                         done = 1;
                         break;
                     }
-                if (!done && n > 3 && islower((unsigned char)q[0]) && e[-1] != '.' && e[-1] != ',') {
+                if (!done && n > 3 && islower((unsigned char)q[0]) && e[-1] != '.' &&
+                    e[-1] != ',') {
                     fa_buf_puts(&b, below(r, 2) ? "reportedly" : "also");
                     fa_buf_append(&b, " ", 1);
                     fa_buf_append(&b, q, n);
@@ -423,49 +449,67 @@ static void put_para_text(fa_buf *b, const char *s, int style)
     }
 }
 
-static void chrome_top(fa_buf *b, const site *st, const char *title, char **others, unsigned n_others)
+static void chrome_top(fa_buf *b, const site *st, const char *title, char **others,
+                       unsigned n_others)
 {
     fa_buf_printf(b, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
     put_esc(b, title);
-    fa_buf_printf(b, " - %s</title><style>body{margin:0}.x{color:#333}</style>"
-                     "<script>var cfg={site:'%s',ads:true};</script></head>\n",
+    fa_buf_printf(b,
+                  " - %s</title><style>body{margin:0}.x{color:#333}</style>"
+                  "<script>var cfg={site:'%s',ads:true};</script></head>\n",
                   st->name, st->host);
-    static const char *const sections[] = {"News", "Local", "Politics", "Business", "Sport",
-                                           "Culture", "Opinion", "Weather"};
+    static const char *const sections[] = {"News",  "Local",   "Politics", "Business",
+                                           "Sport", "Culture", "Opinion",  "Weather"};
     switch (st->tmpl) {
     case 0:
-        fa_buf_printf(b, "<body class=\"single\"><div class=\"cookie-banner\"><p>We use cookies to "
-                         "improve %s. By continuing you accept our cookie policy and the "
-                         "processing of your data by our partners.</p><button>OK</button></div>\n"
-                         "<header class=\"site-header\"><a class=\"logo\" href=\"/\">%s</a></header>\n"
-                         "<nav><ul>",
+        fa_buf_printf(b,
+                      "<body class=\"single\"><div class=\"cookie-banner\"><p>We use cookies to "
+                      "improve %s. By continuing you accept our cookie policy and the "
+                      "processing of your data by our partners.</p><button>OK</button></div>\n"
+                      "<header class=\"site-header\"><a class=\"logo\" href=\"/\">%s</a></header>\n"
+                      "<nav><ul>",
                       st->name, st->name);
-        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<li><a href=\"/%s\">%s</a></li>", sections[i], sections[i]);
+        for (unsigned i = 0; i < 8; i++)
+            fa_buf_printf(b, "<li><a href=\"/%s\">%s</a></li>", sections[i], sections[i]);
         fa_buf_puts(b, "</ul></nav>\n<main><article>\n");
         break;
     case 1:
-        fa_buf_printf(b, "<body><div id=\"top-bar\"><div id=\"logo\">%s</div><div id=\"menu\">", st->name);
-        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<a href=\"/%s\">%s</a> | ", sections[i], sections[i]);
+        fa_buf_printf(b, "<body><div id=\"top-bar\"><div id=\"logo\">%s</div><div id=\"menu\">",
+                      st->name);
+        for (unsigned i = 0; i < 8; i++)
+            fa_buf_printf(b, "<a href=\"/%s\">%s</a> | ", sections[i], sections[i]);
         fa_buf_puts(b, "</div></div>\n<div id=\"page\"><div id=\"story\">\n");
         break;
     case 2:
-        fa_buf_printf(b, "<body bgcolor=\"#ffffff\"><table width=\"100%%\"><tr><td colspan=\"2\"><font size=\"5\">%s</font></td></tr>\n<tr><td width=\"20%%\" valign=\"top\">", st->name);
-        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<a href=\"/%s\">%s</a><br>", sections[i], sections[i]);
+        fa_buf_printf(
+            b,
+            "<body bgcolor=\"#ffffff\"><table width=\"100%%\"><tr><td colspan=\"2\"><font "
+            "size=\"5\">%s</font></td></tr>\n<tr><td width=\"20%%\" valign=\"top\">",
+            st->name);
+        for (unsigned i = 0; i < 8; i++)
+            fa_buf_printf(b, "<a href=\"/%s\">%s</a><br>", sections[i], sections[i]);
         fa_buf_puts(b, "</td><td valign=\"top\" class=\"bodytext\">\n");
         break;
     case 3:
-        fa_buf_printf(b, "<body><div class=\"consent-modal\" role=\"dialog\"><h2>Your privacy</h2><p>%s and "
-                         "its 142 partners store and access information on your device. You can "
-                         "manage your choices at any time.</p></div><div class=\"wrapper\">"
-                         "<div class=\"masthead\"><h2>%s</h2></div><div class=\"navbar\">",
-                      st->name, st->name);
-        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<a href=\"/%s\">%s</a>", sections[i], sections[i]);
+        fa_buf_printf(
+            b,
+            "<body><div class=\"consent-modal\" role=\"dialog\"><h2>Your privacy</h2><p>%s and "
+            "its 142 partners store and access information on your device. You can "
+            "manage your choices at any time.</p></div><div class=\"wrapper\">"
+            "<div class=\"masthead\"><h2>%s</h2></div><div class=\"navbar\">",
+            st->name, st->name);
+        for (unsigned i = 0; i < 8; i++)
+            fa_buf_printf(b, "<a href=\"/%s\">%s</a>", sections[i], sections[i]);
         fa_buf_puts(b, "</div><div class=\"container\"><div class=\"row\"><div class=\"col-8\">\n");
         break;
     default:
-        fa_buf_printf(b, "<body><header><h1 class=\"brand\">%s</h1><p class=\"tagline\">All the stories, "
-                         "from everywhere</p></header><div class=\"sections\">", st->name);
-        for (unsigned i = 0; i < 8; i++) fa_buf_printf(b, "<a class=\"tab\" href=\"/%s\">%s</a> ", sections[i], sections[i]);
+        fa_buf_printf(
+            b,
+            "<body><header><h1 class=\"brand\">%s</h1><p class=\"tagline\">All the stories, "
+            "from everywhere</p></header><div class=\"sections\">",
+            st->name);
+        for (unsigned i = 0; i < 8; i++)
+            fa_buf_printf(b, "<a class=\"tab\" href=\"/%s\">%s</a> ", sections[i], sections[i]);
         fa_buf_puts(b, "</div><div class=\"content\">\n");
     }
     (void)others, (void)n_others;
@@ -496,33 +540,38 @@ static void chrome_bottom(fa_buf *b, const site *st, char **others, unsigned n_o
     }
     switch (st->tmpl) {
     case 0:
-        fa_buf_printf(b, "</ol><div class=\"newsletter\"><p>Get the morning briefing from %s in "
-                         "your inbox every day before breakfast.</p></div></aside></main>\n"
-                         "<footer><p>&copy; 2025 %s. All rights reserved. Registered in England. "
-                         "Our journalism is regulated by the press standards body.</p>"
-                         "<a href=\"/about\">About</a> <a href=\"/privacy\">Privacy</a></footer>",
+        fa_buf_printf(b,
+                      "</ol><div class=\"newsletter\"><p>Get the morning briefing from %s in "
+                      "your inbox every day before breakfast.</p></div></aside></main>\n"
+                      "<footer><p>&copy; 2025 %s. All rights reserved. Registered in England. "
+                      "Our journalism is regulated by the press standards body.</p>"
+                      "<a href=\"/about\">About</a> <a href=\"/privacy\">Privacy</a></footer>",
                       st->name, st->name);
         break;
     case 1:
-        fa_buf_printf(b, "</ul></div></div><div id=\"foot\">%s is published by an independent "
-                         "trust. <a href=\"/terms\">Terms</a> <a href=\"/contact\">Contact</a></div>",
+        fa_buf_printf(b,
+                      "</ul></div></div><div id=\"foot\">%s is published by an independent "
+                      "trust. <a href=\"/terms\">Terms</a> <a href=\"/contact\">Contact</a></div>",
                       st->name);
         break;
     case 2:
-        fa_buf_printf(b, "</td></tr><tr><td colspan=\"2\"><small>Copyright %s. Reproduction "
-                         "without permission prohibited.</small></td></tr></table>",
+        fa_buf_printf(b,
+                      "</td></tr><tr><td colspan=\"2\"><small>Copyright %s. Reproduction "
+                      "without permission prohibited.</small></td></tr></table>",
                       st->name);
         break;
     case 3:
-        fa_buf_printf(b, "</ul><div class=\"promo-box\"><p>Subscribe to %s for unlimited access "
-                         "to every story, the daily puzzle and our weekend magazine, delivered "
-                         "to your door.</p></div></div></div></div></div><div class=\"site-footer\">"
-                         "<p>%s Media Ltd.</p></div>",
+        fa_buf_printf(b,
+                      "</ul><div class=\"promo-box\"><p>Subscribe to %s for unlimited access "
+                      "to every story, the daily puzzle and our weekend magazine, delivered "
+                      "to your door.</p></div></div></div></div></div><div class=\"site-footer\">"
+                      "<p>%s Media Ltd.</p></div>",
                       st->name, st->name);
         break;
     default:
-        fa_buf_printf(b, "</ul></div><footer class=\"ftr\">%s collects reporting from partners "
-                         "under licence.</footer>",
+        fa_buf_printf(b,
+                      "</ul></div><footer class=\"ftr\">%s collects reporting from partners "
+                      "under licence.</footer>",
                       st->name);
     }
     fa_buf_puts(b, "</body></html>\n");
@@ -551,7 +600,8 @@ static void render_story(fa_buf *b, fa_buf *truth, const site *st, const story *
                        "<div class=\"article-body\">\n");
         break;
     case 1:
-        fa_buf_puts(b, "<div class=\"meta\">Updated 10:42 | <a href=\"#c\">12 comments</a></div>\n");
+        fa_buf_puts(b,
+                    "<div class=\"meta\">Updated 10:42 | <a href=\"#c\">12 comments</a></div>\n");
         break;
     case 3:
         fa_buf_puts(b, "<figure><img src=\"/i.jpg\"><figcaption>A file photo. Credit: Agency"
@@ -582,9 +632,11 @@ static void render_story(fa_buf *b, fa_buf *truth, const site *st, const story *
     if (merge) fa_buf_puts(b, "</p>\n");
     /* a site-wide note inside the article on two templates: learned boilerplate */
     if (st->tmpl == 1)
-        fa_buf_printf(b, "<p>This story is part of the local democracy service run by %s with "
-                         "support from community donations; republishing is welcome with credit.</p>\n",
-                      st->name);
+        fa_buf_printf(
+            b,
+            "<p>This story is part of the local democracy service run by %s with "
+            "support from community donations; republishing is welcome with credit.</p>\n",
+            st->name);
     if (st->tmpl == 0)
         fa_buf_puts(b, "</div><p class=\"tags\">Topics: <a href=\"/t\">Local</a></p>\n");
     if (st->tmpl == 3) fa_buf_puts(b, "</div>\n");
@@ -644,12 +696,13 @@ int corpus_generate(int gen, uint32_t seed, unsigned scale, corpus *out)
     memset(out, 0, sizeof *out);
     if (gen < 0 || gen > 1 || scale < 4) return FA_EINVAL;
     rng r = {0x9E3779B97F4A7C15ull ^ ((uint64_t)seed << 1) ^ (uint64_t)(gen + 1) * 0x1234567ull};
-    for (int i = 0; i < 4; i++) rnd(&r);
+    for (int i = 0; i < 4; i++)
+        rnd(&r);
     enum { N_SITES = 6 };
     site sites[N_SITES + 1];
-    static const char *const names0[] = {"Harbour Herald", "Valley Courier", "The Civic Ledger",
+    static const char *const names0[] = {"Harbour Herald", "Valley Courier",  "The Civic Ledger",
                                          "Northgate Post", "Riverside Times", "County Roundup"};
-    static const char *const names1[] = {"Capital Wire", "Market Brief", "The Lab Report",
+    static const char *const names1[] = {"Capital Wire",   "Market Brief",   "The Lab Report",
                                          "Freight Weekly", "Signal Finance", "Digest Daily"};
     for (int i = 0; i <= N_SITES; i++) {
         site *st = &sites[i];
@@ -712,7 +765,8 @@ int corpus_generate(int gen, uint32_t seed, unsigned scale, corpus *out)
         int topic = (int)below(&r, (unsigned)n_topics);
         rc = make_story(&stories[n], &r, gen, topic, 0);
         /* the roundup's own story is short: 4 paragraphs */
-        while (rc == 0 && stories[n].n_paras > 4) free(stories[n].paras[--stories[n].n_paras]);
+        while (rc == 0 && stories[n].n_paras > 4)
+            free(stories[n].paras[--stories[n].n_paras]);
         pend[n] = (pending){(uint32_t)n, 2, agg, topic, -1, {0}, 2 + below(&r, 2)};
         for (unsigned j = 0; j < pend[n].n_other; j++) {
             uint32_t o;
@@ -720,7 +774,8 @@ int corpus_generate(int gen, uint32_t seed, unsigned scale, corpus *out)
             do {
                 o = (uint32_t)below(&r, (unsigned)n_orig);
                 dup = 0;
-                for (unsigned q = 0; q < j; q++) dup |= pend[n].other[q] == o;
+                for (unsigned q = 0; q < j; q++)
+                    dup |= pend[n].other[q] == o;
             } while (dup);
             pend[n].other[j] = o;
         }
@@ -739,7 +794,8 @@ int corpus_generate(int gen, uint32_t seed, unsigned scale, corpus *out)
         chrome_top(&htmls[i], st, stories[i].headline, others, no);
         render_story(&htmls[i], &truths[i], st, &stories[i], &r, 0);
         if (pend[i].kind == 2) {
-            fa_buf_puts(&htmls[i], "<section class=\"related-articles\"><h2>Related Articles</h2>\n");
+            fa_buf_puts(&htmls[i],
+                        "<section class=\"related-articles\"><h2>Related Articles</h2>\n");
             for (unsigned j = 0; j < pend[i].n_other; j++) {
                 const story *o = &stories[pend[i].other[j]];
                 fa_buf_printf(&htmls[i], "<article class=\"related\"><h3><a href=\"https://%s/s\">",
@@ -751,8 +807,10 @@ int corpus_generate(int gen, uint32_t seed, unsigned scale, corpus *out)
                 int merge = below(&r, 3) == 0;
                 if (merge) fa_buf_puts(&htmls[i], "<p>");
                 for (unsigned p = 0; p < o->n_paras; p++) {
-                    if (!merge) fa_buf_puts(&htmls[i], "<p>");
-                    else if (p) fa_buf_puts(&htmls[i], " ");
+                    if (!merge)
+                        fa_buf_puts(&htmls[i], "<p>");
+                    else if (p)
+                        fa_buf_puts(&htmls[i], " ");
                     put_para_text(&htmls[i], o->paras[p], 0);
                     if (!merge) fa_buf_puts(&htmls[i], "</p>\n");
                     fa_buf_puts(&truths[i], o->paras[p]);
@@ -769,7 +827,8 @@ int corpus_generate(int gen, uint32_t seed, unsigned scale, corpus *out)
     uint32_t *order = malloc(n * sizeof *order);
     uint32_t *doc_of = malloc(n * sizeof *doc_of);
     if (order == NULL || doc_of == NULL) rc = FA_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++) order[i] = (uint32_t)i;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        order[i] = (uint32_t)i;
     for (size_t i = n; rc == 0 && i > 1; i--) {
         size_t j = below(&r, (unsigned)i);
         uint32_t t = order[i - 1];
@@ -859,9 +918,8 @@ static void prf(corpus_prf *p)
 {
     p->precision = p->tp + p->fp ? (double)p->tp / (double)(p->tp + p->fp) : 1.0;
     p->recall = p->tp + p->fn ? (double)p->tp / (double)(p->tp + p->fn) : 1.0;
-    p->f1 = p->precision + p->recall > 0
-                ? 2 * p->precision * p->recall / (p->precision + p->recall)
-                : 0.0;
+    p->f1 = p->precision + p->recall > 0 ? 2 * p->precision * p->recall / (p->precision + p->recall)
+                                         : 0.0;
 }
 
 static const corpus *dbg_corpus; /* for DEDUP_CORPUS_DEBUG */
@@ -872,7 +930,8 @@ static void score_pairs(uint64_t *pred, size_t np, const corpus_pairs *truth, in
 {
     uint64_t *t = malloc((truth->n ? truth->n : 1) * sizeof *t);
     if (t == NULL) return;
-    for (size_t i = 0; i < truth->n; i++) t[i] = pkey(truth->v[i].a, truth->v[i].b, ordered);
+    for (size_t i = 0; i < truth->n; i++)
+        t[i] = pkey(truth->v[i].a, truth->v[i].b, ordered);
     qsort(t, truth->n, sizeof *t, cmp64);
     qsort(pred, np, sizeof *pred, cmp64);
     size_t k = 0;
@@ -900,7 +959,8 @@ static void score_pairs(uint64_t *pred, size_t np, const corpus_pairs *truth, in
 
 static uint32_t uf_find(uint32_t *p, uint32_t x)
 {
-    while (p[x] != x) x = p[x] = p[p[x]];
+    while (p[x] != x)
+        x = p[x] = p[p[x]];
     return x;
 }
 
@@ -921,17 +981,21 @@ static void bag_of(const char *s, wordbag *b)
     text_normalize(s, strlen(s), &norm);
     const char *p = norm.data ? norm.data : "";
     while (*p) {
-        while (*p && !(isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)) p++;
+        while (*p && !(isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80))
+            p++;
         const char *e = p;
         if ((unsigned char)*p >= 0x80) {
             e++;
-            while (*e && ((unsigned char)*e & 0xC0) == 0x80) e++;
+            while (*e && ((unsigned char)*e & 0xC0) == 0x80)
+                e++;
         } else {
-            while (*e && isalnum((unsigned char)*e)) e++;
+            while (*e && isalnum((unsigned char)*e))
+                e++;
         }
         if (e > p && b->n < cap) {
             uint64_t h = 1469598103934665603ull;
-            for (const char *q = p; q < e; q++) h = (h ^ (unsigned char)*q) * 1099511628211ull;
+            for (const char *q = p; q < e; q++)
+                h = (h ^ (unsigned char)*q) * 1099511628211ull;
             b->h[b->n++] = h;
         }
         p = e;
@@ -960,8 +1024,7 @@ double corpus_word_f1(const char *extracted, const char *truth)
     return p + r > 0 ? 2 * p * r / (p + r) : 0;
 }
 
-int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
-                     corpus_score *out)
+int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt, corpus_score *out)
 {
     memset(out, 0, sizeof *out);
     dbg_corpus = c;
@@ -975,15 +1038,16 @@ int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
     uint32_t *docid = malloc((n ? n : 1) * sizeof *docid);
     uint32_t *of_doc = calloc(n + 1, sizeof *of_doc);
     if (!parent || !pc || !pe || !docid || !of_doc) rc = FA_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++) parent[i] = (uint32_t)i;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        parent[i] = (uint32_t)i;
     double f1_sum = 0;
     size_t f1_n = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const corpus_doc *d = &c->docs[i];
-        dedup_input in = {d->url, d->host, NULL, d->digest, NULL, d->date, DEDUP_HTML_PAGE,
-                          d->html, d->len};
+        dedup_input in = {d->url,  d->host,         NULL,    d->digest, NULL,
+                          d->date, DEDUP_HTML_PAGE, d->html, d->len};
         dedup_result res;
         rc = dedup_analyze(eng, &in, &res);
         if (rc < 0) {
@@ -1013,10 +1077,18 @@ int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
                 pe = b;
             }
             switch (f->kind) {
-            case DEDUP_EXACT: pe[np_e++] = pkey((uint32_t)i, o, 0); break;
-            case DEDUP_NEAR: parent[uf_find(parent, (uint32_t)i)] = uf_find(parent, o); break;
-            case DEDUP_CONTAINS: pc[np_c++] = pkey((uint32_t)i, o, 1); break;
-            case DEDUP_CONTAINED_IN: pc[np_c++] = pkey(o, (uint32_t)i, 1); break;
+            case DEDUP_EXACT:
+                pe[np_e++] = pkey((uint32_t)i, o, 0);
+                break;
+            case DEDUP_NEAR:
+                parent[uf_find(parent, (uint32_t)i)] = uf_find(parent, o);
+                break;
+            case DEDUP_CONTAINS:
+                pc[np_c++] = pkey((uint32_t)i, o, 1);
+                break;
+            case DEDUP_CONTAINED_IN:
+                pc[np_c++] = pkey(o, (uint32_t)i, 1);
+                break;
             }
             if (getenv("DEDUP_CORPUS_DEBUG"))
                 fprintf(stderr, "%s %s %s %.3f res %.3f\n", d->url, dedup_finding_name(f->kind),
@@ -1032,7 +1104,8 @@ int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
         size_t pcap = 1024, pn = 0;
         uint64_t *pn_v = malloc(pcap * sizeof *pn_v);
         uint32_t *root = malloc(n * sizeof *root);
-        for (size_t i = 0; pn_v && root && i < n; i++) root[i] = uf_find(parent, (uint32_t)i);
+        for (size_t i = 0; pn_v && root && i < n; i++)
+            root[i] = uf_find(parent, (uint32_t)i);
         for (size_t i = 0; pn_v && root && i < n; i++)
             for (size_t j = i + 1; j < n; j++)
                 if (root[i] == root[j]) {
@@ -1059,9 +1132,8 @@ int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
                           has64(pc, np_c, pkey(b, a, 1)) || has64(pe, np_e, pkey(a, b, 0));
                 out->hardneg_fp += bad;
             }
-            out->hardneg_fp_rate = out->hardneg_pairs
-                                       ? (double)out->hardneg_fp / (double)out->hardneg_pairs
-                                       : 0;
+            out->hardneg_fp_rate =
+                out->hardneg_pairs ? (double)out->hardneg_fp / (double)out->hardneg_pairs : 0;
             out->extract_f1 = f1_n ? f1_sum / (double)f1_n : 0;
         }
         free(pn_v);

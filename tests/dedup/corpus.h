@@ -36,7 +36,7 @@ typedef struct corpus_doc {
     char *html;
     size_t len;
     char digest[40];
-    char *body;     /* the article's text as written (extraction ground truth) */
+    char *body; /* the article's text as written (extraction ground truth) */
     int64_t date;
 } corpus_doc;
 
@@ -70,14 +70,13 @@ typedef struct corpus_score {
     corpus_prf near, contain, exact;
     size_t hardneg_pairs, hardneg_fp;
     double hardneg_fp_rate;
-    double extract_f1;   /* word-level F1 of main text against the written body */
-    double seconds;      /* analysing every document */
+    double extract_f1; /* word-level F1 of main text against the written body */
+    double seconds;    /* analysing every document */
 } corpus_score;
 
 /* Runs an engine (index in dir, which must exist and be empty) over the
  * corpus in fetch order and scores it.  Returns 0 or the engine's error. */
-int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
-                     corpus_score *out);
+int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt, corpus_score *out);
 
 /* Word-level F1 of extracted against truth (bags of lower-cased words). */
 double corpus_word_f1(const char *extracted, const char *truth);

@@ -58,14 +58,16 @@ static char *page(const char *site, uint64_t story, unsigned n, unsigned from, u
 {
     fa_buf b;
     fa_buf_init(&b, 1 << 24);
-    fa_buf_printf(&b, "<html><body><nav><a href=/>%s home</a> <a href=/n>News</a></nav><main>"
-                      "<article><h1>Headline %llu</h1>\n",
+    fa_buf_printf(&b,
+                  "<html><body><nav><a href=/>%s home</a> <a href=/n>News</a></nav><main>"
+                  "<article><h1>Headline %llu</h1>\n",
                   site, (unsigned long long)story);
     paragraphs(&b, story, n, from);
     if (extra_n) paragraphs(&b, extra, extra_n, 0);
     /* a template paragraph the extractor cannot tell from content */
-    fa_buf_printf(&b, "<p>Support independent journalism at %s: become a member today and get "
-                      "the weekly print edition and every newsletter for free.</p>",
+    fa_buf_printf(&b,
+                  "<p>Support independent journalism at %s: become a member today and get "
+                  "the weekly print edition and every newsletter for free.</p>",
                   site);
     fa_buf_puts(&b, "</article></main><footer>Footer text of the site</footer></body></html>");
     return fa_buf_steal(&b, NULL);
@@ -74,8 +76,8 @@ static char *page(const char *site, uint64_t story, unsigned n, unsigned from, u
 static int analyze(dedup_engine *e, const char *url, const char *digest, const char *alias,
                    const char *html, int64_t date, dedup_result *r)
 {
-    dedup_input in = {url, NULL, alias, digest, "<urn:uuid:x>", date, DEDUP_HTML_PAGE, html,
-                      strlen(html)};
+    dedup_input in = {url,  NULL,        alias, digest, "<urn:uuid:x>", date, DEDUP_HTML_PAGE,
+                      html, strlen(html)};
     return dedup_analyze(e, &in, r);
 }
 
@@ -98,7 +100,8 @@ static void test_findings(void **state)
     uint32_t first = r.doc;
     dedup_result_free(&r);
     /* exact: same digest, other URL */
-    assert_int_equal(analyze(e, "https://a.example/1?utm_source=x", "sha1:AAA", NULL, a, 11, &r), 0);
+    assert_int_equal(analyze(e, "https://a.example/1?utm_source=x", "sha1:AAA", NULL, a, 11, &r),
+                     0);
     const dedup_finding *f = find(&r, DEDUP_EXACT);
     assert_non_null(f);
     assert_int_equal(f->doc, first);
@@ -189,7 +192,8 @@ static void test_boilerplate_learning(void **state)
         snprintf(url, sizeof url, "https://t.example/%u", i);
         assert_int_equal(analyze(e, url, NULL, NULL, p, i, &r), 0);
         size_t learned = 0;
-        for (size_t k = 0; k < r.n_blocks; k++) learned += r.blocks[k].learned;
+        for (size_t k = 0; k < r.n_blocks; k++)
+            learned += r.blocks[k].learned;
         if (i >= 3) {
             assert_int_equal(learned, 1); /* seen in 3 documents before */
             assert_null(strstr(r.main_text, "Support independent journalism"));
@@ -208,9 +212,10 @@ static void test_alias_and_urls(void **state)
 {
     (void)state;
     char out[256];
-    assert_int_equal(dedup_canonical_url("HTTPS://Example.COM:443/a/amp/?utm_source=x&id=3&fbclid=z#f",
-                                         out, sizeof out),
-                     (int)strlen("https://example.com/a/?id=3"));
+    assert_int_equal(
+        dedup_canonical_url("HTTPS://Example.COM:443/a/amp/?utm_source=x&id=3&fbclid=z#f", out,
+                            sizeof out),
+        (int)strlen("https://example.com/a/?id=3"));
     assert_string_equal(out, "https://example.com/a/?id=3");
     dedup_canonical_url("http://amp.example.com/story.amp.html?amp=1", out, sizeof out);
     assert_string_equal(out, "http://example.com/story.html");
@@ -225,14 +230,22 @@ static void test_alias_and_urls(void **state)
     fa_buf frag;
     fa_buf_init(&frag, 1 << 20);
     paragraphs(&frag, 555, 6, 0);
-    dedup_input item = {"https://f.example/feed#item1", "https://f.example", "https://f.example/s/1",
-                        NULL, NULL, 1, DEDUP_HTML_FRAGMENT, frag.data, frag.len};
+    dedup_input item = {"https://f.example/feed#item1",
+                        "https://f.example",
+                        "https://f.example/s/1",
+                        NULL,
+                        NULL,
+                        1,
+                        DEDUP_HTML_FRAGMENT,
+                        frag.data,
+                        frag.len};
     assert_int_equal(dedup_analyze(e, &item, &r), 0);
     uint32_t group = r.group;
     dedup_result_free(&r);
     char *p = page("f.example", 555, 6, 0, 0, 0);
-    assert_int_equal(analyze(e, "https://f.example/s/1?utm_medium=rss", "sha1:F", "https://f.example/s/1",
-                             p, 2, &r), 0);
+    assert_int_equal(analyze(e, "https://f.example/s/1?utm_medium=rss", "sha1:F",
+                             "https://f.example/s/1", p, 2, &r),
+                     0);
     assert_int_equal(r.n_findings, 0);
     assert_int_equal(r.group, group);
     dedup_result_free(&r);
@@ -351,9 +364,9 @@ static void test_kill9(void **state)
         /* every stored document still answers */
         dedup_result r;
         char *p = page("k2.example", (uint64_t)round * 100000, 6, 0, 0, 0);
-        assert_int_equal(dedup_document_analyze(e, "https://k2.example/x", NULL, NULL, p, strlen(p),
-                                                9999, &r),
-                         0);
+        assert_int_equal(
+            dedup_document_analyze(e, "https://k2.example/x", NULL, NULL, p, strlen(p), 9999, &r),
+            0);
         assert_non_null(find(&r, DEDUP_NEAR));
         dedup_result_free(&r);
         free(p);

@@ -37,14 +37,21 @@ static void test_normalize(void **state)
     (void)state;
     expect_norm("  Hello,\t\n  World  ", "hello, world");
     expect_norm("\xE2\x80\x9CQuoted\xE2\x80\x9D \xE2\x80\x94 it\xE2\x80\x99s", "\"quoted\" - it's");
-    expect_norm("\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C", "full");          /* fullwidth */
-    expect_norm("Stra\xC3\x9F" "e", "strasse");                                      /* case fold */
-    expect_norm("\xEF\xAC\x81nance", "finance");                                     /* ligature */
-    expect_norm("a\xC2\xA0" "b\xE2\x80\x8B" "c", "a bc");                            /* nbsp, zwsp */
-    expect_norm("\xCE\x91\xCE\x98\xCE\x97\xCE\x9D\xCE\x91", "\xCE\xB1\xCE\xB8\xCE\xB7\xCE\xBD\xCE\xB1");
+    expect_norm("\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C", "full"); /* fullwidth */
+    expect_norm("Stra\xC3\x9F"
+                "e",
+                "strasse");                      /* case fold */
+    expect_norm("\xEF\xAC\x81nance", "finance"); /* ligature */
+    expect_norm("a\xC2\xA0"
+                "b\xE2\x80\x8B"
+                "c",
+                "a bc"); /* nbsp, zwsp */
+    expect_norm("\xCE\x91\xCE\x98\xCE\x97\xCE\x9D\xCE\x91",
+                "\xCE\xB1\xCE\xB8\xCE\xB7\xCE\xBD\xCE\xB1");
     expect_norm("bad \xFF byte", "bad \xEF\xBF\xBD byte");
     /* half-width katakana to full width (NFKC) */
-    expect_norm("\xEF\xBD\xB6\xEF\xBE\x80\xEF\xBD\xB6\xEF\xBE\x85", "\xE3\x82\xAB\xE3\x82\xBF\xE3\x82\xAB\xE3\x83\x8A");
+    expect_norm("\xEF\xBD\xB6\xEF\xBE\x80\xEF\xBD\xB6\xEF\xBE\x85",
+                "\xE3\x82\xAB\xE3\x82\xBF\xE3\x82\xAB\xE3\x83\x8A");
 }
 
 static text_doc *extract(const char *html, int fragment)
@@ -93,7 +100,7 @@ static void test_extract_page(void **state)
     char *t = main_text(d);
     assert_non_null(strstr(t, "Council approves the new bridge\n"));
     assert_non_null(strstr(t, "four hours \xE2\x80\x94 the longest")); /* &mdash; decoded */
-    assert_non_null(strstr(t, "It will open in 2027.\n"));       /* short but a sentence */
+    assert_non_null(strstr(t, "It will open in 2027.\n"));             /* short but a sentence */
     assert_non_null(strstr(t, "Construction starts next month"));
     assert_null(strstr(t, "cookies"));
     assert_null(strstr(t, "Home"));
@@ -131,7 +138,8 @@ static void test_extract_chunked_same(void **state)
     text_doc *whole = extract(page, 0);
     char *a = main_text(whole);
     text_extractor *x = text_extractor_new(NULL);
-    for (size_t i = 0; i < strlen(page); i++) assert_int_equal(text_extractor_push(x, page + i, 1), 0);
+    for (size_t i = 0; i < strlen(page); i++)
+        assert_int_equal(text_extractor_push(x, page + i, 1), 0);
     text_doc *d;
     assert_int_equal(text_extractor_finish(x, &d), 0);
     text_extractor_free(x);
@@ -199,9 +207,11 @@ static void test_extract_ceilings(void **state)
     fa_buf b;
     fa_buf_init(&b, 1 << 24);
     /* (libxml2 itself stops at 256 levels; what was read is kept) */
-    for (int i = 0; i < 200; i++) fa_buf_puts(&b, "<div>");
+    for (int i = 0; i < 200; i++)
+        fa_buf_puts(&b, "<div>");
     fa_buf_puts(&b, "<p>The deep text is kept.</p>");
-    for (int i = 0; i < 200; i++) fa_buf_puts(&b, "</div>");
+    for (int i = 0; i < 200; i++)
+        fa_buf_puts(&b, "</div>");
     o.max_input = 0;
     o.max_depth = 64;
     text_doc *d = NULL;
@@ -212,7 +222,8 @@ static void test_extract_ceilings(void **state)
     text_doc_free(d);
     /* block ceiling */
     fa_buf_reset(&b);
-    for (int i = 0; i < 100; i++) fa_buf_puts(&b, "<p>x</p>");
+    for (int i = 0; i < 100; i++)
+        fa_buf_puts(&b, "<p>x</p>");
     o.max_depth = 0;
     o.max_blocks = 10;
     assert_int_equal(text_extract_html(b.data, b.len, &o, &d), FA_ETOOBIG);
@@ -344,7 +355,8 @@ static char *slurp(const char *path, size_t *len)
     fa_buf_init(&b, 1 << 24);
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fa_buf_append(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fa_buf_append(&b, chunk, n);
     fclose(f);
     return fa_buf_steal(&b, len);
 }
@@ -357,8 +369,10 @@ static double bag_f1(const char *a, const char *b)
     (void)ka;
     size_t ca = 0, cb = 0, common = 0;
     char *wa[8192], *wb[8192];
-    for (char *t = strtok(na, " "); t && ca < 8192; t = strtok(NULL, " ")) wa[ca++] = t;
-    for (char *t = strtok(nb, " "); t && cb < 8192; t = strtok(NULL, " ")) wb[cb++] = t;
+    for (char *t = strtok(na, " "); t && ca < 8192; t = strtok(NULL, " "))
+        wa[ca++] = t;
+    for (char *t = strtok(nb, " "); t && cb < 8192; t = strtok(NULL, " "))
+        wb[cb++] = t;
     int *used = calloc(cb + 1, sizeof *used);
     for (size_t i = 0; i < ca; i++)
         for (size_t j = 0; j < cb; j++)
@@ -379,7 +393,7 @@ static void test_fixture_pages(void **state)
     const char *data = getenv("FEEDARC_TEST_DATA");
     assert_non_null(data);
     static const char *const pages[] = {"01_wordpress", "02_table_layout", "03_div_soup",
-                                        "04_japanese", "05_amp", "06_liveblog_lists"};
+                                        "04_japanese",  "05_amp",          "06_liveblog_lists"};
     double sum = 0;
     for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
         char path[1024];
@@ -426,11 +440,16 @@ static void test_fixture_pages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalize),          cmocka_unit_test(test_extract_page),
-        cmocka_unit_test(test_extract_chunked_same), cmocka_unit_test(test_extract_related_kept),
-        cmocka_unit_test(test_extract_fragment_and_wp), cmocka_unit_test(test_extract_ceilings),
-        cmocka_unit_test(test_tokens),             cmocka_unit_test(test_shingles),
-        cmocka_unit_test(test_signatures),         cmocka_unit_test(test_fixture_pages),
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_extract_page),
+        cmocka_unit_test(test_extract_chunked_same),
+        cmocka_unit_test(test_extract_related_kept),
+        cmocka_unit_test(test_extract_fragment_and_wp),
+        cmocka_unit_test(test_extract_ceilings),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_shingles),
+        cmocka_unit_test(test_signatures),
+        cmocka_unit_test(test_fixture_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
