@@ -158,6 +158,7 @@ int cmd_extract(int argc, char **argv)
         text_extractor_free(x);
     }
     if (f != stdin) fclose(f);
+    if (rc == 0 && doc == NULL) rc = FA_ENOMEM;
     if (rc < 0) {
         fprintf(stderr, "feedarc extract: %s: %s\n", path, fa_strerror(rc));
         return rc == FA_ENOMEM   ? EXIT_SOFTWARE

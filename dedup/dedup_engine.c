@@ -525,7 +525,6 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
             if (rc < 0) return rc;
             exact = 1;
         }
-        rc = 0;
     }
     if (!exact && w->sk.n >= o->min_sketch) {
         dedup_candidate cand[MAX_CANDIDATES];
@@ -589,7 +588,6 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
             if (fi == FA_ENOMEM) return fi;
             if (fi >= 0) mark_copies(w, &r, fi, copied_from, rate);
         }
-        rc = 0;
     }
     if (o->dry_run) return 0;
     /* insert */

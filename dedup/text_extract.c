@@ -496,9 +496,8 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
                 hints |= TEXT_HINT_COOKIE;
             else if (strcasecmp(av, "main") == 0 || strcasecmp(av, "article") == 0)
                 hints |= TEXT_HINT_ARTICLE;
-        } else if (strcasecmp(an, "hidden") == 0) {
-            hidden = 1;
-        } else if (strcasecmp(an, "aria-hidden") == 0 && strcasecmp(av, "true") == 0) {
+        } else if (strcasecmp(an, "hidden") == 0 ||
+                   (strcasecmp(an, "aria-hidden") == 0 && strcasecmp(av, "true") == 0)) {
             hidden = 1;
         } else if (strcasecmp(an, "style") == 0) {
             const char *d = strstr(av, "display");

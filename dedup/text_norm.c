@@ -154,7 +154,7 @@ static int finish_unicode(const uint8_t *s, size_t len, fa_buf *out)
         } else if (is_invisible_cp(c)) {
             /* dropped */
         } else {
-            char p = c >= 0x80 ? punct_ascii(c) : 0;
+            char p = c >= 0x80 ? punct_ascii(c) : (char)0;
             if (p)
                 put_bytes(&k, &p, 1);
             else
