@@ -38,7 +38,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcurl4 libuv1 libxml2 libxxhash0 libzstd1 libyaml-0-2 libsqlite3-0 \
-      libssl3 libyajl2 libmicrohttpd12 zlib1g ca-certificates \
+      libssl3 libyajl2 libmicrohttpd12 zlib1g libbrotli1 libunistring2 libsystemd0 \
+      ca-certificates curl \
  && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 feedarc \
  && useradd --system --uid 10001 --gid feedarc --home-dir /var/lib/feedarc \
@@ -52,8 +53,14 @@ USER 10001:10001
 WORKDIR /var/lib/feedarc
 # Created above owned by feedarc: a fresh named volume copies that ownership.
 VOLUME ["/var/lib/feedarc/archive", "/var/lib/feedarc/state"]
+EXPOSE 9464
 ENTRYPOINT ["/usr/bin/feedarc"]
-# For now one crawl of the mounted config.  The service issue switches the
-# default command to `serve` and adds a HEALTHCHECK (which needs
-# `podman build --format docker`; OCI images drop it).
-CMD ["once", "-c", "/etc/feedarc/feedarc.yaml"]
+# The service, on the mounted config (it must put storage.dir and
+# storage.state_dir in the two volumes, and metrics.listen on 0.0.0.0:9464
+# to be scraped from outside; docs/OPERATIONS.md).  `once` works too:
+# `podman run ... feedarc:latest once -c /etc/feedarc/feedarc.yaml`.
+CMD ["serve", "-c", "/etc/feedarc/feedarc.yaml"]
+# /healthz: 200 while the crawl loop turns and the archive is writable.
+# (Kept by `podman build --format docker`; OCI images drop HEALTHCHECK.)
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:9464/healthz"]

@@ -236,6 +236,11 @@ volumes=$(inspect '{{json .Config.Volumes}}')
 for v in /var/lib/feedarc/archive /var/lib/feedarc/state; do
   grep -qF "\"$v\"" <<<"$volumes" && ok "VOLUME $v" || bad "no VOLUME $v (volumes: $volumes)"
 done
+cmd=$(inspect '{{json .Config.Cmd}}')
+[ "$cmd" = '["serve","-c","/etc/feedarc/feedarc.yaml"]' ] && ok "CMD $cmd" ||
+  bad "CMD is $cmd, wanted serve with the mounted config"
+health=$(inspect '{{json .Config.Healthcheck}}')
+grep -q '/healthz' <<<"$health" && ok "HEALTHCHECK on /healthz" || bad "no HEALTHCHECK on /healthz ($health)"
 
 mnt=$(pm image mount "$image") && [ -d "$mnt" ] || die "podman image mount $image failed"
 image_mounted=1
