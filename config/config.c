@@ -257,6 +257,7 @@ static const struct field storage_fields[] = {
     {"prefix", FIELD_PREFIX, offsetof(config, storage.prefix), 0, 0, NULL, 0},
     {"segment_max_size", FIELD_SIZE, offsetof(config, storage.segment_max_size), MIB, UINT64_MAX,
      NULL, 0},
+    {"dictionary", FIELD_STRING, offsetof(config, storage.dictionary), 0, 0, NULL, 0},
     {"revisit_not_modified", FIELD_BOOL, offsetof(config, storage.revisit_not_modified), 0, 0,
      NULL, 0},
     {"compression_level", FIELD_ZSTD_LEVEL, offsetof(config, storage.compression_level), 0, 0, NULL,
@@ -1515,6 +1516,7 @@ void config_free(config *c)
     free(c->metrics.listen);
     free(c->storage.prefix);
     free(c->http.accept_encoding);
+    free(c->storage.dictionary);
     free(c);
 }
 

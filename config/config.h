@@ -83,6 +83,9 @@ typedef struct config {
         char *prefix;          /* segment name prefix (default "feedarc") */
         uint64_t segment_max_size; /* default 1 GiB */
         int compression_level; /* zstd level, default 3 */
+        char *dictionary;      /* zstd dictionary: "auto" (default: trained on the first
+                                  run's records, kept in state_dir/dictionaries, used
+                                  from the next run on), "none", or a file */
         int revisit_not_modified; /* archive a 304 as a revisit record
                                      (server-not-modified profile); default 0 */
     } storage;

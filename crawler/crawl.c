@@ -26,12 +26,14 @@
 #include "crawler/source_list.h"
 #include "feeds/source_parser.h"
 #include "state/crawl_state.h"
+#include "storage/segment_dict.h"
 #include "storage/segment_writer.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <signal.h>
 #include <time.h>
 #include <xxhash.h>
@@ -129,6 +131,14 @@ struct crawl {
     int signals_on, grace_on;
     uint64_t last_beat_ns;
     uint64_t last_written;           /* bytes on disk already counted in metrics */
+    /* dictionary: the one in use, or samples for training one */
+    void *dict;
+    size_t dict_len;
+    int sampling;
+    pthread_mutex_t sample_lock;
+    fa_buf samples;
+    size_t *sample_sizes;
+    unsigned n_samples;
     uint64_t start_ns;
     /* Loop-lag probe: a 10 ms repeating timer; how late it fires is how long
      * the loop thread was busy with something else (parsing, callbacks). */
@@ -571,6 +581,78 @@ static int on_link(void *ud, enum source_link_kind kind, const char *link, const
 
 /* ---- archiving (worker threads) ---- */
 
+#define DICT_SAMPLES 2000              /* records sampled to train a dictionary */
+#define DICT_SAMPLE_MAX (32u << 10)    /* bytes kept of one record */
+#define DICT_SAMPLES_BYTES (12u << 20) /* all samples */
+#define DICT_SIZE (112u << 10)
+
+/* A record's start (response head and body) as a training sample. */
+static void add_sample(crawl *c, const warc_exchange *x)
+{
+    const char *body = x->body ? fa_spool_memory(x->body) : "";
+    if (body == NULL)
+        return; /* spilled to a file: large, and not typical */
+    size_t blen = x->body ? (size_t)x->body->size : 0;
+    size_t n = x->response_head_len + blen;
+    if (n > DICT_SAMPLE_MAX)
+        n = DICT_SAMPLE_MAX;
+    pthread_mutex_lock(&c->sample_lock);
+    if (c->n_samples < DICT_SAMPLES && c->samples.len + n <= c->samples.max) {
+        size_t head = x->response_head_len < n ? x->response_head_len : n;
+        if (fa_buf_append(&c->samples, x->response_head, head) == 0 &&
+            fa_buf_append(&c->samples, body, n - head) == 0)
+            c->sample_sizes[c->n_samples++] = n;
+    }
+    pthread_mutex_unlock(&c->sample_lock);
+}
+
+/* storage.dictionary: "none", a file, or "auto" - the dictionary trained
+ * on an earlier run (state kv "dictionary"), or none yet and sampling on. */
+static void pick_dictionary(crawl *c)
+{
+    const char *how = c->cfg->storage.dictionary ? c->cfg->storage.dictionary : "auto";
+    char path[4096] = "", err[256] = "";
+    if (strcmp(how, "none") == 0)
+        return;
+    if (strcmp(how, "auto") != 0)
+        snprintf(path, sizeof path, "%s", how);
+    else if (crawl_state_get_kv(c->st, "dictionary", path, sizeof path) != 1)
+        path[0] = '\0';
+    if (path[0] && segment_dict_load(path, &c->dict, &c->dict_len, err, sizeof err) < 0) {
+        fa_log_warn("warc", "dictionary %s not used: %s", path, err);
+        c->dict = NULL;
+    }
+    if (c->dict == NULL && strcmp(how, "auto") == 0) {
+        c->sampling = 1;
+        c->sample_sizes = calloc(DICT_SAMPLES, sizeof *c->sample_sizes);
+        fa_buf_init(&c->samples, DICT_SAMPLES_BYTES);
+        if (c->sample_sizes == NULL)
+            c->sampling = 0;
+    }
+}
+
+/* After a run that sampled: train, keep it in the state folder, and use it
+ * from the next run on (segments carry their dictionary). */
+static void train_dictionary(crawl *c)
+{
+    if (!c->sampling || c->n_samples < 100)
+        return;
+    void *d = NULL;
+    size_t len = 0;
+    char dir[4096], path[4096];
+    snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
+    int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d,
+                                &len);
+    if (rc == 0)
+        rc = segment_dict_save(dir, d, len, path);
+    if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
+        fa_log_info("warc", "trained a %zu-byte zstd dictionary on %u records: %s (used from the "
+                            "next run)", len, c->n_samples, path);
+    else
+        fa_log_warn("warc", "no dictionary trained: %s", fa_strerror(rc));
+    free(d);
+}
+
 static void archive_work(uv_work_t *w)
 {
     crawl_job *j = w->data;
@@ -607,6 +689,8 @@ static void archive_work(uv_work_t *w)
         return;
     }
     j->archive_rc = segment_writer_write_exchange(j->c->w, &x, &j->written);
+    if (j->archive_rc == 0 && j->c->sampling)
+        add_sample(j->c, &x);
 }
 
 static int job_url_kind(const crawl_job *j)
@@ -1454,6 +1538,8 @@ static int open_writer(crawl *c)
         .max_size = cfg->storage.segment_max_size,
         .level = cfg->storage.compression_level,
         .lazy_open = 1,
+        .dict = c->dict,
+        .dict_len = c->dict_len,
     };
     char err[256] = "";
     int rc = segment_writer_open(&wo, &c->w, err, sizeof err);
@@ -1538,6 +1624,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
             goto out;
         }
     }
+    pthread_mutex_init(&c.sample_lock, NULL);
+    pick_dictionary(&c);
     rc = open_writer(&c);
     if (rc < 0)
         goto out;
@@ -1632,6 +1720,8 @@ out:
                 save_sources(&c);
                 save_wordpress_since(&c);
             }
+            if (brc == 0)
+                train_dictionary(&c);
         }
         uv_loop_close(&c.loop);
         lag_report(&c, out);
@@ -1651,6 +1741,9 @@ out:
         }
     }
     robots_gate_free(c.gate);
+    free(c.dict);
+    free(c.sample_sizes);
+    fa_buf_free(&c.samples);
     if (c.own_state)
         crawl_state_close(c.st);
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)

@@ -446,7 +446,7 @@ static void all_errors_reported(void **state)
                "t.yaml:3: storage.segment_max_size: \"big\" is not a size (like 512, 64KiB, "
                "32MiB, 1GiB, 10MB)\n"
                "t.yaml:4: storage.colour: unknown key (known here: dir, state_dir, prefix, "
-               "segment_max_size, revisit_not_modified, compression_level)\n"
+               "segment_max_size, dictionary, revisit_not_modified, compression_level)\n"
                "t.yaml:5: http.timeout: \"soon\" is not a duration (like 500ms, 20s, 15m, 1h, "
                "2d)\n"
                "t.yaml:5: http.timeout: duplicate key (first at line 5)\n"

@@ -963,6 +963,62 @@ static void not_modified_as_revisit(void **state)
     free(dir);
 }
 
+/* storage.dictionary auto: the first run samples its records and trains a
+ * zstd dictionary kept in the state folder; the next run's segment carries
+ * it (a dictionary frame first) and is smaller; every record reads back. */
+static void dictionary_trained_then_used(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    sample_sites *sites = NULL;
+    char *yaml = NULL;
+    sample_sites_options so = {.n_sites = 6, .articles_per_site = 30};
+    assert_int_equal(sample_sites_start(&so, dir, &sites, &yaml), 0);
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary one, two;
+    assert_int_equal(crawl_run_once(cfg, NULL, &one), 0);
+    assert_true(one.pages_fetched >= 150);
+    char dict_dir[1024];
+    snprintf(dict_dir, sizeof dict_dir, "%s/dictionaries", cfg->storage.state_dir);
+    assert_int_equal(count_files(dict_dir, ".zdict"), 1);
+    /* a second archive of the same pages, with the dictionary */
+    /* a new archive folder and state: only the dictionary is carried over */
+    char *dictpath = NULL;
+    {
+        DIR *d = opendir(dict_dir);
+        struct dirent *de;
+        while ((de = readdir(d)))
+            if (strstr(de->d_name, ".zdict")) {
+                dictpath = malloc(2048);
+                snprintf(dictpath, 2048, "%s/%s", dict_dir, de->d_name);
+            }
+        closedir(d);
+    }
+    assert_non_null(dictpath);
+    free(cfg->storage.dictionary);
+    cfg->storage.dictionary = dictpath;
+    free(cfg->storage.state_dir);
+    cfg->storage.state_dir = malloc(2048);
+    snprintf(cfg->storage.state_dir, 2048, "%s/state2", dir);
+    free(cfg->storage.dir);
+    cfg->storage.dir = malloc(2048);
+    snprintf(cfg->storage.dir, 2048, "%s/archive2", dir);
+    assert_int_equal(crawl_run_once(cfg, NULL, &two), 0);
+    assert_int_equal(two.pages_fetched, one.pages_fetched);
+    assert_true(two.bytes_on_disk * 2 < one.bytes_on_disk); /* less than half */
+    archive_scan *sc = calloc(1, sizeof *sc);
+    scan_archive(cfg->storage.dir, sc); /* reads through the dictionary, digests verify */
+    assert_int_equal(sc->responses, two.pages_fetched + two.feeds_fetched + two.robots_fetched);
+    free(sc);
+    crawl_summary_free(&one);
+    crawl_summary_free(&two);
+    config_free(cfg);
+    free(yaml);
+    sample_sites_stop(sites);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -978,6 +1034,7 @@ int main(void)
         cmocka_unit_test(hostile_servers_are_cut_off),
         cmocka_unit_test(encoded_feeds_are_decoded_for_parsing),
         cmocka_unit_test(not_modified_as_revisit),
+        cmocka_unit_test(dictionary_trained_then_used),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
