@@ -29,6 +29,8 @@ int cmd_dict_extract(int argc, char **argv); /* cmd_dict.c */
 int cmd_dict_train(int argc, char **argv);   /* cmd_dict.c */
 int cmd_config(int argc, char **argv);       /* cmd_config.c */
 int cmd_status(int argc, char **argv);       /* cmd_status.c */
+int cmd_dedup_report(int argc, char **argv); /* cmd_dedup_report.c */
+int cmd_text(int argc, char **argv);          /* cmd_text.c */
 
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
@@ -227,6 +229,39 @@ static const command commands[] = {
      "  -q, --quiet   print nothing when the config is valid\n"
      "\n"
      "Exit status: 0 valid; 64 bad usage; 78 invalid or unreadable.\n"},
+    {"dedup-report", cmd_dedup_report, "every document with its duplicates and containments",
+     "usage: feedarc dedup-report [--ndjson|--summary] DIR\n"
+     "\n"
+     "Reads the metadata records the dedup engine wrote next to every archived\n"
+     "page in DIR and prints one JSON line per document, keyed by its URL as the\n"
+     "source gave it, with every relation the archive knows, whatever order the\n"
+     "pages were fetched in:\n"
+     "  {\"url\",\"exact_duplicate_of\",\"duplicate_of\",\"similarity\",\n"
+     "   \"contains\":[{\"url\",\"containment\"}],\"contained_in\":[...],\n"
+     "   \"main_chars\",\"novel_chars\",\"boilerplate_chars\"}\n"
+     "duplicate_of is the earliest document of the near-duplicate chain; a URL\n"
+     "archived several times is reported from its newest metadata record.\n"
+     "(docs/DEDUP.md, \"dedup-report\")\n"
+     "\n"
+     "  --ndjson    one line per document (the default)\n"
+     "  --summary   one JSON line of counts: documents, exact_duplicates,\n"
+     "              near_duplicates, containment_pairs, faults\n"
+     "\n"
+     "Exit status: 0 reported; 64 bad usage; 65 a segment is corrupt or a\n"
+     "feedarc metadata line is malformed (reported on stderr; everything\n"
+     "readable is still reported); 66 DIR cannot be read; 74 write error.\n"},
+    {"text", cmd_text, "print the extracted main text of archived pages",
+     "usage: feedarc text DIR [URL]\n"
+     "\n"
+     "Prints the main text the dedup engine extracted from each archived page\n"
+     "(its conversion record: boilerplate removed, one block a line, a block\n"
+     "copied from another document marked [copied from URL]) as JSON lines:\n"
+     "  {\"url\",\"date\",\"record_id\",\"text\"}\n"
+     "With URL, only the newest text of that page (URL as archived, or as the\n"
+     "source gave it).\n"
+     "\n"
+     "Exit status: 0 printed; 1 no text for URL; 64 bad usage; 65 a segment is\n"
+     "corrupt (the rest is still printed); 66 DIR cannot be read; 74 write error.\n"},
 };
 
 static void usage(FILE *f)
