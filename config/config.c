@@ -312,6 +312,13 @@ static const struct field service_fields[] = {
      60 * 60 * 1000, NULL, 0},
 };
 
+static const struct field dedup_fields[] = {
+    {"enabled", FIELD_BOOL, offsetof(config, dedup.enabled), 0, 0, NULL, 0},
+    {"near_threshold", FIELD_FACTOR, offsetof(config, dedup.near_threshold), 0, 1, NULL, 0},
+    {"containment_threshold", FIELD_FACTOR, offsetof(config, dedup.containment_threshold), 0, 1,
+     NULL, 0},
+};
+
 static const struct field top_fields[] = {
     {"user_agent", FIELD_STRING, offsetof(config, user_agent), 0, 0, NULL, 0},
     {"storage", FIELD_SECTION, 0, 0, 0, storage_fields, N_OF(storage_fields)},
@@ -321,6 +328,7 @@ static const struct field top_fields[] = {
     {"metrics", FIELD_SECTION, 0, 0, 0, metrics_fields, N_OF(metrics_fields)},
     {"log", FIELD_SECTION, 0, 0, 0, log_fields, N_OF(log_fields)},
     {"service", FIELD_SECTION, 0, 0, 0, service_fields, N_OF(service_fields)},
+    {"dedup", FIELD_SECTION, 0, 0, 0, dedup_fields, N_OF(dedup_fields)},
 };
 #define TOP_SOURCES_BIT (1u << 4)
 
@@ -1203,6 +1211,9 @@ static void apply_defaults(config *c)
     c->log.format = FA_LOG_LOGFMT;
     c->log.level = FA_LOG_INFO;
     c->service.grace_period_ms = 10000;
+    c->dedup.enabled = 1;
+    c->dedup.near_threshold = 0.5;
+    c->dedup.containment_threshold = 0.85;
 }
 
 /* ---- syntax errors and the base folder ---- */

@@ -125,6 +125,13 @@ typedef struct config {
         uint64_t grace_period_ms; /* after SIGTERM, in-flight fetches may finish for this
                                      long (default 10 s, at most 1 h) */
     } service;
+    /* (issue 6) what is new: near-duplicates, containment, boilerplate */
+    struct {
+        int enabled;                  /* default 1 */
+        double near_threshold;        /* resemblance of main texts; default 0.5 */
+        double containment_threshold; /* share of a document's text found in another;
+                                         default 0.85 */
+    } dedup;
     config_source *sources;
     size_t n_sources;
 } config;

@@ -187,6 +187,11 @@ int config_dump(const config *c, char **out)
                            config_log_level_name(c->log.level));
     if (rc == 0) rc = fa_buf_puts(&b, "service:\n");
     if (rc == 0) rc = put_duration(&b, "  ", "grace_period", c->service.grace_period_ms);
+    if (rc == 0)
+        rc = fa_buf_printf(&b, "dedup:\n  enabled: %s\n  near_threshold: %g\n"
+                               "  containment_threshold: %g\n",
+                           c->dedup.enabled ? "true" : "false", c->dedup.near_threshold,
+                           c->dedup.containment_threshold);
     if (rc == 0) rc = fa_buf_puts(&b, c->n_sources > 0 ? "sources:\n" : "sources: []\n");
     for (size_t i = 0; rc == 0 && i < c->n_sources; i++)
         rc = put_source(&b, &c->sources[i]);

@@ -12,6 +12,8 @@
  * archived.
  */
 #include "crawler/crawl.h"
+#include "common/fa_dechunk.h"
+#include "common/fa_digest.h"
 #include "common/fa_err.h"
 #include "common/fa_hashset.h"
 #include "common/fa_log.h"
@@ -22,6 +24,7 @@
 #include "crawler/robots_gate.h"
 #include "crawler/state_batch.h"
 #include "crawler/url.h"
+#include "dedup/dedup_engine.h"
 #include "metrics/metrics.h"
 #include "crawler/source_list.h"
 #include "feeds/source_parser.h"
@@ -34,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <time.h>
 #include <xxhash.h>
@@ -64,6 +68,10 @@ typedef struct crawl_job {
     int archive_rc;
     warc_written written;
     int revisit;        /* a 304 archived as a revisit record */
+    int dedup_records;  /* metadata/conversion records written with it */
+    int exact_dup;      /* archived as an identical-payload revisit */
+    fa_buf decoded;     /* pages: the decoded payload, for dedup */
+    char *via;          /* pages: the feed/API URL that listed it */
     struct curl_slist *headers; /* this request's extra headers (owned) */
     char *item_id, *item_published, *item_updated; /* pages: from the feed item */
     int known;          /* a url record existed before this fetch */
@@ -139,6 +147,7 @@ struct crawl {
     fa_buf samples;
     size_t *sample_sizes;
     unsigned n_samples;
+    dedup_engine *dedup;             /* near-duplicates, containment, boilerplate */
     uint64_t start_ns;
     /* Loop-lag probe: a 10 ms repeating timer; how late it fires is how long
      * the loop thread was busy with something else (parsing, callbacks). */
@@ -245,6 +254,8 @@ static void job_free(crawl_job *j)
     curl_slist_free_all(j->headers);
     free(j->robots_for);
     fa_buf_free(&j->robots_body);
+    fa_buf_free(&j->decoded);
+    free(j->via);
     free(j->item_id);
     free(j->item_published);
     free(j->item_updated);
@@ -317,7 +328,7 @@ typedef struct feed_spec {
 } feed_spec;
 
 static int job_push_ex(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects,
-                       const feed_item *item, const feed_spec *fs)
+                       const feed_item *item, const feed_spec *fs, const char *via)
 {
     char key[512];
     if (url_host_key(url, key, sizeof key) < 0) {
@@ -343,6 +354,8 @@ static int job_push_ex(crawl *c, char *url, enum job_kind kind, unsigned src, un
         j->item_published = dup_or_null(item->published);
         j->item_updated = dup_or_null(item->updated);
     }
+    if (via)
+        j->via = strdup(via);
     if (fs) {
         j->format = fs->format;
         j->page = fs->page ? fs->page : 1;
@@ -354,11 +367,7 @@ static int job_push_ex(crawl *c, char *url, enum job_kind kind, unsigned src, un
     return job_admit(c, j);
 }
 
-static int job_push(crawl *c, char *url, enum job_kind kind, unsigned src, unsigned redirects,
-                    const feed_item *item)
-{
-    return job_push_ex(c, url, kind, src, redirects, item, NULL);
-}
+
 
 /* Marks url as queued; returns 1 when it was new, 0 when it was queued
  * already (or FA_ENOMEM).  A run of `once` fetches each URL once across all
@@ -381,7 +390,7 @@ static int push_feed(crawl *c, char *url, unsigned src, enum source_format forma
         return 0;
     }
     feed_spec fs = {.format = format, .page = page, .depth = depth};
-    return job_push_ex(c, url, JOB_FEED, src, 0, NULL, &fs);
+    return job_push_ex(c, url, JOB_FEED, src, 0, NULL, &fs, NULL);
 }
 
 static int job_push_robots(crawl *c, const char *host_key, unsigned src)
@@ -457,6 +466,16 @@ static void robots_resolved(crawl *c, const char *host_key, int status, const fa
     }
 }
 
+#define DEDUP_MAX_PAGE (8u << 20) /* decoded bytes of a page analysed */
+
+static int on_page_payload(fetch_transfer *t, const void *data, size_t len)
+{
+    crawl_job *j = t->ud;
+    if (t->status < 200 || t->status > 299)
+        return -1;
+    return fa_buf_append(&j->decoded, data, len) < 0 ? -1 : 0; /* past the cap: not analysed */
+}
+
 static int on_robots_payload(fetch_transfer *t, const void *data, size_t len)
 {
     crawl_job *j = t->ud;
@@ -508,7 +527,8 @@ static int on_item(void *ud, const feed_item *item)
         free(url);
         return 0;
     }
-    return job_push(c, url, JOB_PAGE, j->source, 0, item) == FA_ENOMEM ? FA_ENOMEM : 0;
+    return job_push_ex(c, url, JOB_PAGE, j->source, 0, item, NULL, j->url) == FA_ENOMEM ? FA_ENOMEM
+                                                                                  : 0;
 }
 
 /* The parser decides from the status and headers whether the body is for
@@ -580,6 +600,198 @@ static int on_link(void *ud, enum source_link_kind kind, const char *link, const
 }
 
 /* ---- archiving (worker threads) ---- */
+
+static int hash_payload(void *ud, const void *data, size_t len)
+{
+    fa_sha1_update(ud, data, len);
+    return 0;
+}
+
+static int dechunk_into_sha1(void *ud, const void *data, size_t len)
+{
+    void **pair = ud; /* {fa_dechunk *, fa_sha1 *} */
+    int rc = fa_dechunk_feed(pair[0], data, len, hash_payload, pair[1]);
+    return rc < 0 ? rc : 0;
+}
+
+/* "sha1:BASE32" of the payload (the body de-chunked, Content-Encoding kept),
+ * as WARC-Payload-Digest has it. */
+static int payload_digest(const fetch_transfer *t, char out[40])
+{
+    fa_sha1 *h = fa_sha1_new();
+    if (h == NULL)
+        return FA_ENOMEM;
+    int rc;
+    if (t->chunked) {
+        fa_dechunk d;
+        fa_dechunk_init(&d);
+        void *pair[2] = {&d, h};
+        rc = fa_spool_foreach(&t->body, dechunk_into_sha1, pair);
+    } else {
+        rc = fa_spool_foreach(&t->body, hash_payload, h);
+    }
+    uint8_t dg[20];
+    fa_sha1_final(h, dg);
+    fa_sha1_free(h);
+    if (rc < 0)
+        return rc;
+    fa_sha1_label(dg, out);
+    return 0;
+}
+
+static void add_finding_field(fa_buf *b, const char *name, const dedup_finding *f)
+{
+    char date[40];
+    fa_time_format_iso(f->date * 1000000000LL, 0, date, sizeof date);
+    fa_buf_printf(b, "%s%c%s %s %s %.3f", name, 0, f->url,
+                  f->record_id && f->record_id[0] ? f->record_id : "-", date, f->score);
+    fa_buf_append(b, "", 1);
+}
+
+/* A page analysed before it is archived: new text, or known?  The
+ * findings go into a metadata record and the clean main text into a
+ * conversion record, written with the response as one group - or, for an
+ * exact duplicate, a revisit record instead of a second full response. */
+static int archive_with_findings(crawl_job *j, const warc_exchange *x)
+{
+    crawl *c = j->c;
+    fetch_transfer *t = &j->t;
+    char digest[40], resp_id[48], meta_id[48], conv_id[48];
+    int rc = payload_digest(t, digest);
+    if (rc < 0)
+        return rc;
+    segment_writer_new_record_id(resp_id);
+    segment_writer_new_record_id(meta_id);
+    segment_writer_new_record_id(conv_id);
+    dedup_input in = {
+        .url = j->url,
+        .payload_digest = digest,
+        .record_id = resp_id,
+        .date = t->date_ns / 1000000000LL,
+        .type = DEDUP_HTML_PAGE,
+        .content = j->decoded.data,
+        .len = j->decoded.len,
+    };
+    dedup_result res;
+    memset(&res, 0, sizeof res);
+    rc = dedup_analyze(c->dedup, &in, &res);
+    if (rc < 0) {
+        /* not analysable (a ceiling, bad markup): archive it plainly */
+        dedup_result_free(&res);
+        return segment_writer_write_exchange(c->w, x, &j->written);
+    }
+    /* metadata fields, NUL-separated name/value pairs in one buffer */
+    fa_buf fb;
+    fa_buf_init(&fb, 1u << 20);
+    fa_buf_printf(&fb, "feedarc-document%c%s", 0, j->url);
+    fa_buf_append(&fb, "", 1);
+    if (j->via) {
+        fa_buf_printf(&fb, "via%c%s", 0, j->via);
+        fa_buf_append(&fb, "", 1);
+    }
+    if (j->item_id && strlen(j->item_id) < 2048 && !strpbrk(j->item_id, "\r\n")) {
+        fa_buf_printf(&fb, "feed-item-id%c%s", 0, j->item_id);
+        fa_buf_append(&fb, "", 1);
+    }
+    const dedup_finding *exact = NULL;
+    for (size_t i = 0; i < res.n_findings; i++) {
+        const dedup_finding *f = &res.findings[i];
+        static const char *names[] = {NULL, "feedarc-exact-duplicate-of",
+                                      "feedarc-near-duplicate-of", "feedarc-contains",
+                                      "feedarc-contained-in"};
+        if (f->kind < DEDUP_EXACT || f->kind > DEDUP_CONTAINED_IN)
+            continue;
+        if (f->kind == DEDUP_EXACT && f->record_id && f->record_id[0])
+            exact = f;
+        add_finding_field(&fb, names[f->kind], f);
+        if (c->opt->metrics) {
+            static const int kind_metric[] = {0, METRICS_DEDUP_EXACT, METRICS_DEDUP_NEAR,
+                                              METRICS_DEDUP_CONTAINMENT,
+                                              METRICS_DEDUP_CONTAINMENT};
+            metrics_counter_add(c->opt->metrics->dedup_findings[kind_metric[f->kind]], 1);
+        }
+    }
+    fa_buf_printf(&fb, "feedarc-main-chars%c%zu", 0, res.main_chars);
+    fa_buf_append(&fb, "", 1);
+    fa_buf_printf(&fb, "feedarc-novel-chars%c%zu", 0, res.novel_chars);
+    fa_buf_append(&fb, "", 1);
+    fa_buf_printf(&fb, "feedarc-boilerplate-chars%c%zu", 0, res.boilerplate_chars);
+    fa_buf_append(&fb, "", 1);
+    if (res.boilerplate_chars && c->opt->metrics)
+        metrics_counter_add(c->opt->metrics->dedup_findings[METRICS_DEDUP_BOILERPLATE], 1);
+    warc_field fields[64];
+    size_t nf = 0;
+    for (const char *p = fb.data; fb.data && p < fb.data + fb.len && nf < 64;) {
+        fields[nf].name = p;
+        p += strlen(p) + 1;
+        fields[nf].value = p;
+        p += strlen(p) + 1;
+        nf++;
+    }
+    /* the main text; blocks carried over from another document say so */
+    fa_buf text;
+    fa_buf_init(&text, 16u << 20);
+    for (size_t i = 0; i < res.n_blocks; i++) {
+        const dedup_block *b = &res.blocks[i];
+        if (b->boilerplate)
+            continue;
+        if (b->copied_from >= 0 && (size_t)b->copied_from < res.n_findings)
+            fa_buf_printf(&text, "[copied from %s] ", res.findings[b->copied_from].url);
+        fa_buf_puts(&text, b->text);
+        fa_buf_puts(&text, "\n");
+    }
+    char refers_date[40] = "";
+    warc_record_spec specs[3];
+    memset(specs, 0, sizeof specs);
+    if (exact) {
+        fa_time_format_iso(exact->date * 1000000000LL, 0, refers_date, sizeof refers_date);
+        specs[0] = (warc_record_spec){
+            .type = "revisit",
+            .record_id = resp_id,
+            .target_uri = j->url,
+            .date_ns = t->date_ns,
+            .ip_address = x->ip_address,
+            .refers_to = exact->record_id,
+            .refers_to_target_uri = exact->url,
+            .refers_to_date = refers_date,
+            .profile = WARC_PROFILE_IDENTICAL,
+            .payload_digest = digest,
+            .block = x->response_head,
+            .block_len = x->response_head_len,
+        };
+    } else {
+        specs[0] = (warc_record_spec){.type = "response", .exchange = x, .record_id = resp_id};
+    }
+    specs[1] = (warc_record_spec){
+        .type = "metadata",
+        .record_id = meta_id,
+        .target_uri = j->url,
+        .date_ns = t->date_ns,
+        .concurrent_to = resp_id,
+        .fields = fields,
+        .n_fields = nf,
+    };
+    specs[2] = (warc_record_spec){
+        .type = "conversion",
+        .record_id = conv_id,
+        .target_uri = j->url,
+        .date_ns = t->date_ns,
+        .refers_to = resp_id,
+        .block = text.data ? text.data : "",
+        .block_len = text.len,
+    };
+    warc_written outs[3];
+    rc = segment_writer_write_records(c->w, specs, text.len ? 3 : 2, outs);
+    if (rc == 0) {
+        j->written = outs[0];
+        j->dedup_records = text.len ? 2 : 1;
+        j->exact_dup = exact != NULL;
+    }
+    fa_buf_free(&text);
+    fa_buf_free(&fb);
+    dedup_result_free(&res);
+    return rc;
+}
 
 #define DICT_SAMPLES 2000              /* records sampled to train a dictionary */
 #define DICT_SAMPLE_MAX (32u << 10)    /* bytes kept of one record */
@@ -688,7 +900,13 @@ static void archive_work(uv_work_t *w)
         j->archive_rc = segment_writer_write_record(j->c->w, &spec, &j->written);
         return;
     }
-    j->archive_rc = segment_writer_write_exchange(j->c->w, &x, &j->written);
+    if (j->kind == JOB_PAGE && j->c->dedup && t->status >= 200 && t->status <= 299 &&
+        j->decoded.len > 0 && !t->payload_error &&
+        (t->content_type[0] == '\0' || strstr(t->content_type, "html"))) {
+        j->archive_rc = archive_with_findings(j, &x);
+    } else {
+        j->archive_rc = segment_writer_write_exchange(j->c->w, &x, &j->written);
+    }
     if (j->archive_rc == 0 && j->c->sampling)
         add_sample(j->c, &x);
 }
@@ -791,7 +1009,12 @@ static void archive_done(uv_work_t *w, int status)
     }
     if (j->archive_rc == 0 && c->opt && c->opt->metrics) {
         feedarc_metrics *m = c->opt->metrics;
-        if (j->revisit) {
+        if (j->dedup_records) {
+            metrics_counter_add(m->records[METRICS_RECORD_METADATA], 1);
+            if (j->dedup_records > 1)
+                metrics_counter_add(m->records[METRICS_RECORD_CONVERSION], 1);
+        }
+        if (j->revisit || j->exact_dup) {
             metrics_counter_add(m->records[METRICS_RECORD_REVISIT], 1);
         } else {
             metrics_counter_add(m->records[METRICS_RECORD_REQUEST], 1);
@@ -853,7 +1076,7 @@ static void follow_redirect(crawl *c, crawl_job *j)
     }
     feed_spec fs = {.format = j->format, .page = j->page, .depth = j->depth};
     job_push_ex(c, next, j->kind, j->source, j->redirects + 1, NULL,
-                j->kind == JOB_FEED ? &fs : NULL);
+                j->kind == JOB_FEED ? &fs : NULL, j->via);
 }
 
 /* ---- retries and backoff ---- */
@@ -957,6 +1180,7 @@ static int maybe_retry(crawl *c, crawl_job *j)
     n->item_id = j->item_id ? strdup(j->item_id) : NULL;
     n->item_published = j->item_published ? strdup(j->item_published) : NULL;
     n->item_updated = j->item_updated ? strdup(j->item_updated) : NULL;
+    n->via = j->via ? strdup(j->via) : NULL;
     fetch_transfer_init(&n->t);
     if (host_queue_push(c->q, n->host, &n->qe) < 0) {
         job_free(n);
@@ -1157,6 +1381,11 @@ static int job_start(void *ud, host_queue_entry *e)
     if (j->kind == JOB_ROBOTS) {
         t->want_payload = 1;
         t->on_payload = on_robots_payload;
+    }
+    if (j->kind == JOB_PAGE && c->dedup) {
+        fa_buf_init(&j->decoded, DEDUP_MAX_PAGE);
+        t->want_payload = 1;
+        t->on_payload = on_page_payload;
     }
     if (j->kind == JOB_FEED) {
         const config_source *src = &c->cfg->sources[j->source];
@@ -1626,6 +1855,20 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     }
     pthread_mutex_init(&c.sample_lock, NULL);
     pick_dictionary(&c);
+    if (cfg->dedup.enabled) {
+        char ddir[4096];
+        snprintf(ddir, sizeof ddir, "%s/dedup", cfg->storage.state_dir);
+        mkdir(ddir, 0777);
+        dedup_options dopt = {.near_threshold = cfg->dedup.near_threshold,
+                              .containment_threshold = cfg->dedup.containment_threshold};
+        rc = dedup_engine_open(ddir, &dopt, &c.dedup);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message,
+                     "cannot open the dedup index in %.300s: %s", ddir, fa_strerror(rc));
+            goto out;
+        }
+    }
     rc = open_writer(&c);
     if (rc < 0)
         goto out;
@@ -1741,6 +1984,7 @@ out:
         }
     }
     robots_gate_free(c.gate);
+    dedup_engine_close(c.dedup);
     free(c.dict);
     free(c.sample_sizes);
     fa_buf_free(&c.samples);

@@ -72,7 +72,7 @@ static int scan(const char *path, const char *segment, segment_response_cb cb, v
         const char *type = warc_record_field(&rec, "WARC-Type");
         if (type && strcmp(type, "request") == 0)
             continue; /* whole only with its response */
-        if (type && strcmp(type, "response") == 0) {
+        if (type && (strcmp(type, "response") == 0 || strcmp(type, "revisit") == 0)) {
             rc = report(segment, &rec, cb, ud);
             if (rc < 0)
                 goto out;

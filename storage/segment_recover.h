@@ -12,7 +12,7 @@
  * group of records (segment_writer_write_records) cut by the crash keeps
  * its whole records: a response always keeps its request.
  *
- * Each kept response record is reported to a callback, so the crawl state
+ * Each kept response (and revisit) record is reported to a callback, so the crawl state
  * can be reconciled with the disk: records written after the last state
  * commit are then known, and not fetched (and archived) again.
  */

@@ -294,7 +294,7 @@ static const struct error_case error_cases[] = {
     /* unknown keys */
     {"colour: red\n" ONE_SOURCE, FA_EINVAL,
      "t.yaml:1: colour: unknown key (known here: user_agent, storage, politeness, http, "
-     "sources, metrics, log, service)\n"},
+     "sources, metrics, log, service, dedup)\n"},
     {"sources:\n  - url: https://a.example/\n    intreval: 5m\n", FA_EINVAL,
      "t.yaml:3: sources[0].intreval: unknown key (known here: url, type, name, fetch_pages, "
      "ignore_robots, interval, max_items, headers, opml, max_pages, json)\n"},

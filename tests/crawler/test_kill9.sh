@@ -34,7 +34,8 @@ for f in "$tmp/archive"/*.warc.zst; do
   zstd -q -dc "$f" >> "$tmp/all.warc" || { echo "FAIL: $f does not decompress"; fails=1; }
 done
 # response target URIs, one per line
-awk '/^WARC-Type: /{t=$2} /^WARC-Target-URI: /{if (t ~ /^response/) print $2}' "$tmp/all.warc" \
+# (an exact duplicate is archived as a revisit record: it counts as archived)
+awk '/^WARC-Type: /{t=$2} /^WARC-Target-URI: /{if (t ~ /^(response|revisit)/) print $2}' "$tmp/all.warc" \
   | tr -d '\r' | sort > "$tmp/responses.txt"
 # urls.txt lists the feeds first (as many as the config's sources), then pages
 feeds=$(grep -c '^ *url: ' "$tmp/crawl.yaml")
@@ -47,6 +48,11 @@ while read -r url; do
   if [ "$n" -eq 0 ]; then missing=$((missing + 1)); echo "missing: $url"; fi
   if [ "$n" -gt 1 ]; then dup=$((dup + 1)); echo "archived $n times: $url"; fi
 done < "$tmp/sites/urls.txt"
+# every revisit refers to a record the archive really holds
+awk '/^WARC-Record-ID: /{print $2}' "$tmp/all.warc" | tr -d '\r' | sort -u > "$tmp/ids.txt"
+awk '/^WARC-Refers-To: /{print $2}' "$tmp/all.warc" | tr -d '\r' | sort -u > "$tmp/refs.txt"
+dangling=$(comm -13 "$tmp/ids.txt" "$tmp/refs.txt" | wc -l)
+[ "$dangling" -eq 0 ] || { echo "FAIL: $dangling WARC-Refers-To name no record in the archive"; fails=1; }
 segments=$(ls "$tmp/archive"/*.warc.zst | wc -l)
 echo "$kills kills; $(grep -c 'recovered ' "$tmp/runs.log") segments recovered at start-up;" \
      "$segments segments; $pages pages: $missing missing, $dup archived more than once"
