@@ -18,3 +18,9 @@ if(TARGET feedarc)
   add_test(NAME test_serve COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_serve.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_serve PROPERTIES TIMEOUT 240 RUN_SERIAL ON)
 endif()
+# dedup findings of a real crawl, scored against the sample sites' ground truth
+if(TARGET feedarc)
+  feedarc_test(test_dedup_crawl SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_crawl.c
+               ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+               LIBS fa_crawler fa_demo fa_config fa_common PkgConfig::YAJL TIMEOUT 120)
+endif()
