@@ -66,8 +66,10 @@ static void hit_free(text_hit *h)
 static void gen_kv(yajl_gen g, const char *k, const char *v, size_t len)
 {
     yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-    if (v == NULL) yajl_gen_null(g);
-    else cli__gen_string(g, v, len);
+    if (v == NULL)
+        yajl_gen_null(g);
+    else
+        cli__gen_string(g, v, len);
 }
 
 static int text_emit(text_ctx *c, const char *url, const char *date, const char *id,
@@ -98,8 +100,10 @@ static char *document_of(const warc_record *rec)
         const char *le = nl ? nl : end;
         if ((size_t)(le - p) > sizeof key - 1 && strncasecmp(p, key, sizeof key - 1) == 0) {
             const char *v = p + sizeof key - 1;
-            while (v < le && (*v == ' ' || *v == '\t')) v++;
-            while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t')) le--;
+            while (v < le && (*v == ' ' || *v == '\t'))
+                v++;
+            while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
+                le--;
             return strndup(v, (size_t)(le - v));
         }
         p = nl ? nl + 1 : end;
@@ -174,8 +178,7 @@ int cmd_text(int argc, char **argv)
     }
     int rc = cli__archive_scan(dir, "text", text_record, &c, &faults);
     if (rc == 0 && c.want && c.found)
-        rc = text_emit(&c, c.best.url, c.best.date, c.best.record_id, c.best.text,
-                       c.best.text_len);
+        rc = text_emit(&c, c.best.url, c.best.date, c.best.record_id, c.best.text, c.best.text_len);
     if (rc == 0 && fflush(stdout) == EOF) c.write_failed = 1;
     if (c.write_failed) {
         fprintf(stderr, "feedarc text: writing: %s\n", strerror(errno));

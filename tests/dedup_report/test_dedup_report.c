@@ -128,10 +128,11 @@ static segment_writer *arch_open(const char *dir, const char *prefix, const void
 /* A page's body: words that vary with the URL, so pages differ. */
 static size_t page_html(char *buf, size_t cap, const char *seed)
 {
-    static const char *words[] = {"council", "harbour", "flood",  "barrier", "school",  "budget",
+    static const char *words[] = {"council", "harbour",  "flood",  "barrier",  "school", "budget",
                                   "river",   "district", "review", "approved", "delays", "port"};
     unsigned h = 5381;
-    for (const char *s = seed; *s; s++) h = h * 33 + (unsigned char)*s;
+    for (const char *s = seed; *s; s++)
+        h = h * 33 + (unsigned char)*s;
     size_t n = (size_t)snprintf(buf, cap,
                                 "<!DOCTYPE html>\n<html><head><title>%s</title></head><body>"
                                 "<nav><a href=\"/\">Home</a></nav><article>\n",
@@ -301,7 +302,8 @@ static void run_report(run *r, const char *dir)
 
 static void run_free(run *r)
 {
-    for (size_t i = 0; i < r->n; i++) yajl_tree_free(r->lines[i]);
+    for (size_t i = 0; i < r->n; i++)
+        yajl_tree_free(r->lines[i]);
     free(r->err);
 }
 
@@ -360,8 +362,8 @@ static void expect_list(const run *r, const char *url, const char *key, size_t n
     yajl_val a = get(doc(r, url), key);
     assert_non_null(a);
     assert_true(YAJL_IS_ARRAY(a));
-    if (a->u.array.len != n) fail_msg("%s: %s has %zu entries, not %zu", url, key,
-                                      a->u.array.len, n);
+    if (a->u.array.len != n)
+        fail_msg("%s: %s has %zu entries, not %zu", url, key, a->u.array.len, n);
     for (size_t i = 0; i < n; i++) {
         int seen = 0;
         for (size_t j = 0; j < a->u.array.len; j++) {
@@ -382,8 +384,10 @@ static void expect_similarity(const run *r, const char *url, double want)
 {
     yajl_val v = get(doc(r, url), "similarity");
     assert_non_null(v);
-    if (want < 0) assert_true(YAJL_IS_NULL(v));
-    else assert_true(fabs(num(v) - want) < 1e-9);
+    if (want < 0)
+        assert_true(YAJL_IS_NULL(v));
+    else
+        assert_true(fabs(num(v) - want) < 1e-9);
 }
 
 static void expect_chars(const run *r, const char *url, const char *key, long long want)
@@ -706,6 +710,9 @@ static void dictionary_segment(void **state)
     page_init(&b, B_URL, 1);
     meta_ref(&m, "feedarc-near-duplicate-of", &a, 0.91);
     put_page(w, &b, &m, "[copied from " A_URL "] First.\n");
+    page c;
+    page_init(&c, C_URL, 2);
+    put_page(w, &c, NULL, "Caf\xe9 au lait.\n"); /* Latin-1: not UTF-8 */
     assert_int_equal(segment_writer_close(w), 0);
     free(dict);
     char path[1024];
@@ -720,7 +727,7 @@ static void dictionary_segment(void **state)
     run r;
     run_report(&r, dir);
     assert_int_equal(r.status, 0);
-    assert_int_equal(r.n, 2);
+    assert_int_equal(r.n, 3);
     expect_url(&r, B_URL, "duplicate_of", A_URL);
     expect_similarity(&r, B_URL, 0.91);
     yajl_val mc = get(doc(&r, A_URL), "main_chars");
@@ -731,8 +738,13 @@ static void dictionary_segment(void **state)
     run_cmd(&r, args);
     assert_int_equal(r.status, 0);
     assert_int_equal(r.n, 1);
-    assert_string_equal(str(get(r.lines[0], "text")),
-                        "[copied from " A_URL "] First.\n");
+    assert_string_equal(str(get(r.lines[0], "text")), "[copied from " A_URL "] First.\n");
+    run_free(&r);
+    snprintf(args, sizeof args, "text '%s' '%s'", dir, C_URL);
+    run_cmd(&r, args);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(str(get(r.lines[0], "text")), "Caf\xEF\xBF\xBD au lait.\n"); /* U+FFFD */
     run_free(&r);
     rm_rf(dir);
 }
@@ -800,12 +812,9 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(near_chain_forward),
-        cmocka_unit_test(near_chain_reverse),
-        cmocka_unit_test(containment_both_orders),
-        cmocka_unit_test(exact_duplicate_by_revisit),
-        cmocka_unit_test(refetched_url_newest_wins),
-        cmocka_unit_test(dictionary_segment),
+        cmocka_unit_test(near_chain_forward),        cmocka_unit_test(near_chain_reverse),
+        cmocka_unit_test(containment_both_orders),   cmocka_unit_test(exact_duplicate_by_revisit),
+        cmocka_unit_test(refetched_url_newest_wins), cmocka_unit_test(dictionary_segment),
         cmocka_unit_test(corrupt_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
