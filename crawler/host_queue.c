@@ -287,11 +287,13 @@ static void schedule(host_queue *q)
         return;
     }
     if (earliest != UINT64_MAX) {
-        uint64_t due_ms = (earliest - now + 999999) / 1000000;
-        if (!uv_is_active((uv_handle_t *)&q->delay) || earliest < q->delay_due_ns) {
-            q->delay_due_ns = earliest;
-            uv_timer_start(&q->delay, on_timer, due_ms, 0);
-        }
+        /* Re-armed on every pass: a due time kept from an earlier pass may
+         * already be past.  And now moved on while others were started: a
+         * time already past is due at once (never a wrapped-around wait). */
+        now = fa_time_mono_ns();
+        uint64_t due_ms = earliest > now ? (earliest - now + 999999) / 1000000 : 0;
+        q->delay_due_ns = earliest;
+        uv_timer_start(&q->delay, on_timer, due_ms, 0);
     }
 }
 

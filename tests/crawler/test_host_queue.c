@@ -13,6 +13,7 @@
 #include "crawler/host_queue.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct fake_job {
@@ -40,6 +41,11 @@ static harness *H;
 static void job_closed(uv_handle_t *h)
 {
     free(h->data);
+}
+
+static void job_closed_plain(uv_handle_t *h)
+{
+    free(h);
 }
 
 static void job_end(uv_timer_t *t)
@@ -127,12 +133,62 @@ static void slow_host_does_not_delay_fast_host(void **state)
     free(H);
 }
 
+/* A start that takes longer than the hosts' delay (a slow callback, a busy
+ * loop): the earliest due time of a waiting host is then already past when
+ * the pass ends, and must make the timer fire at once, not overflow. */
+static unsigned slow_left;
+static uv_loop_t slow_loop;
+static host_queue *slow_q;
+
+static void slow_done(uv_timer_t *t)
+{
+    host_queue_done(slow_q, t->data);
+    uv_close((uv_handle_t *)t, job_closed_plain);
+    if (--slow_left == 0)
+        host_queue_close(slow_q);
+}
+
+static int slow_start(void *ud, host_queue_entry *e)
+{
+    (void)ud;
+    uint64_t until = fa_time_mono_ns() + 2000000; /* 2 ms of work */
+    while (fa_time_mono_ns() < until)
+        ;
+    uv_timer_t *t = malloc(sizeof *t);
+    uv_timer_init(&slow_loop, t);
+    t->data = e;
+    uv_timer_start(t, slow_done, 0, 0);
+    return 0;
+}
+
+static void past_due_hosts_still_start(void **state)
+{
+    (void)state;
+    uv_loop_init(&slow_loop);
+    host_queue_options o = {.per_host_cap = 1, .min_delay_ms = 1, .global_cap = 64};
+    assert_int_equal(host_queue_new(&slow_loop, &o, slow_start, NULL, &slow_q), 0);
+    host_queue_entry *es = calloc(200, sizeof *es);
+    for (unsigned i = 0; i < 200; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "http://h%u:80", i % 20);
+        host_queue_push(slow_q, key, &es[i]);
+    }
+    slow_left = 200;
+    uint64_t t0 = fa_time_mono_ns();
+    uv_run(&slow_loop, UV_RUN_DEFAULT);
+    assert_int_equal(slow_left, 0);
+    assert_true(fa_time_mono_ns() - t0 < 10ULL * 1000000000ULL);
+    assert_int_equal(uv_loop_close(&slow_loop), 0);
+    free(es);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(caps_delay_and_order),
         cmocka_unit_test(global_cap_holds),
         cmocka_unit_test(slow_host_does_not_delay_fast_host),
+        cmocka_unit_test(past_due_hosts_still_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
