@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 int cmd_once(int argc, char **argv)
 {
@@ -41,8 +42,9 @@ int cmd_once(int argc, char **argv)
         config_free(cfg);
         return EXIT_CONFIG;
     }
+    crawl_options co = {.progress = !quiet && isatty(STDERR_FILENO)};
     crawl_summary sum;
-    int rc = crawl_run_once(cfg, NULL, &sum);
+    int rc = crawl_run_once(cfg, &co, &sum);
     if (!quiet)
         cli_print_summary(stdout, &sum, cfg->storage.dir);
     else if (sum.storage_error)

@@ -43,6 +43,7 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
             s->pages_fetched, s->pages_unchanged, s->pages_failed);
     fprintf(f, "requests: %" PRIu64 " (%" PRIu64 " not modified, %" PRIu64 " redirects), %s fetched\n",
             s->requests, s->not_modified, s->redirects, cli_human_bytes(s->bytes_fetched, a));
+    fprintf(f, "findings: %" PRIu64 " (exact, near-duplicate and containment)\n", s->findings);
     fprintf(f, "records:  %" PRIu64 " in %" PRIu64 " segment%s\n", s->records, s->segments,
             s->segments == 1 ? "" : "s");
     fprintf(f, "on disk:  %s (%s of WARC before compression) in %s\n",

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <time.h>
@@ -148,6 +149,9 @@ struct crawl {
     size_t *sample_sizes;
     unsigned n_samples;
     dedup_engine *dedup;             /* near-duplicates, containment, boilerplate */
+    atomic_ulong findings;           /* counted on worker threads */
+    unsigned sources_done;           /* once: sources whose jobs have all ended */
+    int progress_shown;
     uint64_t start_ns;
     /* Loop-lag probe: a 10 ms repeating timer; how late it fires is how long
      * the loop thread was busy with something else (parsing, callbacks). */
@@ -162,6 +166,25 @@ struct crawl {
 static void maybe_finish(crawl *c);
 
 static void beat(crawl *c);
+
+/* once, on a terminal: one line, rewritten every second. */
+static void show_progress(crawl *c, int last)
+{
+    double secs = (double)(fa_time_mono_ns() - c->start_ns) / 1e9;
+    uint64_t written = c->sum->bytes_on_disk; /* once the writer is closed */
+    if (c->w) {
+        segment_writer_stats st;
+        segment_writer_get_stats(c->w, &st);
+        written = st.bytes_on_disk;
+    }
+    fprintf(stderr, "\r\033[Ksources %u/%u  pages %llu  %.0f pages/s  written %.1f MiB  findings %lu",
+            c->sources_done, c->sum->sources, (unsigned long long)c->sum->pages_fetched,
+            secs > 0 ? (double)c->sum->pages_fetched / secs : 0.0, (double)written / 1048576.0,
+            (unsigned long)atomic_load(&c->findings));
+    if (last)
+        fputs("\n", stderr);
+    c->progress_shown = 1;
+}
 
 static void on_lag_tick(uv_timer_t *t)
 {
@@ -208,6 +231,8 @@ static void beat(crawl *c)
     }
     if (c->opt && c->opt->heartbeat)
         c->opt->heartbeat(c->opt->heartbeat_ud);
+    if (c->opt && c->opt->progress)
+        show_progress(c, 0);
 }
 
 static void lag_report(const crawl *c, crawl_summary *out)
@@ -704,6 +729,7 @@ static int archive_with_findings(crawl_job *j, const warc_exchange *x)
         if (f->kind == DEDUP_EXACT && f->record_id && f->record_id[0])
             exact = f;
         add_finding_field(&fb, names[f->kind], f);
+        atomic_fetch_add(&c->findings, 1);
         if (c->opt->metrics) {
             static const int kind_metric[] = {0, METRICS_DEDUP_EXACT, METRICS_DEDUP_NEAR,
                                               METRICS_DEDUP_CONTAINMENT,
@@ -988,6 +1014,8 @@ static void source_job_ended(crawl *c, unsigned src)
     if (c->serve && s->in_round) {
         s->in_round = 0;
         source_round_done(c, src);
+    } else if (!c->serve) {
+        c->sources_done++;
     }
 }
 
@@ -1977,6 +2005,7 @@ out:
         out->bytes_uncompressed = st.bytes_uncompressed;
         out->segments = st.segments;
         int crc = segment_writer_close(c.w);
+        c.w = NULL;
         if (crc < 0 && !out->storage_error) {
             out->storage_error = crc;
             snprintf(out->storage_message, sizeof out->storage_message,
@@ -2011,6 +2040,9 @@ out:
         if (!out->results[i].ok)
             out->sources_failed++;
     out->elapsed_s = (double)(fa_time_mono_ns() - c.start_ns) / 1e9;
+    out->findings = atomic_load(&c.findings);
+    if (c.progress_shown)
+        show_progress(&c, 1);
     out->end = c.end;
     if (rc == 0 && out->storage_error)
         rc = out->storage_error;

@@ -47,6 +47,7 @@ typedef struct crawl_summary {
     uint64_t pages_disallowed;      /* skipped because robots.txt forbids them */
     uint64_t robots_fetched;        /* robots.txt requests (cache misses) */
     uint64_t retries;               /* requests repeated after transient errors */
+    uint64_t findings;              /* dedup findings (exact, near, containment) */
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
     double elapsed_s;
@@ -70,6 +71,7 @@ typedef struct crawl_options {
     void (*heartbeat)(void *ud);   /* called about once a second while the loop
                                       turns (health checks, watchdog); may be NULL */
     void *heartbeat_ud;
+    int progress;                  /* once: a live progress line on stderr (a terminal) */
     crawl_state *state;            /* state to use (borrowed); NULL opens the
                                       SQLite state in cfg->storage.state_dir */
     unsigned max_archive_pending;  /* exchanges waiting for the writer before
