@@ -77,5 +77,21 @@ fi
 printf 'storage: { dir: /proc/feedarc-archive }\nsources:\n  - url: http://127.0.0.1:1/f.xml\n' > "$tmp/proc.yaml"
 expect_code "once, archive not creatable (/proc)" 73 "$bin" once -q -c "$tmp/proc.yaml"
 
+# disk full during a run -> 74 (EX_IOERR): the archive on a 256 KiB tmpfs (root only)
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=256k tmpfs "$tmp/small" 2>/dev/null; then
+  "$bin" demo --serve --out "$tmp/full-sites" --sites 3 --articles 30 >/dev/null 2>&1 &
+  sites=$!
+  for _ in $(seq 50); do [ -s "$tmp/full-sites/urls.txt" ] && break; sleep 0.1; done
+  sed -e "s|^  dir: .*|  dir: $tmp/small/archive|" -e "s|^  state_dir: .*|  state_dir: $tmp/full-state|" \
+      -e "s|^  state_dir:|  dictionary: none\n  state_dir:|" \
+      "$tmp/full-sites/feedarc-demo.yaml" > "$tmp/full.yaml"
+  expect_code "once, disk full" 74 "$bin" once -q -c "$tmp/full.yaml"
+  grep -qi "no space" "$tmp/err" && ok "disk full reported as such" || { bad "disk-full message"; head -3 "$tmp/err"; }
+  kill "$sites"; wait "$sites" 2>/dev/null
+  umount "$tmp/small"
+else
+  echo "skip disk-full check: needs root and a tmpfs mount"
+fi
+
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]
