@@ -48,6 +48,11 @@ while read -r url; do
   if [ "$n" -eq 0 ]; then missing=$((missing + 1)); echo "missing: $url"; fi
   if [ "$n" -gt 1 ]; then dup=$((dup + 1)); echo "archived $n times: $url"; fi
 done < "$tmp/sites/urls.txt"
+# feedarc verify: every frame, record, digest and index offset
+"$bin" verify "$tmp/archive" > "$tmp/verify.out" 2>&1 || { echo "FAIL: feedarc verify"; tail -5 "$tmp/verify.out"; fails=1; }
+# the state matches the segments: a third run finds every page archived and fetches none
+"$bin" once -c "$tmp/crawl.yaml" > "$tmp/again.out" 2>>"$tmp/runs.log"
+grep -Eq '^pages: +0 archived' "$tmp/again.out" || { echo "FAIL: the state missed pages:"; grep '^pages' "$tmp/again.out"; fails=1; }
 # every revisit refers to a record the archive really holds
 awk '/^WARC-Record-ID: /{print $2}' "$tmp/all.warc" | tr -d '\r' | sort -u > "$tmp/ids.txt"
 awk '/^WARC-Refers-To: /{print $2}' "$tmp/all.warc" | tr -d '\r' | sort -u > "$tmp/refs.txt"
