@@ -346,6 +346,29 @@ static int job_admit(crawl *c, crawl_job *j)
 
 /* Queues url (already absolute and normalised; taken over) as a job;
  * item is the feed item a page job comes from (NULL otherwise). */
+/* A new job for url (taken over) on host_key; NULL (url freed) when out of
+ * memory.  Feed and page jobs count in their source's alive jobs. */
+static crawl_job *job_new(crawl *c, char *url, const char *host_key, enum job_kind kind,
+                          unsigned src)
+{
+    crawl_job *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        free(url);
+        return NULL;
+    }
+    snprintf(j->host, sizeof j->host, "%s", host_key);
+    fa_buf_init(&j->robots_body, ROBOTS_MAX_BYTES);
+    j->c = c;
+    j->url = url;
+    j->kind = kind;
+    j->source = src;
+    j->page = 1;
+    if (kind != JOB_ROBOTS)
+        c->src[src].alive++;
+    fetch_transfer_init(&j->t);
+    return j;
+}
+
 /* How a feed job reads its response (copied into the job). */
 typedef struct feed_spec {
     enum source_format format;
@@ -361,18 +384,9 @@ static int job_push_ex(crawl *c, char *url, enum job_kind kind, unsigned src, un
         free(url);
         return FA_EINVAL;
     }
-    crawl_job *j = calloc(1, sizeof *j);
-    if (j == NULL) {
-        free(url);
+    crawl_job *j = job_new(c, url, key, kind, src);
+    if (j == NULL)
         return FA_ENOMEM;
-    }
-    snprintf(j->host, sizeof j->host, "%s", key);
-    fa_buf_init(&j->robots_body, ROBOTS_MAX_BYTES);
-    j->c = c;
-    j->url = url;
-    j->kind = kind;
-    j->source = src;
-    c->src[src].alive++;
     j->redirects = redirects;
     if (item) {
         j->item_id = dup_or_null(item->id);
@@ -385,10 +399,7 @@ static int job_push_ex(crawl *c, char *url, enum job_kind kind, unsigned src, un
         j->format = fs->format;
         j->page = fs->page ? fs->page : 1;
         j->depth = fs->depth;
-    } else {
-        j->page = 1;
     }
-    fetch_transfer_init(&j->t);
     return job_admit(c, j);
 }
 
@@ -425,19 +436,13 @@ static int job_push_robots(crawl *c, const char *host_key, unsigned src)
         return FA_ENOMEM;
     strcpy(url, host_key);
     strcat(url, "/robots.txt");
-    crawl_job *j = calloc(1, sizeof *j);
-    if (j == NULL || (j->robots_for = strdup(host_key)) == NULL) {
-        free(j);
-        free(url);
+    crawl_job *j = job_new(c, url, host_key, JOB_ROBOTS, src);
+    if (j == NULL)
+        return FA_ENOMEM;
+    if ((j->robots_for = strdup(host_key)) == NULL) {
+        job_free(j);
         return FA_ENOMEM;
     }
-    snprintf(j->host, sizeof j->host, "%s", host_key);
-    fa_buf_init(&j->robots_body, ROBOTS_MAX_BYTES);
-    j->c = c;
-    j->url = url;
-    j->kind = JOB_ROBOTS;
-    j->source = src;
-    fetch_transfer_init(&j->t);
     c->sum->robots_fetched++;
     return job_admit(c, j);
 }
@@ -450,20 +455,14 @@ static int job_push_robots_redirect(crawl *c, const crawl_job *from, char *next)
         free(next);
         return FA_EINVAL;
     }
-    crawl_job *j = calloc(1, sizeof *j);
-    if (j == NULL || (j->robots_for = strdup(from->robots_for)) == NULL) {
-        free(j);
-        free(next);
+    crawl_job *j = job_new(c, next, key, JOB_ROBOTS, from->source);
+    if (j == NULL)
+        return FA_ENOMEM;
+    if ((j->robots_for = strdup(from->robots_for)) == NULL) {
+        job_free(j);
         return FA_ENOMEM;
     }
-    snprintf(j->host, sizeof j->host, "%s", key);
-    fa_buf_init(&j->robots_body, ROBOTS_MAX_BYTES);
-    j->c = c;
-    j->url = next;
-    j->kind = JOB_ROBOTS;
-    j->source = from->source;
     j->redirects = from->redirects + 1;
-    fetch_transfer_init(&j->t);
     int rc = host_queue_push(c->q, key, &j->qe);
     if (rc < 0)
         job_free(j);
@@ -1187,18 +1186,10 @@ static int maybe_retry(crawl *c, crawl_job *j)
               t->error_code ? t->error : "transient HTTP status", (unsigned long long)delay,
               j->attempts + 2);
     host_queue_defer(c->q, j->host, fa_time_mono_ns() + delay * 1000000ULL);
-    crawl_job *n = calloc(1, sizeof *n);
-    if (n == NULL || (n->url = strdup(j->url)) == NULL) {
-        free(n);
+    char *url = strdup(j->url);
+    crawl_job *n = url ? job_new(c, url, j->host, j->kind, j->source) : NULL;
+    if (n == NULL)
         return 0;
-    }
-    memcpy(n->host, j->host, sizeof n->host);
-    fa_buf_init(&n->robots_body, ROBOTS_MAX_BYTES);
-    n->c = c;
-    n->kind = j->kind;
-    n->source = j->source;
-    if (n->kind != JOB_ROBOTS)
-        c->src[n->source].alive++;
     n->redirects = j->redirects;
     n->attempts = j->attempts + 1;
     n->format = j->format;
@@ -1209,7 +1200,6 @@ static int maybe_retry(crawl *c, crawl_job *j)
     n->item_published = j->item_published ? strdup(j->item_published) : NULL;
     n->item_updated = j->item_updated ? strdup(j->item_updated) : NULL;
     n->via = j->via ? strdup(j->via) : NULL;
-    fetch_transfer_init(&n->t);
     if (host_queue_push(c->q, n->host, &n->qe) < 0) {
         job_free(n);
         return 0;
