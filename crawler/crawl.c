@@ -676,6 +676,8 @@ static void add_finding_field(fa_buf *b, const char *name, const dedup_finding *
  * findings go into a metadata record and the clean main text into a
  * conversion record, written with the response as one group - or, for an
  * exact duplicate, a revisit record instead of a second full response. */
+static void add_raw_sample(crawl *c, const void *data, size_t n);
+
 static int archive_with_findings(crawl_job *j, const warc_exchange *x)
 {
     crawl *c = j->c;
@@ -807,6 +809,17 @@ static int archive_with_findings(crawl_job *j, const warc_exchange *x)
     };
     warc_written outs[3];
     rc = segment_writer_write_records(c->w, specs, text.len ? 3 : 2, outs);
+    if (rc == 0 && c->sampling) {
+        /* the dictionary should know the text and metadata records too:
+         * they are a third of what is written */
+        add_raw_sample(c, text.data, text.len);
+        fa_buf mb; /* the metadata block as written: "name: value" lines */
+        fa_buf_init(&mb, 64u << 10);
+        for (size_t i = 0; i < nf; i++)
+            fa_buf_printf(&mb, "%s: %s\r\n", fields[i].name, fields[i].value);
+        add_raw_sample(c, mb.data, mb.len);
+        fa_buf_free(&mb);
+    }
     if (rc == 0) {
         j->written = outs[0];
         j->dedup_records = text.len ? 2 : 1;
@@ -822,6 +835,18 @@ static int archive_with_findings(crawl_job *j, const warc_exchange *x)
 #define DICT_SAMPLE_MAX (32u << 10)    /* bytes kept of one record */
 #define DICT_SAMPLES_BYTES (12u << 20) /* all samples */
 #define DICT_SIZE (112u << 10)
+
+/* Raw bytes as one training sample (first DICT_SAMPLE_MAX of them). */
+static void add_raw_sample(crawl *c, const void *data, size_t n)
+{
+    if (n > DICT_SAMPLE_MAX)
+        n = DICT_SAMPLE_MAX;
+    pthread_mutex_lock(&c->sample_lock);
+    if (n && c->n_samples < DICT_SAMPLES && c->samples.len + n <= c->samples.max &&
+        fa_buf_append(&c->samples, data, n) == 0)
+        c->sample_sizes[c->n_samples++] = n;
+    pthread_mutex_unlock(&c->sample_lock);
+}
 
 /* A record's start (response head and body) as a training sample. */
 static void add_sample(crawl *c, const warc_exchange *x)
