@@ -676,6 +676,84 @@ static void add_finding_field(fa_buf *b, const char *name, const dedup_finding *
  * findings go into a metadata record and the clean main text into a
  * conversion record, written with the response as one group - or, for an
  * exact duplicate, a revisit record instead of a second full response. */
+/* What a metadata record and a conversion record say about one analysed
+ * document. */
+typedef struct findings_doc {
+    fa_buf fb;              /* name\0value\0 pairs */
+    warc_field fields[64];
+    size_t nf;
+    fa_buf text;            /* the main text, copied blocks marked */
+    const dedup_finding *exact;
+} findings_doc;
+
+static void findings_build(crawl *c, const dedup_result *res, const char *doc_url,
+                           const char *via, const char *item_id, findings_doc *d)
+{
+    fa_buf *fb = &d->fb;
+    fa_buf_init(fb, 1u << 20);
+    d->exact = NULL;
+    fa_buf_printf(fb, "feedarc-document%c%s", 0, doc_url);
+    fa_buf_append(fb, "", 1);
+    if (via) {
+        fa_buf_printf(fb, "via%c%s", 0, via);
+        fa_buf_append(fb, "", 1);
+    }
+    if (item_id && strlen(item_id) < 2048 && !strpbrk(item_id, "\r\n")) {
+        fa_buf_printf(fb, "feed-item-id%c%s", 0, item_id);
+        fa_buf_append(fb, "", 1);
+    }
+    for (size_t i = 0; i < res->n_findings; i++) {
+        const dedup_finding *f = &res->findings[i];
+        static const char *names[] = {NULL, "feedarc-exact-duplicate-of",
+                                      "feedarc-near-duplicate-of", "feedarc-contains",
+                                      "feedarc-contained-in"};
+        if (f->kind < DEDUP_EXACT || f->kind > DEDUP_CONTAINED_IN)
+            continue;
+        if (f->kind == DEDUP_EXACT && f->record_id && f->record_id[0])
+            d->exact = f;
+        add_finding_field(fb, names[f->kind], f);
+        atomic_fetch_add(&c->findings, 1);
+        if (c->opt->metrics) {
+            static const int kind_metric[] = {0, METRICS_DEDUP_EXACT, METRICS_DEDUP_NEAR,
+                                              METRICS_DEDUP_CONTAINMENT,
+                                              METRICS_DEDUP_CONTAINMENT};
+            metrics_counter_add(c->opt->metrics->dedup_findings[kind_metric[f->kind]], 1);
+        }
+    }
+    fa_buf_printf(fb, "feedarc-main-chars%c%zu", 0, res->main_chars);
+    fa_buf_append(fb, "", 1);
+    fa_buf_printf(fb, "feedarc-novel-chars%c%zu", 0, res->novel_chars);
+    fa_buf_append(fb, "", 1);
+    fa_buf_printf(fb, "feedarc-boilerplate-chars%c%zu", 0, res->boilerplate_chars);
+    fa_buf_append(fb, "", 1);
+    if (res->boilerplate_chars && c->opt->metrics)
+        metrics_counter_add(c->opt->metrics->dedup_findings[METRICS_DEDUP_BOILERPLATE], 1);
+    d->nf = 0;
+    for (const char *p = fb->data; fb->data && p < fb->data + fb->len && d->nf < 64;) {
+        d->fields[d->nf].name = p;
+        p += strlen(p) + 1;
+        d->fields[d->nf].value = p;
+        p += strlen(p) + 1;
+        d->nf++;
+    }
+    fa_buf_init(&d->text, 16u << 20);
+    for (size_t i = 0; i < res->n_blocks; i++) {
+        const dedup_block *b = &res->blocks[i];
+        if (b->boilerplate)
+            continue;
+        if (b->copied_from >= 0 && (size_t)b->copied_from < res->n_findings)
+            fa_buf_printf(&d->text, "[copied from %s] ", res->findings[b->copied_from].url);
+        fa_buf_puts(&d->text, b->text);
+        fa_buf_puts(&d->text, "\n");
+    }
+}
+
+static void findings_free(findings_doc *d)
+{
+    fa_buf_free(&d->fb);
+    fa_buf_free(&d->text);
+}
+
 static void add_raw_sample(crawl *c, const void *data, size_t n);
 
 static int archive_with_findings(crawl_job *j, const warc_exchange *x)
@@ -706,67 +784,9 @@ static int archive_with_findings(crawl_job *j, const warc_exchange *x)
         dedup_result_free(&res);
         return segment_writer_write_exchange(c->w, x, &j->written);
     }
-    /* metadata fields, NUL-separated name/value pairs in one buffer */
-    fa_buf fb;
-    fa_buf_init(&fb, 1u << 20);
-    fa_buf_printf(&fb, "feedarc-document%c%s", 0, j->url);
-    fa_buf_append(&fb, "", 1);
-    if (j->via) {
-        fa_buf_printf(&fb, "via%c%s", 0, j->via);
-        fa_buf_append(&fb, "", 1);
-    }
-    if (j->item_id && strlen(j->item_id) < 2048 && !strpbrk(j->item_id, "\r\n")) {
-        fa_buf_printf(&fb, "feed-item-id%c%s", 0, j->item_id);
-        fa_buf_append(&fb, "", 1);
-    }
-    const dedup_finding *exact = NULL;
-    for (size_t i = 0; i < res.n_findings; i++) {
-        const dedup_finding *f = &res.findings[i];
-        static const char *names[] = {NULL, "feedarc-exact-duplicate-of",
-                                      "feedarc-near-duplicate-of", "feedarc-contains",
-                                      "feedarc-contained-in"};
-        if (f->kind < DEDUP_EXACT || f->kind > DEDUP_CONTAINED_IN)
-            continue;
-        if (f->kind == DEDUP_EXACT && f->record_id && f->record_id[0])
-            exact = f;
-        add_finding_field(&fb, names[f->kind], f);
-        atomic_fetch_add(&c->findings, 1);
-        if (c->opt->metrics) {
-            static const int kind_metric[] = {0, METRICS_DEDUP_EXACT, METRICS_DEDUP_NEAR,
-                                              METRICS_DEDUP_CONTAINMENT,
-                                              METRICS_DEDUP_CONTAINMENT};
-            metrics_counter_add(c->opt->metrics->dedup_findings[kind_metric[f->kind]], 1);
-        }
-    }
-    fa_buf_printf(&fb, "feedarc-main-chars%c%zu", 0, res.main_chars);
-    fa_buf_append(&fb, "", 1);
-    fa_buf_printf(&fb, "feedarc-novel-chars%c%zu", 0, res.novel_chars);
-    fa_buf_append(&fb, "", 1);
-    fa_buf_printf(&fb, "feedarc-boilerplate-chars%c%zu", 0, res.boilerplate_chars);
-    fa_buf_append(&fb, "", 1);
-    if (res.boilerplate_chars && c->opt->metrics)
-        metrics_counter_add(c->opt->metrics->dedup_findings[METRICS_DEDUP_BOILERPLATE], 1);
-    warc_field fields[64];
-    size_t nf = 0;
-    for (const char *p = fb.data; fb.data && p < fb.data + fb.len && nf < 64;) {
-        fields[nf].name = p;
-        p += strlen(p) + 1;
-        fields[nf].value = p;
-        p += strlen(p) + 1;
-        nf++;
-    }
-    /* the main text; blocks carried over from another document say so */
-    fa_buf text;
-    fa_buf_init(&text, 16u << 20);
-    for (size_t i = 0; i < res.n_blocks; i++) {
-        const dedup_block *b = &res.blocks[i];
-        if (b->boilerplate)
-            continue;
-        if (b->copied_from >= 0 && (size_t)b->copied_from < res.n_findings)
-            fa_buf_printf(&text, "[copied from %s] ", res.findings[b->copied_from].url);
-        fa_buf_puts(&text, b->text);
-        fa_buf_puts(&text, "\n");
-    }
+    findings_doc fd;
+    findings_build(c, &res, j->url, j->via, j->item_id, &fd);
+    const dedup_finding *exact = fd.exact;
     char refers_date[40] = "";
     warc_record_spec specs[3];
     memset(specs, 0, sizeof specs);
@@ -795,8 +815,8 @@ static int archive_with_findings(crawl_job *j, const warc_exchange *x)
         .target_uri = j->url,
         .date_ns = t->date_ns,
         .concurrent_to = resp_id,
-        .fields = fields,
-        .n_fields = nf,
+        .fields = fd.fields,
+        .n_fields = fd.nf,
     };
     specs[2] = (warc_record_spec){
         .type = "conversion",
@@ -804,29 +824,28 @@ static int archive_with_findings(crawl_job *j, const warc_exchange *x)
         .target_uri = j->url,
         .date_ns = t->date_ns,
         .refers_to = resp_id,
-        .block = text.data ? text.data : "",
-        .block_len = text.len,
+        .block = fd.text.data ? fd.text.data : "",
+        .block_len = fd.text.len,
     };
     warc_written outs[3];
-    rc = segment_writer_write_records(c->w, specs, text.len ? 3 : 2, outs);
+    rc = segment_writer_write_records(c->w, specs, fd.text.len ? 3 : 2, outs);
     if (rc == 0 && c->sampling) {
         /* the dictionary should know the text and metadata records too:
          * they are a third of what is written */
-        add_raw_sample(c, text.data, text.len);
+        add_raw_sample(c, fd.text.data, fd.text.len);
         fa_buf mb; /* the metadata block as written: "name: value" lines */
         fa_buf_init(&mb, 64u << 10);
-        for (size_t i = 0; i < nf; i++)
-            fa_buf_printf(&mb, "%s: %s\r\n", fields[i].name, fields[i].value);
+        for (size_t i = 0; i < fd.nf; i++)
+            fa_buf_printf(&mb, "%s: %s\r\n", fd.fields[i].name, fd.fields[i].value);
         add_raw_sample(c, mb.data, mb.len);
         fa_buf_free(&mb);
     }
     if (rc == 0) {
         j->written = outs[0];
-        j->dedup_records = text.len ? 2 : 1;
+        j->dedup_records = fd.text.len ? 2 : 1;
         j->exact_dup = exact != NULL;
     }
-    fa_buf_free(&text);
-    fa_buf_free(&fb);
+    findings_free(&fd);
     dedup_result_free(&res);
     return rc;
 }
