@@ -72,6 +72,7 @@ typedef struct crawl_job {
     int dedup_records;  /* metadata/conversion records written with it */
     int exact_dup;      /* archived as an identical-payload revisit */
     fa_buf decoded;     /* pages: the decoded payload, for dedup */
+    fa_buf items;       /* feeds: items without a page, for dedup: "url\0id\0content\0"... */
     char *via;          /* pages: the feed/API URL that listed it */
     struct curl_slist *headers; /* this request's extra headers (owned) */
     char *item_id, *item_published, *item_updated; /* pages: from the feed item */
@@ -150,6 +151,8 @@ struct crawl {
     unsigned n_samples;
     dedup_engine *dedup;             /* near-duplicates, containment, boilerplate */
     atomic_ulong findings;           /* counted on worker threads */
+    pthread_mutex_t written_lock;
+    fa_hashset written_ids;          /* record ids written lately (note_written) */
     unsigned sources_done;           /* once: sources whose jobs have all ended */
     int progress_shown;
     uint64_t start_ns;
@@ -280,6 +283,7 @@ static void job_free(crawl_job *j)
     free(j->robots_for);
     fa_buf_free(&j->robots_body);
     fa_buf_free(&j->decoded);
+    fa_buf_free(&j->items);
     free(j->via);
     free(j->item_id);
     free(j->item_published);
@@ -511,6 +515,35 @@ static int on_robots_payload(fetch_transfer *t, const void *data, size_t len)
 
 /* ---- feeds ---- */
 
+#define ITEMS_MAX (16u << 20) /* item text kept per feed response for dedup */
+
+/* An item that will have no page of its own is a document by itself: its
+ * content is analysed (on a worker, with the feed's archiving). */
+static void keep_item_for_dedup(crawl *c, crawl_job *j, const feed_item *item)
+{
+    const char *content = item->content[0] ? item->content : item->summary;
+    char *doc = NULL;
+    if (content[0] == '\0')
+        return;
+    if (item->link[0] && url_resolve(j->url, item->link, &doc) < 0)
+        doc = NULL;
+    if (doc == NULL && strchr(item->id, ':') && !strpbrk(item->id, " \t\r\n"))
+        doc = strdup(item->id); /* a URI such as urn:uuid:... */
+    if (doc == NULL)
+        return;
+    if (j->items.max == 0)
+        fa_buf_init(&j->items, ITEMS_MAX);
+    size_t mark = j->items.len;
+    if (fa_buf_append(&j->items, doc, strlen(doc) + 1) < 0 ||
+        fa_buf_append(&j->items, item->id, strlen(item->id) + 1) < 0 ||
+        fa_buf_append(&j->items, content, strlen(content) + 1) < 0) {
+        j->items.len = mark; /* over the ceiling: this item is not analysed */
+    } else {
+        c->sum->results[j->source].items_without_page++;
+    }
+    free(doc);
+}
+
 static int on_item(void *ud, const feed_item *item)
 {
     crawl_job *j = ud;
@@ -521,6 +554,8 @@ static int on_item(void *ud, const feed_item *item)
     source_rt *rt = &c->src[j->source];
     if (strcmp(item->updated, rt->newest_modified) > 0 && strlen(item->updated) < sizeof rt->newest_modified)
         strcpy(rt->newest_modified, item->updated);
+    if ((!s->fetch_pages || item->link[0] == '\0') && c->dedup && !c->stopping)
+        keep_item_for_dedup(c, j, item);
     if (!s->fetch_pages || item->link[0] == '\0' || c->stopping)
         return 0;
     char *url = NULL;
@@ -754,6 +789,83 @@ static void findings_free(findings_doc *d)
     fa_buf_free(&d->text);
 }
 
+/* Feed items without a page: a metadata and a conversion record each, tied
+ * to the feed's response (Concurrent-To / Refers-To). */
+static int archive_items(crawl_job *j)
+{
+    crawl *c = j->c;
+    int rc = 0;
+    for (const char *p = j->items.data; rc == 0 && p && p < j->items.data + j->items.len;) {
+        const char *doc = p;
+        p += strlen(p) + 1;
+        const char *id = p;
+        p += strlen(p) + 1;
+        const char *content = p;
+        p += strlen(p) + 1;
+        char meta_id[48], conv_id[48];
+        segment_writer_new_record_id(meta_id);
+        segment_writer_new_record_id(conv_id);
+        dedup_input in = {
+            .url = doc,
+            .record_id = meta_id,
+            .date = j->t.date_ns / 1000000000LL,
+            .type = DEDUP_HTML_FRAGMENT,
+            .content = content,
+            .len = strlen(content),
+        };
+        dedup_result res;
+        memset(&res, 0, sizeof res);
+        if (dedup_analyze(c->dedup, &in, &res) < 0) {
+            dedup_result_free(&res);
+            continue;
+        }
+        findings_doc fd;
+        findings_build(c, &res, doc, j->url, id, &fd);
+        warc_record_spec specs[2] = {
+            {.type = "metadata",
+             .record_id = meta_id,
+             .target_uri = doc,
+             .date_ns = j->t.date_ns,
+             .concurrent_to = j->written.response_id,
+             .fields = fd.fields,
+             .n_fields = fd.nf},
+            {.type = "conversion",
+             .record_id = conv_id,
+             .target_uri = doc,
+             .date_ns = j->t.date_ns,
+             .refers_to = j->written.response_id,
+             .block = fd.text.data ? fd.text.data : "",
+             .block_len = fd.text.len},
+        };
+        rc = segment_writer_write_records(c->w, specs, fd.text.len ? 2 : 1, NULL);
+        findings_free(&fd);
+        dedup_result_free(&res);
+    }
+    return rc;
+}
+
+/* Record ids written by this process lately (the state learns them a
+ * batch later).  Bounded: past a million the set starts over - by then the
+ * state holds the older ones. */
+static void note_written(crawl *c, const char *record_id)
+{
+    pthread_mutex_lock(&c->written_lock);
+    if (c->written_ids.count > 1000000)
+        fa_hashset_free(&c->written_ids);
+    fa_hashset_add(&c->written_ids, XXH3_64bits(record_id, strlen(record_id)));
+    pthread_mutex_unlock(&c->written_lock);
+}
+
+static int recently_written(crawl *c, const char *record_id)
+{
+    if (record_id == NULL || record_id[0] == '\0')
+        return 0;
+    pthread_mutex_lock(&c->written_lock);
+    int has = fa_hashset_has(&c->written_ids, XXH3_64bits(record_id, strlen(record_id)));
+    pthread_mutex_unlock(&c->written_lock);
+    return has;
+}
+
 static void add_raw_sample(crawl *c, const void *data, size_t n);
 
 static int archive_with_findings(crawl_job *j, const warc_exchange *x)
@@ -783,6 +895,18 @@ static int archive_with_findings(crawl_job *j, const warc_exchange *x)
         /* not analysable (a ceiling, bad markup): archive it plainly */
         dedup_result_free(&res);
         return segment_writer_write_exchange(c->w, x, &j->written);
+    }
+    /* An exact duplicate is written as a revisit only when the capture it
+     * names is known to be in the archive: the dedup index may hold a
+     * document whose record a crash kept from being written (the index
+     * insert comes first).  Otherwise the full response is kept. */
+    for (size_t i = 0; i < res.n_findings; i++) {
+        dedup_finding *f = &res.findings[i];
+        url_record known;
+        if (f->kind == DEDUP_EXACT && !recently_written(c, f->record_id) &&
+            (crawl_state_get_url(c->st, f->url, &known) != 1 || !f->record_id ||
+             strcmp(known.warc_record_id, f->record_id) != 0))
+            f->kind = 0; /* not reported: it cannot be referred to */
     }
     findings_doc fd;
     findings_build(c, &res, j->url, j->via, j->item_id, &fd);
@@ -841,6 +965,7 @@ static int archive_with_findings(crawl_job *j, const warc_exchange *x)
         fa_buf_free(&mb);
     }
     if (rc == 0) {
+        note_written(c, resp_id);
         j->written = outs[0];
         j->dedup_records = fd.text.len ? 2 : 1;
         j->exact_dup = exact != NULL;
@@ -975,6 +1100,8 @@ static void archive_work(uv_work_t *w)
         j->archive_rc = archive_with_findings(j, &x);
     } else {
         j->archive_rc = segment_writer_write_exchange(j->c->w, &x, &j->written);
+        if (j->archive_rc == 0 && j->kind == JOB_FEED && j->items.len && j->c->dedup)
+            j->archive_rc = archive_items(j);
     }
     if (j->archive_rc == 0 && j->c->sampling)
         add_sample(j->c, &x);
@@ -1916,6 +2043,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         }
     }
     pthread_mutex_init(&c.sample_lock, NULL);
+    pthread_mutex_init(&c.written_lock, NULL);
     pick_dictionary(&c);
     if (cfg->dedup.enabled) {
         char ddir[4096];
@@ -2070,6 +2198,7 @@ out:
     fa_hashset_free(&c.seen);
     fa_hashset_free(&c.hosts_seen);
     fa_hashset_free(&c.feeds_seen);
+    fa_hashset_free(&c.written_ids);
     for (unsigned i = 0; out->results && i < out->sources; i++)
         if (!out->results[i].ok)
             out->sources_failed++;

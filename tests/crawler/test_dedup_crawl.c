@@ -15,6 +15,7 @@
 #include "crawl_test_util.h"
 #include "crawler/crawl.h"
 #include "demo/sample_sites.h"
+#include "demo/site_server.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -120,10 +121,85 @@ static void findings_match_ground_truth(void **state)
     free(dir);
 }
 
+static const char *STORY =
+    "The harbour authority approved a plan on Tuesday to dredge the eastern channel before "
+    "the winter storms, ending a year of delays. Engineers said the work would take eleven "
+    "weeks and close two berths at a time. Fishing crews welcomed the decision but asked for "
+    "night work to be limited near the old quay. The council will publish the schedule next "
+    "month, and residents can comment until the end of January. A spokesperson said the cost "
+    "would be shared with the regional port fund, which set aside money for it in spring.";
+
+/* Items of sources that fetch no pages are documents too: a story two feeds
+ * carry (one with a sentence added) is found as a near-duplicate, and every
+ * item gets its dedup-report line. */
+static void items_without_pages_are_documents(void **state)
+{
+    (void)state;
+    const char *bin = getenv("FEEDARC_BIN");
+    site_server *s = site_server_start("127.0.0.31", 0);
+    assert_non_null(s);
+    char a[4096], b[4096];
+    snprintf(a, sizeof a,
+             "<rss version=\"2.0\"><channel><title>a</title>"
+             "<item><link>/a/dredge</link><description><![CDATA[<p>%s</p>]]></description></item>"
+             "<item><link>/a/other</link><description><![CDATA[<p>The school board met on "
+             "Monday to discuss a new timetable for the spring term and the bus routes it "
+             "needs, with parents asking for earlier pick-ups in the villages.</p>]]>"
+             "</description></item></channel></rss>",
+             STORY);
+    snprintf(b, sizeof b,
+             "<rss version=\"2.0\"><channel><title>b</title>"
+             "<item><guid>urn:b:1</guid><description><![CDATA[<p>%s The mayor called it "
+             "overdue.</p>]]></description></item></channel></rss>",
+             STORY);
+    site_server_route(s, "/a.xml", 200, "application/rss+xml", a, strlen(a), NULL, 0);
+    site_server_route(s, "/b.xml", 200, "application/rss+xml", b, strlen(b), NULL, 0);
+    char *dir = test_tmpdir_new();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\npoliteness: { min_delay: 0s }\nsources:\n"
+             "  - { url: %s/a.xml, fetch_pages: false }\n  - { url: %s/b.xml }\n",
+             dir, site_server_origin(s), site_server_origin(s));
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.sources_failed, 0);
+    assert_int_equal(sum.pages_fetched, 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' dedup-report '%s/archive'", bin, dir);
+    FILE *p = popen(cmd, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned lines = 0, near = 0;
+    while (getline(&line, &cap, p) > 0) {
+        char err[256];
+        yajl_val v = yajl_tree_parse(line, err, sizeof err);
+        assert_non_null(v);
+        lines++;
+        const char *dup = str_at(v, "duplicate_of");
+        if (dup) {
+            near++;
+            assert_string_equal(str_at(v, "url"), "urn:b:1");
+            assert_non_null(strstr(dup, "/a/dredge"));
+        }
+        yajl_tree_free(v);
+    }
+    free(line);
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(lines, 3);
+    assert_int_equal(near, 1);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    site_server_stop(s);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(findings_match_ground_truth)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(findings_match_ground_truth),
+                                       cmocka_unit_test(items_without_pages_are_documents)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
     return rc;

@@ -22,5 +22,5 @@ endif()
 if(TARGET feedarc)
   feedarc_test(test_dedup_crawl SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_crawl.c
                ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
-               LIBS fa_crawler fa_demo fa_config fa_common PkgConfig::YAJL TIMEOUT 120)
+               LIBS fa_crawler fa_demo fa_config fa_common PkgConfig::YAJL PkgConfig::CURL TIMEOUT 120)
 endif()
