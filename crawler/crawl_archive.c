@@ -1,0 +1,423 @@
+/*
+ * crawl_archive.c - the worker-thread side of a crawl: each exchange is
+ * analysed (text extraction, shingles, the dedup index) and archived with
+ * what was found - a metadata record of findings and a conversion record of
+ * clean text beside the response, or a revisit for a known exact duplicate -
+ * and the records a first run writes are sampled to train the zstd
+ * dictionary later runs use.  Nothing here runs on the event loop.
+ */
+#include "crawler/crawl_internal.h"
+#include "common/fa_dechunk.h"
+#include "common/fa_digest.h"
+#include "common/fa_err.h"
+#include "common/fa_log.h"
+#include "common/fa_time.h"
+#include "metrics/metrics.h"
+#include "storage/segment_dict.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* ---- archiving (worker threads) ---- */
+
+static int hash_payload(void *ud, const void *data, size_t len)
+{
+    fa_sha1_update(ud, data, len);
+    return 0;
+}
+
+static int dechunk_into_sha1(void *ud, const void *data, size_t len)
+{
+    void **pair = ud; /* {fa_dechunk *, fa_sha1 *} */
+    int rc = fa_dechunk_feed(pair[0], data, len, hash_payload, pair[1]);
+    return rc < 0 ? rc : 0;
+}
+
+/* "sha1:BASE32" of the payload (the body de-chunked, Content-Encoding kept),
+ * as WARC-Payload-Digest has it. */
+static int payload_digest(const fetch_transfer *t, char out[40])
+{
+    fa_sha1 *h = fa_sha1_new();
+    if (h == NULL)
+        return FA_ENOMEM;
+    int rc;
+    if (t->chunked) {
+        fa_dechunk d;
+        fa_dechunk_init(&d);
+        void *pair[2] = {&d, h};
+        rc = fa_spool_foreach(&t->body, dechunk_into_sha1, pair);
+    } else {
+        rc = fa_spool_foreach(&t->body, hash_payload, h);
+    }
+    uint8_t dg[20];
+    fa_sha1_final(h, dg);
+    fa_sha1_free(h);
+    if (rc < 0)
+        return rc;
+    fa_sha1_label(dg, out);
+    return 0;
+}
+
+static void add_finding_field(fa_buf *b, const char *name, const dedup_finding *f)
+{
+    char date[40];
+    fa_time_format_iso(f->date * 1000000000LL, 0, date, sizeof date);
+    fa_buf_printf(b, "%s%c%s %s %s %.3f", name, 0, f->url,
+                  f->record_id && f->record_id[0] ? f->record_id : "-", date, f->score);
+    fa_buf_append(b, "", 1);
+}
+
+/* A page analysed before it is archived: new text, or known?  The
+ * findings go into a metadata record and the clean main text into a
+ * conversion record, written with the response as one group - or, for an
+ * exact duplicate, a revisit record instead of a second full response. */
+/* What a metadata record and a conversion record say about one analysed
+ * document. */
+typedef struct findings_doc {
+    fa_buf fb;              /* name\0value\0 pairs */
+    warc_field fields[64];
+    size_t nf;
+    fa_buf text;            /* the main text, copied blocks marked */
+    const dedup_finding *exact;
+} findings_doc;
+
+static void findings_build(crawl *c, const dedup_result *res, const char *doc_url,
+                           const char *via, const char *item_id, findings_doc *d)
+{
+    fa_buf *fb = &d->fb;
+    fa_buf_init(fb, 1u << 20);
+    d->exact = NULL;
+    fa_buf_printf(fb, "feedarc-document%c%s", 0, doc_url);
+    fa_buf_append(fb, "", 1);
+    if (via) {
+        fa_buf_printf(fb, "via%c%s", 0, via);
+        fa_buf_append(fb, "", 1);
+    }
+    if (item_id && strlen(item_id) < 2048 && !strpbrk(item_id, "\r\n")) {
+        fa_buf_printf(fb, "feed-item-id%c%s", 0, item_id);
+        fa_buf_append(fb, "", 1);
+    }
+    for (size_t i = 0; i < res->n_findings; i++) {
+        const dedup_finding *f = &res->findings[i];
+        static const char *names[] = {NULL, "feedarc-exact-duplicate-of",
+                                      "feedarc-near-duplicate-of", "feedarc-contains",
+                                      "feedarc-contained-in"};
+        if (f->kind < DEDUP_EXACT || f->kind > DEDUP_CONTAINED_IN)
+            continue;
+        if (f->kind == DEDUP_EXACT && f->record_id && f->record_id[0])
+            d->exact = f;
+        add_finding_field(fb, names[f->kind], f);
+        atomic_fetch_add(&c->findings, 1);
+        if (c->opt->metrics) {
+            static const int kind_metric[] = {0, METRICS_DEDUP_EXACT, METRICS_DEDUP_NEAR,
+                                              METRICS_DEDUP_CONTAINMENT,
+                                              METRICS_DEDUP_CONTAINMENT};
+            metrics_counter_add(c->opt->metrics->dedup_findings[kind_metric[f->kind]], 1);
+        }
+    }
+    fa_buf_printf(fb, "feedarc-main-chars%c%zu", 0, res->main_chars);
+    fa_buf_append(fb, "", 1);
+    fa_buf_printf(fb, "feedarc-novel-chars%c%zu", 0, res->novel_chars);
+    fa_buf_append(fb, "", 1);
+    fa_buf_printf(fb, "feedarc-boilerplate-chars%c%zu", 0, res->boilerplate_chars);
+    fa_buf_append(fb, "", 1);
+    if (res->boilerplate_chars && c->opt->metrics)
+        metrics_counter_add(c->opt->metrics->dedup_findings[METRICS_DEDUP_BOILERPLATE], 1);
+    d->nf = 0;
+    for (const char *p = fb->data; fb->data && p < fb->data + fb->len && d->nf < 64;) {
+        d->fields[d->nf].name = p;
+        p += strlen(p) + 1;
+        d->fields[d->nf].value = p;
+        p += strlen(p) + 1;
+        d->nf++;
+    }
+    fa_buf_init(&d->text, 16u << 20);
+    for (size_t i = 0; i < res->n_blocks; i++) {
+        const dedup_block *b = &res->blocks[i];
+        if (b->boilerplate)
+            continue;
+        if (b->copied_from >= 0 && (size_t)b->copied_from < res->n_findings)
+            fa_buf_printf(&d->text, "[copied from %s] ", res->findings[b->copied_from].url);
+        fa_buf_puts(&d->text, b->text);
+        fa_buf_puts(&d->text, "\n");
+    }
+}
+
+static void findings_free(findings_doc *d)
+{
+    fa_buf_free(&d->fb);
+    fa_buf_free(&d->text);
+}
+
+/* Feed items without a page: a metadata and a conversion record each, tied
+ * to the feed's response (Concurrent-To / Refers-To). */
+int crawl__archive_items(crawl_job *j)
+{
+    crawl *c = j->c;
+    int rc = 0;
+    for (const char *p = j->items.data; rc == 0 && p && p < j->items.data + j->items.len;) {
+        const char *doc = p;
+        p += strlen(p) + 1;
+        const char *id = p;
+        p += strlen(p) + 1;
+        const char *content = p;
+        p += strlen(p) + 1;
+        char meta_id[48], conv_id[48];
+        segment_writer_new_record_id(meta_id);
+        segment_writer_new_record_id(conv_id);
+        dedup_input in = {
+            .url = doc,
+            .record_id = meta_id,
+            .date = j->t.date_ns / 1000000000LL,
+            .type = DEDUP_HTML_FRAGMENT,
+            .content = content,
+            .len = strlen(content),
+        };
+        dedup_result res;
+        memset(&res, 0, sizeof res);
+        if (dedup_analyze(c->dedup, &in, &res) < 0) {
+            dedup_result_free(&res);
+            continue;
+        }
+        findings_doc fd;
+        findings_build(c, &res, doc, j->url, id, &fd);
+        warc_record_spec specs[2] = {
+            {.type = "metadata",
+             .record_id = meta_id,
+             .target_uri = doc,
+             .date_ns = j->t.date_ns,
+             .concurrent_to = j->written.response_id,
+             .fields = fd.fields,
+             .n_fields = fd.nf},
+            {.type = "conversion",
+             .record_id = conv_id,
+             .target_uri = doc,
+             .date_ns = j->t.date_ns,
+             .refers_to = j->written.response_id,
+             .block = fd.text.data ? fd.text.data : "",
+             .block_len = fd.text.len},
+        };
+        rc = segment_writer_write_records(c->w, specs, fd.text.len ? 2 : 1, NULL);
+        findings_free(&fd);
+        dedup_result_free(&res);
+    }
+    return rc;
+}
+
+/* Record ids written by this process lately (the state learns them a
+ * batch later).  Bounded: past a million the set starts over - by then the
+ * state holds the older ones. */
+static void note_written(crawl *c, const char *record_id)
+{
+    pthread_mutex_lock(&c->written_lock);
+    if (c->written_ids.count > 1000000)
+        fa_hashset_free(&c->written_ids);
+    fa_hashset_add(&c->written_ids, XXH3_64bits(record_id, strlen(record_id)));
+    pthread_mutex_unlock(&c->written_lock);
+}
+
+static int recently_written(crawl *c, const char *record_id)
+{
+    if (record_id == NULL || record_id[0] == '\0')
+        return 0;
+    pthread_mutex_lock(&c->written_lock);
+    int has = fa_hashset_has(&c->written_ids, XXH3_64bits(record_id, strlen(record_id)));
+    pthread_mutex_unlock(&c->written_lock);
+    return has;
+}
+
+static void add_raw_sample(crawl *c, const void *data, size_t n);
+
+int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
+{
+    crawl *c = j->c;
+    fetch_transfer *t = &j->t;
+    char digest[40], resp_id[48], meta_id[48], conv_id[48];
+    int rc = payload_digest(t, digest);
+    if (rc < 0)
+        return rc;
+    segment_writer_new_record_id(resp_id);
+    segment_writer_new_record_id(meta_id);
+    segment_writer_new_record_id(conv_id);
+    dedup_input in = {
+        .url = j->url,
+        .payload_digest = digest,
+        .record_id = resp_id,
+        .date = t->date_ns / 1000000000LL,
+        .type = DEDUP_HTML_PAGE,
+        .content = j->decoded.data,
+        .len = j->decoded.len,
+    };
+    dedup_result res;
+    memset(&res, 0, sizeof res);
+    rc = dedup_analyze(c->dedup, &in, &res);
+    if (rc < 0) {
+        /* not analysable (a ceiling, bad markup): archive it plainly */
+        dedup_result_free(&res);
+        return segment_writer_write_exchange(c->w, x, &j->written);
+    }
+    /* An exact duplicate is written as a revisit only when the capture it
+     * names is known to be in the archive: the dedup index may hold a
+     * document whose record a crash kept from being written (the index
+     * insert comes first).  Otherwise the full response is kept. */
+    for (size_t i = 0; i < res.n_findings; i++) {
+        dedup_finding *f = &res.findings[i];
+        url_record known;
+        if (f->kind == DEDUP_EXACT && !recently_written(c, f->record_id) &&
+            (crawl_state_get_url(c->st, f->url, &known) != 1 || !f->record_id ||
+             strcmp(known.warc_record_id, f->record_id) != 0))
+            f->kind = 0; /* not reported: it cannot be referred to */
+    }
+    findings_doc fd;
+    findings_build(c, &res, j->url, j->via, j->item_id, &fd);
+    const dedup_finding *exact = fd.exact;
+    char refers_date[40] = "";
+    warc_record_spec specs[3];
+    memset(specs, 0, sizeof specs);
+    if (exact) {
+        fa_time_format_iso(exact->date * 1000000000LL, 0, refers_date, sizeof refers_date);
+        specs[0] = (warc_record_spec){
+            .type = "revisit",
+            .record_id = resp_id,
+            .target_uri = j->url,
+            .date_ns = t->date_ns,
+            .ip_address = x->ip_address,
+            .refers_to = exact->record_id,
+            .refers_to_target_uri = exact->url,
+            .refers_to_date = refers_date,
+            .profile = WARC_PROFILE_IDENTICAL,
+            .payload_digest = digest,
+            .block = x->response_head,
+            .block_len = x->response_head_len,
+        };
+    } else {
+        specs[0] = (warc_record_spec){.type = "response", .exchange = x, .record_id = resp_id};
+    }
+    specs[1] = (warc_record_spec){
+        .type = "metadata",
+        .record_id = meta_id,
+        .target_uri = j->url,
+        .date_ns = t->date_ns,
+        .concurrent_to = resp_id,
+        .fields = fd.fields,
+        .n_fields = fd.nf,
+    };
+    specs[2] = (warc_record_spec){
+        .type = "conversion",
+        .record_id = conv_id,
+        .target_uri = j->url,
+        .date_ns = t->date_ns,
+        .refers_to = resp_id,
+        .block = fd.text.data ? fd.text.data : "",
+        .block_len = fd.text.len,
+    };
+    warc_written outs[3];
+    rc = segment_writer_write_records(c->w, specs, fd.text.len ? 3 : 2, outs);
+    if (rc == 0 && c->sampling) {
+        /* the dictionary should know the text and metadata records too:
+         * they are a third of what is written */
+        add_raw_sample(c, fd.text.data, fd.text.len);
+        fa_buf mb; /* the metadata block as written: "name: value" lines */
+        fa_buf_init(&mb, 64u << 10);
+        for (size_t i = 0; i < fd.nf; i++)
+            fa_buf_printf(&mb, "%s: %s\r\n", fd.fields[i].name, fd.fields[i].value);
+        add_raw_sample(c, mb.data, mb.len);
+        fa_buf_free(&mb);
+    }
+    if (rc == 0) {
+        note_written(c, resp_id);
+        j->written = outs[0];
+        j->dedup_records = fd.text.len ? 2 : 1;
+        j->exact_dup = exact != NULL;
+    }
+    findings_free(&fd);
+    dedup_result_free(&res);
+    return rc;
+}
+
+#define DICT_SAMPLES 2000              /* records sampled to train a dictionary */
+#define DICT_SAMPLE_MAX (32u << 10)    /* bytes kept of one record */
+#define DICT_SAMPLES_BYTES (12u << 20) /* all samples */
+#define DICT_SIZE (112u << 10)
+
+/* Raw bytes as one training sample (first DICT_SAMPLE_MAX of them). */
+static void add_raw_sample(crawl *c, const void *data, size_t n)
+{
+    if (n > DICT_SAMPLE_MAX)
+        n = DICT_SAMPLE_MAX;
+    pthread_mutex_lock(&c->sample_lock);
+    if (n && c->n_samples < DICT_SAMPLES && c->samples.len + n <= c->samples.max &&
+        fa_buf_append(&c->samples, data, n) == 0)
+        c->sample_sizes[c->n_samples++] = n;
+    pthread_mutex_unlock(&c->sample_lock);
+}
+
+/* A record's start (response head and body) as a training sample. */
+void crawl__add_sample(crawl *c, const warc_exchange *x)
+{
+    const char *body = x->body ? fa_spool_memory(x->body) : "";
+    if (body == NULL)
+        return; /* spilled to a file: large, and not typical */
+    size_t blen = x->body ? (size_t)x->body->size : 0;
+    size_t n = x->response_head_len + blen;
+    if (n > DICT_SAMPLE_MAX)
+        n = DICT_SAMPLE_MAX;
+    pthread_mutex_lock(&c->sample_lock);
+    if (c->n_samples < DICT_SAMPLES && c->samples.len + n <= c->samples.max) {
+        size_t head = x->response_head_len < n ? x->response_head_len : n;
+        if (fa_buf_append(&c->samples, x->response_head, head) == 0 &&
+            fa_buf_append(&c->samples, body, n - head) == 0)
+            c->sample_sizes[c->n_samples++] = n;
+    }
+    pthread_mutex_unlock(&c->sample_lock);
+}
+
+/* storage.dictionary: "none", a file, or "auto" - the dictionary trained
+ * on an earlier run (state kv "dictionary"), or none yet and sampling on. */
+void crawl__pick_dictionary(crawl *c)
+{
+    const char *how = c->cfg->storage.dictionary ? c->cfg->storage.dictionary : "auto";
+    char path[4096] = "", err[256] = "";
+    if (strcmp(how, "none") == 0)
+        return;
+    if (strcmp(how, "auto") != 0)
+        snprintf(path, sizeof path, "%s", how);
+    else if (crawl_state_get_kv(c->st, "dictionary", path, sizeof path) != 1)
+        path[0] = '\0';
+    if (path[0] && segment_dict_load(path, &c->dict, &c->dict_len, err, sizeof err) < 0) {
+        fa_log_warn("warc", "dictionary %s not used: %s", path, err);
+        c->dict = NULL;
+    }
+    if (c->dict == NULL && strcmp(how, "auto") == 0) {
+        c->sampling = 1;
+        c->sample_sizes = calloc(DICT_SAMPLES, sizeof *c->sample_sizes);
+        fa_buf_init(&c->samples, DICT_SAMPLES_BYTES);
+        if (c->sample_sizes == NULL)
+            c->sampling = 0;
+    }
+}
+
+/* After a run that sampled: train, keep it in the state folder, and use it
+ * from the next run on (segments carry their dictionary). */
+void crawl__train_dictionary(crawl *c)
+{
+    if (!c->sampling || c->n_samples < 100)
+        return;
+    void *d = NULL;
+    size_t len = 0;
+    char dir[4096], path[4096];
+    snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
+    int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d,
+                                &len);
+    if (rc == 0)
+        rc = segment_dict_save(dir, d, len, path);
+    if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
+        fa_log_info("warc", "trained a %zu-byte zstd dictionary on %u records: %s (used from the "
+                            "next run)", len, c->n_samples, path);
+    else
+        fa_log_warn("warc", "no dictionary trained: %s", fa_strerror(rc));
+    free(d);
+}
+
