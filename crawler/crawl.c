@@ -1,15 +1,21 @@
 /*
- * crawl.c - a crawl over all sources, once.  See crawl.h.
+ * crawl.c - a crawl over all sources: once, or as a service.  See crawl.h.
  *
  * Life of a job (one URL to fetch):
- *   job_push -> host_queue (waits for the host's turn) -> job_start ->
- *   fetcher (streams; for feeds, items are parsed while the body arrives
- *   and their pages pushed as new jobs) -> job_fetched (loop thread:
- *   results counted, redirects followed as new jobs) -> archive_work (a
- *   libuv worker thread: digests, zstd, append to the segment) ->
- *   archive_done (loop thread: job freed, backpressure released).
- * The crawl ends when no job waits, none is in flight and none is being
- * archived.
+ *   job_push_ex -> robots gate (the host's robots.txt first; the job may
+ *   wait for it) -> host_queue (waits for the host's turn) -> job_start ->
+ *   fetcher (streams; for feeds and APIs the source parser reads the body
+ *   as it arrives and pushes item pages, next pages, child sitemaps as new
+ *   jobs) -> job_fetched (loop thread: counted, redirects followed,
+ *   transient errors retried after a host backoff, 304s recorded) ->
+ *   archive_work (a libuv worker thread: crawl_archive.c - dedup analysis,
+ *   digests, zstd, append to the segment) -> archive_done (loop thread:
+ *   url record queued for the state after the next fsync, job freed,
+ *   backpressure released).
+ * Once: the crawl ends when no job waits, none is in flight and none is
+ * being archived.  Serve: each source has a due timer; a poll ends when the
+ * source's last job ends, and the next is scheduled from its interval.
+ * SIGTERM/SIGINT stop gracefully, SIGHUP ends the run for a reload.
  */
 #include "crawler/crawl.h"
 #include "crawler/crawl_internal.h"
