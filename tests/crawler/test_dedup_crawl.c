@@ -176,11 +176,15 @@ static void items_without_pages_are_documents(void **state)
         yajl_val v = yajl_tree_parse(line, err, sizeof err);
         assert_non_null(v);
         lines++;
-        const char *dup = str_at(v, "duplicate_of");
+        const char *dup = str_at(v, "duplicate_of"), *url = str_at(v, "url");
         if (dup) {
+            /* the two carry the same story; which one is "earlier" depends on
+             * which was analysed first (both feeds are fetched in the same
+             * second, and archived by parallel workers) */
             near++;
-            assert_string_equal(str_at(v, "url"), "urn:b:1");
-            assert_non_null(strstr(dup, "/a/dredge"));
+            int a_to_b = strstr(url, "/a/dredge") && strcmp(dup, "urn:b:1") == 0;
+            int b_to_a = strcmp(url, "urn:b:1") == 0 && strstr(dup, "/a/dredge");
+            assert_true(a_to_b || b_to_a);
         }
         yajl_tree_free(v);
     }
