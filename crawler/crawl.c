@@ -1233,6 +1233,8 @@ static void source_round_done(crawl *c, unsigned i)
     const config_source *src = &c->cfg->sources[i];
     crawl_source_result *r = &c->sum->results[i];
     uint64_t interval = src->interval_ms ? src->interval_ms : 15 * 60 * 1000;
+    /* one transaction (one fsync) for what a poll records */
+    int in_txn = crawl_state_begin(c->st) == 0;
     int failures = save_source(c, i, 0);
     if (failures < 0) {
         state_fail(c, failures);
@@ -1260,6 +1262,11 @@ static void source_round_done(crawl *c, unsigned i)
         char key[CRAWL_STATE_KV_KEY_MAX];
         snprintf(key, sizeof key, "wordpress_since:%.200s", r->name);
         crawl_state_put_kv(c->st, key, c->src[i].newest_modified);
+    }
+    if (in_txn && crawl_state_commit(c->st) < 0) {
+        if (crawl_state_in_transaction(c->st))
+            crawl_state_rollback(c->st);
+        state_fail(c, FA_EIO);
     }
     if (c->opt->metrics) {
         feedarc_metrics *m = c->opt->metrics;
