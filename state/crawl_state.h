@@ -93,13 +93,14 @@
 #define CRAWL_STATE_H
 
 #include "common/fa_buf.h"
+#include "common/fa_limits.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 /* Ceilings.  Keys longer than these are refused with FA_ETOOBIG; the sizes
  * of the fixed fields below include the terminating NUL. */
-#define CRAWL_STATE_URL_MAX 8192 /* a URL key or source URL, NUL included */
+#define CRAWL_STATE_URL_MAX FA_URL_MAX /* a URL key or source URL, NUL included */
 #define CRAWL_STATE_HOST_MAX 320 /* "scheme://host:port" */
 #define CRAWL_STATE_NAME_MAX 256 /* a source name */
 #define CRAWL_STATE_KV_KEY_MAX 256

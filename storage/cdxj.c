@@ -146,6 +146,21 @@ int cdxj_surt(const char *url, char *out, size_t outlen)
     return s.over ? FA_ETOOBIG : 0;
 }
 
+/* The SURT key of url in a buffer of its own (malloc'd into *out): any URI
+ * the writer accepts has one, however long. */
+static int surt_new(const char *url, char **out)
+{
+    size_t cap = strlen(url) + CDXJ_SURT_SLACK + 1;
+    *out = malloc(cap);
+    if (*out == NULL) return FA_ENOMEM;
+    int rc = cdxj_surt(url, *out, cap);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* ---- lines ------------------------------------------------------------- */
 
 int cdxj__indexable(const char *type, const char *content_type)
@@ -215,16 +230,18 @@ static int json_str(fa_buf *b, const char *s)
 int cdxj__line_head(fa_buf *b, const char *uri, const char *warc_date, const char *mime,
                     const char *status, const char *digest, uint64_t length)
 {
-    char surt[4096], ts[15];
+    char *surt = NULL, ts[15];
     size_t t = 0;
-    int rc = cdxj_surt(uri, surt, sizeof surt);
+    int rc = surt_new(uri, &surt);
     if (rc < 0) return rc;
     for (const char *d = warc_date; d && *d && t < 14; d++)
         if (*d >= '0' && *d <= '9') ts[t++] = *d;
     while (t < 14)
         ts[t++] = '0';
     ts[14] = '\0';
-    rc = fa_buf_printf(b, "%s %s {\"url\":", surt, ts);
+    rc = fa_buf_puts(b, surt);
+    free(surt);
+    if (rc == 0) rc = fa_buf_printf(b, " %s {\"url\":", ts);
     if (rc == 0) rc = json_str(b, uri);
     if (rc == 0 && mime && *mime) {
         rc = fa_buf_puts(b, ",\"mime\":");
@@ -743,7 +760,7 @@ static int64_t ts_seconds(const char *ts)
 
 typedef struct find_ctx {
     const char *dir;
-    char surt[4096];
+    char *surt; /* malloc'd */
     size_t surt_len;
     const char *at;
     int64_t at_s;
@@ -845,14 +862,15 @@ int cdxj_find(const char *dir, const char *url, const char *at, int originals_on
                   .err = err,
                   .errlen = errlen};
     memset(out, 0, sizeof *out);
-    int rc = cdxj_surt(url, f.surt, sizeof f.surt);
+    int rc = surt_new(url, &f.surt);
     if (rc < 0) {
-        snprintf(err, errlen, "%s: URL too long", url);
+        snprintf(err, errlen, "%s", fa_strerror(rc));
         return rc;
     }
     f.surt_len = strlen(f.surt);
     if (at) f.at_s = ts_seconds(at);
     rc = segment_list_from(dir, NULL, find_segment, &f);
+    free(f.surt);
     if (rc < 0) {
         if (err[0] == '\0') snprintf(err, errlen, "%s: %s", dir, fa_strerror(rc));
         return rc;

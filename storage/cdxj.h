@@ -41,8 +41,11 @@
 #define CDXJ_MERGED "index.cdxj"
 
 /* Writes the SURT key of url into out (outlen bytes).  A URL that is not
- * http(s) is copied as it is.  Returns 0, or FA_ETOOBIG when out is too
- * small (out then holds a truncated, NUL-terminated prefix). */
+ * http(s) is copied as it is.  A key is never longer than its URL plus
+ * CDXJ_SURT_SLACK bytes, so an out of strlen(url) + CDXJ_SURT_SLACK + 1
+ * bytes always holds it.  Returns 0, or FA_ETOOBIG when out is too small
+ * (out then holds a truncated, NUL-terminated prefix), or FA_ENOMEM. */
+#define CDXJ_SURT_SLACK 8
 int cdxj_surt(const char *url, char *out, size_t outlen);
 
 /* Writes the index of one closed segment, dir/segment + ".cdxj", reading

@@ -63,6 +63,7 @@
 #include "common/fa_buf.h"
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
+#include "common/fa_limits.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
 
@@ -86,7 +87,7 @@
 #define POOL_KEEP 16               /* idle workers kept */
 #define WORKER_BUF_KEEP (1u << 20) /* larger buffers are freed on release */
 #define TMP_FLUSH (1u << 20)       /* staging size when compressing to a file */
-#define MAX_URI 8192               /* ceiling on WARC-Target-URI */
+#define MAX_URI (FA_URL_MAX - 1)   /* ceiling on WARC-Target-URI (fa_limits.h) */
 #define MAX_HEADER (MAX_URI + 2048)
 #define MAX_SERIAL_TRIES 100000
 
@@ -886,7 +887,7 @@ static const char *spec_invalid(const warc_record_spec *s)
         const warc_exchange *x = s->exchange;
         if (x == NULL) return "a response needs its exchange";
         if (!uri_ok(x->target_uri))
-            return "target_uri is missing, longer than 8192 bytes or holds control characters";
+            return "target_uri is missing, longer than 8191 bytes or holds control characters";
         if (x->ip_address && !warc__value_ok(x->ip_address, 64))
             return "ip_address holds control characters";
         if (x->request == NULL || x->request_len == 0) return "request is empty";
@@ -902,7 +903,7 @@ static const char *spec_invalid(const warc_record_spec *s)
     if (s->ip_address && !warc__value_ok(s->ip_address, 64))
         return "ip_address holds control characters";
     if (s->target_uri && !uri_ok(s->target_uri))
-        return "target_uri is empty, longer than 8192 bytes or holds control characters";
+        return "target_uri is empty, longer than 8191 bytes or holds control characters";
     if (s->block_len > MAX_BLOCK) return "block is larger than 256 MiB";
     if (s->block_len && s->block == NULL) return "block is NULL but block_len is not 0";
     if (strcmp(t, "revisit") == 0) {

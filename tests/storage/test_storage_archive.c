@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "common/fa_err.h"
+#include "common/fa_limits.h"
 #include "common/fa_spool.h"
 #include "common/fa_time.h"
 #include "storage/cdxj.h"
@@ -439,6 +440,54 @@ static void surt_keys(void **state)
     assert_int_equal(cdxj_surt("http://example.com/long/path", out, 8), FA_ETOOBIG);
 }
 
+/* The longest URI the writer accepts (FA_URL_MAX - 1 bytes) is indexed and
+ * found again; one byte more is refused at the door. */
+static void longest_uri_indexed(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    segment_writer_options o = {.dir = dir, .prefix = "long"};
+    segment_writer *w;
+    char err[256];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    char *uri = malloc(FA_URL_MAX + 1);
+    assert_non_null(uri);
+    memset(uri, 'a', FA_URL_MAX);
+    memcpy(uri, "http://example.com/", 19);
+    uri[FA_URL_MAX] = '\0';
+    page_exchange p;
+    page_make(&p, 1, 0);
+    p.x.target_uri = uri;
+    warc_record_spec rec = {.type = "response", .exchange = &p.x};
+    assert_int_equal(segment_writer_write_record(w, &rec, NULL), FA_EINVAL);
+    uri[FA_URL_MAX - 1] = '\0';
+    assert_int_equal(segment_writer_write_record(w, &rec, NULL), 0);
+    page_free(&p);
+    assert_int_equal(segment_writer_close(w), 0);
+    cdxj_capture cap;
+    assert_int_equal(cdxj_find(dir, uri, NULL, 0, &cap, err, sizeof err), 1);
+    assert_string_equal(cap.status, "200");
+    char *surt = malloc(FA_URL_MAX + CDXJ_SURT_SLACK);
+    assert_int_equal(cdxj_surt(uri, surt, FA_URL_MAX + CDXJ_SURT_SLACK), 0);
+    /* the segment's index holds its line, key and all */
+    char name[256], path[1024];
+    only_segment(dir, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s" CDXJ_SUFFIX, dir, name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap_line = 0;
+    int found = 0;
+    while (getline(&line, &cap_line, f) > 0)
+        found |= strncmp(line, surt, strlen(surt)) == 0 && line[strlen(surt)] == ' ';
+    fclose(f);
+    free(line);
+    assert_true(found);
+    free(surt);
+    free(uri);
+    rm_rf(dir);
+}
+
 /* ---- dictionaries ----------------------------------------------------- */
 
 static void *train_dict(size_t *len)
@@ -739,6 +788,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_record_type),   cmocka_unit_test(surt_keys),
+        cmocka_unit_test(longest_uri_indexed),
         cmocka_unit_test(dictionary_segments), cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),          cmocka_unit_test(recovery_every_offset),
     };
