@@ -23,6 +23,7 @@
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
 #include "common/fa_hashset.h"
+#include "common/fa_limits.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
 #include "crawler/archive_reconcile.h"
@@ -445,7 +446,14 @@ static int on_item(void *ud, const feed_item *item)
     if (!s->fetch_pages || item->link[0] == '\0' || c->stopping)
         return 0;
     char *url = NULL;
-    if (url_resolve(j->url, item->link, &url) < 0) {
+    int ur = url_resolve(j->url, item->link, &url);
+    if (ur == FA_ETOOBIG) { /* that page's failure, not the crawl's */
+        source_fail(c, j->source, "%.200s...: URL longer than %d bytes", item->link,
+                    FA_URL_MAX - 1);
+        c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+        return 0;
+    }
+    if (ur < 0) {
         const char *kv[] = {"source", s->name, "link", item->link, NULL};
         fa_log_kv(FA_LOG_DEBUG, "crawl", kv, "item link skipped: not an http(s) URL");
         return 0;
@@ -516,7 +524,10 @@ static int on_link(void *ud, enum source_link_kind kind, const char *link, const
     if (c->stopping)
         return 0;
     char *url = NULL;
-    if (url_resolve(j->url, link, &url) < 0)
+    int ur = url_resolve(j->url, link, &url);
+    if (ur == FA_ETOOBIG)
+        source_fail(c, j->source, "%.200s...: URL longer than %d bytes", link, FA_URL_MAX - 1);
+    if (ur < 0)
         return 0;
     source_rt *s = &c->src[j->source];
     switch (kind) {
@@ -749,7 +760,9 @@ static void follow_redirect(crawl *c, crawl_job *j)
     }
     char *next = NULL;
     if (url_resolve(j->url, t->location, &next) < 0) {
-        source_fail(c, j->source, "%s: redirect to an unusable URL: %s", j->url, t->location);
+        source_fail(c, j->source, "%s: redirect to an unusable URL: %.200s", j->url, t->location);
+        if (j->kind == JOB_PAGE)
+            c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
         return;
     }
     c->sum->redirects++;

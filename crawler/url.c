@@ -1,6 +1,7 @@
 /* url.c - URL resolution and host keys over libcurl's CURLU; see url.h. */
 #include "crawler/url.h"
 #include "common/fa_err.h"
+#include "common/fa_limits.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -34,6 +35,10 @@ int url_resolve(const char *base, const char *ref, char **out)
     curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
     if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
         goto out;
+    if (strlen(s) >= FA_URL_MAX) {
+        rc = FA_ETOOBIG;
+        goto out;
+    }
     *out = strdup(s);
     rc = *out ? 0 : FA_ENOMEM;
 out:

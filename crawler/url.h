@@ -12,7 +12,9 @@
 /* Resolves ref (absolute or relative) against base (NULL when ref must be
  * absolute).  On success *out is a malloc'd normalised absolute URL (the
  * caller frees it).  Returns 0, FA_EINVAL for an unparsable URL or a scheme
- * other than http/https, or FA_ENOMEM. */
+ * other than http/https, FA_ETOOBIG for a URL of FA_URL_MAX bytes or more
+ * (common/fa_limits.h: the state, the WARC writer and the index take every
+ * URL shorter), or FA_ENOMEM.  Every URL the crawler fetches passes here. */
 int url_resolve(const char *base, const char *ref, char **out);
 
 /* Writes "scheme://host:port" (lowercase, port always explicit) for url into

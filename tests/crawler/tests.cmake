@@ -27,3 +27,7 @@ if(TARGET feedarc)
                ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
                LIBS fa_crawler fa_demo fa_config fa_common PkgConfig::YAJL PkgConfig::CURL TIMEOUT 120)
 endif()
+# feed item links of 4,200 and 9,000 bytes: archived, or that URL's failure
+feedarc_test(test_long_urls SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_long_urls.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 60)
