@@ -1,16 +1,20 @@
 /* test_robots.c - robots.txt parsing and matching (robots/robots_rules.h).
  *
- * Conformance: the 145 matcher cases and the auxiliary cases transcribed
- * from Google's reference parser tests, read from
- * $FEEDARC_SOURCE_DIR/../shared/conformance/robots/ (missing files fail the
- * test).  Every ID_ (RFC 9309) case must pass; the GoogleOnly_ cases we
- * deliberately do not follow are listed in known_deviations[] and asserted
- * to still deviate, so the list cannot drift silently.
- *
- * Then our own cases: the RFC 9309 §5 examples, verdict details, group
+ * `test_robots` (every checkout): the project's own RFC 9309 cases in
+ * data/rfc9309_cases.txt, the RFC 9309 §5 examples, verdict details, group
  * selection, Crawl-delay, Sitemap lines, every ceiling (body, line, rules,
  * sitemaps), patterns built to make a naive matcher explode, and the
- * allow_all / disallow_all constructors. */
+ * allow_all / disallow_all constructors.
+ *
+ * `test_robots conformance` (ctest: test_robots_conformance): the 145
+ * matcher cases and the auxiliary cases transcribed from Google's reference
+ * parser tests, read from $FEEDARC_ROBOTS_CONFORMANCE or
+ * $FEEDARC_SOURCE_DIR/../shared/conformance/robots/ - beside the
+ * repository, not in it, so a fresh clone has none: then it exits 77
+ * (skipped) and says why.  Every ID_ (RFC 9309) case must pass; the
+ * GoogleOnly_ cases we deliberately do not follow are listed in
+ * known_deviations[] and asserted to still deviate, so the list cannot
+ * drift silently. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,19 +48,32 @@ static char *read_file(const char *path, size_t *len_out)
     return fa_buf_steal(&b, len_out);
 }
 
+/* The folder of the reference cases: $FEEDARC_ROBOTS_CONFORMANCE, else
+ * $FEEDARC_SOURCE_DIR/../shared/conformance/robots (beside the repository;
+ * a fresh clone has none: `test_robots conformance` then exits 77). */
+static int conformance_dir(char *out, size_t outlen)
+{
+    const char *dir = getenv("FEEDARC_ROBOTS_CONFORMANCE");
+    const char *src = getenv("FEEDARC_SOURCE_DIR");
+    if (dir != NULL && *dir)
+        snprintf(out, outlen, "%s", dir);
+    else if (src != NULL)
+        snprintf(out, outlen, "%s/../shared/conformance/robots", src);
+    else
+        return -1;
+    return 0;
+}
+
 /* Reads a conformance file; a missing one fails the test with a message
  * naming where it was looked for. */
 static char *read_conformance(const char *name, size_t *len)
 {
-    const char *src = getenv("FEEDARC_SOURCE_DIR");
-    if (src == NULL) fail_msg("FEEDARC_SOURCE_DIR is not set (run the test under ctest)");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/../shared/conformance/robots/%s", src, name);
+    char dir[4096], path[4200];
+    if (conformance_dir(dir, sizeof dir) < 0)
+        fail_msg("FEEDARC_SOURCE_DIR is not set (run the test under ctest)");
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     char *data = read_file(path, len);
-    if (data == NULL)
-        fail_msg("conformance file %s is missing: the robots.txt reference cases must be in "
-                 "shared/conformance/robots/ beside the repository",
-                 path);
+    if (data == NULL) fail_msg("conformance file %s is missing", path);
     return data;
 }
 
@@ -420,6 +437,64 @@ static void rfc_special_characters(void **state)
 }
 
 /* ---- our own cases ---- */
+
+/* tests/robots/data/rfc9309_cases.txt (format in its top comment). */
+static void rfc9309_case_file(void **state)
+{
+    (void)state;
+    const char *data_dir = getenv("FEEDARC_TEST_DATA");
+    if (data_dir == NULL) fail_msg("FEEDARC_TEST_DATA is not set (run the test under ctest)");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/robots/data/rfc9309_cases.txt", data_dir);
+    size_t len;
+    char *data = read_file(path, &len);
+    if (data == NULL) fail_msg("%s is missing", path);
+    fa_buf txt;
+    fa_buf_init(&txt, 1 << 20);
+    char name[256] = "", agent[256] = "";
+    int in_txt = 0, have_agent = 0, cases = 0, checks = 0, failures = 0;
+    robots_rules *r = NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "=== ", 4) == 0) {
+            snprintf(name, sizeof name, "%s", line + 4);
+            fa_buf_reset(&txt);
+            in_txt = 1;
+            cases++;
+        } else if (strncmp(line, "--- agent", 9) == 0) {
+            in_txt = 0;
+            have_agent = line[9] == ' ';
+            snprintf(agent, sizeof agent, "%s", have_agent ? line + 10 : "");
+            robots_rules_free(r);
+            r = robots_rules_parse(txt.data ? txt.data : "", txt.len,
+                                   have_agent ? agent : NULL);
+            assert_non_null(r);
+        } else if (in_txt) {
+            assert_int_equal(fa_buf_append(&txt, line, strlen(line)), 0);
+            assert_int_equal(fa_buf_append(&txt, "\n", 1), 0);
+        } else if (line[0] == '#' || line[0] == '\0') {
+            continue;
+        } else {
+            int want = strncmp(line, "allow ", 6) == 0;
+            const char *p = strchr(line, ' ');
+            if (r == NULL || p == NULL || (!want && strncmp(line, "disallow ", 9) != 0))
+                fail_msg("%s: bad line \"%s\"", path, line);
+            checks++;
+            if (robots_rules_allowed(r, p + 1) != want) {
+                printf("FAIL %s: agent \"%s\": %s should be %s\n", name, agent, p + 1,
+                       want ? "allowed" : "disallowed");
+                failures++;
+            }
+        }
+    }
+    robots_rules_free(r);
+    fa_buf_free(&txt);
+    free(data);
+    printf("rfc9309_cases.txt: %d cases, %d checks, %d failed\n", cases, checks, failures);
+    assert_true(cases >= 15);
+    assert_int_equal(failures, 0);
+}
 
 static void verdict_details(void **state)
 {
@@ -978,13 +1053,35 @@ static void allocation_failures(void **state)
     }
 }
 
-int main(void)
+/* `test_robots` runs the project's own cases; `test_robots conformance`
+ * the reference cases, or exits 77 (skipped) when they are not there. */
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "conformance") == 0) {
+        char dir[4096], path[4200];
+        FILE *f = NULL;
+        if (conformance_dir(dir, sizeof dir) == 0) {
+            snprintf(path, sizeof path, "%s/robots_test_cases.jsonl", dir);
+            f = fopen(path, "r");
+        }
+        if (f == NULL) {
+            printf("skipped: the RFC 9309 reference cases are not in %s (they live beside the "
+                   "repository, not in it; set FEEDARC_ROBOTS_CONFORMANCE to their folder). "
+                   "The project's own cases run in test_robots.\n",
+                   conformance_dir(dir, sizeof dir) == 0 ? dir : "(FEEDARC_SOURCE_DIR unset)");
+            return 77;
+        }
+        fclose(f);
+        const struct CMUnitTest conformance[] = {
+            cmocka_unit_test(conformance_matcher),
+            cmocka_unit_test(conformance_path_from_url),
+            cmocka_unit_test(conformance_escape_pattern),
+            cmocka_unit_test(conformance_parse_stats),
+        };
+        return cmocka_run_group_tests(conformance, NULL, NULL);
+    }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(conformance_matcher),
-        cmocka_unit_test(conformance_path_from_url),
-        cmocka_unit_test(conformance_escape_pattern),
-        cmocka_unit_test(conformance_parse_stats),
+        cmocka_unit_test(rfc9309_case_file),
         cmocka_unit_test(rfc_example_simple),
         cmocka_unit_test(rfc_example_longest_match),
         cmocka_unit_test(rfc_special_characters),
