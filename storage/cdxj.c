@@ -771,6 +771,9 @@ typedef struct find_ctx {
     cdxj_capture *out;
     char *err;
     size_t errlen;
+    const char *segment;  /* the segment whose lines are read */
+    char foreign[256];    /* the first matching line's filename naming another file */
+    char foreign_in[256]; /* ... and the segment whose index held it */
 } find_ctx;
 
 static void find_line(find_ctx *f, const char *line)
@@ -788,6 +791,15 @@ static void find_line(find_ctx *f, const char *line)
         !cdxj_json_field(json, "length", len, sizeof len) ||
         !cdxj_json_field(json, "filename", file, sizeof file))
         return;
+    /* A segment's index describes that segment only: a filename naming
+     * another file (another folder, "../x") is not followed. */
+    if (strcmp(file, f->segment) != 0) {
+        if (f->foreign[0] == '\0') {
+            snprintf(f->foreign, sizeof f->foreign, "%s", file[0] ? file : "\"\"");
+            snprintf(f->foreign_in, sizeof f->foreign_in, "%s", f->segment);
+        }
+        return;
+    }
     char t14[15];
     memcpy(t14, ts, 14);
     t14[14] = '\0';
@@ -817,6 +829,7 @@ static int find_segment(void *ud, const char *name)
 {
     find_ctx *f = ud;
     char path[PATH_MAX];
+    f->segment = name;
     snprintf(path, sizeof path, "%s/%s" CDXJ_SUFFIX, f->dir, name);
     FILE *in = fopen(path, "r");
     if (in) {
@@ -874,6 +887,11 @@ int cdxj_find(const char *dir, const char *url, const char *at, int originals_on
     if (rc < 0) {
         if (err[0] == '\0') snprintf(err, errlen, "%s: %s", dir, fa_strerror(rc));
         return rc;
+    }
+    if (!f.found && f.foreign[0]) {
+        snprintf(err, errlen, "%s/%s" CDXJ_SUFFIX ": a line for %s names file %s, not %s", dir,
+                 f.foreign_in, url, f.foreign, f.foreign_in);
+        return FA_ECORRUPT;
     }
     return f.found;
 }

@@ -85,8 +85,12 @@ typedef struct cdxj_capture {
  * .cdxj is read instead): among its HTTP captures (lines with a status:
  * responses and revisits), the one closest in time to at ("YYYYMMDDhhmmss",
  * fewer digits pad with zeros; ties go to the later), or the latest when at
- * is NULL.  originals_only skips revisits.  Returns 1 with *out set, 0 when
- * there is no capture, or a negative code with a message in err. */
+ * is NULL.  originals_only skips revisits.  A segment's index speaks for
+ * that segment only: a line whose filename is not the segment's own name
+ * (say "../outside.warc.zst") is never followed, so out->segment is always
+ * the name of a segment in dir.  Returns 1 with *out set, 0 when there is
+ * no capture, FA_ECORRUPT (message in err) when the only lines for url name
+ * another file, or another negative code with a message in err. */
 int cdxj_find(const char *dir, const char *url, const char *at, int originals_only,
               cdxj_capture *out, char *err, size_t errlen);
 

@@ -488,6 +488,48 @@ static void longest_uri_indexed(void **state)
     rm_rf(dir);
 }
 
+/* A crafted index whose filename leads out of the archive folder
+ * ("../outside.warc.zst", a real segment there) is not followed. */
+static void index_filename_stays_in_dir(void **state)
+{
+    (void)state;
+    char *top = make_tmpdir();
+    char dir[600], name[256], seg[1024], idx[1100], outside[700], cmd[3000];
+    snprintf(dir, sizeof dir, "%s/archive", top);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    segment_writer_options o = {.dir = dir, .prefix = "t"};
+    segment_writer *w;
+    char err[512];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    page_exchange p;
+    page_make(&p, 3, 0);
+    warc_record_spec rec = {.type = "response", .exchange = &p.x};
+    assert_int_equal(segment_writer_write_record(w, &rec, NULL), 0);
+    assert_int_equal(segment_writer_close(w), 0);
+    only_segment(dir, name, sizeof name);
+    snprintf(seg, sizeof seg, "%s/%s", dir, name);
+    snprintf(idx, sizeof idx, "%s" CDXJ_SUFFIX, seg);
+    snprintf(outside, sizeof outside, "%s/outside.warc.zst", top);
+    /* the same segment outside, and the index pointing there */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && sed -i 's|\"filename\":\"[^\"]*\"|"
+             "\"filename\":\"../outside.warc.zst\"|' '%s'", seg, outside, idx);
+    assert_int_equal(system(cmd), 0);
+    cdxj_capture cap;
+    err[0] = '\0';
+    assert_int_equal(cdxj_find(dir, p.uri, NULL, 0, &cap, err, sizeof err), FA_ECORRUPT);
+    assert_non_null(strstr(err, "../outside.warc.zst"));
+    /* a plain other name in the folder is refused the same way */
+    snprintf(cmd, sizeof cmd, "sed -i 's|../outside.warc.zst|other.warc.zst|' '%s'", idx);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(cdxj_find(dir, p.uri, NULL, 0, &cap, err, sizeof err), FA_ECORRUPT);
+    /* the index removed: the segment itself is read, and names itself */
+    assert_int_equal(unlink(idx), 0);
+    assert_int_equal(cdxj_find(dir, p.uri, NULL, 0, &cap, err, sizeof err), 1);
+    assert_string_equal(cap.segment, name);
+    page_free(&p);
+    rm_rf(top);
+}
+
 /* ---- dictionaries ----------------------------------------------------- */
 
 static void *train_dict(size_t *len)
@@ -788,7 +830,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_record_type),   cmocka_unit_test(surt_keys),
-        cmocka_unit_test(longest_uri_indexed),
+        cmocka_unit_test(longest_uri_indexed), cmocka_unit_test(index_filename_stays_in_dir),
         cmocka_unit_test(dictionary_segments), cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),          cmocka_unit_test(recovery_every_offset),
     };
