@@ -24,6 +24,11 @@
 
 int cmd_ls(int argc, char **argv);
 
+/* Block bytes held per record (the HTTP head must be in them); the rest
+ * only streams by.  A listing that finds this many bad frames stops. */
+#define LS_BLOCK_KEEP (1u << 20)
+#define MAX_FAULTS 1000
+
 typedef struct ls_ctx {
     const char *dir;
     int faults;
@@ -42,7 +47,19 @@ static int ls_segment(void *ud, const char *name)
         c->faults++;
         return 0;
     }
-    while ((rc = warc_reader_next(r, &rec)) == 1) {
+    warc_reader_set_block_limit(r, LS_BLOCK_KEEP);
+    uint64_t at = 0;
+    for (;;) {
+        rc = warc_reader_next(r, &rec);
+        if (rc == 0) break;
+        if (rc < 0) { /* report the bad frame, go on after it */
+            fprintf(stderr, "feedarc ls: %s\n", warc_reader_error(r));
+            c->faults++;
+            if (warc_reader_tell(r) <= at || c->faults > MAX_FAULTS) break;
+            at = warc_reader_tell(r);
+            continue;
+        }
+        at = warc_reader_tell(r);
         const char *type = warc_record_field(&rec, "WARC-Type");
         const char *date = warc_record_field(&rec, "WARC-Date");
         const char *uri = warc_record_field(&rec, "WARC-Target-URI");
@@ -56,12 +73,8 @@ static int ls_segment(void *ud, const char *name)
             size_t head = warc__http_head_len(rec.block, rec.block_len);
             cdxj__http_info(rec.block, head ? head : rec.block_len, mime, status);
         }
-        printf("%s %s %s %zu %s\n", ts, type ? type : "-", status[0] ? status : "-", rec.block_len,
-               uri ? uri : "-");
-    }
-    if (rc < 0) {
-        fprintf(stderr, "feedarc ls: %s\n", warc_reader_error(r));
-        c->faults++;
+        printf("%s %s %s %llu %s\n", ts, type ? type : "-", status[0] ? status : "-",
+               (unsigned long long)rec.content_length, uri ? uri : "-");
     }
     warc_reader_close(r);
     return 0;

@@ -17,10 +17,16 @@
  *   - a zstd frame is located with ZSTD_findFrameCompressedSize over a read
  *     window that doubles until the whole frame is in it (capped: a frame can
  *     never be larger than ZSTD_compressBound(max_record)), then
- *     decompressed whole with ZSTD_decompressDCtx into a buffer of exactly
- *     ZSTD_getFrameContentSize bytes (refused past max_record).  A frame
- *     without a content size is decompressed with the streaming API under
- *     the same ceiling.  The frame checksum is verified by zstd.
+ *     decompressed with the streaming API, the output buffer growing with
+ *     the bytes that come out - never allocated from the size the frame
+ *     header declares (a 200-byte frame may claim 1 GiB) - under the
+ *     max_record ceiling; windows over 128 MiB are refused.  With a block
+ *     limit (ls, verify), a record longer than the limit keeps only its
+ *     head: the rest goes through a 128 KiB scratch buffer into SHA-1s of
+ *     the block and the payload, so an RLE bomb (a few KiB inflating to
+ *     900 MiB) costs time, not memory.  The frame checksum is verified by
+ *     zstd.  After an error inside a frame the reader is positioned at the
+ *     next frame (warc_reader_tell).
  *   - the decompressed bytes hold one WARC record (feedarc's layout) or
  *     several (a whole .warc compressed as one frame); each is parsed in
  *     turn and reports the frame's offset.
@@ -53,6 +59,8 @@
 #include <zstd_errors.h>
 
 #define DEFAULT_MAX_RECORD (1ULL << 30)
+#define MAX_HELD_FRAME (64u << 20) /* with a block limit: several records' frame */
+#define WINDOW_LOG_MAX 27          /* 128 MiB, zstd's own default ceiling */
 #define MAX_WARC_HEADER (1u << 20) /* ceiling on one record's header text */
 #define MAX_FIELDS 1024
 #define WINDOW_MIN (1u << 20)
@@ -80,6 +88,20 @@ struct warc_reader {
     uint8_t *dec;
     size_t dec_len, dec_cap, dec_pos;
     uint64_t frame_off, frame_len;
+
+    /* block limit (0: whole blocks); see warc_reader_set_block_limit */
+    size_t keep;
+    size_t last_hl;    /* header length and Content-Length of the last */
+    uint64_t last_len; /* header parse_record got through */
+    /* the frame's one record, streamed past its first keep block bytes */
+    int streaming;
+    size_t s_hl, s_head; /* its header length; its HTTP head length (0: none) */
+    uint64_t s_len, s_seen; /* its Content-Length; bytes of it seen so far */
+    uint8_t s_trailer[WARC__TRAILER_LEN];
+    fa_sha1 *sha_block, *sha_payload, *sha_raw;
+    warc__payload payload;
+    uint8_t block_sha1[20], payload_sha1[20];
+    uint8_t *scratch;
 
     /* the current record's header, NUL-split, and its fields */
     char *hdr;
@@ -276,6 +298,8 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
                     "ceiling",
                     (unsigned long long)off, (unsigned long long)len,
                     (unsigned long long)r->max_record);
+    r->last_hl = hl;
+    r->last_len = len;
     size_t total = hl + (size_t)len + WARC__TRAILER_LEN;
     if (total > avail) {
         if (complete)
@@ -293,8 +317,115 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
                     (unsigned long long)off, (unsigned long long)len);
     rec->block = p + hl;
     rec->block_len = (size_t)len;
+    rec->content_length = len;
     *used = total;
     return 1;
+}
+
+/* Feeds n bytes of the streamed record (those after the s_seen first) to
+ * its digests: block bytes to the block digest (and, past the HTTP head, to
+ * the payload digests), then the trailer; a byte beyond is an error. */
+static int stream_feed(warc_reader *r, const uint8_t *d, size_t n)
+{
+    uint64_t pos = r->s_seen, end = pos + n;
+    uint64_t b0 = r->s_hl, b1 = r->s_hl + r->s_len, t1 = b1 + WARC__TRAILER_LEN;
+    r->s_seen = end;
+    if (end > t1)
+        return fail(r, FA_ECORRUPT,
+                    "offset %llu: more bytes follow a record of %llu bytes in its frame (a record "
+                    "larger than the block limit must be alone in its frame)",
+                    (unsigned long long)r->frame_off, (unsigned long long)r->s_len);
+    uint64_t a = pos > b0 ? pos : b0, z = end < b1 ? end : b1;
+    if (a < z) {
+        fa_sha1_update(r->sha_block, d + (a - pos), (size_t)(z - a));
+        uint64_t h = b0 + r->s_head;
+        if (r->s_head && z > h) {
+            uint64_t ah = a > h ? a : h;
+            warc__payload_feed(&r->payload, d + (ah - pos), (size_t)(z - ah));
+            fa_sha1_update(r->sha_raw, d + (ah - pos), (size_t)(z - ah));
+        }
+    }
+    a = pos > b1 ? pos : b1;
+    for (; a < end; a++)
+        r->s_trailer[a - b1] = d[a - pos];
+    return 0;
+}
+
+/* The streamed record's frame has ended: it must have been whole. */
+static int stream_end(warc_reader *r)
+{
+    uint64_t total = r->s_hl + r->s_len + WARC__TRAILER_LEN;
+    if (r->s_seen < total)
+        return fail(r, FA_ECORRUPT,
+                    "offset %llu: record truncated: Content-Length %llu but only %llu bytes "
+                    "follow the header%s",
+                    (unsigned long long)r->frame_off, (unsigned long long)r->s_len,
+                    (unsigned long long)(r->s_seen - r->s_hl),
+                    r->s_seen >= r->s_hl + r->s_len ? " (the CRLF CRLF trailer is missing)" : "");
+    if (memcmp(r->s_trailer, WARC__TRAILER, WARC__TRAILER_LEN) != 0)
+        return fail(r, FA_ECORRUPT,
+                    "offset %llu: block of Content-Length %llu is not followed by CRLF CRLF "
+                    "(wrong length?)",
+                    (unsigned long long)r->frame_off, (unsigned long long)r->s_len);
+    fa_sha1_final(r->sha_block, r->block_sha1);
+    if (r->s_head) {
+        uint8_t raw[20];
+        fa_sha1_final(r->sha_payload, r->payload_sha1);
+        fa_sha1_final(r->sha_raw, raw);
+        if (r->payload.bad) memcpy(r->payload_sha1, raw, sizeof raw); /* as the writer does */
+    }
+    return 0;
+}
+
+/* With a block limit, while the frame's first record comes out: once its
+ * header is known, a record longer than the limit switches the frame to
+ * streaming (its first keep block bytes stay in r->dec).  *done is set once
+ * that is decided. */
+static int probe_record(warc_reader *r, uint64_t off, int *done)
+{
+    warc_record tmp;
+    size_t used = 0, need = 0;
+    memset(&tmp, 0, sizeof tmp);
+    r->last_hl = 0;
+    int rc = parse_record(r, r->dec, r->dec_len, 0, off, &tmp, &used, &need);
+    if (rc < 0) return rc;
+    if (rc == 1) { /* whole already: an ordinary record */
+        *done = 1;
+        return 0;
+    }
+    if (r->last_hl == 0) return 0; /* the header goes on */
+    size_t hl = r->last_hl;
+    if (r->last_len <= r->keep) {
+        *done = 1;
+        return 0;
+    }
+    if (r->dec_len < hl + r->keep) return 0; /* its first keep bytes first */
+    /* switch to streaming */
+    if (r->scratch == NULL && (r->scratch = malloc(ZSTD_DStreamOutSize())) == NULL)
+        return fail(r, FA_ENOMEM, "offset %llu: out of memory", (unsigned long long)off);
+    if ((r->sha_block == NULL && (r->sha_block = fa_sha1_new()) == NULL) ||
+        (r->sha_payload == NULL && (r->sha_payload = fa_sha1_new()) == NULL) ||
+        (r->sha_raw == NULL && (r->sha_raw = fa_sha1_new()) == NULL))
+        return fail(r, FA_ENOMEM, "offset %llu: out of memory", (unsigned long long)off);
+    r->s_hl = hl;
+    r->s_len = r->last_len;
+    r->s_seen = 0;
+    memset(r->s_trailer, 0, sizeof r->s_trailer);
+    const char *ct = warc_record_field(&tmp, "Content-Type");
+    r->s_head = 0;
+    if (ct && strncasecmp(ct, "application/http", 16) == 0)
+        r->s_head = warc__http_head_len(r->dec + hl, r->keep);
+    uint8_t dummy[20]; /* contexts left mid-way by an earlier broken frame */
+    fa_sha1_final(r->sha_block, dummy);
+    fa_sha1_final(r->sha_payload, dummy);
+    fa_sha1_final(r->sha_raw, dummy);
+    warc__payload_begin(&r->payload, r->sha_payload,
+                        r->s_head && warc__http_is_chunked(r->dec + hl, r->s_head));
+    size_t have = r->dec_len;
+    r->dec_len = hl + r->keep;
+    r->streaming = 1;
+    *done = 1;
+    return stream_feed(r, r->dec, have);
 }
 
 /* Decompresses the frame at r->pos into r->dec.  Returns 1, 0 at the end
@@ -365,59 +496,66 @@ static int next_frame(warc_reader *r)
         if (content == ZSTD_CONTENTSIZE_ERROR)
             return fail(r, FA_ECORRUPT, "offset %llu: bad zstd frame header",
                         (unsigned long long)off);
+        /* whatever happens inside the frame, the next one is after it */
+        r->frame_off = off;
+        r->frame_len = csize;
+        r->pos = off + csize;
         r->dec_len = r->dec_pos = 0;
-        if (content != ZSTD_CONTENTSIZE_UNKNOWN) {
-            if (content > r->max_record)
-                return fail(r, FA_ETOOBIG,
-                            "offset %llu: frame decompresses to %llu bytes, "
-                            "over the %llu-byte ceiling",
-                            (unsigned long long)off, content, (unsigned long long)r->max_record);
-            if ((np = grow(r->dec, &r->dec_cap, (size_t)content + 1)) == NULL)
-                return fail(r, FA_ENOMEM, "offset %llu: out of memory for %llu bytes",
-                            (unsigned long long)off, content);
-            r->dec = np;
-            size_t n = ZSTD_decompressDCtx(r->dctx, r->dec, (size_t)content, p, csize);
-            if (ZSTD_isError(n) || n != content)
-                return fail(r, FA_ECORRUPT, "offset %llu: zstd frame does not decompress: %s",
-                            (unsigned long long)off,
-                            ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch");
-            r->dec_len = n;
-        } else {
-            ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
-            ZSTD_inBuffer in = {p, csize, 0};
-            size_t ret = 1;
-            while (ret != 0) {
-                size_t room = ZSTD_DStreamOutSize();
-                if (r->dec_len > r->max_record)
+        r->streaming = 0;
+        uint64_t hold = r->max_record;
+        if (r->keep && hold > MAX_HELD_FRAME) hold = MAX_HELD_FRAME;
+        if (content != ZSTD_CONTENTSIZE_UNKNOWN && content > r->max_record)
+            return fail(r, FA_ETOOBIG,
+                        "offset %llu: frame decompresses to %llu bytes, "
+                        "over the %llu-byte ceiling",
+                        (unsigned long long)off, content, (unsigned long long)r->max_record);
+        /* Streamed, whatever the header declares: memory follows the
+         * bytes that actually come out. */
+        ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+        ZSTD_inBuffer in = {p, csize, 0};
+        size_t ret = 1;
+        int probed = r->keep == 0; /* the first record's size is known */
+        while (ret != 0) {
+            size_t room = ZSTD_DStreamOutSize();
+            ZSTD_outBuffer out;
+            if (r->streaming) {
+                out = (ZSTD_outBuffer){r->scratch, room, 0};
+            } else {
+                if (r->dec_len > hold)
                     return fail(r, FA_ETOOBIG,
                                 "offset %llu: frame decompresses to more than "
-                                "the %llu-byte ceiling",
-                                (unsigned long long)off, (unsigned long long)r->max_record);
+                                "the %llu-byte ceiling%s",
+                                (unsigned long long)off, (unsigned long long)hold,
+                                hold < r->max_record ? " for a frame of several records" : "");
                 if ((np = grow(r->dec, &r->dec_cap, r->dec_len + room + 1)) == NULL)
                     return fail(r, FA_ENOMEM, "offset %llu: out of memory",
                                 (unsigned long long)off);
                 r->dec = np;
-                ZSTD_outBuffer out = {r->dec + r->dec_len, room, 0};
-                ret = ZSTD_decompressStream(r->dctx, &out, &in);
-                if (ZSTD_isError(ret))
-                    return fail(r, FA_ECORRUPT,
-                                "offset %llu: zstd frame does not "
-                                "decompress: %s",
-                                (unsigned long long)off, ZSTD_getErrorName(ret));
-                r->dec_len += out.pos;
-                if (ret != 0 && in.pos == in.size && out.pos == 0)
-                    return fail(r, FA_ECORRUPT, "offset %llu: zstd frame ends early",
-                                (unsigned long long)off);
+                out = (ZSTD_outBuffer){r->dec + r->dec_len, room, 0};
             }
-            if (r->dec_len > r->max_record)
-                return fail(r, FA_ETOOBIG,
-                            "offset %llu: frame decompresses to more than the "
-                            "%llu-byte ceiling",
-                            (unsigned long long)off, (unsigned long long)r->max_record);
+            ret = ZSTD_decompressStream(r->dctx, &out, &in);
+            if (ZSTD_isError(ret))
+                return fail(r, FA_ECORRUPT, "offset %llu: zstd frame does not decompress: %s",
+                            (unsigned long long)off, ZSTD_getErrorName(ret));
+            if (ret != 0 && in.pos == in.size && out.pos == 0)
+                return fail(r, FA_ECORRUPT, "offset %llu: zstd frame ends early",
+                            (unsigned long long)off);
+            if (r->streaming) {
+                if ((rc = stream_feed(r, r->scratch, out.pos)) < 0) return rc;
+                continue;
+            }
+            r->dec_len += out.pos;
+            if (!probed && (rc = probe_record(r, off, &probed)) < 0) return rc;
         }
-        r->frame_off = off;
-        r->frame_len = csize;
-        r->pos = off + csize;
+        if (r->streaming) {
+            if ((rc = stream_end(r)) < 0) return rc;
+            return 1;
+        }
+        if (r->dec_len > r->max_record)
+            return fail(r, FA_ETOOBIG,
+                        "offset %llu: frame decompresses to more than the "
+                        "%llu-byte ceiling",
+                        (unsigned long long)off, (unsigned long long)r->max_record);
         if (r->dec_len > 0) return 1;
         /* an empty frame holds no record: go on */
     }
@@ -453,6 +591,20 @@ int warc_reader_next(warc_reader *r, warc_record *rec)
     if (r->dec_pos >= r->dec_len) {
         rc = next_frame(r);
         if (rc <= 0) return rc;
+    }
+    if (r->streaming) { /* its header and first keep block bytes are held */
+        rc = parse_record(r, r->dec, r->dec_len, 0, r->frame_off, rec, &used, &need);
+        r->dec_pos = r->dec_len;
+        r->streaming = 0;
+        if (rc < 0) return rc;
+        rec->block = r->dec + r->s_hl;
+        rec->block_len = r->dec_len - r->s_hl;
+        rec->content_length = r->s_len;
+        rec->block_sha1 = r->block_sha1;
+        rec->payload_sha1 = r->s_head ? r->payload_sha1 : NULL;
+        rec->offset = r->frame_off;
+        rec->length = r->frame_len;
+        return 1;
     }
     uint64_t at = r->dec_pos;
     rc = parse_record(r, r->dec + r->dec_pos, r->dec_len - r->dec_pos, 1, r->frame_off, rec, &used,
@@ -501,6 +653,16 @@ static int load_dict(warc_reader *r, char *msg, size_t msglen)
     return 0;
 }
 
+void warc_reader_set_block_limit(warc_reader *r, size_t keep)
+{
+    r->keep = keep;
+}
+
+uint64_t warc_reader_tell(const warc_reader *r)
+{
+    return r->pos;
+}
+
 uint32_t warc_reader_dict_id(const warc_reader *r)
 {
     return r ? r->dict_id : 0;
@@ -542,6 +704,7 @@ int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, c
         rc = FA_ENOMEM;
         goto out;
     }
+    ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX);
     uint8_t magic[5] = {0};
     ssize_t n = pread(r->fd, magic, sizeof magic, 0);
     if (n < 0) {
@@ -602,7 +765,10 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
     const char *pd = warc_record_field(rec, "WARC-Payload-Digest");
     if (err && errlen) err[0] = '\0';
     if (bd) {
-        fa_sha1_oneshot(rec->block, rec->block_len, d);
+        if (rec->block_sha1)
+            memcpy(d, rec->block_sha1, sizeof d);
+        else
+            fa_sha1_oneshot(rec->block, rec->block_len, d);
         if (warc__digest_matches(bd, d) == 0) {
             fa_sha1_label(d, have);
             if (err && errlen)
@@ -638,12 +804,19 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
             payload += head;
             plen -= head;
         }
-        sha = fa_sha1_new();
-        if (sha == NULL) {
-            rc = FA_ENOMEM;
-            goto out;
+        if (rec->block_sha1 && ct && strncasecmp(ct, "application/http", 16) == 0) {
+            /* streamed: what was digested on the way (the head is in block) */
+            memcpy(d, rec->payload_sha1, sizeof d);
+        } else if (rec->block_sha1) {
+            memcpy(d, rec->block_sha1, sizeof d); /* the payload is the block */
+        } else {
+            sha = fa_sha1_new();
+            if (sha == NULL) {
+                rc = FA_ENOMEM;
+                goto out;
+            }
+            warc__payload_digest_mem(sha, payload, plen, chunked, d);
         }
-        warc__payload_digest_mem(sha, payload, plen, chunked, d);
         if (warc__digest_matches(pd, d) == 0) {
             fa_sha1_label(d, have);
             if (err && errlen)
@@ -672,5 +845,9 @@ void warc_reader_close(warc_reader *r)
     free(r->hdr);
     free(r->fields);
     free(r->path);
+    free(r->scratch);
+    fa_sha1_free(r->sha_block);
+    fa_sha1_free(r->sha_payload);
+    fa_sha1_free(r->sha_raw);
     free(r);
 }

@@ -530,6 +530,83 @@ static void index_filename_stays_in_dir(void **state)
     rm_rf(top);
 }
 
+/* With a block limit, a record longer than the limit keeps only its head in
+ * memory and its digests (block, and the de-chunked payload) are computed
+ * as it streams by: they verify as the whole records do. */
+static void block_limit_streams_digests(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    segment_writer_options o = {.dir = dir, .prefix = "lim"};
+    segment_writer *w;
+    char err[512], name[256], path[1024];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        /* 400 KB of body: more than one piece out of the decompressor */
+        page_exchange p;
+        page_make(&p, 5 + chunked, 0);
+        fa_spool_free(&p.body);
+        fa_spool_init(&p.body, 1 << 20, 1 << 24, "/tmp");
+        char line[128];
+        if (chunked) assert_int_equal(fa_spool_write(&p.body, "61a80\r\n", 7), 0);
+        for (int k = 0; k < 4000; k++) {
+            int n = snprintf(line, sizeof line, "%0100d", k * 7919 + chunked);
+            line[n - 1] = '\n';
+            assert_int_equal(fa_spool_write(&p.body, line, (size_t)n), 0);
+        }
+        if (chunked) {
+            assert_int_equal(fa_spool_write(&p.body, "\r\n0\r\n\r\n", 7), 0);
+            snprintf(p.head, sizeof p.head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n");
+        } else {
+            snprintf(p.head, sizeof p.head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 400000\r\n\r\n");
+        }
+        p.x.response_head = p.head;
+        p.x.response_head_len = strlen(p.head);
+        p.x.body = &p.body;
+        p.x.body_chunked = chunked;
+        warc_record_spec rec = {.type = "response", .exchange = &p.x};
+        assert_int_equal(segment_writer_write_record(w, &rec, NULL), 0);
+        page_free(&p);
+    }
+    assert_int_equal(segment_writer_close(w), 0);
+    only_segment(dir, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    warc_reader *r;
+    warc_record rec;
+    assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+    warc_reader_set_block_limit(r, 300); /* the HTTP head fits, the page does not */
+    int responses = 0, rc;
+    while ((rc = warc_reader_next(r, &rec)) == 1) {
+        const char *type = warc_record_field(&rec, "WARC-Type");
+        if (strcmp(type, "response") != 0) continue;
+        responses++;
+        assert_int_equal(rec.block_len, 300);
+        if (rec.content_length <= 400000) fail_msg("content_length %llu", (unsigned long long)rec.content_length);
+        assert_non_null(rec.block_sha1);
+        assert_non_null(rec.payload_sha1);
+        assert_non_null(warc_record_field(&rec, "WARC-Payload-Digest"));
+        if (warc_record_verify_digests(&rec, err, sizeof err) != 0) fail_msg("%s", err);
+        uint64_t off = warc_reader_tell(r);
+        assert_true(off > rec.offset);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(responses, 2);
+    warc_reader_close(r);
+    /* the same records, whole, give the same verdict */
+    assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+    while ((rc = warc_reader_next(r, &rec)) == 1) {
+        assert_null(rec.block_sha1);
+        assert_int_equal(rec.block_len, rec.content_length);
+        if (warc_record_verify_digests(&rec, err, sizeof err) != 0) fail_msg("%s", err);
+    }
+    assert_int_equal(rc, 0);
+    warc_reader_close(r);
+    rm_rf(dir);
+}
+
 /* ---- dictionaries ----------------------------------------------------- */
 
 static void *train_dict(size_t *len)
@@ -831,6 +908,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_record_type),   cmocka_unit_test(surt_keys),
         cmocka_unit_test(longest_uri_indexed), cmocka_unit_test(index_filename_stays_in_dir),
+        cmocka_unit_test(block_limit_streams_digests),
         cmocka_unit_test(dictionary_segments), cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),          cmocka_unit_test(recovery_every_offset),
     };

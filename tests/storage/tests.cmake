@@ -31,3 +31,10 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cli_archive.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(cli_storage_archive PROPERTIES TIMEOUT 120 LABELS "storage;cli")
 endif()
+
+# Hostile frames (an RLE bomb, a frame claiming 1 GiB) through `feedarc ls`
+# and `feedarc verify`: reported, read past, memory bounded.
+if(TARGET feedarc)
+  feedarc_test(test_reader_bombs SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_reader_bombs.c
+               LIBS PkgConfig::ZSTD TIMEOUT 120 LABELS storage)
+endif()
