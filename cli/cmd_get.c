@@ -110,8 +110,9 @@ static int get_one(const char *dir, const char *url, const char *at, int origina
     if (warc__http_is_chunked(rec.block, head)) {
         fa_dechunk dc;
         fa_dechunk_init(&dc);
-        /* check the framing first, so a broken one writes the raw body */
-        if (fa_dechunk_feed(&dc, body, body_len, discard, NULL) == 0) {
+        /* check the framing first, so a broken one writes the raw body
+         * (1: complete; 0: well-formed but cut short - its chunks so far) */
+        if (fa_dechunk_feed(&dc, body, body_len, discard, NULL) >= 0) {
             fa_dechunk_init(&dc);
             rc = fa_dechunk_feed(&dc, body, body_len, put, stdout);
             if (rc < 0) code = EXIT_IOERR;

@@ -38,3 +38,9 @@ if(TARGET feedarc)
   feedarc_test(test_reader_bombs SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_reader_bombs.c
                LIBS PkgConfig::ZSTD TIMEOUT 120 LABELS storage)
 endif()
+
+# feedarc get: chunked bodies de-chunked (whole or cut short), broken framing raw.
+if(TARGET feedarc)
+  feedarc_test(test_get_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_get_cli.c
+               LIBS fa_storage TIMEOUT 60 LABELS "storage;cli")
+endif()
