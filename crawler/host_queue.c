@@ -27,6 +27,7 @@ struct host_queue_host {
     uint64_t waiting;
     unsigned in_flight;
     uint64_t next_start_ns;
+    uint64_t last_start_ns;       /* of the latest request started, 0: none yet */
     uint64_t delay_ms;            /* host-specific floor (Crawl-delay) */
     uint64_t adaptive_ms;         /* delay_factor x recent response time */
     double rt_avg_ms;             /* exponentially weighted response time */
@@ -258,6 +259,7 @@ static void schedule(host_queue *q)
             h->in_flight++;
             q->in_flight++;
             h->next_start_ns = now + host_delay_ns(q, h);
+            h->last_start_ns = now;
             started = 1;
             if (q->start(q->ud, e) < 0) {
                 h->in_flight--;
@@ -318,8 +320,18 @@ void host_queue_done(host_queue *q, host_queue_entry *e)
 void host_queue_set_delay(host_queue *q, const char *host_key, uint64_t delay_ms)
 {
     host_queue_host *h = find_host(q, host_key, 1);
-    if (h)
-        h->delay_ms = delay_ms;
+    if (h == NULL)
+        return;
+    h->delay_ms = delay_ms;
+    /* The request just made (robots.txt, whose answer told us the delay)
+     * counts: the next one waits the new delay from now, when that answer
+     * has been read - so the server sees at least the delay between the
+     * two requests, whatever the first connection's set-up took. */
+    if (h->last_start_ns) {
+        uint64_t next = fa_time_mono_ns() + host_delay_ns(q, h);
+        if (next > h->next_start_ns)
+            h->next_start_ns = next;
+    }
 }
 
 void host_queue_pause(host_queue *q, int paused)

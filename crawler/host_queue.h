@@ -61,7 +61,10 @@ int host_queue_push(host_queue *q, const char *host_key, host_queue_entry *e);
 void host_queue_done(host_queue *q, host_queue_entry *e);
 
 /* Raises one host's minimum delay (e.g. robots.txt Crawl-delay); the larger
- * of this and the configured delay applies. */
+ * of this and the configured delay applies.  When the host has had a
+ * request already (robots.txt, which told the delay), the next one starts
+ * no sooner than the delay from now, so robots.txt and the request after it
+ * are spaced by its own Crawl-delay too. */
 void host_queue_set_delay(host_queue *q, const char *host_key, uint64_t delay_ms);
 
 /* No request to host_key starts before until_mono_ns (fa_time_mono_ns):
