@@ -17,6 +17,7 @@ typedef struct ctx {
     reconcile_result *res;
     char *err;
     size_t errlen;
+    char newest[256]; /* the last segment scanned */
 } ctx;
 
 static int on_response(void *ud, const segment_response_info *info)
@@ -63,7 +64,10 @@ static int scan_segment(void *ud, const char *name)
     ctx *x = ud;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", x->dir, name);
-    return segment_scan_responses(path, on_response, x, x->err, x->errlen);
+    int rc = segment_scan_responses(path, on_response, x, x->err, x->errlen);
+    if (rc == 0 && strcmp(name, x->newest) > 0 && strlen(name) < sizeof x->newest)
+        strcpy(x->newest, name);
+    return rc;
 }
 
 int archive_reconcile(const char *archive_dir, crawl_state *st, reconcile_result *out, char *err,
@@ -73,19 +77,29 @@ int archive_reconcile(const char *archive_dir, crawl_state *st, reconcile_result
     ctx x = {.st = st, .dir = archive_dir, .res = out, .err = err, .errlen = errlen};
     char last[256] = "";
     int have_last = crawl_state_get_kv(st, STATE_BATCH_KV_LAST_SEGMENT, last, sizeof last) == 1;
-    int rc = crawl_state_begin(st);
-    if (rc < 0)
-        goto fail_state;
-    /* Recovered segments are read while they are recovered; with a known
-     * last segment, every segment from it on is read again (idempotent). */
-    rc = segment_recover_dir(archive_dir, have_last ? NULL : on_response, &x, err, errlen);
+    /* 1. Make every .open segment whole and closed (truncate, fsync,
+     * rename, index).  The state is not touched yet: a kill in the middle
+     * leaves closed segments the state may not know, which step 2 of the
+     * next start reads again. */
+    int rc = segment_recover_dir(archive_dir, NULL, &x, err, errlen);
     if (rc < 0)
         goto fail;
     out->segments_recovered = (unsigned)rc;
-    if (have_last) {
-        rc = segment_list_from(archive_dir, last, scan_segment, &x);
+    /* 2. Read every segment from the last one the state knows (all of them
+     * when it knows none: a first run killed before its first commit, or a
+     * kill during step 1 of an earlier start) and record the responses it
+     * lacks, in one transaction that also moves that mark on.  Idempotent:
+     * killed before the commit, the next start does it again. */
+    rc = crawl_state_begin(st);
+    if (rc < 0)
+        goto fail_state;
+    rc = segment_list_from(archive_dir, have_last ? last : NULL, scan_segment, &x);
+    if (rc < 0)
+        goto fail;
+    if (x.newest[0] && (!have_last || strcmp(x.newest, last) > 0)) {
+        rc = crawl_state_put_kv(st, STATE_BATCH_KV_LAST_SEGMENT, x.newest);
         if (rc < 0)
-            goto fail;
+            goto fail_state;
     }
     rc = crawl_state_commit(st);
     if (rc < 0)

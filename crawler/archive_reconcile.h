@@ -7,8 +7,14 @@
  * the state.  Before crawling, feedarc therefore (1) recovers every `.open`
  * segment (storage/segment_recover.h: truncated to the last whole pair,
  * fsync'd, renamed), and (2) reads the responses of every segment from the
- * last one the state knows about, recording each response the state does
- * not have yet - so those URLs are not fetched and archived a second time.
+ * last one the state knows about (every segment when it knows none),
+ * recording each response the state does not have yet and that segment
+ * mark in one transaction - so those URLs are not fetched and archived a
+ * second time.  Both steps can be killed and done again: step 1 touches
+ * only files, step 2 only the state.  (Step 1 used to feed the state while
+ * recovering, and only .open segments when the state knew no segment: a
+ * kill after the rename left a closed segment nobody read again, and its
+ * pages were archived twice.)
  *
  * Reconciled records carry no validators (ETag, Last-Modified): a feed
  * recorded this way is fetched in full next time, so items that were

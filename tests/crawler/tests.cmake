@@ -35,3 +35,7 @@ feedarc_test(test_long_urls SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_long_urls.c
 feedarc_test(test_crawl_delay SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_delay.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 60)
+# archive_reconcile after kills at its worst moments (the kill -9 duplicates)
+feedarc_test(test_reconcile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_reconcile.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_storage fa_state fa_config fa_common TIMEOUT 60)
