@@ -302,11 +302,18 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
     r->last_len = len;
     size_t total = hl + (size_t)len + WARC__TRAILER_LEN;
     if (total > avail) {
-        if (complete)
+        if (complete && avail - hl < len)
             return fail(r, FA_ECORRUPT,
                         "offset %llu: record truncated: Content-Length %llu "
-                        "but only %zu bytes follow the header",
+                        "but only %zu bytes of block follow the header (and no CRLF CRLF "
+                        "trailer)",
                         (unsigned long long)off, (unsigned long long)len, avail - hl);
+        if (complete)
+            return fail(r, FA_ECORRUPT,
+                        "offset %llu: record truncated: the block of Content-Length %llu is "
+                        "whole but its CRLF CRLF trailer is cut after %zu of its 4 bytes",
+                        (unsigned long long)off, (unsigned long long)len,
+                        avail - hl - (size_t)len);
         *need = total;
         return 0;
     }
@@ -356,12 +363,17 @@ static int stream_end(warc_reader *r)
 {
     uint64_t total = r->s_hl + r->s_len + WARC__TRAILER_LEN;
     if (r->s_seen < total)
-        return fail(r, FA_ECORRUPT,
-                    "offset %llu: record truncated: Content-Length %llu but only %llu bytes "
-                    "follow the header%s",
-                    (unsigned long long)r->frame_off, (unsigned long long)r->s_len,
-                    (unsigned long long)(r->s_seen - r->s_hl),
-                    r->s_seen >= r->s_hl + r->s_len ? " (the CRLF CRLF trailer is missing)" : "");
+        return r->s_seen < r->s_hl + r->s_len
+                   ? fail(r, FA_ECORRUPT,
+                          "offset %llu: record truncated: Content-Length %llu but only %llu "
+                          "bytes of block follow the header (and no CRLF CRLF trailer)",
+                          (unsigned long long)r->frame_off, (unsigned long long)r->s_len,
+                          (unsigned long long)(r->s_seen - r->s_hl))
+                   : fail(r, FA_ECORRUPT,
+                          "offset %llu: record truncated: the block of Content-Length %llu is "
+                          "whole but its CRLF CRLF trailer is cut after %llu of its 4 bytes",
+                          (unsigned long long)r->frame_off, (unsigned long long)r->s_len,
+                          (unsigned long long)(r->s_seen - r->s_hl - r->s_len));
     if (memcmp(r->s_trailer, WARC__TRAILER, WARC__TRAILER_LEN) != 0)
         return fail(r, FA_ECORRUPT,
                     "offset %llu: block of Content-Length %llu is not followed by CRLF CRLF "

@@ -607,6 +607,40 @@ static void block_limit_streams_digests(void **state)
     rm_rf(dir);
 }
 
+/* A record cut short says what is missing: block bytes, or only (part of)
+ * the CRLF CRLF trailer after a whole block. */
+static void truncated_says_what_is_missing(void **state)
+{
+    (void)state;
+    static const char rec[] = "WARC/1.1\r\nWARC-Type: resource\r\n"
+                              "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000009>\r\n"
+                              "WARC-Date: 2026-01-01T00:00:00Z\r\n"
+                              "WARC-Target-URI: http://example.com/t\r\n"
+                              "Content-Length: 5\r\n\r\nhello\r\n\r\n";
+    struct {
+        size_t cut; /* bytes removed from the end */
+        const char *want;
+    } cases[] = {
+        {2, "trailer is cut after 2 of its 4 bytes"},
+        {4, "trailer is cut after 0 of its 4 bytes"},
+        {6, "only 3 bytes of block follow the header (and no CRLF CRLF trailer)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *dir = make_tmpdir(), path[600], err[512];
+        snprintf(path, sizeof path, "%s/t.warc", dir);
+        write_file(path, rec, sizeof rec - 1 - cases[i].cut);
+        warc_reader *r;
+        warc_record wr;
+        assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
+        assert_int_equal(warc_reader_next(r, &wr), FA_ECORRUPT);
+        if (strstr(warc_reader_error(r), cases[i].want) == NULL)
+            fail_msg("cut %zu: \"%s\" does not say \"%s\"", cases[i].cut, warc_reader_error(r),
+                     cases[i].want);
+        warc_reader_close(r);
+        rm_rf(dir);
+    }
+}
+
 /* ---- dictionaries ----------------------------------------------------- */
 
 static void *train_dict(size_t *len)
@@ -909,6 +943,7 @@ int main(void)
         cmocka_unit_test(every_record_type),   cmocka_unit_test(surt_keys),
         cmocka_unit_test(longest_uri_indexed), cmocka_unit_test(index_filename_stays_in_dir),
         cmocka_unit_test(block_limit_streams_digests),
+        cmocka_unit_test(truncated_says_what_is_missing),
         cmocka_unit_test(dictionary_segments), cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),          cmocka_unit_test(recovery_every_offset),
     };
