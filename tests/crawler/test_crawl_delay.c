@@ -24,15 +24,14 @@ static void route_host(site_server *s, const char *delay)
 {
     char robots[128];
     snprintf(robots, sizeof robots, "User-agent: *\nAllow: /\nCrawl-delay: %s\n", delay);
-    assert_int_equal(site_server_route(s, "/robots.txt", 200, "text/plain", robots,
-                                       strlen(robots), NULL, 0),
-                     0);
+    assert_int_equal(
+        site_server_route(s, "/robots.txt", 200, "text/plain", robots, strlen(robots), NULL, 0), 0);
     const char *feed = "<rss version=\"2.0\"><channel><title>t</title>"
                        "<item><title>1</title><link>/p1</link></item>"
                        "<item><title>2</title><link>/p2</link></item></channel></rss>";
-    assert_int_equal(site_server_route(s, "/feed.xml", 200, "application/rss+xml", feed,
-                                       strlen(feed), NULL, 0),
-                     0);
+    assert_int_equal(
+        site_server_route(s, "/feed.xml", 200, "application/rss+xml", feed, strlen(feed), NULL, 0),
+        0);
     assert_int_equal(site_server_route(s, "/p1", 200, "text/html", "<p>1</p>", 8, NULL, 0), 0);
     assert_int_equal(site_server_route(s, "/p2", 200, "text/html", "<p>2</p>", 8, NULL, 0), 0);
 }

@@ -34,8 +34,7 @@ static unsigned archived(const char *dir, const char *uri)
     struct dirent *de;
     while ((de = readdir(d))) {
         size_t len = strlen(de->d_name);
-        if (len < 9 || strcmp(de->d_name + len - 9, ".warc.zst") != 0)
-            continue;
+        if (len < 9 || strcmp(de->d_name + len - 9, ".warc.zst") != 0) continue;
         char path[1024], err[256];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         warc_reader *r = NULL;
@@ -151,8 +150,7 @@ static void link_of_4200_bytes_is_archived(void **state)
     (void)state;
     long_run lr;
     crawl_long_link(&lr, 4200);
-    if (lr.sum.storage_error)
-        fail_msg("storage error: %s", lr.sum.storage_message);
+    if (lr.sum.storage_error) fail_msg("storage error: %s", lr.sum.storage_message);
     assert_int_equal(lr.rc, 0);
     assert_int_equal(lr.sum.items, 3);
     assert_int_equal(lr.sum.pages_fetched, 3);
@@ -177,8 +175,7 @@ static void link_past_the_ceiling_is_that_urls_failure(void **state)
     assert_true(9000 >= FA_URL_MAX);
     long_run lr;
     crawl_long_link(&lr, 9000);
-    if (lr.sum.storage_error)
-        fail_msg("storage error: %s", lr.sum.storage_message);
+    if (lr.sum.storage_error) fail_msg("storage error: %s", lr.sum.storage_message);
     assert_int_equal(lr.rc, 0);
     assert_int_equal(lr.sum.items, 3);
     assert_int_equal(lr.sum.pages_fetched, 2);

@@ -78,12 +78,13 @@ static void small_record(FILE *f, const char *uri)
 static void bomb_record(FILE *f)
 {
     char head[512];
-    int hn = snprintf(head, sizeof head,
-                      "WARC/1.1\r\nWARC-Type: resource\r\n"
-                      "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000002>\r\n"
-                      "WARC-Date: 2026-01-01T00:00:00Z\r\nWARC-Target-URI: http://example.com/bomb\r\n"
-                      "Content-Type: text/plain\r\nContent-Length: %u\r\n\r\n",
-                      BOMB_BYTES);
+    int hn =
+        snprintf(head, sizeof head,
+                 "WARC/1.1\r\nWARC-Type: resource\r\n"
+                 "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000002>\r\n"
+                 "WARC-Date: 2026-01-01T00:00:00Z\r\nWARC-Target-URI: http://example.com/bomb\r\n"
+                 "Content-Type: text/plain\r\nContent-Length: %u\r\n\r\n",
+                 BOMB_BYTES);
     frame_header(f, (uint64_t)hn + BOMB_BYTES + 4);
     block_header(f, 0, 0, (uint32_t)hn);
     put(f, head, (size_t)hn);
@@ -186,7 +187,7 @@ static void bombs_are_reported_not_inflated(void **state)
         printf("feedarc %s: peak RSS %ld KiB on the ordinary segment, %ld KiB on the bombs\n",
                cmds[c], base_kb, bomb_kb);
         printf("stdout:\n%sstderr:\n%s", out, err);
-        assert_int_equal(rc, 65);               /* a fault found */
+        assert_int_equal(rc, 65); /* a fault found */
         if (c == 0) {
             /* the bad frame named; the bomb listed with its size; the
              * record after the liar read */
