@@ -7,6 +7,7 @@
 #include "crawler/state_batch.h"
 #include "storage/segment_recover.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,29 +78,46 @@ int archive_reconcile(const char *archive_dir, crawl_state *st, reconcile_result
     ctx x = {.st = st, .dir = archive_dir, .res = out, .err = err, .errlen = errlen};
     char last[256] = "";
     int have_last = crawl_state_get_kv(st, STATE_BATCH_KV_LAST_SEGMENT, last, sizeof last) == 1;
+    /* 0. Where step 2 reads from: the state's mark, moved back (committed
+     * before any file changes) to the oldest .open segment - so a kill
+     * during step 1, after a segment's rename, leaves a mark that finds it
+     * again.  Without a mark and without .open segments (a new state
+     * beside an old archive) nothing is read: that is a reset. */
+    char oldest[256];
+    int rc = segment_oldest_open(archive_dir, oldest, sizeof oldest);
+    if (rc < 0)
+        goto fail;
+    if (rc == 1 && (!have_last || strcmp(oldest, last) < 0)) {
+        rc = crawl_state_put_kv(st, STATE_BATCH_KV_LAST_SEGMENT, oldest);
+        if (rc < 0)
+            goto fail_state;
+        snprintf(last, sizeof last, "%s", oldest);
+        have_last = 1;
+    }
     /* 1. Make every .open segment whole and closed (truncate, fsync,
-     * rename, index).  The state is not touched yet: a kill in the middle
-     * leaves closed segments the state may not know, which step 2 of the
-     * next start reads again. */
-    int rc = segment_recover_dir(archive_dir, NULL, &x, err, errlen);
+     * rename, index); files only. */
+    rc = segment_recover_dir(archive_dir, NULL, &x, err, errlen);
     if (rc < 0)
         goto fail;
     out->segments_recovered = (unsigned)rc;
-    /* 2. Read every segment from the last one the state knows (all of them
-     * when it knows none: a first run killed before its first commit, or a
-     * kill during step 1 of an earlier start) and record the responses it
-     * lacks, in one transaction that also moves that mark on.  Idempotent:
-     * killed before the commit, the next start does it again. */
+    if (getenv("FEEDARC_TEST_KILL_IN_RECONCILE")) /* fault injection: test_reconcile */
+        raise(SIGKILL);
+    /* 2. Read every segment from the mark on and record the responses the
+     * state lacks, in one transaction that also moves the mark to the
+     * newest segment read.  Idempotent: killed before the commit, the next
+     * start does it again. */
     rc = crawl_state_begin(st);
     if (rc < 0)
         goto fail_state;
-    rc = segment_list_from(archive_dir, have_last ? last : NULL, scan_segment, &x);
-    if (rc < 0)
-        goto fail;
-    if (x.newest[0] && (!have_last || strcmp(x.newest, last) > 0)) {
-        rc = crawl_state_put_kv(st, STATE_BATCH_KV_LAST_SEGMENT, x.newest);
+    if (have_last) {
+        rc = segment_list_from(archive_dir, last, scan_segment, &x);
         if (rc < 0)
-            goto fail_state;
+            goto fail;
+        if (x.newest[0] && strcmp(x.newest, last) > 0) {
+            rc = crawl_state_put_kv(st, STATE_BATCH_KV_LAST_SEGMENT, x.newest);
+            if (rc < 0)
+                goto fail_state;
+        }
     }
     rc = crawl_state_commit(st);
     if (rc < 0)

@@ -4,17 +4,22 @@
  *
  * After a crash the last segment is still `.open` and may end in a partial
  * record, and records written after the last state commit are unknown to
- * the state.  Before crawling, feedarc therefore (1) recovers every `.open`
+ * the state.  Before crawling, feedarc therefore (0) moves the state's
+ * mark (the segment reconciliation reads from) back to the oldest `.open`
+ * segment, committed before any file changes; (1) recovers every `.open`
  * segment (storage/segment_recover.h: truncated to the last whole pair,
- * fsync'd, renamed), and (2) reads the responses of every segment from the
- * last one the state knows about (every segment when it knows none),
- * recording each response the state does not have yet and that segment
- * mark in one transaction - so those URLs are not fetched and archived a
- * second time.  Both steps can be killed and done again: step 1 touches
- * only files, step 2 only the state.  (Step 1 used to feed the state while
- * recovering, and only .open segments when the state knew no segment: a
- * kill after the rename left a closed segment nobody read again, and its
- * pages were archived twice.)
+ * fsync'd, renamed); and (2) reads the responses of every segment from the
+ * mark on, recording each response the state does not have yet - so those
+ * URLs are not fetched and archived a second time - and the new mark, in
+ * one transaction.  A kill at any point is undone by doing it all again:
+ * step 1 touches only files, step 2 only the state, and the mark written in
+ * step 0 finds the segments step 1 renamed.  (Before, step 1 fed the state
+ * while recovering and the commit came after the renames: a first run
+ * killed before its first commit, then a start killed between a rename and
+ * that commit, left a closed segment the state knew nothing of and no mark
+ * to find it - its pages were archived twice, as the kill -9 test saw.)
+ * A state without a mark beside segments that are all closed (a new or
+ * deleted state) reads nothing: that is a reset.
  *
  * Reconciled records carry no validators (ETag, Last-Modified): a feed
  * recorded this way is fetched in full next time, so items that were

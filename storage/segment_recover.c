@@ -199,6 +199,30 @@ int segment_recover_dir(const char *dir, segment_response_cb cb, void *ud, char 
     return rc < 0 ? rc : recovered;
 }
 
+int segment_oldest_open(const char *dir, char *out, size_t outlen)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : fa_err_from_errno(errno);
+    int found = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!has_suffix(de->d_name, SEGMENT_SUFFIX OPEN_SUFFIX))
+            continue;
+        size_t base = strlen(de->d_name) - strlen(OPEN_SUFFIX);
+        if (base >= outlen)
+            continue;
+        if (!found || strncmp(de->d_name, out, base) < 0 ||
+            (strncmp(de->d_name, out, base) == 0 && out[base] != '\0')) {
+            memcpy(out, de->d_name, base);
+            out[base] = '\0';
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

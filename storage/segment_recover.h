@@ -42,6 +42,11 @@ typedef int (*segment_response_cb)(void *ud, const segment_response_info *r);
 int segment_recover_dir(const char *dir, segment_response_cb cb, void *ud, char *err,
                         size_t errlen);
 
+/* The final name (without ".open") of the oldest `*.warc.zst.open` in dir
+ * into out.  Returns 1 when there is one, 0 when there is none, or a
+ * negative code. */
+int segment_oldest_open(const char *dir, char *out, size_t outlen);
+
 /* Calls cb for each response record of one closed segment (path), in
  * order.  Returns 0 or a negative code with a message in err. */
 int segment_scan_responses(const char *path, segment_response_cb cb, void *ud, char *err,

@@ -4,10 +4,9 @@
  * the kill interrupted, or the next crawl fetches and archives those pages
  * a second time (test_kill9 saw that under ASan).
  *
- * Segments are written here by the segment writer; a kill is reproduced by
- * the files it leaves: a closed segment the state never heard of (killed
- * after recovery renamed it, before the state commit), and an .open one
- * (killed while writing).
+ * Segments are written here by the segment writer; an .open one is a
+ * closed one renamed (a crawl killed while writing), and the kill inside
+ * reconciliation is a real SIGKILL in a child process.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +23,9 @@
 #include "storage/segment_writer.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,10 +75,9 @@ static void assert_known(crawl_state *st, const char *tag, int n, const char *se
     }
 }
 
-/* Killed after recovery renamed the segment, before the state commit (and
- * before any commit of the crawl that wrote it): the state knows no
- * segment, the archive holds a closed one. */
-static void closed_segment_unknown_to_the_state(void **state)
+/* A new (or deleted) state beside an archive of closed segments learns
+ * nothing from it: that is a reset, and the next crawl fetches again. */
+static void reset_reads_nothing(void **state)
 {
     (void)state;
     char *dir = test_tmpdir_new();
@@ -87,28 +88,21 @@ static void closed_segment_unknown_to_the_state(void **state)
     reconcile_result res;
     if (archive_reconcile(dir, st, &res, err, sizeof err) < 0) fail_msg("%s", err);
     assert_int_equal(res.segments_recovered, 0);
-    assert_int_equal(res.records_added, 3);
-    assert_known(st, "a", 3, seg);
-    /* and where the next reconciliation starts is recorded */
-    assert_int_equal(crawl_state_get_kv(st, STATE_BATCH_KV_LAST_SEGMENT, last, sizeof last), 1);
-    assert_string_equal(last, seg);
-    /* again: nothing new */
-    assert_int_equal(archive_reconcile(dir, st, &res, err, sizeof err), 0);
     assert_int_equal(res.records_added, 0);
+    assert_int_equal(crawl_state_get_kv(st, STATE_BATCH_KV_LAST_SEGMENT, last, sizeof last), 0);
     crawl_state_close(st);
     test_rm_rf(dir);
     free(dir);
 }
 
-/* Killed while writing: an .open segment beside a closed one the state
- * knows nothing of either; then the state knows the first, and a later
- * segment is left .open. */
-static void open_and_closed_segments(void **state)
+/* Killed while writing (a first run, before its first state commit): an
+ * .open segment, and a closed one before it the state knows nothing of
+ * (left as is: it is older than the mark). */
+static void open_segment_recovered_and_known(void **state)
 {
     (void)state;
     char *dir = test_tmpdir_new();
-    char a[256], b[256], path[1024], open_path[1100], err[512] = "";
-    write_segment(dir, "a", 2, a, sizeof a);
+    char a[256], b[256], path[1024], open_path[1100], err[512] = "", last[256];
     write_segment(dir, "b", 4, b, sizeof b);
     snprintf(path, sizeof path, "%s/%s", dir, b);
     snprintf(open_path, sizeof open_path, "%s.open", path);
@@ -118,9 +112,58 @@ static void open_and_closed_segments(void **state)
     reconcile_result res;
     if (archive_reconcile(dir, st, &res, err, sizeof err) < 0) fail_msg("%s", err);
     assert_int_equal(res.segments_recovered, 1);
+    assert_int_equal(res.records_added, 4);
     assert_int_equal(access(path, F_OK), 0);
-    assert_known(st, "a", 2, a);
     assert_known(st, "b", 4, b);
+    assert_int_equal(crawl_state_get_kv(st, STATE_BATCH_KV_LAST_SEGMENT, last, sizeof last), 1);
+    assert_string_equal(last, b);
+    /* a later segment, closed, written after the mark: read next time */
+    write_segment(dir, "c", 2, a, sizeof a);
+    assert_int_equal(archive_reconcile(dir, st, &res, err, sizeof err), 0);
+    assert_int_equal(res.records_added, 2);
+    assert_known(st, "c", 2, a);
+    crawl_state_close(st);
+    test_rm_rf(dir);
+    free(dir);
+}
+
+/* The kill -9 duplicates: a start-up killed after recovery renamed the
+ * .open segment and before the state commit (a real SIGKILL, through the
+ * FEEDARC_TEST_KILL_IN_RECONCILE fault injection), on a state that knew no
+ * segment yet.  The next start must still teach the state every response
+ * of that segment. */
+static void killed_between_rename_and_commit(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    char archive[600], state_dir[600], b[256], path[1024], open_path[1100], err[512] = "";
+    snprintf(archive, sizeof archive, "%s/archive", dir);
+    snprintf(state_dir, sizeof state_dir, "%s/state", dir);
+    assert_int_equal(mkdir(archive, 0700), 0);
+    write_segment(archive, "b", 5, b, sizeof b);
+    snprintf(path, sizeof path, "%s/%s", archive, b);
+    snprintf(open_path, sizeof open_path, "%s.open", path);
+    assert_int_equal(rename(path, open_path), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("FEEDARC_TEST_KILL_IN_RECONCILE", "1", 1);
+        crawl_state *st;
+        if (crawl_state_open_sqlite(state_dir, &st, err, sizeof err) < 0) _exit(2);
+        reconcile_result res;
+        archive_reconcile(archive, st, &res, err, sizeof err);
+        _exit(3); /* not reached: killed inside */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(access(path, F_OK), 0); /* renamed before the kill */
+    crawl_state *st;
+    if (crawl_state_open_sqlite(state_dir, &st, err, sizeof err) < 0) fail_msg("%s", err);
+    reconcile_result res;
+    if (archive_reconcile(archive, st, &res, err, sizeof err) < 0) fail_msg("%s", err);
+    assert_int_equal(res.segments_recovered, 0);
+    assert_known(st, "b", 5, b);
     crawl_state_close(st);
     test_rm_rf(dir);
     free(dir);
@@ -129,8 +172,9 @@ static void open_and_closed_segments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(closed_segment_unknown_to_the_state),
-        cmocka_unit_test(open_and_closed_segments),
+        cmocka_unit_test(reset_reads_nothing),
+        cmocka_unit_test(open_segment_recovered_and_known),
+        cmocka_unit_test(killed_between_rename_and_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
