@@ -1402,10 +1402,14 @@ static void push_source(crawl *c, unsigned i)
             since[0] = '\0';
     }
     char *first = NULL, *url = NULL;
+    int ur = FA_EINVAL;
     if (source_first_url(s->url, f, source_list_json_mapping(s, &map), since[0] ? since : NULL,
                          &first) < 0 ||
-        url_resolve(NULL, first, &url) < 0) {
-        source_fail(c, i, "not an http(s) URL: %s", s->url);
+        (ur = url_resolve(NULL, first, &url)) < 0) {
+        if (ur == FA_ETOOBIG)
+            source_fail(c, i, "%.200s...: URL longer than %d bytes", s->url, FA_URL_MAX - 1);
+        else
+            source_fail(c, i, "not an http(s) URL: %s", s->url);
         free(first);
         return;
     }

@@ -194,12 +194,41 @@ static void link_past_the_ceiling_is_that_urls_failure(void **state)
     long_run_free(&lr);
 }
 
+/* A source whose own URL is past the ceiling: that source's failure (it
+ * reached the state lookup of the feed job and stopped the crawl). */
+static void source_url_past_the_ceiling(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    size_t cap = 10000 + strlen(dir) * 2;
+    char *yaml = malloc(cap);
+    char *path = long_path(9000);
+    snprintf(yaml, cap,
+             "storage: { dir: %s/archive, state_dir: %s/state }\n"
+             "sources:\n  - url: http://127.0.0.1:9%s\n",
+             dir, dir, path);
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary sum;
+    int rc = crawl_run_once(cfg, NULL, &sum);
+    if (sum.storage_error) fail_msg("storage error: %s", sum.storage_message);
+    assert_int_equal(rc, 0);
+    assert_int_equal(sum.sources_failed, 1);
+    assert_non_null(strstr(sum.results[0].error, "URL longer than 8191 bytes"));
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(path);
+    free(yaml);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(link_of_4200_bytes_is_archived),
         cmocka_unit_test(link_past_the_ceiling_is_that_urls_failure),
+        cmocka_unit_test(source_url_past_the_ceiling),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
