@@ -602,6 +602,10 @@ int warc_reader_next(warc_reader *r, warc_record *rec)
     }
     if (r->dec_pos >= r->dec_len) {
         rc = next_frame(r);
+        if (rc < 0) { /* nothing of a bad frame is read: the next call goes on after it */
+            r->dec_len = r->dec_pos = 0;
+            r->streaming = 0;
+        }
         if (rc <= 0) return rc;
     }
     if (r->streaming) { /* its header and first keep block bytes are held */

@@ -54,7 +54,9 @@ int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, c
  * available from warc_reader_error. */
 int warc_reader_next(warc_reader *r, warc_record *rec);
 
-/* After an error the position is unspecified: stop, or resume with
+/* After an error in a warc.zst file the next call goes on at the next
+ * frame (nothing of the bad one is returned); in a plain .warc the position
+ * does not move (warc_reader_tell): stop, or resume with
  * warc_reader_read_at.  A frame holding several records (a whole .warc
  * compressed as one frame) yields them in turn, all with the frame's offset
  * and length.  (Added:) the record pointers stay valid until the next call
