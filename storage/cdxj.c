@@ -29,6 +29,7 @@
 
 #define MAX_LINE (1u << 20)
 #define MAX_QUERY_ARGS 512
+#define HEAD_KEEP (1u << 20) /* block bytes held while indexing (see warc_reader.h) */
 
 /* ---- SURT -------------------------------------------------------------- */
 
@@ -525,6 +526,7 @@ static int index_segment_fd(int dirfd, const char *dir, const char *segment, uin
     snprintf(name, sizeof name, "%s" CDXJ_SUFFIX, segment);
     rc = warc_reader_open(path, 0, &r, err, errlen);
     if (rc < 0) goto out;
+    warc_reader_set_block_limit(r, HEAD_KEEP); /* a line needs the HTTP head only */
     warc_record rec;
     while ((rc = warc_reader_next(r, &rec)) == 1) {
         fa_buf_reset(&line);
@@ -851,6 +853,7 @@ static int find_segment(void *ud, const char *name)
     snprintf(path, sizeof path, "%s/%s", f->dir, name);
     int rc = warc_reader_open(path, 0, &r, f->err, f->errlen);
     if (rc < 0) return rc;
+    warc_reader_set_block_limit(r, HEAD_KEEP);
     fa_buf b;
     fa_buf_init(&b, MAX_LINE);
     warc_record rec;

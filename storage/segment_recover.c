@@ -62,6 +62,8 @@ static int scan(const char *path, const char *segment, segment_response_cb cb, v
     int rc = warc_reader_open(path, 0, &r, err, errlen);
     if (rc < 0)
         return rc;
+    /* digests are checked as records stream by; only heads are held */
+    warc_reader_set_block_limit(r, 1u << 20);
     *good_end = 0;
     *clean = 0;
     warc_record rec;

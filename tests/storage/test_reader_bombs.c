@@ -1,6 +1,6 @@
 /*
  * test_reader_bombs.c - hostile .warc.zst frames against `feedarc ls` and
- * `feedarc verify` (the binary, FEEDARC_BIN): a frame of RLE blocks that
+ * `feedarc verify` and `feedarc index` (the binary, FEEDARC_BIN): a frame of RLE blocks that
  * inflates a few KiB into 256 MiB, and a 200-byte frame whose header claims
  * 1 GiB.  Memory must follow what is held, not what a frame declares or
  * inflates to: the peak RSS of the child (wait4's rusage) may grow by at
@@ -176,8 +176,8 @@ static void bombs_are_reported_not_inflated(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_true(st.st_size < 64 * 1024); /* 256 MiB in a few KiB */
 
-    const char *cmds[] = {"ls", "verify"};
-    for (int c = 0; c < 2; c++) {
+    const char *cmds[] = {"ls", "verify", "index"};
+    for (int c = 0; c < 3; c++) {
         long base_kb, bomb_kb;
         char *out, *err;
         assert_int_equal(run(cmds[c], good, &base_kb, &out, &err), 0);
@@ -194,9 +194,11 @@ static void bombs_are_reported_not_inflated(void **state)
             assert_non_null(strstr(err, liar_at));
             assert_non_null(strstr(out, "268435456 http://example.com/bomb"));
             assert_non_null(strstr(out, "http://example.com/last"));
-        } else {
+        } else if (c == 1) {
             assert_non_null(strstr(out, liar_at));
             assert_non_null(strstr(out, "3 records, 1 fault"));
+        } else {
+            assert_non_null(strstr(err, liar_at)); /* index: the bomb's line, then the liar */
         }
         assert_true(bomb_kb - base_kb < MAX_GROWTH_KB);
         free(out);
