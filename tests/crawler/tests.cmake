@@ -27,3 +27,9 @@ if(TARGET feedarc)
                ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
                LIBS fa_crawler fa_demo fa_config fa_common PkgConfig::YAJL PkgConfig::CURL TIMEOUT 120)
 endif()
+feedarc_test(test_content_decoder SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_content_decoder.c
+             LIBS fa_crawler fa_common PkgConfig::ZLIB PkgConfig::BROTLIENC PkgConfig::ZSTD TIMEOUT 60)
+# crawls beside misbehaving servers (issue 12)
+feedarc_test(test_crawl_hostile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_hostile.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 180)
