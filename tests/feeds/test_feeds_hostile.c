@@ -1,0 +1,135 @@
+/* test_feeds_hostile.c - the feed parsers against hostile bodies (issue
+ * 12): what a body does wrong costs that body's items at most, in bounded
+ * time and memory, with the cause named.  Fixtures are generated here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/fa_err.h"
+#include "feeds/feed_parser.h"
+#include "feeds/json_items.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- harness ---- */
+
+#define MAX_ITEMS 16
+
+typedef struct items {
+    char *id[MAX_ITEMS], *title[MAX_ITEMS], *link[MAX_ITEMS];
+    unsigned n, total;
+} items;
+
+static int collect(void *ud, const feed_item *it)
+{
+    items *r = ud;
+    if (r->n < MAX_ITEMS) {
+        r->id[r->n] = strdup(it->id);
+        r->title[r->n] = strdup(it->title);
+        r->link[r->n] = strdup(it->link);
+        r->n++;
+    }
+    r->total++;
+    return 0;
+}
+
+static void items_free(items *r)
+{
+    for (unsigned i = 0; i < r->n; i++) {
+        free(r->id[i]);
+        free(r->title[i]);
+        free(r->link[i]);
+    }
+    memset(r, 0, sizeof *r);
+}
+
+/* Parses body as a JSON source (AUTO), whole and a byte at a time, and
+ * checks both ways agree; returns json_items_finish's answer. */
+static int json_parse(const char *body, size_t len, items *out)
+{
+    int rc[2] = {0, 0};
+    for (int way = 0; way < 2; way++) {
+        items r = {0};
+        json_items *j = json_items_new(JSON_FLAVOR_AUTO, NULL, NULL, NULL, NULL, collect, &r);
+        assert_non_null(j);
+        if (way == 0) {
+            assert_int_equal(json_items_push(j, body, len), 0);
+        } else {
+            for (size_t i = 0; i < len; i++)
+                assert_int_equal(json_items_push(j, body + i, 1), 0);
+        }
+        rc[way] = json_items_finish(j);
+        json_items_free(j);
+        if (way == 0) {
+            *out = r;
+        } else {
+            assert_int_equal(r.n, out->n);
+            for (unsigned i = 0; i < r.n; i++) {
+                assert_string_equal(r.id[i], out->id[i]);
+                assert_string_equal(r.title[i], out->title[i]);
+            }
+            items_free(&r);
+        }
+    }
+    assert_int_equal(rc[0], rc[1]);
+    return rc[0];
+}
+
+/* ---- JSON: NUL and invalid UTF-8 (item 11) ---- */
+
+/* "a\u0000x" and "a\u0000y" were both cut to "a" and the second item was
+ * dropped as a duplicate: a NUL becomes U+FFFD, the ids stay distinct. */
+static void json_nul_keeps_ids_distinct(void **state)
+{
+    (void)state;
+    static const char body[] =
+        "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+        "{\"id\":\"a\\u0000x\",\"title\":\"one\"},{\"id\":\"a\\u0000y\",\"title\":\"t\\u0000wo\"},"
+        "{\"id\":\"a\\u0000x\",\"title\":\"again\"}]}";
+    items r;
+    assert_int_equal(json_parse(body, sizeof body - 1, &r), 2);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.id[0], "a\xEF\xBF\xBDx");
+    assert_string_equal(r.id[1], "a\xEF\xBF\xBDy");
+    assert_string_equal(r.title[1], "t\xEF\xBF\xBDwo");
+    items_free(&r);
+}
+
+/* One invalid byte used to end the feed with a syntax error (exit 65):
+ * every ill-formed sequence becomes U+FFFD and the items after it come
+ * through; well-formed multi-byte text is untouched. */
+static void json_invalid_utf8_is_repaired(void **state)
+{
+    (void)state;
+    static const char body[] =
+        "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+        "{\"id\":\"1\",\"title\":\"a\"},"
+        "{\"id\":\"2\",\"title\":\"b\xff\"},"                 /* a stray byte */
+        "{\"id\":\"3\",\"title\":\"\xc0\x80 \xed\xa0\x80\"},"  /* overlong NUL, a surrogate */
+        "{\"id\":\"4\",\"title\":\"caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\"},"
+        "{\"id\":\"5\",\"ti\xfftle\":\"x\",\"title\":\"\xf4\x90\x80\x80\"},"
+        "{\"id\":\"6\",\"title\":\"f\"}]}";
+    items r;
+    assert_int_equal(json_parse(body, sizeof body - 1, &r), 6);
+    assert_int_equal(r.n, 6);
+    assert_string_equal(r.title[0], "a");
+    assert_string_equal(r.title[1], "b\xEF\xBF\xBD");
+    assert_string_equal(r.title[2], "\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_string_equal(r.title[3], "caf\xc3\xa9 \xf0\x9f\x98\x80 \xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_string_equal(r.title[4], "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_string_equal(r.title[5], "f");
+    items_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_nul_keeps_ids_distinct),
+        cmocka_unit_test(json_invalid_utf8_is_repaired),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
