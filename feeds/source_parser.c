@@ -132,10 +132,11 @@ static char *resolve(const char *base, const char *u)
     return out;
 }
 
-/* The value of query parameter name in url (not decoded), or NULL. */
+/* The value of query parameter name in url (not decoded), or NULL.  The
+ * query ends at the fragment, and a '?' inside the fragment starts none. */
 static const char *param_find(const char *url, const char *name, size_t *len)
 {
-    const char *q = strchr(url, '?');
+    const char *q = memchr(url, '?', strcspn(url, "#"));
     if (q == NULL) return NULL;
     size_t nl = strlen(name);
     const char *s = q + 1;
