@@ -46,7 +46,8 @@
  *    max_item_bytes, past which the item is dropped and counted.  Where a
  *    field has several sources, a priority decides and the first of equal
  *    priority wins (link: Atom rel="alternate" > link without rel > RSS
- *    <link>).  Elements inside summary/content are serialised back to
+ *    <link> or an Atom <link> with the URL as text > an http(s) guid or
+ *    Atom id).  Elements inside summary/content are serialised back to
  *    markup (Atom type="xhtml" without its wrapping <div>); inside other
  *    fields only their text counts.  On the item's end tag the fields are
  *    trimmed, dates normalised (feed_date.c), the id defaulted, duplicates
@@ -655,9 +656,11 @@ static void item_end(feed_parser *p, void *ctx)
     }
     for (int i = 0; i < F_COUNT; i++)
         trim_buf(&p->f[i]);
-    /* RSS: a permalink guid stands in for a missing <link>. */
-    if (p->f[F_LINK].len == 0 && p->kind == FEED_RSS && p->guid_permalink &&
-        looks_like_url(buf_str(&p->f[F_ID])))
+    /* RSS: a permalink guid stands in for a missing <link>; Atom: an
+     * http(s) <id> for a missing alternate link (as feedparser does; a
+     * urn: or tag: id is no page to fetch). */
+    if (p->f[F_LINK].len == 0 && looks_like_url(buf_str(&p->f[F_ID])) &&
+        ((p->kind == FEED_RSS && p->guid_permalink) || p->kind == FEED_ATOM))
         field_set_url(p, F_LINK, 1, buf_str(&p->f[F_ID]));
     if (p->f[F_ID].len == 0)
         field_set(p, F_ID, 1, p->f[F_ABOUT].len ? buf_str(&p->f[F_ABOUT]) : buf_str(&p->f[F_LINK]));
@@ -821,6 +824,12 @@ static void atom_link(feed_parser *p, const xmlChar **attrs, int n)
         enclosure = 1;
     if (!enclosure && prio <= p->f_prio[F_LINK]) return;
     const char *href = attr_get(p, attrs, n, "href", NULL);
+    if ((href == NULL || *href == '\0') && !enclosure && prio > 0) {
+        /* <link>URL</link>, the URL given as text (RSS habits, and Atom
+         * 0.3 feeds written by hand): below any link with an href */
+        want(p, F_LINK, 1, CAP_TEXT);
+        return;
+    }
     if (href == NULL || *href == '\0') return;
     if (enclosure)
         add_enclosure(p, href);

@@ -331,6 +331,68 @@ static void sniffing_is_linear(void **state)
     }
 }
 
+/* ---- Atom links (item 17) ---- */
+
+/* Parses an XML feed whole and a byte at a time (same items both ways);
+ * returns finish's answer. */
+static int xml_parse(const char *body, items *out)
+{
+    size_t len = strlen(body);
+    int rc[2] = {0, 0};
+    for (int way = 0; way < 2; way++) {
+        items r = {0};
+        feed_parser *p = feed_parser_new("https://feeds.example.org/atom.xml", NULL, collect, &r);
+        assert_non_null(p);
+        if (way == 0) {
+            feed_parser_push(p, body, len);
+        } else {
+            for (size_t i = 0; i < len; i++)
+                feed_parser_push(p, body + i, 1);
+        }
+        rc[way] = feed_parser_finish(p);
+        feed_parser_free(p);
+        if (way == 0) {
+            *out = r;
+        } else {
+            assert_int_equal(r.n, out->n);
+            for (unsigned i = 0; i < r.n; i++)
+                assert_string_equal(r.link[i], out->link[i]);
+            items_free(&r);
+        }
+    }
+    assert_int_equal(rc[0], rc[1]);
+    return rc[0];
+}
+
+/* An entry whose <id> is an http(s) URL and that has no alternate link gets
+ * the id as its link (as feedparser does), and so a page fetched; so does
+ * <link>URL</link> written as text; a urn id stays no link; an href link,
+ * with or without rel="alternate", still wins over both. */
+static void atom_id_and_text_links(void **state)
+{
+    (void)state;
+    static const char body[] =
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><id>urn:f</id>"
+        "<entry><id>https://blog.example.org/2026/one</id><title>1</title>"
+        "<link rel=\"self\" href=\"https://blog.example.org/api/1\"/></entry>"
+        "<entry><id>urn:x:2</id><title>2</title><link> /2026/two </link></entry>"
+        "<entry><id>urn:x:3</id><title>3</title></entry>"
+        "<entry><id>http://blog.example.org/4</id><title>4</title>"
+        "<link rel=\"alternate\" href=\"/2026/four\"/></entry>"
+        "<entry><id>urn:x:5</id><title>5</title><link>https://blog.example.org/text</link>"
+        "<link href=\"https://blog.example.org/five\"/></entry>"
+        "</feed>";
+    items r;
+    assert_int_equal(xml_parse(body, &r), 5);
+    assert_int_equal(r.n, 5);
+    assert_string_equal(r.link[0], "https://blog.example.org/2026/one");
+    assert_string_equal(r.link[1], "https://feeds.example.org/2026/two");
+    assert_string_equal(r.link[2], "");
+    assert_string_equal(r.link[3], "https://feeds.example.org/2026/four");
+    assert_string_equal(r.link[4], "https://blog.example.org/five");
+    items_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +401,7 @@ int main(void)
         cmocka_unit_test(json_arena_is_bounded),
         cmocka_unit_test(pagination_ignores_the_fragment),
         cmocka_unit_test(sniffing_is_linear),
+        cmocka_unit_test(atom_id_and_text_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
