@@ -155,6 +155,8 @@ struct feed_parser {
     int root_seen;
     char err[256];
     char xml_err[160]; /* libxml2's first complaint */
+    int fatal_code;     /* libxml2's last fatal error: the one that halts it */
+    char fatal_err[160];
 
     /* sniffing */
     unsigned char sniff[SNIFF_MAX];
@@ -1092,6 +1094,15 @@ static void on_error(void *data, xmlErrorPtr e)
     feed_parser *p = c ? c->_private : NULL;
     if (p == NULL || e == NULL) return;
     p->stats.xml_errors++;
+    if (e->level == XML_ERR_FATAL) {
+        p->fatal_code = e->code;
+        snprintf(p->fatal_err, sizeof p->fatal_err, "%s", e->message ? e->message : "");
+        size_t n = strlen(p->fatal_err);
+        while (n > 0 && is_ws(p->fatal_err[n - 1]))
+            p->fatal_err[--n] = '\0';
+        if (e->line > 0 && n + 16 < sizeof p->fatal_err)
+            snprintf(p->fatal_err + n, sizeof p->fatal_err - n, " (line %d)", e->line);
+    }
     if (p->xml_err[0] == '\0' && e->message != NULL) {
         snprintf(p->xml_err, sizeof p->xml_err, "%s", e->message);
         size_t n = strlen(p->xml_err);
@@ -1191,7 +1202,21 @@ static int sniff_decide(feed_parser *p, int at_end)
     return start_xml(p);
 }
 
-/* After libxml2 has had a chunk: did it give up? */
+/* libxml2 halts on a resource limit (no XML_PARSE_HUGE) with these: a text
+ * node over 10 MB ("huge text node", reported as out of memory), entity
+ * amplification ("entity reference loop"), depth or a huge name/lookup
+ * (internal error). */
+static int is_limit_error(int code)
+{
+    return code == XML_ERR_NO_MEMORY || code == XML_ERR_ENTITY_LOOP ||
+           code == XML_ERR_INTERNAL_ERROR;
+}
+
+/* After libxml2 has had a chunk: did it give up?  Halting after the root
+ * element closed (trailing junk) loses nothing; halting inside it loses
+ * the rest of the feed, which is an error when a limit was the cause (the
+ * items before stay delivered) or when no item came at all - never a
+ * silent "0 items". */
 static int after_parse(feed_parser *p)
 {
     if (p->rc < 0) return p->rc;
@@ -1200,6 +1225,12 @@ static int after_parse(feed_parser *p)
         if (!p->root_seen)
             return fail(p, NULL, FA_EPARSE, "not XML: %s",
                         p->xml_err[0] ? p->xml_err : "no root element");
+        const char *why = p->fatal_err[0] ? p->fatal_err : "unknown error";
+        if (p->depth > 0 && is_limit_error(p->fatal_code))
+            return fail(p, NULL, FA_ETOOBIG, "XML parser stopped at a limit after %u items: %s",
+                        p->stats.items, why);
+        if (p->depth > 0 && p->stats.items == 0)
+            return fail(p, NULL, FA_EPARSE, "XML parser stopped before any item: %s", why);
     }
     return 0;
 }

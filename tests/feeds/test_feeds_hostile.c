@@ -393,6 +393,78 @@ static void atom_id_and_text_links(void **state)
     items_free(&r);
 }
 
+/* ---- libxml2's limits are named (item 13) ---- */
+
+typedef struct xml_outcome {
+    int rc;
+    unsigned items;
+    char err[256];
+} xml_outcome;
+
+/* Pushes pre, then fill repeated to fill_len bytes in 64 KiB chunks, then
+ * post through a feed parser. */
+static void xml_stream(const char *pre, char fill, size_t fill_len, const char *post,
+                       xml_outcome *out)
+{
+    items r = {0};
+    feed_parser *p = feed_parser_new("https://h/feed", NULL, collect, &r);
+    assert_non_null(p);
+    int rc = feed_parser_push(p, pre, strlen(pre));
+    size_t chunk = (size_t)64 << 10;
+    char *buf = malloc(chunk);
+    assert_non_null(buf);
+    memset(buf, fill, chunk);
+    for (size_t done = 0; rc == 0 && done < fill_len; done += chunk)
+        rc = feed_parser_push(p, buf, fill_len - done < chunk ? fill_len - done : chunk);
+    free(buf);
+    if (rc == 0) rc = feed_parser_push(p, post, strlen(post));
+    out->rc = feed_parser_finish(p);
+    assert_true(rc == 0 || rc == out->rc);
+    out->items = r.total;
+    snprintf(out->err, sizeof out->err, "%s", feed_parser_error(p));
+    feed_parser_free(p);
+    items_free(&r);
+}
+
+/* A billion-laughs entity and a CDATA node over libxml2's 10 MB: libxml2
+ * stops, and the feed used to end as a success with 0 items and no word.
+ * Now the parser's answer is FA_ETOOBIG with libxml2's reason; junk after
+ * the root element, which loses nothing, is still no error. */
+static void xml_limits_are_reported(void **state)
+{
+    (void)state;
+    char laughs[2048];
+    int n = snprintf(laughs, sizeof laughs, "<!DOCTYPE rss [<!ENTITY l0 \"lol\">");
+    for (int i = 1; i <= 9; i++) {
+        n += snprintf(laughs + n, sizeof laughs - (size_t)n, "<!ENTITY l%d \"", i);
+        for (int k = 0; k < 10; k++)
+            n += snprintf(laughs + n, sizeof laughs - (size_t)n, "&l%d;", i - 1);
+        n += snprintf(laughs + n, sizeof laughs - (size_t)n, "\">");
+    }
+    snprintf(laughs + n, sizeof laughs - (size_t)n,
+             "]><rss version=\"2.0\"><channel><item><title>&l9;</title></item>");
+    xml_outcome o;
+    xml_stream(laughs, ' ', 0, "<item><title>after</title></item></channel></rss>", &o);
+    printf("billion laughs: %d, %u items, \"%s\"\n", o.rc, o.items, o.err);
+    assert_int_equal(o.rc, FA_ETOOBIG);
+    assert_int_equal(o.items, 0);
+    assert_non_null(strstr(o.err, "XML parser stopped at a limit"));
+    assert_non_null(strstr(o.err, "entity reference loop"));
+
+    xml_stream("<rss version=\"2.0\"><channel><item><title>one</title></item>"
+               "<item><description><![CDATA[",
+               'a', (size_t)20 << 20, "]]></description></item></channel></rss>", &o);
+    printf("20 MB CDATA text node: %d, %u items, \"%s\"\n", o.rc, o.items, o.err);
+    assert_int_equal(o.rc, FA_ETOOBIG);
+    assert_int_equal(o.items, 1); /* the item before the text node came through */
+    assert_non_null(strstr(o.err, "XML parser stopped at a limit after 1 items"));
+
+    xml_stream("<rss version=\"2.0\"><channel><item><title>one</title></item></channel></rss>",
+               ' ', 0, "<br/><b>Warning</b>: junk after the feed", &o);
+    assert_int_equal(o.rc, 1);
+    assert_int_equal(o.items, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +474,7 @@ int main(void)
         cmocka_unit_test(pagination_ignores_the_fragment),
         cmocka_unit_test(sniffing_is_linear),
         cmocka_unit_test(atom_id_and_text_links),
+        cmocka_unit_test(xml_limits_are_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
