@@ -463,6 +463,33 @@ static void xml_limits_are_reported(void **state)
                ' ', 0, "<br/><b>Warning</b>: junk after the feed", &o);
     assert_int_equal(o.rc, 1);
     assert_int_equal(o.items, 1);
+
+    /* the same for sitemaps (feeds/feed_xml.c): a 20 MB CDATA <loc> */
+    source_parser_options so = {.url = "https://h/sitemap.xml", .format = SOURCE_FORMAT_AUTO};
+    items r = {0};
+    source_parser_callbacks cb = {.item = collect};
+    source_parser *sp = source_parser_new(&so, &cb, &r);
+    assert_non_null(sp);
+    static const char head[] = "HTTP/1.1 200 OK\r\n\r\n";
+    assert_int_equal(source_parser_response(sp, 200, head, sizeof head - 1), 1);
+    static const char pre[] = "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+                              "<url><loc>https://h/a</loc></url><url><loc><![CDATA[";
+    int rc = source_parser_push(sp, pre, sizeof pre - 1);
+    size_t chunk = (size_t)64 << 10;
+    char *buf = malloc(chunk);
+    assert_non_null(buf);
+    memset(buf, 'a', chunk);
+    for (size_t done = 0; rc == 0 && done < ((size_t)20 << 20); done += chunk)
+        rc = source_parser_push(sp, buf, chunk);
+    free(buf);
+    int frc = source_parser_finish(sp);
+    printf("sitemap with a 20 MB CDATA <loc>: %d, %u items, \"%s\"\n", frc, r.total,
+           source_parser_error(sp));
+    assert_int_equal(frc, FA_ETOOBIG);
+    assert_int_equal(r.total, 1);
+    assert_non_null(strstr(source_parser_error(sp), "XML parser stopped at a limit"));
+    source_parser_free(sp);
+    items_free(&r);
 }
 
 int main(void)
