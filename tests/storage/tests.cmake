@@ -31,3 +31,6 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cli_archive.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(cli_storage_archive PROPERTIES TIMEOUT 120 LABELS "storage;cli")
 endif()
+# records whose header lies about their size (issue 12)
+feedarc_test(test_warc_reader_hostile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_warc_reader_hostile.c
+             LIBS fa_storage LABELS storage)
