@@ -907,8 +907,9 @@ json_items *json_items_new(enum json_flavor flavor, const char *items_ptr,
     for (int i = 0; i < F_COUNT; i++)
         fa_buf_init(&j->f[i], j->max_item_bytes);
     fa_buf_init(&j->encl, j->max_item_bytes);
-    /* a string is at most a token (max_item_bytes + SLICE); U+FFFD is 3 bytes */
-    fa_buf_init(&j->repaired, 3 * (j->max_item_bytes + SLICE));
+    /* a string is at most a token (max_item_bytes and up to two slices, as
+     * the token check runs after each slice); U+FFFD is 3 bytes */
+    fa_buf_init(&j->repaired, 3 * (j->max_item_bytes + 2 * SLICE));
     fa_hashset_init(&j->seen);
     j->frames = calloc(j->max_depth + 1, sizeof *j->frames);
     if (j->frames == NULL) goto fail;
