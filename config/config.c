@@ -1251,22 +1251,48 @@ static void syntax_error(cfg_loader *ld, const yaml_parser_t *p, const char *tex
     if (rc == FA_ENOMEM) ld->oom = 1;
 }
 
+/* Counts an anchor or an alias; past its ceiling, an error at ev. */
+static int count_anchor(cfg_loader *ld, const yaml_event_t *ev, unsigned *n, unsigned max,
+                        const char *what)
+{
+    if (++*n <= max) return 0;
+    ld->n_errors++;
+    if (fa_buf_printf(&ld->errs, "%s:%zu:%zu: more than %u YAML %s\n", ld->label,
+                      ev->start_mark.line + 1, ev->start_mark.column + 1, max, what) == FA_ENOMEM)
+        ld->oom = 1;
+    return FA_EPARSE;
+}
+
 /* A first pass with libyaml's event parser, to refuse deep nesting before
  * the document loader sees it: libyaml's scanner costs time quadratic in the
  * flow nesting depth ("[[[[..." in a 4 MiB file takes hours), while the
- * event parser stops at the first level past the ceiling.  It also finds
- * every syntax error the loader would.  Returns 0 or FA_EPARSE/FA_ENOMEM. */
+ * event parser stops at the first level past the ceiling.  The same for
+ * anchors and aliases, which cost the loader time quadratic in their
+ * number.  It also finds every syntax error the loader would.  Returns 0
+ * or FA_EPARSE/FA_ENOMEM. */
 static int check_syntax_and_depth(cfg_loader *ld, const char *text, size_t len)
 {
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return FA_ENOMEM;
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     int rc = 0, depth = 0, done = 0;
+    unsigned anchors = 0, aliases = 0;
     while (!done) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
             syntax_error(ld, &p, text, len);
             rc = p.error == YAML_MEMORY_ERROR ? FA_ENOMEM : FA_EPARSE;
+            break;
+        }
+        const yaml_char_t *anchor = NULL;
+        if (ev.type == YAML_SCALAR_EVENT) anchor = ev.data.scalar.anchor;
+        if (ev.type == YAML_SEQUENCE_START_EVENT) anchor = ev.data.sequence_start.anchor;
+        if (ev.type == YAML_MAPPING_START_EVENT) anchor = ev.data.mapping_start.anchor;
+        if ((anchor != NULL &&
+             (rc = count_anchor(ld, &ev, &anchors, CONFIG_MAX_ANCHORS, "anchors (&name)")) < 0) ||
+            (ev.type == YAML_ALIAS_EVENT &&
+             (rc = count_anchor(ld, &ev, &aliases, CONFIG_MAX_ALIASES, "aliases (*name)")) < 0)) {
+            yaml_event_delete(&ev);
             break;
         }
         switch (ev.type) {

@@ -147,6 +147,12 @@ typedef struct config {
 #define CONFIG_MAX_ERRORS 200
 /* Deepest nesting of lists/mappings accepted (the schema needs 4). */
 #define CONFIG_MAX_DEPTH 32
+/* YAML anchors (&name) and aliases (*name) accepted: libyaml's loader
+ * looks each alias up, and each anchor's duplicate, among all anchors, so
+ * their numbers are bounded (150,000 anchors once took 48 s).  More is a
+ * syntax error (FA_EPARSE) at the first one past the ceiling. */
+#define CONFIG_MAX_ANCHORS 1000
+#define CONFIG_MAX_ALIASES 100000
 
 /* Loads and validates a config file.  On success *out owns a config (free
  * with config_free).  On failure returns FA_EINVAL/FA_EPARSE/FA_EIO and

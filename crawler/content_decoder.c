@@ -17,6 +17,10 @@ struct content_decoder {
     enum codec codec;
     uint64_t max_out, total;
     int ended;
+    int raw_retried;        /* the raw-deflate retry is made once, never again */
+    uint64_t fed;           /* bytes fed so far */
+    unsigned char head[64]; /* the first bytes fed, for the raw-deflate retry */
+    int error;              /* the first error; every later feed answers it */
     z_stream z;
     BrotliDecoderState *br;
     ZSTD_DStream *zs;
@@ -87,6 +91,11 @@ static int emit_buf(content_decoder *d, size_t n, int (*emit)(void *, const void
 static int feed_zlib(content_decoder *d, const void *in, size_t len,
                      int (*emit)(void *, const void *, size_t), void *ud)
 {
+    uint64_t fed_before = d->fed;
+    if (fed_before < sizeof d->head)
+        memcpy(d->head + fed_before, in,
+               len < sizeof d->head - fed_before ? len : sizeof d->head - fed_before);
+    d->fed += len;
     d->z.next_in = (Bytef *)(uintptr_t)in;
     d->z.avail_in = (uInt)len;
     while (d->z.avail_in > 0 && !d->ended) {
@@ -98,14 +107,18 @@ static int feed_zlib(content_decoder *d, const void *in, size_t len,
             return rc;
         if (zrc == Z_STREAM_END) {
             d->ended = 1;
-        } else if (zrc == Z_DATA_ERROR && d->z.total_out == 0 && d->z.total_in <= len) {
-            /* "deflate" sent raw, without the zlib wrapper: start over raw */
+        } else if (zrc == Z_DATA_ERROR && !d->raw_retried && d->z.total_out == 0 &&
+                   (d->fed <= sizeof d->head || fed_before == 0)) {
+            /* "deflate" sent raw, without the zlib wrapper: start over raw
+             * from the first byte (kept in head, or all in this piece),
+             * once - bytes that are not raw deflate either are an error */
+            d->raw_retried = 1;
             inflateEnd(&d->z);
             memset(&d->z, 0, sizeof d->z);
             if (inflateInit2(&d->z, -15) != Z_OK)
                 return FA_ENOMEM;
-            d->z.next_in = (Bytef *)(uintptr_t)in;
-            d->z.avail_in = (uInt)len;
+            d->z.next_in = d->fed <= sizeof d->head ? d->head : (Bytef *)(uintptr_t)in;
+            d->z.avail_in = d->fed <= sizeof d->head ? (uInt)d->fed : (uInt)len;
         } else if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
             return FA_EPARSE;
         } else if (zrc == Z_BUF_ERROR && d->z.avail_out == sizeof d->buf) {
@@ -166,14 +179,19 @@ static int feed_zstd(content_decoder *d, const void *in, size_t len,
 int content_decoder_feed(content_decoder *d, const void *in, size_t len,
                          int (*emit)(void *ud, const void *data, size_t n), void *ud)
 {
+    if (d->error)
+        return d->error;
     if (d->ended || len == 0)
         return 0;
+    int rc = FA_EINVAL;
     switch (d->codec) {
-    case CODEC_ZLIB: return feed_zlib(d, in, len, emit, ud);
-    case CODEC_BROTLI: return feed_brotli(d, in, len, emit, ud);
-    case CODEC_ZSTD: return feed_zstd(d, in, len, emit, ud);
+    case CODEC_ZLIB: rc = feed_zlib(d, in, len, emit, ud); break;
+    case CODEC_BROTLI: rc = feed_brotli(d, in, len, emit, ud); break;
+    case CODEC_ZSTD: rc = feed_zstd(d, in, len, emit, ud); break;
     }
-    return FA_EINVAL;
+    if (rc < 0)
+        d->error = rc;
+    return rc;
 }
 
 void content_decoder_free(content_decoder *d)

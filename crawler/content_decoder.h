@@ -27,7 +27,9 @@ int content_decoder_new(const char *encoding, uint64_t max_out, content_decoder 
 
 /* Decodes len bytes, calling emit for each decoded run.  Returns 0,
  * FA_EPARSE on corrupt input, FA_ETOOBIG past max_out, or emit's negative
- * return.  Bytes after the end of the encoded stream are ignored. */
+ * return; after an error every later call returns that error at once.  The
+ * work is linear in len: corrupt input is an error, never a retry loop.
+ * Bytes after the end of a gzip/deflate or brotli stream are ignored. */
 int content_decoder_feed(content_decoder *d, const void *in, size_t len,
                          int (*emit)(void *ud, const void *data, size_t n), void *ud);
 

@@ -986,9 +986,12 @@ static void job_fetched(fetch_transfer *t)
                 r->kind = source_parser_kind_name(j->sp);
             if (t->payload_error) {
                 /* the decoding stopped first: that is the cause to report */
-                source_fail(c, j->source, "%s: body could not be decoded (%s, %s)", j->url,
+                source_fail(c, j->source, "%s: content decoding failed (%s%s): %s", j->url,
                             t->content_encoding[0] ? t->content_encoding : "identity",
-                            fa_strerror(t->payload_error));
+                            t->chunked ? ", chunked" : "",
+                            t->payload_error == FA_ETOOBIG
+                                ? "decoded size over http.max_decoded_size"
+                                : "corrupt body or an encoding feedarc cannot decode");
             } else if (n < 0) {
                 const char *why = source_parser_error(j->sp);
                 source_fail(c, j->source, "%s: not a usable feed: %s", j->url,
@@ -1004,6 +1007,10 @@ static void job_fetched(fetch_transfer *t)
         } else if (!is_redirect(t->status)) {
             r->pages_ok++;
             c->sum->pages_fetched++;
+            if (t->payload_error) /* archived as sent, but not analysed */
+                fa_log_warn("crawl", "%s: content decoding failed (%s): %s", j->url,
+                            t->content_encoding[0] ? t->content_encoding : "identity",
+                            fa_strerror(t->payload_error));
         }
     }
     if (is_redirect(t->status) && t->location[0] && !c->stopping)

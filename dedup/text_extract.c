@@ -27,12 +27,14 @@
  * measure it (word-level F1 against hand-marked bodies).
  */
 #include "dedup/text_extract.h"
+#include "dedup/text_extract_internal.h"
 
 #include "common/fa_err.h"
 #include "dedup/text_norm.h"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -255,6 +257,9 @@ typedef struct word_hint {
     uint32_t hint;
 } word_hint;
 
+/* Sorted (strcmp order) for word_hint_of's binary search: test_dedup_text
+ * checks it with text__tables_sorted ("pagination" once sat before
+ * "pager" and was never found). */
 static const word_hint words[] = {
     {"ad", TEXT_HINT_PROMO},         {"ads", TEXT_HINT_PROMO},
     {"advert", TEXT_HINT_PROMO},     {"advertisement", TEXT_HINT_PROMO},
@@ -277,8 +282,8 @@ static const word_hint words[] = {
     {"modal", TEXT_HINT_COOKIE},     {"mostread", TEXT_HINT_ASIDE},
     {"nav", TEXT_HINT_NAV},          {"navbar", TEXT_HINT_NAV},
     {"navigation", TEXT_HINT_NAV},   {"newsletter", TEXT_HINT_PROMO},
-    {"outbrain", TEXT_HINT_PROMO},   {"pagination", TEXT_HINT_NAV},
-    {"pager", TEXT_HINT_NAV},        {"popular", TEXT_HINT_ASIDE},
+    {"outbrain", TEXT_HINT_PROMO},   {"pager", TEXT_HINT_NAV},
+    {"pagination", TEXT_HINT_NAV},   {"popular", TEXT_HINT_ASIDE},
     {"popup", TEXT_HINT_COOKIE},     {"post", TEXT_HINT_POSITIVE},
     {"promo", TEXT_HINT_PROMO},      {"prose", TEXT_HINT_POSITIVE},
     {"rail", TEXT_HINT_ASIDE},       {"recommended", TEXT_HINT_RELATED},
@@ -311,6 +316,21 @@ static uint32_t word_hint_of(const char *w, size_t n)
             lo = mid + 1;
     }
     return 0;
+}
+
+int text__tables_sorted(char *why, size_t why_len)
+{
+    for (size_t i = 1; i < sizeof tags / sizeof tags[0]; i++)
+        if (strcasecmp(tags[i - 1].name, tags[i].name) >= 0) {
+            snprintf(why, why_len, "tags: \"%s\" before \"%s\"", tags[i - 1].name, tags[i].name);
+            return 0;
+        }
+    for (size_t i = 1; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(words[i - 1].word, words[i].word) >= 0) {
+            snprintf(why, why_len, "words: \"%s\" before \"%s\"", words[i - 1].word, words[i].word);
+            return 0;
+        }
+    return 1;
 }
 
 /* Hints from a class or id value: each class name is split at '-', '_'

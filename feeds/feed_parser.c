@@ -46,7 +46,8 @@
  *    max_item_bytes, past which the item is dropped and counted.  Where a
  *    field has several sources, a priority decides and the first of equal
  *    priority wins (link: Atom rel="alternate" > link without rel > RSS
- *    <link>).  Elements inside summary/content are serialised back to
+ *    <link> or an Atom <link> with the URL as text > an http(s) guid or
+ *    Atom id).  Elements inside summary/content are serialised back to
  *    markup (Atom type="xhtml" without its wrapping <div>); inside other
  *    fields only their text counts.  On the item's end tag the fields are
  *    trimmed, dates normalised (feed_date.c), the id defaulted, duplicates
@@ -154,6 +155,8 @@ struct feed_parser {
     int root_seen;
     char err[256];
     char xml_err[160]; /* libxml2's first complaint */
+    int fatal_code;     /* libxml2's last fatal error: the one that halts it */
+    char fatal_err[160];
 
     /* sniffing */
     unsigned char sniff[SNIFF_MAX];
@@ -655,9 +658,11 @@ static void item_end(feed_parser *p, void *ctx)
     }
     for (int i = 0; i < F_COUNT; i++)
         trim_buf(&p->f[i]);
-    /* RSS: a permalink guid stands in for a missing <link>. */
-    if (p->f[F_LINK].len == 0 && p->kind == FEED_RSS && p->guid_permalink &&
-        looks_like_url(buf_str(&p->f[F_ID])))
+    /* RSS: a permalink guid stands in for a missing <link>; Atom: an
+     * http(s) <id> for a missing alternate link (as feedparser does; a
+     * urn: or tag: id is no page to fetch). */
+    if (p->f[F_LINK].len == 0 && looks_like_url(buf_str(&p->f[F_ID])) &&
+        ((p->kind == FEED_RSS && p->guid_permalink) || p->kind == FEED_ATOM))
         field_set_url(p, F_LINK, 1, buf_str(&p->f[F_ID]));
     if (p->f[F_ID].len == 0)
         field_set(p, F_ID, 1, p->f[F_ABOUT].len ? buf_str(&p->f[F_ABOUT]) : buf_str(&p->f[F_LINK]));
@@ -821,6 +826,12 @@ static void atom_link(feed_parser *p, const xmlChar **attrs, int n)
         enclosure = 1;
     if (!enclosure && prio <= p->f_prio[F_LINK]) return;
     const char *href = attr_get(p, attrs, n, "href", NULL);
+    if ((href == NULL || *href == '\0') && !enclosure && prio > 0) {
+        /* <link>URL</link>, the URL given as text (RSS habits, and Atom
+         * 0.3 feeds written by hand): below any link with an href */
+        want(p, F_LINK, 1, CAP_TEXT);
+        return;
+    }
     if (href == NULL || *href == '\0') return;
     if (enclosure)
         add_enclosure(p, href);
@@ -1083,6 +1094,15 @@ static void on_error(void *data, xmlErrorPtr e)
     feed_parser *p = c ? c->_private : NULL;
     if (p == NULL || e == NULL) return;
     p->stats.xml_errors++;
+    if (e->level == XML_ERR_FATAL) {
+        p->fatal_code = e->code;
+        snprintf(p->fatal_err, sizeof p->fatal_err, "%s", e->message ? e->message : "");
+        size_t n = strlen(p->fatal_err);
+        while (n > 0 && is_ws(p->fatal_err[n - 1]))
+            p->fatal_err[--n] = '\0';
+        if (e->line > 0 && n + 16 < sizeof p->fatal_err)
+            snprintf(p->fatal_err + n, sizeof p->fatal_err - n, " (line %d)", e->line);
+    }
     if (p->xml_err[0] == '\0' && e->message != NULL) {
         snprintf(p->xml_err, sizeof p->xml_err, "%s", e->message);
         size_t n = strlen(p->xml_err);
@@ -1182,7 +1202,21 @@ static int sniff_decide(feed_parser *p, int at_end)
     return start_xml(p);
 }
 
-/* After libxml2 has had a chunk: did it give up? */
+/* libxml2 halts on a resource limit (no XML_PARSE_HUGE) with these: a text
+ * node over 10 MB ("huge text node", reported as out of memory), entity
+ * amplification ("entity reference loop"), depth or a huge name/lookup
+ * (internal error). */
+static int is_limit_error(int code)
+{
+    return code == XML_ERR_NO_MEMORY || code == XML_ERR_ENTITY_LOOP ||
+           code == XML_ERR_INTERNAL_ERROR;
+}
+
+/* After libxml2 has had a chunk: did it give up?  Halting after the root
+ * element closed (trailing junk) loses nothing; halting inside it loses
+ * the rest of the feed, which is an error when a limit was the cause (the
+ * items before stay delivered) or when no item came at all - never a
+ * silent "0 items". */
 static int after_parse(feed_parser *p)
 {
     if (p->rc < 0) return p->rc;
@@ -1191,6 +1225,12 @@ static int after_parse(feed_parser *p)
         if (!p->root_seen)
             return fail(p, NULL, FA_EPARSE, "not XML: %s",
                         p->xml_err[0] ? p->xml_err : "no root element");
+        const char *why = p->fatal_err[0] ? p->fatal_err : "unknown error";
+        if (p->depth > 0 && is_limit_error(p->fatal_code))
+            return fail(p, NULL, FA_ETOOBIG, "XML parser stopped at a limit after %u items: %s",
+                        p->stats.items, why);
+        if (p->depth > 0 && p->stats.items == 0)
+            return fail(p, NULL, FA_EPARSE, "XML parser stopped before any item: %s", why);
     }
     return 0;
 }

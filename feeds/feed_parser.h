@@ -65,7 +65,10 @@ int feed_parser_set_default_encoding(feed_parser *p, const char *charset);
 /* Feeds the next len bytes.  Returns 0, or a negative code: FA_EPARSE when
  * the input is not a feed at all (message from feed_parser_error), or the
  * callback's code.
- * Also FA_ETOOBIG past max_depth or on runaway entity expansion, FA_ENOMEM.
+ * Also FA_ETOOBIG past max_depth, on runaway entity expansion, or when
+ * libxml2 stopped inside the feed at one of its limits (entity
+ * amplification, a text node over 10 MB, nesting); FA_EPARSE when libxml2
+ * gave up inside the feed before any item; FA_ENOMEM.
  * Errors are sticky: once a call returned one, every later push/finish
  * returns the same code and the callback is not called again (items
  * delivered before stay delivered).  After max_items items the rest of the

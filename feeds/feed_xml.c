@@ -60,6 +60,8 @@ struct feed__xml {
     unsigned recovered;
     char err[256];
     char xml_err[160];
+    int fatal_code; /* libxml2's last fatal error: the one that halts it */
+    char fatal_err[160];
     uint64_t bytes_in, text_out;
     size_t dtd_bytes;
 };
@@ -179,6 +181,13 @@ static void on_error(void *data, xmlErrorPtr e)
     feed__xml *x = c ? c->_private : NULL;
     if (x == NULL || e == NULL) return;
     x->recovered++;
+    if (e->level == XML_ERR_FATAL) {
+        x->fatal_code = e->code;
+        snprintf(x->fatal_err, sizeof x->fatal_err, "%s", e->message ? e->message : "");
+        size_t n = strlen(x->fatal_err);
+        while (n > 0 && is_ws((unsigned char)x->fatal_err[n - 1]))
+            x->fatal_err[--n] = '\0';
+    }
     if (x->xml_err[0] == '\0' && e->message != NULL) {
         snprintf(x->xml_err, sizeof x->xml_err, "%s", e->message);
         size_t n = strlen(x->xml_err);
@@ -284,11 +293,18 @@ static int start_xml(feed__xml *x)
 static int after_parse(feed__xml *x)
 {
     if (x->rc < 0) return x->rc;
-    if (x->ctxt->instate == XML_PARSER_EOF) {
+    if (x->ctxt->instate == XML_PARSER_EOF && !x->stopped) {
         x->stopped = 1;
         if (!x->root_seen)
             return feed__xml_fail(x, FA_EPARSE, "not XML: %s",
                                   x->xml_err[0] ? x->xml_err : "no root element");
+        /* halted inside the root at one of libxml2's limits (entity
+         * amplification, a huge text node or name, nesting): the rest is
+         * lost, and that is said, never a silent success */
+        int limit = x->fatal_code == XML_ERR_NO_MEMORY || x->fatal_code == XML_ERR_ENTITY_LOOP ||
+                    x->fatal_code == XML_ERR_INTERNAL_ERROR;
+        if (x->depth > 0 && limit)
+            return feed__xml_fail(x, FA_ETOOBIG, "XML parser stopped at a limit: %s", x->fatal_err);
     }
     return 0;
 }

@@ -14,11 +14,21 @@
  * mapped to a feed_item (JSON Feed, WordPress, or the configured field
  * pointers), delivered, and the arena is reset for the next.  All of an
  * item's nodes and text count against max_item_bytes; an item past it is
- * skipped (its tokens are still parsed, not stored).
+ * skipped (its tokens are still parsed, not stored).  The reset keeps a
+ * few standard blocks for the next item and frees the rest, the blocks
+ * made to measure for a long string above all: what the arena holds
+ * between items is bounded, whatever the items before were (1,200 items
+ * with ever longer titles once pinned 90 MB).
  *
  * yajl buffers a token split across chunks itself, without a ceiling; so
  * bytes are given to it in slices of at most SLICE and a run of more than
  * max_item_bytes with no token completed is refused (FA_ETOOBIG).
+ *
+ * Strings and keys are repaired before use, as the XML path does: yajl is
+ * told not to validate UTF-8, and each invalid sequence (and each NUL,
+ * which would cut the C string an id or title becomes) is replaced by
+ * U+FFFD - one bad byte costs a character, not the rest of the feed, and
+ * ids that differ after a \u0000 stay distinct.
  *
  * Types: where text is wanted a string is taken as is, a number as
  * written, true/false as such, null as "", an object or array as absent.
@@ -29,6 +39,7 @@
  * handbook (posts endpoint).
  */
 #include "feeds/json_items.h"
+#include "feeds/json_items_internal.h"
 
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
@@ -57,6 +68,7 @@
 #define MAX_SEGMENTS 32
 #define MAX_ENCLOSURES 32
 #define BLOCK_SIZE ((size_t)64 << 10)
+#define BLOCKS_KEPT 4 /* standard blocks an arena reset keeps */
 
 enum jtype { J_NULL, J_BOOL, J_NUMBER, J_STRING, J_OBJECT, J_ARRAY };
 
@@ -79,6 +91,7 @@ typedef struct block {
 typedef struct arena {
     block *head, *cur;
     size_t used_total, max_total;
+    size_t held, peak_held; /* bytes of blocks allocated now, and at most */
 } arena;
 
 static void *arena_alloc(arena *a, size_t n)
@@ -96,6 +109,8 @@ static void *arena_alloc(arena *a, size_t n)
         b->used = 0;
         b->next = a->head;
         a->head = b;
+        a->held += cap;
+        if (a->held > a->peak_held) a->peak_held = a->held;
     }
     a->cur = b;
     void *p = (char *)b->data + b->used;
@@ -106,8 +121,20 @@ static void *arena_alloc(arena *a, size_t n)
 
 static void arena_reset(arena *a)
 {
-    for (block *b = a->head; b != NULL; b = b->next)
-        b->used = 0;
+    block **link = &a->head;
+    unsigned kept = 0;
+    while (*link != NULL) {
+        block *b = *link;
+        if (b->cap == BLOCK_SIZE && kept < BLOCKS_KEPT) {
+            b->used = 0;
+            kept++;
+            link = &b->next;
+        } else {
+            *link = b->next;
+            a->held -= b->cap;
+            free(b);
+        }
+    }
     a->cur = a->head;
     a->used_total = 0;
 }
@@ -266,6 +293,7 @@ struct json_items {
     unsigned nencl;
 
     size_t since_token;
+    fa_buf repaired; /* a string or key after repair_utf8, when it needed one */
     fa_hashset seen;
     feed_parser_stats stats;
 };
@@ -622,6 +650,69 @@ static int item_finish(json_items *j)
     return rc;
 }
 
+/* ---- UTF-8 repair ---- */
+
+/* Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no
+ * surrogates, nothing past U+10FFFF) at s, or 0 when there is none; a NUL
+ * counts as ill-formed here. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c >= 0x01 && c < 0x80) return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    return len;
+}
+
+/* s itself when it is well-formed UTF-8 without NUL; else its repair in
+ * j->repaired, every ill-formed byte replaced by U+FFFD (*len updated).
+ * NULL (and j failed) when the repair does not fit its ceiling. */
+static const char *repair_utf8(json_items *j, const unsigned char *s, size_t *len)
+{
+    size_t n = *len, i = 0;
+    while (i < n && s[i] >= 0x01 && s[i] < 0x80)
+        i++;
+    while (i < n) {
+        size_t k = utf8_seq_len(s + i, n - i);
+        if (k == 0) break;
+        i += k;
+    }
+    if (i == n) return (const char *)s;
+    fa_buf_reset(&j->repaired);
+    if (fa_buf_append(&j->repaired, s, i) < 0) goto toobig;
+    while (i < n) {
+        size_t k = utf8_seq_len(s + i, n - i);
+        if (k == 0) {
+            if (fa_buf_append(&j->repaired, "\xEF\xBF\xBD", 3) < 0) goto toobig;
+            i++;
+        } else {
+            if (fa_buf_append(&j->repaired, s + i, k) < 0) goto toobig;
+            i += k;
+        }
+    }
+    *len = j->repaired.len;
+    return j->repaired.data;
+toobig:
+    fail(j, FA_ETOOBIG, "a JSON string longer than %zu bytes once repaired", j->max_item_bytes);
+    return NULL;
+}
+
 /* ---- yajl callbacks ---- */
 
 static int keep_going(json_items *j)
@@ -690,7 +781,8 @@ static int cb_number(void *ctx, const char *s, size_t len)
 
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
-    return scalar(ctx, J_STRING, (const char *)s, len);
+    const char *text = repair_utf8(ctx, s, &len);
+    return text != NULL ? scalar(ctx, J_STRING, text, len) : 0;
 }
 
 static int open_container(json_items *j, int is_array)
@@ -765,13 +857,15 @@ static int cb_end(void *ctx)
     return close_container(ctx);
 }
 
-static int cb_key(void *ctx, const unsigned char *key, size_t len)
+static int cb_key(void *ctx, const unsigned char *raw, size_t len)
 {
     json_items *j = ctx;
     j->since_token = 0;
+    const char *key = repair_utf8(j, raw, &len);
+    if (key == NULL) return 0;
     if (j->item_level > 0) {
         if (!j->item_skip) {
-            j->pending_key = arena_str(j, (const char *)key, len);
+            j->pending_key = arena_str(j, key, len);
             if (j->pending_key == NULL) j->item_skip = 1;
         }
         return keep_going(j);
@@ -813,6 +907,9 @@ json_items *json_items_new(enum json_flavor flavor, const char *items_ptr,
     for (int i = 0; i < F_COUNT; i++)
         fa_buf_init(&j->f[i], j->max_item_bytes);
     fa_buf_init(&j->encl, j->max_item_bytes);
+    /* a string is at most a token (max_item_bytes and up to two slices, as
+     * the token check runs after each slice); U+FFFD is 3 bytes */
+    fa_buf_init(&j->repaired, 3 * (j->max_item_bytes + 2 * SLICE));
     fa_hashset_init(&j->seen);
     j->frames = calloc(j->max_depth + 1, sizeof *j->frames);
     if (j->frames == NULL) goto fail;
@@ -843,6 +940,7 @@ json_items *json_items_new(enum json_flavor flavor, const char *items_ptr,
     j->h = yajl_alloc(&callbacks, NULL, j);
     if (j->h == NULL) goto fail;
     yajl_config(j->h, yajl_allow_trailing_garbage, 1);
+    yajl_config(j->h, yajl_dont_validate_strings, 1); /* repaired in repair_utf8 */
     return j;
 fail:
     json_items_free(j);
@@ -937,6 +1035,11 @@ const char *json_items_error(const json_items *j)
     return j ? j->err : "";
 }
 
+size_t json_items__arena_peak(const json_items *j)
+{
+    return j ? j->ar.peak_held : 0;
+}
+
 void json_items_get_stats(const json_items *j, feed_parser_stats *out)
 {
     if (j == NULL) {
@@ -960,6 +1063,7 @@ void json_items_free(json_items *j)
         free(j->watched[i]);
     }
     fa_buf_free(&j->encl);
+    fa_buf_free(&j->repaired);
     fa_buf_free(&j->keys);
     fa_hashset_free(&j->seen);
     arena_free(&j->ar);

@@ -53,7 +53,8 @@ const char *json_items_watched(const json_items *j, int slot);
 /* Feeds bytes.  Returns 0 or a sticky negative code: FA_EPARSE (JSON
  * syntax), FA_ETOOBIG (nesting past max_depth, a token longer than
  * max_item_bytes), FA_ENOMEM, or the callback's.  After max_items items
- * the rest is ignored. */
+ * the rest is ignored.  Ill-formed UTF-8 and NUL in strings and keys are
+ * no error: each such byte becomes U+FFFD in what the callback sees. */
 int json_items_push(json_items *j, const void *data, size_t len);
 
 /* Ends the input.  Returns the number of items delivered, or a negative

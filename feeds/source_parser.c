@@ -65,6 +65,20 @@
 
 enum target { T_NONE, T_FEED, T_JSON, T_SITEMAP, T_OPML, T_HTML };
 
+/* Where the sniffer stopped for want of bytes, so that the next push goes
+ * on from there instead of reading the held prefix again (a 64 KiB
+ * "<!DOCTYPE x [aaa..." pushed a byte at a time once cost 2 G steps). */
+typedef struct sniff_scan {
+    size_t lead;     /* BOM and whitespace before the first byte that counts */
+    size_t i;        /* root_name: start of the construct being read */
+    int kind;        /* 0 (between constructs), '?' PI, '-' comment, 'D' doctype, 'N' name */
+    size_t k;        /* how far inside the construct the scan got */
+    int bracket;     /* doctype: depth of [internal subset] */
+    char quote;      /* doctype: the quote open, or 0 */
+    size_t w, colon; /* name: length so far, and just past its last ':' */
+    char name[MAX_NAME];
+} sniff_scan;
+
 enum watch { W_VERSION, W_NEXT, W_CURSOR, W_CODE, W_MESSAGE, W_COUNT };
 
 struct source_parser {
@@ -90,6 +104,7 @@ struct source_parser {
 
     /* sniffing and the parser chosen */
     fa_buf sniff;
+    sniff_scan scan; /* how far sniffing got: each held byte is read once */
     enum target t;
     int auto_json; /* JSON flavor left to the shape */
     feed_parser *fp;
@@ -132,10 +147,11 @@ static char *resolve(const char *base, const char *u)
     return out;
 }
 
-/* The value of query parameter name in url (not decoded), or NULL. */
+/* The value of query parameter name in url (not decoded), or NULL.  The
+ * query ends at the fragment, and a '?' inside the fragment starts none. */
 static const char *param_find(const char *url, const char *name, size_t *len)
 {
-    const char *q = strchr(url, '?');
+    const char *q = memchr(url, '?', strcspn(url, "#"));
     if (q == NULL) return NULL;
     size_t nl = strlen(name);
     const char *s = q + 1;
@@ -394,68 +410,92 @@ static const unsigned char *find(const unsigned char *s, size_t n, const char *w
     return NULL;
 }
 
-/* Reads the root element's local name past the prolog.  Returns 1 (name
- * set), 0 (need more bytes), -1 (not XML as expected). */
-static int root_name(const unsigned char *s, size_t n, char name[MAX_NAME])
+/* Reads the root element's local name past the prolog, going on from
+ * where st says the last call stopped (s and the bytes before n are the
+ * same as then, with more after).  Returns 1 (name set), 0 (need more
+ * bytes; st remembers how far it got), -1 (not XML as expected). */
+static int root_name(const unsigned char *s, size_t n, sniff_scan *st, char name[MAX_NAME])
 {
-    size_t i = 0;
+    size_t i = st->i;
     for (;;) {
-        while (i < n && ws(s[i]))
-            i++;
-        if (i == n) return 0;
-        if (s[i] != '<') return -1;
-        if (n - i < 2) return 0;
-        if (s[i + 1] == '?') {
-            const unsigned char *e = find(s + i + 2, n - i - 2, "?>");
-            if (e == NULL) return 0;
-            i = (size_t)(e - s) + 2;
-        } else if (s[i + 1] == '!') {
-            if (n - i < 4) return 0;
-            if (memcmp(s + i, "<!--", 4) == 0) {
-                const unsigned char *e = find(s + i + 4, n - i - 4, "-->");
-                if (e == NULL) return 0;
-                i = (size_t)(e - s) + 3;
-                continue;
+        if (st->kind == 0) {
+            while (i < n && ws(s[i]))
+                i++;
+            st->i = i;
+            if (i == n) return 0;
+            if (s[i] != '<') return -1;
+            if (n - i < 2) return 0;
+            if (s[i + 1] == '?') {
+                st->kind = '?';
+                st->k = i + 2;
+            } else if (s[i + 1] == '!') {
+                if (n - i < 4) return 0;
+                if (memcmp(s + i, "<!--", 4) == 0) {
+                    st->kind = '-';
+                    st->k = i + 4;
+                } else {
+                    if (n - i < 15) return 0;
+                    if (strncasecmp((const char *)s + i, "<!doctype html", 14) == 0 &&
+                        (ws(s[i + 14]) || s[i + 14] == '>')) {
+                        memcpy(name, "html", 5);
+                        return 1;
+                    }
+                    /* another doctype: skip to its '>' past any [internal subset] */
+                    st->kind = 'D';
+                    st->k = i + 2;
+                    st->bracket = 0;
+                    st->quote = 0;
+                }
+            } else {
+                st->kind = 'N';
+                st->k = i + 1;
+                st->w = st->colon = 0;
             }
-            if (n - i < 15) return 0;
-            if (strncasecmp((const char *)s + i, "<!doctype html", 14) == 0 &&
-                (ws(s[i + 14]) || s[i + 14] == '>')) {
-                memcpy(name, "html", 5);
-                return 1;
+        }
+        if (st->kind == '?' || st->kind == '-') {
+            const char *end = st->kind == '?' ? "?>" : "-->";
+            size_t el = strlen(end);
+            const unsigned char *e = find(s + st->k, n - st->k, end);
+            if (e == NULL) {
+                /* no match starts before n - el + 1: go on from there */
+                if (n - st->k >= el) st->k = n - el + 1;
+                return 0;
             }
-            /* another doctype: skip to its '>' past any [internal subset] */
-            int bracket = 0;
-            char quote = 0;
-            size_t k = i + 2;
+            i = (size_t)(e - s) + el;
+        } else if (st->kind == 'D') {
+            size_t k = st->k;
             for (; k < n; k++) {
                 char c = (char)s[k];
-                if (quote) {
-                    if (c == quote) quote = 0;
+                if (st->quote) {
+                    if (c == st->quote) st->quote = 0;
                 } else if (c == '"' || c == '\'') {
-                    quote = c;
+                    st->quote = c;
                 } else if (c == '[') {
-                    bracket++;
+                    st->bracket++;
                 } else if (c == ']') {
-                    bracket--;
-                } else if (c == '>' && bracket <= 0) {
+                    st->bracket--;
+                } else if (c == '>' && st->bracket <= 0) {
                     break;
                 }
             }
+            st->k = k;
             if (k == n) return 0;
             i = k + 1;
         } else {
-            size_t k = i + 1, w = 0;
-            size_t colon = 0;
+            size_t k = st->k;
             while (k < n && !ws(s[k]) && s[k] != '>' && s[k] != '/') {
-                if (s[k] == ':') colon = w + 1;
-                if (w < MAX_NAME - 1) name[w++] = (char)s[k];
+                if (s[k] == ':') st->colon = st->w + 1;
+                if (st->w < MAX_NAME - 1) st->name[st->w++] = (char)s[k];
                 k++;
             }
+            st->k = k;
             if (k == n) return 0;
-            name[w] = '\0';
-            if (colon > 0) memmove(name, name + colon, w - colon + 1);
+            st->name[st->w] = '\0';
+            memcpy(name, st->name + st->colon, st->w - st->colon + 1);
             return 1;
         }
+        st->kind = 0;
+        st->i = i;
     }
 }
 
@@ -484,10 +524,12 @@ static int decide(source_parser *p, int at_end)
     if (n >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF) ||
                    (s[0] == 0 && s[1] == '<') || (s[0] == '<' && s[1] == 0)))
         return start_target(p, T_FEED); /* UTF-16: feed_parser knows it */
-    size_t i = 0;
-    if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) i = 3;
+    sniff_scan *st = &p->scan;
+    size_t i = st->lead;
+    if (i == 0 && n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) i = 3;
     while (i < n && ws(s[i]))
         i++;
+    st->lead = i;
     if (i == n) {
         if (!at_end && n < SNIFF_MAX) return 0;
         return fail(p, FA_EPARSE, "empty body");
@@ -495,7 +537,7 @@ static int decide(source_parser *p, int at_end)
     if (s[i] == '{' || s[i] == '[') return start_target(p, T_JSON);
     if (s[i] != '<') return start_target(p, T_FEED);
     char name[MAX_NAME];
-    int r = root_name(s + i, n - i, name);
+    int r = root_name(s + i, n - i, st, name);
     if (r == 0 && !at_end && n < SNIFF_MAX) return 0;
     if (r <= 0) return start_target(p, T_FEED);
     if (strcasecmp(name, "html") == 0) return start_target(p, T_HTML);

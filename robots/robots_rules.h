@@ -29,9 +29,11 @@
  *   - an empty "disallow:" (or "allow:") matches nothing;
  *   - "/robots.txt" itself is always allowed (§2.2.2).
  *
- * The matcher is the classic greedy wildcard algorithm (backtrack to the
- * last "*" only): O(path * pattern) time in the worst case, O(1) space, no
- * exponential blow-up on patterns full of "*".  Rules are kept sorted by
+ * The matcher takes a pattern as the literal runs between its "*"s and
+ * finds each run at its leftmost place after the previous one with a
+ * linear substring search ("$" makes the last run a suffix): O(path +
+ * pattern) time per rule, no backtracking, no blow-up on patterns full of
+ * "*" or on long runs against long paths.  Rules are kept sorted by
  * decreasing length so a check usually stops at the first rule that matches.
  */
 #ifndef ROBOTS_RULES_H

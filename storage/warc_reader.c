@@ -284,14 +284,21 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
     if (cl == NULL)
         return fail(r, FA_EPARSE, "offset %llu: no Content-Length", (unsigned long long)off);
     uint64_t len = 0;
+    int overflow = 0;
     const char *c = cl;
     for (; *c >= '0' && *c <= '9'; c++) {
-        if (len > (UINT64_MAX - 9) / 10) break;
-        len = len * 10 + (uint64_t)(*c - '0');
+        if (len > (UINT64_MAX - 9) / 10)
+            overflow = 1; /* all digits, but more than 64 bits hold */
+        else
+            len = len * 10 + (uint64_t)(*c - '0');
     }
     if (c == cl || *c != '\0')
         return fail(r, FA_EPARSE, "offset %llu: Content-Length \"%s\" is not a number",
                     (unsigned long long)off, cl);
+    if (overflow)
+        return fail(r, FA_ETOOBIG,
+                    "offset %llu: Content-Length %s is too large (the ceiling is %llu bytes)",
+                    (unsigned long long)off, cl, (unsigned long long)r->max_record);
     if (len > r->max_record)
         return fail(r, FA_ETOOBIG,
                     "offset %llu: Content-Length %llu exceeds the %llu-byte "

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -501,6 +502,45 @@ static void nesting_ceiling(void **state)
         memcpy(yaml + 9 + 2 * i, "- ", 2);
     assert_int_equal(config_load_string(yaml, len, "t.yaml", "/", &c, &errors), FA_EPARSE);
     assert_string_equal(errors, "t.yaml:2:63: nested deeper than 32 levels\n");
+    free(errors);
+    free(yaml);
+}
+
+/* 150,000 anchors (1.5 MB) took libyaml's loader 48 s (each anchor is
+ * checked against all the others): refused at the first one past
+ * CONFIG_MAX_ANCHORS, with its line, at once; aliases likewise past
+ * CONFIG_MAX_ALIASES; a config using both within bounds loads. */
+static void anchor_ceiling(void **state)
+{
+    (void)state;
+    size_t n = 150000, cap = 64 + n * 16;
+    char *yaml = malloc(cap);
+    assert_non_null(yaml);
+    size_t len = (size_t)snprintf(yaml, cap, "storage: {dir: /tmp/x}\nx:\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(yaml + len, cap - len, "  - &a%zu 1\n", i);
+    config *c = NULL;
+    char *errors = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(config_load_string(yaml, len, "t.yaml", "/", &c, &errors), FA_EPARSE);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_string_equal(errors, "t.yaml:1003:5: more than 1000 YAML anchors (&name)\n");
+    free(errors);
+    assert_true((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 5.0);
+    /* one anchor, too many aliases */
+    n = CONFIG_MAX_ALIASES + 1;
+    free(yaml);
+    cap = 64 + n * 8;
+    yaml = malloc(cap);
+    assert_non_null(yaml);
+    len = (size_t)snprintf(yaml, cap, "storage: {dir: /tmp/x}\nx: [&a 1");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(yaml + len, cap - len, ",*a");
+    len += (size_t)snprintf(yaml + len, cap - len, "]\n");
+    assert_int_equal(config_load_string(yaml, len, "t.yaml", "/", &c, &errors), FA_EPARSE);
+    assert_non_null(strstr(errors, "t.yaml:2:"));
+    assert_non_null(strstr(errors, ": more than 100000 YAML aliases (*name)\n"));
     free(errors);
     free(yaml);
 }
@@ -1005,6 +1045,7 @@ int main(void)
         cmocka_unit_test(all_errors_reported),
         cmocka_unit_test(error_ceiling),
         cmocka_unit_test(nesting_ceiling),
+        cmocka_unit_test(anchor_ceiling),
         cmocka_unit_test(mutations),
         cmocka_unit_test(files_and_relative_paths),
         cmocka_unit_test(durations),

@@ -40,3 +40,9 @@ feedarc_test(test_crawl_delay SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_delay
 feedarc_test(test_reconcile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_reconcile.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_storage fa_state fa_config fa_common TIMEOUT 60)
+feedarc_test(test_content_decoder SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_content_decoder.c
+             LIBS fa_crawler fa_common PkgConfig::ZLIB PkgConfig::BROTLIENC PkgConfig::ZSTD TIMEOUT 60)
+# crawls beside misbehaving servers (issue 12)
+feedarc_test(test_crawl_hostile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_hostile.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 180)

@@ -6,6 +6,7 @@
 #include "dedup/shingle.h"
 #include "dedup/signature.h"
 #include "dedup/text_extract.h"
+#include "dedup/text_extract_internal.h"
 #include "dedup/text_norm.h"
 
 #include <setjmp.h>
@@ -129,6 +130,40 @@ static void test_extract_page(void **state)
     }
     assert_true(seen_nav);
     free(t);
+    text_doc_free(d);
+}
+
+/* The binary-searched tables are sorted: "pagination" sat before "pager"
+ * in the word table, so class="pagination" was never recognised. */
+static void test_tables_sorted(void **state)
+{
+    (void)state;
+    char why[160] = "";
+    if (!text__tables_sorted(why, sizeof why)) fail_msg("not sorted: %s", why);
+}
+
+static void test_pagination_is_boilerplate(void **state)
+{
+    (void)state;
+    static const char html[] =
+        "<html><body><main><article><h1>Bridge</h1><p>The city council approved the new "
+        "bridge on Tuesday after a debate of four hours, the longest of the year.</p>"
+        "<p>Construction starts next month and will take two years to finish.</p></article>"
+        "<div class=\"pagination\">Page two of ten, older stories below</div>"
+        "<div id=\"site-pagination\">More pages of this kind of thing here</div>"
+        "</main></body></html>";
+    text_doc *d = NULL;
+    assert_int_equal(text_extract_html(html, sizeof html - 1, NULL, &d), 0);
+    int seen = 0;
+    for (size_t i = 0; i < d->n_blocks; i++) {
+        const text_block *b = &d->blocks[i];
+        if (strncmp(b->text, "Page two", 8) == 0 || strncmp(b->text, "More pages", 10) == 0) {
+            seen++;
+            assert_true(b->hints & TEXT_HINT_NAV);
+            assert_int_equal(b->cls, TEXT_BOILERPLATE);
+        }
+    }
+    assert_int_equal(seen, 2);
     text_doc_free(d);
 }
 
@@ -443,6 +478,8 @@ int main(void)
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_extract_page),
         cmocka_unit_test(test_extract_chunked_same),
+        cmocka_unit_test(test_tables_sorted),
+        cmocka_unit_test(test_pagination_is_boilerplate),
         cmocka_unit_test(test_extract_related_kept),
         cmocka_unit_test(test_extract_fragment_and_wp),
         cmocka_unit_test(test_extract_ceilings),

@@ -28,7 +28,7 @@ BASE = "https://conformance.example.org/feeds/feed"
 FIXTURES = [
     "rss2.xml", "rss091.xml", "rdf.xml", "atom10.xml", "atom03.xml",
     "latin1.xml", "win1252.xml", "utf16le.xml", "malformed.xml",
-    "laughs.xml", "xxe.xml", "xhtml-page.xml",
+    "laughs.xml", "xxe.xml", "xhtml-page.xml", "atom-links.xml",
     "feed.json", "jsonfeed11.json", "jsonfeed10-version-last.json",
 ]
 

@@ -48,6 +48,15 @@ check "usage 64" [ "$(code "$bin" feed)" = 64 ]
 check "bad type 64" [ "$(code "$bin" feed --type xml "$data/rss2.xml")" = 64 ]
 check "json without mapping 64" [ "$(code "$bin" feed --type json "$data/api-posts.json")" = 64 ]
 
+# hostile bodies (issue 12): libxml2's limit is named, not a quiet success;
+# a bad UTF-8 byte or a \u0000 in JSON costs a character, not the feed
+check "billion laughs 65" [ "$(code "$bin" feed "$data/laughs.xml")" = 65 ]
+check "billion laughs named" grep -q 'XML parser stopped at a limit after 1 items' "$tmp/err"
+printf '{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","title":"a"},{"id":"2","title":"b\377"},{"id":"a\\u0000x"},{"id":"a\\u0000y"}]}' >"$tmp/bad.json"
+check "bad utf-8 json exit 0" [ "$(code "$bin" feed "$tmp/bad.json")" = 0 ]
+check "bad utf-8 json 4 items" grep -qx 'items: 4' "$tmp/err"
+check "bad byte replaced" grep -q "\"title\":\"b$(printf '\357\277\275')\"" "$tmp/out"
+
 # a configured type: json source
 cat >"$tmp/c.yaml" <<'YAML'
 sources:

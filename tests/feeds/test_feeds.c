@@ -617,13 +617,18 @@ static void billion_laughs(void **state)
     uint64_t t0 = fa_time_mono_ns();
     result *r = new_result();
     run_file("laughs.xml", WHOLE, 0, NULL, r);
-    assert_true(r->finish_rc >= 1);
+    /* the item before is delivered; libxml2 stops at the expansion, and
+     * the feed's answer names that (issue 12: it was a silent success) */
+    assert_int_equal(r->finish_rc, FA_ETOOBIG);
+    assert_non_null(strstr(r->err, "entity reference loop"));
+    assert_int_equal(r->n, 1);
     assert_string_equal(r->items[0].f[I_TITLE], "ok");
     for (int i = 0; i < r->n; i++)
         assert_true(strlen(r->items[i].f[I_TITLE]) < 100000);
     result_free(r);
     run_file("laughs.xml", BYTES, 0, NULL, r);
-    assert_true(r->finish_rc >= 1);
+    assert_int_equal(r->finish_rc, FA_ETOOBIG);
+    assert_int_equal(r->n, 1);
     drop_result(r);
     assert_true(fa_time_mono_ns() - t0 < 5000000000ULL);
 }

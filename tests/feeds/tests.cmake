@@ -19,3 +19,6 @@ if(TARGET feedarc)
                    ${CMAKE_CURRENT_LIST_DIR}/data)
   set_tests_properties(test_feed_conformance PROPERTIES TIMEOUT 120)
 endif()
+# hostile bodies: NUL and bad UTF-8 in JSON, memory, limits (issue 12)
+feedarc_test(test_feeds_hostile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_feeds_hostile.c
+             LIBS fa_feeds fa_common TIMEOUT 120)

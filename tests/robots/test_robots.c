@@ -785,7 +785,7 @@ static void pathological_patterns(void **state)
     (void)state;
     /* 1000 '*' then a byte the path lacks, against a 64 KiB path; and a
      * "*a*a*a...*b" pattern against "aaaa...": exponential for a
-     * backtracking matcher, O(n*m) here. */
+     * backtracking matcher, linear here. */
     size_t path_len = (size_t)64 * 1024;
     char *path = malloc(path_len + 1);
     assert_non_null(path);
@@ -824,7 +824,8 @@ static void pathological_patterns(void **state)
     assert_int_equal(v.line, 2);
     robots_rules_free(r);
     fa_buf_reset(&b);
-    /* The greedy matcher's own worst case, O(n*m): "*aaa...ab" against
+    /* The greedy matcher's worst case, O(n*m) (that matcher was replaced,
+     * see long_star_rules_against_long_paths): "*aaa...ab" against
      * "aaaa...". */
     assert_int_equal(fa_buf_puts(&b, "user-agent: *\ndisallow: /*"), 0);
     for (int i = 0; i < 200; i++)
@@ -840,6 +841,64 @@ static void pathological_patterns(void **state)
     robots_rules_free(r);
     fa_buf_free(&b);
     free(path);
+}
+
+/* Issue 12: a 480 KB robots.txt of 30 "disallow: /(star)aaa...ab" rules (16,000
+ * 'a's each) against 8,000-byte and 30 KB paths of 'a's.  The greedy
+ * matcher with backtracking to the last '*' took about a second for the
+ * first path and tens of seconds for the second; matching run by run with
+ * a linear substring search takes well under a millisecond. */
+static void long_star_rules_against_long_paths(void **state)
+{
+    (void)state;
+    fa_buf b;
+    fa_buf_init(&b, ROBOTS_MAX_BODY);
+    assert_int_equal(fa_buf_puts(&b, "user-agent: *\n"), 0);
+    char *run = malloc(16021);
+    assert_non_null(run);
+    for (int i = 0; i < 30; i++) {
+        size_t n = 16020 - (size_t)i;
+        memset(run, 'a', n);
+        run[n] = '\0';
+        assert_int_equal(fa_buf_puts(&b, "disallow: /*"), 0);
+        assert_int_equal(fa_buf_puts(&b, run), 0);
+        assert_int_equal(fa_buf_puts(&b, "b\n"), 0);
+    }
+    free(run);
+    assert_true(b.len > 480000);
+    robots_rules *r = robots_rules_parse(b.data, b.len, "feedarc");
+    assert_non_null(r);
+    const size_t lens[] = {8000, 30 * 1024};
+    double worst = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t n = lens[k];
+        char *path = malloc(n + 1);
+        assert_non_null(path);
+        path[0] = '/';
+        memset(path + 1, 'a', n - 2);
+        path[n - 1] = 'c';
+        path[n] = '\0';
+        for (int end_b = 0; end_b < 2; end_b++) {
+            int want = !(end_b && n > 20000); /* long enough for a rule, and ends in "ab" */
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            robots_verdict v;
+            robots_rules_check(r, path, &v);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+            printf("%zu-byte path ending in '%c': %s in %.6f s\n", n, path[n - 1],
+                   v.allowed ? "allowed" : "disallowed", took);
+            if (took > worst) worst = took;
+            assert_int_equal(v.allowed, want);
+            if (!want) assert_int_equal(v.line, 2); /* the longest rule decides */
+            path[n - 1] = 'b';
+        }
+        free(path);
+    }
+    /* generous for sanitizer builds on a busy machine; microseconds normally */
+    assert_true(worst < 1.0);
+    robots_rules_free(r);
+    fa_buf_free(&b);
 }
 
 static void matcher_unit(void **state)
@@ -1093,6 +1152,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(body_cut_off),
         cmocka_unit_test(ceilings),
         cmocka_unit_test(pathological_patterns),
+        cmocka_unit_test(long_star_rules_against_long_paths),
         cmocka_unit_test(matcher_unit),
         cmocka_unit_test(matcher_differential),
         cmocka_unit_test(allow_all_disallow_all),

@@ -44,3 +44,6 @@ if(TARGET feedarc)
   feedarc_test(test_get_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_get_cli.c
                LIBS fa_storage TIMEOUT 60 LABELS "storage;cli")
 endif()
+# records whose header lies about their size (issue 12)
+feedarc_test(test_warc_reader_hostile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_warc_reader_hostile.c
+             LIBS fa_storage LABELS storage)
