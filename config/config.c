@@ -1138,30 +1138,115 @@ static int cmp_source_ptr(const void *a, const void *b)
     return (x > y) - (x < y); /* stable: earlier first */
 }
 
+int config_source_default_name(const char *url, char *out, size_t cap)
+{
+    const char *host;
+    size_t host_len;
+    if (url == NULL || out == NULL || cap <= CONFIG_SOURCE_NAME_MAX ||
+        url_check(url, &host, &host_len) != NULL)
+        return FA_EINVAL;
+    fa_buf b;
+    fa_buf_init(&b, (size_t)16 << 20);
+    int rc = 0;
+    for (size_t j = 0; j < host_len && rc == 0; j++) {
+        char ch = host[j];
+        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+        rc = fa_buf_append(&b, &ch, 1);
+    }
+    /* the port and the path and query, without the fragment */
+    const char *rest = host + host_len;
+    size_t n = strcspn(rest, "#");
+    if (rc == 0 && n > 0) rc = fa_buf_append(&b, rest, n);
+    if (rc < 0) {
+        fa_buf_free(&b);
+        return rc;
+    }
+    if (b.len > 0 && b.data[b.len - 1] == '/' && memchr(b.data, '/', b.len) == b.data + b.len - 1)
+        b.len--; /* "host/" -> "host" */
+    if (b.len <= CONFIG_SOURCE_NAME_MAX) {
+        memcpy(out, b.data, b.len);
+        out[b.len] = '\0';
+    } else {
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *p = url; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        size_t keep = CONFIG_SOURCE_NAME_MAX - 17;
+        memcpy(out, b.data, keep);
+        snprintf(out + keep, cap - keep, "~%016llx", (unsigned long long)h);
+    }
+    fa_buf_free(&b);
+    return 0;
+}
+
+static int cmp_source_name(const void *a, const void *b)
+{
+    const config_source *x = *(const config_source *const *)a;
+    const config_source *y = *(const config_source *const *)b;
+    int d = strcmp(x->name, y->name);
+    if (d != 0) return d;
+    return (x > y) - (x < y); /* stable: earlier first */
+}
+
+/* Names are the sources' keys in the state: two sources with one name
+ * would share their records (status rows, next due time, the WordPress
+ * watermark).  Sorted pointers, neighbours compared; O(n log n). */
+static void check_unique_names(cfg_loader *ld, config *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (c->sources[i].name != NULL) n++;
+    if (n < 2) return;
+    config_source **order = calloc(n, sizeof(config_source *));
+    if (order == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (c->sources[i].name != NULL) order[k++] = &c->sources[i];
+    qsort(order, k, sizeof(config_source *),
+          cmp_source_name); /* NOLINT(bugprone-sizeof-expression) */
+    size_t first = 0;
+    for (size_t i = 1; i < k; i++) {
+        if (strcmp(order[i]->name, order[first]->name) != 0) {
+            first = i;
+            continue;
+        }
+        char sub[MAX_KEY_PATH], q[96];
+        const config_source *s = order[i], *f = order[first];
+        if (s->name_is_default && f->name_is_default && strcmp(s->url, f->url) == 0)
+            continue; /* said as "same url" */
+        snprintf(sub, sizeof sub, "sources[%zu]%s", (size_t)(s - c->sources),
+                 s->name_is_default ? "" : ".name");
+        cfg_error(ld, s->line, sub,
+                  "%s%s is already the name of sources[%zu] (line %d)%s; names must be unique",
+                  s->name_is_default ? "its default name (from the url) " : "", quote(s->name, q),
+                  (size_t)(f - c->sources), f->line,
+                  f->name_is_default ? " by default" : "");
+    }
+    free(order);
+}
+
 static void finish_sources(cfg_loader *ld, config *c)
 {
     size_t n_with_url = 0;
     for (size_t i = 0; i < c->n_sources; i++) {
         config_source *s = &c->sources[i];
+        if (s->name != NULL && strlen(s->name) > CONFIG_SOURCE_NAME_MAX) {
+            char sub[MAX_KEY_PATH];
+            snprintf(sub, sizeof sub, "sources[%zu].name", i);
+            cfg_error(ld, s->line, sub, "is longer than %d bytes", CONFIG_SOURCE_NAME_MAX);
+        }
         if (s->url == NULL) continue;
         n_with_url++;
         if (s->name == NULL) {
-            const char *host;
-            size_t host_len;
-            if (url_check(s->url, &host, &host_len) != NULL) continue;
-            s->name = malloc(host_len + 1);
-            if (s->name == NULL) {
-                ld->oom = 1;
-                continue;
-            }
-            for (size_t j = 0; j < host_len; j++) {
-                char ch = host[j];
-                if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
-                s->name[j] = ch;
-            }
-            s->name[host_len] = '\0';
+            char name[CONFIG_SOURCE_NAME_MAX + 1];
+            if (config_source_default_name(s->url, name, sizeof name) < 0) continue;
+            s->name = cfg_strdup(ld, name);
+            s->name_is_default = 1;
         }
     }
+    check_unique_names(ld, c);
     if (n_with_url < 2) return;
     /* Duplicate URLs: sort pointers, compare neighbours; O(n log n). */
     config_source **order = calloc(n_with_url, sizeof(config_source *));

@@ -55,7 +55,9 @@ typedef struct config_json_mapping {
 
 typedef struct config_source {
     char *url;                 /* required; http or https */
-    char *name;                /* defaults to the URL's host */
+    char *name;                /* unique among the sources; defaults to
+                                  config_source_default_name(url) */
+    int name_is_default;       /* name was not given but made from the url */
     enum config_source_type type;
     int fetch_pages;           /* archive the items' pages (default 1) */
     int ignore_robots;         /* skip robots.txt for this source (default 0; logged) */
@@ -181,6 +183,19 @@ int config_parse_size(const char *s, uint64_t *bytes);
  * FA_EINVAL (NULL arguments, or a string that is not valid UTF-8) or
  * FA_ENOMEM; *out is NULL on failure. */
 int config_dump(const config *c, char **out);
+
+/* (issue 11) Longest source name, in bytes: the name keys the source's
+ * records in the state (with room for a prefix such as "wordpress_since:"). */
+#define CONFIG_SOURCE_NAME_MAX 200
+
+/* (issue 11) The name a source gets when the config gives none: the URL
+ * without scheme, userinfo and fragment, host lowercased, the port kept
+ * ("example.com:8080/feed.xml"; "example.com" for "https://example.com/").
+ * A longer result than CONFIG_SOURCE_NAME_MAX is cut and ends in "~" and 16
+ * hex digits of a hash of the whole URL, so distinct URLs keep distinct
+ * names.  Writes at most cap bytes (cap > CONFIG_SOURCE_NAME_MAX) into out.
+ * Returns 0, or FA_EINVAL when url is not an http(s) URL or cap is too small. */
+int config_source_default_name(const char *url, char *out, size_t cap);
 
 /* (issue 3) "none", "page", "next", "link", "cursor". */
 const char *config_paginate_name(enum config_json_paginate p);

@@ -176,7 +176,7 @@ static void full_example(void **state)
     assert_int_equal(c->n_sources, 2);
     const config_source *s = &c->sources[0];
     assert_string_equal(s->url, "https://example.org/feed.xml");
-    assert_string_equal(s->name, "example.org");
+    assert_string_equal(s->name, "example.org/feed.xml");
     assert_int_equal(s->type, SOURCE_AUTO);
     assert_int_equal(s->fetch_pages, 1);
     assert_true(s->interval_ms == 15ULL * 60 * 1000);
@@ -223,7 +223,9 @@ static void defaults_filled(void **state)
     assert_true(c->http.max_body_size == (uint64_t)32 << 20);
     assert_int_equal(c->http.max_redirects, 5);
     assert_int_equal(c->n_sources, 1);
-    assert_string_equal(c->sources[0].name, "example.org"); /* host, lower-cased */
+    /* host lower-cased, port, path and query; no scheme, no userinfo */
+    assert_string_equal(c->sources[0].name, "example.org:8443/feed?x=1");
+    assert_int_equal(c->sources[0].name_is_default, 1);
     assert_int_equal(c->sources[0].type, SOURCE_AUTO);
     assert_int_equal(c->sources[0].fetch_pages, 1);
     assert_true(c->sources[0].interval_ms == 15ULL * 60 * 1000);
@@ -262,7 +264,8 @@ static void aliases_and_types(void **state)
                         "/x");
     assert_int_equal(c->storage.compression_level, -7);
     assert_string_equal(c->storage.dir, "/abs/../x//y/"); /* absolute: kept */
-    assert_string_equal(c->sources[0].name, "[::1]");
+    assert_string_equal(c->sources[0].name, "[::1]:8080/feed");
+    assert_string_equal(c->sources[1].name, "b.example");
     assert_int_equal(c->sources[0].type, SOURCE_JSONFEED);
     assert_int_equal(c->sources[0].fetch_pages, 0);
     assert_int_equal(c->sources[1].type, SOURCE_SITEMAP);
@@ -881,7 +884,7 @@ static void dump_round_trip(void **state)
     text = round_trip(c);
     assert_non_null(strstr(text, "user_agent: \"feedarc/"));
     assert_non_null(strstr(text, "  dir: \"/srv/archive\"\n"));
-    assert_non_null(strstr(text, "    name: \"a.example\"\n"));
+    assert_non_null(strstr(text, "    name: \"a.example/feed\"\n"));
     free(text);
 
     /* Quotes, backslashes and the characters libyaml folds as line breaks
@@ -995,6 +998,70 @@ static void service_sections(void **state)
                "t.yaml:3: log.level: expected a log level, got a list\n");
 }
 
+/* (issue 11) Names key each source's state: three sources on one host
+ * without a name: got one name (the host) and shared their status row and
+ * WordPress watermark.  Default names now keep port and path; a name used
+ * twice is an error with file:line. */
+static void source_names_unique(void **state)
+{
+    (void)state;
+    config *c = load_ok("sources:\n"
+                        "  - url: http://127.0.0.1:8080/a.xml\n"
+                        "  - url: http://127.0.0.1:8081/a.xml\n"
+                        "  - url: http://127.0.0.1:8080/wp-json/wp/v2/posts\n"
+                        "    type: wordpress\n"
+                        "  - url: http://127.0.0.1:8080/blog/wp-json/wp/v2/posts\n"
+                        "    type: wordpress\n"
+                        "  - url: https://Example.ORG/#top\n"
+                        "  - url: https://example.org/feed\n"
+                        "    name: Example\n",
+                        "/x");
+    assert_int_equal(c->n_sources, 6);
+    assert_string_equal(c->sources[0].name, "127.0.0.1:8080/a.xml");
+    assert_string_equal(c->sources[1].name, "127.0.0.1:8081/a.xml");
+    assert_string_equal(c->sources[2].name, "127.0.0.1:8080/wp-json/wp/v2/posts");
+    assert_string_equal(c->sources[3].name, "127.0.0.1:8080/blog/wp-json/wp/v2/posts");
+    assert_string_equal(c->sources[4].name, "example.org");
+    assert_int_equal(c->sources[4].name_is_default, 1);
+    assert_string_equal(c->sources[5].name, "Example");
+    assert_int_equal(c->sources[5].name_is_default, 0);
+    config_free(c);
+
+    /* a name given twice; a given name equal to another's default name;
+     * two URLs with one default name (http and https) */
+    load_fails("sources:\n"
+               "  - url: http://a.example/1\n"
+               "    name: News\n"
+               "  - url: http://a.example/2\n"
+               "    name: News\n"
+               "  - url: http://b.example/feed\n"
+               "  - url: http://c.example/feed\n"
+               "    name: b.example/feed\n"
+               "  - url: https://d.example/x\n"
+               "  - url: http://d.example/x\n",
+               FA_EINVAL,
+               "t.yaml:4: sources[1].name: \"News\" is already the name of sources[0] (line 2); "
+               "names must be unique\n"
+               "t.yaml:7: sources[3].name: \"b.example/feed\" is already the name of sources[2] "
+               "(line 6) by default; names must be unique\n"
+               "t.yaml:10: sources[5]: its default name (from the url) \"d.example/x\" is already "
+               "the name of sources[4] (line 9) by default; names must be unique\n");
+
+    /* long URLs: names stay under the ceiling and distinct */
+    char yaml[2048], a[400];
+    memset(a, 'a', 300);
+    a[300] = '\0';
+    snprintf(yaml, sizeof yaml, "sources:\n  - url: http://h/%s1\n  - url: http://h/%s2\n", a, a);
+    c = load_ok(yaml, "/x");
+    assert_int_equal(strlen(c->sources[0].name), CONFIG_SOURCE_NAME_MAX);
+    assert_int_equal(strlen(c->sources[1].name), CONFIG_SOURCE_NAME_MAX);
+    assert_string_not_equal(c->sources[0].name, c->sources[1].name);
+    config_free(c);
+    snprintf(yaml, sizeof yaml, "sources:\n  - url: http://h/\n    name: %s\n", a);
+    assert_true(load_check(yaml, FA_EINVAL,
+                           "t.yaml:2: sources[0].name: is longer than 200 bytes\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1079,7 @@ int main(void)
         cmocka_unit_test(dump_round_trip),
         cmocka_unit_test(json_mapping_and_opml),
         cmocka_unit_test(service_sections),
+        cmocka_unit_test(source_names_unique),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
