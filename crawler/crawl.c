@@ -1524,9 +1524,16 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     }
     {
         /* a crash leaves an .open segment and records the state does not
-         * know: make both right before anything new is written */
+         * know: make both right before anything new is written - once no
+         * other feedarc writes to the folder (its .open is live) */
         char err[768] = "";
         reconcile_result rr;
+        rc = archive_lock_take(cfg->storage.dir, &c.archive_lock, err, sizeof err);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
+            goto out;
+        }
         rc = archive_reconcile(cfg->storage.dir, c.st, &rr, err, sizeof err);
         if (rc < 0) {
             out->storage_error = rc;
@@ -1676,6 +1683,7 @@ out:
     fa_buf_free(&c.samples);
     if (c.own_state)
         crawl_state_close(c.st);
+    archive_lock_release(c.archive_lock);
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
         curl_slist_free_all(c.src_headers[i]);
     free(c.src_headers);

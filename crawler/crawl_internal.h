@@ -16,6 +16,7 @@
 #include "dedup/dedup_engine.h"
 #include "feeds/source_parser.h"
 #include "state/crawl_state.h"
+#include "storage/archive_lock.h"
 #include "storage/segment_writer.h"
 
 #include <pthread.h>
@@ -99,6 +100,7 @@ struct crawl {
     segment_writer *w;
     crawl_state *st;                 /* durable state (borrowed or owned) */
     int own_state;
+    archive_lock *archive_lock;      /* one writer per archive folder (issue 11) */
     state_batch *batch;              /* url records committed after fsync */
     robots_gate *gate;               /* robots.txt before anything else */
     fa_hashset seen;                 /* page URLs already queued this run */

@@ -6,3 +6,10 @@ if(TARGET feedarc)
                    ${CMAKE_BINARY_DIR}/npm ${CMAKE_SOURCE_DIR}/tests/storage/warcio_check.cjs)
   set_tests_properties(test_cli PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
+# (issue 11) two writers on one archive folder: the second exits 73 with the
+# holder's pid; reading commands meanwhile.
+if(TARGET feedarc)
+  add_test(NAME test_archive_lock
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_archive_lock.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_archive_lock PROPERTIES TIMEOUT 120)
+endif()
