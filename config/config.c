@@ -235,7 +235,9 @@ enum field_kind {
     FIELD_SOURCES,     /* the list of sources */
     FIELD_LISTEN,      /* char*: "none", "A.B.C.D:port" or "[IPv6]:port" */
     FIELD_LOG_FORMAT,  /* enum fa_log_format */
-    FIELD_LOG_LEVEL    /* enum fa_log_level */
+    FIELD_LOG_LEVEL,   /* enum fa_log_level */
+    FIELD_FILE_MODE,   /* unsigned: an octal string, 0600 <= mode <= 0777 */
+    FIELD_NAME_LIST    /* http.redact_headers: a list of header names */
 };
 
 struct field {
@@ -262,6 +264,7 @@ static const struct field storage_fields[] = {
      NULL, 0},
     {"compression_level", FIELD_ZSTD_LEVEL, offsetof(config, storage.compression_level), 0, 0, NULL,
      0},
+    {"file_mode", FIELD_FILE_MODE, offsetof(config, storage.file_mode), 0, 0, NULL, 0},
 };
 
 static const struct field politeness_fields[] = {
@@ -296,6 +299,7 @@ static const struct field http_fields[] = {
      0},
     {"max_decoded_size", FIELD_SIZE, offsetof(config, http.max_decoded_size), 1, UINT64_MAX,
      NULL, 0},
+    {"redact_headers", FIELD_NAME_LIST, 0, 0, 0, NULL, 0},
 };
 
 static const struct field metrics_fields[] = {
@@ -568,6 +572,73 @@ static void set_string(cfg_loader *ld, void *base, size_t offset, const char *s)
     *slot = copy;
 }
 
+/* An RFC 9110 token: what a header name is. */
+static int header_name_ok(const char *name)
+{
+    const char *p = name;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", *p)))
+            break;
+    return *p == '\0' && *name != '\0';
+}
+
+static void free_name_list(char ***list, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*list)[i]);
+    free(*list);
+    *list = NULL;
+    *n = 0;
+}
+
+/* http.redact_headers: a list of header names, each once (any case). */
+static void walk_redact_headers(cfg_loader *ld, yaml_node_t *seq, const char *path, config *c)
+{
+    free_name_list(&c->http.redact_headers, &c->http.n_redact_headers);
+    c->http.redact_headers_given = 1;
+    if (node_is_null(seq)) return;
+    if (seq->type != YAML_SEQUENCE_NODE) {
+        type_error(ld, seq, path, "a list of header names");
+        return;
+    }
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n > CONFIG_MAX_HEADERS) {
+        cfg_error(ld, node_line(seq), path, "too many headers (%zu; at most %d)", n,
+                  CONFIG_MAX_HEADERS);
+        return;
+    }
+    if (n == 0) return;
+    char **list = calloc(n, sizeof *list);
+    if (list == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    c->http.redact_headers = list;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++) {
+        yaml_node_t *v = yaml_document_get_node(ld->doc, *it);
+        char sub[MAX_KEY_PATH], q[96];
+        snprintf(sub, sizeof sub, "%.200s[%zu]", path,
+                 (size_t)(it - seq->data.sequence.items.start));
+        const char *name = scalar_text(ld, v, sub, "a header name");
+        if (name == NULL) continue;
+        if (!header_name_ok(name)) {
+            cfg_error(ld, node_line(v), sub, "%s is not a valid header name", quote(name, q));
+            continue;
+        }
+        size_t dup = 0;
+        while (dup < c->http.n_redact_headers && strcasecmp(list[dup], name) != 0)
+            dup++;
+        if (dup < c->http.n_redact_headers) {
+            cfg_error(ld, node_line(v), sub, "%s is listed twice", quote(name, q));
+            continue;
+        }
+        if ((list[c->http.n_redact_headers] = cfg_strdup(ld, name)) != NULL)
+            c->http.n_redact_headers++;
+    }
+}
+
 static void walk_headers(cfg_loader *ld, yaml_node_t *map, const char *path, config_source *src)
 {
     if (node_is_null(map)) return;
@@ -596,12 +667,7 @@ static void walk_headers(cfg_loader *ld, yaml_node_t *map, const char *path, con
         if (name == NULL) continue;
         char sub[MAX_KEY_PATH];
         join_key(sub, path, name);
-        const char *p = name;
-        for (; *p; p++) /* RFC 9110 token */
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
-                break;
-        if (*p != '\0' || *name == '\0') {
+        if (!header_name_ok(name)) {
             cfg_error(ld, node_line(k), sub, "is not a valid header name");
             continue;
         }
@@ -854,6 +920,29 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
     case FIELD_HEADERS:
         walk_headers(ld, v, path, base);
         return;
+    case FIELD_NAME_LIST:
+        walk_redact_headers(ld, v, path, c);
+        return;
+    case FIELD_FILE_MODE: {
+        if ((s = scalar_text(ld, v, path, "a file mode")) == NULL) return;
+        const char *d = s[0] == '0' && s[1] != '\0' ? s + 1 : s;
+        unsigned mode = 0;
+        size_t nd = 0;
+        for (; d[nd] >= '0' && d[nd] <= '7'; nd++)
+            mode = mode * 8 + (unsigned)(d[nd] - '0');
+        if (nd != 3 || d[nd] != '\0') {
+            cfg_error(ld, node_line(v), path,
+                      "%s is not a file mode (three octal digits, like \"0640\")", quote(s, q));
+            return;
+        }
+        if ((mode & 0600) != 0600) {
+            cfg_error(ld, node_line(v), path,
+                      "%s must let the owner read and write (0600 at least)", quote(s, q));
+            return;
+        }
+        *(unsigned *)slot = mode;
+        return;
+    }
     case FIELD_POINTER:
         if ((s = scalar_text(ld, v, path, "a JSON Pointer")) == NULL) return;
         if (!pointer_ok(s)) {
@@ -1299,6 +1388,24 @@ static void apply_defaults(config *c)
     c->dedup.enabled = 1;
     c->dedup.near_threshold = 0.5;
     c->dedup.containment_threshold = 0.85;
+    c->storage.file_mode = 0640;
+}
+
+/* Credentials are not archived unless the config says otherwise. */
+static const char *const default_redact_headers[] = {"Authorization", "Cookie",
+                                                     "Proxy-Authorization"};
+
+static void finish_http(cfg_loader *ld, config *c)
+{
+    if (c->http.redact_headers_given) return;
+    c->http.redact_headers = calloc(N_OF(default_redact_headers), sizeof(char *));
+    if (c->http.redact_headers == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < N_OF(default_redact_headers); i++)
+        if ((c->http.redact_headers[i] = cfg_strdup(ld, default_redact_headers[i])) != NULL)
+            c->http.n_redact_headers++;
 }
 
 /* ---- syntax errors and the base folder ---- */
@@ -1487,6 +1594,7 @@ static int load(const char *text, size_t len, const char *label, const char *bas
     resolve_dir(&ld, &c->storage.dir, "archive");
     resolve_dir(&ld, &c->storage.state_dir, "state");
     finish_sources(&ld, c);
+    finish_http(&ld, c);
 
     if (ld.oom)
         rc = FA_ENOMEM;
@@ -1613,6 +1721,7 @@ void config_free(config *c)
     free(c->storage.prefix);
     free(c->http.accept_encoding);
     free(c->storage.dictionary);
+    free_name_list(&c->http.redact_headers, &c->http.n_redact_headers);
     free(c);
 }
 

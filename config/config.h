@@ -90,6 +90,9 @@ typedef struct config {
                                   from the next run on), "none", or a file */
         int revisit_not_modified; /* archive a 304 as a revisit record
                                      (server-not-modified profile); default 0 */
+        unsigned file_mode;       /* (issue 11) mode of the archive files (segments,
+                                     indexes, dictionaries): "0640" by default; owner
+                                     read and write always */
     } storage;
     struct {
         unsigned max_connections_per_host; /* default 1 */
@@ -113,6 +116,11 @@ typedef struct config {
         uint64_t low_speed_time_ms;   /* below 1 byte/s this long: cut off, default 30 s */
         uint64_t max_header_size;     /* response head ceiling, default 256 KiB */
         uint64_t max_decoded_size;    /* decoded (gunzipped) payload ceiling, default 128 MiB */
+        char **redact_headers;        /* (issue 11) request headers whose values are
+                                         archived as "[redacted]"; default Authorization,
+                                         Cookie, Proxy-Authorization; [] = none */
+        size_t n_redact_headers;
+        int redact_headers_given;     /* the list comes from the file (even empty) */
     } http;
     /* (issue 7) the operator's side of `feedarc serve` */
     struct {

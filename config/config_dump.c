@@ -158,6 +158,7 @@ int config_dump(const config *c, char **out)
     if (rc == 0)
         rc = fa_buf_printf(&b, "  revisit_not_modified: %s\n",
                            c->storage.revisit_not_modified ? "true" : "false");
+    if (rc == 0) rc = fa_buf_printf(&b, "  file_mode: \"0%03o\"\n", c->storage.file_mode & 0777);
     if (rc == 0)
         rc = fa_buf_printf(&b, "politeness:\n  max_connections_per_host: %u\n",
                            c->politeness.max_connections_per_host);
@@ -179,6 +180,12 @@ int config_dump(const config *c, char **out)
     if (rc == 0) rc = put_duration(&b, "  ", "low_speed_time", c->http.low_speed_time_ms);
     if (rc == 0) rc = put_size(&b, "  ", "max_header_size", c->http.max_header_size);
     if (rc == 0) rc = put_size(&b, "  ", "max_decoded_size", c->http.max_decoded_size);
+    if (rc == 0) rc = fa_buf_puts(&b, "  redact_headers: [");
+    for (size_t i = 0; rc == 0 && i < c->http.n_redact_headers; i++) {
+        if (i > 0) rc = fa_buf_puts(&b, ", ");
+        if (rc == 0) rc = put_quoted(&b, c->http.redact_headers[i]);
+    }
+    if (rc == 0) rc = fa_buf_puts(&b, "]\n");
     if (rc == 0) rc = fa_buf_puts(&b, "metrics:\n");
     if (rc == 0) rc = put_string(&b, "  ", "listen", c->metrics.listen);
     if (rc == 0)

@@ -548,6 +548,7 @@ static void archive_work(uv_work_t *w)
 {
     crawl_job *j = w->data;
     fetch_transfer *t = &j->t;
+    crawl__redact_request(j); /* (issue 11) before anything reads it */
     warc_exchange x = {
         .target_uri = j->url,
         .ip_address = t->ip[0] ? t->ip : NULL,
@@ -1450,6 +1451,7 @@ static int open_writer(crawl *c)
         .lazy_open = 1,
         .dict = c->dict,
         .dict_len = c->dict_len,
+        .file_mode = cfg->storage.file_mode,
     };
     char err[256] = "";
     int rc = segment_writer_open(&wo, &c->w, err, sizeof err);

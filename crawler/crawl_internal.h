@@ -154,6 +154,12 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x);
 /* Analyses and archives the feed items kept for dedup (no page of their own). */
 int crawl__archive_items(crawl_job *j);
 
+/* (issue 11) Replaces the values of the http.redact_headers fields in the
+ * request the job sent (j->t.request) by "[redacted]" before anything reads
+ * it for the archive (records, dictionary samples).  0, or FA_ENOMEM (the
+ * request is then left out: an empty request block, never the secret). */
+int crawl__redact_request(crawl_job *j);
+
 /* Dictionary: choose one (storage.dictionary), sample records, train one. */
 void crawl__pick_dictionary(crawl *c);
 void crawl__add_sample(crawl *c, const warc_exchange *x);

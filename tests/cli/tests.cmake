@@ -13,3 +13,9 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_archive_lock.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_archive_lock PROPERTIES TIMEOUT 120)
 endif()
+# (issue 11) redacted request headers, archive file modes
+if(TARGET feedarc)
+  add_test(NAME test_archive_privacy
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_archive_privacy.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_archive_privacy PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()

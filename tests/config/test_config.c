@@ -84,6 +84,10 @@ static void assert_configs_equal(const config *a, const config *b)
     assert_true(a->http.timeout_ms == b->http.timeout_ms);
     assert_true(a->http.max_body_size == b->http.max_body_size);
     assert_int_equal(a->http.max_redirects, b->http.max_redirects);
+    assert_int_equal(a->storage.file_mode, b->storage.file_mode);
+    assert_int_equal(a->http.n_redact_headers, b->http.n_redact_headers);
+    for (size_t i = 0; i < a->http.n_redact_headers; i++)
+        assert_string_equal(a->http.redact_headers[i], b->http.redact_headers[i]);
     assert_int_equal(a->n_sources, b->n_sources);
     for (size_t i = 0; i < a->n_sources; i++) {
         const config_source *x = &a->sources[i], *y = &b->sources[i];
@@ -305,7 +309,7 @@ static const struct error_case error_cases[] = {
      "t.yaml:4: http.retry_count: unknown key (known here: connect_timeout, timeout, "
      "max_body_size, max_redirects, retries, accept_encoding, backoff_base, backoff_max, "
      "max_retry_after, "
-     "low_speed_time, max_header_size, max_decoded_size)\n"},
+     "low_speed_time, max_header_size, max_decoded_size, redact_headers)\n"},
     {ONE_SOURCE "politeness:\n  delay_factor: fast\n", FA_EINVAL,
      "t.yaml:3: politeness.delay_factor: \"fast\" is not a number from 0 to 100\n"},
     /* durations */
@@ -449,7 +453,7 @@ static void all_errors_reported(void **state)
                "t.yaml:3: storage.segment_max_size: \"big\" is not a size (like 512, 64KiB, "
                "32MiB, 1GiB, 10MB)\n"
                "t.yaml:4: storage.colour: unknown key (known here: dir, state_dir, prefix, "
-               "segment_max_size, dictionary, revisit_not_modified, compression_level)\n"
+               "segment_max_size, dictionary, revisit_not_modified, compression_level, file_mode)\n"
                "t.yaml:5: http.timeout: \"soon\" is not a duration (like 500ms, 20s, 15m, 1h, "
                "2d)\n"
                "t.yaml:5: http.timeout: duplicate key (first at line 5)\n"
@@ -1062,6 +1066,58 @@ static void source_names_unique(void **state)
                            "t.yaml:2: sources[0].name: is longer than 200 bytes\n"));
 }
 
+/* (issue 11) http.redact_headers and storage.file_mode: defaults, values,
+ * errors, and both through the dump. */
+static void redaction_and_file_mode(void **state)
+{
+    (void)state;
+    config *c = load_ok(ONE_SOURCE, "/x");
+    assert_int_equal(c->storage.file_mode, 0640);
+    assert_int_equal(c->http.n_redact_headers, 3);
+    assert_string_equal(c->http.redact_headers[0], "Authorization");
+    assert_string_equal(c->http.redact_headers[1], "Cookie");
+    assert_string_equal(c->http.redact_headers[2], "Proxy-Authorization");
+    char *text = round_trip(c);
+    assert_non_null(strstr(text, "  file_mode: \"0640\"\n"));
+    assert_non_null(
+        strstr(text, "  redact_headers: [\"Authorization\", \"Cookie\", \"Proxy-Authorization\"]\n"));
+    free(text);
+    config_free(c);
+
+    c = load_ok("storage: {file_mode: \"0600\"}\nhttp: {redact_headers: [X-Api-Key]}\n" ONE_SOURCE,
+                "/x");
+    assert_int_equal(c->storage.file_mode, 0600);
+    assert_int_equal(c->http.n_redact_headers, 1);
+    assert_string_equal(c->http.redact_headers[0], "X-Api-Key");
+    free(round_trip(c));
+    config_free(c);
+    c = load_ok("storage: {file_mode: 644}\nhttp: {redact_headers: []}\n" ONE_SOURCE, "/x");
+    assert_int_equal(c->storage.file_mode, 0644);
+    assert_int_equal(c->http.n_redact_headers, 0);
+    text = round_trip(c);
+    assert_non_null(strstr(text, "  redact_headers: []\n"));
+    free(text);
+    config_free(c);
+
+    load_fails("storage:\n  file_mode: rw-r-----\n  x: 1\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:2: storage.file_mode: \"rw-r-----\" is not a file mode (three octal digits, "
+               "like \"0640\")\n"
+               "t.yaml:3: storage.x: unknown key (known here: dir, state_dir, prefix, "
+               "segment_max_size, dictionary, revisit_not_modified, compression_level, file_mode)\n");
+    load_fails("storage: {file_mode: \"0440\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: storage.file_mode: \"0440\" must let the owner read and write (0600 at "
+               "least)\n");
+    load_fails("storage: {file_mode: \"01777\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: storage.file_mode: \"01777\" is not a file mode (three octal digits, "
+               "like \"0640\")\n");
+    load_fails("http:\n  redact_headers:\n    - Cookie\n    - \"Bad Name\"\n    - cookie\n" ONE_SOURCE,
+               FA_EINVAL,
+               "t.yaml:4: http.redact_headers[1]: \"Bad Name\" is not a valid header name\n"
+               "t.yaml:5: http.redact_headers[2]: \"cookie\" is listed twice\n");
+    load_fails("http: {redact_headers: Cookie}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: http.redact_headers: expected a list of header names, got \"Cookie\"\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1080,6 +1136,7 @@ int main(void)
         cmocka_unit_test(json_mapping_and_opml),
         cmocka_unit_test(service_sections),
         cmocka_unit_test(source_names_unique),
+        cmocka_unit_test(redaction_and_file_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
