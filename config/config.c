@@ -237,6 +237,7 @@ enum field_kind {
     FIELD_LOG_FORMAT,  /* enum fa_log_format */
     FIELD_LOG_LEVEL,   /* enum fa_log_level */
     FIELD_FILE_MODE,   /* unsigned: an octal string, 0600 <= mode <= 0777 */
+    FIELD_OPT_STRING,  /* char*: non-empty text, or null for "not set" (NULL) */
     FIELD_NAME_LIST    /* http.redact_headers: a list of header names */
 };
 
@@ -265,6 +266,7 @@ static const struct field storage_fields[] = {
     {"compression_level", FIELD_ZSTD_LEVEL, offsetof(config, storage.compression_level), 0, 0, NULL,
      0},
     {"file_mode", FIELD_FILE_MODE, offsetof(config, storage.file_mode), 0, 0, NULL, 0},
+    {"operator", FIELD_OPT_STRING, offsetof(config, storage.operator_name), 0, 0, NULL, 0},
 };
 
 static const struct field politeness_fields[] = {
@@ -286,7 +288,7 @@ static const struct field http_fields[] = {
     {"max_body_size", FIELD_SIZE, offsetof(config, http.max_body_size), 1, UINT64_MAX, NULL, 0},
     {"max_redirects", FIELD_UNSIGNED, offsetof(config, http.max_redirects), 0, 20, NULL, 0},
     {"retries", FIELD_UNSIGNED, offsetof(config, http.retries), 0, 10, NULL, 0},
-    {"accept_encoding", FIELD_STRING, offsetof(config, http.accept_encoding), 0, 0, NULL, 0},
+    {"accept_encoding", FIELD_OPT_STRING, offsetof(config, http.accept_encoding), 0, 0, NULL, 0},
     {"backoff_base", FIELD_DURATION, offsetof(config, http.backoff_base_ms), 1, MAX_DURATION_MS,
      NULL, 0},
     {"backoff_max", FIELD_DURATION, offsetof(config, http.backoff_max_ms), 1, MAX_DURATION_MS,
@@ -785,6 +787,13 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
     uint64_t uv;
 
     switch (f->kind) {
+    case FIELD_OPT_STRING:
+        if (node_is_null(v)) {
+            free(*(char **)slot);
+            *(char **)slot = NULL;
+            return;
+        }
+        /* fall through */
     case FIELD_STRING:
         if ((s = scalar_text(ld, v, path, "a string")) == NULL) return;
         if (*s == '\0') {
@@ -1173,6 +1182,30 @@ static void check_source(cfg_loader *ld, yaml_node_t *item, const char *sub, con
                   config_source_type_name(s->type));
     }
     if (s->max_pages == 0) s->max_pages = 100;
+}
+
+/* ---- the key tables, listed ---- */
+
+static void each_key(const struct field *f, size_t n, const char *prefix,
+                     void (*cb)(void *ud, const char *path), void *ud)
+{
+    char path[MAX_KEY_PATH];
+    for (size_t i = 0; i < n; i++) {
+        join_key(path, prefix, f[i].key);
+        cb(ud, path);
+        if (f[i].kind == FIELD_SECTION || f[i].kind == FIELD_JSON) {
+            each_key(f[i].sub, f[i].n_sub, path, cb, ud);
+        } else if (f[i].kind == FIELD_SOURCES) {
+            char item[MAX_KEY_PATH];
+            snprintf(item, sizeof item, "%.200s[]", path);
+            each_key(source_fields, N_OF(source_fields), item, cb, ud);
+        }
+    }
+}
+
+void config_for_each_key(void (*cb)(void *ud, const char *path), void *ud)
+{
+    if (cb != NULL) each_key(top_fields, N_OF(top_fields), NULL, cb, ud);
 }
 
 /* ---- after the walk: defaults, paths, cross-checks ---- */
@@ -1721,6 +1754,7 @@ void config_free(config *c)
     free(c->storage.prefix);
     free(c->http.accept_encoding);
     free(c->storage.dictionary);
+    free(c->storage.operator_name);
     free_name_list(&c->http.redact_headers, &c->http.n_redact_headers);
     free(c);
 }

@@ -90,6 +90,9 @@ typedef struct config {
                                   from the next run on), "none", or a file */
         int revisit_not_modified; /* archive a 304 as a revisit record
                                      (server-not-modified profile); default 0 */
+        char *operator_name;      /* (issue 11) warcinfo `operator:` (who runs the
+                                     crawl, e.g. "Archive team <ops@example.org>");
+                                     NULL = not written */
         unsigned file_mode;       /* (issue 11) mode of the archive files (segments,
                                      indexes, dictionaries): "0640" by default; owner
                                      read and write always */
@@ -108,8 +111,9 @@ typedef struct config {
         uint64_t max_body_size;       /* default 32 MiB */
         unsigned max_redirects;       /* default 5 */
         unsigned retries;             /* tries after a transient error, default 2 */
-        char *accept_encoding;        /* Accept-Encoding sent; NULL = every coding feedarc
-                                         and libcurl decode (gzip, deflate, br, zstd) */
+        char *accept_encoding;        /* Accept-Encoding sent; NULL (the default, or null in
+                                         the file) = every coding feedarc and libcurl
+                                         decode (gzip, deflate, br, zstd) */
         uint64_t backoff_base_ms;     /* first backoff, doubled per error, default 1 s */
         uint64_t backoff_max_ms;      /* default 5 min */
         uint64_t max_retry_after_ms;  /* a longer Retry-After gives up for this run, default 10 min */
@@ -204,6 +208,13 @@ int config_dump(const config *c, char **out);
  * names.  Writes at most cap bytes (cap > CONFIG_SOURCE_NAME_MAX) into out.
  * Returns 0, or FA_EINVAL when url is not an http(s) URL or cap is too small. */
 int config_source_default_name(const char *url, char *out, size_t cap);
+
+/* (issue 11) Calls cb once for every key the loader accepts, as a dotted
+ * path: "user_agent", "storage.dir", "sources[].url",
+ * "sources[].json.items"... (sections themselves included: "storage",
+ * "sources", "sources[].json").  From the loader's own key tables, so
+ * the list cannot drift from what is accepted. */
+void config_for_each_key(void (*cb)(void *ud, const char *path), void *ud);
 
 /* (issue 3) "none", "page", "next", "link", "cursor". */
 const char *config_paginate_name(enum config_json_paginate p);

@@ -1452,6 +1452,7 @@ static int open_writer(crawl *c)
         .dict = c->dict,
         .dict_len = c->dict_len,
         .file_mode = cfg->storage.file_mode,
+        .operator_name = cfg->storage.operator_name,
     };
     char err[256] = "";
     int rc = segment_writer_open(&wo, &c->w, err, sizeof err);

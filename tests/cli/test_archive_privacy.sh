@@ -49,7 +49,7 @@ m=$(stat -c %a "$tmp/a/index.cdxj" 2>/dev/null)
 
 # configured: a mode of one's own, and no redaction at all
 cat > "$tmp/b.yaml" <<YAML
-storage: { dir: $tmp/b, state_dir: $tmp/b-state, file_mode: "0600" }
+storage: { dir: $tmp/b, state_dir: $tmp/b-state, file_mode: "0600", operator: "Test Ops <ops@example.org>" }
 politeness: { min_delay: 0s }
 http: { redact_headers: [] }
 sources:
@@ -62,6 +62,14 @@ modes=$(stat -c '%a' "$tmp/b"/*.warc.zst "$tmp/b"/*.cdxj | sort -u | tr '\n' ' '
 [ "$modes" = "600 " ] && ok "storage.file_mode 0600 is honoured" || bad "modes: $modes"
 zstd -q -dc "$tmp/b"/*.warc.zst 2>/dev/null | grep -aq "Bearer s3cr3t-token" \
   && ok "redact_headers: [] archives the header as sent" || bad "redact_headers: [] still redacts"
+zstd -q -dc "$tmp/b"/*.warc.zst 2>/dev/null | grep -aq "^operator: Test Ops <ops@example.org>" \
+  && ok "storage.operator is in warcinfo" || bad "no operator: in warcinfo"
+# config check prints what was set, and its output is a valid config again
+"$bin" config check "$tmp/b.yaml" >"$tmp/eff.yaml" 2>&1 || bad "config check b.yaml"
+grep -q '^  operator: "Test Ops <ops@example.org>"' "$tmp/eff.yaml" && ok "config check prints operator" \
+  || bad "config check: no operator"
+"$bin" config check "$tmp/eff.yaml" >"$tmp/eff2.yaml" 2>&1 && cmp -s "$tmp/eff.yaml" "$tmp/eff2.yaml" \
+  && ok "config check output round-trips" || { bad "config check output does not round-trip"; diff "$tmp/eff.yaml" "$tmp/eff2.yaml" | head; }
 
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]
