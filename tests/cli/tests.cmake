@@ -19,3 +19,10 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_archive_privacy.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_archive_privacy PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 endif()
+# (issue 11) dictionary segments read with the zstd CLI exactly as README.md says
+if(TARGET feedarc)
+  add_test(NAME test_zstd_cli
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_zstd_cli.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_zstd_cli PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
