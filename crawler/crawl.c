@@ -72,6 +72,7 @@ static void show_progress(crawl *c, int last)
             (unsigned long)atomic_load(&c->findings));
     if (last)
         fputs("\n", stderr);
+    fa_log_set_progress_line(!last); /* log lines clear it first (issue 11) */
     c->progress_shown = 1;
 }
 

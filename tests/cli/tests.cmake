@@ -26,3 +26,9 @@ if(TARGET feedarc)
                    ${CMAKE_SOURCE_DIR})
   set_tests_properties(test_zstd_cli PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 endif()
+# (issue 11) status readability, the progress line, demo counts
+if(TARGET feedarc)
+  add_test(NAME test_status_demo
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_status_demo.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_status_demo PROPERTIES TIMEOUT 180)
+endif()
