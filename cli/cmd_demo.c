@@ -86,7 +86,9 @@ int cmd_demo(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "o:qv", opts, NULL)) != -1) {
         switch (ch) {
         case 'o': out_dir = optarg; break;
-        case 's': bad = parse_count("--sites", optarg, SAMPLE_SITES_MAX_SITES, &so.n_sites); break;
+        case 's':
+            bad = parse_count("--sites", optarg, SAMPLE_SITES_MAX_SITES, &so.n_sites);
+            break;
         case 'a':
             bad = parse_count("--articles", optarg, SAMPLE_SITES_MAX_PAGES, &so.articles_per_site);
             break;

@@ -1343,8 +1343,7 @@ static void check_unique_names(cfg_loader *ld, config *c)
         cfg_error(ld, s->line, sub,
                   "%s%s is already the name of sources[%zu] (line %d)%s; names must be unique",
                   s->name_is_default ? "its default name (from the url) " : "", quote(s->name, q),
-                  (size_t)(f - c->sources), f->line,
-                  f->name_is_default ? " by default" : "");
+                  (size_t)(f - c->sources), f->line, f->name_is_default ? " by default" : "");
     }
     free(order);
 }

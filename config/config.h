@@ -124,7 +124,7 @@ typedef struct config {
                                          archived as "[redacted]"; default Authorization,
                                          Cookie, Proxy-Authorization; [] = none */
         size_t n_redact_headers;
-        int redact_headers_given;     /* the list comes from the file (even empty) */
+        int redact_headers_given; /* the list comes from the file (even empty) */
     } http;
     /* (issue 7) the operator's side of `feedarc serve` */
     struct {

@@ -158,7 +158,8 @@ int config_dump(const config *c, char **out)
     if (rc == 0) rc = put_size(&b, "  ", "segment_max_size", c->storage.segment_max_size);
     if (rc == 0) rc = fa_buf_printf(&b, "  compression_level: %d\n", c->storage.compression_level);
     if (rc == 0)
-        rc = put_string(&b, "  ", "dictionary", c->storage.dictionary ? c->storage.dictionary : "auto");
+        rc = put_string(&b, "  ", "dictionary",
+                        c->storage.dictionary ? c->storage.dictionary : "auto");
     if (rc == 0)
         rc = fa_buf_printf(&b, "  revisit_not_modified: %s\n",
                            c->storage.revisit_not_modified ? "true" : "false");

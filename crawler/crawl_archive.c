@@ -436,8 +436,7 @@ void crawl__train_dictionary(crawl *c)
     snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
     int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d,
                                 &len);
-    if (rc == 0)
-        rc = segment_dict_save(dir, d, len, c->cfg->storage.file_mode, path);
+    if (rc == 0) rc = segment_dict_save(dir, d, len, c->cfg->storage.file_mode, path);
     if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
         fa_log_info("warc", "trained a %zu-byte zstd dictionary on %u records: %s (used from the "
                             "next run)", len, c->n_samples, path);

@@ -281,7 +281,7 @@ int source_list_migrate_state(const config *cfg, crawl_state *st)
     if (rc >= 0) rc = crawl_state_begin(st);
     for (size_t i = 0; i < cfg->n_sources && rc >= 0; i++) {
         const config_source *s = &cfg->sources[i];
-        if (!s->name_is_default || s->url == NULL) continue;
+        if (!s->name_is_default || s->url == NULL || s->name == NULL) continue;
         char *host = http_host(s->url);
         if (host == NULL) continue;
         if (strcmp(host, s->name) != 0 && !fa_hashset_has(&shared, url_hash(host)) &&
@@ -301,10 +301,8 @@ int source_list_migrate_state(const config *cfg, crawl_state *st)
     }
     if (rc >= 0) rc = crawl_state_put_kv(st, "source_names", "unique");
     if (crawl_state_in_transaction(st)) {
-        if (rc >= 0)
-            rc = crawl_state_commit(st);
-        if (rc < 0 && crawl_state_in_transaction(st))
-            crawl_state_rollback(st);
+        if (rc >= 0) rc = crawl_state_commit(st);
+        if (rc < 0 && crawl_state_in_transaction(st)) crawl_state_rollback(st);
     }
     free(rec);
     fa_hashset_free(&hosts);

@@ -255,8 +255,7 @@ int source_first_url(const char *config_url, enum source_format f, const source_
         if (rc == 0) rc = ensure_param(&u, "page", "1", 1, 1);
         if (rc == 0) rc = ensure_param(&u, "orderby", "modified", 1, 0);
         if (rc == 0) rc = ensure_param(&u, "order", "asc", 1, 0);
-        if (rc == 0)
-            rc = ensure_param(&u, "_fields", SOURCE_WP_FIELDS, 0, 0);
+        if (rc == 0) rc = ensure_param(&u, "_fields", SOURCE_WP_FIELDS, 0, 0);
         /* the author's name comes embedded (json_items reads
          * _embedded.author[0].name); WordPress embeds only with _links */
         if (rc == 0) rc = ensure_param(&u, "_embed", "author", 0, 0);

@@ -113,8 +113,7 @@ out:
     return rc;
 }
 
-int segment_dict_save(const char *dir, const void *dict, size_t len, unsigned mode,
-                      char *path_out)
+int segment_dict_save(const char *dir, const void *dict, size_t len, unsigned mode, char *path_out)
 {
     mode = mode ? mode & 0777 : 0640;
     char path[PATH_MAX], tmp[PATH_MAX + 16];

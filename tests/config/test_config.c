@@ -458,7 +458,8 @@ static void all_errors_reported(void **state)
                "t.yaml:3: storage.segment_max_size: \"big\" is not a size (like 512, 64KiB, "
                "32MiB, 1GiB, 10MB)\n"
                "t.yaml:4: storage.colour: unknown key (known here: dir, state_dir, prefix, "
-               "segment_max_size, dictionary, revisit_not_modified, compression_level, file_mode, operator)\n"
+               "segment_max_size, dictionary, revisit_not_modified, compression_level, file_mode, "
+               "operator)\n"
                "t.yaml:5: http.timeout: \"soon\" is not a duration (like 500ms, 20s, 15m, 1h, "
                "2d)\n"
                "t.yaml:5: http.timeout: duplicate key (first at line 5)\n"
@@ -1067,8 +1068,8 @@ static void source_names_unique(void **state)
     assert_string_not_equal(c->sources[0].name, c->sources[1].name);
     config_free(c);
     snprintf(yaml, sizeof yaml, "sources:\n  - url: http://h/\n    name: %s\n", a);
-    assert_true(load_check(yaml, FA_EINVAL,
-                           "t.yaml:2: sources[0].name: is longer than 200 bytes\n"));
+    assert_true(
+        load_check(yaml, FA_EINVAL, "t.yaml:2: sources[0].name: is longer than 200 bytes\n"));
 }
 
 /* (issue 11) http.redact_headers and storage.file_mode: defaults, values,
@@ -1084,8 +1085,8 @@ static void redaction_and_file_mode(void **state)
     assert_string_equal(c->http.redact_headers[2], "Proxy-Authorization");
     char *text = round_trip(c);
     assert_non_null(strstr(text, "  file_mode: \"0640\"\n"));
-    assert_non_null(
-        strstr(text, "  redact_headers: [\"Authorization\", \"Cookie\", \"Proxy-Authorization\"]\n"));
+    assert_non_null(strstr(
+        text, "  redact_headers: [\"Authorization\", \"Cookie\", \"Proxy-Authorization\"]\n"));
     free(text);
     config_free(c);
 
@@ -1108,17 +1109,19 @@ static void redaction_and_file_mode(void **state)
                "t.yaml:2: storage.file_mode: \"rw-r-----\" is not a file mode (three octal digits, "
                "like \"0640\")\n"
                "t.yaml:3: storage.x: unknown key (known here: dir, state_dir, prefix, "
-               "segment_max_size, dictionary, revisit_not_modified, compression_level, file_mode, operator)\n");
+               "segment_max_size, dictionary, revisit_not_modified, compression_level, file_mode, "
+               "operator)\n");
     load_fails("storage: {file_mode: \"0440\"}\n" ONE_SOURCE, FA_EINVAL,
                "t.yaml:1: storage.file_mode: \"0440\" must let the owner read and write (0600 at "
                "least)\n");
     load_fails("storage: {file_mode: \"01777\"}\n" ONE_SOURCE, FA_EINVAL,
                "t.yaml:1: storage.file_mode: \"01777\" is not a file mode (three octal digits, "
                "like \"0640\")\n");
-    load_fails("http:\n  redact_headers:\n    - Cookie\n    - \"Bad Name\"\n    - cookie\n" ONE_SOURCE,
-               FA_EINVAL,
-               "t.yaml:4: http.redact_headers[1]: \"Bad Name\" is not a valid header name\n"
-               "t.yaml:5: http.redact_headers[2]: \"cookie\" is listed twice\n");
+    load_fails(
+        "http:\n  redact_headers:\n    - Cookie\n    - \"Bad Name\"\n    - cookie\n" ONE_SOURCE,
+        FA_EINVAL,
+        "t.yaml:4: http.redact_headers[1]: \"Bad Name\" is not a valid header name\n"
+        "t.yaml:5: http.redact_headers[2]: \"cookie\" is listed twice\n");
     load_fails("http: {redact_headers: Cookie}\n" ONE_SOURCE, FA_EINVAL,
                "t.yaml:1: http.redact_headers: expected a list of header names, got \"Cookie\"\n");
 }

@@ -982,28 +982,31 @@ static void first_urls(void **state)
     char *u = NULL;
     assert_int_equal(
         source_first_url("https://blog.example.com/", SOURCE_FORMAT_WORDPRESS, NULL, NULL, &u), 0);
-    assert_string_equal(u, "https://blog.example.com/wp-json/wp/v2/posts?per_page=100&page=1"
-                           "&orderby=modified&order=asc"
-                           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
-                           "&_embed=author");
+    assert_string_equal(
+        u, "https://blog.example.com/wp-json/wp/v2/posts?per_page=100&page=1"
+           "&orderby=modified&order=asc"
+           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
+           "&_embed=author");
     free(u);
     assert_int_equal(source_first_url("https://blog.example.com/news", SOURCE_FORMAT_WORDPRESS,
                                       NULL, "2026-11-20T09:00:00Z", &u),
                      0);
-    assert_string_equal(u, "https://blog.example.com/news/wp-json/wp/v2/posts?per_page=100&page=1"
-                           "&orderby=modified&order=asc"
-                           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
-                           "&_embed=author&modified_after=2026-11-20T09%3A00%3A00Z");
+    assert_string_equal(
+        u, "https://blog.example.com/news/wp-json/wp/v2/posts?per_page=100&page=1"
+           "&orderby=modified&order=asc"
+           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
+           "&_embed=author&modified_after=2026-11-20T09%3A00%3A00Z");
     free(u);
     /* already an API URL: only what it lacks is added */
     assert_int_equal(source_first_url("https://blog.example.com/wp-json/wp/v2/posts?categories=5"
                                       "&per_page=20&page=7",
                                       SOURCE_FORMAT_WORDPRESS, NULL, NULL, &u),
                      0);
-    assert_string_equal(u, "https://blog.example.com/wp-json/wp/v2/posts?categories=5&per_page=20"
-                           "&page=1&orderby=modified&order=asc"
-                           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
-                           "&_embed=author");
+    assert_string_equal(
+        u, "https://blog.example.com/wp-json/wp/v2/posts?categories=5&per_page=20"
+           "&page=1&orderby=modified&order=asc"
+           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
+           "&_embed=author");
     free(u);
     source_json_mapping m = {.items = "", .paginate = JSON_PAGINATE_PAGE, .page_param = "pg"};
     assert_int_equal(
