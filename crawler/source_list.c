@@ -278,7 +278,8 @@ int source_list_migrate_state(const config *cfg, crawl_state *st)
     int moved = 0;
     source_record *rec = malloc(sizeof *rec);
     if (rec == NULL) rc = FA_ENOMEM;
-    if (rc >= 0) rc = crawl_state_begin(st);
+    int began = 0; /* commit or roll back only a transaction of ours */
+    if (rc >= 0 && (rc = crawl_state_begin(st)) == 0) began = 1;
     for (size_t i = 0; i < cfg->n_sources && rc >= 0; i++) {
         const config_source *s = &cfg->sources[i];
         if (!s->name_is_default || s->url == NULL || s->name == NULL) continue;
@@ -300,7 +301,7 @@ int source_list_migrate_state(const config *cfg, crawl_state *st)
         free(host);
     }
     if (rc >= 0) rc = crawl_state_put_kv(st, "source_names", "unique");
-    if (crawl_state_in_transaction(st)) {
+    if (began) {
         if (rc >= 0) rc = crawl_state_commit(st);
         if (rc < 0 && crawl_state_in_transaction(st)) crawl_state_rollback(st);
     }
