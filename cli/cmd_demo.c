@@ -4,6 +4,7 @@
  * code path as `once`), and prints what was archived.
  */
 #include "cli/cli.h"
+#include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "config/config.h"
 #include "demo/sample_sites.h"
@@ -42,12 +43,28 @@ static int serve_until_signal(sample_sites *sites, const char *yaml, const char 
     for (unsigned i = 0; i < sample_sites_page_count(sites); i++)
         fprintf(f, "%s\n", sample_sites_page(sites, i)->url);
     fclose(f);
-    printf("serving %u sample sites (%u pages); config: %s/feedarc-demo.yaml, "
-           "urls: %s/urls.txt; stop with SIGINT or SIGTERM\n",
-           sample_sites_n_servers(sites), sample_sites_page_count(sites), out_dir, out_dir);
+    printf("serving %u sample site%s and an aggregator (%u pages); config: "
+           "%s/feedarc-demo.yaml, urls: %s/urls.txt; stop with SIGINT or SIGTERM\n",
+           sample_sites_n_news(sites), sample_sites_n_news(sites) == 1 ? "" : "s",
+           sample_sites_page_count(sites), out_dir, out_dir);
     fflush(stdout);
     int sig = 0;
     sigwait(stop_signals, &sig);
+    return 0;
+}
+
+/* A count option: digits only, in [1, max]; else a usage error (0 used to
+ * mean the default silently). */
+static int parse_count(const char *opt, const char *s, unsigned max, unsigned *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < 1 || v > max) {
+        fprintf(stderr, "feedarc demo: %s: \"%s\" is not a number from 1 to %u\n", opt, s, max);
+        return EXIT_USAGE;
+    }
+    *out = (unsigned)v;
     return 0;
 }
 
@@ -64,13 +81,17 @@ int cmd_demo(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *out_dir = "feedarc-demo";
     sample_sites_options so = {0};
-    int print_config = 0, serve = 0, quiet = 0, ch;
+    int print_config = 0, serve = 0, quiet = 0, ch, bad = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:qv", opts, NULL)) != -1) {
         switch (ch) {
         case 'o': out_dir = optarg; break;
-        case 's': so.n_sites = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'a': so.articles_per_site = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 's':
+            bad = parse_count("--sites", optarg, SAMPLE_SITES_MAX_SITES, &so.n_sites);
+            break;
+        case 'a':
+            bad = parse_count("--articles", optarg, SAMPLE_SITES_MAX_PAGES, &so.articles_per_site);
+            break;
         case 'p': print_config = 1; break;
         case 'S': serve = 1; break;
         case 'd': so.delay_ms = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -78,6 +99,7 @@ int cmd_demo(int argc, char **argv)
         case 'v': fa_log_set_level(FA_LOG_DEBUG); break;
         default: return EXIT_USAGE;
         }
+        if (bad) return bad;
     }
     if (optind != argc) {
         fprintf(stderr, "usage: feedarc demo [--out DIR] (see feedarc help demo)\n");
@@ -104,8 +126,15 @@ int cmd_demo(int argc, char **argv)
         sigaddset(&stop_signals, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     }
-    if (sample_sites_start(&so, abs_out, &sites, &yaml) < 0) {
-        fprintf(stderr, "feedarc: cannot start the sample sites on 127.0.0.1\n");
+    int src = sample_sites_start(&so, abs_out, &sites, &yaml);
+    if (src == FA_ETOOBIG) {
+        fprintf(stderr, "feedarc demo: --sites x --articles is more than %u pages\n",
+                SAMPLE_SITES_MAX_PAGES);
+        return EXIT_USAGE;
+    }
+    if (src < 0) {
+        fprintf(stderr, "feedarc: cannot start the sample sites on 127.0.0.1: %s\n",
+                fa_strerror(src));
         return EXIT_SOFTWARE;
     }
     if (serve) {
@@ -130,8 +159,8 @@ int cmd_demo(int argc, char **argv)
         goto out;
     }
     if (!quiet)
-        printf("feedarc demo: %u sample sites on loopback, archiving into %s\n",
-               sample_sites_n_servers(sites), abs_out);
+        printf("feedarc demo: %u sample site%s and an aggregator on loopback, archiving into %s\n",
+               sample_sites_n_news(sites), sample_sites_n_news(sites) == 1 ? "" : "s", abs_out);
     crawl_summary sum;
     int rc = crawl_run_once(cfg, NULL, &sum);
     if (!quiet)

@@ -113,16 +113,58 @@ static const char *relative(int64_t t_ns, int64_t now_ns, int future_ok, char ou
     return out;
 }
 
-/* The status column: the error when the last attempt failed, else the
- * HTTP status, else "-". */
+/* The status column: the error when the last attempt failed (without the
+ * source's own URL in front: the row names the source), else the HTTP
+ * status, else "-". */
 static const char *status_text(const source_record *r, char out[32])
 {
-    if (r->last_error[0] != '\0') return r->last_error;
+    if (r->last_error[0] != '\0') {
+        size_t n = strlen(r->url);
+        if (n > 0 && strncmp(r->last_error, r->url, n) == 0 && r->last_error[n] == ':' &&
+            r->last_error[n + 1] == ' ' && r->last_error[n + 2] != '\0')
+            return r->last_error + n + 2;
+        return r->last_error;
+    }
     if (r->last_status > 0) {
         snprintf(out, 32, "%d", r->last_status);
         return out;
     }
     return "-";
+}
+
+/* The next piece of s that fits in width columns, cut at a space when s
+ * is longer (at width only when a word is longer than the column).
+ * Returns its length; *rest is where the next piece starts. */
+static size_t wrap_piece(const char *s, size_t width, const char **rest)
+{
+    size_t n = strlen(s);
+    if (n <= width) {
+        *rest = s + n;
+        return n;
+    }
+    size_t cut = width;
+    while (cut > 0 && s[cut] != ' ')
+        cut--;
+    if (cut == 0) cut = width; /* one long word: cut it */
+    size_t len = cut;
+    while (len > 0 && s[len - 1] == ' ')
+        len--;
+    const char *r = s + cut;
+    while (*r == ' ')
+        r++;
+    *rest = r;
+    return len;
+}
+
+/* A name that fits in width columns: longer ones keep their start and
+ * end around "..." (default names end in the feed's path). */
+static const char *fit_name(const char *name, size_t width, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    if (n <= width || width < 8 || width >= cap) return name;
+    size_t head = (width - 3) / 2, tail = width - 3 - head;
+    snprintf(out, cap, "%.*s...%s", (int)head, name, name + n - tail);
+    return out;
 }
 
 static int print_table(FILE *f, const status_list *l, int64_t now)
@@ -132,18 +174,27 @@ static int print_table(FILE *f, const status_list *l, int64_t now)
         size_t w = strlen(l->rows[i].rec.name);
         if (w > name_w) name_w = w < 40 ? w : 40;
     }
+    /* where the status column starts, for its continuation lines */
+    int indent = (int)name_w + 2 + 10 + 10 + 9;
     fprintf(f, "%-*s  %-9s %-9s %-8s %-*s %8s  %s\n", (int)name_w, "NAME", "ATTEMPT", "SUCCESS",
             "DUE", ERROR_COLUMN, "LAST STATUS", "ITEMS", "FAILS");
     for (size_t i = 0; i < l->n; i++) {
         const status_row *r = &l->rows[i];
-        char a[32], s[32], d[32], st[32];
+        char a[32], s[32], d[32], st[32], nm[64];
         const char *due = r->configured ? relative(r->rec.next_due_ns, now, 1, d) : "-";
-        fprintf(f, "%-*.*s  %-9s %-9s %-8s %-*.*s %8llu  %u%s%s\n", (int)name_w, (int)name_w,
-                r->rec.name, relative(r->rec.last_attempt_ns, now, 0, a),
-                relative(r->rec.last_success_ns, now, 0, s), due, ERROR_COLUMN, ERROR_COLUMN,
-                status_text(&r->rec, st), (unsigned long long)r->rec.items_archived,
-                r->rec.consecutive_failures, failing(r) ? "  FAILING" : "",
-                r->configured ? "" : "  (not in the config)");
+        const char *rest, *text = status_text(&r->rec, st);
+        size_t len = wrap_piece(text, ERROR_COLUMN, &rest);
+        fprintf(f, "%-*s  %-9s %-9s %-8s %-*.*s %8llu  %u%s%s\n", (int)name_w,
+                fit_name(r->rec.name, name_w, nm, sizeof nm),
+                relative(r->rec.last_attempt_ns, now, 0, a),
+                relative(r->rec.last_success_ns, now, 0, s), due, ERROR_COLUMN, (int)len, text,
+                (unsigned long long)r->rec.items_archived, r->rec.consecutive_failures,
+                failing(r) ? "  FAILING" : "", r->configured ? "" : "  (not in the config)");
+        while (*rest != '\0') { /* the rest of the status, wrapped under it */
+            text = rest;
+            len = wrap_piece(text, ERROR_COLUMN, &rest);
+            fprintf(f, "%*s%.*s\n", indent, "", (int)len, text);
+        }
         n_failing += failing(r) && r->configured;
     }
     if (n_failing > 0) {

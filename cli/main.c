@@ -70,12 +70,16 @@ static const command commands[] = {
      "prints a summary.  Needs no network.\n"
      "\n"
      "  -o, --out DIR       archive folder (default ./feedarc-demo)\n"
-     "      --sites N       number of sample sites (default 3)\n"
-     "      --articles N    articles per site (default 8)\n"
+     "      --sites N       number of sample news sites, 1-250 (default 3; an\n"
+     "                      aggregator site comes on top)\n"
+     "      --articles N    articles per site, 1 or more (default 8)\n"
      "      --print-config  print the bundled config and exit\n"
      "      --serve         only serve the sample sites (config and URL list written\n"
      "                      into DIR) until SIGINT/SIGTERM, for benchmarks\n"
-     "      --delay MS      the sites answer every request MS milliseconds late\n"},
+     "      --delay MS      the sites answer every request MS milliseconds late\n"
+     "\n"
+     "Exit status: 0 every page archived; 1 a source failed; 64 bad usage (a count\n"
+     "that is not a number in range); 70 the sites cannot start; 73/74 as once.\n"},
     {"robots", cmd_robots, "check URLs against a robots.txt file",
      "usage: feedarc robots FILE AGENT URL...\n"
      "\n"

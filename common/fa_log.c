@@ -9,6 +9,12 @@
 
 static atomic_int log_level = FA_LOG_INFO;
 static atomic_int log_format = FA_LOG_LOGFMT;
+static atomic_int progress_line; /* a progress line without newline is on stderr */
+
+void fa_log_set_progress_line(int on)
+{
+    atomic_store(&progress_line, on != 0);
+}
 
 void fa_log_set_level(enum fa_log_level level) { atomic_store(&log_level, (int)level); }
 enum fa_log_level fa_log_get_level(void) { return (enum fa_log_level)atomic_load(&log_level); }
@@ -89,6 +95,8 @@ void fa_log_kv(enum fa_log_level level, const char *comp, const char *const *kv,
 
     fa_buf line;
     fa_buf_init(&line, 32768);
+    if (atomic_load(&progress_line))
+        fa_buf_puts(&line, "\r\033[K"); /* the progress line goes; its next tick redraws it */
     if (json)
         fa_buf_puts(&line, "{");
     put_pair(&line, "time", stamp, json, 1);

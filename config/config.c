@@ -235,7 +235,10 @@ enum field_kind {
     FIELD_SOURCES,     /* the list of sources */
     FIELD_LISTEN,      /* char*: "none", "A.B.C.D:port" or "[IPv6]:port" */
     FIELD_LOG_FORMAT,  /* enum fa_log_format */
-    FIELD_LOG_LEVEL    /* enum fa_log_level */
+    FIELD_LOG_LEVEL,   /* enum fa_log_level */
+    FIELD_FILE_MODE,   /* unsigned: an octal string, 0600 <= mode <= 0777 */
+    FIELD_OPT_STRING,  /* char*: non-empty text, or null for "not set" (NULL) */
+    FIELD_NAME_LIST    /* http.redact_headers: a list of header names */
 };
 
 struct field {
@@ -262,6 +265,8 @@ static const struct field storage_fields[] = {
      NULL, 0},
     {"compression_level", FIELD_ZSTD_LEVEL, offsetof(config, storage.compression_level), 0, 0, NULL,
      0},
+    {"file_mode", FIELD_FILE_MODE, offsetof(config, storage.file_mode), 0, 0, NULL, 0},
+    {"operator", FIELD_OPT_STRING, offsetof(config, storage.operator_name), 0, 0, NULL, 0},
 };
 
 static const struct field politeness_fields[] = {
@@ -283,7 +288,7 @@ static const struct field http_fields[] = {
     {"max_body_size", FIELD_SIZE, offsetof(config, http.max_body_size), 1, UINT64_MAX, NULL, 0},
     {"max_redirects", FIELD_UNSIGNED, offsetof(config, http.max_redirects), 0, 20, NULL, 0},
     {"retries", FIELD_UNSIGNED, offsetof(config, http.retries), 0, 10, NULL, 0},
-    {"accept_encoding", FIELD_STRING, offsetof(config, http.accept_encoding), 0, 0, NULL, 0},
+    {"accept_encoding", FIELD_OPT_STRING, offsetof(config, http.accept_encoding), 0, 0, NULL, 0},
     {"backoff_base", FIELD_DURATION, offsetof(config, http.backoff_base_ms), 1, MAX_DURATION_MS,
      NULL, 0},
     {"backoff_max", FIELD_DURATION, offsetof(config, http.backoff_max_ms), 1, MAX_DURATION_MS,
@@ -296,6 +301,7 @@ static const struct field http_fields[] = {
      0},
     {"max_decoded_size", FIELD_SIZE, offsetof(config, http.max_decoded_size), 1, UINT64_MAX,
      NULL, 0},
+    {"redact_headers", FIELD_NAME_LIST, 0, 0, 0, NULL, 0},
 };
 
 static const struct field metrics_fields[] = {
@@ -568,6 +574,73 @@ static void set_string(cfg_loader *ld, void *base, size_t offset, const char *s)
     *slot = copy;
 }
 
+/* An RFC 9110 token: what a header name is. */
+static int header_name_ok(const char *name)
+{
+    const char *p = name;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", *p)))
+            break;
+    return *p == '\0' && *name != '\0';
+}
+
+static void free_name_list(char ***list, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*list)[i]);
+    free(*list);
+    *list = NULL;
+    *n = 0;
+}
+
+/* http.redact_headers: a list of header names, each once (any case). */
+static void walk_redact_headers(cfg_loader *ld, yaml_node_t *seq, const char *path, config *c)
+{
+    free_name_list(&c->http.redact_headers, &c->http.n_redact_headers);
+    c->http.redact_headers_given = 1;
+    if (node_is_null(seq)) return;
+    if (seq->type != YAML_SEQUENCE_NODE) {
+        type_error(ld, seq, path, "a list of header names");
+        return;
+    }
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n > CONFIG_MAX_HEADERS) {
+        cfg_error(ld, node_line(seq), path, "too many headers (%zu; at most %d)", n,
+                  CONFIG_MAX_HEADERS);
+        return;
+    }
+    if (n == 0) return;
+    char **list = calloc(n, sizeof *list);
+    if (list == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    c->http.redact_headers = list;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++) {
+        yaml_node_t *v = yaml_document_get_node(ld->doc, *it);
+        char sub[MAX_KEY_PATH], q[96];
+        snprintf(sub, sizeof sub, "%.200s[%zu]", path,
+                 (size_t)(it - seq->data.sequence.items.start));
+        const char *name = scalar_text(ld, v, sub, "a header name");
+        if (name == NULL) continue;
+        if (!header_name_ok(name)) {
+            cfg_error(ld, node_line(v), sub, "%s is not a valid header name", quote(name, q));
+            continue;
+        }
+        size_t dup = 0;
+        while (dup < c->http.n_redact_headers && strcasecmp(list[dup], name) != 0)
+            dup++;
+        if (dup < c->http.n_redact_headers) {
+            cfg_error(ld, node_line(v), sub, "%s is listed twice", quote(name, q));
+            continue;
+        }
+        if ((list[c->http.n_redact_headers] = cfg_strdup(ld, name)) != NULL)
+            c->http.n_redact_headers++;
+    }
+}
+
 static void walk_headers(cfg_loader *ld, yaml_node_t *map, const char *path, config_source *src)
 {
     if (node_is_null(map)) return;
@@ -596,12 +669,7 @@ static void walk_headers(cfg_loader *ld, yaml_node_t *map, const char *path, con
         if (name == NULL) continue;
         char sub[MAX_KEY_PATH];
         join_key(sub, path, name);
-        const char *p = name;
-        for (; *p; p++) /* RFC 9110 token */
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
-                break;
-        if (*p != '\0' || *name == '\0') {
+        if (!header_name_ok(name)) {
             cfg_error(ld, node_line(k), sub, "is not a valid header name");
             continue;
         }
@@ -719,6 +787,13 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
     uint64_t uv;
 
     switch (f->kind) {
+    case FIELD_OPT_STRING:
+        if (node_is_null(v)) {
+            free(*(char **)slot);
+            *(char **)slot = NULL;
+            return;
+        }
+        /* fall through */
     case FIELD_STRING:
         if ((s = scalar_text(ld, v, path, "a string")) == NULL) return;
         if (*s == '\0') {
@@ -854,6 +929,29 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
     case FIELD_HEADERS:
         walk_headers(ld, v, path, base);
         return;
+    case FIELD_NAME_LIST:
+        walk_redact_headers(ld, v, path, c);
+        return;
+    case FIELD_FILE_MODE: {
+        if ((s = scalar_text(ld, v, path, "a file mode")) == NULL) return;
+        const char *d = s[0] == '0' && s[1] != '\0' ? s + 1 : s;
+        unsigned mode = 0;
+        size_t nd = 0;
+        for (; d[nd] >= '0' && d[nd] <= '7'; nd++)
+            mode = mode * 8 + (unsigned)(d[nd] - '0');
+        if (nd != 3 || d[nd] != '\0') {
+            cfg_error(ld, node_line(v), path,
+                      "%s is not a file mode (three octal digits, like \"0640\")", quote(s, q));
+            return;
+        }
+        if ((mode & 0600) != 0600) {
+            cfg_error(ld, node_line(v), path,
+                      "%s must let the owner read and write (0600 at least)", quote(s, q));
+            return;
+        }
+        *(unsigned *)slot = mode;
+        return;
+    }
     case FIELD_POINTER:
         if ((s = scalar_text(ld, v, path, "a JSON Pointer")) == NULL) return;
         if (!pointer_ok(s)) {
@@ -1086,6 +1184,30 @@ static void check_source(cfg_loader *ld, yaml_node_t *item, const char *sub, con
     if (s->max_pages == 0) s->max_pages = 100;
 }
 
+/* ---- the key tables, listed ---- */
+
+static void each_key(const struct field *f, size_t n, const char *prefix,
+                     void (*cb)(void *ud, const char *path), void *ud)
+{
+    char path[MAX_KEY_PATH];
+    for (size_t i = 0; i < n; i++) {
+        join_key(path, prefix, f[i].key);
+        cb(ud, path);
+        if (f[i].kind == FIELD_SECTION || f[i].kind == FIELD_JSON) {
+            each_key(f[i].sub, f[i].n_sub, path, cb, ud);
+        } else if (f[i].kind == FIELD_SOURCES) {
+            char item[MAX_KEY_PATH];
+            snprintf(item, sizeof item, "%.200s[]", path);
+            each_key(source_fields, N_OF(source_fields), item, cb, ud);
+        }
+    }
+}
+
+void config_for_each_key(void (*cb)(void *ud, const char *path), void *ud)
+{
+    if (cb != NULL) each_key(top_fields, N_OF(top_fields), NULL, cb, ud);
+}
+
 /* ---- after the walk: defaults, paths, cross-checks ---- */
 
 /* Drops empty and "." components and a trailing '/' from an absolute path,
@@ -1138,30 +1260,114 @@ static int cmp_source_ptr(const void *a, const void *b)
     return (x > y) - (x < y); /* stable: earlier first */
 }
 
+int config_source_default_name(const char *url, char *out, size_t cap)
+{
+    const char *host;
+    size_t host_len;
+    if (url == NULL || out == NULL || cap <= CONFIG_SOURCE_NAME_MAX ||
+        url_check(url, &host, &host_len) != NULL)
+        return FA_EINVAL;
+    fa_buf b;
+    fa_buf_init(&b, (size_t)16 << 20);
+    int rc = 0;
+    for (size_t j = 0; j < host_len && rc == 0; j++) {
+        char ch = host[j];
+        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+        rc = fa_buf_append(&b, &ch, 1);
+    }
+    /* the port and the path and query, without the fragment */
+    const char *rest = host + host_len;
+    size_t n = strcspn(rest, "#");
+    if (rc == 0 && n > 0) rc = fa_buf_append(&b, rest, n);
+    if (rc < 0) {
+        fa_buf_free(&b);
+        return rc;
+    }
+    if (b.len > 0 && b.data[b.len - 1] == '/' && memchr(b.data, '/', b.len) == b.data + b.len - 1)
+        b.len--; /* "host/" -> "host" */
+    if (b.len <= CONFIG_SOURCE_NAME_MAX) {
+        memcpy(out, b.data, b.len);
+        out[b.len] = '\0';
+    } else {
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *p = url; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        size_t keep = CONFIG_SOURCE_NAME_MAX - 17;
+        memcpy(out, b.data, keep);
+        snprintf(out + keep, cap - keep, "~%016llx", (unsigned long long)h);
+    }
+    fa_buf_free(&b);
+    return 0;
+}
+
+static int cmp_source_name(const void *a, const void *b)
+{
+    const config_source *x = *(const config_source *const *)a;
+    const config_source *y = *(const config_source *const *)b;
+    int d = strcmp(x->name, y->name);
+    if (d != 0) return d;
+    return (x > y) - (x < y); /* stable: earlier first */
+}
+
+/* Names are the sources' keys in the state: two sources with one name
+ * would share their records (status rows, next due time, the WordPress
+ * watermark).  Sorted pointers, neighbours compared; O(n log n). */
+static void check_unique_names(cfg_loader *ld, config *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (c->sources[i].name != NULL) n++;
+    if (n < 2) return;
+    config_source **order = calloc(n, sizeof(config_source *));
+    if (order == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (c->sources[i].name != NULL) order[k++] = &c->sources[i];
+    qsort(order, k, sizeof(config_source *),
+          cmp_source_name); /* NOLINT(bugprone-sizeof-expression) */
+    size_t first = 0;
+    for (size_t i = 1; i < k; i++) {
+        if (strcmp(order[i]->name, order[first]->name) != 0) {
+            first = i;
+            continue;
+        }
+        char sub[MAX_KEY_PATH], q[96];
+        const config_source *s = order[i], *f = order[first];
+        if (s->name_is_default && f->name_is_default && strcmp(s->url, f->url) == 0)
+            continue; /* said as "same url" */
+        snprintf(sub, sizeof sub, "sources[%zu]%s", (size_t)(s - c->sources),
+                 s->name_is_default ? "" : ".name");
+        cfg_error(ld, s->line, sub,
+                  "%s%s is already the name of sources[%zu] (line %d)%s; names must be unique",
+                  s->name_is_default ? "its default name (from the url) " : "", quote(s->name, q),
+                  (size_t)(f - c->sources), f->line, f->name_is_default ? " by default" : "");
+    }
+    free(order);
+}
+
 static void finish_sources(cfg_loader *ld, config *c)
 {
     size_t n_with_url = 0;
     for (size_t i = 0; i < c->n_sources; i++) {
         config_source *s = &c->sources[i];
+        if (s->name != NULL && strlen(s->name) > CONFIG_SOURCE_NAME_MAX) {
+            char sub[MAX_KEY_PATH];
+            snprintf(sub, sizeof sub, "sources[%zu].name", i);
+            cfg_error(ld, s->line, sub, "is longer than %d bytes", CONFIG_SOURCE_NAME_MAX);
+        }
         if (s->url == NULL) continue;
         n_with_url++;
         if (s->name == NULL) {
-            const char *host;
-            size_t host_len;
-            if (url_check(s->url, &host, &host_len) != NULL) continue;
-            s->name = malloc(host_len + 1);
-            if (s->name == NULL) {
-                ld->oom = 1;
-                continue;
-            }
-            for (size_t j = 0; j < host_len; j++) {
-                char ch = host[j];
-                if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
-                s->name[j] = ch;
-            }
-            s->name[host_len] = '\0';
+            char name[CONFIG_SOURCE_NAME_MAX + 1];
+            if (config_source_default_name(s->url, name, sizeof name) < 0) continue;
+            s->name = cfg_strdup(ld, name);
+            s->name_is_default = 1;
         }
     }
+    check_unique_names(ld, c);
     if (n_with_url < 2) return;
     /* Duplicate URLs: sort pointers, compare neighbours; O(n log n). */
     config_source **order = calloc(n_with_url, sizeof(config_source *));
@@ -1214,6 +1420,24 @@ static void apply_defaults(config *c)
     c->dedup.enabled = 1;
     c->dedup.near_threshold = 0.5;
     c->dedup.containment_threshold = 0.85;
+    c->storage.file_mode = 0640;
+}
+
+/* Credentials are not archived unless the config says otherwise. */
+static const char *const default_redact_headers[] = {"Authorization", "Cookie",
+                                                     "Proxy-Authorization"};
+
+static void finish_http(cfg_loader *ld, config *c)
+{
+    if (c->http.redact_headers_given) return;
+    c->http.redact_headers = calloc(N_OF(default_redact_headers), sizeof(char *));
+    if (c->http.redact_headers == NULL) {
+        ld->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < N_OF(default_redact_headers); i++)
+        if ((c->http.redact_headers[i] = cfg_strdup(ld, default_redact_headers[i])) != NULL)
+            c->http.n_redact_headers++;
 }
 
 /* ---- syntax errors and the base folder ---- */
@@ -1428,6 +1652,7 @@ static int load(const char *text, size_t len, const char *label, const char *bas
     resolve_dir(&ld, &c->storage.dir, "archive");
     resolve_dir(&ld, &c->storage.state_dir, "state");
     finish_sources(&ld, c);
+    finish_http(&ld, c);
 
     if (ld.oom)
         rc = FA_ENOMEM;
@@ -1554,6 +1779,8 @@ void config_free(config *c)
     free(c->storage.prefix);
     free(c->http.accept_encoding);
     free(c->storage.dictionary);
+    free(c->storage.operator_name);
+    free_name_list(&c->http.redact_headers, &c->http.n_redact_headers);
     free(c);
 }
 

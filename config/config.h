@@ -55,7 +55,9 @@ typedef struct config_json_mapping {
 
 typedef struct config_source {
     char *url;                 /* required; http or https */
-    char *name;                /* defaults to the URL's host */
+    char *name;                /* unique among the sources; defaults to
+                                  config_source_default_name(url) */
+    int name_is_default;       /* name was not given but made from the url */
     enum config_source_type type;
     int fetch_pages;           /* archive the items' pages (default 1) */
     int ignore_robots;         /* skip robots.txt for this source (default 0; logged) */
@@ -88,6 +90,12 @@ typedef struct config {
                                   from the next run on), "none", or a file */
         int revisit_not_modified; /* archive a 304 as a revisit record
                                      (server-not-modified profile); default 0 */
+        char *operator_name;      /* (issue 11) warcinfo `operator:` (who runs the
+                                     crawl, e.g. "Archive team <ops@example.org>");
+                                     NULL = not written */
+        unsigned file_mode;       /* (issue 11) mode of the archive files (segments,
+                                     indexes, dictionaries): "0640" by default; owner
+                                     read and write always */
     } storage;
     struct {
         unsigned max_connections_per_host; /* default 1 */
@@ -103,14 +111,20 @@ typedef struct config {
         uint64_t max_body_size;       /* default 32 MiB */
         unsigned max_redirects;       /* default 5 */
         unsigned retries;             /* tries after a transient error, default 2 */
-        char *accept_encoding;        /* Accept-Encoding sent; NULL = every coding feedarc
-                                         and libcurl decode (gzip, deflate, br, zstd) */
+        char *accept_encoding;        /* Accept-Encoding sent; NULL (the default, or null in
+                                         the file) = every coding feedarc and libcurl
+                                         decode (gzip, deflate, br, zstd) */
         uint64_t backoff_base_ms;     /* first backoff, doubled per error, default 1 s */
         uint64_t backoff_max_ms;      /* default 5 min */
         uint64_t max_retry_after_ms;  /* a longer Retry-After gives up for this run, default 10 min */
         uint64_t low_speed_time_ms;   /* below 1 byte/s this long: cut off, default 30 s */
         uint64_t max_header_size;     /* response head ceiling, default 256 KiB */
         uint64_t max_decoded_size;    /* decoded (gunzipped) payload ceiling, default 128 MiB */
+        char **redact_headers;        /* (issue 11) request headers whose values are
+                                         archived as "[redacted]"; default Authorization,
+                                         Cookie, Proxy-Authorization; [] = none */
+        size_t n_redact_headers;
+        int redact_headers_given; /* the list comes from the file (even empty) */
     } http;
     /* (issue 7) the operator's side of `feedarc serve` */
     struct {
@@ -187,6 +201,26 @@ int config_parse_size(const char *s, uint64_t *bytes);
  * FA_EINVAL (NULL arguments, or a string that is not valid UTF-8) or
  * FA_ENOMEM; *out is NULL on failure. */
 int config_dump(const config *c, char **out);
+
+/* (issue 11) Longest source name, in bytes: the name keys the source's
+ * records in the state (with room for a prefix such as "wordpress_since:"). */
+#define CONFIG_SOURCE_NAME_MAX 200
+
+/* (issue 11) The name a source gets when the config gives none: the URL
+ * without scheme, userinfo and fragment, host lowercased, the port kept
+ * ("example.com:8080/feed.xml"; "example.com" for "https://example.com/").
+ * A longer result than CONFIG_SOURCE_NAME_MAX is cut and ends in "~" and 16
+ * hex digits of a hash of the whole URL, so distinct URLs keep distinct
+ * names.  Writes at most cap bytes (cap > CONFIG_SOURCE_NAME_MAX) into out.
+ * Returns 0, or FA_EINVAL when url is not an http(s) URL or cap is too small. */
+int config_source_default_name(const char *url, char *out, size_t cap);
+
+/* (issue 11) Calls cb once for every key the loader accepts, as a dotted
+ * path: "user_agent", "storage.dir", "sources[].url",
+ * "sources[].json.items"... (sections themselves included: "storage",
+ * "sources", "sources[].json").  From the loader's own key tables, so
+ * the list cannot drift from what is accepted. */
+void config_for_each_key(void (*cb)(void *ud, const char *path), void *ud);
 
 /* (issue 3) "none", "page", "next", "link", "cursor". */
 const char *config_paginate_name(enum config_json_paginate p);

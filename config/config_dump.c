@@ -2,7 +2,10 @@
  * config_dump.c - the effective config written back as YAML.
  *
  * Every key is written, defaults included, so the output shows what
- * feedarc will actually do ("feedarc config check --dump").  Strings are
+ * feedarc will actually do ("feedarc config check"); a key without a value
+ * (operator, accept_encoding) is written as null with a comment saying what
+ * that means.  A source's keys that depend on its kind (max_pages, json,
+ * headers, opml) are written where they apply.  Strings are
  * always double-quoted with YAML escapes for control characters and for
  * the Unicode line/paragraph separators libyaml would otherwise fold, so
  * any string the loader accepted comes back byte for byte.  Durations and
@@ -121,7 +124,8 @@ static int put_source(fa_buf *b, const config_source *s)
     if (rc == 0) rc = put_string(b, "    ", "name", s->name);
     if (rc == 0) rc = fa_buf_printf(b, "    type: %s\n", config_source_type_name(s->type));
     if (rc == 0) rc = fa_buf_printf(b, "    fetch_pages: %s\n", s->fetch_pages ? "true" : "false");
-    if (rc == 0 && s->ignore_robots) rc = fa_buf_printf(b, "    ignore_robots: true\n");
+    if (rc == 0)
+        rc = fa_buf_printf(b, "    ignore_robots: %s\n", s->ignore_robots ? "true" : "false");
     if (rc == 0) rc = put_duration(b, "    ", "interval", s->interval_ms);
     if (rc == 0) rc = fa_buf_printf(b, "    max_items: %u\n", s->max_items);
     if (rc == 0 && (s->type == SOURCE_WORDPRESS || s->type == SOURCE_JSON) &&
@@ -153,11 +157,17 @@ int config_dump(const config *c, char **out)
     if (rc == 0) rc = put_string(&b, "  ", "prefix", c->storage.prefix);
     if (rc == 0) rc = put_size(&b, "  ", "segment_max_size", c->storage.segment_max_size);
     if (rc == 0) rc = fa_buf_printf(&b, "  compression_level: %d\n", c->storage.compression_level);
-    if (rc == 0 && c->storage.dictionary)
-        rc = put_string(&b, "  ", "dictionary", c->storage.dictionary);
+    if (rc == 0)
+        rc = put_string(&b, "  ", "dictionary",
+                        c->storage.dictionary ? c->storage.dictionary : "auto");
     if (rc == 0)
         rc = fa_buf_printf(&b, "  revisit_not_modified: %s\n",
                            c->storage.revisit_not_modified ? "true" : "false");
+    if (rc == 0) rc = fa_buf_printf(&b, "  file_mode: \"0%03o\"\n", c->storage.file_mode & 0777);
+    if (rc == 0)
+        rc = c->storage.operator_name
+                 ? put_string(&b, "  ", "operator", c->storage.operator_name)
+                 : fa_buf_puts(&b, "  operator: null              # no operator: in warcinfo\n");
     if (rc == 0)
         rc = fa_buf_printf(&b, "politeness:\n  max_connections_per_host: %u\n",
                            c->politeness.max_connections_per_host);
@@ -171,14 +181,23 @@ int config_dump(const config *c, char **out)
     if (rc == 0) rc = put_size(&b, "  ", "max_body_size", c->http.max_body_size);
     if (rc == 0) rc = fa_buf_printf(&b, "  max_redirects: %u\n", c->http.max_redirects);
     if (rc == 0) rc = fa_buf_printf(&b, "  retries: %u\n", c->http.retries);
-    if (rc == 0 && c->http.accept_encoding)
-        rc = put_string(&b, "  ", "accept_encoding", c->http.accept_encoding);
+    if (rc == 0)
+        rc = c->http.accept_encoding
+                 ? put_string(&b, "  ", "accept_encoding", c->http.accept_encoding)
+                 : fa_buf_puts(&b, "  accept_encoding: null       # every coding feedarc and "
+                                   "libcurl decode (gzip, deflate, br, zstd)\n");
     if (rc == 0) rc = put_duration(&b, "  ", "backoff_base", c->http.backoff_base_ms);
     if (rc == 0) rc = put_duration(&b, "  ", "backoff_max", c->http.backoff_max_ms);
     if (rc == 0) rc = put_duration(&b, "  ", "max_retry_after", c->http.max_retry_after_ms);
     if (rc == 0) rc = put_duration(&b, "  ", "low_speed_time", c->http.low_speed_time_ms);
     if (rc == 0) rc = put_size(&b, "  ", "max_header_size", c->http.max_header_size);
     if (rc == 0) rc = put_size(&b, "  ", "max_decoded_size", c->http.max_decoded_size);
+    if (rc == 0) rc = fa_buf_puts(&b, "  redact_headers: [");
+    for (size_t i = 0; rc == 0 && i < c->http.n_redact_headers; i++) {
+        if (i > 0) rc = fa_buf_puts(&b, ", ");
+        if (rc == 0) rc = put_quoted(&b, c->http.redact_headers[i]);
+    }
+    if (rc == 0) rc = fa_buf_puts(&b, "]\n");
     if (rc == 0) rc = fa_buf_puts(&b, "metrics:\n");
     if (rc == 0) rc = put_string(&b, "  ", "listen", c->metrics.listen);
     if (rc == 0)

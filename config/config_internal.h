@@ -17,8 +17,8 @@
  * out (at least 32 bytes). */
 void config__format_duration(uint64_t ms, char out[32]);
 
-/* Writes bytes as the largest exact binary unit ("1GiB", "1536KiB", "100")
- * into out (at least 32 bytes). */
+/* Writes bytes in the largest unit that divides it exactly, binary or
+ * decimal ("1GiB", "1536KiB", "1TB", "100") into out (at least 32 bytes). */
 void config__format_size(uint64_t bytes, char out[32]);
 
 #endif

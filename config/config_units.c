@@ -121,18 +121,16 @@ void config__format_duration(uint64_t ms, char out[32])
 
 void config__format_size(uint64_t bytes, char out[32])
 {
-    static const struct unit order[] = {
-        {"TiB", (uint64_t)1 << 40},
-        {"GiB", (uint64_t)1 << 30},
-        {"MiB", (uint64_t)1 << 20},
-        {"KiB", (uint64_t)1 << 10},
-    };
-    for (size_t i = 0; bytes != 0 && i < sizeof order / sizeof order[0]; i++) {
-        if (bytes % order[i].factor == 0) {
-            snprintf(out, 32, "%llu%s", (unsigned long long)(bytes / order[i].factor),
-                     order[i].name);
-            return;
-        }
+    /* the unit that divides exactly and leaves the smallest number, binary
+     * or decimal: 1GiB stays 1GiB, 1TB stays 1TB (not 976562500KiB) */
+    const struct unit *best = NULL;
+    for (size_t i = 1; bytes != 0 && i < sizeof size_units / sizeof size_units[0]; i++)
+        if (bytes % size_units[i].factor == 0 &&
+            (best == NULL || size_units[i].factor > best->factor))
+            best = &size_units[i];
+    if (best == NULL) {
+        snprintf(out, 32, "%llu", (unsigned long long)bytes);
+        return;
     }
-    snprintf(out, 32, "%llu", (unsigned long long)bytes);
+    snprintf(out, 32, "%llu%s", (unsigned long long)(bytes / best->factor), best->name);
 }

@@ -73,6 +73,7 @@ static void show_progress(crawl *c, int last)
             (unsigned long)atomic_load(&c->findings));
     if (last)
         fputs("\n", stderr);
+    fa_log_set_progress_line(!last); /* log lines clear it first (issue 11) */
     c->progress_shown = 1;
 }
 
@@ -559,6 +560,7 @@ static void archive_work(uv_work_t *w)
 {
     crawl_job *j = w->data;
     fetch_transfer *t = &j->t;
+    crawl__redact_request(j); /* (issue 11) before anything reads it */
     warc_exchange x = {
         .target_uri = j->url,
         .ip_address = t->ip[0] ? t->ip : NULL,
@@ -1474,6 +1476,8 @@ static int open_writer(crawl *c)
         .lazy_open = 1,
         .dict = c->dict,
         .dict_len = c->dict_len,
+        .file_mode = cfg->storage.file_mode,
+        .operator_name = cfg->storage.operator_name,
     };
     char err[256] = "";
     int rc = segment_writer_open(&wo, &c->w, err, sizeof err);
@@ -1548,9 +1552,16 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     }
     {
         /* a crash leaves an .open segment and records the state does not
-         * know: make both right before anything new is written */
+         * know: make both right before anything new is written - once no
+         * other feedarc writes to the folder (its .open is live) */
         char err[768] = "";
         reconcile_result rr;
+        rc = archive_lock_take(cfg->storage.dir, &c.archive_lock, err, sizeof err);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
+            goto out;
+        }
         rc = archive_reconcile(cfg->storage.dir, c.st, &rr, err, sizeof err);
         if (rc < 0) {
             out->storage_error = rc;
@@ -1558,6 +1569,9 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
             goto out;
         }
     }
+    if (source_list_migrate_state(cfg, c.st) < 0) /* (issue 11) records of host-named sources */
+        fa_log_warn("state", "cannot move the records of sources named by host alone: %s",
+                    crawl_state_errmsg(c.st));
     pthread_mutex_init(&c.sample_lock, NULL);
     pthread_mutex_init(&c.written_lock, NULL);
     crawl__pick_dictionary(&c);
@@ -1697,6 +1711,7 @@ out:
     fa_buf_free(&c.samples);
     if (c.own_state)
         crawl_state_close(c.st);
+    archive_lock_release(c.archive_lock);
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
         curl_slist_free_all(c.src_headers[i]);
     free(c.src_headers);

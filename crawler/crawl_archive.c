@@ -13,6 +13,7 @@
 #include "common/fa_log.h"
 #include "common/fa_time.h"
 #include "metrics/metrics.h"
+#include "storage/http_redact.h"
 #include "storage/segment_dict.h"
 
 #include <stdio.h>
@@ -21,6 +22,30 @@
 #include <xxhash.h>
 
 /* ---- archiving (worker threads) ---- */
+
+int crawl__redact_request(crawl_job *j)
+{
+    const config *cfg = j->c->cfg;
+    fa_buf *req = &j->t.request;
+    if (cfg->http.n_redact_headers == 0 || req->len == 0) return 0;
+    fa_buf out;
+    /* "[redacted]" may be longer than the value it replaces */
+    fa_buf_init(&out, req->len + 64 * (size_t)CONFIG_MAX_HEADERS);
+    int rc = http_redact_headers(req->data, req->len, (const char *const *)cfg->http.redact_headers,
+                                 cfg->http.n_redact_headers, &out);
+    if (rc < 0) {
+        fa_buf_free(&out);
+        fa_buf_reset(req);
+        return FA_ENOMEM;
+    }
+    if (rc > 0) {
+        fa_buf_free(req);
+        *req = out;
+    } else {
+        fa_buf_free(&out);
+    }
+    return 0;
+}
 
 static int hash_payload(void *ud, const void *data, size_t len)
 {
@@ -411,8 +436,7 @@ void crawl__train_dictionary(crawl *c)
     snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
     int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d,
                                 &len);
-    if (rc == 0)
-        rc = segment_dict_save(dir, d, len, path);
+    if (rc == 0) rc = segment_dict_save(dir, d, len, c->cfg->storage.file_mode, path);
     if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
         fa_log_info("warc", "trained a %zu-byte zstd dictionary on %u records: %s (used from the "
                             "next run)", len, c->n_samples, path);

@@ -16,6 +16,7 @@
 #include "dedup/dedup_engine.h"
 #include "feeds/source_parser.h"
 #include "state/crawl_state.h"
+#include "storage/archive_lock.h"
 #include "storage/segment_writer.h"
 
 #include <pthread.h>
@@ -99,6 +100,7 @@ struct crawl {
     segment_writer *w;
     crawl_state *st;                 /* durable state (borrowed or owned) */
     int own_state;
+    archive_lock *archive_lock;      /* one writer per archive folder (issue 11) */
     state_batch *batch;              /* url records committed after fsync */
     robots_gate *gate;               /* robots.txt before anything else */
     fa_hashset seen;                 /* page URLs already queued this run */
@@ -151,6 +153,12 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x);
 
 /* Analyses and archives the feed items kept for dedup (no page of their own). */
 int crawl__archive_items(crawl_job *j);
+
+/* (issue 11) Replaces the values of the http.redact_headers fields in the
+ * request the job sent (j->t.request) by "[redacted]" before anything reads
+ * it for the archive (records, dictionary samples).  0, or FA_ENOMEM (the
+ * request is then left out: an empty request block, never the secret). */
+int crawl__redact_request(crawl_job *j);
 
 /* Dictionary: choose one (storage.dictionary), sample records, train one. */
 void crawl__pick_dictionary(crawl *c);

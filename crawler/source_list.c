@@ -8,6 +8,10 @@
  * of 10,000 feeds costs linear time.  Only when every file was read
  * without error is the new array swapped in; on any error the config is
  * left as it was.
+ *
+ * Names stay unique (they key each source's state): a feed whose outline
+ * title is taken, empty or too long is named from its URL
+ * (config_source_default_name), with " (2)", " (3)"... if that is taken too.
  */
 #include "crawler/source_list.h"
 
@@ -30,6 +34,7 @@ typedef struct expand {
     config_source *out;
     size_t n, cap;
     fa_hashset seen;
+    fa_hashset names; /* hashes of the names taken so far */
     fa_buf errs;
     int n_errors;
     int oom;
@@ -103,6 +108,28 @@ static int copy_headers(config_source *d, const config_source *s)
     return 0;
 }
 
+/* A name no other source has (names key the sources' state): the outline's
+ * title when it is free and not too long, else the URL's default name,
+ * else that with " (2)", " (3)"...  malloc'd; NULL when out of memory. */
+static char *unique_name(expand *e, const char *title, const char *url)
+{
+    char name[CONFIG_SOURCE_NAME_MAX + 1], dflt[CONFIG_SOURCE_NAME_MAX + 1];
+    int rc = 0;
+    if (config_source_default_name(url, dflt, sizeof dflt) < 0)
+        snprintf(dflt, sizeof dflt, "%.*s", CONFIG_SOURCE_NAME_MAX - 12, url);
+    if (*title && strlen(title) <= CONFIG_SOURCE_NAME_MAX)
+        rc = fa_hashset_add(&e->names, url_hash(title));
+    if (rc > 0) return strdup(title);
+    for (unsigned k = 1; rc == 0 && k < 1000000; k++) {
+        if (k == 1)
+            snprintf(name, sizeof name, "%s", dflt);
+        else
+            snprintf(name, sizeof name, "%.*s (%u)", CONFIG_SOURCE_NAME_MAX - 12, dflt, k);
+        rc = fa_hashset_add(&e->names, url_hash(name));
+    }
+    return rc > 0 ? strdup(name) : NULL;
+}
+
 static int on_outline(void *ud, const opml_outline *o)
 {
     expand *e = ud;
@@ -134,8 +161,9 @@ static int on_outline(void *ud, const opml_outline *o)
     }
     const config_source *t = e->entry;
     s->url = strdup(o->xml_url);
-    s->name = *o->title ? strdup(o->title) : host;
-    if (*o->title) free(host);
+    free(host);
+    s->name = unique_name(e, o->title, o->xml_url);
+    s->name_is_default = s->name != NULL && strcmp(s->name, o->title) != 0;
     s->type = t->type;
     s->fetch_pages = t->fetch_pages;
     s->interval_ms = t->interval_ms;
@@ -162,12 +190,17 @@ int source_list_expand_opml(config *cfg, char **errors)
     memset(&e, 0, sizeof e);
     e.cfg = cfg;
     fa_hashset_init(&e.seen);
+    fa_hashset_init(&e.names);
     fa_buf_init(&e.errs, MAX_ERRORS_TEXT);
     int rc = 0;
-    for (size_t i = 0; i < cfg->n_sources; i++)
+    for (size_t i = 0; i < cfg->n_sources; i++) {
         if (cfg->sources[i].url != NULL &&
             fa_hashset_add(&e.seen, url_hash(cfg->sources[i].url)) < 0)
             e.oom = 1;
+        if (cfg->sources[i].name != NULL &&
+            fa_hashset_add(&e.names, url_hash(cfg->sources[i].name)) < 0)
+            e.oom = 1;
+    }
     size_t added = 0;
     for (size_t i = 0; i < cfg->n_sources && !e.oom; i++) {
         config_source *src = &cfg->sources[i];
@@ -217,7 +250,65 @@ int source_list_expand_opml(config *cfg, char **errors)
     }
     fa_buf_free(&e.errs);
     fa_hashset_free(&e.seen);
+    fa_hashset_free(&e.names);
     return rc;
+}
+
+int source_list_migrate_state(const config *cfg, crawl_state *st)
+{
+    if (cfg == NULL || st == NULL) return FA_EINVAL;
+    char val[CRAWL_STATE_KV_VALUE_MAX];
+    int rc = crawl_state_get_kv(st, "source_names", val, sizeof val);
+    if (rc != 0) return rc < 0 ? rc : 0; /* done once, by an earlier run */
+    fa_hashset hosts, shared;
+    fa_hashset_init(&hosts);
+    fa_hashset_init(&shared);
+    /* hosts of two sources, and hosts that are some source's name */
+    for (size_t i = 0; i < cfg->n_sources && rc >= 0; i++) {
+        const config_source *s = &cfg->sources[i];
+        char *host = s->url ? http_host(s->url) : NULL;
+        if (host != NULL && (rc = fa_hashset_add(&hosts, url_hash(host))) == 0)
+            rc = fa_hashset_add(&shared, url_hash(host));
+        free(host);
+    }
+    for (size_t i = 0; i < cfg->n_sources && rc >= 0; i++)
+        if (cfg->sources[i].name != NULL && !cfg->sources[i].name_is_default &&
+            fa_hashset_has(&hosts, url_hash(cfg->sources[i].name)))
+            rc = fa_hashset_add(&shared, url_hash(cfg->sources[i].name));
+    int moved = 0;
+    source_record *rec = malloc(sizeof *rec);
+    if (rec == NULL) rc = FA_ENOMEM;
+    int began = 0; /* commit or roll back only a transaction of ours */
+    if (rc >= 0 && (rc = crawl_state_begin(st)) == 0) began = 1;
+    for (size_t i = 0; i < cfg->n_sources && rc >= 0; i++) {
+        const config_source *s = &cfg->sources[i];
+        if (!s->name_is_default || s->url == NULL || s->name == NULL) continue;
+        char *host = http_host(s->url);
+        if (host == NULL) continue;
+        if (strcmp(host, s->name) != 0 && !fa_hashset_has(&shared, url_hash(host)) &&
+            (rc = crawl_state_get_source(st, s->name, rec)) == 0 &&
+            (rc = crawl_state_get_source(st, host, rec)) == 1) {
+            snprintf(rec->name, sizeof rec->name, "%s", s->name);
+            rc = crawl_state_put_source(st, rec);
+            char key[CRAWL_STATE_KV_KEY_MAX];
+            snprintf(key, sizeof key, "wordpress_since:%s", host);
+            if (rc == 0 && (rc = crawl_state_get_kv(st, key, val, sizeof val)) == 1) {
+                snprintf(key, sizeof key, "wordpress_since:%s", s->name);
+                rc = crawl_state_put_kv(st, key, val);
+            }
+            if (rc >= 0) moved++;
+        }
+        free(host);
+    }
+    if (rc >= 0) rc = crawl_state_put_kv(st, "source_names", "unique");
+    if (began) {
+        if (rc >= 0) rc = crawl_state_commit(st);
+        if (rc < 0 && crawl_state_in_transaction(st)) crawl_state_rollback(st);
+    }
+    free(rec);
+    fa_hashset_free(&hosts);
+    fa_hashset_free(&shared);
+    return rc < 0 ? rc : moved;
 }
 
 enum source_format source_list_format(enum config_source_type t)

@@ -11,11 +11,13 @@
 
 #include "config/config.h"
 #include "feeds/source_parser.h"
+#include "state/crawl_state.h"
 
 /* Replaces every "- opml: FILE" entry of cfg->sources by the feeds the
  * file lists (outlines with an xmlUrl, nested folders included), in order,
  * each with the entry's type, fetch_pages, interval, max_items and headers;
- * named by the outline's title (else the URL's host).  A URL already among
+ * named by the outline's title (else config_source_default_name; names
+ * stay unique, see source_list.c).  A URL already among
  * the sources (or listed twice) is added once; a URL that is not http(s)
  * is an error.  On failure nothing is changed, and *errors (may be NULL)
  * receives a malloc'd text, one "file:line: what" per line (the caller
@@ -24,6 +26,16 @@
  * FA_EPARSE (not OPML), FA_ETOOBIG (more than CONFIG_MAX_SOURCES sources)
  * or FA_ENOMEM. */
 int source_list_expand_opml(config *cfg, char **errors);
+
+/* (issue 11) Before names were unique a source without name: was named
+ * by its URL's host alone, so its records in st (the source record and
+ * "wordpress_since:<name>") sit under the host.  For each source whose
+ * default name is now longer, whose host no other source of cfg shares
+ * (a shared record mixed several sources: it is dropped, not guessed at)
+ * and whose new name has no record yet, the old records are copied to the
+ * new name, in one transaction.  Returns the number of sources moved, or a
+ * negative code. */
+int source_list_migrate_state(const config *cfg, crawl_state *st);
 
 /* The parser format for a config source type. */
 enum source_format source_list_format(enum config_source_type t);

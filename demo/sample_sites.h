@@ -15,7 +15,7 @@
  *     /private/ page and one feed listing its a articles.  Site 0 publishes
  *     RSS 2.0 with content:encoded, odd sites Atom 1.0, other even sites
  *     plain RSS 2.0.
- *   - a wire story on sites 0..min(n,3)-1 (article 2): the original, then a
+ *   - a wire story on sites 0..min(n,3)-1 (article 2, when a >= 3): the original, then a
  *     copy with a new headline and one added sentence, then a copy with a
  *     new headline and the last paragraph cut.
  *   - an alias: site 0's main feed links article 1 with "?utm_source=feed";
@@ -23,7 +23,8 @@
  *   - an aggregator site (the last server) with an Atom feed of max(2, a/2)
  *     items; item 0 is a roundup page: one story of its own, then the full
  *     text of up to 3 other sites' articles under "Related Articles".
- * The page count is n*a + 1 (the alias) + max(2, a/2).
+ * The page count is n*a + 1 (the alias, when a >= 2) + max(2, a/2); the
+ * roundup's related articles are articles 3 and later (none when a <= 3).
  *
  * Threads: the servers run their own threads; the accessors may be called
  * from any thread while the sites run.
@@ -40,7 +41,7 @@
 
 typedef struct sample_sites_options {
     unsigned n_sites;           /* news sites, 1..250; 0 = 3 */
-    unsigned articles_per_site; /* at least 4; 0 = 8 */
+    unsigned articles_per_site; /* at least 1; 0 = 8 */
     uint32_t seed;              /* content; 0 is a seed like any other */
     unsigned delay_ms;          /* added to every response (default 0) */
     int single_address;         /* all sites on 127.0.0.1, own ports */
@@ -88,6 +89,8 @@ const char *sample_sites_feed_url(const sample_sites *s, unsigned i);
 /* The servers: 0..n_sites-1 the news sites, then the aggregator.  The
  * server stays owned by s; NULL past the end. */
 unsigned sample_sites_n_servers(const sample_sites *s);
+/* The news sites alone (n_sites; the servers less the aggregator). */
+unsigned sample_sites_n_news(const sample_sites *s);
 site_server *sample_sites_server(sample_sites *s, unsigned i);
 
 /* Stops every server and frees everything.  NULL is accepted. */

@@ -271,8 +271,10 @@ int source_first_url(const char *config_url, enum source_format f, const source_
         if (rc == 0) rc = ensure_param(&u, "page", "1", 1, 1);
         if (rc == 0) rc = ensure_param(&u, "orderby", "modified", 1, 0);
         if (rc == 0) rc = ensure_param(&u, "order", "asc", 1, 0);
-        if (rc == 0)
-            rc = ensure_param(&u, "_fields", "id,link,title,content,date_gmt,modified_gmt", 0, 0);
+        if (rc == 0) rc = ensure_param(&u, "_fields", SOURCE_WP_FIELDS, 0, 0);
+        /* the author's name comes embedded (json_items reads
+         * _embedded.author[0].name); WordPress embeds only with _links */
+        if (rc == 0) rc = ensure_param(&u, "_embed", "author", 0, 0);
         if (rc == 0 && since_rfc3339 != NULL)
             rc = ensure_param(&u, "modified_after", since_rfc3339, 1, 1);
     } else if (f == SOURCE_FORMAT_JSON && json != NULL && json->paginate == JSON_PAGINATE_PAGE) {

@@ -155,10 +155,15 @@ void source_parser_get_stats(const source_parser *p, feed_parser_stats *out);
 /* Releases everything.  Accepts NULL.  Not from inside a callback. */
 void source_parser_free(source_parser *p);
 
+/* The fields a WordPress source asks for (the author's name is in
+ * _embedded, which WordPress fills only when _links is asked for too). */
+#define SOURCE_WP_FIELDS "id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
+
 /* The first URL to request for a source, malloc'd into *out:
  *  - wordpress: the site's posts endpoint,
  *    <site>/wp-json/wp/v2/posts?per_page=100&page=1&orderby=modified&order=asc
- *    &_fields=id,link,title,content,date_gmt,modified_gmt
+ *    &_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded
+ *    &_embed=author (the author's name, embedded)
  *    plus &modified_after=<since> when since_rfc3339 is not NULL; when
  *    config_url already is a /wp-json/ URL, only the parameters it lacks
  *    are added;

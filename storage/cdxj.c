@@ -369,12 +369,45 @@ out:
     return rc;
 }
 
-/* Creates dirfd/name.tmp for writing. */
-static FILE *open_tmp_out(int dirfd, const char *name, char *tmp, size_t tmplen)
+/* The permission bits of segment (or of its .open while it is written)
+ * in dirfd: an index is as readable as what it indexes.  0640 when there
+ * is no such file. */
+static mode_t segment_mode(int dirfd, const char *segment)
 {
+    struct stat st;
+    char open_name[PATH_MAX + 8];
+    if (segment == NULL) return 0640;
+    if (fstatat(dirfd, segment, &st, 0) == 0) return st.st_mode & 0777;
+    snprintf(open_name, sizeof open_name, "%.4000s.open", segment);
+    if (fstatat(dirfd, open_name, &st, 0) == 0) return st.st_mode & 0777;
+    return 0640;
+}
+
+/* Creates dirfd/name.tmp for writing, with the mode of the segment it
+ * indexes (name without ".cdxj"), or of first_segment for the merged
+ * index. */
+static FILE *open_tmp_out(int dirfd, const char *name, const char *first_segment, char *tmp,
+                          size_t tmplen)
+{
+    char seg[PATH_MAX];
+    size_t n = strlen(name), sl = strlen(CDXJ_SUFFIX);
+    const char *of = first_segment;
+    if (of == NULL && n > sl && n < sizeof seg && strcmp(name + n - sl, CDXJ_SUFFIX) == 0) {
+        memcpy(seg, name, n - sl);
+        seg[n - sl] = '\0';
+        of = seg;
+    }
+    mode_t mode = segment_mode(dirfd, of);
     snprintf(tmp, tmplen, "%s.tmp", name);
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) return NULL;
+    if (fchmod(fd, mode) < 0) { /* exact, whatever the umask */
+        int e = errno;
+        close(fd);
+        unlinkat(dirfd, tmp, 0);
+        errno = e;
+        return NULL;
+    }
     FILE *f = fdopen(fd, "w");
     if (f == NULL) {
         int e = errno;
@@ -483,7 +516,7 @@ int cdxj__acc_finish(cdxj__acc *a, const char *name)
 {
     char tmp[PATH_MAX];
     int rc = 0;
-    FILE *f = open_tmp_out(a->dirfd, name, tmp, sizeof tmp);
+    FILE *f = open_tmp_out(a->dirfd, name, NULL, tmp, sizeof tmp);
     if (f == NULL) {
         rc = fa_err_from_errno(errno);
         goto out;
@@ -653,7 +686,7 @@ int cdxj_index_dir(const char *dir, int all, cdxj_dir_stats *stats, char *err, s
         if (err[0] == '\0') snprintf(err, errlen, "%s: listing segments: %s", dir, fa_strerror(rc));
         goto out;
     }
-    out = open_tmp_out(d.dirfd, CDXJ_MERGED, tmp, sizeof tmp);
+    out = open_tmp_out(d.dirfd, CDXJ_MERGED, d.n ? d.names[0] : NULL, tmp, sizeof tmp);
     if (out == NULL) {
         rc = fa_err_from_errno(errno);
         snprintf(err, errlen, "%s/%s: %s", dir, tmp, strerror(errno));

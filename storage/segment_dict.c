@@ -113,8 +113,9 @@ out:
     return rc;
 }
 
-int segment_dict_save(const char *dir, const void *dict, size_t len, char *path_out)
+int segment_dict_save(const char *dir, const void *dict, size_t len, unsigned mode, char *path_out)
 {
+    mode = mode ? mode & 0777 : 0640;
     char path[PATH_MAX], tmp[PATH_MAX + 16];
     uint32_t id = segment_dict_id(dict, len);
     if (id == 0) return FA_EINVAL;
@@ -130,9 +131,9 @@ int segment_dict_save(const char *dir, const void *dict, size_t len, char *path_
         if (same) return 0;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) return fa_err_from_errno(errno);
-    if (write_all(fd, dict, len) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, (mode_t)mode) < 0 || write_all(fd, dict, len) < 0 || fsync(fd) < 0) {
         int e = errno;
         close(fd);
         unlink(tmp);

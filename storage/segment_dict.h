@@ -46,9 +46,10 @@ uint32_t segment_dict_id(const void *dict, size_t len);
  * atomically (temporary file, fsync, rename, fsync of the folder).  An
  * existing file of that name is left alone when it holds the same bytes.
  * path_out (may be NULL) receives the path; it must hold PATH_MAX bytes.
+ * The file gets the permission bits mode exactly (0 = 0640).
  * Returns 0, FA_EINVAL (not a dictionary), or an I/O code (FA_ENOSPC,
  * FA_EACCES, FA_EIO) with errno describing it. */
-int segment_dict_save(const char *dir, const void *dict, size_t len, char *path_out);
+int segment_dict_save(const char *dir, const void *dict, size_t len, unsigned mode, char *path_out);
 
 /* Reads a dictionary file (raw zstd dictionary, at most SEGMENT_DICT_MAX
  * bytes).  *dict is malloc'ed (the caller frees it).  Returns 0, FA_ENOENT,

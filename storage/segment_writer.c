@@ -125,6 +125,7 @@ struct segment_writer {
     size_t dict_frame_len;
     int index; /* write <segment>.cdxj at close */
     size_t index_mem_max;
+    unsigned file_mode; /* of each segment */
     char *dir, *prefix, *software, *operator_name;
     char hostname[256];
     uint64_t max_size;
@@ -489,7 +490,16 @@ static int open_segment(segment_writer *w)
         snprintf(name, sizeof name, "%s-%s-%05u.warc.zst", w->prefix, ts, w->serial);
         snprintf(open_name, sizeof open_name, "%s.open", name);
         if (fstatat(w->dirfd, name, &st, 0) == 0) continue;
-        fd = openat(w->dirfd, open_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        fd = openat(w->dirfd, open_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    (mode_t)w->file_mode);
+        if (fd >= 0 && fchmod(fd, (mode_t)w->file_mode) < 0) {
+            rc = fa_err_from_errno(errno);
+            set_err(w, "%s/%s: cannot set its mode: %s", w->dir, open_name, strerror(errno));
+            close(fd);
+            unlinkat(w->dirfd, open_name, 0);
+            fd = -1;
+            goto out;
+        }
         if (fd >= 0) break;
         if (errno != EEXIST) {
             rc = fa_err_from_errno(errno);
@@ -599,6 +609,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     w->level = opt->level ? opt->level : 3;
     w->index = !opt->no_index;
     w->index_mem_max = opt->index_mem_max;
+    w->file_mode = opt->file_mode ? opt->file_mode & 0777 : 0640;
     if (opt->dict || opt->dict_len) {
         if (segment_dict_id(opt->dict, opt->dict_len) == 0 || opt->dict_len > SEGMENT_DICT_MAX) {
             rc = FA_EINVAL;

@@ -42,6 +42,9 @@ typedef struct segment_writer_options {
     int no_index;         /* 1: write no `<segment>.cdxj` at close */
     size_t index_mem_max; /* index lines kept in memory before they spill to
                              a temporary file in dir; 0 = 16 MiB */
+    unsigned file_mode;   /* (issue 11) permission bits of the segments, set
+                             exactly (umask aside); their indexes get the same;
+                             0 = 0640 */
 } segment_writer_options;
 
 /* A fetched HTTP exchange, archived as a `request` + `response` pair linked

@@ -6,3 +6,29 @@ if(TARGET feedarc)
                    ${CMAKE_BINARY_DIR}/npm ${CMAKE_SOURCE_DIR}/tests/storage/warcio_check.cjs)
   set_tests_properties(test_cli PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
+# (issue 11) two writers on one archive folder: the second exits 73 with the
+# holder's pid; reading commands meanwhile.
+if(TARGET feedarc)
+  add_test(NAME test_archive_lock
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_archive_lock.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_archive_lock PROPERTIES TIMEOUT 120)
+endif()
+# (issue 11) redacted request headers, archive file modes
+if(TARGET feedarc)
+  add_test(NAME test_archive_privacy
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_archive_privacy.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_archive_privacy PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
+# (issue 11) dictionary segments read with the zstd CLI exactly as README.md says
+if(TARGET feedarc)
+  add_test(NAME test_zstd_cli
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_zstd_cli.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_zstd_cli PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
+# (issue 11) status readability, the progress line, demo counts
+if(TARGET feedarc)
+  add_test(NAME test_status_demo
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_status_demo.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_status_demo PROPERTIES TIMEOUT 180)
+endif()

@@ -85,6 +85,10 @@ static void assert_configs_equal(const config *a, const config *b)
     assert_true(a->http.timeout_ms == b->http.timeout_ms);
     assert_true(a->http.max_body_size == b->http.max_body_size);
     assert_int_equal(a->http.max_redirects, b->http.max_redirects);
+    assert_int_equal(a->storage.file_mode, b->storage.file_mode);
+    assert_int_equal(a->http.n_redact_headers, b->http.n_redact_headers);
+    for (size_t i = 0; i < a->http.n_redact_headers; i++)
+        assert_string_equal(a->http.redact_headers[i], b->http.redact_headers[i]);
     assert_int_equal(a->n_sources, b->n_sources);
     for (size_t i = 0; i < a->n_sources; i++) {
         const config_source *x = &a->sources[i], *y = &b->sources[i];
@@ -134,6 +138,11 @@ static char *round_trip(const config *c)
     int rc = config_load_string(text, strlen(text), "dump.yaml", "/nonexistent", &back, &errors);
     if (rc != 0) fail_msg("dump does not load (%d):\n%s\n--- dump:\n%s", rc, errors, text);
     assert_configs_equal(c, back);
+    /* (issue 11) and the dump of what was read back is the same text */
+    char *again = NULL;
+    assert_int_equal(config_dump(back, &again), 0);
+    assert_string_equal(again, text);
+    free(again);
     config_free(back);
     return text;
 }
@@ -177,7 +186,7 @@ static void full_example(void **state)
     assert_int_equal(c->n_sources, 2);
     const config_source *s = &c->sources[0];
     assert_string_equal(s->url, "https://example.org/feed.xml");
-    assert_string_equal(s->name, "example.org");
+    assert_string_equal(s->name, "example.org/feed.xml");
     assert_int_equal(s->type, SOURCE_AUTO);
     assert_int_equal(s->fetch_pages, 1);
     assert_true(s->interval_ms == 15ULL * 60 * 1000);
@@ -224,7 +233,9 @@ static void defaults_filled(void **state)
     assert_true(c->http.max_body_size == (uint64_t)32 << 20);
     assert_int_equal(c->http.max_redirects, 5);
     assert_int_equal(c->n_sources, 1);
-    assert_string_equal(c->sources[0].name, "example.org"); /* host, lower-cased */
+    /* host lower-cased, port, path and query; no scheme, no userinfo */
+    assert_string_equal(c->sources[0].name, "example.org:8443/feed?x=1");
+    assert_int_equal(c->sources[0].name_is_default, 1);
     assert_int_equal(c->sources[0].type, SOURCE_AUTO);
     assert_int_equal(c->sources[0].fetch_pages, 1);
     assert_true(c->sources[0].interval_ms == 15ULL * 60 * 1000);
@@ -263,7 +274,8 @@ static void aliases_and_types(void **state)
                         "/x");
     assert_int_equal(c->storage.compression_level, -7);
     assert_string_equal(c->storage.dir, "/abs/../x//y/"); /* absolute: kept */
-    assert_string_equal(c->sources[0].name, "[::1]");
+    assert_string_equal(c->sources[0].name, "[::1]:8080/feed");
+    assert_string_equal(c->sources[1].name, "b.example");
     assert_int_equal(c->sources[0].type, SOURCE_JSONFEED);
     assert_int_equal(c->sources[0].fetch_pages, 0);
     assert_int_equal(c->sources[1].type, SOURCE_SITEMAP);
@@ -303,7 +315,7 @@ static const struct error_case error_cases[] = {
      "t.yaml:4: http.retry_count: unknown key (known here: connect_timeout, timeout, "
      "max_body_size, max_redirects, retries, accept_encoding, backoff_base, backoff_max, "
      "max_retry_after, "
-     "low_speed_time, max_header_size, max_decoded_size)\n"},
+     "low_speed_time, max_header_size, max_decoded_size, redact_headers)\n"},
     {ONE_SOURCE "politeness:\n  delay_factor: fast\n", FA_EINVAL,
      "t.yaml:3: politeness.delay_factor: \"fast\" is not a number from 0 to 100\n"},
     /* durations */
@@ -447,7 +459,8 @@ static void all_errors_reported(void **state)
                "t.yaml:3: storage.segment_max_size: \"big\" is not a size (like 512, 64KiB, "
                "32MiB, 1GiB, 10MB)\n"
                "t.yaml:4: storage.colour: unknown key (known here: dir, state_dir, prefix, "
-               "segment_max_size, dictionary, revisit_not_modified, compression_level)\n"
+               "segment_max_size, dictionary, revisit_not_modified, compression_level, file_mode, "
+               "operator)\n"
                "t.yaml:5: http.timeout: \"soon\" is not a duration (like 500ms, 20s, 15m, 1h, "
                "2d)\n"
                "t.yaml:5: http.timeout: duplicate key (first at line 5)\n"
@@ -908,7 +921,7 @@ static void dump_round_trip(void **state)
     assert_non_null(strstr(text, "  min_delay: 0s\n"));
     assert_non_null(strstr(text, "  connect_timeout: 1500ms\n"));
     assert_non_null(strstr(text, "  timeout: 90s\n"));
-    assert_non_null(strstr(text, "  max_body_size: 10000000\n"));
+    assert_non_null(strstr(text, "  max_body_size: 10MB\n"));
     assert_non_null(strstr(text, "    name: \"true\"\n"));
     assert_non_null(strstr(text, "    name: \"- looks: like yaml\"\n"));
     assert_non_null(strstr(text, "\\u2028"));
@@ -921,7 +934,7 @@ static void dump_round_trip(void **state)
     text = round_trip(c);
     assert_non_null(strstr(text, "user_agent: \"feedarc/"));
     assert_non_null(strstr(text, "  dir: \"/srv/archive\"\n"));
-    assert_non_null(strstr(text, "    name: \"a.example\"\n"));
+    assert_non_null(strstr(text, "    name: \"a.example/feed\"\n"));
     free(text);
 
     /* Quotes, backslashes and the characters libyaml folds as line breaks
@@ -1035,6 +1048,197 @@ static void service_sections(void **state)
                "t.yaml:3: log.level: expected a log level, got a list\n");
 }
 
+/* (issue 11) Names key each source's state: three sources on one host
+ * without a name: got one name (the host) and shared their status row and
+ * WordPress watermark.  Default names now keep port and path; a name used
+ * twice is an error with file:line. */
+static void source_names_unique(void **state)
+{
+    (void)state;
+    config *c = load_ok("sources:\n"
+                        "  - url: http://127.0.0.1:8080/a.xml\n"
+                        "  - url: http://127.0.0.1:8081/a.xml\n"
+                        "  - url: http://127.0.0.1:8080/wp-json/wp/v2/posts\n"
+                        "    type: wordpress\n"
+                        "  - url: http://127.0.0.1:8080/blog/wp-json/wp/v2/posts\n"
+                        "    type: wordpress\n"
+                        "  - url: https://Example.ORG/#top\n"
+                        "  - url: https://example.org/feed\n"
+                        "    name: Example\n",
+                        "/x");
+    assert_int_equal(c->n_sources, 6);
+    assert_string_equal(c->sources[0].name, "127.0.0.1:8080/a.xml");
+    assert_string_equal(c->sources[1].name, "127.0.0.1:8081/a.xml");
+    assert_string_equal(c->sources[2].name, "127.0.0.1:8080/wp-json/wp/v2/posts");
+    assert_string_equal(c->sources[3].name, "127.0.0.1:8080/blog/wp-json/wp/v2/posts");
+    assert_string_equal(c->sources[4].name, "example.org");
+    assert_int_equal(c->sources[4].name_is_default, 1);
+    assert_string_equal(c->sources[5].name, "Example");
+    assert_int_equal(c->sources[5].name_is_default, 0);
+    config_free(c);
+
+    /* a name given twice; a given name equal to another's default name;
+     * two URLs with one default name (http and https) */
+    load_fails("sources:\n"
+               "  - url: http://a.example/1\n"
+               "    name: News\n"
+               "  - url: http://a.example/2\n"
+               "    name: News\n"
+               "  - url: http://b.example/feed\n"
+               "  - url: http://c.example/feed\n"
+               "    name: b.example/feed\n"
+               "  - url: https://d.example/x\n"
+               "  - url: http://d.example/x\n",
+               FA_EINVAL,
+               "t.yaml:4: sources[1].name: \"News\" is already the name of sources[0] (line 2); "
+               "names must be unique\n"
+               "t.yaml:7: sources[3].name: \"b.example/feed\" is already the name of sources[2] "
+               "(line 6) by default; names must be unique\n"
+               "t.yaml:10: sources[5]: its default name (from the url) \"d.example/x\" is already "
+               "the name of sources[4] (line 9) by default; names must be unique\n");
+
+    /* long URLs: names stay under the ceiling and distinct */
+    char yaml[2048], a[400];
+    memset(a, 'a', 300);
+    a[300] = '\0';
+    snprintf(yaml, sizeof yaml, "sources:\n  - url: http://h/%s1\n  - url: http://h/%s2\n", a, a);
+    c = load_ok(yaml, "/x");
+    assert_int_equal(strlen(c->sources[0].name), CONFIG_SOURCE_NAME_MAX);
+    assert_int_equal(strlen(c->sources[1].name), CONFIG_SOURCE_NAME_MAX);
+    assert_string_not_equal(c->sources[0].name, c->sources[1].name);
+    config_free(c);
+    snprintf(yaml, sizeof yaml, "sources:\n  - url: http://h/\n    name: %s\n", a);
+    assert_true(
+        load_check(yaml, FA_EINVAL, "t.yaml:2: sources[0].name: is longer than 200 bytes\n"));
+}
+
+/* (issue 11) http.redact_headers and storage.file_mode: defaults, values,
+ * errors, and both through the dump. */
+static void redaction_and_file_mode(void **state)
+{
+    (void)state;
+    config *c = load_ok(ONE_SOURCE, "/x");
+    assert_int_equal(c->storage.file_mode, 0640);
+    assert_int_equal(c->http.n_redact_headers, 3);
+    assert_string_equal(c->http.redact_headers[0], "Authorization");
+    assert_string_equal(c->http.redact_headers[1], "Cookie");
+    assert_string_equal(c->http.redact_headers[2], "Proxy-Authorization");
+    char *text = round_trip(c);
+    assert_non_null(strstr(text, "  file_mode: \"0640\"\n"));
+    assert_non_null(strstr(
+        text, "  redact_headers: [\"Authorization\", \"Cookie\", \"Proxy-Authorization\"]\n"));
+    free(text);
+    config_free(c);
+
+    c = load_ok("storage: {file_mode: \"0600\"}\nhttp: {redact_headers: [X-Api-Key]}\n" ONE_SOURCE,
+                "/x");
+    assert_int_equal(c->storage.file_mode, 0600);
+    assert_int_equal(c->http.n_redact_headers, 1);
+    assert_string_equal(c->http.redact_headers[0], "X-Api-Key");
+    free(round_trip(c));
+    config_free(c);
+    c = load_ok("storage: {file_mode: 644}\nhttp: {redact_headers: []}\n" ONE_SOURCE, "/x");
+    assert_int_equal(c->storage.file_mode, 0644);
+    assert_int_equal(c->http.n_redact_headers, 0);
+    text = round_trip(c);
+    assert_non_null(strstr(text, "  redact_headers: []\n"));
+    free(text);
+    config_free(c);
+
+    load_fails("storage:\n  file_mode: rw-r-----\n  x: 1\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:2: storage.file_mode: \"rw-r-----\" is not a file mode (three octal digits, "
+               "like \"0640\")\n"
+               "t.yaml:3: storage.x: unknown key (known here: dir, state_dir, prefix, "
+               "segment_max_size, dictionary, revisit_not_modified, compression_level, file_mode, "
+               "operator)\n");
+    load_fails("storage: {file_mode: \"0440\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: storage.file_mode: \"0440\" must let the owner read and write (0600 at "
+               "least)\n");
+    load_fails("storage: {file_mode: \"01777\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: storage.file_mode: \"01777\" is not a file mode (three octal digits, "
+               "like \"0640\")\n");
+    load_fails(
+        "http:\n  redact_headers:\n    - Cookie\n    - \"Bad Name\"\n    - cookie\n" ONE_SOURCE,
+        FA_EINVAL,
+        "t.yaml:4: http.redact_headers[1]: \"Bad Name\" is not a valid header name\n"
+        "t.yaml:5: http.redact_headers[2]: \"cookie\" is listed twice\n");
+    load_fails("http: {redact_headers: Cookie}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: http.redact_headers: expected a list of header names, got \"Cookie\"\n");
+}
+
+struct key_check {
+    const char *dump;
+    unsigned n_keys;
+};
+
+/* The line a key should have in the dump: top-level keys at column 0,
+ * section keys at 2, a source's first key as "  - key:", its other keys at
+ * 4, json keys at 6. */
+static void key_in_dump(void *ud, const char *path)
+{
+    struct key_check *k = ud;
+    k->n_keys++;
+    const char *last = strrchr(path, '.');
+    const char *key = last ? last + 1 : path;
+    int depth = 0;
+    for (const char *p = path; *p; p++)
+        depth += *p == '.';
+    char want[160], first[160];
+    int in_source = strncmp(path, "sources[].", 10) == 0;
+    int indent = in_source ? 2 + 2 * depth : 2 * depth;
+    snprintf(want, sizeof want, "\n%*s%s:", indent, "", key);
+    snprintf(first, sizeof first, "\n  - %s:", key);
+    if (strstr(k->dump, want) == NULL && !(in_source && depth == 1 && strstr(k->dump, first)))
+        fail_msg("config check does not print %s (no \"%s\" line) in:\n%s", path, want + 1,
+                 k->dump);
+}
+
+/* (issue 11) The effective config names every key the loader accepts (the
+ * list comes from the loader's own tables) - config check left out
+ * storage.dictionary, http.accept_encoding and ignore_robots - and sizes
+ * keep their largest exact unit (1TB was printed as 976562500KiB). */
+static void dump_mentions_every_key(void **state)
+{
+    (void)state;
+    config *c = load_ok("storage: {segment_max_size: 1TB, operator: \"Ops <ops@example.org>\"}\n"
+                        "sources:\n"
+                        "  - url: https://a.example/feed\n"
+                        "    headers: {X-A: b}\n"
+                        "  - url: https://b.example/wp-json/wp/v2/posts\n"
+                        "    type: wordpress\n"
+                        "    max_pages: 3\n"
+                        "  - url: https://c.example/api\n"
+                        "    type: json\n"
+                        "    json: {items: /items, id: /id, url: /url, title: /t, date: /d,\n"
+                        "           updated: /u, content: /c, summary: /s, author: /a,\n"
+                        "           paginate: page, page_param: p, next_url: /n,\n"
+                        "           cursor_param: cp, cursor: /cur, max_pages: 4}\n"
+                        "  - opml: subs.opml\n",
+                        "/x");
+    char *text = round_trip(c);
+    assert_non_null(strstr(text, "  segment_max_size: 1TB\n"));
+    assert_non_null(strstr(text, "  dictionary: \"auto\"\n"));
+    assert_non_null(strstr(text, "  operator: \"Ops <ops@example.org>\"\n"));
+    assert_non_null(strstr(text, "  accept_encoding: null"));
+    assert_non_null(strstr(text, "    ignore_robots: false\n"));
+    struct key_check k = {text, 0};
+    config_for_each_key(key_in_dump, &k);
+    assert_true(k.n_keys > 60);
+    free(text);
+    config_free(c);
+
+    /* the values a null stands for come back as null */
+    c = load_ok("storage: {operator: null}\nhttp: {accept_encoding: ~}\n" ONE_SOURCE, "/x");
+    assert_null(c->storage.operator_name);
+    assert_null(c->http.accept_encoding);
+    free(round_trip(c));
+    config_free(c);
+    c = load_ok("http: {accept_encoding: gzip}\n" ONE_SOURCE, "/x");
+    assert_string_equal(c->http.accept_encoding, "gzip");
+    free(round_trip(c));
+    config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1053,6 +1257,9 @@ int main(void)
         cmocka_unit_test(dump_round_trip),
         cmocka_unit_test(json_mapping_and_opml),
         cmocka_unit_test(service_sections),
+        cmocka_unit_test(source_names_unique),
+        cmocka_unit_test(redaction_and_file_mode),
+        cmocka_unit_test(dump_mentions_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

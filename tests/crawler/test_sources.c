@@ -16,6 +16,7 @@
 #include "crawler/source_list.h"
 #include "demo/site_server.h"
 #include "feeds/source_parser.h"
+#include "state/crawl_state.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -119,6 +120,129 @@ static void wordpress_paginates_and_is_incremental(void **state)
     site_server_stop(s);
     test_rm_rf(dir);
     free(dir);
+}
+
+static int count_source(void *ud, const source_record *rec)
+{
+    (void)rec;
+    (*(int *)ud)++;
+    return 0;
+}
+
+/* (issue 11) Three sources on one host without a name: they were all named
+ * by the host, so the state held one record for the three (status showed
+ * the last one's URL and status three times) and the two WordPress APIs
+ * shared one modified_after watermark.  Now each has its own name, record
+ * and watermark; and the records of a source once named by its host alone
+ * move to its new name. */
+static void sources_on_one_host_keep_their_own_state(void **state)
+{
+    (void)state;
+    site_server *s = site_server_start("127.0.0.21", 0);
+    assert_non_null(s);
+    const char *o = site_server_origin(s);
+    char wa[256], wb[256], *pa = NULL, *pb = NULL;
+    snprintf(wa, sizeof wa, "%s/a/wp-json/wp/v2/posts", o);
+    snprintf(wb, sizeof wb, "%s/b/wp-json/wp/v2/posts", o);
+    assert_int_equal(source_first_url(wa, SOURCE_FORMAT_WORDPRESS, NULL, NULL, &pa), 0);
+    assert_int_equal(source_first_url(wb, SOURCE_FORMAT_WORDPRESS, NULL, NULL, &pb), 0);
+    char *a1 = wp_post(1, o, "2026-11-10T09:00:00"), *a2 = wp_post(2, o, "2026-11-12T09:00:00");
+    char *b1 = wp_post(3, o, "2026-11-05T07:00:00");
+    char body[4096];
+    snprintf(body, sizeof body, "[%s,%s]", a1, a2);
+    route_url(s, pa, 200, "application/json", body, "X-WP-TotalPages: 1\r\n");
+    snprintf(body, sizeof body, "[%s]", b1);
+    route_url(s, pb, 200, "application/json", body, "X-WP-TotalPages: 1\r\n");
+    route_url(s, "/gone.xml", 404, "text/plain", "no", NULL);
+
+    char *dir = test_tmpdir_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\npoliteness: { min_delay: 0s }\n"
+             "sources:\n"
+             "  - url: %s\n    type: wordpress\n    fetch_pages: false\n"
+             "  - url: %s\n    type: wordpress\n    fetch_pages: false\n"
+             "  - url: %s/gone.xml\n",
+             dir, wa, wb, o);
+    config *cfg = test_load_yaml(yaml, dir);
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            assert_string_not_equal(cfg->sources[i].name, cfg->sources[j].name);
+    crawl_summary one;
+    assert_int_equal(crawl_run_once(cfg, NULL, &one), 0);
+    assert_int_equal(one.items, 3);
+    crawl_summary_free(&one);
+
+    crawl_state *st = NULL;
+    char err[256];
+    assert_int_equal(crawl_state_open_sqlite(cfg->storage.state_dir, &st, err, sizeof err), 0);
+    int n = 0;
+    assert_int_equal(crawl_state_list_sources(st, count_source, &n), 0);
+    assert_int_equal(n, 3);
+    source_record rec;
+    char url[300], key[CRAWL_STATE_KV_KEY_MAX], since[64];
+    assert_int_equal(crawl_state_get_source(st, cfg->sources[0].name, &rec), 1);
+    assert_string_equal(rec.url, wa);
+    assert_int_equal(rec.items_archived, 2);
+    assert_int_equal(crawl_state_get_source(st, cfg->sources[1].name, &rec), 1);
+    assert_string_equal(rec.url, wb);
+    assert_int_equal(rec.items_archived, 1);
+    assert_int_equal(crawl_state_get_source(st, cfg->sources[2].name, &rec), 1);
+    snprintf(url, sizeof url, "%s/gone.xml", o);
+    assert_string_equal(rec.url, url);
+    assert_int_equal(rec.last_status, 404);
+    assert_int_equal(rec.items_archived, 0);
+    snprintf(key, sizeof key, "wordpress_since:%s", cfg->sources[0].name);
+    assert_int_equal(crawl_state_get_kv(st, key, since, sizeof since), 1);
+    assert_non_null(strstr(since, "2026-11-12T09:00:00"));
+    snprintf(key, sizeof key, "wordpress_since:%s", cfg->sources[1].name);
+    assert_int_equal(crawl_state_get_kv(st, key, since, sizeof since), 1);
+    assert_non_null(strstr(since, "2026-11-05T07:00:00"));
+
+    /* A state from before: one WordPress source, its record and watermark
+     * under the bare host.  The next run moves them and asks for what
+     * changed since that watermark. */
+    char *dir2 = test_tmpdir_new();
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\npoliteness: { min_delay: 0s }\n"
+             "sources:\n  - url: %s\n    type: wordpress\n    fetch_pages: false\n",
+             dir2, wb);
+    config *cfg2 = test_load_yaml(yaml, dir2);
+    crawl_state *old = NULL;
+    assert_int_equal(crawl_state_open_sqlite(cfg2->storage.state_dir, &old, err, sizeof err), 0);
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.name, sizeof rec.name, "127.0.0.21");
+    snprintf(rec.url, sizeof rec.url, "%s", wb);
+    rec.items_archived = 7;
+    assert_int_equal(crawl_state_put_source(old, &rec), 0);
+    assert_int_equal(crawl_state_put_kv(old, "wordpress_since:127.0.0.21", "2026-11-01T00:00:00Z"),
+                     0);
+    crawl_state_close(old);
+    char *inc = NULL;
+    assert_int_equal(
+        source_first_url(wb, SOURCE_FORMAT_WORDPRESS, NULL, "2026-11-01T00:00:00Z", &inc), 0);
+    snprintf(body, sizeof body, "[%s]", b1);
+    route_url(s, inc, 200, "application/json", body, "X-WP-TotalPages: 1\r\n");
+    site_server_reset_log(s);
+    crawl_summary two;
+    assert_int_equal(crawl_run_once(cfg2, NULL, &two), 0);
+    assert_int_equal(two.sources_failed, 0);
+    assert_int_equal(logged(s, "modified_after=2026-11-01"), 1);
+    crawl_summary_free(&two);
+    assert_int_equal(crawl_state_open_sqlite(cfg2->storage.state_dir, &old, err, sizeof err), 0);
+    assert_int_equal(crawl_state_get_source(old, cfg2->sources[0].name, &rec), 1);
+    assert_int_equal(rec.items_archived, 8);
+    crawl_state_close(old);
+
+    crawl_state_close(st);
+    config_free(cfg);
+    config_free(cfg2);
+    free(pa), free(pb), free(a1), free(a2), free(b1), free(inc);
+    site_server_stop(s);
+    test_rm_rf(dir);
+    test_rm_rf(dir2);
+    free(dir);
+    free(dir2);
 }
 
 /* Generic JSON APIs: page number, next URL in the body, Link header and
@@ -281,6 +405,7 @@ int main(void)
         cmocka_unit_test(wordpress_paginates_and_is_incremental),
         cmocka_unit_test(json_pagination_styles),
         cmocka_unit_test(sitemaps_autodiscovery_and_opml),
+        cmocka_unit_test(sources_on_one_host_keep_their_own_state),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

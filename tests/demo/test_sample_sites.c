@@ -395,9 +395,16 @@ static void options_and_scale(void **state)
 {
     (void)state;
     sample_sites *s;
-    sample_sites_options o = {.articles_per_site = 3};
-    assert_int_equal(sample_sites_start(&o, "/tmp/x", &s, NULL), FA_EINVAL);
-    assert_null(s);
+    /* (issue 11) small sites work: 1 article (no alias, no wire story) and 3 */
+    sample_sites_options o = {.articles_per_site = 1};
+    assert_int_equal(sample_sites_start(&o, "/tmp/x", &s, NULL), 0);
+    assert_int_equal(sample_sites_page_count(s), 3 * 1 + 0 + 2);
+    assert_int_equal(sample_sites_n_news(s), 3);
+    sample_sites_stop(s);
+    o = (sample_sites_options){.articles_per_site = 3};
+    assert_int_equal(sample_sites_start(&o, "/tmp/x", &s, NULL), 0);
+    assert_int_equal(sample_sites_page_count(s), 3 * 3 + 1 + 2);
+    sample_sites_stop(s);
     o = (sample_sites_options){.n_sites = 251};
     assert_int_equal(sample_sites_start(&o, "/tmp/x", &s, NULL), FA_ETOOBIG);
     assert_int_equal(sample_sites_start(NULL, "", &s, NULL), FA_EINVAL);

@@ -838,6 +838,8 @@ static void opml_expansion(void **state)
         "  <outline xmlUrl=\"https://orchard.example.org/atom.xml\"/>\n"
         "  <outline xmlUrl=\"HTTPS://NoTitle.Example.org:8443/rss\"/>\n"
         "  <outline text=\"dup\" xmlUrl=\"https://gazette.example.org/feed.xml\"/>\n"
+        "  <outline text=\"Gazette\" xmlUrl=\"https://gazette.example.org/other.xml\"/>\n"
+        "  <outline text=\"Mine\" xmlUrl=\"https://mine.example.org/\"/>\n"
         "</outline></body></opml>\n";
     assert_int_equal(write(fd, list, sizeof list - 1), (ssize_t)(sizeof list - 1));
     close(fd);
@@ -848,15 +850,16 @@ static void opml_expansion(void **state)
              "    type: rss\n"
              "    fetch_pages: false\n"
              "    headers: {X-Key: k}\n"
-             "  - url: https://last.example.org/feed\n",
+             "  - url: https://last.example.org/feed\n"
+             "    name: Mine\n",
              tmp);
     rc = config_load_string(yaml, strlen(yaml), "c.yaml", "/", &c, &errors);
     if (rc != 0) fail_msg("%s", errors);
     rc = source_list_expand_opml(c, &errors);
     if (rc < 0) fail_msg("%s", errors);
-    assert_int_equal(rc, 2);
+    assert_int_equal(rc, 4);
     assert_null(errors);
-    assert_int_equal(c->n_sources, 4);
+    assert_int_equal(c->n_sources, 6);
     assert_string_equal(c->sources[0].url, "https://orchard.example.org/atom.xml");
     assert_string_equal(c->sources[1].url, "https://gazette.example.org/feed.xml");
     assert_string_equal(c->sources[1].name, "Gazette");
@@ -866,8 +869,14 @@ static void opml_expansion(void **state)
     assert_string_equal(c->sources[1].headers[0].value, "k");
     assert_null(c->sources[1].opml_path);
     assert_string_equal(c->sources[2].url, "HTTPS://NoTitle.Example.org:8443/rss");
-    assert_string_equal(c->sources[2].name, "notitle.example.org");
-    assert_string_equal(c->sources[3].url, "https://last.example.org/feed");
+    /* (issue 11) no title: named from host:port and path; a title another
+     * source has (an outline's, the config's): from the URL too */
+    assert_string_equal(c->sources[2].name, "notitle.example.org:8443/rss");
+    assert_int_equal(c->sources[2].name_is_default, 1);
+    assert_string_equal(c->sources[3].name, "gazette.example.org/other.xml");
+    assert_string_equal(c->sources[4].name, "mine.example.org");
+    assert_int_equal(c->sources[1].name_is_default, 0);
+    assert_string_equal(c->sources[5].url, "https://last.example.org/feed");
     /* idempotent: nothing left to expand */
     assert_int_equal(source_list_expand_opml(c, &errors), 0);
     config_free(c);
@@ -973,26 +982,31 @@ static void first_urls(void **state)
     char *u = NULL;
     assert_int_equal(
         source_first_url("https://blog.example.com/", SOURCE_FORMAT_WORDPRESS, NULL, NULL, &u), 0);
-    assert_string_equal(u, "https://blog.example.com/wp-json/wp/v2/posts?per_page=100&page=1"
-                           "&orderby=modified&order=asc"
-                           "&_fields=id,link,title,content,date_gmt,modified_gmt");
+    assert_string_equal(
+        u, "https://blog.example.com/wp-json/wp/v2/posts?per_page=100&page=1"
+           "&orderby=modified&order=asc"
+           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
+           "&_embed=author");
     free(u);
     assert_int_equal(source_first_url("https://blog.example.com/news", SOURCE_FORMAT_WORDPRESS,
                                       NULL, "2026-11-20T09:00:00Z", &u),
                      0);
-    assert_string_equal(u, "https://blog.example.com/news/wp-json/wp/v2/posts?per_page=100&page=1"
-                           "&orderby=modified&order=asc"
-                           "&_fields=id,link,title,content,date_gmt,modified_gmt"
-                           "&modified_after=2026-11-20T09%3A00%3A00Z");
+    assert_string_equal(
+        u, "https://blog.example.com/news/wp-json/wp/v2/posts?per_page=100&page=1"
+           "&orderby=modified&order=asc"
+           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
+           "&_embed=author&modified_after=2026-11-20T09%3A00%3A00Z");
     free(u);
     /* already an API URL: only what it lacks is added */
     assert_int_equal(source_first_url("https://blog.example.com/wp-json/wp/v2/posts?categories=5"
                                       "&per_page=20&page=7",
                                       SOURCE_FORMAT_WORDPRESS, NULL, NULL, &u),
                      0);
-    assert_string_equal(u, "https://blog.example.com/wp-json/wp/v2/posts?categories=5&per_page=20"
-                           "&page=1&orderby=modified&order=asc"
-                           "&_fields=id,link,title,content,date_gmt,modified_gmt");
+    assert_string_equal(
+        u, "https://blog.example.com/wp-json/wp/v2/posts?categories=5&per_page=20"
+           "&page=1&orderby=modified&order=asc"
+           "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
+           "&_embed=author");
     free(u);
     source_json_mapping m = {.items = "", .paginate = JSON_PAGINATE_PAGE, .page_param = "pg"};
     assert_int_equal(

@@ -724,11 +724,18 @@ static void dictionary_segments(void **state)
     /* save / load, in the state folder layout */
     char sd[1100], saved[PATH_MAX], err[512];
     snprintf(sd, sizeof sd, "%s/dictionaries", withd);
-    assert_int_equal(segment_dict_save(sd, dict, dict_len, saved), 0);
-    assert_int_equal(segment_dict_save(sd, dict, dict_len, NULL), 0); /* same bytes: fine */
+    assert_int_equal(segment_dict_save(sd, dict, dict_len, 0, saved), 0);
+    assert_int_equal(segment_dict_save(sd, dict, dict_len, 0, NULL), 0); /* same bytes: fine */
     char want[1200];
     snprintf(want, sizeof want, "%s/%u.zdict", sd, id);
     assert_string_equal(saved, want);
+    struct stat dst;
+    assert_int_equal(stat(saved, &dst), 0);
+    assert_int_equal(dst.st_mode & 0777, 0640); /* (issue 11) not world-readable */
+    unlink(saved);
+    assert_int_equal(segment_dict_save(sd, dict, dict_len, 0600, NULL), 0);
+    assert_int_equal(stat(saved, &dst), 0);
+    assert_int_equal(dst.st_mode & 0777, 0600);
     void *loaded;
     size_t loaded_len;
     assert_int_equal(segment_dict_load(saved, &loaded, &loaded_len, err, sizeof err), 0);
@@ -737,7 +744,7 @@ static void dictionary_segments(void **state)
     free(loaded);
     assert_int_equal(segment_dict_load("/nonexistent.zdict", &loaded, &loaded_len, err, sizeof err),
                      FA_ENOENT);
-    assert_int_equal(segment_dict_save(sd, "not a dict", 10, NULL), FA_EINVAL);
+    assert_int_equal(segment_dict_save(sd, "not a dict", 10, 0, NULL), FA_EINVAL);
     snprintf(want, sizeof want, "rm -rf '%s'", sd);
     assert_int_equal(system(want), 0);
 
