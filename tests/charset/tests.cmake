@@ -1,0 +1,6 @@
+# issue 17: encodings decided as browsers do (common/fa_charset), on the
+# project's own texts in nine legacy encodings.
+add_library(charset_texts STATIC ${CMAKE_CURRENT_LIST_DIR}/charset_texts.c)
+target_include_directories(charset_texts PUBLIC ${CMAKE_SOURCE_DIR}/tests)
+target_link_libraries(charset_texts PUBLIC fa_common)
+feedarc_test(test_charset SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_charset.c LIBS charset_texts)
