@@ -1084,10 +1084,8 @@ static void judge(fa_charset_decoder *d, int at_end)
         choose(d, e, FA_CHARSET_DETECTED);
         return;
     }
-    if (e >= 0) {
-        d->dec.refused = 1;
-        d->dec.guess = encodings[e].name;
-    }
+    d->dec.refused = 1; /* no confident reading: the declared one, or UTF-8 */
+    if (e >= 0) d->dec.guess = encodings[e].name;
     choose(d, decl >= 0 ? decl : E_UTF8, decl >= 0 ? how : FA_CHARSET_DEFAULT);
     d->dec.confidence = c;
 }
@@ -1232,7 +1230,7 @@ int fa_charset_push(fa_charset_decoder *d, const void *data, size_t len)
             break;
         }
     }
-    if (rc == 0 && d->st == S_DECODING) rc = flush_out(d);
+    if (rc == 0) rc = flush_out(d); /* what is decided goes out with each push */
     if (rc < 0 && d->rc == 0) d->rc = rc;
     return d->rc;
 }
@@ -1303,6 +1301,8 @@ int fa_charset_describe(const fa_charset_decision *dec, char *out, size_t outlen
     if (dec->refused && dec->guess != NULL && e < sizeof extra)
         e += (size_t)snprintf(extra + e, sizeof extra - e, "; guess %s refused, confidence %.2f",
                               dec->guess, dec->confidence);
+    else if (dec->refused && e < sizeof extra)
+        e += (size_t)snprintf(extra + e, sizeof extra - e, "; nothing detected");
     if (dec->replaced > 0 && e < sizeof extra)
         snprintf(extra + e, sizeof extra - e, "; %llu invalid sequences replaced",
                  (unsigned long long)dec->replaced);

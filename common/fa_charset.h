@@ -85,7 +85,9 @@ typedef struct fa_charset_decision {
     const char *guess;         /* a detection refused (static), or NULL */
     double confidence;         /* detection's derived confidence (of the guess when
                                   refused); 1 when declared */
-    int refused;               /* 1: a guess below min_confidence was not used */
+    int refused;               /* 1: detection ran but gave no usable reading (a guess
+                                  below min_confidence, or none): the declared encoding
+                                  or UTF-8 with replacement was kept */
     uint64_t replaced;         /* invalid sequences replaced by U+FFFD so far */
     size_t held;               /* bytes held before deciding */
 } fa_charset_decision;
@@ -146,7 +148,8 @@ void fa_charset_from_content_type(const char *ct, char *out, size_t outlen);
 
 /* What a metadata record says: "UTF-8 (http)", "EUC-KR (detected,
  * confidence 0.93; declared UTF-8 (http) overruled)", "UTF-8 (default;
- * guess EUC-KR refused, confidence 0.25)", with "; N invalid sequences
+ * guess EUC-KR refused, confidence 0.25)", "UTF-8 (default; nothing
+ * detected)", with "; N invalid sequences
  * replaced" when some were.  Returns what snprintf returns. */
 int fa_charset_describe(const fa_charset_decision *dec, char *out, size_t outlen);
 
