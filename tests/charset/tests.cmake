@@ -4,3 +4,5 @@ add_library(charset_texts STATIC ${CMAKE_CURRENT_LIST_DIR}/charset_texts.c)
 target_include_directories(charset_texts PUBLIC ${CMAKE_SOURCE_DIR}/tests)
 target_link_libraries(charset_texts PUBLIC fa_common)
 feedarc_test(test_charset SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_charset.c LIBS charset_texts)
+feedarc_test(test_charset_parsers SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_charset_parsers.c
+             LIBS charset_texts fa_feeds fa_dedup)
