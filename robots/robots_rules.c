@@ -6,6 +6,10 @@
  * reference parser (github.com/google/robotstxt, robots.cc), which RFC 9309
  * was written from:
  *
+ *   - the body is read as UTF-8 whatever it declares (RFC 9309 §2.3:
+ *     robots.txt is UTF-8); invalid sequences become U+FFFD before parsing
+ *     (common/fa_charset, fixed UTF-8), so a rule's pattern is always
+ *     valid UTF-8 once percent-encoded (issue 17);
  *   - a leading UTF-8 byte order mark (or a prefix of one) is skipped;
  *   - lines end at LF, CR or CRLF; a line keeps at most ROBOTS_MAX_LINE
  *     bytes (and nothing after a NUL byte);
@@ -37,6 +41,7 @@
 #include "robots/robots_internal.h"
 
 #include "common/fa_buf.h"
+#include "common/fa_charset.h"
 #include "common/fa_err.h"
 
 #include <stdio.h>
@@ -546,7 +551,22 @@ robots_rules *robots_rules_parse(const char *body, size_t len, const char *produ
     ps.token_len = strlen(ps.token);
     rule_set_init(&ps.specific);
     rule_set_init(&ps.global);
-    if (body != NULL && len > 0) parse_body(&ps, body, len);
+    if (body != NULL && len > 0) {
+        /* a BOM, or a prefix of one, is skipped before decoding (the
+         * decoder would replace a partial one) */
+        static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+        size_t b = 0;
+        while (b < 3 && b < len && body[b] == bom[b])
+            b++;
+        body += b;
+        len -= b;
+        fa_buf utf8;
+        fa_buf_init(&utf8, len * 3 + 16);
+        fa_charset_options co = {.fixed_utf8 = 1};
+        ps.rc = fa_charset_decode_all(&co, body, len, &utf8, NULL);
+        if (ps.rc == 0 && utf8.len > 0) parse_body(&ps, utf8.data, utf8.len);
+        fa_buf_free(&utf8);
+    }
     if (ps.rc < 0) goto out;
 
     /* Keep the set that applies; the other is freed below. */

@@ -877,6 +877,21 @@ static void allow_all_disallow_all(void **state)
     robots_rules_free(d);
 }
 
+/* issue 17: robots.txt is UTF-8 whatever it declares; invalid bytes (here
+ * a Latin-1 e-acute) become U+FFFD, so the pattern is valid UTF-8
+ * percent-encoded, and the lines around it are read as before. */
+static void invalid_utf8_replaced(void **state)
+{
+    (void)state;
+    const char *txt = "user-agent: *\ndisallow: /caf\xE9/\ndisallow: /caf\xC3\xA9s/\n"
+                      "disallow: /ok/\n";
+    assert_false(allowed_for(txt, "x", "/caf%EF%BF%BD/menu"));
+    assert_true(allowed_for(txt, "x", "/caf%C3%A9/menu"));
+    assert_false(allowed_for(txt, "x", "/caf%C3%A9s/menu"));
+    assert_false(allowed_for(txt, "x", "/ok/x"));
+    assert_true(allowed_for(txt, "x", "/other"));
+}
+
 static void null_and_empty(void **state)
 {
     (void)state;
@@ -1000,6 +1015,7 @@ int main(void)
         cmocka_unit_test(matcher_differential),
         cmocka_unit_test(allow_all_disallow_all),
         cmocka_unit_test(null_and_empty),
+        cmocka_unit_test(invalid_utf8_replaced),
         cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
