@@ -1107,12 +1107,21 @@ static int end_prescan(fa_charset_decoder *d, int at_end)
         bom = E_UTF16BE;
         skip = 2;
     }
+    int how = FA_CHARSET_BOM;
+    if (bom < 0 && n >= 4 && !d->o.fixed_utf8 && memcmp(s, "<\0?\0", 4) == 0) {
+        bom = E_UTF16LE; /* "<?" in UTF-16 without a BOM (XML 1.0 appendix F) */
+        how = FA_CHARSET_XML;
+    } else if (bom < 0 && n >= 4 && !d->o.fixed_utf8 && memcmp(s, "\0<\0?", 4) == 0) {
+        bom = E_UTF16BE;
+        how = FA_CHARSET_XML;
+    }
     if (d->o.fixed_utf8) {
+        how = FA_CHARSET_FIXED;
         bom = E_UTF8;
         skip = skip == 3 ? 3 : 0;
     }
     if (bom >= 0) {
-        choose(d, bom, d->o.fixed_utf8 ? FA_CHARSET_FIXED : FA_CHARSET_BOM);
+        choose(d, bom, (enum fa_charset_how)how);
         d->dec.held = n;
         d->hold_len = 0;
         return decode(d, s + skip, n - skip, at_end);

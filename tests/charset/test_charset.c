@@ -297,6 +297,9 @@ static void test_prescan(void **state)
     expect("\xEF\xBB\xBF<p>\xC3\xA9</p>", 12, "koi8-r", "UTF-8", FA_CHARSET_BOM, "<p>é</p>");
     expect("\xFF\xFE<\0p\0>\0", 8, "utf-8", "UTF-16LE", FA_CHARSET_BOM, "<p>");
     expect("\xFE\xFF\0<\0p\0>", 8, NULL, "UTF-16BE", FA_CHARSET_BOM, "<p>");
+    /* UTF-16 XML without a BOM: "<?" in either byte order */
+    expect("<\0?\0x\0m\0l\0", 10, NULL, "UTF-16LE", FA_CHARSET_XML, "<?xml");
+    expect("\0<\0?\0x\0m\0l", 10, NULL, "UTF-16BE", FA_CHARSET_XML, "<?xml");
     /* HTTP over meta */
     const char *m = "<meta charset=\"koi8-r\"><p>\xF0\xD2\xC9\xD7\xC5\xD4</p>";
     expect(m, strlen(m), "windows-1251", "windows-1251", FA_CHARSET_HTTP, NULL);
