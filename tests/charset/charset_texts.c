@@ -146,8 +146,9 @@ int charset_feed(const charset_text *t, enum charset_decl decl, fa_buf *out, con
 {
     fa_buf u;
     fa_buf_init(&u, 1 << 20);
-    fa_buf_printf(&u, "<?xml version=\"1.0\"%s%s%s?>\n", decl == DECL_DOC ? " encoding=\"" : "",
-                  decl == DECL_DOC ? t->label : "", decl == DECL_DOC ? "\"" : "");
+    const char *label = decl == DECL_DOC ? t->label : decl == DECL_WRONG_DOC ? "utf-8" : NULL;
+    fa_buf_printf(&u, "<?xml version=\"1.0\"%s%s%s?>\n", label ? " encoding=\"" : "",
+                  label ? label : "", label ? "\"" : "");
     fa_buf_puts(&u, "<rss version=\"2.0\"><channel><title>Local news</title>"
                     "<link>http://example.test/</link>\n<item><title>");
     fa_buf_puts(&u, t->title);
@@ -170,6 +171,8 @@ int charset_page(const charset_text *t, enum charset_decl decl, fa_buf *out, con
     fa_buf_init(&u, 1 << 20);
     fa_buf_puts(&u, "<!DOCTYPE html>\n<html><head>");
     if (decl == DECL_DOC) fa_buf_printf(&u, "<meta charset=\"%s\">", t->label);
+    if (decl == DECL_WRONG_DOC)
+        fa_buf_puts(&u, "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">");
     fa_buf_printf(&u, "<title>%s</title>\n<style>body { margin: 0 }</style></head>\n<body>\n",
                   t->title);
     fa_buf_puts(&u, "<nav><ul><li><a href=\"/\">Home</a></li><li><a href=\"/news\">News</a>"

@@ -30,7 +30,8 @@ enum charset_decl {
     DECL_HTTP,       /* Content-Type charset (returned in http) */
     DECL_DOC,        /* XML declaration (feed) or <meta charset> (page) */
     DECL_WRONG_UTF8, /* declared UTF-8 (HTTP) but in the legacy encoding */
-    DECL_WRONG_LATIN /* declared iso-8859-1 (HTTP), the server default */
+    DECL_WRONG_LATIN, /* declared iso-8859-1 (HTTP), the server default */
+    DECL_WRONG_DOC    /* the document itself says UTF-8 (XML declaration, meta) */
 };
 
 /* Converts UTF-8 s to encoding `to` with iconv, appended to out.

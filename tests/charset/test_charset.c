@@ -88,6 +88,8 @@ static void test_declared_wrong(void **state)
             check_one(&charset_texts[i], page, DECL_WRONG_UTF8, FA_CHARSET_DETECTED, 1);
             /* a server's default iso-8859-1 over a CJK body */
             if (i < 5) check_one(&charset_texts[i], page, DECL_WRONG_LATIN, FA_CHARSET_DETECTED, 1);
+            /* the document itself says UTF-8 */
+            check_one(&charset_texts[i], page, DECL_WRONG_DOC, FA_CHARSET_DETECTED, 1);
         }
 }
 

@@ -111,7 +111,7 @@ static void test_feeds(void **state)
 {
     (void)state;
     for (int i = 0; i < CHARSET_TEXT_COUNT; i++)
-        for (int decl = DECL_NONE; decl <= DECL_WRONG_LATIN; decl++) {
+        for (int decl = DECL_NONE; decl <= DECL_WRONG_DOC; decl++) {
             if (decl == DECL_WRONG_LATIN && i >= 5) continue; /* single-byte: declaration kept */
             check_feed(&charset_texts[i], (enum charset_decl)decl, 1 << 20);
             check_feed(&charset_texts[i], (enum charset_decl)decl, 7);
@@ -231,7 +231,7 @@ static void test_pages(void **state)
 {
     (void)state;
     for (int i = 0; i < CHARSET_TEXT_COUNT; i++)
-        for (int decl = DECL_NONE; decl <= DECL_WRONG_LATIN; decl++) {
+        for (int decl = DECL_NONE; decl <= DECL_WRONG_DOC; decl++) {
             if (decl == DECL_WRONG_LATIN && i >= 5) continue;
             check_page(&charset_texts[i], (enum charset_decl)decl, 1 << 20);
             check_page(&charset_texts[i], (enum charset_decl)decl, 7);

@@ -6,3 +6,7 @@ target_link_libraries(charset_texts PUBLIC fa_common)
 feedarc_test(test_charset SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_charset.c LIBS charset_texts)
 feedarc_test(test_charset_parsers SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_charset_parsers.c
              LIBS charset_texts fa_feeds fa_dedup)
+if(TARGET feedarc)
+  feedarc_test(test_charset_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_charset_cli.c
+               LIBS charset_texts)
+endif()
