@@ -10,3 +10,10 @@ if(TARGET feedarc)
   feedarc_test(test_charset_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_charset_cli.c
                LIBS charset_texts)
 endif()
+# an EUC-KR page and its UTF-8 copy found as near-duplicates in a real crawl
+if(TARGET feedarc)
+  feedarc_test(test_charset_crawl SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_charset_crawl.c
+               ${CMAKE_SOURCE_DIR}/tests/crawler/crawl_test_util.c
+               LIBS charset_texts fa_crawler fa_demo fa_storage fa_config fa_common
+                    PkgConfig::YAJL PkgConfig::CURL TIMEOUT 120)
+endif()
