@@ -750,15 +750,41 @@ static int iconv_decode(fa_charset_decoder *d, const unsigned char *s, size_t n,
             n -= k;
         }
     }
-    if (n > 0) {
-        rc = iconv_run(d, s, n, &used);
+    /* ASCII-compatible and stateless: ASCII stretches (markup, scripts)
+     * are copied, only the stretches from a byte >= 0x80 to the next '<'
+     * or newline go through iconv.  Those two never occur inside a
+     * multi-byte character of any encoding here (trail bytes are >= 0x30,
+     * and 0x3C, 0x0A are no lead bytes), so a stretch never cuts one. */
+    int fast = encodings[d->enc].ascii_compatible && d->enc != E_ISO2022JP;
+    while (n > 0) {
+        size_t a = 0, k = 0;
+        if (fast) {
+            while (a < n && s[a] < 0x80)
+                a++;
+            rc = emit(d, s, a);
+            if (rc < 0) return rc;
+            s += a;
+            n -= a;
+            if (n == 0) break;
+            while (k < n && s[k] != '<' && s[k] != '\n')
+                k++;
+        } else {
+            k = n;
+        }
+        rc = iconv_run(d, s, k, &used);
         if (rc < 0) return rc;
-        size_t rest = n - used;
-        if (rest > 0) {
-            if (rest > TAIL_MAX) rest = TAIL_MAX; /* iconv stops within one sequence */
-            memcpy(d->tail, s + n - rest, rest);
+        if (used < k && k < n) {
+            /* a sequence cut short by '<' or a newline: invalid */
+            rc = emit_replacement(d);
+            if (rc < 0) return rc;
+        } else if (used < k) {
+            size_t rest = k - used; /* iconv stops within one sequence */
+            if (rest > TAIL_MAX) rest = TAIL_MAX;
+            memcpy(d->tail, s + k - rest, rest);
             d->tail_len = rest;
         }
+        s += k;
+        n -= k;
     }
     if (at_end) {
         if (d->tail_len > 0) {
