@@ -329,6 +329,12 @@ static void test_prescan(void **state)
     /* all ASCII, nothing declared */
     expect("plain", 5, NULL, "UTF-8", FA_CHARSET_DEFAULT, "plain");
     expect("", 0, NULL, "UTF-8", FA_CHARSET_DEFAULT, "");
+    /* a lead byte cut short by markup is one U+FFFD, the markup stays */
+    expect("<p>\xB0</p>\xB0\n", 10, "euc-kr", "EUC-KR", FA_CHARSET_HTTP,
+           "<p>\xEF\xBF\xBD</p>\xEF\xBF\xBD\n");
+    /* GB18030's four-byte sequences carry digits: never cut (ä, ß) */
+    expect("<p>k\x81\x30\x8A\x31se 12\x81\x30\x89\x38</p>", 22, "gb18030", "gb18030",
+           FA_CHARSET_HTTP, "<p>käse 12ß</p>");
     /* windows-1252's unmapped bytes are the C1 controls, 0x80 the euro */
     expect("\x80\x81", 2, "iso-8859-1", "windows-1252", FA_CHARSET_HTTP, "€\xC2\x81");
 }
