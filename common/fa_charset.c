@@ -1250,13 +1250,14 @@ int fa_charset_push(fa_charset_decoder *d, const void *data, size_t len)
             break;
         }
         case S_WINDOW: {
-            size_t room = d->o.window - d->hold_len;
+            /* the prescan may have left more than a small window holds */
+            size_t room = d->hold_len < d->o.window ? d->o.window - d->hold_len : 0;
             size_t k = room < len ? room : len;
             memcpy(d->hold + d->hold_len, s, k);
             d->hold_len += k;
             s += k;
             len -= k;
-            if (d->hold_len == d->o.window) rc = end_window(d, 0);
+            if (d->hold_len >= d->o.window) rc = end_window(d, 0);
             break;
         }
         case S_DECODING:

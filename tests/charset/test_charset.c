@@ -366,6 +366,86 @@ static void test_utf8_replacement(void **state)
     fa_buf_free(&in);
 }
 
+/* ---- random inputs ---- */
+
+static uint32_t rng(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static int valid_utf8(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = u[i], need = c < 0x80 ? 0 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+        if (c >= 0x80 && (c < 0xC2 || c > 0xF4)) return 0;
+        if (i + need >= n + (need ? 0 : 1) && need) return 0;
+        for (unsigned k = 1; k <= need; k++)
+            if ((u[i + k] & 0xC0) != 0x80) return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+/* Random bytes, and fixtures with random corruption, under random labels,
+ * pushed whole and in random pieces: the output is always valid UTF-8 and
+ * the same both ways. */
+static void test_random_inputs(void **state)
+{
+    (void)state;
+    static const char *const http[] = {NULL,     "utf-8",    "euc-kr",    "shift_jis", "gb2312",
+                                       "big5",   "koi8-r",   "cp1251",    "latin1",    "latin2",
+                                       "euc-jp", "utf-16le", "iso-2022-jp"};
+    uint32_t seed = 0x9e3779b9u;
+    fa_buf in, whole, parts;
+    fa_buf_init(&in, 1 << 20);
+    for (int round = 0; round < 1500; round++) {
+        fa_buf_reset(&in);
+        size_t n = rng(&seed) % 3000;
+        if (round % 3 == 0) {
+            for (size_t i = 0; i < n; i++) {
+                unsigned char b = (unsigned char)rng(&seed);
+                fa_buf_append(&in, &b, 1);
+            }
+        } else {
+            const charset_text *t = &charset_texts[rng(&seed) % CHARSET_TEXT_COUNT];
+            const char *h;
+            charset_page(t, (enum charset_decl)(rng(&seed) % 5), &in, &h);
+            for (int k = rng(&seed) % 8; k > 0 && in.len; k--)
+                in.data[rng(&seed) % in.len] = (char)rng(&seed);
+            if (in.len > n && n > 0) in.len = n;
+        }
+        fa_charset_options o = {.http_charset = http[rng(&seed) % (sizeof http / sizeof *http)],
+                                .window = 64 + rng(&seed) % 9000};
+        fa_charset_decision d1;
+        fa_buf_init(&whole, 1 << 22);
+        assert_int_equal(fa_charset_decode_all(&o, in.data, in.len, &whole, &d1), 0);
+        assert_true(valid_utf8(whole.data ? whole.data : "", whole.len));
+        collect c = {.bad_split = 0};
+        fa_buf_init(&c.b, 1 << 22);
+        fa_charset_decoder *dec = fa_charset_decoder_new(&o, on_piece, &c);
+        for (size_t off = 0; off < in.len;) {
+            size_t k = 1 + rng(&seed) % 700;
+            if (k > in.len - off) k = in.len - off;
+            assert_int_equal(fa_charset_push(dec, in.data + off, k), 0);
+            off += k;
+        }
+        assert_int_equal(fa_charset_finish(dec), 0);
+        assert_string_equal(fa_charset_decoder_decision(dec)->name, d1.name);
+        if (c.b.len != whole.len || (whole.len && memcmp(c.b.data, whole.data, whole.len) != 0))
+            fail_msg("round %d (%s, %zu bytes): pieces differ from whole", round, d1.name,
+                     in.len);
+        fa_charset_decoder_free(dec);
+        fa_buf_free(&c.b);
+        fa_buf_free(&whole);
+    }
+    (void)parts;
+    fa_buf_free(&in);
+}
+
 /* A sink's error stops the decoder and is returned. */
 static int refuse(void *ud, const char *s, size_t n)
 {
@@ -400,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_prescan),
         cmocka_unit_test(test_utf8_replacement),
         cmocka_unit_test(test_sink_error),
+        cmocka_unit_test(test_random_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
