@@ -138,7 +138,7 @@ int cmd_extract(int argc, char **argv)
     }
     if (optind != argc - 1) {
         fprintf(stderr, "usage: feedarc extract [--json] [--charset LABEL] "
-                            "[--fragment|--wp-json] FILE|-\n");
+                        "[--fragment|--wp-json] FILE|-\n");
         return EXIT_USAGE;
     }
     const char *path = argv[optind];

@@ -312,8 +312,8 @@ static int label_find(const char *s, size_t n)
         s++;
         n--;
     }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
-                     s[n - 1] == '\r' || s[n - 1] == '\f'))
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r' ||
+                     s[n - 1] == '\f'))
         n--;
     if (n == 0 || n > 40) return -1;
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
@@ -426,10 +426,10 @@ static unsigned utf8_cp(const unsigned char *s, int len)
 /* ---- what the decoded text looks like ---- */
 
 typedef struct tally {
-    uint64_t errors;     /* invalid sequences */
-    uint64_t nonascii;   /* decoded non-ASCII code points */
-    uint64_t in_script;  /* of those, in the family's scripts or common punctuation */
-    uint64_t multibyte;  /* UTF-8 only: valid multi-byte sequences */
+    uint64_t errors;    /* invalid sequences */
+    uint64_t nonascii;  /* decoded non-ASCII code points */
+    uint64_t in_script; /* of those, in the family's scripts or common punctuation */
+    uint64_t multibyte; /* UTF-8 only: valid multi-byte sequences */
 } tally;
 
 static int in_range(unsigned c, unsigned lo, unsigned hi)
@@ -441,16 +441,16 @@ static int in_range(unsigned c, unsigned lo, unsigned hi)
  * holds (its letters, or punctuation and symbols any text may carry)? */
 static int plausible(int fam, unsigned c)
 {
-    if (in_range(c, 0xA0, 0xBF) || in_range(c, 0x2000, 0x206F) || c == 0x20AC ||
-        c == 0x2116 || c == 0x2122)
+    if (in_range(c, 0xA0, 0xBF) || in_range(c, 0x2000, 0x206F) || c == 0x20AC || c == 0x2116 ||
+        c == 0x2122)
         return 1;
     int cjk = fam == FAM_KOREAN || fam == FAM_JAPANESE || fam == FAM_CHINESE;
-    if (cjk && (in_range(c, 0x3000, 0x303F) || in_range(c, 0xFF00, 0xFFEF) ||
-                in_range(c, 0x4E00, 0x9FFF) || in_range(c, 0x3400, 0x4DBF) ||
-                in_range(c, 0xF900, 0xFAFF) || in_range(c, 0x2190, 0x21FF) ||
-                in_range(c, 0x2460, 0x27BF) || in_range(c, 0x3200, 0x33FF) ||
-                in_range(c, 0x0391, 0x03C9) || in_range(c, 0x0410, 0x044F) || c == 0xD7 ||
-                c == 0xF7))
+    if (cjk &&
+        (in_range(c, 0x3000, 0x303F) || in_range(c, 0xFF00, 0xFFEF) ||
+         in_range(c, 0x4E00, 0x9FFF) || in_range(c, 0x3400, 0x4DBF) ||
+         in_range(c, 0xF900, 0xFAFF) || in_range(c, 0x2190, 0x21FF) ||
+         in_range(c, 0x2460, 0x27BF) || in_range(c, 0x3200, 0x33FF) ||
+         in_range(c, 0x0391, 0x03C9) || in_range(c, 0x0410, 0x044F) || c == 0xD7 || c == 0xF7))
         return 1;
     switch (fam) {
     case FAM_UNICODE:
@@ -581,9 +581,9 @@ struct fa_charset_decoder {
     int rc;
     int finished;
     fa_charset_decision dec;
-    int enc;           /* chosen encoding (S_DECODING) */
-    iconv_t cd;        /* (iconv_t)-1 for UTF-8 */
-    int declared;      /* declared encoding or -1 */
+    int enc;      /* chosen encoding (S_DECODING) */
+    iconv_t cd;   /* (iconv_t)-1 for UTF-8 */
+    int declared; /* declared encoding or -1 */
     enum fa_charset_how declared_how;
     unsigned char *hold; /* PRESCAN + window bytes */
     size_t hold_len, hold_cap;
@@ -857,8 +857,8 @@ static int xml_decl(const unsigned char *s, size_t n)
 
 /* One attribute at s[*i..n) (WHATWG "get an attribute", simplified): name
  * and value spans; returns 0 at '>' or the end. */
-static int get_attr(const unsigned char *s, size_t n, size_t *i, size_t *nb, size_t *nl,
-                    size_t *vb, size_t *vl)
+static int get_attr(const unsigned char *s, size_t n, size_t *i, size_t *nb, size_t *nl, size_t *vb,
+                    size_t *vl)
 {
     size_t k = *i;
     while (k < n && (is_space(s[k]) || s[k] == '/'))
@@ -971,8 +971,8 @@ static int meta_prescan(const unsigned char *s, size_t n)
             i = k + 1;
             continue;
         }
-        if (n - i >= 2 && (s[i + 1] == '!' || s[i + 1] == '?' || s[i + 1] == '/' ||
-                           (s[i + 1] | 0x20) >= 'a')) {
+        if (n - i >= 2 &&
+            (s[i + 1] == '!' || s[i + 1] == '?' || s[i + 1] == '/' || (s[i + 1] | 0x20) >= 'a')) {
             /* another tag, a comment-like or a processing instruction:
              * skip its attributes (so "<a title='<meta ...>'>" is no meta) */
             size_t k = i + 2, nb, nl, vb, vl;
@@ -1036,8 +1036,8 @@ static double confidence(int enc, const unsigned char *s, size_t n, int at_end)
     tally_enc(&t, enc, s, n, at_end);
     if (t.errors > 0 || t.nonascii == 0) return 0;
     /* ISO-2022-JP is 7-bit: its evidence is the characters it decodes to */
-    double evidence = (double)(enc == E_ISO2022JP ? 2 * t.nonascii : count_nonascii(s, n)) /
-                      EVIDENCE_BYTES;
+    double evidence =
+        (double)(enc == E_ISO2022JP ? 2 * t.nonascii : count_nonascii(s, n)) / EVIDENCE_BYTES;
     if (evidence > 1) evidence = 1;
     return evidence * (double)t.in_script / (double)t.nonascii;
 }
@@ -1283,8 +1283,10 @@ int fa_charset_finish(fa_charset_decoder *d)
         judge(d, 1); /* all ASCII: the declared encoding or UTF-8 */
         d->hold_len = 0;
     }
-    if (rc == 0 && d->st == S_WINDOW) rc = end_window(d, 1);
-    else if (rc == 0 && d->st == S_DECODING) rc = decode(d, NULL, 0, 1);
+    if (rc == 0 && d->st == S_WINDOW)
+        rc = end_window(d, 1);
+    else if (rc == 0 && d->st == S_DECODING)
+        rc = decode(d, NULL, 0, 1);
     if (rc == 0) rc = flush_out(d);
     if (rc < 0 && d->rc == 0) d->rc = rc;
     return d->rc;

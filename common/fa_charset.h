@@ -77,19 +77,19 @@ const char *fa_charset_how_name(enum fa_charset_how how);
 #define FA_CHARSET_PRESCAN 1024
 
 typedef struct fa_charset_decision {
-    const char *name;          /* encoding used, WHATWG name ("UTF-8", "EUC-KR",
-                                  "windows-1252", ...); static, never NULL */
-    enum fa_charset_how how;   /* how it was decided */
-    const char *declared;      /* a declaration that was overruled (static), or NULL */
+    const char *name;                 /* encoding used, WHATWG name ("UTF-8", "EUC-KR",
+                                         "windows-1252", ...); static, never NULL */
+    enum fa_charset_how how;          /* how it was decided */
+    const char *declared;             /* a declaration that was overruled (static), or NULL */
     enum fa_charset_how declared_how; /* where that declaration was */
-    const char *guess;         /* a detection refused (static), or NULL */
-    double confidence;         /* detection's derived confidence (of the guess when
-                                  refused); 1 when declared */
-    int refused;               /* 1: detection ran but gave no usable reading (a guess
-                                  below min_confidence, or none): the declared encoding
-                                  or UTF-8 with replacement was kept */
-    uint64_t replaced;         /* invalid sequences replaced by U+FFFD so far */
-    size_t held;               /* bytes held before deciding */
+    const char *guess;                /* a detection refused (static), or NULL */
+    double confidence;                /* detection's derived confidence (of the guess when
+                                         refused); 1 when declared */
+    int refused;                      /* 1: detection ran but gave no usable reading (a guess
+                                         below min_confidence, or none): the declared encoding
+                                         or UTF-8 with replacement was kept */
+    uint64_t replaced;                /* invalid sequences replaced by U+FFFD so far */
+    size_t held;                      /* bytes held before deciding */
 } fa_charset_decision;
 
 typedef struct fa_charset_options {

@@ -90,15 +90,13 @@ void crawl__note_charset(crawl *c, const fa_charset_decision *d, char *out, size
     fa_charset_describe(d, out, outlen);
     if (c->opt->metrics && d->how == FA_CHARSET_DETECTED)
         metrics_counter_add(c->opt->metrics->charset_detected, 1);
-    if (c->opt->metrics && d->refused)
-        metrics_counter_add(c->opt->metrics->charset_refused, 1);
+    if (c->opt->metrics && d->refused) metrics_counter_add(c->opt->metrics->charset_refused, 1);
 }
 
 /* encoding: what the metadata record says of the response's encoding
  * (issue 17), or "" */
-static void findings_build(crawl *c, const dedup_result *res, const char *doc_url,
-                           const char *via, const char *item_id, const char *encoding,
-                           findings_doc *d)
+static void findings_build(crawl *c, const dedup_result *res, const char *doc_url, const char *via,
+                           const char *item_id, const char *encoding, findings_doc *d)
 {
     fa_buf *fb = &d->fb;
     fa_buf_init(fb, 1u << 20);

@@ -730,7 +730,8 @@ int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
                            const char *payload_digest, const char *html, size_t len, int64_t date,
                            dedup_result *out)
 {
-    dedup_input in = {url, host, NULL, payload_digest, NULL, date, DEDUP_HTML_PAGE, html, len, NULL};
+    dedup_input in = {url,  host, NULL, payload_digest, NULL, date, DEDUP_HTML_PAGE,
+                      html, len,  NULL};
     return dedup_analyze(eng, &in, out);
 }
 

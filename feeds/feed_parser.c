@@ -1125,7 +1125,8 @@ static int start_xml(feed_parser *p)
      * it, and gets the held-back bytes afterwards. */
     xmlCharEncodingHandlerPtr enc = NULL;
     if (p->encoding != NULL && !p->utf8_input && !p->wide &&
-        !feed__xml_declares_encoding(p->sniff, p->sniff_len) && strcasecmp(p->encoding, "utf-8") != 0)
+        !feed__xml_declares_encoding(p->sniff, p->sniff_len) &&
+        strcasecmp(p->encoding, "utf-8") != 0)
         enc = xmlFindCharEncodingHandler(p->encoding);
     if (enc != NULL)
         p->ctxt = xmlCreatePushParserCtxt(&p->sax, NULL, NULL, 0, NULL);

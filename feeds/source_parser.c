@@ -5,9 +5,9 @@
  * The body goes through up to four stages, each streaming:
  *
  *   bytes --[gunzip if 1f 8b]--> [charset: decided once, decoded to UTF-8]
- *   --> [sniff: hold the start until the kind is known] --> one of: feed_parser (RSS/RDF/Atom), json_items (JSON Feed,
- *   WordPress, mapped JSON), sitemap_parser, opml_parser, feed_discover
- *   (HTML autodiscovery)
+ *   --> [sniff: hold the start until the kind is known] --> one of: feed_parser (RSS/RDF/Atom),
+ * json_items (JSON Feed, WordPress, mapped JSON), sitemap_parser, opml_parser, feed_discover (HTML
+ * autodiscovery)
  *
  * 1. Gzip.  The crawler undoes Content-Encoding, but a sitemap.xml.gz
  *    served as application/x-gzip or octet-stream arrives compressed.  The

@@ -120,8 +120,9 @@ source_parser *source_parser_new(const source_parser_options *o, const source_pa
  * parsed (2xx; or, for WordPress, 400 - possibly
  * rest_post_invalid_page_number past the last page, which finish then
  * treats as a clean end), 0 if not.  Reads Content-Type (its charset is
- * the declaration the charset stage weighs), X-WP-TotalPages, X-WP-Total and Link: rel="next".  Optional: a
- * parser never told is as after a 200 with no headers. */
+ * the declaration the charset stage weighs), X-WP-TotalPages, X-WP-Total
+ * and Link: rel="next".  Optional: a parser never told is as after a 200
+ * with no headers. */
 int source_parser_response(source_parser *p, long status, const char *head, size_t head_len);
 
 /* Feeds the next len bytes of the body (after Content-Encoding and chunked

@@ -67,7 +67,8 @@ const charset_text charset_texts[CHARSET_TEXT_COUNT] = {
      {"В субботу жители района вместе с сотрудниками городской службы озеленения посадили в старом "
       "парке сто молодых лип и клёнов. Работа заняла весь день, но никто не ушёл раньше времени.",
       "Организаторы рассказали, что деревья выбирали с учётом местного климата, чтобы они легко "
-      "перенесли первую зиму. Каждому саженцу присвоили номер, а за уходом будут следить школьники.",
+      "перенесли первую зиму. Каждому саженцу присвоили номер, а за уходом будут следить "
+      "школьники.",
       "Следующую посадку планируют провести весной на берегу реки."}},
     {"CP1251",
      "windows-1251",
@@ -94,9 +95,11 @@ const charset_text charset_texts[CHARSET_TEXT_COUNT] = {
      "ISO-8859-2",
      "iso-8859-2",
      "Nová cyklostezka spojí dvě sousední vesnice",
-     {"Obec dokončila stavbu cyklostezky, která vede podél řeky a spojuje náves se sousední vesnicí. "
+     {"Obec dokončila stavbu cyklostezky, která vede podél řeky a spojuje náves se sousední "
+      "vesnicí. "
       "Cesta je dlouhá přibližně čtyři kilometry a je osvětlená i v noci.",
-      "Starosta uvedl, že stezku budou využívat hlavně děti cestou do školy a senioři, kteří chodí na "
+      "Starosta uvedl, že stezku budou využívat hlavně děti cestou do školy a senioři, kteří chodí "
+      "na "
       "procházky. Na trase přibudou lavičky, stojany na kola a informační tabule o místní přírodě.",
       "Slavnostní otevření proběhne příští sobotu, pokud bude hezké počasí."}},
 };

@@ -14,11 +14,11 @@
 #include <stddef.h>
 
 typedef struct charset_text {
-    const char *iconv;     /* iconv name the fixture is converted to */
-    const char *whatwg;    /* the name fa_charset reports for it */
-    const char *label;     /* the label a site would declare */
-    const char *title;     /* UTF-8 */
-    const char *paras[3];  /* UTF-8 */
+    const char *iconv;    /* iconv name the fixture is converted to */
+    const char *whatwg;   /* the name fa_charset reports for it */
+    const char *label;    /* the label a site would declare */
+    const char *title;    /* UTF-8 */
+    const char *paras[3]; /* UTF-8 */
 } charset_text;
 
 #define CHARSET_TEXT_COUNT 9
@@ -26,10 +26,10 @@ extern const charset_text charset_texts[CHARSET_TEXT_COUNT];
 
 /* How a fixture declares its encoding. */
 enum charset_decl {
-    DECL_NONE,       /* nothing anywhere */
-    DECL_HTTP,       /* Content-Type charset (returned in http) */
-    DECL_DOC,        /* XML declaration (feed) or <meta charset> (page) */
-    DECL_WRONG_UTF8, /* declared UTF-8 (HTTP) but in the legacy encoding */
+    DECL_NONE,        /* nothing anywhere */
+    DECL_HTTP,        /* Content-Type charset (returned in http) */
+    DECL_DOC,         /* XML declaration (feed) or <meta charset> (page) */
+    DECL_WRONG_UTF8,  /* declared UTF-8 (HTTP) but in the legacy encoding */
     DECL_WRONG_LATIN, /* declared iso-8859-1 (HTTP), the server default */
     DECL_WRONG_DOC    /* the document itself says UTF-8 (XML declaration, meta) */
 };

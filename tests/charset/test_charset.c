@@ -235,12 +235,13 @@ static void test_title_with_evidence(void **state)
     (void)state;
     fa_buf raw, got;
     fa_buf_init(&raw, 1 << 16);
-    assert_int_equal(charset_convert("EUC-KR",
-                                     "<rss version=\"2.0\"><channel><item><title>서울 도서관 새벽까지"
-                                     " 문을 여는 실험을 다음 달부터 시작한다</title></item></channel>"
-                                     "</rss>",
-                                     &raw),
-                     0);
+    assert_int_equal(
+        charset_convert("EUC-KR",
+                        "<rss version=\"2.0\"><channel><item><title>서울 도서관 새벽까지"
+                        " 문을 여는 실험을 다음 달부터 시작한다</title></item></channel>"
+                        "</rss>",
+                        &raw),
+        0);
     fa_charset_decision d;
     decode(&raw, NULL, &got, &d);
     assert_string_equal(d.name, "EUC-KR");
@@ -270,8 +271,7 @@ static void test_labels(void **state)
     char cs[48];
     fa_charset_from_content_type("text/html; charset=\"EUC-KR\"", cs, sizeof cs);
     assert_string_equal(cs, "EUC-KR");
-    fa_charset_from_content_type("application/rss+xml;charset=ks_c_5601-1987 ; q=1", cs,
-                                 sizeof cs);
+    fa_charset_from_content_type("application/rss+xml;charset=ks_c_5601-1987 ; q=1", cs, sizeof cs);
     assert_string_equal(cs, "ks_c_5601-1987");
     fa_charset_from_content_type("text/html", cs, sizeof cs);
     assert_string_equal(cs, "");
@@ -305,8 +305,7 @@ static void test_prescan(void **state)
     /* HTTP over meta */
     const char *m = "<meta charset=\"koi8-r\"><p>\xF0\xD2\xC9\xD7\xC5\xD4</p>";
     expect(m, strlen(m), "windows-1251", "windows-1251", FA_CHARSET_HTTP, NULL);
-    expect(m, strlen(m), NULL, "KOI8-R", FA_CHARSET_META,
-           "<meta charset=\"koi8-r\"><p>Привет</p>");
+    expect(m, strlen(m), NULL, "KOI8-R", FA_CHARSET_META, "<meta charset=\"koi8-r\"><p>Привет</p>");
     /* http-equiv, attributes in any order */
     const char *he = "<html><head><meta content='text/html; charset=koi8-r' "
                      "http-equiv=Content-Type><p>\xF0\xD2\xC9\xD7\xC5\xD4</p>";
@@ -396,8 +395,8 @@ static int valid_utf8(const char *s, size_t n)
 static void test_random_inputs(void **state)
 {
     (void)state;
-    static const char *const http[] = {NULL,     "utf-8",    "euc-kr",    "shift_jis", "gb2312",
-                                       "big5",   "koi8-r",   "cp1251",    "latin1",    "latin2",
+    static const char *const http[] = {NULL,     "utf-8",    "euc-kr",     "shift_jis", "gb2312",
+                                       "big5",   "koi8-r",   "cp1251",     "latin1",    "latin2",
                                        "euc-jp", "utf-16le", "iso-2022-jp"};
     uint32_t seed = 0x9e3779b9u;
     fa_buf in, whole, parts;
@@ -436,8 +435,7 @@ static void test_random_inputs(void **state)
         assert_int_equal(fa_charset_finish(dec), 0);
         assert_string_equal(fa_charset_decoder_decision(dec)->name, d1.name);
         if (c.b.len != whole.len || (whole.len && memcmp(c.b.data, whole.data, whole.len) != 0))
-            fail_msg("round %d (%s, %zu bytes): pieces differ from whole", round, d1.name,
-                     in.len);
+            fail_msg("round %d (%s, %zu bytes): pieces differ from whole", round, d1.name, in.len);
         fa_charset_decoder_free(dec);
         fa_buf_free(&c.b);
         fa_buf_free(&whole);

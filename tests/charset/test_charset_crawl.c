@@ -86,16 +86,18 @@ static void near_pair_across_encodings(void **state)
     fa_buf_init(&u8, 1 << 20);
     fa_buf_init(&euc, 1 << 20);
     fa_buf_init(&tmp, 1 << 20);
-    fa_buf_printf(&tmp, "<html><head><title>%s</title></head><body><nav><a href=\"/\">처음</a>"
-                        "</nav><article><h1>%s</h1>",
+    fa_buf_printf(&tmp,
+                  "<html><head><title>%s</title></head><body><nav><a href=\"/\">처음</a>"
+                  "</nav><article><h1>%s</h1>",
                   ko->title, ko->title);
     for (int i = 0; i < 3; i++)
         fa_buf_printf(&tmp, "<p>%s</p>", ko->paras[i]);
     fa_buf_puts(&tmp, "</article></body></html>");
     assert_int_equal(charset_convert("EUC-KR", tmp.data, &euc), 0);
     fa_buf_reset(&tmp);
-    fa_buf_printf(&tmp, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>%s</title>"
-                        "</head><body><main><h1>%s</h1>",
+    fa_buf_printf(&tmp,
+                  "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>%s</title>"
+                  "</head><body><main><h1>%s</h1>",
                   ko->title, ko->title);
     for (int i = 0; i < 3; i++)
         fa_buf_printf(&tmp, "<p>%s</p>", ko->paras[i]);
@@ -116,8 +118,7 @@ static void near_pair_across_encodings(void **state)
     fa_buf_init(&ru_feed, 1 << 20);
     const char *http;
     assert_int_equal(charset_feed(ru, DECL_NONE, &ru_feed, &http), 0);
-    site_server_route(s, "/ru.xml", 200, "application/rss+xml", ru_feed.data, ru_feed.len, NULL,
-                      0);
+    site_server_route(s, "/ru.xml", 200, "application/rss+xml", ru_feed.data, ru_feed.len, NULL, 0);
 
     char *dir = test_tmpdir_new();
     char yaml[1024];

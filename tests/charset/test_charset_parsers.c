@@ -255,9 +255,12 @@ static void test_fragment_is_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_feeds),          cmocka_unit_test(test_json_feed),
-        cmocka_unit_test(test_opml_and_discovery), cmocka_unit_test(test_sitemap),
-        cmocka_unit_test(test_pages),          cmocka_unit_test(test_fragment_is_utf8),
+        cmocka_unit_test(test_feeds),
+        cmocka_unit_test(test_json_feed),
+        cmocka_unit_test(test_opml_and_discovery),
+        cmocka_unit_test(test_sitemap),
+        cmocka_unit_test(test_pages),
+        cmocka_unit_test(test_fragment_is_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
