@@ -900,13 +900,19 @@ int text_extract_wp_json(const char *json, size_t len, const text_extract_option
     *out = NULL;
     size_t max = opt && opt->max_input ? opt->max_input : DEF_MAX_INPUT;
     if (len > max) return FA_ETOOBIG;
-    char *copy = malloc(len + 1);
-    if (copy == NULL) return FA_ENOMEM;
-    memcpy(copy, json, len);
-    copy[len] = 0;
+    /* the JSON's encoding decided as for any response (issue 17) */
+    fa_buf utf8;
+    fa_buf_init(&utf8, max * 3 + 16);
+    fa_charset_options co = {.http_charset = opt ? opt->charset : NULL};
+    fa_charset_decision cs;
+    int rc0 = fa_charset_decode_all(&co, json, len, &utf8, &cs);
+    if (rc0 < 0) {
+        fa_buf_free(&utf8);
+        return rc0;
+    }
     char err[128];
-    yajl_val root = yajl_tree_parse(copy, err, sizeof err);
-    free(copy);
+    yajl_val root = yajl_tree_parse(utf8.data ? utf8.data : "", err, sizeof err);
+    fa_buf_free(&utf8);
     if (root == NULL) return FA_EPARSE;
     yajl_val post = root;
     if (YAJL_IS_ARRAY(root)) post = root->u.array.len ? root->u.array.values[0] : NULL;
@@ -933,6 +939,7 @@ int text_extract_wp_json(const char *json, size_t len, const text_extract_option
         rc = text_extractor_push(x, cv, strlen(cv));
     }
     if (rc == 0) rc = text_extractor_finish(x, out);
+    if (rc == 0) (*out)->charset = cs;
     text_extractor_free(x);
     yajl_tree_free(root);
     return rc;

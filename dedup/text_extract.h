@@ -122,7 +122,9 @@ int text_extract_html(const char *html, size_t len, const text_extract_options *
                       text_doc **out);
 
 /* WordPress REST: extracts title.rendered and content.rendered (HTML
- * fragments) of one post object (or the first of an array).  Returns 0,
+ * fragments) of one post object (or the first of an array).  The JSON is
+ * decoded to UTF-8 first (opt->charset as the Content-Type charset;
+ * decision in (*out)->charset).  Returns 0,
  * FA_EPARSE (not JSON / no content.rendered), FA_ETOOBIG, FA_ENOMEM. */
 int text_extract_wp_json(const char *json, size_t len, const text_extract_options *opt,
                          text_doc **out);

@@ -238,6 +238,36 @@ static void test_pages(void **state)
         }
 }
 
+/* A WordPress REST post (feedarc extract --wp-json, DEDUP_WP_JSON) in
+ * windows-1251 with no declaration: decoded before yajl reads it. */
+static void test_wp_json(void **state)
+{
+    (void)state;
+    const charset_text *t = &charset_texts[6];
+    fa_buf u, raw, main_text, want;
+    fa_buf_init(&u, 1 << 20);
+    fa_buf_init(&raw, 1 << 20);
+    fa_buf_init(&main_text, 1 << 20);
+    fa_buf_init(&want, 1 << 20);
+    fa_buf_printf(&u, "{\"id\": 7, \"title\": {\"rendered\": \"%s\"}, \"content\": "
+                      "{\"rendered\": \"<p>%s</p><p>%s</p><p>%s</p>\"}}",
+                  t->title, t->paras[0], t->paras[1], t->paras[2]);
+    assert_int_equal(charset_convert("CP1251", u.data, &raw), 0);
+    text_doc *doc;
+    assert_int_equal(text_extract_wp_json(raw.data, raw.len, NULL, &doc), 0);
+    assert_string_equal(doc->charset.name, "windows-1251");
+    assert_int_equal(doc->charset.how, FA_CHARSET_DETECTED);
+    text_doc_main_text(doc, &main_text);
+    fa_buf_printf(&want, "%s\n", t->title);
+    charset_body_text(t, &want);
+    assert_string_equal(main_text.data, want.data);
+    text_doc_free(doc);
+    fa_buf_free(&u);
+    fa_buf_free(&raw);
+    fa_buf_free(&main_text);
+    fa_buf_free(&want);
+}
+
 /* Fragments (feed item content, already UTF-8) are never re-guessed. */
 static void test_fragment_is_utf8(void **state)
 {
@@ -260,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_opml_and_discovery),
         cmocka_unit_test(test_sitemap),
         cmocka_unit_test(test_pages),
+        cmocka_unit_test(test_wp_json),
         cmocka_unit_test(test_fragment_is_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
