@@ -1032,7 +1032,7 @@ static size_t count_nonascii(const unsigned char *s, size_t n)
 /* Confidence of reading s[0..n) as enc (see the top comment). */
 static double confidence(int enc, const unsigned char *s, size_t n, int at_end)
 {
-    tally t;
+    tally t = {0};
     tally_enc(&t, enc, s, n, at_end);
     if (t.errors > 0 || t.nonascii == 0) return 0;
     /* ISO-2022-JP is 7-bit: its evidence is the characters it decodes to */
@@ -1056,7 +1056,7 @@ static void judge(fa_charset_decoder *d, int at_end)
         choose(d, decl >= 0 ? decl : E_UTF8, decl >= 0 ? how : FA_CHARSET_DEFAULT);
         return;
     }
-    tally t;
+    tally t = {0};
     if (decl >= 0) {
         tally_enc(&t, decl, s, n, at_end);
         if (t.errors == 0) {
@@ -1066,7 +1066,7 @@ static void judge(fa_charset_decoder *d, int at_end)
             }
             /* a clean single-byte reading proves little: is the body
              * plainly something else? */
-            tally u;
+            tally u = {0};
             tally_raw_utf8(&u, s, n, at_end);
             if (u.errors == 0 && u.multibyte > 0) {
                 d->dec.declared = encodings[decl].name;

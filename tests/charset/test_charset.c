@@ -328,6 +328,9 @@ static void test_prescan(void **state)
     /* all ASCII, nothing declared */
     expect("plain", 5, NULL, "UTF-8", FA_CHARSET_DEFAULT, "plain");
     expect("", 0, NULL, "UTF-8", FA_CHARSET_DEFAULT, "");
+    /* a server's iso-8859-1 over a valid UTF-8 body: UTF-8 (the test that
+     * found the uninitialised tally under the Debug build) */
+    expect("<p>Caf\xC3\xA9</p>", 12, "iso-8859-1", "UTF-8", FA_CHARSET_DETECTED, "<p>Café</p>");
     /* a lead byte cut short by markup is one U+FFFD, the markup stays */
     expect("<p>\xB0</p>\xB0\n", 10, "euc-kr", "EUC-KR", FA_CHARSET_HTTP,
            "<p>\xEF\xBF\xBD</p>\xEF\xBF\xBD\n");
