@@ -1212,7 +1212,7 @@ fa_charset_decoder *fa_charset_decoder_new(const fa_charset_options *o, fa_chars
     d->enc = E_UTF8;
     d->dec.name = encodings[E_UTF8].name;
     d->hold_cap = FA_CHARSET_PRESCAN + d->o.window;
-    d->hold = malloc(d->hold_cap);
+    d->hold = calloc(1, d->hold_cap); /* zeroed: keeps the analyzer sure of what judge() reads */
     if (d->hold == NULL) {
         free(d);
         return NULL;
