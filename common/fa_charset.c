@@ -1089,6 +1089,16 @@ static void judge(fa_charset_decoder *d, int at_end)
             choose(d, decl, how);
             return;
         }
+        /* a legacy declaration over a body that is valid UTF-8 */
+        tally v = {0};
+        if (decl != E_UTF8) tally_raw_utf8(&v, s, n, at_end);
+        if (decl != E_UTF8 && v.errors == 0 && v.multibyte > 0) {
+            d->dec.declared = encodings[decl].name;
+            d->dec.declared_how = how;
+            d->dec.confidence = 1;
+            choose(d, E_UTF8, FA_CHARSET_DETECTED);
+            return;
+        }
     } else {
         tally_raw_utf8(&t, s, n, at_end);
         if (t.errors == 0) {

@@ -331,6 +331,11 @@ static void test_prescan(void **state)
     /* a server's iso-8859-1 over a valid UTF-8 body: UTF-8 (the test that
      * found the uninitialised tally under the Debug build) */
     expect("<p>Caf\xC3\xA9</p>", 12, "iso-8859-1", "UTF-8", FA_CHARSET_DETECTED, "<p>Café</p>");
+    /* a legacy declaration over a valid UTF-8 body that does not decode in
+     * it (the CMS says euc-kr, the page was saved as UTF-8) */
+    const char *ko = "<p>서울시는 다음 달부터 시립 도서관 세 곳을 새벽 두 시까지 열기로 했다.</p>";
+    expect(ko, strlen(ko), "euc-kr", "UTF-8", FA_CHARSET_DETECTED, ko);
+    expect(ko, strlen(ko), "shift_jis", "UTF-8", FA_CHARSET_DETECTED, ko);
     /* a lead byte cut short by markup is one U+FFFD, the markup stays */
     expect("<p>\xB0</p>\xB0\n", 10, "euc-kr", "EUC-KR", FA_CHARSET_HTTP,
            "<p>\xEF\xBF\xBD</p>\xEF\xBF\xBD\n");
