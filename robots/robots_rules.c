@@ -6,10 +6,13 @@
  * reference parser (github.com/google/robotstxt, robots.cc), which RFC 9309
  * was written from:
  *
- *   - the body is read as UTF-8 whatever it declares (RFC 9309 §2.3:
- *     robots.txt is UTF-8); invalid sequences become U+FFFD before parsing
- *     (common/fa_charset, fixed UTF-8), so a rule's pattern is always
- *     valid UTF-8 once percent-encoded (issue 17);
+ *   - the body is UTF-8 whatever a header says (RFC 9309): it is never
+ *     transcoded.  Patterns are matched on their octets, percent-encoded
+ *     (§2.2.2), so a Disallow a legacy site wrote in EUC-KR still matches
+ *     that site's EUC-KR-encoded URLs - replacing its bytes by U+FFFD
+ *     would silently drop the rule.  What feedarc shows or fetches from
+ *     the file - a verdict's rule text, Sitemap URLs - is valid UTF-8:
+ *     there invalid sequences become U+FFFD (common/fa_charset; issue 17);
  *   - a leading UTF-8 byte order mark (or a prefix of one) is skipped;
  *   - lines end at LF, CR or CRLF; a line keeps at most ROBOTS_MAX_LINE
  *     bytes (and nothing after a NUL byte);
@@ -431,7 +434,9 @@ static void handle_sitemap(robots_parser *ps, const char *v, size_t n)
         return;
     }
     size_t mark = r->sitemap_pool.len;
-    int rc = fa_buf_append(&r->sitemap_pool, v, n);
+    /* fetched later: valid UTF-8, invalid bytes replaced (issue 17) */
+    fa_charset_options co = {.fixed_utf8 = 1};
+    int rc = fa_charset_decode_all(&co, v, n, &r->sitemap_pool, NULL);
     if (rc == 0) rc = fa_buf_append(&r->sitemap_pool, "", 1);
     if (rc == 0) {
         r->n_sitemaps++;
@@ -551,22 +556,7 @@ robots_rules *robots_rules_parse(const char *body, size_t len, const char *produ
     ps.token_len = strlen(ps.token);
     rule_set_init(&ps.specific);
     rule_set_init(&ps.global);
-    if (body != NULL && len > 0) {
-        /* a BOM, or a prefix of one, is skipped before decoding (the
-         * decoder would replace a partial one) */
-        static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
-        size_t b = 0;
-        while (b < 3 && b < len && body[b] == bom[b])
-            b++;
-        body += b;
-        len -= b;
-        fa_buf utf8;
-        fa_buf_init(&utf8, len * 3 + 16);
-        fa_charset_options co = {.fixed_utf8 = 1};
-        ps.rc = fa_charset_decode_all(&co, body, len, &utf8, NULL);
-        if (ps.rc == 0 && utf8.len > 0) parse_body(&ps, utf8.data, utf8.len);
-        fa_buf_free(&utf8);
-    }
+    if (body != NULL && len > 0) parse_body(&ps, body, len);
     if (ps.rc < 0) goto out;
 
     /* Keep the set that applies; the other is freed below. */
@@ -606,8 +596,21 @@ static void verdict_from_rule(const robots_rules *r, const robots_rule *rule, ro
     out->allowed = rule->allow;
     out->reason = ROBOTS_BY_RULE;
     out->line = (int)rule->line;
-    int n = snprintf(out->rule, sizeof out->rule, "%s: %.*s", rule->allow ? "allow" : "disallow",
-                     (int)rule->text_len, r->chosen.pool.data + rule->text_off);
+    /* shown as valid UTF-8: invalid bytes of the rule as written replaced */
+    char shown[3 * ROBOTS_RULE_TEXT_MAX]; /* a replaced byte takes 3 */
+    fa_buf b;
+    fa_buf_init(&b, sizeof shown);
+    fa_charset_options co = {.fixed_utf8 = 1};
+    size_t tl = rule->text_len < ROBOTS_RULE_TEXT_MAX ? rule->text_len : ROBOTS_RULE_TEXT_MAX;
+    size_t sl = 0;
+    if (fa_charset_decode_all(&co, r->chosen.pool.data + rule->text_off, tl, &b, NULL) == 0 &&
+        b.data) {
+        sl = b.len;
+        memcpy(shown, b.data, sl);
+    }
+    fa_buf_free(&b);
+    int n = snprintf(out->rule, sizeof out->rule, "%s: %.*s%s", rule->allow ? "allow" : "disallow",
+                     (int)sl, shown, tl < rule->text_len ? "..." : "");
     if (n >= (int)sizeof out->rule) memcpy(out->rule + sizeof out->rule - 4, "...", 4);
 }
 
