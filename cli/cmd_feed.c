@@ -370,6 +370,12 @@ int cmd_feed(int argc, char **argv)
     if (code != 0 || r.p == NULL) goto out;
     int n = source_parser_finish(r.p);
     fprintf(stderr, "kind: %s\n", source_parser_kind_name(r.p));
+    const fa_charset_decision *cd = source_parser_charset(r.p);
+    if (cd != NULL) {
+        char enc[256];
+        fa_charset_describe(cd, enc, sizeof enc);
+        fprintf(stderr, "encoding: %s\n", enc);
+    }
     if (n < 0) {
         fprintf(stderr, "feedarc feed: %s: not a usable feed: %s\n", input,
                 source_parser_error(r.p));

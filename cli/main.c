@@ -191,13 +191,15 @@ static const command commands[] = {
      "Exit status: 0 written; 64 bad usage; 65 too few samples; 66 DIR cannot be\n"
      "read; 73 OUT cannot be written.\n"},
     {"extract", cmd_extract, "print the main text extracted from an HTML page",
-     "usage: feedarc extract [--json] [--fragment|--wp-json] FILE|-\n"
+     "usage: feedarc extract [--json] [--charset LABEL] [--fragment|--wp-json] FILE|-\n"
      "\n"
      "Runs the extractor the near-duplicate detector uses on one HTML document\n"
      "(FILE, or - for stdin) and prints its main text, one block per line:\n"
      "menus, cookie banners, sidebars, footers, share and comment widgets are\n"
-     "left out.\n"
+     "left out.  The page's encoding is decided as the crawler decides it (BOM,\n"
+     "meta charset, detection) and printed on stderr (\"encoding: ...\").\n"
      "\n"
+     "  -c, --charset LABEL  the charset a server would send in Content-Type\n"
      "  -j, --json      print every block with its class (content/boilerplate),\n"
      "                  the rule that decided it and its signals\n"
      "  -f, --fragment  the input is an HTML fragment (feed item content): no\n"

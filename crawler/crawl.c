@@ -984,6 +984,7 @@ static void job_fetched(fetch_transfer *t)
         c->sum->feeds_fetched++;
         if (feed_response(j)) {
             int n = j->parse_rc < 0 ? j->parse_rc : source_parser_finish(j->sp);
+            crawl__note_charset(c, source_parser_charset(j->sp), j->encoding, sizeof j->encoding);
             if (j->depth == 0 && j->page <= 1)
                 r->kind = source_parser_kind_name(j->sp);
             if (t->payload_error) {

@@ -108,8 +108,20 @@ typedef struct findings_doc {
     const dedup_finding *exact;
 } findings_doc;
 
-static void findings_build(crawl *c, const dedup_result *res, const char *doc_url,
-                           const char *via, const char *item_id, findings_doc *d)
+void crawl__note_charset(crawl *c, const fa_charset_decision *d, char *out, size_t outlen)
+{
+    if (outlen > 0) out[0] = '\0';
+    if (d == NULL || d->name == NULL) return;
+    fa_charset_describe(d, out, outlen);
+    if (c->opt->metrics && d->how == FA_CHARSET_DETECTED)
+        metrics_counter_add(c->opt->metrics->charset_detected, 1);
+    if (c->opt->metrics && d->refused) metrics_counter_add(c->opt->metrics->charset_refused, 1);
+}
+
+/* encoding: what the metadata record says of the response's encoding
+ * (issue 17), or "" */
+static void findings_build(crawl *c, const dedup_result *res, const char *doc_url, const char *via,
+                           const char *item_id, const char *encoding, findings_doc *d)
 {
     fa_buf *fb = &d->fb;
     fa_buf_init(fb, 1u << 20);
@@ -141,6 +153,10 @@ static void findings_build(crawl *c, const dedup_result *res, const char *doc_ur
                                               METRICS_DEDUP_CONTAINMENT};
             metrics_counter_add(c->opt->metrics->dedup_findings[kind_metric[f->kind]], 1);
         }
+    }
+    if (encoding && *encoding) {
+        fa_buf_printf(fb, "feedarc-encoding%c%s", 0, encoding);
+        fa_buf_append(fb, "", 1);
     }
     fa_buf_printf(fb, "feedarc-main-chars%c%zu", 0, res->main_chars);
     fa_buf_append(fb, "", 1);
@@ -207,7 +223,7 @@ int crawl__archive_items(crawl_job *j)
             continue;
         }
         findings_doc fd;
-        findings_build(c, &res, doc, j->url, id, &fd);
+        findings_build(c, &res, doc, j->url, id, j->encoding, &fd);
         warc_record_spec specs[2] = {
             {.type = "metadata",
              .record_id = meta_id,
@@ -266,6 +282,8 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
     segment_writer_new_record_id(resp_id);
     segment_writer_new_record_id(meta_id);
     segment_writer_new_record_id(conv_id);
+    char charset[48];
+    fa_charset_from_content_type(t->content_type, charset, sizeof charset);
     dedup_input in = {
         .url = j->url,
         .payload_digest = digest,
@@ -274,6 +292,7 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
         .type = DEDUP_HTML_PAGE,
         .content = j->decoded.data,
         .len = j->decoded.len,
+        .charset = charset,
     };
     dedup_result res;
     memset(&res, 0, sizeof res);
@@ -295,8 +314,10 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
              strcmp(known.warc_record_id, f->record_id) != 0))
             f->kind = 0; /* not reported: it cannot be referred to */
     }
+    char encoding[192];
+    crawl__note_charset(c, &res.charset, encoding, sizeof encoding);
     findings_doc fd;
-    findings_build(c, &res, j->url, j->via, j->item_id, &fd);
+    findings_build(c, &res, j->url, j->via, j->item_id, encoding, &fd);
     const dedup_finding *exact = fd.exact;
     char refers_date[40] = "";
     warc_record_spec specs[3];

@@ -53,6 +53,7 @@ typedef struct crawl_job {
     int exact_dup;      /* archived as an identical-payload revisit */
     fa_buf decoded;     /* pages: the decoded payload, for dedup */
     fa_buf items;       /* feeds: items without a page, for dedup: "url\0id\0content\0"... */
+    char encoding[192]; /* feeds: the body's encoding, as the metadata records say it */
     char *via;          /* pages: the feed/API URL that listed it */
     struct curl_slist *headers; /* this request's extra headers (owned) */
     char *item_id, *item_published, *item_updated; /* pages: from the feed item */
@@ -150,6 +151,10 @@ struct crawl {
 /* Analyses a page and archives it with its findings (metadata and
  * conversion records; a revisit for a known exact duplicate). */
 int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x);
+
+/* Describes an encoding decision into out (fa_charset_describe; "" for
+ * NULL) and counts detections and refused guesses in the metrics. */
+void crawl__note_charset(crawl *c, const fa_charset_decision *d, char *out, size_t outlen);
 
 /* Analyses and archives the feed items kept for dedup (no page of their own). */
 int crawl__archive_items(crawl_job *j);

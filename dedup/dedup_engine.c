@@ -335,6 +335,7 @@ static int extract(const dedup_engine *eng, const dedup_input *in, text_doc **ou
     switch (in->type) {
     case DEDUP_HTML_PAGE:
         o.fragment = 0;
+        o.charset = in->charset;
         return text_extract_html(in->content, in->len, &o, out);
     case DEDUP_HTML_FRAGMENT:
         o.fragment = 1;
@@ -717,6 +718,7 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
     if (rc == 0) rc = fill_result(w, out, copied_from);
     free(copied_from);
     /* the blocks' text lives in the extracted doc: keep it with the result */
+    if (w->doc != NULL) out->charset = w->doc->charset;
     out->priv_ = w->doc;
     w->doc = NULL;
     work_free(w);
@@ -728,7 +730,8 @@ int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
                            const char *payload_digest, const char *html, size_t len, int64_t date,
                            dedup_result *out)
 {
-    dedup_input in = {url, host, NULL, payload_digest, NULL, date, DEDUP_HTML_PAGE, html, len};
+    dedup_input in = {url,  host, NULL, payload_digest, NULL, date, DEDUP_HTML_PAGE,
+                      html, len,  NULL};
     return dedup_analyze(eng, &in, out);
 }
 

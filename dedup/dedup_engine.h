@@ -84,6 +84,7 @@ typedef struct dedup_input {
     enum dedup_content_type type;
     const char *content;
     size_t len;
+    const char *charset; /* DEDUP_HTML_PAGE: the Content-Type charset label, or NULL (issue 17) */
 } dedup_input;
 
 enum dedup_finding_kind {
@@ -125,6 +126,7 @@ typedef struct dedup_result {
     char *main_text; /* content blocks (boilerplate removed), one per line */
     size_t main_chars, novel_chars, boilerplate_chars;
     uint32_t shingles, sketch_n;
+    fa_charset_decision charset; /* the content's encoding and how it was decided */
     /* private */
     void *priv_;
 } dedup_result;

@@ -29,6 +29,7 @@
 #include "dedup/text_extract.h"
 #include "dedup/text_extract_internal.h"
 
+#include "common/fa_charset.h"
 #include "common/fa_err.h"
 #include "dedup/text_norm.h"
 
@@ -105,55 +106,32 @@ struct text_extractor {
     int in_title;
     fa_buf title;
     fa_buf arena; /* texts and paths */
-    fa_buf head;  /* first bytes, held until the encoding is decided */
-    int started;  /* the parser has been given the head */
+    fa_charset_decoder *cs; /* raw bytes -> UTF-8 (issue 17) */
     htmlSAXHandler sax;
 };
 
-#define HEAD_BYTES 1024
-
-/* Does the head of a document declare a charset other than UTF-8 (meta
- * charset=, an XML declaration's encoding=) or start with a UTF-16 byte
- * order mark?  Then libxml2 detects it; otherwise the input is UTF-8 (what
- * feeds, JSON and nearly every page today are; libxml2 alone would read an
- * undeclared page as ISO-8859-1). */
-static int declares_other_charset(const char *h, size_t n)
-{
-    if (n >= 2 && (((unsigned char)h[0] == 0xFF && (unsigned char)h[1] == 0xFE) ||
-                   ((unsigned char)h[0] == 0xFE && (unsigned char)h[1] == 0xFF)))
-        return 1;
-    for (size_t i = 0; i + 9 < n; i++) {
-        size_t k;
-        if (strncasecmp(h + i, "charset=", 8) == 0)
-            k = i + 8;
-        else if (strncasecmp(h + i, "encoding=", 9) == 0)
-            k = i + 9;
-        else
-            continue;
-        while (k < n && (h[k] == '"' || h[k] == '\'' || h[k] == ' '))
-            k++;
-        if (n - k >= 5 &&
-            (strncasecmp(h + k, "utf-8", 5) == 0 || strncasecmp(h + k, "utf8", 4) == 0))
-            return 0;
-        return 1;
-    }
-    return 0;
-}
-
-/* Creates the parser on the buffered head: UTF-8 unless the head declares
- * a charset (or starts with a UTF-16 BOM), then libxml2 decides. */
+/* Creates the parser: the input is UTF-8 (fa_charset decoded it), so the
+ * page's own meta charset is ignored. */
 static int start_parser(text_extractor *x)
 {
-    x->started = 1;
-    const char *h = x->head.data ? x->head.data : "";
-    size_t n = x->head.len;
-    int declared = declares_other_charset(h, n);
-    x->ctx = htmlCreatePushParserCtxt(&x->sax, x, NULL, 0, NULL,
-                                      declared ? XML_CHAR_ENCODING_NONE : XML_CHAR_ENCODING_UTF8);
+    x->ctx = htmlCreatePushParserCtxt(&x->sax, x, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
     if (x->ctx == NULL) return FA_ENOMEM;
     htmlCtxtUseOptions(x->ctx, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                   HTML_PARSE_NONET | HTML_PARSE_NOBLANKS);
-    if (n) htmlParseChunk(x->ctx, h, (int)n, 0);
+                                   HTML_PARSE_NONET | HTML_PARSE_NOBLANKS | HTML_PARSE_IGNORE_ENC);
+    return x->rc;
+}
+
+/* UTF-8 out of the charset decoder, into libxml2. */
+static int parse_utf8(void *ud, const char *chunk, size_t len)
+{
+    text_extractor *x = ud;
+    if (x->ctx == NULL && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
+    while (len > 0 && x->rc == 0) {
+        int n = len > (1u << 30) ? (1 << 30) : (int)len;
+        htmlParseChunk(x->ctx, chunk, n, 0);
+        chunk += n;
+        len -= (size_t)n;
+    }
     return x->rc;
 }
 
@@ -637,8 +615,10 @@ text_extractor *text_extractor_new(const text_extract_options *opt)
     sax.warning = quiet;
     sax.error = quiet;
     x->sax = sax;
-    fa_buf_init(&x->head, HEAD_BYTES);
-    if (x->stack == NULL) {
+    fa_charset_options co = {.http_charset = x->opt.charset, .fixed_utf8 = x->opt.fragment};
+    x->opt.charset = NULL; /* borrowed: not kept past this call */
+    x->cs = fa_charset_decoder_new(&co, parse_utf8, x);
+    if (x->stack == NULL || x->cs == NULL) {
         text_extractor_free(x);
         return NULL;
     }
@@ -654,22 +634,8 @@ int text_extractor_push(text_extractor *x, const char *chunk, size_t len)
         return x->rc;
     }
     x->fed += len;
-    if (!x->started) {
-        size_t take = HEAD_BYTES - x->head.len < len ? HEAD_BYTES - x->head.len : len;
-        int rc = fa_buf_append(&x->head, chunk, take);
-        if (rc < 0) return rc;
-        chunk += take;
-        len -= take;
-        if (x->head.len < HEAD_BYTES) return 0;
-        rc = start_parser(x);
-        if (rc < 0) return rc;
-    }
-    while (len > 0 && x->rc == 0) {
-        int n = len > (1u << 30) ? (1 << 30) : (int)len;
-        htmlParseChunk(x->ctx, chunk, n, 0);
-        chunk += n;
-        len -= (size_t)n;
-    }
+    int rc = fa_charset_push(x->cs, chunk, len);
+    if (rc < 0 && x->rc == 0) x->rc = rc;
     return x->rc;
 }
 
@@ -686,7 +652,7 @@ void text_extractor_free(text_extractor *x)
     fa_buf_free(&x->cur);
     fa_buf_free(&x->title);
     fa_buf_free(&x->arena);
-    fa_buf_free(&x->head);
+    fa_charset_decoder_free(x->cs);
     free(x);
 }
 
@@ -845,13 +811,17 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
     if (x->rc < 0) return x->rc;
     if (x->done) return FA_EINVAL;
     x->done = 1;
-    if (!x->started && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
+    int rc = fa_charset_finish(x->cs);
+    if (rc < 0 && x->rc == 0) x->rc = rc;
+    if (x->rc < 0) return x->rc;
+    if (x->ctx == NULL && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
     htmlParseChunk(x->ctx, NULL, 0, 1);
     flush_block(x);
     if (x->rc < 0) return x->rc;
     text_doc_full *f = calloc(1, sizeof *f);
     if (f == NULL) return FA_ENOMEM;
     text_doc *d = &f->d;
+    d->charset = *fa_charset_decoder_decision(x->cs);
     d->blocks = calloc(x->n_blocks ? x->n_blocks : 1, sizeof *d->blocks);
     f->p.elem_of = calloc(x->n_blocks ? x->n_blocks : 1, sizeof *f->p.elem_of);
     if (d->blocks == NULL || f->p.elem_of == NULL) {
@@ -950,13 +920,19 @@ int text_extract_wp_json(const char *json, size_t len, const text_extract_option
     *out = NULL;
     size_t max = opt && opt->max_input ? opt->max_input : DEF_MAX_INPUT;
     if (len > max) return FA_ETOOBIG;
-    char *copy = malloc(len + 1);
-    if (copy == NULL) return FA_ENOMEM;
-    memcpy(copy, json, len);
-    copy[len] = 0;
+    /* the JSON's encoding decided as for any response (issue 17) */
+    fa_buf utf8;
+    fa_buf_init(&utf8, max * 3 + 16);
+    fa_charset_options co = {.http_charset = opt ? opt->charset : NULL};
+    fa_charset_decision cs;
+    int rc0 = fa_charset_decode_all(&co, json, len, &utf8, &cs);
+    if (rc0 < 0) {
+        fa_buf_free(&utf8);
+        return rc0;
+    }
     char err[128];
-    yajl_val root = yajl_tree_parse(copy, err, sizeof err);
-    free(copy);
+    yajl_val root = yajl_tree_parse(utf8.data ? utf8.data : "", err, sizeof err);
+    fa_buf_free(&utf8);
     if (root == NULL) return FA_EPARSE;
     yajl_val post = root;
     if (YAJL_IS_ARRAY(root)) post = root->u.array.len ? root->u.array.values[0] : NULL;
@@ -983,6 +959,7 @@ int text_extract_wp_json(const char *json, size_t len, const text_extract_option
         rc = text_extractor_push(x, cv, strlen(cv));
     }
     if (rc == 0) rc = text_extractor_finish(x, out);
+    if (rc == 0) (*out)->charset = cs;
     text_extractor_free(x);
     yajl_tree_free(root);
     return rc;

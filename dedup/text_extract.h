@@ -3,8 +3,10 @@
  * page's content or its template (boilerplate).
  *
  * The HTML is read by libxml2's HTML push parser (SAX: no tree is built),
- * fed in chunks of any size; entities are decoded by libxml2 and the page's
- * declared charset honoured.  Every paragraph-like element (p, h1-h6, li,
+ * fed in chunks of any size; entities are decoded by libxml2.  The bytes
+ * are decoded to UTF-8 first by common/fa_charset (issue 17: BOM, the
+ * Content-Type charset given in the options, meta charset, then detection),
+ * and the decision is kept in the document.  Every paragraph-like element (p, h1-h6, li,
  * dt/dd, blockquote, pre, td/th, figcaption, and div/section/article with
  * text of their own) becomes a block with its signals: tag, tag path,
  * characters, characters inside links (link density), position, and hints
@@ -30,6 +32,7 @@
 #define TEXT_EXTRACT_H
 
 #include "common/fa_buf.h"
+#include "common/fa_charset.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +83,7 @@ typedef struct text_doc {
     text_block *blocks;
     size_t n_blocks;
     char *title; /* <title> text or NULL */
+    fa_charset_decision charset; /* the input's encoding and how it was decided */
     /* private */
     fa_buf arena_;
 } text_doc;
@@ -89,7 +93,9 @@ typedef struct text_extract_options {
     size_t max_text;     /* bytes of extracted text; 0 = 8 MiB */
     unsigned max_depth;  /* element nesting kept; 0 = 256 */
     unsigned max_blocks; /* 0 = 100000 */
-    int fragment;        /* 1: an HTML fragment (feed item, REST content): every block is content */
+    int fragment;        /* 1: an HTML fragment (feed item, REST content): every block is content;
+                            the input is UTF-8 (decoded already) */
+    const char *charset; /* Content-Type charset label of a page, or NULL; borrowed */
 } text_extract_options;
 
 typedef struct text_extractor text_extractor;
@@ -116,7 +122,9 @@ int text_extract_html(const char *html, size_t len, const text_extract_options *
                       text_doc **out);
 
 /* WordPress REST: extracts title.rendered and content.rendered (HTML
- * fragments) of one post object (or the first of an array).  Returns 0,
+ * fragments) of one post object (or the first of an array).  The JSON is
+ * decoded to UTF-8 first (opt->charset as the Content-Type charset;
+ * decision in (*out)->charset).  Returns 0,
  * FA_EPARSE (not JSON / no content.rendered), FA_ETOOBIG, FA_ENOMEM. */
 int text_extract_wp_json(const char *json, size_t len, const text_extract_options *opt,
                          text_doc **out);

@@ -42,6 +42,7 @@ struct feed_discover {
     char *base; /* from <base href>, owned */
     size_t bytes;
     int oom;
+    int utf8_input; /* the page is UTF-8 already: meta charset ignored */
     struct link links[MAX_LINKS];
     size_t n;
     size_t kept[MAX_LINKS];
@@ -166,6 +167,11 @@ feed_discover *feed_discover_new(const char *page_url)
     return d;
 }
 
+void feed_discover_set_utf8_input(feed_discover *d)
+{
+    if (d != NULL) d->utf8_input = 1;
+}
+
 int feed_discover_push(feed_discover *d, const void *data, size_t len)
 {
     if (d == NULL || (data == NULL && len > 0)) return FA_EINVAL;
@@ -174,11 +180,14 @@ int feed_discover_push(feed_discover *d, const void *data, size_t len)
     if (len > MAX_PAGE - d->bytes) len = MAX_PAGE - d->bytes;
     d->bytes += len;
     if (d->ctxt == NULL) {
-        d->ctxt = htmlCreatePushParserCtxt(&d->sax, NULL, NULL, 0, NULL, XML_CHAR_ENCODING_NONE);
+        d->ctxt = htmlCreatePushParserCtxt(&d->sax, NULL, NULL, 0, NULL,
+                                           d->utf8_input ? XML_CHAR_ENCODING_UTF8
+                                                         : XML_CHAR_ENCODING_NONE);
         if (d->ctxt == NULL) return FA_ENOMEM;
         d->ctxt->_private = d;
         htmlCtxtUseOptions(d->ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-                                        HTML_PARSE_NOWARNING | HTML_PARSE_NOBLANKS);
+                                        HTML_PARSE_NOWARNING | HTML_PARSE_NOBLANKS |
+                                        (d->utf8_input ? HTML_PARSE_IGNORE_ENC : 0));
     }
     const char *p = data;
     while (len > 0) {

@@ -22,6 +22,10 @@ typedef struct feed_discover feed_discover;
  * as written).  Returns NULL on allocation failure. */
 feed_discover *feed_discover_new(const char *page_url);
 
+/* The page is UTF-8 already (common/fa_charset): its meta charset is
+ * ignored.  Call before the first push. */
+void feed_discover_set_utf8_input(feed_discover *d);
+
 /* Feeds bytes of the page.  Returns 0 or FA_ENOMEM.  Only the first 4 MiB
  * of a page are read; later bytes are ignored (0 is returned). */
 int feed_discover_push(feed_discover *d, const void *data, size_t len);

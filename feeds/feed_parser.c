@@ -139,6 +139,7 @@ struct feed_parser {
     void *ud;
     char *base_url; /* owned, may be NULL */
     char *encoding; /* default encoding (Content-Type charset), owned, may be NULL */
+    int utf8_input; /* the body is UTF-8 already: declarations ignored (issue 17) */
     size_t max_item_bytes;
     unsigned max_items;
     unsigned max_depth;
@@ -1143,7 +1144,8 @@ static int start_xml(feed_parser *p)
      * body declares none: the context then starts empty, is switched to
      * it, and gets the held-back bytes afterwards. */
     xmlCharEncodingHandlerPtr enc = NULL;
-    if (p->encoding != NULL && !p->wide && !feed__xml_declares_encoding(p->sniff, p->sniff_len) &&
+    if (p->encoding != NULL && !p->utf8_input && !p->wide &&
+        !feed__xml_declares_encoding(p->sniff, p->sniff_len) &&
         strcasecmp(p->encoding, "utf-8") != 0)
         enc = xmlFindCharEncodingHandler(p->encoding);
     if (enc != NULL)
@@ -1153,7 +1155,8 @@ static int start_xml(feed_parser *p)
             xmlCreatePushParserCtxt(&p->sax, NULL, (const char *)p->sniff, (int)p->sniff_len, NULL);
     if (p->ctxt == NULL) return fail(p, NULL, FA_ENOMEM, "out of memory");
     p->ctxt->_private = p;
-    xmlCtxtUseOptions(p->ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET);
+    xmlCtxtUseOptions(p->ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET |
+                                   (p->utf8_input ? XML_PARSE_IGNORE_ENC : 0));
     if (enc != NULL) {
         xmlSwitchToEncoding(p->ctxt, enc);
         xmlParseChunk(p->ctxt, (const char *)p->sniff, (int)p->sniff_len, 0);
@@ -1294,6 +1297,13 @@ int feed_parser_set_default_encoding(feed_parser *p, const char *charset)
     if (charset == NULL || *charset == '\0') return 0;
     p->encoding = strdup(charset);
     return p->encoding ? 0 : FA_ENOMEM;
+}
+
+int feed_parser_set_utf8_input(feed_parser *p)
+{
+    if (p == NULL || p->ctxt != NULL || p->bytes_in > 0) return FA_EINVAL;
+    p->utf8_input = 1;
+    return 0;
 }
 
 int feed_parser_push(feed_parser *p, const void *data, size_t len)

@@ -62,6 +62,12 @@ feed_parser *feed_parser_new(const char *base_url, const feed_parser_limits *lim
  * (after the first push) or FA_ENOMEM. */
 int feed_parser_set_default_encoding(feed_parser *p, const char *charset);
 
+/* (issue 17) The body pushed is UTF-8 already (decoded by common/fa_charset,
+ * as source_parser does): the XML declaration's encoding and the default
+ * encoding are ignored.  Call before the first push.  Returns 0 or
+ * FA_EINVAL (after the first push). */
+int feed_parser_set_utf8_input(feed_parser *p);
+
 /* Feeds the next len bytes.  Returns 0, or a negative code: FA_EPARSE when
  * the input is not a feed at all (message from feed_parser_error), or the
  * callback's code.

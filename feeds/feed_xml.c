@@ -47,6 +47,7 @@ struct feed__xml {
     xmlSAXHandler sax;
     xmlParserCtxtPtr ctxt; /* NULL while holding back */
     char *encoding;        /* default encoding, owned */
+    int utf8_input;        /* the body is UTF-8 already: declarations ignored */
 
     unsigned char hold[HOLD_MAX];
     size_t hold_len;
@@ -238,6 +239,11 @@ int feed__xml_set_default_encoding(feed__xml *x, const char *charset)
     return x->encoding ? 0 : FA_ENOMEM;
 }
 
+void feed__xml_set_utf8_input(feed__xml *x)
+{
+    if (x != NULL) x->utf8_input = 1;
+}
+
 int feed__xml_declares_encoding(const unsigned char *s, size_t n)
 {
     if (n >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF))) return 1;
@@ -271,7 +277,7 @@ static int start_xml(feed__xml *x)
             return feed__xml_fail(x, FA_EPARSE, "not XML: body starts with byte 0x%02x", *s);
     }
     xmlCharEncodingHandlerPtr enc = NULL;
-    if (x->encoding != NULL && !wide && !feed__xml_declares_encoding(s, n) &&
+    if (x->encoding != NULL && !x->utf8_input && !wide && !feed__xml_declares_encoding(s, n) &&
         strcasecmp(x->encoding, "utf-8") != 0)
         enc = xmlFindCharEncodingHandler(x->encoding);
     if (enc != NULL) {
@@ -284,7 +290,8 @@ static int start_xml(feed__xml *x)
         n = 0;
     }
     x->ctxt->_private = x;
-    xmlCtxtUseOptions(x->ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET);
+    xmlCtxtUseOptions(x->ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET |
+                                   (x->utf8_input ? XML_PARSE_IGNORE_ENC : 0));
     if (n > 0) xmlParseChunk(x->ctxt, (const char *)s, (int)n, 0);
     x->hold_len = 0;
     return x->rc;

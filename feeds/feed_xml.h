@@ -44,6 +44,11 @@ feed__xml *feed__xml_new(const feed__xml_handlers *h, void *ud, unsigned max_dep
  * NULL or "" clears it.  Returns 0 or FA_ENOMEM. */
 int feed__xml_set_default_encoding(feed__xml *x, const char *charset);
 
+/* The body is UTF-8 already (common/fa_charset decoded it): the XML
+ * declaration's encoding and the default encoding are ignored.  Call
+ * before the first push. */
+void feed__xml_set_utf8_input(feed__xml *x);
+
 /* Feeds bytes.  Returns 0 or the first negative code (sticky): a handler's
  * code, FA_EPARSE (not XML), FA_ETOOBIG (depth, expansion), FA_ENOMEM. */
 int feed__xml_push(feed__xml *x, const void *data, size_t len);

@@ -13,6 +13,7 @@
 #include "feeds/opml.h"
 
 #include "common/fa_buf.h"
+#include "common/fa_charset.h"
 #include "common/fa_err.h"
 #include "feeds/feed_xml.h"
 
@@ -147,6 +148,16 @@ opml_parser *opml_parser_new(const char *base_url, unsigned max_depth, opml_outl
     return p;
 }
 
+void opml_parser_set_utf8_input(opml_parser *p)
+{
+    if (p != NULL) feed__xml_set_utf8_input(p->x);
+}
+
+static int push_decoded(void *ud, const char *s, size_t n)
+{
+    return opml_parser_push(ud, s, n);
+}
+
 int opml_parser_push(opml_parser *p, const void *data, size_t len)
 {
     if (p == NULL) return FA_EINVAL;
@@ -202,8 +213,11 @@ int opml_read_file(const char *path, opml_outline_cb cb, void *ud, char *err, si
         return e == ENOENT ? FA_ENOENT : FA_EIO;
     }
     int rc = 0;
+    /* the file's encoding decided as for a response (issue 17) */
     opml_parser *p = opml_parser_new(NULL, 0, cb, ud);
-    if (p == NULL) {
+    fa_charset_decoder *cs = p ? fa_charset_decoder_new(NULL, push_decoded, p) : NULL;
+    opml_parser_set_utf8_input(p);
+    if (cs == NULL) {
         rc = FA_ENOMEM;
         snprintf(err, errlen, "%s: out of memory", path);
         goto out;
@@ -225,9 +239,10 @@ int opml_read_file(const char *path, opml_outline_cb cb, void *ud, char *err, si
             rc = FA_ETOOBIG;
             goto out;
         }
-        rc = opml_parser_push(p, buf, (size_t)n);
+        rc = fa_charset_push(cs, buf, (size_t)n);
         if (rc < 0) break;
     }
+    if (rc == 0) rc = fa_charset_finish(cs);
     if (rc == 0) rc = opml_parser_finish(p);
     if (rc < 0) {
         int line;
@@ -238,6 +253,7 @@ int opml_read_file(const char *path, opml_outline_cb cb, void *ud, char *err, si
             snprintf(err, errlen, "%s: %s", path, m);
     }
 out:
+    fa_charset_decoder_free(cs);
     opml_parser_free(p);
     close(fd);
     return rc;

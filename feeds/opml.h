@@ -34,6 +34,10 @@ typedef struct opml_parser opml_parser;
 opml_parser *opml_parser_new(const char *base_url, unsigned max_depth, opml_outline_cb cb,
                              void *ud);
 
+/* The body is UTF-8 already (common/fa_charset): declarations ignored.
+ * Call before the first push. */
+void opml_parser_set_utf8_input(opml_parser *p);
+
 /* Feeds bytes.  Returns 0 or a sticky negative code: FA_EPARSE (not XML,
  * or the root is not <opml>), FA_ETOOBIG, FA_ENOMEM, or the callback's
  * code. */

@@ -194,6 +194,11 @@ sitemap_parser *sitemap_parser_new(const char *base_url, const feed_parser_limit
     return p;
 }
 
+void sitemap_parser_set_utf8_input(sitemap_parser *p)
+{
+    if (p != NULL) feed__xml_set_utf8_input(p->x);
+}
+
 int sitemap_parser_set_default_encoding(sitemap_parser *p, const char *charset)
 {
     return p ? feed__xml_set_default_encoding(p->x, charset) : FA_EINVAL;

@@ -34,6 +34,10 @@ sitemap_parser *sitemap_parser_new(const char *base_url, const feed_parser_limit
  * before the first push.  Returns 0 or FA_ENOMEM. */
 int sitemap_parser_set_default_encoding(sitemap_parser *p, const char *charset);
 
+/* The body is UTF-8 already (common/fa_charset): declarations ignored.
+ * Call before the first push. */
+void sitemap_parser_set_utf8_input(sitemap_parser *p);
+
 /* Feeds bytes.  Returns 0 or a sticky negative code: FA_EPARSE (not XML,
  * or a root that is neither urlset nor sitemapindex), FA_ETOOBIG,
  * FA_ENOMEM, or a callback's code. */

@@ -2,12 +2,12 @@
  * source_parser.c - every kind of source response through one interface;
  * see source_parser.h for the contract and docs/FEEDS.md for the formats.
  *
- * The body goes through up to three stages, each streaming:
+ * The body goes through up to four stages, each streaming:
  *
- *   bytes --[gunzip if 1f 8b]--> [sniff: hold the start until the kind is
- *   known] --> one of: feed_parser (RSS/RDF/Atom), json_items (JSON Feed,
- *   WordPress, mapped JSON), sitemap_parser, opml_parser, feed_discover
- *   (HTML autodiscovery)
+ *   bytes --[gunzip if 1f 8b]--> [charset: decided once, decoded to UTF-8]
+ *   --> [sniff: hold the start until the kind is known] --> one of: feed_parser (RSS/RDF/Atom),
+ * json_items (JSON Feed, WordPress, mapped JSON), sitemap_parser, opml_parser, feed_discover (HTML
+ * autodiscovery)
  *
  * 1. Gzip.  The crawler undoes Content-Encoding, but a sitemap.xml.gz
  *    served as application/x-gzip or octet-stream arrives compressed.  The
@@ -15,6 +15,13 @@
  *    members allowed; bytes after the last one that are no gzip member are
  *    ignored) in OUT_CHUNK pieces, and the inflated total is held
  *    to max_inflated_bytes.
+ *
+ * 1b. Charset (issue 17).  common/fa_charset decides the encoding from
+ *    the BOM, the Content-Type charset, the XML declaration or meta charset
+ *    and, for undeclared or plainly wrong declarations, detection; it
+ *    decodes to UTF-8 (invalid sequences replaced), so every parser below
+ *    reads UTF-8 and is told to ignore the declarations in the body.  The
+ *    decision is kept for the caller (source_parser_charset).
  *
  * 2. Sniffing.  An explicit format goes straight to its parser.  With
  *    AUTO the start of the body is held (at most SNIFF_MAX bytes) until it
@@ -43,6 +50,7 @@
 #include "feeds/source_parser.h"
 
 #include "common/fa_buf.h"
+#include "common/fa_charset.h"
 #include "common/fa_err.h"
 #include "feeds/feed_discover.h"
 #include "feeds/json_items.h"
@@ -101,6 +109,9 @@ struct source_parser {
     z_stream z;
     unsigned char *zout;
     uint64_t inflated, max_inflated;
+
+    /* charset */
+    fa_charset_decoder *cs;
 
     /* sniffing and the parser chosen */
     fa_buf sniff;
@@ -362,22 +373,22 @@ static int start_target(source_parser *p, enum target t)
     case T_FEED:
         p->fp = feed_parser_new(p->url, lim, on_item, p);
         if (p->fp == NULL) return fail(p, FA_ENOMEM, "out of memory");
-        if (p->charset && feed_parser_set_default_encoding(p->fp, p->charset) == FA_ENOMEM)
-            return fail(p, FA_ENOMEM, "out of memory");
+        feed_parser_set_utf8_input(p->fp); /* decoded by the charset stage */
         break;
     case T_SITEMAP:
         p->sm = sitemap_parser_new(p->url, lim, on_item, on_child, p);
-        if (p->sm == NULL ||
-            (p->charset && sitemap_parser_set_default_encoding(p->sm, p->charset) < 0))
-            return fail(p, FA_ENOMEM, "out of memory");
+        if (p->sm == NULL) return fail(p, FA_ENOMEM, "out of memory");
+        sitemap_parser_set_utf8_input(p->sm);
         break;
     case T_OPML:
         p->op = opml_parser_new(p->url, lim->max_depth, on_outline, p);
         if (p->op == NULL) return fail(p, FA_ENOMEM, "out of memory");
+        opml_parser_set_utf8_input(p->op);
         break;
     case T_HTML:
         p->fd = feed_discover_new(p->url);
         if (p->fd == NULL) return fail(p, FA_ENOMEM, "out of memory");
+        feed_discover_set_utf8_input(p->fd);
         break;
     case T_JSON: {
         enum json_flavor fl = JSON_FLAVOR_AUTO;
@@ -594,8 +605,8 @@ static int dispatch_held(source_parser *p)
     return rc;
 }
 
-/* Bytes after gunzip: held while sniffing, then dispatched. */
-static int deliver(source_parser *p, const void *d, size_t len)
+/* UTF-8 after the charset stage: held while sniffing, then dispatched. */
+static int deliver_utf8(source_parser *p, const void *d, size_t len)
 {
     if (p->t != T_NONE) return dispatch(p, d, len);
     size_t room = SNIFF_MAX - p->sniff.len;
@@ -607,6 +618,32 @@ static int deliver(source_parser *p, const void *d, size_t len)
     rc = dispatch_held(p);
     if (rc < 0 || take == len) return rc;
     return dispatch(p, (const char *)d + take, len - take);
+}
+
+/* ---- charset ---- */
+
+static int on_decoded(void *ud, const char *s, size_t n)
+{
+    source_parser *p = ud;
+    int rc = deliver_utf8(p, s, n);
+    return rc < 0 ? rc : p->rc;
+}
+
+static int charset_start(source_parser *p)
+{
+    if (p->cs != NULL) return 0;
+    fa_charset_options co = {.http_charset = p->charset};
+    p->cs = fa_charset_decoder_new(&co, on_decoded, p);
+    return p->cs ? 0 : fail(p, FA_ENOMEM, "out of memory");
+}
+
+/* Bytes after gunzip: into the charset decoder. */
+static int deliver(source_parser *p, const void *d, size_t len)
+{
+    int rc = charset_start(p);
+    if (rc < 0) return rc;
+    rc = fa_charset_push(p->cs, d, len);
+    return rc < 0 ? fail(p, rc, "out of memory") : 0;
 }
 
 /* ---- gzip ---- */
@@ -965,6 +1002,11 @@ int source_parser_finish(source_parser *p)
     p->finished = 1;
     int rc = p->rc;
     if (rc == 0 && !p->gz_checked) rc = gz_check(p, 1);
+    if (rc == 0) rc = charset_start(p);
+    if (rc == 0) {
+        rc = fa_charset_finish(p->cs);
+        if (rc < 0) rc = fail(p, rc, "out of memory");
+    }
     if (rc == 0 && p->t == T_NONE) {
         rc = decide(p, 1);
         if (rc == 0 && p->t != T_NONE) rc = dispatch_held(p);
@@ -1002,6 +1044,11 @@ const char *source_parser_kind_name(const source_parser *p)
     }
 }
 
+const fa_charset_decision *source_parser_charset(const source_parser *p)
+{
+    return p && p->cs && fa_charset_decided(p->cs) ? fa_charset_decoder_decision(p->cs) : NULL;
+}
+
 const char *source_parser_error(const source_parser *p)
 {
     return p ? p->err : "";
@@ -1027,6 +1074,7 @@ void source_parser_free(source_parser *p)
     sitemap_parser_free(p->sm);
     opml_parser_free(p->op);
     feed_discover_free(p->fd);
+    fa_charset_decoder_free(p->cs);
     if (p->z_ready) inflateEnd(&p->z);
     free(p->zout);
     fa_buf_free(&p->sniff);

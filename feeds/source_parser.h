@@ -36,6 +36,7 @@
 #ifndef SOURCE_PARSER_H
 #define SOURCE_PARSER_H
 
+#include "common/fa_charset.h"
 #include "feeds/feed_parser.h"
 
 #include <stddef.h>
@@ -118,9 +119,10 @@ source_parser *source_parser_new(const source_parser_options *o, const source_pa
  * received; may be NULL) before any body: returns 1 if the body should be
  * parsed (2xx; or, for WordPress, 400 - possibly
  * rest_post_invalid_page_number past the last page, which finish then
- * treats as a clean end), 0 if not.  Reads Content-Type (charset for
- * XML), X-WP-TotalPages, X-WP-Total and Link: rel="next".  Optional: a
- * parser never told is as after a 200 with no headers. */
+ * treats as a clean end), 0 if not.  Reads Content-Type (its charset is
+ * the declaration the charset stage weighs), X-WP-TotalPages, X-WP-Total
+ * and Link: rel="next".  Optional: a parser never told is as after a 200
+ * with no headers. */
 int source_parser_response(source_parser *p, long status, const char *head, size_t head_len);
 
 /* Feeds the next len bytes of the body (after Content-Encoding and chunked
@@ -144,6 +146,11 @@ int source_parser_finish(source_parser *p);
  * "wordpress", "json", "sitemap", "sitemapindex", "opml", "html", or
  * "unknown" before it is known.  Never NULL. */
 const char *source_parser_kind_name(const source_parser *p);
+
+/* The body's encoding and how it was decided (issue 17; common/fa_charset.h),
+ * once decided (at the latest by source_parser_finish), else NULL.  Valid
+ * until the parser is freed. */
+const fa_charset_decision *source_parser_charset(const source_parser *p);
 
 /* "" or the last error's message.  Never NULL. */
 const char *source_parser_error(const source_parser *p);

@@ -532,6 +532,10 @@ feedarc_metrics *feedarc_metrics_new(void)
     }
     COUNTER(m->retries, "feedarc_retries_total",
             "Requests repeated after a transient error (timeout, refused, 429, 5xx)", NULL);
+    COUNTER(m->charset_detected, "feedarc_charset_detected_total",
+            "Responses whose encoding was detected (undeclared, or declared wrongly)", NULL);
+    COUNTER(m->charset_refused, "feedarc_charset_guesses_refused_total",
+            "Responses read as declared or as UTF-8 because detection was not confident", NULL);
     COUNTER(m->robots_disallowed, "feedarc_robots_disallowed_total",
             "Pages skipped because robots.txt disallows them", NULL);
     COUNTER(m->segments_closed, "feedarc_segments_closed_total",

@@ -6,6 +6,13 @@
  * reference parser (github.com/google/robotstxt, robots.cc), which RFC 9309
  * was written from:
  *
+ *   - the body is UTF-8 whatever a header says (RFC 9309): it is never
+ *     transcoded.  Patterns are matched on their octets, percent-encoded
+ *     (§2.2.2), so a Disallow a legacy site wrote in EUC-KR still matches
+ *     that site's EUC-KR-encoded URLs - replacing its bytes by U+FFFD
+ *     would silently drop the rule.  What feedarc shows or fetches from
+ *     the file - a verdict's rule text, Sitemap URLs - is valid UTF-8:
+ *     there invalid sequences become U+FFFD (common/fa_charset; issue 17);
  *   - a leading UTF-8 byte order mark (or a prefix of one) is skipped;
  *   - lines end at LF, CR or CRLF; a line keeps at most ROBOTS_MAX_LINE
  *     bytes (and nothing after a NUL byte);
@@ -37,6 +44,7 @@
 #include "robots/robots_internal.h"
 
 #include "common/fa_buf.h"
+#include "common/fa_charset.h"
 #include "common/fa_err.h"
 
 #include <stdio.h>
@@ -457,7 +465,9 @@ static void handle_sitemap(robots_parser *ps, const char *v, size_t n)
         return;
     }
     size_t mark = r->sitemap_pool.len;
-    int rc = fa_buf_append(&r->sitemap_pool, v, n);
+    /* fetched later: valid UTF-8, invalid bytes replaced (issue 17) */
+    fa_charset_options co = {.fixed_utf8 = 1};
+    int rc = fa_charset_decode_all(&co, v, n, &r->sitemap_pool, NULL);
     if (rc == 0) rc = fa_buf_append(&r->sitemap_pool, "", 1);
     if (rc == 0) {
         r->n_sitemaps++;
@@ -617,8 +627,21 @@ static void verdict_from_rule(const robots_rules *r, const robots_rule *rule, ro
     out->allowed = rule->allow;
     out->reason = ROBOTS_BY_RULE;
     out->line = (int)rule->line;
-    int n = snprintf(out->rule, sizeof out->rule, "%s: %.*s", rule->allow ? "allow" : "disallow",
-                     (int)rule->text_len, r->chosen.pool.data + rule->text_off);
+    /* shown as valid UTF-8: invalid bytes of the rule as written replaced */
+    char shown[3 * ROBOTS_RULE_TEXT_MAX]; /* a replaced byte takes 3 */
+    fa_buf b;
+    fa_buf_init(&b, sizeof shown);
+    fa_charset_options co = {.fixed_utf8 = 1};
+    size_t tl = rule->text_len < ROBOTS_RULE_TEXT_MAX ? rule->text_len : ROBOTS_RULE_TEXT_MAX;
+    size_t sl = 0;
+    if (fa_charset_decode_all(&co, r->chosen.pool.data + rule->text_off, tl, &b, NULL) == 0 &&
+        b.data) {
+        sl = b.len;
+        memcpy(shown, b.data, sl);
+    }
+    fa_buf_free(&b);
+    int n = snprintf(out->rule, sizeof out->rule, "%s: %.*s%s", rule->allow ? "allow" : "disallow",
+                     (int)sl, shown, tl < rule->text_len ? "..." : "");
     if (n >= (int)sizeof out->rule) memcpy(out->rule + sizeof out->rule - 4, "...", 4);
 }
 

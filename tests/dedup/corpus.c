@@ -1047,7 +1047,7 @@ int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const corpus_doc *d = &c->docs[i];
         dedup_input in = {d->url,  d->host,         NULL,    d->digest, NULL,
-                          d->date, DEDUP_HTML_PAGE, d->html, d->len};
+                          d->date, DEDUP_HTML_PAGE, d->html, d->len,    NULL};
         dedup_result res;
         rc = dedup_analyze(eng, &in, &res);
         if (rc < 0) {

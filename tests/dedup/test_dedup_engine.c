@@ -76,8 +76,8 @@ static char *page(const char *site, uint64_t story, unsigned n, unsigned from, u
 static int analyze(dedup_engine *e, const char *url, const char *digest, const char *alias,
                    const char *html, int64_t date, dedup_result *r)
 {
-    dedup_input in = {url,  NULL,        alias, digest, "<urn:uuid:x>", date, DEDUP_HTML_PAGE,
-                      html, strlen(html)};
+    dedup_input in = {url,  NULL,         alias, digest, "<urn:uuid:x>", date, DEDUP_HTML_PAGE,
+                      html, strlen(html), NULL};
     return dedup_analyze(e, &in, r);
 }
 
@@ -238,7 +238,8 @@ static void test_alias_and_urls(void **state)
                         1,
                         DEDUP_HTML_FRAGMENT,
                         frag.data,
-                        frag.len};
+                        frag.len,
+                        NULL};
     assert_int_equal(dedup_analyze(e, &item, &r), 0);
     uint32_t group = r.group;
     dedup_result_free(&r);
@@ -388,7 +389,8 @@ static void *worker(void *p)
         char *html = page("w.example", 50000 + i, 6, 0, 0, 0);
         char url[64];
         snprintf(url, sizeof url, "https://w%u.example/%u", a->id, i);
-        dedup_input in = {url, NULL, NULL, NULL, NULL, i, DEDUP_HTML_PAGE, html, strlen(html)};
+        dedup_input in = {url,  NULL,         NULL, NULL, NULL, i, DEDUP_HTML_PAGE,
+                          html, strlen(html), NULL};
         dedup_result r;
         if (dedup_analyze(a->e, &in, &r) == 0 && find(&r, DEDUP_NEAR)) a->near_found++;
         dedup_result_free(&r);

@@ -1011,6 +1011,33 @@ static void allow_all_disallow_all(void **state)
     robots_rules_free(d);
 }
 
+/* issue 17: robots.txt is never transcoded.  A rule written in a legacy
+ * encoding (here EUC-KR "/검색", and a Latin-1 e-acute) keeps matching the
+ * site's URLs in that encoding, octet for octet; what is shown or fetched
+ * (the verdict's rule text, Sitemap URLs) is valid UTF-8, invalid bytes
+ * replaced. */
+static void invalid_utf8_replaced(void **state)
+{
+    (void)state;
+    const char *txt = "user-agent: *\ndisallow: /\xB0\xCB\xBB\xF6\ndisallow: /caf\xE9/\n"
+                      "disallow: /caf\xC3\xA9s/\ndisallow: /ok/\n"
+                      "sitemap: http://example.test/s\xE9.xml\n";
+    assert_false(allowed_for(txt, "x", "/%B0%CB%BB%F6?q=1"));
+    assert_false(allowed_for(txt, "x", "/caf%E9/menu"));
+    assert_true(allowed_for(txt, "x", "/caf%C3%A9/menu"));
+    assert_false(allowed_for(txt, "x", "/caf%C3%A9s/menu"));
+    assert_false(allowed_for(txt, "x", "/ok/x"));
+    assert_true(allowed_for(txt, "x", "/other"));
+    robots_rules *r = robots_rules_parse(txt, strlen(txt), "x");
+    robots_verdict v;
+    robots_rules_check(r, "/caf%E9/menu", &v);
+    assert_string_equal(v.rule, "disallow: /caf\xEF\xBF\xBD/");
+    const char *const *sm;
+    assert_int_equal(robots_rules_sitemaps(r, &sm), 1);
+    assert_string_equal(sm[0], "http://example.test/s\xEF\xBF\xBD.xml");
+    robots_rules_free(r);
+}
+
 static void null_and_empty(void **state)
 {
     (void)state;
@@ -1157,6 +1184,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(matcher_differential),
         cmocka_unit_test(allow_all_disallow_all),
         cmocka_unit_test(null_and_empty),
+        cmocka_unit_test(invalid_utf8_replaced),
         cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
