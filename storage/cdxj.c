@@ -231,6 +231,7 @@ int cdxj__line_head(fa_buf *b, const char *uri, const char *warc_date, const cha
         if (rc == 0) rc = json_str(b, mime);
     }
     if (rc == 0 && status && *status) rc = fa_buf_printf(b, ",\"status\":\"%s\"", status);
+    if (digest && strncmp(digest, "sha1:", 5) == 0) digest += 5; /* as warcio and pywb */
     if (rc == 0 && digest && *digest) {
         rc = fa_buf_puts(b, ",\"digest\":");
         if (rc == 0) rc = json_str(b, digest);
@@ -629,7 +630,7 @@ int cdxj_index_dir(const char *dir, int all, cdxj_dir_stats *stats, char *err, s
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return fa_err_from_errno(errno);
     }
-    rc = segment_list_from(dir, NULL, walk_segment, &d);
+    rc = segment_list_readable(dir, walk_segment, &d);
     if (rc < 0) {
         if (err[0] == '\0') snprintf(err, errlen, "%s: listing segments: %s", dir, fa_strerror(rc));
         goto out;
@@ -852,7 +853,7 @@ int cdxj_find(const char *dir, const char *url, const char *at, int originals_on
     }
     f.surt_len = strlen(f.surt);
     if (at) f.at_s = ts_seconds(at);
-    rc = segment_list_from(dir, NULL, find_segment, &f);
+    rc = segment_list_readable(dir, find_segment, &f);
     if (rc < 0) {
         if (err[0] == '\0') snprintf(err, errlen, "%s: %s", dir, fa_strerror(rc));
         return rc;

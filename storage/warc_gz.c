@@ -1,0 +1,209 @@
+/*
+ * warc_gz.c - gzip members of .warc.gz files: inflated one at a time at a
+ * file offset (zlib), and written one per record (libdeflate); see
+ * warc_gz.h.
+ *
+ * The reader keeps one input window (IN_CHUNK bytes of the file) between
+ * calls, so walking a file member after member reads each byte once; a
+ * member that starts outside the window refills it from the member's
+ * offset.  The output buffer doubles as the member inflates, never past
+ * max_out + 1 bytes.
+ */
+#include "storage/warc_gz.h"
+
+#include "common/fa_err.h"
+
+#include <errno.h>
+#include <libdeflate.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define IN_CHUNK (256u * 1024u)
+#define OUT_MIN (64u * 1024u)
+
+struct warc__gz_in {
+    z_stream zs;
+    int zs_ready;
+    uint8_t *buf; /* IN_CHUNK bytes: the file from buf_off, buf_len of them */
+    uint64_t buf_off;
+    size_t buf_len;
+};
+
+warc__gz_in *warc__gz_in_new(void)
+{
+    warc__gz_in *g = calloc(1, sizeof *g);
+    if (g == NULL) return NULL;
+    g->buf = malloc(IN_CHUNK);
+    if (g->buf == NULL) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void warc__gz_in_free(warc__gz_in *g)
+{
+    if (g == NULL) return;
+    if (g->zs_ready) inflateEnd(&g->zs);
+    free(g->buf);
+    free(g);
+}
+
+/* Fills the window from off. Returns the bytes there (0 at end of file) or
+ * a negative code. */
+static int fill(warc__gz_in *g, int fd, uint64_t off, uint64_t file_size)
+{
+    g->buf_off = off;
+    g->buf_len = 0;
+    size_t want = IN_CHUNK;
+    if (off >= file_size) return 0;
+    if (file_size - off < want) want = (size_t)(file_size - off);
+    while (g->buf_len < want) {
+        ssize_t n = pread(fd, g->buf + g->buf_len, want - g->buf_len, (off_t)(off + g->buf_len));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fa_err_from_errno(errno);
+        if (n == 0) break;
+        g->buf_len += (size_t)n;
+    }
+    return 0;
+}
+
+int warc__gz_member(warc__gz_in *g, int fd, uint64_t off, uint64_t file_size, uint64_t max_out,
+                    uint8_t **out, size_t *cap, size_t *out_len, uint64_t *member_len, char *err,
+                    size_t errlen)
+{
+    z_stream *zs = &g->zs;
+    int rc;
+    size_t olen = 0;
+    *out_len = 0;
+    *member_len = 0;
+    if (!g->zs_ready) {
+        memset(zs, 0, sizeof *zs);
+        if (inflateInit2(zs, 15 + 16) != Z_OK) { /* +16: gzip wrapper only */
+            snprintf(err, errlen, "offset %llu: out of memory", (unsigned long long)off);
+            return FA_ENOMEM;
+        }
+        g->zs_ready = 1;
+    } else {
+        inflateReset(zs);
+    }
+    if (off < g->buf_off || off >= g->buf_off + g->buf_len) {
+        rc = fill(g, fd, off, file_size);
+        if (rc < 0) {
+            snprintf(err, errlen, "offset %llu: read: %s", (unsigned long long)off,
+                     strerror(errno));
+            return rc;
+        }
+    }
+    size_t at = (size_t)(off - g->buf_off);
+    if (g->buf_len - at >= 2 &&
+        (g->buf[at] != WARC__GZ_MAGIC0 || g->buf[at + 1] != WARC__GZ_MAGIC1)) {
+        snprintf(err, errlen, "offset %llu: not a gzip member (bytes %02x %02x)",
+                 (unsigned long long)off, g->buf[at], g->buf[at + 1]);
+        return FA_ECORRUPT;
+    }
+    zs->next_in = g->buf + at;
+    zs->avail_in = (uInt)(g->buf_len - at);
+    for (;;) {
+        if (zs->avail_in == 0) {
+            uint64_t next = g->buf_off + g->buf_len;
+            rc = fill(g, fd, next, file_size);
+            if (rc < 0) {
+                snprintf(err, errlen, "offset %llu: read: %s", (unsigned long long)next,
+                         strerror(errno));
+                return rc;
+            }
+            if (g->buf_len == 0) {
+                snprintf(err, errlen,
+                         "offset %llu: gzip member truncated (the file ends %llu bytes later)",
+                         (unsigned long long)off, (unsigned long long)(next - off));
+                return FA_ECORRUPT;
+            }
+            zs->next_in = g->buf;
+            zs->avail_in = (uInt)g->buf_len;
+        }
+        if (olen == *cap || *out == NULL) {
+            if (olen > max_out) {
+                snprintf(err, errlen, "offset %llu: gzip member inflates to more than %llu bytes",
+                         (unsigned long long)off, (unsigned long long)max_out);
+                return FA_ETOOBIG;
+            }
+            size_t c = *cap ? *cap * 2 : OUT_MIN;
+            if (c > max_out + 1) c = (size_t)max_out + 1;
+            if (c <= olen) c = olen + 1;
+            uint8_t *np = realloc(*out, c);
+            if (np == NULL) {
+                snprintf(err, errlen, "offset %llu: out of memory for %zu bytes",
+                         (unsigned long long)off, c);
+                return FA_ENOMEM;
+            }
+            *out = np;
+            *cap = c;
+        }
+        zs->next_out = *out + olen;
+        zs->avail_out = (uInt)(*cap - olen > UINT32_MAX ? UINT32_MAX : *cap - olen);
+        uInt room = zs->avail_out;
+        int zr = inflate(zs, Z_NO_FLUSH);
+        olen += room - zs->avail_out;
+        if (olen > max_out) {
+            snprintf(err, errlen, "offset %llu: gzip member inflates to more than %llu bytes",
+                     (unsigned long long)off, (unsigned long long)max_out);
+            return FA_ETOOBIG;
+        }
+        if (zr == Z_STREAM_END) break;
+        if (zr == Z_OK || zr == Z_BUF_ERROR) continue;
+        snprintf(err, errlen, "offset %llu: gzip member does not inflate: %s",
+                 (unsigned long long)off,
+                 zs->msg ? zs->msg : (zr == Z_MEM_ERROR ? "out of memory" : "bad data"));
+        return zr == Z_MEM_ERROR ? FA_ENOMEM : FA_ECORRUPT;
+    }
+    uint64_t end = g->buf_off + (uint64_t)(zs->next_in - g->buf);
+    *member_len = end - off;
+    *out_len = olen;
+    return 0;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+struct warc__gz_out {
+    struct libdeflate_compressor *c;
+    uint8_t *buf;
+    size_t cap;
+};
+
+warc__gz_out *warc__gz_out_new(int level)
+{
+    warc__gz_out *g = calloc(1, sizeof *g);
+    if (g == NULL) return NULL;
+    g->c = libdeflate_alloc_compressor(level < 1 ? 1 : level > 12 ? 12 : level);
+    if (g->c == NULL) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void warc__gz_out_free(warc__gz_out *g)
+{
+    if (g == NULL) return;
+    libdeflate_free_compressor(g->c);
+    free(g->buf);
+    free(g);
+}
+
+size_t warc__gz_compress(warc__gz_out *g, const void *data, size_t len, const uint8_t **member)
+{
+    size_t bound = libdeflate_gzip_compress_bound(g->c, len);
+    if (bound > g->cap) {
+        uint8_t *np = realloc(g->buf, bound);
+        if (np == NULL) return 0;
+        g->buf = np;
+        g->cap = bound;
+    }
+    size_t n = libdeflate_gzip_compress(g->c, data, len, g->buf, g->cap);
+    *member = g->buf;
+    return n;
+}
