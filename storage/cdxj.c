@@ -462,6 +462,21 @@ int cdxj__acc_add(cdxj__acc *a, const char *line, size_t len)
     return 0;
 }
 
+int cdxj__acc_write(cdxj__acc *a, FILE *out)
+{
+    int rc = 0;
+    if (a->n_runs == 0) {
+        rc = write_sorted(a, out);
+    } else {
+        if (a->n) rc = spill(a);
+        for (size_t i = 0; rc == 0 && i < a->n_runs; i++)
+            if (fseek(a->runs[i], 0, SEEK_SET) < 0) rc = fa_err_from_errno(errno);
+        if (rc == 0) rc = cdxj_merge(a->runs, a->n_runs, out);
+    }
+    cdxj__acc_reset(a);
+    return rc;
+}
+
 int cdxj__acc_finish(cdxj__acc *a, const char *name)
 {
     char tmp[PATH_MAX];

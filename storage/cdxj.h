@@ -136,6 +136,8 @@ void cdxj__acc_init(cdxj__acc *a, int dirfd, size_t max_bytes);
 int cdxj__acc_add(cdxj__acc *a, const char *line, size_t len);
 /* Writes dirfd/name (tmp + fsync + rename) and empties the accumulator. */
 int cdxj__acc_finish(cdxj__acc *a, const char *name);
+/* Writes every line so far, sorted, to out and empties the accumulator. */
+int cdxj__acc_write(cdxj__acc *a, FILE *out);
 /* Drops everything (the accumulator stays usable). */
 void cdxj__acc_reset(cdxj__acc *a);
 
