@@ -126,6 +126,13 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "feedarc export: %s: %s\n", dir, e ? strerror(e) : "not a folder");
         return 66;
     }
+    char folder[4096];
+    const char *slash = strrchr(out, '/');
+    snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - out) + 1 : 1, slash ? out : ".");
+    if (access(folder, W_OK) < 0) {
+        fprintf(stderr, "feedarc export: %s: cannot write there: %s\n", out, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
     export_progress p = {.start_ns = fa_time_mono_ns()};
     if (!quiet && isatty(STDERR_FILENO)) {
         o.progress = draw;
@@ -136,7 +143,7 @@ int cmd_export(int argc, char **argv)
     if (p.drawn) fputs("\r\033[K", stderr);
     if (rc < 0) {
         fprintf(stderr, "feedarc export: %s\n", err);
-        if (rc == FA_ECORRUPT || rc == FA_EPARSE) return 65;
+        if (rc == FA_ECORRUPT || rc == FA_EPARSE || rc == FA_ETOOBIG) return 65;
         if (rc == FA_ENOSPC || rc == FA_EIO) return EXIT_IOERR;
         return strstr(err, out) ? EXIT_CANTCREAT : 66;
     }

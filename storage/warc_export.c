@@ -133,13 +133,20 @@ int warc_export_time_bound(const char *in, int upper, char out[15])
     char d[15];
     size_t n = 0;
     if (in == NULL || *in == '\0') return FA_EINVAL;
-    if (strchr(in, 'T') || strchr(in, 't')) { /* ISO 8601 date-time */
+    size_t len = strlen(in);
+    if ((strchr(in, 'T') || strchr(in, 't')) && in[len - 1] != 'Z' && in[len - 1] != 'z') {
+        /* ISO 8601 with a UTC offset: to UTC */
         int64_t ns;
         if (fa_time_parse_rfc3339(in, &ns) < 0) return FA_EINVAL;
         return fa_time_format_14(ns, out) < 0 ? FA_EINVAL : 0;
     }
     for (const char *p = in; *p; p++) {
-        if (*p >= '0' && *p <= '9') {
+        if (*p == '.' && n == 14) { /* UTC with a fraction of a second */
+            while (p[1] >= '0' && p[1] <= '9')
+                p++;
+        } else if (*p == 'T' || *p == 't' || ((*p == 'Z' || *p == 'z') && p[1] == '\0')) {
+            continue;
+        } else if (*p >= '0' && *p <= '9') {
             if (n == 14) return FA_EINVAL;
             d[n++] = *p;
         } else if (*p != '-' && *p != ':' && *p != ' ') {

@@ -31,3 +31,11 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cli_archive.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(cli_storage_archive PROPERTIES TIMEOUT 120 LABELS "storage;cli")
 endif()
+
+# Issue 16: feedarc export - .warc.gz byte for byte, the readers' round
+# trip (ls, get, verify, text, dedup-report), selection, WACZ structure.
+if(TARGET feedarc)
+  add_test(NAME export_archive
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/export_archive.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(export_archive PROPERTIES TIMEOUT 300 LABELS "storage;cli")
+endif()
