@@ -39,3 +39,13 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/export_archive.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(export_archive PROPERTIES TIMEOUT 300 LABELS "storage;cli")
 endif()
+
+# Issue 16: the export read by warcio.js (npm; 77 = skipped offline): every
+# record and digest, and `warcio cdx-index` = feedarc's .cdxj line for line.
+if(TARGET feedarc)
+  add_test(NAME export_warcio
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/export_warcio.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_BINARY_DIR}/npm-export)
+  set_tests_properties(export_warcio PROPERTIES TIMEOUT 600 LABELS "storage;cli"
+                       SKIP_RETURN_CODE 77)
+endif()
