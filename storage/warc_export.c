@@ -214,6 +214,11 @@ static int emit(exporter *x, const uint8_t *raw, size_t raw_len, const warc_reco
     x->st.out_bytes = x->pos;
     x->st.records_written++;
     x->st.warc_bytes += raw_len;
+    /* the WACZ index leaves conversions out: ReplayWeb.page keys its index
+     * by URL and time, and a conversion shares both with the page it was
+     * made from - its line would hide the page */
+    const char *type = rec ? warc_record_field(rec, "WARC-Type") : NULL;
+    if (rec && x->zip && type && strcmp(type, "conversion") == 0) rec = NULL;
     if (rec) {
         warc_record placed = *rec;
         placed.offset = off;

@@ -21,7 +21,11 @@
  * entry stored:
  *   archive/data.warc.gz    the .warc.gz above
  *   indexes/index.cdx.gz    the CDXJ, sorted, in gzip members of 3,000
- *                           lines (the ZipNum layout), and
+ *                           lines (the ZipNum layout) - without the
+ *                           conversion records' lines: ReplayWeb.page keys
+ *                           its index by URL and time, which a conversion
+ *                           shares with its page, and would serve the text
+ *                           for the page (or nothing) - and
  *   indexes/index.idx       one line per member: its first key, offset and
  *                           length (ReplayWeb.page loads an index.cdx.gz
  *                           through its .idx)

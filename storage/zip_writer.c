@@ -260,24 +260,21 @@ int zip_writer_close(zip_writer *z, char *err, size_t errlen)
     for (size_t i = 0; rc == 0 && i < z->n; i++) {
         zip_entry *e = &z->entries[i];
         size_t nl = strlen(e->name);
-        int big = e->size >= U32_MAX_FIELD, far = e->offset >= U32_MAX_FIELD;
+        /* the sizes always in a ZIP64 extra, as in the local header: some
+         * readers (ReplayWeb.page's) take a central entry without extra
+         * field to mean a local header without one */
+        int far = e->offset >= U32_MAX_FIELD;
         uint8_t h[46], x[4 + 24];
-        size_t xl = 0;
-        if (big || far) {
+        size_t xl = 4 + 16;
+        put64(x + 4, e->size);
+        put64(x + 12, e->size);
+        if (far) {
             need64 = 1;
-            xl = 4;
-            if (big) {
-                put64(x + xl, e->size);
-                put64(x + xl + 8, e->size);
-                xl += 16;
-            }
-            if (far) {
-                put64(x + xl, e->offset);
-                xl += 8;
-            }
-            put16(x, 0x0001);
-            put16(x + 2, (uint16_t)(xl - 4));
+            put64(x + xl, e->offset);
+            xl += 8;
         }
+        put16(x, 0x0001);
+        put16(x + 2, (uint16_t)(xl - 4));
         memset(h, 0, sizeof h);
         put32(h, 0x02014b50);
         put16(h + 4, 3 << 8 | 45); /* made by: Unix, 4.5 */
@@ -287,15 +284,15 @@ int zip_writer_close(zip_writer *z, char *err, size_t errlen)
         put16(h + 12, z->dos_time);
         put16(h + 14, z->dos_date);
         put32(h + 16, e->crc);
-        put32(h + 20, big ? U32_MAX_FIELD : (uint32_t)e->size);
-        put32(h + 24, big ? U32_MAX_FIELD : (uint32_t)e->size);
+        put32(h + 20, U32_MAX_FIELD);
+        put32(h + 24, U32_MAX_FIELD);
         put16(h + 28, (uint16_t)nl);
         put16(h + 30, (uint16_t)xl);
         put32(h + 38, (uint32_t)0100644 << 16); /* regular file, rw-r--r-- */
         put32(h + 42, far ? U32_MAX_FIELD : (uint32_t)e->offset);
         rc = out(z, h, sizeof h);
         if (rc == 0) rc = out(z, e->name, nl);
-        if (rc == 0 && xl) rc = out(z, x, xl);
+        if (rc == 0) rc = out(z, x, xl);
     }
     uint64_t cd_size = z->pos - cd_off;
     if (cd_off >= U32_MAX_FIELD || cd_size >= U32_MAX_FIELD) need64 = 1;

@@ -13,11 +13,14 @@
  * SHA-256 as it goes), zip_writer_end seeks back and patches the header -
  * so the output must be a regular file, and no data descriptors are needed
  * (every reader, streaming or not, finds the sizes in the local header).
- * Local headers always carry a ZIP64 extra field with the real sizes (the
- * 32-bit fields say 0xFFFFFFFF), as Python's zipfile does with
- * force_zip64; the central directory uses ZIP64 only where a value needs
- * it, and the ZIP64 end records are written only then.  Names are UTF-8
- * (flag bit 11).
+ * Local headers and central directory entries always carry a ZIP64 extra
+ * field with the real sizes (the 32-bit fields say 0xFFFFFFFF), as
+ * Python's zipfile does with force_zip64 - both, because ReplayWeb.page
+ * finds an entry's data with the central entry's extra field length when
+ * it is 0 (it assumes the local one is 0 too).  The central entry adds the
+ * header offset to its extra field, and the ZIP64 end records are
+ * written, only when an offset needs 64 bits.  Names are UTF-8 (flag bit
+ * 11).
  *
  * The file is written as PATH.tmp and renamed to PATH by zip_writer_close
  * after an fsync; zip_writer_abort (or a failed close) removes it.

@@ -49,3 +49,14 @@ if(TARGET feedarc)
   set_tests_properties(export_warcio PROPERTIES TIMEOUT 600 LABELS "storage;cli"
                        SKIP_RETURN_CODE 77)
 endif()
+
+# Issue 16: the WACZ opened by ReplayWeb.page in headless chromium (npm:
+# replaywebpage, puppeteer-core; 77 = skipped without chromium or the
+# registry); the screenshot stays in <build>/tests/artifacts/replay.png.
+if(TARGET feedarc)
+  add_test(NAME export_replay
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/export_replay.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_BINARY_DIR}/npm-export ${CMAKE_BINARY_DIR}/tests/artifacts)
+  set_tests_properties(export_replay PROPERTIES TIMEOUT 600 LABELS "storage;cli"
+                       SKIP_RETURN_CODE 77)
+endif()
