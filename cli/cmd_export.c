@@ -65,7 +65,8 @@ int cmd_export(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {NULL, 0, NULL, 0}};
     char since[15] = "", until[15] = "", err[1024];
-    warc_export_options o = {.software = "feedarc " FEEDARC_VERSION};
+    warc_export_options o = {.software = "feedarc " FEEDARC_VERSION,
+                             .level = WARC_EXPORT_DEFAULT_LEVEL};
     int quiet = 0, ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "ws:u:p:l:q", opts, NULL)) != -1) {
@@ -89,8 +90,8 @@ int cmd_export(int argc, char **argv)
         case 'l': {
             char *end;
             long l = strtol(optarg, &end, 10);
-            if (*end || l < 1 || l > 12) {
-                fprintf(stderr, "feedarc export: --level %s: want 1 to 12\n", optarg);
+            if (*end || l < 0 || l > 3) {
+                fprintf(stderr, "feedarc export: --level %s: want 0 to 3\n", optarg);
                 return EXIT_USAGE;
             }
             o.level = (int)l;

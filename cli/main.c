@@ -187,7 +187,7 @@ static const command commands[] = {
      "                        ISO 8601; missing digits: the start of the period)\n"
      "  -u, --until T         records at or before T (missing digits: its end)\n"
      "  -p, --url-prefix P    records whose target URI starts with P\n"
-     "  -l, --level N         gzip level, 1-12 (default 6)\n"
+     "  -l, --level N         gzip level, 0 (fastest) to 3 (default 1)\n"
      "  -q, --quiet           no progress, no summary\n"
      "\n"
      "Exit status: 0 exported; 64 bad usage; 65 a source file is corrupt; 66 DIR\n"

@@ -20,7 +20,7 @@
  *     past; a record whose referent has been evicted is decided on its own.
  *
  * Each selected record's bytes (warc_record.raw: header, block, CRLF CRLF
- * exactly as stored) become one gzip member (warc_gz.c, libdeflate), its
+ * exactly as stored) become one gzip member (warc_gz.c, ISA-L igzip), its
  * CDXJ line is made by the same code as the segment indexes
  * (cdxj__record_line) with the member's offset and length, and the line
  * goes to a sorting accumulator (cdxj__acc: runs spilled to unlinked files
@@ -58,7 +58,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define DEFAULT_LEVEL 6
 #define RECENT_SLOTS 8192 /* power of two */
 #define ZIPNUM_LINES 3000 /* index lines per gzip member of index.cdx.gz */
 #define OUT_BUF (1u << 20)
@@ -782,7 +781,7 @@ int warc_export(const char *dir, const char *out_path, const warc_export_options
              base > out_path ? out_path : ".");
     x->dirfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     x->recent = calloc(RECENT_SLOTS, sizeof *x->recent);
-    x->gz = warc__gz_out_new(opt->level ? opt->level : DEFAULT_LEVEL);
+    x->gz = warc__gz_out_new(opt->level);
     if (x->dirfd < 0) {
         rc = fail(x, fa_err_from_errno(errno), "%s: %s", folder, strerror(errno));
         goto out;

@@ -60,13 +60,16 @@ typedef struct warc_export_stats {
     const char *segment; /* being read (valid during the progress call) */
 } warc_export_stats;
 
+/* The level `feedarc export` uses (docs/BENCHMARKS.md: speed and size). */
+#define WARC_EXPORT_DEFAULT_LEVEL 1
+
 typedef struct warc_export_options {
     /* WARC-Date bounds as 14 digits ("YYYYMMDDhhmmss"), inclusive; NULL or
      * "" for none (see warc_export_time_bound) */
     const char *since, *until;
     const char *url_prefix; /* WARC-Target-URI starts with it; NULL for any */
     int wacz;               /* 1: a WACZ package instead of .warc.gz */
-    int level;              /* gzip level, 1..12 (libdeflate); 0: 6 */
+    int level;              /* gzip level 0..3 (ISA-L igzip; 0 fastest) */
     const char *software;   /* datapackage.json "software"; NULL: "feedarc" */
     /* called after every record (may be NULL); must not keep the pointer */
     void (*progress)(void *ud, const warc_export_stats *st);

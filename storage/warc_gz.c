@@ -1,6 +1,6 @@
 /*
  * warc_gz.c - gzip members of .warc.gz files: inflated one at a time at a
- * file offset (zlib), and written one per record (libdeflate); see
+ * file offset (zlib), and written one per record (ISA-L's igzip); see
  * warc_gz.h.
  *
  * The reader keeps one input window (IN_CHUNK bytes of the file) between
@@ -14,7 +14,7 @@
 #include "common/fa_err.h"
 
 #include <errno.h>
-#include <libdeflate.h>
+#include <isa-l/igzip_lib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,8 +168,12 @@ int warc__gz_member(warc__gz_in *g, int fd, uint64_t off, uint64_t file_size, ui
 
 /* ---- writing ----------------------------------------------------------- */
 
+static const uint32_t level_buf_size[ISAL_DEF_MAX_LEVEL + 1] = {
+    ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
+
 struct warc__gz_out {
-    struct libdeflate_compressor *c;
+    int level;
+    uint8_t *level_buf; /* ISA-L's working memory for the level */
     uint8_t *buf;
     size_t cap;
 };
@@ -178,8 +182,9 @@ warc__gz_out *warc__gz_out_new(int level)
 {
     warc__gz_out *g = calloc(1, sizeof *g);
     if (g == NULL) return NULL;
-    g->c = libdeflate_alloc_compressor(level < 1 ? 1 : level > 12 ? 12 : level);
-    if (g->c == NULL) {
+    g->level = level < 0 ? 0 : level > ISAL_DEF_MAX_LEVEL ? ISAL_DEF_MAX_LEVEL : level;
+    g->level_buf = malloc(level_buf_size[g->level]);
+    if (g->level_buf == NULL) {
         free(g);
         return NULL;
     }
@@ -189,21 +194,41 @@ warc__gz_out *warc__gz_out_new(int level)
 void warc__gz_out_free(warc__gz_out *g)
 {
     if (g == NULL) return;
-    libdeflate_free_compressor(g->c);
+    free(g->level_buf);
     free(g->buf);
     free(g);
 }
 
 size_t warc__gz_compress(warc__gz_out *g, const void *data, size_t len, const uint8_t **member)
 {
-    size_t bound = libdeflate_gzip_compress_bound(g->c, len);
-    if (bound > g->cap) {
-        uint8_t *np = realloc(g->buf, bound);
-        if (np == NULL) return 0;
-        g->buf = np;
-        g->cap = bound;
+    /* stored blocks at worst: 5 bytes per 64 KiB block, the gzip header and
+     * trailer, a dynamic block header */
+    size_t need = len + len / 8192 + 1024;
+    struct isal_zstream s;
+    if (len > UINT32_MAX - 4096) return 0; /* ISA-L counts in 32 bits */
+    for (;;) {
+        if (need > g->cap) {
+            uint8_t *np = realloc(g->buf, need);
+            if (np == NULL) return 0;
+            g->buf = np;
+            g->cap = need;
+        }
+        isal_deflate_stateless_init(&s);
+        s.level = (uint32_t)g->level;
+        s.level_buf = g->level_buf;
+        s.level_buf_size = level_buf_size[g->level];
+        s.gzip_flag = IGZIP_GZIP;
+        s.end_of_stream = 1;
+        s.flush = NO_FLUSH;
+        s.next_in = (uint8_t *)(uintptr_t)data;
+        s.avail_in = (uint32_t)len;
+        s.next_out = g->buf;
+        s.avail_out = (uint32_t)(g->cap > UINT32_MAX ? UINT32_MAX : g->cap);
+        int rc = isal_deflate_stateless(&s);
+        if (rc == COMP_OK) break;
+        if (rc != STATELESS_OVERFLOW || need > (size_t)UINT32_MAX) return 0;
+        need *= 2;
     }
-    size_t n = libdeflate_gzip_compress(g->c, data, len, g->buf, g->cap);
     *member = g->buf;
-    return n;
+    return s.total_out;
 }

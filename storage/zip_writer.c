@@ -17,13 +17,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define OUT_BUF (1u << 20)
 #define MAX_NAME 1024
@@ -204,7 +204,11 @@ int zip_writer_write(zip_writer *z, const void *data, size_t len)
         return FA_EINVAL;
     }
     zip_entry *e = &z->entries[z->n - 1];
-    e->crc = (uint32_t)libdeflate_crc32(e->crc, data, len);
+    for (size_t done = 0; done < len;) { /* zlib counts in uInt */
+        size_t n = len - done > (1u << 30) ? (1u << 30) : len - done;
+        e->crc = (uint32_t)crc32(e->crc, (const Bytef *)data + done, (uInt)n);
+        done += n;
+    }
     e->size += len;
     EVP_DigestUpdate(z->sha, data, len);
     return out(z, data, len);
