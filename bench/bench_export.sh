@@ -7,8 +7,8 @@
 # the dedup engine's metadata and conversion records.  The archive's
 # segments are then copied COPIES times into one folder (the same records
 # again under other segment names) to make an archive of a few hundred MB,
-# and exported with /usr/bin/time: as .warc.gz at levels 0, 1 (the
-# default) and 3, and as WACZ at level 1.  MB/s is uncompressed WARC per CPU second (user +
+# and exported with /usr/bin/time: as .warc.gz at levels 0 (the default),
+# 1 and 3, and as WACZ at level 0.  MB/s is uncompressed WARC per CPU second (user +
 # system: the export runs on one core), next to wall time and peak RSS.
 # The reference: `zstd -dc | gzip -6` of the same segments (what a user
 # would do by hand without feedarc; gzip alone is timed, on the
@@ -63,10 +63,10 @@ run() { # name out-file args...
   awk -v n="$name" -v w="$warc_mb" -v o="$out_mb" -v u="$u" -v s="$s" -v e="$e" -v m="$m" \
     'BEGIN { c = u + s; printf "| %s | %.1f | %s | %.2f | %.0f | %.2f | %.0f |\n", n, w, o, c, w / c, e, m / 1024 }'
 }
-run "export .warc.gz, level 0" "$work/x0.warc.gz" "$work/a" "$work/x0.warc.gz" --level 0
-run "export .warc.gz, level 1 (default)" "$work/x1.warc.gz" "$work/a" "$work/x1.warc.gz"
+run "export .warc.gz, level 0 (default)" "$work/x0.warc.gz" "$work/a" "$work/x0.warc.gz"
+run "export .warc.gz, level 1" "$work/x1.warc.gz" "$work/a" "$work/x1.warc.gz" --level 1
 run "export .warc.gz, level 3" "$work/x3.warc.gz" "$work/a" "$work/x3.warc.gz" --level 3
-run "export --wacz, level 1" "$work/x.wacz" --wacz "$work/a" "$work/x.wacz"
+run "export --wacz, level 0" "$work/x.wacz" --wacz "$work/a" "$work/x.wacz"
 zstd -dcq "$work/a"/*.warc.zst > "$work/all.warc"
 warc_mb=$(awk -v b="$(stat -c %s "$work/all.warc")" 'BEGIN { printf "%.1f", b / 1e6 }')
 /usr/bin/time -f '%U %S %e %M' -o "$work/time.txt" gzip -6 -c "$work/all.warc" > "$work/all.warc.gz"

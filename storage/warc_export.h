@@ -61,7 +61,7 @@ typedef struct warc_export_stats {
 } warc_export_stats;
 
 /* The level `feedarc export` uses (docs/BENCHMARKS.md: speed and size). */
-#define WARC_EXPORT_DEFAULT_LEVEL 1
+#define WARC_EXPORT_DEFAULT_LEVEL 0
 
 typedef struct warc_export_options {
     /* WARC-Date bounds as 14 digits ("YYYYMMDDhhmmss"), inclusive; NULL or
