@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # export_archive.sh - feedarc export end to end on archives written by the
-# crawler (two feedarc demo runs: two segments):
+# crawler (two feedarc demo runs: two segments, the second compressed with
+# the zstd dictionary the crawler trained on the first):
 #   - the .warc.gz holds the very bytes of the source records (gzip -dc of
 #     it equals zstd -dc of the segments), one gzip member per record, and
 #     its .cdxj sits beside it;
@@ -24,8 +25,9 @@ work=$(mktemp -d /tmp/fa-export-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$bin" demo --out "$work/a" --quiet >/dev/null 2>&1 || fail "demo crawl"
-"$bin" demo --out "$work/a" --quiet >/dev/null 2>&1 || fail "second demo crawl"
+# 600 articles: enough records for the crawler to train a dictionary
+"$bin" demo --out "$work/a" --sites 3 --articles 200 --quiet >/dev/null 2>&1 || fail "demo crawl"
+"$bin" demo --out "$work/a" --sites 3 --articles 200 --quiet >/dev/null 2>&1 || fail "second demo crawl"
 [ "$(ls "$work/a"/*.warc.zst | wc -l)" -ge 2 ] || fail "want two segments"
 
 mkdir "$work/x"
@@ -35,15 +37,45 @@ mkdir "$work/x"
 grep -q "records from 2 files" "$work/export.txt" || fail "summary: $(cat "$work/export.txt")"
 
 # the same bytes, record for record
-zstd -dcq "$work/a"/*.warc.zst > "$work/src.warc"
+n_dict=0
+for s in "$work/a"/*.warc.zst; do
+  if "$bin" dict-extract "$s" "$work/seg.zdict" > /dev/null 2>&1; then
+    zstd -dcq -D "$work/seg.zdict" "$s"
+    n_dict=$((n_dict + 1))
+  else
+    zstd -dcq "$s"
+  fi
+done > "$work/src.warc"
+[ $n_dict -ge 1 ] || fail "no segment with a dictionary: the test wants one"
 gzip -dc "$work/x/all.warc.gz" > "$work/x.warc"
 cmp -s "$work/src.warc" "$work/x.warc" || fail "exported records differ from the source records"
 # one gzip member per record: as many members as records (each index
 # offset starts a member: 1f 8b 08)
-while read -r off; do
-  [ "$(od -An -tx1 -j "$off" -N3 "$work/x/all.warc.gz" | tr -d ' ')" = "1f8b08" ] ||
-    fail "index offset $off is not the start of a gzip member"
-done < <(grep -o '"offset":"[0-9]*"' "$work/x/all.warc.gz.cdxj" | grep -o '[0-9]*')
+n_records=$(grep -ac '^WARC-Type: ' "$work/src.warc")
+python3 - "$work/x/all.warc.gz" "$work/x/all.warc.gz.cdxj" "$n_records" <<'EOF' || fail "gzip members"
+import json, sys, zlib
+data = open(sys.argv[1], "rb").read()
+for line in open(sys.argv[2]):
+    j = json.loads(line.split(" ", 2)[2])
+    off, n = int(j["offset"]), int(j["length"])
+    assert data[off:off + 3] == b"\x1f\x8b\x08", f"offset {off} is not the start of a gzip member"
+    d = zlib.decompressobj(31)
+    rec = d.decompress(data[off:off + n])
+    assert d.eof and not d.unused_data and rec.startswith(b"WARC/1.1\r\n"), f"{off}+{n} is not one member"
+# members: as many as records
+members, pos, view = 0, 0, memoryview(data)
+while pos < len(data):
+    d = zlib.decompressobj(31)
+    while not d.eof:
+        chunk = view[pos:pos + 65536]
+        if not chunk:
+            raise SystemExit(f"a gzip member cut short at {pos}")
+        d.decompress(chunk)
+        pos += len(chunk)
+    pos -= len(d.unused_data)
+    members += 1
+assert members == int(sys.argv[3]), f"{members} gzip members for {sys.argv[3]} records"
+EOF
 LC_ALL=C sort -c "$work/x/all.warc.gz.cdxj" || fail ".cdxj not sorted"
 [ "$(wc -l < "$work/x/all.warc.gz.cdxj")" = "$(cat "$work/a"/*.warc.zst.cdxj | wc -l)" ] ||
   fail "index line count"
