@@ -157,8 +157,15 @@ names = [i.filename for i in z.infolist()]
 want = ["archive/data.warc.gz", "indexes/index.cdx.gz", "indexes/index.idx", "pages/pages.jsonl",
         "datapackage.json", "datapackage-digest.json"]
 assert names == want, names
+raw = open(wacz, "rb").read()
 for i in z.infolist():
     assert i.compress_type == zipfile.ZIP_STORED, (i.filename, i.compress_type)
+    # the local header's extra field as long as the central one: ReplayWeb.page
+    # finds the data with the central length when that is 0
+    lh = raw[i.header_offset:i.header_offset + 30]
+    assert lh[:4] == b"PK\x03\x04", i.filename
+    local_extra = int.from_bytes(lh[28:30], "little")
+    assert local_extra == len(i.extra), (i.filename, local_extra, len(i.extra))
 dp = json.loads(z.read("datapackage.json"))
 assert dp["profile"] == "data-package" and dp["wacz_version"] == "1.1.1", dp
 assert [r["path"] for r in dp["resources"]] == want[:4], dp["resources"]
@@ -219,4 +226,22 @@ truncate -s $((size - 100)) "$seg"
 set -e
 [ $rc = 65 ] || fail "corrupt segment exits $rc: $(cat "$work/c.err")"
 [ ! -e "$work/x/c.warc.gz" ] && [ ! -e "$work/x/c.warc.gz.tmp" ] || fail "a failed export left files"
+# a damaged .warc.gz: verify names the member; the scan goes on after it
+mkdir "$work/d"
+cp "$work/x/all.warc.gz" "$work/d/"
+size=$(stat -c %s "$work/d/all.warc.gz")
+printf 'XXXXXXXX' | dd of="$work/d/all.warc.gz" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+set +e
+"$bin" verify "$work/d" > "$work/v.txt" 2>&1; rc=$?
+set -e
+[ $rc = 65 ] || fail "verify of a damaged .warc.gz exits $rc"
+grep -qE "gzip member|does not inflate|not a gzip member" "$work/v.txt" || { cat "$work/v.txt"; fail "verify: no gzip fault named"; }
+n_ok=$(grep -o '[0-9]* records' "$work/v.txt" | grep -o '[0-9]*')
+[ "$n_ok" -ge $((n_records - 3)) ] || fail "verify stopped at the damage: $n_ok of $n_records records read"
+truncate -s $((size - 10)) "$work/x/all.warc.gz"
+mkdir "$work/t" && mv "$work/x/all.warc.gz" "$work/t/"
+set +e
+"$bin" ls "$work/t" > /dev/null 2> "$work/t.err"; rc=$?
+set -e
+[ $rc = 65 ] && grep -q "truncated" "$work/t.err" || fail "ls of a truncated .warc.gz: $rc $(cat "$work/t.err")"
 echo "OK export: $(cat "$work/export.txt")"
