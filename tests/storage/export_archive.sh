@@ -145,6 +145,16 @@ grep -q ": 0 of " "$work/none.txt" || fail "--until 1999 kept records: $(cat "$w
 "$bin" export "$work/a" "$work/x/some.warc.gz" --since 2000 --until 2998 -q || fail "export --since --until"
 cmp -s "$work/x/some.warc.gz" "$work/x/all.warc.gz" || fail "--since 2000 --until 2998 is not everything"
 
+# progress: a line redrawn on a terminal, nothing on a pipe
+"$bin" export "$work/a" "$work/x/p.warc.gz" 2> "$work/p.err" > /dev/null || fail "export to a pipe"
+[ ! -s "$work/p.err" ] || fail "progress written to a pipe: $(cat "$work/p.err")"
+if command -v script > /dev/null; then
+  script -qec "'$bin' export '$work/a' '$work/x/p.warc.gz'" /dev/null > "$work/p.tty" || fail "export on a terminal"
+  grep -aq 'export: [0-9]* records, .* MB/s' "$work/p.tty" || fail "no progress line on a terminal"
+  script -qec "'$bin' export -q '$work/a' '$work/x/p.warc.gz'" /dev/null > "$work/p.tty" || fail "export -q"
+  [ ! -s "$work/p.tty" ] || fail "export -q printed: $(cat "$work/p.tty")"
+fi
+
 # WACZ
 "$bin" export --wacz "$work/a" "$work/x/all.wacz" > "$work/wacz.txt" || fail "export --wacz exit $?"
 grep -qE '[0-9]+ pages' "$work/wacz.txt" || fail "wacz summary: $(cat "$work/wacz.txt")"
