@@ -127,8 +127,8 @@ static const command commands[] = {
     {"ls", cmd_ls, "list every record of an archive folder",
      "usage: feedarc ls DIR\n"
      "\n"
-     "Prints one line per record of every closed segment in DIR, in segment\n"
-     "name order (time order):\n"
+     "Prints one line per record of every closed segment in DIR (and every\n"
+     ".warc.gz and .warc file there, e.g. an export), in name order (time order):\n"
      "  TIME TYPE STATUS SIZE URL\n"
      "TIME is WARC-Date as 14 digits, STATUS the HTTP status (- when not HTTP),\n"
      "SIZE the block's Content-Length, URL the target URI (- when none).\n"
@@ -152,8 +152,9 @@ static const command commands[] = {
     {"verify", cmd_verify, "check every frame, record, digest and index",
      "usage: feedarc verify DIR\n"
      "\n"
-     "Checks every closed segment in DIR: each zstd frame decompresses and\n"
-     "matches its checksum, each record parses and has the WARC 1.1 mandatory\n"
+     "Checks every closed segment in DIR (and .warc.gz and .warc file): each zstd\n"
+     "frame (gzip member) decompresses and matches its checksum, each record\n"
+     "parses and has the WARC 1.1 mandatory\n"
      "fields, WARC-Block-Digest and WARC-Payload-Digest match, and each CDXJ\n"
      "index line points at the start of its record's frame.  Prints one line\n"
      "per fault (FILE: offset N: record ID: what), then a summary.\n"
