@@ -62,7 +62,7 @@
 #define ZIPNUM_LINES 3000 /* index lines per gzip member of index.cdx.gz */
 #define OUT_BUF (1u << 20)
 #define TITLE_MAX 1000
-#define TITLE_SCAN (256u * 1024u)
+#define TITLE_SCAN ((size_t)256 * 1024)
 #define ID_MAX 256
 #define WACZ_WARC "data.warc.gz"
 #define WACZ_CDX "index.cdx.gz"

@@ -21,8 +21,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define IN_CHUNK (256u * 1024u)
-#define OUT_MIN (64u * 1024u)
+#define IN_CHUNK ((size_t)256 * 1024)
+#define OUT_MIN ((size_t)64 * 1024)
 
 struct warc__gz_in {
     z_stream zs;
@@ -193,7 +193,7 @@ warc__gz_out *warc__gz_out_new(int level)
     warc__gz_out *g = calloc(1, sizeof *g);
     if (g == NULL) return NULL;
     g->level = level < 0 ? 0 : level > ISAL_DEF_MAX_LEVEL ? ISAL_DEF_MAX_LEVEL : level;
-    g->level_buf = malloc(level_buf_size[g->level]);
+    g->level_buf = malloc(level_buf_size[g->level] + 1); /* level 0 needs none */
     if (g->level == 0) g->hist = calloc(1, sizeof *g->hist);
     if (g->level_buf == NULL || (g->level == 0 && g->hist == NULL)) {
         warc__gz_out_free(g);
