@@ -92,11 +92,12 @@ typedef struct scan_ctx {
     int rc;
 } scan_ctx;
 
-/* Offset of the next zstd frame magic (28 B5 2F FD) at or after from, or
- * UINT64_MAX when there is none. */
-static uint64_t scan_next_magic(const char *path, uint64_t from)
+/* Offset of the next frame marker (zstd magic 28 B5 2F FD, gzip magic,
+ * "WARC/": warc_reader_sync_marker) at or after from, or UINT64_MAX when
+ * there is none. */
+static uint64_t scan_next_magic(const char *path, uint64_t from, const uint8_t *magic,
+                                size_t mlen)
 {
-    static const unsigned char magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
     FILE *f = fopen(path, "rb");
     if (f == NULL) return UINT64_MAX;
     unsigned char buf[65536];
@@ -107,12 +108,12 @@ static uint64_t scan_next_magic(const char *path, uint64_t from)
         size_t n = fread(buf + keep, 1, sizeof buf - keep, f);
         if (n == 0) break;
         size_t have = keep + n;
-        for (size_t i = 0; i + 4 <= have; i++)
-            if (memcmp(buf + i, magic, 4) == 0) {
+        for (size_t i = 0; i + mlen <= have; i++)
+            if (memcmp(buf + i, magic, mlen) == 0) {
                 found = base + i;
                 goto out;
             }
-        keep = have < 3 ? have : 3;
+        keep = have < mlen - 1 ? have : mlen - 1;
         memmove(buf, buf + have - keep, keep);
         base += have - keep;
     }
@@ -140,18 +141,20 @@ static int scan_segment(void *ud, const char *name)
         return 0;
     }
     uint64_t end = 0; /* of the last good frame */
+    uint8_t magic[5];
+    size_t mlen = warc_reader_sync_marker(r, magic);
     for (;;) {
         rc = warc_reader_next(r, &rec);
         if (rc == 0) break;
         if (rc < 0) {
             scan_fault(c, warc_reader_error(r));
             if (++seg_faults > SCAN_MAX_FAULTS_PER_SEGMENT) break;
-            uint64_t at = scan_next_magic(path, end + 1);
+            uint64_t at = scan_next_magic(path, end + 1, magic, mlen);
             rc = 0;
             while (at != UINT64_MAX) {
                 rc = warc_reader_read_at(r, at, &rec);
                 if (rc == 1) break;
-                at = scan_next_magic(path, at + 1);
+                at = scan_next_magic(path, at + 1, magic, mlen);
             }
             if (rc != 1) break;
         }
@@ -170,7 +173,7 @@ int cli__archive_scan(const char *dir, const char *prog, cli__record_fn fn, void
                       unsigned *faults)
 {
     scan_ctx c = {dir, prog, fn, ud, faults, 0};
-    int rc = segment_list_from(dir, NULL, scan_segment, &c);
+    int rc = segment_list_readable(dir, scan_segment, &c);
     return c.rc < 0 ? c.rc : rc;
 }
 

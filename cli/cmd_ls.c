@@ -93,7 +93,7 @@ int cmd_ls(int argc, char **argv)
         return 66;
     }
     ls_ctx c = {argv[1], 0};
-    int rc = segment_list_from(argv[1], NULL, ls_segment, &c);
+    int rc = segment_list_readable(argv[1], ls_segment, &c);
     if (rc < 0) {
         fprintf(stderr, "feedarc ls: %s: %s\n", argv[1], fa_strerror(rc));
         return 66;

@@ -15,8 +15,10 @@
  *   - its `.cdxj`, when there is one: sorted in byte order, one line per
  *     indexed record, each line's offset the start of a frame whose record
  *     has that URL, with the frame's length.
- * After a corrupt frame the scan resumes at the next zstd frame magic, so
- * one fault does not hide the next.
+ * After a corrupt frame the scan resumes at the next zstd frame magic (gzip
+ * member magic in a .warc.gz, "WARC/" in a .warc), so one fault does not
+ * hide the next.  .warc.gz and .warc files in DIR are checked the same way
+ * (an export, see cmd_export.c).
  *
  * Each fault is one line on stdout:  FILE: offset N: record ID: what
  * then a summary.  Exit status: 0 no fault; 65 (EX_DATAERR) faults found;
@@ -133,12 +135,11 @@ static void check_record(verify_ctx *v, const char *file, const warc_record *rec
     }
 }
 
-/* The next offset after from where a zstd frame magic starts, or the file
- * size. */
-static uint64_t next_magic(const char *path, uint64_t from)
+/* The next offset after from where the file's frame marker (zstd magic,
+ * gzip magic, "WARC/": warc_reader_sync_marker) starts, or the file size. */
+static uint64_t next_magic(const char *path, uint64_t from, const uint8_t *magic, size_t mlen)
 {
-    static const uint8_t magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
-    uint8_t buf[65536 + 3];
+    uint8_t buf[65536 + 4];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
@@ -148,13 +149,13 @@ static uint64_t next_magic(const char *path, uint64_t from)
     uint64_t off = from;
     while (off < (uint64_t)st.st_size) {
         ssize_t n = pread(fd, buf, sizeof buf, (off_t)off);
-        if (n < 4) break;
-        for (ssize_t i = 0; i + 4 <= n; i++)
-            if (memcmp(buf + i, magic, 4) == 0) {
+        if (n < (ssize_t)mlen) break;
+        for (ssize_t i = 0; i + (ssize_t)mlen <= n; i++)
+            if (memcmp(buf + i, magic, mlen) == 0) {
                 close(fd);
                 return off + (uint64_t)i;
             }
-        off += (uint64_t)n - 3;
+        off += (uint64_t)n - (mlen - 1);
     }
     close(fd);
     return (uint64_t)st.st_size;
@@ -289,6 +290,8 @@ static int verify_segment(void *ud, const char *name)
     warc_reader_set_block_limit(r, 1u << 20);
     uint64_t end = 0; /* of the last good frame */
     int rc, first = 1;
+    uint8_t magic[5];
+    size_t mlen = warc_reader_sync_marker(r, magic);
     for (;;) {
         rc = warc_reader_next(r, &rec);
         if (rc == 0) break;
@@ -313,13 +316,13 @@ static int verify_segment(void *ud, const char *name)
         }
         fault(v, path, end, NULL, "%s", what);
         if (v->seg_faults > MAX_FAULTS_PER_SEGMENT) break;
-        uint64_t at = next_magic(path, end + 1);
+        uint64_t at = next_magic(path, end + 1, magic, mlen);
         for (;;) {
             struct stat st;
             if (stat(path, &st) < 0 || at >= (uint64_t)st.st_size) goto done;
             rc = warc_reader_read_at(r, at, &rec);
             if (rc == 1) break;
-            at = next_magic(path, at + 1);
+            at = next_magic(path, at + 1, magic, mlen);
         }
         v->records++;
         check_record(v, path, &rec);
@@ -345,7 +348,7 @@ int cmd_verify(int argc, char **argv)
         return 66;
     }
     verify_ctx v = {.dir = argv[1]};
-    int rc = segment_list_from(argv[1], NULL, verify_segment, &v);
+    int rc = segment_list_readable(argv[1], verify_segment, &v);
     frames_clear(&v);
     free(v.frames);
     if (rc < 0) {

@@ -31,6 +31,7 @@ int cmd_config(int argc, char **argv);       /* cmd_config.c */
 int cmd_status(int argc, char **argv);       /* cmd_status.c */
 int cmd_dedup_report(int argc, char **argv); /* cmd_dedup_report.c */
 int cmd_text(int argc, char **argv);          /* cmd_text.c */
+int cmd_export(int argc, char **argv);        /* cmd_export.c */
 
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
@@ -130,8 +131,8 @@ static const command commands[] = {
     {"ls", cmd_ls, "list every record of an archive folder",
      "usage: feedarc ls DIR\n"
      "\n"
-     "Prints one line per record of every closed segment in DIR, in segment\n"
-     "name order (time order):\n"
+     "Prints one line per record of every closed segment in DIR (and every\n"
+     ".warc.gz and .warc file there, e.g. an export), in name order (time order):\n"
      "  TIME TYPE STATUS SIZE URL\n"
      "TIME is WARC-Date as 14 digits, STATUS the HTTP status (- when not HTTP),\n"
      "SIZE the block's Content-Length, URL the target URI (- when none).\n"
@@ -155,11 +156,12 @@ static const command commands[] = {
     {"verify", cmd_verify, "check every frame, record, digest and index",
      "usage: feedarc verify DIR\n"
      "\n"
-     "Checks every closed segment in DIR: each zstd frame decompresses and\n"
-     "matches its checksum, each record parses and has the WARC 1.1 mandatory\n"
-     "fields, WARC-Block-Digest and WARC-Payload-Digest match, and each CDXJ\n"
-     "index line points at the start of its record's frame.  Prints one line\n"
-     "per fault (FILE: offset N: record ID: what), then a summary.\n"
+     "Checks every closed segment in DIR (and .warc.gz and .warc file): each zstd\n"
+     "frame (gzip member) decompresses and matches its checksum, each record\n"
+     "parses and has the WARC 1.1 mandatory fields, WARC-Block-Digest and\n"
+     "WARC-Payload-Digest match, and each CDXJ index line points at the start\n"
+     "of its record's frame.  Prints one line per fault (FILE: offset N: record\n"
+     "ID: what), then a summary.\n"
      "\n"
      "Exit status: 0 no fault; 65 faults found; 64 bad usage; 66 DIR cannot be\n"
      "read.\n"},
@@ -173,6 +175,29 @@ static const command commands[] = {
      "\n"
      "Exit status: 0 written; 64 bad usage; 65 a segment is corrupt; 66 DIR\n"
      "cannot be read; 73 an index cannot be written.\n"},
+    {"export", cmd_export, "the archive as .warc.gz + CDXJ, or as a WACZ package",
+     "usage: feedarc export [--wacz] DIR OUT [--since T] [--until T] [--url-prefix P]\n"
+     "\n"
+     "Copies the records of DIR (byte for byte: same headers, record ids and\n"
+     "digests) into OUT, a standard .warc.gz (one gzip member per record) with\n"
+     "its CDXJ index beside it as OUT.cdxj (offsets into OUT, the lines warcio's\n"
+     "cdx-index prints), for pywb, warcio and the other WARC tools.  With --wacz\n"
+     "(or an OUT ending in .wacz), a WACZ 1.1.1 package instead - the .warc.gz,\n"
+     "its index, the list of article pages with their titles, datapackage.json -\n"
+     "that ReplayWeb.page opens.  The requests, metadata and conversion records\n"
+     "of a selected response come along.  A progress line on a terminal.\n"
+     "\n"
+     "  -w, --wacz            write a WACZ package\n"
+     "  -s, --since T         records at or after T (YYYY[MM[DD[hh[mm[ss]]]]] or\n"
+     "                        ISO 8601; missing digits: the start of the period)\n"
+     "  -u, --until T         records at or before T (missing digits: its end)\n"
+     "  -p, --url-prefix P    records whose target URI starts with P\n"
+     "  -l, --level N         gzip level, 0 (fastest, the default) to 3 (1: 9% smaller,\n"
+     "                        half the speed)\n"
+     "  -q, --quiet           no progress, no summary\n"
+     "\n"
+     "Exit status: 0 exported; 64 bad usage; 65 a source file is corrupt; 66 DIR\n"
+     "cannot be read; 73 OUT cannot be created; 74 writing OUT failed.\n"},
     {"dict-extract", cmd_dict_extract, "write a segment's zstd dictionary to a file",
      "usage: feedarc dict-extract SEGMENT OUT\n"
      "\n"

@@ -176,6 +176,7 @@ static void job_free(crawl_job *j)
     free(j->item_id);
     free(j->item_published);
     free(j->item_updated);
+    free(j->item_title);
     free(j->url);
     free(j);
 }
@@ -284,6 +285,7 @@ static int job_push_ex(crawl *c, char *url, enum job_kind kind, unsigned src, un
         j->item_id = dup_or_null(item->id);
         j->item_published = dup_or_null(item->published);
         j->item_updated = dup_or_null(item->updated);
+        j->item_title = dup_or_null(item->title);
     }
     if (via)
         j->via = strdup(via);
@@ -870,6 +872,7 @@ static int maybe_retry(crawl *c, crawl_job *j)
     n->item_id = j->item_id ? strdup(j->item_id) : NULL;
     n->item_published = j->item_published ? strdup(j->item_published) : NULL;
     n->item_updated = j->item_updated ? strdup(j->item_updated) : NULL;
+    n->item_title = j->item_title ? strdup(j->item_title) : NULL;
     n->via = j->via ? strdup(j->via) : NULL;
     if (host_queue_push(c->q, n->host, &n->qe) < 0) {
         job_free(n);

@@ -121,7 +121,8 @@ void crawl__note_charset(crawl *c, const fa_charset_decision *d, char *out, size
 /* encoding: what the metadata record says of the response's encoding
  * (issue 17), or "" */
 static void findings_build(crawl *c, const dedup_result *res, const char *doc_url, const char *via,
-                           const char *item_id, const char *encoding, findings_doc *d)
+                           const char *item_id, const char *item_title, const char *encoding,
+                           findings_doc *d)
 {
     fa_buf *fb = &d->fb;
     fa_buf_init(fb, 1u << 20);
@@ -135,6 +136,17 @@ static void findings_build(crawl *c, const dedup_result *res, const char *doc_ur
     if (item_id && strlen(item_id) < 2048 && !strpbrk(item_id, "\r\n")) {
         fa_buf_printf(fb, "feed-item-id%c%s", 0, item_id);
         fa_buf_append(fb, "", 1);
+    }
+    /* the item's title: the page's name in a WACZ export (pages.jsonl) */
+    if (item_title && item_title[0] && strlen(item_title) < 2048 &&
+        !strpbrk(item_title, "\r\n")) {
+        int ctl = 0;
+        for (const unsigned char *t = (const unsigned char *)item_title; *t; t++)
+            ctl |= *t < 0x20 || *t == 0x7f;
+        if (!ctl) {
+            fa_buf_printf(fb, "feed-item-title%c%s", 0, item_title);
+            fa_buf_append(fb, "", 1);
+        }
     }
     for (size_t i = 0; i < res->n_findings; i++) {
         const dedup_finding *f = &res->findings[i];
@@ -223,7 +235,7 @@ int crawl__archive_items(crawl_job *j)
             continue;
         }
         findings_doc fd;
-        findings_build(c, &res, doc, j->url, id, j->encoding, &fd);
+        findings_build(c, &res, doc, j->url, id, NULL, j->encoding, &fd);
         warc_record_spec specs[2] = {
             {.type = "metadata",
              .record_id = meta_id,
@@ -317,7 +329,7 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
     char encoding[192];
     crawl__note_charset(c, &res.charset, encoding, sizeof encoding);
     findings_doc fd;
-    findings_build(c, &res, j->url, j->via, j->item_id, encoding, &fd);
+    findings_build(c, &res, j->url, j->via, j->item_id, j->item_title, encoding, &fd);
     const dedup_finding *exact = fd.exact;
     char refers_date[40] = "";
     warc_record_spec specs[3];

@@ -57,6 +57,7 @@ typedef struct crawl_job {
     char *via;          /* pages: the feed/API URL that listed it */
     struct curl_slist *headers; /* this request's extra headers (owned) */
     char *item_id, *item_published, *item_updated; /* pages: from the feed item */
+    char *item_title;   /* pages: the feed item's title (metadata record, WACZ pages) */
     int known;          /* a url record existed before this fetch */
     url_record prev;    /* ... and this was it */
     char host[512];     /* host key: scheme://host:port */

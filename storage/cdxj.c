@@ -249,6 +249,7 @@ int cdxj__line_head(fa_buf *b, const char *uri, const char *warc_date, const cha
         if (rc == 0) rc = json_str(b, mime);
     }
     if (rc == 0 && status && *status) rc = fa_buf_printf(b, ",\"status\":\"%s\"", status);
+    if (digest && strncmp(digest, "sha1:", 5) == 0) digest += 5; /* as warcio and pywb */
     if (rc == 0 && digest && *digest) {
         rc = fa_buf_puts(b, ",\"digest\":");
         if (rc == 0) rc = json_str(b, digest);
@@ -512,6 +513,21 @@ int cdxj__acc_add(cdxj__acc *a, const char *line, size_t len)
     return 0;
 }
 
+int cdxj__acc_write(cdxj__acc *a, FILE *out)
+{
+    int rc = 0;
+    if (a->n_runs == 0) {
+        rc = write_sorted(a, out);
+    } else {
+        if (a->n) rc = spill(a);
+        for (size_t i = 0; rc == 0 && i < a->n_runs; i++)
+            if (fseek(a->runs[i], 0, SEEK_SET) < 0) rc = fa_err_from_errno(errno);
+        if (rc == 0) rc = cdxj_merge(a->runs, a->n_runs, out);
+    }
+    cdxj__acc_reset(a);
+    return rc;
+}
+
 int cdxj__acc_finish(cdxj__acc *a, const char *name)
 {
     char tmp[PATH_MAX];
@@ -681,7 +697,7 @@ int cdxj_index_dir(const char *dir, int all, cdxj_dir_stats *stats, char *err, s
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return fa_err_from_errno(errno);
     }
-    rc = segment_list_from(dir, NULL, walk_segment, &d);
+    rc = segment_list_readable(dir, walk_segment, &d);
     if (rc < 0) {
         if (err[0] == '\0') snprintf(err, errlen, "%s: listing segments: %s", dir, fa_strerror(rc));
         goto out;
@@ -918,7 +934,7 @@ int cdxj_find(const char *dir, const char *url, const char *at, int originals_on
     }
     f.surt_len = strlen(f.surt);
     if (at) f.at_s = ts_seconds(at);
-    rc = segment_list_from(dir, NULL, find_segment, &f);
+    rc = segment_list_readable(dir, find_segment, &f);
     free(f.surt);
     if (rc < 0) {
         if (err[0] == '\0') snprintf(err, errlen, "%s: %s", dir, fa_strerror(rc));

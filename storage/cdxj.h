@@ -5,7 +5,7 @@
  * One line per indexed record:
  *
  *   com,example)/news?a=1&b=2 20261123153700 {"url":"http://www.example.com/news?b=2&a=1",
- *     "mime":"text/html","status":"200","digest":"sha1:BASE32","length":"1234",
+ *     "mime":"text/html","status":"200","digest":"BASE32","length":"1234",
  *     "offset":"5678","filename":"feedarc-20261123153700-00000.warc.zst"}
  *
  * (one line in the file).  The key is the SURT of the target URI as pywb,
@@ -17,7 +17,10 @@
  * decompresses length bytes.  mime is the HTTP Content-Type without
  * parameters (response), "warc/revisit" (revisit) or the record's whole
  * Content-Type (others, as warcio.js does); status and mime are left out
- * when there are none.
+ * when there are none.  digest is WARC-Payload-Digest without its "sha1:"
+ * prefix, as warcio's cdx-index and pywb's cdxj-indexer write it (another
+ * algorithm keeps its label).  These are the bytes `warcio cdx-index`
+ * prints for the same records, field for field.
  *
  * Indexed record types follow warcio (and pywb's cdxj-indexer): response,
  * revisit, resource, conversion, and metadata unless its Content-Type is
@@ -140,6 +143,8 @@ void cdxj__acc_init(cdxj__acc *a, int dirfd, size_t max_bytes);
 int cdxj__acc_add(cdxj__acc *a, const char *line, size_t len);
 /* Writes dirfd/name (tmp + fsync + rename) and empties the accumulator. */
 int cdxj__acc_finish(cdxj__acc *a, const char *name);
+/* Writes every line so far, sorted, to out and empties the accumulator. */
+int cdxj__acc_write(cdxj__acc *a, FILE *out);
 /* Drops everything (the accumulator stays usable). */
 void cdxj__acc_reset(cdxj__acc *a);
 

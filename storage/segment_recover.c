@@ -230,7 +230,29 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* 1 when name is a closed warc.zst segment, or (readable set) a .warc.gz
+ * or .warc file. */
+static int listed(const char *name, int readable)
+{
+    return has_suffix(name, SEGMENT_SUFFIX) ||
+           (readable && (has_suffix(name, ".warc.gz") || has_suffix(name, ".warc")));
+}
+
+static int list_names(const char *dir, const char *from, int readable,
+                      int (*fn)(void *ud, const char *name), void *ud);
+
 int segment_list_from(const char *dir, const char *from,
+                      int (*fn)(void *ud, const char *name), void *ud)
+{
+    return list_names(dir, from, 0, fn, ud);
+}
+
+int segment_list_readable(const char *dir, int (*fn)(void *ud, const char *name), void *ud)
+{
+    return list_names(dir, NULL, 1, fn, ud);
+}
+
+static int list_names(const char *dir, const char *from, int readable,
                       int (*fn)(void *ud, const char *name), void *ud)
 {
     DIR *d = opendir(dir);
@@ -241,7 +263,7 @@ int segment_list_from(const char *dir, const char *from,
     int rc = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!has_suffix(de->d_name, SEGMENT_SUFFIX))
+        if (!listed(de->d_name, readable))
             continue;
         if (from && *from && strcmp(de->d_name, from) < 0)
             continue;

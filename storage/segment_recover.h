@@ -58,4 +58,10 @@ int segment_scan_responses(const char *path, segment_response_cb cb, void *ud, c
 int segment_list_from(const char *dir, const char *from,
                       int (*fn)(void *ud, const char *name), void *ud);
 
+/* The same for the readers (ls, get, verify, index, text, dedup-report):
+ * every closed segment and every `*.warc.gz` and `*.warc` file of dir (an
+ * export, a wget or Browsertrix WARC dropped into the folder), in name
+ * order.  The crawler's own scans use segment_list_from. */
+int segment_list_readable(const char *dir, int (*fn)(void *ud, const char *name), void *ud);
+
 #endif

@@ -5,7 +5,8 @@
  * How a file is walked
  * --------------------
  * The first four bytes decide the kind: a zstd frame or skippable-frame
- * magic means warc.zst, "WARC/" means an uncompressed WARC.
+ * magic means warc.zst, the gzip magic 1F 8B means .warc.gz, "WARC/" means
+ * an uncompressed WARC.
  *
  * warc.zst: the file is a sequence of frames.  At each offset:
  *   - a skippable frame (magic 0x184D2A50..5F) is stepped over using the
@@ -30,6 +31,9 @@
  *   - the decompressed bytes hold one WARC record (feedarc's layout) or
  *     several (a whole .warc compressed as one frame); each is parsed in
  *     turn and reports the frame's offset.
+ * .warc.gz: the same walk, member by member: each gzip member is inflated
+ * whole (warc_gz.c, under the same ceiling) and plays the part of a frame
+ * (its offset and compressed length are the record's).
  * .warc: records are parsed straight from the read window.
  *
  * A record is parsed strictly: "WARC/x.y" CRLF, fields "Name: value" CRLF
@@ -41,6 +45,7 @@
  */
 #include "storage/warc_reader.h"
 #include "storage/segment_dict.h"
+#include "storage/warc_gz.h"
 #include "storage/warc_record.h"
 
 #include "common/fa_digest.h"
@@ -66,7 +71,7 @@
 #define WINDOW_MIN (1u << 20)
 #define FRAME_PEEK 18 /* the largest zstd frame header */
 
-enum { KIND_ZST, KIND_PLAIN };
+enum { KIND_ZST, KIND_PLAIN, KIND_GZ };
 
 struct warc_reader {
     int fd;
@@ -78,6 +83,7 @@ struct warc_reader {
     ZSTD_DCtx *dctx;
     ZSTD_DDict *ddict; /* the segment's dictionary, or NULL */
     uint32_t dict_id;
+    warc__gz_in *gz;   /* .warc.gz: the inflate state */
 
     /* read window: win_len bytes of the file from win_off */
     uint8_t *win;
@@ -332,6 +338,8 @@ static int parse_record(warc_reader *r, const uint8_t *p, size_t avail, int comp
     rec->block = p + hl;
     rec->block_len = (size_t)len;
     rec->content_length = len;
+    rec->raw = p;
+    rec->raw_len = total;
     *used = total;
     return 1;
 }
@@ -580,6 +588,30 @@ static int next_frame(warc_reader *r)
     }
 }
 
+/* .warc.gz: inflates the member at r->pos into r->dec.  Returns 1, 0 at
+ * the end of the file, or an error. */
+static int next_member(warc_reader *r)
+{
+    char why[400];
+    for (;;) {
+        uint64_t off = r->pos, clen = 0;
+        if (off >= r->file_size) {
+            struct stat st;
+            if (fstat(r->fd, &st) == 0) r->file_size = (uint64_t)st.st_size;
+            if (off >= r->file_size) return 0;
+        }
+        r->dec_len = r->dec_pos = 0;
+        int rc = warc__gz_member(r->gz, r->fd, off, r->file_size, r->max_record, &r->dec,
+                                 &r->dec_cap, &r->dec_len, &clen, why, sizeof why);
+        if (rc < 0) return fail(r, rc, "%s", why);
+        r->frame_off = off;
+        r->frame_len = clen;
+        r->pos = off + clen;
+        if (r->dec_len > 0) return 1;
+        /* an empty member holds no record: go on */
+    }
+}
+
 int warc_reader_next(warc_reader *r, warc_record *rec)
 {
     int rc;
@@ -608,7 +640,7 @@ int warc_reader_next(warc_reader *r, warc_record *rec)
         return 1;
     }
     if (r->dec_pos >= r->dec_len) {
-        rc = next_frame(r);
+        rc = r->kind == KIND_GZ ? next_member(r) : next_frame(r);
         if (rc < 0) { /* nothing of a bad frame is read: the next call goes on after it */
             r->dec_len = r->dec_pos = 0;
             r->streaming = 0;
@@ -623,6 +655,8 @@ int warc_reader_next(warc_reader *r, warc_record *rec)
         rec->block = r->dec + r->s_hl;
         rec->block_len = r->dec_len - r->s_hl;
         rec->content_length = r->s_len;
+        rec->raw = NULL; /* not whole in memory: streamed */
+        rec->raw_len = 0;
         rec->block_sha1 = r->block_sha1;
         rec->payload_sha1 = r->s_head ? r->payload_sha1 : NULL;
         rec->offset = r->frame_off;
@@ -686,6 +720,15 @@ uint64_t warc_reader_tell(const warc_reader *r)
     return r->pos;
 }
 
+size_t warc_reader_sync_marker(const warc_reader *r, uint8_t out[5])
+{
+    static const uint8_t zst[4] = {0x28, 0xB5, 0x2F, 0xFD};
+    static const uint8_t gz[3] = {WARC__GZ_MAGIC0, WARC__GZ_MAGIC1, 8};
+    if (r->kind == KIND_GZ) return memcpy(out, gz, 3), 3;
+    if (r->kind == KIND_PLAIN) return memcpy(out, "WARC/", 5), 5;
+    return memcpy(out, zst, 4), 4;
+}
+
 uint32_t warc_reader_dict_id(const warc_reader *r)
 {
     return r ? r->dict_id : 0;
@@ -743,12 +786,18 @@ int warc_reader_open(const char *path, uint64_t max_record, warc_reader **out, c
             rc = load_dict(r, msg, sizeof msg);
             if (rc < 0) goto out;
         }
+    } else if (n >= 2 && magic[0] == WARC__GZ_MAGIC0 && magic[1] == WARC__GZ_MAGIC1) {
+        r->kind = KIND_GZ;
+        if ((r->gz = warc__gz_in_new()) == NULL) {
+            rc = FA_ENOMEM;
+            goto out;
+        }
     } else if (n == 5 && memcmp(magic, "WARC/", 5) == 0) {
         r->kind = KIND_PLAIN;
     } else {
         rc = FA_EPARSE;
         snprintf(msg, sizeof msg,
-                 "%s: neither a zstd-compressed nor a plain WARC file "
+                 "%s: neither a zstd-compressed, a gzip-compressed nor a plain WARC file "
                  "(first bytes %02x %02x %02x %02x)",
                  path, magic[0], magic[1], magic[2], magic[3]);
         goto out;
@@ -863,6 +912,7 @@ void warc_reader_close(warc_reader *r)
     if (r->fd >= 0) close(r->fd);
     ZSTD_freeDCtx(r->dctx);
     ZSTD_freeDDict(r->ddict);
+    warc__gz_in_free(r->gz);
     free(r->win);
     free(r->dec);
     free(r->hdr);

@@ -1,6 +1,7 @@
 /*
  * warc_reader.h - reads WARC records back from a warc.zst segment (or a
- * plain .warc file), frame by frame, verifying what can be verified.
+ * .warc.gz or plain .warc file), frame by frame (gzip member by member),
+ * verifying what can be verified.
  *
  * Used by the tests and by `feedarc ls|get|verify`.  A segment that starts
  * with a dictionary frame (warc.zst convention) is read transparently.  Each record is
@@ -27,8 +28,11 @@ typedef struct warc_record {
     size_t n_fields;
     const uint8_t *block; /* Content-Length bytes (or only its first ones, below) */
     size_t block_len;
-    uint64_t offset; /* of the record's frame in the file */
-    uint64_t length; /* compressed length of the frame */
+    uint64_t offset; /* of the record's frame (gzip member) in the file */
+    uint64_t length; /* compressed length of the frame (member) */
+    const uint8_t *raw; /* the whole record as stored: header, block, CRLF CRLF;
+                           NULL when streamed past a block limit */
+    size_t raw_len;
     /* (Added:) the record's Content-Length.  It equals block_len unless the
      * reader has a block limit (warc_reader_set_block_limit) and the block
      * is longer: then block holds its first block_len bytes only, and the
@@ -84,6 +88,11 @@ uint64_t warc_reader_tell(const warc_reader *r);
 int warc_reader_read_at(warc_reader *r, uint64_t offset, warc_record *rec);
 
 const char *warc_reader_error(const warc_reader *r);
+
+/* The bytes every frame (zstd magic), gzip member (1F 8B 08) or plain
+ * record ("WARC/") of this file starts with, for resuming a scan after a
+ * fault: copied into out, their count returned. */
+size_t warc_reader_sync_marker(const warc_reader *r, uint8_t out[5]);
 
 /* The Dictionary_ID of the dictionary frame the file starts with (read at
  * open; every frame is decompressed with it), or 0 when there is none. */

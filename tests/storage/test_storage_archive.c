@@ -408,7 +408,7 @@ static void every_record_type(void **state)
     char *idx = read_all(path, &len);
     assert_non_null(strstr(idx, "org,example)/news/1.html?a=1&b=2 "));
     assert_non_null(strstr(idx, "\"mime\":\"warc/revisit\",\"status\":\"304\""));
-    assert_non_null(strstr(idx, "\"mime\":\"text/html\",\"status\":\"200\",\"digest\":\"sha1:"));
+    assert_non_null(strstr(idx, "\"mime\":\"text/html\",\"status\":\"200\",\"digest\":\""));
     assert_non_null(strstr(idx, "net,example,mirror)/1 "));
     assert_null(strstr(idx, "warc-fields"));
     free(idx);

@@ -47,3 +47,32 @@ endif()
 # records whose header lies about their size (issue 12)
 feedarc_test(test_warc_reader_hostile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_warc_reader_hostile.c
              LIBS fa_storage LABELS storage)
+
+# Issue 16: feedarc export - .warc.gz byte for byte, the readers' round
+# trip (ls, get, verify, text, dedup-report), selection, WACZ structure.
+if(TARGET feedarc)
+  add_test(NAME export_archive
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/export_archive.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(export_archive PROPERTIES TIMEOUT 300 LABELS "storage;cli")
+endif()
+
+# Issue 16: the export read by warcio.js (npm; 77 = skipped offline): every
+# record and digest, and `warcio cdx-index` = feedarc's .cdxj line for line.
+if(TARGET feedarc)
+  add_test(NAME export_warcio
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/export_warcio.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_BINARY_DIR}/npm-export)
+  set_tests_properties(export_warcio PROPERTIES TIMEOUT 600 LABELS "storage;cli"
+                       SKIP_RETURN_CODE 77)
+endif()
+
+# Issue 16: the WACZ opened by ReplayWeb.page in headless chromium (npm:
+# replaywebpage, puppeteer-core; 77 = skipped without chromium or the
+# registry); the screenshot stays in <build>/tests/artifacts/replay.png.
+if(TARGET feedarc)
+  add_test(NAME export_replay
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/export_replay.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_BINARY_DIR}/npm-export ${CMAKE_BINARY_DIR}/tests/artifacts)
+  set_tests_properties(export_replay PROPERTIES TIMEOUT 600 LABELS "storage;cli"
+                       SKIP_RETURN_CODE 77)
+endif()

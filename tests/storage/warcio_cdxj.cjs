@@ -19,7 +19,7 @@ const key = (e) => JSON.stringify([e.urlkey, e.timestamp, e.url, e.mime, e.statu
     const j = JSON.parse(l.slice(sp2 + 1));
     return { urlkey: l.slice(0, sp1), timestamp: l.slice(sp1 + 1, sp2), url: j.url,
              mime: j.mime ?? null, status: j.status ?? null,
-             digest: j.digest ? j.digest.split(':', 2)[1] : null };
+             digest: j.digest ?? null };
   });
   const theirs = [];
   const indexer = new CDXIndexer({ format: 'cdxj' });
