@@ -255,9 +255,11 @@ static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
         snprintf(t->ip, sizeof t->ip, "%s", ip);
     if (res != CURLE_OK && !t->error_code) {
         int code = res == CURLE_OPERATION_TIMEDOUT ? FA_EFETCH : FA_EFETCH;
-        if (res == CURLE_FILESIZE_EXCEEDED)
-            code = FA_ETOOBIG;
-        set_error(t, code, "%s", curl_easy_strerror(res));
+        if (res == CURLE_FILESIZE_EXCEEDED) /* a Content-Length over the ceiling */
+            set_error(t, FA_ETOOBIG, "body exceeds the %s limit (Content-Length)",
+                      "max_body_size");
+        else
+            set_error(t, code, "%s", curl_easy_strerror(res));
     }
     if (t->head_done__ && t->content_type[0] == '\0')
         fetch_header_value(t->response_head.data ? t->response_head.data : "",

@@ -46,3 +46,6 @@ feedarc_test(test_content_decoder SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_content
 feedarc_test(test_crawl_hostile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_hostile.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 180)
+feedarc_test(test_crawl_hostile_server SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_hostile_server.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common PkgConfig::ZLIB TIMEOUT 180)
