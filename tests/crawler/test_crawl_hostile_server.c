@@ -41,6 +41,7 @@ enum hostile_case {
     H_GZIP_BOMB,
     H_GZIP_BOMB_XML,
     H_HUGE_FEED,
+    H_HUGE_FEED_STREAMED,
     H_HTML_AS_RSS,
     H_WIN1252,
     H_TRUNCATED_CHUNKED,
@@ -52,9 +53,11 @@ enum hostile_case {
 };
 
 static const char *const case_names[H_COUNT] = {
-    "redirects",  "drip",           "gzip-bomb", "gzip-bomb-xml",
-    "huge-feed",  "html-as-rss",    "win1252",   "truncated-chunked",
-    "header-nul", "header-lf-fold", "tls-stall", "content-length-max",
+    "redirects",          "drip",           "gzip-bomb",
+    "gzip-bomb-xml",      "huge-feed",      "huge-feed-streamed",
+    "html-as-rss",        "win1252",        "truncated-chunked",
+    "header-nul",         "header-lf-fold", "tls-stall",
+    "content-length-max",
 };
 
 /* One listener on its own 127.0.0.x address (its own host for the crawl's
@@ -163,13 +166,20 @@ static void send_bomb(hostile_server *h, int fd, const char *prefix, unsigned ch
     free(block);
 }
 
-static void send_huge_feed(hostile_server *h, int fd)
+/* A valid RSS feed of HUGE_FEED_BYTES, with its Content-Length or (streamed)
+ * delimited by the connection's close. */
+static void send_huge_feed(hostile_server *h, int fd, int streamed)
 {
     char head[256];
-    snprintf(head, sizeof head,
-             "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
-             "Content-Length: %u\r\nConnection: close\r\n\r\n",
-             HUGE_FEED_BYTES);
+    if (streamed)
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                 "Connection: close\r\n\r\n");
+    else
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                 "Content-Length: %u\r\nConnection: close\r\n\r\n",
+                 HUGE_FEED_BYTES);
     if (send_str(fd, head) < 0) return;
     static const char open[] = "<rss version=\"2.0\"><channel><title>Huge</title>";
     static const char close_[] = "</channel></rss>";
@@ -178,10 +188,12 @@ static void send_huge_feed(hostile_server *h, int fd)
     sent += strlen(open);
     char item[256];
     for (unsigned i = 0; !atomic_load(&h->stop); i++) {
+        /* no links: the items a streamed feed gives before its failure
+         * keep their pages, and this server has none */
         int n = snprintf(item, sizeof item,
-                         "<item><title>Item %u</title><link>http://%s:%u/h%u</link>"
-                         "<guid>h-%u</guid></item>",
-                         i, h->ip, h->port, i, i);
+                         "<item><title>Item %u</title><description>Text of item %u"
+                         "</description><guid>h-%u</guid></item>",
+                         i, i, i);
         if (sent + (size_t)n + strlen(close_) > HUGE_FEED_BYTES) break;
         if (send_all(fd, item, (size_t)n) < 0) return;
         sent += (size_t)n;
@@ -224,7 +236,8 @@ static int answer(hostile_server *h, int fd, const char *path)
         send_bomb(h, fd, "<rss version=\"2.0\"><channel><title>Bomb</title>", ' ');
         return -1;
     case H_HUGE_FEED:
-        send_huge_feed(h, fd);
+    case H_HUGE_FEED_STREAMED:
+        send_huge_feed(h, fd, h->kind == H_HUGE_FEED_STREAMED);
         return -1;
     case H_HTML_AS_RSS: {
         static const char html[] = "<!DOCTYPE html><html><head><title>Not a feed</title>"
@@ -433,6 +446,7 @@ static const char *const expected_cause[H_COUNT] = {
     [H_GZIP_BOMB] = "not XML", /* zeros: the parser stops at the first byte */
     [H_GZIP_BOMB_XML] = "max_decoded_size",
     [H_HUGE_FEED] = "max_body_size",
+    [H_HUGE_FEED_STREAMED] = "max_body_size",
     [H_HTML_AS_RSS] = "not a usable feed",
     [H_WIN1252] = NULL,
     [H_TRUNCATED_CHUNKED] = "",
