@@ -69,6 +69,7 @@ typedef struct hostile_server {
     int fd;
     pthread_t thread;
     atomic_int stop;
+    atomic_uint requests; /* request heads read (TLS: connections) */
 } hostile_server;
 
 #define WIN1252_ITEMS 8
@@ -312,6 +313,7 @@ static void serve_connection(hostile_server *h, int fd)
 {
     char head[8192];
     if (h->kind == H_TLS_STALL) {
+        atomic_fetch_add(&h->requests, 1);
         /* accept, swallow the ClientHello, never answer */
         while (!atomic_load(&h->stop)) {
             struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -323,6 +325,7 @@ static void serve_connection(hostile_server *h, int fd)
         if (read_head(h, fd, head, sizeof head) < 0) return;
         char path[1024] = "";
         if (sscanf(head, "%*s %1023s", path) != 1) return;
+        atomic_fetch_add(&h->requests, 1);
         if (answer(h, fd, path) < 0) return;
     }
 }
@@ -558,6 +561,13 @@ static void hostile_sources_fail_alone(void **state)
             fail_msg("%s: cause \"%s\" lacks \"%s\"", case_names[k], r->error, expected_cause[k]);
     }
     assert_int_equal(sum.sources_failed, expect_failed);
+    /* no retry storm against a hostile host (retries: 0): one request
+     * each, the redirect chain's 1 + max_redirects, the feed and its pages */
+    for (unsigned k = 0; k < H_COUNT; k++) {
+        unsigned want = k == H_REDIRECTS ? 1 + 5 : k == H_WIN1252 ? 1 + WIN1252_ITEMS : 1;
+        unsigned got = atomic_load(&bad[k]->requests);
+        if (got != want) fail_msg("%s: %u requests, expected %u", case_names[k], got, want);
+    }
     /* windows-1252 without a charset: every item and page, the titles
      * decoded to UTF-8 curly quotes (the pages' metadata records) */
     assert_int_equal(sum.results[GOOD_SITES + H_WIN1252].items, WIN1252_ITEMS);
