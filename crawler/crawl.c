@@ -955,8 +955,23 @@ static void job_fetched(fetch_transfer *t)
     }
 
     if (t->error_code) {
-        if (t->error_code != FA_ECANCELED)
+        if (t->error_code != FA_ECANCELED && j->kind == JOB_FEED &&
+            (t->payload_error == FA_ETOOBIG || j->parse_rc < 0)) {
+            /* the payload had failed first (a bomb or a non-feed sent
+             * slowly, then cut off): that is the cause to name */
+            const char *why = source_parser_error(j->sp);
+            if (t->payload_error == FA_ETOOBIG)
+                source_fail(c, j->source,
+                            "%s: content decoding failed (%s): decoded size over "
+                            "http.max_decoded_size; then %s",
+                            j->url, t->content_encoding[0] ? t->content_encoding : "identity",
+                            t->error);
+            else
+                source_fail(c, j->source, "%s: not a usable feed: %s; then %s", j->url,
+                            why && *why ? why : fa_strerror(j->parse_rc), t->error);
+        } else if (t->error_code != FA_ECANCELED) {
             source_fail(c, j->source, "%s: %s", j->url, t->error);
+        }
         if (j->kind == JOB_PAGE)
             r->pages_failed++, c->sum->pages_failed++;
         job_free(j);

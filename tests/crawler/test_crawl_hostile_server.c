@@ -40,6 +40,8 @@ enum hostile_case {
     H_DRIP,
     H_GZIP_BOMB,
     H_GZIP_BOMB_XML,
+    H_GZIP_BOMB_SLOW,
+    H_GZIP_BOMB_XML_SLOW,
     H_HUGE_FEED,
     H_HUGE_FEED_STREAMED,
     H_HTML_AS_RSS,
@@ -53,11 +55,9 @@ enum hostile_case {
 };
 
 static const char *const case_names[H_COUNT] = {
-    "redirects",          "drip",           "gzip-bomb",
-    "gzip-bomb-xml",      "huge-feed",      "huge-feed-streamed",
-    "html-as-rss",        "win1252",        "truncated-chunked",
-    "header-nul",         "header-lf-fold", "tls-stall",
-    "content-length-max",
+    "redirects",          "drip",       "gzip-bomb",          "gzip-bomb-xml", "gzip-bomb-slow",
+    "gzip-bomb-xml-slow", "huge-feed",  "huge-feed-streamed", "html-as-rss",   "win1252",
+    "truncated-chunked",  "header-nul", "header-lf-fold",     "tls-stall",     "content-length-max",
 };
 
 /* One listener on its own 127.0.0.x address (its own host for the crawl's
@@ -121,7 +121,8 @@ static void sleep_ms(unsigned ms)
  * state is reset, so every 1 MiB block of fill compresses to the same
  * bytes; one such block is made and sent over and over, then the gzip
  * trailer (crc32 and size). */
-static void send_bomb(hostile_server *h, int fd, const char *prefix, unsigned char fill)
+static void send_bomb(hostile_server *h, int fd, const char *prefix, unsigned char fill,
+                      unsigned pause_ms)
 {
     if (send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
                      "Content-Encoding: gzip\r\nConnection: close\r\n\r\n") < 0)
@@ -149,6 +150,7 @@ static void send_bomb(hostile_server *h, int fd, const char *prefix, unsigned ch
     int ok = send_all(fd, first, first_len) == 0;
     while (ok && total + BLOCK <= BOMB_BYTES && !atomic_load(&h->stop)) {
         ok = send_all(fd, block, block_len) == 0;
+        if (pause_ms) sleep_ms(pause_ms);
         crc = crc32_combine(crc, crc1, BLOCK);
         total += BLOCK;
     }
@@ -231,10 +233,16 @@ static int answer(hostile_server *h, int fd, const char *path)
         return -1;
     }
     case H_GZIP_BOMB: /* 1 GiB of zeros */
-        send_bomb(h, fd, "", 0);
+        send_bomb(h, fd, "", 0, 0);
+        return -1;
+    case H_GZIP_BOMB_SLOW: /* the same, 1 MiB each 100 ms: cut by http.timeout */
+        send_bomb(h, fd, "", 0, 100);
+        return -1;
+    case H_GZIP_BOMB_XML_SLOW:
+        send_bomb(h, fd, "<rss version=\"2.0\"><channel><title>Bomb</title>", ' ', 100);
         return -1;
     case H_GZIP_BOMB_XML: /* a feed's start, then 1 GiB of blanks */
-        send_bomb(h, fd, "<rss version=\"2.0\"><channel><title>Bomb</title>", ' ');
+        send_bomb(h, fd, "<rss version=\"2.0\"><channel><title>Bomb</title>", ' ', 0);
         return -1;
     case H_HUGE_FEED:
     case H_HUGE_FEED_STREAMED:
@@ -448,6 +456,9 @@ static const char *const expected_cause[H_COUNT] = {
     [H_DRIP] = "imeout",
     [H_GZIP_BOMB] = "not XML", /* zeros: the parser stops at the first byte */
     [H_GZIP_BOMB_XML] = "max_decoded_size",
+    /* cut off by the timeout later, but named by what failed first */
+    [H_GZIP_BOMB_SLOW] = "not a usable feed: not XML: body starts with byte 0x00; then Timeout",
+    [H_GZIP_BOMB_XML_SLOW] = "decoded size over http.max_decoded_size; then Timeout",
     [H_HUGE_FEED] = "max_body_size",
     [H_HUGE_FEED_STREAMED] = "max_body_size",
     [H_HTML_AS_RSS] = "not a usable feed",
