@@ -11,7 +11,7 @@
 #               default: all of them, one after the other
 #
 # Builds the targets first (clang, FEEDARC_FUZZ=ON) in $FEEDARC_FUZZ_BUILD_DIR
-# (default build-fuzz).  Each harness starts from fuzz/corpus/<h> and
+# (default build-fuzz; FEEDARC_FUZZ_NO_BUILD=1 uses them as they are).  Each harness starts from fuzz/corpus/<h> and
 # fuzz/regression/<h>; what it finds new goes to $FEEDARC_FUZZ_OUT/<h>
 # (default build-fuzz/runs): corpus/ (new inputs), log, and crash-*,
 # timeout-*, oom-* artifacts.  Limits: -rss_limit_mb=2048 -timeout=10
@@ -46,14 +46,16 @@ if ! command -v clang >/dev/null 2>&1 || [ "$rt" != "install ok installed" ]; th
   SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang libclang-rt-14-dev >&2
 fi
-if [ ! -f "$build/CMakeCache.txt" ]; then
+if [ ! -f "$build/CMakeCache.txt" ] && [ "${FEEDARC_FUZZ_NO_BUILD:-0}" != 1 ]; then
   cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DFEEDARC_FUZZ=ON -DFEEDARC_TESTS=OFF \
     -DFEEDARC_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
 fi
 targets=()
 for h in $harnesses; do targets+=("fuzz_$h"); done
-# shellcheck disable=SC2086
-$nice cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >&2
+if [ "${FEEDARC_FUZZ_NO_BUILD:-0}" != 1 ]; then
+  # shellcheck disable=SC2086
+  $nice cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >&2
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -101,8 +103,10 @@ for h in $harnesses; do
     done < fuzz/known-defects.txt
     if [ -n "$known" ]; then
       echo "fuzz_$h: known open defect ($known): $artifact - not a failure" >&2
+      finding="1 known"
     else
       status=1
+      finding="1 NEW"
       echo "==== fuzz_$h: NEW FINDING (exit $rc); log: $dir/log" >&2
       grep -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|ALARM|out-of-memory|deadly signal' "$dir/log" | head -5 >&2 || true
       if [ -n "$artifact" ] && [ -f "$artifact" ]; then
