@@ -132,7 +132,7 @@ int main(int argc, char **argv)
             n++;
         }
         closedir(d);
-        qsort(names, n, sizeof *names, cmp_names);
+        if (n > 1) qsort(names, n, sizeof *names, cmp_names);
         for (size_t k = 0; k < n; k++) {
             if (stat(names[k], &st) == 0 && S_ISREG(st.st_mode)) {
                 if (run_file(names[k], timeout_s) < 0) status = 1;
