@@ -69,14 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512] = "";
     cdxj_capture cap;
     if (write_file(SEGMENT CDXJ_SUFFIX, in.p, in.n) == 0) {
-        int rc = cdxj_find(dir, url, opt & 2 ? "2026112315" : NULL, opt & 1, &cap, err,
-                           sizeof err);
+        int rc = cdxj_find(dir, url, opt & 2 ? "2026112315" : NULL, opt & 1, &cap, err, sizeof err);
         if (rc == 1) sum += strlen(cap.segment) + strlen(cap.timestamp) + strlen(cap.status);
     }
     /* the index as two sorted-line files merged */
-    FILE *f[2] = {fmemopen((void *)(uintptr_t)in.p, in.n / 2 ? in.n / 2 : 1, "r"),
-                  fmemopen((void *)(uintptr_t)(in.p + in.n / 2),
-                           in.n - in.n / 2 ? in.n - in.n / 2 : 1, "r")};
+    FILE *f[2] = {
+        fmemopen((void *)(uintptr_t)in.p, in.n / 2 ? in.n / 2 : 1, "r"),
+        fmemopen((void *)(uintptr_t)(in.p + in.n / 2), in.n - in.n / 2 ? in.n - in.n / 2 : 1, "r")};
     char *merged = NULL;
     size_t merged_len = 0;
     FILE *out = open_memstream(&merged, &merged_len);

@@ -71,7 +71,7 @@ static int feed(void *ud, const uint8_t *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const encodings[] = {"gzip", "x-gzip", "deflate", "br",
+    static const char *const encodings[] = {"gzip", "x-gzip",   "deflate", "br",
                                             "zstd", "identity", "compress"};
     fuzz_input in = {data, size};
     unsigned which = fuzz_byte(&in) % 7;

@@ -30,8 +30,7 @@ static int push(void *ud, const uint8_t *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const charsets[] = {NULL, "utf-8", "iso-8859-1", "windows-1252",
-                                           "utf-16"};
+    static const char *const charsets[] = {NULL, "utf-8", "iso-8859-1", "windows-1252", "utf-16"};
     fuzz_input in = {data, size};
     unsigned mode = fuzz_byte(&in);
     const char *charset = charsets[fuzz_byte(&in) % 5];

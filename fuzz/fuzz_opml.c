@@ -28,9 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned mode = fuzz_byte(&in);
     unsigned depth = fuzz_byte(&in) % 40;
     size_t sum = 0;
-    opml_parser *p =
-        opml_parser_new(depth & 1 ? "https://fuzz.example.org/lists/x.opml" : NULL, depth,
-                        touch_outline, &sum);
+    opml_parser *p = opml_parser_new(depth & 1 ? "https://fuzz.example.org/lists/x.opml" : NULL,
+                                     depth, touch_outline, &sum);
     if (p == NULL) return 0;
     (void)fuzz_push_pieces(in.p, in.n, mode, push, p);
     opml_parser_finish(p);

@@ -40,9 +40,9 @@ static void check(const robots_rules *r, const char *path, size_t *sum)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const tokens[] = {"feedarc", NULL, "FeedArc/2.0 (+x)"};
-    static const char *const fixed[] = {"/",          "/private/public", "/private/x",
-                                        "/drafts/a",  "/a.pdf",          "/a.pdf?x=1",
-                                        "/robots.txt", "/%E3%83%84",     "/$"};
+    static const char *const fixed[] = {"/",           "/private/public", "/private/x",
+                                        "/drafts/a",   "/a.pdf",          "/a.pdf?x=1",
+                                        "/robots.txt", "/%E3%83%84",      "/$"};
     fuzz_input in = {data, size};
     const char *token = tokens[fuzz_byte(&in) % 3];
     const uint8_t *nul = in.n ? memchr(in.p, 0, in.n) : NULL;

@@ -74,9 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (source_url_with_param(base, *ref ? ref : "page", value, &with) == 0 && with != NULL)
         surt(with, surt_len);
     free(with);
-    static const source_json_mapping page = {.items = "/items",
-                                             .paginate = JSON_PAGINATE_PAGE,
-                                             .page_param = "p"};
+    static const source_json_mapping page = {
+        .items = "/items", .paginate = JSON_PAGINATE_PAGE, .page_param = "p"};
     static const enum source_format formats[] = {SOURCE_FORMAT_WORDPRESS, SOURCE_FORMAT_JSON,
                                                  SOURCE_FORMAT_RSS};
     for (size_t i = 0; i < 3; i++) {

@@ -166,12 +166,18 @@ int main(int argc, char **argv)
     size_t n = f ? fread(seg, 1, sizeof seg, f) : 0;
     if (f) fclose(f);
     if (n < 8) return die("short segment");
-    uint32_t skip = (uint32_t)seg[4] | (uint32_t)seg[5] << 8 | (uint32_t)seg[6] << 16 |
-                    (uint32_t)seg[7] << 24;
+    uint32_t skip =
+        (uint32_t)seg[4] | (uint32_t)seg[5] << 8 | (uint32_t)seg[6] << 16 | (uint32_t)seg[7] << 24;
     snprintf(path, sizeof path, "%s/rawdict.warc.zst", dir);
     f = fopen(path, "wb");
-    uint8_t hdr[8] = {0x5D, 0x2A, 0x4D, 0x18, (uint8_t)dict_len, (uint8_t)(dict_len >> 8),
-                      (uint8_t)(dict_len >> 16), (uint8_t)(dict_len >> 24)};
+    uint8_t hdr[8] = {0x5D,
+                      0x2A,
+                      0x4D,
+                      0x18,
+                      (uint8_t)dict_len,
+                      (uint8_t)(dict_len >> 8),
+                      (uint8_t)(dict_len >> 16),
+                      (uint8_t)(dict_len >> 24)};
     if (f == NULL || fwrite(hdr, 1, 8, f) != 8 || fwrite(dict, 1, dict_len, f) != dict_len ||
         fwrite(seg + 8 + skip, 1, n - 8 - skip, f) != n - 8 - skip)
         return die("cannot write rawdict");
