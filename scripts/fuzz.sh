@@ -17,11 +17,15 @@
 # timeout-*, oom-* artifacts.  Limits: -rss_limit_mb=2048 -timeout=10
 # -max_len=65536.
 #
-# A finding whose log matches a line of fuzz/known-defects.txt (a known open
-# defect: every "&&"-separated regexp of the line found in the log) is reported and kept but does not fail the run; any other finding
-# fails it (exit 1) after printing the reproducer (its path, size, base64
-# and the command to replay it).  One line per harness at the end: execs,
-# time, execs/s, coverage (cov: edges, ft: features), corpus size, findings.
+# A finding whose log matches a line of fuzz/known-defects.txt (a known
+# open defect: every "&&"-separated regexp of the line found in the log) is
+# reported and kept but does not fail the run; any other finding fails it
+# (exit 1) after printing the reproducer (its path, size, base64 and the
+# command to replay it).  A timeout that does not reproduce when the input
+# is run again alone (a busy machine) is kept as flaky-* and the harness
+# goes on for the rest of its budget.  One line per harness at the end:
+# execs, time, execs/s, coverage (cov: edges, ft: features), corpus size,
+# findings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs= runs= nice=
@@ -65,26 +69,50 @@ summary=()
 for h in $harnesses; do
   dir=$out/$h
   mkdir -p "$dir/corpus"
-  budget=()
-  [ -n "$runs" ] && budget+=(-runs="$runs")
-  [ -n "$secs" ] && budget+=(-max_total_time="$secs")
-  [ -z "$runs$secs" ] && budget+=(-max_total_time=60)
   seeds=()
   for d in fuzz/corpus/$h fuzz/regression/$h; do [ -d "$d" ] && seeds+=("$d"); done
   start=$(date +%s)
-  set +e
-  # shellcheck disable=SC2086
-  $nice "$build/fuzz/fuzz_$h" "${budget[@]}" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
-    -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" "${seeds[@]}" > "$dir/log" 2>&1
-  rc=$?
-  set -e
+  execs=0 attempt=0 flaky=0
+  rm -f "$dir"/log*
+  while :; do
+    attempt=$((attempt + 1))
+    budget=()
+    if [ -n "$runs" ]; then budget+=(-runs=$((runs - execs))); fi
+    if [ -n "$secs" ]; then budget+=(-max_total_time=$((secs - ($(date +%s) - start)))); fi
+    [ -z "$runs$secs" ] && budget+=(-max_total_time=60)
+    set +e
+    # shellcheck disable=SC2086
+    $nice "$build/fuzz/fuzz_$h" "${budget[@]}" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+      -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" "${seeds[@]}" \
+      > "$dir/log.$attempt" 2>&1
+    rc=$?
+    set -e
+    cp "$dir/log.$attempt" "$dir/log"
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
+    [ -z "$n" ] && n=$(grep -E '^#[0-9]+' "$dir/log" | tail -1 | sed -n 's/^#\([0-9]*\).*/\1/p')
+    execs=$((execs + ${n:-0}))
+    # A timeout that does not reproduce (the input runs in well under a
+    # minute on its own) was the machine being busy: noted, and fuzzing goes
+    # on for the rest of the budget.
+    artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$dir/log" | tail -1)
+    [ $rc -ne 0 ] && grep -q 'libFuzzer: timeout' "$dir/log" && [ -f "$artifact" ] || break
+    if ! $nice "$build/fuzz/fuzz_$h" -timeout=60 -rss_limit_mb=2048 "$artifact" >"$dir/recheck.log" 2>&1; then
+      break
+    fi
+    echo "fuzz_$h: a timeout did not reproduce (busy machine): $artifact kept as $dir/flaky-*; going on" >&2
+    mv "$artifact" "$dir/flaky-$(basename "$artifact")"
+    flaky=$((flaky + 1))
+    left_t=1 left_r=1
+    [ -n "$secs" ] && left_t=$((secs - ($(date +%s) - start)))
+    [ -n "$runs" ] && left_r=$((runs - execs))
+    [ -z "$runs$secs" ] && left_t=$((60 - ($(date +%s) - start)))
+    [ "$left_t" -gt 0 ] && [ "$left_r" -gt 0 ] || { rc=0; break; }
+  done
   took=$(( $(date +%s) - start ))
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$dir/log" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' <<<"$last")
-  [ -z "$execs" ] && execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")
   finding=0
   if [ $rc -ne 0 ]; then
     finding=1
@@ -120,6 +148,7 @@ for h in $harnesses; do
     fi
   fi
   execs=${execs:-0}
+  [ $flaky -gt 0 ] && finding="$finding ($flaky timeouts that did not reproduce)"
   rate=$(( took > 0 ? execs / took : execs ))
   summary+=("$(printf '%-16s %12s execs %6ss %8s/s  cov %-6s ft %-7s corpus %-10s findings %s' \
     "$h" "$execs" "$took" "$rate" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$finding")")
