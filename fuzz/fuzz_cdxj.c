@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512] = "";
     cdxj_capture cap;
     if (write_file(SEGMENT CDXJ_SUFFIX, in.p, in.n) == 0) {
-        int rc = cdxj_find(dir, url, opt & 2 ? "2026112315" : NULL, opt & 1, &cap, err, sizeof err);
+        int rc = cdxj_find(dir, url, opt & 2 ? "2026112315" : NULL, (int)(opt & 1), &cap, err,
+                           sizeof err);
         if (rc == 1) sum += strlen(cap.segment) + strlen(cap.timestamp) + strlen(cap.status);
     }
     /* the index as two sorted-line files merged */

@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         source_parser_free(p);
         return 0;
     }
-    memcpy(head, line, (size_t)n);
+    memcpy(head, line, (size_t)n); /* NOLINT(bugprone-not-null-terminated-result) */
     memcpy(head + n, in.p, head_len);
     memcpy(head + n + head_len, "\r\n", 2);
     in.p += head_len;

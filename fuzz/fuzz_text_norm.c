@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_form(&a, "text_normalize");
         /* idempotent: the normal form is its own normal form */
         if (text_normalize(a.data ? a.data : "", a.len, &b) == 0 &&
-            (b.len != a.len || (a.len && memcmp(a.data, b.data, a.len) != 0))) {
+            (b.len != a.len ||
+             (a.len && (a.data == NULL || b.data == NULL || memcmp(a.data, b.data, a.len) != 0)))) {
             fprintf(stderr, "text_normalize is not idempotent: %zu bytes, then %zu\n", a.len,
                     b.len);
             abort();

@@ -26,7 +26,7 @@
 
 static void surt(const char *url, size_t outlen)
 {
-    char *out = malloc(outlen);
+    char *out = malloc(outlen ? outlen : 1);
     if (out == NULL) return;
     memset(out, 'x', outlen);
     int rc = cdxj_surt(url, out, outlen);

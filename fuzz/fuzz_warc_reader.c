@@ -67,8 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t offsets[MAX_RECORDS];
     size_t n = 0;
     warc_record rec;
-    int rc;
-    while (n < MAX_RECORDS && (rc = warc_reader_next(r, &rec)) == 1) {
+    while (n < MAX_RECORDS && warc_reader_next(r, &rec) == 1) {
         offsets[n++] = rec.offset;
         touch(&rec, &line, &sum);
     }

@@ -93,7 +93,8 @@ static int run_file(const char *path, unsigned timeout_s)
 int main(int argc, char **argv)
 {
     const char *t = getenv("FUZZ_REPLAY_TIMEOUT");
-    unsigned timeout_s = t && atoi(t) > 0 ? (unsigned)atoi(t) : 20;
+    unsigned long tv = t ? strtoul(t, NULL, 10) : 0;
+    unsigned timeout_s = tv > 0 && tv < 86400 ? (unsigned)tv : 20;
     signal(SIGALRM, on_alarm);
     unsigned files = 0;
     int status = 0;
