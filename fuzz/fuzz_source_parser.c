@@ -88,9 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         source_parser_free(p);
         return 0;
     }
-    memcpy(head, line, (size_t)n); /* NOLINT(bugprone-not-null-terminated-result) */
+    memcpy(head, line, (size_t)n);
     memcpy(head + n, in.p, head_len);
-    memcpy(head + n + head_len, "\r\n", 2);
+    memcpy(head + n + head_len, "\r\n", 2); /* NOLINT(bugprone-not-null-terminated-result) */
     in.p += head_len;
     in.n -= head_len;
     int parse = source_parser_response(p, status, head, (size_t)n + head_len + 2);
