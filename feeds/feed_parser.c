@@ -21,7 +21,9 @@
  *    (no XML_PARSE_NOENT / DTDLOAD, resolveEntity refuses), and libxml2's
  *    entity-amplification checks stay on (no XML_PARSE_HUGE).  On top, the
  *    text the parser hands us may not exceed EXPANSION_RATIO times the
- *    input, and the internal DTD subset is capped.
+ *    input, and the internal DTD subset is capped.  Once stopped, no
+ *    entity resolves (on_get_entity): libxml2 2.9 re-parses an entity's
+ *    content at every reference, in contexts xmlStopParser does not reach.
  *
  *    Two quirks of libxml2 2.9 are worked around:
  *    - After the first well-formedness error, xmlParseReference drops every
