@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -83,7 +84,21 @@ static int dial(void)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        fprintf(stderr, "fuzz_metrics_http: connect: %s\n", strerror(errno));
+        /* libFuzzer's timer signal may interrupt connect, which then goes
+         * on in the background: wait for it */
+        int e = errno, soerr = 0;
+        socklen_t sl = sizeof soerr;
+        struct pollfd pf = {.fd = fd, .events = POLLOUT};
+        if (e == EINTR) {
+            int n;
+            do
+                n = poll(&pf, 1, 5000);
+            while (n < 0 && errno == EINTR);
+            if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+                return fd;
+            e = n == 0 ? ETIMEDOUT : soerr ? soerr : errno;
+        }
+        fprintf(stderr, "fuzz_metrics_http: connect: %s\n", strerror(e));
         abort();
     }
     return fd;
@@ -94,6 +109,7 @@ static void send_all(int fd, const uint8_t *data, size_t size)
     size_t off = 0;
     while (off < size) {
         ssize_t w = send(fd, data + off, size - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
         if (w <= 0) break; /* the server may close early (a bad request) */
         off += (size_t)w;
     }
