@@ -21,7 +21,9 @@
  *    (no XML_PARSE_NOENT / DTDLOAD, resolveEntity refuses), and libxml2's
  *    entity-amplification checks stay on (no XML_PARSE_HUGE).  On top, the
  *    text the parser hands us may not exceed EXPANSION_RATIO times the
- *    input, and the internal DTD subset is capped.
+ *    input, and the internal DTD subset is capped.  Once stopped, no
+ *    entity resolves (on_get_entity): libxml2 2.9 re-parses an entity's
+ *    content at every reference, in contexts xmlStopParser does not reach.
  *
  *    Two quirks of libxml2 2.9 are worked around:
  *    - After the first well-formedness error, xmlParseReference drops every
@@ -1045,8 +1047,19 @@ static void on_text(void *ctx, const xmlChar *ch, int len)
 static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
 {
     xmlParserCtxtPtr c = ctx;
-    xmlEntityPtr e = xmlSAX2GetEntity(ctx, name);
     feed_parser *p = c->_private;
+    /* Stopped (e.g. entity expansion too large): no entity resolves any
+     * more.  xmlStopParser halts only the innermost and the main context;
+     * libxml2 2.9 parses an entity's content afresh, in a context of its
+     * own, at every reference when no tree is built, and the contexts of
+     * the entities in between would go on expanding: 10^9 references for
+     * a billion laughs whose entities mix text and references.  (Not
+     * well-formed, or libxml2 looks the entity up itself.) */
+    if (p != NULL && p->done) {
+        c->wellFormed = 0;
+        return NULL;
+    }
+    xmlEntityPtr e = xmlSAX2GetEntity(ctx, name);
     if (e != NULL || p == NULL) return e;
     int idx = feed__html_entity_find((const char *)name, strlen((const char *)name));
     if (idx < 0) return NULL;

@@ -155,6 +155,23 @@ static void on_text(void *ctx, const xmlChar *ch, int len)
     /* FA_ETOOBIG: the rest of this element's text is dropped */
 }
 
+/* Once stopped, no entity resolves any more: libxml2 2.9 parses an
+ * entity's content afresh, in a context of its own, at every reference
+ * when no tree is built, and xmlStopParser halts only the main context, so
+ * the contexts of the entities in between would go on expanding a billion
+ * laughs (see feed_parser.c on_get_entity).  Not well-formed, or libxml2
+ * looks the entity up itself. */
+static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
+{
+    xmlParserCtxtPtr c = ctx;
+    feed__xml *x = c->_private;
+    if (x != NULL && x->stopped) {
+        c->wellFormed = 0;
+        return NULL;
+    }
+    return xmlSAX2GetEntity(ctx, name);
+}
+
 static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
                            const xmlChar *system_id, xmlChar *content)
 {
@@ -215,6 +232,7 @@ feed__xml *feed__xml_new(const feed__xml_handlers *h, void *ud, unsigned max_dep
     x->sax.cdataBlock = on_text;
     x->sax.ignorableWhitespace = on_text;
     x->sax.entityDecl = on_entity_decl;
+    x->sax.getEntity = on_get_entity;
     x->sax.resolveEntity = on_resolve_entity;
     x->sax.serror = on_error;
     x->sax.warning = NULL;

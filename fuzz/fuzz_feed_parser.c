@@ -1,29 +1,15 @@
 /*
- * fuzz_feed_parser.c - libFuzzer target for feeds/feed_parser.c.
+ * fuzz_feed_parser.c - libFuzzer target for feeds/feed_parser.c (RSS 0.9x/
+ * 2.0, RDF, Atom through libxml2's push parser).
  *
- * The input is fed to the streaming parser in two chunks split at the
- * offset given by its first byte (data[0] % size), so chunk boundaries are
- * fuzzed along with the content; small limits make the ceilings reachable.
- * Every item's strings are read to let ASan see bad pointers.
- *
- * Not part of the CMake build.  From the repository root:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
- *       fuzz/fuzz_feed_parser.c feeds/feed_*.c common/fa_buf.c common/fa_err.c \
- *       common/fa_time.c $(pkg-config --cflags --libs libxml-2.0) \
- *       -o fuzz_feed_parser
- *   cp -r tests/feeds/data corpus
- *   ./fuzz_feed_parser -max_len=65536 corpus
- *
- * A crash file goes into tests/feeds/data/ as a regression fixture.
+ * Input: byte 0 chooses how the body is cut into pushes (fuzz_util.h),
+ * byte 1 the Content-Type charset assumed (none, UTF-8, ISO-8859-1,
+ * windows-1252, UTF-16), the rest is the body.  Small limits make the
+ * ceilings reachable.  Every item's strings are read so ASan sees bad
+ * pointers.  Built by fuzz/CMakeLists.txt; see fuzz/README.md.
  */
 #include "feeds/feed_parser.h"
-
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz/fuzz_util.h"
 
 static int touch_item(void *ud, const feed_item *it)
 {
@@ -37,18 +23,28 @@ static int touch_item(void *ud, const feed_item *it)
     return 0;
 }
 
+static int push(void *ud, const uint8_t *p, size_t n)
+{
+    return feed_parser_push(ud, p, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0) return 0;
-    size_t split = data[0] % size;
+    static const char *const charsets[] = {NULL, "utf-8", "iso-8859-1", "windows-1252", "utf-16"};
+    fuzz_input in = {data, size};
+    unsigned mode = fuzz_byte(&in);
+    const char *charset = charsets[fuzz_byte(&in) % 5];
     feed_parser_limits lim = {.max_item_bytes = 1 << 16, .max_items = 100, .max_depth = 64};
     size_t sum = 0;
     feed_parser *p =
         feed_parser_new("https://fuzz.example.org/dir/feed.xml", &lim, touch_item, &sum);
     if (p == NULL) return 0;
-    if (feed_parser_push(p, data, split) == 0) feed_parser_push(p, data + split, size - split);
-    feed_parser_finish(p);
-    (void)feed_parser_error(p);
+    feed_parser_set_default_encoding(p, charset);
+    (void)fuzz_push_pieces(in.p, in.n, mode, push, p);
+    feed_parser_finish(p); /* also after an error: they are sticky */
+    feed_parser_stats st;
+    feed_parser_get_stats(p, &st);
+    sum += strlen(feed_kind_name(feed_parser_kind(p))) + strlen(feed_parser_error(p));
     feed_parser_free(p);
     return 0;
 }

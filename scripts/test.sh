@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh - the whole test suite, as CI runs it: installs what is
 # missing, builds twice (normal, and with ASan+UBSan) and runs every test
-# under ctest in both builds.  Benchmarks and long fuzz runs are not here.
+# under ctest in both builds (fuzz/'s corpora and regression cases are
+# replayed there); in CI also a short fuzz run of every harness
+# (scripts/fuzz.sh, 10 s each).  Benchmarks and long fuzz runs are not here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # node + npm for the warcio interoperability test (Debian's, if absent)
@@ -23,4 +25,10 @@ echo "== tests (RelWithDebInfo) =="
 ctest --test-dir build --output-on-failure -j2 || status=1
 echo "== tests (ASan + UBSan) =="
 ctest --test-dir build-asan --output-on-failure -j2 -LE container || status=1
+if [ "${CI:-}" = true ]; then
+  # a new crash, hang or OOM fails this and prints its reproducer; known open
+  # defects (fuzz/known-defects.txt) are reported only
+  echo "== short fuzz run (10 s per harness) =="
+  (unset ASAN_OPTIONS UBSAN_OPTIONS; scripts/fuzz.sh -t 10) || status=1
+fi
 exit $status
