@@ -543,13 +543,16 @@ void fetcher_close(fetcher *f)
 {
     if (f == NULL || f->closing)
         return;
+    /* Closing from here on: an owner's on_done below may call
+     * fetcher_close again (its last transfer ended, so it shuts down), and
+     * that call must return at once - the handles are closed below, once. */
+    f->closing = 1;
     /* Cancel what is in flight; owners hear about it through on_done. */
     while (f->transfers) {
         fetch_transfer *t = f->transfers;
         set_error(t, FA_ECANCELED, "%s", "canceled at shutdown");
         finish(f, t, CURLE_ABORTED_BY_CALLBACK);
     }
-    f->closing = 1;
     curl_multi_cleanup(f->multi);
     f->multi = NULL;
     while (f->socks)

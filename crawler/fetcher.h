@@ -118,7 +118,8 @@ void fetch_transfer_cleanup(fetch_transfer *t);
 
 /* Aborts transfers in flight (their on_done runs with FA_ECANCELED), then
  * closes the handles; the loop must run once more to finish closing, after
- * which the fetcher's memory is released.  NULL is accepted. */
+ * which the fetcher's memory is released.  NULL is accepted; a second call
+ * (also one made from an on_done that the first call runs) does nothing. */
 void fetcher_close(fetcher *f);
 
 /* Value of header name in a raw response head ("" if absent), copied to out. */
