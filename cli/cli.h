@@ -10,6 +10,8 @@
  *   73 EX_CANTCREAT the archive folder or a segment cannot be created
  *   74 EX_IOERR     writing the archive failed during the run
  *   78 EX_CONFIG    the config file is invalid
+ *   130, 143        once: stopped by SIGINT / SIGTERM (128 + the signal);
+ *                   what was fetched is archived and committed
  */
 #ifndef CLI_H
 #define CLI_H
@@ -24,7 +26,8 @@ enum {
     EXIT_SOFTWARE = 70,
     EXIT_CANTCREAT = 73,
     EXIT_IOERR = 74,
-    EXIT_CONFIG = 78
+    EXIT_CONFIG = 78,
+    EXIT_SIGNAL_BASE = 128
 };
 
 int cmd_once(int argc, char **argv);

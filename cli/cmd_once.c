@@ -1,10 +1,12 @@
 /* cmd_once.c - `feedarc once -c FILE`: one crawl over all sources. */
 #include "cli/cli.h"
 #include "common/fa_log.h"
+#include "common/fa_signal.h"
 #include "config/config.h"
 #include "crawler/source_list.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@ int cmd_once(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {NULL, 0, NULL, 0}};
+    fa_signal_install(); /* from the start: a stop signal is never fatal */
     const char *path = NULL;
     int quiet = 0, ch;
     optind = 1;
@@ -42,13 +45,19 @@ int cmd_once(int argc, char **argv)
         config_free(cfg);
         return EXIT_CONFIG;
     }
-    crawl_options co = {.progress = !quiet && isatty(STDERR_FILENO)};
+    crawl_options co = {.progress = !quiet && isatty(STDERR_FILENO),
+                        .grace_ms = cfg->service.grace_period_ms};
     crawl_summary sum;
     int rc = crawl_run_once(cfg, &co, &sum);
     if (!quiet)
         cli_print_summary(stdout, &sum, cfg->storage.dir);
     else if (sum.storage_error)
         fprintf(stderr, "feedarc: %s\n", sum.storage_message);
+    else if (sum.end == CRAWL_END_SIGNAL)
+        fprintf(stderr, "feedarc: interrupted by %s: %llu pages archived, the rest left for the "
+                        "next run\n",
+                sum.signal == SIGINT ? "SIGINT" : "SIGTERM",
+                (unsigned long long)sum.pages_fetched);
     int code = cli_exit_code(rc, &sum);
     crawl_summary_free(&sum);
     config_free(cfg);

@@ -11,6 +11,7 @@
  */
 #include "cli/cli.h"
 #include "common/fa_log.h"
+#include "common/fa_signal.h"
 #include "common/fa_sdnotify.h"
 #include "common/fa_time.h"
 #include "config/config.h"
@@ -62,6 +63,7 @@ int cmd_serve(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {NULL, 0, NULL, 0}};
+    fa_signal_install(); /* from the start: SIGTERM never kills, even between runs */
     const char *path = NULL;
     int level = -1, ch;
     optind = 1;
@@ -131,7 +133,7 @@ int cmd_serve(int argc, char **argv)
             code = EXIT_SOFTWARE;
             break;
         }
-        if (end != CRAWL_END_RELOAD) {
+        if (end != CRAWL_END_RELOAD || fa_signal_stops()) { /* stopped, or asked to */
             code = 0;
             break;
         }

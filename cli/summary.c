@@ -3,6 +3,7 @@
 #include "common/fa_err.h"
 
 #include <inttypes.h>
+#include <signal.h>
 
 const char *cli_human_bytes(uint64_t n, char out[32])
 {
@@ -31,9 +32,9 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
         if (!all && r->ok)
             continue;
         fprintf(f, "  %-4s %s  %s%s%" PRIu64 " items, %" PRIu64 " pages%s%s\n",
-                r->ok ? "ok" : "FAIL", r->name, r->kind && *r->kind ? r->kind : "",
+                !r->ok ? "FAIL" : r->interrupted ? "part" : "ok", r->name, r->kind && *r->kind ? r->kind : "",
                 r->kind && *r->kind ? ", " : "", r->items, r->pages_ok, r->error ? "  - " : "",
-                r->error ? r->error : "");
+                r->error ? r->error : r->interrupted ? "interrupted" : "");
     }
     if (!all)
         fprintf(f, "  (%u sources ok, not listed)\n", s->sources - s->sources_failed);
@@ -56,6 +57,10 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
     fprintf(f, "loop lag: max %.1f ms, p99 < %.0f ms\n", s->loop_lag_max_ms, s->loop_lag_p99_ms);
     if (s->storage_error)
         fprintf(f, "storage:  %s\n", s->storage_message);
+    if (s->end == CRAWL_END_SIGNAL)
+        fprintf(f, "status:   interrupted by %s: what was fetched is archived and committed; "
+                   "the rest is left for the next run\n",
+                s->signal == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
 int cli_exit_code(int rc, const crawl_summary *s)
@@ -67,5 +72,7 @@ int cli_exit_code(int rc, const crawl_summary *s)
     }
     if (rc < 0)
         return EXIT_SOFTWARE;
+    if (s->end == CRAWL_END_SIGNAL)
+        return EXIT_SIGNAL_BASE + (s->signal ? s->signal : SIGTERM);
     return s->sources_failed ? EXIT_SOURCES_FAILED : 0;
 }

@@ -24,6 +24,7 @@
 #include "common/fa_err.h"
 #include "common/fa_hashset.h"
 #include "common/fa_log.h"
+#include "common/fa_signal.h"
 #include "common/fa_time.h"
 #include "crawler/archive_reconcile.h"
 #include "crawler/fetcher.h"
@@ -55,6 +56,7 @@
 static void maybe_finish(crawl *c);
 
 static void beat(crawl *c);
+static void check_signals(crawl *c);
 
 /* once, on a terminal: one line, rewritten every second. */
 static void show_progress(crawl *c, int last)
@@ -88,6 +90,7 @@ static void on_lag_tick(uv_timer_t *t)
     c->lag_expected_ns = now + LAG_PERIOD_MS * 1000000ULL;
     if (c->opt && c->opt->metrics && lag > 2000000) /* lags below 2 ms are the timer's own */
         metrics_histogram_observe(c->opt->metrics->loop_lag, (double)lag / 1e9);
+    check_signals(c);
     if (now - c->last_beat_ns >= 1000000000ULL) {
         c->last_beat_ns = now;
         beat(c);
@@ -1293,6 +1296,11 @@ static void on_grace_over(uv_timer_t *t)
     maybe_finish(c);
 }
 
+static uint64_t grace_ms(const crawl *c)
+{
+    return c->opt && c->opt->grace_ms ? c->opt->grace_ms : 10000;
+}
+
 static void begin_stop(crawl *c, enum crawl_end why)
 {
     if (c->stopping)
@@ -1301,7 +1309,9 @@ static void begin_stop(crawl *c, enum crawl_end why)
     for (unsigned i = 0; c->serve && i < c->sum->sources; i++)
         uv_timer_stop(&c->src[i].due);
     stop_crawl(c);
-    uint64_t grace = c->opt && c->opt->grace_ms ? c->opt->grace_ms : 10000;
+    for (unsigned i = 0; !c->serve && i < c->sum->sources; i++)
+        c->sum->results[i].interrupted = c->src[i].alive > 0; /* once: cut short */
+    uint64_t grace = grace_ms(c);
     if (why == CRAWL_END_RELOAD)
         grace = UINT64_MAX / 2000000; /* a reload never cuts a transfer */
     c->grace_on = 1;
@@ -1309,30 +1319,46 @@ static void begin_stop(crawl *c, enum crawl_end why)
     maybe_finish(c);
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+/* From the lag timer (every 10 ms): signals recorded by fa_signal.h since
+ * the last look.  A stop signal also ends a reload that is under way; a
+ * second one cancels the transfers still in flight at once. */
+static void check_signals(crawl *c)
 {
-    crawl *c = h->data;
-    if (signum == SIGHUP) {
-        if (!c->serve)
-            return;
-        fa_log_info("crawl", "SIGHUP: reloading the config once transfers in flight end");
-        begin_stop(c, CRAWL_END_RELOAD);
-        return;
+    unsigned long stops = fa_signal_stops();
+    if (stops != c->stops_seen && !c->finishing) {
+        int first = c->stops_seen == 0 || c->end == CRAWL_END_RELOAD;
+        int sig = fa_signal_stop_first();
+        c->stops_seen = stops;
+        if (first) {
+            c->stop_signal = sig;
+            fa_log_info("crawl", "%s: stopping; %u transfer(s) in flight may finish",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM", fetcher_active(c->f));
+            if (c->end == CRAWL_END_RELOAD) { /* a reload was waiting: stop instead */
+                c->end = CRAWL_END_SIGNAL;
+                uv_timer_stop(&c->grace);
+                uv_timer_start(&c->grace, on_grace_over, grace_ms(c), 0);
+            } else {
+                begin_stop(c, CRAWL_END_SIGNAL);
+            }
+        }
+        if (!first || stops >= 2) { /* asked twice: do not wait */
+            fa_log_warn("crawl", "stop signal repeated: not waiting for transfers in flight");
+            if (!c->finishing)
+                on_grace_over(&c->grace);
+        }
     }
-    fa_log_info("crawl", "%s: stopping; %u transfer(s) in flight may finish",
-                signum == SIGTERM ? "SIGTERM" : "SIGINT", fetcher_active(c->f));
-    begin_stop(c, CRAWL_END_SIGNAL);
+    unsigned long hups = fa_signal_hups();
+    if (hups != c->hups_seen) {
+        c->hups_seen = hups;
+        if (c->serve && !c->stopping) {
+            fa_log_info("crawl", "SIGHUP: reloading the config once transfers in flight end");
+            begin_stop(c, CRAWL_END_RELOAD);
+        }
+    }
 }
 
 static void open_serve_handles(crawl *c)
 {
-    uv_signal_init(&c->loop, &c->sig_term);
-    uv_signal_init(&c->loop, &c->sig_int);
-    uv_signal_init(&c->loop, &c->sig_hup);
-    c->sig_term.data = c->sig_int.data = c->sig_hup.data = c;
-    uv_signal_start(&c->sig_term, on_signal, SIGTERM);
-    uv_signal_start(&c->sig_int, on_signal, SIGINT);
-    uv_signal_start(&c->sig_hup, on_signal, SIGHUP);
     uv_timer_init(&c->loop, &c->grace);
     c->grace.data = c;
     c->signals_on = 1;
@@ -1347,9 +1373,6 @@ static void close_serve_handles(crawl *c)
     if (!c->signals_on)
         return;
     c->signals_on = 0;
-    uv_close((uv_handle_t *)&c->sig_term, NULL);
-    uv_close((uv_handle_t *)&c->sig_int, NULL);
-    uv_close((uv_handle_t *)&c->sig_hup, NULL);
     uv_close((uv_handle_t *)&c->grace, NULL);
     for (unsigned i = 0; c->serve && i < c->sum->sources; i++)
         uv_close((uv_handle_t *)&c->src[i].due, NULL);
@@ -1472,6 +1495,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     c.serve = c.opt->serve;
     c.max_pending = opt && opt->max_archive_pending ? opt->max_archive_pending : 256;
     c.start_ns = fa_time_mono_ns();
+    fa_signal_install();
+    c.hups_seen = fa_signal_hups();
     fa_hashset_init(&c.seen);
     fa_hashset_init(&c.hosts_seen);
     fa_hashset_init(&c.feeds_seen);
@@ -1699,6 +1724,7 @@ out:
     if (c.progress_shown)
         show_progress(&c, 1);
     out->end = c.end;
+    out->signal = c.end == CRAWL_END_SIGNAL ? c.stop_signal : 0;
     if (rc == 0 && out->storage_error)
         rc = out->storage_error;
     return rc;

@@ -35,6 +35,7 @@ typedef struct crawl_source_result {
     uint64_t pages_disallowed; /* skipped: robots.txt forbids them */
     uint64_t items_without_page; /* items archived only as part of the feed */
     int last_status;         /* HTTP status of the feed, 0 when none */
+    int interrupted;         /* once: a stop signal came before the source was done */
 } crawl_source_result;
 
 typedef struct crawl_summary {
@@ -52,6 +53,7 @@ typedef struct crawl_summary {
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
     double elapsed_s;
     enum crawl_end end;             /* why the run ended */
+    int signal;                     /* CRAWL_END_SIGNAL: SIGTERM or SIGINT */
     double loop_lag_max_ms;         /* worst delay of a 10 ms loop timer: how
                                        long the loop thread was ever busy */
     double loop_lag_p99_ms;
@@ -66,7 +68,8 @@ typedef struct crawl_options {
     int serve;                     /* run until a signal, each source on its own
                                       interval (config sources[].interval) */
     uint64_t grace_ms;             /* after SIGTERM/SIGINT: how long transfers in
-                                      flight may take to finish (0 = 10 s) */
+                                      flight may take to finish (0 = 10 s); a
+                                      second stop signal cancels them at once */
     feedarc_metrics *metrics;      /* bumped as the crawl goes; may be NULL */
     void (*heartbeat)(void *ud);   /* called about once a second while the loop
                                       turns (health checks, watchdog); may be NULL */
@@ -83,6 +86,9 @@ typedef struct crawl_options {
  * SIGTERM and SIGINT stop gracefully in both modes: no new request starts,
  * transfers in flight get opt->grace_ms to finish and are archived, the
  * segment is closed and the state committed (out->end says why it ended).
+ * Signals are taken through fa_signal.h (installed here if the caller has
+ * not done it earlier): one received before the crawl started stops it at
+ * once, so a program installs them first thing to be safe at any moment.
  * Fills *out (free with crawl_summary_free).  Returns 0 when the crawl ran
  * (sources may still have failed: see out->sources_failed), or a negative
  * code when it could not run or storage failed (out->storage_message). */

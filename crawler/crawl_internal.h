@@ -115,9 +115,10 @@ struct crawl {
     const crawl_options *opt;
     int serve;
     enum crawl_end end;
-    uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t grace;
     int signals_on, grace_on;
+    unsigned long stops_seen, hups_seen; /* fa_signal.h counts acted on */
+    int stop_signal;                 /* SIGTERM or SIGINT that stopped the crawl */
     uint64_t last_beat_ns;
     uint64_t last_written;           /* bytes on disk already counted in metrics */
     /* dictionary: the one in use, or samples for training one */

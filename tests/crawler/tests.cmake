@@ -27,3 +27,9 @@ if(TARGET feedarc)
                ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
                LIBS fa_crawler fa_demo fa_config fa_common PkgConfig::YAJL PkgConfig::CURL TIMEOUT 120)
 endif()
+# stop signals at the worst moments: past the grace period, mid-transfer,
+# at random moments of a busy crawl (once and serve)
+if(TARGET feedarc)
+  add_test(NAME test_signals COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_signals.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_signals PROPERTIES TIMEOUT 400 RUN_SERIAL ON)
+endif()
