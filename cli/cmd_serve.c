@@ -20,14 +20,47 @@
 #include "metrics/metrics_http.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* What /healthz probes: the storage folder of the config in force.  The
+ * HTTP thread reads it while a reload may replace the config, so it keeps
+ * its own copy, swapped under the lock - never a pointer into a config. */
+typedef struct storage_probe {
+    pthread_mutex_t lock;
+    char *dir; /* owned */
+} storage_probe;
 
 typedef struct serve_ctx {
     metrics_http *http;
     uint64_t watchdog_ms;
     uint64_t last_watchdog_ns;
+    storage_probe probe;
 } serve_ctx;
+
+/* The HTTP thread's storage check, on a copy of the folder's name. */
+static int probe_storage(void *ud, char *why, size_t whylen)
+{
+    storage_probe *p = ud;
+    pthread_mutex_lock(&p->lock);
+    char *dir = p->dir ? strdup(p->dir) : NULL;
+    pthread_mutex_unlock(&p->lock);
+    int rc = metrics_probe_dir_writable(dir, why, whylen);
+    free(dir);
+    return rc;
+}
+
+/* A reload: the probe looks at the new config's folder from now on. */
+static void probe_set_dir(storage_probe *p, const char *dir)
+{
+    char *copy = dir ? strdup(dir) : NULL;
+    pthread_mutex_lock(&p->lock);
+    char *old = p->dir;
+    p->dir = copy;
+    pthread_mutex_unlock(&p->lock);
+    free(old);
+}
 
 /* Once a second from the crawl's loop: the loop turns. */
 static void heartbeat(void *ud)
@@ -88,12 +121,14 @@ int cmd_serve(int argc, char **argv)
 
     feedarc_metrics *m = feedarc_metrics_new();
     serve_ctx sc = {0};
+    pthread_mutex_init(&sc.probe.lock, NULL);
+    probe_set_dir(&sc.probe, cfg->storage.dir);
     metrics_http_options ho = {
         .listen = cfg->metrics.listen,
         .registry = m ? m->registry : NULL,
         .stall_after_ms = 30000,
-        .storage_probe = metrics_probe_dir_writable,
-        .storage_ud = cfg->storage.dir,
+        .storage_probe = probe_storage,
+        .storage_ud = &sc.probe,
     };
     char err[256] = "";
     if (m == NULL || metrics_http_start(&ho, &sc.http, err, sizeof err) < 0) {
@@ -102,6 +137,8 @@ int cmd_serve(int argc, char **argv)
                      err[0] ? err : "out of memory");
         feedarc_metrics_free(m);
         config_free(cfg);
+        probe_set_dir(&sc.probe, NULL);
+        pthread_mutex_destroy(&sc.probe.lock);
         return EXIT_CONFIG;
     }
     sc.watchdog_ms = fa_sd_watchdog_interval_ms();
@@ -144,6 +181,7 @@ int cmd_serve(int argc, char **argv)
             fa_log_error("serve", "the new config was rejected; the old one stays in force");
             metrics_counter_add(m->config_reloads[METRICS_RESULT_FAILED], 1);
         } else {
+            probe_set_dir(&sc.probe, next->storage.dir);
             config_free(cfg);
             cfg = next;
             fa_log_set_format(cfg->log.format);
@@ -157,6 +195,8 @@ int cmd_serve(int argc, char **argv)
     fa_sd_stopping();
     metrics_http_set_ready(sc.http, 0);
     metrics_http_stop(sc.http);
+    probe_set_dir(&sc.probe, NULL);
+    pthread_mutex_destroy(&sc.probe.lock);
     feedarc_metrics_free(m);
     config_free(cfg);
     fa_log_info("serve", "stopped");

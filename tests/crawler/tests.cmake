@@ -33,3 +33,8 @@ if(TARGET feedarc)
   add_test(NAME test_signals COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_signals.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_signals PROPERTIES TIMEOUT 400 RUN_SERIAL ON)
 endif()
+# 24 SIGHUPs during a busy serve: /healthz 200, RSS and fds flat
+if(TARGET feedarc)
+  add_test(NAME test_reload COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_reload.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_reload PROPERTIES TIMEOUT 180 RUN_SERIAL ON)
+endif()
