@@ -217,6 +217,18 @@ static void job_disallowed(crawl *c, crawl_job *j, const robots_verdict *v)
     job_free(j);
 }
 
+/* A job whose host's robots.txt got no HTTP answer (refused, DNS, TLS,
+ * timeout, reset): it fails with that cause - a network failure, never a
+ * robots decision. */
+static void job_unreachable(crawl *c, crawl_job *j)
+{
+    const char *why = robots_gate_failure(c->gate, j->host);
+    source_fail(c, j->source, "%s: %s (fetching robots.txt)", j->url, why ? why : "no answer");
+    if (j->kind == JOB_PAGE)
+        c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+    job_free(j);
+}
+
 /* Robots jobs go straight to the host queue; every other job passes the
  * robots gate first (and may wait there for the host's robots.txt). */
 static int job_admit(crawl *c, crawl_job *j)
@@ -228,6 +240,7 @@ static int job_admit(crawl *c, crawl_job *j)
         case ROBOTS_GATE_DISALLOW: job_disallowed(c, j, &v); return 0;
         case ROBOTS_GATE_PARKED: return 0;
         case ROBOTS_GATE_FETCH: return job_push_robots(c, j->host, j->source);
+        case ROBOTS_GATE_UNREACHABLE: job_unreachable(c, j); return 0;
         }
     }
     load_backoff(c, j->host);
@@ -362,16 +375,9 @@ static int job_push_robots_redirect(crawl *c, const crawl_job *from, char *next)
     return rc;
 }
 
-/* The robots.txt outcome for robots_for is known: record it and let the
- * jobs that waited for it through (or not). */
-static void robots_resolved(crawl *c, const char *host_key, int status, const fa_buf *body)
+/* Jobs that waited for a robots.txt: checked again (or dropped, stopping). */
+static void robots_release(crawl *c, robots_gate_wait *w)
 {
-    uint64_t delay = 0;
-    robots_gate_wait *w = robots_gate_resolve(c->gate, host_key, status,
-                                              body && body->data ? body->data : "",
-                                              body ? body->len : 0, &delay);
-    if (delay)
-        host_queue_set_delay(c->q, host_key, delay);
     while (w) {
         crawl_job *j = (crawl_job *)((char *)w - offsetof(crawl_job, rw));
         w = w->next;
@@ -381,6 +387,31 @@ static void robots_resolved(crawl *c, const char *host_key, int status, const fa
         }
         job_admit(c, j);
     }
+}
+
+/* The robots.txt outcome for robots_for is known: record it and let the
+ * jobs that waited for it through (or not). */
+static uint64_t shortest_interval(const config *cfg);
+
+static void robots_resolved(crawl *c, const char *host_key, int status, const fa_buf *body)
+{
+    uint64_t delay = 0;
+    robots_gate_wait *w = robots_gate_resolve(c->gate, host_key, status,
+                                              body && body->data ? body->data : "",
+                                              body ? body->len : 0, &delay);
+    if (delay)
+        host_queue_set_delay(c->q, host_key, delay);
+    robots_release(c, w);
+}
+
+/* The robots.txt fetch for host_key got no HTTP answer (why): its jobs fail
+ * with that cause; a service asks again after retry_ms (0: not this run). */
+static void robots_failed(crawl *c, const char *host_key, const char *why, uint64_t retry_ms)
+{
+    if (!c->stopping)
+        fa_log_warn("robots", "%s/robots.txt got no answer: %s; the host's URLs fail%s",
+                    host_key, why, retry_ms ? " until it is asked for again" : " for this run");
+    robots_release(c, robots_gate_fail(c->gate, host_key, why, retry_ms));
 }
 
 #define DEDUP_MAX_PAGE (8u << 20) /* decoded bytes of a page analysed */
@@ -832,7 +863,12 @@ static int maybe_retry(crawl *c, crawl_job *j)
         unsigned shift = errors > 16 ? 16 : errors - 1;
         double d = (double)(c->backoff_base_ms << shift) * jitter(c);
         delay = d > (double)c->backoff_max_ms ? c->backoff_max_ms : (uint64_t)d;
+        /* a service polls the source again after its interval anyway */
+        uint64_t every = c->cfg->sources[j->source].interval_ms;
+        if (c->serve && every && delay > every)
+            delay = every;
     }
+    j->backoff_ms = delay;
     save_backoff(c, j->host, delay, errors, ra);
     const char *kv[] = {"url", j->url, NULL};
     if (j->attempts >= c->retries || (ra >= 0 && (uint64_t)ra > c->max_retry_after_ms)) {
@@ -905,6 +941,8 @@ static void job_fetched(fetch_transfer *t)
         metrics_counter_add(m->fetches[metrics_fetch_class_of(t->error_code ? 0 : (int)t->status)],
                             1);
         metrics_counter_add(m->fetched_bytes, t->body.size);
+        if (t->error_code && t->error_code != FA_ECANCELED && t->cause < FETCH_CAUSE_NONE)
+            metrics_counter_add(m->fetch_errors[(int)t->cause], 1);
         metrics_histogram_observe(m->fetch_duration,
                                   (double)(t->end_mono_ns - t->start_mono_ns) / 1e9);
     }
@@ -928,14 +966,15 @@ static void job_fetched(fetch_transfer *t)
                 job_push_robots_redirect(c, j, next) == 0)
                 goto archive; /* the hop decides later */
         }
-        /* unreachable: 0; too many redirects: "unavailable", treated as 4xx */
-        int status = t->error_code ? 0 : redirect ? 404 : (int)t->status;
-        robots_resolved(c, j->robots_for, status, &j->robots_body);
-        if (t->error_code) {
+        if (t->error_code) { /* no answer: no robots decision either */
+            uint64_t again = j->backoff_ms ? j->backoff_ms : shortest_interval(c->cfg);
+            robots_failed(c, j->robots_for, t->error, c->serve ? again : 0);
             job_free(j);
             maybe_finish(c);
             return;
         }
+        /* too many redirects: "unavailable", treated as 4xx */
+        robots_resolved(c, j->robots_for, redirect ? 404 : (int)t->status, &j->robots_body);
         goto archive;
     }
 
@@ -1090,7 +1129,7 @@ fail:
     if (j->kind == JOB_PAGE)
         c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
     if (j->kind == JOB_ROBOTS)
-        robots_resolved(c, j->robots_for, 0, NULL);
+        robots_failed(c, j->robots_for, "could not start the transfer", 0);
     job_free(j);
     /* host_queue counts it as done; finishing is checked on the next turn */
     return FA_ENOMEM;
@@ -1099,8 +1138,8 @@ fail:
 static void drop_job(void *ud, host_queue_entry *e)
 {
     crawl_job *j = (crawl_job *)e;
-    if (j->kind == JOB_ROBOTS)
-        robots_resolved(ud, j->robots_for, 0, NULL); /* frees the jobs it held */
+    if (j->kind == JOB_ROBOTS) /* stopping: frees the jobs it held */
+        robots_release(ud, robots_gate_fail(((crawl *)ud)->gate, j->robots_for, "stopped", 0));
     job_free(j);
 }
 
@@ -1455,6 +1494,16 @@ static void product_token(const char *ua, char *out, size_t len)
         snprintf(out, len, "feedarc");
 }
 
+/* The shortest source interval, at most a minute. */
+static uint64_t shortest_interval(const config *cfg)
+{
+    uint64_t ms = 60000;
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        if (cfg->sources[i].interval_ms && cfg->sources[i].interval_ms < ms)
+            ms = cfg->sources[i].interval_ms;
+    return ms;
+}
+
 static void on_queue_idle(void *ud)
 {
     maybe_finish(ud);
@@ -1596,6 +1645,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     rc = robots_gate_new(c.st, token, 0, &c.gate);
     if (rc < 0)
         goto out;
+    if (c.serve) /* a 5xx robots.txt is asked for again by the next polls */
+        robots_gate_set_unavailable_hold(c.gate, shortest_interval(cfg));
     fetcher_options fo = {
         .user_agent = cfg->user_agent,
         .connect_timeout_ms = cfg->http.connect_timeout_ms,

@@ -37,6 +37,7 @@ typedef struct crawl_job {
     unsigned source;
     unsigned redirects;
     unsigned attempts;  /* earlier tries of this URL in this run */
+    uint64_t backoff_ms; /* the host's backoff after this job's transient error */
     source_parser *sp;  /* feeds and APIs: the parser this response streams into */
     source_json_mapping json_map; /* the parser borrows it: lives with the job */
     enum source_format format; /* how to read it (AUTO: from the bytes) */

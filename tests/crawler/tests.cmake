@@ -38,3 +38,9 @@ if(TARGET feedarc)
   add_test(NAME test_reload COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_reload.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_reload PROPERTIES TIMEOUT 180 RUN_SERIAL ON)
 endif()
+# network failures (refused, DNS, reset, timeout) named as such, never a
+# robots decision; a host down at the first poll is fetched once it is up
+if(TARGET feedarc)
+  add_test(NAME test_outages COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_outages.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_outages PROPERTIES TIMEOUT 180 RUN_SERIAL ON)
+endif()
