@@ -49,7 +49,9 @@ int cmd_once(int argc, char **argv)
                         .grace_ms = cfg->service.grace_period_ms};
     crawl_summary sum;
     int rc = crawl_run_once(cfg, &co, &sum);
-    if (!quiet)
+    if (cli_run_failed_at_start(&sum))
+        fprintf(stderr, "feedarc: %s\n", sum.storage_message);
+    else if (!quiet)
         cli_print_summary(stdout, &sum, cfg->storage.dir);
     else if (sum.storage_error)
         fprintf(stderr, "feedarc: %s\n", sum.storage_message);

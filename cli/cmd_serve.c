@@ -10,6 +10,7 @@
  * not load is rejected with a logged error and the old one stays in force.
  */
 #include "cli/cli.h"
+#include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_signal.h"
 #include "common/fa_sdnotify.h"
@@ -74,13 +75,33 @@ static void heartbeat(void *ud)
     }
 }
 
+/* Keys read once at start-up: a reload cannot change them, so say so. */
+static void warn_restart_keys(const config *old, const config *next)
+{
+    const char *a = old->metrics.listen ? old->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN;
+    const char *b = next->metrics.listen ? next->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN;
+    if (strcmp(a, b) != 0)
+        fa_log_warn("serve", "metrics.listen changed from %s to %s: it takes a restart; "
+                             "still listening on %s", a, b, a);
+}
+
 static config *load(const char *path, int *code)
 {
     config *cfg = NULL;
     char *errors = NULL;
     if (config_load_file(path, &cfg, &errors) < 0 ||
         source_list_expand_opml(cfg, &errors) < 0) {
-        fa_log_error("config", "%s: not loaded:\n%s", path, errors ? errors : "invalid");
+        fa_log_error("config", "%s: not loaded", path);
+        /* one record per error: a log line never holds a newline */
+        for (char *line = errors, *next; line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            if (*line)
+                fa_log_error("config", "%s", line);
+        }
+        if (errors == NULL)
+            fa_log_error("config", "invalid");
         free(errors);
         config_free(cfg);
         *code = EXIT_CONFIG;
@@ -131,15 +152,18 @@ int cmd_serve(int argc, char **argv)
         .storage_ud = &sc.probe,
     };
     char err[256] = "";
-    if (m == NULL || metrics_http_start(&ho, &sc.http, err, sizeof err) < 0) {
+    int hrc = m ? metrics_http_start(&ho, &sc.http, err, sizeof err) : FA_ENOMEM;
+    if (hrc < 0) {
         fa_log_error("metrics", "cannot serve metrics on %s: %s",
                      cfg->metrics.listen ? cfg->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN,
                      err[0] ? err : "out of memory");
+        /* a bad address is the config's fault; a port in use may free up */
+        int failed = hrc == FA_EINVAL ? EXIT_CONFIG : EXIT_TEMPFAIL;
         feedarc_metrics_free(m);
         config_free(cfg);
         probe_set_dir(&sc.probe, NULL);
         pthread_mutex_destroy(&sc.probe.lock);
-        return EXIT_CONFIG;
+        return failed;
     }
     sc.watchdog_ms = fa_sd_watchdog_interval_ms();
     fa_log_info("serve", "feedarc %s serving %zu source(s); metrics on %s", FEEDARC_VERSION,
@@ -182,6 +206,7 @@ int cmd_serve(int argc, char **argv)
             metrics_counter_add(m->config_reloads[METRICS_RESULT_FAILED], 1);
         } else {
             probe_set_dir(&sc.probe, next->storage.dir);
+            warn_restart_keys(cfg, next);
             config_free(cfg);
             cfg = next;
             fa_log_set_format(cfg->log.format);

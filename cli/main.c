@@ -45,8 +45,10 @@ static const command commands[] = {
      "  -v, --verbose       debug events on stderr\n"
      "\n"
      "Exit status: 0 all went well; 1 some sources failed; 64 bad usage;\n"
-     "73 the archive cannot be created; 74 writing the archive failed;\n"
-     "78 the config is invalid.\n"},
+     "73 the archive cannot be created or the state is locked; 74 writing the\n"
+     "archive failed; 78 the config is invalid; 130/143 interrupted by\n"
+     "SIGINT/SIGTERM (what was fetched is archived; a second signal cancels\n"
+     "transfers in flight at once).\n"},
     {"serve", cmd_serve, "run as a service: poll every source on its interval",
      "usage: feedarc serve -c FILE [--quiet|--verbose]\n"
      "\n"
@@ -60,6 +62,7 @@ static const command commands[] = {
      "Under systemd (Type=notify) it reports READY, STOPPING and WATCHDOG.\n"
      "\n"
      "Exit status: 0 stopped by a signal; 74 the archive could not be written;\n"
+     "75 a start-up failure worth retrying (the metrics port is in use);\n"
      "78 the config is invalid (at start).\n"},
     {"demo", cmd_demo, "crawl bundled sample sites on loopback, print a summary",
      "usage: feedarc demo [--out DIR] [--sites N] [--articles N] [--quiet]\n"

@@ -63,6 +63,11 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
                 s->signal == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+int cli_run_failed_at_start(const crawl_summary *s)
+{
+    return s->storage_error && s->requests == 0 && s->records == 0;
+}
+
 int cli_exit_code(int rc, const crawl_summary *s)
 {
     if (s->storage_error) {

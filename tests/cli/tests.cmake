@@ -6,3 +6,8 @@ if(TARGET feedarc)
                    ${CMAKE_BINARY_DIR}/npm ${CMAKE_SOURCE_DIR}/tests/storage/warcio_check.cjs)
   set_tests_properties(test_cli PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
+# start-up failures (error alone, exit 73/75/78) and reload warnings
+if(TARGET feedarc)
+  add_test(NAME test_startup COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_startup.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_startup PROPERTIES TIMEOUT 120 RUN_SERIAL ON)
+endif()
