@@ -15,21 +15,30 @@ int cmd_once(int argc, char **argv)
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"verbose", no_argument, NULL, 'v'},
+                                         {"max-duration", required_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     fa_signal_install(); /* from the start: a stop signal is never fatal */
     const char *path = NULL;
     int quiet = 0, ch;
+    uint64_t max_duration = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:qv", opts, NULL)) != -1) {
         switch (ch) {
         case 'c': path = optarg; break;
         case 'q': quiet = 1; fa_log_set_level(FA_LOG_ERROR); break;
         case 'v': fa_log_set_level(FA_LOG_DEBUG); break;
+        case 'D':
+            if (config_parse_duration(optarg, &max_duration) < 0 || max_duration == 0) {
+                fprintf(stderr, "feedarc: --max-duration %s: not a duration (say 10m, 90s)\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
         default: return EXIT_USAGE;
         }
     }
     if (path == NULL || optind != argc) {
-        fprintf(stderr, "usage: feedarc once -c FILE (see feedarc help once)\n");
+        fprintf(stderr, "usage: feedarc once -c FILE [--max-duration D] (see feedarc help once)\n");
         return EXIT_USAGE;
     }
     config *cfg = NULL;
@@ -46,7 +55,8 @@ int cmd_once(int argc, char **argv)
         return EXIT_CONFIG;
     }
     crawl_options co = {.progress = !quiet && isatty(STDERR_FILENO),
-                        .grace_ms = cfg->service.grace_period_ms};
+                        .grace_ms = cfg->service.grace_period_ms,
+                        .max_duration_ms = max_duration};
     crawl_summary sum;
     int rc = crawl_run_once(cfg, &co, &sum);
     if (cli_run_failed_at_start(&sum))

@@ -34,7 +34,7 @@ int cmd_text(int argc, char **argv);          /* cmd_text.c */
 
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
-     "usage: feedarc once -c FILE [--quiet|--verbose]\n"
+     "usage: feedarc once -c FILE [--quiet|--verbose] [--json] [--max-duration D]\n"
      "\n"
      "Fetches every source in the config once: each feed, then every item's\n"
      "page (unless fetch_pages: false), politely, and archives every HTTP\n"
@@ -43,6 +43,13 @@ static const command commands[] = {
      "  -c, --config FILE   the YAML config (required)\n"
      "  -q, --quiet         only errors on stderr, no summary\n"
      "  -v, --verbose       debug events on stderr\n"
+     "  --max-duration D    stop after D (10m, 90s): transfers in flight may\n"
+     "                      finish (service.grace_period), what is left is\n"
+     "                      deferred to the next run\n"
+     "\n"
+     "A host backing off longer than the run can wait (30 s, or what is left\n"
+     "of --max-duration) is not waited for: its URLs are deferred to the next\n"
+     "run and counted as deferred in the summary.\n"
      "\n"
      "Exit status: 0 all went well; 1 some sources failed; 64 bad usage;\n"
      "73 the archive cannot be created or the state is locked; 74 writing the\n"

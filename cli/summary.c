@@ -34,7 +34,10 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
         fprintf(f, "  %-4s %s  %s%s%" PRIu64 " items, %" PRIu64 " pages%s%s\n",
                 !r->ok ? "FAIL" : r->interrupted ? "part" : "ok", r->name, r->kind && *r->kind ? r->kind : "",
                 r->kind && *r->kind ? ", " : "", r->items, r->pages_ok, r->error ? "  - " : "",
-                r->error ? r->error : r->interrupted ? "interrupted" : "");
+                r->error ? r->error : r->interrupted ? "cut short" : "");
+        if (r->deferred)
+            fprintf(f, "       %" PRIu64 " URL%s deferred to the next run\n", r->deferred,
+                    r->deferred == 1 ? "" : "s");
     }
     if (!all)
         fprintf(f, "  (%u sources ok, not listed)\n", s->sources - s->sources_failed);
@@ -57,10 +60,16 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
     fprintf(f, "loop lag: max %.1f ms, p99 < %.0f ms\n", s->loop_lag_max_ms, s->loop_lag_p99_ms);
     if (s->storage_error)
         fprintf(f, "storage:  %s\n", s->storage_message);
+    if (s->deferred)
+        fprintf(f, "deferred: %" PRIu64 " URL%s left for the next run\n", s->deferred,
+                s->deferred == 1 ? "" : "s");
     if (s->end == CRAWL_END_SIGNAL)
         fprintf(f, "status:   interrupted by %s: what was fetched is archived and committed; "
                    "the rest is left for the next run\n",
                 s->signal == SIGINT ? "SIGINT" : "SIGTERM");
+    else if (s->end == CRAWL_END_DEADLINE)
+        fprintf(f, "status:   stopped at --max-duration: what was fetched is archived and "
+                   "committed; the rest is left for the next run\n");
 }
 
 int cli_run_failed_at_start(const crawl_summary *s)

@@ -229,10 +229,53 @@ static void job_unreachable(crawl *c, crawl_job *j)
     job_free(j);
 }
 
+/* once: how long the run may still wait for a host (ms). */
+static uint64_t once_wait_limit(const crawl *c)
+{
+    if (c->deadline_ns == 0)
+        return CRAWL_ONCE_MAX_WAIT_MS;
+    uint64_t now = fa_time_mono_ns();
+    uint64_t left = c->deadline_ns > now ? (c->deadline_ns - now) / 1000000 : 0;
+    return left < CRAWL_ONCE_MAX_WAIT_MS ? left : CRAWL_ONCE_MAX_WAIT_MS;
+}
+
+/* Leaves a job's URL for the next run: counted, its source's feed records
+ * not committed, the job freed.  Robots jobs are not counted (the jobs
+ * that waited for them are). */
+static void job_defer(crawl *c, crawl_job *j)
+{
+    if (j->kind != JOB_ROBOTS) {
+        c->sum->results[j->source].deferred++;
+        c->sum->deferred++;
+        c->src[j->source].incomplete = 1;
+        const char *kv[] = {"url", j->url, NULL};
+        fa_log_kv(FA_LOG_DEBUG, "crawl", kv, "deferred to the next run");
+    }
+    job_free(j);
+}
+
+static int host_is_deferred(crawl *c, const char *host)
+{
+    return !c->serve && fa_hashset_has(&c->hosts_deferred, XXH3_64bits(host, strlen(host)));
+}
+
+/* once: the host backs off longer than the run can wait - its URLs wait
+ * for the next run. */
+static void defer_host(crawl *c, const char *host, uint64_t ms, const char *why)
+{
+    if (fa_hashset_add(&c->hosts_deferred, XXH3_64bits(host, strlen(host))) == 1)
+        fa_log_warn("crawl", "%s backs off for %llu s more (%s): its URLs are deferred to the "
+                             "next run", host, (unsigned long long)(ms / 1000), why);
+}
+
 /* Robots jobs go straight to the host queue; every other job passes the
  * robots gate first (and may wait there for the host's robots.txt). */
 static int job_admit(crawl *c, crawl_job *j)
 {
+    if (host_is_deferred(c, j->host) || (load_backoff(c, j->host), host_is_deferred(c, j->host))) {
+        job_defer(c, j);
+        return 0;
+    }
     if (j->kind != JOB_ROBOTS && !c->cfg->sources[j->source].ignore_robots) {
         robots_verdict v;
         switch (robots_gate_check(c->gate, j->host, j->url, &j->rw, &v)) {
@@ -243,7 +286,6 @@ static int job_admit(crawl *c, crawl_job *j)
         case ROBOTS_GATE_UNREACHABLE: job_unreachable(c, j); return 0;
         }
     }
-    load_backoff(c, j->host);
     int rc = host_queue_push(c->q, j->host, &j->qe);
     if (rc < 0)
         job_free(j);
@@ -382,7 +424,7 @@ static void robots_release(crawl *c, robots_gate_wait *w)
         crawl_job *j = (crawl_job *)((char *)w - offsetof(crawl_job, rw));
         w = w->next;
         if (c->stopping) {
-            job_free(j);
+            job_defer(c, j);
             continue;
         }
         job_admit(c, j);
@@ -411,7 +453,17 @@ static void robots_failed(crawl *c, const char *host_key, const char *why, uint6
     if (!c->stopping)
         fa_log_warn("robots", "%s/robots.txt got no answer: %s; the host's URLs fail%s",
                     host_key, why, retry_ms ? " until it is asked for again" : " for this run");
-    robots_release(c, robots_gate_fail(c->gate, host_key, why, retry_ms));
+    /* the jobs that waited fail with the cause (even if the host is now
+     * deferred: they are what this failure was about) */
+    robots_gate_wait *w = robots_gate_fail(c->gate, host_key, why, retry_ms);
+    while (w) {
+        crawl_job *j = (crawl_job *)((char *)w - offsetof(crawl_job, rw));
+        w = w->next;
+        if (c->stopping)
+            job_defer(c, j);
+        else
+            job_unreachable(c, j);
+    }
 }
 
 #define DEDUP_MAX_PAGE (8u << 20) /* decoded bytes of a page analysed */
@@ -696,7 +748,7 @@ static void source_job_ended(crawl *c, unsigned src)
     while (s->deferred) {
         deferred_url *d = s->deferred;
         s->deferred = d->next;
-        if (!c->stopping && state_batch_put_url(c->batch, d->url, &d->rec) < 0)
+        if (!c->stopping && !s->incomplete && state_batch_put_url(c->batch, d->url, &d->rec) < 0)
             state_fail(c, FA_ENOMEM);
         free(d);
     }
@@ -871,6 +923,13 @@ static int maybe_retry(crawl *c, crawl_job *j)
     j->backoff_ms = delay;
     save_backoff(c, j->host, delay, errors, ra);
     const char *kv[] = {"url", j->url, NULL};
+    if (!c->serve && delay > once_wait_limit(c)) {
+        /* the run would sleep through it: this URL fails, the host's others wait */
+        fa_log_kv(FA_LOG_WARN, "crawl", kv, "not retried: the host backs off %llu s (%s)",
+                  (unsigned long long)(delay / 1000), t->error_code ? t->error : "HTTP error");
+        defer_host(c, j->host, delay, t->error_code ? t->error : "transient HTTP status");
+        return 0;
+    }
     if (j->attempts >= c->retries || (ra >= 0 && (uint64_t)ra > c->max_retry_after_ms)) {
         fa_log_kv(FA_LOG_WARN, "crawl", kv, "giving up after %u tries (%s)", j->attempts + 1,
                   t->error_code ? t->error : "HTTP error");
@@ -917,7 +976,9 @@ static void load_backoff(crawl *c, const char *host)
     int64_t now = fa_time_now_ns();
     int64_t until = b.backoff_until_ns > b.retry_after_until_ns ? b.backoff_until_ns
                                                                  : b.retry_after_until_ns;
-    if (until > now) {
+    if (until > now && !c->serve && (uint64_t)(until - now) / 1000000 > once_wait_limit(c)) {
+        defer_host(c, host, (uint64_t)(until - now) / 1000000, "from an earlier run");
+    } else if (until > now) {
         host_queue_defer(c->q, host, fa_time_mono_ns() + (uint64_t)(until - now));
         fa_log_info("crawl", "%s is backing off for %lld ms more (from an earlier run)", host,
                     (long long)((until - now) / 1000000));
@@ -1140,7 +1201,7 @@ static void drop_job(void *ud, host_queue_entry *e)
     crawl_job *j = (crawl_job *)e;
     if (j->kind == JOB_ROBOTS) /* stopping: frees the jobs it held */
         robots_release(ud, robots_gate_fail(((crawl *)ud)->gate, j->robots_for, "stopped", 0));
-    job_free(j);
+    job_defer(ud, j);
 }
 
 static void stop_crawl(crawl *c)
@@ -1248,6 +1309,7 @@ static void start_round(crawl *c, unsigned i)
     fa_hashset_free(&c->src[i].seen_pages);
     fa_hashset_free(&c->src[i].seen_feeds);
     c->src[i].sitemaps = 0;
+    c->src[i].incomplete = 0;
     c->src[i].newest_modified[0] = '\0';
     c->src[i].in_round = 1;
     c->src[i].alive++; /* held while the first job is being queued */
@@ -1345,6 +1407,7 @@ static void begin_stop(crawl *c, enum crawl_end why)
     if (c->stopping)
         return;
     c->end = why;
+    uv_timer_stop(&c->deadline);
     for (unsigned i = 0; c->serve && i < c->sum->sources; i++)
         uv_timer_stop(&c->src[i].due);
     stop_crawl(c);
@@ -1396,8 +1459,21 @@ static void check_signals(crawl *c)
     }
 }
 
+static void on_deadline(uv_timer_t *t)
+{
+    crawl *c = t->data;
+    fa_log_info("crawl", "--max-duration reached: stopping; %u transfer(s) in flight may finish, "
+                         "%llu request(s) left for the next run",
+                fetcher_active(c->f), (unsigned long long)host_queue_pending(c->q));
+    begin_stop(c, CRAWL_END_DEADLINE);
+}
+
 static void open_serve_handles(crawl *c)
 {
+    uv_timer_init(&c->loop, &c->deadline);
+    c->deadline.data = c;
+    if (c->deadline_ns)
+        uv_timer_start(&c->deadline, on_deadline, c->opt->max_duration_ms, 0);
     uv_timer_init(&c->loop, &c->grace);
     c->grace.data = c;
     c->signals_on = 1;
@@ -1412,6 +1488,7 @@ static void close_serve_handles(crawl *c)
     if (!c->signals_on)
         return;
     c->signals_on = 0;
+    uv_close((uv_handle_t *)&c->deadline, NULL);
     uv_close((uv_handle_t *)&c->grace, NULL);
     for (unsigned i = 0; c->serve && i < c->sum->sources; i++)
         uv_close((uv_handle_t *)&c->src[i].due, NULL);
@@ -1548,6 +1625,9 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     c.hups_seen = fa_signal_hups();
     fa_hashset_init(&c.seen);
     fa_hashset_init(&c.hosts_seen);
+    fa_hashset_init(&c.hosts_deferred);
+    if (!c.serve && c.opt->max_duration_ms)
+        c.deadline_ns = c.start_ns + c.opt->max_duration_ms * 1000000ULL;
     fa_hashset_init(&c.feeds_seen);
     c.rng = (uint64_t)fa_time_now_ns() | 1;
     c.retries = cfg->http.retries;
@@ -1765,6 +1845,7 @@ out:
     free(c.src);
     fa_hashset_free(&c.seen);
     fa_hashset_free(&c.hosts_seen);
+    fa_hashset_free(&c.hosts_deferred);
     fa_hashset_free(&c.feeds_seen);
     fa_hashset_free(&c.written_ids);
     for (unsigned i = 0; out->results && i < out->sources; i++)

@@ -19,7 +19,8 @@
 enum crawl_end {
     CRAWL_END_DONE = 0,   /* once: every source crawled */
     CRAWL_END_SIGNAL,     /* SIGTERM/SIGINT: stopped gracefully */
-    CRAWL_END_RELOAD      /* serve: SIGHUP - reload the config and go on */
+    CRAWL_END_RELOAD,     /* serve: SIGHUP - reload the config and go on */
+    CRAWL_END_DEADLINE    /* once: opt->max_duration_ms reached */
 };
 
 typedef struct crawl_source_result {
@@ -36,6 +37,8 @@ typedef struct crawl_source_result {
     uint64_t items_without_page; /* items archived only as part of the feed */
     int last_status;         /* HTTP status of the feed, 0 when none */
     int interrupted;         /* once: a stop signal came before the source was done */
+    uint64_t deferred;       /* URLs left for the next run (host backing off past
+                                the run's end, --max-duration, a stop signal) */
 } crawl_source_result;
 
 typedef struct crawl_summary {
@@ -48,6 +51,7 @@ typedef struct crawl_summary {
     uint64_t pages_disallowed;      /* skipped because robots.txt forbids them */
     uint64_t robots_fetched;        /* robots.txt requests (cache misses) */
     uint64_t retries;               /* requests repeated after transient errors */
+    uint64_t deferred;              /* URLs left for the next run (all sources) */
     uint64_t findings;              /* dedup findings (exact, near, containment) */
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
@@ -79,7 +83,17 @@ typedef struct crawl_options {
                                       SQLite state in cfg->storage.state_dir */
     unsigned max_archive_pending;  /* exchanges waiting for the writer before
                                       fetching pauses; 0 = 256 */
+    uint64_t max_duration_ms;      /* once: stop after this long (transfers in
+                                      flight get grace_ms), leaving what is left
+                                      for the next run; 0 = no cap */
 } crawl_options;
+
+/* Once never sleeps on a host longer than the run can wait: at most
+ * CRAWL_ONCE_MAX_WAIT_MS, or what is left of opt->max_duration_ms.  A host
+ * whose backoff (stored by an earlier run, or after this run's errors) is
+ * longer has its URLs deferred: not fetched, counted in deferred, and not
+ * recorded, so the next run fetches them. */
+#define CRAWL_ONCE_MAX_WAIT_MS 30000
 
 /* Crawls every source of cfg once (or, with opt->serve, every source on its
  * interval until SIGTERM/SIGINT/SIGHUP) and archives into cfg->storage.dir.

@@ -85,6 +85,8 @@ typedef struct source_rt {
     unsigned sitemaps;       /* child sitemaps and discovered feeds queued */
     char newest_modified[40];/* WordPress: the newest modified_gmt seen */
     int failing;             /* serve: failed METRICS_SOURCE_FAILING_AFTER times in a row */
+    int incomplete;          /* once: a URL was deferred - its feed records are not
+                                committed (the next run must see the items again) */
     fa_hashset seen_pages, seen_feeds; /* serve: URLs queued in this poll */
 } source_rt;
 
@@ -104,6 +106,9 @@ struct crawl {
     robots_gate *gate;               /* robots.txt before anything else */
     fa_hashset seen;                 /* page URLs already queued this run */
     fa_hashset hosts_seen;           /* hosts whose stored backoff was looked up */
+    fa_hashset hosts_deferred;       /* once: hosts backing off past the run's end */
+    uint64_t deadline_ns;            /* once: fa_time_mono_ns when the run stops, 0 = none */
+    uv_timer_t deadline;
     fa_hashset feeds_seen;           /* feed/API/sitemap URLs queued this run */
     uint64_t rng;                    /* xorshift state for backoff jitter */
     unsigned retries;                /* extra tries after transient errors */

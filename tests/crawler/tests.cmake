@@ -44,3 +44,8 @@ if(TARGET feedarc)
   add_test(NAME test_outages COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_outages.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_outages PROPERTIES TIMEOUT 180 RUN_SERIAL ON)
 endif()
+# once defers a host backing off past the run's end; --max-duration
+if(TARGET feedarc)
+  add_test(NAME test_deferred COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_deferred.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_deferred PROPERTIES TIMEOUT 240 RUN_SERIAL ON)
+endif()
