@@ -40,6 +40,12 @@ int cmd_serve(int argc, char **argv);
 /* Prints the human summary of a run to f. */
 void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir);
 
+/* The summary as one JSON object on a line: "status" (ok, sources_failed,
+ * interrupted, max_duration, storage_error), per source its result, error,
+ * cause, counts and "new_urls" (pages archived with a new capture, when the
+ * crawl collected them), then the run's totals.  Returns 0 or -1. */
+int cli_print_summary_json(FILE *f, const crawl_summary *s, const char *archive_dir);
+
 /* A run that failed before it fetched anything (the archive or the state
  * cannot be opened, locked, read-only): there is nothing to summarise, the
  * error alone is printed (to stderr). */

@@ -124,7 +124,7 @@ int cmd_serve(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "c:qv", opts, NULL)) != -1) {
         switch (ch) {
         case 'c': path = optarg; break;
-        case 'q': level = FA_LOG_ERROR; break;
+        case 'q': level = FA_LOG_WARN; break; /* failing sources stay in the log */
         case 'v': level = FA_LOG_DEBUG; break;
         default: return EXIT_USAGE;
         }

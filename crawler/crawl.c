@@ -224,6 +224,12 @@ static void job_unreachable(crawl *c, crawl_job *j)
 {
     const char *why = robots_gate_failure(c->gate, j->host);
     source_fail(c, j->source, "%s: %s (fetching robots.txt)", j->url, why ? why : "no answer");
+    if (j->kind == JOB_FEED) /* the fetcher's text names its cause (fetcher.c) */
+        for (int k = FETCH_CAUSE_REFUSED; k < FETCH_CAUSE_NONE; k++)
+            if (why && strcasestr(why, fetch_cause_name((enum fetch_cause)k))) {
+                c->sum->results[j->source].cause = fetch_cause_name((enum fetch_cause)k);
+                break;
+            }
     if (j->kind == JOB_PAGE)
         c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
     job_free(j);
@@ -760,6 +766,24 @@ static void source_job_ended(crawl *c, unsigned src)
     }
 }
 
+/* collect_new_urls: a page archived with a new capture. */
+static void keep_new_url(crawl *c, const crawl_job *j)
+{
+    crawl_source_result *r = &c->sum->results[j->source];
+    if (!c->opt->collect_new_urls || c->new_urls >= CRAWL_NEW_URLS_MAX ||
+        j->t.status < 200 || j->t.status > 299)
+        return;
+    char *u = strdup(j->url);
+    char **grown = u ? realloc(r->new_urls, (r->n_new_urls + 1) * sizeof *grown) : NULL;
+    if (grown == NULL) {
+        free(u);
+        return;
+    }
+    r->new_urls = grown;
+    r->new_urls[r->n_new_urls++] = u;
+    c->new_urls++;
+}
+
 static void archive_done(uv_work_t *w, int status)
 {
     crawl_job *j = w->data;
@@ -807,6 +831,8 @@ static void archive_done(uv_work_t *w, int status)
             defer_url(c, j->source, j->url, &r);
         else if (state_batch_put_url(c->batch, j->url, &r) < 0)
             state_fail(c, FA_ENOMEM);
+        if (j->kind == JOB_PAGE) /* an identical payload is still a new URL */
+            keep_new_url(c, j);
     }
     if (c->paused && c->archive_pending <= c->max_pending / 2) {
         c->paused = 0;
@@ -987,6 +1013,23 @@ static void load_backoff(crawl *c, const char *host)
         host_queue_host_error(c->q, host);
 }
 
+/* --verbose / log.level debug: one line per fetch, as Heritrix's crawl.log
+ * has one: method, URL, status, bytes, milliseconds, cause. */
+static void log_fetch(const crawl *c, const crawl_job *j)
+{
+    const fetch_transfer *t = &j->t;
+    char status[16], bytes[24], ms[24];
+    snprintf(status, sizeof status, "%ld", t->error_code ? 0L : t->status);
+    snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)t->body.size);
+    snprintf(ms, sizeof ms, "%llu",
+             (unsigned long long)((t->end_mono_ns - t->start_mono_ns) / 1000000));
+    const char *kind = j->kind == JOB_FEED ? "feed" : j->kind == JOB_ROBOTS ? "robots" : "page";
+    const char *kv[] = {"method", "GET", "url", j->url, "status", status, "bytes", bytes,
+                        "ms", ms, "kind", kind, "source", c->sum->results[j->source].name,
+                        "cause", t->error_code ? t->error : "", NULL};
+    fa_log_kv(FA_LOG_DEBUG, "fetch", kv, "fetched");
+}
+
 static void job_fetched(fetch_transfer *t)
 {
     crawl_job *j = t->ud;
@@ -995,6 +1038,10 @@ static void job_fetched(fetch_transfer *t)
     host_queue_done(c->q, &j->qe);
     c->sum->requests++;
     c->sum->bytes_fetched += t->body.size;
+    if (fa_log_get_level() <= FA_LOG_DEBUG)
+        log_fetch(c, j);
+    if (j->kind == JOB_FEED && t->error_code && t->error_code != FA_ECANCELED)
+        r->cause = fetch_cause_name(t->cause);
     if (t->status > 0)
         host_queue_observe(c->q, j->host, (t->end_mono_ns - t->start_mono_ns) / 1000000);
     if (c->opt && c->opt->metrics) {
@@ -1306,6 +1353,7 @@ static void start_round(crawl *c, unsigned i)
     r->items = r->pages_ok = r->pages_failed = r->pages_unchanged = r->pages_disallowed = 0;
     r->items_without_page = 0;
     r->last_status = 0;
+    r->cause = "";
     fa_hashset_free(&c->src[i].seen_pages);
     fa_hashset_free(&c->src[i].seen_feeds);
     c->src[i].sitemaps = 0;
@@ -1650,6 +1698,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         out->results[i].url = strdup(s->url);
         out->results[i].ok = 1;
         out->results[i].kind = "";
+        out->results[i].cause = "";
         if (s->ignore_robots) {
             const char *kv[] = {"source", out->results[i].name, NULL};
             fa_log_kv(FA_LOG_WARN, "robots", kv,
@@ -1870,6 +1919,9 @@ void crawl_summary_free(crawl_summary *s)
         free(s->results[i].name);
         free(s->results[i].url);
         free(s->results[i].error);
+        for (size_t k = 0; k < s->results[i].n_new_urls; k++)
+            free(s->results[i].new_urls[k]);
+        free(s->results[i].new_urls);
     }
     free(s->results);
     s->results = NULL;

@@ -39,6 +39,11 @@ typedef struct crawl_source_result {
     int interrupted;         /* once: a stop signal came before the source was done */
     uint64_t deferred;       /* URLs left for the next run (host backing off past
                                 the run's end, --max-duration, a stop signal) */
+    char **new_urls;         /* opt->collect_new_urls: pages archived with a new
+                                capture in this run (owned), n_new_urls of them */
+    size_t n_new_urls;
+    const char *cause;       /* why the feed got no HTTP response ("connection
+                                refused", ...), "" when it did (static) */
 } crawl_source_result;
 
 typedef struct crawl_summary {
@@ -83,6 +88,8 @@ typedef struct crawl_options {
                                       SQLite state in cfg->storage.state_dir */
     unsigned max_archive_pending;  /* exchanges waiting for the writer before
                                       fetching pauses; 0 = 256 */
+    int collect_new_urls;          /* fill results[].new_urls (at most
+                                      CRAWL_NEW_URLS_MAX in all) */
     uint64_t max_duration_ms;      /* once: stop after this long (transfers in
                                       flight get grace_ms), leaving what is left
                                       for the next run; 0 = no cap */
@@ -94,6 +101,9 @@ typedef struct crawl_options {
  * longer has its URLs deferred: not fetched, counted in deferred, and not
  * recorded, so the next run fetches them. */
 #define CRAWL_ONCE_MAX_WAIT_MS 30000
+
+/* Ceiling on the new URLs kept for a summary (crawl_options.collect_new_urls). */
+#define CRAWL_NEW_URLS_MAX 100000
 
 /* Crawls every source of cfg once (or, with opt->serve, every source on its
  * interval until SIGTERM/SIGINT/SIGHUP) and archives into cfg->storage.dir.

@@ -140,6 +140,7 @@ struct crawl {
     pthread_mutex_t written_lock;
     fa_hashset written_ids;          /* record ids written lately (note_written) */
     unsigned sources_done;           /* once: sources whose jobs have all ended */
+    size_t new_urls;                 /* kept in results[].new_urls, all sources */
     int progress_shown;
     uint64_t start_ns;
     /* Loop-lag probe: a 10 ms repeating timer; how late it fires is how long

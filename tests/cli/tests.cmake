@@ -11,3 +11,8 @@ if(TARGET feedarc)
   add_test(NAME test_startup COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_startup.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_startup PROPERTIES TIMEOUT 120 RUN_SERIAL ON)
 endif()
+# once --quiet / --verbose / --json: failing sources always logged, a line per fetch, JSON summary
+if(TARGET feedarc)
+  add_test(NAME test_once_output COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_once_output.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_once_output PROPERTIES TIMEOUT 120)
+endif()
