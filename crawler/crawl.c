@@ -13,9 +13,14 @@
  *   url record queued for the state after the next fsync, job freed,
  *   backpressure released).
  * Once: the crawl ends when no job waits, none is in flight and none is
- * being archived.  Serve: each source has a due timer; a poll ends when the
- * source's last job ends, and the next is scheduled from its interval.
- * SIGTERM/SIGINT stop gracefully, SIGHUP ends the run for a reload.
+ * being archived; a host backing off longer than the run can wait has its
+ * URLs deferred (counted, not recorded: the next run fetches them).  Serve:
+ * each source has a due timer; a poll ends when the source's last job
+ * ends, and the next is scheduled from its interval.
+ * Signals come through fa_signal.h, read by the 10 ms lag timer:
+ * SIGTERM/SIGINT stop gracefully (a second one cancels transfers in
+ * flight), SIGHUP ends the run for a reload.  A robots.txt that got no
+ * answer is a network failure, not a robots decision (robots_gate.h).
  */
 #include "crawler/crawl.h"
 #include "crawler/crawl_internal.h"
@@ -278,7 +283,8 @@ static void defer_host(crawl *c, const char *host, uint64_t ms, const char *why)
  * robots gate first (and may wait there for the host's robots.txt). */
 static int job_admit(crawl *c, crawl_job *j)
 {
-    if (host_is_deferred(c, j->host) || (load_backoff(c, j->host), host_is_deferred(c, j->host))) {
+    load_backoff(c, j->host); /* at the host's first sight: a stored backoff */
+    if (host_is_deferred(c, j->host)) {
         job_defer(c, j);
         return 0;
     }
@@ -437,10 +443,10 @@ static void robots_release(crawl *c, robots_gate_wait *w)
     }
 }
 
-/* The robots.txt outcome for robots_for is known: record it and let the
- * jobs that waited for it through (or not). */
 static uint64_t shortest_interval(const config *cfg);
 
+/* The robots.txt outcome for robots_for is known: record it and let the
+ * jobs that waited for it through (or not). */
 static void robots_resolved(crawl *c, const char *host_key, int status, const fa_buf *body)
 {
     uint64_t delay = 0;
