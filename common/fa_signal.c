@@ -24,8 +24,7 @@ static void on_signal(int sig)
 
 int fa_signal_install(void)
 {
-    if (atomic_exchange(&installed, 1))
-        return 0;
+    if (atomic_exchange(&installed, 1)) return 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
