@@ -49,3 +49,5 @@ if(TARGET feedarc)
   add_test(NAME test_deferred COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_deferred.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_deferred PROPERTIES TIMEOUT 240 RUN_SERIAL ON)
 endif()
+feedarc_test(test_robots_gate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_robots_gate.c
+             LIBS fa_crawler fa_robots fa_state fa_common)
