@@ -35,8 +35,11 @@ http: { retries: 1, backoff_base: 300ms, connect_timeout: 2s, timeout: 2s, low_s
 EOF
 }
 
-# ---- 1: once, refused and unresolvable ----
-dead=$(free_port)
+# ---- 1: once, refused, unresolvable, TLS spoken to a plain HTTP server ----
+dead=$(free_port) plain=$(free_port)
+$py -m http.server "$plain" --bind 127.0.0.1 --directory "$tmp" >/dev/null 2>&1 &
+server=$!
+sleep 0.5
 mkdir -p "$tmp/o"
 { base_config "$tmp/o"; cat <<EOF
 sources:
@@ -44,6 +47,8 @@ sources:
     name: refused
   - url: http://nohost.invalid/feed.xml
     name: nodns
+  - url: https://127.0.0.1:$plain/feed.xml
+    name: tls
 EOF
 } > "$tmp/once.yaml"
 "$bin" once -c "$tmp/once.yaml" >"$tmp/once.out" 2>"$tmp/once.log"; rc=$?
@@ -52,6 +57,9 @@ grep -q "FAIL refused .*connection refused" "$tmp/once.out" && ok "once: summary
   || { bad "once: summary does not name the refused connection"; cat "$tmp/once.out"; }
 grep -q "FAIL nodns .*[Cc]ould not resolve host" "$tmp/once.out" && ok "once: summary names 'could not resolve host'" \
   || bad "once: summary does not name the DNS failure"
+grep -q "FAIL tls .*TLS error" "$tmp/once.out" && ok "once: summary names the TLS error" \
+  || bad "once: summary does not name the TLS error"
+kill "$server"; wait "$server" 2>/dev/null; server=
 grep -qi "disallow\|robots.txt unavailable" "$tmp/once.out" && { bad "once: the summary blames robots.txt"; grep -i robots "$tmp/once.out"; } \
   || ok "once: no robots decision in the summary"
 grep -q "disallowed\|unavailable (status 0)" "$tmp/once.log" && bad "once: a warning calls it a robots decision" \
