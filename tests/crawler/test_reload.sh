@@ -59,8 +59,11 @@ n=$(grep -c "config reloaded" "$tmp/serve.log")
 polls=$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1=="feedarc_source_polls_total{result=\"ok\"}" {print $2}')
 [ "${polls%.*}" -ge 4 ] && ok "sources polled between reloads ($polls polls)" || bad "polls: $polls"
 echo "  rss ${rss0} KiB -> ${rss1} KiB, fds $fds0 -> $fds1 (after reload 4 -> after reload $reloads)"
-[ $((rss1 - rss0)) -lt 6144 ] && ok "RSS flat (+$((rss1 - rss0)) KiB)" || bad "RSS grew by $((rss1 - rss0)) KiB"
-[ $((fds1 - fds0)) -le 2 ] && ok "fds flat ($fds0 -> $fds1)" || bad "fds grew: $fds0 -> $fds1"
+# (under ASan freed memory sits in its quarantine: RSS says nothing there)
+if ldd "$bin" | grep -q libasan; then ok "RSS not judged under ASan (+$((rss1 - rss0)) KiB)"
+else [ $((rss1 - rss0)) -lt 6144 ] && ok "RSS flat (+$((rss1 - rss0)) KiB)" || bad "RSS grew by $((rss1 - rss0)) KiB"; fi
+# a leak per reload would show as 20 more; a few come and go with transfers
+[ $((fds1 - fds0)) -le 4 ] && ok "fds flat ($fds0 -> $fds1)" || bad "fds grew: $fds0 -> $fds1"
 
 # SIGTERM right after a SIGHUP (the reload is under way): exit 0, in time
 kill -HUP "$serve"; sleep 0.05
