@@ -36,6 +36,19 @@ config "$tmp/afile/archive" "$tmp/state1" "" > "$tmp/c1.yaml"
 [ -s "$tmp/c1.out" ] && { bad "a summary was printed"; cat "$tmp/c1.out"; } || ok "no summary printed"
 grep -q "Not a directory" "$tmp/c1.err" && ok "the error is printed" || { bad "no error printed"; cat "$tmp/c1.err"; }
 
+# a read-only archive folder (root writes anywhere: run as nobody then)
+mkdir -p "$tmp/ro/archive" "$tmp/ro/state"
+chmod 555 "$tmp/ro/archive"; chmod 777 "$tmp/ro/state"; chmod 755 "$tmp" "$tmp/ro"
+config "$tmp/ro/archive" "$tmp/ro/state" "" > "$tmp/ro.yaml"; chmod 644 "$tmp/ro.yaml"
+as_user=()
+[ "$(id -u)" = 0 ] && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+"${as_user[@]}" "$bin" once -c "$tmp/ro.yaml" >"$tmp/ro.out" 2>"$tmp/ro.err"; rc=$?
+[ "$rc" -eq 73 ] && ok "read-only archive folder: exit 73" || bad "read-only archive folder: exit $rc"
+[ -s "$tmp/ro.out" ] && bad "read-only archive: a summary was printed" || ok "read-only archive: no summary"
+grep -q "not writable" "$tmp/ro.err" && ok "read-only archive: the error is printed" \
+  || { bad "read-only archive: no error"; cat "$tmp/ro.err"; }
+chmod 755 "$tmp/ro/archive"
+
 # state locked by another process (the flock the state takes)
 mkdir -p "$tmp/state2"
 $py -c 'import fcntl, sys, time
