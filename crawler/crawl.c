@@ -235,8 +235,10 @@ static void job_unreachable(crawl *c, crawl_job *j)
                 c->sum->results[j->source].cause = fetch_cause_name((enum fetch_cause)k);
                 break;
             }
-    if (j->kind == JOB_PAGE)
+    if (j->kind == JOB_PAGE) {
         c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+        c->src[j->source].incomplete = 1; /* tried again with the feed, next time */
+    }
     job_free(j);
 }
 
@@ -562,7 +564,9 @@ static int on_item(void *ud, const feed_item *item)
         free(url);
         return 0;
     }
-    if (known == 1 && prev.warc_record_id[0] &&
+    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
+    if (known == 1 && prev.warc_record_id[0] && prev.http_status != 429 &&
+        prev.http_status < 500 &&
         (item->updated[0] == '\0' || prev.item_updated[0] == '\0' ||
          strcmp(item->updated, prev.item_updated) == 0)) {
         c->sum->results[j->source].pages_unchanged++;
@@ -1069,6 +1073,9 @@ static void job_fetched(fetch_transfer *t)
         }
         goto archive; /* the 429/5xx answer is evidence too */
     }
+    if (j->kind == JOB_PAGE && is_transient(t))
+        c->src[j->source].incomplete = 1; /* given up for now: the feed's validators
+                                             must not hide the page from the next poll */
     if (!is_transient(t) && host_queue_host_ok(c->q, j->host) > 0)
         save_backoff(c, j->host, 0, 0, -1); /* the host recovered */
 

@@ -85,8 +85,9 @@ typedef struct source_rt {
     unsigned sitemaps;       /* child sitemaps and discovered feeds queued */
     char newest_modified[40];/* WordPress: the newest modified_gmt seen */
     int failing;             /* serve: failed METRICS_SOURCE_FAILING_AFTER times in a row */
-    int incomplete;          /* once: a URL was deferred - its feed records are not
-                                committed (the next run must see the items again) */
+    int incomplete;          /* a URL was deferred, or a page failed for a transient
+                                reason: the feed records are not committed, so the
+                                next poll or run sees the items again (no 304) */
     fa_hashset seen_pages, seen_feeds; /* serve: URLs queued in this poll */
 } source_rt;
 

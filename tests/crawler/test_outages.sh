@@ -167,5 +167,56 @@ grep -qi "reset" "$tmp/rstatus.out" && ok "status names the reset" || { bad "sta
 grep -qi "timeout\|timed out" "$tmp/rstatus.out" && ok "status names the timeout" || bad "status does not name the timeout"
 grep -q "disallowed" "$tmp/r.log" && bad "serve: a network failure reported as disallowed" \
   || ok "serve: no 'disallowed' in the log"
+
+# ---- 4: a page that failed (503) is tried again though its feed is unchanged ----
+port=$(free_port)
+mkdir -p "$tmp/v"
+$py - "$port" >"$tmp/v.log" 2>&1 <<'PY' &
+import http.server, sys
+port = int(sys.argv[1])
+feed = ("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+        "<item><title>a</title><link>http://127.0.0.1:%d/a.html</link><guid>a</guid></item>"
+        "</channel></rss>" % port).encode()
+state = {"a": 0}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, status, body, extra=()):
+        self.send_response(status)
+        for k, v in extra: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        if self.path == "/feed.xml":
+            if self.headers.get("If-None-Match") == '"v1"':
+                return self.reply(304, b"", [("ETag", '"v1"')])
+            return self.reply(200, feed, [("ETag", '"v1"'), ("Content-Type", "application/rss+xml")])
+        if self.path == "/a.html":
+            state["a"] += 1
+            print("a.html", state["a"], flush=True)
+            if state["a"] == 1:
+                return self.reply(503, b"busy")
+            return self.reply(200, b"<html><body>a</body></html>", [("Content-Type", "text/html")])
+        return self.reply(404, b"no")
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+server=$!
+sleep 0.5
+{ base_config "$tmp/v"; cat <<EOF
+sources:
+  - url: http://127.0.0.1:$port/feed.xml
+    name: etag
+EOF
+} > "$tmp/v.yaml"
+sed -i 's/retries: 1,/retries: 0,/' "$tmp/v.yaml"
+"$bin" once -c "$tmp/v.yaml" >"$tmp/v1.out" 2>&1; rc1=$?
+"$bin" once -c "$tmp/v.yaml" >"$tmp/v2.out" 2>&1; rc2=$?
+[ "$rc1" -eq 1 ] && ok "a 503 page: the first run fails" || bad "a 503 page: first run exit $rc1"
+[ "$rc2" -eq 0 ] && grep -Eq '^pages: +1 archived' "$tmp/v2.out" \
+  && ok "the second run fetches the page (the feed's ETag was not kept)" \
+  || { bad "the second run did not fetch the failed page (exit $rc2)"; grep -E '^(pages|requests)' "$tmp/v2.out"; }
+kill "$server"; wait "$server" 2>/dev/null; server=
+
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]
