@@ -45,6 +45,7 @@ EOF
 } > "$dir/serve.yaml"
 nice "$bin" serve -c "$dir/serve.yaml" >"$dir/serve.out" 2>"$dir/serve.log" &
 pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$mport/readyz" >/dev/null && break; sleep 0.1; done
 metric() { curl -s "http://127.0.0.1:$mport/metrics" | awk -v k="$1" '$1==k {print $2; f=1} END {if (!f) print 0}'; }
 echo "t_s rss_kib fds polls_ok polls_failed fetches errors_refused errors_reset errors_timeout reloads healthz" > "$dir/samples.txt"
 end=$(( $(date +%s) + minutes * 60 ))
@@ -79,7 +80,9 @@ open_left=$(ls "$dir/archive"/*.open 2>/dev/null | wc -l)
 # calm sites, one catch-up run, then the checks
 touch "$dir/frozen"; sleep 1
 nice "$bin" once -c "$dir/serve.yaml" >"$dir/catchup.out" 2>"$dir/catchup.log"; crc=$?
-"$bin" ls "$dir/archive" | awk '$2 == "response" || $2 == "revisit" {print $5}' | sort > "$dir/responses.txt"
+# captures: 2xx responses and revisits (a 503 is archived too, as evidence)
+"$bin" ls "$dir/archive" | awk '($2 == "response" && $3 ~ /^2/) || $2 == "revisit" {print $5}' \
+  | sort > "$dir/responses.txt"
 sort -u "$dir/pages.txt" > "$dir/pages.sorted"
 pages=$(wc -l < "$dir/pages.sorted")
 missing=$(comm -23 "$dir/pages.sorted" <(sort -u "$dir/responses.txt") | wc -l)

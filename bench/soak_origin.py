@@ -2,8 +2,8 @@
 """soak_origin.py DIR PORT... - loopback sites that misbehave, for bench/soak_ops.sh.
 
 One HTTP/1.1 site per port on 127.0.0.1, each with an RSS feed (/feed.xml)
-whose items grow by one every GROW seconds, a page per item, and a
-robots.txt.  While DIR/frozen does not exist, the sites misbehave on a
+whose items grow by one every GROW seconds (with an ETag: unchanged, it
+answers 304), a page per item, and a robots.txt.  While DIR/frozen does not exist, the sites misbehave on a
 schedule (the same for every run):
   - down: the listening socket is closed for 20 s (connections refused),
     each site in turn, one outage every 50 s overall;
@@ -69,6 +69,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def send(self, status, ctype, body):
         self.send_response(status)
+        for k, v in getattr(self, "extra", []):
+            self.send_header(k, v)
+        self.extra = []
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -101,6 +104,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = ("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>site %d"
                     "</title><link>%s/</link>%s</channel></rss>" % (site, origin,
                                                                    "".join(items)))
+            etag = '"%d-%d"' % (site, n)
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.extra = [("ETag", etag)]
             return self.send(200, "application/rss+xml", body.encode())
         if self.path.startswith("/p/") and self.path.endswith(".html"):
             try:
