@@ -9,7 +9,11 @@
  *   70 EX_SOFTWARE  internal error
  *   73 EX_CANTCREAT the archive folder or a segment cannot be created
  *   74 EX_IOERR     writing the archive failed during the run
+ *   75 EX_TEMPFAIL  serve: a start-up failure worth retrying (the metrics
+ *                   port is in use); systemd's Restart=on-failure retries it
  *   78 EX_CONFIG    the config file is invalid
+ *   130, 143        once: stopped by SIGINT / SIGTERM (128 + the signal);
+ *                   what was fetched is archived and committed
  */
 #ifndef CLI_H
 #define CLI_H
@@ -24,7 +28,9 @@ enum {
     EXIT_SOFTWARE = 70,
     EXIT_CANTCREAT = 73,
     EXIT_IOERR = 74,
-    EXIT_CONFIG = 78
+    EXIT_TEMPFAIL = 75,
+    EXIT_CONFIG = 78,
+    EXIT_SIGNAL_BASE = 128
 };
 
 int cmd_once(int argc, char **argv);
@@ -33,6 +39,17 @@ int cmd_serve(int argc, char **argv);
 
 /* Prints the human summary of a run to f. */
 void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir);
+
+/* The summary as one JSON object on a line: "status" (ok, sources_failed,
+ * interrupted, max_duration, storage_error), per source its result, error,
+ * cause, counts and "new_urls" (pages archived with a new capture, when the
+ * crawl collected them), then the run's totals.  Returns 0 or -1. */
+int cli_print_summary_json(FILE *f, const crawl_summary *s, const char *archive_dir);
+
+/* A run that failed before it fetched anything (the archive or the state
+ * cannot be opened, locked, read-only): there is nothing to summarise, the
+ * error alone is printed (to stderr). */
+int cli_run_failed_at_start(const crawl_summary *s);
 
 /* The exit code for a finished crawl_run_once (rc and summary). */
 int cli_exit_code(int rc, const crawl_summary *s);

@@ -163,7 +163,9 @@ int cmd_demo(int argc, char **argv)
                sample_sites_n_news(sites), sample_sites_n_news(sites) == 1 ? "" : "s", abs_out);
     crawl_summary sum;
     int rc = crawl_run_once(cfg, NULL, &sum);
-    if (!quiet)
+    if (cli_run_failed_at_start(&sum))
+        fprintf(stderr, "feedarc: %s\n", sum.storage_message);
+    else if (!quiet)
         cli_print_summary(stdout, &sum, cfg->storage.dir);
     code = cli_exit_code(rc, &sum);
     crawl_summary_free(&sum);

@@ -10,7 +10,9 @@
  * not load is rejected with a logged error and the old one stays in force.
  */
 #include "cli/cli.h"
+#include "common/fa_err.h"
 #include "common/fa_log.h"
+#include "common/fa_signal.h"
 #include "common/fa_sdnotify.h"
 #include "common/fa_time.h"
 #include "config/config.h"
@@ -19,14 +21,47 @@
 #include "metrics/metrics_http.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* What /healthz probes: the storage folder of the config in force.  The
+ * HTTP thread reads it while a reload may replace the config, so it keeps
+ * its own copy, swapped under the lock - never a pointer into a config. */
+typedef struct storage_probe {
+    pthread_mutex_t lock;
+    char *dir; /* owned */
+} storage_probe;
 
 typedef struct serve_ctx {
     metrics_http *http;
     uint64_t watchdog_ms;
     uint64_t last_watchdog_ns;
+    storage_probe probe;
 } serve_ctx;
+
+/* The HTTP thread's storage check, on a copy of the folder's name. */
+static int probe_storage(void *ud, char *why, size_t whylen)
+{
+    storage_probe *p = ud;
+    pthread_mutex_lock(&p->lock);
+    char *dir = p->dir ? strdup(p->dir) : NULL;
+    pthread_mutex_unlock(&p->lock);
+    int rc = metrics_probe_dir_writable(dir, why, whylen);
+    free(dir);
+    return rc;
+}
+
+/* A reload: the probe looks at the new config's folder from now on. */
+static void probe_set_dir(storage_probe *p, const char *dir)
+{
+    char *copy = dir ? strdup(dir) : NULL;
+    pthread_mutex_lock(&p->lock);
+    char *old = p->dir;
+    p->dir = copy;
+    pthread_mutex_unlock(&p->lock);
+    free(old);
+}
 
 /* Once a second from the crawl's loop: the loop turns. */
 static void heartbeat(void *ud)
@@ -40,13 +75,33 @@ static void heartbeat(void *ud)
     }
 }
 
+/* Keys read once at start-up: a reload cannot change them, so say so. */
+static void warn_restart_keys(const config *old, const config *next)
+{
+    const char *a = old->metrics.listen ? old->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN;
+    const char *b = next->metrics.listen ? next->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN;
+    if (strcmp(a, b) != 0)
+        fa_log_warn("serve", "metrics.listen changed from %s to %s: it takes a restart; "
+                             "still listening on %s", a, b, a);
+}
+
 static config *load(const char *path, int *code)
 {
     config *cfg = NULL;
     char *errors = NULL;
     if (config_load_file(path, &cfg, &errors) < 0 ||
         source_list_expand_opml(cfg, &errors) < 0) {
-        fa_log_error("config", "%s: not loaded:\n%s", path, errors ? errors : "invalid");
+        fa_log_error("config", "%s: not loaded", path);
+        /* one record per error: a log line never holds a newline */
+        for (char *line = errors, *next; line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            if (*line)
+                fa_log_error("config", "%s", line);
+        }
+        if (errors == NULL)
+            fa_log_error("config", "invalid");
         free(errors);
         config_free(cfg);
         *code = EXIT_CONFIG;
@@ -62,13 +117,14 @@ int cmd_serve(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {NULL, 0, NULL, 0}};
+    fa_signal_install(); /* from the start: SIGTERM never kills, even between runs */
     const char *path = NULL;
     int level = -1, ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:qv", opts, NULL)) != -1) {
         switch (ch) {
         case 'c': path = optarg; break;
-        case 'q': level = FA_LOG_ERROR; break;
+        case 'q': level = FA_LOG_WARN; break; /* failing sources stay in the log */
         case 'v': level = FA_LOG_DEBUG; break;
         default: return EXIT_USAGE;
         }
@@ -86,21 +142,28 @@ int cmd_serve(int argc, char **argv)
 
     feedarc_metrics *m = feedarc_metrics_new();
     serve_ctx sc = {0};
+    pthread_mutex_init(&sc.probe.lock, NULL);
+    probe_set_dir(&sc.probe, cfg->storage.dir);
     metrics_http_options ho = {
         .listen = cfg->metrics.listen,
         .registry = m ? m->registry : NULL,
         .stall_after_ms = 30000,
-        .storage_probe = metrics_probe_dir_writable,
-        .storage_ud = cfg->storage.dir,
+        .storage_probe = probe_storage,
+        .storage_ud = &sc.probe,
     };
     char err[256] = "";
-    if (m == NULL || metrics_http_start(&ho, &sc.http, err, sizeof err) < 0) {
+    int hrc = m ? metrics_http_start(&ho, &sc.http, err, sizeof err) : FA_ENOMEM;
+    if (hrc < 0) {
         fa_log_error("metrics", "cannot serve metrics on %s: %s",
                      cfg->metrics.listen ? cfg->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN,
                      err[0] ? err : "out of memory");
+        /* a bad address is the config's fault; a port in use may free up */
+        int failed = hrc == FA_EINVAL ? EXIT_CONFIG : EXIT_TEMPFAIL;
         feedarc_metrics_free(m);
         config_free(cfg);
-        return EXIT_CONFIG;
+        probe_set_dir(&sc.probe, NULL);
+        pthread_mutex_destroy(&sc.probe.lock);
+        return failed;
     }
     sc.watchdog_ms = fa_sd_watchdog_interval_ms();
     fa_log_info("serve", "feedarc %s serving %zu source(s); metrics on %s", FEEDARC_VERSION,
@@ -131,7 +194,7 @@ int cmd_serve(int argc, char **argv)
             code = EXIT_SOFTWARE;
             break;
         }
-        if (end != CRAWL_END_RELOAD) {
+        if (end != CRAWL_END_RELOAD || fa_signal_stops()) { /* stopped, or asked to */
             code = 0;
             break;
         }
@@ -142,6 +205,8 @@ int cmd_serve(int argc, char **argv)
             fa_log_error("serve", "the new config was rejected; the old one stays in force");
             metrics_counter_add(m->config_reloads[METRICS_RESULT_FAILED], 1);
         } else {
+            probe_set_dir(&sc.probe, next->storage.dir);
+            warn_restart_keys(cfg, next);
             config_free(cfg);
             cfg = next;
             fa_log_set_format(cfg->log.format);
@@ -155,6 +220,8 @@ int cmd_serve(int argc, char **argv)
     fa_sd_stopping();
     metrics_http_set_ready(sc.http, 0);
     metrics_http_stop(sc.http);
+    probe_set_dir(&sc.probe, NULL);
+    pthread_mutex_destroy(&sc.probe.lock);
     feedarc_metrics_free(m);
     config_free(cfg);
     fa_log_info("serve", "stopped");

@@ -35,19 +35,32 @@ int cmd_export(int argc, char **argv);        /* cmd_export.c */
 
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
-     "usage: feedarc once -c FILE [--quiet|--verbose]\n"
+     "usage: feedarc once -c FILE [--quiet|--verbose] [--json] [--max-duration D]\n"
      "\n"
      "Fetches every source in the config once: each feed, then every item's\n"
      "page (unless fetch_pages: false), politely, and archives every HTTP\n"
      "exchange as WARC records in zstd-compressed segments under storage.dir.\n"
      "\n"
      "  -c, --config FILE   the YAML config (required)\n"
-     "  -q, --quiet         only errors on stderr, no summary\n"
-     "  -v, --verbose       debug events on stderr\n"
+     "  -q, --quiet         no summary; only warnings and errors on stderr -\n"
+     "                      every failing source among them\n"
+     "  -v, --verbose       debug events on stderr, one line per fetch\n"
+     "                      (method, URL, status, bytes, ms, cause)\n"
+     "  --json              the summary as one JSON object on stdout, per\n"
+     "                      source its result, cause and the new URLs\n"
+     "  --max-duration D    stop after D (10m, 90s): transfers in flight may\n"
+     "                      finish (service.grace_period), what is left is\n"
+     "                      deferred to the next run\n"
+     "\n"
+     "A host backing off longer than the run can wait (30 s, or what is left\n"
+     "of --max-duration) is not waited for: its URLs are deferred to the next\n"
+     "run and counted as deferred in the summary.\n"
      "\n"
      "Exit status: 0 all went well; 1 some sources failed; 64 bad usage;\n"
-     "73 the archive cannot be created; 74 writing the archive failed;\n"
-     "78 the config is invalid.\n"},
+     "73 the archive cannot be created or the state is locked; 74 writing the\n"
+     "archive failed; 78 the config is invalid; 130/143 interrupted by\n"
+     "SIGINT/SIGTERM (what was fetched is archived; a second signal cancels\n"
+     "transfers in flight at once).\n"},
     {"serve", cmd_serve, "run as a service: poll every source on its interval",
      "usage: feedarc serve -c FILE [--quiet|--verbose]\n"
      "\n"
@@ -61,6 +74,7 @@ static const command commands[] = {
      "Under systemd (Type=notify) it reports READY, STOPPING and WATCHDOG.\n"
      "\n"
      "Exit status: 0 stopped by a signal; 74 the archive could not be written;\n"
+     "75 a start-up failure worth retrying (the metrics port is in use);\n"
      "78 the config is invalid (at start).\n"},
     {"demo", cmd_demo, "crawl bundled sample sites on loopback, print a summary",
      "usage: feedarc demo [--out DIR] [--sites N] [--articles N] [--quiet]\n"

@@ -13,9 +13,14 @@
  *   url record queued for the state after the next fsync, job freed,
  *   backpressure released).
  * Once: the crawl ends when no job waits, none is in flight and none is
- * being archived.  Serve: each source has a due timer; a poll ends when the
- * source's last job ends, and the next is scheduled from its interval.
- * SIGTERM/SIGINT stop gracefully, SIGHUP ends the run for a reload.
+ * being archived; a host backing off longer than the run can wait has its
+ * URLs deferred (counted, not recorded: the next run fetches them).  Serve:
+ * each source has a due timer; a poll ends when the source's last job
+ * ends, and the next is scheduled from its interval.
+ * Signals come through fa_signal.h, read by the 10 ms lag timer:
+ * SIGTERM/SIGINT stop gracefully (a second one cancels transfers in
+ * flight), SIGHUP ends the run for a reload.  A robots.txt that got no
+ * answer is a network failure, not a robots decision (robots_gate.h).
  */
 #include "crawler/crawl.h"
 #include "crawler/crawl_internal.h"
@@ -25,6 +30,7 @@
 #include "common/fa_hashset.h"
 #include "common/fa_limits.h"
 #include "common/fa_log.h"
+#include "common/fa_signal.h"
 #include "common/fa_time.h"
 #include "crawler/archive_reconcile.h"
 #include "crawler/fetcher.h"
@@ -56,6 +62,7 @@
 static void maybe_finish(crawl *c);
 
 static void beat(crawl *c);
+static void check_signals(crawl *c);
 
 /* once, on a terminal: one line, rewritten every second. */
 static void show_progress(crawl *c, int last)
@@ -90,6 +97,7 @@ static void on_lag_tick(uv_timer_t *t)
     c->lag_expected_ns = now + LAG_PERIOD_MS * 1000000ULL;
     if (c->opt && c->opt->metrics && lag > 2000000) /* lags below 2 ms are the timer's own */
         metrics_histogram_observe(c->opt->metrics->loop_lag, (double)lag / 1e9);
+    check_signals(c);
     if (now - c->last_beat_ns >= 1000000000ULL) {
         c->last_beat_ns = now;
         beat(c);
@@ -217,10 +225,74 @@ static void job_disallowed(crawl *c, crawl_job *j, const robots_verdict *v)
     job_free(j);
 }
 
+/* A job whose host's robots.txt got no HTTP answer (refused, DNS, TLS,
+ * timeout, reset): it fails with that cause - a network failure, never a
+ * robots decision. */
+static void job_unreachable(crawl *c, crawl_job *j)
+{
+    const char *why = robots_gate_failure(c->gate, j->host);
+    source_fail(c, j->source, "%s: %s (fetching robots.txt)", j->url, why ? why : "no answer");
+    if (j->kind == JOB_FEED) /* the fetcher's text names its cause (fetcher.c) */
+        for (int k = FETCH_CAUSE_REFUSED; k < FETCH_CAUSE_NONE; k++)
+            if (why && strcasestr(why, fetch_cause_name((enum fetch_cause)k))) {
+                c->sum->results[j->source].cause = fetch_cause_name((enum fetch_cause)k);
+                break;
+            }
+    if (j->kind == JOB_PAGE) {
+        c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+        c->src[j->source].incomplete = 1; /* tried again with the feed, next time */
+    }
+    job_free(j);
+}
+
+/* once: how long the run may still wait for a host (ms). */
+static uint64_t once_wait_limit(const crawl *c)
+{
+    if (c->deadline_ns == 0)
+        return CRAWL_ONCE_MAX_WAIT_MS;
+    uint64_t now = fa_time_mono_ns();
+    uint64_t left = c->deadline_ns > now ? (c->deadline_ns - now) / 1000000 : 0;
+    return left < CRAWL_ONCE_MAX_WAIT_MS ? left : CRAWL_ONCE_MAX_WAIT_MS;
+}
+
+/* Leaves a job's URL for the next run: counted, its source's feed records
+ * not committed, the job freed.  Robots jobs are not counted (the jobs
+ * that waited for them are). */
+static void job_defer(crawl *c, crawl_job *j)
+{
+    if (j->kind != JOB_ROBOTS) {
+        c->sum->results[j->source].deferred++;
+        c->sum->deferred++;
+        c->src[j->source].incomplete = 1;
+        const char *kv[] = {"url", j->url, NULL};
+        fa_log_kv(FA_LOG_DEBUG, "crawl", kv, "deferred to the next run");
+    }
+    job_free(j);
+}
+
+static int host_is_deferred(crawl *c, const char *host)
+{
+    return !c->serve && fa_hashset_has(&c->hosts_deferred, XXH3_64bits(host, strlen(host)));
+}
+
+/* once: the host backs off longer than the run can wait - its URLs wait
+ * for the next run. */
+static void defer_host(crawl *c, const char *host, uint64_t ms, const char *why)
+{
+    if (fa_hashset_add(&c->hosts_deferred, XXH3_64bits(host, strlen(host))) == 1)
+        fa_log_warn("crawl", "%s backs off for %llu s more (%s): its URLs are deferred to the "
+                             "next run", host, (unsigned long long)(ms / 1000), why);
+}
+
 /* Robots jobs go straight to the host queue; every other job passes the
  * robots gate first (and may wait there for the host's robots.txt). */
 static int job_admit(crawl *c, crawl_job *j)
 {
+    load_backoff(c, j->host); /* at the host's first sight: a stored backoff */
+    if (host_is_deferred(c, j->host)) {
+        job_defer(c, j);
+        return 0;
+    }
     if (j->kind != JOB_ROBOTS && !c->cfg->sources[j->source].ignore_robots) {
         robots_verdict v;
         switch (robots_gate_check(c->gate, j->host, j->url, &j->rw, &v)) {
@@ -228,9 +300,9 @@ static int job_admit(crawl *c, crawl_job *j)
         case ROBOTS_GATE_DISALLOW: job_disallowed(c, j, &v); return 0;
         case ROBOTS_GATE_PARKED: return 0;
         case ROBOTS_GATE_FETCH: return job_push_robots(c, j->host, j->source);
+        case ROBOTS_GATE_UNREACHABLE: job_unreachable(c, j); return 0;
         }
     }
-    load_backoff(c, j->host);
     int rc = host_queue_push(c->q, j->host, &j->qe);
     if (rc < 0)
         job_free(j);
@@ -363,6 +435,22 @@ static int job_push_robots_redirect(crawl *c, const crawl_job *from, char *next)
     return rc;
 }
 
+/* Jobs that waited for a robots.txt: checked again (or dropped, stopping). */
+static void robots_release(crawl *c, robots_gate_wait *w)
+{
+    while (w) {
+        crawl_job *j = (crawl_job *)((char *)w - offsetof(crawl_job, rw));
+        w = w->next;
+        if (c->stopping) {
+            job_defer(c, j);
+            continue;
+        }
+        job_admit(c, j);
+    }
+}
+
+static uint64_t shortest_interval(const config *cfg);
+
 /* The robots.txt outcome for robots_for is known: record it and let the
  * jobs that waited for it through (or not). */
 static void robots_resolved(crawl *c, const char *host_key, int status, const fa_buf *body)
@@ -373,14 +461,26 @@ static void robots_resolved(crawl *c, const char *host_key, int status, const fa
                                               body ? body->len : 0, &delay);
     if (delay)
         host_queue_set_delay(c->q, host_key, delay);
+    robots_release(c, w);
+}
+
+/* The robots.txt fetch for host_key got no HTTP answer (why): its jobs fail
+ * with that cause; a service asks again after retry_ms (0: not this run). */
+static void robots_failed(crawl *c, const char *host_key, const char *why, uint64_t retry_ms)
+{
+    if (!c->stopping)
+        fa_log_warn("robots", "%s/robots.txt got no answer: %s; the host's URLs fail%s",
+                    host_key, why, retry_ms ? " until it is asked for again" : " for this run");
+    /* the jobs that waited fail with the cause (even if the host is now
+     * deferred: they are what this failure was about) */
+    robots_gate_wait *w = robots_gate_fail(c->gate, host_key, why, retry_ms);
     while (w) {
         crawl_job *j = (crawl_job *)((char *)w - offsetof(crawl_job, rw));
         w = w->next;
-        if (c->stopping) {
-            job_free(j);
-            continue;
-        }
-        job_admit(c, j);
+        if (c->stopping)
+            job_defer(c, j);
+        else
+            job_unreachable(c, j);
     }
 }
 
@@ -475,7 +575,9 @@ static int on_item(void *ud, const feed_item *item)
         free(url);
         return 0;
     }
-    if (known == 1 && prev.warc_record_id[0] &&
+    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
+    if (known == 1 && prev.warc_record_id[0] && prev.http_status != 429 &&
+        prev.http_status < 500 &&
         (item->updated[0] == '\0' || prev.item_updated[0] == '\0' ||
          strcmp(item->updated, prev.item_updated) == 0)) {
         c->sum->results[j->source].pages_unchanged++;
@@ -677,7 +779,7 @@ static void source_job_ended(crawl *c, unsigned src)
     while (s->deferred) {
         deferred_url *d = s->deferred;
         s->deferred = d->next;
-        if (!c->stopping && state_batch_put_url(c->batch, d->url, &d->rec) < 0)
+        if (!c->stopping && !s->incomplete && state_batch_put_url(c->batch, d->url, &d->rec) < 0)
             state_fail(c, FA_ENOMEM);
         free(d);
     }
@@ -687,6 +789,24 @@ static void source_job_ended(crawl *c, unsigned src)
     } else if (!c->serve) {
         c->sources_done++;
     }
+}
+
+/* collect_new_urls: a page archived with a new capture. */
+static void keep_new_url(crawl *c, const crawl_job *j)
+{
+    crawl_source_result *r = &c->sum->results[j->source];
+    if (!c->opt->collect_new_urls || c->new_urls >= CRAWL_NEW_URLS_MAX ||
+        j->t.status < 200 || j->t.status > 299)
+        return;
+    char *u = strdup(j->url);
+    char **grown = u ? realloc(r->new_urls, (r->n_new_urls + 1) * sizeof *grown) : NULL;
+    if (grown == NULL) {
+        free(u);
+        return;
+    }
+    r->new_urls = grown;
+    r->new_urls[r->n_new_urls++] = u;
+    c->new_urls++;
 }
 
 static void archive_done(uv_work_t *w, int status)
@@ -736,6 +856,8 @@ static void archive_done(uv_work_t *w, int status)
             defer_url(c, j->source, j->url, &r);
         else if (state_batch_put_url(c->batch, j->url, &r) < 0)
             state_fail(c, FA_ENOMEM);
+        if (j->kind == JOB_PAGE) /* an identical payload is still a new URL */
+            keep_new_url(c, j);
     }
     if (c->paused && c->archive_pending <= c->max_pending / 2) {
         c->paused = 0;
@@ -846,9 +968,21 @@ static int maybe_retry(crawl *c, crawl_job *j)
         unsigned shift = errors > 16 ? 16 : errors - 1;
         double d = (double)(c->backoff_base_ms << shift) * jitter(c);
         delay = d > (double)c->backoff_max_ms ? c->backoff_max_ms : (uint64_t)d;
+        /* a service polls the source again after its interval anyway */
+        uint64_t every = c->cfg->sources[j->source].interval_ms;
+        if (c->serve && every && delay > every)
+            delay = every;
     }
+    j->backoff_ms = delay;
     save_backoff(c, j->host, delay, errors, ra);
     const char *kv[] = {"url", j->url, NULL};
+    if (!c->serve && delay > once_wait_limit(c)) {
+        /* the run would sleep through it: this URL fails, the host's others wait */
+        fa_log_kv(FA_LOG_WARN, "crawl", kv, "not retried: the host backs off %llu s (%s)",
+                  (unsigned long long)(delay / 1000), t->error_code ? t->error : "HTTP error");
+        defer_host(c, j->host, delay, t->error_code ? t->error : "transient HTTP status");
+        return 0;
+    }
     if (j->attempts >= c->retries || (ra >= 0 && (uint64_t)ra > c->max_retry_after_ms)) {
         fa_log_kv(FA_LOG_WARN, "crawl", kv, "giving up after %u tries (%s)", j->attempts + 1,
                   t->error_code ? t->error : "HTTP error");
@@ -896,13 +1030,32 @@ static void load_backoff(crawl *c, const char *host)
     int64_t now = fa_time_now_ns();
     int64_t until = b.backoff_until_ns > b.retry_after_until_ns ? b.backoff_until_ns
                                                                  : b.retry_after_until_ns;
-    if (until > now) {
+    if (until > now && !c->serve && (uint64_t)(until - now) / 1000000 > once_wait_limit(c)) {
+        defer_host(c, host, (uint64_t)(until - now) / 1000000, "from an earlier run");
+    } else if (until > now) {
         host_queue_defer(c->q, host, fa_time_mono_ns() + (uint64_t)(until - now));
         fa_log_info("crawl", "%s is backing off for %lld ms more (from an earlier run)", host,
                     (long long)((until - now) / 1000000));
     }
     for (unsigned i = 0; i < b.consecutive_errors && i < 16; i++)
         host_queue_host_error(c->q, host);
+}
+
+/* --verbose / log.level debug: one line per fetch, as Heritrix's crawl.log
+ * has one: method, URL, status, bytes, milliseconds, cause. */
+static void log_fetch(const crawl *c, const crawl_job *j)
+{
+    const fetch_transfer *t = &j->t;
+    char status[16], bytes[24], ms[24];
+    snprintf(status, sizeof status, "%ld", t->error_code ? 0L : t->status);
+    snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)t->body.size);
+    snprintf(ms, sizeof ms, "%llu",
+             (unsigned long long)((t->end_mono_ns - t->start_mono_ns) / 1000000));
+    const char *kind = j->kind == JOB_FEED ? "feed" : j->kind == JOB_ROBOTS ? "robots" : "page";
+    const char *kv[] = {"method", "GET", "url", j->url, "status", status, "bytes", bytes,
+                        "ms", ms, "kind", kind, "source", c->sum->results[j->source].name,
+                        "cause", t->error_code ? t->error : "", NULL};
+    fa_log_kv(FA_LOG_DEBUG, "fetch", kv, "fetched");
 }
 
 static void job_fetched(fetch_transfer *t)
@@ -913,6 +1066,10 @@ static void job_fetched(fetch_transfer *t)
     host_queue_done(c->q, &j->qe);
     c->sum->requests++;
     c->sum->bytes_fetched += t->body.size;
+    if (fa_log_get_level() <= FA_LOG_DEBUG)
+        log_fetch(c, j);
+    if (j->kind == JOB_FEED && t->error_code && t->error_code != FA_ECANCELED)
+        r->cause = fetch_cause_name(t->cause);
     if (t->status > 0)
         host_queue_observe(c->q, j->host, (t->end_mono_ns - t->start_mono_ns) / 1000000);
     if (c->opt && c->opt->metrics) {
@@ -920,6 +1077,8 @@ static void job_fetched(fetch_transfer *t)
         metrics_counter_add(m->fetches[metrics_fetch_class_of(t->error_code ? 0 : (int)t->status)],
                             1);
         metrics_counter_add(m->fetched_bytes, t->body.size);
+        if (t->error_code && t->error_code != FA_ECANCELED && t->cause < FETCH_CAUSE_NONE)
+            metrics_counter_add(m->fetch_errors[(int)t->cause], 1);
         metrics_histogram_observe(m->fetch_duration,
                                   (double)(t->end_mono_ns - t->start_mono_ns) / 1e9);
     }
@@ -932,6 +1091,9 @@ static void job_fetched(fetch_transfer *t)
         }
         goto archive; /* the 429/5xx answer is evidence too */
     }
+    if (j->kind == JOB_PAGE && is_transient(t))
+        c->src[j->source].incomplete = 1; /* given up for now: the feed's validators
+                                             must not hide the page from the next poll */
     if (!is_transient(t) && host_queue_host_ok(c->q, j->host) > 0)
         save_backoff(c, j->host, 0, 0, -1); /* the host recovered */
 
@@ -943,14 +1105,15 @@ static void job_fetched(fetch_transfer *t)
                 job_push_robots_redirect(c, j, next) == 0)
                 goto archive; /* the hop decides later */
         }
-        /* unreachable: 0; too many redirects: "unavailable", treated as 4xx */
-        int status = t->error_code ? 0 : redirect ? 404 : (int)t->status;
-        robots_resolved(c, j->robots_for, status, &j->robots_body);
-        if (t->error_code) {
+        if (t->error_code) { /* no answer: no robots decision either */
+            uint64_t again = j->backoff_ms ? j->backoff_ms : shortest_interval(c->cfg);
+            robots_failed(c, j->robots_for, t->error, c->serve ? again : 0);
             job_free(j);
             maybe_finish(c);
             return;
         }
+        /* too many redirects: "unavailable", treated as 4xx */
+        robots_resolved(c, j->robots_for, redirect ? 404 : (int)t->status, &j->robots_body);
         goto archive;
     }
 
@@ -1128,7 +1291,7 @@ fail:
     if (j->kind == JOB_PAGE)
         c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
     if (j->kind == JOB_ROBOTS)
-        robots_resolved(c, j->robots_for, 0, NULL);
+        robots_failed(c, j->robots_for, "could not start the transfer", 0);
     job_free(j);
     /* host_queue counts it as done; finishing is checked on the next turn */
     return FA_ENOMEM;
@@ -1137,9 +1300,9 @@ fail:
 static void drop_job(void *ud, host_queue_entry *e)
 {
     crawl_job *j = (crawl_job *)e;
-    if (j->kind == JOB_ROBOTS)
-        robots_resolved(ud, j->robots_for, 0, NULL); /* frees the jobs it held */
-    job_free(j);
+    if (j->kind == JOB_ROBOTS) /* stopping: frees the jobs it held */
+        robots_release(ud, robots_gate_fail(((crawl *)ud)->gate, j->robots_for, "stopped", 0));
+    job_defer(ud, j);
 }
 
 static void stop_crawl(crawl *c)
@@ -1244,9 +1407,11 @@ static void start_round(crawl *c, unsigned i)
     r->items = r->pages_ok = r->pages_failed = r->pages_unchanged = r->pages_disallowed = 0;
     r->items_without_page = 0;
     r->last_status = 0;
+    r->cause = "";
     fa_hashset_free(&c->src[i].seen_pages);
     fa_hashset_free(&c->src[i].seen_feeds);
     c->src[i].sitemaps = 0;
+    c->src[i].incomplete = 0;
     c->src[i].newest_modified[0] = '\0';
     c->src[i].in_round = 1;
     c->src[i].alive++; /* held while the first job is being queued */
@@ -1334,15 +1499,23 @@ static void on_grace_over(uv_timer_t *t)
     maybe_finish(c);
 }
 
+static uint64_t grace_ms(const crawl *c)
+{
+    return c->opt && c->opt->grace_ms ? c->opt->grace_ms : 10000;
+}
+
 static void begin_stop(crawl *c, enum crawl_end why)
 {
     if (c->stopping)
         return;
     c->end = why;
+    uv_timer_stop(&c->deadline);
     for (unsigned i = 0; c->serve && i < c->sum->sources; i++)
         uv_timer_stop(&c->src[i].due);
     stop_crawl(c);
-    uint64_t grace = c->opt && c->opt->grace_ms ? c->opt->grace_ms : 10000;
+    for (unsigned i = 0; !c->serve && i < c->sum->sources; i++)
+        c->sum->results[i].interrupted = c->src[i].alive > 0; /* once: cut short */
+    uint64_t grace = grace_ms(c);
     if (why == CRAWL_END_RELOAD)
         grace = UINT64_MAX / 2000000; /* a reload never cuts a transfer */
     c->grace_on = 1;
@@ -1350,30 +1523,59 @@ static void begin_stop(crawl *c, enum crawl_end why)
     maybe_finish(c);
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+/* From the lag timer (every 10 ms): signals recorded by fa_signal.h since
+ * the last look.  A stop signal also ends a reload that is under way; a
+ * second one cancels the transfers still in flight at once. */
+static void check_signals(crawl *c)
 {
-    crawl *c = h->data;
-    if (signum == SIGHUP) {
-        if (!c->serve)
-            return;
-        fa_log_info("crawl", "SIGHUP: reloading the config once transfers in flight end");
-        begin_stop(c, CRAWL_END_RELOAD);
-        return;
+    unsigned long stops = fa_signal_stops();
+    if (stops != c->stops_seen && !c->finishing) {
+        int first = c->stops_seen == 0 || c->end == CRAWL_END_RELOAD;
+        int sig = fa_signal_stop_first();
+        c->stops_seen = stops;
+        if (first) {
+            c->stop_signal = sig;
+            fa_log_info("crawl", "%s: stopping; %u transfer(s) in flight may finish",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM", fetcher_active(c->f));
+            if (c->end == CRAWL_END_RELOAD) { /* a reload was waiting: stop instead */
+                c->end = CRAWL_END_SIGNAL;
+                uv_timer_stop(&c->grace);
+                uv_timer_start(&c->grace, on_grace_over, grace_ms(c), 0);
+            } else {
+                begin_stop(c, CRAWL_END_SIGNAL);
+            }
+        }
+        if (!first || stops >= 2) { /* asked twice: do not wait */
+            fa_log_warn("crawl", "stop signal repeated: not waiting for transfers in flight");
+            if (!c->finishing)
+                on_grace_over(&c->grace);
+        }
     }
-    fa_log_info("crawl", "%s: stopping; %u transfer(s) in flight may finish",
-                signum == SIGTERM ? "SIGTERM" : "SIGINT", fetcher_active(c->f));
-    begin_stop(c, CRAWL_END_SIGNAL);
+    unsigned long hups = fa_signal_hups();
+    if (hups != c->hups_seen) {
+        c->hups_seen = hups;
+        if (c->serve && !c->stopping) {
+            fa_log_info("crawl", "SIGHUP: reloading the config once transfers in flight end");
+            begin_stop(c, CRAWL_END_RELOAD);
+        }
+    }
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    crawl *c = t->data;
+    fa_log_info("crawl", "--max-duration reached: stopping; %u transfer(s) in flight may finish, "
+                         "%llu request(s) left for the next run",
+                fetcher_active(c->f), (unsigned long long)host_queue_pending(c->q));
+    begin_stop(c, CRAWL_END_DEADLINE);
 }
 
 static void open_serve_handles(crawl *c)
 {
-    uv_signal_init(&c->loop, &c->sig_term);
-    uv_signal_init(&c->loop, &c->sig_int);
-    uv_signal_init(&c->loop, &c->sig_hup);
-    c->sig_term.data = c->sig_int.data = c->sig_hup.data = c;
-    uv_signal_start(&c->sig_term, on_signal, SIGTERM);
-    uv_signal_start(&c->sig_int, on_signal, SIGINT);
-    uv_signal_start(&c->sig_hup, on_signal, SIGHUP);
+    uv_timer_init(&c->loop, &c->deadline);
+    c->deadline.data = c;
+    if (c->deadline_ns)
+        uv_timer_start(&c->deadline, on_deadline, c->opt->max_duration_ms, 0);
     uv_timer_init(&c->loop, &c->grace);
     c->grace.data = c;
     c->signals_on = 1;
@@ -1388,9 +1590,7 @@ static void close_serve_handles(crawl *c)
     if (!c->signals_on)
         return;
     c->signals_on = 0;
-    uv_close((uv_handle_t *)&c->sig_term, NULL);
-    uv_close((uv_handle_t *)&c->sig_int, NULL);
-    uv_close((uv_handle_t *)&c->sig_hup, NULL);
+    uv_close((uv_handle_t *)&c->deadline, NULL);
     uv_close((uv_handle_t *)&c->grace, NULL);
     for (unsigned i = 0; c->serve && i < c->sum->sources; i++)
         uv_close((uv_handle_t *)&c->src[i].due, NULL);
@@ -1477,6 +1677,16 @@ static void product_token(const char *ua, char *out, size_t len)
         snprintf(out, len, "feedarc");
 }
 
+/* The shortest source interval, at most a minute. */
+static uint64_t shortest_interval(const config *cfg)
+{
+    uint64_t ms = 60000;
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        if (cfg->sources[i].interval_ms && cfg->sources[i].interval_ms < ms)
+            ms = cfg->sources[i].interval_ms;
+    return ms;
+}
+
 static void on_queue_idle(void *ud)
 {
     maybe_finish(ud);
@@ -1519,8 +1729,13 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     c.serve = c.opt->serve;
     c.max_pending = opt && opt->max_archive_pending ? opt->max_archive_pending : 256;
     c.start_ns = fa_time_mono_ns();
+    fa_signal_install();
+    c.hups_seen = fa_signal_hups();
     fa_hashset_init(&c.seen);
     fa_hashset_init(&c.hosts_seen);
+    fa_hashset_init(&c.hosts_deferred);
+    if (!c.serve && c.opt->max_duration_ms)
+        c.deadline_ns = c.start_ns + c.opt->max_duration_ms * 1000000ULL;
     fa_hashset_init(&c.feeds_seen);
     c.rng = (uint64_t)fa_time_now_ns() | 1;
     c.retries = cfg->http.retries;
@@ -1543,6 +1758,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         out->results[i].url = strdup(s->url);
         out->results[i].ok = 1;
         out->results[i].kind = "";
+        out->results[i].cause = "";
         if (s->ignore_robots) {
             const char *kv[] = {"source", out->results[i].name, NULL};
             fa_log_kv(FA_LOG_WARN, "robots", kv,
@@ -1628,6 +1844,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     rc = robots_gate_new(c.st, token, 0, &c.gate);
     if (rc < 0)
         goto out;
+    if (c.serve) /* a 5xx robots.txt is asked for again by the next polls */
+        robots_gate_set_unavailable_hold(c.gate, shortest_interval(cfg));
     fetcher_options fo = {
         .user_agent = cfg->user_agent,
         .connect_timeout_ms = cfg->http.connect_timeout_ms,
@@ -1747,6 +1965,7 @@ out:
     free(c.src);
     fa_hashset_free(&c.seen);
     fa_hashset_free(&c.hosts_seen);
+    fa_hashset_free(&c.hosts_deferred);
     fa_hashset_free(&c.feeds_seen);
     fa_hashset_free(&c.written_ids);
     for (unsigned i = 0; out->results && i < out->sources; i++)
@@ -1757,6 +1976,7 @@ out:
     if (c.progress_shown)
         show_progress(&c, 1);
     out->end = c.end;
+    out->signal = c.end == CRAWL_END_SIGNAL ? c.stop_signal : 0;
     if (rc == 0 && out->storage_error)
         rc = out->storage_error;
     return rc;
@@ -1770,6 +1990,9 @@ void crawl_summary_free(crawl_summary *s)
         free(s->results[i].name);
         free(s->results[i].url);
         free(s->results[i].error);
+        for (size_t k = 0; k < s->results[i].n_new_urls; k++)
+            free(s->results[i].new_urls[k]);
+        free(s->results[i].new_urls);
     }
     free(s->results);
     s->results = NULL;

@@ -19,7 +19,8 @@
 enum crawl_end {
     CRAWL_END_DONE = 0,   /* once: every source crawled */
     CRAWL_END_SIGNAL,     /* SIGTERM/SIGINT: stopped gracefully */
-    CRAWL_END_RELOAD      /* serve: SIGHUP - reload the config and go on */
+    CRAWL_END_RELOAD,     /* serve: SIGHUP - reload the config and go on */
+    CRAWL_END_DEADLINE    /* once: opt->max_duration_ms reached */
 };
 
 typedef struct crawl_source_result {
@@ -35,6 +36,14 @@ typedef struct crawl_source_result {
     uint64_t pages_disallowed; /* skipped: robots.txt forbids them */
     uint64_t items_without_page; /* items archived only as part of the feed */
     int last_status;         /* HTTP status of the feed, 0 when none */
+    int interrupted;         /* once: a stop signal came before the source was done */
+    uint64_t deferred;       /* URLs left for the next run (host backing off past
+                                the run's end, --max-duration, a stop signal) */
+    char **new_urls;         /* opt->collect_new_urls: pages archived with a new
+                                capture in this run (owned), n_new_urls of them */
+    size_t n_new_urls;
+    const char *cause;       /* why the feed got no HTTP response ("connection
+                                refused", ...), "" when it did (static) */
 } crawl_source_result;
 
 typedef struct crawl_summary {
@@ -47,11 +56,13 @@ typedef struct crawl_summary {
     uint64_t pages_disallowed;      /* skipped because robots.txt forbids them */
     uint64_t robots_fetched;        /* robots.txt requests (cache misses) */
     uint64_t retries;               /* requests repeated after transient errors */
+    uint64_t deferred;              /* URLs left for the next run (all sources) */
     uint64_t findings;              /* dedup findings (exact, near, containment) */
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;
     double elapsed_s;
     enum crawl_end end;             /* why the run ended */
+    int signal;                     /* CRAWL_END_SIGNAL: SIGTERM or SIGINT */
     double loop_lag_max_ms;         /* worst delay of a 10 ms loop timer: how
                                        long the loop thread was ever busy */
     double loop_lag_p99_ms;
@@ -66,7 +77,8 @@ typedef struct crawl_options {
     int serve;                     /* run until a signal, each source on its own
                                       interval (config sources[].interval) */
     uint64_t grace_ms;             /* after SIGTERM/SIGINT: how long transfers in
-                                      flight may take to finish (0 = 10 s) */
+                                      flight may take to finish (0 = 10 s); a
+                                      second stop signal cancels them at once */
     feedarc_metrics *metrics;      /* bumped as the crawl goes; may be NULL */
     void (*heartbeat)(void *ud);   /* called about once a second while the loop
                                       turns (health checks, watchdog); may be NULL */
@@ -76,13 +88,31 @@ typedef struct crawl_options {
                                       SQLite state in cfg->storage.state_dir */
     unsigned max_archive_pending;  /* exchanges waiting for the writer before
                                       fetching pauses; 0 = 256 */
+    int collect_new_urls;          /* fill results[].new_urls (at most
+                                      CRAWL_NEW_URLS_MAX in all) */
+    uint64_t max_duration_ms;      /* once: stop after this long (transfers in
+                                      flight get grace_ms), leaving what is left
+                                      for the next run; 0 = no cap */
 } crawl_options;
+
+/* Once never sleeps on a host longer than the run can wait: at most
+ * CRAWL_ONCE_MAX_WAIT_MS, or what is left of opt->max_duration_ms.  A host
+ * whose backoff (stored by an earlier run, or after this run's errors) is
+ * longer has its URLs deferred: not fetched, counted in deferred, and not
+ * recorded, so the next run fetches them. */
+#define CRAWL_ONCE_MAX_WAIT_MS 30000
+
+/* Ceiling on the new URLs kept for a summary (crawl_options.collect_new_urls). */
+#define CRAWL_NEW_URLS_MAX 100000
 
 /* Crawls every source of cfg once (or, with opt->serve, every source on its
  * interval until SIGTERM/SIGINT/SIGHUP) and archives into cfg->storage.dir.
  * SIGTERM and SIGINT stop gracefully in both modes: no new request starts,
  * transfers in flight get opt->grace_ms to finish and are archived, the
  * segment is closed and the state committed (out->end says why it ended).
+ * Signals are taken through fa_signal.h (installed here if the caller has
+ * not done it earlier): one received before the crawl started stops it at
+ * once, so a program installs them first thing to be safe at any moment.
  * Fills *out (free with crawl_summary_free).  Returns 0 when the crawl ran
  * (sources may still have failed: see out->sources_failed), or a negative
  * code when it could not run or storage failed (out->storage_message). */

@@ -38,6 +38,7 @@ typedef struct crawl_job {
     unsigned source;
     unsigned redirects;
     unsigned attempts;  /* earlier tries of this URL in this run */
+    uint64_t backoff_ms; /* the host's backoff after this job's transient error */
     source_parser *sp;  /* feeds and APIs: the parser this response streams into */
     source_json_mapping json_map; /* the parser borrows it: lives with the job */
     enum source_format format; /* how to read it (AUTO: from the bytes) */
@@ -87,6 +88,9 @@ typedef struct source_rt {
     unsigned sitemaps;       /* child sitemaps and discovered feeds queued */
     char newest_modified[40];/* WordPress: the newest modified_gmt seen */
     int failing;             /* serve: failed METRICS_SOURCE_FAILING_AFTER times in a row */
+    int incomplete;          /* a URL was deferred, or a page failed for a transient
+                                reason: the feed records are not committed, so the
+                                next poll or run sees the items again (no 304) */
     fa_hashset seen_pages, seen_feeds; /* serve: URLs queued in this poll */
 } source_rt;
 
@@ -107,6 +111,9 @@ struct crawl {
     robots_gate *gate;               /* robots.txt before anything else */
     fa_hashset seen;                 /* page URLs already queued this run */
     fa_hashset hosts_seen;           /* hosts whose stored backoff was looked up */
+    fa_hashset hosts_deferred;       /* once: hosts backing off past the run's end */
+    uint64_t deadline_ns;            /* once: fa_time_mono_ns when the run stops, 0 = none */
+    uv_timer_t deadline;
     fa_hashset feeds_seen;           /* feed/API/sitemap URLs queued this run */
     uint64_t rng;                    /* xorshift state for backoff jitter */
     unsigned retries;                /* extra tries after transient errors */
@@ -119,9 +126,10 @@ struct crawl {
     const crawl_options *opt;
     int serve;
     enum crawl_end end;
-    uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t grace;
     int signals_on, grace_on;
+    unsigned long stops_seen, hups_seen; /* fa_signal.h counts acted on */
+    int stop_signal;                 /* SIGTERM or SIGINT that stopped the crawl */
     uint64_t last_beat_ns;
     uint64_t last_written;           /* bytes on disk already counted in metrics */
     /* dictionary: the one in use, or samples for training one */
@@ -137,6 +145,7 @@ struct crawl {
     pthread_mutex_t written_lock;
     fa_hashset written_ids;          /* record ids written lately (note_written) */
     unsigned sources_done;           /* once: sources whose jobs have all ended */
+    size_t new_urls;                 /* kept in results[].new_urls, all sources */
     int progress_shown;
     uint64_t start_ns;
     /* Loop-lag probe: a 10 ms repeating timer; how late it fires is how long

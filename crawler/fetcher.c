@@ -18,6 +18,7 @@
 #include "common/fa_time.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,49 @@ static void unlink_transfer(fetcher *f, fetch_transfer *t)
     t->next__ = t->prev__ = NULL;
 }
 
+/* What a failed transfer ran into, from curl's code and the socket's errno. */
+static enum fetch_cause cause_of(CURLcode res, long os_errno)
+{
+    switch (res) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return FETCH_CAUSE_DNS;
+    case CURLE_OPERATION_TIMEDOUT: return FETCH_CAUSE_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED: return FETCH_CAUSE_TLS;
+    case CURLE_COULDNT_CONNECT:
+        if (os_errno == ETIMEDOUT)
+            return FETCH_CAUSE_TIMEOUT;
+        return os_errno == ECONNREFUSED || os_errno == 0 ? FETCH_CAUSE_REFUSED
+                                                          : FETCH_CAUSE_OTHER;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return FETCH_CAUSE_RESET;
+    default: return FETCH_CAUSE_OTHER;
+    }
+}
+
+const char *fetch_cause_name(enum fetch_cause cause)
+{
+    switch (cause) {
+    case FETCH_CAUSE_REFUSED: return "connection refused";
+    case FETCH_CAUSE_DNS: return "could not resolve host";
+    case FETCH_CAUSE_TLS: return "TLS error";
+    case FETCH_CAUSE_TIMEOUT: return "timeout";
+    case FETCH_CAUSE_RESET: return "connection reset";
+    case FETCH_CAUSE_OTHER: return "network error";
+    case FETCH_CAUSE_NONE: break;
+    }
+    return "";
+}
+
 static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
 {
     CURL *e = t->easy__;
@@ -254,12 +298,24 @@ static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
     if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
         snprintf(t->ip, sizeof t->ip, "%s", ip);
     if (res != CURLE_OK && !t->error_code) {
-        int code = res == CURLE_OPERATION_TIMEDOUT ? FA_EFETCH : FA_EFETCH;
-        if (res == CURLE_FILESIZE_EXCEEDED) /* a Content-Length over the ceiling */
+        int code = FA_EFETCH;
+        long os_errno = 0;
+        curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+        t->cause = cause_of(res, os_errno);
+        const char *detail = t->curl_error__[0] ? t->curl_error__ : curl_easy_strerror(res);
+        const char *name = fetch_cause_name(t->cause);
+        if (res == CURLE_FILESIZE_EXCEEDED) { /* a Content-Length over the ceiling */
             set_error(t, FA_ETOOBIG, "body exceeds the %s limit (Content-Length)",
                       "max_body_size");
-        else
-            set_error(t, code, "%s", curl_easy_strerror(res));
+        } else if (t->cause == FETCH_CAUSE_OTHER || strcasestr(detail, name)) {
+            /* the cause in plain words first, unless curl's words say it already */
+            set_error(t, code, "%s", detail);
+        } else {
+            t->error_code = code;
+            snprintf(t->error, sizeof t->error, "%s (%.200s)", name, detail);
+        }
+    } else if (t->error_code && t->cause == FETCH_CAUSE_NONE) {
+        t->cause = FETCH_CAUSE_OTHER; /* our own limit, or cancelled */
     }
     if (t->head_done__ && t->content_type[0] == '\0')
         fetch_header_value(t->response_head.data ? t->response_head.data : "",
@@ -461,6 +517,7 @@ int fetcher_new(uv_loop_t *loop, const fetcher_options *opt, fetcher **out)
 void fetch_transfer_init(fetch_transfer *t)
 {
     memset(t, 0, sizeof *t);
+    t->cause = FETCH_CAUSE_NONE;
     fa_buf_init(&t->request, 256u << 10);
     fa_buf_init(&t->response_head, 256u << 10);
     fa_spool_init(&t->body, 1u << 20, 32u << 20, "/tmp");
@@ -483,6 +540,9 @@ int fetcher_start(fetcher *f, fetch_transfer *t)
     t->date_ns = fa_time_now_ns();
     t->start_mono_ns = fa_time_mono_ns();
 
+    t->cause = FETCH_CAUSE_NONE;
+    t->curl_error__[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error__);
     curl_easy_setopt(e, CURLOPT_URL, t->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -545,13 +605,16 @@ void fetcher_close(fetcher *f)
 {
     if (f == NULL || f->closing)
         return;
+    /* Closing from here on: an owner's on_done below may call
+     * fetcher_close again (its last transfer ended, so it shuts down), and
+     * that call must return at once - the handles are closed below, once. */
+    f->closing = 1;
     /* Cancel what is in flight; owners hear about it through on_done. */
     while (f->transfers) {
         fetch_transfer *t = f->transfers;
         set_error(t, FA_ECANCELED, "%s", "canceled at shutdown");
         finish(f, t, CURLE_ABORTED_BY_CALLBACK);
     }
-    f->closing = 1;
     curl_multi_cleanup(f->multi);
     f->multi = NULL;
     while (f->socks)

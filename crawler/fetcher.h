@@ -39,6 +39,17 @@
 typedef struct fetcher fetcher;
 typedef struct fetch_transfer fetch_transfer;
 
+/* Why a transfer got no HTTP response (metrics_fetch_cause has the same order). */
+enum fetch_cause {
+    FETCH_CAUSE_REFUSED = 0, /* connection refused */
+    FETCH_CAUSE_DNS,         /* could not resolve the host */
+    FETCH_CAUSE_TLS,         /* TLS handshake or certificate */
+    FETCH_CAUSE_TIMEOUT,     /* connect, whole-transfer or low-speed timeout */
+    FETCH_CAUSE_RESET,       /* reset, closed or cut short by the peer */
+    FETCH_CAUSE_OTHER,       /* anything else, our own limits included */
+    FETCH_CAUSE_NONE         /* the transfer did not fail */
+};
+
 typedef struct fetcher_options {
     const char *user_agent;       /* required */
     uint64_t connect_timeout_ms;  /* 0 = 10 s */
@@ -86,7 +97,10 @@ struct fetch_transfer {
     int error_code;                /* 0, or FA_E* (transfer failed / aborted) */
     int payload_error;             /* 0, or why decoding stopped (FA_EPARSE on bad
                                       framing/gzip, FA_ETOOBIG past the decoded cap) */
-    char error[256];               /* human text when error_code != 0 */
+    char error[256];               /* human text when error_code != 0: curl's own
+                                      words, which name the host and the cause
+                                      ("Failed to connect to ... : Connection refused") */
+    enum fetch_cause cause;        /* FETCH_CAUSE_NONE unless the transfer failed */
 
     /* --- private --- */
     fetcher *f__;
@@ -97,6 +111,7 @@ struct fetch_transfer {
     uint64_t payload_bytes__;
     int payload_stopped__;
     fetch_transfer *next__, *prev__; /* the fetcher's list of transfers in flight */
+    char curl_error__[CURL_ERROR_SIZE];
 };
 
 /* Creates a fetcher on loop.  Returns 0 or a negative code. */
@@ -118,8 +133,13 @@ void fetch_transfer_cleanup(fetch_transfer *t);
 
 /* Aborts transfers in flight (their on_done runs with FA_ECANCELED), then
  * closes the handles; the loop must run once more to finish closing, after
- * which the fetcher's memory is released.  NULL is accepted. */
+ * which the fetcher's memory is released.  NULL is accepted; a second call
+ * (also one made from an on_done that the first call runs) does nothing. */
 void fetcher_close(fetcher *f);
+
+/* A short name for a cause: "connection refused", "could not resolve host",
+ * "TLS error", "timeout", "connection reset", "network error", "". */
+const char *fetch_cause_name(enum fetch_cause cause);
 
 /* Value of header name in a raw response head ("" if absent), copied to out. */
 int fetch_header_value(const char *head, size_t head_len, const char *name, char *out,

@@ -12,7 +12,10 @@
 #include <string.h>
 #include <xxhash.h>
 
-enum host_phase { PHASE_FETCHING, PHASE_READY };
+/* READY: rules known (the 5xx "disallow all" included, until retry_at_ns);
+ * UNREACHABLE: robots.txt got no HTTP answer, so nothing is known - the
+ * host's jobs fail with the cause until retry_at_ns, then it is fetched again. */
+enum host_phase { PHASE_FETCHING, PHASE_READY, PHASE_UNREACHABLE };
 
 typedef struct gate_host {
     struct gate_host *next_in_bucket;
@@ -20,6 +23,8 @@ typedef struct gate_host {
     enum host_phase phase;
     robots_rules *rules;
     robots_gate_wait *head, *tail;
+    int64_t retry_at_ns;   /* 0: for good (this run); else when to fetch again */
+    char *cause;           /* UNREACHABLE: why (owned) */
     char key[];
 } gate_host;
 
@@ -27,6 +32,7 @@ struct robots_gate {
     crawl_state *st;
     char *token;
     uint64_t ttl_ns;
+    uint64_t unavailable_ns; /* a 5xx robots.txt holds this long; 0: the run */
     gate_host **buckets;
     size_t n_buckets, n_hosts;
 };
@@ -139,8 +145,25 @@ enum robots_gate_answer robots_gate_check(robots_gate *g, const char *host_key, 
         verdict = &scratch;
     memset(verdict, 0, sizeof *verdict);
     gate_host *h = find(g, host_key);
+    if (h && h->phase != PHASE_FETCHING && h->retry_at_ns &&
+        fa_time_now_ns() >= h->retry_at_ns) {
+        /* an unavailable or unreachable robots.txt is asked for again */
+        robots_rules_free(h->rules);
+        h->rules = NULL;
+        free(h->cause);
+        h->cause = NULL;
+        h->retry_at_ns = 0;
+        h->phase = PHASE_FETCHING;
+        park(h, w);
+        return ROBOTS_GATE_FETCH;
+    }
     if (h && h->phase == PHASE_READY)
         return decide(h, url, verdict);
+    if (h && h->phase == PHASE_UNREACHABLE) {
+        verdict->allowed = 0;
+        verdict->reason = ROBOTS_BY_UNAVAILABLE;
+        return ROBOTS_GATE_UNREACHABLE;
+    }
     if (h) {
         park(h, w);
         return ROBOTS_GATE_PARKED;
@@ -179,8 +202,10 @@ robots_gate_wait *robots_gate_resolve(robots_gate *g, const char *host_key, int 
     } else {
         /* 5xx, unreachable, or a redirect chain that never ended in 2xx/4xx */
         h->rules = robots_rules_disallow_all();
-        fa_log_warn("robots", "%s/robots.txt unavailable (status %d): the host is treated as "
-                              "disallowed for this run", host_key, status);
+        h->retry_at_ns = g->unavailable_ns ? fa_time_now_ns() + (int64_t)g->unavailable_ns : 0;
+        fa_log_warn("robots", "%s/robots.txt unavailable (HTTP %d): the host is treated as "
+                              "disallowed %s", host_key, status,
+                    g->unavailable_ns ? "until it is asked for again" : "for this run");
     }
     if (cache && g->st && h->rules) {
         robots_record rec = {0};
@@ -202,6 +227,36 @@ robots_gate_wait *robots_gate_resolve(robots_gate *g, const char *host_key, int 
     return w;
 }
 
+robots_gate_wait *robots_gate_fail(robots_gate *g, const char *host_key, const char *cause,
+                                   uint64_t retry_ms)
+{
+    gate_host *h = find(g, host_key);
+    if (h == NULL)
+        return NULL;
+    robots_rules_free(h->rules);
+    h->rules = NULL;
+    free(h->cause);
+    h->cause = strdup(cause && *cause ? cause : "no answer");
+    h->phase = PHASE_UNREACHABLE;
+    h->retry_at_ns = retry_ms ? fa_time_now_ns() + (int64_t)retry_ms * 1000000LL : 0;
+    robots_gate_wait *w = h->head;
+    h->head = h->tail = NULL;
+    return w;
+}
+
+const char *robots_gate_failure(robots_gate *g, const char *host_key)
+{
+    gate_host *h = find(g, host_key);
+    if (h == NULL || h->phase != PHASE_UNREACHABLE)
+        return NULL;
+    return h->cause ? h->cause : "no answer";
+}
+
+void robots_gate_set_unavailable_hold(robots_gate *g, uint64_t ms)
+{
+    g->unavailable_ns = ms * 1000000ULL;
+}
+
 uint64_t robots_gate_crawl_delay(robots_gate *g, const char *host_key)
 {
     gate_host *h = find(g, host_key);
@@ -216,6 +271,7 @@ void robots_gate_free(robots_gate *g)
         for (gate_host *h = g->buckets[i], *next; h; h = next) {
             next = h->next_in_bucket;
             robots_rules_free(h->rules);
+            free(h->cause);
             free(h);
         }
     free(g->buckets);

@@ -12,8 +12,12 @@
  * Rules come from the durable state's robots cache while fresh (24 h by
  * default); a fetched robots.txt goes into it.  Outcomes, per RFC 9309
  * §2.3.1: 2xx - the body's rules; 4xx (and too many redirects) - no
- * restrictions; 5xx or unreachable - everything disallowed for the rest of
- * this run (not cached: the next run retries).
+ * restrictions; 5xx - everything disallowed, for the run or, for a service,
+ * until robots_gate_set_unavailable_hold's time is up (then fetched again;
+ * never cached).  A robots.txt that got no HTTP answer at all (refused, DNS,
+ * TLS, timeout, reset: robots_gate_fail) is no robots decision: the host's
+ * jobs get ROBOTS_GATE_UNREACHABLE with the cause, until the retry time the
+ * owner gives, and the next job after it fetches robots.txt again.
  *
  * Threads: loop thread only.  Knows nothing of HTTP transfers.
  */
@@ -36,7 +40,8 @@ enum robots_gate_answer {
     ROBOTS_GATE_ALLOW = 0,    /* go ahead */
     ROBOTS_GATE_DISALLOW = 1, /* verdict says why */
     ROBOTS_GATE_PARKED = 2,   /* waits for robots.txt; released by resolve */
-    ROBOTS_GATE_FETCH = 3     /* parked, and the owner must fetch robots.txt now */
+    ROBOTS_GATE_FETCH = 3,    /* parked, and the owner must fetch robots.txt now */
+    ROBOTS_GATE_UNREACHABLE = 4 /* robots.txt got no answer: robots_gate_failure says why */
 };
 
 /* product_token: matched against user-agent lines ("feedarc"). st is
@@ -55,6 +60,21 @@ enum robots_gate_answer robots_gate_check(robots_gate *g, const char *host_key, 
  * order.  Also returns the host's Crawl-delay in *crawl_delay_ms. */
 robots_gate_wait *robots_gate_resolve(robots_gate *g, const char *host_key, int status,
                                       const char *body, size_t len, uint64_t *crawl_delay_ms);
+
+/* The robots.txt fetch for host_key got no HTTP answer; cause (copied; NULL
+ * accepted) says why.  Until retry_ms from now (0: for good) the host's
+ * checks answer ROBOTS_GATE_UNREACHABLE; the first check after that
+ * answers FETCH.  Returns the parked jobs, as robots_gate_resolve does. */
+robots_gate_wait *robots_gate_fail(robots_gate *g, const char *host_key, const char *cause,
+                                   uint64_t retry_ms);
+
+/* Why host_key's robots.txt got no answer (owned by the gate, valid until
+ * the next call into it), or NULL when it is not unreachable. */
+const char *robots_gate_failure(robots_gate *g, const char *host_key);
+
+/* How long a 5xx robots.txt holds the host disallowed before it is asked
+ * for again; 0 (the default) = for the life of the gate (a `once` run). */
+void robots_gate_set_unavailable_hold(robots_gate *g, uint64_t ms);
 
 /* Crawl-delay of a host whose rules are known (0 if none or unknown). */
 uint64_t robots_gate_crawl_delay(robots_gate *g, const char *host_key);

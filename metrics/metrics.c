@@ -497,6 +497,7 @@ feedarc_metrics *feedarc_metrics_new(void)
     static const char *const dedup[] = {"exact", "near", "containment", "boilerplate"};
     static const char *const queues[] = {"pending", "in_flight", "archive_pending"};
     static const char *const results[] = {"ok", "failed"};
+    static const char *const causes[] = {"refused", "dns", "tls", "timeout", "reset", "other"};
     char labels[64];
     int rc = 0;
 
@@ -515,6 +516,13 @@ feedarc_metrics *feedarc_metrics_new(void)
         snprintf(labels, sizeof labels, "class=%s", classes[i]);
         COUNTER(m->fetches[i], "feedarc_fetches_total",
                 "HTTP exchanges finished, by status class (error: no HTTP response)", labels);
+    }
+    for (size_t i = 0; i < METRICS_FETCH_CAUSES; i++) {
+        snprintf(labels, sizeof labels, "cause=%s", causes[i]);
+        COUNTER(m->fetch_errors[i], "feedarc_fetch_errors_total",
+                "Exchanges that got no HTTP response, by cause (refused, dns, tls, timeout, "
+                "reset, other)",
+                labels);
     }
     COUNTER(m->fetched_bytes, "feedarc_fetched_bytes_total",
             "Response bodies received, in bytes as transferred", NULL);

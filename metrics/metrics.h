@@ -156,6 +156,18 @@ enum metrics_fetch_class {
     METRICS_FETCH_CLASSES
 };
 
+/* feedarc_fetch_errors_total{cause=...}: exchanges that got no HTTP
+ * response, by what went wrong (the fetcher's fetch_cause, same order). */
+enum metrics_fetch_cause {
+    METRICS_CAUSE_REFUSED = 0, /* connection refused */
+    METRICS_CAUSE_DNS,         /* the host name does not resolve */
+    METRICS_CAUSE_TLS,         /* handshake or certificate */
+    METRICS_CAUSE_TIMEOUT,     /* connect, transfer or low-speed timeout */
+    METRICS_CAUSE_RESET,       /* reset, closed or cut short by the peer */
+    METRICS_CAUSE_OTHER,
+    METRICS_FETCH_CAUSES
+};
+
 /* feedarc_warc_records_total{type=...} */
 enum metrics_record_type {
     METRICS_RECORD_WARCINFO = 0,
@@ -196,6 +208,7 @@ typedef struct feedarc_metrics {
     metrics_registry *registry;
     /* counters */
     metrics_counter *fetches[METRICS_FETCH_CLASSES]; /* feedarc_fetches_total{class} */
+    metrics_counter *fetch_errors[METRICS_FETCH_CAUSES]; /* feedarc_fetch_errors_total{cause} */
     metrics_counter *fetched_bytes;                  /* feedarc_fetched_bytes_total */
     metrics_counter *written_bytes;                  /* feedarc_written_bytes_total */
     metrics_counter *records[METRICS_RECORD_TYPES];  /* feedarc_warc_records_total{type} */

@@ -32,3 +32,13 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_status_demo.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_status_demo PROPERTIES TIMEOUT 180)
 endif()
+# start-up failures (error alone, exit 73/75/78) and reload warnings
+if(TARGET feedarc)
+  add_test(NAME test_startup COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_startup.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_startup PROPERTIES TIMEOUT 120 RUN_SERIAL ON)
+endif()
+# once --quiet / --verbose / --json: failing sources always logged, a line per fetch, JSON summary
+if(TARGET feedarc)
+  add_test(NAME test_once_output COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_once_output.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_once_output PROPERTIES TIMEOUT 120)
+endif()

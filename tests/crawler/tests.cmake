@@ -49,3 +49,27 @@ feedarc_test(test_crawl_hostile SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_hos
 feedarc_test(test_crawl_hostile_server SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_hostile_server.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common PkgConfig::ZLIB TIMEOUT 180)
+# stop signals at the worst moments: past the grace period, mid-transfer,
+# at random moments of a busy crawl (once and serve)
+if(TARGET feedarc)
+  add_test(NAME test_signals COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_signals.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_signals PROPERTIES TIMEOUT 400 RUN_SERIAL ON)
+endif()
+# 24 SIGHUPs during a busy serve: /healthz 200, RSS and fds flat
+if(TARGET feedarc)
+  add_test(NAME test_reload COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_reload.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_reload PROPERTIES TIMEOUT 180 RUN_SERIAL ON)
+endif()
+# network failures (refused, DNS, reset, timeout) named as such, never a
+# robots decision; a host down at the first poll is fetched once it is up
+if(TARGET feedarc)
+  add_test(NAME test_outages COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_outages.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_outages PROPERTIES TIMEOUT 180 RUN_SERIAL ON)
+endif()
+# once defers a host backing off past the run's end; --max-duration
+if(TARGET feedarc)
+  add_test(NAME test_deferred COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_deferred.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_deferred PROPERTIES TIMEOUT 240 RUN_SERIAL ON)
+endif()
+feedarc_test(test_robots_gate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_robots_gate.c
+             LIBS fa_crawler fa_robots fa_state fa_common)

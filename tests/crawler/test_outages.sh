@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# test_outages.sh FEEDARC - network failures are network failures.
+#  1. once against a refused port and a name that does not resolve: the
+#     summary, `feedarc status` and the warnings name the real cause
+#     (connection refused, could not resolve host), never robots.txt.
+#  2. serve whose feed host is down at the first poll and up 6 s later: the
+#     robots.txt failure is not kept as a robots decision; the host is asked
+#     again within the source's interval and the feed and its page are
+#     archived; /metrics counts the refused connections by cause.
+#  3. serve against a host whose connections are reset and one that answers
+#     too late (timeout): each named in status and metrics, none a robots
+#     decision.
+set -u
+bin=$(realpath "$1")
+py=/usr/bin/python3
+tmp=$(mktemp -d /tmp/feedarc-outages-XXXXXX)
+server= serve= rst=
+cleanup() {
+  [ -n "$serve" ] && kill -9 "$serve" 2>/dev/null
+  [ -n "$server" ] && kill "$server" 2>/dev/null
+  [ -n "$rst" ] && kill "$rst" 2>/dev/null
+  wait 2>/dev/null; rm -rf "$tmp"
+}
+trap cleanup EXIT
+fails=0 passed=0
+ok()  { passed=$((passed+1)); echo "ok   $1"; }
+bad() { fails=$((fails+1)); echo "FAIL $1"; }
+free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+base_config() { # $1 dir; the sources follow
+  cat <<EOF
+storage:
+  dir: $1/archive
+  state_dir: $1/state
+http: { retries: 1, backoff_base: 300ms, connect_timeout: 2s, timeout: 2s, low_speed_time: 2s }
+EOF
+}
+
+# ---- 1: once, refused, unresolvable, TLS spoken to a plain HTTP server ----
+dead=$(free_port) plain=$(free_port)
+$py -m http.server "$plain" --bind 127.0.0.1 --directory "$tmp" >/dev/null 2>&1 &
+server=$!
+sleep 0.5
+mkdir -p "$tmp/o"
+{ base_config "$tmp/o"; cat <<EOF
+sources:
+  - url: http://127.0.0.1:$dead/feed.xml
+    name: refused
+  - url: http://nohost.invalid/feed.xml
+    name: nodns
+  - url: https://127.0.0.1:$plain/feed.xml
+    name: tls
+EOF
+} > "$tmp/once.yaml"
+"$bin" once -c "$tmp/once.yaml" >"$tmp/once.out" 2>"$tmp/once.log"; rc=$?
+[ "$rc" -eq 1 ] && ok "once: exit 1 (sources failed)" || bad "once: exit $rc"
+grep -q "FAIL refused .*connection refused" "$tmp/once.out" && ok "once: summary names 'connection refused'" \
+  || { bad "once: summary does not name the refused connection"; cat "$tmp/once.out"; }
+grep -q "FAIL nodns .*[Cc]ould not resolve host" "$tmp/once.out" && ok "once: summary names 'could not resolve host'" \
+  || bad "once: summary does not name the DNS failure"
+grep -q "FAIL tls .*TLS error" "$tmp/once.out" && ok "once: summary names the TLS error" \
+  || bad "once: summary does not name the TLS error"
+kill "$server"; wait "$server" 2>/dev/null; server=
+grep -qi "disallow\|robots.txt unavailable" "$tmp/once.out" && { bad "once: the summary blames robots.txt"; grep -i robots "$tmp/once.out"; } \
+  || ok "once: no robots decision in the summary"
+grep -q "disallowed\|unavailable (status 0)" "$tmp/once.log" && bad "once: a warning calls it a robots decision" \
+  || ok "once: no warning calls it a robots decision"
+grep -q "level=warn.*connection refused" "$tmp/once.log" && ok "once: the warning names the cause" \
+  || bad "once: no warning names the cause"
+"$bin" status -c "$tmp/once.yaml" --json >"$tmp/status.out" 2>&1
+grep -qi "refused" "$tmp/status.out" && grep -qi "resolve" "$tmp/status.out" \
+  && ok "status names both causes" || { bad "status does not name the causes"; cat "$tmp/status.out"; }
+
+# ---- 2: serve, host down at the first poll, up 6 s later ----
+port=$(free_port) mport=$(free_port)
+mkdir -p "$tmp/site" "$tmp/s"
+cat > "$tmp/site/feed.xml" <<EOF
+<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>http://127.0.0.1:$port/</link>
+<item><title>one</title><link>http://127.0.0.1:$port/one.html</link><guid>one</guid></item>
+</channel></rss>
+EOF
+echo '<html><body>one</body></html>' > "$tmp/site/one.html"
+echo 'User-agent: *' > "$tmp/site/robots.txt"
+{ base_config "$tmp/s"; cat <<EOF
+metrics: { listen: "127.0.0.1:$mport" }
+sources:
+  - url: http://127.0.0.1:$port/feed.xml
+    name: late
+    interval: 2s
+EOF
+} > "$tmp/serve.yaml"
+"$bin" serve -c "$tmp/serve.yaml" >"$tmp/serve.out" 2>"$tmp/serve.log" &
+serve=$!
+sleep 6
+$py -m http.server "$port" --bind 127.0.0.1 --directory "$tmp/site" >"$tmp/http.log" 2>&1 &
+server=$!
+got=
+for _ in $(seq 150); do
+  if grep -q "GET /one.html" "$tmp/http.log"; then got=1; break; fi
+  sleep 0.1
+done
+[ -n "$got" ] && ok "serve: the feed's page fetched once the host came up" \
+  || { bad "serve: nothing fetched after the host came up"; tail -5 "$tmp/serve.log"; }
+sleep 1
+grep -q "GET /robots.txt" "$tmp/http.log" && ok "serve: robots.txt asked for again" || bad "serve: robots.txt never asked for"
+grep -q "disallowed" "$tmp/serve.log" && bad "serve: a network failure reported as disallowed" \
+  || ok "serve: no 'disallowed' in the log"
+m=$(curl -s "http://127.0.0.1:$mport/metrics")
+refused=$(echo "$m" | awk '$1=="feedarc_fetch_errors_total{cause=\"refused\"}" {print $2}')
+[ "${refused:-0}" -ge 1 ] && ok "serve: /metrics counts $refused refused connection(s)" \
+  || bad "serve: feedarc_fetch_errors_total{cause=\"refused\"} is ${refused:-absent}"
+rob=$(echo "$m" | awk '$1=="feedarc_robots_disallowed_total" {print $2}')
+[ "${rob:-0}" = 0 ] && ok "serve: nothing counted as disallowed by robots" || bad "serve: robots_disallowed $rob"
+kill -TERM "$serve"; wait "$serve"; rc=$?; serve=
+[ "$rc" -eq 0 ] && ok "serve: exit 0" || bad "serve: exit $rc"
+"$bin" ls "$tmp/s/archive" 2>/dev/null | grep -q "one.html" && ok "serve: the page is in the archive" \
+  || bad "serve: the page is not in the archive"
+kill "$server"; wait "$server" 2>/dev/null; server=
+
+# ---- 3: serve, a host that resets connections and one that is too slow ----
+rport=$(free_port) sport=$(free_port) mport=$(free_port)
+$py - "$rport" "$sport" >"$tmp/rst.log" 2>&1 <<'PY' &
+import socket, struct, sys, threading, time
+def serve(port, handler):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port)); s.listen(16)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=handler, args=(c,), daemon=True).start()
+def reset(c):
+    c.recv(4096)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+def slow(c):
+    c.recv(4096); time.sleep(30); c.close()
+threading.Thread(target=serve, args=(int(sys.argv[1]), reset), daemon=True).start()
+serve(int(sys.argv[2]), slow)
+PY
+rst=$!
+sleep 0.5
+mkdir -p "$tmp/r"
+{ base_config "$tmp/r"; cat <<EOF
+metrics: { listen: "127.0.0.1:$mport" }
+service: { grace_period: 1s }
+sources:
+  - url: http://127.0.0.1:$rport/feed.xml
+    name: reset
+    interval: 2s
+  - url: http://127.0.0.1:$sport/feed.xml
+    name: slow
+    interval: 2s
+EOF
+} > "$tmp/r.yaml"
+"$bin" serve -c "$tmp/r.yaml" >"$tmp/r.out" 2>"$tmp/r.log" &
+serve=$!
+sleep 12
+m=$(curl -s "http://127.0.0.1:$mport/metrics")
+reset=$(echo "$m" | awk '$1=="feedarc_fetch_errors_total{cause=\"reset\"}" {print $2}')
+tmo=$(echo "$m" | awk '$1=="feedarc_fetch_errors_total{cause=\"timeout\"}" {print $2}')
+[ "${reset:-0}" -ge 2 ] && ok "serve: /metrics counts $reset reset connection(s), retried" \
+  || bad "serve: reset count ${reset:-absent}"
+[ "${tmo:-0}" -ge 1 ] && ok "serve: /metrics counts $tmo timeout(s)" || bad "serve: timeout count ${tmo:-absent}"
+kill -TERM "$serve"; wait "$serve"; rc=$?; serve=
+[ "$rc" -eq 0 ] && ok "serve: exit 0" || bad "serve: exit $rc"
+"$bin" status -c "$tmp/r.yaml" --json >"$tmp/rstatus.out" 2>&1
+grep -qi "reset" "$tmp/rstatus.out" && ok "status names the reset" || { bad "status does not name the reset"; cat "$tmp/rstatus.out"; }
+grep -qi "timeout\|timed out" "$tmp/rstatus.out" && ok "status names the timeout" || bad "status does not name the timeout"
+grep -q "disallowed" "$tmp/r.log" && bad "serve: a network failure reported as disallowed" \
+  || ok "serve: no 'disallowed' in the log"
+
+# ---- 4: a page that failed (503) is tried again though its feed is unchanged ----
+port=$(free_port)
+mkdir -p "$tmp/v"
+$py - "$port" >"$tmp/v.log" 2>&1 <<'PY' &
+import http.server, sys
+port = int(sys.argv[1])
+feed = ("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+        "<item><title>a</title><link>http://127.0.0.1:%d/a.html</link><guid>a</guid></item>"
+        "</channel></rss>" % port).encode()
+state = {"a": 0}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, status, body, extra=()):
+        self.send_response(status)
+        for k, v in extra: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        if self.path == "/feed.xml":
+            if self.headers.get("If-None-Match") == '"v1"':
+                return self.reply(304, b"", [("ETag", '"v1"')])
+            return self.reply(200, feed, [("ETag", '"v1"'), ("Content-Type", "application/rss+xml")])
+        if self.path == "/a.html":
+            state["a"] += 1
+            print("a.html", state["a"], flush=True)
+            if state["a"] == 1:
+                return self.reply(503, b"busy")
+            return self.reply(200, b"<html><body>a</body></html>", [("Content-Type", "text/html")])
+        return self.reply(404, b"no")
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+server=$!
+sleep 0.5
+{ base_config "$tmp/v"; cat <<EOF
+sources:
+  - url: http://127.0.0.1:$port/feed.xml
+    name: etag
+EOF
+} > "$tmp/v.yaml"
+sed -i 's/retries: 1,/retries: 0,/' "$tmp/v.yaml"
+"$bin" once -c "$tmp/v.yaml" >"$tmp/v1.out" 2>&1; rc1=$?
+"$bin" once -c "$tmp/v.yaml" >"$tmp/v2.out" 2>&1; rc2=$?
+[ "$rc1" -eq 1 ] && ok "a 503 page: the first run fails" || bad "a 503 page: first run exit $rc1"
+[ "$rc2" -eq 0 ] && grep -Eq '^pages: +1 archived' "$tmp/v2.out" \
+  && ok "the second run fetches the page (the feed's ETag was not kept)" \
+  || { bad "the second run did not fetch the failed page (exit $rc2)"; grep -E '^(pages|requests)' "$tmp/v2.out"; }
+kill "$server"; wait "$server" 2>/dev/null; server=
+
+echo "$passed passed, $fails failed"
+[ "$fails" -eq 0 ]
