@@ -677,6 +677,7 @@ static int utf8_decode(fa_charset_decoder *d, const unsigned char *s, size_t n, 
         i += (size_t)-l;
         run = i;
     }
+    if (n == run) return 0; /* nothing left (s may be NULL when n is 0) */
     return emit(d, s + run, n - run);
 }
 
