@@ -67,7 +67,11 @@ int archive_lock_take(const char *dir, archive_lock **out, char *err, size_t err
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;
-        set_err(err, errlen, "cannot open lock file %s: %s", path, strerror(e));
+        if (e == EACCES || e == EPERM || e == EROFS)
+            set_err(err, errlen, "archive folder %s is not writable (its lock file %s: %s)", dir,
+                    path, strerror(e));
+        else
+            set_err(err, errlen, "cannot open lock file %s: %s", path, strerror(e));
         return fa_err_from_errno(e);
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

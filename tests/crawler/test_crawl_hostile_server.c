@@ -457,8 +457,8 @@ static const char *const expected_cause[H_COUNT] = {
     [H_GZIP_BOMB] = "not XML", /* zeros: the parser stops at the first byte */
     [H_GZIP_BOMB_XML] = "max_decoded_size",
     /* cut off by the timeout later, but named by what failed first */
-    [H_GZIP_BOMB_SLOW] = "not a usable feed: not XML: body starts with byte 0x00; then Timeout",
-    [H_GZIP_BOMB_XML_SLOW] = "decoded size over http.max_decoded_size; then Timeout",
+    [H_GZIP_BOMB_SLOW] = "not a usable feed: not XML: body starts with byte 0x00; then timeout",
+    [H_GZIP_BOMB_XML_SLOW] = "decoded size over http.max_decoded_size; then timeout",
     [H_HUGE_FEED] = "max_body_size",
     [H_HUGE_FEED_STREAMED] = "max_body_size",
     [H_HTML_AS_RSS] = "not a usable feed",
