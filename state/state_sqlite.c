@@ -48,6 +48,7 @@
  */
 #include "state/crawl_state_backend.h"
 
+#include "common/fa_fs.h"
 #include "common/fa_err.h"
 
 #include <errno.h>
@@ -567,29 +568,13 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errl
     va_end(ap);
 }
 
-/* mkdir -p: creates dir and its missing parents. */
+/* mkdir -p, with the error said. */
 static int make_dirs(const char *dir, char *err, size_t errlen)
 {
-    char path[PATH_MAX];
-    size_t len = strlen(dir);
-
-    if (len == 0 || len >= sizeof path) {
-        set_err(err, errlen, "state folder \"%s\": bad path", dir);
-        return FA_EINVAL;
-    }
-    memcpy(path, dir, len + 1);
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-                int e = errno;
-                set_err(err, errlen, "cannot create state folder %s: %s", path, strerror(e));
-                return fa_err_from_errno(e);
-            }
-            *p = c;
-            if (c == '\0') break;
-        }
+    if (fa_mkdir_p(dir) < 0) {
+        int e = errno;
+        set_err(err, errlen, "cannot create state folder %s: %s", dir, strerror(e));
+        return fa_err_from_errno(e);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 /* archive_lock.c - the archive folder's writer lock; see archive_lock.h. */
 #include "storage/archive_lock.h"
 
+#include "common/fa_fs.h"
 #include "common/fa_err.h"
 
 #include <errno.h>
@@ -29,26 +30,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* mkdir -p; 0 or -1 with errno. */
-static int make_dirs(const char *path)
-{
-    char tmp[PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(tmp, path, n + 1);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 int archive_lock_take(const char *dir, archive_lock **out, char *err, size_t errlen)
 {
     if (out == NULL) return FA_EINVAL;
@@ -59,7 +40,7 @@ int archive_lock_take(const char *dir, archive_lock **out, char *err, size_t err
         set_err(err, errlen, "archive folder \"%s\": path too long", dir);
         return FA_EINVAL;
     }
-    if (make_dirs(dir) < 0) {
+    if (fa_mkdir_p(dir) < 0) {
         int e = errno;
         set_err(err, errlen, "cannot create the archive folder %s: %s", dir, strerror(e));
         return fa_err_from_errno(e);

@@ -60,6 +60,7 @@
 #include "storage/segment_dict.h"
 #include "storage/warc_record.h"
 
+#include "common/fa_fs.h"
 #include "common/fa_buf.h"
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
@@ -205,25 +206,6 @@ static int copy_range(int src, uint64_t len, int dst, uint64_t off)
         outoff += n;
         len -= (uint64_t)n;
     }
-    return 0;
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(tmp, path, n + 1);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
     return 0;
 }
 
@@ -628,7 +610,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     }
     if (gethostname(w->hostname, sizeof w->hostname - 1) < 0 || !warc__value_ok(w->hostname, 255))
         snprintf(w->hostname, sizeof w->hostname, "localhost");
-    if (mkdir_p(w->dir) < 0 || (w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    if (fa_mkdir_p(w->dir) < 0 || (w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         rc = fa_err_from_errno(errno);
         snprintf(msg, sizeof msg, "%s: cannot create or open the archive folder: %s", w->dir,
                  strerror(errno));
