@@ -21,36 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* How many response records of dir's segments have target uri (all
- * responses when uri is NULL). */
-static unsigned responses_for(const char *dir, const char *uri)
-{
-    unsigned n = 0;
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (len < 9 || strcmp(de->d_name + len - 9, ".warc.zst") != 0) continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        warc_reader *r = NULL;
-        char err[256];
-        assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
-        warc_record rec;
-        while (warc_reader_next(r, &rec) == 1) {
-            const char *type = warc_record_field(&rec, "WARC-Type");
-            const char *target = warc_record_field(&rec, "WARC-Target-URI");
-            if (type && strcmp(type, "response") == 0 &&
-                (uri == NULL || (target && strcmp(target, uri) == 0)))
-                n++;
-        }
-        warc_reader_close(r);
-    }
-    closedir(d);
-    return n;
-}
-
 static char *rss_feed(const char *origin, unsigned n)
 {
     size_t cap = 1024 + n * 256;
@@ -127,10 +97,10 @@ static void undecodable_bodies_fail_their_response(void **state)
 
     char adir[600], uri[300];
     snprintf(adir, sizeof adir, "%s/archive", dir);
-    assert_int_equal(responses_for(adir, NULL), 3 + 4);
+    assert_int_equal(test_count_responses(adir, NULL), 3 + 4);
     for (unsigned i = 0; i < 4; i++) {
         snprintf(uri, sizeof uri, "%s/p%u.html", site_server_origin(good), i);
-        assert_int_equal(responses_for(adir, uri), 1);
+        assert_int_equal(test_count_responses(adir, uri), 1);
     }
     crawl_summary_free(&sum);
     config_free(cfg);

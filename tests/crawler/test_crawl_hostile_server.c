@@ -381,33 +381,6 @@ static void hostile_stop(hostile_server *h)
     free(h);
 }
 
-/* How many response records of dir's segments have target uri. */
-static unsigned responses_for(const char *dir, const char *uri)
-{
-    unsigned n = 0;
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (len < 9 || strcmp(de->d_name + len - 9, ".warc.zst") != 0) continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        warc_reader *r = NULL;
-        char err[256];
-        assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
-        warc_record rec;
-        while (warc_reader_next(r, &rec) == 1) {
-            const char *type = warc_record_field(&rec, "WARC-Type");
-            const char *target = warc_record_field(&rec, "WARC-Target-URI");
-            if (type && strcmp(type, "response") == 0 && target && strcmp(target, uri) == 0) n++;
-        }
-        warc_reader_close(r);
-    }
-    closedir(d);
-    return n;
-}
-
 /* How many metadata records of dir's segments hold needle in their block. */
 static unsigned metadata_with(const char *dir, const char *needle)
 {
@@ -555,7 +528,7 @@ static void hostile_sources_fail_alone(void **state)
         assert_int_equal(sum.results[s].pages_ok, GOOD_PAGES);
         for (unsigned i = 0; i < GOOD_PAGES; i++) {
             snprintf(uri, sizeof uri, "%s/p%u.html", site_server_origin(good[s]), i);
-            assert_int_equal(responses_for(adir, uri), 1);
+            assert_int_equal(test_count_responses(adir, uri), 1);
         }
     }
     unsigned expect_failed = 0;
