@@ -22,6 +22,16 @@ static void on_signal(int sig)
     atomic_fetch_add(&stops, 1);
 }
 
+/* SIGINT and SIGHUP ignored by whoever started us (nohup, a shell's
+ * background job) stay ignored, as the shell meant. */
+static int take_unless_ignored(int sig, const struct sigaction *sa)
+{
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) < 0) return -1;
+    if (old.sa_handler == SIG_IGN) return 0;
+    return sigaction(sig, sa, NULL);
+}
+
 int fa_signal_install(void)
 {
     if (atomic_exchange(&installed, 1)) return 0;
@@ -30,8 +40,8 @@ int fa_signal_install(void)
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-        sigaction(SIGHUP, &sa, NULL) < 0) {
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || take_unless_ignored(SIGINT, &sa) < 0 ||
+        take_unless_ignored(SIGHUP, &sa) < 0) {
         atomic_store(&installed, 0);
         return FA_EIO;
     }

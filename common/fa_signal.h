@@ -18,7 +18,8 @@
 #define FA_SIGNAL_H
 
 /* Installs the recording handlers for SIGTERM, SIGINT and SIGHUP (with
- * SA_RESTART).  A second call does nothing.  Returns 0 or FA_EIO. */
+ * SA_RESTART); SIGINT and SIGHUP found ignored (nohup, a background job)
+ * stay ignored.  A second call does nothing.  Returns 0 or FA_EIO. */
 int fa_signal_install(void);
 
 /* The first stop signal received (SIGTERM or SIGINT), 0 when none. */

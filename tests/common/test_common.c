@@ -10,11 +10,15 @@
 #include "common/fa_dechunk.h"
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
+#include "common/fa_signal.h"
 #include "common/fa_spool.h"
 #include "common/fa_time.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void buf_ceiling(void **state)
 {
@@ -145,12 +149,62 @@ static void spool_spills_to_file(void **state)
     fa_spool_free(&s);
 }
 
+/* SIGINT and SIGHUP ignored when feedarc starts (nohup, a shell's
+ * background job) stay ignored; SIGTERM is recorded.  In a child: the
+ * handlers are installed once per process. */
+static void signals_ignored_stay_ignored(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        if (fa_signal_install() != 0) _exit(10);
+        raise(SIGINT);
+        raise(SIGHUP);
+        if (fa_signal_stops() != 0) _exit(11); /* SIGINT was taken */
+        if (fa_signal_hups() != 0) _exit(12);  /* SIGHUP was taken */
+        raise(SIGTERM);
+        if (fa_signal_stops() != 1 || fa_signal_stop_first() != SIGTERM) _exit(13);
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* With the default dispositions all three are recorded. */
+static void signals_recorded(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (fa_signal_install() != 0) _exit(10);
+        raise(SIGINT);
+        raise(SIGHUP);
+        raise(SIGTERM);
+        if (fa_signal_stops() != 2 || fa_signal_stop_first() != SIGINT) _exit(11);
+        if (fa_signal_hups() != 1) _exit(12);
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_ceiling),       cmocka_unit_test(time_formats),
         cmocka_unit_test(digests),           cmocka_unit_test(dechunk_every_split),
-        cmocka_unit_test(spool_spills_to_file),
+        cmocka_unit_test(spool_spills_to_file), cmocka_unit_test(signals_ignored_stay_ignored),
+        cmocka_unit_test(signals_recorded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,7 +73,7 @@ no_open "$tmp/s1/archive" && ok "serve: no .open segment" || bad "serve: .open s
 for sig in INT TERM; do
   mkdir -p "$tmp/o$sig"
   make_config "$tmp/slow" "$tmp/o$sig" 'service: { grace_period: 2s }' > "$tmp/o$sig.yaml"
-  "$bin" once -c "$tmp/o$sig.yaml" >"$tmp/o$sig.out" 2>"$tmp/o$sig.log" &
+  env --default-signal=INT "$bin" once -c "$tmp/o$sig.yaml" >"$tmp/o$sig.out" 2>"$tmp/o$sig.log" &
   pid=$!
   sleep 1
   start=$(date +%s%N)
@@ -112,7 +112,8 @@ for i in $(seq "$moments"); do
   else
     delay=$(( RANDOM % 2 )).$(( RANDOM % 10 ))$(( RANDOM % 10 ))
   fi
-  # (a background job of a script starts with SIGINT ignored: undo that)
+  # (a background job of a script starts with SIGINT ignored, which feedarc
+  # honours: undo that)
   env --default-signal=INT "$bin" "$mode" -c "$tmp/busy.yaml" >"$tmp/busy.$i.out" 2>>"$tmp/busy.log" &
   pid=$!
   wait_handlers "$pid"
