@@ -210,7 +210,7 @@ int crawl__archive_items(crawl_job *j)
 {
     crawl *c = j->c;
     int rc = 0;
-    for (const char *p = j->items.data; rc == 0 && p && p < j->items.data + j->items.len;) {
+    for (const char *p = j->feed.items.data; rc == 0 && p && p < j->feed.items.data + j->feed.items.len;) {
         const char *doc = p;
         p += strlen(p) + 1;
         const char *id = p;
@@ -235,7 +235,7 @@ int crawl__archive_items(crawl_job *j)
             continue;
         }
         findings_doc fd;
-        findings_build(c, &res, doc, j->url, id, NULL, j->encoding, &fd);
+        findings_build(c, &res, doc, j->url, id, NULL, j->feed.encoding, &fd);
         warc_record_spec specs[2] = {
             {.type = "metadata",
              .record_id = meta_id,
@@ -302,8 +302,8 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
         .record_id = resp_id,
         .date = t->date_ns / 1000000000LL,
         .type = DEDUP_HTML_PAGE,
-        .content = j->decoded.data,
-        .len = j->decoded.len,
+        .content = j->page.decoded.data,
+        .len = j->page.decoded.len,
         .charset = charset,
     };
     dedup_result res;
@@ -329,7 +329,7 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
     char encoding[192];
     crawl__note_charset(c, &res.charset, encoding, sizeof encoding);
     findings_doc fd;
-    findings_build(c, &res, j->url, j->via, j->item_id, j->item_title, encoding, &fd);
+    findings_build(c, &res, j->url, j->page.via, j->page.item_id, j->page.item_title, encoding, &fd);
     const dedup_finding *exact = fd.exact;
     char refers_date[40] = "";
     warc_record_spec specs[3];

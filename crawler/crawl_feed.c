@@ -1,0 +1,449 @@
+/*
+ * crawl_feed.c - feed and API jobs: a source's feed, API page, sitemap or
+ * the HTML page its feeds are discovered from.
+ *
+ * The source parser (feeds/source_parser.h) reads the body while it
+ * streams in and calls back for each item (on_item) and each link (on_link:
+ * the next page of a paginated API, a child sitemap, a discovered feed).
+ * An item's page becomes a page job unless it was archived before and the
+ * item does not say it changed; an item with no page of its own is kept for
+ * dedup and analysed with the feed's archiving.  Children are capped per
+ * source (MAX_SOURCE_DEPTH nesting, MAX_SOURCE_CHILDREN children).
+ *
+ * A feed's url record (its validators) waits until every job of its
+ * source has ended (deferred_url): committed earlier, a crash would leave
+ * items unfetched behind a 304 on the next run.  A source left incomplete
+ * (a page deferred or given up on) commits no feed record at all, so the
+ * next poll sees the items again.
+ *
+ * WordPress REST API sources ask only for what was modified after the
+ * newest post already archived: modified_gmt of the newest item seen is
+ * kept per source (kv "wordpress_since:<source>") after a good poll.
+ *
+ * Threads: loop thread, except feed_archive (a libuv worker).
+ */
+#include "crawler/crawl_internal.h"
+#include "common/fa_err.h"
+#include "common/fa_limits.h"
+#include "common/fa_log.h"
+#include "crawler/source_list.h"
+#include "crawler/url.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ITEMS_MAX (16u << 20) /* item text kept per feed response for dedup */
+
+int crawl__feed_push(crawl *c, char *url, unsigned src, enum source_format format, unsigned page,
+                     unsigned depth)
+{
+    if (crawl__seen_add(c, src, 1, url) == 0) {
+        free(url);
+        return 0;
+    }
+    crawl_job *j;
+    int rc = crawl__job_new_url(c, url, &crawl__feed_ops, src, &j);
+    if (rc < 0) return rc;
+    j->feed.format = format;
+    j->feed.page = page ? page : 1;
+    j->feed.depth = depth;
+    return crawl__job_admit(c, j);
+}
+
+/* ---- WordPress: only what changed since the last good poll ---- */
+
+static int is_wordpress(const config_source *s)
+{
+    return s->url && (s->type == SOURCE_WORDPRESS || strstr(s->url, "/wp-json/"));
+}
+
+static void since_key(const crawl *c, unsigned i, char *key, size_t len)
+{
+    snprintf(key, len, "wordpress_since:%.200s", c->sum->results[i].name);
+}
+
+void crawl__feed_save_since(crawl *c, unsigned i)
+{
+    const char *nm = c->src[i].newest_modified;
+    if (!c->sum->results[i].ok || !nm[0] || !is_wordpress(&c->cfg->sources[i])) return;
+    char key[CRAWL_STATE_KV_KEY_MAX];
+    since_key(c, i, key, sizeof key);
+    if (crawl_state_put_kv(c->st, key, nm) < 0) crawl__state_fail(c, FA_EIO);
+}
+
+void crawl__push_source(crawl *c, unsigned i)
+{
+    const config_source *s = &c->cfg->sources[i];
+    if (s->url == NULL) {
+        crawl__source_fail(c, i, "an OPML entry was not expanded");
+        return;
+    }
+    enum source_format f = source_list_format(s->type);
+    source_json_mapping map;
+    char since[64] = "", key[CRAWL_STATE_KV_KEY_MAX];
+    if (is_wordpress(s)) {
+        since_key(c, i, key, sizeof key);
+        if (crawl_state_get_kv(c->st, key, since, sizeof since) != 1) since[0] = '\0';
+    }
+    char *first = NULL, *url = NULL;
+    int ur = FA_EINVAL;
+    if (source_first_url(s->url, f, source_list_json_mapping(s, &map), since[0] ? since : NULL,
+                         &first) < 0 ||
+        (ur = url_resolve(NULL, first, &url)) < 0) {
+        if (ur == FA_ETOOBIG)
+            crawl__source_fail(c, i, "%.200s...: URL longer than %d bytes", s->url, FA_URL_MAX - 1);
+        else
+            crawl__source_fail(c, i, "not an http(s) URL: %s", s->url);
+        free(first);
+        return;
+    }
+    free(first);
+    crawl__feed_push(c, url, i, f, 1, 0);
+}
+
+/* ---- feed url records: committed when the source's jobs have ended ---- */
+
+static void defer_url(crawl *c, unsigned src, const char *url, const url_record *r)
+{
+    size_t n = strlen(url);
+    deferred_url *d = malloc(sizeof *d + n + 1);
+    if (d == NULL) {
+        crawl__state_fail(c, FA_ENOMEM);
+        return;
+    }
+    d->rec = *r;
+    memcpy(d->url, url, n + 1);
+    d->next = c->src[src].deferred;
+    c->src[src].deferred = d;
+}
+
+void crawl__feed_commit_deferred(crawl *c, unsigned src)
+{
+    source_rt *s = &c->src[src];
+    while (s->deferred) {
+        deferred_url *d = s->deferred;
+        s->deferred = d->next;
+        if (!c->stopping && !s->incomplete) crawl__keep_url_record(c, d->url, &d->rec);
+        free(d);
+    }
+}
+
+/* ---- the parser's callbacks (loop thread, while the body streams in) ---- */
+
+/* An item that will have no page of its own is a document by itself: its
+ * content is analysed (on a worker, with the feed's archiving). */
+static void keep_item_for_dedup(crawl *c, crawl_job *j, const feed_item *item)
+{
+    const char *content = item->content[0] ? item->content : item->summary;
+    char *doc = NULL;
+    if (content[0] == '\0') return;
+    if (item->link[0] && url_resolve(j->url, item->link, &doc) < 0) doc = NULL;
+    if (doc == NULL && strchr(item->id, ':') && !strpbrk(item->id, " \t\r\n"))
+        doc = strdup(item->id); /* a URI such as urn:uuid:... */
+    if (doc == NULL) return;
+    fa_buf *items = &j->feed.items;
+    if (items->max == 0) fa_buf_init(items, ITEMS_MAX);
+    size_t mark = items->len;
+    if (fa_buf_append(items, doc, strlen(doc) + 1) < 0 ||
+        fa_buf_append(items, item->id, strlen(item->id) + 1) < 0 ||
+        fa_buf_append(items, content, strlen(content) + 1) < 0) {
+        items->len = mark; /* over the ceiling: this item is not analysed */
+    } else {
+        c->sum->results[j->source].items_without_page++;
+    }
+    free(doc);
+}
+
+static int on_item(void *ud, const feed_item *item)
+{
+    crawl_job *j = ud;
+    crawl *c = j->c;
+    const config_source *s = &c->cfg->sources[j->source];
+    c->sum->results[j->source].items++;
+    c->sum->items++;
+    source_rt *rt = &c->src[j->source];
+    if (strcmp(item->updated, rt->newest_modified) > 0 &&
+        strlen(item->updated) < sizeof rt->newest_modified)
+        strcpy(rt->newest_modified, item->updated);
+    if ((!s->fetch_pages || item->link[0] == '\0') && c->dedup && !c->stopping)
+        keep_item_for_dedup(c, j, item);
+    if (!s->fetch_pages || item->link[0] == '\0' || c->stopping) return 0;
+    char *url = NULL;
+    int ur = url_resolve(j->url, item->link, &url);
+    if (ur == FA_ETOOBIG) { /* that page's failure, not the crawl's */
+        crawl__source_fail(c, j->source, "%.200s...: URL longer than %d bytes", item->link,
+                           FA_URL_MAX - 1);
+        c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+        return 0;
+    }
+    if (ur < 0) {
+        const char *kv[] = {"source", s->name, "link", item->link, NULL};
+        fa_log_kv(FA_LOG_DEBUG, "crawl", kv, "item link skipped: not an http(s) URL");
+        return 0;
+    }
+    int added = crawl__seen_add(c, j->source, 0, url);
+    if (added <= 0) {
+        free(url);
+        return added < 0 ? added : 0;
+    }
+    /* Archived in an earlier run, and the feed does not say it changed:
+     * nothing to fetch. */
+    url_record prev;
+    int known = crawl_state_get_url(c->st, url, &prev);
+    if (known < 0) {
+        crawl__state_fail(c, known);
+        free(url);
+        return 0;
+    }
+    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
+    if (known == 1 && prev.warc_record_id[0] && prev.http_status != 429 && prev.http_status < 500 &&
+        (item->updated[0] == '\0' || prev.item_updated[0] == '\0' ||
+         strcmp(item->updated, prev.item_updated) == 0)) {
+        c->sum->results[j->source].pages_unchanged++;
+        c->sum->pages_unchanged++;
+        free(url);
+        return 0;
+    }
+    int rc = crawl__page_push(c, url, j->source, item, j->url, known == 1, &prev);
+    return rc == FA_ENOMEM ? FA_ENOMEM : 0;
+}
+
+/* The parser decides from the status and headers whether the body is for
+ * it (2xx; WordPress's 400 past the last page). */
+static int feed_response(crawl_job *j)
+{
+    crawl_feed_job *f = &j->feed;
+    if (!f->resp_given) {
+        fetch_transfer *t = &j->t;
+        f->resp_given = 1;
+        f->resp_wanted = source_parser_response(f->sp, t->status,
+                                                t->response_head.data ? t->response_head.data : "",
+                                                t->response_head.len) == 1;
+    }
+    return f->resp_wanted;
+}
+
+static int on_payload(fetch_transfer *t, const void *data, size_t len)
+{
+    crawl_job *j = t->ud;
+    if (!feed_response(j)) return -1; /* an error page or redirect body is no feed */
+    int rc = source_parser_push(j->feed.sp, data, len);
+    if (rc < 0) {
+        j->feed.parse_rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+/* Links a source response points to: its next page, feeds found in an HTML
+ * page or an OPML file, the sitemaps of a sitemap index. */
+static int on_link(void *ud, enum source_link_kind kind, const char *link, const char *title)
+{
+    (void)title;
+    crawl_job *j = ud;
+    crawl *c = j->c;
+    if (c->stopping) return 0;
+    char *url = NULL;
+    int ur = url_resolve(j->url, link, &url);
+    if (ur == FA_ETOOBIG)
+        crawl__source_fail(c, j->source, "%.200s...: URL longer than %d bytes", link,
+                           FA_URL_MAX - 1);
+    if (ur < 0) return 0;
+    source_rt *s = &c->src[j->source];
+    const crawl_feed_job *f = &j->feed;
+    switch (kind) {
+    case SOURCE_LINK_NEXT_PAGE:
+        return crawl__feed_push(c, url, j->source, f->format, f->page + 1, f->depth) == FA_ENOMEM
+                   ? FA_ENOMEM
+                   : 0;
+    case SOURCE_LINK_FEED:
+    case SOURCE_LINK_SITEMAP:
+        if (f->depth + 1 > MAX_SOURCE_DEPTH || s->sitemaps >= MAX_SOURCE_CHILDREN) {
+            const char *kv[] = {"url", url, NULL};
+            fa_log_kv(FA_LOG_WARN, "crawl", kv, "not followed: the source's %s cap is reached",
+                      f->depth + 1 > MAX_SOURCE_DEPTH ? "nesting" : "child count");
+            free(url);
+            return 0;
+        }
+        s->sitemaps++;
+        return crawl__feed_push(c, url, j->source,
+                                kind == SOURCE_LINK_SITEMAP ? SOURCE_FORMAT_SITEMAP
+                                                            : SOURCE_FORMAT_AUTO,
+                                1, f->depth + 1) == FA_ENOMEM
+                   ? FA_ENOMEM
+                   : 0;
+    }
+    free(url);
+    return 0;
+}
+
+/* ---- the feed job's operations ---- */
+
+static void feed_init(crawl_job *j)
+{
+    j->feed.page = 1;
+}
+
+/* A retry, or a redirect hop: the same reading of the response. */
+static int feed_copy(crawl_job *to, const crawl_job *from)
+{
+    to->feed.format = from->feed.format;
+    to->feed.page = from->feed.page;
+    to->feed.depth = from->feed.depth;
+    return 0;
+}
+
+static int feed_start(crawl_job *j)
+{
+    crawl *c = j->c;
+    for (const struct curl_slist *h = c->src_headers[j->source]; h; h = h->next) {
+        struct curl_slist *l = curl_slist_append(j->headers, h->data);
+        if (l == NULL) return FA_ENOMEM;
+        j->headers = l;
+    }
+    const config_source *src = &c->cfg->sources[j->source];
+    source_parser_options po = {
+        .url = j->url,
+        .format = j->feed.format,
+        .json = source_list_json_mapping(src, &j->feed.json_map),
+        .page = j->feed.page,
+        .max_pages = src->max_pages,
+        .limits = {.max_items = src->max_items},
+        .max_inflated_bytes = c->cfg->http.max_decoded_size,
+    };
+    source_parser_callbacks cb = {.item = on_item, .link = on_link};
+    j->feed.sp = source_parser_new(&po, &cb, j);
+    if (j->feed.sp == NULL) return FA_ENOMEM;
+    j->t.want_payload = 1;
+    j->t.on_payload = on_payload;
+    return 0;
+}
+
+static void feed_ended(crawl_job *j)
+{
+    const fetch_transfer *t = &j->t;
+    if (t->error_code && t->error_code != FA_ECANCELED)
+        j->c->sum->results[j->source].cause = fetch_cause_name(t->cause);
+}
+
+static void feed_disallowed(crawl_job *j, const robots_verdict *v)
+{
+    crawl__source_fail(j->c, j->source, "%s: disallowed by robots.txt%s%s", j->url,
+                       v->rule[0] ? ": " : "", v->rule[0] ? v->rule : "");
+}
+
+static void feed_unreachable(crawl_job *j, const char *why)
+{
+    /* the fetcher's text names its cause (fetcher.c) */
+    for (int k = FETCH_CAUSE_REFUSED; k < FETCH_CAUSE_NONE; k++)
+        if (why && strcasestr(why, fetch_cause_name((enum fetch_cause)k))) {
+            j->c->sum->results[j->source].cause = fetch_cause_name((enum fetch_cause)k);
+            break;
+        }
+}
+
+/* The transfer failed: the payload may have failed first (a bomb or a
+ * non-feed sent slowly, then cut off), and that is the cause to name. */
+static void feed_transfer_failed(crawl_job *j)
+{
+    crawl *c = j->c;
+    const fetch_transfer *t = &j->t;
+    if (t->error_code == FA_ECANCELED) return;
+    if (t->payload_error == FA_ETOOBIG) {
+        crawl__source_fail(c, j->source,
+                           "%s: content decoding failed (%s): decoded size over "
+                           "http.max_decoded_size; then %s",
+                           j->url, t->content_encoding[0] ? t->content_encoding : "identity",
+                           t->error);
+    } else if (j->feed.parse_rc < 0) {
+        const char *why = source_parser_error(j->feed.sp);
+        crawl__source_fail(c, j->source, "%s: not a usable feed: %s; then %s", j->url,
+                           why && *why ? why : fa_strerror(j->feed.parse_rc), t->error);
+    } else {
+        crawl__source_fail(c, j->source, "%s: %s", j->url, t->error);
+    }
+}
+
+/* A response the parser took: the end of its body, and what went wrong. */
+static void feed_parsed(crawl_job *j)
+{
+    crawl *c = j->c;
+    const fetch_transfer *t = &j->t;
+    crawl_feed_job *f = &j->feed;
+    int n = f->parse_rc < 0 ? f->parse_rc : source_parser_finish(f->sp);
+    crawl__note_charset(c, source_parser_charset(f->sp), f->encoding, sizeof f->encoding);
+    if (f->depth == 0 && f->page <= 1)
+        c->sum->results[j->source].kind = source_parser_kind_name(f->sp);
+    if (t->payload_error) {
+        /* the decoding stopped first: that is the cause to report */
+        crawl__source_fail(c, j->source, "%s: content decoding failed (%s%s): %s", j->url,
+                           t->content_encoding[0] ? t->content_encoding : "identity",
+                           t->chunked ? ", chunked" : "",
+                           t->payload_error == FA_ETOOBIG
+                               ? "decoded size over http.max_decoded_size"
+                               : "corrupt body or an encoding feedarc cannot decode");
+    } else if (n < 0) {
+        const char *why = source_parser_error(f->sp);
+        crawl__source_fail(c, j->source, "%s: not a usable feed: %s", j->url,
+                           why && *why ? why : fa_strerror(n));
+    }
+}
+
+static enum crawl_job_next feed_fetched(crawl_job *j)
+{
+    crawl *c = j->c;
+    const fetch_transfer *t = &j->t;
+    crawl_source_result *r = &c->sum->results[j->source];
+    if (t->error_code) {
+        feed_transfer_failed(j);
+        return CRAWL_JOB_END;
+    }
+    if (t->status == 304) {
+        r->last_status = 304;
+        return crawl__not_modified(j);
+    }
+    r->last_status = (int)t->status;
+    c->sum->feeds_fetched++;
+    if (feed_response(j))
+        feed_parsed(j);
+    else if (!crawl__is_redirect(t->status))
+        crawl__source_fail(c, j->source, "%s: HTTP %ld", j->url, t->status);
+    crawl__follow_redirect(c, j);
+    return CRAWL_JOB_ARCHIVE;
+}
+
+static int feed_archive(crawl_job *j, const warc_exchange *x)
+{
+    int rc = segment_writer_write_exchange(j->c->w, x, &j->written);
+    if (rc == 0 && j->feed.items.len && j->c->dedup) rc = crawl__archive_items(j);
+    return rc;
+}
+
+static void feed_archived(crawl_job *j, const url_record *r)
+{
+    defer_url(j->c, j->source, j->url, r);
+}
+
+static void feed_release(crawl_job *j)
+{
+    source_parser_free(j->feed.sp);
+    fa_buf_free(&j->feed.items);
+}
+
+const crawl_job_ops crawl__feed_ops = {
+    .name = "feed",
+    .in_source = 1,
+    .url_kind = URL_KIND_FEED,
+    .init = feed_init,
+    .copy = feed_copy,
+    .hop = feed_copy,
+    .start = feed_start,
+    .ended = feed_ended,
+    .disallowed = feed_disallowed,
+    .unreachable = feed_unreachable,
+    .fetched = feed_fetched,
+    .archive = feed_archive,
+    .archived = feed_archived,
+    .release = feed_release,
+};

@@ -1,0 +1,326 @@
+/*
+ * crawl_run.c - crawl_run_once: what a run opens before its first request
+ * and closes after its last, in this order.
+ *
+ *   the durable state (crawl_state_open_sqlite unless the caller lends one)
+ *   -> the archive folder's lock, then reconciliation of what a crash left
+ *   (archive_reconcile.h) -> the dictionary and the dedup index -> the
+ *   segment writer -> the loop, with the lag probe, the state batcher
+ *   (state_batch.h), the robots gate, the fetcher and the host queue ->
+ *   the first requests (once) or the schedule (serve) -> uv_run.
+ *
+ * After the loop: the last url records committed after the last fsync,
+ * then (once, if the run was not cut short) the per-source records and
+ * the WordPress "since" marks, a dictionary trained from the samples, and
+ * everything closed in reverse.  Setup failing part-way closes what it
+ * opened and reports why in the summary.
+ *
+ * Threads: the caller's thread is the loop thread.
+ */
+#include "crawler/crawl.h"
+#include "crawler/crawl_internal.h"
+#include "common/fa_err.h"
+#include "common/fa_log.h"
+#include "common/fa_signal.h"
+#include "common/fa_time.h"
+#include "crawler/archive_reconcile.h"
+#include "crawler/source_list.h"
+#include "metrics/metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void on_queue_idle(void *ud)
+{
+    crawl__maybe_finish(ud);
+}
+
+static int open_writer(crawl *c)
+{
+    const config *cfg = c->cfg;
+    segment_writer_options wo = {
+        .dir = cfg->storage.dir,
+        .prefix = cfg->storage.prefix,
+        .max_size = cfg->storage.segment_max_size,
+        .level = cfg->storage.compression_level,
+        .lazy_open = 1,
+        .dict = c->dict,
+        .dict_len = c->dict_len,
+        .file_mode = cfg->storage.file_mode,
+        .operator_name = cfg->storage.operator_name,
+    };
+    char err[256] = "";
+    int rc = segment_writer_open(&wo, &c->w, err, sizeof err);
+    if (rc < 0) {
+        c->sum->storage_error = rc;
+        snprintf(c->sum->storage_message, sizeof c->sum->storage_message, "%s",
+                 err[0] ? err : fa_strerror(rc));
+    }
+    return rc;
+}
+
+int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    static const crawl_options defaults;
+    crawl c = {0};
+    c.cfg = cfg;
+    c.sum = out;
+    c.opt = opt ? opt : &defaults;
+    c.serve = c.opt->serve;
+    c.max_pending = opt && opt->max_archive_pending ? opt->max_archive_pending : 256;
+    c.start_ns = fa_time_mono_ns();
+    fa_signal_install();
+    c.hups_seen = fa_signal_hups();
+    fa_hashset_init(&c.seen);
+    fa_hashset_init(&c.hosts_seen);
+    fa_hashset_init(&c.hosts_deferred);
+    if (!c.serve && c.opt->max_duration_ms)
+        c.deadline_ns = c.start_ns + c.opt->max_duration_ms * 1000000ULL;
+    fa_hashset_init(&c.feeds_seen);
+    c.rng.s = (uint64_t)fa_time_now_ns() | 1;
+    c.retries = cfg->http.retries;
+    c.backoff_base_ms = cfg->http.backoff_base_ms;
+    c.backoff_max_ms = cfg->http.backoff_max_ms;
+    c.max_retry_after_ms = cfg->http.max_retry_after_ms;
+    int rc = 0, loop_ok = 0;
+
+    out->sources = (unsigned)cfg->n_sources;
+    out->results = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *out->results);
+    c.src_headers = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *c.src_headers);
+    c.src = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *c.src);
+    if (out->results == NULL || c.src_headers == NULL || c.src == NULL) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        const config_source *s = &cfg->sources[i];
+        out->results[i].name = strdup(s->name ? s->name : s->url);
+        out->results[i].url = strdup(s->url);
+        out->results[i].ok = 1;
+        out->results[i].kind = "";
+        out->results[i].cause = "";
+        if (s->ignore_robots) {
+            const char *kv[] = {"source", out->results[i].name, NULL};
+            fa_log_kv(FA_LOG_WARN, "robots", kv,
+                      "ignore_robots is set: robots.txt is not consulted for this source");
+        }
+        for (size_t h = 0; h < s->n_headers; h++) {
+            char line[1024];
+            snprintf(line, sizeof line, "%s: %s", s->headers[h].name, s->headers[h].value);
+            struct curl_slist *l = curl_slist_append(c.src_headers[i], line);
+            if (l) c.src_headers[i] = l;
+        }
+    }
+
+    if (opt && opt->state) {
+        c.st = opt->state;
+    } else {
+        char err[512] = "";
+        rc = crawl_state_open_sqlite(cfg->storage.state_dir, &c.st, err, sizeof err);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
+            goto out;
+        }
+        c.own_state = 1;
+    }
+    {
+        /* a crash leaves an .open segment and records the state does not
+         * know: make both right before anything new is written - once no
+         * other feedarc writes to the folder (its .open is live) */
+        char err[768] = "";
+        reconcile_result rr;
+        rc = archive_lock_take(cfg->storage.dir, &c.archive_lock, err, sizeof err);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
+            goto out;
+        }
+        rc = archive_reconcile(cfg->storage.dir, c.st, &rr, err, sizeof err);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
+            goto out;
+        }
+    }
+    if (source_list_migrate_state(cfg, c.st) < 0) /* (issue 11) records of host-named sources */
+        fa_log_warn("state", "cannot move the records of sources named by host alone: %s",
+                    crawl_state_errmsg(c.st));
+    pthread_mutex_init(&c.sample_lock, NULL);
+    pthread_mutex_init(&c.written_lock, NULL);
+    crawl__pick_dictionary(&c);
+    if (cfg->dedup.enabled) {
+        char ddir[4096];
+        snprintf(ddir, sizeof ddir, "%s/dedup", cfg->storage.state_dir);
+        mkdir(ddir, 0777);
+        dedup_options dopt = {.near_threshold = cfg->dedup.near_threshold,
+                              .containment_threshold = cfg->dedup.containment_threshold};
+        rc = dedup_engine_open(ddir, &dopt, &c.dedup);
+        if (rc < 0) {
+            out->storage_error = rc;
+            snprintf(out->storage_message, sizeof out->storage_message,
+                     "cannot open the dedup index in %.300s: %s", ddir, fa_strerror(rc));
+            goto out;
+        }
+    }
+    rc = open_writer(&c);
+    if (rc < 0) goto out;
+    if (uv_loop_init(&c.loop) != 0) {
+        rc = FA_ENOMEM;
+        goto out;
+    }
+    loop_ok = 1;
+    crawl__lag_start(&c);
+    rc = state_batch_new(&c.loop, c.st, c.w, &c.batch);
+    if (rc < 0) goto out;
+    char token[64];
+    crawl__robots_product_token(cfg->user_agent, token, sizeof token);
+    rc = robots_gate_new(c.st, token, 0, &c.gate);
+    if (rc < 0) goto out;
+    if (c.serve) /* a 5xx robots.txt is asked for again by the next polls */
+        robots_gate_set_unavailable_hold(c.gate, crawl__shortest_interval(cfg));
+    fetcher_options fo = {
+        .user_agent = cfg->user_agent,
+        .connect_timeout_ms = cfg->http.connect_timeout_ms,
+        .timeout_ms = cfg->http.timeout_ms,
+        .max_body_size = cfg->http.max_body_size,
+        .max_decoded_size = cfg->http.max_decoded_size,
+        .max_header_size = (size_t)cfg->http.max_header_size,
+        .low_speed_time_ms = cfg->http.low_speed_time_ms,
+        .accept_encoding = cfg->http.accept_encoding ? cfg->http.accept_encoding
+                                                     : content_decoder_accept_encoding(),
+        .tmp_dir = cfg->storage.dir,
+        .max_connections = cfg->politeness.max_connections,
+        .max_host_connections = cfg->politeness.max_connections_per_host,
+    };
+    rc = fetcher_new(&c.loop, &fo, &c.f);
+    if (rc < 0) goto out;
+    host_queue_options qo = {
+        .per_host_cap = cfg->politeness.max_connections_per_host,
+        .min_delay_ms = cfg->politeness.min_delay_ms,
+        .global_cap = cfg->politeness.max_connections,
+        .idle = on_queue_idle,
+        .delay_factor = cfg->politeness.delay_factor,
+        .max_delay_ms = cfg->politeness.max_delay_ms,
+    };
+    rc = host_queue_new(&c.loop, &qo, crawl__job_start, &c, &c.q);
+    if (rc < 0) {
+        fetcher_close(c.f);
+        c.f = NULL;
+        goto out;
+    }
+    for (unsigned i = 0; i < cfg->n_sources; i++) {
+        c.src[i].c = &c;
+        c.src[i].index = i;
+    }
+    crawl__open_stop_handles(&c);
+    if (c.opt->metrics) metrics_gauge_set(c.opt->metrics->sources, (double)cfg->n_sources);
+    if (c.serve) {
+        crawl__schedule_all(&c);
+    } else {
+        for (size_t i = 0; i < cfg->n_sources; i++)
+            crawl__push_source(&c, (unsigned)i);
+        crawl__maybe_finish(&c);
+    }
+    uv_run(&c.loop, UV_RUN_DEFAULT);
+
+out:
+    if (loop_ok) {
+        if (!c.finishing) {
+            /* setup failed part-way: close what exists */
+            if (c.f) fetcher_close(c.f);
+            if (c.q) host_queue_close(c.q);
+            crawl__close_stop_handles(&c);
+            uv_close((uv_handle_t *)&c.lag_timer, NULL);
+        }
+        uv_run(&c.loop, UV_RUN_DEFAULT);
+        if (c.batch) {
+            /* the last url records: fsync, then commit */
+            char why[256] = "";
+            int brc = state_batch_finish(c.batch, why, sizeof why);
+            if (brc < 0 && !out->storage_error) {
+                out->storage_error = brc;
+                snprintf(out->storage_message, sizeof out->storage_message, "%s", why);
+            }
+            c.batch = NULL;
+            /* once: what the run found per source (serve records each poll
+             * as it ends; an interrupted run records nothing) */
+            if (brc == 0 && !c.serve && c.end == CRAWL_END_DONE) {
+                crawl__save_sources(&c);
+                for (unsigned i = 0; i < c.sum->sources; i++)
+                    crawl__feed_save_since(&c, i);
+            }
+            if (brc == 0) crawl__train_dictionary(&c);
+        }
+        uv_loop_close(&c.loop);
+        crawl__lag_report(&c, out);
+    }
+    if (c.w) {
+        segment_writer_stats st;
+        segment_writer_get_stats(c.w, &st);
+        out->records = st.records;
+        out->bytes_on_disk = st.bytes_on_disk;
+        out->bytes_uncompressed = st.bytes_uncompressed;
+        out->segments = st.segments;
+        int crc = segment_writer_close(c.w);
+        c.w = NULL;
+        if (crc < 0 && !out->storage_error) {
+            out->storage_error = crc;
+            snprintf(out->storage_message, sizeof out->storage_message,
+                     "cannot close the segment in %s: %s", cfg->storage.dir, fa_strerror(crc));
+        }
+    }
+    robots_gate_free(c.gate);
+    dedup_engine_close(c.dedup);
+    free(c.dict);
+    free(c.sample_sizes);
+    fa_buf_free(&c.samples);
+    if (c.own_state) crawl_state_close(c.st);
+    archive_lock_release(c.archive_lock);
+    for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
+        curl_slist_free_all(c.src_headers[i]);
+    free(c.src_headers);
+    for (size_t i = 0; c.src && i < cfg->n_sources; i++) {
+        fa_hashset_free(&c.src[i].seen_pages);
+        fa_hashset_free(&c.src[i].seen_feeds);
+    }
+    for (size_t i = 0; c.src && i < cfg->n_sources; i++)
+        while (c.src[i].deferred) { /* not committed: the run stopped early */
+            deferred_url *d = c.src[i].deferred;
+            c.src[i].deferred = d->next;
+            free(d);
+        }
+    free(c.src);
+    fa_hashset_free(&c.seen);
+    fa_hashset_free(&c.hosts_seen);
+    fa_hashset_free(&c.hosts_deferred);
+    fa_hashset_free(&c.feeds_seen);
+    fa_hashset_free(&c.written_ids);
+    for (unsigned i = 0; out->results && i < out->sources; i++)
+        if (!out->results[i].ok) out->sources_failed++;
+    out->elapsed_s = (double)(fa_time_mono_ns() - c.start_ns) / 1e9;
+    out->findings = atomic_load(&c.findings);
+    if (c.progress_shown) crawl__show_progress(&c, 1);
+    out->end = c.end;
+    out->signal = c.end == CRAWL_END_SIGNAL ? c.stop_signal : 0;
+    if (rc == 0 && out->storage_error) rc = out->storage_error;
+    return rc;
+}
+
+void crawl_summary_free(crawl_summary *s)
+{
+    if (s == NULL) return;
+    for (unsigned i = 0; s->results && i < s->sources; i++) {
+        free(s->results[i].name);
+        free(s->results[i].url);
+        free(s->results[i].error);
+        for (size_t k = 0; k < s->results[i].n_new_urls; k++)
+            free(s->results[i].new_urls[k]);
+        free(s->results[i].new_urls);
+    }
+    free(s->results);
+    s->results = NULL;
+}
