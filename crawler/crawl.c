@@ -70,9 +70,8 @@ void crawl__keep_url_record(crawl *c, const char *url, const url_record *r)
 
 void crawl__keep_backoff(crawl *c, const char *host, const backoff_record *b)
 {
-    if (crawl_state_put_backoff(c->st, host, b) < 0)
-        fa_log_warn("state", "cannot record the backoff of %s: %s", host,
-                    crawl_state_errmsg(c->st));
+    if (state_batch_put_backoff(c->batch, host, b) < 0)
+        fa_log_warn("state", "cannot record the backoff of %s: out of memory", host);
 }
 
 /* ---- jobs: created, admitted, deferred, freed ---- */

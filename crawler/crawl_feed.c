@@ -63,13 +63,15 @@ static void since_key(const crawl *c, unsigned i, char *key, size_t len)
     snprintf(key, len, "wordpress_since:%.200s", c->sum->results[i].name);
 }
 
-void crawl__feed_save_since(crawl *c, unsigned i)
+int crawl__feed_since(const crawl *c, unsigned i, char *key, size_t key_len, char *val,
+                      size_t val_len)
 {
     const char *nm = c->src[i].newest_modified;
-    if (!c->sum->results[i].ok || !nm[0] || !is_wordpress(&c->cfg->sources[i])) return;
-    char key[CRAWL_STATE_KV_KEY_MAX];
-    since_key(c, i, key, sizeof key);
-    if (crawl_state_put_kv(c->st, key, nm) < 0) crawl__state_fail(c, FA_EIO);
+    if (!c->sum->results[i].ok || !nm[0] || !is_wordpress(&c->cfg->sources[i]))
+        return 0;
+    since_key(c, i, key, key_len);
+    snprintf(val, val_len, "%s", nm);
+    return 1;
 }
 
 void crawl__push_source(crawl *c, unsigned i)

@@ -183,6 +183,7 @@ typedef struct source_rt {
     unsigned sitemaps;        /* child sitemaps and discovered feeds queued */
     char newest_modified[40]; /* WordPress: the newest modified_gmt seen */
     int failing;              /* serve: failed METRICS_SOURCE_FAILING_AFTER times in a row */
+    unsigned failures;        /* serve: polls failed in a row (as the state records them) */
     int incomplete;           /* a URL was deferred, or a page failed for a transient
                                  reason: the feed records are not committed, so the
                                  next poll or run sees the items again (no 304) */
@@ -300,8 +301,11 @@ int crawl__feed_push(crawl *c, char *url, unsigned src, enum source_format forma
                      unsigned depth);
 /* The first request of source i (WordPress: only what changed since). */
 void crawl__push_source(crawl *c, unsigned i);
-/* After a good poll of a WordPress source: the newest modification seen. */
-void crawl__feed_save_since(crawl *c, unsigned i);
+/* After a good poll of a WordPress source: 1 and the kv pair that keeps
+ * the newest modification seen (the next poll asks for what came after),
+ * or 0 when there is none to keep. */
+int crawl__feed_since(const crawl *c, unsigned i, char *key, size_t key_len, char *val,
+                      size_t val_len);
 /* The source's jobs have ended: its feed url records go to the state
  * (unless the source is incomplete or the crawl stopping). */
 void crawl__feed_commit_deferred(crawl *c, unsigned src);

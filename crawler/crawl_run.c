@@ -180,6 +180,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     crawl__robots_product_token(cfg->user_agent, token, sizeof token);
     rc = robots_gate_new(c.st, token, 0, &c.gate);
     if (rc < 0) goto out;
+    robots_gate_set_writer(c.gate, c.batch);
     if (c.serve) /* a 5xx robots.txt is asked for again by the next polls */
         robots_gate_set_unavailable_hold(c.gate, crawl__shortest_interval(cfg));
     fetcher_options fo = {
@@ -250,8 +251,12 @@ out:
              * as it ends; an interrupted run records nothing) */
             if (brc == 0 && !c.serve && c.end == CRAWL_END_DONE) {
                 crawl__save_sources(&c);
-                for (unsigned i = 0; i < c.sum->sources; i++)
-                    crawl__feed_save_since(&c, i);
+                for (unsigned i = 0; i < c.sum->sources; i++) {
+                    char key[CRAWL_STATE_KV_KEY_MAX], since[64];
+                    if (crawl__feed_since(&c, i, key, sizeof key, since, sizeof since) &&
+                        crawl_state_put_kv(c.st, key, since) < 0)
+                        crawl__state_fail(&c, FA_EIO);
+                }
             }
             if (brc == 0) crawl__train_dictionary(&c);
         }

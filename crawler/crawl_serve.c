@@ -26,32 +26,72 @@
 #include <stdlib.h>
 #include <string.h>
 
-int crawl__save_source(crawl *c, unsigned i, int64_t next_due_ns)
+/* What one poll of a source found, copied for the state writer. */
+typedef struct source_poll {
+    char name[CRAWL_STATE_NAME_MAX];
+    char url[CRAWL_STATE_URL_MAX];
+    int ok, last_status;
+    char error[512];
+    uint64_t items;
+    int64_t at_ns, next_due_ns;
+    char since_key[CRAWL_STATE_KV_KEY_MAX]; /* WordPress: "" or the kv to set */
+    char since[64];
+} source_poll;
+
+static void poll_of(crawl *c, unsigned i, int64_t next_due_ns, source_poll *p)
 {
     const crawl_source_result *r = &c->sum->results[i];
-    int64_t now = fa_time_now_ns();
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", r->name);
+    snprintf(p->url, sizeof p->url, "%s", r->url);
+    p->ok = r->ok;
+    p->last_status = r->last_status;
+    snprintf(p->error, sizeof p->error, "%s", r->error ? r->error : "failed");
+    p->items = r->pages_ok + r->items_without_page;
+    p->at_ns = fa_time_now_ns();
+    p->next_due_ns = next_due_ns;
+}
+
+/* The source record with the poll applied: the consecutive failures now
+ * recorded, or a negative code.  Any thread (the state writer's in serve). */
+static int poll_save(crawl_state *st, const source_poll *p)
+{
     source_record s;
-    int found = crawl_state_get_source(c->st, r->name, &s);
+    int found = crawl_state_get_source(st, p->name, &s);
     if (found < 0) return found;
     if (found == 0) {
         memset(&s, 0, sizeof s);
-        snprintf(s.name, sizeof s.name, "%s", r->name);
+        snprintf(s.name, sizeof s.name, "%s", p->name);
     }
-    snprintf(s.url, sizeof s.url, "%s", r->url);
-    s.last_attempt_ns = now;
-    s.last_status = r->last_status;
-    if (r->ok) {
-        s.last_success_ns = now;
+    snprintf(s.url, sizeof s.url, "%s", p->url);
+    s.last_attempt_ns = p->at_ns;
+    s.last_status = p->last_status;
+    if (p->ok) {
+        s.last_success_ns = p->at_ns;
         s.last_error[0] = '\0';
         s.consecutive_failures = 0;
     } else {
-        snprintf(s.last_error, sizeof s.last_error, "%s", r->error ? r->error : "failed");
+        snprintf(s.last_error, sizeof s.last_error, "%s", p->error);
         s.consecutive_failures++;
     }
-    s.items_archived += r->pages_ok + r->items_without_page;
-    s.next_due_ns = next_due_ns;
-    int rc = crawl_state_put_source(c->st, &s);
+    s.items_archived += p->items;
+    s.next_due_ns = p->next_due_ns;
+    int rc = crawl_state_put_source(st, &s);
+    if (rc == 0 && p->since_key[0]) rc = crawl_state_put_kv(st, p->since_key, p->since);
     return rc < 0 ? rc : (int)s.consecutive_failures;
+}
+
+static int poll_apply(crawl_state *st, void *arg)
+{
+    int rc = poll_save(st, arg);
+    return rc < 0 ? rc : 0;
+}
+
+int crawl__save_source(crawl *c, unsigned i, int64_t next_due_ns)
+{
+    source_poll p;
+    poll_of(c, i, next_due_ns, &p);
+    return poll_save(c->st, &p);
 }
 
 void crawl__save_sources(crawl *c)
@@ -116,20 +156,19 @@ static void on_due(uv_timer_t *t)
     start_round(c, s->index);
 }
 
-/* A poll of source i has ended: record it, and schedule the next. */
+/* A poll of source i has ended: record it (on the state writer, at once:
+ * `feedarc status` shows it), and schedule the next.  The consecutive
+ * failures are counted here too (source_rt.failures, read from the state
+ * at start), so the loop need not read back what the writer wrote. */
 static void round_done(crawl *c, unsigned i)
 {
     if (c->stopping) return; /* cut short: the next start polls it again */
     const config_source *src = &c->cfg->sources[i];
     crawl_source_result *r = &c->sum->results[i];
+    source_rt *rt = &c->src[i];
     uint64_t interval = src->interval_ms ? src->interval_ms : 15 * 60 * 1000;
-    /* one transaction (one fsync) for what a poll records */
-    int in_txn = crawl_state_begin(c->st) == 0;
-    int failures = crawl__save_source(c, i, 0);
-    if (failures < 0) {
-        crawl__state_fail(c, failures);
-        failures = 0;
-    }
+    rt->failures = r->ok ? 0 : rt->failures + 1;
+    unsigned failures = rt->failures;
     /* a failing source is retried sooner, backing off up to its interval */
     uint64_t next = interval;
     if (failures > 0) {
@@ -137,26 +176,27 @@ static void round_done(crawl *c, unsigned i)
         next = b < interval ? b : interval;
         const char *kv[] = {"source", r->name, NULL};
         fa_log_kv(failures >= METRICS_SOURCE_FAILING_AFTER ? FA_LOG_ERROR : FA_LOG_WARN, "crawl",
-                  kv, "poll failed (%d in a row): %s; next try in %llu s", failures,
+                  kv, "poll failed (%u in a row): %s; next try in %llu s", failures,
                   r->error ? r->error : "?", (unsigned long long)(next / 1000));
     }
     next = jittered(c, next);
-    /* when it is due, for a restart or `feedarc status` */
-    source_record rec;
-    if (crawl_state_get_source(c->st, r->name, &rec) == 1) {
-        rec.next_due_ns = fa_time_now_ns() + (int64_t)next * 1000000LL;
-        crawl_state_put_source(c->st, &rec);
-    }
-    if (r->ok) crawl__feed_save_since(c, i);
-    if (in_txn && crawl_state_commit(c->st) < 0) {
-        if (crawl_state_in_transaction(c->st)) crawl_state_rollback(c->st);
-        crawl__state_fail(c, FA_EIO);
+    /* one transaction (one fsync) for what a poll records, with when it is
+     * due (for a restart or `feedarc status`) */
+    source_poll *p = malloc(sizeof *p);
+    if (p == NULL) {
+        crawl__state_fail(c, FA_ENOMEM);
+    } else {
+        poll_of(c, i, fa_time_now_ns() + (int64_t)next * 1000000LL, p);
+        if (r->ok)
+            crawl__feed_since(c, i, p->since_key, sizeof p->since_key, p->since, sizeof p->since);
+        if (state_batch_put_op(c->batch, poll_apply, p, free, 1) < 0)
+            crawl__state_fail(c, FA_ENOMEM);
     }
     if (c->opt->metrics) {
         feedarc_metrics *m = c->opt->metrics;
         metrics_counter_add(m->source_polls[r->ok ? METRICS_RESULT_OK : METRICS_RESULT_FAILED], 1);
         if (r->ok) metrics_gauge_set(m->last_poll_success, (double)fa_time_now_ns() / 1e9);
-        c->src[i].failing = failures >= METRICS_SOURCE_FAILING_AFTER;
+        rt->failing = failures >= METRICS_SOURCE_FAILING_AFTER;
         unsigned failing = 0;
         for (unsigned k = 0; k < c->sum->sources; k++)
             failing += c->src[k].failing;
@@ -179,15 +219,17 @@ void crawl__source_job_ended(crawl *c, unsigned src)
     }
 }
 
+/* Before the loop runs: reads the state once per source. */
 void crawl__schedule_all(crawl *c)
 {
     int64_t now = fa_time_now_ns();
     for (unsigned i = 0; i < c->sum->sources; i++) {
         source_record rec;
         uint64_t delay = (uint64_t)(politeness_jitter(&c->rng) * 1000) % 2000; /* 0..2 s */
-        if (crawl_state_get_source(c->st, c->sum->results[i].name, &rec) == 1 &&
-            rec.next_due_ns > now)
-            delay = (uint64_t)((rec.next_due_ns - now) / 1000000);
+        if (crawl_state_get_source(c->st, c->sum->results[i].name, &rec) == 1) {
+            c->src[i].failures = rec.consecutive_failures;
+            if (rec.next_due_ns > now) delay = (uint64_t)((rec.next_due_ns - now) / 1000000);
+        }
         schedule_source(c, i, delay);
     }
 }

@@ -6,6 +6,7 @@
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
+#include "crawler/state_batch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,12 +31,18 @@ typedef struct gate_host {
 
 struct robots_gate {
     crawl_state *st;
+    state_batch *batch; /* writes go here when set (robots_gate_set_writer) */
     char *token;
     uint64_t ttl_ns;
     uint64_t unavailable_ns; /* a 5xx robots.txt holds this long; 0: the run */
     gate_host **buckets;
     size_t n_buckets, n_hosts;
 };
+
+void robots_gate_set_writer(robots_gate *g, state_batch *b)
+{
+    g->batch = b;
+}
 
 int robots_gate_new(crawl_state *st, const char *product_token, uint64_t ttl_ms,
                     robots_gate **out)
@@ -214,10 +221,15 @@ robots_gate_wait *robots_gate_resolve(robots_gate *g, const char *host_key, int 
         rec.expires_at_ns = now + (int64_t)g->ttl_ns;
         rec.http_status = status;
         size_t keep = len < CRAWL_STATE_ROBOTS_MAX ? len : CRAWL_STATE_ROBOTS_MAX;
-        if (crawl_state_put_robots(g->st, host_key, &rec, status < 300 ? body : "",
-                                   status < 300 ? keep : 0) < 0)
+        int prc = g->batch ? state_batch_put_robots(g->batch, host_key, &rec,
+                                                    status < 300 ? body : "",
+                                                    status < 300 ? keep : 0)
+                           : crawl_state_put_robots(g->st, host_key, &rec,
+                                                    status < 300 ? body : "",
+                                                    status < 300 ? keep : 0);
+        if (prc < 0)
             fa_log_warn("robots", "cannot cache robots.txt of %s: %s", host_key,
-                        crawl_state_errmsg(g->st));
+                        g->batch ? fa_strerror(prc) : crawl_state_errmsg(g->st));
     }
     h->phase = PHASE_READY;
     if (crawl_delay_ms)

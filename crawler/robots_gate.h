@@ -19,7 +19,9 @@
  * jobs get ROBOTS_GATE_UNREACHABLE with the cause, until the retry time the
  * owner gives, and the next job after it fetches robots.txt again.
  *
- * Threads: loop thread only.  Knows nothing of HTTP transfers.
+ * Threads: loop thread only.  Knows nothing of HTTP transfers.  Reads the
+ * cache from the state on the loop thread; writes it through the crawl's
+ * state writer when one is set (robots_gate_set_writer).
  */
 #ifndef ROBOTS_GATE_H
 #define ROBOTS_GATE_H
@@ -30,6 +32,7 @@
 #include <stdint.h>
 
 typedef struct robots_gate robots_gate;
+typedef struct state_batch state_batch;
 
 /* A parked job: embed one in the owner's job. */
 typedef struct robots_gate_wait {
@@ -71,6 +74,10 @@ robots_gate_wait *robots_gate_fail(robots_gate *g, const char *host_key, const c
 /* Why host_key's robots.txt got no answer (owned by the gate, valid until
  * the next call into it), or NULL when it is not unreachable. */
 const char *robots_gate_failure(robots_gate *g, const char *host_key);
+
+/* Caches fetched robots.txt through b (borrowed; NULL: straight into the
+ * state, one commit each), so that no commit runs on the loop thread. */
+void robots_gate_set_writer(robots_gate *g, state_batch *b);
 
 /* How long a 5xx robots.txt holds the host disallowed before it is asked
  * for again; 0 (the default) = for the life of the gate (a `once` run). */

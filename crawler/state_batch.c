@@ -1,5 +1,12 @@
-/* state_batch.c - commit crawl state after the archive's fsync; see
- * state_batch.h. */
+/* state_batch.c - the crawl's state writes, committed on a worker after
+ * the archive's fsync; see state_batch.h.
+ *
+ * Updates wait in one list, in the order they were added.  A flush takes
+ * the whole list and hands it to a libuv worker, which fsyncs the open
+ * segment, then applies every update inside one transaction and commits;
+ * back on the loop thread the list is freed (and an error recorded).  At
+ * most one flush runs, so batches commit in order, and the loop thread
+ * never waits for an fsync. */
 #include "crawler/state_batch.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
@@ -11,21 +18,35 @@
 #define BATCH_MAX 256
 #define BATCH_PERIOD_MS 1000
 
-typedef struct pending_url {
-    struct pending_url *next;
-    url_record rec;
-    char url[];
-} pending_url;
+enum pending_kind { PENDING_URL, PENDING_BACKOFF, PENDING_ROBOTS, PENDING_KV, PENDING_OP };
+
+typedef struct pending {
+    struct pending *next;
+    enum pending_kind kind;
+    union {
+        url_record url;
+        backoff_record backoff;
+        robots_record robots;
+    } rec;
+    int (*apply)(crawl_state *st, void *arg); /* PENDING_OP */
+    void *arg;
+    void (*free_arg)(void *arg);
+    const char *value; /* kv value, robots.txt body: after key in the same block */
+    size_t value_len;
+    char key[]; /* url, host or kv key */
+} pending;
 
 struct state_batch {
     uv_loop_t *loop;
     crawl_state *st;
     segment_writer *w;
-    pending_url *waiting, **waiting_tail; /* added since the last flush began */
-    pending_url *flushing;                /* being committed now */
+    pending *waiting, **waiting_tail; /* added since the last flush began */
+    pending *flushing;                /* being committed now (the worker's) */
     size_t n_waiting, n_flushing;
+    int urgent; /* something waiting wants a flush soon */
     int flush_running;
-    int sync_rc;
+    int sync_rc, commit_rc; /* the worker's results */
+    char commit_msg[200];
     uv_work_t work;
     uv_timer_t timer;
     int error;
@@ -34,10 +55,11 @@ struct state_batch {
     int timer_closed; /* the handle is closed; free once no flush runs */
 };
 
-static void free_list(pending_url *p)
+static void free_list(pending *p)
 {
     while (p) {
-        pending_url *next = p->next;
+        pending *next = p->next;
+        if (p->kind == PENDING_OP && p->free_arg) p->free_arg(p->arg);
         free(p);
         p = next;
     }
@@ -53,8 +75,7 @@ static void on_timer(uv_timer_t *t)
 int state_batch_new(uv_loop_t *loop, crawl_state *st, segment_writer *w, state_batch **out)
 {
     state_batch *b = calloc(1, sizeof *b);
-    if (b == NULL)
-        return FA_ENOMEM;
+    if (b == NULL) return FA_ENOMEM;
     b->loop = loop;
     b->st = st;
     b->w = w;
@@ -66,68 +87,151 @@ int state_batch_new(uv_loop_t *loop, crawl_state *st, segment_writer *w, state_b
     return 0;
 }
 
-int state_batch_put_url(state_batch *b, const char *url, const url_record *rec)
+/* A new update of kind for key, with value_len bytes of value after it
+ * (NUL-terminated); not yet queued.  NULL when out of memory. */
+static pending *pending_new(enum pending_kind kind, const char *key, const void *value,
+                            size_t value_len)
 {
-    size_t n = strlen(url);
-    pending_url *p = malloc(sizeof *p + n + 1);
-    if (p == NULL)
-        return FA_ENOMEM;
-    p->next = NULL;
-    p->rec = *rec;
-    memcpy(p->url, url, n + 1);
+    size_t n = strlen(key);
+    pending *p = malloc(sizeof *p + n + 1 + value_len + 1);
+    if (p == NULL) return NULL;
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    memcpy(p->key, key, n + 1);
+    char *v = p->key + n + 1;
+    if (value_len) memcpy(v, value, value_len);
+    v[value_len] = '\0';
+    p->value = v;
+    p->value_len = value_len;
+    return p;
+}
+
+static void enqueue(state_batch *b, pending *p)
+{
     *b->waiting_tail = p;
     b->waiting_tail = &p->next;
-    if (++b->n_waiting >= BATCH_MAX)
-        state_batch_flush(b);
+    if (++b->n_waiting >= BATCH_MAX || b->urgent) state_batch_flush(b);
+}
+
+int state_batch_put_url(state_batch *b, const char *url, const url_record *rec)
+{
+    pending *p = pending_new(PENDING_URL, url, NULL, 0);
+    if (p == NULL) return FA_ENOMEM;
+    p->rec.url = *rec;
+    enqueue(b, p);
+    return 0;
+}
+
+int state_batch_put_backoff(state_batch *b, const char *host, const backoff_record *rec)
+{
+    pending *p = pending_new(PENDING_BACKOFF, host, NULL, 0);
+    if (p == NULL) return FA_ENOMEM;
+    p->rec.backoff = *rec;
+    enqueue(b, p);
+    return 0;
+}
+
+int state_batch_put_robots(state_batch *b, const char *host, const robots_record *rec,
+                           const void *body, size_t len)
+{
+    if (len > CRAWL_STATE_ROBOTS_MAX) return FA_EINVAL;
+    pending *p = pending_new(PENDING_ROBOTS, host, body, len);
+    if (p == NULL) return FA_ENOMEM;
+    p->rec.robots = *rec;
+    enqueue(b, p);
+    return 0;
+}
+
+int state_batch_put_kv(state_batch *b, const char *key, const char *value)
+{
+    size_t n = strlen(value);
+    if (strlen(key) >= CRAWL_STATE_KV_KEY_MAX || n >= CRAWL_STATE_KV_VALUE_MAX) return FA_EINVAL;
+    pending *p = pending_new(PENDING_KV, key, value, n);
+    if (p == NULL) return FA_ENOMEM;
+    enqueue(b, p);
+    return 0;
+}
+
+int state_batch_put_op(state_batch *b, int (*apply)(crawl_state *st, void *arg), void *arg,
+                       void (*free_arg)(void *arg), int urgent)
+{
+    pending *p = pending_new(PENDING_OP, "", NULL, 0);
+    if (p == NULL) {
+        if (free_arg) free_arg(arg);
+        return FA_ENOMEM;
+    }
+    p->apply = apply;
+    p->arg = arg;
+    p->free_arg = free_arg;
+    if (urgent) b->urgent = 1;
+    enqueue(b, p);
     return 0;
 }
 
 static void set_error(state_batch *b, int rc, const char *what)
 {
-    if (b->error)
-        return;
+    if (b->error) return;
     b->error = rc;
     snprintf(b->message, sizeof b->message, "%s: %s", what, fa_strerror(rc));
     fa_log_error("state", "%s", b->message);
 }
 
-static void sync_work(uv_work_t *w)
+static int apply_one(crawl_state *st, pending *p)
 {
-    state_batch *b = w->data;
-    b->sync_rc = b->w ? segment_writer_sync(b->w) : 0;
+    switch (p->kind) {
+    case PENDING_URL:
+        return crawl_state_put_url(st, p->key, &p->rec.url);
+    case PENDING_BACKOFF:
+        return crawl_state_put_backoff(st, p->key, &p->rec.backoff);
+    case PENDING_ROBOTS:
+        return crawl_state_put_robots(st, p->key, &p->rec.robots, p->value, p->value_len);
+    case PENDING_KV:
+        return crawl_state_put_kv(st, p->key, p->value);
+    case PENDING_OP:
+        return p->apply(st, p->arg);
+    }
+    return FA_EINVAL;
 }
 
+/* Worker thread: the updates of b->flushing in one transaction. */
 static void commit(state_batch *b)
 {
     int rc = crawl_state_begin(b->st);
     const char *newest = "";
-    for (pending_url *p = b->flushing; rc == 0 && p; p = p->next) {
-        rc = crawl_state_put_url(b->st, p->url, &p->rec);
-        if (strcmp(p->rec.warc_segment, newest) > 0)
-            newest = p->rec.warc_segment;
+    for (pending *p = b->flushing; rc == 0 && p; p = p->next) {
+        rc = apply_one(b->st, p);
+        if (p->kind == PENDING_URL && strcmp(p->rec.url.warc_segment, newest) > 0)
+            newest = p->rec.url.warc_segment;
     }
     /* Where reconciliation after a crash starts reading (segment names
      * sort in time order). */
-    if (rc == 0 && newest[0])
-        rc = crawl_state_put_kv(b->st, STATE_BATCH_KV_LAST_SEGMENT, newest);
-    if (rc == 0)
-        rc = crawl_state_commit(b->st);
+    if (rc == 0 && newest[0]) rc = crawl_state_put_kv(b->st, STATE_BATCH_KV_LAST_SEGMENT, newest);
+    if (rc == 0) rc = crawl_state_commit(b->st);
     if (rc < 0) {
-        if (crawl_state_in_transaction(b->st))
-            crawl_state_rollback(b->st);
-        set_error(b, rc, crawl_state_errmsg(b->st));
+        snprintf(b->commit_msg, sizeof b->commit_msg, "%s", crawl_state_errmsg(b->st));
+        if (crawl_state_in_transaction(b->st)) crawl_state_rollback(b->st);
     }
+    b->commit_rc = rc;
 }
 
-static void sync_done(uv_work_t *w, int status)
+/* Worker thread: the archive first, then the state that claims it. */
+static void flush_work(uv_work_t *w)
+{
+    state_batch *b = w->data;
+    b->commit_rc = 0;
+    b->sync_rc = b->w ? segment_writer_sync(b->w) : 0;
+    if (b->sync_rc == 0) commit(b);
+}
+
+static void flush_done(uv_work_t *w, int status)
 {
     state_batch *b = w->data;
     if (status < 0)
         set_error(b, FA_ECANCELED, "state flush");
     else if (b->sync_rc < 0)
         set_error(b, b->sync_rc, "fsync of the open segment before committing state");
-    else
-        commit(b);
+    else if (b->commit_rc < 0)
+        set_error(b, b->commit_rc, b->commit_msg);
     free_list(b->flushing);
     b->flushing = NULL;
     b->n_flushing = 0;
@@ -136,25 +240,24 @@ static void sync_done(uv_work_t *w, int status)
         release(b);
         return;
     }
-    if (b->n_waiting >= BATCH_MAX && !b->closing)
-        state_batch_flush(b);
+    if ((b->n_waiting >= BATCH_MAX || b->urgent) && !b->closing) state_batch_flush(b);
 }
 
 void state_batch_flush(state_batch *b)
 {
-    if (b->flush_running || b->n_waiting == 0 || b->error || b->closing)
-        return;
+    if (b->flush_running || b->n_waiting == 0 || b->error || b->closing) return;
     b->flushing = b->waiting;
     b->n_flushing = b->n_waiting;
     b->waiting = NULL;
     b->waiting_tail = &b->waiting;
     b->n_waiting = 0;
+    b->urgent = 0;
     b->flush_running = 1;
     b->work.data = b;
-    if (uv_queue_work(b->loop, &b->work, sync_work, sync_done) != 0) {
-        /* no worker: sync here */
-        sync_work(&b->work);
-        sync_done(&b->work, 0);
+    if (uv_queue_work(b->loop, &b->work, flush_work, flush_done) != 0) {
+        /* no worker: do it here */
+        flush_work(&b->work);
+        flush_done(&b->work, 0);
     }
 }
 
@@ -165,8 +268,7 @@ size_t state_batch_pending(const state_batch *b)
 
 int state_batch_error(const state_batch *b, const char **message)
 {
-    if (message)
-        *message = b->message;
+    if (message) *message = b->message;
     return b->error;
 }
 
@@ -181,8 +283,7 @@ static void on_closed(uv_handle_t *h)
 {
     state_batch *b = h->data;
     b->timer_closed = 1;
-    if (!b->flush_running)
-        release(b);
+    if (!b->flush_running) release(b);
 }
 
 void state_batch_unref(state_batch *b)
@@ -195,21 +296,19 @@ int state_batch_finish(state_batch *b, char *msg, size_t len)
     uv_timer_stop(&b->timer);
     while (!b->error && (b->flush_running || b->n_waiting)) {
         state_batch_flush(b);
-        if (b->flush_running)
-            uv_run(b->loop, UV_RUN_ONCE);
+        if (b->flush_running) uv_run(b->loop, UV_RUN_ONCE);
     }
     int rc = b->error;
-    if (rc && msg && len)
-        snprintf(msg, len, "%s", b->message);
+    if (rc && msg && len) snprintf(msg, len, "%s", b->message);
+    uv_loop_t *loop = b->loop;
     state_batch_close(b);
-    uv_run(b->loop, UV_RUN_DEFAULT);
+    uv_run(loop, UV_RUN_DEFAULT);
     return rc;
 }
 
 void state_batch_close(state_batch *b)
 {
-    if (b == NULL || b->closing)
-        return;
+    if (b == NULL || b->closing) return;
     b->closing = 1;
     uv_timer_stop(&b->timer);
     uv_close((uv_handle_t *)&b->timer, on_closed);

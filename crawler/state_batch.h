@@ -1,19 +1,29 @@
 /*
- * state_batch.h - crawl state written only after the archive holds it.
+ * state_batch.h - the crawl's writes to its durable state, made off the
+ * loop thread, in order, and only after the archive holds what they claim.
  *
  * The durability rule (state/crawl_state.h): the state may never claim what
  * the archive does not hold.  So the crawler does not write url records as
  * fetches finish; it adds them here once their WARC records are written,
- * and a flush then (1) fsyncs the open segment on a libuv worker thread and
- * (2) back on the loop thread commits every update added before the fsync
- * started in one transaction.  Updates added while a flush runs wait for
- * the next one.  Flushes start when BATCH_MAX updates wait or a second has
- * passed, and at the end of a run.
+ * and a flush then, on a libuv worker thread, (1) fsyncs the open segment
+ * and (2) commits every update added before the flush started in one
+ * transaction (one more fsync: SQLite's).  Updates added while a flush runs
+ * wait for the next one; one flush runs at a time, so updates are committed
+ * in the order they were added.  Flushes start when BATCH_MAX updates wait
+ * or a second has passed, at once for an update marked urgent, and at the
+ * end of a run.
+ *
+ * The crawl's other writes - a host's backoff, a robots.txt for the cache,
+ * kv pairs, a source's poll record - come here too, so that no commit and
+ * no fsync runs on the loop thread.  (Reads stay on the loop thread; they
+ * take the state handle's mutex, so one may wait for a commit in progress.)
  *
  * A kill -9 loses at most the updates of one batch: those items are fetched
  * again on the next run (and the archive's recovery reconciles them).
  *
- * Threads: loop thread only (the fsync runs on a worker by itself).
+ * Threads: call everything from the loop thread.  The flush's fsync and
+ * commit run on a worker, which uses st (a crawl_state handle serialises
+ * its calls) and only the copies queued here.
  */
 #ifndef STATE_BATCH_H
 #define STATE_BATCH_H
@@ -28,16 +38,33 @@ typedef struct state_batch state_batch;
 /* kv key: the newest segment named by a committed url record. */
 #define STATE_BATCH_KV_LAST_SEGMENT "last_committed_segment"
 
-/* Creates a batcher for st (borrowed) that syncs w (borrowed) before each
- * commit.  Returns 0 or FA_ENOMEM. */
+/* Creates a batcher for st (borrowed) that syncs w (borrowed; NULL: no
+ * archive to sync) before each commit.  Returns 0 or FA_ENOMEM. */
 int state_batch_new(uv_loop_t *loop, crawl_state *st, segment_writer *w, state_batch **out);
 
-/* Queues a url record (copied) for the next commit. */
+/* Queues a url record (copied) for the next commit.  0 or FA_ENOMEM. */
 int state_batch_put_url(state_batch *b, const char *url, const url_record *rec);
 
 /* Queues a url record that needs no fsync first (nothing new was archived,
  * e.g. a 304): still committed with the next batch. */
 #define state_batch_put_url_unarchived state_batch_put_url
+
+/* Queue a host's backoff record, a robots.txt for the cache (rec, and len
+ * bytes of body, at most CRAWL_STATE_ROBOTS_MAX), a kv pair: copied,
+ * committed with the next batch.  0, FA_EINVAL (too long) or FA_ENOMEM. */
+int state_batch_put_backoff(state_batch *b, const char *host, const backoff_record *rec);
+int state_batch_put_robots(state_batch *b, const char *host, const robots_record *rec,
+                           const void *body, size_t len);
+int state_batch_put_kv(state_batch *b, const char *key, const char *value);
+
+/* Queues a write the caller composes: apply(st, arg) runs on the worker
+ * inside the batch's transaction, after the updates queued before it; it
+ * returns 0 or a negative code (the batch is then rolled back).  arg is
+ * taken over: free_arg(arg) (may be NULL) runs on the loop thread once the
+ * batch is done, also when apply never ran.  urgent: flush as soon as
+ * possible rather than within the second.  0 or FA_ENOMEM (arg freed). */
+int state_batch_put_op(state_batch *b, int (*apply)(crawl_state *st, void *arg), void *arg,
+                       void (*free_arg)(void *arg), int urgent);
 
 /* Starts a flush now if anything waits and none runs. */
 void state_batch_flush(state_batch *b);
@@ -53,7 +80,8 @@ int state_batch_error(const state_batch *b, const char **message);
  * Returns 0 or the first error, described in msg (len bytes). */
 int state_batch_finish(state_batch *b, char *msg, size_t len);
 
-/* Stops the timer and frees; what was not committed is dropped. */
+/* Stops the timer and frees once no flush runs; what was not committed is
+ * dropped.  NULL is accepted. */
 void state_batch_close(state_batch *b);
 
 /* Call when the loop is winding down for other reasons: the batcher's
