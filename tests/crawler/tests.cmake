@@ -72,4 +72,9 @@ if(TARGET feedarc)
   set_tests_properties(test_deferred PROPERTIES TIMEOUT 240 RUN_SERIAL ON)
 endif()
 feedarc_test(test_robots_gate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_robots_gate.c
-             LIBS fa_crawler fa_robots fa_state fa_common)
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_robots fa_state fa_config fa_common)
+# the state writer on a real SQLite state and segment: order, worker thread, errors
+feedarc_test(test_state_batch SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state_batch.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_storage fa_state fa_config fa_common TIMEOUT 60)

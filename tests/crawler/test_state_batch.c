@@ -1,0 +1,279 @@
+/*
+ * test_state_batch.c - the crawl's state writer on a real SQLite state and
+ * a real segment: updates are committed only by a flush, in the order they
+ * were added, on a worker thread (never the loop thread), after the
+ * segment's fsync; an urgent update or a full batch flushes before the
+ * one-second timer; a failed commit is reported and nothing is claimed;
+ * an update dropped unflushed still has its argument freed.
+ *
+ * What is committed is read through a second, read-only handle (as
+ * `feedarc status` reads beside a running crawl): it sees committed
+ * transactions only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "crawler/state_batch.h"
+#include "crawl_test_util.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+typedef struct fixture {
+    char *dir;
+    char state_dir[600], archive_dir[600];
+    uv_loop_t loop;
+    crawl_state *st;
+    segment_writer *w;
+    state_batch *b;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = test_tmpdir_new();
+    snprintf(f->state_dir, sizeof f->state_dir, "%s/state", f->dir);
+    snprintf(f->archive_dir, sizeof f->archive_dir, "%s/archive", f->dir);
+    char err[512] = "";
+    assert_int_equal(crawl_state_open_sqlite(f->state_dir, &f->st, err, sizeof err), 0);
+    segment_writer_options wo = {.dir = f->archive_dir, .lazy_open = 1};
+    assert_int_equal(segment_writer_open(&wo, &f->w, err, sizeof err), 0);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    assert_int_equal(state_batch_new(&f->loop, f->st, f->w, &f->b), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f->b) {
+        state_batch_close(f->b);
+        uv_run(&f->loop, UV_RUN_DEFAULT);
+    }
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    assert_int_equal(segment_writer_close(f->w), 0);
+    crawl_state_close(f->st);
+    test_rm_rf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* What another process sees: a read-only handle on the state folder. */
+static crawl_state *reader(const fixture *f)
+{
+    crawl_state *ro = NULL;
+    char err[512] = "";
+    assert_int_equal(crawl_state_open_sqlite_readonly(f->state_dir, &ro, err, sizeof err), 0);
+    return ro;
+}
+
+static int committed_url(const fixture *f, const char *url, url_record *out)
+{
+    crawl_state *ro = reader(f);
+    url_record r;
+    int rc = crawl_state_get_url(ro, url, out ? out : &r);
+    crawl_state_close(ro);
+    return rc;
+}
+
+static void committed_kv(const fixture *f, const char *key, char *val, size_t cap)
+{
+    crawl_state *ro = reader(f);
+    if (crawl_state_get_kv(ro, key, val, cap) != 1) val[0] = '\0';
+    crawl_state_close(ro);
+}
+
+/* Runs the loop for about ms milliseconds (a flush's worker may finish). */
+static void on_stop(uv_timer_t *t)
+{
+    (void)t;
+}
+
+static void run_for(fixture *f, uint64_t ms)
+{
+    uv_timer_t t;
+    uv_timer_init(&f->loop, &t);
+    uv_timer_start(&t, on_stop, ms, 0);
+    while (uv_is_active((uv_handle_t *)&t))
+        uv_run(&f->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+static void archive_one(fixture *f, const char *uri, warc_written *out)
+{
+    warc_field field = {.name = "note", .value = "archived before its state"};
+    warc_record_spec spec = {
+        .type = "metadata", .target_uri = uri, .fields = &field, .n_fields = 1};
+    assert_int_equal(segment_writer_write_record(f->w, &spec, out), 0);
+}
+
+static url_record record_for(const warc_written *wr)
+{
+    url_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = URL_KIND_PAGE;
+    r.http_status = 200;
+    r.fetch_count = 1;
+    snprintf(r.source, sizeof r.source, "test");
+    snprintf(r.warc_record_id, sizeof r.warc_record_id, "%s", wr->response_id);
+    snprintf(r.warc_segment, sizeof r.warc_segment, "%s", wr->segment);
+    r.warc_offset = wr->response_offset;
+    r.warc_length = wr->response_length;
+    return r;
+}
+
+static void committed_by_finish_in_order(void **state)
+{
+    fixture *f = *state;
+    warc_written wr;
+    archive_one(f, "http://127.0.0.1/a", &wr);
+    url_record r = record_for(&wr);
+    assert_int_equal(state_batch_put_url(f->b, "http://127.0.0.1/a", &r), 0);
+    assert_int_equal(state_batch_put_kv(f->b, "order", "first"), 0);
+    assert_int_equal(state_batch_put_kv(f->b, "order", "second"), 0);
+    backoff_record bo = {.backoff_until_ns = 42, .consecutive_errors = 3};
+    assert_int_equal(state_batch_put_backoff(f->b, "http://127.0.0.1:1", &bo), 0);
+    assert_int_equal(state_batch_pending(f->b), 4);
+    /* nothing is claimed before a flush */
+    assert_int_equal(committed_url(f, "http://127.0.0.1/a", NULL), 0);
+
+    char msg[256] = "";
+    assert_int_equal(state_batch_finish(f->b, msg, sizeof msg), 0);
+    f->b = NULL;
+    url_record got;
+    assert_int_equal(committed_url(f, "http://127.0.0.1/a", &got), 1);
+    assert_string_equal(got.warc_record_id, wr.response_id);
+    char val[256];
+    committed_kv(f, "order", val, sizeof val);
+    assert_string_equal(val, "second");
+    committed_kv(f, STATE_BATCH_KV_LAST_SEGMENT, val, sizeof val);
+    assert_string_equal(val, wr.segment);
+    crawl_state *ro = reader(f);
+    backoff_record bgot;
+    assert_int_equal(crawl_state_get_backoff(ro, "http://127.0.0.1:1", &bgot), 1);
+    assert_int_equal(bgot.consecutive_errors, 3);
+    crawl_state_close(ro);
+}
+
+typedef struct op_probe {
+    pthread_t thread;
+    int applied;
+    int saw_url; /* the url put before it was in the transaction */
+    int *freed;
+} op_probe;
+
+static int probe_apply(crawl_state *st, void *arg)
+{
+    op_probe *p = arg;
+    url_record r;
+    p->thread = pthread_self();
+    p->applied++;
+    p->saw_url = crawl_state_get_url(st, "http://127.0.0.1/before", &r) == 1;
+    return 0;
+}
+
+static void probe_free(void *arg)
+{
+    op_probe *p = arg;
+    (*p->freed)++;
+}
+
+static void commits_on_a_worker_after_earlier_updates(void **state)
+{
+    fixture *f = *state;
+    warc_written wr;
+    archive_one(f, "http://127.0.0.1/before", &wr);
+    url_record r = record_for(&wr);
+    int freed = 0;
+    op_probe p = {.freed = &freed};
+    assert_int_equal(state_batch_put_url(f->b, "http://127.0.0.1/before", &r), 0);
+    assert_int_equal(state_batch_put_op(f->b, probe_apply, &p, probe_free, 0), 0);
+    state_batch_flush(f->b);
+    run_for(f, 300);
+    assert_int_equal(p.applied, 1);
+    assert_true(p.saw_url);
+    assert_false(pthread_equal(p.thread, pthread_self())); /* not the loop thread */
+    assert_int_equal(freed, 1);
+    assert_int_equal(state_batch_pending(f->b), 0);
+    assert_int_equal(committed_url(f, "http://127.0.0.1/before", NULL), 1);
+}
+
+static void urgent_and_full_batches_do_not_wait_for_the_timer(void **state)
+{
+    fixture *f = *state;
+    int freed = 0;
+    op_probe p = {.freed = &freed};
+    assert_int_equal(state_batch_put_op(f->b, probe_apply, &p, probe_free, 1), 0);
+    run_for(f, 300); /* the timer's period is a second */
+    assert_int_equal(p.applied, 1);
+
+    /* 256 updates (BATCH_MAX) start a flush by themselves */
+    url_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = URL_KIND_PAGE;
+    r.http_status = 304;
+    char url[64];
+    for (int i = 0; i < 256; i++) {
+        snprintf(url, sizeof url, "http://127.0.0.1/p%d", i);
+        assert_int_equal(state_batch_put_url_unarchived(f->b, url, &r), 0);
+    }
+    run_for(f, 300);
+    assert_int_equal(committed_url(f, "http://127.0.0.1/p255", NULL), 1);
+    assert_int_equal(state_batch_pending(f->b), 0);
+}
+
+static void failed_commit_is_reported_and_claims_nothing(void **state)
+{
+    fixture *f = *state;
+    /* a batcher over a read-only handle: every put of the commit fails
+     * (the fixture's own batcher must not keep the loop alive meanwhile) */
+    state_batch_unref(f->b);
+    crawl_state *ro = reader(f);
+    state_batch *b = NULL;
+    assert_int_equal(state_batch_new(&f->loop, ro, f->w, &b), 0);
+    url_record r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(state_batch_put_url(b, "http://127.0.0.1/x", &r), 0);
+    char msg[256] = "";
+    assert_true(state_batch_finish(b, msg, sizeof msg) < 0);
+    assert_true(msg[0] != '\0');
+    crawl_state_close(ro);
+    assert_int_equal(committed_url(f, "http://127.0.0.1/x", NULL), 0);
+}
+
+static void dropped_updates_free_their_arguments(void **state)
+{
+    fixture *f = *state;
+    int freed = 0;
+    op_probe p = {.freed = &freed};
+    assert_int_equal(state_batch_put_op(f->b, probe_apply, &p, probe_free, 0), 0);
+    state_batch_close(f->b); /* no flush: dropped */
+    f->b = NULL;
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(p.applied, 0);
+    assert_int_equal(freed, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(committed_by_finish_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(commits_on_a_worker_after_earlier_updates, setup, teardown),
+        cmocka_unit_test_setup_teardown(urgent_and_full_batches_do_not_wait_for_the_timer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(failed_commit_is_reported_and_claims_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(dropped_updates_free_their_arguments, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
