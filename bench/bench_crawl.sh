@@ -8,7 +8,8 @@
 # every item page with every feature it has on; wget fetches the same URL
 # list (feeds + pages) into a gzip WARC.  Reported per client: wall time,
 # pages/s, CPU seconds (user+sys) and CPU ms per page, peak RSS, archive
-# bytes.
+# bytes, and the loop lag of feedarc's loop thread (max and p99 of a 10 ms
+# timer's delay, from the run summary: how long the loop was ever busy).
 #
 # usage: bench/bench_crawl.sh [BUILD_DIR] [SITES] [ARTICLES] [CONN_PER_HOST]
 #   defaults: build 20 200 4
@@ -41,7 +42,7 @@ measure() { # name command... ; prints "wall cpu rss"
 }
 
 # Run 1: a first crawl - no dictionary yet (it trains one at the end).
-read -r f_wall f_cpu f_rss < <(measure feedarc "$bin" once -q -c "$work/bench.yaml")
+read -r f_wall f_cpu f_rss < <(measure feedarc "$bin" once -c "$work/bench.yaml")
 f_pages=$(grep -c . "$work/sites/urls.txt")
 f_bytes=$(cat "$work"/feedarc/*.warc.zst | wc -c)
 f_records=$(for s in "$work"/feedarc/*.warc.zst; do zstd -dc "$s"; done | grep -ac '^WARC/1.1' || true)
@@ -50,7 +51,7 @@ f_records=$(for s in "$work"/feedarc/*.warc.zst; do zstd -dc "$s"; done | grep -
 dict=$(ls "$work"/feedarc-state/dictionaries/*.zdict 2>/dev/null | head -1)
 sed -e "s|^  dir: .*|  dir: $work/feedarc2\n  dictionary: ${dict:-none}|" \
     -e "s|^  state_dir: .*|  state_dir: $work/feedarc-state2|" "$work/bench.yaml" > "$work/bench2.yaml"
-read -r d_wall d_cpu d_rss < <(measure feedarc2 "$bin" once -q -c "$work/bench2.yaml")
+read -r d_wall d_cpu d_rss < <(measure feedarc2 "$bin" once -c "$work/bench2.yaml")
 d_bytes=$(cat "$work"/feedarc2/*.warc.zst | wc -c)
 d_records=$("$bin" ls "$work/feedarc2" 2>/dev/null | wc -l)
 
@@ -75,3 +76,5 @@ printf '\nfirst run: speed-up %.1fx, CPU per page %.2fx of wget, bytes %.2fx of 
   "$(echo "$w_wall / $f_wall" | bc -l)" "$(echo "$f_cpu / $w_cpu" | bc -l)" "$(echo "$f_bytes / $w_bytes" | bc -l)"
 printf 'with the dictionary: speed-up %.1fx, CPU per page %.2fx of wget, bytes %.2fx of wget\n' \
   "$(echo "$w_wall / $d_wall" | bc -l)" "$(echo "$d_cpu / $w_cpu" | bc -l)" "$(echo "$d_bytes / $w_bytes" | bc -l)"
+printf 'loop lag, first run: %s\n' "$(grep -h '^loop lag:' "$work/feedarc.out" | sed 's/^loop lag: //')"
+printf 'loop lag, with the dictionary: %s\n' "$(grep -h '^loop lag:' "$work/feedarc2.out" | sed 's/^loop lag: //')"

@@ -202,7 +202,7 @@ struct crawl {
     segment_writer *w;
     crawl_state *st; /* durable state (borrowed or owned) */
     int own_state;
-    archive_lock *archive_lock; /* one writer per archive folder (issue 11) */
+    archive_lock *archive_lock; /* one writer per archive folder */
     state_batch *batch;         /* url records committed after fsync */
     robots_gate *gate;          /* robots.txt before anything else */
     fa_hashset seen;            /* page URLs already queued this run */
@@ -389,7 +389,7 @@ void crawl__note_charset(crawl *c, const fa_charset_decision *d, char *out, size
 /* Analyses and archives the feed items kept for dedup (no page of their own). */
 int crawl__archive_items(crawl_job *j);
 
-/* (issue 11) Replaces the values of the http.redact_headers fields in the
+/* Replaces the values of the http.redact_headers fields in the
  * request the job sent (j->t.request) by "[redacted]" before anything reads
  * it for the archive (records, dictionary samples).  0, or FA_ENOMEM (the
  * request is then left out: an empty request block, never the secret). */

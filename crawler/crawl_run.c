@@ -146,7 +146,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
             goto out;
         }
     }
-    if (source_list_migrate_state(cfg, c.st) < 0) /* (issue 11) records of host-named sources */
+    if (source_list_migrate_state(cfg, c.st) < 0) /* records of host-named sources */
         fa_log_warn("state", "cannot move the records of sources named by host alone: %s",
                     crawl_state_errmsg(c.st));
     pthread_mutex_init(&c.sample_lock, NULL);

@@ -1,6 +1,6 @@
 /*
- * source_list.h - from the config's sources to what the crawler fetches
- * (issue 3): OPML entries expanded into the feeds they list, and a
+ * source_list.h - from the config's sources to what the crawler fetches:
+ * OPML entries expanded into the feeds they list, and a
  * source's type and JSON mapping in the form feeds/source_parser wants.
  *
  * The config layer knows nothing of feeds/ and the parsers nothing of the
@@ -27,7 +27,7 @@
  * or FA_ENOMEM. */
 int source_list_expand_opml(config *cfg, char **errors);
 
-/* (issue 11) Before names were unique a source without name: was named
+/* Before names were unique a source without name: was named
  * by its URL's host alone, so its records in st (the source record and
  * "wordpress_since:<name>") sit under the host.  For each source whose
  * default name is now longer, whose host no other source of cfg shares
