@@ -210,13 +210,8 @@ int crawl__archive_items(crawl_job *j)
 {
     crawl *c = j->c;
     int rc = 0;
-    for (const char *p = j->feed.items.data; rc == 0 && p && p < j->feed.items.data + j->feed.items.len;) {
-        const char *doc = p;
-        p += strlen(p) + 1;
-        const char *id = p;
-        p += strlen(p) + 1;
-        const char *content = p;
-        p += strlen(p) + 1;
+    for (const crawl_feed_item *it = j->feed.items; rc == 0 && it; it = it->next) {
+        const char *doc = it->url, *id = it->id, *content = it->content;
         char meta_id[48], conv_id[48];
         segment_writer_new_record_id(meta_id);
         segment_writer_new_record_id(conv_id);

@@ -67,8 +67,7 @@ int crawl__feed_since(const crawl *c, unsigned i, char *key, size_t key_len, cha
                       size_t val_len)
 {
     const char *nm = c->src[i].newest_modified;
-    if (!c->sum->results[i].ok || !nm[0] || !is_wordpress(&c->cfg->sources[i]))
-        return 0;
+    if (!c->sum->results[i].ok || !nm[0] || !is_wordpress(&c->cfg->sources[i])) return 0;
     since_key(c, i, key, key_len);
     snprintf(val, val_len, "%s", nm);
     return 1;
@@ -144,14 +143,20 @@ static void keep_item_for_dedup(crawl *c, crawl_job *j, const feed_item *item)
     if (doc == NULL && strchr(item->id, ':') && !strpbrk(item->id, " \t\r\n"))
         doc = strdup(item->id); /* a URI such as urn:uuid:... */
     if (doc == NULL) return;
-    fa_buf *items = &j->feed.items;
-    if (items->max == 0) fa_buf_init(items, ITEMS_MAX);
-    size_t mark = items->len;
-    if (fa_buf_append(items, doc, strlen(doc) + 1) < 0 ||
-        fa_buf_append(items, item->id, strlen(item->id) + 1) < 0 ||
-        fa_buf_append(items, content, strlen(content) + 1) < 0) {
-        items->len = mark; /* over the ceiling: this item is not analysed */
-    } else {
+    size_t nd = strlen(doc) + 1, ni = strlen(item->id) + 1, nc = strlen(content) + 1;
+    crawl_feed_job *f = &j->feed;
+    crawl_feed_item *it = NULL;
+    if (f->items_bytes + nd + ni + nc <= ITEMS_MAX) /* past the ceiling: not analysed */
+        it = malloc(sizeof *it + nd + ni + nc);
+    if (it) {
+        char *p = (char *)(it + 1);
+        it->next = NULL;
+        it->url = memcpy(p, doc, nd);
+        it->id = memcpy(p + nd, item->id, ni);
+        it->content = memcpy(p + nd + ni, content, nc);
+        *(f->items_tail ? f->items_tail : &f->items) = it;
+        f->items_tail = &it->next;
+        f->items_bytes += nd + ni + nc;
         c->sum->results[j->source].items_without_page++;
     }
     free(doc);
@@ -418,7 +423,7 @@ static enum crawl_job_next feed_fetched(crawl_job *j)
 static int feed_archive(crawl_job *j, const warc_exchange *x)
 {
     int rc = segment_writer_write_exchange(j->c->w, x, &j->written);
-    if (rc == 0 && j->feed.items.len && j->c->dedup) rc = crawl__archive_items(j);
+    if (rc == 0 && j->feed.items && j->c->dedup) rc = crawl__archive_items(j);
     return rc;
 }
 
@@ -430,7 +435,11 @@ static void feed_archived(crawl_job *j, const url_record *r)
 static void feed_release(crawl_job *j)
 {
     source_parser_free(j->feed.sp);
-    fa_buf_free(&j->feed.items);
+    while (j->feed.items) {
+        crawl_feed_item *next = j->feed.items->next;
+        free(j->feed.items);
+        j->feed.items = next;
+    }
 }
 
 const crawl_job_ops crawl__feed_ops = {

@@ -100,6 +100,16 @@ typedef struct crawl_job_ops {
 
 extern const crawl_job_ops crawl__feed_ops, crawl__page_ops, crawl__robots_ops;
 
+/* A feed item with no page of its own, kept for dedup: the loop thread
+ * fills it while the feed streams in, the worker that archives the feed
+ * reads it (crawl__archive_items).  One allocation: the strings follow. */
+typedef struct crawl_feed_item {
+    struct crawl_feed_item *next;
+    const char *url;     /* the item's link, or its id when that is a URI */
+    const char *id;      /* the item's id ("" when none) */
+    const char *content; /* its content, or its summary */
+} crawl_feed_item;
+
 /* Feed and API jobs (crawl_feed.c): the source parser reads the body while
  * it streams in. */
 typedef struct crawl_feed_job {
@@ -111,7 +121,9 @@ typedef struct crawl_feed_job {
     int parse_rc;                 /* first error from the parser */
     int resp_given;               /* source_parser_response was called */
     int resp_wanted;              /* ... and wanted the body */
-    fa_buf items;                 /* items without a page, for dedup: "url\0id\0content\0"... */
+    crawl_feed_item *items;       /* items without a page, for dedup (owned), in */
+    crawl_feed_item **items_tail; /* feed order; items_bytes of text, at most ITEMS_MAX */
+    size_t items_bytes;
     char encoding[192];           /* the body's encoding, as the metadata records say it */
 } crawl_feed_job;
 
