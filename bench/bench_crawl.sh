@@ -13,6 +13,7 @@
 #
 # usage: bench/bench_crawl.sh [BUILD_DIR] [SITES] [ARTICLES] [CONN_PER_HOST]
 #   defaults: build 20 200 4
+# FEEDARC_BENCH_NO_WGET=1 runs feedarc alone (its rows and loop lag only).
 set -euo pipefail
 build=${1:-build} sites=${2:-20} articles=${3:-200} conn=${4:-4}
 bin=$(realpath "$build/cli/feedarc")
@@ -55,6 +56,14 @@ read -r d_wall d_cpu d_rss < <(measure feedarc2 "$bin" once -c "$work/bench2.yam
 d_bytes=$(cat "$work"/feedarc2/*.warc.zst | wc -c)
 d_records=$("$bin" ls "$work/feedarc2" 2>/dev/null | wc -l)
 
+if [ "${FEEDARC_BENCH_NO_WGET:-0}" = 1 ]; then
+  printf '| client | wall s | CPU s | peak RSS MiB | archive bytes | records |\n| --- | --- | --- | --- | --- | --- |\n'
+  printf '| feedarc once, first run | %s | %s | %s | %s | %s |\n' "$f_wall" "$f_cpu" "$((f_rss / 1024))" "$f_bytes" "$f_records"
+  printf '| feedarc once, with the trained dictionary | %s | %s | %s | %s | %s |\n' "$d_wall" "$d_cpu" "$((d_rss / 1024))" "$d_bytes" "$d_records"
+  printf 'loop lag, first run: %s\n' "$(grep -h '^loop lag:' "$work/feedarc.out" | sed 's/^loop lag: //')"
+  printf 'loop lag, with the dictionary: %s\n' "$(grep -h '^loop lag:' "$work/feedarc2.out" | sed 's/^loop lag: //')"
+  exit 0
+fi
 mkdir -p "$work/wget"
 read -r w_wall w_cpu w_rss < <(cd "$work/wget" && measure ../wget wget -q --no-config \
     --warc-file="$work/wget/out" --no-warc-keep-log -i "$work/sites/urls.txt" -P "$work/wget/files")
