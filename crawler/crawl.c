@@ -4,9 +4,9 @@
  *
  *   crawl__job_admit -> robots gate (the host's robots.txt first; the job
  *   may wait for it: crawl_robots.c) -> host_queue (waits for the host's
- *   turn) -> job_start -> fetcher (streams; a feed's parser reads the body
- *   as it arrives and pushes item pages, next pages, child sitemaps as new
- *   jobs: crawl_feed.c) -> job_fetched (counted; a transient error retried
+ *   turn) -> crawl__job_start -> fetcher (streams; a feed's parser reads
+ *   the body as it arrives and pushes item pages, next pages, child
+ *   sitemaps as new jobs: crawl_feed.c) -> job_fetched (counted; a transient error retried
  *   after a host backoff: crawl_retry.c; then the kind decides: redirects
  *   followed, 304s recorded) -> archive_work (a libuv worker thread: the
  *   kind's archive, crawl_archive.c for dedup - digests, zstd, append to the
@@ -385,7 +385,7 @@ static int add_conditional_headers(crawl *c, crawl_job *j)
     return 0;
 }
 
-static int job_start(void *ud, host_queue_entry *e)
+int crawl__job_start(void *ud, host_queue_entry *e)
 {
     crawl *c = ud;
     crawl_job *j = (crawl_job *)e;
@@ -431,9 +431,4 @@ void crawl__maybe_finish(crawl *c)
     host_queue_close(c->q);
     uv_timer_stop(&c->lag_timer);
     uv_close((uv_handle_t *)&c->lag_timer, NULL);
-}
-
-int crawl__job_start(void *ud, host_queue_entry *e)
-{
-    return job_start(ud, e);
 }
