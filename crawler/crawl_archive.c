@@ -7,7 +7,6 @@
  * dictionary later runs use.  Nothing here runs on the event loop.
  */
 #include "crawler/crawl_internal.h"
-#include "common/fa_dechunk.h"
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
@@ -15,6 +14,7 @@
 #include "metrics/metrics.h"
 #include "storage/http_redact.h"
 #include "storage/segment_dict.h"
+#include "storage/warc_format.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,38 +47,12 @@ int crawl__redact_request(crawl_job *j)
     return 0;
 }
 
-static int hash_payload(void *ud, const void *data, size_t len)
-{
-    fa_sha1_update(ud, data, len);
-    return 0;
-}
-
-static int dechunk_into_sha1(void *ud, const void *data, size_t len)
-{
-    void **pair = ud; /* {fa_dechunk *, fa_sha1 *} */
-    int rc = fa_dechunk_feed(pair[0], data, len, hash_payload, pair[1]);
-    return rc < 0 ? rc : 0;
-}
-
-/* "sha1:BASE32" of the payload (the body de-chunked, Content-Encoding kept),
- * as WARC-Payload-Digest has it. */
+/* "sha1:BASE32" of the payload, as WARC-Payload-Digest has it: the same
+ * function as the writer's and the reader's (warc_format.h). */
 static int payload_digest(const fetch_transfer *t, char out[40])
 {
-    fa_sha1 *h = fa_sha1_new();
-    if (h == NULL)
-        return FA_ENOMEM;
-    int rc;
-    if (t->chunked) {
-        fa_dechunk d;
-        fa_dechunk_init(&d);
-        void *pair[2] = {&d, h};
-        rc = fa_spool_foreach(&t->body, dechunk_into_sha1, pair);
-    } else {
-        rc = fa_spool_foreach(&t->body, hash_payload, h);
-    }
     uint8_t dg[20];
-    fa_sha1_final(h, dg);
-    fa_sha1_free(h);
+    int rc = warc_payload_digest_spool(&t->body, t->chunked, dg);
     if (rc < 0)
         return rc;
     fa_sha1_label(dg, out);
@@ -237,14 +211,14 @@ int crawl__archive_items(crawl_job *j)
         findings_doc fd;
         findings_build(c, &res, doc, j->url, id, NULL, j->encoding, &fd);
         warc_record_spec specs[2] = {
-            {.type = "metadata",
+            {.record_type = WARC_TYPE_METADATA,
              .record_id = meta_id,
              .target_uri = doc,
              .date_ns = j->t.date_ns,
              .concurrent_to = j->written.response_id,
              .fields = fd.fields,
              .n_fields = fd.nf},
-            {.type = "conversion",
+            {.record_type = WARC_TYPE_CONVERSION,
              .record_id = conv_id,
              .target_uri = doc,
              .date_ns = j->t.date_ns,
@@ -337,7 +311,7 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
     if (exact) {
         fa_time_format_iso(exact->date * 1000000000LL, 0, refers_date, sizeof refers_date);
         specs[0] = (warc_record_spec){
-            .type = "revisit",
+            .record_type = WARC_TYPE_REVISIT,
             .record_id = resp_id,
             .target_uri = j->url,
             .date_ns = t->date_ns,
@@ -351,10 +325,10 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
             .block_len = x->response_head_len,
         };
     } else {
-        specs[0] = (warc_record_spec){.type = "response", .exchange = x, .record_id = resp_id};
+        specs[0] = (warc_record_spec){.record_type = WARC_TYPE_RESPONSE, .exchange = x, .record_id = resp_id};
     }
     specs[1] = (warc_record_spec){
-        .type = "metadata",
+        .record_type = WARC_TYPE_METADATA,
         .record_id = meta_id,
         .target_uri = j->url,
         .date_ns = t->date_ns,
@@ -363,7 +337,7 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
         .n_fields = fd.nf,
     };
     specs[2] = (warc_record_spec){
-        .type = "conversion",
+        .record_type = WARC_TYPE_CONVERSION,
         .record_id = conv_id,
         .target_uri = j->url,
         .date_ns = t->date_ns,

@@ -4,6 +4,7 @@
 #include "storage/cdxj.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
+#include "storage/warc_format.h"
 #include "storage/warc_reader.h"
 
 #include <dirent.h>
@@ -71,10 +72,10 @@ static int scan(const char *path, const char *segment, segment_response_cb cb, v
     while ((rc = warc_reader_next(r, &rec)) == 1) {
         if (warc_record_verify_digests(&rec, why, sizeof why) < 0)
             break;
-        const char *type = warc_record_field(&rec, "WARC-Type");
-        if (type && strcmp(type, "request") == 0)
+        warc_type type = warc_type_of(warc_record_field(&rec, "WARC-Type"));
+        if (type == WARC_TYPE_REQUEST)
             continue; /* whole only with its response */
-        if (type && (strcmp(type, "response") == 0 || strcmp(type, "revisit") == 0)) {
+        if (type == WARC_TYPE_RESPONSE || type == WARC_TYPE_REVISIT) {
             rc = report(segment, &rec, cb, ud);
             if (rc < 0)
                 goto out;

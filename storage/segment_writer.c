@@ -58,6 +58,7 @@
 #include "storage/segment_writer.h"
 #include "storage/cdxj.h"
 #include "storage/segment_dict.h"
+#include "storage/warc_format.h"
 #include "storage/warc_record.h"
 
 #include "common/fa_fs.h"
@@ -97,6 +98,7 @@ typedef struct worker {
     ZSTD_CCtx *cctx;
     fa_sha1 *sha_block;
     fa_sha1 *sha_payload;
+    fa_sha1 *sha_raw; /* a chunked payload as transferred (warc_payload) */
     fa_buf hdr; /* WARC header text of the record being built */
     fa_buf out; /* compressed frames (or staging for a temporary file) */
 } worker;
@@ -217,6 +219,7 @@ static void worker_free(worker *k)
     ZSTD_freeCCtx(k->cctx);
     fa_sha1_free(k->sha_block);
     fa_sha1_free(k->sha_payload);
+    fa_sha1_free(k->sha_raw);
     fa_buf_free(&k->hdr);
     fa_buf_free(&k->out);
     free(k);
@@ -239,7 +242,8 @@ static worker *worker_get(segment_writer *w)
     k->cctx = ZSTD_createCCtx();
     k->sha_block = fa_sha1_new();
     k->sha_payload = fa_sha1_new();
-    if (k->cctx == NULL || k->sha_block == NULL || k->sha_payload == NULL ||
+    k->sha_raw = fa_sha1_new();
+    if (k->cctx == NULL || k->sha_block == NULL || k->sha_payload == NULL || k->sha_raw == NULL ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_compressionLevel, w->level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_checksumFlag, 1)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_contentSizeFlag, 1)) ||
@@ -652,14 +656,14 @@ typedef struct pair {
 
 typedef struct resp_hash {
     fa_sha1 *block;
-    warc__payload pay;
+    warc_payload pay;
 } resp_hash;
 
 static int hash_body(void *ud, const void *data, size_t len)
 {
     resp_hash *h = ud;
     fa_sha1_update(h->block, data, len);
-    return warc__payload_feed(&h->pay, data, len);
+    return warc_payload_feed(&h->pay, data, len);
 }
 
 /* Step 1a: both digests of both records, one pass over each byte. */
@@ -672,35 +676,33 @@ static int digest_pair(worker *k, const warc_exchange *x, pair *p)
     fa_sha1_label(d, p->req_block);
     size_t head = warc__http_head_len(x->request, x->request_len);
     if (head && head < x->request_len) {
-        warc__payload_digest_mem(k->sha_payload, (const char *)x->request + head,
-                                 x->request_len - head, warc__http_is_chunked(x->request, head), d);
+        warc_payload rp;
+        warc_payload_begin(&rp, k->sha_payload, k->sha_raw, warc__http_is_chunked(x->request, head));
+        warc_payload_feed(&rp, (const char *)x->request + head, x->request_len - head);
+        warc_payload_end(&rp, d);
         fa_sha1_label(d, p->req_payload);
         p->req_has_payload = 1;
     }
     /* response: block = head + body; payload = body, de-chunked if framed */
     resp_hash h = {k->sha_block, {0}};
-    warc__payload_begin(&h.pay, k->sha_payload, x->body_chunked);
+    warc_payload_begin(&h.pay, k->sha_payload, k->sha_raw, x->body_chunked);
     fa_sha1_update(k->sha_block, x->response_head, x->response_head_len);
     if (x->body && x->body->size) rc = fa_spool_foreach(x->body, hash_body, &h);
     fa_sha1_final(k->sha_block, d);
     fa_sha1_label(d, p->resp_block);
-    fa_sha1_final(k->sha_payload, d);
-    if (rc == 0 && h.pay.bad) {
-        /* malformed chunking: the payload digest covers the raw body */
+    warc_payload_end(&h.pay, d);
+    if (rc == 0 && h.pay.bad) /* warc_format.h: then the digest covers the raw body */
         fa_log_debug("warc", "%s: malformed chunked body, payload digest over raw bytes",
                      x->target_uri);
-        rc = fa_spool_foreach(x->body, warc__payload_feed,
-                              &(warc__payload){k->sha_payload, {0}, 0, 0});
-        fa_sha1_final(k->sha_payload, d);
-    }
     fa_sha1_label(d, p->resp_payload);
     return rc;
 }
 
-static int build_header(fa_buf *b, const char *type, const char *id, const pair *p,
+static int build_header(fa_buf *b, warc_type t, const char *id, const pair *p,
                         const warc_exchange *x, const char *concurrent, const char *block_digest,
                         const char *payload_digest, uint64_t content_length)
 {
+    const char *type = warc_type_name(t);
     fa_buf_reset(b);
     int rc = fa_buf_printf(b,
                            WARC__VERSION "\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\n"
@@ -746,14 +748,14 @@ static int compress_pair(segment_writer *w, worker *k, const warc_exchange *x, p
                  (to_file ? TMP_FLUSH : ZSTD_compressBound(MAX_HEADER + (size_t)resp_block));
     zsink z = {k->cctx, &k->out, -1, 0, 0, NULL};
 
-    rc = build_header(&k->hdr, "request", p->req_id, p, x, p->resp_id, p->req_block,
+    rc = build_header(&k->hdr, WARC_TYPE_REQUEST, p->req_id, p, x, p->resp_id, p->req_block,
                       p->req_has_payload ? p->req_payload : NULL, x->request_len);
     if (rc == 0) rc = compress_record(&z, &k->hdr, x->request, x->request_len, NULL, &p->req_frame);
     if (rc < 0) goto out;
     p->uncompressed = k->hdr.len + x->request_len + WARC__TRAILER_LEN;
 
     what = "response";
-    rc = build_header(&k->hdr, "response", p->resp_id, p, x, NULL, p->resp_block, p->resp_payload,
+    rc = build_header(&k->hdr, WARC_TYPE_RESPONSE, p->resp_id, p, x, NULL, p->resp_block, p->resp_payload,
                       resp_block);
     if (rc < 0) goto out;
     if (to_file) {
@@ -869,14 +871,20 @@ static int uri_ok(const char *s)
     return s && s[0] && warc__value_ok(s, MAX_URI);
 }
 
+/* The spec's type: record_type, else the transitional name. */
+static warc_type spec_type(const warc_record_spec *s)
+{
+    return s->record_type != WARC_TYPE_UNKNOWN ? s->record_type : warc_type_of(s->type);
+}
+
 /* The reason spec cannot be written, or NULL. */
 static const char *spec_invalid(const warc_record_spec *s)
 {
-    const char *t = s->type;
-    if (t == NULL) return "type is missing";
+    warc_type t = spec_type(s);
+    if (t == WARC_TYPE_UNKNOWN && s->type == NULL) return "type is missing";
     if (s->record_id && !id_ok(s->record_id))
         return "record_id must be \"<URI>\" of at most 47 characters without spaces";
-    if (strcmp(t, "response") == 0) {
+    if (t == WARC_TYPE_RESPONSE) {
         const warc_exchange *x = s->exchange;
         if (x == NULL) return "a response needs its exchange";
         if (!uri_ok(x->target_uri))
@@ -899,7 +907,7 @@ static const char *spec_invalid(const warc_record_spec *s)
         return "target_uri is empty, longer than 8191 bytes or holds control characters";
     if (s->block_len > MAX_BLOCK) return "block is larger than 256 MiB";
     if (s->block_len && s->block == NULL) return "block is NULL but block_len is not 0";
-    if (strcmp(t, "revisit") == 0) {
+    if (t == WARC_TYPE_REVISIT) {
         int64_t ns;
         if (s->target_uri == NULL) return "a revisit needs target_uri";
         if (s->refers_to == NULL) return "a revisit needs refers_to (the original's record id)";
@@ -922,7 +930,7 @@ static const char *spec_invalid(const warc_record_spec *s)
         if (s->fields || s->n_fields) return "a revisit takes no fields";
         return NULL;
     }
-    if (strcmp(t, "metadata") == 0) {
+    if (t == WARC_TYPE_METADATA) {
         if (s->n_fields == 0 || s->fields == NULL) return "a metadata record needs fields";
         if (s->n_fields > MAX_FIELDS) return "more than 10000 fields";
         if (s->block || s->block_len) return "a metadata record's block is built from fields";
@@ -937,7 +945,7 @@ static const char *spec_invalid(const warc_record_spec *s)
         }
         return NULL;
     }
-    if (strcmp(t, "conversion") == 0) {
+    if (t == WARC_TYPE_CONVERSION) {
         if (s->target_uri == NULL) return "a conversion needs target_uri";
         if (s->refers_to == NULL) return "a conversion needs refers_to (the converted record's id)";
         if (s->content_type && !warc__value_ok(s->content_type, 256))
@@ -961,14 +969,14 @@ static int batch_frame(batch *b, uint64_t len, int in_tmp, frame_info **out)
 }
 
 /* Adds the head of the frame's index line (when its record is indexed). */
-static int batch_index(segment_writer *w, batch *b, frame_info *f, const char *type,
+static int batch_index(segment_writer *w, batch *b, frame_info *f, warc_type type,
                        const char *content_type, const char *uri, const char *date,
                        const void *http_head, size_t head_len, const char *digest)
 {
     char mime[128] = "", status[4] = "";
     if (!w->index || uri == NULL || !cdxj__indexable(type, content_type)) return 0;
     if (http_head) cdxj__http_info(http_head, head_len, mime, status);
-    if (strcmp(type, "revisit") == 0)
+    if (type == WARC_TYPE_REVISIT)
         snprintf(mime, sizeof mime, "warc/revisit");
     else if (http_head == NULL && content_type)
         snprintf(mime, sizeof mime, "%s", content_type); /* whole, as warcio does */
@@ -1007,7 +1015,7 @@ static int build_exchange(segment_writer *w, worker *k, const warc_record_spec *
     memcpy(b->ids[i], p->resp_id, sizeof b->ids[i]);
     memcpy(b->pay[i], p->resp_payload, sizeof b->pay[i]);
     b->uncompressed += p->uncompressed;
-    return batch_index(w, b, f, "response", "application/http;msgtype=response", x->target_uri,
+    return batch_index(w, b, f, WARC_TYPE_RESPONSE, "application/http;msgtype=response", x->target_uri,
                        p->date, x->response_head, x->response_head_len, p->resp_payload);
 }
 
@@ -1017,7 +1025,8 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     char date[40], block_digest[40], payload[40] = "";
     uint8_t d[20];
     fa_buf fields;
-    const char *type = s->type, *ct;
+    warc_type type = spec_type(s);
+    const char *ct;
     const void *block = s->block;
     size_t block_len = s->block_len;
     frame_info *f;
@@ -1028,10 +1037,10 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     else
         fa_uuid_urn(b->ids[i]);
     fa_time_format_iso(s->date_ns ? s->date_ns : fa_time_now_ns(), 6, date, sizeof date);
-    if (strcmp(type, "revisit") == 0) {
+    if (type == WARC_TYPE_REVISIT) {
         ct = "application/http;msgtype=response";
         if (s->payload_digest) snprintf(payload, sizeof payload, "%s", s->payload_digest);
-    } else if (strcmp(type, "metadata") == 0) {
+    } else if (type == WARC_TYPE_METADATA) {
         ct = "application/warc-fields";
         for (size_t j = 0; rc == 0 && j < s->n_fields; j++)
             rc = fa_buf_printf(&fields, "%s: %s\r\n", s->fields[j].name, s->fields[j].value);
@@ -1043,14 +1052,14 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     }
     fa_sha1_oneshot(block_len ? block : "", block_len, d);
     fa_sha1_label(d, block_digest);
-    if (strcmp(type, "conversion") == 0) memcpy(payload, block_digest, sizeof payload);
+    if (type == WARC_TYPE_CONVERSION) memcpy(payload, block_digest, sizeof payload);
     memcpy(b->pay[i], payload, sizeof b->pay[i]);
 
     fa_buf *h = &k->hdr;
     fa_buf_reset(h);
     rc = fa_buf_printf(h,
                        WARC__VERSION "\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\n",
-                       type, b->ids[i], date);
+                       warc_type_name(type), b->ids[i], date);
     if (rc == 0 && s->target_uri) rc = fa_buf_printf(h, "WARC-Target-URI: %s\r\n", s->target_uri);
     if (rc == 0 && s->ip_address) rc = fa_buf_printf(h, "WARC-IP-Address: %s\r\n", s->ip_address);
     if (rc == 0 && s->concurrent_to)
@@ -1075,7 +1084,7 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     if (rc < 0) {
         pthread_mutex_lock(&w->lock);
         set_err(w, "%s: compressing the %s record: %s%s%s",
-                s->target_uri ? s->target_uri : b->ids[i], type, fa_strerror(rc),
+                s->target_uri ? s->target_uri : b->ids[i], warc_type_name(type), fa_strerror(rc),
                 z.zerr ? ": " : "", z.zerr ? z.zerr : "");
         pthread_mutex_unlock(&w->lock);
         goto out;
@@ -1083,7 +1092,7 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     b->uncompressed += h->len + block_len + WARC__TRAILER_LEN;
     batch_frame(b, frame_len, 0, &f);
     b->main_frame[i] = b->n_fr - 1;
-    int http = strcmp(type, "revisit") == 0;
+    int http = type == WARC_TYPE_REVISIT;
     rc = batch_index(w, b, f, type, ct, s->target_uri, date, http ? block : NULL,
                      http ? block_len : 0, payload);
 out:
@@ -1210,7 +1219,9 @@ int segment_writer_write_records(segment_writer *w, const warc_record_spec *spec
                 set_err(w, "%s: cannot archive: %s", uri ? uri : "(null)", bad);
             else
                 set_err(w, "%s: cannot archive record %zu of the group (%s): %s",
-                        uri ? uri : "(null)", i, s->type ? s->type : "no type", bad);
+                        uri ? uri : "(null)", i,
+                        warc_type_name(spec_type(s)) ? warc_type_name(spec_type(s)) : "no type",
+                        bad);
             pthread_mutex_unlock(&w->lock);
             rc = FA_EINVAL;
             goto out;
@@ -1253,7 +1264,7 @@ int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec,
 int segment_writer_write_exchange(segment_writer *w, const warc_exchange *x, warc_written *out)
 {
     if (w == NULL || x == NULL) return FA_EINVAL;
-    warc_record_spec s = {.type = "response", .exchange = x};
+    warc_record_spec s = {.record_type = WARC_TYPE_RESPONSE, .exchange = x};
     return segment_writer_write_records(w, &s, 1, out);
 }
 

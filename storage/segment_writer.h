@@ -18,6 +18,7 @@
 #define SEGMENT_WRITER_H
 
 #include "common/fa_spool.h"
+#include "storage/warc_format.h"
 
 #include <stdint.h>
 
@@ -106,31 +107,35 @@ typedef struct warc_field {
 #define WARC_PROFILE_NOT_MODIFIED "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 /* One record for segment_writer_write_record(s).  Everything is borrowed for
- * the call only.  By type:
+ * the call only.  By record_type:
  *
- *   "response"    exchange (required): the request + response pair of
+ *   RESPONSE      exchange (required): the request + response pair of
  *                 segment_writer_write_exchange; record_id (optional) is the
  *                 response's id; the other fields are ignored.
- *   "revisit"     target_uri, refers_to (the original's WARC-Record-ID),
+ *   REVISIT       target_uri, refers_to (the original's WARC-Record-ID),
  *                 refers_to_target_uri, refers_to_date (the original's
  *                 WARC-Date) and profile are required; payload_digest too for
  *                 WARC_PROFILE_IDENTICAL (the original's, "sha1:BASE32").
  *                 block: the HTTP response head as received (status line,
  *                 headers, empty line) - written with Content-Type
  *                 application/http;msgtype=response.  ip_address optional.
- *   "metadata"    fields/n_fields (at least one) become the
+ *   METADATA      fields/n_fields (at least one) become the
  *                 application/warc-fields block; target_uri optional (the
  *                 record describes it), refers_to optional.
- *   "conversion"  target_uri and refers_to (the record converted) required;
+ *   CONVERSION    target_uri and refers_to (the record converted) required;
  *                 block: the converted content, content_type (NULL means
  *                 "text/plain; charset=utf-8").  WARC-Payload-Digest equals
  *                 the block digest.
  *
  * concurrent_to (WARC-Concurrent-To) may be given for every type but
- * "response".  date_ns 0 means now.  Record ids are "<urn:uuid:...>"; make
+ * RESPONSE.  date_ns 0 means now.  Record ids are "<urn:uuid:...>"; make
  * them with segment_writer_new_record_id so a group can refer to each
  * other. */
 typedef struct warc_record_spec {
+    warc_type record_type;
+    /* Transitional: the type by name ("revisit"), read only when
+     * record_type is WARC_TYPE_UNKNOWN, for callers not yet switched to
+     * record_type (crawler/crawl.c); to be removed. */
     const char *type;
     const warc_exchange *exchange;
     const char *record_id;
@@ -160,7 +165,7 @@ int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec,
 
 /* Archives n records as one group: all of them or none, adjacent, in this
  * order, in the same segment (a response with its metadata and conversion).
- * At most one spec may be a "response" exchange.  outs may be NULL, else
+ * At most one spec may be a RESPONSE exchange.  outs may be NULL, else
  * it has n entries.  Every spec is validated before anything is written.
  * Returns as segment_writer_write_record. */
 int segment_writer_write_records(segment_writer *w, const warc_record_spec *specs, size_t n,

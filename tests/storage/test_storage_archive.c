@@ -181,7 +181,7 @@ static size_t check_dir(const char *dir)
         while ((rc = warc_reader_next(r, &rec)) == 1) {
             records++;
             if (warc_record_verify_digests(&rec, err, sizeof err) != 0) fail_msg("%s", err);
-            if (cdxj__indexable(warc_record_field(&rec, "WARC-Type"),
+            if (cdxj__indexable(warc_type_of(warc_record_field(&rec, "WARC-Type")),
                                 warc_record_field(&rec, "Content-Type")))
                 indexed++;
         }
