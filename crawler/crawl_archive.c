@@ -325,7 +325,8 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
             .block_len = x->response_head_len,
         };
     } else {
-        specs[0] = (warc_record_spec){.record_type = WARC_TYPE_RESPONSE, .exchange = x, .record_id = resp_id};
+        specs[0] = (warc_record_spec){
+            .record_type = WARC_TYPE_RESPONSE, .exchange = x, .record_id = resp_id};
     }
     specs[1] = (warc_record_spec){
         .record_type = WARC_TYPE_METADATA,

@@ -73,8 +73,7 @@ static int scan(const char *path, const char *segment, segment_response_cb cb, v
         if (warc_record_verify_digests(&rec, why, sizeof why) < 0)
             break;
         warc_type type = warc_type_of(warc_record_field(&rec, "WARC-Type"));
-        if (type == WARC_TYPE_REQUEST)
-            continue; /* whole only with its response */
+        if (type == WARC_TYPE_REQUEST) continue; /* whole only with its response */
         if (type == WARC_TYPE_RESPONSE || type == WARC_TYPE_REVISIT) {
             rc = report(segment, &rec, cb, ud);
             if (rc < 0)

@@ -677,7 +677,8 @@ static int digest_pair(worker *k, const warc_exchange *x, pair *p)
     size_t head = warc__http_head_len(x->request, x->request_len);
     if (head && head < x->request_len) {
         warc_payload rp;
-        warc_payload_begin(&rp, k->sha_payload, k->sha_raw, warc__http_is_chunked(x->request, head));
+        warc_payload_begin(&rp, k->sha_payload, k->sha_raw,
+                           warc__http_is_chunked(x->request, head));
         warc_payload_feed(&rp, (const char *)x->request + head, x->request_len - head);
         warc_payload_end(&rp, d);
         fa_sha1_label(d, p->req_payload);
@@ -755,8 +756,8 @@ static int compress_pair(segment_writer *w, worker *k, const warc_exchange *x, p
     p->uncompressed = k->hdr.len + x->request_len + WARC__TRAILER_LEN;
 
     what = "response";
-    rc = build_header(&k->hdr, WARC_TYPE_RESPONSE, p->resp_id, p, x, NULL, p->resp_block, p->resp_payload,
-                      resp_block);
+    rc = build_header(&k->hdr, WARC_TYPE_RESPONSE, p->resp_id, p, x, NULL, p->resp_block,
+                      p->resp_payload, resp_block);
     if (rc < 0) goto out;
     if (to_file) {
         const char *tmp = body->tmp_dir ? body->tmp_dir : "/tmp";
@@ -1015,8 +1016,9 @@ static int build_exchange(segment_writer *w, worker *k, const warc_record_spec *
     memcpy(b->ids[i], p->resp_id, sizeof b->ids[i]);
     memcpy(b->pay[i], p->resp_payload, sizeof b->pay[i]);
     b->uncompressed += p->uncompressed;
-    return batch_index(w, b, f, WARC_TYPE_RESPONSE, "application/http;msgtype=response", x->target_uri,
-                       p->date, x->response_head, x->response_head_len, p->resp_payload);
+    return batch_index(w, b, f, WARC_TYPE_RESPONSE, "application/http;msgtype=response",
+                       x->target_uri, p->date, x->response_head, x->response_head_len,
+                       p->resp_payload);
 }
 
 /* A revisit, metadata or conversion record. */

@@ -217,8 +217,7 @@ static int emit(exporter *x, const uint8_t *raw, size_t raw_len, const warc_reco
     /* the WACZ index leaves conversions out: ReplayWeb.page keys its index
      * by URL and time, and a conversion shares both with the page it was
      * made from - its line would hide the page */
-    if (rec && x->zip &&
-        warc_type_of(warc_record_field(rec, "WARC-Type")) == WARC_TYPE_CONVERSION)
+    if (rec && x->zip && warc_type_of(warc_record_field(rec, "WARC-Type")) == WARC_TYPE_CONVERSION)
         rec = NULL;
     if (rec) {
         warc_record placed = *rec;
