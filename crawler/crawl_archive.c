@@ -11,6 +11,7 @@
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
+#include "dedup/findings_record.h"
 #include "metrics/metrics.h"
 #include "storage/http_redact.h"
 #include "storage/segment_dict.h"
@@ -59,21 +60,11 @@ static int payload_digest(const fetch_transfer *t, char out[40])
     return 0;
 }
 
-static void add_finding_field(fa_buf *b, const char *name, const dedup_finding *f)
-{
-    char date[40];
-    fa_time_format_iso(f->date * 1000000000LL, 0, date, sizeof date);
-    fa_buf_printf(b, "%s%c%s %s %s %.3f", name, 0, f->url,
-                  f->record_id && f->record_id[0] ? f->record_id : "-", date, f->score);
-    fa_buf_append(b, "", 1);
-}
-
 /* A page analysed before it is archived: new text, or known?  The
- * findings go into a metadata record and the clean main text into a
- * conversion record, written with the response as one group - or, for an
- * exact duplicate, a revisit record instead of a second full response. */
-/* What a metadata record and a conversion record say about one analysed
- * document. */
+ * findings go into a metadata record (dedup/findings_record.h) and the
+ * clean main text into a conversion record, written with the response as
+ * one group - or, for an exact duplicate, a revisit record instead of a
+ * second full response. */
 typedef struct findings_doc {
     fa_buf fb;              /* name\0value\0 pairs */
     warc_field fields[64];
@@ -92,8 +83,8 @@ void crawl__note_charset(crawl *c, const fa_charset_decision *d, char *out, size
     if (c->opt->metrics && d->refused) metrics_counter_add(c->opt->metrics->charset_refused, 1);
 }
 
-/* encoding: what the metadata record says of the response's encoding
- * (issue 17), or "" */
+/* encoding: what the metadata record says of the response's encoding, or
+ * "" */
 static void findings_build(crawl *c, const dedup_result *res, const char *doc_url, const char *via,
                            const char *item_id, const char *item_title, const char *encoding,
                            findings_doc *d)
@@ -101,37 +92,34 @@ static void findings_build(crawl *c, const dedup_result *res, const char *doc_ur
     fa_buf *fb = &d->fb;
     fa_buf_init(fb, 1u << 20);
     d->exact = NULL;
-    fa_buf_printf(fb, "feedarc-document%c%s", 0, doc_url);
-    fa_buf_append(fb, "", 1);
-    if (via) {
-        fa_buf_printf(fb, "via%c%s", 0, via);
-        fa_buf_append(fb, "", 1);
-    }
-    if (item_id && strlen(item_id) < 2048 && !strpbrk(item_id, "\r\n")) {
-        fa_buf_printf(fb, "feed-item-id%c%s", 0, item_id);
-        fa_buf_append(fb, "", 1);
-    }
-    /* the item's title: the page's name in a WACZ export (pages.jsonl) */
-    if (item_title && item_title[0] && strlen(item_title) < 2048 &&
-        !strpbrk(item_title, "\r\n")) {
-        int ctl = 0;
-        for (const unsigned char *t = (const unsigned char *)item_title; *t; t++)
-            ctl |= *t < 0x20 || *t == 0x7f;
-        if (!ctl) {
-            fa_buf_printf(fb, "feed-item-title%c%s", 0, item_title);
-            fa_buf_append(fb, "", 1);
-        }
-    }
+    findings_ref refs[64];
+    findings_record r = {
+        .document = doc_url,
+        .via = via,
+        .item_id = item_id,
+        .item_title = item_title,
+        .encoding = encoding,
+        .refs = refs,
+        .main_chars = res->main_chars,
+        .novel_chars = res->novel_chars,
+        .boilerplate_chars = res->boilerplate_chars,
+    };
     for (size_t i = 0; i < res->n_findings; i++) {
         const dedup_finding *f = &res->findings[i];
-        static const char *names[] = {NULL, "feedarc-exact-duplicate-of",
-                                      "feedarc-near-duplicate-of", "feedarc-contains",
-                                      "feedarc-contained-in"};
         if (f->kind < DEDUP_EXACT || f->kind > DEDUP_CONTAINED_IN)
             continue;
         if (f->kind == DEDUP_EXACT && f->record_id && f->record_id[0])
             d->exact = f;
-        add_finding_field(fb, names[f->kind], f);
+        if (r.n_refs < sizeof refs / sizeof refs[0]) /* past 64 fields none is written */
+            refs[r.n_refs++] = (findings_ref){
+                .kind = FINDINGS_EXACT + (f->kind - DEDUP_EXACT),
+                .url = f->url,
+                .url_len = strlen(f->url),
+                .record_id = f->record_id,
+                .record_id_len = f->record_id ? strlen(f->record_id) : 0,
+                .date_ns = f->date * 1000000000LL,
+                .score = f->score,
+            };
         atomic_fetch_add(&c->findings, 1);
         if (c->opt->metrics) {
             static const int kind_metric[] = {0, METRICS_DEDUP_EXACT, METRICS_DEDUP_NEAR,
@@ -140,16 +128,7 @@ static void findings_build(crawl *c, const dedup_result *res, const char *doc_ur
             metrics_counter_add(c->opt->metrics->dedup_findings[kind_metric[f->kind]], 1);
         }
     }
-    if (encoding && *encoding) {
-        fa_buf_printf(fb, "feedarc-encoding%c%s", 0, encoding);
-        fa_buf_append(fb, "", 1);
-    }
-    fa_buf_printf(fb, "feedarc-main-chars%c%zu", 0, res->main_chars);
-    fa_buf_append(fb, "", 1);
-    fa_buf_printf(fb, "feedarc-novel-chars%c%zu", 0, res->novel_chars);
-    fa_buf_append(fb, "", 1);
-    fa_buf_printf(fb, "feedarc-boilerplate-chars%c%zu", 0, res->boilerplate_chars);
-    fa_buf_append(fb, "", 1);
+    findings_record_write(&r, fb);
     if (res->boilerplate_chars && c->opt->metrics)
         metrics_counter_add(c->opt->metrics->dedup_findings[METRICS_DEDUP_BOILERPLATE], 1);
     d->nf = 0;
