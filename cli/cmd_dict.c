@@ -135,7 +135,7 @@ int cmd_dict_train(int argc, char **argv)
         code = 66;
         goto out;
     }
-    rc = segment_dict_train(t.samples.data, t.sizes, t.n, size, &dict, &len);
+    rc = segment_dict_train(t.samples.data, t.sizes, t.n, size, &dict, &len, NULL);
     if (rc < 0) {
         fprintf(stderr,
                 "feedarc dict-train: cannot train a %zu-byte dictionary on %u records "

@@ -120,17 +120,9 @@ static void findings_build(crawl *c, const dedup_result *res, const char *doc_ur
                 .date_ns = f->date * 1000000000LL,
                 .score = f->score,
             };
-        atomic_fetch_add(&c->findings, 1);
-        if (c->opt->metrics) {
-            static const int kind_metric[] = {0, METRICS_DEDUP_EXACT, METRICS_DEDUP_NEAR,
-                                              METRICS_DEDUP_CONTAINMENT,
-                                              METRICS_DEDUP_CONTAINMENT};
-            metrics_counter_add(c->opt->metrics->dedup_findings[kind_metric[f->kind]], 1);
-        }
+        atomic_fetch_add(&c->findings, 1); /* the metrics: crawl_observer.c */
     }
     findings_record_write(&r, fb);
-    if (res->boilerplate_chars && c->opt->metrics)
-        metrics_counter_add(c->opt->metrics->dedup_findings[METRICS_DEDUP_BOILERPLATE], 1);
     d->nf = 0;
     for (const char *p = fb->data; fb->data && p < fb->data + fb->len && d->nf < 64;) {
         d->fields[d->nf].name = p;
@@ -421,8 +413,8 @@ void crawl__train_dictionary(crawl *c)
     size_t len = 0;
     char dir[4096], path[4096];
     snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
-    int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d,
-                                &len);
+    int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d, &len,
+                                crawl__observer(c));
     if (rc == 0) rc = segment_dict_save(dir, d, len, c->cfg->storage.file_mode, path);
     if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
         fa_log_info("warc", "trained a %zu-byte zstd dictionary on %u records: %s (used from the "

@@ -37,6 +37,7 @@
 #ifndef DEDUP_ENGINE_H
 #define DEDUP_ENGINE_H
 
+#include "common/fa_observer.h"
 #include "dedup/dedup_index.h"
 #include "dedup/text_extract.h"
 
@@ -65,6 +66,10 @@ typedef struct dedup_options {
     int sync_every_insert;         /* fdatasync per document (default off) */
     int dry_run;                   /* look up only, never insert */
     text_extract_options extract;  /* ceilings for extraction */
+    const fa_observer *observer;   /* hears finding_made for each finding of a
+                                      document analysed without error (and kind 0
+                                      when boilerplate was found in it); copied at
+                                      open; NULL = nobody */
 } dedup_options;
 
 enum dedup_content_type {

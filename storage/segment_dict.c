@@ -32,7 +32,7 @@ static void put_le32(uint8_t *p, uint32_t v)
 }
 
 int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, size_t dict_size,
-                       void **dict, size_t *len)
+                       void **dict, size_t *len, const fa_observer *obs)
 {
     *dict = NULL;
     *len = 0;
@@ -49,6 +49,7 @@ int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, siz
     void *shrunk = realloc(buf, r);
     *dict = shrunk ? shrunk : buf;
     *len = r;
+    if (obs && obs->dictionary_trained) obs->dictionary_trained(obs->ud, r, n);
     return 0;
 }
 

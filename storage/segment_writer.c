@@ -133,6 +133,7 @@ struct segment_writer {
     char hostname[256];
     uint64_t max_size;
     int level;
+    fa_observer obs; /* zeroed: nobody listens */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -395,6 +396,7 @@ static int close_segment(segment_writer *w)
         rc = fa_err_from_errno(errno);
         set_err(w, "%s: fsync of the folder: %s", w->dir, strerror(errno));
     }
+    if (w->obs.segment_closed) w->obs.segment_closed(w->obs.ud, w->name, w->size);
     if (w->index && !w->idx_broken) {
         char idx_name[272];
         snprintf(idx_name, sizeof idx_name, "%s" CDXJ_SUFFIX, w->name);
@@ -528,6 +530,8 @@ static int open_segment(segment_writer *w)
     w->st.records++;
     w->st.bytes_on_disk += len;
     w->st.open_segment_size = len;
+    if (w->obs.segment_opened) w->obs.segment_opened(w->obs.ud, w->name);
+    if (w->obs.record_written) w->obs.record_written(w->obs.ud, WARC_TYPE_WARCINFO, len - dict_len);
 out:
     if (fd >= 0) {
         close(fd);
@@ -595,6 +599,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     w->level = opt->level ? opt->level : 3;
     w->index = !opt->no_index;
     w->index_mem_max = opt->index_mem_max;
+    if (opt->observer) w->obs = *opt->observer;
     w->file_mode = opt->file_mode ? opt->file_mode & 0777 : 0640;
     if (opt->dict || opt->dict_len) {
         if (segment_dict_id(opt->dict, opt->dict_len) == 0 || opt->dict_len > SEGMENT_DICT_MAX) {
@@ -810,6 +815,7 @@ typedef struct frame_info {
     uint64_t len;    /* compressed */
     uint64_t offset; /* in the segment, once appended */
     int in_tmp;      /* in the temporary file, not in k->out */
+    warc_type type;  /* of the record it holds */
     int indexed;     /* has an index line head in batch.lines */
     size_t line_off, line_len;
 } frame_info;
@@ -959,12 +965,13 @@ static const char *spec_invalid(const warc_record_spec *s)
     return "type must be response, revisit, metadata or conversion";
 }
 
-static int batch_frame(batch *b, uint64_t len, int in_tmp, frame_info **out)
+static int batch_frame(batch *b, warc_type type, uint64_t len, int in_tmp, frame_info **out)
 {
     frame_info *f = &b->fr[b->n_fr++];
     memset(f, 0, sizeof *f);
     f->len = len;
     f->in_tmp = in_tmp;
+    f->type = type;
     *out = f;
     return 0;
 }
@@ -1010,8 +1017,8 @@ static int build_exchange(segment_writer *w, worker *k, const warc_record_spec *
     }
     rc = compress_pair(w, k, x, p);
     if (rc < 0) return rc;
-    batch_frame(b, p->req_frame, 0, &f);
-    batch_frame(b, p->resp_frame, p->tmpfd >= 0, &f);
+    batch_frame(b, WARC_TYPE_REQUEST, p->req_frame, 0, &f);
+    batch_frame(b, WARC_TYPE_RESPONSE, p->resp_frame, p->tmpfd >= 0, &f);
     b->main_frame[i] = b->n_fr - 1;
     memcpy(b->ids[i], p->resp_id, sizeof b->ids[i]);
     memcpy(b->pay[i], p->resp_payload, sizeof b->pay[i]);
@@ -1092,7 +1099,7 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
         goto out;
     }
     b->uncompressed += h->len + block_len + WARC__TRAILER_LEN;
-    batch_frame(b, frame_len, 0, &f);
+    batch_frame(b, type, frame_len, 0, &f);
     b->main_frame[i] = b->n_fr - 1;
     int http = type == WARC_TYPE_REVISIT;
     rc = batch_index(w, b, f, type, ct, s->target_uri, date, http ? block : NULL,
@@ -1153,6 +1160,8 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
     w->st.bytes_on_disk += total;
     w->st.bytes_uncompressed += b->uncompressed;
     w->st.open_segment_size = w->size;
+    for (size_t i = 0; w->obs.record_written && i < b->n_fr; i++)
+        w->obs.record_written(w->obs.ud, (int)b->fr[i].type, b->fr[i].len);
     fa_buf lb;
     fa_buf_init(&lb, 4 * MAX_URI + 4096);
     for (size_t i = 0; i < b->n_fr && w->index && !w->idx_broken; i++) {

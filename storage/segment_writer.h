@@ -17,6 +17,7 @@
 #ifndef SEGMENT_WRITER_H
 #define SEGMENT_WRITER_H
 
+#include "common/fa_observer.h"
 #include "common/fa_spool.h"
 #include "storage/warc_format.h"
 
@@ -46,6 +47,10 @@ typedef struct segment_writer_options {
     unsigned file_mode;   /* (issue 11) permission bits of the segments, set
                              exactly (umask aside); their indexes get the same;
                              0 = 0640 */
+    /* who hears of segments opened and closed and of every record written
+     * (record_written's type is a warc_type); copied at open; NULL = nobody.
+     * Called from the writing thread, under the writer's lock. */
+    const fa_observer *observer;
 } segment_writer_options;
 
 /* A fetched HTTP exchange, archived as a `request` + `response` pair linked
