@@ -21,6 +21,7 @@
  * config (-c).
  */
 #include "cli/cli.h"
+#include "common/fa_url.h"
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "config/config.h"
@@ -352,7 +353,7 @@ int cmd_feed(int argc, char **argv)
         if (base == NULL) r.opts.url = s->url;
     }
 
-    if (strncasecmp(input, "http://", 7) == 0 || strncasecmp(input, "https://", 8) == 0) {
+    if (fa_url_is_http(input)) {
         code = fetch(&r, input, (int)(timeout_ms / 1000));
     } else if (strcmp(input, "-") == 0) {
         code = read_stream(&r, stdin, "stdin");

@@ -66,6 +66,7 @@
  * resolution) and the XML Base recommendation.
  */
 #include "feeds/feed_parser.h"
+#include "common/fa_url.h"
 
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
@@ -648,7 +649,7 @@ static void item_begin(feed_parser *p)
 
 static int looks_like_url(const char *s)
 {
-    return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
+    return fa_url_is_http(s);
 }
 
 static void item_end(feed_parser *p, void *ctx)

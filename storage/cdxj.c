@@ -9,6 +9,7 @@
  * index rebuilt later equals the one written at close.
  */
 #include "storage/cdxj.h"
+#include "common/fa_url.h"
 #include "storage/segment_recover.h"
 #include "storage/warc_reader.h"
 #include "storage/warc_record.h"
@@ -60,13 +61,9 @@ int cdxj_surt(const char *url, char *out, size_t outlen)
     if (outlen == 0) return FA_ETOOBIG;
     sbuf s = {out, 0, outlen, 0};
     out[0] = '\0';
-    size_t skip;
     int https = 0;
-    if (strncasecmp(url, "http://", 7) == 0)
-        skip = 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
-        skip = 8, https = 1;
-    else {
+    size_t skip = fa_url_http_prefix(url, &https);
+    if (skip == 0) {
         sb_put(&s, url, strlen(url));
         return s.over ? FA_ETOOBIG : 0;
     }

@@ -149,37 +149,6 @@ static void set_err(segment_writer *w, const char *fmt, ...)
     fa_log_error("warc", "%s", w->err);
 }
 
-static int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Copies len bytes from the start of src to dst at off; -1 with errno. */
 static int copy_range(int src, uint64_t len, int dst, uint64_t off)
 {
@@ -204,7 +173,7 @@ static int copy_range(int src, uint64_t len, int dst, uint64_t off)
             if (n == 0) errno = EIO;
             return -1;
         }
-        if (pwrite_all(dst, buf, (size_t)n, (uint64_t)outoff) < 0) return -1;
+        if (fa_pwrite_all(dst, buf, (size_t)n, (uint64_t)outoff) < 0) return -1;
         in += n;
         outoff += n;
         len -= (uint64_t)n;
@@ -302,7 +271,7 @@ static int sink_run(zsink *z, ZSTD_inBuffer *in, ZSTD_EndDirective mode)
         }
         z->buf->len += out.pos;
         if (z->fd >= 0 && z->buf->len >= TMP_FLUSH) {
-            if (write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
+            if (fa_write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
             z->flushed += z->buf->len;
             fa_buf_reset(z->buf);
         }
@@ -336,7 +305,7 @@ static int frame_end(zsink *z, uint64_t *frame_len)
     int rc = sink_run(z, &in, ZSTD_e_end);
     if (rc < 0) return rc;
     if (z->fd >= 0 && z->buf->len) {
-        if (write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
+        if (fa_write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
         z->flushed += z->buf->len;
         fa_buf_reset(z->buf);
     }
@@ -503,7 +472,7 @@ static int open_segment(segment_writer *w)
         goto out;
     }
     uint64_t len = 0, dict_len = w->dict_frame_len;
-    if (dict_len && pwrite_all(fd, w->dict_frame, dict_len, 0) < 0) {
+    if (dict_len && fa_pwrite_all(fd, w->dict_frame, dict_len, 0) < 0) {
         rc = fa_err_from_errno(errno);
         set_err(w, "%s/%s: writing the dictionary frame: %s", w->dir, open_name, strerror(errno));
         goto out;
@@ -513,7 +482,7 @@ static int open_segment(segment_writer *w)
         set_err(w, "%s/%s: building warcinfo: %s", w->dir, open_name, fa_strerror(rc));
         goto out;
     }
-    if (pwrite_all(fd, k->out.data, k->out.len, dict_len) < 0) {
+    if (fa_pwrite_all(fd, k->out.data, k->out.len, dict_len) < 0) {
         rc = fa_err_from_errno(errno);
         set_err(w, "%s/%s: writing warcinfo: %s", w->dir, open_name, strerror(errno));
         goto out;
@@ -1132,7 +1101,7 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
         frame_info *f = &b->fr[i];
         f->offset = off;
         int r = f->in_tmp ? copy_range(b->p.tmpfd, f->len, w->fd, off)
-                          : pwrite_all(w->fd, k->out.data + pos, (size_t)f->len, off);
+                          : fa_pwrite_all(w->fd, k->out.data + pos, (size_t)f->len, off);
         if (r < 0) {
             int e = errno;
             rc = fa_err_from_errno(e);
