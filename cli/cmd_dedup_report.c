@@ -59,27 +59,6 @@
 #include <xxhash.h>
 #include <yajl/yajl_gen.h>
 
-int cmd_dedup_report(int argc, char **argv);
-
-/* ---- shared with cmd_text.c ------------------------------------------- */
-
-/* Called for every record read; segment is the file name (no folder).
- * Return 0 to go on, a negative code to stop the scan. */
-typedef int (*cli__record_fn)(void *ud, const char *segment, const warc_record *rec);
-
-/* Reads every record of every closed segment of dir, in name order (time
- * order), calling fn.  A fault (a frame that does not decompress, a record
- * that does not parse) is printed on stderr as `feedarc PROG: FILE: offset
- * N: what`, counted in *faults, and the scan resumes at the next zstd
- * frame.  Returns 0, the first negative return of fn, or a negative code
- * when dir cannot be listed. */
-int cli__archive_scan(const char *dir, const char *prog, cli__record_fn fn, void *ud,
-                      unsigned *faults);
-
-/* Writes s (len bytes) as a JSON string; bytes that are not UTF-8 become
- * U+FFFD.  Returns yajl's status. */
-yajl_gen_status cli__gen_string(yajl_gen g, const char *s, size_t len);
-
 #define SCAN_MAX_FAULTS_PER_SEGMENT 100
 
 typedef struct scan_ctx {

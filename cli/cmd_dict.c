@@ -27,9 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_dict_extract(int argc, char **argv);
-int cmd_dict_train(int argc, char **argv);
-
 static int write_out(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");

@@ -44,8 +44,6 @@ enum { FEED_EXIT_DATAERR = 65, FEED_EXIT_NOINPUT = 66, FEED_EXIT_UNAVAILABLE = 6
 #define MAX_HEAD ((size_t)64 << 10)
 #define DEFAULT_MAX_SIZE ((curl_off_t)64 << 20)
 
-int cmd_feed(int argc, char **argv);
-
 typedef struct feed_run {
     yajl_gen g;
     unsigned items, links;

@@ -27,8 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int cmd_get(int argc, char **argv);
-
 static int discard(void *ud, const void *data, size_t n)
 {
     (void)ud;

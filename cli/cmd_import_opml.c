@@ -27,8 +27,6 @@
 #include <string.h>
 #include <strings.h>
 
-int cmd_import_opml(int argc, char **argv);
-
 typedef struct import {
     fa_buf out;
     fa_hashset seen;

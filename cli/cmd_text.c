@@ -31,14 +31,6 @@
 #include <sys/stat.h>
 #include <yajl/yajl_gen.h>
 
-int cmd_text(int argc, char **argv);
-
-/* cmd_dedup_report.c */
-typedef int (*cli__record_fn)(void *ud, const char *segment, const warc_record *rec);
-int cli__archive_scan(const char *dir, const char *prog, cli__record_fn fn, void *ud,
-                      unsigned *faults);
-yajl_gen_status cli__gen_string(yajl_gen g, const char *s, size_t len);
-
 typedef struct text_hit {
     char *url, *date, *record_id, *text;
     size_t text_len;

@@ -46,8 +46,6 @@
 
 #define MAX_FAULTS_PER_SEGMENT 1000
 
-int cmd_verify(int argc, char **argv);
-
 typedef struct frame_seen {
     uint64_t offset, length;
     char *uri;   /* WARC-Target-URI or NULL */
