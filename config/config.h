@@ -29,7 +29,7 @@ typedef struct config_header {
     char *value;
 } config_header;
 
-/* How a type: json source is paginated (issue 3). */
+/* How a type: json source is paginated. */
 enum config_json_paginate {
     CONFIG_PAGINATE_NONE = 0,
     CONFIG_PAGINATE_PAGE,   /* page: ?<page_param>=N */
@@ -66,7 +66,6 @@ typedef struct config_source {
     size_t n_headers;
     unsigned max_items;        /* per-feed item cap (default 10000) */
     int line;                  /* line in the config file, for messages */
-    /* (issue 3) */
     unsigned max_pages;        /* wordpress/json: pages walked per run (default 100;
                                   json.max_pages sets it too) */
     config_json_mapping *json; /* type json: the mapping (required); else NULL */
@@ -90,10 +89,10 @@ typedef struct config {
                                   from the next run on), "none", or a file */
         int revisit_not_modified; /* archive a 304 as a revisit record
                                      (server-not-modified profile); default 0 */
-        char *operator_name;      /* (issue 11) warcinfo `operator:` (who runs the
+        char *operator_name;      /* warcinfo `operator:` (who runs the
                                      crawl, e.g. "Archive team <ops@example.org>");
                                      NULL = not written */
-        unsigned file_mode;       /* (issue 11) mode of the archive files (segments,
+        unsigned file_mode;       /* mode of the archive files (segments,
                                      indexes, dictionaries): "0640" by default; owner
                                      read and write always */
     } storage;
@@ -120,13 +119,13 @@ typedef struct config {
         uint64_t low_speed_time_ms;   /* below 1 byte/s this long: cut off, default 30 s */
         uint64_t max_header_size;     /* response head ceiling, default 256 KiB */
         uint64_t max_decoded_size;    /* decoded (gunzipped) payload ceiling, default 128 MiB */
-        char **redact_headers;        /* (issue 11) request headers whose values are
+        char **redact_headers;        /* request headers whose values are
                                          archived as "[redacted]"; default Authorization,
                                          Cookie, Proxy-Authorization; [] = none */
         size_t n_redact_headers;
         int redact_headers_given; /* the list comes from the file (even empty) */
     } http;
-    /* (issue 7) the operator's side of `feedarc serve` */
+    /* the operator's side of `feedarc serve` */
     struct {
         char *listen; /* /metrics, /healthz, /readyz: "127.0.0.1:9464" (default), an
                          IPv4 "A.B.C.D:port" or "[IPv6]:port", or "none" (off) */
@@ -139,7 +138,7 @@ typedef struct config {
         uint64_t grace_period_ms; /* after SIGTERM, in-flight fetches may finish for this
                                      long (default 10 s, at most 1 h) */
     } service;
-    /* (issue 6) what is new: near-duplicates, containment, boilerplate */
+    /* what is new: near-duplicates, containment, boilerplate */
     struct {
         int enabled;                  /* default 1 */
         double near_threshold;        /* resemblance of main texts; default 0.5 */
@@ -150,7 +149,7 @@ typedef struct config {
     size_t n_sources;
 } config;
 
-/* Ceilings (added): files above CONFIG_MAX_FILE_SIZE are refused; a config
+/* Ceilings: files above CONFIG_MAX_FILE_SIZE are refused; a config
  * may list at most CONFIG_MAX_SOURCES sources with at most
  * CONFIG_MAX_HEADERS headers each; *errors keeps the first
  * CONFIG_MAX_ERRORS messages; nesting past CONFIG_MAX_DEPTH is a syntax
@@ -173,7 +172,7 @@ typedef struct config {
  * *errors receives a malloc'd text, one "file:line: what" per line (the
  * caller frees it); errors may be NULL.
  *
- * Detail (added): FA_EPARSE is a YAML syntax error ("file:line:column:
+ * Detail: FA_EPARSE is a YAML syntax error ("file:line:column:
  * problem"); FA_EINVAL is one or more validation errors ("file:line: path:
  * message", all of them); FA_EIO is a file that cannot be opened or read
  * ("cannot open FILE: <strerror>").  Also FA_ETOOBIG for a file larger than
@@ -202,11 +201,11 @@ int config_parse_size(const char *s, uint64_t *bytes);
  * FA_ENOMEM; *out is NULL on failure. */
 int config_dump(const config *c, char **out);
 
-/* (issue 11) Longest source name, in bytes: the name keys the source's
+/* Longest source name, in bytes: the name keys the source's
  * records in the state (with room for a prefix such as "wordpress_since:"). */
 #define CONFIG_SOURCE_NAME_MAX 200
 
-/* (issue 11) The name a source gets when the config gives none: the URL
+/* The name a source gets when the config gives none: the URL
  * without scheme, userinfo and fragment, host lowercased, the port kept
  * ("example.com:8080/feed.xml"; "example.com" for "https://example.com/").
  * A longer result than CONFIG_SOURCE_NAME_MAX is cut and ends in "~" and 16
@@ -215,17 +214,17 @@ int config_dump(const config *c, char **out);
  * Returns 0, or FA_EINVAL when url is not an http(s) URL or cap is too small. */
 int config_source_default_name(const char *url, char *out, size_t cap);
 
-/* (issue 11) Calls cb once for every key the loader accepts, as a dotted
+/* Calls cb once for every key the loader accepts, as a dotted
  * path: "user_agent", "storage.dir", "sources[].url",
  * "sources[].json.items"... (sections themselves included: "storage",
  * "sources", "sources[].json").  From the loader's own key tables, so
  * the list cannot drift from what is accepted. */
 void config_for_each_key(void (*cb)(void *ud, const char *path), void *ud);
 
-/* (issue 3) "none", "page", "next", "link", "cursor". */
+/* "none", "page", "next", "link", "cursor". */
 const char *config_paginate_name(enum config_json_paginate p);
 
-/* (issue 3) Frees the strings of a source and the source's own
+/* Frees the strings of a source and the source's own
  * allocations (not s itself); for code that builds sources (OPML
  * expansion).  NULL is accepted. */
 void config_source_clear(config_source *s);
@@ -233,11 +232,11 @@ void config_source_clear(config_source *s);
 /* "auto", "rss", ... ; "unknown" for a value outside the enum. */
 const char *config_source_type_name(enum config_source_type t);
 
-/* (added) The reverse of config_source_type_name: 0, or FA_EINVAL for a
+/* The reverse of config_source_type_name: 0, or FA_EINVAL for a
  * name that is not a source type. */
 int config_parse_source_type(const char *s, enum config_source_type *t);
 
-/* (issue 7) "logfmt", "json"; "debug", "info", "warn", "error"; "unknown"
+/* "logfmt", "json"; "debug", "info", "warn", "error"; "unknown"
  * outside the enums. */
 const char *config_log_format_name(enum fa_log_format f);
 const char *config_log_level_name(enum fa_log_level l);

@@ -89,7 +89,7 @@ typedef struct dedup_input {
     enum dedup_content_type type;
     const char *content;
     size_t len;
-    const char *charset; /* DEDUP_HTML_PAGE: the Content-Type charset label, or NULL (issue 17) */
+    const char *charset; /* DEDUP_HTML_PAGE: the Content-Type charset label, or NULL */
 } dedup_input;
 
 enum dedup_finding_kind {

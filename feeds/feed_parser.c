@@ -142,7 +142,7 @@ struct feed_parser {
     void *ud;
     char *base_url; /* owned, may be NULL */
     char *encoding; /* default encoding (Content-Type charset), owned, may be NULL */
-    int utf8_input; /* the body is UTF-8 already: declarations ignored (issue 17) */
+    int utf8_input; /* the body is UTF-8 already: declarations ignored */
     size_t max_item_bytes;
     unsigned max_items;
     unsigned max_depth;

@@ -28,7 +28,9 @@
  *
  *   crawl_state_open_sqlite   one SQLite database in a state folder (below);
  *   crawl_state_open_memory   nothing survives close; for tests.
- *   (a Redis backend, shared by several feedarc instances, comes later.)
+ *
+ * A store shared by several feedarc instances would be a third backend
+ * behind the same table.
  *
  * ---- The durability contract (why there are explicit transactions) ----
  *
@@ -67,7 +69,7 @@
  * queries are safe while feedarc runs; times are ns since the epoch, UTC).
  *
  * Resetting the state: stop feedarc and delete the whole state folder
- * (`feedarc state reset` does that); the next open starts empty.  Deleting
+ * (there is no command for it); the next open starts empty.  Deleting
  * only the .sqlite file but not its -wal file is NOT a reset: remove the
  * folder.  The archive is untouched by a reset; the crawl then re-fetches
  * everything once.

@@ -34,8 +34,8 @@ typedef struct segment_writer_options {
     const char *operator_name; /* warcinfo `operator:`; may be NULL */
     int lazy_open;             /* open the first segment with the first record, so a
                                   run that archives nothing leaves no file */
-    /* (Added with dictionaries and indexes; zero means the old behaviour
-     * except that a CDXJ index is written next to each closed segment.) */
+    /* Left zero, the fields below mean: no dictionary, a CDXJ index next
+     * to each closed segment, index lines spill past 16 MiB, mode 0640. */
     const void *dict; /* a zstd dictionary (segment_dict.h) used by every
                          frame of every segment, carried in a dictionary
                          frame at the start of each; copied at open; NULL
@@ -44,7 +44,7 @@ typedef struct segment_writer_options {
     int no_index;         /* 1: write no `<segment>.cdxj` at close */
     size_t index_mem_max; /* index lines kept in memory before they spill to
                              a temporary file in dir; 0 = 16 MiB */
-    unsigned file_mode;   /* (issue 11) permission bits of the segments, set
+    unsigned file_mode;   /* permission bits of the segments, set
                              exactly (umask aside); their indexes get the same;
                              0 = 0640 */
     /* who hears of segments opened and closed and of every record written
