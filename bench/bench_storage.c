@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     void *dict = NULL;
     size_t dict_len = 0;
     uint64_t t0 = fa_time_mono_ns();
-    if (segment_dict_train(samples.data, sizes, n_samples, DICT_SIZE, &dict, &dict_len) < 0) {
+    if (segment_dict_train(samples.data, sizes, n_samples, DICT_SIZE, &dict, &dict_len, NULL) < 0) {
         fprintf(stderr, "training on %u records failed\n", n_samples);
         return 1;
     }

@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_config(int argc, char **argv); /* registered in main.c */
-
 static int config_check(const char *path, int quiet)
 {
     config *cfg = NULL;

@@ -5,14 +5,10 @@
  *
  * What is read.  Next to every archived page the crawler writes a
  * `metadata` record (application/warc-fields, WARC-Concurrent-To = the
- * page's response or revisit) whose block starts with
- * `feedarc-document: URL` and carries the dedup engine's findings:
- *
- *   feedarc-exact-duplicate-of: <url> <record-id> <date>
- *   feedarc-near-duplicate-of:  <url> <record-id> <date> <score>
- *   feedarc-contains:           <url> <record-id> <date> <score>   (0..n)
- *   feedarc-contained-in:       <url> <record-id> <date> <score>   (0..n)
- *   feedarc-main-chars / -novel-chars / -boilerplate-chars: <N>
+ * page's response or revisit): the findings record of
+ * dedup/findings_record.h, whose `feedarc-document: URL` names the page and
+ * whose finding lines name the documents it relates to
+ * (`feedarc-near-duplicate-of: <url> <record-id> <date> <score>` ...).
  *
  * (docs/DEDUP.md, "dedup-report", is the reference.)  A finding is written
  * by whichever document was analysed second, so one relation appears on
@@ -48,7 +44,9 @@
 #include "cli/cli.h"
 #include "common/fa_err.h"
 #include "common/fa_time.h"
+#include "dedup/findings_record.h"
 #include "storage/segment_recover.h"
+#include "storage/warc_format.h"
 #include "storage/warc_reader.h"
 
 #include <errno.h>
@@ -60,27 +58,6 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 #include <yajl/yajl_gen.h>
-
-int cmd_dedup_report(int argc, char **argv);
-
-/* ---- shared with cmd_text.c ------------------------------------------- */
-
-/* Called for every record read; segment is the file name (no folder).
- * Return 0 to go on, a negative code to stop the scan. */
-typedef int (*cli__record_fn)(void *ud, const char *segment, const warc_record *rec);
-
-/* Reads every record of every closed segment of dir, in name order (time
- * order), calling fn.  A fault (a frame that does not decompress, a record
- * that does not parse) is printed on stderr as `feedarc PROG: FILE: offset
- * N: what`, counted in *faults, and the scan resumes at the next zstd
- * frame.  Returns 0, the first negative return of fn, or a negative code
- * when dir cannot be listed. */
-int cli__archive_scan(const char *dir, const char *prog, cli__record_fn fn, void *ud,
-                      unsigned *faults);
-
-/* Writes s (len bytes) as a JSON string; bytes that are not UTF-8 become
- * U+FFFD.  Returns yajl's status. */
-yajl_gen_status cli__gen_string(yajl_gen g, const char *s, size_t len);
 
 #define SCAN_MAX_FAULTS_PER_SEGMENT 100
 
@@ -441,176 +418,95 @@ static void rep_free(report *R)
     }
 }
 
-/* ---- reading metadata records ----------------------------------------- */
+/* ---- reading metadata records ----------------------------------------- *
+ *
+ * The record's layout and its line parsers are dedup/findings_record.h;
+ * here each line is taken as it comes, so that one malformed line is
+ * reported and the rest of the record still counts. */
 
-typedef struct span {
-    const char *p;
-    size_t n;
-} span;
-
-static int span_is(span s, const char *lit)
-{
-    size_t n = strlen(lit);
-    return s.n == n && strncasecmp(s.p, lit, n) == 0;
-}
-
-/* Splits v into at most max whitespace-separated tokens; returns the count
- * (max + 1 when there are more). */
-static size_t split_tokens(span v, span *tok, size_t max)
-{
-    size_t n = 0, i = 0;
-    while (i < v.n) {
-        while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t'))
-            i++;
-        if (i == v.n) break;
-        size_t b = i;
-        while (i < v.n && v.p[i] != ' ' && v.p[i] != '\t')
-            i++;
-        if (n == max) return max + 1;
-        tok[n++] = (span){v.p + b, i - b};
-    }
-    return n;
-}
-
-static int parse_u32(span s, uint32_t *out)
-{
-    uint64_t v = 0;
-    if (s.n == 0 || s.n > 19) return -1;
-    for (size_t i = 0; i < s.n; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9') return -1;
-        v = v * 10 + (uint64_t)(s.p[i] - '0');
-    }
-    *out = v >= CHARS_UNKNOWN ? CHARS_UNKNOWN - 1 : (uint32_t)v;
-    return 0;
-}
-
-static int parse_score(span s, double *out)
-{
-    char buf[64], *end;
-    if (s.n == 0 || s.n >= sizeof buf) return -1;
-    memcpy(buf, s.p, s.n);
-    buf[s.n] = '\0';
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (*end != '\0' || errno || !isfinite(v) || v < 0) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_date(span s, int64_t *out)
-{
-    char buf[64];
-    if (s.n == 0 || s.n >= sizeof buf) return -1;
-    memcpy(buf, s.p, s.n);
-    buf[s.n] = '\0';
-    return fa_time_parse_rfc3339(buf, out) < 0 ? -1 : 0;
-}
-
-static void rep_malformed(report *R, const warc_record *rec, span name, const char *what)
+static void rep_malformed(report *R, const warc_record *rec, const char *name, size_t name_len,
+                          const char *what)
 {
     const char *id = warc_record_field(rec, "WARC-Record-ID");
     fprintf(stderr, "feedarc dedup-report: %s: offset %llu: record %s: %.*s: %s\n", R->segment,
-            (unsigned long long)rec->offset, id ? id : "-", (int)name.n, name.p, what);
+            (unsigned long long)rec->offset, id ? id : "-", (int)name_len, name, what);
     R->faults++;
 }
 
-/* `<url> <record-id> <date> [<score>]` (score when with_score) -> a ref. */
-static int rep_add_ref(report *R, const warc_record *rec, uint32_t src, uint32_t kind, span name,
-                       span value)
+/* `<url> <record-id> <date> [<score>]` -> a ref. */
+static int rep_add_ref(report *R, const warc_record *rec, uint32_t src, enum findings_field f,
+                       const char *name, size_t name_len, const char *value, size_t value_len)
 {
-    span t[4];
-    int with_score = kind != REF_EXACT;
-    size_t n = split_tokens(value, t, 4);
+    findings_ref fr;
+    const char *why;
+    if (findings_record_parse_ref(f, value, value_len, &fr, &why) < 0) {
+        rep_malformed(R, rec, name, name_len, why);
+        return 0;
+    }
     rep_ref r = {.src = src,
                  .version = R->docs[src].version,
-                 .kind = kind,
-                 .date_ns = INT64_MAX,
-                 .score = 1.0};
-    /* an exact duplicate may carry a score too (1): tolerated, not needed */
-    if (n != 4 && !(n == 3 && !with_score)) {
-        rep_malformed(R, rec, name,
-                      with_score ? "expected <url> <record-id> <date> <score>"
-                                 : "expected <url> <record-id> <date>");
-        return 0;
-    }
-    if (parse_date(t[2], &r.date_ns) < 0) {
-        rep_malformed(R, rec, name, "the date is not ISO 8601");
-        return 0;
-    }
-    if (n == 4 && parse_score(t[3], &r.score) < 0) {
-        rep_malformed(R, rec, name, "the score is not a number");
-        return 0;
-    }
-    if (!(t[1].n == 1 && t[1].p[0] == '-')) r.rid = key_of(t[1].p, t[1].n);
-    if ((r.target = rep_doc_of(R, t[0].p, t[0].n)) == NONE) return FA_ENOMEM;
+                 .kind = (uint32_t)(REF_EXACT + (f - FINDINGS_EXACT)),
+                 .date_ns = fr.date_ns,
+                 .score = fr.score};
+    if (fr.record_id) r.rid = key_of(fr.record_id, fr.record_id_len);
+    if ((r.target = rep_doc_of(R, fr.url, fr.url_len)) == NONE) return FA_ENOMEM;
     rep_ref *slot = rep_ref_new(R);
     if (slot == NULL) return FA_ENOMEM;
     *slot = r;
     return 0;
 }
 
-/* Calls fn for each `name: value` line of a warc-fields block (CRLF or LF;
- * the value without surrounding blanks).  Stops at fn's negative return. */
-static int fields_foreach(const uint8_t *block, size_t len,
-                          int (*fn)(void *ud, span name, span value), void *ud)
+typedef struct meta_pass {
+    report *R;
+    const warc_record *rec;
+    const char *document;
+    size_t document_len;
+    uint32_t doc;
+} meta_pass;
+
+static int find_document(void *ud, enum findings_field f, const char *name, size_t name_len,
+                         const char *value, size_t value_len)
 {
-    const char *p = (const char *)block, *end = p + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *e = le;
-        if (e > p && e[-1] == '\r') e--;
-        const char *colon = memchr(p, ':', (size_t)(e - p));
-        if (colon) {
-            const char *v = colon + 1;
-            while (v < e && (*v == ' ' || *v == '\t'))
-                v++;
-            const char *ve = e;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            int rc = fn(ud, (span){p, (size_t)(colon - p)}, (span){v, (size_t)(ve - v)});
-            if (rc < 0) return rc;
-        }
-        p = nl ? nl + 1 : end;
+    meta_pass *m = ud;
+    (void)name;
+    (void)name_len;
+    if (m->document == NULL && f == FINDINGS_DOCUMENT) {
+        m->document = value;
+        m->document_len = value_len;
     }
     return 0;
 }
 
-typedef struct meta_pass {
-    report *R;
-    const warc_record *rec;
-    span document;
-    uint32_t doc;
-} meta_pass;
-
-static int find_document(void *ud, span name, span value)
-{
-    meta_pass *m = ud;
-    if (m->document.p == NULL && span_is(name, "feedarc-document")) m->document = value;
-    return 0;
-}
-
-static int read_finding(void *ud, span name, span value)
+static int read_finding(void *ud, enum findings_field f, const char *name, size_t name_len,
+                        const char *value, size_t value_len)
 {
     meta_pass *m = ud;
     report *R = m->R;
     rep_doc *d = &R->docs[m->doc];
     uint32_t *chars = NULL;
-    if (span_is(name, "feedarc-exact-duplicate-of"))
-        return rep_add_ref(R, m->rec, m->doc, REF_EXACT, name, value);
-    if (span_is(name, "feedarc-near-duplicate-of"))
-        return rep_add_ref(R, m->rec, m->doc, REF_NEAR, name, value);
-    if (span_is(name, "feedarc-contains"))
-        return rep_add_ref(R, m->rec, m->doc, REF_CONTAINS, name, value);
-    if (span_is(name, "feedarc-contained-in"))
-        return rep_add_ref(R, m->rec, m->doc, REF_CONTAINED_IN, name, value);
-    if (span_is(name, "feedarc-main-chars"))
+    uint64_t v;
+    switch (f) {
+    case FINDINGS_EXACT:
+    case FINDINGS_NEAR:
+    case FINDINGS_CONTAINS:
+    case FINDINGS_CONTAINED_IN:
+        return rep_add_ref(R, m->rec, m->doc, f, name, name_len, value, value_len);
+    case FINDINGS_MAIN_CHARS:
         chars = &d->main_chars;
-    else if (span_is(name, "feedarc-novel-chars"))
+        break;
+    case FINDINGS_NOVEL_CHARS:
         chars = &d->novel_chars;
-    else if (span_is(name, "feedarc-boilerplate-chars"))
+        break;
+    case FINDINGS_BOILERPLATE_CHARS:
         chars = &d->boilerplate_chars;
-    if (chars && parse_u32(value, chars) < 0) rep_malformed(R, m->rec, name, "not a count");
+        break;
+    default:
+        return 0;
+    }
+    if (findings_record_parse_count(value, value_len, &v) < 0)
+        rep_malformed(R, m->rec, name, name_len, "not a count");
+    else
+        *chars = v >= CHARS_UNKNOWN ? CHARS_UNKNOWN - 1 : (uint32_t)v;
     return 0;
 }
 
@@ -618,25 +514,24 @@ static int rep_record(void *ud, const char *segment, const warc_record *rec)
 {
     report *R = ud;
     R->segment = segment;
-    const char *type = warc_record_field(rec, "WARC-Type");
     const char *ct = warc_record_field(rec, "Content-Type");
-    if (type == NULL || strcasecmp(type, "metadata") != 0 || ct == NULL ||
+    if (warc_type_of(warc_record_field(rec, "WARC-Type")) != WARC_TYPE_METADATA || ct == NULL ||
         strncasecmp(ct, "application/warc-fields", 23) != 0)
         return 0;
     meta_pass m = {.R = R, .rec = rec};
-    fields_foreach(rec->block, rec->block_len, find_document, &m);
-    if (m.document.p == NULL) return 0;
-    span name = {"feedarc-document", 16};
-    if (m.document.n == 0 || memchr(m.document.p, ' ', m.document.n)) {
-        rep_malformed(R, rec, name, "not a URL");
+    findings_record_foreach(rec->block, rec->block_len, find_document, &m);
+    if (m.document == NULL) return 0;
+    if (m.document_len == 0 || memchr(m.document, ' ', m.document_len)) {
+        const char *name = findings_field_name(FINDINGS_DOCUMENT);
+        rep_malformed(R, rec, name, strlen(name), "not a URL");
         return 0;
     }
-    if ((m.doc = rep_doc_of(R, m.document.p, m.document.n)) == NONE) return FA_ENOMEM;
+    if ((m.doc = rep_doc_of(R, m.document, m.document_len)) == NONE) return FA_ENOMEM;
 
     const char *date = warc_record_field(rec, "WARC-Date");
     int64_t t = INT64_MIN;
     if (date == NULL || fa_time_parse_rfc3339(date, &t) < 0) {
-        rep_malformed(R, rec, (span){"WARC-Date", 9}, "missing or not ISO 8601");
+        rep_malformed(R, rec, "WARC-Date", 9, "missing or not ISO 8601");
         t = INT64_MIN;
     }
     const char *subject = warc_record_field(rec, "WARC-Concurrent-To");
@@ -651,7 +546,7 @@ static int rep_record(void *ud, const char *segment, const warc_record *rec)
     d->rid = rid;
     d->version = ++R->serial;
     d->main_chars = d->novel_chars = d->boilerplate_chars = CHARS_UNKNOWN;
-    return fields_foreach(rec->block, rec->block_len, read_finding, &m);
+    return findings_record_foreach(rec->block, rec->block_len, read_finding, &m);
 }
 
 /* ---- resolving -------------------------------------------------------- */

@@ -27,9 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_dict_extract(int argc, char **argv);
-int cmd_dict_train(int argc, char **argv);
-
 static int write_out(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -135,7 +132,7 @@ int cmd_dict_train(int argc, char **argv)
         code = 66;
         goto out;
     }
-    rc = segment_dict_train(t.samples.data, t.sizes, t.n, size, &dict, &len);
+    rc = segment_dict_train(t.samples.data, t.sizes, t.n, size, &dict, &len, NULL);
     if (rc < 0) {
         fprintf(stderr,
                 "feedarc dict-train: cannot train a %zu-byte dictionary on %u records "

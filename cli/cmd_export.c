@@ -28,8 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int cmd_export(int argc, char **argv);
-
 typedef struct export_progress {
     uint64_t start_ns, last_ns;
     int drawn;

@@ -31,8 +31,6 @@
 
 enum { EXTRACT_EXIT_DATAERR = 65, EXTRACT_EXIT_NOINPUT = 66 };
 
-int cmd_extract(int argc, char **argv);
-
 static void gen_str(yajl_gen g, const char *s)
 {
     yajl_gen_string(g, (const unsigned char *)s, strlen(s));

@@ -21,6 +21,7 @@
  * config (-c).
  */
 #include "cli/cli.h"
+#include "common/fa_url.h"
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "config/config.h"
@@ -42,8 +43,6 @@ enum { FEED_EXIT_DATAERR = 65, FEED_EXIT_NOINPUT = 66, FEED_EXIT_UNAVAILABLE = 6
 #define CHUNK ((size_t)64 << 10)
 #define MAX_HEAD ((size_t)64 << 10)
 #define DEFAULT_MAX_SIZE ((curl_off_t)64 << 20)
-
-int cmd_feed(int argc, char **argv);
 
 typedef struct feed_run {
     yajl_gen g;
@@ -352,7 +351,7 @@ int cmd_feed(int argc, char **argv)
         if (base == NULL) r.opts.url = s->url;
     }
 
-    if (strncasecmp(input, "http://", 7) == 0 || strncasecmp(input, "https://", 8) == 0) {
+    if (fa_url_is_http(input)) {
         code = fetch(&r, input, (int)(timeout_ms / 1000));
     } else if (strcmp(input, "-") == 0) {
         code = read_stream(&r, stdin, "stdin");

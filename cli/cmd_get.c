@@ -18,6 +18,7 @@
 #include "common/fa_dechunk.h"
 #include "common/fa_err.h"
 #include "storage/cdxj.h"
+#include "storage/warc_format.h"
 #include "storage/warc_reader.h"
 #include "storage/warc_record.h"
 
@@ -25,8 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-int cmd_get(int argc, char **argv);
 
 static int discard(void *ud, const void *data, size_t n)
 {
@@ -72,8 +71,7 @@ static int get_one(const char *dir, const char *url, const char *at, int origina
         code = 65;
         goto out;
     }
-    const char *type = warc_record_field(&rec, "WARC-Type");
-    if (type && strcmp(type, "revisit") == 0) {
+    if (warc_type_of(warc_record_field(&rec, "WARC-Type")) == WARC_TYPE_REVISIT) {
         const char *to = warc_record_field(&rec, "WARC-Refers-To-Target-URI");
         const char *date = warc_record_field(&rec, "WARC-Refers-To-Date");
         char ts[15] = "";

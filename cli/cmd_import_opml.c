@@ -16,6 +16,7 @@
  * cannot be opened; 74 read error.
  */
 #include "cli/cli.h"
+#include "common/fa_url.h"
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "common/fa_hashset.h"
@@ -25,8 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-int cmd_import_opml(int argc, char **argv);
 
 typedef struct import {
     fa_buf out;
@@ -55,7 +54,7 @@ static int on_outline(void *ud, const opml_outline *o)
 {
     import *im = ud;
     const char *u = o->xml_url;
-    if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
+    if (!fa_url_is_http(u)) {
         fprintf(stderr, "%s:%d: skipped: xmlUrl \"%.200s\" is not an http(s) URL\n", im->file,
                 o->line, u);
         im->skipped++;

@@ -14,8 +14,6 @@
 #include <getopt.h>
 #include <stdio.h>
 
-int cmd_index(int argc, char **argv);
-
 int cmd_index(int argc, char **argv)
 {
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};

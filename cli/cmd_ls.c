@@ -22,8 +22,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int cmd_ls(int argc, char **argv);
-
 /* Block bytes held per record (the HTTP head must be in them); the rest
  * only streams by.  A listing that finds this many bad frames stops. */
 #define LS_BLOCK_KEEP (1u << 20)

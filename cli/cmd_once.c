@@ -3,7 +3,6 @@
 #include "common/fa_log.h"
 #include "common/fa_signal.h"
 #include "config/config.h"
-#include "crawler/source_list.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -43,17 +42,11 @@ int cmd_once(int argc, char **argv)
         fprintf(stderr, "usage: feedarc once -c FILE [--max-duration D] (see feedarc help once)\n");
         return EXIT_USAGE;
     }
-    config *cfg = NULL;
     char *errors = NULL;
-    if (config_load_file(path, &cfg, &errors) < 0) {
+    config *cfg = cli_load_config(path, &errors);
+    if (cfg == NULL) {
         fprintf(stderr, "%s", errors ? errors : "invalid config\n");
         free(errors);
-        return EXIT_CONFIG;
-    }
-    if (source_list_expand_opml(cfg, &errors) < 0) {
-        fprintf(stderr, "%s", errors ? errors : "cannot read an OPML file of the config\n");
-        free(errors);
-        config_free(cfg);
         return EXIT_CONFIG;
     }
     /* log.level from the config unless -q/-v say otherwise; a failing

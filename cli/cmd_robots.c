@@ -26,8 +26,6 @@
 
 enum { CMD_ROBOTS_EXIT_NOINPUT = 66 }; /* EX_NOINPUT */
 
-int cmd_robots(int argc, char **argv);
-
 /* Reads up to max bytes of f into buf.  Returns 0 or FA_EIO / FA_ENOMEM. */
 static int read_head(FILE *f, size_t max, fa_buf *buf)
 {

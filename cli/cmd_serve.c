@@ -16,7 +16,6 @@
 #include "common/fa_sdnotify.h"
 #include "common/fa_time.h"
 #include "config/config.h"
-#include "crawler/source_list.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_http.h"
 
@@ -87,10 +86,9 @@ static void warn_restart_keys(const config *old, const config *next)
 
 static config *load(const char *path, int *code)
 {
-    config *cfg = NULL;
     char *errors = NULL;
-    if (config_load_file(path, &cfg, &errors) < 0 ||
-        source_list_expand_opml(cfg, &errors) < 0) {
+    config *cfg = cli_load_config(path, &errors);
+    if (cfg == NULL) {
         fa_log_error("config", "%s: not loaded", path);
         /* one record per error: a log line never holds a newline */
         for (char *line = errors, *next; line && *line; line = next) {
@@ -103,7 +101,6 @@ static config *load(const char *path, int *code)
         if (errors == NULL)
             fa_log_error("config", "invalid");
         free(errors);
-        config_free(cfg);
         *code = EXIT_CONFIG;
         return NULL;
     }

@@ -19,7 +19,6 @@
 #include "common/fa_err.h"
 #include "common/fa_time.h"
 #include "config/config.h"
-#include "crawler/source_list.h"
 #include "metrics/metrics.h"
 #include "state/crawl_state.h"
 
@@ -28,8 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
-
-int cmd_status(int argc, char **argv); /* registered in main.c */
 
 #define ERROR_COLUMN 48 /* the status/error column of the table is cut here */
 
@@ -309,18 +306,11 @@ int cmd_status(int argc, char **argv)
         fprintf(stderr, "usage: feedarc status -c FILE [--json] (see feedarc help status)\n");
         return EXIT_USAGE;
     }
-    config *cfg = NULL;
     char *errors = NULL;
-    if (config_load_file(path, &cfg, &errors) < 0) {
+    config *cfg = cli_load_config(path, &errors);
+    if (cfg == NULL) {
         fprintf(stderr, "%s", errors ? errors : "invalid config\n");
         free(errors);
-        return EXIT_CONFIG;
-    }
-    /* "- opml: FILE" entries: the feeds they list, named as the crawler names them */
-    if (source_list_expand_opml(cfg, &errors) < 0) {
-        fprintf(stderr, "%s", errors ? errors : "cannot read an OPML list\n");
-        free(errors);
-        config_free(cfg);
         return EXIT_CONFIG;
     }
 

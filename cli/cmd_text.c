@@ -19,6 +19,8 @@
 #include "cli/cli.h"
 #include "common/fa_err.h"
 #include "common/fa_time.h"
+#include "dedup/findings_record.h"
+#include "storage/warc_format.h"
 #include "storage/warc_reader.h"
 
 #include <errno.h>
@@ -28,14 +30,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <yajl/yajl_gen.h>
-
-int cmd_text(int argc, char **argv);
-
-/* cmd_dedup_report.c */
-typedef int (*cli__record_fn)(void *ud, const char *segment, const warc_record *rec);
-int cli__archive_scan(const char *dir, const char *prog, cli__record_fn fn, void *ud,
-                      unsigned *faults);
-yajl_gen_status cli__gen_string(yajl_gen g, const char *s, size_t len);
 
 typedef struct text_hit {
     char *url, *date, *record_id, *text;
@@ -90,34 +84,31 @@ static int text_emit(text_ctx *c, const char *url, const char *date, const char 
     return c->write_failed ? FA_EIO : 0;
 }
 
-/* The feedarc-document line of a warc-fields block, copied; NULL if none. */
+static int take_document(void *ud, enum findings_field f, const char *name, size_t name_len,
+                         const char *value, size_t value_len)
+{
+    char **out = ud;
+    (void)name;
+    (void)name_len;
+    if (f != FINDINGS_DOCUMENT) return 0;
+    *out = strndup(value, value_len);
+    return -1; /* the first one: stop */
+}
+
+/* The feedarc-document of a findings record, copied; NULL if none. */
 static char *document_of(const warc_record *rec)
 {
-    const char *p = (const char *)rec->block, *end = p + rec->block_len;
-    static const char key[] = "feedarc-document:";
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        if ((size_t)(le - p) > sizeof key - 1 && strncasecmp(p, key, sizeof key - 1) == 0) {
-            const char *v = p + sizeof key - 1;
-            while (v < le && (*v == ' ' || *v == '\t'))
-                v++;
-            while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
-                le--;
-            return strndup(v, (size_t)(le - v));
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return NULL;
+    char *doc = NULL;
+    findings_record_foreach(rec->block, rec->block_len, take_document, &doc);
+    return doc;
 }
 
 static int text_record(void *ud, const char *segment, const warc_record *rec)
 {
     text_ctx *c = ud;
-    const char *type = warc_record_field(rec, "WARC-Type");
+    warc_type type = warc_type_of(warc_record_field(rec, "WARC-Type"));
     const char *uri = warc_record_field(rec, "WARC-Target-URI");
-    if (type == NULL) return 0;
-    if (strcasecmp(type, "metadata") == 0) {
+    if (type == WARC_TYPE_METADATA) {
         free(c->meta_target);
         free(c->meta_document);
         c->meta_target = uri ? strdup(uri) : NULL;
@@ -125,7 +116,7 @@ static int text_record(void *ud, const char *segment, const warc_record *rec)
         c->meta_segment = segment;
         return 0;
     }
-    if (strcasecmp(type, "conversion") != 0) return 0;
+    if (type != WARC_TYPE_CONVERSION) return 0;
     const char *ct = warc_record_field(rec, "Content-Type");
     if (ct && strncasecmp(ct, "text/plain", 10) != 0) return 0;
     const char *date = warc_record_field(rec, "WARC-Date");

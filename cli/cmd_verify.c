@@ -30,6 +30,7 @@
 #include "common/fa_time.h"
 #include "storage/cdxj.h"
 #include "storage/segment_recover.h"
+#include "storage/warc_format.h"
 #include "storage/warc_reader.h"
 #include "storage/warc_record.h"
 
@@ -44,8 +45,6 @@
 #include <zstd.h>
 
 #define MAX_FAULTS_PER_SEGMENT 1000
-
-int cmd_verify(int argc, char **argv);
 
 typedef struct frame_seen {
     uint64_t offset, length;
@@ -91,6 +90,7 @@ static void check_record(verify_ctx *v, const char *file, const warc_record *rec
 {
     const char *id = warc_record_field(rec, "WARC-Record-ID");
     const char *type = warc_record_field(rec, "WARC-Type");
+    warc_type t = warc_type_of(type);
     const char *date = warc_record_field(rec, "WARC-Date");
     const char *uri = warc_record_field(rec, "WARC-Target-URI");
     char why[1024];
@@ -102,13 +102,11 @@ static void check_record(verify_ctx *v, const char *file, const warc_record *rec
     if (date == NULL || fa_time_parse_rfc3339(date, &ns) < 0)
         fault(v, file, rec->offset, id, "WARC-Date missing or not an ISO 8601 date: %s",
               date ? date : "(none)");
-    if (type &&
-        (strcmp(type, "request") == 0 || strcmp(type, "response") == 0 ||
-         strcmp(type, "resource") == 0 || strcmp(type, "revisit") == 0 ||
-         strcmp(type, "conversion") == 0) &&
+    if ((t == WARC_TYPE_REQUEST || t == WARC_TYPE_RESPONSE || t == WARC_TYPE_RESOURCE ||
+         t == WARC_TYPE_REVISIT || t == WARC_TYPE_CONVERSION) &&
         (uri == NULL || uri[0] == '\0'))
         fault(v, file, rec->offset, id, "a %s record without WARC-Target-URI", type);
-    if (type && strcmp(type, "revisit") == 0) {
+    if (t == WARC_TYPE_REVISIT) {
         const char *profile = warc_record_field(rec, "WARC-Profile");
         const char *rdate = warc_record_field(rec, "WARC-Refers-To-Date");
         if (warc_record_field(rec, "WARC-Refers-To-Target-URI") == NULL)
@@ -122,10 +120,8 @@ static void check_record(verify_ctx *v, const char *file, const warc_record *rec
             fault(v, file, rec->offset, id,
                   "identical-payload-digest revisit without WARC-Payload-Digest");
     }
-    if (type &&
-        (strcmp(type, "response") == 0 || strcmp(type, "request") == 0 ||
-         strcmp(type, "revisit") == 0 || strcmp(type, "warcinfo") == 0 ||
-         strcmp(type, "metadata") == 0 || strcmp(type, "conversion") == 0) &&
+    if ((t == WARC_TYPE_RESPONSE || t == WARC_TYPE_REQUEST || t == WARC_TYPE_REVISIT ||
+         t == WARC_TYPE_WARCINFO || t == WARC_TYPE_METADATA || t == WARC_TYPE_CONVERSION) &&
         warc_record_field(rec, "WARC-Block-Digest") == NULL)
         fault(v, file, rec->offset, id, "no WARC-Block-Digest");
     if (warc_record_verify_digests(rec, why, sizeof why) < 0) {
@@ -196,7 +192,7 @@ static void remember(verify_ctx *v, const warc_record *rec)
     f->offset = rec->offset;
     f->length = rec->length;
     f->uri = uri ? strdup(uri) : NULL;
-    f->indexed = cdxj__indexable(warc_record_field(rec, "WARC-Type"),
+    f->indexed = cdxj__indexable(warc_type_of(warc_record_field(rec, "WARC-Type")),
                                  warc_record_field(rec, "Content-Type")) &&
                  uri != NULL;
     f->matched = 0;
@@ -297,8 +293,8 @@ static int verify_segment(void *ud, const char *name)
         if (rc == 0) break;
         if (rc == 1) {
             v->records++;
-            const char *type = warc_record_field(&rec, "WARC-Type");
-            if (first && (type == NULL || strcmp(type, "warcinfo") != 0))
+            warc_type type = warc_type_of(warc_record_field(&rec, "WARC-Type"));
+            if (first && type != WARC_TYPE_WARCINFO)
                 fprintf(stderr, "feedarc verify: note: %s does not start with a warcinfo record\n",
                         path);
             first = 0;

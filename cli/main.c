@@ -17,22 +17,6 @@ typedef struct command {
     const char *help;
 } command;
 
-int cmd_robots(int argc, char **argv); /* cmd_robots.c */
-int cmd_feed(int argc, char **argv);        /* cmd_feed.c */
-int cmd_import_opml(int argc, char **argv); /* cmd_import_opml.c */
-int cmd_extract(int argc, char **argv);      /* cmd_extract.c */
-int cmd_ls(int argc, char **argv);          /* cmd_ls.c */
-int cmd_get(int argc, char **argv);         /* cmd_get.c */
-int cmd_verify(int argc, char **argv);      /* cmd_verify.c */
-int cmd_index(int argc, char **argv);       /* cmd_index.c */
-int cmd_dict_extract(int argc, char **argv); /* cmd_dict.c */
-int cmd_dict_train(int argc, char **argv);   /* cmd_dict.c */
-int cmd_config(int argc, char **argv);       /* cmd_config.c */
-int cmd_status(int argc, char **argv);       /* cmd_status.c */
-int cmd_dedup_report(int argc, char **argv); /* cmd_dedup_report.c */
-int cmd_text(int argc, char **argv);          /* cmd_text.c */
-int cmd_export(int argc, char **argv);        /* cmd_export.c */
-
 static const command commands[] = {
     {"once", cmd_once, "crawl every source once, archive, exit",
      "usage: feedarc once -c FILE [--quiet|--verbose] [--json] [--max-duration D]\n"

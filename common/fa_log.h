@@ -17,7 +17,7 @@ void fa_log_set_level(enum fa_log_level level);
 enum fa_log_level fa_log_get_level(void);
 void fa_log_set_format(enum fa_log_format format);
 
-/* (issue 11) on: a progress line is on the terminal (stderr) without its
+/* on: a progress line is on the terminal (stderr) without its
  * newline, so each log line first clears it ("\r" and erase-line) rather
  * than being glued to its end; the progress printer redraws it on its next
  * tick.  Off (the default) writes lines as they are. */

@@ -1,5 +1,6 @@
 /* fa_spool.c - memory-then-file body spool; see fa_spool.h. */
 #include "common/fa_spool.h"
+#include "common/fa_fs.h"
 #include "common/fa_err.h"
 
 #include <errno.h>
@@ -17,20 +18,10 @@ void fa_spool_init(fa_spool *s, size_t mem_limit, uint64_t max_total, const char
     s->tmp_dir = tmp_dir ? tmp_dir : "/tmp";
 }
 
+/* fa_write_all as an FA_E* code. */
 static int write_all(int fd, const void *data, size_t len)
 {
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return fa_err_from_errno(errno);
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return fa_write_all(fd, data, len) < 0 ? fa_err_from_errno(errno) : 0;
 }
 
 static int spill(fa_spool *s)

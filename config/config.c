@@ -26,6 +26,7 @@
  * string, duration and size fields accept any scalar style.
  */
 #include "config/config.h"
+#include "common/fa_url.h"
 #include "config/config_internal.h"
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
@@ -470,13 +471,9 @@ static const char *url_check(const char *url, const char **host, size_t *host_le
 {
     for (const char *p = url; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f) return "contains a space or control character";
-    const char *rest;
-    if (strncasecmp(url, "http://", 7) == 0)
-        rest = url + 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
-        rest = url + 8;
-    else
-        return "is not an http:// or https:// URL";
+    size_t scheme = fa_url_http_prefix(url, NULL);
+    if (scheme == 0) return "is not an http:// or https:// URL";
+    const char *rest = url + scheme;
     size_t auth_len = strcspn(rest, "/?#");
     const char *auth = rest;
     for (size_t i = auth_len; i > 0; i--) {

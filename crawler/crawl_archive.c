@@ -7,14 +7,15 @@
  * dictionary later runs use.  Nothing here runs on the event loop.
  */
 #include "crawler/crawl_internal.h"
-#include "common/fa_dechunk.h"
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
+#include "dedup/findings_record.h"
 #include "metrics/metrics.h"
 #include "storage/http_redact.h"
 #include "storage/segment_dict.h"
+#include "storage/warc_format.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,59 +48,23 @@ int crawl__redact_request(crawl_job *j)
     return 0;
 }
 
-static int hash_payload(void *ud, const void *data, size_t len)
-{
-    fa_sha1_update(ud, data, len);
-    return 0;
-}
-
-static int dechunk_into_sha1(void *ud, const void *data, size_t len)
-{
-    void **pair = ud; /* {fa_dechunk *, fa_sha1 *} */
-    int rc = fa_dechunk_feed(pair[0], data, len, hash_payload, pair[1]);
-    return rc < 0 ? rc : 0;
-}
-
-/* "sha1:BASE32" of the payload (the body de-chunked, Content-Encoding kept),
- * as WARC-Payload-Digest has it. */
+/* "sha1:BASE32" of the payload, as WARC-Payload-Digest has it: the same
+ * function as the writer's and the reader's (warc_format.h). */
 static int payload_digest(const fetch_transfer *t, char out[40])
 {
-    fa_sha1 *h = fa_sha1_new();
-    if (h == NULL)
-        return FA_ENOMEM;
-    int rc;
-    if (t->chunked) {
-        fa_dechunk d;
-        fa_dechunk_init(&d);
-        void *pair[2] = {&d, h};
-        rc = fa_spool_foreach(&t->body, dechunk_into_sha1, pair);
-    } else {
-        rc = fa_spool_foreach(&t->body, hash_payload, h);
-    }
     uint8_t dg[20];
-    fa_sha1_final(h, dg);
-    fa_sha1_free(h);
+    int rc = warc_payload_digest_spool(&t->body, t->chunked, dg);
     if (rc < 0)
         return rc;
     fa_sha1_label(dg, out);
     return 0;
 }
 
-static void add_finding_field(fa_buf *b, const char *name, const dedup_finding *f)
-{
-    char date[40];
-    fa_time_format_iso(f->date * 1000000000LL, 0, date, sizeof date);
-    fa_buf_printf(b, "%s%c%s %s %s %.3f", name, 0, f->url,
-                  f->record_id && f->record_id[0] ? f->record_id : "-", date, f->score);
-    fa_buf_append(b, "", 1);
-}
-
 /* A page analysed before it is archived: new text, or known?  The
- * findings go into a metadata record and the clean main text into a
- * conversion record, written with the response as one group - or, for an
- * exact duplicate, a revisit record instead of a second full response. */
-/* What a metadata record and a conversion record say about one analysed
- * document. */
+ * findings go into a metadata record (dedup/findings_record.h) and the
+ * clean main text into a conversion record, written with the response as
+ * one group - or, for an exact duplicate, a revisit record instead of a
+ * second full response. */
 typedef struct findings_doc {
     fa_buf fb;              /* name\0value\0 pairs */
     warc_field fields[64];
@@ -118,8 +83,8 @@ void crawl__note_charset(crawl *c, const fa_charset_decision *d, char *out, size
     if (c->opt->metrics && d->refused) metrics_counter_add(c->opt->metrics->charset_refused, 1);
 }
 
-/* encoding: what the metadata record says of the response's encoding
- * (issue 17), or "" */
+/* encoding: what the metadata record says of the response's encoding, or
+ * "" */
 static void findings_build(crawl *c, const dedup_result *res, const char *doc_url, const char *via,
                            const char *item_id, const char *item_title, const char *encoding,
                            findings_doc *d)
@@ -127,57 +92,37 @@ static void findings_build(crawl *c, const dedup_result *res, const char *doc_ur
     fa_buf *fb = &d->fb;
     fa_buf_init(fb, 1u << 20);
     d->exact = NULL;
-    fa_buf_printf(fb, "feedarc-document%c%s", 0, doc_url);
-    fa_buf_append(fb, "", 1);
-    if (via) {
-        fa_buf_printf(fb, "via%c%s", 0, via);
-        fa_buf_append(fb, "", 1);
-    }
-    if (item_id && strlen(item_id) < 2048 && !strpbrk(item_id, "\r\n")) {
-        fa_buf_printf(fb, "feed-item-id%c%s", 0, item_id);
-        fa_buf_append(fb, "", 1);
-    }
-    /* the item's title: the page's name in a WACZ export (pages.jsonl) */
-    if (item_title && item_title[0] && strlen(item_title) < 2048 &&
-        !strpbrk(item_title, "\r\n")) {
-        int ctl = 0;
-        for (const unsigned char *t = (const unsigned char *)item_title; *t; t++)
-            ctl |= *t < 0x20 || *t == 0x7f;
-        if (!ctl) {
-            fa_buf_printf(fb, "feed-item-title%c%s", 0, item_title);
-            fa_buf_append(fb, "", 1);
-        }
-    }
+    findings_ref refs[64];
+    findings_record r = {
+        .document = doc_url,
+        .via = via,
+        .item_id = item_id,
+        .item_title = item_title,
+        .encoding = encoding,
+        .refs = refs,
+        .main_chars = res->main_chars,
+        .novel_chars = res->novel_chars,
+        .boilerplate_chars = res->boilerplate_chars,
+    };
     for (size_t i = 0; i < res->n_findings; i++) {
         const dedup_finding *f = &res->findings[i];
-        static const char *names[] = {NULL, "feedarc-exact-duplicate-of",
-                                      "feedarc-near-duplicate-of", "feedarc-contains",
-                                      "feedarc-contained-in"};
         if (f->kind < DEDUP_EXACT || f->kind > DEDUP_CONTAINED_IN)
             continue;
         if (f->kind == DEDUP_EXACT && f->record_id && f->record_id[0])
             d->exact = f;
-        add_finding_field(fb, names[f->kind], f);
-        atomic_fetch_add(&c->findings, 1);
-        if (c->opt->metrics) {
-            static const int kind_metric[] = {0, METRICS_DEDUP_EXACT, METRICS_DEDUP_NEAR,
-                                              METRICS_DEDUP_CONTAINMENT,
-                                              METRICS_DEDUP_CONTAINMENT};
-            metrics_counter_add(c->opt->metrics->dedup_findings[kind_metric[f->kind]], 1);
-        }
+        if (r.n_refs < sizeof refs / sizeof refs[0]) /* past 64 fields none is written */
+            refs[r.n_refs++] = (findings_ref){
+                .kind = FINDINGS_EXACT + (f->kind - DEDUP_EXACT),
+                .url = f->url,
+                .url_len = strlen(f->url),
+                .record_id = f->record_id,
+                .record_id_len = f->record_id ? strlen(f->record_id) : 0,
+                .date_ns = f->date * 1000000000LL,
+                .score = f->score,
+            };
+        atomic_fetch_add(&c->findings, 1); /* the metrics: crawl_observer.c */
     }
-    if (encoding && *encoding) {
-        fa_buf_printf(fb, "feedarc-encoding%c%s", 0, encoding);
-        fa_buf_append(fb, "", 1);
-    }
-    fa_buf_printf(fb, "feedarc-main-chars%c%zu", 0, res->main_chars);
-    fa_buf_append(fb, "", 1);
-    fa_buf_printf(fb, "feedarc-novel-chars%c%zu", 0, res->novel_chars);
-    fa_buf_append(fb, "", 1);
-    fa_buf_printf(fb, "feedarc-boilerplate-chars%c%zu", 0, res->boilerplate_chars);
-    fa_buf_append(fb, "", 1);
-    if (res->boilerplate_chars && c->opt->metrics)
-        metrics_counter_add(c->opt->metrics->dedup_findings[METRICS_DEDUP_BOILERPLATE], 1);
+    findings_record_write(&r, fb);
     d->nf = 0;
     for (const char *p = fb->data; fb->data && p < fb->data + fb->len && d->nf < 64;) {
         d->fields[d->nf].name = p;
@@ -232,14 +177,14 @@ int crawl__archive_items(crawl_job *j)
         findings_doc fd;
         findings_build(c, &res, doc, j->url, id, NULL, j->feed.encoding, &fd);
         warc_record_spec specs[2] = {
-            {.type = "metadata",
+            {.record_type = WARC_TYPE_METADATA,
              .record_id = meta_id,
              .target_uri = doc,
              .date_ns = j->t.date_ns,
              .concurrent_to = j->written.response_id,
              .fields = fd.fields,
              .n_fields = fd.nf},
-            {.type = "conversion",
+            {.record_type = WARC_TYPE_CONVERSION,
              .record_id = conv_id,
              .target_uri = doc,
              .date_ns = j->t.date_ns,
@@ -332,7 +277,7 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
     if (exact) {
         fa_time_format_iso(exact->date * 1000000000LL, 0, refers_date, sizeof refers_date);
         specs[0] = (warc_record_spec){
-            .type = "revisit",
+            .record_type = WARC_TYPE_REVISIT,
             .record_id = resp_id,
             .target_uri = j->url,
             .date_ns = t->date_ns,
@@ -346,10 +291,11 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
             .block_len = x->response_head_len,
         };
     } else {
-        specs[0] = (warc_record_spec){.type = "response", .exchange = x, .record_id = resp_id};
+        specs[0] = (warc_record_spec){
+            .record_type = WARC_TYPE_RESPONSE, .exchange = x, .record_id = resp_id};
     }
     specs[1] = (warc_record_spec){
-        .type = "metadata",
+        .record_type = WARC_TYPE_METADATA,
         .record_id = meta_id,
         .target_uri = j->url,
         .date_ns = t->date_ns,
@@ -358,7 +304,7 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
         .n_fields = fd.nf,
     };
     specs[2] = (warc_record_spec){
-        .type = "conversion",
+        .record_type = WARC_TYPE_CONVERSION,
         .record_id = conv_id,
         .target_uri = j->url,
         .date_ns = t->date_ns,
@@ -462,8 +408,8 @@ void crawl__train_dictionary(crawl *c)
     size_t len = 0;
     char dir[4096], path[4096];
     snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
-    int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d,
-                                &len);
+    int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d, &len,
+                                crawl__observer(c));
     if (rc == 0) rc = segment_dict_save(dir, d, len, c->cfg->storage.file_mode, path);
     if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
         fa_log_info("warc", "trained a %zu-byte zstd dictionary on %u records: %s (used from the "

@@ -26,6 +26,7 @@
 
 #include "common/fa_buf.h"
 #include "common/fa_hashset.h"
+#include "common/fa_observer.h"
 #include "crawler/crawl.h"
 #include "crawler/fetcher.h"
 #include "crawler/host_queue.h"
@@ -262,6 +263,7 @@ struct crawl {
     uint64_t lag_expected_ns;
     uint32_t lag_hist[64]; /* bucket i: lag in [i, i+1) ms; the last is 63+ ms */
     uint64_t lag_samples, lag_max_ns;
+    fa_observer observer; /* storage's and dedup's events -> metrics (crawl_observer.c) */
 };
 
 /* ---- crawl.c: the job life cycle ---- */
@@ -406,6 +408,13 @@ int crawl__archive_items(crawl_job *j);
  * it for the archive (records, dictionary samples).  0, or FA_ENOMEM (the
  * request is then left out: an empty request block, never the secret). */
 int crawl__redact_request(crawl_job *j);
+
+/* ---- crawl_observer.c: storage's and dedup's events into the metrics ---- */
+
+/* The observer to hand the segment writer, the dedup engine and the
+ * dictionary trainer at open: it bumps c->opt->metrics.  NULL when the
+ * crawl keeps no metrics.  Fills c->observer on the first call. */
+const fa_observer *crawl__observer(crawl *c);
 
 /* Dictionary: choose one (storage.dictionary), sample records, train one. */
 void crawl__pick_dictionary(crawl *c);

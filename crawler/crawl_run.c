@@ -50,6 +50,7 @@ static int open_writer(crawl *c)
         .dict_len = c->dict_len,
         .file_mode = cfg->storage.file_mode,
         .operator_name = cfg->storage.operator_name,
+        .observer = crawl__observer(c),
     };
     char err[256] = "";
     int rc = segment_writer_open(&wo, &c->w, err, sizeof err);
@@ -157,7 +158,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         snprintf(ddir, sizeof ddir, "%s/dedup", cfg->storage.state_dir);
         mkdir(ddir, 0777);
         dedup_options dopt = {.near_threshold = cfg->dedup.near_threshold,
-                              .containment_threshold = cfg->dedup.containment_threshold};
+                              .containment_threshold = cfg->dedup.containment_threshold,
+                              .observer = crawl__observer(&c)};
         rc = dedup_engine_open(ddir, &dopt, &c.dedup);
         if (rc < 0) {
             out->storage_error = rc;

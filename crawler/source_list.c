@@ -14,6 +14,7 @@
  * (config_source_default_name), with " (2)", " (3)"... if that is taken too.
  */
 #include "crawler/source_list.h"
+#include "common/fa_url.h"
 
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
@@ -69,13 +70,9 @@ static config_source *grow(expand *e)
  * one. */
 static char *http_host(const char *url)
 {
-    const char *rest;
-    if (strncasecmp(url, "http://", 7) == 0)
-        rest = url + 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
-        rest = url + 8;
-    else
-        return NULL;
+    size_t scheme = fa_url_http_prefix(url, NULL);
+    if (scheme == 0) return NULL;
+    const char *rest = url + scheme;
     for (const char *p = url; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f) return NULL;
     size_t n = strcspn(rest, "/?#");

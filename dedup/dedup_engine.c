@@ -37,6 +37,7 @@
 struct dedup_engine {
     dedup_index *ix;
     dedup_options opt;
+    fa_observer obs; /* zeroed: nobody listens */
     pthread_mutex_t lock;
 };
 
@@ -64,6 +65,8 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         return FA_ENOMEM;
     }
     if (opt) e->opt = *opt;
+    if (opt && opt->observer) e->obs = *opt->observer;
+    e->opt.observer = NULL; /* not kept: the copy above is */
     if (e->opt.near_threshold <= 0) e->opt.near_threshold = DEDUP_DEFAULT_NEAR;
     if (e->opt.containment_threshold <= 0) e->opt.containment_threshold = DEDUP_DEFAULT_CONTAINMENT;
     if (e->opt.novel_share <= 0) e->opt.novel_share = DEDUP_DEFAULT_NOVEL_SHARE;
@@ -716,6 +719,11 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
         pthread_mutex_unlock(&eng->lock);
     }
     if (rc == 0) rc = fill_result(w, out, copied_from);
+    if (rc == 0 && eng->obs.finding_made) {
+        for (size_t i = 0; i < out->n_findings; i++)
+            eng->obs.finding_made(eng->obs.ud, (int)out->findings[i].kind);
+        if (out->boilerplate_chars) eng->obs.finding_made(eng->obs.ud, 0);
+    }
     free(copied_from);
     /* the blocks' text lives in the extracted doc: keep it with the result */
     if (w->doc != NULL) out->charset = w->doc->charset;

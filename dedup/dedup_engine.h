@@ -37,6 +37,7 @@
 #ifndef DEDUP_ENGINE_H
 #define DEDUP_ENGINE_H
 
+#include "common/fa_observer.h"
 #include "dedup/dedup_index.h"
 #include "dedup/text_extract.h"
 
@@ -65,6 +66,10 @@ typedef struct dedup_options {
     int sync_every_insert;         /* fdatasync per document (default off) */
     int dry_run;                   /* look up only, never insert */
     text_extract_options extract;  /* ceilings for extraction */
+    const fa_observer *observer;   /* hears finding_made for each finding of a
+                                      document analysed without error (and kind 0
+                                      when boilerplate was found in it); copied at
+                                      open; NULL = nobody */
 } dedup_options;
 
 enum dedup_content_type {
@@ -84,7 +89,7 @@ typedef struct dedup_input {
     enum dedup_content_type type;
     const char *content;
     size_t len;
-    const char *charset; /* DEDUP_HTML_PAGE: the Content-Type charset label, or NULL (issue 17) */
+    const char *charset; /* DEDUP_HTML_PAGE: the Content-Type charset label, or NULL */
 } dedup_input;
 
 enum dedup_finding_kind {

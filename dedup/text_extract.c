@@ -106,7 +106,7 @@ struct text_extractor {
     int in_title;
     fa_buf title;
     fa_buf arena; /* texts and paths */
-    fa_charset_decoder *cs; /* raw bytes -> UTF-8 (issue 17) */
+    fa_charset_decoder *cs; /* raw bytes -> UTF-8 */
     htmlSAXHandler sax;
 };
 
@@ -920,7 +920,7 @@ int text_extract_wp_json(const char *json, size_t len, const text_extract_option
     *out = NULL;
     size_t max = opt && opt->max_input ? opt->max_input : DEF_MAX_INPUT;
     if (len > max) return FA_ETOOBIG;
-    /* the JSON's encoding decided as for any response (issue 17) */
+    /* the JSON's encoding decided as for any response */
     fa_buf utf8;
     fa_buf_init(&utf8, max * 3 + 16);
     fa_charset_options co = {.http_charset = opt ? opt->charset : NULL};

@@ -4,7 +4,7 @@
  *
  * The HTML is read by libxml2's HTML push parser (SAX: no tree is built),
  * fed in chunks of any size; entities are decoded by libxml2.  The bytes
- * are decoded to UTF-8 first by common/fa_charset (issue 17: BOM, the
+ * are decoded to UTF-8 first by common/fa_charset (BOM, the
  * Content-Type charset given in the options, meta charset, then detection),
  * and the decision is kept in the document.  Every paragraph-like element (p, h1-h6, li,
  * dt/dd, blockquote, pre, td/th, figcaption, and div/section/article with

@@ -11,7 +11,7 @@
  * depends on generation order, on other options or on the ports.
  *
  * The content is shaped for the crawler and for the near-duplicate detector
- * that comes later:
+ * (dedup/):
  *
  *   - boilerplate: each site renders through one of four templates (plus one
  *     for the aggregator) with its own CSS, cookie banner, navigation,

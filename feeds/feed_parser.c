@@ -66,6 +66,7 @@
  * resolution) and the XML Base recommendation.
  */
 #include "feeds/feed_parser.h"
+#include "common/fa_url.h"
 
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
@@ -141,7 +142,7 @@ struct feed_parser {
     void *ud;
     char *base_url; /* owned, may be NULL */
     char *encoding; /* default encoding (Content-Type charset), owned, may be NULL */
-    int utf8_input; /* the body is UTF-8 already: declarations ignored (issue 17) */
+    int utf8_input; /* the body is UTF-8 already: declarations ignored */
     size_t max_item_bytes;
     unsigned max_items;
     unsigned max_depth;
@@ -648,7 +649,7 @@ static void item_begin(feed_parser *p)
 
 static int looks_like_url(const char *s)
 {
-    return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
+    return fa_url_is_http(s);
 }
 
 static void item_end(feed_parser *p, void *ctx)

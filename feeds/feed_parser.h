@@ -22,7 +22,7 @@ enum feed_kind {
     FEED_RSS,      /* RSS 0.9x / 2.0 */
     FEED_RDF,      /* RSS 1.0 */
     FEED_ATOM,     /* Atom 1.0 (and 0.3) */
-    FEED_JSONFEED  /* JSON Feed 1.x (issue 3) */
+    FEED_JSONFEED  /* JSON Feed 1.x */
 };
 
 /* One item.  Strings are UTF-8, NUL-terminated, possibly empty, never NULL;
@@ -56,13 +56,13 @@ typedef struct feed_parser feed_parser;
 feed_parser *feed_parser_new(const char *base_url, const feed_parser_limits *limits,
                              feed_item_cb cb, void *ud);
 
-/* (issue 3) The encoding to assume when the body has no BOM and its XML
+/* The encoding to assume when the body has no BOM and its XML
  * declaration names none: the charset of the response's Content-Type.
  * Call before the first push; NULL or "" clears it.  Returns 0, FA_EINVAL
  * (after the first push) or FA_ENOMEM. */
 int feed_parser_set_default_encoding(feed_parser *p, const char *charset);
 
-/* (issue 17) The body pushed is UTF-8 already (decoded by common/fa_charset,
+/* The body pushed is UTF-8 already (decoded by common/fa_charset,
  * as source_parser does): the XML declaration's encoding and the default
  * encoding are ignored.  Call before the first push.  Returns 0 or
  * FA_EINVAL (after the first push). */
@@ -94,7 +94,7 @@ const char *feed_kind_name(enum feed_kind k);
  * not a feed"); "" when none. */
 const char *feed_parser_error(const feed_parser *p);
 
-/* Counts kept while parsing (added for the crawler's logs and metrics). */
+/* Counts kept while parsing (for the crawler's logs and metrics). */
 typedef struct feed_parser_stats {
     unsigned items;      /* delivered to the callback */
     unsigned duplicates; /* same id as an earlier item of this feed: not delivered */

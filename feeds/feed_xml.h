@@ -11,7 +11,7 @@
  * collects the text of each element into one bounded buffer handed to the
  * end handler.  Errors are sticky; a handler's negative return stops it.
  *
- * Prefix feed__xml_ (internal cross-file, see STYLE.md).
+ * Prefix feed__xml_ (internal cross-file, see docs/STYLE.md).
  */
 #ifndef FEED_XML_H
 #define FEED_XML_H

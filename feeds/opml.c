@@ -213,7 +213,7 @@ int opml_read_file(const char *path, opml_outline_cb cb, void *ud, char *err, si
         return e == ENOENT ? FA_ENOENT : FA_EIO;
     }
     int rc = 0;
-    /* the file's encoding decided as for a response (issue 17) */
+    /* the file's encoding decided as for a response */
     opml_parser *p = opml_parser_new(NULL, 0, cb, ud);
     fa_charset_decoder *cs = p ? fa_charset_decoder_new(NULL, push_decoded, p) : NULL;
     opml_parser_set_utf8_input(p);

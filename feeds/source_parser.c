@@ -16,7 +16,7 @@
  *    ignored) in OUT_CHUNK pieces, and the inflated total is held
  *    to max_inflated_bytes.
  *
- * 1b. Charset (issue 17).  common/fa_charset decides the encoding from
+ * 1b. Charset.  common/fa_charset decides the encoding from
  *    the BOM, the Content-Type charset, the XML declaration or meta charset
  *    and, for undeclared or plainly wrong declarations, detection; it
  *    decodes to UTF-8 (invalid sequences replaced), so every parser below

@@ -147,7 +147,7 @@ int source_parser_finish(source_parser *p);
  * "unknown" before it is known.  Never NULL. */
 const char *source_parser_kind_name(const source_parser *p);
 
-/* The body's encoding and how it was decided (issue 17; common/fa_charset.h),
+/* The body's encoding and how it was decided (common/fa_charset.h),
  * once decided (at the latest by source_parser_finish), else NULL.  Valid
  * until the parser is freed. */
 const fa_charset_decision *source_parser_charset(const source_parser *p);

@@ -7,7 +7,7 @@
  * the encoded body.  The decoded bytes are read (summed) as they come.
  * Built by fuzz/CMakeLists.txt; see fuzz/README.md.
  *
- * Known defect (issue 12 #1, fixed on wt-hostile): a gzip/deflate body
+ * A defect this harness found (fixed): a gzip/deflate body
  * that is neither zlib, gzip nor raw deflate loops for ever in feed_zlib
  * (the raw-deflate retry re-arms on every pass).  Until the fix is merged,
  * zlib bodies are fed in one piece and skipped when both zlib's header
@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned which = fuzz_byte(&in) % 7;
     unsigned mode = fuzz_byte(&in);
     int zlib = which <= 2;
-    if (zlib && zlib_would_loop(in.p, in.n)) return 0; /* issue 12 #1, see above */
+    if (zlib && zlib_would_loop(in.p, in.n)) return 0; /* see above */
     sink s = {NULL, 0, 0};
     if (content_decoder_new(encodings[which], 4u << 20, &s.d) < 0 || s.d == NULL) return 0;
     if (zlib)

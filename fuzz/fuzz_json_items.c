@@ -7,7 +7,7 @@
  * the body is cut into pushes, then the document.  Built by
  * fuzz/CMakeLists.txt; see fuzz/README.md.
  *
- * Known defect (issue 12 #5, fixed on wt-hostile): the item arena never
+ * A defect this harness found (fixed): the item arena never
  * frees a block, so duplicate-id items with growing titles grow memory with
  * the body; inputs stay far below the ceiling that matters at the fuzzer's
  * -max_len, so no cap is needed here.

@@ -9,7 +9,7 @@
  * Each path is also read as a URL by robots_path_from_url.  Built by
  * fuzz/CMakeLists.txt; see fuzz/README.md.
  *
- * Known defect (issue 12 #4, fixed on wt-hostile): matching is
+ * A defect this harness found (fixed): matching is
  * O(path x pattern) per rule, so a long path against long "*" patterns
  * takes seconds.  Until the fix is merged, paths are cut to
  * FUZZ_ROBOTS_MAX_PATH bytes and at most FUZZ_ROBOTS_MAX_PATHS are checked,

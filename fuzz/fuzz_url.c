@@ -12,7 +12,7 @@
  * itself; cdxj_surt's output always fits and is NUL-terminated.  Built by
  * fuzz/CMakeLists.txt; see fuzz/README.md.
  *
- * Known defect (issue 12 #10, fixed on wt-hostile): with '?' inside the
+ * A defect this harness found (fixed): with '?' inside the
  * fragment, source_url_with_param computes a negative span (reported as
  * "out of memory"); it returns an error, so nothing is guarded here.
  */

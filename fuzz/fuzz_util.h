@@ -58,8 +58,8 @@ static inline char *fuzz_take_until(fuzz_input *in, uint8_t sep)
 }
 
 /* Largest input pushed in small pieces: pushing a big document a byte at a
- * time hits the feed sniffing rescan (issue 12 #9, quadratic in the held
- * prefix; being fixed on wt-hostile), which would make the fuzzer report
+ * time hits the feed sniffing rescan (quadratic in the held
+ * prefix, since fixed; the cap stays), which would make the fuzzer report
  * timeouts for it instead of finding new defects. */
 #define FUZZ_SMALL_PIECES_MAX 4096
 

@@ -11,7 +11,7 @@
  * then the file's bytes, written to a memfd that the reader opens by its
  * /proc/self/fd path.  Built by fuzz/CMakeLists.txt; see fuzz/README.md.
  *
- * Known defect (issue 12 #6, fixed on wt-storage): with the default
+ * A defect this harness found (fixed): with the default
  * ceiling the reader trusts a frame's content size up to 1 GiB; the
  * harness always passes a ceiling of at most 1 MiB, as the fix will
  * make the default smaller.

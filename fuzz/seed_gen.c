@@ -155,7 +155,8 @@ int main(int argc, char **argv)
     }
     void *dict = NULL;
     size_t dict_len = 0;
-    if (segment_dict_train(samples, sizes, N, 2048, &dict, &dict_len) < 0) return die("train");
+    if (segment_dict_train(samples, sizes, N, 2048, &dict, &dict_len, NULL) < 0)
+        return die("train");
     free(samples);
     if (write_segment(dir, "dict.warc.zst", dict, dict_len)) return 1;
     /* the same with the dictionary stored raw in its frame */

@@ -214,7 +214,7 @@ typedef struct feedarc_metrics {
     metrics_counter *records[METRICS_RECORD_TYPES];  /* feedarc_warc_records_total{type} */
     metrics_counter *dedup_findings[METRICS_DEDUP_KINDS]; /* feedarc_dedup_findings_total{kind} */
     metrics_counter *retries;                        /* feedarc_retries_total */
-    metrics_counter *charset_detected;               /* feedarc_charset_detected_total (issue 17) */
+    metrics_counter *charset_detected;               /* feedarc_charset_detected_total */
     metrics_counter *charset_refused;                /* feedarc_charset_guesses_refused_total */
     metrics_counter *robots_disallowed;              /* feedarc_robots_disallowed_total */
     metrics_counter *segments_closed;                /* feedarc_segments_closed_total */

@@ -12,7 +12,7 @@
  *     that site's EUC-KR-encoded URLs - replacing its bytes by U+FFFD
  *     would silently drop the rule.  What feedarc shows or fetches from
  *     the file - a verdict's rule text, Sitemap URLs - is valid UTF-8:
- *     there invalid sequences become U+FFFD (common/fa_charset; issue 17);
+ *     there invalid sequences become U+FFFD (common/fa_charset);
  *   - a leading UTF-8 byte order mark (or a prefix of one) is skipped;
  *   - lines end at LF, CR or CRLF; a line keeps at most ROBOTS_MAX_LINE
  *     bytes (and nothing after a NUL byte);
@@ -465,7 +465,7 @@ static void handle_sitemap(robots_parser *ps, const char *v, size_t n)
         return;
     }
     size_t mark = r->sitemap_pool.len;
-    /* fetched later: valid UTF-8, invalid bytes replaced (issue 17) */
+    /* fetched later: valid UTF-8, invalid bytes replaced */
     fa_charset_options co = {.fixed_utf8 = 1};
     int rc = fa_charset_decode_all(&co, v, n, &r->sitemap_pool, NULL);
     if (rc == 0) rc = fa_buf_append(&r->sitemap_pool, "", 1);

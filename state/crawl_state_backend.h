@@ -1,8 +1,8 @@
 /*
  * crawl_state_backend.h - what a crawl_state backend implements.
  *
- * For backend authors only (state/state_sqlite.c, state/state_memory.c, the
- * Redis backend to come); the crawler includes crawl_state.h alone.
+ * For backend authors only (state/state_sqlite.c, state/state_memory.c);
+ * the crawler includes crawl_state.h alone.
  *
  * A backend embeds `struct crawl_state` as the first member of its own
  * handle, calls crawl_state__init with its ops table, and hands the base

@@ -782,6 +782,24 @@ out:
     return rc;
 }
 
+/* The one way the state's database is opened: read-write (created when
+ * missing) for a crawl, read-only for status and export; either way with
+ * the busy timeout, and refused when another user owns the file
+ * (check_owner).  Returns 0 or a negative code with the message in err. */
+static int open_db(sqlite_state *s, int read_only, char *err, size_t errlen)
+{
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+                (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, errlen, "cannot open %s: %s", s->path,
+                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        return map_sqlite_rc(rc);
+    }
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    return check_owner(s, err, errlen);
+}
+
 int crawl_state_open_sqlite(const char *state_dir, crawl_state **out, char *err, size_t errlen)
 {
     sqlite_state *s = NULL;
@@ -815,18 +833,7 @@ int crawl_state_open_sqlite(const char *state_dir, crawl_state **out, char *err,
         (rc = check_header(s->path, err, errlen)) < 0)
         goto out;
 
-    rc = sqlite3_open_v2(s->path, &s->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                             SQLITE_OPEN_EXRESCODE,
-                         NULL);
-    if (rc != SQLITE_OK) {
-        set_err(err, errlen, "cannot open %s: %s", s->path,
-                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        rc = map_sqlite_rc(rc);
-        goto out;
-    }
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    if ((rc = check_owner(s, err, errlen)) < 0) goto out;
+    if ((rc = open_db(s, 0, err, errlen)) < 0) goto out;
     {
         sqlite3_stmt *q = NULL;
         rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &q, NULL);
@@ -942,16 +949,7 @@ int crawl_state_open_sqlite_readonly(const char *state_dir, crawl_state **out, c
         goto out;
     }
     if ((rc = check_header(s->path, err, errlen)) < 0) goto out;
-    rc = sqlite3_open_v2(s->path, &s->db,
-                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
-    if (rc != SQLITE_OK) {
-        set_err(err, errlen, "cannot open %s: %s", s->path,
-                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        rc = map_sqlite_rc(rc);
-        goto out;
-    }
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    if ((rc = check_owner(s, err, errlen)) < 0 ||
+    if ((rc = open_db(s, 1, err, errlen)) < 0 ||
         (rc = query_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'kv'", &has_kv, err,
                         errlen)) < 0)
         goto out;

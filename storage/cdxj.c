@@ -9,6 +9,7 @@
  * index rebuilt later equals the one written at close.
  */
 #include "storage/cdxj.h"
+#include "common/fa_url.h"
 #include "storage/segment_recover.h"
 #include "storage/warc_reader.h"
 #include "storage/warc_record.h"
@@ -60,13 +61,9 @@ int cdxj_surt(const char *url, char *out, size_t outlen)
     if (outlen == 0) return FA_ETOOBIG;
     sbuf s = {out, 0, outlen, 0};
     out[0] = '\0';
-    size_t skip;
     int https = 0;
-    if (strncasecmp(url, "http://", 7) == 0)
-        skip = 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
-        skip = 8, https = 1;
-    else {
+    size_t skip = fa_url_http_prefix(url, &https);
+    if (skip == 0) {
         sb_put(&s, url, strlen(url));
         return s.over ? FA_ETOOBIG : 0;
     }
@@ -164,16 +161,20 @@ static int surt_new(const char *url, char **out)
 
 /* ---- lines ------------------------------------------------------------- */
 
-int cdxj__indexable(const char *type, const char *content_type)
+int cdxj__indexable(warc_type type, const char *content_type)
 {
-    if (type == NULL) return 0;
-    if (strcmp(type, "response") == 0 || strcmp(type, "revisit") == 0 ||
-        strcmp(type, "resource") == 0 || strcmp(type, "conversion") == 0)
+    switch (type) {
+    case WARC_TYPE_RESPONSE:
+    case WARC_TYPE_REVISIT:
+    case WARC_TYPE_RESOURCE:
+    case WARC_TYPE_CONVERSION:
         return 1;
-    if (strcmp(type, "metadata") == 0)
+    case WARC_TYPE_METADATA:
         return content_type == NULL ||
                strncasecmp(content_type, "application/warc-fields", 23) != 0;
-    return 0;
+    default:
+        return 0;
+    }
 }
 
 void cdxj__http_info(const void *head, size_t len, char mime[128], char status[4])
@@ -268,15 +269,15 @@ int cdxj__line_tail(fa_buf *b, uint64_t offset, const char *filename)
 
 int cdxj__record_line(fa_buf *b, const warc_record *rec, const char *filename)
 {
-    const char *type = warc_record_field(rec, "WARC-Type");
+    warc_type type = warc_type_of(warc_record_field(rec, "WARC-Type"));
     const char *ct = warc_record_field(rec, "Content-Type");
     const char *uri = warc_record_field(rec, "WARC-Target-URI");
     if (!cdxj__indexable(type, ct) || uri == NULL) return 0;
     char mime[128] = "", status[4] = "";
-    if (strcmp(type, "response") == 0 || strcmp(type, "revisit") == 0) {
+    if (type == WARC_TYPE_RESPONSE || type == WARC_TYPE_REVISIT) {
         size_t head = warc__http_head_len(rec->block, rec->block_len);
         cdxj__http_info(rec->block, head ? head : rec->block_len, mime, status);
-        if (strcmp(type, "revisit") == 0) snprintf(mime, sizeof mime, "warc/revisit");
+        if (type == WARC_TYPE_REVISIT) snprintf(mime, sizeof mime, "warc/revisit");
     } else if (ct) {
         snprintf(mime, sizeof mime, "%s", ct); /* whole, as warcio does */
     }

@@ -35,6 +35,7 @@
 #define CDXJ_H
 
 #include "common/fa_buf.h"
+#include "storage/warc_format.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -104,7 +105,7 @@ int cdxj_json_field(const char *json, const char *key, char *out, size_t outlen)
 /* ---- internal to storage/ -------------------------------------------- */
 
 /* 1 when a record of this type and Content-Type goes into the index. */
-int cdxj__indexable(const char *type, const char *content_type);
+int cdxj__indexable(warc_type type, const char *content_type);
 
 /* Mime (without parameters) and status ("200") of an HTTP message head;
  * empty strings when there are none. */

@@ -1,5 +1,5 @@
 /*
- * http_redact.h - secrets kept out of the archive (issue 11).
+ * http_redact.h - secrets kept out of the archive.
  *
  * A request record holds the request head exactly as sent, and the config
  * may add credentials to it (a source's `headers: {Authorization: Bearer

@@ -4,6 +4,7 @@
 #include "storage/segment_dict.h"
 
 #include "common/fa_err.h"
+#include "common/fa_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +33,7 @@ static void put_le32(uint8_t *p, uint32_t v)
 }
 
 int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, size_t dict_size,
-                       void **dict, size_t *len)
+                       void **dict, size_t *len, const fa_observer *obs)
 {
     *dict = NULL;
     *len = 0;
@@ -49,6 +50,7 @@ int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, siz
     void *shrunk = realloc(buf, r);
     *dict = shrunk ? shrunk : buf;
     *len = r;
+    if (obs && obs->dictionary_trained) obs->dictionary_trained(obs->ud, r, n);
     return 0;
 }
 
@@ -56,21 +58,6 @@ uint32_t segment_dict_id(const void *dict, size_t len)
 {
     if (dict == NULL || len < 8 || le32(dict) != ZSTD_MAGIC_DICTIONARY) return 0;
     return ZDICT_getDictID(dict, len);
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 static int read_file(const char *path, size_t max, void **data, size_t *len)
@@ -133,7 +120,7 @@ int segment_dict_save(const char *dir, const void *dict, size_t len, unsigned mo
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) return fa_err_from_errno(errno);
-    if (fchmod(fd, (mode_t)mode) < 0 || write_all(fd, dict, len) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, (mode_t)mode) < 0 || fa_write_all(fd, dict, len) < 0 || fsync(fd) < 0) {
         int e = errno;
         close(fd);
         unlink(tmp);

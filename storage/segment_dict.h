@@ -23,6 +23,8 @@
 #ifndef SEGMENT_DICT_H
 #define SEGMENT_DICT_H
 
+#include "common/fa_observer.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,9 +37,10 @@
  * dictionary carries a Dictionary_ID derived from its content.  Returns 0,
  * FA_EINVAL (no samples, dict_size outside 256 B..8 MiB), FA_ENOMEM, or
  * FA_EPARSE when zstd cannot train on these samples (too few or too small:
- * zstd wants roughly 100x dict_size bytes of samples, and at least ~10). */
+ * zstd wants roughly 100x dict_size bytes of samples, and at least ~10).
+ * obs (may be NULL) hears dictionary_trained on success. */
 int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, size_t dict_size,
-                       void **dict, size_t *len);
+                       void **dict, size_t *len, const fa_observer *obs);
 
 /* The Dictionary_ID of a zstd dictionary; 0 when dict is not one. */
 uint32_t segment_dict_id(const void *dict, size_t len);

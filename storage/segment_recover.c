@@ -3,7 +3,9 @@
 #include "storage/segment_recover.h"
 #include "storage/cdxj.h"
 #include "common/fa_err.h"
+#include "common/fa_fs.h"
 #include "common/fa_log.h"
+#include "storage/warc_format.h"
 #include "storage/warc_reader.h"
 
 #include <dirent.h>
@@ -71,10 +73,9 @@ static int scan(const char *path, const char *segment, segment_response_cb cb, v
     while ((rc = warc_reader_next(r, &rec)) == 1) {
         if (warc_record_verify_digests(&rec, why, sizeof why) < 0)
             break;
-        const char *type = warc_record_field(&rec, "WARC-Type");
-        if (type && strcmp(type, "request") == 0)
-            continue; /* whole only with its response */
-        if (type && (strcmp(type, "response") == 0 || strcmp(type, "revisit") == 0)) {
+        warc_type type = warc_type_of(warc_record_field(&rec, "WARC-Type"));
+        if (type == WARC_TYPE_REQUEST) continue; /* whole only with its response */
+        if (type == WARC_TYPE_RESPONSE || type == WARC_TYPE_REVISIT) {
             rc = report(segment, &rec, cb, ud);
             if (rc < 0)
                 goto out;
@@ -155,49 +156,32 @@ static int recover_one(const char *dir, const char *open_name, segment_response_
     return 1;
 }
 
+static int is_open_segment(void *ud, const char *name)
+{
+    (void)ud;
+    return has_suffix(name, SEGMENT_SUFFIX OPEN_SUFFIX);
+}
+
 int segment_recover_dir(const char *dir, segment_response_cb cb, void *ud, char *err,
                         size_t errlen)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL) {
+    /* listed first: recovery renames entries of the folder being read */
+    char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (fa_dir_list(dir, is_open_segment, NULL, &names, &n) < 0) {
         if (errno == ENOENT)
             return 0; /* no archive yet */
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return fa_err_from_errno(errno);
     }
-    /* collect first: recovery renames entries of the folder being read */
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(d))) {
-        if (!has_suffix(de->d_name, SEGMENT_SUFFIX OPEN_SUFFIX))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **nn = realloc(names, cap * sizeof *names);
-            if (nn == NULL) {
-                rc = FA_ENOMEM;
-                break;
-            }
-            names = nn;
-        }
-        if ((names[n] = strdup(de->d_name)) == NULL) {
-            rc = FA_ENOMEM;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
     int recovered = 0;
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         rc = recover_one(dir, names[i], cb, ud, err, errlen);
         if (rc > 0)
             recovered++;
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    fa_dir_list_free(names, n);
     return rc < 0 ? rc : recovered;
 }
 
@@ -225,11 +209,6 @@ int segment_oldest_open(const char *dir, char *out, size_t outlen)
     return found;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* 1 when name is a closed warc.zst segment, or (readable set) a .warc.gz
  * or .warc file. */
 static int listed(const char *name, int readable)
@@ -252,43 +231,28 @@ int segment_list_readable(const char *dir, int (*fn)(void *ud, const char *name)
     return list_names(dir, NULL, 1, fn, ud);
 }
 
+typedef struct list_filter {
+    const char *from;
+    int readable;
+} list_filter;
+
+static int keep_listed(void *ud, const char *name)
+{
+    const list_filter *f = ud;
+    return listed(name, f->readable) && !(f->from && *f->from && strcmp(name, f->from) < 0);
+}
+
 static int list_names(const char *dir, const char *from, int readable,
                       int (*fn)(void *ud, const char *name), void *ud)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return errno == ENOENT ? 0 : fa_err_from_errno(errno);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
+    list_filter f = {from, readable};
+    char **names;
+    size_t n;
     int rc = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!listed(de->d_name, readable))
-            continue;
-        if (from && *from && strcmp(de->d_name, from) < 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **nn = realloc(names, cap * sizeof *names);
-            if (nn == NULL) {
-                rc = FA_ENOMEM;
-                break;
-            }
-            names = nn;
-        }
-        if ((names[n] = strdup(de->d_name)) == NULL) {
-            rc = FA_ENOMEM;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_names);
+    if (fa_dir_list(dir, keep_listed, &f, &names, &n) < 0)
+        return errno == ENOENT ? 0 : fa_err_from_errno(errno);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = fn(ud, names[i]);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    fa_dir_list_free(names, n);
     return rc;
 }

@@ -58,6 +58,7 @@
 #include "storage/segment_writer.h"
 #include "storage/cdxj.h"
 #include "storage/segment_dict.h"
+#include "storage/warc_format.h"
 #include "storage/warc_record.h"
 
 #include "common/fa_fs.h"
@@ -97,6 +98,7 @@ typedef struct worker {
     ZSTD_CCtx *cctx;
     fa_sha1 *sha_block;
     fa_sha1 *sha_payload;
+    fa_sha1 *sha_raw; /* a chunked payload as transferred (warc_payload) */
     fa_buf hdr; /* WARC header text of the record being built */
     fa_buf out; /* compressed frames (or staging for a temporary file) */
 } worker;
@@ -131,6 +133,7 @@ struct segment_writer {
     char hostname[256];
     uint64_t max_size;
     int level;
+    fa_observer obs; /* zeroed: nobody listens */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -144,37 +147,6 @@ static void set_err(segment_writer *w, const char *fmt, ...)
     vsnprintf(w->err, sizeof w->err, fmt, ap);
     va_end(ap);
     fa_log_error("warc", "%s", w->err);
-}
-
-static int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* Copies len bytes from the start of src to dst at off; -1 with errno. */
@@ -201,7 +173,7 @@ static int copy_range(int src, uint64_t len, int dst, uint64_t off)
             if (n == 0) errno = EIO;
             return -1;
         }
-        if (pwrite_all(dst, buf, (size_t)n, (uint64_t)outoff) < 0) return -1;
+        if (fa_pwrite_all(dst, buf, (size_t)n, (uint64_t)outoff) < 0) return -1;
         in += n;
         outoff += n;
         len -= (uint64_t)n;
@@ -217,6 +189,7 @@ static void worker_free(worker *k)
     ZSTD_freeCCtx(k->cctx);
     fa_sha1_free(k->sha_block);
     fa_sha1_free(k->sha_payload);
+    fa_sha1_free(k->sha_raw);
     fa_buf_free(&k->hdr);
     fa_buf_free(&k->out);
     free(k);
@@ -239,7 +212,8 @@ static worker *worker_get(segment_writer *w)
     k->cctx = ZSTD_createCCtx();
     k->sha_block = fa_sha1_new();
     k->sha_payload = fa_sha1_new();
-    if (k->cctx == NULL || k->sha_block == NULL || k->sha_payload == NULL ||
+    k->sha_raw = fa_sha1_new();
+    if (k->cctx == NULL || k->sha_block == NULL || k->sha_payload == NULL || k->sha_raw == NULL ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_compressionLevel, w->level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_checksumFlag, 1)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_contentSizeFlag, 1)) ||
@@ -297,7 +271,7 @@ static int sink_run(zsink *z, ZSTD_inBuffer *in, ZSTD_EndDirective mode)
         }
         z->buf->len += out.pos;
         if (z->fd >= 0 && z->buf->len >= TMP_FLUSH) {
-            if (write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
+            if (fa_write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
             z->flushed += z->buf->len;
             fa_buf_reset(z->buf);
         }
@@ -331,7 +305,7 @@ static int frame_end(zsink *z, uint64_t *frame_len)
     int rc = sink_run(z, &in, ZSTD_e_end);
     if (rc < 0) return rc;
     if (z->fd >= 0 && z->buf->len) {
-        if (write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
+        if (fa_write_all(z->fd, z->buf->data, z->buf->len) < 0) return fa_err_from_errno(errno);
         z->flushed += z->buf->len;
         fa_buf_reset(z->buf);
     }
@@ -391,6 +365,7 @@ static int close_segment(segment_writer *w)
         rc = fa_err_from_errno(errno);
         set_err(w, "%s: fsync of the folder: %s", w->dir, strerror(errno));
     }
+    if (w->obs.segment_closed) w->obs.segment_closed(w->obs.ud, w->name, w->size);
     if (w->index && !w->idx_broken) {
         char idx_name[272];
         snprintf(idx_name, sizeof idx_name, "%s" CDXJ_SUFFIX, w->name);
@@ -497,7 +472,7 @@ static int open_segment(segment_writer *w)
         goto out;
     }
     uint64_t len = 0, dict_len = w->dict_frame_len;
-    if (dict_len && pwrite_all(fd, w->dict_frame, dict_len, 0) < 0) {
+    if (dict_len && fa_pwrite_all(fd, w->dict_frame, dict_len, 0) < 0) {
         rc = fa_err_from_errno(errno);
         set_err(w, "%s/%s: writing the dictionary frame: %s", w->dir, open_name, strerror(errno));
         goto out;
@@ -507,7 +482,7 @@ static int open_segment(segment_writer *w)
         set_err(w, "%s/%s: building warcinfo: %s", w->dir, open_name, fa_strerror(rc));
         goto out;
     }
-    if (pwrite_all(fd, k->out.data, k->out.len, dict_len) < 0) {
+    if (fa_pwrite_all(fd, k->out.data, k->out.len, dict_len) < 0) {
         rc = fa_err_from_errno(errno);
         set_err(w, "%s/%s: writing warcinfo: %s", w->dir, open_name, strerror(errno));
         goto out;
@@ -524,6 +499,8 @@ static int open_segment(segment_writer *w)
     w->st.records++;
     w->st.bytes_on_disk += len;
     w->st.open_segment_size = len;
+    if (w->obs.segment_opened) w->obs.segment_opened(w->obs.ud, w->name);
+    if (w->obs.record_written) w->obs.record_written(w->obs.ud, WARC_TYPE_WARCINFO, len - dict_len);
 out:
     if (fd >= 0) {
         close(fd);
@@ -591,6 +568,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     w->level = opt->level ? opt->level : 3;
     w->index = !opt->no_index;
     w->index_mem_max = opt->index_mem_max;
+    if (opt->observer) w->obs = *opt->observer;
     w->file_mode = opt->file_mode ? opt->file_mode & 0777 : 0640;
     if (opt->dict || opt->dict_len) {
         if (segment_dict_id(opt->dict, opt->dict_len) == 0 || opt->dict_len > SEGMENT_DICT_MAX) {
@@ -652,14 +630,14 @@ typedef struct pair {
 
 typedef struct resp_hash {
     fa_sha1 *block;
-    warc__payload pay;
+    warc_payload pay;
 } resp_hash;
 
 static int hash_body(void *ud, const void *data, size_t len)
 {
     resp_hash *h = ud;
     fa_sha1_update(h->block, data, len);
-    return warc__payload_feed(&h->pay, data, len);
+    return warc_payload_feed(&h->pay, data, len);
 }
 
 /* Step 1a: both digests of both records, one pass over each byte. */
@@ -672,35 +650,34 @@ static int digest_pair(worker *k, const warc_exchange *x, pair *p)
     fa_sha1_label(d, p->req_block);
     size_t head = warc__http_head_len(x->request, x->request_len);
     if (head && head < x->request_len) {
-        warc__payload_digest_mem(k->sha_payload, (const char *)x->request + head,
-                                 x->request_len - head, warc__http_is_chunked(x->request, head), d);
+        warc_payload rp;
+        warc_payload_begin(&rp, k->sha_payload, k->sha_raw,
+                           warc__http_is_chunked(x->request, head));
+        warc_payload_feed(&rp, (const char *)x->request + head, x->request_len - head);
+        warc_payload_end(&rp, d);
         fa_sha1_label(d, p->req_payload);
         p->req_has_payload = 1;
     }
     /* response: block = head + body; payload = body, de-chunked if framed */
     resp_hash h = {k->sha_block, {0}};
-    warc__payload_begin(&h.pay, k->sha_payload, x->body_chunked);
+    warc_payload_begin(&h.pay, k->sha_payload, k->sha_raw, x->body_chunked);
     fa_sha1_update(k->sha_block, x->response_head, x->response_head_len);
     if (x->body && x->body->size) rc = fa_spool_foreach(x->body, hash_body, &h);
     fa_sha1_final(k->sha_block, d);
     fa_sha1_label(d, p->resp_block);
-    fa_sha1_final(k->sha_payload, d);
-    if (rc == 0 && h.pay.bad) {
-        /* malformed chunking: the payload digest covers the raw body */
+    warc_payload_end(&h.pay, d);
+    if (rc == 0 && h.pay.bad) /* warc_format.h: then the digest covers the raw body */
         fa_log_debug("warc", "%s: malformed chunked body, payload digest over raw bytes",
                      x->target_uri);
-        rc = fa_spool_foreach(x->body, warc__payload_feed,
-                              &(warc__payload){k->sha_payload, {0}, 0, 0});
-        fa_sha1_final(k->sha_payload, d);
-    }
     fa_sha1_label(d, p->resp_payload);
     return rc;
 }
 
-static int build_header(fa_buf *b, const char *type, const char *id, const pair *p,
+static int build_header(fa_buf *b, warc_type t, const char *id, const pair *p,
                         const warc_exchange *x, const char *concurrent, const char *block_digest,
                         const char *payload_digest, uint64_t content_length)
 {
+    const char *type = warc_type_name(t);
     fa_buf_reset(b);
     int rc = fa_buf_printf(b,
                            WARC__VERSION "\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\n"
@@ -746,15 +723,15 @@ static int compress_pair(segment_writer *w, worker *k, const warc_exchange *x, p
                  (to_file ? TMP_FLUSH : ZSTD_compressBound(MAX_HEADER + (size_t)resp_block));
     zsink z = {k->cctx, &k->out, -1, 0, 0, NULL};
 
-    rc = build_header(&k->hdr, "request", p->req_id, p, x, p->resp_id, p->req_block,
+    rc = build_header(&k->hdr, WARC_TYPE_REQUEST, p->req_id, p, x, p->resp_id, p->req_block,
                       p->req_has_payload ? p->req_payload : NULL, x->request_len);
     if (rc == 0) rc = compress_record(&z, &k->hdr, x->request, x->request_len, NULL, &p->req_frame);
     if (rc < 0) goto out;
     p->uncompressed = k->hdr.len + x->request_len + WARC__TRAILER_LEN;
 
     what = "response";
-    rc = build_header(&k->hdr, "response", p->resp_id, p, x, NULL, p->resp_block, p->resp_payload,
-                      resp_block);
+    rc = build_header(&k->hdr, WARC_TYPE_RESPONSE, p->resp_id, p, x, NULL, p->resp_block,
+                      p->resp_payload, resp_block);
     if (rc < 0) goto out;
     if (to_file) {
         const char *tmp = body->tmp_dir ? body->tmp_dir : "/tmp";
@@ -807,6 +784,7 @@ typedef struct frame_info {
     uint64_t len;    /* compressed */
     uint64_t offset; /* in the segment, once appended */
     int in_tmp;      /* in the temporary file, not in k->out */
+    warc_type type;  /* of the record it holds */
     int indexed;     /* has an index line head in batch.lines */
     size_t line_off, line_len;
 } frame_info;
@@ -869,14 +847,20 @@ static int uri_ok(const char *s)
     return s && s[0] && warc__value_ok(s, MAX_URI);
 }
 
+/* The spec's type: record_type, else the transitional name. */
+static warc_type spec_type(const warc_record_spec *s)
+{
+    return s->record_type != WARC_TYPE_UNKNOWN ? s->record_type : warc_type_of(s->type);
+}
+
 /* The reason spec cannot be written, or NULL. */
 static const char *spec_invalid(const warc_record_spec *s)
 {
-    const char *t = s->type;
-    if (t == NULL) return "type is missing";
+    warc_type t = spec_type(s);
+    if (t == WARC_TYPE_UNKNOWN && s->type == NULL) return "type is missing";
     if (s->record_id && !id_ok(s->record_id))
         return "record_id must be \"<URI>\" of at most 47 characters without spaces";
-    if (strcmp(t, "response") == 0) {
+    if (t == WARC_TYPE_RESPONSE) {
         const warc_exchange *x = s->exchange;
         if (x == NULL) return "a response needs its exchange";
         if (!uri_ok(x->target_uri))
@@ -899,7 +883,7 @@ static const char *spec_invalid(const warc_record_spec *s)
         return "target_uri is empty, longer than 8191 bytes or holds control characters";
     if (s->block_len > MAX_BLOCK) return "block is larger than 256 MiB";
     if (s->block_len && s->block == NULL) return "block is NULL but block_len is not 0";
-    if (strcmp(t, "revisit") == 0) {
+    if (t == WARC_TYPE_REVISIT) {
         int64_t ns;
         if (s->target_uri == NULL) return "a revisit needs target_uri";
         if (s->refers_to == NULL) return "a revisit needs refers_to (the original's record id)";
@@ -922,7 +906,7 @@ static const char *spec_invalid(const warc_record_spec *s)
         if (s->fields || s->n_fields) return "a revisit takes no fields";
         return NULL;
     }
-    if (strcmp(t, "metadata") == 0) {
+    if (t == WARC_TYPE_METADATA) {
         if (s->n_fields == 0 || s->fields == NULL) return "a metadata record needs fields";
         if (s->n_fields > MAX_FIELDS) return "more than 10000 fields";
         if (s->block || s->block_len) return "a metadata record's block is built from fields";
@@ -937,7 +921,7 @@ static const char *spec_invalid(const warc_record_spec *s)
         }
         return NULL;
     }
-    if (strcmp(t, "conversion") == 0) {
+    if (t == WARC_TYPE_CONVERSION) {
         if (s->target_uri == NULL) return "a conversion needs target_uri";
         if (s->refers_to == NULL) return "a conversion needs refers_to (the converted record's id)";
         if (s->content_type && !warc__value_ok(s->content_type, 256))
@@ -950,25 +934,26 @@ static const char *spec_invalid(const warc_record_spec *s)
     return "type must be response, revisit, metadata or conversion";
 }
 
-static int batch_frame(batch *b, uint64_t len, int in_tmp, frame_info **out)
+static int batch_frame(batch *b, warc_type type, uint64_t len, int in_tmp, frame_info **out)
 {
     frame_info *f = &b->fr[b->n_fr++];
     memset(f, 0, sizeof *f);
     f->len = len;
     f->in_tmp = in_tmp;
+    f->type = type;
     *out = f;
     return 0;
 }
 
 /* Adds the head of the frame's index line (when its record is indexed). */
-static int batch_index(segment_writer *w, batch *b, frame_info *f, const char *type,
+static int batch_index(segment_writer *w, batch *b, frame_info *f, warc_type type,
                        const char *content_type, const char *uri, const char *date,
                        const void *http_head, size_t head_len, const char *digest)
 {
     char mime[128] = "", status[4] = "";
     if (!w->index || uri == NULL || !cdxj__indexable(type, content_type)) return 0;
     if (http_head) cdxj__http_info(http_head, head_len, mime, status);
-    if (strcmp(type, "revisit") == 0)
+    if (type == WARC_TYPE_REVISIT)
         snprintf(mime, sizeof mime, "warc/revisit");
     else if (http_head == NULL && content_type)
         snprintf(mime, sizeof mime, "%s", content_type); /* whole, as warcio does */
@@ -1001,14 +986,15 @@ static int build_exchange(segment_writer *w, worker *k, const warc_record_spec *
     }
     rc = compress_pair(w, k, x, p);
     if (rc < 0) return rc;
-    batch_frame(b, p->req_frame, 0, &f);
-    batch_frame(b, p->resp_frame, p->tmpfd >= 0, &f);
+    batch_frame(b, WARC_TYPE_REQUEST, p->req_frame, 0, &f);
+    batch_frame(b, WARC_TYPE_RESPONSE, p->resp_frame, p->tmpfd >= 0, &f);
     b->main_frame[i] = b->n_fr - 1;
     memcpy(b->ids[i], p->resp_id, sizeof b->ids[i]);
     memcpy(b->pay[i], p->resp_payload, sizeof b->pay[i]);
     b->uncompressed += p->uncompressed;
-    return batch_index(w, b, f, "response", "application/http;msgtype=response", x->target_uri,
-                       p->date, x->response_head, x->response_head_len, p->resp_payload);
+    return batch_index(w, b, f, WARC_TYPE_RESPONSE, "application/http;msgtype=response",
+                       x->target_uri, p->date, x->response_head, x->response_head_len,
+                       p->resp_payload);
 }
 
 /* A revisit, metadata or conversion record. */
@@ -1017,7 +1003,8 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     char date[40], block_digest[40], payload[40] = "";
     uint8_t d[20];
     fa_buf fields;
-    const char *type = s->type, *ct;
+    warc_type type = spec_type(s);
+    const char *ct;
     const void *block = s->block;
     size_t block_len = s->block_len;
     frame_info *f;
@@ -1028,10 +1015,10 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     else
         fa_uuid_urn(b->ids[i]);
     fa_time_format_iso(s->date_ns ? s->date_ns : fa_time_now_ns(), 6, date, sizeof date);
-    if (strcmp(type, "revisit") == 0) {
+    if (type == WARC_TYPE_REVISIT) {
         ct = "application/http;msgtype=response";
         if (s->payload_digest) snprintf(payload, sizeof payload, "%s", s->payload_digest);
-    } else if (strcmp(type, "metadata") == 0) {
+    } else if (type == WARC_TYPE_METADATA) {
         ct = "application/warc-fields";
         for (size_t j = 0; rc == 0 && j < s->n_fields; j++)
             rc = fa_buf_printf(&fields, "%s: %s\r\n", s->fields[j].name, s->fields[j].value);
@@ -1043,14 +1030,14 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     }
     fa_sha1_oneshot(block_len ? block : "", block_len, d);
     fa_sha1_label(d, block_digest);
-    if (strcmp(type, "conversion") == 0) memcpy(payload, block_digest, sizeof payload);
+    if (type == WARC_TYPE_CONVERSION) memcpy(payload, block_digest, sizeof payload);
     memcpy(b->pay[i], payload, sizeof b->pay[i]);
 
     fa_buf *h = &k->hdr;
     fa_buf_reset(h);
     rc = fa_buf_printf(h,
                        WARC__VERSION "\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\n",
-                       type, b->ids[i], date);
+                       warc_type_name(type), b->ids[i], date);
     if (rc == 0 && s->target_uri) rc = fa_buf_printf(h, "WARC-Target-URI: %s\r\n", s->target_uri);
     if (rc == 0 && s->ip_address) rc = fa_buf_printf(h, "WARC-IP-Address: %s\r\n", s->ip_address);
     if (rc == 0 && s->concurrent_to)
@@ -1075,15 +1062,15 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     if (rc < 0) {
         pthread_mutex_lock(&w->lock);
         set_err(w, "%s: compressing the %s record: %s%s%s",
-                s->target_uri ? s->target_uri : b->ids[i], type, fa_strerror(rc),
+                s->target_uri ? s->target_uri : b->ids[i], warc_type_name(type), fa_strerror(rc),
                 z.zerr ? ": " : "", z.zerr ? z.zerr : "");
         pthread_mutex_unlock(&w->lock);
         goto out;
     }
     b->uncompressed += h->len + block_len + WARC__TRAILER_LEN;
-    batch_frame(b, frame_len, 0, &f);
+    batch_frame(b, type, frame_len, 0, &f);
     b->main_frame[i] = b->n_fr - 1;
-    int http = strcmp(type, "revisit") == 0;
+    int http = type == WARC_TYPE_REVISIT;
     rc = batch_index(w, b, f, type, ct, s->target_uri, date, http ? block : NULL,
                      http ? block_len : 0, payload);
 out:
@@ -1114,7 +1101,7 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
         frame_info *f = &b->fr[i];
         f->offset = off;
         int r = f->in_tmp ? copy_range(b->p.tmpfd, f->len, w->fd, off)
-                          : pwrite_all(w->fd, k->out.data + pos, (size_t)f->len, off);
+                          : fa_pwrite_all(w->fd, k->out.data + pos, (size_t)f->len, off);
         if (r < 0) {
             int e = errno;
             rc = fa_err_from_errno(e);
@@ -1142,6 +1129,8 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
     w->st.bytes_on_disk += total;
     w->st.bytes_uncompressed += b->uncompressed;
     w->st.open_segment_size = w->size;
+    for (size_t i = 0; w->obs.record_written && i < b->n_fr; i++)
+        w->obs.record_written(w->obs.ud, (int)b->fr[i].type, b->fr[i].len);
     fa_buf lb;
     fa_buf_init(&lb, 4 * MAX_URI + 4096);
     for (size_t i = 0; i < b->n_fr && w->index && !w->idx_broken; i++) {
@@ -1210,7 +1199,9 @@ int segment_writer_write_records(segment_writer *w, const warc_record_spec *spec
                 set_err(w, "%s: cannot archive: %s", uri ? uri : "(null)", bad);
             else
                 set_err(w, "%s: cannot archive record %zu of the group (%s): %s",
-                        uri ? uri : "(null)", i, s->type ? s->type : "no type", bad);
+                        uri ? uri : "(null)", i,
+                        warc_type_name(spec_type(s)) ? warc_type_name(spec_type(s)) : "no type",
+                        bad);
             pthread_mutex_unlock(&w->lock);
             rc = FA_EINVAL;
             goto out;
@@ -1253,7 +1244,7 @@ int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec,
 int segment_writer_write_exchange(segment_writer *w, const warc_exchange *x, warc_written *out)
 {
     if (w == NULL || x == NULL) return FA_EINVAL;
-    warc_record_spec s = {.type = "response", .exchange = x};
+    warc_record_spec s = {.record_type = WARC_TYPE_RESPONSE, .exchange = x};
     return segment_writer_write_records(w, &s, 1, out);
 }
 

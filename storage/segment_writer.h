@@ -17,7 +17,9 @@
 #ifndef SEGMENT_WRITER_H
 #define SEGMENT_WRITER_H
 
+#include "common/fa_observer.h"
 #include "common/fa_spool.h"
+#include "storage/warc_format.h"
 
 #include <stdint.h>
 
@@ -32,8 +34,8 @@ typedef struct segment_writer_options {
     const char *operator_name; /* warcinfo `operator:`; may be NULL */
     int lazy_open;             /* open the first segment with the first record, so a
                                   run that archives nothing leaves no file */
-    /* (Added with dictionaries and indexes; zero means the old behaviour
-     * except that a CDXJ index is written next to each closed segment.) */
+    /* Left zero, the fields below mean: no dictionary, a CDXJ index next
+     * to each closed segment, index lines spill past 16 MiB, mode 0640. */
     const void *dict; /* a zstd dictionary (segment_dict.h) used by every
                          frame of every segment, carried in a dictionary
                          frame at the start of each; copied at open; NULL
@@ -42,9 +44,13 @@ typedef struct segment_writer_options {
     int no_index;         /* 1: write no `<segment>.cdxj` at close */
     size_t index_mem_max; /* index lines kept in memory before they spill to
                              a temporary file in dir; 0 = 16 MiB */
-    unsigned file_mode;   /* (issue 11) permission bits of the segments, set
+    unsigned file_mode;   /* permission bits of the segments, set
                              exactly (umask aside); their indexes get the same;
                              0 = 0640 */
+    /* who hears of segments opened and closed and of every record written
+     * (record_written's type is a warc_type); copied at open; NULL = nobody.
+     * Called from the writing thread, under the writer's lock. */
+    const fa_observer *observer;
 } segment_writer_options;
 
 /* A fetched HTTP exchange, archived as a `request` + `response` pair linked
@@ -106,31 +112,35 @@ typedef struct warc_field {
 #define WARC_PROFILE_NOT_MODIFIED "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 /* One record for segment_writer_write_record(s).  Everything is borrowed for
- * the call only.  By type:
+ * the call only.  By record_type:
  *
- *   "response"    exchange (required): the request + response pair of
+ *   RESPONSE      exchange (required): the request + response pair of
  *                 segment_writer_write_exchange; record_id (optional) is the
  *                 response's id; the other fields are ignored.
- *   "revisit"     target_uri, refers_to (the original's WARC-Record-ID),
+ *   REVISIT       target_uri, refers_to (the original's WARC-Record-ID),
  *                 refers_to_target_uri, refers_to_date (the original's
  *                 WARC-Date) and profile are required; payload_digest too for
  *                 WARC_PROFILE_IDENTICAL (the original's, "sha1:BASE32").
  *                 block: the HTTP response head as received (status line,
  *                 headers, empty line) - written with Content-Type
  *                 application/http;msgtype=response.  ip_address optional.
- *   "metadata"    fields/n_fields (at least one) become the
+ *   METADATA      fields/n_fields (at least one) become the
  *                 application/warc-fields block; target_uri optional (the
  *                 record describes it), refers_to optional.
- *   "conversion"  target_uri and refers_to (the record converted) required;
+ *   CONVERSION    target_uri and refers_to (the record converted) required;
  *                 block: the converted content, content_type (NULL means
  *                 "text/plain; charset=utf-8").  WARC-Payload-Digest equals
  *                 the block digest.
  *
  * concurrent_to (WARC-Concurrent-To) may be given for every type but
- * "response".  date_ns 0 means now.  Record ids are "<urn:uuid:...>"; make
+ * RESPONSE.  date_ns 0 means now.  Record ids are "<urn:uuid:...>"; make
  * them with segment_writer_new_record_id so a group can refer to each
  * other. */
 typedef struct warc_record_spec {
+    warc_type record_type;
+    /* Transitional: the type by name ("revisit"), read only when
+     * record_type is WARC_TYPE_UNKNOWN, for callers not yet switched to
+     * record_type (crawler/crawl.c); to be removed. */
     const char *type;
     const warc_exchange *exchange;
     const char *record_id;
@@ -160,7 +170,7 @@ int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec,
 
 /* Archives n records as one group: all of them or none, adjacent, in this
  * order, in the same segment (a response with its metadata and conversion).
- * At most one spec may be a "response" exchange.  outs may be NULL, else
+ * At most one spec may be a RESPONSE exchange.  outs may be NULL, else
  * it has n entries.  Every spec is validated before anything is written.
  * Returns as segment_writer_write_record. */
 int segment_writer_write_records(segment_writer *w, const warc_record_spec *specs, size_t n,

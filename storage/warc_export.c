@@ -36,6 +36,7 @@
 #include "storage/warc_export.h"
 #include "storage/cdxj.h"
 #include "storage/segment_recover.h"
+#include "storage/warc_format.h"
 #include "storage/warc_gz.h"
 #include "storage/warc_reader.h"
 #include "storage/warc_record.h"
@@ -216,8 +217,8 @@ static int emit(exporter *x, const uint8_t *raw, size_t raw_len, const warc_reco
     /* the WACZ index leaves conversions out: ReplayWeb.page keys its index
      * by URL and time, and a conversion shares both with the page it was
      * made from - its line would hide the page */
-    const char *type = rec ? warc_record_field(rec, "WARC-Type") : NULL;
-    if (rec && x->zip && type && strcmp(type, "conversion") == 0) rec = NULL;
+    if (rec && x->zip && warc_type_of(warc_record_field(rec, "WARC-Type")) == WARC_TYPE_CONVERSION)
+        rec = NULL;
     if (rec) {
         warc_record placed = *rec;
         placed.offset = off;
@@ -496,26 +497,21 @@ static int page_start(exporter *x, const warc_record *rec)
 
 /* ---- the walk ---------------------------------------------------------- */
 
-static int is(const char *type, const char *what)
-{
-    return type && strcmp(type, what) == 0;
-}
-
 static int take(exporter *x, const warc_record *rec)
 {
-    const char *type = warc_record_field(rec, "WARC-Type");
+    warc_type type = warc_type_of(warc_record_field(rec, "WARC-Type"));
     const char *id = warc_record_field(rec, "WARC-Record-ID");
     int rc = 0, selected;
     x->st.records_read++;
     if (rec->raw == NULL) return fail(x, FA_EINVAL, "%s: a record without its bytes", x->segment);
-    if (is(type, "warcinfo")) {
+    if (type == WARC_TYPE_WARCINFO) {
         if (!x->filtering) return emit(x, rec->raw, rec->raw_len, rec);
         fa_buf_reset(&x->info);
         x->info_written = 0;
         rc = fa_buf_append(&x->info, rec->raw, rec->raw_len);
         return rc < 0 ? fail(x, rc, "%s: a warcinfo record too big to hold", x->segment) : 0;
     }
-    int exchange = is(type, "response") || is(type, "revisit");
+    int exchange = type == WARC_TYPE_RESPONSE || type == WARC_TYPE_REVISIT;
     if (x->req_held) {
         if (exchange && id && strcmp(id, x->req_for) == 0)
             rc = flush_request(x, own_choice(x, rec));
@@ -523,7 +519,7 @@ static int take(exporter *x, const warc_record *rec)
             rc = flush_request(x, x->req_selected);
         if (rc < 0) return rc;
     }
-    if (is(type, "request")) {
+    if (type == WARC_TYPE_REQUEST) {
         const char *to = warc_record_field(rec, "WARC-Concurrent-To");
         fa_buf_reset(&x->req);
         rc = fa_buf_append(&x->req, rec->raw, rec->raw_len);
@@ -544,7 +540,7 @@ static int take(exporter *x, const warc_record *rec)
     if (x->pages && exchange) {
         if ((rc = page_flush(x)) < 0) return rc;
         if (selected && (rc = page_start(x, rec)) < 0) return rc;
-    } else if (x->pages && x->page_open && is(type, "metadata")) {
+    } else if (x->pages && x->page_open && type == WARC_TYPE_METADATA) {
         const char *to = warc_record_field(rec, "WARC-Concurrent-To");
         if (to && strcmp(to, x->page_resp) == 0)
             warc_fields_value(rec->block, rec->block_len, "feed-item-title", &x->page_item_title);

@@ -45,6 +45,7 @@
  */
 #include "storage/warc_reader.h"
 #include "storage/segment_dict.h"
+#include "storage/warc_format.h"
 #include "storage/warc_gz.h"
 #include "storage/warc_record.h"
 
@@ -105,7 +106,7 @@ struct warc_reader {
     uint64_t s_len, s_seen; /* its Content-Length; bytes of it seen so far */
     uint8_t s_trailer[WARC__TRAILER_LEN];
     fa_sha1 *sha_block, *sha_payload, *sha_raw;
-    warc__payload payload;
+    warc_payload payload;
     uint8_t block_sha1[20], payload_sha1[20];
     uint8_t *scratch;
 
@@ -363,8 +364,7 @@ static int stream_feed(warc_reader *r, const uint8_t *d, size_t n)
         uint64_t h = b0 + r->s_head;
         if (r->s_head && z > h) {
             uint64_t ah = a > h ? a : h;
-            warc__payload_feed(&r->payload, d + (ah - pos), (size_t)(z - ah));
-            fa_sha1_update(r->sha_raw, d + (ah - pos), (size_t)(z - ah));
+            warc_payload_feed(&r->payload, d + (ah - pos), (size_t)(z - ah));
         }
     }
     a = pos > b1 ? pos : b1;
@@ -395,12 +395,7 @@ static int stream_end(warc_reader *r)
                     "(wrong length?)",
                     (unsigned long long)r->frame_off, (unsigned long long)r->s_len);
     fa_sha1_final(r->sha_block, r->block_sha1);
-    if (r->s_head) {
-        uint8_t raw[20];
-        fa_sha1_final(r->sha_payload, r->payload_sha1);
-        fa_sha1_final(r->sha_raw, raw);
-        if (r->payload.bad) memcpy(r->payload_sha1, raw, sizeof raw); /* as the writer does */
-    }
+    if (r->s_head) warc_payload_end(&r->payload, r->payload_sha1);
     return 0;
 }
 
@@ -446,8 +441,8 @@ static int probe_record(warc_reader *r, uint64_t off, int *done)
     fa_sha1_final(r->sha_block, dummy);
     fa_sha1_final(r->sha_payload, dummy);
     fa_sha1_final(r->sha_raw, dummy);
-    warc__payload_begin(&r->payload, r->sha_payload,
-                        r->s_head && warc__http_is_chunked(r->dec + hl, r->s_head));
+    warc_payload_begin(&r->payload, r->sha_payload, r->sha_raw,
+                       r->s_head && warc__http_is_chunked(r->dec + hl, r->s_head));
     size_t have = r->dec_len;
     r->dec_len = hl + r->keep;
     r->streaming = 1;
@@ -830,7 +825,6 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
     int rc = 0;
     uint8_t d[20];
     char have[40];
-    fa_sha1 *sha = NULL;
     const char *id = warc_record_field(rec, "WARC-Record-ID");
     id = id ? id : "(no WARC-Record-ID)";
     const char *bd = warc_record_field(rec, "WARC-Block-Digest");
@@ -854,8 +848,7 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
     }
     /* a revisit's WARC-Payload-Digest is the original's payload, which this
      * record does not carry: nothing to recompute */
-    const char *type = warc_record_field(rec, "WARC-Type");
-    if (type && strcmp(type, "revisit") == 0) pd = NULL;
+    if (warc_type_of(warc_record_field(rec, "WARC-Type")) == WARC_TYPE_REVISIT) pd = NULL;
     if (pd) {
         const char *ct = warc_record_field(rec, "Content-Type");
         const uint8_t *payload = rec->block;
@@ -882,12 +875,8 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
         } else if (rec->block_sha1) {
             memcpy(d, rec->block_sha1, sizeof d); /* the payload is the block */
         } else {
-            sha = fa_sha1_new();
-            if (sha == NULL) {
-                rc = FA_ENOMEM;
-                goto out;
-            }
-            warc__payload_digest_mem(sha, payload, plen, chunked, d);
+            rc = warc_payload_digest_mem(payload, plen, chunked, d);
+            if (rc < 0) goto out;
         }
         if (warc__digest_matches(pd, d) == 0) {
             fa_sha1_label(d, have);
@@ -902,7 +891,6 @@ int warc_record_verify_digests(const warc_record *rec, char *err, size_t errlen)
         }
     }
 out:
-    fa_sha1_free(sha);
     return rc;
 }
 

@@ -33,7 +33,7 @@ typedef struct warc_record {
     const uint8_t *raw; /* the whole record as stored: header, block, CRLF CRLF;
                            NULL when streamed past a block limit */
     size_t raw_len;
-    /* (Added:) the record's Content-Length.  It equals block_len unless the
+    /* The record's Content-Length.  It equals block_len unless the
      * reader has a block limit (warc_reader_set_block_limit) and the block
      * is longer: then block holds its first block_len bytes only, and the
      * digests of the whole block were computed as it streamed by: */
@@ -63,7 +63,7 @@ int warc_reader_next(warc_reader *r, warc_record *rec);
  * does not move (warc_reader_tell): stop, or resume with
  * warc_reader_read_at.  A frame holding several records (a whole .warc
  * compressed as one frame) yields them in turn, all with the frame's offset
- * and length.  (Added:) the record pointers stay valid until the next call
+ * and length.  The record pointers stay valid until the next call
  * on the reader; warc_reader_next on an `.open` segment that is still
  * growing sees records appended since the last end of file. */
 

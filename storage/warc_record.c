@@ -62,44 +62,6 @@ int warc__value_ok(const char *s, size_t max_len)
     return 1;
 }
 
-void warc__payload_begin(warc__payload *p, fa_sha1 *sha, int chunked)
-{
-    p->sha = sha;
-    p->chunked = chunked;
-    p->bad = 0;
-    fa_dechunk_init(&p->dc);
-}
-
-static int sha_out(void *ud, const void *data, size_t n)
-{
-    fa_sha1_update(ud, data, n);
-    return 0;
-}
-
-int warc__payload_feed(void *ud, const void *data, size_t len)
-{
-    warc__payload *p = ud;
-    if (!p->chunked) {
-        fa_sha1_update(p->sha, data, len);
-    } else if (!p->bad) {
-        if (fa_dechunk_feed(&p->dc, data, len, sha_out, p->sha) < 0) p->bad = 1;
-    }
-    return 0;
-}
-
-void warc__payload_digest_mem(fa_sha1 *sha, const void *body, size_t len, int chunked,
-                              uint8_t out[20])
-{
-    warc__payload p;
-    warc__payload_begin(&p, sha, chunked);
-    warc__payload_feed(&p, body, len);
-    fa_sha1_final(sha, out);
-    if (p.bad) {
-        fa_sha1_update(sha, body, len);
-        fa_sha1_final(sha, out);
-    }
-}
-
 static int hexnib(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';

@@ -14,6 +14,7 @@
 #include "storage/zip_writer.h"
 
 #include "common/fa_err.h"
+#include "common/fa_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,17 +80,11 @@ static void put64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* fa_write_all / fa_pwrite_all (positional) as an FA_E* code. */
 static int write_all(int fd, const uint8_t *p, size_t len, uint64_t off, int positional)
 {
-    while (len > 0) {
-        ssize_t n = positional ? pwrite(fd, p, len, (off_t)off) : write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fa_err_from_errno(errno);
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
+    int r = positional ? fa_pwrite_all(fd, p, len, off) : fa_write_all(fd, p, len);
+    return r < 0 ? fa_err_from_errno(errno) : 0;
 }
 
 static int flush(zip_writer *z)

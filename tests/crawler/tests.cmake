@@ -78,3 +78,13 @@ feedarc_test(test_robots_gate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_robots_gate
 feedarc_test(test_state_batch SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state_batch.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_storage fa_state fa_config fa_common TIMEOUT 60)
+
+# Every metric docs/OPERATIONS.md lists moves when its event happens (one
+# serve over a loopback origin staged for each event; the list is read from
+# the doc).
+if(TARGET feedarc)
+  add_test(NAME test_metrics_events
+           COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/test_metrics_events.py $<TARGET_FILE:feedarc>
+                   ${CMAKE_SOURCE_DIR}/docs/OPERATIONS.md)
+  set_tests_properties(test_metrics_events PROPERTIES TIMEOUT 120 RUN_SERIAL ON)
+endif()

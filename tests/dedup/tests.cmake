@@ -6,3 +6,6 @@ feedarc_test(test_dedup_quality
 feedarc_test(test_dedup_text SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_text.c LIBS fa_dedup)
 feedarc_test(test_dedup_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_engine.c
              LIBS fa_dedup Threads::Threads TIMEOUT 120)
+# The findings record: writer and parser agree (round trip), refusals.
+feedarc_test(test_findings_record SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_findings_record.c
+             LIBS fa_dedup)

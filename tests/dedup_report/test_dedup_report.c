@@ -698,7 +698,7 @@ static void dictionary_segment(void **state)
     }
     void *dict;
     size_t dict_len;
-    assert_int_equal(segment_dict_train(samples, sizes, 400, 16384, &dict, &dict_len), 0);
+    assert_int_equal(segment_dict_train(samples, sizes, 400, 16384, &dict, &dict_len, NULL), 0);
     free(samples);
 
     char *dir = make_tmpdir();

@@ -181,7 +181,7 @@ static size_t check_dir(const char *dir)
         while ((rc = warc_reader_next(r, &rec)) == 1) {
             records++;
             if (warc_record_verify_digests(&rec, err, sizeof err) != 0) fail_msg("%s", err);
-            if (cdxj__indexable(warc_record_field(&rec, "WARC-Type"),
+            if (cdxj__indexable(warc_type_of(warc_record_field(&rec, "WARC-Type")),
                                 warc_record_field(&rec, "Content-Type")))
                 indexed++;
         }
@@ -685,12 +685,12 @@ static void *train_dict(size_t *len)
         used += sizes[i];
     }
     void *dict;
-    assert_int_equal(segment_dict_train(samples, sizes, 400, 16384, &dict, len), 0);
+    assert_int_equal(segment_dict_train(samples, sizes, 400, 16384, &dict, len, NULL), 0);
     assert_true(*len > 1000 && *len <= 16384);
     assert_true(segment_dict_id(dict, *len) != 0);
     size_t l2;
     void *d2;
-    assert_int_equal(segment_dict_train(samples, sizes, 0, 16384, &d2, &l2), FA_EINVAL);
+    assert_int_equal(segment_dict_train(samples, sizes, 0, 16384, &d2, &l2, NULL), FA_EINVAL);
     free(samples);
     return dict;
 }

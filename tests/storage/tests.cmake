@@ -76,3 +76,8 @@ if(TARGET feedarc)
   set_tests_properties(export_replay PROPERTIES TIMEOUT 600 LABELS "storage;cli"
                        SKIP_RETURN_CODE 77)
 endif()
+
+# The WARC record type table; one payload digest for writer, reader and
+# crawler, broken chunk framing included.
+feedarc_test(test_warc_format SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_warc_format.c LIBS fa_storage
+             TIMEOUT 60 LABELS storage)
