@@ -33,6 +33,7 @@
 #include "common/fa_time.h"
 #include "crawler/url.h"
 #include "metrics/metrics.h"
+#include "storage/warc_format.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -233,7 +234,7 @@ static int archive_revisit(crawl_job *j, const warc_exchange *x)
     char date[40];
     fa_time_format_iso(j->prev.last_fetch_ns, 6, date, sizeof date);
     warc_record_spec spec = {
-        .type = "revisit",
+        .record_type = WARC_TYPE_REVISIT,
         .target_uri = j->url,
         .date_ns = j->t.date_ns,
         .ip_address = x->ip_address,
@@ -292,7 +293,6 @@ static void archive_done(uv_work_t *w, int status)
     c->archive_pending--;
     if (status < 0 && j->archive_rc == 0) j->archive_rc = FA_ECANCELED;
     if (j->archive_rc < 0) archive_failed(c, j->archive_rc);
-    crawl__count_archived(c, j);
     if (j->archive_rc == 0) {
         url_record r;
         crawl__job_record(j, &r);

@@ -381,8 +381,6 @@ void crawl__lag_report(const crawl *c, crawl_summary *out);
 void crawl__show_progress(crawl *c, int last);
 /* A transfer ended: counters, the fetch log line, metrics. */
 void crawl__count_fetch(crawl *c, const crawl_job *j);
-/* An exchange was archived: the record metrics. */
-void crawl__count_archived(crawl *c, const crawl_job *j);
 
 /* A parked job from its robots_gate_wait. */
 static inline crawl_job *crawl__job_of_wait(robots_gate_wait *w)

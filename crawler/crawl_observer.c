@@ -10,11 +10,8 @@
  * or the loop thread at set-up and shutdown), some under the segment
  * writer's lock: they only do atomic adds.
  *
- * Records of a page's exchange (request, response, revisit, and its
- * metadata and conversion) are still counted by crawl.c when the archive
- * job ends, from what the job says it wrote; here only the types nothing
- * else counts are (warcinfo).  When crawl.c stops counting, count_here
- * takes every type.
+ * Every record the segment writer writes is counted here, by type, when
+ * it is written (feed items' metadata and conversion records included).
  */
 #include "crawler/crawl_internal.h"
 #include "metrics/metrics.h"
@@ -41,9 +38,6 @@ static int record_series(int type)
     }
 }
 
-/* The record types counted here (see the top of the file). */
-static const unsigned count_here = 1u << WARC_TYPE_WARCINFO;
-
 static void on_segment_closed(void *ud, const char *name, uint64_t bytes)
 {
     feedarc_metrics *m = ud;
@@ -57,7 +51,7 @@ static void on_record_written(void *ud, int type, uint64_t bytes)
     feedarc_metrics *m = ud;
     int series = record_series(type);
     (void)bytes; /* feedarc_written_bytes_total comes from the writer's stats */
-    if (series >= 0 && (count_here & (1u << type))) metrics_counter_add(m->records[series], 1);
+    if (series >= 0) metrics_counter_add(m->records[series], 1);
 }
 
 static void on_finding_made(void *ud, int kind)

@@ -148,19 +148,3 @@ void crawl__count_fetch(crawl *c, const crawl_job *j)
                                   (double)(t->end_mono_ns - t->start_mono_ns) / 1e9);
     }
 }
-
-void crawl__count_archived(crawl *c, const crawl_job *j)
-{
-    if (j->archive_rc < 0 || c->opt == NULL || c->opt->metrics == NULL) return;
-    feedarc_metrics *m = c->opt->metrics;
-    if (j->dedup_records) {
-        metrics_counter_add(m->records[METRICS_RECORD_METADATA], 1);
-        if (j->dedup_records > 1) metrics_counter_add(m->records[METRICS_RECORD_CONVERSION], 1);
-    }
-    if (j->revisit || j->exact_dup) {
-        metrics_counter_add(m->records[METRICS_RECORD_REVISIT], 1);
-    } else {
-        metrics_counter_add(m->records[METRICS_RECORD_REQUEST], 1);
-        metrics_counter_add(m->records[METRICS_RECORD_RESPONSE], 1);
-    }
-}
