@@ -73,3 +73,6 @@ if(TARGET feedarc)
 endif()
 feedarc_test(test_robots_gate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_robots_gate.c
              LIBS fa_crawler fa_robots fa_state fa_common)
+# unit tests of modules that only whole crawls covered (issue 10 item 8)
+feedarc_test(test_url SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_url.c
+             LIBS fa_crawler fa_storage fa_common TIMEOUT 30)
