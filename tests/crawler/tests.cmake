@@ -76,3 +76,5 @@ feedarc_test(test_robots_gate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_robots_gate
 # unit tests of modules that only whole crawls covered (issue 10 item 8)
 feedarc_test(test_url SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_url.c
              LIBS fa_crawler fa_storage fa_common TIMEOUT 30)
+feedarc_test(test_fetcher SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fetcher.c
+             LIBS fa_crawler fa_common PkgConfig::ZLIB Threads::Threads TIMEOUT 90)
