@@ -1050,6 +1050,65 @@ static void header_values(void **state)
         assert_string_equal(fetch_cause_name((enum fetch_cause)c), names[c]);
 }
 
+/* An owner that shuts down from the on_done of a transfer that ended well
+ * (the crawl's last job): the others still in flight end there and then,
+ * cancelled, inside that call; nothing runs after, every handle closes. */
+static void close_from_on_done(void **state)
+{
+    (void)state;
+    fetcher_options o = default_options();
+    o.user_agent = NULL; /* feedarc's own */
+    run r;
+    run_open(&r, &o);
+    xfer xs[3];
+    xfer_init(&xs[0], &r, "/hello");
+    xfer_init(&xs[1], &r, "/stall");
+    xfer_init(&xs[2], &r, "/drip");
+    xs[0].close_in_done = 1;
+    for (int i = 0; i < 3; i++)
+        xfer_start(&r, &xs[i]);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&r.loop), 0);
+    assert_int_equal(xs[0].t.error_code, 0);
+    assert_int_equal(xs[0].t.status, 200);
+    assert_true(has(&xs[0].t.request, "\r\nUser-Agent: feedarc/"));
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(xs[i].done, 1);
+        assert_int_equal(xs[i].t.error_code, FA_ECANCELED);
+    }
+    for (int i = 0; i < 3; i++)
+        xfer_free(&xs[i]);
+}
+
+/* max_connections caps the transfers on the wire: 6 at a cap of 2 are
+ * answered two at a time. */
+static void connection_cap(void **state)
+{
+    (void)state;
+    fetcher_options o = default_options();
+    o.max_connections = 2;
+    o.max_host_connections = 2;
+    run r;
+    run_open(&r, &o);
+    xfer xs[6];
+    atomic_store(&srv.max_busy, 0);
+    uint64_t t0 = fa_time_mono_ns();
+    for (int i = 0; i < 6; i++) {
+        xfer_init(&xs[i], &r, "/delay");
+        xfer_start(&r, &xs[i]);
+    }
+    run_until_done(&r);
+    uint64_t ms = elapsed_ms(t0);
+    run_close(&r);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(xs[i].t.status, 200);
+        xfer_free(&xs[i]);
+    }
+    assert_true(atomic_load(&srv.max_busy) <= 2);
+    assert_true(ms >= 3 * 300 - 50);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1070,6 +1129,8 @@ int main(void)
         cmocka_unit_test(many_at_once),
         cmocka_unit_test(cancel_in_flight),
         cmocka_unit_test(start_after_close),
+        cmocka_unit_test(close_from_on_done),
+        cmocka_unit_test(connection_cap),
         cmocka_unit_test(header_values),
     };
     int rc = cmocka_run_group_tests(tests, server_start, server_stop);
