@@ -287,6 +287,31 @@ static void surt_of_resolved(void **state)
     free(b);
 }
 
+/* What url_resolve normalises and what it leaves as written (libcurl 7.88):
+ * the scheme is lowercased and an empty path becomes "/", dot segments go;
+ * an empty query is dropped; the host's case and an explicit default port
+ * are kept as written, so two spellings of one page are
+ * two URLs for the state and the seen-sets (the host key and the SURT key
+ * fold them). */
+static void normalisation(void **state)
+{
+    (void)state;
+    const ref_case cases[] = {
+        {"HTTP://example.com", "http://example.com/"},
+        {"http://example.com/a/./b/../c", "http://example.com/a/c"},
+        {"http://EXAMPLE.com/x", "http://EXAMPLE.com/x"},
+        {"http://example.com:80/x", "http://example.com:80/x"},
+        {"https://example.com:443/x", "https://example.com:443/x"},
+        {"http://example.com/x?", "http://example.com/x"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check(NULL, &cases[i]);
+    char a[64], b[64];
+    assert_int_equal(url_host_key("http://EXAMPLE.com:80/x", a, sizeof a), 0);
+    assert_int_equal(url_host_key("http://example.com/x", b, sizeof b), 0);
+    assert_string_equal(a, b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +319,7 @@ int main(void)
         cmocka_unit_test(fragments_and_queries),   cmocka_unit_test(schemes_and_bases),
         cmocka_unit_test(encoding_and_idn),        cmocka_unit_test(url_ceiling),
         cmocka_unit_test(host_keys),               cmocka_unit_test(surt_of_resolved),
+        cmocka_unit_test(normalisation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
