@@ -290,9 +290,9 @@ static void surt_of_resolved(void **state)
 /* What url_resolve normalises and what it leaves as written (libcurl 7.88):
  * the scheme is lowercased and an empty path becomes "/", dot segments go;
  * an empty query is dropped; the host's case and an explicit default port
- * are kept as written, so two spellings of one page are
- * two URLs for the state and the seen-sets (the host key and the SURT key
- * fold them). */
+ * are kept as written, so two spellings of one page are two URLs for the
+ * state and the seen-sets (the host key folds both; the SURT key the
+ * host's case). */
 static void normalisation(void **state)
 {
     (void)state;
