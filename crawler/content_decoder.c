@@ -88,14 +88,13 @@ static int emit_buf(content_decoder *d, size_t n, int (*emit)(void *, const void
     return emit(ud, d->buf, n);
 }
 
-static int feed_zlib(content_decoder *d, const void *in, size_t len,
-                     int (*emit)(void *, const void *, size_t), void *ud)
+#define RETRY_RAW 1 /* inflate_piece: start over as raw deflate */
+
+/* Inflates one piece.  Returns 0, a negative code, or RETRY_RAW when the
+ * stream is neither zlib nor gzip before any output and may_retry. */
+static int inflate_piece(content_decoder *d, const void *in, size_t len, int may_retry,
+                         int (*emit)(void *, const void *, size_t), void *ud)
 {
-    uint64_t fed_before = d->fed;
-    if (fed_before < sizeof d->head)
-        memcpy(d->head + fed_before, in,
-               len < sizeof d->head - fed_before ? len : sizeof d->head - fed_before);
-    d->fed += len;
     d->z.next_in = (Bytef *)(uintptr_t)in;
     d->z.avail_in = (uInt)len;
     while (d->z.avail_in > 0 && !d->ended) {
@@ -107,18 +106,8 @@ static int feed_zlib(content_decoder *d, const void *in, size_t len,
             return rc;
         if (zrc == Z_STREAM_END) {
             d->ended = 1;
-        } else if (zrc == Z_DATA_ERROR && !d->raw_retried && d->z.total_out == 0 &&
-                   (d->fed <= sizeof d->head || fed_before == 0)) {
-            /* "deflate" sent raw, without the zlib wrapper: start over raw
-             * from the first byte (kept in head, or all in this piece),
-             * once - bytes that are not raw deflate either are an error */
-            d->raw_retried = 1;
-            inflateEnd(&d->z);
-            memset(&d->z, 0, sizeof d->z);
-            if (inflateInit2(&d->z, -15) != Z_OK)
-                return FA_ENOMEM;
-            d->z.next_in = d->fed <= sizeof d->head ? d->head : (Bytef *)(uintptr_t)in;
-            d->z.avail_in = d->fed <= sizeof d->head ? (uInt)d->fed : (uInt)len;
+        } else if (zrc == Z_DATA_ERROR && may_retry && d->z.total_out == 0) {
+            return RETRY_RAW;
         } else if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
             return FA_EPARSE;
         } else if (zrc == Z_BUF_ERROR && d->z.avail_out == sizeof d->buf) {
@@ -126,6 +115,33 @@ static int feed_zlib(content_decoder *d, const void *in, size_t len,
         }
     }
     return 0;
+}
+
+static int feed_zlib(content_decoder *d, const void *in, size_t len,
+                     int (*emit)(void *, const void *, size_t), void *ud)
+{
+    uint64_t fed_before = d->fed;
+    if (fed_before < sizeof d->head)
+        memcpy(d->head + fed_before, in,
+               len < sizeof d->head - fed_before ? len : sizeof d->head - fed_before);
+    d->fed += len;
+    /* "deflate" sent raw, without the zlib wrapper: start over raw from the
+     * first byte, once - possible while every byte fed before this piece
+     * is in head (the piece itself may be of any size); bytes that are not
+     * raw deflate either are an error */
+    int rc = inflate_piece(d, in, len, !d->raw_retried && fed_before <= sizeof d->head, emit,
+                           ud);
+    if (rc != RETRY_RAW)
+        return rc;
+    d->raw_retried = 1;
+    inflateEnd(&d->z);
+    memset(&d->z, 0, sizeof d->z);
+    if (inflateInit2(&d->z, -15) != Z_OK)
+        return FA_ENOMEM;
+    rc = inflate_piece(d, d->head, (size_t)fed_before, 0, emit, ud);
+    if (rc == 0)
+        rc = inflate_piece(d, in, len, 0, emit, ud);
+    return rc;
 }
 
 static int feed_brotli(content_decoder *d, const void *in, size_t len,

@@ -27,6 +27,10 @@ int url_resolve(const char *base, const char *ref, char **out)
         return FA_ENOMEM;
     if (base && curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK)
         goto out;
+    /* RFC 3986 5.2.2: an empty reference or a fragment alone names the base
+     * document itself; libcurl 7.88 resolves both to the base's folder. */
+    if (base && (ref[0] == '\0' || ref[0] == '#'))
+        ref = base;
     if (curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK)
         goto out;
     if (!scheme_ok(u))

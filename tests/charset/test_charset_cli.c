@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include "charset/charset_texts.h"
 
 #include <stdio.h>
@@ -18,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64];
+static char *dir;
 
 /* Runs cmd; its stdout into out, its stderr into err. */
 static int run(const char *cmd, fa_buf *out, fa_buf *err)
@@ -131,16 +133,17 @@ static void test_extract_charset_option(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/feedarc-charset-cli-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    dir = test_tmpdir_new();
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    test_rm_rf(dir);
+    free(dir);
+    dir = NULL;
+    return 0;
 }
 
 int main(void)

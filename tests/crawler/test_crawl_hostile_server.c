@@ -21,7 +21,6 @@
 #include "storage/warc_reader.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -381,36 +380,18 @@ static void hostile_stop(hostile_server *h)
     free(h);
 }
 
+static int block_holds(const warc_record *rec, const void *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= rec->block_len; i++)
+        if (memcmp(rec->block + i, needle, nl) == 0) return 1;
+    return 0;
+}
+
 /* How many metadata records of dir's segments hold needle in their block. */
 static unsigned metadata_with(const char *dir, const char *needle)
 {
-    unsigned n = 0;
-    size_t nl = strlen(needle);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (len < 9 || strcmp(de->d_name + len - 9, ".warc.zst") != 0) continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        warc_reader *r = NULL;
-        char err[256];
-        assert_int_equal(warc_reader_open(path, 0, &r, err, sizeof err), 0);
-        warc_record rec;
-        while (warc_reader_next(r, &rec) == 1) {
-            const char *type = warc_record_field(&rec, "WARC-Type");
-            if (!type || strcmp(type, "metadata") != 0 || rec.block_len < nl) continue;
-            for (size_t i = 0; i + nl <= rec.block_len; i++)
-                if (memcmp(rec.block + i, needle, nl) == 0) {
-                    n++;
-                    break;
-                }
-        }
-        warc_reader_close(r);
-    }
-    closedir(d);
-    return n;
+    return test_count_records(dir, "metadata", block_holds, needle);
 }
 
 static long peak_rss_kb(void)

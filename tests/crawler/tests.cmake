@@ -88,3 +88,8 @@ if(TARGET feedarc)
                    ${CMAKE_SOURCE_DIR}/docs/OPERATIONS.md)
   set_tests_properties(test_metrics_events PROPERTIES TIMEOUT 120 RUN_SERIAL ON)
 endif()
+# unit tests of modules that only whole crawls covered (issue 10 item 8)
+feedarc_test(test_url SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_url.c
+             LIBS fa_crawler fa_storage fa_common TIMEOUT 30)
+feedarc_test(test_fetcher SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fetcher.c
+             LIBS fa_crawler fa_common PkgConfig::ZLIB Threads::Threads TIMEOUT 90)

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "util/test_fs.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,21 +24,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[64];
+static char *dir;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/fa-dedup-engine-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    dir = test_tmpdir_new();
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    test_rm_rf(dir);
+    free(dir);
+    dir = NULL;
+    return 0;
 }
 
 /* n paragraphs of pseudo-words drawn from seed */

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "util/test_fs.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +22,7 @@ static void run_one(int gen, uint32_t seed, unsigned scale)
 {
     corpus c;
     assert_int_equal(corpus_generate(gen, seed, scale, &c), 0);
-    char dir[] = "/tmp/fa-dedup-quality-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char *dir = test_tmpdir_new();
     corpus_score s;
     assert_int_equal(corpus_score_run(&c, dir, NULL, &s), 0);
     printf("generator %d seed %u: %zu docs, %.1f MB HTML, %.2f s\n"
@@ -34,9 +35,8 @@ static void run_one(int gen, uint32_t seed, unsigned scale)
            s.contain.recall, s.contain.f1, s.contain.tp, s.contain.fp, s.contain.fn,
            s.exact.precision, s.exact.recall, s.exact.f1, s.exact.tp, s.exact.fp, s.exact.fn,
            s.hardneg_fp, s.hardneg_pairs, 100 * s.hardneg_fp_rate, s.extract_f1);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_rm_rf(dir);
+    free(dir);
     assert_true(s.near.f1 >= 0.95);
     assert_true(s.contain.f1 >= 0.95);
     assert_true(s.exact.f1 >= 0.999);

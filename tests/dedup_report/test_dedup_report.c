@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include "common/fa_spool.h"
 #include "common/fa_time.h"
 #include "storage/segment_dict.h"
@@ -50,22 +52,6 @@ typedef struct meta {
     char values[24][1024];
     size_t n;
 } meta;
-
-static char *make_tmpdir(void)
-{
-    char tmpl[] = "/tmp/fa-dedup-report-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static void rm_rf(char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(dir);
-}
 
 static void page_init(page *p, const char *url, int minute)
 {
@@ -408,7 +394,7 @@ static void expect_chars(const run *r, const char *url, const char *key, long lo
  * C's segment first and A's last. */
 static void near_chain(int reverse)
 {
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     page a, b, c;
     page_init(&a, A_URL, 0);
     page_init(&b, B_URL, 10);
@@ -469,7 +455,8 @@ static void near_chain(int reverse)
     run_cmd(&r, "dedup-report");
     assert_int_equal(r.status, 64);
     run_free(&r);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void near_chain_forward(void **state)
@@ -496,7 +483,7 @@ static void near_chain_reverse(void **state)
 static void containment_both_orders(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer *w = arch_open(dir, "feedarc", NULL, 0);
     page x, agg, agg2, y, p, q;
     meta m = {0};
@@ -554,7 +541,8 @@ static void containment_both_orders(void **state)
     run_cmd(&r, args);
     assert_int_equal(YAJL_GET_INTEGER(get(r.lines[0], "containment_pairs")), 4);
     run_free(&r);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 /* ---- exact duplicates, re-fetched URLs ----------------------------------- */
@@ -566,7 +554,7 @@ static void containment_both_orders(void **state)
 static void exact_duplicate_by_revisit(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer *w = arch_open(dir, "feedarc", NULL, 0);
     page orig, mirror, late;
     meta m = {0};
@@ -598,7 +586,8 @@ static void exact_duplicate_by_revisit(void **state)
     expect_url(&r, LATE_URL, "duplicate_of", ORIG_URL);
     expect_similarity(&r, LATE_URL, 0.88);
     run_free(&r);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 #define U_URL "http://u.example/live-blog"
@@ -612,7 +601,7 @@ static void exact_duplicate_by_revisit(void **state)
 static void refetched_url_newest_wins(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     page u1, u2, v, w1, z, w2;
     meta m = {0};
     page_init(&u1, U_URL, 0);
@@ -680,7 +669,8 @@ static void refetched_url_newest_wins(void **state)
     assert_int_equal(r.status, 1);
     assert_int_equal(r.n, 0);
     run_free(&r);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 /* ---- dictionaries, corruption -------------------------------------------- */
@@ -701,7 +691,7 @@ static void dictionary_segment(void **state)
     assert_int_equal(segment_dict_train(samples, sizes, 400, 16384, &dict, &dict_len, NULL), 0);
     free(samples);
 
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     page a, b;
     meta m = {0};
     segment_writer *w = arch_open(dir, "dict", dict, dict_len);
@@ -746,13 +736,14 @@ static void dictionary_segment(void **state)
     assert_int_equal(r.n, 1);
     assert_string_equal(str(get(r.lines[0], "text")), "Caf\xEF\xBF\xBD au lait.\n"); /* U+FFFD */
     run_free(&r);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void corrupt_segment(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     page a, b1, b2, b3, c;
     meta m = {0};
     segment_writer *w = arch_open(dir, "a", NULL, 0);
@@ -802,7 +793,8 @@ static void corrupt_segment(void **state)
     assert_int_equal(r.status, 65);
     assert_int_equal(r.n, 5); /* every conversion record survives */
     run_free(&r);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 int main(void)

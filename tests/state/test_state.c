@@ -12,13 +12,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include "common/fa_err.h"
 #include "common/fa_time.h"
 #include "state/crawl_state.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -51,32 +52,19 @@ static const backend backends[] = {
 
 typedef struct fixture {
     const backend *be;
-    char root[256]; /* mkdtemp'd */
+    char *root;     /* test_tmpdir_new */
     char dir[300];  /* root/state: not created, open must create it */
     crawl_state *st;
 } fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int setup(void **state)
 {
     const backend *be = *state;
     fixture *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
     char err[512];
     if (!f) return -1;
     f->be = be;
-    snprintf(f->root, sizeof f->root, "%s/fa-state-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->root)) {
-        free(f);
-        return -1;
-    }
+    f->root = test_tmpdir_new();
     snprintf(f->dir, sizeof f->dir, "%s/state", f->root);
     if (be->open(f->dir, &f->st, err, sizeof err) < 0) {
         fprintf(stderr, "open %s: %s\n", be->name, err);
@@ -90,7 +78,8 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     crawl_state_close(f->st);
-    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_rm_rf(f->root);
+    free(f->root);
     free(f);
     return 0;
 }

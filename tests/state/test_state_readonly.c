@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include "common/fa_err.h"
 #include "state/crawl_state.h"
 
@@ -18,21 +20,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
+static char *dir;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/feedarc-state-ro-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    dir = test_tmpdir_new();
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    test_rm_rf(dir);
+    free(dir);
+    dir = NULL;
+    return 0;
 }
 
 static void put_source(crawl_state *st, const char *name, uint32_t failures)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include "common/fa_spool.h"
 #include "common/fa_time.h"
 #include "storage/segment_writer.h"
@@ -63,9 +65,7 @@ static char *get(const char *dir, const char *uri)
 static void chunked_bodies_come_out_dechunked(void **state)
 {
     (void)state;
-    char tmpl[] = "/tmp/fa-get-XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    assert_non_null(dir);
+    char *dir = test_tmpdir_new();
     segment_writer_options o = {.dir = dir, .prefix = "get"};
     segment_writer *w;
     char err[256];
@@ -95,9 +95,8 @@ static void chunked_bodies_come_out_dechunked(void **state)
     out = get(dir, "http://example.com/plain");
     assert_string_equal(out, page);
     free(out);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 int main(void)

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,9 +150,7 @@ static int run(const char *cmd, const char *dir, long *rss_kb, char **out, char 
 static void bombs_are_reported_not_inflated(void **state)
 {
     (void)state;
-    char tmpl[] = "/tmp/fa-bombs-XXXXXX";
-    char *top = mkdtemp(tmpl);
-    assert_non_null(top);
+    char *top = test_tmpdir_new();
     char good[600], bad[600], path[700];
     snprintf(good, sizeof good, "%s/good", top);
     snprintf(bad, sizeof bad, "%s/bad", top);
@@ -204,9 +204,8 @@ static void bombs_are_reported_not_inflated(void **state)
         free(out);
         free(err);
     }
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
-    assert_int_equal(system(cmd), 0);
+    test_rm_rf(top);
+    free(top);
 }
 
 int main(void)

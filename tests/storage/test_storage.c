@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
 #include "common/fa_spool.h"
@@ -28,22 +30,6 @@
 #include <zstd.h>
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *make_tmpdir(void)
-{
-    char tmpl[] = "/tmp/fa-storage-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static void rm_rf(char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(dir);
-}
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static void fill_random(uint8_t *p, size_t n)
@@ -294,7 +280,7 @@ static void payload_label(const void *data, size_t len, char out[40])
 static void roundtrip_bodies(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     char sub[512];
     snprintf(sub, sizeof sub, "%s/a/b/archive", dir); /* mkdir -p */
     segment_writer *w = open_writer(sub, 0);
@@ -342,13 +328,14 @@ static void roundtrip_bodies(void **state)
     free_names(names, 1);
     for (int i = 0; i < 6; i++)
         exch_free(&e[i]);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void request_payload_digest(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer *w = open_writer(dir, 0);
     exch e;
     exch_make(&e, "http://example.org/post", "ok", 2, 1024, 0);
@@ -379,13 +366,14 @@ static void request_payload_digest(void **state)
     warc_reader_close(r);
     free_names(names, 1);
     exch_free(&e);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void rolls_over_at_limit(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     const uint64_t limit = 16 * 1024;
     segment_writer *w = open_writer(dir, limit);
     warc_written wr[40];
@@ -442,13 +430,14 @@ static void rolls_over_at_limit(void **state)
     assert_int_equal(st.bytes_on_disk, total);
     assert_true(st.bytes_uncompressed > 40 * 2000);
     free_names(names, n);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void skips_existing_names(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     char ts[15], path[512];
     int64_t now = fa_time_now_ns();
     /* occupy serials 0 and 1 for this second and the next two */
@@ -478,7 +467,8 @@ static void skips_existing_names(void **state)
             check_segment(dir, names[i]);
     }
     free_names(names, n);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 typedef struct thread_arg {
@@ -506,7 +496,7 @@ static void *writer_thread(void *p)
 static void concurrent_writers(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer *w = open_writer(dir, 256 * 1024);
     pthread_t t[4];
     thread_arg a[4];
@@ -548,7 +538,8 @@ static void concurrent_writers(void **state)
         for (int k = 0; k < 300; k++)
             assert_int_equal(seen[i][k], 1);
     free_names(names, n);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static int have_command(const char *name)
@@ -615,7 +606,7 @@ static void zstd_cli_reads_segment(void **state)
         print_message("SKIP: the zstd command is not installed (apt-get install zstd)\n");
         skip();
     }
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     char *seg = small_segment(dir, 5);
     char cmd[1400], plain[600];
     snprintf(plain, sizeof plain, "%s/plain.warc", dir);
@@ -635,7 +626,8 @@ static void zstd_cli_reads_segment(void **state)
     assert_int_equal(count_records(one, &rc), 11);
     assert_int_equal(rc, 0);
     free(seg);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void copy_file(const char *from, const char *to, uint64_t len)
@@ -653,7 +645,7 @@ static void copy_file(const char *from, const char *to, uint64_t len)
 static void corrupt_and_truncated(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     char *seg = small_segment(dir, 4);
     uint64_t size = file_size(seg);
     char bad[700], err[512];
@@ -756,13 +748,14 @@ static void corrupt_and_truncated(void **state)
     assert_int_equal(warc_reader_read_at(r, 1, &rec), FA_ECORRUPT);
     warc_reader_close(r);
     free(seg);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void skippable_and_unsized_frames(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     char *seg = small_segment(dir, 2);
     uint64_t size = file_size(seg);
     char path[700];
@@ -817,13 +810,14 @@ static void skippable_and_unsized_frames(void **state)
     assert_int_equal(warc_reader_read_at(r, sizeof skip + size, &rec), FA_ETOOBIG);
     warc_reader_close(r);
     free(seg);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void write_failure_truncates(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer *w = open_writer(dir, 0);
     exch e;
     exch_make(&e, "http://example.org/first", "first body", 10, 4096, 0);
@@ -863,7 +857,8 @@ static void write_failure_truncates(void **state)
     assert_int_equal(list_files(dir, ".warc.zst", names, 2), 1);
     assert_int_equal(check_segment(dir, names[0]).pairs, 2);
     free_names(names, 1);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void rejects_bad_input(void **state)
@@ -884,7 +879,7 @@ static void rejects_bad_input(void **state)
     assert_int_equal(segment_writer_close(NULL), 0);
     warc_reader_close(NULL);
 
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     w = open_writer(dir, 0);
     exch e;
     exch_make(&e, "http://example.org/\r\nWARC-Type: evil", "x", 1, 1024, 0);
@@ -905,7 +900,8 @@ static void rejects_bad_input(void **state)
     assert_int_equal(list_files(dir, ".warc.zst", names, 2), 1);
     assert_int_equal(check_segment(dir, names[0]).pairs, 1);
     free_names(names, 1);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 int main(void)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include "common/fa_err.h"
 #include "common/fa_limits.h"
 #include "common/fa_spool.h"
@@ -29,22 +31,6 @@
 #include <zstd.h>
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *make_tmpdir(void)
-{
-    char tmpl[] = "/tmp/fa-archive-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static void rm_rf(char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(dir);
-}
 
 /* The single closed segment in dir (name into out); asserts there is one. */
 static void only_segment(const char *dir, char *out, size_t len)
@@ -223,7 +209,7 @@ static size_t check_dir(const char *dir)
 static void every_record_type(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer_options o = {.dir = dir, .prefix = "types", .operator_name = "Archive Team A"};
     segment_writer *w;
     char err[256], resp_id[48], meta_id[48], conv_id[48];
@@ -413,7 +399,8 @@ static void every_record_type(void **state)
     assert_null(strstr(idx, "warc-fields"));
     free(idx);
     page_free(&p);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 /* ---- SURT ------------------------------------------------------------- */
@@ -445,7 +432,7 @@ static void surt_keys(void **state)
 static void longest_uri_indexed(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer_options o = {.dir = dir, .prefix = "long"};
     segment_writer *w;
     char err[256];
@@ -485,7 +472,8 @@ static void longest_uri_indexed(void **state)
     assert_true(found);
     free(surt);
     free(uri);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 /* A crafted index whose filename leads out of the archive folder
@@ -493,7 +481,7 @@ static void longest_uri_indexed(void **state)
 static void index_filename_stays_in_dir(void **state)
 {
     (void)state;
-    char *top = make_tmpdir();
+    char *top = test_tmpdir_new();
     char dir[600], name[256], seg[1024], idx[1100], outside[700], cmd[3000];
     snprintf(dir, sizeof dir, "%s/archive", top);
     assert_int_equal(mkdir(dir, 0700), 0);
@@ -527,7 +515,8 @@ static void index_filename_stays_in_dir(void **state)
     assert_int_equal(cdxj_find(dir, p.uri, NULL, 0, &cap, err, sizeof err), 1);
     assert_string_equal(cap.segment, name);
     page_free(&p);
-    rm_rf(top);
+    test_rm_rf(top);
+    free(top);
 }
 
 /* With a block limit, a record longer than the limit keeps only its head in
@@ -536,7 +525,7 @@ static void index_filename_stays_in_dir(void **state)
 static void block_limit_streams_digests(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer_options o = {.dir = dir, .prefix = "lim"};
     segment_writer *w;
     char err[512], name[256], path[1024];
@@ -636,7 +625,8 @@ static void block_limit_streams_digests(void **state)
     assert_int_equal(errors, 1);
     assert_int_equal(good, 1);
     warc_reader_close(r);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 /* A record cut short says what is missing: block bytes, or only (part of)
@@ -658,7 +648,7 @@ static void truncated_says_what_is_missing(void **state)
         {6, "only 3 bytes of block follow the header (and no CRLF CRLF trailer)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *dir = make_tmpdir(), path[600], err[512];
+        char *dir = test_tmpdir_new(), path[600], err[512];
         snprintf(path, sizeof path, "%s/t.warc", dir);
         write_file(path, rec, sizeof rec - 1 - cases[i].cut);
         warc_reader *r;
@@ -669,7 +659,8 @@ static void truncated_says_what_is_missing(void **state)
             fail_msg("cut %zu: \"%s\" does not say \"%s\"", cases[i].cut, warc_reader_error(r),
                      cases[i].want);
         warc_reader_close(r);
-        rm_rf(dir);
+        test_rm_rf(dir);
+        free(dir);
     }
 }
 
@@ -716,7 +707,7 @@ static uint64_t write_pages(const char *dir, const void *dict, size_t dict_len, 
 static void dictionary_segments(void **state)
 {
     (void)state;
-    char *plain = make_tmpdir(), *withd = make_tmpdir();
+    char *plain = test_tmpdir_new(), *withd = test_tmpdir_new();
     size_t dict_len;
     void *dict = train_dict(&dict_len);
     uint32_t id = segment_dict_id(dict, dict_len);
@@ -745,8 +736,7 @@ static void dictionary_segments(void **state)
     assert_int_equal(segment_dict_load("/nonexistent.zdict", &loaded, &loaded_len, err, sizeof err),
                      FA_ENOENT);
     assert_int_equal(segment_dict_save(sd, "not a dict", 10, 0, NULL), FA_EINVAL);
-    snprintf(want, sizeof want, "rm -rf '%s'", sd);
-    assert_int_equal(system(want), 0);
+    test_rm_rf(sd);
 
     uint64_t bytes_plain = write_pages(plain, NULL, 0, 60);
     uint64_t bytes_dict = write_pages(withd, dict, dict_len, 60);
@@ -815,8 +805,10 @@ static void dictionary_segments(void **state)
     segment_writer *w;
     assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), FA_EINVAL);
     free(dict);
-    rm_rf(plain);
-    rm_rf(withd);
+    test_rm_rf(plain);
+    free(plain);
+    test_rm_rf(withd);
+    free(withd);
 }
 
 /* ---- CDXJ ------------------------------------------------------------- */
@@ -824,7 +816,7 @@ static void dictionary_segments(void **state)
 static void index_spill_equals_rebuild(void **state)
 {
     (void)state;
-    char *a = make_tmpdir();
+    char *a = test_tmpdir_new();
     /* spill every few lines: the merged runs must equal the in-memory sort
      * and what reading the segment back produces */
     segment_writer_options o = {.dir = a, .prefix = "spill", .index_mem_max = 2048};
@@ -877,7 +869,8 @@ static void index_spill_equals_rebuild(void **state)
     assert_int_equal(cdxj_find(a, "http://example.org/none", NULL, 0, &c, err, sizeof err), 0);
     free(written);
     free(rebuilt);
-    rm_rf(a);
+    test_rm_rf(a);
+    free(a);
 }
 
 static void merge_many(void **state)
@@ -910,7 +903,7 @@ static void merge_many(void **state)
 
 static void truncated_everywhere(const void *dict, size_t dict_len)
 {
-    char *dir = make_tmpdir();
+    char *dir = test_tmpdir_new();
     segment_writer_options o = {.dir = dir, .prefix = "cut", .dict = dict, .dict_len = dict_len};
     segment_writer *w;
     char err[512];
@@ -963,7 +956,8 @@ static void truncated_everywhere(const void *dict, size_t dict_len)
     assert_int_equal(file_size(path), len);
     assert_int_equal(check_dir(dir), 7);
     free(whole);
-    rm_rf(dir);
+    test_rm_rf(dir);
+    free(dir);
 }
 
 static void recovery_every_offset(void **state)

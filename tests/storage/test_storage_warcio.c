@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/test_fs.h"
+
 #include "common/fa_spool.h"
 #include "common/fa_time.h"
 #include "storage/segment_writer.h"
@@ -57,7 +59,22 @@ static int ensure_warcio(void)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static char tmpdir[64];
+static char *tmpdir;
+
+static int make_tmpdir(void **state)
+{
+    (void)state;
+    tmpdir = test_tmpdir_new();
+    return 0;
+}
+
+static int remove_tmpdir(void **state)
+{
+    (void)state;
+    test_rm_rf(tmpdir);
+    free(tmpdir);
+    return 0;
+}
 
 static void write_segments(void)
 {
@@ -252,13 +269,7 @@ int main(void)
                FEEDARC_NPM_DIR);
         return SKIP_CODE;
     }
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/fa-warcio-XXXXXX");
-    if (mkdtemp(tmpdir) == NULL) return 1;
     const struct CMUnitTest tests[] = {cmocka_unit_test(warcio_reads_segments),
                                        cmocka_unit_test(warcio_agrees_with_cdxj)};
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    return rc;
+    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
