@@ -814,6 +814,7 @@ static void archive_done(uv_work_t *w, int status)
     crawl_job *j = w->data;
     crawl *c = j->c;
     c->archive_pending--;
+    if (c->sampling) crawl__train_when_full(c);
     if (status < 0 && j->archive_rc == 0)
         j->archive_rc = FA_ECANCELED;
     if (j->archive_rc < 0 && !c->sum->storage_error) {

@@ -93,6 +93,9 @@ typedef struct crawl_options {
     uint64_t max_duration_ms;      /* once: stop after this long (transfers in
                                       flight get grace_ms), leaving what is left
                                       for the next run; 0 = no cap */
+    unsigned dict_samples;         /* storage.dictionary auto: records sampled
+                                      before the dictionary is trained (then the
+                                      samples are freed); 0 = 2000 */
 } crawl_options;
 
 /* Once never sleeps on a host longer than the run can wait: at most

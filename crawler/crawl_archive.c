@@ -406,9 +406,11 @@ static void add_raw_sample(crawl *c, const void *data, size_t n)
     if (n > DICT_SAMPLE_MAX)
         n = DICT_SAMPLE_MAX;
     pthread_mutex_lock(&c->sample_lock);
-    if (n && c->n_samples < DICT_SAMPLES && c->samples.len + n <= c->samples.max &&
+    if (n && c->n_samples < c->max_samples && c->samples.len + n <= c->samples.max &&
         fa_buf_append(&c->samples, data, n) == 0)
         c->sample_sizes[c->n_samples++] = n;
+    else if (n)
+        c->samples_full = 1;
     pthread_mutex_unlock(&c->sample_lock);
 }
 
@@ -423,11 +425,13 @@ void crawl__add_sample(crawl *c, const warc_exchange *x)
     if (n > DICT_SAMPLE_MAX)
         n = DICT_SAMPLE_MAX;
     pthread_mutex_lock(&c->sample_lock);
-    if (c->n_samples < DICT_SAMPLES && c->samples.len + n <= c->samples.max) {
+    if (c->n_samples < c->max_samples && c->samples.len + n <= c->samples.max) {
         size_t head = x->response_head_len < n ? x->response_head_len : n;
         if (fa_buf_append(&c->samples, x->response_head, head) == 0 &&
             fa_buf_append(&c->samples, body, n - head) == 0)
             c->sample_sizes[c->n_samples++] = n;
+    } else {
+        c->samples_full = 1;
     }
     pthread_mutex_unlock(&c->sample_lock);
 }
@@ -450,31 +454,97 @@ void crawl__pick_dictionary(crawl *c)
     }
     if (c->dict == NULL && strcmp(how, "auto") == 0) {
         c->sampling = 1;
-        c->sample_sizes = calloc(DICT_SAMPLES, sizeof *c->sample_sizes);
+        c->max_samples = c->opt && c->opt->dict_samples ? c->opt->dict_samples : DICT_SAMPLES;
+        c->sample_sizes = calloc(c->max_samples, sizeof *c->sample_sizes);
         fa_buf_init(&c->samples, DICT_SAMPLES_BYTES);
         if (c->sample_sizes == NULL)
             c->sampling = 0;
     }
 }
 
-/* After a run that sampled: train, keep it in the state folder, and use it
- * from the next run on (segments carry their dictionary). */
-void crawl__train_dictionary(crawl *c)
+/* Trains on the samples and saves the dictionary in the state folder;
+ * 0 and its path, or a negative code.  Any thread. */
+static int train_and_save(crawl *c, const void *samples, const size_t *sizes, unsigned n,
+                          char path[4096], size_t *dict_len)
 {
-    if (!c->sampling || c->n_samples < 100)
-        return;
     void *d = NULL;
     size_t len = 0;
-    char dir[4096], path[4096];
+    *dict_len = 0;
+    char dir[4096];
     snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
-    int rc = segment_dict_train(c->samples.data, c->sample_sizes, c->n_samples, DICT_SIZE, &d,
-                                &len);
+    int rc = segment_dict_train(samples, sizes, n, DICT_SIZE, &d, &len);
     if (rc == 0) rc = segment_dict_save(dir, d, len, c->cfg->storage.file_mode, path);
-    if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
-        fa_log_info("warc", "trained a %zu-byte zstd dictionary on %u records: %s (used from the "
-                            "next run)", len, c->n_samples, path);
-    else
-        fa_log_warn("warc", "no dictionary trained: %s", fa_strerror(rc));
+    if (rc == 0) *dict_len = len;
     free(d);
+    return rc;
 }
 
+/* The state names the new dictionary (loop or main thread); logs. */
+static void dictionary_trained(crawl *c, int rc, const char *path, size_t len, unsigned n)
+{
+    if (rc == 0 && (rc = crawl_state_put_kv(c->st, "dictionary", path)) == 0)
+        fa_log_info("warc",
+                    "trained a %zu-byte zstd dictionary on %u records: %s (used from the "
+                    "next run)",
+                    len, n, path);
+    else
+        fa_log_warn("warc", "no dictionary trained: %s", fa_strerror(rc));
+}
+
+/* Worker thread: the samples are full and no worker adds any more (they
+ * stop at samples_full), but they still look, so they are taken under the
+ * lock and left empty with no room. */
+static void train_work(uv_work_t *w)
+{
+    crawl *c = w->data;
+    pthread_mutex_lock(&c->sample_lock);
+    fa_buf samples = c->samples;
+    size_t *sizes = c->sample_sizes;
+    unsigned n = c->n_samples;
+    fa_buf_init(&c->samples, 0); /* no room: nothing is added again */
+    c->sample_sizes = NULL;
+    c->n_samples = 0;
+    c->max_samples = 0;
+    pthread_mutex_unlock(&c->sample_lock);
+    c->dict_path[0] = '\0';
+    c->dict_rc = n >= 100
+                     ? train_and_save(c, samples.data, sizes, n, c->dict_path, &c->dict_len_new)
+                     : FA_EINVAL;
+    c->dict_rc = c->dict_rc < 0 ? c->dict_rc : (int)n;
+    fa_buf_free(&samples);
+    free(sizes);
+}
+
+static void train_done(uv_work_t *w, int status)
+{
+    crawl *c = w->data;
+    c->dict_training = 2;
+    if (status < 0 || c->dict_rc == FA_EINVAL) return;
+    dictionary_trained(c, c->dict_rc < 0 ? c->dict_rc : 0, c->dict_path, c->dict_len_new,
+                       c->dict_rc < 0 ? 0 : (unsigned)c->dict_rc);
+}
+
+void crawl__train_when_full(crawl *c)
+{
+    if (!c->sampling || c->dict_training || c->stopping) return;
+    pthread_mutex_lock(&c->sample_lock);
+    int full = c->samples_full || c->n_samples >= c->max_samples;
+    pthread_mutex_unlock(&c->sample_lock);
+    if (!full) return;
+    c->dict_training = 1;
+    c->dict_work.data = c;
+    if (uv_queue_work(&c->loop, &c->dict_work, train_work, train_done) != 0)
+        c->dict_training = 2; /* the end of the run trains what is left */
+}
+
+/* After a run that sampled (and did not train yet): train, keep it in the
+ * state folder, and use it from the next run on (segments carry their
+ * dictionary). */
+void crawl__train_dictionary(crawl *c)
+{
+    if (!c->sampling || c->n_samples < 100 || c->dict_training == 1) return;
+    char path[4096];
+    size_t len;
+    int rc = train_and_save(c, c->samples.data, c->sample_sizes, c->n_samples, path, &len);
+    dictionary_trained(c, rc, path, len, c->n_samples);
+}

@@ -140,6 +140,13 @@ struct crawl {
     fa_buf samples;
     size_t *sample_sizes;
     unsigned n_samples;
+    unsigned max_samples; /* crawl_options.dict_samples, or DICT_SAMPLES */
+    int samples_full;     /* a sample found no room (under sample_lock) */
+    int dict_training;    /* 0, 1 training on a worker, 2 trained or given up */
+    uv_work_t dict_work;
+    char dict_path[4096]; /* what dict_work saved ("" when it failed) */
+    size_t dict_len_new;
+    int dict_rc;                     /* dict_work: records trained on, or FA_E* */
     dedup_engine *dedup;             /* near-duplicates, containment, boilerplate */
     atomic_ulong findings;           /* counted on worker threads */
     pthread_mutex_t written_lock;
@@ -179,5 +186,9 @@ int crawl__redact_request(crawl_job *j);
 void crawl__pick_dictionary(crawl *c);
 void crawl__add_sample(crawl *c, const warc_exchange *x);
 void crawl__train_dictionary(crawl *c);
+/* (issue 11) Loop thread, after each archived exchange: once the samples
+ * are full, trains the dictionary on a worker thread and frees them - a
+ * `serve` that runs for weeks holds them only until then. */
+void crawl__train_when_full(crawl *c);
 
 #endif

@@ -28,6 +28,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <zlib.h>
 #include <brotli/encode.h>
@@ -1034,6 +1036,68 @@ static void dictionary_trained_then_used(void **state)
     free(dir);
 }
 
+/* (issue 11, the soak's memory) storage.dictionary auto under serve: the
+ * dictionary is trained as soon as the samples are full, while serve runs,
+ * and the samples are freed.  It used to be trained only when the crawl
+ * ended, so a serve that never stops held up to 12 MiB of samples for good
+ * (the soak's RSS growth) and never got a dictionary.  Stop signals are
+ * sticky for the process, so the serve runs in a child. */
+typedef struct dict_watch {
+    char dict_dir[1024];
+    int seen_running; /* the .zdict appeared while serve was running */
+    unsigned beats;
+} dict_watch;
+
+static void dict_beat(void *ud)
+{
+    dict_watch *w = ud;
+    if (w->seen_running || w->beats++ == 60) return;
+    if (count_files(w->dict_dir, ".zdict") == 1) {
+        w->seen_running = 1;
+        raise(SIGTERM);
+    } else if (w->beats == 60) {
+        raise(SIGTERM);
+    }
+}
+
+static void dictionary_trained_while_serving(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sample_sites *sites = NULL;
+        char *yaml = NULL;
+        sample_sites_options so = {.n_sites = 4, .articles_per_site = 20};
+        if (sample_sites_start(&so, dir, &sites, &yaml) != 0) _exit(2);
+        config *cfg = test_load_yaml(yaml, dir);
+        dict_watch w = {.seen_running = 0};
+        snprintf(w.dict_dir, sizeof w.dict_dir, "%s/dictionaries", cfg->storage.state_dir);
+        crawl_options opt = {.serve = 1,
+                             .grace_ms = 1000,
+                             .dict_samples = 120,
+                             .heartbeat = dict_beat,
+                             .heartbeat_ud = &w};
+        crawl_summary sum;
+        int rc = crawl_run_once(cfg, &opt, &sum);
+        unsigned dicts = count_files(w.dict_dir, ".zdict");
+        fprintf(stderr, "serve: rc %d, pages %llu, dictionary seen while running %d, %u after\n",
+                rc, (unsigned long long)sum.pages_fetched, w.seen_running, dicts);
+        crawl_summary_free(&sum);
+        config_free(cfg);
+        free(yaml);
+        sample_sites_stop(sites);
+        _exit(rc == 0 && w.seen_running && dicts == 1 ? 0 : 1);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1050,6 +1114,7 @@ int main(void)
         cmocka_unit_test(encoded_feeds_are_decoded_for_parsing),
         cmocka_unit_test(not_modified_as_revisit),
         cmocka_unit_test(dictionary_trained_then_used),
+        cmocka_unit_test(dictionary_trained_while_serving),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
