@@ -18,6 +18,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <xxhash.h>
 
@@ -513,6 +516,12 @@ static void train_work(uv_work_t *w)
     c->dict_rc = c->dict_rc < 0 ? c->dict_rc : (int)n;
     fa_buf_free(&samples);
     free(sizes);
+#ifdef __GLIBC__
+    /* The samples grew on the worker threads' malloc arenas, where freed
+     * memory stays mapped: hand the free pages back, or the 12 MiB would
+     * stay in the RSS of a serve for good (reused, but never returned). */
+    malloc_trim(0);
+#endif
 }
 
 static void train_done(uv_work_t *w, int status)
