@@ -47,8 +47,10 @@ EOF
     printf '  - url: http://127.0.0.1:%s/feed.xml\n    name: site%d\n    interval: 5s\n' "${ports[$i]}" "$i"
   done
 } > "$dir/serve.yaml"
+# SIGHUP back to its default for serve: under nohup it comes ignored, and
+# feedarc keeps an ignored SIGHUP ignored (no reloads would happen)
 # shellcheck disable=SC2086
-nice env ${SOAK_ENV:-} "$bin" serve -c "$dir/serve.yaml" >"$dir/serve.out" 2>"$dir/serve.log" &
+nice env --default-signal=HUP ${SOAK_ENV:-} "$bin" serve -c "$dir/serve.yaml" >"$dir/serve.out" 2>"$dir/serve.log" &
 pid=$!; echo "$pid" > "$dir/serve.pid"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$mport/readyz" >/dev/null && break; sleep 0.1; done
 metric() { curl -s "http://127.0.0.1:$mport/metrics" | awk -v k="$1" '$1==k {print $2; f=1} END {if (!f) print 0}'; }
