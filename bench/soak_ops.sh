@@ -12,7 +12,8 @@
 # For measuring where memory goes: SOAK_GROW=0 (the feeds never change: no
 # new data after the first minute; default 15 s per story), SOAK_ENV
 # ("VAR=value ..." set for serve only, e.g. heaptrack's LD_PRELOAD),
-# SOAK_SAMPLE (seconds between samples, default 30).
+# SOAK_SAMPLE (seconds between samples, default 30), SOAK_DICTIONARY
+# (storage.dictionary, default auto), SOAK_DEDUP (dedup.enabled, true).
 set -u
 bin=$(realpath "${1:-build}/cli/feedarc")
 minutes=${2:-30}
@@ -38,6 +39,8 @@ sleep 1
 storage:
   dir: $dir/archive
   state_dir: $dir/state
+  dictionary: ${SOAK_DICTIONARY:-auto}
+dedup: { enabled: ${SOAK_DEDUP:-true} }
 http: { connect_timeout: 2s, timeout: 10s, retries: 2, backoff_base: 1s }
 metrics: { listen: "127.0.0.1:$mport" }
 service: { grace_period: 1s }
