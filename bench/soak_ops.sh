@@ -9,6 +9,11 @@
 # `once` catches up, and every page ever listed must be in the archive
 # exactly once, `feedarc verify` clean.  Loopback only; runs niced.
 # Results: $SOAK_DIR (default /tmp/feedarc-soak-ops): samples.txt, result.txt.
+# For measuring where memory goes: SOAK_GROW=0 (the feeds never change: no
+# new data after the first minute; default 15 s per story), SOAK_ENV
+# ("VAR=value ..." set for serve only, e.g. heaptrack's LD_PRELOAD),
+# SOAK_SAMPLE (seconds between samples, default 30), SOAK_DICTIONARY
+# (storage.dictionary, default auto), SOAK_DEDUP (dedup.enabled, true).
 set -u
 bin=$(realpath "${1:-build}/cli/feedarc")
 minutes=${2:-30}
@@ -34,6 +39,8 @@ sleep 1
 storage:
   dir: $dir/archive
   state_dir: $dir/state
+  dictionary: ${SOAK_DICTIONARY:-auto}
+dedup: { enabled: ${SOAK_DEDUP:-true} }
 http: { connect_timeout: 2s, timeout: 10s, retries: 2, backoff_base: 1s }
 metrics: { listen: "127.0.0.1:$mport" }
 service: { grace_period: 1s }
@@ -43,8 +50,11 @@ EOF
     printf '  - url: http://127.0.0.1:%s/feed.xml\n    name: site%d\n    interval: 5s\n' "${ports[$i]}" "$i"
   done
 } > "$dir/serve.yaml"
-nice "$bin" serve -c "$dir/serve.yaml" >"$dir/serve.out" 2>"$dir/serve.log" &
-pid=$!
+# SIGHUP back to its default for serve: under nohup it comes ignored, and
+# feedarc keeps an ignored SIGHUP ignored (no reloads would happen)
+# shellcheck disable=SC2086
+nice env --default-signal=HUP ${SOAK_ENV:-} "$bin" serve -c "$dir/serve.yaml" >"$dir/serve.out" 2>"$dir/serve.log" &
+pid=$!; echo "$pid" > "$dir/serve.pid"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$mport/readyz" >/dev/null && break; sleep 0.1; done
 metric() { curl -s "http://127.0.0.1:$mport/metrics" | awk -v k="$1" '$1==k {print $2; f=1} END {if (!f) print 0}'; }
 echo "t_s rss_kib fds polls_ok polls_failed fetches errors_refused errors_reset errors_timeout reloads healthz" > "$dir/samples.txt"
@@ -64,7 +74,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
          "$(metric 'feedarc_fetch_errors_total{cause="refused"}') $(metric 'feedarc_fetch_errors_total{cause="reset"}')" \
          "$(metric 'feedarc_fetch_errors_total{cause="timeout"}') $(metric 'feedarc_config_reloads_total{result="ok"}') $h" \
       >> "$dir/samples.txt"
-    next_sample=$((next_sample + 30))
+    next_sample=$((next_sample + ${SOAK_SAMPLE:-30}))
   fi
   kill -0 "$pid" 2>/dev/null || break
   sleep 1

@@ -2,7 +2,8 @@
 """soak_origin.py DIR PORT... - loopback sites that misbehave, for bench/soak_ops.sh.
 
 One HTTP/1.1 site per port on 127.0.0.1, each with an RSS feed (/feed.xml)
-whose items grow by one every GROW seconds (with an ETag: unchanged, it
+whose items grow by one every GROW seconds (SOAK_GROW in the environment,
+default 15; 0: the feeds never change) (with an ETag: unchanged, it
 answers 304), a page per item, and a robots.txt.  While DIR/frozen does not exist, the sites misbehave on a
 schedule (the same for every run):
   - down: the listening socket is closed for 20 s (connections refused),
@@ -20,7 +21,7 @@ import sys
 import threading
 import time
 
-GROW = 15.0
+GROW = float(os.environ.get("SOAK_GROW", "15"))
 DIR = sys.argv[1]
 PORTS = [int(p) for p in sys.argv[2:]]
 START = time.time()
@@ -42,7 +43,7 @@ def now():
 
 
 def n_items(site):
-    return 3 + int(now() / GROW) + site % 3
+    return 3 + (int(now() / GROW) if GROW > 0 else 0) + site % 3
 
 
 def down(site):

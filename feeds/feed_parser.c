@@ -110,7 +110,7 @@
 #define MAX_ATTR_LEN 65536       /* ceiling of the attribute scratch buffer */
 #define MAX_DTD_BYTES (1u << 20) /* entity text declared in the internal subset */
 #define EXPANSION_RATIO 16       /* text out per byte in, beyond EXPANSION_SLACK */
-#define EXPANSION_SLACK (1u << 20)
+#define EXPANSION_SLACK (64u << 10) /* (was 1 MiB: 0.34 s for an 866-byte feed) */
 
 enum field {
     F_ID,

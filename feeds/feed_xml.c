@@ -38,7 +38,7 @@
 #define DEFAULT_MAX_TEXT ((size_t)1 << 20)
 #define MAX_DTD_BYTES (1u << 20)
 #define EXPANSION_RATIO 16
-#define EXPANSION_SLACK (1u << 20)
+#define EXPANSION_SLACK (64u << 10) /* as feed_parser.c */
 
 struct feed__xml {
     const feed__xml_handlers *h;

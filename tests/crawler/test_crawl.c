@@ -28,6 +28,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <zlib.h>
 #include <brotli/encode.h>
