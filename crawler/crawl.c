@@ -1705,6 +1705,7 @@ static int open_writer(crawl *c)
         .lazy_open = 1,
         .dict = c->dict,
         .dict_len = c->dict_len,
+        .train_dict_after = c->sampling ? 500 : 0, /* (issue 14) trained early */
         .file_mode = cfg->storage.file_mode,
         .operator_name = cfg->storage.operator_name,
     };
