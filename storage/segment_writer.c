@@ -131,7 +131,8 @@ struct segment_writer {
     segment__sampler *sampler; /* NULL: no sampling */
     uint64_t train_after;      /* records written before training; under lock */
     size_t train_size;
-    int training; /* a thread is training (under lock) */
+    int training;           /* a thread is training (under lock) */
+    pthread_cond_t trained; /* training ended (with lock) */
 
     /* read-only after open */
     int index; /* write <segment>.cdxj at close */
@@ -605,6 +606,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     w->fd = w->dirfd = -1;
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->pool_lock, NULL);
+    pthread_cond_init(&w->trained, NULL);
     w->dir = strdup(opt->dir);
     w->prefix = strdup(prefix);
     w->software = strdup(opt->software ? opt->software : "feedarc/" FEEDARC_VERSION);
@@ -1284,6 +1286,7 @@ static void train_and_switch(segment_writer *w)
         w->train_after *= 2;
     }
     w->training = 0;
+    pthread_cond_broadcast(&w->trained);
     pthread_mutex_unlock(&w->lock);
     free(d);
 }
@@ -1353,6 +1356,10 @@ int segment_writer_write_records(segment_writer *w, const warc_record_spec *spec
                                    : build_simple(w, k, &specs[i], &b, i);
         if (rc < 0) goto out;
         pthread_mutex_lock(&w->lock);
+        /* (issue 14) while the first dictionary is trained, groups wait
+         * here rather than fill the dictionary-less segment */
+        while (w->training && w->cdict == NULL)
+            pthread_cond_wait(&w->trained, &w->lock);
         if (k->dict_gen == w->dict_gen) break;
         /* the dictionary changed while this group was compressed: its
          * frames belong to no segment now; compress them again */
@@ -1441,6 +1448,7 @@ int segment_writer_close(segment_writer *w)
     segment__sampler_free(w->sampler);
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->pool_lock);
+    pthread_cond_destroy(&w->trained);
     free(w->dir);
     free(w->prefix);
     free(w->software);

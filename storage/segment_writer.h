@@ -52,8 +52,9 @@ typedef struct segment_writer_options {
      * dictionary when the train_dict_after-th record is written, it trains
      * one of train_dict_size bytes (0 = 112 KiB) on the records written so
      * far, closes the current segment (those records stay there, without a
-     * dictionary) and writes every later segment with it.  The samples stay
-     * for segment_writer_train_dictionary.  0 = no sampling. */
+     * dictionary) and writes every later segment with it; records written
+     * by other threads meanwhile wait for it.  The samples stay for
+     * segment_writer_train_dictionary.  0 = no sampling. */
     unsigned train_dict_after;
     size_t train_dict_size;
 } segment_writer_options;
