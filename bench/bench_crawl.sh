@@ -85,8 +85,10 @@ read -r w_wall w_cpu w_rss < <(cd "$work/wget" && measure ../wget wget -q --no-c
     --warc-file="$work/wget/out" --no-warc-keep-log -i "$work/sites/urls.txt" -P "$work/wget/files")
 w_bytes=$(wc -c < "$work/wget/out.warc.gz")
 w_records=$(gzip -dc "$work/wget/out.warc.gz" | grep -ac '^WARC-Type: ' || true)
-html=$(find "$work/wget/files" -type f -name '*.html' -printf '%s\n' 2>/dev/null | sort -n |
-  awk '{a[NR]=$1} END {if (NR) printf "%d-%d KB (median %d KB)", a[1]/1024, a[NR]/1024, a[int((NR+1)/2)]/1024}')
+html=$(find "$work/wget/files" -type f -not -name '*.xml' -not -name '*.atom' -not -name 'rss' \
+  -not -name 'robots.txt' -printf '%s\n' 2>/dev/null | sort -n |
+  awk '{a[NR]=$1} END {if (NR) printf "%d-%d KB (5th-95th percentile, median %d KB)",
+       a[int(NR*0.05)+1]/1024, a[int(NR*0.95)]/1024, a[int((NR+1)/2)]/1024}')
 
 rate() { echo "scale=0; $1 / $2" | bc -l; }
 ms_per() { echo "scale=3; 1000 * $1 / $2" | bc -l; }
