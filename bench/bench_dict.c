@@ -117,6 +117,66 @@ static void *train(const rec *r, size_t n, size_t want, size_t size, size_t *dle
     return d;
 }
 
+/* (the "templates" alternative) A dictionary whose content is the first
+ * response of each host among records [0, first) - a site's template, whole
+ * - followed by the content of a ZDICT dictionary trained on those records
+ * (WARC/HTTP lines, small records), finalized with their statistics. */
+static void *train_templates(const rec *r, size_t first, size_t max_total, size_t *dlen)
+{
+    size_t zlen;
+    void *z = train(r, first, first, 112 << 10, &zlen);
+    if (z == NULL) return NULL;
+    size_t zhead = ZDICT_getDictHeaderSize(z, zlen);
+    char *content = malloc(max_total + zlen);
+    size_t used = 0;
+    char hosts[256][128];
+    unsigned n_hosts = 0;
+    for (size_t i = 0; i < first && n_hosts < 256; i++) {
+        if (r[i].type != T_RESPONSE || r[i].len < 16384) continue;
+        const char *u = memmem(r[i].p, r[i].len < 4096 ? r[i].len : 4096, "WARC-Target-URI: ", 17);
+        if (u == NULL) continue;
+        const char *h = u + 17 + 7, *e = h;
+        while (*e && *e != '/' && *e != '\r' && e - h < 120) e++;
+        char host[128];
+        snprintf(host, sizeof host, "%.*s", (int)(e - h), h);
+        unsigned k = 0;
+        while (k < n_hosts && strcmp(hosts[k], host) != 0) k++;
+        if (k < n_hosts) continue;
+        size_t take = r[i].len < (128u << 10) ? r[i].len : (128u << 10);
+        if (used + take > max_total) break;
+        snprintf(hosts[n_hosts++], sizeof hosts[0], "%s", host);
+        memcpy(content + used, r[i].p, take);
+        used += take;
+    }
+    memcpy(content + used, (char *)z + zhead, zlen - zhead);
+    used += zlen - zhead;
+    free(z);
+    size_t total = 0;
+    for (size_t i = 0; i < first; i++) total += r[i].len < 32768 ? r[i].len : 32768;
+    char *s = malloc(total);
+    size_t *sizes = malloc(first * sizeof *sizes), off = 0;
+    for (size_t i = 0; i < first; i++) {
+        sizes[i] = r[i].len < 32768 ? r[i].len : 32768;
+        memcpy(s + off, r[i].p, sizes[i]);
+        off += sizes[i];
+    }
+    ZDICT_params_t zp = {.compressionLevel = 3};
+    size_t cap = used + 65536;
+    void *d = malloc(cap);
+    size_t got = ZDICT_finalizeDictionary(d, cap, content, used, s, sizes, (unsigned)first, zp);
+    free(content);
+    free(s);
+    free(sizes);
+    fprintf(stderr, "templates: %u hosts, %zu bytes of content\n", n_hosts, used);
+    if (ZDICT_isError(got)) {
+        fprintf(stderr, "finalizing: %s\n", ZDICT_getErrorName(got));
+        free(d);
+        return NULL;
+    }
+    *dlen = got;
+    return d;
+}
+
 static size_t dict_frame(const void *d, size_t len)
 {
     size_t bound = ZSTD_compressBound(len);
@@ -217,6 +277,20 @@ int main(int argc, char **argv)
     if (g) {
         with_dict(cc, r, n, "generic, level 3", g, glen, 0, 3);
         with_dict(cc, r, n, "generic, level 9", g, glen, 0, 9);
+    }
+    if (getenv("BENCH_DICT_TEMPLATES")) { /* the experiment alone */
+        size_t caps[] = {1 << 20, 4 << 20};
+        for (int c = 0; c < 2; c++) {
+            size_t dlen;
+            void *d = train_templates(r, 500, caps[c], &dlen);
+            if (d == NULL) continue;
+            char name[96];
+            snprintf(name, sizeof name, "templates of the first 500 records, %zu KiB",
+                     dlen >> 10);
+            with_dict(cc, r, n, name, d, dlen, 500, 3);
+            free(d);
+        }
+        return 0;
     }
     size_t early[] = {200, 500, 1000, 2000};
     size_t sizes[] = {112 << 10, 256 << 10, 512 << 10, 1024 << 10};
