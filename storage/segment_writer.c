@@ -54,6 +54,17 @@
  * stays usable.  If even the truncation fails the segment is marked broken
  * and the next pair starts a new segment.  The message of the last error is
  * logged (component "warc") and kept for segment_writer_last_error.
+ *
+ * Dictionary (issue 14)
+ * ---------------------
+ * Every frame of a segment uses the segment's dictionary or none.  A writer
+ * takes a dictionary once: at open, or later (segment_writer_set_dictionary,
+ * or trained by the writer itself after train_dict_after records, from the
+ * sampler of segment_dict.h that sees every record it writes).  Taking it
+ * closes the current segment and bumps dict_gen; a group compressed under
+ * the old generation is compressed again before it is appended, and while
+ * the writer trains, other groups wait at the append, so the
+ * dictionary-less first segment holds about train_dict_after records.
  */
 #include "storage/segment_writer.h"
 #include "storage/cdxj.h"
