@@ -12,14 +12,18 @@
  * total.  A dictionary's own bytes (its frame, compressed at level 19) are
  * counted once, as a segment carries it once.
  *
- *   none L3 / L9 / L19        no dictionary (today's first run: L3)
+ *   none L3 / L9 / L19        no dictionary (the old first run: L3)
  *   generic                   GENERIC.zdict, when given (a dictionary
  *                             trained elsewhere, built into the program)
  *   early N, SIZE             trained on the first N records of this crawl
  *                             (what the crawler can do while it runs; the
  *                             first N records are counted without it)
- *   full, SIZE                trained on 2,000 records picked at random over the whole
- *                             crawl (what a later run gets)
+ *   full, SIZE                trained on 2,000 records picked at random over
+ *                             the whole crawl (what a later run gets)
+ *   templates (BENCH_DICT_TEMPLATES=1 in the environment: only this, after
+ *             the rows without a dictionary) one whole page per host among
+ *             the first 500 records, then the content of a dictionary
+ *             trained on them, finalized (ZDICT_finalizeDictionary)
  */
 #include <stdint.h>
 #include <time.h>
@@ -278,7 +282,7 @@ int main(int argc, char **argv)
         with_dict(cc, r, n, "generic, level 3", g, glen, 0, 3);
         with_dict(cc, r, n, "generic, level 9", g, glen, 0, 9);
     }
-    if (getenv("BENCH_DICT_TEMPLATES")) { /* the experiment alone */
+    if (getenv("BENCH_DICT_TEMPLATES")) { /* after the rows without a dictionary */
         size_t caps[] = {1 << 20, 4 << 20};
         for (int c = 0; c < 2; c++) {
             size_t dlen;
