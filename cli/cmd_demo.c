@@ -76,6 +76,8 @@ int cmd_demo(int argc, char **argv)
                                          {"print-config", no_argument, NULL, 'p'},
                                          {"serve", no_argument, NULL, 'S'},
                                          {"delay", required_argument, NULL, 'd'},
+                                         {"page-size", required_argument, NULL, 'P'},
+                                         {"syndicated", required_argument, NULL, 'Y'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {NULL, 0, NULL, 0}};
@@ -95,6 +97,19 @@ int cmd_demo(int argc, char **argv)
         case 'p': print_config = 1; break;
         case 'S': serve = 1; break;
         case 'd': so.delay_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'P': { /* (issue 14) bytes, 16384-524288 */
+            unsigned v = 0;
+            bad = parse_count("--page-size", optarg, 512u << 10, &v);
+            if (bad == 0 && v < (16u << 10)) {
+                fprintf(stderr, "feedarc demo: --page-size: %u is under 16384 bytes\n", v);
+                bad = EXIT_USAGE;
+            }
+            so.page_bytes = v;
+            break;
+        }
+        case 'Y':
+            bad = parse_count("--syndicated", optarg, 90, &so.syndicated_pct);
+            break;
         case 'q': quiet = 1; fa_log_set_level(FA_LOG_ERROR); break;
         case 'v': fa_log_set_level(FA_LOG_DEBUG); break;
         default: return EXIT_USAGE;

@@ -61,7 +61,8 @@ static const command commands[] = {
      "75 a start-up failure worth retrying (the metrics port is in use);\n"
      "78 the config is invalid (at start).\n"},
     {"demo", cmd_demo, "crawl bundled sample sites on loopback, print a summary",
-     "usage: feedarc demo [--out DIR] [--sites N] [--articles N] [--quiet]\n"
+     "usage: feedarc demo [--out DIR] [--sites N] [--articles N] [--page-size B]\n"
+     "                   [--syndicated P] [--quiet]\n"
      "\n"
      "Starts a few bundled sample news sites on 127.0.0.1 (RSS and Atom feeds,\n"
      "article pages, a syndicated wire story, an aggregator page), crawls them\n"
@@ -72,6 +73,10 @@ static const command commands[] = {
      "      --sites N       number of sample news sites, 1-250 (default 3; an\n"
      "                      aggregator site comes on top)\n"
      "      --articles N    articles per site, 1 or more (default 8)\n"
+     "      --page-size B   article pages of about B bytes (16384-524288; default:\n"
+     "                      the compact 7-17 KB pages) with a news site's template\n"
+     "      --syndicated P  P% (1-90) of the articles are other sites' stories\n"
+     "                      reprinted (benchmarks of dedup and compression)\n"
      "      --print-config  print the bundled config and exit\n"
      "      --serve         only serve the sample sites (config and URL list written\n"
      "                      into DIR) until SIGINT/SIGTERM, for benchmarks\n"

@@ -50,6 +50,7 @@ static int open_writer(crawl *c)
         .dict_len = c->dict_len,
         .file_mode = cfg->storage.file_mode,
         .operator_name = cfg->storage.operator_name,
+        .train_dict_after = c->sampling ? 500 : 0, /* trained early in a first run */
         .observer = crawl__observer(c),
     };
     char err[256] = "";

@@ -421,6 +421,7 @@ struct sample_sites {
     unsigned n_pages, n_page_strings;
     char **feeds;
     unsigned n_feeds;
+    size_t page_bytes; /* (issue 14) 0 = compact pages */
 };
 
 static const char *const site_names[] = {
@@ -566,6 +567,22 @@ static int article_path(const site *st, article *a)
     return a->path ? 0 : FA_ENOMEM;
 }
 
+/* (issue 14) Whether article ai of news site si is a syndicated copy, and
+ * of which article (an ordinary slot of another site) in which variant. */
+static int syndicated(const sample_sites_options *o, unsigned n_news, unsigned si, unsigned ai,
+                      unsigned *src_si, unsigned *src_ai, unsigned *variant)
+{
+    unsigned aps = o->articles_per_site;
+    if (o->syndicated_pct == 0 || n_news < 2 || ai < FIRST_FREE_INDEX || aps <= FIRST_FREE_INDEX)
+        return 0;
+    rng r = rng_for(o->seed, si, ai, 9);
+    if (rng_below(&r, 100) >= o->syndicated_pct) return 0;
+    *src_si = (si + 1 + rng_below(&r, n_news - 1)) % n_news;
+    *src_ai = FIRST_FREE_INDEX + rng_below(&r, aps - FIRST_FREE_INDEX);
+    *variant = rng_below(&r, 3);
+    return 1;
+}
+
 /* Builds the text of every article of every site. */
 static int generate(sample_sites *ss, const sample_sites_options *o)
 {
@@ -602,6 +619,7 @@ static int generate(sample_sites *ss, const sample_sites_options *o)
             return FA_ENOMEM;
         for (unsigned ai = 0; ai < st->n_arts; ai++) {
             article *a = &st->arts[ai];
+            unsigned src_si, src_ai, variant;
             a->index = ai;
             a->published = BASE_TIME - (int64_t)ai * 3 * 3600 - (int64_t)si * 17 * 60;
             int rc;
@@ -631,6 +649,30 @@ static int generate(sample_sites *ss, const sample_sites_options *o)
                     a->author = xstrdup("Compass Wire Service");
                     rc = a->author ? 0 : FA_ENOMEM;
                 }
+            } else if (!agg && syndicated(o, ss->n_news, si, ai, &src_si, &src_ai, &variant)) {
+                /* the text of site src_si's article src_ai, drawn from the
+                 * same seed, under a headline of this site's */
+                writer w;
+                writer_init(&w, rng_for(o->seed, src_si, src_ai, 1), 0);
+                w.topic = rng_below(&w.r, N_TOPICS);
+                a->topic = w.topic;
+                a->kind = SAMPLE_PAGE_WIRE;
+                a->wire_variant = variant;
+                rc = article_write(a, &w, variant == 1, variant == 2);
+                writer hw;
+                writer_init(&hw, rng_for(o->seed, si, ai, 8), w.topic);
+                fa_buf b;
+                fa_buf_init(&b, 1024);
+                if (rc == 0) rc = expand(&b, &hw, PICK(&hw.r, headlines));
+                capitalize_from(&b, 0);
+                char *h = rc == 0 ? fa_buf_steal(&b, NULL) : NULL;
+                fa_buf_free(&b);
+                if (h == NULL) return rc < 0 ? rc : FA_ENOMEM;
+                free(a->headline);
+                a->headline = h;
+                free(a->author);
+                a->author = xstrdup("Compass Wire Service");
+                rc = a->author ? 0 : FA_ENOMEM;
             } else {
                 writer w;
                 writer_init(&w, rng_for(o->seed, si, ai, agg ? 3 : 1), 0);
@@ -942,12 +984,193 @@ static const char *origin_of(const site *st)
     return site_server_origin(st->srv);
 }
 
+/* ---- (issue 14) real-size pages -------------------------------------- *
+ *
+ * A news article page of 50-150 KB is mostly template: an inline
+ * stylesheet of component rules, a section menu with sub-sections, inline
+ * scripts (the same on every page of the site), then per page the story,
+ * teasers of other stories and the page's JSON state.  The site's parts are
+ * drawn from its own generator (the same on every page); the sizes are
+ * fractions of page_bytes.
+ */
+
+static const char *const css_parts[] = {"card",  "teaser", "promo", "byline", "media", "grid",
+                                        "rail",  "badge",  "share", "embed",  "topic", "ticker",
+                                        "panel", "button", "label", "figure", "quote", "list"};
+static const char *const css_props[] = {"margin",    "padding",       "border-radius", "gap",
+                                        "top",       "line-height",   "font-size",     "width",
+                                        "max-width", "letter-spacing"};
+
+/* Site-wide inline stylesheet of about `bytes`. */
+static int put_bulk_css(fa_buf *b, const site *st, size_t bytes)
+{
+    rng r = rng_for(0, st->index, 0, 11);
+    size_t start = b->len;
+    int rc = fa_buf_puts(b, "<style id=\"components\">");
+    for (unsigned i = 0; rc == 0 && b->len - start < bytes; i++) {
+        const char *part = PICK(&r, css_parts), *elem = PICK(&r, css_parts);
+        rc = fa_buf_printf(b,
+                           ".s%u-%s__%s--%u{display:%s;%s:%upx %upx;%s:%u%s;color:#%06x;"
+                           "background:#%06x}",
+                           st->index, part, elem, i, rng_below(&r, 2) ? "flex" : "block",
+                           PICK(&r, css_props), rng_below(&r, 32), rng_below(&r, 32),
+                           PICK(&r, css_props), rng_below(&r, 100), rng_below(&r, 2) ? "px" : "%",
+                           rng_below(&r, 0x1000000), rng_below(&r, 0x1000000));
+        if (rc == 0 && i % 8 == 7)
+            rc = fa_buf_printf(b, "@media (max-width:%upx){.s%u-%s{display:none}}",
+                               480 + 80 * rng_below(&r, 8), st->index, part);
+    }
+    if (rc == 0) rc = fa_buf_puts(b, "</style>\n");
+    return rc;
+}
+
+/* Site-wide section menu (sections, sub-sections by place) of about `bytes`. */
+static int put_bulk_menu(fa_buf *b, const site *st, size_t bytes)
+{
+    rng r = rng_for(0, st->index, 0, 12);
+    size_t start = b->len;
+    int rc = fa_buf_puts(b, "<nav class=\"mega-menu\" aria-label=\"All sections\">\n");
+    for (unsigned i = 0; rc == 0 && b->len - start < bytes; i++) {
+        const struct topic *t = &topics[i % N_TOPICS];
+        char sec[40], sub[80];
+        slugify(t->section, sec, sizeof sec);
+        rc = fa_buf_printf(b,
+                           "<div class=\"mega-menu__col\"><h4><a href=\"/section/%s\">%s</a>"
+                           "</h4><ul>",
+                           sec, t->section);
+        for (unsigned k = 0; rc == 0 && k < 6; k++) {
+            const char *place = PICK(&r, places);
+            slugify(place, sub, sizeof sub);
+            rc = fa_buf_printf(b, "<li><a href=\"/section/%s/%s\">", sec, sub);
+            if (rc == 0) rc = put_escaped(b, place);
+            if (rc == 0) rc = fa_buf_puts(b, "</a></li>");
+        }
+        if (rc == 0) rc = fa_buf_puts(b, "</ul></div>\n");
+    }
+    if (rc == 0) rc = fa_buf_puts(b, "</nav>\n");
+    return rc;
+}
+
+/* Site-wide inline scripts of about `bytes`. */
+static int put_bulk_scripts(fa_buf *b, const site *st, size_t bytes)
+{
+    rng r = rng_for(0, st->index, 0, 13);
+    size_t start = b->len;
+    int rc =
+        fa_buf_printf(b, "<script>/* site bundle %u */(function(w,d){\"use strict\";", st->index);
+    for (unsigned i = 0; rc == 0 && b->len - start < bytes; i++) {
+        const char *part = PICK(&r, css_parts);
+        rc = fa_buf_printf(b,
+                           "function %s%u(e,t){var n=d.querySelectorAll(\".s%u-%s\");for(var i=0;"
+                           "i<n.length;i++){n[i].setAttribute(\"data-%s\",t+%u);if(n[i]."
+                           "offsetWidth>%u)n[i].classList.add(\"is-wide\")}return n.length}"
+                           "w.addEventListener(\"%s\",function(){%s%u(d,%u)});",
+                           part, i, st->index, part, PICK(&r, css_parts), rng_below(&r, 1000),
+                           200 + rng_below(&r, 800), rng_below(&r, 2) ? "load" : "resize", part, i,
+                           rng_below(&r, 100));
+    }
+    if (rc == 0) rc = fa_buf_puts(b, "})(window,document);</script>\n");
+    return rc;
+}
+
+static int put_json_string(fa_buf *b, const char *s)
+{
+    int rc = fa_buf_puts(b, "\"");
+    for (const char *p = s; *p && rc == 0; p++) {
+        if (*p == '"' || *p == '\\')
+            rc = fa_buf_printf(b, "\\%c", *p);
+        else if (*p == '<')
+            rc = fa_buf_puts(b, "\\u003c");
+        else
+            rc = fa_buf_append(b, p, 1);
+    }
+    if (rc == 0) rc = fa_buf_puts(b, "\"");
+    return rc;
+}
+
+/* The page's state as a front-end framework ships it: the story again. */
+static int put_bulk_state(fa_buf *b, const site *st, const article *a)
+{
+    char iso[32];
+    format_date(a->published, 'i', iso, sizeof iso);
+    int rc = fa_buf_printf(b,
+                           "<script id=\"__PAGE_STATE__\" type=\"application/json\">"
+                           "{\"page\":{\"site\":%u,\"id\":%u,\"published\":\"%s\",\"section\":",
+                           st->index, a->index, iso);
+    if (rc == 0) rc = put_json_string(b, topics[a->topic].section);
+    if (rc == 0) rc = fa_buf_puts(b, ",\"headline\":");
+    if (rc == 0) rc = put_json_string(b, a->headline);
+    if (rc == 0) rc = fa_buf_puts(b, ",\"author\":");
+    if (rc == 0) rc = put_json_string(b, a->author);
+    if (rc == 0) rc = fa_buf_puts(b, ",\"body\":[");
+    for (unsigned i = 0; i < a->n_paras && rc == 0; i++) {
+        rc = fa_buf_puts(b, i ? ",{\"type\":\"paragraph\",\"text\":"
+                              : "{\"type\":\"paragraph\","
+                                "\"text\":");
+        if (rc == 0) rc = put_json_string(b, a->paras[i]);
+        if (rc == 0) rc = fa_buf_puts(b, "}");
+    }
+    if (rc == 0) rc = fa_buf_puts(b, "]}}</script>\n");
+    return rc;
+}
+
+/* Teasers of the site's other stories until the page reaches `until`. */
+static int put_bulk_teasers(fa_buf *b, const site *st, const article *a, size_t until)
+{
+    const char *origin = origin_of(st);
+    int rc = fa_buf_puts(b, "<section class=\"more-stories\"><h2>More stories</h2>\n<ul>\n");
+    for (unsigned k = 1; rc == 0 && b->len < until; k++) {
+        const article *o = &st->arts[(a->index + k * 7) % st->n_arts];
+        char slug[80], date[40];
+        slugify(o->headline, slug, sizeof slug);
+        format_date(o->published, 'd', date, sizeof date);
+        rc = fa_buf_printf(b,
+                           "<li class=\"teaser\"><a href=\"%s%s\"><img src=\"/img/%s-640.jpg\" "
+                           "srcset=\"/img/%s-320.jpg 320w, /img/%s-640.jpg 640w, "
+                           "/img/%s-1280.jpg 1280w\" sizes=\"(max-width:600px) 100vw, 33vw\" "
+                           "width=\"640\" height=\"360\" loading=\"lazy\" alt=\"\"><h3>",
+                           origin, o->path, slug, slug, slug, slug);
+        if (rc == 0) rc = put_escaped(b, o->headline);
+        if (rc == 0) rc = fa_buf_puts(b, "</h3></a><p class=\"teaser__summary\">");
+        if (rc == 0) rc = put_escaped(b, o->paras[0]);
+        if (rc == 0)
+            rc = fa_buf_printf(b, "</p><span class=\"teaser__meta\">%s &middot; %s</span></li>\n",
+                               topics[o->topic].section, date);
+    }
+    if (rc == 0) rc = fa_buf_puts(b, "</ul></section>\n");
+    return rc;
+}
+
+/* Inserts the site's stylesheet before </head> and its menu after the
+ * top of the page (what put_page_top wrote from `top`). */
+static int put_bulk_top(fa_buf *b, const site *st, size_t top, size_t page_bytes)
+{
+    fa_buf css;
+    fa_buf_init(&css, PAGE_MAX);
+    int rc = put_bulk_css(&css, st, page_bytes * 15 / 100);
+    const char *head_end = rc == 0 ? strstr(b->data + top, "</head>") : NULL;
+    if (head_end != NULL) {
+        size_t at = (size_t)(head_end - b->data), tail = b->len - at;
+        rc = fa_buf_reserve(b, css.len);
+        if (rc == 0) {
+            memmove(b->data + at + css.len, b->data + at, tail);
+            memcpy(b->data + at, css.data, css.len);
+            b->len += css.len;
+        }
+    }
+    fa_buf_free(&css);
+    if (rc == 0) rc = put_bulk_menu(b, st, page_bytes * 7 / 100);
+    return rc;
+}
+
 static int render_article(fa_buf *b, const sample_sites *ss, const site *st, const article *a)
 {
     const char *origin = origin_of(st);
     char canonical[1024];
     snprintf(canonical, sizeof canonical, "%s%s", origin, a->path);
+    size_t top = b->len;
     int rc = put_page_top(b, st, origin, a->headline, a->paras[0], canonical);
+    if (rc == 0 && ss->page_bytes) rc = put_bulk_top(b, st, top, ss->page_bytes);
     if (rc == 0) rc = put_article_body(b, st, a, origin, canonical);
     if (rc == 0 && st->style == 4) {
         if (a->n_related)
@@ -970,6 +1193,16 @@ static int render_article(fa_buf *b, const sample_sites *ss, const site *st, con
         }
         if (rc == 0 && a->n_related) rc = fa_buf_puts(b, "</section>\n");
         if (rc == 0) rc = fa_buf_puts(b, "</div>\n");
+    }
+    if (rc == 0 && ss->page_bytes) {
+        fa_buf tail; /* state and scripts, written after the teasers */
+        fa_buf_init(&tail, PAGE_MAX);
+        rc = put_bulk_state(&tail, st, a);
+        if (rc == 0) rc = put_bulk_scripts(&tail, st, ss->page_bytes * 15 / 100);
+        size_t bottom = 2048; /* about what put_page_bottom writes */
+        if (rc == 0) rc = put_bulk_teasers(b, st, a, ss->page_bytes - tail.len - bottom);
+        if (rc == 0) rc = fa_buf_append(b, tail.data, tail.len);
+        fa_buf_free(&tail);
     }
     if (rc == 0) rc = put_page_bottom(b, st, origin);
     return rc;
@@ -1295,6 +1528,9 @@ int sample_sites_start(const sample_sites_options *opt, const char *out_dir, sam
     if (o.n_sites > SAMPLE_SITES_MAX_SITES ||
         (uint64_t)o.n_sites * o.articles_per_site > SAMPLE_SITES_MAX_PAGES)
         return FA_ETOOBIG;
+    if ((o.page_bytes && (o.page_bytes < (16u << 10) || o.page_bytes > (512u << 10))) ||
+        o.syndicated_pct > 90)
+        return FA_EINVAL;
 
     int rc = FA_ENOMEM;
     char *dir = NULL;
@@ -1302,6 +1538,7 @@ int sample_sites_start(const sample_sites_options *opt, const char *out_dir, sam
     if (ss == NULL) goto out;
     ss->n_news = o.n_sites;
     ss->n_servers = o.n_sites + 1;
+    ss->page_bytes = o.page_bytes;
     unsigned max_pages = o.n_sites * o.articles_per_site + 1 + o.articles_per_site;
     ss->sites = calloc(ss->n_servers, sizeof *ss->sites);
     ss->pages = calloc(max_pages, sizeof *ss->pages);

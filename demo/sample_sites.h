@@ -45,6 +45,18 @@ typedef struct sample_sites_options {
     uint32_t seed;              /* content; 0 is a seed like any other */
     unsigned delay_ms;          /* added to every response (default 0) */
     int single_address;         /* all sites on 127.0.0.1, own ports */
+    /* (issue 14) Real-size pages: 0 = the compact pages above (7-17 KB);
+     * else article pages of about this many bytes (16 KiB..512 KiB) - what
+     * a news site's template adds around the story: an inline stylesheet,
+     * a section menu, teasers of other stories (picture, headline,
+     * summary), the page's JSON state and inline scripts.  The stylesheet,
+     * menu and scripts are the same on every page of a site. */
+    size_t page_bytes;
+    /* (issue 14) Syndication: this percentage (0..90) of each news site's
+     * ordinary articles are copies of another site's article (a wire story
+     * reprinted with a new headline: kind SAMPLE_PAGE_WIRE, wire_variant 0
+     * the same text, 1 a sentence added, 2 the last paragraph cut). */
+    unsigned syndicated_pct;
 } sample_sites_options;
 
 typedef struct sample_sites sample_sites;

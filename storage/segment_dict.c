@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,5 +279,103 @@ out:
     if (rc < 0 && why && err && errlen) snprintf(err, errlen, "%s: offset 0: %s", path, why);
     free(ud);
     close(fd);
+    return rc;
+}
+
+/* ---- the reservoir of training samples -------------------------------- */
+
+struct segment__sampler {
+    pthread_mutex_t lock;
+    uint8_t *data[SEGMENT__SAMPLES];
+    size_t sizes[SEGMENT__SAMPLES];
+    unsigned n;     /* samples kept */
+    uint64_t seen;  /* records offered */
+    size_t bytes;   /* kept in all */
+    uint64_t state; /* xorshift64: which record replaces which sample */
+};
+
+segment__sampler *segment__sampler_new(void)
+{
+    segment__sampler *s = calloc(1, sizeof *s);
+    if (s == NULL) return NULL;
+    pthread_mutex_init(&s->lock, NULL);
+    s->state = 0x9E3779B97F4A7C15ull; /* fixed: a run samples like the last one */
+    return s;
+}
+
+void segment__sampler_free(segment__sampler *s)
+{
+    if (s == NULL) return;
+    for (unsigned i = 0; i < s->n; i++)
+        free(s->data[i]);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static uint64_t next_random(segment__sampler *s)
+{
+    s->state ^= s->state << 13;
+    s->state ^= s->state >> 7;
+    s->state ^= s->state << 17;
+    return s->state;
+}
+
+uint64_t segment__sampler_add(segment__sampler *s, const void *a, size_t a_len, const void *b,
+                              size_t b_len, const void *c, size_t c_len)
+{
+    if (a_len > SEGMENT__SAMPLE_MAX) a_len = SEGMENT__SAMPLE_MAX;
+    if (b_len > SEGMENT__SAMPLE_MAX - a_len) b_len = SEGMENT__SAMPLE_MAX - a_len;
+    if (c_len > SEGMENT__SAMPLE_MAX - a_len - b_len) c_len = SEGMENT__SAMPLE_MAX - a_len - b_len;
+    size_t n = a_len + b_len + c_len;
+    pthread_mutex_lock(&s->lock);
+    uint64_t seen = ++s->seen;
+    /* Algorithm R: once the reservoir is full (in count or in bytes), the
+     * k-th record replaces a random sample with probability kept / k, so
+     * every record of the run is about equally likely to be kept. */
+    unsigned slot = s->n;
+    if (s->n == SEGMENT__SAMPLES || s->bytes + n > SEGMENT__SAMPLES_BYTES)
+        slot = (unsigned)(next_random(s) % seen);
+    size_t old = slot < s->n ? s->sizes[slot] : 0;
+    if (n == 0 || slot > s->n || slot == SEGMENT__SAMPLES ||
+        s->bytes - old + n > SEGMENT__SAMPLES_BYTES)
+        goto out;
+    uint8_t *copy = malloc(n);
+    if (copy == NULL) goto out;
+    if (a_len) memcpy(copy, a, a_len);
+    if (b_len) memcpy(copy + a_len, b, b_len);
+    if (c_len) memcpy(copy + a_len + b_len, c, c_len);
+    if (slot < s->n) {
+        free(s->data[slot]);
+    } else {
+        s->n++;
+    }
+    s->data[slot] = copy;
+    s->sizes[slot] = n;
+    s->bytes = s->bytes - old + n;
+out:
+    pthread_mutex_unlock(&s->lock);
+    return seen;
+}
+
+int segment__sampler_train(segment__sampler *s, unsigned min_samples, size_t dict_size, void **dict,
+                           size_t *len, const fa_observer *obs)
+{
+    *dict = NULL;
+    *len = 0;
+    pthread_mutex_lock(&s->lock);
+    unsigned n = s->n;
+    uint8_t *all = n >= min_samples && n ? malloc(s->bytes) : NULL;
+    size_t *sizes = all ? malloc(n * sizeof *sizes) : NULL;
+    size_t off = 0;
+    for (unsigned i = 0; sizes && i < n; i++) {
+        memcpy(all + off, s->data[i], s->sizes[i]);
+        off += s->sizes[i];
+        sizes[i] = s->sizes[i];
+    }
+    pthread_mutex_unlock(&s->lock);
+    int rc = n < min_samples || n == 0 ? FA_EINVAL : sizes == NULL ? FA_ENOMEM : 0;
+    if (rc == 0) rc = segment_dict_train(all, sizes, n, dict_size, dict, len, obs);
+    free(all);
+    free(sizes);
     return rc;
 }

@@ -68,6 +68,33 @@ int segment_dict_from_segment(const char *path, void **dict, size_t *len, char *
 
 /* ---- internal to storage/ -------------------------------------------- */
 
+/* (issue 14) A reservoir of records to train a dictionary on, filled by the
+ * segment writer from every record it writes: the first SEGMENT__SAMPLE_MAX
+ * bytes of each (WARC header and the start of the block), up to
+ * SEGMENT__SAMPLES records picked uniformly at random over the whole run
+ * (reservoir sampling) and SEGMENT__SAMPLES_BYTES in all.  Thread-safe. */
+#define SEGMENT__SAMPLES 2000u
+#define SEGMENT__SAMPLE_MAX (32u << 10)
+#define SEGMENT__SAMPLES_BYTES (12u << 20)
+
+typedef struct segment__sampler segment__sampler;
+
+/* NULL when out of memory. */
+segment__sampler *segment__sampler_new(void);
+/* NULL is accepted. */
+void segment__sampler_free(segment__sampler *s);
+
+/* Offers one record made of up to three parts, in order (a WARC header,
+ * an HTTP head, a body; NULL/0 for a part that is not there); the copy is
+ * cut at SEGMENT__SAMPLE_MAX.  Returns the number of records offered. */
+uint64_t segment__sampler_add(segment__sampler *s, const void *a, size_t a_len, const void *b,
+                              size_t b_len, const void *c, size_t c_len);
+
+/* Trains a dictionary of dict_size bytes on the samples kept (see
+ * segment_dict_train).  FA_EINVAL when fewer than min_samples are kept. */
+int segment__sampler_train(segment__sampler *s, unsigned min_samples, size_t dict_size, void **dict,
+                           size_t *len, const fa_observer *obs);
+
 /* Builds the dictionary frame (skippable frame, compressed dictionary) for
  * dict into *frame (malloc'ed) and *frame_len. */
 int segment__dict_frame(const void *dict, size_t len, void **frame, size_t *frame_len);

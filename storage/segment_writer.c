@@ -54,6 +54,17 @@
  * stays usable.  If even the truncation fails the segment is marked broken
  * and the next pair starts a new segment.  The message of the last error is
  * logged (component "warc") and kept for segment_writer_last_error.
+ *
+ * Dictionary (issue 14)
+ * ---------------------
+ * Every frame of a segment uses the segment's dictionary or none.  A writer
+ * takes a dictionary once: at open, or later (segment_writer_set_dictionary,
+ * or trained by the writer itself after train_dict_after records, from the
+ * sampler of segment_dict.h that sees every record it writes).  Taking it
+ * closes the current segment and bumps dict_gen; a group compressed under
+ * the old generation is compressed again before it is appended, and while
+ * the writer trains, other groups wait at the append, so the
+ * dictionary-less first segment holds about train_dict_after records.
  */
 #include "storage/segment_writer.h"
 #include "storage/cdxj.h"
@@ -96,6 +107,7 @@
 typedef struct worker {
     struct worker *next;
     ZSTD_CCtx *cctx;
+    unsigned dict_gen; /* the writer's dictionary cctx refers to */
     fa_sha1 *sha_block;
     fa_sha1 *sha_payload;
     fa_sha1 *sha_raw; /* a chunked payload as transferred (warc_payload) */
@@ -122,10 +134,20 @@ struct segment_writer {
     cdxj__acc idx;  /* index lines of the current segment */
     int idx_broken; /* a line was lost: no index at close (feedarc index) */
 
-    /* read-only after open */
-    ZSTD_CDict *cdict; /* the dictionary, shared by every worker; or NULL */
+    /* The dictionary: set at open or once later (segment_writer_set_dictionary);
+     * cdict and dict_gen are read under pool_lock, dict_frame under lock. */
+    ZSTD_CDict *cdict; /* shared by every worker; or NULL */
+    unsigned dict_gen; /* 0 without a dictionary, 1 with */
     void *dict_frame;  /* its skippable frame, written first in each segment */
     size_t dict_frame_len;
+    /* (issue 14) training a first run's dictionary from its own records */
+    segment__sampler *sampler; /* NULL: no sampling */
+    uint64_t train_after;      /* records written before training; under lock */
+    size_t train_size;
+    int training;           /* a thread is training (under lock) */
+    pthread_cond_t trained; /* training ended (with lock) */
+
+    /* read-only after open */
     int index; /* write <segment>.cdxj at close */
     size_t index_mem_max;
     unsigned file_mode; /* of each segment */
@@ -195,6 +217,23 @@ static void worker_free(worker *k)
     free(k);
 }
 
+/* Points k's context at the writer's current dictionary (a CDict lives
+ * until the writer is closed, so it may be used outside the lock). */
+static worker *worker_sync_dict(segment_writer *w, worker *k)
+{
+    pthread_mutex_lock(&w->pool_lock);
+    unsigned gen = w->dict_gen;
+    ZSTD_CDict *cd = w->cdict;
+    pthread_mutex_unlock(&w->pool_lock);
+    if (k->dict_gen == gen) return k;
+    if (ZSTD_isError(ZSTD_CCtx_refCDict(k->cctx, cd))) {
+        worker_free(k);
+        return NULL;
+    }
+    k->dict_gen = gen;
+    return k;
+}
+
 static worker *worker_get(segment_writer *w)
 {
     pthread_mutex_lock(&w->pool_lock);
@@ -204,7 +243,7 @@ static worker *worker_get(segment_writer *w)
         w->pool_n--;
     }
     pthread_mutex_unlock(&w->pool_lock);
-    if (k) return k;
+    if (k) return worker_sync_dict(w, k);
     k = calloc(1, sizeof *k);
     if (k == NULL) return NULL;
     fa_buf_init(&k->hdr, MAX_HEADER);
@@ -216,12 +255,11 @@ static worker *worker_get(segment_writer *w)
     if (k->cctx == NULL || k->sha_block == NULL || k->sha_payload == NULL || k->sha_raw == NULL ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_compressionLevel, w->level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_checksumFlag, 1)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_contentSizeFlag, 1)) ||
-        (w->cdict && ZSTD_isError(ZSTD_CCtx_refCDict(k->cctx, w->cdict)))) {
+        ZSTD_isError(ZSTD_CCtx_setParameter(k->cctx, ZSTD_c_contentSizeFlag, 1))) {
         worker_free(k);
         return NULL;
     }
-    return k;
+    return worker_sync_dict(w, k);
 }
 
 static void worker_put(segment_writer *w, worker *k)
@@ -556,6 +594,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     w->fd = w->dirfd = -1;
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->pool_lock, NULL);
+    pthread_cond_init(&w->trained, NULL);
     w->dir = strdup(opt->dir);
     w->prefix = strdup(prefix);
     w->software = strdup(opt->software ? opt->software : "feedarc/" FEEDARC_VERSION);
@@ -581,10 +620,19 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
         }
         /* ZSTD_createCDict copies the dictionary */
         w->cdict = ZSTD_createCDict(opt->dict, opt->dict_len, w->level);
+        w->dict_gen = 1;
         rc = w->cdict
                  ? segment__dict_frame(opt->dict, opt->dict_len, &w->dict_frame, &w->dict_frame_len)
                  : FA_ENOMEM;
         if (rc < 0) goto out;
+    }
+    if (opt->train_dict_after) {
+        w->train_after = opt->train_dict_after;
+        w->train_size = opt->train_dict_size ? opt->train_dict_size : 112u << 10;
+        if ((w->sampler = segment__sampler_new()) == NULL) {
+            rc = FA_ENOMEM;
+            goto out;
+        }
     }
     if (gethostname(w->hostname, sizeof w->hostname - 1) < 0 || !warc__value_ok(w->hostname, 255))
         snprintf(w->hostname, sizeof w->hostname, "localhost");
@@ -728,6 +776,9 @@ static int compress_pair(segment_writer *w, worker *k, const warc_exchange *x, p
     if (rc == 0) rc = compress_record(&z, &k->hdr, x->request, x->request_len, NULL, &p->req_frame);
     if (rc < 0) goto out;
     p->uncompressed = k->hdr.len + x->request_len + WARC__TRAILER_LEN;
+    if (w->sampler)
+        segment__sampler_add(w->sampler, k->hdr.data, k->hdr.len, x->request, x->request_len, NULL,
+                             0);
 
     what = "response";
     rc = build_header(&k->hdr, WARC_TYPE_RESPONSE, p->resp_id, p, x, NULL, p->resp_block,
@@ -755,6 +806,11 @@ static int compress_pair(segment_writer *w, worker *k, const warc_exchange *x, p
     }
     if (rc < 0) goto out;
     p->uncompressed += k->hdr.len + resp_block + WARC__TRAILER_LEN;
+    if (w->sampler) {
+        const char *mem = body ? fa_spool_memory(body) : NULL; /* a spilled body: head only */
+        segment__sampler_add(w->sampler, k->hdr.data, k->hdr.len, x->response_head,
+                             x->response_head_len, mem, mem ? (size_t)body->size : 0);
+    }
 out:
     if (rc < 0) {
         pthread_mutex_lock(&w->lock);
@@ -1068,6 +1124,7 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
         goto out;
     }
     b->uncompressed += h->len + block_len + WARC__TRAILER_LEN;
+    if (w->sampler) segment__sampler_add(w->sampler, h->data, h->len, block, block_len, NULL, 0);
     batch_frame(b, type, frame_len, 0, &f);
     b->main_frame[i] = b->n_fr - 1;
     int http = type == WARC_TYPE_REVISIT;
@@ -1081,7 +1138,7 @@ out:
 /* Under w->lock: roll over if needed, append every frame of the group in
  * order, index them, fill outs. */
 static int append_batch(segment_writer *w, worker *k, batch *b, const warc_record_spec *specs,
-                        size_t n, warc_written *outs)
+                        size_t n, warc_written *outs, int *train_now)
 {
     int rc;
     uint64_t total = 0;
@@ -1151,6 +1208,10 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
         }
     }
     fa_buf_free(&lb);
+    if (w->sampler && w->cdict == NULL && !w->training && w->st.records >= w->train_after) {
+        w->training = 1; /* this thread trains, once the lock is released */
+        *train_now = 1;
+    }
     for (size_t i = 0; outs && i < n; i++) {
         warc_written *o = &outs[i];
         const frame_info *f = &b->fr[b->main_frame[i]];
@@ -1164,6 +1225,78 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
     }
     (void)specs;
     return 0;
+}
+
+int segment_writer_set_dictionary(segment_writer *w, const void *dict, size_t len)
+{
+    void *frame = NULL;
+    size_t frame_len = 0;
+    ZSTD_CDict *cd = NULL;
+    int rc = 0;
+    if (w == NULL || segment_dict_id(dict, len) == 0 || len > SEGMENT_DICT_MAX) return FA_EINVAL;
+    cd = ZSTD_createCDict(dict, len, w->level);
+    if (cd == NULL) return FA_ENOMEM;
+    rc = segment__dict_frame(dict, len, &frame, &frame_len);
+    if (rc < 0) goto out;
+    pthread_mutex_lock(&w->lock);
+    if (w->cdict) {
+        pthread_mutex_unlock(&w->lock);
+        rc = FA_EINVAL;
+        goto out;
+    }
+    w->dict_frame = frame;
+    w->dict_frame_len = frame_len;
+    frame = NULL;
+    pthread_mutex_lock(&w->pool_lock);
+    w->cdict = cd;
+    w->dict_gen++;
+    pthread_mutex_unlock(&w->pool_lock);
+    cd = NULL;
+    /* the next record opens a segment that starts with the dictionary */
+    rc = close_segment(w);
+    pthread_mutex_unlock(&w->lock);
+out:
+    ZSTD_freeCDict(cd);
+    free(frame);
+    return rc;
+}
+
+/* (issue 14) The thread that wrote the train_after-th record trains the
+ * dictionary and switches to it; nothing is held meanwhile, so the other
+ * threads keep writing (without it) until the switch. */
+static void train_and_switch(segment_writer *w)
+{
+    void *d = NULL;
+    size_t len = 0;
+    uint64_t t0 = fa_time_now_ns();
+    int rc = segment__sampler_train(w->sampler, 10, w->train_size, &d, &len, &w->obs);
+    if (rc == 0) rc = segment_writer_set_dictionary(w, d, len);
+    pthread_mutex_lock(&w->lock);
+    if (rc == 0 || w->cdict) {
+        fa_log_info("warc",
+                    "%s: a %zu-byte dictionary (%u) trained in %.2f s on the first %llu records; "
+                    "the segments from now on use it",
+                    w->dir, len, segment_dict_id(d, len), (double)(fa_time_now_ns() - t0) / 1e9,
+                    (unsigned long long)w->st.records);
+    } else {
+        fa_log_warn("warc",
+                    "%s: no dictionary trained after %llu records (%s); trying again at %llu",
+                    w->dir, (unsigned long long)w->st.records, fa_strerror(rc),
+                    (unsigned long long)w->train_after * 2);
+        w->train_after *= 2;
+    }
+    w->training = 0;
+    pthread_cond_broadcast(&w->trained);
+    pthread_mutex_unlock(&w->lock);
+    free(d);
+}
+
+int segment_writer_train_dictionary(segment_writer *w, size_t dict_size, void **dict, size_t *len)
+{
+    *dict = NULL;
+    *len = 0;
+    if (w == NULL || w->sampler == NULL) return FA_EINVAL;
+    return segment__sampler_train(w->sampler, 100, dict_size, dict, len, &w->obs);
 }
 
 int segment_writer_write_records(segment_writer *w, const warc_record_spec *specs, size_t n,
@@ -1216,15 +1349,38 @@ int segment_writer_write_records(segment_writer *w, const warc_record_spec *spec
         rc = FA_ENOMEM;
         goto out;
     }
-    fa_buf_reset(&k->out);
-    k->out.max = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = specs[i].exchange ? build_exchange(w, k, &specs[i], &b, i)
-                               : build_simple(w, k, &specs[i], &b, i);
-    if (rc < 0) goto out;
-    pthread_mutex_lock(&w->lock);
-    rc = append_batch(w, k, &b, specs, n, outs);
+    int train_now = 0;
+    for (;;) {
+        fa_buf_reset(&k->out);
+        k->out.max = 0;
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = specs[i].exchange ? build_exchange(w, k, &specs[i], &b, i)
+                                   : build_simple(w, k, &specs[i], &b, i);
+        if (rc < 0) goto out;
+        pthread_mutex_lock(&w->lock);
+        /* (issue 14) while the first dictionary is trained, groups wait
+         * here rather than fill the dictionary-less segment */
+        while (w->training && w->cdict == NULL)
+            pthread_cond_wait(&w->trained, &w->lock);
+        if (k->dict_gen == w->dict_gen) break;
+        /* the dictionary changed while this group was compressed: its
+         * frames belong to no segment now; compress them again */
+        pthread_mutex_unlock(&w->lock);
+        if (b.p.tmpfd >= 0) close(b.p.tmpfd);
+        memset(&b.p, 0, sizeof b.p);
+        b.p.tmpfd = -1;
+        b.n_fr = 0;
+        b.uncompressed = 0;
+        fa_buf_reset(&b.lines);
+        if (worker_sync_dict(w, k) == NULL) {
+            k = NULL; /* freed */
+            rc = FA_ENOMEM;
+            goto out;
+        }
+    }
+    rc = append_batch(w, k, &b, specs, n, outs, &train_now);
     pthread_mutex_unlock(&w->lock);
+    if (train_now) train_and_switch(w);
 out:
     if (b.p.tmpfd >= 0) close(b.p.tmpfd);
     worker_put(w, k);
@@ -1291,8 +1447,10 @@ int segment_writer_close(segment_writer *w)
     if (w->dirfd >= 0) close(w->dirfd);
     ZSTD_freeCDict(w->cdict);
     free(w->dict_frame);
+    segment__sampler_free(w->sampler);
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->pool_lock);
+    pthread_cond_destroy(&w->trained);
     free(w->dir);
     free(w->prefix);
     free(w->software);

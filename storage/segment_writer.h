@@ -51,6 +51,18 @@ typedef struct segment_writer_options {
      * (record_written's type is a warc_type); copied at open; NULL = nobody.
      * Called from the writing thread, under the writer's lock. */
     const fa_observer *observer;
+    /* A first run's dictionary, trained while it runs.  When
+     * train_dict_after > 0 the writer samples every record it writes (its
+     * first 32 KiB: WARC header, HTTP head, start of the body; up to 2,000
+     * records picked at random over the run, 12 MiB in all).  If it has no
+     * dictionary when the train_dict_after-th record is written, it trains
+     * one of train_dict_size bytes (0 = 112 KiB) on the records written so
+     * far, closes the current segment (those records stay there, without a
+     * dictionary) and writes every later segment with it; records written
+     * by other threads meanwhile wait for it.  The samples stay for
+     * segment_writer_train_dictionary.  0 = no sampling. */
+    unsigned train_dict_after;
+    size_t train_dict_size;
 } segment_writer_options;
 
 /* A fetched HTTP exchange, archived as a `request` + `response` pair linked
@@ -175,6 +187,20 @@ int segment_writer_write_record(segment_writer *w, const warc_record_spec *spec,
  * Returns as segment_writer_write_record. */
 int segment_writer_write_records(segment_writer *w, const warc_record_spec *specs, size_t n,
                                  warc_written *outs);
+
+/* (issue 14) Makes dict the dictionary of the records that follow: the
+ * current segment is closed, and the next one starts with dict's frame.  A
+ * writer takes a dictionary once (at open, from train_dict_after, or here).
+ * dict is copied.  Returns 0, FA_EINVAL (not a zstd dictionary with an ID;
+ * or the writer has one already), FA_ENOMEM, or the error of closing the
+ * current segment (the dictionary is in use all the same). */
+int segment_writer_set_dictionary(segment_writer *w, const void *dict, size_t len);
+
+/* (issue 14) Trains a dictionary of dict_size bytes on the records sampled
+ * so far (train_dict_after must have been set): what a later run should
+ * use.  *dict is malloc'ed (the caller frees it).  Returns 0, FA_EINVAL (no
+ * sampling, or fewer than 100 records sampled), or as segment_dict_train. */
+int segment_writer_train_dictionary(segment_writer *w, size_t dict_size, void **dict, size_t *len);
 
 /* Flushes the segment's data to disk (fsync) without closing it. */
 int segment_writer_sync(segment_writer *w);

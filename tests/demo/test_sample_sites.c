@@ -433,13 +433,72 @@ static void options_and_scale(void **state)
     sample_sites_stop(s);
 }
 
+/* (issue 14) real-size pages and syndicated copies: article pages near the
+ * size asked for, with the news template's parts; copies of other sites'
+ * stories that share their text and not their headline. */
+static void page_size_and_syndication(void **state)
+{
+    (void)state;
+    sample_sites *s;
+    sample_sites_options o = {.n_sites = 6,
+                              .articles_per_site = 20,
+                              .seed = 3,
+                              .page_bytes = 96 * 1024,
+                              .syndicated_pct = 50};
+    assert_int_equal(sample_sites_start(&o, "/tmp/x", &s, NULL), 0);
+    unsigned np = sample_sites_page_count(s), copies = 0, near = 0;
+    uint64_t *sh[256];
+    size_t nsh[256];
+    assert_true(np <= 256);
+    for (unsigned i = 0; i < np; i++) {
+        const sample_page_info *pg = sample_sites_page(s, i);
+        char *html = fetch(pg->url, 200);
+        size_t len = strlen(html);
+        assert_int_equal(len, pg->size);
+        if (pg->kind != SAMPLE_PAGE_ROUNDUP) assert_true(len > 80 * 1024 && len < 112 * 1024);
+        assert_non_null(strstr(html, "<style id=\"components\">"));
+        assert_non_null(strstr(html, "<nav class=\"mega-menu\""));
+        assert_non_null(strstr(html, "<section class=\"more-stories\">"));
+        assert_non_null(strstr(html, "id=\"__PAGE_STATE__\""));
+        assert_non_null(strstr(html, "</html>\n"));
+        char *text = article_text(html);
+        nsh[i] = shingles(text, &sh[i]);
+        free(text);
+        free(html);
+        copies += pg->kind == SAMPLE_PAGE_WIRE;
+    }
+    /* most copies share their text with another page (a copy whose
+     * original is itself a copy may be alone) */
+    for (unsigned i = 0; i < np; i++) {
+        if (sample_sites_page(s, i)->kind != SAMPLE_PAGE_WIRE) continue;
+        for (unsigned j = 0; j < np; j++)
+            if (j != i && sample_sites_page(s, j)->kind != SAMPLE_PAGE_ALIAS &&
+                jaccard(sh[i], nsh[i], sh[j], nsh[j]) > 0.6) {
+                near++;
+                break;
+            }
+    }
+    printf("# %u pages, %u syndicated or wire copies, %u of them near another page\n", np, copies,
+           near);
+    assert_true(copies >= 30);
+    assert_true(near * 10 >= copies * 6);
+    for (unsigned i = 0; i < np; i++)
+        free(sh[i]);
+    sample_sites_stop(s);
+    o.page_bytes = 1000; /* under 16 KiB */
+    assert_int_equal(sample_sites_start(&o, "/tmp/x", &s, NULL), FA_EINVAL);
+    o.page_bytes = 0;
+    o.syndicated_pct = 91;
+    assert_int_equal(sample_sites_start(&o, "/tmp/x", &s, NULL), FA_EINVAL);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_serve_everything), cmocka_unit_test(roundup_contains_related),
         cmocka_unit_test(near_duplicates),           cmocka_unit_test(same_seed_same_bytes),
-        cmocka_unit_test(options_and_scale),
+        cmocka_unit_test(options_and_scale),         cmocka_unit_test(page_size_and_syndication),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

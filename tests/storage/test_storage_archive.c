@@ -23,6 +23,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -811,6 +812,207 @@ static void dictionary_segments(void **state)
     free(withd);
 }
 
+/* ---- (issue 14) a first run's dictionary, trained while it runs ------- */
+
+typedef struct early_ctx {
+    segment_writer *w;
+    int from, to;
+} early_ctx;
+
+/* Writes pages from..to-1 as the crawler does: response + metadata +
+ * conversion in one group, every fifth page alone. */
+static void *early_writer(void *ud)
+{
+    early_ctx *c = ud;
+    for (int i = c->from; i < c->to; i++) {
+        page_exchange p;
+        page_make(&p, i, i % 3 == 0);
+        char resp[48], text[256];
+        segment_writer_new_record_id(resp);
+        snprintf(text, sizeof text, "Story %d\n\nThe council approved the harbour budget.\n", i);
+        warc_field f[] = {{"via", "http://www.example.org/feed.xml"}, {"dedup-near", "none"}};
+        warc_record_spec g[3] = {
+            {.type = "response", .exchange = &p.x, .record_id = resp},
+            {.type = "metadata",
+             .target_uri = p.uri,
+             .concurrent_to = resp,
+             .fields = f,
+             .n_fields = 2},
+            {.type = "conversion",
+             .target_uri = p.uri,
+             .refers_to = resp,
+             .block = text,
+             .block_len = strlen(text)},
+        };
+        assert_int_equal(segment_writer_write_records(c->w, g, i % 5 ? 3 : 1, NULL), 0);
+        page_free(&p);
+    }
+    return NULL;
+}
+
+/* Writes 300 pages (900-odd records) with two threads; returns bytes on disk. */
+static uint64_t write_early(const char *dir, unsigned train_after, segment_writer **keep)
+{
+    segment_writer_options o = {.dir = dir,
+                                .prefix = "early",
+                                .lazy_open = 1,
+                                .train_dict_after = train_after,
+                                .train_dict_size = 16384};
+    segment_writer *w;
+    char err[256];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    early_ctx a = {w, 0, 150}, b = {w, 150, 300};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, early_writer, &b), 0);
+    early_writer(&a);
+    pthread_join(t, NULL);
+    segment_writer_stats st;
+    segment_writer_get_stats(w, &st);
+    if (keep) {
+        *keep = w;
+    } else {
+        assert_int_equal(segment_writer_close(w), 0);
+    }
+    return st.bytes_on_disk;
+}
+
+static void dictionary_trained_early(void **state)
+{
+    (void)state;
+    char *plain = test_tmpdir_new(), *early = test_tmpdir_new();
+    uint64_t bytes_plain = write_early(plain, 0, NULL);
+    segment_writer *w;
+    uint64_t bytes_early = write_early(early, 200, &w);
+    /* the writer has its dictionary now: it takes no other */
+    size_t dl;
+    void *d = train_dict(&dl);
+    assert_int_equal(segment_writer_set_dictionary(w, d, dl), FA_EINVAL);
+    free(d);
+    /* what a later run gets: trained on records sampled over the whole run */
+    void *later;
+    size_t later_len;
+    assert_int_equal(segment_writer_train_dictionary(w, 16384, &later, &later_len), 0);
+    assert_true(segment_dict_id(later, later_len) != 0);
+    free(later);
+    assert_int_equal(segment_writer_close(w), 0);
+    printf("300 pages: %llu bytes without a dictionary, %llu with one trained after 200 records\n",
+           (unsigned long long)bytes_plain, (unsigned long long)bytes_early);
+    assert_true(bytes_early * 10 < bytes_plain * 8);
+
+    /* two segments: the first records without a dictionary, then the rest
+     * in a segment that starts with its dictionary frame; every record is
+     * there once, every digest and index line right */
+    size_t n_plain = check_dir(plain), n_early = check_dir(early);
+    assert_int_equal(n_early, n_plain + 1); /* one more warcinfo */
+    DIR *dir = opendir(early);
+    assert_non_null(dir);
+    struct dirent *e;
+    char names[2][256];
+    int n = 0;
+    while ((e = readdir(dir)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l > 9 && strcmp(e->d_name + l - 9, ".warc.zst") == 0) {
+            assert_true(n < 2);
+            snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+        }
+    }
+    closedir(dir);
+    assert_int_equal(n, 2);
+    if (strcmp(names[0], names[1]) > 0) {
+        char tmp[256];
+        memcpy(tmp, names[0], sizeof tmp);
+        memcpy(names[0], names[1], sizeof tmp);
+        memcpy(names[1], tmp, sizeof tmp);
+    }
+    char first[1024], second[1024], err[512];
+    snprintf(first, sizeof first, "%s/%s", early, names[0]);
+    snprintf(second, sizeof second, "%s/%s", early, names[1]);
+    size_t len;
+    uint8_t *raw = (uint8_t *)read_all(first, &len);
+    static const uint8_t zstd_magic[4] = {0x28, 0xB5, 0x2F, 0xFD},
+                         dict_magic[4] = {0x5D, 0x2A, 0x4D, 0x18};
+    assert_memory_equal(raw, zstd_magic, 4);
+    free(raw);
+    raw = (uint8_t *)read_all(second, &len);
+    assert_memory_equal(raw, dict_magic, 4);
+    free(raw);
+    void *sd;
+    size_t sd_len;
+    assert_int_equal(segment_dict_from_segment(second, &sd, &sd_len, err, sizeof err), 0);
+    warc_reader *r;
+    assert_int_equal(warc_reader_open(second, 0, &r, err, sizeof err), 0);
+    assert_int_equal(warc_reader_dict_id(r), segment_dict_id(sd, sd_len));
+    warc_reader_close(r);
+    free(sd);
+
+    /* each segment on its own with the zstd CLI, as README.md says: the
+     * first is plain zstd; the second's dictionary is the compressed frame
+     * at its start (length: the 32-bit word at byte 4) */
+    if (system("command -v zstd >/dev/null 2>&1") == 0) {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd,
+                 "set -e; cd '%s'; zstd -q -dc '%s' > one.warc; "
+                 "n=$(od -An -tu4 -j4 -N4 '%s' | tr -d ' '); "
+                 "tail -c +9 '%s' | head -c \"$n\" | zstd -q -dc > seg.zdict; "
+                 "zstd -q -dc -D seg.zdict '%s' > two.warc; "
+                 "! zstd -q -dc '%s' > /dev/null 2>&1; "
+                 "test \"$(cat one.warc two.warc | grep -ac '^WARC/1.1')\" = %zu; "
+                 "test \"$(cat one.warc two.warc | grep -ac '^WARC-Type: conversion')\" = 240; "
+                 "test \"$(cat one.warc two.warc | grep -ac '^WARC-Type: warcinfo')\" = 2",
+                 early, names[0], names[1], names[1], names[1], names[1], n_early);
+        assert_int_equal(system(cmd), 0);
+    } else {
+        printf("zstd CLI missing: not tested\n");
+    }
+
+    /* no sampling: nothing to train a later run's dictionary on */
+    segment_writer_options o = {.dir = plain};
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    void *none;
+    size_t none_len;
+    assert_int_equal(segment_writer_train_dictionary(w, 16384, &none, &none_len), FA_EINVAL);
+    assert_null(none);
+    assert_int_equal(segment_writer_set_dictionary(w, "nope", 4), FA_EINVAL);
+    assert_int_equal(segment_writer_close(w), 0);
+    test_rm_rf(plain);
+    test_rm_rf(early);
+}
+
+/* The reservoir keeps whole records (cut at 32 KiB), at most 2,000 and
+ * 12 MiB, and trains only with enough of them. */
+static void sampler_reservoir(void **state)
+{
+    (void)state;
+    segment__sampler *s = segment__sampler_new();
+    assert_non_null(s);
+    void *d;
+    size_t dl;
+    char page[8192];
+    for (int i = 0; i < 50; i++) {
+        size_t n = make_page(page, sizeof page, i);
+        assert_int_equal(segment__sampler_add(s, "WARC/1.1\r\n", 10, page, n, NULL, 0),
+                         (uint64_t)i + 1);
+    }
+    assert_int_equal(segment__sampler_train(s, 100, 16384, &d, &dl, NULL), FA_EINVAL);
+    /* 6,000 records of 40 KiB: each cut to 32 KiB, the budget holds */
+    char *big = malloc(40 << 10);
+    memset(big, 'x', 40 << 10);
+    for (int i = 0; i < 6000; i++) {
+        size_t n = make_page(page, sizeof page, i);
+        segment__sampler_add(s, page, n, big, 40 << 10, big, 40 << 10);
+    }
+    free(big);
+    for (int i = 0; i < 3000; i++) {
+        size_t n = make_page(page, sizeof page, 7000 + i);
+        assert_int_equal(segment__sampler_add(s, page, n, NULL, 0, NULL, 0), 6051u + (uint64_t)i);
+    }
+    assert_int_equal(segment__sampler_train(s, 100, 16384, &d, &dl, NULL), 0);
+    assert_true(segment_dict_id(d, dl) != 0);
+    free(d);
+    segment__sampler_free(s);
+    segment__sampler_free(NULL);
+}
+
 /* ---- CDXJ ------------------------------------------------------------- */
 
 static void index_spill_equals_rebuild(void **state)
@@ -973,12 +1175,18 @@ static void recovery_every_offset(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_record_type),   cmocka_unit_test(surt_keys),
-        cmocka_unit_test(longest_uri_indexed), cmocka_unit_test(index_filename_stays_in_dir),
+        cmocka_unit_test(every_record_type),
+        cmocka_unit_test(surt_keys),
+        cmocka_unit_test(longest_uri_indexed),
+        cmocka_unit_test(index_filename_stays_in_dir),
         cmocka_unit_test(block_limit_streams_digests),
         cmocka_unit_test(truncated_says_what_is_missing),
-        cmocka_unit_test(dictionary_segments), cmocka_unit_test(index_spill_equals_rebuild),
-        cmocka_unit_test(merge_many),          cmocka_unit_test(recovery_every_offset),
+        cmocka_unit_test(dictionary_segments),
+        cmocka_unit_test(dictionary_trained_early),
+        cmocka_unit_test(sampler_reservoir),
+        cmocka_unit_test(index_spill_equals_rebuild),
+        cmocka_unit_test(merge_many),
+        cmocka_unit_test(recovery_every_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
