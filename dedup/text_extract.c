@@ -66,7 +66,10 @@ enum elem_kind { EK_INLINE = 0, EK_BLOCK, EK_DROP, EK_LINK, EK_BREAK };
 typedef struct elem {
     uint32_t parent; /* serial of the parent, UINT32_MAX for the root */
     uint16_t depth;
-    uint32_t good; /* classifier: good weight inside */
+    uint32_t hints; /* the element's own hints (tag, role, class/id words) */
+    uint32_t good;  /* classifier: good weight inside */
+    uint32_t text;  /* classifier: long link-poor weight inside, hints ignored */
+    uint32_t eff;   /* classifier: hints in force (own + ancestors', credible ones) */
 } elem;
 
 typedef struct frame {
@@ -422,7 +425,7 @@ static void flush_block(text_extractor *x)
             break;
         }
     b->hints = x->depth ? x->stack[x->depth - 1].hints : 0;
-    b->elem = f ? f->serial : 0;
+    b->elem = x->depth ? x->stack[x->depth - 1].serial : 0;
     b->depth = (uint16_t)x->depth;
     /* tag path */
     b->path_off = x->arena.len;
@@ -529,6 +532,7 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     x->elems[serial].parent = top ? top->serial : UINT32_MAX;
     x->elems[serial].depth = (uint16_t)x->depth;
     x->elems[serial].good = 0;
+    x->elems[serial].hints = hints;
     frame *f = &x->stack[x->depth++];
     f->tag = ti ? ti->name : "x";
     f->serial = serial;
@@ -694,6 +698,9 @@ typedef struct cls_ctx {
 } cls_ctx;
 
 #define GOOD_WEIGHT 80
+/* hints a region holding most of the page's text loses (comments keep
+ * theirs: a long thread can outweigh its article) */
+#define DISCREDITABLE_HINTS ((HARD_HINTS & ~TEXT_HINT_COMMENT) | TEXT_HINT_RELATED | TEXT_HINT_FORM)
 #define MEDIUM_WEIGHT 30
 
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
@@ -714,8 +721,29 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
         return;
     }
+    /* 0. hints in force.  A region marked as chrome (class "sidebar",
+     * "widget", "meta", "tag-...") that holds at least half of the page's
+     * long link-poor text is a layout wrapper or a label, not chrome: its
+     * own hints are not believed (the chrome inside it keeps its own). */
+    uint64_t total_text = 0;
     for (size_t e = 0; e < n_elems; e++)
-        elems[e].good = 0;
+        elems[e].good = elems[e].text = 0;
+    for (size_t i = 0; i < n; i++) {
+        const text_block *b = &d->blocks[i];
+        if (b->weight < GOOD_WEIGHT || b->link_density >= 0.25f) continue;
+        total_text += b->weight;
+        for (uint32_t e = elem_of[i]; e != UINT32_MAX && e < n_elems; e = elems[e].parent)
+            elems[e].text += b->weight;
+    }
+    for (size_t e = 0; e < n_elems; e++) {
+        uint32_t own = elems[e].hints;
+        if (total_text > 0 && (uint64_t)elems[e].text * 2 >= total_text)
+            own &= ~(uint32_t)DISCREDITABLE_HINTS;
+        uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
+        elems[e].eff = up | own;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (elem_of[i] < n_elems) d->blocks[i].hints = elems[elem_of[i]].eff;
     uint64_t total_good = 0;
     for (size_t i = 0; i < n; i++) {
         text_block *b = &d->blocks[i];

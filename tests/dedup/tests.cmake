@@ -6,3 +6,5 @@ feedarc_test(test_dedup_quality
 feedarc_test(test_dedup_text SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_text.c LIBS fa_dedup)
 feedarc_test(test_dedup_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_engine.c
              LIBS fa_dedup Threads::Threads TIMEOUT 120)
+# issue 13: the classifier's structural rules, one hand-written page each
+feedarc_test(test_extract_rules SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_extract_rules.c LIBS fa_dedup)

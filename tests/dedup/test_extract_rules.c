@@ -1,0 +1,77 @@
+/*
+ * test_extract_rules.c - one test per structural rule of the main-text
+ * classifier (dedup/text_extract.c), each on a small hand-written page.
+ * The rules were measured on trafilatura's evaluation set (bench/extract_eval,
+ * docs/BENCHMARKS.md); no text of that set is used here.
+ */
+#include "common/fa_buf.h"
+#include "dedup/text_extract.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* The page's main text, one content block per line (caller frees). */
+static char *main_text_of(const char *html)
+{
+    text_doc *d = NULL;
+    assert_int_equal(text_extract_html(html, strlen(html), NULL, &d), 0);
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    assert_int_equal(text_doc_main_text(d, &b), 0);
+    assert_int_equal(fa_buf_append(&b, "", 1), 0);
+    text_doc_free(d);
+    return fa_buf_steal(&b, NULL);
+}
+
+#define KEPT(t, s) assert_non_null(strstr((t), (s)))
+#define DROPPED(t, s) assert_null(strstr((t), (s)))
+
+#define PARA_A                                                                                     \
+    "<p>The orchard on the hill was planted by the first families who settled the valley, and "   \
+    "its oldest trees still carry fruit every autumn.</p>"
+#define PARA_B                                                                                     \
+    "<p>Volunteers prune the branches in February, when the sap is low, and the school children " \
+    "help with the harvest in October.</p>"
+#define PARA_C                                                                                     \
+    "<p>This year the cooperative pressed more than four thousand litres of juice, most of it "   \
+    "sold at the Saturday market by the bridge.</p>"
+
+/* A wrapper whose class reads as chrome (a page builder's "widget", a
+ * layout's "content-sidebar-wrap", a post's "tag-..." labels) but which
+ * holds most of the page's text is not chrome; the real sidebar and the
+ * byline inside it still are. */
+static void test_chrome_named_wrapper_holding_the_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"content-sidebar-wrap\">"
+        "<article class=\"post type-post tag-orchards category-local\">"
+        "<div class=\"builder-widget builder-widget-post-content\">"
+        "<div class=\"entry-meta\">By Jo Writer, 3 May</div>" PARA_A PARA_B PARA_C
+        "</div></article>"
+        "<div class=\"sidebar\"><p>Subscribe to our weekly letter and receive every story of "
+        "the week in your inbox each Sunday morning.</p></div>"
+        "</div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "By Jo Writer");
+    DROPPED(t, "weekly letter");
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chrome_named_wrapper_holding_the_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
