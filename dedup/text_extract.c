@@ -506,11 +506,13 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
         }
     }
     /* <header>/<footer> inside an article are the article's own (headline,
-     * tags): only page-level ones are the template's */
+     * tags): only page-level ones are the template's; so is a header named
+     * by its class ("entry-header") */
     uint32_t inherited = top ? top->hints : 0;
-    if (ti && (inherited & TEXT_HINT_ARTICLE)) {
-        if (strcmp(ti->name, "header") == 0) hints &= ~TEXT_HINT_HEADER;
-        if (strcmp(ti->name, "footer") == 0) hints = (hints & ~TEXT_HINT_FOOTER) | TEXT_HINT_META;
+    if (inherited & TEXT_HINT_ARTICLE) {
+        hints &= ~TEXT_HINT_HEADER;
+        if (ti && strcmp(ti->name, "footer") == 0)
+            hints = (hints & ~TEXT_HINT_FOOTER) | TEXT_HINT_META;
     }
     /* the html and body elements' classes describe the page, not a region */
     if (ti && (strcmp(ti->name, "body") == 0 || strcmp(ti->name, "html") == 0)) hints = 0;
@@ -723,14 +725,19 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
     }
     /* 0. hints in force.  A region marked as chrome (class "sidebar",
      * "widget", "meta", "tag-...") that holds at least half of the page's
-     * long link-poor text is a layout wrapper or a label, not chrome: its
-     * own hints are not believed (the chrome inside it keeps its own). */
+     * long link-poor text (comment threads not counted) is a layout wrapper
+     * or a label, not chrome: its own hints are not believed (the chrome
+     * inside it keeps its own). */
     uint64_t total_text = 0;
-    for (size_t e = 0; e < n_elems; e++)
+    for (size_t e = 0; e < n_elems; e++) {
         elems[e].good = elems[e].text = 0;
+        uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
+        elems[e].eff = up | (elems[e].hints & TEXT_HINT_COMMENT);
+    }
     for (size_t i = 0; i < n; i++) {
         const text_block *b = &d->blocks[i];
         if (b->weight < GOOD_WEIGHT || b->link_density >= 0.25f) continue;
+        if (elem_of[i] < n_elems && (elems[elem_of[i]].eff & TEXT_HINT_COMMENT)) continue;
         total_text += b->weight;
         for (uint32_t e = elem_of[i]; e != UINT32_MAX && e < n_elems; e = elems[e].parent)
             elems[e].text += b->weight;
@@ -804,6 +811,27 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         } else {
             b->cls = TEXT_BOILERPLATE;
             b->reason = "outside-main";
+        }
+    }
+    /* a heading introduces what follows it: one followed by no content
+     * before the next heading of its rank or above ("Related stories" over a
+     * list of links, "Comments" over a thread) is boilerplate (a long
+     * "heading" is a paragraph in the wrong element: left alone) */
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        if (!b->heading || b->cls != TEXT_CONTENT || b->weight >= GOOD_WEIGHT) continue;
+        int followed = 0;
+        for (size_t j = i + 1; j < n; j++) {
+            const text_block *c = &d->blocks[j];
+            if (c->heading && c->heading <= b->heading) break;
+            if (c->cls == TEXT_CONTENT && !c->heading) {
+                followed = 1;
+                break;
+            }
+        }
+        if (!followed) {
+            b->cls = TEXT_BOILERPLATE;
+            b->reason = "heading-without-text";
         }
     }
     /* the headline just before the main container */

@@ -68,10 +68,74 @@ static void test_chrome_named_wrapper_holding_the_text(void **state)
     free(t);
 }
 
+
+/* A long comment thread does not count in "half of the page's text": the
+ * article's wrapper, labelled "tag-...", stays believed as the text's
+ * home only once the thread is left out of the sum. */
+static void test_comment_thread_not_counted_as_page_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article class=\"post tag-orchards\">" PARA_A PARA_B
+        "</article><div id=\"comments\"><ol>"
+        "<li><p>I remember picking apples there as a child with my grandmother, and the cider "
+        "she made from them tasted of the whole autumn.</p></li>"
+        "<li><p>Does anyone know whether the cooperative still sells the pear juice, the one in "
+        "the green bottles they had two summers ago?</p></li>"
+        "<li><p>We visited last weekend and the volunteers were friendly and patient with our "
+        "questions about the old varieties of apples.</p></li>"
+        "</ol></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    DROPPED(t, "my grandmother");
+    DROPPED(t, "green bottles");
+    free(t);
+}
+
+/* Inside an <article>, a header named by its class ("entry-header") is the
+ * article's own, as a <header> element there is. */
+static void test_header_class_inside_article(void **state)
+{
+    (void)state;
+    const char *html = "<html><body><div class=\"site-header\"><p>The Valley Gazette, news "
+                       "from the valley and the hills around it since 1911.</p></div>"
+                       "<article><div class=\"entry-header\"><h1>Orchard has a record year</h1>"
+                       "</div>" PARA_A PARA_B PARA_C "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Orchard has a record year");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Valley Gazette");
+    free(t);
+}
+
+/* A short heading with no content after it (before the next heading of
+ * its rank) is the title of something left out: related links, a form. */
+static void test_heading_without_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<h2>Harvest</h2>" PARA_B PARA_C
+        "<h2>You may also like</h2><ul><li><a href=/a>Cider fair opens</a></li>"
+        "<li><a href=/b>Bees return to the hill</a></li></ul>"
+        "<h2>Leave a reply</h2><form><textarea></textarea></form></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Orchard has a record year");
+    KEPT(t, "Harvest");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "You may also like");
+    DROPPED(t, "Leave a reply");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chrome_named_wrapper_holding_the_text),
+        cmocka_unit_test(test_comment_thread_not_counted_as_page_text),
+        cmocka_unit_test(test_header_class_inside_article),
+        cmocka_unit_test(test_heading_without_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
