@@ -813,6 +813,24 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->reason = "outside-main";
         }
     }
+    /* a short block between two paragraphs of the main text is part of it
+     * (a list item, a table cell, a one-line paragraph), while short lines
+     * at the edges of the text are where labels, prompts and credits sit */
+    {
+        size_t last_text = n; /* the last medium/long content block seen */
+        for (size_t i = 0; i < n; i++) {
+            text_block *b = &d->blocks[i];
+            if (b->cls == TEXT_CONTENT && b->weight >= MEDIUM_WEIGHT && !b->heading) {
+                if (last_text < n)
+                    for (size_t j = last_text + 1; j < i; j++)
+                        if (d->blocks[j].reason && strcmp(d->blocks[j].reason, "short") == 0) {
+                            d->blocks[j].cls = TEXT_CONTENT;
+                            d->blocks[j].reason = "short-between-text";
+                        }
+                last_text = i;
+            }
+        }
+    }
     /* a heading introduces what follows it: one followed by no content
      * before the next heading of its rank or above ("Related stories" over a
      * list of links, "Comments" over a thread) is boilerplate (a long

@@ -129,6 +129,26 @@ static void test_heading_without_text(void **state)
     free(t);
 }
 
+/* Short blocks between two paragraphs of the text are part of it (list
+ * items, table cells, a one-line paragraph); short lines before the text's
+ * first paragraph or after its last are not. */
+static void test_short_between_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><p>Photo archive</p>" PARA_A
+        "<ul><li>Bramley apples</li><li>Conference pears</li></ul>"
+        "<table><tr><td>Juice</td><td>4,100 litres</td></tr></table>" PARA_B PARA_C
+        "<p>Print this page</p></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Bramley apples");
+    KEPT(t, "Conference pears");
+    KEPT(t, "4,100 litres");
+    DROPPED(t, "Photo archive");
+    DROPPED(t, "Print this page");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_comment_thread_not_counted_as_page_text),
         cmocka_unit_test(test_header_class_inside_article),
         cmocka_unit_test(test_heading_without_text),
+        cmocka_unit_test(test_short_between_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
