@@ -68,8 +68,8 @@ typedef struct elem {
     uint16_t depth;
     uint32_t hints; /* the element's own hints (tag, role, class/id words) */
     uint32_t good;  /* classifier: good weight inside */
-    uint32_t text;  /* classifier: long link-poor weight inside, hints ignored */
     uint32_t eff;   /* classifier: hints in force (own + ancestors', credible ones) */
+    uint32_t core;  /* classifier: long text of its children (+ half its grandchildren's) */
 } elem;
 
 typedef struct frame {
@@ -700,8 +700,7 @@ typedef struct cls_ctx {
 } cls_ctx;
 
 #define GOOD_WEIGHT 80
-/* hints a region holding most of the page's text loses (comments keep
- * theirs: a long thread can outweigh its article) */
+/* hints the text's core and its ancestors lose (comments keep theirs) */
 #define DISCREDITABLE_HINTS ((HARD_HINTS & ~TEXT_HINT_COMMENT) | TEXT_HINT_RELATED | TEXT_HINT_FORM)
 #define MEDIUM_WEIGHT 30
 
@@ -723,29 +722,37 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
         return;
     }
-    /* 0. hints in force.  A region marked as chrome (class "sidebar",
-     * "widget", "meta", "tag-...") that holds at least half of the page's
-     * long link-poor text (comment threads not counted) is a layout wrapper
-     * or a label, not chrome: its own hints are not believed (the chrome
-     * inside it keeps its own). */
-    uint64_t total_text = 0;
+    /* 0. hints in force.  The text's core is the element whose children and
+     * grandchildren hold the most long link-poor text (readability's
+     * paragraph-parent score; hints not consulted, comment threads not
+     * counted).  The core and its ancestors cannot be chrome, whatever their
+     * class says ("content-sidebar-wrap", a page builder's "widget", a
+     * post's "tag-..." labels): their own hints are not believed, while the
+     * chrome inside them keeps its own. */
     for (size_t e = 0; e < n_elems; e++) {
-        elems[e].good = elems[e].text = 0;
+        elems[e].good = elems[e].core = 0;
         uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
         elems[e].eff = up | (elems[e].hints & TEXT_HINT_COMMENT);
     }
     for (size_t i = 0; i < n; i++) {
         const text_block *b = &d->blocks[i];
         if (b->weight < GOOD_WEIGHT || b->link_density >= 0.25f) continue;
-        if (elem_of[i] < n_elems && (elems[elem_of[i]].eff & TEXT_HINT_COMMENT)) continue;
-        total_text += b->weight;
-        for (uint32_t e = elem_of[i]; e != UINT32_MAX && e < n_elems; e = elems[e].parent)
-            elems[e].text += b->weight;
+        if (elem_of[i] >= n_elems || (elems[elem_of[i]].eff & TEXT_HINT_COMMENT)) continue;
+        uint32_t p = elems[elem_of[i]].parent;
+        if (p < n_elems) {
+            elems[p].core += b->weight;
+            if (elems[p].parent < n_elems) elems[elems[p].parent].core += b->weight / 2;
+        }
     }
+    uint32_t core = UINT32_MAX;
+    for (size_t e = 0; e < n_elems; e++)
+        if (elems[e].core > 0 && (core == UINT32_MAX || elems[e].core > elems[core].core))
+            core = (uint32_t)e;
+    for (uint32_t e = core; e < n_elems; e = elems[e].parent)
+        elems[e].core = UINT32_MAX;
     for (size_t e = 0; e < n_elems; e++) {
         uint32_t own = elems[e].hints;
-        if (total_text > 0 && (uint64_t)elems[e].text * 2 >= total_text)
-            own &= ~(uint32_t)DISCREDITABLE_HINTS;
+        if (elems[e].core == UINT32_MAX) own &= ~(uint32_t)DISCREDITABLE_HINTS;
         uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
         elems[e].eff = up | own;
     }

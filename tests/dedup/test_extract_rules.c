@@ -45,8 +45,8 @@ static char *main_text_of(const char *html)
 
 /* A wrapper whose class reads as chrome (a page builder's "widget", a
  * layout's "content-sidebar-wrap", a post's "tag-..." labels) but which
- * holds most of the page's text is not chrome; the real sidebar and the
- * byline inside it still are. */
+ * holds the text's core is not chrome; the real sidebar and the byline
+ * inside it still are. */
 static void test_chrome_named_wrapper_holding_the_text(void **state)
 {
     (void)state;
@@ -69,9 +69,9 @@ static void test_chrome_named_wrapper_holding_the_text(void **state)
 }
 
 
-/* A long comment thread does not count in "half of the page's text": the
- * article's wrapper, labelled "tag-...", stays believed as the text's
- * home only once the thread is left out of the sum. */
+/* A long comment thread does not count when the text's core is sought:
+ * the article, labelled "tag-...", is the core only once the thread is
+ * left out. */
 static void test_comment_thread_not_counted_as_page_text(void **state)
 {
     (void)state;
@@ -149,6 +149,34 @@ static void test_short_between_text(void **state)
     free(t);
 }
 
+/* Teasers under "Related" each sit in a box of their own: together they
+ * outweigh a short article, but the core is where paragraphs sit side by
+ * side, so the article's "tag-..." label is not believed. */
+static void test_core_is_where_paragraphs_sit_together(void **state)
+{
+    (void)state;
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    const char *head = "<html><body><article class=\"post tag-orchards\">" PARA_A PARA_B
+                       "</article><div class=\"related-posts\">";
+    assert_int_equal(fa_buf_append(&b, head, strlen(head)), 0);
+    for (int i = 0; i < 6; i++) {
+        char teaser[400];
+        snprintf(teaser, sizeof teaser,
+                 "<div class=\"teaser\"><div class=\"teaser-text\"><p>Teaser number %d tells "
+                 "of another village, its market, its mayor and the road that was repaired in "
+                 "the spring.</p></div></div>",
+                 i);
+        assert_int_equal(fa_buf_append(&b, teaser, strlen(teaser)), 0);
+    }
+    assert_int_equal(fa_buf_append(&b, "</div></body></html>", 21), 0);
+    char *t = main_text_of(b.data);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    free(t);
+    fa_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_header_class_inside_article),
         cmocka_unit_test(test_heading_without_text),
         cmocka_unit_test(test_short_between_text),
+        cmocka_unit_test(test_core_is_where_paragraphs_sit_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
