@@ -110,6 +110,8 @@ struct text_extractor {
     fa_buf title;
     fa_buf arena; /* texts and paths */
     fa_charset_decoder *cs; /* raw bytes -> UTF-8 (issue 17) */
+    int noscript;           /* 0 outside, 1 inside <noscript>, 2 inside its end tag */
+    fa_buf carry;           /* a tag cut by a chunk's end, read with the next chunk */
     htmlSAXHandler sax;
 };
 
@@ -124,17 +126,97 @@ static int start_parser(text_extractor *x)
     return x->rc;
 }
 
-/* UTF-8 out of the charset decoder, into libxml2. */
+static void to_libxml(text_extractor *x, const char *s, size_t len)
+{
+    while (len > 0 && x->rc == 0) {
+        int n = len > (1u << 30) ? (1 << 30) : (int)len;
+        htmlParseChunk(x->ctx, s, n, 0);
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+/* 1 when s[0..] is "<noscript" (or "</noscript" with close) followed by a
+ * space, '>' or '/'; -1 when len is too short to tell; else 0. */
+static int noscript_tag_at(const char *s, size_t len, int close)
+{
+    static const char name[] = "noscript";
+    size_t at = close ? 2 : 1, need = at + 8 + 1;
+    if (close && len >= 2 && s[1] != '/') return 0;
+    for (size_t i = 0; i < 8; i++) {
+        if (at + i >= len) return -1;
+        if ((s[at + i] | 0x20) != name[i]) return 0;
+    }
+    if (len < need) return -1;
+    char c = s[at + 8];
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '>' || c == '/';
+}
+
+/* Drops <noscript>...</noscript> from the text before libxml2 reads it, as
+ * a browser that runs scripts does (it reads noscript's content as raw
+ * text): libxml2 parses it as markup, and "<noscript><div></noscript>"
+ * then swallows the rest of the page into the noscript element, whose
+ * content is never text here.  Returns the bytes of s consumed; the rest
+ * (a tag cut by the chunk's end) is carried to the next call. */
+static size_t strip_noscript(text_extractor *x, const char *s, size_t len, int last)
+{
+    size_t pos = 0, emit = 0;
+    while (pos < len && x->rc == 0) {
+        if (x->noscript == 2) { /* inside </noscript ...> */
+            const char *gt = memchr(s + pos, '>', len - pos);
+            if (gt == NULL) return len;
+            pos = emit = (size_t)(gt - s) + 1;
+            x->noscript = 0;
+            continue;
+        }
+        const char *lt = memchr(s + pos, '<', len - pos);
+        if (lt == NULL) break;
+        size_t k = (size_t)(lt - s);
+        int m = noscript_tag_at(lt, len - k, x->noscript);
+        if (m < 0 && !last) {
+            if (!x->noscript) to_libxml(x, s + emit, k - emit);
+            return k;
+        }
+        if (m <= 0) {
+            pos = k + 1;
+            continue;
+        }
+        if (x->noscript) {
+            x->noscript = 2;
+            pos = k + 10;
+        } else {
+            to_libxml(x, s + emit, k - emit);
+            x->noscript = 1;
+            pos = k + 9;
+        }
+    }
+    if (!x->noscript) to_libxml(x, s + emit, len - emit);
+    return len;
+}
+
+/* UTF-8 out of the charset decoder, through strip_noscript, into libxml2. */
 static int parse_utf8(void *ud, const char *chunk, size_t len)
 {
     text_extractor *x = ud;
     if (x->ctx == NULL && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
-    while (len > 0 && x->rc == 0) {
-        int n = len > (1u << 30) ? (1 << 30) : (int)len;
-        htmlParseChunk(x->ctx, chunk, n, 0);
-        chunk += n;
-        len -= (size_t)n;
+    if (x->carry.len > 0) {
+        /* the cut tag is at most 10 bytes: complete it with the chunk's start */
+        size_t take = len < 16 ? len : 16;
+        int rc = fa_buf_append(&x->carry, chunk, take);
+        if (rc < 0) return rc;
+        size_t used = strip_noscript(x, x->carry.data, x->carry.len, len == 0);
+        if (used < x->carry.len - take) { /* still cut: len was tiny */
+            memmove(x->carry.data, x->carry.data + used, x->carry.len - used);
+            x->carry.len -= used;
+            return x->rc;
+        }
+        size_t skip = used - (x->carry.len - take); /* bytes of chunk read */
+        fa_buf_reset(&x->carry);
+        chunk += skip;
+        len -= skip;
     }
+    size_t used = strip_noscript(x, chunk, len, 0);
+    if (used < len && fa_buf_append(&x->carry, chunk + used, len - used) < 0) return FA_ENOMEM;
     return x->rc;
 }
 
@@ -609,6 +691,7 @@ text_extractor *text_extractor_new(const text_extract_options *opt)
     if (x->opt.max_blocks == 0) x->opt.max_blocks = DEF_MAX_BLOCKS;
     fa_buf_init(&x->cur, x->opt.max_text);
     fa_buf_init(&x->title, 8192);
+    fa_buf_init(&x->carry, 4096);
     fa_buf_init(&x->arena, x->opt.max_text * 2 + 65536);
     x->stack = calloc(x->opt.max_depth + 1, sizeof *x->stack);
     htmlSAXHandler sax;
@@ -657,6 +740,7 @@ void text_extractor_free(text_extractor *x)
     free(x->blocks);
     fa_buf_free(&x->cur);
     fa_buf_free(&x->title);
+    fa_buf_free(&x->carry);
     fa_buf_free(&x->arena);
     fa_charset_decoder_free(x->cs);
     free(x);
@@ -896,6 +980,7 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
     if (rc < 0 && x->rc == 0) x->rc = rc;
     if (x->rc < 0) return x->rc;
     if (x->ctx == NULL && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
+    if (x->carry.len > 0) strip_noscript(x, x->carry.data, x->carry.len, 1);
     htmlParseChunk(x->ctx, NULL, 0, 1);
     flush_block(x);
     if (x->rc < 0) return x->rc;

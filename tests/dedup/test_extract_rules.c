@@ -177,6 +177,42 @@ static void test_core_is_where_paragraphs_sit_together(void **state)
     fa_buf_free(&b);
 }
 
+/* <noscript> is read as a browser running scripts reads it: its content is
+ * not markup, so an unclosed <div> inside it does not swallow the page;
+ * the same in one piece and fed byte by byte (the tags cut between
+ * chunks). */
+static void test_noscript_with_unclosed_div(void **state)
+{
+    (void)state;
+    const char *html = "<html><body><NoScript><div id=\"nojs\">Enable scripts</noscript>"
+                       "<article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+                       "<noscript><img src=x.gif></div></noscript>" PARA_C
+                       "</article><noscript></div></noscript></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Enable scripts");
+    text_extractor *x = text_extractor_new(NULL);
+    assert_non_null(x);
+    for (size_t i = 0; html[i]; i++)
+        assert_int_equal(text_extractor_push(x, html + i, 1), 0);
+    text_doc *d = NULL;
+    assert_int_equal(text_extractor_finish(x, &d), 0);
+    text_extractor_free(x);
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    assert_int_equal(text_doc_main_text(d, &b), 0);
+    assert_int_equal(fa_buf_append(&b, "", 1), 0);
+    assert_string_equal(b.data, t);
+    fa_buf_free(&b);
+    text_doc_free(d);
+    free(t);
+    /* a page ending inside a cut tag keeps its text */
+    t = main_text_of("<p>Last words of a page that ends in a cut tag.</p><nos");
+    KEPT(t, "Last words");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_heading_without_text),
         cmocka_unit_test(test_short_between_text),
         cmocka_unit_test(test_core_is_where_paragraphs_sit_together),
+        cmocka_unit_test(test_noscript_with_unclosed_div),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
