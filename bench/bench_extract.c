@@ -1,11 +1,12 @@
 /*
  * bench_extract.c - main-text extraction speed, MB/s of HTML per core.
  *
- *   bench_extract [--repeat N] [DIR...]
+ *   bench_extract [--repeat N] [--generated-mb M] [DIR...]
  *
  * Loads every regular file of each DIR (e.g. trafilatura's tests/eval/,
  * kept outside this repository) into memory, plus the project's own
- * generated news pages (tests/dedup/corpus.c, both generators, ~32 MB), and
+ * generated news pages (tests/dedup/corpus.c, both generators, M MB,
+ * default 32, 0 for none), and
  * runs text_extract_html (charset decision, libxml2 SAX push parser,
  * classifier) over each set N times (default 5).  Printed per set: pages,
  * MB, and MB/s of HTML over the process's CPU time (so time the shared
@@ -84,9 +85,9 @@ static int load_dir(page_set *s, const char *dir)
     return 0;
 }
 
-static int load_generated(page_set *s)
+static int load_generated(page_set *s, size_t max_bytes)
 {
-    for (uint32_t seed = 1; s->bytes < (32u << 20); seed++) {
+    for (uint32_t seed = 1; s->bytes < max_bytes; seed++) {
         corpus c;
         if (corpus_generate((int)(seed % 2), seed, 40, &c) < 0) return -1;
         for (size_t i = 0; i < c.n_docs; i++) {
@@ -135,12 +136,19 @@ static int run_set(const page_set *s, int repeat)
 int main(int argc, char **argv)
 {
     int repeat = 5, first = 1;
-    if (argc > 2 && strcmp(argv[1], "--repeat") == 0) {
-        repeat = atoi(argv[2]);
-        first = 3;
+    long gen_mb = 32;
+    while (first + 1 < argc && argv[first][0] == '-') {
+        if (strcmp(argv[first], "--repeat") == 0)
+            repeat = atoi(argv[first + 1]);
+        else if (strcmp(argv[first], "--generated-mb") == 0)
+            gen_mb = atol(argv[first + 1]);
+        else
+            break;
+        first += 2;
     }
-    if (repeat < 1 || repeat > 64) {
-        fprintf(stderr, "usage: bench_extract [--repeat N (1-64)] [DIR...]\n");
+    if (repeat < 1 || repeat > 64 || gen_mb < 0 || gen_mb > 4096 ||
+        (first < argc && argv[first][0] == '-')) {
+        fprintf(stderr, "usage: bench_extract [--repeat N (1-64)] [--generated-mb M] [DIR...]\n");
         return 64;
     }
     for (int a = first; a < argc; a++) {
@@ -152,8 +160,9 @@ int main(int argc, char **argv)
         free(s.html);
         free(s.len);
     }
+    if (gen_mb == 0) return 0;
     page_set g = {.name = "generated (tests/dedup/corpus.c)"};
-    if (load_generated(&g) < 0) return 1;
+    if (load_generated(&g, (size_t)gen_mb << 20) < 0) return 1;
     run_set(&g, repeat);
     for (size_t i = 0; i < g.n; i++)
         free(g.html[i]);

@@ -84,7 +84,7 @@ typedef struct frame {
 
 typedef struct raw_block {
     size_t text_off, len, path_off;
-    uint32_t chars, link_chars, weight, hints, elem;
+    uint32_t chars, nonspace, link_chars, weight, hints, elem;
     const char *tag;
     uint16_t depth;
     uint8_t heading;
@@ -110,8 +110,13 @@ struct text_extractor {
     fa_buf title;
     fa_buf arena; /* texts and paths */
     fa_charset_decoder *cs; /* raw bytes -> UTF-8 (issue 17) */
-    int noscript;           /* 0 outside, 1 inside <noscript>, 2 inside its end tag */
+    int raw;                /* inside the raw_tags[raw - 1] element (0: none) */
+    int raw_end;            /* inside its end tag */
     fa_buf carry;           /* a tag cut by a chunk's end, read with the next chunk */
+    struct {
+        const xmlChar *name; /* libxml2's interned name (its dictionary) */
+        const struct tag_info *ti;
+    } tag_cache[64]; /* find_tag's answers by name pointer */
     htmlSAXHandler sax;
 };
 
@@ -136,75 +141,92 @@ static void to_libxml(text_extractor *x, const char *s, size_t len)
     }
 }
 
-/* 1 when s[0..] is "<noscript" (or "</noscript" with close) followed by a
- * space, '>' or '/'; -1 when len is too short to tell; else 0. */
-static int noscript_tag_at(const char *s, size_t len, int close)
+/* Elements whose content strip_raw removes before libxml2 reads it. */
+static const struct {
+    const char *name;
+    size_t len;
+} raw_tags[] = {{"noscript", 8}, {"script", 6}, {"style", 5}};
+
+/* At s (a '<'): the raw_tags index + 1 of a "<name" (or "</name" with
+ * close, then only inside = that tag) followed by a space, '>' or '/';
+ * -1 when len is too short to tell; else 0. */
+static int raw_tag_at(const char *s, size_t len, int close, int inside)
 {
-    static const char name[] = "noscript";
-    size_t at = close ? 2 : 1, need = at + 8 + 1;
-    if (close && len >= 2 && s[1] != '/') return 0;
-    for (size_t i = 0; i < 8; i++) {
-        if (at + i >= len) return -1;
-        if ((s[at + i] | 0x20) != name[i]) return 0;
+    size_t at = close ? 2 : 1;
+    if (len < at + 1) return -1;
+    if (close && s[1] != '/') return 0;
+    char c1 = (char)(s[at] | 0x20);
+    for (int t = close ? inside - 1 : 0; t < (close ? inside : 3); t++) {
+        const char *name = raw_tags[t].name;
+        size_t n = raw_tags[t].len, i;
+        if (c1 != name[0]) continue;
+        for (i = 1; i < n && at + i < len; i++)
+            if ((s[at + i] | 0x20) != name[i]) break;
+        if (i < n && at + i < len) continue; /* another name */
+        if (at + n >= len) return -1;
+        char c = s[at + n];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '>' || c == '/')
+            return t + 1;
     }
-    if (len < need) return -1;
-    char c = s[at + 8];
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '>' || c == '/';
+    return 0;
 }
 
-/* Drops <noscript>...</noscript> from the text before libxml2 reads it, as
- * a browser that runs scripts does (it reads noscript's content as raw
- * text): libxml2 parses it as markup, and "<noscript><div></noscript>"
- * then swallows the rest of the page into the noscript element, whose
- * content is never text here.  Returns the bytes of s consumed; the rest
- * (a tag cut by the chunk's end) is carried to the next call. */
-static size_t strip_noscript(text_extractor *x, const char *s, size_t len, int last)
+/* Removes <noscript>, <script> and <style> elements from the text before
+ * libxml2 reads it, as a browser running scripts reads them: their content
+ * is raw text up to the matching end tag.  libxml2 parses noscript's
+ * content as markup, so "<noscript><div></noscript>" swallowed the rest of
+ * the page into the noscript element (whose content is never text here);
+ * and it walks script and style bodies a character at a time, where
+ * memchr skips them (they are most of a modern page's bytes).  Returns the
+ * bytes of s consumed; the rest (a tag cut by the chunk's end) is carried
+ * to the next call. */
+static size_t strip_raw(text_extractor *x, const char *s, size_t len, int last)
 {
     size_t pos = 0, emit = 0;
     while (pos < len && x->rc == 0) {
-        if (x->noscript == 2) { /* inside </noscript ...> */
+        if (x->raw_end) { /* inside </name ...> */
             const char *gt = memchr(s + pos, '>', len - pos);
             if (gt == NULL) return len;
             pos = emit = (size_t)(gt - s) + 1;
-            x->noscript = 0;
+            x->raw = x->raw_end = 0;
             continue;
         }
         const char *lt = memchr(s + pos, '<', len - pos);
         if (lt == NULL) break;
         size_t k = (size_t)(lt - s);
-        int m = noscript_tag_at(lt, len - k, x->noscript);
+        int m = raw_tag_at(lt, len - k, x->raw != 0, x->raw);
         if (m < 0 && !last) {
-            if (!x->noscript) to_libxml(x, s + emit, k - emit);
+            if (!x->raw) to_libxml(x, s + emit, k - emit);
             return k;
         }
         if (m <= 0) {
             pos = k + 1;
             continue;
         }
-        if (x->noscript) {
-            x->noscript = 2;
-            pos = k + 10;
+        if (x->raw) {
+            x->raw_end = 1;
+            pos = k + 2 + raw_tags[m - 1].len;
         } else {
             to_libxml(x, s + emit, k - emit);
-            x->noscript = 1;
-            pos = k + 9;
+            x->raw = m;
+            pos = k + 1 + raw_tags[m - 1].len;
         }
     }
-    if (!x->noscript) to_libxml(x, s + emit, len - emit);
+    if (!x->raw) to_libxml(x, s + emit, len - emit);
     return len;
 }
 
-/* UTF-8 out of the charset decoder, through strip_noscript, into libxml2. */
+/* UTF-8 out of the charset decoder, through strip_raw, into libxml2. */
 static int parse_utf8(void *ud, const char *chunk, size_t len)
 {
     text_extractor *x = ud;
     if (x->ctx == NULL && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
     if (x->carry.len > 0) {
-        /* the cut tag is at most 10 bytes: complete it with the chunk's start */
+        /* the cut tag is at most 11 bytes: complete it with the chunk's start */
         size_t take = len < 16 ? len : 16;
         int rc = fa_buf_append(&x->carry, chunk, take);
         if (rc < 0) return rc;
-        size_t used = strip_noscript(x, x->carry.data, x->carry.len, len == 0);
+        size_t used = strip_raw(x, x->carry.data, x->carry.len, len == 0);
         if (used < x->carry.len - take) { /* still cut: len was tiny */
             memmove(x->carry.data, x->carry.data + used, x->carry.len - used);
             x->carry.len -= used;
@@ -215,19 +237,20 @@ static int parse_utf8(void *ud, const char *chunk, size_t len)
         chunk += skip;
         len -= skip;
     }
-    size_t used = strip_noscript(x, chunk, len, 0);
+    size_t used = strip_raw(x, chunk, len, 0);
     if (used < len && fa_buf_append(&x->carry, chunk + used, len - used) < 0) return FA_ENOMEM;
     return x->rc;
 }
 
 /* ---- tags ---- */
 
-typedef struct tag_info {
+typedef struct tag_info tag_info;
+struct tag_info {
     const char *name;
     uint8_t kind;
     uint8_t heading;
     uint32_t hint; /* hint given by the element itself */
-} tag_info;
+};
 
 static const tag_info tags[] = {
     {"a", EK_LINK, 0, 0},
@@ -303,7 +326,7 @@ static const tag_info *find_tag(const char *name)
     size_t lo = 0, hi = sizeof tags / sizeof tags[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcasecmp(name, tags[mid].name);
+        int c = strcmp(name, tags[mid].name); /* libxml2 lowercases HTML names */
         if (c == 0) return &tags[mid];
         if (c < 0)
             hi = mid;
@@ -429,20 +452,44 @@ static uint32_t attr_hints(const char *v)
     return h;
 }
 
+/* find_tag through a cache keyed by the name's address: libxml2's HTML
+ * parser interns element names in its dictionary, so a tag's name comes
+ * back at the same address all through a document (a name at a new
+ * address is looked up and cached; a stale entry cannot point to a wrong
+ * name since the pointer compared is the dictionary's, alive with the
+ * parser). */
+static const tag_info *find_tag_cached(text_extractor *x, const xmlChar *name)
+{
+    size_t h = ((uintptr_t)name >> 3) & 63;
+    if (x->tag_cache[h].name == name) return x->tag_cache[h].ti;
+    const tag_info *ti = find_tag((const char *)name);
+    x->tag_cache[h].name = name;
+    x->tag_cache[h].ti = ti;
+    return ti;
+}
+
 /* ---- building blocks ---- */
 
+/* Non-space code points of s (space: <= U+0020 and U+00A0); *weight (if
+ * not NULL) counts them with unspaced scripts x3.  ASCII is read without
+ * decoding. */
 static int count_nonspace(const char *s, size_t len, uint32_t *weight)
 {
     uint32_t n = 0, w = 0;
+    const uint8_t *u = (const uint8_t *)s;
     for (size_t i = 0; i < len;) {
+        if (u[i] < 0x80) {
+            n += u[i] > 0x20;
+            i++;
+            continue;
+        }
         uint32_t c;
-        size_t k = text_utf8_next((const uint8_t *)s + i, len - i, &c);
-        i += k;
-        if (c <= 0x20 || c == 0xA0) continue;
+        i += text_utf8_next(u + i, len - i, &c);
+        if (c == 0xA0) continue;
         n++;
-        w += (c >= 0x0E00 && text_script_class(c) == TEXT_UNSPACED) ? 3 : 1;
+        if (weight && c >= 0x0E00 && text_script_class(c) == TEXT_UNSPACED) w += 2;
     }
-    if (weight) *weight = w;
+    if (weight) *weight = n + w;
     return (int)n;
 }
 
@@ -497,6 +544,7 @@ static void flush_block(text_extractor *x)
     uint32_t weight;
     uint32_t nonspace = (uint32_t)count_nonspace(x->arena.data + off, len, &weight);
     b->chars = (uint32_t)text_utf8_count(x->arena.data + off, len);
+    b->nonspace = nonspace;
     b->weight = weight;
     b->link_chars = link > nonspace ? nonspace : link;
     b->tag = f ? f->tag : "body";
@@ -528,7 +576,7 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
 {
     text_extractor *x = ud;
     if (x->rc < 0) return;
-    const tag_info *ti = find_tag((const char *)name);
+    const tag_info *ti = find_tag_cached(x, name);
     uint8_t kind = ti ? ti->kind : EK_INLINE;
     const frame *top = x->depth ? &x->stack[x->depth - 1] : NULL;
     if (kind == EK_BREAK) {
@@ -559,14 +607,18 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     uint32_t hints = ti ? ti->hint : 0;
     int hidden = 0;
     for (const xmlChar **a = atts; a && a[0]; a += 2) {
+        /* attribute names arrive lowercased from libxml2's HTML parser;
+         * the first letter skips most (href, src, data-*, ...) at once */
         const char *an = (const char *)a[0], *av = (const char *)a[1];
+        char c0 = an[0];
+        if (c0 != 'c' && c0 != 'i' && c0 != 'r' && c0 != 'h' && c0 != 'a' && c0 != 's') continue;
         if (av == NULL) {
-            if (strcasecmp(an, "hidden") == 0) hidden = 1;
+            if (strcmp(an, "hidden") == 0) hidden = 1;
             continue;
         }
-        if (strcasecmp(an, "class") == 0 || strcasecmp(an, "id") == 0)
+        if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0)
             hints |= attr_hints(av);
-        else if (strcasecmp(an, "role") == 0) {
+        else if (strcmp(an, "role") == 0) {
             if (strcasecmp(av, "navigation") == 0 || strcasecmp(av, "menu") == 0)
                 hints |= TEXT_HINT_NAV;
             else if (strcasecmp(av, "banner") == 0)
@@ -579,10 +631,10 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
                 hints |= TEXT_HINT_COOKIE;
             else if (strcasecmp(av, "main") == 0 || strcasecmp(av, "article") == 0)
                 hints |= TEXT_HINT_ARTICLE;
-        } else if (strcasecmp(an, "hidden") == 0 ||
-                   (strcasecmp(an, "aria-hidden") == 0 && strcasecmp(av, "true") == 0)) {
+        } else if (strcmp(an, "hidden") == 0 ||
+                   (strcmp(an, "aria-hidden") == 0 && strcasecmp(av, "true") == 0)) {
             hidden = 1;
-        } else if (strcasecmp(an, "style") == 0) {
+        } else if (strcmp(an, "style") == 0) {
             const char *d = strstr(av, "display");
             if (d && (strstr(d, "none") != NULL)) hidden = 1;
         }
@@ -634,7 +686,7 @@ static void on_end(void *ud, const xmlChar *name)
 {
     text_extractor *x = ud;
     if (x->rc < 0) return;
-    const tag_info *ti = find_tag((const char *)name);
+    const tag_info *ti = find_tag_cached(x, name);
     if (ti && ti->kind == EK_BREAK) return;
     if (x->overflow) {
         x->overflow--;
@@ -980,7 +1032,7 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
     if (rc < 0 && x->rc == 0) x->rc = rc;
     if (x->rc < 0) return x->rc;
     if (x->ctx == NULL && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
-    if (x->carry.len > 0) strip_noscript(x, x->carry.data, x->carry.len, 1);
+    if (x->carry.len > 0) strip_raw(x, x->carry.data, x->carry.len, 1);
     htmlParseChunk(x->ctx, NULL, 0, 1);
     flush_block(x);
     if (x->rc < 0) return x->rc;
@@ -1007,8 +1059,7 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
         b->chars = r->chars;
         b->link_chars = r->link_chars;
         b->weight = r->weight;
-        uint32_t nonspace = (uint32_t)count_nonspace(b->text, b->len, NULL);
-        b->link_density = nonspace ? (float)r->link_chars / (float)nonspace : 0.0f;
+        b->link_density = r->nonspace ? (float)r->link_chars / (float)r->nonspace : 0.0f;
         b->tag = r->tag;
         b->path = d->arena_.data + r->path_off;
         b->hints = r->hints;

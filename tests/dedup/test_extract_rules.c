@@ -177,21 +177,28 @@ static void test_core_is_where_paragraphs_sit_together(void **state)
     fa_buf_free(&b);
 }
 
-/* <noscript> is read as a browser running scripts reads it: its content is
- * not markup, so an unclosed <div> inside it does not swallow the page;
- * the same in one piece and fed byte by byte (the tags cut between
- * chunks). */
+/* <noscript>, <script> and <style> are read as a browser running scripts
+ * reads them: their content is not markup, so an unclosed <div> inside a
+ * noscript does not swallow the page, nor does markup in a script's
+ * strings count; the same in one piece and fed byte by byte (the tags cut
+ * between chunks). */
 static void test_noscript_with_unclosed_div(void **state)
 {
     (void)state;
-    const char *html = "<html><body><NoScript><div id=\"nojs\">Enable scripts</noscript>"
-                       "<article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+    const char *html = "<html><head><style>p::before{content:\"</p>\"}</style>"
+                       "<script type=\"text/javascript\">var s = '<div><p>Not text</p>';"
+                       "</script ></head><body><NoScript><div id=\"nojs\">Enable scripts</noscript>"
+                       "<article><h1>Orchard has a record year</h1>" PARA_A
+                       "<script>document.write('<noscript>');</script>" PARA_B
                        "<noscript><img src=x.gif></div></noscript>" PARA_C
                        "</article><noscript></div></noscript></body></html>";
     char *t = main_text_of(html);
     KEPT(t, "oldest trees still carry fruit");
     KEPT(t, "four thousand litres");
     DROPPED(t, "Enable scripts");
+    DROPPED(t, "Not text");
+    DROPPED(t, "content:");
+    KEPT(t, "Volunteers prune");
     text_extractor *x = text_extractor_new(NULL);
     assert_non_null(x);
     for (size_t i = 0; html[i]; i++)
