@@ -1,13 +1,27 @@
 /*
  * text_extract.c - HTML -> classified text blocks (see text_extract.h).
  *
+ * Before libxml2 reads the decoded text, the bodies of noscript, script
+ * and style are cut out with memchr (strip_raw): a browser running scripts
+ * reads them as raw text up to their end tag, while libxml2 parses
+ * noscript's content as markup (an unclosed div in it swallows the page)
+ * and walks script bodies a character at a time.
+ *
  * The SAX handlers keep a stack of open elements.  Text goes into the
  * current block's buffer; opening or closing any block-level element ends
  * the current block (so a div's own text between two paragraphs is a block
- * of its own, tagged "div").  Each element gets a serial and a parent so the
- * classifier can sum text per container afterwards.
+ * of its own, tagged "div").  Each element gets a serial, a parent and its
+ * own hints so the classifier can sum text per container and decide which
+ * hints to believe afterwards.
  *
  * Classification, in order (the reason string names the rule that won):
+ *   0. hints in force: the text's core is the element whose children and
+ *      grandchildren hold the most long link-poor text (readability's
+ *      paragraph-parent score, hints ignored, comment threads left out);
+ *      the core and its ancestors lose their chrome hints (a layout's
+ *      "content-sidebar-wrap", a page builder's "widget", a post's
+ *      "tag-..." labels), the rest keep theirs; a header named by its class
+ *      inside an article is the article's own.
  *   1. hard boilerplate: strong hints (nav, header, footer, aside, comment,
  *      share, cookie, promo, meta) -> "hint:NAME"; link density > 0.4 ->
  *      "link-density"; a short block (weight < 30) under a weak hint (form,
@@ -20,11 +34,17 @@
  *      ("main"); short ones are content when they are headings or end like a
  *      sentence, else "short".  Outside it: good blocks are content
  *      ("long-outside-main") unless under a weak "related" hint with
- *      medium link density; the last h1/h2 before the container's first
- *      block is the headline ("headline"); the rest is "outside-main".
+ *      medium link density; the rest is "outside-main".
+ *   4. context: a "short" block between two medium or long content blocks
+ *      is content ("short-between-text": list items, table cells); a short
+ *      heading followed by no content before the next heading of its rank
+ *      is boilerplate ("heading-without-text": "Related stories" over
+ *      links); the last h1/h2 before the container's first block is the
+ *      headline ("headline").
  * This is the jusText/boilerpipe idea (length, link density, context) with
  * readability's container scoring; the fixtures in tests/dedup/data/pages/
- * measure it (word-level F1 against hand-marked bodies).
+ * measure it (word-level F1 against hand-marked bodies), and
+ * bench/extract_eval on trafilatura's evaluation set (docs/BENCHMARKS.md).
  */
 #include "dedup/text_extract.h"
 #include "dedup/text_extract_internal.h"
