@@ -31,7 +31,8 @@
  *      carries about a word).
  *   3. main container: the deepest element holding >= 80% of the good
  *      weight.  Inside it: good or medium (>= 30) blocks are content
- *      ("main"); short ones are content when they are headings or end like a
+ *      ("main"), but for the short and medium ones under a "related" hint;
+ *      short ones are content when they are headings or end like a
  *      sentence, else "short".  Outside it: good blocks are content
  *      ("long-outside-main") unless under a weak "related" hint with
  *      medium link density; the rest is "outside-main".
@@ -960,7 +961,12 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 }
         if (inside) {
             if (first_in_main == n) first_in_main = i;
-            if (state[i] == 2 || b->weight >= MEDIUM_WEIGHT || b->heading ||
+            if ((b->hints & TEXT_HINT_RELATED) && state[i] != 2) {
+                /* a "related" box inside the article: its titles and
+                 * blurbs; the long text it carries stays */
+                b->cls = TEXT_BOILERPLATE;
+                b->reason = "hint:related";
+            } else if (state[i] == 2 || b->weight >= MEDIUM_WEIGHT || b->heading ||
                 (b->weight >= 8 && ends_like_sentence(b))) {
                 b->cls = TEXT_CONTENT;
                 b->reason = "main";

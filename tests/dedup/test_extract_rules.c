@@ -220,6 +220,25 @@ static void test_noscript_with_unclosed_div(void **state)
     free(t);
 }
 
+/* Inside the article, a "related" box's titles and blurbs are not the
+ * article's; the long text an aggregator carries in such a box stays. */
+static void test_related_box_inside_article(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+        "<div class=\"related-posts\"><p>Cider fair opens on Saturday at the old mill.</p>"
+        "<p>The carried story tells at length how the mill was rebuilt by volunteers after "
+        "the flood, stone by stone, over three long winters.</p></div>" PARA_C
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    KEPT(t, "stone by stone");
+    DROPPED(t, "Cider fair opens");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_short_between_text),
         cmocka_unit_test(test_core_is_where_paragraphs_sit_together),
         cmocka_unit_test(test_noscript_with_unclosed_div),
+        cmocka_unit_test(test_related_box_inside_article),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
