@@ -1,7 +1,9 @@
 /*
  * cmd_extract.c - `feedarc extract [--json] [--charset LABEL]
  * [--fragment|--wp-json] FILE|-`: the main text feedarc extracts from one
- * HTML document.
+ * HTML document; `feedarc extract --batch FILE...`: from many, in one
+ * process (each file's text followed by a NUL byte; bench/extract_eval
+ * scores an evaluation set this way).
  *
  * Runs exactly the extractor the dedup engine uses (dedup/text_extract.h),
  * streaming the file through libxml2's push parser in 64 KiB chunks, and
@@ -15,7 +17,9 @@
  * confidence 1.00)", and in the JSON.
  *
  * Exit status: 0 printed; 64 bad usage; 65 not parseable (--wp-json);
- * 66 FILE cannot be opened; 70 out of memory; 74 read error or a ceiling.
+ * 66 FILE cannot be opened; 70 out of memory; 74 read error or a ceiling
+ * (--batch: the status of the last file that failed; the others are still
+ * printed).
  */
 #include "cli/cli.h"
 #include "common/fa_buf.h"
@@ -104,50 +108,17 @@ static void print_json(const text_doc *d)
     yajl_gen_free(g);
 }
 
-int cmd_extract(int argc, char **argv)
+/* Reads path (or stdin for "-") through the extractor into *out.  Returns 0
+ * or a negative code (FA_ENOMEM, FA_EPARSE, FA_EIO, FA_ETOOBIG; FA_ENOENT
+ * when the file cannot be opened, with errno's message on stderr). */
+static int extract_file(const char *path, const text_extract_options *opt, int wp, text_doc **out)
 {
-    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-                                             {"fragment", no_argument, NULL, 'f'},
-                                             {"wp-json", no_argument, NULL, 'w'},
-                                             {"charset", required_argument, NULL, 'c'},
-                                             {NULL, 0, NULL, 0}};
-    int json = 0, fragment = 0, wp = 0, c;
-    const char *charset = NULL;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "jfwc:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            charset = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'f':
-            fragment = 1;
-            break;
-        case 'w':
-            wp = 1;
-            break;
-        default:
-            fprintf(stderr, "usage: feedarc extract [--json] [--charset LABEL] "
-                            "[--fragment|--wp-json] FILE|-\n");
-            return EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "usage: feedarc extract [--json] [--charset LABEL] "
-                        "[--fragment|--wp-json] FILE|-\n");
-        return EXIT_USAGE;
-    }
-    const char *path = argv[optind];
+    *out = NULL;
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
         fprintf(stderr, "feedarc extract: %s: %s\n", path, strerror(errno));
-        return EXTRACT_EXIT_NOINPUT;
+        return FA_ENOENT;
     }
-    text_extract_options opt = {0};
-    opt.fragment = fragment;
-    opt.charset = charset;
     text_doc *doc = NULL;
     int rc = 0;
     if (wp) {
@@ -158,10 +129,10 @@ int cmd_extract(int argc, char **argv)
         while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
             rc = fa_buf_append(&all, chunk, got);
         if (rc == 0 && ferror(f)) rc = FA_EIO;
-        if (rc == 0) rc = text_extract_wp_json(all.data ? all.data : "", all.len, &opt, &doc);
+        if (rc == 0) rc = text_extract_wp_json(all.data ? all.data : "", all.len, opt, &doc);
         fa_buf_free(&all);
     } else {
-        text_extractor *x = text_extractor_new(&opt);
+        text_extractor *x = text_extractor_new(opt);
         if (x == NULL) rc = FA_ENOMEM;
         char chunk[65536];
         size_t got;
@@ -175,19 +146,96 @@ int cmd_extract(int argc, char **argv)
     if (rc == 0 && doc == NULL) rc = FA_ENOMEM;
     if (rc < 0) {
         fprintf(stderr, "feedarc extract: %s: %s\n", path, fa_strerror(rc));
-        return rc == FA_ENOMEM   ? EXIT_SOFTWARE
-               : rc == FA_EPARSE ? EXTRACT_EXIT_DATAERR
-                                 : EXIT_IOERR;
+        return rc;
     }
+    *out = doc;
+    return 0;
+}
+
+static int exit_code(int rc)
+{
+    return rc == FA_ENOENT   ? EXTRACT_EXIT_NOINPUT
+           : rc == FA_ENOMEM ? EXIT_SOFTWARE
+           : rc == FA_EPARSE ? EXTRACT_EXIT_DATAERR
+                             : EXIT_IOERR;
+}
+
+static void print_main_text(const text_doc *doc)
+{
+    for (size_t i = 0; i < doc->n_blocks; i++)
+        if (doc->blocks[i].cls == TEXT_CONTENT) printf("%s\n", doc->blocks[i].text);
+}
+
+#define EXTRACT_USAGE                                                                              \
+    "usage: feedarc extract [--json] [--charset LABEL] [--fragment|--wp-json] FILE|-\n"            \
+    "       feedarc extract --batch [--charset LABEL] [--fragment|--wp-json] FILE...\n"
+
+int cmd_extract(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+                                             {"fragment", no_argument, NULL, 'f'},
+                                             {"wp-json", no_argument, NULL, 'w'},
+                                             {"charset", required_argument, NULL, 'c'},
+                                             {"batch", no_argument, NULL, 'b'},
+                                             {NULL, 0, NULL, 0}};
+    int json = 0, fragment = 0, wp = 0, batch = 0, c;
+    const char *charset = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jfwc:b", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            charset = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'f':
+            fragment = 1;
+            break;
+        case 'w':
+            wp = 1;
+            break;
+        case 'b':
+            batch = 1;
+            break;
+        default:
+            fputs(EXTRACT_USAGE, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (batch ? (optind >= argc || json) : optind != argc - 1) {
+        fputs(EXTRACT_USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    text_extract_options opt = {0};
+    opt.fragment = fragment;
+    opt.charset = charset;
+    if (batch) {
+        /* one process for many files: each file's main text, then a NUL
+         * byte (also after a file that failed, whose text is empty) */
+        int status = 0;
+        for (int i = optind; i < argc; i++) {
+            text_doc *doc = NULL;
+            int rc = extract_file(argv[i], &opt, wp, &doc);
+            if (rc < 0)
+                status = exit_code(rc);
+            else
+                print_main_text(doc);
+            text_doc_free(doc);
+            putchar('\0');
+        }
+        return fflush(stdout) == 0 ? status : EXIT_IOERR;
+    }
+    text_doc *doc = NULL;
+    int rc = extract_file(argv[optind], &opt, wp, &doc);
+    if (rc < 0) return exit_code(rc);
     char enc[256];
     fa_charset_describe(&doc->charset, enc, sizeof enc);
     fprintf(stderr, "encoding: %s\n", enc);
-    if (json) {
+    if (json)
         print_json(doc);
-    } else {
-        for (size_t i = 0; i < doc->n_blocks; i++)
-            if (doc->blocks[i].cls == TEXT_CONTENT) printf("%s\n", doc->blocks[i].text);
-    }
+    else
+        print_main_text(doc);
     text_doc_free(doc);
     return fflush(stdout) == 0 ? 0 : EXIT_IOERR;
 }

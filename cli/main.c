@@ -220,6 +220,7 @@ static const command commands[] = {
      "read; 73 OUT cannot be written.\n"},
     {"extract", cmd_extract, "print the main text extracted from an HTML page",
      "usage: feedarc extract [--json] [--charset LABEL] [--fragment|--wp-json] FILE|-\n"
+     "       feedarc extract --batch [--charset LABEL] [--fragment|--wp-json] FILE...\n"
      "\n"
      "Runs the extractor the near-duplicate detector uses on one HTML document\n"
      "(FILE, or - for stdin) and prints its main text, one block per line:\n"
@@ -234,9 +235,11 @@ static const command commands[] = {
      "                  template, every block is content\n"
      "  -w, --wp-json   the input is a WordPress REST post (title and\n"
      "                  content.rendered are read)\n"
+     "  -b, --batch     many FILEs in one process: each one's main text followed\n"
+     "                  by a NUL byte (empty for a file that failed)\n"
      "\n"
      "Exit status: 0 printed; 64 bad usage; 65 not a REST post; 66 FILE cannot be\n"
-     "opened; 74 read error or past a size ceiling.\n"},
+     "opened; 74 read error or past a size ceiling (--batch: the last failure's).\n"},
     {"status", cmd_status, "per source: last attempt, success, error, next due",
      "usage: feedarc status -c FILE [--json]\n"
      "\n"

@@ -1,13 +1,27 @@
 /*
  * text_extract.c - HTML -> classified text blocks (see text_extract.h).
  *
+ * Before libxml2 reads the decoded text, the bodies of noscript, script
+ * and style are cut out with memchr (strip_raw): a browser running scripts
+ * reads them as raw text up to their end tag, while libxml2 parses
+ * noscript's content as markup (an unclosed div in it swallows the page)
+ * and walks script bodies a character at a time.
+ *
  * The SAX handlers keep a stack of open elements.  Text goes into the
  * current block's buffer; opening or closing any block-level element ends
  * the current block (so a div's own text between two paragraphs is a block
- * of its own, tagged "div").  Each element gets a serial and a parent so the
- * classifier can sum text per container afterwards.
+ * of its own, tagged "div").  Each element gets a serial, a parent and its
+ * own hints so the classifier can sum text per container and decide which
+ * hints to believe afterwards.
  *
  * Classification, in order (the reason string names the rule that won):
+ *   0. hints in force: the text's core is the element whose children and
+ *      grandchildren hold the most long link-poor text (readability's
+ *      paragraph-parent score, hints ignored, comment threads left out);
+ *      the core and its ancestors lose their chrome hints (a layout's
+ *      "content-sidebar-wrap", a page builder's "widget", a post's
+ *      "tag-..." labels), the rest keep theirs; a header named by its class
+ *      inside an article is the article's own.
  *   1. hard boilerplate: strong hints (nav, header, footer, aside, comment,
  *      share, cookie, promo, meta) -> "hint:NAME"; link density > 0.4 ->
  *      "link-density"; a short block (weight < 30) under a weak hint (form,
@@ -17,14 +31,21 @@
  *      carries about a word).
  *   3. main container: the deepest element holding >= 80% of the good
  *      weight.  Inside it: good or medium (>= 30) blocks are content
- *      ("main"); short ones are content when they are headings or end like a
+ *      ("main"), but for the short and medium ones under a "related" hint;
+ *      short ones are content when they are headings or end like a
  *      sentence, else "short".  Outside it: good blocks are content
  *      ("long-outside-main") unless under a weak "related" hint with
- *      medium link density; the last h1/h2 before the container's first
- *      block is the headline ("headline"); the rest is "outside-main".
+ *      medium link density; the rest is "outside-main".
+ *   4. context: a "short" block between two medium or long content blocks
+ *      is content ("short-between-text": list items, table cells); a short
+ *      heading followed by no content before the next heading of its rank
+ *      is boilerplate ("heading-without-text": "Related stories" over
+ *      links); the last h1/h2 before the container's first block is the
+ *      headline ("headline").
  * This is the jusText/boilerpipe idea (length, link density, context) with
  * readability's container scoring; the fixtures in tests/dedup/data/pages/
- * measure it (word-level F1 against hand-marked bodies).
+ * measure it (word-level F1 against hand-marked bodies), and
+ * bench/extract_eval on trafilatura's evaluation set (docs/BENCHMARKS.md).
  */
 #include "dedup/text_extract.h"
 #include "dedup/text_extract_internal.h"
@@ -66,7 +87,10 @@ enum elem_kind { EK_INLINE = 0, EK_BLOCK, EK_DROP, EK_LINK, EK_BREAK };
 typedef struct elem {
     uint32_t parent; /* serial of the parent, UINT32_MAX for the root */
     uint16_t depth;
-    uint32_t good; /* classifier: good weight inside */
+    uint32_t hints; /* the element's own hints (tag, role, class/id words) */
+    uint32_t good;  /* classifier: good weight inside */
+    uint32_t eff;   /* classifier: hints in force (own + ancestors', credible ones) */
+    uint32_t core;  /* classifier: long text of its children (+ half its grandchildren's) */
 } elem;
 
 typedef struct frame {
@@ -81,7 +105,7 @@ typedef struct frame {
 
 typedef struct raw_block {
     size_t text_off, len, path_off;
-    uint32_t chars, link_chars, weight, hints, elem;
+    uint32_t chars, nonspace, link_chars, weight, hints, elem;
     const char *tag;
     uint16_t depth;
     uint8_t heading;
@@ -107,6 +131,13 @@ struct text_extractor {
     fa_buf title;
     fa_buf arena; /* texts and paths */
     fa_charset_decoder *cs; /* raw bytes -> UTF-8 */
+    int raw;                /* inside the raw_tags[raw - 1] element (0: none) */
+    int raw_end;            /* inside its end tag */
+    fa_buf carry;           /* a tag cut by a chunk's end, read with the next chunk */
+    struct {
+        const xmlChar *name; /* libxml2's interned name (its dictionary) */
+        const struct tag_info *ti;
+    } tag_cache[64]; /* find_tag's answers by name pointer */
     htmlSAXHandler sax;
 };
 
@@ -121,28 +152,126 @@ static int start_parser(text_extractor *x)
     return x->rc;
 }
 
-/* UTF-8 out of the charset decoder, into libxml2. */
+static void to_libxml(text_extractor *x, const char *s, size_t len)
+{
+    while (len > 0 && x->rc == 0) {
+        int n = len > (1u << 30) ? (1 << 30) : (int)len;
+        htmlParseChunk(x->ctx, s, n, 0);
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Elements whose content strip_raw removes before libxml2 reads it. */
+static const struct {
+    const char *name;
+    size_t len;
+} raw_tags[] = {{"noscript", 8}, {"script", 6}, {"style", 5}};
+
+/* At s (a '<'): the raw_tags index + 1 of a "<name" (or "</name" with
+ * close, then only inside = that tag) followed by a space, '>' or '/';
+ * -1 when len is too short to tell; else 0. */
+static int raw_tag_at(const char *s, size_t len, int close, int inside)
+{
+    size_t at = close ? 2 : 1;
+    if (len < at + 1) return -1;
+    if (close && s[1] != '/') return 0;
+    char c1 = (char)(s[at] | 0x20);
+    for (int t = close ? inside - 1 : 0; t < (close ? inside : 3); t++) {
+        const char *name = raw_tags[t].name;
+        size_t n = raw_tags[t].len, i;
+        if (c1 != name[0]) continue;
+        for (i = 1; i < n && at + i < len; i++)
+            if ((s[at + i] | 0x20) != name[i]) break;
+        if (i < n && at + i < len) continue; /* another name */
+        if (at + n >= len) return -1;
+        char c = s[at + n];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '>' || c == '/')
+            return t + 1;
+    }
+    return 0;
+}
+
+/* Removes <noscript>, <script> and <style> elements from the text before
+ * libxml2 reads it, as a browser running scripts reads them: their content
+ * is raw text up to the matching end tag.  libxml2 parses noscript's
+ * content as markup, so "<noscript><div></noscript>" swallowed the rest of
+ * the page into the noscript element (whose content is never text here);
+ * and it walks script and style bodies a character at a time, where
+ * memchr skips them (they are most of a modern page's bytes).  Returns the
+ * bytes of s consumed; the rest (a tag cut by the chunk's end) is carried
+ * to the next call. */
+static size_t strip_raw(text_extractor *x, const char *s, size_t len, int last)
+{
+    size_t pos = 0, emit = 0;
+    while (pos < len && x->rc == 0) {
+        if (x->raw_end) { /* inside </name ...> */
+            const char *gt = memchr(s + pos, '>', len - pos);
+            if (gt == NULL) return len;
+            pos = emit = (size_t)(gt - s) + 1;
+            x->raw = x->raw_end = 0;
+            continue;
+        }
+        const char *lt = memchr(s + pos, '<', len - pos);
+        if (lt == NULL) break;
+        size_t k = (size_t)(lt - s);
+        int m = raw_tag_at(lt, len - k, x->raw != 0, x->raw);
+        if (m < 0 && !last) {
+            if (!x->raw) to_libxml(x, s + emit, k - emit);
+            return k;
+        }
+        if (m <= 0) {
+            pos = k + 1;
+            continue;
+        }
+        if (x->raw) {
+            x->raw_end = 1;
+            pos = k + 2 + raw_tags[m - 1].len;
+        } else {
+            to_libxml(x, s + emit, k - emit);
+            x->raw = m;
+            pos = k + 1 + raw_tags[m - 1].len;
+        }
+    }
+    if (!x->raw) to_libxml(x, s + emit, len - emit);
+    return len;
+}
+
+/* UTF-8 out of the charset decoder, through strip_raw, into libxml2. */
 static int parse_utf8(void *ud, const char *chunk, size_t len)
 {
     text_extractor *x = ud;
     if (x->ctx == NULL && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
-    while (len > 0 && x->rc == 0) {
-        int n = len > (1u << 30) ? (1 << 30) : (int)len;
-        htmlParseChunk(x->ctx, chunk, n, 0);
-        chunk += n;
-        len -= (size_t)n;
+    if (x->carry.len > 0) {
+        /* the cut tag is at most 11 bytes: complete it with the chunk's start */
+        size_t take = len < 16 ? len : 16;
+        int rc = fa_buf_append(&x->carry, chunk, take);
+        if (rc < 0) return rc;
+        size_t used = strip_raw(x, x->carry.data, x->carry.len, len == 0);
+        if (used < x->carry.len - take) { /* still cut: len was tiny */
+            memmove(x->carry.data, x->carry.data + used, x->carry.len - used);
+            x->carry.len -= used;
+            return x->rc;
+        }
+        size_t skip = used - (x->carry.len - take); /* bytes of chunk read */
+        fa_buf_reset(&x->carry);
+        chunk += skip;
+        len -= skip;
     }
+    size_t used = strip_raw(x, chunk, len, 0);
+    if (used < len && fa_buf_append(&x->carry, chunk + used, len - used) < 0) return FA_ENOMEM;
     return x->rc;
 }
 
 /* ---- tags ---- */
 
-typedef struct tag_info {
+typedef struct tag_info tag_info;
+struct tag_info {
     const char *name;
     uint8_t kind;
     uint8_t heading;
     uint32_t hint; /* hint given by the element itself */
-} tag_info;
+};
 
 static const tag_info tags[] = {
     {"a", EK_LINK, 0, 0},
@@ -218,7 +347,7 @@ static const tag_info *find_tag(const char *name)
     size_t lo = 0, hi = sizeof tags / sizeof tags[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcasecmp(name, tags[mid].name);
+        int c = strcmp(name, tags[mid].name); /* libxml2 lowercases HTML names */
         if (c == 0) return &tags[mid];
         if (c < 0)
             hi = mid;
@@ -344,20 +473,44 @@ static uint32_t attr_hints(const char *v)
     return h;
 }
 
+/* find_tag through a cache keyed by the name's address: libxml2's HTML
+ * parser interns element names in its dictionary, so a tag's name comes
+ * back at the same address all through a document (a name at a new
+ * address is looked up and cached; a stale entry cannot point to a wrong
+ * name since the pointer compared is the dictionary's, alive with the
+ * parser). */
+static const tag_info *find_tag_cached(text_extractor *x, const xmlChar *name)
+{
+    size_t h = ((uintptr_t)name >> 3) & 63;
+    if (x->tag_cache[h].name == name) return x->tag_cache[h].ti;
+    const tag_info *ti = find_tag((const char *)name);
+    x->tag_cache[h].name = name;
+    x->tag_cache[h].ti = ti;
+    return ti;
+}
+
 /* ---- building blocks ---- */
 
+/* Non-space code points of s (space: <= U+0020 and U+00A0); *weight (if
+ * not NULL) counts them with unspaced scripts x3.  ASCII is read without
+ * decoding. */
 static int count_nonspace(const char *s, size_t len, uint32_t *weight)
 {
     uint32_t n = 0, w = 0;
+    const uint8_t *u = (const uint8_t *)s;
     for (size_t i = 0; i < len;) {
+        if (u[i] < 0x80) {
+            n += u[i] > 0x20;
+            i++;
+            continue;
+        }
         uint32_t c;
-        size_t k = text_utf8_next((const uint8_t *)s + i, len - i, &c);
-        i += k;
-        if (c <= 0x20 || c == 0xA0) continue;
+        i += text_utf8_next(u + i, len - i, &c);
+        if (c == 0xA0) continue;
         n++;
-        w += (c >= 0x0E00 && text_script_class(c) == TEXT_UNSPACED) ? 3 : 1;
+        if (weight && c >= 0x0E00 && text_script_class(c) == TEXT_UNSPACED) w += 2;
     }
-    if (weight) *weight = w;
+    if (weight) *weight = n + w;
     return (int)n;
 }
 
@@ -412,6 +565,7 @@ static void flush_block(text_extractor *x)
     uint32_t weight;
     uint32_t nonspace = (uint32_t)count_nonspace(x->arena.data + off, len, &weight);
     b->chars = (uint32_t)text_utf8_count(x->arena.data + off, len);
+    b->nonspace = nonspace;
     b->weight = weight;
     b->link_chars = link > nonspace ? nonspace : link;
     b->tag = f ? f->tag : "body";
@@ -422,7 +576,7 @@ static void flush_block(text_extractor *x)
             break;
         }
     b->hints = x->depth ? x->stack[x->depth - 1].hints : 0;
-    b->elem = f ? f->serial : 0;
+    b->elem = x->depth ? x->stack[x->depth - 1].serial : 0;
     b->depth = (uint16_t)x->depth;
     /* tag path */
     b->path_off = x->arena.len;
@@ -443,7 +597,7 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
 {
     text_extractor *x = ud;
     if (x->rc < 0) return;
-    const tag_info *ti = find_tag((const char *)name);
+    const tag_info *ti = find_tag_cached(x, name);
     uint8_t kind = ti ? ti->kind : EK_INLINE;
     const frame *top = x->depth ? &x->stack[x->depth - 1] : NULL;
     if (kind == EK_BREAK) {
@@ -474,14 +628,18 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     uint32_t hints = ti ? ti->hint : 0;
     int hidden = 0;
     for (const xmlChar **a = atts; a && a[0]; a += 2) {
+        /* attribute names arrive lowercased from libxml2's HTML parser;
+         * the first letter skips most (href, src, data-*, ...) at once */
         const char *an = (const char *)a[0], *av = (const char *)a[1];
+        char c0 = an[0];
+        if (c0 != 'c' && c0 != 'i' && c0 != 'r' && c0 != 'h' && c0 != 'a' && c0 != 's') continue;
         if (av == NULL) {
-            if (strcasecmp(an, "hidden") == 0) hidden = 1;
+            if (strcmp(an, "hidden") == 0) hidden = 1;
             continue;
         }
-        if (strcasecmp(an, "class") == 0 || strcasecmp(an, "id") == 0)
+        if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0)
             hints |= attr_hints(av);
-        else if (strcasecmp(an, "role") == 0) {
+        else if (strcmp(an, "role") == 0) {
             if (strcasecmp(av, "navigation") == 0 || strcasecmp(av, "menu") == 0)
                 hints |= TEXT_HINT_NAV;
             else if (strcasecmp(av, "banner") == 0)
@@ -494,20 +652,22 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
                 hints |= TEXT_HINT_COOKIE;
             else if (strcasecmp(av, "main") == 0 || strcasecmp(av, "article") == 0)
                 hints |= TEXT_HINT_ARTICLE;
-        } else if (strcasecmp(an, "hidden") == 0 ||
-                   (strcasecmp(an, "aria-hidden") == 0 && strcasecmp(av, "true") == 0)) {
+        } else if (strcmp(an, "hidden") == 0 ||
+                   (strcmp(an, "aria-hidden") == 0 && strcasecmp(av, "true") == 0)) {
             hidden = 1;
-        } else if (strcasecmp(an, "style") == 0) {
+        } else if (strcmp(an, "style") == 0) {
             const char *d = strstr(av, "display");
             if (d && (strstr(d, "none") != NULL)) hidden = 1;
         }
     }
     /* <header>/<footer> inside an article are the article's own (headline,
-     * tags): only page-level ones are the template's */
+     * tags): only page-level ones are the template's; so is a header named
+     * by its class ("entry-header") */
     uint32_t inherited = top ? top->hints : 0;
-    if (ti && (inherited & TEXT_HINT_ARTICLE)) {
-        if (strcmp(ti->name, "header") == 0) hints &= ~TEXT_HINT_HEADER;
-        if (strcmp(ti->name, "footer") == 0) hints = (hints & ~TEXT_HINT_FOOTER) | TEXT_HINT_META;
+    if (inherited & TEXT_HINT_ARTICLE) {
+        hints &= ~TEXT_HINT_HEADER;
+        if (ti && strcmp(ti->name, "footer") == 0)
+            hints = (hints & ~TEXT_HINT_FOOTER) | TEXT_HINT_META;
     }
     /* the html and body elements' classes describe the page, not a region */
     if (ti && (strcmp(ti->name, "body") == 0 || strcmp(ti->name, "html") == 0)) hints = 0;
@@ -529,6 +689,7 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     x->elems[serial].parent = top ? top->serial : UINT32_MAX;
     x->elems[serial].depth = (uint16_t)x->depth;
     x->elems[serial].good = 0;
+    x->elems[serial].hints = hints;
     frame *f = &x->stack[x->depth++];
     f->tag = ti ? ti->name : "x";
     f->serial = serial;
@@ -546,7 +707,7 @@ static void on_end(void *ud, const xmlChar *name)
 {
     text_extractor *x = ud;
     if (x->rc < 0) return;
-    const tag_info *ti = find_tag((const char *)name);
+    const tag_info *ti = find_tag_cached(x, name);
     if (ti && ti->kind == EK_BREAK) return;
     if (x->overflow) {
         x->overflow--;
@@ -603,6 +764,7 @@ text_extractor *text_extractor_new(const text_extract_options *opt)
     if (x->opt.max_blocks == 0) x->opt.max_blocks = DEF_MAX_BLOCKS;
     fa_buf_init(&x->cur, x->opt.max_text);
     fa_buf_init(&x->title, 8192);
+    fa_buf_init(&x->carry, 4096);
     fa_buf_init(&x->arena, x->opt.max_text * 2 + 65536);
     x->stack = calloc(x->opt.max_depth + 1, sizeof *x->stack);
     htmlSAXHandler sax;
@@ -651,6 +813,7 @@ void text_extractor_free(text_extractor *x)
     free(x->blocks);
     fa_buf_free(&x->cur);
     fa_buf_free(&x->title);
+    fa_buf_free(&x->carry);
     fa_buf_free(&x->arena);
     fa_charset_decoder_free(x->cs);
     free(x);
@@ -694,6 +857,8 @@ typedef struct cls_ctx {
 } cls_ctx;
 
 #define GOOD_WEIGHT 80
+/* hints the text's core and its ancestors lose (comments keep theirs) */
+#define DISCREDITABLE_HINTS ((HARD_HINTS & ~TEXT_HINT_COMMENT) | TEXT_HINT_RELATED | TEXT_HINT_FORM)
 #define MEDIUM_WEIGHT 30
 
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
@@ -714,8 +879,42 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
         return;
     }
+    /* 0. hints in force.  The text's core is the element whose children and
+     * grandchildren hold the most long link-poor text (readability's
+     * paragraph-parent score; hints not consulted, comment threads not
+     * counted).  The core and its ancestors cannot be chrome, whatever their
+     * class says ("content-sidebar-wrap", a page builder's "widget", a
+     * post's "tag-..." labels): their own hints are not believed, while the
+     * chrome inside them keeps its own. */
+    for (size_t e = 0; e < n_elems; e++) {
+        elems[e].good = elems[e].core = 0;
+        uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
+        elems[e].eff = up | (elems[e].hints & TEXT_HINT_COMMENT);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const text_block *b = &d->blocks[i];
+        if (b->weight < GOOD_WEIGHT || b->link_density >= 0.25f) continue;
+        if (elem_of[i] >= n_elems || (elems[elem_of[i]].eff & TEXT_HINT_COMMENT)) continue;
+        uint32_t p = elems[elem_of[i]].parent;
+        if (p < n_elems) {
+            elems[p].core += b->weight;
+            if (elems[p].parent < n_elems) elems[elems[p].parent].core += b->weight / 2;
+        }
+    }
+    uint32_t core = UINT32_MAX;
     for (size_t e = 0; e < n_elems; e++)
-        elems[e].good = 0;
+        if (elems[e].core > 0 && (core == UINT32_MAX || elems[e].core > elems[core].core))
+            core = (uint32_t)e;
+    for (uint32_t e = core; e < n_elems; e = elems[e].parent)
+        elems[e].core = UINT32_MAX;
+    for (size_t e = 0; e < n_elems; e++) {
+        uint32_t own = elems[e].hints;
+        if (elems[e].core == UINT32_MAX) own &= ~(uint32_t)DISCREDITABLE_HINTS;
+        uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
+        elems[e].eff = up | own;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (elem_of[i] < n_elems) d->blocks[i].hints = elems[elem_of[i]].eff;
     uint64_t total_good = 0;
     for (size_t i = 0; i < n; i++) {
         text_block *b = &d->blocks[i];
@@ -762,7 +961,12 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 }
         if (inside) {
             if (first_in_main == n) first_in_main = i;
-            if (state[i] == 2 || b->weight >= MEDIUM_WEIGHT || b->heading ||
+            if ((b->hints & TEXT_HINT_RELATED) && state[i] != 2) {
+                /* a "related" box inside the article: its titles and
+                 * blurbs; the long text it carries stays */
+                b->cls = TEXT_BOILERPLATE;
+                b->reason = "hint:related";
+            } else if (state[i] == 2 || b->weight >= MEDIUM_WEIGHT || b->heading ||
                 (b->weight >= 8 && ends_like_sentence(b))) {
                 b->cls = TEXT_CONTENT;
                 b->reason = "main";
@@ -776,6 +980,45 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         } else {
             b->cls = TEXT_BOILERPLATE;
             b->reason = "outside-main";
+        }
+    }
+    /* a short block between two paragraphs of the main text is part of it
+     * (a list item, a table cell, a one-line paragraph), while short lines
+     * at the edges of the text are where labels, prompts and credits sit */
+    {
+        size_t last_text = n; /* the last medium/long content block seen */
+        for (size_t i = 0; i < n; i++) {
+            text_block *b = &d->blocks[i];
+            if (b->cls == TEXT_CONTENT && b->weight >= MEDIUM_WEIGHT && !b->heading) {
+                if (last_text < n)
+                    for (size_t j = last_text + 1; j < i; j++)
+                        if (d->blocks[j].reason && strcmp(d->blocks[j].reason, "short") == 0) {
+                            d->blocks[j].cls = TEXT_CONTENT;
+                            d->blocks[j].reason = "short-between-text";
+                        }
+                last_text = i;
+            }
+        }
+    }
+    /* a heading introduces what follows it: one followed by no content
+     * before the next heading of its rank or above ("Related stories" over a
+     * list of links, "Comments" over a thread) is boilerplate (a long
+     * "heading" is a paragraph in the wrong element: left alone) */
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        if (!b->heading || b->cls != TEXT_CONTENT || b->weight >= GOOD_WEIGHT) continue;
+        int followed = 0;
+        for (size_t j = i + 1; j < n; j++) {
+            const text_block *c = &d->blocks[j];
+            if (c->heading && c->heading <= b->heading) break;
+            if (c->cls == TEXT_CONTENT && !c->heading) {
+                followed = 1;
+                break;
+            }
+        }
+        if (!followed) {
+            b->cls = TEXT_BOILERPLATE;
+            b->reason = "heading-without-text";
         }
     }
     /* the headline just before the main container */
@@ -815,6 +1058,7 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
     if (rc < 0 && x->rc == 0) x->rc = rc;
     if (x->rc < 0) return x->rc;
     if (x->ctx == NULL && start_parser(x) < 0) return x->rc ? x->rc : FA_ENOMEM;
+    if (x->carry.len > 0) strip_raw(x, x->carry.data, x->carry.len, 1);
     htmlParseChunk(x->ctx, NULL, 0, 1);
     flush_block(x);
     if (x->rc < 0) return x->rc;
@@ -841,8 +1085,7 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
         b->chars = r->chars;
         b->link_chars = r->link_chars;
         b->weight = r->weight;
-        uint32_t nonspace = (uint32_t)count_nonspace(b->text, b->len, NULL);
-        b->link_density = nonspace ? (float)r->link_chars / (float)nonspace : 0.0f;
+        b->link_density = r->nonspace ? (float)r->link_chars / (float)r->nonspace : 0.0f;
         b->tag = r->tag;
         b->path = d->arena_.data + r->path_off;
         b->hints = r->hints;

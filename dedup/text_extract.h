@@ -17,11 +17,15 @@
  * button, head and of elements marked hidden are dropped.
  *
  * The classifier (text_extract.c has the rules and their reasons) marks
- * blocks under strong hints or with link density > 0.4 as boilerplate, finds
+ * blocks under strong hints or with link density > 0.4 as boilerplate -
+ * except the hints of the text's core and its ancestors (a wrapper whose
+ * class reads "sidebar" or "widget" but which holds the paragraphs) - finds
  * the main container (the deepest element holding 80% of the long, link-poor
  * text) and keeps what lies inside it, plus long link-poor blocks outside it
  * (so the full articles an aggregator prints under "Related Articles" stay
- * content).  Fragments (feed item content, WordPress content.rendered) have
+ * content); short blocks between paragraphs are kept, headings with no text
+ * after them are not.  noscript, script and style bodies are cut out before
+ * parsing, as a browser running scripts reads them.  Fragments (feed item content, WordPress content.rendered) have
  * no template: every block is content.
  *
  * Ceilings: input bytes, extracted text bytes, blocks and elements are
@@ -69,7 +73,7 @@ typedef struct text_block {
     float link_density;  /* link_chars / non-space code points */
     const char *tag;     /* innermost block element ("p", "h2", "li", "div", ...) */
     const char *path;    /* ancestors' tags, "html>body>main>article>p" */
-    uint32_t hints;      /* enum text_hint bits */
+    uint32_t hints;      /* enum text_hint bits in force (see text_extract.c, rule 0) */
     uint32_t index;      /* position in document order */
     uint16_t depth;      /* element depth */
     uint8_t heading;     /* 1..6 for h1..h6, else 0 */

@@ -42,3 +42,9 @@ if(TARGET feedarc)
   add_test(NAME test_once_output COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_once_output.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_once_output PROPERTIES TIMEOUT 120)
 endif()
+# (issue 13) extract --batch: NUL-ended records, the same text as one file at a time
+if(TARGET feedarc)
+  add_test(NAME test_extract_batch
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_extract_batch.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_extract_batch PROPERTIES TIMEOUT 60)
+endif()

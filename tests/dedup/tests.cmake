@@ -9,3 +9,5 @@ feedarc_test(test_dedup_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_engi
 # The findings record: writer and parser agree (round trip), refusals.
 feedarc_test(test_findings_record SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_findings_record.c
              LIBS fa_dedup)
+# the classifier's structural rules, one hand-written page each
+feedarc_test(test_extract_rules SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_extract_rules.c LIBS fa_dedup)

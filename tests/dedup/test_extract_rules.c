@@ -1,0 +1,255 @@
+/*
+ * test_extract_rules.c - one test per structural rule of the main-text
+ * classifier (dedup/text_extract.c), each on a small hand-written page.
+ * The rules were measured on trafilatura's evaluation set (bench/extract_eval,
+ * docs/BENCHMARKS.md); no text of that set is used here.
+ */
+#include "common/fa_buf.h"
+#include "dedup/text_extract.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* The page's main text, one content block per line (caller frees). */
+static char *main_text_of(const char *html)
+{
+    text_doc *d = NULL;
+    assert_int_equal(text_extract_html(html, strlen(html), NULL, &d), 0);
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    assert_int_equal(text_doc_main_text(d, &b), 0);
+    assert_int_equal(fa_buf_append(&b, "", 1), 0);
+    text_doc_free(d);
+    return fa_buf_steal(&b, NULL);
+}
+
+#define KEPT(t, s) assert_non_null(strstr((t), (s)))
+#define DROPPED(t, s) assert_null(strstr((t), (s)))
+
+#define PARA_A                                                                                     \
+    "<p>The orchard on the hill was planted by the first families who settled the valley, and "   \
+    "its oldest trees still carry fruit every autumn.</p>"
+#define PARA_B                                                                                     \
+    "<p>Volunteers prune the branches in February, when the sap is low, and the school children " \
+    "help with the harvest in October.</p>"
+#define PARA_C                                                                                     \
+    "<p>This year the cooperative pressed more than four thousand litres of juice, most of it "   \
+    "sold at the Saturday market by the bridge.</p>"
+
+/* A wrapper whose class reads as chrome (a page builder's "widget", a
+ * layout's "content-sidebar-wrap", a post's "tag-..." labels) but which
+ * holds the text's core is not chrome; the real sidebar and the byline
+ * inside it still are. */
+static void test_chrome_named_wrapper_holding_the_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"content-sidebar-wrap\">"
+        "<article class=\"post type-post tag-orchards category-local\">"
+        "<div class=\"builder-widget builder-widget-post-content\">"
+        "<div class=\"entry-meta\">By Jo Writer, 3 May</div>" PARA_A PARA_B PARA_C
+        "</div></article>"
+        "<div class=\"sidebar\"><p>Subscribe to our weekly letter and receive every story of "
+        "the week in your inbox each Sunday morning.</p></div>"
+        "</div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "By Jo Writer");
+    DROPPED(t, "weekly letter");
+    free(t);
+}
+
+
+/* A long comment thread does not count when the text's core is sought:
+ * the article, labelled "tag-...", is the core only once the thread is
+ * left out. */
+static void test_comment_thread_not_counted_as_page_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article class=\"post tag-orchards\">" PARA_A PARA_B
+        "</article><div id=\"comments\"><ol>"
+        "<li><p>I remember picking apples there as a child with my grandmother, and the cider "
+        "she made from them tasted of the whole autumn.</p></li>"
+        "<li><p>Does anyone know whether the cooperative still sells the pear juice, the one in "
+        "the green bottles they had two summers ago?</p></li>"
+        "<li><p>We visited last weekend and the volunteers were friendly and patient with our "
+        "questions about the old varieties of apples.</p></li>"
+        "</ol></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    DROPPED(t, "my grandmother");
+    DROPPED(t, "green bottles");
+    free(t);
+}
+
+/* Inside an <article>, a header named by its class ("entry-header") is the
+ * article's own, as a <header> element there is. */
+static void test_header_class_inside_article(void **state)
+{
+    (void)state;
+    const char *html = "<html><body><div class=\"site-header\"><p>The Valley Gazette, news "
+                       "from the valley and the hills around it since 1911.</p></div>"
+                       "<article><div class=\"entry-header\"><h1>Orchard has a record year</h1>"
+                       "</div>" PARA_A PARA_B PARA_C "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Orchard has a record year");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Valley Gazette");
+    free(t);
+}
+
+/* A short heading with no content after it (before the next heading of
+ * its rank) is the title of something left out: related links, a form. */
+static void test_heading_without_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<h2>Harvest</h2>" PARA_B PARA_C
+        "<h2>You may also like</h2><ul><li><a href=/a>Cider fair opens</a></li>"
+        "<li><a href=/b>Bees return to the hill</a></li></ul>"
+        "<h2>Leave a reply</h2><form><textarea></textarea></form></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Orchard has a record year");
+    KEPT(t, "Harvest");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "You may also like");
+    DROPPED(t, "Leave a reply");
+    free(t);
+}
+
+/* Short blocks between two paragraphs of the text are part of it (list
+ * items, table cells, a one-line paragraph); short lines before the text's
+ * first paragraph or after its last are not. */
+static void test_short_between_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><p>Photo archive</p>" PARA_A
+        "<ul><li>Bramley apples</li><li>Conference pears</li></ul>"
+        "<table><tr><td>Juice</td><td>4,100 litres</td></tr></table>" PARA_B PARA_C
+        "<p>Print this page</p></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Bramley apples");
+    KEPT(t, "Conference pears");
+    KEPT(t, "4,100 litres");
+    DROPPED(t, "Photo archive");
+    DROPPED(t, "Print this page");
+    free(t);
+}
+
+/* Teasers under "Related" each sit in a box of their own: together they
+ * outweigh a short article, but the core is where paragraphs sit side by
+ * side, so the article's "tag-..." label is not believed. */
+static void test_core_is_where_paragraphs_sit_together(void **state)
+{
+    (void)state;
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    const char *head = "<html><body><article class=\"post tag-orchards\">" PARA_A PARA_B
+                       "</article><div class=\"related-posts\">";
+    assert_int_equal(fa_buf_append(&b, head, strlen(head)), 0);
+    for (int i = 0; i < 6; i++) {
+        char teaser[400];
+        snprintf(teaser, sizeof teaser,
+                 "<div class=\"teaser\"><div class=\"teaser-text\"><p>Teaser number %d tells "
+                 "of another village, its market, its mayor and the road that was repaired in "
+                 "the spring.</p></div></div>",
+                 i);
+        assert_int_equal(fa_buf_append(&b, teaser, strlen(teaser)), 0);
+    }
+    assert_int_equal(fa_buf_append(&b, "</div></body></html>", 21), 0);
+    char *t = main_text_of(b.data);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    free(t);
+    fa_buf_free(&b);
+}
+
+/* <noscript>, <script> and <style> are read as a browser running scripts
+ * reads them: their content is not markup, so an unclosed <div> inside a
+ * noscript does not swallow the page, nor does markup in a script's
+ * strings count; the same in one piece and fed byte by byte (the tags cut
+ * between chunks). */
+static void test_noscript_with_unclosed_div(void **state)
+{
+    (void)state;
+    const char *html = "<html><head><style>p::before{content:\"</p>\"}</style>"
+                       "<script type=\"text/javascript\">var s = '<div><p>Not text</p>';"
+                       "</script ></head><body><NoScript><div id=\"nojs\">Enable scripts</noscript>"
+                       "<article><h1>Orchard has a record year</h1>" PARA_A
+                       "<script>document.write('<noscript>');</script>" PARA_B
+                       "<noscript><img src=x.gif></div></noscript>" PARA_C
+                       "</article><noscript></div></noscript></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Enable scripts");
+    DROPPED(t, "Not text");
+    DROPPED(t, "content:");
+    KEPT(t, "Volunteers prune");
+    text_extractor *x = text_extractor_new(NULL);
+    assert_non_null(x);
+    for (size_t i = 0; html[i]; i++)
+        assert_int_equal(text_extractor_push(x, html + i, 1), 0);
+    text_doc *d = NULL;
+    assert_int_equal(text_extractor_finish(x, &d), 0);
+    text_extractor_free(x);
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    assert_int_equal(text_doc_main_text(d, &b), 0);
+    assert_int_equal(fa_buf_append(&b, "", 1), 0);
+    assert_string_equal(b.data, t);
+    fa_buf_free(&b);
+    text_doc_free(d);
+    free(t);
+    /* a page ending inside a cut tag keeps its text */
+    t = main_text_of("<p>Last words of a page that ends in a cut tag.</p><nos");
+    KEPT(t, "Last words");
+    free(t);
+}
+
+/* Inside the article, a "related" box's titles and blurbs are not the
+ * article's; the long text an aggregator carries in such a box stays. */
+static void test_related_box_inside_article(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+        "<div class=\"related-posts\"><p>Cider fair opens on Saturday at the old mill.</p>"
+        "<p>The carried story tells at length how the mill was rebuilt by volunteers after "
+        "the flood, stone by stone, over three long winters.</p></div>" PARA_C
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    KEPT(t, "stone by stone");
+    DROPPED(t, "Cider fair opens");
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chrome_named_wrapper_holding_the_text),
+        cmocka_unit_test(test_comment_thread_not_counted_as_page_text),
+        cmocka_unit_test(test_header_class_inside_article),
+        cmocka_unit_test(test_heading_without_text),
+        cmocka_unit_test(test_short_between_text),
+        cmocka_unit_test(test_core_is_where_paragraphs_sit_together),
+        cmocka_unit_test(test_noscript_with_unclosed_div),
+        cmocka_unit_test(test_related_box_inside_article),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
