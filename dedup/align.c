@@ -1,0 +1,232 @@
+/*
+ * align.c - sentence alignment of two normalised texts (see align.h).
+ */
+#include "dedup/align.h"
+
+#include "common/fa_err.h"
+#include "dedup/text_norm.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+static int cmp_posting(const void *a, const void *b)
+{
+    const align_posting *x = a, *y = b;
+    if (x->gram != y->gram) return x->gram < y->gram ? -1 : 1;
+    return x->sentence < y->sentence ? -1 : x->sentence > y->sentence;
+}
+
+typedef struct builder {
+    align_text *t;
+    size_t cap_s, cap_g;
+    uint64_t win[ALIGN_GRAM];
+    unsigned have;
+    uint32_t tokens;
+    int emitted;
+} builder;
+
+static int push_gram(builder *b, uint64_t h)
+{
+    align_text *t = b->t;
+    if (t->n_grams == b->cap_g) {
+        size_t nc = b->cap_g ? b->cap_g * 2 : 256;
+        uint64_t *ng = realloc(t->grams, nc * sizeof *ng);
+        if (ng == NULL) return FA_ENOMEM;
+        t->grams = ng, b->cap_g = nc;
+    }
+    t->grams[t->n_grams++] = h;
+    return 0;
+}
+
+static uint64_t combine(const uint64_t *w, unsigned n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (unsigned i = 0; i < n; i++)
+        h = (h ^ w[i]) * 0x100000001B3ull + (h >> 29);
+    return mix64(h);
+}
+
+static int token(builder *b, uint64_t h)
+{
+    b->tokens++;
+    if (b->have == ALIGN_GRAM) {
+        memmove(b->win, b->win + 1, (ALIGN_GRAM - 1) * sizeof *b->win);
+        b->have--;
+    }
+    b->win[b->have++] = h;
+    if (b->have == ALIGN_GRAM) {
+        b->emitted = 1;
+        return push_gram(b, combine(b->win, ALIGN_GRAM));
+    }
+    return 0;
+}
+
+/* Closes the sentence begun at off (bytes) if it has tokens. */
+static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
+{
+    align_text *t = b->t;
+    int rc = 0;
+    if (b->tokens && !b->emitted) rc = push_gram(b, combine(b->win, b->have));
+    if (rc == 0 && b->tokens) {
+        if (t->n_s == b->cap_s) {
+            size_t nc = b->cap_s ? b->cap_s * 2 : 64;
+            align_sentence *ns = realloc(t->s, nc * sizeof *ns);
+            if (ns == NULL) return FA_ENOMEM;
+            t->s = ns, b->cap_s = nc;
+        }
+        uint32_t first = t->n_s ? t->s[t->n_s - 1].first + t->s[t->n_s - 1].n_grams : 0;
+        t->s[t->n_s++] =
+            (align_sentence){off, end - off, first, (uint32_t)t->n_grams - first, b->tokens, block};
+        t->tokens += b->tokens;
+    }
+    b->have = 0, b->tokens = 0, b->emitted = 0;
+    return rc;
+}
+
+int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    builder b = {t, 0, 0, {0}, 0, 0, 0};
+    const uint8_t *p = (const uint8_t *)norm;
+    size_t i = 0;
+    uint32_t start = 0, block = 0;
+    int rc = 0;
+    while (i < len && rc == 0) {
+        uint32_t c;
+        size_t l = text_utf8_next(p + i, len - i, &c);
+        enum text_script_class cls = text_script_class(c);
+        if (cls == TEXT_WORD) {
+            size_t j = i + l;
+            while (j < len) {
+                uint32_t c2;
+                size_t l2 = text_utf8_next(p + j, len - j, &c2);
+                if (text_script_class(c2) != TEXT_WORD) break;
+                j += l2;
+            }
+            rc = token(&b, XXH3_64bits_withSeed(p + i, j - i, seed));
+            i = j;
+            continue;
+        }
+        if (cls == TEXT_UNSPACED) {
+            rc = token(&b, mix64((uint64_t)c * 0x9E3779B97F4A7C15ull ^ seed));
+            t->unspaced++;
+            i += l;
+            continue;
+        }
+        int cut = 0;
+        if (c == '\n') {
+            cut = 1;
+        } else if (c == 0x3002 || c == '!' || c == '?') {
+            cut = 1;
+        } else if (c == '.') {
+            cut = i + 1 >= len || p[i + 1] == ' ' || p[i + 1] == '\n' || p[i + 1] == '"';
+        }
+        i += l;
+        if (cut) {
+            while (i < len && (p[i] == '"' || p[i] == '\'' || p[i] == ')')) /* closing marks */
+                i++;
+            rc = end_sentence(&b, start, (uint32_t)i, block);
+            start = (uint32_t)i;
+            if (c == '\n') block++;
+        }
+    }
+    if (rc == 0) rc = end_sentence(&b, start, (uint32_t)len, block);
+    if (rc == 0 && t->n_grams) {
+        t->sorted = malloc(t->n_grams * sizeof *t->sorted);
+        t->scratch = calloc(t->n_s ? t->n_s : 1, sizeof *t->scratch);
+        if (t->sorted == NULL || t->scratch == NULL) return FA_ENOMEM;
+        for (size_t si = 0; si < t->n_s; si++)
+            for (uint32_t k = 0; k < t->s[si].n_grams; k++)
+                t->sorted[t->s[si].first + k] =
+                    (align_posting){t->grams[t->s[si].first + k], (uint32_t)si};
+        qsort(t->sorted, t->n_grams, sizeof *t->sorted, cmp_posting);
+        size_t k = 0;
+        for (size_t j = 0; j < t->n_grams; j++)
+            if (k == 0 || t->sorted[j].gram != t->sorted[k - 1].gram ||
+                t->sorted[j].sentence != t->sorted[k - 1].sentence)
+                t->sorted[k++] = t->sorted[j];
+        t->n_sorted = k;
+    }
+    return rc;
+}
+
+void align_text_free(align_text *t)
+{
+    if (t == NULL) return;
+    free(t->s);
+    free(t->grams);
+    free(t->sorted);
+    free(t->scratch);
+    memset(t, 0, sizeof *t);
+}
+
+/* First posting of gram x in v (or n). */
+static size_t lower(const align_posting *v, size_t n, uint64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].gram < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int align_sentence_found(const align_text *a, size_t i, const align_text *b, double sentence_min)
+{
+    const align_sentence *s = &a->s[i];
+    if (s->n_grams == 0 || b->n_sorted == 0) return 0;
+    uint32_t need = (uint32_t)(sentence_min * (double)s->n_grams + 0.999999);
+    if (need == 0) need = 1;
+    uint32_t best = 0;
+    /* count per sentence of b; undo the counts afterwards */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t k = 0; k < s->n_grams; k++) {
+            uint64_t g = a->grams[s->first + k];
+            for (size_t j = lower(b->sorted, b->n_sorted, g);
+                 j < b->n_sorted && b->sorted[j].gram == g; j++) {
+                uint32_t *c = &b->scratch[b->sorted[j].sentence];
+                if (pass == 0) {
+                    if (++*c > best) best = *c;
+                } else {
+                    *c = 0;
+                }
+            }
+        }
+    return best >= need;
+}
+
+void align_shares(const align_text *a, const align_text *b, double sentence_min, double *share,
+                  double *block_share)
+{
+    *share = *block_share = 0;
+    if (a->tokens == 0) return;
+    uint64_t found = 0, in_blocks = 0, blk_tokens = 0, blk_found = 0;
+    for (size_t i = 0; i <= a->n_s; i++) {
+        if (i == a->n_s || (i > 0 && a->s[i].block != a->s[i - 1].block)) {
+            if (blk_found * 2 >= blk_tokens && blk_tokens) in_blocks += blk_tokens;
+            blk_tokens = blk_found = 0;
+            if (i == a->n_s) break;
+        }
+        blk_tokens += a->s[i].tokens;
+        if (align_sentence_found(a, i, b, sentence_min)) {
+            found += a->s[i].tokens;
+            blk_found += a->s[i].tokens;
+        }
+    }
+    *share = (double)found / (double)a->tokens;
+    *block_share = (double)in_blocks / (double)a->tokens;
+}
