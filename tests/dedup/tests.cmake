@@ -6,3 +6,4 @@ feedarc_test(test_dedup_quality
 feedarc_test(test_dedup_text SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_text.c LIBS fa_dedup)
 feedarc_test(test_dedup_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_engine.c
              LIBS fa_dedup Threads::Threads TIMEOUT 120)
+feedarc_test(test_dedup_confirm SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_confirm.c LIBS fa_dedup)
