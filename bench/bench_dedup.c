@@ -9,7 +9,9 @@
  *                                signature (sketch / OPH MinHash / SimHash)
  *                                on the labelled corpora (tests/dedup/corpus.c)
  *   bench_dedup quality          the quality table (both generators, 3 seeds)
- *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN]]]]
+ *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN [NOVEL [HEAD [SENT]]]]]]]
+ *                                (confirmation thresholds, "-" = default;
+ *                                BENCH_NO_CONFIRM=1: the sketch-only engine)
  *                                the combined-edits corpora (issue 13), four
  *                                languages: P/R overall, per edit kind, per
  *                                hard-negative kind
@@ -541,8 +543,14 @@ static int cmd_edits(int argc, char **argv)
     unsigned stories = argc > 2 ? (unsigned)atoi(argv[2]) : 420;
     unsigned seeds = argc > 3 ? (unsigned)atoi(argv[3]) : 3;
     dedup_options o = {0};
-    if (argc > 4) o.near_threshold = atof(argv[4]);
-    if (argc > 5) o.containment_threshold = atof(argv[5]);
+    /* confirmation thresholds; "-" leaves the default; NEAR 0 with CONTAIN 0
+     * and NOVEL "off" runs the sketch-only engine */
+    if (argc > 4 && strcmp(argv[4], "-") != 0) o.confirm_near = atof(argv[4]);
+    if (argc > 5 && strcmp(argv[5], "-") != 0) o.confirm_containment = atof(argv[5]);
+    if (argc > 6 && strcmp(argv[6], "-") != 0) o.confirm_novel_share = atof(argv[6]);
+    if (argc > 7 && strcmp(argv[7], "-") != 0) o.confirm_near_same_head = atof(argv[7]);
+    if (argc > 8 && strcmp(argv[8], "-") != 0) o.sentence_min = atof(argv[8]);
+    if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
     edits_total t[4];
     for (int lang = 0; lang < 4; lang++)
         if (run_edits(lang, stories, seeds, &o, &t[lang]) < 0) return 1;

@@ -230,3 +230,13 @@ void align_shares(const align_text *a, const align_text *b, double sentence_min,
     *share = (double)found / (double)a->tokens;
     *block_share = (double)in_blocks / (double)a->tokens;
 }
+
+int align_first_block_found(const align_text *a, const align_text *b, double sentence_min)
+{
+    uint64_t tokens = 0, found = 0;
+    for (size_t i = 0; i < a->n_s && a->s[i].block == a->s[0].block; i++) {
+        tokens += a->s[i].tokens;
+        if (align_sentence_found(a, i, b, sentence_min)) found += a->s[i].tokens;
+    }
+    return tokens && found * 2 >= tokens;
+}

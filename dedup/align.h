@@ -79,4 +79,10 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, dou
 void align_shares(const align_text *a, const align_text *b, double sentence_min, double *share,
                   double *block_share);
 
+/* Is a's first block (its headline, on a page) mostly found in b?  Two
+ * texts whose first blocks are found in each other are one story, however
+ * much one adds: an aggregator's first block is its own headline, which the
+ * stories it carries do not hold. */
+int align_first_block_found(const align_text *a, const align_text *b, double sentence_min);
+
 #endif

@@ -78,6 +78,8 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         e->opt.confirm_containment = DEDUP_DEFAULT_CONFIRM_CONTAINMENT;
     if (e->opt.confirm_novel_share <= 0)
         e->opt.confirm_novel_share = DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE;
+    if (e->opt.confirm_near_same_head <= 0)
+        e->opt.confirm_near_same_head = DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD;
     if (e->opt.sentence_min <= 0) e->opt.sentence_min = DEDUP_DEFAULT_SENTENCE_MIN;
     if (e->opt.candidate_floor <= 0) e->opt.candidate_floor = DEDUP_DEFAULT_CANDIDATE_FLOOR;
     e->ix = ix;
@@ -543,6 +545,7 @@ typedef struct verified {
     int confirmed;                           /* the shares are aligned ones (confirm) */
     double sketch_res;                       /* the sketch's resemblance */
     double blk_other_in_me, blk_me_in_other; /* confirmed: shares counted by whole blocks */
+    int same_head;                           /* confirmed: the first blocks match both ways */
 } verified;
 
 /* Builds w's sentences once. */
@@ -552,6 +555,47 @@ static int own_sentences(const dedup_engine *eng, work *w)
     w->at_built = 1;
     return align_text_build(&w->at, w->text.data ? w->text.data : "", w->text.len,
                             eng->ix->params.seed);
+}
+
+/* The stored text of other, without the lines its host has since learned
+ * as template (a site's in-body note stored before it was learned would
+ * otherwise count as text of its own).  0, or FA_ENOENT/FA_ECORRUPT (no
+ * usable text: judge on the sketch), or an error. */
+static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *other)
+{
+    int rc = text_store_get(eng->ts, other->id, &w->other);
+    if (rc < 0 || w->other.len == 0) return rc;
+    enum { MAX_LINES = 4096 };
+    uint64_t fps[256];
+    uint32_t counts[256], host_docs = 0;
+    size_t starts[256], lens[256], n = 0;
+    char *p = w->other.data, *end = p + w->other.len;
+    while (p < end && n < 256) {
+        char *e = memchr(p, '\n', (size_t)(end - p));
+        if (e == NULL) e = end;
+        starts[n] = (size_t)(p - w->other.data);
+        lens[n] = (size_t)(e - p);
+        fps[n] = XXH3_64bits(p, lens[n]);
+        n++;
+        p = e + 1;
+    }
+    if (p < end) return 0; /* more lines than looked at: keep the text whole */
+    rc = eng->ix->ops->block_counts(eng->ix, other->host_key, fps, n, counts, &host_docs);
+    if (rc < 0) return rc;
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t chars = text_utf8_count(w->other.data + starts[i], lens[i]);
+        if (counts[i] >= eng->opt.boilerplate_min_docs &&
+            (chars < LONG_BLOCK || (uint64_t)counts[i] * 10 >= host_docs))
+            continue;
+        if (out) w->other.data[out++] = '\n';
+        memmove(w->other.data + out, w->other.data + starts[i], lens[i]);
+        out += lens[i];
+    }
+    w->other.len = out;
+    w->other.data[out] = 0;
+    (void)MAX_LINES;
+    return 0;
 }
 
 /* Confirmation: when the sketch puts the pair within reach
@@ -574,7 +618,7 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
      * alignment lost precision there (docs/DEDUP.md), so the sketch
      * decides, as before */
     if (w->at.unspaced * 2 > w->at.tokens) return 0;
-    rc = text_store_get(eng->ts, r->id, &w->other);
+    rc = other_text(eng, w, r);
     if (rc == FA_ENOENT || rc == FA_ECORRUPT) return 0; /* judged on the sketch */
     if (rc < 0) return rc;
     align_text bt;
@@ -586,6 +630,8 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me);
         v->res = v->c_me_in_other < v->c_other_in_me ? v->c_me_in_other : v->c_other_in_me;
         v->confirmed = 1;
+        v->same_head =
+            align_first_block_found(&w->at, &bt, s) && align_first_block_found(&bt, &w->at, s);
     }
     align_text_free(&bt);
     return rc < 0 ? rc : 1;
@@ -596,7 +642,7 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
 static int mark_copies_aligned(const dedup_engine *eng, work *w, const dedup_doc_record *other,
                                int finding, int *copied_from)
 {
-    int rc = text_store_get(eng->ts, other->id, &w->other);
+    int rc = other_text(eng, w, other);
     if (rc < 0) return rc == FA_ENOENT || rc == FA_ECORRUPT ? 0 : rc;
     align_text bt;
     rc = align_text_build(&bt, w->other.data ? w->other.data : "", w->other.len,
@@ -655,7 +701,7 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
         dedup_candidate cand[MAX_CANDIDATES];
         int nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
         if (nc < 0) return nc;
-        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         verified keep[MAX_CANDIDATES + 1];
         int nk = 0;
         for (int i = 0; i < nc; i++) {
@@ -684,14 +730,17 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
                           0,
                           0,
                           0,
+                          0,
                           0};
             rc = confirm(eng, w, &r, &v);
             if (rc < 0) return rc;
             if (rc == 1) {
                 /* confirmed (or refuted) on the whole texts: v holds the
                  * aligned shares */
-                if (v.c_other_in_me >= o->confirm_containment &&
-                    1.0 - v.blk_me_in_other >= o->confirm_novel_share)
+                if (v.same_head && v.res >= o->confirm_near_same_head)
+                    v.kind = DEDUP_NEAR;
+                else if (v.c_other_in_me >= o->confirm_containment &&
+                         1.0 - v.blk_me_in_other >= o->confirm_novel_share)
                     v.kind = DEDUP_CONTAINS;
                 else if (v.c_me_in_other >= o->confirm_containment &&
                          1.0 - v.blk_other_in_me >= o->confirm_novel_share)

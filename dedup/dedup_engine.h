@@ -52,6 +52,7 @@
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR 0.4
 #define DEDUP_DEFAULT_SENTENCE_MIN 0.5
 #define DEDUP_DEFAULT_CONFIRM_NEAR 0.5
+#define DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD 0.3
 #define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
 #define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
 
@@ -73,16 +74,18 @@ typedef struct dedup_options {
     /* Confirmation: dedup_engine_open keeps each document's normalised main
      * text (text_store.h) and judges every candidate the sketch puts within
      * reach on the whole texts, by sentence alignment (align.h). */
-    int no_confirm;               /* 1: sketches only, no text kept (the former engine) */
-    double candidate_floor;       /* confirm when the sketch's resemblance or either
-                                     containment reaches this; 0 = 0.4 */
-    double sentence_min;          /* a sentence is found when this share of its trigrams
-                                     is in the other text; 0 = 0.5 */
-    double confirm_near;          /* near: both aligned shares >= this; 0 = 0.5 */
-    double confirm_containment;   /* contains: the other's aligned share >= this; 0 = 0.7 */
-    double confirm_novel_share;   /* ... and this share of the container's own text is not
-                                     in the other; 0 = 0.4 */
-    text_extract_options extract; /* ceilings for extraction */
+    int no_confirm;                /* 1: sketches only, no text kept (the former engine) */
+    double candidate_floor;        /* confirm when the sketch's resemblance or either
+                                      containment reaches this; 0 = 0.4 */
+    double sentence_min;           /* a sentence is found when this share of its trigrams
+                                      is in the other text; 0 = 0.5 */
+    double confirm_near;           /* near: both aligned shares >= this; 0 = 0.5 */
+    double confirm_near_same_head; /* near when the first blocks (headlines) match both
+                                      ways and both shares >= this; 0 = 0.3 */
+    double confirm_containment;    /* contains: the other's aligned share >= this; 0 = 0.7 */
+    double confirm_novel_share;    /* ... and this share of the container's own text is not
+                                      in the other; 0 = 0.4 */
+    text_extract_options extract;  /* ceilings for extraction */
 } dedup_options;
 
 enum dedup_content_type {
