@@ -20,13 +20,6 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-static int cmp_posting(const void *a, const void *b)
-{
-    const align_posting *x = a, *y = b;
-    if (x->gram != y->gram) return x->gram < y->gram ? -1 : 1;
-    return x->sentence < y->sentence ? -1 : x->sentence > y->sentence;
-}
-
 typedef struct builder {
     align_text *t;
     size_t cap_s, cap_g;
@@ -143,20 +136,27 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
     }
     if (rc == 0) rc = end_sentence(&b, start, (uint32_t)len, block);
     if (rc == 0 && t->n_grams) {
-        t->sorted = malloc(t->n_grams * sizeof *t->sorted);
+        size_t cap = 16;
+        while (cap < t->n_grams * 2)
+            cap *= 2;
+        t->mask = cap - 1;
+        t->post = malloc(t->n_grams * sizeof *t->post);
+        t->head = malloc(cap * sizeof *t->head);
         t->scratch = calloc(t->n_s ? t->n_s : 1, sizeof *t->scratch);
-        if (t->sorted == NULL || t->scratch == NULL) return FA_ENOMEM;
+        if (t->post == NULL || t->head == NULL || t->scratch == NULL) return FA_ENOMEM;
+        memset(t->head, 0xFF, cap * sizeof *t->head);
         for (size_t si = 0; si < t->n_s; si++)
-            for (uint32_t k = 0; k < t->s[si].n_grams; k++)
-                t->sorted[t->s[si].first + k] =
-                    (align_posting){t->grams[t->s[si].first + k], (uint32_t)si};
-        qsort(t->sorted, t->n_grams, sizeof *t->sorted, cmp_posting);
-        size_t k = 0;
-        for (size_t j = 0; j < t->n_grams; j++)
-            if (k == 0 || t->sorted[j].gram != t->sorted[k - 1].gram ||
-                t->sorted[j].sentence != t->sorted[k - 1].sentence)
-                t->sorted[k++] = t->sorted[j];
-        t->n_sorted = k;
+            for (uint32_t k = 0; k < t->s[si].n_grams; k++) {
+                uint64_t g = t->grams[t->s[si].first + k];
+                size_t slot = (size_t)g & t->mask;
+                while (t->head[slot] != UINT32_MAX && t->post[t->head[slot]].gram != g)
+                    slot = (slot + 1) & t->mask;
+                uint32_t h = t->head[slot];
+                if (h != UINT32_MAX && t->post[h].sentence == (uint32_t)si)
+                    continue; /* this sentence has it already */
+                t->post[t->n_post] = (align_posting){g, (uint32_t)si, h};
+                t->head[slot] = (uint32_t)t->n_post++;
+            }
     }
     return rc;
 }
@@ -166,29 +166,27 @@ void align_text_free(align_text *t)
     if (t == NULL) return;
     free(t->s);
     free(t->grams);
-    free(t->sorted);
+    free(t->post);
+    free(t->head);
     free(t->scratch);
     memset(t, 0, sizeof *t);
 }
 
-/* First posting of gram x in v (or n). */
-static size_t lower(const align_posting *v, size_t n, uint64_t x)
+/* The first posting of gram g in t, or UINT32_MAX. */
+static uint32_t first_posting(const align_text *t, uint64_t g)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid].gram < x)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t slot = (size_t)g & t->mask;
+    while (t->head[slot] != UINT32_MAX) {
+        if (t->post[t->head[slot]].gram == g) return t->head[slot];
+        slot = (slot + 1) & t->mask;
     }
-    return lo;
+    return UINT32_MAX;
 }
 
 int align_sentence_found(const align_text *a, size_t i, const align_text *b, double sentence_min)
 {
     const align_sentence *s = &a->s[i];
-    if (s->n_grams == 0 || b->n_sorted == 0) return 0;
+    if (s->n_grams == 0 || b->n_post == 0) return 0;
     uint32_t need = (uint32_t)(sentence_min * (double)s->n_grams + 0.999999);
     if (need == 0) need = 1;
     uint32_t best = 0;
@@ -196,9 +194,8 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, dou
     for (int pass = 0; pass < 2; pass++)
         for (uint32_t k = 0; k < s->n_grams; k++) {
             uint64_t g = a->grams[s->first + k];
-            for (size_t j = lower(b->sorted, b->n_sorted, g);
-                 j < b->n_sorted && b->sorted[j].gram == g; j++) {
-                uint32_t *c = &b->scratch[b->sorted[j].sentence];
+            for (uint32_t j = first_posting(b, g); j != UINT32_MAX; j = b->post[j].next) {
+                uint32_t *c = &b->scratch[b->post[j].sentence];
                 if (pass == 0) {
                     if (++*c > best) best = *c;
                 } else {

@@ -26,7 +26,7 @@
  * does and the other text has enough of its own (dedup_engine.h).
  *
  * Cost: one pass of hashing per text (XXH3 per token, like the shingler),
- * one sort, and one binary search per trigram.
+ * one hash-table insert per trigram, and one probe per trigram compared.
  */
 #ifndef DEDUP_ALIGN_H
 #define DEDUP_ALIGN_H
@@ -46,6 +46,7 @@ typedef struct align_sentence {
 typedef struct align_posting {
     uint64_t gram;
     uint32_t sentence;
+    uint32_t next; /* the next posting of the same trigram, or UINT32_MAX */
 } align_posting;
 
 typedef struct align_text {
@@ -53,8 +54,10 @@ typedef struct align_text {
     size_t n_s;
     uint64_t *grams; /* per sentence, in sentence order */
     size_t n_grams;
-    align_posting *sorted; /* (trigram, sentence), sorted, distinct */
-    size_t n_sorted;
+    align_posting *post; /* (trigram, sentence), distinct, chained per trigram */
+    size_t n_post;
+    uint32_t *head; /* open-addressed: trigram -> its first posting (UINT32_MAX: empty) */
+    size_t mask;
     uint64_t tokens;
     uint64_t unspaced; /* tokens that are characters of unspaced scripts */
     uint32_t *scratch; /* one counter per sentence, for comparisons against this text */

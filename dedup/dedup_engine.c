@@ -32,7 +32,7 @@
 #include <strings.h>
 #include <xxhash.h>
 
-#define MAX_CANDIDATES 512
+#define MAX_CANDIDATES 64
 #define MAX_FINDINGS 32
 #define LONG_BLOCK 400
 
