@@ -20,6 +20,12 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
+/* ASCII letters and digits: what text_script_class calls TEXT_WORD below 0x80 */
+static inline int ascii_word(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+
 typedef struct builder {
     align_text *t;
     size_t cap_s, cap_g;
@@ -97,11 +103,23 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
     int rc = 0;
     while (i < len && rc == 0) {
         uint32_t c;
-        size_t l = text_utf8_next(p + i, len - i, &c);
-        enum text_script_class cls = text_script_class(c);
+        size_t l;
+        enum text_script_class cls;
+        if (p[i] < 0x80) { /* ASCII inline: the common case */
+            c = p[i], l = 1;
+            cls = ascii_word(p[i]) ? TEXT_WORD : TEXT_SEP;
+        } else {
+            l = text_utf8_next(p + i, len - i, &c);
+            cls = text_script_class(c);
+        }
         if (cls == TEXT_WORD) {
             size_t j = i + l;
             while (j < len) {
+                if (p[j] < 0x80) {
+                    if (!ascii_word(p[j])) break;
+                    j++;
+                    continue;
+                }
                 uint32_t c2;
                 size_t l2 = text_utf8_next(p + j, len - j, &c2);
                 if (text_script_class(c2) != TEXT_WORD) break;
@@ -189,12 +207,26 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, dou
     if (s->n_grams == 0 || b->n_post == 0) return 0;
     uint32_t need = (uint32_t)(sentence_min * (double)s->n_grams + 0.999999);
     if (need == 0) need = 1;
+    /* most sentences compared are not in b: count the trigrams b has at
+     * all (one probe each) before counting them per sentence of b */
+    uint32_t heads[256], present = 0;
+    for (uint32_t k = 0; k < s->n_grams; k++) {
+        uint32_t h = first_posting(b, a->grams[s->first + k]);
+        if (h != UINT32_MAX && present < 256) heads[present] = h;
+        present += h != UINT32_MAX;
+    }
+    if (present < need) return 0;
     uint32_t best = 0;
     /* count per sentence of b; undo the counts afterwards */
     for (int pass = 0; pass < 2; pass++)
-        for (uint32_t k = 0; k < s->n_grams; k++) {
-            uint64_t g = a->grams[s->first + k];
-            for (uint32_t j = first_posting(b, g); j != UINT32_MAX; j = b->post[j].next) {
+        for (uint32_t k = 0; k < present; k++) {
+            uint32_t j0 = k < 256 ? heads[k] : UINT32_MAX;
+            if (k >= 256) /* a sentence of more than 256 trigrams: look it up again */
+                for (uint32_t q = 0, seen = 0; q < s->n_grams && j0 == UINT32_MAX; q++) {
+                    uint32_t h = first_posting(b, a->grams[s->first + q]);
+                    if (h != UINT32_MAX && seen++ == k) j0 = h;
+                }
+            for (uint32_t j = j0; j != UINT32_MAX; j = b->post[j].next) {
                 uint32_t *c = &b->scratch[b->post[j].sentence];
                 if (pass == 0) {
                     if (++*c > best) best = *c;
