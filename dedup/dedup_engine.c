@@ -455,8 +455,10 @@ static int sketch_doc(const dedup_engine *eng, work *w)
                                &w->sh);
         if (rc == 0 && eng->ts && w->text.len < TEXT_STORE_MAX_TEXT) {
             if (lines) rc = fa_buf_append(&w->text, "\n", 1);
-            if (rc == 0)
-                rc = fa_buf_append(&w->text, w->norm.data + w->wb[k].norm_off, w->wb[k].norm_len);
+            /* the store keeps TEXT_STORE_MAX_TEXT bytes: a longer text keeps its beginning */
+            size_t room = TEXT_STORE_MAX_TEXT - w->text.len;
+            size_t take = w->wb[k].norm_len < room ? w->wb[k].norm_len : room;
+            if (rc == 0) rc = fa_buf_append(&w->text, w->norm.data + w->wb[k].norm_off, take);
             w->line_k[lines++] = (uint32_t)k;
         }
         if (rc < 0) return rc;

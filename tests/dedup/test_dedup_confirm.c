@@ -255,6 +255,36 @@ static void test_block_report(void **state)
     dedup_engine_close(e);
 }
 
+/* A text longer than the store keeps (one 2 MiB paragraph) is analysed,
+ * and stored cut at TEXT_STORE_MAX_TEXT (regression: the whole text was
+ * appended to a buffer with a 1.25 MiB ceiling and the analysis failed
+ * with FA_ETOOBIG). */
+static void test_long_text(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    size_t n = 2u << 20;
+    char *t = malloc(n + 1);
+    assert_non_null(t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = i % 7 == 6 ? ' ' : (char)('a' + (i * 31 / 7) % 26);
+    t[n] = 0;
+    dedup_result r;
+    assert_int_equal(analyze(e, "https://a.example/long", t, &r), 0);
+    dedup_result_free(&r);
+    dedup_engine_close(e);
+    text_store *st;
+    assert_int_equal(text_store_open(dir, &st), 0);
+    fa_buf out;
+    fa_buf_init(&out, 1 << 20);
+    assert_int_equal(text_store_get(st, 0, &out), 0);
+    assert_int_equal(out.len, TEXT_STORE_MAX_TEXT);
+    fa_buf_free(&out);
+    text_store_close(st);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +292,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
