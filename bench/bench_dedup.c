@@ -9,6 +9,12 @@
  *                                signature (sketch / OPH MinHash / SimHash)
  *                                on the labelled corpora (tests/dedup/corpus.c)
  *   bench_dedup quality          the quality table (both generators, 3 seeds)
+ *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN [NOVEL [HEAD [SENT]]]]]]]
+ *                                (confirmation thresholds, "-" = default;
+ *                                BENCH_NO_CONFIRM=1: the sketch-only engine)
+ *                                the combined-edits corpora (issue 13), four
+ *                                languages: P/R overall, per edit kind, per
+ *                                hard-negative kind
  *   bench_dedup index N DIR      N documents through the file index the way
  *                                the engine drives it (lookup candidates,
  *                                verify, insert): docs/s, RSS, table bytes,
@@ -462,13 +468,138 @@ static int cmd_index(unsigned long n, const char *dir)
     return 0;
 }
 
+/* The combined-edits corpora (corpus_generate_edits): every language,
+ * several seeds; precision/recall overall, per edit kind and per hard-
+ * negative kind.  o: engine options (thresholds) or NULL. */
+typedef struct edits_total {
+    corpus_score s;
+    double seconds;
+    size_t docs;
+    double html_mb;
+} edits_total;
+
+static void add_prf(corpus_prf *a, const corpus_prf *b)
+{
+    a->tp += b->tp, a->fp += b->fp, a->fn += b->fn;
+}
+
+static void fin_prf(corpus_prf *p)
+{
+    p->precision = p->tp + p->fp ? (double)p->tp / (double)(p->tp + p->fp) : 1.0;
+    p->recall = p->tp + p->fn ? (double)p->tp / (double)(p->tp + p->fn) : 1.0;
+    p->f1 = p->precision + p->recall > 0 ? 2 * p->precision * p->recall / (p->precision + p->recall)
+                                         : 0;
+}
+
+static void add_score(corpus_score *a, const corpus_score *b)
+{
+    add_prf(&a->near, &b->near), add_prf(&a->contain, &b->contain), add_prf(&a->exact, &b->exact);
+    a->hardneg_pairs += b->hardneg_pairs, a->hardneg_fp += b->hardneg_fp;
+    for (int k = 0; k < CORPUS_E_KINDS; k++)
+        for (int j = 0; j < 2; j++)
+            a->near_by_edit[k][j] += b->near_by_edit[k][j],
+                a->contain_by_edit[k][j] += b->contain_by_edit[k][j];
+    for (int k = 0; k < 8; k++)
+        for (int j = 0; j < 2; j++)
+            a->near_by_n[k][j] += b->near_by_n[k][j];
+    for (int k = 0; k < CORPUS_HN_KINDS; k++)
+        for (int j = 0; j < 2; j++)
+            a->hardneg_by_kind[k][j] += b->hardneg_by_kind[k][j];
+    a->seconds += b->seconds;
+}
+
+static int run_edits(int lang, unsigned stories, unsigned n_seeds, const dedup_options *o,
+                     edits_total *t)
+{
+    memset(t, 0, sizeof *t);
+    for (uint32_t seed = 1; seed <= n_seeds; seed++) {
+        corpus c;
+        if (corpus_generate_edits(lang, seed * 7919 + (uint32_t)lang, stories, &c) < 0) return -1;
+        char dir[] = "/tmp/fa-bench-e-XXXXXX";
+        if (!mkdtemp(dir)) return -1;
+        corpus_score s;
+        int rc = corpus_score_run(&c, dir, o, &s);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0 || rc < 0) return -1;
+        add_score(&t->s, &s);
+        t->docs += c.n_docs;
+        t->html_mb += (double)c.html_bytes / 1e6;
+        corpus_free(&c);
+    }
+    fin_prf(&t->s.near), fin_prf(&t->s.contain), fin_prf(&t->s.exact);
+    return 0;
+}
+
+static const char *const lang_names[] = {"English", "Japanese", "Chinese", "Korean"};
+
+static double ratio(const size_t v[2])
+{
+    return v[0] ? (double)v[1] / (double)v[0] : 1.0;
+}
+
+static int cmd_edits(int argc, char **argv)
+{
+    unsigned stories = argc > 2 ? (unsigned)atoi(argv[2]) : 420;
+    unsigned seeds = argc > 3 ? (unsigned)atoi(argv[3]) : 3;
+    dedup_options o = {0};
+    /* confirmation thresholds; "-" leaves the default; NEAR 0 with CONTAIN 0
+     * and NOVEL "off" runs the sketch-only engine */
+    if (argc > 4 && strcmp(argv[4], "-") != 0) o.confirm_near = atof(argv[4]);
+    if (argc > 5 && strcmp(argv[5], "-") != 0) o.confirm_containment = atof(argv[5]);
+    if (argc > 6 && strcmp(argv[6], "-") != 0) o.confirm_novel_share = atof(argv[6]);
+    if (argc > 7 && strcmp(argv[7], "-") != 0) o.confirm_near_same_head = atof(argv[7]);
+    if (argc > 8 && strcmp(argv[8], "-") != 0) o.sentence_min = atof(argv[8]);
+    if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
+    edits_total t[4];
+    for (int lang = 0; lang < 4; lang++)
+        if (run_edits(lang, stories, seeds, &o, &t[lang]) < 0) return 1;
+    printf("combined-edits corpora: %u stories x %u seeds per language\n\n", stories, seeds);
+    printf("| language | docs | near P / R / F1 | containment P / R / F1 | exact F1 | hard neg. "
+           "topic | background | follow-up | ms/doc |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (int l = 0; l < 4; l++) {
+        const corpus_score *s = &t[l].s;
+        printf("| %s | %zu | %.3f / %.3f / %.3f | %.3f / %.3f / %.3f | %.3f | %zu/%zu | %zu/%zu | "
+               "%zu/%zu | %.2f |\n",
+               lang_names[l], t[l].docs, s->near.precision, s->near.recall, s->near.f1,
+               s->contain.precision, s->contain.recall, s->contain.f1, s->exact.f1,
+               s->hardneg_by_kind[0][1], s->hardneg_by_kind[0][0], s->hardneg_by_kind[1][1],
+               s->hardneg_by_kind[1][0], s->hardneg_by_kind[2][1], s->hardneg_by_kind[2][0],
+               1000 * s->seconds / (double)t[l].docs);
+    }
+    printf("\nrecall per edit kind (pairs whose copies carry it), near | containment:\n\n| edit |");
+    for (int l = 0; l < 4; l++)
+        printf(" %s |", lang_names[l]);
+    printf("\n|---|---|---|---|---|\n");
+    for (int k = 0; k < CORPUS_E_KINDS; k++) {
+        printf("| %s |", corpus_edit_name(k));
+        for (int l = 0; l < 4; l++)
+            printf(" %.3f (%zu) / %.3f (%zu) |", ratio(t[l].s.near_by_edit[k]),
+                   t[l].s.near_by_edit[k][0], ratio(t[l].s.contain_by_edit[k]),
+                   t[l].s.contain_by_edit[k][0]);
+        printf("\n");
+    }
+    printf("\nnear recall per number of edits on the pair:\n\n| edits |");
+    for (int l = 0; l < 4; l++)
+        printf(" %s |", lang_names[l]);
+    printf("\n|---|---|---|---|---|\n");
+    for (int k = 0; k < 8; k++) {
+        printf("| %d |", k);
+        for (int l = 0; l < 4; l++)
+            printf(" %.3f (%zu) |", ratio(t[l].s.near_by_n[k]), t[l].s.near_by_n[k][0]);
+        printf("\n");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "edits") == 0) return cmd_edits(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "speed") == 0) return cmd_speed();
     if (argc >= 2 && strcmp(argv[1], "signature") == 0) return cmd_signature();
     if (argc >= 2 && strcmp(argv[1], "quality") == 0) return cmd_quality();
     if (argc >= 4 && strcmp(argv[1], "index") == 0)
         return cmd_index(strtoul(argv[2], NULL, 10), argv[3]);
-    fprintf(stderr, "usage: bench_dedup speed|signature|quality|index N DIR\n");
+    fprintf(stderr, "usage: bench_dedup speed|signature|quality|edits|index N DIR\n");
     return 64;
 }

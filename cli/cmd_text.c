@@ -15,6 +15,16 @@
  * the same target (the URL as the source gave it).  Invalid UTF-8 becomes
  * U+FFFD.  Segments are streamed; with URL only the best record so far is
  * kept in memory.
+ *
+ * With --blocks, each line also gets "blocks": the blocks of the text
+ * copied from other archived documents, from the metadata record's
+ * feedarc-copied-block lines (docs/DEDUP.md):
+ *
+ *   "blocks": [{"start": 120, "end": 512, "url": "...", "record_id": "<urn:...>",
+ *               "text": "the block"}]
+ *
+ * start/end are code points into "text" ([start, end)); a line whose range
+ * falls outside the text is skipped.
  */
 #include "cli/cli.h"
 #include "common/fa_err.h"
@@ -34,6 +44,7 @@
 typedef struct text_hit {
     char *url, *date, *record_id, *text;
     size_t text_len;
+    char *blocks; /* feedarc-copied-block values, one a line, or NULL */
     int64_t date_ns;
 } text_hit;
 
@@ -44,6 +55,8 @@ typedef struct text_ctx {
     /* the last metadata record's target and feedarc-document */
     char *meta_target, *meta_document;
     const char *meta_segment;
+    char *meta_blocks; /* its feedarc-copied-block values, one a line */
+    int with_blocks;   /* --blocks */
     text_hit best;
     int found;
 } text_ctx;
@@ -54,6 +67,7 @@ static void hit_free(text_hit *h)
     free(h->date);
     free(h->record_id);
     free(h->text);
+    free(h->blocks);
     memset(h, 0, sizeof *h);
 }
 
@@ -66,8 +80,52 @@ static void gen_kv(yajl_gen g, const char *k, const char *v, size_t len)
         cli__gen_string(g, v, len);
 }
 
+/* Byte offset of code point cp in text[0..len), or len + 1 past the end. */
+static size_t byte_of_char(const char *text, size_t len, size_t cp)
+{
+    size_t i = 0, n = 0;
+    for (; i < len; i++) {
+        if (((unsigned char)text[i] & 0xC0) == 0x80) continue;
+        if (n++ == cp) return i;
+    }
+    return n == cp ? len : len + 1;
+}
+
+/* "blocks": the copied blocks named by lines "START END URL RECORD-ID". */
+static void gen_blocks(yajl_gen g, const char *lines, const char *text, size_t len)
+{
+    yajl_gen_string(g, (const unsigned char *)"blocks", 6);
+    yajl_gen_array_open(g);
+    for (const char *p = lines; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+        char line[4096], url[4096], rid[512];
+        unsigned long long start, end;
+        if (ll < sizeof line) {
+            memcpy(line, p, ll);
+            line[ll] = 0;
+            size_t bs, be;
+            if (sscanf(line, "%llu %llu %4095s %511s", &start, &end, url, rid) == 4 &&
+                start <= end && (bs = byte_of_char(text, len, start)) <= len &&
+                (be = byte_of_char(text, len, end)) <= len) {
+                yajl_gen_map_open(g);
+                yajl_gen_string(g, (const unsigned char *)"start", 5);
+                yajl_gen_integer(g, (long long)start);
+                yajl_gen_string(g, (const unsigned char *)"end", 3);
+                yajl_gen_integer(g, (long long)end);
+                gen_kv(g, "url", url, strlen(url));
+                gen_kv(g, "record_id", strcmp(rid, "-") ? rid : NULL, strlen(rid));
+                gen_kv(g, "text", text + bs, be - bs);
+                yajl_gen_map_close(g);
+            }
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    yajl_gen_array_close(g);
+}
+
 static int text_emit(text_ctx *c, const char *url, const char *date, const char *id,
-                     const char *text, size_t len)
+                     const char *text, size_t len, const char *blocks)
 {
     const unsigned char *buf;
     size_t n;
@@ -76,6 +134,7 @@ static int text_emit(text_ctx *c, const char *url, const char *date, const char 
     gen_kv(c->g, "date", date, date ? strlen(date) : 0);
     gen_kv(c->g, "record_id", id, id ? strlen(id) : 0);
     gen_kv(c->g, "text", text, len);
+    if (c->with_blocks) gen_blocks(c->g, blocks, text, len);
     yajl_gen_map_close(c->g);
     yajl_gen_get_buf(c->g, &buf, &n);
     if (fwrite(buf, 1, n, stdout) != n || putchar('\n') == EOF) c->write_failed = 1;
@@ -103,6 +162,38 @@ static char *document_of(const warc_record *rec)
     return doc;
 }
 
+/* The values of a warc-fields block's feedarc-copied-block lines, one a
+ * line (at most 1 MiB), or NULL. */
+static char *copied_blocks_of(const warc_record *rec)
+{
+    const char *p = (const char *)rec->block, *end = p + rec->block_len;
+    static const char key[] = "feedarc-copied-block:";
+    char *out = NULL;
+    size_t n = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if ((size_t)(le - p) > sizeof key - 1 && strncasecmp(p, key, sizeof key - 1) == 0) {
+            const char *v = p + sizeof key - 1;
+            while (v < le && (*v == ' ' || *v == '\t'))
+                v++;
+            while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
+                le--;
+            size_t l = (size_t)(le - v);
+            if (n + l + 2 > (1u << 20)) break;
+            char *o = realloc(out, n + l + 2);
+            if (o == NULL) break;
+            out = o;
+            memcpy(out + n, v, l);
+            n += l;
+            out[n++] = '\n';
+            out[n] = 0;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return out;
+}
+
 static int text_record(void *ud, const char *segment, const warc_record *rec)
 {
     text_ctx *c = ud;
@@ -114,6 +205,8 @@ static int text_record(void *ud, const char *segment, const warc_record *rec)
         c->meta_target = uri ? strdup(uri) : NULL;
         c->meta_document = document_of(rec);
         c->meta_segment = segment;
+        free(c->meta_blocks);
+        c->meta_blocks = c->with_blocks ? copied_blocks_of(rec) : NULL;
         return 0;
     }
     if (type != WARC_TYPE_CONVERSION) return 0;
@@ -121,8 +214,13 @@ static int text_record(void *ud, const char *segment, const warc_record *rec)
     if (ct && strncasecmp(ct, "text/plain", 10) != 0) return 0;
     const char *date = warc_record_field(rec, "WARC-Date");
     const char *id = warc_record_field(rec, "WARC-Record-ID");
+    /* the metadata record written with this conversion (same target, same segment) */
+    const char *blocks =
+        uri && c->meta_target && c->meta_segment == segment && strcmp(c->meta_target, uri) == 0
+            ? c->meta_blocks
+            : NULL;
     if (c->want == NULL)
-        return text_emit(c, uri, date, id, (const char *)rec->block, rec->block_len);
+        return text_emit(c, uri, date, id, (const char *)rec->block, rec->block_len, blocks);
 
     int match = uri && strcmp(uri, c->want) == 0;
     if (!match && uri && c->meta_document && c->meta_target && c->meta_segment == segment &&
@@ -141,6 +239,7 @@ static int text_record(void *ud, const char *segment, const warc_record *rec)
         c->best.text == NULL)
         return FA_ENOMEM;
     memcpy(c->best.text, rec->block, rec->block_len);
+    if (blocks && (c->best.blocks = strdup(blocks)) == NULL) return FA_ENOMEM;
     c->best.text_len = rec->block_len;
     c->best.date_ns = t;
     c->found = 1;
@@ -149,8 +248,10 @@ static int text_record(void *ud, const char *segment, const warc_record *rec)
 
 int cmd_text(int argc, char **argv)
 {
+    int with_blocks = argc >= 2 && strcmp(argv[1], "--blocks") == 0;
+    if (with_blocks) argc--, argv++;
     if (argc < 2 || argc > 3 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: feedarc text DIR [URL] (see feedarc help text)\n");
+        fprintf(stderr, "usage: feedarc text [--blocks] DIR [URL] (see feedarc help text)\n");
         return EXIT_USAGE;
     }
     const char *dir = argv[1];
@@ -160,7 +261,7 @@ int cmd_text(int argc, char **argv)
         fprintf(stderr, "feedarc text: %s: %s\n", dir, e ? strerror(e) : "not a folder");
         return 66;
     }
-    text_ctx c = {.want = argc == 3 ? argv[2] : NULL};
+    text_ctx c = {.want = argc == 3 ? argv[2] : NULL, .with_blocks = with_blocks};
     unsigned faults = 0;
     int exit_code = 0;
     if ((c.g = yajl_gen_alloc(NULL)) == NULL) {
@@ -169,7 +270,8 @@ int cmd_text(int argc, char **argv)
     }
     int rc = cli__archive_scan(dir, "text", text_record, &c, &faults);
     if (rc == 0 && c.want && c.found)
-        rc = text_emit(&c, c.best.url, c.best.date, c.best.record_id, c.best.text, c.best.text_len);
+        rc = text_emit(&c, c.best.url, c.best.date, c.best.record_id, c.best.text, c.best.text_len,
+                       c.best.blocks);
     if (rc == 0 && fflush(stdout) == EOF) c.write_failed = 1;
     if (c.write_failed) {
         fprintf(stderr, "feedarc text: writing: %s\n", strerror(errno));
@@ -189,6 +291,7 @@ int cmd_text(int argc, char **argv)
     hit_free(&c.best);
     free(c.meta_target);
     free(c.meta_document);
+    free(c.meta_blocks);
     yajl_gen_free(c.g);
     return exit_code;
 }

@@ -288,14 +288,16 @@ static const command commands[] = {
      "feedarc metadata line is malformed (reported on stderr; everything\n"
      "readable is still reported); 66 DIR cannot be read; 74 write error.\n"},
     {"text", cmd_text, "print the extracted main text of archived pages",
-     "usage: feedarc text DIR [URL]\n"
+     "usage: feedarc text [--blocks] DIR [URL]\n"
      "\n"
      "Prints the main text the dedup engine extracted from each archived page\n"
      "(its conversion record: boilerplate removed, one block a line, a block\n"
      "copied from another document marked [copied from URL]) as JSON lines:\n"
      "  {\"url\",\"date\",\"record_id\",\"text\"}\n"
      "With URL, only the newest text of that page (URL as archived, or as the\n"
-     "source gave it).\n"
+     "source gave it).  --blocks adds \"blocks\": the blocks copied from other\n"
+     "archived documents, {\"start\",\"end\" (code points into text),\"url\",\n"
+     "\"record_id\",\"text\"} - an aggregator's carried stories as links.\n"
      "\n"
      "Exit status: 0 printed; 1 no text for URL; 64 bad usage; 65 a segment is\n"
      "corrupt (the rest is still printed); 66 DIR cannot be read; 74 write error.\n"},

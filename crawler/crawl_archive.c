@@ -60,6 +60,45 @@ static int payload_digest(const fetch_transfer *t, char out[40])
     return 0;
 }
 
+/* feedarc-copied-block lines at most per page (an aggregator's carried
+ * paragraphs; past this, the rest of the page's copied blocks go unlisted) */
+#define COPIED_BLOCK_LINES 64
+
+/* Code points of s (the conversion text's unit for offsets). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* One feedarc-copied-block line per block of the conversion text copied
+ * from another archived document: the code-point range [start, end) of the
+ * block's own text (after its "[copied from URL] " mark) in the conversion
+ * record, and the document it repeats (URL, record id). */
+static void add_copied_blocks(fa_buf *b, const dedup_result *res)
+{
+    size_t pos = 0, lines = 0;
+    for (size_t i = 0; i < res->n_blocks; i++) {
+        const dedup_block *blk = &res->blocks[i];
+        if (blk->boilerplate)
+            continue;
+        const dedup_finding *f = blk->copied_from >= 0 && (size_t)blk->copied_from < res->n_findings
+                                     ? &res->findings[blk->copied_from]
+                                     : NULL;
+        if (f)
+            pos += utf8_chars("[copied from ] ") + utf8_chars(f->url);
+        size_t end = pos + utf8_chars(blk->text);
+        if (f && lines++ < COPIED_BLOCK_LINES) {
+            fa_buf_printf(b, "feedarc-copied-block%c%zu %zu %s %s", 0, pos, end, f->url,
+                          f->record_id && f->record_id[0] ? f->record_id : "-");
+            fa_buf_append(b, "", 1);
+        }
+        pos = end + 1; /* the newline */
+    }
+}
+
 /* A page analysed before it is archived: new text, or known?  The
  * findings go into a metadata record (dedup/findings_record.h) and the
  * clean main text into a conversion record, written with the response as
@@ -67,7 +106,7 @@ static int payload_digest(const fetch_transfer *t, char out[40])
  * second full response. */
 typedef struct findings_doc {
     fa_buf fb;              /* name\0value\0 pairs */
-    warc_field fields[64];
+    warc_field fields[112]; /* findings (<= 32), copied blocks (<= 64), the rest */
     size_t nf;
     fa_buf text;            /* the main text, copied blocks marked */
     const dedup_finding *exact;
@@ -123,8 +162,9 @@ static void findings_build(crawl *c, const dedup_result *res, const char *doc_ur
         atomic_fetch_add(&c->findings, 1); /* the metrics: crawl_observer.c */
     }
     findings_record_write(&r, fb);
+    add_copied_blocks(fb, res);
     d->nf = 0;
-    for (const char *p = fb->data; fb->data && p < fb->data + fb->len && d->nf < 64;) {
+    for (const char *p = fb->data; fb->data && p < fb->data + fb->len && d->nf < 112;) {
         d->fields[d->nf].name = p;
         p += strlen(p) + 1;
         d->fields[d->nf].value = p;

@@ -18,9 +18,11 @@
 #include "dedup/dedup_engine.h"
 
 #include "common/fa_err.h"
+#include "dedup/align.h"
 #include "dedup/shingle.h"
 #include "dedup/signature.h"
 #include "dedup/text_norm.h"
+#include "dedup/text_store.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -36,6 +38,7 @@
 
 struct dedup_engine {
     dedup_index *ix;
+    text_store *ts; /* main texts for confirmation; NULL: sketches only */
     dedup_options opt;
     fa_observer obs; /* zeroed: nobody listens */
     pthread_mutex_t lock;
@@ -73,6 +76,15 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
     if (e->opt.boilerplate_min_docs == 0) e->opt.boilerplate_min_docs = 3;
     if (e->opt.min_sketch == 0) e->opt.min_sketch = 4;
     if (e->opt.max_sketch == 0) e->opt.max_sketch = 4096;
+    if (e->opt.confirm_near <= 0) e->opt.confirm_near = DEDUP_DEFAULT_CONFIRM_NEAR;
+    if (e->opt.confirm_containment <= 0)
+        e->opt.confirm_containment = DEDUP_DEFAULT_CONFIRM_CONTAINMENT;
+    if (e->opt.confirm_novel_share <= 0)
+        e->opt.confirm_novel_share = DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE;
+    if (e->opt.confirm_near_same_head <= 0)
+        e->opt.confirm_near_same_head = DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD;
+    if (e->opt.sentence_min <= 0) e->opt.sentence_min = DEDUP_DEFAULT_SENTENCE_MIN;
+    if (e->opt.candidate_floor <= 0) e->opt.candidate_floor = DEDUP_DEFAULT_CANDIDATE_FLOOR;
     e->ix = ix;
     pthread_mutex_init(&e->lock, NULL);
     *out = e;
@@ -90,7 +102,17 @@ int dedup_engine_open(const char *dir, const dedup_options *opt, dedup_engine **
     dedup_index *ix;
     int rc = dedup_file_index_open(dir, &p, &fo, &ix);
     if (rc < 0) return rc;
-    return dedup_engine_open_index(ix, opt, out);
+    text_store *ts = NULL;
+    if (!(opt && opt->no_confirm) && (rc = text_store_open(dir, &ts)) < 0) {
+        ix->ops->close(ix);
+        return rc;
+    }
+    rc = dedup_engine_open_index(ix, opt, out);
+    if (rc < 0)
+        text_store_close(ts);
+    else
+        (*out)->ts = ts;
+    return rc;
 }
 
 uint32_t dedup_engine_count(dedup_engine *eng)
@@ -104,7 +126,7 @@ uint32_t dedup_engine_count(dedup_engine *eng)
 size_t dedup_engine_memory(dedup_engine *eng)
 {
     pthread_mutex_lock(&eng->lock);
-    size_t n = eng->ix->ops->memory(eng->ix) + sizeof *eng;
+    size_t n = eng->ix->ops->memory(eng->ix) + sizeof *eng + text_store_memory(eng->ts);
     pthread_mutex_unlock(&eng->lock);
     return n;
 }
@@ -113,6 +135,7 @@ int dedup_engine_sync(dedup_engine *eng)
 {
     pthread_mutex_lock(&eng->lock);
     int rc = eng->ix->ops->sync(eng->ix);
+    if (rc == 0) rc = text_store_sync(eng->ts);
     pthread_mutex_unlock(&eng->lock);
     return rc;
 }
@@ -121,6 +144,7 @@ void dedup_engine_close(dedup_engine *eng)
 {
     if (eng == NULL) return;
     eng->ix->ops->close(eng->ix);
+    text_store_close(eng->ts);
     pthread_mutex_destroy(&eng->lock);
     free(eng);
 }
@@ -271,6 +295,7 @@ typedef struct work_block {
     size_t norm_off, norm_len; /* in the normalised arena */
     uint64_t fp;
     uint32_t sampled, matched; /* for copy marking */
+    uint32_t tokens, found;    /* aligned copy marking: tokens of the block, found in the other */
 } work_block;
 
 typedef struct work {
@@ -285,6 +310,11 @@ typedef struct work {
     uint8_t *learned; /* per content block */
     shingle_vec sh;
     shingle_sketch sk;
+    fa_buf text;      /* normalised main text, one content block per line (text_store) */
+    uint32_t *line_k; /* line of text -> content block */
+    align_text at;    /* sentences of text, built at the first candidate to confirm */
+    int at_built;
+    fa_buf other; /* a candidate's stored text */
 } work;
 
 static void work_free(work *w)
@@ -298,6 +328,10 @@ static void work_free(work *w)
     free(w->learned);
     shingle_vec_free(&w->sh);
     shingle_sketch_free(&w->sk);
+    fa_buf_free(&w->text);
+    free(w->line_k);
+    align_text_free(&w->at);
+    fa_buf_free(&w->other);
 }
 
 static int extract_plain(const char *s, size_t len, text_doc **out)
@@ -370,6 +404,8 @@ static int prepare(const dedup_engine *eng, const dedup_input *in, work *w)
     w->learned = calloc(n ? n : 1, 1);
     if (!w->content_idx || !w->wb || !w->fps || !w->fp_chars || !w->learned) return FA_ENOMEM;
     fa_buf_init(&w->norm, 64u << 20);
+    fa_buf_init(&w->text, TEXT_STORE_MAX_TEXT + (1u << 20));
+    fa_buf_init(&w->other, TEXT_STORE_MAX_TEXT + 1024);
     for (size_t i = 0; i < n; i++) {
         const text_block *b = &w->doc->blocks[i];
         if (b->cls != TEXT_CONTENT) continue;
@@ -413,12 +449,24 @@ static int sketch_doc(const dedup_engine *eng, work *w)
     shingler s;
     shingler_init(&s, p->shingle_n, p->seed);
     shingle_vec_init(&w->sh, 0);
+    w->line_k = malloc((w->n_content ? w->n_content : 1) * sizeof *w->line_k);
+    if (w->line_k == NULL) return FA_ENOMEM;
+    uint32_t lines = 0;
     for (size_t k = 0; k < w->n_content; k++) {
         if (w->learned[k]) continue;
         int rc = shingler_feed(&s, w->norm.data + w->wb[k].norm_off, w->wb[k].norm_len, (uint32_t)k,
                                &w->sh);
+        if (rc == 0 && eng->ts && w->text.len < TEXT_STORE_MAX_TEXT) {
+            if (lines) rc = fa_buf_append(&w->text, "\n", 1);
+            /* the store keeps TEXT_STORE_MAX_TEXT bytes: a longer text keeps its beginning */
+            size_t room = TEXT_STORE_MAX_TEXT - w->text.len;
+            size_t take = w->wb[k].norm_len < room ? w->wb[k].norm_len : room;
+            if (rc == 0) rc = fa_buf_append(&w->text, w->norm.data + w->wb[k].norm_off, take);
+            w->line_k[lines++] = (uint32_t)k;
+        }
         if (rc < 0) return rc;
     }
+
     int rc = shingler_finish(&s, &w->sh);
     if (rc == 0)
         rc = shingle_sketch_build(&w->sk, w->sh.hash, w->sh.n, p->sample_rate, eng->opt.max_sketch);
@@ -499,7 +547,131 @@ typedef struct verified {
     int64_t date;
     double res, c_other_in_me, c_me_in_other;
     int kind;
+    int confirmed;                           /* the shares are aligned ones (confirm) */
+    double sketch_res;                       /* the sketch's resemblance */
+    double blk_other_in_me, blk_me_in_other; /* confirmed: shares counted by whole blocks */
+    int same_head;                           /* confirmed: the first blocks match both ways */
 } verified;
+
+/* Builds w's sentences once. */
+static int own_sentences(const dedup_engine *eng, work *w)
+{
+    if (w->at_built) return 0;
+    w->at_built = 1;
+    return align_text_build(&w->at, w->text.data ? w->text.data : "", w->text.len,
+                            eng->ix->params.seed);
+}
+
+/* The stored text of other, without the lines its host has since learned
+ * as template (a site's in-body note stored before it was learned would
+ * otherwise count as text of its own).  0, or FA_ENOENT/FA_ECORRUPT (no
+ * usable text: judge on the sketch), or an error. */
+static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *other)
+{
+    int rc = text_store_get(eng->ts, other->id, &w->other);
+    if (rc < 0 || w->other.len == 0) return rc;
+    enum { MAX_LINES = 4096 };
+    uint64_t fps[256];
+    uint32_t counts[256], host_docs = 0;
+    size_t starts[256], lens[256], n = 0;
+    char *p = w->other.data, *end = p + w->other.len;
+    while (p < end && n < 256) {
+        char *e = memchr(p, '\n', (size_t)(end - p));
+        if (e == NULL) e = end;
+        starts[n] = (size_t)(p - w->other.data);
+        lens[n] = (size_t)(e - p);
+        fps[n] = XXH3_64bits(p, lens[n]);
+        n++;
+        p = e + 1;
+    }
+    if (p < end) return 0; /* more lines than looked at: keep the text whole */
+    rc = eng->ix->ops->block_counts(eng->ix, other->host_key, fps, n, counts, &host_docs);
+    if (rc < 0) return rc;
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t chars = text_utf8_count(w->other.data + starts[i], lens[i]);
+        if (counts[i] >= eng->opt.boilerplate_min_docs &&
+            (chars < LONG_BLOCK || (uint64_t)counts[i] * 10 >= host_docs))
+            continue;
+        if (out) w->other.data[out++] = '\n';
+        memmove(w->other.data + out, w->other.data + starts[i], lens[i]);
+        out += lens[i];
+    }
+    w->other.len = out;
+    w->other.data[out] = 0;
+    (void)MAX_LINES;
+    return 0;
+}
+
+/* Confirmation: when the sketch puts the pair within reach
+ * (candidate_floor) and the candidate's text is stored, replaces v's
+ * estimates by the aligned shares of the whole texts (align.h): res =
+ * the smaller of the two shares, c_other_in_me = share of the other's
+ * text found here, c_me_in_other the reverse.  Returns 1 when confirmed,
+ * 0 when v stays the sketch's, or an error. */
+static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, verified *v)
+{
+    v->sketch_res = v->res;
+    double best = v->res > v->c_other_in_me ? v->res : v->c_other_in_me;
+    if (v->c_me_in_other > best) best = v->c_me_in_other;
+    if (eng->ts == NULL || best < eng->opt.candidate_floor) return 0;
+    int rc = own_sentences(eng, w);
+    if (rc < 0) return rc;
+    /* Japanese and Chinese (mostly characters of unspaced scripts): their
+     * character trigrams recur across unrelated sentences of one register
+     * far more than word trigrams do; measured on the generator, sentence
+     * alignment lost precision there (docs/DEDUP.md), so the sketch
+     * decides, as before */
+    if (w->at.unspaced * 2 > w->at.tokens) return 0;
+    rc = other_text(eng, w, r);
+    if (rc == FA_ENOENT || rc == FA_ECORRUPT) return 0; /* judged on the sketch */
+    if (rc < 0) return rc;
+    align_text bt;
+    rc = align_text_build(&bt, w->other.data ? w->other.data : "", w->other.len,
+                          eng->ix->params.seed);
+    if (rc == 0) {
+        double s = eng->opt.sentence_min;
+        align_shares(&w->at, &bt, s, &v->c_me_in_other, &v->blk_me_in_other);
+        align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me);
+        v->res = v->c_me_in_other < v->c_other_in_me ? v->c_me_in_other : v->c_other_in_me;
+        v->confirmed = 1;
+        v->same_head =
+            align_first_block_found(&w->at, &bt, s) && align_first_block_found(&bt, &w->at, s);
+    }
+    align_text_free(&bt);
+    return rc < 0 ? rc : 1;
+}
+
+/* Marks blocks of w copied from other on the aligned sentences: a block
+ * whose found sentences hold at least half of its tokens. */
+static int mark_copies_aligned(const dedup_engine *eng, work *w, const dedup_doc_record *other,
+                               int finding, int *copied_from)
+{
+    int rc = other_text(eng, w, other);
+    if (rc < 0) return rc == FA_ENOENT || rc == FA_ECORRUPT ? 0 : rc;
+    align_text bt;
+    rc = align_text_build(&bt, w->other.data ? w->other.data : "", w->other.len,
+                          eng->ix->params.seed);
+    for (size_t k = 0; rc == 0 && k < w->n_content; k++)
+        w->wb[k].tokens = w->wb[k].found = 0;
+    for (size_t i = 0; rc == 0 && i < w->at.n_s; i++) {
+        const align_sentence *s = &w->at.s[i];
+        uint32_t k = w->line_k[s->block];
+        w->wb[k].tokens += s->tokens;
+        if (align_sentence_found(&w->at, i, &bt, eng->opt.sentence_min))
+            w->wb[k].found += s->tokens;
+    }
+    for (size_t k = 0; rc == 0 && k < w->n_content; k++) {
+        if (copied_from[k] >= 0 || w->learned[k]) continue;
+        int same = 0;
+        for (uint32_t j = 0; j < other->n_blocks && !same; j++)
+            same = other->blocks[j] == w->wb[k].fp;
+        if (same || (w->wb[k].tokens && w->wb[k].found * 2 >= w->wb[k].tokens))
+            copied_from[k] = finding;
+    }
+    align_text_free(&bt);
+    return rc;
+}
 
 /* Step 4, under the lock. */
 static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedup_result *out,
@@ -534,7 +706,7 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
         dedup_candidate cand[MAX_CANDIDATES];
         int nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
         if (nc < 0) return nc;
-        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0};
+        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         verified keep[MAX_CANDIDATES + 1];
         int nk = 0;
         for (int i = 0; i < nc; i++) {
@@ -559,12 +731,33 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
                           sketch_resemblance(na, nb, c),
                           sketch_containment(nb, c),
                           sketch_containment(na, c),
+                          0,
+                          0,
+                          0,
+                          0,
+                          0,
                           0};
+            rc = confirm(eng, w, &r, &v);
+            if (rc < 0) return rc;
+            if (rc == 1) {
+                /* confirmed (or refuted) on the whole texts: v holds the
+                 * aligned shares */
+                if (v.same_head && v.res >= o->confirm_near_same_head)
+                    v.kind = DEDUP_NEAR;
+                else if (v.c_other_in_me >= o->confirm_containment &&
+                         1.0 - v.blk_me_in_other >= o->confirm_novel_share)
+                    v.kind = DEDUP_CONTAINS;
+                else if (v.c_me_in_other >= o->confirm_containment &&
+                         1.0 - v.blk_other_in_me >= o->confirm_novel_share)
+                    v.kind = DEDUP_CONTAINED_IN;
+                else if (v.res >= o->confirm_near)
+                    v.kind = DEDUP_NEAR;
+            }
             /* containment when the container has text of its own beyond
              * the carried document (>= novel_share of it), else the same
              * story: near */
-            if (v.c_other_in_me >= o->containment_threshold &&
-                1.0 - v.c_me_in_other >= o->novel_share)
+            else if (v.c_other_in_me >= o->containment_threshold &&
+                     1.0 - v.c_me_in_other >= o->novel_share)
                 v.kind = DEDUP_CONTAINS;
             else if (v.c_me_in_other >= o->containment_threshold &&
                      1.0 - v.c_other_in_me >= o->novel_share)
@@ -588,9 +781,14 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
             double score = keep[i].kind == DEDUP_NEAR       ? keep[i].res
                            : keep[i].kind == DEDUP_CONTAINS ? keep[i].c_other_in_me
                                                             : keep[i].c_me_in_other;
-            int fi = add_finding(out, keep[i].kind, &r, score, keep[i].res);
+            int fi = add_finding(out, keep[i].kind, &r, score, keep[i].sketch_res);
             if (fi == FA_ENOMEM) return fi;
-            if (fi >= 0) mark_copies(w, &r, fi, copied_from, rate);
+            if (fi >= 0 && keep[i].confirmed) {
+                rc = mark_copies_aligned(eng, w, &r, fi, copied_from);
+                if (rc < 0) return rc;
+            } else if (fi >= 0) {
+                mark_copies(w, &r, fi, copied_from, rate);
+            }
         }
     }
     if (o->dry_run) return 0;
@@ -620,6 +818,10 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
     rec.record_id = in->record_id ? in->record_id : "";
     rc = ix->ops->insert(ix, &rec);
     if (rc < 0) return rc;
+    /* the text after the index: a crash between the two leaves a document
+     * without text, judged on its sketch */
+    if (eng->ts && !exact && (rc = text_store_put(eng->ts, rec.id, w->text.data, w->text.len)) < 0)
+        return rc;
     out->doc = rec.id;
     out->group = rec.group;
     return 0;

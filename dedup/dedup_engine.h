@@ -49,6 +49,13 @@
 #define DEDUP_DEFAULT_NEAR 0.5
 #define DEDUP_DEFAULT_CONTAINMENT 0.85
 #define DEDUP_DEFAULT_NOVEL_SHARE 0.3
+/* confirmation on the stored main texts (align.h; docs/DEDUP.md has the curves) */
+#define DEDUP_DEFAULT_CANDIDATE_FLOOR 0.4
+#define DEDUP_DEFAULT_SENTENCE_MIN 0.5
+#define DEDUP_DEFAULT_CONFIRM_NEAR 0.5
+#define DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD 0.3
+#define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
+#define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
 
 typedef struct dedup_options {
     unsigned shingle_n;            /* new index only; 0 = DEDUP_DEFAULT_SHINGLE_N */
@@ -65,6 +72,20 @@ typedef struct dedup_options {
     unsigned max_sketch;           /* sketch values kept at most; 0 = 4096 */
     int sync_every_insert;         /* fdatasync per document (default off) */
     int dry_run;                   /* look up only, never insert */
+    /* Confirmation: dedup_engine_open keeps each document's normalised main
+     * text (text_store.h) and judges every candidate the sketch puts within
+     * reach on the whole texts, by sentence alignment (align.h). */
+    int no_confirm;                /* 1: sketches only, no text kept (the former engine) */
+    double candidate_floor;        /* confirm when the sketch's resemblance or either
+                                      containment reaches this; 0 = 0.4 */
+    double sentence_min;           /* a sentence is found when this share of its trigrams
+                                      is in the other text; 0 = 0.5 */
+    double confirm_near;           /* near: both aligned shares >= this; 0 = 0.5 */
+    double confirm_near_same_head; /* near when the first blocks (headlines) match both
+                                      ways and both shares >= this; 0 = 0.3 */
+    double confirm_containment;    /* contains: the other's aligned share >= this; 0 = 0.7 */
+    double confirm_novel_share;    /* ... and this share of the container's own text is not
+                                      in the other; 0 = 0.4 */
     text_extract_options extract;  /* ceilings for extraction */
     const fa_observer *observer;   /* hears finding_made for each finding of a
                                       document analysed without error (and kind 0
@@ -108,9 +129,10 @@ typedef struct dedup_finding {
     char *url;    /* its URL, record id (may be ""), date */
     char *record_id;
     int64_t date;
-    double score; /* exact: 1; near: resemblance; contains: share of the other's
-                     text found here; contained_in: share of this text found there */
-    double resemblance;
+    double score;       /* exact: 1; near: resemblance (confirmed: the smaller of the two
+                           aligned shares); contains: share of the other's text found here;
+                           contained_in: share of this text found there */
+    double resemblance; /* the sketch's estimate */
 } dedup_finding;
 
 typedef struct dedup_block {

@@ -653,7 +653,7 @@ static int pair_add(corpus_pairs *p, uint32_t a, uint32_t b)
         p->v = nv;
         p->cap = nc;
     }
-    p->v[p->n++] = (corpus_pair){a, b};
+    p->v[p->n++] = (corpus_pair){a, b, 0, 0};
     return 0;
 }
 
@@ -889,6 +889,811 @@ void corpus_free(corpus *c)
     free(c->docs);
     free(c->near.v), free(c->contain.v), free(c->exact.v), free(c->hardneg.v);
     memset(c, 0, sizeof *c);
+}
+
+/* ---- the combined-edits corpus (corpus_generate_edits) ---- */
+
+static const char *const ko_mods[] = {"지난 10일",          "기자회견에서",      "다음 달부터",
+                                      "주민 반대에 부딪혀", "전문가들에 따르면", "올해 안에",
+                                      "관계자에 따르면",    "이번 주 초",        "긴 논의 끝에",
+                                      "예상보다 빠르게",    "오는 3월까지",      "공청회를 거쳐"};
+static const char *const ko_subj[] = {"서울시는",     "정부는",       "한국은행은", "교육청은",
+                                      "국토교통부는", "시민단체는",   "연구진은",   "부산시는",
+                                      "기상청은",     "보건복지부는", "항만공사는", "구청은"};
+static const char *const ko_obj[] = {
+    "새 교통 계획을",     "내년 예산안을",      "지진 대책을",      "물가 전망을",
+    "관광객 유치 방안을", "재생에너지 도입을",  "항만 확장 사업을", "무상 급식 확대를",
+    "노인 지원책을",      "배터리 개발 계획을", "주차 요금 인상을", "도서관 개관 시간을"};
+static const char *const ko_verb[] = {"발표했다.", "승인했다.",        "검토하고 있다.",
+                                      "밝혔다.",   "연기하기로 했다.", "재검토할 방침이다.",
+                                      "확정했다.", "철회했다."};
+static const char *const ko_place[] = {"서울", "부산", "인천", "대구", "광주",
+                                       "대전", "울산", "수원", "제주", "청주"};
+static const char *const ko_names[] = {"김민준", "이서연", "박지호", "최유진", "정하늘", "강도윤"};
+static const char *const ko_roles[] = {"시의원", "위원장",      "주민 대표",
+                                       "교장",   "노조 위원장", "사업 담당자"};
+static const char *const ko_quotes[] = {"주민들의 의견을 충분히 듣고 내린 결정이다",
+                                        "실제로 이용하는 사람들에게는 아무도 묻지 않았다",
+                                        "숫자가 전혀 맞지 않는다",
+                                        "좋은 출발이지만 아직 할 일이 많다",
+                                        "계획이 바뀔 때까지 계속 싸우겠다",
+                                        "여기까지 오는 데 너무 오래 걸렸다"};
+static const char *const ja_names[] = {"佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺"};
+static const char *const ja_quotes[] = {"住民の声を十分に聞いた上での判断だ",
+                                        "実際に使う人には誰も意見を聞かなかった",
+                                        "数字がまったく合わない",
+                                        "良い一歩だがまだやるべきことは多い",
+                                        "計画が変わるまで闘い続ける",
+                                        "ここまで来るのに時間がかかりすぎた"};
+static const char *const zh_names[] = {"王", "李", "张", "刘", "陈", "杨"};
+static const char *const zh_quotes[] = {
+    "这是充分听取居民意见后作出的决定",   "没有人问过真正使用它的人",     "这些数字根本对不上",
+    "这是一个好的开始但还有很多工作要做", "在计划改变之前我们会一直坚持", "走到这一步花了太长时间"};
+static const char *const ko_local[] = {"우리 지역 주민들에게도 영향이 예상된다.",
+                                       "지역 상인들은 이번 결정을 주의 깊게 지켜보고 있다.",
+                                       "시내 버스 노선과 학교 일정도 달라질 수 있다."};
+static const char *const ja_local[] = {"地元の住民にも影響が出そうだ。",
+                                       "地域の商店主らはこの決定を注視している。",
+                                       "市内のバス路線や学校の日程も変わる可能性がある。"};
+static const char *const zh_local[] = {"本地居民也将受到影响。", "本地商户正在密切关注这一决定。",
+                                       "市内公交线路和学校安排也可能随之调整。"};
+
+static const char *const en_places[] = {"Northgate",    "the valley towns", "Lakeshore",
+                                        "the old port", "Upland",           "the river district"};
+
+/* synonyms per language: {from, to} */
+static const char *const en_syn[][2] = {
+    {"said", "stated"},      {"meeting", "session"},     {"residents", "locals"},
+    {"approved", "backed"},  {"delayed", "held up"},     {"council", "authority"},
+    {"expensive", "costly"}, {"after", "following"},     {"would", "will"},
+    {"percent", "per cent"}, {"rose", "climbed"},        {"fell", "dropped"},
+    {"expects", "predicts"}, {"reported", "posted"},     {"statement", "release"},
+    {"figures", "numbers"},  {"analysts", "experts"},    {"cut", "lowered"},
+    {"told", "informed"},    {"criticised", "attacked"}, {"announced", "unveiled"}};
+static const char *const ko_syn[][2] = {{"발표했다", "공개했다"}, {"계획", "방안"},
+                                        {"예산안", "예산"},       {"주민", "시민"},
+                                        {"밝혔다", "전했다"},     {"승인했다", "통과시켰다"},
+                                        {"확정했다", "결정했다"}, {"대책", "방침"}};
+static const char *const ja_syn[][2] = {
+    {"発表した", "公表した"},   {"計画", "構想"},         {"予算案", "予算"},     {"住民", "市民"},
+    {"明らかにした", "示した"}, {"承認した", "了承した"}, {"決定した", "決めた"}, {"対策", "方策"}};
+static const char *const zh_syn[][2] = {
+    {"宣布", "表示"},     {"规划", "方案"},     {"预算草案", "预算"}, {"居民", "市民"},
+    {"公布了", "发布了"}, {"批准了", "通过了"}, {"暂停了", "中止了"}, {"措施", "办法"}};
+
+typedef struct para2 {
+    char **s;
+    unsigned n, cap;
+} para2;
+
+typedef struct story2 {
+    char *headline;
+    para2 *p;
+    unsigned n, cap;
+    int lang, gen, topic;
+    uint32_t edits;
+} story2;
+
+static int para2_push(para2 *p, unsigned at, char *s)
+{
+    if (s == NULL) return FA_ENOMEM;
+    if (p->n == p->cap) {
+        unsigned nc = p->cap ? p->cap * 2 : 8;
+        char **ns = realloc(p->s, nc * sizeof *ns);
+        if (ns == NULL) return free(s), FA_ENOMEM;
+        p->s = ns, p->cap = nc;
+    }
+    if (at > p->n) at = p->n;
+    memmove(p->s + at + 1, p->s + at, (p->n - at) * sizeof *p->s);
+    p->s[at] = s;
+    p->n++;
+    return 0;
+}
+
+static void para2_free(para2 *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        free(p->s[i]);
+    free(p->s);
+    memset(p, 0, sizeof *p);
+}
+
+static int story2_push(story2 *st, unsigned at, para2 *p)
+{
+    if (st->n == st->cap) {
+        unsigned nc = st->cap ? st->cap * 2 : 16;
+        para2 *np = realloc(st->p, nc * sizeof *np);
+        if (np == NULL) return FA_ENOMEM;
+        st->p = np, st->cap = nc;
+    }
+    if (at > st->n) at = st->n;
+    memmove(st->p + at + 1, st->p + at, (st->n - at) * sizeof *st->p);
+    st->p[at] = *p;
+    memset(p, 0, sizeof *p);
+    st->n++;
+    return 0;
+}
+
+static void story2_free(story2 *st)
+{
+    free(st->headline);
+    for (unsigned i = 0; i < st->n; i++)
+        para2_free(&st->p[i]);
+    free(st->p);
+    memset(st, 0, sizeof *st);
+}
+
+static int story2_copy(story2 *d, const story2 *s)
+{
+    memset(d, 0, sizeof *d);
+    d->lang = s->lang, d->gen = s->gen, d->topic = s->topic, d->edits = s->edits;
+    d->headline = xstrdup(s->headline);
+    if (d->headline == NULL) return FA_ENOMEM;
+    for (unsigned i = 0; i < s->n; i++) {
+        para2 p = {0};
+        for (unsigned k = 0; k < s->p[i].n; k++)
+            if (para2_push(&p, p.n, xstrdup(s->p[i].s[k])) < 0) return para2_free(&p), FA_ENOMEM;
+        if (story2_push(d, d->n, &p) < 0) return para2_free(&p), FA_ENOMEM;
+    }
+    return 0;
+}
+
+/* One sentence of the story's language; an eighth of them with a number
+ * or a name of their own so that stories of one topic differ. */
+static char *sentence2(rng *r, const story2 *st)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    switch (st->lang) {
+    case 3:
+        if (below(r, 5) == 0)
+            fa_buf_printf(&b, "\"%s\"라고 %s %s은 말했다.", PICK(r, ko_quotes), PICK(r, ko_roles),
+                          PICK(r, ko_names));
+        else
+            fa_buf_printf(&b, "%s %s %s %s %s %u억 원 규모로 %s", PICK(r, ko_mods),
+                          PICK(r, ko_place), PICK(r, ko_subj), PICK(r, ko_mods), PICK(r, ko_obj),
+                          1 + below(r, 900), PICK(r, ko_verb));
+        break;
+    case 1:
+        if (below(r, 5) == 0)
+            fa_buf_printf(&b, "%sの%s氏は「%s」と述べた。", PICK(r, ja_place), PICK(r, ja_names),
+                          PICK(r, ja_quotes));
+        else
+            sentence(&b, r, st->gen, st->topic, 1);
+        break;
+    case 2:
+        if (below(r, 5) == 0)
+            fa_buf_printf(&b, "%s%s先生表示：“%s”。", PICK(r, zh_place), PICK(r, zh_names),
+                          PICK(r, zh_quotes));
+        else
+            sentence(&b, r, st->gen, st->topic, 2);
+        break;
+    default:
+        sentence(&b, r, st->gen, st->topic, 0);
+    }
+    char *s = fa_buf_steal(&b, NULL);
+    fa_buf_free(&b);
+    return s;
+}
+
+static char *headline2(rng *r, const story2 *st)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    if (st->lang == 3)
+        fa_buf_printf(&b, "%s %s %s", PICK(r, ko_place), PICK(r, ko_subj), PICK(r, ko_obj));
+    else {
+        story tmp;
+        if (make_story(&tmp, r, st->gen, st->topic, st->lang) == 0) fa_buf_puts(&b, tmp.headline);
+        story_free(&tmp);
+    }
+    char *s = fa_buf_steal(&b, NULL);
+    fa_buf_free(&b);
+    return s;
+}
+
+static int make_story2(story2 *st, rng *r, int lang, int topic, unsigned n_paras)
+{
+    memset(st, 0, sizeof *st);
+    st->lang = lang, st->topic = topic % 5, st->gen = topic / 5;
+    st->headline = headline2(r, st);
+    if (st->headline == NULL) return FA_ENOMEM;
+    if (n_paras <= 3) st->edits |= 1u << CORPUS_E_SHORT;
+    for (unsigned i = 0; i < n_paras; i++) {
+        para2 p = {0};
+        unsigned ns = 2 + below(r, 3);
+        for (unsigned k = 0; k < ns; k++)
+            if (para2_push(&p, p.n, sentence2(r, st)) < 0) return para2_free(&p), FA_ENOMEM;
+        if (story2_push(st, st->n, &p) < 0) return para2_free(&p), FA_ENOMEM;
+    }
+    return 0;
+}
+
+static unsigned story2_sentences(const story2 *st)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < st->n; i++)
+        n += st->p[i].n;
+    return n;
+}
+
+/* The k-th sentence: paragraph and index. */
+static void story2_at(const story2 *st, unsigned k, unsigned *pi, unsigned *si)
+{
+    for (unsigned i = 0; i < st->n; i++) {
+        if (k < st->p[i].n) {
+            *pi = i, *si = k;
+            return;
+        }
+        k -= st->p[i].n;
+    }
+    *pi = *si = 0;
+}
+
+/* Replaces occurrences of synonyms in s (each with probability 1/2). */
+static char *subst_words(rng *r, const char *s, int lang)
+{
+    const char *const(*syn)[2] = lang == 3   ? ko_syn
+                                 : lang == 1 ? ja_syn
+                                 : lang == 2 ? zh_syn
+                                             : en_syn;
+    size_t n_syn = lang == 3   ? sizeof ko_syn / sizeof ko_syn[0]
+                   : lang == 1 ? sizeof ja_syn / sizeof ja_syn[0]
+                   : lang == 2 ? sizeof zh_syn / sizeof zh_syn[0]
+                               : sizeof en_syn / sizeof en_syn[0];
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    const char *q = s;
+    while (*q) {
+        int done = 0;
+        for (size_t k = 0; k < n_syn && !done; k++) {
+            size_t l = strlen(syn[k][0]);
+            int word_start = lang != 0 || q == s || !isalpha((unsigned char)q[-1]);
+            int word_end = lang != 0 || !isalpha((unsigned char)q[l]);
+            if (strncmp(q, syn[k][0], l) == 0 && word_start && word_end) {
+                if (below(r, 2) == 0)
+                    fa_buf_puts(&b, syn[k][1]);
+                else
+                    fa_buf_append(&b, q, l);
+                q += l;
+                done = 1;
+            }
+        }
+        if (!done) fa_buf_append(&b, q++, 1);
+    }
+    char *o = fa_buf_steal(&b, NULL);
+    fa_buf_free(&b);
+    return o;
+}
+
+/* Typos: about one word in 30 (English: two letters swapped or one
+ * dropped) or one character in 40 (Hangul, Han, Kana: the next code point). */
+static char *typos(rng *r, const char *s, int lang)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    const unsigned char *q = (const unsigned char *)s;
+    while (*q) {
+        if (lang == 0) {
+            const unsigned char *e = q;
+            while (*e && isalpha(*e))
+                e++;
+            size_t n = (size_t)(e - q);
+            if (n >= 4 && below(r, 30) == 0) {
+                char w[64];
+                if (n >= sizeof w) n = sizeof w - 1;
+                memcpy(w, q, n);
+                size_t i = 1 + below(r, (unsigned)n - 2);
+                if (below(r, 2)) {
+                    char t = w[i];
+                    w[i] = w[i + 1], w[i + 1] = t;
+                    fa_buf_append(&b, w, n);
+                } else {
+                    fa_buf_append(&b, w, i);
+                    fa_buf_append(&b, w + i + 1, n - i - 1);
+                }
+                q = e;
+                continue;
+            }
+            if (n) {
+                fa_buf_append(&b, q, n);
+                q = e;
+                continue;
+            }
+            fa_buf_append(&b, q++, 1);
+        } else {
+            uint32_t c;
+            size_t l = text_utf8_next(q, strlen((const char *)q), &c);
+            int cjk = (c >= 0xAC00 && c < 0xD7A3) || (c >= 0x4E00 && c < 0x9FA5) ||
+                      (c >= 0x3041 && c < 0x3096);
+            if (cjk && below(r, 40) == 0) {
+                c++;
+                char u[4] = {(char)(0xE0 | (c >> 12)), (char)(0x80 | ((c >> 6) & 0x3F)),
+                             (char)(0x80 | (c & 0x3F)), 0};
+                fa_buf_append(&b, u, 3);
+            } else {
+                fa_buf_append(&b, q, l);
+            }
+            q += l;
+        }
+    }
+    char *o = fa_buf_steal(&b, NULL);
+    fa_buf_free(&b);
+    return o;
+}
+
+/* Trims the quote of a sentence to its first half (words, or characters
+ * in unspaced scripts).  Returns NULL when the sentence has no quote. */
+static char *trim_quote(const char *s, int lang)
+{
+    const char *open = lang == 1 ? "「" : lang == 2 ? "“" : "\"";
+    const char *close = lang == 1 ? "」" : lang == 2 ? "”" : lang == 3 ? "\"" : ",\"";
+    const char *a = strstr(s, open);
+    if (a == NULL) return NULL;
+    a += strlen(open);
+    const char *e = strstr(a, close);
+    if (e == NULL || e - a < 8) return NULL;
+    const char *cut = a + (e - a) / 2;
+    if (lang == 0 || lang == 3)
+        while (cut > a && *cut != ' ')
+            cut--;
+    else
+        while (cut > a && ((unsigned char)*cut & 0xC0) == 0x80)
+            cut--;
+    if (cut == a) return NULL;
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    fa_buf_append(&b, s, (size_t)(cut - s));
+    fa_buf_puts(&b, e);
+    char *o = fa_buf_steal(&b, NULL);
+    fa_buf_free(&b);
+    return o;
+}
+
+static void each_sentence(story2 *st, rng *r, char *(*fn)(rng *, const char *, int))
+{
+    for (unsigned i = 0; i < st->n; i++)
+        for (unsigned k = 0; k < st->p[i].n; k++) {
+            char *n = fn(r, st->p[i].s[k], st->lang);
+            if (n) free(st->p[i].s[k]), st->p[i].s[k] = n;
+        }
+}
+
+/* Applies edit kind e (CORPUS_E_*); returns 1 when it changed the story. */
+static int edit2(story2 *st, rng *r, int e)
+{
+    unsigned ns = story2_sentences(st), pi, si;
+    switch (e) {
+    case CORPUS_E_HEADLINE: {
+        char *h = headline2(r, st);
+        if (h == NULL) return 0;
+        free(st->headline);
+        st->headline = h;
+        return 1;
+    }
+    case CORPUS_E_LEDE: {
+        para2 p = {0};
+        const char *loc = st->lang == 3   ? PICK(r, ko_local)
+                          : st->lang == 1 ? PICK(r, ja_local)
+                          : st->lang == 2 ? PICK(r, zh_local)
+                                          : NULL;
+        fa_buf b;
+        fa_buf_init(&b, 1 << 16);
+        if (loc)
+            fa_buf_puts(&b, loc);
+        else
+            fa_buf_printf(&b, "Readers in %s will feel the change first, %s told this paper.",
+                          PICK(r, en_places), PICK(r, g0_roles));
+        para2_push(&p, 0, fa_buf_steal(&b, NULL));
+        fa_buf_free(&b);
+        para2_push(&p, p.n, sentence2(r, st));
+        return story2_push(st, 0, &p) == 0;
+    }
+    case CORPUS_E_REWRITE: {
+        unsigned k = ns * (10 + below(r, 16)) / 100;
+        if (k == 0) k = 1;
+        for (unsigned i = 0; i < k; i++) {
+            story2_at(st, below(r, ns), &pi, &si);
+            char *n = sentence2(r, st);
+            if (n) free(st->p[pi].s[si]), st->p[pi].s[si] = n;
+        }
+        return 1;
+    }
+    case CORPUS_E_SUBST:
+        each_sentence(st, r, subst_words);
+        return 1;
+    case CORPUS_E_TYPO:
+        each_sentence(st, r, typos);
+        return 1;
+    case CORPUS_E_ADD:
+        for (unsigned i = 0, k = 1 + below(r, 2); i < k; i++) {
+            unsigned p = below(r, st->n);
+            para2_push(&st->p[p], below(r, st->p[p].n + 1), sentence2(r, st));
+        }
+        return 1;
+    case CORPUS_E_REMOVE: {
+        int done = 0;
+        for (unsigned i = 0, k = 1 + below(r, 2); i < k; i++) {
+            unsigned p = below(r, st->n);
+            if (st->p[p].n < 2) continue;
+            unsigned s = below(r, st->p[p].n);
+            free(st->p[p].s[s]);
+            memmove(st->p[p].s + s, st->p[p].s + s + 1, (st->p[p].n - s - 1) * sizeof(char *));
+            st->p[p].n--;
+            done = 1;
+        }
+        return done;
+    }
+    case CORPUS_E_DROPLAST:
+        if (st->n < 3) return 0;
+        para2_free(&st->p[--st->n]);
+        return 1;
+    case CORPUS_E_QUOTES: {
+        int done = 0;
+        for (unsigned i = 0; i < st->n; i++)
+            for (unsigned k = 0; k < st->p[i].n; k++) {
+                char *n = trim_quote(st->p[i].s[k], st->lang);
+                if (n) free(st->p[i].s[k]), st->p[i].s[k] = n, done = 1;
+            }
+        return done;
+    }
+    case CORPUS_E_SWAP: {
+        if (st->n < 2) return 0;
+        unsigned a = below(r, st->n - 1);
+        para2 t = st->p[a];
+        st->p[a] = st->p[a + 1];
+        st->p[a + 1] = t;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+/* 2-4 distinct edits (carried texts: 0-2 of the kinds an aggregator makes). */
+static void edit2_some(story2 *st, rng *r, unsigned lo, unsigned hi, int carried)
+{
+    static const int carried_kinds[] = {CORPUS_E_TYPO,     CORPUS_E_SUBST,  CORPUS_E_QUOTES,
+                                        CORPUS_E_DROPLAST, CORPUS_E_REMOVE, CORPUS_E_REWRITE};
+    unsigned n = lo + below(r, hi - lo + 1);
+    uint32_t done = 0;
+    for (unsigned tries = 0; tries < 40 && n; tries++) {
+        int e = carried ? PICK(r, carried_kinds) : (int)below(r, CORPUS_E_SHORT);
+        if (done & (1u << e)) continue;
+        /* a carried story keeps its paragraphs but the last; rewriting is light */
+        if (edit2(st, r, e)) done |= 1u << e, n--;
+    }
+    st->edits |= done;
+}
+
+typedef struct site2 {
+    site s;
+    char *boiler[2]; /* paragraphs the site repeats inside article bodies */
+} site2;
+
+static void render2(fa_buf *html, fa_buf *truth, const site2 *st, const story2 *s, rng *r,
+                    const story2 *quoted, unsigned quoted_para, char **others, unsigned n_others)
+{
+    story flat;
+    memset(&flat, 0, sizeof flat);
+    flat.headline = s->headline;
+    flat.paras = calloc(s->n + 4, sizeof *flat.paras);
+    const char *sep = s->lang == 1 || s->lang == 2 ? "" : " ";
+    fa_buf_puts(truth, s->headline);
+    fa_buf_puts(truth, "\n");
+    unsigned bp = below(r, 10) < 7 ? 1 + below(r, s->n) : 0; /* boilerplate after para bp-1 */
+    unsigned bq = quoted ? below(r, s->n + 1) : UINT32_MAX;
+    for (unsigned i = 0; flat.paras && i <= s->n; i++) {
+        if (i == bq) {
+            fa_buf b;
+            fa_buf_init(&b, 1 << 16);
+            const para2 *qp = &quoted->p[quoted_para];
+            for (unsigned k = 0; k < qp->n; k++)
+                fa_buf_puts(&b, k ? sep : ""), fa_buf_puts(&b, qp->s[k]);
+            fa_buf_puts(truth, b.data);
+            fa_buf_puts(truth, "\n");
+            flat.paras[flat.n_paras++] = fa_buf_steal(&b, NULL);
+            fa_buf_free(&b);
+        }
+        if (i == bp && bp) flat.paras[flat.n_paras++] = xstrdup(st->boiler[below(r, 2)]);
+        if (i == s->n) break;
+        fa_buf b;
+        fa_buf_init(&b, 1 << 16);
+        for (unsigned k = 0; k < s->p[i].n; k++)
+            fa_buf_puts(&b, k ? sep : ""), fa_buf_puts(&b, s->p[i].s[k]);
+        if (b.data == NULL) fa_buf_puts(&b, "");
+        fa_buf_puts(truth, b.data);
+        fa_buf_puts(truth, "\n");
+        flat.paras[flat.n_paras++] = fa_buf_steal(&b, NULL);
+        fa_buf_free(&b);
+    }
+    chrome_top(html, &st->s, s->headline, others, n_others);
+    render_story(html, NULL, &st->s, &flat, r, 0);
+    for (unsigned i = 0; i < flat.n_paras; i++)
+        free(flat.paras[i]);
+    free(flat.paras);
+}
+
+static void render2_carried(fa_buf *html, fa_buf *truth, const site2 *from, const story2 *o, rng *r)
+{
+    const char *sep = o->lang == 1 || o->lang == 2 ? "" : " ";
+    fa_buf_printf(html, "<article class=\"related\"><h3><a href=\"https://%s/s\">", from->s.host);
+    put_esc(html, o->headline);
+    fa_buf_printf(html, "</a></h3><p class=\"src\">%s</p>\n", from->s.name);
+    int merge = below(r, 3) == 0;
+    if (merge) fa_buf_puts(html, "<p>");
+    for (unsigned p = 0; p < o->n; p++) {
+        if (!merge)
+            fa_buf_puts(html, "<p>");
+        else if (p)
+            fa_buf_puts(html, sep);
+        for (unsigned k = 0; k < o->p[p].n; k++) {
+            if (k) fa_buf_puts(html, sep), fa_buf_puts(truth, sep);
+            put_para_text(html, o->p[p].s[k], 0);
+            fa_buf_puts(truth, o->p[p].s[k]);
+        }
+        fa_buf_puts(truth, "\n");
+        if (!merge) fa_buf_puts(html, "</p>\n");
+    }
+    if (merge) fa_buf_puts(html, "</p>\n");
+    fa_buf_puts(html, "</article>\n");
+}
+
+const char *corpus_edit_name(int kind)
+{
+    static const char *const names[] = {"headline", "lede", "rewrite", "substitute",
+                                        "typos",    "add",  "remove",  "drop-last",
+                                        "quotes",   "swap", "short"};
+    return kind >= 0 && kind < CORPUS_E_KINDS ? names[kind] : "?";
+}
+
+static int pair_add2(corpus_pairs *p, uint32_t a, uint32_t b, uint32_t edits, int kind)
+{
+    int rc = pair_add(p, a, b);
+    if (rc == 0) p->v[p->n - 1].edits = edits, p->v[p->n - 1].kind = kind;
+    return rc;
+}
+
+typedef struct pend2 {
+    int kind; /* 0 original, 1 wire copy, 2 roundup, 3 background, 4 follow-up */
+    int site, topic, cluster;
+    uint32_t rel; /* background/follow-up: the story it repeats */
+    unsigned rel_para[2], n_rel;
+    uint32_t other[3];
+    unsigned n_other;
+    story2 carried[3];
+} pend2;
+
+int corpus_generate_edits(int lang, uint32_t seed, unsigned n_stories, corpus *out)
+{
+    memset(out, 0, sizeof *out);
+    if (lang < 0 || lang > 3 || n_stories < 100) return FA_EINVAL;
+    rng r = {0xD1B54A32D192ED03ull ^ ((uint64_t)seed << 1) ^ (uint64_t)(lang + 7) * 0x9E37ull};
+    for (int i = 0; i < 4; i++)
+        rnd(&r);
+    enum { N_SITES = 12 };
+    static const char *const names[] = {
+        "Harbour Herald", "Valley Courier", "The Civic Ledger", "Northgate Post", "Riverside Times",
+        "Capital Wire",   "Market Brief",   "The Lab Report",   "Freight Weekly", "Signal Finance",
+        "Lakeshore Echo", "Upland Gazette", "Digest Daily"};
+    site2 sites[N_SITES + 1];
+    memset(sites, 0, sizeof sites);
+    int rc = 0;
+    for (int i = 0; i <= N_SITES; i++) {
+        site2 *st = &sites[i];
+        snprintf(st->s.name, sizeof st->s.name, "%s", names[i]);
+        snprintf(st->s.host, sizeof st->s.host, "w%d-%d.example", lang, i);
+        st->s.tmpl = i == N_SITES ? 4 : i % 4;
+        for (int k = 0; k < 2; k++) {
+            fa_buf b;
+            fa_buf_init(&b, 1 << 16);
+            if (lang == 3)
+                fa_buf_printf(&b,
+                              k ? "%s 기사에 오류가 있으면 독자센터로 알려 주십시오. 이틀 안에 "
+                                  "검토해 답변드립니다."
+                                : "%s은 독자 여러분의 후원으로 운영됩니다. 매달 후원으로 지역 "
+                                  "보도를 모두에게 무료로 지켜 주세요.",
+                              st->s.name);
+            else if (lang == 1)
+                fa_buf_printf(&b,
+                              k ? "%sの記事に誤りを見つけた場合は読者窓口までご連絡ください。"
+                                  "二営業日以内に確認します。"
+                                : "%sは読者の皆様の支援で運営されています。毎月のご支援で地域の"
+                                  "報道を守ってください。",
+                              st->s.name);
+            else if (lang == 2)
+                fa_buf_printf(&b,
+                              k ? "如发现%s报道中的错误，请联系读者服务中心，我们将在两个工作日"
+                                  "内核实。"
+                                : "%s依靠读者的支持运营。每月一次的捐助能让本地新闻对所有人免费"
+                                  "开放。",
+                              st->s.name);
+            else
+                fa_buf_printf(&b,
+                              k ? "Corrections: if you spot an error in this article, write to "
+                                  "the %s standards desk and we will review it within two "
+                                  "working days."
+                                : "%s relies on readers like you. Support our newsroom with a "
+                                  "monthly contribution and help keep local reporting free for "
+                                  "everyone.",
+                              st->s.name);
+            st->boiler[k] = fa_buf_steal(&b, NULL);
+            fa_buf_free(&b);
+            if (st->boiler[k] == NULL) rc = FA_ENOMEM;
+        }
+    }
+    size_t max = (size_t)n_stories * 2 + 64;
+    pend2 *pend = calloc(max, sizeof *pend);
+    story2 *stories = calloc(max, sizeof *stories);
+    if (pend == NULL || stories == NULL) rc = FA_ENOMEM;
+    size_t n = 0;
+    /* shares: 45% originals, 30% wire copies, 8% background, 8% follow-ups, 9% roundups */
+    unsigned n_orig = n_stories * 45 / 100, n_bg = n_stories * 8 / 100, n_fu = n_stories * 8 / 100,
+             n_round = n_stories * 9 / 100;
+    unsigned n_wire_docs = n_stories - n_orig - n_bg - n_fu - n_round;
+    for (unsigned k = 0; rc == 0 && k < n_orig; k++) {
+        int s = (int)(k % N_SITES), topic = (int)((k / N_SITES) % 10);
+        unsigned np = below(&r, 4) == 0 ? 2 + below(&r, 2) : 4 + below(&r, 5);
+        rc = make_story2(&stories[n], &r, lang, topic, np);
+        pend[n] = (pend2){.kind = 0, .site = s, .topic = topic, .cluster = -1};
+        n++;
+    }
+    int cluster = 0;
+    for (unsigned made = 0; rc == 0 && made < n_wire_docs; cluster++) {
+        int topic = (int)below(&r, 10);
+        unsigned np = below(&r, 4) == 0 ? 2 + below(&r, 2) : 4 + below(&r, 5);
+        story2 base;
+        rc = make_story2(&base, &r, lang, topic, np);
+        unsigned copies = 2 + below(&r, 3);
+        int first = (int)below(&r, N_SITES);
+        int keep_original = below(&r, 2);
+        for (unsigned k = 0; rc == 0 && k < copies; k++) {
+            rc = story2_copy(&stories[n], &base);
+            if (rc == 0 && (k > 0 || !keep_original)) edit2_some(&stories[n], &r, 2, 4, 0);
+            pend[n] = (pend2){.kind = 1,
+                              .site = (first + (int)k * 5) % N_SITES,
+                              .topic = topic,
+                              .cluster = cluster};
+            n++, made++;
+        }
+        story2_free(&base);
+    }
+    /* background stories and follow-ups of originals with >= 4 (3) paragraphs */
+    for (unsigned k = 0; rc == 0 && k < n_bg + n_fu; k++) {
+        int fu = k >= n_bg;
+        uint32_t o;
+        unsigned tries = 0;
+        do
+            o = below(&r, n_orig);
+        while (stories[o].n < (fu ? 3u : 5u) && ++tries < 100);
+        rc = make_story2(&stories[n], &r, lang, stories[o].topic + stories[o].gen * 5,
+                         (fu ? 3 : 4) + below(&r, 4));
+        pend[n] = (pend2){.kind = fu ? 4 : 3,
+                          .site = (int)below(&r, N_SITES),
+                          .topic = stories[o].topic,
+                          .cluster = -1,
+                          .rel = o};
+        pend[n].n_rel = fu ? 1 : 1 + below(&r, 2);
+        pend[n].rel_para[0] = below(&r, stories[o].n);
+        pend[n].rel_para[1] = (pend[n].rel_para[0] + 1) % stories[o].n;
+        /* a background story carries the paragraphs as its own */
+        for (unsigned j = 0; rc == 0 && !fu && j < pend[n].n_rel; j++) {
+            para2 p = {0};
+            const para2 *src = &stories[o].p[pend[n].rel_para[j]];
+            for (unsigned q = 0; q < src->n; q++)
+                para2_push(&p, p.n, xstrdup(src->s[q]));
+            rc = story2_push(&stories[n], below(&r, stories[n].n + 1), &p);
+        }
+        n++;
+    }
+    /* roundups on the aggregator */
+    for (unsigned k = 0; rc == 0 && k < n_round; k++) {
+        int topic = (int)below(&r, 10);
+        rc = make_story2(&stories[n], &r, lang, topic, 3 + below(&r, 2));
+        pend[n] = (pend2){.kind = 2, .site = N_SITES, .topic = topic, .cluster = -1};
+        pend[n].n_other = 2 + below(&r, 2);
+        for (unsigned j = 0; rc == 0 && j < pend[n].n_other; j++) {
+            uint32_t o;
+            int dup;
+            do {
+                o = below(&r, n_orig);
+                dup = 0;
+                for (unsigned q = 0; q < j; q++)
+                    dup |= pend[n].other[q] == o;
+            } while (dup);
+            pend[n].other[j] = o;
+            rc = story2_copy(&pend[n].carried[j], &stories[o]);
+            pend[n].carried[j].edits &= 1u << CORPUS_E_SHORT;
+            if (rc == 0) edit2_some(&pend[n].carried[j], &r, 0, 2, 1);
+        }
+        n++;
+    }
+    /* render and add in a shuffled fetch order */
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    uint32_t *doc_of = malloc((n ? n : 1) * sizeof *doc_of);
+    uint32_t *exact_of = malloc((n ? n : 1) * sizeof *exact_of);
+    if (order == NULL || doc_of == NULL || exact_of == NULL) rc = FA_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        order[i] = (uint32_t)i, exact_of[i] = UINT32_MAX;
+    for (size_t i = n; rc == 0 && i > 1; i--) {
+        size_t j = below(&r, (unsigned)i);
+        uint32_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        uint32_t i = order[k];
+        const pend2 *pd = &pend[i];
+        const site2 *st = &sites[pd->site];
+        char *others[5];
+        unsigned no = 0;
+        for (size_t j = 0; j < n_orig && no < 5; j++)
+            if (pend[j].site == pd->site && j != i) others[no++] = stories[j].headline;
+        fa_buf html, truth;
+        fa_buf_init(&html, 8u << 20);
+        fa_buf_init(&truth, 8u << 20);
+        render2(&html, &truth, st, &stories[i], &r, pd->kind == 4 ? &stories[pd->rel] : NULL,
+                pd->rel_para[0], others, no);
+        if (pd->kind == 2) {
+            fa_buf_puts(&html, "<section class=\"related-articles\"><h2>Related Articles</h2>\n");
+            for (unsigned j = 0; j < pd->n_other; j++)
+                render2_carried(&html, &truth, &sites[pend[pd->other[j]].site], &pd->carried[j],
+                                &r);
+            fa_buf_puts(&html, "</section>\n");
+        }
+        chrome_bottom(&html, &st->s, others, no);
+        char path[128];
+        snprintf(path, sizeof path, "/%s/story-%u", pd->kind == 2 ? "roundup" : "news", i);
+        fa_buf copy;
+        fa_buf_init(&copy, 8u << 20);
+        int exact = pd->kind == 0 && below(&r, 12) == 0;
+        if (exact) fa_buf_append(&copy, html.data, html.len);
+        doc_of[i] = (uint32_t)out->n_docs;
+        rc = add_doc(out, &st->s, path, &html, &truth);
+        if (rc == 0) out->docs[out->n_docs - 1].date = (int64_t)out->n_docs;
+        if (rc == 0 && exact) {
+            strcat(path, "?utm_source=social&utm_medium=share");
+            rc = add_doc(out, &st->s, path, &copy, NULL);
+            if (rc == 0) out->docs[out->n_docs - 1].date = (int64_t)out->n_docs;
+            if (rc == 0) rc = pair_add(&out->exact, doc_of[i], (uint32_t)out->n_docs - 1);
+            exact_of[i] = (uint32_t)out->n_docs - 1; /* carried by the same roundups */
+        }
+        fa_buf_free(&html);
+        fa_buf_free(&truth);
+        fa_buf_free(&copy);
+    }
+    /* truth */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        for (size_t j = i + 1; rc == 0 && j < n; j++) {
+            const pend2 *a = &pend[i], *b = &pend[j];
+            if (a->kind == 1 && b->kind == 1 && a->cluster == b->cluster)
+                rc = pair_add2(&out->near, doc_of[i], doc_of[j],
+                               stories[i].edits | stories[j].edits, 0);
+            else if (a->kind == 0 && b->kind == 0 && a->site == b->site && a->topic == b->topic &&
+                     stories[i].gen == stories[j].gen)
+                rc = pair_add2(&out->hardneg, doc_of[i], doc_of[j], 0, CORPUS_HN_TOPIC);
+        }
+        if (pend[i].kind == 3 || pend[i].kind == 4)
+            rc = pair_add2(&out->hardneg, doc_of[i], doc_of[pend[i].rel], 0,
+                           pend[i].kind == 3 ? CORPUS_HN_BACKGROUND : CORPUS_HN_FOLLOWUP);
+        if (pend[i].kind == 2)
+            for (unsigned j = 0; rc == 0 && j < pend[i].n_other; j++) {
+                uint32_t o = pend[i].other[j];
+                rc = pair_add2(&out->contain, doc_of[i], doc_of[o], pend[i].carried[j].edits, 0);
+                if (rc == 0 && exact_of[o] != UINT32_MAX)
+                    rc = pair_add2(&out->contain, doc_of[i], exact_of[o], pend[i].carried[j].edits,
+                                   0);
+            }
+    }
+    for (size_t i = 0; stories && i < n; i++) {
+        story2_free(&stories[i]);
+        for (unsigned j = 0; j < pend[i].n_other; j++)
+            story2_free(&pend[i].carried[j]);
+    }
+    for (int i = 0; i <= N_SITES; i++)
+        free(sites[i].boiler[0]), free(sites[i].boiler[1]);
+    free(order), free(doc_of), free(exact_of), free(pend), free(stories);
+    if (rc < 0) corpus_free(out);
+    return rc;
 }
 
 /* ---- scoring ---- */
@@ -1131,6 +1936,26 @@ int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
                 int bad = root[a] == root[b] || has64(pc, np_c, pkey(a, b, 1)) ||
                           has64(pc, np_c, pkey(b, a, 1)) || has64(pe, np_e, pkey(a, b, 0));
                 out->hardneg_fp += bad;
+                int k = c->hardneg.v[i].kind;
+                if (k >= 0 && k < CORPUS_HN_KINDS)
+                    out->hardneg_by_kind[k][0]++, out->hardneg_by_kind[k][1] += bad;
+            }
+            for (size_t i = 0; i < c->near.n; i++) {
+                const corpus_pair *t = &c->near.v[i];
+                int found = root[t->a] == root[t->b];
+                for (int k = 0; k < CORPUS_E_KINDS; k++)
+                    if (t->edits & (1u << k))
+                        out->near_by_edit[k][0]++, out->near_by_edit[k][1] += found;
+                int ne = __builtin_popcount(t->edits & ((1u << CORPUS_E_SHORT) - 1));
+                if (ne > 7) ne = 7;
+                out->near_by_n[ne][0]++, out->near_by_n[ne][1] += found;
+            }
+            for (size_t i = 0; i < c->contain.n; i++) {
+                const corpus_pair *t = &c->contain.v[i];
+                int found = has64(pc, np_c, pkey(t->a, t->b, 1));
+                for (int k = 0; k < CORPUS_E_KINDS; k++)
+                    if (t->edits & (1u << k))
+                        out->contain_by_edit[k][0]++, out->contain_by_edit[k][1] += found;
             }
             out->hardneg_fp_rate =
                 out->hardneg_pairs ? (double)out->hardneg_fp / (double)out->hardneg_pairs : 0;

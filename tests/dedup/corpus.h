@@ -41,7 +41,9 @@ typedef struct corpus_doc {
 } corpus_doc;
 
 typedef struct corpus_pair {
-    uint32_t a, b; /* containment: a contains b */
+    uint32_t a, b;  /* containment: a contains b */
+    uint32_t edits; /* corpus_generate_edits: CORPUS_E_* of the copies (or of the carried text) */
+    int kind;       /* hard negatives of corpus_generate_edits: CORPUS_HN_* */
 } corpus_pair;
 
 typedef struct corpus_pairs {
@@ -56,10 +58,45 @@ typedef struct corpus {
     size_t html_bytes;
 } corpus;
 
+/* The edit kinds of corpus_generate_edits (bits of corpus_pair.edits). */
+enum {
+    CORPUS_E_HEADLINE = 0, /* a new headline */
+    CORPUS_E_LEDE,         /* a local lede paragraph put first */
+    CORPUS_E_REWRITE,      /* 10-25% of the sentences replaced by others */
+    CORPUS_E_SUBST,        /* words replaced by synonyms */
+    CORPUS_E_TYPO,         /* typos (letters swapped, dropped; CJK/Hangul: a character) */
+    CORPUS_E_ADD,          /* 1-2 sentences added */
+    CORPUS_E_REMOVE,       /* 1-2 sentences removed */
+    CORPUS_E_DROPLAST,     /* the last paragraph dropped */
+    CORPUS_E_QUOTES,       /* quotes trimmed to their first half */
+    CORPUS_E_SWAP,         /* two paragraphs swapped */
+    CORPUS_E_SHORT,        /* not an edit: the story has 2-3 paragraphs */
+    CORPUS_E_KINDS
+};
+/* Hard-negative kinds of corpus_generate_edits (corpus_pair.kind). */
+enum {
+    CORPUS_HN_TOPIC = 0,      /* two stories of one site and topic */
+    CORPUS_HN_BACKGROUND = 1, /* a story repeating 1-2 background paragraphs of another */
+    CORPUS_HN_FOLLOWUP = 2,   /* a follow-up quoting one paragraph of the first story */
+    CORPUS_HN_KINDS
+};
+const char *corpus_edit_name(int kind);
+
 /* Generates corpus `generator` (0 or 1) from seed; scale ~ stories per
  * site (>= 4).  Returns 0 or FA_ENOMEM / FA_EINVAL. */
 int corpus_generate(int generator, uint32_t seed, unsigned scale, corpus *out);
 void corpus_free(corpus *c);
+
+/* The combined-edits corpus (issue 13): 12 news sites and an aggregator,
+ * `stories` stories (>= 100) in language lang (0 English, 1 Japanese,
+ * 2 Chinese, 3 Korean).  Wire stories are copied on 2-4 sites, each copy
+ * with 2-4 edits (CORPUS_E_*); a quarter of the stories are short (2-3
+ * paragraphs); every site repeats two boilerplate paragraphs of its own
+ * inside most article bodies; hard negatives are same-topic stories,
+ * stories repeating 1-2 background paragraphs of another, and follow-ups
+ * quoting one paragraph; the aggregator carries 2-3 stories each, with 0-2
+ * edits.  Pairs carry their edit bits and kinds for per-kind scores. */
+int corpus_generate_edits(int lang, uint32_t seed, unsigned stories, corpus *out);
 
 typedef struct corpus_prf {
     size_t tp, fp, fn;
@@ -72,6 +109,12 @@ typedef struct corpus_score {
     double hardneg_fp_rate;
     double extract_f1; /* word-level F1 of main text against the written body */
     double seconds;    /* analysing every document */
+    /* per edit kind: [k][0] truth pairs whose copies carry edit k, [k][1] found */
+    size_t near_by_edit[CORPUS_E_KINDS][2], contain_by_edit[CORPUS_E_KINDS][2];
+    /* per number of edits (0..7) on the pair */
+    size_t near_by_n[8][2];
+    /* hard negatives per kind: [k][0] pairs, [k][1] called related */
+    size_t hardneg_by_kind[CORPUS_HN_KINDS][2];
 } corpus_score;
 
 /* Runs an engine (index in dir, which must exist and be empty) over the

@@ -11,3 +11,4 @@ feedarc_test(test_findings_record SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_finding
              LIBS fa_dedup)
 # the classifier's structural rules, one hand-written page each
 feedarc_test(test_extract_rules SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_extract_rules.c LIBS fa_dedup)
+feedarc_test(test_dedup_confirm SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_confirm.c LIBS fa_dedup)

@@ -1,0 +1,271 @@
+/*
+ * align.c - sentence alignment of two normalised texts (see align.h).
+ */
+#include "dedup/align.h"
+
+#include "common/fa_err.h"
+#include "dedup/text_norm.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* ASCII letters and digits: what text_script_class calls TEXT_WORD below 0x80 */
+static inline int ascii_word(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+
+typedef struct builder {
+    align_text *t;
+    size_t cap_s, cap_g;
+    uint64_t win[ALIGN_GRAM];
+    unsigned have;
+    uint32_t tokens;
+    int emitted;
+} builder;
+
+static int push_gram(builder *b, uint64_t h)
+{
+    align_text *t = b->t;
+    if (t->n_grams == b->cap_g) {
+        size_t nc = b->cap_g ? b->cap_g * 2 : 256;
+        uint64_t *ng = realloc(t->grams, nc * sizeof *ng);
+        if (ng == NULL) return FA_ENOMEM;
+        t->grams = ng, b->cap_g = nc;
+    }
+    t->grams[t->n_grams++] = h;
+    return 0;
+}
+
+static uint64_t combine(const uint64_t *w, unsigned n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (unsigned i = 0; i < n; i++)
+        h = (h ^ w[i]) * 0x100000001B3ull + (h >> 29);
+    return mix64(h);
+}
+
+static int token(builder *b, uint64_t h)
+{
+    b->tokens++;
+    if (b->have == ALIGN_GRAM) {
+        memmove(b->win, b->win + 1, (ALIGN_GRAM - 1) * sizeof *b->win);
+        b->have--;
+    }
+    b->win[b->have++] = h;
+    if (b->have == ALIGN_GRAM) {
+        b->emitted = 1;
+        return push_gram(b, combine(b->win, ALIGN_GRAM));
+    }
+    return 0;
+}
+
+/* Closes the sentence begun at off (bytes) if it has tokens. */
+static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
+{
+    align_text *t = b->t;
+    int rc = 0;
+    if (b->tokens && !b->emitted) rc = push_gram(b, combine(b->win, b->have));
+    if (rc == 0 && b->tokens) {
+        if (t->n_s == b->cap_s) {
+            size_t nc = b->cap_s ? b->cap_s * 2 : 64;
+            align_sentence *ns = realloc(t->s, nc * sizeof *ns);
+            if (ns == NULL) return FA_ENOMEM;
+            t->s = ns, b->cap_s = nc;
+        }
+        uint32_t first = t->n_s ? t->s[t->n_s - 1].first + t->s[t->n_s - 1].n_grams : 0;
+        t->s[t->n_s++] =
+            (align_sentence){off, end - off, first, (uint32_t)t->n_grams - first, b->tokens, block};
+        t->tokens += b->tokens;
+    }
+    b->have = 0, b->tokens = 0, b->emitted = 0;
+    return rc;
+}
+
+int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    builder b = {t, 0, 0, {0}, 0, 0, 0};
+    const uint8_t *p = (const uint8_t *)norm;
+    size_t i = 0;
+    uint32_t start = 0, block = 0;
+    int rc = 0;
+    while (i < len && rc == 0) {
+        uint32_t c;
+        size_t l;
+        enum text_script_class cls;
+        if (p[i] < 0x80) { /* ASCII inline: the common case */
+            c = p[i], l = 1;
+            cls = ascii_word(p[i]) ? TEXT_WORD : TEXT_SEP;
+        } else {
+            l = text_utf8_next(p + i, len - i, &c);
+            cls = text_script_class(c);
+        }
+        if (cls == TEXT_WORD) {
+            size_t j = i + l;
+            while (j < len) {
+                if (p[j] < 0x80) {
+                    if (!ascii_word(p[j])) break;
+                    j++;
+                    continue;
+                }
+                uint32_t c2;
+                size_t l2 = text_utf8_next(p + j, len - j, &c2);
+                if (text_script_class(c2) != TEXT_WORD) break;
+                j += l2;
+            }
+            rc = token(&b, XXH3_64bits_withSeed(p + i, j - i, seed));
+            i = j;
+            continue;
+        }
+        if (cls == TEXT_UNSPACED) {
+            rc = token(&b, mix64((uint64_t)c * 0x9E3779B97F4A7C15ull ^ seed));
+            t->unspaced++;
+            i += l;
+            continue;
+        }
+        int cut = 0;
+        if (c == '\n') {
+            cut = 1;
+        } else if (c == 0x3002 || c == '!' || c == '?') {
+            cut = 1;
+        } else if (c == '.') {
+            cut = i + 1 >= len || p[i + 1] == ' ' || p[i + 1] == '\n' || p[i + 1] == '"';
+        }
+        i += l;
+        if (cut) {
+            while (i < len && (p[i] == '"' || p[i] == '\'' || p[i] == ')')) /* closing marks */
+                i++;
+            rc = end_sentence(&b, start, (uint32_t)i, block);
+            start = (uint32_t)i;
+            if (c == '\n') block++;
+        }
+    }
+    if (rc == 0) rc = end_sentence(&b, start, (uint32_t)len, block);
+    if (rc == 0 && t->n_grams) {
+        size_t cap = 16;
+        while (cap < t->n_grams * 2)
+            cap *= 2;
+        t->mask = cap - 1;
+        t->post = malloc(t->n_grams * sizeof *t->post);
+        t->head = malloc(cap * sizeof *t->head);
+        t->scratch = calloc(t->n_s ? t->n_s : 1, sizeof *t->scratch);
+        if (t->post == NULL || t->head == NULL || t->scratch == NULL) return FA_ENOMEM;
+        memset(t->head, 0xFF, cap * sizeof *t->head);
+        for (size_t si = 0; si < t->n_s; si++)
+            for (uint32_t k = 0; k < t->s[si].n_grams; k++) {
+                uint64_t g = t->grams[t->s[si].first + k];
+                size_t slot = (size_t)g & t->mask;
+                while (t->head[slot] != UINT32_MAX && t->post[t->head[slot]].gram != g)
+                    slot = (slot + 1) & t->mask;
+                uint32_t h = t->head[slot];
+                if (h != UINT32_MAX && t->post[h].sentence == (uint32_t)si)
+                    continue; /* this sentence has it already */
+                t->post[t->n_post] = (align_posting){g, (uint32_t)si, h};
+                t->head[slot] = (uint32_t)t->n_post++;
+            }
+    }
+    return rc;
+}
+
+void align_text_free(align_text *t)
+{
+    if (t == NULL) return;
+    free(t->s);
+    free(t->grams);
+    free(t->post);
+    free(t->head);
+    free(t->scratch);
+    memset(t, 0, sizeof *t);
+}
+
+/* The first posting of gram g in t, or UINT32_MAX. */
+static uint32_t first_posting(const align_text *t, uint64_t g)
+{
+    size_t slot = (size_t)g & t->mask;
+    while (t->head[slot] != UINT32_MAX) {
+        if (t->post[t->head[slot]].gram == g) return t->head[slot];
+        slot = (slot + 1) & t->mask;
+    }
+    return UINT32_MAX;
+}
+
+int align_sentence_found(const align_text *a, size_t i, const align_text *b, double sentence_min)
+{
+    const align_sentence *s = &a->s[i];
+    if (s->n_grams == 0 || b->n_post == 0) return 0;
+    uint32_t need = (uint32_t)(sentence_min * (double)s->n_grams + 0.999999);
+    if (need == 0) need = 1;
+    /* most sentences compared are not in b: count the trigrams b has at
+     * all (one probe each) before counting them per sentence of b */
+    uint32_t heads[256], present = 0;
+    for (uint32_t k = 0; k < s->n_grams; k++) {
+        uint32_t h = first_posting(b, a->grams[s->first + k]);
+        if (h != UINT32_MAX && present < 256) heads[present] = h;
+        present += h != UINT32_MAX;
+    }
+    if (present < need) return 0;
+    uint32_t best = 0;
+    /* count per sentence of b; undo the counts afterwards */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t k = 0; k < present; k++) {
+            uint32_t j0 = k < 256 ? heads[k] : UINT32_MAX;
+            if (k >= 256) /* a sentence of more than 256 trigrams: look it up again */
+                for (uint32_t q = 0, seen = 0; q < s->n_grams && j0 == UINT32_MAX; q++) {
+                    uint32_t h = first_posting(b, a->grams[s->first + q]);
+                    if (h != UINT32_MAX && seen++ == k) j0 = h;
+                }
+            for (uint32_t j = j0; j != UINT32_MAX; j = b->post[j].next) {
+                uint32_t *c = &b->scratch[b->post[j].sentence];
+                if (pass == 0) {
+                    if (++*c > best) best = *c;
+                } else {
+                    *c = 0;
+                }
+            }
+        }
+    return best >= need;
+}
+
+void align_shares(const align_text *a, const align_text *b, double sentence_min, double *share,
+                  double *block_share)
+{
+    *share = *block_share = 0;
+    if (a->tokens == 0) return;
+    uint64_t found = 0, in_blocks = 0, blk_tokens = 0, blk_found = 0;
+    for (size_t i = 0; i <= a->n_s; i++) {
+        if (i == a->n_s || (i > 0 && a->s[i].block != a->s[i - 1].block)) {
+            if (blk_found * 2 >= blk_tokens && blk_tokens) in_blocks += blk_tokens;
+            blk_tokens = blk_found = 0;
+            if (i == a->n_s) break;
+        }
+        blk_tokens += a->s[i].tokens;
+        if (align_sentence_found(a, i, b, sentence_min)) {
+            found += a->s[i].tokens;
+            blk_found += a->s[i].tokens;
+        }
+    }
+    *share = (double)found / (double)a->tokens;
+    *block_share = (double)in_blocks / (double)a->tokens;
+}
+
+int align_first_block_found(const align_text *a, const align_text *b, double sentence_min)
+{
+    uint64_t tokens = 0, found = 0;
+    for (size_t i = 0; i < a->n_s && a->s[i].block == a->s[0].block; i++) {
+        tokens += a->s[i].tokens;
+        if (align_sentence_found(a, i, b, sentence_min)) found += a->s[i].tokens;
+    }
+    return tokens && found * 2 >= tokens;
+}

@@ -1,0 +1,91 @@
+/*
+ * align.h - the exact confirmation of a candidate pair: sentence alignment
+ * of two normalised main texts.
+ *
+ * The sketch (signature.h) estimates resemblance and containment from a
+ * quarter of the shingles; it finds candidates cheaply but a copy carrying
+ * several edits (a new lede, rewritten sentences, typos) drifts close to
+ * stories that merely share a background paragraph.  This measure decides
+ * on the whole text instead, per sentence:
+ *
+ *   - a text is cut into sentences (at . ! ? followed by a space or the
+ *     end, at 。 and at block boundaries), each cut into token trigrams
+ *     (word trigrams; characters in unspaced scripts, as shingle.h);
+ *   - a sentence of A is FOUND in B when one sentence of B holds at least
+ *     `sentence_min` (0.5) of its trigrams: one changed word or a typo
+ *     leaves a 15-word sentence at ~0.75, a rewritten sentence falls to ~0,
+ *     and a sentence of another story that shares a phrase stays under
+ *     (one sentence, not the whole of B: a story of one topic holds most
+ *     of the topic's phrases somewhere);
+ *   - share(A in B) = tokens of A's found sentences / tokens of A.
+ *
+ * So paragraph order, sentences added or removed, a new headline and typos
+ * cost only the sentences they touch, and background shared by two stories
+ * counts for exactly its sentences.  The engine calls two texts near when
+ * both shares reach its near threshold, and containment when one share
+ * does and the other text has enough of its own (dedup_engine.h).
+ *
+ * Cost: one pass of hashing per text (XXH3 per token, like the shingler),
+ * one hash-table insert per trigram, and one probe per trigram compared.
+ */
+#ifndef DEDUP_ALIGN_H
+#define DEDUP_ALIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ALIGN_GRAM 3
+
+typedef struct align_sentence {
+    uint32_t off, len;       /* bytes of the normalised text */
+    uint32_t first, n_grams; /* its trigrams: grams[first .. first+n_grams) */
+    uint32_t tokens;         /* its weight */
+    uint32_t block;          /* block (line) it starts in */
+} align_sentence;
+
+typedef struct align_posting {
+    uint64_t gram;
+    uint32_t sentence;
+    uint32_t next; /* the next posting of the same trigram, or UINT32_MAX */
+} align_posting;
+
+typedef struct align_text {
+    align_sentence *s;
+    size_t n_s;
+    uint64_t *grams; /* per sentence, in sentence order */
+    size_t n_grams;
+    align_posting *post; /* (trigram, sentence), distinct, chained per trigram */
+    size_t n_post;
+    uint32_t *head; /* open-addressed: trigram -> its first posting (UINT32_MAX: empty) */
+    size_t mask;
+    uint64_t tokens;
+    uint64_t unspaced; /* tokens that are characters of unspaced scripts */
+    uint32_t *scratch; /* one counter per sentence, for comparisons against this text */
+} align_text;
+
+/* Cuts norm[0..len) (normalised text, blocks separated by '\n') into
+ * sentences and trigrams.  *t is overwritten (free with align_text_free,
+ * also after an error).  Returns 0 or FA_ENOMEM. */
+int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed);
+void align_text_free(align_text *t);
+
+/* Is sentence i of a found in b?  (Uses b's scratch counters: one thread
+ * per b at a time.) */
+int align_sentence_found(const align_text *a, size_t i, const align_text *b, double sentence_min);
+
+/* *share: share of a's tokens in sentences found in b (0..1; 0 for an
+ * empty a).  *block_share: share of a's tokens in blocks (lines) whose
+ * found sentences hold at least half of the block's tokens - what a
+ * container's own text is measured by: an edited copy has its changes
+ * scattered over blocks that are still mostly found, a page carrying b
+ * beside text of its own has whole blocks that are not. */
+void align_shares(const align_text *a, const align_text *b, double sentence_min, double *share,
+                  double *block_share);
+
+/* Is a's first block (its headline, on a page) mostly found in b?  Two
+ * texts whose first blocks are found in each other are one story, however
+ * much one adds: an aggregator's first block is its own headline, which the
+ * stories it carries do not hold. */
+int align_first_block_found(const align_text *a, const align_text *b, double sentence_min);
+
+#endif

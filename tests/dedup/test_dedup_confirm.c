@@ -1,0 +1,298 @@
+/*
+ * test_dedup_confirm.c - the confirmation step (issue 13): sentence
+ * alignment (dedup/align.c), the main-text store (dedup/text_store.c) and
+ * the engine deciding on them: an edited wire copy found, a story sharing
+ * one background paragraph not, an aggregator's blocks marked with the
+ * story each repeats, the store surviving a torn tail.
+ */
+#include "common/fa_buf.h"
+#include "common/fa_err.h"
+#include "dedup/align.h"
+#include "dedup/dedup_engine.h"
+#include "dedup/text_norm.h"
+#include "dedup/text_store.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/fa-dedup-confirm-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Sentence s of story `story`: 14 pseudo-words, '.'-terminated. */
+static void sentence(fa_buf *b, unsigned story, unsigned s, int typo)
+{
+    uint64_t x = (uint64_t)story * 0x9E3779B97F4A7C15ull + s * 7919u + 1;
+    for (int w = 0; w < 14; w++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        fa_buf_printf(b, "%s%s%u", w ? " " : "", typo && w == 6 ? "wx" : "w", (unsigned)(x % 3000));
+    }
+    fa_buf_puts(b, ". ");
+}
+
+static align_text build(const char *s)
+{
+    fa_buf n;
+    fa_buf_init(&n, 1 << 20);
+    assert_int_equal(text_normalize(s, strlen(s), &n), 0);
+    align_text t;
+    assert_int_equal(align_text_build(&t, n.data ? n.data : "", n.len, 0), 0);
+    fa_buf_free(&n);
+    return t;
+}
+
+static void test_align(void **state)
+{
+    (void)state;
+    fa_buf a, b;
+    fa_buf_init(&a, 1 << 20);
+    fa_buf_init(&b, 1 << 20);
+    /* b: sentences 0-9 of story 1; a: 0-7 with a typo in 2 and 5, 8-9 rewritten, swapped order */
+    for (unsigned s = 0; s < 10; s++)
+        sentence(&b, 1, s, 0);
+    for (unsigned s = 7; s < 8; s--)
+        sentence(&a, s < 8 ? 1 : 2, s, s == 2 || s == 5);
+    sentence(&a, 2, 8, 0);
+    sentence(&a, 2, 9, 0);
+    align_text ta = build(a.data), tb = build(b.data);
+    assert_int_equal(ta.n_s, 10);
+    assert_int_equal(tb.n_s, 10);
+    double share, blk;
+    align_shares(&ta, &tb, 0.5, &share, &blk);
+    assert_true(share > 0.79 && share < 0.81); /* 8 of 10 equal sentences */
+    align_shares(&tb, &ta, 0.5, &share, &blk);
+    assert_true(share > 0.79 && share < 0.81);
+    /* a typo leaves the sentence found; the rewritten ones are not */
+    assert_true(align_sentence_found(&ta, 5, &tb, 0.5)); /* sentence 2 with its typo */
+    assert_false(align_sentence_found(&ta, 8, &tb, 0.5));
+    /* an unrelated story shares nothing */
+    fa_buf_reset(&a);
+    for (unsigned s = 0; s < 10; s++)
+        sentence(&a, 3, s, 0);
+    align_text_free(&ta);
+    ta = build(a.data);
+    align_shares(&ta, &tb, 0.5, &share, &blk);
+    assert_true(share < 0.01);
+    /* a unspaced script is counted as such */
+    align_text tj = build("東京都は新しい交通計画を発表した。住民は歓迎した。");
+    assert_int_equal(tj.n_s, 2);
+    assert_true(tj.unspaced * 2 > tj.tokens);
+    align_text_free(&tj);
+    align_text_free(&ta);
+    align_text_free(&tb);
+    fa_buf_free(&a);
+    fa_buf_free(&b);
+}
+
+static void test_text_store(void **state)
+{
+    (void)state;
+    text_store *st;
+    assert_int_equal(text_store_open(dir, &st), 0);
+    const char *t0 = "first text\nsecond line", *t1 = "another document";
+    assert_int_equal(text_store_put(st, 0, t0, strlen(t0)), 0);
+    assert_int_equal(text_store_put(st, 1, t1, strlen(t1)), 0);
+    fa_buf out;
+    fa_buf_init(&out, 1 << 20);
+    assert_int_equal(text_store_get(st, 0, &out), 0);
+    assert_string_equal(out.data, t0);
+    assert_int_equal(text_store_get(st, 7, &out), FA_ENOENT);
+    uint64_t size = text_store_file_bytes(st);
+    text_store_close(st);
+    /* reopened: both texts; a torn third frame is cut off */
+    char path[128];
+    snprintf(path, sizeof path, "%s/dedup.txt", dir);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    static const char torn[] = "FTXT\x02\0\0\0\x40\0\0\0\x40\0\0\0garbage";
+    assert_int_equal(write(fd, torn, sizeof torn - 1), (ssize_t)(sizeof torn - 1));
+    close(fd);
+    assert_int_equal(text_store_open(dir, &st), 0);
+    assert_int_equal(text_store_file_bytes(st), size);
+    assert_int_equal(text_store_get(st, 1, &out), 0);
+    assert_string_equal(out.data, t1);
+    assert_int_equal(text_store_get(st, 2, &out), FA_ENOENT);
+    /* a last frame whose bytes were damaged is cut off too */
+    text_store_close(st);
+    fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "XX", 2, (off_t)size - 2), 2);
+    close(fd);
+    assert_int_equal(text_store_open(dir, &st), 0);
+    assert_int_equal(text_store_get(st, 1, &out), FA_ENOENT);
+    assert_int_equal(text_store_get(st, 0, &out), 0);
+    text_store_close(st);
+    fa_buf_free(&out);
+}
+
+/* A story as plain text: paragraphs of 3 sentences (blank-line separated). */
+static char *story(unsigned id, unsigned from, unsigned to, unsigned typo_every,
+                   unsigned rewrite_every, const char *lede)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    if (lede) fa_buf_printf(&b, "%s\n\n", lede);
+    for (unsigned s = from; s < to; s++) {
+        if (rewrite_every && s % rewrite_every == 1)
+            sentence(&b, id + 1000, s, 0);
+        else
+            sentence(&b, id, s, typo_every && s % typo_every == 0);
+        if (s % 3 == 2) fa_buf_puts(&b, "\n\n");
+    }
+    return fa_buf_steal(&b, NULL);
+}
+
+static int analyze(dedup_engine *e, const char *url, const char *text, dedup_result *r)
+{
+    dedup_input in = {url,  NULL,         NULL, NULL, "<urn:uuid:x>", 1, DEDUP_PLAIN_TEXT,
+                      text, strlen(text), NULL};
+    return dedup_analyze(e, &in, r);
+}
+
+static enum dedup_finding_kind kind_of(const dedup_result *r, const char *url)
+{
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (strcmp(r->findings[i].url, url) == 0) return r->findings[i].kind;
+    return 0;
+}
+
+static void test_engine_confirms(void **state)
+{
+    (void)state;
+    for (int confirm = 0; confirm < 2; confirm++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, confirm);
+        assert_int_equal(mkdir(d, 0755), 0);
+        dedup_options o = {0};
+        o.no_confirm = !confirm;
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        char *orig = story(1, 0, 15, 0, 0, NULL);
+        /* a copy with a local lede, the last paragraph cut, a typo in every
+         * fourth sentence and every fifth rewritten */
+        char *copy = story(1, 0, 12, 4, 5,
+                           "Residents of the river district were the first to notice the change.");
+        /* a story repeating one background paragraph of the original */
+        char *bg = story(2, 0, 12, 0, 0, NULL);
+        char *bg2 = malloc(strlen(bg) + 2000);
+        char *para = story(1, 3, 6, 0, 0, NULL);
+        sprintf(bg2, "%s%s", bg, para);
+        assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+        int near = kind_of(&r, "https://a.example/orig") == DEDUP_NEAR;
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://c.example/background", bg2, &r), 0);
+        assert_int_equal(r.n_findings, 0);
+        dedup_result_free(&r);
+        /* the sketch alone misses the copy (resemblance ~0.4); confirmed it is near */
+        if (confirm)
+            assert_true(near);
+        else
+            assert_false(near);
+        free(orig), free(copy), free(bg), free(bg2), free(para);
+        dedup_engine_close(e);
+    }
+}
+
+/* An aggregator page: its own story, then two archived stories (one with
+ * a typo per paragraph) under "Related Articles": each carried block is
+ * marked with the finding of the story it repeats. */
+static void test_block_report(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    dedup_result r;
+    char *s1 = story(11, 0, 9, 0, 0, NULL), *s2 = story(12, 0, 6, 0, 0, NULL);
+    assert_int_equal(analyze(e, "https://a.example/one", s1, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/two", s2, &r), 0);
+    dedup_result_free(&r);
+    char *own = story(13, 0, 9, 0, 0, NULL), *c1 = story(11, 0, 9, 3, 0, NULL);
+    fa_buf page;
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_printf(&page, "%s%s%s", own, c1, s2);
+    assert_int_equal(analyze(e, "https://agg.example/roundup", page.data, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/one"), DEDUP_CONTAINS);
+    assert_int_equal(kind_of(&r, "https://b.example/two"), DEDUP_CONTAINS);
+    /* blocks: 3 own paragraphs, 3 of one, 2 of two */
+    assert_int_equal(r.n_blocks, 8);
+    for (size_t i = 0; i < r.n_blocks; i++) {
+        int f = r.blocks[i].copied_from;
+        const char *want = i < 3 ? NULL : i < 6 ? "https://a.example/one" : "https://b.example/two";
+        if (want == NULL)
+            assert_int_equal(f, -1);
+        else
+            assert_string_equal(r.findings[f].url, want);
+    }
+    dedup_result_free(&r);
+    fa_buf_free(&page);
+    free(s1), free(s2), free(own), free(c1);
+    dedup_engine_close(e);
+}
+
+/* A text longer than the store keeps (one 2 MiB paragraph) is analysed,
+ * and stored cut at TEXT_STORE_MAX_TEXT (regression: the whole text was
+ * appended to a buffer with a 1.25 MiB ceiling and the analysis failed
+ * with FA_ETOOBIG). */
+static void test_long_text(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    size_t n = 2u << 20;
+    char *t = malloc(n + 1);
+    assert_non_null(t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = i % 7 == 6 ? ' ' : (char)('a' + (i * 31 / 7) % 26);
+    t[n] = 0;
+    dedup_result r;
+    assert_int_equal(analyze(e, "https://a.example/long", t, &r), 0);
+    dedup_result_free(&r);
+    dedup_engine_close(e);
+    text_store *st;
+    assert_int_equal(text_store_open(dir, &st), 0);
+    fa_buf out;
+    fa_buf_init(&out, 1 << 20);
+    assert_int_equal(text_store_get(st, 0, &out), 0);
+    assert_int_equal(out.len, TEXT_STORE_MAX_TEXT);
+    fa_buf_free(&out);
+    text_store_close(st);
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_align),
+        cmocka_unit_test_setup_teardown(test_text_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
