@@ -1,5 +1,7 @@
 # The crawl state (state/): one behavioural suite run against every backend.
-feedarc_test(test_state SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state.c LIBS fa_state)
+# (issue 15) the Redis backend too, against a real redis-server on loopback
+feedarc_test(test_state SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state.c
+             ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c LIBS fa_state)
 # read-only opening beside a running (locked) writer, for `feedarc status`
 feedarc_test(test_state_readonly SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state_readonly.c
              LIBS fa_state)
