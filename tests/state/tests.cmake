@@ -5,3 +5,7 @@ feedarc_test(test_state SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state.c
 # read-only opening beside a running (locked) writer, for `feedarc status`
 feedarc_test(test_state_readonly SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state_readonly.c
              LIBS fa_state)
+# (issue 15) source leases between nodes, against a real redis-server (77 without one)
+feedarc_test(test_cluster_lease SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cluster_lease.c
+             ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c
+             ${CMAKE_SOURCE_DIR}/tests/redis/redis_loop_util.c LIBS fa_state)
