@@ -9,3 +9,7 @@ feedarc_test(test_state_readonly SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state_re
 feedarc_test(test_cluster_lease SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cluster_lease.c
              ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c
              ${CMAKE_SOURCE_DIR}/tests/redis/redis_loop_util.c LIBS fa_state)
+# (issue 15) cluster-wide host politeness, against a real redis-server (77 without one)
+feedarc_test(test_cluster_host_gate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cluster_host_gate.c
+             ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c
+             ${CMAKE_SOURCE_DIR}/tests/redis/redis_loop_util.c LIBS fa_state)
