@@ -13,3 +13,6 @@ feedarc_test(test_cluster_lease SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cluster_l
 feedarc_test(test_cluster_host_gate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cluster_host_gate.c
              ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c
              ${CMAKE_SOURCE_DIR}/tests/redis/redis_loop_util.c LIBS fa_state)
+# (issue 15) the Redis backend's own cases: shared by nodes, threads, outage, auth
+feedarc_test(test_state_redis SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state_redis.c
+             ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c LIBS fa_state Threads::Threads)
