@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     }
     fa_redis_get_stats(conn[0], &b2);
     long long mem6 = info("memory", "used_memory");
-    printf("lease claim: %.0f bytes sent each (EVAL with the script text); %.0f bytes of memory "
+    printf("lease claim: %.0f bytes sent each (EVALSHA); %.0f bytes of memory "
            "per lease held\n",
            (double)(b2.bytes_sent - a.bytes_sent) / OPS, (double)(mem6 - mem5) / OPS);
     fa_redis_get_stats(conn[0], &a);

@@ -21,6 +21,7 @@
  * hiredis's cleanup hook closes; it is freed in the close callback.
  */
 #include "common/fa_redis.h"
+#include "common/fa_digest.h"
 #include "common/fa_err.h"
 #include "common/fa_time.h"
 
@@ -432,6 +433,95 @@ int fa_redis_command(fa_redis *r, fa_redis_reply_cb cb, void *ud, int argc, cons
     r->stats.bytes_sent += resp_size(argc, l);
 out:
     if (l != small && l != lens) free(l);
+    return rc;
+}
+
+/* ---- scripts ---- */
+
+void fa_redis_script_init(fa_redis_script *s, const char *text)
+{
+    uint8_t d[20];
+    static const char hex[] = "0123456789abcdef";
+    s->text = text;
+    fa_sha1_oneshot(text, strlen(text), d);
+    for (int i = 0; i < 20; i++) {
+        s->sha1[2 * i] = hex[d[i] >> 4];
+        s->sha1[2 * i + 1] = hex[d[i] & 15];
+    }
+    s->sha1[40] = '\0';
+}
+
+#define EVAL_ARGS_MAX 32
+
+/* An EVALSHA in flight: what is needed to send it again as EVAL. */
+typedef struct eval_call {
+    const fa_redis_script *script;
+    fa_redis_reply_cb cb;
+    void *ud;
+    int argc;                       /* of argv: "EVALSHA", sha, nkeys, keys..., args... */
+    const char *argv[EVAL_ARGS_MAX + 3];
+    char nkeys[12];
+    char *copy;                     /* the keys' and args' bytes */
+} eval_call;
+
+static void eval_free(eval_call *c)
+{
+    free(c->copy);
+    free(c);
+}
+
+static void on_eval(fa_redis *r, void *ud, redisReply *reply, const char *err)
+{
+    eval_call *c = ud;
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR && reply->str != NULL &&
+        strncmp(reply->str, "NOSCRIPT", 8) == 0 && strcmp(c->argv[0], "EVALSHA") == 0) {
+        c->argv[0] = "EVAL";
+        c->argv[1] = c->script->text;
+        if (fa_redis_command(r, on_eval, c, c->argc, c->argv, NULL) == 0) return;
+        reply = NULL;
+        err = "connection lost";
+    }
+    if (c->cb != NULL) c->cb(r, c->ud, reply, err);
+    eval_free(c);
+}
+
+int fa_redis_eval(fa_redis *r, const fa_redis_script *s, int nkeys, const char **keys, int nargs,
+                  const char **args, fa_redis_reply_cb cb, void *ud)
+{
+    if (r == NULL || s == NULL || nkeys < 0 || nargs < 0 || nkeys + nargs > EVAL_ARGS_MAX ||
+        (nkeys > 0 && keys == NULL) || (nargs > 0 && args == NULL))
+        return FA_EINVAL;
+    if (r->state != ST_READY) return FA_EIO;
+    eval_call *c = calloc(1, sizeof *c);
+    if (c == NULL) return FA_ENOMEM;
+    size_t bytes = 0;
+    for (int i = 0; i < nkeys; i++)
+        bytes += strlen(keys[i]) + 1;
+    for (int i = 0; i < nargs; i++)
+        bytes += strlen(args[i]) + 1;
+    c->copy = malloc(bytes ? bytes : 1);
+    if (c->copy == NULL) {
+        free(c);
+        return FA_ENOMEM;
+    }
+    c->script = s;
+    c->cb = cb;
+    c->ud = ud;
+    snprintf(c->nkeys, sizeof c->nkeys, "%d", nkeys);
+    c->argv[0] = "EVALSHA";
+    c->argv[1] = s->sha1;
+    c->argv[2] = c->nkeys;
+    c->argc = 3;
+    char *p = c->copy;
+    for (int i = 0; i < nkeys + nargs; i++) {
+        const char *a = i < nkeys ? keys[i] : args[i - nkeys];
+        size_t n = strlen(a) + 1;
+        memcpy(p, a, n);
+        c->argv[c->argc++] = p;
+        p += n;
+    }
+    int rc = fa_redis_command(r, on_eval, c, c->argc, c->argv, NULL);
+    if (rc < 0) eval_free(c);
     return rc;
 }
 

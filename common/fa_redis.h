@@ -101,6 +101,25 @@ const char *fa_redis_last_error(const fa_redis *r);
 int fa_redis_command(fa_redis *r, fa_redis_reply_cb cb, void *ud, int argc, const char **argv,
                      const size_t *lens);
 
+/* A Lua script sent by digest (EVALSHA), its text only when Redis does not
+ * know it yet (NOSCRIPT: after a restart or SCRIPT FLUSH) - a script of a
+ * few hundred bytes then costs ~45 bytes a call.  text is borrowed (a
+ * string constant). */
+typedef struct fa_redis_script {
+    const char *text;
+    char sha1[41]; /* hex */
+} fa_redis_script;
+
+/* Fills s for text. */
+void fa_redis_script_init(fa_redis_script *s, const char *text);
+
+/* EVALSHA s's digest with keys[0..nkeys) and args[0..nargs) (NUL-terminated
+ * strings, at most 32 in all), falling back to EVAL s->text once on
+ * NOSCRIPT; cb gets the script's reply as for fa_redis_command (the fallback
+ * is invisible).  Returns as fa_redis_command. */
+int fa_redis_eval(fa_redis *r, const fa_redis_script *s, int nkeys, const char **keys, int nargs,
+                  const char **args, fa_redis_reply_cb cb, void *ud);
+
 /* Copies the counters. */
 void fa_redis_get_stats(const fa_redis *r, fa_redis_stats *out);
 

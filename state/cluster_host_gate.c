@@ -2,7 +2,7 @@
  * cluster_host_gate.c - cluster-wide per-host politeness in Redis; see
  * cluster_host_gate.h.  Two Lua scripts, each one atomic step on the
  * server, reading the time from Redis (TIME) so that the nodes' clocks do
- * not matter.
+ * not matter; sent by digest (fa_redis_eval).
  */
 #include "state/cluster_host_gate.h"
 #include "state/crawl_state.h"
@@ -21,6 +21,7 @@ struct cluster_host_gate {
     char node[65];
     char slot_ttl[24];
     uint64_t seq;
+    fa_redis_script acquire, release;
 };
 
 /* KEYS host, slots; ARGV cap, min_delay, slot id, slot ttl.
@@ -81,6 +82,8 @@ int cluster_host_gate_open(fa_redis *r, const char *prefix, const char *node, ui
     strcpy(g->prefix, prefix);
     strcpy(g->node, node);
     snprintf(g->slot_ttl, sizeof g->slot_ttl, "%llu", (unsigned long long)slot_ttl_ms);
+    fa_redis_script_init(&g->acquire, acquire_lua);
+    fa_redis_script_init(&g->release, release_lua);
     *out = g;
     return 0;
 }
@@ -135,8 +138,9 @@ int cluster_host_gate_acquire(cluster_host_gate *g, const char *host, unsigned c
     snprintf(c->slot, sizeof c->slot, "%s:%llu", g->node, (unsigned long long)++g->seq);
     snprintf(caps, sizeof caps, "%u", cap);
     snprintf(delay, sizeof delay, "%llu", (unsigned long long)min_delay_ms);
-    const char *argv[] = {"EVAL", acquire_lua, "2", k1, k2, caps, delay, c->slot, g->slot_ttl};
-    rc = fa_redis_command(g->r, on_acquire, c, 9, argv, NULL);
+    const char *keys[] = {k1, k2};
+    const char *args[] = {caps, delay, c->slot, g->slot_ttl};
+    rc = fa_redis_eval(g->r, &g->acquire, 2, keys, 4, args, on_acquire, c);
     if (rc < 0) free(c);
     return rc;
 }
@@ -169,8 +173,9 @@ static int release(cluster_host_gate *g, const char *host, const char *slot, uin
     c->cb = cb;
     c->ud = ud;
     snprintf(after, sizeof after, "%llu", (unsigned long long)after_ms);
-    const char *argv[] = {"EVAL", release_lua, "2", k1, k2, slot, after};
-    rc = fa_redis_command(g->r, on_release, c, 7, argv, NULL);
+    const char *keys[] = {k1, k2};
+    const char *args[] = {slot, after};
+    rc = fa_redis_eval(g->r, &g->release, 2, keys, 2, args, on_release, c);
     if (rc < 0) free(c);
     return rc;
 }

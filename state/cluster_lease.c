@@ -1,9 +1,8 @@
 /*
  * cluster_lease.c - source leases in Redis; see cluster_lease.h.
  *
- * Every operation is one EVAL (atomic on the server; Redis caches the
- * compiled script by its digest, so resending the text costs bandwidth, not
- * compilation - about 200 bytes a call; EVALSHA would save them).
+ * Every operation is one Lua script (atomic on the server), sent by its
+ * digest (fa_redis_eval: EVALSHA, the text only when Redis asks for it).
  */
 #include "state/cluster_lease.h"
 #include "state/crawl_state.h"
@@ -19,6 +18,7 @@ struct cluster_lease {
     char prefix[65];
     char node[65];
     char lease_ms[24];
+    fa_redis_script claim, renew, release, done;
 };
 
 /* KEYS[1] lease, KEYS[2] done set or "" ; ARGV node, ms, source */
@@ -72,6 +72,10 @@ int cluster_lease_open(fa_redis *r, const char *prefix, const char *node, uint64
     strcpy(l->prefix, prefix);
     strcpy(l->node, node);
     snprintf(l->lease_ms, sizeof l->lease_ms, "%llu", (unsigned long long)lease_ms);
+    fa_redis_script_init(&l->claim, claim_lua);
+    fa_redis_script_init(&l->renew, renew_lua);
+    fa_redis_script_init(&l->release, release_lua);
+    fa_redis_script_init(&l->done, done_lua);
     *out = l;
     return 0;
 }
@@ -104,25 +108,14 @@ static int key(char *out, const cluster_lease *l, const char *what, const char *
     return n < 0 || n >= CLUSTER_LEASE_KEY_MAX ? FA_ETOOBIG : 0;
 }
 
-static int eval(cluster_lease *l, const char *script, int nkeys, const char **keys, int nargs,
-                const char **args, cluster_lease_cb cb, void *ud)
+static int eval(cluster_lease *l, const fa_redis_script *script, int nkeys, const char **keys,
+                int nargs, const char **args, cluster_lease_cb cb, void *ud)
 {
-    const char *argv[8];
-    char nk[4];
-    int argc = 0;
-    snprintf(nk, sizeof nk, "%d", nkeys);
-    argv[argc++] = "EVAL";
-    argv[argc++] = script;
-    argv[argc++] = nk;
-    for (int i = 0; i < nkeys; i++)
-        argv[argc++] = keys[i];
-    for (int i = 0; i < nargs; i++)
-        argv[argc++] = args[i];
     call *c = malloc(sizeof *c);
     if (c == NULL) return FA_ENOMEM;
     c->cb = cb;
     c->ud = ud;
-    int rc = fa_redis_command(l->r, on_int, c, argc, argv, NULL);
+    int rc = fa_redis_eval(l->r, script, nkeys, keys, nargs, args, on_int, c);
     if (rc < 0) free(c);
     return rc;
 }
@@ -136,7 +129,7 @@ static int claim(cluster_lease *l, const char *run, const char *source, cluster_
     if (run != NULL && key(k2, l, "once:", run, ":done") < 0) return FA_ETOOBIG;
     const char *keys[] = {k1, k2};
     const char *args[] = {l->node, l->lease_ms, source};
-    return eval(l, claim_lua, 2, keys, 3, args, cb, ud);
+    return eval(l, &l->claim, 2, keys, 3, args, cb, ud);
 }
 
 int cluster_lease_claim(cluster_lease *l, const char *source, cluster_lease_cb cb, void *ud)
@@ -158,7 +151,7 @@ int cluster_lease_renew(cluster_lease *l, const char *source, cluster_lease_cb c
     if (key(k1, l, "lease:", source, NULL) < 0) return FA_ETOOBIG;
     const char *keys[] = {k1};
     const char *args[] = {l->node, l->lease_ms};
-    return eval(l, renew_lua, 1, keys, 2, args, cb, ud);
+    return eval(l, &l->renew, 1, keys, 2, args, cb, ud);
 }
 
 int cluster_lease_release(cluster_lease *l, const char *source, cluster_lease_cb cb, void *ud)
@@ -168,7 +161,7 @@ int cluster_lease_release(cluster_lease *l, const char *source, cluster_lease_cb
     if (key(k1, l, "lease:", source, NULL) < 0) return FA_ETOOBIG;
     const char *keys[] = {k1};
     const char *args[] = {l->node};
-    return eval(l, release_lua, 1, keys, 1, args, cb, ud);
+    return eval(l, &l->release, 1, keys, 1, args, cb, ud);
 }
 
 int cluster_lease_mark_done(cluster_lease *l, const char *run, const char *source,
@@ -181,7 +174,7 @@ int cluster_lease_mark_done(cluster_lease *l, const char *run, const char *sourc
         return FA_ETOOBIG;
     const char *keys[] = {k1, k2};
     const char *args[] = {l->node, source};
-    return eval(l, done_lua, 2, keys, 2, args, cb, ud);
+    return eval(l, &l->done, 2, keys, 2, args, cb, ud);
 }
 
 static void owners_free(owners_call *c)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -71,10 +72,14 @@ static int spawn(redis_test_server *s)
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        /* a test that fails or crashes before redis_test_stop takes its
+         * server with it; no pipe of the test's stays open in the server */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open("/dev/null", O_RDWR);
         if (fd >= 0) {
             dup2(fd, 0);
             dup2(fd, 1);
+            dup2(fd, 2);
         }
         const char *argv[32];
         int n = 0;

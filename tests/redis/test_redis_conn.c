@@ -407,6 +407,59 @@ static void close_inside_callback(void **state)
     redis_test_stop(&srv);
 }
 
+/* Scripts go by digest; the text only when Redis does not know it (first
+ * use, after SCRIPT FLUSH or a restart), invisibly to the caller. */
+static void scripts_by_digest(void **state)
+{
+    (void)state;
+    redis_test_server srv;
+    assert_int_equal(redis_test_start(&srv, NULL), 0);
+    uv_loop_t loop;
+    uv_timer_t tick;
+    uv_loop_init(&loop);
+    start_tick(&loop, &tick);
+    watch w = {0};
+    char err[256];
+    fa_redis_options o = {.url = srv.url, .on_state = on_state, .ud = &w};
+    assert_int_equal(fa_redis_open(&loop, &o, &w.r, err, sizeof err), 0);
+    assert_true(run_until(&loop, &w.ready, 1, 5000));
+    fa_redis_script sc;
+    fa_redis_script_init(&sc, "return ARGV[1] .. KEYS[1]");
+    /* the digest is Redis's own */
+    char *sha = redis_test_str(&srv, "SCRIPT LOAD %s", "return ARGV[1] .. KEYS[1]");
+    assert_string_equal(sha, sc.sha1);
+    free(sha);
+    assert_int_equal(redis_test_int(&srv, "SCRIPT FLUSH") == -1, 1); /* a status reply */
+    const char *keys[] = {"k"}, *args[] = {"a"};
+    fa_redis_stats s0, s1, s2, s3;
+    fa_redis_get_stats(w.r, &s0);
+    assert_int_equal(fa_redis_eval(w.r, &sc, 1, keys, 1, args, on_reply, &w), 0);
+    assert_true(run_until(&loop, &w.replies, 1, 5000));
+    assert_string_equal(w.last, "ak");
+    fa_redis_get_stats(w.r, &s1);
+    assert_true(s1.commands - s0.commands == 2); /* EVALSHA, NOSCRIPT, EVAL */
+    assert_int_equal(fa_redis_eval(w.r, &sc, 1, keys, 1, args, on_reply, &w), 0);
+    assert_true(run_until(&loop, &w.replies, 2, 5000));
+    assert_string_equal(w.last, "ak");
+    fa_redis_get_stats(w.r, &s2);
+    assert_true(s2.commands - s1.commands == 1);
+    assert_true(s2.bytes_sent - s1.bytes_sent < 120); /* ~85: the digest, not the text */
+    assert_int_equal(redis_test_int(&srv, "SCRIPT FLUSH") == -1, 1);
+    assert_int_equal(fa_redis_eval(w.r, &sc, 1, keys, 1, args, on_reply, &w), 0);
+    assert_true(run_until(&loop, &w.replies, 3, 5000));
+    assert_string_equal(w.last, "ak");
+    fa_redis_get_stats(w.r, &s3);
+    assert_true(s3.commands - s2.commands == 2);
+    /* a script error is a reply */
+    fa_redis_script bad;
+    fa_redis_script_init(&bad, "return redis.call('NOPE')");
+    assert_int_equal(fa_redis_eval(w.r, &bad, 0, NULL, 0, NULL, on_reply, &w), 0);
+    assert_true(run_until(&loop, &w.replies, 4, 5000));
+    assert_non_null(strstr(w.last, "nknown"));
+    finish(&loop, &tick, w.r, &w);
+    redis_test_stop(&srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest offline[] = {cmocka_unit_test(url_parsing)};
@@ -417,7 +470,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(async_basics),         cmocka_unit_test(auth_and_select),
         cmocka_unit_test(outage_and_reconnect), cmocka_unit_test(frozen_redis),
-        cmocka_unit_test(close_inside_callback),
+        cmocka_unit_test(close_inside_callback), cmocka_unit_test(scripts_by_digest),
     };
     failed += cmocka_run_group_tests_name("redis", tests, NULL, NULL);
     return failed ? 1 : 0;
