@@ -83,8 +83,8 @@ typedef struct fa_redis_stats {
 /* Parses o->url and starts connecting on loop (the first attempt begins at
  * once; readiness comes through o->on_state).  The connection's timers keep
  * the loop alive until fa_redis_close.  A host name is resolved by hiredis
- * with a blocking getaddrinfo at each attempt: give an IP address, or a
- * name /etc/hosts answers (compose service names are fine).  On success *out belongs to
+ * with a blocking getaddrinfo at each attempt: give an IP address or a
+ * name a local resolver answers at once (a compose service name).  On success *out belongs to
  * the caller until fa_redis_close.  Returns 0, FA_EINVAL (a bad or rediss://
  * URL: err says why, never with the password) or FA_ENOMEM.  err (errlen
  * bytes) may be NULL. */
