@@ -57,10 +57,10 @@ static void fill(url_record *r, int i)
     snprintf(r->last_modified, sizeof r->last_modified, "Mon, 23 Nov 2026 15:37:00 GMT");
     r->http_status = 200;
     r->last_fetch_ns = 1795000000000000000LL + (int64_t)i * 1000000007LL;
-    snprintf(r->payload_digest, sizeof r->payload_digest,
-             "sha1:%032d", i); /* 32 base32 characters in real life */
-    snprintf(r->warc_record_id, sizeof r->warc_record_id,
-             "<urn:uuid:%08x-1b2c-4d5e-8f90-%012d>", (unsigned)i, i);
+    snprintf(r->payload_digest, sizeof r->payload_digest, "sha1:%032d",
+             i); /* 32 base32 characters in real life */
+    snprintf(r->warc_record_id, sizeof r->warc_record_id, "<urn:uuid:%08x-1b2c-4d5e-8f90-%012d>",
+             (unsigned)i, i);
     snprintf(r->warc_segment, sizeof r->warc_segment, "feedarc-node-a-20261202-000%d.warc.zst",
              i / 50000);
     r->warc_offset = (uint64_t)i * 23456u;

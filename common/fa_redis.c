@@ -35,19 +35,19 @@ enum conn_state { ST_WAITING, ST_CONNECTING, ST_READY, ST_CLOSING };
 
 struct fa_redis {
     uv_loop_t *loop;
-    uv_timer_t retry;  /* backoff before the next attempt */
-    uv_timer_t watch;  /* deadlines */
-    int handles_open;  /* of retry and watch, until their close callbacks */
+    uv_timer_t retry; /* backoff before the next attempt */
+    uv_timer_t watch; /* deadlines */
+    int handles_open; /* of retry and watch, until their close callbacks */
     redisAsyncContext *ac;
     enum conn_state state;
     fa_redis_url url;
     char password[256];
     uint64_t connect_timeout_ms, command_timeout_ms, backoff_min_ms, backoff_max_ms;
-    uint64_t backoff_ms;      /* the next wait */
-    uint64_t attempt_ns;      /* monotonic start of the current attempt */
-    uint64_t progress_ns;     /* last reply, or the first send after none waited */
-    uint64_t pending;         /* commands sent, callbacks not yet called */
-    uint32_t rand_state;      /* jitter */
+    uint64_t backoff_ms;  /* the next wait */
+    uint64_t attempt_ns;  /* monotonic start of the current attempt */
+    uint64_t progress_ns; /* last reply, or the first send after none waited */
+    uint64_t pending;     /* commands sent, callbacks not yet called */
+    uint32_t rand_state;  /* jitter */
     fa_redis_state_cb on_state;
     void *ud;
     void (*on_closed)(void *ud);
@@ -458,10 +458,10 @@ typedef struct eval_call {
     const fa_redis_script *script;
     fa_redis_reply_cb cb;
     void *ud;
-    int argc;                       /* of argv: "EVALSHA", sha, nkeys, keys..., args... */
+    int argc; /* of argv: "EVALSHA", sha, nkeys, keys..., args... */
     const char *argv[EVAL_ARGS_MAX + 3];
     char nkeys[12];
-    char *copy;                     /* the keys' and args' bytes */
+    char *copy; /* the keys' and args' bytes */
 } eval_call;
 
 static void eval_free(eval_call *c)

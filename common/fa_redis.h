@@ -59,8 +59,8 @@ typedef void (*fa_redis_reply_cb)(fa_redis *r, void *ud, redisReply *reply, cons
 typedef void (*fa_redis_state_cb)(fa_redis *r, void *ud, int ready, const char *why);
 
 typedef struct fa_redis_options {
-    const char *url;      /* "redis://[user[:password]@]host[:port][/db]" (required) */
-    const char *password; /* overrides the URL's; NULL or "" = the URL's (if any) */
+    const char *url;             /* "redis://[user[:password]@]host[:port][/db]" (required) */
+    const char *password;        /* overrides the URL's; NULL or "" = the URL's (if any) */
     uint64_t connect_timeout_ms; /* connect + AUTH + SELECT; 0 = 5 s */
     uint64_t command_timeout_ms; /* no reply for this long with commands waiting:
                                     the connection is dropped; 0 = 10 s */
@@ -72,12 +72,12 @@ typedef struct fa_redis_options {
 
 /* Counters, for tests, metrics and sizing. */
 typedef struct fa_redis_stats {
-    uint64_t commands;    /* accepted by fa_redis_command */
-    uint64_t bytes_sent;  /* of those commands, in the Redis protocol */
-    uint64_t replies;     /* delivered with a reply */
-    uint64_t failures;    /* delivered without one (err) */
-    uint64_t connects;    /* times the connection became ready */
-    uint64_t losses;      /* times it stopped being ready, or an attempt failed */
+    uint64_t commands;   /* accepted by fa_redis_command */
+    uint64_t bytes_sent; /* of those commands, in the Redis protocol */
+    uint64_t replies;    /* delivered with a reply */
+    uint64_t failures;   /* delivered without one (err) */
+    uint64_t connects;   /* times the connection became ready */
+    uint64_t losses;     /* times it stopped being ready, or an attempt failed */
 } fa_redis_stats;
 
 /* Parses o->url and starts connecting on loop (the first attempt begins at

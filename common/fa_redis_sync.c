@@ -61,7 +61,8 @@ static int handshake(fa_redis_sync *s, const char *step, int argc, const char **
 
 static int connect_now(fa_redis_sync *s)
 {
-    struct timeval tv = {(time_t)(s->timeout_ms / 1000), (suseconds_t)(s->timeout_ms % 1000) * 1000};
+    struct timeval tv = {(time_t)(s->timeout_ms / 1000),
+                         (suseconds_t)(s->timeout_ms % 1000) * 1000};
     s->c = redisConnectWithTimeout(s->url.host, s->url.port, tv);
     if (s->c == NULL) {
         set_err(s, "out of memory");

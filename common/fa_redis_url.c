@@ -71,8 +71,8 @@ static int number(const char *s, size_t n, long lo, long hi, int *out)
 
 static int host_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
 }
 
 int fa_redis_url_parse(const char *url, fa_redis_url *out, char *why, size_t whylen)
@@ -125,8 +125,7 @@ int fa_redis_url_parse(const char *url, fa_redis_url *out, char *why, size_t why
         if (n == 0 || n >= sizeof out->host) return fail(why, whylen, "bad IPv6 address");
         for (size_t i = 0; i < n; i++) {
             char c = p[1 + i];
-            if (hexval(c) < 0 && c != ':' && c != '.')
-                return fail(why, whylen, "bad IPv6 address");
+            if (hexval(c) < 0 && c != ':' && c != '.') return fail(why, whylen, "bad IPv6 address");
         }
         memcpy(out->host, p + 1, n);
         host_end = close + 1;

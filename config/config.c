@@ -65,7 +65,7 @@ typedef struct cfg_loader {
     fa_buf errs;
     unsigned n_errors;
     int oom;
-    int key_line; /* line of the key whose value set_field is handling */
+    int key_line;            /* line of the key whose value set_field is handling */
     int cluster_redis_given; /* cluster.redis was there (valid or not) */
 } cfg_loader;
 

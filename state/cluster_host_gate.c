@@ -154,9 +154,9 @@ static void on_release(fa_redis *r, void *ud, redisReply *reply, const char *err
             c->cb(c->ud, (int64_t)reply->integer, NULL);
         else
             c->cb(c->ud, FA_EIO,
-                  err ? err
-                      : reply && reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                                  : "unexpected reply");
+                  err                                         ? err
+                  : reply && reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                              : "unexpected reply");
     }
     free(c);
 }
@@ -183,8 +183,7 @@ static int release(cluster_host_gate *g, const char *host, const char *slot, uin
 int cluster_host_gate_release(cluster_host_gate *g, const char *host, const char *slot,
                               uint64_t after_ms, cluster_host_release_cb cb, void *ud)
 {
-    if (slot == NULL || slot[0] == '\0' || strlen(slot) >= CLUSTER_HOST_SLOT_MAX)
-        return FA_EINVAL;
+    if (slot == NULL || slot[0] == '\0' || strlen(slot) >= CLUSTER_HOST_SLOT_MAX) return FA_EINVAL;
     return release(g, host, slot, after_ms, cb, ud);
 }
 

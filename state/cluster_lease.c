@@ -193,12 +193,12 @@ static void on_owners(fa_redis *r, void *ud, redisReply *reply, const char *err)
     if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == c->n &&
         owners != NULL) {
         for (size_t i = 0; i < c->n; i++)
-            owners[i] = reply->element[i]->type == REDIS_REPLY_STRING ? reply->element[i]->str
-                                                                      : NULL;
+            owners[i] =
+                reply->element[i]->type == REDIS_REPLY_STRING ? reply->element[i]->str : NULL;
         c->cb(c->ud, c->n, (const char *const *)c->sources, owners, NULL);
     } else {
-        if (err == NULL) err = reply && reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                                          : "unexpected reply";
+        if (err == NULL)
+            err = reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply";
         c->cb(c->ud, 0, NULL, NULL, owners == NULL ? "out of memory" : err);
     }
     free(owners);

@@ -63,9 +63,11 @@
 
 enum rec_type { REC_URL, REC_SOURCE, REC_ROBOTS, REC_BACKOFF, REC_KV };
 
-static const char *const type_key[] = {
-    [REC_URL] = "url:", [REC_SOURCE] = "source:", [REC_ROBOTS] = "robots:",
-    [REC_BACKOFF] = "backoff:", [REC_KV] = "kv"};
+static const char *const type_key[] = {[REC_URL] = "url:",
+                                       [REC_SOURCE] = "source:",
+                                       [REC_ROBOTS] = "robots:",
+                                       [REC_BACKOFF] = "backoff:",
+                                       [REC_KV] = "kv"};
 
 /* A command being built: argv points into the caller's strings or into num. */
 typedef struct cmd {
@@ -530,8 +532,7 @@ static int start_hset(redis_state *rs, cmd *c, enum rec_type t, const char *name
 
 /* HGETALL of a record: 1 (pairs filled, *reply owned by the caller), 0
  * (absent), or a negative code. */
-static int fetch(redis_state *rs, enum rec_type t, const char *name, redisReply **reply,
-                 pairs *p)
+static int fetch(redis_state *rs, enum rec_type t, const char *name, redisReply **reply, pairs *p)
 {
     *reply = NULL;
     int rc = make_key(rs, t, name);
@@ -743,7 +744,7 @@ static int rs_get_robots(crawl_state *st, const char *host, robots_record *out, 
     rc = decode_robots(&p, out, body);
     if (rc == FA_ETOOBIG)
         crawl_state__set_error(st, "robots.txt for %s: %zu bytes do not fit the buffer", host,
-                                out->body_len);
+                               out->body_len);
     freeReplyObject(rep);
     return rc < 0 ? rc : 1;
 }

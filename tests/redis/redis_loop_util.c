@@ -48,8 +48,8 @@ fa_redis *test_loop_connect(test_loop *t, const char *url)
     int *ready = &t->ready[t->n_conns++];
     fa_redis *r = NULL;
     char err[256];
-    fa_redis_options o = {.url = url, .on_state = on_state, .ud = ready, .backoff_min_ms = 20,
-                          .backoff_max_ms = 200};
+    fa_redis_options o = {
+        .url = url, .on_state = on_state, .ud = ready, .backoff_min_ms = 20, .backoff_max_ms = 200};
     if (fa_redis_open(&t->loop, &o, &r, err, sizeof err) < 0) {
         fprintf(stderr, "test_loop_connect: %s\n", err);
         abort();

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 typedef struct redis_test_server {
-    pid_t pid;         /* 0 when not running */
+    pid_t pid; /* 0 when not running */
     int port;
     char dir[256];     /* mkdtemp'd; redis.log and any dump live here */
     char url[128];     /* "redis://127.0.0.1:PORT/0" */

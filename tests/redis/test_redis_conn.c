@@ -33,8 +33,8 @@ static void url_parsing(void **state)
     assert_int_equal(u.port, 6379);
     assert_int_equal(u.db, 0);
     assert_int_equal(u.tls, 0);
-    assert_int_equal(fa_redis_url_parse("redis://us%65r:p%40ss:w@[::1]:7000/3", &u, why, sizeof why),
-                     0);
+    assert_int_equal(
+        fa_redis_url_parse("redis://us%65r:p%40ss:w@[::1]:7000/3", &u, why, sizeof why), 0);
     assert_string_equal(u.user, "user");
     assert_string_equal(u.password, "p@ss:w");
     assert_string_equal(u.host, "::1");
@@ -51,9 +51,22 @@ static void url_parsing(void **state)
     assert_int_equal(u.tls, 1);
 
     static const char *const bad[] = {
-        "", "http://h", "redis://", "redis://:6379", "redis://h:0", "redis://h:65536",
-        "redis://h:12x", "redis://h/abc", "redis://h/1?x=1", "redis://h#f", "redis://a b",
-        "redis://[::1", "redis://u:@h", "redis://@h", "redis://u:p%4@h", "redis://u:p%00@h",
+        "",
+        "http://h",
+        "redis://",
+        "redis://:6379",
+        "redis://h:0",
+        "redis://h:65536",
+        "redis://h:12x",
+        "redis://h/abc",
+        "redis://h/1?x=1",
+        "redis://h#f",
+        "redis://a b",
+        "redis://[::1",
+        "redis://u:@h",
+        "redis://@h",
+        "redis://u:p%4@h",
+        "redis://u:p%00@h",
         "redis://h/1000001",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -235,7 +248,8 @@ static void auth_and_select(void **state)
     set_get(w.r, &w, &loop, "in3", "yes");
     finish(&loop, &tick, w.r, &w);
     assert_int_equal(redis_test_int(&srv, "EXISTS in3"), 0);
-    char *v = redis_test_str(&srv, "EVAL %s 0", "redis.call('SELECT', 3) return redis.call('GET', 'in3')");
+    char *v = redis_test_str(&srv, "EVAL %s 0",
+                             "redis.call('SELECT', 3) return redis.call('GET', 'in3')");
     assert_non_null(v);
     assert_string_equal(v, "yes");
     free(v);
@@ -267,7 +281,10 @@ static void outage_and_reconnect(void **state)
     start_tick(&loop, &tick);
     watch w = {0};
     char err[256];
-    fa_redis_options o = {.url = srv.url, .on_state = on_state, .ud = &w, .backoff_min_ms = 20,
+    fa_redis_options o = {.url = srv.url,
+                          .on_state = on_state,
+                          .ud = &w,
+                          .backoff_min_ms = 20,
                           .backoff_max_ms = 200};
     assert_int_equal(fa_redis_open(&loop, &o, &w.r, err, sizeof err), 0);
     assert_true(run_until(&loop, &w.ready, 1, 5000));
@@ -311,9 +328,13 @@ static void frozen_redis(void **state)
     start_tick(&loop, &tick);
     watch w = {0};
     char err[256];
-    fa_redis_options o = {.url = srv.url, .on_state = on_state, .ud = &w,
-                          .command_timeout_ms = 300, .connect_timeout_ms = 300,
-                          .backoff_min_ms = 20, .backoff_max_ms = 100};
+    fa_redis_options o = {.url = srv.url,
+                          .on_state = on_state,
+                          .ud = &w,
+                          .command_timeout_ms = 300,
+                          .connect_timeout_ms = 300,
+                          .backoff_min_ms = 20,
+                          .backoff_max_ms = 100};
     assert_int_equal(fa_redis_open(&loop, &o, &w.r, err, sizeof err), 0);
     assert_true(run_until(&loop, &w.ready, 1, 5000));
     redis_test_freeze(&srv);
@@ -468,8 +489,8 @@ int main(void)
         redis_test_require(); /* exits 77 with the reason */
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(async_basics),         cmocka_unit_test(auth_and_select),
-        cmocka_unit_test(outage_and_reconnect), cmocka_unit_test(frozen_redis),
+        cmocka_unit_test(async_basics),          cmocka_unit_test(auth_and_select),
+        cmocka_unit_test(outage_and_reconnect),  cmocka_unit_test(frozen_redis),
         cmocka_unit_test(close_inside_callback), cmocka_unit_test(scripts_by_digest),
     };
     failed += cmocka_run_group_tests_name("redis", tests, NULL, NULL);

@@ -162,10 +162,10 @@ enum { N_SOURCES = 20, N_NODES = 3 };
 
 typedef struct node {
     cluster_lease *l;
-    int next;          /* index into its order */
-    int busy;          /* waiting for a reply */
+    int next; /* index into its order */
+    int busy; /* waiting for a reply */
     int polled[N_SOURCES];
-    int dead_after;    /* stops (without release) after claiming this many; 0 = never */
+    int dead_after; /* stops (without release) after claiming this many; 0 = never */
     int claimed;
     int finished;
 } node;
@@ -261,8 +261,8 @@ static void once_together(void **state)
     }
     assert_int_equal(total, N_SOURCES);
     assert_int_equal(redis_test_int(&srv, "SCARD t2:once:run-1:done"), N_SOURCES);
-    printf("once: node-0 polled %d, node-1 %d, node-2 %d (died holding one)\n",
-           nodes[0].claimed, nodes[1].claimed, nodes[2].claimed - 1);
+    printf("once: node-0 polled %d, node-1 %d, node-2 %d (died holding one)\n", nodes[0].claimed,
+           nodes[1].claimed, nodes[2].claimed - 1);
     /* everything is done now: no claim succeeds */
     for (int i = 0; i < N_SOURCES; i++)
         CALL(&t, cluster_lease_claim_once(nodes[0].l, "run-1", names[i], on_result, res),

@@ -6,9 +6,9 @@
  * the memory backend; those of the SQLite files (the lock, a corrupt file)
  * run on SQLite only.  The Redis backend runs against a real redis-server
  * started on a random loopback port (the group is skipped, with the reason,
- * when redis-server is not installed); each test gets its own key prefix.  Crashes are real: a forked child
- * opens the state, writes, and dies by SIGKILL or _exit without commit; the
- * parent reopens and checks. */
+ * when redis-server is not installed); each test gets its own key prefix.  Crashes are real: a
+ * forked child opens the state, writes, and dies by SIGKILL or _exit without commit; the parent
+ * reopens and checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -731,8 +731,8 @@ static void kill9_at_random_moments(void **state)
         }
         expect_no_url(f->st, batches * BATCH);
         expect_no_url(f->st, batches * BATCH + BATCH - 1);
-        printf("[ %s ] kill -9 round %d: %d batches committed, state consistent\n",
-               f->be->name, round, batches);
+        printf("[ %s ] kill -9 round %d: %d batches committed, state consistent\n", f->be->name,
+               round, batches);
         crawl_state_close(f->st);
         f->st = NULL;
     }

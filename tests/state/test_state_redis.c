@@ -148,11 +148,10 @@ static void refusals(void **state)
     crawl_state *st = NULL;
     char err[256];
     assert_int_equal(crawl_state_open_redis(srv.url, NULL, "", &st, err, sizeof err), FA_EINVAL);
-    assert_int_equal(crawl_state_open_redis(srv.url, NULL, "a b", &st, err, sizeof err),
-                     FA_EINVAL);
-    assert_int_equal(crawl_state_open_redis("rediss://127.0.0.1:1/0", NULL, NULL, &st, err,
-                                            sizeof err),
-                     FA_EINVAL);
+    assert_int_equal(crawl_state_open_redis(srv.url, NULL, "a b", &st, err, sizeof err), FA_EINVAL);
+    assert_int_equal(
+        crawl_state_open_redis("rediss://127.0.0.1:1/0", NULL, NULL, &st, err, sizeof err),
+        FA_EINVAL);
     assert_non_null(strstr(err, "hiredis >= 1.0"));
     assert_null(st);
     /* a state written by a newer feedarc (or not feedarc's) */
@@ -161,9 +160,8 @@ static void refusals(void **state)
                      FA_EINVAL);
     assert_non_null(strstr(err, "schema_version is 2"));
     /* nobody listening */
-    assert_int_equal(crawl_state_open_redis("redis://127.0.0.1:1/0", NULL, NULL, &st, err,
-                                            sizeof err),
-                     FA_EIO);
+    assert_int_equal(
+        crawl_state_open_redis("redis://127.0.0.1:1/0", NULL, NULL, &st, err, sizeof err), FA_EIO);
     assert_non_null(strstr(err, "cannot connect"));
 }
 
