@@ -30,6 +30,7 @@
 #include "config/config_internal.h"
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
+#include "common/fa_redis_url.h"
 
 #include <yaml.h>
 
@@ -65,7 +66,8 @@ typedef struct cfg_loader {
     fa_buf errs;
     unsigned n_errors;
     int oom;
-    int key_line; /* line of the key whose value set_field is handling */
+    int key_line;            /* line of the key whose value set_field is handling */
+    int cluster_redis_given; /* cluster.redis was there (valid or not) */
 } cfg_loader;
 
 static void cfg_verror(cfg_loader *ld, int line, const char *path, const char *fmt, va_list ap)
@@ -239,7 +241,9 @@ enum field_kind {
     FIELD_LOG_LEVEL,   /* enum fa_log_level */
     FIELD_FILE_MODE,   /* unsigned: an octal string, 0600 <= mode <= 0777 */
     FIELD_OPT_STRING,  /* char*: non-empty text, or null for "not set" (NULL) */
-    FIELD_NAME_LIST    /* http.redact_headers: a list of header names */
+    FIELD_NAME_LIST,   /* http.redact_headers: a list of header names */
+    FIELD_REDIS_URL,   /* cluster.redis: char* URL without password + cluster.password */
+    FIELD_NODE         /* cluster.node: char*, a node name */
 };
 
 struct field {
@@ -326,6 +330,12 @@ static const struct field dedup_fields[] = {
      NULL, 0},
 };
 
+static const struct field cluster_fields[] = {
+    {"redis", FIELD_REDIS_URL, offsetof(config, cluster.redis), 0, 0, NULL, 0},
+    {"node", FIELD_NODE, offsetof(config, cluster.node), 0, 0, NULL, 0},
+    {"lease", FIELD_DURATION, offsetof(config, cluster.lease_ms), 1000, 60 * 60 * 1000, NULL, 0},
+};
+
 static const struct field top_fields[] = {
     {"user_agent", FIELD_STRING, offsetof(config, user_agent), 0, 0, NULL, 0},
     {"storage", FIELD_SECTION, 0, 0, 0, storage_fields, N_OF(storage_fields)},
@@ -336,8 +346,10 @@ static const struct field top_fields[] = {
     {"log", FIELD_SECTION, 0, 0, 0, log_fields, N_OF(log_fields)},
     {"service", FIELD_SECTION, 0, 0, 0, service_fields, N_OF(service_fields)},
     {"dedup", FIELD_SECTION, 0, 0, 0, dedup_fields, N_OF(dedup_fields)},
+    {"cluster", FIELD_SECTION, 0, 0, 0, cluster_fields, N_OF(cluster_fields)},
 };
 #define TOP_SOURCES_BIT (1u << 4)
+#define TOP_CLUSTER_BIT (1u << 9)
 
 static const struct field json_fields[] = {
     {"items", FIELD_POINTER, offsetof(config_json_mapping, items), 0, 0, NULL, 0},
@@ -1024,6 +1036,46 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
         }
         set_string(ld, base, f->offset, s);
         return;
+    case FIELD_REDIS_URL: {
+        fa_redis_url u;
+        char why[160], pub[FA_REDIS_URL_MAX];
+        ld->cluster_redis_given = 1;
+        if ((s = scalar_text(ld, v, path, "a redis:// URL")) == NULL) return;
+        if (fa_redis_url_parse(s, &u, why, sizeof why) < 0) {
+            cfg_error(ld, node_line(v), path,
+                      "not a Redis URL (redis://[user:password@]host[:port][/db]): %s", why);
+            return;
+        }
+        if (u.tls) {
+            cfg_error(ld, node_line(v), path,
+                      "rediss:// (TLS) is not supported: it needs hiredis >= 1.0 and Debian "
+                      "bookworm ships hiredis 0.14; reach a TLS Redis through a local TLS "
+                      "tunnel (stunnel, spiped) and give its redis:// address here "
+                      "(docs/SCALING.md)");
+            return;
+        }
+        if (fa_redis_url_format_public(&u, pub, sizeof pub) < 0) {
+            cfg_error(ld, node_line(v), path, "too long");
+            return;
+        }
+        set_string(ld, base, f->offset, pub);
+        const char *pw = u.password[0] ? u.password : getenv("REDIS_PASSWORD");
+        free(c->cluster.password);
+        c->cluster.password = pw != NULL && *pw != '\0' ? cfg_strdup(ld, pw) : NULL;
+        explicit_bzero(u.password, sizeof u.password);
+        return;
+    }
+    case FIELD_NODE:
+        if ((s = scalar_text(ld, v, path, "a node name")) == NULL) return;
+        if (!config__node_name_ok(s)) {
+            cfg_error(ld, node_line(v), path,
+                      "%s is not a node name (1 to %d letters, digits, '.', '_', '-'; not "
+                      "starting with '.' or '-')",
+                      quote(s, q), CONFIG_NODE_NAME_MAX);
+            return;
+        }
+        set_string(ld, base, f->offset, s);
+        return;
     case FIELD_LOG_FORMAT: {
         if ((s = scalar_text(ld, v, path, "a log format")) == NULL) return;
         int i = name_index(s, log_format_names, N_OF(log_format_names));
@@ -1418,6 +1470,27 @@ static void apply_defaults(config *c)
     c->dedup.near_threshold = 0.5;
     c->dedup.containment_threshold = 0.85;
     c->storage.file_mode = 0640;
+    c->cluster.lease_ms = 30000;
+}
+
+/* (issue 15) cluster: the Redis URL is required, the node defaults to the
+ * host name (which must then make a valid node name). */
+static void finish_cluster(cfg_loader *ld, config *c, int line)
+{
+    char q[96];
+    c->cluster.enabled = 1;
+    if (!ld->cluster_redis_given)
+        cfg_error(ld, line, "cluster.redis",
+                  "required in a cluster: section (e.g. \"redis://127.0.0.1:6379/0\")");
+    if (c->cluster.node == NULL) {
+        char host[256] = "";
+        if (gethostname(host, sizeof host - 1) < 0 || !config__node_name_ok(host))
+            cfg_error(ld, line, "cluster.node",
+                      "not given, and the host name %s is not a node name; set cluster.node",
+                      quote(host, q));
+        else
+            c->cluster.node = cfg_strdup(ld, host);
+    }
 }
 
 /* Credentials are not archived unless the config says otherwise. */
@@ -1641,6 +1714,7 @@ static int load(const char *text, size_t len, const char *label, const char *bas
         uint32_t seen = walk_mapping(&ld, root, NULL, top_fields, N_OF(top_fields), c, c);
         if (!(seen & TOP_SOURCES_BIT))
             cfg_error(&ld, node_line(root), "sources", "at least one source is required");
+        if (seen & TOP_CLUSTER_BIT) finish_cluster(&ld, c, key_line_of(&ld, root, "cluster"));
     }
 
     if (c->user_agent == NULL) c->user_agent = cfg_strdup(&ld, CONFIG_DEFAULT_USER_AGENT);
@@ -1777,6 +1851,12 @@ void config_free(config *c)
     free(c->http.accept_encoding);
     free(c->storage.dictionary);
     free(c->storage.operator_name);
+    free(c->cluster.redis);
+    free(c->cluster.node);
+    if (c->cluster.password != NULL) {
+        explicit_bzero(c->cluster.password, strlen(c->cluster.password));
+        free(c->cluster.password);
+    }
     free_name_list(&c->http.redact_headers, &c->http.n_redact_headers);
     free(c);
 }

@@ -145,9 +145,30 @@ typedef struct config {
         double containment_threshold; /* share of a document's text found in another;
                                          default 0.85 */
     } dedup;
+    /* several feedarc nodes crawling as one, coordinated through Redis
+     * (docs/SCALING.md).  Without a cluster: section enabled is 0 and the rest is
+     * unset: nothing changes. */
+    struct {
+        int enabled;      /* a cluster: section was given */
+        char *redis;      /* the Redis URL without its password, as
+                             fa_redis_url_format_public writes it ("redis://host:6379/0");
+                             rediss:// (TLS) is refused: hiredis 0.14 has no TLS */
+        char *password;   /* from the URL, else the environment's REDIS_PASSWORD; NULL =
+                             none.  Never written by config_dump (so `config check` does
+                             not print it): a dumped config reads it from REDIS_PASSWORD */
+        char *node;       /* this node's name, unique in the cluster: [A-Za-z0-9_.-], at
+                             most CONFIG_NODE_NAME_MAX bytes, not starting with '.' or '-';
+                             default: the host name */
+        uint64_t lease_ms; /* a source claimed by a node that stops renewing is free again
+                              after this long; default 30 s (1 s .. 1 h) */
+    } cluster;
     config_source *sources;
     size_t n_sources;
 } config;
+
+/* Longest cluster.node, in bytes (it goes into Redis keys and the
+ * segment names). */
+#define CONFIG_NODE_NAME_MAX 64
 
 /* Ceilings: files above CONFIG_MAX_FILE_SIZE are refused; a config
  * may list at most CONFIG_MAX_SOURCES sources with at most

@@ -211,6 +211,15 @@ int config_dump(const config *c, char **out)
                                "  containment_threshold: %g\n",
                            c->dedup.enabled ? "true" : "false", c->dedup.near_threshold,
                            c->dedup.containment_threshold);
+    if (rc == 0 && c->cluster.enabled) {
+        /* the password is never written: it stays in the file or REDIS_PASSWORD */
+        rc = fa_buf_puts(&b, "cluster:\n");
+        if (rc == 0) rc = put_string(&b, "  ", "redis", c->cluster.redis);
+        if (rc == 0)
+            rc = fa_buf_puts(&b, "  # a password (in the URL or REDIS_PASSWORD) is never shown\n");
+        if (rc == 0) rc = put_string(&b, "  ", "node", c->cluster.node);
+        if (rc == 0) rc = put_duration(&b, "  ", "lease", c->cluster.lease_ms);
+    }
     if (rc == 0) rc = fa_buf_puts(&b, c->n_sources > 0 ? "sources:\n" : "sources: []\n");
     for (size_t i = 0; rc == 0 && i < c->n_sources; i++)
         rc = put_source(&b, &c->sources[i]);

@@ -21,4 +21,8 @@ void config__format_duration(uint64_t ms, char out[32]);
  * decimal ("1GiB", "1536KiB", "1TB", "100") into out (at least 32 bytes). */
 void config__format_size(uint64_t bytes, char out[32]);
 
+/* (issue 15) 1 when s is a valid cluster.node: 1..CONFIG_NODE_NAME_MAX bytes of
+ * [A-Za-z0-9._-], not starting with '.' or '-'. */
+int config__node_name_ok(const char *s);
+
 #endif

@@ -134,3 +134,10 @@ void config__format_size(uint64_t bytes, char out[32])
     }
     snprintf(out, 32, "%llu%s", (unsigned long long)(bytes / best->factor), best->name);
 }
+
+int config__node_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > CONFIG_NODE_NAME_MAX || s[0] == '.' || s[0] == '-') return 0;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}

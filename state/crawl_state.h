@@ -27,9 +27,10 @@
  * crawl_state_backend.h), so the store can be swapped.  Backends today:
  *
  *   crawl_state_open_sqlite   one SQLite database in a state folder (below);
- *   crawl_state_open_memory   nothing survives close; for tests.
- * A backend shared by several feedarc instances would be one more table of
- * functions behind the same interface; none exists yet.
+ *   crawl_state_open_memory   nothing survives close; for tests;
+ *   crawl_state_open_redis    Redis, shared by the nodes of a cluster (its keys:
+ *                             state/state_redis.c; the durability window:
+ *                             docs/SCALING.md).
  *
  * ---- The durability contract (why there are explicit transactions) ----
  *
@@ -202,11 +203,30 @@ int crawl_state_open_sqlite_readonly(const char *state_dir, crawl_state **out, c
  * Returns 0 or FA_ENOMEM. */
 int crawl_state_open_memory(crawl_state **out);
 
+/* The Redis backend's default key prefix: every key it writes starts with it. */
+#define CRAWL_STATE_REDIS_PREFIX "feedarc:"
+
+/* Opens the state kept in Redis at url ("redis://[user[:password]@]
+ * host[:port][/db]"; password, when non-NULL and non-empty, overrides the
+ * URL's) under the key prefix prefix (NULL = CRAWL_STATE_REDIS_PREFIX; 1 to
+ * 64 printable bytes without spaces): several handles - several nodes - on
+ * the same prefix share one state.  Nothing is locked: concurrent writers of
+ * the same record are the cluster's business (source leases, docs/SCALING.md);
+ * each commit is one atomic MULTI/EXEC.  Commit is as durable as the Redis
+ * server's appendfsync setting makes it.  A blocking connection (5 s
+ * timeouts) that is remade at the next call after a loss; a call that finds
+ * Redis unreachable fails with FA_EIO.  Returns 0, FA_EINVAL (bad URL or
+ * prefix, rediss://, or a schema_version other than this build's under the
+ * prefix), FA_EIO (unreachable, authentication refused) or FA_ENOMEM; err as
+ * for crawl_state_open_sqlite.  A forked child opens its own handle. */
+int crawl_state_open_redis(const char *url, const char *password, const char *prefix,
+                           crawl_state **out, char *err, size_t errlen);
+
 /* Rolls back a transaction left open, releases the lock and frees st.  NULL
  * is accepted. */
 void crawl_state_close(crawl_state *st);
 
-/* "sqlite" or "memory", for logs. */
+/* "sqlite", "memory" or "redis", for logs. */
 const char *crawl_state_backend_name(const crawl_state *st);
 
 /* The message of the most recent failure on st ("" if none), valid until the

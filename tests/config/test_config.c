@@ -71,6 +71,12 @@ static void write_file(const char *path, const char *text, size_t len)
 
 static void assert_configs_equal(const config *a, const config *b)
 {
+    assert_int_equal(a->cluster.enabled, b->cluster.enabled);
+    if (a->cluster.enabled) {
+        assert_string_equal(a->cluster.redis, b->cluster.redis);
+        assert_string_equal(a->cluster.node, b->cluster.node);
+        assert_true(a->cluster.lease_ms == b->cluster.lease_ms);
+    }
     assert_string_equal(a->user_agent, b->user_agent);
     assert_string_equal(a->storage.dir, b->storage.dir);
     assert_string_equal(a->storage.state_dir, b->storage.state_dir);
@@ -307,7 +313,7 @@ static const struct error_case error_cases[] = {
     /* unknown keys */
     {"colour: red\n" ONE_SOURCE, FA_EINVAL,
      "t.yaml:1: colour: unknown key (known here: user_agent, storage, politeness, http, "
-     "sources, metrics, log, service, dedup)\n"},
+     "sources, metrics, log, service, dedup, cluster)\n"},
     {"sources:\n  - url: https://a.example/\n    intreval: 5m\n", FA_EINVAL,
      "t.yaml:3: sources[0].intreval: unknown key (known here: url, type, name, fetch_pages, "
      "ignore_robots, interval, max_items, headers, opml, max_pages, json)\n"},
@@ -1213,7 +1219,8 @@ static void dump_mentions_every_key(void **state)
                         "           updated: /u, content: /c, summary: /s, author: /a,\n"
                         "           paginate: page, page_param: p, next_url: /n,\n"
                         "           cursor_param: cp, cursor: /cur, max_pages: 4}\n"
-                        "  - opml: subs.opml\n",
+                        "  - opml: subs.opml\n"
+                        "cluster: {redis: \"redis://r:6379/0\", node: n1}\n",
                         "/x");
     char *text = round_trip(c);
     assert_non_null(strstr(text, "  segment_max_size: 1TB\n"));
@@ -1239,6 +1246,74 @@ static void dump_mentions_every_key(void **state)
     config_free(c);
 }
 
+/* (issue 15) cluster: absent changes nothing; present, it needs a redis://
+ * URL (rediss:// refused with the reason), the node defaults to the host
+ * name, the lease to 30 s; the password never appears in the dump. */
+static void cluster_section(void **state)
+{
+    (void)state;
+    unsetenv("REDIS_PASSWORD");
+    config *c = load_ok(ONE_SOURCE, "/x");
+    assert_int_equal(c->cluster.enabled, 0);
+    assert_null(c->cluster.redis);
+    assert_null(c->cluster.node);
+    char *text = round_trip(c);
+    assert_null(strstr(text, "\ncluster:"));
+    free(text);
+    config_free(c);
+
+    c = load_ok("cluster:\n  redis: \"redis://feedarc:s3cr%40t@10.0.0.5:7000/2\"\n"
+                "  node: crawler-a\n  lease: 45s\n" ONE_SOURCE,
+                "/x");
+    assert_int_equal(c->cluster.enabled, 1);
+    assert_string_equal(c->cluster.redis, "redis://feedarc@10.0.0.5:7000/2");
+    assert_string_equal(c->cluster.password, "s3cr@t");
+    assert_string_equal(c->cluster.node, "crawler-a");
+    assert_true(c->cluster.lease_ms == 45000);
+    text = round_trip(c);
+    assert_null(strstr(text, "s3cr"));
+    assert_non_null(strstr(text, "cluster:\n  redis: \"redis://feedarc@10.0.0.5:7000/2\"\n"
+                                 "  # a password (in the URL or REDIS_PASSWORD) is never shown\n  node: \"crawler-a\"\n"
+                                 "  lease: 45s\n"));
+    free(text);
+    config_free(c);
+
+    /* defaults; the password from the environment */
+    setenv("REDIS_PASSWORD", "from-env", 1);
+    c = load_ok("cluster: {redis: \"redis://[::1]\"}\n" ONE_SOURCE, "/x");
+    unsetenv("REDIS_PASSWORD");
+    char host[256] = "";
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    assert_string_equal(c->cluster.node, host);
+    assert_string_equal(c->cluster.redis, "redis://[::1]:6379/0");
+    assert_string_equal(c->cluster.password, "from-env");
+    assert_true(c->cluster.lease_ms == 30000);
+    config_free(c);
+
+    load_fails("cluster: {redis: \"rediss://r:6380/0\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: cluster.redis: rediss:// (TLS) is not supported: it needs hiredis >= "
+               "1.0 and Debian bookworm ships hiredis 0.14; reach a TLS Redis through a local "
+               "TLS tunnel (stunnel, spiped) and give its redis:// address here "
+               "(docs/SCALING.md)\n");
+    load_fails("cluster: {redis: \"http://r/\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: cluster.redis: not a Redis URL (redis://[user:password@]host[:port]"
+               "[/db]): not a redis:// or rediss:// URL\n");
+    load_fails("cluster: {redis: \"redis://r:99999\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: cluster.redis: not a Redis URL (redis://[user:password@]host[:port]"
+               "[/db]): the port is not a number in 1..65535\n");
+    load_fails("cluster: {redis: \"redis://r/x\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: cluster.redis: not a Redis URL (redis://[user:password@]host[:port]"
+               "[/db]): the database (the path) is not a number in 0..1000000\n");
+    load_fails("cluster:\n  node: a\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: cluster.redis: required in a cluster: section (e.g. "
+               "\"redis://127.0.0.1:6379/0\")\n");
+    load_fails("cluster: {redis: \"redis://r\", node: \"a b\"}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: cluster.node: \"a b\" is not a node name (1 to 64 letters, digits, "
+               "'.', '_', '-'; not starting with '.' or '-')\n");
+    load_fails("cluster: {redis: \"redis://r\", lease: 0s}\n" ONE_SOURCE, FA_EINVAL,
+               "t.yaml:1: cluster.lease: \"0s\" must be at least 1s\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1260,6 +1335,7 @@ int main(void)
         cmocka_unit_test(source_names_unique),
         cmocka_unit_test(redaction_and_file_mode),
         cmocka_unit_test(dump_mentions_every_key),
+        cmocka_unit_test(cluster_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

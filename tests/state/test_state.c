@@ -1,11 +1,14 @@
 /* test_state.c - the crawl_state behaviour, run against every backend.
  *
  * One suite, a table of backends: each test runs once per backend (cmocka
- * groups "sqlite" and "memory").  Tests of what only a persistent store can
- * show - reopen, kill -9 in the middle of a transaction, the lock, a corrupt
- * file - skip on the memory backend.  Crashes are real: a forked child
- * opens the state, writes, and dies by SIGKILL or _exit without commit; the
- * parent reopens and checks. */
+ * groups "sqlite", "memory" and "redis").  Tests of what only a persistent
+ * store can show - reopen, kill -9 in the middle of a transaction - skip on
+ * the memory backend; those of the SQLite files (the lock, a corrupt file)
+ * run on SQLite only.  The Redis backend runs against a real redis-server
+ * started on a random loopback port (the group is skipped, with the reason,
+ * when redis-server is not installed); each test gets its own key prefix.  Crashes are real: a
+ * forked child opens the state, writes, and dies by SIGKILL or _exit without commit; the parent
+ * reopens and checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 #include "common/fa_err.h"
 #include "common/fa_time.h"
 #include "state/crawl_state.h"
+#include "redis/redis_test_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,8 +39,25 @@
 typedef struct backend {
     const char *name;
     int persistent;
+    int sqlite; /* the tests of SQLite's files and lock apply */
     int (*open)(const char *dir, crawl_state **out, char *err, size_t errlen);
 } backend;
+
+static redis_test_server redis_srv;
+
+/* The Redis backend: the test's folder names its key prefix, so a reopen
+ * (and a forked child) finds the same state. */
+static int open_redis(const char *dir, crawl_state **out, char *err, size_t errlen)
+{
+    char prefix[64];
+    const char *slash = strrchr(dir, '/');
+    const char *leaf = dir;
+    /* root/state: the root's leaf (fa-state-XXXXXX) is unique */
+    for (const char *p = dir; slash != NULL && p < slash; p++)
+        if (*p == '/') leaf = p + 1;
+    snprintf(prefix, sizeof prefix, "t:%.*s:", (int)(slash ? slash - leaf : 8), leaf);
+    return crawl_state_open_redis(redis_srv.url, NULL, prefix, out, err, errlen);
+}
 
 static int open_memory(const char *dir, crawl_state **out, char *err, size_t errlen)
 {
@@ -46,8 +67,9 @@ static int open_memory(const char *dir, crawl_state **out, char *err, size_t err
 }
 
 static const backend backends[] = {
-    {"sqlite", 1, crawl_state_open_sqlite},
-    {"memory", 0, open_memory},
+    {"sqlite", 1, 1, crawl_state_open_sqlite},
+    {"memory", 0, 0, open_memory},
+    {"redis", 1, 0, open_redis},
 };
 
 typedef struct fixture {
@@ -581,6 +603,7 @@ static void persistence(void **state)
     assert_string_equal(v, "1");
 
     /* The files are where the header says. */
+    if (!f->be->sqlite) return;
     char path[512];
     struct stat sb;
     snprintf(path, sizeof path, "%s/%s", f->dir, CRAWL_STATE_SQLITE_FILE);
@@ -592,12 +615,12 @@ static void persistence(void **state)
 /* Forks a child that opens the state, commits batch "committed" (urls
  * 0..99), begins another transaction overwriting url 0 and adding 100..199,
  * and dies without commit: by SIGKILL, or by _exit(0). */
-static void crash_child(const char *dir, int by_kill)
+static void crash_child(const backend *be, const char *dir, int by_kill)
 {
     crawl_state *c = NULL;
     char err[512];
     source_record s;
-    if (crawl_state_open_sqlite(dir, &c, err, sizeof err) < 0) _exit(10);
+    if (be->open(dir, &c, err, sizeof err) < 0) _exit(10);
     if (crawl_state_begin(c) < 0) _exit(11);
     for (int i = 0; i < 100; i++)
         if (put_url_i(c, i, "committed") < 0) _exit(12);
@@ -621,7 +644,7 @@ static void crash_without_commit(void **state)
         f->st = NULL;
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0) crash_child(f->dir, by_kill);
+        if (pid == 0) crash_child(f->be, f->dir, by_kill);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         if (by_kill)
@@ -657,7 +680,7 @@ static void kill9_at_random_moments(void **state)
         /* Where the previous round stopped: the child continues from there. */
         {
             crawl_state *p = NULL;
-            if (crawl_state_open_sqlite(f->dir, &p, err, sizeof err) < 0) fail_msg("open: %s", err);
+            if (f->be->open(f->dir, &p, err, sizeof err) < 0) fail_msg("open: %s", err);
             if (crawl_state_get_kv(p, "batches", v, sizeof v) == 1)
                 done_before = (int)strtol(v, NULL, 10);
             crawl_state_close(p);
@@ -666,7 +689,7 @@ static void kill9_at_random_moments(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             crawl_state *c = NULL;
-            if (crawl_state_open_sqlite(f->dir, &c, err, sizeof err) < 0) _exit(10);
+            if (f->be->open(f->dir, &c, err, sizeof err) < 0) _exit(10);
             for (int b = done_before;; b++) {
                 char tag[16], n[16];
                 snprintf(tag, sizeof tag, "b%d", b);
@@ -697,8 +720,8 @@ static void kill9_at_random_moments(void **state)
         }
         expect_no_url(f->st, batches * BATCH);
         expect_no_url(f->st, batches * BATCH + BATCH - 1);
-        printf("[ sqlite ] kill -9 round %d: %d batches committed, state consistent\n", round,
-               batches);
+        printf("[ %s ] kill -9 round %d: %d batches committed, state consistent\n", f->be->name,
+               round, batches);
         crawl_state_close(f->st);
         f->st = NULL;
     }
@@ -709,7 +732,7 @@ static void lock_held(void **state)
     fixture *f = *state;
     crawl_state *second = NULL;
     char err[512], want[64];
-    if (!f->be->persistent) skip();
+    if (!f->be->sqlite) skip();
 
     /* The same process, a second open. */
     assert_int_equal(crawl_state_open_sqlite(f->dir, &second, err, sizeof err), FA_EACCES);
@@ -804,7 +827,7 @@ static void corrupt_or_foreign_file(void **state)
 {
     fixture *f = *state;
     char path[512];
-    if (!f->be->persistent) skip();
+    if (!f->be->sqlite) skip();
     crawl_state_close(f->st);
     f->st = NULL;
     snprintf(path, sizeof path, "%s/%s", f->dir, CRAWL_STATE_SQLITE_FILE);
@@ -858,7 +881,7 @@ static void folder_is_a_file(void **state)
     fixture *f = *state;
     char path[512], err[512];
     crawl_state *st = NULL;
-    if (!f->be->persistent) skip();
+    if (!f->be->sqlite) skip();
     snprintf(path, sizeof path, "%s/plain-file", f->root);
     write_file(path, "x", 1);
     assert_true(crawl_state_open_sqlite(path, &st, err, sizeof err) < 0);
@@ -892,7 +915,17 @@ int main(void)
 {
     const struct CMUnitTest sqlite_tests[] = {STATE_TESTS(&backends[0])};
     const struct CMUnitTest memory_tests[] = {STATE_TESTS(&backends[1])};
+    const struct CMUnitTest redis_tests[] = {STATE_TESTS(&backends[2])};
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("memory", memory_tests, NULL, NULL);
+    if (redis_test_binary() == NULL) {
+        printf("[ redis ] SKIPPED: redis-server is not installed (Debian: redis-server, in "
+               "deploy/debian-packages.txt)\n");
+    } else if (redis_test_start(&redis_srv, NULL) < 0) {
+        failed++;
+    } else {
+        failed += cmocka_run_group_tests_name("redis", redis_tests, NULL, NULL);
+        redis_test_stop(&redis_srv);
+    }
     return failed ? 1 : 0;
 }
