@@ -1,6 +1,6 @@
 /*
- * cluster_host_gate.h - per-host politeness for a cluster as a whole
- *: "may this node start a request to host H now?", answered by
+ * cluster_host_gate.h - per-host politeness for a cluster as a whole:
+ * "may this node start a request to host H now?", answered by
  * Redis atomically for all nodes.
  *
  * Keys (host = the crawler's host key "scheme://host:port"):
