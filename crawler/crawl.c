@@ -272,7 +272,6 @@ static void archive_work(uv_work_t *w)
         j->archive_rc = j->ops->archive(j, &x);
     else
         j->archive_rc = segment_writer_write_exchange(j->c->w, &x, &j->written);
-    if (j->archive_rc == 0 && j->c->sampling) crawl__add_sample(j->c, &x);
 }
 
 static void archive_failed(crawl *c, int rc)

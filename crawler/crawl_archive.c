@@ -365,16 +365,6 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
 
 #define DICT_SIZE (256u << 10) /* a later run's; the first run's is 112 KiB */
 
-/* (issue 14) The segment writer samples the records itself (whole records,
- * WARC header included, picked over the whole run) and trains the first
- * run's dictionary early; nothing is left to do here.  Kept until crawl.c
- * stops calling it. */
-void crawl__add_sample(crawl *c, const warc_exchange *x)
-{
-    (void)c;
-    (void)x;
-}
-
 /* storage.dictionary: "none", a file, or "auto" - the dictionary trained
  * on an earlier run (state kv "dictionary"), or none yet and sampling on. */
 void crawl__pick_dictionary(crawl *c)

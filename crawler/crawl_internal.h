@@ -241,14 +241,11 @@ struct crawl {
     int stop_signal;                     /* SIGTERM or SIGINT that stopped the crawl */
     uint64_t last_beat_ns;
     uint64_t last_written; /* bytes on disk already counted in metrics */
-    /* dictionary: the one in use, or samples for training one */
+    /* dictionary: the one in use; sampling: none yet, the segment writer
+     * samples its records and trains one (segment_writer_options) */
     void *dict;
     size_t dict_len;
     int sampling;
-    pthread_mutex_t sample_lock;
-    fa_buf samples;
-    size_t *sample_sizes;
-    unsigned n_samples;
     dedup_engine *dedup;   /* near-duplicates, containment, boilerplate */
     atomic_ulong findings; /* counted on worker threads */
     pthread_mutex_t written_lock;
@@ -414,9 +411,9 @@ int crawl__redact_request(crawl_job *j);
  * crawl keeps no metrics.  Fills c->observer on the first call. */
 const fa_observer *crawl__observer(crawl *c);
 
-/* Dictionary: choose one (storage.dictionary), sample records, train one. */
+/* Dictionary: choose one (storage.dictionary); after a run that sampled,
+ * train one for the next run. */
 void crawl__pick_dictionary(crawl *c);
-void crawl__add_sample(crawl *c, const warc_exchange *x);
 void crawl__train_dictionary(crawl *c);
 
 #endif

@@ -11,8 +11,8 @@
  *
  * After the loop: the last url records committed after the last fsync,
  * then (once, if the run was not cut short) the per-source records and
- * the WordPress "since" marks, a dictionary trained from the samples, and
- * everything closed in reverse.  Setup failing part-way closes what it
+ * the WordPress "since" marks, a dictionary trained on the records the
+ * segment writer sampled, and everything closed in reverse.  Setup failing part-way closes what it
  * opened and reports why in the summary.
  *
  * Threads: the caller's thread is the loop thread.
@@ -151,7 +151,6 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     if (source_list_migrate_state(cfg, c.st) < 0) /* records of host-named sources */
         fa_log_warn("state", "cannot move the records of sources named by host alone: %s",
                     crawl_state_errmsg(c.st));
-    pthread_mutex_init(&c.sample_lock, NULL);
     pthread_mutex_init(&c.written_lock, NULL);
     crawl__pick_dictionary(&c);
     if (cfg->dedup.enabled) {
@@ -284,8 +283,6 @@ out:
     robots_gate_free(c.gate);
     dedup_engine_close(c.dedup);
     free(c.dict);
-    free(c.sample_sizes);
-    fa_buf_free(&c.samples);
     if (c.own_state) crawl_state_close(c.st);
     archive_lock_release(c.archive_lock);
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
