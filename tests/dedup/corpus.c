@@ -1148,9 +1148,10 @@ static char *subst_words(rng *r, const char *s, int lang)
         int done = 0;
         for (size_t k = 0; k < n_syn && !done; k++) {
             size_t l = strlen(syn[k][0]);
+            if (strncmp(q, syn[k][0], l) != 0) continue; /* q[l] is read only after a match */
             int word_start = lang != 0 || q == s || !isalpha((unsigned char)q[-1]);
             int word_end = lang != 0 || !isalpha((unsigned char)q[l]);
-            if (strncmp(q, syn[k][0], l) == 0 && word_start && word_end) {
+            if (word_start && word_end) {
                 if (below(r, 2) == 0)
                     fa_buf_puts(&b, syn[k][1]);
                 else

@@ -812,7 +812,7 @@ static void dictionary_segments(void **state)
     free(withd);
 }
 
-/* ---- (issue 14) a first run's dictionary, trained while it runs ------- */
+/* ---- a first run's dictionary, trained while it runs ------- */
 
 typedef struct early_ctx {
     segment_writer *w;
@@ -975,7 +975,9 @@ static void dictionary_trained_early(void **state)
     assert_int_equal(segment_writer_set_dictionary(w, "nope", 4), FA_EINVAL);
     assert_int_equal(segment_writer_close(w), 0);
     test_rm_rf(plain);
+    free(plain);
     test_rm_rf(early);
+    free(early);
 }
 
 /* The reservoir keeps whole records (cut at 32 KiB), at most 2,000 and
