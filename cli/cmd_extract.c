@@ -2,7 +2,7 @@
  * cmd_extract.c - `feedarc extract [--json] [--charset LABEL]
  * [--fragment|--wp-json] FILE|-`: the main text feedarc extracts from one
  * HTML document; `feedarc extract --batch FILE...`: from many, in one
- * process (each file's text followed by a NUL byte; bench/extract_eval
+ * process (each file's text followed by a NUL byte; tools/bench/extract_eval
  * scores an evaluation set this way).
  *
  * Runs exactly the extractor the dedup engine uses (dedup/text_extract.h),

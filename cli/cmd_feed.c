@@ -3,7 +3,7 @@
  * the way the crawler does and print what came out of it.
  *
  * The tool a user reaches for when a source misbehaves: it runs exactly
- * feeds/source_parser (same detection, same limits) on a local file, on
+ * crawler/feeds/source_parser (same detection, same limits) on a local file, on
  * stdin, or on a URL fetched once with libcurl's easy interface, and
  * prints one JSON line per item on stdout
  *
@@ -26,7 +26,7 @@
 #include "common/fa_err.h"
 #include "config/config.h"
 #include "crawler/source_list.h"
-#include "feeds/source_parser.h"
+#include "crawler/feeds/source_parser.h"
 
 #include <curl/curl.h>
 #include <yajl/yajl_gen.h>

@@ -2,7 +2,7 @@
  * cmd_import_opml.c - `feedarc import-opml FILE`: the sources: entries an
  * OPML subscription list would add, as YAML to paste into a config.
  *
- * Reads FILE with feeds/opml (the same reader `- opml: FILE` sources use),
+ * Reads FILE with crawler/feeds/opml (the same reader `- opml: FILE` sources use),
  * skips outlines whose xmlUrl repeats an earlier one or is not http(s)
  * (a warning with the line on stderr), and prints
  *
@@ -20,7 +20,7 @@
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "common/fa_hashset.h"
-#include "feeds/opml.h"
+#include "crawler/feeds/opml.h"
 
 #include <stdio.h>
 #include <stdlib.h>

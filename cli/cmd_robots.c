@@ -3,7 +3,7 @@
  * robots.txt says about some URLs for one crawler.
  *
  * A debugging aid for site owners and for us: it runs exactly the parser
- * and matcher the crawler uses (robots/robots_rules.h) and prints, for each
+ * and matcher the crawler uses (crawler/robots/robots_rules.h) and prints, for each
  * URL, the verdict and the rule that decided it with its line number:
  *
  *   disallow http://x/private/a  (line 3: disallow: /private/)
@@ -17,7 +17,7 @@
 #include "cli/cli.h"
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
-#include "robots/robots_rules.h"
+#include "crawler/robots/robots_rules.h"
 
 #include <errno.h>
 #include <stdio.h>

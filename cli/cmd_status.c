@@ -20,7 +20,7 @@
 #include "common/fa_time.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
-#include "state/crawl_state.h"
+#include "storage/state/crawl_state.h"
 
 #include <getopt.h>
 #include <stdio.h>

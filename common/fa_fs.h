@@ -1,5 +1,5 @@
 /*
- * fa_fs.h - small file-system helpers shared by storage/, state/ and
+ * fa_fs.h - small file-system helpers shared by storage/, storage/state/ and
  * common/: POSIX style, 0 or -1 with errno set (callers map errno with
  * fa_err_from_errno when they return FA_E* codes).
  */

@@ -28,7 +28,7 @@
 #ifndef ARCHIVE_RECONCILE_H
 #define ARCHIVE_RECONCILE_H
 
-#include "state/crawl_state.h"
+#include "storage/state/crawl_state.h"
 
 #include <stddef.h>
 #include <stdint.h>

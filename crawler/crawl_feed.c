@@ -2,7 +2,7 @@
  * crawl_feed.c - feed and API jobs: a source's feed, API page, sitemap or
  * the HTML page its feeds are discovered from.
  *
- * The source parser (feeds/source_parser.h) reads the body while it
+ * The source parser (crawler/feeds/source_parser.h) reads the body while it
  * streams in and calls back for each item (on_item) and each link (on_link:
  * the next page of a paginated API, a child sitemap, a discovered feed).
  * An item's page becomes a page job unless it was archived before and the

@@ -34,8 +34,8 @@
 #include "crawler/robots_gate.h"
 #include "crawler/state_batch.h"
 #include "dedup/dedup_engine.h"
-#include "feeds/source_parser.h"
-#include "state/crawl_state.h"
+#include "crawler/feeds/source_parser.h"
+#include "storage/state/crawl_state.h"
 #include "storage/archive_lock.h"
 #include "storage/segment_writer.h"
 

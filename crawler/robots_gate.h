@@ -26,8 +26,8 @@
 #ifndef ROBOTS_GATE_H
 #define ROBOTS_GATE_H
 
-#include "robots/robots_rules.h"
-#include "state/crawl_state.h"
+#include "crawler/robots/robots_rules.h"
+#include "storage/state/crawl_state.h"
 
 #include <stdint.h>
 

@@ -19,7 +19,7 @@
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "common/fa_hashset.h"
-#include "feeds/opml.h"
+#include "crawler/feeds/opml.h"
 
 #include <stdio.h>
 #include <stdlib.h>

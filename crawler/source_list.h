@@ -1,17 +1,17 @@
 /*
  * source_list.h - from the config's sources to what the crawler fetches:
  * OPML entries expanded into the feeds they list, and a
- * source's type and JSON mapping in the form feeds/source_parser wants.
+ * source's type and JSON mapping in the form crawler/feeds/source_parser wants.
  *
- * The config layer knows nothing of feeds/ and the parsers nothing of the
+ * The config layer knows nothing of crawler/feeds/ and the parsers nothing of the
  * config; this is where the two meet.
  */
 #ifndef SOURCE_LIST_H
 #define SOURCE_LIST_H
 
 #include "config/config.h"
-#include "feeds/source_parser.h"
-#include "state/crawl_state.h"
+#include "crawler/feeds/source_parser.h"
+#include "storage/state/crawl_state.h"
 
 /* Replaces every "- opml: FILE" entry of cfg->sources by the feeds the
  * file lists (outlines with an xmlUrl, nested folders included), in order,

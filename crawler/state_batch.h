@@ -2,7 +2,7 @@
  * state_batch.h - the crawl's writes to its durable state, made off the
  * loop thread, in order, and only after the archive holds what they claim.
  *
- * The durability rule (state/crawl_state.h): the state may never claim what
+ * The durability rule (storage/state/crawl_state.h): the state may never claim what
  * the archive does not hold.  So the crawler does not write url records as
  * fetches finish; it adds them here once their WARC records are written,
  * and a flush then, on a libuv worker thread, (1) fsyncs the open segment
@@ -28,7 +28,7 @@
 #ifndef STATE_BATCH_H
 #define STATE_BATCH_H
 
-#include "state/crawl_state.h"
+#include "storage/state/crawl_state.h"
 #include "storage/segment_writer.h"
 
 #include <uv.h>

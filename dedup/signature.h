@@ -2,7 +2,7 @@
  * signature.h - compact document signatures over shingle hashes.
  *
  * Three are implemented; docs/DEDUP.md has the measurements that chose the
- * first for the index (bench/bench_dedup_signature.c reproduces them):
+ * first for the index (tools/bench/bench_dedup_signature.c reproduces them):
  *
  *   shingle_sketch  consistent sample ("mod-p" sketch, Broder 1997): the
  *                   distinct shingles whose hash has its low log2(rate) bits

@@ -45,7 +45,7 @@
  * This is the jusText/boilerpipe idea (length, link density, context) with
  * readability's container scoring; the fixtures in tests/dedup/data/pages/
  * measure it (word-level F1 against hand-marked bodies), and
- * bench/extract_eval on trafilatura's evaluation set (docs/BENCHMARKS.md).
+ * tools/bench/extract_eval on trafilatura's evaluation set (docs/BENCHMARKS.md).
  */
 #include "dedup/text_extract.h"
 #include "dedup/text_extract_internal.h"

@@ -1,7 +1,7 @@
 /*
  * archive_lock.h - one writing feedarc per archive folder.
  *
- * The state folder is locked by its backend (state/state_sqlite.c); the
+ * The state folder is locked by its backend (storage/state/state_sqlite.c); the
  * archive folder needs its own lock, since two configs may share one
  * storage.dir with different state_dirs.  Without it the second run's
  * recovery took the first run's live `.open` segment for a crash leftover

@@ -4,7 +4,7 @@
  * them in an RSS feed or an HTML page with or without a declaration.
  *
  * Used by tests/charset/test_charset.c (the library), tests of the feed
- * and dedup modules through it, and bench/bench_charset.c.
+ * and dedup modules through it, and tools/bench/bench_charset.c.
  */
 #ifndef CHARSET_TEXTS_H
 #define CHARSET_TEXTS_H

@@ -1,6 +1,6 @@
 /*
  * test_charset_parsers.c - the charset decision where bytes enter the
- * parsers (issue 17): feeds through feeds/source_parser (RSS, JSON,
+ * parsers (issue 17): feeds through crawler/feeds/source_parser (RSS, JSON,
  * sitemap, OPML, autodiscovery), pages through dedup/text_extract, each
  * fixture in nine encodings declared right, undeclared and declared wrong,
  * pushed whole and in 7-byte chunks: titles, item text and main text equal
@@ -16,7 +16,7 @@
 #include "common/fa_charset.h"
 #include "common/fa_err.h"
 #include "dedup/text_extract.h"
-#include "feeds/source_parser.h"
+#include "crawler/feeds/source_parser.h"
 
 #include <stdio.h>
 #include <stdlib.h>

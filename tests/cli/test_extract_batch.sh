@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_extract_batch.sh FEEDARC - `feedarc extract --batch FILE...` (issue 13,
-# bench/extract_eval's way in): one NUL-ended record per file, in order, the
+# tools/bench/extract_eval's way in): one NUL-ended record per file, in order, the
 # same text as one `feedarc extract FILE` each; a file that cannot be opened
 # gives an empty record, its name on stderr and exit 66 while the others are
 # still printed; --batch with --json or without files is bad usage (64).

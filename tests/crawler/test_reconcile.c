@@ -22,7 +22,7 @@
 #include "crawl_test_util.h"
 #include "crawler/archive_reconcile.h"
 #include "crawler/state_batch.h"
-#include "state/crawl_state.h"
+#include "storage/state/crawl_state.h"
 #include "storage/segment_writer.h"
 
 #include <dirent.h>

@@ -15,8 +15,8 @@
 #include "crawler/crawl.h"
 #include "crawler/source_list.h"
 #include "demo/site_server.h"
-#include "feeds/source_parser.h"
-#include "state/crawl_state.h"
+#include "crawler/feeds/source_parser.h"
+#include "storage/state/crawl_state.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

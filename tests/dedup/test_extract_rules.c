@@ -1,7 +1,7 @@
 /*
  * test_extract_rules.c - one test per structural rule of the main-text
  * classifier (dedup/text_extract.c), each on a small hand-written page.
- * The rules were measured on trafilatura's evaluation set (bench/extract_eval,
+ * The rules were measured on trafilatura's evaluation set (tools/bench/extract_eval,
  * docs/BENCHMARKS.md); no text of that set is used here.
  */
 #include "common/fa_buf.h"

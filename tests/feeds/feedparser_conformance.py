@@ -9,7 +9,7 @@ know: id, link, title (as text) and the published/updated dates (UTC).
 Disagreements feedarc keeps on purpose are listed in ALLOW below, each
 with its reason, and documented in docs/FEEDS.md ("Where feedarc and
 feedparser differ").  Any other disagreement fails the test; so does a
-missing feedparser (install python3-feedparser: scripts/setup.sh does).
+missing feedparser (install python3-feedparser: tools/scripts/setup.sh does).
 
 usage: /usr/bin/python3 feedparser_conformance.py FEEDARC DATA_DIR
 """
@@ -129,7 +129,7 @@ def main():
         import feedparser
     except ImportError:
         print("FAIL: %s has no feedparser module: install Debian's python3-feedparser "
-              "(apt-get install python3-feedparser; scripts/setup.sh does it)" % sys.executable)
+              "(apt-get install python3-feedparser; tools/scripts/setup.sh does it)" % sys.executable)
         return 1
     print("feedparser %s (%s)" % (feedparser.__version__, feedparser.__file__))
     new, used = [], set()

@@ -10,8 +10,8 @@
 
 #include "common/fa_err.h"
 #include "common/fa_time.h"
-#include "feeds/feed_date.h"
-#include "feeds/feed_parser.h"
+#include "crawler/feeds/feed_date.h"
+#include "crawler/feeds/feed_parser.h"
 
 #include <stdio.h>
 #include <stdlib.h>

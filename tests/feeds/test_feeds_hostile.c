@@ -8,10 +8,10 @@
 #include <cmocka.h>
 
 #include "common/fa_err.h"
-#include "feeds/feed_parser.h"
-#include "feeds/json_items.h"
-#include "feeds/json_items_internal.h"
-#include "feeds/source_parser.h"
+#include "crawler/feeds/feed_parser.h"
+#include "crawler/feeds/json_items.h"
+#include "crawler/feeds/json_items_internal.h"
+#include "crawler/feeds/source_parser.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,7 +464,7 @@ static void xml_limits_are_reported(void **state)
     assert_int_equal(o.rc, 1);
     assert_int_equal(o.items, 1);
 
-    /* the same for sitemaps (feeds/feed_xml.c): a 20 MB CDATA <loc> */
+    /* the same for sitemaps (crawler/feeds/feed_xml.c): a 20 MB CDATA <loc> */
     source_parser_options so = {.url = "https://h/sitemap.xml", .format = SOURCE_FORMAT_AUTO};
     items r = {0};
     source_parser_callbacks cb = {.item = collect};

@@ -1,4 +1,4 @@
-/* test_sources.c - feeds/source_parser: every source kind through the one
+/* test_sources.c - crawler/feeds/source_parser: every source kind through the one
  * entry point (RSS/Atom, JSON Feed, WordPress, mapped JSON, sitemaps,
  * gzip, OPML, HTML autodiscovery), each pushed whole, a byte at a time and
  * at random splits with the same outcome; pagination decisions from
@@ -14,8 +14,8 @@
 #include "common/fa_err.h"
 #include "config/config.h"
 #include "crawler/source_list.h"
-#include "feeds/opml.h"
-#include "feeds/source_parser.h"
+#include "crawler/feeds/opml.h"
+#include "crawler/feeds/source_parser.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* test_robots.c - robots.txt parsing and matching (robots/robots_rules.h).
+/* test_robots.c - robots.txt parsing and matching (crawler/robots/robots_rules.h).
  *
  * `test_robots` (every checkout): the project's own RFC 9309 cases in
  * data/rfc9309_cases.txt, the RFC 9309 §5 examples, verdict details, group
@@ -23,8 +23,8 @@
 
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
-#include "robots/robots_internal.h"
-#include "robots/robots_rules.h"
+#include "crawler/robots/robots_internal.h"
+#include "crawler/robots/robots_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

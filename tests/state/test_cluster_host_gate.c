@@ -1,5 +1,5 @@
 /* test_cluster_host_gate.c - cluster-wide host politeness
- * (state/cluster_host_gate.c) against a real redis-server: four nodes, each
+ * (storage/state/cluster_host_gate.c) against a real redis-server: four nodes, each
  * on its own connection, race for one host with a cap of 2 and a minimum
  * delay: never more than 2 in flight, starts (by Redis's clock) at least
  * the delay apart, the cap reached; a node that dies holding a slot frees
@@ -15,7 +15,7 @@
 #include "common/fa_time.h"
 #include "redis/redis_loop_util.h"
 #include "redis/redis_test_util.h"
-#include "state/cluster_host_gate.h"
+#include "storage/state/cluster_host_gate.h"
 
 #include <stdio.h>
 #include <stdlib.h>

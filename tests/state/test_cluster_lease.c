@@ -1,4 +1,4 @@
-/* test_cluster_lease.c - source leases (state/cluster_lease.c) between two
+/* test_cluster_lease.c - source leases (storage/state/cluster_lease.c) between two
  * nodes in one process, each on its own Redis connection, against a real
  * redis-server: claim, renew, release, owners; a node that stops renewing
  * (as a killed one does) loses its sources after the lease and the other
@@ -15,7 +15,7 @@
 #include "common/fa_time.h"
 #include "redis/redis_loop_util.h"
 #include "redis/redis_test_util.h"
-#include "state/cluster_lease.h"
+#include "storage/state/cluster_lease.h"
 
 #include <stdio.h>
 #include <stdlib.h>

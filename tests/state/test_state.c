@@ -19,7 +19,7 @@
 
 #include "common/fa_err.h"
 #include "common/fa_time.h"
-#include "state/crawl_state.h"
+#include "storage/state/crawl_state.h"
 #include "redis/redis_test_util.h"
 
 #include <errno.h>

@@ -12,7 +12,7 @@
 #include "util/test_fs.h"
 
 #include "common/fa_err.h"
-#include "state/crawl_state.h"
+#include "storage/state/crawl_state.h"
 
 #include <stdio.h>
 #include <stdlib.h>

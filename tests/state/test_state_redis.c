@@ -14,7 +14,7 @@
 
 #include "common/fa_err.h"
 #include "redis/redis_test_util.h"
-#include "state/crawl_state.h"
+#include "storage/state/crawl_state.h"
 
 #include <pthread.h>
 #include <stdio.h>

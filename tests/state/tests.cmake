@@ -1,4 +1,4 @@
-# The crawl state (state/): one behavioural suite run against every backend.
+# The crawl state (storage/state/): one behavioural suite run against every backend.
 # (issue 15) the Redis backend too, against a real redis-server on loopback
 # (three backends' 100,000-record throughput cases: 300 s for ASan builds under load)
 feedarc_test(test_state SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state.c
