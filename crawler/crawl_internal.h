@@ -116,7 +116,7 @@ typedef struct crawl_feed_item {
 typedef struct crawl_feed_job {
     source_parser *sp;            /* the parser this response streams into */
     source_json_mapping json_map; /* the parser borrows it: lives with the job */
-    enum source_format format;    /* how to read it (AUTO: from the bytes) */
+    enum fa_source_kind format;   /* how to read it (AUTO: from the bytes) */
     unsigned page;                /* 1-based page of a paginated source */
     unsigned depth;               /* sitemap index / autodiscovery nesting */
     int parse_rc;                 /* first error from the parser */
@@ -309,7 +309,7 @@ void crawl__maybe_finish(crawl *c);
 
 /* crawl_feed.c: queues a feed/API/sitemap URL (taken over) of source src,
  * once per run or poll. */
-int crawl__feed_push(crawl *c, char *url, unsigned src, enum source_format format, unsigned page,
+int crawl__feed_push(crawl *c, char *url, unsigned src, enum fa_source_kind format, unsigned page,
                      unsigned depth);
 /* The first request of source i (WordPress: only what changed since). */
 void crawl__push_source(crawl *c, unsigned i);
