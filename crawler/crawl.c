@@ -80,12 +80,13 @@ void crawl__keep_backoff(crawl *c, const char *host, const backoff_record *b)
 crawl_job *crawl__job_new(crawl *c, char *url, const char *host_key, const crawl_job_ops *ops,
                           unsigned src)
 {
-    crawl_job *j = calloc(1, sizeof *j);
+    size_t hn = strlen(host_key) + 1;
+    crawl_job *j = calloc(1, sizeof *j + hn);
     if (j == NULL) {
         free(url);
         return NULL;
     }
-    snprintf(j->host, sizeof j->host, "%s", host_key);
+    memcpy(j->host, host_key, hn);
     j->c = c;
     j->url = url;
     j->ops = ops;
@@ -94,6 +95,14 @@ crawl_job *crawl__job_new(crawl *c, char *url, const char *host_key, const crawl
     if (ops->init) ops->init(j);
     fetch_transfer_init(&j->t);
     return j;
+}
+
+int crawl__job_set_prev(crawl_job *j, const url_record *prev)
+{
+    if (j->prev == NULL && (j->prev = malloc(sizeof *j->prev)) == NULL) return FA_ENOMEM;
+    *j->prev = *prev;
+    j->known = 1;
+    return 0;
 }
 
 int crawl__job_new_url(crawl *c, char *url, const crawl_job_ops *ops, unsigned src, crawl_job **out)
@@ -116,6 +125,7 @@ void crawl__job_free(crawl_job *j)
     fetch_transfer_cleanup(&j->t);
     if (j->ops->release) j->ops->release(j);
     curl_slist_free_all(j->headers);
+    free(j->prev);
     free(j->url);
     free(j);
 }
@@ -199,7 +209,7 @@ void crawl__job_record(const crawl_job *j, url_record *r)
     const crawl *c = j->c;
     const fetch_transfer *t = &j->t;
     if (j->known)
-        *r = j->prev;
+        *r = *j->prev;
     else
         memset(r, 0, sizeof *r);
     r->kind = j->ops->url_kind;
@@ -232,13 +242,13 @@ void crawl__job_record(const crawl_job *j, url_record *r)
 static int archive_revisit(crawl_job *j, const warc_exchange *x)
 {
     char date[40];
-    fa_time_format_iso(j->prev.last_fetch_ns, 6, date, sizeof date);
+    fa_time_format_iso(j->prev->last_fetch_ns, 6, date, sizeof date);
     warc_record_spec spec = {
         .record_type = WARC_TYPE_REVISIT,
         .target_uri = j->url,
         .date_ns = j->t.date_ns,
         .ip_address = x->ip_address,
-        .refers_to = j->prev.warc_record_id,
+        .refers_to = j->prev->warc_record_id,
         .refers_to_target_uri = j->url,
         .refers_to_date = date,
         .profile = WARC_PROFILE_NOT_MODIFIED,
@@ -364,20 +374,21 @@ static void job_fetched(fetch_transfer *t)
 static int add_conditional_headers(crawl *c, crawl_job *j)
 {
     if (!j->prev_read) {
-        int known = crawl_state_get_url(c->st, j->url, &j->prev);
+        url_record prev;
+        int known = crawl_state_get_url(c->st, j->url, &prev);
         if (known < 0) crawl__state_fail(c, known);
-        j->known = known == 1;
+        if (known == 1 && crawl__job_set_prev(j, &prev) < 0) return FA_ENOMEM;
         j->prev_read = 1;
     }
     if (!j->known) return 0;
     char line[700];
-    if (j->prev.etag[0]) {
-        snprintf(line, sizeof line, "If-None-Match: %s", j->prev.etag);
+    if (j->prev->etag[0]) {
+        snprintf(line, sizeof line, "If-None-Match: %s", j->prev->etag);
         struct curl_slist *l = curl_slist_append(j->headers, line);
         if (l) j->headers = l;
     }
-    if (j->prev.last_modified[0]) {
-        snprintf(line, sizeof line, "If-Modified-Since: %s", j->prev.last_modified);
+    if (j->prev->last_modified[0]) {
+        snprintf(line, sizeof line, "If-Modified-Since: %s", j->prev->last_modified);
         struct curl_slist *l = curl_slist_append(j->headers, line);
         if (l) j->headers = l;
     }

@@ -144,7 +144,10 @@ typedef struct crawl_robots_job {
 
 /* One URL to fetch, from its admission to its archiving.  Owned by the
  * crawl; freed by crawl__job_free, on the loop thread, and never while a
- * worker archives it. */
+ * worker archives it.  Thousands wait in the host queue at once (a feed's
+ * items become jobs as it is parsed), so a job is kept small: what only
+ * some jobs need is allocated when needed (prev; the transfer's Location),
+ * and the host key is stored in the job's own allocation. */
 struct crawl_job {
     host_queue_entry qe; /* first: the host queue hands it back */
     robots_gate_wait rw; /* parked until the host's robots.txt is known */
@@ -160,8 +163,7 @@ struct crawl_job {
     struct curl_slist *headers; /* this request's extra headers (owned) */
     int known;                  /* a url record existed before this fetch */
     int prev_read;              /* known and prev are read (once per job) */
-    url_record prev;            /* ... and this was it */
-    char host[512];             /* host key: scheme://host:port */
+    url_record *prev;           /* ... and this was it (owned; NULL unless known) */
     /* archiving (a worker writes these, the loop reads them after) */
     int archive_rc;
     warc_written written;
@@ -173,6 +175,7 @@ struct crawl_job {
         crawl_page_job page;
         crawl_robots_job robots;
     };
+    char host[]; /* host key: scheme://host:port (in the job's allocation) */
 };
 
 #define ROBOTS_MAX_BYTES (500u * 1024u) /* RFC 9309 §2.5: at least 500 KiB parsed */
@@ -273,6 +276,9 @@ crawl_job *crawl__job_new(crawl *c, char *url, const char *host_key, const crawl
  * an http(s) URL: the source is told, url freed) or FA_ENOMEM. */
 int crawl__job_new_url(crawl *c, char *url, const crawl_job_ops *ops, unsigned src,
                        crawl_job **out);
+/* The url record a job's URL had before this fetch (copied): the job is
+ * known.  0 or FA_ENOMEM. */
+int crawl__job_set_prev(crawl_job *j, const url_record *prev);
 /* Lets a new job in: the host's stored backoff, the robots gate, the host
  * queue.  The job is the crawl's afterwards (freed on any failure).
  * 0 or a negative code. */

@@ -36,8 +36,10 @@ int crawl__page_push(crawl *c, char *url, unsigned src, const feed_item *item, c
     if (rc < 0) return rc;
     if (prev) { /* read once, by the feed that listed it */
         j->prev_read = 1;
-        j->known = known;
-        if (known) j->prev = *prev;
+        if (known && crawl__job_set_prev(j, prev) < 0) {
+            crawl__job_free(j);
+            return FA_ENOMEM;
+        }
     }
     if (item) {
         j->page.item_id = dup_or_null(item->id);

@@ -151,7 +151,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         fa_buf_reset(&t->response_head);
         t->head_done__ = 0;
         t->chunked = 0;
-        t->content_encoding[0] = t->content_type[0] = t->location[0] = '\0';
+        t->content_encoding[0] = t->content_type[0] = '\0'; /* (location: at the end) */
         const char *sp = memchr(p, ' ', len);
         t->status = sp ? strtol(sp + 1, NULL, 10) : 0;
     }
@@ -291,6 +291,20 @@ const char *fetch_cause_name(enum fetch_cause cause)
     return "";
 }
 
+static const char no_location[] = "";
+
+/* The final response's Location, kept only when there is one: most
+ * transfers have none, and a transfer waiting in a queue stays small. */
+static void set_location(fetch_transfer *t)
+{
+    char v[FETCH_LOCATION_MAX];
+    fetch_header_value(t->response_head.data ? t->response_head.data : "", t->response_head.len,
+                       "Location", v, sizeof v);
+    if (v[0] == '\0') return;
+    char *l = strdup(v);
+    if (l) t->location = l; /* out of memory: no redirect to follow */
+}
+
 static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
 {
     CURL *e = t->easy__;
@@ -321,10 +335,7 @@ static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
         fetch_header_value(t->response_head.data ? t->response_head.data : "",
                            t->response_head.len, "Content-Type", t->content_type,
                            sizeof t->content_type);
-    if (t->head_done__)
-        fetch_header_value(t->response_head.data ? t->response_head.data : "",
-                           t->response_head.len, "Location", t->location,
-                           sizeof t->location);
+    if (t->head_done__) set_location(t);
     content_decoder_free(t->dec__);
     t->dec__ = NULL;
     t->end_mono_ns = fa_time_mono_ns();
@@ -518,6 +529,7 @@ void fetch_transfer_init(fetch_transfer *t)
 {
     memset(t, 0, sizeof *t);
     t->cause = FETCH_CAUSE_NONE;
+    t->location = no_location;
     fa_buf_init(&t->request, 256u << 10);
     fa_buf_init(&t->response_head, 256u << 10);
     fa_spool_init(&t->body, 1u << 20, 32u << 20, "/tmp");
@@ -532,6 +544,8 @@ int fetcher_start(fetcher *f, fetch_transfer *t)
         return FA_ENOMEM;
     t->f__ = f;
     t->easy__ = e;
+    if (t->location != no_location) free((char *)t->location); /* a transfer started again */
+    t->location = no_location;
     fa_buf_init(&t->request, 256u << 10);
     fa_buf_init(&t->response_head, f->opt.max_header_size);
     fa_spool_free(&t->body);
@@ -599,6 +613,8 @@ void fetch_transfer_cleanup(fetch_transfer *t)
     fa_buf_free(&t->request);
     fa_buf_free(&t->response_head);
     fa_spool_free(&t->body);
+    if (t->location != no_location) free((char *)t->location);
+    t->location = no_location;
 }
 
 void fetcher_close(fetcher *f)

@@ -39,6 +39,8 @@
 typedef struct fetcher fetcher;
 typedef struct fetch_transfer fetch_transfer;
 
+#define FETCH_LOCATION_MAX 2048 /* a Location value kept, terminator included */
+
 /* Why a transfer got no HTTP response (metrics_fetch_cause has the same order). */
 enum fetch_cause {
     FETCH_CAUSE_REFUSED = 0, /* connection refused */
@@ -92,7 +94,9 @@ struct fetch_transfer {
     int chunked;                   /* Transfer-Encoding: chunked */
     char content_encoding[32];     /* "gzip", "deflate", "" ... */
     char content_type[128];
-    char location[2048];           /* Location header, "" when absent */
+    const char *location;          /* Location header (its first FETCH_LOCATION_MAX - 1
+                                      bytes), "" when absent; never NULL after
+                                      fetch_transfer_init; the transfer owns it */
     char ip[64];                   /* peer address, "" when unknown */
     int error_code;                /* 0, or FA_E* (transfer failed / aborted) */
     int payload_error;             /* 0, or why decoding stopped (FA_EPARSE on bad
