@@ -4,14 +4,15 @@
  *
  *   crawl__job_admit -> robots gate (the host's robots.txt first; the job
  *   may wait for it: crawl_robots.c) -> host_queue (waits for the host's
- *   turn) -> crawl__job_start -> fetcher (streams; a feed's parser reads
- *   the body as it arrives and pushes item pages, next pages, child
- *   sitemaps as new jobs: crawl_feed.c) -> job_fetched (counted; a transient error retried
- *   after a host backoff: crawl_retry.c; then the kind decides: redirects
- *   followed, 304s recorded) -> archive_work (a libuv worker thread: the
- *   kind's archive, crawl_archive.c for dedup - digests, zstd, append to the
- *   segment) -> archive_done (loop thread: url record queued for the state
- *   after the next fsync, job freed, backpressure released).
+ *   turn) -> crawl__job_start -> fetcher (streams the body into a spool)
+ *   -> job_fetched (counted; a transient error retried after a host
+ *   backoff: crawl_retry.c; then the kind decides: redirects followed, 304s
+ *   recorded) -> archive_work (a libuv worker thread: the kind's archive -
+ *   a feed's body parsed, crawl_archive.c for dedup - digests, zstd, append
+ *   to the segment) -> archive_done (loop thread: url record queued for the
+ *   state after the next fsync, backpressure released, job freed - or kept
+ *   a while by its kind: a feed's items and links become jobs a slice per
+ *   loop iteration, crawl_feed.c).
  *
  * Jobs come in three kinds - feed/API (crawl_feed.c), page (crawl_page.c)
  * and robots.txt (crawl_robots.c) - and this file never asks which: where
@@ -320,6 +321,18 @@ static void archive_done(uv_work_t *w, int status)
         c->paused = 0;
         host_queue_pause(c->q, 0);
     }
+    if (j->ops->after_archive && j->ops->after_archive(j)) {
+        c->held++; /* crawl__job_release frees it */
+        return;
+    }
+    crawl__job_free(j);
+    crawl__maybe_finish(c);
+}
+
+void crawl__job_release(crawl_job *j)
+{
+    crawl *c = j->c;
+    c->held--;
     crawl__job_free(j);
     crawl__maybe_finish(c);
 }
@@ -432,7 +445,7 @@ void crawl__stop(crawl *c)
 void crawl__maybe_finish(crawl *c)
 {
     if (c->finishing || (c->serve && !c->stopping) || host_queue_pending(c->q) ||
-        host_queue_in_flight(c->q) || c->archive_pending || fetcher_active(c->f))
+        host_queue_in_flight(c->q) || c->archive_pending || c->held || fetcher_active(c->f))
         return;
     c->finishing = 1;
     crawl__close_stop_handles(c);
@@ -441,4 +454,5 @@ void crawl__maybe_finish(crawl *c)
     host_queue_close(c->q);
     uv_timer_stop(&c->lag_timer);
     uv_close((uv_handle_t *)&c->lag_timer, NULL);
+    crawl__feed_intake_close(c);
 }

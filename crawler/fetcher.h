@@ -112,7 +112,7 @@ struct fetch_transfer {
     int head_done__;
     fa_dechunk dechunk__;
     content_decoder *dec__;
-    uint64_t payload_bytes__;
+    uint64_t payload_bytes__, max_decoded__;
     int payload_stopped__;
     fetch_transfer *next__, *prev__; /* the fetcher's list of transfers in flight */
     char curl_error__[CURL_ERROR_SIZE];
@@ -130,6 +130,18 @@ int fetcher_start(fetcher *f, fetch_transfer *t);
 
 /* Number of transfers in flight. */
 unsigned fetcher_active(const fetcher *f);
+
+/* Decodes a finished transfer's body from its spool - de-chunked, then
+ * content-decoded, under the fetcher's max_decoded_size, in the pieces
+ * want_payload would have handed on while it streamed - and passes it to
+ * sink; a negative return from sink stops it.  Decoding errors are kept
+ * in t->payload_error as for want_payload (FA_EPARSE, FA_ETOOBIG; a
+ * payload_error already there is kept).  For a transfer that did not want
+ * its payload while it streamed: a worker thread can parse the body off
+ * the loop.  Touches nothing but t, which the caller must own (on_done
+ * has run), and the spool's file. */
+void fetch_transfer_decode_body(fetch_transfer *t,
+                                int (*sink)(void *ud, const void *data, size_t len), void *ud);
 
 /* Releases what a finished transfer holds (spool, buffers).  Never call it
  * on a transfer in flight. */
