@@ -4,14 +4,15 @@
  *
  *   crawl__job_admit -> robots gate (the host's robots.txt first; the job
  *   may wait for it: crawl_robots.c) -> host_queue (waits for the host's
- *   turn) -> crawl__job_start -> fetcher (streams; a feed's parser reads
- *   the body as it arrives and pushes item pages, next pages, child
- *   sitemaps as new jobs: crawl_feed.c) -> job_fetched (counted; a transient error retried
- *   after a host backoff: crawl_retry.c; then the kind decides: redirects
- *   followed, 304s recorded) -> archive_work (a libuv worker thread: the
- *   kind's archive, crawl_archive.c for dedup - digests, zstd, append to the
- *   segment) -> archive_done (loop thread: url record queued for the state
- *   after the next fsync, job freed, backpressure released).
+ *   turn) -> crawl__job_start -> fetcher (streams the body into a spool)
+ *   -> job_fetched (counted; a transient error retried after a host
+ *   backoff: crawl_retry.c; then the kind decides: redirects followed, 304s
+ *   recorded) -> archive_work (a libuv worker thread: the kind's archive -
+ *   a feed's body parsed, crawl_archive.c for dedup - digests, zstd, append
+ *   to the segment) -> archive_done (loop thread: url record queued for the
+ *   state after the next fsync, backpressure released, job freed - or kept
+ *   a while by its kind: a feed's items and links become jobs a slice per
+ *   loop iteration, crawl_feed.c).
  *
  * Jobs come in three kinds - feed/API (crawl_feed.c), page (crawl_page.c)
  * and robots.txt (crawl_robots.c) - and this file never asks which: where
@@ -80,12 +81,13 @@ void crawl__keep_backoff(crawl *c, const char *host, const backoff_record *b)
 crawl_job *crawl__job_new(crawl *c, char *url, const char *host_key, const crawl_job_ops *ops,
                           unsigned src)
 {
-    crawl_job *j = calloc(1, sizeof *j);
+    size_t hn = strlen(host_key) + 1;
+    crawl_job *j = calloc(1, sizeof *j + hn);
     if (j == NULL) {
         free(url);
         return NULL;
     }
-    snprintf(j->host, sizeof j->host, "%s", host_key);
+    memcpy(j->host, host_key, hn);
     j->c = c;
     j->url = url;
     j->ops = ops;
@@ -94,6 +96,14 @@ crawl_job *crawl__job_new(crawl *c, char *url, const char *host_key, const crawl
     if (ops->init) ops->init(j);
     fetch_transfer_init(&j->t);
     return j;
+}
+
+int crawl__job_set_prev(crawl_job *j, const url_record *prev)
+{
+    if (j->prev == NULL && (j->prev = malloc(sizeof *j->prev)) == NULL) return FA_ENOMEM;
+    *j->prev = *prev;
+    j->known = 1;
+    return 0;
 }
 
 int crawl__job_new_url(crawl *c, char *url, const crawl_job_ops *ops, unsigned src, crawl_job **out)
@@ -116,6 +126,7 @@ void crawl__job_free(crawl_job *j)
     fetch_transfer_cleanup(&j->t);
     if (j->ops->release) j->ops->release(j);
     curl_slist_free_all(j->headers);
+    free(j->prev);
     free(j->url);
     free(j);
 }
@@ -199,7 +210,7 @@ void crawl__job_record(const crawl_job *j, url_record *r)
     const crawl *c = j->c;
     const fetch_transfer *t = &j->t;
     if (j->known)
-        *r = j->prev;
+        *r = *j->prev;
     else
         memset(r, 0, sizeof *r);
     r->kind = j->ops->url_kind;
@@ -232,13 +243,13 @@ void crawl__job_record(const crawl_job *j, url_record *r)
 static int archive_revisit(crawl_job *j, const warc_exchange *x)
 {
     char date[40];
-    fa_time_format_iso(j->prev.last_fetch_ns, 6, date, sizeof date);
+    fa_time_format_iso(j->prev->last_fetch_ns, 6, date, sizeof date);
     warc_record_spec spec = {
         .record_type = WARC_TYPE_REVISIT,
         .target_uri = j->url,
         .date_ns = j->t.date_ns,
         .ip_address = x->ip_address,
-        .refers_to = j->prev.warc_record_id,
+        .refers_to = j->prev->warc_record_id,
         .refers_to_target_uri = j->url,
         .refers_to_date = date,
         .profile = WARC_PROFILE_NOT_MODIFIED,
@@ -310,6 +321,18 @@ static void archive_done(uv_work_t *w, int status)
         c->paused = 0;
         host_queue_pause(c->q, 0);
     }
+    if (j->ops->after_archive && j->ops->after_archive(j)) {
+        c->held++; /* crawl__job_release frees it */
+        return;
+    }
+    crawl__job_free(j);
+    crawl__maybe_finish(c);
+}
+
+void crawl__job_release(crawl_job *j)
+{
+    crawl *c = j->c;
+    c->held--;
     crawl__job_free(j);
     crawl__maybe_finish(c);
 }
@@ -364,20 +387,21 @@ static void job_fetched(fetch_transfer *t)
 static int add_conditional_headers(crawl *c, crawl_job *j)
 {
     if (!j->prev_read) {
-        int known = crawl_state_get_url(c->st, j->url, &j->prev);
+        url_record prev;
+        int known = crawl_state_get_url(c->st, j->url, &prev);
         if (known < 0) crawl__state_fail(c, known);
-        j->known = known == 1;
+        if (known == 1 && crawl__job_set_prev(j, &prev) < 0) return FA_ENOMEM;
         j->prev_read = 1;
     }
     if (!j->known) return 0;
     char line[700];
-    if (j->prev.etag[0]) {
-        snprintf(line, sizeof line, "If-None-Match: %s", j->prev.etag);
+    if (j->prev->etag[0]) {
+        snprintf(line, sizeof line, "If-None-Match: %s", j->prev->etag);
         struct curl_slist *l = curl_slist_append(j->headers, line);
         if (l) j->headers = l;
     }
-    if (j->prev.last_modified[0]) {
-        snprintf(line, sizeof line, "If-Modified-Since: %s", j->prev.last_modified);
+    if (j->prev->last_modified[0]) {
+        snprintf(line, sizeof line, "If-Modified-Since: %s", j->prev->last_modified);
         struct curl_slist *l = curl_slist_append(j->headers, line);
         if (l) j->headers = l;
     }
@@ -421,7 +445,7 @@ void crawl__stop(crawl *c)
 void crawl__maybe_finish(crawl *c)
 {
     if (c->finishing || (c->serve && !c->stopping) || host_queue_pending(c->q) ||
-        host_queue_in_flight(c->q) || c->archive_pending || fetcher_active(c->f))
+        host_queue_in_flight(c->q) || c->archive_pending || c->held || fetcher_active(c->f))
         return;
     c->finishing = 1;
     crawl__close_stop_handles(c);
@@ -430,4 +454,5 @@ void crawl__maybe_finish(crawl *c)
     host_queue_close(c->q);
     uv_timer_stop(&c->lag_timer);
     uv_close((uv_handle_t *)&c->lag_timer, NULL);
+    crawl__feed_intake_close(c);
 }

@@ -2,13 +2,28 @@
  * crawl_feed.c - feed and API jobs: a source's feed, API page, sitemap or
  * the HTML page its feeds are discovered from.
  *
- * The source parser (crawler/feeds/source_parser.h) reads the body while it
- * streams in and calls back for each item (on_item) and each link (on_link:
- * the next page of a paginated API, a child sitemap, a discovered feed).
- * An item's page becomes a page job unless it was archived before and the
- * item does not say it changed; an item with no page of its own is kept for
- * dedup and analysed with the feed's archiving.  Children are capped per
- * source (MAX_SOURCE_DEPTH nesting, MAX_SOURCE_CHILDREN children).
+ * The loop thread only fetches: the body goes to the spool (it is kept
+ * for the WARC record anyway), and the source parser
+ * (crawler/feeds/source_parser.h) reads it on the libuv worker that
+ * archives the feed, decoded from the spool (fetch_transfer_decode_body).
+ * The parser's callbacks there only collect: each item (collect_item) and
+ * each link (collect_link: the next page of a paginated API, a child
+ * sitemap, a discovered feed) become a crawl_feed_event, their URLs already
+ * resolved; an item with no page of its own is kept for dedup and analysed
+ * right after the feed is archived.  Back on the loop (after_archive) the
+ * feed waits in the crawl's intake queue, and an idle handle turns its
+ * events into jobs in their order, at most INTAKE_SLICE_NS of them per
+ * loop iteration (intake_run): a feed of 10,000 items becomes jobs between
+ * other I/O, not in one stall.  An item's page becomes a page job unless it
+ * was archived before and the item does not say it changed.  The feed job
+ * lives until its last event is handled, so its source's jobs have not
+ * ended before its pages are queued.  Children are capped per source
+ * (MAX_SOURCE_DEPTH nesting, MAX_SOURCE_CHILDREN children).
+ *
+ * A transfer that failed after some of the body arrived (cut off, a bomb
+ * sent slowly) has what arrived parsed the same way, without archiving it:
+ * the parser's or the decoder's error names the cause ("not a usable feed:
+ * ...; then timeout"), and the items it found are queued.
  *
  * A feed's url record (its validators) waits until every job of its
  * source has ended (deferred_url): committed earlier, a crash would leave
@@ -20,12 +35,15 @@
  * newest post already archived: modified_gmt of the newest item seen is
  * kept per source (kv "wordpress_since:<source>") after a good poll.
  *
- * Threads: loop thread, except feed_archive (a libuv worker).
+ * Threads: loop thread, except feed_archive and what it calls - parse_body,
+ * collect_item, collect_link, keep_item_for_dedup (a libuv worker, which
+ * owns the job meanwhile).
  */
 #include "crawler/crawl_internal.h"
 #include "common/fa_err.h"
 #include "common/fa_limits.h"
 #include "common/fa_log.h"
+#include "common/fa_time.h"
 #include "crawler/source_list.h"
 #include "crawler/url.h"
 
@@ -33,7 +51,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ITEMS_MAX (16u << 20) /* item text kept per feed response for dedup */
+#define ITEMS_MAX (16u << 20)  /* item text kept per feed response for dedup */
+#define EVENTS_MAX (16u << 20) /* bytes of items and links kept per feed response */
+#define INTAKE_SLICE_NS 1000000ull /* the loop's time on events before it polls again */
 
 int crawl__feed_push(crawl *c, char *url, unsigned src, enum fa_source_kind format, unsigned page,
                      unsigned depth)
@@ -133,11 +153,11 @@ void crawl__feed_commit_deferred(crawl *c, unsigned src)
     }
 }
 
-/* ---- the parser's callbacks (loop thread, while the body streams in) ---- */
+/* ---- the parser's callbacks (worker thread: they only collect) ---- */
 
 /* An item that will have no page of its own is a document by itself: its
- * content is analysed (on a worker, with the feed's archiving). */
-static void keep_item_for_dedup(crawl *c, crawl_job *j, const feed_item *item)
+ * content is analysed (on the worker, with the feed's archiving). */
+static void keep_item_for_dedup(crawl_job *j, const feed_item *item)
 {
     const char *content = item->content[0] ? item->content : item->summary;
     char *doc = NULL;
@@ -160,64 +180,95 @@ static void keep_item_for_dedup(crawl *c, crawl_job *j, const feed_item *item)
         *(f->items_tail ? f->items_tail : &f->items) = it;
         f->items_tail = &it->next;
         f->items_bytes += nd + ni + nc;
-        c->sum->results[j->source].items_without_page++;
+        f->items_without_page++;
     }
     free(doc);
 }
 
-static int on_item(void *ud, const feed_item *item)
+/* Appends an event with its strings (NULL: "") and url (taken over).
+ * 0, FA_ETOOBIG past EVENTS_MAX or FA_ENOMEM (url freed). */
+static int add_event(crawl_job *j, int link_kind, int page, int resolve_rc, char *url,
+                     const char *link, const char *id, const char *published, const char *updated,
+                     const char *title)
+{
+    crawl_feed_job *f = &j->feed;
+    const char *str[5] = {link, id, published, updated, title};
+    size_t len[5], nstr = 0, nurl = url ? strlen(url) + 1 : 0;
+    for (int k = 0; k < 5; k++)
+        nstr += (len[k] = str[k] ? strlen(str[k]) + 1 : 0);
+    size_t total = sizeof(crawl_feed_event) + nstr + nurl;
+    crawl_feed_event *ev = NULL;
+    int rc = f->events_bytes + total > EVENTS_MAX ? FA_ETOOBIG : FA_ENOMEM;
+    if (rc == FA_ENOMEM) ev = malloc(sizeof *ev + nstr);
+    if (ev == NULL) {
+        free(url);
+        return rc;
+    }
+    char *p = (char *)(ev + 1);
+    const char **dst[5] = {&ev->link, &ev->id, &ev->published, &ev->updated, &ev->title};
+    for (int k = 0; k < 5; k++) {
+        *dst[k] = len[k] ? memcpy(p, str[k], len[k]) : "";
+        p += len[k];
+    }
+    ev->next = NULL;
+    ev->link_kind = link_kind;
+    ev->page = page;
+    ev->resolve_rc = resolve_rc;
+    ev->url = url;
+    *(f->events_tail ? f->events_tail : &f->events) = ev;
+    f->events_tail = &ev->next;
+    f->events_bytes += total;
+    return 0;
+}
+
+static int collect_item(void *ud, const feed_item *item)
 {
     crawl_job *j = ud;
-    crawl *c = j->c;
-    const config_source *s = &c->cfg->sources[j->source];
-    c->sum->results[j->source].items++;
-    c->sum->items++;
-    source_rt *rt = &c->src[j->source];
-    if (strcmp(item->updated, rt->newest_modified) > 0 &&
-        strlen(item->updated) < sizeof rt->newest_modified)
-        strcpy(rt->newest_modified, item->updated);
-    if ((!s->fetch_pages || item->link[0] == '\0') && c->dedup && !c->stopping)
-        keep_item_for_dedup(c, j, item);
-    if (!s->fetch_pages || item->link[0] == '\0' || c->stopping) return 0;
+    const config_source *s = &j->c->cfg->sources[j->source];
+    int page = s->fetch_pages && item->link[0] != '\0';
+    if (!page && j->feed.keep_for_dedup) keep_item_for_dedup(j, item);
+    if (!page) return add_event(j, -1, 0, 0, NULL, NULL, NULL, NULL, item->updated, NULL);
     char *url = NULL;
     int ur = url_resolve(j->url, item->link, &url);
-    if (ur == FA_ETOOBIG) { /* that page's failure, not the crawl's */
-        crawl__source_fail(c, j->source, "%.200s...: URL longer than %d bytes", item->link,
-                           FA_URL_MAX - 1);
-        c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
-        return 0;
-    }
-    if (ur < 0) {
-        const char *kv[] = {"source", s->name, "link", item->link, NULL};
-        fa_log_kv(FA_LOG_DEBUG, "crawl", kv, "item link skipped: not an http(s) URL");
-        return 0;
-    }
-    int added = crawl__seen_add(c, j->source, 0, url);
-    if (added <= 0) {
-        free(url);
-        return added < 0 ? added : 0;
-    }
-    /* Archived in an earlier run, and the feed does not say it changed:
-     * nothing to fetch. */
-    url_record prev;
-    int known = crawl_state_get_url(c->st, url, &prev);
-    if (known < 0) {
-        crawl__state_fail(c, known);
-        free(url);
-        return 0;
-    }
-    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
-    if (known == 1 && prev.warc_record_id[0] && prev.http_status != 429 && prev.http_status < 500 &&
-        (item->updated[0] == '\0' || prev.item_updated[0] == '\0' ||
-         strcmp(item->updated, prev.item_updated) == 0)) {
-        c->sum->results[j->source].pages_unchanged++;
-        c->sum->pages_unchanged++;
-        free(url);
-        return 0;
-    }
-    int rc = crawl__page_push(c, url, j->source, item, j->url, known == 1, &prev);
-    return rc == FA_ENOMEM ? FA_ENOMEM : 0;
+    return add_event(j, -1, 1, ur, ur == 0 ? url : NULL, ur < 0 ? item->link : NULL, item->id,
+                     item->published, item->updated, item->title);
 }
+
+/* Links a source response points to: its next page, feeds found in an HTML
+ * page or an OPML file, the sitemaps of a sitemap index. */
+static int collect_link(void *ud, enum source_link_kind kind, const char *link, const char *title)
+{
+    (void)title;
+    crawl_job *j = ud;
+    char *url = NULL;
+    int ur = url_resolve(j->url, link, &url);
+    return add_event(j, (int)kind, 0, ur, ur == 0 ? url : NULL, ur < 0 ? link : NULL, NULL, NULL,
+                     NULL, NULL);
+}
+
+static int parse_sink(void *ud, const void *data, size_t len)
+{
+    crawl_job *j = ud;
+    int rc = source_parser_push(j->feed.sp, data, len);
+    if (rc < 0) {
+        j->feed.parse_rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+/* Worker thread: the body, decoded from the spool, through the parser (a
+ * failed transfer's is not finished: what arrived is all there is). */
+static void parse_body(crawl_job *j)
+{
+    crawl_feed_job *f = &j->feed;
+    fetch_transfer_decode_body(&j->t, parse_sink, j);
+    if (f->parse == FEED_PARSE_PARTIAL) return;
+    f->parse_n = f->parse_rc < 0 ? f->parse_rc : source_parser_finish(f->sp);
+    crawl__note_charset(j->c, source_parser_charset(f->sp), f->encoding, sizeof f->encoding);
+}
+
+/* ---- the events, on the loop thread ---- */
 
 /* The parser decides from the status and headers whether the body is for
  * it (2xx; WordPress's 400 past the last page). */
@@ -234,35 +285,78 @@ static int feed_response(crawl_job *j)
     return f->resp_wanted;
 }
 
-static int on_payload(fetch_transfer *t, const void *data, size_t len)
+static int item_event(crawl_job *j, crawl_feed_event *ev)
 {
-    crawl_job *j = t->ud;
-    if (!feed_response(j)) return -1; /* an error page or redirect body is no feed */
-    int rc = source_parser_push(j->feed.sp, data, len);
-    if (rc < 0) {
-        j->feed.parse_rc = rc;
-        return -1;
+    crawl *c = j->c;
+    const config_source *s = &c->cfg->sources[j->source];
+    c->sum->results[j->source].items++;
+    c->sum->items++;
+    source_rt *rt = &c->src[j->source];
+    if (strcmp(ev->updated, rt->newest_modified) > 0 &&
+        strlen(ev->updated) < sizeof rt->newest_modified)
+        strcpy(rt->newest_modified, ev->updated);
+    if (!ev->page || c->stopping) return 0;
+    if (ev->resolve_rc == FA_ETOOBIG) { /* that page's failure, not the crawl's */
+        crawl__source_fail(c, j->source, "%.200s...: URL longer than %d bytes", ev->link,
+                           FA_URL_MAX - 1);
+        c->sum->results[j->source].pages_failed++, c->sum->pages_failed++;
+        return 0;
     }
-    return 0;
+    if (ev->resolve_rc < 0) {
+        const char *kv[] = {"source", s->name, "link", ev->link, NULL};
+        fa_log_kv(FA_LOG_DEBUG, "crawl", kv, "item link skipped: not an http(s) URL");
+        return 0;
+    }
+    char *url = ev->url;
+    ev->url = NULL;
+    int added = crawl__seen_add(c, j->source, 0, url);
+    if (added <= 0) {
+        free(url);
+        return added < 0 ? added : 0;
+    }
+    /* Archived in an earlier run, and the feed does not say it changed:
+     * nothing to fetch. */
+    url_record prev;
+    int known = crawl_state_get_url(c->st, url, &prev);
+    if (known < 0) {
+        crawl__state_fail(c, known);
+        free(url);
+        return 0;
+    }
+    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
+    if (known == 1 && prev.warc_record_id[0] && prev.http_status != 429 && prev.http_status < 500 &&
+        (ev->updated[0] == '\0' || prev.item_updated[0] == '\0' ||
+         strcmp(ev->updated, prev.item_updated) == 0)) {
+        c->sum->results[j->source].pages_unchanged++;
+        c->sum->pages_unchanged++;
+        free(url);
+        return 0;
+    }
+    feed_item item = {.id = ev->id,
+                      .link = "",
+                      .title = ev->title,
+                      .author = "",
+                      .published = ev->published,
+                      .updated = ev->updated,
+                      .summary = "",
+                      .content = ""};
+    int rc = crawl__page_push(c, url, j->source, &item, j->url, known == 1, &prev);
+    return rc == FA_ENOMEM ? FA_ENOMEM : 0;
 }
 
-/* Links a source response points to: its next page, feeds found in an HTML
- * page or an OPML file, the sitemaps of a sitemap index. */
-static int on_link(void *ud, enum source_link_kind kind, const char *link, const char *title)
+static int link_event(crawl_job *j, crawl_feed_event *ev)
 {
-    (void)title;
-    crawl_job *j = ud;
     crawl *c = j->c;
     if (c->stopping) return 0;
-    char *url = NULL;
-    int ur = url_resolve(j->url, link, &url);
-    if (ur == FA_ETOOBIG)
-        crawl__source_fail(c, j->source, "%.200s...: URL longer than %d bytes", link,
+    if (ev->resolve_rc == FA_ETOOBIG)
+        crawl__source_fail(c, j->source, "%.200s...: URL longer than %d bytes", ev->link,
                            FA_URL_MAX - 1);
-    if (ur < 0) return 0;
+    if (ev->resolve_rc < 0) return 0;
+    char *url = ev->url;
+    ev->url = NULL;
     source_rt *s = &c->src[j->source];
     const crawl_feed_job *f = &j->feed;
-    switch (kind) {
+    switch ((enum source_link_kind)ev->link_kind) {
     case SOURCE_LINK_NEXT_PAGE:
         return crawl__feed_push(c, url, j->source, f->format, f->page + 1, f->depth) == FA_ENOMEM
                    ? FA_ENOMEM
@@ -278,13 +372,25 @@ static int on_link(void *ud, enum source_link_kind kind, const char *link, const
         }
         s->sitemaps++;
         return crawl__feed_push(c, url, j->source,
-                                kind == SOURCE_LINK_SITEMAP ? FA_SOURCE_SITEMAP : FA_SOURCE_AUTO, 1,
-                                f->depth + 1) == FA_ENOMEM
+                                ev->link_kind == SOURCE_LINK_SITEMAP ? FA_SOURCE_SITEMAP
+                                                                     : FA_SOURCE_AUTO,
+                                1, f->depth + 1) == FA_ENOMEM
                    ? FA_ENOMEM
                    : 0;
     }
     free(url);
     return 0;
+}
+
+static void free_events(crawl_feed_job *f)
+{
+    while (f->events) {
+        crawl_feed_event *next = f->events->next;
+        free(f->events->url);
+        free(f->events);
+        f->events = next;
+    }
+    f->events_tail = NULL;
 }
 
 /* ---- the feed job's operations ---- */
@@ -321,12 +427,9 @@ static int feed_start(crawl_job *j)
         .limits = {.max_items = src->max_items},
         .max_inflated_bytes = c->cfg->http.max_decoded_size,
     };
-    source_parser_callbacks cb = {.item = on_item, .link = on_link};
+    source_parser_callbacks cb = {.item = collect_item, .link = collect_link};
     j->feed.sp = source_parser_new(&po, &cb, j);
-    if (j->feed.sp == NULL) return FA_ENOMEM;
-    j->t.want_payload = 1;
-    j->t.on_payload = on_payload;
-    return 0;
+    return j->feed.sp ? 0 : FA_ENOMEM; /* the body is parsed after, from the spool */
 }
 
 static void feed_ended(crawl_job *j)
@@ -380,8 +483,7 @@ static void feed_parsed(crawl_job *j)
     crawl *c = j->c;
     const fetch_transfer *t = &j->t;
     crawl_feed_job *f = &j->feed;
-    int n = f->parse_rc < 0 ? f->parse_rc : source_parser_finish(f->sp);
-    crawl__note_charset(c, source_parser_charset(f->sp), f->encoding, sizeof f->encoding);
+    int n = f->parse_n; /* parse_rc, or what finish returned (parse_body) */
     if (f->depth == 0 && f->page <= 1)
         c->sum->results[j->source].kind = source_parser_kind_name(f->sp);
     if (t->payload_error) {
@@ -404,7 +506,15 @@ static enum crawl_job_next feed_fetched(crawl_job *j)
     crawl *c = j->c;
     const fetch_transfer *t = &j->t;
     crawl_source_result *r = &c->sum->results[j->source];
+    j->feed.keep_for_dedup = c->dedup && !c->stopping;
     if (t->error_code) {
+        /* what arrived is parsed on a worker: the cause may be in it
+         * (feed_settle tells the failure then) */
+        if (t->error_code != FA_ECANCELED && t->body.size > 0 && !c->storage_failed &&
+            feed_response(j)) {
+            j->feed.parse = FEED_PARSE_PARTIAL;
+            return CRAWL_JOB_ARCHIVE;
+        }
         feed_transfer_failed(j);
         return CRAWL_JOB_END;
     }
@@ -415,18 +525,93 @@ static enum crawl_job_next feed_fetched(crawl_job *j)
     r->last_status = (int)t->status;
     c->sum->feeds_fetched++;
     if (feed_response(j))
-        feed_parsed(j);
+        j->feed.parse = FEED_PARSE_WHOLE; /* reported by feed_settle */
     else if (!crawl__is_redirect(t->status))
         crawl__source_fail(c, j->source, "%s: HTTP %ld", j->url, t->status);
     crawl__follow_redirect(c, j);
     return CRAWL_JOB_ARCHIVE;
 }
 
+/* Worker thread: the body parsed, then the exchange and the items kept for
+ * dedup archived (a failed transfer's body is only parsed: 1). */
 static int feed_archive(crawl_job *j, const warc_exchange *x)
 {
+    if (j->feed.parse != FEED_PARSE_NONE) parse_body(j);
+    if (j->feed.parse == FEED_PARSE_PARTIAL) return 1;
     int rc = segment_writer_write_exchange(j->c->w, x, &j->written);
     if (rc == 0 && j->feed.items && j->c->dedup) rc = crawl__archive_items(j);
     return rc;
+}
+
+/* The events handled: what the parse came to (the failure of a transfer
+ * whose partial body was parsed). */
+static void feed_settle(crawl_job *j)
+{
+    if (j->feed.parse == FEED_PARSE_PARTIAL)
+        feed_transfer_failed(j);
+    else
+        feed_parsed(j);
+}
+
+/* Turns the queued feeds' events into jobs until the slice's time is up;
+ * the idle handle brings it back on the next loop iteration. */
+static void intake_run(uv_idle_t *h)
+{
+    crawl *c = h->data;
+    uint64_t until = fa_time_mono_ns() + INTAKE_SLICE_NS;
+    for (unsigned n = 1; c->intake_first; n++) {
+        crawl_job *j = c->intake_first;
+        crawl_feed_job *f = &j->feed;
+        if (f->events && (n % 8 != 0 || fa_time_mono_ns() < until)) {
+            crawl_feed_event *ev = f->events;
+            int rc = ev->link_kind < 0 ? item_event(j, ev) : link_event(j, ev);
+            f->events = ev->next;
+            free(ev->url);
+            free(ev);
+            if (rc == FA_ENOMEM && f->parse_rc == 0) { /* as when a parser callback failed */
+                f->parse_rc = f->parse_n = FA_ENOMEM;
+                free_events(f);
+            }
+            continue;
+        }
+        if (f->events) return; /* the slice is over */
+        c->intake_first = f->intake_next;
+        if (c->intake_first == NULL) c->intake_last = &c->intake_first;
+        feed_settle(j);
+        crawl__job_release(j);
+    }
+    uv_idle_stop(h);
+}
+
+void crawl__feed_intake_open(crawl *c)
+{
+    uv_idle_init(&c->loop, &c->intake);
+    c->intake.data = c;
+    c->intake_first = NULL;
+    c->intake_last = &c->intake_first;
+}
+
+void crawl__feed_intake_close(crawl *c)
+{
+    if (!uv_is_closing((uv_handle_t *)&c->intake)) uv_close((uv_handle_t *)&c->intake, NULL);
+}
+
+/* Back from the worker: a parsed feed waits in the intake queue. */
+static int feed_after_archive(crawl_job *j)
+{
+    crawl *c = j->c;
+    crawl_feed_job *f = &j->feed;
+    if (f->parse == FEED_PARSE_NONE) return 0;
+    c->sum->results[j->source].items_without_page += f->items_without_page;
+    if (f->events == NULL) {
+        feed_settle(j);
+        return 0;
+    }
+    f->intake_next = NULL;
+    *c->intake_last = j;
+    c->intake_last = &f->intake_next;
+    uv_idle_start(&c->intake, intake_run);
+    return 1;
 }
 
 static void feed_archived(crawl_job *j, const url_record *r)
@@ -437,6 +622,7 @@ static void feed_archived(crawl_job *j, const url_record *r)
 static void feed_release(crawl_job *j)
 {
     source_parser_free(j->feed.sp);
+    free_events(&j->feed);
     while (j->feed.items) {
         crawl_feed_item *next = j->feed.items->next;
         free(j->feed.items);
@@ -458,5 +644,6 @@ const crawl_job_ops crawl__feed_ops = {
     .fetched = feed_fetched,
     .archive = feed_archive,
     .archived = feed_archived,
+    .after_archive = feed_after_archive,
     .release = feed_release,
 };

@@ -88,12 +88,18 @@ typedef struct crawl_job_ops {
     /* The transfer ended and no retry was queued: counts, parse, redirect;
      * says whether the exchange is archived. */
     enum crawl_job_next (*fetched)(crawl_job *j);
-    /* Worker thread: archives the exchange x; 0 or a negative code. */
+    /* Worker thread: archives the exchange x; 0, 1 (nothing archived and
+     * nothing to record: a failed transfer's body parsed for its cause)
+     * or a negative code. */
     int (*archive)(crawl_job *j, const warc_exchange *x);
     /* The url record the fetch leaves (fields of its kind added to r). */
     void (*record)(const crawl_job *j, url_record *r);
     /* The exchange is archived and r is its url record: kept for the state. */
     void (*archived)(crawl_job *j, const url_record *r);
+    /* After the worker's archive, whatever came of it: 1 when the kind
+     * keeps the job for more work on the loop thread (it is counted in
+     * held, and crawl__job_release frees it), 0 to free it now. */
+    int (*after_archive)(crawl_job *j);
     /* Stopping: the job is dropped from the host queue unfetched. */
     void (*dropped)(crawl_job *j);
     /* Frees the per-kind data. */
@@ -112,20 +118,51 @@ typedef struct crawl_feed_item {
     const char *content; /* its content, or its summary */
 } crawl_feed_item;
 
-/* Feed and API jobs (crawl_feed.c): the source parser reads the body while
- * it streams in. */
+/* What the source parser found in a response, in the order it found it:
+ * an item (counted; its page queued) or a link (a next page, a child
+ * sitemap, a discovered feed).  The worker that parses the body fills the
+ * list (links already resolved against the response's URL); the loop
+ * thread acts on it afterwards, a slice per loop iteration (crawl_feed.c).
+ * One allocation with its strings, except url. */
+typedef struct crawl_feed_event {
+    struct crawl_feed_event *next;
+    int link_kind;       /* -1: an item; else enum source_link_kind */
+    int page;            /* an item whose page is to be fetched */
+    int resolve_rc;      /* the link resolved: 0 (url is set), or url_resolve's code */
+    char *url;           /* the resolved URL (owned; taken by the job it becomes) */
+    const char *link;    /* the link as given, when it did not resolve; else "" */
+    const char *id, *published, *updated, *title; /* an item's; "" for a link */
+} crawl_feed_event;
+
+enum crawl_feed_parse {
+    FEED_PARSE_NONE = 0, /* no body to read (3xx, 4xx/5xx, 304) */
+    FEED_PARSE_WHOLE,    /* parsed and archived */
+    FEED_PARSE_PARTIAL   /* the transfer failed: what arrived is parsed, for the
+                            cause to name and its items, and not archived */
+};
+
+/* Feed and API jobs (crawl_feed.c): the body is parsed on the worker that
+ * archives it (decoded from the spool), not on the loop thread. */
 typedef struct crawl_feed_job {
-    source_parser *sp;            /* the parser this response streams into */
+    source_parser *sp;            /* the parser (created on the loop, fed on the worker) */
     source_json_mapping json_map; /* the parser borrows it: lives with the job */
     enum fa_source_kind format;   /* how to read it (AUTO: from the bytes) */
     unsigned page;                /* 1-based page of a paginated source */
     unsigned depth;               /* sitemap index / autodiscovery nesting */
-    int parse_rc;                 /* first error from the parser */
+    enum crawl_feed_parse parse;  /* what the worker does with the body */
+    int keep_for_dedup;           /* items without a page are kept for dedup */
+    int parse_rc;                 /* first error from the parser (worker) */
+    int parse_n;                  /* source_parser_finish's result (worker) */
     int resp_given;               /* source_parser_response was called */
     int resp_wanted;              /* ... and wanted the body */
     crawl_feed_item *items;       /* items without a page, for dedup (owned), in */
     crawl_feed_item **items_tail; /* feed order; items_bytes of text, at most ITEMS_MAX */
     size_t items_bytes;
+    unsigned items_without_page;  /* kept for dedup (worker), counted on the loop */
+    crawl_feed_event *events;     /* what the parser found (owned), in order; */
+    crawl_feed_event **events_tail; /* events_bytes of it, at most EVENTS_MAX */
+    size_t events_bytes;
+    crawl_job *intake_next;       /* in the crawl's intake queue (loop thread) */
     char encoding[192];           /* the body's encoding, as the metadata records say it */
 } crawl_feed_job;
 
@@ -145,7 +182,10 @@ typedef struct crawl_robots_job {
 
 /* One URL to fetch, from its admission to its archiving.  Owned by the
  * crawl; freed by crawl__job_free, on the loop thread, and never while a
- * worker archives it. */
+ * worker archives it.  Thousands wait in the host queue at once (a feed's
+ * items become jobs as it is parsed), so a job is kept small: what only
+ * some jobs need is allocated when needed (prev; the transfer's Location),
+ * and the host key is stored in the job's own allocation. */
 struct crawl_job {
     host_queue_entry qe; /* the host queue hands it back (crawl__job_of_entry) */
     robots_gate_wait rw; /* parked until the host's robots.txt is known */
@@ -161,8 +201,7 @@ struct crawl_job {
     struct curl_slist *headers; /* this request's extra headers (owned) */
     int known;                  /* a url record existed before this fetch */
     int prev_read;              /* known and prev are read (once per job) */
-    url_record prev;            /* ... and this was it */
-    char host[512];             /* host key: scheme://host:port */
+    url_record *prev;           /* ... and this was it (owned; NULL unless known) */
     /* archiving (a worker writes these, the loop reads them after) */
     int archive_rc;
     warc_written written;
@@ -174,6 +213,7 @@ struct crawl_job {
         crawl_page_job page;
         crawl_robots_job robots;
     };
+    char host[]; /* host key: scheme://host:port (in the job's allocation) */
 };
 
 #define ROBOTS_MAX_BYTES (500u * 1024u) /* RFC 9309 §2.5: at least 500 KiB parsed */
@@ -263,6 +303,12 @@ struct crawl {
     uint32_t lag_hist[64]; /* bucket i: lag in [i, i+1) ms; the last is 63+ ms */
     uint64_t lag_samples, lag_max_ns;
     fa_observer observer; /* storage's and dedup's events -> metrics (crawl_observer.c) */
+    /* Jobs kept on the loop after their archive (after_archive): feeds
+     * whose parsed items and links become jobs a slice per loop iteration
+     * (crawl_feed.c), in the intake queue, which an idle handle works on. */
+    unsigned held;
+    uv_idle_t intake;
+    crawl_job *intake_first, **intake_last;
 };
 
 /* ---- crawl.c: the job life cycle ---- */
@@ -275,6 +321,9 @@ crawl_job *crawl__job_new(crawl *c, char *url, const char *host_key, const crawl
  * an http(s) URL: the source is told, url freed) or FA_ENOMEM. */
 int crawl__job_new_url(crawl *c, char *url, const crawl_job_ops *ops, unsigned src,
                        crawl_job **out);
+/* The url record a job's URL had before this fetch (copied): the job is
+ * known.  0 or FA_ENOMEM. */
+int crawl__job_set_prev(crawl_job *j, const url_record *prev);
 /* Lets a new job in: the host's stored backoff, the robots gate, the host
  * queue.  The job is the crawl's afterwards (freed on any failure).
  * 0 or a negative code. */
@@ -285,6 +334,9 @@ void crawl__job_defer(crawl *c, crawl_job *j);
 void crawl__job_unreachable(crawl *c, crawl_job *j);
 /* NULL is accepted. */
 void crawl__job_free(crawl_job *j);
+/* A job kept after its archive (after_archive returned 1) is done: freed,
+ * and the crawl ends if nothing else is left. */
+void crawl__job_release(crawl_job *j);
 /* host_queue's start callback. */
 int crawl__job_start(void *ud, host_queue_entry *e);
 /* The url record a finished fetch leaves (validators from the response). */
@@ -322,6 +374,10 @@ int crawl__feed_since(const crawl *c, unsigned i, char *key, size_t key_len, cha
 /* The source's jobs have ended: its feed url records go to the state
  * (unless the source is incomplete or the crawl stopping). */
 void crawl__feed_commit_deferred(crawl *c, unsigned src);
+/* The intake queue's idle handle: opened with the loop, closed when the
+ * crawl finishes (held is 0 by then). */
+void crawl__feed_intake_open(crawl *c);
+void crawl__feed_intake_close(crawl *c);
 /* crawl_page.c: queues an item's page (url taken over); prev is the url
  * record the caller read (known: it exists), so it is not read again. */
 int crawl__page_push(crawl *c, char *url, unsigned src, const feed_item *item, const char *via,

@@ -3,11 +3,11 @@
  *
  * A page job carries what its feed item said (id, dates, title) and the
  * feed that listed it (via): they go into its url record and its metadata
- * record.  With dedup on, the decoded payload of a 2xx page is kept while
- * it streams in (the first DEDUP_MAX_PAGE bytes; past that the rest is not
- * analysed) and an HTML page is analysed on the worker thread that
- * archives it (crawl_archive.c): metadata and conversion records beside
- * the response, a revisit record for an exact duplicate.  An archived page
+ * record.  With dedup on, a 2xx page is decoded from the spool on the
+ * worker thread that archives it (the first DEDUP_MAX_PAGE bytes; past
+ * that the rest is not analysed: the loop thread only fetches) and an HTML
+ * page is analysed there (crawl_archive.c): metadata and conversion
+ * records beside the response, a revisit record for an exact duplicate.  An archived page
  * gets its url record after the segment's fsync (state_batch.h); a page
  * given up after transient errors marks its source incomplete, so the
  * feed's validators do not hide it from the next poll.
@@ -36,8 +36,10 @@ int crawl__page_push(crawl *c, char *url, unsigned src, const feed_item *item, c
     if (rc < 0) return rc;
     if (prev) { /* read once, by the feed that listed it */
         j->prev_read = 1;
-        j->known = known;
-        if (known) j->prev = *prev;
+        if (known && crawl__job_set_prev(j, prev) < 0) {
+            crawl__job_free(j);
+            return FA_ENOMEM;
+        }
     }
     if (item) {
         j->page.item_id = dup_or_null(item->id);
@@ -49,11 +51,10 @@ int crawl__page_push(crawl *c, char *url, unsigned src, const feed_item *item, c
     return crawl__job_admit(c, j);
 }
 
-static int on_payload(fetch_transfer *t, const void *data, size_t len)
+static int keep_decoded(void *ud, const void *data, size_t len)
 {
-    crawl_job *j = t->ud;
-    if (t->status < 200 || t->status > 299) return -1;
-    /* past DEDUP_MAX_PAGE the append fails and the payload stops: the page
+    crawl_job *j = ud;
+    /* past DEDUP_MAX_PAGE the append fails and the decoding stops: the page
      * is still archived whole, its first 8 MiB analysed */
     return fa_buf_append(&j->page.decoded, data, len) < 0 ? -1 : 0;
 }
@@ -79,15 +80,6 @@ static int page_hop(crawl_job *to, const crawl_job *from)
     return 0;
 }
 
-static int page_start(crawl_job *j)
-{
-    if (j->c->dedup) {
-        fa_buf_init(&j->page.decoded, DEDUP_MAX_PAGE);
-        j->t.want_payload = 1;
-        j->t.on_payload = on_payload;
-    }
-    return 0;
-}
 
 static void page_failed(crawl_job *j)
 {
@@ -125,18 +117,23 @@ static enum crawl_job_next page_fetched(crawl_job *j)
     } else if (!crawl__is_redirect(t->status)) {
         r->pages_ok++;
         c->sum->pages_fetched++;
-        if (t->payload_error) /* archived as sent, but not analysed */
-            fa_log_warn("crawl", "%s: content decoding failed (%s): %s", j->url,
-                        t->content_encoding[0] ? t->content_encoding : "identity",
-                        fa_strerror(t->payload_error));
     }
     crawl__follow_redirect(c, j);
     return CRAWL_JOB_ARCHIVE;
 }
 
+/* Worker thread: a 2xx page decoded for dedup, analysed if HTML, archived. */
 static int page_archive(crawl_job *j, const warc_exchange *x)
 {
-    const fetch_transfer *t = &j->t;
+    fetch_transfer *t = &j->t;
+    if (j->c->dedup && t->status >= 200 && t->status <= 299) {
+        fa_buf_init(&j->page.decoded, DEDUP_MAX_PAGE);
+        fetch_transfer_decode_body(t, keep_decoded, j);
+        if (t->payload_error) /* archived as sent, but not analysed */
+            fa_log_warn("crawl", "%s: content decoding failed (%s): %s", j->url,
+                        t->content_encoding[0] ? t->content_encoding : "identity",
+                        fa_strerror(t->payload_error));
+    }
     if (j->c->dedup && t->status >= 200 && t->status <= 299 && j->page.decoded.len > 0 &&
         !t->payload_error && (t->content_type[0] == '\0' || strstr(t->content_type, "html")))
         return crawl__archive_with_findings(j, x);
@@ -193,7 +190,6 @@ const crawl_job_ops crawl__page_ops = {
     .url_kind = URL_KIND_PAGE,
     .copy = page_copy,
     .hop = page_hop,
-    .start = page_start,
     .failed = page_failed,
     .unreachable = page_unreachable,
     .fetched = page_fetched,

@@ -60,7 +60,7 @@ enum crawl_job_next crawl__not_modified(crawl_job *j)
 {
     crawl *c = j->c;
     c->sum->not_modified++;
-    if (c->cfg->storage.revisit_not_modified && j->known && j->prev.warc_record_id[0]) {
+    if (c->cfg->storage.revisit_not_modified && j->known && j->prev->warc_record_id[0]) {
         j->revisit = 1;
         return CRAWL_JOB_ARCHIVE;
     }

@@ -176,6 +176,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     }
     loop_ok = 1;
     crawl__lag_start(&c);
+    crawl__feed_intake_open(&c);
     rc = state_batch_new(&c.loop, c.st, c.w, &c.batch);
     if (rc < 0) goto out;
     char token[64];
@@ -238,6 +239,7 @@ out:
             if (c.q) host_queue_close(c.q);
             crawl__close_stop_handles(&c);
             uv_close((uv_handle_t *)&c.lag_timer, NULL);
+            crawl__feed_intake_close(&c);
         }
         uv_run(&c.loop, UV_RUN_DEFAULT);
         if (c.batch) {

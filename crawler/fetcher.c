@@ -109,7 +109,7 @@ static int decode_chunk(void *ud, const void *data, size_t len)
     if (t->dec__ == NULL) {
         /* identity: the ceiling still applies to what parsers get */
         t->payload_bytes__ += len;
-        if (t->payload_bytes__ > t->f__->opt.max_decoded_size)
+        if (t->payload_bytes__ > t->max_decoded__)
             return FA_ETOOBIG;
         return deliver(t, data, len);
     }
@@ -129,16 +129,70 @@ static void payload_feed(fetch_transfer *t, const char *p, size_t len)
     }
 }
 
-static void head_complete(fetch_transfer *t)
+static void start_decoder(fetch_transfer *t)
 {
-    t->head_done__ = 1;
-    if (!t->want_payload)
-        return;
-    if (content_decoder_new(t->content_encoding, t->f__->opt.max_decoded_size, &t->dec__) < 0) {
+    if (content_decoder_new(t->content_encoding, t->max_decoded__, &t->dec__) < 0) {
         /* an encoding we cannot decode: the body is archived, not parsed */
         t->payload_error = FA_EPARSE;
         t->payload_stopped__ = 1;
     }
+}
+
+static void head_complete(fetch_transfer *t)
+{
+    t->head_done__ = 1;
+    if (t->want_payload)
+        start_decoder(t);
+}
+
+/* ---- the same decoding over a finished transfer's spooled body ---- */
+
+#define REPLAY_PIECE 16384 /* CURL_MAX_WRITE_SIZE: what on_write gets at most */
+
+typedef struct replay {
+    fetch_transfer r; /* a scratch transfer: the streaming path above runs on it */
+    int (*sink)(void *ud, const void *data, size_t len);
+    void *ud;
+} replay;
+
+static int replay_deliver(fetch_transfer *r, const void *data, size_t len)
+{
+    replay *rp = (replay *)r; /* r is rp's first member */
+    return rp->sink(rp->ud, data, len);
+}
+
+static int replay_piece(void *ud, const void *chunk, size_t len)
+{
+    replay *rp = ud;
+    const char *p = chunk;
+    while (len > 0 && !rp->r.payload_stopped__) {
+        size_t n = len < REPLAY_PIECE ? len : REPLAY_PIECE;
+        payload_feed(&rp->r, p, n);
+        p += n;
+        len -= n;
+    }
+    return rp->r.payload_stopped__ ? FA_ECANCELED : 0;
+}
+
+void fetch_transfer_decode_body(fetch_transfer *t,
+                                int (*sink)(void *ud, const void *data, size_t len), void *ud)
+{
+    replay rp;
+    memset(&rp, 0, sizeof rp);
+    rp.sink = sink;
+    rp.ud = ud;
+    rp.r.want_payload = 1;
+    rp.r.on_payload = replay_deliver;
+    rp.r.chunked = t->chunked;
+    rp.r.max_decoded__ = t->max_decoded__;
+    memcpy(rp.r.content_encoding, t->content_encoding, sizeof rp.r.content_encoding);
+    fa_dechunk_init(&rp.r.dechunk__);
+    start_decoder(&rp.r);
+    if (!rp.r.payload_stopped__)
+        fa_spool_foreach(&t->body, replay_piece, &rp);
+    content_decoder_free(rp.r.dec__);
+    if (rp.r.payload_error && !t->payload_error)
+        t->payload_error = rp.r.payload_error;
 }
 
 /* ---- curl callbacks ---- */
@@ -152,7 +206,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         fa_buf_reset(&t->response_head);
         t->head_done__ = 0;
         t->chunked = 0;
-        t->content_encoding[0] = t->content_type[0] = t->location[0] = '\0';
+        t->content_encoding[0] = t->content_type[0] = '\0'; /* (location: at the end) */
         const char *sp = memchr(p, ' ', len);
         t->status = sp ? strtol(sp + 1, NULL, 10) : 0;
     }
@@ -292,6 +346,20 @@ const char *fetch_cause_name(enum fetch_cause cause)
     return "";
 }
 
+static const char no_location[] = "";
+
+/* The final response's Location, kept only when there is one: most
+ * transfers have none, and a transfer waiting in a queue stays small. */
+static void set_location(fetch_transfer *t)
+{
+    char v[FETCH_LOCATION_MAX];
+    fetch_header_value(t->response_head.data ? t->response_head.data : "", t->response_head.len,
+                       "Location", v, sizeof v);
+    if (v[0] == '\0') return;
+    char *l = strdup(v);
+    if (l) t->location = l; /* out of memory: no redirect to follow */
+}
+
 static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
 {
     CURL *e = t->easy__;
@@ -322,10 +390,7 @@ static void finish(fetcher *f, fetch_transfer *t, CURLcode res)
         fetch_header_value(t->response_head.data ? t->response_head.data : "",
                            t->response_head.len, "Content-Type", t->content_type,
                            sizeof t->content_type);
-    if (t->head_done__)
-        fetch_header_value(t->response_head.data ? t->response_head.data : "",
-                           t->response_head.len, "Location", t->location,
-                           sizeof t->location);
+    if (t->head_done__) set_location(t);
     content_decoder_free(t->dec__);
     t->dec__ = NULL;
     t->end_mono_ns = fa_time_mono_ns();
@@ -518,6 +583,7 @@ void fetch_transfer_init(fetch_transfer *t)
 {
     memset(t, 0, sizeof *t);
     t->cause = FETCH_CAUSE_NONE;
+    t->location = no_location;
     fa_buf_init(&t->request, 256u << 10);
     fa_buf_init(&t->response_head, 256u << 10);
     fa_spool_init(&t->body, 1u << 20, 32u << 20, "/tmp");
@@ -532,6 +598,9 @@ int fetcher_start(fetcher *f, fetch_transfer *t)
         return FA_ENOMEM;
     t->f__ = f;
     t->easy__ = e;
+    t->max_decoded__ = f->opt.max_decoded_size;
+    if (t->location != no_location) free((char *)t->location); /* a transfer started again */
+    t->location = no_location;
     fa_buf_init(&t->request, 256u << 10);
     fa_buf_init(&t->response_head, f->opt.max_header_size);
     fa_spool_free(&t->body);
@@ -599,6 +668,8 @@ void fetch_transfer_cleanup(fetch_transfer *t)
     fa_buf_free(&t->request);
     fa_buf_free(&t->response_head);
     fa_spool_free(&t->body);
+    if (t->location != no_location) free((char *)t->location);
+    t->location = no_location;
 }
 
 void fetcher_close(fetcher *f)

@@ -39,6 +39,8 @@
 typedef struct fetcher fetcher;
 typedef struct fetch_transfer fetch_transfer;
 
+#define FETCH_LOCATION_MAX 2048 /* a Location value kept, terminator included */
+
 /* Why a transfer got no HTTP response (metrics_fetch_cause has the same order). */
 enum fetch_cause {
     FETCH_CAUSE_REFUSED = 0, /* connection refused */
@@ -92,7 +94,9 @@ struct fetch_transfer {
     int chunked;                   /* Transfer-Encoding: chunked */
     char content_encoding[32];     /* "gzip", "deflate", "" ... */
     char content_type[128];
-    char location[2048];           /* Location header, "" when absent */
+    const char *location;          /* Location header (its first FETCH_LOCATION_MAX - 1
+                                      bytes), "" when absent; never NULL after
+                                      fetch_transfer_init; the transfer owns it */
     char ip[64];                   /* peer address, "" when unknown */
     int error_code;                /* 0, or FA_E* (transfer failed / aborted) */
     int payload_error;             /* 0, or why decoding stopped (FA_EPARSE on bad
@@ -108,7 +112,7 @@ struct fetch_transfer {
     int head_done__;
     fa_dechunk dechunk__;
     content_decoder *dec__;
-    uint64_t payload_bytes__;
+    uint64_t payload_bytes__, max_decoded__;
     int payload_stopped__;
     fetch_transfer *next__, *prev__; /* the fetcher's list of transfers in flight */
     char curl_error__[CURL_ERROR_SIZE];
@@ -126,6 +130,18 @@ int fetcher_start(fetcher *f, fetch_transfer *t);
 
 /* Number of transfers in flight. */
 unsigned fetcher_active(const fetcher *f);
+
+/* Decodes a finished transfer's body from its spool - de-chunked, then
+ * content-decoded, under the fetcher's max_decoded_size, in the pieces
+ * want_payload would have handed on while it streamed - and passes it to
+ * sink; a negative return from sink stops it.  Decoding errors are kept
+ * in t->payload_error as for want_payload (FA_EPARSE, FA_ETOOBIG; a
+ * payload_error already there is kept).  For a transfer that did not want
+ * its payload while it streamed: a worker thread can parse the body off
+ * the loop.  Touches nothing but t, which the caller must own (on_done
+ * has run), and the spool's file. */
+void fetch_transfer_decode_body(fetch_transfer *t,
+                                int (*sink)(void *ud, const void *data, size_t len), void *ud);
 
 /* Releases what a finished transfer holds (spool, buffers).  Never call it
  * on a transfer in flight. */

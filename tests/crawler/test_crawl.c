@@ -281,6 +281,61 @@ static void rss_and_atom_archived(void **state)
     free(dir);
 }
 
+/* A feed of 1,500 items (parsed on a worker; its items become jobs a
+ * slice per loop iteration, not in one go) beside a small one: every item
+ * counted, every page fetched once, in the feed's order (one connection:
+ * the host queue's order is the order the jobs were made). */
+static void many_items_become_jobs_in_feed_order(void **state)
+{
+    (void)state;
+    enum { N = 1500 };
+    site_server *a = site_server_start("127.0.0.2", 0);
+    assert_non_null(a);
+    char *rss = rss_feed(site_server_origin(a), N, "p");
+    char *rss2 = rss_feed(site_server_origin(a), 3, "q");
+    site_server_route(a, "/feed.xml", 200, "application/rss+xml", rss, strlen(rss), NULL, 0);
+    site_server_route(a, "/feed2.xml", 200, "application/rss+xml", rss2, strlen(rss2), NULL, 0);
+    route_pages(a, "p", N, 200, 0);
+    route_pages(a, "q", 3, 200, 0);
+    char *dir = test_tmpdir_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: 1, min_delay: 0s }\n"
+             "dedup: { enabled: false }\n"
+             "sources:\n"
+             "  - url: %s/feed.xml\n"
+             "  - url: %s/feed2.xml\n",
+             dir, site_server_origin(a), site_server_origin(a));
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.sources_failed, 0);
+    assert_int_equal(sum.items, N + 3);
+    assert_int_equal(sum.results[0].items, N);
+    assert_int_equal(sum.pages_fetched, N + 3);
+    assert_string_equal(sum.results[0].kind, "rss");
+    site_request_log *log = NULL;
+    size_t n = site_server_log(a, &log);
+    unsigned next = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned k;
+        if (sscanf(log[i].path, "/p%u.html", &k) == 1) {
+            assert_int_equal(k, next); /* in the feed's order, each once */
+            next++;
+        }
+    }
+    assert_int_equal(next, N);
+    free(log);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss);
+    free(rss2);
+    site_server_stop(a);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 /* Per-host connection cap and minimum delay between request starts are
  * held, and a slow host does not hold up a fast one. */
 static void politeness_per_host(void **state)
@@ -1045,6 +1100,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rss_and_atom_archived),
+        cmocka_unit_test(many_items_become_jobs_in_feed_order),
         cmocka_unit_test(politeness_per_host),
         cmocka_unit_test(broken_sources_do_not_stop_others),
         cmocka_unit_test(segments_roll_over),

@@ -777,6 +777,72 @@ static void encoded_bodies(void **state)
     xfer_free(&x);
 }
 
+typedef struct replayed {
+    fa_buf payload;
+    unsigned calls;
+    int refuse;
+} replayed;
+
+static int replay_sink(void *ud, const void *data, size_t len)
+{
+    replayed *rp = ud;
+    rp->calls++;
+    if (rp->refuse)
+        return -1;
+    assert_int_equal(fa_buf_append(&rp->payload, data, len), 0);
+    return 0;
+}
+
+/* fetch_transfer_decode_body (a worker parses a feed from the spool): a
+ * transfer that did not want its payload gives, decoded afterwards, the
+ * payload and payload_error want_payload gives while it streams - chunked,
+ * gzip'd, over the decoded ceiling, corrupt, an encoding feedarc cannot
+ * decode, spilled to a file; a sink that refuses is not called again. */
+static void body_decoded_afterwards(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    fetcher_options o = default_options();
+    o.accept_encoding = "gzip";
+    o.max_decoded_size = 1u << 20;
+    o.spool_memory = 4096;
+    o.tmp_dir = dir;
+    const char *paths[] = {"/chunked", "/gzip", "/gzip-bomb", "/bad-gzip", "/compress", "/bytes"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        xfer streamed, later;
+        fetch_one(&o, &streamed, paths[i]);
+        run r;
+        run_open(&r, &o);
+        xfer_init(&later, &r, paths[i]);
+        later.t.want_payload = 0;
+        xfer_start(&r, &later);
+        run_until_done(&r);
+        run_close(&r);
+        assert_int_equal(later.payload_calls, 0);
+        assert_int_equal(later.t.payload_error, 0);
+        replayed rp = {.refuse = 0};
+        fa_buf_init(&rp.payload, 64u << 20);
+        fetch_transfer_decode_body(&later.t, replay_sink, &rp);
+        assert_int_equal(later.t.payload_error, streamed.t.payload_error);
+        assert_int_equal(rp.payload.len, streamed.payload.len);
+        if (rp.payload.len)
+            assert_memory_equal(rp.payload.data, streamed.payload.data, rp.payload.len);
+        fa_buf_free(&rp.payload);
+        if (later.t.payload_error == 0 && streamed.payload.len > 0) { /* refused: no more */
+            replayed no = {.refuse = 1};
+            fa_buf_init(&no.payload, 1);
+            fetch_transfer_decode_body(&later.t, replay_sink, &no);
+            assert_int_equal(no.calls, 1);
+            assert_int_equal(later.t.payload_error, 0);
+            fa_buf_free(&no.payload);
+        }
+        xfer_free(&streamed);
+        xfer_free(&later);
+    }
+    test_rm_rf(dir);
+    free(dir);
+}
+
 /* max_body_size: refused at once by Content-Length, and cut mid-stream
  * when the body is close-delimited or chunked - long before the server
  * has sent what it meant to. */
@@ -1131,6 +1197,7 @@ int main(void)
         cmocka_unit_test(chunked_body_raw_and_decoded),
         cmocka_unit_test(keep_alive_and_start_from_on_done),
         cmocka_unit_test(encoded_bodies),
+        cmocka_unit_test(body_decoded_afterwards),
         cmocka_unit_test(body_ceiling),
         cmocka_unit_test(header_ceiling),
         cmocka_unit_test(spilled_body),
