@@ -104,7 +104,7 @@ static int get_one(char **dirs, int n, const char *url, const char *at, int orig
         return 65;
     }
     int code = 0;
-    rc = warc_reader_read_at(r, c.offset, &rec);
+    int rc = warc_reader_read_at(r, c.offset, &rec);
     if (rc != 1) {
         fprintf(stderr, "feedarc get: %s (the index points to offset %llu)\n", warc_reader_error(r),
                 (unsigned long long)c.offset);

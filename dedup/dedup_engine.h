@@ -198,7 +198,7 @@ int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
 int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, char *url_out,
                             size_t url_len, char *record_id_out, size_t record_id_len);
 
-/* The engine's index, for its counters (dedup_redis_index_commands). */
+/* The engine's index, for its counters (dedup_redis_index_stats). */
 dedup_index *dedup_engine_index(dedup_engine *eng);
 
 /* Documents in the index; RAM held by its tables. */

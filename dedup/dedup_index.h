@@ -144,9 +144,10 @@ typedef struct dedup_redis_index_options {
 int dedup_redis_index_open(const dedup_redis_index_options *o, const dedup_index_params *params,
                            dedup_index **out, char *err, size_t errlen);
 
-/* Redis commands sent by a Redis index since open (0 for other backends):
- * for sizing, docs/SCALING.md. */
-uint64_t dedup_redis_index_commands(dedup_index *ix);
+/* Redis commands sent by a Redis index since open, and the round trips
+ * they took (a pipeline is one); 0 for other backends.  For sizing,
+ * docs/SCALING.md. */
+void dedup_redis_index_stats(dedup_index *ix, uint64_t *commands, uint64_t *round_trips);
 
 /* 64-bit key of a string (XXH3 with a fixed seed), never 0. */
 uint64_t dedup_key(const char *s, size_t len);

@@ -166,6 +166,7 @@ typedef struct redis_index {
     size_t hits_cap;
     ZSTD_CCtx *cctx;
     ZSTD_DCtx *dctx;
+    uint64_t round_trips; /* waits for replies (a pipeline is one) */
 } redis_index;
 
 static const dedup_index_ops redis_ops;
@@ -248,8 +249,10 @@ static int run_script(redis_index *x, const fa_redis_script *s, int argc, redisR
     x->argv[1] = s->sha1, x->lens[1] = 40;
     x->argv[2] = "0", x->lens[2] = 1;
     redisReply *r = NULL;
+    x->round_trips++;
     int rc = fa_redis_sync_command(x->conn, &r, argc, x->argv, x->lens);
     if (rc == 0 && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        x->round_trips++;
         freeReplyObject(r);
         r = NULL;
         x->argv[0] = "EVAL", x->lens[0] = 4;
@@ -270,6 +273,7 @@ static int command(redis_index *x, redisReply **out, int argc, const char **argv
                    const size_t *lens)
 {
     redisReply *r = NULL;
+    x->round_trips++;
     int rc = fa_redis_sync_command(x->conn, &r, argc, argv, lens);
     if (rc < 0) return rc;
     if (r->type == REDIS_REPLY_ERROR) {
@@ -413,6 +417,7 @@ static int prefetch(redis_index *x, const dedup_candidate *docs, size_t n)
         rc = fa_redis_sync_append(x->conn, 2, argv, lens);
         if (rc == 0) ids[sent++] = docs[i].doc;
     }
+    if (sent) x->round_trips++;
     for (size_t i = 0; i < sent; i++) {
         redisReply *r = NULL;
         int rrc = fa_redis_sync_read(x->conn, &r);
@@ -770,9 +775,11 @@ static const dedup_index_ops redis_ops = {
     rx_count,         rx_memory,     rx_sync,       rx_close,   rx_text_put,     rx_text_get,
 };
 
-uint64_t dedup_redis_index_commands(dedup_index *ix)
+void dedup_redis_index_stats(dedup_index *ix, uint64_t *commands, uint64_t *round_trips)
 {
-    return ix && ix->ops == &redis_ops ? fa_redis_sync_commands(rx_of(ix)->conn) : 0;
+    int redis = ix && ix->ops == &redis_ops;
+    *commands = redis ? fa_redis_sync_commands(rx_of(ix)->conn) : 0;
+    *round_trips = redis ? rx_of(ix)->round_trips : 0;
 }
 
 static int prefix_ok(const char *p)

@@ -682,7 +682,8 @@ static int cmd_redis(unsigned long n)
         return 1;
     }
     long long mem0 = info_num(&srv, "memory", "used_memory"), calls0 = redis_calls(&srv);
-    uint64_t cmd0 = dedup_redis_index_commands(dedup_engine_index(eng));
+    uint64_t cmd0, rt0, cmd1, rt1;
+    dedup_redis_index_stats(dedup_engine_index(eng), &cmd0, &rt0);
     unsigned long done = 0, findings = 0;
     double html = 0, t0 = now(), busy = 0;
     for (uint32_t seed = 1; done < n && rc == 0; seed++) {
@@ -710,15 +711,16 @@ static int cmd_redis(unsigned long n)
         corpus_free(&c);
     }
     long long mem1 = info_num(&srv, "memory", "used_memory"), calls1 = redis_calls(&srv);
-    uint64_t cmd1 = dedup_redis_index_commands(dedup_engine_index(eng));
+    dedup_redis_index_stats(dedup_engine_index(eng), &cmd1, &rt1);
     double per = (double)(mem1 - mem0) / (double)done;
     printf("%lu pages (%.1f MB HTML) in %.1f s: %.2f ms per page in dedup_analyze; %lu findings\n",
            done, html / 1e6, now() - t0, 1000 * busy / (double)done, findings);
     printf("Redis used_memory: %.1f MiB for the index = %.0f B per page -> %.2f GiB per million\n",
            (mem1 - mem0) / 1048576.0, per, per * 1e6 / 1073741824.0);
-    printf("per page: %.2f commands sent by the node, %.2f commands run by Redis (scripts' calls "
-           "included)\n",
-           (double)(cmd1 - cmd0) / (double)done, (double)(calls1 - calls0) / (double)done);
+    printf("per page: %.2f commands sent by the node in %.2f round trips, %.2f commands run by "
+           "Redis (scripts' calls included)\n",
+           (double)(cmd1 - cmd0) / (double)done, (double)(rt1 - rt0) / (double)done,
+           (double)(calls1 - calls0) / (double)done);
     memory_by_kind(&srv, "bench:", done);
     dedup_engine_close(eng);
     redis_test_stop(&srv);
