@@ -19,7 +19,7 @@
  *                                the engine drives it (lookup candidates,
  *                                verify, insert): docs/s, RSS, table bytes,
  *                                reopen time
- *   bench_dedup redis N          (issue 15) N generated news pages through
+ *   bench_dedup redis N [edits]  (issue 15) N generated news pages through
  *                                the engine on the Redis index (a
  *                                redis-server of its own on loopback):
  *                                Redis memory per document and per key
@@ -665,9 +665,12 @@ static void memory_by_kind(redis_test_server *srv, const char *prefix, size_t do
                (double)bytes[k] / (double)docs);
 }
 
-/* N generated pages (both generators, seed after seed, scale 40) through
- * the engine on a Redis index of its own. */
-static int cmd_redis(unsigned long n)
+/* N generated pages through the engine on a Redis index of its own:
+ * both generators seed after seed (scale 40), or with edits the
+ * combined-edits corpus (English, 420 stories a seed).  Each seed's URLs
+ * get "?run=SEED", so that the runs are different documents (the
+ * generators repeat their URLs and some pages from seed to seed). */
+static int cmd_redis(unsigned long n, int edits)
 {
     redis_test_require();
     redis_test_server srv;
@@ -688,10 +691,15 @@ static int cmd_redis(unsigned long n)
     double html = 0, t0 = now(), busy = 0;
     for (uint32_t seed = 1; done < n && rc == 0; seed++) {
         corpus c;
-        if (corpus_generate((int)(seed % 2), seed, 40, &c) < 0) break;
+        if ((edits ? corpus_generate_edits(0, seed * 7919, 420, &c)
+                   : corpus_generate((int)(seed % 2), seed, 40, &c)) < 0)
+            break;
         for (size_t i = 0; i < c.n_docs && done < n; i++, done++) {
             const corpus_doc *d = &c.docs[i];
-            dedup_input in = {d->url,  d->host,         NULL,    d->digest, NULL,
+            char url[1024];
+            snprintf(url, sizeof url, "%s%srun=%u", d->url, strchr(d->url, '?') ? "&" : "?",
+                     (unsigned)seed);
+            dedup_input in = {url,     d->host,         NULL,    d->digest, NULL,
                               d->date, DEDUP_HTML_PAGE, d->html, d->len,    NULL};
             dedup_result res;
             double t = now();
@@ -729,7 +737,8 @@ static int cmd_redis(unsigned long n)
 
 int main(int argc, char **argv)
 {
-    if (argc >= 3 && strcmp(argv[1], "redis") == 0) return cmd_redis(strtoul(argv[2], NULL, 10));
+    if (argc >= 3 && strcmp(argv[1], "redis") == 0)
+        return cmd_redis(strtoul(argv[2], NULL, 10), argc >= 4 && strcmp(argv[3], "edits") == 0);
     if (argc >= 2 && strcmp(argv[1], "edits") == 0) return cmd_edits(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "speed") == 0) return cmd_speed();
     if (argc >= 2 && strcmp(argv[1], "signature") == 0) return cmd_signature();
