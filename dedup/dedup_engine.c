@@ -59,7 +59,8 @@ struct work;
 
 struct dedup_engine {
     dedup_index *ix;
-    text_store *ts; /* main texts for confirmation; NULL: sketches only */
+    text_store *ts; /* main texts beside a file index; NULL: none, or the index keeps them */
+    int texts;      /* 1: main texts are kept (ts or the index's text_put/text_get) */
     dedup_options opt;
     fa_observer obs; /* zeroed: nobody listens */
     pthread_mutex_t lock;
@@ -108,6 +109,7 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
     if (e->opt.sentence_min <= 0) e->opt.sentence_min = DEDUP_DEFAULT_SENTENCE_MIN;
     if (e->opt.candidate_floor <= 0) e->opt.candidate_floor = DEDUP_DEFAULT_CANDIDATE_FLOOR;
     e->ix = ix;
+    e->texts = !e->opt.no_confirm && ix->ops->text_get != NULL && ix->ops->text_put != NULL;
     pthread_mutex_init(&e->lock, NULL);
     *out = e;
     return 0;
@@ -133,8 +135,27 @@ int dedup_engine_open(const char *dir, const dedup_options *opt, dedup_engine **
     if (rc < 0)
         text_store_close(ts);
     else
-        (*out)->ts = ts;
+        (*out)->ts = ts, (*out)->texts = ts != NULL;
     return rc;
+}
+
+int dedup_engine_open_redis(const dedup_redis_index_options *ro, const dedup_options *opt,
+                            dedup_engine **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    dedup_index_params p = {opt && opt->shingle_n ? opt->shingle_n : DEDUP_DEFAULT_SHINGLE_N,
+                            opt && opt->sample_rate ? opt->sample_rate : DEDUP_DEFAULT_SAMPLE_RATE,
+                            opt ? opt->seed : 0};
+    if (p.shingle_n > SHINGLE_MAX_N || (p.sample_rate & (p.sample_rate - 1)) != 0) return FA_EINVAL;
+    dedup_index *ix;
+    int rc = dedup_redis_index_open(ro, &p, &ix, err, errlen);
+    if (rc < 0) return rc;
+    return dedup_engine_open_index(ix, opt, out);
+}
+
+dedup_index *dedup_engine_index(dedup_engine *eng)
+{
+    return eng->ix;
 }
 
 uint32_t dedup_engine_count(dedup_engine *eng)
@@ -543,7 +564,7 @@ static int sketch_doc(const dedup_engine *eng, work *w)
         if (w->learned[k]) continue;
         int rc = shingler_feed(&s, w->norm.data + w->wb[k].norm_off, w->wb[k].norm_len, (uint32_t)k,
                                &w->sh);
-        if (rc == 0 && eng->ts && w->text.len < TEXT_STORE_MAX_TEXT) {
+        if (rc == 0 && eng->texts && w->text.len < TEXT_STORE_MAX_TEXT) {
             if (lines) rc = fa_buf_append(&w->text, "\n", 1);
             /* the store keeps TEXT_STORE_MAX_TEXT bytes: a longer text keeps its beginning */
             size_t room = TEXT_STORE_MAX_TEXT - w->text.len;
@@ -664,7 +685,8 @@ static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *
         rc = fa_buf_append(&w->other, pending->text.data ? pending->text.data : "",
                            pending->text.len);
     } else {
-        rc = text_store_get(eng->ts, other->id, &w->other);
+        rc = eng->ts ? text_store_get(eng->ts, other->id, &w->other)
+                     : eng->ix->ops->text_get(eng->ix, other->id, &w->other);
     }
     if (rc < 0 || w->other.len == 0) return rc;
     enum { MAX_LINES = 4096 };
@@ -711,7 +733,7 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     v->sketch_res = v->res;
     double best = v->res > v->c_other_in_me ? v->res : v->c_other_in_me;
     if (v->c_me_in_other > best) best = v->c_me_in_other;
-    if (eng->ts == NULL || best < eng->opt.candidate_floor) return 0;
+    if (!eng->texts || best < eng->opt.candidate_floor) return 0;
     int rc = own_sentences(eng, w);
     if (rc < 0) return rc;
     /* Japanese and Chinese (mostly characters of unspaced scripts): their
@@ -828,8 +850,11 @@ static int insert_locked(dedup_engine *eng, work *w, dedup_result *out)
     if (rc < 0) return rc;
     /* the text after the index: a crash between the two leaves a document
      * without text, judged on its sketch */
-    if (eng->ts && !exact && (rc = text_store_put(eng->ts, rec->id, w->text.data, w->text.len)) < 0)
-        return rc;
+    if (eng->texts && !exact) {
+        rc = eng->ts ? text_store_put(eng->ts, rec->id, w->text.data, w->text.len)
+                     : ix->ops->text_put(ix, rec->id, w->text.data, w->text.len);
+        if (rc < 0) return rc;
+    }
     out->doc = rec->id;
     out->group = rec->group;
     return 0;

@@ -43,7 +43,9 @@
  * to a worker (uv_queue_work).
  *
  * Persistence: the index lives in one folder (dedup_index_file.c); a kill -9
- * never corrupts it (the torn tail is cut at the next open).
+ * never corrupts it (the torn tail is cut at the next open).  In a cluster
+ * (docs/SCALING.md) it lives in Redis instead (dedup_index_redis.c, texts
+ * included), shared by every node: dedup_engine_open_redis.
  */
 #ifndef DEDUP_ENGINE_H
 #define DEDUP_ENGINE_H
@@ -180,6 +182,15 @@ int dedup_engine_open(const char *dir, const dedup_options *opt, dedup_engine **
  * also on error). */
 int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_engine **out);
 
+/* Opens the engine on the Redis index shared by a cluster's nodes
+ * (dedup_redis_index_open: ro says where; new index parameters from opt as
+ * for dedup_engine_open), main texts kept in Redis too unless
+ * opt->no_confirm.  Findings can name documents other nodes inserted.
+ * Returns 0 and *out, FA_EINVAL (bad options; err says why), FA_EIO (Redis
+ * unreachable or refusing), FA_ENOMEM. */
+int dedup_engine_open_redis(const dedup_redis_index_options *ro, const dedup_options *opt,
+                            dedup_engine **out, char *err, size_t errlen);
+
 /* Analyses one document: extract, shingle, look up, insert (in one
  * critical section).  *out is filled (free with dedup_result_free, also
  * after an error).  Returns 0, FA_EINVAL (no url/content), FA_ETOOBIG (a
@@ -213,6 +224,9 @@ int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
  * it. */
 int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, char *url_out,
                             size_t url_len, char *record_id_out, size_t record_id_len);
+
+/* The engine's index, for its counters (dedup_redis_index_stats). */
+dedup_index *dedup_engine_index(dedup_engine *eng);
 
 /* Documents in the index; RAM held by its tables. */
 uint32_t dedup_engine_count(dedup_engine *eng);

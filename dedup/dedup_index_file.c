@@ -653,8 +653,9 @@ static void fi_close(dedup_index *ix)
 }
 
 static const dedup_index_ops file_ops = {
-    fi_lookup_digest, fi_lookup_key, fi_candidates, fi_get_doc, fi_block_counts,
-    fi_insert,        fi_count,      fi_memory,     fi_sync,    fi_close,
+    fi_lookup_digest, fi_lookup_key, fi_candidates, fi_get_doc,
+    fi_block_counts,  fi_insert,     fi_count,      fi_memory,
+    fi_sync,          fi_close,      NULL,          NULL, /* texts: text_store.h beside the index */
 };
 
 typedef struct file_header {
