@@ -23,6 +23,7 @@ static const char *const field_names[FINDINGS_FIELD_COUNT] = {
     [FINDINGS_MAIN_CHARS] = "feedarc-main-chars",
     [FINDINGS_NOVEL_CHARS] = "feedarc-novel-chars",
     [FINDINGS_BOILERPLATE_CHARS] = "feedarc-boilerplate-chars",
+    [FINDINGS_COPIED_BLOCK] = "feedarc-copied-block",
 };
 
 #define MAX_LINE_VALUE 2048 /* item id and title: longer ones are left out */
@@ -298,6 +299,36 @@ int findings_record_parse(const void *block, size_t len, findings_record *out, c
     }
     out->has_chars = c.counts == 7;
     return rc;
+}
+
+/* ---- copied blocks ----------------------------------------------------- */
+
+int findings_copied_block_write(const findings_copied_block *b, fa_buf *out)
+{
+    if (b == NULL || b->start > b->end || b->url == NULL || b->url_len == 0) return FA_EINVAL;
+    int rc = fa_buf_printf(out, "%s%c%llu %llu %.*s %.*s", field_names[FINDINGS_COPIED_BLOCK], 0,
+                           (unsigned long long)b->start, (unsigned long long)b->end,
+                           (int)b->url_len, b->url, b->record_id_len ? (int)b->record_id_len : 1,
+                           b->record_id_len ? b->record_id : "-");
+    if (rc == 0) rc = fa_buf_append(out, "", 1);
+    return rc;
+}
+
+int findings_copied_block_parse(const char *value, size_t len, findings_copied_block *out)
+{
+    span t[4];
+    memset(out, 0, sizeof *out);
+    if (split_tokens(value, len, t, 4) != 4 ||
+        findings_record_parse_count(t[0].p, t[0].n, &out->start) < 0 ||
+        findings_record_parse_count(t[1].p, t[1].n, &out->end) < 0 || out->start > out->end)
+        return FA_EPARSE;
+    out->url = t[2].p;
+    out->url_len = t[2].n;
+    if (!(t[3].n == 1 && t[3].p[0] == '-')) {
+        out->record_id = t[3].p;
+        out->record_id_len = t[3].n;
+    }
+    return 0;
 }
 
 void findings_record_free(findings_record *r)
