@@ -184,6 +184,18 @@ static int parse_date(span s, int64_t *out)
     return fa_time_parse_rfc3339(buf, out) < 0 ? -1 : 0;
 }
 
+/* The "<url> <record-id>" pair of a line: record id NULL for "-". */
+static void take_doc(span url, span rid, const char **u, size_t *u_len, const char **r,
+                     size_t *r_len)
+{
+    *u = url.p;
+    *u_len = url.n;
+    if (!(rid.n == 1 && rid.p[0] == '-')) {
+        *r = rid.p;
+        *r_len = rid.n;
+    }
+}
+
 int findings_record_parse_ref(enum findings_field f, const char *value, size_t len,
                               findings_ref *out, const char **why)
 {
@@ -208,12 +220,7 @@ int findings_record_parse_ref(enum findings_field f, const char *value, size_t l
         return FA_EPARSE;
     }
     out->has_score = n == 4;
-    out->url = t[0].p;
-    out->url_len = t[0].n;
-    if (!(t[1].n == 1 && t[1].p[0] == '-')) {
-        out->record_id = t[1].p;
-        out->record_id_len = t[1].n;
-    }
+    take_doc(t[0], t[1], &out->url, &out->url_len, &out->record_id, &out->record_id_len);
     return 0;
 }
 
@@ -322,12 +329,7 @@ int findings_copied_block_parse(const char *value, size_t len, findings_copied_b
         findings_record_parse_count(t[0].p, t[0].n, &out->start) < 0 ||
         findings_record_parse_count(t[1].p, t[1].n, &out->end) < 0 || out->start > out->end)
         return FA_EPARSE;
-    out->url = t[2].p;
-    out->url_len = t[2].n;
-    if (!(t[3].n == 1 && t[3].p[0] == '-')) {
-        out->record_id = t[3].p;
-        out->record_id_len = t[3].n;
-    }
+    take_doc(t[2], t[3], &out->url, &out->url_len, &out->record_id, &out->record_id_len);
     return 0;
 }
 
