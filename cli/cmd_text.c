@@ -31,6 +31,7 @@
  * falls outside the text is skipped.
  */
 #include "cli/cli.h"
+#include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "common/fa_time.h"
 #include "dedup/findings_record.h"
@@ -95,7 +96,8 @@ static size_t byte_of_char(const char *text, size_t len, size_t cp)
     return n == cp ? len : len + 1;
 }
 
-/* "blocks": the copied blocks named by lines "START END URL RECORD-ID". */
+/* "blocks": the copied blocks named by feedarc-copied-block values, one a
+ * line (findings_record.h). */
 static void gen_blocks(yajl_gen g, const char *lines, const char *text, size_t len)
 {
     yajl_gen_string(g, (const unsigned char *)"blocks", 6);
@@ -103,25 +105,20 @@ static void gen_blocks(yajl_gen g, const char *lines, const char *text, size_t l
     for (const char *p = lines; p && *p;) {
         const char *nl = strchr(p, '\n');
         size_t ll = nl ? (size_t)(nl - p) : strlen(p);
-        char line[4096], url[4096], rid[512];
-        unsigned long long start, end;
-        if (ll < sizeof line) {
-            memcpy(line, p, ll);
-            line[ll] = 0;
-            size_t bs, be;
-            if (sscanf(line, "%llu %llu %4095s %511s", &start, &end, url, rid) == 4 &&
-                start <= end && (bs = byte_of_char(text, len, start)) <= len &&
-                (be = byte_of_char(text, len, end)) <= len) {
-                yajl_gen_map_open(g);
-                yajl_gen_string(g, (const unsigned char *)"start", 5);
-                yajl_gen_integer(g, (long long)start);
-                yajl_gen_string(g, (const unsigned char *)"end", 3);
-                yajl_gen_integer(g, (long long)end);
-                gen_kv(g, "url", url, strlen(url));
-                gen_kv(g, "record_id", strcmp(rid, "-") ? rid : NULL, strlen(rid));
-                gen_kv(g, "text", text + bs, be - bs);
-                yajl_gen_map_close(g);
-            }
+        findings_copied_block b;
+        size_t bs, be;
+        if (findings_copied_block_parse(p, ll, &b) == 0 &&
+            (bs = byte_of_char(text, len, (size_t)b.start)) <= len &&
+            (be = byte_of_char(text, len, (size_t)b.end)) <= len) {
+            yajl_gen_map_open(g);
+            yajl_gen_string(g, (const unsigned char *)"start", 5);
+            yajl_gen_integer(g, (long long)b.start);
+            yajl_gen_string(g, (const unsigned char *)"end", 3);
+            yajl_gen_integer(g, (long long)b.end);
+            gen_kv(g, "url", b.url, b.url_len);
+            gen_kv(g, "record_id", b.record_id, b.record_id_len);
+            gen_kv(g, "text", text + bs, be - bs);
+            yajl_gen_map_close(g);
         }
         p = nl ? nl + 1 : NULL;
     }
@@ -166,35 +163,27 @@ static char *document_of(const warc_record *rec)
     return doc;
 }
 
-/* The values of a warc-fields block's feedarc-copied-block lines, one a
- * line (at most 1 MiB), or NULL. */
+static int take_copied_block(void *ud, enum findings_field f, const char *name, size_t name_len,
+                             const char *value, size_t value_len)
+{
+    fa_buf *out = ud;
+    (void)name;
+    (void)name_len;
+    if (f != FINDINGS_COPIED_BLOCK) return 0;
+    int rc = fa_buf_append(out, value, value_len);
+    if (rc == 0) rc = fa_buf_append(out, "\n", 1);
+    return rc; /* past the ceiling: the lines so far */
+}
+
+/* The values of a findings record's feedarc-copied-block lines, one a line
+ * (at most 1 MiB), or NULL. */
 static char *copied_blocks_of(const warc_record *rec)
 {
-    const char *p = (const char *)rec->block, *end = p + rec->block_len;
-    static const char key[] = "feedarc-copied-block:";
-    char *out = NULL;
-    size_t n = 0;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        if ((size_t)(le - p) > sizeof key - 1 && strncasecmp(p, key, sizeof key - 1) == 0) {
-            const char *v = p + sizeof key - 1;
-            while (v < le && (*v == ' ' || *v == '\t'))
-                v++;
-            while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
-                le--;
-            size_t l = (size_t)(le - v);
-            if (n + l + 2 > (1u << 20)) break;
-            char *o = realloc(out, n + l + 2);
-            if (o == NULL) break;
-            out = o;
-            memcpy(out + n, v, l);
-            n += l;
-            out[n++] = '\n';
-            out[n] = 0;
-        }
-        p = nl ? nl + 1 : end;
-    }
+    fa_buf b;
+    fa_buf_init(&b, 1u << 20);
+    findings_record_foreach(rec->block, rec->block_len, take_copied_block, &b);
+    char *out = b.len ? fa_buf_steal(&b, NULL) : NULL;
+    fa_buf_free(&b);
     return out;
 }
 

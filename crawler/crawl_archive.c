@@ -78,10 +78,10 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* One feedarc-copied-block line per block of the conversion text copied
- * from another archived document: the code-point range [start, end) of the
- * block's own text (after its "[copied from URL] " mark) in the conversion
- * record, and the document it repeats (URL, record id). */
+/* One feedarc-copied-block line (dedup/findings_record.h) per block of the
+ * conversion text copied from another archived document: the code-point
+ * range [start, end) of the block's own text (after its "[copied from URL] "
+ * mark) in the conversion record, and the document it repeats. */
 static void add_copied_blocks(fa_buf *b, const dedup_result *res)
 {
     size_t pos = 0, lines = 0;
@@ -96,9 +96,15 @@ static void add_copied_blocks(fa_buf *b, const dedup_result *res)
             pos += utf8_chars("[copied from ] ") + utf8_chars(f->url);
         size_t end = pos + utf8_chars(blk->text);
         if (f && lines++ < COPIED_BLOCK_LINES) {
-            fa_buf_printf(b, "feedarc-copied-block%c%zu %zu %s %s", 0, pos, end, f->url,
-                          f->record_id && f->record_id[0] ? f->record_id : "-");
-            fa_buf_append(b, "", 1);
+            findings_copied_block cb = {
+                .start = pos,
+                .end = end,
+                .url = f->url,
+                .url_len = strlen(f->url),
+                .record_id = f->record_id,
+                .record_id_len = f->record_id ? strlen(f->record_id) : 0,
+            };
+            findings_copied_block_write(&cb, b);
         }
         pos = end + 1; /* the newline */
     }

@@ -23,6 +23,7 @@ static const char *const field_names[FINDINGS_FIELD_COUNT] = {
     [FINDINGS_MAIN_CHARS] = "feedarc-main-chars",
     [FINDINGS_NOVEL_CHARS] = "feedarc-novel-chars",
     [FINDINGS_BOILERPLATE_CHARS] = "feedarc-boilerplate-chars",
+    [FINDINGS_COPIED_BLOCK] = "feedarc-copied-block",
 };
 
 #define MAX_LINE_VALUE 2048 /* item id and title: longer ones are left out */
@@ -183,6 +184,18 @@ static int parse_date(span s, int64_t *out)
     return fa_time_parse_rfc3339(buf, out) < 0 ? -1 : 0;
 }
 
+/* The "<url> <record-id>" pair of a line: record id NULL for "-". */
+static void take_doc(span url, span rid, const char **u, size_t *u_len, const char **r,
+                     size_t *r_len)
+{
+    *u = url.p;
+    *u_len = url.n;
+    if (!(rid.n == 1 && rid.p[0] == '-')) {
+        *r = rid.p;
+        *r_len = rid.n;
+    }
+}
+
 int findings_record_parse_ref(enum findings_field f, const char *value, size_t len,
                               findings_ref *out, const char **why)
 {
@@ -207,12 +220,7 @@ int findings_record_parse_ref(enum findings_field f, const char *value, size_t l
         return FA_EPARSE;
     }
     out->has_score = n == 4;
-    out->url = t[0].p;
-    out->url_len = t[0].n;
-    if (!(t[1].n == 1 && t[1].p[0] == '-')) {
-        out->record_id = t[1].p;
-        out->record_id_len = t[1].n;
-    }
+    take_doc(t[0], t[1], &out->url, &out->url_len, &out->record_id, &out->record_id_len);
     return 0;
 }
 
@@ -298,6 +306,31 @@ int findings_record_parse(const void *block, size_t len, findings_record *out, c
     }
     out->has_chars = c.counts == 7;
     return rc;
+}
+
+/* ---- copied blocks ----------------------------------------------------- */
+
+int findings_copied_block_write(const findings_copied_block *b, fa_buf *out)
+{
+    if (b == NULL || b->start > b->end || b->url == NULL || b->url_len == 0) return FA_EINVAL;
+    int rc = fa_buf_printf(out, "%s%c%llu %llu %.*s %.*s", field_names[FINDINGS_COPIED_BLOCK], 0,
+                           (unsigned long long)b->start, (unsigned long long)b->end,
+                           (int)b->url_len, b->url, b->record_id_len ? (int)b->record_id_len : 1,
+                           b->record_id_len ? b->record_id : "-");
+    if (rc == 0) rc = fa_buf_append(out, "", 1);
+    return rc;
+}
+
+int findings_copied_block_parse(const char *value, size_t len, findings_copied_block *out)
+{
+    span t[4];
+    memset(out, 0, sizeof *out);
+    if (split_tokens(value, len, t, 4) != 4 ||
+        findings_record_parse_count(t[0].p, t[0].n, &out->start) < 0 ||
+        findings_record_parse_count(t[1].p, t[1].n, &out->end) < 0 || out->start > out->end)
+        return FA_EPARSE;
+    take_doc(t[2], t[3], &out->url, &out->url_len, &out->record_id, &out->record_id_len);
+    return 0;
 }
 
 void findings_record_free(findings_record *r)

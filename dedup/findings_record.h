@@ -17,11 +17,17 @@
  *   feedarc-contained-in:       <url> <record-id> <date> <score>   (0..n)
  *   feedarc-encoding: <encoding> (<how> ...)
  *   feedarc-main-chars / -novel-chars / -boilerplate-chars: <N>
+ *   feedarc-copied-block: <start> <end> <url> <record-id>          (0..n)
  *
  * In a finding, url is the other document's feedarc-document, record-id its
  * response's WARC-Record-ID ("-" when unknown), date an ISO 8601 UTC date
  * (written to the second; a fraction is accepted), score a decimal number
  * (written with 3 decimals; optional on an exact duplicate when parsed).
+ * A copied block is a block of the conversion record's text (the clean
+ * main text written with this record) copied from another archived
+ * document: start and end are code points of that text, [start, end),
+ * the block's own text after its "[copied from URL] " mark; url and
+ * record-id name the document it repeats.
  * Field names are matched without regard to case, as WARC field names are.
  *
  * Depends on common/ only; the writer produces name/value pairs, which the
@@ -49,6 +55,7 @@ enum findings_field {
     FINDINGS_MAIN_CHARS,
     FINDINGS_NOVEL_CHARS,
     FINDINGS_BOILERPLATE_CHARS,
+    FINDINGS_COPIED_BLOCK,
     FINDINGS_FIELD_COUNT
 };
 
@@ -120,5 +127,25 @@ int findings_record_parse(const void *block, size_t len, findings_record *out, c
 
 /* Frees what findings_record_parse allocated; NULL is accepted. */
 void findings_record_free(findings_record *r);
+
+/* One feedarc-copied-block line.  Strings as in findings_ref (not
+ * necessarily NUL-terminated: use the lengths). */
+typedef struct findings_copied_block {
+    uint64_t start, end; /* code points of the conversion text, start <= end */
+    const char *url;
+    size_t url_len;
+    const char *record_id; /* NULL when unknown ("-") */
+    size_t record_id_len;
+} findings_copied_block;
+
+/* Appends b as one "feedarc-copied-block\0<value>\0" pair to out (after
+ * findings_record_write's pairs).  Returns 0, FA_EINVAL (start > end, or
+ * an empty url) or a negative code from out. */
+int findings_copied_block_write(const findings_copied_block *b, fa_buf *out);
+
+/* Parses the value of a feedarc-copied-block line (pointing into value).
+ * Returns 0, or FA_EPARSE: not "<start> <end> <url> <record-id>" with
+ * decimal start <= end. */
+int findings_copied_block_parse(const char *value, size_t len, findings_copied_block *out);
 
 #endif

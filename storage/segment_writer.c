@@ -921,17 +921,11 @@ static int uri_ok(const char *s)
     return s && s[0] && warc__value_ok(s, MAX_URI);
 }
 
-/* The spec's type: record_type, else the transitional name. */
-static warc_type spec_type(const warc_record_spec *s)
-{
-    return s->record_type != WARC_TYPE_UNKNOWN ? s->record_type : warc_type_of(s->type);
-}
-
 /* The reason spec cannot be written, or NULL. */
 static const char *spec_invalid(const warc_record_spec *s)
 {
-    warc_type t = spec_type(s);
-    if (t == WARC_TYPE_UNKNOWN && s->type == NULL) return "type is missing";
+    warc_type t = s->record_type;
+    if (t == WARC_TYPE_UNKNOWN) return "record_type is missing";
     if (s->record_id && !id_ok(s->record_id))
         return "record_id must be \"<URI>\" of at most 47 characters without spaces";
     if (t == WARC_TYPE_RESPONSE) {
@@ -1077,7 +1071,7 @@ static int build_simple(segment_writer *w, worker *k, const warc_record_spec *s,
     char date[40], block_digest[40], payload[40] = "";
     uint8_t d[20];
     fa_buf fields;
-    warc_type type = spec_type(s);
+    warc_type type = s->record_type;
     const char *ct;
     const void *block = s->block;
     size_t block_len = s->block_len;
@@ -1352,7 +1346,7 @@ int segment_writer_write_records(segment_writer *w, const warc_record_spec *spec
             else
                 set_err(w, "%s: cannot archive record %zu of the group (%s): %s",
                         uri ? uri : "(null)", i,
-                        warc_type_name(spec_type(s)) ? warc_type_name(spec_type(s)) : "no type",
+                        warc_type_name(s->record_type) ? warc_type_name(s->record_type) : "no type",
                         bad);
             pthread_mutex_unlock(&w->lock);
             rc = FA_EINVAL;

@@ -149,11 +149,7 @@ typedef struct warc_field {
  * them with segment_writer_new_record_id so a group can refer to each
  * other. */
 typedef struct warc_record_spec {
-    warc_type record_type;
-    /* Transitional: the type by name ("revisit"), read only when
-     * record_type is WARC_TYPE_UNKNOWN, for callers not yet switched to
-     * record_type (crawler/crawl.c); to be removed. */
-    const char *type;
+    warc_type record_type; /* required */
     const warc_exchange *exchange;
     const char *record_id;
     const char *target_uri;

@@ -69,6 +69,12 @@ static const char *const type_key[] = {[REC_URL] = "url:",
                                        [REC_ROBOTS] = "robots:",
                                        [REC_BACKOFF] = "backoff:",
                                        [REC_KV] = "kv"};
+/* ... and in messages */
+static const char *const type_name[] = {[REC_URL] = "url",
+                                        [REC_SOURCE] = "source",
+                                        [REC_ROBOTS] = "robots.txt",
+                                        [REC_BACKOFF] = "backoff",
+                                        [REC_KV] = "kv"};
 
 /* A command being built: argv points into the caller's strings or into num. */
 typedef struct cmd {
@@ -267,8 +273,10 @@ static void encode_url(cmd *c, const url_record *r)
     cmd_u64(c, "n", r->fetch_count);
 }
 
-static int decode_url(const pairs *p, url_record *r)
+static int decode_url(const pairs *p, void *out, void *arg)
 {
+    url_record *r = out;
+    (void)arg;
     int64_t v = 0;
     int rc = get_i64(p, "k", &v);
     r->kind = (int)v;
@@ -304,8 +312,10 @@ static void encode_source(cmd *c, const source_record *r)
     cmd_i64(c, "d", r->next_due_ns);
 }
 
-static int decode_source(const pairs *p, const char *name, source_record *r)
+static int decode_source(const pairs *p, void *out, void *arg)
 {
+    source_record *r = out;
+    const char *name = arg; /* the record's name */
     int64_t v = 0;
     uint64_t u = 0;
     int rc = crawl_state__copy_field(r->name, sizeof r->name, name, strlen(name));
@@ -337,8 +347,10 @@ static void encode_robots(cmd *c, const robots_record *r, const void *body, size
     }
 }
 
-static int decode_robots(const pairs *p, robots_record *r, fa_buf *body)
+static int decode_robots(const pairs *p, void *out, void *arg)
 {
+    robots_record *r = out;
+    fa_buf *body = arg; /* may be NULL */
     int64_t v = 0;
     const char *b = "";
     size_t len = 0;
@@ -361,8 +373,10 @@ static void encode_backoff(cmd *c, const backoff_record *r)
     cmd_i64(c, "r", r->retry_after_until_ns);
 }
 
-static int decode_backoff(const pairs *p, backoff_record *r)
+static int decode_backoff(const pairs *p, void *out, void *arg)
 {
+    backoff_record *r = out;
+    (void)arg;
     uint64_t u = 0;
     int rc = get_i64(p, "u", &r->backoff_until_ns);
     if (rc == 0) rc = get_u64(p, "e", &u);
@@ -555,6 +569,35 @@ static int fetch(redis_state *rs, enum rec_type t, const char *name, redisReply 
     return rc;
 }
 
+/* Decodes one record's pairs into out (arg: what else it needs).  0 or a
+ * negative code. */
+typedef int (*decode_fn)(const pairs *p, void *out, void *arg);
+
+/* One record of kind t named name: the open transaction's newest put of
+ * it, else Redis's, decoded into out.  1 (found), 0 (absent) or a negative
+ * code, with the message (crawl_state_errmsg) naming the kind and the
+ * record. */
+static int get_record(redis_state *rs, enum rec_type t, const char *name, decode_fn decode,
+                      void *out, void *arg)
+{
+    pairs p;
+    redisReply *rep = NULL;
+    int rc;
+    const pend *e = pending(rs, t, name);
+    if (e != NULL)
+        pairs_from_pend(e, &p);
+    else if ((rc = fetch(rs, t, name, &rep, &p)) <= 0)
+        return rc;
+    rc = decode(&p, out, arg);
+    freeReplyObject(rep);
+    if (rc < 0)
+        crawl_state__set_error(&rs->base, "redis: %s record of %.200s: %s", type_name[t], name,
+                               rc == FA_ECORRUPT  ? "a field does not decode"
+                               : rc == FA_ETOOBIG ? "too large for the caller's buffer"
+                                                  : fa_strerror(rc));
+    return rc < 0 ? rc : 1;
+}
+
 /* ---- the ops ---- */
 
 static int rs_begin(crawl_state *st)
@@ -591,20 +634,7 @@ static int rs_rollback(crawl_state *st)
 
 static int rs_get_url(crawl_state *st, const char *url, url_record *out)
 {
-    redis_state *rs = rs_of(st);
-    pairs p;
-    const pend *e = pending(rs, REC_URL, url);
-    if (e != NULL) {
-        pairs_from_pend(e, &p);
-        return decode_url(&p, out) < 0 ? FA_ECORRUPT : 1;
-    }
-    redisReply *rep;
-    int rc = fetch(rs, REC_URL, url, &rep, &p);
-    if (rc <= 0) return rc;
-    rc = decode_url(&p, out);
-    freeReplyObject(rep);
-    if (rc < 0) crawl_state__set_error(st, "redis: url record of %.200s does not fit", url);
-    return rc < 0 ? rc : 1;
+    return get_record(rs_of(st), REC_URL, url, decode_url, out, NULL);
 }
 
 static int rs_put_url(crawl_state *st, const char *url, const url_record *rec)
@@ -619,19 +649,7 @@ static int rs_put_url(crawl_state *st, const char *url, const url_record *rec)
 
 static int rs_get_source(crawl_state *st, const char *name, source_record *out)
 {
-    redis_state *rs = rs_of(st);
-    pairs p;
-    const pend *e = pending(rs, REC_SOURCE, name);
-    if (e != NULL) {
-        pairs_from_pend(e, &p);
-        return decode_source(&p, name, out) < 0 ? FA_ECORRUPT : 1;
-    }
-    redisReply *rep;
-    int rc = fetch(rs, REC_SOURCE, name, &rep, &p);
-    if (rc <= 0) return rc;
-    rc = decode_source(&p, name, out);
-    freeReplyObject(rep);
-    return rc < 0 ? rc : 1;
+    return get_record(rs_of(st), REC_SOURCE, name, decode_source, out, (void *)name);
 }
 
 static int rs_put_source(crawl_state *st, const source_record *rec)
@@ -732,22 +750,7 @@ static int rs_list_sources(crawl_state *st, crawl_state_source_cb cb, void *ud)
 
 static int rs_get_robots(crawl_state *st, const char *host, robots_record *out, fa_buf *body)
 {
-    redis_state *rs = rs_of(st);
-    pairs p;
-    int rc;
-    const pend *e = pending(rs, REC_ROBOTS, host);
-    redisReply *rep = NULL;
-    if (e != NULL) {
-        pairs_from_pend(e, &p);
-    } else if ((rc = fetch(rs, REC_ROBOTS, host, &rep, &p)) <= 0) {
-        return rc;
-    }
-    rc = decode_robots(&p, out, body);
-    if (rc == FA_ETOOBIG)
-        crawl_state__set_error(st, "robots.txt for %s: %zu bytes do not fit the buffer", host,
-                               out->body_len);
-    freeReplyObject(rep);
-    return rc < 0 ? rc : 1;
+    return get_record(rs_of(st), REC_ROBOTS, host, decode_robots, out, body);
 }
 
 static int rs_put_robots(crawl_state *st, const char *host, const robots_record *rec,
@@ -763,19 +766,7 @@ static int rs_put_robots(crawl_state *st, const char *host, const robots_record 
 
 static int rs_get_backoff(crawl_state *st, const char *host, backoff_record *out)
 {
-    redis_state *rs = rs_of(st);
-    pairs p;
-    const pend *e = pending(rs, REC_BACKOFF, host);
-    if (e != NULL) {
-        pairs_from_pend(e, &p);
-        return decode_backoff(&p, out) < 0 ? FA_ECORRUPT : 1;
-    }
-    redisReply *rep;
-    int rc = fetch(rs, REC_BACKOFF, host, &rep, &p);
-    if (rc <= 0) return rc;
-    rc = decode_backoff(&p, out);
-    freeReplyObject(rep);
-    return rc < 0 ? rc : 1;
+    return get_record(rs_of(st), REC_BACKOFF, host, decode_backoff, out, NULL);
 }
 
 static int rs_put_backoff(crawl_state *st, const char *host, const backoff_record *rec)
@@ -796,7 +787,8 @@ static int copy_kv(crawl_state *st, const char *key, const char *v, size_t len, 
                    size_t cap)
 {
     if (len >= cap) {
-        crawl_state__set_error(st, "value of \"%s\": %zu bytes do not fit %zu", key, len, cap);
+        crawl_state__set_error(st, "redis: kv record of %.200s: too large for the caller's buffer",
+                               key);
         return FA_ETOOBIG;
     }
     memcpy(val, v, len);

@@ -113,7 +113,7 @@ static void archive_one(fixture *f, const char *uri, warc_written *out)
 {
     warc_field field = {.name = "note", .value = "archived before its state"};
     warc_record_spec spec = {
-        .type = "metadata", .target_uri = uri, .fields = &field, .n_fields = 1};
+        .record_type = WARC_TYPE_METADATA, .target_uri = uri, .fields = &field, .n_fields = 1};
     assert_int_equal(segment_writer_write_record(f->w, &spec, out), 0);
 }
 

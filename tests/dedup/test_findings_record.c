@@ -1,7 +1,8 @@
 /* test_findings_record.c - the findings record (dedup/findings_record.h):
  * written as the crawler writes it, laid out as the segment writer lays
  * out a metadata block, parsed back to the same record; the lines the
- * parser refuses; the fields a writer leaves out. */
+ * parser refuses; the fields a writer leaves out; feedarc-copied-block
+ * lines written after the record and read back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,12 +197,95 @@ static void refused_lines(void **state)
     findings_record_free(&r);
 }
 
+typedef struct blocks_read {
+    findings_copied_block b[4];
+    size_t n;
+    int other; /* lines of the record that are no copied block */
+} blocks_read;
+
+static int read_block(void *ud, enum findings_field f, const char *name, size_t name_len,
+                      const char *value, size_t value_len)
+{
+    blocks_read *r = ud;
+    (void)name;
+    (void)name_len;
+    if (f != FINDINGS_COPIED_BLOCK) {
+        r->other++;
+        return 0;
+    }
+    assert_true(r->n < 4);
+    assert_int_equal(findings_copied_block_parse(value, value_len, &r->b[r->n]), 0);
+    r->n++;
+    return 0;
+}
+
+/* Copied blocks: written after the record's lines as the crawler writes
+ * them, read back from the block as `feedarc text --blocks` reads them; the
+ * record's parser passes over them. */
+static void copied_blocks_round_trip(void **state)
+{
+    (void)state;
+    fa_buf pairs, block;
+    fa_buf_init(&pairs, 1 << 20);
+    fa_buf_init(&block, 1 << 20);
+    findings_record r = {.document = "http://agg.test/roundup"};
+    assert_true(findings_record_write(&r, &pairs) > 0);
+    findings_copied_block in[2] = {
+        {.start = 17,
+         .end = 512,
+         .url = "http://a.test/1",
+         .url_len = 15,
+         .record_id = "<urn:uuid:1>",
+         .record_id_len = 12},
+        {.start = 600, .end = 600, .url = "http://b.test/2", .url_len = 15},
+    };
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(findings_copied_block_write(&in[i], &pairs), 0);
+    as_block(&pairs, &block);
+    assert_non_null(strstr(block.data, "feedarc-copied-block: 600 600 http://b.test/2 -\r\n"));
+
+    blocks_read got = {0};
+    assert_int_equal(findings_record_foreach(block.data, block.len, read_block, &got), 0);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.other, 4); /* the document and three counts */
+    assert_int_equal(got.b[0].start, 17);
+    assert_int_equal(got.b[0].end, 512);
+    assert_span(got.b[0].url, got.b[0].url_len, "http://a.test/1");
+    assert_span(got.b[0].record_id, got.b[0].record_id_len, "<urn:uuid:1>");
+    assert_int_equal(got.b[1].start, 600);
+    assert_span(got.b[1].url, got.b[1].url_len, "http://b.test/2");
+    assert_null(got.b[1].record_id);
+
+    findings_record back;
+    const char *why = NULL;
+    assert_int_equal(findings_record_parse(block.data, block.len, &back, &why), 0);
+    assert_string_equal(back.document, "http://agg.test/roundup");
+    assert_int_equal(back.n_refs, 0);
+    findings_record_free(&back);
+
+    /* refused: end before start, a missing token, a non-number */
+    findings_copied_block bad = {.start = 5, .end = 4, .url = "u", .url_len = 1};
+    assert_int_equal(findings_copied_block_write(&bad, &pairs), FA_EINVAL);
+    bad.end = 5;
+    bad.url_len = 0;
+    assert_int_equal(findings_copied_block_write(&bad, &pairs), FA_EINVAL);
+    findings_copied_block b;
+    static const char *const refused[] = {
+        "5 4 u -", "1 2 u", "1 2 u - x", "x 2 u -", "-1 2 u -", "", "1 99999999999999999999 u -"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        assert_int_equal(findings_copied_block_parse(refused[i], strlen(refused[i]), &b),
+                         FA_EPARSE);
+    fa_buf_free(&pairs);
+    fa_buf_free(&block);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
         cmocka_unit_test(optional_lines_left_out),
         cmocka_unit_test(refused_lines),
+        cmocka_unit_test(copied_blocks_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

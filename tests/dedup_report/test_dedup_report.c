@@ -162,15 +162,15 @@ static void put_page(segment_writer *w, page *p, const meta *lines, const char *
     meta_for(&m, p->url, lines);
     if (text == NULL) text = "A story.\n";
     warc_record_spec group[3] = {
-        {.type = "response", .exchange = &x, .record_id = p->rid},
-        {.type = "metadata",
+        {.record_type = WARC_TYPE_RESPONSE, .exchange = &x, .record_id = p->rid},
+        {.record_type = WARC_TYPE_METADATA,
          .record_id = meta_id,
          .target_uri = p->url,
          .date_ns = p->t,
          .concurrent_to = p->rid,
          .fields = m.f,
          .n_fields = m.n},
-        {.type = "conversion",
+        {.record_type = WARC_TYPE_CONVERSION,
          .record_id = conv_id,
          .target_uri = p->url,
          .date_ns = p->t,
@@ -201,7 +201,7 @@ static void put_revisit(segment_writer *w, page *p, const page *orig, const meta
     meta m;
     meta_for(&m, p->url, lines);
     warc_record_spec group[2] = {
-        {.type = "revisit",
+        {.record_type = WARC_TYPE_REVISIT,
          .record_id = p->rid,
          .target_uri = p->url,
          .date_ns = p->t,
@@ -212,7 +212,7 @@ static void put_revisit(segment_writer *w, page *p, const page *orig, const meta
          .payload_digest = orig->digest,
          .block = head,
          .block_len = sizeof head - 1},
-        {.type = "metadata",
+        {.record_type = WARC_TYPE_METADATA,
          .record_id = meta_id,
          .target_uri = p->url,
          .date_ns = p->t,

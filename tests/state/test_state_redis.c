@@ -5,7 +5,9 @@
  * handle; Redis stopped mid-crawl makes calls fail with FA_EIO (a commit
  * lost whole) and the handle works again once Redis is back; AUTH with the
  * password beside the URL; a foreign schema_version and bad prefixes are
- * refused.  Against a real redis-server; exits 77 without one. */
+ * refused; a record of any kind that does not decode (or does not fit)
+ * fails the same way, with a message naming its kind and key.  Against a
+ * real redis-server; exits 77 without one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -184,6 +186,60 @@ static void password(void **state)
     redis_test_stop(&locked);
 }
 
+/* The message after a failed get names the kind and the record. */
+static void assert_errmsg(crawl_state *st, const char *want)
+{
+    const char *m = crawl_state_errmsg(st);
+    if (strstr(m, want) == NULL) fail_msg("message \"%s\", wanted \"%s\"", m, want);
+}
+
+static void undecodable_records(void **state)
+{
+    (void)state;
+    crawl_state *st;
+    char err[256];
+    assert_int_equal(crawl_state_open_redis(srv.url, NULL, "bad:", &st, err, sizeof err), 0);
+    /* written by hand: a number field that is no number, per kind */
+    assert_int_equal(redis_test_int(&srv, "HSET bad:url:https://x/1 k notanumber"), 1);
+    assert_int_equal(redis_test_int(&srv, "HSET bad:source:s1 a notanumber"), 1);
+    assert_int_equal(redis_test_int(&srv, "HSET bad:robots:https://h:443 f notanumber"), 1);
+    assert_int_equal(redis_test_int(&srv, "HSET bad:backoff:https://h:443 u notanumber"), 1);
+    url_record u;
+    source_record s;
+    robots_record r;
+    backoff_record b;
+    assert_int_equal(crawl_state_get_url(st, "https://x/1", &u), FA_ECORRUPT);
+    assert_errmsg(st, "redis: url record of https://x/1: a field does not decode");
+    assert_int_equal(crawl_state_get_source(st, "s1", &s), FA_ECORRUPT);
+    assert_errmsg(st, "redis: source record of s1: a field does not decode");
+    assert_int_equal(crawl_state_get_robots(st, "https://h:443", &r, NULL), FA_ECORRUPT);
+    assert_errmsg(st, "redis: robots.txt record of https://h:443: a field does not decode");
+    assert_int_equal(crawl_state_get_backoff(st, "https://h:443", &b), FA_ECORRUPT);
+    assert_errmsg(st, "redis: backoff record of https://h:443: a field does not decode");
+
+    /* a robots.txt body past the caller's buffer, committed or still in the
+     * open transaction: the same failure either way */
+    robots_record rr = {.http_status = 200};
+    static const char body[] = "User-agent: *\nDisallow: /private/\n";
+    fa_buf small;
+    fa_buf_init(&small, 8);
+    assert_int_equal(crawl_state_put_robots(st, "https://ok:443", &rr, body, sizeof body - 1), 0);
+    assert_int_equal(crawl_state_get_robots(st, "https://ok:443", &r, &small), FA_ETOOBIG);
+    assert_errmsg(st,
+                  "redis: robots.txt record of https://ok:443: too large for the caller's buffer");
+    assert_int_equal(crawl_state_begin(st), 0);
+    assert_int_equal(crawl_state_put_robots(st, "https://tx:443", &rr, body, sizeof body - 1), 0);
+    assert_int_equal(crawl_state_get_robots(st, "https://tx:443", &r, &small), FA_ETOOBIG);
+    assert_errmsg(st,
+                  "redis: robots.txt record of https://tx:443: too large for the caller's buffer");
+    assert_int_equal(crawl_state_rollback(st), 0);
+    fa_buf_free(&small);
+    /* and a good one still reads */
+    assert_int_equal(crawl_state_get_robots(st, "https://ok:443", &r, NULL), 1);
+    assert_int_equal(r.body_len, sizeof body - 1);
+    crawl_state_close(st);
+}
+
 int main(void)
 {
     redis_test_require();
@@ -191,7 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_nodes_share), cmocka_unit_test(worker_threads),
         cmocka_unit_test(refusals),        cmocka_unit_test(password),
-        cmocka_unit_test(outage),
+        cmocka_unit_test(outage),          cmocka_unit_test(undecodable_records),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     redis_test_stop(&srv);

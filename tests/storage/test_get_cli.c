@@ -41,7 +41,7 @@ static void write_response(segment_writer *w, const char *uri, const char *body,
                        .response_head_len = strlen(head),
                        .body = &sp,
                        .body_chunked = chunked};
-    warc_record_spec spec = {.type = "response", .exchange = &x};
+    warc_record_spec spec = {.record_type = WARC_TYPE_RESPONSE, .exchange = &x};
     assert_int_equal(segment_writer_write_record(w, &spec, NULL), 0);
     fa_spool_free(&sp);
 }

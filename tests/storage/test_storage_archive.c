@@ -227,14 +227,14 @@ static void every_record_type(void **state)
         {"dedup-near-duplicate-of", "<urn:uuid:00000000-0000-4000-8000-000000000000>"}};
     static const char text[] = "Story 1\n\nThe council flood was approved.\n";
     warc_record_spec group[3] = {
-        {.type = "response", .exchange = &p.x, .record_id = resp_id},
-        {.type = "metadata",
+        {.record_type = WARC_TYPE_RESPONSE, .exchange = &p.x, .record_id = resp_id},
+        {.record_type = WARC_TYPE_METADATA,
          .record_id = meta_id,
          .target_uri = p.uri,
          .concurrent_to = resp_id,
          .fields = fields,
          .n_fields = 4},
-        {.type = "conversion",
+        {.record_type = WARC_TYPE_CONVERSION,
          .record_id = conv_id,
          .target_uri = p.uri,
          .refers_to = resp_id,
@@ -254,7 +254,7 @@ static void every_record_type(void **state)
     fa_time_format_iso(fa_time_now_ns() - 86400000000000LL, 0, date, sizeof date);
     static const char head304[] = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
     static const char head200[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
-    warc_record_spec rv1 = {.type = "revisit",
+    warc_record_spec rv1 = {.record_type = WARC_TYPE_REVISIT,
                             .target_uri = p.uri,
                             .refers_to = resp_id,
                             .refers_to_target_uri = p.uri,
@@ -262,7 +262,7 @@ static void every_record_type(void **state)
                             .profile = WARC_PROFILE_NOT_MODIFIED,
                             .block = head304,
                             .block_len = sizeof head304 - 1};
-    warc_record_spec rv2 = {.type = "revisit",
+    warc_record_spec rv2 = {.record_type = WARC_TYPE_REVISIT,
                             .target_uri = "http://mirror.example.net/1",
                             .refers_to = resp_id,
                             .refers_to_target_uri = p.uri,
@@ -279,14 +279,14 @@ static void every_record_type(void **state)
     segment_writer_stats before, after;
     segment_writer_get_stats(w, &before);
     warc_record_spec bad[] = {
-        {.type = "revisit",
+        {.record_type = WARC_TYPE_REVISIT,
          .target_uri = p.uri,
          .refers_to = resp_id,
          .refers_to_target_uri = p.uri,
          .profile = WARC_PROFILE_NOT_MODIFIED,
          .block = head304,
          .block_len = sizeof head304 - 1},
-        {.type = "revisit",
+        {.record_type = WARC_TYPE_REVISIT,
          .target_uri = p.uri,
          .refers_to = resp_id,
          .refers_to_target_uri = p.uri,
@@ -294,7 +294,7 @@ static void every_record_type(void **state)
          .profile = WARC_PROFILE_IDENTICAL,
          .block = head304,
          .block_len = sizeof head304 - 1},
-        {.type = "revisit",
+        {.record_type = WARC_TYPE_REVISIT,
          .target_uri = p.uri,
          .refers_to = resp_id,
          .refers_to_target_uri = p.uri,
@@ -302,7 +302,7 @@ static void every_record_type(void **state)
          .profile = WARC_PROFILE_NOT_MODIFIED,
          .block = head304,
          .block_len = sizeof head304 - 1},
-        {.type = "revisit",
+        {.record_type = WARC_TYPE_REVISIT,
          .target_uri = p.uri,
          .refers_to = resp_id,
          .refers_to_target_uri = p.uri,
@@ -310,23 +310,24 @@ static void every_record_type(void **state)
          .profile = WARC_PROFILE_NOT_MODIFIED,
          .block = "not http",
          .block_len = 8},
-        {.type = "metadata",
+        {.record_type = WARC_TYPE_METADATA,
          .target_uri = p.uri,
          .fields = (warc_field[]){{"bad name", "x"}},
          .n_fields = 1},
-        {.type = "metadata",
+        {.record_type = WARC_TYPE_METADATA,
          .target_uri = p.uri,
          .fields = (warc_field[]){{"via", "a\r\nb"}},
          .n_fields = 1},
-        {.type = "metadata", .target_uri = p.uri},
-        {.type = "conversion", .target_uri = p.uri, .block = "x", .block_len = 1},
-        {.type = "conversion",
+        {.record_type = WARC_TYPE_METADATA, .target_uri = p.uri},
+        {.record_type = WARC_TYPE_CONVERSION, .target_uri = p.uri, .block = "x", .block_len = 1},
+        {.record_type = WARC_TYPE_CONVERSION,
          .target_uri = p.uri,
          .refers_to = "no-angle",
          .block = "x",
          .block_len = 1},
-        {.type = "resource", .target_uri = p.uri},
-        {.type = "response"},
+        {.record_type = WARC_TYPE_RESOURCE, .target_uri = p.uri},
+        {.target_uri = p.uri, .block = "x", .block_len = 1}, /* no record_type */
+        {.record_type = WARC_TYPE_RESPONSE},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(segment_writer_write_record(w, &bad[i], NULL), FA_EINVAL);
@@ -446,7 +447,7 @@ static void longest_uri_indexed(void **state)
     page_exchange p;
     page_make(&p, 1, 0);
     p.x.target_uri = uri;
-    warc_record_spec rec = {.type = "response", .exchange = &p.x};
+    warc_record_spec rec = {.record_type = WARC_TYPE_RESPONSE, .exchange = &p.x};
     assert_int_equal(segment_writer_write_record(w, &rec, NULL), FA_EINVAL);
     uri[FA_URL_MAX - 1] = '\0';
     assert_int_equal(segment_writer_write_record(w, &rec, NULL), 0);
@@ -492,7 +493,7 @@ static void index_filename_stays_in_dir(void **state)
     assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
     page_exchange p;
     page_make(&p, 3, 0);
-    warc_record_spec rec = {.type = "response", .exchange = &p.x};
+    warc_record_spec rec = {.record_type = WARC_TYPE_RESPONSE, .exchange = &p.x};
     assert_int_equal(segment_writer_write_record(w, &rec, NULL), 0);
     assert_int_equal(segment_writer_close(w), 0);
     only_segment(dir, name, sizeof name);
@@ -557,7 +558,7 @@ static void block_limit_streams_digests(void **state)
         p.x.response_head_len = strlen(p.head);
         p.x.body = &p.body;
         p.x.body_chunked = chunked;
-        warc_record_spec rec = {.type = "response", .exchange = &p.x};
+        warc_record_spec rec = {.record_type = WARC_TYPE_RESPONSE, .exchange = &p.x};
         assert_int_equal(segment_writer_write_record(w, &rec, NULL), 0);
         page_free(&p);
     }
@@ -832,13 +833,13 @@ static void *early_writer(void *ud)
         snprintf(text, sizeof text, "Story %d\n\nThe council approved the harbour budget.\n", i);
         warc_field f[] = {{"via", "http://www.example.org/feed.xml"}, {"dedup-near", "none"}};
         warc_record_spec g[3] = {
-            {.type = "response", .exchange = &p.x, .record_id = resp},
-            {.type = "metadata",
+            {.record_type = WARC_TYPE_RESPONSE, .exchange = &p.x, .record_id = resp},
+            {.record_type = WARC_TYPE_METADATA,
              .target_uri = p.uri,
              .concurrent_to = resp,
              .fields = f,
              .n_fields = 2},
-            {.type = "conversion",
+            {.record_type = WARC_TYPE_CONVERSION,
              .target_uri = p.uri,
              .refers_to = resp,
              .block = text,

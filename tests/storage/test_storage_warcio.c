@@ -215,15 +215,29 @@ static void warcio_agrees_with_cdxj(void **state)
     static const char h200[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
     warc_field f[] = {{"via", uris[2]}};
     warc_record_spec specs[] = {
-        {.type = "revisit", .target_uri = uris[0], .refers_to = first.response_id,
-         .refers_to_target_uri = uris[0], .refers_to_date = date,
-         .profile = WARC_PROFILE_NOT_MODIFIED, .block = h304, .block_len = sizeof h304 - 1},
-        {.type = "revisit", .target_uri = "http://mirror.example.net/b", .refers_to = first.response_id,
-         .refers_to_target_uri = uris[0], .refers_to_date = date, .profile = WARC_PROFILE_IDENTICAL,
-         .payload_digest = first.payload_digest, .block = h200, .block_len = sizeof h200 - 1},
-        {.type = "metadata", .target_uri = uris[2], .fields = f, .n_fields = 1},
-        {.type = "conversion", .target_uri = uris[2], .refers_to = first.response_id,
-         .block = "hello", .block_len = 5},
+        {.record_type = WARC_TYPE_REVISIT,
+         .target_uri = uris[0],
+         .refers_to = first.response_id,
+         .refers_to_target_uri = uris[0],
+         .refers_to_date = date,
+         .profile = WARC_PROFILE_NOT_MODIFIED,
+         .block = h304,
+         .block_len = sizeof h304 - 1},
+        {.record_type = WARC_TYPE_REVISIT,
+         .target_uri = "http://mirror.example.net/b",
+         .refers_to = first.response_id,
+         .refers_to_target_uri = uris[0],
+         .refers_to_date = date,
+         .profile = WARC_PROFILE_IDENTICAL,
+         .payload_digest = first.payload_digest,
+         .block = h200,
+         .block_len = sizeof h200 - 1},
+        {.record_type = WARC_TYPE_METADATA, .target_uri = uris[2], .fields = f, .n_fields = 1},
+        {.record_type = WARC_TYPE_CONVERSION,
+         .target_uri = uris[2],
+         .refers_to = first.response_id,
+         .block = "hello",
+         .block_len = 5},
     };
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(segment_writer_write_record(w, &specs[i], NULL), 0);

@@ -87,7 +87,7 @@ static int write_segment(const char *dir, const char *out_name, const void *dict
     segment_writer_new_record_id(rid);
     warc_field fields[] = {{"feedarc-dedup", "novel"}, {"via", "https://feeds.example.org/rss"}};
     warc_record_spec specs[] = {
-        {.type = "revisit",
+        {.record_type = WARC_TYPE_REVISIT,
          .target_uri = "http://www.example.com/news/1?b=2&a=1",
          .refers_to = wr.response_id,
          .refers_to_target_uri = "http://www.example.com/news/1?b=2&a=1",
@@ -96,13 +96,13 @@ static int write_segment(const char *dir, const char *out_name, const void *dict
          .payload_digest = wr.payload_digest,
          .block = head,
          .block_len = strlen(head)},
-        {.type = "metadata",
+        {.record_type = WARC_TYPE_METADATA,
          .record_id = id,
          .target_uri = "http://www.example.com/news/1",
          .refers_to = wr.response_id,
          .fields = fields,
          .n_fields = 2},
-        {.type = "conversion",
+        {.record_type = WARC_TYPE_CONVERSION,
          .record_id = rid,
          .target_uri = "http://www.example.com/news/1",
          .refers_to = wr.response_id,
