@@ -81,7 +81,7 @@ for so in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
   pkg=$(dpkg -S "$(realpath "$lib")" 2>/dev/null | head -1 | cut -d: -f1) || continue
   [ -n "$pkg" ] || pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
   [ -n "$pkg" ] || continue
-  case $pkg in libc6|libgcc-s1|libstdc++6) continue ;; esac
+  case $pkg in libc6|libgcc-s1|libstdc++6|libasan*|libubsan*|liblsan*|libtsan*) continue ;; esac  # (sanitizer builds)
   printf '%s\n' "$runtime" | grep -qw -- "$pkg" || missing="$missing $pkg"
 done
 rm -f "/tmp/feedarc-compose-ldd.$$"
