@@ -74,17 +74,15 @@ rm -f /tmp/feedarc-compose-check.$$
 dockerfile=$src/Dockerfile
 runtime=$(sed -n '/^FROM debian:bookworm-slim/,$p' "$dockerfile")
 missing=
-ldd "$bin" >"/tmp/feedarc-compose-ldd.$$"
-for so in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-  lib=$(awk -v so="$so" '$1 == so && $3 ~ /^\// {print $3}' "/tmp/feedarc-compose-ldd.$$")
-  [ -n "$lib" ] || continue
-  pkg=$(dpkg -S "$(realpath "$lib")" 2>/dev/null | head -1 | cut -d: -f1) || continue
-  [ -n "$pkg" ] || pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
-  [ -n "$pkg" ] || continue
+# one dpkg -S for every library (a call reads the whole package database)
+paths=$(ldd "$bin" | awk -v need="$(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')" '
+  BEGIN { n = split(need, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+  $1 in want && $3 ~ /^\// { print $3 }')
+paths="$paths $(printf '%s\n' $paths | xargs -r realpath)"   # dpkg may list either (usrmerge)
+for pkg in $(dpkg -S $paths 2>/dev/null | cut -d: -f1 | sort -u); do
   case $pkg in libc6|libgcc-s1|libstdc++6|libasan*|libubsan*|liblsan*|libtsan*) continue ;; esac  # (sanitizer builds)
   printf '%s\n' "$runtime" | grep -qw -- "$pkg" || missing="$missing $pkg"
 done
-rm -f "/tmp/feedarc-compose-ldd.$$"
 [ -z "$missing" ] && ok "the Dockerfile's runtime stage has every library feedarc links" \
   || bad "the Dockerfile's runtime stage lacks:$missing"
 echo "$passed passed, $fails failed"
