@@ -6,8 +6,10 @@
 # its own archive and state volumes, a distinct host name that is a valid
 # node name (the shared config leaves cluster.node out, so the host name is
 # the node name) and a distinct metrics port; the Redis password comes from
-# the environment; and the shared config deploy/cluster.yaml passes
-# `feedarc config check` with a cluster: section and no cluster.node.
+# the environment; the shared config deploy/cluster.yaml passes
+# `feedarc config check` with a cluster: section and no cluster.node; and
+# the Dockerfile's runtime stage installs the package of every library the
+# binary links directly (it lacked libhiredis0.14).
 set -u
 bin=$(realpath "$1") src=$(realpath "$2")
 py=/usr/bin/python3
@@ -66,5 +68,22 @@ REDIS_PASSWORD=test-only "$bin" config check "$cfg" >/tmp/feedarc-compose-check.
 grep -q "test-only" /tmp/feedarc-compose-check.$$ && bad "config check printed the password" \
   || ok "the password is not printed"
 rm -f /tmp/feedarc-compose-check.$$
+# the image the nodes run: its runtime stage installs the package of every
+# shared library the binary names (NEEDED; apt brings their own) (libhiredis0.14 was missing once: the
+# cluster modules link hiredis, and the slim stage only had the others)
+dockerfile=$src/Dockerfile
+runtime=$(sed -n '/^FROM debian:bookworm-slim/,$p' "$dockerfile")
+missing=
+# one dpkg -S for every library (a call reads the whole package database)
+paths=$(ldd "$bin" | awk -v need="$(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')" '
+  BEGIN { n = split(need, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+  $1 in want && $3 ~ /^\// { print $3 }')
+paths="$paths $(printf '%s\n' $paths | xargs -r realpath)"   # dpkg may list either (usrmerge)
+for pkg in $(dpkg -S $paths 2>/dev/null | cut -d: -f1 | sort -u); do
+  case $pkg in libc6|libgcc-s1|libstdc++6|libasan*|libubsan*|liblsan*|libtsan*) continue ;; esac  # (sanitizer builds)
+  printf '%s\n' "$runtime" | grep -qw -- "$pkg" || missing="$missing $pkg"
+done
+[ -z "$missing" ] && ok "the Dockerfile's runtime stage has every library feedarc links" \
+  || bad "the Dockerfile's runtime stage lacks:$missing"
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -18,5 +18,5 @@ if(TARGET feedarc)
   add_test(NAME test_compose
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_compose.sh $<TARGET_FILE:feedarc>
                    ${CMAKE_SOURCE_DIR})
-  set_tests_properties(test_compose PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
+  set_tests_properties(test_compose PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()
