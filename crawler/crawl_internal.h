@@ -300,6 +300,11 @@ struct crawl {
     uint64_t lag_expected_ns;
     uint32_t lag_hist[64]; /* bucket i: lag in [i, i+1) ms; the last is 63+ ms */
     uint64_t lag_samples, lag_max_ns;
+    /* The same lags bounded by the loop thread's CPU time since the tick
+     * before: the part that can be its own work, not waiting for a core
+     * (on a loaded machine most of the lag is the latter). */
+    uint32_t busy_hist[64];
+    uint64_t busy_max_ns, cpu_start_ns, cpu_last_ns;
     fa_observer observer; /* storage's and dedup's events -> metrics (crawl_observer.c) */
     /* Jobs kept on the loop after their archive (after_archive): feeds
      * whose parsed items and links become jobs a slice per loop iteration
