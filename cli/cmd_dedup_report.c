@@ -1,7 +1,9 @@
 /*
- * cmd_dedup_report.c - `feedarc dedup-report DIR`: every document of an
+ * cmd_dedup_report.c - `feedarc dedup-report DIR...`: every document of an
  * archive with every relation the archive knows about it, one JSON line
- * per document.
+ * per document.  Several folders (a cluster's nodes' archives,
+ * docs/SCALING.md) are one collection: a finding written on one node may
+ * name a document another node archived.
  *
  * What is read.  Next to every archived page the crawler writes a
  * `metadata` record (application/warc-fields, WARC-Concurrent-To = the
@@ -879,18 +881,25 @@ int cmd_dedup_report(int argc, char **argv)
         else
             goto usage;
     }
-    if (optind != argc - 1) goto usage;
+    if (optind >= argc) goto usage;
     const char *dir = argv[optind];
-    struct stat st;
-    int e = stat(dir, &st) < 0 ? errno : 0;
-    if (e || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "feedarc dedup-report: %s: %s\n", dir, e ? strerror(e) : "not a folder");
-        return 66;
+    for (int i = optind; i < argc; i++) {
+        struct stat st;
+        int e = stat(argv[i], &st) < 0 ? errno : 0;
+        if (e || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "feedarc dedup-report: %s: %s\n", argv[i],
+                    e ? strerror(e) : "not a folder");
+            return 66;
+        }
     }
     report R = {0};
     resolved z = {0};
     int exit_code = 0;
-    int rc = cli__archive_scan(dir, "dedup-report", rep_record, &R, &R.faults);
+    int rc = 0;
+    for (int i = optind; i < argc && rc == 0; i++) {
+        dir = argv[i];
+        rc = cli__archive_scan(dir, "dedup-report", rep_record, &R, &R.faults);
+    }
     if (rc == FA_ENOMEM) goto nomem;
     if (rc < 0) {
         fprintf(stderr, "feedarc dedup-report: %s: %s\n", dir, fa_strerror(rc));
@@ -913,7 +922,7 @@ out:
     rep_free(&R);
     return exit_code;
 usage:
-    fprintf(stderr, "usage: feedarc dedup-report [--ndjson|--summary] DIR "
+    fprintf(stderr, "usage: feedarc dedup-report [--ndjson|--summary] DIR... "
                     "(see feedarc help dedup-report)\n");
     return EXIT_USAGE;
 }

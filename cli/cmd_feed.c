@@ -234,17 +234,6 @@ static int read_stream(feed_run *r, FILE *f, const char *name)
     return code;
 }
 
-static int parse_format(const char *s, enum source_format *f)
-{
-    for (int i = 0; i <= SOURCE_FORMAT_OPML; i++) {
-        if (strcmp(s, source_format_name((enum source_format)i)) == 0) {
-            *f = (enum source_format)i;
-            return 0;
-        }
-    }
-    return FA_EINVAL;
-}
-
 int cmd_feed(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -310,7 +299,7 @@ int cmd_feed(int argc, char **argv)
     r.opts.page = page;
     r.opts.url = base;
 
-    if (type != NULL && parse_format(type, &r.opts.format) < 0) {
+    if (type != NULL && fa_source_kind_by_name(type, &r.opts.format) < 0) {
         fprintf(stderr,
                 "feedarc feed: --type %s: one of auto, rss, atom, jsonfeed, wordpress, "
                 "sitemap, opml (json needs -c FILE --source N)\n",
@@ -318,7 +307,7 @@ int cmd_feed(int argc, char **argv)
         code = EXIT_USAGE;
         goto out;
     }
-    if (r.opts.format == SOURCE_FORMAT_JSON) {
+    if (fa_source_kind_has(r.opts.format, FA_SOURCE_MAPPED)) {
         fprintf(stderr, "feedarc feed: --type json needs a mapping: use -c FILE --source N\n");
         code = EXIT_USAGE;
         goto out;
@@ -344,7 +333,7 @@ int cmd_feed(int argc, char **argv)
             code = EXIT_USAGE;
             goto out;
         }
-        if (type == NULL) r.opts.format = source_list_format(s->type);
+        if (type == NULL) r.opts.format = s->type;
         r.opts.json = source_list_json_mapping(s, &mapping);
         r.opts.max_pages = s->max_pages;
         r.opts.limits.max_items = s->max_items;

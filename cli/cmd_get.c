@@ -1,6 +1,9 @@
 /*
- * cmd_get.c - `feedarc get DIR URL [--at YYYYMMDDhhmmss]`: the archived
- * payload of URL on stdout.
+ * cmd_get.c - `feedarc get DIR... URL [--at YYYYMMDDhhmmss]`: the archived
+ * payload of URL on stdout.  Several folders (a cluster's nodes' archives,
+ * docs/SCALING.md) are one collection: the capture closest to --at (else
+ * the latest) among all of them, and a revisit is followed into whichever
+ * folder holds the original.
  *
  * The capture is found through the CDXJ indexes (cdxj_find: the closest to
  * --at, else the latest; a segment without an index is read instead), and
@@ -24,8 +27,10 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static int discard(void *ud, const void *data, size_t n)
 {
@@ -40,20 +45,55 @@ static int put(void *ud, const void *data, size_t n)
     return fwrite(data, 1, n, ud) == n ? 0 : FA_EIO;
 }
 
-/* Finds url (at `at`), reads its record; returns an exit code. */
-static int get_one(const char *dir, const char *url, const char *at, int originals_only,
+/* Seconds since the epoch of a 14-digit timestamp ("at" padded with zeros). */
+static int64_t ts_seconds(const char *ts)
+{
+    char d[15] = "00000101000000";
+    size_t n = strlen(ts);
+    memcpy(d, ts, n < 14 ? n : 14);
+    struct tm tm = {0};
+    tm.tm_year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0') - 1900;
+    tm.tm_mon = (d[4] - '0') * 10 + (d[5] - '0') - 1;
+    tm.tm_mday = (d[6] - '0') * 10 + (d[7] - '0');
+    tm.tm_hour = (d[8] - '0') * 10 + (d[9] - '0');
+    tm.tm_min = (d[10] - '0') * 10 + (d[11] - '0');
+    tm.tm_sec = (d[12] - '0') * 10 + (d[13] - '0');
+    if (tm.tm_mon < 0) tm.tm_mon = 0;
+    if (tm.tm_mday < 1) tm.tm_mday = 1;
+    return (int64_t)timegm(&tm);
+}
+
+/* 1 when capture a (of one folder) is a better answer than b (of an
+ * earlier folder): closer to at (a tie goes to the later), or later. */
+static int better(const cdxj_capture *a, const cdxj_capture *b, const char *at)
+{
+    int64_t ta = ts_seconds(a->timestamp), tb = ts_seconds(b->timestamp);
+    if (at) {
+        int64_t w = ts_seconds(at), da = llabs(ta - w), db = llabs(tb - w);
+        if (da != db) return da < db;
+    }
+    return ta >= tb;
+}
+
+/* Finds url (at `at`) in dirs[0..n), reads its record; returns an exit code. */
+static int get_one(char **dirs, int n, const char *url, const char *at, int originals_only,
                    int headers, int depth)
 {
-    cdxj_capture c;
+    cdxj_capture c, k;
+    memset(&c, 0, sizeof c);
     char err[1024] = "", path[4096];
-    int rc = cdxj_find(dir, url, at, originals_only, &c, err, sizeof err);
-    if (rc < 0) {
-        fprintf(stderr, "feedarc get: %s\n", err);
-        return rc == FA_ECORRUPT || rc == FA_EPARSE ? 65 : 66;
+    const char *dir = NULL;
+    for (int i = 0; i < n; i++) {
+        int rc = cdxj_find(dirs[i], url, at, originals_only, &k, err, sizeof err);
+        if (rc < 0) {
+            fprintf(stderr, "feedarc get: %s\n", err);
+            return rc == FA_ECORRUPT || rc == FA_EPARSE ? 65 : 66;
+        }
+        if (rc > 0 && (dir == NULL || better(&k, &c, at))) c = k, dir = dirs[i];
     }
-    if (rc == 0) {
-        fprintf(stderr, "feedarc get: no capture of %s%s%s in %s\n", url, at ? " at " : "",
-                at ? at : "", dir);
+    if (dir == NULL) {
+        fprintf(stderr, "feedarc get: no capture of %s%s%s in %s%s\n", url, at ? " at " : "",
+                at ? at : "", dirs[0], n > 1 ? " (nor the other folders)" : "");
         return 1;
     }
     snprintf(path, sizeof path, "%s/%s", dir, c.segment);
@@ -64,7 +104,7 @@ static int get_one(const char *dir, const char *url, const char *at, int origina
         return 65;
     }
     int code = 0;
-    rc = warc_reader_read_at(r, c.offset, &rec);
+    int rc = warc_reader_read_at(r, c.offset, &rec);
     if (rc != 1) {
         fprintf(stderr, "feedarc get: %s (the index points to offset %llu)\n", warc_reader_error(r),
                 (unsigned long long)c.offset);
@@ -88,7 +128,7 @@ static int get_one(const char *dir, const char *url, const char *at, int origina
         char target[8192];
         snprintf(target, sizeof target, "%s", to);
         warc_reader_close(r);
-        return get_one(dir, target, ts, 1, headers, depth + 1);
+        return get_one(dirs, n, target, ts, 1, headers, depth + 1);
     }
     if (warc_record_verify_digests(&rec, err, sizeof err) < 0) {
         fprintf(stderr, "feedarc get: %s: %s\n", path, err);
@@ -144,9 +184,9 @@ int cmd_get(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind + 2 != argc) {
+    if (optind + 2 > argc) {
         fprintf(stderr,
-                "usage: feedarc get DIR URL [--at YYYYMMDDhhmmss] (see feedarc help get)\n");
+                "usage: feedarc get DIR... URL [--at YYYYMMDDhhmmss] (see feedarc help get)\n");
         return EXIT_USAGE;
     }
     if (at) {
@@ -156,10 +196,13 @@ int cmd_get(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    struct stat st;
-    if (stat(argv[optind], &st) < 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "feedarc get: %s: not a readable folder\n", argv[optind]);
-        return 66;
+    int n = argc - optind - 1;
+    for (int i = optind; i < argc - 1; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "feedarc get: %s: not a readable folder\n", argv[i]);
+            return 66;
+        }
     }
-    return get_one(argv[optind], argv[optind + 1], at, 0, headers, 0);
+    return get_one(argv + optind, n, argv[argc - 1], at, 0, headers, 0);
 }

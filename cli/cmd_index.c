@@ -1,8 +1,10 @@
 /*
- * cmd_index.c - `feedarc index DIR [--all]`: writes the CDXJ index of every
+ * cmd_index.c - `feedarc index DIR... [--all]`: writes the CDXJ index of every
  * closed segment that has none (every segment with --all), then DIR/index.cdxj,
  * the sorted merge of them all (streamed: one line per segment in memory).
- * See storage/cdxj.h for the line format.
+ * See storage/cdxj.h for the line format.  Several folders (a cluster's
+ * nodes' archives) are indexed each in place - an index names segments of
+ * its own folder only - and `get DIR...` looks a URL up in all of them.
  *
  * Exit status: 0 written; 64 bad usage; 65 a segment is corrupt (run
  * feedarc verify); 66 DIR cannot be read; 73 an index cannot be written.
@@ -23,21 +25,23 @@ int cmd_index(int argc, char **argv)
         if (ch != 'a') return EXIT_USAGE;
         all = 1;
     }
-    if (optind + 1 != argc) {
-        fprintf(stderr, "usage: feedarc index DIR [--all] (see feedarc help index)\n");
+    if (optind >= argc) {
+        fprintf(stderr, "usage: feedarc index DIR... [--all] (see feedarc help index)\n");
         return EXIT_USAGE;
     }
-    const char *dir = argv[optind];
-    char err[1024] = "";
-    cdxj_dir_stats st;
-    int rc = cdxj_index_dir(dir, all, &st, err, sizeof err);
-    if (rc < 0) {
-        fprintf(stderr, "feedarc index: %s\n", err[0] ? err : fa_strerror(rc));
-        if (rc == FA_ECORRUPT || rc == FA_EPARSE || rc == FA_ETOOBIG) return 65;
-        if (rc == FA_ENOENT) return 66;
-        return EXIT_CANTCREAT;
+    for (int i = optind; i < argc; i++) {
+        const char *dir = argv[i];
+        char err[1024] = "";
+        cdxj_dir_stats st;
+        int rc = cdxj_index_dir(dir, all, &st, err, sizeof err);
+        if (rc < 0) {
+            fprintf(stderr, "feedarc index: %s\n", err[0] ? err : fa_strerror(rc));
+            if (rc == FA_ECORRUPT || rc == FA_EPARSE || rc == FA_ETOOBIG) return 65;
+            if (rc == FA_ENOENT) return 66;
+            return EXIT_CANTCREAT;
+        }
+        printf("%s: %u segments, %u indexed now, %llu lines in %s/" CDXJ_MERGED "\n", dir,
+               st.segments, st.rebuilt, (unsigned long long)st.lines, dir);
     }
-    printf("%s: %u segments, %u indexed now, %llu lines in %s/" CDXJ_MERGED "\n", dir, st.segments,
-           st.rebuilt, (unsigned long long)st.lines, dir);
     return 0;
 }

@@ -1,6 +1,8 @@
 /*
- * cmd_ls.c - `feedarc ls DIR`: one line per record of every closed segment
- * of an archive folder, in segment name order (which is time order):
+ * cmd_ls.c - `feedarc ls DIR...`: one line per record of every closed segment
+ * of an archive folder, in segment name order (which is time order); with
+ * several folders (a cluster's nodes' archives, docs/SCALING.md) one folder
+ * after the other, as one collection:
  *
  *   20261123153700 response 200 14233 http://example.org/news/1
  *
@@ -80,21 +82,26 @@ static int ls_segment(void *ud, const char *name)
 
 int cmd_ls(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: feedarc ls DIR (see feedarc help ls)\n");
+    if (argc < 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: feedarc ls DIR... (see feedarc help ls)\n");
         return EXIT_USAGE;
     }
-    struct stat st;
-    int e = stat(argv[1], &st) < 0 ? errno : 0;
-    if (e || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "feedarc ls: %s: %s\n", argv[1], e ? strerror(e) : "not a folder");
-        return 66;
+    for (int i = 1; i < argc; i++) {
+        struct stat st;
+        int e = stat(argv[i], &st) < 0 ? errno : 0;
+        if (e || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "feedarc ls: %s: %s\n", argv[i], e ? strerror(e) : "not a folder");
+            return 66;
+        }
     }
-    ls_ctx c = {argv[1], 0};
-    int rc = segment_list_readable(argv[1], ls_segment, &c);
-    if (rc < 0) {
-        fprintf(stderr, "feedarc ls: %s: %s\n", argv[1], fa_strerror(rc));
-        return 66;
+    ls_ctx c = {NULL, 0};
+    for (int i = 1; i < argc; i++) {
+        c.dir = argv[i];
+        int rc = segment_list_readable(argv[i], ls_segment, &c);
+        if (rc < 0) {
+            fprintf(stderr, "feedarc ls: %s: %s\n", argv[i], fa_strerror(rc));
+            return 66;
+        }
     }
     if (fflush(stdout) == EOF) return EXIT_IOERR;
     return c.faults ? 65 : 0;

@@ -1,5 +1,5 @@
 /*
- * cmd_text.c - `feedarc text DIR [URL]`: the main text of archived pages,
+ * cmd_text.c - `feedarc text DIR... [URL]`: the main text of archived pages,
  * from the `conversion` records the dedup engine writes next to each
  * response (text/plain, boilerplate removed, one block a line, a block
  * copied from another archived document starting `[copied from URL] `).
@@ -15,6 +15,10 @@
  * the same target (the URL as the source gave it).  Invalid UTF-8 becomes
  * U+FFFD.  Segments are streamed; with URL only the best record so far is
  * kept in memory.
+ *
+ * Several folders (a cluster's nodes' archives, docs/SCALING.md) are read
+ * as one collection, one after the other; the last argument is the URL
+ * when it has "://" in it.
  *
  * With --blocks, each line also gets "blocks": the blocks of the text
  * copied from other archived documents, from the metadata record's
@@ -250,25 +254,35 @@ int cmd_text(int argc, char **argv)
 {
     int with_blocks = argc >= 2 && strcmp(argv[1], "--blocks") == 0;
     if (with_blocks) argc--, argv++;
-    if (argc < 2 || argc > 3 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: feedarc text [--blocks] DIR [URL] (see feedarc help text)\n");
+    const char *want = argc >= 3 && strstr(argv[argc - 1], "://") ? argv[argc - 1] : NULL;
+    int n_dirs = argc - 1 - (want != NULL);
+    if (n_dirs < 1 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: feedarc text [--blocks] DIR... [URL] (see feedarc help text)\n");
         return EXIT_USAGE;
     }
     const char *dir = argv[1];
-    struct stat st;
-    int e = stat(dir, &st) < 0 ? errno : 0;
-    if (e || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "feedarc text: %s: %s\n", dir, e ? strerror(e) : "not a folder");
-        return 66;
+    for (int i = 1; i <= n_dirs; i++) {
+        struct stat st;
+        int e = stat(argv[i], &st) < 0 ? errno : 0;
+        if (e || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "feedarc text: %s: %s\n", argv[i], e ? strerror(e) : "not a folder");
+            return 66;
+        }
     }
-    text_ctx c = {.want = argc == 3 ? argv[2] : NULL, .with_blocks = with_blocks};
+    text_ctx c = {.want = want, .with_blocks = with_blocks};
     unsigned faults = 0;
     int exit_code = 0;
     if ((c.g = yajl_gen_alloc(NULL)) == NULL) {
         fprintf(stderr, "feedarc text: out of memory\n");
         return EXIT_SOFTWARE;
     }
-    int rc = cli__archive_scan(dir, "text", text_record, &c, &faults);
+    int rc = 0;
+    for (int i = 1; i <= n_dirs && rc == 0; i++) {
+        dir = argv[i];
+        free(c.meta_target); /* a metadata record pairs with a conversion of its own folder */
+        c.meta_target = NULL;
+        rc = cli__archive_scan(dir, "text", text_record, &c, &faults);
+    }
     if (rc == 0 && c.want && c.found)
         rc = text_emit(&c, c.best.url, c.best.date, c.best.record_id, c.best.text, c.best.text_len,
                        c.best.blocks);

@@ -1,6 +1,8 @@
 /*
- * cmd_verify.c - `feedarc verify DIR`: checks everything that can be
- * checked in an archive folder, and names each fault precisely.
+ * cmd_verify.c - `feedarc verify DIR...`: checks everything that can be
+ * checked in an archive folder, and names each fault precisely.  Several
+ * folders (a cluster's nodes' archives) are checked one after the other, a
+ * summary line each and a total.
  *
  * For every closed segment, in name order:
  *   - every zstd frame decompresses and its checksum matches (the reader;
@@ -331,28 +333,45 @@ done:
     return 0;
 }
 
-int cmd_verify(int argc, char **argv)
+/* One folder: its summary line; 0, 65 (faults) or 66. */
+static int verify_dir(const char *dir, unsigned *segments, uint64_t *records, uint64_t *faults)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: feedarc verify DIR (see feedarc help verify)\n");
-        return EXIT_USAGE;
-    }
     struct stat st;
-    int e = stat(argv[1], &st) < 0 ? errno : 0;
+    int e = stat(dir, &st) < 0 ? errno : 0;
     if (e || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "feedarc verify: %s: %s\n", argv[1], e ? strerror(e) : "not a folder");
+        fprintf(stderr, "feedarc verify: %s: %s\n", dir, e ? strerror(e) : "not a folder");
         return 66;
     }
-    verify_ctx v = {.dir = argv[1]};
-    int rc = segment_list_readable(argv[1], verify_segment, &v);
+    verify_ctx v = {.dir = dir};
+    int rc = segment_list_readable(dir, verify_segment, &v);
     frames_clear(&v);
     free(v.frames);
     if (rc < 0) {
-        fprintf(stderr, "feedarc verify: %s: %s\n", argv[1], fa_strerror(rc));
+        fprintf(stderr, "feedarc verify: %s: %s\n", dir, fa_strerror(rc));
         return 66;
     }
-    printf("%s: %u segments, %llu records, %llu fault%s\n", argv[1], v.segments,
+    printf("%s: %u segments, %llu records, %llu fault%s\n", dir, v.segments,
            (unsigned long long)v.records, (unsigned long long)v.faults, v.faults == 1 ? "" : "s");
-    fflush(stdout);
+    *segments += v.segments, *records += v.records, *faults += v.faults;
     return v.faults ? 65 : 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    if (argc < 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: feedarc verify DIR... (see feedarc help verify)\n");
+        return EXIT_USAGE;
+    }
+    unsigned segments = 0;
+    uint64_t records = 0, faults = 0;
+    int code = 0;
+    for (int i = 1; i < argc; i++) {
+        int c = verify_dir(argv[i], &segments, &records, &faults);
+        if (c > code) code = c; /* 66 over 65 over 0 */
+    }
+    if (argc > 2)
+        printf("total: %d folders, %u segments, %llu records, %llu fault%s\n", argc - 1, segments,
+               (unsigned long long)records, (unsigned long long)faults, faults == 1 ? "" : "s");
+    fflush(stdout);
+    return code;
 }

@@ -132,24 +132,27 @@ static const command commands[] = {
      "Exit status: 0 printed; 64 bad usage; 65 not OPML; 66 FILE cannot be opened;\n"
      "74 read error.\n"},
     {"ls", cmd_ls, "list every record of an archive folder",
-     "usage: feedarc ls DIR\n"
+     "usage: feedarc ls DIR...\n"
      "\n"
      "Prints one line per record of every closed segment in DIR (and every\n"
      ".warc.gz and .warc file there, e.g. an export), in name order (time order):\n"
      "  TIME TYPE STATUS SIZE URL\n"
      "TIME is WARC-Date as 14 digits, STATUS the HTTP status (- when not HTTP),\n"
      "SIZE the block's Content-Length, URL the target URI (- when none).\n"
+     "Several folders (a cluster's nodes' archives) are listed one after the other.\n"
      "\n"
      "Exit status: 0 listed; 64 bad usage; 65 a segment is corrupt; 66 DIR cannot\n"
      "be read.\n"},
     {"get", cmd_get, "print the archived payload of a URL",
-     "usage: feedarc get DIR URL [--at YYYYMMDDhhmmss] [--headers]\n"
+     "usage: feedarc get DIR... URL [--at YYYYMMDDhhmmss] [--headers]\n"
      "\n"
      "Finds URL in the CDXJ indexes of DIR - the capture closest to --at, else\n"
      "the latest - decompresses only its frame, checks its digests and writes\n"
      "the payload to stdout: the HTTP body without chunked framing, with any\n"
      "Content-Encoding left as archived (pipe through gzip -d when the headers\n"
-     "say gzip).  A revisit is followed to the capture it refers to.\n"
+     "say gzip).  A revisit is followed to the capture it refers to.  Several\n"
+     "folders (a cluster's nodes' archives) are one collection: the best capture\n"
+     "of them all, a revisit followed into the folder of its original.\n"
      "\n"
      "  -a, --at TS      the capture closest to this time (4-14 digits)\n"
      "  -H, --headers    also print the archived HTTP head on stderr\n"
@@ -157,24 +160,25 @@ static const command commands[] = {
      "Exit status: 0 written; 1 no capture of URL; 64 bad usage; 65 the record\n"
      "is corrupt; 66 DIR cannot be read; 74 write error.\n"},
     {"verify", cmd_verify, "check every frame, record, digest and index",
-     "usage: feedarc verify DIR\n"
+     "usage: feedarc verify DIR...\n"
      "\n"
      "Checks every closed segment in DIR (and .warc.gz and .warc file): each zstd\n"
      "frame (gzip member) decompresses and matches its checksum, each record\n"
      "parses and has the WARC 1.1 mandatory fields, WARC-Block-Digest and\n"
      "WARC-Payload-Digest match, and each CDXJ index line points at the start\n"
      "of its record's frame.  Prints one line per fault (FILE: offset N: record\n"
-     "ID: what), then a summary.\n"
+     "ID: what), then a summary (a line per folder and a total with several).\n"
      "\n"
      "Exit status: 0 no fault; 65 faults found; 64 bad usage; 66 DIR cannot be\n"
      "read.\n"},
     {"index", cmd_index, "write missing CDXJ indexes and DIR/index.cdxj",
-     "usage: feedarc index DIR [--all]\n"
+     "usage: feedarc index DIR... [--all]\n"
      "\n"
      "Writes SEGMENT.cdxj for every closed segment in DIR without one (every\n"
      "segment with --all), then DIR/index.cdxj, the sorted merge of them all,\n"
      "for pywb or OutbackCDX.  Lines: SURT TIMESTAMP {url,mime,status,digest,\n"
      "length,offset,filename}; offset and length are the record's zstd frame.\n"
+     "Several folders are indexed each in place (`get DIR...` reads them all).\n"
      "\n"
      "Exit status: 0 written; 64 bad usage; 65 a segment is corrupt; 66 DIR\n"
      "cannot be read; 73 an index cannot be written.\n"},
@@ -267,7 +271,7 @@ static const command commands[] = {
      "\n"
      "Exit status: 0 valid; 64 bad usage; 78 invalid or unreadable.\n"},
     {"dedup-report", cmd_dedup_report, "every document with its duplicates and containments",
-     "usage: feedarc dedup-report [--ndjson|--summary] DIR\n"
+     "usage: feedarc dedup-report [--ndjson|--summary] DIR...\n"
      "\n"
      "Reads the metadata records the dedup engine wrote next to every archived\n"
      "page in DIR and prints one JSON line per document, keyed by its URL as the\n"
@@ -278,6 +282,7 @@ static const command commands[] = {
      "   \"main_chars\",\"novel_chars\",\"boilerplate_chars\"}\n"
      "duplicate_of is the earliest document of the near-duplicate chain; a URL\n"
      "archived several times is reported from its newest metadata record.\n"
+     "Several folders (a cluster's nodes' archives) are one collection.\n"
      "(docs/DEDUP.md, \"dedup-report\")\n"
      "\n"
      "  --ndjson    one line per document (the default)\n"
@@ -288,7 +293,7 @@ static const command commands[] = {
      "feedarc metadata line is malformed (reported on stderr; everything\n"
      "readable is still reported); 66 DIR cannot be read; 74 write error.\n"},
     {"text", cmd_text, "print the extracted main text of archived pages",
-     "usage: feedarc text [--blocks] DIR [URL]\n"
+     "usage: feedarc text [--blocks] DIR... [URL]\n"
      "\n"
      "Prints the main text the dedup engine extracted from each archived page\n"
      "(its conversion record: boilerplate removed, one block a line, a block\n"
@@ -298,6 +303,8 @@ static const command commands[] = {
      "source gave it).  --blocks adds \"blocks\": the blocks copied from other\n"
      "archived documents, {\"start\",\"end\" (code points into text),\"url\",\n"
      "\"record_id\",\"text\"} - an aggregator's carried stories as links.\n"
+     "Several folders are read as one collection; URL is the last argument with\n"
+     "\"://\" in it.\n"
      "\n"
      "Exit status: 0 printed; 1 no text for URL; 64 bad usage; 65 a segment is\n"
      "corrupt (the rest is still printed); 66 DIR cannot be read; 74 write error.\n"},

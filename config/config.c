@@ -228,7 +228,7 @@ enum field_kind {
     FIELD_ZSTD_LEVEL,  /* int: 1..19 or -7..-1 */
     FIELD_BOOL,        /* int 0/1 */
     FIELD_URL,         /* char*: http(s) URL with a host */
-    FIELD_SOURCE_TYPE, /* enum config_source_type */
+    FIELD_SOURCE_TYPE, /* enum fa_source_kind */
     FIELD_HEADERS,     /* config_header[] + count */
     FIELD_POINTER,     /* char*: a JSON Pointer ("" or "/...") */
     FIELD_PAGINATE,    /* enum config_json_paginate */
@@ -396,29 +396,40 @@ const char *config_paginate_name(enum config_json_paginate p)
     return "unknown";
 }
 
-static const char *const source_type_names[] = {
-    [SOURCE_AUTO] = "auto",           [SOURCE_RSS] = "rss",
-    [SOURCE_ATOM] = "atom",           [SOURCE_JSONFEED] = "jsonfeed",
-    [SOURCE_WORDPRESS] = "wordpress", [SOURCE_JSON] = "json",
-    [SOURCE_SITEMAP] = "sitemap",
-};
-
-const char *config_source_type_name(enum config_source_type t)
+const char *config_source_type_name(enum fa_source_kind t)
 {
-    if ((unsigned)t < N_OF(source_type_names)) return source_type_names[t];
-    return "unknown";
+    return fa_source_kind_has(t, FA_SOURCE_CONFIG_TYPE) ? fa_source_kind_name(t) : "unknown";
 }
 
-int config_parse_source_type(const char *s, enum config_source_type *t)
+int config_parse_source_type(const char *s, enum fa_source_kind *t)
 {
-    if (s == NULL || t == NULL) return FA_EINVAL;
-    for (size_t i = 0; i < N_OF(source_type_names); i++) {
-        if (strcmp(s, source_type_names[i]) == 0) {
-            *t = (enum config_source_type)i;
-            return 0;
-        }
+    enum fa_source_kind k;
+    if (t == NULL || fa_source_kind_by_name(s, &k) < 0 ||
+        !fa_source_kind_has(k, FA_SOURCE_CONFIG_TYPE))
+        return FA_EINVAL;
+    *t = k;
+    return 0;
+}
+
+/* The names of the source types with every flag of flags, for messages:
+ * "a, b and c" (last " and ") or "a, b, c" (last ", "). */
+static const char *kind_list(unsigned flags, const char *last, char *out, size_t cap)
+{
+    const char *names[FA_SOURCE_KIND_COUNT];
+    size_t n = 0, len = 0;
+    for (unsigned k = 0; k < FA_SOURCE_KIND_COUNT; k++)
+        if (fa_source_kind_has((enum fa_source_kind)k, flags | FA_SOURCE_CONFIG_TYPE))
+            names[n++] = fa_source_kind_name((enum fa_source_kind)k);
+    out[0] = '\0';
+    for (size_t i = 0; i < n && len < cap; i++) {
+        int w = snprintf(out + len, cap - len, "%s%s",
+                         i == 0       ? ""
+                         : i + 1 == n ? last
+                                      : ", ",
+                         names[i]);
+        len += w > 0 ? (size_t)w : 0;
     }
-    return FA_EINVAL;
+    return out;
 }
 
 static const char *const log_format_names[] = {[FA_LOG_LOGFMT] = "logfmt",
@@ -707,7 +718,7 @@ static void walk_headers(cfg_loader *ld, yaml_node_t *map, const char *path, con
 static void source_defaults(config_source *s, int line)
 {
     memset(s, 0, sizeof *s);
-    s->type = SOURCE_AUTO;
+    s->type = FA_SOURCE_AUTO;
     s->fetch_pages = 1;
     s->interval_ms = 15ULL * 60 * 1000;
     s->max_items = 10000;
@@ -929,11 +940,11 @@ static void set_field(cfg_loader *ld, const struct field *f, yaml_node_t *v, con
     }
     case FIELD_SOURCE_TYPE:
         if ((s = scalar_text(ld, v, path, "a source type")) == NULL) return;
-        if (config_parse_source_type(s, (enum config_source_type *)slot) < 0)
-            cfg_error(ld, node_line(v), path,
-                      "%s is not a source type (auto, rss, atom, jsonfeed, wordpress, json, "
-                      "sitemap)",
-                      quote(s, q));
+        if (config_parse_source_type(s, (enum fa_source_kind *)slot) < 0) {
+            char kinds[256];
+            cfg_error(ld, node_line(v), path, "%s is not a source type (%s)", quote(s, q),
+                      kind_list(0, ", ", kinds, sizeof kinds));
+        }
         return;
     case FIELD_HEADERS:
         walk_headers(ld, v, path, base);
@@ -1174,18 +1185,18 @@ static void check_source(cfg_loader *ld, yaml_node_t *item, const char *sub, con
             join_key(path, sub, "name");
             cfg_error(ld, l, path, "not allowed with opml: each feed is named by its outline's title");
         }
-        if (s->type == SOURCE_JSON) {
+        if (fa_source_kind_has(s->type, FA_SOURCE_MAPPED)) {
             join_key(path, sub, "type");
             cfg_error(ld, key_line_of(ld, item, "type"), path,
                       "json is not allowed with opml (each JSON source needs its own mapping)");
         }
     }
-    if (s->json != NULL && s->type != SOURCE_JSON) {
+    if (s->json != NULL && !fa_source_kind_has(s->type, FA_SOURCE_MAPPED)) {
         join_key(path, sub, "json");
         cfg_error(ld, s->json->line, path, "a json mapping needs type: json (the type is %s)",
                   config_source_type_name(s->type));
     }
-    if (s->type == SOURCE_JSON && s->opml_path == NULL) {
+    if (fa_source_kind_has(s->type, FA_SOURCE_MAPPED) && s->opml_path == NULL) {
         if (s->json == NULL) {
             join_key(path, sub, "type");
             cfg_error(ld, key_line_of(ld, item, "type"), path,
@@ -1225,9 +1236,11 @@ static void check_source(cfg_loader *ld, yaml_node_t *item, const char *sub, con
         }
     }
     int mpl = key_line_of(ld, item, "max_pages");
-    if (mpl != 0 && s->type != SOURCE_WORDPRESS && s->type != SOURCE_JSON) {
+    if (mpl != 0 && !fa_source_kind_has(s->type, FA_SOURCE_PAGINATED)) {
+        char kinds[256];
         join_key(path, sub, "max_pages");
-        cfg_error(ld, mpl, path, "applies to wordpress and json sources only (the type is %s)",
+        cfg_error(ld, mpl, path, "applies to %s sources only (the type is %s)",
+                  kind_list(FA_SOURCE_PAGINATED, " and ", kinds, sizeof kinds),
                   config_source_type_name(s->type));
     }
     if (s->max_pages == 0) s->max_pages = 100;

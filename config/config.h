@@ -10,19 +10,10 @@
 #define CONFIG_H
 
 #include "common/fa_log.h"
+#include "common/fa_source_kind.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-enum config_source_type {
-    SOURCE_AUTO = 0,
-    SOURCE_RSS,
-    SOURCE_ATOM,
-    SOURCE_JSONFEED,
-    SOURCE_WORDPRESS,
-    SOURCE_JSON,
-    SOURCE_SITEMAP
-};
 
 typedef struct config_header {
     char *name;
@@ -58,7 +49,7 @@ typedef struct config_source {
     char *name;                /* unique among the sources; defaults to
                                   config_source_default_name(url) */
     int name_is_default;       /* name was not given but made from the url */
-    enum config_source_type type;
+    enum fa_source_kind type;  /* one the table marks FA_SOURCE_CONFIG_TYPE */
     int fetch_pages;           /* archive the items' pages (default 1) */
     int ignore_robots;         /* skip robots.txt for this source (default 0; logged) */
     uint64_t interval_ms;      /* polling interval for serve (default 15 min) */
@@ -250,12 +241,13 @@ const char *config_paginate_name(enum config_json_paginate p);
  * expansion).  NULL is accepted. */
 void config_source_clear(config_source *s);
 
-/* "auto", "rss", ... ; "unknown" for a value outside the enum. */
-const char *config_source_type_name(enum config_source_type t);
+/* "auto", "rss", ... (common/fa_source_kind.h); "unknown" for a value
+ * that is no source type. */
+const char *config_source_type_name(enum fa_source_kind t);
 
-/* The reverse of config_source_type_name: 0, or FA_EINVAL for a
- * name that is not a source type. */
-int config_parse_source_type(const char *s, enum config_source_type *t);
+/* The reverse of config_source_type_name: 0, or FA_EINVAL for a name that
+ * is not a kind a config source may have. */
+int config_parse_source_type(const char *s, enum fa_source_kind *t);
 
 /* "logfmt", "json"; "debug", "info", "warn", "error"; "unknown"
  * outside the enums. */

@@ -128,7 +128,7 @@ static int put_source(fa_buf *b, const config_source *s)
         rc = fa_buf_printf(b, "    ignore_robots: %s\n", s->ignore_robots ? "true" : "false");
     if (rc == 0) rc = put_duration(b, "    ", "interval", s->interval_ms);
     if (rc == 0) rc = fa_buf_printf(b, "    max_items: %u\n", s->max_items);
-    if (rc == 0 && (s->type == SOURCE_WORDPRESS || s->type == SOURCE_JSON) &&
+    if (rc == 0 && fa_source_kind_has(s->type, FA_SOURCE_PAGINATED) &&
         !(s->json && s->json->max_pages))
         rc = fa_buf_printf(b, "    max_pages: %u\n", s->max_pages);
     if (rc == 0 && s->json != NULL) rc = put_json(b, s->json);

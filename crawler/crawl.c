@@ -411,7 +411,7 @@ static int add_conditional_headers(crawl *c, crawl_job *j)
 int crawl__job_start(void *ud, host_queue_entry *e)
 {
     crawl *c = ud;
-    crawl_job *j = (crawl_job *)e;
+    crawl_job *j = crawl__job_of_entry(e);
     fetch_transfer *t = &j->t;
     t->url = j->url;
     t->ud = j;
@@ -430,7 +430,7 @@ int crawl__job_start(void *ud, host_queue_entry *e)
 
 static void drop_job(void *ud, host_queue_entry *e)
 {
-    crawl_job *j = (crawl_job *)e;
+    crawl_job *j = crawl__job_of_entry(e);
     if (j->ops->dropped) j->ops->dropped(j);
     crawl__job_defer(ud, j);
 }

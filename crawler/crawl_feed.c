@@ -55,7 +55,7 @@
 #define EVENTS_MAX (16u << 20) /* bytes of items and links kept per feed response */
 #define INTAKE_SLICE_NS 1000000ull /* the loop's time on events before it polls again */
 
-int crawl__feed_push(crawl *c, char *url, unsigned src, enum source_format format, unsigned page,
+int crawl__feed_push(crawl *c, char *url, unsigned src, enum fa_source_kind format, unsigned page,
                      unsigned depth)
 {
     if (crawl__seen_add(c, src, 1, url) == 0) {
@@ -73,9 +73,12 @@ int crawl__feed_push(crawl *c, char *url, unsigned src, enum source_format forma
 
 /* ---- WordPress: only what changed since the last good poll ---- */
 
-static int is_wordpress(const config_source *s)
+/* The source asks only for what changed since its newest modification
+ * (a WordPress site's REST posts, typed or recognised by URL). */
+static int has_watermark(const config_source *s)
 {
-    return s->url && (s->type == SOURCE_WORDPRESS || strstr(s->url, "/wp-json/"));
+    return s->url &&
+           fa_source_kind_has(fa_source_kind_for_url(s->type, s->url), FA_SOURCE_WATERMARK);
 }
 
 static void since_key(const crawl *c, unsigned i, char *key, size_t len)
@@ -87,7 +90,7 @@ int crawl__feed_since(const crawl *c, unsigned i, char *key, size_t key_len, cha
                       size_t val_len)
 {
     const char *nm = c->src[i].newest_modified;
-    if (!c->sum->results[i].ok || !nm[0] || !is_wordpress(&c->cfg->sources[i])) return 0;
+    if (!c->sum->results[i].ok || !nm[0] || !has_watermark(&c->cfg->sources[i])) return 0;
     since_key(c, i, key, key_len);
     snprintf(val, val_len, "%s", nm);
     return 1;
@@ -100,10 +103,10 @@ void crawl__push_source(crawl *c, unsigned i)
         crawl__source_fail(c, i, "an OPML entry was not expanded");
         return;
     }
-    enum source_format f = source_list_format(s->type);
+    enum fa_source_kind f = s->type;
     source_json_mapping map;
     char since[64] = "", key[CRAWL_STATE_KV_KEY_MAX];
-    if (is_wordpress(s)) {
+    if (has_watermark(s)) {
         since_key(c, i, key, sizeof key);
         if (crawl_state_get_kv(c->st, key, since, sizeof since) != 1) since[0] = '\0';
     }
@@ -369,8 +372,8 @@ static int link_event(crawl_job *j, crawl_feed_event *ev)
         }
         s->sitemaps++;
         return crawl__feed_push(c, url, j->source,
-                                ev->link_kind == SOURCE_LINK_SITEMAP ? SOURCE_FORMAT_SITEMAP
-                                                                     : SOURCE_FORMAT_AUTO,
+                                ev->link_kind == SOURCE_LINK_SITEMAP ? FA_SOURCE_SITEMAP
+                                                                     : FA_SOURCE_AUTO,
                                 1, f->depth + 1) == FA_ENOMEM
                    ? FA_ENOMEM
                    : 0;

@@ -27,6 +27,7 @@
 #define CRAWL_INTERNAL_H
 
 #include "common/fa_buf.h"
+#include "common/fa_container.h"
 #include "common/fa_hashset.h"
 #include "common/fa_observer.h"
 #include "crawler/crawl.h"
@@ -148,7 +149,7 @@ enum crawl_feed_parse {
 typedef struct crawl_feed_job {
     source_parser *sp;            /* the parser (created on the loop, fed on the worker) */
     source_json_mapping json_map; /* the parser borrows it: lives with the job */
-    enum source_format format;    /* how to read it (AUTO: from the bytes) */
+    enum fa_source_kind format;   /* how to read it (AUTO: from the bytes) */
     unsigned page;                /* 1-based page of a paginated source */
     unsigned depth;               /* sitemap index / autodiscovery nesting */
     enum crawl_feed_parse parse;  /* what the worker does with the body */
@@ -189,7 +190,7 @@ typedef struct crawl_robots_job {
  * some jobs need is allocated when needed (prev; the transfer's Location),
  * and the host key is stored in the job's own allocation. */
 struct crawl_job {
-    host_queue_entry qe; /* first: the host queue hands it back */
+    host_queue_entry qe; /* the host queue hands it back (crawl__job_of_entry) */
     robots_gate_wait rw; /* parked until the host's robots.txt is known */
     fetch_transfer t;
     uv_work_t work;
@@ -291,6 +292,7 @@ struct crawl {
     int sampling;
     dedup_engine *dedup;   /* near-duplicates, containment, boilerplate */
     atomic_ulong findings; /* counted on worker threads */
+    atomic_int dedup_insert_failed; /* the dedup index refused a document (logged once) */
     pthread_mutex_t written_lock;
     fa_hashset written_ids; /* record ids written lately (note_written) */
     unsigned sources_done;  /* once: sources whose jobs have all ended */
@@ -368,7 +370,7 @@ void crawl__maybe_finish(crawl *c);
 
 /* crawl_feed.c: queues a feed/API/sitemap URL (taken over) of source src,
  * once per run or poll. */
-int crawl__feed_push(crawl *c, char *url, unsigned src, enum source_format format, unsigned page,
+int crawl__feed_push(crawl *c, char *url, unsigned src, enum fa_source_kind format, unsigned page,
                      unsigned depth);
 /* The first request of source i (WordPress: only what changed since). */
 void crawl__push_source(crawl *c, unsigned i);
@@ -446,7 +448,13 @@ void crawl__count_fetch(crawl *c, const crawl_job *j);
 /* A parked job from its robots_gate_wait. */
 static inline crawl_job *crawl__job_of_wait(robots_gate_wait *w)
 {
-    return (crawl_job *)((char *)w - offsetof(crawl_job, rw));
+    return FA_CONTAINER_OF(w, crawl_job, rw);
+}
+
+/* A job from the host queue's entry. */
+static inline crawl_job *crawl__job_of_entry(host_queue_entry *e)
+{
+    return FA_CONTAINER_OF(e, crawl_job, qe);
 }
 
 /* ---- crawl_archive.c: what the worker threads do with an exchange ---- */

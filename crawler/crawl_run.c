@@ -160,11 +160,18 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         dedup_options dopt = {.near_threshold = cfg->dedup.near_threshold,
                               .containment_threshold = cfg->dedup.containment_threshold,
                               .observer = crawl__observer(&c)};
-        rc = dedup_engine_open(ddir, &dopt, &c.dedup);
+        /* a cluster shares one index in Redis (docs/SCALING.md) */
+        dedup_redis_index_options ro = {.url = cfg->cluster.redis,
+                                        .password = cfg->cluster.password};
+        char derr[256] = "";
+        rc = cfg->cluster.enabled ? dedup_engine_open_redis(&ro, &dopt, &c.dedup, derr, sizeof derr)
+                                  : dedup_engine_open(ddir, &dopt, &c.dedup);
         if (rc < 0) {
             out->storage_error = rc;
             snprintf(out->storage_message, sizeof out->storage_message,
-                     "cannot open the dedup index in %.300s: %s", ddir, fa_strerror(rc));
+                     "cannot open the dedup index in %.300s: %s",
+                     cfg->cluster.enabled ? cfg->cluster.redis : ddir,
+                     derr[0] ? derr : fa_strerror(rc));
             goto out;
         }
     }

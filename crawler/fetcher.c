@@ -13,6 +13,7 @@
  * cache and are kept alive across transfers to the same host.
  */
 #include "crawler/fetcher.h"
+#include "common/fa_container.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
@@ -419,8 +420,7 @@ static void drain(fetcher *f)
 static void on_handle_closed(uv_handle_t *h)
 {
     fetcher *f = h->data;
-    if (h->type == UV_POLL)
-        free((sock_ctx *)h); /* poll is the first member */
+    if (h->type == UV_POLL) free(FA_CONTAINER_OF(h, sock_ctx, poll));
     if (--f->handles_open == 0 && f->closing) {
         for (unsigned i = 0; i < f->n_pool; i++)
             curl_easy_cleanup(f->pool[i]);
@@ -445,7 +445,7 @@ static void sock_close(fetcher *f, sock_ctx *c)
 
 static void on_poll(uv_poll_t *h, int status, int events)
 {
-    sock_ctx *c = (sock_ctx *)h;
+    sock_ctx *c = FA_CONTAINER_OF(h, sock_ctx, poll);
     fetcher *f = c->f;
     int flags = 0;
     if (status < 0)

@@ -308,26 +308,6 @@ int source_list_migrate_state(const config *cfg, crawl_state *st)
     return rc < 0 ? rc : moved;
 }
 
-enum source_format source_list_format(enum config_source_type t)
-{
-    switch (t) {
-    case SOURCE_RSS:
-        return SOURCE_FORMAT_RSS;
-    case SOURCE_ATOM:
-        return SOURCE_FORMAT_ATOM;
-    case SOURCE_JSONFEED:
-        return SOURCE_FORMAT_JSONFEED;
-    case SOURCE_WORDPRESS:
-        return SOURCE_FORMAT_WORDPRESS;
-    case SOURCE_JSON:
-        return SOURCE_FORMAT_JSON;
-    case SOURCE_SITEMAP:
-        return SOURCE_FORMAT_SITEMAP;
-    default:
-        return SOURCE_FORMAT_AUTO;
-    }
-}
-
 const source_json_mapping *source_list_json_mapping(const config_source *s,
                                                     source_json_mapping *out)
 {

@@ -1,7 +1,8 @@
 /*
  * source_list.h - from the config's sources to what the crawler fetches:
- * OPML entries expanded into the feeds they list, and a
- * source's type and JSON mapping in the form crawler/feeds/source_parser wants.
+ * OPML entries expanded into the feeds they list, and a source's JSON
+ * mapping in the form crawler/feeds/source_parser wants (a source's type
+ * needs no translation: both read common/fa_source_kind.h).
  *
  * The config layer knows nothing of crawler/feeds/ and the parsers nothing of the
  * config; this is where the two meet.
@@ -36,9 +37,6 @@ int source_list_expand_opml(config *cfg, char **errors);
  * new name, in one transaction.  Returns the number of sources moved, or a
  * negative code. */
 int source_list_migrate_state(const config *cfg, crawl_state *st);
-
-/* The parser format for a config source type. */
-enum source_format source_list_format(enum config_source_type t);
 
 /* Fills *out from s->json (borrowing its strings: valid while the config
  * lives); returns out, or NULL when s has no mapping. */

@@ -17,10 +17,15 @@
  *
  * The first backend (dedup_index_file.c) is an append-only log file in a
  * folder, replayed into compact in-RAM tables at open; its layout is
- * described at the top of that file and in docs/DEDUP.md.
+ * described at the top of that file and in docs/DEDUP.md.  The second
+ * (dedup_index_redis.c) keeps the same tables in Redis, shared by the nodes
+ * of a cluster (docs/SCALING.md); it also keeps the documents' main texts
+ * (text_put/text_get), so a node confirms a candidate another node stored.
  */
 #ifndef DEDUP_INDEX_H
 #define DEDUP_INDEX_H
+
+#include "common/fa_buf.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +95,13 @@ typedef struct dedup_index_ops {
     /* fsync whatever was appended. */
     int (*sync)(dedup_index *ix);
     void (*close)(dedup_index *ix);
+    /* The normalised main text of a document, for confirmation (NULL in a
+     * backend without texts: the engine keeps them in text_store.h beside
+     * a file index).  text_put stores text[0..len) (cut at
+     * TEXT_STORE_MAX_TEXT) under doc; text_get resets out and appends doc's
+     * text: 0, FA_ENOENT (none stored), FA_ECORRUPT, FA_EIO. */
+    int (*text_put)(dedup_index *ix, uint32_t doc, const char *text, size_t len);
+    int (*text_get)(dedup_index *ix, uint32_t doc, fa_buf *out);
 } dedup_index_ops;
 
 struct dedup_index {
@@ -110,6 +122,32 @@ typedef struct dedup_file_index_options {
  * (not an index file, or another version), FA_EACCES, FA_ENOMEM. */
 int dedup_file_index_open(const char *dir, const dedup_index_params *params,
                           const dedup_file_index_options *opt, dedup_index **out);
+
+typedef struct dedup_redis_index_options {
+    const char *url;      /* "redis://[user[:password]@]host[:port][/db]" (required) */
+    const char *password; /* overrides the URL's; NULL or "" = the URL's */
+    const char *prefix;   /* key prefix shared by the cluster; NULL = "feedarc:" (the
+                             index's keys are under PREFIX "dd:") */
+    uint64_t timeout_ms;  /* connect and each reply; 0 = 5 s */
+} dedup_redis_index_options;
+
+/* Opens the Redis index (dedup_index_redis.c): a blocking connection
+ * (fa_redis_sync) used under the engine's lock, so from worker threads.
+ * The first node to open an empty prefix stores params; later opens take
+ * the stored ones (in (*out)->params).  Documents, lookups and texts are
+ * shared by every handle on the same Redis and prefix: ids are assigned by
+ * Redis, so a finding can name a document another node inserted (with
+ * its WARC-Record-ID).  A call that cannot reach Redis fails with FA_EIO
+ * (the next call reconnects).  Returns 0, FA_EINVAL (bad URL or prefix,
+ * rediss://: err says why), FA_EIO (unreachable, authentication refused,
+ * an index of other parameters' layout), FA_ENOMEM.  err may be NULL. */
+int dedup_redis_index_open(const dedup_redis_index_options *o, const dedup_index_params *params,
+                           dedup_index **out, char *err, size_t errlen);
+
+/* Redis commands sent by a Redis index since open, and the round trips
+ * they took (a pipeline is one); 0 for other backends.  For sizing,
+ * docs/SCALING.md. */
+void dedup_redis_index_stats(dedup_index *ix, uint64_t *commands, uint64_t *round_trips);
 
 /* 64-bit key of a string (XXH3 with a fixed seed), never 0. */
 uint64_t dedup_key(const char *s, size_t len);

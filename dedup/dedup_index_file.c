@@ -35,6 +35,7 @@
  */
 #include "dedup/dedup_index.h"
 
+#include "common/fa_container.h"
 #include "common/fa_err.h"
 
 #include <errno.h>
@@ -299,6 +300,11 @@ typedef struct file_index {
     size_t hits_cap;
 } file_index;
 
+static file_index *fi_of(dedup_index *ix)
+{
+    return FA_CONTAINER_OF(ix, file_index, base);
+}
+
 typedef struct rec_frame {
     uint32_t magic, len, check, type;
 } rec_frame;
@@ -430,12 +436,12 @@ static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
 
 static int fi_lookup_digest(dedup_index *ix, uint64_t key, uint32_t *doc)
 {
-    return map64_get(&((file_index *)ix)->digests, key, doc);
+    return map64_get(&fi_of(ix)->digests, key, doc);
 }
 
 static int fi_lookup_key(dedup_index *ix, uint64_t key, uint32_t *doc)
 {
-    return map64_get(&((file_index *)ix)->keys, key, doc);
+    return map64_get(&fi_of(ix)->keys, key, doc);
 }
 
 static int cmp_cand(const void *a, const void *b)
@@ -448,7 +454,7 @@ static int cmp_cand(const void *a, const void *b)
 static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
                          size_t max)
 {
-    file_index *x = (file_index *)ix;
+    file_index *x = fi_of(ix);
     if (x->anchors.cap == 0 || n == 0) return 0;
     /* small open-addressing counter doc -> hits */
     size_t need = 64;
@@ -499,7 +505,7 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
 
 static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
 {
-    file_index *x = (file_index *)ix;
+    file_index *x = fi_of(ix);
     if (doc >= x->n_docs) return FA_ENOENT;
     uint64_t off = x->offsets[doc];
     rec_frame fr;
@@ -516,7 +522,7 @@ static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
 static int fi_block_counts(dedup_index *ix, uint64_t host_key, const uint64_t *fps, size_t n,
                            uint32_t *counts, uint32_t *host_docs)
 {
-    file_index *x = (file_index *)ix;
+    file_index *x = fi_of(ix);
     uint32_t hi;
     *host_docs = 0;
     if (map64_get(&x->host_ids, host_key, &hi) < 0) {
@@ -532,7 +538,7 @@ static int fi_block_counts(dedup_index *ix, uint64_t host_key, const uint64_t *f
 
 static int fi_insert(dedup_index *ix, dedup_doc_record *r)
 {
-    file_index *x = (file_index *)ix;
+    file_index *x = fi_of(ix);
     if (x->opt.read_only) return FA_EACCES;
     if (x->n_docs >= UINT32_MAX - 1) return FA_ETOOBIG;
     r->id = (uint32_t)x->n_docs;
@@ -599,12 +605,12 @@ static int fi_insert(dedup_index *ix, dedup_doc_record *r)
 
 static uint32_t fi_count(dedup_index *ix)
 {
-    return (uint32_t)((file_index *)ix)->n_docs;
+    return (uint32_t)fi_of(ix)->n_docs;
 }
 
 static size_t fi_memory(dedup_index *ix)
 {
-    file_index *x = (file_index *)ix;
+    file_index *x = fi_of(ix);
     size_t m = sizeof *x + x->cap_docs * 8 + x->digests.cap * 12 + x->keys.cap * 12 +
                x->host_ids.cap * 12 + x->anchors.cap * 8 + x->cap_hosts * sizeof(host_blocks) +
                x->rbuf_cap + x->wbuf_cap + x->hits_cap * 8;
@@ -615,14 +621,14 @@ static size_t fi_memory(dedup_index *ix)
 
 static int fi_sync(dedup_index *ix)
 {
-    file_index *x = (file_index *)ix;
+    file_index *x = fi_of(ix);
     if (x->opt.read_only) return 0;
     return fdatasync(x->fd) == 0 ? 0 : fa_err_from_errno(errno);
 }
 
 static void fi_close(dedup_index *ix)
 {
-    file_index *x = (file_index *)ix;
+    file_index *x = fi_of(ix);
     if (x == NULL) return;
     if (x->fd >= 0) {
         if (!x->opt.read_only) fdatasync(x->fd);
@@ -647,8 +653,9 @@ static void fi_close(dedup_index *ix)
 }
 
 static const dedup_index_ops file_ops = {
-    fi_lookup_digest, fi_lookup_key, fi_candidates, fi_get_doc, fi_block_counts,
-    fi_insert,        fi_count,      fi_memory,     fi_sync,    fi_close,
+    fi_lookup_digest, fi_lookup_key, fi_candidates, fi_get_doc,
+    fi_block_counts,  fi_insert,     fi_count,      fi_memory,
+    fi_sync,          fi_close,      NULL,          NULL, /* texts: text_store.h beside the index */
 };
 
 typedef struct file_header {

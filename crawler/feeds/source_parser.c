@@ -73,6 +73,21 @@
 
 enum target { T_NONE, T_FEED, T_JSON, T_SITEMAP, T_OPML, T_HTML };
 
+/* What each reader of the source-kind table starts (T_NONE: the bytes
+ * decide), and how json_items reads a JSON body. */
+static const struct reader_start {
+    enum target t;
+    enum json_flavor flavor;
+} readers[] = {
+    [FA_READER_SNIFF] = {T_NONE, JSON_FLAVOR_AUTO},
+    [FA_READER_XML_FEED] = {T_FEED, JSON_FLAVOR_AUTO},
+    [FA_READER_JSON_FEED] = {T_JSON, JSON_FLAVOR_JSONFEED},
+    [FA_READER_WORDPRESS] = {T_JSON, JSON_FLAVOR_WORDPRESS},
+    [FA_READER_JSON_MAPPED] = {T_JSON, JSON_FLAVOR_MAPPED},
+    [FA_READER_SITEMAP] = {T_SITEMAP, JSON_FLAVOR_AUTO},
+    [FA_READER_OPML] = {T_OPML, JSON_FLAVOR_AUTO},
+};
+
 /* Where the sniffer stopped for want of bytes, so that the next push goes
  * on from there instead of reading the held prefix again (a 64 KiB
  * "<!DOCTYPE x [aaa..." pushed a byte at a time once cost 2 G steps). */
@@ -117,7 +132,8 @@ struct source_parser {
     fa_buf sniff;
     sniff_scan scan; /* how far sniffing got: each held byte is read once */
     enum target t;
-    int auto_json; /* JSON flavor left to the shape */
+    enum fa_source_reader reader; /* the table's, for o.format */
+    int auto_json;                /* JSON flavor left to the shape */
     feed_parser *fp;
     json_items *ji;
     sitemap_parser *sm;
@@ -253,7 +269,7 @@ static int ensure_param(char **url, const char *name, const char *value, int enc
     return 0;
 }
 
-int source_first_url(const char *config_url, enum source_format f, const source_json_mapping *json,
+int source_first_url(const char *config_url, enum fa_source_kind f, const source_json_mapping *json,
                      const char *since_rfc3339, char **out)
 {
     if (out == NULL) return FA_EINVAL;
@@ -261,7 +277,7 @@ int source_first_url(const char *config_url, enum source_format f, const source_
     if (config_url == NULL) return FA_EINVAL;
     char *u = NULL;
     int rc = 0;
-    if (f == SOURCE_FORMAT_WORDPRESS) {
+    if (f == FA_SOURCE_WORDPRESS) {
         if (strstr(config_url, "/wp-json/") != NULL) {
             u = strdup(config_url);
         } else {
@@ -288,7 +304,7 @@ int source_first_url(const char *config_url, enum source_format f, const source_
         if (rc == 0) rc = ensure_param(&u, "_embed", "author", 0, 0);
         if (rc == 0 && since_rfc3339 != NULL)
             rc = ensure_param(&u, "modified_after", since_rfc3339, 1, 1);
-    } else if (f == SOURCE_FORMAT_JSON && json != NULL && json->paginate == JSON_PAGINATE_PAGE) {
+    } else if (f == FA_SOURCE_JSON && json != NULL && json->paginate == JSON_PAGINATE_PAGE) {
         u = strdup(config_url);
         if (u == NULL) return FA_ENOMEM;
         rc = ensure_param(&u, json->page_param ? json->page_param : "page", "1", 1, 1);
@@ -302,14 +318,6 @@ int source_first_url(const char *config_url, enum source_format f, const source_
     }
     *out = u;
     return 0;
-}
-
-const char *source_format_name(enum source_format f)
-{
-    static const char *const names[] = {"auto",      "rss",  "atom",    "jsonfeed",
-                                        "wordpress", "json", "sitemap", "opml"};
-    if ((unsigned)f < sizeof names / sizeof names[0]) return names[f];
-    return NULL;
 }
 
 /* ---- callbacks from the parsers ---- */
@@ -391,13 +399,7 @@ static int start_target(source_parser *p, enum target t)
         feed_discover_set_utf8_input(p->fd);
         break;
     case T_JSON: {
-        enum json_flavor fl = JSON_FLAVOR_AUTO;
-        if (p->o.format == SOURCE_FORMAT_JSONFEED)
-            fl = JSON_FLAVOR_JSONFEED;
-        else if (p->o.format == SOURCE_FORMAT_WORDPRESS)
-            fl = JSON_FLAVOR_WORDPRESS;
-        else if (p->o.format == SOURCE_FORMAT_JSON)
-            fl = JSON_FLAVOR_MAPPED;
+        enum json_flavor fl = readers[p->reader].flavor;
         p->auto_json = fl == JSON_FLAVOR_AUTO;
         return start_json(p, fl);
     }
@@ -519,21 +521,7 @@ static int decide(source_parser *p, int at_end)
     const unsigned char *s = (const unsigned char *)p->sniff.data;
     size_t n = p->sniff.len;
     if (n < 3 && !at_end && n > 0 && s[0] == 0xEF) return 0; /* a BOM, maybe */
-    switch (p->o.format) {
-    case SOURCE_FORMAT_RSS:
-    case SOURCE_FORMAT_ATOM:
-        return start_target(p, T_FEED);
-    case SOURCE_FORMAT_SITEMAP:
-        return start_target(p, T_SITEMAP);
-    case SOURCE_FORMAT_OPML:
-        return start_target(p, T_OPML);
-    case SOURCE_FORMAT_JSONFEED:
-    case SOURCE_FORMAT_WORDPRESS:
-    case SOURCE_FORMAT_JSON:
-        return start_target(p, T_JSON);
-    default:
-        break;
-    }
+    if (readers[p->reader].t != T_NONE) return start_target(p, readers[p->reader].t);
     if (n >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF) ||
                    (s[0] == 0 && s[1] == '<') || (s[0] == '<' && s[1] == 0)))
         return start_target(p, T_FEED); /* UTF-16: feed_parser knows it */
@@ -703,7 +691,9 @@ source_parser *source_parser_new(const source_parser_options *o, const source_pa
                                  void *ud)
 {
     if (o == NULL) return NULL;
-    if (o->format == SOURCE_FORMAT_JSON &&
+    const fa_source_kind_info *kind = fa_source_kind_get(o->format);
+    if (kind == NULL) return NULL;
+    if ((kind->flags & FA_SOURCE_MAPPED) &&
         (o->json == NULL || o->json->items == NULL || !json_pointer_valid(o->json->items)))
         return NULL;
     source_parser *p = calloc(1, sizeof *p);
@@ -719,8 +709,8 @@ source_parser *source_parser_new(const source_parser_options *o, const source_pa
         return NULL;
     }
     p->o.url = p->url;
-    if (p->o.format == SOURCE_FORMAT_AUTO && p->url != NULL && strstr(p->url, "/wp-json/") != NULL)
-        p->o.format = SOURCE_FORMAT_WORDPRESS;
+    p->o.format = fa_source_kind_for_url(p->o.format, p->url);
+    p->reader = fa_source_kind_get(p->o.format)->reader;
     return p;
 }
 
@@ -831,7 +821,7 @@ int source_parser_response(source_parser *p, long status, const char *head, size
         s = nl ? nl + 1 : end;
     }
     if (status >= 200 && status < 300) return 1;
-    if (status == 400 && p->o.format == SOURCE_FORMAT_WORDPRESS) return 1;
+    if (status == 400 && p->o.format == FA_SOURCE_WORDPRESS) return 1;
     return 0;
 }
 
@@ -872,7 +862,7 @@ static unsigned url_number(const source_parser *p, const char *name, unsigned df
 static int next_page(source_parser *p)
 {
     if (p->t != T_JSON) return 0;
-    const source_json_mapping *m = p->o.format == SOURCE_FORMAT_JSON ? p->o.json : NULL;
+    const source_json_mapping *m = p->reader == FA_READER_JSON_MAPPED ? p->o.json : NULL;
     unsigned max = p->o.max_pages      ? p->o.max_pages
                    : m && m->max_pages ? m->max_pages
                                        : SOURCE_DEFAULT_MAX_PAGES;

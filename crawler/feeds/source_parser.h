@@ -13,7 +13,8 @@
  * of a sitemap index) come out through the link callback.  Nothing here
  * does I/O or knows the event loop.
  *
- * With SOURCE_FORMAT_AUTO the bytes decide: JSON by its shape, XML by its
+ * What a response is read as is its source's kind (common/fa_source_kind.h:
+ * the table's reader).  With FA_SOURCE_AUTO the bytes decide: JSON by its shape, XML by its
  * root element, HTML by its doctype or <html> root (autodiscovery).  A
  * body starting with the gzip magic (1f 8b) is inflated first, with a
  * ceiling on the inflated size.  See docs/FEEDS.md for the details and
@@ -37,21 +38,11 @@
 #define SOURCE_PARSER_H
 
 #include "common/fa_charset.h"
+#include "common/fa_source_kind.h"
 #include "crawler/feeds/feed_parser.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-enum source_format {
-    SOURCE_FORMAT_AUTO = 0,
-    SOURCE_FORMAT_RSS,  /* RSS or RDF or Atom: the XML root decides between them */
-    SOURCE_FORMAT_ATOM, /* same as RSS */
-    SOURCE_FORMAT_JSONFEED,
-    SOURCE_FORMAT_WORDPRESS,
-    SOURCE_FORMAT_JSON, /* needs a mapping */
-    SOURCE_FORMAT_SITEMAP,
-    SOURCE_FORMAT_OPML
-};
 
 enum source_link_kind {
     SOURCE_LINK_NEXT_PAGE, /* the next page of this paginated source */
@@ -89,8 +80,8 @@ typedef struct source_json_mapping {
 
 typedef struct source_parser_options {
     const char *url; /* this response's URL (after redirects): base for links and pages */
-    enum source_format format;
-    const source_json_mapping *json; /* SOURCE_FORMAT_JSON: required; else ignored */
+    enum fa_source_kind format;
+    const source_json_mapping *json; /* FA_SOURCE_JSON: required; else ignored */
     unsigned page;               /* 1-based number of this request in a paginated walk (0 = 1) */
     unsigned max_pages;          /* no next page is reported from page max_pages on; 0 = the
                                     mapping's, else SOURCE_DEFAULT_MAX_PAGES */
@@ -111,7 +102,7 @@ typedef struct source_parser source_parser;
 
 /* Creates a parser for one response.  o and cb are copied (o->url too);
  * o->json is borrowed.  Returns NULL on allocation failure or when o is
- * unusable (NULL, SOURCE_FORMAT_JSON without a mapping with items). */
+ * unusable (NULL, FA_SOURCE_JSON without a mapping with items). */
 source_parser *source_parser_new(const source_parser_options *o, const source_parser_callbacks *cb,
                                  void *ud);
 
@@ -177,15 +168,12 @@ void source_parser_free(source_parser *p);
  *  - json with JSON_PAGINATE_PAGE: config_url with <page_param>=1;
  *  - otherwise config_url itself.
  * Returns 0, FA_EINVAL (NULL arguments) or FA_ENOMEM. */
-int source_first_url(const char *config_url, enum source_format f, const source_json_mapping *json,
+int source_first_url(const char *config_url, enum fa_source_kind f, const source_json_mapping *json,
                      const char *since_rfc3339, char **out);
 
 /* url with query parameter name set to value (replaced if present, else
  * appended; value percent-encoded; any fragment dropped), malloc'd into
  * *out.  Returns 0, FA_EINVAL or FA_ENOMEM. */
 int source_url_with_param(const char *url, const char *name, const char *value, char **out);
-
-/* "auto", "rss", ... as in the config; NULL for an unknown name. */
-const char *source_format_name(enum source_format f);
 
 #endif

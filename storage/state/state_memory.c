@@ -19,6 +19,7 @@
  */
 #include "storage/state/crawl_state_backend.h"
 
+#include "common/fa_container.h"
 #include "common/fa_err.h"
 
 #include <stdlib.h>
@@ -216,7 +217,7 @@ typedef struct undo_entry {
 } undo_entry;
 
 typedef struct memory_state {
-    crawl_state base; /* first: the handle given out */
+    crawl_state base; /* the handle given out (mem_of) */
     mem_map maps[MAP_COUNT];
     undo_entry *undo;
     size_t undo_len, undo_cap;
@@ -225,7 +226,7 @@ typedef struct memory_state {
 
 static memory_state *mem_of(crawl_state *st)
 {
-    return (memory_state *)st;
+    return FA_CONTAINER_OF(st, memory_state, base);
 }
 
 /* Replaces the value of key in map (the packed value in ms->pack). */

@@ -46,6 +46,7 @@
  */
 #include "storage/state/crawl_state_backend.h"
 
+#include "common/fa_container.h"
 #include "common/fa_err.h"
 #include "common/fa_redis.h"
 
@@ -89,7 +90,7 @@ typedef struct pend {
 } pend;
 
 typedef struct redis_state {
-    crawl_state base; /* first */
+    crawl_state base; /* the handle given out (rs_of) */
     fa_redis_sync *conn;
     char prefix[REDIS_STATE_PREFIX_MAX + 1];
     pend *txn; /* newest first */
@@ -99,7 +100,7 @@ typedef struct redis_state {
 
 static redis_state *rs_of(crawl_state *st)
 {
-    return (redis_state *)st;
+    return FA_CONTAINER_OF(st, redis_state, base);
 }
 
 /* ---- building commands ---- */

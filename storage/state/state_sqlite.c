@@ -49,6 +49,7 @@
 #include "storage/state/crawl_state_backend.h"
 
 #include "common/fa_fs.h"
+#include "common/fa_container.h"
 #include "common/fa_err.h"
 
 #include <errno.h>
@@ -180,7 +181,7 @@ static const char *const statement_sql[S_COUNT] = {
 };
 
 typedef struct sqlite_state {
-    crawl_state base; /* first: the handle given out */
+    crawl_state base; /* the handle given out (sql_of) */
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
     int lock_fd;
@@ -189,7 +190,7 @@ typedef struct sqlite_state {
 
 static sqlite_state *sql_of(crawl_state *st)
 {
-    return (sqlite_state *)st;
+    return FA_CONTAINER_OF(st, sqlite_state, base);
 }
 
 /* Maps an SQLite result code to an FA_E* code. */

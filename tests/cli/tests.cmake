@@ -48,3 +48,10 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_extract_batch.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_extract_batch PROPERTIES TIMEOUT 60)
 endif()
+# (issue 15) two cluster nodes, one Redis dedup index (B's finding names A's
+# record), and ls/verify/index/get/text/dedup-report over both folders
+if(TARGET feedarc)
+  add_test(NAME test_cluster_archives
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cluster_archives.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_cluster_archives PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()

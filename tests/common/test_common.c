@@ -1,5 +1,5 @@
 /* test_common.c - buffers with ceilings, timestamps, digests, de-chunking,
- * and the memory-to-file spool. */
+ * the memory-to-file spool, signals, and FA_CONTAINER_OF. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "common/fa_buf.h"
+#include "common/fa_container.h"
 #include "common/fa_dechunk.h"
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
@@ -198,13 +199,34 @@ static void signals_recorded(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* FA_CONTAINER_OF gets the owner back from a member anywhere in it. */
+static void container_of(void **state)
+{
+    (void)state;
+    struct owner {
+        char pad[3];
+        double d;
+        struct inner {
+            int x;
+        } first, second;
+    } o;
+    assert_ptr_equal(FA_CONTAINER_OF(&o.second, struct owner, second), &o);
+    assert_ptr_equal(FA_CONTAINER_OF(&o.first, struct owner, first), &o);
+    assert_ptr_equal(FA_CONTAINER_OF(&o.d, struct owner, d), &o);
+    assert_ptr_equal(FA_CONTAINER_OF(o.pad, struct owner, pad), &o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buf_ceiling),       cmocka_unit_test(time_formats),
-        cmocka_unit_test(digests),           cmocka_unit_test(dechunk_every_split),
-        cmocka_unit_test(spool_spills_to_file), cmocka_unit_test(signals_ignored_stay_ignored),
+        cmocka_unit_test(buf_ceiling),
+        cmocka_unit_test(time_formats),
+        cmocka_unit_test(digests),
+        cmocka_unit_test(dechunk_every_split),
+        cmocka_unit_test(spool_spills_to_file),
+        cmocka_unit_test(signals_ignored_stay_ignored),
         cmocka_unit_test(signals_recorded),
+        cmocka_unit_test(container_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -193,7 +193,7 @@ static void full_example(void **state)
     const config_source *s = &c->sources[0];
     assert_string_equal(s->url, "https://example.org/feed.xml");
     assert_string_equal(s->name, "example.org/feed.xml");
-    assert_int_equal(s->type, SOURCE_AUTO);
+    assert_int_equal(s->type, FA_SOURCE_AUTO);
     assert_int_equal(s->fetch_pages, 1);
     assert_true(s->interval_ms == 15ULL * 60 * 1000);
     assert_int_equal(s->max_items, 10000);
@@ -202,7 +202,7 @@ static void full_example(void **state)
     s = &c->sources[1];
     assert_string_equal(s->url, "https://example.org/atom.xml");
     assert_string_equal(s->name, "Example Atom");
-    assert_int_equal(s->type, SOURCE_ATOM);
+    assert_int_equal(s->type, FA_SOURCE_ATOM);
     assert_int_equal(s->fetch_pages, 0);
     assert_true(s->interval_ms == 15ULL * 60 * 1000);
     assert_int_equal(s->max_items, 500);
@@ -242,7 +242,7 @@ static void defaults_filled(void **state)
     /* host lower-cased, port, path and query; no scheme, no userinfo */
     assert_string_equal(c->sources[0].name, "example.org:8443/feed?x=1");
     assert_int_equal(c->sources[0].name_is_default, 1);
-    assert_int_equal(c->sources[0].type, SOURCE_AUTO);
+    assert_int_equal(c->sources[0].type, FA_SOURCE_AUTO);
     assert_int_equal(c->sources[0].fetch_pages, 1);
     assert_true(c->sources[0].interval_ms == 15ULL * 60 * 1000);
     assert_int_equal(c->sources[0].max_items, 10000);
@@ -282,9 +282,9 @@ static void aliases_and_types(void **state)
     assert_string_equal(c->storage.dir, "/abs/../x//y/"); /* absolute: kept */
     assert_string_equal(c->sources[0].name, "[::1]:8080/feed");
     assert_string_equal(c->sources[1].name, "b.example");
-    assert_int_equal(c->sources[0].type, SOURCE_JSONFEED);
+    assert_int_equal(c->sources[0].type, FA_SOURCE_JSONFEED);
     assert_int_equal(c->sources[0].fetch_pages, 0);
-    assert_int_equal(c->sources[1].type, SOURCE_SITEMAP);
+    assert_int_equal(c->sources[1].type, FA_SOURCE_SITEMAP);
     assert_int_equal(c->sources[1].fetch_pages, 1);
     assert_true(c->sources[1].interval_ms == 500);
     assert_int_equal(c->sources[1].n_headers, 2);
@@ -293,12 +293,12 @@ static void aliases_and_types(void **state)
     free(round_trip(c));
     config_free(c);
 
-    for (int t = SOURCE_AUTO; t <= SOURCE_SITEMAP; t++) {
-        enum config_source_type back;
+    for (int t = FA_SOURCE_AUTO; t <= FA_SOURCE_SITEMAP; t++) {
+        enum fa_source_kind back;
         assert_int_equal(config_parse_source_type(config_source_type_name(t), &back), 0);
         assert_int_equal(back, t);
     }
-    assert_string_equal(config_source_type_name((enum config_source_type)99), "unknown");
+    assert_string_equal(config_source_type_name((enum fa_source_kind)99), "unknown");
 }
 
 /* ---- errors, one class at a time, exact lines ---- */

@@ -71,7 +71,7 @@ static void wordpress_paginates_and_is_incremental(void **state)
     char base[256];
     snprintf(base, sizeof base, "%s/wp-json/wp/v2/posts", o);
     char *p1 = NULL, *p2 = NULL, *p3 = NULL, *inc = NULL;
-    assert_int_equal(source_first_url(base, SOURCE_FORMAT_WORDPRESS, NULL, NULL, &p1), 0);
+    assert_int_equal(source_first_url(base, FA_SOURCE_WORDPRESS, NULL, NULL, &p1), 0);
     assert_int_equal(source_url_with_param(p1, "page", "2", &p2), 0);
     assert_int_equal(source_url_with_param(p1, "page", "3", &p3), 0);
     char *a = wp_post(1, o, "2026-11-10T09:00:00"), *b = wp_post(2, o, "2026-11-11T09:00:00");
@@ -102,8 +102,8 @@ static void wordpress_paginates_and_is_incremental(void **state)
     assert_int_equal(logged(s, "page=3"), 1);
 
     /* run 2: only modified_after the newest modified_gmt archived */
-    assert_int_equal(source_first_url(base, SOURCE_FORMAT_WORDPRESS, NULL,
-                                      "2026-11-13T09:30:00Z", &inc), 0);
+    assert_int_equal(
+        source_first_url(base, FA_SOURCE_WORDPRESS, NULL, "2026-11-13T09:30:00Z", &inc), 0);
     char *e = wp_post(5, o, "2026-11-20T10:00:00"), body3[2048];
     snprintf(body3, sizeof body3, "[%s]", e);
     route_url(s, inc, 200, "application/json", body3, "X-WP-Total: 1\r\nX-WP-TotalPages: 1\r\n");
@@ -144,8 +144,8 @@ static void sources_on_one_host_keep_their_own_state(void **state)
     char wa[256], wb[256], *pa = NULL, *pb = NULL;
     snprintf(wa, sizeof wa, "%s/a/wp-json/wp/v2/posts", o);
     snprintf(wb, sizeof wb, "%s/b/wp-json/wp/v2/posts", o);
-    assert_int_equal(source_first_url(wa, SOURCE_FORMAT_WORDPRESS, NULL, NULL, &pa), 0);
-    assert_int_equal(source_first_url(wb, SOURCE_FORMAT_WORDPRESS, NULL, NULL, &pb), 0);
+    assert_int_equal(source_first_url(wa, FA_SOURCE_WORDPRESS, NULL, NULL, &pa), 0);
+    assert_int_equal(source_first_url(wb, FA_SOURCE_WORDPRESS, NULL, NULL, &pb), 0);
     char *a1 = wp_post(1, o, "2026-11-10T09:00:00"), *a2 = wp_post(2, o, "2026-11-12T09:00:00");
     char *b1 = wp_post(3, o, "2026-11-05T07:00:00");
     char body[4096];
@@ -219,8 +219,8 @@ static void sources_on_one_host_keep_their_own_state(void **state)
                      0);
     crawl_state_close(old);
     char *inc = NULL;
-    assert_int_equal(
-        source_first_url(wb, SOURCE_FORMAT_WORDPRESS, NULL, "2026-11-01T00:00:00Z", &inc), 0);
+    assert_int_equal(source_first_url(wb, FA_SOURCE_WORDPRESS, NULL, "2026-11-01T00:00:00Z", &inc),
+                     0);
     snprintf(body, sizeof body, "[%s]", b1);
     route_url(s, inc, 200, "application/json", body, "X-WP-TotalPages: 1\r\n");
     site_server_reset_log(s);

@@ -1833,10 +1833,19 @@ double corpus_word_f1(const char *extracted, const char *truth)
 int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt, corpus_score *out)
 {
     memset(out, 0, sizeof *out);
-    dbg_corpus = c;
     dedup_engine *eng;
     int rc = dedup_engine_open(dir, opt, &eng);
     if (rc < 0) return rc;
+    rc = corpus_score_run_engine(c, eng, out);
+    dedup_engine_close(eng);
+    return rc;
+}
+
+int corpus_score_run_engine(const corpus *c, dedup_engine *eng, corpus_score *out)
+{
+    memset(out, 0, sizeof *out);
+    dbg_corpus = c;
+    int rc = 0;
     size_t n = c->n_docs;
     uint32_t *parent = malloc((n ? n : 1) * sizeof *parent);
     size_t cap = 1024, np_c = 0, np_e = 0;
@@ -1904,7 +1913,6 @@ int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    dedup_engine_close(eng);
     if (rc == 0) {
         /* near pairs: every pair inside a predicted cluster */
         size_t pcap = 1024, pn = 0;

@@ -121,6 +121,10 @@ typedef struct corpus_score {
  * corpus in fetch order and scores it.  Returns 0 or the engine's error. */
 int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt, corpus_score *out);
 
+/* The same over an engine of the caller's (a Redis index, say: its ids
+ * must start at 0, an empty index); eng is used, not closed. */
+int corpus_score_run_engine(const corpus *c, dedup_engine *eng, corpus_score *out);
+
 /* Word-level F1 of extracted against truth (bags of lower-cased words). */
 double corpus_word_f1(const char *extracted, const char *truth);
 

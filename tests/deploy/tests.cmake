@@ -13,3 +13,10 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_ops_cli.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_ops_cli PROPERTIES TIMEOUT 120)
 endif()
+# (issue 15) deploy/compose.yaml: Redis + three nodes sharing deploy/cluster.yaml
+if(TARGET feedarc)
+  add_test(NAME test_compose
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_compose.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_compose PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
+endif()

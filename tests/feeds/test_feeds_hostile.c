@@ -231,7 +231,7 @@ static void pagination_ignores_the_fragment(void **state)
     /* the same through a paginated JSON API response, page 2 of a walk */
     source_json_mapping m = {.items = "/data", .id = "/id", .paginate = JSON_PAGINATE_PAGE};
     source_parser_options o = {
-        .url = "http://h/api?x=1#top?page=7", .format = SOURCE_FORMAT_JSON, .json = &m, .page = 2};
+        .url = "http://h/api?x=1#top?page=7", .format = FA_SOURCE_JSON, .json = &m, .page = 2};
     links l = {0};
     source_parser_callbacks cb = {.item = ignore_item, .link = on_link};
     source_parser *p = source_parser_new(&o, &cb, &l);
@@ -260,7 +260,7 @@ static double now_s(void)
  * finish's answer, the kind chosen in kind. */
 static int sniff_bytewise(const char *body, size_t len, char *kind, size_t kind_len)
 {
-    source_parser_options o = {.url = "http://h/feed", .format = SOURCE_FORMAT_AUTO};
+    source_parser_options o = {.url = "http://h/feed", .format = FA_SOURCE_AUTO};
     source_parser_callbacks cb = {.item = ignore_item};
     source_parser *p = source_parser_new(&o, &cb, NULL);
     assert_non_null(p);
@@ -465,7 +465,7 @@ static void xml_limits_are_reported(void **state)
     assert_int_equal(o.items, 1);
 
     /* the same for sitemaps (crawler/feeds/feed_xml.c): a 20 MB CDATA <loc> */
-    source_parser_options so = {.url = "https://h/sitemap.xml", .format = SOURCE_FORMAT_AUTO};
+    source_parser_options so = {.url = "https://h/sitemap.xml", .format = FA_SOURCE_AUTO};
     items r = {0};
     source_parser_callbacks cb = {.item = collect};
     source_parser *sp = source_parser_new(&so, &cb, &r);

@@ -331,13 +331,13 @@ static void jsonfeed(void **state)
     assert_non_null(strstr(r->err, "not a JSON Feed"));
     result_free(r);
     /* ... but accepted when the type says jsonfeed */
-    o.format = SOURCE_FORMAT_JSONFEED;
+    o.format = FA_SOURCE_JSONFEED;
     run_all_ways_mem(&o, NULL, api, sizeof api - 1, r);
     assert_int_equal(r->finish_rc, 1);
     assert_string_equal(r->items[0][I_ID], "1");
     result_free(r);
     /* a UTF-8 BOM before the JSON */
-    o.format = SOURCE_FORMAT_AUTO;
+    o.format = FA_SOURCE_AUTO;
     const char bom[] = "\xef\xbb\xbf {\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":"
                        "[{\"id\":\"b\",\"url\":\"/b\"}]}";
     run_all_ways_mem(&o, NULL, bom, sizeof bom - 1, r);
@@ -436,7 +436,7 @@ static void wordpress_400_past_the_end(void **state)
     result_free(r);
     /* type wordpress with a site URL behaves the same */
     o.url = "https://blog.example.com/?rest_route=/wp/v2/posts&page=9";
-    o.format = SOURCE_FORMAT_WORDPRESS;
+    o.format = FA_SOURCE_WORDPRESS;
     run_all_ways(&o, &resp, "wp-error.json", r);
     assert_int_equal(r->finish_rc, 0);
     result_free(r);
@@ -449,13 +449,13 @@ static void wordpress_400_past_the_end(void **state)
                                 "modified_after (HTTP 400)");
     result_free(r);
     /* a 400 from anything but WordPress is not parsed; nor a 404 from it */
-    o.format = SOURCE_FORMAT_AUTO;
+    o.format = FA_SOURCE_AUTO;
     o.url = "https://plain.example.org/feed";
     run(&o, &resp, "x", 1, WHOLE, 0, r);
     assert_int_equal(r->response, 0);
     result_free(r);
     response nf = {404, "HTTP/1.1 404 Not Found\r\n\r\n"};
-    o.format = SOURCE_FORMAT_WORDPRESS;
+    o.format = FA_SOURCE_WORDPRESS;
     run(&o, &nf, "x", 1, WHOLE, 0, r);
     assert_int_equal(r->response, 0);
     drop(r);
@@ -482,7 +482,7 @@ static void json_mapped_and_unexpected_types(void **state)
     (void)state;
     result *r = new_result();
     source_parser_options o = {.url = "https://news.example.io/api/v1/stories?limit=3",
-                               .format = SOURCE_FORMAT_JSON,
+                               .format = FA_SOURCE_JSON,
                                .json = &api_mapping};
     run_all_ways(&o, NULL, "api-posts.json", r);
     assert_string_equal(r->kind, "json");
@@ -561,7 +561,7 @@ static void json_mapped_and_unexpected_types(void **state)
     assert_non_null(strstr(r->err, "not an array"));
     result_free(r);
     /* no mapping: refused at creation */
-    source_parser_options bad = {.format = SOURCE_FORMAT_JSON};
+    source_parser_options bad = {.format = FA_SOURCE_JSON};
     assert_null(source_parser_new(&bad, NULL, NULL));
     drop(r);
 }
@@ -664,7 +664,7 @@ static void sitemaps(void **state)
     result_free(r);
 
     /* type sitemap on something else */
-    o.format = SOURCE_FORMAT_SITEMAP;
+    o.format = FA_SOURCE_SITEMAP;
     run_all_ways(&o, NULL, "rss2.xml", r);
     assert_int_equal(r->finish_rc, FA_EPARSE);
     assert_string_equal(r->err, "root element <rss> is not a sitemap");
@@ -863,7 +863,7 @@ static void opml_expansion(void **state)
     assert_string_equal(c->sources[0].url, "https://orchard.example.org/atom.xml");
     assert_string_equal(c->sources[1].url, "https://gazette.example.org/feed.xml");
     assert_string_equal(c->sources[1].name, "Gazette");
-    assert_int_equal(c->sources[1].type, SOURCE_RSS);
+    assert_int_equal(c->sources[1].type, FA_SOURCE_RSS);
     assert_int_equal(c->sources[1].fetch_pages, 0);
     assert_int_equal(c->sources[1].n_headers, 1);
     assert_string_equal(c->sources[1].headers[0].value, "k");
@@ -926,7 +926,7 @@ static void autodiscovery(void **state)
     assert_string_equal(r->err, "HTML page with no feed link");
     result_free(r);
     /* type rss on an HTML page: the feed parser's refusal */
-    o.format = SOURCE_FORMAT_RSS;
+    o.format = FA_SOURCE_RSS;
     run_all_ways(&o, NULL, "discover.html", r);
     assert_int_equal(r->finish_rc, FA_EPARSE);
     assert_non_null(strstr(r->err, "HTML"));
@@ -981,15 +981,15 @@ static void first_urls(void **state)
     (void)state;
     char *u = NULL;
     assert_int_equal(
-        source_first_url("https://blog.example.com/", SOURCE_FORMAT_WORDPRESS, NULL, NULL, &u), 0);
+        source_first_url("https://blog.example.com/", FA_SOURCE_WORDPRESS, NULL, NULL, &u), 0);
     assert_string_equal(
         u, "https://blog.example.com/wp-json/wp/v2/posts?per_page=100&page=1"
            "&orderby=modified&order=asc"
            "&_fields=id,link,title,content,date_gmt,modified_gmt,author,_links,_embedded"
            "&_embed=author");
     free(u);
-    assert_int_equal(source_first_url("https://blog.example.com/news", SOURCE_FORMAT_WORDPRESS,
-                                      NULL, "2026-11-20T09:00:00Z", &u),
+    assert_int_equal(source_first_url("https://blog.example.com/news", FA_SOURCE_WORDPRESS, NULL,
+                                      "2026-11-20T09:00:00Z", &u),
                      0);
     assert_string_equal(
         u, "https://blog.example.com/news/wp-json/wp/v2/posts?per_page=100&page=1"
@@ -1000,7 +1000,7 @@ static void first_urls(void **state)
     /* already an API URL: only what it lacks is added */
     assert_int_equal(source_first_url("https://blog.example.com/wp-json/wp/v2/posts?categories=5"
                                       "&per_page=20&page=7",
-                                      SOURCE_FORMAT_WORDPRESS, NULL, NULL, &u),
+                                      FA_SOURCE_WORDPRESS, NULL, NULL, &u),
                      0);
     assert_string_equal(
         u, "https://blog.example.com/wp-json/wp/v2/posts?categories=5&per_page=20"
@@ -1010,23 +1010,23 @@ static void first_urls(void **state)
     free(u);
     source_json_mapping m = {.items = "", .paginate = JSON_PAGINATE_PAGE, .page_param = "pg"};
     assert_int_equal(
-        source_first_url("https://api.example.io/list#frag", SOURCE_FORMAT_JSON, &m, NULL, &u), 0);
+        source_first_url("https://api.example.io/list#frag", FA_SOURCE_JSON, &m, NULL, &u), 0);
     assert_string_equal(u, "https://api.example.io/list?pg=1");
     free(u);
     m.paginate = JSON_PAGINATE_CURSOR;
     assert_int_equal(
-        source_first_url("https://api.example.io/list?a=b", SOURCE_FORMAT_JSON, &m, NULL, &u), 0);
+        source_first_url("https://api.example.io/list?a=b", FA_SOURCE_JSON, &m, NULL, &u), 0);
     assert_string_equal(u, "https://api.example.io/list?a=b");
     free(u);
-    assert_int_equal(source_first_url(NULL, SOURCE_FORMAT_RSS, NULL, NULL, &u), FA_EINVAL);
+    assert_int_equal(source_first_url(NULL, FA_SOURCE_RSS, NULL, NULL, &u), FA_EINVAL);
     assert_int_equal(source_url_with_param("https://x/?a=1&page=2&b", "page", "3", &u), 0);
     assert_string_equal(u, "https://x/?a=1&page=3&b");
     free(u);
     assert_int_equal(source_url_with_param("https://x/p?", "q", "a b&c", &u), 0);
     assert_string_equal(u, "https://x/p?q=a%20b%26c");
     free(u);
-    assert_string_equal(source_format_name(SOURCE_FORMAT_OPML), "opml");
-    assert_null(source_format_name((enum source_format)99));
+    assert_string_equal(fa_source_kind_name(FA_SOURCE_OPML), "opml");
+    assert_null(fa_source_kind_name((enum fa_source_kind)99));
 }
 
 static void misc_api(void **state)

@@ -19,6 +19,12 @@
  *                                the engine drives it (lookup candidates,
  *                                verify, insert): docs/s, RSS, table bytes,
  *                                reopen time
+ *   bench_dedup redis N [edits]  (issue 15) N generated news pages through
+ *                                the engine on the Redis index (a
+ *                                redis-server of its own on loopback):
+ *                                Redis memory per document and per key
+ *                                kind, commands sent and run per page,
+ *                                ms per page
  * Run from a RelWithDebInfo build; numbers go to docs/BENCHMARKS.md.
  */
 #include "common/fa_buf.h"
@@ -29,7 +35,9 @@
 #include "dedup/text_extract.h"
 #include "dedup/text_norm.h"
 #include "tests/dedup/corpus.h"
+#include "tests/redis/redis_test_util.h"
 
+#include <hiredis/hiredis.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,8 +600,145 @@ static int cmd_edits(int argc, char **argv)
     return 0;
 }
 
+/* A number field of an INFO reply ("used_memory:123"). */
+static long long info_num(redis_test_server *srv, const char *section, const char *field)
+{
+    char *s = redis_test_str(srv, "INFO %s", section);
+    long long v = -1;
+    char *p = s ? strstr(s, field) : NULL;
+    if (p && p[strlen(field)] == ':') v = atoll(p + strlen(field) + 1);
+    free(s);
+    return v;
+}
+
+/* Commands Redis ran (scripts' calls included): the sum of calls= in
+ * INFO commandstats. */
+static long long redis_calls(redis_test_server *srv)
+{
+    char *s = redis_test_str(srv, "INFO commandstats");
+    long long n = 0;
+    for (char *p = s; p && (p = strstr(p, "calls=")) != NULL; p += 6)
+        n += atoll(p + 6);
+    free(s);
+    return n;
+}
+
+/* MEMORY USAGE of every key under prefix, summed per kind (the letter
+ * after "dd:"). */
+static void memory_by_kind(redis_test_server *srv, const char *prefix, size_t docs)
+{
+    static const char kinds[] = "dtgkahm";
+    static const char *const names[] = {"d: records", "t: texts", "g: digests", "k: URLs",
+                                        "a: anchors", "h: hosts", "meta"};
+    long long bytes[7] = {0}, keys[7] = {0};
+    struct timeval tv = {5, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", srv->port, tv);
+    if (c == NULL || c->err) return;
+    char cursor[32] = "0";
+    size_t pl = strlen(prefix);
+    do {
+        redisReply *r = redisCommand(c, "SCAN %s MATCH %s* COUNT 1000", cursor, prefix);
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) break;
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        redisReply *ks = r->element[1];
+        for (size_t i = 0; i < ks->elements; i++)
+            redisAppendCommand(c, "MEMORY USAGE %b SAMPLES 0", ks->element[i]->str,
+                               ks->element[i]->len);
+        for (size_t i = 0; i < ks->elements; i++) {
+            redisReply *m = NULL;
+            if (redisGetReply(c, (void **)&m) != REDIS_OK) break;
+            const char *k = ks->element[i]->str;
+            int kind = 6;
+            if (ks->element[i]->len > pl + 3 && strncmp(k + pl, "dd:", 3) == 0) {
+                const char *f = strchr(kinds, k[pl + 3]);
+                if (f && k[pl + 4] == ':') kind = (int)(f - kinds);
+            }
+            if (m && m->type == REDIS_REPLY_INTEGER) bytes[kind] += m->integer, keys[kind]++;
+            if (m) freeReplyObject(m);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    redisFree(c);
+    printf("\n| keys | count | bytes (MEMORY USAGE) | per document |\n|---|---|---|---|\n");
+    for (int k = 0; k < 7; k++)
+        printf("| %s | %lld | %.1f MiB | %.0f |\n", names[k], keys[k], bytes[k] / 1048576.0,
+               (double)bytes[k] / (double)docs);
+}
+
+/* N generated pages through the engine on a Redis index of its own:
+ * both generators seed after seed (scale 40), or with edits the
+ * combined-edits corpus (English, 420 stories a seed).  Each seed's URLs
+ * get "?run=SEED", so that the runs are different documents (the
+ * generators repeat their URLs and some pages from seed to seed). */
+static int cmd_redis(unsigned long n, int edits)
+{
+    redis_test_require();
+    redis_test_server srv;
+    if (redis_test_start(&srv, NULL) < 0) return 1;
+    dedup_redis_index_options ro = {.url = srv.url, .prefix = "bench:"};
+    dedup_engine *eng;
+    char err[256] = "";
+    int rc = dedup_engine_open_redis(&ro, NULL, &eng, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "open: %s %s\n", fa_strerror(rc), err);
+        redis_test_stop(&srv);
+        return 1;
+    }
+    long long mem0 = info_num(&srv, "memory", "used_memory"), calls0 = redis_calls(&srv);
+    uint64_t cmd0, rt0, cmd1, rt1;
+    dedup_redis_index_stats(dedup_engine_index(eng), &cmd0, &rt0);
+    unsigned long done = 0, findings = 0;
+    double html = 0, t0 = now(), busy = 0;
+    for (uint32_t seed = 1; done < n && rc == 0; seed++) {
+        corpus c;
+        if ((edits ? corpus_generate_edits(0, seed * 7919, 420, &c)
+                   : corpus_generate((int)(seed % 2), seed, 40, &c)) < 0)
+            break;
+        for (size_t i = 0; i < c.n_docs && done < n; i++, done++) {
+            const corpus_doc *d = &c.docs[i];
+            char url[1024];
+            snprintf(url, sizeof url, "%s%srun=%u", d->url, strchr(d->url, '?') ? "&" : "?",
+                     (unsigned)seed);
+            dedup_input in = {url,     d->host,         NULL,    d->digest, NULL,
+                              d->date, DEDUP_HTML_PAGE, d->html, d->len,    NULL};
+            dedup_result res;
+            double t = now();
+            rc = dedup_analyze(eng, &in, &res);
+            busy += now() - t;
+            findings += res.n_findings;
+            html += (double)d->len;
+            dedup_result_free(&res);
+            if (rc < 0) {
+                fprintf(stderr, "analyze: %s\n", fa_strerror(rc));
+                break;
+            }
+            if ((done + 1) % 10000 == 0)
+                fprintf(stderr, "%lu pages, Redis used_memory %.1f MiB\n", done + 1,
+                        (info_num(&srv, "memory", "used_memory") - mem0) / 1048576.0);
+        }
+        corpus_free(&c);
+    }
+    long long mem1 = info_num(&srv, "memory", "used_memory"), calls1 = redis_calls(&srv);
+    dedup_redis_index_stats(dedup_engine_index(eng), &cmd1, &rt1);
+    double per = (double)(mem1 - mem0) / (double)done;
+    printf("%lu pages (%.1f MB HTML) in %.1f s: %.2f ms per page in dedup_analyze; %lu findings\n",
+           done, html / 1e6, now() - t0, 1000 * busy / (double)done, findings);
+    printf("Redis used_memory: %.1f MiB for the index = %.0f B per page -> %.2f GiB per million\n",
+           (mem1 - mem0) / 1048576.0, per, per * 1e6 / 1073741824.0);
+    printf("per page: %.2f commands sent by the node in %.2f round trips, %.2f commands run by "
+           "Redis (scripts' calls included)\n",
+           (double)(cmd1 - cmd0) / (double)done, (double)(rt1 - rt0) / (double)done,
+           (double)(calls1 - calls0) / (double)done);
+    memory_by_kind(&srv, "bench:", done);
+    dedup_engine_close(eng);
+    redis_test_stop(&srv);
+    return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "redis") == 0)
+        return cmd_redis(strtoul(argv[2], NULL, 10), argc >= 4 && strcmp(argv[3], "edits") == 0);
     if (argc >= 2 && strcmp(argv[1], "edits") == 0) return cmd_edits(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "speed") == 0) return cmd_speed();
     if (argc >= 2 && strcmp(argv[1], "signature") == 0) return cmd_signature();

@@ -120,7 +120,7 @@ static int child(enum fmt f, size_t target)
     unsigned long items = 0;
     source_parser_options o = {.url = "https://bench.example.org/feed",
                                .limits = {.max_items = 100000000}};
-    if (f == F_WP) o.format = SOURCE_FORMAT_WORDPRESS;
+    if (f == F_WP) o.format = FA_SOURCE_WORDPRESS;
     source_parser_callbacks cb = {count_item, NULL};
     source_parser *p = source_parser_new(&o, &cb, &items);
     char *buf = malloc(CHUNK);

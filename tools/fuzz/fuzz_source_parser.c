@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const long statuses[] = {200, 400, 404, 206};
     fuzz_input in = {data, size};
-    enum source_format fmt = (enum source_format)(fuzz_byte(&in) % 8);
+    enum fa_source_kind fmt = (enum fa_source_kind)(fuzz_byte(&in) % 8);
     unsigned mode = fuzz_byte(&in);
     unsigned flags = fuzz_byte(&in);
     size_t head_len = fuzz_byte(&in);

@@ -76,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(with);
     static const source_json_mapping page = {
         .items = "/items", .paginate = JSON_PAGINATE_PAGE, .page_param = "p"};
-    static const enum source_format formats[] = {SOURCE_FORMAT_WORDPRESS, SOURCE_FORMAT_JSON,
-                                                 SOURCE_FORMAT_RSS};
+    static const enum fa_source_kind formats[] = {FA_SOURCE_WORDPRESS, FA_SOURCE_JSON,
+                                                  FA_SOURCE_RSS};
     for (size_t i = 0; i < 3; i++) {
         char *first = NULL;
         (void)source_first_url(base, formats[i], &page, i == 0 && *value ? value : NULL, &first);

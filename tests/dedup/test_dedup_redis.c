@@ -1,0 +1,227 @@
+/*
+ * test_dedup_redis.c - the dedup index on Redis (dedup_index_redis.c), the
+ * one a cluster's nodes share (issue 15): two nodes' engines on one Redis
+ * find each other's documents, the finding naming the other node's
+ * WARC-Record-ID, the candidate confirmed on the text the other node
+ * stored; the first node's parameters hold for the next; the findings on
+ * the generated corpora are the same as with the file index, document for
+ * document (tests/dedup/corpus.c: one generator's pages and the
+ * combined-edits corpus); Redis stopped makes analysis fail with FA_EIO
+ * and it works again once Redis is back.  Against a real redis-server on
+ * loopback; exits 77 without one.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/fa_err.h"
+#include "corpus.h"
+#include "dedup/dedup_engine.h"
+#include "redis/redis_test_util.h"
+#include "util/test_fs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static redis_test_server srv;
+
+static dedup_engine *open_node(const char *prefix, const dedup_options *o)
+{
+    dedup_redis_index_options ro = {.url = srv.url, .prefix = prefix};
+    dedup_engine *e = NULL;
+    char err[256] = "";
+    int rc = dedup_engine_open_redis(&ro, o, &e, err, sizeof err);
+    if (rc < 0) fprintf(stderr, "open: %s: %s\n", fa_strerror(rc), err);
+    assert_int_equal(rc, 0);
+    return e;
+}
+
+/* A story of n paragraphs drawn from a seeded stream of words. */
+static char *story(uint32_t seed, int paragraphs, const char *extra)
+{
+    static const char *const words[] = {
+        "council", "river",   "bridge",  "budget",   "harbour", "school", "winter", "mayor",
+        "tunnel",  "market",  "museum",  "railway",  "storm",   "repair", "vote",   "parish",
+        "ferry",   "orchard", "library", "festival", "quarry",  "signal", "meadow", "clinic"};
+    size_t cap = 16384, len = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    uint32_t x = seed * 2654435761u + 1;
+    for (int p = 0; p < paragraphs; p++) {
+        len += (size_t)snprintf(s + len, cap - len, "<p>");
+        for (int w = 0; w < 60; w++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            len += (size_t)snprintf(s + len, cap - len, "%s%s", w ? " " : "", words[x % 24]);
+            if (w % 12 == 11) len += (size_t)snprintf(s + len, cap - len, ".");
+        }
+        len += (size_t)snprintf(s + len, cap - len, ".</p>\n");
+    }
+    if (extra) len += (size_t)snprintf(s + len, cap - len, "<p>%s</p>\n", extra);
+    return s;
+}
+
+static void analyze(dedup_engine *e, const char *url, const char *rid, const char *html,
+                    int64_t date, dedup_result *res)
+{
+    dedup_input in = {.url = url,
+                      .record_id = rid,
+                      .date = date,
+                      .type = DEDUP_HTML_FRAGMENT,
+                      .content = html,
+                      .len = strlen(html)};
+    assert_int_equal(dedup_analyze(e, &in, res), 0);
+}
+
+static void two_nodes(void **state)
+{
+    (void)state;
+    dedup_engine *a = open_node("two:", NULL), *b = open_node("two:", NULL);
+    char *orig = story(1, 6, NULL);
+    char *copy = story(1, 6, "A sentence the reprint added at the end of the wire story today.");
+    char *other = story(99, 6, NULL);
+    dedup_result r;
+    analyze(a, "http://a.example/story", "<urn:uuid:aaaaaaaa-0000-4000-8000-000000000001>", orig,
+            1000, &r);
+    assert_int_equal(r.n_findings, 0);
+    assert_int_equal(r.doc, 0);
+    dedup_result_free(&r);
+    analyze(b, "http://b.example/unrelated", "<urn:uuid:bbbbbbbb-0000-4000-8000-000000000002>",
+            other, 1001, &r);
+    assert_int_equal(r.n_findings, 0);
+    assert_int_equal(r.doc, 1); /* ids are the cluster's */
+    dedup_result_free(&r);
+    /* the text a confirmation needs is in Redis, not on node A */
+    assert_int_equal(redis_test_int(&srv, "EXISTS two:dd:t:0"), 1);
+    analyze(b, "http://b.example/reprint", "<urn:uuid:bbbbbbbb-0000-4000-8000-000000000003>", copy,
+            1002, &r);
+    assert_int_equal(r.n_findings, 1);
+    assert_int_equal(r.findings[0].kind, DEDUP_NEAR);
+    assert_string_equal(r.findings[0].url, "http://a.example/story");
+    assert_string_equal(r.findings[0].record_id, "<urn:uuid:aaaaaaaa-0000-4000-8000-000000000001>");
+    assert_int_equal(r.findings[0].date, 1000);
+    assert_true(r.findings[0].score > 0.8);
+    dedup_result_free(&r);
+    assert_int_equal(dedup_engine_count(a), 3);
+    /* URL lookups see the other node's documents too */
+    char rid[80];
+    uint32_t d;
+    assert_int_equal(dedup_engine_lookup_url(a, "http://b.example/reprint?utm_source=x", &d, NULL,
+                                             0, rid, sizeof rid),
+                     0);
+    assert_int_equal(d, 2);
+    assert_string_equal(rid, "<urn:uuid:bbbbbbbb-0000-4000-8000-000000000003>");
+    dedup_engine_close(a);
+    dedup_engine_close(b);
+    free(orig), free(copy), free(other);
+}
+
+static void parameters_kept(void **state)
+{
+    (void)state;
+    dedup_options o = {.shingle_n = 5, .sample_rate = 8, .seed = 77};
+    dedup_redis_index_options ro = {.url = srv.url, .prefix = "par:"};
+    dedup_index *ix;
+    char err[256];
+    dedup_index_params p = {5, 8, 77};
+    assert_int_equal(dedup_redis_index_open(&ro, &p, &ix, err, sizeof err), 0);
+    ix->ops->close(ix);
+    dedup_index_params q = {3, 2, 1};
+    assert_int_equal(dedup_redis_index_open(&ro, &q, &ix, err, sizeof err), 0);
+    assert_int_equal(ix->params.shingle_n, 5);
+    assert_int_equal(ix->params.sample_rate, 8);
+    assert_int_equal(ix->params.seed, 77);
+    ix->ops->close(ix);
+    (void)o;
+    ro.prefix = "bad prefix";
+    assert_int_equal(dedup_redis_index_open(&ro, &p, &ix, err, sizeof err), FA_EINVAL);
+    ro.prefix = "par:";
+    ro.url = "redis://127.0.0.1:1/0";
+    assert_int_equal(dedup_redis_index_open(&ro, &p, &ix, err, sizeof err), FA_EIO);
+}
+
+static void print_score(const char *what, const corpus_score *s)
+{
+    printf("%-6s near tp %zu fp %zu fn %zu | contain tp %zu fp %zu fn %zu | exact tp %zu fp %zu "
+           "fn %zu | hard neg fp %zu/%zu | %.2f s\n",
+           what, s->near.tp, s->near.fp, s->near.fn, s->contain.tp, s->contain.fp, s->contain.fn,
+           s->exact.tp, s->exact.fp, s->exact.fn, s->hardneg_fp, s->hardneg_pairs, s->seconds);
+}
+
+/* The same corpus through the file index and a fresh Redis prefix. */
+static void same_as_file(const corpus *c, const char *prefix)
+{
+    char *dir = test_tmpdir_new();
+    corpus_score f, r;
+    assert_int_equal(corpus_score_run(c, dir, NULL, &f), 0);
+    test_rm_rf(dir);
+    free(dir);
+    dedup_engine *e = open_node(prefix, NULL);
+    assert_int_equal(corpus_score_run_engine(c, e, &r), 0);
+    dedup_engine_close(e);
+    print_score("file", &f);
+    print_score("redis", &r);
+    assert_int_equal(r.near.tp, f.near.tp);
+    assert_int_equal(r.near.fp, f.near.fp);
+    assert_int_equal(r.contain.tp, f.contain.tp);
+    assert_int_equal(r.contain.fp, f.contain.fp);
+    assert_int_equal(r.exact.tp, f.exact.tp);
+    assert_int_equal(r.exact.fp, f.exact.fp);
+    assert_int_equal(r.hardneg_fp, f.hardneg_fp);
+}
+
+static void quality_generated(void **state)
+{
+    (void)state;
+    corpus c;
+    assert_int_equal(corpus_generate(0, 1, 24, &c), 0);
+    same_as_file(&c, "q0:");
+    corpus_free(&c);
+}
+
+static void quality_edits(void **state)
+{
+    (void)state;
+    corpus c;
+    assert_int_equal(corpus_generate_edits(0, 7919, 420, &c), 0);
+    same_as_file(&c, "qe:");
+    corpus_free(&c);
+}
+
+static void outage(void **state)
+{
+    (void)state;
+    dedup_engine *e = open_node("out:", NULL);
+    char *s1 = story(5, 5, NULL), *s2 = story(6, 5, NULL);
+    dedup_result r;
+    analyze(e, "http://o.example/1", "<urn:uuid:1>", s1, 1, &r);
+    dedup_result_free(&r);
+    redis_test_halt(&srv);
+    dedup_input in = {
+        .url = "http://o.example/2", .type = DEDUP_HTML_FRAGMENT, .content = s2, .len = strlen(s2)};
+    assert_int_equal(dedup_analyze(e, &in, &r), FA_EIO);
+    dedup_result_free(&r);
+    assert_int_equal(redis_test_restart(&srv), 0);
+    analyze(e, "http://o.example/2", "<urn:uuid:2>", s2, 2, &r);
+    dedup_result_free(&r);
+    free(s1), free(s2);
+    dedup_engine_close(e);
+}
+
+int main(void)
+{
+    redis_test_require();
+    if (redis_test_start(&srv, NULL) < 0) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(two_nodes),
+        cmocka_unit_test(parameters_kept),
+        cmocka_unit_test(quality_generated),
+        cmocka_unit_test(quality_edits),
+        cmocka_unit_test(outage),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    redis_test_stop(&srv);
+    return failed ? 1 : 0;
+}
