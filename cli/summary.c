@@ -59,7 +59,10 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
     if (s->elapsed_s > 0)
         fprintf(f, " (%.0f pages/s)", (double)s->pages_fetched / s->elapsed_s);
     fprintf(f, "\n");
-    fprintf(f, "loop lag: max %.1f ms, p99 < %.0f ms\n", s->loop_lag_max_ms, s->loop_lag_p99_ms);
+    fprintf(f, "loop lag: max %.1f ms, p99 < %.0f ms (its own work at most: max %.1f ms, p99 < %.0f "
+               "ms; loop thread CPU %.2f s)\n",
+            s->loop_lag_max_ms, s->loop_lag_p99_ms, s->loop_busy_max_ms, s->loop_busy_p99_ms,
+            s->loop_cpu_s);
     if (s->storage_error)
         fprintf(f, "storage:  %s\n", s->storage_message);
     if (s->deferred)

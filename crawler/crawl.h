@@ -66,6 +66,10 @@ typedef struct crawl_summary {
     double loop_lag_max_ms;         /* worst delay of a 10 ms loop timer: how
                                        long the loop thread was ever busy */
     double loop_lag_p99_ms;
+    double loop_busy_max_ms;        /* the same, bounded by the loop thread's CPU
+                                       time: at most this much was its own work */
+    double loop_busy_p99_ms;
+    double loop_cpu_s;              /* the loop thread's CPU time while the loop ran */
     int storage_error;              /* FA_E* when archiving failed, else 0 */
     char storage_message[768];
 } crawl_summary;

@@ -18,8 +18,10 @@
  *
  * Threads: everything here belongs to the loop thread, except where a
  * comment says a worker thread reads or writes it (archiving: the job's
- * archive results; the dictionary samples and dedup counters, which have
- * their own lock or are atomic).
+ * archive results, a feed's parse - its events, items and parse results;
+ * the dictionary samples and dedup counters, which have their own lock or
+ * are atomic).  A worker owns its job while it archives it: the loop
+ * thread does not touch the job between uv_queue_work and archive_done.
  */
 #ifndef CRAWL_INTERNAL_H
 #define CRAWL_INTERNAL_H
@@ -108,9 +110,10 @@ typedef struct crawl_job_ops {
 
 extern const crawl_job_ops crawl__feed_ops, crawl__page_ops, crawl__robots_ops;
 
-/* A feed item with no page of its own, kept for dedup: the loop thread
- * fills it while the feed streams in, the worker that archives the feed
- * reads it (crawl__archive_items).  One allocation: the strings follow. */
+/* A feed item with no page of its own, kept for dedup: the worker that
+ * archives the feed fills it while it parses the body, and analyses it
+ * after the feed is written (crawl__archive_items).  One allocation: the
+ * strings follow. */
 typedef struct crawl_feed_item {
     struct crawl_feed_item *next;
     const char *url;     /* the item's link, or its id when that is a URI */
@@ -302,6 +305,11 @@ struct crawl {
     uint64_t lag_expected_ns;
     uint32_t lag_hist[64]; /* bucket i: lag in [i, i+1) ms; the last is 63+ ms */
     uint64_t lag_samples, lag_max_ns;
+    /* The same lags bounded by the loop thread's CPU time since the tick
+     * before: the part that can be its own work, not waiting for a core
+     * (on a loaded machine most of the lag is the latter). */
+    uint32_t busy_hist[64];
+    uint64_t busy_max_ns, cpu_start_ns, cpu_last_ns;
     fa_observer observer; /* storage's and dedup's events -> metrics (crawl_observer.c) */
     /* Jobs kept on the loop after their archive (after_archive): feeds
      * whose parsed items and links become jobs a slice per loop iteration

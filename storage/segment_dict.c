@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZDICT_STATIC_LINKING_ONLY /* ZDICT_optimizeTrainFromBuffer_fastCover's threads */
 #include <zdict.h>
 #include <zstd.h>
 
@@ -43,7 +44,20 @@ int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, siz
         return FA_EINVAL;
     void *buf = malloc(dict_size);
     if (buf == NULL) return FA_ENOMEM;
-    size_t r = ZDICT_trainFromBuffer(buf, dict_size, samples, sizes, n);
+    /* ZDICT_trainFromBuffer's own parameters (fastCover, d=8, 4 steps of k,
+     * level 3), with the candidate k's tried on every core (up to 4)
+     * instead of one after the other: the same search, the training takes
+     * half the wall time on 2 cores.  It runs after the crawl's last fetch,
+     * or while the segment writer holds its writers (the first run's early
+     * dictionary), so the other cores are idle meanwhile. */
+    ZDICT_fastCover_params_t p;
+    memset(&p, 0, sizeof p);
+    p.d = 8;
+    p.steps = 4;
+    p.zParams.compressionLevel = ZSTD_CLEVEL_DEFAULT;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    p.nbThreads = cores < 1 ? 1 : cores > 4 ? 4 : (unsigned)cores;
+    size_t r = ZDICT_optimizeTrainFromBuffer_fastCover(buf, dict_size, samples, sizes, n, &p);
     if (ZDICT_isError(r)) {
         free(buf);
         return FA_EPARSE;

@@ -59,7 +59,8 @@ measure() { # name command... ; prints "wall cpu rss"
 # CPU seconds the sample-site server has used so far (it shares the cores:
 # when it is busy the clients wait on it, not on themselves)
 srv_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
-lag() { sed -n 's/^loop lag: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms/\2 \/ \1/p' "$work/$1.out"; }
+# "p99 / max", then the same bounded by the loop thread's CPU (its own work)
+lag() { sed -n 's/^loop lag: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms (its own work at most: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms.*/\2 \/ \1 (own \4 \/ \3)/p' "$work/$1.out"; }
 relations() { # exact + near + containment, from dedup-report --summary
   "$bin" dedup-report --summary "$1" 2>/dev/null |
     sed -n 's/.*"exact_duplicates":\([0-9]*\),"near_duplicates":\([0-9]*\),"containment_pairs":\([0-9]*\).*/\1 + \2 + \3/p' | bc
