@@ -272,6 +272,25 @@ static void test_lone_block_after_text(void **state)
     fa_buf_free(&b);
 }
 
+/* Past the text's end, a short heading titles a box of other stories,
+ * even when the teasers under it are sentences. */
+static void test_heading_after_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<h2>Harvest</h2>" PARA_B PARA_C
+        "<div class=\"box\"><h3>More from the valley</h3>"
+        "<p>The cider fair opens on Saturday.</p><p>Bees return to the hill.</p></div>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Orchard has a record year");
+    KEPT(t, "Harvest");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "More from the valley");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_noscript_with_unclosed_div),
         cmocka_unit_test(test_related_box_inside_article),
         cmocka_unit_test(test_lone_block_after_text),
+        cmocka_unit_test(test_heading_after_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
