@@ -35,9 +35,16 @@
  *      short ones are content when they are headings or end like a
  *      sentence, else "short".  Outside it: good blocks are content
  *      ("long-outside-main") unless under a weak "related" hint with
- *      medium link density; the rest is "outside-main".
+ *      medium link density, or past the text's end (below) alone; the
+ *      rest is "outside-main".
+ *      The text's end is the core's last long block: a long block outside
+ *      the container after it, with no other long block under its parent
+ *      or grandparent and shorter than a carried story (CARRIED_WEIGHT), is
+ *      boilerplate ("after-text": disclaimers, bios, pitches, teasers).
  *   4. context: a "short" block between two medium or long content blocks
  *      is content ("short-between-text": list items, table cells); a short
+ *      heading past the text's end is a box's title ("heading-after-text");
+ *      a short
  *      heading followed by no content before the next heading of its rank
  *      is boilerplate ("heading-without-text": "Related stories" over
  *      links); the last h1/h2 before the container's first block is the
@@ -860,6 +867,9 @@ typedef struct cls_ctx {
 /* hints the text's core and its ancestors lose (comments keep theirs) */
 #define DISCREDITABLE_HINTS ((HARD_HINTS & ~TEXT_HINT_COMMENT) | TEXT_HINT_RELATED | TEXT_HINT_FORM)
 #define MEDIUM_WEIGHT 30
+/* a block past the text's end this long is a story carried whole (an
+ * aggregator's paragraphs merged into one block), not a blurb */
+#define CARRIED_WEIGHT 400
 
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                      const uint32_t *elem_of)
@@ -907,6 +917,20 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             core = (uint32_t)e;
     for (uint32_t e = core; e < n_elems; e = elems[e].parent)
         elems[e].core = UINT32_MAX;
+    /* elements inside the core (serials are in document order, parents
+     * first) */
+    uint8_t *in_core = calloc(n_elems ? n_elems : 1, 1);
+    uint32_t *good_kids = calloc(n_elems ? n_elems : 1, sizeof *good_kids);
+    if (in_core == NULL || good_kids == NULL) {
+        free(in_core);
+        free(good_kids);
+        free(state);
+        for (size_t i = 0; i < n; i++)
+            d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
+        return;
+    }
+    for (size_t e = 0; e < n_elems; e++)
+        in_core[e] = e == core || (elems[e].parent < e && in_core[elems[e].parent]);
     for (size_t e = 0; e < n_elems; e++) {
         uint32_t own = elems[e].hints;
         if (elems[e].core == UINT32_MAX) own &= ~(uint32_t)DISCREDITABLE_HINTS;
@@ -935,6 +959,18 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 elems[e].good += b->weight;
         }
     }
+    /* the end of the text: the core's last long block; and the long
+     * blocks under each element's children and grandchildren */
+    size_t text_end = n;
+    for (size_t i = 0; i < n; i++)
+        if (state[i] == 2 && elem_of[i] < n_elems) {
+            if (in_core[elem_of[i]]) text_end = i;
+            uint32_t p = elems[elem_of[i]].parent;
+            if (p < n_elems) {
+                good_kids[p]++;
+                if (elems[p].parent < n_elems) good_kids[elems[p].parent]++;
+            }
+        }
     /* 3. main container */
     uint32_t main_el = UINT32_MAX;
     if (total_good > 0) {
@@ -974,6 +1010,15 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 b->cls = TEXT_BOILERPLATE;
                 b->reason = "short";
             }
+        } else if (state[i] == 2 && i > text_end && text_end < n && elem_of[i] < n_elems &&
+                   elems[elem_of[i]].parent < n_elems && good_kids[elems[elem_of[i]].parent] < 2 &&
+                   b->weight < CARRIED_WEIGHT) {
+            /* a lone long block past the text's end, away from it: a
+             * disclaimer, an author's bio, a subscription pitch, a teaser
+             * (a story carried under "Related Articles" has paragraphs side
+             * by side, or is one long block) */
+            b->cls = TEXT_BOILERPLATE;
+            b->reason = "after-text";
         } else if (state[i] == 2) {
             b->cls = TEXT_CONTENT;
             b->reason = "long-outside-main";
@@ -982,6 +1027,17 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->reason = "outside-main";
         }
     }
+    /* past the text's end, a short heading is a box's title ("More on
+     * this", "You may also like"), not the text's: a subsection whose
+     * long paragraphs all sit before it is rare (on trafilatura's set it
+     * cost 5 snippets and saved 18) */
+    if (text_end < n)
+        for (size_t i = text_end + 1; i < n; i++) {
+            text_block *b = &d->blocks[i];
+            if (b->cls != TEXT_CONTENT || state[i] == 2 || !b->heading) continue;
+            b->cls = TEXT_BOILERPLATE;
+            b->reason = "heading-after-text";
+        }
     /* a short block between two paragraphs of the main text is part of it
      * (a list item, a table cell, a one-line paragraph), while short lines
      * at the edges of the text are where labels, prompts and credits sit */
@@ -1033,6 +1089,8 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             }
             if (first_in_main - i > 4) break;
         }
+    free(in_core);
+    free(good_kids);
     free(state);
 }
 

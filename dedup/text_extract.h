@@ -23,8 +23,9 @@
  * the main container (the deepest element holding 80% of the long, link-poor
  * text) and keeps what lies inside it, plus long link-poor blocks outside it
  * (so the full articles an aggregator prints under "Related Articles" stay
- * content); short blocks between paragraphs are kept, headings with no text
- * after them are not.  noscript, script and style bodies are cut out before
+ * content) but for a lone one past the text's end (a disclaimer, a bio);
+ * short blocks between paragraphs are kept, headings with no text after
+ * them, or past the text's end, are not.  noscript, script and style bodies are cut out before
  * parsing, as a browser running scripts reads them.  Fragments (feed item content, WordPress content.rendered) have
  * no template: every block is content.
  *

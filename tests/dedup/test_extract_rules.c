@@ -239,6 +239,58 @@ static void test_related_box_inside_article(void **state)
     free(t);
 }
 
+/* Past the text's end (its core's last long paragraph), a long block on
+ * its own outside the text's container is a disclaimer, a bio or a pitch;
+ * a story carried there whole (paragraphs side by side, or one long block)
+ * stays. */
+static void test_lone_block_after_text(void **state)
+{
+    (void)state;
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    const char *head = "<html><body><div class=\"page\"><article><h1>Orchard has a record "
+                       "year</h1>";
+    assert_int_equal(fa_buf_append(&b, head, strlen(head)), 0);
+    for (int i = 0; i < 6; i++) /* the text: > 80% of the page's long blocks */
+        assert_int_equal(fa_buf_append(&b, PARA_A PARA_B PARA_C, strlen(PARA_A PARA_B PARA_C)), 0);
+    const char *tail =
+        "</article><div class=\"box\"><p>The Valley Gazette is published by a cooperative of "
+        "readers; no part of it may be reprinted without the written consent of the board.</p>"
+        "</div><div class=\"more\"><div class=\"carried\"><h3>Mill reopens</h3>"
+        "<p>The mill by the bridge opened its doors again on Monday after two years of repairs "
+        "paid for by a collection among the villages of the valley.</p>"
+        "<p>Its wheel turns once more, and the miller says the first flour will be sold at the "
+        "market on the first Saturday of the coming month.</p></div></div></div>"
+        "</body></html>";
+    assert_int_equal(fa_buf_append(&b, tail, strlen(tail) + 1), 0);
+    char *t = main_text_of(b.data);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "opened its doors again");
+    KEPT(t, "first flour");
+    DROPPED(t, "written consent");
+    free(t);
+    fa_buf_free(&b);
+}
+
+/* Past the text's end, a short heading titles a box of other stories,
+ * even when the teasers under it are sentences. */
+static void test_heading_after_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<h2>Harvest</h2>" PARA_B PARA_C
+        "<div class=\"box\"><h3>More from the valley</h3>"
+        "<p>The cider fair opens on Saturday.</p><p>Bees return to the hill.</p></div>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Orchard has a record year");
+    KEPT(t, "Harvest");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "More from the valley");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +302,8 @@ int main(void)
         cmocka_unit_test(test_core_is_where_paragraphs_sit_together),
         cmocka_unit_test(test_noscript_with_unclosed_div),
         cmocka_unit_test(test_related_box_inside_article),
+        cmocka_unit_test(test_lone_block_after_text),
+        cmocka_unit_test(test_heading_after_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
