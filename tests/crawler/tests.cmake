@@ -63,6 +63,11 @@ endif()
 # network failures (refused, DNS, reset, timeout) named as such, never a
 # robots decision; a host down at the first poll is fetched once it is up
 if(TARGET feedarc)
+  # a serve gives back what a run freed (malloc thresholds, see cmd_serve.c)
+  add_test(NAME test_serve_memory COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_serve_memory.sh $<TARGET_FILE:feedarc>)
+  set_tests_properties(test_serve_memory PROPERTIES TIMEOUT 180 RUN_SERIAL ON SKIP_RETURN_CODE 77)
+endif()
+if(TARGET feedarc)
   add_test(NAME test_outages COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_outages.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_outages PROPERTIES TIMEOUT 180 RUN_SERIAL ON)
 endif()

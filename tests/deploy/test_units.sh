@@ -6,7 +6,9 @@
 # control proves a typo would be caught; `systemd-analyze security
 # --offline` keeps the exposure score low; the directives the service
 # relies on are there; both services carry the same hardening; and the
-# example config deploy/feedarc.yaml passes `feedarc config check`.
+# example config deploy/feedarc.yaml passes `feedarc config check`; serve's
+# exit codes for a transient start-up failure and a config error meet the
+# unit's restart policy.
 set -u
 bin=$(realpath "$1") src=$(realpath "$2")
 units=$src/deploy/systemd
@@ -76,6 +78,30 @@ hardening() { sed -n '/^DynamicUser=/,/^\[Install\]/p' "$1" | grep -v '^\[Instal
 if diff <(hardening "$units/feedarc.service") <(hardening "$units/feedarc-once.service") \
      >"$tmp/diff" 2>&1; then ok "same hardening in both services"; else
   bad "hardening differs:"; sed 's/^/    /' "$tmp/diff"; fi
+
+# exit codes against the unit's restart policy (Restart=on-failure restarts
+# every failure but RestartPreventExitStatus): a transient start-up failure
+# (the metrics port still held by a process on its way out) must be
+# restarted, a config error must not (a restart loop would change nothing)
+prevent=" $(sed -n 's/^RestartPreventExitStatus=//p' "$units/feedarc.service") "
+py=/usr/bin/python3
+mport=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+$py -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("up", flush=True); time.sleep(30)' \
+  "$mport" >"$tmp/holder.out" 2>&1 &
+holder=$!
+for _ in $(seq 50); do [ -s "$tmp/holder.out" ] && break; sleep 0.1; done
+printf 'storage: { dir: %s/a, state_dir: %s/s }\nmetrics: { listen: "127.0.0.1:%s" }\nsources:\n  - url: http://127.0.0.1:9/feed.xml\n' \
+  "$tmp" "$tmp" "$mport" > "$tmp/busy.yaml"
+timeout 10 "$bin" serve -c "$tmp/busy.yaml" >/dev/null 2>&1; rc=$?
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "${prevent#* $rc }" = "$prevent" ] \
+  && ok "metrics port in use: exit $rc, which feedarc.service restarts (RestartPreventExitStatus=${prevent# })" \
+  || bad "metrics port in use: exit $rc, not restarted by feedarc.service (RestartPreventExitStatus=$prevent)"
+printf 'sources:\n  - url: not a url\n' > "$tmp/bad.yaml"
+timeout 10 "$bin" serve -c "$tmp/bad.yaml" >/dev/null 2>&1; rc=$?
+[ "${prevent#* $rc }" != "$prevent" ] && ok "a bad config: exit $rc, not restarted" \
+  || bad "a bad config: exit $rc, which feedarc.service would restart in a loop"
 
 # the example config is valid and uses the StateDirectory paths
 if "$bin" config check "$src/deploy/feedarc.yaml" >"$tmp/cfg.out" 2>&1; then
