@@ -198,15 +198,16 @@ static int on_item(void *ud, const feed_item *item)
      * nothing to fetch. */
     url_record prev;
     int known = crawl_state_get_url(c->st, url, &prev);
+    if (known < 0 && c->cluster) { /* Redis away: the page's claim reads it again */
+        known = 0;
+        memset(&prev, 0, sizeof prev);
+    }
     if (known < 0) {
         crawl__state_fail(c, known);
         free(url);
         return 0;
     }
-    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
-    if (known == 1 && prev.warc_record_id[0] && prev.http_status != 429 && prev.http_status < 500 &&
-        (item->updated[0] == '\0' || prev.item_updated[0] == '\0' ||
-         strcmp(item->updated, prev.item_updated) == 0)) {
+    if (known == 1 && crawl__page_unchanged(&prev, item->updated)) {
         c->sum->results[j->source].pages_unchanged++;
         c->sum->pages_unchanged++;
         free(url);
@@ -214,6 +215,14 @@ static int on_item(void *ud, const feed_item *item)
     }
     int rc = crawl__page_push(c, url, j->source, item, j->url, known == 1, &prev);
     return rc == FA_ENOMEM ? FA_ENOMEM : 0;
+}
+
+int crawl__page_unchanged(const url_record *prev, const char *item_updated)
+{
+    const char *u = item_updated ? item_updated : "";
+    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
+    return prev->warc_record_id[0] && prev->http_status != 429 && prev->http_status < 500 &&
+           (u[0] == '\0' || prev->item_updated[0] == '\0' || strcmp(u, prev->item_updated) == 0);
 }
 
 /* The parser decides from the status and headers whether the body is for
