@@ -42,7 +42,7 @@
 #include <sys/socket.h>
 
 #define NODES 3
-#define MIN_DELAY_MS 200 /* politeness.min_delay of the test config */
+#define MIN_DELAY_MS 400 /* politeness.min_delay of the test config */
 #define CAP 2            /* politeness.max_connections_per_host */
 
 static const char *bin;
@@ -80,7 +80,8 @@ static void sleep_ms(unsigned ms)
 }
 
 /* The sample sites' config with this node's folders, a slower minimum
- * delay (so spacing is measurable) and the cluster section. */
+ * delay (so spacing is measurable), every source listed twice and the
+ * cluster section. */
 static void write_config(node *n, const char *sites_yaml, const char *redis_url, const char *lease)
 {
     mkdir(n->dir, 0777);
@@ -101,6 +102,21 @@ static void write_config(node *n, const char *sites_yaml, const char *redis_url,
             fprintf(f, "min_delay: %dms", MIN_DELAY_MS);
             p += 14;
             continue;
+        }
+        fputc(*p, f);
+    }
+    /* every source twice, under a second name: sources of one host and
+     * pages listed by two sources land on different nodes, so politeness
+     * and exactly-once depend on the cluster's gate and page claims */
+    const char *list = strstr(rest, "\nsources:\n");
+    for (const char *p = list ? list + 10 : ""; *p; p++) {
+        if (strncmp(p, "- name: \"", 9) == 0) {
+            fputs("- name: \"mirror of ", f);
+            p += 8;
+            continue;
+        }
+        if (strncmp(p, "\"\n    type:", 11) == 0) {
+            fputs("?mirror=1", f); /* the same feed under another URL */
         }
         fputc(*p, f);
     }
@@ -279,6 +295,19 @@ static void case_once3(void)
         node_init(&nodes[i], i);
         write_config(&nodes[i], yaml, rs.url, "4s");
     }
+    /* FEEDARC_REDIS_MONITOR=FILE: every command the nodes send, for sizing
+     * (docs/SCALING.md: `grep -vc lua FILE`) */
+    const char *monitor = getenv("FEEDARC_REDIS_MONITOR");
+    pid_t mon = 0;
+    if (monitor && *monitor && (mon = fork()) == 0) {
+        int fd = open(monitor, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) dup2(fd, 1);
+        char port[16];
+        snprintf(port, sizeof port, "%d", rs.port);
+        execlp("redis-cli", "redis-cli", "-p", port, "monitor", (char *)NULL);
+        _exit(127);
+    }
+    sleep_ms(mon > 0 ? 300 : 0);
     uint64_t t0 = now_ms();
     for (int i = 0; i < NODES; i++)
         node_start(&nodes[i], "once");
@@ -307,8 +336,12 @@ static void case_once3(void)
     char *stats = redis_test_str(&rs, "INFO commandstats");
     char *total = redis_test_str(&rs, "INFO stats");
     const char *tc = total ? strstr(total, "total_commands_processed:") : NULL;
-    fprintf(stderr, "%u pages, %u feeds; Redis %.40s\n%s\n", n_pages,
-            sample_sites_feed_count(sites), tc ? tc : "?", stats ? stats : "");
+    fprintf(stderr, "%u pages, %u sources; Redis %.40s\n%s\n", n_pages,
+            2 * sample_sites_feed_count(sites), tc ? tc : "?", stats ? stats : "");
+    if (mon > 0) {
+        kill(mon, SIGTERM);
+        waitpid(mon, NULL, 0);
+    }
     free(stats);
     free(total);
 
