@@ -136,6 +136,12 @@ static config *load(const char *path, int *code)
     return cfg;
 }
 
+/* (cluster) /readyz follows the node's reach of Redis. */
+static void cluster_ready(void *ud, int ready)
+{
+    metrics_http_set_ready(ud, ready);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -205,6 +211,8 @@ int cmd_serve(int argc, char **argv)
             .metrics = m,
             .heartbeat = heartbeat,
             .heartbeat_ud = &sc,
+            .ready = cluster_ready, /* cluster: unready while Redis is away */
+            .ready_ud = sc.http,
         };
         crawl_summary sum;
         int rc = crawl_run_once(cfg, &co, &sum);

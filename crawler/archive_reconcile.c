@@ -74,10 +74,16 @@ static int scan_segment(void *ud, const char *name)
 int archive_reconcile(const char *archive_dir, crawl_state *st, reconcile_result *out, char *err,
                       size_t errlen)
 {
+    return archive_reconcile_key(archive_dir, st, STATE_BATCH_KV_LAST_SEGMENT, out, err, errlen);
+}
+
+int archive_reconcile_key(const char *archive_dir, crawl_state *st, const char *key,
+                          reconcile_result *out, char *err, size_t errlen)
+{
     memset(out, 0, sizeof *out);
     ctx x = {.st = st, .dir = archive_dir, .res = out, .err = err, .errlen = errlen};
     char last[256] = "";
-    int have_last = crawl_state_get_kv(st, STATE_BATCH_KV_LAST_SEGMENT, last, sizeof last) == 1;
+    int have_last = crawl_state_get_kv(st, key, last, sizeof last) == 1;
     /* 0. Where step 2 reads from: the state's mark, moved back (committed
      * before any file changes) to the oldest .open segment - so a kill
      * during step 1, after a segment's rename, leaves a mark that finds it
@@ -88,7 +94,7 @@ int archive_reconcile(const char *archive_dir, crawl_state *st, reconcile_result
     if (rc < 0)
         goto fail;
     if (rc == 1 && (!have_last || strcmp(oldest, last) < 0)) {
-        rc = crawl_state_put_kv(st, STATE_BATCH_KV_LAST_SEGMENT, oldest);
+        rc = crawl_state_put_kv(st, key, oldest);
         if (rc < 0)
             goto fail_state;
         snprintf(last, sizeof last, "%s", oldest);
@@ -114,7 +120,7 @@ int archive_reconcile(const char *archive_dir, crawl_state *st, reconcile_result
         if (rc < 0)
             goto fail;
         if (x.newest[0] && strcmp(x.newest, last) > 0) {
-            rc = crawl_state_put_kv(st, STATE_BATCH_KV_LAST_SEGMENT, x.newest);
+            rc = crawl_state_put_kv(st, key, x.newest);
             if (rc < 0)
                 goto fail_state;
         }

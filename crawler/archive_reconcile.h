@@ -43,4 +43,10 @@ typedef struct reconcile_result {
 int archive_reconcile(const char *archive_dir, crawl_state *st, reconcile_result *out, char *err,
                       size_t errlen);
 
+/* The same with the mark kept under kv key (a node's own when nodes share
+ * one state: state_batch_set_segment_key); archive_reconcile uses
+ * STATE_BATCH_KV_LAST_SEGMENT. */
+int archive_reconcile_key(const char *archive_dir, crawl_state *st, const char *key,
+                          reconcile_result *out, char *err, size_t errlen);
+
 #endif

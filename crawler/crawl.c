@@ -184,8 +184,9 @@ int crawl__job_admit(crawl *c, crawl_job *j)
             return 0;
         case ROBOTS_GATE_PARKED:
             return 0;
-        case ROBOTS_GATE_FETCH:
-            return crawl__robots_push(c, j->host, j->source);
+        case ROBOTS_GATE_FETCH: /* a cluster fetches it once for all nodes */
+            return c->cluster ? crawl__cluster_robots(c, j->host, j->source)
+                              : crawl__robots_push(c, j->host, j->source);
         case ROBOTS_GATE_UNREACHABLE:
             crawl__job_unreachable(c, j);
             return 0;
@@ -319,7 +320,7 @@ static void archive_done(uv_work_t *w, int status)
     }
     if (c->paused && c->archive_pending <= c->max_pending / 2) {
         c->paused = 0;
-        host_queue_pause(c->q, 0);
+        crawl__update_pause(c);
     }
     if (j->ops->after_archive && j->ops->after_archive(j)) {
         c->held++; /* crawl__job_release frees it */
@@ -350,7 +351,7 @@ static int archive_queue(crawl *c, crawl_job *j)
     }
     if (!c->paused && c->archive_pending >= c->max_pending) {
         c->paused = 1;
-        host_queue_pause(c->q, 1);
+        crawl__update_pause(c);
     }
     return 0;
 }
@@ -376,23 +377,30 @@ static void job_fetched(fetch_transfer *t)
     if (j->ops->ended) j->ops->ended(j);
     if (t->status > 0)
         host_queue_observe(c->q, j->host, (t->end_mono_ns - t->start_mono_ns) / 1000000);
-    if (job_next(c, j) == CRAWL_JOB_ARCHIVE && archive_queue(c, j) == 0)
-        return; /* archive_done frees it */
+    enum crawl_job_next next = job_next(c, j);
+    crawl__cluster_job_ended(c, j); /* after job_next: with the backoff it set */
+    if (next == CRAWL_JOB_ARCHIVE && archive_queue(c, j) == 0) return; /* archive_done frees it */
     crawl__job_free(j);
     crawl__maybe_finish(c);
 }
 
 /* What we know of this URL (read once per job): its validators make the
  * request conditional. */
-static int add_conditional_headers(crawl *c, crawl_job *j)
+static int read_prev(crawl *c, crawl_job *j)
 {
     if (!j->prev_read) {
         url_record prev;
         int known = crawl_state_get_url(c->st, j->url, &prev);
+        if (known < 0 && c->cluster) return known; /* Redis away: the job waits */
         if (known < 0) crawl__state_fail(c, known);
         if (known == 1 && crawl__job_set_prev(j, &prev) < 0) return FA_ENOMEM;
         j->prev_read = 1;
     }
+    return 0;
+}
+
+static int add_conditional_headers(crawl_job *j)
+{
     if (!j->known) return 0;
     char line[700];
     if (j->prev->etag[0]) {
@@ -412,19 +420,33 @@ int crawl__job_start(void *ud, host_queue_entry *e)
 {
     crawl *c = ud;
     crawl_job *j = crawl__job_of_entry(e);
+    if (c->cluster) return crawl__cluster_start_job(c, j); /* the host gate first */
+    return crawl__job_launch(c, j, 0);
+}
+
+int crawl__job_launch(crawl *c, crawl_job *j, int counted)
+{
     fetch_transfer *t = &j->t;
+    if (read_prev(c, j) < 0) { /* (cluster) Redis away: the job waits in its queue */
+        crawl__cluster_job_ended(c, j);
+        host_queue_requeue(c->q, &j->qe, fa_time_mono_ns() + 1000000000ULL);
+        return 0;
+    }
     t->url = j->url;
     t->ud = j;
     t->on_done = job_fetched;
     int rc = j->ops->start ? j->ops->start(j) : 0;
-    if (rc == 0) rc = add_conditional_headers(c, j);
+    if (rc == 0) rc = add_conditional_headers(j);
     t->headers = j->headers;
     if (rc == 0) rc = fetcher_start(c->f, t);
     if (rc == 0) return 0;
+    crawl__cluster_job_ended(c, j);
+    if (counted) host_queue_done(c->q, &j->qe);
     crawl__source_fail(c, j->source, "%s: could not start the transfer", j->url);
     if (j->ops->failed) j->ops->failed(j);
     crawl__job_free(j);
     /* host_queue counts it as done; finishing is checked on the next turn */
+    if (counted) crawl__maybe_finish(c);
     return FA_ENOMEM;
 }
 
@@ -445,9 +467,11 @@ void crawl__stop(crawl *c)
 void crawl__maybe_finish(crawl *c)
 {
     if (c->finishing || (c->serve && !c->stopping) || host_queue_pending(c->q) ||
-        host_queue_in_flight(c->q) || c->archive_pending || c->held || fetcher_active(c->f))
+        host_queue_in_flight(c->q) || c->archive_pending || c->held || fetcher_active(c->f) ||
+        crawl__cluster_busy(c))
         return;
     c->finishing = 1;
+    crawl__cluster_close(c);
     crawl__close_stop_handles(c);
     state_batch_unref(c->batch);
     fetcher_close(c->f);

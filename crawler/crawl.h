@@ -97,6 +97,10 @@ typedef struct crawl_options {
     uint64_t max_duration_ms;      /* once: stop after this long (transfers in
                                       flight get grace_ms), leaving what is left
                                       for the next run; 0 = no cap */
+    void (*ready)(void *ud, int ready); /* cluster: called with 0 when Redis becomes
+                                      unreachable (no new work is claimed), 1 when it
+                                      is back (/readyz); may be NULL */
+    void *ready_ud;
 } crawl_options;
 
 /* Once never sleeps on a host longer than the run can wait: at most

@@ -285,6 +285,14 @@ static int feed_response(crawl_job *j)
     return f->resp_wanted;
 }
 
+int crawl__page_unchanged(const url_record *prev, const char *item_updated)
+{
+    const char *u = item_updated ? item_updated : "";
+    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
+    return prev->warc_record_id[0] && prev->http_status != 429 && prev->http_status < 500 &&
+           (u[0] == '\0' || prev->item_updated[0] == '\0' || strcmp(u, prev->item_updated) == 0);
+}
+
 static int item_event(crawl_job *j, crawl_feed_event *ev)
 {
     crawl *c = j->c;
@@ -318,15 +326,16 @@ static int item_event(crawl_job *j, crawl_feed_event *ev)
      * nothing to fetch. */
     url_record prev;
     int known = crawl_state_get_url(c->st, url, &prev);
+    if (known < 0 && c->cluster) { /* Redis away: the page's claim reads it again */
+        known = 0;
+        memset(&prev, 0, sizeof prev);
+    }
     if (known < 0) {
         crawl__state_fail(c, known);
         free(url);
         return 0;
     }
-    /* (a 429 or 5xx archived as evidence is no capture: fetched again) */
-    if (known == 1 && prev.warc_record_id[0] && prev.http_status != 429 && prev.http_status < 500 &&
-        (ev->updated[0] == '\0' || prev.item_updated[0] == '\0' ||
-         strcmp(ev->updated, prev.item_updated) == 0)) {
+    if (known == 1 && crawl__page_unchanged(&prev, ev->updated)) {
         c->sum->results[j->source].pages_unchanged++;
         c->sum->pages_unchanged++;
         free(url);

@@ -15,6 +15,7 @@
  *   crawl_signals.c    stop, reload, deadline, grace period
  *   crawl_telemetry.c  loop lag, heartbeat, progress, fetch log, metrics
  *   crawl_archive.c    what worker threads do with an exchange (dedup)
+ *   crawl_cluster.c    several nodes as one through Redis (config cluster:)
  *
  * Threads: everything here belongs to the loop thread, except where a
  * comment says a worker thread reads or writes it (archiving: the job's
@@ -38,6 +39,7 @@
 #include "crawler/state_batch.h"
 #include "dedup/dedup_engine.h"
 #include "crawler/feeds/source_parser.h"
+#include "storage/state/cluster_host_gate.h"
 #include "storage/state/crawl_state.h"
 #include "storage/archive_lock.h"
 #include "storage/segment_writer.h"
@@ -49,6 +51,7 @@
 
 typedef struct crawl crawl;
 typedef struct crawl_job crawl_job;
+typedef struct crawl_cluster crawl_cluster;
 
 /* What a job does next once its transfer has ended. */
 enum crawl_job_next {
@@ -205,6 +208,9 @@ struct crawl_job {
     int known;                  /* a url record existed before this fetch */
     int prev_read;              /* known and prev are read (once per job) */
     url_record *prev;           /* ... and this was it (owned; NULL unless known) */
+    /* cluster: the host gate's slot while the request runs, "" when none */
+    char slot[CLUSTER_HOST_SLOT_MAX];
+    int page_claim; /* cluster: claim the page before each start */
     /* archiving (a worker writes these, the loop reads them after) */
     int archive_rc;
     warc_written written;
@@ -317,6 +323,8 @@ struct crawl {
     unsigned held;
     uv_idle_t intake;
     crawl_job *intake_first, **intake_last;
+    /* config cluster: Redis leases and host gate (crawl_cluster.c); NULL = one node */
+    crawl_cluster *cluster;
 };
 
 /* ---- crawl.c: the job life cycle ---- */
@@ -347,6 +355,11 @@ void crawl__job_free(crawl_job *j);
 void crawl__job_release(crawl_job *j);
 /* host_queue's start callback. */
 int crawl__job_start(void *ud, host_queue_entry *e);
+/* Starts j's transfer now.  0, or a negative code: j failed and is freed
+ * (counted: host_queue started it asynchronously and is told it is done). */
+int crawl__job_launch(crawl *c, crawl_job *j, int counted);
+/* Pauses or resumes the host queue: backpressure, or Redis away (cluster). */
+void crawl__update_pause(crawl *c);
 /* The url record a finished fetch leaves (validators from the response). */
 void crawl__job_record(const crawl_job *j, url_record *r);
 /* Marks url as queued in this run (once) or this poll (serve), as a feed
@@ -386,12 +399,21 @@ void crawl__feed_commit_deferred(crawl *c, unsigned src);
  * crawl finishes (held is 0 by then). */
 void crawl__feed_intake_open(crawl *c);
 void crawl__feed_intake_close(crawl *c);
+/* An item's page archived before (prev) that the item (its updated date,
+ * NULL or "" when none) does not say changed: 1, nothing to fetch. */
+int crawl__page_unchanged(const url_record *prev, const char *item_updated);
 /* crawl_page.c: queues an item's page (url taken over); prev is the url
  * record the caller read (known: it exists), so it is not read again. */
 int crawl__page_push(crawl *c, char *url, unsigned src, const feed_item *item, const char *via,
                      int known, const url_record *prev);
 /* crawl_robots.c: fetches host_key's robots.txt for the gate. */
 int crawl__robots_push(crawl *c, const char *host_key, unsigned src);
+/* (cluster) host_key's robots.txt came from the shared cache: the jobs w
+ * that waited go on, the host keeps its Crawl-delay. */
+void crawl__robots_known(crawl *c, const char *host_key, robots_gate_wait *w, uint64_t delay_ms);
+/* (cluster) host_key's robots.txt will not come: its waiting jobs are let
+ * down (deferred when stopping). */
+void crawl__robots_give_up(crawl *c, const char *host_key);
 /* The product token robots.txt groups are matched against: the
  * User-Agent's first word ("feedarc" for "feedarc/0.1 (+https://...)"). */
 void crawl__robots_product_token(const char *ua, char *out, size_t len);
@@ -422,6 +444,12 @@ int crawl__host_is_deferred(crawl *c, const char *host);
 int crawl__save_source(crawl *c, unsigned i, int64_t next_due_ns);
 /* once: every source's record, in one transaction (after the loop). */
 void crawl__save_sources(crawl *c);
+/* Source i's poll record (with its WordPress mark) queued for the state
+ * batcher's next commit.  0 or FA_ENOMEM. */
+int crawl__queue_source_record(crawl *c, unsigned i, int64_t next_due_ns);
+/* serve: a poll of source i now / its due timer in delay_ms. */
+void crawl__start_round(crawl *c, unsigned i);
+void crawl__schedule_source(crawl *c, unsigned i, uint64_t delay_ms);
 /* A job of source src was freed: the source's last one ends its poll. */
 void crawl__source_job_ended(crawl *c, unsigned src);
 /* serve: the first polls, from the state's next_due. */
@@ -429,6 +457,45 @@ void crawl__schedule_all(crawl *c);
 void crawl__serve_open(crawl *c);
 void crawl__serve_stop(crawl *c);
 void crawl__serve_close(crawl *c);
+
+/* ---- crawl_cluster.c: several nodes as one (config cluster:) ---- */
+
+/* Once the loop, the batcher and the host queue exist: the Redis
+ * connection, leases and host gate; the queue waits for Redis.  0, or a
+ * negative code (the summary's storage message says why). */
+int crawl__cluster_open(crawl *c);
+/* once: sources are claimed from the cluster rather than all pushed. */
+void crawl__cluster_start(crawl *c);
+/* 1 while the crawl must not end for the cluster's sake: Redis calls on
+ * behalf of jobs out, robots.txt awaited from another node, (once) sources
+ * the cluster has not done yet. */
+int crawl__cluster_busy(crawl *c);
+/* 1 while Redis is unreachable (0 without a cluster). */
+int crawl__cluster_down(const crawl *c);
+/* host_queue's start in a cluster: j (a page: once claimed) starts when
+ * the host gate lets it (crawl__job_launch), or goes back to its host queue
+ * to wait.  0. */
+int crawl__cluster_start_job(crawl *c, crawl_job *j);
+/* j's transfer is over: its gate slot released, the host's backoff with
+ * it.  Nothing without a slot. */
+void crawl__cluster_job_ended(crawl *c, crawl_job *j);
+/* A page not archived yet: admitted; each start claims it first and reads
+ * the state again (one node fetches a page two sources list).  As
+ * crawl__job_admit. */
+int crawl__cluster_admit_page(crawl *c, crawl_job *j);
+/* robots.txt of host_key (the gate answered FETCH): fetched by this node if
+ * it claims the host's robots lease, else read from the shared cache. */
+int crawl__cluster_robots(crawl *c, const char *host_key, unsigned src);
+/* once: every job of source i has ended: its record, then its mark. */
+void crawl__cluster_source_done(crawl *c, unsigned i);
+/* serve: source i's due timer fired / its poll ended and was queued. */
+void crawl__cluster_due(crawl *c, unsigned i);
+void crawl__cluster_round_done(crawl *c, unsigned i);
+/* Finishing: leases given back, the connection closed (the loop runs it to
+ * the end).  Then, after the state batcher's last commit and before the
+ * loop closes, free. */
+void crawl__cluster_close(crawl *c);
+void crawl__cluster_free(crawl *c);
 
 /* ---- crawl_signals.c ---- */
 

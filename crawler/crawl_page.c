@@ -48,6 +48,7 @@ int crawl__page_push(crawl *c, char *url, unsigned src, const feed_item *item, c
         j->page.item_title = dup_or_null(item->title);
     }
     if (via) j->page.via = strdup(via);
+    if (c->cluster) return crawl__cluster_admit_page(c, j); /* one node fetches it */
     return crawl__job_admit(c, j);
 }
 

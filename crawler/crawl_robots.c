@@ -87,7 +87,19 @@ static void resolved(crawl *c, const char *host_key, int status, const fa_buf *b
         robots_gate_resolve(c->gate, host_key, status, body && body->data ? body->data : "",
                             body ? body->len : 0, &delay);
     if (delay) host_queue_set_delay(c->q, host_key, delay);
+    if (c->cluster) state_batch_flush(c->batch); /* the other nodes wait for it */
     release(c, w);
+}
+
+void crawl__robots_known(crawl *c, const char *host_key, robots_gate_wait *w, uint64_t delay_ms)
+{
+    if (delay_ms) host_queue_set_delay(c->q, host_key, delay_ms);
+    release(c, w);
+}
+
+void crawl__robots_give_up(crawl *c, const char *host_key)
+{
+    release(c, robots_gate_fail(c->gate, host_key, "stopped", 0));
 }
 
 /* The robots.txt fetch for host_key got no HTTP answer (why): its jobs fail

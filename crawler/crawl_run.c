@@ -2,11 +2,14 @@
  * crawl_run.c - crawl_run_once: what a run opens before its first request
  * and closes after its last, in this order.
  *
- *   the durable state (crawl_state_open_sqlite unless the caller lends one)
+ *   the durable state (crawl_state_open_sqlite unless the caller lends one;
+ *   crawl_state_open_redis with a cluster: section, and the node's name in
+ *   its segments' names, their warcinfo and its reconciliation mark)
  *   -> the archive folder's lock, then reconciliation of what a crash left
  *   (archive_reconcile.h) -> the dictionary and the dedup index -> the
  *   segment writer -> the loop, with the lag probe, the state batcher
  *   (state_batch.h), the robots gate, the fetcher and the host queue ->
+ *   (cluster) the Redis connection for leases and the host gate ->
  *   the first requests (once) or the schedule (serve) -> uv_run.
  *
  * After the loop: the last url records committed after the last fsync,
@@ -20,6 +23,7 @@
 #include "crawler/crawl.h"
 #include "crawler/crawl_internal.h"
 #include "common/fa_err.h"
+#include "common/fa_fs.h"
 #include "common/fa_log.h"
 #include "common/fa_signal.h"
 #include "common/fa_time.h"
@@ -37,12 +41,25 @@ static void on_queue_idle(void *ud)
     crawl__maybe_finish(ud);
 }
 
+/* (cluster) kv key of the newest segment committed: one per node. */
+static void segment_key(const config *cfg, char *out, size_t len)
+{
+    if (cfg->cluster.enabled)
+        snprintf(out, len, "%s:%s", STATE_BATCH_KV_LAST_SEGMENT, cfg->cluster.node);
+    else
+        snprintf(out, len, "%s", STATE_BATCH_KV_LAST_SEGMENT);
+}
+
 static int open_writer(crawl *c)
 {
     const config *cfg = c->cfg;
+    char prefix[512]; /* a cluster node's segments carry its name */
+    snprintf(prefix, sizeof prefix, "%s%s%s", cfg->storage.prefix, cfg->cluster.enabled ? "-" : "",
+             cfg->cluster.enabled ? cfg->cluster.node : "");
     segment_writer_options wo = {
         .dir = cfg->storage.dir,
-        .prefix = cfg->storage.prefix,
+        .prefix = prefix,
+        .node = cfg->cluster.enabled ? cfg->cluster.node : NULL,
         .max_size = cfg->storage.segment_max_size,
         .level = cfg->storage.compression_level,
         .lazy_open = 1,
@@ -121,7 +138,14 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         c.st = opt->state;
     } else {
         char err[512] = "";
-        rc = crawl_state_open_sqlite(cfg->storage.state_dir, &c.st, err, sizeof err);
+        rc = cfg->cluster.enabled
+                 ? crawl_state_open_redis(cfg->cluster.redis, cfg->cluster.password, NULL, &c.st,
+                                          err, sizeof err)
+                 : crawl_state_open_sqlite(cfg->storage.state_dir, &c.st, err, sizeof err);
+        /* (cluster) the state is in Redis; the folder still keeps the node's
+         * dedup index and dictionaries */
+        if (rc == 0 && cfg->cluster.enabled && fa_mkdir_p(cfg->storage.state_dir) < 0)
+            fa_log_warn("state", "cannot create %s", cfg->storage.state_dir);
         if (rc < 0) {
             out->storage_error = rc;
             snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
@@ -141,7 +165,9 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
             snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
             goto out;
         }
-        rc = archive_reconcile(cfg->storage.dir, c.st, &rr, err, sizeof err);
+        char key[CRAWL_STATE_KV_KEY_MAX];
+        segment_key(cfg, key, sizeof key);
+        rc = archive_reconcile_key(cfg->storage.dir, c.st, key, &rr, err, sizeof err);
         if (rc < 0) {
             out->storage_error = rc;
             snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
@@ -186,6 +212,12 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     crawl__feed_intake_open(&c);
     rc = state_batch_new(&c.loop, c.st, c.w, &c.batch);
     if (rc < 0) goto out;
+    if (cfg->cluster.enabled) { /* Redis may be away a while: commits wait for it */
+        char key[CRAWL_STATE_KV_KEY_MAX];
+        segment_key(cfg, key, sizeof key);
+        state_batch_set_segment_key(c.batch, key);
+        state_batch_set_retry(c.batch, 1, 0);
+    }
     char token[64];
     crawl__robots_product_token(cfg->user_agent, token, sizeof token);
     rc = robots_gate_new(c.st, token, 0, &c.gate);
@@ -227,10 +259,14 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         c.src[i].c = &c;
         c.src[i].index = i;
     }
+    if (cfg->cluster.enabled && (rc = crawl__cluster_open(&c)) < 0) goto out;
     crawl__open_stop_handles(&c);
     if (c.opt->metrics) metrics_gauge_set(c.opt->metrics->sources, (double)cfg->n_sources);
     if (c.serve) {
         crawl__schedule_all(&c);
+    } else if (c.cluster) { /* the sources the cluster gives this node */
+        crawl__cluster_start(&c);
+        crawl__maybe_finish(&c);
     } else {
         for (size_t i = 0; i < cfg->n_sources; i++)
             crawl__push_source(&c, (unsigned)i);
@@ -244,6 +280,7 @@ out:
             /* setup failed part-way: close what exists */
             if (c.f) fetcher_close(c.f);
             if (c.q) host_queue_close(c.q);
+            crawl__cluster_close(&c);
             crawl__close_stop_handles(&c);
             uv_close((uv_handle_t *)&c.lag_timer, NULL);
             crawl__feed_intake_close(&c);
@@ -260,7 +297,8 @@ out:
             c.batch = NULL;
             /* once: what the run found per source (serve records each poll
              * as it ends; an interrupted run records nothing) */
-            if (brc == 0 && !c.serve && c.end == CRAWL_END_DONE) {
+            if (brc == 0 && !c.serve && c.end == CRAWL_END_DONE && !c.cluster) {
+                /* (a cluster node records each source it polled as it ends) */
                 crawl__save_sources(&c);
                 for (unsigned i = 0; i < c.sum->sources; i++) {
                     char key[CRAWL_STATE_KV_KEY_MAX], since[64];
@@ -271,6 +309,7 @@ out:
             }
             if (brc == 0) crawl__train_dictionary(&c);
         }
+        crawl__cluster_free(&c);
         uv_loop_close(&c.loop);
         crawl__lag_report(&c, out);
     }

@@ -108,6 +108,16 @@ void crawl__save_sources(crawl *c)
     }
 }
 
+int crawl__queue_source_record(crawl *c, unsigned i, int64_t next_due_ns)
+{
+    source_poll *p = malloc(sizeof *p);
+    if (p == NULL) return FA_ENOMEM;
+    poll_of(c, i, next_due_ns, p);
+    if (c->sum->results[i].ok)
+        crawl__feed_since(c, i, p->since_key, sizeof p->since_key, p->since, sizeof p->since);
+    return state_batch_put_op(c->batch, poll_apply, p, free, 1);
+}
+
 static uint64_t jittered(crawl *c, uint64_t ms)
 {
     /* +-10 %, so sources with one interval do not fire together */
@@ -116,13 +126,13 @@ static uint64_t jittered(crawl *c, uint64_t ms)
 
 static void on_due(uv_timer_t *t);
 
-static void schedule_source(crawl *c, unsigned i, uint64_t delay_ms)
+void crawl__schedule_source(crawl *c, unsigned i, uint64_t delay_ms)
 {
     if (c->stopping) return;
     uv_timer_start(&c->src[i].due, on_due, delay_ms, 0);
 }
 
-static void start_round(crawl *c, unsigned i)
+void crawl__start_round(crawl *c, unsigned i)
 {
     crawl_source_result *r = &c->sum->results[i];
     /* counters are per poll in serve mode */
@@ -150,10 +160,14 @@ static void on_due(uv_timer_t *t)
     crawl *c = s->c;
     if (c->stopping) return;
     if (s->in_round) { /* the last poll has not finished: look again soon */
-        schedule_source(c, s->index, 1000);
+        crawl__schedule_source(c, s->index, 1000);
         return;
     }
-    start_round(c, s->index);
+    if (c->cluster) { /* polled by the node that claims it */
+        crawl__cluster_due(c, s->index);
+        return;
+    }
+    crawl__start_round(c, s->index);
 }
 
 /* A poll of source i has ended: record it (on the state writer, at once:
@@ -182,16 +196,9 @@ static void round_done(crawl *c, unsigned i)
     next = jittered(c, next);
     /* one transaction (one fsync) for what a poll records, with when it is
      * due (for a restart or `feedarc status`) */
-    source_poll *p = malloc(sizeof *p);
-    if (p == NULL) {
+    if (crawl__queue_source_record(c, i, fa_time_now_ns() + (int64_t)next * 1000000LL) < 0)
         crawl__state_fail(c, FA_ENOMEM);
-    } else {
-        poll_of(c, i, fa_time_now_ns() + (int64_t)next * 1000000LL, p);
-        if (r->ok)
-            crawl__feed_since(c, i, p->since_key, sizeof p->since_key, p->since, sizeof p->since);
-        if (state_batch_put_op(c->batch, poll_apply, p, free, 1) < 0)
-            crawl__state_fail(c, FA_ENOMEM);
-    }
+    if (c->cluster) crawl__cluster_round_done(c, i); /* the lease goes once committed */
     if (c->opt->metrics) {
         feedarc_metrics *m = c->opt->metrics;
         metrics_counter_add(m->source_polls[r->ok ? METRICS_RESULT_OK : METRICS_RESULT_FAILED], 1);
@@ -202,7 +209,7 @@ static void round_done(crawl *c, unsigned i)
             failing += c->src[k].failing;
         metrics_gauge_set(m->sources_failing, failing);
     }
-    schedule_source(c, i, next);
+    crawl__schedule_source(c, i, next);
 }
 
 void crawl__source_job_ended(crawl *c, unsigned src)
@@ -216,6 +223,7 @@ void crawl__source_job_ended(crawl *c, unsigned src)
         round_done(c, src);
     } else if (!c->serve) {
         c->sources_done++;
+        if (c->cluster) crawl__cluster_source_done(c, src); /* its mark for the cluster */
     }
 }
 
@@ -230,7 +238,7 @@ void crawl__schedule_all(crawl *c)
             c->src[i].failures = rec.consecutive_failures;
             if (rec.next_due_ns > now) delay = (uint64_t)((rec.next_due_ns - now) / 1000000);
         }
-        schedule_source(c, i, delay);
+        crawl__schedule_source(c, i, delay);
     }
 }
 

@@ -317,6 +317,38 @@ void host_queue_done(host_queue *q, host_queue_entry *e)
     kick(q);
 }
 
+void host_queue_requeue(host_queue *q, host_queue_entry *e, uint64_t until_mono_ns)
+{
+    host_queue_host *h = e->host;
+    if (h->in_flight)
+        h->in_flight--;
+    if (q->in_flight)
+        q->in_flight--;
+    e->next = h->head;
+    h->head = e;
+    if (h->tail == NULL)
+        h->tail = e;
+    h->waiting++;
+    q->pending++;
+    if (until_mono_ns > h->next_start_ns)
+        h->next_start_ns = until_mono_ns;
+    ready_add(q, h);
+    kick(q);
+}
+
+uint64_t host_queue_delay_ms(host_queue *q, const char *host_key)
+{
+    host_queue_host *h = find_host(q, host_key, 0);
+    return h ? host_delay_ns(q, h) / 1000000 : q->opt.min_delay_ms;
+}
+
+uint64_t host_queue_backoff_left_ms(host_queue *q, const char *host_key)
+{
+    host_queue_host *h = find_host(q, host_key, 0);
+    uint64_t now = fa_time_mono_ns();
+    return h && h->deferred_until_ns > now ? (h->deferred_until_ns - now) / 1000000 : 0;
+}
+
 void host_queue_set_delay(host_queue *q, const char *host_key, uint64_t delay_ms)
 {
     host_queue_host *h = find_host(q, host_key, 1);

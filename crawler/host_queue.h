@@ -81,6 +81,19 @@ void host_queue_observe(host_queue *q, const char *host_key, uint64_t response_m
 unsigned host_queue_host_error(host_queue *q, const char *host_key);
 unsigned host_queue_host_ok(host_queue *q, const char *host_key);
 
+/* An entry start() took and did not start after all (a cluster's host gate
+ * said "not yet", asynchronously): it goes back to the head of its host's
+ * queue, no longer in flight, and the host starts nothing before
+ * until_mono_ns.  Call it at most once per start, instead of
+ * host_queue_done (also from inside start(), which then returns 0). */
+void host_queue_requeue(host_queue *q, host_queue_entry *e, uint64_t until_mono_ns);
+
+/* The host's delay between two request starts now (ms): the configured
+ * minimum, Crawl-delay and the adaptive delay, the largest; and how long it
+ * still backs off (Retry-After, errors; 0 = not).  0 for an unknown host. */
+uint64_t host_queue_delay_ms(host_queue *q, const char *host_key);
+uint64_t host_queue_backoff_left_ms(host_queue *q, const char *host_key);
+
 /* Hosts currently deferred past now (in backoff). */
 unsigned host_queue_hosts_deferred(const host_queue *q);
 

@@ -239,6 +239,26 @@ robots_gate_wait *robots_gate_resolve(robots_gate *g, const char *host_key, int 
     return w;
 }
 
+int robots_gate_from_cache(robots_gate *g, const char *host_key, robots_gate_wait **released,
+                           uint64_t *crawl_delay_ms)
+{
+    *released = NULL;
+    *crawl_delay_ms = 0;
+    gate_host *h = find(g, host_key);
+    if (h == NULL || h->phase != PHASE_FETCHING)
+        return 0;
+    robots_rules *r = from_cache(g, host_key);
+    if (r == NULL)
+        return 0;
+    robots_rules_free(h->rules);
+    h->rules = r;
+    h->phase = PHASE_READY;
+    *crawl_delay_ms = robots_rules_crawl_delay_ms(r);
+    *released = h->head;
+    h->head = h->tail = NULL;
+    return 1;
+}
+
 robots_gate_wait *robots_gate_fail(robots_gate *g, const char *host_key, const char *cause,
                                    uint64_t retry_ms)
 {

@@ -75,6 +75,14 @@ robots_gate_wait *robots_gate_fail(robots_gate *g, const char *host_key, const c
  * the next call into it), or NULL when it is not unreachable. */
 const char *robots_gate_failure(robots_gate *g, const char *host_key);
 
+/* (cluster) Another node fetches host_key's robots.txt for the cluster: has
+ * it reached the shared cache?  1: yes - the host's rules are known now
+ * (as by robots_gate_resolve), *released gets the parked jobs and
+ * *crawl_delay_ms the host's Crawl-delay; 0: not yet (nothing changes; the
+ * host stays waiting for a fetch). */
+int robots_gate_from_cache(robots_gate *g, const char *host_key, robots_gate_wait **released,
+                           uint64_t *crawl_delay_ms);
+
 /* Caches fetched robots.txt through b (borrowed; NULL: straight into the
  * state, one commit each), so that no commit runs on the loop thread. */
 void robots_gate_set_writer(robots_gate *g, state_batch *b);

@@ -10,15 +10,24 @@
 #include "crawler/state_batch.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
+#include "common/fa_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCH_MAX 256
 #define BATCH_PERIOD_MS 1000
 
-enum pending_kind { PENDING_URL, PENDING_BACKOFF, PENDING_ROBOTS, PENDING_KV, PENDING_OP };
+enum pending_kind {
+    PENDING_URL,
+    PENDING_BACKOFF,
+    PENDING_ROBOTS,
+    PENDING_KV,
+    PENDING_OP,
+    PENDING_NOTE /* state_batch_after_commit: nothing to apply, a callback after */
+};
 
 typedef struct pending {
     struct pending *next;
@@ -31,7 +40,8 @@ typedef struct pending {
     int (*apply)(crawl_state *st, void *arg); /* PENDING_OP */
     void *arg;
     void (*free_arg)(void *arg);
-    const char *value; /* kv value, robots.txt body: after key in the same block */
+    void (*note)(void *ud, int rc); /* PENDING_NOTE (arg is its ud); NULL once called */
+    const char *value;              /* kv value, robots.txt body: after key in the same block */
     size_t value_len;
     char key[]; /* url, host or kv key */
 } pending;
@@ -53,10 +63,27 @@ struct state_batch {
     char message[256];
     int closing;
     int timer_closed; /* the handle is closed; free once no flush runs */
+    /* state_batch_set_retry */
+    int retry;
+    uint64_t give_up_ms, wait_ms, retries;
+    uint64_t hold_until_ns; /* no flush before this (fa_time_mono_ns) after a failure */
+    char segment_key[CRAWL_STATE_KV_KEY_MAX];
 };
+
+/* The notes of list p, told rc. */
+static void notify(pending *p, int rc)
+{
+    for (; p; p = p->next)
+        if (p->kind == PENDING_NOTE && p->note) {
+            void (*cb)(void *, int) = p->note;
+            p->note = NULL;
+            cb(p->arg, rc);
+        }
+}
 
 static void free_list(pending *p)
 {
+    notify(p, FA_ECANCELED);
     while (p) {
         pending *next = p->next;
         if (p->kind == PENDING_OP && p->free_arg) p->free_arg(p->arg);
@@ -80,6 +107,7 @@ int state_batch_new(uv_loop_t *loop, crawl_state *st, segment_writer *w, state_b
     b->st = st;
     b->w = w;
     b->waiting_tail = &b->waiting;
+    snprintf(b->segment_key, sizeof b->segment_key, "%s", STATE_BATCH_KV_LAST_SEGMENT);
     uv_timer_init(loop, &b->timer);
     b->timer.data = b;
     uv_timer_start(&b->timer, on_timer, BATCH_PERIOD_MS, BATCH_PERIOD_MS);
@@ -168,6 +196,35 @@ int state_batch_put_op(state_batch *b, int (*apply)(crawl_state *st, void *arg),
     return 0;
 }
 
+int state_batch_after_commit(state_batch *b, void (*cb)(void *ud, int rc), void *ud)
+{
+    pending *p = pending_new(PENDING_NOTE, "", NULL, 0);
+    if (p == NULL) return FA_ENOMEM;
+    p->note = cb;
+    p->arg = ud;
+    b->urgent = 1;
+    enqueue(b, p);
+    return 0;
+}
+
+void state_batch_set_retry(state_batch *b, int retry, uint64_t give_up_ms)
+{
+    b->retry = retry;
+    b->give_up_ms = give_up_ms ? give_up_ms : 30000;
+}
+
+int state_batch_set_segment_key(state_batch *b, const char *key)
+{
+    if (strlen(key) >= sizeof b->segment_key) return FA_EINVAL;
+    snprintf(b->segment_key, sizeof b->segment_key, "%s", key);
+    return 0;
+}
+
+uint64_t state_batch_retries(const state_batch *b)
+{
+    return b->retries;
+}
+
 static void set_error(state_batch *b, int rc, const char *what)
 {
     if (b->error) return;
@@ -189,6 +246,8 @@ static int apply_one(crawl_state *st, pending *p)
         return crawl_state_put_kv(st, p->key, p->value);
     case PENDING_OP:
         return p->apply(st, p->arg);
+    case PENDING_NOTE:
+        return 0;
     }
     return FA_EINVAL;
 }
@@ -205,7 +264,7 @@ static void commit(state_batch *b)
     }
     /* Where reconciliation after a crash starts reading (segment names
      * sort in time order). */
-    if (rc == 0 && newest[0]) rc = crawl_state_put_kv(b->st, STATE_BATCH_KV_LAST_SEGMENT, newest);
+    if (rc == 0 && newest[0]) rc = crawl_state_put_kv(b->st, b->segment_key, newest);
     if (rc == 0) rc = crawl_state_commit(b->st);
     if (rc < 0) {
         snprintf(b->commit_msg, sizeof b->commit_msg, "%s", crawl_state_errmsg(b->st));
@@ -226,6 +285,31 @@ static void flush_work(uv_work_t *w)
 static void flush_done(uv_work_t *w, int status)
 {
     state_batch *b = w->data;
+    if (status >= 0 && b->sync_rc == 0 && b->commit_rc < 0 && b->retry && !b->timer_closed) {
+        /* the store is away: the same updates again, first, after a wait */
+        b->retries++;
+        b->wait_ms = b->wait_ms ? (b->wait_ms * 2 > 5000 ? 5000 : b->wait_ms * 2) : 250;
+        b->hold_until_ns = fa_time_mono_ns() + b->wait_ms * 1000000ULL;
+        if (b->retries == 1 || b->wait_ms < 5000)
+            fa_log_warn("state", "commit failed (%s): tried again in %llu ms", b->commit_msg,
+                        (unsigned long long)b->wait_ms);
+        pending **tail = &b->flushing;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = b->waiting;
+        if (b->waiting == NULL) b->waiting_tail = tail;
+        b->waiting = b->flushing;
+        b->n_waiting += b->n_flushing;
+        b->flushing = NULL;
+        b->n_flushing = 0;
+        b->flush_running = 0;
+        return;
+    }
+    if (status >= 0 && b->sync_rc == 0 && b->commit_rc == 0) {
+        if (b->wait_ms) fa_log_info("state", "commit succeeded again");
+        b->wait_ms = 0;
+        notify(b->flushing, 0);
+    }
     if (status < 0)
         set_error(b, FA_ECANCELED, "state flush");
     else if (b->sync_rc < 0)
@@ -246,6 +330,8 @@ static void flush_done(uv_work_t *w, int status)
 void state_batch_flush(state_batch *b)
 {
     if (b->flush_running || b->n_waiting == 0 || b->error || b->closing) return;
+    if (b->hold_until_ns && fa_time_mono_ns() < b->hold_until_ns) return; /* the timer retries */
+    b->hold_until_ns = 0;
     b->flushing = b->waiting;
     b->n_flushing = b->n_waiting;
     b->waiting = NULL;
@@ -294,9 +380,19 @@ void state_batch_unref(state_batch *b)
 int state_batch_finish(state_batch *b, char *msg, size_t len)
 {
     uv_timer_stop(&b->timer);
+    uint64_t give_up = fa_time_mono_ns() + (b->give_up_ms ? b->give_up_ms : 30000) * 1000000ULL;
     while (!b->error && (b->flush_running || b->n_waiting)) {
         state_batch_flush(b);
-        if (b->flush_running) uv_run(b->loop, UV_RUN_ONCE);
+        if (b->flush_running) {
+            uv_run(b->loop, UV_RUN_ONCE);
+        } else if (b->hold_until_ns) { /* retrying (state_batch_set_retry) */
+            if (fa_time_mono_ns() >= give_up) {
+                set_error(b, FA_EIO, "state commit: the store did not come back");
+                notify(b->waiting, FA_EIO);
+                break;
+            }
+            usleep(50000);
+        }
     }
     int rc = b->error;
     if (rc && msg && len) snprintf(msg, len, "%s", b->message);

@@ -66,6 +66,28 @@ int state_batch_put_kv(state_batch *b, const char *key, const char *value);
 int state_batch_put_op(state_batch *b, int (*apply)(crawl_state *st, void *arg), void *arg,
                        void (*free_arg)(void *arg), int urgent);
 
+/* Calls cb(ud, rc) on the loop thread once every update queued before it is
+ * committed (rc 0), or when they never will be (rc < 0: a flush failed for
+ * good, or the batcher closed first).  Flushed soon, like an urgent op.
+ * 0 or FA_ENOMEM (cb is then not called). */
+int state_batch_after_commit(state_batch *b, void (*cb)(void *ud, int rc), void *ud);
+
+/* (cluster) A commit that fails is tried again - the same updates, in the
+ * same order, after a wait that doubles from 250 ms to 5 s - instead of
+ * stopping the batcher: for a state whose store can be away for a while
+ * and come back (Redis).  Re-applying a batch Redis may already have run is
+ * harmless: every put replaces its record.  An fsync that fails still
+ * stops it.  give_up_ms bounds the retries at state_batch_finish (0 = 30 s). */
+void state_batch_set_retry(state_batch *b, int retry, uint64_t give_up_ms);
+
+/* The kv key that keeps the newest segment named by a committed url record
+ * (copied; default STATE_BATCH_KV_LAST_SEGMENT): one per node when nodes
+ * share a state.  0, FA_EINVAL (too long) or FA_ENOMEM. */
+int state_batch_set_segment_key(state_batch *b, const char *key);
+
+/* Commits that failed and were tried again (state_batch_set_retry). */
+uint64_t state_batch_retries(const state_batch *b);
+
 /* Starts a flush now if anything waits and none runs. */
 void state_batch_flush(state_batch *b);
 

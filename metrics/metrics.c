@@ -578,6 +578,12 @@ feedarc_metrics *feedarc_metrics_new(void)
           "When the process started, in seconds since the epoch", NULL);
     GAUGE(m->build_info, "feedarc_build_info", "Always 1; the version in a label",
           "version=" FEEDARC_VERSION);
+    GAUGE(m->cluster_redis_up, "feedarc_cluster_redis_up",
+          "Cluster mode: 1 while this node reaches Redis, 0 while it does not (it then "
+          "claims no new work and reports unready)",
+          NULL);
+    COUNTER(m->cluster_redis_losses, "feedarc_cluster_redis_losses_total",
+            "Cluster mode: times the connection to Redis was lost", NULL);
     if (rc == 0)
         rc = metrics_histogram_register(
             r, "feedarc_fetch_duration_seconds",

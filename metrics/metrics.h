@@ -229,6 +229,11 @@ typedef struct feedarc_metrics {
     metrics_gauge *last_poll_success;           /* feedarc_last_successful_poll_timestamp_seconds */
     metrics_gauge *start_time;                  /* feedarc_process_start_time_seconds (set) */
     metrics_gauge *build_info;                  /* feedarc_build_info{version} = 1 (set) */
+    /* (issue 15) cluster: feedarc_cluster_redis_up, 1 while the node reaches
+     * Redis, 0 while not (stays 0 without a cluster: section); and
+     * feedarc_cluster_redis_losses_total */
+    metrics_gauge *cluster_redis_up;
+    metrics_counter *cluster_redis_losses;
     /* histograms */
     metrics_histogram *fetch_duration; /* feedarc_fetch_duration_seconds */
     metrics_histogram *loop_lag;       /* feedarc_event_loop_lag_seconds */

@@ -157,7 +157,7 @@ struct segment_writer {
     int index; /* write <segment>.cdxj at close */
     size_t index_mem_max;
     unsigned file_mode; /* of each segment */
-    char *dir, *prefix, *software, *operator_name;
+    char *dir, *prefix, *software, *operator_name, *node;
     char hostname[256];
     uint64_t max_size;
     int level;
@@ -453,7 +453,7 @@ static int build_warcinfo(segment_writer *w, worker *k, const char *filename, ui
     char id[48], date[40], digest[40];
     uint8_t d[20];
     int rc;
-    fa_buf_init(&body, 4096 + strlen(w->software) + strlen(w->operator_name));
+    fa_buf_init(&body, 4096 + strlen(w->software) + strlen(w->operator_name) + strlen(w->node));
     rc = fa_buf_printf(&body,
                        "software: %s\r\nformat: WARC File Format 1.1\r\n"
                        "conformsTo: http://iipc.github.io/warc-specifications/specifications/"
@@ -461,6 +461,7 @@ static int build_warcinfo(segment_writer *w, worker *k, const char *filename, ui
                        w->software, w->hostname);
     if (rc == 0 && w->operator_name[0])
         rc = fa_buf_printf(&body, "operator: %s\r\n", w->operator_name);
+    if (rc == 0 && w->node[0]) rc = fa_buf_printf(&body, "node: %s\r\n", w->node);
     if (rc < 0) goto out;
     fa_uuid_urn(id);
     fa_time_format_iso(fa_time_now_ns(), 6, date, sizeof date);
@@ -590,10 +591,11 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
         goto out;
     }
     if ((opt->software && !warc__value_ok(opt->software, 1024)) ||
-        (opt->operator_name && !warc__value_ok(opt->operator_name, 1024))) {
+        (opt->operator_name && !warc__value_ok(opt->operator_name, 1024)) ||
+        (opt->node && !warc__value_ok(opt->node, 1024))) {
         rc = FA_EINVAL;
         snprintf(msg, sizeof msg,
-                 "segment writer: software/operator must be one line of at "
+                 "segment writer: software/operator/node must be one line of at "
                  "most 1024 characters");
         goto out;
     }
@@ -617,7 +619,8 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     w->prefix = strdup(prefix);
     w->software = strdup(opt->software ? opt->software : "feedarc/" FEEDARC_VERSION);
     w->operator_name = strdup(opt->operator_name ? opt->operator_name : "");
-    if (!w->dir || !w->prefix || !w->software || !w->operator_name) {
+    w->node = strdup(opt->node ? opt->node : "");
+    if (!w->dir || !w->prefix || !w->software || !w->operator_name || !w->node) {
         rc = FA_ENOMEM;
         goto out;
     }
@@ -1481,6 +1484,7 @@ int segment_writer_close(segment_writer *w)
     free(w->prefix);
     free(w->software);
     free(w->operator_name);
+    free(w->node);
     free(w);
     return rc;
 }

@@ -32,6 +32,8 @@ typedef struct segment_writer_options {
     int level;                 /* zstd level; 0 means 3 */
     const char *software;      /* warcinfo `software:`; NULL means "feedarc/<version>" */
     const char *operator_name; /* warcinfo `operator:`; may be NULL */
+    const char *node;          /* warcinfo `node:`, the cluster node writing it
+                                  (config cluster.node); NULL = no such line */
     int lazy_open;             /* open the first segment with the first record, so a
                                   run that archives nothing leaves no file */
     /* Left zero, the fields below mean: no dictionary, a CDXJ index next

@@ -182,6 +182,76 @@ static void past_due_hosts_still_start(void **state)
     free(es);
 }
 
+/* (cluster) An entry start() took but did not start after all (the
+ * cluster's host gate said "not yet") goes back to the head of its host's
+ * queue, is no longer in flight, and starts when the wait is over - still
+ * before the entries behind it. */
+typedef struct requeue_run {
+    uv_loop_t loop;
+    host_queue *q;
+    fake_job jobs[3];
+    int refused, order[3], n;
+    unsigned done;
+    uint64_t refused_ns, started_ns[3];
+} requeue_run;
+
+static requeue_run *RQ;
+
+static void requeue_end(uv_timer_t *t)
+{
+    fake_job *j = t->data;
+    host_queue_done(RQ->q, &j->qe);
+    uv_close((uv_handle_t *)&j->timer, NULL);
+    if (++RQ->done == 3) host_queue_close(RQ->q);
+}
+
+static int requeue_start(void *ud, host_queue_entry *e)
+{
+    (void)ud;
+    fake_job *j = (fake_job *)e;
+    uint64_t now = fa_time_mono_ns();
+    if (j->seq == 0 && !RQ->refused) {
+        RQ->refused = 1;
+        RQ->refused_ns = now;
+        /* one request in flight at most: the refused one must not count */
+        assert_int_equal(host_queue_in_flight(RQ->q), 1);
+        host_queue_requeue(RQ->q, e, now + 150 * 1000000ULL);
+        assert_int_equal(host_queue_in_flight(RQ->q), 0);
+        return 0;
+    }
+    RQ->started_ns[RQ->n] = now;
+    RQ->order[RQ->n++] = j->seq;
+    uv_timer_init(&RQ->loop, &j->timer);
+    j->timer.data = j;
+    uv_timer_start(&j->timer, requeue_end, 5, 0);
+    return 0;
+}
+
+static void requeued_entry_starts_first_after_its_wait(void **state)
+{
+    (void)state;
+    requeue_run r;
+    memset(&r, 0, sizeof r);
+    RQ = &r;
+    uv_loop_init(&r.loop);
+    host_queue_options o = {.per_host_cap = 1, .min_delay_ms = 20, .global_cap = 4};
+    assert_int_equal(host_queue_new(&r.loop, &o, requeue_start, NULL, &r.q), 0);
+    for (int i = 0; i < 3; i++) {
+        r.jobs[i].seq = i;
+        assert_int_equal(host_queue_push(r.q, "http://a:80", &r.jobs[i].qe), 0);
+    }
+    assert_int_equal(host_queue_delay_ms(r.q, "http://a:80"), 20);
+    assert_int_equal(host_queue_backoff_left_ms(r.q, "http://a:80"), 0);
+    host_queue_defer(r.q, "http://b:80", fa_time_mono_ns() + 1000 * 1000000ULL);
+    assert_true(host_queue_backoff_left_ms(r.q, "http://b:80") > 900);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    assert_int_equal(r.n, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(r.order[i], i);
+    assert_true(r.started_ns[0] - r.refused_ns >= 150 * 1000000ULL);
+    assert_int_equal(uv_loop_close(&r.loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +259,7 @@ int main(void)
         cmocka_unit_test(global_cap_holds),
         cmocka_unit_test(slow_host_does_not_delay_fast_host),
         cmocka_unit_test(past_due_hosts_still_start),
+        cmocka_unit_test(requeued_entry_starts_first_after_its_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  * were added, on a worker thread (never the loop thread), after the
  * segment's fsync; an urgent update or a full batch flushes before the
  * one-second timer; a failed commit is reported and nothing is claimed;
- * an update dropped unflushed still has its argument freed.
+ * an update dropped unflushed still has its argument freed; (cluster) in
+ * retry mode a failed commit is made again until it succeeds, and a note
+ * after the updates hears once how they ended.
  *
  * What is committed is read through a second, read-only handle (as
  * `feedarc status` reads beside a running crawl): it sees committed
@@ -16,6 +18,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/fa_err.h"
 #include "crawler/state_batch.h"
 #include "crawl_test_util.h"
 
@@ -251,6 +254,73 @@ static void failed_commit_is_reported_and_claims_nothing(void **state)
     assert_int_equal(committed_url(f, "http://127.0.0.1/x", NULL), 0);
 }
 
+/* (cluster) A store that fails its first two commits (Redis away) and
+ * then comes back: in retry mode the same updates are committed in the
+ * end, in order, and a note after them hears of it once, with 0; without
+ * retry mode the note hears of the failure.  The per-node segment key. */
+static int flaky_apply(crawl_state *st, void *arg)
+{
+    (void)st;
+    int *calls = arg;
+    return (*calls)++ < 2 ? FA_EIO : 0;
+}
+
+typedef struct note_probe {
+    int calls, rc;
+} note_probe;
+
+static void note_cb(void *ud, int rc)
+{
+    note_probe *n = ud;
+    n->calls++;
+    n->rc = rc;
+}
+
+static void retried_commits_and_notes(void **state)
+{
+    fixture *f = *state;
+    state_batch_set_retry(f->b, 1, 20000);
+    assert_int_equal(state_batch_set_segment_key(f->b, "last_committed_segment:node-a"), 0);
+    url_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = URL_KIND_PAGE;
+    snprintf(r.warc_segment, sizeof r.warc_segment, "feedarc-node-a-1.warc.zst");
+    int calls = 0;
+    note_probe n = {0};
+    assert_int_equal(state_batch_put_url(f->b, "http://127.0.0.1/a", &r), 0);
+    assert_int_equal(state_batch_put_op(f->b, flaky_apply, &calls, NULL, 0), 0);
+    assert_int_equal(state_batch_after_commit(f->b, note_cb, &n), 0);
+    run_for(f, 100);
+    assert_int_equal(n.calls, 0); /* not committed yet: no note */
+    char msg[256] = "";
+    assert_int_equal(state_batch_finish(f->b, msg, sizeof msg), 0);
+    f->b = NULL;
+    assert_int_equal(calls, 3);
+    assert_int_equal(n.calls, 1);
+    assert_int_equal(n.rc, 0);
+    assert_int_equal(committed_url(f, "http://127.0.0.1/a", NULL), 1);
+    char val[256];
+    committed_kv(f, "last_committed_segment:node-a", val, sizeof val);
+    assert_string_equal(val, "feedarc-node-a-1.warc.zst");
+    committed_kv(f, STATE_BATCH_KV_LAST_SEGMENT, val, sizeof val);
+    assert_string_equal(val, "");
+}
+
+static void failed_commit_tells_notes(void **state)
+{
+    fixture *f = *state;
+    int calls = 0;
+    note_probe n = {0};
+    assert_int_equal(state_batch_put_op(f->b, flaky_apply, &calls, NULL, 0), 0);
+    assert_int_equal(state_batch_after_commit(f->b, note_cb, &n), 0);
+    char msg[256] = "";
+    assert_true(state_batch_finish(f->b, msg, sizeof msg) < 0);
+    f->b = NULL;
+    assert_int_equal(calls, 1);
+    assert_int_equal(n.calls, 1);
+    assert_true(n.rc < 0);
+}
+
 static void dropped_updates_free_their_arguments(void **state)
 {
     fixture *f = *state;
@@ -274,6 +344,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_commit_is_reported_and_claims_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(dropped_updates_free_their_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(retried_commits_and_notes, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_commit_tells_notes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,7 +95,11 @@ static int spawn(redis_test_server *s)
         argv[n++] = "--save";
         argv[n++] = "";
         argv[n++] = "--appendonly";
-        argv[n++] = "no";
+        argv[n++] = s->appendonly ? "yes" : "no";
+        if (s->appendonly) {
+            argv[n++] = "--appendfsync";
+            argv[n++] = "always";
+        }
         argv[n++] = "--daemonize";
         argv[n++] = "no";
         argv[n++] = "--protected-mode";
@@ -126,7 +130,13 @@ static int spawn(redis_test_server *s)
 
 int redis_test_start(redis_test_server *s, const char *password)
 {
+    return redis_test_start_aof(s, password, 0);
+}
+
+int redis_test_start_aof(redis_test_server *s, const char *password, int appendonly)
+{
     memset(s, 0, sizeof *s);
+    s->appendonly = appendonly;
     if (redis_test_binary() == NULL) return -1;
     if (password) snprintf(s->password, sizeof s->password, "%s", password);
     const char *tmp = getenv("TMPDIR");

@@ -16,6 +16,7 @@ typedef struct redis_test_server {
     char dir[256];     /* mkdtemp'd; redis.log and any dump live here */
     char url[128];     /* "redis://127.0.0.1:PORT/0" */
     char password[64]; /* requirepass, "" = none */
+    int appendonly;    /* redis_test_start_aof: AOF, fsync'd at every write */
 } redis_test_server;
 
 /* The redis-server binary found in PATH, or NULL. */
@@ -27,6 +28,10 @@ void redis_test_require(void);
 /* Starts a server (requirepass password unless NULL/"") and waits until it
  * answers PING.  Returns 0 or -1 (message on stderr). */
 int redis_test_start(redis_test_server *s, const char *password);
+
+/* The same with appendonly yes (appendfsync always) when appendonly is
+ * non-zero: what it holds survives redis_test_halt + redis_test_restart. */
+int redis_test_start_aof(redis_test_server *s, const char *password, int appendonly);
 
 /* Stops it (SIGTERM, then SIGKILL after 5 s) but keeps the folder and
  * port, so redis_test_restart brings it back where it was. */
