@@ -80,20 +80,21 @@ static void test_align(void **state)
     assert_int_equal(ta.n_s, 10);
     assert_int_equal(tb.n_s, 10);
     double share, blk;
-    align_shares(&ta, &tb, 0.5, &share, &blk);
+    const align_params ap = {0.5, 0.5, 0};
+    align_shares(&ta, &tb, &ap, &share, &blk, NULL);
     assert_true(share > 0.79 && share < 0.81); /* 8 of 10 equal sentences */
-    align_shares(&tb, &ta, 0.5, &share, &blk);
+    align_shares(&tb, &ta, &ap, &share, &blk, NULL);
     assert_true(share > 0.79 && share < 0.81);
     /* a typo leaves the sentence found; the rewritten ones are not */
-    assert_true(align_sentence_found(&ta, 5, &tb, 0.5)); /* sentence 2 with its typo */
-    assert_false(align_sentence_found(&ta, 8, &tb, 0.5));
+    assert_true(align_sentence_found(&ta, 5, &tb, &ap)); /* sentence 2 with its typo */
+    assert_false(align_sentence_found(&ta, 8, &tb, &ap));
     /* an unrelated story shares nothing */
     fa_buf_reset(&a);
     for (unsigned s = 0; s < 10; s++)
         sentence(&a, 3, s, 0);
     align_text_free(&ta);
     ta = build(a.data);
-    align_shares(&ta, &tb, 0.5, &share, &blk);
+    align_shares(&ta, &tb, &ap, &share, &blk, NULL);
     assert_true(share < 0.01);
     /* a unspaced script is counted as such */
     align_text tj = build("東京都は新しい交通計画を発表した。住民は歓迎した。");
