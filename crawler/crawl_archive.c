@@ -5,6 +5,11 @@
  * clean text beside the response, or a revisit for a known exact duplicate -
  * and the records a first run writes are sampled to train the zstd
  * dictionary later runs use.  Nothing here runs on the event loop.
+ *
+ * A document enters the dedup index only once its records are written:
+ * dedup_examine finds what it repeats, the records are written, then
+ * dedup_insert adds it (dedup_engine.h); a failed write leaves the index
+ * without it.
  */
 #include "crawler/crawl_internal.h"
 #include "common/fa_digest.h"
@@ -189,6 +194,19 @@ static void findings_free(findings_doc *d)
     fa_buf_free(&d->text);
 }
 
+/* The document res was examined for is archived: into the dedup index.
+ * An index that cannot be written leaves the archive as it is; the first
+ * failure is logged. */
+static void index_archived(crawl *c, dedup_result *res, const char *url)
+{
+    int rc = dedup_insert(c->dedup, res);
+    if (rc < 0 && atomic_exchange(&c->dedup_insert_failed, 1) == 0)
+        fa_log_warn("dedup",
+                    "%s archived but not added to the dedup index: %s (later failures "
+                    "are not logged)",
+                    url, fa_strerror(rc));
+}
+
 /* Feed items without a page: a metadata and a conversion record each, tied
  * to the feed's response (Concurrent-To / Refers-To). */
 int crawl__archive_items(crawl_job *j)
@@ -210,7 +228,7 @@ int crawl__archive_items(crawl_job *j)
         };
         dedup_result res;
         memset(&res, 0, sizeof res);
-        if (dedup_analyze(c->dedup, &in, &res) < 0) {
+        if (dedup_examine(c->dedup, &in, &res) < 0) {
             dedup_result_free(&res);
             continue;
         }
@@ -233,6 +251,7 @@ int crawl__archive_items(crawl_job *j)
              .block_len = fd.text.len},
         };
         rc = segment_writer_write_records(c->w, specs, fd.text.len ? 2 : 1, NULL);
+        if (rc == 0) index_archived(c, &res, doc);
         findings_free(&fd);
         dedup_result_free(&res);
     }
@@ -286,16 +305,17 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
     };
     dedup_result res;
     memset(&res, 0, sizeof res);
-    rc = dedup_analyze(c->dedup, &in, &res);
+    rc = dedup_examine(c->dedup, &in, &res);
     if (rc < 0) {
         /* not analysable (a ceiling, bad markup): archive it plainly */
         dedup_result_free(&res);
         return segment_writer_write_exchange(c->w, x, &j->written);
     }
     /* An exact duplicate is written as a revisit only when the capture it
-     * names is known to be in the archive: the dedup index may hold a
-     * document whose record a crash kept from being written (the index
-     * insert comes first).  Otherwise the full response is kept. */
+     * names is known to be in the archive: the finding may name a pending
+     * document (another thread is still writing it, and may fail), or one
+     * whose record a crash cut from a segment's unsynced tail.  Otherwise
+     * the full response is kept. */
     for (size_t i = 0; i < res.n_findings; i++) {
         dedup_finding *f = &res.findings[i];
         url_record known;
@@ -354,6 +374,7 @@ int crawl__archive_with_findings(crawl_job *j, const warc_exchange *x)
     rc = segment_writer_write_records(c->w, specs, fd.text.len ? 3 : 2, outs);
     if (rc == 0) {
         note_written(c, resp_id);
+        index_archived(c, &res, j->url);
         j->written = outs[0];
         j->dedup_records = fd.text.len ? 2 : 1;
         j->exact_dup = exact != NULL;

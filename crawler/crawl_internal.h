@@ -248,6 +248,7 @@ struct crawl {
     int sampling;
     dedup_engine *dedup;   /* near-duplicates, containment, boilerplate */
     atomic_ulong findings; /* counted on worker threads */
+    atomic_int dedup_insert_failed; /* the dedup index refused a document (logged once) */
     pthread_mutex_t written_lock;
     fa_hashset written_ids; /* record ids written lately (note_written) */
     unsigned sources_done;  /* once: sources whose jobs have all ended */

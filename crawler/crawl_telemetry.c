@@ -79,6 +79,7 @@ static void on_lag_tick(uv_timer_t *t)
     c->lag_hist[ms < 63 ? ms : 63]++;
     c->lag_samples++;
     c->lag_expected_ns = now + LAG_PERIOD_MS * 1000000ULL;
+    if (lag > 50000000ULL) fa_log_debug("crawl", "the event loop was %.1f ms late", (double)lag / 1e6);
     if (c->opt && c->opt->metrics && lag > 2000000) /* lags below 2 ms are the timer's own */
         metrics_histogram_observe(c->opt->metrics->loop_lag, (double)lag / 1e9);
     crawl__check_signals(c);

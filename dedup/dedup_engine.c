@@ -13,7 +13,25 @@
  *   3. shingle the remaining blocks, build the sketch - no lock;
  *   4. under the lock: exact digest lookup; alias group; candidates from the
  *      anchors; each verified on the stored sketch (resemblance and both
- *      containments from one merge); findings; copied blocks marked; insert.
+ *      containments from one merge); findings; copied blocks marked;
+ *   5. insert - in the same critical section (dedup_analyze), or later, once
+ *      the caller has archived the document (dedup_examine, dedup_insert).
+ *
+ * Pending documents.  Between dedup_examine and dedup_insert a document is
+ * in no index, yet two syndicated copies examined at the same time must
+ * still find each other (as they do when lookup and insert are one
+ * critical section).  So step 4 links the examined document into the
+ * engine's pending list, and every later examination verifies the pending
+ * documents as candidates beside the index's (and matches their payload
+ * digests): the second of two copies names the first whether or not the
+ * first is inserted yet.  dedup_insert unlinks it and inserts it;
+ * dedup_result_free unlinks a document never inserted (its archiving
+ * failed), so the index holds only archived documents.  Pending documents
+ * are few (one per archiving thread) and checked one by one.  They do not
+ * count in a host's block counts (boilerplate) until inserted, and
+ * dedup_engine_lookup_url does not see them.  The other choice - holding the
+ * engine's lock across the caller's write - would serialise every
+ * examination behind disk writes and segment roll-overs.
  */
 #include "dedup/dedup_engine.h"
 
@@ -33,8 +51,11 @@
 #include <xxhash.h>
 
 #define MAX_CANDIDATES 64
+#define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
 #define LONG_BLOCK 400
+
+struct work;
 
 struct dedup_engine {
     dedup_index *ix;
@@ -43,6 +64,7 @@ struct dedup_engine {
     align_params ap; /* from opt: how candidates are aligned */
     fa_observer obs; /* zeroed: nobody listens */
     pthread_mutex_t lock;
+    struct work *pending; /* examined, not yet inserted; newest first (under lock) */
 };
 
 const char *dedup_finding_name(enum dedup_finding_kind k)
@@ -151,9 +173,12 @@ int dedup_engine_sync(dedup_engine *eng)
     return rc;
 }
 
+static void pending_detach_all(dedup_engine *eng);
+
 void dedup_engine_close(dedup_engine *eng)
 {
     if (eng == NULL) return;
+    pending_detach_all(eng);
     eng->ix->ops->close(eng->ix);
     text_store_close(eng->ts);
     pthread_mutex_destroy(&eng->lock);
@@ -309,7 +334,17 @@ typedef struct work_block {
     uint32_t tokens, found;    /* aligned copy marking: tokens of the block, found in the other */
 } work_block;
 
+/* One document's analysis.  After it, a result keeps its work (the blocks'
+ * text lives in doc) and, while pending, the engine's list points to it;
+ * only the fields rec refers to (sk, fps, fp_chars, text and the strings)
+ * are read by other threads, under the lock, and they do not change once
+ * rec is filled. */
 typedef struct work {
+    struct work *prev, *next; /* eng->pending, while linked */
+    dedup_engine *eng;        /* the engine whose list holds it, or NULL */
+    dedup_doc_record rec;     /* what insert stores; filled when has_rec */
+    int has_rec;
+    char *url, *digest, *record_id; /* rec's strings (the input is borrowed) */
     text_doc *doc;
     size_t n_content;      /* content blocks, in doc order */
     uint32_t *content_idx; /* -> doc block */
@@ -328,21 +363,73 @@ typedef struct work {
     fa_buf other; /* a candidate's stored text */
 } work;
 
-static void work_free(work *w)
+/* Frees what only the analysis used; keeps doc and what rec refers to. */
+static void work_trim(work *w)
 {
-    text_doc_free(w->doc);
     free(w->content_idx);
     free(w->wb);
     fa_buf_free(&w->norm);
-    free(w->fps);
-    free(w->fp_chars);
     free(w->learned);
     shingle_vec_free(&w->sh);
-    shingle_sketch_free(&w->sk);
-    fa_buf_free(&w->text);
     free(w->line_k);
     align_text_free(&w->at);
     fa_buf_free(&w->other);
+    w->content_idx = NULL;
+    w->wb = NULL;
+    w->learned = NULL;
+    w->line_k = NULL;
+}
+
+static void work_free(work *w)
+{
+    work_trim(w);
+    text_doc_free(w->doc);
+    free(w->fps);
+    free(w->fp_chars);
+    shingle_sketch_free(&w->sk);
+    fa_buf_free(&w->text);
+    free(w->url);
+    free(w->digest);
+    free(w->record_id);
+}
+
+/* ---- pending documents (under the lock) ---- */
+
+static void pending_link(dedup_engine *eng, work *w)
+{
+    w->eng = eng;
+    w->prev = NULL;
+    w->next = eng->pending;
+    if (eng->pending) eng->pending->prev = w;
+    eng->pending = w;
+}
+
+static void pending_unlink(work *w)
+{
+    if (w->eng == NULL) return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        w->eng->pending = w->next;
+    if (w->next) w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+    w->eng = NULL;
+}
+
+/* Results still pending at close are forgotten (their free then needs no
+ * engine). */
+static void pending_detach_all(dedup_engine *eng)
+{
+    while (eng->pending)
+        pending_unlink(eng->pending);
+}
+
+/* p is this document's own logical document: the same alias group as the
+ * index gave it, or carrying its alias (as lookup_key would match). */
+static int pending_same_group(const work *p, uint32_t group, uint64_t alias_key)
+{
+    return (group != UINT32_MAX && p->rec.group == group) ||
+           (alias_key && (p->rec.url_key == alias_key || p->rec.alias_key == alias_key));
 }
 
 static int extract_plain(const char *s, size_t len, text_doc **out)
@@ -564,6 +651,7 @@ typedef struct verified {
     int same_head;                           /* confirmed: the first blocks match both ways */
     uint8_t *found; /* confirmed: per sentence of this text, 1 when found in the other */
     uint64_t tokens_me, tokens_other; /* confirmed: the two texts' sizes */
+    const work *pending;              /* a pending document (doc is UINT32_MAX), or NULL */
 } verified;
 
 /* Builds w's sentences once. */
@@ -575,13 +663,22 @@ static int own_sentences(const dedup_engine *eng, work *w)
                             eng->ix->params.seed);
 }
 
-/* The stored text of other, without the lines its host has since learned
- * as template (a site's in-body note stored before it was learned would
- * otherwise count as text of its own).  0, or FA_ENOENT/FA_ECORRUPT (no
- * usable text: judge on the sketch), or an error. */
-static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *other)
+/* The stored text of other (pending: the text it will store), without the
+ * lines its host has since learned as template (a site's in-body note
+ * stored before it was learned would otherwise count as text of its own).
+ * 0, or FA_ENOENT/FA_ECORRUPT (no usable text: judge on the sketch), or an
+ * error. */
+static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *other,
+                      const work *pending)
 {
-    int rc = text_store_get(eng->ts, other->id, &w->other);
+    int rc;
+    if (pending) {
+        fa_buf_reset(&w->other);
+        rc = fa_buf_append(&w->other, pending->text.data ? pending->text.data : "",
+                           pending->text.len);
+    } else {
+        rc = text_store_get(eng->ts, other->id, &w->other);
+    }
     if (rc < 0 || w->other.len == 0) return rc;
     enum { MAX_LINES = 4096 };
     uint64_t fps[256];
@@ -635,7 +732,7 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
      * candidates per Japanese page reached 0.4), so a higher floor; what
      * it costs in recall is in docs/DEDUP.md */
     if (w->at.unspaced * 2 > w->at.tokens && best < eng->opt.candidate_floor_chars) return 0;
-    rc = other_text(eng, w, r);
+    rc = other_text(eng, w, r, v->pending);
     if (rc == FA_ENOENT || rc == FA_ECORRUPT) return 0; /* judged on the sketch */
     if (rc < 0) return rc;
     align_text bt;
@@ -680,9 +777,100 @@ static void mark_copies_aligned(work *w, const dedup_doc_record *other, const ui
     }
 }
 
-/* Step 4, under the lock. */
-static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedup_result *out,
-                         int *copied_from)
+/* The record insert stores for w (its group is settled at insert).
+ * 0 or FA_ENOMEM. */
+static int fill_record(const dedup_engine *eng, const dedup_input *in, work *w, uint32_t group,
+                       int exact, uint64_t digest_key, uint64_t alias_key)
+{
+    w->url = xstrdup(in->url);
+    w->digest = xstrdup(in->payload_digest);
+    w->record_id = xstrdup(in->record_id);
+    if (w->url == NULL || w->digest == NULL || w->record_id == NULL) return FA_ENOMEM;
+    uint32_t content_chars = 0;
+    for (size_t k = 0; k < w->n_content; k++)
+        if (!w->learned[k]) content_chars += w->doc->blocks[w->content_idx[k]].chars;
+    dedup_doc_record *rec = &w->rec;
+    memset(rec, 0, sizeof *rec);
+    rec->id = UINT32_MAX;
+    rec->group = group;
+    rec->date = in->date;
+    rec->host_key = host_key_of(in->host, in->url);
+    rec->digest_key = digest_key;
+    rec->url_key = url_key(in->url);
+    rec->alias_key = alias_key;
+    rec->flags =
+        (exact ? DEDUP_REC_EXACT : 0) | (w->sk.n >= eng->opt.max_sketch ? DEDUP_REC_CAPPED : 0);
+    rec->content_chars = content_chars;
+    rec->n_sketch = exact ? 0 : w->sk.n;
+    rec->sketch = w->sk.v;
+    rec->n_blocks = exact || group != UINT32_MAX ? 0 : w->n_fps; /* as insert_locked has it */
+    rec->blocks = w->fps;
+    rec->block_chars = w->fp_chars;
+    rec->url = w->url;
+    rec->digest = w->digest;
+    rec->record_id = w->record_id;
+    w->has_rec = 1;
+    return 0;
+}
+
+/* Step 5, under the lock: w's record into the index, its text into the
+ * store; out->doc and out->group set. */
+static int insert_locked(dedup_engine *eng, work *w, dedup_result *out)
+{
+    dedup_index *ix = eng->ix;
+    dedup_doc_record *rec = &w->rec;
+    /* the alias group as the index has it now: of a feed item and its page
+     * examined together, the one inserted second joins the first */
+    uint32_t d;
+    dedup_doc_record r;
+    rec->group = UINT32_MAX;
+    if (rec->alias_key && ix->ops->lookup_key(ix, rec->alias_key, &d) == 0 &&
+        ix->ops->get_doc(ix, d, &r) == 0)
+        rec->group = r.group;
+    int exact = (rec->flags & DEDUP_REC_EXACT) != 0;
+    /* a repeated version of the same logical document is not a new witness
+     * of the host's template */
+    rec->n_blocks = exact || rec->group != UINT32_MAX ? 0 : w->n_fps;
+    int rc = ix->ops->insert(ix, rec);
+    if (rc < 0) return rc;
+    /* the text after the index: a crash between the two leaves a document
+     * without text, judged on its sketch */
+    if (eng->ts && !exact && (rc = text_store_put(eng->ts, rec->id, w->text.data, w->text.len)) < 0)
+        return rc;
+    out->doc = rec->id;
+    out->group = rec->group;
+    return 0;
+}
+
+/* Up to MAX_PENDING_CANDIDATES pending documents to verify: not of this
+ * document's own group, with a sketch long enough to judge. */
+static int pending_candidates(const dedup_engine *eng, uint32_t group, uint64_t alias_key,
+                              const work **out)
+{
+    int n = 0;
+    for (const work *p = eng->pending; p && n < MAX_PENDING_CANDIDATES; p = p->next)
+        if (!pending_same_group(p, group, alias_key) && p->rec.n_sketch >= eng->opt.min_sketch)
+            out[n++] = p;
+    return n;
+}
+
+/* The earliest pending document with this payload digest, not of this
+ * document's group, or NULL. */
+static const work *pending_exact(const dedup_engine *eng, const char *digest, uint64_t digest_key,
+                                 uint32_t group, uint64_t alias_key)
+{
+    const work *found = NULL;
+    for (const work *p = eng->pending; p; p = p->next)
+        if (p->rec.digest_key == digest_key && !pending_same_group(p, group, alias_key) &&
+            strcmp(p->rec.digest, digest) == 0)
+            found = p; /* the list is newest first */
+    return found;
+}
+
+/* Step 4, under the lock: the findings against the index and the pending
+ * documents; w->rec filled (unless dry_run).  Changes neither. */
+static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_result *out,
+                  int *copied_from)
 {
     dedup_index *ix = eng->ix;
     const dedup_options *o = &eng->opt;
@@ -708,19 +896,33 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
             if (rc < 0) return rc;
             exact = 1;
         }
+    } else if (digest_key) {
+        const work *p = pending_exact(eng, in->payload_digest, digest_key, group, alias_key);
+        if (p) {
+            rc = add_finding(out, DEDUP_EXACT, &p->rec, 1.0, 1.0);
+            if (rc < 0) return rc;
+            exact = 1;
+        }
     }
     if (!exact && w->sk.n >= o->min_sketch) {
         dedup_candidate cand[MAX_CANDIDATES];
         int nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
         if (nc < 0) return nc;
-        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0};
-        verified keep[MAX_CANDIDATES + 1];
+        const work *pend[MAX_PENDING_CANDIDATES];
+        int np = pending_candidates(eng, group, alias_key, pend);
+        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL};
+        verified keep[MAX_CANDIDATES + MAX_PENDING_CANDIDATES + 1];
         int nk = 0;
-        for (int i = 0; rc >= 0 && i < nc; i++) {
+        for (int i = 0; rc >= 0 && i < nc + np; i++) {
             dedup_doc_record r;
-            rc = ix->ops->get_doc(ix, cand[i].doc, &r);
-            if (rc < 0) break;
-            if (r.group == group || r.n_sketch < o->min_sketch) continue;
+            const work *p = i < nc ? NULL : pend[i - nc];
+            if (p) {
+                r = p->rec;
+            } else {
+                rc = ix->ops->get_doc(ix, cand[i].doc, &r);
+                if (rc < 0) break;
+                if (r.group == group || r.n_sketch < o->min_sketch) continue;
+            }
             /* compare below the smaller cap when a sketch was cut */
             uint32_t lim = UINT32_MAX;
             int a_capped = w->sk.n >= o->max_sketch;
@@ -746,7 +948,8 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
                           0,
                           NULL,
                           0,
-                          0};
+                          0,
+                          p};
             rc = confirm(eng, w, &r, &v);
             if (rc < 0) {
                 free(v.found);
@@ -798,7 +1001,7 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
             if (v.kind == 0) {
                 free(v.found);
             } else if (v.kind == DEDUP_NEAR) {
-                if (best_near.doc == UINT32_MAX || v.date < best_near.date ||
+                if (best_near.kind == 0 || v.date < best_near.date ||
                     (v.date == best_near.date && v.doc < best_near.doc)) {
                     free(best_near.found);
                     best_near = v;
@@ -809,11 +1012,15 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
                 keep[nk++] = v;
             }
         }
-        if (best_near.doc != UINT32_MAX) keep[nk++] = best_near;
+        if (best_near.kind != 0) keep[nk++] = best_near;
         for (int i = 0; rc >= 0 && i < nk; i++) {
             dedup_doc_record r;
-            rc = ix->ops->get_doc(ix, keep[i].doc, &r);
-            if (rc < 0) break;
+            if (keep[i].pending) {
+                r = keep[i].pending->rec;
+            } else {
+                rc = ix->ops->get_doc(ix, keep[i].doc, &r);
+                if (rc < 0) break;
+            }
             double score = keep[i].kind == DEDUP_NEAR       ? keep[i].res
                            : keep[i].kind == DEDUP_CONTAINS ? keep[i].c_other_in_me
                                                             : keep[i].c_me_in_other;
@@ -829,39 +1036,7 @@ static int lookup_insert(dedup_engine *eng, const dedup_input *in, work *w, dedu
         if (rc < 0) return rc;
     }
     if (o->dry_run) return 0;
-    /* insert */
-    uint32_t content_chars = 0;
-    for (size_t k = 0; k < w->n_content; k++)
-        if (!w->learned[k]) content_chars += w->doc->blocks[w->content_idx[k]].chars;
-    dedup_doc_record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.group = group;
-    rec.date = in->date;
-    rec.host_key = host_key_of(in->host, in->url);
-    rec.digest_key = digest_key;
-    rec.url_key = url_key(in->url);
-    rec.alias_key = alias_key;
-    rec.flags = (exact ? DEDUP_REC_EXACT : 0) | (w->sk.n >= o->max_sketch ? DEDUP_REC_CAPPED : 0);
-    rec.content_chars = content_chars;
-    rec.n_sketch = exact ? 0 : w->sk.n;
-    rec.sketch = w->sk.v;
-    /* a repeated version of the same logical document is not a new witness
-     * of the host's template */
-    rec.n_blocks = exact || group != UINT32_MAX ? 0 : w->n_fps;
-    rec.blocks = w->fps;
-    rec.block_chars = w->fp_chars;
-    rec.url = in->url;
-    rec.digest = in->payload_digest ? in->payload_digest : "";
-    rec.record_id = in->record_id ? in->record_id : "";
-    rc = ix->ops->insert(ix, &rec);
-    if (rc < 0) return rc;
-    /* the text after the index: a crash between the two leaves a document
-     * without text, judged on its sketch */
-    if (eng->ts && !exact && (rc = text_store_put(eng->ts, rec.id, w->text.data, w->text.len)) < 0)
-        return rc;
-    out->doc = rec.id;
-    out->group = rec.group;
-    return 0;
+    return fill_record(eng, in, w, group, exact, digest_key, alias_key);
 }
 
 static int fill_result(work *w, dedup_result *out, const int *copied_from)
@@ -908,7 +1083,9 @@ static int fill_result(work *w, dedup_result *out, const int *copied_from)
     return rc;
 }
 
-int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
+/* hold: 0 inserts in the lookup's critical section (dedup_analyze); 1
+ * leaves the document pending (dedup_examine). */
+static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, int hold)
 {
     memset(out, 0, sizeof *out);
     out->doc = out->group = UINT32_MAX;
@@ -954,7 +1131,13 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
         out->shingles = (uint32_t)w->sh.n;
         out->sketch_n = w->sk.n;
         pthread_mutex_lock(&eng->lock);
-        rc = lookup_insert(eng, in, w, out, copied_from);
+        rc = lookup(eng, in, w, out, copied_from);
+        if (rc == 0 && w->has_rec) {
+            if (hold)
+                pending_link(eng, w);
+            else
+                rc = insert_locked(eng, w, out);
+        }
         pthread_mutex_unlock(&eng->lock);
     }
     if (rc == 0) rc = fill_result(w, out, copied_from);
@@ -964,12 +1147,36 @@ int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
         if (out->boilerplate_chars) eng->obs.finding_made(eng->obs.ud, 0);
     }
     free(copied_from);
-    /* the blocks' text lives in the extracted doc: keep it with the result */
+    /* the blocks' text lives in the extracted doc: keep it with the result,
+     * and with it, while pending, the record to insert */
     if (w->doc != NULL) out->charset = w->doc->charset;
-    out->priv_ = w->doc;
-    w->doc = NULL;
-    work_free(w);
-    free(w);
+    work_trim(w);
+    out->priv_ = w;
+    return rc;
+}
+
+int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out)
+{
+    return analyze(eng, in, out, 0);
+}
+
+int dedup_examine(dedup_engine *eng, const dedup_input *in, dedup_result *out)
+{
+    return analyze(eng, in, out, 1);
+}
+
+int dedup_insert(dedup_engine *eng, dedup_result *res)
+{
+    work *w = res ? res->priv_ : NULL;
+    if (eng == NULL || w == NULL || res->doc != UINT32_MAX) return FA_EINVAL;
+    if (eng->opt.dry_run) return 0;
+    pthread_mutex_lock(&eng->lock);
+    int rc = FA_EINVAL;
+    if (w->eng == eng) {
+        pending_unlink(w);
+        rc = insert_locked(eng, w, res);
+    }
+    pthread_mutex_unlock(&eng->lock);
     return rc;
 }
 
@@ -992,6 +1199,16 @@ void dedup_result_free(dedup_result *r)
     free(r->findings);
     free(r->blocks);
     free(r->main_text);
-    text_doc_free(r->priv_);
+    work *w = r->priv_;
+    if (w) {
+        dedup_engine *eng = w->eng; /* pending: never inserted */
+        if (eng) {
+            pthread_mutex_lock(&eng->lock);
+            pending_unlink(w);
+            pthread_mutex_unlock(&eng->lock);
+        }
+        work_free(w);
+        free(w);
+    }
     memset(r, 0, sizeof *r);
 }

@@ -4,7 +4,7 @@
  * For each document (an HTML page, a feed item's HTML content, a WordPress
  * REST post, or plain text) one call extracts its main text, drops the
  * host's learned boilerplate, shingles and sketches it, looks it up in the
- * index and adds it there, and reports:
+ * index and adds it there (dedup_analyze), and reports:
  *
  *   DEDUP_EXACT        the same payload digest as an earlier document;
  *   DEDUP_NEAR         the same story lightly edited: resemblance of the
@@ -24,12 +24,23 @@
  * and is never reported as a duplicate of it.  Findings name other groups'
  * documents only.
  *
- * Threads: dedup_analyze may be called concurrently from any number of
- * threads on one engine.  Extraction, normalisation and shingling run in
- * the calling thread without a lock; the index lookup and insert run under
- * the engine's mutex (tens of microseconds), so of two near-duplicates
- * analysed at the same time exactly one is reported as the copy.  Do not
- * call from the event-loop thread: queue it to a worker (uv_queue_work).
+ * Archiving first, indexing after: a caller that writes the document
+ * somewhere (the crawler: a WARC record) calls dedup_examine, which reports
+ * the same findings without adding the document, writes it, and then calls
+ * dedup_insert - or, when the write failed, only dedup_result_free, and the
+ * index never held the document.  Between the two the document is pending:
+ * other examinations and analyses already find it (its findings name it
+ * with doc UINT32_MAX), so two copies examined at once still find each
+ * other.
+ *
+ * Threads: dedup_analyze, dedup_examine and dedup_insert may be called
+ * concurrently from any number of threads on one engine.  Extraction,
+ * normalisation and shingling run in the calling thread without a lock;
+ * the lookup (against the index and the pending documents) and the insert
+ * run under the engine's mutex (tens of microseconds), so of two
+ * near-duplicates analysed or examined at the same time exactly one is
+ * reported as the copy.  Do not call from the event-loop thread: queue it
+ * to a worker (uv_queue_work).
  *
  * Persistence: the index lives in one folder (dedup_index_file.c); a kill -9
  * never corrupts it (the torn tail is cut at the next open).
@@ -89,7 +100,7 @@ typedef struct dedup_options {
     unsigned min_sketch;           /* fewer sample values: too short to judge; 0 = 4 */
     unsigned max_sketch;           /* sketch values kept at most; 0 = 4096 */
     int sync_every_insert;         /* fdatasync per document (default off) */
-    int dry_run;                   /* look up only, never insert */
+    int dry_run;                   /* look up only, never insert (nothing is pending) */
     /* Confirmation: dedup_engine_open keeps each document's normalised main
      * text (text_store.h) and judges every candidate the sketch puts within
      * reach on the whole texts, by sentence alignment (align.h). */
@@ -156,7 +167,7 @@ const char *dedup_finding_name(enum dedup_finding_kind k);
 
 typedef struct dedup_finding {
     enum dedup_finding_kind kind;
-    uint32_t doc; /* the other document's id */
+    uint32_t doc; /* the other document's id; UINT32_MAX: a pending one (dedup_examine) */
     char *url;    /* its URL, record id (may be ""), date */
     char *record_id;
     int64_t date;
@@ -200,21 +211,37 @@ int dedup_engine_open(const char *dir, const dedup_options *opt, dedup_engine **
  * also on error). */
 int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_engine **out);
 
-/* Analyses one document: extract, shingle, look up, insert.  *out is filled
- * (free with dedup_result_free, also after an error).  Returns 0, FA_EINVAL
- * (no url/content), FA_ETOOBIG (a ceiling), FA_EPARSE (bad JSON), FA_EIO
- * (writing the index), FA_ENOMEM. */
+/* Analyses one document: extract, shingle, look up, insert (in one
+ * critical section).  *out is filled (free with dedup_result_free, also
+ * after an error).  Returns 0, FA_EINVAL (no url/content), FA_ETOOBIG (a
+ * ceiling), FA_EPARSE (bad JSON), FA_EIO (writing the index), FA_ENOMEM. */
 int dedup_analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out);
+
+/* The same findings as dedup_analyze, without changing the index: on
+ * success the document is pending (found by other threads' lookups) until
+ * dedup_insert adds it or dedup_result_free drops it - call one of them
+ * soon, and both before dedup_engine_close.  out->doc stays UINT32_MAX.
+ * Returns as dedup_analyze, but never FA_EIO. */
+int dedup_examine(dedup_engine *eng, const dedup_input *in, dedup_result *out);
+
+/* Adds the document res was examined for (dedup_examine) to the index,
+ * after the caller archived it; sets res->doc and res->group.  res is
+ * still freed with dedup_result_free.  Returns 0 (also with dry_run, which
+ * adds nothing), FA_EINVAL (res is not a pending examination of eng: the
+ * examination failed or it was inserted already), FA_EIO (writing the
+ * index; the document is then not pending either), FA_ENOMEM. */
+int dedup_insert(dedup_engine *eng, dedup_result *res);
 
 /* The brief's one-liner for a whole HTML page (no alias, no record id). */
 int dedup_document_analyze(dedup_engine *eng, const char *url, const char *host,
                            const char *payload_digest, const char *html, size_t len, int64_t date,
                            dedup_result *out);
 
-/* The latest document archived under url's canonical form (or an alias
- * equal to it): 0 with *doc, url and record id copied into the buffers
- * (may be NULL), or FA_ENOENT.  Lets the crawler recognise a tracking-
- * parameter or /amp/ variant without fetching it. */
+/* The latest document inserted under url's canonical form (or an alias
+ * equal to it; pending documents are not looked at): 0 with *doc, url and
+ * record id copied into the buffers (may be NULL), or FA_ENOENT.  Lets the
+ * crawler recognise a tracking-parameter or /amp/ variant without fetching
+ * it. */
 int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, char *url_out,
                             size_t url_len, char *record_id_out, size_t record_id_len);
 
@@ -225,9 +252,12 @@ size_t dedup_engine_memory(dedup_engine *eng);
 /* fsyncs the index. */
 int dedup_engine_sync(dedup_engine *eng);
 
-/* Closes (and syncs).  NULL is accepted. */
+/* Closes (and syncs).  Documents still pending are dropped.  NULL is
+ * accepted. */
 void dedup_engine_close(dedup_engine *eng);
 
+/* Frees a result; a pending document (examined, not inserted) is dropped
+ * from its engine.  NULL is accepted. */
 void dedup_result_free(dedup_result *r);
 
 /* Canonical form of a URL for identity: scheme and host lower-cased,

@@ -127,6 +127,12 @@ struct segment_writer {
     segment_writer_stats st;
     char err[512];
 
+    /* A copy of st for readers on the event loop (segment_writer_get_stats):
+     * they take only stats_lock, held for a struct copy, never the writer
+     * lock that a roll-over holds across its fsyncs. */
+    pthread_mutex_t stats_lock;
+    segment_writer_stats st_pub;
+
     pthread_mutex_t pool_lock;
     worker *pool;
     unsigned pool_n;
@@ -368,6 +374,15 @@ static int compress_record(zsink *z, const fa_buf *hdr, const void *mem, size_t 
 
 /* ---- segments (all under w->lock) ------------------------------------- */
 
+/* Publishes st to get_stats' readers; called with the writer lock held
+ * wherever st changed. */
+static void publish_stats(segment_writer *w)
+{
+    pthread_mutex_lock(&w->stats_lock);
+    w->st_pub = w->st;
+    pthread_mutex_unlock(&w->stats_lock);
+}
+
 static int close_segment(segment_writer *w)
 {
     int rc = 0;
@@ -428,6 +443,7 @@ out:
     w->broken = 0;
     w->size = w->info_size = 0;
     w->st.open_segment_size = 0;
+    publish_stats(w);
     return rc;
 }
 
@@ -537,6 +553,7 @@ static int open_segment(segment_writer *w)
     w->st.records++;
     w->st.bytes_on_disk += len;
     w->st.open_segment_size = len;
+    publish_stats(w);
     if (w->obs.segment_opened) w->obs.segment_opened(w->obs.ud, w->name);
     if (w->obs.record_written) w->obs.record_written(w->obs.ud, WARC_TYPE_WARCINFO, len - dict_len);
 out:
@@ -593,6 +610,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     }
     w->fd = w->dirfd = -1;
     pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->stats_lock, NULL);
     pthread_mutex_init(&w->pool_lock, NULL);
     pthread_cond_init(&w->trained, NULL);
     w->dir = strdup(opt->dir);
@@ -1186,6 +1204,7 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
     w->st.bytes_on_disk += total;
     w->st.bytes_uncompressed += b->uncompressed;
     w->st.open_segment_size = w->size;
+    publish_stats(w);
     for (size_t i = 0; w->obs.record_written && i < b->n_fr; i++)
         w->obs.record_written(w->obs.ud, (int)b->fr[i].type, b->fr[i].len);
     fa_buf lb;
@@ -1404,23 +1423,35 @@ int segment_writer_write_exchange(segment_writer *w, const warc_exchange *x, war
     return segment_writer_write_records(w, &s, 1, out);
 }
 
+/* The fdatasync runs on a duplicate of the segment's descriptor, outside
+ * the writer lock: appends go on meanwhile (a record appended after the dup
+ * may or may not be covered; those before it are).  A segment closed in
+ * between was fsynced by its close. */
 int segment_writer_sync(segment_writer *w)
 {
-    int rc = 0;
+    int rc = 0, fd = -1;
     pthread_mutex_lock(&w->lock);
-    if (w->fd >= 0 && fdatasync(w->fd) < 0) {
+    if (w->fd >= 0 && (fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
         rc = fa_err_from_errno(errno);
-        set_err(w, "%s/%s.open: fdatasync: %s", w->dir, w->name, strerror(errno));
+        set_err(w, "%s/%s.open: dup for fdatasync: %s", w->dir, w->name, strerror(errno));
     }
     pthread_mutex_unlock(&w->lock);
+    if (fd >= 0 && fdatasync(fd) < 0) {
+        int e = errno;
+        rc = fa_err_from_errno(e);
+        pthread_mutex_lock(&w->lock);
+        set_err(w, "%s/%s.open: fdatasync: %s", w->dir, w->name, strerror(e));
+        pthread_mutex_unlock(&w->lock);
+    }
+    if (fd >= 0) close(fd);
     return rc;
 }
 
 void segment_writer_get_stats(segment_writer *w, segment_writer_stats *out)
 {
-    pthread_mutex_lock(&w->lock);
-    *out = w->st;
-    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_lock(&w->stats_lock);
+    *out = w->st_pub;
+    pthread_mutex_unlock(&w->stats_lock);
 }
 
 void segment_writer_last_error(segment_writer *w, char *buf, size_t len)
@@ -1449,6 +1480,7 @@ int segment_writer_close(segment_writer *w)
     free(w->dict_frame);
     segment__sampler_free(w->sampler);
     pthread_mutex_destroy(&w->lock);
+    pthread_mutex_destroy(&w->stats_lock);
     pthread_mutex_destroy(&w->pool_lock);
     pthread_cond_destroy(&w->trained);
     free(w->dir);

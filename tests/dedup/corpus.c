@@ -1842,12 +1842,13 @@ double corpus_word_f1(const char *extracted, const char *truth)
 typedef struct trace_ctx {
     FILE *f;
     const uint32_t *of_doc;
-    size_t cur;
+    size_t cur, n;
 } trace_ctx;
 
 static void trace_candidate(void *ud, const dedup_trace *t)
 {
     trace_ctx *x = ud;
+    if (t->other >= x->n) return; /* a pending document (dedup_examine) */
     fprintf(x->f, "C %zu %u %d %.4f %.4f %.4f %.4f %.4f %.4f %.4f %d %d %u %u\n", x->cur,
             x->of_doc[t->other], t->confirmed, t->sketch_res, t->sketch_other_in_me,
             t->sketch_me_in_other, t->other_in_me, t->me_in_other, t->blk_other_in_me,
@@ -1878,7 +1879,7 @@ int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt,
     uint32_t *of_doc = calloc(n + 1, sizeof *of_doc);
     dedup_options eo = {0};
     if (opt) eo = *opt;
-    trace_ctx tx = {NULL, of_doc, 0};
+    trace_ctx tx = {NULL, of_doc, 0, n};
     const char *tpath = getenv("DEDUP_CORPUS_TRACE");
     if (tpath && *tpath && of_doc && (tx.f = fopen(tpath, "a")) != NULL) {
         trace_truth(tx.f, c);

@@ -1,8 +1,10 @@
 /*
  * test_dedup_engine.c - the findings engine and its index: each finding,
  * containment in both fetch orders, boilerplate learning, aliases,
- * canonical URLs, persistence across reopen, kill -9 while inserting, and
- * concurrent analysis from several threads.
+ * canonical URLs, persistence across reopen, kill -9 while inserting,
+ * concurrent analysis from several threads, and examination apart from the
+ * insert (a document whose archiving failed never enters the index; one
+ * still pending is found all the same).
  */
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
@@ -378,10 +380,78 @@ static void test_kill9(void **state)
     }
 }
 
+/* dedup_examine changes nothing until dedup_insert; a pending document is
+ * found by the next examination (its doc UINT32_MAX) and dropped from
+ * sight when its result is freed without an insert (its archiving failed). */
+static void test_examine_then_insert(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    char *a = page("a.example", 7, 8, 0, 0, 0);
+    char *b = page("b.example", 7, 7, 0, 71, 1); /* a's story, edited */
+    dedup_input ia = {"https://a.example/7", NULL, NULL,      "sha1:A7", "<urn:uuid:a>", 10,
+                      DEDUP_HTML_PAGE,       a,    strlen(a), NULL};
+    dedup_input ib = {"https://b.example/7", NULL, NULL,      "sha1:B7", "<urn:uuid:b>", 11,
+                      DEDUP_HTML_PAGE,       b,    strlen(b), NULL};
+    dedup_input ia2 = ia; /* a's exact payload at another URL */
+    ia2.url = "https://c.example/7";
+    ia2.record_id = "<urn:uuid:c>";
+
+    /* a examined: nothing in the index; b, examined while a is pending,
+     * finds it */
+    dedup_result ra, rb, rc2;
+    assert_int_equal(dedup_examine(e, &ia, &ra), 0);
+    assert_int_equal(ra.n_findings, 0);
+    assert_int_equal(ra.doc, UINT32_MAX);
+    assert_int_equal(dedup_engine_count(e), 0);
+    assert_int_equal(dedup_engine_lookup_url(e, ia.url, NULL, NULL, 0, NULL, 0), FA_ENOENT);
+    assert_int_equal(dedup_examine(e, &ib, &rb), 0);
+    const dedup_finding *f = find(&rb, DEDUP_NEAR);
+    assert_non_null(f);
+    assert_int_equal(f->doc, UINT32_MAX);
+    assert_string_equal(f->url, ia.url);
+    assert_string_equal(f->record_id, "<urn:uuid:a>");
+    assert_int_equal(dedup_examine(e, &ia2, &rc2), 0);
+    f = find(&rc2, DEDUP_EXACT);
+    assert_non_null(f);
+    assert_string_equal(f->url, ia.url);
+    dedup_result_free(&rc2);
+
+    /* a's archiving failed: freed without an insert, it is gone */
+    dedup_result_free(&ra);
+    assert_int_equal(dedup_engine_count(e), 0);
+    assert_int_equal(dedup_insert(e, &rb), 0);
+    assert_int_not_equal(rb.doc, UINT32_MAX);
+    uint32_t b_doc = rb.doc;
+    assert_int_equal(dedup_insert(e, &rb), FA_EINVAL); /* once */
+    dedup_result_free(&rb);
+    assert_int_equal(dedup_engine_count(e), 1);
+
+    /* a again: its only finding is b, now in the index */
+    assert_int_equal(dedup_examine(e, &ia, &ra), 0);
+    assert_int_equal(ra.n_findings, 1);
+    assert_int_equal(ra.findings[0].doc, b_doc);
+    assert_int_equal(dedup_insert(e, &ra), 0);
+    dedup_result_free(&ra);
+    assert_int_equal(dedup_engine_count(e), 2);
+    assert_int_equal(dedup_engine_lookup_url(e, ia.url, NULL, NULL, 0, NULL, 0), 0);
+
+    /* a result still pending at close is dropped; freeing it later is safe */
+    assert_int_equal(dedup_examine(e, &ia2, &rc2), 0);
+    dedup_engine_close(e);
+    dedup_result_free(&rc2);
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    assert_int_equal(dedup_engine_count(e), 2);
+    dedup_engine_close(e);
+    free(a), free(b);
+}
+
 typedef struct thread_arg {
     dedup_engine *e;
     unsigned id;
     unsigned near_found;
+    int examine; /* dedup_examine, a pause (the archive write), dedup_insert */
 } thread_arg;
 
 static void *worker(void *p)
@@ -395,23 +465,30 @@ static void *worker(void *p)
         dedup_input in = {url,  NULL,         NULL, NULL, NULL, i, DEDUP_HTML_PAGE,
                           html, strlen(html), NULL};
         dedup_result r;
-        if (dedup_analyze(a->e, &in, &r) == 0 && find(&r, DEDUP_NEAR)) a->near_found++;
+        if (a->examine) {
+            if (dedup_examine(a->e, &in, &r) == 0) {
+                if (find(&r, DEDUP_NEAR)) a->near_found++;
+                usleep(200);                  /* the others examine their copies meanwhile */
+                (void)dedup_insert(a->e, &r); /* counted below */
+            }
+        } else if (dedup_analyze(a->e, &in, &r) == 0 && find(&r, DEDUP_NEAR)) {
+            a->near_found++;
+        }
         dedup_result_free(&r);
         free(html);
     }
     return NULL;
 }
 
-static void test_threads(void **state)
+static void run_threads(int examine)
 {
-    (void)state;
     dedup_engine *e;
     assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
     enum { T = 4 };
     pthread_t th[T];
     thread_arg args[T];
     for (unsigned t = 0; t < T; t++) {
-        args[t] = (thread_arg){e, t, 0};
+        args[t] = (thread_arg){e, t, 0, examine};
         pthread_create(&th[t], NULL, worker, &args[t]);
     }
     unsigned total = 0;
@@ -425,6 +502,20 @@ static void test_threads(void **state)
     dedup_engine_close(e);
 }
 
+static void test_threads(void **state)
+{
+    (void)state;
+    run_threads(0);
+}
+
+/* The same with the insert apart from the examination: two copies examined
+ * at once still find each other (the pending documents). */
+static void test_threads_examine(void **state)
+{
+    (void)state;
+    run_threads(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +526,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_examine_then_insert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_examine, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,9 @@ measure() { # name command... ; prints "wall cpu rss"
   read -r wall user sys rss < "$work/$1.time"
   echo "$wall $(echo "$user + $sys" | bc -l) $rss"
 }
+# CPU seconds the sample-site server has used so far (it shares the cores:
+# when it is busy the clients wait on it, not on themselves)
+srv_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
 lag() { sed -n 's/^loop lag: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms/\2 \/ \1/p' "$work/$1.out"; }
 relations() { # exact + near + containment, from dedup-report --summary
   "$bin" dedup-report --summary "$1" 2>/dev/null |
@@ -65,7 +68,9 @@ relations() { # exact + near + containment, from dedup-report --summary
 # Run 1: a first crawl - no dictionary yet: the writer trains one on the
 # first 500 records and writes the following segments with it, and one for
 # later runs is trained at the end on records sampled over the whole run.
+s0=$(srv_cpu)
 read -r f_wall f_cpu f_rss < <(measure feedarc "$bin" once -c "$work/bench.yaml")
+s1=$(srv_cpu)
 f_pages=$(grep -c . "$work/sites/urls.txt")
 f_bytes=$(cat "$work"/feedarc/*.warc.zst | wc -c)
 f_records=$("$bin" ls "$work/feedarc" 2>/dev/null | wc -l)
@@ -77,6 +82,7 @@ dict=$(ls "$work"/feedarc-state/dictionaries/*.zdict 2>/dev/null | head -1)
 sed -e "s|^  dir: .*|  dir: $work/feedarc2\n  dictionary: ${dict:-none}|" \
     -e "s|^  state_dir: .*|  state_dir: $work/feedarc-state2|" "$work/bench.yaml" > "$work/bench2.yaml"
 read -r d_wall d_cpu d_rss < <(measure feedarc2 "$bin" once -c "$work/bench2.yaml")
+s2=$(srv_cpu)
 d_bytes=$(cat "$work"/feedarc2/*.warc.zst | wc -c)
 d_records=$("$bin" ls "$work/feedarc2" 2>/dev/null | wc -l)
 d_lag=$(lag feedarc2)
@@ -87,11 +93,14 @@ if [ "${FEEDARC_BENCH_NO_WGET:-0}" = 1 ]; then
   printf '| feedarc once, with the trained dictionary | %s | %s | %s | %s | %s |\n' "$d_wall" "$d_cpu" "$((d_rss / 1024))" "$d_bytes" "$d_records"
   printf 'loop lag, first run: %s\n' "$(grep -h '^loop lag:' "$work/feedarc.out" | sed 's/^loop lag: //')"
   printf 'loop lag, with the dictionary: %s\n' "$(grep -h '^loop lag:' "$work/feedarc2.out" | sed 's/^loop lag: //')"
+  printf 'sample-site server CPU s: %s during the first run, %s during the later run\n' \
+    "$(echo "$s1 - $s0" | bc -l)" "$(echo "$s2 - $s1" | bc -l)"
   exit 0
 fi
 mkdir -p "$work/wget"
 read -r w_wall w_cpu w_rss < <(cd "$work/wget" && measure ../wget wget -q --no-config \
     --warc-file="$work/wget/out" --no-warc-keep-log -i "$work/sites/urls.txt" -P "$work/wget/files")
+s3=$(srv_cpu)
 w_bytes=$(wc -c < "$work/wget/out.warc.gz")
 w_records=$(gzip -dc "$work/wget/out.warc.gz" | grep -ac '^WARC-Type: ' || true)
 html=$(find "$work/wget/files" -type f -not -name '*.xml' -not -name '*.atom' -not -name 'rss' \
@@ -125,4 +134,6 @@ printf 'later run: speed-up %.1fx, CPU per page %.2fx of wget, bytes %.2fx of wg
   "$(echo "$w_wall / $d_wall" | bc -l)" "$(echo "$d_cpu / $w_cpu" | bc -l)" "$(echo "$d_bytes / $w_bytes" | bc -l)"
 printf 'loop lag, first run: %s\n' "$(grep -h '^loop lag:' "$work/feedarc.out" | sed 's/^loop lag: //')"
 printf 'loop lag, with the dictionary: %s\n' "$(grep -h '^loop lag:' "$work/feedarc2.out" | sed 's/^loop lag: //')"
+printf 'sample-site server CPU s: %s during the first run, %s during the later run, %s during wget\n' \
+  "$(echo "$s1 - $s0" | bc -l)" "$(echo "$s2 - $s1" | bc -l)" "$(echo "$s3 - $s2" | bc -l)"
 printf 'dedup relations found in the first run (exact + near + containment): %s\n' "${f_rel:-?}"
