@@ -97,6 +97,13 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
 {
     memset(t, 0, sizeof *t);
     builder b = {t, 0, 0, {0}, 0, 0, 0, 0};
+    /* room for what a text of len bytes usually has (a token per 3-6
+     * bytes, a sentence per ~100): one allocation each instead of a chain
+     * of reallocs per candidate */
+    b.cap_g = len / 3 + 16, b.cap_s = len / 64 + 8;
+    t->grams = malloc(b.cap_g * sizeof *t->grams);
+    t->s = malloc(b.cap_s * sizeof *t->s);
+    if (t->grams == NULL || t->s == NULL) return FA_ENOMEM;
     const uint8_t *p = (const uint8_t *)norm;
     size_t i = 0;
     uint32_t start = 0, block = 0;

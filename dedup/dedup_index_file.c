@@ -56,7 +56,8 @@
 #define REC_MAGIC 0x43524444u /* "DDRC" */
 #define REC_DOC 1
 #define REC_MAX (64u << 20)
-#define POSTING_CAP 256 /* postings read per anchor value at most */
+#define POSTING_CAP 256          /* postings read per anchor value at most */
+#define CANDIDATE_MIN_SCORE 0.15 /* hits / the hits a related document would give */
 #define HOST_MIN_SLOTS 64
 #define HOST_MAX_SLOTS 2048
 #define HOST_WINDOW 8
@@ -502,7 +503,9 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
      * it is the larger (the query carried by it).  Raw hits favour long
      * documents that share a topic's stock phrases with everything: a
      * short story's copy, 3 of its 4 anchors hit, was ranked below them
-     * and cut at `max` (docs/DEDUP.md, "Candidates") */
+     * and cut at `max`.  Documents under CANDIDATE_MIN_SCORE of that are
+     * left out: on the combined-edits corpora no relation found had less,
+     * and each costs a read of its record (docs/DEDUP.md, "Candidates") */
     ranked *all = malloc((used ? used : 1) * sizeof *all);
     if (all == NULL) return FA_ENOMEM;
     size_t k = 0;
@@ -512,7 +515,9 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             double expect = anchor_count(nd);
             if (nd > n) expect = expect * n / nd;
             if (expect < 1) expect = 1;
-            all[k++] = (ranked){{doc, x->hits_n[j]}, x->hits_n[j] / expect};
+            double score = x->hits_n[j] / expect;
+            if (score < CANDIDATE_MIN_SCORE) continue;
+            all[k++] = (ranked){{doc, x->hits_n[j]}, score};
         }
     qsort(all, k, sizeof *all, cmp_ranked);
     if (k > max) k = max;
