@@ -20,6 +20,18 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
+/* text_script_class for the common ranges of CJK text without its script
+ * lookups (the same answers: Han, Hiragana and Katakana letters are
+ * unspaced, Hangul syllables word characters); the rest goes to it */
+static inline enum text_script_class script_class(uint32_t c)
+{
+    if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3041 && c <= 0x3096) ||
+        (c >= 0x30A1 && c <= 0x30FA))
+        return TEXT_UNSPACED;
+    if (c >= 0xAC00 && c <= 0xD7A3) return TEXT_WORD;
+    return text_script_class(c);
+}
+
 /* ASCII letters and digits: what text_script_class calls TEXT_WORD below 0x80 */
 static inline int ascii_word(uint8_t c)
 {
@@ -117,7 +129,7 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
             cls = ascii_word(p[i]) ? TEXT_WORD : TEXT_SEP;
         } else {
             l = text_utf8_next(p + i, len - i, &c);
-            cls = text_script_class(c);
+            cls = script_class(c);
         }
         if (cls == TEXT_WORD) {
             size_t j = i + l;
@@ -129,7 +141,7 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
                 }
                 uint32_t c2;
                 size_t l2 = text_utf8_next(p + j, len - j, &c2);
-                if (text_script_class(c2) != TEXT_WORD) break;
+                if (script_class(c2) != TEXT_WORD) break;
                 j += l2;
             }
             rc = token(&b, XXH3_64bits_withSeed(p + i, j - i, seed));
