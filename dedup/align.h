@@ -17,6 +17,12 @@
  *     and a sentence of another story that shares a phrase stays under
  *     (one sentence, not the whole of B: a story of one topic holds most
  *     of the topic's phrases somewhere);
+ *   - a sentence mostly of Han/Kana characters is found at
+ *     `sentence_min_chars` (0.7) of its character trigrams, and trigrams
+ *     standing in `stock_sentences` (3) or more sentences of either text
+ *     are not counted for it: character trigrams of one register recur
+ *     across unrelated sentences (a shared verb and object, a stock
+ *     ending) far more than word trigrams do;
  *   - share(A in B) = tokens of A's found sentences / tokens of A.
  *
  * So paragraph order, sentences added or removed, a new headline and typos
