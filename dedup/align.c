@@ -20,6 +20,18 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
+/* text_script_class for the common ranges of CJK text without its script
+ * lookups (the same answers: Han, Hiragana and Katakana letters are
+ * unspaced, Hangul syllables word characters); the rest goes to it */
+static inline enum text_script_class script_class(uint32_t c)
+{
+    if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3041 && c <= 0x3096) ||
+        (c >= 0x30A1 && c <= 0x30FA))
+        return TEXT_UNSPACED;
+    if (c >= 0xAC00 && c <= 0xD7A3) return TEXT_WORD;
+    return text_script_class(c);
+}
+
 /* ASCII letters and digits: what text_script_class calls TEXT_WORD below 0x80 */
 static inline int ascii_word(uint8_t c)
 {
@@ -31,7 +43,7 @@ typedef struct builder {
     size_t cap_s, cap_g;
     uint64_t win[ALIGN_GRAM];
     unsigned have;
-    uint32_t tokens;
+    uint32_t tokens, chars;
     int emitted;
 } builder;
 
@@ -85,18 +97,25 @@ static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
             t->s = ns, b->cap_s = nc;
         }
         uint32_t first = t->n_s ? t->s[t->n_s - 1].first + t->s[t->n_s - 1].n_grams : 0;
-        t->s[t->n_s++] =
-            (align_sentence){off, end - off, first, (uint32_t)t->n_grams - first, b->tokens, block};
+        t->s[t->n_s++] = (align_sentence){off,       end - off, first, (uint32_t)t->n_grams - first,
+                                          b->tokens, b->chars,  block};
         t->tokens += b->tokens;
     }
-    b->have = 0, b->tokens = 0, b->emitted = 0;
+    b->have = 0, b->tokens = 0, b->chars = 0, b->emitted = 0;
     return rc;
 }
 
 int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
 {
     memset(t, 0, sizeof *t);
-    builder b = {t, 0, 0, {0}, 0, 0, 0};
+    builder b = {t, 0, 0, {0}, 0, 0, 0, 0};
+    /* room for what a text of len bytes usually has (a token per 3-6
+     * bytes, a sentence per ~100): one allocation each instead of a chain
+     * of reallocs per candidate */
+    b.cap_g = len / 3 + 16, b.cap_s = len / 64 + 8;
+    t->grams = malloc(b.cap_g * sizeof *t->grams);
+    t->s = malloc(b.cap_s * sizeof *t->s);
+    if (t->grams == NULL || t->s == NULL) return FA_ENOMEM;
     const uint8_t *p = (const uint8_t *)norm;
     size_t i = 0;
     uint32_t start = 0, block = 0;
@@ -110,7 +129,7 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
             cls = ascii_word(p[i]) ? TEXT_WORD : TEXT_SEP;
         } else {
             l = text_utf8_next(p + i, len - i, &c);
-            cls = text_script_class(c);
+            cls = script_class(c);
         }
         if (cls == TEXT_WORD) {
             size_t j = i + l;
@@ -122,7 +141,7 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
                 }
                 uint32_t c2;
                 size_t l2 = text_utf8_next(p + j, len - j, &c2);
-                if (text_script_class(c2) != TEXT_WORD) break;
+                if (script_class(c2) != TEXT_WORD) break;
                 j += l2;
             }
             rc = token(&b, XXH3_64bits_withSeed(p + i, j - i, seed));
@@ -132,6 +151,7 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
         if (cls == TEXT_UNSPACED) {
             rc = token(&b, mix64((uint64_t)c * 0x9E3779B97F4A7C15ull ^ seed));
             t->unspaced++;
+            b.chars++;
             i += l;
             continue;
         }
@@ -159,9 +179,11 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
             cap *= 2;
         t->mask = cap - 1;
         t->post = malloc(t->n_grams * sizeof *t->post);
+        t->gslot = malloc(t->n_grams * sizeof *t->gslot);
         t->head = malloc(cap * sizeof *t->head);
+        t->df = calloc(cap, 1);
         t->scratch = calloc(t->n_s ? t->n_s : 1, sizeof *t->scratch);
-        if (t->post == NULL || t->head == NULL || t->scratch == NULL) return FA_ENOMEM;
+        if (!t->post || !t->gslot || !t->head || !t->df || !t->scratch) return FA_ENOMEM;
         memset(t->head, 0xFF, cap * sizeof *t->head);
         for (size_t si = 0; si < t->n_s; si++)
             for (uint32_t k = 0; k < t->s[si].n_grams; k++) {
@@ -169,11 +191,13 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
                 size_t slot = (size_t)g & t->mask;
                 while (t->head[slot] != UINT32_MAX && t->post[t->head[slot]].gram != g)
                     slot = (slot + 1) & t->mask;
+                t->gslot[t->s[si].first + k] = (uint32_t)slot;
                 uint32_t h = t->head[slot];
                 if (h != UINT32_MAX && t->post[h].sentence == (uint32_t)si)
                     continue; /* this sentence has it already */
                 t->post[t->n_post] = (align_posting){g, (uint32_t)si, h};
                 t->head[slot] = (uint32_t)t->n_post++;
+                if (t->df[slot] < 255) t->df[slot]++;
             }
     }
     return rc;
@@ -186,60 +210,70 @@ void align_text_free(align_text *t)
     free(t->grams);
     free(t->post);
     free(t->head);
+    free(t->gslot);
+    free(t->df);
     free(t->scratch);
     memset(t, 0, sizeof *t);
 }
 
-/* The first posting of gram g in t, or UINT32_MAX. */
-static uint32_t first_posting(const align_text *t, uint64_t g)
+/* The slot of gram g in t, or SIZE_MAX. */
+static size_t find_slot(const align_text *t, uint64_t g)
 {
     size_t slot = (size_t)g & t->mask;
     while (t->head[slot] != UINT32_MAX) {
-        if (t->post[t->head[slot]].gram == g) return t->head[slot];
+        if (t->post[t->head[slot]].gram == g) return slot;
         slot = (slot + 1) & t->mask;
     }
-    return UINT32_MAX;
+    return SIZE_MAX;
 }
 
-int align_sentence_found(const align_text *a, size_t i, const align_text *b, double sentence_min)
+int align_sentence_found(const align_text *a, size_t i, const align_text *b, const align_params *p)
 {
     const align_sentence *s = &a->s[i];
     if (s->n_grams == 0 || b->n_post == 0) return 0;
-    uint32_t need = (uint32_t)(sentence_min * (double)s->n_grams + 0.999999);
-    if (need == 0) need = 1;
-    /* most sentences compared are not in b: count the trigrams b has at
-     * all (one probe each) before counting them per sentence of b */
-    uint32_t heads[256], present = 0;
-    for (uint32_t k = 0; k < s->n_grams; k++) {
-        uint32_t h = first_posting(b, a->grams[s->first + k]);
-        if (h != UINT32_MAX && present < 256) heads[present] = h;
-        present += h != UINT32_MAX;
-    }
-    if (present < need) return 0;
-    uint32_t best = 0;
-    /* count per sentence of b; undo the counts afterwards */
-    for (int pass = 0; pass < 2; pass++)
-        for (uint32_t k = 0; k < present; k++) {
-            uint32_t j0 = k < 256 ? heads[k] : UINT32_MAX;
-            if (k >= 256) /* a sentence of more than 256 trigrams: look it up again */
-                for (uint32_t q = 0, seen = 0; q < s->n_grams && j0 == UINT32_MAX; q++) {
-                    uint32_t h = first_posting(b, a->grams[s->first + q]);
-                    if (h != UINT32_MAX && seen++ == k) j0 = h;
-                }
-            for (uint32_t j = j0; j != UINT32_MAX; j = b->post[j].next) {
-                uint32_t *c = &b->scratch[b->post[j].sentence];
-                if (pass == 0) {
-                    if (++*c > best) best = *c;
-                } else {
-                    *c = 0;
-                }
-            }
+    int chars = s->chars * 2 > s->tokens;
+    double min = chars ? p->sentence_min_chars : p->sentence_min;
+    unsigned stock = chars ? p->stock_sentences : 0;
+    uint32_t buf[256], *heads = buf;
+    if (s->n_grams > 256 && (heads = malloc(s->n_grams * sizeof *heads)) == NULL) return 0;
+    const uint64_t *g = a->grams + s->first;
+    const uint32_t *gs = a->gslot + s->first;
+    /* the trigrams b has at all (one probe each), stock phrases left out;
+     * most sentences compared are not in b and stop here */
+    uint32_t counted = 0, present = 0;
+    for (int filter = stock != 0;; filter = 0) {
+        counted = present = 0;
+        for (uint32_t k = 0; k < s->n_grams; k++) {
+            if (filter && a->df[gs[k]] >= stock) continue;
+            size_t slot = find_slot(b, g[k]);
+            if (filter && slot != SIZE_MAX && b->df[slot] >= stock) continue;
+            counted++;
+            if (slot != SIZE_MAX) heads[present++] = b->head[slot];
         }
-    return best >= need;
+        if (counted || !filter) break;
+    }
+    uint32_t need = (uint32_t)(min * (double)counted + 0.999999);
+    if (need == 0) need = 1;
+    int found = 0;
+    if (present >= need) {
+        /* count per sentence of b; undo the counts afterwards */
+        uint32_t best = 0;
+        for (uint32_t k = 0; k < present; k++)
+            for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next) {
+                uint32_t c = ++b->scratch[b->post[j].sentence];
+                if (c > best) best = c;
+            }
+        for (uint32_t k = 0; k < present; k++)
+            for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next)
+                b->scratch[b->post[j].sentence] = 0;
+        found = best >= need;
+    }
+    if (heads != buf) free(heads);
+    return found;
 }
 
-void align_shares(const align_text *a, const align_text *b, double sentence_min, double *share,
-                  double *block_share)
+void align_shares(const align_text *a, const align_text *b, const align_params *p, double *share,
+                  double *block_share, uint8_t *found_out)
 {
     *share = *block_share = 0;
     if (a->tokens == 0) return;
@@ -251,21 +285,23 @@ void align_shares(const align_text *a, const align_text *b, double sentence_min,
             if (i == a->n_s) break;
         }
         blk_tokens += a->s[i].tokens;
-        if (align_sentence_found(a, i, b, sentence_min)) {
+        int f = align_sentence_found(a, i, b, p);
+        if (f) {
             found += a->s[i].tokens;
             blk_found += a->s[i].tokens;
         }
+        if (found_out) found_out[i] = (uint8_t)f;
     }
     *share = (double)found / (double)a->tokens;
     *block_share = (double)in_blocks / (double)a->tokens;
 }
 
-int align_first_block_found(const align_text *a, const align_text *b, double sentence_min)
+int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)
 {
     uint64_t tokens = 0, found = 0;
     for (size_t i = 0; i < a->n_s && a->s[i].block == a->s[0].block; i++) {
         tokens += a->s[i].tokens;
-        if (align_sentence_found(a, i, b, sentence_min)) found += a->s[i].tokens;
+        if (align_sentence_found(a, i, b, p)) found += a->s[i].tokens;
     }
     return tokens && found * 2 >= tokens;
 }

@@ -17,6 +17,12 @@
  *     and a sentence of another story that shares a phrase stays under
  *     (one sentence, not the whole of B: a story of one topic holds most
  *     of the topic's phrases somewhere);
+ *   - a sentence mostly of Han/Kana characters is found at
+ *     `sentence_min_chars` (0.7) of its character trigrams, and trigrams
+ *     standing in `stock_sentences` (3) or more sentences of either text
+ *     are not counted for it: character trigrams of one register recur
+ *     across unrelated sentences (a shared verb and object, a stock
+ *     ending) far more than word trigrams do;
  *   - share(A in B) = tokens of A's found sentences / tokens of A.
  *
  * So paragraph order, sentences added or removed, a new headline and typos
@@ -36,10 +42,23 @@
 
 #define ALIGN_GRAM 3
 
+/* How two texts are compared (the engine's options, dedup_engine.h). */
+typedef struct align_params {
+    double sentence_min;       /* a sentence of words is found when one sentence of the
+                                  other text holds this share of its trigrams */
+    double sentence_min_chars; /* the same for a sentence mostly of characters of
+                                  unspaced scripts (Han, Kana: character trigrams) */
+    unsigned stock_sentences;  /* character trigrams in at least this many sentences of
+                                  either text are the pair's stock phrases and not
+                                  counted (a sentence made only of them counts them
+                                  all); 0 = every trigram counts.  Words: unused */
+} align_params;
+
 typedef struct align_sentence {
     uint32_t off, len;       /* bytes of the normalised text */
     uint32_t first, n_grams; /* its trigrams: grams[first .. first+n_grams) */
     uint32_t tokens;         /* its weight */
+    uint32_t chars;          /* tokens that are characters of unspaced scripts */
     uint32_t block;          /* block (line) it starts in */
 } align_sentence;
 
@@ -53,10 +72,12 @@ typedef struct align_text {
     align_sentence *s;
     size_t n_s;
     uint64_t *grams; /* per sentence, in sentence order */
+    uint32_t *gslot; /* per gram: its slot in head/df */
     size_t n_grams;
     align_posting *post; /* (trigram, sentence), distinct, chained per trigram */
     size_t n_post;
     uint32_t *head; /* open-addressed: trigram -> its first posting (UINT32_MAX: empty) */
+    uint8_t *df;    /* per slot: sentences holding the trigram (saturating at 255) */
     size_t mask;
     uint64_t tokens;
     uint64_t unspaced; /* tokens that are characters of unspaced scripts */
@@ -64,28 +85,32 @@ typedef struct align_text {
 } align_text;
 
 /* Cuts norm[0..len) (normalised text, blocks separated by '\n') into
- * sentences and trigrams.  *t is overwritten (free with align_text_free,
- * also after an error).  Returns 0 or FA_ENOMEM. */
+ * sentences (at . ! ? followed by a space or the end - NFKC has made
+ * ！？ ASCII; ! and ? also cut between characters of unspaced scripts -,
+ * at 。 and at block ends) and token trigrams (words; characters in
+ * unspaced scripts).  *t is overwritten (free with align_text_free, also
+ * after an error).  Returns 0 or FA_ENOMEM. */
 int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed);
 void align_text_free(align_text *t);
 
 /* Is sentence i of a found in b?  (Uses b's scratch counters: one thread
  * per b at a time.) */
-int align_sentence_found(const align_text *a, size_t i, const align_text *b, double sentence_min);
+int align_sentence_found(const align_text *a, size_t i, const align_text *b, const align_params *p);
 
 /* *share: share of a's tokens in sentences found in b (0..1; 0 for an
  * empty a).  *block_share: share of a's tokens in blocks (lines) whose
  * found sentences hold at least half of the block's tokens - what a
  * container's own text is measured by: an edited copy has its changes
  * scattered over blocks that are still mostly found, a page carrying b
- * beside text of its own has whole blocks that are not. */
-void align_shares(const align_text *a, const align_text *b, double sentence_min, double *share,
-                  double *block_share);
+ * beside text of its own has whole blocks that are not.  found: NULL, or
+ * a->n_s bytes set to 1 for each sentence of a found in b. */
+void align_shares(const align_text *a, const align_text *b, const align_params *p, double *share,
+                  double *block_share, uint8_t *found);
 
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however
  * much one adds: an aggregator's first block is its own headline, which the
  * stories it carries do not hold. */
-int align_first_block_found(const align_text *a, const align_text *b, double sentence_min);
+int align_first_block_found(const align_text *a, const align_text *b, const align_params *p);
 
 #endif

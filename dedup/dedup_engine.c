@@ -62,6 +62,7 @@ struct dedup_engine {
     text_store *ts; /* main texts beside a file index; NULL: none, or the index keeps them */
     int texts;      /* 1: main texts are kept (ts or the index's text_put/text_get) */
     dedup_options opt;
+    align_params ap; /* from opt: how candidates are aligned */
     fa_observer obs; /* zeroed: nobody listens */
     pthread_mutex_t lock;
     struct work *pending; /* examined, not yet inserted; newest first (under lock) */
@@ -108,6 +109,16 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         e->opt.confirm_near_same_head = DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD;
     if (e->opt.sentence_min <= 0) e->opt.sentence_min = DEDUP_DEFAULT_SENTENCE_MIN;
     if (e->opt.candidate_floor <= 0) e->opt.candidate_floor = DEDUP_DEFAULT_CANDIDATE_FLOOR;
+    if (e->opt.candidate_floor_chars <= 0)
+        e->opt.candidate_floor_chars = DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS;
+    if (e->opt.sentence_min_chars <= 0)
+        e->opt.sentence_min_chars = DEDUP_DEFAULT_SENTENCE_MIN_CHARS;
+    if (e->opt.stock_sentences == 0) e->opt.stock_sentences = DEDUP_DEFAULT_STOCK_SENTENCES;
+    if (e->opt.confirm_container_ratio <= 0)
+        e->opt.confirm_container_ratio = DEDUP_DEFAULT_CONTAINER_RATIO;
+    e->ap.sentence_min = e->opt.sentence_min;
+    e->ap.sentence_min_chars = e->opt.sentence_min_chars;
+    e->ap.stock_sentences = e->opt.stock_sentences;
     e->ix = ix;
     e->texts = !e->opt.no_confirm && ix->ops->text_get != NULL && ix->ops->text_put != NULL;
     pthread_mutex_init(&e->lock, NULL);
@@ -659,7 +670,9 @@ typedef struct verified {
     double sketch_res;                       /* the sketch's resemblance */
     double blk_other_in_me, blk_me_in_other; /* confirmed: shares counted by whole blocks */
     int same_head;                           /* confirmed: the first blocks match both ways */
-    const work *pending;                     /* a pending document (doc is UINT32_MAX), or NULL */
+    uint8_t *found; /* confirmed: per sentence of this text, 1 when found in the other */
+    uint64_t tokens_me, tokens_other; /* confirmed: the two texts' sizes */
+    const work *pending;              /* a pending document (doc is UINT32_MAX), or NULL */
 } verified;
 
 /* Builds w's sentences once. */
@@ -736,24 +749,25 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     if (!eng->texts || best < eng->opt.candidate_floor) return 0;
     int rc = own_sentences(eng, w);
     if (rc < 0) return rc;
-    /* Japanese and Chinese (mostly characters of unspaced scripts): their
-     * character trigrams recur across unrelated sentences of one register
-     * far more than word trigrams do; measured on the generator, sentence
-     * alignment lost precision there (docs/DEDUP.md), so the sketch
-     * decides, as before */
-    if (w->at.unspaced * 2 > w->at.tokens) return 0;
+    /* Japanese and Chinese: character 4-gram sketches of one register
+     * share far more by chance than word shingles (on the generator, 40
+     * candidates per Japanese page reached 0.4), so a higher floor; what
+     * it costs in recall is in docs/DEDUP.md */
+    if (w->at.unspaced * 2 > w->at.tokens && best < eng->opt.candidate_floor_chars) return 0;
     rc = other_text(eng, w, r, v->pending);
     if (rc == FA_ENOENT || rc == FA_ECORRUPT) return 0; /* judged on the sketch */
     if (rc < 0) return rc;
     align_text bt;
     rc = align_text_build(&bt, w->other.data ? w->other.data : "", w->other.len,
                           eng->ix->params.seed);
+    if (rc == 0 && (v->found = malloc(w->at.n_s ? w->at.n_s : 1)) == NULL) rc = FA_ENOMEM;
     if (rc == 0) {
-        double s = eng->opt.sentence_min;
-        align_shares(&w->at, &bt, s, &v->c_me_in_other, &v->blk_me_in_other);
-        align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me);
+        const align_params *s = &eng->ap;
+        align_shares(&w->at, &bt, s, &v->c_me_in_other, &v->blk_me_in_other, v->found);
+        align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me, NULL);
         v->res = v->c_me_in_other < v->c_other_in_me ? v->c_me_in_other : v->c_other_in_me;
         v->confirmed = 1;
+        v->tokens_me = w->at.tokens, v->tokens_other = bt.tokens;
         v->same_head =
             align_first_block_found(&w->at, &bt, s) && align_first_block_found(&bt, &w->at, s);
     }
@@ -761,26 +775,21 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     return rc < 0 ? rc : 1;
 }
 
-/* Marks blocks of w copied from other on the aligned sentences: a block
- * whose found sentences hold at least half of its tokens. */
-static int mark_copies_aligned(const dedup_engine *eng, work *w, const dedup_doc_record *other,
-                               const work *pending, int finding, int *copied_from)
+/* Marks blocks of w copied from other on the aligned sentences (found, as
+ * confirm left it): a block whose found sentences hold at least half of
+ * its tokens. */
+static void mark_copies_aligned(work *w, const dedup_doc_record *other, const uint8_t *found,
+                                int finding, int *copied_from)
 {
-    int rc = other_text(eng, w, other, pending);
-    if (rc < 0) return rc == FA_ENOENT || rc == FA_ECORRUPT ? 0 : rc;
-    align_text bt;
-    rc = align_text_build(&bt, w->other.data ? w->other.data : "", w->other.len,
-                          eng->ix->params.seed);
-    for (size_t k = 0; rc == 0 && k < w->n_content; k++)
+    for (size_t k = 0; k < w->n_content; k++)
         w->wb[k].tokens = w->wb[k].found = 0;
-    for (size_t i = 0; rc == 0 && i < w->at.n_s; i++) {
+    for (size_t i = 0; i < w->at.n_s; i++) {
         const align_sentence *s = &w->at.s[i];
         uint32_t k = w->line_k[s->block];
         w->wb[k].tokens += s->tokens;
-        if (align_sentence_found(&w->at, i, &bt, eng->opt.sentence_min))
-            w->wb[k].found += s->tokens;
+        if (found[i]) w->wb[k].found += s->tokens;
     }
-    for (size_t k = 0; rc == 0 && k < w->n_content; k++) {
+    for (size_t k = 0; k < w->n_content; k++) {
         if (copied_from[k] >= 0 || w->learned[k]) continue;
         int same = 0;
         for (uint32_t j = 0; j < other->n_blocks && !same; j++)
@@ -788,8 +797,6 @@ static int mark_copies_aligned(const dedup_engine *eng, work *w, const dedup_doc
         if (same || (w->wb[k].tokens && w->wb[k].found * 2 >= w->wb[k].tokens))
             copied_from[k] = finding;
     }
-    align_text_free(&bt);
-    return rc;
 }
 
 /* The record insert stores for w (its group is settled at insert).
@@ -928,17 +935,17 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         if (nc < 0) return nc;
         const work *pend[MAX_PENDING_CANDIDATES];
         int np = pending_candidates(eng, group, alias_key, pend);
-        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL};
+        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL};
         verified keep[MAX_CANDIDATES + MAX_PENDING_CANDIDATES + 1];
         int nk = 0;
-        for (int i = 0; i < nc + np; i++) {
+        for (int i = 0; rc >= 0 && i < nc + np; i++) {
             dedup_doc_record r;
             const work *p = i < nc ? NULL : pend[i - nc];
             if (p) {
                 r = p->rec;
             } else {
                 rc = ix->ops->get_doc(ix, cand[i].doc, &r);
-                if (rc < 0) return rc;
+                if (rc < 0) break;
                 if (r.group == group || r.n_sketch < o->min_sketch) continue;
             }
             /* compare below the smaller cap when a sketch was cut */
@@ -964,19 +971,27 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                           0,
                           0,
                           0,
+                          NULL,
+                          0,
+                          0,
                           p};
             rc = confirm(eng, w, &r, &v);
-            if (rc < 0) return rc;
+            if (rc < 0) {
+                free(v.found);
+                break;
+            }
             if (rc == 1) {
                 /* confirmed (or refuted) on the whole texts: v holds the
                  * aligned shares */
                 if (v.same_head && v.res >= o->confirm_near_same_head)
                     v.kind = DEDUP_NEAR;
                 else if (v.c_other_in_me >= o->confirm_containment &&
-                         1.0 - v.blk_me_in_other >= o->confirm_novel_share)
+                         1.0 - v.blk_me_in_other >= o->confirm_novel_share &&
+                         (double)v.tokens_me >= o->confirm_container_ratio * (double)v.tokens_other)
                     v.kind = DEDUP_CONTAINS;
                 else if (v.c_me_in_other >= o->confirm_containment &&
-                         1.0 - v.blk_other_in_me >= o->confirm_novel_share)
+                         1.0 - v.blk_other_in_me >= o->confirm_novel_share &&
+                         (double)v.tokens_other >= o->confirm_container_ratio * (double)v.tokens_me)
                     v.kind = DEDUP_CONTAINED_IN;
                 else if (v.res >= o->confirm_near)
                     v.kind = DEDUP_NEAR;
@@ -992,36 +1007,58 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                 v.kind = DEDUP_CONTAINED_IN;
             else if (v.res >= o->near_threshold)
                 v.kind = DEDUP_NEAR;
-            if (v.kind == 0) continue;
-            if (v.kind == DEDUP_NEAR) {
+            if (o->trace) {
+                dedup_trace t = {r.id,
+                                 w->sk.n,
+                                 r.n_sketch,
+                                 v.sketch_res,
+                                 sketch_containment(nb, c),
+                                 sketch_containment(na, c),
+                                 v.confirmed,
+                                 v.c_other_in_me,
+                                 v.c_me_in_other,
+                                 v.blk_other_in_me,
+                                 v.blk_me_in_other,
+                                 v.same_head,
+                                 v.kind};
+                o->trace(o->trace_ud, &t);
+            }
+            if (v.kind == 0) {
+                free(v.found);
+            } else if (v.kind == DEDUP_NEAR) {
                 if (best_near.kind == 0 || v.date < best_near.date ||
-                    (v.date == best_near.date && v.doc < best_near.doc))
+                    (v.date == best_near.date && v.doc < best_near.doc)) {
+                    free(best_near.found);
                     best_near = v;
+                } else {
+                    free(v.found);
+                }
             } else {
                 keep[nk++] = v;
             }
         }
         if (best_near.kind != 0) keep[nk++] = best_near;
-        for (int i = 0; i < nk; i++) {
+        for (int i = 0; rc >= 0 && i < nk; i++) {
             dedup_doc_record r;
             if (keep[i].pending) {
                 r = keep[i].pending->rec;
             } else {
                 rc = ix->ops->get_doc(ix, keep[i].doc, &r);
-                if (rc < 0) return rc;
+                if (rc < 0) break;
             }
             double score = keep[i].kind == DEDUP_NEAR       ? keep[i].res
                            : keep[i].kind == DEDUP_CONTAINS ? keep[i].c_other_in_me
                                                             : keep[i].c_me_in_other;
             int fi = add_finding(out, keep[i].kind, &r, score, keep[i].sketch_res);
-            if (fi == FA_ENOMEM) return fi;
-            if (fi >= 0 && keep[i].confirmed) {
-                rc = mark_copies_aligned(eng, w, &r, keep[i].pending, fi, copied_from);
-                if (rc < 0) return rc;
-            } else if (fi >= 0) {
+            if (fi == FA_ENOMEM) rc = fi;
+            if (fi >= 0 && keep[i].found)
+                mark_copies_aligned(w, &r, keep[i].found, fi, copied_from);
+            else if (fi >= 0)
                 mark_copies(w, &r, fi, copied_from, rate);
-            }
         }
+        for (int i = 0; i < nk; i++) /* best_near is among them */
+            free(keep[i].found);
+        if (rc < 0) return rc;
     }
     if (o->dry_run) return 0;
     return fill_record(eng, in, w, group, exact, digest_key, alias_key);

@@ -65,10 +65,28 @@
 /* confirmation on the stored main texts (align.h; docs/DEDUP.md has the curves) */
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR 0.4
 #define DEDUP_DEFAULT_SENTENCE_MIN 0.5
+#define DEDUP_DEFAULT_SENTENCE_MIN_CHARS 0.7
+#define DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS 0.6
+#define DEDUP_DEFAULT_STOCK_SENTENCES 3
+#define DEDUP_DEFAULT_CONTAINER_RATIO 1.3
 #define DEDUP_DEFAULT_CONFIRM_NEAR 0.5
 #define DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD 0.3
 #define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
 #define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
+
+/* One candidate as the engine judged it (dedup_options.trace). */
+typedef struct dedup_trace {
+    uint32_t other;                    /* the candidate's doc id */
+    uint32_t sketch_n, other_sketch_n; /* sketch sizes */
+    double sketch_res;                 /* sketch resemblance */
+    double sketch_other_in_me;         /* sketch containments */
+    double sketch_me_in_other;
+    int confirmed;                   /* 1: the shares below are aligned ones */
+    double other_in_me, me_in_other; /* aligned shares (or the sketch's) */
+    double blk_other_in_me, blk_me_in_other;
+    int same_head;
+    int kind; /* the decision: 0 none, or a dedup_finding_kind */
+} dedup_trace;
 
 typedef struct dedup_options {
     unsigned shingle_n;            /* new index only; 0 = DEDUP_DEFAULT_SHINGLE_N */
@@ -88,22 +106,35 @@ typedef struct dedup_options {
     /* Confirmation: dedup_engine_open keeps each document's normalised main
      * text (text_store.h) and judges every candidate the sketch puts within
      * reach on the whole texts, by sentence alignment (align.h). */
-    int no_confirm;                /* 1: sketches only, no text kept (the former engine) */
-    double candidate_floor;        /* confirm when the sketch's resemblance or either
-                                      containment reaches this; 0 = 0.4 */
-    double sentence_min;           /* a sentence is found when this share of its trigrams
-                                      is in the other text; 0 = 0.5 */
-    double confirm_near;           /* near: both aligned shares >= this; 0 = 0.5 */
-    double confirm_near_same_head; /* near when the first blocks (headlines) match both
-                                      ways and both shares >= this; 0 = 0.3 */
-    double confirm_containment;    /* contains: the other's aligned share >= this; 0 = 0.7 */
-    double confirm_novel_share;    /* ... and this share of the container's own text is not
-                                      in the other; 0 = 0.4 */
-    text_extract_options extract;  /* ceilings for extraction */
-    const fa_observer *observer;   /* hears finding_made for each finding of a
-                                      document analysed without error (and kind 0
-                                      when boilerplate was found in it); copied at
-                                      open; NULL = nobody */
+    int no_confirm;                 /* 1: sketches only, no text kept (the former engine) */
+    double candidate_floor;         /* confirm when the sketch's resemblance or either
+                                       containment reaches this; 0 = 0.4 */
+    double sentence_min;            /* a sentence is found when this share of its trigrams
+                                       is in the other text; 0 = 0.5 */
+    double candidate_floor_chars;   /* the floor for texts mostly of Han/Kana characters,
+                                       whose sketches share more by chance; 0 = 0.6 */
+    double sentence_min_chars;      /* the same for sentences of Han/Kana characters
+                                       (character trigrams); 0 = 0.7 */
+    unsigned stock_sentences;       /* character trigrams in this many sentences of either
+                                       text are the pair's stock phrases, not counted;
+                                       0 = 3 */
+    double confirm_container_ratio; /* a container has at least this many times the
+                                      tokens of what it carries; 0 = 1.3 */
+    double confirm_near;            /* near: both aligned shares >= this; 0 = 0.5 */
+    double confirm_near_same_head;  /* near when the first blocks (headlines) match both
+                                       ways and both shares >= this; 0 = 0.3 */
+    double confirm_containment;     /* contains: the other's aligned share >= this; 0 = 0.7 */
+    double confirm_novel_share;     /* ... and this share of the container's own text is not
+                                       in the other; 0 = 0.4 */
+    text_extract_options extract;   /* ceilings for extraction */
+    /* Instrumentation (benches): called under the engine's lock for every
+     * candidate verified, whatever was decided; NULL = none. */
+    void (*trace)(void *ud, const dedup_trace *t);
+    void *trace_ud;
+    const fa_observer *observer; /* hears finding_made for each finding of a
+                                    document analysed without error (and kind 0
+                                    when boilerplate was found in it); copied at
+                                    open; NULL = nobody */
 } dedup_options;
 
 enum dedup_content_type {

@@ -21,6 +21,7 @@
  *
  * In RAM (rebuilt by replaying the log at open, ~1 GB/s):
  *   offsets      doc id -> file offset of its record          8 B/doc
+ *   n_sketch     doc id -> sketch values (ranks candidates)   4 B/doc
  *   digests      digest key -> first doc                     ~15 B/doc (12 B/slot)
  *   keys         URL/alias key -> latest doc                 ~15-30 B/doc
  *   anchors      sketch value -> doc (multimap), the E smallest
@@ -56,7 +57,8 @@
 #define REC_MAGIC 0x43524444u /* "DDRC" */
 #define REC_DOC 1
 #define REC_MAX (64u << 20)
-#define POSTING_CAP 256 /* postings read per anchor value at most */
+#define POSTING_CAP 256          /* postings read per anchor value at most */
+#define CANDIDATE_MIN_SCORE 0.15 /* hits / the hits a related document would give */
 #define HOST_MIN_SLOTS 64
 #define HOST_MAX_SLOTS 2048
 #define HOST_WINDOW 8
@@ -287,6 +289,7 @@ typedef struct file_index {
     int fd;
     uint64_t end; /* file size = next record offset */
     uint64_t *offsets;
+    uint32_t *n_sketch; /* doc id -> sketch values (0: exact duplicate), to rank candidates */
     size_t n_docs, cap_docs;
     map64 digests, keys, host_ids;
     multimap32 anchors;
@@ -386,8 +389,12 @@ static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
         uint64_t *no = realloc(x->offsets, nc * sizeof *no);
         if (no == NULL) return FA_ENOMEM;
         x->offsets = no;
+        uint32_t *ns = realloc(x->n_sketch, nc * sizeof *ns);
+        if (ns == NULL) return FA_ENOMEM;
+        x->n_sketch = ns;
         x->cap_docs = nc;
     }
+    x->n_sketch[x->n_docs] = r->flags & DEDUP_REC_EXACT ? 0 : r->n_sketch;
     x->offsets[x->n_docs++] = offset;
     int rc = 0;
     if (r->digest_key) rc = map64_put(&x->digests, r->digest_key, r->id, 0);
@@ -444,11 +451,17 @@ static int fi_lookup_key(dedup_index *ix, uint64_t key, uint32_t *doc)
     return map64_get(&fi_of(ix)->keys, key, doc);
 }
 
-static int cmp_cand(const void *a, const void *b)
+typedef struct ranked {
+    dedup_candidate c;
+    double score;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
 {
-    const dedup_candidate *x = a, *y = b;
-    if (x->hits != y->hits) return x->hits > y->hits ? -1 : 1;
-    return x->doc < y->doc ? -1 : x->doc > y->doc;
+    const ranked *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    if (x->c.hits != y->c.hits) return x->c.hits > y->c.hits ? -1 : 1;
+    return x->c.doc < y->c.doc ? -1 : x->c.doc > y->c.doc;
 }
 
 static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
@@ -490,15 +503,32 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             x->hits_n[j]++;
         }
     }
-    dedup_candidate *all = malloc((used ? used : 1) * sizeof *all);
+    /* ranked by hits against the hits a related document would give: its
+     * E anchors if it lies inside the query (a near copy, or carried by
+     * the query), the share of them its size puts inside the query when
+     * it is the larger (the query carried by it).  Raw hits favour long
+     * documents that share a topic's stock phrases with everything: a
+     * short story's copy, 3 of its 4 anchors hit, was ranked below them
+     * and cut at `max`.  Documents under CANDIDATE_MIN_SCORE of that are
+     * left out: on the combined-edits corpora no relation found had less,
+     * and each costs a read of its record (docs/DEDUP.md, "Candidates") */
+    ranked *all = malloc((used ? used : 1) * sizeof *all);
     if (all == NULL) return FA_ENOMEM;
     size_t k = 0;
     for (size_t j = 0; j < cap; j++)
-        if (x->hits_doc[j] != UINT32_MAX)
-            all[k++] = (dedup_candidate){x->hits_doc[j], x->hits_n[j]};
-    qsort(all, k, sizeof *all, cmp_cand);
+        if (x->hits_doc[j] != UINT32_MAX) {
+            uint32_t doc = x->hits_doc[j], nd = x->n_sketch[doc];
+            double expect = anchor_count(nd);
+            if (nd > n) expect = expect * n / nd;
+            if (expect < 1) expect = 1;
+            double score = x->hits_n[j] / expect;
+            if (score < CANDIDATE_MIN_SCORE) continue;
+            all[k++] = (ranked){{doc, x->hits_n[j]}, score};
+        }
+    qsort(all, k, sizeof *all, cmp_ranked);
     if (k > max) k = max;
-    memcpy(out, all, k * sizeof *all);
+    for (size_t i = 0; i < k; i++)
+        out[i] = all[i].c;
     free(all);
     return (int)k;
 }
@@ -635,6 +665,7 @@ static void fi_close(dedup_index *ix)
         close(x->fd);
     }
     free(x->offsets);
+    free(x->n_sketch);
     map64_free(&x->digests);
     map64_free(&x->keys);
     map64_free(&x->host_ids);

@@ -1690,6 +1690,7 @@ int corpus_generate_edits(int lang, uint32_t seed, unsigned n_stories, corpus *o
         for (unsigned j = 0; j < pend[i].n_other; j++)
             story2_free(&pend[i].carried[j]);
     }
+    out->contain_through_exact = 1;
     for (int i = 0; i <= N_SITES; i++)
         free(sites[i].boiler[0]), free(sites[i].boiler[1]);
     free(order), free(doc_of), free(exact_of), free(pend), free(stories);
@@ -1830,28 +1831,59 @@ double corpus_word_f1(const char *extracted, const char *truth)
     return p + r > 0 ? 2 * p * r / (p + r) : 0;
 }
 
-int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt, corpus_score *out)
+/* DEDUP_CORPUS_TRACE=FILE: every candidate the engine verified, and the
+ * truth, appended to FILE for offline analysis of the decision rules
+ * (tools/bench/bench_dedup.c, docs/DEDUP.md):
+ *   S                                 a new corpus
+ *   N a b edits | K a b edits | H a b kind | E a b    truth (K: a contains b)
+ *   U i url
+ *   C i o confirmed sketch_res sk_o_in_i sk_i_in_o o_in_i i_in_o blk_o_in_i
+ *     blk_i_in_o same_head kind sketch_n_i sketch_n_o */
+typedef struct trace_ctx {
+    FILE *f;
+    uint32_t *of_doc; /* engine document id -> corpus index (owned by the run) */
+    size_t cur, n;
+} trace_ctx;
+
+static void trace_candidate(void *ud, const dedup_trace *t)
 {
-    memset(out, 0, sizeof *out);
-    dedup_engine *eng;
-    int rc = dedup_engine_open(dir, opt, &eng);
-    if (rc < 0) return rc;
-    rc = corpus_score_run_engine(c, eng, out);
-    dedup_engine_close(eng);
-    return rc;
+    trace_ctx *x = ud;
+    if (t->other >= x->n) return; /* a pending document (dedup_examine) */
+    fprintf(x->f, "C %zu %u %d %.4f %.4f %.4f %.4f %.4f %.4f %.4f %d %d %u %u\n", x->cur,
+            x->of_doc[t->other], t->confirmed, t->sketch_res, t->sketch_other_in_me,
+            t->sketch_me_in_other, t->other_in_me, t->me_in_other, t->blk_other_in_me,
+            t->blk_me_in_other, t->same_head, t->kind, t->sketch_n, t->other_sketch_n);
 }
 
-int corpus_score_run_engine(const corpus *c, dedup_engine *eng, corpus_score *out)
+static void trace_truth(FILE *f, const corpus *c)
+{
+    fprintf(f, "S\n");
+    for (size_t i = 0; i < c->n_docs; i++)
+        fprintf(f, "U %zu %s\n", i, c->docs[i].url);
+    for (size_t i = 0; i < c->near.n; i++)
+        fprintf(f, "N %u %u %u\n", c->near.v[i].a, c->near.v[i].b, c->near.v[i].edits);
+    for (size_t i = 0; i < c->contain.n; i++)
+        fprintf(f, "K %u %u %u\n", c->contain.v[i].a, c->contain.v[i].b, c->contain.v[i].edits);
+    for (size_t i = 0; i < c->hardneg.n; i++)
+        fprintf(f, "H %u %u %d\n", c->hardneg.v[i].a, c->hardneg.v[i].b, c->hardneg.v[i].kind);
+    for (size_t i = 0; i < c->exact.n; i++)
+        fprintf(f, "E %u %u\n", c->exact.v[i].a, c->exact.v[i].b);
+}
+
+/* The corpus through an open engine; tx->of_doc (n + 1 entries, zeroed)
+ * maps the engine's document ids back to the corpus's, tx->cur is the
+ * document being analysed (for the trace). */
+static int score_run(const corpus *c, dedup_engine *eng, trace_ctx *tx, corpus_score *out)
 {
     memset(out, 0, sizeof *out);
     dbg_corpus = c;
-    int rc = 0;
     size_t n = c->n_docs;
+    uint32_t *of_doc = tx->of_doc;
+    int rc = 0;
     uint32_t *parent = malloc((n ? n : 1) * sizeof *parent);
     size_t cap = 1024, np_c = 0, np_e = 0;
     uint64_t *pc = malloc(cap * sizeof *pc), *pe = malloc(cap * sizeof *pe);
     uint32_t *docid = malloc((n ? n : 1) * sizeof *docid);
-    uint32_t *of_doc = calloc(n + 1, sizeof *of_doc);
     if (!parent || !pc || !pe || !docid || !of_doc) rc = FA_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++)
         parent[i] = (uint32_t)i;
@@ -1864,6 +1896,7 @@ int corpus_score_run_engine(const corpus *c, dedup_engine *eng, corpus_score *ou
         dedup_input in = {d->url,  d->host,         NULL,    d->digest, NULL,
                           d->date, DEDUP_HTML_PAGE, d->html, d->len,    NULL};
         dedup_result res;
+        tx->cur = i;
         rc = dedup_analyze(eng, &in, &res);
         if (rc < 0) {
             dedup_result_free(&res);
@@ -1932,6 +1965,39 @@ int corpus_score_run_engine(const corpus *c, dedup_engine *eng, corpus_score *ou
                     pn_v[pn++] = pkey((uint32_t)i, (uint32_t)j, 0);
                 }
         if (pn_v == NULL || root == NULL) rc = FA_ENOMEM;
+        /* an exact duplicate is its original: the engine keeps no text or
+         * sketch of it (a revisit record naming the original), so what
+         * carries the original carries it - a containment reported for one
+         * counts for the other when the two were reported exact */
+        size_t np_c0 = np_c;
+        for (size_t e = 0; rc == 0 && c->contain_through_exact && e < np_e; e++) {
+            uint32_t u = (uint32_t)(pe[e] >> 32), v = (uint32_t)pe[e];
+            for (size_t k = 0; rc == 0 && k < np_c0; k++) {
+                uint32_t x = (uint32_t)(pc[k] >> 32), y = (uint32_t)pc[k];
+                uint64_t add = y == u   ? pkey(x, v, 1)
+                               : y == v ? pkey(x, u, 1)
+                               : x == u ? pkey(v, y, 1)
+                               : x == v ? pkey(u, y, 1)
+                                        : 0;
+                if (add == 0) continue;
+                if (np_c + 1 >= cap) {
+                    uint64_t *a = realloc(pc, cap * 2 * sizeof *pc);
+                    if (a == NULL) {
+                        rc = FA_ENOMEM;
+                        break;
+                    }
+                    pc = a, cap *= 2;
+                    uint64_t *b = realloc(pe, cap * sizeof *pe);
+                    if (b == NULL) {
+                        rc = FA_ENOMEM;
+                        break;
+                    }
+                    pe = b;
+                }
+                pc[np_c++] = add;
+            }
+        }
+        out->contain_via_exact = np_c - np_c0;
         if (rc == 0) {
             score_pairs(pn_v, pn, &c->near, 0, &out->near);
             score_pairs(pc, np_c, &c->contain, 1, &out->contain);
@@ -1973,6 +2039,41 @@ int corpus_score_run_engine(const corpus *c, dedup_engine *eng, corpus_score *ou
         free(pn_v);
         free(root);
     }
-    free(parent), free(pc), free(pe), free(docid), free(of_doc);
+    free(parent), free(pc), free(pe), free(docid);
+    return rc;
+}
+
+int corpus_score_run(const corpus *c, const char *dir, const dedup_options *opt, corpus_score *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = c->n_docs;
+    trace_ctx tx = {NULL, calloc(n + 1, sizeof(uint32_t)), 0, n};
+    if (tx.of_doc == NULL) return FA_ENOMEM;
+    dedup_options eo = {0};
+    if (opt) eo = *opt;
+    const char *tpath = getenv("DEDUP_CORPUS_TRACE");
+    if (tpath && *tpath && (tx.f = fopen(tpath, "a")) != NULL) {
+        trace_truth(tx.f, c);
+        eo.trace = trace_candidate;
+        eo.trace_ud = &tx;
+    }
+    dedup_engine *eng;
+    int rc = dedup_engine_open(dir, &eo, &eng);
+    if (rc == 0) {
+        rc = score_run(c, eng, &tx, out);
+        dedup_engine_close(eng);
+    }
+    if (tx.f) fclose(tx.f);
+    free(tx.of_doc);
+    return rc;
+}
+
+int corpus_score_run_engine(const corpus *c, dedup_engine *eng, corpus_score *out)
+{
+    size_t n = c->n_docs;
+    trace_ctx tx = {NULL, calloc(n + 1, sizeof(uint32_t)), 0, n};
+    if (tx.of_doc == NULL) return FA_ENOMEM;
+    int rc = score_run(c, eng, &tx, out);
+    free(tx.of_doc);
     return rc;
 }

@@ -56,6 +56,9 @@ typedef struct corpus {
     size_t n_docs, cap_docs;
     corpus_pairs near, contain, exact, hardneg;
     size_t html_bytes;
+    int contain_through_exact; /* the truth has a page carrying a story carry its exact
+                                  duplicates too (corpus_generate_edits); the scorer
+                                  then infers those pairs from reported exact ones */
 } corpus;
 
 /* The edit kinds of corpus_generate_edits (bits of corpus_pair.edits). */
@@ -106,6 +109,7 @@ typedef struct corpus_prf {
 typedef struct corpus_score {
     corpus_prf near, contain, exact;
     size_t hardneg_pairs, hardneg_fp;
+    size_t contain_via_exact; /* containment pairs credited through an exact duplicate */
     double hardneg_fp_rate;
     double extract_f1; /* word-level F1 of main text against the written body */
     double seconds;    /* analysing every document */

@@ -80,20 +80,21 @@ static void test_align(void **state)
     assert_int_equal(ta.n_s, 10);
     assert_int_equal(tb.n_s, 10);
     double share, blk;
-    align_shares(&ta, &tb, 0.5, &share, &blk);
+    const align_params ap = {0.5, 0.5, 0};
+    align_shares(&ta, &tb, &ap, &share, &blk, NULL);
     assert_true(share > 0.79 && share < 0.81); /* 8 of 10 equal sentences */
-    align_shares(&tb, &ta, 0.5, &share, &blk);
+    align_shares(&tb, &ta, &ap, &share, &blk, NULL);
     assert_true(share > 0.79 && share < 0.81);
     /* a typo leaves the sentence found; the rewritten ones are not */
-    assert_true(align_sentence_found(&ta, 5, &tb, 0.5)); /* sentence 2 with its typo */
-    assert_false(align_sentence_found(&ta, 8, &tb, 0.5));
+    assert_true(align_sentence_found(&ta, 5, &tb, &ap)); /* sentence 2 with its typo */
+    assert_false(align_sentence_found(&ta, 8, &tb, &ap));
     /* an unrelated story shares nothing */
     fa_buf_reset(&a);
     for (unsigned s = 0; s < 10; s++)
         sentence(&a, 3, s, 0);
     align_text_free(&ta);
     ta = build(a.data);
-    align_shares(&ta, &tb, 0.5, &share, &blk);
+    align_shares(&ta, &tb, &ap, &share, &blk, NULL);
     assert_true(share < 0.01);
     /* a unspaced script is counted as such */
     align_text tj = build("東京都は新しい交通計画を発表した。住民は歓迎した。");
@@ -104,6 +105,36 @@ static void test_align(void **state)
     align_text_free(&tb);
     fa_buf_free(&a);
     fa_buf_free(&b);
+}
+
+/* Chinese sentences of one register: every one ends in the same stock
+ * phrase, and two unrelated ones share a verb and an object.  Counted at
+ * half of the character trigrams with the stock phrase in, the unrelated
+ * sentence was "found" (the first round kept Japanese and Chinese off
+ * alignment for this); at 0.7 without the pair's stock trigrams it is
+ * not, and a copy with one changed character still is. */
+static void test_align_chars(void **state)
+{
+    (void)state;
+    align_text tb = build("北京国务院12日宣布新的交通规划，涉及资金约123亿元。"
+                          "广州央行5日批准了明年的预算草案，涉及资金约77亿元。"
+                          "深圳研究人员20日推迟了防震措施，涉及资金约310亿元。"
+                          "成都铁路部门9日公布了物价预期，涉及资金约52亿元。");
+    align_text other = build("上海该公司3日宣布新的交通规划，涉及资金约45亿元。");
+    align_text copy = build("北京国务院12日宣布新的交通规戈，涉及资金约123亿元。");
+    assert_int_equal(tb.n_s, 4);
+    assert_int_equal(other.n_s, 1);
+    const align_params words_rule = {0.5, 0.5, 0}, chars_rule = {0.5, 0.7, 3};
+    assert_true(align_sentence_found(&other, 0, &tb, &words_rule));
+    assert_false(align_sentence_found(&other, 0, &tb, &chars_rule));
+    assert_true(align_sentence_found(&copy, 0, &tb, &chars_rule));
+    /* the stock phrase alone does not make the copy's sentences of b found in other */
+    double share, blk;
+    align_shares(&tb, &other, &chars_rule, &share, &blk, NULL);
+    assert_true(share < 0.01);
+    align_text_free(&tb);
+    align_text_free(&other);
+    align_text_free(&copy);
 }
 
 static void test_text_store(void **state)
@@ -289,6 +320,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_align),
+        cmocka_unit_test(test_align_chars),
         cmocka_unit_test_setup_teardown(test_text_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),

@@ -9,12 +9,19 @@
  *                                signature (sketch / OPH MinHash / SimHash)
  *                                on the labelled corpora (tests/dedup/corpus.c)
  *   bench_dedup quality          the quality table (both generators, 3 seeds)
- *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN [NOVEL [HEAD [SENT]]]]]]]
+ *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN [NOVEL [HEAD [SENT [SENT_CHARS
+ *                     [STOCK [RATIO]]]]]]]]]]
  *                                (confirmation thresholds, "-" = default;
- *                                BENCH_NO_CONFIRM=1: the sketch-only engine)
+ *                                BENCH_NO_CONFIRM=1: the sketch-only engine;
+ *                                BENCH_LANGS=03: English and Korean only;
+ *                                DEDUP_CORPUS_TRACE=FILE: every candidate
+ *                                with its measures, and the truth, for
+ *                                offline analysis - tests/dedup/corpus.c)
  *                                the combined-edits corpora (issue 13), four
  *                                languages: P/R overall, per edit kind, per
  *                                hard-negative kind
+ *   bench_dedup cost [ROUNDS]    CPU microseconds of dedup_analyze per page
+ *                                (BENCH_NO_CONFIRM=1: the sketch-only engine)
  *   bench_dedup index N DIR      N documents through the file index the way
  *                                the engine drives it (lookup candidates,
  *                                verify, insert): docs/s, RSS, table bytes,
@@ -514,6 +521,7 @@ static void add_score(corpus_score *a, const corpus_score *b)
         for (int j = 0; j < 2; j++)
             a->hardneg_by_kind[k][j] += b->hardneg_by_kind[k][j];
     a->seconds += b->seconds;
+    a->contain_via_exact += b->contain_via_exact;
 }
 
 static int run_edits(int lang, unsigned stories, unsigned n_seeds, const dedup_options *o,
@@ -558,11 +566,23 @@ static int cmd_edits(int argc, char **argv)
     if (argc > 6 && strcmp(argv[6], "-") != 0) o.confirm_novel_share = atof(argv[6]);
     if (argc > 7 && strcmp(argv[7], "-") != 0) o.confirm_near_same_head = atof(argv[7]);
     if (argc > 8 && strcmp(argv[8], "-") != 0) o.sentence_min = atof(argv[8]);
+    if (argc > 9 && strcmp(argv[9], "-") != 0) o.sentence_min_chars = atof(argv[9]);
+    if (argc > 10 && strcmp(argv[10], "-") != 0) o.stock_sentences = (unsigned)atoi(argv[10]);
+    if (argc > 11 && strcmp(argv[11], "-") != 0) o.confirm_container_ratio = atof(argv[11]);
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
     edits_total t[4];
+    memset(t, 0, sizeof t);
+    const char *langs = getenv("BENCH_LANGS"); /* e.g. "03": English and Korean only */
     for (int lang = 0; lang < 4; lang++)
-        if (run_edits(lang, stories, seeds, &o, &t[lang]) < 0) return 1;
+        if ((langs == NULL || strchr(langs, '0' + lang)) &&
+            run_edits(lang, stories, seeds, &o, &t[lang]) < 0)
+            return 1;
     printf("combined-edits corpora: %u stories x %u seeds per language\n\n", stories, seeds);
+    for (int l = 0; l < 4; l++)
+        if (t[l].s.contain_via_exact)
+            printf("(%s: %zu containment pairs inferred through an exact duplicate of the "
+                   "carried story)\n",
+                   lang_names[l], t[l].s.contain_via_exact);
     printf("| language | docs | near P / R / F1 | containment P / R / F1 | exact F1 | hard neg. "
            "topic | background | follow-up | ms/doc |\n|---|---|---|---|---|---|---|---|---|\n");
     for (int l = 0; l < 4; l++) {
@@ -735,16 +755,89 @@ static int cmd_redis(unsigned long n, int edits)
     return rc < 0 ? 1 : 0;
 }
 
+/* CPU time of dedup_analyze alone (thread CPU clock around each call, the
+ * corpora generated beforehand): the dedup cost per page.  Pages: both
+ * generators (3 seeds x 60 stories per site) and the combined-edits corpora
+ * of the four languages (one seed, 420 stories).  BENCH_NO_CONFIRM=1: the
+ * sketch-only engine.  Prints us per page per corpus family and overall,
+ * min over ROUNDS rounds. */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int cmd_cost(int argc, char **argv)
+{
+    int rounds = argc > 2 ? atoi(argv[2]) : 3;
+    enum { N_CORPORA = 10 };
+    corpus cs[N_CORPORA];
+    int n = 0;
+    for (int g = 0; g < 2; g++)
+        for (uint32_t seed = 1; seed <= 3; seed++)
+            if (corpus_generate(g, seed * 1000 + 7, 60, &cs[n++]) < 0) return 1;
+    for (int lang = 0; lang < 4; lang++)
+        if (corpus_generate_edits(lang, 7919 + (uint32_t)lang, 420, &cs[n++]) < 0) return 1;
+    dedup_options o = {0};
+    if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
+    double best[N_CORPORA];
+    size_t pages[N_CORPORA];
+    for (int k = 0; k < n; k++)
+        best[k] = 1e30, pages[k] = cs[k].n_docs;
+    for (int round = 0; round < rounds; round++)
+        for (int k = 0; k < n; k++) {
+            char dir[] = "/tmp/fa-bench-cost-XXXXXX";
+            if (!mkdtemp(dir)) return 1;
+            dedup_engine *eng;
+            if (dedup_engine_open(dir, &o, &eng) < 0) return 1;
+            double cpu = 0;
+            for (size_t i = 0; i < cs[k].n_docs; i++) {
+                const corpus_doc *d = &cs[k].docs[i];
+                dedup_input in = {d->url,  d->host,         NULL,    d->digest, NULL,
+                                  d->date, DEDUP_HTML_PAGE, d->html, d->len,    NULL};
+                dedup_result res;
+                double t0 = cpu_now();
+                int rc = dedup_analyze(eng, &in, &res);
+                cpu += cpu_now() - t0;
+                dedup_result_free(&res);
+                if (rc < 0) return 1;
+            }
+            double t0 = cpu_now();
+            dedup_engine_close(eng);
+            cpu += cpu_now() - t0;
+            if (cpu < best[k]) best[k] = cpu;
+            char cmd[128];
+            snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+            if (system(cmd) != 0) return 1;
+        }
+    static const char *const names[] = {
+        "civic 1007",   "civic 2007",    "civic 3007",     "markets 1007",  "markets 2007",
+        "markets 3007", "edits English", "edits Japanese", "edits Chinese", "edits Korean"};
+    double tot = 0;
+    size_t tp = 0;
+    for (int k = 0; k < n; k++) {
+        printf("%-16s %5zu pages %8.1f us/page\n", names[k], pages[k],
+               1e6 * best[k] / (double)pages[k]);
+        tot += best[k], tp += pages[k];
+        corpus_free(&cs[k]);
+    }
+    printf("%-16s %5zu pages %8.1f us/page (CPU of dedup_analyze + close, min of %d rounds%s)\n",
+           "all", tp, 1e6 * tot / (double)tp, rounds, o.no_confirm ? ", no_confirm" : "");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "redis") == 0)
         return cmd_redis(strtoul(argv[2], NULL, 10), argc >= 4 && strcmp(argv[3], "edits") == 0);
+    if (argc >= 2 && strcmp(argv[1], "cost") == 0) return cmd_cost(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "edits") == 0) return cmd_edits(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "speed") == 0) return cmd_speed();
     if (argc >= 2 && strcmp(argv[1], "signature") == 0) return cmd_signature();
     if (argc >= 2 && strcmp(argv[1], "quality") == 0) return cmd_quality();
     if (argc >= 4 && strcmp(argv[1], "index") == 0)
         return cmd_index(strtoul(argv[2], NULL, 10), argv[3]);
-    fprintf(stderr, "usage: bench_dedup speed|signature|quality|edits|index N DIR\n");
+    fprintf(stderr, "usage: bench_dedup speed|signature|quality|edits|cost|index N DIR\n");
     return 64;
 }
