@@ -1203,6 +1203,111 @@ static void key_in_dump(void *ud, const char *path)
  * list comes from the loader's own tables) - config check left out
  * storage.dictionary, http.accept_encoding and ignore_robots - and sizes
  * keep their largest exact unit (1TB was printed as 976562500KiB). */
+/* A file of the repository (FEEDARC_SOURCE_DIR, set by ctest), NUL-ended;
+ * NULL when the variable is unset. */
+static char *read_repo_file(const char *rel)
+{
+    const char *root = getenv("FEEDARC_SOURCE_DIR");
+    if (root == NULL || *root == '\0') return NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) fail_msg("cannot open %s", path);
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[8192];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *nb = realloc(buf, cap);
+            assert_non_null(nb);
+            buf = nb;
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (buf == NULL) buf = calloc(1, 1);
+    else buf[len] = '\0';
+    return buf;
+}
+
+struct doc_keys {
+    const char *docs[3];
+    unsigned n_keys, missing;
+};
+
+/* A loader key's last name is written in the docs as "name:" (a YAML
+ * line) or `name` (prose). */
+static void key_in_docs(void *ud, const char *path)
+{
+    struct doc_keys *k = ud;
+    k->n_keys++;
+    const char *last = strrchr(path, '.');
+    const char *key = last ? last + 1 : path;
+    char yaml[128], top[128], prose[128];
+    snprintf(yaml, sizeof yaml, " %s:", key);
+    snprintf(top, sizeof top, "\n%s:", key);
+    snprintf(prose, sizeof prose, "`%s", key);
+    for (int i = 0; i < 3; i++)
+        if (strstr(k->docs[i], yaml) || strstr(k->docs[i], top) || strstr(k->docs[i], prose))
+            return;
+    print_message("%s is not named in README.md, docs/FEEDS.md or docs/SCALING.md\n", path);
+    k->missing++;
+}
+
+/* The configs a user copies from the docs are configs the loader takes:
+ * every ```yaml block of README.md and docs/FEEDS.md loads as it is, and
+ * docs/SCALING.md's cluster section beside a source; and every key the
+ * loader knows is named in those docs.  (A key the docs offered that the
+ * loader refused - FEEDS.md's max_item_bytes, a warcinfo operator "from
+ * the config" - fails the first part; an undocumented one the second.) */
+static void docs_and_loader_agree(void **state)
+{
+    (void)state;
+    static const char *const files[3] = {"README.md", "docs/FEEDS.md", "docs/SCALING.md"};
+    char *docs[3];
+    for (int i = 0; i < 3; i++) {
+        docs[i] = read_repo_file(files[i]);
+        if (docs[i] == NULL) {
+            for (int j = 0; j < i; j++)
+                free(docs[j]);
+            skip(); /* FEEDARC_SOURCE_DIR unset: not run by ctest */
+        }
+    }
+    unsigned blocks = 0;
+    for (int i = 0; i < 3; i++) {
+        for (char *p = docs[i]; (p = strstr(p, "```yaml\n")) != NULL;) {
+            p += 8;
+            char *end = strstr(p, "```");
+            assert_non_null(end);
+            size_t len = (size_t)(end - p);
+            const char *extra = strstr(p, "sources:") && strstr(p, "sources:") < end ? "" : ONE_SOURCE;
+            char *yaml = malloc(len + strlen(extra) + 1);
+            assert_non_null(yaml);
+            memcpy(yaml, p, len);
+            strcpy(yaml + len, extra);
+            config *c = NULL;
+            char *errors = NULL;
+            int rc = config_load_string(yaml, strlen(yaml), files[i], "/tmp", &c, &errors);
+            if (rc != 0)
+                fail_msg("a yaml block of %s does not load:\n%s\n%s", files[i], errors ? errors : "",
+                         yaml);
+            config_free(c);
+            free(yaml);
+            blocks++;
+            p = end + 3;
+        }
+    }
+    assert_int_equal(blocks, 3); /* README's, FEEDS.md's and SCALING.md's */
+    struct doc_keys k = {{docs[0], docs[1], docs[2]}, 0, 0};
+    config_for_each_key(key_in_docs, &k);
+    assert_true(k.n_keys > 60);
+    assert_int_equal(k.missing, 0);
+    for (int i = 0; i < 3; i++)
+        free(docs[i]);
+}
+
 static void dump_mentions_every_key(void **state)
 {
     (void)state;
@@ -1335,6 +1440,7 @@ int main(void)
         cmocka_unit_test(source_names_unique),
         cmocka_unit_test(redaction_and_file_mode),
         cmocka_unit_test(dump_mentions_every_key),
+        cmocka_unit_test(docs_and_loader_agree),
         cmocka_unit_test(cluster_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
