@@ -10,6 +10,9 @@
 #  3. serve against a host whose connections are reset and one that answers
 #     too late (timeout): each named in status and metrics, none a robots
 #     decision.
+#  4. once: a page that failed with a 503 is fetched again by the next run.
+#  5. serve: a host answering 503 is tried again at least every interval,
+#     whatever its backoff would be.
 set -u
 bin=$(realpath "$1")
 py=/usr/bin/python3
@@ -217,6 +220,56 @@ sed -i 's/retries: 1,/retries: 0,/' "$tmp/v.yaml"
   && ok "the second run fetches the page (the feed's ETag was not kept)" \
   || { bad "the second run did not fetch the failed page (exit $rc2)"; grep -E '^(pages|requests)' "$tmp/v2.out"; }
 kill "$server"; wait "$server" 2>/dev/null; server=
+
+# ---- 5: serve's backoff never outlasts the source's interval ----
+# A feed that answers 503 for ever, interval 2 s, a host backoff that would
+# double from 4 s (4, 8, 16 s): the feed is asked again at least every
+# interval (+10 % jitter), so over 16 s no gap between two requests passes
+# 3.5 s and there are at least 5 of them (uncapped: 3, 4 s then 8 s apart).
+port=$(free_port) mport=$(free_port)
+mkdir -p "$tmp/b"
+$py - "$port" "$tmp/b/ready" >"$tmp/b.log" 2>&1 <<'PY' &
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        if self.path == "/robots.txt":
+            return self.reply(200, b"User-agent: *\n")
+        print("feed %.3f" % time.monotonic(), flush=True)
+        self.reply(503, b"busy")
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+open(sys.argv[2], "w").close()
+srv.serve_forever()
+PY
+server=$!
+for _ in $(seq 100); do [ -e "$tmp/b/ready" ] && break; sleep 0.1; done
+{ base_config "$tmp/b"; cat <<EOF
+metrics: { listen: "127.0.0.1:$mport" }
+sources:
+  - url: http://127.0.0.1:$port/feed.xml
+    name: busy
+    interval: 2s
+EOF
+} > "$tmp/b.yaml"
+sed -i 's/backoff_base: 300ms/backoff_base: 4s/' "$tmp/b.yaml"
+"$bin" serve -c "$tmp/b.yaml" >"$tmp/b.out" 2>"$tmp/b.err" &
+serve=$!
+sleep 16
+kill -TERM "$serve"; wait "$serve"; rc=$?; serve=
+kill "$server"; wait "$server" 2>/dev/null; server=
+n=$(grep -c '^feed ' "$tmp/b.log")
+gap=$(awk '/^feed /{ if (p) { g = $2 - p; if (g > m) m = g } p = $2 } END { printf "%.2f", m }' "$tmp/b.log")
+[ "$n" -ge 5 ] && ok "serve: a host answering 503 asked $n times in 16 s (interval 2 s)" \
+  || { bad "serve: a host answering 503 asked only $n times in 16 s"; cat "$tmp/b.log"; }
+awk -v g="$gap" 'BEGIN { exit !(g <= 3.5) }' && ok "serve: longest gap between tries ${gap} s (interval 2 s)" \
+  || { bad "serve: a gap of ${gap} s between tries, past the 2 s interval"; cat "$tmp/b.log"; }
+[ "$rc" -eq 0 ] && ok "serve: exit 0" || bad "serve: exit $rc"
 
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]
