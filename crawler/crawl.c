@@ -176,7 +176,11 @@ int crawl__job_admit(crawl *c, crawl_job *j)
     }
     if (j->ops->in_source && !c->cfg->sources[j->source].ignore_robots) {
         robots_verdict v;
-        switch (robots_gate_check(c->gate, j->host, j->url, &j->rw, &v)) {
+        enum robots_gate_answer a = robots_gate_check(c->gate, j->host, j->url, &j->rw, &v);
+        /* rules from the cache: their Crawl-delay holds as a fetched one's */
+        uint64_t cached_delay = robots_gate_take_cached_delay(c->gate, j->host);
+        if (cached_delay) host_queue_set_delay(c->q, j->host, cached_delay);
+        switch (a) {
         case ROBOTS_GATE_ALLOW:
             break;
         case ROBOTS_GATE_DISALLOW:

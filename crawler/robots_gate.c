@@ -26,6 +26,7 @@ typedef struct gate_host {
     robots_gate_wait *head, *tail;
     int64_t retry_at_ns;   /* 0: for good (this run); else when to fetch again */
     char *cause;           /* UNREACHABLE: why (owned) */
+    int cached_delay_untold; /* rules read from the cache: their Crawl-delay not yet taken */
     char key[];
 } gate_host;
 
@@ -183,6 +184,7 @@ enum robots_gate_answer robots_gate_check(robots_gate *g, const char *host_key, 
     h->rules = from_cache(g, host_key);
     if (h->rules) {
         h->phase = PHASE_READY;
+        h->cached_delay_untold = 1;
         return decide(h, url, verdict);
     }
     h->phase = PHASE_FETCHING;
@@ -287,6 +289,14 @@ const char *robots_gate_failure(robots_gate *g, const char *host_key)
 void robots_gate_set_unavailable_hold(robots_gate *g, uint64_t ms)
 {
     g->unavailable_ns = ms * 1000000ULL;
+}
+
+uint64_t robots_gate_take_cached_delay(robots_gate *g, const char *host_key)
+{
+    gate_host *h = find(g, host_key);
+    if (h == NULL || !h->cached_delay_untold) return 0;
+    h->cached_delay_untold = 0;
+    return h->phase == PHASE_READY ? robots_rules_crawl_delay_ms(h->rules) : 0;
 }
 
 uint64_t robots_gate_crawl_delay(robots_gate *g, const char *host_key)

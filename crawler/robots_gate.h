@@ -91,6 +91,12 @@ void robots_gate_set_writer(robots_gate *g, state_batch *b);
  * for again; 0 (the default) = for the life of the gate (a `once` run). */
 void robots_gate_set_unavailable_hold(robots_gate *g, uint64_t ms);
 
+/* The Crawl-delay of rules robots_gate_check read from the state's cache
+ * (no fetch, so no robots_gate_resolve to report it), once: the first call
+ * after the read returns it, later ones 0.  0 too for a fetched robots.txt
+ * (resolve reported it) or none. */
+uint64_t robots_gate_take_cached_delay(robots_gate *g, const char *host_key);
+
 /* Crawl-delay of a host whose rules are known (0 if none or unknown). */
 uint64_t robots_gate_crawl_delay(robots_gate *g, const char *host_key);
 

@@ -97,11 +97,71 @@ static void crawl_delay_follows_robots_txt(void **state)
     free(dir);
 }
 
+/* A second run reads robots.txt from the state's cache (no request for
+ * it): its Crawl-delay still separates the requests to the host.  Before
+ * the fix the cached rules' delay was never applied - the feed and three
+ * new pages went out 0-2 ms apart. */
+static void crawl_delay_of_cached_robots_txt(void **state)
+{
+    (void)state;
+    site_server *a = site_server_start("127.0.0.13", 0);
+    assert_non_null(a);
+    route_host(a, "0.4");
+    char *dir = test_tmpdir_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive, state_dir: %s/state }\n"
+             "politeness: { max_connections_per_host: 1, min_delay: 0s }\n"
+             "sources:\n  - url: %s/feed.xml\n",
+             dir, dir, site_server_origin(a));
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.pages_fetched, 2);
+    crawl_summary_free(&sum);
+
+    const char *feed = "<rss version=\"2.0\"><channel><title>t</title>"
+                       "<item><title>3</title><link>/p3</link></item>"
+                       "<item><title>4</title><link>/p4</link></item>"
+                       "<item><title>5</title><link>/p5</link></item></channel></rss>";
+    assert_int_equal(
+        site_server_route(a, "/feed.xml", 200, "application/rss+xml", feed, strlen(feed), NULL, 0),
+        0);
+    for (int i = 3; i <= 5; i++) {
+        char path[8];
+        snprintf(path, sizeof path, "/p%d", i);
+        assert_int_equal(site_server_route(a, path, 200, "text/html", "<p>n</p>", 8, NULL, 0), 0);
+    }
+    site_server_reset_log(a);
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.pages_fetched, 3);
+    site_request_log *log = NULL;
+    size_t n = site_server_log(a, &log);
+    assert_int_equal(n, 4); /* the feed and 3 pages: robots.txt came from the cache */
+    qsort(log, n, sizeof *log, by_start);
+    assert_string_equal(log[0].path, "/feed.xml");
+    for (size_t i = 1; i < n; i++) {
+        uint64_t gap_ms = (log[i].start_ns - log[i - 1].start_ns) / 1000000;
+        printf("cached: %s %llu ms after %s\n", log[i].path, (unsigned long long)gap_ms,
+               log[i - 1].path);
+        if (gap_ms + 20 < 400)
+            fail_msg("%s started %llu ms after %s; the cached Crawl-delay is 400 ms", log[i].path,
+                     (unsigned long long)gap_ms, log[i - 1].path);
+    }
+    free(log);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    site_server_stop(a);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crawl_delay_follows_robots_txt),
+        cmocka_unit_test(crawl_delay_of_cached_robots_txt),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
