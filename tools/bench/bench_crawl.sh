@@ -21,6 +21,9 @@
 #     reprinted (`feedarc demo --syndicated`); tools/bench/bench_newsweb.sh sets it.
 #   KEEP=1 in the environment keeps the work folder (archives, logs).
 # FEEDARC_BENCH_NO_WGET=1 runs feedarc alone (its rows and loop lag only).
+# FEEDARC_BENCH_CPUS=LIST runs both clients under `taskset -c LIST` (the
+#   sizing table: LIST 0 = one core, 0,1 = two; the sample sites' server is
+#   pinned to the other cores when there are any, else shares them).
 set -euo pipefail
 build=${1:-build} sites=${2:-20} articles=${3:-200} conn=${4:-4} page_bytes=${5:-0} synd=${6:-0}
 bin=$(realpath "$build/cli/feedarc")
@@ -51,6 +54,12 @@ sed -e "s|max_connections_per_host: [0-9]*|max_connections_per_host: $conn|" \
     -e "s|^  state_dir: .*|  state_dir: $work/feedarc-state|" \
     "$work/sites/feedarc-demo.yaml" > "$work/bench.yaml"
 
+pin=()
+if [ -n "${FEEDARC_BENCH_CPUS:-}" ]; then
+  pin=(taskset -c "$FEEDARC_BENCH_CPUS")
+  rest=$(seq 0 $(($(nproc) - 1)) | grep -vxF -f <(echo "$FEEDARC_BENCH_CPUS" | tr ',' '\n') | paste -sd, || true)
+  [ -n "$rest" ] && taskset -a -p -c "$rest" "$server_pid" >/dev/null
+fi
 measure() { # name command... ; prints "wall cpu rss"
   /usr/bin/time -f "%e %U %S %M" -o "$work/$1.time" "${@:2}" >"$work/$1.out" 2>"$work/$1.err" || true
   read -r wall user sys rss < "$work/$1.time"
@@ -70,7 +79,7 @@ relations() { # exact + near + containment, from dedup-report --summary
 # first 500 records and writes the following segments with it, and one for
 # later runs is trained at the end on records sampled over the whole run.
 s0=$(srv_cpu)
-read -r f_wall f_cpu f_rss < <(measure feedarc "$bin" once -c "$work/bench.yaml")
+read -r f_wall f_cpu f_rss < <(measure feedarc "${pin[@]}" "$bin" once -c "$work/bench.yaml")
 s1=$(srv_cpu)
 f_pages=$(grep -c . "$work/sites/urls.txt")
 f_bytes=$(cat "$work"/feedarc/*.warc.zst | wc -c)
@@ -82,7 +91,7 @@ f_rel=$(relations "$work/feedarc")
 dict=$(ls "$work"/feedarc-state/dictionaries/*.zdict 2>/dev/null | head -1)
 sed -e "s|^  dir: .*|  dir: $work/feedarc2\n  dictionary: ${dict:-none}|" \
     -e "s|^  state_dir: .*|  state_dir: $work/feedarc-state2|" "$work/bench.yaml" > "$work/bench2.yaml"
-read -r d_wall d_cpu d_rss < <(measure feedarc2 "$bin" once -c "$work/bench2.yaml")
+read -r d_wall d_cpu d_rss < <(measure feedarc2 "${pin[@]}" "$bin" once -c "$work/bench2.yaml")
 s2=$(srv_cpu)
 d_bytes=$(cat "$work"/feedarc2/*.warc.zst | wc -c)
 d_records=$("$bin" ls "$work/feedarc2" 2>/dev/null | wc -l)
@@ -99,7 +108,7 @@ if [ "${FEEDARC_BENCH_NO_WGET:-0}" = 1 ]; then
   exit 0
 fi
 mkdir -p "$work/wget"
-read -r w_wall w_cpu w_rss < <(cd "$work/wget" && measure ../wget wget -q --no-config \
+read -r w_wall w_cpu w_rss < <(cd "$work/wget" && measure ../wget "${pin[@]}" wget -q --no-config \
     --warc-file="$work/wget/out" --no-warc-keep-log -i "$work/sites/urls.txt" -P "$work/wget/files")
 s3=$(srv_cpu)
 w_bytes=$(wc -c < "$work/wget/out.warc.gz")
