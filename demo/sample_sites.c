@@ -46,6 +46,9 @@
 
 #define PAGE_MAX ((size_t)1 << 20) /* ceiling on one rendered page or feed */
 #define YAML_MAX ((size_t)16 << 20)
+/* ceiling on a site's feed or home page, which list every article: the
+ * route's own ceiling (SAMPLE_SITES_MAX_PAGES articles of one site fit) */
+#define LIST_MAX ((size_t)256 << 20)
 #define BASE_TIME 1709629200LL /* 2024-03-05T09:00:00Z, the newest story */
 #define N_WIRE_SITES 3
 #define WIRE_INDEX 2       /* article slot of the wire story */
@@ -1367,7 +1370,7 @@ static int add_feed(sample_sites *ss, site *st, fa_buf *b, const char *path, con
 static int serve_site(sample_sites *ss, site *st, unsigned delay_ms)
 {
     fa_buf b;
-    fa_buf_init(&b, PAGE_MAX);
+    fa_buf_init(&b, LIST_MAX);
     int rc = 0;
     const char *origin = origin_of(st);
     for (unsigned i = 0; i < st->n_arts && rc == 0; i++) {

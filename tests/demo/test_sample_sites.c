@@ -431,6 +431,12 @@ static void options_and_scale(void **state)
     char *html = fetch(sample_sites_page(s, 2999)->url, 200);
     free(html);
     sample_sites_stop(s);
+    /* a site of 1,000 articles: its feed lists them all (more than the
+     * 1 MiB a page may take; it failed with "more than 100000 pages") */
+    o = (sample_sites_options){.n_sites = 1, .articles_per_site = 1000, .seed = 3};
+    assert_int_equal(sample_sites_start(&o, "/tmp/x", &s, NULL), 0);
+    assert_int_equal(sample_sites_page_count(s), 1000 + 1 + 500);
+    sample_sites_stop(s);
 }
 
 /* (issue 14) real-size pages and syndicated copies: article pages near the
