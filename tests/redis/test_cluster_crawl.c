@@ -15,6 +15,11 @@
  *                                dedup-report` over the three archives finds
  *                                cross-node relations, and as many relations
  *                                as one node alone crawling the same sources
+ *   test_cluster_crawl tail      three `feedarc once` nodes, a 60 s lease:
+ *                                every node ends within 5 s of the run's
+ *                                last source marked done (a node refused a
+ *                                source asks again after at most 1 s, not
+ *                                lease/3)
  *   test_cluster_crawl kill9     three `feedarc serve` nodes; one killed -9
  *                                while it holds sources: the others finish
  *                                them after its lease; no page archived
@@ -536,6 +541,61 @@ static void case_once3(void)
     redis_test_stop(&rs);
 }
 
+/* ---- once: a node with nothing left to claim ends with the run ---- */
+
+/* Three `once` nodes with a long lease (60 s): a node whose sources are
+ * all polled while others still hold theirs asks again for those - and
+ * must end within a few seconds of the run's last source marked done,
+ * not a third of a lease later (20 s here). */
+static void case_tail(void)
+{
+    redis_test_server rs;
+    if (redis_test_start(&rs, NULL) != 0) exit(1);
+    char *yaml = NULL;
+    sample_sites *sites = start_sites(&yaml, 20);
+    node nodes[NODES];
+    for (int i = 0; i < NODES; i++) {
+        node_init(&nodes[i], i);
+        write_config(&nodes[i], yaml, rs.url, "60s");
+    }
+    long long want = 2 * (long long)sample_sites_feed_count(sites);
+    uint64_t t0 = now_ms(), done_at = 0, exit_at[NODES] = {0};
+    for (int i = 0; i < NODES; i++)
+        node_start(&nodes[i], "once");
+    int left = NODES;
+    while (left > 0 && now_ms() - t0 < 120000) {
+        if (done_at == 0) {
+            char *run = redis_test_str(&rs, "GET feedarc:once:run");
+            if (run && redis_test_int(&rs, "SCARD feedarc:once:%s:done", run) == want)
+                done_at = now_ms();
+            free(run);
+        }
+        for (int i = 0; i < NODES; i++)
+            if (exit_at[i] == 0 && node_reap(&nodes[i])) {
+                exit_at[i] = now_ms();
+                left--;
+                CHECK(nodes[i].status == 0, "%s exited %d", nodes[i].name, nodes[i].status);
+                if (nodes[i].status != 0) show_log(&nodes[i], "once");
+            }
+        sleep_ms(50);
+    }
+    for (int i = 0; i < NODES; i++)
+        if (exit_at[i] == 0) node_wait(&nodes[i], 0);
+    CHECK(left == 0, "%d node(s) still running after 120 s", left);
+    CHECK(done_at != 0, "the run never had its %lld sources done", want);
+    for (int i = 0; i < NODES && done_at; i++) {
+        double tail = exit_at[i] > done_at ? (double)(exit_at[i] - done_at) / 1000 : 0;
+        fprintf(stderr, "%s ended %.1f s after the start, %.1f s after the last source\n",
+                nodes[i].name, (double)(exit_at[i] - t0) / 1000, tail);
+        CHECK(exit_at[i] == 0 || tail < 5.0,
+              "%s ended %.1f s after the run's last source was done (lease 60 s)", nodes[i].name,
+              tail);
+    }
+    sample_sites_stop(sites);
+    free(yaml);
+    redis_test_stop(&rs);
+}
+
 /* ---- serve, one node killed -9 ---- */
 
 /* Leases (keys matching pattern) node_name holds. */
@@ -762,12 +822,14 @@ int main(int argc, char **argv)
     const char *which = argc > 1 ? argv[1] : "once3";
     if (strcmp(which, "once3") == 0)
         case_once3();
+    else if (strcmp(which, "tail") == 0)
+        case_tail();
     else if (strcmp(which, "kill9") == 0)
         case_kill9();
     else if (strcmp(which, "restart") == 0)
         case_restart();
     else {
-        fprintf(stderr, "usage: test_cluster_crawl once3|kill9|restart\n");
+        fprintf(stderr, "usage: test_cluster_crawl once3|tail|kill9|restart\n");
         return 64;
     }
     if (failures == 0)
