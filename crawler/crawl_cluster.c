@@ -12,9 +12,11 @@
  *                   nodes share: `P once:run`) and polls those it gets; a
  *                   source's jobs all ended and their records committed, it
  *                   is marked done for the run.  A source another node
- *                   holds is asked for again every lease/3 (its lease
- *                   expires if that node dies).  The node's run ends when
- *                   every source is done.
+ *                   holds is asked for again every second (at most every
+ *                   lease/3): the answer "done" is how a node learns that
+ *                   the other polled it, and the run of a node ends when
+ *                   every source is done (a holder that dies leaves its
+ *                   lease to expire, then a node asking gets it).
  *   sources, serve  a source's due timer claims it; the claim won, the
  *                   shared source record says whether another node polled
  *                   it meanwhile (then the lease goes back and the timer
@@ -67,6 +69,7 @@
 #define CAP_RETRY_MS 100     /* a host at the cluster's cap: asked again after */
 #define DOWN_RETRY_MS 1000   /* Redis away: a refused start is tried again after */
 #define PAGE_RETRY_MS 500    /* a page another node fetches: looked at again after */
+#define HELD_RETRY_MS 1000   /* once: a source another node holds: asked again after */
 
 enum src_phase {
     SRC_TODO = 0, /* once: not claimed yet, or held elsewhere */
@@ -243,9 +246,13 @@ static void on_claimed_once(void *ud, int result, const char *err)
     }
     if (result < 0 && !cl->closing)
         fa_log_debug("cluster", "claim of %s failed: %s", src_name(cl, s->index), err ? err : "?");
-    /* held elsewhere (or no answer): asked again later */
-    s->next_try_ns =
-        fa_time_mono_ns() + (result < 0 ? DOWN_RETRY_MS : lease_ms(cl) / 3) * 1000000ULL;
+    /* held elsewhere (or no answer): asked again later - soon, as a node
+     * learns that another one has polled it only by asking (done), and
+     * ends only once it knows every source done.  At most a lease/3 (its
+     * holder dead, it is free after the lease anyway).  Costs at most one
+     * claim a second per source the other nodes hold: their windows. */
+    uint64_t held_ms = lease_ms(cl) / 3 < HELD_RETRY_MS ? lease_ms(cl) / 3 : HELD_RETRY_MS;
+    s->next_try_ns = fa_time_mono_ns() + (result < 0 ? DOWN_RETRY_MS : held_ms) * 1000000ULL;
     crawl__maybe_finish(c);
 }
 

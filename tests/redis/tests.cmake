@@ -8,8 +8,8 @@ feedarc_test(test_redis_conn SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_redis_conn.c
 if(TARGET feedarc)
   feedarc_test(test_cluster_crawl SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cluster_crawl.c
                ${CMAKE_CURRENT_LIST_DIR}/redis_test_util.c
-               LIBS fa_demo fa_redis fa_common TIMEOUT 300)
-  foreach(case kill9 restart)
+               LIBS fa_demo fa_redis fa_common PkgConfig::YAJL TIMEOUT 300)
+  foreach(case tail kill9 restart)
     add_test(NAME test_cluster_crawl_${case} COMMAND test_cluster_crawl ${case})
     set_tests_properties(test_cluster_crawl_${case} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
                          ENVIRONMENT "FEEDARC_BIN=$<TARGET_FILE:feedarc>")
