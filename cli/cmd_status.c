@@ -7,7 +7,9 @@
  * METRICS_SOURCE_FAILING_AFTER (3) or more polls failed in a row is flagged
  * FAILING.  The state is opened read-only and without the lock
  * (crawl_state_open_sqlite_readonly), so this works while `feedarc serve`
- * or a timer's `feedarc once` runs.  Sources in the config come first, in
+ * or a timer's `feedarc once` runs.  With a `cluster:` section the state
+ * read is the cluster's, in Redis: every node's polls, seen from any node.
+ * Sources in the config come first, in
  * config order; sources the state remembers but the config no longer lists
  * follow, marked as removed.
  *
@@ -234,6 +236,8 @@ static int print_json(FILE *f, const config *cfg, const status_list *l, int64_t 
     gen_str(g, cfg->path);
     gen_str(g, "state_dir");
     gen_str(g, cfg->storage.state_dir);
+    gen_str(g, "state");
+    gen_str(g, cfg->cluster.enabled ? "redis" : "sqlite");
     gen_str(g, "state_exists");
     yajl_gen_bool(g, !no_state);
     gen_time(g, "now", now);
@@ -318,7 +322,11 @@ int cmd_status(int argc, char **argv)
     status_list l = {0};
     char err[1024];
     int code = 0, no_state = 0;
-    int rc = crawl_state_open_sqlite_readonly(cfg->storage.state_dir, &st, err, sizeof err);
+    /* a cluster's sources are in its Redis state, whichever node polled them */
+    int rc = cfg->cluster.enabled
+                 ? crawl_state_open_redis(cfg->cluster.redis, cfg->cluster.password, NULL, &st, err,
+                                          sizeof err)
+                 : crawl_state_open_sqlite_readonly(cfg->storage.state_dir, &st, err, sizeof err);
     if (rc == FA_ENOENT) {
         no_state = 1; /* never crawled: every source is "never" */
     } else if (rc < 0) {

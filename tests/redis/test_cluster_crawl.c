@@ -422,6 +422,47 @@ static relation_count count_relations(const node *nodes, int n, const url_homes 
 
 /* ---- three `once` nodes ---- */
 
+/* `feedarc status --json` on one node's config shows the cluster's
+ * sources as the cluster polled them (the Redis state): every one of the
+ * n_sources a success, whichever node polled it. */
+static void check_status(const node *n, unsigned n_sources)
+{
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "'%s' status -c '%s' --json", bin, n->config);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL) {
+        perror("popen");
+        exit(1);
+    }
+    char *out = NULL;
+    size_t cap = 0;
+    ssize_t len = getdelim(&out, &cap, '\0', p);
+    int st = pclose(p);
+    CHECK(st == 0 && len > 0, "feedarc status on %s exited %d", n->name, st);
+    char err[256];
+    yajl_val v = len > 0 ? yajl_tree_parse(out, err, sizeof err) : NULL;
+    static const char *k_sources[] = {"sources", NULL}, *k_state[] = {"state", NULL},
+                      *k_success[] = {"last_success", NULL}, *k_name[] = {"name", NULL};
+    yajl_val srcs = v ? yajl_tree_get(v, k_sources, yajl_t_array) : NULL;
+    yajl_val state = v ? yajl_tree_get(v, k_state, yajl_t_string) : NULL;
+    const char *sv = state ? YAJL_GET_STRING(state) : NULL;
+    CHECK(srcs != NULL && sv != NULL && strcmp(sv, "redis") == 0,
+          "feedarc status --json on %s: no sources or not the redis state: %s", n->name,
+          out ? out : "");
+    unsigned ok = 0;
+    for (size_t i = 0; srcs && i < YAJL_GET_ARRAY(srcs)->len; i++) {
+        yajl_val s = YAJL_GET_ARRAY(srcs)->values[i];
+        yajl_val t = yajl_tree_get(s, k_success, yajl_t_string);
+        yajl_val nm = yajl_tree_get(s, k_name, yajl_t_string);
+        if (t) ok++;
+        else fprintf(stderr, "status: %s never succeeded\n", nm ? YAJL_GET_STRING(nm) : "?");
+    }
+    CHECK(ok == n_sources, "feedarc status on %s: %u of the %u sources polled with success", n->name,
+          ok, n_sources);
+    yajl_tree_free(v);
+    free(out);
+}
+
 static void case_once3(void)
 {
     redis_test_server rs;
@@ -497,6 +538,7 @@ static void case_once3(void)
         CHECK(counts[k] == 1, "%s archived %u times after a second run",
               sample_sites_page(sites, k)->url, counts[k]);
     free(counts);
+    check_status(&nodes[2], 2 * sample_sites_feed_count(sites));
 
     /* duplicates across nodes: every node analysed its pages against the
      * one dedup index in Redis, so a page of one node is related to the
