@@ -39,6 +39,23 @@ int url_resolve(const char *base, const char *ref, char **out)
     curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
     if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
         goto out;
+    /* A resolved URL is its own resolution (one URL, one identity): libcurl
+     * 7.88 normalises some parts only on the next parse - a host it
+     * percent-decoded to a number ("%380" -> "80") becomes an IPv4 address
+     * ("0.0.0.80") then - so the result is parsed again until it stays the
+     * same (a fuzz finding; twice is as far as any input went). */
+    for (int pass = 0; pass < 3; pass++) {
+        char *again = NULL;
+        if (curl_url_set(u, CURLUPART_URL, s, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_URL, &again, 0) != CURLUE_OK) {
+            curl_free(again);
+            goto out; /* not a URL once written out */
+        }
+        int same = strcmp(again, s) == 0;
+        curl_free(s);
+        s = again;
+        if (same) break;
+    }
     if (strlen(s) >= FA_URL_MAX) {
         rc = FA_ETOOBIG;
         goto out;

@@ -165,12 +165,23 @@ static int finish_unicode(const uint8_t *s, size_t len, fa_buf *out)
     return k.rc;
 }
 
-/* Copy with invalid sequences replaced by U+FFFD (u8_casefold rejects them). */
+/* Copy with invalid sequences replaced by U+FFFD (u8_casefold rejects
+ * them) and the invisible code points left out.  These go before NFKC, not
+ * after it: dropped afterwards, a soft hyphen or U+FEFF between two
+ * combining marks left them side by side in an order NFKC would change, so
+ * normalising the output again changed it (a fuzz finding). */
 static uint8_t *sanitize(const char *s, size_t len, size_t *outlen)
 {
-    if (u8_check((const uint8_t *)s, len) == NULL) {
+    int clean = u8_check((const uint8_t *)s, len) == NULL;
+    for (size_t i = 0; clean && i < len;) {
+        uint32_t c;
+        size_t n = text_utf8_next((const uint8_t *)s + i, len - i, &c);
+        if (is_invisible_cp(c)) clean = 0;
+        i += n;
+    }
+    if (clean) {
         *outlen = len;
-        return NULL; /* already valid: caller uses s */
+        return NULL; /* nothing to change: caller uses s */
     }
     uint8_t *o = malloc(len * 3 + 1);
     if (o == NULL) {
@@ -183,7 +194,7 @@ static uint8_t *sanitize(const char *s, size_t len, size_t *outlen)
         size_t n = text_utf8_next((const uint8_t *)s + i, len - i, &c);
         if (c == 0xFFFD && n == 1) {
             o[j++] = 0xEF, o[j++] = 0xBF, o[j++] = 0xBD;
-        } else {
+        } else if (!is_invisible_cp(c)) {
             memcpy(o + j, s + i, n);
             j += n;
         }
