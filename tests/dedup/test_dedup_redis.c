@@ -6,7 +6,10 @@
  * stored; the first node's parameters hold for the next; the findings on
  * the generated corpora are the same as with the file index, document for
  * document (tests/dedup/corpus.c: one generator's pages and the
- * combined-edits corpus); Redis stopped makes analysis fail with FA_EIO
+ * combined-edits corpus); candidates ranked as the file index ranks them
+ * (a short story carried by a long page found behind 100 pages of more
+ * raw hits, also in an index without dd:len); Redis stopped makes
+ * analysis fail with FA_EIO
  * and it works again once Redis is back.  Against a real redis-server on
  * loopback; exits 77 without one.
  */
