@@ -75,9 +75,9 @@ typedef struct dedup_index_ops {
     /* Latest document carrying this URL or alias key. */
     int (*lookup_key)(dedup_index *ix, uint64_t key, uint32_t *doc);
     /* Documents sharing anchors with sketch[0..n): up to max written to out,
-     * the most likely related first - the file index ranks by hits against
+     * the most likely related first - every backend ranks by hits against
      * the hits a related document of that size would give, and leaves out
-     * documents far under it (dedup_index_file.c); returns the count (>= 0)
+     * documents far under it (candidate_rank.h); returns the count (>= 0)
      * or a negative code. */
     int (*candidates)(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
                       size_t max);

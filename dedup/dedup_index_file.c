@@ -38,6 +38,7 @@
 
 #include "common/fa_container.h"
 #include "common/fa_err.h"
+#include "dedup/candidate_rank.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,8 +58,7 @@
 #define REC_MAGIC 0x43524444u /* "DDRC" */
 #define REC_DOC 1
 #define REC_MAX (64u << 20)
-#define POSTING_CAP 256          /* postings read per anchor value at most */
-#define CANDIDATE_MIN_SCORE 0.15 /* hits / the hits a related document would give */
+#define POSTING_CAP 256 /* postings read per anchor value at most */
 #define HOST_MIN_SLOTS 64
 #define HOST_MAX_SLOTS 2048
 #define HOST_WINDOW 8
@@ -372,14 +372,6 @@ static int parse_doc(const uint8_t *p, size_t len, dedup_doc_record *rec)
     return 0;
 }
 
-static uint32_t anchor_count(uint32_t n)
-{
-    uint32_t e = 2 + n / 24;
-    if (e < 4) e = 4;
-    if (e > 48) e = 48;
-    return e < n ? e : n;
-}
-
 /* Adds a parsed document to the RAM tables. */
 static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
 {
@@ -402,7 +394,7 @@ static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
     if (rc == 0 && r->alias_key) rc = map64_put(&x->keys, r->alias_key, r->id, 1);
     if (rc < 0) return rc;
     if (r->flags & DEDUP_REC_EXACT) return 0;
-    uint32_t e = anchor_count(r->n_sketch);
+    uint32_t e = dedup__anchor_count(r->n_sketch);
     for (uint32_t i = 0; i < e && rc == 0; i++)
         rc = mm_put(&x->anchors, r->sketch[i], r->id);
     if (rc < 0 || r->host_key == 0) return rc;
@@ -451,19 +443,6 @@ static int fi_lookup_key(dedup_index *ix, uint64_t key, uint32_t *doc)
     return map64_get(&fi_of(ix)->keys, key, doc);
 }
 
-typedef struct ranked {
-    dedup_candidate c;
-    double score;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    if (x->c.hits != y->c.hits) return x->c.hits > y->c.hits ? -1 : 1;
-    return x->c.doc < y->c.doc ? -1 : x->c.doc > y->c.doc;
-}
-
 static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
                          size_t max)
 {
@@ -503,32 +482,18 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             x->hits_n[j]++;
         }
     }
-    /* ranked by hits against the hits a related document would give: its
-     * E anchors if it lies inside the query (a near copy, or carried by
-     * the query), the share of them its size puts inside the query when
-     * it is the larger (the query carried by it).  Raw hits favour long
-     * documents that share a topic's stock phrases with everything: a
-     * short story's copy, 3 of its 4 anchors hit, was ranked below them
-     * and cut at `max`.  Documents under CANDIDATE_MIN_SCORE of that are
-     * left out: on the combined-edits corpora no relation found had less,
-     * and each costs a read of its record (docs/DEDUP.md, "Candidates") */
-    ranked *all = malloc((used ? used : 1) * sizeof *all);
+    /* ranked by hits against the hits a related document of its size
+     * would give, with a floor (candidate_rank.h: the Redis index ranks
+     * the same way) */
+    dedup__ranked *all = malloc((used ? used : 1) * sizeof *all);
     if (all == NULL) return FA_ENOMEM;
     size_t k = 0;
     for (size_t j = 0; j < cap; j++)
         if (x->hits_doc[j] != UINT32_MAX) {
-            uint32_t doc = x->hits_doc[j], nd = x->n_sketch[doc];
-            double expect = anchor_count(nd);
-            if (nd > n) expect = expect * n / nd;
-            if (expect < 1) expect = 1;
-            double score = x->hits_n[j] / expect;
-            if (score < CANDIDATE_MIN_SCORE) continue;
-            all[k++] = (ranked){{doc, x->hits_n[j]}, score};
+            uint32_t doc = x->hits_doc[j];
+            all[k++] = (dedup__ranked){{doc, x->hits_n[j]}, x->n_sketch[doc], 0};
         }
-    qsort(all, k, sizeof *all, cmp_ranked);
-    if (k > max) k = max;
-    for (size_t i = 0; i < k; i++)
-        out[i] = all[i].c;
+    k = dedup__rank_candidates(all, k, n, out, max);
     free(all);
     return (int)k;
 }

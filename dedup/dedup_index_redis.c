@@ -21,6 +21,12 @@
  *                            at most POSTING_CAP
  *   P h:<host key>   hash    block fingerprint (32 bits) -> documents of the
  *                            host carrying it; "#docs" -> documents counted
+ *   P len            string  each anchored document's sketch length, u16 at
+ *                            byte 2 * id (BITFIELD), read by the candidates
+ *                            script to rank them as the file index does
+ *                            (candidate_rank.h); an index written before it
+ *                            has its documents' lengths read from their
+ *                            records instead
  *
  * Keys (64-bit) are spread over 2^16 bucket hashes (the top 16 bits name
  * the bucket, the low 48 bits are the field), anchors over 2^17 (by a mix of
@@ -37,7 +43,8 @@
  *
  * Round trips per document analysed (dedup_engine.c drives them): block
  * counts 1, digest lookup 1 (+1 get on a hit), candidates 1 (one script
- * reading every sketch value's anchor bucket) + 1 (the candidates' records
+ * reading every sketch value's anchor bucket and the sketch lengths of the
+ * documents found there) + 1 (the ranked candidates' records
  * in one pipeline), a candidate's text 1 each when confirmed, insert 1 (one
  * script: id, record, digest, keys, anchors, host counts, atomically), text
  * 1.  Measured in docs/SCALING.md.
@@ -55,9 +62,11 @@
 
 #include "common/fa_err.h"
 #include "common/fa_redis.h"
+#include "dedup/candidate_rank.h"
 #include "dedup/text_store.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +84,9 @@
 /* The insert, atomically.  ARGV: 1 P, 2 record, 3 digest bucket ("" =
  * none), 4 digest field, 5 URL bucket, 6 URL field, 7 alias bucket, 8 alias
  * field, 9 host ("" = not counted), 10 HOST_MAX, 11 POSTING_CAP*4, 12 the
- * number of anchors A, then A (bucket, field) pairs, then the block
- * fingerprints.  Returns the new doc id. */
+ * number of anchors A, 13 the sketch length (kept in P len when anchored),
+ * then A (bucket, field) pairs, then the block fingerprints.  Returns the
+ * new doc id. */
 static const char insert_lua[] =
     "local p = ARGV[1]\n"
     "local id = redis.call('HINCRBY', p..'meta', 'docs', 1) - 1\n"
@@ -86,7 +96,10 @@ static const char insert_lua[] =
     "if ARGV[5] ~= '' then redis.call('HSET', p..'k:'..ARGV[5], ARGV[6], ids) end\n"
     "if ARGV[7] ~= '' then redis.call('HSET', p..'k:'..ARGV[7], ARGV[8], ids) end\n"
     "local cap = tonumber(ARGV[11])\n"
-    "local i = 13\n"
+    "if tonumber(ARGV[12]) > 0 then\n"
+    "  redis.call('BITFIELD', p..'len', 'SET', 'u16', '#'..id, ARGV[13])\n"
+    "end\n"
+    "local i = 14\n"
     "for a = 1, tonumber(ARGV[12]) do\n"
     "  local k = p..'a:'..ARGV[i]\n"
     "  local v = redis.call('HGET', k, ARGV[i + 1])\n"
@@ -112,15 +125,54 @@ static const char insert_lua[] =
     "end\n"
     "return id\n";
 
-/* The anchor postings of every sketch value.  ARGV: 1 P, then (bucket,
- * field) pairs; returns one string per pair ("" = none). */
-static const char candidates_lua[] = "local p = ARGV[1]\n"
-                                     "local out = {}\n"
-                                     "for i = 2, #ARGV, 2 do\n"
-                                     "  out[#out + 1] = redis.call('HGET', p..'a:'..ARGV[i], "
-                                     "ARGV[i + 1]) or ''\n"
-                                     "end\n"
-                                     "return out\n";
+/* The anchor postings of every sketch value, and the sketch length of each
+ * document found in them: what the ranking needs (candidate_rank.h), in
+ * the same round trip.  The lengths are read from P len (u16 per doc,
+ * written by insert) in one BITFIELD_RO per 1,000 docs; a doc with none
+ * there (0: inserted by a version before this ranking) has its length
+ * read from its record's header (n_sketch at a fixed offset), so an older
+ * index is ranked the same way, at a GETRANGE per old doc.  ARGV: 1 P, 2
+ * the distinct docs to look up at most (the client's counter room: docs
+ * past it are not counted), 3 the offset of n_sketch in a record, 4
+ * POSTING_CAP*4, then (bucket, field) pairs.  Returns one string per pair
+ * ("" = none), then the (doc u32, n_sketch u32) of each distinct doc in
+ * the order first found (n_sketch 0: no record). */
+static const char candidates_lua[] =
+    "local p = ARGV[1]\n"
+    "local room, off, cap = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+    "local out, seen, ids = {}, {}, {}\n"
+    "for i = 5, #ARGV, 2 do\n"
+    "  local v = redis.call('HGET', p..'a:'..ARGV[i], ARGV[i + 1]) or ''\n"
+    "  out[#out + 1] = v\n"
+    "  for j = 1, math.min(#v, cap) - 3, 4 do\n"
+    "    local d = string.sub(v, j, j + 3)\n"
+    "    if not seen[d] and #ids < room then\n"
+    "      seen[d] = true\n"
+    "      ids[#ids + 1] = d\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "local lens = {}\n"
+    "for b = 1, #ids, 1000 do\n"
+    "  local e = math.min(#ids, b + 999)\n"
+    "  local args = {'BITFIELD_RO', p..'len'}\n"
+    "  for k = b, e do\n"
+    "    args[#args + 1] = 'GET'\n"
+    "    args[#args + 1] = 'u16'\n"
+    "    args[#args + 1] = '#'..struct.unpack('<I4', ids[k])\n"
+    "  end\n"
+    "  local got = redis.call(unpack(args))\n"
+    "  for k = b, e do\n"
+    "    local n = got[k - b + 1]\n"
+    "    if n == 0 then\n"
+    "      local h = redis.call('GETRANGE', p..'d:'..struct.unpack('<I4', ids[k]), off, off + 3)\n"
+    "      if #h == 4 then n = struct.unpack('<I4', h) end\n"
+    "    end\n"
+    "    lens[#lens + 1] = ids[k]..struct.pack('<I4', n)\n"
+    "  end\n"
+    "end\n"
+    "out[#out + 1] = table.concat(lens)\n"
+    "return out\n";
 
 /* The parameters: stored by the first opener.  KEYS[1] meta; ARGV n r s. */
 static const char meta_lua[] =
@@ -162,7 +214,7 @@ typedef struct redis_index {
     size_t scratch_cap;
     fa_buf wbuf; /* a record being inserted; a text compressed */
     cached_doc cache[CACHE_SLOTS];
-    uint32_t *hits_doc, *hits_n; /* candidates scratch */
+    uint32_t *hits_doc, *hits_n, *hits_len; /* candidates scratch: doc, hits, sketch length */
     size_t hits_cap;
     ZSTD_CCtx *cctx;
     ZSTD_DCtx *dctx;
@@ -434,54 +486,65 @@ static int prefetch(redis_index *x, const dedup_candidate *docs, size_t n)
 
 /* ---- candidates ---- */
 
-static int cmp_cand(const void *a, const void *b)
-{
-    const dedup_candidate *x = a, *y = b;
-    if (x->hits != y->hits) return x->hits > y->hits ? -1 : 1;
-    return x->doc < y->doc ? -1 : x->doc > y->doc;
-}
-
 static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
                          size_t max)
 {
     redis_index *x = rx_of(ix);
     cache_clear(x);
     if (n == 0) return 0;
-    size_t argc = 4 + 2 * (size_t)n;
+    /* the file backend's counter: room for cap / 2 distinct docs */
+    size_t cap = 64;
+    while (cap < (size_t)n * 4)
+        cap *= 2;
+    if (cap > x->hits_cap) {
+        uint32_t *d = realloc(x->hits_doc, cap * 4), *h = NULL, *l = NULL;
+        if (d) x->hits_doc = d;
+        if (d) h = realloc(x->hits_n, cap * 4);
+        if (h) x->hits_n = h;
+        if (h) l = realloc(x->hits_len, cap * 4);
+        if (l == NULL) return FA_ENOMEM;
+        x->hits_len = l;
+        x->hits_cap = cap;
+    }
+    size_t argc = 7 + 2 * (size_t)n;
     int rc = grow_args(x, argc);
-    if (rc == 0) rc = grow_scratch(x, (size_t)n * 10);
+    if (rc == 0) rc = grow_scratch(x, (size_t)n * 10 + 48);
     if (rc < 0) return rc;
+    char *nums = x->scratch + (size_t)n * 10;
     x->argv[3] = x->prefix, x->lens[3] = strlen(x->prefix);
+    x->argv[4] = nums, x->lens[4] = (size_t)snprintf(nums, 16, "%zu", cap / 2);
+    x->argv[5] = nums + 16,
+    x->lens[5] = (size_t)snprintf(nums + 16, 16, "%zu", offsetof(rdoc_fixed, n_sketch));
+    x->argv[6] = nums + 32, x->lens[6] = (size_t)snprintf(nums + 32, 16, "%d", POSTING_CAP * 4);
     for (uint32_t s = 0; s < n; s++) {
         char *b = x->scratch + (size_t)s * 10;
         anchor_bucket(sketch[s], b, b + 6);
-        x->argv[4 + 2 * s] = b, x->lens[4 + 2 * s] = 5;
-        x->argv[5 + 2 * s] = b + 6, x->lens[5 + 2 * s] = 4;
+        x->argv[7 + 2 * s] = b, x->lens[7 + 2 * s] = 5;
+        x->argv[8 + 2 * s] = b + 6, x->lens[8 + 2 * s] = 4;
     }
     redisReply *r;
     rc = run_script(x, &x->candidates_script, (int)argc, &r);
     if (rc < 0) return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)n + 1 ||
+        r->element[n]->type != REDIS_REPLY_STRING || r->element[n]->len % 8) {
         freeReplyObject(r);
         return FA_ECORRUPT;
     }
-    /* hits per doc: the file backend's counter, so both rank alike */
-    size_t need = 64;
-    while (need < (size_t)n * 4)
-        need *= 2;
-    if (need > x->hits_cap) {
-        uint32_t *d = realloc(x->hits_doc, need * 4), *h = NULL;
-        if (d) x->hits_doc = d;
-        if (d) h = realloc(x->hits_n, need * 4);
-        if (h == NULL) {
-            freeReplyObject(r);
-            return FA_ENOMEM;
-        }
-        x->hits_n = h;
-        x->hits_cap = need;
-    }
-    size_t cap = need, used = 0;
+    /* the docs found with their sketch lengths, then their hits */
+    size_t used = 0;
     memset(x->hits_doc, 0xFF, cap * 4);
+    const redisReply *lens = r->element[n];
+    for (size_t k = 0; k + 8 <= lens->len && used < cap / 2; k += 8) {
+        uint32_t doc = get_u32(lens->str + k);
+        size_t j = mix32(doc) & (cap - 1);
+        while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc)
+            j = (j + 1) & (cap - 1);
+        if (x->hits_doc[j] == doc) continue;
+        x->hits_doc[j] = doc;
+        x->hits_n[j] = 0;
+        x->hits_len[j] = get_u32(lens->str + k + 4);
+        used++;
+    }
     for (uint32_t s = 0; s < n; s++) {
         const redisReply *e = r->element[s];
         if (e->type != REDIS_REPLY_STRING) continue;
@@ -492,25 +555,24 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             size_t j = mix32(doc) & (cap - 1);
             while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc)
                 j = (j + 1) & (cap - 1);
-            if (x->hits_doc[j] == UINT32_MAX) {
-                if (used * 2 >= cap) continue; /* counter full: enough candidates */
-                x->hits_doc[j] = doc;
-                x->hits_n[j] = 0;
-                used++;
-            }
-            x->hits_n[j]++;
+            if (x->hits_doc[j] == doc) x->hits_n[j]++; /* else past the counter's room */
         }
     }
     freeReplyObject(r);
-    dedup_candidate *all = malloc((used ? used : 1) * sizeof *all);
+    /* ranked as the file index ranks (candidate_rank.h).  The lengths
+     * come from P len, or for documents inserted before it was kept (an
+     * older index, or a node of an older version in the cluster) from
+     * their records' n_sketch, which every record has held since the
+     * first version: an older index is ranked the same way.  A doc without
+     * a record (length 0: a Redis that lost keys) is left out - get_doc
+     * could not verify it */
+    dedup__ranked *all = malloc((used ? used : 1) * sizeof *all);
     if (all == NULL) return FA_ENOMEM;
     size_t k = 0;
     for (size_t j = 0; j < cap; j++)
-        if (x->hits_doc[j] != UINT32_MAX)
-            all[k++] = (dedup_candidate){x->hits_doc[j], x->hits_n[j]};
-    qsort(all, k, sizeof *all, cmp_cand);
-    if (k > max) k = max;
-    memcpy(out, all, k * sizeof *all);
+        if (x->hits_doc[j] != UINT32_MAX && x->hits_len[j] && x->hits_n[j])
+            all[k++] = (dedup__ranked){{x->hits_doc[j], x->hits_n[j]}, x->hits_len[j], 0};
+    k = dedup__rank_candidates(all, k, n, out, max);
     free(all);
     rc = prefetch(x, out, k);
     return rc < 0 ? rc : (int)k;
@@ -563,14 +625,6 @@ static int rx_block_counts(dedup_index *ix, uint64_t host_key, const uint64_t *f
 
 /* ---- insert ---- */
 
-static uint32_t anchor_count(uint32_t n)
-{
-    uint32_t e = 2 + n / 24;
-    if (e < 4) e = 4;
-    if (e > 48) e = 48;
-    return e < n ? e : n;
-}
-
 /* The record's bytes in x->wbuf. */
 static int pack_doc(redis_index *x, const dedup_doc_record *r)
 {
@@ -605,9 +659,9 @@ static int rx_insert(dedup_index *ix, dedup_doc_record *r)
     int rc = pack_doc(x, r);
     if (rc < 0) return rc;
     int anchored = !(r->flags & DEDUP_REC_EXACT);
-    uint32_t na = anchored ? anchor_count(r->n_sketch) : 0;
+    uint32_t na = anchored ? dedup__anchor_count(r->n_sketch) : 0;
     uint32_t nb = anchored && r->host_key ? r->n_blocks : 0;
-    size_t argc = 3 + 12 + 2 * (size_t)na + nb;
+    size_t argc = 3 + 13 + 2 * (size_t)na + nb;
     rc = grow_args(x, argc);
     /* scratch: 3 key buckets + fields (11 each), host (17), postings cap,
      * anchors (10 each), fingerprints (4 each) */
@@ -643,8 +697,13 @@ static int rx_insert(dedup_index *ix, dedup_doc_record *r)
     char *na_s = nums + n1 + n2 + 2;
     int n3 = snprintf(na_s, 12, "%" PRIu32, na);
     a[11] = na_s, l[11] = (size_t)n3;
+    /* the sketch length for the candidates' ranking, u16 (saturated: a
+     * longer sketch is ranked as one of 65,535 values) */
+    char *ns_s = na_s + n3 + 1;
+    int n4 = snprintf(ns_s, 8, "%" PRIu32, r->n_sketch < 65535 ? r->n_sketch : 65535);
+    a[12] = ns_s, l[12] = (size_t)n4;
     char *p = s + 64 + 33 + 17 + 16;
-    size_t i = 12;
+    size_t i = 13;
     for (uint32_t k = 0; k < na; k++, p += 10) {
         anchor_bucket(r->sketch[k], p, p + 6);
         a[i] = p, l[i++] = 5;
@@ -684,7 +743,7 @@ static size_t rx_memory(dedup_index *ix)
 {
     redis_index *x = rx_of(ix);
     size_t m = sizeof *x + x->arg_cap * (sizeof(char *) + sizeof(size_t)) + x->scratch_cap +
-               x->wbuf.cap + x->hits_cap * 8;
+               x->wbuf.cap + x->hits_cap * 12;
     for (int i = 0; i < CACHE_SLOTS; i++)
         if (x->cache[i].blob) m += x->cache[i].len;
     return m;
@@ -709,6 +768,7 @@ static void rx_close(dedup_index *ix)
         free(x->cache[i].blob);
     free(x->hits_doc);
     free(x->hits_n);
+    free(x->hits_len);
     ZSTD_freeCCtx(x->cctx);
     ZSTD_freeDCtx(x->dctx);
     free(x);

@@ -31,7 +31,7 @@
  *                                redis-server of its own on loopback):
  *                                Redis memory per document and per key
  *                                kind, commands sent and run per page,
- *                                ms per page
+ *                                ms per page, Redis's CPU per page
  * Run from a RelWithDebInfo build; numbers go to docs/BENCHMARKS.md.
  */
 #include "common/fa_buf.h"
@@ -631,6 +631,20 @@ static long long info_num(redis_test_server *srv, const char *section, const cha
     return v;
 }
 
+/* Seconds of CPU the server used (INFO cpu: user + system). */
+static double redis_cpu(redis_test_server *srv)
+{
+    char *s = redis_test_str(srv, "INFO cpu");
+    double v = 0;
+    const char *f[] = {"used_cpu_user:", "used_cpu_sys:"};
+    for (int i = 0; i < 2; i++) {
+        char *p = s ? strstr(s, f[i]) : NULL;
+        if (p) v += atof(p + strlen(f[i]));
+    }
+    free(s);
+    return v;
+}
+
 /* Commands Redis ran (scripts' calls included): the sum of calls= in
  * INFO commandstats. */
 static long long redis_calls(redis_test_server *srv)
@@ -705,6 +719,7 @@ static int cmd_redis(unsigned long n, int edits)
         return 1;
     }
     long long mem0 = info_num(&srv, "memory", "used_memory"), calls0 = redis_calls(&srv);
+    double cpu0 = redis_cpu(&srv);
     uint64_t cmd0, rt0, cmd1, rt1;
     dedup_redis_index_stats(dedup_engine_index(eng), &cmd0, &rt0);
     unsigned long done = 0, findings = 0;
@@ -739,6 +754,7 @@ static int cmd_redis(unsigned long n, int edits)
         corpus_free(&c);
     }
     long long mem1 = info_num(&srv, "memory", "used_memory"), calls1 = redis_calls(&srv);
+    double cpu1 = redis_cpu(&srv);
     dedup_redis_index_stats(dedup_engine_index(eng), &cmd1, &rt1);
     double per = (double)(mem1 - mem0) / (double)done;
     printf("%lu pages (%.1f MB HTML) in %.1f s: %.2f ms per page in dedup_analyze; %lu findings\n",
@@ -749,6 +765,7 @@ static int cmd_redis(unsigned long n, int edits)
            "Redis (scripts' calls included)\n",
            (double)(cmd1 - cmd0) / (double)done, (double)(rt1 - rt0) / (double)done,
            (double)(calls1 - calls0) / (double)done);
+    printf("Redis CPU: %.3f ms per page\n", 1000 * (cpu1 - cpu0) / (double)done);
     memory_by_kind(&srv, "bench:", done);
     dedup_engine_close(eng);
     redis_test_stop(&srv);

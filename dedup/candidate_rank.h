@@ -1,0 +1,45 @@
+/*
+ * candidate_rank.h - how a dedup index ranks the documents sharing anchors
+ * with a sketch, the same in every backend (dedup_index_file.c,
+ * dedup_index_redis.c) so they find the same relations.
+ *
+ * A document's anchors are its E = clamp(2 + n/24, 4, 48) smallest sketch
+ * values (at most n).  A candidate is scored by its hits against the hits
+ * a related document would give: its E anchors if it lies inside the query
+ * (a near copy, or carried by the query), the share E * n_query / n_doc of
+ * them its size puts inside the query when it is the larger (the query
+ * carried by it).  Raw hits favour long documents that share a topic's
+ * stock phrases with everything: a short story's copy, 3 of its 4 anchors
+ * hit, was ranked below them and cut at the engine's 64 candidates.
+ * Documents under DEDUP_CANDIDATE_MIN_SCORE are left out: on the
+ * combined-edits corpora no relation found had less, and each costs a
+ * read of its record (docs/DEDUP.md, "Candidates").
+ */
+#ifndef DEDUP_CANDIDATE_RANK_H
+#define DEDUP_CANDIDATE_RANK_H
+
+#include "dedup/dedup_index.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEDUP_CANDIDATE_MIN_SCORE 0.15 /* hits / the hits a related document would give */
+
+/* The anchors of a document of n sketch values. */
+uint32_t dedup__anchor_count(uint32_t n);
+
+/* A document sharing anchors with the query, before ranking. */
+typedef struct dedup__ranked {
+    dedup_candidate c; /* doc and hits: filled by the caller */
+    uint32_t n_sketch; /* the document's sketch values: filled by the caller */
+    double score;      /* set by dedup__rank_candidates */
+} dedup__ranked;
+
+/* Scores all[0..n) against a query of n_query sketch values, leaves out
+ * those under DEDUP_CANDIDATE_MIN_SCORE, and writes the best max to out,
+ * best first (ties: more hits, then the lower id).  all is reordered.
+ * Returns the count written. */
+size_t dedup__rank_candidates(dedup__ranked *all, size_t n, uint32_t n_query, dedup_candidate *out,
+                              size_t max);
+
+#endif
