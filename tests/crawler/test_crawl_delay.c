@@ -61,13 +61,14 @@ static void check_spacing(site_server *s, uint64_t delay_ms)
          * server's latency; between later requests the delay runs start to
          * start, compared on arrivals (within ~2 jiffies, and the client's
          * dispatch) */
-        uint64_t gap_ms = i == 1 ? (log[i].start_ns - log[i - 1].start_ns) / 1000000
-                                 : (log[i].arrival_ns - log[i - 1].arrival_ns) / 1000000;
-        printf("%s: %s %llu ms after %s\n", site_server_origin(s), log[i].path,
-               (unsigned long long)gap_ms, log[i - 1].path);
-        if (gap_ms + (i == 1 ? 1 : 20) < delay_ms)
-            fail_msg("%s started %llu ms after %s; Crawl-delay is %llu ms", log[i].path,
-                     (unsigned long long)gap_ms, log[i - 1].path, (unsigned long long)delay_ms);
+        /* (signed: arrivals in another order than starts fail, not wrap) */
+        int64_t gap_ms = i == 1 ? ((int64_t)log[i].start_ns - (int64_t)log[i - 1].start_ns) / 1000000
+                                : ((int64_t)log[i].arrival_ns - (int64_t)log[i - 1].arrival_ns) / 1000000;
+        printf("%s: %s %lld ms after %s\n", site_server_origin(s), log[i].path,
+               (long long)gap_ms, log[i - 1].path);
+        if (gap_ms + (i == 1 ? 1 : 20) < (int64_t)delay_ms)
+            fail_msg("%s started %lld ms after %s; Crawl-delay is %llu ms", log[i].path,
+                     (long long)gap_ms, log[i - 1].path, (unsigned long long)delay_ms);
     }
     free(log);
 }
