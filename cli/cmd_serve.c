@@ -198,8 +198,16 @@ int cmd_serve(int argc, char **argv)
         return failed;
     }
     sc.watchdog_ms = fa_sd_watchdog_interval_ms();
-    fa_log_info("serve", "feedarc %s serving %zu source(s); metrics on %s", FEEDARC_VERSION,
-                cfg->n_sources, cfg->metrics.listen ? cfg->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN);
+    /* the address actually bound: with port 0 the kernel picked one, and
+     * whoever scrapes (a test, an operator) finds it here */
+    const char *listen = cfg->metrics.listen ? cfg->metrics.listen : METRICS_HTTP_DEFAULT_LISTEN;
+    const char *colon = strrchr(listen, ':');
+    if (sc.http && colon)
+        fa_log_info("serve", "feedarc %s serving %zu source(s); metrics on %.*s:%d", FEEDARC_VERSION,
+                    cfg->n_sources, (int)(colon - listen), listen, metrics_http_port(sc.http));
+    else
+        fa_log_info("serve", "feedarc %s serving %zu source(s); metrics on %s", FEEDARC_VERSION,
+                    cfg->n_sources, listen);
     metrics_http_set_ready(sc.http, 1);
     fa_sd_ready();
     fa_sd_status("polling %zu sources", cfg->n_sources);

@@ -54,7 +54,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,6 +494,24 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
     }
 }
 
+/* When the kernel received the latest data of the connection - the request
+ * line just read: now_ns less TCP_INFO's tcpi_last_data_recv (ms since the
+ * last data segment arrived, counted in jiffies).  A thread-per-connection
+ * server under load may run a request tens of ms after it arrived; this
+ * time does not move with that.  now_ns when TCP_INFO is not available. */
+static uint64_t arrival_ns(struct MHD_Connection *connection, uint64_t now_ns)
+{
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    if (fi == NULL || getsockopt(fi->connect_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof ti.tcpi_last_data_recv)
+        return now_ns;
+    uint64_t ago_ns = (uint64_t)ti.tcpi_last_data_recv * 1000000ULL;
+    return ago_ns < now_ns ? now_ns - ago_ns : now_ns;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
     site_server *s = cls;
@@ -507,6 +527,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     q->active = 1;
     q->in_flight = 1;
     q->log.start_ns = fa_time_mono_ns();
+    q->log.arrival_ns = arrival_ns(connection, q->log.start_ns);
     q->log.connection = c->serial;
     snprintf(q->log.path, sizeof q->log.path, "%s", uri ? uri : "");
     if (++s->cur_requests > s->peak_requests) s->peak_requests = s->cur_requests;

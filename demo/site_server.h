@@ -23,7 +23,14 @@ typedef struct site_server site_server;
 typedef struct site_request_log {
     char path[512]; /* path and query as requested */
     char method[16];
-    uint64_t start_ns;   /* fa_time_mono_ns when the request arrived */
+    uint64_t start_ns;   /* fa_time_mono_ns when the server's thread began the
+                            request (its line read): later than the arrival by
+                            however long that thread waited for a CPU */
+    uint64_t arrival_ns; /* when the kernel received the request's data (the
+                            connection's TCP_INFO last_data_recv, in jiffies:
+                            within ~2 of them, 8 ms at HZ=250); what spacing
+                            checks of a client should read - it does not move
+                            with the server's scheduling.  start_ns if unknown */
     uint64_t end_ns;     /* when the response was fully queued: its last
                             body bytes handed to libmicrohttpd (for a
                             bodiless response, just before queueing),

@@ -25,12 +25,16 @@ grep -q 'Exit status' "$tmp/out" && ok "help once documents exit status" || bad 
 expect_code "unknown command" 64 "$bin" frobnicate
 expect_code "once without -c" 64 "$bin" once
 
-# demo: archives every page of the bundled sites, in well under 10 s
+# demo: archives every page of the bundled sites, in well under 10 s - a
+# promise of the optimised build, judged there only: a sanitizer build runs
+# several times slower (10.4 s once on a loaded machine) and says nothing of
+# it (the demo's speed proper: tools/bench/bench_crawl.sh)
 start=$(date +%s%N)
 expect_code "demo" 0 "$bin" demo --out "$tmp/demo"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 cp "$tmp/out" "$tmp/demo.out"
-[ "$ms" -lt 10000 ] && ok "demo took ${ms} ms (< 10 s)" || bad "demo took ${ms} ms"
+if ldd "$bin" | grep -q 'libasan\|libubsan'; then ok "demo took ${ms} ms (not judged under sanitizers)"
+else [ "$ms" -lt 10000 ] && ok "demo took ${ms} ms (< 10 s)" || bad "demo took ${ms} ms"; fi
 grep -q 'sources:  5 (0 failed)' "$tmp/demo.out" && ok "demo: 5 sources, none failed" || bad "demo sources line"
 grep -Eq 'pages: +[1-9][0-9]* archived, .* 0 failed' "$tmp/demo.out" && ok "demo: pages archived" || bad "demo pages line"
 n_seg=$(ls "$tmp/demo"/*.warc.zst 2>/dev/null | wc -l)

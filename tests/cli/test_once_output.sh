@@ -8,14 +8,24 @@
 set -u
 bin=$(realpath "$1")
 py=/usr/bin/python3
+loopback=$(dirname "$(realpath "$0")")/../util/loopback.py
 tmp=$(mktemp -d /tmp/feedarc-output-XXXXXX)
-sites=
-cleanup() { [ -n "$sites" ] && kill "$sites" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+sites= refuser=
+cleanup() {
+  [ -n "$sites" ] && kill "$sites" 2>/dev/null
+  [ -n "$refuser" ] && kill "$refuser" 2>/dev/null
+  wait 2>/dev/null; rm -rf "$tmp"
+}
 trap cleanup EXIT
 fails=0 passed=0
 ok()  { passed=$((passed+1)); echo "ok   $1"; }
 bad() { fails=$((fails+1)); echo "FAIL $1"; }
-dead=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# a port that refuses (bound, never listened on) for as long as the test runs
+$py "$loopback" refuse >"$tmp/dead.port" &
+refuser=$!
+for _ in $(seq 300); do [ -s "$tmp/dead.port" ] && break; sleep 0.1; done
+dead=$(head -1 "$tmp/dead.port")
+[ -n "$dead" ] || { echo "FAIL: loopback.py did not start"; exit 1; }
 cat > "$tmp/fail.yaml" <<EOF
 storage:
   dir: $tmp/archive1

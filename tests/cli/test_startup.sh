@@ -10,19 +10,38 @@
 set -u
 bin=$(realpath "$1")
 py=/usr/bin/python3
+loopback=$(dirname "$(realpath "$0")")/../util/loopback.py
 tmp=$(mktemp -d /tmp/feedarc-startup-XXXXXX)
-holder= serve=
+holder= serve= refuser=
 cleanup() {
   [ -n "$serve" ] && kill -9 "$serve" 2>/dev/null
   [ -n "$holder" ] && kill "$holder" 2>/dev/null
+  [ -n "$refuser" ] && kill "$refuser" 2>/dev/null
   wait 2>/dev/null; rm -rf "$tmp"
 }
 trap cleanup EXIT
 fails=0 passed=0
 ok()  { passed=$((passed+1)); echo "ok   $1"; }
 bad() { fails=$((fails+1)); echo "FAIL $1"; }
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-dead=$(free_port)
+# No fixed port: loopback.py binds port 0 and prints the port once ready;
+# serve's metrics listen on 127.0.0.1:0 and serve names the port in its log.
+read_port() { # the first line of $1 once a helper wrote it (30 s at most)
+  for _ in $(seq 300); do [ -s "$1" ] && { head -1 "$1"; return 0; }; sleep 0.1; done
+  return 1
+}
+serve_port() { # the metrics port serve $2 took, from its start-up line in the log $1
+  local p
+  for _ in $(seq 600); do
+    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+$py "$loopback" refuse >"$tmp/dead.port" &
+refuser=$!
+dead=$(read_port "$tmp/dead.port") || { echo "FAIL: loopback.py did not start"; exit 1; }
 config() { # $1 archive dir, $2 state dir, $3 extra yaml
   printf 'storage:\n  dir: %s\n  state_dir: %s\n%s\nsources:\n  - url: http://127.0.0.1:%s/feed.xml\n    name: one\n' \
     "$1" "$2" "$3" "$dead"
@@ -65,13 +84,9 @@ config "$tmp/archive2" "$tmp/state2" "" > "$tmp/c2.yaml"
 kill "$holder"; wait "$holder" 2>/dev/null; holder=
 
 # metrics port in use, and a bad metrics address
-mport=$(free_port)
-$py -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("up", flush=True); time.sleep(60)' \
-  "$mport" >"$tmp/holder.out" &
+$py "$loopback" hold >"$tmp/held.port" &
 holder=$!
-: > "$tmp/holder.out"
-for _ in $(seq 50); do [ -s "$tmp/holder.out" ] && break; sleep 0.1; done
+mport=$(read_port "$tmp/held.port") || { echo "FAIL: loopback.py did not start"; exit 1; }
 config "$tmp/archive3" "$tmp/state3" "metrics: { listen: \"127.0.0.1:$mport\" }" > "$tmp/c3.yaml"
 timeout 10 "$bin" serve -c "$tmp/c3.yaml" >"$tmp/c3.out" 2>"$tmp/c3.err"; rc=$?
 [ "$rc" -eq 75 ] && ok "metrics port in use: exit 75 (restarted by the unit)" \
@@ -82,11 +97,11 @@ timeout 10 "$bin" serve -c "$tmp/c4.yaml" >"$tmp/c4.out" 2>"$tmp/c4.err"; rc=$?
 [ "$rc" -eq 78 ] && ok "bad metrics address: exit 78" || bad "bad metrics address: exit $rc"
 
 # reloads: a bad config's errors one per record; a changed metrics.listen named
-mport=$(free_port) mport2=$(free_port)
-config "$tmp/archive5" "$tmp/state5" "metrics: { listen: \"127.0.0.1:$mport\" }" > "$tmp/c5.yaml"
+config "$tmp/archive5" "$tmp/state5" "metrics: { listen: \"127.0.0.1:0\" }" > "$tmp/c5.yaml"
 cp "$tmp/c5.yaml" "$tmp/good.yaml"
 "$bin" serve -c "$tmp/c5.yaml" >"$tmp/c5.out" 2>"$tmp/c5.err" &
 serve=$!
+mport=$(serve_port "$tmp/c5.err" "$serve") || { echo "FAIL: serve did not start"; cat "$tmp/c5.err"; exit 1; }
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$mport/readyz" >/dev/null && break; sleep 0.1; done
 printf 'http:\n  retries: many\nsources:\n  - url: not a url\n' > "$tmp/c5.yaml"
 kill -HUP "$serve"; sleep 1.5
@@ -95,7 +110,8 @@ n=$(grep -c 'comp=config' "$tmp/c5.err")
   || { bad "bad config: $n config records"; cat "$tmp/c5.err"; }
 grep -q '\\n' "$tmp/c5.err" && { bad "a log line holds a literal \\n"; grep '\\n' "$tmp/c5.err"; } \
   || ok "no literal \\n in the log"
-sed "s/127.0.0.1:$mport/127.0.0.1:$mport2/" "$tmp/good.yaml" > "$tmp/c5.yaml"
+# (another address: a restart would listen there; this one is never bound)
+sed "s/127.0.0.1:0/127.0.0.2:0/" "$tmp/good.yaml" > "$tmp/c5.yaml"
 kill -HUP "$serve"; sleep 1.5
 grep -q 'level=warn.*metrics.listen.*restart' "$tmp/c5.err" && ok "changed metrics.listen: named in a warning" \
   || { bad "changed metrics.listen: no warning"; tail -3 "$tmp/c5.err"; }

@@ -22,4 +22,13 @@ unsigned test_count_records(const char *dir, const char *type,
 /* Loads a config from YAML text with base as its folder; asserts success. */
 config *test_load_yaml(const char *yaml, const char *base);
 
+/* How many times slower than the optimised build this build runs: a bound
+ * on how long a product takes (a crawl ends within its timeouts plus some
+ * slack) scales its slack by it.  ASan+UBSan: 3. */
+#ifdef FEEDARC_SANITIZE
+#define TEST_TIME_FACTOR 3
+#else
+#define TEST_TIME_FACTOR 1
+#endif
+
 #endif

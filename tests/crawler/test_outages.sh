@@ -16,11 +16,13 @@
 set -u
 bin=$(realpath "$1")
 py=/usr/bin/python3
+loopback=$(dirname "$(realpath "$0")")/../util/loopback.py
 tmp=$(mktemp -d /tmp/feedarc-outages-XXXXXX)
-server= serve= rst=
+server= serve= rst= refuser=
 cleanup() {
   [ -n "$serve" ] && kill -9 "$serve" 2>/dev/null
   [ -n "$server" ] && kill "$server" 2>/dev/null
+  [ -n "$refuser" ] && kill "$refuser" 2>/dev/null
   [ -n "$rst" ] && kill "$rst" 2>/dev/null
   wait 2>/dev/null; rm -rf "$tmp"
 }
@@ -28,7 +30,25 @@ trap cleanup EXIT
 fails=0 passed=0
 ok()  { passed=$((passed+1)); echo "ok   $1"; }
 bad() { fails=$((fails+1)); echo "FAIL $1"; }
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# No fixed port anywhere: servers bind port 0 and print the port once they
+# listen (loopback.py; the inline ones likewise), serve's metrics listen on
+# 127.0.0.1:0 and serve names the port in its log.
+# the first line of $1 once a helper wrote it (30 s at most)
+read_port() {
+  for _ in $(seq 300); do [ -s "$1" ] && { head -1 "$1"; return 0; }; sleep 0.1; done
+  return 1
+}
+# the metrics port serve $2 took, from its start-up line in the log $1
+serve_port() {
+  local p
+  for _ in $(seq 600); do
+    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
 base_config() { # $1 dir; the sources follow
   cat <<EOF
 storage:
@@ -39,10 +59,12 @@ EOF
 }
 
 # ---- 1: once, refused, unresolvable, TLS spoken to a plain HTTP server ----
-dead=$(free_port) plain=$(free_port)
-$py -m http.server "$plain" --bind 127.0.0.1 --directory "$tmp" >/dev/null 2>&1 &
+$py "$loopback" refuse >"$tmp/dead.port" &
+refuser=$!
+$py "$loopback" http "$tmp" >"$tmp/plain.port" 2>/dev/null &
 server=$!
-sleep 0.5
+dead=$(read_port "$tmp/dead.port") && plain=$(read_port "$tmp/plain.port") \
+  || { echo "FAIL: the loopback servers did not start"; exit 1; }
 mkdir -p "$tmp/o"
 { base_config "$tmp/o"; cat <<EOF
 sources:
@@ -62,7 +84,7 @@ grep -q "FAIL nodns .*[Cc]ould not resolve host" "$tmp/once.out" && ok "once: su
   || bad "once: summary does not name the DNS failure"
 grep -q "FAIL tls .*TLS error" "$tmp/once.out" && ok "once: summary names the TLS error" \
   || bad "once: summary does not name the TLS error"
-kill "$server"; wait "$server" 2>/dev/null; server=
+kill "$server" "$refuser"; wait "$server" "$refuser" 2>/dev/null; server= refuser=
 grep -qi "disallow\|robots.txt unavailable" "$tmp/once.out" && { bad "once: the summary blames robots.txt"; grep -i robots "$tmp/once.out"; } \
   || ok "once: no robots decision in the summary"
 grep -q "disallowed\|unavailable (status 0)" "$tmp/once.log" && bad "once: a warning calls it a robots decision" \
@@ -74,8 +96,11 @@ grep -qi "refused" "$tmp/status.out" && grep -qi "resolve" "$tmp/status.out" \
   && ok "status names both causes" || { bad "status does not name the causes"; cat "$tmp/status.out"; }
 
 # ---- 2: serve, host down at the first poll, up 6 s later ----
-port=$(free_port) mport=$(free_port)
 mkdir -p "$tmp/site" "$tmp/s"
+# the host's port is bound, refusing, until the file up exists
+$py "$loopback" http "$tmp/site" --listen-when "$tmp/up" >"$tmp/http.port" 2>"$tmp/http.log" &
+server=$!
+port=$(read_port "$tmp/http.port") || { echo "FAIL: the loopback server did not start"; exit 1; }
 cat > "$tmp/site/feed.xml" <<EOF
 <?xml version="1.0"?>
 <rss version="2.0"><channel><title>t</title><link>http://127.0.0.1:$port/</link>
@@ -85,7 +110,7 @@ EOF
 echo '<html><body>one</body></html>' > "$tmp/site/one.html"
 echo 'User-agent: *' > "$tmp/site/robots.txt"
 { base_config "$tmp/s"; cat <<EOF
-metrics: { listen: "127.0.0.1:$mport" }
+metrics: { listen: "127.0.0.1:0" }
 sources:
   - url: http://127.0.0.1:$port/feed.xml
     name: late
@@ -94,9 +119,9 @@ EOF
 } > "$tmp/serve.yaml"
 "$bin" serve -c "$tmp/serve.yaml" >"$tmp/serve.out" 2>"$tmp/serve.log" &
 serve=$!
+mport=$(serve_port "$tmp/serve.log" "$serve") || { echo "FAIL: serve did not start"; cat "$tmp/serve.log"; exit 1; }
 sleep 6
-$py -m http.server "$port" --bind 127.0.0.1 --directory "$tmp/site" >"$tmp/http.log" 2>&1 &
-server=$!
+touch "$tmp/up"
 got=
 for _ in $(seq 150); do
   if grep -q "GET /one.html" "$tmp/http.log"; then got=1; break; fi
@@ -121,12 +146,12 @@ kill -TERM "$serve"; wait "$serve"; rc=$?; serve=
 kill "$server"; wait "$server" 2>/dev/null; server=
 
 # ---- 3: serve, a host that resets connections and one that is too slow ----
-rport=$(free_port) sport=$(free_port) mport=$(free_port)
-$py - "$rport" "$sport" >"$tmp/rst.log" 2>&1 <<'PY' &
+$py - >"$tmp/rst.port" 2>"$tmp/rst.log" <<'PY' &
 import socket, struct, sys, threading, time
-def serve(port, handler):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port)); s.listen(16)
+def listening():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+    return s
+def serve(s, handler):
     while True:
         c, _ = s.accept()
         threading.Thread(target=handler, args=(c,), daemon=True).start()
@@ -136,14 +161,17 @@ def reset(c):
     c.close()
 def slow(c):
     c.recv(4096); time.sleep(30); c.close()
-threading.Thread(target=serve, args=(int(sys.argv[1]), reset), daemon=True).start()
-serve(int(sys.argv[2]), slow)
+r, s = listening(), listening()
+print(r.getsockname()[1], s.getsockname()[1], flush=True)
+threading.Thread(target=serve, args=(r, reset), daemon=True).start()
+serve(s, slow)
 PY
 rst=$!
-sleep 0.5
+read -r rport sport <<<"$(read_port "$tmp/rst.port")"
+[ -n "$sport" ] || { echo "FAIL: the loopback servers did not start"; cat "$tmp/rst.log"; exit 1; }
 mkdir -p "$tmp/r"
 { base_config "$tmp/r"; cat <<EOF
-metrics: { listen: "127.0.0.1:$mport" }
+metrics: { listen: "127.0.0.1:0" }
 service: { grace_period: 1s }
 sources:
   - url: http://127.0.0.1:$rport/feed.xml
@@ -156,6 +184,7 @@ EOF
 } > "$tmp/r.yaml"
 "$bin" serve -c "$tmp/r.yaml" >"$tmp/r.out" 2>"$tmp/r.log" &
 serve=$!
+mport=$(serve_port "$tmp/r.log" "$serve") || { echo "FAIL: serve did not start"; cat "$tmp/r.log"; exit 1; }
 sleep 12
 m=$(curl -s "http://127.0.0.1:$mport/metrics")
 reset=$(echo "$m" | awk '$1=="feedarc_fetch_errors_total{cause=\"reset\"}" {print $2}')
@@ -172,14 +201,9 @@ grep -q "disallowed" "$tmp/r.log" && bad "serve: a network failure reported as d
   || ok "serve: no 'disallowed' in the log"
 
 # ---- 4: a page that failed (503) is tried again though its feed is unchanged ----
-port=$(free_port)
 mkdir -p "$tmp/v"
-$py - "$port" >"$tmp/v.log" 2>&1 <<'PY' &
+$py - "$tmp/v.port" >"$tmp/v.log" 2>&1 <<'PY' &
 import http.server, sys
-port = int(sys.argv[1])
-feed = ("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
-        "<item><title>a</title><link>http://127.0.0.1:%d/a.html</link><guid>a</guid></item>"
-        "</channel></rss>" % port).encode()
 state = {"a": 0}
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -202,10 +226,18 @@ class H(http.server.BaseHTTPRequestHandler):
                 return self.reply(503, b"busy")
             return self.reply(200, b"<html><body>a</body></html>", [("Content-Type", "text/html")])
         return self.reply(404, b"no")
-http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)  # listening
+port = srv.server_address[1]
+feed = ("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+        "<item><title>a</title><link>http://127.0.0.1:%d/a.html</link><guid>a</guid></item>"
+        "</channel></rss>" % port).encode()
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % port)
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+srv.serve_forever()
 PY
 server=$!
-sleep 0.5
+port=$(read_port "$tmp/v.port") || { echo "FAIL: the loopback server did not start"; cat "$tmp/v.log"; exit 1; }
 { base_config "$tmp/v"; cat <<EOF
 sources:
   - url: http://127.0.0.1:$port/feed.xml

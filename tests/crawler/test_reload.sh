@@ -21,15 +21,27 @@ bad() { fails=$((fails+1)); echo "FAIL $1"; }
 "$bin" demo --serve --out "$tmp/sites" --sites 2 --articles 8 --delay 150 >"$tmp/sites.log" 2>&1 &
 sites=$!
 for _ in $(seq 100); do [ -s "$tmp/sites/urls.txt" ] && break; sleep 0.1; done
-port=$((20000 + RANDOM % 20000))
-make_config() { # $1: metrics port, $2: a comment that makes each version differ
+# the metrics port serve took (listen 127.0.0.1:0: never a fixed port), from
+# its start-up line in the log $1; fails when serve $2 dies or never says
+serve_port() {
+  local p
+  for _ in $(seq 600); do
+    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+make_config() { # $1: metrics listen port, $2: a comment that makes each version differ
   sed -e "s|^  dir: .*|  dir: $tmp/archive|" -e "s|^  state_dir: .*|  state_dir: $tmp/state|" \
       -e "s|^sources:|# $2\nmetrics: { listen: \"127.0.0.1:$1\" }\nservice: { grace_period: 3s }\nsources:|" \
       -e "s|^\( *\)url: \(.*\)|\1url: \2\n\1interval: 1s|" "$tmp/sites/feedarc-demo.yaml"
 }
-make_config "$port" v0 > "$tmp/serve.yaml"
+make_config 0 v0 > "$tmp/serve.yaml"
 "$bin" serve -c "$tmp/serve.yaml" >"$tmp/serve.out" 2>"$tmp/serve.log" &
 serve=$!
+port=$(serve_port "$tmp/serve.log" "$serve") || { echo "FAIL: serve did not start"; cat "$tmp/serve.log"; exit 1; }
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 health() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz"; }
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$serve/status"; }
@@ -41,7 +53,7 @@ fds() { # the fewest open over a second: transfers and spool files come and go
 sleep 2
 unhealthy=0 rss0= fds0=
 for i in $(seq "$reloads"); do
-  make_config "$port" "v$i" > "$tmp/serve.yaml"
+  make_config 0 "v$i" > "$tmp/serve.yaml"
   kill -HUP "$serve"
   sleep 0.6
   code=$(health)

@@ -21,18 +21,29 @@ bad() { fails=$((fails+1)); echo "FAIL $1"; }
 metric() { # name{labels} -> value (0 if absent)
   curl -s "http://127.0.0.1:$port/metrics" | awk -v k="$1" '$1==k {print $2; f=1} END {if (!f) print 0}'
 }
+# the metrics port serve took (listen 127.0.0.1:0: never a fixed port), from
+# its start-up line in the log $1; fails when serve $2 dies or never says
+serve_port() {
+  local p
+  for _ in $(seq 600); do
+    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
 
 "$bin" demo --serve --out "$tmp/sites" --sites 2 --articles 6 --delay 100 >"$tmp/sites.log" 2>&1 &
 sites=$!
 for _ in $(seq 100); do [ -s "$tmp/sites/urls.txt" ] && break; sleep 0.1; done
-port=$((20000 + RANDOM % 20000))
 # every source polled every 2 s; the second site's feed is held back for SIGHUP
 make_config() { # $1: number of sources to keep
-  awk -v keep="$1" -v dir="$tmp" -v port="$port" '
+  awk -v keep="$1" -v dir="$tmp" '
     /^storage:/ {print; print "  dir: " dir "/archive"; print "  state_dir: " dir "/state"; skip=1; next}
     skip && /^  (dir|state_dir):/ {next}
     {skip=0}
-    /^sources:/ {print "metrics: { listen: \"127.0.0.1:" port "\" }"; print "service: { grace_period: 5s }"; print; insrc=1; next}
+    /^sources:/ {print "metrics: { listen: \"127.0.0.1:0\" }"; print "service: { grace_period: 5s }"; print; insrc=1; next}
     insrc && /^  - / {n++}
     insrc && n > keep {next}
     {print}
@@ -42,6 +53,7 @@ make_config() { # $1: number of sources to keep
 make_config 2 > "$tmp/serve.yaml"
 "$bin" serve -c "$tmp/serve.yaml" >"$tmp/serve.out" 2>"$tmp/serve.log" &
 serve=$!
+port=$(serve_port "$tmp/serve.log" "$serve") || { echo "FAIL: serve did not start"; cat "$tmp/serve.log"; exit 1; }
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && ok "/readyz 200" || bad "/readyz"
 sleep 5
@@ -104,10 +116,11 @@ kill "$sites"; wait "$sites" 2>/dev/null
 sites=$!
 for _ in $(seq 100); do [ -s "$tmp/slow/urls.txt" ] && break; sleep 0.1; done
 sed -e "s|^  dir: .*|  dir: $tmp/archive2|" -e "s|^  state_dir: .*|  state_dir: $tmp/state2|" \
-    -e "s|^sources:|metrics: { listen: \"127.0.0.1:$port\" }\nservice: { grace_period: 5s }\nsources:|" \
+    -e "s|^sources:|metrics: { listen: \"127.0.0.1:0\" }\nservice: { grace_period: 5s }\nsources:|" \
     "$tmp/slow/feedarc-demo.yaml" > "$tmp/slow.yaml"
 "$bin" serve -c "$tmp/slow.yaml" >"$tmp/serve2.out" 2>"$tmp/serve2.log" &
 serve=$!
+port=$(serve_port "$tmp/serve2.log" "$serve") || { echo "FAIL: serve did not start"; cat "$tmp/serve2.log"; exit 1; }
 for _ in $(seq 100); do
   [ "$(metric 'feedarc_queue_depth{queue="in_flight"}')" != 0 ] && break; sleep 0.1
 done

@@ -50,15 +50,34 @@ wait_handlers() {
   return 1
 }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# the metrics port serve took (listen 127.0.0.1:0: never a fixed port), from
+# its start-up line in the log $1; fails when serve $2 dies or never says
+serve_port() {
+  local p
+  for _ in $(seq 600); do
+    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
 
 # ---- 1 and 2: a transfer slower than the grace period ----
 slow=$(start_sites "$tmp/slow" 6000 --sites 1 --articles 4)
 wait_sites "$tmp/slow" || { echo "FAIL: slow sample site did not start"; exit 1; }
 mkdir -p "$tmp/s1"
-make_config "$tmp/slow" "$tmp/s1" 'service: { grace_period: 2s }\nmetrics: { listen: none }' > "$tmp/s1.yaml"
+make_config "$tmp/slow" "$tmp/s1" 'service: { grace_period: 2s }\nmetrics: { listen: "127.0.0.1:0" }' \
+  > "$tmp/s1.yaml"
 "$bin" serve -c "$tmp/s1.yaml" >"$tmp/s1.out" 2>"$tmp/s1.log" &
 pid=$!
-sleep 3   # the first poll starts within 2 s; the answer takes 6
+# the first poll starts within 2 s, its answer takes 6: signal once a
+# transfer is in flight (however long the start took)
+mport=$(serve_port "$tmp/s1.log" "$pid") || { echo "FAIL: serve did not start"; cat "$tmp/s1.log"; exit 1; }
+for _ in $(seq 300); do
+  curl -s "http://127.0.0.1:$mport/metrics" | grep -Eq '^feedarc_queue_depth\{queue="in_flight"\} [1-9]' && break
+  sleep 0.1
+done
 start=$(date +%s%N)
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 ms=$(ms_since "$start")
@@ -75,7 +94,8 @@ for sig in INT TERM; do
   make_config "$tmp/slow" "$tmp/o$sig" 'service: { grace_period: 2s }' > "$tmp/o$sig.yaml"
   env --default-signal=INT "$bin" once -c "$tmp/o$sig.yaml" >"$tmp/o$sig.out" 2>"$tmp/o$sig.log" &
   pid=$!
-  sleep 1
+  wait_handlers "$pid"
+  sleep 1   # the transfer (6 s) has started
   start=$(date +%s%N)
   kill -"$sig" "$pid" 2>/dev/null; wait "$pid"; rc=$?; pid=
   ms=$(ms_since "$start")

@@ -91,7 +91,7 @@ if(TARGET feedarc)
   add_test(NAME test_metrics_events
            COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/test_metrics_events.py $<TARGET_FILE:feedarc>
                    ${CMAKE_SOURCE_DIR}/docs/OPERATIONS.md)
-  set_tests_properties(test_metrics_events PROPERTIES TIMEOUT 120 RUN_SERIAL ON)
+  set_tests_properties(test_metrics_events PROPERTIES TIMEOUT 180 RUN_SERIAL ON)
 endif()
 # unit tests of modules that only whole crawls covered (issue 10 item 8)
 feedarc_test(test_url SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_url.c

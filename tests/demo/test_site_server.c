@@ -98,8 +98,13 @@ static void routes_and_fallbacks(void **state)
     assert_string_equal(log[2].path, "/b?utm_source=feed");
     assert_int_equal(log[3].status, 404);
     assert_string_equal(log[6].method, "HEAD");
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         assert_true(log[i].end_ns >= log[i].start_ns && log[i].connection >= 1);
+        /* the kernel's receive time: before the thread ran the request, and
+         * not long before (ms since the last data, counted in jiffies) */
+        assert_true(log[i].arrival_ns > 0 && log[i].arrival_ns <= log[i].start_ns);
+        assert_true(log[i].start_ns - log[i].arrival_ns < 5000000000ULL);
+    }
     free(log);
     site_server_stop(s);
     site_server_stop(NULL);

@@ -132,7 +132,7 @@ s.serve_forever()
 PY
   "$py" "$tmp/srv.py" "$data/rss2.xml" "$tmp/port" &
   server_pid=$!
-  for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   port=$(cat "$tmp/port")
   check "http exit 0" [ "$(code "$bin" feed "http://127.0.0.1:$port/old")" = 0 ]
   check "http items" [ "$(grep -c '"id"' "$tmp/out")" = 4 ]
