@@ -18,7 +18,10 @@
  * and robots.txt (crawl_robots.c) - and this file never asks which: where
  * they differ it calls through the job's crawl_job_ops (crawl_internal.h).
  * Backpressure: when max_pending exchanges wait for the writer, the host
- * queue pauses until half of them are written, so memory stays flat.
+ * queue pauses until half of them are written; and a feed's items become
+ * jobs only while few jobs wait for their host (crawl_feed.c: jobs_waiting,
+ * counted from a job's creation to its transfer's start), so memory stays
+ * flat however long the feeds are.
  *
  * Once: the crawl ends when no job waits, none is in flight and none is
  * being archived (crawl__maybe_finish); a host backing off longer than the
@@ -92,6 +95,9 @@ crawl_job *crawl__job_new(crawl *c, char *url, const char *host_key, const crawl
     j->url = url;
     j->ops = ops;
     j->source = src;
+    j->waiting = 1;
+    c->jobs_waiting++;
+    if (++c->jobs_alive > c->sum->jobs_peak) c->sum->jobs_peak = c->jobs_alive;
     if (ops->in_source) c->src[src].alive++;
     if (ops->init) ops->init(j);
     fetch_transfer_init(&j->t);
@@ -119,9 +125,23 @@ int crawl__job_new_url(crawl *c, char *url, const crawl_job_ops *ops, unsigned s
     return *out ? 0 : FA_ENOMEM;
 }
 
+void crawl__job_stop_waiting(crawl_job *j)
+{
+    crawl *c = j->c;
+    if (!j->waiting) return;
+    j->waiting = 0;
+    c->jobs_waiting--;
+    if (c->intake_full && c->jobs_waiting <= c->waiting_max / 2) {
+        c->intake_full = 0;
+        crawl__feed_intake_wake(c);
+    }
+}
+
 void crawl__job_free(crawl_job *j)
 {
     if (j == NULL) return;
+    crawl__job_stop_waiting(j);
+    j->c->jobs_alive--;
     if (j->ops->in_source) crawl__source_job_ended(j->c, j->source);
     fetch_transfer_cleanup(&j->t);
     if (j->ops->release) j->ops->release(j);
@@ -443,7 +463,10 @@ int crawl__job_launch(crawl *c, crawl_job *j, int counted)
     if (rc == 0) rc = add_conditional_headers(j);
     t->headers = j->headers;
     if (rc == 0) rc = fetcher_start(c->f, t);
-    if (rc == 0) return 0;
+    if (rc == 0) {
+        crawl__job_stop_waiting(j);
+        return 0;
+    }
     crawl__cluster_job_ended(c, j);
     if (counted) host_queue_done(c->q, &j->qe);
     crawl__source_fail(c, j->source, "%s: could not start the transfer", j->url);
@@ -466,6 +489,7 @@ void crawl__stop(crawl *c)
     if (c->stopping) return;
     c->stopping = 1;
     host_queue_drain(c->q, drop_job, c);
+    crawl__feed_intake_wake(c); /* what is left of the feeds is only counted */
 }
 
 void crawl__maybe_finish(crawl *c)

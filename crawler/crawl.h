@@ -56,6 +56,8 @@ typedef struct crawl_summary {
     uint64_t pages_disallowed;      /* skipped because robots.txt forbids them */
     uint64_t robots_fetched;        /* robots.txt requests (cache misses) */
     uint64_t retries;               /* requests repeated after transient errors */
+    unsigned jobs_peak;             /* the most jobs in memory at once (waiting,
+                                       fetching, archiving, feeds being read) */
     uint64_t deferred;              /* URLs left for the next run (all sources) */
     uint64_t findings;              /* dedup findings (exact, near, containment) */
     uint64_t bytes_fetched;         /* bodies as transferred */

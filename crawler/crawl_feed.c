@@ -20,6 +20,15 @@
  * ended before its pages are queued.  Children are capped per source
  * (MAX_SOURCE_DEPTH nesting, MAX_SOURCE_CHILDREN children).
  *
+ * The intake only makes jobs the host queues can use soon (intake_blocked):
+ * while host_waiting_max jobs wait for the next page's host, or waiting_max
+ * for all hosts, the feed's remaining items wait as events (a few hundred
+ * bytes each; a job is over 2 KB) and the feeds after it go on; it resumes
+ * when that host's queue is down to half (host_queue_watch) or half of all
+ * waiting jobs have started.  So the jobs in memory do not grow with a
+ * feed's length: 20 feeds of 2,000 items used to be 40,000 jobs (80 MB)
+ * within a second of their parse.  Stopping, nothing waits.
+ *
  * A transfer that failed after some of the body arrived (cut off, a bomb
  * sent slowly) has what arrived parsed the same way, without archiving it:
  * the parser's or the decoder's error names the cause ("not a usable feed:
@@ -562,16 +571,40 @@ static void feed_settle(crawl_job *j)
         feed_parsed(j);
 }
 
-/* Turns the queued feeds' events into jobs until the slice's time is up;
- * the idle handle brings it back on the next loop iteration. */
+/* 1 when ev, an item whose page is to be fetched, waits: host_waiting_max
+ * jobs wait for its host (a feed held for that goes on once they are down
+ * to half: the host queue says when), or waiting_max for all hosts (the
+ * intake goes on at half: crawl__job_stop_waiting).  Links never wait. */
+static int intake_blocked(crawl *c, crawl_job *j, const crawl_feed_event *ev)
+{
+    crawl_feed_job *f = &j->feed;
+    char key[512];
+    if (c->stopping || ev->link_kind >= 0 || !ev->page || ev->resolve_rc < 0) return 0;
+    if (!c->intake_full && c->jobs_waiting >= c->waiting_max) c->intake_full = 1;
+    if (c->intake_full) return 1;
+    if (url_host_key(ev->url, key, sizeof key) < 0) return 0; /* it fails as a job */
+    uint64_t waiting = host_queue_host_waiting(c->q, key), low = c->host_waiting_max / 2;
+    f->intake_held = f->intake_held ? waiting > low : waiting >= c->host_waiting_max;
+    if (f->intake_held) host_queue_watch(c->q, key, low);
+    return f->intake_held;
+}
+
+/* Turns the queued feeds' events into jobs, in each feed's order, until
+ * the slice's time is up (the idle handle brings it back on the next loop
+ * iteration) or every feed left waits for its host or for the host queues
+ * (crawl__feed_intake_wake starts it again).  A feed that waits lets the
+ * ones after it go on. */
 static void intake_run(uv_idle_t *h)
 {
     crawl *c = h->data;
     uint64_t until = fa_time_mono_ns() + INTAKE_SLICE_NS;
-    for (unsigned n = 1; c->intake_first; n++) {
-        crawl_job *j = c->intake_first;
+    unsigned n = 0;
+    crawl_job **link = &c->intake_first;
+    while (*link) {
+        crawl_job *j = *link;
         crawl_feed_job *f = &j->feed;
-        if (f->events && (n % 8 != 0 || fa_time_mono_ns() < until)) {
+        while (f->events && !intake_blocked(c, j, f->events)) {
+            if (++n % 8 == 0 && fa_time_mono_ns() >= until) return; /* the slice is over */
             crawl_feed_event *ev = f->events;
             int rc = ev->link_kind < 0 ? item_event(j, ev) : link_event(j, ev);
             f->events = ev->next;
@@ -581,15 +614,23 @@ static void intake_run(uv_idle_t *h)
                 f->parse_rc = f->parse_n = FA_ENOMEM;
                 free_events(f);
             }
+        }
+        if (f->events) { /* it waits */
+            link = &f->intake_next;
             continue;
         }
-        if (f->events) return; /* the slice is over */
-        c->intake_first = f->intake_next;
-        if (c->intake_first == NULL) c->intake_last = &c->intake_first;
+        *link = f->intake_next;
+        if (*link == NULL) c->intake_last = link;
         feed_settle(j);
         crawl__job_release(j);
     }
     uv_idle_stop(h);
+}
+
+void crawl__feed_intake_wake(crawl *c)
+{
+    if (c->intake_first && !uv_is_closing((uv_handle_t *)&c->intake))
+        uv_idle_start(&c->intake, intake_run);
 }
 
 void crawl__feed_intake_open(crawl *c)

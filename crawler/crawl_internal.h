@@ -169,6 +169,8 @@ typedef struct crawl_feed_job {
     crawl_feed_event **events_tail; /* events_bytes of it, at most EVENTS_MAX */
     size_t events_bytes;
     crawl_job *intake_next;       /* in the crawl's intake queue (loop thread) */
+    int intake_held;              /* its next page's host had too many jobs waiting:
+                                     it goes on once they are down to half */
     char encoding[192];           /* the body's encoding, as the metadata records say it */
 } crawl_feed_job;
 
@@ -188,10 +190,11 @@ typedef struct crawl_robots_job {
 
 /* One URL to fetch, from its admission to its archiving.  Owned by the
  * crawl; freed by crawl__job_free, on the loop thread, and never while a
- * worker archives it.  Thousands wait in the host queue at once (a feed's
- * items become jobs as it is parsed), so a job is kept small: what only
- * some jobs need is allocated when needed (prev; the transfer's Location),
- * and the host key is stored in the job's own allocation. */
+ * worker archives it.  Hundreds wait in the host queues at once (a feed's
+ * items become jobs as the queues drain: crawl_feed.c), so a job is kept
+ * small: what only some jobs need is allocated when needed (prev; the
+ * transfer's Location), and the host key is stored in the job's own
+ * allocation. */
 struct crawl_job {
     host_queue_entry qe; /* the host queue hands it back (crawl__job_of_entry) */
     robots_gate_wait rw; /* parked until the host's robots.txt is known */
@@ -211,6 +214,8 @@ struct crawl_job {
     /* cluster: the host gate's slot while the request runs, "" when none */
     char slot[CLUSTER_HOST_SLOT_MAX];
     int page_claim; /* cluster: claim the page before each start */
+    int waiting;    /* counted in the crawl's jobs_waiting: its transfer has
+                       not started (robots gate, host queue, cluster gate) */
     /* archiving (a worker writes these, the loop reads them after) */
     int archive_rc;
     warc_written written;
@@ -323,6 +328,14 @@ struct crawl {
     unsigned held;
     uv_idle_t intake;
     crawl_job *intake_first, **intake_last;
+    /* Backpressure on the intake: a feed's next page becomes a job only
+     * while fewer than host_waiting_max jobs wait for its host and fewer
+     * than waiting_max for any (crawl_feed.c); the rest of the feed waits
+     * as events, a few hundred bytes an item instead of a job's 2 KB. */
+    unsigned jobs_alive, jobs_waiting;    /* jobs in memory; not started yet */
+    unsigned waiting_max, host_waiting_max;
+    int intake_full;                      /* waiting_max reached: the intake
+                                             waits until half of them started */
     /* config cluster: Redis leases and host gate (crawl_cluster.c); NULL = one node */
     crawl_cluster *cluster;
 };
@@ -340,6 +353,9 @@ int crawl__job_new_url(crawl *c, char *url, const crawl_job_ops *ops, unsigned s
 /* The url record a job's URL had before this fetch (copied): the job is
  * known.  0 or FA_ENOMEM. */
 int crawl__job_set_prev(crawl_job *j, const url_record *prev);
+/* j's transfer started (or j ended before it did): it no longer counts in
+ * jobs_waiting. */
+void crawl__job_stop_waiting(crawl_job *j);
 /* Lets a new job in: the host's stored backoff, the robots gate, the host
  * queue.  The job is the crawl's afterwards (freed on any failure).
  * 0 or a negative code. */
@@ -399,6 +415,9 @@ void crawl__feed_commit_deferred(crawl *c, unsigned src);
  * crawl finishes (held is 0 by then). */
 void crawl__feed_intake_open(crawl *c);
 void crawl__feed_intake_close(crawl *c);
+/* The intake goes on if it waits: jobs waiting for a host or for all have
+ * started, or the crawl is stopping. */
+void crawl__feed_intake_wake(crawl *c);
 /* An item's page archived before (prev) that the item (its updated date,
  * NULL or "" when none) does not say changed: 1, nothing to fetch. */
 int crawl__page_unchanged(const url_record *prev, const char *item_updated);

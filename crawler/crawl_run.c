@@ -41,6 +41,23 @@ static void on_queue_idle(void *ud)
     crawl__maybe_finish(ud);
 }
 
+static void on_host_drained(void *ud, const char *host_key)
+{
+    (void)host_key;
+    crawl__feed_intake_wake(ud);
+}
+
+/* How many jobs may wait before a feed's next page waits as an item: per
+ * host, enough for several rounds of its connections; in all, enough for
+ * every connection's several rounds (crawl_feed.c's intake). */
+static void intake_bounds(crawl *c)
+{
+    unsigned per_host = c->cfg->politeness.max_connections_per_host;
+    unsigned all = c->cfg->politeness.max_connections;
+    c->host_waiting_max = per_host < 4 ? 32 : 8 * per_host;
+    c->waiting_max = all < 16 ? 256 : 16 * all;
+}
+
 /* (cluster) kv key of the newest segment committed: one per node. */
 static void segment_key(const config *cfg, char *out, size_t len)
 {
@@ -248,7 +265,9 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         .idle = on_queue_idle,
         .delay_factor = cfg->politeness.delay_factor,
         .max_delay_ms = cfg->politeness.max_delay_ms,
+        .drained = on_host_drained,
     };
+    intake_bounds(&c);
     rc = host_queue_new(&c.loop, &qo, crawl__job_start, &c, &c.q);
     if (rc < 0) {
         fetcher_close(c.f);

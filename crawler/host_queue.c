@@ -35,6 +35,8 @@ struct host_queue_host {
     unsigned errors;              /* consecutive */
     host_queue_host *ready_next;  /* ring of hosts with waiting entries */
     int on_ready;
+    int watched;                  /* opt.drained when waiting drops to watch_mark */
+    uint64_t watch_mark;
 };
 
 struct host_queue {
@@ -256,6 +258,11 @@ static void schedule(host_queue *q)
                 h->tail = NULL;
             h->waiting--;
             q->pending--;
+            if (h->watched && h->waiting <= h->watch_mark) {
+                h->watched = 0;
+                if (q->opt.drained)
+                    q->opt.drained(q->ud, h->key);
+            }
             h->in_flight++;
             q->in_flight++;
             h->next_start_ns = now + host_delay_ns(q, h);
@@ -376,6 +383,21 @@ void host_queue_pause(host_queue *q, int paused)
 uint64_t host_queue_pending(const host_queue *q)
 {
     return q->pending;
+}
+
+uint64_t host_queue_host_waiting(host_queue *q, const char *host_key)
+{
+    host_queue_host *h = find_host(q, host_key, 0);
+    return h ? h->waiting : 0;
+}
+
+void host_queue_watch(host_queue *q, const char *host_key, uint64_t mark)
+{
+    host_queue_host *h = find_host(q, host_key, 0);
+    if (h == NULL)
+        return;
+    h->watched = 1;
+    h->watch_mark = mark;
 }
 
 unsigned host_queue_in_flight(const host_queue *q)

@@ -49,6 +49,10 @@ typedef struct host_queue_options {
      * 0 turns it off. */
     double delay_factor;
     uint64_t max_delay_ms;
+    /* Optional: called (from a scheduling pass) when a host watched with
+     * host_queue_watch has drained to its mark; it must not push, requeue
+     * or drain (it may start an idle handle that does). */
+    void (*drained)(void *ud, const char *host_key);
 } host_queue_options;
 
 int host_queue_new(uv_loop_t *loop, const host_queue_options *opt, host_queue_start_fn start,
@@ -102,6 +106,12 @@ void host_queue_pause(host_queue *q, int paused);
 
 /* Entries waiting (not started) and requests in flight. */
 uint64_t host_queue_pending(const host_queue *q);
+/* Entries of host_key waiting (not started); 0 for an unknown host. */
+uint64_t host_queue_host_waiting(host_queue *q, const char *host_key);
+/* The next time host_key's waiting entries drop to mark or fewer (as they
+ * start), opt.drained is called once for it.  A later watch replaces the
+ * mark.  Entries dropped by host_queue_drain do not call it. */
+void host_queue_watch(host_queue *q, const char *host_key, uint64_t mark);
 unsigned host_queue_in_flight(const host_queue *q);
 
 /* Drops every waiting entry, calling drop(ud, e) for each (to free them). */

@@ -336,6 +336,68 @@ static void many_items_become_jobs_in_feed_order(void **state)
     free(dir);
 }
 
+/* A feed of 5,000 items does not become 5,000 jobs at once: its items
+ * wait in the feed (a few hundred bytes each) while its host has enough
+ * jobs waiting, so the jobs in memory stay bounded however long the feed
+ * is; a feed of another host goes on meanwhile.  Every page is still
+ * fetched once, in its feed's order.  (Before the intake waited for the
+ * host queue, jobs_peak was over 5,000.) */
+static void long_feed_keeps_jobs_bounded(void **state)
+{
+    (void)state;
+    enum { N = 5000, M = 300 };
+    site_server *a = site_server_start("127.0.0.2", 0);
+    site_server *b = site_server_start("127.0.0.3", 0);
+    assert_non_null(a);
+    assert_non_null(b);
+    char *rss = rss_feed(site_server_origin(a), N, "p");
+    char *rss2 = rss_feed(site_server_origin(b), M, "q");
+    site_server_route(a, "/feed.xml", 200, "application/rss+xml", rss, strlen(rss), NULL, 0);
+    site_server_route(b, "/feed.xml", 200, "application/rss+xml", rss2, strlen(rss2), NULL, 0);
+    route_pages(a, "p", N, 200, 0);
+    route_pages(b, "q", M, 200, 0);
+    char *dir = test_tmpdir_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: 1, min_delay: 0s }\n"
+             "dedup: { enabled: false }\n"
+             "sources:\n"
+             "  - url: %s/feed.xml\n"
+             "  - url: %s/feed.xml\n",
+             dir, site_server_origin(a), site_server_origin(b));
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.sources_failed, 0);
+    assert_int_equal(sum.items, N + M);
+    assert_int_equal(sum.pages_fetched, N + M);
+    /* 32 waiting per host, 2 in flight, at most 256 waiting for the
+     * writer, the feeds and robots.txt */
+    print_message("jobs in memory at most: %u\n", sum.jobs_peak);
+    assert_true(sum.jobs_peak <= 400);
+    site_request_log *log = NULL;
+    size_t n = site_server_log(a, &log);
+    unsigned next = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned k;
+        if (sscanf(log[i].path, "/p%u.html", &k) == 1) {
+            assert_int_equal(k, next); /* in the feed's order, each once */
+            next++;
+        }
+    }
+    assert_int_equal(next, N);
+    free(log);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss);
+    free(rss2);
+    site_server_stop(a);
+    site_server_stop(b);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 /* Per-host connection cap and minimum delay between request starts are
  * held, and a slow host does not hold up a fast one. */
 static void politeness_per_host(void **state)
@@ -1115,6 +1177,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rss_and_atom_archived),
         cmocka_unit_test(many_items_become_jobs_in_feed_order),
+        cmocka_unit_test(long_feed_keeps_jobs_bounded),
         cmocka_unit_test(politeness_per_host),
         cmocka_unit_test(broken_sources_do_not_stop_others),
         cmocka_unit_test(segments_roll_over),

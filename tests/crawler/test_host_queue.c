@@ -252,6 +252,46 @@ static void requeued_entry_starts_first_after_its_wait(void **state)
     assert_int_equal(uv_loop_close(&r.loop), 0);
 }
 
+/* host_queue_watch: drained is called once, when the watched host's
+ * waiting entries are down to the mark, and not for another host. */
+static unsigned drained_calls;
+static uint64_t drained_waiting;
+
+static void on_drained(void *ud, const char *host_key)
+{
+    (void)ud;
+    assert_string_equal(host_key, "http://a:80");
+    drained_calls++;
+    drained_waiting = host_queue_host_waiting(H->q, host_key);
+}
+
+static void watched_host_calls_drained_at_its_mark(void **state)
+{
+    (void)state;
+    H = calloc(1, sizeof *H);
+    uv_loop_init(&H->loop);
+    host_queue_options o = {.per_host_cap = 1, .global_cap = 4, .drained = on_drained};
+    assert_int_equal(host_queue_new(&H->loop, &o, start, NULL, &H->q), 0);
+    for (unsigned i = 0; i < 20; i++) {
+        fake_job *j = calloc(1, sizeof *j);
+        j->host = (int)(i % 2);
+        j->seq = (int)(i / 2);
+        j->duration_ms = 2;
+        assert_int_equal(host_queue_push(H->q, j->host ? "http://b:80" : "http://a:80", &j->qe),
+                         0);
+        H->remaining++;
+    }
+    assert_int_equal(host_queue_host_waiting(H->q, "http://a:80"), 10);
+    assert_int_equal(host_queue_host_waiting(H->q, "http://c:80"), 0);
+    host_queue_watch(H->q, "http://a:80", 4);
+    uv_run(&H->loop, UV_RUN_DEFAULT);
+    assert_int_equal(drained_calls, 1);
+    assert_int_equal(drained_waiting, 4);
+    assert_int_equal(H->n[0], 10);
+    assert_int_equal(uv_loop_close(&H->loop), 0);
+    free(H);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +300,7 @@ int main(void)
         cmocka_unit_test(slow_host_does_not_delay_fast_host),
         cmocka_unit_test(past_due_hosts_still_start),
         cmocka_unit_test(requeued_entry_starts_first_after_its_wait),
+        cmocka_unit_test(watched_host_calls_drained_at_its_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
