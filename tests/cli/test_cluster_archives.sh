@@ -41,15 +41,30 @@ for _ in $(seq 100); do [ -s "$tmp/sites/urls.txt" ] && break; sleep 0.1; done
 
 # node A: site 0's two feeds; node B: site 1's feed; one Redis
 "$py" - "$tmp" "$port" <<'PY' || { echo "FAIL cannot write the nodes' configs"; exit 1; }
-import sys, yaml
+import sys
 tmp, port = sys.argv[1], sys.argv[2]
-demo = yaml.safe_load(open(tmp + "/sites/feedarc-demo.yaml"))
-for node, srcs in (("a", demo["sources"][0:2]), ("b", demo["sources"][2:3])):
-    c = dict(demo)
-    c["storage"] = {"dir": f"{tmp}/{node}", "state_dir": f"{tmp}/{node}-state"}
-    c["cluster"] = {"redis": f"redis://127.0.0.1:{port}/0", "node": f"node-{node}"}
-    c["sources"] = srcs
-    yaml.safe_dump(c, open(f"{tmp}/{node}.yaml", "w"))
+# the demo's config as it writes it (no YAML module: python3-yaml is not
+# among the packages a fresh machine gets): the sections between storage:
+# and sources: kept, each "  - " block under sources: one source
+text = open(tmp + "/sites/feedarc-demo.yaml").read()
+head, _, tail = text.partition("\nsources:\n")
+keep = head[head.index("\npoliteness:"):] if "\npoliteness:" in head else ""
+sources, cur = [], None
+for line in tail.splitlines(keepends=True):
+    if line.startswith("  - "):
+        cur = [line]
+        sources.append(cur)
+    elif line.startswith("    ") and cur is not None:
+        cur.append(line)
+    else:
+        cur = None
+assert len(sources) >= 3, "fewer than 3 sources in the demo config"
+for node, srcs in (("a", sources[0:2]), ("b", sources[2:3])):
+    with open(f"{tmp}/{node}.yaml", "w") as f:
+        f.write(f'storage:\n  dir: "{tmp}/{node}"\n  state_dir: "{tmp}/{node}-state"\n')
+        f.write(keep.lstrip("\n") + "\n")
+        f.write(f'cluster:\n  redis: "redis://127.0.0.1:{port}/0"\n  node: "node-{node}"\n')
+        f.write("sources:\n" + "".join("".join(b) for b in srcs))
 PY
 for n in a b; do
   "$bin" once -q -c "$tmp/$n.yaml" >"$tmp/$n.out" 2>&1 && ok "node $n crawled" \

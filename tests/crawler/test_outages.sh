@@ -258,10 +258,9 @@ kill "$server"; wait "$server" 2>/dev/null; server=
 # double from 4 s (4, 8, 16 s): the feed is asked again at least every
 # interval (+10 % jitter), so over 16 s no gap between two requests passes
 # 3.5 s and there are at least 5 of them (uncapped: 3, 4 s then 8 s apart).
-port=$(free_port) mport=$(free_port)
 mkdir -p "$tmp/b"
-$py - "$port" "$tmp/b/ready" >"$tmp/b.log" 2>&1 <<'PY' &
-import http.server, sys, time
+$py - "$tmp/b/port" >"$tmp/b.log" 2>&1 <<'PY' &
+import http.server, os, sys, time
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
@@ -275,14 +274,16 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.reply(200, b"User-agent: *\n")
         print("feed %.3f" % time.monotonic(), flush=True)
         self.reply(503, b"busy")
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
-open(sys.argv[2], "w").close()
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % srv.server_address[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 srv.serve_forever()
 PY
 server=$!
-for _ in $(seq 100); do [ -e "$tmp/b/ready" ] && break; sleep 0.1; done
+port=$(read_port "$tmp/b/port") || { bad "serve: the 503 server did not start"; port=1; }
 { base_config "$tmp/b"; cat <<EOF
-metrics: { listen: "127.0.0.1:$mport" }
+metrics: { listen: "127.0.0.1:0" }
 sources:
   - url: http://127.0.0.1:$port/feed.xml
     name: busy

@@ -228,9 +228,11 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Per host, cluster-wide: at most CAP requests at once, and request starts
- * at least MIN_DELAY_MS apart (measured at the server: the gate decides on
- * Redis's clock, so a start may reach the server a little late or early -
- * half the delay is the margin). */
+ * at least MIN_DELAY_MS apart (their arrivals at the server, as the kernel
+ * saw them: the server thread's own time stamp lagged by up to a few
+ * hundred ms on a loaded machine; the gate decides on Redis's clock, so a
+ * start may reach the server a little late or early - half the delay is
+ * the margin). */
 static void check_politeness(sample_sites *s, int robots_once)
 {
     for (unsigned k = 0; k < sample_sites_n_servers(s); k++) {
@@ -242,7 +244,7 @@ static void check_politeness(sample_sites *s, int robots_once)
         uint64_t *starts = malloc((n ? n : 1) * sizeof *starts);
         unsigned robots = 0;
         for (size_t i = 0; i < n; i++) {
-            starts[i] = log[i].start_ns;
+            starts[i] = log[i].arrival_ns; /* the kernel's view: not the server thread's lag */
             robots += strcmp(log[i].path, "/robots.txt") == 0;
         }
         /* robots.txt once per host for the cluster: one node fetched it,
