@@ -9,6 +9,9 @@
 #  - SIGHUP with a changed metrics.listen: a warning names the key.
 set -u
 bin=$(realpath "$1")
+# No fixed port: loopback.py binds port 0 and prints the port once ready;
+# serve's metrics listen on 127.0.0.1:0 and serve names the port in its log.
+. "$(dirname "$(realpath "$0")")/../util/ports.sh"  # read_port, serve_port
 py=/usr/bin/python3
 loopback=$(dirname "$(realpath "$0")")/../util/loopback.py
 tmp=$(mktemp -d /tmp/feedarc-startup-XXXXXX)
@@ -23,22 +26,6 @@ trap cleanup EXIT
 fails=0 passed=0
 ok()  { passed=$((passed+1)); echo "ok   $1"; }
 bad() { fails=$((fails+1)); echo "FAIL $1"; }
-# No fixed port: loopback.py binds port 0 and prints the port once ready;
-# serve's metrics listen on 127.0.0.1:0 and serve names the port in its log.
-read_port() { # the first line of $1 once a helper wrote it (30 s at most)
-  for _ in $(seq 300); do [ -s "$1" ] && { head -1 "$1"; return 0; }; sleep 0.1; done
-  return 1
-}
-serve_port() { # the metrics port serve $2 took, from its start-up line in the log $1
-  local p
-  for _ in $(seq 600); do
-    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
-    [ -n "$p" ] && { echo "$p"; return 0; }
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
 $py "$loopback" refuse >"$tmp/dead.port" &
 refuser=$!
 dead=$(read_port "$tmp/dead.port") || { echo "FAIL: loopback.py did not start"; exit 1; }

@@ -10,6 +10,7 @@
 #     run archives the rest, and no page is archived twice or lost.
 set -u
 bin=$(realpath "$1")
+. "$(dirname "$(realpath "$0")")/../util/ports.sh"  # read_port, serve_port
 py=/usr/bin/python3
 loopback=$(dirname "$(realpath "$0")")/../util/loopback.py
 tmp=$(mktemp -d /tmp/feedarc-deferred-XXXXXX)
@@ -24,12 +25,6 @@ trap cleanup EXIT
 fails=0 passed=0
 ok()  { passed=$((passed+1)); echo "ok   $1"; }
 bad() { fails=$((fails+1)); echo "FAIL $1"; }
-# the port a loopback.py helper printed into $1 once ready (no fixed port,
-# no sleep); fails if it does not within 30 s
-read_port() {
-  for _ in $(seq 300); do [ -s "$1" ] && { head -1 "$1"; return 0; }; sleep 0.1; done
-  return 1
-}
 
 # ---- 1 ----
 mkdir -p "$tmp/site"

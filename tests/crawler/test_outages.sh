@@ -15,6 +15,7 @@
 #     whatever its backoff would be.
 set -u
 bin=$(realpath "$1")
+. "$(dirname "$(realpath "$0")")/../util/ports.sh"  # read_port, serve_port
 py=/usr/bin/python3
 loopback=$(dirname "$(realpath "$0")")/../util/loopback.py
 tmp=$(mktemp -d /tmp/feedarc-outages-XXXXXX)
@@ -33,22 +34,6 @@ bad() { fails=$((fails+1)); echo "FAIL $1"; }
 # No fixed port anywhere: servers bind port 0 and print the port once they
 # listen (loopback.py; the inline ones likewise), serve's metrics listen on
 # 127.0.0.1:0 and serve names the port in its log.
-# the first line of $1 once a helper wrote it (30 s at most)
-read_port() {
-  for _ in $(seq 300); do [ -s "$1" ] && { head -1 "$1"; return 0; }; sleep 0.1; done
-  return 1
-}
-# the metrics port serve $2 took, from its start-up line in the log $1
-serve_port() {
-  local p
-  for _ in $(seq 600); do
-    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
-    [ -n "$p" ] && { echo "$p"; return 0; }
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
 base_config() { # $1 dir; the sources follow
   cat <<EOF
 storage:

@@ -7,6 +7,7 @@
 # middle of a reload still exits 0.
 set -u
 bin=$(realpath "$1") reloads=${2:-24}
+. "$(dirname "$(realpath "$0")")/../util/ports.sh"  # read_port, serve_port
 tmp=$(mktemp -d /tmp/feedarc-reload-XXXXXX)
 sites= serve=
 cleanup() {
@@ -22,17 +23,6 @@ bad() { fails=$((fails+1)); echo "FAIL $1"; }
 sites=$!
 for _ in $(seq 100); do [ -s "$tmp/sites/urls.txt" ] && break; sleep 0.1; done
 # the metrics port serve took (listen 127.0.0.1:0: never a fixed port), from
-# its start-up line in the log $1; fails when serve $2 dies or never says
-serve_port() {
-  local p
-  for _ in $(seq 600); do
-    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
-    [ -n "$p" ] && { echo "$p"; return 0; }
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
 make_config() { # $1: metrics listen port, $2: a comment that makes each version differ
   sed -e "s|^  dir: .*|  dir: $tmp/archive|" -e "s|^  state_dir: .*|  state_dir: $tmp/state|" \
       -e "s|^sources:|# $2\nmetrics: { listen: \"127.0.0.1:$1\" }\nservice: { grace_period: 3s }\nsources:|" \

@@ -7,6 +7,7 @@
 # verifiable segments.
 set -u
 bin=$(realpath "$1")
+. "$(dirname "$(realpath "$0")")/../util/ports.sh"  # read_port, serve_port
 tmp=$(mktemp -d /tmp/feedarc-serve-XXXXXX)
 sites= serve=
 cleanup() {
@@ -22,17 +23,6 @@ metric() { # name{labels} -> value (0 if absent)
   curl -s "http://127.0.0.1:$port/metrics" | awk -v k="$1" '$1==k {print $2; f=1} END {if (!f) print 0}'
 }
 # the metrics port serve took (listen 127.0.0.1:0: never a fixed port), from
-# its start-up line in the log $1; fails when serve $2 dies or never says
-serve_port() {
-  local p
-  for _ in $(seq 600); do
-    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
-    [ -n "$p" ] && { echo "$p"; return 0; }
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
 
 "$bin" demo --serve --out "$tmp/sites" --sites 2 --articles 6 --delay 100 >"$tmp/sites.log" 2>&1 &
 sites=$!

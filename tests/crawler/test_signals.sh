@@ -12,6 +12,7 @@
 #     more run fetches no page.
 set -u
 bin=$(realpath "$1") moments=${2:-20}
+. "$(dirname "$(realpath "$0")")/../util/ports.sh"  # read_port, serve_port
 tmp=$(mktemp -d /tmp/feedarc-signals-XXXXXX)
 sites= slow= pid=
 cleanup() {
@@ -51,17 +52,6 @@ wait_handlers() {
 }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 # the metrics port serve took (listen 127.0.0.1:0: never a fixed port), from
-# its start-up line in the log $1; fails when serve $2 dies or never says
-serve_port() {
-  local p
-  for _ in $(seq 600); do
-    p=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
-    [ -n "$p" ] && { echo "$p"; return 0; }
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
 
 # ---- 1 and 2: a transfer slower than the grace period ----
 slow=$(start_sites "$tmp/slow" 6000 --sites 1 --articles 4)
