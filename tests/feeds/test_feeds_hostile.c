@@ -11,6 +11,7 @@
 #include "crawler/feeds/feed_parser.h"
 #include "crawler/feeds/json_items.h"
 #include "crawler/feeds/json_items_internal.h"
+#include "crawler/feeds/sitemap.h"
 #include "crawler/feeds/source_parser.h"
 
 #include <stdio.h>
@@ -492,30 +493,62 @@ static void xml_limits_are_reported(void **state)
     items_free(&r);
 }
 
+/* A billion laughs whose entities mix references and one byte of text
+ * ("&l0;&l0;x&l0;..."): about 10 references per byte of text put out. */
+static void mixed_laughs(char *doc, size_t cap, const char *root, const char *body)
+{
+    int n = snprintf(doc, cap, "<!DOCTYPE %s [<!ENTITY l0 \"lol\">", root);
+    for (int i = 1; i <= 9; i++) {
+        n += snprintf(doc + n, cap - (size_t)n, "<!ENTITY l%d \"", i);
+        for (int k = 0; k < 10; k++)
+            n += snprintf(doc + n, cap - (size_t)n, "&l%d;%s", i - 1, k == 1 ? "x" : "");
+        n += snprintf(doc + n, cap - (size_t)n, "\">");
+    }
+    snprintf(doc + n, cap - (size_t)n, "]>%s", body);
+}
+
 /* Entities that mix text and references (a billion laughs whose lol2 is
  * "&lol1;&lol1;x&lol1;..."): libxml2 2.9 parses each such reference in a
- * parser context of its own, so the work grows with the text produced until
- * feedarc's expansion ceiling stops it.  That ceiling was 16 x the input +
- * 1 MiB: an 866-byte document cost 0.34 s (4 s under ASan) and made the
- * feed_parser fuzzer crawl at a few hundred inputs a second.  Now 16 x the
- * input + 64 KiB: the text handed over stays within that (plus the text of
- * the last callback). */
+ * parser context of its own, so the work grows with the references
+ * resolved.  The text ceiling (16 x the input + 64 KiB; it was 1 MiB: an
+ * 866-byte document cost 0.34 s) let about 10^6 references through before
+ * it stopped this one; now the references themselves are capped at one per
+ * 4 bytes of input beyond 1024, and that cap is what stops it. */
 static void expansion_is_capped_per_byte(void **state)
 {
     (void)state;
     char doc[2048];
-    int n = snprintf(doc, sizeof doc, "<!DOCTYPE rss [<!ENTITY l0 \"lol\">");
-    for (int i = 1; i <= 9; i++) {
-        n += snprintf(doc + n, sizeof doc - (size_t)n, "<!ENTITY l%d \"", i);
-        for (int k = 0; k < 10; k++)
-            n += snprintf(doc + n, sizeof doc - (size_t)n, "&l%d;%s", i - 1, k == 1 ? "x" : "");
-        n += snprintf(doc + n, sizeof doc - (size_t)n, "\">");
-    }
-    snprintf(doc + n, sizeof doc - (size_t)n,
-             "]><rss version=\"2.0\"><channel><item><title>&l9;</title></item>");
+    mixed_laughs(doc, sizeof doc, "rss",
+                 "<rss version=\"2.0\"><channel><item><title>&l9;</title></item>");
     xml_outcome o;
     xml_stream(doc, ' ', 0, "</channel></rss>", &o);
     printf("mixed billion laughs: %d, %u items, \"%s\"\n", o.rc, o.items, o.err);
+    assert_int_equal(o.rc, FA_ETOOBIG);
+    unsigned long long refs = 0, in = 0;
+    const char *m = strstr(o.err, "entity expansion too large (");
+    assert_non_null(m);
+    assert_int_equal(
+        sscanf(m, "entity expansion too large (%llu references from %llu", &refs, &in), 2);
+    assert_true(in > 0 && in < 4096);
+    assert_true(refs == in / 4 + 1024 + 1);
+}
+
+/* The text cap alone: few references, much text each (90 KB from 90
+ * references to a 1,000-byte entity in a 1.5 KB feed). */
+static void text_is_capped_per_byte(void **state)
+{
+    (void)state;
+    char doc[4096];
+    int n = snprintf(doc, sizeof doc, "<!DOCTYPE rss [<!ENTITY l0 \"");
+    memset(doc + n, 'x', 1000);
+    n += 1000;
+    n += snprintf(doc + n, sizeof doc - (size_t)n, "\">]><rss version=\"2.0\"><channel><item><title>");
+    for (int i = 0; i < 90; i++)
+        n += snprintf(doc + n, sizeof doc - (size_t)n, "&l0;");
+    snprintf(doc + n, sizeof doc - (size_t)n, "</title></item>");
+    xml_outcome o;
+    xml_stream(doc, ' ', 0, "</channel></rss>", &o);
+    printf("laughs of long text: %d, %u items, \"%s\"\n", o.rc, o.items, o.err);
     assert_int_equal(o.rc, FA_ETOOBIG);
     unsigned long long text = 0, in = 0;
     const char *m = strstr(o.err, "entity expansion too large (");
@@ -524,6 +557,39 @@ static void expansion_is_capped_per_byte(void **state)
         sscanf(m, "entity expansion too large (%llu bytes of text from %llu", &text, &in), 2);
     assert_true(in > 0 && in < 4096);
     assert_true(text <= in * 16 + (64u << 10) + (16u << 10));
+}
+
+static int sitemap_item(void *ud, const feed_item *it)
+{
+    (void)it;
+    (*(unsigned *)ud)++;
+    return 0;
+}
+
+/* The same laughs in a sitemap (crawler/feeds/feed_xml.c): before the
+ * reference cap a 1.4 KB one took 4.3 s under ASan. */
+static void sitemap_references_are_capped_per_byte(void **state)
+{
+    (void)state;
+    char doc[2048];
+    mixed_laughs(doc, sizeof doc, "urlset",
+                 "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+                 "<url><loc>https://h/a</loc></url><url><loc>&l9;</loc></url></urlset>");
+    unsigned got = 0;
+    sitemap_parser *sp = sitemap_parser_new("https://h/sitemap.xml", NULL, sitemap_item, NULL, &got);
+    assert_non_null(sp);
+    int rc = sitemap_parser_push(sp, doc, strlen(doc));
+    int fin = sitemap_parser_finish(sp);
+    const char *err = sitemap_parser_error(sp);
+    printf("mixed billion laughs, sitemap: %d %d, %u items, \"%s\"\n", rc, fin, got, err);
+    assert_true(rc == FA_ETOOBIG || fin == FA_ETOOBIG);
+    unsigned long long refs = 0;
+    const char *m = strstr(err, "entity expansion too large: ");
+    assert_non_null(m);
+    assert_int_equal(sscanf(m, "entity expansion too large: %llu references", &refs), 1);
+    assert_true(refs == strlen(doc) / 4 + 1024 + 1);
+    assert_int_equal(got, 1); /* the <url> before the laughs came through */
+    sitemap_parser_free(sp);
 }
 
 int main(void)
@@ -537,6 +603,8 @@ int main(void)
         cmocka_unit_test(atom_id_and_text_links),
         cmocka_unit_test(xml_limits_are_reported),
         cmocka_unit_test(expansion_is_capped_per_byte),
+        cmocka_unit_test(text_is_capped_per_byte),
+        cmocka_unit_test(sitemap_references_are_capped_per_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
