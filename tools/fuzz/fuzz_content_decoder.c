@@ -15,18 +15,29 @@
 #include "crawler/content_decoder.h"
 #include "tools/fuzz/fuzz_util.h"
 
+#include <string.h>
+
 typedef struct sink {
     content_decoder *d;
     uint64_t sum;
     int rc;
 } sink;
 
+/* Every decoded byte is read - by memcpy, which ASan checks as a range:
+ * a loop summing bytes one by one, instrumented for coverage, was most of
+ * the harness's time (2,200 exec/s). */
 static int emit(void *ud, const void *data, size_t n)
 {
+    static uint8_t scratch[16384];
     sink *s = ud;
     const uint8_t *p = data;
-    for (size_t i = 0; i < n; i++)
-        s->sum += p[i];
+    while (n > 0) {
+        size_t k = n < sizeof scratch ? n : sizeof scratch;
+        memcpy(scratch, p, k);
+        s->sum += (uint64_t)scratch[0] + scratch[k - 1] + k;
+        p += k;
+        n -= k;
+    }
     return 0;
 }
 
