@@ -25,7 +25,9 @@
  * (so the full articles an aggregator prints under "Related Articles" stay
  * content) but for a lone one past the text's end (a disclaimer, a bio);
  * short blocks between paragraphs are kept, headings with no text after
- * them, or past the text's end, are not.  noscript, script and style bodies are cut out before
+ * them, or past the text's end, are not; nor are rights and affiliate
+ * notices, nor share/subscribe/credit lines at the text's edges (generic
+ * vocabulary in the main languages, dedup/text_vocab.c).  noscript, script and style bodies are cut out before
  * parsing, as a browser running scripts reads them.  Fragments (feed item content, WordPress content.rendered) have
  * no template: every block is content.
  *

@@ -6,6 +6,7 @@
  */
 #include "common/fa_buf.h"
 #include "dedup/text_extract.h"
+#include "dedup/text_vocab.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -291,6 +292,60 @@ static void test_heading_after_text(void **state)
     free(t);
 }
 
+/* A rights, reprint or affiliate notice written as an ordinary paragraph
+ * among the article's is the publisher's, wherever it sits; an article
+ * paragraph speaking of rights in other words stays. */
+static void test_rights_notice_in_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<p>The cooperative keeps the right to press the fruit of every member, a right its "
+        "founders wrote into the statutes in 1911.</p>" PARA_B
+        "<p>Links to the shops on this page are affiliate links: the Gazette may earn a "
+        "commission on what you buy.</p>" PARA_C
+        "<p>Copyright 2024 Valley Gazette. All rights reserved; no part may be reprinted.</p>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "wrote into the statutes");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "affiliate links");
+    DROPPED(t, "All rights reserved");
+    free(t);
+}
+
+/* Before the text's first long paragraph and after its last, a short line
+ * with a template's words (share, comments, read also, photo credit) is a
+ * prompt or a credit; a short line with the same words between the text's
+ * paragraphs stays. */
+static void test_template_words_at_text_edges(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>"
+        "<p>Photo: Valley Gazette archive</p>" PARA_A
+        "<p>Shareholders met in March.</p>" PARA_B PARA_C
+        "<p>Share this article with your friends</p><p>Read more from the valley</p>"
+        "<p>No comments yet.</p><p>The end of the season.</p></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Shareholders met in March.");
+    KEPT(t, "four thousand litres");
+    KEPT(t, "The end of the season.");
+    DROPPED(t, "Photo: Valley");
+    DROPPED(t, "Share this article");
+    DROPPED(t, "Read more from");
+    DROPPED(t, "No comments yet");
+    free(t);
+    /* phrases match at word starts only, in any case */
+    assert_int_equal(text__boiler_vocab("Mitteilen", 9, 1), TEXT_VOCAB_NONE);
+    assert_int_equal(text__boiler_vocab("Artikel TEILEN", 14, 1), TEXT_VOCAB_WEAK);
+    assert_int_equal(text__boiler_vocab("Alle Rechte vorbehalten.", 24, 0), TEXT_VOCAB_STRONG);
+    char why[128];
+    if (!text__vocab_sorted(why, sizeof why)) fail_msg("%s", why);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +359,8 @@ int main(void)
         cmocka_unit_test(test_related_box_inside_article),
         cmocka_unit_test(test_lone_block_after_text),
         cmocka_unit_test(test_heading_after_text),
+        cmocka_unit_test(test_rights_notice_in_text),
+        cmocka_unit_test(test_template_words_at_text_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
