@@ -4,16 +4,17 @@
  * credits, "read also" lines, in the main languages of the web (English,
  * German, French, Spanish, Italian, Portuguese, Polish).
  *
- * The classifier (text_extract.c) asks this only of a few blocks that
- * structure left undecided - blocks inside the text's container but at its
- * edges, and a handful of long ones - so each block's text is read once,
- * lowercased (ASCII letters only; the phrases below are written in lower
- * case, so an upper-case accented letter does not fold: a missed match,
- * never a wrong one).  A phrase matches at the start of a word (the byte
- * before it is not a letter or digit, nor part of a UTF-8 sequence), as a
- * prefix: "teilen" does not match "mitteilen", "subscri" matches
- * "subscribe" and "subscription".  The lists are generic vocabulary,
- * as trafilatura's own filters are, never a site's name.
+ * The classifier (text_extract.c) asks this of the blocks shorter than a
+ * carried story that it would keep, and of the short ones it may take
+ * back; each block's text is read once, ASCII letters folded to lower case
+ * on the way (the phrases are written in lower case, so an upper-case
+ * accented letter does not fold: a missed match, never a wrong one).  A
+ * phrase matches at the start of a word (the byte before it is not a
+ * letter or digit, nor part of a UTF-8 sequence) and as a whole word, or
+ * as a stem when it ends in '*': "teilen" matches neither "mitteilen" nor
+ * "teilenehmer", "share" not "shareholders", "subscri*" matches
+ * "subscribe" and "subscription".  The lists are generic vocabulary, as
+ * trafilatura's own filters are, never a site's name.
  */
 #include "dedup/text_vocab.h"
 
@@ -25,54 +26,44 @@
 /* Phrases that mark a block as the publisher's, wherever it sits: rights
  * and reprint notices, affiliate-link disclosures. */
 static const char *const strong[] = {
-    "affiliate link",
-    "affiliate partner",
-    "affiliate-link",
-    "all rights reserved",
-    "alle rechte vorbehalten",
-    "copyright ©",
-    "derechos reservados",
-    "direitos reservados",
-    "diritti riservati",
-    "earn a commission",
-    "earn a small commission",
-    "kleine provision",
-    "materiał chroniony prawem",
-    "prawa zastrzeżone",
-    "reprinted without",
-    "tous droits réservés",
-    "without permission",
-    "without the permission",
-    "written permission",
-    "© copyright",
+    "affiliate link*",           "affiliate partner*",
+    "affiliate-link*",           "all rights reserved",
+    "alle rechte vorbehalten",   "copyright ©",
+    "derechos reservados",       "direitos reservados",
+    "diritti riservati",         "earn a commission",
+    "earn a small commission",   "kleine provision",
+    "materiał chroniony prawem", "prawa zastrzeżone",
+    "reprinted without",         "tous droits réservés",
+    "without permission",        "without the permission",
+    "written permission",        "© copyright",
 };
 
-/* Phrases of the template's short lines: only believed for blocks at the
- * edges of the text (before its first long paragraph or after its last),
- * where they are prompts, pitches and credits, not the text. */
+/* Phrases of the template's short lines (prompts, pitches, credits):
+ * only believed for short blocks, where a paragraph of the text rarely
+ * holds them. */
 static const char *const weak[] = {
-    "abonn",         "advert",          "also read",      "anzeige",         "assine",
-    "auch interess", "bewert",          "bild:",          "bilder:",         "comentar",
-    "comment",       "commentaire",     "compart",        "condividi",       "contact us",
-    "cookie",        "credit:",         "czytaj też",     "datenschutz",     "disclaimer",
-    "donat",         "drucken",         "eingeloggt",     "externer inhalt", "facebook",
-    "folge uns",     "folgen sie uns",  "folgt uns",      "follow us",       "foto:",
-    "fotos:",        "fuente:",         "gefällt",        "getty images",    "haftungs",
-    "hilfreich",     "image:",          "instagram",      "istock",          "komentarz",
-    "kommentar",     "kontakt",         "lee también",    "leer más",        "leggi anche",
-    "leia também",   "lesen sie",       "linkedin",       "lire aussi",      "log in",
-    "login",         "mehr themen",     "mehr zu",        "mehr zum",        "more from",
-    "more on",       "newsletter",      "nützlich",       "ohne gewähr",     "partag",
-    "photo:",        "photos:",         "pinterest",      "powered by",      "prenumer",
-    "print this",    "privacy",         "quelle:",        "quellen:",        "quellenangabe",
-    "rate this",     "rating",          "read also",      "read more",       "read next",
-    "registrier",    "related",         "schon gelesen",  "see also",        "seguici",
-    "share",         "shutterstock",    "sign up",        "source:",         "sources:",
-    "spende",        "sponsor",         "subscri",        "suivez-nous",     "suscr",
-    "síguenos",      "teilen",          "telegram",       "titelbild",       "twitter",
-    "udostępnij",    "unsplash",        "veja também",    "weiterlesen",     "werbung",
-    "whatsapp",      "you may also",    "you might also", "youtube",         "zapisz",
-    "zobacz też",    "zum weiterlesen", "à lire",
+    "abonn*",         "advert*",         "also read",      "anzeige*",        "assine*",
+    "auch interess*", "bewert*",         "bild:",          "bilder:",         "comentar*",
+    "comment*",       "commentaire",     "compart*",       "condividi*",      "contact us",
+    "cookie*",        "credit:",         "czytaj też",     "datenschutz*",    "disclaimer*",
+    "donat*",         "drucken",         "eingeloggt",     "externer inhalt", "facebook",
+    "folge uns",      "folgen sie uns",  "folgt uns",      "follow us",       "foto:",
+    "fotos:",         "fuente:",         "gefällt*",       "getty images",    "haftungs*",
+    "hilfreich*",     "image:",          "instagram",      "istock",          "komentarz*",
+    "kommentar*",     "kontakt*",        "lee también",    "leer más",        "leggi anche",
+    "leia também",    "lesen sie",       "linkedin",       "lire aussi",      "log in",
+    "login",          "mehr themen",     "mehr zu",        "mehr zum",        "more from",
+    "more on",        "newsletter*",     "nützlich*",      "ohne gewähr",     "partag*",
+    "photo:",         "photos:",         "pinterest",      "powered by",      "prenumer*",
+    "print this",     "privacy*",        "quelle:",        "quellen:",        "quellenangabe*",
+    "rate this",      "rating",          "read also",      "read more",       "read next",
+    "registrier*",    "related",         "schon gelesen",  "see also",        "seguici",
+    "share",          "shutterstock",    "sign up",        "source:",         "sources:",
+    "spende*",        "sponsor*",        "subscri*",       "suivez-nous",     "suscr*",
+    "síguenos",       "teilen",          "telegram",       "titelbild*",      "twitter",
+    "udostępnij*",    "unsplash",        "veja também",    "weiterlesen",     "werbung*",
+    "whatsapp",       "you may also",    "you might also", "youtube",         "zapisz*",
+    "zobacz też",     "zum weiterlesen", "à lire",
 };
 
 #define N_STRONG (sizeof strong / sizeof strong[0])
@@ -124,9 +115,10 @@ static int phrase_at(int l, unsigned sl, const unsigned char *s, size_t i, size_
     for (size_t k = first[l][sl]; k < first[l][sl + 1]; k++) {
         const unsigned char *p = (const unsigned char *)list[k];
         size_t j = 0;
-        while (p[j] && i + j < len && p[j] == lower[s[i + j]])
+        while (p[j] && p[j] != '*' && i + j < len && p[j] == lower[s[i + j]])
             j++;
-        if (p[j] == 0) return 1;
+        if (p[j] == '*') return 1; /* a stem: any word going on */
+        if (p[j] == 0 && (i + j == len || !word[p[j - 1]] || !word[s[i + j]])) return 1;
     }
     return 0;
 }
