@@ -45,7 +45,8 @@
  *      CARRIED_WEIGHT carrying a rights, reprint or affiliate notice is
  *      boilerplate ("vocab-notice"); a short one (< GOOD_WEIGHT) carrying
  *      a template line's words (share, subscribe, comments, read also,
- *      photo credit) too ("vocab-line").
+ *      photo credit) too, and past the text's end a medium one
+ *      ("vocab-line").
  *   5. context: a "short" block between two medium or long content blocks
  *      is content ("short-between-text": list items, table cells); a short
  *      heading past the text's end is a box's title ("heading-after-text");
@@ -1052,15 +1053,19 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
      * carried story's length) is the publisher's wherever it sits; a short
      * block carrying a template line's words (share, subscribe, comments,
      * read also, photo credit) is a prompt or a credit, and is not taken
-     * back as a short block between paragraphs below.  Dev half of
+     * back as a short block between paragraphs below; past the text's end
+     * (its core's last long block) a medium one too, up to a carried
+     * story's length ("Follow us on ...", a newsletter pitch).  Dev half of
      * trafilatura's set: short blocks only at the text's edges gained 5
-     * snippets fewer; medium ones too (< 120, < 200) cost recall */
+     * snippets fewer; medium ones anywhere (< 120, < 200) or before the
+     * text cost recall */
     for (size_t i = 0; i < n; i++) {
         text_block *b = &d->blocks[i];
         if (b->heading || b->weight >= CARRIED_WEIGHT) continue;
         int is_short = b->cls == TEXT_BOILERPLATE && b->reason && strcmp(b->reason, "short") == 0;
         if (b->cls != TEXT_CONTENT && !is_short) continue;
-        int v = text__boiler_vocab(b->text, b->len, b->weight < GOOD_WEIGHT);
+        int after = text_end < n && i > text_end;
+        int v = text__boiler_vocab(b->text, b->len, b->weight < GOOD_WEIGHT || after);
         if (v != TEXT_VOCAB_NONE) {
             b->cls = TEXT_BOILERPLATE;
             b->reason = v == TEXT_VOCAB_STRONG ? "vocab-notice" : "vocab-line";

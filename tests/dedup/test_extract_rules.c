@@ -352,6 +352,24 @@ static void test_template_words_in_short_lines(void **state)
     if (!text__vocab_sorted(why, sizeof why)) fail_msg("%s", why);
 }
 
+/* Past the text's end (its core's last long paragraph), a medium block
+ * with a template's words is a pitch; the same length before it, in the
+ * text, stays. */
+static void test_template_words_after_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1><div class=\"body\">" PARA_A
+        PARA_B PARA_C "</div><div class=\"box\"><p>Follow us on the social networks for the "
+        "photographs of every harvest and the dates of the markets.</p></div>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Follow us");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_heading_after_text),
         cmocka_unit_test(test_rights_notice_in_text),
         cmocka_unit_test(test_template_words_in_short_lines),
+        cmocka_unit_test(test_template_words_after_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
