@@ -10,10 +10,10 @@
  * on the way (the phrases are written in lower case, so an upper-case
  * accented letter does not fold: a missed match, never a wrong one).  A
  * phrase matches at the start of a word (the byte before it is not a
- * letter or digit, nor part of a UTF-8 sequence) and as a whole word, or
- * as a stem when it ends in '*': "teilen" matches neither "mitteilen" nor
- * "teilenehmer", "share" not "shareholders", "subscri*" matches
- * "subscribe" and "subscription".  The lists are generic vocabulary, as
+ * letter or digit, nor part of a UTF-8 sequence: "©" too) and as a whole
+ * word, or as a stem when it ends in '*': "teilen" matches neither
+ * "mitteilen" nor "teilenehmer", "share" not "shareholders", "subscri*"
+ * matches "subscribe" and "subscription".  The lists are generic vocabulary, as
  * trafilatura's own filters are, never a site's name.
  */
 #include "dedup/text_vocab.h"
@@ -73,12 +73,13 @@ static const char *const weak[] = {
 /* Per byte: lower[] its ASCII lower case; word[] 1 for letters, digits and
  * UTF-8 bytes; slot[] a-z 0..25, the UTF-8 lead bytes of Latin-1 letters
  * and signs (0xC2 "©", 0xC3 "à") 26 and 27, anything else 28.
- * pair_bits[slot of a phrase's first byte] has the bit of its second
- * byte's slot set, so most word starts are passed over on one load;
+ * pair_bits[1][slot of a phrase's first byte] has the bit of its second
+ * byte's slot set, pair_bits[0] the same for the strong phrases alone, so
+ * most word starts are passed over on one load;
  * first[l][s] is the index of list l's first phrase whose first byte has
  * slot s or more (the lists are sorted). */
 static unsigned char lower[256], word[256], slot[256];
-static uint32_t pair_bits[N_SLOTS];
+static uint32_t pair_bits[2][N_SLOTS];
 static uint8_t first[2][N_SLOTS + 1];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
@@ -96,9 +97,12 @@ static void tables_init(void)
     const char *const *lists[2] = {strong, weak};
     size_t ns[2] = {N_STRONG, N_WEAK};
     for (int l = 0; l < 2; l++) {
-        for (size_t k = 0; k < ns[l]; k++)
-            pair_bits[slot[(unsigned char)lists[l][k][0]]] |=
-                1u << slot[(unsigned char)lists[l][k][1]];
+        for (size_t k = 0; k < ns[l]; k++) {
+            uint32_t bit = 1u << slot[(unsigned char)lists[l][k][1]];
+            unsigned first_slot = slot[(unsigned char)lists[l][k][0]];
+            if (l == 0) pair_bits[0][first_slot] |= bit;
+            pair_bits[1][first_slot] |= bit;
+        }
         size_t k = 0;
         for (unsigned sl = 0; sl <= N_SLOTS; sl++) {
             while (k < ns[l] && slot[(unsigned char)lists[l][k][0]] < sl)
@@ -128,23 +132,23 @@ int text__boiler_vocab(const char *text, size_t len, int weak_too)
     pthread_once(&tables_once, tables_init);
     const unsigned char *s = (const unsigned char *)text;
     if (len > TEXT_VOCAB_MAX_LEN) len = TEXT_VOCAB_MAX_LEN;
-    int best = TEXT_VOCAB_NONE, prev = 0;
-    /* at each word start (and at each Latin-1 lead byte, for "©" and the
-     * like) whose first two bytes begin some phrase, the phrases of that
-     * first byte's slot are compared */
-    for (size_t i = 0; i + 1 < len; i++) {
-        unsigned char c = lower[s[i]];
-        int w = word[c];
-        if ((!w || prev) && c < 0x80) {
-            prev = w;
+    int best = TEXT_VOCAB_NONE;
+    /* word by word: at each word's start whose first two bytes begin some
+     * phrase, the phrases of that first byte's slot are compared */
+    for (size_t i = 0; i + 1 < len;) {
+        if (!word[s[i]]) {
+            i++;
             continue;
         }
-        prev = w;
-        unsigned sl = slot[c];
-        if (!(pair_bits[sl] >> slot[lower[s[i + 1]]] & 1)) continue;
-        if (phrase_at(0, sl, s, i, len)) return TEXT_VOCAB_STRONG;
-        if (weak_too && best == TEXT_VOCAB_NONE && phrase_at(1, sl, s, i, len))
-            best = TEXT_VOCAB_WEAK;
+        unsigned sl = slot[lower[s[i]]];
+        if (pair_bits[weak_too && best == TEXT_VOCAB_NONE][sl] >> slot[lower[s[i + 1]]] & 1) {
+            if (phrase_at(0, sl, s, i, len)) return TEXT_VOCAB_STRONG;
+            if (weak_too && best == TEXT_VOCAB_NONE && phrase_at(1, sl, s, i, len))
+                best = TEXT_VOCAB_WEAK;
+        }
+        do
+            i++;
+        while (i < len && word[s[i]]);
     }
     return best;
 }
