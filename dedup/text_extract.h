@@ -26,10 +26,11 @@
  * content) but for a lone one past the text's end (a disclaimer, a bio);
  * short blocks between paragraphs are kept, headings with no text after
  * them, or past the text's end, are not; nor are rights and affiliate
- * notices, nor share/subscribe/credit lines at the text's edges (generic
- * vocabulary in the main languages, dedup/text_vocab.c).  noscript, script and style bodies are cut out before
- * parsing, as a browser running scripts reads them.  Fragments (feed item content, WordPress content.rendered) have
- * no template: every block is content.
+ * notices, nor short share/subscribe/credit lines (generic vocabulary in
+ * the main languages, dedup/text_vocab.c).  noscript, script and style
+ * bodies are cut out before parsing, as a browser running scripts reads
+ * them.  Fragments (feed item content, WordPress content.rendered) have no
+ * template: every block is content.
  *
  * Ceilings: input bytes, extracted text bytes, blocks and elements are
  * bounded (FA_ETOOBIG past them); elements nested deeper than max_depth are
