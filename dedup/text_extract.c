@@ -393,6 +393,7 @@ static const word_hint words[] = {
     {"cookie", TEXT_HINT_COOKIE},    {"cookies", TEXT_HINT_COOKIE},
     {"copyright", TEXT_HINT_FOOTER}, {"credit", TEXT_HINT_META},
     {"credits", TEXT_HINT_META},     {"dateline", TEXT_HINT_META},
+    {"disclaimer", TEXT_HINT_PROMO}, {"disclosure", TEXT_HINT_PROMO},
     {"disqus", TEXT_HINT_COMMENT},   {"entry", TEXT_HINT_POSITIVE},
     {"foot", TEXT_HINT_FOOTER},      {"footer", TEXT_HINT_FOOTER},
     {"ftr", TEXT_HINT_FOOTER},       {"gdpr", TEXT_HINT_COOKIE},

@@ -370,6 +370,23 @@ static void test_template_words_after_text(void **state)
     free(t);
 }
 
+/* A box named a disclaimer or a disclosure inside the article is the
+ * publisher's, however its text is worded. */
+static void test_disclosure_box_in_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<div class=\"editorial-disclosure\"><p>The Gazette is paid by some of the shops "
+        "named on this page when a reader buys through them.</p></div>" PARA_B PARA_C
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "paid by some of the shops");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_rights_notice_in_text),
         cmocka_unit_test(test_template_words_in_short_lines),
         cmocka_unit_test(test_template_words_after_text),
+        cmocka_unit_test(test_disclosure_box_in_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
