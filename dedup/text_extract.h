@@ -25,9 +25,12 @@
  * (so the full articles an aggregator prints under "Related Articles" stay
  * content) but for a lone one past the text's end (a disclaimer, a bio);
  * short blocks between paragraphs are kept, headings with no text after
- * them, or past the text's end, are not.  noscript, script and style bodies are cut out before
- * parsing, as a browser running scripts reads them.  Fragments (feed item content, WordPress content.rendered) have
- * no template: every block is content.
+ * them, or past the text's end, are not; nor are rights and affiliate
+ * notices, nor short share/subscribe/credit lines (generic vocabulary in
+ * the main languages, dedup/text_vocab.c).  noscript, script and style
+ * bodies are cut out before parsing, as a browser running scripts reads
+ * them.  Fragments (feed item content, WordPress content.rendered) have no
+ * template: every block is content.
  *
  * Ceilings: input bytes, extracted text bytes, blocks and elements are
  * bounded (FA_ETOOBIG past them); elements nested deeper than max_depth are
@@ -54,7 +57,7 @@ enum text_hint {
     TEXT_HINT_SHARE = 1u << 5,     /* share, social, print buttons */
     TEXT_HINT_COOKIE = 1u << 6,    /* cookie, consent, gdpr, banners, modals */
     TEXT_HINT_RELATED = 1u << 7,   /* related, recommended, more stories (weak) */
-    TEXT_HINT_PROMO = 1u << 8,     /* ads, promo, sponsor, newsletter, subscribe */
+    TEXT_HINT_PROMO = 1u << 8,     /* ads, promo, sponsor, newsletter, subscribe, disclosure */
     TEXT_HINT_META = 1u << 9,      /* byline, kicker, dateline, tags, credits, captions */
     TEXT_HINT_FORM = 1u << 10,     /* inside <form> (weak) */
     TEXT_HINT_POSITIVE = 1u << 11, /* article, content, story, post, entry, body, text */

@@ -6,6 +6,7 @@
  */
 #include "common/fa_buf.h"
 #include "dedup/text_extract.h"
+#include "dedup/text_vocab.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -291,6 +292,101 @@ static void test_heading_after_text(void **state)
     free(t);
 }
 
+/* A rights, reprint or affiliate notice written as an ordinary paragraph
+ * among the article's is the publisher's, wherever it sits; an article
+ * paragraph speaking of rights in other words stays. */
+static void test_rights_notice_in_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<p>The cooperative keeps the right to press the fruit of every member, a right its "
+        "founders wrote into the statutes in 1911.</p>" PARA_B
+        "<p>Links to the shops on this page are affiliate links: the Gazette may earn a "
+        "commission on what you buy.</p>" PARA_C
+        "<p>Copyright 2024 Valley Gazette. All rights reserved; no part may be reprinted.</p>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "wrote into the statutes");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "affiliate links");
+    DROPPED(t, "All rights reserved");
+    free(t);
+}
+
+/* A short line with a template's words (share, comments, read also, photo
+ * credit) is a prompt or a credit, wherever it sits, and is not taken back
+ * as a short block between paragraphs; the same words inside a word, or in
+ * a paragraph of the text, leave it alone. */
+static void test_template_words_in_short_lines(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>"
+        "<p>Photo: Valley Gazette archive</p>" PARA_A
+        "<p>Shareholders met in March.</p><p>Read more</p>" PARA_B
+        "<p>The cooperative will share the press with the school, the mayor said, and the "
+        "children will see the cider made.</p>" PARA_C
+        "<p>Share this article with your friends</p><p>No comments yet.</p>"
+        "<p>The end of the season.</p></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Shareholders met in March.");
+    KEPT(t, "share the press with the school");
+    KEPT(t, "four thousand litres");
+    KEPT(t, "The end of the season.");
+    DROPPED(t, "Photo: Valley");
+    DROPPED(t, "Read more");
+    DROPPED(t, "Share this article");
+    DROPPED(t, "No comments yet");
+    free(t);
+    /* phrases match whole words at word starts, stems any ending, in any case */
+    assert_int_equal(text__boiler_vocab("Mitteilen", 9, 1), TEXT_VOCAB_NONE);
+    assert_int_equal(text__boiler_vocab("Shareholders", 12, 1), TEXT_VOCAB_NONE);
+    assert_int_equal(text__boiler_vocab("Artikel TEILEN", 14, 1), TEXT_VOCAB_WEAK);
+    assert_int_equal(text__boiler_vocab("Subscribers only", 16, 1), TEXT_VOCAB_WEAK);
+    assert_int_equal(text__boiler_vocab("Subscribers only", 16, 0), TEXT_VOCAB_NONE);
+    assert_int_equal(text__boiler_vocab("Alle Rechte vorbehalten.", 24, 0), TEXT_VOCAB_STRONG);
+    char why[128];
+    if (!text__vocab_sorted(why, sizeof why)) fail_msg("%s", why);
+}
+
+/* Past the text's end (its core's last long paragraph), a medium block
+ * with a template's words is a pitch; the same length before it, in the
+ * text, stays. */
+static void test_template_words_after_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1><div class=\"body\">" PARA_A
+        PARA_B PARA_C "</div><div class=\"box\"><p>Follow us on the social networks for the "
+        "photographs of every harvest and the dates of the markets.</p></div>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Follow us");
+    free(t);
+}
+
+/* A box named a disclaimer or a disclosure inside the article is the
+ * publisher's, however its text is worded. */
+static void test_disclosure_box_in_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<div class=\"editorial-disclosure\"><p>The Gazette is paid by some of the shops "
+        "named on this page when a reader buys through them.</p></div>" PARA_B PARA_C
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "paid by some of the shops");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +400,10 @@ int main(void)
         cmocka_unit_test(test_related_box_inside_article),
         cmocka_unit_test(test_lone_block_after_text),
         cmocka_unit_test(test_heading_after_text),
+        cmocka_unit_test(test_rights_notice_in_text),
+        cmocka_unit_test(test_template_words_in_short_lines),
+        cmocka_unit_test(test_template_words_after_text),
+        cmocka_unit_test(test_disclosure_box_in_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
