@@ -347,7 +347,8 @@ static void archive_done(uv_work_t *w, int status)
         crawl__update_pause(c);
     }
     if (j->ops->after_archive && j->ops->after_archive(j)) {
-        c->held++; /* crawl__job_release frees it */
+        if (++c->held > c->sum->feeds_held_peak) /* crawl__job_release frees it */
+            c->sum->feeds_held_peak = c->held;
         return;
     }
     crawl__job_free(j);
