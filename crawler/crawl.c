@@ -355,6 +355,16 @@ static void archive_done(uv_work_t *w, int status)
     crawl__maybe_finish(c);
 }
 
+void crawl__job_shed(crawl_job *j)
+{
+    fetch_transfer_cleanup(&j->t);
+    curl_slist_free_all(j->headers);
+    j->headers = NULL;
+    free(j->prev);
+    j->prev = NULL;
+    j->known = 0; /* crawl__job_record is not called again */
+}
+
 void crawl__job_release(crawl_job *j)
 {
     crawl *c = j->c;
