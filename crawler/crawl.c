@@ -347,11 +347,22 @@ static void archive_done(uv_work_t *w, int status)
         crawl__update_pause(c);
     }
     if (j->ops->after_archive && j->ops->after_archive(j)) {
-        c->held++; /* crawl__job_release frees it */
+        if (++c->held > c->sum->feeds_held_peak) /* crawl__job_release frees it */
+            c->sum->feeds_held_peak = c->held;
         return;
     }
     crawl__job_free(j);
     crawl__maybe_finish(c);
+}
+
+void crawl__job_shed(crawl_job *j)
+{
+    fetch_transfer_cleanup(&j->t);
+    curl_slist_free_all(j->headers);
+    j->headers = NULL;
+    free(j->prev);
+    j->prev = NULL;
+    j->known = 0; /* crawl__job_record is not called again */
 }
 
 void crawl__job_release(crawl_job *j)

@@ -58,6 +58,8 @@ typedef struct crawl_summary {
     uint64_t retries;               /* requests repeated after transient errors */
     unsigned jobs_peak;             /* the most jobs in memory at once (waiting,
                                        fetching, archiving, feeds being read) */
+    unsigned feeds_held_peak;       /* the most parsed feeds at once whose items were
+                                       still becoming jobs (waiting for the intake) */
     uint64_t deferred;              /* URLs left for the next run (all sources) */
     uint64_t findings;              /* dedup findings (exact, near, containment) */
     uint64_t bytes_fetched;         /* bodies as transferred */

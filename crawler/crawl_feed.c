@@ -20,6 +20,15 @@
  * ended before its pages are queued.  Children are capped per source
  * (MAX_SOURCE_DEPTH nesting, MAX_SOURCE_CHILDREN children).
  *
+ * What a parsed feed holds while its events wait is only its events and
+ * the job's own struct: the worker frees the parser once the body is read
+ * (parser_done: its charset decoder, libxml2's context, dictionary and
+ * buffers were some 40 KB a feed) and the dedup items once archived, and
+ * the loop sheds the transfer's buffers and spool (crawl__job_shed) when
+ * the feed starts to wait.  Thousands of short feeds wait at once when
+ * many share a hundred hosts (BENCHMARKS.md, "feedarc serve with 10,000
+ * feeds": 459 MiB RSS with them whole).
+ *
  * The intake only makes jobs the host queues can use soon (intake_blocked):
  * while host_waiting_max jobs wait for the next page's host, or waiting_max
  * for all hosts, the feed's remaining items wait as events (a few hundred
@@ -45,8 +54,8 @@
  * kept per source (kv "wordpress_since:<source>") after a good poll.
  *
  * Threads: loop thread, except feed_archive and what it calls - parse_body,
- * collect_item, collect_link, keep_item_for_dedup (a libuv worker, which
- * owns the job meanwhile).
+ * collect_item, collect_link, keep_item_for_dedup, parser_done, free_items
+ * (a libuv worker, which owns the job meanwhile).
  */
 #include "crawler/crawl_internal.h"
 #include "common/fa_err.h"
@@ -266,15 +275,47 @@ static int parse_sink(void *ud, const void *data, size_t len)
     return 0;
 }
 
+/* The parse is over: what the loop reads of it (the kind, the message)
+ * is kept and the parser freed, on the worker - a feed whose items wait
+ * for the intake does not keep it. */
+static void parser_done(crawl_feed_job *f)
+{
+    const char *why = source_parser_error(f->sp);
+    f->kind = source_parser_kind_name(f->sp);
+    if (why[0]) f->parse_error = strdup(why); /* NULL: the code's own text is told */
+    source_parser_free(f->sp);
+    f->sp = NULL;
+}
+
+/* The parser's message: from the parser, or kept when it was freed. */
+static const char *parse_error(const crawl_feed_job *f)
+{
+    if (f->sp) return source_parser_error(f->sp);
+    return f->parse_error ? f->parse_error : "";
+}
+
+static void free_items(crawl_feed_job *f)
+{
+    while (f->items) {
+        crawl_feed_item *next = f->items->next;
+        free(f->items);
+        f->items = next;
+    }
+    f->items_tail = NULL;
+}
+
 /* Worker thread: the body, decoded from the spool, through the parser (a
- * failed transfer's is not finished: what arrived is all there is). */
+ * failed transfer's is not finished: what arrived is all there is), then
+ * the parser freed. */
 static void parse_body(crawl_job *j)
 {
     crawl_feed_job *f = &j->feed;
     fetch_transfer_decode_body(&j->t, parse_sink, j);
-    if (f->parse == FEED_PARSE_PARTIAL) return;
-    f->parse_n = f->parse_rc < 0 ? f->parse_rc : source_parser_finish(f->sp);
-    crawl__note_charset(j->c, source_parser_charset(f->sp), f->encoding, sizeof f->encoding);
+    if (f->parse != FEED_PARSE_PARTIAL) {
+        f->parse_n = f->parse_rc < 0 ? f->parse_rc : source_parser_finish(f->sp);
+        crawl__note_charset(j->c, source_parser_charset(f->sp), f->encoding, sizeof f->encoding);
+    }
+    parser_done(f);
 }
 
 /* ---- the events, on the loop thread ---- */
@@ -487,7 +528,7 @@ static void feed_transfer_failed(crawl_job *j)
                            j->url, t->content_encoding[0] ? t->content_encoding : "identity",
                            t->error);
     } else if (j->feed.parse_rc < 0) {
-        const char *why = source_parser_error(j->feed.sp);
+        const char *why = parse_error(&j->feed);
         crawl__source_fail(c, j->source, "%s: not a usable feed: %s; then %s", j->url,
                            why && *why ? why : fa_strerror(j->feed.parse_rc), t->error);
     } else {
@@ -503,7 +544,7 @@ static void feed_parsed(crawl_job *j)
     crawl_feed_job *f = &j->feed;
     int n = f->parse_n; /* parse_rc, or what finish returned (parse_body) */
     if (f->depth == 0 && f->page <= 1)
-        c->sum->results[j->source].kind = source_parser_kind_name(f->sp);
+        c->sum->results[j->source].kind = f->sp ? source_parser_kind_name(f->sp) : f->kind;
     if (t->payload_error) {
         /* the decoding stopped first: that is the cause to report */
         crawl__source_fail(c, j->source, "%s: content decoding failed (%s%s): %s", j->url,
@@ -513,7 +554,7 @@ static void feed_parsed(crawl_job *j)
                                ? "decoded size over http.max_decoded_size"
                                : "corrupt body or an encoding feedarc cannot decode");
     } else if (n < 0) {
-        const char *why = source_parser_error(f->sp);
+        const char *why = parse_error(f);
         crawl__source_fail(c, j->source, "%s: not a usable feed: %s", j->url,
                            why && *why ? why : fa_strerror(n));
     }
@@ -551,13 +592,17 @@ static enum crawl_job_next feed_fetched(crawl_job *j)
 }
 
 /* Worker thread: the body parsed, then the exchange and the items kept for
- * dedup archived (a failed transfer's body is only parsed: 1). */
+ * dedup archived (a failed transfer's body is only parsed: 1); the items
+ * are not kept after. */
 static int feed_archive(crawl_job *j, const warc_exchange *x)
 {
+    int rc = 1;
     if (j->feed.parse != FEED_PARSE_NONE) parse_body(j);
-    if (j->feed.parse == FEED_PARSE_PARTIAL) return 1;
-    int rc = segment_writer_write_exchange(j->c->w, x, &j->written);
-    if (rc == 0 && j->feed.items && j->c->dedup) rc = crawl__archive_items(j);
+    if (j->feed.parse != FEED_PARSE_PARTIAL) {
+        rc = segment_writer_write_exchange(j->c->w, x, &j->written);
+        if (rc == 0 && j->feed.items && j->c->dedup) rc = crawl__archive_items(j);
+    }
+    free_items(&j->feed);
     return rc;
 }
 
@@ -657,6 +702,7 @@ static int feed_after_archive(crawl_job *j)
         feed_settle(j);
         return 0;
     }
+    crawl__job_shed(j); /* it may wait long: only its events are kept */
     f->intake_next = NULL;
     *c->intake_last = j;
     c->intake_last = &f->intake_next;
@@ -672,12 +718,9 @@ static void feed_archived(crawl_job *j, const url_record *r)
 static void feed_release(crawl_job *j)
 {
     source_parser_free(j->feed.sp);
+    free(j->feed.parse_error);
     free_events(&j->feed);
-    while (j->feed.items) {
-        crawl_feed_item *next = j->feed.items->next;
-        free(j->feed.items);
-        j->feed.items = next;
-    }
+    free_items(&j->feed);
 }
 
 const crawl_job_ops crawl__feed_ops = {

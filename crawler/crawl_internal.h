@@ -161,6 +161,9 @@ typedef struct crawl_feed_job {
     int parse_n;                  /* source_parser_finish's result (worker) */
     int resp_given;               /* source_parser_response was called */
     int resp_wanted;              /* ... and wanted the body */
+    const char *kind;             /* once parsed: source_parser_kind_name (static) */
+    char *parse_error;            /* once parsed: the parser's message (owned), NULL
+                                     when none - the parser itself is freed by then */
     crawl_feed_item *items;       /* items without a page, for dedup (owned), in */
     crawl_feed_item **items_tail; /* feed order; items_bytes of text, at most ITEMS_MAX */
     size_t items_bytes;
@@ -366,6 +369,11 @@ void crawl__job_defer(crawl *c, crawl_job *j);
 void crawl__job_unreachable(crawl *c, crawl_job *j);
 /* NULL is accepted. */
 void crawl__job_free(crawl_job *j);
+/* A job kept after its archive (after_archive) gives back what only its
+ * fetch and archive needed: the transfer's buffers and spool, its request
+ * headers, the url record it had (its new one is made by then).  The
+ * transfer's fixed fields (status, error, content_encoding ...) stay. */
+void crawl__job_shed(crawl_job *j);
 /* A job kept after its archive (after_archive returned 1) is done: freed,
  * and the crawl ends if nothing else is left. */
 void crawl__job_release(crawl_job *j);

@@ -143,8 +143,9 @@ unsigned fetcher_active(const fetcher *f);
 void fetch_transfer_decode_body(fetch_transfer *t,
                                 int (*sink)(void *ud, const void *data, size_t len), void *ud);
 
-/* Releases what a finished transfer holds (spool, buffers).  Never call it
- * on a transfer in flight. */
+/* Releases what a finished transfer holds (spool, buffers); its fixed
+ * fields (status, error, ...) stay readable, and calling it again does
+ * nothing more.  Never call it on a transfer in flight. */
 void fetch_transfer_cleanup(fetch_transfer *t);
 
 /* Aborts transfers in flight (their on_done runs with FA_ECANCELED), then

@@ -135,7 +135,8 @@ int source_parser_finish(source_parser *p);
 
 /* What the body turned out to be: "rss", "rdf", "atom", "jsonfeed",
  * "wordpress", "json", "sitemap", "sitemapindex", "opml", "html", or
- * "unknown" before it is known.  Never NULL. */
+ * "unknown" before it is known.  Never NULL; a static string (it outlives
+ * the parser). */
 const char *source_parser_kind_name(const source_parser *p);
 
 /* The body's encoding and how it was decided (common/fa_charset.h),

@@ -1,6 +1,10 @@
 feedarc_test(test_crawl SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common PkgConfig::ZLIB PkgConfig::BROTLIENC PkgConfig::ZSTD TIMEOUT 180)
+# 2,000 short feeds on 20 hosts: the heap a feed waiting for the intake holds
+feedarc_test(test_crawl_intake_memory SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_intake_memory.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 180)
 feedarc_test(test_host_queue SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_host_queue.c
              LIBS fa_crawler fa_common)
 # kill -9 at random moments of real crawls, then a full run: every page
