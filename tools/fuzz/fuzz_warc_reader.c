@@ -61,7 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64], err[512];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     warc_reader *r = NULL;
-    uint64_t ceiling = opt & 2 ? 64u << 10 : 32u << 20;
+    /* 64 KiB or 2 MiB: the ceiling logic is the same at any size, and RLE
+     * frames filled to 32 MiB made page faults most of the time (700 exec/s) */
+    uint64_t ceiling = opt & 2 ? 64u << 10 : 2u << 20;
     if (warc_reader_open(path, ceiling, &r, err, sizeof err) < 0) {
         close(fd);
         return 0;
