@@ -35,6 +35,7 @@
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
+#include "common/fa_worker.h"
 #include "crawler/url.h"
 #include "metrics/metrics.h"
 #include "storage/warc_format.h"
@@ -288,6 +289,7 @@ static void archive_work(uv_work_t *w)
 {
     crawl_job *j = w->data;
     fetch_transfer *t = &j->t;
+    fa_worker_yield_to_loop();
     crawl__redact_request(j); /* before anything reads it */
     warc_exchange x = {
         .target_uri = j->url,

@@ -11,6 +11,7 @@
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
+#include "common/fa_worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,7 @@ static void commit(state_batch *b)
 static void flush_work(uv_work_t *w)
 {
     state_batch *b = w->data;
+    fa_worker_yield_to_loop();
     b->commit_rc = 0;
     b->sync_rc = b->w ? segment_writer_sync(b->w) : 0;
     if (b->sync_rc == 0) commit(b);

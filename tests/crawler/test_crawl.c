@@ -11,6 +11,7 @@
 
 #include "common/fa_err.h"
 #include "common/fa_time.h"
+#include "common/fa_worker.h"
 #include "config/config.h"
 #include "crawl_test_util.h"
 #include "crawler/crawl.h"
@@ -20,9 +21,11 @@
 
 #include <curl/curl.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -1171,6 +1174,84 @@ static void dictionary_trained_then_used(void **state)
     free(dir);
 }
 
+/* The nice values of this process's threads: how many are at main's
+ * value + step (capped at 19), and main's own. */
+static unsigned threads_at_step(int step, int *main_nice)
+{
+    unsigned n = 0;
+    *main_nice = 99;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int self = (int)getpid();
+    struct dirent *e;
+    int nices[256], tids[256];
+    unsigned k = 0;
+    while ((e = readdir(d)) != NULL && k < 256) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL) continue;
+        size_t got = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[got] = '\0';
+        const char *p = strrchr(buf, ')');
+        if (p == NULL) continue;
+        /* after ") ": state is field 3, nice field 19 */
+        int field = 2, nice = 0;
+        for (const char *q = p + 1; *q && field < 19; q++)
+            if (*q == ' ' && ++field == 19) nice = atoi(q + 1);
+        tids[k] = atoi(e->d_name);
+        nices[k++] = nice;
+    }
+    closedir(d);
+    for (unsigned i = 0; i < k; i++)
+        if (tids[i] == self) *main_nice = nices[i];
+    int want = *main_nice + step > 19 ? 19 : *main_nice + step;
+    for (unsigned i = 0; i < k; i++)
+        if (tids[i] != self && nices[i] == want) n++;
+    return n;
+}
+
+/* Issue 14: the worker threads that archive give way to the loop thread
+ * (common/fa_worker.c): after a crawl, the pool threads that ran work are
+ * FA_WORKER_NICE below the loop thread, and the loop thread is as it was. */
+static void workers_yield_to_the_loop(void **state)
+{
+    (void)state;
+    errno = 0;
+    int before = getpriority(PRIO_PROCESS, 0);
+    assert_int_equal(errno, 0);
+    site_server *a = site_server_start("127.0.0.2", 0);
+    assert_non_null(a);
+    char *rss = rss_feed(site_server_origin(a), 4, "news");
+    site_server_route(a, "/feed.xml", 200, "application/rss+xml", rss, strlen(rss), NULL, 0);
+    route_pages(a, "news", 4, 3000, 0);
+    char *dir = test_tmpdir_new();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: 2, min_delay: 0ms }\n"
+             "sources:\n  - url: %s/feed.xml\n",
+             dir, site_server_origin(a));
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary sum;
+    assert_int_equal(crawl_run_once(cfg, NULL, &sum), 0);
+    assert_int_equal(sum.pages_fetched, 4);
+    int main_nice;
+    unsigned lowered = threads_at_step(fa_worker_nice_step(), &main_nice);
+    printf("threads at main's nice + %d: %u (main %d)\n", fa_worker_nice_step(), lowered,
+           main_nice);
+    assert_int_equal(main_nice, before);
+    assert_true(lowered >= 1);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss);
+    site_server_stop(a);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1189,6 +1270,7 @@ int main(void)
         cmocka_unit_test(encoded_feeds_are_decoded_for_parsing),
         cmocka_unit_test(not_modified_as_revisit),
         cmocka_unit_test(dictionary_trained_then_used),
+        cmocka_unit_test(workers_yield_to_the_loop),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
