@@ -498,20 +498,40 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     return (int)k;
 }
 
+/* A record is read with one pread when it fits the guess: up to the next
+ * record's offset (the file is append-only, so that is usually exactly this
+ * record), at most GET_DOC_GUESS bytes; a longer one takes a second read.
+ * Half the syscalls of reading the frame header first, and get_doc runs
+ * for every candidate of every page. */
+#define GET_DOC_GUESS (16u << 10)
+
 static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
 {
     file_index *x = fi_of(ix);
     if (doc >= x->n_docs) return FA_ENOENT;
     uint64_t off = x->offsets[doc];
-    rec_frame fr;
-    if (pread(x->fd, &fr, sizeof fr, (off_t)off) != (ssize_t)sizeof fr) return FA_EIO;
-    if (fr.magic != REC_MAGIC || fr.len < sizeof fr || fr.len > REC_MAX) return FA_ECORRUPT;
-    int rc = grow_buf(&x->rbuf, &x->rbuf_cap, fr.len);
+    uint64_t next = doc + 1 < x->n_docs ? x->offsets[doc + 1] : x->end;
+    size_t want = next > off + sizeof(rec_frame) && next - off < GET_DOC_GUESS
+                      ? (size_t)(next - off)
+                      : GET_DOC_GUESS;
+    int rc = grow_buf(&x->rbuf, &x->rbuf_cap, want);
     if (rc < 0) return rc;
+    ssize_t got = pread(x->fd, x->rbuf, want, (off_t)off);
+    if (got < (ssize_t)sizeof(rec_frame)) return FA_EIO;
+    rec_frame fr;
+    memcpy(&fr, x->rbuf, sizeof fr);
+    if (fr.magic != REC_MAGIC || fr.len < sizeof fr || fr.len > REC_MAX) return FA_ECORRUPT;
+    if ((size_t)got < fr.len) {
+        rc = grow_buf(&x->rbuf, &x->rbuf_cap, fr.len);
+        if (rc < 0) return rc;
+        size_t rest = fr.len - (size_t)got;
+        if (pread(x->fd, x->rbuf + got, rest, (off_t)(off + (uint64_t)got)) != (ssize_t)rest)
+            return FA_EIO;
+    }
     size_t body = fr.len - sizeof fr;
-    if (pread(x->fd, x->rbuf, body, (off_t)(off + sizeof fr)) != (ssize_t)body) return FA_EIO;
-    if ((uint32_t)XXH3_64bits(x->rbuf, body) != fr.check) return FA_ECORRUPT;
-    return parse_doc(x->rbuf, body, out);
+    const uint8_t *b = x->rbuf + sizeof fr;
+    if ((uint32_t)XXH3_64bits(b, body) != fr.check) return FA_ECORRUPT;
+    return parse_doc(b, body, out);
 }
 
 static int fi_block_counts(dedup_index *ix, uint64_t host_key, const uint64_t *fps, size_t n,
