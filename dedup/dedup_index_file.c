@@ -283,6 +283,22 @@ static uint32_t fp32(uint64_t fp)
 
 /* ---- the index ---- */
 
+/* The records read or written last, by id modulo REC_CACHE_SLOTS (records
+ * are immutable once written): a page's candidates are mostly the
+ * documents of its story and topic archived shortly before it, and every
+ * candidate's record is read for every page, so most reads were the same
+ * few hundred records again, each a system call.  A record longer than
+ * REC_CACHE_MAX is not kept; RAM at most REC_CACHE_SLOTS * REC_CACHE_MAX
+ * (2 MiB), counted by memory(). */
+#define REC_CACHE_SLOTS 512u
+#define REC_CACHE_MAX 4096u
+
+typedef struct rec_slot {
+    uint32_t doc; /* UINT32_MAX: empty */
+    uint32_t len; /* bytes of the record's body at p */
+    uint8_t *p;   /* REC_CACHE_MAX bytes, malloc'd (aligned for the u64 arrays) */
+} rec_slot;
+
 typedef struct file_index {
     dedup_index base;
     dedup_file_index_options opt;
@@ -301,6 +317,8 @@ typedef struct file_index {
     size_t wbuf_cap;
     uint32_t *hits_doc, *hits_n; /* candidates scratch */
     size_t hits_cap;
+    rec_slot *cache; /* REC_CACHE_SLOTS recent records, by id; NULL until used */
+    size_t cache_bytes;
 } file_index;
 
 static file_index *fi_of(dedup_index *ix)
@@ -505,10 +523,46 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
  * for every candidate of every page. */
 #define GET_DOC_GUESS (16u << 10)
 
+/* Keeps a copy of doc's record body (len bytes at p) in its cache slot. */
+static void cache_put(file_index *x, uint32_t doc, const uint8_t *p, size_t len)
+{
+    if (len > REC_CACHE_MAX) return;
+    if (x->cache == NULL) {
+        x->cache = malloc(REC_CACHE_SLOTS * sizeof *x->cache);
+        if (x->cache == NULL) return; /* no cache: reads go to the file */
+        for (size_t i = 0; i < REC_CACHE_SLOTS; i++)
+            x->cache[i] = (rec_slot){UINT32_MAX, 0, NULL};
+    }
+    rec_slot *sl = &x->cache[doc % REC_CACHE_SLOTS];
+    if (sl->p == NULL) {
+        sl->p = malloc(REC_CACHE_MAX);
+        if (sl->p == NULL) return;
+        x->cache_bytes += REC_CACHE_MAX;
+    }
+    memcpy(sl->p, p, len);
+    sl->doc = doc;
+    sl->len = (uint32_t)len;
+}
+
+int dedup__file_index_cached(dedup_index *ix, uint32_t doc)
+{
+    file_index *x = fi_of(ix);
+    return x->cache && x->cache[doc % REC_CACHE_SLOTS].doc == doc;
+}
+
+size_t dedup__file_index_cache_bytes(dedup_index *ix)
+{
+    return fi_of(ix)->cache_bytes;
+}
+
 static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
 {
     file_index *x = fi_of(ix);
     if (doc >= x->n_docs) return FA_ENOENT;
+    if (x->cache) {
+        const rec_slot *sl = &x->cache[doc % REC_CACHE_SLOTS];
+        if (sl->doc == doc) return parse_doc(sl->p, sl->len, out);
+    }
     uint64_t off = x->offsets[doc];
     uint64_t next = doc + 1 < x->n_docs ? x->offsets[doc + 1] : x->end;
     size_t want = next > off + sizeof(rec_frame) && next - off < GET_DOC_GUESS
@@ -531,7 +585,9 @@ static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
     size_t body = fr.len - sizeof fr;
     const uint8_t *b = x->rbuf + sizeof fr;
     if ((uint32_t)XXH3_64bits(b, body) != fr.check) return FA_ECORRUPT;
-    return parse_doc(b, body, out);
+    rc = parse_doc(b, body, out);
+    if (rc == 0) cache_put(x, doc, b, body);
+    return rc;
 }
 
 static int fi_block_counts(dedup_index *ix, uint64_t host_key, const uint64_t *fps, size_t n,
@@ -615,7 +671,9 @@ static int fi_insert(dedup_index *ix, dedup_doc_record *r)
     uint64_t off = x->end;
     x->end += total;
     /* the tables index the caller's arrays; nothing points into wbuf */
-    return index_doc(x, r, off);
+    rc = index_doc(x, r, off);
+    if (rc == 0) cache_put(x, r->id, p, blen);
+    return rc;
 }
 
 static uint32_t fi_count(dedup_index *ix)
@@ -628,7 +686,8 @@ static size_t fi_memory(dedup_index *ix)
     file_index *x = fi_of(ix);
     size_t m = sizeof *x + x->cap_docs * 8 + x->digests.cap * 12 + x->keys.cap * 12 +
                x->host_ids.cap * 12 + x->anchors.cap * 8 + x->cap_hosts * sizeof(host_blocks) +
-               x->rbuf_cap + x->wbuf_cap + x->hits_cap * 8;
+               x->rbuf_cap + x->wbuf_cap + x->hits_cap * 8 + x->cache_bytes +
+               (x->cache ? REC_CACHE_SLOTS * sizeof *x->cache : 0);
     for (size_t i = 0; i < x->n_hosts; i++)
         m += (size_t)x->hosts[i].cap * 8;
     return m;
@@ -665,6 +724,10 @@ static void fi_close(dedup_index *ix)
     free(x->wbuf);
     free(x->hits_doc);
     free(x->hits_n);
+    if (x->cache)
+        for (size_t i = 0; i < REC_CACHE_SLOTS; i++)
+            free(x->cache[i].p);
+    free(x->cache);
     free(x);
 }
 
