@@ -31,8 +31,11 @@
  *                a bounded table (64..2048 slots, grown with the host's
  *                documents; when a probe window is full a fingerprint seen
  *                once is evicted, so recurring blocks survive) 8 B/slot
- * Documents' sketches and blocks stay on disk and are read with pread for
- * verification (the page cache keeps the hot ones).
+ *   records      the 512 records read or written last (at most
+ *                4 KiB each)                                  <= 2 MiB
+ * Documents' sketches and blocks stay on disk and are read for
+ * verification through a read-only map of the file (the page cache keeps
+ * the hot ones; no system call per candidate), with pread when mmap fails.
  */
 #include "dedup/dedup_index.h"
 
@@ -284,13 +287,15 @@ static uint32_t fp32(uint64_t fp)
 /* ---- the index ---- */
 
 /* The records read or written last, by id modulo REC_CACHE_SLOTS (records
- * are immutable once written): a page's candidates are mostly the
- * documents of its story and topic archived shortly before it, and every
- * candidate's record is read for every page, so most reads were the same
- * few hundred records again, each a system call.  A record longer than
+ * are immutable once written): a page's candidates are often the
+ * documents of its story and topic archived shortly before it; a hit
+ * skips the checksum and the page faults of the map (remap, below).  A record longer than
  * REC_CACHE_MAX is not kept; RAM at most REC_CACHE_SLOTS * REC_CACHE_MAX
- * (2 MiB), counted by memory(). */
+ * (2 MiB), counted by memory().  (-DREC_CACHE_SLOTS=64u: how much the
+ * measured gain owes to the cache, docs/BENCHMARKS.md.) */
+#ifndef REC_CACHE_SLOTS
 #define REC_CACHE_SLOTS 512u
+#endif
 #define REC_CACHE_MAX 4096u
 
 typedef struct rec_slot {
@@ -317,6 +322,9 @@ typedef struct file_index {
     size_t wbuf_cap;
     uint32_t *hits_doc, *hits_n; /* candidates scratch */
     size_t hits_cap;
+    const uint8_t *map; /* the file read-only, map_len bytes (past its end: unused) */
+    size_t map_len;
+    int no_map; /* mmap failed: pread */
     rec_slot *cache; /* REC_CACHE_SLOTS recent records, by id; NULL until used */
     size_t cache_bytes;
 } file_index;
@@ -523,6 +531,24 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
  * for every candidate of every page. */
 #define GET_DOC_GUESS (16u << 10)
 
+/* Maps the file up to past its end (twice its size, whole MiBs), so that
+ * a record is read without a system call: pread of each candidate's record
+ * for every page was the largest single cost of dedup_analyze.  Pointers
+ * into the old map die here, which get_doc's contract allows (valid until
+ * the next get_doc/insert).  When mmap fails, records are read with pread. */
+static void remap(file_index *x)
+{
+    size_t len = ((size_t)x->end * 2 + (1u << 20) - 1) & ~(size_t)((1u << 20) - 1);
+    if (x->map) munmap((void *)x->map, x->map_len);
+    x->map = NULL, x->map_len = 0;
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, x->fd, 0);
+    if (m == MAP_FAILED) {
+        x->no_map = 1;
+        return;
+    }
+    x->map = m, x->map_len = len;
+}
+
 /* Keeps a copy of doc's record body (len bytes at p) in its cache slot. */
 static void cache_put(file_index *x, uint32_t doc, const uint8_t *p, size_t len)
 {
@@ -562,6 +588,19 @@ static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
     if (x->cache) {
         const rec_slot *sl = &x->cache[doc % REC_CACHE_SLOTS];
         if (sl->doc == doc) return parse_doc(sl->p, sl->len, out);
+    }
+    if (x->end > x->map_len && !x->no_map) remap(x);
+    if (x->map && x->offsets[doc] + sizeof(rec_frame) <= x->end) {
+        uint64_t o = x->offsets[doc];
+        rec_frame f;
+        memcpy(&f, x->map + o, sizeof f);
+        if (f.magic != REC_MAGIC || f.len < sizeof f || f.len > x->end - o) return FA_ECORRUPT;
+        const uint8_t *b = x->map + o + sizeof f;
+        size_t body = f.len - sizeof f;
+        if ((uint32_t)XXH3_64bits(b, body) != f.check) return FA_ECORRUPT;
+        int rc = parse_doc(b, body, out);
+        if (rc == 0) cache_put(x, doc, b, body);
+        return rc;
     }
     uint64_t off = x->offsets[doc];
     uint64_t next = doc + 1 < x->n_docs ? x->offsets[doc + 1] : x->end;
@@ -724,6 +763,7 @@ static void fi_close(dedup_index *ix)
     free(x->wbuf);
     free(x->hits_doc);
     free(x->hits_n);
+    if (x->map) munmap((void *)x->map, x->map_len);
     if (x->cache)
         for (size_t i = 0; i < REC_CACHE_SLOTS; i++)
             free(x->cache[i].p);

@@ -95,9 +95,11 @@ static const dedup_finding *find(const dedup_result *r, enum dedup_finding_kind 
 }
 
 /* The file index keeps the records it read or wrote last in a bounded
- * cache (dedup_index_file.c): every record reads back the same whether it
- * comes from the cache or the file, a record too long for a slot is read
- * from the file, and the cache never holds more than its 2 MiB. */
+ * cache and reads the others through a map of the file that follows its
+ * growth (dedup_index_file.c): every record reads back the same whether it
+ * comes from the cache or the file, also while the file grows, a record too
+ * long for a slot is read from the file, and the cache never holds more
+ * than its 2 MiB. */
 static void test_record_cache(void **state)
 {
     (void)state;
@@ -124,6 +126,14 @@ static void test_record_cache(void **state)
         assert_int_equal(ix->ops->insert(ix, &r), 0);
         assert_int_equal(r.id, d);
         assert_true(dedup__file_index_cache_bytes(ix) <= 512u * 4096u);
+        if (d % 100 == 99) { /* read while the file grows: the map follows it */
+            dedup_doc_record o;
+            uint32_t od = d / 3;
+            assert_int_equal(ix->ops->get_doc(ix, od, &o), 0);
+            assert_int_equal(o.id, od);
+            assert_int_equal(o.n_sketch, od % 97 == 5 ? BIG : 8 + od % 50);
+            assert_int_equal(o.sketch[0], od * 7919u + 4u);
+        }
     }
     assert_true(dedup__file_index_cached(ix, N - 1));
     assert_false(dedup__file_index_cached(ix, 0));  /* evicted by 512, 1024 */
