@@ -324,7 +324,7 @@ typedef struct file_index {
     size_t hits_cap;
     const uint8_t *map; /* the file read-only, map_len bytes (past its end: unused) */
     size_t map_len;
-    int no_map; /* mmap failed: pread */
+    int no_map;      /* mmap failed: pread */
     rec_slot *cache; /* REC_CACHE_SLOTS recent records, by id; NULL until used */
     size_t cache_bytes;
 } file_index;

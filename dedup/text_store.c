@@ -201,8 +201,8 @@ int text_store_get(text_store *st, uint32_t doc, fa_buf *out)
     if (doc >= st->n_off || st->off[doc] == 0) return FA_ENOENT;
     uint64_t off = st->off[doc] - 1;
     uint64_t next = doc + 1 < st->n_off && st->off[doc + 1] ? st->off[doc + 1] - 1 : 0;
-    size_t want = next > off + FRAME_HDR && next - off <= 8 * GET_GUESS ? (size_t)(next - off)
-                                                                         : GET_GUESS;
+    size_t want =
+        next > off + FRAME_HDR && next - off <= 8 * GET_GUESS ? (size_t)(next - off) : GET_GUESS;
     if (off + want > st->end) want = (size_t)(st->end - off);
     if (want < FRAME_HDR) return FA_ECORRUPT;
     fa_buf_reset(&st->comp);

@@ -136,7 +136,7 @@ static void test_record_cache(void **state)
         }
     }
     assert_true(dedup__file_index_cached(ix, N - 1));
-    assert_false(dedup__file_index_cached(ix, 0));  /* evicted by 512, 1024 */
+    assert_false(dedup__file_index_cached(ix, 0));    /* evicted by 512, 1024 */
     assert_false(dedup__file_index_cached(ix, 1460)); /* 1460 % 97 == 5: too long */
     for (int pass = 0; pass < 2; pass++)
         for (uint32_t d = 0; d < N; d++) {
