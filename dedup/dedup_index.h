@@ -112,6 +112,11 @@ struct dedup_index {
     dedup_index_params params;
 };
 
+/* For tests: whether the file index ix holds doc's record in its cache of
+ * recent records, and the bytes that cache holds (at most 2 MiB). */
+int dedup__file_index_cached(dedup_index *ix, uint32_t doc);
+size_t dedup__file_index_cache_bytes(dedup_index *ix);
+
 typedef struct dedup_file_index_options {
     int sync_every_insert; /* fdatasync after each insert (default: at close/sync only) */
     int read_only;

@@ -31,8 +31,11 @@
  *                a bounded table (64..2048 slots, grown with the host's
  *                documents; when a probe window is full a fingerprint seen
  *                once is evicted, so recurring blocks survive) 8 B/slot
- * Documents' sketches and blocks stay on disk and are read with pread for
- * verification (the page cache keeps the hot ones).
+ *   records      the 512 records read or written last (at most
+ *                4 KiB each)                                  <= 2 MiB
+ * Documents' sketches and blocks stay on disk and are read for
+ * verification through a read-only map of the file (the page cache keeps
+ * the hot ones; no system call per candidate), with pread when mmap fails.
  */
 #include "dedup/dedup_index.h"
 
@@ -283,6 +286,24 @@ static uint32_t fp32(uint64_t fp)
 
 /* ---- the index ---- */
 
+/* The records read or written last, by id modulo REC_CACHE_SLOTS (records
+ * are immutable once written): a page's candidates are often the
+ * documents of its story and topic archived shortly before it; a hit
+ * skips the checksum and the page faults of the map (remap, below).  A record longer than
+ * REC_CACHE_MAX is not kept; RAM at most REC_CACHE_SLOTS * REC_CACHE_MAX
+ * (2 MiB), counted by memory().  (-DREC_CACHE_SLOTS=64u: how much the
+ * measured gain owes to the cache, docs/BENCHMARKS.md.) */
+#ifndef REC_CACHE_SLOTS
+#define REC_CACHE_SLOTS 512u
+#endif
+#define REC_CACHE_MAX 4096u
+
+typedef struct rec_slot {
+    uint32_t doc; /* UINT32_MAX: empty */
+    uint32_t len; /* bytes of the record's body at p */
+    uint8_t *p;   /* REC_CACHE_MAX bytes, malloc'd (aligned for the u64 arrays) */
+} rec_slot;
+
 typedef struct file_index {
     dedup_index base;
     dedup_file_index_options opt;
@@ -301,6 +322,11 @@ typedef struct file_index {
     size_t wbuf_cap;
     uint32_t *hits_doc, *hits_n; /* candidates scratch */
     size_t hits_cap;
+    const uint8_t *map; /* the file read-only, map_len bytes (past its end: unused) */
+    size_t map_len;
+    int no_map;      /* mmap failed: pread */
+    rec_slot *cache; /* REC_CACHE_SLOTS recent records, by id; NULL until used */
+    size_t cache_bytes;
 } file_index;
 
 static file_index *fi_of(dedup_index *ix)
@@ -498,20 +524,109 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     return (int)k;
 }
 
+/* A record is read with one pread when it fits the guess: up to the next
+ * record's offset (the file is append-only, so that is usually exactly this
+ * record), at most GET_DOC_GUESS bytes; a longer one takes a second read.
+ * Half the syscalls of reading the frame header first, and get_doc runs
+ * for every candidate of every page. */
+#define GET_DOC_GUESS (16u << 10)
+
+/* Maps the file up to past its end (twice its size, whole MiBs), so that
+ * a record is read without a system call: pread of each candidate's record
+ * for every page was the largest single cost of dedup_analyze.  Pointers
+ * into the old map die here, which get_doc's contract allows (valid until
+ * the next get_doc/insert).  When mmap fails, records are read with pread. */
+static void remap(file_index *x)
+{
+    size_t len = ((size_t)x->end * 2 + (1u << 20) - 1) & ~(size_t)((1u << 20) - 1);
+    if (x->map) munmap((void *)x->map, x->map_len);
+    x->map = NULL, x->map_len = 0;
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, x->fd, 0);
+    if (m == MAP_FAILED) {
+        x->no_map = 1;
+        return;
+    }
+    x->map = m, x->map_len = len;
+}
+
+/* Keeps a copy of doc's record body (len bytes at p) in its cache slot. */
+static void cache_put(file_index *x, uint32_t doc, const uint8_t *p, size_t len)
+{
+    if (len > REC_CACHE_MAX) return;
+    if (x->cache == NULL) {
+        x->cache = malloc(REC_CACHE_SLOTS * sizeof *x->cache);
+        if (x->cache == NULL) return; /* no cache: reads go to the file */
+        for (size_t i = 0; i < REC_CACHE_SLOTS; i++)
+            x->cache[i] = (rec_slot){UINT32_MAX, 0, NULL};
+    }
+    rec_slot *sl = &x->cache[doc % REC_CACHE_SLOTS];
+    if (sl->p == NULL) {
+        sl->p = malloc(REC_CACHE_MAX);
+        if (sl->p == NULL) return;
+        x->cache_bytes += REC_CACHE_MAX;
+    }
+    memcpy(sl->p, p, len);
+    sl->doc = doc;
+    sl->len = (uint32_t)len;
+}
+
+int dedup__file_index_cached(dedup_index *ix, uint32_t doc)
+{
+    file_index *x = fi_of(ix);
+    return x->cache && x->cache[doc % REC_CACHE_SLOTS].doc == doc;
+}
+
+size_t dedup__file_index_cache_bytes(dedup_index *ix)
+{
+    return fi_of(ix)->cache_bytes;
+}
+
 static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
 {
     file_index *x = fi_of(ix);
     if (doc >= x->n_docs) return FA_ENOENT;
+    if (x->cache) {
+        const rec_slot *sl = &x->cache[doc % REC_CACHE_SLOTS];
+        if (sl->doc == doc) return parse_doc(sl->p, sl->len, out);
+    }
+    if (x->end > x->map_len && !x->no_map) remap(x);
+    if (x->map && x->offsets[doc] + sizeof(rec_frame) <= x->end) {
+        uint64_t o = x->offsets[doc];
+        rec_frame f;
+        memcpy(&f, x->map + o, sizeof f);
+        if (f.magic != REC_MAGIC || f.len < sizeof f || f.len > x->end - o) return FA_ECORRUPT;
+        const uint8_t *b = x->map + o + sizeof f;
+        size_t body = f.len - sizeof f;
+        if ((uint32_t)XXH3_64bits(b, body) != f.check) return FA_ECORRUPT;
+        int rc = parse_doc(b, body, out);
+        if (rc == 0) cache_put(x, doc, b, body);
+        return rc;
+    }
     uint64_t off = x->offsets[doc];
-    rec_frame fr;
-    if (pread(x->fd, &fr, sizeof fr, (off_t)off) != (ssize_t)sizeof fr) return FA_EIO;
-    if (fr.magic != REC_MAGIC || fr.len < sizeof fr || fr.len > REC_MAX) return FA_ECORRUPT;
-    int rc = grow_buf(&x->rbuf, &x->rbuf_cap, fr.len);
+    uint64_t next = doc + 1 < x->n_docs ? x->offsets[doc + 1] : x->end;
+    size_t want = next > off + sizeof(rec_frame) && next - off < GET_DOC_GUESS
+                      ? (size_t)(next - off)
+                      : GET_DOC_GUESS;
+    int rc = grow_buf(&x->rbuf, &x->rbuf_cap, want);
     if (rc < 0) return rc;
+    ssize_t got = pread(x->fd, x->rbuf, want, (off_t)off);
+    if (got < (ssize_t)sizeof(rec_frame)) return FA_EIO;
+    rec_frame fr;
+    memcpy(&fr, x->rbuf, sizeof fr);
+    if (fr.magic != REC_MAGIC || fr.len < sizeof fr || fr.len > REC_MAX) return FA_ECORRUPT;
+    if ((size_t)got < fr.len) {
+        rc = grow_buf(&x->rbuf, &x->rbuf_cap, fr.len);
+        if (rc < 0) return rc;
+        size_t rest = fr.len - (size_t)got;
+        if (pread(x->fd, x->rbuf + got, rest, (off_t)(off + (uint64_t)got)) != (ssize_t)rest)
+            return FA_EIO;
+    }
     size_t body = fr.len - sizeof fr;
-    if (pread(x->fd, x->rbuf, body, (off_t)(off + sizeof fr)) != (ssize_t)body) return FA_EIO;
-    if ((uint32_t)XXH3_64bits(x->rbuf, body) != fr.check) return FA_ECORRUPT;
-    return parse_doc(x->rbuf, body, out);
+    const uint8_t *b = x->rbuf + sizeof fr;
+    if ((uint32_t)XXH3_64bits(b, body) != fr.check) return FA_ECORRUPT;
+    rc = parse_doc(b, body, out);
+    if (rc == 0) cache_put(x, doc, b, body);
+    return rc;
 }
 
 static int fi_block_counts(dedup_index *ix, uint64_t host_key, const uint64_t *fps, size_t n,
@@ -595,7 +710,9 @@ static int fi_insert(dedup_index *ix, dedup_doc_record *r)
     uint64_t off = x->end;
     x->end += total;
     /* the tables index the caller's arrays; nothing points into wbuf */
-    return index_doc(x, r, off);
+    rc = index_doc(x, r, off);
+    if (rc == 0) cache_put(x, r->id, p, blen);
+    return rc;
 }
 
 static uint32_t fi_count(dedup_index *ix)
@@ -608,7 +725,8 @@ static size_t fi_memory(dedup_index *ix)
     file_index *x = fi_of(ix);
     size_t m = sizeof *x + x->cap_docs * 8 + x->digests.cap * 12 + x->keys.cap * 12 +
                x->host_ids.cap * 12 + x->anchors.cap * 8 + x->cap_hosts * sizeof(host_blocks) +
-               x->rbuf_cap + x->wbuf_cap + x->hits_cap * 8;
+               x->rbuf_cap + x->wbuf_cap + x->hits_cap * 8 + x->cache_bytes +
+               (x->cache ? REC_CACHE_SLOTS * sizeof *x->cache : 0);
     for (size_t i = 0; i < x->n_hosts; i++)
         m += (size_t)x->hosts[i].cap * 8;
     return m;
@@ -645,6 +763,11 @@ static void fi_close(dedup_index *ix)
     free(x->wbuf);
     free(x->hits_doc);
     free(x->hits_n);
+    if (x->map) munmap((void *)x->map, x->map_len);
+    if (x->cache)
+        for (size_t i = 0; i < REC_CACHE_SLOTS; i++)
+            free(x->cache[i].p);
+    free(x->cache);
     free(x);
 }
 

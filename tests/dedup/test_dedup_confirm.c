@@ -178,6 +178,46 @@ static void test_text_store(void **state)
     fa_buf_free(&out);
 }
 
+/* Frames of every size, stored out of id order: text_store_get reads a
+ * frame with one pread when it guessed its length (the next frame's
+ * offset, or 8 KiB) and must still read longer frames whole. */
+static void test_text_store_frame_sizes(void **state)
+{
+    (void)state;
+    text_store *st;
+    assert_int_equal(text_store_open(dir, &st), 0);
+    static const size_t lens[] = {1, 300, 9000, 70000, 200000, 5};
+    static const uint32_t order[] = {3, 0, 5, 1, 4, 2};
+    enum { N = sizeof lens / sizeof lens[0] };
+    char *t[N];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < N; i++) {
+        t[i] = malloc(lens[i] + 1);
+        assert_non_null(t[i]);
+        for (size_t j = 0; j < lens[i]; j++) { /* barely compressible */
+            x = x * 1103515245u + 12345u;
+            t[i][j] = (char)('a' + (x >> 16) % 26);
+        }
+        t[i][lens[i]] = 0;
+    }
+    for (size_t k = 0; k < N; k++)
+        assert_int_equal(text_store_put(st, order[k], t[order[k]], lens[order[k]]), 0);
+    fa_buf out;
+    fa_buf_init(&out, 1 << 20);
+    for (int pass = 0; pass < 2; pass++) { /* written, then reopened */
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(text_store_get(st, (uint32_t)i, &out), 0);
+            assert_int_equal(out.len, lens[i]);
+            assert_memory_equal(out.data, t[i], lens[i]);
+        }
+        text_store_close(st);
+        if (pass == 0) assert_int_equal(text_store_open(dir, &st), 0);
+    }
+    for (size_t i = 0; i < N; i++)
+        free(t[i]);
+    fa_buf_free(&out);
+}
+
 /* A story as plain text: paragraphs of 3 sentences (blank-line separated). */
 static char *story(unsigned id, unsigned from, unsigned to, unsigned typo_every,
                    unsigned rewrite_every, const char *lede)
@@ -322,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_align),
         cmocka_unit_test(test_align_chars),
         cmocka_unit_test_setup_teardown(test_text_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_store_frame_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),

@@ -9,6 +9,7 @@
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "dedup/dedup_engine.h"
+#include "dedup/dedup_index.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -91,6 +92,70 @@ static const dedup_finding *find(const dedup_result *r, enum dedup_finding_kind 
     for (size_t i = 0; i < r->n_findings; i++)
         if (r->findings[i].kind == k) return &r->findings[i];
     return NULL;
+}
+
+/* The file index keeps the records it read or wrote last in a bounded
+ * cache and reads the others through a map of the file that follows its
+ * growth (dedup_index_file.c): every record reads back the same whether it
+ * comes from the cache or the file, also while the file grows, a record too
+ * long for a slot is read from the file, and the cache never holds more
+ * than its 2 MiB. */
+static void test_record_cache(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    enum { N = 1500, BIG = 3000 };
+    static uint32_t sk[BIG];
+    uint64_t blocks[2] = {11, 12};
+    uint32_t bchars[2] = {100, 200};
+    char url[64];
+    for (uint32_t d = 0; d < N; d++) {
+        uint32_t n = d % 97 == 5 ? BIG : 8 + d % 50; /* some over a slot's 4 KiB */
+        for (uint32_t i = 0; i < n; i++)
+            sk[i] = d * 7919u + i * 4u + 4u;
+        snprintf(url, sizeof url, "https://example.org/%u", d);
+        dedup_doc_record r = {0};
+        r.group = UINT32_MAX;
+        r.date = d;
+        r.host_key = 1 + d % 3;
+        r.n_sketch = n, r.sketch = sk;
+        r.n_blocks = 2, r.blocks = blocks, r.block_chars = bchars;
+        r.url = url, r.digest = "", r.record_id = "<urn:x>";
+        assert_int_equal(ix->ops->insert(ix, &r), 0);
+        assert_int_equal(r.id, d);
+        assert_true(dedup__file_index_cache_bytes(ix) <= 512u * 4096u);
+        if (d % 100 == 99) { /* read while the file grows: the map follows it */
+            dedup_doc_record o;
+            uint32_t od = d / 3;
+            assert_int_equal(ix->ops->get_doc(ix, od, &o), 0);
+            assert_int_equal(o.id, od);
+            assert_int_equal(o.n_sketch, od % 97 == 5 ? BIG : 8 + od % 50);
+            assert_int_equal(o.sketch[0], od * 7919u + 4u);
+        }
+    }
+    assert_true(dedup__file_index_cached(ix, N - 1));
+    assert_false(dedup__file_index_cached(ix, 0));    /* evicted by 512, 1024 */
+    assert_false(dedup__file_index_cached(ix, 1460)); /* 1460 % 97 == 5: too long */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t d = 0; d < N; d++) {
+            dedup_doc_record r;
+            assert_int_equal(ix->ops->get_doc(ix, d, &r), 0);
+            uint32_t n = d % 97 == 5 ? BIG : 8 + d % 50;
+            assert_int_equal(r.id, d);
+            assert_int_equal(r.date, d);
+            assert_int_equal(r.n_sketch, n);
+            assert_int_equal(r.sketch[0], d * 7919u + 4u);
+            assert_int_equal(r.sketch[n - 1], d * 7919u + (n - 1) * 4u + 4u);
+            assert_int_equal(r.blocks[1], 12);
+            snprintf(url, sizeof url, "https://example.org/%u", d);
+            assert_string_equal(r.url, url);
+            assert_true(dedup__file_index_cached(ix, d) == (n != BIG));
+        }
+    assert_true(dedup__file_index_cache_bytes(ix) <= 512u * 4096u);
+    assert_int_equal(ix->ops->get_doc(ix, N, &(dedup_doc_record){0}), FA_ENOENT);
+    ix->ops->close(ix);
 }
 
 static void test_findings(void **state)
@@ -519,6 +584,7 @@ static void test_threads_examine(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
