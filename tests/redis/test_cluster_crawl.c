@@ -757,19 +757,39 @@ static int http_get(int port, const char *path, char *body, size_t len)
 
 /* A `serve` node of the same cluster with one source of its own (on a
  * closed port: it leaves the sample sites alone) and metrics on port. */
-static void start_watch_node(node *n, const char *redis_url, int port)
+/* Starts a serve node that only watches the cluster (its one source is a
+ * closed port), its metrics on a port of the kernel's choosing; returns
+ * that port, read from the node's "metrics on 127.0.0.1:PORT" log line
+ * (a port made from the pid could be any other test's ephemeral port). */
+static int start_watch_node(node *n, const char *redis_url)
 {
     mkdir(n->dir, 0777);
     snprintf(n->config, sizeof n->config, "%s/config.yaml", n->dir);
     FILE *f = fopen(n->config, "w");
     fprintf(f,
             "storage:\n  dir: \"%s/archive\"\n  state_dir: \"%s/state\"\n"
-            "metrics:\n  listen: \"127.0.0.1:%d\"\n"
+            "metrics:\n  listen: \"127.0.0.1:0\"\n"
             "sources:\n  - name: closed port\n    url: \"http://127.0.0.1:9/feed.xml\"\n"
             "cluster:\n  redis: \"%s\"\n  node: %s\n  lease: 10s\n",
-            n->dir, n->dir, port, redis_url, n->name);
+            n->dir, n->dir, redis_url, n->name);
     fclose(f);
     node_start(n, "serve");
+    char log[700], buf[8192];
+    snprintf(log, sizeof log, "%s/serve.log", n->dir);
+    for (int i = 0; i < 600; i++) { /* 30 s */
+        FILE *lf = fopen(log, "r");
+        if (lf != NULL) {
+            size_t got = fread(buf, 1, sizeof buf - 1, lf);
+            fclose(lf);
+            buf[got] = '\0';
+            const char *m = strstr(buf, "metrics on 127.0.0.1:");
+            if (m != NULL) return atoi(m + strlen("metrics on 127.0.0.1:"));
+        }
+        sleep_ms(50);
+    }
+    fprintf(stderr, "FAIL: the serve node logged no metrics port\n");
+    show_log(n, "serve");
+    exit(1);
 }
 
 static void case_restart(void)
@@ -785,8 +805,7 @@ static void case_restart(void)
     }
     node watch;
     node_init(&watch, NODES);
-    int port = 30000 + (int)(getpid() % 20000);
-    start_watch_node(&watch, rs.url, port);
+    int port = start_watch_node(&watch, rs.url);
     for (int i = 0; i < NODES; i++)
         node_start(&nodes[i], "once");
     char body[65536];
