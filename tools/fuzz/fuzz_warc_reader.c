@@ -7,7 +7,7 @@
  * read again by offset.  segment_dict_id is tried on the input too.
  *
  * Input: byte 0 options (bit 0: read every record again with
- * warc_reader_read_at; bit 1: a 64 KiB record ceiling instead of 32 MiB;
+ * warc_reader_read_at; bit 1: a 64 KiB record ceiling instead of 2 MiB;
  * bit 2: a 1 MiB block limit, as ls, verify, index and recovery set),
  * then the file's bytes, written to a memfd that the reader opens by its
  * /proc/self/fd path.  Built by tools/fuzz/CMakeLists.txt; see tools/fuzz/README.md.
@@ -15,11 +15,10 @@
  * Issue 12 #6 (the reader trusted a frame's declared content size) is
  * fixed in warc_reader.c: frames are streamed, memory follows the bytes
  * that come out; regression/warc_reader/ keeps the lying frame.  The
- * ceiling is 32 MiB (http.max_body_size's default, the largest block a
- * default crawl writes) rather than the readers' 1 GiB default: the code
- * path is the same, and a 33 KB frame of RLE blocks that really holds
- * 1 GiB takes 3 s to decompress (15 s under ASan), past the fuzzer's
- * timeout - work linear in the output, capped by the ceiling.
+ * ceiling is 2 MiB rather than the readers' 1 GiB default: the code path
+ * is the same, and a 33 KB frame of RLE blocks that really holds 1 GiB
+ * takes 3 s to decompress (15 s under ASan), past the fuzzer's timeout -
+ * work linear in the output, capped by the ceiling (tools/fuzz/README.md).
  */
 #include "common/fa_buf.h"
 #include "tools/fuzz/fuzz_util.h"
@@ -61,8 +60,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64], err[512];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     warc_reader *r = NULL;
-    /* 64 KiB or 2 MiB: the ceiling logic is the same at any size, and RLE
-     * frames filled to 32 MiB made page faults most of the time (700 exec/s) */
     uint64_t ceiling = opt & 2 ? 64u << 10 : 2u << 20;
     if (warc_reader_open(path, ceiling, &r, err, sizeof err) < 0) {
         close(fd);
