@@ -41,6 +41,8 @@
 #define OUT_CAP ((size_t)16 << 10)
 #define TAIL_MAX 16
 #define WINDOW_MAX ((size_t)1 << 20)
+/* The hold buffer's first size: the prescan's bytes (it grows from there). */
+#define HOLD_MIN ((size_t)FA_CHARSET_PRESCAN)
 /* Non-ASCII bytes that make a detection fully evidenced. */
 #define EVIDENCE_BYTES 48.0
 
@@ -585,7 +587,7 @@ struct fa_charset_decoder {
     iconv_t cd;   /* (iconv_t)-1 for UTF-8 */
     int declared; /* declared encoding or -1 */
     enum fa_charset_how declared_how;
-    unsigned char *hold; /* PRESCAN + window bytes */
+    unsigned char *hold; /* hold_cap bytes: HOLD_MIN, doubled up to PRESCAN + window */
     size_t hold_len, hold_cap;
     unsigned char tail[TAIL_MAX];
     size_t tail_len;
@@ -1194,6 +1196,24 @@ static int end_prescan(fa_charset_decoder *d, int at_end)
     return 0;
 }
 
+/* Makes room for need bytes in hold (need <= PRESCAN + window): doubles
+ * the buffer, the new part zeroed like the first (judge() reads only what
+ * was copied in, but the analyzer cannot see it).  0 or FA_ENOMEM. */
+static int hold_reserve(fa_charset_decoder *d, size_t need)
+{
+    if (need <= d->hold_cap) return 0;
+    size_t max = FA_CHARSET_PRESCAN + d->o.window, cap = d->hold_cap;
+    while (cap < need)
+        cap *= 2;
+    if (cap > max) cap = max;
+    unsigned char *h = realloc(d->hold, cap);
+    if (h == NULL) return FA_ENOMEM;
+    memset(h + d->hold_cap, 0, cap - d->hold_cap);
+    d->hold = h;
+    d->hold_cap = cap;
+    return 0;
+}
+
 /* The window is full (or the body ended): decide, decode what was held. */
 static int end_window(fa_charset_decoder *d, int at_end)
 {
@@ -1222,7 +1242,9 @@ fa_charset_decoder *fa_charset_decoder_new(const fa_charset_options *o, fa_chars
     d->declared = -1;
     d->enc = E_UTF8;
     d->dec.name = encodings[E_UTF8].name;
-    d->hold_cap = FA_CHARSET_PRESCAN + d->o.window;
+    /* the hold grows with what is held (hold_reserve): most bodies decide
+     * on far less than PRESCAN + window bytes */
+    d->hold_cap = HOLD_MIN;
     d->hold = calloc(1, d->hold_cap); /* zeroed: keeps the analyzer sure of what judge() reads */
     if (d->hold == NULL) {
         free(d);
@@ -1264,6 +1286,8 @@ int fa_charset_push(fa_charset_decoder *d, const void *data, size_t len)
             /* the prescan may have left more than a small window holds */
             size_t room = d->hold_len < d->o.window ? d->o.window - d->hold_len : 0;
             size_t k = room < len ? room : len;
+            rc = hold_reserve(d, d->hold_len + k);
+            if (rc < 0) break;
             memcpy(d->hold + d->hold_len, s, k);
             d->hold_len += k;
             s += k;
