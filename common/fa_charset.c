@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,11 +529,103 @@ static void tally_raw_utf8(tally *t, const unsigned char *s, size_t n, int at_en
     }
 }
 
-/* Decodes s[0..n) with iconv name into a scratch buffer to tally it.
- * Returns 0 or FA_ENOMEM (iconv_open failed: then all counted as errors). */
-static int tally_iconv(tally *t, const encoding *e, const unsigned char *s, size_t n, int at_end)
+/* ---- per-thread cache of iconv descriptors ----
+ *
+ * Opening an iconv descriptor (glibc's gconv lookup and allocations) costs
+ * more than deciding a short document, and judge() may need several per
+ * document.  So each thread keeps, in a cache of its own (nothing shared,
+ * no lock), one idle descriptor per encoding:
+ *
+ *   cd_take(enc)      an idle descriptor, reset to the initial state, or a
+ *                     new one; the caller owns it until
+ *   cd_give(enc, cd)  puts it back in the calling thread's cache (or
+ *                     closes it when that slot is taken), so a decoder may
+ *                     be freed on another thread than the one that made it.
+ *
+ * The cache is freed by a pthread key destructor when its thread exits;
+ * the main thread's stays until the process exits.  Without memory for it,
+ * everything is opened and closed per use as before.  UTF-16 descriptors
+ * are not cached (glibc reads byte-order flags on a descriptor's first
+ * use; they are rare here). */
+
+typedef struct charset_cache {
+    iconv_t cd[E_COUNT]; /* idle descriptors to UTF-8, (iconv_t)-1 when none */
+} charset_cache;
+
+static pthread_key_t cache_key;
+static int cache_key_ok;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static _Thread_local charset_cache *thread_cache;
+
+static void cache_free(void *p)
 {
-    iconv_t cd = iconv_open("UTF-8", e->iconv);
+    charset_cache *c = p;
+    for (int e = 0; e < E_COUNT; e++)
+        if (c->cd[e] != (iconv_t)-1) iconv_close(c->cd[e]);
+    free(c);
+    thread_cache = NULL;
+}
+
+static void cache_key_init(void)
+{
+    cache_key_ok = pthread_key_create(&cache_key, cache_free) == 0;
+}
+
+/* The calling thread's cache, made on first use; NULL without memory. */
+static charset_cache *cache_get(void)
+{
+    if (thread_cache != NULL) return thread_cache;
+    pthread_once(&cache_once, cache_key_init);
+    if (!cache_key_ok) return NULL;
+    charset_cache *c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    for (int e = 0; e < E_COUNT; e++)
+        c->cd[e] = (iconv_t)-1;
+    if (pthread_setspecific(cache_key, c) != 0) {
+        free(c);
+        return NULL;
+    }
+    thread_cache = c;
+    return c;
+}
+
+static int cd_cacheable(int enc)
+{
+    return enc != E_UTF8 && enc != E_UTF16LE && enc != E_UTF16BE;
+}
+
+/* A descriptor from encoding enc to UTF-8 in its initial state, or
+ * (iconv_t)-1 (iconv lacks it, or no memory). */
+static iconv_t cd_take(int enc)
+{
+    charset_cache *c = cd_cacheable(enc) ? cache_get() : NULL;
+    if (c != NULL && c->cd[enc] != (iconv_t)-1) {
+        iconv_t cd = c->cd[enc];
+        c->cd[enc] = (iconv_t)-1;
+        iconv(cd, NULL, NULL, NULL, NULL); /* back to the initial state */
+        return cd;
+    }
+    return iconv_open("UTF-8", encodings[enc].iconv);
+}
+
+/* Gives back a descriptor from cd_take (any state; (iconv_t)-1 is
+ * accepted). */
+static void cd_give(int enc, iconv_t cd)
+{
+    if (cd == (iconv_t)-1) return;
+    charset_cache *c = cd_cacheable(enc) ? cache_get() : NULL;
+    if (c != NULL && c->cd[enc] == (iconv_t)-1)
+        c->cd[enc] = cd;
+    else
+        iconv_close(cd);
+}
+
+/* Decodes s[0..n) with encoding enc into a scratch buffer to tally it.
+ * Returns 0 or FA_ENOMEM (iconv_open failed: then all counted as errors). */
+static int tally_iconv(tally *t, int enc, const unsigned char *s, size_t n, int at_end)
+{
+    const encoding *e = &encodings[enc];
+    iconv_t cd = cd_take(enc);
     if (cd == (iconv_t)-1) {
         t->errors += n ? n : 1;
         return FA_ENOMEM;
@@ -557,7 +650,7 @@ static int tally_iconv(tally *t, const encoding *e, const unsigned char *s, size
         ip++;
         left--;
     }
-    iconv_close(cd);
+    cd_give(enc, cd);
     return 0;
 }
 
@@ -567,7 +660,7 @@ static void tally_enc(tally *t, int enc, const unsigned char *s, size_t n, int a
     if (enc == E_UTF8)
         tally_raw_utf8(t, s, n, at_end);
     else
-        tally_iconv(t, &encodings[enc], s, n, at_end);
+        tally_iconv(t, enc, s, n, at_end);
 }
 
 /* ---- the decoder ---- */
@@ -813,7 +906,7 @@ static int decode(fa_charset_decoder *d, const unsigned char *s, size_t n, int a
 static void choose(fa_charset_decoder *d, int enc, enum fa_charset_how how)
 {
     if (enc != E_UTF8) {
-        d->cd = iconv_open("UTF-8", encodings[enc].iconv);
+        d->cd = cd_take(enc);
         if (d->cd == (iconv_t)-1) {
             enc = E_UTF8;
             how = FA_CHARSET_DEFAULT;
@@ -1340,7 +1433,7 @@ const fa_charset_decision *fa_charset_decoder_decision(const fa_charset_decoder 
 void fa_charset_decoder_free(fa_charset_decoder *d)
 {
     if (d == NULL) return;
-    if (d->cd != (iconv_t)-1) iconv_close(d->cd);
+    cd_give(d->enc, d->cd);
     free(d->hold);
     free(d);
 }
