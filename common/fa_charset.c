@@ -529,18 +529,20 @@ static void tally_raw_utf8(tally *t, const unsigned char *s, size_t n, int at_en
     }
 }
 
-/* ---- per-thread cache of iconv descriptors ----
+/* ---- per-thread cache: iconv descriptors, the libuchardet handle ----
  *
- * Opening an iconv descriptor (glibc's gconv lookup and allocations) costs
- * more than deciding a short document, and judge() may need several per
- * document.  So each thread keeps, in a cache of its own (nothing shared,
- * no lock), one idle descriptor per encoding:
+ * Opening an iconv descriptor (glibc's gconv lookup and allocations) and a
+ * libuchardet detector (its probers) cost more than deciding a short
+ * document, and judge() may need several of each per document.  So each
+ * thread keeps, in a cache of its own (nothing shared, no lock), one idle
+ * descriptor per encoding and one detector:
  *
  *   cd_take(enc)      an idle descriptor, reset to the initial state, or a
  *                     new one; the caller owns it until
  *   cd_give(enc, cd)  puts it back in the calling thread's cache (or
  *                     closes it when that slot is taken), so a decoder may
  *                     be freed on another thread than the one that made it.
+ *   detect()          uses the thread's detector, reset first (as new).
  *
  * The cache is freed by a pthread key destructor when its thread exits;
  * the main thread's stays until the process exits.  Without memory for it,
@@ -550,6 +552,7 @@ static void tally_raw_utf8(tally *t, const unsigned char *s, size_t n, int at_en
 
 typedef struct charset_cache {
     iconv_t cd[E_COUNT]; /* idle descriptors to UTF-8, (iconv_t)-1 when none */
+    uchardet_t det;      /* NULL until first needed */
 } charset_cache;
 
 static pthread_key_t cache_key;
@@ -562,6 +565,7 @@ static void cache_free(void *p)
     charset_cache *c = p;
     for (int e = 0; e < E_COUNT; e++)
         if (c->cd[e] != (iconv_t)-1) iconv_close(c->cd[e]);
+    if (c->det != NULL) uchardet_delete(c->det);
     free(c);
     thread_cache = NULL;
 }
@@ -1100,7 +1104,15 @@ static int is_cjk(int enc)
 /* libuchardet's answer on s[0..n), or -1. */
 static int detect(const unsigned char *s, size_t n)
 {
-    uchardet_t u = uchardet_new();
+    charset_cache *c = cache_get();
+    uchardet_t u;
+    if (c == NULL) {
+        u = uchardet_new();
+    } else {
+        if (c->det == NULL) c->det = uchardet_new();
+        u = c->det;
+        uchardet_reset(u); /* as new: the last document's probers cleared */
+    }
     if (u == NULL) return -1;
     int e = -1;
     if (uchardet_handle_data(u, (const char *)s, n) == 0) {
@@ -1113,7 +1125,7 @@ static int detect(const unsigned char *s, size_t n)
                 e = label_find(name, strlen(name));
         }
     }
-    uchardet_delete(u);
+    if (c == NULL) uchardet_delete(u);
     return e;
 }
 
