@@ -45,7 +45,11 @@
  * at most 1024 + window bytes are ever held.  A multi-byte sequence split
  * across chunks is carried over to the next chunk.
  *
- * Nothing here does I/O.  A decoder is used by one thread at a time.
+ * Nothing here does I/O.  A decoder is used by one thread at a time (and
+ * may be freed on another).  Each thread that decodes keeps a small cache
+ * of its own - an idle iconv descriptor per encoding, a libuchardet
+ * detector - owned by fa_charset and freed when the thread exits (the main
+ * thread's at process exit); nothing is shared between threads.
  */
 #ifndef FA_CHARSET_H
 #define FA_CHARSET_H
