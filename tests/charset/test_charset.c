@@ -14,6 +14,8 @@
 #include "common/fa_charset.h"
 #include "common/fa_err.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +454,213 @@ static void test_random_inputs(void **state)
     fa_buf_free(&in);
 }
 
+/* ---- the hold buffer, the per-thread caches ---- */
+
+/* A body past the hold buffer's first size: an undeclared EUC-KR page of
+ * ~20 KiB, pushed whole and a byte, 3 and 1000 bytes at a time, with the
+ * default window (held: 8 KiB from the first non-ASCII byte) and a 64 KiB
+ * one (held: all of it, decided at the end): the original text, the same
+ * decision. */
+static void test_hold_growth(void **state)
+{
+    (void)state;
+    const charset_text *t = &charset_texts[0]; /* EUC-KR */
+    assert_string_equal(t->whatwg, "EUC-KR");
+    fa_buf page, raw;
+    fa_buf_init(&page, 1 << 22);
+    fa_buf_init(&raw, 1 << 22);
+    fa_buf_append(&page, "<html><body>", 12);
+    while (page.len < 20000)
+        for (int i = 0; i < 3; i++) {
+            fa_buf_append(&page, "<p>", 3);
+            fa_buf_append(&page, t->paras[i], strlen(t->paras[i]));
+            fa_buf_append(&page, "</p>\n", 5);
+        }
+    fa_buf_append(&page, "</body></html>", 14);
+    assert_int_equal(charset_convert(t->iconv, page.data, &raw), 0);
+    size_t ascii = 0; /* the ASCII start, passed through before the window */
+    while ((unsigned char)raw.data[ascii] < 0x80)
+        ascii++;
+    static const size_t windows[] = {0, (size_t)64 << 10};
+    static const size_t pieces[] = {0, 1, 3, 1000};
+    for (size_t w = 0; w < 2; w++) {
+        for (size_t p = 0; p < 4; p++) {
+            fa_charset_options o = {.window = windows[w]};
+            collect c = {.bad_split = 0};
+            fa_buf_init(&c.b, 1 << 22);
+            fa_charset_decoder *d = fa_charset_decoder_new(&o, on_piece, &c);
+            assert_non_null(d);
+            size_t k = pieces[p] ? pieces[p] : raw.len;
+            for (size_t off = 0; off < raw.len; off += k)
+                assert_int_equal(
+                    fa_charset_push(d, raw.data + off, raw.len - off < k ? raw.len - off : k), 0);
+            assert_int_equal(fa_charset_finish(d), 0);
+            const fa_charset_decision *dec = fa_charset_decoder_decision(d);
+            assert_string_equal(dec->name, "EUC-KR");
+            assert_int_equal(dec->how, FA_CHARSET_DETECTED);
+            assert_int_equal(dec->held, w == 0 ? FA_CHARSET_WINDOW : raw.len - ascii);
+            assert_int_equal(dec->replaced, 0);
+            assert_int_equal(c.bad_split, 0);
+            assert_int_equal(c.b.len, page.len);
+            assert_memory_equal(c.b.data, page.data, page.len);
+            fa_charset_decoder_free(d);
+            fa_buf_free(&c.b);
+        }
+    }
+    fa_buf_free(&page);
+    fa_buf_free(&raw);
+}
+
+/* One document of the cache test: input, label, and what a fresh thread
+ * (empty cache: every descriptor and detector new) made of it. */
+typedef struct cache_doc {
+    fa_buf in;
+    const char *http;
+    fa_buf want;
+    char want_desc[256];
+} cache_doc;
+
+#define CACHE_DOCS 64
+#define CACHE_THREADS 4
+
+static cache_doc cache_docs[CACHE_DOCS];
+
+static int to_buf(void *ud, const char *s, size_t n)
+{
+    return fa_buf_append(ud, s, n);
+}
+
+/* Decodes c in pieces of `piece` bytes (0: whole); 0 or -1. */
+static int cache_decode(const cache_doc *c, size_t piece, fa_buf *out, char *desc, size_t dl)
+{
+    fa_charset_options o = {.http_charset = c->http};
+    fa_buf_init(out, 1 << 22);
+    fa_charset_decoder *d = fa_charset_decoder_new(&o, to_buf, out);
+    if (d == NULL) return -1;
+    size_t k = piece ? piece : c->in.len + 1;
+    int rc = 0;
+    for (size_t off = 0; off < c->in.len && rc == 0; off += k)
+        rc = fa_charset_push(d, c->in.data + off, c->in.len - off < k ? c->in.len - off : k);
+    if (rc == 0) rc = fa_charset_finish(d);
+    fa_charset_describe(fa_charset_decoder_decision(d), desc, dl);
+    fa_charset_decoder_free(d);
+    return rc < 0 ? -1 : 0;
+}
+
+static atomic_int cache_failures; /* counted on the workers, checked after the join */
+
+static void *cache_fresh(void *arg)
+{
+    cache_doc *c = arg;
+    if (cache_decode(c, 0, &c->want, c->want_desc, sizeof c->want_desc) < 0)
+        atomic_fetch_add(&cache_failures, 1);
+    return NULL;
+}
+
+/* Each worker decodes every document, in its own order, in pieces, with a
+ * second decoder left half-way across each one (two descriptors of the
+ * thread out at once, the second freed after the next document). */
+static void *cache_worker(void *arg)
+{
+    uint32_t seed = (uint32_t)(uintptr_t)arg * 2654435761u + 1;
+    fa_buf open_out;
+    fa_buf_init(&open_out, 1 << 22);
+    for (int round = 0; round < 3; round++) {
+        fa_charset_decoder *open = NULL;
+        for (int i = 0; i < CACHE_DOCS; i++) {
+            const cache_doc *c = &cache_docs[(rng(&seed) % CACHE_DOCS)];
+            fa_buf got;
+            char desc[256];
+            if (cache_decode(c, 1 + rng(&seed) % 900, &got, desc, sizeof desc) < 0 ||
+                strcmp(desc, c->want_desc) != 0 || got.len != c->want.len ||
+                (got.len && memcmp(got.data, c->want.data, got.len) != 0)) {
+                fprintf(stderr, "cached decoding differs: %s, fresh %s\n", desc, c->want_desc);
+                atomic_fetch_add(&cache_failures, 1);
+            }
+            fa_buf_free(&got);
+            fa_charset_decoder_free(open);
+            fa_buf_reset(&open_out);
+            fa_charset_options o = {.http_charset = c->http};
+            open = fa_charset_decoder_new(&o, to_buf, &open_out);
+            if (open != NULL) fa_charset_push(open, c->in.data, c->in.len / 2);
+        }
+        fa_charset_decoder_free(open);
+    }
+    fa_buf_free(&open_out);
+    return NULL;
+}
+
+/* iconv descriptors and the detector are reused per thread: documents in
+ * every encoding, truncated ones (an ISO-2022-JP body cut in its JIS
+ * section leaves the descriptor in that state), random bytes, decoded on
+ * several threads at once in different orders, give what a fresh thread
+ * gives. */
+static void test_thread_cache(void **state)
+{
+    (void)state;
+    static const char *const http[] = {NULL, "utf-8", "latin1", "euc-kr", "iso-2022-jp", "koi8-r"};
+    uint32_t seed = 0x2545f491u;
+    for (int i = 0; i < CACHE_DOCS; i++) {
+        cache_doc *c = &cache_docs[i];
+        fa_buf_init(&c->in, 1 << 22);
+        const charset_text *t = &charset_texts[i % CHARSET_TEXT_COUNT];
+        const char *h = NULL;
+        if (i % 32 == 31) {
+            /* no escape at all: read in the initial (ASCII) state, so a
+             * descriptor left in the JIS state by the last document would
+             * turn "F|" into kanji */
+            fa_buf_append(&c->in, "<p>\xA4", 4);
+            for (int k = 0; k < 50; k++)
+                fa_buf_append(&c->in, "F|", 2);
+            fa_buf_append(&c->in, "</p>", 4);
+            h = "iso-2022-jp";
+        } else if (i % 16 == 15) {
+            /* ISO-2022-JP-like noise: escapes, JIS pairs, stray high bytes
+             * (where a descriptor's leftover state would show) */
+            static const char *const bits[] = {"\x1b$B", "\x1b(B", "<p>", "\xA4", "F|", "0!"};
+            for (int k = 0; k < 400; k++) {
+                const char *b = bits[rng(&seed) % 6];
+                fa_buf_append(&c->in, b, strlen(b));
+            }
+            h = "iso-2022-jp";
+        } else if (i % 8 == 7) {
+            size_t n = 200 + rng(&seed) % 3000;
+            for (size_t k = 0; k < n; k++) {
+                unsigned char b = (unsigned char)rng(&seed);
+                fa_buf_append(&c->in, &b, 1);
+            }
+        } else if (i % 8 == 6) {
+            /* the Japanese text in ISO-2022-JP, cut inside the JIS part */
+            charset_text j = charset_texts[1];
+            assert_string_equal(j.whatwg, "EUC-JP");
+            j.iconv = "ISO-2022-JP";
+            assert_int_equal(charset_page(&j, DECL_NONE, &c->in, &h), 0);
+            c->in.len = c->in.len * (1 + rng(&seed) % 3) / 4;
+            h = i % 16 == 6 ? "iso-2022-jp" : NULL;
+        } else {
+            assert_int_equal(charset_page(t, (enum charset_decl)(i % 6), &c->in, &h), 0);
+            if (i % 5 == 4 && c->in.len > 0) c->in.len -= 1 + rng(&seed) % (c->in.len / 2);
+            if (i % 7 == 3) h = http[rng(&seed) % (sizeof http / sizeof *http)];
+        }
+        c->http = h && *h ? h : NULL;
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, cache_fresh, c), 0);
+        assert_int_equal(pthread_join(th, NULL), 0);
+        assert_int_equal(atomic_load(&cache_failures), 0);
+    }
+    pthread_t th[CACHE_THREADS];
+    for (uintptr_t k = 0; k < CACHE_THREADS; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, cache_worker, (void *)k), 0);
+    cache_worker((void *)(uintptr_t)CACHE_THREADS); /* this thread too */
+    for (int k = 0; k < CACHE_THREADS; k++)
+        assert_int_equal(pthread_join(th[k], NULL), 0);
+    assert_int_equal(atomic_load(&cache_failures), 0);
+    for (int i = 0; i < CACHE_DOCS; i++) {
+        fa_buf_free(&cache_docs[i].in);
+        fa_buf_free(&cache_docs[i].want);
+    }
+}
+
 /* A sink's error stops the decoder and is returned. */
 static int refuse(void *ud, const char *s, size_t n)
 {
@@ -487,6 +696,8 @@ int main(void)
         cmocka_unit_test(test_utf8_replacement),
         cmocka_unit_test(test_sink_error),
         cmocka_unit_test(test_random_inputs),
+        cmocka_unit_test(test_hold_growth),
+        cmocka_unit_test(test_thread_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
