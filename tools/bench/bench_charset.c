@@ -244,8 +244,7 @@ static void cost(int iters)
     double sus = (double)(cpu_ns() - s0) / 1e3 / iters / CHARSET_TEXT_COUNT;
     printf("| short pages (%zu B on average), undeclared, the nine encodings in turn | %.1f | %.0f "
            "|\n",
-           short_bytes / CHARSET_TEXT_COUNT, sus,
-           (double)short_bytes / CHARSET_TEXT_COUNT / sus);
+           short_bytes / CHARSET_TEXT_COUNT, sus, (double)short_bytes / CHARSET_TEXT_COUNT / sus);
     for (int k = 0; k < CHARSET_TEXT_COUNT; k++)
         fa_buf_free(&shorts[k]);
     /* for scale: the extraction the page goes through next */
