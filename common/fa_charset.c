@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1331,8 +1332,12 @@ static int end_window(fa_charset_decoder *d, int at_end)
 fa_charset_decoder *fa_charset_decoder_new(const fa_charset_options *o, fa_charset_sink sink,
                                            void *ud)
 {
-    fa_charset_decoder *d = calloc(1, sizeof *d);
+    /* everything zeroed but the 16 KiB output buffer (written before it is
+     * read, up to out_len) */
+    fa_charset_decoder *d = malloc(sizeof *d);
     if (d == NULL) return NULL;
+    memset(d, 0, offsetof(fa_charset_decoder, out));
+    d->out_len = 0;
     if (o != NULL) d->o = *o;
     if (d->o.window == 0) d->o.window = FA_CHARSET_WINDOW;
     if (d->o.window > WINDOW_MAX) d->o.window = WINDOW_MAX;
