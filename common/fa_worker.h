@@ -10,7 +10,10 @@
  * call on a thread lowers that thread's CPU priority by FA_WORKER_NICE
  * (an unprivileged change: only lowering), which gives the loop thread
  * about three times a worker's weight; later calls cost a thread-local
- * test.  The workers still take every cycle the loop leaves.
+ * test.  The workers still take every cycle the loop leaves.  One lock is
+ * shared with the loop: the state handle's, held by a (lowered) worker for
+ * one batch commit at a time; a lowered thread still gets CPU, so the loop
+ * can wait a little longer there, never for ever.
  *
  * FEEDARC_WORKER_NICE (0-19, default FA_WORKER_NICE) in the environment
  * sets the step; 0 leaves the threads as they are (for comparisons).
