@@ -85,8 +85,9 @@ struct fetch_transfer {
     void (*on_done)(fetch_transfer *t);
 
     /* --- results, filled by the fetcher --- */
-    int64_t date_ns;               /* wall clock when the request started */
-    uint64_t start_mono_ns, end_mono_ns;
+    int64_t date_ns;               /* wall clock when the request started: when the
+                                      fetcher handed it to curl (0 until then) */
+    uint64_t start_mono_ns, end_mono_ns; /* the same moment, monotonic; and the end */
     fa_buf request;                /* request head (+ body) as sent */
     fa_buf response_head;          /* final response's status line + headers + CRLF */
     fa_spool body;                 /* body as transferred */
@@ -115,6 +116,8 @@ struct fetch_transfer {
     uint64_t payload_bytes__, max_decoded__;
     int payload_stopped__;
     fetch_transfer *next__, *prev__; /* the fetcher's list of transfers in flight */
+    fetch_transfer *wait_next__;     /* the fetcher's queue of those not yet handed to curl */
+    int added__;                     /* handed to curl (curl_multi_add_handle) */
     char curl_error__[CURL_ERROR_SIZE];
 };
 
@@ -124,11 +127,15 @@ int fetcher_new(uv_loop_t *loop, const fetcher_options *opt, fetcher **out);
 /* Prepares a zeroed transfer for use. */
 void fetch_transfer_init(fetch_transfer *t);
 
-/* Starts t.  Returns 0 (on_done will be called later, exactly once) or a
- * negative code (on_done will not be called). */
+/* Starts t: queues it, to be handed to curl within the next loop
+ * iterations (a few per iteration, so that one iteration never sends
+ * dozens of requests).  Returns 0 (on_done will be called later, exactly
+ * once, never from inside this call) or a negative code (on_done will
+ * not be called). */
 int fetcher_start(fetcher *f, fetch_transfer *t);
 
-/* Number of transfers in flight. */
+/* Number of transfers started and not yet ended (in flight, or queued to
+ * be handed to curl at the next loop iterations). */
 unsigned fetcher_active(const fetcher *f);
 
 /* Decodes a finished transfer's body from its spool - de-chunked, then
