@@ -328,6 +328,8 @@ static void archive_done(uv_work_t *w, int status)
     crawl_job *j = w->data;
     crawl *c = j->c;
     c->archive_pending--;
+    c->archive_pending_bytes -= j->held_bytes;
+    j->held_bytes = 0;
     if (status < 0 && j->archive_rc == 0) j->archive_rc = FA_ECANCELED;
     if (j->archive_rc < 0) archive_failed(c, j->archive_rc);
     if (j->archive_rc == 0) {
@@ -344,7 +346,8 @@ static void archive_done(uv_work_t *w, int status)
             j->ops->archived(j, &r);
         }
     }
-    if (c->paused && c->archive_pending <= c->max_pending / 2) {
+    if (c->paused && c->archive_pending <= c->max_pending / 2 &&
+        c->archive_pending_bytes <= c->max_pending_bytes / 2) {
         c->paused = 0;
         crawl__update_pause(c);
     }
@@ -381,12 +384,21 @@ static int archive_queue(crawl *c, crawl_job *j)
 {
     if (c->storage_failed) return FA_EIO;
     j->work.data = j;
+    /* what the exchange holds in memory until the writer has it: the body
+     * while it is not spilled to a file, and the response head */
+    j->held_bytes = (uint64_t)j->t.body.mem.cap + j->t.response_head.cap;
     c->archive_pending++;
+    c->archive_pending_bytes += j->held_bytes;
+    if (c->archive_pending_bytes > c->sum->archive_bytes_peak)
+        c->sum->archive_bytes_peak = c->archive_pending_bytes;
     if (uv_queue_work(&c->loop, &j->work, archive_work, archive_done) != 0) {
         c->archive_pending--;
+        c->archive_pending_bytes -= j->held_bytes;
+        j->held_bytes = 0;
         return FA_ENOMEM;
     }
-    if (!c->paused && c->archive_pending >= c->max_pending) {
+    if (!c->paused && (c->archive_pending >= c->max_pending ||
+                       c->archive_pending_bytes >= c->max_pending_bytes)) {
         c->paused = 1;
         crawl__update_pause(c);
     }

@@ -60,6 +60,8 @@ typedef struct crawl_summary {
                                        fetching, archiving, feeds being read) */
     unsigned feeds_held_peak;       /* the most parsed feeds at once whose items were
                                        still becoming jobs (waiting for the intake) */
+    uint64_t archive_bytes_peak;    /* the most response bytes held in memory at once
+                                       by exchanges waiting for the writer */
     uint64_t deferred;              /* URLs left for the next run (all sources) */
     uint64_t findings;              /* dedup findings (exact, near, containment) */
     uint64_t bytes_fetched;         /* bodies as transferred */
@@ -96,6 +98,8 @@ typedef struct crawl_options {
                                       SQLite state in cfg->storage.state_dir */
     unsigned max_archive_pending;  /* exchanges waiting for the writer before
                                       fetching pauses; 0 = 256 */
+    uint64_t max_archive_pending_bytes; /* or the bytes of response they hold in
+                                      memory; 0 = 16 MiB */
     int collect_new_urls;          /* fill results[].new_urls (at most
                                       CRAWL_NEW_URLS_MAX in all) */
     uint64_t max_duration_ms;      /* once: stop after this long (transfers in

@@ -203,6 +203,7 @@ struct crawl_job {
     robots_gate_wait rw; /* parked until the host's robots.txt is known */
     fetch_transfer t;
     uv_work_t work;
+    uint64_t held_bytes; /* memory its exchange holds while it waits for the writer */
     crawl *c;
     const crawl_job_ops *ops; /* the job's kind */
     char *url;
@@ -288,6 +289,7 @@ struct crawl {
     crawl_summary *sum;
     struct curl_slist **src_headers; /* per source, for its feed requests */
     unsigned archive_pending, max_pending;
+    uint64_t archive_pending_bytes, max_pending_bytes; /* the response bytes they hold in memory */
     int paused, stopping, finishing;
     int storage_failed; /* archiving is pointless: drop what comes */
     const crawl_options *opt;

@@ -107,6 +107,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     c.opt = opt ? opt : &defaults;
     c.serve = c.opt->serve;
     c.max_pending = opt && opt->max_archive_pending ? opt->max_archive_pending : 256;
+    c.max_pending_bytes =
+        opt && opt->max_archive_pending_bytes ? opt->max_archive_pending_bytes : 16u << 20;
     c.start_ns = fa_time_mono_ns();
     fa_signal_install();
     c.hups_seen = fa_signal_hups();
