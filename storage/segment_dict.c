@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -371,8 +372,8 @@ out:
     return seen;
 }
 
-int segment__sampler_train(segment__sampler *s, unsigned min_samples, size_t dict_size, void **dict,
-                           size_t *len, const fa_observer *obs)
+int segment__sampler_train(segment__sampler *s, unsigned min_samples, int consume, size_t dict_size,
+                           void **dict, size_t *len, const fa_observer *obs)
 {
     *dict = NULL;
     *len = 0;
@@ -385,8 +386,19 @@ int segment__sampler_train(segment__sampler *s, unsigned min_samples, size_t dic
         memcpy(all + off, s->data[i], s->sizes[i]);
         off += s->sizes[i];
         sizes[i] = s->sizes[i];
+        if (consume) {
+            free(s->data[i]);
+            s->data[i] = NULL;
+        }
+    }
+    if (consume && sizes) {
+        s->n = 0;
+        s->bytes = 0;
     }
     pthread_mutex_unlock(&s->lock);
+    /* Given up, the samples' pages go back to the system before zstd's
+     * tables are allocated: the copy does not double them at the peak. */
+    if (consume && sizes) malloc_trim(0);
     int rc = n < min_samples || n == 0 ? FA_EINVAL : sizes == NULL ? FA_ENOMEM : 0;
     if (rc == 0) rc = segment_dict_train(all, sizes, n, dict_size, dict, len, obs);
     free(all);

@@ -91,9 +91,13 @@ uint64_t segment__sampler_add(segment__sampler *s, const void *a, size_t a_len, 
                               size_t b_len, const void *c, size_t c_len);
 
 /* Trains a dictionary of dict_size bytes on the samples kept (see
- * segment_dict_train).  FA_EINVAL when fewer than min_samples are kept. */
-int segment__sampler_train(segment__sampler *s, unsigned min_samples, size_t dict_size, void **dict,
-                           size_t *len, const fa_observer *obs);
+ * segment_dict_train).  FA_EINVAL when fewer than min_samples are kept.
+ * consume: the samples are freed once copied for the training (and their
+ * pages given back, malloc_trim) - the last training of a run, where
+ * keeping them would double the reservoir at the process's peak; the
+ * sampler starts empty after it. */
+int segment__sampler_train(segment__sampler *s, unsigned min_samples, int consume, size_t dict_size,
+                           void **dict, size_t *len, const fa_observer *obs);
 
 /* Builds the dictionary frame (skippable frame, compressed dictionary) for
  * dict into *frame (malloc'ed) and *frame_len. */

@@ -1285,7 +1285,7 @@ static void train_and_switch(segment_writer *w)
     void *d = NULL;
     size_t len = 0;
     uint64_t t0 = fa_time_now_ns();
-    int rc = segment__sampler_train(w->sampler, 10, w->train_size, &d, &len, &w->obs);
+    int rc = segment__sampler_train(w->sampler, 10, 0, w->train_size, &d, &len, &w->obs);
     if (rc == 0) rc = segment_writer_set_dictionary(w, d, len);
     pthread_mutex_lock(&w->lock);
     if (rc == 0 || w->cdict) {
@@ -1312,7 +1312,7 @@ int segment_writer_train_dictionary(segment_writer *w, size_t dict_size, void **
     *dict = NULL;
     *len = 0;
     if (w == NULL || w->sampler == NULL) return FA_EINVAL;
-    return segment__sampler_train(w->sampler, 100, dict_size, dict, len, &w->obs);
+    return segment__sampler_train(w->sampler, 100, 1, dict_size, dict, len, &w->obs);
 }
 
 int segment_writer_write_records(segment_writer *w, const warc_record_spec *specs, size_t n,

@@ -196,8 +196,11 @@ int segment_writer_set_dictionary(segment_writer *w, const void *dict, size_t le
 
 /* (issue 14) Trains a dictionary of dict_size bytes on the records sampled
  * so far (train_dict_after must have been set): what a later run should
- * use.  *dict is malloc'ed (the caller frees it).  Returns 0, FA_EINVAL (no
- * sampling, or fewer than 100 records sampled), or as segment_dict_train. */
+ * use, trained once, at the end of a run.  The samples are given up to the
+ * training (freed as they are copied for it: the reservoir is not held
+ * twice); records written after it are sampled afresh.  *dict is malloc'ed
+ * (the caller frees it).  Returns 0, FA_EINVAL (no sampling, or fewer than
+ * 100 records sampled), or as segment_dict_train. */
 int segment_writer_train_dictionary(segment_writer *w, size_t dict_size, void **dict, size_t *len);
 
 /* Flushes the segment's data to disk (fsync) without closing it. */

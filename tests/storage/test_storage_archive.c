@@ -996,7 +996,7 @@ static void sampler_reservoir(void **state)
         assert_int_equal(segment__sampler_add(s, "WARC/1.1\r\n", 10, page, n, NULL, 0),
                          (uint64_t)i + 1);
     }
-    assert_int_equal(segment__sampler_train(s, 100, 16384, &d, &dl, NULL), FA_EINVAL);
+    assert_int_equal(segment__sampler_train(s, 100, 0, 16384, &d, &dl, NULL), FA_EINVAL);
     /* 6,000 records of 40 KiB: each cut to 32 KiB, the budget holds */
     char *big = malloc(40 << 10);
     memset(big, 'x', 40 << 10);
@@ -1009,8 +1009,23 @@ static void sampler_reservoir(void **state)
         size_t n = make_page(page, sizeof page, 7000 + i);
         assert_int_equal(segment__sampler_add(s, page, n, NULL, 0, NULL, 0), 6051u + (uint64_t)i);
     }
-    assert_int_equal(segment__sampler_train(s, 100, 16384, &d, &dl, NULL), 0);
+    assert_int_equal(segment__sampler_train(s, 100, 0, 16384, &d, &dl, NULL), 0);
     assert_true(segment_dict_id(d, dl) != 0);
+    /* the run's last training gives the samples up: a dictionary from
+     * them, then nothing left to train on, and the reservoir fills afresh */
+    void *last;
+    size_t last_len;
+    assert_int_equal(segment__sampler_train(s, 100, 1, 16384, &last, &last_len, NULL), 0);
+    assert_true(segment_dict_id(last, last_len) != 0);
+    free(last);
+    free(d);
+    assert_int_equal(segment__sampler_train(s, 1, 1, 16384, &d, &dl, NULL), FA_EINVAL);
+    assert_null(d);
+    for (int i = 0; i < 120; i++) {
+        size_t n = make_page(page, sizeof page, 20000 + i);
+        assert_int_equal(segment__sampler_add(s, page, n, NULL, 0, NULL, 0), 9051u + (uint64_t)i);
+    }
+    assert_int_equal(segment__sampler_train(s, 100, 1, 16384, &d, &dl, NULL), 0);
     free(d);
     segment__sampler_free(s);
     segment__sampler_free(NULL);
