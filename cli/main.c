@@ -8,7 +8,30 @@
 #include <curl/curl.h>
 #include <libxml/parser.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+/* glibc gives each thread that meets a locked arena an arena of its own,
+ * up to 8 per core, and an arena keeps the pages of what was freed in it.
+ * The crawl's workers take turns on pages of every size (a 100 KB page's
+ * tree, its decoded text, compression buffers), so each arena ends up
+ * holding its own high-water mark: on ~100 KB pages peak RSS was 103-106
+ * MiB with the default, 82-84 with one arena per core, and the same CPU
+ * (docs/BENCHMARKS.md).  MALLOC_ARENA_MAX or GLIBC_TUNABLES in the
+ * environment still decide when set. */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (getenv("MALLOC_ARENA_MAX") || (t && strstr(t, "arena_max"))) return;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    mallopt(M_ARENA_MAX, cores < 2 ? 2 : (int)cores);
+#endif
+}
 
 typedef struct command {
     const char *name;
@@ -360,6 +383,7 @@ int main(int argc, char **argv)
         fputs(c->help, stdout);
         return 0;
     }
+    tune_malloc(); /* before any thread starts */
     const command *c = find(cmd);
     if (c == NULL) {
         fprintf(stderr, "feedarc: no command '%s' (see feedarc --help)\n", cmd);
