@@ -19,17 +19,19 @@
  * up to 8 per core, and an arena keeps the pages of what was freed in it.
  * The crawl's workers take turns on pages of every size (a 100 KB page's
  * tree, its decoded text, compression buffers), so each arena ends up
- * holding its own high-water mark: on ~100 KB pages peak RSS was 103-106
- * MiB with the default, 82-84 with one arena per core, and the same CPU
- * (docs/BENCHMARKS.md).  MALLOC_ARENA_MAX or GLIBC_TUNABLES in the
- * environment still decide when set. */
+ * holding its own high-water mark.  On ~100 KB pages (the news web, 2
+ * cores) peak RSS was 103-106 MiB with the default, 90-92 with two arenas
+ * per core and 82-84 with one; one per core had the workers wait for an
+ * arena's lock 3-4 times as long as the default (sched_switch stacks), two
+ * per core twice as long.  Two per core it is (docs/BENCHMARKS.md);
+ * MALLOC_ARENA_MAX or GLIBC_TUNABLES in the environment still decide. */
 static void tune_malloc(void)
 {
 #ifdef __GLIBC__
     const char *t = getenv("GLIBC_TUNABLES");
     if (getenv("MALLOC_ARENA_MAX") || (t && strstr(t, "arena_max"))) return;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    mallopt(M_ARENA_MAX, cores < 2 ? 2 : (int)cores);
+    mallopt(M_ARENA_MAX, cores < 1 ? 2 : 2 * (int)cores);
 #endif
 }
 
