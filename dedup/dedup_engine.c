@@ -378,6 +378,7 @@ typedef struct work {
     shingle_vec sh;
     shingle_sketch sk;
     fa_buf text;      /* normalised main text, one content block per line (text_store) */
+    fa_buf frame;     /* the text compressed for the store before the lock (dedup_insert) */
     uint32_t *line_k; /* line of text -> content block */
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
@@ -409,6 +410,7 @@ static void work_free(work *w)
     free(w->fp_chars);
     shingle_sketch_free(&w->sk);
     fa_buf_free(&w->text);
+    fa_buf_free(&w->frame);
     free(w->url);
     free(w->digest);
     free(w->record_id);
@@ -524,6 +526,7 @@ static int prepare(const dedup_engine *eng, const dedup_input *in, work *w)
     if (!w->content_idx || !w->wb || !w->fps || !w->fp_chars || !w->learned) return FA_ENOMEM;
     fa_buf_init(&w->norm, 64u << 20);
     fa_buf_init(&w->text, TEXT_STORE_MAX_TEXT + (1u << 20));
+    fa_buf_init(&w->frame, TEXT_STORE_MAX_TEXT + (1u << 20));
     fa_buf_init(&w->other, TEXT_STORE_MAX_TEXT + 1024);
     for (size_t i = 0; i < n; i++) {
         const text_block *b = &w->doc->blocks[i];
@@ -858,8 +861,11 @@ static int insert_locked(dedup_engine *eng, work *w, dedup_result *out)
     /* the text after the index: a crash between the two leaves a document
      * without text, judged on its sketch */
     if (eng->texts && !exact) {
-        rc = eng->ts ? text_store_put(eng->ts, rec->id, w->text.data, w->text.len)
-                     : ix->ops->text_put(ix, rec->id, w->text.data, w->text.len);
+        if (eng->ts && w->frame.len) /* compressed before the lock (dedup_insert) */
+            rc = text_store_put_frame(eng->ts, rec->id, &w->frame);
+        else
+            rc = eng->ts ? text_store_put(eng->ts, rec->id, w->text.data, w->text.len)
+                         : ix->ops->text_put(ix, rec->id, w->text.data, w->text.len);
         if (rc < 0) return rc;
     }
     out->doc = rec->id;
@@ -1195,6 +1201,12 @@ int dedup_insert(dedup_engine *eng, dedup_result *res)
     work *w = res ? res->priv_ : NULL;
     if (eng == NULL || w == NULL || res->doc != UINT32_MAX) return FA_EINVAL;
     if (eng->opt.dry_run) return 0;
+    /* the text's compression is the costly part of storing it: done here,
+     * on the worker, before the lock that every worker's lookup needs */
+    if (eng->texts && eng->ts && !(w->rec.flags & DEDUP_REC_EXACT)) {
+        int frc = text_store_frame_make(w->text.data, w->text.len, &w->frame);
+        if (frc < 0) return frc;
+    }
     pthread_mutex_lock(&eng->lock);
     int rc = FA_EINVAL;
     if (w->eng == eng) {

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,25 +161,33 @@ out:
     return 0;
 }
 
-int text_store_put(text_store *st, uint32_t doc, const char *text, size_t len)
+static int frame_compress(ZSTD_CCtx *cctx, const char *text, size_t len, fa_buf *f)
 {
-    fa_buf *f = &st->frame;
     fa_buf_reset(f);
     if (len > TEXT_STORE_MAX_TEXT) len = TEXT_STORE_MAX_TEXT;
     size_t bound = ZSTD_compressBound(len);
     int rc = fa_buf_reserve(f, FRAME_HDR + bound);
     if (rc < 0) return rc;
-    size_t c = ZSTD_compressCCtx(st->cctx, f->data + FRAME_HDR, bound, text ? text : "", len, 1);
+    size_t c = ZSTD_compressCCtx(cctx, f->data + FRAME_HDR, bound, text ? text : "", len, 1);
     if (ZSTD_isError(c)) return FA_ENOMEM;
     uint8_t *h = (uint8_t *)f->data;
     put32(h, FRAME_MAGIC);
-    put32(h + 4, doc);
+    put32(h + 4, UINT32_MAX); /* the doc id: set when the frame is put */
     put32(h + 8, (uint32_t)len);
     put32(h + 12, (uint32_t)c);
     uint64_t x = XXH3_64bits(f->data + FRAME_HDR, c);
     memcpy(h + 16, &x, 8);
     f->len = FRAME_HDR + c;
-    rc = full_pwrite(st->fd, f->data, f->len, st->end);
+    return 0;
+}
+
+int text_store_put_frame(text_store *st, uint32_t doc, fa_buf *f)
+{
+    if (f->len < FRAME_HDR || get32((const uint8_t *)f->data) != FRAME_MAGIC ||
+        (size_t)get32((const uint8_t *)f->data + 12) != f->len - FRAME_HDR)
+        return FA_EINVAL;
+    put32((uint8_t *)f->data + 4, doc);
+    int rc = full_pwrite(st->fd, f->data, f->len, st->end);
     if (rc < 0) {
         if (ftruncate(st->fd, (off_t)st->end) < 0) { /* the next open cuts it */
         }
@@ -188,6 +197,44 @@ int text_store_put(text_store *st, uint32_t doc, const char *text, size_t len)
     if (rc < 0) return rc;
     st->end += f->len;
     return 0;
+}
+
+int text_store_put(text_store *st, uint32_t doc, const char *text, size_t len)
+{
+    int rc = frame_compress(st->cctx, text, len, &st->frame);
+    return rc < 0 ? rc : text_store_put_frame(st, doc, &st->frame);
+}
+
+/* One compression context per thread for text_store_frame_make, freed by
+ * the key's destructor when the thread ends. */
+static pthread_key_t cctx_key;
+static int cctx_key_ok;
+static pthread_once_t cctx_once = PTHREAD_ONCE_INIT;
+
+static void cctx_free(void *p)
+{
+    ZSTD_freeCCtx(p);
+}
+
+static void cctx_key_init(void)
+{
+    cctx_key_ok = pthread_key_create(&cctx_key, cctx_free) == 0;
+}
+
+int text_store_frame_make(const char *text, size_t len, fa_buf *frame)
+{
+    pthread_once(&cctx_once, cctx_key_init);
+    ZSTD_CCtx *cctx = cctx_key_ok ? pthread_getspecific(cctx_key) : NULL;
+    if (cctx == NULL) {
+        cctx = ZSTD_createCCtx();
+        if (cctx == NULL) return FA_ENOMEM;
+        if (!cctx_key_ok || pthread_setspecific(cctx_key, cctx) != 0) {
+            int rc = frame_compress(cctx, text, len, frame); /* no key: a context for this call */
+            ZSTD_freeCCtx(cctx);
+            return rc;
+        }
+    }
+    return frame_compress(cctx, text, len, frame);
 }
 
 /* A frame is read with one pread when it fits the guess: up to the next

@@ -14,7 +14,10 @@
  * the index cuts its own tail.  A document the store does not have (an
  * index older than the store, a crash between the two appends) is simply
  * judged on its sketch.  Not thread-safe: the engine calls it under its
- * lock (one compression and one decompression context, reused).
+ * lock (one compression and one decompression context, reused) - except
+ * text_store_frame_make, which compresses a frame on the calling thread
+ * (a context kept per thread) so that the engine's lock is held only for
+ * text_store_put_frame's write.
  */
 #ifndef DEDUP_TEXT_STORE_H
 #define DEDUP_TEXT_STORE_H
@@ -36,6 +39,15 @@ int text_store_open(const char *dir, text_store **out);
  * us for a 3 KB article) and appends it as doc's frame (one pwrite).  0,
  * FA_EIO, FA_ENOSPC, FA_ENOMEM. */
 int text_store_put(text_store *st, uint32_t doc, const char *text, size_t len);
+
+/* Compresses text[0..len) into a frame (as text_store_put does) in
+ * *frame, for text_store_put_frame: thread-safe (the zstd context is the
+ * calling thread's own, freed when the thread ends).  0 or FA_ENOMEM. */
+int text_store_frame_make(const char *text, size_t len, fa_buf *frame);
+
+/* Appends a frame made by text_store_frame_make as doc's (one pwrite).
+ * 0, FA_EIO, FA_ENOSPC, FA_ENOMEM, FA_EINVAL (not such a frame). */
+int text_store_put_frame(text_store *st, uint32_t doc, fa_buf *frame);
 
 /* The text of doc appended to out (out is reset first).  0, FA_ENOENT,
  * FA_EIO, FA_ECORRUPT (the frame fails its check), FA_ETOOBIG. */

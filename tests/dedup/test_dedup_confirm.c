@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,106 @@ static void test_align_chars(void **state)
     align_text_free(&tb);
     align_text_free(&other);
     align_text_free(&copy);
+}
+
+/* Frames compressed on worker threads (text_store_frame_make, each with
+ * its thread's own context) and appended afterwards make the same file,
+ * byte for byte, as text_store_put does on one thread; each text reads
+ * back; a buffer that is not such a frame is refused. */
+enum { FRAME_THREADS = 4, FRAME_DOCS = 12 };
+
+typedef struct frame_job {
+    int first;
+    fa_buf frames[FRAME_DOCS];
+    int rc;
+} frame_job;
+
+static void frame_text(int doc, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (int k = 0; k < 40 + doc * 7 && o + 64 < cap; k++)
+        o += (size_t)snprintf(buf + o, cap - o, "document %d sentence %d of the story\n", doc, k);
+}
+
+static void *frame_thread(void *arg)
+{
+    frame_job *j = arg;
+    char text[8192];
+    for (int d = j->first; d < FRAME_DOCS; d += FRAME_THREADS) {
+        frame_text(d, text, sizeof text);
+        int rc = text_store_frame_make(text, strlen(text), &j->frames[d]);
+        if (rc < 0) j->rc = rc;
+    }
+    return NULL;
+}
+
+static void test_text_store_frames_off_lock(void **state)
+{
+    (void)state;
+    char a[96], b[96], text[8192];
+    snprintf(a, sizeof a, "%s/put", dir);
+    snprintf(b, sizeof b, "%s/frames", dir);
+    assert_int_equal(mkdir(a, 0700), 0);
+    assert_int_equal(mkdir(b, 0700), 0);
+    text_store *sa, *sb;
+    assert_int_equal(text_store_open(a, &sa), 0);
+    assert_int_equal(text_store_open(b, &sb), 0);
+    for (int d = 0; d < FRAME_DOCS; d++) {
+        frame_text(d, text, sizeof text);
+        assert_int_equal(text_store_put(sa, (uint32_t)d, text, strlen(text)), 0);
+    }
+    frame_job jobs[FRAME_THREADS];
+    pthread_t th[FRAME_THREADS];
+    memset(jobs, 0, sizeof jobs);
+    for (int t = 0; t < FRAME_THREADS; t++) {
+        jobs[t].first = t;
+        for (int d = 0; d < FRAME_DOCS; d++)
+            fa_buf_init(&jobs[t].frames[d], 1 << 20);
+        assert_int_equal(pthread_create(&th[t], NULL, frame_thread, &jobs[t]), 0);
+    }
+    for (int t = 0; t < FRAME_THREADS; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(jobs[t].rc, 0);
+    }
+    for (int d = 0; d < FRAME_DOCS; d++)
+        assert_int_equal(text_store_put_frame(sb, (uint32_t)d, &jobs[d % FRAME_THREADS].frames[d]), 0);
+    fa_buf junk;
+    fa_buf_init(&junk, 1 << 10);
+    assert_int_equal(fa_buf_append(&junk, "not a frame, but long enough to have a header", 46), 0);
+    assert_int_equal(text_store_put_frame(sb, FRAME_DOCS, &junk), FA_EINVAL);
+    fa_buf_free(&junk);
+    assert_int_equal(text_store_file_bytes(sa), text_store_file_bytes(sb));
+    fa_buf out;
+    fa_buf_init(&out, 1 << 20);
+    for (int d = 0; d < FRAME_DOCS; d++) {
+        frame_text(d, text, sizeof text);
+        assert_int_equal(text_store_get(sb, (uint32_t)d, &out), 0);
+        assert_string_equal(out.data, text);
+    }
+    fa_buf_free(&out);
+    text_store_close(sa);
+    text_store_close(sb);
+    char pa[128], pb[128];
+    snprintf(pa, sizeof pa, "%s/dedup.txt", a);
+    snprintf(pb, sizeof pb, "%s/dedup.txt", b);
+    FILE *fa = fopen(pa, "rb"), *fb = fopen(pb, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    int ca, cb;
+    do {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        assert_int_equal(ca, cb);
+    } while (ca != EOF);
+    fclose(fa);
+    fclose(fb);
+    for (int t = 0; t < FRAME_THREADS; t++)
+        for (int d = 0; d < FRAME_DOCS; d++)
+            fa_buf_free(&jobs[t].frames[d]);
+    unlink(pa);
+    unlink(pb);
+    rmdir(a);
+    rmdir(b);
 }
 
 static void test_text_store(void **state)
@@ -362,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_align),
         cmocka_unit_test(test_align_chars),
         cmocka_unit_test_setup_teardown(test_text_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_store_frames_off_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_store_frame_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
