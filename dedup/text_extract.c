@@ -879,6 +879,15 @@ typedef struct cls_ctx {
  * aggregator's paragraphs merged into one block), not a blurb */
 #define CARRIED_WEIGHT 400
 
+/* text a div, section or article holds directly outside a paragraph in a
+ * text written in paragraphs: boilerplate below this weight */
+#define LOOSE_TEXT_WEIGHT 200
+
+static int is_container_tag(const char *tag)
+{
+    return strcmp(tag, "div") == 0 || strcmp(tag, "section") == 0 || strcmp(tag, "article") == 0;
+}
+
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                      const uint32_t *elem_of)
 {
@@ -1110,6 +1119,28 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->cls = TEXT_BOILERPLATE;
             b->reason = "heading-without-text";
         }
+    }
+    /* a text written in paragraphs (<p> holds >= 80% of the long blocks
+     * of the container, three at least): words a div, section or article
+     * holds directly, outside any paragraph, are a box's (a pitch, a
+     * product box, a teaser's blurb), unless long ("div-text") */
+    if (main_el != UINT32_MAX) {
+        unsigned long_p = 0, long_all = 0;
+        for (size_t i = 0; i < n; i++) {
+            const text_block *b = &d->blocks[i];
+            if (state[i] != 2 || b->cls != TEXT_CONTENT || strcmp(b->reason, "main") != 0) continue;
+            long_all++;
+            long_p += strcmp(b->tag, "p") == 0;
+        }
+        if (long_p >= 3 && long_p * 10 >= long_all * 8)
+            for (size_t i = 0; i < n; i++) {
+                text_block *b = &d->blocks[i];
+                if (b->cls != TEXT_CONTENT || b->heading || b->weight >= LOOSE_TEXT_WEIGHT ||
+                    strcmp(b->reason, "main") != 0 || !is_container_tag(b->tag))
+                    continue;
+                b->cls = TEXT_BOILERPLATE;
+                b->reason = "div-text";
+            }
     }
     /* the headline just before the main container */
     if (main_el != UINT32_MAX && first_in_main < n)
