@@ -888,6 +888,18 @@ static int is_container_tag(const char *tag)
     return strcmp(tag, "div") == 0 || strcmp(tag, "section") == 0 || strcmp(tag, "article") == 0;
 }
 
+/* before the main container, inside an article or main element: blocks
+ * this heavy, and list items and table cells this heavy, are the
+ * article's */
+#define LEAD_WEIGHT 60
+#define LEAD_ITEM_WEIGHT 12
+
+static int is_item_tag(const char *tag)
+{
+    return strcmp(tag, "li") == 0 || strcmp(tag, "td") == 0 || strcmp(tag, "th") == 0 ||
+           strcmp(tag, "dd") == 0 || strcmp(tag, "dt") == 0;
+}
+
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                      const uint32_t *elem_of)
 {
@@ -1043,6 +1055,15 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         } else if (state[i] == 2) {
             b->cls = TEXT_CONTENT;
             b->reason = "long-outside-main";
+        } else if (first_in_main == n && main_el != UINT32_MAX && (b->hints & TEXT_HINT_ARTICLE) &&
+                   (b->weight >= LEAD_WEIGHT ||
+                    (b->weight >= LEAD_ITEM_WEIGHT && is_item_tag(b->tag)))) {
+            /* before the container, inside the article or main element:
+             * its standfirst, its key points, a recipe's ingredients
+             * ("article-lead"); the page's chrome there carries hints or
+             * is shorter */
+            b->cls = TEXT_CONTENT;
+            b->reason = "article-lead";
         } else {
             b->cls = TEXT_BOILERPLATE;
             b->reason = "outside-main";

@@ -419,6 +419,29 @@ static void test_div_text_in_paragraph_text(void **state)
     free(t);
 }
 
+/* Before the text's container, inside the article: the standfirst and
+ * the key points listed over the text are the article's; a short label
+ * there is not. */
+static void test_article_lead_before_container(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><nav><a href=\"/\">Home</a></nav><article>"
+        "<h1>Orchard has a record year</h1>"
+        "<div class=\"lead\"><div>Four thousand litres of juice from one hill this year, and "
+        "more to come soon.</div></div>"
+        "<ul class=\"points\"><li>Oldest trees planted 1890</li><li>Harvest in October</li></ul>"
+        "<div>Local</div>"
+        "<div class=\"body\">" PARA_A PARA_B PARA_C "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Four thousand litres of juice from one hill");
+    KEPT(t, "Oldest trees planted 1890");
+    KEPT(t, "Harvest in October");
+    DROPPED(t, "Local");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_template_words_after_text),
         cmocka_unit_test(test_disclosure_box_in_text),
         cmocka_unit_test(test_div_text_in_paragraph_text),
+        cmocka_unit_test(test_article_lead_before_container),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
