@@ -41,6 +41,9 @@
  *      the container after it, with no other long block under its parent
  *      or grandparent and shorter than a carried story (CARRIED_WEIGHT), is
  *      boilerplate ("after-text": disclaimers, bios, pitches, teasers).
+ *      Before the container, inside an article or main element, a block
+ *      of LEAD_WEIGHT or a list item or table cell of LEAD_ITEM_WEIGHT is
+ *      the article's ("article-lead": standfirst, key points, ingredients).
  *   4. vocabulary (dedup/text_vocab.c): a block shorter than
  *      CARRIED_WEIGHT carrying a rights, reprint or affiliate notice is
  *      boilerplate ("vocab-notice"); a short one (< GOOD_WEIGHT) carrying
@@ -55,6 +58,10 @@
  *      is boilerplate ("heading-without-text": "Related stories" over
  *      links); the last h1/h2 before the container's first block is the
  *      headline ("headline").
+ *   6. paragraphs: when <p> holds >= 80% of the container's long blocks
+ *      (three at least), words a div, section or article holds directly,
+ *      outside any paragraph, under LOOSE_TEXT_WEIGHT, are a box's
+ *      ("div-text": a pitch, a product box, a teaser's blurb).
  * This is the jusText/boilerpipe idea (length, link density, context) with
  * readability's container scoring; the fixtures in tests/dedup/data/pages/
  * measure it (word-level F1 against hand-marked bodies), and
