@@ -1151,7 +1151,8 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
     /* a text written in paragraphs (<p> holds >= 80% of the long blocks
      * of the container, three at least): words a div, section or article
      * holds directly, outside any paragraph, are a box's (a pitch, a
-     * product box, a teaser's blurb), unless long ("div-text") */
+     * product box, a teaser's blurb, a label between two paragraphs that
+     * rule 4 took back), unless long ("div-text") */
     if (main_el != UINT32_MAX) {
         unsigned long_p = 0, long_all = 0;
         for (size_t i = 0; i < n; i++) {
@@ -1164,7 +1165,9 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             for (size_t i = 0; i < n; i++) {
                 text_block *b = &d->blocks[i];
                 if (b->cls != TEXT_CONTENT || b->heading || b->weight >= LOOSE_TEXT_WEIGHT ||
-                    strcmp(b->reason, "main") != 0 || !is_container_tag(b->tag))
+                    !is_container_tag(b->tag) ||
+                    (strcmp(b->reason, "main") != 0 &&
+                     strcmp(b->reason, "short-between-text") != 0))
                     continue;
                 b->cls = TEXT_BOILERPLATE;
                 b->reason = "div-text";

@@ -442,6 +442,23 @@ static void test_article_lead_before_container(void **state)
     free(t);
 }
 
+/* The same for a short line a div holds between two paragraphs: rule 4
+ * would take it back as a short block inside the text; in a text written
+ * in paragraphs it is a box's label, while a short paragraph stays. */
+static void test_div_label_between_paragraphs(void **state)
+{
+    (void)state;
+    const char *html = "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+                       "<div class=\"box\">Valley Guide Tours</div>" PARA_B
+                       "<p>Pressing day</p>" PARA_C "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "Pressing day");
+    DROPPED(t, "Valley Guide Tours");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_disclosure_box_in_text),
         cmocka_unit_test(test_div_text_in_paragraph_text),
         cmocka_unit_test(test_article_lead_before_container),
+        cmocka_unit_test(test_div_label_between_paragraphs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
