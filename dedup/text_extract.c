@@ -41,6 +41,9 @@
  *      the container after it, with no other long block under its parent
  *      or grandparent and shorter than a carried story (CARRIED_WEIGHT), is
  *      boilerplate ("after-text": disclaimers, bios, pitches, teasers).
+ *      Before the container, inside an article or main element, a block
+ *      of LEAD_WEIGHT or a list item or table cell of LEAD_ITEM_WEIGHT is
+ *      the article's ("article-lead": standfirst, key points, ingredients).
  *   4. vocabulary (dedup/text_vocab.c): a block shorter than
  *      CARRIED_WEIGHT carrying a rights, reprint or affiliate notice is
  *      boilerplate ("vocab-notice"); a short one (< GOOD_WEIGHT) carrying
@@ -55,6 +58,10 @@
  *      is boilerplate ("heading-without-text": "Related stories" over
  *      links); the last h1/h2 before the container's first block is the
  *      headline ("headline").
+ *   6. paragraphs: when <p> holds >= 80% of the container's long blocks
+ *      (three at least), words a div, section or article holds directly,
+ *      outside any paragraph, under LOOSE_TEXT_WEIGHT, are a box's
+ *      ("div-text": a pitch, a product box, a teaser's blurb).
  * This is the jusText/boilerpipe idea (length, link density, context) with
  * readability's container scoring; the fixtures in tests/dedup/data/pages/
  * measure it (word-level F1 against hand-marked bodies), and
@@ -879,6 +886,27 @@ typedef struct cls_ctx {
  * aggregator's paragraphs merged into one block), not a blurb */
 #define CARRIED_WEIGHT 400
 
+/* text a div, section or article holds directly outside a paragraph in a
+ * text written in paragraphs: boilerplate below this weight */
+#define LOOSE_TEXT_WEIGHT 200
+
+static int is_container_tag(const char *tag)
+{
+    return strcmp(tag, "div") == 0 || strcmp(tag, "section") == 0 || strcmp(tag, "article") == 0;
+}
+
+/* before the main container, inside an article or main element: blocks
+ * this heavy, and list items and table cells this heavy, are the
+ * article's */
+#define LEAD_WEIGHT 60
+#define LEAD_ITEM_WEIGHT 12
+
+static int is_item_tag(const char *tag)
+{
+    return strcmp(tag, "li") == 0 || strcmp(tag, "td") == 0 || strcmp(tag, "th") == 0 ||
+           strcmp(tag, "dd") == 0 || strcmp(tag, "dt") == 0;
+}
+
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                      const uint32_t *elem_of)
 {
@@ -1034,6 +1062,15 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         } else if (state[i] == 2) {
             b->cls = TEXT_CONTENT;
             b->reason = "long-outside-main";
+        } else if (first_in_main == n && main_el != UINT32_MAX && (b->hints & TEXT_HINT_ARTICLE) &&
+                   (b->weight >= LEAD_WEIGHT ||
+                    (b->weight >= LEAD_ITEM_WEIGHT && is_item_tag(b->tag)))) {
+            /* before the container, inside the article or main element:
+             * its standfirst, its key points, a recipe's ingredients
+             * ("article-lead"); the page's chrome there carries hints or
+             * is shorter */
+            b->cls = TEXT_CONTENT;
+            b->reason = "article-lead";
         } else {
             b->cls = TEXT_BOILERPLATE;
             b->reason = "outside-main";
@@ -1110,6 +1147,31 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->cls = TEXT_BOILERPLATE;
             b->reason = "heading-without-text";
         }
+    }
+    /* a text written in paragraphs (<p> holds >= 80% of the long blocks
+     * of the container, three at least): words a div, section or article
+     * holds directly, outside any paragraph, are a box's (a pitch, a
+     * product box, a teaser's blurb, a label between two paragraphs that
+     * rule 4 took back), unless long ("div-text") */
+    if (main_el != UINT32_MAX) {
+        unsigned long_p = 0, long_all = 0;
+        for (size_t i = 0; i < n; i++) {
+            const text_block *b = &d->blocks[i];
+            if (state[i] != 2 || b->cls != TEXT_CONTENT || strcmp(b->reason, "main") != 0) continue;
+            long_all++;
+            long_p += strcmp(b->tag, "p") == 0;
+        }
+        if (long_p >= 3 && long_p * 10 >= long_all * 8)
+            for (size_t i = 0; i < n; i++) {
+                text_block *b = &d->blocks[i];
+                if (b->cls != TEXT_CONTENT || b->heading || b->weight >= LOOSE_TEXT_WEIGHT ||
+                    !is_container_tag(b->tag) ||
+                    (strcmp(b->reason, "main") != 0 &&
+                     strcmp(b->reason, "short-between-text") != 0))
+                    continue;
+                b->cls = TEXT_BOILERPLATE;
+                b->reason = "div-text";
+            }
     }
     /* the headline just before the main container */
     if (main_el != UINT32_MAX && first_in_main < n)

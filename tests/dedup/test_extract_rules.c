@@ -387,6 +387,78 @@ static void test_disclosure_box_in_text(void **state)
     free(t);
 }
 
+/* In a text written in paragraphs, words a div holds directly, outside
+ * any paragraph, are a box's (a pitch between two paragraphs); a page
+ * that writes its whole text straight into divs keeps it. */
+static void test_div_text_in_paragraph_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+        "<div class=\"box\">Walk our valley trails with a guide from our team and taste "
+        "the orchard's cider.</div>" PARA_B PARA_C "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Walk our valley trails");
+    free(t);
+    const char *soup =
+        "<html><body><div class=\"post\"><h1>Orchard has a record year</h1>"
+        "<div>The orchard on the hill was planted by the first families who settled the "
+        "valley, and its oldest trees still carry fruit every autumn.</div>"
+        "<div>Walk our valley trails with a guide from our team and taste the orchard's "
+        "cider.</div>"
+        "<div>Volunteers prune the branches in February, when the sap is low, and the school "
+        "children help with the harvest in October.</div>"
+        "<div>This year the cooperative pressed more than four thousand litres of juice, most "
+        "of it sold at the Saturday market by the bridge.</div></div></body></html>";
+    t = main_text_of(soup);
+    KEPT(t, "Walk our valley trails");
+    KEPT(t, "four thousand litres");
+    free(t);
+}
+
+/* Before the text's container, inside the article: the standfirst and
+ * the key points listed over the text are the article's; a short label
+ * there is not. */
+static void test_article_lead_before_container(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><nav><a href=\"/\">Home</a></nav><article>"
+        "<h1>Orchard has a record year</h1>"
+        "<div class=\"lead\"><div>Four thousand litres of juice from one hill this year, and "
+        "more to come soon.</div></div>"
+        "<ul class=\"points\"><li>Oldest trees planted 1890</li><li>Harvest in October</li></ul>"
+        "<div>Local</div>"
+        "<div class=\"body\">" PARA_A PARA_B PARA_C "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Four thousand litres of juice from one hill");
+    KEPT(t, "Oldest trees planted 1890");
+    KEPT(t, "Harvest in October");
+    DROPPED(t, "Local");
+    free(t);
+}
+
+/* The same for a short line a div holds between two paragraphs: rule 4
+ * would take it back as a short block inside the text; in a text written
+ * in paragraphs it is a box's label, while a short paragraph stays. */
+static void test_div_label_between_paragraphs(void **state)
+{
+    (void)state;
+    const char *html = "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
+                       "<div class=\"box\">Valley Guide Tours</div>" PARA_B
+                       "<p>Pressing day</p>" PARA_C "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "Pressing day");
+    DROPPED(t, "Valley Guide Tours");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +476,9 @@ int main(void)
         cmocka_unit_test(test_template_words_in_short_lines),
         cmocka_unit_test(test_template_words_after_text),
         cmocka_unit_test(test_disclosure_box_in_text),
+        cmocka_unit_test(test_div_text_in_paragraph_text),
+        cmocka_unit_test(test_article_lead_before_container),
+        cmocka_unit_test(test_div_label_between_paragraphs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
