@@ -14,6 +14,7 @@
  *                                (confirmation thresholds, "-" = default;
  *                                BENCH_NO_CONFIRM=1: the sketch-only engine;
  *                                BENCH_LANGS=03: English and Korean only;
+ *                                BENCH_SEED_BASE=K: seeds K+1..K+SEEDS;
  *                                DEDUP_CORPUS_TRACE=FILE: every candidate
  *                                with its measures, and the truth, for
  *                                offline analysis - tests/dedup/corpus.c)
@@ -528,7 +529,11 @@ static int run_edits(int lang, unsigned stories, unsigned n_seeds, const dedup_o
                      edits_total *t)
 {
     memset(t, 0, sizeof *t);
-    for (uint32_t seed = 1; seed <= n_seeds; seed++) {
+    /* BENCH_SEED_BASE=K: seeds K+1 .. K+n_seeds instead of 1 .. n_seeds,
+     * to check a rule on corpora it was not chosen on */
+    const char *base_env = getenv("BENCH_SEED_BASE");
+    uint32_t base = base_env ? (uint32_t)strtoul(base_env, NULL, 10) : 0;
+    for (uint32_t seed = base + 1; seed <= base + n_seeds; seed++) {
         corpus c;
         if (corpus_generate_edits(lang, seed * 7919 + (uint32_t)lang, stories, &c) < 0) return -1;
         char dir[] = "/tmp/fa-bench-e-XXXXXX";
