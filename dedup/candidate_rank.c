@@ -8,8 +8,8 @@
 
 uint32_t dedup__anchor_count(uint32_t n)
 {
-    uint32_t e = 2 + n / 24;
-    if (e < 4) e = 4;
+    uint32_t e = 2 + n / 16;
+    if (e < 8) e = 8;
     if (e > 48) e = 48;
     return e < n ? e : n;
 }

@@ -158,6 +158,49 @@ static void test_record_cache(void **state)
     ix->ops->close(ix);
 }
 
+/* A document is found through any of its E smallest sketch values, E =
+ * clamp(2 + n/16, 8, 48) (candidate_rank.h): a short story's edited copy
+ * that keeps only its 5th-8th smallest values still names it, and so does a
+ * short query inside a long document through that document's 9th-12th. */
+static void test_anchors_of_short_documents(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    static uint32_t sk[160];
+    uint64_t blocks[1] = {11};
+    uint32_t bchars[1] = {100};
+    const uint32_t sizes[2] = {40, 160};
+    for (uint32_t d = 0; d < 2; d++) {
+        for (uint32_t i = 0; i < sizes[d]; i++)
+            sk[i] = 1000u + d * 100000u + i * 8u;
+        dedup_doc_record r = {0};
+        r.group = UINT32_MAX;
+        r.n_sketch = sizes[d], r.sketch = sk;
+        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+        r.url = d ? "https://example.org/long" : "https://example.org/short";
+        r.digest = "", r.record_id = "<urn:x>";
+        assert_int_equal(ix->ops->insert(ix, &r), 0);
+    }
+    /* 40 values: the short document's 5th-8th smallest, the rest its own */
+    uint32_t q[40];
+    for (uint32_t i = 0; i < 40; i++)
+        q[i] = i < 4 ? 1000u + (4 + i) * 8u : 500000u + i * 8u;
+    dedup_candidate c[8];
+    int n = ix->ops->candidates(ix, q, 40, c, 8);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].doc, 0);
+    assert_int_equal(c[0].hits, 4);
+    /* the long document's 9th-12th smallest (12 anchors of 160 values) */
+    for (uint32_t i = 0; i < 4; i++)
+        q[i] = 1000u + 100000u + (8 + i) * 8u;
+    n = ix->ops->candidates(ix, q, 40, c, 8);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].doc, 1);
+    ix->ops->close(ix);
+}
+
 static void test_findings(void **state)
 {
     (void)state;
@@ -585,6 +628,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
