@@ -10,7 +10,8 @@
  *
  *   - a text is cut into sentences (at . ! ? followed by a space or the
  *     end, at 。 and at block boundaries), each cut into token trigrams
- *     (word trigrams; characters in unspaced scripts, as shingle.h);
+ *     (word trigrams; characters in unspaced scripts, as shingle.h, and
+ *     Hangul syllables);
  *   - a sentence of A is FOUND in B when one sentence of B holds at least
  *     `sentence_min` (0.5) of its trigrams: one changed word or a typo
  *     leaves a 15-word sentence at ~0.75, a rewritten sentence falls to ~0,
@@ -23,6 +24,12 @@
  *     are not counted for it: character trigrams of one register recur
  *     across unrelated sentences (a shared verb and object, a stock
  *     ending) far more than word trigrams do;
+ *   - Korean is spaced, but a Korean sentence is 6-9 words, each a stem
+ *     and its particles or endings: one typo or changed particle costs
+ *     three of its ~7 word trigrams, so Hangul syllables are aligned as
+ *     characters too (syllable trigrams, the stock rule above), found at
+ *     `sentence_min_hangul` (0.6).  The shingler (shingle.h) still cuts
+ *     Korean into words: only the confirmation changes;
  *   - share(A in B) = tokens of A's found sentences / tokens of A.
  *
  * So paragraph order, sentences added or removed, a new headline and typos
@@ -52,13 +59,17 @@ typedef struct align_params {
                                   either text are the pair's stock phrases and not
                                   counted (a sentence made only of them counts them
                                   all); 0 = every trigram counts.  Words: unused */
+    double sentence_min_hangul; /* the same for a sentence mostly of Hangul syllables
+                                   (syllable trigrams, stock phrases left out);
+                                   0 = sentence_min_chars */
 } align_params;
 
 typedef struct align_sentence {
     uint32_t off, len;       /* bytes of the normalised text */
     uint32_t first, n_grams; /* its trigrams: grams[first .. first+n_grams) */
     uint32_t tokens;         /* its weight */
-    uint32_t chars;          /* tokens that are characters of unspaced scripts */
+    uint32_t chars;          /* tokens that are characters (unspaced scripts, Hangul) */
+    uint32_t hangul;         /* ... of them Hangul syllables */
     uint32_t block;          /* block (line) it starts in */
 } align_sentence;
 
@@ -80,7 +91,8 @@ typedef struct align_text {
     uint8_t *df;    /* per slot: sentences holding the trigram (saturating at 255) */
     size_t mask;
     uint64_t tokens;
-    uint64_t unspaced; /* tokens that are characters of unspaced scripts */
+    uint64_t unspaced; /* tokens that are characters of unspaced scripts (Han, Kana, ...;
+                          not Hangul, which the shingler cuts into words) */
     uint32_t *scratch; /* one counter per sentence, for comparisons against this text */
 } align_text;
 

@@ -114,11 +114,14 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
     if (e->opt.sentence_min_chars <= 0)
         e->opt.sentence_min_chars = DEDUP_DEFAULT_SENTENCE_MIN_CHARS;
     if (e->opt.stock_sentences == 0) e->opt.stock_sentences = DEDUP_DEFAULT_STOCK_SENTENCES;
+    if (e->opt.sentence_min_hangul <= 0)
+        e->opt.sentence_min_hangul = DEDUP_DEFAULT_SENTENCE_MIN_HANGUL;
     if (e->opt.confirm_container_ratio <= 0)
         e->opt.confirm_container_ratio = DEDUP_DEFAULT_CONTAINER_RATIO;
     e->ap.sentence_min = e->opt.sentence_min;
     e->ap.sentence_min_chars = e->opt.sentence_min_chars;
     e->ap.stock_sentences = e->opt.stock_sentences;
+    e->ap.sentence_min_hangul = e->opt.sentence_min_hangul;
     e->ix = ix;
     e->texts = !e->opt.no_confirm && ix->ops->text_get != NULL && ix->ops->text_put != NULL;
     pthread_mutex_init(&e->lock, NULL);

@@ -10,7 +10,7 @@
  *                                on the labelled corpora (tests/dedup/corpus.c)
  *   bench_dedup quality          the quality table (both generators, 3 seeds)
  *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN [NOVEL [HEAD [SENT [SENT_CHARS
- *                     [STOCK [RATIO]]]]]]]]]]
+ *                     [STOCK [RATIO [SENT_HANGUL]]]]]]]]]]]
  *                                (confirmation thresholds, "-" = default;
  *                                BENCH_NO_CONFIRM=1: the sketch-only engine;
  *                                BENCH_LANGS=03: English and Korean only;
@@ -574,6 +574,7 @@ static int cmd_edits(int argc, char **argv)
     if (argc > 9 && strcmp(argv[9], "-") != 0) o.sentence_min_chars = atof(argv[9]);
     if (argc > 10 && strcmp(argv[10], "-") != 0) o.stock_sentences = (unsigned)atoi(argv[10]);
     if (argc > 11 && strcmp(argv[11], "-") != 0) o.confirm_container_ratio = atof(argv[11]);
+    if (argc > 12 && strcmp(argv[12], "-") != 0) o.sentence_min_hangul = atof(argv[12]);
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
     edits_total t[4];
     memset(t, 0, sizeof t);
