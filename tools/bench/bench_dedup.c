@@ -10,7 +10,7 @@
  *                                on the labelled corpora (tests/dedup/corpus.c)
  *   bench_dedup quality          the quality table (both generators, 3 seeds)
  *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN [NOVEL [HEAD [SENT [SENT_CHARS
- *                     [STOCK [RATIO [SENT_HANGUL]]]]]]]]]]]
+ *                     [STOCK [RATIO [SENT_HANGUL [FLOOR [FLOOR_CHARS]]]]]]]]]]]]]
  *                                (confirmation thresholds, "-" = default;
  *                                BENCH_NO_CONFIRM=1: the sketch-only engine;
  *                                BENCH_LANGS=03: English and Korean only;
@@ -575,6 +575,8 @@ static int cmd_edits(int argc, char **argv)
     if (argc > 10 && strcmp(argv[10], "-") != 0) o.stock_sentences = (unsigned)atoi(argv[10]);
     if (argc > 11 && strcmp(argv[11], "-") != 0) o.confirm_container_ratio = atof(argv[11]);
     if (argc > 12 && strcmp(argv[12], "-") != 0) o.sentence_min_hangul = atof(argv[12]);
+    if (argc > 13 && strcmp(argv[13], "-") != 0) o.candidate_floor = atof(argv[13]);
+    if (argc > 14 && strcmp(argv[14], "-") != 0) o.candidate_floor_chars = atof(argv[14]);
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
     edits_total t[4];
     memset(t, 0, sizeof t);
@@ -804,6 +806,7 @@ static int cmd_cost(int argc, char **argv)
         if (corpus_generate_edits(lang, 7919 + (uint32_t)lang, 420, &cs[n++]) < 0) return 1;
     dedup_options o = {0};
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
+    if (getenv("BENCH_FLOOR_CHARS")) o.candidate_floor_chars = atof(getenv("BENCH_FLOOR_CHARS"));
     double best[N_CORPORA];
     size_t pages[N_CORPORA];
     for (int k = 0; k < n; k++)
