@@ -9,6 +9,7 @@
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "dedup/dedup_engine.h"
+#include "dedup/candidate_rank.h"
 #include "dedup/dedup_index.h"
 
 #include <pthread.h>
@@ -199,6 +200,53 @@ static void test_anchors_of_short_documents(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(c[0].doc, 1);
     ix->ops->close(ix);
+}
+
+static int by_rank(const void *a, const void *b)
+{
+    const dedup__ranked *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    if (x->c.hits != y->c.hits) return x->c.hits > y->c.hits ? -1 : 1;
+    return x->c.doc < y->c.doc ? -1 : x->c.doc > y->c.doc;
+}
+
+/* The ranking keeps the best max candidates (selected, then sorted): the
+ * same ones, in the same order, as sorting them all - with many ties in
+ * score and hits, for every size around max. */
+static void test_rank_candidates_selects_the_best(void **state)
+{
+    (void)state;
+    enum { N = 700 };
+    static dedup__ranked all[N], ref[N];
+    dedup_candidate out[N];
+    uint64_t x = 12345;
+    for (size_t n = 1; n < N; n += 1 + n / 5)
+        for (size_t max = 1; max <= 80; max += 9) {
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                uint32_t nd = 8 + (uint32_t)(x % 4) * 40; /* few sizes: tied scores */
+                all[i] = (dedup__ranked){{(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u,
+                                          1 + (uint32_t)(x % 9)},
+                                         nd,
+                                         0};
+            }
+            memcpy(ref, all, n * sizeof *all);
+            size_t k = dedup__rank_candidates(all, n, 100, out, max);
+            size_t kr = 0;
+            for (size_t i = 0; i < n; i++) { /* the reference: score, filter, sort all */
+                double expect = dedup__anchor_count(ref[i].n_sketch);
+                if (ref[i].n_sketch > 100) expect = expect * 100 / ref[i].n_sketch;
+                if (expect < 1) expect = 1;
+                ref[i].score = ref[i].c.hits / expect;
+                if (ref[i].score >= DEDUP_CANDIDATE_MIN_SCORE) ref[kr++] = ref[i];
+            }
+            qsort(ref, kr, sizeof *ref, by_rank);
+            assert_int_equal(k, kr < max ? kr : max);
+            for (size_t i = 0; i < k; i++) {
+                assert_int_equal(out[i].doc, ref[i].c.doc);
+                assert_int_equal(out[i].hits, ref[i].c.hits);
+            }
+        }
 }
 
 static void test_findings(void **state)
@@ -629,6 +677,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
+        cmocka_unit_test(test_rank_candidates_selects_the_best),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
