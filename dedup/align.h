@@ -119,6 +119,14 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
 void align_shares(const align_text *a, const align_text *b, const align_params *p, double *share,
                   double *block_share, uint8_t *found);
 
+/* Is what a has of its own only its end?  found: a->n_s flags from
+ * align_shares.  1 when some block of a is mostly found (its found
+ * sentences hold half of its tokens) and every block that is not - its
+ * first block (a headline) aside - comes after the last that is: a is the
+ * other text with more paragraphs at its end (the other cut them), not a
+ * page carrying it beside text of its own. */
+int align_own_text_is_tail(const align_text *a, const uint8_t *found);
+
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however
  * much one adds: an aggregator's first block is its own headline, which the

@@ -323,6 +323,36 @@ static void test_engine_confirms(void **state)
 /* An aggregator page: its own story, then two archived stories (one with
  * a typo per paragraph) under "Related Articles": each carried block is
  * marked with the finding of the story it repeats. */
+/* A copy that is the other text with paragraphs cut at its end is near it,
+ * not contained in it, however much was cut: the longer text's own blocks
+ * (its headline aside) all come after the last one they share.  A page
+ * with text of its own before what it carries still contains it. */
+static void test_cut_end_is_near(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *body = story(1, 0, 15, 0, 0, NULL), *cut = story(1, 0, 9, 4, 0, NULL);
+    char *own = story(3, 0, 9, 0, 0, NULL);
+    char *full = malloc(strlen(body) + 100), *copy = malloc(strlen(cut) + 100);
+    char *roundup = malloc(strlen(own) + strlen(cut) + 100);
+    sprintf(full, "The original headline of the story\n\n%s", body);
+    sprintf(copy, "A headline of the copy's own\n\n%s", cut);
+    sprintf(roundup, "The roundup's headline\n\n%s%s", own, cut);
+    assert_int_equal(analyze(e, "https://a.example/full", full, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/cut", copy, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/full"), DEDUP_NEAR);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/roundup", roundup, &r), 0);
+    assert_int_equal(kind_of(&r, "https://b.example/cut"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    free(body), free(cut), free(own), free(full), free(copy), free(roundup);
+    dedup_engine_close(e);
+}
+
 static void test_block_report(void **state)
 {
     (void)state;
@@ -396,6 +426,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_store_frame_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_end_is_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };
