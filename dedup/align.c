@@ -102,8 +102,9 @@ static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
             t->s = ns, b->cap_s = nc;
         }
         uint32_t first = t->n_s ? t->s[t->n_s - 1].first + t->s[t->n_s - 1].n_grams : 0;
-        t->s[t->n_s++] = (align_sentence){off,      end - off, first,    (uint32_t)t->n_grams - first,
-                                          b->tokens, b->chars, b->hangul, block};
+        t->s[t->n_s++] =
+            (align_sentence){off,       end - off, first,     (uint32_t)t->n_grams - first,
+                             b->tokens, b->chars,  b->hangul, block};
         t->tokens += b->tokens;
     }
     b->have = 0, b->tokens = 0, b->chars = 0, b->hangul = 0, b->emitted = 0;
@@ -240,9 +241,9 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
     const align_sentence *s = &a->s[i];
     if (s->n_grams == 0 || b->n_post == 0) return 0;
     int chars = s->chars * 2 > s->tokens;
-    double min = !chars                                               ? p->sentence_min
+    double min = !chars                                                    ? p->sentence_min
                  : s->hangul * 2 > s->tokens && p->sentence_min_hangul > 0 ? p->sentence_min_hangul
-                                                                       : p->sentence_min_chars;
+                                                                           : p->sentence_min_chars;
     unsigned stock = chars ? p->stock_sentences : 0;
     uint32_t buf[256], *heads = buf;
     if (s->n_grams > 256 && (heads = malloc(s->n_grams * sizeof *heads)) == NULL) return 0;

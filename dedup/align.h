@@ -51,14 +51,14 @@
 
 /* How two texts are compared (the engine's options, dedup_engine.h). */
 typedef struct align_params {
-    double sentence_min;       /* a sentence of words is found when one sentence of the
-                                  other text holds this share of its trigrams */
-    double sentence_min_chars; /* the same for a sentence mostly of characters of
-                                  unspaced scripts (Han, Kana: character trigrams) */
-    unsigned stock_sentences;  /* character trigrams in at least this many sentences of
-                                  either text are the pair's stock phrases and not
-                                  counted (a sentence made only of them counts them
-                                  all); 0 = every trigram counts.  Words: unused */
+    double sentence_min;        /* a sentence of words is found when one sentence of the
+                                   other text holds this share of its trigrams */
+    double sentence_min_chars;  /* the same for a sentence mostly of characters of
+                                   unspaced scripts (Han, Kana: character trigrams) */
+    unsigned stock_sentences;   /* character trigrams in at least this many sentences of
+                                   either text are the pair's stock phrases and not
+                                   counted (a sentence made only of them counts them
+                                   all); 0 = every trigram counts.  Words: unused */
     double sentence_min_hangul; /* the same for a sentence mostly of Hangul syllables
                                    (syllable trigrams, stock phrases left out);
                                    0 = sentence_min_chars */

@@ -676,7 +676,7 @@ typedef struct verified {
     uint8_t *found; /* confirmed: per sentence of this text, 1 when found in the other */
     uint64_t tokens_me, tokens_other; /* confirmed: the two texts' sizes */
     const work *pending;              /* a pending document (doc is UINT32_MAX), or NULL */
-    int me_tail, other_tail; /* confirmed: align_own_text_is_tail of each text */
+    int me_tail, other_tail;          /* confirmed: align_own_text_is_tail of each text */
 } verified;
 
 /* Builds w's sentences once. */

@@ -225,10 +225,10 @@ static void test_rank_candidates_selects_the_best(void **state)
             for (size_t i = 0; i < n; i++) {
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 uint32_t nd = 8 + (uint32_t)(x % 4) * 40; /* few sizes: tied scores */
-                all[i] = (dedup__ranked){{(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u,
-                                          1 + (uint32_t)(x % 9)},
-                                         nd,
-                                         0};
+                all[i] = (dedup__ranked){
+                    {(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u, 1 + (uint32_t)(x % 9)},
+                    nd,
+                    0};
             }
             memcpy(ref, all, n * sizeof *all);
             size_t k = dedup__rank_candidates(all, n, 100, out, max);
