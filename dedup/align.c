@@ -20,15 +20,20 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
+static inline int hangul_syllable(uint32_t c)
+{
+    return c >= 0xAC00 && c <= 0xD7A3;
+}
+
 /* text_script_class for the common ranges of CJK text without its script
  * lookups (the same answers: Han, Hiragana and Katakana letters are
- * unspaced, Hangul syllables word characters); the rest goes to it */
+ * unspaced); the rest goes to it.  Unlike the shingler, alignment takes
+ * Hangul syllables one by one too (align.h says why). */
 static inline enum text_script_class script_class(uint32_t c)
 {
     if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3041 && c <= 0x3096) ||
-        (c >= 0x30A1 && c <= 0x30FA))
+        (c >= 0x30A1 && c <= 0x30FA) || hangul_syllable(c))
         return TEXT_UNSPACED;
-    if (c >= 0xAC00 && c <= 0xD7A3) return TEXT_WORD;
     return text_script_class(c);
 }
 
@@ -43,7 +48,7 @@ typedef struct builder {
     size_t cap_s, cap_g;
     uint64_t win[ALIGN_GRAM];
     unsigned have;
-    uint32_t tokens, chars;
+    uint32_t tokens, chars, hangul;
     int emitted;
 } builder;
 
@@ -97,18 +102,19 @@ static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
             t->s = ns, b->cap_s = nc;
         }
         uint32_t first = t->n_s ? t->s[t->n_s - 1].first + t->s[t->n_s - 1].n_grams : 0;
-        t->s[t->n_s++] = (align_sentence){off,       end - off, first, (uint32_t)t->n_grams - first,
-                                          b->tokens, b->chars,  block};
+        t->s[t->n_s++] =
+            (align_sentence){off,       end - off, first,     (uint32_t)t->n_grams - first,
+                             b->tokens, b->chars,  b->hangul, block};
         t->tokens += b->tokens;
     }
-    b->have = 0, b->tokens = 0, b->chars = 0, b->emitted = 0;
+    b->have = 0, b->tokens = 0, b->chars = 0, b->hangul = 0, b->emitted = 0;
     return rc;
 }
 
 int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
 {
     memset(t, 0, sizeof *t);
-    builder b = {t, 0, 0, {0}, 0, 0, 0, 0};
+    builder b = {t, 0, 0, {0}, 0, 0, 0, 0, 0};
     /* room for what a text of len bytes usually has (a token per 3-6
      * bytes, a sentence per ~100): one allocation each instead of a chain
      * of reallocs per candidate */
@@ -150,7 +156,10 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
         }
         if (cls == TEXT_UNSPACED) {
             rc = token(&b, mix64((uint64_t)c * 0x9E3779B97F4A7C15ull ^ seed));
-            t->unspaced++;
+            if (hangul_syllable(c))
+                b.hangul++;
+            else
+                t->unspaced++;
             b.chars++;
             i += l;
             continue;
@@ -232,7 +241,9 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
     const align_sentence *s = &a->s[i];
     if (s->n_grams == 0 || b->n_post == 0) return 0;
     int chars = s->chars * 2 > s->tokens;
-    double min = chars ? p->sentence_min_chars : p->sentence_min;
+    double min = !chars                                                    ? p->sentence_min
+                 : s->hangul * 2 > s->tokens && p->sentence_min_hangul > 0 ? p->sentence_min_hangul
+                                                                           : p->sentence_min_chars;
     unsigned stock = chars ? p->stock_sentences : 0;
     uint32_t buf[256], *heads = buf;
     if (s->n_grams > 256 && (heads = malloc(s->n_grams * sizeof *heads)) == NULL) return 0;
@@ -294,6 +305,33 @@ void align_shares(const align_text *a, const align_text *b, const align_params *
     }
     *share = (double)found / (double)a->tokens;
     *block_share = (double)in_blocks / (double)a->tokens;
+}
+
+int align_own_text_is_tail(const align_text *a, const uint8_t *found)
+{
+    /* per block: mostly found or not, in order; the first block aside */
+    int seen_found = 0, own_after_found = 0, own_before = 0;
+    uint64_t tok = 0, got = 0;
+    for (size_t i = 0; i <= a->n_s; i++) {
+        if (i == a->n_s || (i > 0 && a->s[i].block != a->s[i - 1].block)) {
+            int first = a->s[i - 1].block == a->s[0].block;
+            if (!first && tok) {
+                if (got * 2 >= tok) {
+                    if (own_after_found) own_before = 1; /* own text between found blocks */
+                    seen_found = 1;
+                } else if (seen_found) {
+                    own_after_found = 1;
+                } else {
+                    own_before = 1;
+                }
+            }
+            tok = got = 0;
+            if (i == a->n_s) break;
+        }
+        tok += a->s[i].tokens;
+        if (found[i]) got += a->s[i].tokens;
+    }
+    return seen_found && !own_before;
 }
 
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)

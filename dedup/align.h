@@ -10,7 +10,8 @@
  *
  *   - a text is cut into sentences (at . ! ? followed by a space or the
  *     end, at 。 and at block boundaries), each cut into token trigrams
- *     (word trigrams; characters in unspaced scripts, as shingle.h);
+ *     (word trigrams; characters in unspaced scripts, as shingle.h, and
+ *     Hangul syllables);
  *   - a sentence of A is FOUND in B when one sentence of B holds at least
  *     `sentence_min` (0.5) of its trigrams: one changed word or a typo
  *     leaves a 15-word sentence at ~0.75, a rewritten sentence falls to ~0,
@@ -23,6 +24,12 @@
  *     are not counted for it: character trigrams of one register recur
  *     across unrelated sentences (a shared verb and object, a stock
  *     ending) far more than word trigrams do;
+ *   - Korean is spaced, but a Korean sentence is 6-9 words, each a stem
+ *     and its particles or endings: one typo or changed particle costs
+ *     three of its ~7 word trigrams, so Hangul syllables are aligned as
+ *     characters too (syllable trigrams, the stock rule above), found at
+ *     `sentence_min_hangul` (0.6).  The shingler (shingle.h) still cuts
+ *     Korean into words: only the confirmation changes;
  *   - share(A in B) = tokens of A's found sentences / tokens of A.
  *
  * So paragraph order, sentences added or removed, a new headline and typos
@@ -44,21 +51,25 @@
 
 /* How two texts are compared (the engine's options, dedup_engine.h). */
 typedef struct align_params {
-    double sentence_min;       /* a sentence of words is found when one sentence of the
-                                  other text holds this share of its trigrams */
-    double sentence_min_chars; /* the same for a sentence mostly of characters of
-                                  unspaced scripts (Han, Kana: character trigrams) */
-    unsigned stock_sentences;  /* character trigrams in at least this many sentences of
-                                  either text are the pair's stock phrases and not
-                                  counted (a sentence made only of them counts them
-                                  all); 0 = every trigram counts.  Words: unused */
+    double sentence_min;        /* a sentence of words is found when one sentence of the
+                                   other text holds this share of its trigrams */
+    double sentence_min_chars;  /* the same for a sentence mostly of characters of
+                                   unspaced scripts (Han, Kana: character trigrams) */
+    unsigned stock_sentences;   /* character trigrams in at least this many sentences of
+                                   either text are the pair's stock phrases and not
+                                   counted (a sentence made only of them counts them
+                                   all); 0 = every trigram counts.  Words: unused */
+    double sentence_min_hangul; /* the same for a sentence mostly of Hangul syllables
+                                   (syllable trigrams, stock phrases left out);
+                                   0 = sentence_min_chars */
 } align_params;
 
 typedef struct align_sentence {
     uint32_t off, len;       /* bytes of the normalised text */
     uint32_t first, n_grams; /* its trigrams: grams[first .. first+n_grams) */
     uint32_t tokens;         /* its weight */
-    uint32_t chars;          /* tokens that are characters of unspaced scripts */
+    uint32_t chars;          /* tokens that are characters (unspaced scripts, Hangul) */
+    uint32_t hangul;         /* ... of them Hangul syllables */
     uint32_t block;          /* block (line) it starts in */
 } align_sentence;
 
@@ -80,7 +91,8 @@ typedef struct align_text {
     uint8_t *df;    /* per slot: sentences holding the trigram (saturating at 255) */
     size_t mask;
     uint64_t tokens;
-    uint64_t unspaced; /* tokens that are characters of unspaced scripts */
+    uint64_t unspaced; /* tokens that are characters of unspaced scripts (Han, Kana, ...;
+                          not Hangul, which the shingler cuts into words) */
     uint32_t *scratch; /* one counter per sentence, for comparisons against this text */
 } align_text;
 
@@ -106,6 +118,14 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
  * a->n_s bytes set to 1 for each sentence of a found in b. */
 void align_shares(const align_text *a, const align_text *b, const align_params *p, double *share,
                   double *block_share, uint8_t *found);
+
+/* Is what a has of its own only its end?  found: a->n_s flags from
+ * align_shares.  1 when some block of a is mostly found (its found
+ * sentences hold half of its tokens) and every block that is not - its
+ * first block (a headline) aside - comes after the last that is: a is the
+ * other text with more paragraphs at its end (the other cut them), not a
+ * page carrying it beside text of its own. */
+int align_own_text_is_tail(const align_text *a, const uint8_t *found);
 
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however

@@ -8,8 +8,8 @@
 
 uint32_t dedup__anchor_count(uint32_t n)
 {
-    uint32_t e = 2 + n / 24;
-    if (e < 4) e = 4;
+    uint32_t e = 2 + n / 16;
+    if (e < 8) e = 8;
     if (e > 48) e = 48;
     return e < n ? e : n;
 }
@@ -35,6 +35,34 @@ size_t dedup__rank_candidates(dedup__ranked *all, size_t n, uint32_t n_query, de
         if (score < DEDUP_CANDIDATE_MIN_SCORE) continue;
         all[k] = all[i];
         all[k++].score = score;
+    }
+    if (k > max && max > 0) {
+        /* only the best max are kept: select them (quickselect on the
+         * same total order), then sort those alone */
+        size_t lo = 0, hi = k - 1, want = max - 1;
+        while (lo < hi) {
+            dedup__ranked pivot = all[lo + (hi - lo) / 2], t;
+            size_t i = lo, j = hi;
+            while (i <= j) {
+                while (cmp_ranked(&all[i], &pivot) < 0)
+                    i++;
+                while (cmp_ranked(&all[j], &pivot) > 0)
+                    j--;
+                if (i <= j) {
+                    t = all[i], all[i] = all[j], all[j] = t;
+                    i++;
+                    if (j == 0) break;
+                    j--;
+                }
+            }
+            if (want <= j)
+                hi = j;
+            else if (want >= i)
+                lo = i;
+            else
+                break;
+        }
+        k = max;
     }
     qsort(all, k, sizeof *all, cmp_ranked);
     if (k > max) k = max;

@@ -3,17 +3,21 @@
  * with a sketch, the same in every backend (dedup_index_file.c,
  * dedup_index_redis.c) so they find the same relations.
  *
- * A document's anchors are its E = clamp(2 + n/24, 4, 48) smallest sketch
- * values (at most n).  A candidate is scored by its hits against the hits
- * a related document would give: its E anchors if it lies inside the query
- * (a near copy, or carried by the query), the share E * n_query / n_doc of
- * them its size puts inside the query when it is the larger (the query
- * carried by it).  Raw hits favour long documents that share a topic's
- * stock phrases with everything: a short story's copy, 3 of its 4 anchors
- * hit, was ranked below them and cut at the engine's 64 candidates.
- * Documents under DEDUP_CANDIDATE_MIN_SCORE are left out: on the
- * combined-edits corpora no relation found had less, and each costs a
- * read of its record (docs/DEDUP.md, "Candidates").
+ * A document's anchors are its E = clamp(2 + n/16, 8, 48) smallest sketch
+ * values (at most n).  An edited copy holding a share c of a document's
+ * shingles misses all of them with probability ~(1 - c)^E: with c = 0.4,
+ * 13% for the 4 anchors a short story had under the earlier
+ * clamp(2 + n/24, 4, 48), 2% for 8 (docs/DEDUP.md, "Candidates").
+ * A candidate is scored by its hits against the hits a related document
+ * would give: its E anchors if it lies inside the query (a near copy, or
+ * carried by the query), the share E * n_query / n_doc of them its size
+ * puts inside the query when it is the larger (the query carried by it).
+ * Raw hits favour long documents that share a topic's stock phrases with
+ * everything: a short story's copy, 3 of its 4 anchors hit, was ranked
+ * below them and cut at the engine's 64 candidates.  Documents under
+ * DEDUP_CANDIDATE_MIN_SCORE are left out: on the combined-edits corpora no
+ * relation found had less, and each costs a read of its record
+ * (docs/DEDUP.md, "Candidates").
  */
 #ifndef DEDUP_CANDIDATE_RANK_H
 #define DEDUP_CANDIDATE_RANK_H

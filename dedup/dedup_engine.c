@@ -114,11 +114,14 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
     if (e->opt.sentence_min_chars <= 0)
         e->opt.sentence_min_chars = DEDUP_DEFAULT_SENTENCE_MIN_CHARS;
     if (e->opt.stock_sentences == 0) e->opt.stock_sentences = DEDUP_DEFAULT_STOCK_SENTENCES;
+    if (e->opt.sentence_min_hangul <= 0)
+        e->opt.sentence_min_hangul = DEDUP_DEFAULT_SENTENCE_MIN_HANGUL;
     if (e->opt.confirm_container_ratio <= 0)
         e->opt.confirm_container_ratio = DEDUP_DEFAULT_CONTAINER_RATIO;
     e->ap.sentence_min = e->opt.sentence_min;
     e->ap.sentence_min_chars = e->opt.sentence_min_chars;
     e->ap.stock_sentences = e->opt.stock_sentences;
+    e->ap.sentence_min_hangul = e->opt.sentence_min_hangul;
     e->ix = ix;
     e->texts = !e->opt.no_confirm && ix->ops->text_get != NULL && ix->ops->text_put != NULL;
     pthread_mutex_init(&e->lock, NULL);
@@ -676,6 +679,7 @@ typedef struct verified {
     uint8_t *found; /* confirmed: per sentence of this text, 1 when found in the other */
     uint64_t tokens_me, tokens_other; /* confirmed: the two texts' sizes */
     const work *pending;              /* a pending document (doc is UINT32_MAX), or NULL */
+    int me_tail, other_tail;          /* confirmed: align_own_text_is_tail of each text */
 } verified;
 
 /* Builds w's sentences once. */
@@ -767,7 +771,15 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     if (rc == 0) {
         const align_params *s = &eng->ap;
         align_shares(&w->at, &bt, s, &v->c_me_in_other, &v->blk_me_in_other, v->found);
-        align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me, NULL);
+        uint8_t *fo = malloc(bt.n_s ? bt.n_s : 1);
+        if (fo == NULL) {
+            align_text_free(&bt);
+            return FA_ENOMEM;
+        }
+        align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me, fo);
+        v->me_tail = align_own_text_is_tail(&w->at, v->found);
+        v->other_tail = align_own_text_is_tail(&bt, fo);
+        free(fo);
         v->res = v->c_me_in_other < v->c_other_in_me ? v->c_me_in_other : v->c_other_in_me;
         v->confirmed = 1;
         v->tokens_me = w->at.tokens, v->tokens_other = bt.tokens;
@@ -941,7 +953,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         if (nc < 0) return nc;
         const work *pend[MAX_PENDING_CANDIDATES];
         int np = pending_candidates(eng, group, alias_key, pend);
-        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL};
+        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0};
         verified keep[MAX_CANDIDATES + MAX_PENDING_CANDIDATES + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < nc + np; i++) {
@@ -980,7 +992,9 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                           NULL,
                           0,
                           0,
-                          p};
+                          p,
+                          0,
+                          0};
             rc = confirm(eng, w, &r, &v);
             if (rc < 0) {
                 free(v.found);
@@ -991,11 +1005,11 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                  * aligned shares */
                 if (v.same_head && v.res >= o->confirm_near_same_head)
                     v.kind = DEDUP_NEAR;
-                else if (v.c_other_in_me >= o->confirm_containment &&
+                else if (v.c_other_in_me >= o->confirm_containment && !v.me_tail &&
                          1.0 - v.blk_me_in_other >= o->confirm_novel_share &&
                          (double)v.tokens_me >= o->confirm_container_ratio * (double)v.tokens_other)
                     v.kind = DEDUP_CONTAINS;
-                else if (v.c_me_in_other >= o->confirm_containment &&
+                else if (v.c_me_in_other >= o->confirm_containment && !v.other_tail &&
                          1.0 - v.blk_other_in_me >= o->confirm_novel_share &&
                          (double)v.tokens_other >= o->confirm_container_ratio * (double)v.tokens_me)
                     v.kind = DEDUP_CONTAINED_IN;

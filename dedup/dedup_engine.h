@@ -68,6 +68,7 @@
 #define DEDUP_DEFAULT_SENTENCE_MIN_CHARS 0.7
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS 0.6
 #define DEDUP_DEFAULT_STOCK_SENTENCES 3
+#define DEDUP_DEFAULT_SENTENCE_MIN_HANGUL 0.6
 #define DEDUP_DEFAULT_CONTAINER_RATIO 1.3
 #define DEDUP_DEFAULT_CONFIRM_NEAR 0.5
 #define DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD 0.3
@@ -118,6 +119,8 @@ typedef struct dedup_options {
     unsigned stock_sentences;       /* character trigrams in this many sentences of either
                                        text are the pair's stock phrases, not counted;
                                        0 = 3 */
+    double sentence_min_hangul;     /* the same for sentences of Hangul syllables (syllable
+                                       trigrams, stock phrases left out); 0 = 0.6 */
     double confirm_container_ratio; /* a container has at least this many times the
                                       tokens of what it carries; 0 = 1.3 */
     double confirm_near;            /* near: both aligned shares >= this; 0 = 0.5 */
@@ -125,7 +128,8 @@ typedef struct dedup_options {
                                        ways and both shares >= this; 0 = 0.3 */
     double confirm_containment;     /* contains: the other's aligned share >= this; 0 = 0.7 */
     double confirm_novel_share;     /* ... and this share of the container's own text is not
-                                       in the other; 0 = 0.4 */
+                                       in the other (and that text is not only its end:
+                                       align_own_text_is_tail); 0 = 0.4 */
     text_extract_options extract;   /* ceilings for extraction */
     /* Instrumentation (benches): called under the engine's lock for every
      * candidate verified, whatever was decided; NULL = none. */

@@ -25,8 +25,8 @@
  *   digests      digest key -> first doc                     ~15 B/doc (12 B/slot)
  *   keys         URL/alias key -> latest doc                 ~15-30 B/doc
  *   anchors      sketch value -> doc (multimap), the E smallest
- *                sketch values of each doc, E = clamp(2 + n/24, 4, 48):
- *                8 B/slot, ~7 anchors for an article          ~70 B/doc
+ *                sketch values of each doc, E = clamp(2 + n/16, 8, 48):
+ *                8 B/slot, ~9 anchors for an article          ~90 B/doc
  *   hosts        per host: block fingerprint (32 bits) -> documents,
  *                a bounded table (64..2048 slots, grown with the host's
  *                documents; when a probe window is full a fingerprint seen

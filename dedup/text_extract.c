@@ -28,7 +28,7 @@
  *      related) -> "hint:NAME".
  *   2. "good" blocks: weight >= 80 and link density < 0.25 (weight counts
  *      non-space code points, unspaced scripts x3 since a CJK character
- *      carries about a word).
+ *      carries about a word, Hangul syllables x2: about half a word).
  *   3. main container: the deepest element holding >= 80% of the good
  *      weight.  Inside it: good or medium (>= 30) blocks are content
  *      ("main"), but for the short and medium ones under a "related" hint;
@@ -514,7 +514,8 @@ static const tag_info *find_tag_cached(text_extractor *x, const xmlChar *name)
 /* ---- building blocks ---- */
 
 /* Non-space code points of s (space: <= U+0020 and U+00A0); *weight (if
- * not NULL) counts them with unspaced scripts x3.  ASCII is read without
+ * not NULL) counts them with unspaced scripts x3 and Hangul syllables x2
+ * (a Korean word is two or three of them).  ASCII is read without
  * decoding. */
 static int count_nonspace(const char *s, size_t len, uint32_t *weight)
 {
@@ -530,7 +531,10 @@ static int count_nonspace(const char *s, size_t len, uint32_t *weight)
         i += text_utf8_next(u + i, len - i, &c);
         if (c == 0xA0) continue;
         n++;
-        if (weight && c >= 0x0E00 && text_script_class(c) == TEXT_UNSPACED) w += 2;
+        if (weight && c >= 0xAC00 && c <= 0xD7A3)
+            w += 1;
+        else if (weight && c >= 0x0E00 && text_script_class(c) == TEXT_UNSPACED)
+            w += 2;
     }
     if (weight) *weight = n + w;
     return (int)n;

@@ -1837,6 +1837,8 @@ double corpus_word_f1(const char *extracted, const char *truth)
  *   S                                 a new corpus
  *   N a b edits | K a b edits | H a b kind | E a b    truth (K: a contains b)
  *   U i url
+ *   T i body                          (DEDUP_CORPUS_TRACE_BODIES=1: the
+ *                                     article's text, newlines as \n)
  *   C i o confirmed sketch_res sk_o_in_i sk_i_in_o o_in_i i_in_o blk_o_in_i
  *     blk_i_in_o same_head kind sketch_n_i sketch_n_o */
 typedef struct trace_ctx {
@@ -1858,8 +1860,15 @@ static void trace_candidate(void *ud, const dedup_trace *t)
 static void trace_truth(FILE *f, const corpus *c)
 {
     fprintf(f, "S\n");
-    for (size_t i = 0; i < c->n_docs; i++)
+    const char *bodies = getenv("DEDUP_CORPUS_TRACE_BODIES");
+    for (size_t i = 0; i < c->n_docs; i++) {
         fprintf(f, "U %zu %s\n", i, c->docs[i].url);
+        if (bodies == NULL || *bodies == 0 || c->docs[i].body == NULL) continue;
+        fprintf(f, "T %zu ", i);
+        for (const char *q = c->docs[i].body; *q; q++)
+            fputs(*q == '\n' ? "\\n" : *q == '\\' ? "\\\\" : (char[2]){*q, 0}, f);
+        fputc('\n', f);
+    }
     for (size_t i = 0; i < c->near.n; i++)
         fprintf(f, "N %u %u %u\n", c->near.v[i].a, c->near.v[i].b, c->near.v[i].edits);
     for (size_t i = 0; i < c->contain.n; i++)

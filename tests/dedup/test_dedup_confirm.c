@@ -81,7 +81,7 @@ static void test_align(void **state)
     assert_int_equal(ta.n_s, 10);
     assert_int_equal(tb.n_s, 10);
     double share, blk;
-    const align_params ap = {0.5, 0.5, 0};
+    const align_params ap = {0.5, 0.5, 0, 0};
     align_shares(&ta, &tb, &ap, &share, &blk, NULL);
     assert_true(share > 0.79 && share < 0.81); /* 8 of 10 equal sentences */
     align_shares(&tb, &ta, &ap, &share, &blk, NULL);
@@ -125,7 +125,7 @@ static void test_align_chars(void **state)
     align_text copy = build("北京国务院12日宣布新的交通规戈，涉及资金约123亿元。");
     assert_int_equal(tb.n_s, 4);
     assert_int_equal(other.n_s, 1);
-    const align_params words_rule = {0.5, 0.5, 0}, chars_rule = {0.5, 0.7, 3};
+    const align_params words_rule = {0.5, 0.5, 0, 0}, chars_rule = {0.5, 0.7, 3, 0};
     assert_true(align_sentence_found(&other, 0, &tb, &words_rule));
     assert_false(align_sentence_found(&other, 0, &tb, &chars_rule));
     assert_true(align_sentence_found(&copy, 0, &tb, &chars_rule));
@@ -236,6 +236,40 @@ static void test_text_store_frames_off_lock(void **state)
     unlink(pb);
     rmdir(a);
     rmdir(b);
+}
+
+/* Korean: a sentence of 13 words with three typos keeps 4 of its 11 word
+ * trigrams - lost, word by word - but most of its syllable trigrams, so it
+ * is found; a sentence of the same register sharing a time phrase and the
+ * "...억 원 규모로" ending of every sentence is not (those syllable
+ * trigrams stand in every sentence of b: stock phrases). */
+static void test_align_hangul(void **state)
+{
+    (void)state;
+    align_text tb =
+        build("다음 달부터 울산 교육청은 다음 달부터 배터리 개발 계획을 83억 원 규모로 철회했다. "
+              "기자회견에서 부산 한국은행은 이번 주 초 항만 확장 사업을 379억 원 규모로 "
+              "검토하고 있다. 공청회를 거쳐 울산 서울시는 관계자에 따르면 재생에너지 도입을 "
+              "777억 원 규모로 확정했다. 올해 안에 서울 연구진은 다음 달부터 항만 확장 "
+              "사업을 837억 원 규모로 철회했다.");
+    align_text copy =
+        build("다음 달부터 울산 교육청은 다음 달부터 배턱리 개발 곅획을 83억 원 규모록 철회했다.");
+    align_text other =
+        build("지난 10일 울산 보건복지부는 이번 주 초 노인 지원책을 316억 원 규모로 재검토할 "
+              "방침이다.");
+    assert_int_equal(tb.n_s, 4);
+    assert_int_equal(copy.n_s, 1);
+    assert_true(copy.s[0].hangul * 2 > copy.s[0].tokens);
+    assert_int_equal(tb.unspaced, 0); /* not Han/Kana: the engine's candidate floor stays */
+    const align_params rule = {0.5, 0.7, 3, DEDUP_DEFAULT_SENTENCE_MIN_HANGUL};
+    assert_true(align_sentence_found(&copy, 0, &tb, &rule));
+    assert_false(align_sentence_found(&other, 0, &tb, &rule));
+    double share, blk;
+    align_shares(&tb, &copy, &rule, &share, &blk, NULL);
+    assert_true(share > 0.2 && share < 0.3); /* 1 of 4 sentences */
+    align_text_free(&tb);
+    align_text_free(&copy);
+    align_text_free(&other);
 }
 
 static void test_text_store(void **state)
@@ -393,6 +427,36 @@ static void test_engine_confirms(void **state)
 /* An aggregator page: its own story, then two archived stories (one with
  * a typo per paragraph) under "Related Articles": each carried block is
  * marked with the finding of the story it repeats. */
+/* A copy that is the other text with paragraphs cut at its end is near it,
+ * not contained in it, however much was cut: the longer text's own blocks
+ * (its headline aside) all come after the last one they share.  A page
+ * with text of its own before what it carries still contains it. */
+static void test_cut_end_is_near(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *body = story(1, 0, 15, 0, 0, NULL), *cut = story(1, 0, 9, 4, 0, NULL);
+    char *own = story(3, 0, 9, 0, 0, NULL);
+    char *full = malloc(strlen(body) + 100), *copy = malloc(strlen(cut) + 100);
+    char *roundup = malloc(strlen(own) + strlen(cut) + 100);
+    sprintf(full, "The original headline of the story\n\n%s", body);
+    sprintf(copy, "A headline of the copy's own\n\n%s", cut);
+    sprintf(roundup, "The roundup's headline\n\n%s%s", own, cut);
+    assert_int_equal(analyze(e, "https://a.example/full", full, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/cut", copy, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/full"), DEDUP_NEAR);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/roundup", roundup, &r), 0);
+    assert_int_equal(kind_of(&r, "https://b.example/cut"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    free(body), free(cut), free(own), free(full), free(copy), free(roundup);
+    dedup_engine_close(e);
+}
+
 static void test_block_report(void **state)
 {
     (void)state;
@@ -462,10 +526,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_align),
         cmocka_unit_test(test_align_chars),
+        cmocka_unit_test(test_align_hangul),
         cmocka_unit_test_setup_teardown(test_text_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_store_frames_off_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_store_frame_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_end_is_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };

@@ -9,6 +9,7 @@
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
 #include "dedup/dedup_engine.h"
+#include "dedup/candidate_rank.h"
 #include "dedup/dedup_index.h"
 
 #include <pthread.h>
@@ -156,6 +157,96 @@ static void test_record_cache(void **state)
     assert_true(dedup__file_index_cache_bytes(ix) <= 512u * 4096u);
     assert_int_equal(ix->ops->get_doc(ix, N, &(dedup_doc_record){0}), FA_ENOENT);
     ix->ops->close(ix);
+}
+
+/* A document is found through any of its E smallest sketch values, E =
+ * clamp(2 + n/16, 8, 48) (candidate_rank.h): a short story's edited copy
+ * that keeps only its 5th-8th smallest values still names it, and so does a
+ * short query inside a long document through that document's 9th-12th. */
+static void test_anchors_of_short_documents(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    static uint32_t sk[160];
+    uint64_t blocks[1] = {11};
+    uint32_t bchars[1] = {100};
+    const uint32_t sizes[2] = {40, 160};
+    for (uint32_t d = 0; d < 2; d++) {
+        for (uint32_t i = 0; i < sizes[d]; i++)
+            sk[i] = 1000u + d * 100000u + i * 8u;
+        dedup_doc_record r = {0};
+        r.group = UINT32_MAX;
+        r.n_sketch = sizes[d], r.sketch = sk;
+        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+        r.url = d ? "https://example.org/long" : "https://example.org/short";
+        r.digest = "", r.record_id = "<urn:x>";
+        assert_int_equal(ix->ops->insert(ix, &r), 0);
+    }
+    /* 40 values: the short document's 5th-8th smallest, the rest its own */
+    uint32_t q[40];
+    for (uint32_t i = 0; i < 40; i++)
+        q[i] = i < 4 ? 1000u + (4 + i) * 8u : 500000u + i * 8u;
+    dedup_candidate c[8];
+    int n = ix->ops->candidates(ix, q, 40, c, 8);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].doc, 0);
+    assert_int_equal(c[0].hits, 4);
+    /* the long document's 9th-12th smallest (12 anchors of 160 values) */
+    for (uint32_t i = 0; i < 4; i++)
+        q[i] = 1000u + 100000u + (8 + i) * 8u;
+    n = ix->ops->candidates(ix, q, 40, c, 8);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].doc, 1);
+    ix->ops->close(ix);
+}
+
+static int by_rank(const void *a, const void *b)
+{
+    const dedup__ranked *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    if (x->c.hits != y->c.hits) return x->c.hits > y->c.hits ? -1 : 1;
+    return x->c.doc < y->c.doc ? -1 : x->c.doc > y->c.doc;
+}
+
+/* The ranking keeps the best max candidates (selected, then sorted): the
+ * same ones, in the same order, as sorting them all - with many ties in
+ * score and hits, for every size around max. */
+static void test_rank_candidates_selects_the_best(void **state)
+{
+    (void)state;
+    enum { N = 700 };
+    static dedup__ranked all[N], ref[N];
+    dedup_candidate out[N];
+    uint64_t x = 12345;
+    for (size_t n = 1; n < N; n += 1 + n / 5)
+        for (size_t max = 1; max <= 80; max += 9) {
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                uint32_t nd = 8 + (uint32_t)(x % 4) * 40; /* few sizes: tied scores */
+                all[i] = (dedup__ranked){
+                    {(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u, 1 + (uint32_t)(x % 9)},
+                    nd,
+                    0};
+            }
+            memcpy(ref, all, n * sizeof *all);
+            size_t k = dedup__rank_candidates(all, n, 100, out, max);
+            size_t kr = 0;
+            for (size_t i = 0; i < n; i++) { /* the reference: score, filter, sort all */
+                double expect = dedup__anchor_count(ref[i].n_sketch);
+                if (ref[i].n_sketch > 100) expect = expect * 100 / ref[i].n_sketch;
+                if (expect < 1) expect = 1;
+                ref[i].score = ref[i].c.hits / expect;
+                if (ref[i].score >= DEDUP_CANDIDATE_MIN_SCORE) ref[kr++] = ref[i];
+            }
+            qsort(ref, kr, sizeof *ref, by_rank);
+            assert_int_equal(k, kr < max ? kr : max);
+            for (size_t i = 0; i < k; i++) {
+                assert_int_equal(out[i].doc, ref[i].c.doc);
+                assert_int_equal(out[i].hits, ref[i].c.hits);
+            }
+        }
 }
 
 static void test_findings(void **state)
@@ -585,6 +676,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
+        cmocka_unit_test(test_rank_candidates_selects_the_best),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),

@@ -472,10 +472,42 @@ static void test_fixture_pages(void **state)
     assert_true(mean >= 0.95);
 }
 
+/* sketch_common (a branch-free merge) counts exactly the values two sorted
+ * sketches share: against a plain count on random sorted sets, with one
+ * side empty, equal, disjoint, and with runs of the largest value. */
+static void test_sketch_common_exact(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    uint32_t a[N], b[N];
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int round = 0; round < 200; round++) {
+        uint32_t na = 0, nb = 0, want = 0;
+        uint32_t span = 1 + (uint32_t)(round % 7) * 97; /* dense to sparse */
+        for (uint32_t v = 1; v < N * span && (na < N || nb < N); v += 1 + (uint32_t)(x % span)) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int in_a = (x & 3) != 0 && na < N, in_b = (x & 12) != 0 && nb < N;
+            if (round % 50 == 0) in_b = 0; /* b empty */
+            if (in_a) a[na++] = v;
+            if (in_b) b[nb++] = v;
+            want += in_a && in_b;
+        }
+        assert_int_equal(sketch_common(a, na, b, nb), want);
+        assert_int_equal(sketch_common(b, nb, a, na), want);
+        assert_int_equal(sketch_common(a, na, a, na), na);
+    }
+    uint32_t hi[3] = {UINT32_MAX - 2, UINT32_MAX - 1, UINT32_MAX}, lo[2] = {1, 2};
+    assert_int_equal(sketch_common(hi, 3, lo, 2), 0);
+    assert_int_equal(sketch_common(lo, 2, hi, 3), 0);
+    assert_int_equal(sketch_common(hi, 3, hi + 2, 1), 1);
+    assert_int_equal(sketch_common(NULL, 0, hi, 3), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_sketch_common_exact),
         cmocka_unit_test(test_extract_page),
         cmocka_unit_test(test_extract_chunked_same),
         cmocka_unit_test(test_tables_sorted),

@@ -240,6 +240,38 @@ static void test_related_box_inside_article(void **state)
     free(t);
 }
 
+/* Korean: a Hangul syllable carries about half a word, so it weighs two
+ * (a Latin letter one, a Han or Kana character three).  A paragraph of two
+ * Korean sentences an aggregator carries in a "related" box (66 syllables,
+ * 75 non-space characters) is long text, not a blurb; counted as 75 it
+ * fell under the 80 of a long block and was dropped with the box's titles. */
+static void test_related_box_korean(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>울산 교육청은 배터리 개발 계획을</h1>"
+        "<p>전문가들에 따르면 서울 기상청은 예상보다 빠르게 도서관 개관 시간을 383억 원 규모로 "
+        "발표했다. 다음 달부터 제주 서울시는 기자회견에서 항만 확장 사업을 713억 원 규모로 "
+        "검토하고 있다.</p>"
+        "<p>공청회를 거쳐 울산 연구진은 오는 3월까지 지진 대책을 198억 원 규모로 승인했다. "
+        "주민 반대에 부딪혀 광주 부산시는 지난 10일 새 교통 계획을 25억 원 규모로 검토하고 "
+        "있다.</p>"
+        "<div class=\"related-posts\"><p>시민 축제가 토요일 옛 방앗간에서 열린다.</p>"
+        "<p>지난 10일 울산 교육청은 다음 달부터 배터리 개발 계획을 83억 원 규모로 철회했다. "
+        "기자회견에서 부산 한국은행은 이번 주 초 항만 확장 사업을 379억 원 규모로 검토하고 "
+        "있다.</p></div>"
+        "<p>이번 주 초 인천 시민단체는 공청회를 거쳐 새 교통 계획을 474억 원 규모로 확정했다. "
+        "예상보다 빠르게 대구 교육청은 올해 안에 무상 급식 확대를 315억 원 규모로 "
+        "승인했다.</p>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "지진 대책을");
+    KEPT(t, "무상 급식 확대를");
+    KEPT(t, "배터리 개발 계획을 83억");
+    DROPPED(t, "시민 축제가");
+    free(t);
+}
+
 /* Past the text's end (its core's last long paragraph), a long block on
  * its own outside the text's container is a disclaimer, a bio or a pitch;
  * a story carried there whole (paragraphs side by side, or one long block)
@@ -470,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_core_is_where_paragraphs_sit_together),
         cmocka_unit_test(test_noscript_with_unclosed_div),
         cmocka_unit_test(test_related_box_inside_article),
+        cmocka_unit_test(test_related_box_korean),
         cmocka_unit_test(test_lone_block_after_text),
         cmocka_unit_test(test_heading_after_text),
         cmocka_unit_test(test_rights_notice_in_text),

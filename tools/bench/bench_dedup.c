@@ -10,10 +10,11 @@
  *                                on the labelled corpora (tests/dedup/corpus.c)
  *   bench_dedup quality          the quality table (both generators, 3 seeds)
  *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN [NOVEL [HEAD [SENT [SENT_CHARS
- *                     [STOCK [RATIO]]]]]]]]]]
+ *                     [STOCK [RATIO [SENT_HANGUL [FLOOR [FLOOR_CHARS]]]]]]]]]]]]]
  *                                (confirmation thresholds, "-" = default;
  *                                BENCH_NO_CONFIRM=1: the sketch-only engine;
  *                                BENCH_LANGS=03: English and Korean only;
+ *                                BENCH_SEED_BASE=K: seeds K+1..K+SEEDS;
  *                                DEDUP_CORPUS_TRACE=FILE: every candidate
  *                                with its measures, and the truth, for
  *                                offline analysis - tests/dedup/corpus.c)
@@ -528,7 +529,11 @@ static int run_edits(int lang, unsigned stories, unsigned n_seeds, const dedup_o
                      edits_total *t)
 {
     memset(t, 0, sizeof *t);
-    for (uint32_t seed = 1; seed <= n_seeds; seed++) {
+    /* BENCH_SEED_BASE=K: seeds K+1 .. K+n_seeds instead of 1 .. n_seeds,
+     * to check a rule on corpora it was not chosen on */
+    const char *base_env = getenv("BENCH_SEED_BASE");
+    uint32_t base = base_env ? (uint32_t)strtoul(base_env, NULL, 10) : 0;
+    for (uint32_t seed = base + 1; seed <= base + n_seeds; seed++) {
         corpus c;
         if (corpus_generate_edits(lang, seed * 7919 + (uint32_t)lang, stories, &c) < 0) return -1;
         char dir[] = "/tmp/fa-bench-e-XXXXXX";
@@ -569,6 +574,9 @@ static int cmd_edits(int argc, char **argv)
     if (argc > 9 && strcmp(argv[9], "-") != 0) o.sentence_min_chars = atof(argv[9]);
     if (argc > 10 && strcmp(argv[10], "-") != 0) o.stock_sentences = (unsigned)atoi(argv[10]);
     if (argc > 11 && strcmp(argv[11], "-") != 0) o.confirm_container_ratio = atof(argv[11]);
+    if (argc > 12 && strcmp(argv[12], "-") != 0) o.sentence_min_hangul = atof(argv[12]);
+    if (argc > 13 && strcmp(argv[13], "-") != 0) o.candidate_floor = atof(argv[13]);
+    if (argc > 14 && strcmp(argv[14], "-") != 0) o.candidate_floor_chars = atof(argv[14]);
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
     edits_total t[4];
     memset(t, 0, sizeof t);
@@ -798,6 +806,7 @@ static int cmd_cost(int argc, char **argv)
         if (corpus_generate_edits(lang, 7919 + (uint32_t)lang, 420, &cs[n++]) < 0) return 1;
     dedup_options o = {0};
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
+    if (getenv("BENCH_FLOOR_CHARS")) o.candidate_floor_chars = atof(getenv("BENCH_FLOOR_CHARS"));
     double best[N_CORPORA];
     size_t pages[N_CORPORA];
     for (int k = 0; k < n; k++)
