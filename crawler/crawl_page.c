@@ -135,10 +135,18 @@ static int page_archive(crawl_job *j, const warc_exchange *x)
                         t->content_encoding[0] ? t->content_encoding : "identity",
                         fa_strerror(t->payload_error));
     }
+    int rc;
     if (j->c->dedup && t->status >= 200 && t->status <= 299 && j->page.decoded.len > 0 &&
         !t->payload_error && (t->content_type[0] == '\0' || strstr(t->content_type, "html")))
-        return crawl__archive_with_findings(j, x);
-    return segment_writer_write_exchange(j->c->w, x, &j->written);
+        rc = crawl__archive_with_findings(j, x);
+    else
+        rc = segment_writer_write_exchange(j->c->w, x, &j->written);
+    /* Freed here, by the thread that allocated it: freed on the loop thread
+     * (page_release), a buffer from this worker's malloc arena made the
+     * loop take that arena's lock - and wait, 4 ms at a time, while a
+     * worker (at a lower priority) held it. */
+    fa_buf_free(&j->page.decoded);
+    return rc;
 }
 
 static void page_record(const crawl_job *j, url_record *r)
