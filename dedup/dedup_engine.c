@@ -9,13 +9,30 @@
  *      fingerprint: blocks in >= boilerplate_min_docs documents are template
  *      (long blocks, >= 400 characters, must also be in 10% of the host's
  *      documents, so an aggregator reprinting one article three times does
- *      not learn it as template) - short lock;
+ *      not learn it as template) - shared lock;
  *   3. shingle the remaining blocks, build the sketch - no lock;
- *   4. under the lock: exact digest lookup; alias group; candidates from the
- *      anchors; each verified on the stored sketch (resemblance and both
- *      containments from one merge); findings; copied blocks marked;
+ *   3b. under the shared lock (presearch): candidates from the anchors,
+ *      each measured on the stored sketch (resemblance and both
+ *      containments from one merge) and confirmed on the stored text - the
+ *      costly part, which the archiving threads do side by side;
+ *   4. under the exclusive lock: exact digest lookup; alias group; the
+ *      documents inserted since 3b (a ring of the last RECENT_INSERTS ids)
+ *      and the pending ones measured; the relations decided; findings;
+ *      copied blocks marked;
  *   5. insert - in the same critical section (dedup_analyze), or later, once
  *      the caller has archived the document (dedup_examine, dedup_insert).
+ *
+ * Locks.  The engine's lock is a read-write lock: shared for reading the
+ * index and the text store (3b, the host's block counts), exclusive for
+ * changing them or the pending list and for step 4.  The index's and the
+ * text store's read paths keep buffers and caches of their own, so shared
+ * readers take read_lock around each call into them (short: a record or a
+ * text copied out); what they measure runs under the shared lock alone.
+ * Step 4 sees every document 3b could not: those inserted since, from the
+ * ring (more than RECENT_INSERTS: it reads the index's candidates again),
+ * and the pending ones.  Before, the whole lookup held one mutex: on a
+ * 2-core crawl the archiving threads spent 1.1 s of 2 waiting for it
+ * (docs/BENCHMARKS.md).
  *
  * Pending documents.  Between dedup_examine and dedup_insert a document is
  * in no index, yet two syndicated copies examined at the same time must
@@ -53,6 +70,10 @@
 #define MAX_CANDIDATES 64
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
+/* Documents inserted while another's candidates were measured outside the
+ * exclusive lock, that its lookup then measures under it; more than this
+ * and the lookup starts over under the lock. */
+#define RECENT_INSERTS 64
 #define LONG_BLOCK 400
 
 struct work;
@@ -64,7 +85,15 @@ struct dedup_engine {
     dedup_options opt;
     align_params ap; /* from opt: how candidates are aligned */
     fa_observer obs; /* zeroed: nobody listens */
-    pthread_mutex_t lock;
+    /* Exclusive for what changes the index, the text store or the pending
+     * list, and for a lookup's decision; shared while a document's
+     * candidates are read and measured (presearch).  Readers take
+     * read_lock around each call into the index or the text store, whose
+     * read paths keep buffers and caches of their own. */
+    pthread_rwlock_t lock;
+    pthread_mutex_t read_lock;
+    uint64_t seq; /* documents inserted so far (under the exclusive lock) */
+    uint32_t recent[RECENT_INSERTS]; /* the last ones' ids: recent[seq % RECENT_INSERTS] */
     struct work *pending; /* examined, not yet inserted; newest first (under lock) */
 };
 
@@ -124,7 +153,13 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
     e->ap.sentence_min_hangul = e->opt.sentence_min_hangul;
     e->ix = ix;
     e->texts = !e->opt.no_confirm && ix->ops->text_get != NULL && ix->ops->text_put != NULL;
-    pthread_mutex_init(&e->lock, NULL);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    /* a steady stream of readers must not keep an insert waiting */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&e->lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&e->read_lock, NULL);
     *out = e;
     return 0;
 }
@@ -174,26 +209,26 @@ dedup_index *dedup_engine_index(dedup_engine *eng)
 
 uint32_t dedup_engine_count(dedup_engine *eng)
 {
-    pthread_mutex_lock(&eng->lock);
+    pthread_rwlock_wrlock(&eng->lock);
     uint32_t n = eng->ix->ops->count(eng->ix);
-    pthread_mutex_unlock(&eng->lock);
+    pthread_rwlock_unlock(&eng->lock);
     return n;
 }
 
 size_t dedup_engine_memory(dedup_engine *eng)
 {
-    pthread_mutex_lock(&eng->lock);
+    pthread_rwlock_wrlock(&eng->lock);
     size_t n = eng->ix->ops->memory(eng->ix) + sizeof *eng + text_store_memory(eng->ts);
-    pthread_mutex_unlock(&eng->lock);
+    pthread_rwlock_unlock(&eng->lock);
     return n;
 }
 
 int dedup_engine_sync(dedup_engine *eng)
 {
-    pthread_mutex_lock(&eng->lock);
+    pthread_rwlock_wrlock(&eng->lock);
     int rc = eng->ix->ops->sync(eng->ix);
     if (rc == 0) rc = text_store_sync(eng->ts);
-    pthread_mutex_unlock(&eng->lock);
+    pthread_rwlock_unlock(&eng->lock);
     return rc;
 }
 
@@ -205,7 +240,8 @@ void dedup_engine_close(dedup_engine *eng)
     pending_detach_all(eng);
     eng->ix->ops->close(eng->ix);
     text_store_close(eng->ts);
-    pthread_mutex_destroy(&eng->lock);
+    pthread_rwlock_destroy(&eng->lock);
+    pthread_mutex_destroy(&eng->read_lock);
     free(eng);
 }
 
@@ -334,7 +370,7 @@ int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, c
                             size_t url_len, char *record_id_out, size_t record_id_len)
 {
     uint64_t k = url_key(url);
-    pthread_mutex_lock(&eng->lock);
+    pthread_rwlock_wrlock(&eng->lock);
     uint32_t d;
     int rc = eng->ix->ops->lookup_key(eng->ix, k, &d);
     dedup_doc_record r;
@@ -345,7 +381,7 @@ int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, c
         if (record_id_out && record_id_len)
             snprintf(record_id_out, record_id_len, "%s", r.record_id);
     }
-    pthread_mutex_unlock(&eng->lock);
+    pthread_rwlock_unlock(&eng->lock);
     return rc;
 }
 
@@ -386,11 +422,26 @@ typedef struct work {
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
     fa_buf other; /* a candidate's stored text */
+    /* presearch: the index's candidates, read and measured under the
+     * shared lock; the lookup takes them as they are (pre_ok) */
+    struct precand *pre;
+    int n_pre, pre_ok, shared; /* shared: in presearch (index reads take read_lock) */
+    uint64_t seq0;             /* eng->seq when presearch read the index */
+    uint32_t *pre_sk;          /* the candidates' sketches, copied */
+    size_t pre_sk_cap;
 } work;
 
 /* Frees what only the analysis used; keeps doc and what rec refers to. */
+static void pre_free(work *w);
+
 static void work_trim(work *w)
 {
+    pre_free(w);
+    free(w->pre);
+    free(w->pre_sk);
+    w->pre = NULL;
+    w->pre_sk = NULL;
+    w->pre_sk_cap = 0;
     free(w->content_idx);
     free(w->wb);
     fa_buf_free(&w->norm);
@@ -682,6 +733,35 @@ typedef struct verified {
     int me_tail, other_tail;          /* confirmed: align_own_text_is_tail of each text */
 } verified;
 
+/* A candidate measured in presearch: its record (sketch copied into the
+ * work's pre_sk, strings not kept), its measures and confirm's answer. */
+typedef struct precand {
+    dedup_doc_record rec;
+    verified v;
+    int crc; /* confirm's return: 1 confirmed, 0 judged on the sketch */
+    uint32_t na, nb, c;
+} precand;
+
+static void pre_free(work *w)
+{
+    for (int i = 0; i < w->n_pre; i++)
+        free(w->pre[i].v.found);
+    w->n_pre = 0;
+    w->pre_ok = 0;
+}
+
+/* The index's and the text store's read paths, from presearch (shared
+ * lock): one reader at a time in them. */
+static void read_enter(const dedup_engine *eng, const work *w)
+{
+    if (w->shared) pthread_mutex_lock(&((dedup_engine *)eng)->read_lock);
+}
+
+static void read_leave(const dedup_engine *eng, const work *w)
+{
+    if (w->shared) pthread_mutex_unlock(&((dedup_engine *)eng)->read_lock);
+}
+
 /* Builds w's sentences once. */
 static int own_sentences(const dedup_engine *eng, work *w)
 {
@@ -705,8 +785,10 @@ static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *
         rc = fa_buf_append(&w->other, pending->text.data ? pending->text.data : "",
                            pending->text.len);
     } else {
+        read_enter(eng, w);
         rc = eng->ts ? text_store_get(eng->ts, other->id, &w->other)
                      : eng->ix->ops->text_get(eng->ix, other->id, &w->other);
+        read_leave(eng, w);
     }
     if (rc < 0 || w->other.len == 0) return rc;
     enum { MAX_LINES = 4096 };
@@ -724,7 +806,9 @@ static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *
         p = e + 1;
     }
     if (p < end) return 0; /* more lines than looked at: keep the text whole */
+    read_enter(eng, w);
     rc = eng->ix->ops->block_counts(eng->ix, other->host_key, fps, n, counts, &host_docs);
+    read_leave(eng, w);
     if (rc < 0) return rc;
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
@@ -870,6 +954,8 @@ static int insert_locked(dedup_engine *eng, work *w, dedup_result *out)
     rec->n_blocks = exact || rec->group != UINT32_MAX ? 0 : w->n_fps;
     int rc = ix->ops->insert(ix, rec);
     if (rc < 0) return rc;
+    eng->recent[eng->seq % RECENT_INSERTS] = rec->id; /* for lookups measured before it */
+    eng->seq++;
     /* the text after the index: a crash between the two leaves a document
      * without text, judged on its sketch */
     if (eng->texts && !exact) {
@@ -908,6 +994,144 @@ static const work *pending_exact(const dedup_engine *eng, const char *digest, ui
             strcmp(p->rec.digest, digest) == 0)
             found = p; /* the list is newest first */
     return found;
+}
+
+/* A candidate's measures against w: the sketches' shares (below the
+ * smaller cap when a sketch was cut), then confirm's on the whole texts.
+ * Returns confirm's answer (1, 0) or an error; v->found is v's to free. */
+static int measure(const dedup_engine *eng, work *w, const dedup_doc_record *r, const work *p,
+                   verified *v, uint32_t *na_out, uint32_t *nb_out, uint32_t *c_out)
+{
+    const dedup_options *o = &eng->opt;
+    uint32_t lim = UINT32_MAX;
+    if (w->sk.n >= o->max_sketch) lim = w->sk.v[w->sk.n - 1];
+    if ((r->flags & DEDUP_REC_CAPPED) && r->sketch[r->n_sketch - 1] < lim)
+        lim = r->sketch[r->n_sketch - 1];
+    uint32_t na = w->sk.n, nb = r->n_sketch;
+    while (na && w->sk.v[na - 1] > lim)
+        na--;
+    while (nb && r->sketch[nb - 1] > lim)
+        nb--;
+    uint32_t c = sketch_common(w->sk.v, na, r->sketch, nb);
+    *v = (verified){r->id,
+                    r->date,
+                    sketch_resemblance(na, nb, c),
+                    sketch_containment(nb, c),
+                    sketch_containment(na, c),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    NULL,
+                    0,
+                    0,
+                    p,
+                    0,
+                    0};
+    *na_out = na, *nb_out = nb, *c_out = c;
+    int rc = confirm(eng, w, r, v);
+    if (rc < 0) {
+        free(v->found);
+        v->found = NULL;
+    }
+    return rc;
+}
+
+/* The relation a measured candidate is in, from confirm's aligned shares
+ * (confirmed: 1) or from the sketch's (0). */
+static void decide(const dedup_options *o, verified *v, int confirmed)
+{
+    if (confirmed == 1) {
+        /* confirmed (or refuted) on the whole texts: v holds the aligned
+         * shares */
+        if (v->same_head && v->res >= o->confirm_near_same_head)
+            v->kind = DEDUP_NEAR;
+        else if (v->c_other_in_me >= o->confirm_containment && !v->me_tail &&
+                 1.0 - v->blk_me_in_other >= o->confirm_novel_share &&
+                 (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
+            v->kind = DEDUP_CONTAINS;
+        else if (v->c_me_in_other >= o->confirm_containment && !v->other_tail &&
+                 1.0 - v->blk_other_in_me >= o->confirm_novel_share &&
+                 (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
+            v->kind = DEDUP_CONTAINED_IN;
+        else if (v->res >= o->confirm_near)
+            v->kind = DEDUP_NEAR;
+    }
+    /* containment when the container has text of its own beyond the
+     * carried document (>= novel_share of it), else the same story: near */
+    else if (v->c_other_in_me >= o->containment_threshold &&
+             1.0 - v->c_me_in_other >= o->novel_share)
+        v->kind = DEDUP_CONTAINS;
+    else if (v->c_me_in_other >= o->containment_threshold &&
+             1.0 - v->c_other_in_me >= o->novel_share)
+        v->kind = DEDUP_CONTAINED_IN;
+    else if (v->res >= o->near_threshold)
+        v->kind = DEDUP_NEAR;
+}
+
+/* Step 3b, under the shared lock: the index's candidates for w, read
+ * (their sketches copied) and measured - the sketches' shares and the
+ * alignment of the whole texts, the costly part of a lookup - while other
+ * workers do the same.  The lookup, under the exclusive lock, takes these
+ * as they are and measures only what was inserted since (seq0). */
+static void presearch(dedup_engine *eng, work *w)
+{
+    const dedup_options *o = &eng->opt;
+    w->n_pre = 0;
+    w->pre_ok = 0;
+    if (w->sk.n < o->min_sketch) return;
+    if (w->pre == NULL && (w->pre = calloc(MAX_CANDIDATES, sizeof *w->pre)) == NULL) return;
+    dedup_candidate cand[MAX_CANDIDATES];
+    size_t off[MAX_CANDIDATES];
+    pthread_rwlock_rdlock(&eng->lock);
+    w->seq0 = eng->seq;
+    pthread_mutex_lock(&eng->read_lock);
+    int nc = eng->ix->ops->candidates(eng->ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
+    int rc = nc < 0 ? nc : 0;
+    size_t used = 0;
+    for (int i = 0; rc == 0 && i < nc; i++) {
+        dedup_doc_record r;
+        rc = eng->ix->ops->get_doc(eng->ix, cand[i].doc, &r);
+        if (rc < 0) break;
+        if (r.n_sketch < o->min_sketch) continue;
+        if (used + r.n_sketch > w->pre_sk_cap) {
+            size_t cap = w->pre_sk_cap ? w->pre_sk_cap * 2 : 4096;
+            while (cap < used + r.n_sketch)
+                cap *= 2;
+            uint32_t *g = realloc(w->pre_sk, cap * sizeof *g);
+            if (g == NULL) {
+                rc = FA_ENOMEM;
+                break;
+            }
+            w->pre_sk = g, w->pre_sk_cap = cap;
+        }
+        memcpy(w->pre_sk + used, r.sketch, r.n_sketch * sizeof *w->pre_sk);
+        precand *pc = &w->pre[w->n_pre];
+        memset(pc, 0, sizeof *pc);
+        pc->rec = r; /* its pointers are the index's: only the sketch is kept */
+        pc->rec.url = pc->rec.digest = pc->rec.record_id = NULL;
+        pc->rec.blocks = NULL;
+        pc->rec.block_chars = NULL;
+        pc->rec.n_blocks = 0;
+        off[w->n_pre++] = used;
+        used += r.n_sketch;
+    }
+    pthread_mutex_unlock(&eng->read_lock);
+    w->shared = 1;
+    for (int i = 0; rc >= 0 && i < w->n_pre; i++) {
+        precand *pc = &w->pre[i];
+        pc->rec.sketch = w->pre_sk + off[i];
+        pc->crc = measure(eng, w, &pc->rec, NULL, &pc->v, &pc->na, &pc->nb, &pc->c);
+        if (pc->crc < 0) rc = pc->crc;
+    }
+    w->shared = 0;
+    pthread_rwlock_unlock(&eng->lock);
+    if (rc >= 0)
+        w->pre_ok = 1;
+    else
+        pre_free(w); /* the lookup reads the index itself */
 }
 
 /* Step 4, under the lock: the findings against the index and the pending
@@ -949,88 +1173,58 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
     }
     if (!exact && w->sk.n >= o->min_sketch) {
         dedup_candidate cand[MAX_CANDIDATES];
-        int nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
-        if (nc < 0) return nc;
+        int nc = 0, npre = 0;
+        if (w->pre_ok && eng->seq - w->seq0 <= RECENT_INSERTS) {
+            /* presearch measured the index's candidates; what was inserted
+             * since is measured here */
+            npre = w->n_pre;
+            for (uint64_t q = w->seq0; q < eng->seq; q++)
+                cand[nc++] = (dedup_candidate){eng->recent[q % RECENT_INSERTS], 0};
+        } else {
+            nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
+            if (nc < 0) return nc;
+        }
         const work *pend[MAX_PENDING_CANDIDATES];
         int np = pending_candidates(eng, group, alias_key, pend);
         verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0};
-        verified keep[MAX_CANDIDATES + MAX_PENDING_CANDIDATES + 1];
+        verified keep[MAX_CANDIDATES * 2 + MAX_PENDING_CANDIDATES + 1];
         int nk = 0;
-        for (int i = 0; rc >= 0 && i < nc + np; i++) {
-            dedup_doc_record r;
-            const work *p = i < nc ? NULL : pend[i - nc];
-            if (p) {
-                r = p->rec;
+        for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
+            verified v;
+            int crc;
+            uint32_t na, nb, c, rid, rn;
+            if (i < npre) {
+                precand *pc = &w->pre[i];
+                v = pc->v;
+                pc->v.found = NULL; /* v owns it now */
+                if (pc->rec.group == group) {
+                    free(v.found);
+                    continue;
+                }
+                crc = pc->crc, na = pc->na, nb = pc->nb, c = pc->c;
+                rid = pc->rec.id, rn = pc->rec.n_sketch;
             } else {
-                rc = ix->ops->get_doc(ix, cand[i].doc, &r);
-                if (rc < 0) break;
-                if (r.group == group || r.n_sketch < o->min_sketch) continue;
+                dedup_doc_record r;
+                const work *p = i < npre + nc ? NULL : pend[i - npre - nc];
+                if (p) {
+                    r = p->rec;
+                } else {
+                    rc = ix->ops->get_doc(ix, cand[i - npre].doc, &r);
+                    if (rc < 0) break;
+                    if (r.group == group || r.n_sketch < o->min_sketch) continue;
+                }
+                crc = measure(eng, w, &r, p, &v, &na, &nb, &c);
+                if (crc < 0) {
+                    rc = crc;
+                    break;
+                }
+                rid = r.id, rn = r.n_sketch;
             }
-            /* compare below the smaller cap when a sketch was cut */
-            uint32_t lim = UINT32_MAX;
-            int a_capped = w->sk.n >= o->max_sketch;
-            if (a_capped) lim = w->sk.v[w->sk.n - 1];
-            if ((r.flags & DEDUP_REC_CAPPED) && r.sketch[r.n_sketch - 1] < lim)
-                lim = r.sketch[r.n_sketch - 1];
-            uint32_t na = w->sk.n, nb = r.n_sketch;
-            while (na && w->sk.v[na - 1] > lim)
-                na--;
-            while (nb && r.sketch[nb - 1] > lim)
-                nb--;
-            uint32_t c = sketch_common(w->sk.v, na, r.sketch, nb);
-            verified v = {r.id,
-                          r.date,
-                          sketch_resemblance(na, nb, c),
-                          sketch_containment(nb, c),
-                          sketch_containment(na, c),
-                          0,
-                          0,
-                          0,
-                          0,
-                          0,
-                          0,
-                          NULL,
-                          0,
-                          0,
-                          p,
-                          0,
-                          0};
-            rc = confirm(eng, w, &r, &v);
-            if (rc < 0) {
-                free(v.found);
-                break;
-            }
-            if (rc == 1) {
-                /* confirmed (or refuted) on the whole texts: v holds the
-                 * aligned shares */
-                if (v.same_head && v.res >= o->confirm_near_same_head)
-                    v.kind = DEDUP_NEAR;
-                else if (v.c_other_in_me >= o->confirm_containment && !v.me_tail &&
-                         1.0 - v.blk_me_in_other >= o->confirm_novel_share &&
-                         (double)v.tokens_me >= o->confirm_container_ratio * (double)v.tokens_other)
-                    v.kind = DEDUP_CONTAINS;
-                else if (v.c_me_in_other >= o->confirm_containment && !v.other_tail &&
-                         1.0 - v.blk_other_in_me >= o->confirm_novel_share &&
-                         (double)v.tokens_other >= o->confirm_container_ratio * (double)v.tokens_me)
-                    v.kind = DEDUP_CONTAINED_IN;
-                else if (v.res >= o->confirm_near)
-                    v.kind = DEDUP_NEAR;
-            }
-            /* containment when the container has text of its own beyond
-             * the carried document (>= novel_share of it), else the same
-             * story: near */
-            else if (v.c_other_in_me >= o->containment_threshold &&
-                     1.0 - v.c_me_in_other >= o->novel_share)
-                v.kind = DEDUP_CONTAINS;
-            else if (v.c_me_in_other >= o->containment_threshold &&
-                     1.0 - v.c_other_in_me >= o->novel_share)
-                v.kind = DEDUP_CONTAINED_IN;
-            else if (v.res >= o->near_threshold)
-                v.kind = DEDUP_NEAR;
+            decide(o, &v, crc);
             if (o->trace) {
-                dedup_trace t = {r.id,
+                dedup_trace t = {rid,
                                  w->sk.n,
-                                 r.n_sketch,
+                                 rn,
                                  v.sketch_res,
                                  sketch_containment(nb, c),
                                  sketch_containment(na, c),
@@ -1151,10 +1345,12 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
         for (size_t k = 0; rc == 0 && k < w->n_content; k++)
             fps[k] = w->wb[k].fp;
         if (rc == 0) {
-            pthread_mutex_lock(&eng->lock);
+            pthread_rwlock_rdlock(&eng->lock);
+            pthread_mutex_lock(&eng->read_lock);
             rc = eng->ix->ops->block_counts(eng->ix, host_key_of(in->host, in->url), fps,
                                             w->n_content, counts, &host_docs);
-            pthread_mutex_unlock(&eng->lock);
+            pthread_mutex_unlock(&eng->read_lock);
+            pthread_rwlock_unlock(&eng->lock);
         }
         for (size_t k = 0; rc == 0 && k < w->n_content; k++) {
             uint32_t chars = w->doc->blocks[w->content_idx[k]].chars;
@@ -1175,7 +1371,8 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
     if (rc == 0) {
         out->shingles = (uint32_t)w->sh.n;
         out->sketch_n = w->sk.n;
-        pthread_mutex_lock(&eng->lock);
+        presearch(eng, w);
+        pthread_rwlock_wrlock(&eng->lock);
         rc = lookup(eng, in, w, out, copied_from);
         if (rc == 0 && w->has_rec) {
             if (hold)
@@ -1183,7 +1380,7 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
             else
                 rc = insert_locked(eng, w, out);
         }
-        pthread_mutex_unlock(&eng->lock);
+        pthread_rwlock_unlock(&eng->lock);
     }
     if (rc == 0) rc = fill_result(w, out, copied_from);
     if (rc == 0 && eng->obs.finding_made) {
@@ -1221,13 +1418,13 @@ int dedup_insert(dedup_engine *eng, dedup_result *res)
         int frc = text_store_frame_make(w->text.data, w->text.len, &w->frame);
         if (frc < 0) return frc;
     }
-    pthread_mutex_lock(&eng->lock);
+    pthread_rwlock_wrlock(&eng->lock);
     int rc = FA_EINVAL;
     if (w->eng == eng) {
         pending_unlink(w);
         rc = insert_locked(eng, w, res);
     }
-    pthread_mutex_unlock(&eng->lock);
+    pthread_rwlock_unlock(&eng->lock);
     return rc;
 }
 
@@ -1254,9 +1451,9 @@ void dedup_result_free(dedup_result *r)
     if (w) {
         dedup_engine *eng = w->eng; /* pending: never inserted */
         if (eng) {
-            pthread_mutex_lock(&eng->lock);
+            pthread_rwlock_wrlock(&eng->lock);
             pending_unlink(w);
-            pthread_mutex_unlock(&eng->lock);
+            pthread_rwlock_unlock(&eng->lock);
         }
         work_free(w);
         free(w);
