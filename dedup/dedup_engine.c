@@ -92,9 +92,9 @@ struct dedup_engine {
      * read paths keep buffers and caches of their own. */
     pthread_rwlock_t lock;
     pthread_mutex_t read_lock;
-    uint64_t seq; /* documents inserted so far (under the exclusive lock) */
+    uint64_t seq;                    /* documents inserted so far (under the exclusive lock) */
     uint32_t recent[RECENT_INSERTS]; /* the last ones' ids: recent[seq % RECENT_INSERTS] */
-    struct work *pending; /* examined, not yet inserted; newest first (under lock) */
+    struct work *pending;            /* examined, not yet inserted; newest first (under lock) */
 };
 
 const char *dedup_finding_name(enum dedup_finding_kind k)
