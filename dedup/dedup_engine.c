@@ -9,31 +9,30 @@
  *      fingerprint: blocks in >= boilerplate_min_docs documents are template
  *      (long blocks, >= 400 characters, must also be in 10% of the host's
  *      documents, so an aggregator reprinting one article three times does
- *      not learn it as template) - shared lock;
+ *      not learn it as template) - short lock;
  *   3. shingle the remaining blocks, build the sketch - no lock;
- *   3b. under the shared lock (presearch): candidates from the anchors,
- *      each measured on the stored sketch (resemblance and both
- *      containments from one merge) and confirmed on the stored text - the
- *      costly part, which the archiving threads do side by side;
- *   4. under the exclusive lock: exact digest lookup; alias group; the
- *      documents inserted since 3b (a ring of the last RECENT_INSERTS ids)
- *      and the pending ones measured; the relations decided; findings;
- *      copied blocks marked;
+ *   3b. presearch: under the lock, the index's candidates from the anchors
+ *      and a copy of each one's record; then, without it, each measured on
+ *      the stored sketch (resemblance and both containments from one merge)
+ *      and confirmed on the stored text (read under the lock) - the costly
+ *      part, which the archiving threads do side by side;
+ *   4. under the lock: exact digest lookup; alias group; the documents
+ *      inserted since 3b read the index (a ring of the last RECENT_INSERTS
+ *      ids) and the pending ones measured; the relations decided;
+ *      findings; copied blocks marked;
  *   5. insert - in the same critical section (dedup_analyze), or later, once
  *      the caller has archived the document (dedup_examine, dedup_insert).
  *
- * Locks.  The engine's lock is a read-write lock: shared for reading the
- * index and the text store (3b, the host's block counts), exclusive for
- * changing them or the pending list and for step 4.  The index's and the
- * text store's read paths keep buffers and caches of their own, so shared
- * readers take read_lock around each call into them (short: a record or a
- * text copied out); what they measure runs under the shared lock alone.
- * Step 4 sees every document 3b could not: those inserted since, from the
- * ring (more than RECENT_INSERTS: it reads the index's candidates again),
- * and the pending ones.  Before, the whole lookup held one mutex: on a
- * 2-core crawl the archiving threads spent 1.1 s of 2 waiting for it
- * (docs/BENCHMARKS.md).
- *
+ * The lock.  One mutex guards the index, the text store and the pending
+ * list.  Step 4 sees every document 3b could not: those inserted since,
+ * from the ring (more than RECENT_INSERTS: it reads the index's candidates
+ * again), and the pending ones - so two copies analysed at the same moment
+ * still find each other, as when the whole lookup held the lock.  Moving
+ * the measuring out of it: on ~100 KB pages, where most candidates are
+ * confirmed on their text, 5% less wall time and 1.67 -> 1.75-1.84 cores
+ * (docs/BENCHMARKS.md); a read-write lock held through the measuring was
+ * 12-16% slower than the mutex (writers and readers queued on each other).
+
  * Pending documents.  Between dedup_examine and dedup_insert a document is
  * in no index, yet two syndicated copies examined at the same time must
  * still find each other (as they do when lookup and insert are one
@@ -71,8 +70,8 @@
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
 /* Documents inserted while another's candidates were measured outside the
- * exclusive lock, that its lookup then measures under it; more than this
- * and the lookup starts over under the lock. */
+ * lock, that its lookup then measures under it; more than this and the
+ * lookup reads the index's candidates again, under the lock. */
 #define RECENT_INSERTS 64
 #define LONG_BLOCK 400
 
@@ -85,14 +84,10 @@ struct dedup_engine {
     dedup_options opt;
     align_params ap; /* from opt: how candidates are aligned */
     fa_observer obs; /* zeroed: nobody listens */
-    /* Exclusive for what changes the index, the text store or the pending
-     * list, and for a lookup's decision; shared while a document's
-     * candidates are read and measured (presearch).  Readers take
-     * read_lock around each call into the index or the text store, whose
-     * read paths keep buffers and caches of their own. */
-    pthread_rwlock_t lock;
-    pthread_mutex_t read_lock;
-    uint64_t seq;                    /* documents inserted so far (under the exclusive lock) */
+    /* the index, the text store, the pending list, seq and recent; not
+     * held while presearch measures (see the top of the file) */
+    pthread_mutex_t lock;
+    uint64_t seq;                    /* documents inserted so far */
     uint32_t recent[RECENT_INSERTS]; /* the last ones' ids: recent[seq % RECENT_INSERTS] */
     struct work *pending;            /* examined, not yet inserted; newest first (under lock) */
 };
@@ -153,13 +148,7 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
     e->ap.sentence_min_hangul = e->opt.sentence_min_hangul;
     e->ix = ix;
     e->texts = !e->opt.no_confirm && ix->ops->text_get != NULL && ix->ops->text_put != NULL;
-    pthread_rwlockattr_t ra;
-    pthread_rwlockattr_init(&ra);
-    /* a steady stream of readers must not keep an insert waiting */
-    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&e->lock, &ra);
-    pthread_rwlockattr_destroy(&ra);
-    pthread_mutex_init(&e->read_lock, NULL);
+    pthread_mutex_init(&e->lock, NULL);
     *out = e;
     return 0;
 }
@@ -209,26 +198,26 @@ dedup_index *dedup_engine_index(dedup_engine *eng)
 
 uint32_t dedup_engine_count(dedup_engine *eng)
 {
-    pthread_rwlock_wrlock(&eng->lock);
+    pthread_mutex_lock(&eng->lock);
     uint32_t n = eng->ix->ops->count(eng->ix);
-    pthread_rwlock_unlock(&eng->lock);
+    pthread_mutex_unlock(&eng->lock);
     return n;
 }
 
 size_t dedup_engine_memory(dedup_engine *eng)
 {
-    pthread_rwlock_wrlock(&eng->lock);
+    pthread_mutex_lock(&eng->lock);
     size_t n = eng->ix->ops->memory(eng->ix) + sizeof *eng + text_store_memory(eng->ts);
-    pthread_rwlock_unlock(&eng->lock);
+    pthread_mutex_unlock(&eng->lock);
     return n;
 }
 
 int dedup_engine_sync(dedup_engine *eng)
 {
-    pthread_rwlock_wrlock(&eng->lock);
+    pthread_mutex_lock(&eng->lock);
     int rc = eng->ix->ops->sync(eng->ix);
     if (rc == 0) rc = text_store_sync(eng->ts);
-    pthread_rwlock_unlock(&eng->lock);
+    pthread_mutex_unlock(&eng->lock);
     return rc;
 }
 
@@ -240,8 +229,7 @@ void dedup_engine_close(dedup_engine *eng)
     pending_detach_all(eng);
     eng->ix->ops->close(eng->ix);
     text_store_close(eng->ts);
-    pthread_rwlock_destroy(&eng->lock);
-    pthread_mutex_destroy(&eng->read_lock);
+    pthread_mutex_destroy(&eng->lock);
     free(eng);
 }
 
@@ -370,7 +358,7 @@ int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, c
                             size_t url_len, char *record_id_out, size_t record_id_len)
 {
     uint64_t k = url_key(url);
-    pthread_rwlock_wrlock(&eng->lock);
+    pthread_mutex_lock(&eng->lock);
     uint32_t d;
     int rc = eng->ix->ops->lookup_key(eng->ix, k, &d);
     dedup_doc_record r;
@@ -381,7 +369,7 @@ int dedup_engine_lookup_url(dedup_engine *eng, const char *url, uint32_t *doc, c
         if (record_id_out && record_id_len)
             snprintf(record_id_out, record_id_len, "%s", r.record_id);
     }
-    pthread_rwlock_unlock(&eng->lock);
+    pthread_mutex_unlock(&eng->lock);
     return rc;
 }
 
@@ -422,10 +410,10 @@ typedef struct work {
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
     fa_buf other; /* a candidate's stored text */
-    /* presearch: the index's candidates, read and measured under the
-     * shared lock; the lookup takes them as they are (pre_ok) */
+    /* presearch: the index's candidates, read under the lock and measured
+     * without it; the lookup takes them as they are (pre_ok) */
     struct precand *pre;
-    int n_pre, pre_ok, shared; /* shared: in presearch (index reads take read_lock) */
+    int n_pre, pre_ok, shared; /* shared: measuring in presearch (text reads take the lock) */
     uint64_t seq0;             /* eng->seq when presearch read the index */
     uint32_t *pre_sk;          /* the candidates' sketches, copied */
     size_t pre_sk_cap;
@@ -750,16 +738,16 @@ static void pre_free(work *w)
     w->pre_ok = 0;
 }
 
-/* The index's and the text store's read paths, from presearch (shared
- * lock): one reader at a time in them. */
+/* A candidate's stored text and its host's block counts, read while
+ * presearch measures without the lock: under it, briefly. */
 static void read_enter(const dedup_engine *eng, const work *w)
 {
-    if (w->shared) pthread_mutex_lock(&((dedup_engine *)eng)->read_lock);
+    if (w->shared) pthread_mutex_lock(&((dedup_engine *)eng)->lock);
 }
 
 static void read_leave(const dedup_engine *eng, const work *w)
 {
-    if (w->shared) pthread_mutex_unlock(&((dedup_engine *)eng)->read_lock);
+    if (w->shared) pthread_mutex_unlock(&((dedup_engine *)eng)->lock);
 }
 
 /* Builds w's sentences once. */
@@ -1071,11 +1059,11 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         v->kind = DEDUP_NEAR;
 }
 
-/* Step 3b, under the shared lock: the index's candidates for w, read
- * (their sketches copied) and measured - the sketches' shares and the
- * alignment of the whole texts, the costly part of a lookup - while other
- * workers do the same.  The lookup, under the exclusive lock, takes these
- * as they are and measures only what was inserted since (seq0). */
+/* Step 3b: the index's candidates for w, read under the lock (their
+ * sketches copied), then measured without it - the sketches' shares and
+ * the alignment of the whole texts, the costly part of a lookup - while
+ * other workers do the same.  The lookup, under the lock, takes these as
+ * they are and measures only what was inserted since (seq0). */
 static void presearch(dedup_engine *eng, work *w)
 {
     const dedup_options *o = &eng->opt;
@@ -1085,9 +1073,8 @@ static void presearch(dedup_engine *eng, work *w)
     if (w->pre == NULL && (w->pre = calloc(MAX_CANDIDATES, sizeof *w->pre)) == NULL) return;
     dedup_candidate cand[MAX_CANDIDATES];
     size_t off[MAX_CANDIDATES];
-    pthread_rwlock_rdlock(&eng->lock);
+    pthread_mutex_lock(&eng->lock);
     w->seq0 = eng->seq;
-    pthread_mutex_lock(&eng->read_lock);
     int nc = eng->ix->ops->candidates(eng->ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
     int rc = nc < 0 ? nc : 0;
     size_t used = 0;
@@ -1118,7 +1105,7 @@ static void presearch(dedup_engine *eng, work *w)
         off[w->n_pre++] = used;
         used += r.n_sketch;
     }
-    pthread_mutex_unlock(&eng->read_lock);
+    pthread_mutex_unlock(&eng->lock);
     w->shared = 1;
     for (int i = 0; rc >= 0 && i < w->n_pre; i++) {
         precand *pc = &w->pre[i];
@@ -1127,7 +1114,6 @@ static void presearch(dedup_engine *eng, work *w)
         if (pc->crc < 0) rc = pc->crc;
     }
     w->shared = 0;
-    pthread_rwlock_unlock(&eng->lock);
     if (rc >= 0)
         w->pre_ok = 1;
     else
@@ -1345,12 +1331,10 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
         for (size_t k = 0; rc == 0 && k < w->n_content; k++)
             fps[k] = w->wb[k].fp;
         if (rc == 0) {
-            pthread_rwlock_rdlock(&eng->lock);
-            pthread_mutex_lock(&eng->read_lock);
+            pthread_mutex_lock(&eng->lock);
             rc = eng->ix->ops->block_counts(eng->ix, host_key_of(in->host, in->url), fps,
                                             w->n_content, counts, &host_docs);
-            pthread_mutex_unlock(&eng->read_lock);
-            pthread_rwlock_unlock(&eng->lock);
+            pthread_mutex_unlock(&eng->lock);
         }
         for (size_t k = 0; rc == 0 && k < w->n_content; k++) {
             uint32_t chars = w->doc->blocks[w->content_idx[k]].chars;
@@ -1372,7 +1356,8 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
         out->shingles = (uint32_t)w->sh.n;
         out->sketch_n = w->sk.n;
         presearch(eng, w);
-        pthread_rwlock_wrlock(&eng->lock);
+        if (eng->opt.between) eng->opt.between(eng->opt.between_ud);
+        pthread_mutex_lock(&eng->lock);
         rc = lookup(eng, in, w, out, copied_from);
         if (rc == 0 && w->has_rec) {
             if (hold)
@@ -1380,7 +1365,7 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
             else
                 rc = insert_locked(eng, w, out);
         }
-        pthread_rwlock_unlock(&eng->lock);
+        pthread_mutex_unlock(&eng->lock);
     }
     if (rc == 0) rc = fill_result(w, out, copied_from);
     if (rc == 0 && eng->obs.finding_made) {
@@ -1418,13 +1403,13 @@ int dedup_insert(dedup_engine *eng, dedup_result *res)
         int frc = text_store_frame_make(w->text.data, w->text.len, &w->frame);
         if (frc < 0) return frc;
     }
-    pthread_rwlock_wrlock(&eng->lock);
+    pthread_mutex_lock(&eng->lock);
     int rc = FA_EINVAL;
     if (w->eng == eng) {
         pending_unlink(w);
         rc = insert_locked(eng, w, res);
     }
-    pthread_rwlock_unlock(&eng->lock);
+    pthread_mutex_unlock(&eng->lock);
     return rc;
 }
 
@@ -1451,9 +1436,9 @@ void dedup_result_free(dedup_result *r)
     if (w) {
         dedup_engine *eng = w->eng; /* pending: never inserted */
         if (eng) {
-            pthread_rwlock_wrlock(&eng->lock);
+            pthread_mutex_lock(&eng->lock);
             pending_unlink(w);
-            pthread_rwlock_unlock(&eng->lock);
+            pthread_mutex_unlock(&eng->lock);
         }
         work_free(w);
         free(w);

@@ -135,6 +135,11 @@ typedef struct dedup_options {
      * candidate verified, whatever was decided; NULL = none. */
     void (*trace)(void *ud, const dedup_trace *t);
     void *trace_ud;
+    /* Tests: called between a document's presearch (its candidates read and
+     * measured) and its lookup, without the engine's lock, so that another
+     * document can be analysed in between; NULL = none. */
+    void (*between)(void *ud);
+    void *between_ud;
     const fa_observer *observer; /* hears finding_made for each finding of a
                                     document analysed without error (and kind 0
                                     when boilerplate was found in it); copied at

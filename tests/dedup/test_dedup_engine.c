@@ -603,6 +603,76 @@ static void test_examine_then_insert(void **state)
     free(a), free(b);
 }
 
+/* A document inserted while another's candidates are measured outside
+ * the lock (between its presearch and its lookup) is still found by it:
+ * the lookup measures what was inserted since (the engine's ring).  The
+ * options' between hook analyses B at that moment; A, a copy of B's story,
+ * must name B. */
+typedef struct between_arg {
+    dedup_engine *e;
+    const char *html_b;
+    int calls, rc;
+    unsigned others; /* unrelated documents inserted before B, in between */
+    dedup_result rb;
+} between_arg;
+
+static void analyse_b_between(void *ud)
+{
+    between_arg *a = ud;
+    if (a->calls++) return; /* the others' and B's own presearch: nothing in between */
+    for (unsigned i = 0; i < a->others; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://c.example/%u", i);
+        char *html = page("c.example", 9000 + i, 4, 0, 0, 0);
+        dedup_result r;
+        assert_int_equal(analyze(a->e, url, NULL, NULL, html, 1, &r), 0);
+        dedup_result_free(&r);
+        free(html);
+    }
+    a->rc = analyze(a->e, "https://b.example/story", NULL, NULL, a->html_b, 2, &a->rb);
+}
+
+static void inserted_during_lookup(unsigned others)
+{
+    char *html_a = page("a.example", 777, 6, 0, 0, 0);
+    char *html_b = page("b.example", 777, 6, 0, 0, 0);
+    between_arg arg = {.html_b = html_b, .others = others};
+    dedup_options o = {0};
+    o.between = analyse_b_between;
+    o.between_ud = &arg;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    arg.e = e;
+    dedup_result ra;
+    assert_int_equal(analyze(e, "https://a.example/story", NULL, NULL, html_a, 3, &ra), 0);
+    assert_int_equal(arg.calls, 2 + (int)others);
+    assert_int_equal(arg.rc, 0);
+    assert_int_equal(arg.rb.n_findings, 0); /* A was neither in the index nor pending */
+    const dedup_finding *f = find(&ra, DEDUP_NEAR);
+    assert_non_null(f);
+    assert_string_equal(f->url, "https://b.example/story");
+    assert_int_equal(dedup_engine_count(e), 2 + others);
+    dedup_result_free(&ra);
+    dedup_result_free(&arg.rb);
+    dedup_engine_close(e);
+    free(html_a);
+    free(html_b);
+}
+
+static void test_inserted_during_lookup(void **state)
+{
+    (void)state;
+    inserted_during_lookup(0);
+}
+
+/* More inserted in between than the ring holds (64): the lookup reads the
+ * index's candidates again, under the lock, and still names B. */
+static void test_many_inserted_during_lookup(void **state)
+{
+    (void)state;
+    inserted_during_lookup(80);
+}
+
 typedef struct thread_arg {
     dedup_engine *e;
     unsigned id;
@@ -687,6 +757,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_examine_then_insert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_examine, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inserted_during_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_inserted_during_lookup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
