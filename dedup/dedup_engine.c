@@ -1064,7 +1064,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
  * the alignment of the whole texts, the costly part of a lookup - while
  * other workers do the same.  The lookup, under the lock, takes these as
  * they are and measures only what was inserted since (seq0). */
-static void presearch(dedup_engine *eng, work *w)
+static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
 {
     const dedup_options *o = &eng->opt;
     w->n_pre = 0;
@@ -1075,6 +1075,16 @@ static void presearch(dedup_engine *eng, work *w)
     size_t off[MAX_CANDIDATES];
     pthread_mutex_lock(&eng->lock);
     w->seq0 = eng->seq;
+    uint32_t d;
+    if (in->payload_digest && *in->payload_digest &&
+        eng->ix->ops->lookup_digest(
+            eng->ix, dedup_key(in->payload_digest, strlen(in->payload_digest)), &d) == 0) {
+        /* a payload the index holds (a page fetched again unchanged): the
+         * lookup calls it exact and measures no candidate, or reads them
+         * itself when it does not */
+        pthread_mutex_unlock(&eng->lock);
+        return;
+    }
     int nc = eng->ix->ops->candidates(eng->ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
     int rc = nc < 0 ? nc : 0;
     size_t used = 0;
@@ -1355,7 +1365,7 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
     if (rc == 0) {
         out->shingles = (uint32_t)w->sh.n;
         out->sketch_n = w->sk.n;
-        presearch(eng, w);
+        presearch(eng, in, w);
         if (eng->opt.between) eng->opt.between(eng->opt.between_ud);
         pthread_mutex_lock(&eng->lock);
         rc = lookup(eng, in, w, out, copied_from);
