@@ -25,6 +25,10 @@ int fa_hashset_add(fa_hashset *s, uint64_t key);
 /* Returns 1 if key is present, else 0. */
 int fa_hashset_has(const fa_hashset *s, uint64_t key);
 
+/* Removes key (the entries after it in its probe run move back, so no
+ * tombstone is left).  Returns 1 if it was present, else 0. */
+int fa_hashset_remove(fa_hashset *s, uint64_t key);
+
 void fa_hashset_free(fa_hashset *s);
 
 #endif

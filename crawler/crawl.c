@@ -92,6 +92,10 @@ crawl_job *crawl__job_new(crawl *c, char *url, const char *host_key, const crawl
         return NULL;
     }
     memcpy(j->host, host_key, hn);
+    if (ops->url_kind == URL_KIND_PAGE) { /* out of memory: only not registered */
+        uint64_t key = XXH3_64bits(url, strlen(url));
+        if (fa_hashset_add(&c->pages_live, key) == 1) j->live_key = key;
+    }
     j->c = c;
     j->url = url;
     j->ops = ops;
@@ -142,6 +146,7 @@ void crawl__job_free(crawl_job *j)
 {
     if (j == NULL) return;
     crawl__job_stop_waiting(j);
+    if (j->live_key) fa_hashset_remove(&j->c->pages_live, j->live_key);
     j->c->jobs_alive--;
     if (j->ops->in_source) crawl__source_job_ended(j->c, j->source);
     fetch_transfer_cleanup(&j->t);
@@ -227,6 +232,17 @@ int crawl__seen_add(crawl *c, unsigned src, int feed, const char *url)
     fa_hashset *set = c->serve ? (feed ? &c->src[src].seen_feeds : &c->src[src].seen_pages)
                                : (feed ? &c->feeds_seen : &c->seen);
     return fa_hashset_add(set, XXH3_64bits(url, strlen(url)));
+}
+
+int crawl__page_live(const crawl *c, const char *url)
+{
+    return fa_hashset_has(&c->pages_live, XXH3_64bits(url, strlen(url)));
+}
+
+int crawl__get_url(crawl *c, const char *url, url_record *out)
+{
+    if (state_batch_get_url(c->batch, url, out) == 1) return 1;
+    return crawl_state_get_url(c->st, url, out);
 }
 
 /* ---- archiving: a worker writes, the loop records ---- */
@@ -439,7 +455,7 @@ static int read_prev(crawl *c, crawl_job *j)
 {
     if (!j->prev_read) {
         url_record prev;
-        int known = crawl_state_get_url(c->st, j->url, &prev);
+        int known = crawl__get_url(c, j->url, &prev);
         if (known < 0 && c->cluster) return known; /* Redis away: the job waits */
         if (known < 0) crawl__state_fail(c, known);
         if (known == 1 && crawl__job_set_prev(j, &prev) < 0) return FA_ENOMEM;

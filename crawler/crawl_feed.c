@@ -69,8 +69,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ITEMS_MAX (16u << 20)  /* item text kept per feed response for dedup */
-#define EVENTS_MAX (16u << 20) /* bytes of items and links kept per feed response */
+#define ITEMS_MAX (16u << 20)      /* item text kept per feed response for dedup */
+#define EVENTS_MAX (16u << 20)     /* bytes of items and links kept per feed response */
 #define INTAKE_SLICE_NS 1000000ull /* the loop's time on events before it polls again */
 
 int crawl__feed_push(crawl *c, char *url, unsigned src, enum fa_source_kind format, unsigned page,
@@ -372,10 +372,16 @@ static int item_event(crawl_job *j, crawl_feed_event *ev)
         free(url);
         return added < 0 ? added : 0;
     }
-    /* Archived in an earlier run, and the feed does not say it changed:
-     * nothing to fetch. */
+    /* Being fetched for another source (serve: feeds of one site list the
+     * same story, each polled on its own): that job archives it. */
+    if (crawl__page_live(c, url)) {
+        free(url);
+        return 0;
+    }
+    /* Archived in an earlier run (or a moment ago: the record is still to
+     * be committed), and the feed does not say it changed: nothing to fetch. */
     url_record prev;
-    int known = crawl_state_get_url(c->st, url, &prev);
+    int known = crawl__get_url(c, url, &prev);
     if (known < 0 && c->cluster) { /* Redis away: the page's claim reads it again */
         known = 0;
         memset(&prev, 0, sizeof prev);

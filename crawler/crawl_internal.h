@@ -132,11 +132,11 @@ typedef struct crawl_feed_item {
  * One allocation with its strings, except url. */
 typedef struct crawl_feed_event {
     struct crawl_feed_event *next;
-    int link_kind;       /* -1: an item; else enum source_link_kind */
-    int page;            /* an item whose page is to be fetched */
-    int resolve_rc;      /* the link resolved: 0 (url is set), or url_resolve's code */
-    char *url;           /* the resolved URL (owned; taken by the job it becomes) */
-    const char *link;    /* the link as given, when it did not resolve; else "" */
+    int link_kind;    /* -1: an item; else enum source_link_kind */
+    int page;         /* an item whose page is to be fetched */
+    int resolve_rc;   /* the link resolved: 0 (url is set), or url_resolve's code */
+    char *url;        /* the resolved URL (owned; taken by the job it becomes) */
+    const char *link; /* the link as given, when it did not resolve; else "" */
     const char *id, *published, *updated, *title; /* an item's; "" for a link */
 } crawl_feed_event;
 
@@ -167,14 +167,14 @@ typedef struct crawl_feed_job {
     crawl_feed_item *items;       /* items without a page, for dedup (owned), in */
     crawl_feed_item **items_tail; /* feed order; items_bytes of text, at most ITEMS_MAX */
     size_t items_bytes;
-    unsigned items_without_page;  /* kept for dedup (worker), counted on the loop */
-    crawl_feed_event *events;     /* what the parser found (owned), in order; */
+    unsigned items_without_page;    /* kept for dedup (worker), counted on the loop */
+    crawl_feed_event *events;       /* what the parser found (owned), in order; */
     crawl_feed_event **events_tail; /* events_bytes of it, at most EVENTS_MAX */
     size_t events_bytes;
-    crawl_job *intake_next;       /* in the crawl's intake queue (loop thread) */
-    int intake_held;              /* its next page's host had too many jobs waiting:
-                                     it goes on once they are down to half */
-    char encoding[192];           /* the body's encoding, as the metadata records say it */
+    crawl_job *intake_next; /* in the crawl's intake queue (loop thread) */
+    int intake_held;        /* its next page's host had too many jobs waiting:
+                               it goes on once they are down to half */
+    char encoding[192];     /* the body's encoding, as the metadata records say it */
 } crawl_feed_job;
 
 /* Page jobs (crawl_page.c): an item's page; its decoded payload feeds dedup. */
@@ -212,6 +212,7 @@ struct crawl_job {
     unsigned attempts;          /* earlier tries of this URL in this run */
     uint64_t backoff_ms;        /* the host's backoff after this job's transient error */
     struct curl_slist *headers; /* this request's extra headers (owned) */
+    uint64_t live_key;          /* page: its URL's key in pages_live, 0 = none */
     int known;                  /* a url record existed before this fetch */
     int prev_read;              /* known and prev are read (once per job) */
     url_record *prev;           /* ... and this was it (owned; NULL unless known) */
@@ -278,6 +279,8 @@ struct crawl {
     state_batch *batch;         /* url records committed after fsync */
     robots_gate *gate;          /* robots.txt before anything else */
     fa_hashset seen;            /* page URLs already queued this run */
+    fa_hashset pages_live;      /* page URLs with a live job (serve: another
+                                   source listing one is not fetched twice) */
     fa_hashset hosts_seen;      /* hosts whose stored backoff was looked up */
     fa_hashset hosts_deferred;  /* once: hosts backing off past the run's end */
     uint64_t deadline_ns;       /* once: fa_time_mono_ns when the run stops, 0 = none */
@@ -306,8 +309,8 @@ struct crawl {
     void *dict;
     size_t dict_len;
     int sampling;
-    dedup_engine *dedup;   /* near-duplicates, containment, boilerplate */
-    atomic_ulong findings; /* counted on worker threads */
+    dedup_engine *dedup;            /* near-duplicates, containment, boilerplate */
+    atomic_ulong findings;          /* counted on worker threads */
     atomic_int dedup_insert_failed; /* the dedup index refused a document (logged once) */
     pthread_mutex_t written_lock;
     fa_hashset written_ids; /* record ids written lately (note_written) */
@@ -337,10 +340,10 @@ struct crawl {
      * while fewer than host_waiting_max jobs wait for its host and fewer
      * than waiting_max for any (crawl_feed.c); the rest of the feed waits
      * as events, a few hundred bytes an item instead of a job's 2 KB. */
-    unsigned jobs_alive, jobs_waiting;    /* jobs in memory; not started yet */
+    unsigned jobs_alive, jobs_waiting; /* jobs in memory; not started yet */
     unsigned waiting_max, host_waiting_max;
-    int intake_full;                      /* waiting_max reached: the intake
-                                             waits until half of them started */
+    int intake_full; /* waiting_max reached: the intake
+                        waits until half of them started */
     /* config cluster: Redis leases and host gate (crawl_cluster.c); NULL = one node */
     crawl_cluster *cluster;
 };
@@ -391,6 +394,14 @@ void crawl__job_record(const crawl_job *j, url_record *r);
 /* Marks url as queued in this run (once) or this poll (serve), as a feed
  * (feed != 0) or a page: 1 when new, 0 when queued already, FA_ENOMEM. */
 int crawl__seen_add(crawl *c, unsigned src, int feed, const char *url);
+
+/* A page job for url is alive (queued, fetching or being archived). */
+int crawl__page_live(const crawl *c, const char *url);
+
+/* What the crawl knows of url: the newest url record it queued for the
+ * state and that is not committed yet, else the state's (read your own
+ * writes).  1 (copied to *out), 0, or a negative code from the state. */
+int crawl__get_url(crawl *c, const char *url, url_record *out);
 /* A source's failure: logged, the first message kept in its result. */
 void crawl__source_fail(crawl *c, unsigned src, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -67,7 +67,7 @@ void crawl__host_answered(crawl *c, const crawl_job *j)
 }
 
 /* The job again, as a new job behind the host's backoff. */
-static int requeue(crawl *c, const crawl_job *j)
+static int requeue(crawl *c, crawl_job *j)
 {
     char *url = strdup(j->url);
     crawl_job *n = url ? crawl__job_new(c, url, j->host, j->ops, j->source) : NULL;
@@ -77,6 +77,11 @@ static int requeue(crawl *c, const crawl_job *j)
     if ((j->ops->copy && j->ops->copy(n, j) < 0) || host_queue_push(c->q, n->host, &n->qe) < 0) {
         crawl__job_free(n);
         return 0;
+    }
+    /* the URL stays live through the new job (j is freed after this) */
+    if (j->live_key && !n->live_key) {
+        n->live_key = j->live_key;
+        j->live_key = 0;
     }
     c->sum->retries++;
     if (c->opt && c->opt->metrics) metrics_counter_add(c->opt->metrics->retries, 1);

@@ -369,6 +369,7 @@ out:
         }
     free(c.src);
     fa_hashset_free(&c.seen);
+    fa_hashset_free(&c.pages_live);
     fa_hashset_free(&c.hosts_seen);
     fa_hashset_free(&c.hosts_deferred);
     fa_hashset_free(&c.feeds_seen);

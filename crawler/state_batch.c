@@ -9,6 +9,7 @@
  * never waits for an fsync. */
 #include "crawler/state_batch.h"
 #include "common/fa_err.h"
+#include "common/fa_hashset.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
 #include "common/fa_worker.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define BATCH_MAX 256
 #define BATCH_PERIOD_MS 1000
@@ -69,6 +71,10 @@ struct state_batch {
     uint64_t give_up_ms, wait_ms, retries;
     uint64_t hold_until_ns; /* no flush before this (fa_time_mono_ns) after a failure */
     char segment_key[CRAWL_STATE_KV_KEY_MAX];
+    /* XXH3 of the urls of the url records in waiting and flushing (a
+     * filter for state_batch_get_url: may still hold some that are gone;
+     * rebuilt from waiting whenever a flush ends) */
+    fa_hashset url_keys;
 };
 
 /* The notes of list p, told rc. */
@@ -142,13 +148,56 @@ static void enqueue(state_batch *b, pending *p)
     if (++b->n_waiting >= BATCH_MAX || b->urgent) state_batch_flush(b);
 }
 
+static uint64_t url_key(const char *url)
+{
+    return XXH3_64bits(url, strlen(url));
+}
+
 int state_batch_put_url(state_batch *b, const char *url, const url_record *rec)
 {
     pending *p = pending_new(PENDING_URL, url, NULL, 0);
-    if (p == NULL) return FA_ENOMEM;
+    if (p == NULL || fa_hashset_add(&b->url_keys, url_key(url)) < 0) {
+        free(p);
+        return FA_ENOMEM;
+    }
     p->rec.url = *rec;
     enqueue(b, p);
     return 0;
+}
+
+/* The last url record for url in list p, or NULL. */
+static const pending *last_url(const pending *p, const char *url)
+{
+    const pending *found = NULL;
+    for (; p; p = p->next)
+        if (p->kind == PENDING_URL && strcmp(p->key, url) == 0) found = p;
+    return found;
+}
+
+int state_batch_get_url(const state_batch *b, const char *url, url_record *out)
+{
+    if (!fa_hashset_has(&b->url_keys, url_key(url))) return 0;
+    /* (flushing is read by the worker too, never changed while it runs) */
+    const pending *p = last_url(b->waiting, url);
+    if (p == NULL) p = last_url(b->flushing, url);
+    if (p == NULL) return 0;
+    *out = p->rec.url;
+    return 1;
+}
+
+/* After a flush: the filter holds the urls still waiting.  (Out of memory
+ * it keeps what it had: a superset, still right as a filter.) */
+static void rebuild_url_keys(state_batch *b)
+{
+    fa_hashset keys;
+    fa_hashset_init(&keys);
+    for (const pending *p = b->waiting; p; p = p->next)
+        if (p->kind == PENDING_URL && fa_hashset_add(&keys, url_key(p->key)) < 0) {
+            fa_hashset_free(&keys);
+            return;
+        }
+    fa_hashset_free(&b->url_keys);
+    b->url_keys = keys;
 }
 
 int state_batch_put_backoff(state_batch *b, const char *host, const backoff_record *rec)
@@ -322,6 +371,7 @@ static void flush_done(uv_work_t *w, int status)
     b->flushing = NULL;
     b->n_flushing = 0;
     b->flush_running = 0;
+    rebuild_url_keys(b);
     if (b->timer_closed) {
         release(b);
         return;
@@ -364,6 +414,7 @@ static void release(state_batch *b)
 {
     free_list(b->waiting);
     free_list(b->flushing);
+    fa_hashset_free(&b->url_keys);
     free(b);
 }
 

@@ -45,6 +45,13 @@ int state_batch_new(uv_loop_t *loop, crawl_state *st, segment_writer *w, state_b
 /* Queues a url record (copied) for the next commit.  0 or FA_ENOMEM. */
 int state_batch_put_url(state_batch *b, const char *url, const url_record *rec);
 
+/* The newest url record queued for url and not yet committed (waiting, or
+ * in the flush running now): copied to *out, 1; or 0.  The crawl reads
+ * its own writes through this before the state, so that a page archived
+ * a moment ago is not fetched again because its commit is still to come
+ * (serve: another source listing it, the next poll). */
+int state_batch_get_url(const state_batch *b, const char *url, url_record *out);
+
 /* Queues a url record that needs no fsync first (nothing new was archived,
  * e.g. a 304): still committed with the next batch. */
 #define state_batch_put_url_unarchived state_batch_put_url

@@ -2,8 +2,9 @@
  * reserved key 0, growth at three quarters full with every key kept,
  * clusters of keys that land on one slot (at the start of the table and
  * wrapping around its end), a million entries, and a randomised run
- * checked step by step against a plain bitmap.  (The set has no removal:
- * the crawler's seen-sets only grow for a run or a poll.) */
+ * checked step by step against a plain bitmap; removal from the middle of a
+ * cluster that wraps around the table's end, and random adds, removals and
+ * look-ups against a bitmap (the crawler's set of pages in flight). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,8 +139,7 @@ static void cluster_wraps_around(void **state)
     size_t n = 0;
     while (n < 60) {
         uint64_t k = next_rand() | 1;
-        if (home_slot(k, 64) == 63)
-            at_end[n++] = k;
+        if (home_slot(k, 64) == 63) at_end[n++] = k;
     }
     /* 40 keys in a table of 64: no growth, 39 of them past the end */
     for (size_t i = 0; i < 40; i++)
@@ -201,22 +201,18 @@ static void randomised_against_bitmap(void **state)
         /* mostly a narrow window that slides, so look-ups hit both ways */
         size_t x = (size_t)(r >> 20) % (step / 4 + 1024);
         x = (x + step / 8) & (domain - 1);
-        if (x == 0)
-            x = 1; /* 0 and 1 are one key */
+        if (x == 0) x = 1; /* 0 and 1 are one key */
         uint64_t key = (uint64_t)x * 0xD1B54A32D192ED03ULL;
         if (r & 3) {
             int got = fa_hashset_has(&s, key);
-            if (got != ref[x])
-                fail_msg("step %u: has(%zu) = %d, bitmap %d", step, x, got, ref[x]);
+            if (got != ref[x]) fail_msg("step %u: has(%zu) = %d, bitmap %d", step, x, got, ref[x]);
         } else {
             int got = fa_hashset_add(&s, key);
-            if (got != !ref[x])
-                fail_msg("step %u: add(%zu) = %d, bitmap %d", step, x, got, ref[x]);
+            if (got != !ref[x]) fail_msg("step %u: add(%zu) = %d, bitmap %d", step, x, got, ref[x]);
             present += !ref[x];
             ref[x] = 1;
         }
-        if (s.count != present)
-            fail_msg("step %u: count %zu, bitmap %zu", step, s.count, present);
+        if (s.count != present) fail_msg("step %u: count %zu, bitmap %zu", step, s.count, present);
     }
     for (size_t x = 1; x < domain; x++)
         assert_int_equal(fa_hashset_has(&s, (uint64_t)x * 0xD1B54A32D192ED03ULL), ref[x]);
@@ -225,12 +221,97 @@ static void randomised_against_bitmap(void **state)
     free(ref);
 }
 
+/* Keys whose probe runs start at the table's last slots, so their cluster
+ * wraps to slot 0; each removed in turn from the middle, the rest still
+ * found (a removal that left a plain hole would cut their runs). */
+static void remove_from_wrapped_cluster(void **state)
+{
+    (void)state;
+    fa_hashset s;
+    fa_hashset_init(&s);
+    assert_int_equal(fa_hashset_remove(&s, 5), 0); /* no table yet */
+    assert_int_equal(fa_hashset_add(&s, 7), 1);    /* the table: 64 slots */
+    assert_int_equal(fa_hashset_remove(&s, 7), 1);
+    assert_int_equal(s.count, 0);
+    assert_int_equal(fa_hashset_has(&s, 7), 0);
+    uint64_t keys[24];
+    size_t n = 0;
+    for (uint64_t k = 2; n < 24; k++) {
+        size_t h = home_slot(k, 64);
+        if (h >= 62 || h <= 1) keys[n++] = k; /* homes 62, 63, 0, 1 */
+    }
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(fa_hashset_add(&s, keys[i]), 1);
+    assert_int_equal(s.cap, 64);
+    for (size_t r = 0; r < n; r++) {
+        size_t victim = (r * 7 + 3) % n; /* an order that jumps about */
+        while (!fa_hashset_has(&s, keys[victim]))
+            victim = (victim + 1) % n;
+        assert_int_equal(fa_hashset_remove(&s, keys[victim]), 1);
+        assert_int_equal(fa_hashset_remove(&s, keys[victim]), 0);
+        assert_int_equal(fa_hashset_has(&s, keys[victim]), 0);
+        assert_int_equal(s.count, n - r - 1);
+        size_t left = 0;
+        for (size_t i = 0; i < n; i++)
+            left += (size_t)fa_hashset_has(&s, keys[i]);
+        assert_int_equal(left, n - r - 1);
+    }
+    for (size_t i = 0; i < s.cap; i++)
+        assert_int_equal(s.slots[i], 0); /* no tombstone left */
+    fa_hashset_free(&s);
+}
+
+/* Random adds, removals and look-ups over a few hundred keys kept in a
+ * small table (long clusters), each answer compared with a bitmap. */
+static void randomised_removals_against_bitmap(void **state)
+{
+    (void)state;
+    enum { DOMAIN = 400 };
+    unsigned char ref[DOMAIN] = {0};
+    fa_hashset s;
+    fa_hashset_init(&s);
+    size_t present = 0;
+    for (unsigned step = 0; step < 400000; step++) {
+        uint64_t r = next_rand();
+        size_t x = 1 + (size_t)(r >> 24) % (DOMAIN - 1);
+        uint64_t key = (uint64_t)x * 0x9E3779B97F4A7C15ULL;
+        int got;
+        switch (r & 3) {
+        case 0:
+            got = fa_hashset_add(&s, key);
+            if (got != !ref[x]) fail_msg("step %u: add(%zu) = %d, bitmap %d", step, x, got, ref[x]);
+            present += !ref[x];
+            ref[x] = 1;
+            break;
+        case 1:
+            got = fa_hashset_remove(&s, key);
+            if (got != ref[x])
+                fail_msg("step %u: remove(%zu) = %d, bitmap %d", step, x, got, ref[x]);
+            present -= ref[x];
+            ref[x] = 0;
+            break;
+        default:
+            got = fa_hashset_has(&s, key);
+            if (got != ref[x]) fail_msg("step %u: has(%zu) = %d, bitmap %d", step, x, got, ref[x]);
+        }
+        if (s.count != present) fail_msg("step %u: count %zu, bitmap %zu", step, s.count, present);
+    }
+    for (size_t x = 1; x < DOMAIN; x++)
+        assert_int_equal(fa_hashset_has(&s, (uint64_t)x * 0x9E3779B97F4A7C15ULL), ref[x]);
+    fa_hashset_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(add_has_and_duplicates), cmocka_unit_test(growth_keeps_every_key),
-        cmocka_unit_test(one_cluster),            cmocka_unit_test(cluster_wraps_around),
-        cmocka_unit_test(a_million),              cmocka_unit_test(randomised_against_bitmap),
+        cmocka_unit_test(add_has_and_duplicates),
+        cmocka_unit_test(growth_keeps_every_key),
+        cmocka_unit_test(one_cluster),
+        cmocka_unit_test(cluster_wraps_around),
+        cmocka_unit_test(a_million),
+        cmocka_unit_test(randomised_against_bitmap),
+        cmocka_unit_test(remove_from_wrapped_cluster),
+        cmocka_unit_test(randomised_removals_against_bitmap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

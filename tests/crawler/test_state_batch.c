@@ -4,7 +4,9 @@
  * were added, on a worker thread (never the loop thread), after the
  * segment's fsync; an urgent update or a full batch flushes before the
  * one-second timer; a failed commit is reported and nothing is claimed;
- * an update dropped unflushed still has its argument freed; (cluster) in
+ * an update dropped unflushed still has its argument freed; the url
+ * records not yet committed are read back (the newest, waiting or being
+ * flushed; none once committed); (cluster) in
  * retry mode a failed commit is made again until it succeeds, and a note
  * after the updates hears once how they ended.
  *
@@ -23,9 +25,11 @@
 #include "crawl_test_util.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 typedef struct fixture {
@@ -166,6 +170,70 @@ static void committed_by_finish_in_order(void **state)
     assert_int_equal(crawl_state_get_backoff(ro, "http://127.0.0.1:1", &bgot), 1);
     assert_int_equal(bgot.consecutive_errors, 3);
     crawl_state_close(ro);
+}
+
+/* An op that holds its flush on the worker until told to go on. */
+typedef struct gate_op {
+    atomic_int entered, go;
+} gate_op;
+
+static int gate_apply(crawl_state *st, void *arg)
+{
+    (void)st;
+    gate_op *g = arg;
+    atomic_store(&g->entered, 1);
+    while (!atomic_load(&g->go))
+        usleep(1000);
+    return 0;
+}
+
+/* The crawl reads its own writes: a url record queued and not committed
+ * is found (the newest of several, whether waiting or in the flush that
+ * runs), and after the commit only the state has it. */
+static void uncommitted_url_records_read_back(void **state)
+{
+    fixture *f = *state;
+    const char *a = "http://127.0.0.1/a", *b = "http://127.0.0.1/b";
+    warc_written wr;
+    archive_one(f, a, &wr);
+    url_record r = record_for(&wr), got;
+    assert_int_equal(state_batch_get_url(f->b, a, &got), 0);
+    assert_int_equal(state_batch_put_url(f->b, a, &r), 0);
+    r.fetch_count = 2;
+    assert_int_equal(state_batch_put_url(f->b, a, &r), 0);
+    assert_int_equal(state_batch_get_url(f->b, a, &got), 1);
+    assert_int_equal(got.fetch_count, 2); /* the newest */
+    assert_string_equal(got.warc_record_id, wr.response_id);
+    assert_int_equal(state_batch_get_url(f->b, b, &got), 0);
+    assert_int_equal(state_batch_get_url(f->b, "http://127.0.0.1/", &got), 0);
+
+    /* a flush holding a on the worker: still read back, and a newer one
+     * queued meanwhile wins */
+    gate_op g = {0};
+    assert_int_equal(state_batch_put_op(f->b, gate_apply, &g, NULL, 1), 0);
+    while (!atomic_load(&g.entered))
+        usleep(1000);
+    assert_int_equal(state_batch_get_url(f->b, a, &got), 1);
+    assert_int_equal(got.fetch_count, 2);
+    r.fetch_count = 3;
+    assert_int_equal(state_batch_put_url(f->b, a, &r), 0);
+    assert_int_equal(state_batch_put_url(f->b, b, &r), 0);
+    assert_int_equal(state_batch_get_url(f->b, a, &got), 1);
+    assert_int_equal(got.fetch_count, 3);
+    assert_int_equal(committed_url(f, a, NULL), 0);
+    atomic_store(&g.go, 1);
+
+    /* every flush done: nothing uncommitted is left, the state has them */
+    for (int i = 0; i < 500 && state_batch_pending(f->b); i++) {
+        state_batch_flush(f->b);
+        run_for(f, 10);
+    }
+    assert_int_equal(state_batch_pending(f->b), 0);
+    assert_int_equal(state_batch_get_url(f->b, a, &got), 0);
+    assert_int_equal(state_batch_get_url(f->b, b, &got), 0);
+    assert_int_equal(committed_url(f, a, &got), 1);
+    assert_int_equal(got.fetch_count, 3);
+    assert_int_equal(committed_url(f, b, NULL), 1);
 }
 
 typedef struct op_probe {
@@ -345,6 +413,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(dropped_updates_free_their_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(retried_commits_and_notes, setup, teardown),
+        cmocka_unit_test_setup_teardown(uncommitted_url_records_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_commit_tells_notes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,10 @@ endif()
 feedarc_test(test_long_urls SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_long_urls.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
              LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 60)
+# serve: a page two sources list (their polls overlapping) fetched once
+feedarc_test(test_serve_sources SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_serve_sources.c
+             ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             LIBS fa_crawler fa_demo fa_storage fa_feeds fa_config fa_common TIMEOUT 120)
 # Crawl-delay spaces robots.txt and the request after it too (two hosts)
 feedarc_test(test_crawl_delay SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_delay.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
