@@ -4,7 +4,9 @@
  * canonical URLs, persistence across reopen, kill -9 while inserting,
  * concurrent analysis from several threads, and examination apart from the
  * insert (a document whose archiving failed never enters the index; one
- * still pending is found all the same).
+ * still pending is found all the same); near copies examined side by side
+ * on several threads, the index read by them at once, still find each
+ * other.
  */
 #include "common/fa_buf.h"
 #include "common/fa_err.h"
@@ -13,6 +15,7 @@
 #include "dedup/dedup_index.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -742,6 +745,111 @@ static void test_threads_examine(void **state)
     run_threads(1);
 }
 
+/* Near copies examined side by side: 1000 pairs (a story and its copy on
+ * another site, the copy sometimes one paragraph longer), the two of a
+ * pair next to each other in one work list that 4 threads take from, so
+ * that they are mostly examined at the same moment while the others read
+ * and write the index; each item analysed (lookup and insert in one
+ * critical section) or examined, paused and inserted, at random.  Of each
+ * pair exactly one - whichever came second - names the other (in the
+ * index, inserted while it measured, or pending). */
+enum { SBS_PAIRS = 1000, SBS_THREADS = 4 };
+
+typedef struct sbs_item {
+    char url[48], partner[48];
+    char *html;
+    unsigned examine, pause_us;
+    int found;      /* names its partner */
+    int found_open; /* ... while the partner was pending */
+} sbs_item;
+
+typedef struct sbs_run {
+    dedup_engine *e;
+    sbs_item *items;
+    unsigned n;
+    unsigned next; /* atomically taken */
+    int errors;
+} sbs_run;
+
+static void *sbs_worker(void *p)
+{
+    sbs_run *run = p;
+    for (;;) {
+        unsigned i = __atomic_fetch_add(&run->next, 1, __ATOMIC_RELAXED);
+        if (i >= run->n) break;
+        sbs_item *it = &run->items[i];
+        dedup_input in = {it->url, NULL, NULL, NULL, "<urn:uuid:x>", (int64_t)i, DEDUP_HTML_PAGE,
+                          it->html, strlen(it->html), NULL};
+        dedup_result r;
+        int rc = it->examine ? dedup_examine(run->e, &in, &r) : dedup_analyze(run->e, &in, &r);
+        if (rc == 0)
+            for (size_t k = 0; k < r.n_findings; k++)
+                if (strcmp(r.findings[k].url, it->partner) == 0) {
+                    it->found = 1;
+                    it->found_open = r.findings[k].doc == UINT32_MAX;
+                }
+        if (rc == 0 && it->examine) {
+            if (it->pause_us) usleep(it->pause_us); /* the archive write */
+            rc = dedup_insert(run->e, &r);
+        }
+        if (rc < 0) __atomic_fetch_add(&run->errors, 1, __ATOMIC_RELAXED);
+        dedup_result_free(&r);
+        if ((i & 7) == 0) sched_yield();
+    }
+    return NULL;
+}
+
+static void test_near_copies_side_by_side(void **state)
+{
+    (void)state;
+    sbs_run run = {0};
+    run.n = 2 * SBS_PAIRS;
+    run.items = calloc(run.n, sizeof *run.items);
+    assert_non_null(run.items);
+    uint64_t x = 0x5eed1234abcdull;
+    for (unsigned p = 0; p < SBS_PAIRS; p++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t story = 700000 + p;
+        unsigned first = (unsigned)(x & 1); /* which of the two comes first in the list */
+        sbs_item *a = &run.items[2 * p + first], *b = &run.items[2 * p + !first];
+        snprintf(a->url, sizeof a->url, "https://sa%u.example/%u", p % 5, p);
+        snprintf(b->url, sizeof b->url, "https://sb%u.example/%u", p % 3, p);
+        memcpy(a->partner, b->url, sizeof a->partner);
+        memcpy(b->partner, a->url, sizeof b->partner);
+        char sa[32], sb[32];
+        snprintf(sa, sizeof sa, "sa%u.example", p % 5);
+        snprintf(sb, sizeof sb, "sb%u.example", p % 3);
+        a->html = page(sa, story, 8, 0, 0, 0);
+        b->html = (x >> 8) % 3 == 0 ? page(sb, story, 8, 0, story + 99991, 1) /* longer */
+                                    : page(sb, story, 8, 0, 0, 0);
+        a->examine = (unsigned)(x >> 16) & 1, b->examine = (unsigned)(x >> 17) & 1;
+        a->pause_us = (unsigned)(x >> 20) % 300, b->pause_us = (unsigned)(x >> 30) % 300;
+    }
+    assert_int_equal(dedup_engine_open(dir, NULL, &run.e), 0);
+    pthread_t th[SBS_THREADS];
+    for (int t = 0; t < SBS_THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, sbs_worker, &run), 0);
+    for (int t = 0; t < SBS_THREADS; t++)
+        pthread_join(th[t], NULL);
+    assert_int_equal(run.errors, 0);
+    assert_int_equal(dedup_engine_count(run.e), run.n);
+    unsigned missed = 0, both = 0, open = 0;
+    for (unsigned p = 0; p < SBS_PAIRS; p++) {
+        const sbs_item *a = &run.items[2 * p], *b = &run.items[2 * p + 1];
+        missed += !a->found && !b->found;
+        both += a->found && b->found;
+        open += a->found_open || b->found_open;
+    }
+    print_message("%u pairs: %u missed, %u found by both, %u found while the other was pending\n",
+                  (unsigned)SBS_PAIRS, missed, both, open);
+    assert_int_equal(missed, 0);
+    assert_int_equal(both, 0);
+    dedup_engine_close(run.e);
+    for (unsigned i = 0; i < run.n; i++)
+        free(run.items[i].html);
+    free(run.items);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -759,6 +867,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads_examine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inserted_during_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_inserted_during_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_near_copies_side_by_side, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
