@@ -801,6 +801,17 @@ static int iconv_run(fa_charset_decoder *d, const unsigned char *in, size_t n, s
             continue;
         }
         if (errno == EINVAL) break;
+        if (left == 0) {
+            /* EILSEQ with the input used up (glibc's CP949 converter, for
+             * a page labelled csEUCKR, on a 4-byte piece): the bad
+             * sequence was in what it consumed.  Stepping past it read a
+             * byte beyond the input and wrapped left to SIZE_MAX, and the
+             * next iconv read on past the buffer (fuzz_text_extract at
+             * 9.0M runs; tools/fuzz/regression/text_extract) */
+            int rc = emit_replacement(d);
+            if (rc < 0) return rc;
+            break;
+        }
         unsigned char b = (unsigned char)*ip;
         int rc;
         if (d->enc == E_1252 && (b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D)) {
