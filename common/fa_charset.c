@@ -652,6 +652,7 @@ static int tally_iconv(tally *t, int enc, const unsigned char *s, size_t n, int 
         /* EILSEQ: windows-1252's five unmapped bytes are C1 controls for
          * WHATWG, not errors - but no text has them, so they count. */
         t->errors++;
+        if (left == 0) break; /* said with the input used up: see iconv_run */
         ip++;
         left--;
     }

@@ -399,6 +399,33 @@ static int valid_utf8(const char *s, size_t n)
     return 1;
 }
 
+/* glibc's CP949 converter (euc-kr) says EILSEQ on E8 BB A2 E8 having
+ * consumed all four bytes: a U+FFFD, and nothing read past the input
+ * (the decoder stepped one byte beyond it and its count of bytes left
+ * wrapped: fuzz_text_extract, session 8; ASan showed it).  Undeclared
+ * too, so that detection's tally meets the bytes. */
+static void test_eilseq_with_input_used_up(void **state)
+{
+    (void)state;
+    const char body[] = "<p>\xE8\xBB\xA2\xE8</p>\n<p>\xE8\xBB\xA2\xE8\n";
+    const char *labels[] = {"euc-kr", NULL};
+    for (int i = 0; i < 2; i++) {
+        fa_charset_options o = {.http_charset = labels[i]};
+        fa_charset_decision d;
+        fa_buf got;
+        fa_buf_init(&got, 1 << 16);
+        assert_int_equal(fa_charset_decode_all(&o, body, sizeof body - 1, &got, &d), 0);
+        assert_true(valid_utf8(got.data, got.len));
+        assert_non_null(strstr(got.data, "<p>"));
+        if (i == 0) {
+            assert_string_equal(d.name, "EUC-KR");
+            assert_true(d.replaced >= 1);
+            assert_non_null(strstr(got.data, "\xEF\xBF\xBD"));
+        }
+        fa_buf_free(&got);
+    }
+}
+
 /* Random bytes, and fixtures with random corruption, under random labels,
  * pushed whole and in random pieces: the output is always valid UTF-8 and
  * the same both ways. */
@@ -694,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_prescan),
         cmocka_unit_test(test_utf8_replacement),
+        cmocka_unit_test(test_eilseq_with_input_used_up),
         cmocka_unit_test(test_sink_error),
         cmocka_unit_test(test_random_inputs),
         cmocka_unit_test(test_hold_growth),
