@@ -32,7 +32,7 @@
  * confirmed on their text, 5% less wall time and 1.67 -> 1.75-1.84 cores
  * (docs/BENCHMARKS.md); a read-write lock held through the measuring was
  * 12-16% slower than the mutex (writers and readers queued on each other).
-
+ *
  * Pending documents.  Between dedup_examine and dedup_insert a document is
  * in no index, yet two syndicated copies examined at the same time must
  * still find each other (as they do when lookup and insert are one
@@ -413,9 +413,9 @@ typedef struct work {
     /* presearch: the index's candidates, read under the lock and measured
      * without it; the lookup takes them as they are (pre_ok) */
     struct precand *pre;
-    int n_pre, pre_ok, shared; /* shared: measuring in presearch (text reads take the lock) */
-    uint64_t seq0;             /* eng->seq when presearch read the index */
-    uint32_t *pre_sk;          /* the candidates' sketches, copied */
+    int n_pre, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
+    uint64_t seq0;               /* eng->seq when presearch read the index */
+    uint32_t *pre_sk;            /* the candidates' sketches, copied */
     size_t pre_sk_cap;
 } work;
 
@@ -742,12 +742,12 @@ static void pre_free(work *w)
  * presearch measures without the lock: under it, briefly. */
 static void read_enter(const dedup_engine *eng, const work *w)
 {
-    if (w->shared) pthread_mutex_lock(&((dedup_engine *)eng)->lock);
+    if (w->unlocked) pthread_mutex_lock(&((dedup_engine *)eng)->lock);
 }
 
 static void read_leave(const dedup_engine *eng, const work *w)
 {
-    if (w->shared) pthread_mutex_unlock(&((dedup_engine *)eng)->lock);
+    if (w->unlocked) pthread_mutex_unlock(&((dedup_engine *)eng)->lock);
 }
 
 /* Builds w's sentences once. */
@@ -1116,14 +1116,14 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
         used += r.n_sketch;
     }
     pthread_mutex_unlock(&eng->lock);
-    w->shared = 1;
+    w->unlocked = 1;
     for (int i = 0; rc >= 0 && i < w->n_pre; i++) {
         precand *pc = &w->pre[i];
         pc->rec.sketch = w->pre_sk + off[i];
         pc->crc = measure(eng, w, &pc->rec, NULL, &pc->v, &pc->na, &pc->nb, &pc->c);
         if (pc->crc < 0) rc = pc->crc;
     }
-    w->shared = 0;
+    w->unlocked = 0;
     if (rc >= 0)
         w->pre_ok = 1;
     else
