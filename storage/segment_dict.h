@@ -32,7 +32,7 @@
 #define SEGMENT_DICT_MAX (8u << 20)    /* the convention's decoder limit */
 
 /* Trains a dictionary of at most dict_size bytes over n samples stored back
- * to back in samples (sizes[i] bytes each), with ZDICT_trainFromBuffer.
+ * to back in samples (sizes[i] bytes each), with zstd's fastCover trainer.
  * On success *dict (malloc'ed, the caller frees it) and *len are set; the
  * dictionary carries a Dictionary_ID derived from its content.  Returns 0,
  * FA_EINVAL (no samples, dict_size outside 256 B..8 MiB), FA_ENOMEM, or

@@ -20,11 +20,19 @@
  *                             first N records are counted without it)
  *   full, SIZE                trained on 2,000 records picked at random over
  *                             the whole crawl (what a later run gets)
+ *   trainers (BENCH_DICT_TRAINERS=1 in the environment: only these, after
+ *             the rows without a dictionary) the first run's two trainings
+ *             (early 500 records, 112 KiB; 2,000 records at random, 256
+ *             KiB) by zstd's search over k (ZDICT_trainFromBuffer's
+ *             fastCover, d=8, 4 steps, one thread: feedarc before session
+ *             9) and by fastCover with k fixed (200, 1000: feedarc's, 2000),
+ *             each row with its training's CPU seconds
  *   templates (BENCH_DICT_TEMPLATES=1 in the environment: only this, after
  *             the rows without a dictionary) one whole page per host among
  *             the first 500 records, then the content of a dictionary
  *             trained on them, finalized (ZDICT_finalizeDictionary)
  */
+#define ZDICT_STATIC_LINKING_ONLY /* the fastCover trainers */
 #include <stdint.h>
 #include <time.h>
 #include <stdio.h>
@@ -84,6 +92,10 @@ static size_t split(const char *b, size_t len, rec **out)
     return n;
 }
 
+static double cpu_now(void);
+static unsigned trainer_k;  /* 0: ZDICT_trainFromBuffer; 1: its search, one thread; else k */
+static double train_cpu;    /* the last training's CPU seconds */
+
 /* Trains on `want` of the records [0, n) picked at random (all when n <=
  * want), their first 32 KiB each - what the segment writer samples. */
 static void *train(const rec *r, size_t n, size_t want, size_t size, size_t *dlen)
@@ -109,7 +121,26 @@ static void *train(const rec *r, size_t n, size_t want, size_t size, size_t *dle
     }
     free(pick);
     void *d = malloc(size);
-    size_t got = ZDICT_trainFromBuffer(d, size, s, sizes, (unsigned)k);
+    double c0 = cpu_now();
+    ZDICT_fastCover_params_t p;
+    memset(&p, 0, sizeof p);
+    p.d = 8;
+    p.zParams.compressionLevel = 3;
+    size_t got;
+    if (trainer_k == 0) {
+        got = ZDICT_trainFromBuffer(d, size, s, sizes, (unsigned)k);
+    } else if (trainer_k == 1) {
+        p.steps = 4;
+        p.nbThreads = 1;
+        got = ZDICT_optimizeTrainFromBuffer_fastCover(d, size, s, sizes, (unsigned)k, &p);
+    } else {
+        p.f = 20;
+        p.k = trainer_k;
+        p.accel = 1;
+        p.splitPoint = 1.0;
+        got = ZDICT_trainFromBuffer_fastCover(d, size, s, sizes, (unsigned)k, p);
+    }
+    train_cpu = cpu_now() - c0;
     free(s);
     free(sizes);
     if (ZDICT_isError(got)) {
@@ -281,6 +312,28 @@ int main(int argc, char **argv)
     if (g) {
         with_dict(cc, r, n, "generic, level 3", g, glen, 0, 3);
         with_dict(cc, r, n, "generic, level 9", g, glen, 0, 9);
+    }
+    if (getenv("BENCH_DICT_TRAINERS")) { /* after the rows without a dictionary */
+        unsigned ks[] = {1, 200, 1000, 2000};
+        for (int c = 0; c < 2; c++)
+            for (int t = 0; t < 4; t++) {
+                size_t dlen, want = c == 0 ? 500 : 2000;
+                trainer_k = ks[t];
+                void *d = c == 0 ? train(r, want, want, 112 << 10, &dlen)
+                                 : train(r, n, want, 256 << 10, &dlen);
+                if (d == NULL) continue;
+                char name[128];
+                if (ks[t] == 1)
+                    snprintf(name, sizeof name, "%s, search over k: training %.3f s",
+                             c == 0 ? "early 500, 112 KiB" : "2,000 at random, 256 KiB", train_cpu);
+                else
+                    snprintf(name, sizeof name, "%s, k=%u: training %.3f s",
+                             c == 0 ? "early 500, 112 KiB" : "2,000 at random, 256 KiB", ks[t],
+                             train_cpu);
+                with_dict(cc, r, n, name, d, dlen, c == 0 ? want : 0, 3);
+                free(d);
+            }
+        return 0;
     }
     if (getenv("BENCH_DICT_TEMPLATES")) { /* after the rows without a dictionary */
         size_t caps[] = {1 << 20, 4 << 20};
