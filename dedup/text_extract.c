@@ -464,10 +464,16 @@ int text__tables_sorted(char *why, size_t why_len)
 
 /* Hints from a class or id value: each class name is split at '-', '_'
  * and camel humps are ignored; names starting "has-", "no-", "is-",
- * "with-" describe state, not role, and are skipped. */
+ * "with-" describe state, not role, and are skipped.  An element named
+ * "hentry" (hAtom's post, which WordPress's post_class() writes) is the
+ * post itself: the labels written beside it ("tag-energy",
+ * "category-news", "author-jane") say what the post is about, not that
+ * it is a byline or a tag list, so they give no meta hint (on
+ * trafilatura's set they hid whole posts whose core sat in a sidebar). */
 static uint32_t attr_hints(const char *v)
 {
     uint32_t h = 0;
+    int post = 0;
     const char *p = v;
     while (*p) {
         while (*p == ' ' || *p == '\t' || *p == '\n')
@@ -475,6 +481,7 @@ static uint32_t attr_hints(const char *v)
         const char *e = p;
         while (*e && *e != ' ' && *e != '\t' && *e != '\n')
             e++;
+        if (e - p == 6 && strncasecmp(p, "hentry", 6) == 0) post = 1;
         if (e > p && !(strncasecmp(p, "has-", 4) == 0 || strncasecmp(p, "no-", 3) == 0 ||
                        strncasecmp(p, "is-", 3) == 0 || strncasecmp(p, "with-", 5) == 0)) {
             /* "most-read" / "most_read" as one word */
@@ -492,7 +499,7 @@ static uint32_t attr_hints(const char *v)
         }
         p = e;
     }
-    return h;
+    return post ? h & ~(uint32_t)TEXT_HINT_META : h;
 }
 
 /* find_tag through a cache keyed by the name's address: libxml2's HTML
