@@ -30,7 +30,7 @@
  *      non-space code points, unspaced scripts x3 since a CJK character
  *      carries about a word, Hangul syllables x2: about half a word).
  *   3. main container: the deepest element holding >= 80% of the good
- *      weight.  Inside it: good or medium (>= 30) blocks are content
+ *      weight (not a block's own element: then its parent).  Inside it: good or medium (>= 30) blocks are content
  *      ("main"), but for the short and medium ones under a "related" hint;
  *      short ones are content when they are headings or end like a
  *      sentence, else "short".  Outside it: good blocks are content
@@ -1031,6 +1031,16 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 (main_el == UINT32_MAX || elems[e].depth > best_depth)) {
                 main_el = (uint32_t)e;
                 best_depth = elems[e].depth;
+            }
+        /* a container is what holds blocks, not a block: when one long
+         * block carries the good weight (a short post, a results page under
+         * a one-paragraph intro), the deepest element is that block's own,
+         * and the tables, lists and lines beside it would all be "outside";
+         * its parent is the container then */
+        for (size_t i = 0; main_el != UINT32_MAX && i < n; i++)
+            if (state[i] == 2 && elem_of[i] == main_el) {
+                if (elems[main_el].parent < n_elems) main_el = elems[main_el].parent;
+                break;
             }
     }
     size_t first_in_main = n;
