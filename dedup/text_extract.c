@@ -423,6 +423,7 @@ static const word_hint words[] = {
     {"story", TEXT_HINT_POSITIVE},   {"subscribe", TEXT_HINT_PROMO},
     {"taboola", TEXT_HINT_PROMO},    {"tag", TEXT_HINT_META},
     {"tagline", TEXT_HINT_HEADER},   {"tags", TEXT_HINT_META},
+    {"teaser", TEXT_HINT_RELATED},   {"teasers", TEXT_HINT_RELATED},
     {"text", TEXT_HINT_POSITIVE},    {"toolbar", TEXT_HINT_NAV},
     {"trending", TEXT_HINT_ASIDE},   {"widget", TEXT_HINT_ASIDE},
 };

@@ -56,7 +56,7 @@ enum text_hint {
     TEXT_HINT_COMMENT = 1u << 4,   /* comments */
     TEXT_HINT_SHARE = 1u << 5,     /* share, social, print buttons */
     TEXT_HINT_COOKIE = 1u << 6,    /* cookie, consent, gdpr, banners, modals */
-    TEXT_HINT_RELATED = 1u << 7,   /* related, recommended, more stories (weak) */
+    TEXT_HINT_RELATED = 1u << 7,   /* related, recommended, teasers (weak) */
     TEXT_HINT_PROMO = 1u << 8,     /* ads, promo, sponsor, newsletter, subscribe, disclosure */
     TEXT_HINT_META = 1u << 9,      /* byline, kicker, dateline, tags, credits, captions */
     TEXT_HINT_FORM = 1u << 10,     /* inside <form> (weak) */
