@@ -264,11 +264,59 @@ int text_normalize(const char *s, size_t len, fa_buf *out)
     return rc;
 }
 
+/* 1 when c may change under NFC (a conservative quick check, so that
+ * text already composed - nearly all of it - is not run through
+ * u8_normalize): combining marks, starters that compose with what precedes
+ * them (Hangul vowel and final jamo, the Indic and Sinhala vowel signs
+ * NFC_QC=Maybe lists), and characters whose canonical decomposition does
+ * not compose back (singletons such as U+2126 or the CJK compatibility
+ * ideographs, composition exclusions such as U+09DF). */
+static int may_compose(uint32_t c)
+{
+    if (c < 0x300) return 0;
+    if (uc_combining_class(c) != 0) return 1;
+    if ((c >= 0x1161 && c <= 0x1175) || (c >= 0x11A8 && c <= 0x11C2)) return 1;
+    switch (c) {
+    case 0x09BE:
+    case 0x09D7:
+    case 0x0B3E:
+    case 0x0B56:
+    case 0x0B57:
+    case 0x0BBE:
+    case 0x0BD7:
+    case 0x0C56:
+    case 0x0CC2:
+    case 0x0CD5:
+    case 0x0CD6:
+    case 0x0D3E:
+    case 0x0D57:
+    case 0x0DCF:
+    case 0x0DDF:
+    case 0x102E:
+    case 0x1B35:
+    case 0x1133E:
+    case 0x11357:
+    case 0x114B0:
+    case 0x114BA:
+    case 0x114BD:
+    case 0x115AF:
+    case 0x11930:
+        return 1;
+    default:
+        break;
+    }
+    if (c >= 0xAC00 && c <= 0xD7A3) return 0; /* Hangul syllables: composed */
+    ucs4_t d[UC_DECOMPOSITION_MAX_LENGTH];
+    int n = uc_canonical_decomposition(c, d);
+    return n == 1 || (n == 2 && uc_composition(d[0], d[1]) != c);
+}
+
 int text_collapse_space(const char *s, size_t len, fa_buf *out)
 {
     if (is_ascii(s, len)) return ascii_path(s, len, out, 0);
     collapse k = {out, 0, 0, 0};
-    size_t i = 0;
+    size_t start = out->len, i = 0;
+    int compose = 0;
     while (i < len && k.rc == 0) {
         uint32_t c;
         size_t n = text_utf8_next((const uint8_t *)s + i, len - i, &c);
@@ -276,11 +324,24 @@ int text_collapse_space(const char *s, size_t len, fa_buf *out)
             k.pending = 1;
         else if (c == 0xFFFD && n == 1)
             put_bytes(&k, "\xEF\xBF\xBD", 3);
-        else
+        else {
             put_bytes(&k, s + i, n);
+            if (!compose) compose = may_compose(c);
+        }
         i += n;
     }
-    return k.rc;
+    if (k.rc != 0 || !compose) return k.rc;
+    /* canonically composed, as a browser shows it and as trafilatura
+     * returns its text (a page's "য়" as U+09AF U+09BC, not U+09DF) */
+    uint8_t stackbuf[4096];
+    size_t rlen = sizeof stackbuf;
+    uint8_t *r = u8_normalize(UNINORM_NFC, (const uint8_t *)out->data + start, out->len - start,
+                              stackbuf, &rlen);
+    if (r == NULL) return errno == ENOMEM ? FA_ENOMEM : FA_EINVAL;
+    out->len = start;
+    int rc = fa_buf_append(out, r, rlen);
+    if (r != stackbuf) free(r);
+    return rc;
 }
 
 /* Scripts written without spaces between words. */

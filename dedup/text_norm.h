@@ -30,8 +30,10 @@
 int text_normalize(const char *s, size_t len, fa_buf *out);
 
 /* Collapses whitespace only (runs of ASCII/Unicode spaces to one space,
- * trimmed), keeping case and punctuation: the display form of a block.
- * Appends to out; returns as text_normalize. */
+ * trimmed), keeping case and punctuation, and composes canonically (NFC:
+ * "e" + U+0301 is "é"; only text a quick check finds in need of it goes
+ * through u8_normalize): the display form of a block.  Appends to out;
+ * returns as text_normalize. */
 int text_collapse_space(const char *s, size_t len, fa_buf *out);
 
 /* Script classes the shingler needs for one code point. */

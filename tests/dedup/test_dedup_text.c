@@ -55,6 +55,32 @@ static void test_normalize(void **state)
                 "\xE3\x82\xAB\xE3\x82\xBF\xE3\x82\xAB\xE3\x83\x8A");
 }
 
+static void expect_display(const char *in, const char *want)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    assert_int_equal(text_collapse_space(in, strlen(in), &b), 0);
+    char *got = fa_buf_steal(&b, NULL);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* The display form keeps case and punctuation, collapses spaces and is
+ * canonically composed (NFC, as trafilatura returns its text): a combining
+ * accent joins its letter, a composition exclusion (Bengali U+09DF) and a
+ * singleton (the ohm sign) become their canonical forms; composed text
+ * and Hangul syllables are left as they are. */
+static void test_display_form(void **state)
+{
+    (void)state;
+    expect_display("  Caf\xC3\xA9\t \xE2\x80\x9Cx\xE2\x80\x9D ",
+                   "Caf\xC3\xA9 \xE2\x80\x9Cx\xE2\x80\x9D");
+    expect_display("Cafe\xCC\x81  ok", "Caf\xC3\xA9 ok");
+    expect_display("\xE0\xA7\x9F", "\xE0\xA6\xAF\xE0\xA6\xBC");
+    expect_display("5 \xE2\x84\xA6", "5 \xCE\xA9");
+    expect_display("\xEA\xB0\x80 \xE1\x84\x80\xE1\x85\xA1", "\xEA\xB0\x80 \xEA\xB0\x80");
+}
+
 static text_doc *extract(const char *html, int fragment)
 {
     text_extract_options o = {0};
@@ -507,6 +533,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_display_form),
         cmocka_unit_test(test_sketch_common_exact),
         cmocka_unit_test(test_extract_page),
         cmocka_unit_test(test_extract_chunked_same),
