@@ -35,13 +35,13 @@ static char *main_text_of(const char *html)
 #define DROPPED(t, s) assert_null(strstr((t), (s)))
 
 #define PARA_A                                                                                     \
-    "<p>The orchard on the hill was planted by the first families who settled the valley, and "   \
+    "<p>The orchard on the hill was planted by the first families who settled the valley, and "    \
     "its oldest trees still carry fruit every autumn.</p>"
 #define PARA_B                                                                                     \
-    "<p>Volunteers prune the branches in February, when the sap is low, and the school children " \
+    "<p>Volunteers prune the branches in February, when the sap is low, and the school children "  \
     "help with the harvest in October.</p>"
 #define PARA_C                                                                                     \
-    "<p>This year the cooperative pressed more than four thousand litres of juice, most of it "   \
+    "<p>This year the cooperative pressed more than four thousand litres of juice, most of it "    \
     "sold at the Saturday market by the bridge.</p>"
 
 /* A wrapper whose class reads as chrome (a page builder's "widget", a
@@ -68,7 +68,6 @@ static void test_chrome_named_wrapper_holding_the_text(void **state)
     DROPPED(t, "weekly letter");
     free(t);
 }
-
 
 /* A long comment thread does not count when the text's core is sought:
  * the article, labelled "tag-...", is the core only once the thread is
@@ -136,11 +135,10 @@ static void test_heading_without_text(void **state)
 static void test_short_between_text(void **state)
 {
     (void)state;
-    const char *html =
-        "<html><body><article><p>Photo archive</p>" PARA_A
-        "<ul><li>Bramley apples</li><li>Conference pears</li></ul>"
-        "<table><tr><td>Juice</td><td>4,100 litres</td></tr></table>" PARA_B PARA_C
-        "<p>Print this page</p></article></body></html>";
+    const char *html = "<html><body><article><p>Photo archive</p>" PARA_A
+                       "<ul><li>Bramley apples</li><li>Conference pears</li></ul>"
+                       "<table><tr><td>Juice</td><td>4,100 litres</td></tr></table>" PARA_B PARA_C
+                       "<p>Print this page</p></article></body></html>";
     char *t = main_text_of(html);
     KEPT(t, "Bramley apples");
     KEPT(t, "Conference pears");
@@ -312,8 +310,7 @@ static void test_heading_after_text(void **state)
     (void)state;
     const char *html =
         "<html><body><article><h1>Orchard has a record year</h1>" PARA_A
-        "<h2>Harvest</h2>" PARA_B PARA_C
-        "<div class=\"box\"><h3>More from the valley</h3>"
+        "<h2>Harvest</h2>" PARA_B PARA_C "<div class=\"box\"><h3>More from the valley</h3>"
         "<p>The cider fair opens on Saturday.</p><p>Bees return to the hill.</p></div>"
         "</article></body></html>";
     char *t = main_text_of(html);
@@ -391,8 +388,8 @@ static void test_template_words_after_text(void **state)
 {
     (void)state;
     const char *html =
-        "<html><body><article><h1>Orchard has a record year</h1><div class=\"body\">" PARA_A
-        PARA_B PARA_C "</div><div class=\"box\"><p>Follow us on the social networks for the "
+        "<html><body><article><h1>Orchard has a record year</h1><div class=\"body\">" PARA_A PARA_B
+            PARA_C "</div><div class=\"box\"><p>Follow us on the social networks for the "
         "photographs of every harvest and the dates of the markets.</p></div>"
         "</article></body></html>";
     char *t = main_text_of(html);
@@ -491,6 +488,63 @@ static void test_div_label_between_paragraphs(void **state)
     free(t);
 }
 
+/* An element named "hentry" is hAtom's post (WordPress's post_class()):
+ * the labels written beside it ("tag-orchards", "author-jo") say what the
+ * post is about, they do not make it a byline, even when the text's core
+ * is elsewhere (here a longer "about" box). */
+static void test_hentry_labels_are_not_meta(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article class=\"post hentry tag-orchards author-jo\">"
+        "<h1>Orchard has a record year</h1>" PARA_A "<p>Thanks to all who helped.</p></article>"
+        "<div class=\"about\"><p>This site is written by a small group of neighbours who report "
+        "on the valley's villages, their councils, their schools, their markets and the "
+        "festivals that fill the summer weekends, and who have done so every week since the "
+        "spring of 2009.</p></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Thanks to all who helped.");
+    free(t);
+}
+
+/* One long paragraph carrying all the good weight makes its parent the
+ * container, not the paragraph itself: the results table under a short
+ * intro is the text's. */
+static void test_container_is_not_a_block(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><nav><a href=/>Home</a> <a href=/r>Results</a></nav>"
+        "<div class=\"results\">" PARA_A
+        "<table><tr><td>1.</td><td>Valley Runners Club: Anna Berg, Mia Holt</td><td>53,09 s</td></tr>"
+        "<tr><td>2.</td><td>Hill Athletics Association: Lea Roth, Eva Lind</td><td>53,84 s</td></tr></table>"
+        "</div><footer><p>Contact the club</p></footer></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "Valley Runners Club");
+    KEPT(t, "Hill Athletics Association");
+    DROPPED(t, "Contact the club");
+    free(t);
+}
+
+/* A teaser box inside the text (class "teaser") is a related box: its
+ * titles and blurbs go, the article's paragraphs stay. */
+static void test_teaser_box_in_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>" PARA_A "<div class=\"teaser\"><h3>Cider festival returns</h3>"
+        "<p>The festival comes back to the square in June.</p></div>" PARA_B PARA_C
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Cider festival returns");
+    DROPPED(t, "comes back to the square");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +566,9 @@ int main(void)
         cmocka_unit_test(test_div_text_in_paragraph_text),
         cmocka_unit_test(test_article_lead_before_container),
         cmocka_unit_test(test_div_label_between_paragraphs),
+        cmocka_unit_test(test_hentry_labels_are_not_meta),
+        cmocka_unit_test(test_container_is_not_a_block),
+        cmocka_unit_test(test_teaser_box_in_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
