@@ -30,7 +30,8 @@
  *      non-space code points, unspaced scripts x3 since a CJK character
  *      carries about a word, Hangul syllables x2: about half a word).
  *   3. main container: the deepest element holding >= 80% of the good
- *      weight (not a block's own element: then its parent).  Inside it: good or medium (>= 30) blocks are content
+ *      weight and two blocks that may be text (else the nearest ancestor
+ *      holding two: not one block's wrapper).  Inside it: good or medium (>= 30) blocks are content
  *      ("main"), but for the short and medium ones under a "related" hint;
  *      short ones are content when they are headings or end like a
  *      sentence, else "short".  Outside it: good blocks are content
@@ -919,6 +920,38 @@ static int is_item_tag(const char *tag)
            strcmp(tag, "dd") == 0 || strcmp(tag, "dt") == 0;
 }
 
+/* The deepest of el and its ancestors that holds two blocks that may be
+ * text (weight >= MEDIUM_WEIGHT, state not 1); el itself when none does.
+ * Each such block walks up to the first of el's ancestors it meets (the
+ * chain is indexed by depth). */
+static uint32_t holding_two(const text_doc *d, const uint8_t *state, const elem *elems,
+                            size_t n_elems, const uint32_t *elem_of, uint32_t el)
+{
+    unsigned depth = elems[el].depth;
+    uint32_t *chain = calloc(2 * ((size_t)depth + 1), sizeof *chain);
+    if (chain == NULL) return el;
+    uint32_t *held = chain + depth + 1; /* blocks whose nearest chain ancestor is at that depth */
+    for (uint32_t e = el; e < n_elems; e = elems[e].parent)
+        if (elems[e].depth <= depth) chain[elems[e].depth] = e;
+    for (size_t i = 0; i < d->n_blocks; i++) {
+        if (state[i] == 1 || d->blocks[i].weight < MEDIUM_WEIGHT) continue;
+        for (uint32_t e = elem_of[i]; e < n_elems; e = elems[e].parent)
+            if (elems[e].depth <= depth && chain[elems[e].depth] == e) {
+                held[elems[e].depth]++;
+                break;
+            }
+    }
+    uint32_t best = el, total = 0;
+    for (unsigned k = depth + 1; k-- > 0;) {
+        total += held[k];
+        if (chain[k] < n_elems && elems[chain[k]].depth == k) best = chain[k];
+        if (total >= 2) break;
+    }
+    if (total < 2) best = el;
+    free(chain);
+    return best;
+}
+
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                      const uint32_t *elem_of)
 {
@@ -1033,16 +1066,14 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 main_el = (uint32_t)e;
                 best_depth = elems[e].depth;
             }
-        /* a container is what holds blocks, not a block: when one long
-         * block carries the good weight (a short post, a results page under
-         * a one-paragraph intro), the deepest element is that block's own,
-         * and the tables, lists and lines beside it would all be "outside";
-         * its parent is the container then */
-        for (size_t i = 0; main_el != UINT32_MAX && i < n; i++)
-            if (state[i] == 2 && elem_of[i] == main_el) {
-                if (elems[main_el].parent < n_elems) main_el = elems[main_el].parent;
-                break;
-            }
+        /* a container holds blocks: one holding a single block that may
+         * be text (medium or longer, not boilerplate already) is that
+         * block's wrapper, and the tables, lists and lines beside it would
+         * all be "outside" (a results table under a one-paragraph intro, a
+         * short post whose one long block is a privacy notice in a form);
+         * the container is then the nearest ancestor holding two */
+        if (main_el != UINT32_MAX)
+            main_el = holding_two(d, state, elems, n_elems, elem_of, main_el);
     }
     size_t first_in_main = n;
     for (size_t i = 0; i < n; i++) {
