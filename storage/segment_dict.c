@@ -45,21 +45,25 @@ int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, siz
         return FA_EINVAL;
     void *buf = malloc(dict_size);
     if (buf == NULL) return FA_ENOMEM;
-    /* fastCover with its parameters fixed (d=8, f=20, k=1000, every sample
-     * trained on), not ZDICT_trainFromBuffer's search over k: the search
-     * trains several dictionaries and compresses held-out samples with
-     * each, 4-8 times the CPU (bench_dict on a first run's records: 0.39 s
-     * against 0.05 s for the 256 KiB one of a run's end, 0.16 s against
-     * 0.03 s for the early 112 KiB one; 0.91 / 0.23 s and 0.40 / 0.11 s on
-     * ~100 KB pages), for archives within 1.2% of k=1000's either way
-     * (docs/STORAGE.md, "Training").  Both trainings run while nothing else
-     * may: the early one holds the writers, the last one ends the run. */
+    /* fastCover with its parameters fixed (d=8, f=20, k=1000, accel 4,
+     * every sample trained on), not ZDICT_trainFromBuffer's search over k:
+     * the search trains several dictionaries and compresses held-out
+     * samples with each, 4-8 times the CPU (bench_dict on a first run's
+     * records: 0.39 s against 0.05 s for the 256 KiB one of a run's end,
+     * 0.16 s against 0.03 s for the early 112 KiB one; 0.91 / 0.23 s and
+     * 0.40 / 0.11 s on ~100 KB pages), for archives within 1.2% of
+     * k=1000's either way.  accel 4 (fastCover counts the frequency of
+     * every fourth d-mer and builds the entropy tables on a quarter of the
+     * samples) halves the CPU again for archives within 0.6% of accel 1's
+     * (docs/STORAGE.md, "Training").
+     * The early training holds the writers while it runs; the last one
+     * takes a core while the last pages are archived. */
     ZDICT_fastCover_params_t p;
     memset(&p, 0, sizeof p);
     p.d = 8;
     p.f = 20;
     p.k = dict_size < 1000 ? (unsigned)dict_size : 1000;
-    p.accel = 1;
+    p.accel = 4;
     p.splitPoint = 1.0;
     p.zParams.compressionLevel = ZSTD_CLEVEL_DEFAULT;
     size_t r = ZDICT_trainFromBuffer_fastCover(buf, dict_size, samples, sizes, n, p);

@@ -98,6 +98,10 @@ static double train_cpu;    /* the last training's CPU seconds */
 
 /* Trains on `want` of the records [0, n) picked at random (all when n <=
  * want), their first 32 KiB each - what the segment writer samples. */
+/* the fastCover parameters of the rows with k fixed (BENCH_DICT_FAST varies them) */
+static unsigned trainer_accel = 1, trainer_f = 20;
+static size_t trainer_cut = 32768; /* bytes of each record sampled (SEGMENT__SAMPLE_MAX) */
+
 static void *train(const rec *r, size_t n, size_t want, size_t size, size_t *dlen)
 {
     size_t total = 0, k = 0;
@@ -109,12 +113,12 @@ static void *train(const rec *r, size_t n, size_t want, size_t size, size_t *dle
         if (!pick[i]) pick[i] = 1, got++;
     }
     for (size_t i = 0; i < n; i++)
-        if (pick[i]) total += r[i].len < 32768 ? r[i].len : 32768;
+        if (pick[i]) total += r[i].len < trainer_cut ? r[i].len : trainer_cut;
     char *s = malloc(total);
     size_t *sizes = malloc((n + 1) * sizeof *sizes), off = 0;
     for (size_t i = 0; i < n; i++) {
         if (!pick[i]) continue;
-        size_t l = r[i].len < 32768 ? r[i].len : 32768;
+        size_t l = r[i].len < trainer_cut ? r[i].len : trainer_cut;
         memcpy(s + off, r[i].p, l);
         off += l;
         sizes[k++] = l;
@@ -134,9 +138,9 @@ static void *train(const rec *r, size_t n, size_t want, size_t size, size_t *dle
         p.nbThreads = 1;
         got = ZDICT_optimizeTrainFromBuffer_fastCover(d, size, s, sizes, (unsigned)k, &p);
     } else {
-        p.f = 20;
+        p.f = trainer_f;
         p.k = trainer_k;
-        p.accel = 1;
+        p.accel = trainer_accel;
         p.splitPoint = 1.0;
         got = ZDICT_trainFromBuffer_fastCover(d, size, s, sizes, (unsigned)k, p);
     }
@@ -312,6 +316,28 @@ int main(int argc, char **argv)
     if (g) {
         with_dict(cc, r, n, "generic, level 3", g, glen, 0, 3);
         with_dict(cc, r, n, "generic, level 9", g, glen, 0, 9);
+    }
+    if (getenv("BENCH_DICT_FAST")) { /* after the rows without a dictionary */
+        /* k=1000 (feedarc's) with cheaper settings: accel, f, bytes per record */
+        static const struct { unsigned accel, f; size_t cut; } v[] = {
+            {1, 20, 32768}, {2, 20, 32768}, {4, 20, 32768}, {8, 20, 32768},
+            {1, 18, 32768}, {2, 18, 32768}, {4, 18, 32768}, {4, 16, 32768}, {1, 20, 16384}};
+        trainer_k = 1000;
+        for (int c = 0; c < 2; c++)
+            for (size_t t = 0; t < sizeof v / sizeof v[0]; t++) {
+                size_t dlen, want = c == 0 ? 500 : 2000;
+                trainer_accel = v[t].accel, trainer_f = v[t].f, trainer_cut = v[t].cut;
+                void *d = c == 0 ? train(r, want, want, 112 << 10, &dlen)
+                                 : train(r, n, want, 256 << 10, &dlen);
+                if (d == NULL) continue;
+                char name[160];
+                snprintf(name, sizeof name, "%s, accel %u, f %u, %zu KiB per record: training %.3f s",
+                         c == 0 ? "early 500, 112 KiB" : "2,000 at random, 256 KiB", v[t].accel,
+                         v[t].f, v[t].cut >> 10, train_cpu);
+                with_dict(cc, r, n, name, d, dlen, c == 0 ? want : 0, 3);
+                free(d);
+            }
+        return 0;
     }
     if (getenv("BENCH_DICT_TRAINERS")) { /* after the rows without a dictionary */
         unsigned ks[] = {1, 200, 1000, 2000};
