@@ -344,7 +344,6 @@ static void archive_done(uv_work_t *w, int status)
     crawl_job *j = w->data;
     crawl *c = j->c;
     c->archive_pending--;
-    if (j->ops != &crawl__page_ops) c->archive_pending_other--;
     c->archive_pending_bytes -= j->held_bytes;
     j->held_bytes = 0;
     if (status < 0 && j->archive_rc == 0) j->archive_rc = FA_ECANCELED;
@@ -405,13 +404,11 @@ static int archive_queue(crawl *c, crawl_job *j)
      * while it is not spilled to a file, and the response head */
     j->held_bytes = (uint64_t)j->t.body.mem.cap + j->t.response_head.cap;
     c->archive_pending++;
-    if (j->ops != &crawl__page_ops) c->archive_pending_other++;
     c->archive_pending_bytes += j->held_bytes;
     if (c->archive_pending_bytes > c->sum->archive_bytes_peak)
         c->sum->archive_bytes_peak = c->archive_pending_bytes;
     if (uv_queue_work(&c->loop, &j->work, archive_work, archive_done) != 0) {
         c->archive_pending--;
-        if (j->ops != &crawl__page_ops) c->archive_pending_other--;
         c->archive_pending_bytes -= j->held_bytes;
         j->held_bytes = 0;
         return FA_ENOMEM;
@@ -538,13 +535,6 @@ void crawl__stop(crawl *c)
 
 void crawl__maybe_finish(crawl *c)
 {
-    /* A once run with nothing left to fetch - only pages left to archive,
-     * no feed or robots.txt that could bring more - trains the next run's
-     * dictionary beside their archiving rather than after it. */
-    if (!c->serve && !c->cluster && !c->finishing && c->sampling && !c->train_started &&
-        !c->archive_pending_other && !c->held && c->intake_first == NULL &&
-        !host_queue_pending(c->q) && !host_queue_in_flight(c->q) && !fetcher_active(c->f))
-        crawl__train_dictionary_start(c);
     if (c->finishing || (c->serve && !c->stopping) || host_queue_pending(c->q) ||
         host_queue_in_flight(c->q) || c->archive_pending || c->held || fetcher_active(c->f) ||
         crawl__cluster_busy(c))

@@ -63,10 +63,6 @@ typedef struct crawl_summary {
     uint64_t archive_bytes_peak;    /* the most response bytes held in memory at once
                                        by exchanges waiting for the writer */
     uint64_t deferred;              /* URLs left for the next run (all sources) */
-    int dict_train_early;           /* a first run's dictionary for later runs was trained
-                                       beside the last pages' archiving (from the last
-                                       fetch on), not after it */
-    unsigned dict_train_pending;    /* exchanges still to archive when it began */
     uint64_t findings;              /* dedup findings (exact, near, containment) */
     uint64_t bytes_fetched;         /* bodies as transferred */
     uint64_t records, bytes_on_disk, bytes_uncompressed, segments;

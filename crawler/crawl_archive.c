@@ -413,61 +413,23 @@ void crawl__pick_dictionary(crawl *c)
         c->sampling = 1; /* the writer trains one early (segment_writer_options) */
 }
 
-static void *train_main(void *arg)
-{
-    crawl *c = arg;
-    c->train_rc = segment_writer_train_dictionary(c->w, DICT_SIZE, &c->train_dict, &c->train_len);
-    return NULL;
-}
-
-void crawl__train_dictionary_start(crawl *c)
-{
-    if (!c->sampling || c->w == NULL || c->train_started) return;
-    /* a default-sized stack: zstd's trainer keeps its tables on the heap */
-    if (pthread_create(&c->train_thread, NULL, train_main, c) != 0) return; /* trained at the end */
-    c->train_started = 1;
-    c->sum->dict_train_early = 1;
-    c->sum->dict_train_pending = c->archive_pending;
-}
-
-void crawl__train_dictionary_abandon(crawl *c)
-{
-    if (c->train_started) pthread_join(c->train_thread, NULL);
-    c->train_started = 0;
-    free(c->train_dict);
-    c->train_dict = NULL;
-}
-
 /* After a run that sampled: train on the records the writer sampled over
- * the whole run (or, started early, up to its last fetch), keep it in the
- * state folder, and use it from the next run on (segments carry their
- * dictionary). */
+ * the whole run, keep it in the state folder, and use it from the next run
+ * on (segments carry their dictionary). */
 void crawl__train_dictionary(crawl *c)
 {
     if (!c->sampling || c->w == NULL) return;
+    void *d = NULL;
+    size_t len = 0;
     char dir[4096], path[4096];
     snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
-    if (c->train_started) {
-        pthread_join(c->train_thread, NULL);
-        c->train_started = 0;
-    } else {
-        /* The crawl's buffers are freed by now, but held by the threads'
-         * malloc arenas; training needs ~40 MB more (a copy of the samples,
-         * zstd's tables): give the free pages back first, so that the
-         * process's peak stays the crawl's, not the crawl's plus the
-         * training's. */
-        malloc_trim(0);
-        c->train_rc =
-            segment_writer_train_dictionary(c->w, DICT_SIZE, &c->train_dict, &c->train_len);
-    }
-    int rc = c->train_rc;
-    void *d = c->train_dict;
-    size_t len = c->train_len;
-    c->train_dict = NULL;
-    if (rc == FA_EINVAL) { /* fewer than 100 records: too few to learn from */
-        free(d);
-        return;
-    }
+    /* The crawl's buffers are freed by now, but held by the threads' malloc
+     * arenas; training needs ~40 MB more (a copy of the samples, zstd's
+     * tables): give the free pages back first, so that the process's peak
+     * stays the crawl's, not the crawl's plus the training's. */
+    malloc_trim(0);
+    int rc = segment_writer_train_dictionary(c->w, DICT_SIZE, &d, &len);
+    if (rc == FA_EINVAL) return; /* fewer than 100 records: too few to learn from */
     if (rc == 0) rc = segment_dict_save(dir, d, len, c->cfg->storage.file_mode, path);
     if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
         fa_log_info("warc",

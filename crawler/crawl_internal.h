@@ -292,7 +292,6 @@ struct crawl {
     crawl_summary *sum;
     struct curl_slist **src_headers; /* per source, for its feed requests */
     unsigned archive_pending, max_pending;
-    unsigned archive_pending_other; /* of which feeds and robots.txt: what may bring fetches */
     uint64_t archive_pending_bytes, max_pending_bytes; /* the response bytes they hold in memory */
     int paused, stopping, finishing;
     int storage_failed; /* archiving is pointless: drop what comes */
@@ -310,14 +309,6 @@ struct crawl {
     void *dict;
     size_t dict_len;
     int sampling;
-    /* the last training of a run that sampled: on its own thread from the
-     * moment a once run has nothing left to fetch (crawl__train_dictionary_start),
-     * so that it runs beside the last exchanges' archiving */
-    pthread_t train_thread;
-    int train_started;
-    int train_rc;
-    void *train_dict;
-    size_t train_len;
     dedup_engine *dedup;            /* near-duplicates, containment, boilerplate */
     atomic_ulong findings;          /* counted on worker threads */
     atomic_int dedup_insert_failed; /* the dedup index refused a document (logged once) */
@@ -600,17 +591,8 @@ int crawl__redact_request(crawl_job *j);
 const fa_observer *crawl__observer(crawl *c);
 
 /* Dictionary: choose one (storage.dictionary); after a run that sampled,
- * train one for the next run and keep it in the state folder.  The
- * training may start early, on a thread of its own, once a run that
- * samples has nothing left to fetch (crawl__train_dictionary_start, loop
- * thread; a no-op otherwise or when started already):
- * crawl__train_dictionary then waits for it.  Records written after the
- * start are not in the sample (the reservoir holds the run up to then). */
+ * train one for the next run. */
 void crawl__pick_dictionary(crawl *c);
-void crawl__train_dictionary_start(crawl *c);
 void crawl__train_dictionary(crawl *c);
-/* Waits for a training started early and drops its dictionary (a run that
- * ended without saving it); before the segment writer is closed. */
-void crawl__train_dictionary_abandon(crawl *c);
 
 #endif

@@ -334,7 +334,6 @@ out:
         uv_loop_close(&c.loop);
         crawl__lag_report(&c, out);
     }
-    crawl__train_dictionary_abandon(&c); /* the trainer reads the writer's samples */
     if (c.w) {
         segment_writer_stats st;
         segment_writer_get_stats(c.w, &st);
