@@ -328,6 +328,12 @@ out:
                         crawl__state_fail(&c, FA_EIO);
                 }
             }
+            /* the dedup index's tables and the pages of its file mapped in
+             * go back before the training takes its memory (the copy of
+             * the samples, zstd's tables): the run's peak stays the
+             * crawl's.  Every page is archived and inserted by now. */
+            dedup_engine_close(c.dedup);
+            c.dedup = NULL;
             if (brc == 0) crawl__train_dictionary(&c);
         }
         crawl__cluster_free(&c);

@@ -103,6 +103,7 @@
 #define MAX_URI (FA_URL_MAX - 1)   /* ceiling on WARC-Target-URI (fa_limits.h) */
 #define MAX_HEADER (MAX_URI + 2048)
 #define MAX_SERIAL_TRIES 100000
+#define INDEX_MEM_DEFAULT (4u << 20) /* index lines in memory before a spill */
 
 typedef struct worker {
     struct worker *next;
@@ -627,7 +628,9 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
     w->max_size = opt->max_size ? opt->max_size : DEFAULT_MAX_SIZE;
     w->level = opt->level ? opt->level : 3;
     w->index = !opt->no_index;
-    w->index_mem_max = opt->index_mem_max;
+    /* 4 MiB: ~15,000 lines between spills, and 12 MB less at the peak of a
+     * long crawl than the 16 MiB it was (docs/BENCHMARKS.md, session 10) */
+    w->index_mem_max = opt->index_mem_max ? opt->index_mem_max : INDEX_MEM_DEFAULT;
     if (opt->observer) w->obs = *opt->observer;
     w->file_mode = opt->file_mode ? opt->file_mode & 0777 : 0640;
     if (opt->dict || opt->dict_len) {

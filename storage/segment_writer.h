@@ -37,7 +37,7 @@ typedef struct segment_writer_options {
     int lazy_open;             /* open the first segment with the first record, so a
                                   run that archives nothing leaves no file */
     /* Left zero, the fields below mean: no dictionary, a CDXJ index next
-     * to each closed segment, index lines spill past 16 MiB, mode 0640. */
+     * to each closed segment, index lines spill past 4 MiB, mode 0640. */
     const void *dict; /* a zstd dictionary (segment_dict.h) used by every
                          frame of every segment, carried in a dictionary
                          frame at the start of each; copied at open; NULL
@@ -45,7 +45,7 @@ typedef struct segment_writer_options {
     size_t dict_len;
     int no_index;         /* 1: write no `<segment>.cdxj` at close */
     size_t index_mem_max; /* index lines kept in memory before they spill to
-                             a temporary file in dir; 0 = 16 MiB */
+                             a temporary file in dir; 0 = 4 MiB */
     unsigned file_mode;   /* permission bits of the segments, set
                              exactly (umask aside); their indexes get the same;
                              0 = 0640 */
