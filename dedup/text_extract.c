@@ -151,7 +151,7 @@ struct text_extractor {
     size_t br_at;      /* cur.len after the last <br> (+1), 0 = none */
     int in_title;
     fa_buf title;
-    fa_buf arena; /* texts and paths */
+    fa_buf arena;           /* texts and paths */
     fa_charset_decoder *cs; /* raw bytes -> UTF-8 */
     int raw;                /* inside the raw_tags[raw - 1] element (0: none) */
     int raw_end;            /* inside its end tag */
@@ -345,6 +345,8 @@ static const tag_info tags[] = {
     {"option", EK_DROP, 0, 0},
     {"p", EK_BLOCK, 0, 0},
     {"pre", EK_BLOCK, 0, 0},
+    {"rp", EK_DROP, 0, 0}, /* ruby's fallback parentheses */
+    {"rt", EK_DROP, 0, 0}, /* ruby's reading: a gloss over the text, not text */
     {"script", EK_DROP, 0, 0},
     {"section", EK_BLOCK, 0, 0},
     {"select", EK_DROP, 0, 0},
@@ -1096,7 +1098,7 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 b->cls = TEXT_BOILERPLATE;
                 b->reason = "hint:related";
             } else if (state[i] == 2 || b->weight >= MEDIUM_WEIGHT || b->heading ||
-                (b->weight >= 8 && ends_like_sentence(b))) {
+                       (b->weight >= 8 && ends_like_sentence(b))) {
                 b->cls = TEXT_CONTENT;
                 b->reason = "main";
             } else {

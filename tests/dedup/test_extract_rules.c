@@ -529,7 +529,7 @@ static void test_container_is_not_a_block(void **state)
     const char *html =
         "<html><body><nav><a href=/>Home</a> <a href=/r>Results</a></nav>"
         "<div class=\"results\">" PARA_A "<table><tr><td>1.</td><td>Valley Runners Club: Anna "
-                                         "Berg, Mia Holt</td><td>53,09 s</td></tr>"
+        "Berg, Mia Holt</td><td>53,09 s</td></tr>"
         "<tr><td>2.</td><td>Hill Athletics Association: Lea Roth, Eva Lind</td><td>53,84 "
         "s</td></tr></table>"
         "</div><footer><p>Contact the club</p></footer></body></html>";
@@ -567,6 +567,31 @@ static void test_teaser_box_in_text(void **state)
     free(t);
 }
 
+/* Ruby annotations: the reading written over the characters (<rt>) and
+ * the parentheses for browsers without ruby (<rp>) are glosses, not the
+ * text; the base characters stay, joined as they are read. */
+static void test_ruby_readings_dropped(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>"
+        "<p>\xe6\x98\xa8\xe6\x97\xa5\xe3\x80\x81<ruby>\xe5\x9b\xb3\xe6\x9b\xb8\xe9\xa4\xa8"
+        "<rp>(</rp><rt>\xe3\x81\xa8\xe3\x81\x97\xe3\x82\x87\xe3\x81\x8b\xe3\x82\x93</rt>"
+        "<rp>)</rp></ruby>\xe3\x81\xa7<ruby>\xe6\x9c\xac<rt>\xe3\x81\xbb\xe3\x82\x93</rt></ruby>"
+        "\xe3\x82\x92\xe4\xba\x94\xe5\x86\x8a\xe5\x80\x9f\xe3\x82\x8a\xe3\x81\xbe"
+        "\xe3\x81\x97\xe3\x81\x9f\xe3\x80\x82\xe6\x9d\xa5\xe9\x80\xb1\xe3\x81\xbe"
+        "\xe3\x81\xa7\xe3\x81\xab\xe8\xbf\x94\xe3\x81\x97\xe3\x81\xbe\xe3\x81\x99\xe3\x80\x82</"
+        "p>" PARA_A PARA_B "</article></body></html>";
+    char *t = main_text_of(html);
+    /* "yesterday, at the library I borrowed five books" without its readings */
+    KEPT(t, "\xe6\x98\xa8\xe6\x97\xa5\xe3\x80\x81\xe5\x9b\xb3\xe6\x9b\xb8\xe9\xa4\xa8"
+            "\xe3\x81\xa7\xe6\x9c\xac\xe3\x82\x92");
+    DROPPED(t, "\xe3\x81\xa8\xe3\x81\x97\xe3\x82\x87");
+    DROPPED(t, "(");
+    KEPT(t, "Volunteers prune");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_container_is_not_a_block),
         cmocka_unit_test(test_container_holds_two_blocks),
         cmocka_unit_test(test_teaser_box_in_text),
+        cmocka_unit_test(test_ruby_readings_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
