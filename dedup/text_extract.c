@@ -20,8 +20,10 @@
  *      paragraph-parent score, hints ignored, comment threads left out);
  *      the core and its ancestors lose their chrome hints (a layout's
  *      "content-sidebar-wrap", a page builder's "widget", a post's
- *      "tag-..." labels), the rest keep theirs; a header named by its class
- *      inside an article is the article's own.
+ *      "tag-..." labels), the rest keep theirs, but for promo and meta
+ *      words on elements sharing the class attribute of such a wrapper
+ *      (its twins: a report's other sections, all "section--ads"); a
+ *      header named by its class inside an article is the article's own.
  *   1. hard boilerplate: strong hints (nav, header, footer, aside, comment,
  *      share, cookie, promo, meta) -> "hint:NAME"; link density > 0.4 ->
  *      "link-density"; a short block (weight < 30) under a weak hint (form,
@@ -109,10 +111,11 @@ enum elem_kind { EK_INLINE = 0, EK_BLOCK, EK_DROP, EK_LINK, EK_BREAK };
 typedef struct elem {
     uint32_t parent; /* serial of the parent, UINT32_MAX for the root */
     uint16_t depth;
-    uint32_t hints; /* the element's own hints (tag, role, class/id words) */
-    uint32_t good;  /* classifier: good weight inside */
-    uint32_t eff;   /* classifier: hints in force (own + ancestors', credible ones) */
-    uint32_t core;  /* classifier: long text of its children (+ half its grandchildren's) */
+    uint32_t hints;      /* the element's own hints (tag, role, class/id words) */
+    uint32_t good;       /* classifier: good weight inside */
+    uint32_t eff;        /* classifier: hints in force (own + ancestors', credible ones) */
+    uint32_t core;       /* classifier: long text of its children (+ half its grandchildren's) */
+    uint32_t class_hash; /* FNV-1a of the class attribute, 0 without one */
 } elem;
 
 typedef struct frame {
@@ -663,6 +666,7 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     }
     if (kind == EK_BLOCK && !(top && top->dropping)) flush_block(x);
     uint32_t hints = ti ? ti->hint : 0;
+    uint32_t class_hash = 0;
     int hidden = 0;
     for (const xmlChar **a = atts; a && a[0]; a += 2) {
         /* attribute names arrive lowercased from libxml2's HTML parser;
@@ -674,9 +678,15 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
             if (strcmp(an, "hidden") == 0) hidden = 1;
             continue;
         }
-        if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0)
+        if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0) {
             hints |= attr_hints(av);
-        else if (strcmp(an, "role") == 0) {
+            if (an[0] == 'c') {
+                class_hash = 2166136261u;
+                for (const unsigned char *c = (const unsigned char *)av; *c; c++)
+                    class_hash = (class_hash ^ *c) * 16777619u;
+                if (class_hash == 0) class_hash = 1;
+            }
+        } else if (strcmp(an, "role") == 0) {
             if (strcasecmp(av, "navigation") == 0 || strcasecmp(av, "menu") == 0)
                 hints |= TEXT_HINT_NAV;
             else if (strcasecmp(av, "banner") == 0)
@@ -727,6 +737,7 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     x->elems[serial].depth = (uint16_t)x->depth;
     x->elems[serial].good = 0;
     x->elems[serial].hints = hints;
+    x->elems[serial].class_hash = class_hash;
     frame *f = &x->stack[x->depth++];
     f->tag = ti ? ti->name : "x";
     f->serial = serial;
@@ -896,6 +907,7 @@ typedef struct cls_ctx {
 #define GOOD_WEIGHT 80
 /* hints the text's core and its ancestors lose (comments keep theirs) */
 #define DISCREDITABLE_HINTS ((HARD_HINTS & ~TEXT_HINT_COMMENT) | TEXT_HINT_RELATED | TEXT_HINT_FORM)
+#define TWIN_HINTS (TEXT_HINT_PROMO | TEXT_HINT_META)
 #define MEDIUM_WEIGHT 30
 /* a block past the text's end this long is a story carried whole (an
  * aggregator's paragraphs merged into one block), not a blurb */
@@ -1014,9 +1026,20 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
     }
     for (size_t e = 0; e < n_elems; e++)
         in_core[e] = e == core || (elems[e].parent < e && in_core[elems[e].parent]);
+    /* the core's wrappers whose promo or meta words were not believed: the
+     * elements sharing their class attribute are the same kind of wrapper
+     * (a report's sections, each "section--ads", one of them the core) */
+    uint32_t twins[8];
+    size_t n_twins = 0;
+    for (uint32_t e = core; e < n_elems && n_twins < 8; e = elems[e].parent)
+        if ((elems[e].hints & TWIN_HINTS) && elems[e].class_hash)
+            twins[n_twins++] = elems[e].class_hash;
     for (size_t e = 0; e < n_elems; e++) {
         uint32_t own = elems[e].hints;
         if (elems[e].core == UINT32_MAX) own &= ~(uint32_t)DISCREDITABLE_HINTS;
+        if ((own & TWIN_HINTS) && elems[e].class_hash)
+            for (size_t k = 0; k < n_twins; k++)
+                if (twins[k] == elems[e].class_hash) own &= ~(uint32_t)TWIN_HINTS;
         uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
         elems[e].eff = up | own;
     }

@@ -592,6 +592,34 @@ static void test_ruby_readings_dropped(void **state)
     free(t);
 }
 
+/* The core's wrapper named like an advert ("part--ads": the template marks
+ * the sections where it may insert one) is not believed, and neither are
+ * the sections sharing its class attribute: the text's other parts.  A
+ * box with a class of its own keeps its hint. */
+static void test_class_twins_of_the_core(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>"
+        "<section class=\"review-part review-part--ads\"><h2>The trees</h2><div>"
+        "<p>Most of the trees are apples of old local kinds, a few pears and two walnuts that "
+        "shade the benches at the top of the slope.</p></div></section>"
+        "<section class=\"review-part review-part--ads\"><h2>The work</h2><div>" PARA_A PARA_B
+            PARA_C "</div></section>"
+        "<section class=\"review-part review-part--ads\"><h2>The juice</h2><div>"
+        "<p>The juice is pasteurised in the village hall, bottled by hand and labelled with the "
+        "year and the names of the trees it came from.</p></div></section>"
+        "<div class=\"ads-slot\"><p>Our partner shop sells garden tools, gloves and ladders at "
+        "prices you will not find anywhere else this season.</p></div>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "apples of old local kinds");
+    KEPT(t, "pasteurised in the village hall");
+    DROPPED(t, "garden tools");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -618,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_container_holds_two_blocks),
         cmocka_unit_test(test_teaser_box_in_text),
         cmocka_unit_test(test_ruby_readings_dropped),
+        cmocka_unit_test(test_class_twins_of_the_core),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
