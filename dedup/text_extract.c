@@ -60,7 +60,7 @@
  *      heading followed by no content before the next heading of its rank
  *      is boilerplate ("heading-without-text": "Related stories" over
  *      links); the last h1/h2 before the container's first block is the
- *      headline ("headline").
+ *      headline ("headline"), even under a header or aside hint.
  *   6. paragraphs: when <p> holds >= 80% of the container's long blocks
  *      (three at least), words a div, section or article holds directly,
  *      outside any paragraph, under LOOSE_TEXT_WEIGHT, are a box's
@@ -1251,11 +1251,18 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 b->reason = "div-text";
             }
     }
-    /* the headline just before the main container */
+    /* the headline just before the main container (the last h1 or h2 at
+     * most four blocks before it, under header or aside words too) */
     if (main_el != UINT32_MAX && first_in_main < n)
         for (size_t i = first_in_main; i-- > 0;) {
             text_block *b = &d->blocks[i];
-            if (state[i] == 1) continue;
+            /* a wrapper's header or aside words do not hide it: the
+             * headline sits in the article's header, a layout's "aside"
+             * column of title and byline */
+            if (state[i] == 1 &&
+                !((b->heading == 1 || b->heading == 2) &&
+                  (strcmp(b->reason, "hint:header") == 0 || strcmp(b->reason, "hint:aside") == 0)))
+                continue;
             if (b->heading == 1 || b->heading == 2) {
                 b->cls = TEXT_CONTENT;
                 b->reason = "headline";

@@ -620,6 +620,27 @@ static void test_class_twins_of_the_core(void **state)
     free(t);
 }
 
+/* The headline sits in the page's header block, just before the text: a
+ * header (or aside) word on its wrapper does not hide it; the header's
+ * navigation and the sidebar's headings stay out. */
+static void test_headline_under_header_words(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"site-header\"><nav><h2>Sections</h2><ul>"
+        "<li><a href=\"/a\">Valley</a></li><li><a href=\"/b\">Market</a></li></ul></nav>"
+        "<h1>The orchard brings in its largest harvest</h1></div>"
+        "<div class=\"post-body\">" PARA_A PARA_B PARA_C "</div>"
+        "<div class=\"sidebar\"><h2>From the archive</h2><p>An older story about the bridge "
+        "and the market that grew up beside it.</p></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "The orchard brings in its largest harvest");
+    KEPT(t, "Volunteers prune");
+    DROPPED(t, "Sections");
+    DROPPED(t, "From the archive");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -647,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_teaser_box_in_text),
         cmocka_unit_test(test_ruby_readings_dropped),
         cmocka_unit_test(test_class_twins_of_the_core),
+        cmocka_unit_test(test_headline_under_header_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
