@@ -65,6 +65,10 @@
  *      (three at least), words a div, section or article holds directly,
  *      outside any paragraph, under LOOSE_TEXT_WEIGHT, are a box's
  *      ("div-text": a pitch, a product box, a teaser's blurb).
+ *   7. the last block: after a long paragraph, a block (under
+ *      CARRIED_WEIGHT, not a heading) two or more levels down in a box of
+ *      its own below the element the two share, where the paragraph is at
+ *      most one level down, is that box's ("box-after-text").
  * This is the jusText/boilerpipe idea (length, link density, context) with
  * readability's container scoring; the fixtures in tests/dedup/data/pages/
  * measure it (word-level F1 against hand-marked bodies), and
@@ -1250,6 +1254,39 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 b->cls = TEXT_BOILERPLATE;
                 b->reason = "div-text";
             }
+    }
+    /* the text's last block, when a paragraph precedes it: a block that
+     * sits two or more levels down in a box of its own, where the
+     * paragraph sits at most one level below the element they share, is
+     * that box's ("box-after-text": a pitch, an author's box, a "more on
+     * this" line after the story); one as near to the shared element as the
+     * paragraph is the text's last line */
+    {
+        size_t last = n, prev = n;
+        for (size_t i = n; i-- > 0;)
+            if (d->blocks[i].cls == TEXT_CONTENT) {
+                if (last < n) {
+                    prev = i;
+                    break;
+                }
+                last = i;
+            }
+        if (prev < n && state[prev] == 2 && strcmp(d->blocks[prev].tag, "p") == 0 &&
+            !d->blocks[last].heading && d->blocks[last].weight < CARRIED_WEIGHT &&
+            elem_of[last] < n_elems && elem_of[prev] < n_elems) {
+            uint32_t a = elem_of[last], q = elem_of[prev]; /* up to the element they share */
+            while (a != q && a < n_elems && q < n_elems) {
+                if (elems[a].depth >= elems[q].depth)
+                    a = elems[a].parent;
+                else
+                    q = elems[q].parent;
+            }
+            if (a < n_elems && elems[elem_of[last]].depth >= elems[a].depth + 2 &&
+                elems[elem_of[prev]].depth <= elems[a].depth + 1) {
+                d->blocks[last].cls = TEXT_BOILERPLATE;
+                d->blocks[last].reason = "box-after-text";
+            }
+        }
     }
     /* the headline just before the main container (the last h1 or h2 at
      * most four blocks before it, under header or aside words too) */

@@ -641,6 +641,28 @@ static void test_headline_under_header_words(void **state)
     free(t);
 }
 
+/* After the text's last paragraph, a line boxed two levels down (a
+ * pitch, a "more on this" box) is the box's; a last line beside the
+ * paragraphs is the text's. */
+static void test_box_after_text(void **state)
+{
+    (void)state;
+    const char *boxed = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                        "<div class=\"endnote\"><div><p>Our garden club meets on the first "
+                        "Monday of each month.</p></div></div></div></article></body></html>";
+    char *t = main_text_of(boxed);
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "garden club meets");
+    free(t);
+    const char *beside = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                         "<p>The garden club meets on the first Monday of each month.</p>"
+                         "</div></article></body></html>";
+    t = main_text_of(beside);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "garden club meets");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -669,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_ruby_readings_dropped),
         cmocka_unit_test(test_class_twins_of_the_core),
         cmocka_unit_test(test_headline_under_header_words),
+        cmocka_unit_test(test_box_after_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
