@@ -26,8 +26,10 @@
  *      header named by its class inside an article is the article's own.
  *   1. hard boilerplate: strong hints (nav, header, footer, aside, comment,
  *      share, cookie, promo, meta) -> "hint:NAME"; link density > 0.4 ->
- *      "link-density"; a short block (weight < 30) under a weak hint (form,
- *      related) -> "hint:NAME".
+ *      "link-density" (link text that is an address, "https://...",
+ *      "www...", is not counted as link: the text citing a source); a
+ *      short block (weight < 30) under a weak hint (form, related) ->
+ *      "hint:NAME".
  *   2. "good" blocks: weight >= 80 and link density < 0.25 (weight counts
  *      non-space code points, unspaced scripts x3 since a CJK character
  *      carries about a word, Hangul syllables x2: about half a word).
@@ -791,8 +793,19 @@ static void on_text(void *ud, const xmlChar *ch, int len)
         fail(x, rc);
         return;
     }
-    if (top && top->linking)
-        x->cur_link += (uint32_t)count_nonspace((const char *)ch, (size_t)len, NULL);
+    /* link text that is the address itself ("https://...", "www...") is
+     * the text citing its source: navigation names its targets instead */
+    if (top && top->linking) {
+        const char *t = (const char *)ch;
+        size_t k = 0;
+        while (k < (size_t)len && (t[k] == ' ' || t[k] == '\n' || t[k] == '\t' || t[k] == '\r'))
+            k++;
+        size_t r = (size_t)len - k;
+        int url = (r >= 7 && strncasecmp(t + k, "http://", 7) == 0) ||
+                  (r >= 8 && strncasecmp(t + k, "https://", 8) == 0) ||
+                  (r >= 4 && strncasecmp(t + k, "www.", 4) == 0);
+        if (!url) x->cur_link += (uint32_t)count_nonspace((const char *)ch, (size_t)len, NULL);
+    }
 }
 
 static void on_cdata(void *ud, const xmlChar *ch, int len)

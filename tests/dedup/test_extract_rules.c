@@ -663,6 +663,28 @@ static void test_box_after_text(void **state)
     free(t);
 }
 
+/* Links whose text is their address are the text citing its sources,
+ * not navigation: such a paragraph is not link-dense; a list of named
+ * links still is. */
+static void test_printed_addresses_are_not_links(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>" PARA_A PARA_B
+        "<p>Sources: <a href=\"https://example.org/cider/report-2023.pdf\">"
+        "https://example.org/cider/report-2023.pdf</a>, <a href=\"http://www.example.net/valley\">"
+        "www.example.net/valley/orchards</a></p>" PARA_C
+        "<ul class=\"more\"><li><a href=\"/a\">Autumn markets in the valley towns</a></li>"
+        "<li><a href=\"/b\">Pruning old apple trees the careful way</a></li></ul>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "https://example.org/cider/report-2023.pdf");
+    KEPT(t, "www.example.net/valley/orchards");
+    DROPPED(t, "Autumn markets in the valley towns");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -692,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_class_twins_of_the_core),
         cmocka_unit_test(test_headline_under_header_words),
         cmocka_unit_test(test_box_after_text),
+        cmocka_unit_test(test_printed_addresses_are_not_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
