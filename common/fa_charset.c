@@ -673,6 +673,20 @@ static void tally_enc(tally *t, int enc, const unsigned char *s, size_t n, int a
 
 enum state { S_PRESCAN, S_ASCII, S_WINDOW, S_DECODING };
 
+/* The scan for a meta past the prescan (late_feed()). */
+#define LATE_TAG_MAX 512
+enum late_state { LATE_OFF, LATE_TEXT, LATE_TAG, LATE_COMMENT, LATE_RAW };
+typedef struct late_scan {
+    enum late_state st;
+    int found;           /* encoding of the meta found, or -1 */
+    int after_eq;        /* LATE_TAG: an '=' seen, its value not begun */
+    unsigned char quote; /* LATE_TAG: inside a value quoted with it */
+    size_t len;          /* LATE_TAG: bytes in buf; LATE_RAW: end tag bytes matched;
+                            LATE_COMMENT: '-' just seen */
+    const char *raw_end; /* LATE_RAW: "</script", "</style", "</title", "</textarea" */
+    unsigned char buf[LATE_TAG_MAX + 1];
+} late_scan;
+
 struct fa_charset_decoder {
     fa_charset_options o;
     char http[48];
@@ -690,6 +704,7 @@ struct fa_charset_decoder {
     size_t hold_len, hold_cap;
     unsigned char tail[TAIL_MAX];
     size_t tail_len;
+    late_scan late;
     char out[OUT_CAP];
     size_t out_len;
 };
@@ -1106,6 +1121,133 @@ static int meta_prescan(const unsigned char *s, size_t n)
     return -1;
 }
 
+/* ---- a meta past the prescan, in the head ----
+ *
+ * HTML's parser honours a <meta charset> it meets in the head while the
+ * encoding is only tentative (nothing declared by a BOM, the HTTP header or
+ * the first 1024 bytes: "change the encoding", HTML 13.2.6.4.4 "in head"):
+ * Firefox reparses the page in it, Blink keeps reading the head's tags past
+ * the 1024 bytes before it decides (HTMLMetaCharsetParser).  So while nothing
+ * is declared and nothing decided, the bytes that pass (the prescan's, the
+ * ASCII run, the window) are read tag by tag here: a meta carrying a
+ * charset is the declaration; the first start tag that has no place in a
+ * head (body, div, p, ...) ends the scan, and so does a tag longer than
+ * LATE_TAG_MAX.  Comments are skipped to "-->", the bodies of script, style,
+ * title and textarea to their end tag.  One pass, each byte looked at once,
+ * and only on pages that declare nothing early. */
+
+static const char *const late_head_tags[] = {"html",   "head",     "meta",   "title",    "link",
+                                             "script", "style",    "base",   "noscript", "template",
+                                             "object", "basefont", "bgsound"};
+
+/* A start tag complete in late->buf[0..len) (with its '>'). */
+static void late_tag(late_scan *l)
+{
+    const unsigned char *b = l->buf;
+    size_t n = l->len, k = 1;
+    if (b[1] == '!' || b[1] == '?' || b[1] == '/') {
+        l->st = LATE_TEXT; /* a doctype, a processing instruction, an end tag */
+        return;
+    }
+    while (k < n && !is_space(b[k]) && b[k] != '/' && b[k] != '>')
+        k++;
+    const unsigned char *name = b + 1;
+    size_t nl = k - 1;
+    size_t i;
+    for (i = 0; i < sizeof late_head_tags / sizeof late_head_tags[0]; i++)
+        if (span_is(name, nl, late_head_tags[i])) break;
+    if (i == sizeof late_head_tags / sizeof late_head_tags[0]) {
+        l->st = LATE_OFF; /* the body has begun */
+        return;
+    }
+    l->st = LATE_TEXT;
+    if (span_is(name, nl, "meta")) {
+        int e = meta_prescan(b, n);
+        if (e >= 0) {
+            l->found = e;
+            l->st = LATE_OFF;
+        }
+    } else if (span_is(name, nl, "script") || span_is(name, nl, "style") ||
+               span_is(name, nl, "title") || span_is(name, nl, "textarea")) {
+        static const char *const ends[] = {"</script", "</style", "</title", "</textarea"};
+        for (i = 0; i < 4; i++)
+            if (span_is(name, nl, ends[i] + 2)) l->raw_end = ends[i];
+        l->st = LATE_RAW;
+        l->len = 0;
+    }
+}
+
+/* Reads s[0..n) on from where the scan stopped. */
+static void late_feed(late_scan *l, const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && l->st != LATE_OFF) {
+        unsigned char c = s[i];
+        switch (l->st) {
+        case LATE_TEXT: {
+            const unsigned char *lt = memchr(s + i, '<', n - i);
+            if (lt == NULL) return;
+            i = (size_t)(lt - s) + 1;
+            l->buf[0] = '<';
+            l->len = 1;
+            l->quote = 0;
+            l->after_eq = 0;
+            l->st = LATE_TAG;
+            continue;
+        }
+        case LATE_TAG:
+            if (l->len == 1 &&
+                !(c == '!' || c == '/' || c == '?' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))) {
+                l->st = LATE_TEXT; /* "<" not opening a tag: text; c read again */
+                continue;
+            }
+            i++;
+            if (l->len == LATE_TAG_MAX) {
+                l->st = LATE_OFF;
+                return;
+            }
+            l->buf[l->len++] = c;
+            if (l->len == 4 && memcmp(l->buf, "<!--", 4) == 0) {
+                l->st = LATE_COMMENT;
+                l->len = 0;
+            } else if (l->quote) {
+                if (c == l->quote) l->quote = 0;
+            } else if (c == '>') {
+                late_tag(l);
+            } else if (c == '=') {
+                l->after_eq = 1;
+            } else if (l->after_eq && !is_space(c)) {
+                l->after_eq = 0;
+                if (c == '"' || c == '\'') l->quote = c;
+            }
+            continue;
+        case LATE_COMMENT:
+            i++;
+            if (c == '>' && l->len >= 2) l->st = LATE_TEXT;
+            l->len = c == '-' ? l->len + 1 : 0;
+            continue;
+        case LATE_RAW: {
+            if (l->len == 0) {
+                const unsigned char *lt = memchr(s + i, '<', n - i);
+                if (lt == NULL) return;
+                i = (size_t)(lt - s) + 1;
+                l->len = 1;
+                continue;
+            }
+            i++;
+            if ((unsigned char)(c | 0x20) == (unsigned char)l->raw_end[l->len]) {
+                if (l->raw_end[++l->len] == '\0') l->st = LATE_TEXT;
+            } else {
+                l->len = c == '<' ? 1 : 0;
+            }
+            continue;
+        }
+        case LATE_OFF:
+            return;
+        }
+    }
+}
+
 /* ---- deciding ---- */
 
 static int is_cjk(int enc)
@@ -1170,6 +1312,13 @@ static void judge(fa_charset_decoder *d, int at_end)
     const unsigned char *s = d->hold;
     size_t n = d->hold_len;
     d->dec.held = n;
+    if (d->declared < 0) {
+        late_feed(&d->late, s, n); /* the window may hold the head's meta */
+        if (d->late.found >= 0) {
+            d->declared = d->late.found;
+            d->declared_how = FA_CHARSET_META;
+        }
+    }
     int decl = d->declared;
     enum fa_charset_how how = d->declared_how;
     double min_conf = d->o.min_confidence > 0 ? d->o.min_confidence : FA_CHARSET_MIN_CONFIDENCE;
@@ -1294,6 +1443,10 @@ static int end_prescan(fa_charset_decoder *d, int at_end)
     if (d->declared < 0 && (n < 5 || memcmp(s, "<?xml", 5) != 0)) {
         d->declared = meta_prescan(s, n);
         d->declared_how = FA_CHARSET_META;
+        if (d->declared < 0) {
+            d->late.st = LATE_TEXT; /* a meta may still come in the head */
+            late_feed(&d->late, s, n);
+        }
     }
     if (d->declared >= 0 && !encodings[d->declared].ascii_compatible &&
         d->declared != E_ISO2022JP) {
@@ -1362,6 +1515,7 @@ fa_charset_decoder *fa_charset_decoder_new(const fa_charset_options *o, fa_chars
     d->ud = ud;
     d->cd = (iconv_t)-1;
     d->declared = -1;
+    d->late.found = -1;
     d->enc = E_UTF8;
     d->dec.name = encodings[E_UTF8].name;
     /* the hold grows with what is held (hold_reserve): most bodies decide
@@ -1398,6 +1552,7 @@ int fa_charset_push(fa_charset_decoder *d, const void *data, size_t len)
             size_t a = 0;
             while (a < len && s[a] < 0x80 && s[a] != 0x1B)
                 a++;
+            late_feed(&d->late, s, a);
             rc = emit(d, s, a);
             s += a;
             len -= a;

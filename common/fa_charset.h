@@ -14,7 +14,10 @@
  *   2. the charset parameter of the HTTP Content-Type;
  *   3. in the first 1024 bytes: the XML declaration's encoding (a body
  *      starting with "<?xml"), else <meta charset> or <meta http-equiv=
- *      "content-type" content="...; charset=...">;
+ *      "content-type" content="...; charset=...">; failing those, such a
+ *      meta further on while the head lasts (before the first tag that has
+ *      no place in a head), as browsers honour one (HTML's "change the
+ *      encoding" on a tentative encoding);
  *   4. detection (libuchardet) when nothing is declared, or when the
  *      declaration is plainly wrong: the body does not decode in it (a
  *      "UTF-8" body that is not valid UTF-8), or a single-byte declaration

@@ -20,12 +20,16 @@
  *      paragraph-parent score, hints ignored, comment threads left out);
  *      the core and its ancestors lose their chrome hints (a layout's
  *      "content-sidebar-wrap", a page builder's "widget", a post's
- *      "tag-..." labels), the rest keep theirs; a header named by its class
- *      inside an article is the article's own.
+ *      "tag-..." labels), the rest keep theirs, but for promo and meta
+ *      words on elements sharing the class attribute of such a wrapper
+ *      (its twins: a report's other sections, all "section--ads"); a
+ *      header named by its class inside an article is the article's own.
  *   1. hard boilerplate: strong hints (nav, header, footer, aside, comment,
  *      share, cookie, promo, meta) -> "hint:NAME"; link density > 0.4 ->
- *      "link-density"; a short block (weight < 30) under a weak hint (form,
- *      related) -> "hint:NAME".
+ *      "link-density" (link text that is an address, "https://...",
+ *      "www...", is not counted as link: the text citing a source); a
+ *      short block (weight < 30) under a weak hint (form, related) ->
+ *      "hint:NAME".
  *   2. "good" blocks: weight >= 80 and link density < 0.25 (weight counts
  *      non-space code points, unspaced scripts x3 since a CJK character
  *      carries about a word, Hangul syllables x2: about half a word).
@@ -58,11 +62,15 @@
  *      heading followed by no content before the next heading of its rank
  *      is boilerplate ("heading-without-text": "Related stories" over
  *      links); the last h1/h2 before the container's first block is the
- *      headline ("headline").
+ *      headline ("headline"), even under a header or aside hint.
  *   6. paragraphs: when <p> holds >= 80% of the container's long blocks
  *      (three at least), words a div, section or article holds directly,
  *      outside any paragraph, under LOOSE_TEXT_WEIGHT, are a box's
  *      ("div-text": a pitch, a product box, a teaser's blurb).
+ *   7. the last block: after a long paragraph, a block (under
+ *      CARRIED_WEIGHT, not a heading) two or more levels down in a box of
+ *      its own below the element the two share, where the paragraph is at
+ *      most one level down, is that box's ("box-after-text").
  * This is the jusText/boilerpipe idea (length, link density, context) with
  * readability's container scoring; the fixtures in tests/dedup/data/pages/
  * measure it (word-level F1 against hand-marked bodies), and
@@ -109,10 +117,11 @@ enum elem_kind { EK_INLINE = 0, EK_BLOCK, EK_DROP, EK_LINK, EK_BREAK };
 typedef struct elem {
     uint32_t parent; /* serial of the parent, UINT32_MAX for the root */
     uint16_t depth;
-    uint32_t hints; /* the element's own hints (tag, role, class/id words) */
-    uint32_t good;  /* classifier: good weight inside */
-    uint32_t eff;   /* classifier: hints in force (own + ancestors', credible ones) */
-    uint32_t core;  /* classifier: long text of its children (+ half its grandchildren's) */
+    uint32_t hints;      /* the element's own hints (tag, role, class/id words) */
+    uint32_t good;       /* classifier: good weight inside */
+    uint32_t eff;        /* classifier: hints in force (own + ancestors', credible ones) */
+    uint32_t core;       /* classifier: long text of its children (+ half its grandchildren's) */
+    uint32_t class_hash; /* FNV-1a of the class attribute, 0 without one */
 } elem;
 
 typedef struct frame {
@@ -151,7 +160,7 @@ struct text_extractor {
     size_t br_at;      /* cur.len after the last <br> (+1), 0 = none */
     int in_title;
     fa_buf title;
-    fa_buf arena; /* texts and paths */
+    fa_buf arena;           /* texts and paths */
     fa_charset_decoder *cs; /* raw bytes -> UTF-8 */
     int raw;                /* inside the raw_tags[raw - 1] element (0: none) */
     int raw_end;            /* inside its end tag */
@@ -345,6 +354,8 @@ static const tag_info tags[] = {
     {"option", EK_DROP, 0, 0},
     {"p", EK_BLOCK, 0, 0},
     {"pre", EK_BLOCK, 0, 0},
+    {"rp", EK_DROP, 0, 0}, /* ruby's fallback parentheses */
+    {"rt", EK_DROP, 0, 0}, /* ruby's reading: a gloss over the text, not text */
     {"script", EK_DROP, 0, 0},
     {"section", EK_BLOCK, 0, 0},
     {"select", EK_DROP, 0, 0},
@@ -661,6 +672,7 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     }
     if (kind == EK_BLOCK && !(top && top->dropping)) flush_block(x);
     uint32_t hints = ti ? ti->hint : 0;
+    uint32_t class_hash = 0;
     int hidden = 0;
     for (const xmlChar **a = atts; a && a[0]; a += 2) {
         /* attribute names arrive lowercased from libxml2's HTML parser;
@@ -672,9 +684,15 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
             if (strcmp(an, "hidden") == 0) hidden = 1;
             continue;
         }
-        if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0)
+        if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0) {
             hints |= attr_hints(av);
-        else if (strcmp(an, "role") == 0) {
+            if (an[0] == 'c') {
+                class_hash = 2166136261u;
+                for (const unsigned char *c = (const unsigned char *)av; *c; c++)
+                    class_hash = (class_hash ^ *c) * 16777619u;
+                if (class_hash == 0) class_hash = 1;
+            }
+        } else if (strcmp(an, "role") == 0) {
             if (strcasecmp(av, "navigation") == 0 || strcasecmp(av, "menu") == 0)
                 hints |= TEXT_HINT_NAV;
             else if (strcasecmp(av, "banner") == 0)
@@ -725,6 +743,7 @@ static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
     x->elems[serial].depth = (uint16_t)x->depth;
     x->elems[serial].good = 0;
     x->elems[serial].hints = hints;
+    x->elems[serial].class_hash = class_hash;
     frame *f = &x->stack[x->depth++];
     f->tag = ti ? ti->name : "x";
     f->serial = serial;
@@ -774,8 +793,19 @@ static void on_text(void *ud, const xmlChar *ch, int len)
         fail(x, rc);
         return;
     }
-    if (top && top->linking)
-        x->cur_link += (uint32_t)count_nonspace((const char *)ch, (size_t)len, NULL);
+    /* link text that is the address itself ("https://...", "www...") is
+     * the text citing its source: navigation names its targets instead */
+    if (top && top->linking) {
+        const char *t = (const char *)ch;
+        size_t k = 0;
+        while (k < (size_t)len && (t[k] == ' ' || t[k] == '\n' || t[k] == '\t' || t[k] == '\r'))
+            k++;
+        size_t r = (size_t)len - k;
+        int url = (r >= 7 && strncasecmp(t + k, "http://", 7) == 0) ||
+                  (r >= 8 && strncasecmp(t + k, "https://", 8) == 0) ||
+                  (r >= 4 && strncasecmp(t + k, "www.", 4) == 0);
+        if (!url) x->cur_link += (uint32_t)count_nonspace((const char *)ch, (size_t)len, NULL);
+    }
 }
 
 static void on_cdata(void *ud, const xmlChar *ch, int len)
@@ -894,6 +924,7 @@ typedef struct cls_ctx {
 #define GOOD_WEIGHT 80
 /* hints the text's core and its ancestors lose (comments keep theirs) */
 #define DISCREDITABLE_HINTS ((HARD_HINTS & ~TEXT_HINT_COMMENT) | TEXT_HINT_RELATED | TEXT_HINT_FORM)
+#define TWIN_HINTS (TEXT_HINT_PROMO | TEXT_HINT_META)
 #define MEDIUM_WEIGHT 30
 /* a block past the text's end this long is a story carried whole (an
  * aggregator's paragraphs merged into one block), not a blurb */
@@ -1012,9 +1043,20 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
     }
     for (size_t e = 0; e < n_elems; e++)
         in_core[e] = e == core || (elems[e].parent < e && in_core[elems[e].parent]);
+    /* the core's wrappers whose promo or meta words were not believed: the
+     * elements sharing their class attribute are the same kind of wrapper
+     * (a report's sections, each "section--ads", one of them the core) */
+    uint32_t twins[8];
+    size_t n_twins = 0;
+    for (uint32_t e = core; e < n_elems && n_twins < 8; e = elems[e].parent)
+        if ((elems[e].hints & TWIN_HINTS) && elems[e].class_hash)
+            twins[n_twins++] = elems[e].class_hash;
     for (size_t e = 0; e < n_elems; e++) {
         uint32_t own = elems[e].hints;
         if (elems[e].core == UINT32_MAX) own &= ~(uint32_t)DISCREDITABLE_HINTS;
+        if ((own & TWIN_HINTS) && elems[e].class_hash)
+            for (size_t k = 0; k < n_twins; k++)
+                if (twins[k] == elems[e].class_hash) own &= ~(uint32_t)TWIN_HINTS;
         uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
         elems[e].eff = up | own;
     }
@@ -1096,7 +1138,7 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 b->cls = TEXT_BOILERPLATE;
                 b->reason = "hint:related";
             } else if (state[i] == 2 || b->weight >= MEDIUM_WEIGHT || b->heading ||
-                (b->weight >= 8 && ends_like_sentence(b))) {
+                       (b->weight >= 8 && ends_like_sentence(b))) {
                 b->cls = TEXT_CONTENT;
                 b->reason = "main";
             } else {
@@ -1226,11 +1268,51 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 b->reason = "div-text";
             }
     }
-    /* the headline just before the main container */
+    /* the text's last block, when a paragraph precedes it: a block that
+     * sits two or more levels down in a box of its own, where the
+     * paragraph sits at most one level below the element they share, is
+     * that box's ("box-after-text": a pitch, an author's box, a "more on
+     * this" line after the story); one as near to the shared element as the
+     * paragraph is the text's last line */
+    {
+        size_t last = n, prev = n;
+        for (size_t i = n; i-- > 0;)
+            if (d->blocks[i].cls == TEXT_CONTENT) {
+                if (last < n) {
+                    prev = i;
+                    break;
+                }
+                last = i;
+            }
+        if (prev < n && state[prev] == 2 && strcmp(d->blocks[prev].tag, "p") == 0 &&
+            !d->blocks[last].heading && d->blocks[last].weight < CARRIED_WEIGHT &&
+            elem_of[last] < n_elems && elem_of[prev] < n_elems) {
+            uint32_t a = elem_of[last], q = elem_of[prev]; /* up to the element they share */
+            while (a != q && a < n_elems && q < n_elems) {
+                if (elems[a].depth >= elems[q].depth)
+                    a = elems[a].parent;
+                else
+                    q = elems[q].parent;
+            }
+            if (a < n_elems && elems[elem_of[last]].depth >= elems[a].depth + 2 &&
+                elems[elem_of[prev]].depth <= elems[a].depth + 1) {
+                d->blocks[last].cls = TEXT_BOILERPLATE;
+                d->blocks[last].reason = "box-after-text";
+            }
+        }
+    }
+    /* the headline just before the main container (the last h1 or h2 at
+     * most four blocks before it, under header or aside words too) */
     if (main_el != UINT32_MAX && first_in_main < n)
         for (size_t i = first_in_main; i-- > 0;) {
             text_block *b = &d->blocks[i];
-            if (state[i] == 1) continue;
+            /* a wrapper's header or aside words do not hide it: the
+             * headline sits in the article's header, a layout's "aside"
+             * column of title and byline */
+            if (state[i] == 1 &&
+                !((b->heading == 1 || b->heading == 2) &&
+                  (strcmp(b->reason, "hint:header") == 0 || strcmp(b->reason, "hint:aside") == 0)))
+                continue;
             if (b->heading == 1 || b->heading == 2) {
                 b->cls = TEXT_CONTENT;
                 b->reason = "headline";

@@ -348,6 +348,76 @@ static void test_prescan(void **state)
     expect("\x80\x81", 2, "iso-8859-1", "windows-1252", FA_CHARSET_HTTP, "€\xC2\x81");
 }
 
+/* A page building its head from a long script: the meta past the first
+ * 1024 bytes still declares, as long as it is in the head (the tree
+ * builder's "change the encoding" on a tentative encoding), whatever size
+ * the pieces come in; a meta inside a script, a comment or an attribute
+ * does not, nor one after the body has begun, nor one against HTTP. */
+static void late_page(fa_buf *b, const char *head_end, const char *body)
+{
+    fa_buf_init(b, 1 << 16);
+    fa_buf_puts(b, "<!doctype html><html><head><title>Late</title>\n<script>\n");
+    for (int i = 0; i < 40; i++) /* past the prescan's 1024 bytes */
+        fa_buf_puts(b, "if (a < b) { s = '<p>' + n + '</p>' + '</scr' + 'ipt>'; }\n");
+    fa_buf_puts(b, "s = '<meta charset=koi8-r>';\n</script>\n<!-- <meta charset=koi8-r> -->\n"
+                   "<link rel=stylesheet href='x.css' title='<meta charset=koi8-r>'>\n");
+    fa_buf_puts(b, head_end);
+    fa_buf_puts(b, body);
+}
+
+static void test_late_meta(void **state)
+{
+    (void)state;
+    static const char body[] = "<p>Gr\xFC\xDF Gott, sch\xF6ne Stra\xDF"
+                               "e</p></body></html>";
+    fa_buf in;
+    late_page(&in,
+              "<meta http-equiv=Content-Type content='text/html; charset=iso-8859-1'>\n"
+              "</head><body>\n",
+              body);
+    assert_true(in.len > 2 * FA_CHARSET_PRESCAN);
+    static const size_t sizes[] = {1, 3, 7, 1000, 1 << 16};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        collect c = {.bad_split = 0};
+        fa_buf_init(&c.b, 1 << 16);
+        fa_charset_decoder *dec = fa_charset_decoder_new(NULL, on_piece, &c);
+        assert_non_null(dec);
+        for (size_t off = 0; off < in.len; off += sizes[k]) {
+            size_t n = in.len - off < sizes[k] ? in.len - off : sizes[k];
+            assert_int_equal(fa_charset_push(dec, in.data + off, n), 0);
+        }
+        assert_int_equal(fa_charset_finish(dec), 0);
+        const fa_charset_decision *d = fa_charset_decoder_decision(dec);
+        assert_string_equal(d->name, "windows-1252");
+        assert_int_equal(d->how, FA_CHARSET_META);
+        assert_int_equal(d->replaced, 0);
+        fa_buf_append(&c.b, "", 1);
+        assert_non_null(strstr(c.b.data, "<p>Grüß Gott, schöne Straße</p>"));
+        fa_charset_decoder_free(dec);
+        fa_buf_free(&c.b);
+    }
+    /* HTTP's charset is certain: the late meta does not overrule it */
+    fa_buf got;
+    fa_charset_decision d;
+    decode(&in, "koi8-r", &got, &d);
+    assert_string_equal(d.name, "KOI8-R");
+    assert_int_equal(d.how, FA_CHARSET_HTTP);
+    fa_buf_free(&got);
+    fa_buf_free(&in);
+    /* after the body's first tag, a meta is not read */
+    late_page(&in, "</head><body><div>\n<meta charset=windows-1252>\n", body);
+    decode(&in, NULL, &got, &d);
+    assert_int_not_equal(d.how, FA_CHARSET_META);
+    fa_buf_free(&got);
+    fa_buf_free(&in);
+    /* nor one only a script, a comment or an attribute holds */
+    late_page(&in, "</head><body>\n", body);
+    decode(&in, NULL, &got, &d);
+    assert_int_not_equal(d.how, FA_CHARSET_META);
+    fa_buf_free(&got);
+    fa_buf_free(&in);
+}
+
 /* Invalid UTF-8 is replaced (maximal subparts), and fixed_utf8 ignores
  * every declaration (robots.txt). */
 static void test_utf8_replacement(void **state)
@@ -720,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_title_with_evidence),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_prescan),
+        cmocka_unit_test(test_late_meta),
         cmocka_unit_test(test_utf8_replacement),
         cmocka_unit_test(test_eilseq_with_input_used_up),
         cmocka_unit_test(test_sink_error),

@@ -529,7 +529,7 @@ static void test_container_is_not_a_block(void **state)
     const char *html =
         "<html><body><nav><a href=/>Home</a> <a href=/r>Results</a></nav>"
         "<div class=\"results\">" PARA_A "<table><tr><td>1.</td><td>Valley Runners Club: Anna "
-                                         "Berg, Mia Holt</td><td>53,09 s</td></tr>"
+        "Berg, Mia Holt</td><td>53,09 s</td></tr>"
         "<tr><td>2.</td><td>Hill Athletics Association: Lea Roth, Eva Lind</td><td>53,84 "
         "s</td></tr></table>"
         "</div><footer><p>Contact the club</p></footer></body></html>";
@@ -567,6 +567,124 @@ static void test_teaser_box_in_text(void **state)
     free(t);
 }
 
+/* Ruby annotations: the reading written over the characters (<rt>) and
+ * the parentheses for browsers without ruby (<rp>) are glosses, not the
+ * text; the base characters stay, joined as they are read. */
+static void test_ruby_readings_dropped(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>"
+        "<p>\xe6\x98\xa8\xe6\x97\xa5\xe3\x80\x81<ruby>\xe5\x9b\xb3\xe6\x9b\xb8\xe9\xa4\xa8"
+        "<rp>(</rp><rt>\xe3\x81\xa8\xe3\x81\x97\xe3\x82\x87\xe3\x81\x8b\xe3\x82\x93</rt>"
+        "<rp>)</rp></ruby>\xe3\x81\xa7<ruby>\xe6\x9c\xac<rt>\xe3\x81\xbb\xe3\x82\x93</rt></ruby>"
+        "\xe3\x82\x92\xe4\xba\x94\xe5\x86\x8a\xe5\x80\x9f\xe3\x82\x8a\xe3\x81\xbe"
+        "\xe3\x81\x97\xe3\x81\x9f\xe3\x80\x82\xe6\x9d\xa5\xe9\x80\xb1\xe3\x81\xbe"
+        "\xe3\x81\xa7\xe3\x81\xab\xe8\xbf\x94\xe3\x81\x97\xe3\x81\xbe\xe3\x81\x99\xe3\x80\x82</"
+        "p>" PARA_A PARA_B "</article></body></html>";
+    char *t = main_text_of(html);
+    /* "yesterday, at the library I borrowed five books" without its readings */
+    KEPT(t, "\xe6\x98\xa8\xe6\x97\xa5\xe3\x80\x81\xe5\x9b\xb3\xe6\x9b\xb8\xe9\xa4\xa8"
+            "\xe3\x81\xa7\xe6\x9c\xac\xe3\x82\x92");
+    DROPPED(t, "\xe3\x81\xa8\xe3\x81\x97\xe3\x82\x87");
+    DROPPED(t, "(");
+    KEPT(t, "Volunteers prune");
+    free(t);
+}
+
+/* The core's wrapper named like an advert ("part--ads": the template marks
+ * the sections where it may insert one) is not believed, and neither are
+ * the sections sharing its class attribute: the text's other parts.  A
+ * box with a class of its own keeps its hint. */
+static void test_class_twins_of_the_core(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>"
+        "<section class=\"review-part review-part--ads\"><h2>The trees</h2><div>"
+        "<p>Most of the trees are apples of old local kinds, a few pears and two walnuts that "
+        "shade the benches at the top of the slope.</p></div></section>"
+        "<section class=\"review-part review-part--ads\"><h2>The work</h2><div>" PARA_A PARA_B
+            PARA_C "</div></section>"
+        "<section class=\"review-part review-part--ads\"><h2>The juice</h2><div>"
+        "<p>The juice is pasteurised in the village hall, bottled by hand and labelled with the "
+        "year and the names of the trees it came from.</p></div></section>"
+        "<div class=\"ads-slot\"><p>Our partner shop sells garden tools, gloves and ladders at "
+        "prices you will not find anywhere else this season.</p></div>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "apples of old local kinds");
+    KEPT(t, "pasteurised in the village hall");
+    DROPPED(t, "garden tools");
+    free(t);
+}
+
+/* The headline sits in the page's header block, just before the text: a
+ * header (or aside) word on its wrapper does not hide it; the header's
+ * navigation and the sidebar's headings stay out. */
+static void test_headline_under_header_words(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"site-header\"><nav><h2>Sections</h2><ul>"
+        "<li><a href=\"/a\">Valley</a></li><li><a href=\"/b\">Market</a></li></ul></nav>"
+        "<h1>The orchard brings in its largest harvest</h1></div>"
+        "<div class=\"post-body\">" PARA_A PARA_B PARA_C "</div>"
+        "<div class=\"sidebar\"><h2>From the archive</h2><p>An older story about the bridge "
+        "and the market that grew up beside it.</p></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "The orchard brings in its largest harvest");
+    KEPT(t, "Volunteers prune");
+    DROPPED(t, "Sections");
+    DROPPED(t, "From the archive");
+    free(t);
+}
+
+/* After the text's last paragraph, a line boxed two levels down (a
+ * pitch, a "more on this" box) is the box's; a last line beside the
+ * paragraphs is the text's. */
+static void test_box_after_text(void **state)
+{
+    (void)state;
+    const char *boxed = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                        "<div class=\"endnote\"><div><p>Our garden club meets on the first "
+                        "Monday of each month.</p></div></div></div></article></body></html>";
+    char *t = main_text_of(boxed);
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "garden club meets");
+    free(t);
+    const char *beside = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                         "<p>The garden club meets on the first Monday of each month.</p>"
+                         "</div></article></body></html>";
+    t = main_text_of(beside);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "garden club meets");
+    free(t);
+}
+
+/* Links whose text is their address are the text citing its sources,
+ * not navigation: such a paragraph is not link-dense; a list of named
+ * links still is. */
+static void test_printed_addresses_are_not_links(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>" PARA_A PARA_B
+        "<p>Sources: <a href=\"https://example.org/cider/report-2023.pdf\">"
+        "https://example.org/cider/report-2023.pdf</a>, <a href=\"http://www.example.net/valley\">"
+        "www.example.net/valley/orchards</a></p>" PARA_C
+        "<ul class=\"more\"><li><a href=\"/a\">Autumn markets in the valley towns</a></li>"
+        "<li><a href=\"/b\">Pruning old apple trees the careful way</a></li></ul>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "https://example.org/cider/report-2023.pdf");
+    KEPT(t, "www.example.net/valley/orchards");
+    DROPPED(t, "Autumn markets in the valley towns");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +710,11 @@ int main(void)
         cmocka_unit_test(test_container_is_not_a_block),
         cmocka_unit_test(test_container_holds_two_blocks),
         cmocka_unit_test(test_teaser_box_in_text),
+        cmocka_unit_test(test_ruby_readings_dropped),
+        cmocka_unit_test(test_class_twins_of_the_core),
+        cmocka_unit_test(test_headline_under_header_words),
+        cmocka_unit_test(test_box_after_text),
+        cmocka_unit_test(test_printed_addresses_are_not_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
