@@ -12,10 +12,12 @@
  *      not learn it as template) - short lock;
  *   3. shingle the remaining blocks, build the sketch - no lock;
  *   3b. presearch: under the lock, the index's candidates from the anchors
- *      and a copy of each one's record; then, without it, each measured on
- *      the stored sketch (resemblance and both containments from one merge)
- *      and confirmed on the stored text (read under the lock) - the costly
- *      part, which the archiving threads do side by side;
+ *      (up to MAX_CANDIDATES), each measured on its stored sketch in the
+ *      index's memory (resemblance and both containments from one merge,
+ *      four values at a time) and a copy of the record of each that may be
+ *      related; then, without it, the MAX_CONFIRMED of those with the most
+ *      sketch evidence confirmed on the stored text (read under the lock) -
+ *      the costly part, which the archiving threads do side by side;
  *   4. under the lock: exact digest lookup; alias group; the documents
  *      inserted since 3b read the index (a ring of the last RECENT_INSERTS
  *      ids) and the pending ones measured; the relations decided;
@@ -71,7 +73,7 @@
  * the most sketch evidence are aligned on their texts (docs/DEDUP.md,
  * "Candidates") */
 #define MAX_CANDIDATES 256
-#define MAX_CONFIRMED 8
+#define MAX_CONFIRMED 6
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
 /* Documents inserted while another's candidates were measured outside the
@@ -418,10 +420,8 @@ typedef struct work {
     /* presearch: the index's candidates, read under the lock and measured
      * without it; the lookup takes them as they are (pre_ok) */
     struct precand *pre;
-    int n_pre, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
+    int n_pre, pre_cap, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
     uint64_t seq0;               /* eng->seq when presearch read the index */
-    uint32_t *pre_sk;            /* the candidates' sketches, copied */
-    size_t pre_sk_cap;
     unsigned confirm_left; /* alignments this page may still make (MAX_CONFIRMED) */
 } work;
 
@@ -432,10 +432,8 @@ static void work_trim(work *w)
 {
     pre_free(w);
     free(w->pre);
-    free(w->pre_sk);
     w->pre = NULL;
-    w->pre_sk = NULL;
-    w->pre_sk_cap = 0;
+    w->pre_cap = 0;
     free(w->content_idx);
     free(w->wb);
     fa_buf_free(&w->norm);
@@ -728,8 +726,8 @@ typedef struct verified {
     int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
 } verified;
 
-/* A candidate measured in presearch: its record (sketch copied into the
- * work's pre_sk, strings not kept), its measures and confirm's answer. */
+/* A candidate measured in presearch: its record (no sketch or strings
+ * kept), its measures and confirm's answer. */
 typedef struct precand {
     dedup_doc_record rec;
     verified v;
@@ -1108,11 +1106,12 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         v->kind = DEDUP_NEAR;
 }
 
-/* Step 3b: the index's candidates for w, read under the lock (their
- * sketches copied), then measured without it - the sketches' shares and
- * the alignment of the whole texts, the costly part of a lookup - while
- * other workers do the same.  The lookup, under the lock, takes these as
- * they are and measures only what was inserted since (seq0). */
+/* Step 3b: the index's candidates for w, read and measured on their
+ * sketches under the lock (a merge of two sorted arrays: copying the
+ * sketches out cost more), then those within the floor aligned without it,
+ * the most evidence first - the costly part of a lookup - while other
+ * workers do the same.  The lookup, under the lock, takes these as they
+ * are and measures only what was inserted since (seq0). */
 static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
 {
     const dedup_options *o = &eng->opt;
@@ -1120,9 +1119,13 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     w->pre_ok = 0;
     w->confirm_left = MAX_CONFIRMED;
     if (w->sk.n < o->min_sketch) return;
-    if (w->pre == NULL && (w->pre = calloc(MAX_CANDIDATES, sizeof *w->pre)) == NULL) return;
     dedup_candidate cand[MAX_CANDIDATES];
-    size_t off[MAX_CANDIDATES];
+    /* a candidate whose sketch measures are all under this can be neither
+     * aligned (the floors) nor related on the sketch (the thresholds) */
+    double keep_min = o->near_threshold < o->containment_threshold ? o->near_threshold
+                                                                   : o->containment_threshold;
+    if (eng->texts && o->candidate_floor < keep_min) keep_min = o->candidate_floor;
+    if (eng->texts && o->candidate_floor_chars < keep_min) keep_min = o->candidate_floor_chars;
     pthread_mutex_lock(&eng->lock);
     w->seq0 = eng->seq;
     uint32_t d;
@@ -1137,33 +1140,40 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     }
     int nc = eng->ix->ops->candidates(eng->ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
     int rc = nc < 0 ? nc : 0;
-    size_t used = 0;
     for (int i = 0; rc == 0 && i < nc; i++) {
         dedup_doc_record r;
         rc = eng->ix->ops->get_doc(eng->ix, cand[i].doc, &r);
         if (rc < 0) break;
         if (r.n_sketch < o->min_sketch) continue;
-        if (used + r.n_sketch > w->pre_sk_cap) {
-            size_t cap = w->pre_sk_cap ? w->pre_sk_cap * 2 : 4096;
-            while (cap < used + r.n_sketch)
-                cap *= 2;
-            uint32_t *g = realloc(w->pre_sk, cap * sizeof *g);
+        /* measured on the sketch here, in the index's memory: only those
+         * that may be related are copied out (most of a Japanese or
+         * Chinese page's 256 are not) */
+        verified v;
+        uint32_t na, nb, c;
+        measure_sketch(eng, w, &r, NULL, &v, &na, &nb, &c);
+        double best = sketch_best(&v);
+        if (best < keep_min) continue;
+        if (w->n_pre == w->pre_cap) {
+            int ncap = w->pre_cap ? w->pre_cap * 2 : 16;
+            precand *g = realloc(w->pre, (size_t)ncap * sizeof *g);
             if (g == NULL) {
                 rc = FA_ENOMEM;
                 break;
             }
-            w->pre_sk = g, w->pre_sk_cap = cap;
+            w->pre = g, w->pre_cap = ncap;
         }
-        memcpy(w->pre_sk + used, r.sketch, r.n_sketch * sizeof *w->pre_sk);
-        precand *pc = &w->pre[w->n_pre];
+        precand *pc = &w->pre[w->n_pre++];
         memset(pc, 0, sizeof *pc);
-        pc->rec = r; /* its pointers are the index's: only the sketch is kept */
+        pc->rec = r; /* its pointers are the index's: none is kept */
+        pc->rec.sketch = NULL;
         pc->rec.url = pc->rec.digest = pc->rec.record_id = NULL;
         pc->rec.blocks = NULL;
         pc->rec.block_chars = NULL;
         pc->rec.n_blocks = 0;
-        off[w->n_pre++] = used;
-        used += r.n_sketch;
+        pc->v = v, pc->na = na, pc->nb = nb, pc->c = c;
+        pc->v.sketch_res = v.res;
+        pc->order = v.res + best;
+        pc->crc = 0; /* judged on the sketch unless confirmed */
     }
     pthread_mutex_unlock(&eng->lock);
     w->unlocked = 1;
@@ -1176,16 +1186,8 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     double floor = eng->opt.candidate_floor < eng->opt.candidate_floor_chars
                        ? eng->opt.candidate_floor
                        : eng->opt.candidate_floor_chars;
-    for (int i = 0; i < w->n_pre; i++) {
-        precand *pc = &w->pre[i];
-        pc->rec.sketch = w->pre_sk + off[i];
-        measure_sketch(eng, w, &pc->rec, NULL, &pc->v, &pc->na, &pc->nb, &pc->c);
-        double best = sketch_best(&pc->v);
-        pc->order = pc->v.res + best;
-        pc->crc = 0; /* judged on the sketch unless confirmed */
-        pc->v.sketch_res = pc->v.res;
-        if (best >= floor) order[n_order++] = pc;
-    }
+    for (int i = 0; i < w->n_pre; i++)
+        if (sketch_best(&w->pre[i].v) >= floor) order[n_order++] = &w->pre[i];
     qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
     for (int i = 0; rc >= 0 && i < n_order; i++) {
         precand *pc = order[i];
