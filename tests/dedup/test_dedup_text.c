@@ -498,9 +498,10 @@ static void test_fixture_pages(void **state)
     assert_true(mean >= 0.95);
 }
 
-/* sketch_common (a branch-free merge) counts exactly the values two sorted
- * sketches share: against a plain count on random sorted sets, with one
- * side empty, equal, disjoint, and with runs of the largest value. */
+/* sketch_common (four values at a time, then a branch-free merge) counts
+ * exactly the values two sorted sketches share: against a plain count on
+ * random sorted sets, on every pair of lengths up to 40, with one side
+ * empty, equal, disjoint, and with runs of the largest value. */
 static void test_sketch_common_exact(void **state)
 {
     (void)state;
@@ -522,6 +523,22 @@ static void test_sketch_common_exact(void **state)
         assert_int_equal(sketch_common(b, nb, a, na), want);
         assert_int_equal(sketch_common(a, na, a, na), na);
     }
+    /* four at a time (SSE2): every length 0-40 against every other, one
+     * side a dense run, the other every k-th value of it, so the blocks
+     * stop at every offset */
+    for (uint32_t la = 0; la <= 40; la++)
+        for (uint32_t lb = 0; lb <= 40; lb++)
+            for (uint32_t k = 1; k <= 5; k++) {
+                uint32_t want = 0;
+                for (uint32_t i = 0; i < la; i++)
+                    a[i] = 100 + i;
+                for (uint32_t i = 0; i < lb; i++) {
+                    b[i] = 100 + i * k + (lb % 3);
+                    want += b[i] < 100 + la;
+                }
+                assert_int_equal(sketch_common(a, la, b, lb), want);
+                assert_int_equal(sketch_common(b, lb, a, la), want);
+            }
     uint32_t hi[3] = {UINT32_MAX - 2, UINT32_MAX - 1, UINT32_MAX}, lo[2] = {1, 2};
     assert_int_equal(sketch_common(hi, 3, lo, 2), 0);
     assert_int_equal(sketch_common(lo, 2, hi, 3), 0);
