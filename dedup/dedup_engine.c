@@ -417,12 +417,13 @@ typedef struct work {
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
     fa_buf other; /* a candidate's stored text */
-    /* presearch: the index's candidates, read under the lock and measured
-     * without it; the lookup takes them as they are (pre_ok) */
+    /* presearch: the index's candidates that may be related, read and
+     * measured on their sketches under the lock, aligned without it; the
+     * lookup takes them as they are (pre_ok) */
     struct precand *pre;
     int n_pre, pre_cap, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
-    uint64_t seq0;               /* eng->seq when presearch read the index */
-    unsigned confirm_left; /* alignments this page may still make (MAX_CONFIRMED) */
+    uint64_t seq0;                        /* eng->seq when presearch read the index */
+    unsigned confirm_left;                /* alignments this page may still make (MAX_CONFIRMED) */
 } work;
 
 /* Frees what only the analysis used; keeps doc and what rec refers to. */
@@ -1044,8 +1045,7 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
 }
 
 /* confirm, v->found freed on an error. */
-static int confirm_or_free(const dedup_engine *eng, work *w, const dedup_doc_record *r,
-                           verified *v)
+static int confirm_or_free(const dedup_engine *eng, work *w, const dedup_doc_record *r, verified *v)
 {
     int rc = confirm(eng, w, r, v);
     if (rc < 0) {
@@ -1122,8 +1122,8 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     dedup_candidate cand[MAX_CANDIDATES];
     /* a candidate whose sketch measures are all under this can be neither
      * aligned (the floors) nor related on the sketch (the thresholds) */
-    double keep_min = o->near_threshold < o->containment_threshold ? o->near_threshold
-                                                                   : o->containment_threshold;
+    double keep_min =
+        o->near_threshold < o->containment_threshold ? o->near_threshold : o->containment_threshold;
     if (eng->texts && o->candidate_floor < keep_min) keep_min = o->candidate_floor;
     if (eng->texts && o->candidate_floor_chars < keep_min) keep_min = o->candidate_floor_chars;
     pthread_mutex_lock(&eng->lock);
