@@ -28,6 +28,10 @@
 #include <stdint.h>
 
 #define DEDUP_CANDIDATE_MIN_SCORE 0.15 /* hits / the hits a related document would give */
+/* Distinct documents counted per lookup at most: every document met in
+ * the anchors' postings (at most POSTING_CAP per value) is counted and
+ * ranked, not only the first ones met. */
+#define DEDUP_CANDIDATE_ROOM 65536
 
 /* The anchors of a document of n sketch values. */
 uint32_t dedup__anchor_count(uint32_t n);

@@ -12,10 +12,12 @@
  *      not learn it as template) - short lock;
  *   3. shingle the remaining blocks, build the sketch - no lock;
  *   3b. presearch: under the lock, the index's candidates from the anchors
- *      and a copy of each one's record; then, without it, each measured on
- *      the stored sketch (resemblance and both containments from one merge)
- *      and confirmed on the stored text (read under the lock) - the costly
- *      part, which the archiving threads do side by side;
+ *      (up to MAX_CANDIDATES), each measured on its stored sketch in the
+ *      index's memory (resemblance and both containments from one merge,
+ *      four values at a time) and a copy of the record of each that may be
+ *      related; then, without it, the MAX_CONFIRMED of those with the most
+ *      sketch evidence confirmed on the stored text (read under the lock) -
+ *      the costly part, which the archiving threads do side by side;
  *   4. under the lock: exact digest lookup; alias group; the documents
  *      inserted since 3b read the index (a ring of the last RECENT_INSERTS
  *      ids) and the pending ones measured; the relations decided;
@@ -66,7 +68,12 @@
 #include <strings.h>
 #include <xxhash.h>
 
-#define MAX_CANDIDATES 64
+/* Documents the index ranks for a page and that are measured on their
+ * sketches; of those the sketch puts within reach, the MAX_CONFIRMED with
+ * the most sketch evidence are aligned on their texts (docs/DEDUP.md,
+ * "Candidates") */
+#define MAX_CANDIDATES 256
+#define MAX_CONFIRMED 6
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
 /* Documents inserted while another's candidates were measured outside the
@@ -410,13 +417,13 @@ typedef struct work {
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
     fa_buf other; /* a candidate's stored text */
-    /* presearch: the index's candidates, read under the lock and measured
-     * without it; the lookup takes them as they are (pre_ok) */
+    /* presearch: the index's candidates that may be related, read and
+     * measured on their sketches under the lock, aligned without it; the
+     * lookup takes them as they are (pre_ok) */
     struct precand *pre;
-    int n_pre, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
-    uint64_t seq0;               /* eng->seq when presearch read the index */
-    uint32_t *pre_sk;            /* the candidates' sketches, copied */
-    size_t pre_sk_cap;
+    int n_pre, pre_cap, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
+    uint64_t seq0;                        /* eng->seq when presearch read the index */
+    unsigned confirm_left;                /* alignments this page may still make (MAX_CONFIRMED) */
 } work;
 
 /* Frees what only the analysis used; keeps doc and what rec refers to. */
@@ -426,10 +433,8 @@ static void work_trim(work *w)
 {
     pre_free(w);
     free(w->pre);
-    free(w->pre_sk);
     w->pre = NULL;
-    w->pre_sk = NULL;
-    w->pre_sk_cap = 0;
+    w->pre_cap = 0;
     free(w->content_idx);
     free(w->wb);
     fa_buf_free(&w->norm);
@@ -719,15 +724,17 @@ typedef struct verified {
     uint64_t tokens_me, tokens_other; /* confirmed: the two texts' sizes */
     const work *pending;              /* a pending document (doc is UINT32_MAX), or NULL */
     int me_tail, other_tail;          /* confirmed: align_own_text_is_tail of each text */
+    int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
 } verified;
 
-/* A candidate measured in presearch: its record (sketch copied into the
- * work's pre_sk, strings not kept), its measures and confirm's answer. */
+/* A candidate measured in presearch: its record (no sketch or strings
+ * kept), its measures and confirm's answer. */
 typedef struct precand {
     dedup_doc_record rec;
     verified v;
     int crc; /* confirm's return: 1 confirmed, 0 judged on the sketch */
     uint32_t na, nb, c;
+    double order; /* the order of confirmation: resemblance + sketch_best */
 } precand;
 
 static void pre_free(work *w)
@@ -814,17 +821,25 @@ static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *
     return 0;
 }
 
+/* The largest of the sketch's resemblance and its two containments. */
+static double sketch_best(const verified *v)
+{
+    double best = v->res > v->c_other_in_me ? v->res : v->c_other_in_me;
+    return v->c_me_in_other > best ? v->c_me_in_other : best;
+}
+
 /* Confirmation: when the sketch puts the pair within reach
  * (candidate_floor) and the candidate's text is stored, replaces v's
  * estimates by the aligned shares of the whole texts (align.h): res =
  * the smaller of the two shares, c_other_in_me = share of the other's
  * text found here, c_me_in_other the reverse.  Returns 1 when confirmed,
- * 0 when v stays the sketch's, or an error. */
+ * 0 when v stays the sketch's, or an error.  Past the page's
+ * MAX_CONFIRMED alignments (w->confirm_left), a candidate within the floor
+ * is neither aligned nor judged on the sketch (over_cap). */
 static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, verified *v)
 {
     v->sketch_res = v->res;
-    double best = v->res > v->c_other_in_me ? v->res : v->c_other_in_me;
-    if (v->c_me_in_other > best) best = v->c_me_in_other;
+    double best = sketch_best(v);
     if (!eng->texts || best < eng->opt.candidate_floor) return 0;
     int rc = own_sentences(eng, w);
     if (rc < 0) return rc;
@@ -833,6 +848,13 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
      * candidates per Japanese page reached 0.4), so a higher floor; what
      * it costs in recall is in docs/DEDUP.md */
     if (w->at.unspaced * 2 > w->at.tokens && best < eng->opt.candidate_floor_chars) return 0;
+    if (w->confirm_left == 0) {
+        /* neither aligned nor judged on the sketch: candidates come here
+         * best first (presearch), so what is left had the least evidence */
+        v->over_cap = 1;
+        return 0;
+    }
+    w->confirm_left--;
     rc = other_text(eng, w, r, v->pending);
     if (rc == FA_ENOENT || rc == FA_ECORRUPT) return 0; /* judged on the sketch */
     if (rc < 0) return rc;
@@ -984,11 +1006,11 @@ static const work *pending_exact(const dedup_engine *eng, const char *digest, ui
     return found;
 }
 
-/* A candidate's measures against w: the sketches' shares (below the
- * smaller cap when a sketch was cut), then confirm's on the whole texts.
- * Returns confirm's answer (1, 0) or an error; v->found is v's to free. */
-static int measure(const dedup_engine *eng, work *w, const dedup_doc_record *r, const work *p,
-                   verified *v, uint32_t *na_out, uint32_t *nb_out, uint32_t *c_out)
+/* A candidate's measures against w on the sketches: their shares (below
+ * the smaller cap when a sketch was cut). */
+static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_doc_record *r,
+                           const work *p, verified *v, uint32_t *na_out, uint32_t *nb_out,
+                           uint32_t *c_out)
 {
     const dedup_options *o = &eng->opt;
     uint32_t lim = UINT32_MAX;
@@ -1017,8 +1039,14 @@ static int measure(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
                     0,
                     p,
                     0,
+                    0,
                     0};
     *na_out = na, *nb_out = nb, *c_out = c;
+}
+
+/* confirm, v->found freed on an error. */
+static int confirm_or_free(const dedup_engine *eng, work *w, const dedup_doc_record *r, verified *v)
+{
     int rc = confirm(eng, w, r, v);
     if (rc < 0) {
         free(v->found);
@@ -1027,11 +1055,30 @@ static int measure(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     return rc;
 }
 
+/* A candidate's measures against w: the sketches', then confirm's on the
+ * whole texts.  Returns confirm's answer (1, 0) or an error; v->found is
+ * v's to free. */
+static int measure(const dedup_engine *eng, work *w, const dedup_doc_record *r, const work *p,
+                   verified *v, uint32_t *na_out, uint32_t *nb_out, uint32_t *c_out)
+{
+    measure_sketch(eng, w, r, p, v, na_out, nb_out, c_out);
+    return confirm_or_free(eng, w, r, v);
+}
+
+static int cmp_precand_order(const void *a, const void *b)
+{
+    const precand *x = *(precand *const *)a, *y = *(precand *const *)b;
+    if (x->order != y->order) return x->order > y->order ? -1 : 1;
+    return x->rec.id < y->rec.id ? -1 : x->rec.id > y->rec.id;
+}
+
 /* The relation a measured candidate is in, from confirm's aligned shares
  * (confirmed: 1) or from the sketch's (0). */
 static void decide(const dedup_options *o, verified *v, int confirmed)
 {
-    if (confirmed == 1) {
+    if (v->over_cap) {
+        v->kind = 0;
+    } else if (confirmed == 1) {
         /* confirmed (or refuted) on the whole texts: v holds the aligned
          * shares */
         if (v->same_head && v->res >= o->confirm_near_same_head)
@@ -1059,20 +1106,26 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         v->kind = DEDUP_NEAR;
 }
 
-/* Step 3b: the index's candidates for w, read under the lock (their
- * sketches copied), then measured without it - the sketches' shares and
- * the alignment of the whole texts, the costly part of a lookup - while
- * other workers do the same.  The lookup, under the lock, takes these as
- * they are and measures only what was inserted since (seq0). */
+/* Step 3b: the index's candidates for w, read and measured on their
+ * sketches under the lock (a merge of two sorted arrays: copying the
+ * sketches out cost more), then those within the floor aligned without it,
+ * the most evidence first - the costly part of a lookup - while other
+ * workers do the same.  The lookup, under the lock, takes these as they
+ * are and measures only what was inserted since (seq0). */
 static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
 {
     const dedup_options *o = &eng->opt;
     w->n_pre = 0;
     w->pre_ok = 0;
+    w->confirm_left = MAX_CONFIRMED;
     if (w->sk.n < o->min_sketch) return;
-    if (w->pre == NULL && (w->pre = calloc(MAX_CANDIDATES, sizeof *w->pre)) == NULL) return;
     dedup_candidate cand[MAX_CANDIDATES];
-    size_t off[MAX_CANDIDATES];
+    /* a candidate whose sketch measures are all under this can be neither
+     * aligned (the floors) nor related on the sketch (the thresholds) */
+    double keep_min =
+        o->near_threshold < o->containment_threshold ? o->near_threshold : o->containment_threshold;
+    if (eng->texts && o->candidate_floor < keep_min) keep_min = o->candidate_floor;
+    if (eng->texts && o->candidate_floor_chars < keep_min) keep_min = o->candidate_floor_chars;
     pthread_mutex_lock(&eng->lock);
     w->seq0 = eng->seq;
     uint32_t d;
@@ -1087,40 +1140,58 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     }
     int nc = eng->ix->ops->candidates(eng->ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
     int rc = nc < 0 ? nc : 0;
-    size_t used = 0;
     for (int i = 0; rc == 0 && i < nc; i++) {
         dedup_doc_record r;
         rc = eng->ix->ops->get_doc(eng->ix, cand[i].doc, &r);
         if (rc < 0) break;
         if (r.n_sketch < o->min_sketch) continue;
-        if (used + r.n_sketch > w->pre_sk_cap) {
-            size_t cap = w->pre_sk_cap ? w->pre_sk_cap * 2 : 4096;
-            while (cap < used + r.n_sketch)
-                cap *= 2;
-            uint32_t *g = realloc(w->pre_sk, cap * sizeof *g);
+        /* measured on the sketch here, in the index's memory: only those
+         * that may be related are copied out (most of a Japanese or
+         * Chinese page's 256 are not) */
+        verified v;
+        uint32_t na, nb, c;
+        measure_sketch(eng, w, &r, NULL, &v, &na, &nb, &c);
+        double best = sketch_best(&v);
+        if (best < keep_min) continue;
+        if (w->n_pre == w->pre_cap) {
+            int ncap = w->pre_cap ? w->pre_cap * 2 : 16;
+            precand *g = realloc(w->pre, (size_t)ncap * sizeof *g);
             if (g == NULL) {
                 rc = FA_ENOMEM;
                 break;
             }
-            w->pre_sk = g, w->pre_sk_cap = cap;
+            w->pre = g, w->pre_cap = ncap;
         }
-        memcpy(w->pre_sk + used, r.sketch, r.n_sketch * sizeof *w->pre_sk);
-        precand *pc = &w->pre[w->n_pre];
+        precand *pc = &w->pre[w->n_pre++];
         memset(pc, 0, sizeof *pc);
-        pc->rec = r; /* its pointers are the index's: only the sketch is kept */
+        pc->rec = r; /* its pointers are the index's: none is kept */
+        pc->rec.sketch = NULL;
         pc->rec.url = pc->rec.digest = pc->rec.record_id = NULL;
         pc->rec.blocks = NULL;
         pc->rec.block_chars = NULL;
         pc->rec.n_blocks = 0;
-        off[w->n_pre++] = used;
-        used += r.n_sketch;
+        pc->v = v, pc->na = na, pc->nb = nb, pc->c = c;
+        pc->v.sketch_res = v.res;
+        pc->order = v.res + best;
+        pc->crc = 0; /* judged on the sketch unless confirmed */
     }
     pthread_mutex_unlock(&eng->lock);
     w->unlocked = 1;
-    for (int i = 0; rc >= 0 && i < w->n_pre; i++) {
-        precand *pc = &w->pre[i];
-        pc->rec.sketch = w->pre_sk + off[i];
-        pc->crc = measure(eng, w, &pc->rec, NULL, &pc->v, &pc->na, &pc->nb, &pc->c);
+    /* every candidate on the sketch; then those within the floor are
+     * aligned, the most evidence first: resemblance plus the best share
+     * (a short text's share in a long one reaches the floor by chance in
+     * character sketches; resemblance separates those ties) */
+    precand *order[MAX_CANDIDATES];
+    int n_order = 0;
+    double floor = eng->opt.candidate_floor < eng->opt.candidate_floor_chars
+                       ? eng->opt.candidate_floor
+                       : eng->opt.candidate_floor_chars;
+    for (int i = 0; i < w->n_pre; i++)
+        if (sketch_best(&w->pre[i].v) >= floor) order[n_order++] = &w->pre[i];
+    qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
+    for (int i = 0; rc >= 0 && i < n_order; i++) {
+        precand *pc = order[i];
+        pc->crc = confirm_or_free(eng, w, &pc->rec, &pc->v);
         if (pc->crc < 0) rc = pc->crc;
     }
     w->unlocked = 0;
@@ -1170,6 +1241,10 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
     if (!exact && w->sk.n >= o->min_sketch) {
         dedup_candidate cand[MAX_CANDIDATES];
         int nc = 0, npre = 0;
+        /* what is measured here (documents inserted or examined since
+         * presearch: a copy analysed at the same moment) has alignments of
+         * its own */
+        w->confirm_left = MAX_CONFIRMED;
         if (w->pre_ok && eng->seq - w->seq0 <= RECENT_INSERTS) {
             /* presearch measured the index's candidates; what was inserted
              * since is measured here */
@@ -1177,13 +1252,15 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
             for (uint64_t q = w->seq0; q < eng->seq; q++)
                 cand[nc++] = (dedup_candidate){eng->recent[q % RECENT_INSERTS], 0};
         } else {
+            /* measured here in the index's order, not the sketch's (a
+             * page that waited for more than RECENT_INSERTS inserts) */
             nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
             if (nc < 0) return nc;
         }
         const work *pend[MAX_PENDING_CANDIDATES];
         int np = pending_candidates(eng, group, alias_key, pend);
-        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0};
-        verified keep[MAX_CANDIDATES * 2 + MAX_PENDING_CANDIDATES + 1];
+        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0};
+        verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
             verified v;
@@ -1243,8 +1320,10 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                 } else {
                     free(v.found);
                 }
-            } else {
+            } else if (nk < MAX_FINDINGS) {
                 keep[nk++] = v;
+            } else {
+                free(v.found); /* more than a result holds */
             }
         }
         if (best_near.kind != 0) keep[nk++] = best_near;

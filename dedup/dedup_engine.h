@@ -66,7 +66,7 @@
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR 0.4
 #define DEDUP_DEFAULT_SENTENCE_MIN 0.5
 #define DEDUP_DEFAULT_SENTENCE_MIN_CHARS 0.7
-#define DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS 0.6
+#define DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS 0.55
 #define DEDUP_DEFAULT_STOCK_SENTENCES 3
 #define DEDUP_DEFAULT_SENTENCE_MIN_HANGUL 0.6
 #define DEDUP_DEFAULT_CONTAINER_RATIO 1.3
@@ -113,7 +113,7 @@ typedef struct dedup_options {
     double sentence_min;            /* a sentence is found when this share of its trigrams
                                        is in the other text; 0 = 0.5 */
     double candidate_floor_chars;   /* the floor for texts mostly of Han/Kana characters,
-                                       whose sketches share more by chance; 0 = 0.6 */
+                                       whose sketches share more by chance; 0 = 0.55 */
     double sentence_min_chars;      /* the same for sentences of Han/Kana characters
                                        (character trigrams); 0 = 0.7 */
     unsigned stock_sentences;       /* character trigrams in this many sentences of either

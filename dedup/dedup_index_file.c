@@ -469,13 +469,42 @@ static int fi_lookup_key(dedup_index *ix, uint64_t key, uint32_t *doc)
     return map64_get(&fi_of(ix)->keys, key, doc);
 }
 
+/* The candidates' counter doc -> hits (open addressing, at most half
+ * full) at twice its size, its entries moved over.  0 or FA_ENOMEM. */
+static int hits_grow(file_index *x, size_t cap)
+{
+    size_t ncap = cap * 2;
+    uint32_t *d = malloc(ncap * 4), *h = malloc(ncap * 4);
+    if (d == NULL || h == NULL) {
+        free(d);
+        free(h);
+        return FA_ENOMEM;
+    }
+    memset(d, 0xFF, ncap * 4);
+    for (size_t i = 0; i < cap; i++) {
+        if (x->hits_doc[i] == UINT32_MAX) continue;
+        size_t j = mix32(x->hits_doc[i]) & (ncap - 1);
+        while (d[j] != UINT32_MAX)
+            j = (j + 1) & (ncap - 1);
+        d[j] = x->hits_doc[i], h[j] = x->hits_n[i];
+    }
+    free(x->hits_doc);
+    free(x->hits_n);
+    x->hits_doc = d, x->hits_n = h, x->hits_cap = ncap;
+    return 0;
+}
+
 static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
                          size_t max)
 {
     file_index *x = fi_of(ix);
     if (x->anchors.cap == 0 || n == 0) return 0;
-    /* small open-addressing counter doc -> hits */
-    size_t need = 64;
+    /* open-addressing counter doc -> hits, grown as documents are met:
+     * every document sharing an anchor is counted (up to
+     * DEDUP_CANDIDATE_ROOM), not only the first ones met - in character
+     * sketches the stock values met first filled a counter sized by the
+     * query, and a short story's copy was never counted */
+    size_t need = 1024;
     while (need < (size_t)n * 4)
         need *= 2;
     if (need > x->hits_cap) {
@@ -500,7 +529,14 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc)
                 j = (j + 1) & (cap - 1);
             if (x->hits_doc[j] == UINT32_MAX) {
-                if (used * 2 >= cap) continue; /* counter full: enough candidates */
+                if (used >= DEDUP_CANDIDATE_ROOM) continue; /* counted enough */
+                if ((used + 1) * 2 > cap) {
+                    if (hits_grow(x, cap) < 0) return FA_ENOMEM;
+                    cap = x->hits_cap;
+                    j = mix32(doc) & (cap - 1);
+                    while (x->hits_doc[j] != UINT32_MAX)
+                        j = (j + 1) & (cap - 1);
+                }
                 x->hits_doc[j] = doc;
                 x->hits_n[j] = 0;
                 used++;

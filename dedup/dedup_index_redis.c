@@ -132,7 +132,7 @@ static const char insert_lua[] =
  * there (0: inserted by a version before this ranking) has its length
  * read from its record's header (n_sketch at a fixed offset), so an older
  * index is ranked the same way, at a GETRANGE per old doc.  ARGV: 1 P, 2
- * the distinct docs to look up at most (the client's counter room: docs
+ * the distinct docs to look up at most (DEDUP_CANDIDATE_ROOM: docs
  * past it are not counted), 3 the offset of n_sketch in a record, 4
  * POSTING_CAP*4, then (bucket, field) pairs.  Returns one string per pair
  * ("" = none), then the (doc u32, n_sketch u32) of each distinct doc in
@@ -492,27 +492,13 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     redis_index *x = rx_of(ix);
     cache_clear(x);
     if (n == 0) return 0;
-    /* the file backend's counter: room for cap / 2 distinct docs */
-    size_t cap = 64;
-    while (cap < (size_t)n * 4)
-        cap *= 2;
-    if (cap > x->hits_cap) {
-        uint32_t *d = realloc(x->hits_doc, cap * 4), *h = NULL, *l = NULL;
-        if (d) x->hits_doc = d;
-        if (d) h = realloc(x->hits_n, cap * 4);
-        if (h) x->hits_n = h;
-        if (h) l = realloc(x->hits_len, cap * 4);
-        if (l == NULL) return FA_ENOMEM;
-        x->hits_len = l;
-        x->hits_cap = cap;
-    }
     size_t argc = 7 + 2 * (size_t)n;
     int rc = grow_args(x, argc);
     if (rc == 0) rc = grow_scratch(x, (size_t)n * 10 + 48);
     if (rc < 0) return rc;
     char *nums = x->scratch + (size_t)n * 10;
     x->argv[3] = x->prefix, x->lens[3] = strlen(x->prefix);
-    x->argv[4] = nums, x->lens[4] = (size_t)snprintf(nums, 16, "%zu", cap / 2);
+    x->argv[4] = nums, x->lens[4] = (size_t)snprintf(nums, 16, "%d", DEDUP_CANDIDATE_ROOM);
     x->argv[5] = nums + 16,
     x->lens[5] = (size_t)snprintf(nums + 16, 16, "%zu", offsetof(rdoc_fixed, n_sketch));
     x->argv[6] = nums + 32, x->lens[6] = (size_t)snprintf(nums + 32, 16, "%d", POSTING_CAP * 4);
@@ -530,10 +516,28 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
         freeReplyObject(r);
         return FA_ECORRUPT;
     }
-    /* the docs found with their sketch lengths, then their hits */
+    /* the docs found with their sketch lengths, then their hits: a
+     * counter with room for every doc the script found (the file
+     * backend counts up to DEDUP_CANDIDATE_ROOM too) */
+    const redisReply *lens = r->element[n];
+    size_t cap = 64;
+    while (cap < lens->len / 8 * 2)
+        cap *= 2;
+    if (cap > x->hits_cap) {
+        uint32_t *d = realloc(x->hits_doc, cap * 4), *h = NULL, *l = NULL;
+        if (d) x->hits_doc = d;
+        if (d) h = realloc(x->hits_n, cap * 4);
+        if (h) x->hits_n = h;
+        if (h) l = realloc(x->hits_len, cap * 4);
+        if (l == NULL) {
+            freeReplyObject(r);
+            return FA_ENOMEM;
+        }
+        x->hits_len = l;
+        x->hits_cap = cap;
+    }
     size_t used = 0;
     memset(x->hits_doc, 0xFF, cap * 4);
-    const redisReply *lens = r->element[n];
     for (size_t k = 0; k + 8 <= lens->len && used < cap / 2; k += 8) {
         uint32_t doc = get_u32(lens->str + k);
         size_t j = mix32(doc) & (cap - 1);

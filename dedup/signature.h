@@ -51,7 +51,8 @@ static inline int shingle_sampled(uint64_t h, uint32_t rate)
     return (h & (uint64_t)(rate - 1)) == 0;
 }
 
-/* Values common to two sorted arrays (a merge). */
+/* Values common to two strictly increasing arrays (a sketch's values;
+ * a merge, four values at a time where SSE2 is there). */
 uint32_t sketch_common(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb);
 
 /* Estimates from sizes and common count: resemblance c/(na+nb-c) and

@@ -204,10 +204,26 @@ static uint8_t *sanitize(const char *s, size_t len, size_t *outlen)
     return o;
 }
 
-/* ASCII plus typographic punctuation and Unicode spaces only (most English
- * news): one pass, no NFKC needed since none of those characters change
- * under it beyond what is done here.  Returns 1 when it did the work, 0
- * when the text needs the full path (out is left as it was), or an error. */
+/* Code points of CJK text that NFKC and case folding leave as they are
+ * and that compose with nothing before or after them: CJK unified
+ * ideographs, hiragana and katakana letters (not the combining or spacing
+ * voiced marks U+3099-309C), the prolonged sound mark, Hangul syllables
+ * (a following final jamo U+11A8-11C2 would compose with an LV syllable:
+ * the jamo is not here, so such a text takes the full path), and the CJK
+ * punctuation of running text: 、。々 and the brackets 〈〉《》「」『』【】. */
+static int cjk_stable(uint32_t c)
+{
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3041 && c <= 0x3096) ||
+           (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC || (c >= 0xAC00 && c <= 0xD7A3) ||
+           c == 0x3001 || c == 0x3002 || c == 0x3005 || (c >= 0x3008 && c <= 0x3011);
+}
+
+/* ASCII plus typographic punctuation, Unicode spaces, full-width ASCII
+ * (U+FF01-FF5E: NFKC is ASCII, then folded) and cjk_stable code points
+ * only (most English, Chinese, Japanese and Korean news): one pass, no NFKC
+ * needed since none of those characters change under it beyond what is
+ * done here.  Returns 1 when it did the work, 0 when the text needs the
+ * full path (out is left as it was), or an error. */
 static int punct_path(const char *s, size_t len, fa_buf *out)
 {
     size_t start = out->len;
@@ -227,6 +243,12 @@ static int punct_path(const char *s, size_t len, fa_buf *out)
             k.pending = 1;
         } else if (is_invisible_cp(c)) {
             /* dropped */
+        } else if (cjk_stable(c)) {
+            put_bytes(&k, s + i, n);
+        } else if (c >= 0xFF01 && c <= 0xFF5E) {
+            char ch = (char)(c - 0xFEE0);
+            if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
+            put_bytes(&k, &ch, 1);
         } else {
             char p = punct_ascii(c);
             if (!p) {

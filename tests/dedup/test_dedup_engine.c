@@ -205,6 +205,46 @@ static void test_anchors_of_short_documents(void **state)
     ix->ops->close(ix);
 }
 
+/* Every document sharing an anchor with the query is counted and ranked,
+ * not only the first ones met: 200 documents whose anchors are the
+ * query's 8 smallest values (a register's stock character 4-grams) come
+ * before the copy that holds its other values.  The counter used to have
+ * room for 2-4 times the query's values, filled in the order met, and the
+ * copy was never counted (docs/DEDUP.md, "Candidates"). */
+static void test_candidates_count_every_document(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    enum { STOCK = 200, N = 40 };
+    static uint32_t sk[N];
+    uint64_t blocks[1] = {11};
+    uint32_t bchars[1] = {100};
+    for (uint32_t d = 0; d <= STOCK; d++) {
+        for (uint32_t i = 0; i < N; i++)
+            sk[i] = d < STOCK ? (i < 8 ? 100u + i : 1000000u + d * 1000u + i)
+                              : 500000u + i * 8u; /* the copy: no stock value */
+        dedup_doc_record r = {0};
+        r.group = UINT32_MAX;
+        r.n_sketch = N, r.sketch = sk;
+        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+        r.url = "https://example.org/a", r.digest = "", r.record_id = "<urn:x>";
+        assert_int_equal(ix->ops->insert(ix, &r), 0);
+    }
+    uint32_t q[N];
+    for (uint32_t i = 0; i < N; i++)
+        q[i] = i < 8 ? 100u + i : 500000u + (i - 8) * 8u; /* the stock values, then the copy's */
+    static dedup_candidate c[STOCK + 1];
+    int n = ix->ops->candidates(ix, q, N, c, STOCK + 1);
+    assert_int_equal(n, STOCK + 1);
+    int found = 0;
+    for (int i = 0; i < n; i++)
+        if (c[i].doc == STOCK) found = 1, assert_int_equal(c[i].hits, 8);
+    assert_true(found);
+    ix->ops->close(ix);
+}
+
 static int by_rank(const void *a, const void *b)
 {
     const dedup__ranked *x = a, *y = b;
@@ -855,6 +895,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_candidates_count_every_document, setup, teardown),
         cmocka_unit_test(test_rank_candidates_selects_the_best),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <unicase.h>
+#include <uninorm.h>
+#include <unistr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,54 @@ static void test_normalize(void **state)
     /* half-width katakana to full width (NFKC) */
     expect_norm("\xEF\xBD\xB6\xEF\xBE\x80\xEF\xBD\xB6\xEF\xBE\x85",
                 "\xE3\x82\xAB\xE3\x82\xBF\xE3\x82\xAB\xE3\x83\x8A");
+}
+
+/* What NFKC and full case folding make of s (libunistring, as the full
+ * path does before its post-pass; s holds nothing that pass changes). */
+static char *nfkc_fold(const char *s)
+{
+    size_t n = 0;
+    uint8_t *r = u8_casefold((const uint8_t *)s, strlen(s), NULL, UNINORM_NFKC, NULL, &n);
+    assert_non_null(r);
+    char *z = malloc(n + 1);
+    memcpy(z, r, n);
+    z[n] = 0;
+    free(r);
+    return z;
+}
+
+/* Chinese, Japanese and Korean text takes the one-pass path (no NFKC: its
+ * characters do not change under it, full-width ASCII becomes ASCII) and
+ * gives the bytes NFKC with case folding gives: every code point of that
+ * path, ASCII between them, and beside a character that composes with
+ * them (a combining accent, the voiced sound mark, a final jamo after an
+ * LV syllable), which sends the text to the full path. */
+static void test_normalize_cjk_path(void **state)
+{
+    (void)state;
+    static const uint32_t ranges[][2] = {{0x4E00, 0x9FFF}, {0x3041, 0x3096}, {0x30A1, 0x30FA},
+                                         {0x30FC, 0x30FC}, {0xAC00, 0xD7A3}, {0x3001, 0x3002},
+                                         {0x3005, 0x3005}, {0x3008, 0x3011}, {0xFF01, 0xFF5E}};
+    static const uint32_t after[] = {0, 0x0301, 0x3099, 0x11A8, 'Q'};
+    char buf[64 * 8 + 1];
+    for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++)
+        for (size_t a = 0; a < sizeof after / sizeof *after; a++)
+            for (uint32_t c0 = ranges[r][0]; c0 <= ranges[r][1]; c0 += 64) {
+                size_t n = 0;
+                for (uint32_t c = c0; c <= ranges[r][1] && c < c0 + 64; c++) {
+                    n += (size_t)u8_uctomb((uint8_t *)buf + n, c, 8);
+                    if (after[a] && c % 7 == 0)
+                        n += (size_t)u8_uctomb((uint8_t *)buf + n, after[a], 8);
+                }
+                buf[n] = 0;
+                char *want = nfkc_fold(buf), *got = norm(buf);
+                assert_string_equal(got, want);
+                free(want);
+                free(got);
+            }
+    /* full-width letters fold like ASCII ones; a space between CJK words */
+    expect_norm("\xEF\xBC\xA1\xEF\xBD\x82 \xED\x95\x9C\xEA\xB5\xAD\xE3\x80\x80\xE6\x97\xA5",
+                "ab \xED\x95\x9C\xEA\xB5\xAD \xE6\x97\xA5");
 }
 
 static void expect_display(const char *in, const char *want)
@@ -498,9 +549,10 @@ static void test_fixture_pages(void **state)
     assert_true(mean >= 0.95);
 }
 
-/* sketch_common (a branch-free merge) counts exactly the values two sorted
- * sketches share: against a plain count on random sorted sets, with one
- * side empty, equal, disjoint, and with runs of the largest value. */
+/* sketch_common (four values at a time, then a branch-free merge) counts
+ * exactly the values two sorted sketches share: against a plain count on
+ * random sorted sets, on every pair of lengths up to 40, with one side
+ * empty, equal, disjoint, and with runs of the largest value. */
 static void test_sketch_common_exact(void **state)
 {
     (void)state;
@@ -522,6 +574,22 @@ static void test_sketch_common_exact(void **state)
         assert_int_equal(sketch_common(b, nb, a, na), want);
         assert_int_equal(sketch_common(a, na, a, na), na);
     }
+    /* four at a time (SSE2): every length 0-40 against every other, one
+     * side a dense run, the other every k-th value of it, so the blocks
+     * stop at every offset */
+    for (uint32_t la = 0; la <= 40; la++)
+        for (uint32_t lb = 0; lb <= 40; lb++)
+            for (uint32_t k = 1; k <= 5; k++) {
+                uint32_t want = 0;
+                for (uint32_t i = 0; i < la; i++)
+                    a[i] = 100 + i;
+                for (uint32_t i = 0; i < lb; i++) {
+                    b[i] = 100 + i * k + (lb % 3);
+                    want += b[i] < 100 + la;
+                }
+                assert_int_equal(sketch_common(a, la, b, lb), want);
+                assert_int_equal(sketch_common(b, lb, a, la), want);
+            }
     uint32_t hi[3] = {UINT32_MAX - 2, UINT32_MAX - 1, UINT32_MAX}, lo[2] = {1, 2};
     assert_int_equal(sketch_common(hi, 3, lo, 2), 0);
     assert_int_equal(sketch_common(lo, 2, hi, 3), 0);
@@ -533,6 +601,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_normalize_cjk_path),
         cmocka_unit_test(test_display_form),
         cmocka_unit_test(test_sketch_common_exact),
         cmocka_unit_test(test_extract_page),
