@@ -71,8 +71,13 @@
 /* Documents the index ranks for a page and that are measured on their
  * sketches; of those the sketch puts within reach, the MAX_CONFIRMED with
  * the most sketch evidence are aligned on their texts (docs/DEDUP.md,
- * "Candidates") */
+ * "Candidates").  A page written in words (spaced scripts: Latin, Hangul,
+ * ...) measures MAX_CANDIDATES_WORDS: its copies rank in the first 64
+ * (word shingles are rarely shared by chance), and the 256 a page of
+ * character shingles needs cost an English crawl 10% more CPU, most of it
+ * under the lock (docs/BENCHMARKS.md, session 10). */
 #define MAX_CANDIDATES 256
+#define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
@@ -411,6 +416,7 @@ typedef struct work {
     uint8_t *learned; /* per content block */
     shingle_vec sh;
     shingle_sketch sk;
+    int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
     fa_buf text;      /* normalised main text, one content block per line (text_store) */
     fa_buf frame;     /* the text compressed for the store before the lock (dedup_insert) */
     uint32_t *line_k; /* line of text -> content block */
@@ -637,6 +643,7 @@ static int sketch_doc(const dedup_engine *eng, work *w)
     }
 
     int rc = shingler_finish(&s, &w->sh);
+    w->unspaced = s.unspaced * 2 > s.tokens;
     if (rc == 0)
         rc = shingle_sketch_build(&w->sk, w->sh.hash, w->sh.n, p->sample_rate, eng->opt.max_sketch);
     if (rc == 0)
@@ -1138,7 +1145,8 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
         pthread_mutex_unlock(&eng->lock);
         return;
     }
-    int nc = eng->ix->ops->candidates(eng->ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
+    int nc = eng->ix->ops->candidates(eng->ix, w->sk.v, w->sk.n, cand,
+                                      w->unspaced ? MAX_CANDIDATES : MAX_CANDIDATES_WORDS);
     int rc = nc < 0 ? nc : 0;
     for (int i = 0; rc == 0 && i < nc; i++) {
         dedup_doc_record r;
@@ -1254,7 +1262,8 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         } else {
             /* measured here in the index's order, not the sketch's (a
              * page that waited for more than RECENT_INSERTS inserts) */
-            nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand, MAX_CANDIDATES);
+            nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand,
+                                     w->unspaced ? MAX_CANDIDATES : MAX_CANDIDATES_WORDS);
             if (nc < 0) return nc;
         }
         const work *pend[MAX_PENDING_CANDIDATES];

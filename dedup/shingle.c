@@ -195,6 +195,7 @@ static int feed_tok(const char *tok, size_t len, uint32_t cp, void *ud)
     feed_ctx *f = ud;
     uint64_t th = cp ? fmix64(((uint64_t)cp << 8) ^ f->s->seed ^ 0x5bd1e995ull)
                      : XXH3_64bits_withSeed(tok, len, f->s->seed);
+    if (cp) f->s->unspaced++;
     return add_token(f->s, th, f->block, f->out);
 }
 

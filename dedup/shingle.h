@@ -39,6 +39,7 @@ typedef struct shingler {
     uint32_t win_block[SHINGLE_MAX_N];
     unsigned have;   /* tokens in the window (<= n) */
     uint64_t tokens; /* tokens seen */
+    uint64_t unspaced; /* of which characters of unspaced scripts (Han, Kana, Thai, ...) */
     int emitted;     /* a full window was emitted */
 } shingler;
 
