@@ -459,11 +459,11 @@ static void test_cut_end_is_near(void **state)
 }
 
 /* A short story's copy under a new headline, with a local lede before it
- * and a paragraph of its own after it, is larger than the story by half
- * and has 40% of its blocks of its own, as a page carrying the story
- * beside one of its own has: but those are two blocks, where a carrying
- * page has a story of its own of three paragraphs or more.  The copy is
- * near the story, the page contains it. */
+ * and a paragraph of its own after it, is over 1.3 times the story and has
+ * 40% of its text in blocks of its own, as a page carrying the story
+ * beside one of its own has: but those are two blocks, where the carrying
+ * page has a story of its own of three paragraphs.  The copy is near the
+ * story (it was called its container), the page contains it. */
 static void test_short_copy_with_lede_is_near(void **state)
 {
     (void)state;
