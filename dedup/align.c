@@ -334,6 +334,36 @@ int align_own_text_is_tail(const align_text *a, const uint8_t *found)
     return seen_found && !own_before;
 }
 
+void align_own_layout(const align_text *a, const uint8_t *found, align_layout *out)
+{
+    uint32_t own_run = 0; /* own blocks since the last found one */
+    uint64_t tok = 0, got = 0;
+    memset(out, 0, sizeof *out);
+    if (a->n_s == 0) return;
+    for (size_t i = 0; i <= a->n_s; i++) {
+        if (i == a->n_s || (i > 0 && a->s[i].block != a->s[i - 1].block)) {
+            int first = a->s[i - 1].block == a->s[0].block;
+            if (!first && tok) {
+                if (got * 2 >= tok) {
+                    if (out->found)
+                        out->inner += own_run;
+                    else
+                        out->lead = own_run;
+                    own_run = 0;
+                    out->found++;
+                } else {
+                    own_run++;
+                }
+            }
+            tok = got = 0;
+            if (i == a->n_s) break;
+        }
+        tok += a->s[i].tokens;
+        if (found[i]) got += a->s[i].tokens;
+    }
+    if (out->found) out->trail = own_run;
+}
+
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)
 {
     uint64_t tokens = 0, found = 0;

@@ -127,6 +127,18 @@ void align_shares(const align_text *a, const align_text *b, const align_params *
  * page carrying it beside text of its own. */
 int align_own_text_is_tail(const align_text *a, const uint8_t *found);
 
+/* Where a's own text lies against b: a's blocks but the first (a
+ * headline), in order, each mostly found in b (its found sentences hold
+ * half of its tokens) or its own.  lead: own blocks before the first
+ * found one; inner: between found ones; trail: after the last; found:
+ * the found blocks.  All zero when no block is found. */
+typedef struct align_layout {
+    uint32_t lead, inner, trail, found;
+} align_layout;
+
+/* Fills *out for a against the flags found (a->n_s, from align_shares). */
+void align_own_layout(const align_text *a, const uint8_t *found, align_layout *out);
+
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however
  * much one adds: an aggregator's first block is its own headline, which the

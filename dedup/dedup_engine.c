@@ -81,6 +81,10 @@
 #define MAX_CONFIRMED 6
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
+/* A text with no more blocks of its own than this beside another (its
+ * first block aside) is an edited copy of it, not a page carrying it
+ * (copy_own_blocks) */
+#define COPY_OWN_BLOCKS 2
 /* Documents inserted while another's candidates were measured outside the
  * lock, that its lookup then measures under it; more than this and the
  * lookup reads the index's candidates again, under the lock. */
@@ -732,6 +736,7 @@ typedef struct verified {
     const work *pending;              /* a pending document (doc is UINT32_MAX), or NULL */
     int me_tail, other_tail;          /* confirmed: align_own_text_is_tail of each text */
     int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
+    align_layout me_lay, other_lay; /* confirmed: align_own_layout of each text */
 } verified;
 
 /* A candidate measured in presearch: its record (no sketch or strings
@@ -878,8 +883,11 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
             return FA_ENOMEM;
         }
         align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me, fo);
-        v->me_tail = align_own_text_is_tail(&w->at, v->found);
-        v->other_tail = align_own_text_is_tail(&bt, fo);
+        align_own_layout(&w->at, v->found, &v->me_lay);
+        align_own_layout(&bt, fo, &v->other_lay);
+        /* align_own_text_is_tail of each text, from the layouts */
+        v->me_tail = v->me_lay.found && !v->me_lay.lead && !v->me_lay.inner;
+        v->other_tail = v->other_lay.found && !v->other_lay.lead && !v->other_lay.inner;
         free(fo);
         v->res = v->c_me_in_other < v->c_other_in_me ? v->c_me_in_other : v->c_other_in_me;
         v->confirmed = 1;
@@ -1047,7 +1055,9 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
                     p,
                     0,
                     0,
-                    0};
+                    0,
+                    {0, 0, 0, 0},
+                    {0, 0, 0, 0}};
     *na_out = na, *nb_out = nb, *c_out = c;
 }
 
@@ -1079,6 +1089,18 @@ static int cmp_precand_order(const void *a, const void *b)
     return x->rec.id < y->rec.id ? -1 : x->rec.id > y->rec.id;
 }
 
+/* Does a text whose layout against another is lay have no more text of its
+ * own than an edited copy adds as whole blocks?  A copy adds at most a
+ * lede and a paragraph the other copy cut or rewrote past recognition
+ * (two blocks, the headline aside), wherever they lie; a page that
+ * carries the other text beside a story of its own has that story's
+ * paragraphs, and an aggregator the other stories it carries too (three
+ * blocks or more).  docs/DEDUP.md, "Confirmation", rule 2. */
+static int copy_own_blocks(const align_layout *lay)
+{
+    return lay->found > 0 && lay->lead + lay->inner + lay->trail <= COPY_OWN_BLOCKS;
+}
+
 /* The relation a measured candidate is in, from confirm's aligned shares
  * (confirmed: 1) or from the sketch's (0). */
 static void decide(const dedup_options *o, verified *v, int confirmed)
@@ -1091,10 +1113,12 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         if (v->same_head && v->res >= o->confirm_near_same_head)
             v->kind = DEDUP_NEAR;
         else if (v->c_other_in_me >= o->confirm_containment && !v->me_tail &&
+                 !copy_own_blocks(&v->me_lay) &&
                  1.0 - v->blk_me_in_other >= o->confirm_novel_share &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
             v->kind = DEDUP_CONTAINS;
         else if (v->c_me_in_other >= o->confirm_containment && !v->other_tail &&
+                 !copy_own_blocks(&v->other_lay) &&
                  1.0 - v->blk_other_in_me >= o->confirm_novel_share &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;
@@ -1268,7 +1292,9 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         }
         const work *pend[MAX_PENDING_CANDIDATES];
         int np = pending_candidates(eng, group, alias_key, pend);
-        verified best_near = {UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0};
+        verified best_near = {
+            UINT32_MAX,   0,           0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0,
+            {0, 0, 0, 0}, {0, 0, 0, 0}};
         verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
@@ -1304,19 +1330,24 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
             }
             decide(o, &v, crc);
             if (o->trace) {
-                dedup_trace t = {rid,
-                                 w->sk.n,
-                                 rn,
-                                 v.sketch_res,
-                                 sketch_containment(nb, c),
-                                 sketch_containment(na, c),
-                                 v.confirmed,
-                                 v.c_other_in_me,
-                                 v.c_me_in_other,
-                                 v.blk_other_in_me,
-                                 v.blk_me_in_other,
-                                 v.same_head,
-                                 v.kind};
+                dedup_trace t = {
+                    rid,
+                    w->sk.n,
+                    rn,
+                    v.sketch_res,
+                    sketch_containment(nb, c),
+                    sketch_containment(na, c),
+                    v.confirmed,
+                    v.c_other_in_me,
+                    v.c_me_in_other,
+                    v.blk_other_in_me,
+                    v.blk_me_in_other,
+                    v.same_head,
+                    v.kind,
+                    v.tokens_me,
+                    v.tokens_other,
+                    {v.me_lay.lead, v.me_lay.inner, v.me_lay.trail, v.me_lay.found},
+                    {v.other_lay.lead, v.other_lay.inner, v.other_lay.trail, v.other_lay.found}};
                 o->trace(o->trace_ud, &t);
             }
             if (v.kind == 0) {

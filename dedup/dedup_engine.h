@@ -86,7 +86,10 @@ typedef struct dedup_trace {
     double other_in_me, me_in_other; /* aligned shares (or the sketch's) */
     double blk_other_in_me, blk_me_in_other;
     int same_head;
-    int kind; /* the decision: 0 none, or a dedup_finding_kind */
+    int kind;                         /* the decision: 0 none, or a dedup_finding_kind */
+    uint64_t tokens_me, tokens_other; /* confirmed: the aligned texts' tokens */
+    uint32_t lay_me[4], lay_other[4]; /* confirmed: align_own_layout (lead, inner,
+                                         trail, found blocks) of each text */
 } dedup_trace;
 
 typedef struct dedup_options {

@@ -198,7 +198,8 @@ static void test_text_store_frames_off_lock(void **state)
         assert_int_equal(jobs[t].rc, 0);
     }
     for (int d = 0; d < FRAME_DOCS; d++)
-        assert_int_equal(text_store_put_frame(sb, (uint32_t)d, &jobs[d % FRAME_THREADS].frames[d]), 0);
+        assert_int_equal(text_store_put_frame(sb, (uint32_t)d, &jobs[d % FRAME_THREADS].frames[d]),
+                         0);
     fa_buf junk;
     fa_buf_init(&junk, 1 << 10);
     assert_int_equal(fa_buf_append(&junk, "not a frame, but long enough to have a header", 46), 0);
@@ -457,6 +458,66 @@ static void test_cut_end_is_near(void **state)
     dedup_engine_close(e);
 }
 
+/* A short story's copy under a new headline, with a local lede before it
+ * and a paragraph of its own after it, is over 1.3 times the story and has
+ * 40% of its text in blocks of its own, as a page carrying the story
+ * beside one of its own has: but those are two blocks, where the carrying
+ * page has a story of its own of three paragraphs.  The copy is near the
+ * story (it was called its container), the page contains it. */
+static void test_short_copy_with_lede_is_near(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *body = story(1, 0, 6, 0, 0, NULL), *lede = story(5, 0, 2, 0, 0, NULL);
+    char *added = story(6, 0, 2, 0, 0, NULL), *own = story(3, 0, 9, 0, 0, NULL);
+    size_t n = strlen(body) + strlen(lede) + strlen(added) + strlen(own) + 200;
+    char *orig = malloc(n), *copy = malloc(n), *page = malloc(n);
+    sprintf(orig, "The original headline of the story\n\n%s", body);
+    sprintf(copy, "A headline of the copy's own\n\n%s\n\n%s%s", lede, body, added);
+    sprintf(page, "The page's headline\n\n%s%s", own, body);
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_NEAR);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/page", page, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    free(body), free(lede), free(added), free(own), free(orig), free(copy), free(page);
+    dedup_engine_close(e);
+}
+
+/* align_own_layout: where a text's own blocks lie against another's. */
+static void test_own_layout(void **state)
+{
+    (void)state;
+    /* blocks: 0 headline (aside), 1 own, 2 found, 3 own, 4 found, 5 own, 6 own */
+    static const uint32_t blocks[] = {0, 1, 2, 2, 3, 4, 5, 6};
+    static const uint8_t found[] = {1, 0, 1, 0, 0, 1, 0, 0};
+    align_sentence s[8];
+    memset(s, 0, sizeof s);
+    for (size_t i = 0; i < 8; i++)
+        s[i].block = blocks[i], s[i].tokens = 5;
+    align_text t;
+    memset(&t, 0, sizeof t);
+    t.s = s, t.n_s = 8;
+    align_layout lay;
+    align_own_layout(&t, found, &lay);
+    assert_int_equal(lay.lead, 1);
+    assert_int_equal(lay.inner, 1);
+    assert_int_equal(lay.trail, 2);
+    assert_int_equal(lay.found, 2); /* block 2: half of its tokens found */
+    static const uint8_t none[8] = {0};
+    align_own_layout(&t, none, &lay);
+    assert_int_equal(lay.found + lay.lead + lay.inner + lay.trail, 0);
+    t.n_s = 0;
+    align_own_layout(&t, none, &lay);
+    assert_int_equal(lay.found, 0);
+}
+
 static void test_block_report(void **state)
 {
     (void)state;
@@ -532,6 +593,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_store_frame_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_end_is_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_copy_with_lede_is_near, setup, teardown),
+        cmocka_unit_test(test_own_layout),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };
