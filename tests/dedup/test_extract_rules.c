@@ -228,8 +228,9 @@ static void test_related_box_inside_article(void **state)
         "<html><body><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
         "<div class=\"related-posts\"><p>Cider fair opens on Saturday at the old mill.</p>"
         "<p>The carried story tells at length how the mill was rebuilt by volunteers after "
-        "the flood, stone by stone, over three long winters.</p></div>" PARA_C
-        "</article></body></html>";
+        "the flood, stone by stone, over three long winters.</p>"
+        "<p>Its second paragraph follows the millers who came back to grind the grain of the "
+        "valley once the new wheel turned again.</p></div>" PARA_C "</article></body></html>";
     char *t = main_text_of(html);
     KEPT(t, "Volunteers prune");
     KEPT(t, "four thousand litres");
@@ -257,7 +258,10 @@ static void test_related_box_korean(void **state)
         "<div class=\"related-posts\"><p>시민 축제가 토요일 옛 방앗간에서 열린다.</p>"
         "<p>지난 10일 울산 교육청은 다음 달부터 배터리 개발 계획을 83억 원 규모로 철회했다. "
         "기자회견에서 부산 한국은행은 이번 주 초 항만 확장 사업을 379억 원 규모로 검토하고 "
-        "있다.</p></div>"
+        "있다.</p>"
+        "<p>올해 안에 광주 시민단체는 공청회를 거쳐 도서관 개관 시간을 52억 원 규모로 "
+        "확정했다. 주민 반대에 부딪혀 제주 연구진은 새 교통 계획을 91억 원 규모로 "
+        "철회했다.</p></div>"
         "<p>이번 주 초 인천 시민단체는 공청회를 거쳐 새 교통 계획을 474억 원 규모로 확정했다. "
         "예상보다 빠르게 대구 교육청은 올해 안에 무상 급식 확대를 315억 원 규모로 "
         "승인했다.</p>"
@@ -685,6 +689,33 @@ static void test_printed_addresses_are_not_links(void **state)
     free(t);
 }
 
+/* Once the text has begun, a lone long block under a "related" hint in
+ * the container is a teaser's blurb; the same block opening the text is
+ * its lead. */
+static void test_related_blurb_in_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+        "<div class=\"related-story\"><p>Read how the old mill by the river was rebuilt by "
+        "volunteers after the great flood of the spring, and who ground the first flour.</p>"
+        "</div>" PARA_C "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "old mill by the river");
+    free(t);
+    const char *lead =
+        "<html><body><article><h1>Orchard has a record year</h1>"
+        "<div class=\"teaser\"><p>Read how the old mill by the river was rebuilt by "
+        "volunteers after the great flood of the spring, and who ground the first flour.</p>"
+        "</div>" PARA_A PARA_B PARA_C "</article></body></html>";
+    t = main_text_of(lead);
+    KEPT(t, "old mill by the river");
+    KEPT(t, "four thousand litres");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_headline_under_header_words),
         cmocka_unit_test(test_box_after_text),
         cmocka_unit_test(test_printed_addresses_are_not_links),
+        cmocka_unit_test(test_related_blurb_in_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
