@@ -716,6 +716,30 @@ static void test_related_blurb_in_text(void **state)
     free(t);
 }
 
+/* A short heading outside the main container, right before text kept
+ * there (a part of the article in a box of its own), is that text's
+ * title; one before boilerplate is not. */
+static void test_heading_before_text_outside(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"page\"><div class=\"links\"><h3>Elsewhere</h3><ul>"
+        "<li><a href=\"/a\">Cider fair</a></li><li><a href=\"/b\">Mill open day</a></li></ul>"
+        "</div><div class=\"part\"><h3>The new press</h3>"
+        "<p>The cooperative bought a second press in the spring, so that pears and quinces can "
+        "be pressed on the same days as the apples without waiting.</p>"
+        "<p>It was paid for by a loan from the regional bank and by the members, who each gave "
+        "one day of work at the market stall instead of money.</p></div>"
+        "<article><div class=\"body\">" PARA_A PARA_B PARA_C PARA_A PARA_B PARA_C PARA_A PARA_B
+            PARA_C "</div></article></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "second press in the spring");
+    KEPT(t, "The new press");
+    DROPPED(t, "Elsewhere");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -747,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_box_after_text),
         cmocka_unit_test(test_printed_addresses_are_not_links),
         cmocka_unit_test(test_related_blurb_in_text),
+        cmocka_unit_test(test_heading_before_text_outside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
