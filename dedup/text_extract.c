@@ -74,6 +74,9 @@
  *      CARRIED_WEIGHT, not a heading) two or more levels down in a box of
  *      its own below the element the two share, where the paragraph is at
  *      most one level down, is that box's ("box-after-text").
+ *   8. a page showing no long content block while its noscript elements
+ *      hold text is read as a browser without scripts reads it: the
+ *      noscript contents, kept by strip_raw, are extracted as the page.
  * This is the jusText/boilerpipe idea (length, link density, context) with
  * readability's container scoring; the fixtures in tests/dedup/data/pages/
  * measure it (word-level F1 against hand-marked bodies), and
@@ -168,6 +171,9 @@ struct text_extractor {
     int raw;                /* inside the raw_tags[raw - 1] element (0: none) */
     int raw_end;            /* inside its end tag */
     fa_buf carry;           /* a tag cut by a chunk's end, read with the next chunk */
+    fa_buf noscript;        /* noscript contents, each as a div: the page without scripts */
+    int noscript_full;      /* noscript past its ceiling: none kept */
+    int no_fallback;        /* this is the noscript fallback's own extraction */
     struct {
         const xmlChar *name; /* libxml2's interned name (its dictionary) */
         const struct tag_info *ti;
@@ -226,6 +232,15 @@ static int raw_tag_at(const char *s, size_t len, int close, int inside)
     return 0;
 }
 
+/* Keeps s[from, to) of a noscript element's content for the fallback of
+ * text_extractor_finish (a page whose text only a browser without scripts
+ * shows); past the buffer's ceiling nothing is kept. */
+static void keep_noscript(text_extractor *x, const char *s, size_t from, size_t to)
+{
+    if (x->noscript_full || x->no_fallback || to <= from) return;
+    if (fa_buf_append(&x->noscript, s + from, to - from) < 0) x->noscript_full = 1;
+}
+
 /* Removes <noscript>, <script> and <style> elements from the text before
  * libxml2 reads it, as a browser running scripts reads them: their content
  * is raw text up to the matching end tag.  libxml2 parses noscript's
@@ -238,6 +253,7 @@ static int raw_tag_at(const char *s, size_t len, int close, int inside)
 static size_t strip_raw(text_extractor *x, const char *s, size_t len, int last)
 {
     size_t pos = 0, emit = 0;
+    size_t cap = 0; /* inside a noscript element: its content from here is kept */
     while (pos < len && x->rc == 0) {
         if (x->raw_end) { /* inside </name ...> */
             const char *gt = memchr(s + pos, '>', len - pos);
@@ -251,7 +267,10 @@ static size_t strip_raw(text_extractor *x, const char *s, size_t len, int last)
         size_t k = (size_t)(lt - s);
         int m = raw_tag_at(lt, len - k, x->raw != 0, x->raw);
         if (m < 0 && !last) {
-            if (!x->raw) to_libxml(x, s + emit, k - emit);
+            if (!x->raw)
+                to_libxml(x, s + emit, k - emit);
+            else if (x->raw == 1)
+                keep_noscript(x, s, cap, k);
             return k;
         }
         if (m <= 0) {
@@ -259,15 +278,26 @@ static size_t strip_raw(text_extractor *x, const char *s, size_t len, int last)
             continue;
         }
         if (x->raw) {
+            if (x->raw == 1) {
+                keep_noscript(x, s, cap, k);
+                keep_noscript(x, "</div>", 0, 6);
+            }
             x->raw_end = 1;
             pos = k + 2 + raw_tags[m - 1].len;
         } else {
             to_libxml(x, s + emit, k - emit);
             x->raw = m;
             pos = k + 1 + raw_tags[m - 1].len;
+            if (m == 1) { /* "<noscript" + its attributes and content: "<div" + the same */
+                keep_noscript(x, "<div", 0, 4);
+                cap = pos;
+            }
         }
     }
-    if (!x->raw) to_libxml(x, s + emit, len - emit);
+    if (!x->raw)
+        to_libxml(x, s + emit, len - emit);
+    else if (x->raw == 1 && !x->raw_end)
+        keep_noscript(x, s, cap, len);
     return len;
 }
 
@@ -833,6 +863,7 @@ text_extractor *text_extractor_new(const text_extract_options *opt)
     fa_buf_init(&x->cur, x->opt.max_text);
     fa_buf_init(&x->title, 8192);
     fa_buf_init(&x->carry, 4096);
+    fa_buf_init(&x->noscript, x->opt.max_text);
     fa_buf_init(&x->arena, x->opt.max_text * 2 + 65536);
     x->stack = calloc(x->opt.max_depth + 1, sizeof *x->stack);
     htmlSAXHandler sax;
@@ -882,6 +913,7 @@ void text_extractor_free(text_extractor *x)
     fa_buf_free(&x->cur);
     fa_buf_free(&x->title);
     fa_buf_free(&x->carry);
+    fa_buf_free(&x->noscript);
     fa_buf_free(&x->arena);
     fa_charset_decoder_free(x->cs);
     free(x);
@@ -1379,6 +1411,46 @@ typedef struct text_doc_full {
     doc_private p;
 } text_doc_full;
 
+static int has_long_text(const text_doc *d)
+{
+    for (size_t i = 0; i < d->n_blocks; i++)
+        if (d->blocks[i].cls == TEXT_CONTENT && d->blocks[i].weight >= GOOD_WEIGHT) return 1;
+    return 0;
+}
+
+/* A page showing no long text to a browser running scripts, while its
+ * noscript elements hold some, is read as a browser without scripts reads
+ * it (a blog platform writing each post from a script template, with the
+ * same post in noscript): the noscript contents, each as a div, are
+ * extracted as a page of their own and replace *out when they hold long
+ * text (the page's title and encoding decision are kept).  Errors leave
+ * *out as it was. */
+static void noscript_fallback(text_extractor *x, text_doc **out)
+{
+    text_extract_options o = x->opt;
+    o.charset = "utf-8"; /* the kept contents are decoded already */
+    text_extractor *y = text_extractor_new(&o);
+    if (y == NULL) return;
+    y->no_fallback = 1;
+    text_doc *alt = NULL;
+    int rc = text_extractor_push(y, "<html><body>", 12);
+    if (rc == 0) rc = text_extractor_push(y, x->noscript.data, x->noscript.len);
+    if (rc == 0) rc = text_extractor_push(y, "</body></html>", 14);
+    if (rc == 0) rc = text_extractor_finish(y, &alt);
+    text_extractor_free(y);
+    if (rc < 0 || alt == NULL) return;
+    if (!has_long_text(alt)) {
+        text_doc_free(alt);
+        return;
+    }
+    alt->charset = (*out)->charset;
+    free(alt->title);
+    alt->title = (*out)->title;
+    (*out)->title = NULL;
+    text_doc_free(*out);
+    *out = alt;
+}
+
 int text_extractor_finish(text_extractor *x, text_doc **out)
 {
     *out = NULL;
@@ -1438,6 +1510,8 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
     x->n_elems = x->cap_elems = 0;
     classify(d, x->opt.fragment, f->p.elems, f->p.n_elems, f->p.elem_of);
     *out = d;
+    if (!x->opt.fragment && !x->no_fallback && x->noscript.len > 0 && !has_long_text(d))
+        noscript_fallback(x, out);
     return 0;
 }
 

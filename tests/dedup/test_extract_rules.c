@@ -740,6 +740,51 @@ static void test_heading_before_text_outside(void **state)
     free(t);
 }
 
+/* A page whose text a script writes shows a browser without scripts its
+ * noscript copy: with no long text outside noscript, the noscript
+ * contents are the page; with text outside, they are ignored. */
+static void test_noscript_fallback(void **state)
+{
+    (void)state;
+    const char *scripted =
+        "<html><head><title>Orchard</title></head><body><nav><a href=\"/\">Home</a></nav>"
+        "<div class=\"post\"><script type=\"text/template\"><p>template copy</p></script>"
+        "<noscript>" PARA_A PARA_B PARA_C "</noscript></div>"
+        "<noscript><img src=\"/pixel.gif\"></noscript></body></html>";
+    char *t = main_text_of(scripted);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "template copy");
+    DROPPED(t, "Home");
+    /* the same pushed in pieces: tags and noscript cut anywhere */
+    for (size_t step = 1; step <= 13; step += 4) {
+        text_extractor *x = text_extractor_new(NULL);
+        assert_non_null(x);
+        for (size_t off = 0, len = strlen(scripted); off < len; off += step)
+            assert_int_equal(
+                text_extractor_push(x, scripted + off, len - off < step ? len - off : step), 0);
+        text_doc *d = NULL;
+        assert_int_equal(text_extractor_finish(x, &d), 0);
+        fa_buf b;
+        fa_buf_init(&b, 1 << 20);
+        assert_int_equal(text_doc_main_text(d, &b), 0);
+        assert_int_equal(fa_buf_append(&b, "", 1), 0);
+        assert_string_equal(b.data, t);
+        fa_buf_free(&b);
+        text_doc_free(d);
+        text_extractor_free(x);
+    }
+    free(t);
+    const char *written = "<html><body><article>" PARA_A PARA_B
+                          "<noscript><p>Please enable scripts to see the comments below the "
+                          "article, they are loaded from another site.</p></noscript>"
+                          "</article></body></html>";
+    t = main_text_of(written);
+    KEPT(t, "Volunteers prune");
+    DROPPED(t, "enable scripts");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_printed_addresses_are_not_links),
         cmocka_unit_test(test_related_blurb_in_text),
         cmocka_unit_test(test_heading_before_text_outside),
+        cmocka_unit_test(test_noscript_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
