@@ -57,7 +57,8 @@
  *      boilerplate ("vocab-notice"); a short one (< GOOD_WEIGHT) carrying
  *      a template line's words (share, subscribe, comments, read also,
  *      photo credit) too, and past the text's end a medium one
- *      ("vocab-line").
+ *      ("vocab-line").  A block where a fifth of the words mix Latin and
+ *      Cyrillic letters is a disguised advertisement ("disguised-text").
  *   5. context: a "short" block between two medium or long content blocks
  *      is content ("short-between-text": list items, table cells); a short
  *      heading past the text's end is a box's title ("heading-after-text");
@@ -938,6 +939,42 @@ static int ends_like_sentence(const text_block *b)
     return 0;
 }
 
+/* 1 when a fifth of the words of s (three at least) mix Latin and
+ * Cyrillic letters: no language writes its words so, while spam and
+ * advertisers' boxes spell Latin words with Cyrillic look-alikes ("о" for
+ * "o") to pass word filters. */
+static int disguised_words(const char *s, size_t len)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    unsigned n_words = 0, mixed = 0;
+    int latin = 0, cyrillic = 0, in_word = 0;
+    for (size_t i = 0; i <= len;) {
+        uint32_t c = ' ';
+        if (i < len) {
+            if (u[i] < 0x80)
+                c = u[i++];
+            else
+                i += text_utf8_next(u + i, len - i, &c);
+        } else {
+            i++;
+        }
+        if (c == ' ' || c == '\n' || c == '\t') {
+            if (in_word) {
+                n_words++;
+                mixed += latin && cyrillic;
+            }
+            latin = cyrillic = in_word = 0;
+            continue;
+        }
+        in_word = 1;
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            latin = 1;
+        else if (c >= 0x0400 && c <= 0x04FF)
+            cyrillic = 1;
+    }
+    return mixed >= 3 && mixed * 5 >= n_words;
+}
+
 static const char *hard_reason(uint32_t hints)
 {
     static const char *const r[TEXT_HINT_COUNT] = {
@@ -1277,6 +1314,15 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->cls = TEXT_BOILERPLATE;
             b->reason = v == TEXT_VOCAB_STRONG ? "vocab-notice" : "vocab-line";
         }
+    }
+    /* words spelt in two alphabets are a disguise ("disguised-text": an
+     * advertiser's box written with Cyrillic look-alikes among Latin
+     * letters) */
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        if (b->cls != TEXT_CONTENT || !disguised_words(b->text, b->len)) continue;
+        b->cls = TEXT_BOILERPLATE;
+        b->reason = "disguised-text";
     }
     /* a short block between two paragraphs of the main text is part of it
      * (a list item, a table cell, a one-line paragraph), while short lines

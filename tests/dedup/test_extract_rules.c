@@ -785,6 +785,26 @@ static void test_noscript_fallback(void **state)
     free(t);
 }
 
+/* Words spelt with Cyrillic look-alikes among Latin letters are an
+ * advertiser's disguise; Russian text with a few Latin compounds
+ * ("USB-порт") is text. */
+static void test_disguised_words(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>" PARA_A PARA_B
+        "<p>Yоur brаnd reасhes thousаnds оf reаders еvery dаy, соntact our sales team for a quote "
+        "today.</p>" PARA_C
+        "<p>Новый USB-порт и Wi-Fi-роутер работают в школе с прошлого года, и учителя довольны.</p>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    KEPT(t, "USB-");
+    DROPPED(t, "sales team");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -818,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_related_blurb_in_text),
         cmocka_unit_test(test_heading_before_text_outside),
         cmocka_unit_test(test_noscript_fallback),
+        cmocka_unit_test(test_disguised_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
