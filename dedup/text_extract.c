@@ -945,6 +945,10 @@ static int ends_like_sentence(const text_block *b)
  * "o") to pass word filters. */
 static int disguised_words(const char *s, size_t len)
 {
+    /* U+0400-U+04FF are 0xD0-0xD3 lead bytes: most blocks hold none */
+    if (memchr(s, 0xD0, len) == NULL && memchr(s, 0xD1, len) == NULL &&
+        memchr(s, 0xD2, len) == NULL && memchr(s, 0xD3, len) == NULL)
+        return 0;
     const uint8_t *u = (const uint8_t *)s;
     unsigned n_words = 0, mixed = 0;
     int latin = 0, cyrillic = 0, in_word = 0;
