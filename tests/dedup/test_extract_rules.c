@@ -228,8 +228,9 @@ static void test_related_box_inside_article(void **state)
         "<html><body><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
         "<div class=\"related-posts\"><p>Cider fair opens on Saturday at the old mill.</p>"
         "<p>The carried story tells at length how the mill was rebuilt by volunteers after "
-        "the flood, stone by stone, over three long winters.</p></div>" PARA_C
-        "</article></body></html>";
+        "the flood, stone by stone, over three long winters.</p>"
+        "<p>Its second paragraph follows the millers who came back to grind the grain of the "
+        "valley once the new wheel turned again.</p></div>" PARA_C "</article></body></html>";
     char *t = main_text_of(html);
     KEPT(t, "Volunteers prune");
     KEPT(t, "four thousand litres");
@@ -257,7 +258,10 @@ static void test_related_box_korean(void **state)
         "<div class=\"related-posts\"><p>시민 축제가 토요일 옛 방앗간에서 열린다.</p>"
         "<p>지난 10일 울산 교육청은 다음 달부터 배터리 개발 계획을 83억 원 규모로 철회했다. "
         "기자회견에서 부산 한국은행은 이번 주 초 항만 확장 사업을 379억 원 규모로 검토하고 "
-        "있다.</p></div>"
+        "있다.</p>"
+        "<p>올해 안에 광주 시민단체는 공청회를 거쳐 도서관 개관 시간을 52억 원 규모로 "
+        "확정했다. 주민 반대에 부딪혀 제주 연구진은 새 교통 계획을 91억 원 규모로 "
+        "철회했다.</p></div>"
         "<p>이번 주 초 인천 시민단체는 공청회를 거쳐 새 교통 계획을 474억 원 규모로 확정했다. "
         "예상보다 빠르게 대구 교육청은 올해 안에 무상 급식 확대를 315억 원 규모로 "
         "승인했다.</p>"
@@ -685,6 +689,122 @@ static void test_printed_addresses_are_not_links(void **state)
     free(t);
 }
 
+/* Once the text has begun, a lone long block under a "related" hint in
+ * the container is a teaser's blurb; the same block opening the text is
+ * its lead. */
+static void test_related_blurb_in_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+        "<div class=\"related-story\"><p>Read how the old mill by the river was rebuilt by "
+        "volunteers after the great flood of the spring, and who ground the first flour.</p>"
+        "</div>" PARA_C "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "old mill by the river");
+    free(t);
+    const char *lead =
+        "<html><body><article><h1>Orchard has a record year</h1>"
+        "<div class=\"teaser\"><p>Read how the old mill by the river was rebuilt by "
+        "volunteers after the great flood of the spring, and who ground the first flour.</p>"
+        "</div>" PARA_A PARA_B PARA_C "</article></body></html>";
+    t = main_text_of(lead);
+    KEPT(t, "old mill by the river");
+    KEPT(t, "four thousand litres");
+    free(t);
+}
+
+/* A short heading outside the main container, right before text kept
+ * there (a part of the article in a box of its own), is that text's
+ * title; one before boilerplate is not. */
+static void test_heading_before_text_outside(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"page\"><div class=\"links\"><h3>Elsewhere</h3><ul>"
+        "<li><a href=\"/a\">Cider fair</a></li><li><a href=\"/b\">Mill open day</a></li></ul>"
+        "</div><div class=\"part\"><h3>The new press</h3>"
+        "<p>The cooperative bought a second press in the spring, so that pears and quinces can "
+        "be pressed on the same days as the apples without waiting.</p>"
+        "<p>It was paid for by a loan from the regional bank and by the members, who each gave "
+        "one day of work at the market stall instead of money.</p></div>"
+        "<article><div class=\"body\">" PARA_A PARA_B PARA_C PARA_A PARA_B PARA_C PARA_A PARA_B
+            PARA_C "</div></article></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "second press in the spring");
+    KEPT(t, "The new press");
+    DROPPED(t, "Elsewhere");
+    free(t);
+}
+
+/* A page whose text a script writes shows a browser without scripts its
+ * noscript copy: with no long text outside noscript, the noscript
+ * contents are the page; with text outside, they are ignored. */
+static void test_noscript_fallback(void **state)
+{
+    (void)state;
+    const char *scripted =
+        "<html><head><title>Orchard</title></head><body><nav><a href=\"/\">Home</a></nav>"
+        "<div class=\"post\"><script type=\"text/template\"><p>template copy</p></script>"
+        "<noscript>" PARA_A PARA_B PARA_C "</noscript></div>"
+        "<noscript><img src=\"/pixel.gif\"></noscript></body></html>";
+    char *t = main_text_of(scripted);
+    KEPT(t, "oldest trees still carry fruit");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "template copy");
+    DROPPED(t, "Home");
+    /* the same pushed in pieces: tags and noscript cut anywhere */
+    for (size_t step = 1; step <= 13; step += 4) {
+        text_extractor *x = text_extractor_new(NULL);
+        assert_non_null(x);
+        for (size_t off = 0, len = strlen(scripted); off < len; off += step)
+            assert_int_equal(
+                text_extractor_push(x, scripted + off, len - off < step ? len - off : step), 0);
+        text_doc *d = NULL;
+        assert_int_equal(text_extractor_finish(x, &d), 0);
+        fa_buf b;
+        fa_buf_init(&b, 1 << 20);
+        assert_int_equal(text_doc_main_text(d, &b), 0);
+        assert_int_equal(fa_buf_append(&b, "", 1), 0);
+        assert_string_equal(b.data, t);
+        fa_buf_free(&b);
+        text_doc_free(d);
+        text_extractor_free(x);
+    }
+    free(t);
+    const char *written = "<html><body><article>" PARA_A PARA_B
+                          "<noscript><p>Please enable scripts to see the comments below the "
+                          "article, they are loaded from another site.</p></noscript>"
+                          "</article></body></html>";
+    t = main_text_of(written);
+    KEPT(t, "Volunteers prune");
+    DROPPED(t, "enable scripts");
+    free(t);
+}
+
+/* Words spelt with Cyrillic look-alikes among Latin letters are an
+ * advertiser's disguise; Russian text with a few Latin compounds
+ * ("USB-порт") is text. */
+static void test_disguised_words(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article>" PARA_A PARA_B
+        "<p>Yоur brаnd reасhes thousаnds оf reаders еvery dаy, соntact our sales team for a quote "
+        "today.</p>" PARA_C
+        "<p>Новый USB-порт и Wi-Fi-роутер работают в школе с прошлого года, и учителя довольны.</p>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    KEPT(t, "USB-");
+    DROPPED(t, "sales team");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +835,10 @@ int main(void)
         cmocka_unit_test(test_headline_under_header_words),
         cmocka_unit_test(test_box_after_text),
         cmocka_unit_test(test_printed_addresses_are_not_links),
+        cmocka_unit_test(test_related_blurb_in_text),
+        cmocka_unit_test(test_heading_before_text_outside),
+        cmocka_unit_test(test_noscript_fallback),
+        cmocka_unit_test(test_disguised_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
