@@ -74,7 +74,7 @@
  * "Candidates").  A page written in words (spaced scripts: Latin, Hangul,
  * ...) measures MAX_CANDIDATES_WORDS: its copies rank in the first 64
  * (word shingles are rarely shared by chance), and the 256 a page of
- * character shingles needs cost an English crawl 10% more CPU, most of it
+ * character shingles needs cost an English crawl 13% more CPU, most of it
  * under the lock (docs/BENCHMARKS.md, session 10). */
 #define MAX_CANDIDATES 256
 #define MAX_CANDIDATES_WORDS 64
