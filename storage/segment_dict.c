@@ -57,7 +57,7 @@ int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, siz
      * samples) halves the CPU again for archives within 0.6% of accel 1's
      * (docs/STORAGE.md, "Training").
      * The early training holds the writers while it runs; the last one
-     * takes a core while the last pages are archived. */
+     * stands between the run's last page and its exit. */
     ZDICT_fastCover_params_t p;
     memset(&p, 0, sizeof p);
     p.d = 8;
