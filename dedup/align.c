@@ -307,33 +307,6 @@ void align_shares(const align_text *a, const align_text *b, const align_params *
     *block_share = (double)in_blocks / (double)a->tokens;
 }
 
-int align_own_text_is_tail(const align_text *a, const uint8_t *found)
-{
-    /* per block: mostly found or not, in order; the first block aside */
-    int seen_found = 0, own_after_found = 0, own_before = 0;
-    uint64_t tok = 0, got = 0;
-    for (size_t i = 0; i <= a->n_s; i++) {
-        if (i == a->n_s || (i > 0 && a->s[i].block != a->s[i - 1].block)) {
-            int first = a->s[i - 1].block == a->s[0].block;
-            if (!first && tok) {
-                if (got * 2 >= tok) {
-                    if (own_after_found) own_before = 1; /* own text between found blocks */
-                    seen_found = 1;
-                } else if (seen_found) {
-                    own_after_found = 1;
-                } else {
-                    own_before = 1;
-                }
-            }
-            tok = got = 0;
-            if (i == a->n_s) break;
-        }
-        tok += a->s[i].tokens;
-        if (found[i]) got += a->s[i].tokens;
-    }
-    return seen_found && !own_before;
-}
-
 void align_own_layout(const align_text *a, const uint8_t *found, align_layout *out)
 {
     uint32_t own_run = 0; /* own blocks since the last found one */

@@ -119,19 +119,14 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
 void align_shares(const align_text *a, const align_text *b, const align_params *p, double *share,
                   double *block_share, uint8_t *found);
 
-/* Is what a has of its own only its end?  found: a->n_s flags from
- * align_shares.  1 when some block of a is mostly found (its found
- * sentences hold half of its tokens) and every block that is not - its
- * first block (a headline) aside - comes after the last that is: a is the
- * other text with more paragraphs at its end (the other cut them), not a
- * page carrying it beside text of its own. */
-int align_own_text_is_tail(const align_text *a, const uint8_t *found);
-
 /* Where a's own text lies against b: a's blocks but the first (a
  * headline), in order, each mostly found in b (its found sentences hold
  * half of its tokens) or its own.  lead: own blocks before the first
  * found one; inner: between found ones; trail: after the last; found:
- * the found blocks.  All zero when no block is found. */
+ * the found blocks.  All zero when no block is found.  found > 0 with
+ * lead == inner == 0: what a has of its own is only its end - a is the
+ * other text with more paragraphs at its end (the other cut them), not a
+ * page carrying it beside text of its own. */
 typedef struct align_layout {
     uint32_t lead, inner, trail, found;
 } align_layout;

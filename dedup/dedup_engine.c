@@ -734,7 +734,7 @@ typedef struct verified {
     uint8_t *found; /* confirmed: per sentence of this text, 1 when found in the other */
     uint64_t tokens_me, tokens_other; /* confirmed: the two texts' sizes */
     const work *pending;              /* a pending document (doc is UINT32_MAX), or NULL */
-    int me_tail, other_tail;          /* confirmed: align_own_text_is_tail of each text */
+    int me_tail, other_tail;          /* confirmed: each text's own part is only its end */
     int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
     align_layout me_lay, other_lay; /* confirmed: align_own_layout of each text */
 } verified;
@@ -885,7 +885,7 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me, fo);
         align_own_layout(&w->at, v->found, &v->me_lay);
         align_own_layout(&bt, fo, &v->other_lay);
-        /* align_own_text_is_tail of each text, from the layouts */
+        /* each text's own part only its end: no own block before or between found ones */
         v->me_tail = v->me_lay.found && !v->me_lay.lead && !v->me_lay.inner;
         v->other_tail = v->other_lay.found && !v->other_lay.lead && !v->other_lay.inner;
         free(fo);

@@ -132,7 +132,7 @@ typedef struct dedup_options {
     double confirm_containment;     /* contains: the other's aligned share >= this; 0 = 0.7 */
     double confirm_novel_share;     /* ... and this share of the container's own text is not
                                        in the other (and that text is not only its end:
-                                       align_own_text_is_tail); 0 = 0.4 */
+                                       align_own_layout); 0 = 0.4 */
     text_extract_options extract;   /* ceilings for extraction */
     /* Instrumentation (benches): called under the engine's lock for every
      * candidate verified, whatever was decided; NULL = none. */
