@@ -60,7 +60,10 @@
  *      ("vocab-line").  A block where a fifth of the words mix Latin and
  *      Cyrillic letters is a disguised advertisement ("disguised-text").
  *   5. context: a "short" block between two medium or long content blocks
- *      is content ("short-between-text": list items, table cells); a short
+ *      is content ("short-between-text": list items, table cells), and so
+ *      is a short paragraph of two words or more within three blocks of a
+ *      long paragraph under the same parent ("short-paragraph": a greeting,
+ *      a sign-off); a short
  *      heading past the text's end is a box's title ("heading-after-text");
  *      a short
  *      heading followed by no content before the next heading of its rank
@@ -1009,6 +1012,9 @@ typedef struct cls_ctx {
 /* text a div, section or article holds directly outside a paragraph in a
  * text written in paragraphs: boilerplate below this weight */
 #define LOOSE_TEXT_WEIGHT 200
+/* How many blocks away a long paragraph may sit from a short one that is
+ * the text's own line ("short-paragraph") */
+#define SHORT_PARAGRAPH_REACH 3
 
 static int is_container_tag(const char *tag)
 {
@@ -1344,6 +1350,31 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                         }
                 last_text = i;
             }
+        }
+    }
+    /* a short paragraph beside the text's paragraphs is the text's own
+     * line (a greeting, a sign-off, a one-line paragraph) when a long
+     * paragraph under the same parent element sits within
+     * SHORT_PARAGRAPH_REACH blocks of it and it holds two words at least (a
+     * date or an agency's "xyz/ABC" credit is one); labels and prompts sit
+     * in boxes of their own ("short-paragraph").  On trafilatura's set: 6
+     * "with" snippets more for none "without" on either half */
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        if (b->cls != TEXT_BOILERPLATE || strcmp(b->reason, "short") != 0 ||
+            strcmp(b->tag, "p") != 0 || elem_of[i] >= n_elems ||
+            memchr(b->text, ' ', b->len) == NULL)
+            continue;
+        uint32_t parent = elems[elem_of[i]].parent;
+        size_t from = i > SHORT_PARAGRAPH_REACH ? i - SHORT_PARAGRAPH_REACH : 0;
+        for (size_t j = from; j < n && j <= i + SHORT_PARAGRAPH_REACH; j++) {
+            const text_block *c = &d->blocks[j];
+            if (j == i || state[j] != 2 || c->cls != TEXT_CONTENT || elem_of[j] >= n_elems ||
+                elems[elem_of[j]].parent != parent || strcmp(c->tag, "p") != 0)
+                continue;
+            b->cls = TEXT_CONTENT;
+            b->reason = "short-paragraph";
+            break;
         }
     }
     /* a heading introduces what follows it: one followed by no content

@@ -131,11 +131,13 @@ static void test_heading_without_text(void **state)
 
 /* Short blocks between two paragraphs of the text are part of it (list
  * items, table cells, a one-line paragraph); short lines before the text's
- * first paragraph or after its last are not. */
+ * first paragraph or after its last are not (the label sits in a box of
+ * its own: a paragraph beside the text's is its line, see
+ * test_short_paragraph_beside_text). */
 static void test_short_between_text(void **state)
 {
     (void)state;
-    const char *html = "<html><body><article><p>Photo archive</p>" PARA_A
+    const char *html = "<html><body><article><div class=\"photo\"><p>Photo archive</p></div>" PARA_A
                        "<ul><li>Bramley apples</li><li>Conference pears</li></ul>"
                        "<table><tr><td>Juice</td><td>4,100 litres</td></tr></table>" PARA_B PARA_C
                        "<p>Print this page</p></article></body></html>";
@@ -805,6 +807,29 @@ static void test_disguised_words(void **state)
     free(t);
 }
 
+/* A short paragraph beside the text's paragraphs, under the same parent,
+ * is the text's own line: a greeting before them, a sign-off after them;
+ * a date alone (one word), a photo credit (French "crédits photos") and a
+ * line in a box of its own are not. */
+static void test_short_paragraph_beside_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><div class=\"entry\"><p>Dear fellow growers</p>" PARA_A PARA_B PARA_C
+        "<p>Warm regards, Anna</p><p>12.03.2024</p>"
+        "<p>Crédits photos : Jean Martin</p></div>"
+        "<div class=\"box\"><p>Our shop online</p></div>"
+        "</article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "Dear fellow growers");
+    KEPT(t, "Warm regards, Anna");
+    DROPPED(t, "12.03.2024");
+    DROPPED(t, "Our shop online");
+    DROPPED(t, "Jean Martin"); /* a photo credit is the template's, beside the text too */
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -839,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_heading_before_text_outside),
         cmocka_unit_test(test_noscript_fallback),
         cmocka_unit_test(test_disguised_words),
+        cmocka_unit_test(test_short_paragraph_beside_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
