@@ -85,6 +85,14 @@
  * first block aside) is an edited copy of it, not a page carrying it
  * (copy_own_blocks) */
 #define COPY_OWN_BLOCKS 2
+/* a text carried whole under confirm_containment has at most this many
+ * blocks (its headline aside) not found in its container (carried_run) */
+#define CARRIED_OWN_BLOCKS 1
+/* ... and its container at least this many of its own: a story of its own
+ * (3-4 paragraphs on the generator's roundups, each with 5 or more own
+ * blocks) beside what it carries, not a copy with a lede and a paragraph
+ * added (docs/DEDUP.md, rule 2) */
+#define CARRIER_OWN_BLOCKS 4
 /* Documents inserted while another's candidates were measured outside the
  * lock, that its lookup then measures under it; more than this and the
  * lookup reads the index's candidates again, under the lock. */
@@ -158,6 +166,7 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         e->opt.sentence_min_hangul = DEDUP_DEFAULT_SENTENCE_MIN_HANGUL;
     if (e->opt.confirm_container_ratio <= 0)
         e->opt.confirm_container_ratio = DEDUP_DEFAULT_CONTAINER_RATIO;
+    if (e->opt.confirm_carried <= 0) e->opt.confirm_carried = DEDUP_DEFAULT_CONFIRM_CARRIED;
     e->ap.sentence_min = e->opt.sentence_min;
     e->ap.sentence_min_chars = e->opt.sentence_min_chars;
     e->ap.stock_sentences = e->opt.stock_sentences;
@@ -737,6 +746,10 @@ typedef struct verified {
     int me_tail, other_tail;          /* confirmed: each text's own part is only its end */
     int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
     align_layout me_lay, other_lay; /* confirmed: align_own_layout of each text */
+    uint32_t sent_me, sent_other;   /* confirmed: each text's sentences */
+    align_run run_me, run_other;    /* confirmed: align_found_run of each text in the
+                                       other, when its share is within [confirm_carried,
+                                       confirm_containment) (else zero) */
 } verified;
 
 /* A candidate measured in presearch: its record (no sketch or strings
@@ -885,6 +898,14 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me, fo);
         align_own_layout(&w->at, v->found, &v->me_lay);
         align_own_layout(&bt, fo, &v->other_lay);
+        v->sent_me = (uint32_t)w->at.n_s, v->sent_other = (uint32_t)bt.n_s;
+        /* where a text found under confirm_containment lies in the other
+         * (decide, carried_run): rare, so measured only then */
+        const dedup_options *o = &eng->opt;
+        if (v->c_me_in_other >= o->confirm_carried && v->c_me_in_other < o->confirm_containment)
+            align_found_run(&w->at, v->found, &bt, s, &v->run_me);
+        if (v->c_other_in_me >= o->confirm_carried && v->c_other_in_me < o->confirm_containment)
+            align_found_run(&bt, fo, &w->at, s, &v->run_other);
         /* each text's own part only its end: no own block before or between found ones */
         v->me_tail = v->me_lay.found && !v->me_lay.lead && !v->me_lay.inner;
         v->other_tail = v->other_lay.found && !v->other_lay.lead && !v->other_lay.inner;
@@ -1057,7 +1078,11 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
                     0,
                     0,
                     {0, 0, 0, 0},
-                    {0, 0, 0, 0}};
+                    {0, 0, 0, 0},
+                    0,
+                    0,
+                    {0, 0},
+                    {0, 0}};
     *na_out = na, *nb_out = nb, *c_out = c;
 }
 
@@ -1101,6 +1126,24 @@ static int copy_own_blocks(const align_layout *lay)
     return lay->found > 0 && lay->lead + lay->inner + lay->trail <= COPY_OWN_BLOCKS;
 }
 
+/* Is a text (layout lay against the other, found over span of the other's
+ * sentences, sentences long) carried whole by the other, as one run?  A
+ * story a roundup carries with a paragraph cut, sentences removed or
+ * rewritten is found at 0.5-0.7 of its tokens, where two background
+ * paragraphs a story shares with another also are; but the carried story
+ * has at most one block not found (the paragraph cut), and its found
+ * sentences are one run of the page no longer than the story, while the
+ * shared background leaves three or more of the story's blocks not found,
+ * and sentences found by chance (a topic's stock phrases) lie scattered.
+ * docs/DEDUP.md, "Confirmation", rule 2. */
+static int carried_run(const dedup_options *o, const align_layout *lay, const align_run *run,
+                       uint32_t sentences, const align_layout *container)
+{
+    return lay->found > 0 && lay->lead + lay->inner + lay->trail <= CARRIED_OWN_BLOCKS &&
+           run->span > 0 && run->span <= sentences && run->whole >= o->confirm_carried &&
+           container->lead + container->inner + container->trail >= CARRIER_OWN_BLOCKS;
+}
+
 /* The relation a measured candidate is in, from confirm's aligned shares
  * (confirmed: 1) or from the sketch's (0). */
 static void decide(const dedup_options *o, verified *v, int confirmed)
@@ -1112,12 +1155,18 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * shares */
         if (v->same_head && v->res >= o->confirm_near_same_head)
             v->kind = DEDUP_NEAR;
-        else if (v->c_other_in_me >= o->confirm_containment && !v->me_tail &&
+        else if ((v->c_other_in_me >= o->confirm_containment ||
+                  (v->c_other_in_me >= o->confirm_carried &&
+                   carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay))) &&
+                 !v->me_tail &&
                  !copy_own_blocks(&v->me_lay) &&
                  1.0 - v->blk_me_in_other >= o->confirm_novel_share &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
             v->kind = DEDUP_CONTAINS;
-        else if (v->c_me_in_other >= o->confirm_containment && !v->other_tail &&
+        else if ((v->c_me_in_other >= o->confirm_containment ||
+                  (v->c_me_in_other >= o->confirm_carried &&
+                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay))) &&
+                 !v->other_tail &&
                  !copy_own_blocks(&v->other_lay) &&
                  1.0 - v->blk_other_in_me >= o->confirm_novel_share &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
@@ -1294,7 +1343,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         int np = pending_candidates(eng, group, alias_key, pend);
         verified best_near = {
             UINT32_MAX,   0,           0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0,
-            {0, 0, 0, 0}, {0, 0, 0, 0}};
+            {0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, {0, 0}, {0, 0}};
         verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
@@ -1347,7 +1396,13 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                     v.tokens_me,
                     v.tokens_other,
                     {v.me_lay.lead, v.me_lay.inner, v.me_lay.trail, v.me_lay.found},
-                    {v.other_lay.lead, v.other_lay.inner, v.other_lay.trail, v.other_lay.found}};
+                    {v.other_lay.lead, v.other_lay.inner, v.other_lay.trail, v.other_lay.found},
+                    v.sent_me,
+                    v.sent_other,
+                    v.run_me.span,
+                    v.run_other.span,
+                    v.run_me.whole,
+                    v.run_other.whole};
                 o->trace(o->trace_ud, &t);
             }
             if (v.kind == 0) {
