@@ -55,6 +55,7 @@
 
 #include "common/fa_err.h"
 #include "dedup/align.h"
+#include "dedup/candidate_rank.h"
 #include "dedup/shingle.h"
 #include "dedup/signature.h"
 #include "dedup/text_norm.h"
@@ -79,6 +80,15 @@
 #define MAX_CANDIDATES 256
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
+#define MAX_BLOCK_ANCHORS 64 /* block anchors a document gets at most (block_anchors) */
+/* block anchors only for a page of at least this many sketch values (~400
+ * words) written in words: a large page's E smallest values are sparse
+ * against a short story it carries; a small one's are not.  Character
+ * sketches (Japanese, Chinese) get none: a block's smallest 4-gram is
+ * often a stock phrase of the register, and their postings ranked other
+ * candidates out (a Japanese near pair lost on seeds 11-13); their carried
+ * stories were already found (docs/DEDUP.md, "Candidates") */
+#define BLOCK_ANCHOR_MIN_SKETCH 96
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
 /* A text with no more blocks of its own than this beside another (its
@@ -429,6 +439,8 @@ typedef struct work {
     uint8_t *learned; /* per content block */
     shingle_vec sh;
     shingle_sketch sk;
+    uint32_t *banch; /* rec's block anchors (block_anchors) */
+    uint32_t n_banch;
     int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
     fa_buf text;      /* normalised main text, one content block per line (text_store) */
     fa_buf frame;     /* the text compressed for the store before the lock (dedup_insert) */
@@ -475,6 +487,7 @@ static void work_free(work *w)
     free(w->fps);
     free(w->fp_chars);
     shingle_sketch_free(&w->sk);
+    free(w->banch);
     fa_buf_free(&w->text);
     fa_buf_free(&w->frame);
     free(w->url);
@@ -572,6 +585,12 @@ static int extract(const dedup_engine *eng, const dedup_input *in, text_doc **ou
     return FA_EINVAL;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -630,6 +649,44 @@ static int prepare(const dedup_engine *eng, const dedup_input *in, work *w)
     return 0;
 }
 
+/* The block anchors of w (dedup_index.h): the smallest sketch value of
+ * each content block that holds none of the sketch's anchored smallest
+ * values.  A short story a large page carries holds about E * its share of
+ * the page of those (E = 2 + n/16: ~0.5 for a 45-word story in a
+ * 1,700-word roundup), so when the page is archived first the story often
+ * met none of its anchors and was never a candidate; with one anchor per
+ * block it meets one per paragraph it kept.  Sorted, distinct, at most
+ * MAX_BLOCK_ANCHORS.  0 or FA_ENOMEM. */
+static int block_anchors(const dedup_engine *eng, work *w)
+{
+    w->n_banch = 0;
+    if (w->unspaced || w->sk.n < BLOCK_ANCHOR_MIN_SKETCH || w->n_content == 0) return 0;
+    uint32_t rate = eng->ix->params.sample_rate;
+    uint32_t above = w->sk.v[dedup__anchor_count(w->sk.n) - 1]; /* anchored up to this */
+    uint32_t last = w->sk.v[w->sk.n - 1]; /* a capped sketch keeps values up to this */
+    uint32_t *minv = malloc(w->n_content * sizeof *minv);
+    uint8_t *seen = calloc(w->n_content, 1);
+    if (w->banch == NULL) w->banch = malloc(MAX_BLOCK_ANCHORS * sizeof *w->banch);
+    int rc = minv && seen && w->banch ? 0 : FA_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < w->sh.n; i++) {
+        if (!shingle_sampled(w->sh.hash[i], rate)) continue;
+        uint32_t v = (uint32_t)(w->sh.hash[i] >> 32), k = w->sh.block[i];
+        if (!seen[k] || v < minv[k]) minv[k] = v, seen[k] = 1;
+    }
+    for (size_t k = 0; rc == 0 && k < w->n_content && w->n_banch < MAX_BLOCK_ANCHORS; k++)
+        if (seen[k] && minv[k] > above && minv[k] <= last) w->banch[w->n_banch++] = minv[k];
+    if (w->n_banch > 1) {
+        qsort(w->banch, w->n_banch, sizeof *w->banch, cmp_u32);
+        uint32_t n = 1;
+        for (uint32_t i = 1; i < w->n_banch; i++)
+            if (w->banch[i] != w->banch[n - 1]) w->banch[n++] = w->banch[i];
+        w->n_banch = n;
+    }
+    free(minv);
+    free(seen);
+    return rc;
+}
+
 /* Step 3: shingles and sketch over content blocks that are not template. */
 static int sketch_doc(const dedup_engine *eng, work *w)
 {
@@ -662,6 +719,7 @@ static int sketch_doc(const dedup_engine *eng, work *w)
     if (rc == 0)
         for (size_t i = 0; i < w->sh.n; i++)
             if (shingle_sampled(w->sh.hash[i], p->sample_rate)) w->wb[w->sh.block[i]].sampled++;
+    if (rc == 0) rc = block_anchors(eng, w);
     return rc;
 }
 
@@ -970,6 +1028,8 @@ static int fill_record(const dedup_engine *eng, const dedup_input *in, work *w, 
     rec->content_chars = content_chars;
     rec->n_sketch = exact ? 0 : w->sk.n;
     rec->sketch = w->sk.v;
+    rec->n_block_anchors = exact ? 0 : w->n_banch;
+    rec->block_anchors = w->banch;
     rec->n_blocks = exact || group != UINT32_MAX ? 0 : w->n_fps; /* as insert_locked has it */
     rec->blocks = w->fps;
     rec->block_chars = w->fp_chars;
