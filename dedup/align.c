@@ -237,9 +237,7 @@ static size_t find_slot(const align_text *t, uint64_t g)
 }
 
 /* The sentence of b holding the most of sentence i of a's trigrams when it
- * holds enough for i to be found (of several, the first to reach that
- * count), else -1; *held (NULL: not wanted) = the share of i's counted
- * trigrams it holds. */
+ * holds enough for i to be found (the first such, in b's order), else -1. */
 static long sentence_match(const align_text *a, size_t i, const align_text *b,
                            const align_params *p, double *held)
 {
@@ -277,7 +275,7 @@ static long sentence_match(const align_text *a, size_t i, const align_text *b,
         for (uint32_t k = 0; k < present; k++)
             for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next) {
                 uint32_t sj = b->post[j].sentence, c = ++b->scratch[sj];
-                if (c > best) best = c, at = sj;
+                if (c > best || (c == best && sj < at)) best = c, at = sj;
             }
         for (uint32_t k = 0; k < present; k++)
             for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next)
