@@ -236,8 +236,10 @@ static size_t find_slot(const align_text *t, uint64_t g)
     return SIZE_MAX;
 }
 
-/* The sentence of b holding the most of sentence i of a's trigrams when it
- * holds enough for i to be found (the first such, in b's order), else -1. */
+/* Whether sentence i of a is found in b: -1 if not, else (held non-NULL)
+ * the sentence of b holding the most of its trigrams (of equal counts the
+ * earliest) with *held = the share of i's counted trigrams it holds, or
+ * (held NULL) 0. */
 static long sentence_match(const align_text *a, size_t i, const align_text *b,
                            const align_params *p, double *held)
 {
@@ -272,11 +274,18 @@ static long sentence_match(const align_text *a, size_t i, const align_text *b,
     if (present >= need) {
         /* count per sentence of b; undo the counts afterwards */
         uint32_t best = 0, at = 0;
-        for (uint32_t k = 0; k < present; k++)
-            for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next) {
-                uint32_t sj = b->post[j].sentence, c = ++b->scratch[sj];
-                if (c > best || (c == best && sj < at)) best = c, at = sj;
-            }
+        if (held == NULL) /* found or not: the count only (the hot path) */
+            for (uint32_t k = 0; k < present; k++)
+                for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next) {
+                    uint32_t c = ++b->scratch[b->post[j].sentence];
+                    if (c > best) best = c;
+                }
+        else /* and where: of equal counts the earliest sentence of b */
+            for (uint32_t k = 0; k < present; k++)
+                for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next) {
+                    uint32_t sj = b->post[j].sentence, c = ++b->scratch[sj];
+                    if (c > best || (c == best && sj < at)) best = c, at = sj;
+                }
         for (uint32_t k = 0; k < present; k++)
             for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next)
                 b->scratch[b->post[j].sentence] = 0;
