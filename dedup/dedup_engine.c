@@ -10,7 +10,8 @@
  *      (long blocks, >= 400 characters, must also be in 10% of the host's
  *      documents, so an aggregator reprinting one article three times does
  *      not learn it as template) - short lock;
- *   3. shingle the remaining blocks, build the sketch - no lock;
+ *   3. shingle the remaining blocks, build the sketch and, for a large
+ *      page written in words, its block anchors (block_anchors) - no lock;
  *   3b. presearch: under the lock, the index's candidates from the anchors
  *      (up to MAX_CANDIDATES), each measured on its stored sketch in the
  *      index's memory (resemblance and both containments from one merge,
