@@ -443,8 +443,8 @@ typedef struct work {
     uint32_t *banch; /* rec's block anchors (block_anchors) */
     uint32_t n_banch;
     int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
-    fa_buf text;      /* normalised main text, one content block per line (text_store) */
-    fa_buf frame;     /* the text compressed for the store before the lock (dedup_insert) */
+    fa_buf text;  /* normalised main text, one content block per line (text_store) */
+    fa_buf frame; /* the text compressed for the store before the lock (dedup_insert) */
     uint32_t *line_k; /* line of text -> content block */
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
@@ -1219,16 +1219,14 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         else if ((v->c_other_in_me >= o->confirm_containment ||
                   (v->c_other_in_me >= o->confirm_carried &&
                    carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay))) &&
-                 !v->me_tail &&
-                 !copy_own_blocks(&v->me_lay) &&
+                 !v->me_tail && !copy_own_blocks(&v->me_lay) &&
                  1.0 - v->blk_me_in_other >= o->confirm_novel_share &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
             v->kind = DEDUP_CONTAINS;
         else if ((v->c_me_in_other >= o->confirm_containment ||
                   (v->c_me_in_other >= o->confirm_carried &&
                    carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay))) &&
-                 !v->other_tail &&
-                 !copy_own_blocks(&v->other_lay) &&
+                 !v->other_tail && !copy_own_blocks(&v->other_lay) &&
                  1.0 - v->blk_other_in_me >= o->confirm_novel_share &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;

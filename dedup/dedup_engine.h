@@ -87,14 +87,14 @@ typedef struct dedup_trace {
     double other_in_me, me_in_other; /* aligned shares (or the sketch's) */
     double blk_other_in_me, blk_me_in_other;
     int same_head;
-    int kind;                         /* the decision: 0 none, or a dedup_finding_kind */
-    uint64_t tokens_me, tokens_other; /* confirmed: the aligned texts' tokens */
-    uint32_t lay_me[4], lay_other[4]; /* confirmed: align_own_layout (lead, inner,
-                                         trail, found blocks) of each text */
+    int kind;                               /* the decision: 0 none, or a dedup_finding_kind */
+    uint64_t tokens_me, tokens_other;       /* confirmed: the aligned texts' tokens */
+    uint32_t lay_me[4], lay_other[4];       /* confirmed: align_own_layout (lead, inner,
+                                               trail, found blocks) of each text */
     uint32_t sentences_me, sentences_other; /* confirmed: the texts' sentences */
-    uint32_t span_me, span_other; /* confirmed, when a share lies between confirm_carried
-                                     and confirm_containment: align_found_run of that
-                                     text in the other (0: not measured) */
+    uint32_t span_me, span_other;           /* confirmed, when a share lies between confirm_carried
+                                               and confirm_containment: align_found_run of that
+                                               text in the other (0: not measured) */
     double whole_me, whole_other;
 } dedup_trace;
 

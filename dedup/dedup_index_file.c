@@ -375,8 +375,8 @@ static int parse_doc(const uint8_t *p, size_t len, dedup_doc_record *rec)
     if (len < sizeof(doc_fixed)) return FA_ECORRUPT;
     doc_fixed f;
     memcpy(&f, p, sizeof f);
-    uint64_t strings = sizeof f + (uint64_t)f.n_sketch * 4 + (uint64_t)f.n_blocks * 12 +
-                       f.url_len + 1 + f.digest_len + 1 + f.record_id_len + 1;
+    uint64_t strings = sizeof f + (uint64_t)f.n_sketch * 4 + (uint64_t)f.n_blocks * 12 + f.url_len +
+                       1 + f.digest_len + 1 + f.record_id_len + 1;
     uint64_t anchors = (strings + 3) & ~(uint64_t)3;
     uint64_t need = anchors + (uint64_t)f.n_block_anchors * 4;
     if (need > len) return FA_ECORRUPT;

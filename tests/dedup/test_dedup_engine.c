@@ -480,8 +480,8 @@ static void test_short_stories_carried_before(void **state)
         free(body);
     }
     dedup_result r;
-    dedup_input in = {"https://agg.example/r", NULL, NULL, "sha1:r", "<urn:uuid:r>", 1,
-                      DEDUP_PLAIN_TEXT, pg.data, pg.len, NULL};
+    dedup_input in = {"https://agg.example/r", NULL,    NULL,   "sha1:r", "<urn:uuid:r>", 1,
+                      DEDUP_PLAIN_TEXT,        pg.data, pg.len, NULL};
     assert_int_equal(dedup_analyze(e, &in, &r), 0);
     uint32_t page_id = r.doc;
     dedup_result_free(&r);
@@ -493,8 +493,8 @@ static void test_short_stories_carried_before(void **state)
         char *st = short_story(500 + (uint64_t)k, 0), url[64], digest[32];
         snprintf(url, sizeof url, "https://s%d.example/story", k);
         snprintf(digest, sizeof digest, "sha1:s%d", k);
-        dedup_input si = {url, NULL, NULL, digest, "<urn:uuid:s>", 2 + k, DEDUP_PLAIN_TEXT,
-                          st, strlen(st), NULL};
+        dedup_input si = {url, NULL,       NULL, digest, "<urn:uuid:s>", 2 + k, DEDUP_PLAIN_TEXT,
+                          st,  strlen(st), NULL};
         assert_int_equal(dedup_analyze(e, &si, &r), 0);
         const dedup_finding *f = find(&r, DEDUP_CONTAINED_IN);
         assert_non_null(f);

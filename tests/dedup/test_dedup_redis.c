@@ -303,8 +303,8 @@ static char *short_text(uint64_t seed, int headline)
     for (int p = 0; p < 2; p++) {
         for (int w = 0; w < 22; w++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            len += (size_t)snprintf(s + len, cap - len, "%sw%u", w ? " " : "",
-                                    (unsigned)(x % 5000));
+            len +=
+                (size_t)snprintf(s + len, cap - len, "%sw%u", w ? " " : "", (unsigned)(x % 5000));
         }
         len += (size_t)snprintf(s + len, cap - len, ".\n\n");
     }
@@ -327,8 +327,8 @@ static void carried_before(void **state)
     for (int p = 0; p < 24; p++) {
         for (int w = 0; w < 50; w++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            len += (size_t)snprintf(pg + len, cap - len, "%sw%u", w ? " " : "",
-                                    (unsigned)(x % 5000));
+            len +=
+                (size_t)snprintf(pg + len, cap - len, "%sw%u", w ? " " : "", (unsigned)(x % 5000));
         }
         len += (size_t)snprintf(pg + len, cap - len, ".\n\n");
     }
@@ -338,16 +338,24 @@ static void carried_before(void **state)
         free(body);
     }
     dedup_result r;
-    dedup_input in = {.url = "https://agg.example/r", .record_id = "<urn:uuid:r>", .date = 1,
-                      .type = DEDUP_PLAIN_TEXT, .content = pg, .len = len};
+    dedup_input in = {.url = "https://agg.example/r",
+                      .record_id = "<urn:uuid:r>",
+                      .date = 1,
+                      .type = DEDUP_PLAIN_TEXT,
+                      .content = pg,
+                      .len = len};
     assert_int_equal(dedup_analyze(e, &in, &r), 0);
     uint32_t page_id = r.doc;
     dedup_result_free(&r);
     for (int k = 0; k < STORIES; k++) {
         char *st = short_text(500 + (uint64_t)k, 1), url[64];
         snprintf(url, sizeof url, "https://s%d.example/story", k);
-        dedup_input si = {.url = url, .record_id = "<urn:uuid:s>", .date = 2 + k,
-                          .type = DEDUP_PLAIN_TEXT, .content = st, .len = strlen(st)};
+        dedup_input si = {.url = url,
+                          .record_id = "<urn:uuid:s>",
+                          .date = 2 + k,
+                          .type = DEDUP_PLAIN_TEXT,
+                          .content = st,
+                          .len = strlen(st)};
         assert_int_equal(dedup_analyze(e, &si, &r), 0);
         int found = 0;
         for (size_t i = 0; i < r.n_findings; i++)
@@ -385,9 +393,12 @@ int main(void)
     redis_test_require();
     if (redis_test_start(&srv, NULL) < 0) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(two_nodes),          cmocka_unit_test(parameters_kept),
-        cmocka_unit_test(quality_generated),  cmocka_unit_test(quality_edits),
-        cmocka_unit_test(short_story_ranked), cmocka_unit_test(carried_before),
+        cmocka_unit_test(two_nodes),
+        cmocka_unit_test(parameters_kept),
+        cmocka_unit_test(quality_generated),
+        cmocka_unit_test(quality_edits),
+        cmocka_unit_test(short_story_ranked),
+        cmocka_unit_test(carried_before),
         cmocka_unit_test(outage),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
