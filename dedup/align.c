@@ -236,17 +236,22 @@ static size_t find_slot(const align_text *t, uint64_t g)
     return SIZE_MAX;
 }
 
-int align_sentence_found(const align_text *a, size_t i, const align_text *b, const align_params *p)
+/* Whether sentence i of a is found in b: -1 if not, else (held non-NULL)
+ * the sentence of b holding the most of its trigrams (of equal counts the
+ * earliest) with *held = the share of i's counted trigrams it holds, or
+ * (held NULL) 0. */
+static long sentence_match(const align_text *a, size_t i, const align_text *b,
+                           const align_params *p, double *held)
 {
     const align_sentence *s = &a->s[i];
-    if (s->n_grams == 0 || b->n_post == 0) return 0;
+    if (s->n_grams == 0 || b->n_post == 0) return -1;
     int chars = s->chars * 2 > s->tokens;
     double min = !chars                                                    ? p->sentence_min
                  : s->hangul * 2 > s->tokens && p->sentence_min_hangul > 0 ? p->sentence_min_hangul
                                                                            : p->sentence_min_chars;
     unsigned stock = chars ? p->stock_sentences : 0;
     uint32_t buf[256], *heads = buf;
-    if (s->n_grams > 256 && (heads = malloc(s->n_grams * sizeof *heads)) == NULL) return 0;
+    if (s->n_grams > 256 && (heads = malloc(s->n_grams * sizeof *heads)) == NULL) return -1;
     const uint64_t *g = a->grams + s->first;
     const uint32_t *gs = a->gslot + s->first;
     /* the trigrams b has at all (one probe each), stock phrases left out;
@@ -265,22 +270,35 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
     }
     uint32_t need = (uint32_t)(min * (double)counted + 0.999999);
     if (need == 0) need = 1;
-    int found = 0;
+    long found = -1;
     if (present >= need) {
         /* count per sentence of b; undo the counts afterwards */
-        uint32_t best = 0;
-        for (uint32_t k = 0; k < present; k++)
-            for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next) {
-                uint32_t c = ++b->scratch[b->post[j].sentence];
-                if (c > best) best = c;
-            }
+        uint32_t best = 0, at = 0;
+        if (held == NULL) /* found or not: the count only (the hot path) */
+            for (uint32_t k = 0; k < present; k++)
+                for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next) {
+                    uint32_t c = ++b->scratch[b->post[j].sentence];
+                    if (c > best) best = c;
+                }
+        else /* and where: of equal counts the earliest sentence of b */
+            for (uint32_t k = 0; k < present; k++)
+                for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next) {
+                    uint32_t sj = b->post[j].sentence, c = ++b->scratch[sj];
+                    if (c > best || (c == best && sj < at)) best = c, at = sj;
+                }
         for (uint32_t k = 0; k < present; k++)
             for (uint32_t j = heads[k]; j != UINT32_MAX; j = b->post[j].next)
                 b->scratch[b->post[j].sentence] = 0;
-        found = best >= need;
+        if (best >= need) found = (long)at;
+        if (held) *held = counted ? (double)best / (double)counted : 0;
     }
     if (heads != buf) free(heads);
     return found;
+}
+
+int align_sentence_found(const align_text *a, size_t i, const align_text *b, const align_params *p)
+{
+    return sentence_match(a, i, b, p, NULL) >= 0;
 }
 
 void align_shares(const align_text *a, const align_text *b, const align_params *p, double *share,
@@ -335,6 +353,24 @@ void align_own_layout(const align_text *a, const uint8_t *found, align_layout *o
         if (found[i]) got += a->s[i].tokens;
     }
     if (out->found) out->trail = own_run;
+}
+
+void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,
+                     const align_params *p, align_run *out)
+{
+    long lo = -1, hi = -1;
+    uint64_t whole = 0;
+    for (size_t i = 0; i < a->n_s; i++) {
+        if (!found[i]) continue;
+        double held = 0;
+        long at = sentence_match(a, i, b, p, &held);
+        if (at < 0) continue;
+        if (lo < 0 || at < lo) lo = at;
+        if (at > hi) hi = at;
+        if (held >= ALIGN_WHOLE) whole += a->s[i].tokens;
+    }
+    out->span = lo < 0 ? 0 : (uint32_t)(hi - lo + 1);
+    out->whole = a->tokens ? (double)whole / (double)a->tokens : 0;
 }
 
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)

@@ -134,6 +134,25 @@ typedef struct align_layout {
 /* Fills *out for a against the flags found (a->n_s, from align_shares). */
 void align_own_layout(const align_text *a, const uint8_t *found, align_layout *out);
 
+/* Where and how a's found sentences (found: a->n_s flags, from
+ * align_shares) are in b.  span: the sentences of b from the first that
+ * holds one of them to the last (0 when none is); whole: the share of a's
+ * tokens in sentences that one sentence of b holds almost whole
+ * (ALIGN_WHOLE of their trigrams).  A story a page carries is one run of
+ * the page, as long as the story or shorter (sentences cut), and most of
+ * its sentences are there verbatim (one changed word of a 14-word sentence
+ * leaves 0.75 of its trigrams, which is not whole); sentences of another
+ * story found by chance - stock phrases of one topic - lie scattered over
+ * the page and hold only part of their trigrams.  Costs one match per
+ * found sentence. */
+#define ALIGN_WHOLE 0.8
+typedef struct align_run {
+    uint32_t span;
+    double whole;
+} align_run;
+void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,
+                     const align_params *p, align_run *out);
+
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however
  * much one adds: an aggregator's first block is its own headline, which the

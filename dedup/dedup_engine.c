@@ -10,7 +10,8 @@
  *      (long blocks, >= 400 characters, must also be in 10% of the host's
  *      documents, so an aggregator reprinting one article three times does
  *      not learn it as template) - short lock;
- *   3. shingle the remaining blocks, build the sketch - no lock;
+ *   3. shingle the remaining blocks, build the sketch and, for a large
+ *      page written in words, its block anchors (block_anchors) - no lock;
  *   3b. presearch: under the lock, the index's candidates from the anchors
  *      (up to MAX_CANDIDATES), each measured on its stored sketch in the
  *      index's memory (resemblance and both containments from one merge,
@@ -55,6 +56,7 @@
 
 #include "common/fa_err.h"
 #include "dedup/align.h"
+#include "dedup/candidate_rank.h"
 #include "dedup/shingle.h"
 #include "dedup/signature.h"
 #include "dedup/text_norm.h"
@@ -79,12 +81,29 @@
 #define MAX_CANDIDATES 256
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
+#define MAX_BLOCK_ANCHORS 64 /* block anchors a document gets at most (block_anchors) */
+/* block anchors only for a page of at least this many sketch values (~400
+ * words) written in words: a large page's E smallest values are sparse
+ * against a short story it carries; a small one's are not.  Character
+ * sketches (Japanese, Chinese) get none: a block's smallest 4-gram is
+ * often a stock phrase of the register, and their postings ranked other
+ * candidates out (a Japanese near pair lost on seeds 11-13); their carried
+ * stories were already found (docs/DEDUP.md, "Candidates") */
+#define BLOCK_ANCHOR_MIN_SKETCH 96
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
 /* A text with no more blocks of its own than this beside another (its
  * first block aside) is an edited copy of it, not a page carrying it
  * (copy_own_blocks) */
 #define COPY_OWN_BLOCKS 2
+/* a text carried whole under confirm_containment has at most this many
+ * blocks (its headline aside) not found in its container (carried_run) */
+#define CARRIED_OWN_BLOCKS 1
+/* ... and its container at least this many of its own: a story of its own
+ * (3-4 paragraphs on the generator's roundups, each with 5 or more own
+ * blocks) beside what it carries, not a copy with a lede and a paragraph
+ * added (docs/DEDUP.md, rule 2) */
+#define CARRIER_OWN_BLOCKS 4
 /* Documents inserted while another's candidates were measured outside the
  * lock, that its lookup then measures under it; more than this and the
  * lookup reads the index's candidates again, under the lock. */
@@ -158,6 +177,7 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         e->opt.sentence_min_hangul = DEDUP_DEFAULT_SENTENCE_MIN_HANGUL;
     if (e->opt.confirm_container_ratio <= 0)
         e->opt.confirm_container_ratio = DEDUP_DEFAULT_CONTAINER_RATIO;
+    if (e->opt.confirm_carried <= 0) e->opt.confirm_carried = DEDUP_DEFAULT_CONFIRM_CARRIED;
     e->ap.sentence_min = e->opt.sentence_min;
     e->ap.sentence_min_chars = e->opt.sentence_min_chars;
     e->ap.stock_sentences = e->opt.stock_sentences;
@@ -420,9 +440,11 @@ typedef struct work {
     uint8_t *learned; /* per content block */
     shingle_vec sh;
     shingle_sketch sk;
+    uint32_t *banch; /* rec's block anchors (block_anchors) */
+    uint32_t n_banch;
     int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
-    fa_buf text;      /* normalised main text, one content block per line (text_store) */
-    fa_buf frame;     /* the text compressed for the store before the lock (dedup_insert) */
+    fa_buf text;  /* normalised main text, one content block per line (text_store) */
+    fa_buf frame; /* the text compressed for the store before the lock (dedup_insert) */
     uint32_t *line_k; /* line of text -> content block */
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
@@ -466,6 +488,7 @@ static void work_free(work *w)
     free(w->fps);
     free(w->fp_chars);
     shingle_sketch_free(&w->sk);
+    free(w->banch);
     fa_buf_free(&w->text);
     fa_buf_free(&w->frame);
     free(w->url);
@@ -563,6 +586,12 @@ static int extract(const dedup_engine *eng, const dedup_input *in, text_doc **ou
     return FA_EINVAL;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -621,6 +650,44 @@ static int prepare(const dedup_engine *eng, const dedup_input *in, work *w)
     return 0;
 }
 
+/* The block anchors of w (dedup_index.h): the smallest sketch value of
+ * each content block that holds none of the sketch's anchored smallest
+ * values.  A short story a large page carries holds about E * its share of
+ * the page of those (E = 2 + n/16: ~0.5 for a 45-word story in a
+ * 1,700-word roundup), so when the page is archived first the story often
+ * met none of its anchors and was never a candidate; with one anchor per
+ * block it meets one per paragraph it kept.  Sorted, distinct, at most
+ * MAX_BLOCK_ANCHORS.  0 or FA_ENOMEM. */
+static int block_anchors(const dedup_engine *eng, work *w)
+{
+    w->n_banch = 0;
+    if (w->unspaced || w->sk.n < BLOCK_ANCHOR_MIN_SKETCH || w->n_content == 0) return 0;
+    uint32_t rate = eng->ix->params.sample_rate;
+    uint32_t above = w->sk.v[dedup__anchor_count(w->sk.n) - 1]; /* anchored up to this */
+    uint32_t last = w->sk.v[w->sk.n - 1]; /* a capped sketch keeps values up to this */
+    uint32_t *minv = malloc(w->n_content * sizeof *minv);
+    uint8_t *seen = calloc(w->n_content, 1);
+    if (w->banch == NULL) w->banch = malloc(MAX_BLOCK_ANCHORS * sizeof *w->banch);
+    int rc = minv && seen && w->banch ? 0 : FA_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < w->sh.n; i++) {
+        if (!shingle_sampled(w->sh.hash[i], rate)) continue;
+        uint32_t v = (uint32_t)(w->sh.hash[i] >> 32), k = w->sh.block[i];
+        if (!seen[k] || v < minv[k]) minv[k] = v, seen[k] = 1;
+    }
+    for (size_t k = 0; rc == 0 && k < w->n_content && w->n_banch < MAX_BLOCK_ANCHORS; k++)
+        if (seen[k] && minv[k] > above && minv[k] <= last) w->banch[w->n_banch++] = minv[k];
+    if (w->n_banch > 1) {
+        qsort(w->banch, w->n_banch, sizeof *w->banch, cmp_u32);
+        uint32_t n = 1;
+        for (uint32_t i = 1; i < w->n_banch; i++)
+            if (w->banch[i] != w->banch[n - 1]) w->banch[n++] = w->banch[i];
+        w->n_banch = n;
+    }
+    free(minv);
+    free(seen);
+    return rc;
+}
+
 /* Step 3: shingles and sketch over content blocks that are not template. */
 static int sketch_doc(const dedup_engine *eng, work *w)
 {
@@ -653,6 +720,7 @@ static int sketch_doc(const dedup_engine *eng, work *w)
     if (rc == 0)
         for (size_t i = 0; i < w->sh.n; i++)
             if (shingle_sampled(w->sh.hash[i], p->sample_rate)) w->wb[w->sh.block[i]].sampled++;
+    if (rc == 0) rc = block_anchors(eng, w);
     return rc;
 }
 
@@ -737,6 +805,10 @@ typedef struct verified {
     int me_tail, other_tail;          /* confirmed: each text's own part is only its end */
     int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
     align_layout me_lay, other_lay; /* confirmed: align_own_layout of each text */
+    uint32_t sent_me, sent_other;   /* confirmed: each text's sentences */
+    align_run run_me, run_other;    /* confirmed: align_found_run of each text in the
+                                       other, when its share is within [confirm_carried,
+                                       confirm_containment) (else zero) */
 } verified;
 
 /* A candidate measured in presearch: its record (no sketch or strings
@@ -885,6 +957,14 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me, fo);
         align_own_layout(&w->at, v->found, &v->me_lay);
         align_own_layout(&bt, fo, &v->other_lay);
+        v->sent_me = (uint32_t)w->at.n_s, v->sent_other = (uint32_t)bt.n_s;
+        /* where a text found under confirm_containment lies in the other
+         * (decide, carried_run): rare, so measured only then */
+        const dedup_options *o = &eng->opt;
+        if (v->c_me_in_other >= o->confirm_carried && v->c_me_in_other < o->confirm_containment)
+            align_found_run(&w->at, v->found, &bt, s, &v->run_me);
+        if (v->c_other_in_me >= o->confirm_carried && v->c_other_in_me < o->confirm_containment)
+            align_found_run(&bt, fo, &w->at, s, &v->run_other);
         /* each text's own part only its end: no own block before or between found ones */
         v->me_tail = v->me_lay.found && !v->me_lay.lead && !v->me_lay.inner;
         v->other_tail = v->other_lay.found && !v->other_lay.lead && !v->other_lay.inner;
@@ -949,6 +1029,8 @@ static int fill_record(const dedup_engine *eng, const dedup_input *in, work *w, 
     rec->content_chars = content_chars;
     rec->n_sketch = exact ? 0 : w->sk.n;
     rec->sketch = w->sk.v;
+    rec->n_block_anchors = exact ? 0 : w->n_banch;
+    rec->block_anchors = w->banch;
     rec->n_blocks = exact || group != UINT32_MAX ? 0 : w->n_fps; /* as insert_locked has it */
     rec->blocks = w->fps;
     rec->block_chars = w->fp_chars;
@@ -1057,7 +1139,11 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
                     0,
                     0,
                     {0, 0, 0, 0},
-                    {0, 0, 0, 0}};
+                    {0, 0, 0, 0},
+                    0,
+                    0,
+                    {0, 0},
+                    {0, 0}};
     *na_out = na, *nb_out = nb, *c_out = c;
 }
 
@@ -1101,6 +1187,24 @@ static int copy_own_blocks(const align_layout *lay)
     return lay->found > 0 && lay->lead + lay->inner + lay->trail <= COPY_OWN_BLOCKS;
 }
 
+/* Is a text (layout lay against the other, found over span of the other's
+ * sentences, sentences long) carried whole by the other, as one run?  A
+ * story a roundup carries with a paragraph cut, sentences removed or
+ * rewritten is found at 0.5-0.7 of its tokens, where two background
+ * paragraphs a story shares with another also are; but the carried story
+ * has at most one block not found (the paragraph cut), and its found
+ * sentences are one run of the page no longer than the story, while the
+ * shared background leaves three or more of the story's blocks not found,
+ * and sentences found by chance (a topic's stock phrases) lie scattered.
+ * docs/DEDUP.md, "Confirmation", rule 2. */
+static int carried_run(const dedup_options *o, const align_layout *lay, const align_run *run,
+                       uint32_t sentences, const align_layout *container)
+{
+    return lay->found > 0 && lay->lead + lay->inner + lay->trail <= CARRIED_OWN_BLOCKS &&
+           run->span > 0 && run->span <= sentences && run->whole >= o->confirm_carried &&
+           container->lead + container->inner + container->trail >= CARRIER_OWN_BLOCKS;
+}
+
 /* The relation a measured candidate is in, from confirm's aligned shares
  * (confirmed: 1) or from the sketch's (0). */
 static void decide(const dedup_options *o, verified *v, int confirmed)
@@ -1112,13 +1216,17 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * shares */
         if (v->same_head && v->res >= o->confirm_near_same_head)
             v->kind = DEDUP_NEAR;
-        else if (v->c_other_in_me >= o->confirm_containment && !v->me_tail &&
-                 !copy_own_blocks(&v->me_lay) &&
+        else if ((v->c_other_in_me >= o->confirm_containment ||
+                  (v->c_other_in_me >= o->confirm_carried &&
+                   carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay))) &&
+                 !v->me_tail && !copy_own_blocks(&v->me_lay) &&
                  1.0 - v->blk_me_in_other >= o->confirm_novel_share &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
             v->kind = DEDUP_CONTAINS;
-        else if (v->c_me_in_other >= o->confirm_containment && !v->other_tail &&
-                 !copy_own_blocks(&v->other_lay) &&
+        else if ((v->c_me_in_other >= o->confirm_containment ||
+                  (v->c_me_in_other >= o->confirm_carried &&
+                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay))) &&
+                 !v->other_tail && !copy_own_blocks(&v->other_lay) &&
                  1.0 - v->blk_other_in_me >= o->confirm_novel_share &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;
@@ -1294,7 +1402,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         int np = pending_candidates(eng, group, alias_key, pend);
         verified best_near = {
             UINT32_MAX,   0,           0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0,
-            {0, 0, 0, 0}, {0, 0, 0, 0}};
+            {0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, {0, 0}, {0, 0}};
         verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
@@ -1347,7 +1455,13 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                     v.tokens_me,
                     v.tokens_other,
                     {v.me_lay.lead, v.me_lay.inner, v.me_lay.trail, v.me_lay.found},
-                    {v.other_lay.lead, v.other_lay.inner, v.other_lay.trail, v.other_lay.found}};
+                    {v.other_lay.lead, v.other_lay.inner, v.other_lay.trail, v.other_lay.found},
+                    v.sent_me,
+                    v.sent_other,
+                    v.run_me.span,
+                    v.run_other.span,
+                    v.run_me.whole,
+                    v.run_other.whole};
                 o->trace(o->trace_ud, &t);
             }
             if (v.kind == 0) {

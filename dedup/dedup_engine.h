@@ -74,6 +74,7 @@
 #define DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD 0.3
 #define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
 #define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
+#define DEDUP_DEFAULT_CONFIRM_CARRIED 0.55
 
 /* One candidate as the engine judged it (dedup_options.trace). */
 typedef struct dedup_trace {
@@ -86,10 +87,15 @@ typedef struct dedup_trace {
     double other_in_me, me_in_other; /* aligned shares (or the sketch's) */
     double blk_other_in_me, blk_me_in_other;
     int same_head;
-    int kind;                         /* the decision: 0 none, or a dedup_finding_kind */
-    uint64_t tokens_me, tokens_other; /* confirmed: the aligned texts' tokens */
-    uint32_t lay_me[4], lay_other[4]; /* confirmed: align_own_layout (lead, inner,
-                                         trail, found blocks) of each text */
+    int kind;                               /* the decision: 0 none, or a dedup_finding_kind */
+    uint64_t tokens_me, tokens_other;       /* confirmed: the aligned texts' tokens */
+    uint32_t lay_me[4], lay_other[4];       /* confirmed: align_own_layout (lead, inner,
+                                               trail, found blocks) of each text */
+    uint32_t sentences_me, sentences_other; /* confirmed: the texts' sentences */
+    uint32_t span_me, span_other;           /* confirmed, when a share lies between confirm_carried
+                                               and confirm_containment: align_found_run of that
+                                               text in the other (0: not measured) */
+    double whole_me, whole_other;
 } dedup_trace;
 
 typedef struct dedup_options {
@@ -133,6 +139,13 @@ typedef struct dedup_options {
     double confirm_novel_share;     /* ... and this share of the container's own text is not
                                        in the other (and that text is not only its end:
                                        align_own_layout); 0 = 0.4 */
+    double confirm_carried;         /* contains, below confirm_containment: the other's
+                                       share >= this when the other is carried whole as
+                                       one run - at most one block of it not found, its
+                                       found sentences within as many of this text's
+                                       sentences as it has, and this share of it in sentences
+                                       found almost whole (align_found_run); 0 = 0.55,
+                                       >= confirm_containment: off */
     text_extract_options extract;   /* ceilings for extraction */
     /* Instrumentation (benches): called under the engine's lock for every
      * candidate verified, whatever was decided; NULL = none. */

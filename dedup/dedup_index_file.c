@@ -9,7 +9,12 @@
  *            type 1 (document): fixed fields (id, group, date, host/digest/
  *            URL/alias keys, flags, counts), the sketch (u32 each), the
  *            content blocks' fingerprints (u64) and lengths (u32), then URL,
- *            digest and record id strings.
+ *            digest and record id strings, then (aligned to 4) the block
+ *            anchors (u32 each; their count in the fixed fields' former
+ *            padding, 0 in records written before them - such a record
+ *            reads as a document without block anchors, and a reader that
+ *            predates them reads a newer record without them: version 1
+ *            either way).
  *
  * Crash safety: a record is written with one pwrite at the end of the file;
  * a kill -9 leaves either the whole record or a torn tail, and at open the
@@ -25,8 +30,10 @@
  *   digests      digest key -> first doc                     ~15 B/doc (12 B/slot)
  *   keys         URL/alias key -> latest doc                 ~15-30 B/doc
  *   anchors      sketch value -> doc (multimap), the E smallest
- *                sketch values of each doc, E = clamp(2 + n/16, 8, 48):
- *                8 B/slot, ~9 anchors for an article          ~90 B/doc
+ *                sketch values of each doc, E = clamp(2 + n/16, 8, 48),
+ *                and its block anchors (the smallest value of each
+ *                block holding none of those): 8 B/slot, ~9 + ~3
+ *                anchors for an article                       ~120 B/doc
  *   hosts        per host: block fingerprint (32 bits) -> documents,
  *                a bounded table (64..2048 slots, grown with the host's
  *                documents; when a probe window is full a fingerprint seen
@@ -344,7 +351,7 @@ typedef struct doc_fixed {
     uint64_t host_key, digest_key, url_key, alias_key;
     uint32_t flags, content_chars, n_sketch, n_blocks;
     uint16_t url_len, digest_len, record_id_len, pad;
-    uint32_t pad2;
+    uint32_t n_block_anchors; /* 0 in records written before block anchors */
 } doc_fixed;
 
 _Static_assert(sizeof(doc_fixed) % 8 == 0, "doc_fixed keeps the u64 arrays aligned");
@@ -368,8 +375,10 @@ static int parse_doc(const uint8_t *p, size_t len, dedup_doc_record *rec)
     if (len < sizeof(doc_fixed)) return FA_ECORRUPT;
     doc_fixed f;
     memcpy(&f, p, sizeof f);
-    uint64_t need = sizeof f + (uint64_t)f.n_sketch * 4 + (uint64_t)f.n_blocks * 12 + f.url_len +
-                    1 + f.digest_len + 1 + f.record_id_len + 1;
+    uint64_t strings = sizeof f + (uint64_t)f.n_sketch * 4 + (uint64_t)f.n_blocks * 12 + f.url_len +
+                       1 + f.digest_len + 1 + f.record_id_len + 1;
+    uint64_t anchors = (strings + 3) & ~(uint64_t)3;
+    uint64_t need = anchors + (uint64_t)f.n_block_anchors * 4;
     if (need > len) return FA_ECORRUPT;
     memset(rec, 0, sizeof *rec);
     rec->id = f.id;
@@ -395,6 +404,8 @@ static int parse_doc(const uint8_t *p, size_t len, dedup_doc_record *rec)
     rec->digest = (const char *)q;
     q += f.digest_len + 1;
     rec->record_id = (const char *)q;
+    rec->n_block_anchors = f.n_block_anchors;
+    rec->block_anchors = f.n_block_anchors ? (const uint32_t *)(p + anchors) : NULL;
     return 0;
 }
 
@@ -423,6 +434,8 @@ static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
     uint32_t e = dedup__anchor_count(r->n_sketch);
     for (uint32_t i = 0; i < e && rc == 0; i++)
         rc = mm_put(&x->anchors, r->sketch[i], r->id);
+    for (uint32_t i = 0; i < r->n_block_anchors && rc == 0; i++)
+        rc = mm_put(&x->anchors, r->block_anchors[i], r->id);
     if (rc < 0 || r->host_key == 0) return rc;
     uint32_t hi;
     if (map64_get(&x->host_ids, r->host_key, &hi) < 0) {
@@ -694,8 +707,10 @@ static int fi_insert(dedup_index *ix, dedup_doc_record *r)
     if (ul > 65535) ul = 65535;
     if (dl > 65535) dl = 65535;
     if (il > 65535) il = 65535;
-    size_t body =
+    size_t strings =
         sizeof(doc_fixed) + (size_t)r->n_sketch * 4 + (size_t)r->n_blocks * 12 + ul + dl + il + 3;
+    size_t anchors = (strings + 3) & ~(size_t)3;
+    size_t body = anchors + (size_t)r->n_block_anchors * 4;
     size_t total = sizeof(rec_frame) + ((body + 7) & ~(size_t)7);
     if (total > REC_MAX) return FA_ETOOBIG;
     int rc = grow_buf(&x->wbuf, &x->wbuf_cap, total);
@@ -716,7 +731,7 @@ static int fi_insert(dedup_index *ix, dedup_doc_record *r)
                    (uint16_t)dl,
                    (uint16_t)il,
                    0,
-                   0};
+                   r->n_block_anchors};
     uint8_t *p = x->wbuf + sizeof(rec_frame);
     memcpy(p, &f, sizeof f);
     uint8_t *q = p + sizeof f;
@@ -732,6 +747,7 @@ static int fi_insert(dedup_index *ix, dedup_doc_record *r)
     if (dl) memcpy(q, r->digest, dl);
     q += dl + 1;
     if (il) memcpy(q, r->record_id, il);
+    if (r->n_block_anchors) memcpy(p + anchors, r->block_anchors, (size_t)r->n_block_anchors * 4);
     size_t blen = total - sizeof(rec_frame);
     rec_frame fr = {REC_MAGIC, (uint32_t)total, (uint32_t)XXH3_64bits(p, blen), REC_DOC};
     memcpy(x->wbuf, &fr, sizeof fr);

@@ -17,7 +17,8 @@
  *   P g:<bucket>     hash    payload digest key -> first doc (HSETNX)
  *   P k:<bucket>     hash    canonical URL / alias key -> latest doc
  *   P a:<bucket>     hash    anchor (one of a document's smallest sketch
- *                            values) -> the docs carrying it, u32 each,
+ *                            values, or one of its block anchors:
+ *                            dedup_index.h) -> the docs carrying it, u32 each,
  *                            at most POSTING_CAP
  *   P h:<host key>   hash    block fingerprint (32 bits) -> documents of the
  *                            host carrying it; "#docs" -> documents counted
@@ -663,7 +664,8 @@ static int rx_insert(dedup_index *ix, dedup_doc_record *r)
     int rc = pack_doc(x, r);
     if (rc < 0) return rc;
     int anchored = !(r->flags & DEDUP_REC_EXACT);
-    uint32_t na = anchored ? dedup__anchor_count(r->n_sketch) : 0;
+    uint32_t ne = anchored ? dedup__anchor_count(r->n_sketch) : 0;
+    uint32_t na = ne + (anchored ? r->n_block_anchors : 0); /* the block anchors after them */
     uint32_t nb = anchored && r->host_key ? r->n_blocks : 0;
     size_t argc = 3 + 13 + 2 * (size_t)na + nb;
     rc = grow_args(x, argc);
@@ -709,7 +711,7 @@ static int rx_insert(dedup_index *ix, dedup_doc_record *r)
     char *p = s + 64 + 33 + 17 + 16;
     size_t i = 13;
     for (uint32_t k = 0; k < na; k++, p += 10) {
-        anchor_bucket(r->sketch[k], p, p + 6);
+        anchor_bucket(k < ne ? r->sketch[k] : r->block_anchors[k - ne], p, p + 6);
         a[i] = p, l[i++] = 5;
         a[i] = p + 6, l[i++] = 4;
     }

@@ -1842,7 +1842,9 @@ double corpus_word_f1(const char *extracted, const char *truth)
  *   C i o confirmed sketch_res sk_o_in_i sk_i_in_o o_in_i i_in_o blk_o_in_i
  *     blk_i_in_o same_head kind sketch_n_i sketch_n_o tokens_i tokens_o
  *     lead_i inner_i trail_i found_i lead_o inner_o trail_o found_o
- *     (the last ten: confirmed candidates; align_own_layout, align.h) */
+ *     sentences_i sentences_o span_i span_o whole_i whole_o
+ *     (the last fourteen: confirmed candidates; align_own_layout and
+ *     align_found_span, align.h) */
 typedef struct trace_ctx {
     FILE *f;
     uint32_t *of_doc; /* engine document id -> corpus index (owned by the run) */
@@ -1855,13 +1857,14 @@ static void trace_candidate(void *ud, const dedup_trace *t)
     if (t->other >= x->n) return; /* a pending document (dedup_examine) */
     fprintf(x->f,
             "C %zu %u %d %.4f %.4f %.4f %.4f %.4f %.4f %.4f %d %d %u %u %llu %llu %u %u %u %u %u "
-            "%u %u %u\n",
+            "%u %u %u %u %u %u %u %.4f %.4f\n",
             x->cur, x->of_doc[t->other], t->confirmed, t->sketch_res, t->sketch_other_in_me,
             t->sketch_me_in_other, t->other_in_me, t->me_in_other, t->blk_other_in_me,
             t->blk_me_in_other, t->same_head, t->kind, t->sketch_n, t->other_sketch_n,
             (unsigned long long)t->tokens_me, (unsigned long long)t->tokens_other, t->lay_me[0],
             t->lay_me[1], t->lay_me[2], t->lay_me[3], t->lay_other[0], t->lay_other[1],
-            t->lay_other[2], t->lay_other[3]);
+            t->lay_other[2], t->lay_other[3], t->sentences_me, t->sentences_other, t->span_me,
+            t->span_other, t->whole_me, t->whole_other);
 }
 
 static void trace_truth(FILE *f, const corpus *c)

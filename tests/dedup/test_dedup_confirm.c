@@ -490,6 +490,89 @@ static void test_short_copy_with_lede_is_near(void **state)
     dedup_engine_close(e);
 }
 
+/* align_found_run: a story carried by a page is one run of the page's
+ * sentences, no longer than the story; the same sentences scattered over
+ * the page are not.  Only the sentences found verbatim count as whole. */
+static void test_found_run(void **state)
+{
+    (void)state;
+    fa_buf a, b, c;
+    fa_buf_init(&a, 1 << 20);
+    fa_buf_init(&b, 1 << 20);
+    fa_buf_init(&c, 1 << 20);
+    /* a: story 1, sentences 0-8; b: a story of its own (10 sentences),
+     * then sentences 0-5 of story 1, the second with a typo; c: the same
+     * six sentences, each after two of c's own */
+    for (unsigned s = 0; s < 9; s++)
+        sentence(&a, 1, s, 0);
+    for (unsigned s = 0; s < 10; s++)
+        sentence(&b, 3, s, 0);
+    for (unsigned s = 0; s < 6; s++) {
+        sentence(&b, 1, s, s == 1);
+        sentence(&c, 4, 2 * s, 0);
+        sentence(&c, 4, 2 * s + 1, 0);
+        sentence(&c, 1, s, s == 1);
+    }
+    align_text ta = build(a.data), tb = build(b.data), tc = build(c.data);
+    const align_params ap = {0.5, 0.7, 3, 0.6};
+    uint8_t found[9];
+    double share, blk;
+    align_run run;
+    align_shares(&ta, &tb, &ap, &share, &blk, found);
+    assert_true(share > 0.66 && share < 0.67); /* 6 of 9 */
+    align_found_run(&ta, found, &tb, &ap, &run);
+    assert_int_equal(run.span, 6);
+    assert_true(run.whole > 0.55 && run.whole < 0.56); /* 5 of 9: the typo is not whole */
+    align_shares(&ta, &tc, &ap, &share, &blk, found);
+    assert_true(share > 0.66 && share < 0.67);
+    align_found_run(&ta, found, &tc, &ap, &run);
+    assert_int_equal(run.span, 16); /* c's sentences 2 .. 17 */
+    static const uint8_t none[9] = {0};
+    align_found_run(&ta, none, &tb, &ap, &run);
+    assert_int_equal(run.span, 0);
+    assert_true(run.whole == 0);
+    align_text_free(&ta);
+    align_text_free(&tb);
+    align_text_free(&tc);
+    fa_buf_free(&a);
+    fa_buf_free(&b);
+    fa_buf_free(&c);
+}
+
+/* A story a roundup carries with its last paragraph cut is found there at
+ * two thirds of its tokens, under confirm_containment (0.7): contained, as
+ * one run with one block not found, beside a story of the roundup's own of
+ * four paragraphs.  A copy with the same cut under a lede of two
+ * paragraphs and one paragraph added (three blocks of its own, 1.7 times
+ * the story) is not a container of it. */
+static void test_carried_run_contains(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *body = story(1, 0, 9, 0, 0, NULL), *cut = story(1, 0, 6, 0, 0, NULL);
+    char *own = story(3, 0, 12, 0, 0, NULL), *lede = story(5, 0, 6, 0, 0, NULL);
+    char *added = story(6, 0, 3, 0, 0, NULL);
+    size_t n = strlen(body) + strlen(own) + strlen(lede) + strlen(added) + 200;
+    char *orig = malloc(n), *roundup = malloc(n), *copy = malloc(n);
+    sprintf(orig, "The original headline of the story\n\n%s", body);
+    sprintf(roundup, "The roundup's headline\n\n%s%s", own, cut);
+    sprintf(copy, "A headline of the copy's own\n\n%s%s%s", lede, cut, added);
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/roundup", roundup, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    free(body), free(cut), free(own), free(lede), free(added), free(orig), free(roundup);
+    free(copy);
+    dedup_engine_close(e);
+}
+
 /* align_own_layout: where a text's own blocks lie against another's. */
 static void test_own_layout(void **state)
 {
@@ -595,6 +678,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cut_end_is_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_copy_with_lede_is_near, setup, teardown),
         cmocka_unit_test(test_own_layout),
+        cmocka_unit_test(test_found_run),
+        cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };

@@ -205,6 +205,59 @@ static void test_anchors_of_short_documents(void **state)
     ix->ops->close(ix);
 }
 
+/* Block anchors (dedup_index.h) are anchors too, and kept in the record:
+ * a query holding only a long document's block anchors - none of its
+ * smallest values - finds it, before and after the index is reopened, and
+ * the record reads them back. */
+static void test_block_anchors_kept(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    static uint32_t sk[160];
+    for (uint32_t i = 0; i < 160; i++)
+        sk[i] = 1000u + i * 8u;
+    const uint32_t banch[2] = {1000u + 100u * 8u, 1000u + 150u * 8u};
+    uint64_t blocks[1] = {11};
+    uint32_t bchars[1] = {100};
+    dedup_doc_record r = {0};
+    r.group = UINT32_MAX;
+    r.n_sketch = 160, r.sketch = sk;
+    r.n_block_anchors = 2, r.block_anchors = banch;
+    r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+    r.url = "https://example.org/page", r.digest = "", r.record_id = "<urn:x>";
+    assert_int_equal(ix->ops->insert(ix, &r), 0);
+    r.n_block_anchors = 0, r.block_anchors = NULL; /* a record without: as before them */
+    r.group = UINT32_MAX, r.url = "https://example.org/other";
+    for (uint32_t i = 0; i < 160; i++)
+        sk[i] = 900000u + i * 8u;
+    assert_int_equal(ix->ops->insert(ix, &r), 0);
+    uint32_t q[12];
+    for (uint32_t i = 0; i < 12; i++)
+        q[i] = i < 2 ? banch[i] : 500000u + i * 8u;
+    for (int reopened = 0; reopened < 2; reopened++) {
+        dedup_candidate c[8];
+        int n = ix->ops->candidates(ix, q, 12, c, 8);
+        assert_int_equal(n, 1);
+        assert_int_equal(c[0].doc, 0);
+        assert_int_equal(c[0].hits, 2);
+        dedup_doc_record g;
+        assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
+        assert_int_equal(g.n_block_anchors, 2);
+        assert_int_equal(g.block_anchors[0], banch[0]);
+        assert_int_equal(g.block_anchors[1], banch[1]);
+        assert_string_equal(g.record_id, "<urn:x>");
+        assert_int_equal(ix->ops->get_doc(ix, 1, &g), 0);
+        assert_int_equal(g.n_block_anchors, 0);
+        assert_int_equal(g.n_sketch, 160);
+        assert_string_equal(g.url, "https://example.org/other");
+        ix->ops->close(ix);
+        assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    }
+    ix->ops->close(ix);
+}
+
 /* Every document sharing an anchor with the query is counted and ranked,
  * not only the first ones met: 200 documents whose anchors are the
  * query's 8 smallest values (a register's stock character 4-grams) come
@@ -380,6 +433,76 @@ static void test_containment_both_orders(void **state)
     assert_true(f->score >= 0.85);
     dedup_result_free(&r);
     free(art), free(agg), free(art2);
+    dedup_engine_close(e);
+}
+
+/* Short stories (two paragraphs of 22 words) carried by a long page
+ * archived before them: each holds about half of one of the page's
+ * smallest-value anchors, and was found only when it held one; with a
+ * block anchor per paragraph every one finds the page, also once the
+ * index is reopened. */
+static char *short_story(uint64_t seed, int body_only)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    if (!body_only) fa_buf_printf(&b, "Headline of story %llu\n\n", (unsigned long long)seed);
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int p = 0; p < 2; p++) {
+        for (int w = 0; w < 22; w++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            fa_buf_printf(&b, "%sw%u", w ? " " : "", (unsigned)(x % 5000));
+        }
+        fa_buf_puts(&b, ".\n\n");
+    }
+    return fa_buf_steal(&b, NULL);
+}
+
+static void test_short_stories_carried_before(void **state)
+{
+    (void)state;
+    enum { STORIES = 8 };
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    fa_buf pg;
+    fa_buf_init(&pg, 1 << 22);
+    fa_buf_puts(&pg, "The roundup's headline\n\n");
+    uint64_t x = 77;
+    for (int p = 0; p < 24; p++) { /* a story of its own: 24 paragraphs of 50 words */
+        for (int w = 0; w < 50; w++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            fa_buf_printf(&pg, "%sw%u", w ? " " : "", (unsigned)(x % 5000));
+        }
+        fa_buf_puts(&pg, ".\n\n");
+    }
+    for (int k = 0; k < STORIES; k++) {
+        char *body = short_story(500 + (uint64_t)k, 1);
+        fa_buf_puts(&pg, body);
+        free(body);
+    }
+    dedup_result r;
+    dedup_input in = {"https://agg.example/r", NULL,    NULL,   "sha1:r", "<urn:uuid:r>", 1,
+                      DEDUP_PLAIN_TEXT,        pg.data, pg.len, NULL};
+    assert_int_equal(dedup_analyze(e, &in, &r), 0);
+    uint32_t page_id = r.doc;
+    dedup_result_free(&r);
+    for (int k = 0; k < STORIES; k++) {
+        if (k == STORIES / 2) { /* the rest after a reopen: the anchors rebuilt from the log */
+            dedup_engine_close(e);
+            assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+        }
+        char *st = short_story(500 + (uint64_t)k, 0), url[64], digest[32];
+        snprintf(url, sizeof url, "https://s%d.example/story", k);
+        snprintf(digest, sizeof digest, "sha1:s%d", k);
+        dedup_input si = {url, NULL,       NULL, digest, "<urn:uuid:s>", 2 + k, DEDUP_PLAIN_TEXT,
+                          st,  strlen(st), NULL};
+        assert_int_equal(dedup_analyze(e, &si, &r), 0);
+        const dedup_finding *f = find(&r, DEDUP_CONTAINED_IN);
+        assert_non_null(f);
+        assert_int_equal(f->doc, page_id);
+        dedup_result_free(&r);
+        free(st);
+    }
+    fa_buf_free(&pg);
     dedup_engine_close(e);
 }
 
@@ -896,6 +1019,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_candidates_count_every_document, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_anchors_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_stories_carried_before, setup, teardown),
         cmocka_unit_test(test_rank_candidates_selects_the_best),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),

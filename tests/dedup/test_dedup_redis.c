@@ -290,6 +290,84 @@ static void short_story_ranked(void **state)
     dedup_engine_close(e);
 }
 
+/* Two paragraphs of 22 pseudo-words (a short story), plain text. */
+static char *short_text(uint64_t seed, int headline)
+{
+    size_t cap = 4096, len = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    s[0] = 0;
+    if (headline)
+        len += (size_t)snprintf(s, cap, "Headline of story %llu\n\n", (unsigned long long)seed);
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int p = 0; p < 2; p++) {
+        for (int w = 0; w < 22; w++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            len +=
+                (size_t)snprintf(s + len, cap - len, "%sw%u", w ? " " : "", (unsigned)(x % 5000));
+        }
+        len += (size_t)snprintf(s + len, cap - len, ".\n\n");
+    }
+    return s;
+}
+
+/* Short stories carried by a long page archived before them find it
+ * through the page's block anchors (dedup_index.h), which the Redis index
+ * keeps among the anchors like the file index (test_dedup_engine.c). */
+static void carried_before(void **state)
+{
+    (void)state;
+    enum { STORIES = 8 };
+    dedup_engine *e = open_node("carried:", NULL);
+    size_t cap = 1 << 16, len = 0;
+    char *pg = malloc(cap);
+    assert_non_null(pg);
+    len += (size_t)snprintf(pg, cap, "The roundup's headline\n\n");
+    uint64_t x = 77;
+    for (int p = 0; p < 24; p++) {
+        for (int w = 0; w < 50; w++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            len +=
+                (size_t)snprintf(pg + len, cap - len, "%sw%u", w ? " " : "", (unsigned)(x % 5000));
+        }
+        len += (size_t)snprintf(pg + len, cap - len, ".\n\n");
+    }
+    for (int k = 0; k < STORIES; k++) {
+        char *body = short_text(500 + (uint64_t)k, 0);
+        len += (size_t)snprintf(pg + len, cap - len, "%s", body);
+        free(body);
+    }
+    dedup_result r;
+    dedup_input in = {.url = "https://agg.example/r",
+                      .record_id = "<urn:uuid:r>",
+                      .date = 1,
+                      .type = DEDUP_PLAIN_TEXT,
+                      .content = pg,
+                      .len = len};
+    assert_int_equal(dedup_analyze(e, &in, &r), 0);
+    uint32_t page_id = r.doc;
+    dedup_result_free(&r);
+    for (int k = 0; k < STORIES; k++) {
+        char *st = short_text(500 + (uint64_t)k, 1), url[64];
+        snprintf(url, sizeof url, "https://s%d.example/story", k);
+        dedup_input si = {.url = url,
+                          .record_id = "<urn:uuid:s>",
+                          .date = 2 + k,
+                          .type = DEDUP_PLAIN_TEXT,
+                          .content = st,
+                          .len = strlen(st)};
+        assert_int_equal(dedup_analyze(e, &si, &r), 0);
+        int found = 0;
+        for (size_t i = 0; i < r.n_findings; i++)
+            found |= r.findings[i].kind == DEDUP_CONTAINED_IN && r.findings[i].doc == page_id;
+        assert_true(found);
+        dedup_result_free(&r);
+        free(st);
+    }
+    free(pg);
+    dedup_engine_close(e);
+}
+
 static void outage(void **state)
 {
     (void)state;
@@ -315,9 +393,13 @@ int main(void)
     redis_test_require();
     if (redis_test_start(&srv, NULL) < 0) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(two_nodes),          cmocka_unit_test(parameters_kept),
-        cmocka_unit_test(quality_generated),  cmocka_unit_test(quality_edits),
-        cmocka_unit_test(short_story_ranked), cmocka_unit_test(outage),
+        cmocka_unit_test(two_nodes),
+        cmocka_unit_test(parameters_kept),
+        cmocka_unit_test(quality_generated),
+        cmocka_unit_test(quality_edits),
+        cmocka_unit_test(short_story_ranked),
+        cmocka_unit_test(carried_before),
+        cmocka_unit_test(outage),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     redis_test_stop(&srv);

@@ -578,6 +578,7 @@ static int cmd_edits(int argc, char **argv)
     if (argc > 13 && strcmp(argv[13], "-") != 0) o.candidate_floor = atof(argv[13]);
     if (argc > 14 && strcmp(argv[14], "-") != 0) o.candidate_floor_chars = atof(argv[14]);
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
+    if (getenv("BENCH_CARRIED")) o.confirm_carried = atof(getenv("BENCH_CARRIED"));
     edits_total t[4];
     memset(t, 0, sizeof t);
     const char *langs = getenv("BENCH_LANGS"); /* e.g. "03": English and Korean only */
