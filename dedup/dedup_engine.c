@@ -82,14 +82,19 @@
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
 #define MAX_BLOCK_ANCHORS 64 /* block anchors a document gets at most (block_anchors) */
-/* block anchors only for a page of at least this many sketch values (~400
+/* block anchors only for a page of at least this many sketch values (~530
  * words) written in words: a large page's E smallest values are sparse
- * against a short story it carries; a small one's are not.  Character
+ * against a short story it carries; a small one's are not.  128, not 96:
+ * with 96 the bench crawl's first run took 4.7% more CPU than without
+ * block anchors (the demo's articles, ~100-130 values, got them, and
+ * their shared-vocabulary postings ranked more neighbours to align), with
+ * 128 1.3%; containment recall 0.954 -> 0.954 English, 0.935 -> 0.918
+ * Korean on seeds 1-3 (docs/BENCHMARKS.md, sixth round).  Character
  * sketches (Japanese, Chinese) get none: a block's smallest 4-gram is
  * often a stock phrase of the register, and their postings ranked other
  * candidates out (a Japanese near pair lost on seeds 11-13); their carried
  * stories were already found (docs/DEDUP.md, "Candidates") */
-#define BLOCK_ANCHOR_MIN_SKETCH 96
+#define BLOCK_ANCHOR_MIN_SKETCH 128
 #define MAX_PENDING_CANDIDATES 32 /* pending documents verified per examination */
 #define MAX_FINDINGS 32
 /* A text with no more blocks of its own than this beside another (its
