@@ -106,6 +106,7 @@ static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
             (align_sentence){off,       end - off, first,     (uint32_t)t->n_grams - first,
                              b->tokens, b->chars,  b->hangul, block};
         t->tokens += b->tokens;
+        t->hangul += b->hangul;
     }
     b->have = 0, b->tokens = 0, b->chars = 0, b->hangul = 0, b->emitted = 0;
     return rc;

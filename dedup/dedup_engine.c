@@ -151,6 +151,10 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
     if (e->opt.candidate_floor <= 0) e->opt.candidate_floor = DEDUP_DEFAULT_CANDIDATE_FLOOR;
     if (e->opt.candidate_floor_chars <= 0)
         e->opt.candidate_floor_chars = DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS;
+    if (e->opt.candidate_floor_short <= 0)
+        e->opt.candidate_floor_short = DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT;
+    if (e->opt.candidate_floor_short_hangul <= 0)
+        e->opt.candidate_floor_short_hangul = DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT_HANGUL;
     if (e->opt.sentence_min_chars <= 0)
         e->opt.sentence_min_chars = DEDUP_DEFAULT_SENTENCE_MIN_CHARS;
     if (e->opt.stock_sentences == 0) e->opt.stock_sentences = DEDUP_DEFAULT_STOCK_SENTENCES;
@@ -737,6 +741,7 @@ typedef struct verified {
     int me_tail, other_tail;          /* confirmed: each text's own part is only its end */
     int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
     align_layout me_lay, other_lay; /* confirmed: align_own_layout of each text */
+    int weak; /* aligned under the pair's floor as a short pair (candidate_floor_of) */
 } verified;
 
 /* A candidate measured in presearch: its record (no sketch or strings
@@ -840,6 +845,36 @@ static double sketch_best(const verified *v)
     return v->c_me_in_other > best ? v->c_me_in_other : best;
 }
 
+/* The lowest of the floors (candidate_floor_of): under it no candidate
+ * is aligned. */
+static double lowest_floor(const dedup_options *o)
+{
+    double f = o->candidate_floor;
+    if (o->candidate_floor_chars < f) f = o->candidate_floor_chars;
+    if (o->candidate_floor_short < f) f = o->candidate_floor_short;
+    if (o->candidate_floor_short_hangul < f) f = o->candidate_floor_short_hangul;
+    return f;
+}
+
+/* The sketch measure a candidate must reach to be aligned with text at
+ * (short_pair: the smaller of the two sketches has fewer than
+ * DEDUP_SHORT_SKETCH values).  Japanese and Chinese:
+ * character 4-gram sketches of one register share far more by chance
+ * than word shingles (on the generator, 40 candidates per Japanese page
+ * reached 0.4), so a higher floor.  A short pair (the smaller sketch
+ * under DEDUP_SHORT_SKETCH values: a story of 2-3 paragraphs) of
+ * characters - Han/Kana or Hangul - has a lower one: its estimate is made
+ * of so few values that an edited copy falls far under the floor (one
+ * sample value of 30 is 0.03), and aligning it is cheap.  What each
+ * costs in recall and in alignments is in docs/DEDUP.md. */
+static double candidate_floor_of(const dedup_options *o, const align_text *at, int short_pair)
+{
+    if (at->unspaced * 2 > at->tokens)
+        return short_pair ? o->candidate_floor_short : o->candidate_floor_chars;
+    if (short_pair && at->hangul * 2 > at->tokens) return o->candidate_floor_short_hangul;
+    return o->candidate_floor;
+}
+
 /* Confirmation: when the sketch puts the pair within reach
  * (candidate_floor) and the candidate's text is stored, replaces v's
  * estimates by the aligned shares of the whole texts (align.h): res =
@@ -852,14 +887,12 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
 {
     v->sketch_res = v->res;
     double best = sketch_best(v);
-    if (!eng->texts || best < eng->opt.candidate_floor) return 0;
+    if (!eng->texts || best < lowest_floor(&eng->opt)) return 0;
     int rc = own_sentences(eng, w);
     if (rc < 0) return rc;
-    /* Japanese and Chinese: character 4-gram sketches of one register
-     * share far more by chance than word shingles (on the generator, 40
-     * candidates per Japanese page reached 0.4), so a higher floor; what
-     * it costs in recall is in docs/DEDUP.md */
-    if (w->at.unspaced * 2 > w->at.tokens && best < eng->opt.candidate_floor_chars) return 0;
+    uint32_t n_small = w->sk.n < r->n_sketch ? w->sk.n : r->n_sketch;
+    if (best < candidate_floor_of(&eng->opt, &w->at, n_small < DEDUP_SHORT_SKETCH)) return 0;
+    v->weak = best < candidate_floor_of(&eng->opt, &w->at, 0);
     if (w->confirm_left == 0) {
         /* neither aligned nor judged on the sketch: candidates come here
          * best first (presearch), so what is left had the least evidence */
@@ -1057,7 +1090,8 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
                     0,
                     0,
                     {0, 0, 0, 0},
-                    {0, 0, 0, 0}};
+                    {0, 0, 0, 0},
+                    0};
     *na_out = na, *nb_out = nb, *c_out = c;
 }
 
@@ -1110,8 +1144,10 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
     } else if (confirmed == 1) {
         /* confirmed (or refuted) on the whole texts: v holds the aligned
          * shares */
-        if (v->same_head && v->res >= o->confirm_near_same_head)
-            v->kind = DEDUP_NEAR;
+        if (v->same_head && v->res >= o->confirm_near_same_head &&
+            (!v->weak || v->c_other_in_me >= o->confirm_near || v->c_me_in_other >= o->confirm_near))
+            v->kind = DEDUP_NEAR; /* a pair the sketch barely saw (weak) needs more than
+                                     a headline found by chance: one text half found */
         else if (v->c_other_in_me >= o->confirm_containment && !v->me_tail &&
                  !copy_own_blocks(&v->me_lay) &&
                  1.0 - v->blk_me_in_other >= o->confirm_novel_share &&
@@ -1155,8 +1191,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
      * aligned (the floors) nor related on the sketch (the thresholds) */
     double keep_min =
         o->near_threshold < o->containment_threshold ? o->near_threshold : o->containment_threshold;
-    if (eng->texts && o->candidate_floor < keep_min) keep_min = o->candidate_floor;
-    if (eng->texts && o->candidate_floor_chars < keep_min) keep_min = o->candidate_floor_chars;
+    if (eng->texts && lowest_floor(o) < keep_min) keep_min = lowest_floor(o);
     pthread_mutex_lock(&eng->lock);
     w->seq0 = eng->seq;
     uint32_t d;
@@ -1215,9 +1250,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
      * character sketches; resemblance separates those ties) */
     precand *order[MAX_CANDIDATES];
     int n_order = 0;
-    double floor = eng->opt.candidate_floor < eng->opt.candidate_floor_chars
-                       ? eng->opt.candidate_floor
-                       : eng->opt.candidate_floor_chars;
+    double floor = lowest_floor(&eng->opt);
     for (int i = 0; i < w->n_pre; i++)
         if (sketch_best(&w->pre[i].v) >= floor) order[n_order++] = &w->pre[i];
     qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
@@ -1294,7 +1327,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         int np = pending_candidates(eng, group, alias_key, pend);
         verified best_near = {
             UINT32_MAX,   0,           0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0,
-            {0, 0, 0, 0}, {0, 0, 0, 0}};
+            {0, 0, 0, 0}, {0, 0, 0, 0}, 0};
         verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
