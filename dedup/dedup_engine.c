@@ -153,8 +153,8 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         e->opt.candidate_floor_chars = DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS;
     if (e->opt.candidate_floor_short <= 0)
         e->opt.candidate_floor_short = DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT;
-    if (e->opt.candidate_floor_short_hangul <= 0)
-        e->opt.candidate_floor_short_hangul = DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT_HANGUL;
+    if (e->opt.candidate_floor_hangul <= 0)
+        e->opt.candidate_floor_hangul = DEDUP_DEFAULT_CANDIDATE_FLOOR_HANGUL;
     if (e->opt.sentence_min_chars <= 0)
         e->opt.sentence_min_chars = DEDUP_DEFAULT_SENTENCE_MIN_CHARS;
     if (e->opt.stock_sentences == 0) e->opt.stock_sentences = DEDUP_DEFAULT_STOCK_SENTENCES;
@@ -852,18 +852,21 @@ static double lowest_floor(const dedup_options *o)
     double f = o->candidate_floor;
     if (o->candidate_floor_chars < f) f = o->candidate_floor_chars;
     if (o->candidate_floor_short < f) f = o->candidate_floor_short;
-    if (o->candidate_floor_short_hangul < f) f = o->candidate_floor_short_hangul;
+    if (o->candidate_floor_hangul < f) f = o->candidate_floor_hangul;
     return f;
 }
 
 /* The sketch measure a candidate must reach to be aligned with text at
  * (short_pair: the smaller of the two sketches has fewer than
- * DEDUP_SHORT_SKETCH values).  Japanese and Chinese:
+ * DEDUP_SHORT_SKETCH values, the larger at most DEDUP_SHORT_PAIR_RATIO
+ * times as many).  Japanese and Chinese:
  * character 4-gram sketches of one register share far more by chance
  * than word shingles (on the generator, 40 candidates per Japanese page
  * reached 0.4), so a higher floor.  A short pair (the smaller sketch
- * under DEDUP_SHORT_SKETCH values: a story of 2-3 paragraphs) of
- * characters - Han/Kana or Hangul - has a lower one: its estimate is made
+ * under DEDUP_SHORT_SKETCH values: a story of 2-3 paragraphs, and the
+ * other at most DEDUP_SHORT_PAIR_RATIO times its size, as an edited copy
+ * is - a short text inside a long page is a containment, whose floor
+ * stays) of characters - Han/Kana or Hangul - has a lower one: its estimate is made
  * of so few values that an edited copy falls far under the floor (one
  * sample value of 30 is 0.03), and aligning it is cheap.  What each
  * costs in recall and in alignments is in docs/DEDUP.md. */
@@ -871,7 +874,7 @@ static double candidate_floor_of(const dedup_options *o, const align_text *at, i
 {
     if (at->unspaced * 2 > at->tokens)
         return short_pair ? o->candidate_floor_short : o->candidate_floor_chars;
-    if (short_pair && at->hangul * 2 > at->tokens) return o->candidate_floor_short_hangul;
+    if (short_pair && at->hangul * 2 > at->tokens) return o->candidate_floor_hangul;
     return o->candidate_floor;
 }
 
@@ -891,7 +894,9 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     int rc = own_sentences(eng, w);
     if (rc < 0) return rc;
     uint32_t n_small = w->sk.n < r->n_sketch ? w->sk.n : r->n_sketch;
-    if (best < candidate_floor_of(&eng->opt, &w->at, n_small < DEDUP_SHORT_SKETCH)) return 0;
+    uint32_t n_large = w->sk.n < r->n_sketch ? r->n_sketch : w->sk.n;
+    int short_pair = n_small < DEDUP_SHORT_SKETCH && n_large <= DEDUP_SHORT_PAIR_RATIO * n_small;
+    if (best < candidate_floor_of(&eng->opt, &w->at, short_pair)) return 0;
     v->weak = best < candidate_floor_of(&eng->opt, &w->at, 0);
     if (w->confirm_left == 0) {
         /* neither aligned nor judged on the sketch: candidates come here
@@ -1145,7 +1150,8 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         /* confirmed (or refuted) on the whole texts: v holds the aligned
          * shares */
         if (v->same_head && v->res >= o->confirm_near_same_head &&
-            (!v->weak || v->c_other_in_me >= o->confirm_near || v->c_me_in_other >= o->confirm_near))
+            (!v->weak || v->c_other_in_me >= o->confirm_near ||
+             v->c_me_in_other >= o->confirm_near))
             v->kind = DEDUP_NEAR; /* a pair the sketch barely saw (weak) needs more than
                                      a headline found by chance: one text half found */
         else if (v->c_other_in_me >= o->confirm_containment && !v->me_tail &&
@@ -1326,8 +1332,8 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         const work *pend[MAX_PENDING_CANDIDATES];
         int np = pending_candidates(eng, group, alias_key, pend);
         verified best_near = {
-            UINT32_MAX,   0,           0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0,
-            {0, 0, 0, 0}, {0, 0, 0, 0}, 0};
+            UINT32_MAX,   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, {0, 0, 0, 0},
+            {0, 0, 0, 0}, 0};
         verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {

@@ -525,8 +525,8 @@ static char *han_story(unsigned id, unsigned head_story, unsigned typo_mask, int
 }
 
 typedef struct short_trace {
-    double best;
-    int confirmed;
+    double best, shares[2];
+    int confirmed, same_head;
 } short_trace;
 
 static void short_trace_cb(void *ud, const dedup_trace *t)
@@ -535,6 +535,8 @@ static void short_trace_cb(void *ud, const dedup_trace *t)
     double b = t->sketch_res > t->sketch_other_in_me ? t->sketch_res : t->sketch_other_in_me;
     st->best = t->sketch_me_in_other > b ? t->sketch_me_in_other : b;
     st->confirmed = t->confirmed;
+    st->shares[0] = t->other_in_me, st->shares[1] = t->me_in_other;
+    st->same_head = t->same_head;
 }
 
 /* A short Chinese story's copy under a new headline, with typos in four of
@@ -550,7 +552,7 @@ static void test_short_chars_pair_aligned(void **state)
         char d[96];
         snprintf(d, sizeof d, "%s/%d", dir, lowered);
         assert_int_equal(mkdir(d, 0755), 0);
-        short_trace st = {0, 0};
+        short_trace st = {0, {0, 0}, 0, 0};
         dedup_options o = {0};
         o.trace = short_trace_cb, o.trace_ud = &st;
         if (!lowered) o.candidate_floor_short = DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS;
@@ -569,6 +571,79 @@ static void test_short_chars_pair_aligned(void **state)
         free(orig), free(copy);
         dedup_engine_close(e);
     }
+}
+
+/* The short floor is for pairs of similar size: a short story whose
+ * character sketch is 0.4-0.55 inside a page over three times its size
+ * (its typo'd copy beside twelve paragraphs of another story) is not
+ * aligned from it. */
+static void test_short_floor_not_for_long_pages(void **state)
+{
+    (void)state;
+    short_trace st = {0, {0, 0}, 0, 0};
+    dedup_options o = {0};
+    o.trace = short_trace_cb, o.trace_ud = &st;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *orig = han_story(1, 1, 0, -1), *copy = han_story(1, 2, 0x3F, 4);
+    fa_buf page;
+    fa_buf_init(&page, 1 << 16);
+    fa_buf_puts(&page, copy);
+    for (unsigned s = 0; s < 36; s++) {
+        fa_buf_puts(&page, s % 3 == 0 ? "\n\n" : "");
+        han_sentence(&page, 9, s, 0);
+    }
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/page", page.data, &r), 0);
+    assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
+                st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
+    assert_int_equal(st.confirmed, 0);
+    dedup_result_free(&r);
+    free(orig), free(copy), fa_buf_free(&page);
+    dedup_engine_close(e);
+}
+
+/* Two short stories under one headline sharing two of six sentences (a
+ * same-topic story of the same desk): the sketch puts them under the
+ * character floor, the short floor aligns them, their headlines are found
+ * in each other and both shares are 0.43, over confirm_near_same_head
+ * (0.3).  A pair the sketch barely saw is not near on a shared headline
+ * unless one text is half found in the other. */
+static void test_weak_same_head_not_near(void **state)
+{
+    (void)state;
+    short_trace st = {0, {0, 0}, 0, 0};
+    dedup_options o = {0};
+    o.trace = short_trace_cb, o.trace_ud = &st;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *a = han_story(1, 1, 0, -1);
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    han_sentence(&b, 1, 100, 0);
+    fa_buf_puts(&b, "\n\n");
+    for (unsigned s = 0; s < 6; s++) {
+        han_sentence(&b, s < 2 ? 1 : 7, s, 0);
+        fa_buf_puts(&b, s == 2 ? "\n\n" : "");
+    }
+    assert_int_equal(analyze(e, "https://a.example/a", a, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/b", b.data, &r), 0);
+    assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
+                st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
+    assert_int_equal(st.confirmed, 1);
+    assert_true(st.shares[0] >= DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD &&
+                st.shares[0] < DEDUP_DEFAULT_CONFIRM_NEAR);
+    assert_true(st.shares[1] >= DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD &&
+                st.shares[1] < DEDUP_DEFAULT_CONFIRM_NEAR);
+    assert_int_equal(st.same_head, 1);
+    assert_int_equal(kind_of(&r, "https://a.example/a"), 0);
+    dedup_result_free(&r);
+    free(a), fa_buf_free(&b);
+    dedup_engine_close(e);
 }
 
 /* align_own_layout: where a text's own blocks lie against another's. */
@@ -676,6 +751,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cut_end_is_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_copy_with_lede_is_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_chars_pair_aligned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_floor_not_for_long_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weak_same_head_not_near, setup, teardown),
         cmocka_unit_test(test_own_layout),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),

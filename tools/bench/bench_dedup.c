@@ -579,8 +579,7 @@ static int cmd_edits(int argc, char **argv)
     if (argc > 13 && strcmp(argv[13], "-") != 0) o.candidate_floor = atof(argv[13]);
     if (argc > 14 && strcmp(argv[14], "-") != 0) o.candidate_floor_chars = atof(argv[14]);
     if (argc > 15 && strcmp(argv[15], "-") != 0) o.candidate_floor_short = atof(argv[15]);
-    if (argc > 16 && strcmp(argv[16], "-") != 0)
-        o.candidate_floor_short_hangul = atof(argv[16]);
+    if (argc > 16 && strcmp(argv[16], "-") != 0) o.candidate_floor_hangul = atof(argv[16]);
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
     edits_total t[4];
     memset(t, 0, sizeof t);
