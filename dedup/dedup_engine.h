@@ -78,6 +78,7 @@
 #define DEDUP_SHORT_PAIR_RATIO 3
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT 0.4
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR_HANGUL 0.3
+#define DEDUP_DEFAULT_SHORT_PAIR_RES 0.25
 #define DEDUP_DEFAULT_STOCK_SENTENCES 3
 #define DEDUP_DEFAULT_SENTENCE_MIN_HANGUL 0.6
 #define DEDUP_DEFAULT_CONTAINER_RATIO 1.3
@@ -132,6 +133,8 @@ typedef struct dedup_options {
                                        texts mostly of Han/Kana characters; 0 = 0.4 */
     double candidate_floor_hangul;  /* the same for texts mostly of Hangul syllables (a
                                        long pair's floor: candidate_floor); 0 = 0.3 */
+    double short_pair_res;          /* Han/Kana: a short pair also needs this sketch
+                                       resemblance; 0 = 0.25 */
     double sentence_min_chars;      /* the same for sentences of Han/Kana characters
                                        (character trigrams); 0 = 0.7 */
     unsigned stock_sentences;       /* character trigrams in this many sentences of either
