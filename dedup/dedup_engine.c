@@ -426,6 +426,7 @@ typedef struct work {
     shingle_vec sh;
     shingle_sketch sk;
     int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
+    int hangul;   /* most of its words begin with a Hangul syllable */
     fa_buf text;      /* normalised main text, one content block per line (text_store) */
     fa_buf frame;     /* the text compressed for the store before the lock (dedup_insert) */
     uint32_t *line_k; /* line of text -> content block */
@@ -653,6 +654,7 @@ static int sketch_doc(const dedup_engine *eng, work *w)
 
     int rc = shingler_finish(&s, &w->sh);
     w->unspaced = s.unspaced * 2 > s.tokens;
+    w->hangul = s.hangul * 2 > s.tokens;
     if (rc == 0)
         rc = shingle_sketch_build(&w->sk, w->sh.hash, w->sh.n, p->sample_rate, eng->opt.max_sketch);
     if (rc == 0)
@@ -846,14 +848,17 @@ static double sketch_best(const verified *v)
     return v->c_me_in_other > best ? v->c_me_in_other : best;
 }
 
-/* The lowest of the floors (candidate_floor_of): under it no candidate
- * is aligned. */
-static double lowest_floor(const dedup_options *o)
+/* The lowest floor (candidate_floor_of) a candidate of w can meet, from
+ * the shingler's counts (the aligned text, built later, decides): under
+ * it no candidate of w is aligned, nor kept from the index. */
+static double lowest_floor(const dedup_options *o, const work *w)
 {
-    double f = o->candidate_floor;
-    if (o->candidate_floor_chars < f) f = o->candidate_floor_chars;
-    if (o->candidate_floor_short < f) f = o->candidate_floor_short;
-    if (o->candidate_floor_hangul < f) f = o->candidate_floor_hangul;
+    if (w->unspaced)
+        return o->candidate_floor_short < o->candidate_floor_chars ? o->candidate_floor_short
+                                                                   : o->candidate_floor_chars;
+    double f = o->candidate_floor < o->candidate_floor_chars ? o->candidate_floor
+                                                             : o->candidate_floor_chars;
+    if (w->hangul && o->candidate_floor_hangul < f) f = o->candidate_floor_hangul;
     return f;
 }
 
@@ -891,12 +896,16 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
 {
     v->sketch_res = v->res;
     double best = sketch_best(v);
-    if (!eng->texts || best < lowest_floor(&eng->opt)) return 0;
-    int rc = own_sentences(eng, w);
-    if (rc < 0) return rc;
+    if (!eng->texts || best < lowest_floor(&eng->opt, w)) return 0;
     uint32_t n_small = w->sk.n < r->n_sketch ? w->sk.n : r->n_sketch;
     uint32_t n_large = w->sk.n < r->n_sketch ? r->n_sketch : w->sk.n;
     int short_pair = n_small < DEDUP_SHORT_SKETCH && n_large <= DEDUP_SHORT_PAIR_RATIO * n_small;
+    /* under every long pair's floor: decided before w's sentences are
+     * built (most pages of spaced scripts have no candidate over it) */
+    if (!short_pair && best < eng->opt.candidate_floor && best < eng->opt.candidate_floor_chars)
+        return 0;
+    int rc = own_sentences(eng, w);
+    if (rc < 0) return rc;
     /* Han/Kana: a short text's share in another reaches 0.4 by chance on
      * stock 4-grams (2.4 times the alignments of a Chinese page); the
      * copies of one short story also resemble each other */
@@ -1203,7 +1212,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
      * aligned (the floors) nor related on the sketch (the thresholds) */
     double keep_min =
         o->near_threshold < o->containment_threshold ? o->near_threshold : o->containment_threshold;
-    if (eng->texts && lowest_floor(o) < keep_min) keep_min = lowest_floor(o);
+    if (eng->texts && lowest_floor(o, w) < keep_min) keep_min = lowest_floor(o, w);
     pthread_mutex_lock(&eng->lock);
     w->seq0 = eng->seq;
     uint32_t d;
@@ -1262,7 +1271,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
      * character sketches; resemblance separates those ties) */
     precand *order[MAX_CANDIDATES];
     int n_order = 0;
-    double floor = lowest_floor(&eng->opt);
+    double floor = lowest_floor(&eng->opt, w);
     for (int i = 0; i < w->n_pre; i++)
         if (sketch_best(&w->pre[i].v) >= floor) order[n_order++] = &w->pre[i];
     qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
