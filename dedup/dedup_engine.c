@@ -147,6 +147,8 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         e->opt.confirm_novel_share = DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE;
     if (e->opt.confirm_near_same_head <= 0)
         e->opt.confirm_near_same_head = DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD;
+    if (e->opt.confirm_near_chars <= 0)
+        e->opt.confirm_near_chars = DEDUP_DEFAULT_CONFIRM_NEAR_CHARS;
     if (e->opt.sentence_min <= 0) e->opt.sentence_min = DEDUP_DEFAULT_SENTENCE_MIN;
     if (e->opt.candidate_floor <= 0) e->opt.candidate_floor = DEDUP_DEFAULT_CANDIDATE_FLOOR;
     if (e->opt.candidate_floor_chars <= 0)
@@ -427,8 +429,8 @@ typedef struct work {
     shingle_sketch sk;
     int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
     int hangul;   /* most of its words begin with a Hangul syllable */
-    fa_buf text;      /* normalised main text, one content block per line (text_store) */
-    fa_buf frame;     /* the text compressed for the store before the lock (dedup_insert) */
+    fa_buf text;  /* normalised main text, one content block per line (text_store) */
+    fa_buf frame; /* the text compressed for the store before the lock (dedup_insert) */
     uint32_t *line_k; /* line of text -> content block */
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
@@ -744,7 +746,8 @@ typedef struct verified {
     int me_tail, other_tail;          /* confirmed: each text's own part is only its end */
     int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
     align_layout me_lay, other_lay; /* confirmed: align_own_layout of each text */
-    int weak; /* aligned under the pair's floor as a short pair (candidate_floor_of) */
+    int weak;  /* aligned under the pair's floor as a short pair (candidate_floor_of) */
+    int chars; /* confirmed: this text is mostly characters (Han/Kana or Hangul) */
 } verified;
 
 /* A candidate measured in presearch: its record (no sketch or strings
@@ -913,6 +916,7 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         short_pair = 0;
     if (best < candidate_floor_of(&eng->opt, &w->at, short_pair)) return 0;
     v->weak = best < candidate_floor_of(&eng->opt, &w->at, 0);
+    v->chars = (w->at.unspaced + w->at.hangul) * 2 > w->at.tokens;
     if (w->confirm_left == 0) {
         /* neither aligned nor judged on the sketch: candidates come here
          * best first (presearch), so what is left had the least evidence */
@@ -1111,6 +1115,7 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
                     0,
                     {0, 0, 0, 0},
                     {0, 0, 0, 0},
+                    0,
                     0};
     *na_out = na, *nb_out = nb, *c_out = c;
 }
@@ -1180,6 +1185,15 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;
         else if (v->res >= o->confirm_near)
+            v->kind = DEDUP_NEAR;
+        /* characters: one text found in the other as a carried story would
+         * be, the other not its container (rules above) and at least
+         * confirm_near_chars found - a short story's copy under a new
+         * headline with a lede and added sentences; a background story
+         * shares at most 0.6 of either (docs/DEDUP.md) */
+        else if (v->chars && v->res >= o->confirm_near_chars &&
+                 (v->c_other_in_me >= o->confirm_containment ||
+                  v->c_me_in_other >= o->confirm_containment))
             v->kind = DEDUP_NEAR;
     }
     /* containment when the container has text of its own beyond the
@@ -1348,7 +1362,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         int np = pending_candidates(eng, group, alias_key, pend);
         verified best_near = {
             UINT32_MAX,   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, {0, 0, 0, 0},
-            {0, 0, 0, 0}, 0};
+            {0, 0, 0, 0}, 0, 0};
         verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {

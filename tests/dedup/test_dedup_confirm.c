@@ -681,6 +681,55 @@ static void test_short_pair_needs_resemblance(void **state)
     assert_int_equal(st.confirmed, 0);
 }
 
+/* A short Chinese story's copy under a new headline carrying five of its
+ * six sentences and five added ones in two paragraphs of its own: the
+ * story is 0.71 found in the copy, the copy 0.45 in the story, and the
+ * copy's own text is two blocks, so it is no container (rule 2).  Texts
+ * of characters are near when one share reaches confirm_containment and
+ * the other confirm_near_chars (0.4); with that at 0.99 the pair was
+ * left unrelated. */
+static void test_chars_one_side_near(void **state)
+{
+    (void)state;
+    for (int rule = 0; rule < 2; rule++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, rule);
+        assert_int_equal(mkdir(d, 0755), 0);
+        short_trace st = {0, {0, 0}, 0, 0, 0};
+        dedup_options o = {0};
+        o.trace = short_trace_cb, o.trace_ud = &st;
+        if (!rule) o.confirm_near_chars = 0.99;
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        char *a = han_story(1, 1, 0, -1);
+        fa_buf b;
+        fa_buf_init(&b, 1 << 16);
+        han_sentence(&b, 2, 100, 0);
+        fa_buf_puts(&b, "\n\n");
+        for (unsigned s = 0; s < 5; s++) {
+            han_sentence(&b, 1, s, 0);
+            fa_buf_puts(&b, s == 2 ? "\n\n" : "");
+        }
+        for (unsigned s = 0; s < 5; s++) {
+            fa_buf_puts(&b, s == 0 || s == 3 ? "\n\n" : "");
+            han_sentence(&b, 3, s, 0);
+        }
+        assert_int_equal(analyze(e, "https://a.example/a", a, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://b.example/b", b.data, &r), 0);
+        assert_int_equal(st.confirmed, 1);
+        double lo = st.shares[0] < st.shares[1] ? st.shares[0] : st.shares[1];
+        double hi = st.shares[0] < st.shares[1] ? st.shares[1] : st.shares[0];
+        assert_true(hi >= DEDUP_DEFAULT_CONFIRM_CONTAINMENT);
+        assert_true(lo >= DEDUP_DEFAULT_CONFIRM_NEAR_CHARS && lo < DEDUP_DEFAULT_CONFIRM_NEAR);
+        assert_int_equal(kind_of(&r, "https://a.example/a"), rule ? DEDUP_NEAR : 0);
+        dedup_result_free(&r);
+        free(a), fa_buf_free(&b);
+        dedup_engine_close(e);
+    }
+}
+
 /* align_own_layout: where a text's own blocks lie against another's. */
 static void test_own_layout(void **state)
 {
@@ -789,6 +838,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_short_floor_not_for_long_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_weak_same_head_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_pair_needs_resemblance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chars_one_side_near, setup, teardown),
         cmocka_unit_test(test_own_layout),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
