@@ -84,7 +84,7 @@
 #define DEDUP_DEFAULT_CONTAINER_RATIO 1.3
 #define DEDUP_DEFAULT_CONFIRM_NEAR 0.5
 #define DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD 0.3
-#define DEDUP_DEFAULT_CONFIRM_NEAR_CHARS 0.4
+#define DEDUP_DEFAULT_CONFIRM_NEAR_CHARS 0.3
 #define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
 #define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
 
@@ -150,7 +150,7 @@ typedef struct dedup_options {
                                        ways and both shares >= this; 0 = 0.3 */
     double confirm_near_chars;      /* texts of characters (Han/Kana, Hangul): near also
                                        when one share >= confirm_containment (yet not a
-                                       container) and the other >= this; 0 = 0.4 */
+                                       container) and the other >= this; 0 = 0.3 */
     double confirm_containment;     /* contains: the other's aligned share >= this; 0 = 0.7 */
     double confirm_novel_share;     /* ... and this share of the container's own text is not
                                        in the other (and that text is not only its end:

@@ -686,7 +686,7 @@ static void test_short_pair_needs_resemblance(void **state)
  * story is 0.71 found in the copy, the copy 0.45 in the story, and the
  * copy's own text is two blocks, so it is no container (rule 2).  Texts
  * of characters are near when one share reaches confirm_containment and
- * the other confirm_near_chars (0.4); with that at 0.99 the pair was
+ * the other confirm_near_chars (0.3); with that at 0.99 the pair was
  * left unrelated. */
 static void test_chars_one_side_near(void **state)
 {
