@@ -106,6 +106,7 @@ static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
             (align_sentence){off,       end - off, first,     (uint32_t)t->n_grams - first,
                              b->tokens, b->chars,  b->hangul, block};
         t->tokens += b->tokens;
+        t->hangul += b->hangul;
     }
     b->have = 0, b->tokens = 0, b->chars = 0, b->hangul = 0, b->emitted = 0;
     return rc;
@@ -134,7 +135,7 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
             c = p[i], l = 1;
             cls = ascii_word(p[i]) ? TEXT_WORD : TEXT_SEP;
         } else {
-            l = text_utf8_next(p + i, len - i, &c);
+            l = text_utf8_next3(p + i, len - i, &c);
             cls = script_class(c);
         }
         if (cls == TEXT_WORD) {
@@ -146,7 +147,7 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
                     continue;
                 }
                 uint32_t c2;
-                size_t l2 = text_utf8_next(p + j, len - j, &c2);
+                size_t l2 = text_utf8_next3(p + j, len - j, &c2);
                 if (script_class(c2) != TEXT_WORD) break;
                 j += l2;
             }

@@ -93,6 +93,7 @@ typedef struct align_text {
     uint64_t tokens;
     uint64_t unspaced; /* tokens that are characters of unspaced scripts (Han, Kana, ...;
                           not Hangul, which the shingler cuts into words) */
+    uint64_t hangul;   /* tokens that are Hangul syllables */
     uint32_t *scratch; /* one counter per sentence, for comparisons against this text */
 } align_text;
 

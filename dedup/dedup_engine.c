@@ -171,10 +171,17 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         e->opt.confirm_novel_share = DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE;
     if (e->opt.confirm_near_same_head <= 0)
         e->opt.confirm_near_same_head = DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD;
+    if (e->opt.confirm_near_chars <= 0)
+        e->opt.confirm_near_chars = DEDUP_DEFAULT_CONFIRM_NEAR_CHARS;
     if (e->opt.sentence_min <= 0) e->opt.sentence_min = DEDUP_DEFAULT_SENTENCE_MIN;
     if (e->opt.candidate_floor <= 0) e->opt.candidate_floor = DEDUP_DEFAULT_CANDIDATE_FLOOR;
     if (e->opt.candidate_floor_chars <= 0)
         e->opt.candidate_floor_chars = DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS;
+    if (e->opt.candidate_floor_short <= 0)
+        e->opt.candidate_floor_short = DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT;
+    if (e->opt.candidate_floor_hangul <= 0)
+        e->opt.candidate_floor_hangul = DEDUP_DEFAULT_CANDIDATE_FLOOR_HANGUL;
+    if (e->opt.short_pair_res <= 0) e->opt.short_pair_res = DEDUP_DEFAULT_SHORT_PAIR_RES;
     if (e->opt.sentence_min_chars <= 0)
         e->opt.sentence_min_chars = DEDUP_DEFAULT_SENTENCE_MIN_CHARS;
     if (e->opt.stock_sentences == 0) e->opt.stock_sentences = DEDUP_DEFAULT_STOCK_SENTENCES;
@@ -448,6 +455,7 @@ typedef struct work {
     uint32_t *banch; /* rec's block anchors (block_anchors) */
     uint32_t n_banch;
     int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
+    int hangul;   /* most of its words begin with a Hangul syllable */
     fa_buf text;  /* normalised main text, one content block per line (text_store) */
     fa_buf frame; /* the text compressed for the store before the lock (dedup_insert) */
     uint32_t *line_k; /* line of text -> content block */
@@ -720,6 +728,7 @@ static int sketch_doc(const dedup_engine *eng, work *w)
 
     int rc = shingler_finish(&s, &w->sh);
     w->unspaced = s.unspaced * 2 > s.tokens;
+    w->hangul = s.hangul * 2 > s.tokens;
     if (rc == 0)
         rc = shingle_sketch_build(&w->sk, w->sh.hash, w->sh.n, p->sample_rate, eng->opt.max_sketch);
     if (rc == 0)
@@ -814,6 +823,8 @@ typedef struct verified {
     align_run run_me, run_other;    /* confirmed: align_found_run of each text in the
                                        other, when its share is within [confirm_carried,
                                        confirm_containment) (else zero) */
+    int weak;  /* aligned under the pair's floor as a short pair (candidate_floor_of) */
+    int chars; /* confirmed: this text is mostly characters (Han/Kana or Hangul) */
 } verified;
 
 /* A candidate measured in presearch: its record (no sketch or strings
@@ -917,6 +928,42 @@ static double sketch_best(const verified *v)
     return v->c_me_in_other > best ? v->c_me_in_other : best;
 }
 
+/* The lowest floor (candidate_floor_of) a candidate of w can meet, from
+ * the shingler's counts (the aligned text, built later, decides): under
+ * it no candidate of w is aligned, nor kept from the index. */
+static double lowest_floor(const dedup_options *o, const work *w)
+{
+    if (w->unspaced)
+        return o->candidate_floor_short < o->candidate_floor_chars ? o->candidate_floor_short
+                                                                   : o->candidate_floor_chars;
+    double f = o->candidate_floor < o->candidate_floor_chars ? o->candidate_floor
+                                                             : o->candidate_floor_chars;
+    if (w->hangul && o->candidate_floor_hangul < f) f = o->candidate_floor_hangul;
+    return f;
+}
+
+/* The sketch measure a candidate must reach to be aligned with text at
+ * (short_pair: the smaller of the two sketches has fewer than
+ * DEDUP_SHORT_SKETCH values, the larger at most DEDUP_SHORT_PAIR_RATIO
+ * times as many).  Japanese and Chinese:
+ * character 4-gram sketches of one register share far more by chance
+ * than word shingles (on the generator, 40 candidates per Japanese page
+ * reached 0.4), so a higher floor.  A short pair (the smaller sketch
+ * under DEDUP_SHORT_SKETCH values: a story of 2-3 paragraphs, and the
+ * other at most DEDUP_SHORT_PAIR_RATIO times its size, as an edited copy
+ * is - a short text inside a long page is a containment, whose floor
+ * stays) of characters - Han/Kana or Hangul - has a lower one: its estimate is made
+ * of so few values that an edited copy falls far under the floor (one
+ * sample value of 30 is 0.03), and aligning it is cheap.  What each
+ * costs in recall and in alignments is in docs/DEDUP.md. */
+static double candidate_floor_of(const dedup_options *o, const align_text *at, int short_pair)
+{
+    if (at->unspaced * 2 > at->tokens)
+        return short_pair ? o->candidate_floor_short : o->candidate_floor_chars;
+    if (short_pair && at->hangul * 2 > at->tokens) return o->candidate_floor_hangul;
+    return o->candidate_floor;
+}
+
 /* Confirmation: when the sketch puts the pair within reach
  * (candidate_floor) and the candidate's text is stored, replaces v's
  * estimates by the aligned shares of the whole texts (align.h): res =
@@ -929,14 +976,24 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
 {
     v->sketch_res = v->res;
     double best = sketch_best(v);
-    if (!eng->texts || best < eng->opt.candidate_floor) return 0;
+    if (!eng->texts || best < lowest_floor(&eng->opt, w)) return 0;
+    uint32_t n_small = w->sk.n < r->n_sketch ? w->sk.n : r->n_sketch;
+    uint32_t n_large = w->sk.n < r->n_sketch ? r->n_sketch : w->sk.n;
+    int short_pair = n_small < DEDUP_SHORT_SKETCH && n_large <= DEDUP_SHORT_PAIR_RATIO * n_small;
+    /* under every long pair's floor: decided before w's sentences are
+     * built (most pages of spaced scripts have no candidate over it) */
+    if (!short_pair && best < eng->opt.candidate_floor && best < eng->opt.candidate_floor_chars)
+        return 0;
     int rc = own_sentences(eng, w);
     if (rc < 0) return rc;
-    /* Japanese and Chinese: character 4-gram sketches of one register
-     * share far more by chance than word shingles (on the generator, 40
-     * candidates per Japanese page reached 0.4), so a higher floor; what
-     * it costs in recall is in docs/DEDUP.md */
-    if (w->at.unspaced * 2 > w->at.tokens && best < eng->opt.candidate_floor_chars) return 0;
+    /* Han/Kana: a short text's share in another reaches 0.4 by chance on
+     * stock 4-grams (2.4 times the alignments of a Chinese page); the
+     * copies of one short story also resemble each other */
+    if (short_pair && w->at.unspaced * 2 > w->at.tokens && v->res < eng->opt.short_pair_res)
+        short_pair = 0;
+    if (best < candidate_floor_of(&eng->opt, &w->at, short_pair)) return 0;
+    v->weak = best < candidate_floor_of(&eng->opt, &w->at, 0);
+    v->chars = (w->at.unspaced + w->at.hangul) * 2 > w->at.tokens;
     if (w->confirm_left == 0) {
         /* neither aligned nor judged on the sketch: candidates come here
          * best first (presearch), so what is left had the least evidence */
@@ -1148,7 +1205,9 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
                     0,
                     0,
                     {0, 0},
-                    {0, 0}};
+                    {0, 0},
+                    0,
+                    0};
     *na_out = na, *nb_out = nb, *c_out = c;
 }
 
@@ -1219,8 +1278,11 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
     } else if (confirmed == 1) {
         /* confirmed (or refuted) on the whole texts: v holds the aligned
          * shares */
-        if (v->same_head && v->res >= o->confirm_near_same_head)
-            v->kind = DEDUP_NEAR;
+        if (v->same_head && v->res >= o->confirm_near_same_head &&
+            (!v->weak || v->c_other_in_me >= o->confirm_near ||
+             v->c_me_in_other >= o->confirm_near))
+            v->kind = DEDUP_NEAR; /* a pair the sketch barely saw (weak) needs more than
+                                     a headline found by chance: one text half found */
         else if ((v->c_other_in_me >= o->confirm_containment ||
                   (v->c_other_in_me >= o->confirm_carried &&
                    carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay))) &&
@@ -1236,6 +1298,15 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;
         else if (v->res >= o->confirm_near)
+            v->kind = DEDUP_NEAR;
+        /* characters: one text found in the other as a carried story would
+         * be, the other not its container (rules above) and at least
+         * confirm_near_chars found - a short story's copy under a new
+         * headline with a lede and added sentences; a background story
+         * shares at most 0.6 of either (docs/DEDUP.md) */
+        else if (v->chars && v->res >= o->confirm_near_chars &&
+                 (v->c_other_in_me >= o->confirm_containment ||
+                  v->c_me_in_other >= o->confirm_containment))
             v->kind = DEDUP_NEAR;
     }
     /* containment when the container has text of its own beyond the
@@ -1268,8 +1339,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
      * aligned (the floors) nor related on the sketch (the thresholds) */
     double keep_min =
         o->near_threshold < o->containment_threshold ? o->near_threshold : o->containment_threshold;
-    if (eng->texts && o->candidate_floor < keep_min) keep_min = o->candidate_floor;
-    if (eng->texts && o->candidate_floor_chars < keep_min) keep_min = o->candidate_floor_chars;
+    if (eng->texts && lowest_floor(o, w) < keep_min) keep_min = lowest_floor(o, w);
     pthread_mutex_lock(&eng->lock);
     w->seq0 = eng->seq;
     uint32_t d;
@@ -1328,9 +1398,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
      * character sketches; resemblance separates those ties) */
     precand *order[MAX_CANDIDATES];
     int n_order = 0;
-    double floor = eng->opt.candidate_floor < eng->opt.candidate_floor_chars
-                       ? eng->opt.candidate_floor
-                       : eng->opt.candidate_floor_chars;
+    double floor = lowest_floor(&eng->opt, w);
     for (int i = 0; i < w->n_pre; i++)
         if (sketch_best(&w->pre[i].v) >= floor) order[n_order++] = &w->pre[i];
     qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
@@ -1407,7 +1475,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         int np = pending_candidates(eng, group, alias_key, pend);
         verified best_near = {
             UINT32_MAX,   0,           0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0,
-            {0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, {0, 0}, {0, 0}};
+            {0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, {0, 0}, {0, 0}, 0, 0};
         verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {

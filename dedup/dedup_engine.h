@@ -67,11 +67,24 @@
 #define DEDUP_DEFAULT_SENTENCE_MIN 0.5
 #define DEDUP_DEFAULT_SENTENCE_MIN_CHARS 0.7
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS 0.55
+/* a pair whose smaller sketch has fewer than DEDUP_SHORT_SKETCH values (a
+ * story of 2-3 paragraphs) and whose larger is at most DEDUP_SHORT_PAIR_RATIO
+ * times it (a short story's copy with a lede and added sentences is 1.3-2.7
+ * times the story; a short page of a site's stock paragraphs inside its long
+ * pages is no short pair) is measured on so few values that its estimate
+ * strays far, and costs little to align: lower floors for texts of
+ * characters (Han/Kana; Hangul) */
+#define DEDUP_SHORT_SKETCH 80
+#define DEDUP_SHORT_PAIR_RATIO 3
+#define DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT 0.4
+#define DEDUP_DEFAULT_CANDIDATE_FLOOR_HANGUL 0.3
+#define DEDUP_DEFAULT_SHORT_PAIR_RES 0.25
 #define DEDUP_DEFAULT_STOCK_SENTENCES 3
 #define DEDUP_DEFAULT_SENTENCE_MIN_HANGUL 0.6
 #define DEDUP_DEFAULT_CONTAINER_RATIO 1.3
 #define DEDUP_DEFAULT_CONFIRM_NEAR 0.5
 #define DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD 0.3
+#define DEDUP_DEFAULT_CONFIRM_NEAR_CHARS 0.3
 #define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
 #define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
 #define DEDUP_DEFAULT_CONFIRM_CARRIED 0.55
@@ -123,6 +136,12 @@ typedef struct dedup_options {
                                        is in the other text; 0 = 0.5 */
     double candidate_floor_chars;   /* the floor for texts mostly of Han/Kana characters,
                                        whose sketches share more by chance; 0 = 0.55 */
+    double candidate_floor_short;   /* the floor for a short pair (DEDUP_SHORT_SKETCH) of
+                                       texts mostly of Han/Kana characters; 0 = 0.4 */
+    double candidate_floor_hangul;  /* the same for texts mostly of Hangul syllables (a
+                                       long pair's floor: candidate_floor); 0 = 0.3 */
+    double short_pair_res;          /* Han/Kana: a short pair also needs this sketch
+                                       resemblance; 0 = 0.25 */
     double sentence_min_chars;      /* the same for sentences of Han/Kana characters
                                        (character trigrams); 0 = 0.7 */
     unsigned stock_sentences;       /* character trigrams in this many sentences of either
@@ -135,6 +154,9 @@ typedef struct dedup_options {
     double confirm_near;            /* near: both aligned shares >= this; 0 = 0.5 */
     double confirm_near_same_head;  /* near when the first blocks (headlines) match both
                                        ways and both shares >= this; 0 = 0.3 */
+    double confirm_near_chars;      /* texts of characters (Han/Kana, Hangul): near also
+                                       when one share >= confirm_containment (yet not a
+                                       container) and the other >= this; 0 = 0.3 */
     double confirm_containment;     /* contains: the other's aligned share >= this; 0 = 0.7 */
     double confirm_novel_share;     /* ... and this share of the container's own text is not
                                        in the other (and that text is not only its end:

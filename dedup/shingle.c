@@ -190,12 +190,23 @@ typedef struct feed_ctx {
     shingle_vec *out;
 } feed_ctx;
 
+/* Does UTF-8 at t begin with a Hangul syllable (U+AC00..U+D7A3: EA B0 80
+ * .. ED 9E A3)?  t has at least 3 bytes. */
+static inline int hangul_lead(const uint8_t *t)
+{
+    return (t[0] == 0xEA && t[1] >= 0xB0) || t[0] == 0xEB || t[0] == 0xEC ||
+           (t[0] == 0xED && t[1] <= 0x9E);
+}
+
 static int feed_tok(const char *tok, size_t len, uint32_t cp, void *ud)
 {
     feed_ctx *f = ud;
     uint64_t th = cp ? fmix64(((uint64_t)cp << 8) ^ f->s->seed ^ 0x5bd1e995ull)
                      : XXH3_64bits_withSeed(tok, len, f->s->seed);
-    if (cp) f->s->unspaced++;
+    if (cp)
+        f->s->unspaced++;
+    else if (len >= 3 && hangul_lead((const uint8_t *)tok))
+        f->s->hangul++;
     return add_token(f->s, th, f->block, f->out);
 }
 

@@ -40,6 +40,7 @@ typedef struct shingler {
     unsigned have;   /* tokens in the window (<= n) */
     uint64_t tokens; /* tokens seen */
     uint64_t unspaced; /* of which characters of unspaced scripts (Han, Kana, Thai, ...) */
+    uint64_t hangul;   /* of which words beginning with a Hangul syllable */
     int emitted;     /* a full window was emitted */
 } shingler;
 

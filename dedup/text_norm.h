@@ -51,6 +51,22 @@ enum text_script_class text_script_class(uint32_t c);
  * returns the bytes used (1 for an invalid byte, with *c = 0xFFFD). */
 size_t text_utf8_next(const uint8_t *s, size_t n, uint32_t *c);
 
+/* text_utf8_next for text mostly of three-byte characters (Han, Kana,
+ * Hangul: the alignment of CJK texts, align.c): those are decoded inline,
+ * with the same answers (overlong forms and surrogates go to
+ * text_utf8_next); the rest as text_utf8_next does. */
+static inline size_t text_utf8_next3(const uint8_t *s, size_t n, uint32_t *c)
+{
+    if (n >= 3 && (s[0] & 0xF0) == 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+        uint32_t v = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        if (v >= 0x800 && (v < 0xD800 || v > 0xDFFF)) {
+            *c = v;
+            return 3;
+        }
+    }
+    return text_utf8_next(s, n, c);
+}
+
 /* Number of code points in s[0..len). */
 size_t text_utf8_count(const char *s, size_t len);
 

@@ -573,6 +573,246 @@ static void test_carried_run_contains(void **state)
     dedup_engine_close(e);
 }
 
+/* Sentence s of Chinese-like story `story`: 24 Han characters and 。; typo:
+ * its 10th and 19th characters replaced. */
+static void han_sentence(fa_buf *b, unsigned story, unsigned s, int typo)
+{
+    uint64_t x = (uint64_t)story * 0x9E3779B97F4A7C15ull + s * 7919u + 1;
+    for (int c = 0; c < 24; c++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t cp = 0x4E00 + (uint32_t)(typo && (c == 9 || c == 18) ? (x + 1) % 3000 : x % 3000);
+        char u[4] = {(char)(0xE0 | (cp >> 12)), (char)(0x80 | ((cp >> 6) & 0x3F)),
+                     (char)(0x80 | (cp & 0x3F)), 0};
+        fa_buf_puts(b, u);
+    }
+    fa_buf_puts(b, "\xE3\x80\x82"); /* 。 */
+}
+
+/* A short story: a headline (sentence 100 of head_story), then two
+ * paragraphs of three sentences; typo_mask: sentences with a typo;
+ * rewritten: a sentence replaced by one of another story (or -1). */
+static char *han_story(unsigned id, unsigned head_story, unsigned typo_mask, int rewritten)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    han_sentence(&b, head_story, 100, 0);
+    fa_buf_puts(&b, "\n\n");
+    for (unsigned s = 0; s < 6; s++) {
+        if ((int)s == rewritten)
+            han_sentence(&b, id + 1000, s, 0);
+        else
+            han_sentence(&b, id, s, (typo_mask >> s) & 1);
+        if (s == 2) fa_buf_puts(&b, "\n\n");
+    }
+    return fa_buf_steal(&b, NULL);
+}
+
+typedef struct short_trace {
+    double best, shares[2], res;
+    int confirmed, same_head;
+} short_trace;
+
+static void short_trace_cb(void *ud, const dedup_trace *t)
+{
+    short_trace *st = ud;
+    double b = t->sketch_res > t->sketch_other_in_me ? t->sketch_res : t->sketch_other_in_me;
+    st->best = t->sketch_me_in_other > b ? t->sketch_me_in_other : b;
+    st->confirmed = t->confirmed;
+    st->shares[0] = t->other_in_me, st->shares[1] = t->me_in_other;
+    st->same_head = t->same_head;
+    st->res = t->sketch_res;
+}
+
+/* A short Chinese story's copy under a new headline, with typos in four of
+ * its six sentences and one sentence rewritten: its character sketch (~40
+ * values) puts it under the character floor (0.55), the aligned texts
+ * share most of their sentences.  A short pair is aligned from the short
+ * floor (0.4) and found near; with the short floor at the character one
+ * it was left unrelated. */
+static void test_short_chars_pair_aligned(void **state)
+{
+    (void)state;
+    for (int lowered = 0; lowered < 2; lowered++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, lowered);
+        assert_int_equal(mkdir(d, 0755), 0);
+        short_trace st = {0, {0, 0}, 0, 0, 0};
+        dedup_options o = {0};
+        o.trace = short_trace_cb, o.trace_ud = &st;
+        if (!lowered) o.candidate_floor_short = DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS;
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        char *orig = han_story(1, 1, 0, -1), *copy = han_story(1, 2, 0x3F, 4);
+        assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+        /* (at the character floor the candidate is not even kept from the
+         * index: nothing traced) */
+        if (lowered)
+            assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
+                        st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
+        assert_int_equal(st.confirmed, lowered);
+        assert_int_equal(kind_of(&r, "https://a.example/orig"), lowered ? DEDUP_NEAR : 0);
+        dedup_result_free(&r);
+        free(orig), free(copy);
+        dedup_engine_close(e);
+    }
+}
+
+/* The short floor is for pairs of similar size: a short story whose
+ * character sketch is 0.4-0.55 inside a page over three times its size
+ * (its typo'd copy beside twelve paragraphs of another story) is not
+ * aligned from it. */
+static void test_short_floor_not_for_long_pages(void **state)
+{
+    (void)state;
+    short_trace st = {0, {0, 0}, 0, 0, 0};
+    dedup_options o = {0};
+    o.trace = short_trace_cb, o.trace_ud = &st;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *orig = han_story(1, 1, 0, -1), *copy = han_story(1, 2, 0x3F, 4);
+    fa_buf page;
+    fa_buf_init(&page, 1 << 16);
+    fa_buf_puts(&page, copy);
+    for (unsigned s = 0; s < 36; s++) {
+        fa_buf_puts(&page, s % 3 == 0 ? "\n\n" : "");
+        han_sentence(&page, 9, s, 0);
+    }
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/page", page.data, &r), 0);
+    assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
+                st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
+    assert_int_equal(st.confirmed, 0);
+    dedup_result_free(&r);
+    free(orig), free(copy), fa_buf_free(&page);
+    dedup_engine_close(e);
+}
+
+/* Two short stories under one headline sharing two of six sentences (a
+ * same-topic story of the same desk): the sketch puts them under the
+ * character floor, the short floor aligns them (sketch resemblance 0.254,
+ * over short_pair_res), their headlines are found
+ * in each other and both shares are 0.43, over confirm_near_same_head
+ * (0.3).  A pair the sketch barely saw is not near on a shared headline
+ * unless one text is half found in the other. */
+/* The pair above with the own sentences of story `own`, analysed in d;
+ * *st: the candidate as traced; returns the finding's kind. */
+static int same_desk_pair(const char *d, unsigned own, short_trace *st)
+{
+    dedup_options o = {0};
+    o.trace = short_trace_cb, o.trace_ud = st;
+    dedup_engine *e;
+    assert_int_equal(mkdir(d, 0755), 0);
+    assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+    dedup_result r;
+    char *a = han_story(1, 1, 0, -1);
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    han_sentence(&b, 1, 100, 0);
+    fa_buf_puts(&b, "\n\n");
+    for (unsigned s = 0; s < 6; s++) {
+        han_sentence(&b, s < 2 ? 1 : own, s, 0);
+        fa_buf_puts(&b, s == 2 ? "\n\n" : "");
+    }
+    assert_int_equal(analyze(e, "https://a.example/a", a, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/b", b.data, &r), 0);
+    int kind = kind_of(&r, "https://a.example/a");
+    dedup_result_free(&r);
+    free(a), fa_buf_free(&b);
+    dedup_engine_close(e);
+    return kind;
+}
+
+static void test_weak_same_head_not_near(void **state)
+{
+    (void)state;
+    char d[96];
+    snprintf(d, sizeof d, "%s/14", dir);
+    short_trace st = {0, {0, 0}, 0, 0, 0};
+    int kind = same_desk_pair(d, 14, &st);
+    assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
+                st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
+    assert_true(st.res >= DEDUP_DEFAULT_SHORT_PAIR_RES);
+    assert_int_equal(st.confirmed, 1);
+    assert_true(st.shares[0] >= DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD &&
+                st.shares[0] < DEDUP_DEFAULT_CONFIRM_NEAR);
+    assert_true(st.shares[1] >= DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD &&
+                st.shares[1] < DEDUP_DEFAULT_CONFIRM_NEAR);
+    assert_int_equal(st.same_head, 1);
+    assert_int_equal(kind, 0);
+}
+
+/* A short pair of Han/Kana texts whose sketches resemble each other under
+ * short_pair_res (0.25) is not aligned from the short floor, however high
+ * one's share in the other (0.43 here): a short text's share reaches 0.4
+ * by chance on a register's stock 4-grams. */
+static void test_short_pair_needs_resemblance(void **state)
+{
+    (void)state;
+    char d[96];
+    snprintf(d, sizeof d, "%s/8", dir);
+    short_trace st = {0, {0, 0}, 0, 0, 0};
+    assert_int_equal(same_desk_pair(d, 8, &st), 0);
+    assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
+                st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
+    assert_true(st.res < DEDUP_DEFAULT_SHORT_PAIR_RES);
+    assert_int_equal(st.confirmed, 0);
+}
+
+/* A short Chinese story's copy under a new headline carrying five of its
+ * six sentences and five added ones in two paragraphs of its own: the
+ * story is 0.71 found in the copy, the copy 0.45 in the story, and the
+ * copy's own text is two blocks, so it is no container (rule 2).  Texts
+ * of characters are near when one share reaches confirm_containment and
+ * the other confirm_near_chars (0.3); with that at 0.99 the pair was
+ * left unrelated. */
+static void test_chars_one_side_near(void **state)
+{
+    (void)state;
+    for (int rule = 0; rule < 2; rule++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, rule);
+        assert_int_equal(mkdir(d, 0755), 0);
+        short_trace st = {0, {0, 0}, 0, 0, 0};
+        dedup_options o = {0};
+        o.trace = short_trace_cb, o.trace_ud = &st;
+        if (!rule) o.confirm_near_chars = 0.99;
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        char *a = han_story(1, 1, 0, -1);
+        fa_buf b;
+        fa_buf_init(&b, 1 << 16);
+        han_sentence(&b, 2, 100, 0);
+        fa_buf_puts(&b, "\n\n");
+        for (unsigned s = 0; s < 5; s++) {
+            han_sentence(&b, 1, s, 0);
+            fa_buf_puts(&b, s == 2 ? "\n\n" : "");
+        }
+        for (unsigned s = 0; s < 5; s++) {
+            fa_buf_puts(&b, s == 0 || s == 3 ? "\n\n" : "");
+            han_sentence(&b, 3, s, 0);
+        }
+        assert_int_equal(analyze(e, "https://a.example/a", a, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://b.example/b", b.data, &r), 0);
+        assert_int_equal(st.confirmed, 1);
+        double lo = st.shares[0] < st.shares[1] ? st.shares[0] : st.shares[1];
+        double hi = st.shares[0] < st.shares[1] ? st.shares[1] : st.shares[0];
+        assert_true(hi >= DEDUP_DEFAULT_CONFIRM_CONTAINMENT);
+        assert_true(lo >= DEDUP_DEFAULT_CONFIRM_NEAR_CHARS && lo < DEDUP_DEFAULT_CONFIRM_NEAR);
+        assert_int_equal(kind_of(&r, "https://a.example/a"), rule ? DEDUP_NEAR : 0);
+        dedup_result_free(&r);
+        free(a), fa_buf_free(&b);
+        dedup_engine_close(e);
+    }
+}
+
 /* align_own_layout: where a text's own blocks lie against another's. */
 static void test_own_layout(void **state)
 {
@@ -677,6 +917,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_engine_confirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_end_is_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_copy_with_lede_is_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_chars_pair_aligned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_floor_not_for_long_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weak_same_head_not_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_pair_needs_resemblance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chars_one_side_near, setup, teardown),
         cmocka_unit_test(test_own_layout),
         cmocka_unit_test(test_found_run),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),

@@ -380,6 +380,53 @@ static void test_tokens(void **state)
     expect_tokens("Привет мир café", "привет|мир|café|");
 }
 
+/* text_utf8_next3 decodes three-byte sequences itself: the same answers as
+ * libunistring's u8_mbtoucr (text_utf8_next) for every lead and
+ * continuation pair (overlong forms, surrogates, truncated and broken
+ * sequences included). */
+static void test_utf8_next_three_bytes(void **state)
+{
+    (void)state;
+    for (unsigned a = 0xE0; a <= 0xEF; a++)
+        for (unsigned b = 0; b < 256; b += (b >= 0x70 && b < 0xC8) ? 1 : 7)
+            for (unsigned c = 0; c < 256; c += (c >= 0x70 && c < 0xC8) ? 1 : 7) {
+                const uint8_t seq[3] = {(uint8_t)a, (uint8_t)b, (uint8_t)c};
+                for (size_t n = 1; n <= 3; n++) {
+                    uint32_t got;
+                    size_t k = text_utf8_next3(seq, n, &got);
+                    ucs4_t uc;
+                    int want = u8_mbtoucr(&uc, seq, n);
+                    if (want <= 0) {
+                        assert_int_equal(k, 1);
+                        assert_int_equal(got, 0xFFFD);
+                    } else {
+                        assert_int_equal(k, (size_t)want);
+                        assert_int_equal(got, uc);
+                    }
+                }
+            }
+}
+
+/* The shingler counts the words that begin with a Hangul syllable (the
+ * engine's lower floor for short Korean pairs, dedup_engine.h). */
+static void test_shingler_counts_hangul(void **state)
+{
+    (void)state;
+    char *t = norm("서울 시장은 2025년 발표했다 today \xEA\xB0\x80 \xED\x9E\xA3 \xE3\x84\xB1");
+    shingler s;
+    shingle_vec v;
+    shingle_vec_init(&v, 1024);
+    shingler_init(&s, 4, 1);
+    assert_int_equal(shingler_feed(&s, t, strlen(t), 0, &v), 0);
+    assert_int_equal(shingler_finish(&s, &v), 0);
+    /* 서울 시장은 발표했다 가 힣: Hangul; 2025년 and today and the jamo ㄱ not */
+    assert_int_equal(s.tokens, 8);
+    assert_int_equal(s.hangul, 5);
+    assert_int_equal(s.unspaced, 0);
+    shingle_vec_free(&v);
+    free(t);
+}
+
 static size_t shingles_of(const char *text, unsigned n, uint64_t seed, shingle_vec *v)
 {
     char *t = norm(text);
@@ -612,6 +659,8 @@ int main(void)
         cmocka_unit_test(test_extract_fragment_and_wp),
         cmocka_unit_test(test_extract_ceilings),
         cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_utf8_next_three_bytes),
+        cmocka_unit_test(test_shingler_counts_hangul),
         cmocka_unit_test(test_shingles),
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_fixture_pages),

@@ -10,7 +10,8 @@
  *                                on the labelled corpora (tests/dedup/corpus.c)
  *   bench_dedup quality          the quality table (both generators, 3 seeds)
  *   bench_dedup edits [STORIES [SEEDS [NEAR [CONTAIN [NOVEL [HEAD [SENT [SENT_CHARS
- *                     [STOCK [RATIO [SENT_HANGUL [FLOOR [FLOOR_CHARS]]]]]]]]]]]]]
+ *                     [STOCK [RATIO [SENT_HANGUL [FLOOR [FLOOR_CHARS [FLOOR_SHORT
+ *                     [FLOOR_HANGUL [SHORT_RES [NEAR_CHARS]]]]]]]]]]]]]]]]]
  *                                (confirmation thresholds, "-" = default;
  *                                BENCH_NO_CONFIRM=1: the sketch-only engine;
  *                                BENCH_LANGS=03: English and Korean only;
@@ -577,6 +578,10 @@ static int cmd_edits(int argc, char **argv)
     if (argc > 12 && strcmp(argv[12], "-") != 0) o.sentence_min_hangul = atof(argv[12]);
     if (argc > 13 && strcmp(argv[13], "-") != 0) o.candidate_floor = atof(argv[13]);
     if (argc > 14 && strcmp(argv[14], "-") != 0) o.candidate_floor_chars = atof(argv[14]);
+    if (argc > 15 && strcmp(argv[15], "-") != 0) o.candidate_floor_short = atof(argv[15]);
+    if (argc > 16 && strcmp(argv[16], "-") != 0) o.candidate_floor_hangul = atof(argv[16]);
+    if (argc > 17 && strcmp(argv[17], "-") != 0) o.short_pair_res = atof(argv[17]);
+    if (argc > 18 && strcmp(argv[18], "-") != 0) o.confirm_near_chars = atof(argv[18]);
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
     if (getenv("BENCH_CARRIED")) o.confirm_carried = atof(getenv("BENCH_CARRIED"));
     edits_total t[4];
