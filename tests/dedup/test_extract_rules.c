@@ -830,6 +830,23 @@ static void test_short_paragraph_beside_text(void **state)
     free(t);
 }
 
+/* A quotation's words are the quoted person's: "share" or "comment" in a
+ * quoted post is not the template's prompt, while the same line outside
+ * the quote still is. */
+static void test_quote_is_not_template(void **state)
+{
+    (void)state;
+    const char *html = "<html><body><article><div class=\"entry\">" PARA_A
+                       "<blockquote><p>Please share the harvest photos with us, Anna wrote.</p>"
+                       "</blockquote>" PARA_B PARA_C "<p>Share this story</p>"
+                       "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "Please share the harvest photos");
+    DROPPED(t, "Share this story");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -865,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_noscript_fallback),
         cmocka_unit_test(test_disguised_words),
         cmocka_unit_test(test_short_paragraph_beside_text),
+        cmocka_unit_test(test_quote_is_not_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
