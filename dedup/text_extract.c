@@ -942,6 +942,14 @@ static int ends_like_sentence(const text_block *b)
     return 0;
 }
 
+/* 1 when the block sits inside a <blockquote>: a quotation is someone's
+ * words the text cites (a post, a letter, a speech), not the page's
+ * template, so its "share", "like" or "comment" are not prompts. */
+static int in_quote(const text_block *b)
+{
+    return strstr(b->path, "blockquote") != NULL;
+}
+
 /* 1 when a fifth of the words of s (three at least) mix Latin and
  * Cyrillic letters: no language writes its words so, while spam and
  * advertisers' boxes spell Latin words with Cyrillic look-alikes ("о" for
@@ -1315,7 +1323,7 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
      * text cost recall */
     for (size_t i = 0; i < n; i++) {
         text_block *b = &d->blocks[i];
-        if (b->heading || b->weight >= CARRIED_WEIGHT) continue;
+        if (b->heading || b->weight >= CARRIED_WEIGHT || in_quote(b)) continue;
         int is_short = b->cls == TEXT_BOILERPLATE && b->reason && strcmp(b->reason, "short") == 0;
         if (b->cls != TEXT_CONTENT && !is_short) continue;
         int after = text_end < n && i > text_end;

@@ -830,6 +830,56 @@ static void test_short_paragraph_beside_text(void **state)
     free(t);
 }
 
+/* A quotation's words are the quoted person's: "share" or "comment" in a
+ * quoted post is not the template's prompt, while the same line outside
+ * the quote still is. */
+static void test_quote_is_not_template(void **state)
+{
+    (void)state;
+    const char *html = "<html><body><article><div class=\"entry\">" PARA_A
+                       "<blockquote><p>Please share the harvest photos with us, Anna wrote.</p>"
+                       "</blockquote>" PARA_B PARA_C "<p>Share this story</p>"
+                       "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "Please share the harvest photos");
+    DROPPED(t, "Share this story");
+    free(t);
+}
+
+/* Labels of the page's metadata and of its links out (an update date, a
+ * featured image's credit, "further information:", "current topics", an
+ * app store) are the template's short lines in any language; a sentence
+ * of the text that mentions an update keeps going past the label. */
+static void test_metadata_labels_in_short_lines(void **state)
+{
+    (void)state;
+    const char *html = "<html><body><article><div class=\"entry\">" PARA_A
+                       "<p>Last updated: 3 May 2024</p><p>Beitragsbild: Archiv</p>" PARA_B
+                       "<p>Weitere Informationen:</p>" PARA_C
+                       "<p>Aktualisiert am 4. Mai</p><p>Get it on Google Play</p>"
+                       "<p>Weitere aktuelle Themen der Region</p>"
+                       "<p>The press is updated every spring.</p>"
+                       "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Last updated");
+    DROPPED(t, "Beitragsbild");
+    DROPPED(t, "Weitere Informationen");
+    DROPPED(t, "Aktualisiert am");
+    DROPPED(t, "Google Play");
+    DROPPED(t, "aktuelle Themen");
+    KEPT(t, "The press is updated every spring.");
+    free(t);
+    assert_int_equal(text__boiler_vocab("Release Date:", 13, 1), TEXT_VOCAB_WEAK);
+    assert_int_equal(text__boiler_vocab("Last Modified:", 14, 1), TEXT_VOCAB_WEAK);
+    assert_int_equal(text__boiler_vocab("Más información: aquí", 22, 1), TEXT_VOCAB_WEAK);
+    /* "weitere Informationen" inside a sentence is the text's */
+    assert_int_equal(text__boiler_vocab("Sobald weitere Informationen vorliegen", 38, 1),
+                     TEXT_VOCAB_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -865,6 +915,8 @@ int main(void)
         cmocka_unit_test(test_noscript_fallback),
         cmocka_unit_test(test_disguised_words),
         cmocka_unit_test(test_short_paragraph_beside_text),
+        cmocka_unit_test(test_quote_is_not_template),
+        cmocka_unit_test(test_metadata_labels_in_short_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
