@@ -942,20 +942,18 @@ static double lowest_floor(const dedup_options *o, const work *w)
     return f;
 }
 
-/* The sketch measure a candidate must reach to be aligned with text at
- * (short_pair: the smaller of the two sketches has fewer than
- * DEDUP_SHORT_SKETCH values, the larger at most DEDUP_SHORT_PAIR_RATIO
- * times as many).  Japanese and Chinese:
- * character 4-gram sketches of one register share far more by chance
- * than word shingles (on the generator, 40 candidates per Japanese page
- * reached 0.4), so a higher floor.  A short pair (the smaller sketch
- * under DEDUP_SHORT_SKETCH values: a story of 2-3 paragraphs, and the
- * other at most DEDUP_SHORT_PAIR_RATIO times its size, as an edited copy
- * is - a short text inside a long page is a containment, whose floor
- * stays) of characters - Han/Kana or Hangul - has a lower one: its estimate is made
- * of so few values that an edited copy falls far under the floor (one
- * sample value of 30 is 0.03), and aligning it is cheap.  What each
- * costs in recall and in alignments is in docs/DEDUP.md. */
+/* The sketch measure a candidate must reach to be aligned with text at.
+ * Japanese and Chinese: character 4-gram sketches of one register share
+ * far more by chance than word shingles (on the generator, 40 candidates
+ * per Japanese page reached 0.4), so a higher floor.  A short pair
+ * (short_pair: the smaller sketch under DEDUP_SHORT_SKETCH values, a story
+ * of 2-3 paragraphs, and the larger at most DEDUP_SHORT_PAIR_RATIO times
+ * as many, as an edited copy is - a short text inside a long page is a
+ * containment, whose floor stays) of characters, Han/Kana or Hangul, has
+ * a lower one: its estimate is made of so few values that an edited copy
+ * falls far under the floor (one sample value of 30 is 0.03), and
+ * aligning it is cheap.  What each costs in recall and in alignments is
+ * in docs/DEDUP.md. */
 static double candidate_floor_of(const dedup_options *o, const align_text *at, int short_pair)
 {
     if (at->unspaced * 2 > at->tokens)
@@ -1182,32 +1180,13 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
     while (nb && r->sketch[nb - 1] > lim)
         nb--;
     uint32_t c = sketch_common(w->sk.v, na, r->sketch, nb);
-    *v = (verified){r->id,
-                    r->date,
-                    sketch_resemblance(na, nb, c),
-                    sketch_containment(nb, c),
-                    sketch_containment(na, c),
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    NULL,
-                    0,
-                    0,
-                    p,
-                    0,
-                    0,
-                    0,
-                    {0, 0, 0, 0},
-                    {0, 0, 0, 0},
-                    0,
-                    0,
-                    {0, 0},
-                    {0, 0},
-                    0,
-                    0};
+    /* designated: every other measure starts at 0 (confirm fills them) */
+    *v = (verified){.doc = r->id,
+                    .date = r->date,
+                    .res = sketch_resemblance(na, nb, c),
+                    .c_other_in_me = sketch_containment(nb, c),
+                    .c_me_in_other = sketch_containment(na, c),
+                    .pending = p};
     *na_out = na, *nb_out = nb, *c_out = c;
 }
 
@@ -1473,9 +1452,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         }
         const work *pend[MAX_PENDING_CANDIDATES];
         int np = pending_candidates(eng, group, alias_key, pend);
-        verified best_near = {
-            UINT32_MAX,   0,           0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, 0,
-            {0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, {0, 0}, {0, 0}, 0, 0};
+        verified best_near = {.doc = UINT32_MAX};
         verified keep[MAX_FINDINGS + 1];
         int nk = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
