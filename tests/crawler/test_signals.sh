@@ -62,12 +62,23 @@ make_config "$tmp/slow" "$tmp/s1" 'service: { grace_period: 2s }\nmetrics: { lis
 "$bin" serve -c "$tmp/s1.yaml" >"$tmp/s1.out" 2>"$tmp/s1.log" &
 pid=$!
 # the first poll starts within 2 s, its answer takes 6: signal once a
-# transfer is in flight (however long the start took)
+# slow transfer is in flight (however long the start took). robots.txt and
+# the feed are served at once, and between the feed and the first article
+# nothing is in flight: a single non-zero reading can be one of the quick
+# ones, and a signal sent in that gap stops serve with nothing to cancel.
+# So the gauge must read non-zero three times over 0.6 s, which only a
+# 6-second article transfer does.
 mport=$(serve_port "$tmp/s1.log" "$pid") || { echo "FAIL: serve did not start"; cat "$tmp/s1.log"; exit 1; }
+busy=0
 for _ in $(seq 300); do
-  curl -s "http://127.0.0.1:$mport/metrics" | grep -Eq '^feedarc_queue_depth\{queue="in_flight"\} [1-9]' && break
-  sleep 0.1
+  if curl -s "http://127.0.0.1:$mport/metrics" | grep -Eq '^feedarc_queue_depth\{queue="in_flight"\} [1-9]'; then
+    busy=$((busy + 1)); [ "$busy" -ge 3 ] && break
+  else
+    busy=0
+  fi
+  sleep 0.3
 done
+[ "$busy" -ge 3 ] || bad "serve: no transfer stayed in flight for 0.6 s"
 start=$(date +%s%N)
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 ms=$(ms_since "$start")
