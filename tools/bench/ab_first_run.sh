@@ -11,11 +11,17 @@
 # p99 / max it reports, and the archive's bytes on disk.  Then the medians
 # per variant.
 #
+# A variant whose words include NODEDUP=1 crawls with `dedup: { enabled:
+# false }` (no extraction, no near-duplicate or containment analysis): the
+# difference between a binary's run with and without it is what dedup costs
+# that binary per page (issue 13 item 6).
+#
 # usage: tools/bench/ab_first_run.sh ROUNDS VARIANT...
 #   SITES=20 ARTICLES=200 CONN=4 PAGE_BYTES=0 SYNDICATED=0 (bench_crawl.sh's)
 # example:
 #   tools/bench/ab_first_run.sh 6 "old:/tmp/old/build/cli/feedarc" "new:build/cli/feedarc" \
 #       "nice0:FEEDARC_WORKER_NICE=0 build/cli/feedarc"
+#   tools/bench/ab_first_run.sh 5 "on:build/cli/feedarc" "off:NODEDUP=1 build/cli/feedarc"
 set -euo pipefail
 rounds=${1:?usage: ab_first_run.sh ROUNDS LABEL:[VAR=VALUE ...] FEEDARC ...}
 shift
@@ -51,6 +57,7 @@ for _ in $(seq "$rounds"); do
         -e "s|^  dir: .*|  dir: $work/archive|" \
         -e "s|^  state_dir: .*|  state_dir: $work/state|" \
         "$work/sites/feedarc-demo.yaml" > "$work/bench.yaml"
+    case " $cmd " in *" NODEDUP=1 "*) printf 'dedup:\n  enabled: false\n' >> "$work/bench.yaml" ;; esac
     # shellcheck disable=SC2086 # the variant's words: VAR=VALUE ... binary
     /usr/bin/time -f "%e %U %S %M %R" -o "$work/time" env $cmd once -c "$work/bench.yaml" \
       > "$work/out" 2> "$work/err" < /dev/null || { echo "$label: feedarc failed"; cat "$work/err"; exit 1; }
