@@ -531,9 +531,26 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     size_t cap = need, used = 0;
     memset(x->hits_doc, 0xFF, cap * 4);
     size_t acap = x->anchors.cap;
+    /* Each sketch value's first slot is a cache miss in a table of many
+     * MiB, and the values are independent: the slot of the value
+     * PROBE_AHEAD places on is prefetched (its key and its posting), so
+     * that the misses overlap instead of following one another (perf: the
+     * function's share of a first run's CPU 5.6% -> 5.2%). */
+    enum { PROBE_AHEAD = 8 };
+    for (uint32_t s = 0; s < n && s < PROBE_AHEAD; s++) {
+        size_t a = mm_slot(sketch[s] ? sketch[s] : 1, acap);
+        __builtin_prefetch(&x->anchors.keys[a]);
+        __builtin_prefetch(&x->anchors.vals[a]);
+    }
     for (uint32_t s = 0; s < n; s++) {
         uint32_t key = sketch[s] ? sketch[s] : 1;
         unsigned seen = 0;
+        if (s + PROBE_AHEAD < n) {
+            uint32_t ahead = sketch[s + PROBE_AHEAD] ? sketch[s + PROBE_AHEAD] : 1;
+            size_t a = mm_slot(ahead, acap);
+            __builtin_prefetch(&x->anchors.keys[a]);
+            __builtin_prefetch(&x->anchors.vals[a]);
+        }
         for (size_t i = mm_slot(key, acap); x->anchors.keys[i]; i = i + 1 == acap ? 0 : i + 1) {
             if (x->anchors.keys[i] != key) continue;
             if (++seen > POSTING_CAP) break;
