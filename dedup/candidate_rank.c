@@ -31,7 +31,7 @@ size_t dedup__rank_candidates(dedup__ranked *all, size_t n, uint32_t n_query, de
         double expect = dedup__anchor_count(nd);
         if (nd > n_query) expect = expect * n_query / nd;
         if (expect < 1) expect = 1;
-        double score = all[i].c.hits / expect;
+        double score = (double)all[i].weighted / DEDUP_HIT_UNIT / expect;
         if (score < DEDUP_CANDIDATE_MIN_SCORE) continue;
         all[k] = all[i];
         all[k++].score = score;

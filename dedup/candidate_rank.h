@@ -28,6 +28,25 @@
 #include <stdint.h>
 
 #define DEDUP_CANDIDATE_MIN_SCORE 0.15 /* hits / the hits a related document would give */
+/* A hit counts in full through an anchor value held by at most
+ * DEDUP_RARE_POSTINGS documents, and DEDUP_RARE_POSTINGS / m of a hit
+ * through one held by m (m counted up to the backends' POSTING_CAP): a
+ * value in the anchors of hundreds of documents is a register's stock
+ * phrase, which every page on the topic shares, not evidence of a copy.
+ * (docs/DEDUP.md, "Candidates": stock anchors ranked tens of unrelated
+ * documents per page above the score floor.) */
+#define DEDUP_RARE_POSTINGS 32u
+/* Weighted hits are counted in 1/DEDUP_HIT_UNIT of a hit. */
+#define DEDUP_HIT_UNIT 256u
+
+/* The weight of one hit through an anchor value held by m documents, in
+ * 1/DEDUP_HIT_UNIT (at least 1). */
+static inline uint32_t dedup__hit_weight(uint32_t m)
+{
+    if (m <= DEDUP_RARE_POSTINGS) return DEDUP_HIT_UNIT;
+    uint32_t w = (DEDUP_HIT_UNIT * DEDUP_RARE_POSTINGS + m / 2) / m;
+    return w ? w : 1;
+}
 /* Distinct documents counted per lookup at most: every document met in
  * the anchors' postings (at most POSTING_CAP per value) is counted and
  * ranked, not only the first ones met. */
@@ -39,6 +58,8 @@ uint32_t dedup__anchor_count(uint32_t n);
 /* A document sharing anchors with the query, before ranking. */
 typedef struct dedup__ranked {
     dedup_candidate c; /* doc and hits: filled by the caller */
+    uint32_t weighted; /* the hits weighted by their values' rarity
+                          (dedup__hit_weight): filled by the caller */
     uint32_t n_sketch; /* the document's sketch values: filled by the caller */
     double score;      /* set by dedup__rank_candidates */
 } dedup__ranked;

@@ -62,6 +62,9 @@ typedef struct dedup_doc_record {
     const char *record_id;
 } dedup_doc_record;
 
+/* candidates() flags */
+#define DEDUP_CAND_RARITY 1u /* hits weigh by their values' rarity (candidate_rank.h) */
+
 typedef struct dedup_candidate {
     uint32_t doc;
     uint32_t hits;
@@ -83,10 +86,11 @@ typedef struct dedup_index_ops {
     /* Documents sharing anchors with sketch[0..n): up to max written to out,
      * the most likely related first - every backend ranks by hits against
      * the hits a related document of that size would give, and leaves out
-     * documents far under it (candidate_rank.h); returns the count (>= 0)
-     * or a negative code. */
+     * documents far under it (candidate_rank.h); with DEDUP_CAND_RARITY in
+     * flags a hit weighs by the rarity of its value (for a sketch of word
+     * shingles).  Returns the count (>= 0) or a negative code. */
     int (*candidates)(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
-                      size_t max);
+                      size_t max, unsigned flags);
     /* Reads a document; the record's arrays and strings stay valid until the
      * next get_doc/insert on this index (or copy them).  0 or FA_ENOENT. */
     int (*get_doc)(dedup_index *ix, uint32_t doc, dedup_doc_record *out);

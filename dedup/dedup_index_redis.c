@@ -215,7 +215,8 @@ typedef struct redis_index {
     size_t scratch_cap;
     fa_buf wbuf; /* a record being inserted; a text compressed */
     cached_doc cache[CACHE_SLOTS];
-    uint32_t *hits_doc, *hits_n, *hits_len; /* candidates scratch: doc, hits, sketch length */
+    uint32_t *hits_doc, *hits_n, *hits_len, *hits_w; /* candidates scratch: doc, hits, sketch
+                                                        length, weighted hits */
     size_t hits_cap;
     ZSTD_CCtx *cctx;
     ZSTD_DCtx *dctx;
@@ -488,7 +489,7 @@ static int prefetch(redis_index *x, const dedup_candidate *docs, size_t n)
 /* ---- candidates ---- */
 
 static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
-                         size_t max)
+                         size_t max, unsigned flags)
 {
     redis_index *x = rx_of(ix);
     cache_clear(x);
@@ -525,16 +526,18 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     while (cap < lens->len / 8 * 2)
         cap *= 2;
     if (cap > x->hits_cap) {
-        uint32_t *d = realloc(x->hits_doc, cap * 4), *h = NULL, *l = NULL;
+        uint32_t *d = realloc(x->hits_doc, cap * 4), *h = NULL, *l = NULL, *w = NULL;
         if (d) x->hits_doc = d;
         if (d) h = realloc(x->hits_n, cap * 4);
         if (h) x->hits_n = h;
         if (h) l = realloc(x->hits_len, cap * 4);
-        if (l == NULL) {
+        if (l) x->hits_len = l;
+        if (l) w = realloc(x->hits_w, cap * 4);
+        if (w == NULL) {
             freeReplyObject(r);
             return FA_ENOMEM;
         }
-        x->hits_len = l;
+        x->hits_w = w;
         x->hits_cap = cap;
     }
     size_t used = 0;
@@ -547,6 +550,7 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
         if (x->hits_doc[j] == doc) continue;
         x->hits_doc[j] = doc;
         x->hits_n[j] = 0;
+        x->hits_w[j] = 0;
         x->hits_len[j] = get_u32(lens->str + k + 4);
         used++;
     }
@@ -555,12 +559,19 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
         if (e->type != REDIS_REPLY_STRING) continue;
         size_t posts = e->len / 4;
         if (posts > POSTING_CAP) posts = POSTING_CAP;
+        /* a hit weighs by the documents holding the value, as in the
+         * file index (candidate_rank.h) */
+        uint32_t weight =
+            flags & DEDUP_CAND_RARITY ? dedup__hit_weight((uint32_t)posts) : DEDUP_HIT_UNIT;
         for (size_t k = 0; k < posts; k++) {
             uint32_t doc = get_u32(e->str + 4 * k);
             size_t j = mix32(doc) & (cap - 1);
             while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc)
                 j = (j + 1) & (cap - 1);
-            if (x->hits_doc[j] == doc) x->hits_n[j]++; /* else past the counter's room */
+            if (x->hits_doc[j] == doc) { /* else past the counter's room */
+                x->hits_n[j]++;
+                x->hits_w[j] += weight;
+            }
         }
     }
     freeReplyObject(r);
@@ -576,7 +587,8 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     size_t k = 0;
     for (size_t j = 0; j < cap; j++)
         if (x->hits_doc[j] != UINT32_MAX && x->hits_len[j] && x->hits_n[j])
-            all[k++] = (dedup__ranked){{x->hits_doc[j], x->hits_n[j]}, x->hits_len[j], 0};
+            all[k++] = (dedup__ranked){
+                {x->hits_doc[j], x->hits_n[j]}, x->hits_w[j], x->hits_len[j], 0};
     k = dedup__rank_candidates(all, k, n, out, max);
     free(all);
     rc = prefetch(x, out, k);
@@ -749,7 +761,7 @@ static size_t rx_memory(dedup_index *ix)
 {
     redis_index *x = rx_of(ix);
     size_t m = sizeof *x + x->arg_cap * (sizeof(char *) + sizeof(size_t)) + x->scratch_cap +
-               x->wbuf.cap + x->hits_cap * 12;
+               x->wbuf.cap + x->hits_cap * 16;
     for (int i = 0; i < CACHE_SLOTS; i++)
         if (x->cache[i].blob) m += x->cache[i].len;
     return m;
@@ -775,6 +787,7 @@ static void rx_close(dedup_index *ix)
     free(x->hits_doc);
     free(x->hits_n);
     free(x->hits_len);
+    free(x->hits_w);
     ZSTD_freeCCtx(x->cctx);
     ZSTD_freeDCtx(x->dctx);
     free(x);

@@ -13,6 +13,7 @@
 #include "dedup/dedup_engine.h"
 #include "dedup/candidate_rank.h"
 #include "dedup/dedup_index.h"
+#include "index_checks.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -192,14 +193,14 @@ static void test_anchors_of_short_documents(void **state)
     for (uint32_t i = 0; i < 40; i++)
         q[i] = i < 4 ? 1000u + (4 + i) * 8u : 500000u + i * 8u;
     dedup_candidate c[8];
-    int n = ix->ops->candidates(ix, q, 40, c, 8);
+    int n = ix->ops->candidates(ix, q, 40, c, 8, 0);
     assert_int_equal(n, 1);
     assert_int_equal(c[0].doc, 0);
     assert_int_equal(c[0].hits, 4);
     /* the long document's 9th-12th smallest (12 anchors of 160 values) */
     for (uint32_t i = 0; i < 4; i++)
         q[i] = 1000u + 100000u + (8 + i) * 8u;
-    n = ix->ops->candidates(ix, q, 40, c, 8);
+    n = ix->ops->candidates(ix, q, 40, c, 8, 0);
     assert_int_equal(n, 1);
     assert_int_equal(c[0].doc, 1);
     ix->ops->close(ix);
@@ -238,7 +239,7 @@ static void test_block_anchors_kept(void **state)
         q[i] = i < 2 ? banch[i] : 500000u + i * 8u;
     for (int reopened = 0; reopened < 2; reopened++) {
         dedup_candidate c[8];
-        int n = ix->ops->candidates(ix, q, 12, c, 8);
+        int n = ix->ops->candidates(ix, q, 12, c, 8, 0);
         assert_int_equal(n, 1);
         assert_int_equal(c[0].doc, 0);
         assert_int_equal(c[0].hits, 2);
@@ -289,12 +290,24 @@ static void test_candidates_count_every_document(void **state)
     for (uint32_t i = 0; i < N; i++)
         q[i] = i < 8 ? 100u + i : 500000u + (i - 8) * 8u; /* the stock values, then the copy's */
     static dedup_candidate c[STOCK + 1];
-    int n = ix->ops->candidates(ix, q, N, c, STOCK + 1);
+    int n = ix->ops->candidates(ix, q, N, c, STOCK + 1, 0);
     assert_int_equal(n, STOCK + 1);
     int found = 0;
     for (int i = 0; i < n; i++)
         if (c[i].doc == STOCK) found = 1, assert_int_equal(c[i].hits, 8);
     assert_true(found);
+    ix->ops->close(ix);
+}
+
+/* Hits through stock anchor values weigh less for a page written in words
+ * (index_checks.c) */
+static void test_candidates_stock_anchors(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    index_check_stock_anchors(ix);
     ix->ops->close(ix);
 }
 
@@ -321,8 +334,10 @@ static void test_rank_candidates_selects_the_best(void **state)
             for (size_t i = 0; i < n; i++) {
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 uint32_t nd = 8 + (uint32_t)(x % 4) * 40; /* few sizes: tied scores */
+                uint32_t hits = 1 + (uint32_t)(x % 9);
                 all[i] = (dedup__ranked){
-                    {(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u, 1 + (uint32_t)(x % 9)},
+                    {(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u, hits},
+                    hits * DEDUP_HIT_UNIT,
                     nd,
                     0};
             }
@@ -333,7 +348,7 @@ static void test_rank_candidates_selects_the_best(void **state)
                 double expect = dedup__anchor_count(ref[i].n_sketch);
                 if (ref[i].n_sketch > 100) expect = expect * 100 / ref[i].n_sketch;
                 if (expect < 1) expect = 1;
-                ref[i].score = ref[i].c.hits / expect;
+                ref[i].score = (double)ref[i].weighted / DEDUP_HIT_UNIT / expect;
                 if (ref[i].score >= DEDUP_CANDIDATE_MIN_SCORE) ref[kr++] = ref[i];
             }
             qsort(ref, kr, sizeof *ref, by_rank);
@@ -1022,6 +1037,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_block_anchors_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_stories_carried_before, setup, teardown),
         cmocka_unit_test(test_rank_candidates_selects_the_best),
+        cmocka_unit_test_setup_teardown(test_candidates_stock_anchors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),

@@ -22,6 +22,7 @@
 #include "common/fa_err.h"
 #include "corpus.h"
 #include "dedup/dedup_engine.h"
+#include "index_checks.h"
 #include "redis/redis_test_util.h"
 #include "util/test_fs.h"
 
@@ -119,6 +120,20 @@ static void two_nodes(void **state)
     dedup_engine_close(a);
     dedup_engine_close(b);
     free(orig), free(copy), free(other);
+}
+
+/* Hits through stock anchor values weigh less for a page written in
+ * words, as in the file index (index_checks.c) */
+static void stock_anchors(void **state)
+{
+    (void)state;
+    dedup_redis_index_options ro = {.url = srv.url, .prefix = "stock:"};
+    dedup_index *ix;
+    char err[256];
+    dedup_index_params p = {4, 4, 7};
+    assert_int_equal(dedup_redis_index_open(&ro, &p, &ix, err, sizeof err), 0);
+    index_check_stock_anchors(ix);
+    ix->ops->close(ix);
 }
 
 static void parameters_kept(void **state)
@@ -395,6 +410,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_nodes),
         cmocka_unit_test(parameters_kept),
+        cmocka_unit_test(stock_anchors),
         cmocka_unit_test(quality_generated),
         cmocka_unit_test(quality_edits),
         cmocka_unit_test(short_story_ranked),

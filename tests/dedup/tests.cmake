@@ -5,7 +5,7 @@ feedarc_test(test_dedup_quality
              LIBS fa_dedup TIMEOUT 60)
 feedarc_test(test_dedup_text SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_text.c LIBS fa_dedup)
 feedarc_test(test_dedup_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_engine.c
-             LIBS fa_dedup Threads::Threads TIMEOUT 120)
+             ${CMAKE_CURRENT_LIST_DIR}/index_checks.c LIBS fa_dedup Threads::Threads TIMEOUT 120)
 # The findings record: writer and parser agree (round trip), refusals.
 feedarc_test(test_findings_record SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_findings_record.c
              LIBS fa_dedup)
@@ -16,4 +16,4 @@ feedarc_test(test_dedup_confirm SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_con
 # findings, the same findings as the file index on the corpora, an outage.
 feedarc_test(test_dedup_redis
              SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_redis.c ${CMAKE_CURRENT_LIST_DIR}/corpus.c
-             ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c LIBS fa_dedup TIMEOUT 180)
+             ${CMAKE_CURRENT_LIST_DIR}/index_checks.c ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c LIBS fa_dedup TIMEOUT 180)
