@@ -1272,9 +1272,14 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         /* confirmed (or refuted) on the whole texts: v holds the aligned
          * shares; near only when neither text has more than NEAR_OWN_BLOCKS
          * blocks of its own (a roundup beside a story it carries, or two
-         * roundups carrying the same stories, are not near) */
-        int copies = own_blocks(&v->me_lay) <= NEAR_OWN_BLOCKS &&
-                     own_blocks(&v->other_lay) <= NEAR_OWN_BLOCKS;
+         * roundups carrying the same stories, are not near) - or when the
+         * headlines match and both have more than CARRIED_OWN_BLOCKS: a
+         * long story's copies edited on both sides; a carried story has
+         * at most one block its carrier lacks */
+        uint32_t own_me = own_blocks(&v->me_lay), own_other = own_blocks(&v->other_lay);
+        int copies = (own_me <= NEAR_OWN_BLOCKS && own_other <= NEAR_OWN_BLOCKS) ||
+                     (v->same_head && own_me > CARRIED_OWN_BLOCKS &&
+                      own_other > CARRIED_OWN_BLOCKS);
         if (copies && v->same_head && v->res >= o->confirm_near_same_head &&
             (!v->weak || v->c_other_in_me >= o->confirm_near ||
              v->c_me_in_other >= o->confirm_near))
