@@ -1319,7 +1319,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * (docs/DEDUP.md, rule 6) */
         else if (copy_own_blocks(&v->me_lay) && copy_own_blocks(&v->other_lay) &&
                  v->res >= o->confirm_near_copy &&
-                 (!v->weak || v->chars || v->c_other_in_me >= o->confirm_near ||
+                 (!v->weak || v->c_other_in_me >= o->confirm_near ||
                   v->c_me_in_other >= o->confirm_near))
             v->kind = DEDUP_NEAR;
     }
