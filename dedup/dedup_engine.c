@@ -463,6 +463,7 @@ typedef struct work {
     uint32_t *banch; /* rec's block anchors (block_anchors) */
     uint32_t n_banch;
     int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
+    int hangul;   /* most of its words begin with a Hangul syllable */
     fa_buf text;  /* normalised main text, one content block per line (text_store) */
     fa_buf frame; /* the text compressed for the store before the lock (dedup_insert) */
     uint32_t *line_k; /* line of text -> content block */
@@ -735,6 +736,7 @@ static int sketch_doc(const dedup_engine *eng, work *w)
 
     int rc = shingler_finish(&s, &w->sh);
     w->unspaced = s.unspaced * 2 > s.tokens;
+    w->hangul = s.hangul * 2 > s.tokens;
     if (rc == 0)
         rc = shingle_sketch_build(&w->sk, w->sh.hash, w->sh.n, p->sample_rate, eng->opt.max_sketch);
     if (rc == 0)
@@ -944,8 +946,7 @@ static double lowest_floor(const dedup_options *o, const work *w)
                                                                    : o->candidate_floor_chars;
     double f = o->candidate_floor < o->candidate_floor_chars ? o->candidate_floor
                                                              : o->candidate_floor_chars;
-    /* any page of words may be half of a short pair (candidate_floor_of) */
-    if (o->candidate_floor_hangul < f) f = o->candidate_floor_hangul;
+    if (w->hangul && o->candidate_floor_hangul < f) f = o->candidate_floor_hangul;
     return f;
 }
 
@@ -956,9 +957,8 @@ static double lowest_floor(const dedup_options *o, const work *w)
  * (short_pair: the smaller sketch under DEDUP_SHORT_SKETCH values, a story
  * of 2-3 paragraphs, and the larger at most DEDUP_SHORT_PAIR_RATIO times
  * as many, as an edited copy is - a short text inside a long page is a
- * containment, whose floor stays) has a lower one, of characters
- * (Han/Kana) or of words (Hangul, and English since issue 13's seventh
- * round): its estimate is made of so few values that an edited copy
+ * containment, whose floor stays) of characters, Han/Kana or Hangul, has
+ * a lower one: its estimate is made of so few values that an edited copy
  * falls far under the floor (one sample value of 30 is 0.03), and
  * aligning it is cheap.  What each costs in recall and in alignments is
  * in docs/DEDUP.md. */
@@ -966,7 +966,7 @@ static double candidate_floor_of(const dedup_options *o, const align_text *at, i
 {
     if (at->unspaced * 2 > at->tokens)
         return short_pair ? o->candidate_floor_short : o->candidate_floor_chars;
-    if (short_pair) return o->candidate_floor_hangul;
+    if (short_pair && at->hangul * 2 > at->tokens) return o->candidate_floor_hangul;
     return o->candidate_floor;
 }
 
@@ -1315,8 +1315,10 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * found - and both at least confirm_near_copy found: a short
          * story's copies with 5-7 edits between them (a new headline, a
          * lede, a rewritten and a removed sentence) keep 0.35-0.5 of each
-         * text; a background story or a follow-up has its own paragraphs
-         * (docs/DEDUP.md, rule 6) */
+         * text; a background story or a follow-up has its own paragraphs.
+         * A pair aligned only thanks to a short floor (weak) needs one text
+         * half found, as on rule 1: a same-desk story under the same
+         * headline is copy-shaped too (docs/DEDUP.md, rule 6) */
         else if (copy_own_blocks(&v->me_lay) && copy_own_blocks(&v->other_lay) &&
                  v->res >= o->confirm_near_copy &&
                  (!v->weak || v->c_other_in_me >= o->confirm_near ||

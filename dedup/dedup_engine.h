@@ -139,7 +139,7 @@ typedef struct dedup_options {
                                        whose sketches share more by chance; 0 = 0.55 */
     double candidate_floor_short;   /* the floor for a short pair (DEDUP_SHORT_SKETCH) of
                                        texts mostly of Han/Kana characters; 0 = 0.4 */
-    double candidate_floor_hangul;  /* the same for texts of words, Hangul or not (a
+    double candidate_floor_hangul;  /* the same for texts mostly of Hangul syllables (a
                                        long pair's floor: candidate_floor); 0 = 0.3 */
     double short_pair_res;          /* Han/Kana: a short pair also needs this sketch
                                        resemblance; 0 = 0.25 */
