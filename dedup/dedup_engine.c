@@ -101,12 +101,13 @@
  * first block aside) is an edited copy of it, not a page carrying it
  * (copy_own_blocks) */
 #define COPY_OWN_BLOCKS 2
-/* A text with more blocks of its own than this beside another is never
- * near it, whatever the shares: an edited copy adds a lede and a paragraph
- * and rewrites a few past recognition (3-5 blocks at most on the
- * generator), an aggregator's page has its own story and the other
- * stories it carries (6-12), and two roundups carrying the same stories
- * share half of their text (decide; docs/DEDUP.md, "near") */
+/* A text with more blocks of its own than this beside another is not
+ * near it, whatever the shares (but under the same headline, decide): an
+ * edited copy adds a lede and a paragraph and rewrites a few past
+ * recognition (at most 5 on the generator, but for a few long copies
+ * under one headline), an aggregator's page has its own story and the
+ * other stories it carries (5-12), and two roundups carrying the same
+ * stories share half of their text (docs/DEDUP.md, "Own blocks") */
 #define NEAR_OWN_BLOCKS 5
 /* a text carried whole under confirm_containment has at most this many
  * blocks (its headline aside) not found in its container (carried_run) */
