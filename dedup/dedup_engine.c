@@ -101,6 +101,14 @@
  * first block aside) is an edited copy of it, not a page carrying it
  * (copy_own_blocks) */
 #define COPY_OWN_BLOCKS 2
+/* A text with more blocks of its own than this beside another is not
+ * near it, whatever the shares (but under the same headline, decide): an
+ * edited copy adds a lede and a paragraph and rewrites a few past
+ * recognition (at most 5 on the generator, but for a few long copies
+ * under one headline), an aggregator's page has its own story and the
+ * other stories it carries (5-12), and two roundups carrying the same
+ * stories share half of their text (docs/DEDUP.md, "Own blocks") */
+#define NEAR_OWN_BLOCKS 5
 /* a text carried whole under confirm_containment has at most this many
  * blocks (its headline aside) not found in its container (carried_run) */
 #define CARRIED_OWN_BLOCKS 1
@@ -173,6 +181,7 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
         e->opt.confirm_near_same_head = DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD;
     if (e->opt.confirm_near_chars <= 0)
         e->opt.confirm_near_chars = DEDUP_DEFAULT_CONFIRM_NEAR_CHARS;
+    if (e->opt.confirm_near_copy <= 0) e->opt.confirm_near_copy = DEDUP_DEFAULT_CONFIRM_NEAR_COPY;
     if (e->opt.sentence_min <= 0) e->opt.sentence_min = DEDUP_DEFAULT_SENTENCE_MIN;
     if (e->opt.candidate_floor <= 0) e->opt.candidate_floor = DEDUP_DEFAULT_CANDIDATE_FLOOR;
     if (e->opt.candidate_floor_chars <= 0)
@@ -1230,6 +1239,12 @@ static int copy_own_blocks(const align_layout *lay)
     return lay->found > 0 && lay->lead + lay->inner + lay->trail <= COPY_OWN_BLOCKS;
 }
 
+/* Blocks of a text's own beside the other (its first block aside). */
+static uint32_t own_blocks(const align_layout *lay)
+{
+    return lay->lead + lay->inner + lay->trail;
+}
+
 /* Is a text (layout lay against the other, found over span of the other's
  * sentences, sentences long) carried whole by the other, as one run?  A
  * story a roundup carries with a paragraph cut, sentences removed or
@@ -1256,8 +1271,17 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         v->kind = 0;
     } else if (confirmed == 1) {
         /* confirmed (or refuted) on the whole texts: v holds the aligned
-         * shares */
-        if (v->same_head && v->res >= o->confirm_near_same_head &&
+         * shares; near only when neither text has more than NEAR_OWN_BLOCKS
+         * blocks of its own (a roundup beside a story it carries, or two
+         * roundups carrying the same stories, are not near) - or when the
+         * headlines match and both have more than CARRIED_OWN_BLOCKS: a
+         * long story's copies edited on both sides; a carried story has
+         * at most one block its carrier lacks */
+        uint32_t own_me = own_blocks(&v->me_lay), own_other = own_blocks(&v->other_lay);
+        int copies = (own_me <= NEAR_OWN_BLOCKS && own_other <= NEAR_OWN_BLOCKS) ||
+                     (v->same_head && own_me > CARRIED_OWN_BLOCKS &&
+                      own_other > CARRIED_OWN_BLOCKS);
+        if (copies && v->same_head && v->res >= o->confirm_near_same_head &&
             (!v->weak || v->c_other_in_me >= o->confirm_near ||
              v->c_me_in_other >= o->confirm_near))
             v->kind = DEDUP_NEAR; /* a pair the sketch barely saw (weak) needs more than
@@ -1276,16 +1300,30 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                  1.0 - v->blk_other_in_me >= o->confirm_novel_share &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;
-        else if (v->res >= o->confirm_near)
+        else if (copies && v->res >= o->confirm_near)
             v->kind = DEDUP_NEAR;
         /* characters: one text found in the other as a carried story would
          * be, the other not its container (rules above) and at least
          * confirm_near_chars found - a short story's copy under a new
          * headline with a lede and added sentences; a background story
          * shares at most 0.6 of either (docs/DEDUP.md) */
-        else if (v->chars && v->res >= o->confirm_near_chars &&
+        else if (copies && v->chars && v->res >= o->confirm_near_chars &&
                  (v->c_other_in_me >= o->confirm_containment ||
                   v->c_me_in_other >= o->confirm_containment))
+            v->kind = DEDUP_NEAR;
+        /* both texts shaped as edited copies of each other - at most
+         * COPY_OWN_BLOCKS blocks of its own each, the rest at least half
+         * found - and both at least confirm_near_copy found: a short
+         * story's copies with 5-7 edits between them (a new headline, a
+         * lede, a rewritten and a removed sentence) keep 0.35-0.5 of each
+         * text; a background story or a follow-up has its own paragraphs.
+         * A pair aligned only thanks to a short floor (weak) needs one text
+         * half found, as on rule 1: a same-desk story under the same
+         * headline is copy-shaped too (docs/DEDUP.md, rule 6) */
+        else if (copy_own_blocks(&v->me_lay) && copy_own_blocks(&v->other_lay) &&
+                 v->res >= o->confirm_near_copy &&
+                 (!v->weak || v->c_other_in_me >= o->confirm_near ||
+                  v->c_me_in_other >= o->confirm_near))
             v->kind = DEDUP_NEAR;
     }
     /* containment when the container has text of its own beyond the

@@ -85,6 +85,7 @@
 #define DEDUP_DEFAULT_CONFIRM_NEAR 0.5
 #define DEDUP_DEFAULT_CONFIRM_NEAR_SAME_HEAD 0.3
 #define DEDUP_DEFAULT_CONFIRM_NEAR_CHARS 0.3
+#define DEDUP_DEFAULT_CONFIRM_NEAR_COPY 0.35
 #define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
 #define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
 #define DEDUP_DEFAULT_CONFIRM_CARRIED 0.55
@@ -157,6 +158,10 @@ typedef struct dedup_options {
     double confirm_near_chars;      /* texts of characters (Han/Kana, Hangul): near also
                                        when one share >= confirm_containment (yet not a
                                        container) and the other >= this; 0 = 0.3 */
+    double confirm_near_copy;       /* near also when neither text has more than two
+                                       blocks of its own beside the other (both are
+                                       shaped as edited copies) and both shares >= this;
+                                       0 = 0.35 */
     double confirm_containment;     /* contains: the other's aligned share >= this; 0 = 0.7 */
     double confirm_novel_share;     /* ... and this share of the container's own text is not
                                        in the other (and that text is not only its end:

@@ -782,6 +782,7 @@ static void test_chars_one_side_near(void **state)
         dedup_options o = {0};
         o.trace = short_trace_cb, o.trace_ud = &st;
         if (!rule) o.confirm_near_chars = 0.99;
+        if (!rule) o.confirm_near_copy = 0.99; /* rule 6 (test_dedup_near.c) calls it near too */
         dedup_engine *e;
         assert_int_equal(dedup_engine_open(d, &o, &e), 0);
         dedup_result r;

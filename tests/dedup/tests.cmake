@@ -12,6 +12,8 @@ feedarc_test(test_findings_record SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_finding
 # the classifier's structural rules, one hand-written page each
 feedarc_test(test_extract_rules SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_extract_rules.c LIBS fa_dedup)
 feedarc_test(test_dedup_confirm SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_confirm.c LIBS fa_dedup)
+# (issue 13, seventh round) the near decision: copy-shaped pairs, own blocks, short English pairs
+feedarc_test(test_dedup_near SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dedup_near.c LIBS fa_dedup)
 # (issue 15) the index on Redis, shared by a cluster's nodes: cross-node
 # findings, the same findings as the file index on the corpora, an outage.
 feedarc_test(test_dedup_redis

@@ -16,6 +16,7 @@
  *                                BENCH_NO_CONFIRM=1: the sketch-only engine;
  *                                BENCH_LANGS=03: English and Korean only;
  *                                BENCH_SEED_BASE=K: seeds K+1..K+SEEDS;
+ *                                BENCH_NEAR_COPY=X: confirm_near_copy;
  *                                DEDUP_CORPUS_TRACE=FILE: every candidate
  *                                with its measures, and the truth, for
  *                                offline analysis - tests/dedup/corpus.c)
@@ -584,6 +585,7 @@ static int cmd_edits(int argc, char **argv)
     if (argc > 18 && strcmp(argv[18], "-") != 0) o.confirm_near_chars = atof(argv[18]);
     if (getenv("BENCH_NO_CONFIRM")) o.no_confirm = 1;
     if (getenv("BENCH_CARRIED")) o.confirm_carried = atof(getenv("BENCH_CARRIED"));
+    if (getenv("BENCH_NEAR_COPY")) o.confirm_near_copy = atof(getenv("BENCH_NEAR_COPY"));
     edits_total t[4];
     memset(t, 0, sizeof t);
     const char *langs = getenv("BENCH_LANGS"); /* e.g. "03": English and Korean only */
