@@ -108,7 +108,7 @@
  * under one headline), an aggregator's page has its own story and the
  * other stories it carries (5-12), and two roundups carrying the same
  * stories share half of their text (docs/DEDUP.md, "Own blocks") */
-#define NEAR_OWN_BLOCKS 5
+#define NEAR_OWN_BLOCKS 4
 /* a text carried whole under confirm_containment has at most this many
  * blocks (its headline aside) not found in its container (carried_run) */
 #define CARRIED_OWN_BLOCKS 1
