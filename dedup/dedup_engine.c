@@ -101,6 +101,10 @@
  * first block aside) is an edited copy of it, not a page carrying it
  * (copy_own_blocks) */
 #define COPY_OWN_BLOCKS 2
+/* ... nor with one more when they are not all before what it shares with
+ * the other: a lede, a paragraph rewritten and the paragraph the other
+ * cut at its end (copy_own_blocks) */
+#define COPY_SPREAD_OWN_BLOCKS 3
 /* a text carried whole under confirm_containment has at most this many
  * blocks (its headline aside) not found in its container (carried_run) */
 #define CARRIED_OWN_BLOCKS 1
@@ -1224,10 +1228,18 @@ static int cmp_precand_order(const void *a, const void *b)
  * (two blocks, the headline aside), wherever they lie; a page that
  * carries the other text beside a story of its own has that story's
  * paragraphs, and an aggregator the other stories it carries too (three
- * blocks or more).  docs/DEDUP.md, "Confirmation", rule 2. */
+ * blocks or more).  Three blocks are a copy's too when they are spread
+ * around what the two share (a lede, a paragraph rewritten inside, the
+ * paragraph the other copy cut at its end): a page carrying the other
+ * text has its own story before it, all three blocks in the lead (seeds
+ * 1-3: 8 near pairs called containment had three own blocks, 6 of them
+ * spread; 1 roundup, its own story before).  docs/DEDUP.md,
+ * "Confirmation", rule 2. */
 static int copy_own_blocks(const align_layout *lay)
 {
-    return lay->found > 0 && lay->lead + lay->inner + lay->trail <= COPY_OWN_BLOCKS;
+    uint32_t own = lay->lead + lay->inner + lay->trail;
+    return lay->found > 0 &&
+           (own <= COPY_OWN_BLOCKS || (own <= COPY_SPREAD_OWN_BLOCKS && lay->lead < own));
 }
 
 /* Is a text (layout lay against the other, found over span of the other's

@@ -490,6 +490,43 @@ static void test_short_copy_with_lede_is_near(void **state)
     dedup_engine_close(e);
 }
 
+/* A wire copy under a new headline with a local lede, one paragraph
+ * rewritten and the paragraph the original cut at its end kept: three
+ * blocks of its own (its headline aside), 1.5 times the original, 0.75 of
+ * the original found in it - the measures of a page carrying the original
+ * beside a short story of its own.  On the generator every text with three
+ * own blocks called a container was such a copy but one (seeds 1-3: 8
+ * near pairs, 1 roundup), so a container has four or more
+ * (COPY_OWN_BLOCKS 3): the copy is not called its container. */
+static void test_three_own_blocks_copy_not_container(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *body = story(1, 0, 12, 0, 0, NULL), *lede = story(5, 0, 3, 0, 0, NULL);
+    char *p0 = story(1, 0, 3, 0, 0, NULL), *p1 = story(7, 3, 6, 0, 0, NULL);
+    char *rest = story(1, 6, 15, 0, 0, NULL), *own = story(3, 0, 12, 0, 0, NULL);
+    size_t n = strlen(body) + strlen(lede) + strlen(p0) + strlen(p1) + strlen(rest) + strlen(own) +
+               200;
+    char *orig = malloc(n), *copy = malloc(n), *page = malloc(n);
+    sprintf(orig, "The original headline of the story\n\n%s", body);
+    sprintf(copy, "A headline of the copy's own\n\n%s%s%s%s", lede, p0, p1, rest);
+    sprintf(page, "The page's headline\n\n%s%s", own, body);
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/page", page, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    free(body), free(lede), free(p0), free(p1), free(rest), free(own);
+    free(orig), free(copy), free(page);
+    dedup_engine_close(e);
+}
+
 /* align_found_run: a story carried by a page is one run of the page's
  * sentences, no longer than the story; the same sentences scattered over
  * the page are not.  Only the sentences found verbatim count as whole. */
@@ -925,6 +962,8 @@ int main(void)
         cmocka_unit_test(test_own_layout),
         cmocka_unit_test(test_found_run),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };
