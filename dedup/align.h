@@ -149,6 +149,9 @@ void align_own_layout(const align_text *a, const uint8_t *found, align_layout *o
 #define ALIGN_WHOLE 0.8
 typedef struct align_run {
     uint32_t span;
+    uint32_t span_core; /* span with its one farthest match left out (a sentence
+                           also found by chance elsewhere in b: a stock quote);
+                           span when fewer than three sentences hold one */
     double whole;
 } align_run;
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,

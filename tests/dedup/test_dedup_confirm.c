@@ -564,6 +564,7 @@ static void test_found_run(void **state)
     assert_true(share > 0.66 && share < 0.67);
     align_found_run(&ta, found, &tc, &ap, &run);
     assert_int_equal(run.span, 16); /* c's sentences 2 .. 17 */
+    assert_int_equal(run.span_core, 13); /* one end left out: still scattered */
     static const uint8_t none[9] = {0};
     align_found_run(&ta, none, &tb, &ap, &run);
     assert_int_equal(run.span, 0);
@@ -607,6 +608,48 @@ static void test_carried_run_contains(void **state)
     dedup_result_free(&r);
     free(body), free(cut), free(own), free(lede), free(added), free(orig), free(roundup);
     free(copy);
+    dedup_engine_close(e);
+}
+
+/* A roundup carrying a story with its last paragraph cut (two thirds of
+ * it, under confirm_containment) whose own story quotes one of the carried
+ * sentences verbatim, where the carried copy has a typo in it: that
+ * sentence's best match is in the roundup's own story, far before the
+ * run, so the run's span was the whole page and the story was not called
+ * carried.  The span is measured with its farthest match left out
+ * (align_run.span_core): contained. */
+static void test_carried_run_one_outlier(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The original headline of the story\n\n");
+    for (unsigned s = 0; s < 9; s++) {
+        sentence(&orig, 1, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&orig, "\n\n");
+    }
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned s = 0; s < 12; s++) {
+        sentence(&page, 3, s, 0);
+        if (s == 1) sentence(&page, 1, 4, 0); /* the quote, verbatim */
+        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    for (unsigned s = 0; s < 6; s++) {
+        sentence(&page, 1, s, s == 4); /* the carried copy: a typo in the quote */
+        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/roundup", page.data, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
     dedup_engine_close(e);
 }
 
@@ -962,6 +1005,7 @@ int main(void)
         cmocka_unit_test(test_own_layout),
         cmocka_unit_test(test_found_run),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
