@@ -360,7 +360,8 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
                      const align_params *p, align_run *out)
 {
     long lo = -1, hi = -1, lo2 = -1, hi2 = -1; /* the two smallest and largest matches */
-    uint32_t n = 0;
+    long prev = -1;
+    uint32_t n = 0, inv = 0;
     uint64_t whole = 0;
     for (size_t i = 0; i < a->n_s; i++) {
         if (!found[i]) continue;
@@ -368,6 +369,8 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
         long at = sentence_match(a, i, b, p, &held);
         if (at < 0) continue;
         n++;
+        if (prev >= 0 && at < prev) inv++;
+        prev = at;
         if (lo < 0 || at < lo)
             lo2 = lo, lo = at;
         else if (lo2 < 0 || at < lo2)
@@ -380,6 +383,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     }
     out->span = lo < 0 ? 0 : (uint32_t)(hi - lo + 1);
     out->span_core = out->span;
+    out->inversions = inv;
     if (n >= 3) {
         long c = hi - lo2 < hi2 - lo ? hi - lo2 : hi2 - lo;
         out->span_core = (uint32_t)(c + 1);

@@ -152,6 +152,8 @@ typedef struct align_run {
     uint32_t span_core; /* span with its one farthest match left out (a sentence
                            also found by chance elsewhere in b: a stock quote);
                            span when fewer than three sentences hold one */
+    uint32_t inversions; /* found sentences whose match lies before the previous
+                            one's: a carried story keeps its order */
     double whole;
 } align_run;
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,

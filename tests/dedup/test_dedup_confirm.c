@@ -653,6 +653,55 @@ static void test_carried_run_one_outlier(void **state)
     dedup_engine_close(e);
 }
 
+/* The sentences of a story found in a page in no order of theirs, at two
+ * thirds of its tokens, one run no longer than the story, verbatim, one
+ * block of it not found, beside a story of the page's own of four
+ * paragraphs: everything a carried story shows but its order - a topic's
+ * stock phrases found by chance lie so.  Not contained
+ * (CARRIED_MAX_INVERSIONS); in order, contained. */
+static void test_carried_run_in_order(void **state)
+{
+    (void)state;
+    static const unsigned order[2][6] = {{4, 5, 2, 3, 0, 1}, {0, 1, 2, 3, 4, 5}};
+    for (int ordered = 0; ordered < 2; ordered++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, ordered);
+        assert_int_equal(mkdir(d, 0755), 0);
+        dedup_options o = {0};
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The original headline of the story\n\n");
+        for (unsigned s = 0; s < 9; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 6; s++) {
+            sentence(&page, 1, order[ordered][s], 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        if (ordered)
+            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        dedup_result_free(&r);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+        dedup_engine_close(e);
+    }
+}
+
 /* Sentence s of Chinese-like story `story`: 24 Han characters and 。; typo:
  * its 10th and 19th characters replaced. */
 static void han_sentence(fa_buf *b, unsigned story, unsigned s, int typo)
@@ -1006,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_found_run),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_run_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
