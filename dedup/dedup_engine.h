@@ -87,7 +87,7 @@
 #define DEDUP_DEFAULT_CONFIRM_NEAR_CHARS 0.3
 #define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
 #define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
-#define DEDUP_DEFAULT_CONFIRM_CARRIED 0.55
+#define DEDUP_DEFAULT_CONFIRM_CARRIED 0.5
 
 /* One candidate as the engine judged it (dedup_options.trace). */
 typedef struct dedup_trace {
@@ -166,7 +166,7 @@ typedef struct dedup_options {
                                        one run - at most one block of it not found, its
                                        found sentences within as many of this text's
                                        sentences as it has, and this share of it in sentences
-                                       found almost whole (align_found_run); 0 = 0.55,
+                                       found almost whole (align_found_run); 0 = 0.5,
                                        >= confirm_containment: off */
     text_extract_options extract;   /* ceilings for extraction */
     /* Instrumentation (benches): called under the engine's lock for every

@@ -702,6 +702,54 @@ static void test_carried_run_in_order(void **state)
     }
 }
 
+/* A story of six two-sentence paragraphs (its first one the block a page
+ * takes for its headline) carried by a roundup with the last paragraph
+ * cut and one sentence rewritten in each of four others: half of it found,
+ * verbatim, one run in order, one block not found, beside a story of the
+ * roundup's own of four paragraphs.  Contained at confirm_carried 0.5; at
+ * 0.55 it was not. */
+static void test_carried_half(void **state)
+{
+    (void)state;
+    for (int at = 0; at < 2; at++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, at);
+        assert_int_equal(mkdir(d, 0755), 0);
+        dedup_options o = {0};
+        o.confirm_carried = at ? 0 : 0.55; /* 0: the default */
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s % 2 == 1) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 10; s++) {
+            sentence(&page, s >= 2 && s % 2 == 1 ? 1001 : 1, s, 0); /* rewritten */
+            if (s % 2 == 1) fa_buf_puts(&page, "\n\n");
+        }
+        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        if (at)
+            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        dedup_result_free(&r);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+        dedup_engine_close(e);
+    }
+}
+
 /* Sentence s of Chinese-like story `story`: 24 Han characters and 。; typo:
  * its 10th and 19th characters replaced. */
 static void han_sentence(fa_buf *b, unsigned story, unsigned s, int typo)
@@ -1056,6 +1104,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
