@@ -391,6 +391,17 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->whole = a->tokens ? (double)whole / (double)a->tokens : 0;
 }
 
+void align_mark_matches(const align_text *a, const uint8_t *found, const align_text *b,
+                        const align_params *p, uint8_t *mark)
+{
+    for (size_t i = 0; i < a->n_s; i++) {
+        if (!found[i]) continue;
+        double held = 0;
+        long at = sentence_match(a, i, b, p, &held);
+        if (at >= 0) mark[at] = 1;
+    }
+}
+
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)
 {
     uint64_t tokens = 0, found = 0;

@@ -159,6 +159,15 @@ typedef struct align_run {
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,
                      const align_params *p, align_run *out);
 
+/* Sets mark[j] (b->n_s flags) for each sentence j of b that holds one of
+ * a's found sentences (found: a->n_s flags) best.  The match is not
+ * symmetric: a sentence of a cut short (a trimmed quote) or merged is
+ * found in b's, b's not in it; a container whose carried sentences carry
+ * typos finds none of its blocks half found while the carried text is
+ * found in it.  One match per found sentence. */
+void align_mark_matches(const align_text *a, const uint8_t *found, const align_text *b,
+                        const align_params *p, uint8_t *mark);
+
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however
  * much one adds: an aggregator's first block is its own headline, which the

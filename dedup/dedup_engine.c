@@ -1037,6 +1037,28 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         align_shares(&bt, &w->at, s, &v->c_other_in_me, &v->blk_other_in_me, fo);
         align_own_layout(&w->at, v->found, &v->me_lay);
         align_own_layout(&bt, fo, &v->other_lay);
+        /* a text with no block found in the other, which is found in it as a
+         * carried text would be: its blocks as the other's sentences see
+         * them (align_mark_matches; rare, so only then) */
+        const dedup_options *o0 = &eng->opt;
+        if (v->me_lay.found == 0 && v->c_other_in_me >= o0->confirm_carried) {
+            uint8_t *m = malloc(w->at.n_s ? w->at.n_s : 1);
+            if (m) {
+                memcpy(m, v->found, w->at.n_s);
+                align_mark_matches(&bt, fo, &w->at, s, m);
+                align_own_layout(&w->at, m, &v->me_lay);
+                free(m);
+            }
+        }
+        if (v->other_lay.found == 0 && v->c_me_in_other >= o0->confirm_carried) {
+            uint8_t *m = malloc(bt.n_s ? bt.n_s : 1);
+            if (m) {
+                memcpy(m, fo, bt.n_s);
+                align_mark_matches(&w->at, v->found, &bt, s, m);
+                align_own_layout(&bt, m, &v->other_lay);
+                free(m);
+            }
+        }
         v->sent_me = (uint32_t)w->at.n_s, v->sent_other = (uint32_t)bt.n_s;
         /* where a text found under confirm_containment lies in the other
          * (decide, carried_run): rare, so measured only then */
@@ -1297,17 +1319,21 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
              v->c_me_in_other >= o->confirm_near))
             v->kind = DEDUP_NEAR; /* a pair the sketch barely saw (weak) needs more than
                                      a headline found by chance: one text half found */
+        /* a container has a block found in what it carries (its layout as
+         * the carried text's sentences see it, confirm): a fuller copy of a
+         * story whose other copy trimmed its sentences has none (seeds 1-3,
+         * 11-13, 21-23: 5 near pairs, 1 unrelated pair called containment) */
         else if ((v->c_other_in_me >= o->confirm_containment ||
                   (v->c_other_in_me >= o->confirm_carried &&
                    carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay))) &&
-                 !v->me_tail && !copy_own_blocks(&v->me_lay) &&
+                 v->me_lay.found > 0 && !v->me_tail && !copy_own_blocks(&v->me_lay) &&
                  1.0 - v->blk_me_in_other >= o->confirm_novel_share &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
             v->kind = DEDUP_CONTAINS;
         else if ((v->c_me_in_other >= o->confirm_containment ||
                   (v->c_me_in_other >= o->confirm_carried &&
                    carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay))) &&
-                 !v->other_tail && !copy_own_blocks(&v->other_lay) &&
+                 v->other_lay.found > 0 && !v->other_tail && !copy_own_blocks(&v->other_lay) &&
                  1.0 - v->blk_other_in_me >= o->confirm_novel_share &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;

@@ -750,6 +750,57 @@ static void test_carried_half(void **state)
     }
 }
 
+/* The first six words of sentence s of story `story` (sentence's). */
+static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
+{
+    fa_buf t;
+    fa_buf_init(&t, 1 << 12);
+    sentence(&t, story, s, 0);
+    const char *p = t.data;
+    for (int w = 0; w < 6 && p; w++)
+        p = strchr(p + 1, ' ');
+    fa_buf_append(b, t.data, p ? (size_t)(p - t.data) : t.len);
+    fa_buf_puts(b, ". ");
+    fa_buf_free(&t);
+}
+
+/* A short copy whose sentences are cut short (quotes trimmed) is found
+ * whole in the fuller copy, which adds a lede: but none of the fuller
+ * copy's blocks is half found in the short one, so it had no found block,
+ * its own blocks uncounted, and was called the container.  A container
+ * needs a block found, and its blocks are counted as the other's
+ * sentences see them (align_mark_matches): the lede is its only own
+ * block, an edited copy's - not a container. */
+static void test_trimmed_copy_not_contained(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    fa_buf shortc, full;
+    fa_buf_init(&shortc, 1 << 20);
+    fa_buf_init(&full, 1 << 20);
+    fa_buf_puts(&shortc, "The headline of the story\n\n");
+    fa_buf_puts(&full, "The headline of the story\n\n");
+    for (unsigned s = 0; s < 3; s++)
+        sentence(&full, 5, s, 0);
+    fa_buf_puts(&full, "\n\n");
+    for (unsigned s = 0; s < 9; s++) {
+        sentence_cut(&shortc, 1, s);
+        sentence(&full, 1, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&shortc, "\n\n"), fa_buf_puts(&full, "\n\n");
+    }
+    assert_int_equal(analyze(e, "https://a.example/short", shortc.data, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/full", full.data, &r), 0);
+    assert_int_not_equal(kind_of(&r, "https://a.example/short"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&shortc);
+    fa_buf_free(&full);
+    dedup_engine_close(e);
+}
+
 /* Sentence s of Chinese-like story `story`: 24 Han characters and 。; typo:
  * its 10th and 19th characters replaced. */
 static void han_sentence(fa_buf *b, unsigned story, unsigned s, int typo)
@@ -1105,6 +1156,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
