@@ -750,6 +750,55 @@ static void test_carried_half(void **state)
     }
 }
 
+/* A story of five paragraphs carried by a roundup with its third
+ * paragraph removed and its last cut: two blocks not found, three found,
+ * one run in order - carried (CARRIED_OWN_BLOCKS 2).  A story of five
+ * paragraphs (the first taken as its headline) of which a page repeats
+ * the first two and the last is not: two of its blocks not found, as
+ * many as found (a follow-up, shared background). */
+static void test_carried_two_cut(void **state)
+{
+    (void)state;
+    static const int keep[2][5] = {{1, 1, 0, 1, 0}, {1, 1, 0, 0, 1}};
+    for (int k = 0; k < 2; k++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, k);
+        assert_int_equal(mkdir(d, 0755), 0);
+        dedup_options o = {0};
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        if (k == 0) fa_buf_puts(&orig, "The original headline of the story\n\n");
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 15 && keep[k][s / 3] >= 0; s++) {
+            sentence(&orig, 1, s, 0);
+            if (keep[k][s / 3]) sentence(&page, 1, s, 0);
+            if (s % 3 == 2) {
+                fa_buf_puts(&orig, "\n\n");
+                if (keep[k][s / 3]) fa_buf_puts(&page, "\n\n");
+            }
+        }
+        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        if (k == 0)
+            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        dedup_result_free(&r);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+        dedup_engine_close(e);
+    }
+}
+
 /* The first six words of sentence s of story `story` (sentence's). */
 static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
 {
@@ -1157,6 +1206,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_run_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
