@@ -163,9 +163,11 @@ typedef struct dedup_options {
                                        align_own_layout); 0 = 0.4 */
     double confirm_carried;         /* contains, below confirm_containment: the other's
                                        share >= this when the other is carried whole as
-                                       one run - at most one block of it not found, its
-                                       found sentences within as many of this text's
-                                       sentences as it has, and this share of it in sentences
+                                       one run - at most two blocks of it not found and
+                                       fewer than found, its found sentences (the
+                                       farthest aside) within as many of this text's
+                                       sentences as it has and in its order (one
+                                       inversion), and this share of it in sentences
                                        found almost whole (align_found_run); 0 = 0.5,
                                        >= confirm_containment: off */
     text_extract_options extract;   /* ceilings for extraction */
