@@ -167,8 +167,8 @@ typedef struct dedup_options {
                                        fewer than found, its found sentences (the
                                        farthest aside) within as many of this text's
                                        sentences as it has and in its order (one
-                                       inversion), and this share of it in sentences
-                                       found almost whole (align_found_run); 0 = 0.5,
+                                       inversion), and 0.45 of it in sentences found
+                                       almost whole (align_found_run); 0 = 0.5,
                                        >= confirm_containment: off */
     text_extract_options extract;   /* ceilings for extraction */
     /* Instrumentation (benches): called under the engine's lock for every

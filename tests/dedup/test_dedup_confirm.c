@@ -799,6 +799,46 @@ static void test_carried_two_cut(void **state)
     }
 }
 
+/* A story of ten two-sentence paragraphs (the first taken as its
+ * headline) carried by a roundup with its last paragraph cut, one sentence
+ * rewritten in each of five others and typos in four more: 0.65 of it
+ * found, 0.45 of it verbatim, one run in order, beside a story of the
+ * roundup's own of six paragraphs.  Contained (CARRIED_MIN_WHOLE 0.45;
+ * whole >= confirm_carried, 0.5, left it out). */
+static void test_carried_whole_typos(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    for (unsigned s = 0; s < 20; s++) {
+        sentence(&orig, 1, s, 0);
+        if (s % 2 == 1) fa_buf_puts(&orig, "\n\n");
+    }
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned s = 0; s < 18; s++) {
+        sentence(&page, 3, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    for (unsigned s = 0; s < 18; s++) {
+        int rewritten = s % 2 == 1 && s >= 3 && s <= 11;
+        sentence(&page, rewritten ? 1001 : 1, s, s == 1 || s == 2 || s == 4 || s == 6);
+        if (s % 2 == 1) fa_buf_puts(&page, "\n\n");
+    }
+    assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+    dedup_engine_close(e);
+}
+
 /* The first six words of sentence s of story `story` (sentence's). */
 static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
 {
@@ -1207,6 +1247,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
