@@ -149,9 +149,9 @@ void align_own_layout(const align_text *a, const uint8_t *found, align_layout *o
 #define ALIGN_WHOLE 0.8
 typedef struct align_run {
     uint32_t span;
-    uint32_t span_core; /* span with its one farthest match left out (a sentence
-                           also found by chance elsewhere in b: a stock quote);
-                           span when fewer than three sentences hold one */
+    uint32_t span_core;  /* span with its one farthest match left out (a sentence
+                            also found by chance elsewhere in b: a stock quote);
+                            span when fewer than three sentences hold one */
     uint32_t inversions; /* found sentences whose match lies before the previous
                             one's: a carried story keeps its order */
     double whole;

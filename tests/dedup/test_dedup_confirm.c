@@ -508,8 +508,8 @@ static void test_three_own_blocks_copy_not_container(void **state)
     char *body = story(1, 0, 12, 0, 0, NULL), *lede = story(5, 0, 3, 0, 0, NULL);
     char *p0 = story(1, 0, 3, 0, 0, NULL), *p1 = story(7, 3, 6, 0, 0, NULL);
     char *rest = story(1, 6, 15, 0, 0, NULL), *own = story(3, 0, 12, 0, 0, NULL);
-    size_t n = strlen(body) + strlen(lede) + strlen(p0) + strlen(p1) + strlen(rest) + strlen(own) +
-               200;
+    size_t n =
+        strlen(body) + strlen(lede) + strlen(p0) + strlen(p1) + strlen(rest) + strlen(own) + 200;
     char *orig = malloc(n), *copy = malloc(n), *page = malloc(n);
     sprintf(orig, "The original headline of the story\n\n%s", body);
     sprintf(copy, "A headline of the copy's own\n\n%s%s%s%s", lede, p0, p1, rest);
@@ -563,7 +563,7 @@ static void test_found_run(void **state)
     align_shares(&ta, &tc, &ap, &share, &blk, found);
     assert_true(share > 0.66 && share < 0.67);
     align_found_run(&ta, found, &tc, &ap, &run);
-    assert_int_equal(run.span, 16); /* c's sentences 2 .. 17 */
+    assert_int_equal(run.span, 16);      /* c's sentences 2 .. 17 */
     assert_int_equal(run.span_core, 13); /* one end left out: still scattered */
     static const uint8_t none[9] = {0};
     align_found_run(&ta, none, &tb, &ap, &run);
@@ -1248,8 +1248,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };

@@ -518,7 +518,8 @@ static void add_score(corpus_score *a, const corpus_score *b)
                 a->contain_by_edit[k][j] += b->contain_by_edit[k][j];
     for (int k = 0; k < 8; k++)
         for (int j = 0; j < 2; j++)
-            a->near_by_n[k][j] += b->near_by_n[k][j], a->contain_by_n[k][j] += b->contain_by_n[k][j];
+            a->near_by_n[k][j] += b->near_by_n[k][j],
+                a->contain_by_n[k][j] += b->contain_by_n[k][j];
     for (int k = 0; k < CORPUS_HN_KINDS; k++)
         for (int j = 0; j < 2; j++)
             a->hardneg_by_kind[k][j] += b->hardneg_by_kind[k][j];
