@@ -1304,8 +1304,8 @@ static int copy_own_blocks(const align_layout *lay)
  * and sentences found by chance (a topic's stock phrases) lie scattered.
  * The run leaves out its farthest match (span_core): a carried sentence
  * the page's own story also quotes verbatim matches there when the carried
- * copy changed it (seeds 1-3: 11 carried stories rejected on the span
- * alone; containment recall up 0.3-1.7 points on 1-3 and 11-13).  And
+ * copy changed it (seeds 1-3: 11 carried stories failed the span, 4 on
+ * it alone; containment recall up 0.3-1.7 points on 1-3 and 11-13).  And
  * the run keeps the story's order (inversions): a short Chinese story of
  * stock phrases was found in a page at 0.62, one run within 7 sentences
  * with its farthest match left out, but in no order (seeds 21-23).
