@@ -359,19 +359,47 @@ void align_own_layout(const align_text *a, const uint8_t *found, align_layout *o
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,
                      const align_params *p, align_run *out)
 {
-    long lo = -1, hi = -1;
+    long lo = -1, hi = -1, lo2 = -1, hi2 = -1; /* the two smallest and largest matches */
+    long prev = -1;
+    uint32_t n = 0, inv = 0;
     uint64_t whole = 0;
     for (size_t i = 0; i < a->n_s; i++) {
         if (!found[i]) continue;
         double held = 0;
         long at = sentence_match(a, i, b, p, &held);
         if (at < 0) continue;
-        if (lo < 0 || at < lo) lo = at;
-        if (at > hi) hi = at;
+        n++;
+        if (prev >= 0 && at < prev) inv++;
+        prev = at;
+        if (lo < 0 || at < lo)
+            lo2 = lo, lo = at;
+        else if (lo2 < 0 || at < lo2)
+            lo2 = at;
+        if (at > hi)
+            hi2 = hi, hi = at;
+        else if (at > hi2)
+            hi2 = at;
         if (held >= ALIGN_WHOLE) whole += a->s[i].tokens;
     }
     out->span = lo < 0 ? 0 : (uint32_t)(hi - lo + 1);
+    out->span_core = out->span;
+    out->inversions = inv;
+    if (n >= 3) {
+        long c = hi - lo2 < hi2 - lo ? hi - lo2 : hi2 - lo;
+        out->span_core = (uint32_t)(c + 1);
+    }
     out->whole = a->tokens ? (double)whole / (double)a->tokens : 0;
+}
+
+void align_mark_matches(const align_text *a, const uint8_t *found, const align_text *b,
+                        const align_params *p, uint8_t *mark)
+{
+    for (size_t i = 0; i < a->n_s; i++) {
+        if (!found[i]) continue;
+        double held = 0;
+        long at = sentence_match(a, i, b, p, &held);
+        if (at >= 0) mark[at] = 1;
+    }
 }
 
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)

@@ -149,10 +149,24 @@ void align_own_layout(const align_text *a, const uint8_t *found, align_layout *o
 #define ALIGN_WHOLE 0.8
 typedef struct align_run {
     uint32_t span;
+    uint32_t span_core;  /* span with its one farthest match left out (a sentence
+                            also found by chance elsewhere in b: a stock quote);
+                            span when fewer than three sentences hold one */
+    uint32_t inversions; /* found sentences whose match lies before the previous
+                            one's: a carried story keeps its order */
     double whole;
 } align_run;
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,
                      const align_params *p, align_run *out);
+
+/* Sets mark[j] (b->n_s flags) for each sentence j of b that holds one of
+ * a's found sentences (found: a->n_s flags) best.  The match is not
+ * symmetric: a sentence of a cut short (a trimmed quote) or merged is
+ * found in b's, b's not in it; a container whose carried sentences carry
+ * typos finds none of its blocks half found while the carried text is
+ * found in it.  One match per found sentence. */
+void align_mark_matches(const align_text *a, const uint8_t *found, const align_text *b,
+                        const align_params *p, uint8_t *mark);
 
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however

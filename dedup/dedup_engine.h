@@ -88,7 +88,7 @@
 #define DEDUP_DEFAULT_CONFIRM_NEAR_COPY 0.35
 #define DEDUP_DEFAULT_CONFIRM_CONTAINMENT 0.7
 #define DEDUP_DEFAULT_CONFIRM_NOVEL_SHARE 0.4
-#define DEDUP_DEFAULT_CONFIRM_CARRIED 0.55
+#define DEDUP_DEFAULT_CONFIRM_CARRIED 0.5
 
 /* One candidate as the engine judged it (dedup_options.trace). */
 typedef struct dedup_trace {
@@ -168,10 +168,12 @@ typedef struct dedup_options {
                                        align_own_layout); 0 = 0.4 */
     double confirm_carried;         /* contains, below confirm_containment: the other's
                                        share >= this when the other is carried whole as
-                                       one run - at most one block of it not found, its
-                                       found sentences within as many of this text's
-                                       sentences as it has, and this share of it in sentences
-                                       found almost whole (align_found_run); 0 = 0.55,
+                                       one run - at most two blocks of it not found and
+                                       fewer than found, its found sentences (the
+                                       farthest aside) within as many of this text's
+                                       sentences as it has and in its order (one
+                                       inversion), and 0.45 of it in sentences found
+                                       almost whole (align_found_run); 0 = 0.5,
                                        >= confirm_containment: off */
     text_extract_options extract;   /* ceilings for extraction */
     /* Instrumentation (benches): called under the engine's lock for every

@@ -1839,6 +1839,9 @@ double corpus_word_f1(const char *extracted, const char *truth)
  *   U i url
  *   T i body                          (DEDUP_CORPUS_TRACE_BODIES=1: the
  *                                     article's text, newlines as \n)
+ *   F a b                             a containment predicted (a contains b,
+ *                                     exact-duplicate inference included)
+ *   M a b found                       a truth containment and whether found
  *   C i o confirmed sketch_res sk_o_in_i sk_i_in_o o_in_i i_in_o blk_o_in_i
  *     blk_i_in_o same_head kind sketch_n_i sketch_n_o tokens_i tokens_o
  *     lead_i inner_i trail_i found_i lead_o inner_o trail_o found_o
@@ -2020,6 +2023,9 @@ static int score_run(const corpus *c, dedup_engine *eng, trace_ctx *tx, corpus_s
         if (rc == 0) {
             score_pairs(pn_v, pn, &c->near, 0, &out->near);
             score_pairs(pc, np_c, &c->contain, 1, &out->contain);
+            for (size_t k = 0; tx->f && k < np_c; k++) /* the containments predicted */
+                if (k == 0 || pc[k] != pc[k - 1])
+                    fprintf(tx->f, "F %u %u\n", (uint32_t)(pc[k] >> 32), (uint32_t)pc[k]);
             score_pairs(pe, np_e, &c->exact, 0, &out->exact);
             /* hard negatives: any relation between the pair */
             qsort(pc, np_c, sizeof *pc, cmp64);
@@ -2050,6 +2056,10 @@ static int score_run(const corpus *c, dedup_engine *eng, trace_ctx *tx, corpus_s
                 for (int k = 0; k < CORPUS_E_KINDS; k++)
                     if (t->edits & (1u << k))
                         out->contain_by_edit[k][0]++, out->contain_by_edit[k][1] += found;
+                int ne = __builtin_popcount(t->edits & ((1u << CORPUS_E_SHORT) - 1));
+                if (ne > 7) ne = 7;
+                out->contain_by_n[ne][0]++, out->contain_by_n[ne][1] += found;
+                if (tx->f) fprintf(tx->f, "M %u %u %d\n", t->a, t->b, found);
             }
             out->hardneg_fp_rate =
                 out->hardneg_pairs ? (double)out->hardneg_fp / (double)out->hardneg_pairs : 0;

@@ -117,6 +117,7 @@ typedef struct corpus_score {
     size_t near_by_edit[CORPUS_E_KINDS][2], contain_by_edit[CORPUS_E_KINDS][2];
     /* per number of edits (0..7) on the pair */
     size_t near_by_n[8][2];
+    size_t contain_by_n[8][2]; /* containment recall per number of edits (0-7+) */
     /* hard negatives per kind: [k][0] pairs, [k][1] called related */
     size_t hardneg_by_kind[CORPUS_HN_KINDS][2];
 } corpus_score;

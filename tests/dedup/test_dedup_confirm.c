@@ -490,6 +490,43 @@ static void test_short_copy_with_lede_is_near(void **state)
     dedup_engine_close(e);
 }
 
+/* A wire copy under a new headline with a local lede, one paragraph
+ * rewritten and the paragraph the original cut at its end kept: three
+ * blocks of its own (its headline aside), 1.5 times the original, 0.75 of
+ * the original found in it - the measures of a page carrying the original
+ * beside a short story of its own.  On the generator every text with three
+ * own blocks called a container was such a copy but one (seeds 1-3: 8
+ * near pairs, 1 roundup), so a container has four or more
+ * (COPY_OWN_BLOCKS 3): the copy is not called its container. */
+static void test_three_own_blocks_copy_not_container(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *body = story(1, 0, 12, 0, 0, NULL), *lede = story(5, 0, 3, 0, 0, NULL);
+    char *p0 = story(1, 0, 3, 0, 0, NULL), *p1 = story(7, 3, 6, 0, 0, NULL);
+    char *rest = story(1, 6, 15, 0, 0, NULL), *own = story(3, 0, 12, 0, 0, NULL);
+    size_t n =
+        strlen(body) + strlen(lede) + strlen(p0) + strlen(p1) + strlen(rest) + strlen(own) + 200;
+    char *orig = malloc(n), *copy = malloc(n), *page = malloc(n);
+    sprintf(orig, "The original headline of the story\n\n%s", body);
+    sprintf(copy, "A headline of the copy's own\n\n%s%s%s%s", lede, p0, p1, rest);
+    sprintf(page, "The page's headline\n\n%s%s", own, body);
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/page", page, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    free(body), free(lede), free(p0), free(p1), free(rest), free(own);
+    free(orig), free(copy), free(page);
+    dedup_engine_close(e);
+}
+
 /* align_found_run: a story carried by a page is one run of the page's
  * sentences, no longer than the story; the same sentences scattered over
  * the page are not.  Only the sentences found verbatim count as whole. */
@@ -526,7 +563,8 @@ static void test_found_run(void **state)
     align_shares(&ta, &tc, &ap, &share, &blk, found);
     assert_true(share > 0.66 && share < 0.67);
     align_found_run(&ta, found, &tc, &ap, &run);
-    assert_int_equal(run.span, 16); /* c's sentences 2 .. 17 */
+    assert_int_equal(run.span, 16);      /* c's sentences 2 .. 17 */
+    assert_int_equal(run.span_core, 13); /* one end left out: still scattered */
     static const uint8_t none[9] = {0};
     align_found_run(&ta, none, &tb, &ap, &run);
     assert_int_equal(run.span, 0);
@@ -570,6 +608,285 @@ static void test_carried_run_contains(void **state)
     dedup_result_free(&r);
     free(body), free(cut), free(own), free(lede), free(added), free(orig), free(roundup);
     free(copy);
+    dedup_engine_close(e);
+}
+
+/* A roundup carrying a story with its last paragraph cut (two thirds of
+ * it, under confirm_containment) whose own story quotes one of the carried
+ * sentences verbatim, where the carried copy has a typo in it: that
+ * sentence's best match is in the roundup's own story, far before the
+ * run, so the run's span was the whole page and the story was not called
+ * carried.  The span is measured with its farthest match left out
+ * (align_run.span_core): contained. */
+static void test_carried_run_one_outlier(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The original headline of the story\n\n");
+    for (unsigned s = 0; s < 9; s++) {
+        sentence(&orig, 1, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&orig, "\n\n");
+    }
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned s = 0; s < 12; s++) {
+        sentence(&page, 3, s, 0);
+        if (s == 1) sentence(&page, 1, 4, 0); /* the quote, verbatim */
+        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    for (unsigned s = 0; s < 6; s++) {
+        sentence(&page, 1, s, s == 4); /* the carried copy: a typo in the quote */
+        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/roundup", page.data, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+    dedup_engine_close(e);
+}
+
+/* The sentences of a story found in a page in no order of theirs, at two
+ * thirds of its tokens, one run no longer than the story, verbatim, one
+ * block of it not found, beside a story of the page's own of four
+ * paragraphs: everything a carried story shows but its order - a topic's
+ * stock phrases found by chance lie so.  Not contained
+ * (CARRIED_MAX_INVERSIONS); in order, contained. */
+static void test_carried_run_in_order(void **state)
+{
+    (void)state;
+    static const unsigned order[2][6] = {{4, 5, 2, 3, 0, 1}, {0, 1, 2, 3, 4, 5}};
+    for (int ordered = 0; ordered < 2; ordered++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, ordered);
+        assert_int_equal(mkdir(d, 0755), 0);
+        dedup_options o = {0};
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The original headline of the story\n\n");
+        for (unsigned s = 0; s < 9; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 6; s++) {
+            sentence(&page, 1, order[ordered][s], 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        if (ordered)
+            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        dedup_result_free(&r);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+        dedup_engine_close(e);
+    }
+}
+
+/* A story of six two-sentence paragraphs (its first one the block a page
+ * takes for its headline) carried by a roundup with the last paragraph
+ * cut and one sentence rewritten in each of four others: half of it found,
+ * verbatim, one run in order, one block not found, beside a story of the
+ * roundup's own of four paragraphs.  Contained at confirm_carried 0.5; at
+ * 0.55 it was not. */
+static void test_carried_half(void **state)
+{
+    (void)state;
+    for (int at = 0; at < 2; at++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, at);
+        assert_int_equal(mkdir(d, 0755), 0);
+        dedup_options o = {0};
+        o.confirm_carried = at ? 0 : 0.55; /* 0: the default */
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s % 2 == 1) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 10; s++) {
+            sentence(&page, s >= 2 && s % 2 == 1 ? 1001 : 1, s, 0); /* rewritten */
+            if (s % 2 == 1) fa_buf_puts(&page, "\n\n");
+        }
+        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        if (at)
+            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        dedup_result_free(&r);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+        dedup_engine_close(e);
+    }
+}
+
+/* A story of five paragraphs carried by a roundup with its third
+ * paragraph removed and its last cut: two blocks not found, three found,
+ * one run in order - carried (CARRIED_OWN_BLOCKS 2).  A story of five
+ * paragraphs (the first taken as its headline) of which a page repeats
+ * the first two and the last is not: two of its blocks not found, as
+ * many as found (a follow-up, shared background). */
+static void test_carried_two_cut(void **state)
+{
+    (void)state;
+    static const int keep[2][5] = {{1, 1, 0, 1, 0}, {1, 1, 0, 0, 1}};
+    for (int k = 0; k < 2; k++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, k);
+        assert_int_equal(mkdir(d, 0755), 0);
+        dedup_options o = {0};
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        dedup_result r;
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        if (k == 0) fa_buf_puts(&orig, "The original headline of the story\n\n");
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 15 && keep[k][s / 3] >= 0; s++) {
+            sentence(&orig, 1, s, 0);
+            if (keep[k][s / 3]) sentence(&page, 1, s, 0);
+            if (s % 3 == 2) {
+                fa_buf_puts(&orig, "\n\n");
+                if (keep[k][s / 3]) fa_buf_puts(&page, "\n\n");
+            }
+        }
+        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+        dedup_result_free(&r);
+        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        if (k == 0)
+            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+        dedup_result_free(&r);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+        dedup_engine_close(e);
+    }
+}
+
+/* A story of ten two-sentence paragraphs (the first taken as its
+ * headline) carried by a roundup with its last paragraph cut, one sentence
+ * rewritten in each of five others and typos in four more: 0.65 of it
+ * found, 0.45 of it verbatim, one run in order, beside a story of the
+ * roundup's own of six paragraphs.  Contained (CARRIED_MIN_WHOLE 0.45;
+ * whole >= confirm_carried, 0.5, left it out). */
+static void test_carried_whole_typos(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    for (unsigned s = 0; s < 20; s++) {
+        sentence(&orig, 1, s, 0);
+        if (s % 2 == 1) fa_buf_puts(&orig, "\n\n");
+    }
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned s = 0; s < 18; s++) {
+        sentence(&page, 3, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    for (unsigned s = 0; s < 18; s++) {
+        int rewritten = s % 2 == 1 && s >= 3 && s <= 11;
+        sentence(&page, rewritten ? 1001 : 1, s, s == 1 || s == 2 || s == 4 || s == 6);
+        if (s % 2 == 1) fa_buf_puts(&page, "\n\n");
+    }
+    assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+    dedup_engine_close(e);
+}
+
+/* The first six words of sentence s of story `story` (sentence's). */
+static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
+{
+    fa_buf t;
+    fa_buf_init(&t, 1 << 12);
+    sentence(&t, story, s, 0);
+    const char *p = t.data;
+    for (int w = 0; w < 6 && p; w++)
+        p = strchr(p + 1, ' ');
+    fa_buf_append(b, t.data, p ? (size_t)(p - t.data) : t.len);
+    fa_buf_puts(b, ". ");
+    fa_buf_free(&t);
+}
+
+/* A short copy whose sentences are cut short (quotes trimmed) is found
+ * whole in the fuller copy, which adds a lede: but none of the fuller
+ * copy's blocks is half found in the short one, so it had no found block,
+ * its own blocks uncounted, and was called the container.  A container
+ * needs a block found, and its blocks are counted as the other's
+ * sentences see them (align_mark_matches): the lede is its only own
+ * block, an edited copy's - not a container. */
+static void test_trimmed_copy_not_contained(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    fa_buf shortc, full;
+    fa_buf_init(&shortc, 1 << 20);
+    fa_buf_init(&full, 1 << 20);
+    fa_buf_puts(&shortc, "The headline of the story\n\n");
+    fa_buf_puts(&full, "The headline of the story\n\n");
+    for (unsigned s = 0; s < 3; s++)
+        sentence(&full, 5, s, 0);
+    fa_buf_puts(&full, "\n\n");
+    for (unsigned s = 0; s < 9; s++) {
+        sentence_cut(&shortc, 1, s);
+        sentence(&full, 1, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&shortc, "\n\n"), fa_buf_puts(&full, "\n\n");
+    }
+    assert_int_equal(analyze(e, "https://a.example/short", shortc.data, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/full", full.data, &r), 0);
+    assert_int_not_equal(kind_of(&r, "https://a.example/short"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&shortc);
+    fa_buf_free(&full);
     dedup_engine_close(e);
 }
 
@@ -926,6 +1243,13 @@ int main(void)
         cmocka_unit_test(test_own_layout),
         cmocka_unit_test(test_found_run),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_run_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };

@@ -259,6 +259,76 @@ static void test_block_anchors_kept(void **state)
     ix->ops->close(ix);
 }
 
+/* A page written in Hangul gets block anchors from fewer sketch values
+ * than one in Latin words (BLOCK_ANCHOR_MIN_SKETCH_HANGUL 64, not 128): a
+ * Korean word is a stem with its particles, so a Korean roundup carrying
+ * three stories has 90-130 word-shingle values, where an English one has
+ * 250; without block anchors a short Korean story carried by a roundup
+ * archived before it was never a candidate (11 of 291 Korean containment
+ * pairs, seeds 1-3).  A Korean page of 64-127 values keeps block anchors
+ * in its record; a Latin page of the same size does not. */
+static void korean_word(fa_buf *b, uint64_t *x)
+{
+    unsigned syl = 2 + (unsigned)(*x % 3);
+    for (unsigned i = 0; i < syl; i++) {
+        *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+        uint32_t cp = 0xAC00 + (uint32_t)(*x % 2000);
+        char u[4] = {(char)(0xE0 | (cp >> 12)), (char)(0x80 | ((cp >> 6) & 0x3F)),
+                     (char)(0x80 | (cp & 0x3F)), 0};
+        fa_buf_puts(b, u);
+    }
+}
+
+static void test_hangul_block_anchors(void **state)
+{
+    (void)state;
+    for (int hangul = 0; hangul < 2; hangul++) {
+        char *d = test_tmpdir_new();
+        dedup_options o = {0};
+        dedup_engine *e;
+        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+        fa_buf b;
+        fa_buf_init(&b, 1 << 20);
+        uint64_t x = 12345;
+        /* 12 paragraphs of 3 sentences of 9 words: ~420 words */
+        for (int p = 0; p < 12; p++) {
+            for (int s = 0; s < 3; s++) {
+                for (int w = 0; w < 9; w++) {
+                    if (w) fa_buf_puts(&b, " ");
+                    if (hangul) {
+                        korean_word(&b, &x);
+                    } else {
+                        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                        fa_buf_printf(&b, "w%u", (unsigned)(x % 5000));
+                    }
+                }
+                fa_buf_puts(&b, ". ");
+            }
+            fa_buf_puts(&b, "\n\n");
+        }
+        dedup_input in = {"https://k.example/roundup", NULL, NULL, NULL, "<urn:uuid:x>", 1,
+                          DEDUP_PLAIN_TEXT, b.data, b.len, NULL};
+        dedup_result r;
+        assert_int_equal(dedup_analyze(e, &in, &r), 0);
+        dedup_result_free(&r);
+        dedup_engine_close(e);
+        dedup_index_params p = {0, 0, 0};
+        dedup_index *ix;
+        assert_int_equal(dedup_file_index_open(d, &p, NULL, &ix), 0);
+        dedup_doc_record g;
+        assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
+        assert_true(g.n_sketch >= 64 && g.n_sketch < 128);
+        if (hangul)
+            assert_true(g.n_block_anchors > 0);
+        else
+            assert_int_equal(g.n_block_anchors, 0);
+        ix->ops->close(ix);
+        fa_buf_free(&b);
+        test_rm_rf(d);
+        free(d);
+    }
+}
+
 /* Every document sharing an anchor with the query is counted and ranked,
  * not only the first ones met: 200 documents whose anchors are the
  * query's 8 smallest values (a register's stock character 4-grams) come
@@ -1035,6 +1105,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_candidates_count_every_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hangul_block_anchors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_stories_carried_before, setup, teardown),
         cmocka_unit_test(test_rank_candidates_selects_the_best),
         cmocka_unit_test_setup_teardown(test_candidates_stock_anchors, setup, teardown),

@@ -190,11 +190,34 @@ static void test_own_blocks_not_near(void **state)
     free(r1), free(r2), free(a), free(b);
 }
 
+/* A follow-up quoting two paragraphs of a story of four, between three
+ * paragraphs of its own (first, middle, last): 0.4 of it found in the
+ * story, 0.5 of the story in it, and three blocks of its own, spread.
+ * Spread like that they make an edited copy rather than a container
+ * (copy_own_blocks, for the containment rules), but rule 6 takes only
+ * close copies (at most two of their own): not near.  It was, when rule 6
+ * took copy_own_blocks's shape (follow-ups near their stories on seeds
+ * 1-3 and 11-13 in four languages). */
+static void test_follow_up_not_near(void **state)
+{
+    (void)state;
+    const unsigned fs[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const unsigned ff[15] = {8, 8, 8, 1, 1, 1, 8, 8, 8, 1, 1, 1, 8, 8, 8};
+    char *story = text(1, fs, 12), *follow = text(9, ff, 15);
+    near_trace st;
+    assert_int_equal(pair_kind("follow", (dedup_options){0}, story, follow, &st), 0);
+    assert_int_equal(st.confirmed, 1);
+    assert_true(lo_share(&st) >= DEDUP_DEFAULT_CONFIRM_NEAR_COPY &&
+                lo_share(&st) < DEDUP_DEFAULT_CONFIRM_NEAR);
+    free(story), free(follow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_copies_near_below_confirm_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_blocks_not_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follow_up_not_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -519,7 +519,8 @@ static void add_score(corpus_score *a, const corpus_score *b)
                 a->contain_by_edit[k][j] += b->contain_by_edit[k][j];
     for (int k = 0; k < 8; k++)
         for (int j = 0; j < 2; j++)
-            a->near_by_n[k][j] += b->near_by_n[k][j];
+            a->near_by_n[k][j] += b->near_by_n[k][j],
+                a->contain_by_n[k][j] += b->contain_by_n[k][j];
     for (int k = 0; k < CORPUS_HN_KINDS; k++)
         for (int j = 0; j < 2; j++)
             a->hardneg_by_kind[k][j] += b->hardneg_by_kind[k][j];
@@ -631,6 +632,16 @@ static int cmd_edits(int argc, char **argv)
         printf("| %d |", k);
         for (int l = 0; l < 4; l++)
             printf(" %.3f (%zu) |", ratio(t[l].s.near_by_n[k]), t[l].s.near_by_n[k][0]);
+        printf("\n");
+    }
+    printf("\ncontainment recall per number of edits on the carried story:\n\n| edits |");
+    for (int l = 0; l < 4; l++)
+        printf(" %s |", lang_names[l]);
+    printf("\n|---|---|---|---|---|\n");
+    for (int k = 0; k < 8; k++) {
+        printf("| %d |", k);
+        for (int l = 0; l < 4; l++)
+            printf(" %.3f (%zu) |", ratio(t[l].s.contain_by_n[k]), t[l].s.contain_by_n[k][0]);
         printf("\n");
     }
     return 0;
