@@ -1357,9 +1357,9 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * shares; near only when neither text has more than NEAR_OWN_BLOCKS
          * blocks of its own (a roundup beside a story it carries, or two
          * roundups carrying the same stories, are not near) - or when the
-         * headlines match and both have more than CARRIED_OWN_BLOCKS: a
-         * long story's copies edited on both sides; a carried story has
-         * at most one block its carrier lacks */
+         * headlines match and both have more than one: a long story's
+         * copies edited on both sides (a story carried under its headline
+         * usually has at most one block its carrier lacks) */
         uint32_t own_me = own_blocks(&v->me_lay), own_other = own_blocks(&v->other_lay);
         int copies = (own_me <= NEAR_OWN_BLOCKS && own_other <= NEAR_OWN_BLOCKS) ||
                      (v->same_head && own_me > 1 &&
