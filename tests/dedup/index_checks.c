@@ -18,15 +18,15 @@
  * Weighed by rarity, a hit through a value 240 documents hold counts
  * 32 / 240 of one: the stock documents score 0.13, under the floor of
  * 0.15, and the copy alone is a candidate. */
-void index_check_stock_anchors(dedup_index *ix)
+void index_insert_stock_and_copy(dedup_index *ix, uint32_t stock)
 {
-    enum { STOCK = 240, N = 40, COPY = STOCK };
-    static uint32_t sk[N];
+    enum { N = 40 };
+    uint32_t sk[N];
     uint64_t blocks[1] = {11};
     uint32_t bchars[1] = {100};
-    for (uint32_t d = 0; d <= STOCK; d++) {
+    for (uint32_t d = 0; d <= stock; d++) {
         for (uint32_t i = 0; i < N; i++)
-            sk[i] = d < STOCK ? (i < 8 ? 100u + i : 1000000u + d * 1000u + i)
+            sk[i] = d < stock ? (i < 8 ? 100u + i : 1000000u + d * 1000u + i)
                               : 500000u + i * 8u; /* the copy: no stock value */
         dedup_doc_record r = {0};
         r.group = UINT32_MAX;
@@ -35,6 +35,12 @@ void index_check_stock_anchors(dedup_index *ix)
         r.url = "https://example.org/a", r.digest = "", r.record_id = "<urn:x>";
         assert_int_equal(ix->ops->insert(ix, &r), 0);
     }
+}
+
+void index_check_stock_anchors(dedup_index *ix)
+{
+    enum { STOCK = 240, N = 40, COPY = STOCK };
+    index_insert_stock_and_copy(ix, STOCK);
     uint32_t q[N];
     for (uint32_t i = 0; i < N; i++) /* the stock values, 4 of the copy's anchors, others */
         q[i] = i < 8 ? 100u + i : i < 12 ? 500000u + (i - 8) * 16u : 2000000u + i;

@@ -8,6 +8,12 @@
 
 #include "dedup/dedup_index.h"
 
+/* Inserts stock documents 0..stock-1 into ix, each of 40 sketch values
+ * whose 8 smallest (its anchors) are 100..107, the register's stock
+ * values, then document `stock`, a copy with sketch values 500000 + 8i
+ * (i < 40) and no stock value.  cmocka asserts. */
+void index_insert_stock_and_copy(dedup_index *ix, uint32_t stock);
+
 /* Inserts documents into ix (empty, parameters {4, 4, 7}) and checks that
  * hits through stock anchor values weigh less with DEDUP_CAND_RARITY
  * (candidate_rank.h), and the same as before without it.  cmocka asserts;

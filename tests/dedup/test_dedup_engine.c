@@ -342,20 +342,7 @@ static void test_candidates_count_every_document(void **state)
     dedup_index *ix;
     assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
     enum { STOCK = 200, N = 40 };
-    static uint32_t sk[N];
-    uint64_t blocks[1] = {11};
-    uint32_t bchars[1] = {100};
-    for (uint32_t d = 0; d <= STOCK; d++) {
-        for (uint32_t i = 0; i < N; i++)
-            sk[i] = d < STOCK ? (i < 8 ? 100u + i : 1000000u + d * 1000u + i)
-                              : 500000u + i * 8u; /* the copy: no stock value */
-        dedup_doc_record r = {0};
-        r.group = UINT32_MAX;
-        r.n_sketch = N, r.sketch = sk;
-        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
-        r.url = "https://example.org/a", r.digest = "", r.record_id = "<urn:x>";
-        assert_int_equal(ix->ops->insert(ix, &r), 0);
-    }
+    index_insert_stock_and_copy(ix, STOCK);
     uint32_t q[N];
     for (uint32_t i = 0; i < N; i++)
         q[i] = i < 8 ? 100u + i : 500000u + (i - 8) * 8u; /* the stock values, then the copy's */
