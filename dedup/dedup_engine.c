@@ -1362,8 +1362,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * usually has at most one block its carrier lacks) */
         uint32_t own_me = own_blocks(&v->me_lay), own_other = own_blocks(&v->other_lay);
         int copies = (own_me <= NEAR_OWN_BLOCKS && own_other <= NEAR_OWN_BLOCKS) ||
-                     (v->same_head && own_me > 1 &&
-                      own_other > 1);
+                     (v->same_head && own_me > 1 && own_other > 1);
         if (copies && v->same_head && v->res >= o->confirm_near_same_head &&
             (!v->weak || v->c_other_in_me >= o->confirm_near ||
              v->c_me_in_other >= o->confirm_near))
