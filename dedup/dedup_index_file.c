@@ -558,8 +558,7 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
         /* the documents holding the value (up to POSTING_CAP, as the
          * Redis index keeps them): a hit weighs by their number */
         size_t first = mm_slot(key, acap);
-        for (size_t i = first; x->anchors.keys[i] && m < POSTING_CAP;
-             i = i + 1 == acap ? 0 : i + 1)
+        for (size_t i = first; x->anchors.keys[i] && m < POSTING_CAP; i = i + 1 == acap ? 0 : i + 1)
             m += x->anchors.keys[i] == key;
         if (m == 0) continue;
         uint32_t weight = flags & DEDUP_CAND_RARITY ? dedup__hit_weight(m) : DEDUP_HIT_UNIT;

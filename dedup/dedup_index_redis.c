@@ -587,8 +587,8 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     size_t k = 0;
     for (size_t j = 0; j < cap; j++)
         if (x->hits_doc[j] != UINT32_MAX && x->hits_len[j] && x->hits_n[j])
-            all[k++] = (dedup__ranked){
-                {x->hits_doc[j], x->hits_n[j]}, x->hits_w[j], x->hits_len[j], 0};
+            all[k++] =
+                (dedup__ranked){{x->hits_doc[j], x->hits_n[j]}, x->hits_w[j], x->hits_len[j], 0};
     k = dedup__rank_candidates(all, k, n, out, max);
     free(all);
     rc = prefetch(x, out, k);

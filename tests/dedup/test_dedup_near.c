@@ -92,8 +92,8 @@ static int pair_kind(const char *name, dedup_options o, const char *a, const cha
     dedup_engine *e;
     assert_int_equal(dedup_engine_open(d, &o, &e), 0);
     dedup_result r;
-    dedup_input in = {"https://a.example/a", NULL, NULL, NULL, "<urn:uuid:a>", 1, DEDUP_PLAIN_TEXT,
-                      a, strlen(a), NULL};
+    dedup_input in = {"https://a.example/a", NULL, NULL,      NULL, "<urn:uuid:a>", 1,
+                      DEDUP_PLAIN_TEXT,      a,    strlen(a), NULL};
     assert_int_equal(dedup_analyze(e, &in, &r), 0);
     dedup_result_free(&r);
     in.url = "https://b.example/b", in.record_id = "<urn:uuid:b>", in.content = b,
