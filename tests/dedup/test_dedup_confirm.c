@@ -385,6 +385,25 @@ static enum dedup_finding_kind kind_of(const dedup_result *r, const char *url)
     return 0;
 }
 
+/* A story orig, then a page carrying it, through a new engine with
+ * options o in the folder d (made here): the kind the page's result names
+ * the story with (0: none). */
+static enum dedup_finding_kind carried_kind(const char *d, dedup_options o, const char *orig,
+                                            const char *page)
+{
+    assert_int_equal(mkdir(d, 0755), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(d, &o, &e), 0);
+    dedup_result r;
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/page", page, &r), 0);
+    enum dedup_finding_kind kind = kind_of(&r, "https://a.example/orig");
+    dedup_result_free(&r);
+    dedup_engine_close(e);
+    return kind;
+}
+
 static void test_engine_confirms(void **state)
 {
     (void)state;
@@ -666,11 +685,7 @@ static void test_carried_run_in_order(void **state)
     for (int ordered = 0; ordered < 2; ordered++) {
         char d[96];
         snprintf(d, sizeof d, "%s/%d", dir, ordered);
-        assert_int_equal(mkdir(d, 0755), 0);
         dedup_options o = {0};
-        dedup_engine *e;
-        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
-        dedup_result r;
         fa_buf orig, page;
         fa_buf_init(&orig, 1 << 20);
         fa_buf_init(&page, 1 << 20);
@@ -688,17 +703,13 @@ static void test_carried_run_in_order(void **state)
             sentence(&page, 1, order[ordered][s], 0);
             if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
         }
-        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
-        dedup_result_free(&r);
-        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
         if (ordered)
-            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+            assert_int_equal(kind, DEDUP_CONTAINS);
         else
-            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
-        dedup_result_free(&r);
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
         fa_buf_free(&orig);
         fa_buf_free(&page);
-        dedup_engine_close(e);
     }
 }
 
@@ -714,12 +725,8 @@ static void test_carried_half(void **state)
     for (int at = 0; at < 2; at++) {
         char d[96];
         snprintf(d, sizeof d, "%s/%d", dir, at);
-        assert_int_equal(mkdir(d, 0755), 0);
         dedup_options o = {0};
         o.confirm_carried = at ? 0 : 0.55; /* 0: the default */
-        dedup_engine *e;
-        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
-        dedup_result r;
         fa_buf orig, page;
         fa_buf_init(&orig, 1 << 20);
         fa_buf_init(&page, 1 << 20);
@@ -736,17 +743,13 @@ static void test_carried_half(void **state)
             sentence(&page, s >= 2 && s % 2 == 1 ? 1001 : 1, s, 0); /* rewritten */
             if (s % 2 == 1) fa_buf_puts(&page, "\n\n");
         }
-        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
-        dedup_result_free(&r);
-        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
         if (at)
-            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+            assert_int_equal(kind, DEDUP_CONTAINS);
         else
-            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
-        dedup_result_free(&r);
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
         fa_buf_free(&orig);
         fa_buf_free(&page);
-        dedup_engine_close(e);
     }
 }
 
@@ -763,11 +766,7 @@ static void test_carried_two_cut(void **state)
     for (int k = 0; k < 2; k++) {
         char d[96];
         snprintf(d, sizeof d, "%s/%d", dir, k);
-        assert_int_equal(mkdir(d, 0755), 0);
         dedup_options o = {0};
-        dedup_engine *e;
-        assert_int_equal(dedup_engine_open(d, &o, &e), 0);
-        dedup_result r;
         fa_buf orig, page;
         fa_buf_init(&orig, 1 << 20);
         fa_buf_init(&page, 1 << 20);
@@ -785,17 +784,13 @@ static void test_carried_two_cut(void **state)
                 if (keep[k][s / 3]) fa_buf_puts(&page, "\n\n");
             }
         }
-        assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
-        dedup_result_free(&r);
-        assert_int_equal(analyze(e, "https://c.example/page", page.data, &r), 0);
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
         if (k == 0)
-            assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+            assert_int_equal(kind, DEDUP_CONTAINS);
         else
-            assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
-        dedup_result_free(&r);
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
         fa_buf_free(&orig);
         fa_buf_free(&page);
-        dedup_engine_close(e);
     }
 }
 
