@@ -9,6 +9,7 @@
  */
 #include "common/fa_buf.h"
 #include "dedup/dedup_engine.h"
+#include "util/test_fs.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,21 +22,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
+static char *dir;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/fa-dedup-near-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    dir = test_tmpdir_new();
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    test_rm_rf(dir);
+    free(dir);
+    dir = NULL;
+    return 0;
 }
 
 /* Sentence s of story `story`: 14 pseudo-words, '.'-terminated. */
