@@ -562,6 +562,24 @@ static double ratio(const size_t v[2])
     return v[0] ? (double)v[1] / (double)v[0] : 1.0;
 }
 
+/* One table of recall per number of edits (0-7+) per language: of the
+ * near pairs (contain 0) or of the carried stories (contain 1). */
+static void by_edits_table(const char *title, const edits_total t[4], int contain)
+{
+    printf("\n%s:\n\n| edits |", title);
+    for (int l = 0; l < 4; l++)
+        printf(" %s |", lang_names[l]);
+    printf("\n|---|---|---|---|---|\n");
+    for (int k = 0; k < 8; k++) {
+        printf("| %d |", k);
+        for (int l = 0; l < 4; l++) {
+            const size_t *c = contain ? t[l].s.contain_by_n[k] : t[l].s.near_by_n[k];
+            printf(" %.3f (%zu) |", ratio(c), c[0]);
+        }
+        printf("\n");
+    }
+}
+
 static int cmd_edits(int argc, char **argv)
 {
     unsigned stories = argc > 2 ? (unsigned)atoi(argv[2]) : 420;
@@ -624,26 +642,8 @@ static int cmd_edits(int argc, char **argv)
                    t[l].s.contain_by_edit[k][0]);
         printf("\n");
     }
-    printf("\nnear recall per number of edits on the pair:\n\n| edits |");
-    for (int l = 0; l < 4; l++)
-        printf(" %s |", lang_names[l]);
-    printf("\n|---|---|---|---|---|\n");
-    for (int k = 0; k < 8; k++) {
-        printf("| %d |", k);
-        for (int l = 0; l < 4; l++)
-            printf(" %.3f (%zu) |", ratio(t[l].s.near_by_n[k]), t[l].s.near_by_n[k][0]);
-        printf("\n");
-    }
-    printf("\ncontainment recall per number of edits on the carried story:\n\n| edits |");
-    for (int l = 0; l < 4; l++)
-        printf(" %s |", lang_names[l]);
-    printf("\n|---|---|---|---|---|\n");
-    for (int k = 0; k < 8; k++) {
-        printf("| %d |", k);
-        for (int l = 0; l < 4; l++)
-            printf(" %.3f (%zu) |", ratio(t[l].s.contain_by_n[k]), t[l].s.contain_by_n[k][0]);
-        printf("\n");
-    }
+    by_edits_table("near recall per number of edits on the pair", t, 0);
+    by_edits_table("containment recall per number of edits on the carried story", t, 1);
     return 0;
 }
 
