@@ -555,13 +555,18 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             __builtin_prefetch(&x->anchors.keys[a]);
             __builtin_prefetch(&x->anchors.vals[a]);
         }
-        /* the documents holding the value (up to POSTING_CAP, as the
-         * Redis index keeps them): a hit weighs by their number */
+        /* weighed by rarity, a hit weighs by the documents holding the
+         * value (counted up to POSTING_CAP, as the Redis index keeps
+         * them); unweighed, the chain is walked once */
         size_t first = mm_slot(key, acap);
-        for (size_t i = first; x->anchors.keys[i] && m < POSTING_CAP; i = i + 1 == acap ? 0 : i + 1)
-            m += x->anchors.keys[i] == key;
-        if (m == 0) continue;
-        uint32_t weight = flags & DEDUP_CAND_RARITY ? dedup__hit_weight(m) : DEDUP_HIT_UNIT;
+        uint32_t weight = DEDUP_HIT_UNIT;
+        if (flags & DEDUP_CAND_RARITY) {
+            for (size_t i = first; x->anchors.keys[i] && m < POSTING_CAP;
+                 i = i + 1 == acap ? 0 : i + 1)
+                m += x->anchors.keys[i] == key;
+            if (m == 0) continue;
+            weight = dedup__hit_weight(m);
+        }
         for (size_t i = first; x->anchors.keys[i]; i = i + 1 == acap ? 0 : i + 1) {
             if (x->anchors.keys[i] != key) continue;
             if (++seen > POSTING_CAP) break;
