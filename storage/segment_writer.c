@@ -103,7 +103,9 @@
 #define MAX_URI (FA_URL_MAX - 1)   /* ceiling on WARC-Target-URI (fa_limits.h) */
 #define MAX_HEADER (MAX_URI + 2048)
 #define MAX_SERIAL_TRIES 100000
-#define INDEX_MEM_DEFAULT (4u << 20) /* index lines in memory before a spill */
+/* index lines in memory before a spill: at 4 MiB the long crawl's peak
+ * was ~1 MB higher and no run faster (docs/BENCHMARKS.md, "Session 13") */
+#define INDEX_MEM_DEFAULT (1u << 20)
 
 typedef struct worker {
     struct worker *next;

@@ -45,7 +45,7 @@ typedef struct segment_writer_options {
     size_t dict_len;
     int no_index;         /* 1: write no `<segment>.cdxj` at close */
     size_t index_mem_max; /* index lines kept in memory before they spill to
-                             a temporary file in dir; 0 = 4 MiB */
+                             a temporary file in dir; 0 = 1 MiB */
     unsigned file_mode;   /* permission bits of the segments, set
                              exactly (umask aside); their indexes get the same;
                              0 = 0640 */
