@@ -304,11 +304,15 @@ static uint32_t fp32(uint64_t fp)
 #define REC_CACHE_SLOTS 512u
 #endif
 #define REC_CACHE_MAX 4096u
+#define REC_CACHE_STEP 512u
 
 typedef struct rec_slot {
     uint32_t doc; /* UINT32_MAX: empty */
     uint32_t len; /* bytes of the record's body at p */
-    uint8_t *p;   /* REC_CACHE_MAX bytes, malloc'd (aligned for the u64 arrays) */
+    uint32_t cap; /* bytes malloc'd at p: the longest record the slot held,
+                     rounded up to REC_CACHE_STEP (an article's is ~750 B:
+                     4 KiB a slot was 2 MiB for ~0.4 MiB of records) */
+    uint8_t *p;   /* malloc'd (aligned for the u64 arrays) */
 } rec_slot;
 
 typedef struct file_index {
@@ -641,13 +645,16 @@ static void cache_put(file_index *x, uint32_t doc, const uint8_t *p, size_t len)
         x->cache = malloc(REC_CACHE_SLOTS * sizeof *x->cache);
         if (x->cache == NULL) return; /* no cache: reads go to the file */
         for (size_t i = 0; i < REC_CACHE_SLOTS; i++)
-            x->cache[i] = (rec_slot){UINT32_MAX, 0, NULL};
+            x->cache[i] = (rec_slot){UINT32_MAX, 0, 0, NULL};
     }
     rec_slot *sl = &x->cache[doc % REC_CACHE_SLOTS];
-    if (sl->p == NULL) {
-        sl->p = malloc(REC_CACHE_MAX);
-        if (sl->p == NULL) return;
-        x->cache_bytes += REC_CACHE_MAX;
+    if (sl->cap < len) {
+        uint32_t cap = ((uint32_t)len + REC_CACHE_STEP - 1) / REC_CACHE_STEP * REC_CACHE_STEP;
+        uint8_t *np = realloc(sl->p, cap);
+        if (np == NULL) return; /* the slot keeps what it held */
+        x->cache_bytes += cap - sl->cap;
+        sl->p = np;
+        sl->cap = cap;
     }
     memcpy(sl->p, p, len);
     sl->doc = doc;
