@@ -214,12 +214,63 @@ static void test_follow_up_not_near(void **state)
     free(story), free(follow);
 }
 
+/* A page near two earlier copies of its story that are not near each
+ * other names both.  Story 1 of six paragraphs; copy a under a headline
+ * of its own rewrote the last two paragraphs (story 4), copy b the first
+ * two (story 5): each has 0.6 of its text found in the whole story and
+ * two blocks of its own, but a and b share two paragraphs of six (a third
+ * of each) and are unrelated.  The whole story, archived after them, is
+ * near both: its result names a first (the earliest) and b too.  Until
+ * the eighth round it named only the earliest near copy, so a, b and the
+ * story made two groups where a reader sees one. */
+static void test_every_near_copy_reported(void **state)
+{
+    (void)state;
+    unsigned fo[18], fa[18], fb[18];
+    for (unsigned k = 0; k < 18; k++) {
+        fo[k] = 1;
+        fa[k] = k < 12 ? 1 : 4;
+        fb[k] = k < 6 ? 5 : 1;
+    }
+    char *texts[3] = {text(2, fa, 18), text(3, fb, 18), text(1, fo, 18)};
+    static const char *const urls[3] = {"https://a.example/a", "https://b.example/b",
+                                        "https://c.example/c"};
+    char d[96];
+    snprintf(d, sizeof d, "%s/every", dir);
+    assert_int_equal(mkdir(d, 0755), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(d, &(dedup_options){0}, &e), 0);
+    for (int i = 0; i < 3; i++) {
+        dedup_result r;
+        dedup_input in = {
+            urls[i],          NULL, NULL, NULL, NULL, 1 + i, DEDUP_PLAIN_TEXT, texts[i],
+            strlen(texts[i]), NULL};
+        assert_int_equal(dedup_analyze(e, &in, &r), 0);
+        if (i == 1) assert_int_equal(r.n_findings, 0); /* b: a is not near it */
+        if (i == 2) {
+            int near[2] = {-1, -1};
+            for (size_t k = 0; k < r.n_findings; k++)
+                for (int j = 0; j < 2; j++)
+                    if (r.findings[k].kind == DEDUP_NEAR && strcmp(r.findings[k].url, urls[j]) == 0)
+                        near[j] = (int)k;
+            assert_int_equal(r.n_findings, 2);
+            assert_true(near[0] >= 0 && near[1] >= 0);
+            assert_true(near[0] < near[1]); /* the earliest first */
+        }
+        dedup_result_free(&r);
+    }
+    dedup_engine_close(e);
+    for (int i = 0; i < 3; i++)
+        free(texts[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_copies_near_below_confirm_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_blocks_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_up_not_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_near_copy_reported, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
