@@ -1600,7 +1600,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
          * page near two copies that are not near each other (each edited
          * differently) is what joins them (docs/DEDUP.md, "eighth round") */
         verified nears[MAX_FINDINGS];
-        verified keep[2 * MAX_FINDINGS];
+        verified keep[MAX_FINDINGS];
         int nk = 0, nn = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
             verified v;
@@ -1683,7 +1683,13 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
             }
         }
         /* after the containments, the earliest near copy first (a reader
-         * taking one near finding takes it, as before) */
+         * taking one near finding takes it, as before); a result holds
+         * MAX_FINDINGS: the earliest near copy has a place, the later ones
+         * what the containments leave (add_finding past it is FA_ENOMEM) */
+        while (nn > 0 && nk > MAX_FINDINGS - 1)
+            free(keep[--nk].found);
+        while (nn > MAX_FINDINGS - nk)
+            free(nears[--nn].found);
         memcpy(&keep[nk], nears, (size_t)nn * sizeof *nears);
         nk += nn;
         for (int i = 0; rc >= 0 && i < nk; i++) {

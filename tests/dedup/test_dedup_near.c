@@ -264,6 +264,60 @@ static void test_every_near_copy_reported(void **state)
         free(texts[i]);
 }
 
+/* A page near more copies than a result holds, that also contains a
+ * story: every analysis succeeds, the containment and the earliest near
+ * copy are reported, and the findings stop at the result's capacity
+ * (32).  Story 1 (six paragraphs), then 36 copies of a page carrying it
+ * before a story of its own (story 3) on hosts of their own: each copy
+ * contains story 1 and is near every earlier copy.  On the sketch
+ * (no_confirm, or an index whose documents have no stored text): with
+ * confirmation a page aligns at most six candidates and leaves the rest
+ * within the floor unrelated, so it is never near this many.  With every
+ * near copy kept and no room left for them past the containment, the
+ * 33rd finding failed the analysis (FA_ENOMEM). */
+static void test_near_copies_past_capacity(void **state)
+{
+    (void)state;
+    unsigned fs[18], fx[36];
+    for (unsigned k = 0; k < 36; k++) {
+        if (k < 18) fs[k] = 1;
+        fx[k] = k < 18 ? 1 : 3;
+    }
+    char *story = text(1, fs, 18), *page = text(2, fx, 36);
+    char d[96];
+    snprintf(d, sizeof d, "%s/capacity", dir);
+    assert_int_equal(mkdir(d, 0755), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(d, &(dedup_options){.no_confirm = 1}, &e), 0);
+    dedup_result r;
+    dedup_input in = {"https://s.example/story", NULL,  NULL,          NULL, NULL, 1,
+                      DEDUP_PLAIN_TEXT,          story, strlen(story), NULL};
+    assert_int_equal(dedup_analyze(e, &in, &r), 0);
+    dedup_result_free(&r);
+    char url[64];
+    for (int i = 0; i < 36; i++) {
+        snprintf(url, sizeof url, "https://h%d.example/page", i);
+        in.url = url, in.date = 2 + i, in.content = page, in.len = strlen(page);
+        assert_int_equal(dedup_analyze(e, &in, &r), 0);
+        if (i == 35) {
+            int contains = 0, first_near = -1;
+            for (size_t k = 0; k < r.n_findings; k++) {
+                if (r.findings[k].kind == DEDUP_CONTAINS &&
+                    strcmp(r.findings[k].url, "https://s.example/story") == 0)
+                    contains = 1;
+                if (r.findings[k].kind == DEDUP_NEAR && first_near < 0) first_near = (int)k;
+            }
+            assert_int_equal(r.n_findings, 32);
+            assert_true(contains);
+            assert_true(first_near >= 0);
+            assert_string_equal(r.findings[first_near].url, "https://h0.example/page");
+        }
+        dedup_result_free(&r);
+    }
+    dedup_engine_close(e);
+    free(story), free(page);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_own_blocks_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_up_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_near_copy_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_near_copies_past_capacity, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
