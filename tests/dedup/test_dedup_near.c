@@ -6,6 +6,8 @@
  * with more than five blocks of its own beside another is not near it
  * unless the headlines match and both were edited.  Each case is also
  * run (or was checked) with the rule off, where the decision differs.
+ * Eighth round: a page reports every near copy among its candidates (the
+ * earliest first), within the result's capacity.
  */
 #include "common/fa_buf.h"
 #include "dedup/dedup_engine.h"
