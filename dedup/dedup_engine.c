@@ -1530,6 +1530,12 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
         pre_free(w); /* the lookup reads the index itself */
 }
 
+/* 1 when near copy a was archived before b (date, then order). */
+static int near_before(const verified *a, const verified *b)
+{
+    return a->date < b->date || (a->date == b->date && a->doc < b->doc);
+}
+
 /* Step 4, under the lock: the findings against the index and the pending
  * documents; w->rec filled (unless dry_run).  Changes neither. */
 static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_result *out,
@@ -1590,9 +1596,12 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         }
         const work *pend[MAX_PENDING_CANDIDATES];
         int np = pending_candidates(eng, group, alias_key, pend);
-        verified best_near = {.doc = UINT32_MAX};
-        verified keep[MAX_FINDINGS + 1];
-        int nk = 0;
+        /* every near copy among the candidates, not only the earliest: a
+         * page near two copies that are not near each other (each edited
+         * differently) is what joins them (docs/DEDUP.md, "eighth round") */
+        verified nears[MAX_FINDINGS];
+        verified keep[MAX_FINDINGS];
+        int nk = 0, nn = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
             verified v;
             int crc;
@@ -1655,12 +1664,17 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
             if (v.kind == 0) {
                 free(v.found);
             } else if (v.kind == DEDUP_NEAR) {
-                if (best_near.kind == 0 || v.date < best_near.date ||
-                    (v.date == best_near.date && v.doc < best_near.doc)) {
-                    free(best_near.found);
-                    best_near = v;
-                } else {
+                /* the earliest MAX_FINDINGS, by date then order */
+                int at = nn;
+                while (at > 0 && near_before(&v, &nears[at - 1]))
+                    at--;
+                if (at == MAX_FINDINGS) {
                     free(v.found);
+                } else {
+                    if (nn == MAX_FINDINGS) free(nears[--nn].found);
+                    memmove(&nears[at + 1], &nears[at], (size_t)(nn - at) * sizeof *nears);
+                    nears[at] = v;
+                    nn++;
                 }
             } else if (nk < MAX_FINDINGS) {
                 keep[nk++] = v;
@@ -1668,7 +1682,16 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                 free(v.found); /* more than a result holds */
             }
         }
-        if (best_near.kind != 0) keep[nk++] = best_near;
+        /* after the containments, the earliest near copy first (a reader
+         * taking one near finding takes it, as before); a result holds
+         * MAX_FINDINGS: the earliest near copy has a place, the later ones
+         * what the containments leave (add_finding past it is FA_ENOMEM) */
+        while (nn > 0 && nk > MAX_FINDINGS - 1)
+            free(keep[--nk].found);
+        while (nn > MAX_FINDINGS - nk)
+            free(nears[--nn].found);
+        memcpy(&keep[nk], nears, (size_t)nn * sizeof *nears);
+        nk += nn;
         for (int i = 0; rc >= 0 && i < nk; i++) {
             dedup_doc_record r;
             if (keep[i].pending) {
@@ -1687,7 +1710,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
             else if (fi >= 0)
                 mark_copies(w, &r, fi, copied_from, rate);
         }
-        for (int i = 0; i < nk; i++) /* best_near is among them */
+        for (int i = 0; i < nk; i++)
             free(keep[i].found);
         if (rc < 0) return rc;
     }

@@ -8,7 +8,8 @@
  *
  *   DEDUP_EXACT        the same payload digest as an earlier document;
  *   DEDUP_NEAR         the same story lightly edited: resemblance of the
- *                      main texts >= near_threshold (the earliest such);
+ *                      main texts >= near_threshold (every such earlier
+ *                      document among the candidates, the earliest first);
  *   DEDUP_CONTAINS     this document carries the whole text of an earlier
  *                      one (containment >= containment_threshold);
  *   DEDUP_CONTAINED_IN this document's text is carried by an earlier one;

@@ -6,6 +6,8 @@
  * with more than five blocks of its own beside another is not near it
  * unless the headlines match and both were edited.  Each case is also
  * run (or was checked) with the rule off, where the decision differs.
+ * Eighth round: a page reports every near copy among its candidates (the
+ * earliest first), within the result's capacity.
  */
 #include "common/fa_buf.h"
 #include "dedup/dedup_engine.h"
@@ -214,12 +216,118 @@ static void test_follow_up_not_near(void **state)
     free(story), free(follow);
 }
 
+/* A page near two earlier copies of its story that are not near each
+ * other names both.  Story 1 of six paragraphs; copy a under a headline
+ * of its own rewrote the last two paragraphs (story 4), copy b the first
+ * two (story 5): each has 0.6 of its text found in the whole story and
+ * two blocks of its own, but a and b share two paragraphs of six (a third
+ * of each) and are unrelated.  The whole story, archived after them, is
+ * near both: its result names a first (the earliest) and b too.  Until
+ * the eighth round it named only the earliest near copy, so a, b and the
+ * story made two groups where a reader sees one. */
+static void test_every_near_copy_reported(void **state)
+{
+    (void)state;
+    unsigned fo[18], fa[18], fb[18];
+    for (unsigned k = 0; k < 18; k++) {
+        fo[k] = 1;
+        fa[k] = k < 12 ? 1 : 4;
+        fb[k] = k < 6 ? 5 : 1;
+    }
+    char *texts[3] = {text(2, fa, 18), text(3, fb, 18), text(1, fo, 18)};
+    static const char *const urls[3] = {"https://a.example/a", "https://b.example/b",
+                                        "https://c.example/c"};
+    char d[96];
+    snprintf(d, sizeof d, "%s/every", dir);
+    assert_int_equal(mkdir(d, 0755), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(d, &(dedup_options){0}, &e), 0);
+    for (int i = 0; i < 3; i++) {
+        dedup_result r;
+        dedup_input in = {
+            urls[i],          NULL, NULL, NULL, NULL, 1 + i, DEDUP_PLAIN_TEXT, texts[i],
+            strlen(texts[i]), NULL};
+        assert_int_equal(dedup_analyze(e, &in, &r), 0);
+        if (i == 1) assert_int_equal(r.n_findings, 0); /* b: a is not near it */
+        if (i == 2) {
+            int near[2] = {-1, -1};
+            for (size_t k = 0; k < r.n_findings; k++)
+                for (int j = 0; j < 2; j++)
+                    if (r.findings[k].kind == DEDUP_NEAR && strcmp(r.findings[k].url, urls[j]) == 0)
+                        near[j] = (int)k;
+            assert_int_equal(r.n_findings, 2);
+            assert_true(near[0] >= 0 && near[1] >= 0);
+            assert_true(near[0] < near[1]); /* the earliest first */
+        }
+        dedup_result_free(&r);
+    }
+    dedup_engine_close(e);
+    for (int i = 0; i < 3; i++)
+        free(texts[i]);
+}
+
+/* A page near more copies than a result holds, that also contains a
+ * story: every analysis succeeds, the containment and the earliest near
+ * copy are reported, and the findings stop at the result's capacity
+ * (32).  Story 1 (six paragraphs), then 36 copies of a page carrying it
+ * before a story of its own (story 3) on hosts of their own: each copy
+ * contains story 1 and is near every earlier copy.  On the sketch
+ * (no_confirm, or an index whose documents have no stored text): with
+ * confirmation a page aligns at most six candidates and leaves the rest
+ * within the floor unrelated, so it is never near this many.  With every
+ * near copy kept and no room left for them past the containment, the
+ * 33rd finding failed the analysis (FA_ENOMEM). */
+static void test_near_copies_past_capacity(void **state)
+{
+    (void)state;
+    unsigned fs[18], fx[36];
+    for (unsigned k = 0; k < 36; k++) {
+        if (k < 18) fs[k] = 1;
+        fx[k] = k < 18 ? 1 : 3;
+    }
+    char *story = text(1, fs, 18), *page = text(2, fx, 36);
+    char d[96];
+    snprintf(d, sizeof d, "%s/capacity", dir);
+    assert_int_equal(mkdir(d, 0755), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(d, &(dedup_options){.no_confirm = 1}, &e), 0);
+    dedup_result r;
+    dedup_input in = {"https://s.example/story", NULL,  NULL,          NULL, NULL, 1,
+                      DEDUP_PLAIN_TEXT,          story, strlen(story), NULL};
+    assert_int_equal(dedup_analyze(e, &in, &r), 0);
+    dedup_result_free(&r);
+    char url[64];
+    for (int i = 0; i < 36; i++) {
+        snprintf(url, sizeof url, "https://h%d.example/page", i);
+        in.url = url, in.date = 2 + i, in.content = page, in.len = strlen(page);
+        assert_int_equal(dedup_analyze(e, &in, &r), 0);
+        if (i == 35) {
+            int contains = 0, first_near = -1;
+            for (size_t k = 0; k < r.n_findings; k++) {
+                if (r.findings[k].kind == DEDUP_CONTAINS &&
+                    strcmp(r.findings[k].url, "https://s.example/story") == 0)
+                    contains = 1;
+                if (r.findings[k].kind == DEDUP_NEAR && first_near < 0) first_near = (int)k;
+            }
+            assert_int_equal(r.n_findings, 32);
+            assert_true(contains);
+            assert_true(first_near >= 0);
+            assert_string_equal(r.findings[first_near].url, "https://h0.example/page");
+        }
+        dedup_result_free(&r);
+    }
+    dedup_engine_close(e);
+    free(story), free(page);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_copies_near_below_confirm_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_blocks_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_up_not_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_near_copy_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_near_copies_past_capacity, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
