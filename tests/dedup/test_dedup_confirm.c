@@ -753,6 +753,42 @@ static void test_carried_half(void **state)
     }
 }
 
+/* A story of four paragraphs (four, four, two and two sentences) carried
+ * by a roundup with its last two cut: two blocks found, two not, the two
+ * at its end - carried (two thirds of its tokens, one run).  As many
+ * blocks not found as found had left it out; a page sharing the first
+ * and the last paragraph of a story with two between (test_carried_two_cut)
+ * still is. */
+static void test_carried_end_cut_half(void **state)
+{
+    (void)state;
+    static const unsigned para_end[4] = {4, 8, 10, 12};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The original headline of the story\n\n");
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned s = 0; s < 12; s++) {
+        sentence(&page, 3, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    for (unsigned s = 0, p = 0; s < 12; s++) {
+        sentence(&orig, 1, s, 0);
+        if (s < 8) sentence(&page, 1, s, 0);
+        if (s + 1 == para_end[p]) {
+            fa_buf_puts(&orig, "\n\n");
+            if (s < 8) fa_buf_puts(&page, "\n\n");
+            p++;
+        }
+    }
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    dedup_options o = {0};
+    assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+}
+
 /* A story of five paragraphs carried by a roundup with its third
  * paragraph removed and its last cut: two blocks not found, three found,
  * one run in order - carried (CARRIED_OWN_BLOCKS 2).  A story of five
@@ -1280,6 +1316,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_end_cut_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_before_long_carried, setup, teardown),
