@@ -753,6 +753,42 @@ static void test_carried_half(void **state)
     }
 }
 
+/* A story of four paragraphs (four, four, two and two sentences) carried
+ * by a roundup with its last two cut: two blocks found, two not, the two
+ * at its end - carried (two thirds of its tokens, one run).  As many
+ * blocks not found as found had left it out; a page sharing the first
+ * and the last paragraph of a story with two between (test_carried_two_cut)
+ * still is. */
+static void test_carried_end_cut_half(void **state)
+{
+    (void)state;
+    static const unsigned para_end[4] = {4, 8, 10, 12};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The original headline of the story\n\n");
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned s = 0; s < 12; s++) {
+        sentence(&page, 3, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    for (unsigned s = 0, p = 0; s < 12; s++) {
+        sentence(&orig, 1, s, 0);
+        if (s < 8) sentence(&page, 1, s, 0);
+        if (s + 1 == para_end[p]) {
+            fa_buf_puts(&orig, "\n\n");
+            if (s < 8) fa_buf_puts(&page, "\n\n");
+            p++;
+        }
+    }
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    dedup_options o = {0};
+    assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+}
+
 /* A story of five paragraphs carried by a roundup with its third
  * paragraph removed and its last cut: two blocks not found, three found,
  * one run in order - carried (CARRIED_OWN_BLOCKS 2).  A story of five
@@ -1218,6 +1254,43 @@ static void test_long_text(void **state)
     free(t);
 }
 
+/* A page with a short story of its own (four paragraphs, six sentences)
+ * before a long story it carries whole (fifteen sentences): 0.29 of its
+ * tokens are its own, under confirm_novel_share (0.4), but its own blocks
+ * are a story before what it shares (CARRIER_OWN_BLOCKS), which an edited
+ * copy never has (a lede at most): it contains the story.  It was called
+ * near it (both shares over 0.5, four own blocks). */
+static void test_own_story_before_long_carried(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The original headline of the story\n\n");
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned s = 0; s < 6; s++) {
+        sentence(&page, 3, s, 0);
+        if (s != 0 && s != 2) fa_buf_puts(&page, "\n\n");
+    }
+    for (unsigned s = 0; s < 15; s++) {
+        sentence(&orig, 1, s, 0);
+        sentence(&page, 1, s, 0);
+        if (s % 3 == 2) fa_buf_puts(&orig, "\n\n"), fa_buf_puts(&page, "\n\n");
+    }
+    assert_int_equal(analyze(e, "https://a.example/orig", orig.data, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/roundup", page.data, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+    dedup_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1243,8 +1316,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_end_cut_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_story_before_long_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
     };
