@@ -67,16 +67,16 @@
 #define SCHEMA_VERSION 1
 #define APPLICATION_ID 0x46415354 /* "FAST": feedarc state */
 #define BUSY_TIMEOUT_MS 5000
-/* Page cache per connection (a ceiling, filled as used).  4 MiB, not 64:
+/* Page cache per connection (a ceiling, filled as used).  8 MiB, not 64:
  * the crawl's lookups are mostly misses ("seen?" for a new item), answered
  * from the upper levels of the index, and its puts are batched; the cache
  * filled with the whole state of a long crawl instead (23 MiB at 41,023
- * URLs: peak RSS of that crawl's first run 111 -> 107 MiB at 8 MiB, 3 MB
- * less again at 4 MiB; its later run 77 -> 61 MiB).  bench_state at 300k
- * URLs: puts and misses level, hits of present URLs 84k -> 60k/s at 8 MiB;
- * the 41,023-URL later run (all hits) takes the same CPU at 4 MiB as at 8
- * (docs/BENCHMARKS.md, "Session 13"). */
-#define CACHE_KIB 4096
+ * URLs: peak RSS of that crawl's first run 111 -> 107 MiB, its later run
+ * 77 -> 61 MiB).  bench_state at 300k URLs: puts and misses level, hits
+ * of present URLs 84k -> 60k/s (docs/BENCHMARKS.md).  Not 4 MiB: 3 MB
+ * less at the long crawl's peak, but at 300k URLs misses 150-181k ->
+ * 82k/s and puts 25-27k -> 18-19k/s (BENCHMARKS.md, "Session 13"). */
+#define CACHE_KIB 8192
 /* Checkpoint (copy the WAL back into the database) every this many pages
  * (4 KiB each) instead of SQLite's 1000: inserts at scattered keys dirty
  * about one page each, so a 1000-put commit is ~1000 pages and the default
