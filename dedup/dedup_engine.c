@@ -1008,6 +1008,20 @@ static double candidate_floor_of(const dedup_options *o, const align_text *at, i
     return o->candidate_floor;
 }
 
+/* a's layout (lay) with a's found sentences (a_found) and those that hold
+ * b's found ones best (align_mark_matches) counted found.  Out of memory,
+ * lay stays as it was (no block found: never a container). */
+static void layout_by_matches(const align_text *a, const uint8_t *a_found, const align_text *b,
+                              const uint8_t *b_found, const align_params *s, align_layout *lay)
+{
+    uint8_t *m = malloc(a->n_s ? a->n_s : 1);
+    if (m == NULL) return;
+    memcpy(m, a_found, a->n_s);
+    align_mark_matches(b, b_found, a, s, m);
+    align_own_layout(a, m, lay);
+    free(m);
+}
+
 /* Confirmation: when the sketch puts the pair within reach
  * (candidate_floor) and the candidate's text is stored, replaces v's
  * estimates by the aligned shares of the whole texts (align.h): res =
@@ -1065,30 +1079,15 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         align_own_layout(&bt, fo, &v->other_lay);
         /* a text with no block found in the other, which is found in it as a
          * carried text would be: its blocks as the other's sentences see
-         * them (align_mark_matches; rare, so only then) */
-        const dedup_options *o0 = &eng->opt;
-        if (v->me_lay.found == 0 && v->c_other_in_me >= o0->confirm_carried) {
-            uint8_t *m = malloc(w->at.n_s ? w->at.n_s : 1);
-            if (m) {
-                memcpy(m, v->found, w->at.n_s);
-                align_mark_matches(&bt, fo, &w->at, s, m);
-                align_own_layout(&w->at, m, &v->me_lay);
-                free(m);
-            }
-        }
-        if (v->other_lay.found == 0 && v->c_me_in_other >= o0->confirm_carried) {
-            uint8_t *m = malloc(bt.n_s ? bt.n_s : 1);
-            if (m) {
-                memcpy(m, fo, bt.n_s);
-                align_mark_matches(&w->at, v->found, &bt, s, m);
-                align_own_layout(&bt, m, &v->other_lay);
-                free(m);
-            }
-        }
+         * them (rare, so only then) */
+        const dedup_options *o = &eng->opt;
+        if (v->me_lay.found == 0 && v->c_other_in_me >= o->confirm_carried)
+            layout_by_matches(&w->at, v->found, &bt, fo, s, &v->me_lay);
+        if (v->other_lay.found == 0 && v->c_me_in_other >= o->confirm_carried)
+            layout_by_matches(&bt, fo, &w->at, v->found, s, &v->other_lay);
         v->sent_me = (uint32_t)w->at.n_s, v->sent_other = (uint32_t)bt.n_s;
         /* where a text found under confirm_containment lies in the other
          * (decide, carried_run): rare, so measured only then */
-        const dedup_options *o = &eng->opt;
         if (v->c_me_in_other >= o->confirm_carried && v->c_me_in_other < o->confirm_containment)
             align_found_run(&w->at, v->found, &bt, s, &v->run_me);
         if (v->c_other_in_me >= o->confirm_carried && v->c_other_in_me < o->confirm_containment)
@@ -1286,6 +1285,12 @@ static int cmp_precand_order(const void *a, const void *b)
     return x->rec.id < y->rec.id ? -1 : x->rec.id > y->rec.id;
 }
 
+/* A layout's blocks of its own: before, inside and after what it shares. */
+static uint32_t own_blocks(const align_layout *lay)
+{
+    return lay->lead + lay->inner + lay->trail;
+}
+
 /* Does a text whose layout against another is lay have no more text of its
  * own than an edited copy adds as whole blocks?  A copy adds at most a
  * lede and a paragraph the other copy cut or rewrote past recognition
@@ -1301,17 +1306,12 @@ static int cmp_precand_order(const void *a, const void *b)
  * "Confirmation", rule 2. */
 static int copy_own_blocks(const align_layout *lay)
 {
-    uint32_t own = lay->lead + lay->inner + lay->trail;
+    uint32_t own = own_blocks(lay);
     return lay->found > 0 &&
            (own <= COPY_OWN_BLOCKS || (own <= COPY_SPREAD_OWN_BLOCKS && lay->lead < own));
 }
 
 /* Blocks of a text's own beside the other (its first block aside). */
-static uint32_t own_blocks(const align_layout *lay)
-{
-    return lay->lead + lay->inner + lay->trail;
-}
-
 /* Shaped as a close copy of the other, for rule 6: at most COPY_OWN_BLOCKS
  * blocks of its own, wherever they lie.  Not copy_own_blocks, which also
  * takes three spread ones (a copy rather than a container): with those,
@@ -1342,13 +1342,12 @@ static int close_copy_blocks(const align_layout *lay)
 static int carried_run(const dedup_options *o, const align_layout *lay, const align_run *run,
                        uint32_t sentences, const align_layout *container)
 {
-    return lay->found > 0 && lay->lead + lay->inner + lay->trail <= CARRIED_OWN_BLOCKS &&
-           (lay->lead + lay->inner + lay->trail <= 1 ||
-            lay->lead + lay->inner + lay->trail < lay->found ||
-            (lay->lead + lay->inner + lay->trail == lay->found && lay->trail > 0)) &&
+    uint32_t own = own_blocks(lay);
+    return lay->found > 0 && own <= CARRIED_OWN_BLOCKS &&
+           (own <= 1 || own < lay->found || (own == lay->found && lay->trail > 0)) &&
            run->span > 0 && run->span_core <= sentences &&
            run->inversions <= CARRIED_MAX_INVERSIONS && run->whole >= CARRIED_MIN_WHOLE &&
-           container->lead + container->inner + container->trail >= CARRIER_OWN_BLOCKS;
+           own_blocks(container) >= CARRIER_OWN_BLOCKS;
 }
 
 /* Has a container (layout lay against the text it carries, blk of its
