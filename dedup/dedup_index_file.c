@@ -38,11 +38,16 @@
  *                a bounded table (64..2048 slots, grown with the host's
  *                documents; when a probe window is full a fingerprint seen
  *                once is evicted, so recurring blocks survive) 8 B/slot
- *   records      the 512 records read or written last (at most
- *                4 KiB each)                                  <= 2 MiB
+ *   records      the 4096 records read or written last (at most
+ *                4 KiB each, 6 MiB in all)          ~4 MiB for articles
  * Documents' sketches and blocks stay on disk and are read for
- * verification through a read-only map of the file (the page cache keeps
- * the hot ones; no system call per candidate), with pread when mmap fails.
+ * verification with one pread each (the page cache keeps the hot ones)
+ * unless the record cache holds them.  Not through a map of the file: a
+ * crawl reads candidates from all over the index, so the map's resident
+ * pages grew with the file (29 MiB of a 41,000-page crawl's 104 MiB peak
+ * RSS), while with the cache of 4096 records the crawl takes the CPU it
+ * took with the map (docs/BENCHMARKS.md, "The dedup index read with
+ * pread").
  */
 #include "dedup/dedup_index.h"
 
@@ -295,16 +300,19 @@ static uint32_t fp32(uint64_t fp)
 
 /* The records read or written last, by id modulo REC_CACHE_SLOTS (records
  * are immutable once written): a page's candidates are often the
- * documents of its story and topic archived shortly before it; a hit
- * skips the checksum and the page faults of the map (remap, below).  A record longer than
- * REC_CACHE_MAX is not kept; RAM at most REC_CACHE_SLOTS * REC_CACHE_MAX
- * (2 MiB), counted by memory().  (-DREC_CACHE_SLOTS=64u: how much the
- * measured gain owes to the cache, docs/BENCHMARKS.md.) */
+ * documents of its story and topic archived shortly before it, and the
+ * same neighbours are candidates of many pages; a hit skips the pread and
+ * the checksum.  On a 41,000-page crawl (34 reads a page) 512 slots hit
+ * 36% of reads, 4096 76%, 16384 95% for 16 MiB.  A record longer than
+ * REC_CACHE_MAX is not kept, and a slot does not grow past
+ * REC_CACHE_BUDGET bytes in all (counted by memory()).
+ * (-DREC_CACHE_SLOTS=64u: how much the measured gain owes to the cache.) */
 #ifndef REC_CACHE_SLOTS
-#define REC_CACHE_SLOTS 512u
+#define REC_CACHE_SLOTS 4096u
 #endif
 #define REC_CACHE_MAX 4096u
 #define REC_CACHE_STEP 512u
+#define REC_CACHE_BUDGET (6u << 20)
 
 typedef struct rec_slot {
     uint32_t doc; /* UINT32_MAX: empty */
@@ -333,9 +341,6 @@ typedef struct file_index {
     size_t wbuf_cap;
     uint32_t *hits_doc, *hits_n, *hits_w; /* candidates scratch: doc, hits, weighted hits */
     size_t hits_cap;
-    const uint8_t *map; /* the file read-only, map_len bytes (past its end: unused) */
-    size_t map_len;
-    int no_map;      /* mmap failed: pread */
     rec_slot *cache; /* REC_CACHE_SLOTS recent records, by id; NULL until used */
     size_t cache_bytes;
 } file_index;
@@ -619,24 +624,6 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
  * for every candidate of every page. */
 #define GET_DOC_GUESS (16u << 10)
 
-/* Maps the file up to past its end (twice its size, whole MiBs), so that
- * a record is read without a system call: pread of each candidate's record
- * for every page was the largest single cost of dedup_analyze.  Pointers
- * into the old map die here, which get_doc's contract allows (valid until
- * the next get_doc/insert).  When mmap fails, records are read with pread. */
-static void remap(file_index *x)
-{
-    size_t len = ((size_t)x->end * 2 + (1u << 20) - 1) & ~(size_t)((1u << 20) - 1);
-    if (x->map) munmap((void *)x->map, x->map_len);
-    x->map = NULL, x->map_len = 0;
-    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, x->fd, 0);
-    if (m == MAP_FAILED) {
-        x->no_map = 1;
-        return;
-    }
-    x->map = m, x->map_len = len;
-}
-
 /* Keeps a copy of doc's record body (len bytes at p) in its cache slot. */
 static void cache_put(file_index *x, uint32_t doc, const uint8_t *p, size_t len)
 {
@@ -650,6 +637,8 @@ static void cache_put(file_index *x, uint32_t doc, const uint8_t *p, size_t len)
     rec_slot *sl = &x->cache[doc % REC_CACHE_SLOTS];
     if (sl->cap < len) {
         uint32_t cap = ((uint32_t)len + REC_CACHE_STEP - 1) / REC_CACHE_STEP * REC_CACHE_STEP;
+        if (x->cache_bytes + (cap - sl->cap) > REC_CACHE_BUDGET)
+            return; /* the slot keeps its own */
         uint8_t *np = realloc(sl->p, cap);
         if (np == NULL) return; /* the slot keeps what it held */
         x->cache_bytes += cap - sl->cap;
@@ -679,19 +668,6 @@ static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
     if (x->cache) {
         const rec_slot *sl = &x->cache[doc % REC_CACHE_SLOTS];
         if (sl->doc == doc) return parse_doc(sl->p, sl->len, out);
-    }
-    if (x->end > x->map_len && !x->no_map) remap(x);
-    if (x->map && x->offsets[doc] + sizeof(rec_frame) <= x->end) {
-        uint64_t o = x->offsets[doc];
-        rec_frame f;
-        memcpy(&f, x->map + o, sizeof f);
-        if (f.magic != REC_MAGIC || f.len < sizeof f || f.len > x->end - o) return FA_ECORRUPT;
-        const uint8_t *b = x->map + o + sizeof f;
-        size_t body = f.len - sizeof f;
-        if ((uint32_t)XXH3_64bits(b, body) != f.check) return FA_ECORRUPT;
-        int rc = parse_doc(b, body, out);
-        if (rc == 0) cache_put(x, doc, b, body);
-        return rc;
     }
     uint64_t off = x->offsets[doc];
     uint64_t next = doc + 1 < x->n_docs ? x->offsets[doc + 1] : x->end;
@@ -858,7 +834,6 @@ static void fi_close(dedup_index *ix)
     free(x->hits_doc);
     free(x->hits_n);
     free(x->hits_w);
-    if (x->map) munmap((void *)x->map, x->map_len);
     if (x->cache)
         for (size_t i = 0; i < REC_CACHE_SLOTS; i++)
             free(x->cache[i].p);

@@ -99,20 +99,20 @@ static const dedup_finding *find(const dedup_result *r, enum dedup_finding_kind 
     return NULL;
 }
 
-/* The file index keeps the records it read or wrote last in a bounded
- * cache and reads the others through a map of the file that follows its
- * growth (dedup_index_file.c): every record reads back the same whether it
- * comes from the cache or the file, also while the file grows, a record too
- * long for a slot is read from the file, and the cache never holds more
- * than its 2 MiB - nor much more than the records it holds: a slot is as
- * long as the longest record it held (these are under 512 bytes), not 4 KiB. */
+/* The file index keeps the 4096 records it read or wrote last in a bounded
+ * cache and reads the others from the file with pread (dedup_index_file.c):
+ * every record reads back the same whether it comes from the cache or the
+ * file, also while the file grows, a record too long for a slot is read
+ * from the file, and the cache never holds more than its 6 MiB - nor much
+ * more than the records it holds: a slot is as long as the longest record
+ * it held (these are under 512 bytes), not 4 KiB. */
 static void test_record_cache(void **state)
 {
     (void)state;
     dedup_index_params p = {4, 4, 7};
     dedup_index *ix;
     assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
-    enum { N = 1500, BIG = 3000 };
+    enum { N = 5000, BIG = 3000, SLOTS = 4096 };
     static uint32_t sk[BIG];
     uint64_t blocks[2] = {11, 12};
     uint32_t bchars[2] = {100, 200};
@@ -131,8 +131,8 @@ static void test_record_cache(void **state)
         r.url = url, r.digest = "", r.record_id = "<urn:x>";
         assert_int_equal(ix->ops->insert(ix, &r), 0);
         assert_int_equal(r.id, d);
-        assert_true(dedup__file_index_cache_bytes(ix) <= 512u * 4096u);
-        if (d % 100 == 99) { /* read while the file grows: the map follows it */
+        assert_true(dedup__file_index_cache_bytes(ix) <= 6u << 20);
+        if (d % 100 == 99) { /* read while the file grows */
             dedup_doc_record o;
             uint32_t od = d / 3;
             assert_int_equal(ix->ops->get_doc(ix, od, &o), 0);
@@ -142,8 +142,9 @@ static void test_record_cache(void **state)
         }
     }
     assert_true(dedup__file_index_cached(ix, N - 1));
-    assert_false(dedup__file_index_cached(ix, 0));    /* evicted by 512, 1024 */
-    assert_false(dedup__file_index_cached(ix, 1460)); /* 1460 % 97 == 5: too long */
+    assert_false(dedup__file_index_cached(ix, 0));    /* evicted by 4096 */
+    assert_false(dedup__file_index_cached(ix, 4370)); /* 4370 % 97 == 5: too long */
+    assert_true(dedup__file_index_cached(ix, SLOTS - 1));
     for (int pass = 0; pass < 2; pass++)
         for (uint32_t d = 0; d < N; d++) {
             dedup_doc_record r;
@@ -159,9 +160,51 @@ static void test_record_cache(void **state)
             assert_string_equal(r.url, url);
             assert_true(dedup__file_index_cached(ix, d) == (n != BIG));
         }
-    assert_true(dedup__file_index_cache_bytes(ix) <= 512u * 4096u);
-    assert_true(dedup__file_index_cache_bytes(ix) <= 512u * 1024u);
+    assert_true(dedup__file_index_cache_bytes(ix) <= 6u << 20);
+    assert_true(dedup__file_index_cache_bytes(ix) <= SLOTS * 512u);
     assert_int_equal(ix->ops->get_doc(ix, N, &(dedup_doc_record){0}), FA_ENOENT);
+    ix->ops->close(ix);
+}
+
+/* Records of 2-2.5 KiB (a long page's sketch) would take 4096 slots of
+ * 2.5 KiB, 10 MiB: the cache stops growing slots at its 6 MiB, and the
+ * records it has no room for still read back whole from the file. */
+static void test_record_cache_budget(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    enum { N = 4096, NSK = 520 };
+    static uint32_t sk[NSK];
+    uint64_t blocks[1] = {11};
+    uint32_t bchars[1] = {100};
+    char url[64];
+    for (uint32_t d = 0; d < N; d++) {
+        for (uint32_t i = 0; i < NSK; i++)
+            sk[i] = d * 7919u + i * 4u + 4u;
+        snprintf(url, sizeof url, "https://example.org/long/%u", d);
+        dedup_doc_record r = {0};
+        r.group = UINT32_MAX;
+        r.host_key = 1;
+        r.n_sketch = NSK, r.sketch = sk;
+        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+        r.url = url, r.digest = "", r.record_id = "<urn:x>";
+        assert_int_equal(ix->ops->insert(ix, &r), 0);
+        assert_true(dedup__file_index_cache_bytes(ix) <= 6u << 20);
+    }
+    assert_true(dedup__file_index_cache_bytes(ix) > 5u << 20); /* it did fill */
+    assert_false(dedup__file_index_cached(ix, N - 1));         /* no room left */
+    for (uint32_t d = 0; d < N; d++) {
+        dedup_doc_record r;
+        assert_int_equal(ix->ops->get_doc(ix, d, &r), 0);
+        assert_int_equal(r.id, d);
+        assert_int_equal(r.n_sketch, NSK);
+        assert_int_equal(r.sketch[NSK - 1], d * 7919u + (NSK - 1) * 4u + 4u);
+        snprintf(url, sizeof url, "https://example.org/long/%u", d);
+        assert_string_equal(r.url, url);
+    }
+    assert_true(dedup__file_index_cache_bytes(ix) <= 6u << 20);
     ix->ops->close(ix);
 }
 
@@ -1091,6 +1134,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_cache_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_candidates_count_every_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_kept, setup, teardown),
