@@ -29,11 +29,12 @@
  *   n_sketch     doc id -> sketch values (ranks candidates)   4 B/doc
  *   digests      digest key -> first doc                     ~15 B/doc (12 B/slot)
  *   keys         URL/alias key -> latest doc                 ~15-30 B/doc
- *   anchors      sketch value -> doc (multimap), the E smallest
- *                sketch values of each doc, E = clamp(2 + n/16, 8, 48),
- *                and its block anchors (the smallest value of each
- *                block holding none of those): 8 B/slot, ~9 + ~3
- *                anchors for an article                       ~120 B/doc
+ *   anchors      sketch value -> docs, the E smallest sketch values
+ *                of each doc, E = clamp(2 + n/16, 8, 48), and its block
+ *                anchors (the smallest value of each block holding none
+ *                of those), at most POSTING_CAP docs a value: a slot per
+ *                distinct value (10 B) and the postings side by side
+ *                (4 B each, in regions of a power of two)  ~40 B/doc
  *   hosts        per host: block fingerprint (32 bits) -> documents,
  *                a bounded table (64..2048 slots, grown with the host's
  *                documents; when a probe window is full a fingerprint seen
@@ -178,13 +179,29 @@ static void map64_free(map64 *m)
     memset(m, 0, sizeof *m);
 }
 
-/* ---- u32 -> u32 multimap (anchors) ---- */
+/* ---- anchors: sketch value -> the documents carrying it ---- */
 
-typedef struct multimap32 {
-    uint32_t *keys;
-    uint32_t *vals;
+/* Each distinct value has one slot (open addressing, linear probing over
+ * distinct values) holding its postings' count and either the one
+ * document itself or the offset of its postings in `pool`, where they lie
+ * side by side in the order inserted, in a region of a power of two
+ * (moved to one twice as long when full; the regions left behind are
+ * reclaimed when the pool would grow).  At most POSTING_CAP a value, the
+ * first inserted, as the Redis index keeps them.
+ *
+ * Until session 14 this was a multimap with every posting in its own slot
+ * of one linear-probing table: a stock value's hundreds of postings lay in
+ * one run, and every other value whose slot fell in it scanned to the
+ * run's end - 166 slots per value looked up in the bench crawl, 5.5% of
+ * its CPU, under the engine's lock (docs/BENCHMARKS.md, "Session 14"). */
+typedef struct anchor_map {
+    uint32_t *keys; /* 0 = empty */
+    uint16_t *n;    /* postings held */
+    uint32_t *head; /* n == 1: the document; n > 1: its postings' offset in pool */
     size_t cap, count;
-} multimap32;
+    uint32_t *pool;
+    size_t pool_len, pool_cap, pool_dead;
+} anchor_map;
 
 static uint32_t mix32(uint32_t k)
 {
@@ -196,40 +213,140 @@ static uint32_t mix32(uint32_t k)
     return k;
 }
 
-static size_t mm_slot(uint32_t key, size_t cap)
+static size_t am_home(uint32_t key, size_t cap)
 {
     return slot_of((uint64_t)mix32(key) * 0x9E3779B97F4A7C15ull, cap);
 }
 
-static void mm_raw_put(multimap32 *m, uint32_t key, uint32_t val)
+/* The slot of key, or of the empty slot where it would go. */
+static size_t am_slot(const anchor_map *m, uint32_t key)
 {
-    size_t i = mm_slot(key, m->cap);
-    while (m->keys[i])
+    size_t i = am_home(key, m->cap);
+    while (m->keys[i] && m->keys[i] != key)
         i = i + 1 == m->cap ? 0 : i + 1;
-    m->keys[i] = key;
-    m->vals[i] = val;
-    m->count++;
+    return i;
 }
 
-static int mm_put(multimap32 *m, uint32_t key, uint32_t val)
+/* The room a value's postings take in the pool (n > 1). */
+static size_t am_room(uint32_t n)
+{
+    size_t r = 2;
+    while (r < n)
+        r *= 2;
+    return r;
+}
+
+/* The postings of the value in slot i (n[i] of them). */
+static const uint32_t *am_postings(const anchor_map *m, size_t i)
+{
+    return m->n[i] == 1 ? &m->head[i] : m->pool + m->head[i];
+}
+
+/* Room for `more` postings at the pool's end: the regions left behind
+ * are dropped when they are a third of it (a value's regions left behind
+ * add up to the one it has, less 2: half would never come), else the pool
+ * grows by half. */
+static int am_pool_reserve(anchor_map *m, size_t more)
+{
+    if (m->pool_len + more <= m->pool_cap) return 0;
+    if (m->pool_dead * 3 > m->pool_len) {
+        size_t live = m->pool_len - m->pool_dead;
+        size_t ncap = live + more + (live + more) / 2 + 64;
+        uint32_t *np = malloc(ncap * sizeof *np);
+        if (np == NULL) return FA_ENOMEM;
+        size_t at = 0;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i] && m->n[i] > 1) {
+                size_t room = am_room(m->n[i]);
+                memcpy(np + at, m->pool + m->head[i], m->n[i] * sizeof *np);
+                m->head[i] = (uint32_t)at;
+                at += room;
+            }
+        free(m->pool);
+        m->pool = np, m->pool_len = at, m->pool_cap = ncap, m->pool_dead = 0;
+        return 0;
+    }
+    size_t ncap = m->pool_cap + m->pool_cap / 2 + more + 64;
+    if (ncap > UINT32_MAX) return FA_ETOOBIG;
+    uint32_t *np = realloc(m->pool, ncap * sizeof *np);
+    if (np == NULL) return FA_ENOMEM;
+    m->pool = np, m->pool_cap = ncap;
+    return 0;
+}
+
+static int am_grow(anchor_map *m)
+{
+    size_t nc = next_cap(m->cap, 4096);
+    anchor_map n = *m;
+    n.keys = calloc(nc, sizeof *n.keys);
+    n.n = malloc(nc * sizeof *n.n);
+    n.head = malloc(nc * sizeof *n.head);
+    n.cap = nc;
+    if (n.keys == NULL || n.n == NULL || n.head == NULL) {
+        free(n.keys);
+        free(n.n);
+        free(n.head);
+        return FA_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i]) {
+            size_t j = am_slot(&n, m->keys[i]);
+            n.keys[j] = m->keys[i], n.n[j] = m->n[i], n.head[j] = m->head[i];
+        }
+    free(m->keys);
+    free(m->n);
+    free(m->head);
+    *m = n;
+    return 0;
+}
+
+static int am_put(anchor_map *m, uint32_t key, uint32_t doc)
 {
     if (key == 0) key = 1;
     if ((m->count + 1) * LOAD_DEN > m->cap * LOAD_NUM) {
-        size_t nc = next_cap(m->cap, 4096);
-        multimap32 n = {calloc(nc, 4), calloc(nc, 4), nc, 0};
-        if (n.keys == NULL || n.vals == NULL) {
-            free(n.keys);
-            free(n.vals);
-            return FA_ENOMEM;
-        }
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->keys[i]) mm_raw_put(&n, m->keys[i], m->vals[i]);
-        free(m->keys);
-        free(m->vals);
-        *m = n;
+        int rc = am_grow(m);
+        if (rc < 0) return rc;
     }
-    mm_raw_put(m, key, val);
+    size_t i = am_slot(m, key);
+    if (m->keys[i] == 0) {
+        m->keys[i] = key, m->n[i] = 1, m->head[i] = doc;
+        m->count++;
+        return 0;
+    }
+    uint32_t n = m->n[i];
+    if (n >= POSTING_CAP) return 0;
+    if (n == 1 || (n & (n - 1)) == 0) { /* inline, or its region full */
+        size_t room = n == 1 ? 2 : 2 * (size_t)n;
+        int rc = am_pool_reserve(m, room);
+        if (rc < 0) return rc;
+        uint32_t *to = m->pool + m->pool_len;
+        if (n == 1) {
+            to[0] = m->head[i];
+        } else {
+            memcpy(to, m->pool + m->head[i], n * sizeof *to);
+            m->pool_dead += n;
+        }
+        m->head[i] = (uint32_t)m->pool_len;
+        m->pool_len += room;
+    }
+    m->pool[m->head[i] + n] = doc;
+    m->n[i] = (uint16_t)(n + 1);
     return 0;
+}
+
+static void am_free(anchor_map *m)
+{
+    free(m->keys);
+    free(m->n);
+    free(m->head);
+    free(m->pool);
+    memset(m, 0, sizeof *m);
+}
+
+static size_t am_memory(const anchor_map *m)
+{
+    return m->cap * (sizeof *m->keys + sizeof *m->n + sizeof *m->head) +
+           m->pool_cap * sizeof *m->pool;
 }
 
 /* ---- per-host block counts ---- */
@@ -332,7 +449,7 @@ typedef struct file_index {
     uint32_t *n_sketch; /* doc id -> sketch values (0: exact duplicate), to rank candidates */
     size_t n_docs, cap_docs;
     map64 digests, keys, host_ids;
-    multimap32 anchors;
+    anchor_map anchors;
     host_blocks *hosts;
     size_t n_hosts, cap_hosts;
     uint8_t *rbuf; /* get_doc scratch */
@@ -442,9 +559,9 @@ static int index_doc(file_index *x, const dedup_doc_record *r, uint64_t offset)
     if (r->flags & DEDUP_REC_EXACT) return 0;
     uint32_t e = dedup__anchor_count(r->n_sketch);
     for (uint32_t i = 0; i < e && rc == 0; i++)
-        rc = mm_put(&x->anchors, r->sketch[i], r->id);
+        rc = am_put(&x->anchors, r->sketch[i], r->id);
     for (uint32_t i = 0; i < r->n_block_anchors && rc == 0; i++)
-        rc = mm_put(&x->anchors, r->block_anchors[i], r->id);
+        rc = am_put(&x->anchors, r->block_anchors[i], r->id);
     if (rc < 0 || r->host_key == 0) return rc;
     uint32_t hi;
     if (map64_get(&x->host_ids, r->host_key, &hi) < 0) {
@@ -543,43 +660,29 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     }
     size_t cap = need, used = 0;
     memset(x->hits_doc, 0xFF, cap * 4);
-    size_t acap = x->anchors.cap;
-    /* Each sketch value's first slot is a cache miss in a table of many
-     * MiB, and the values are independent: the slot of the value
-     * PROBE_AHEAD places on is prefetched (its key and its posting), so
-     * that the misses overlap instead of following one another (perf: the
-     * function's share of a first run's CPU 5.6% -> 5.2%). */
+    const anchor_map *am = &x->anchors;
+    /* Each sketch value's slot is a cache miss in a table of many MiB, and
+     * the values are independent: the slot of the value PROBE_AHEAD places
+     * on is prefetched, so that the misses overlap instead of following
+     * one another. */
     enum { PROBE_AHEAD = 8 };
-    for (uint32_t s = 0; s < n && s < PROBE_AHEAD; s++) {
-        size_t a = mm_slot(sketch[s] ? sketch[s] : 1, acap);
-        __builtin_prefetch(&x->anchors.keys[a]);
-        __builtin_prefetch(&x->anchors.vals[a]);
-    }
+    for (uint32_t s = 0; s < n && s < PROBE_AHEAD; s++)
+        __builtin_prefetch(&am->keys[am_home(sketch[s] ? sketch[s] : 1, am->cap)]);
     for (uint32_t s = 0; s < n; s++) {
         uint32_t key = sketch[s] ? sketch[s] : 1;
-        unsigned seen = 0, m = 0;
         if (s + PROBE_AHEAD < n) {
             uint32_t ahead = sketch[s + PROBE_AHEAD] ? sketch[s + PROBE_AHEAD] : 1;
-            size_t a = mm_slot(ahead, acap);
-            __builtin_prefetch(&x->anchors.keys[a]);
-            __builtin_prefetch(&x->anchors.vals[a]);
+            __builtin_prefetch(&am->keys[am_home(ahead, am->cap)]);
         }
+        size_t slot = am_slot(am, key);
+        if (am->keys[slot] == 0) continue;
         /* weighed by rarity, a hit weighs by the documents holding the
-         * value (counted up to POSTING_CAP, as the Redis index keeps
-         * them); unweighed, the chain is walked once */
-        size_t first = mm_slot(key, acap);
-        uint32_t weight = DEDUP_HIT_UNIT;
-        if (flags & DEDUP_CAND_RARITY) {
-            for (size_t i = first; x->anchors.keys[i] && m < POSTING_CAP;
-                 i = i + 1 == acap ? 0 : i + 1)
-                m += x->anchors.keys[i] == key;
-            if (m == 0) continue;
-            weight = dedup__hit_weight(m);
-        }
-        for (size_t i = first; x->anchors.keys[i]; i = i + 1 == acap ? 0 : i + 1) {
-            if (x->anchors.keys[i] != key) continue;
-            if (++seen > POSTING_CAP) break;
-            uint32_t doc = x->anchors.vals[i];
+         * value (at most POSTING_CAP, as the Redis index keeps them) */
+        uint32_t m = am->n[slot];
+        uint32_t weight = flags & DEDUP_CAND_RARITY ? dedup__hit_weight(m) : DEDUP_HIT_UNIT;
+        const uint32_t *post = am_postings(am, slot);
+        for (uint32_t p = 0; p < m; p++) {
+            uint32_t doc = post[p];
             size_t j = mix32(doc) & (cap - 1);
             while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc)
                 j = (j + 1) & (cap - 1);
@@ -794,7 +897,7 @@ static size_t fi_memory(dedup_index *ix)
 {
     file_index *x = fi_of(ix);
     size_t m = sizeof *x + x->cap_docs * 8 + x->digests.cap * 12 + x->keys.cap * 12 +
-               x->host_ids.cap * 12 + x->anchors.cap * 8 + x->cap_hosts * sizeof(host_blocks) +
+               x->host_ids.cap * 12 + am_memory(&x->anchors) + x->cap_hosts * sizeof(host_blocks) +
                x->rbuf_cap + x->wbuf_cap + x->hits_cap * 12 + x->cache_bytes +
                (x->cache ? REC_CACHE_SLOTS * sizeof *x->cache : 0);
     for (size_t i = 0; i < x->n_hosts; i++)
@@ -822,8 +925,7 @@ static void fi_close(dedup_index *ix)
     map64_free(&x->digests);
     map64_free(&x->keys);
     map64_free(&x->host_ids);
-    free(x->anchors.keys);
-    free(x->anchors.vals);
+    am_free(&x->anchors);
     for (size_t i = 0; i < x->n_hosts; i++) {
         free(x->hosts[i].fp);
         free(x->hosts[i].cnt);

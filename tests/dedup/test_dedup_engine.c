@@ -251,6 +251,85 @@ static void test_anchors_of_short_documents(void **state)
     ix->ops->close(ix);
 }
 
+/* The anchors' postings (dedup_index_file.c, "anchors"): a value keeps the
+ * first POSTING_CAP (256) documents inserted with it, as the Redis index
+ * does, through its postings' moves to longer regions, the pool's
+ * compaction and the table's growth, and again after a reopen replays the
+ * log.  2,000 documents of 8 values, all anchors: one held by all, five by
+ * 400 each, others by 2, 3 or 7, three each document's own. */
+static void anchor_values(uint32_t d, uint32_t *sk)
+{
+    sk[0] = 10u;             /* every document */
+    sk[1] = 20u + d % 5;     /* 400 each */
+    sk[2] = 1000u + d / 2;   /* pairs */
+    sk[3] = 100000u + d / 3; /* threes */
+    sk[4] = 200000u + d / 7; /* sevens */
+    sk[5] = 300000u + d;     /* its own */
+    sk[6] = 400000u + d;
+    sk[7] = 500000u + d;
+}
+
+static void test_anchor_postings(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    enum { N = 2000 };
+    uint32_t sk[8];
+    uint64_t blocks[1] = {11};
+    uint32_t bchars[1] = {100};
+    char url[64];
+    for (uint32_t d = 0; d < N; d++) {
+        anchor_values(d, sk);
+        snprintf(url, sizeof url, "https://example.org/a/%u", d);
+        dedup_doc_record r = {0};
+        r.group = UINT32_MAX;
+        r.n_sketch = 8, r.sketch = sk;
+        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+        r.url = url, r.digest = "", r.record_id = "<urn:x>";
+        assert_int_equal(ix->ops->insert(ix, &r), 0);
+    }
+    static const uint32_t probe[] = {0,   1,    2,    254,  255,  256, 257,
+                                     700, 1279, 1280, 1281, 1998, 1999};
+    for (int reopened = 0; reopened < 2; reopened++) {
+        for (size_t k = 0; k < sizeof probe / sizeof *probe; k++) {
+            uint32_t d = probe[k];
+            anchor_values(d, sk);
+            dedup_candidate c[64];
+            int n = ix->ops->candidates(ix, sk, 8, c, 64, 0);
+            assert_true(n >= 1);
+            /* the value all hold keeps documents 0-255; each of the five
+             * values of 400 keeps the first 256 of its documents (< 1280) */
+            assert_int_equal(c[0].doc, d);
+            assert_int_equal(c[0].hits, 8 - (d >= 256) - (d >= 1280));
+            /* the others met share 2-4 values with it: its pair, its
+             * three, its seven, the same one of the five */
+            for (int i = 1; i < n; i++) {
+                uint32_t o = c[i].doc;
+                uint32_t expect = (o < 256) + (o % 5 == d % 5 && o < 1280) + (o / 2 == d / 2) +
+                                  (o / 3 == d / 3) + (o / 7 == d / 7);
+                assert_int_equal(c[i].hits, expect);
+                assert_true(c[i].hits >= 2);
+            }
+        }
+        /* the value all hold and one of the five: the documents under 256
+         * of that five, 52 of them, nothing past them */
+        uint32_t q[8] = {10u, 22u, 900001u, 900002u, 900003u, 900004u, 900005u, 900006u};
+        dedup_candidate c[64];
+        int n = ix->ops->candidates(ix, q, 8, c, 64, 0);
+        assert_int_equal(n, 51);
+        for (int i = 0; i < n; i++) {
+            assert_true(c[i].doc < 256);
+            assert_int_equal(c[i].doc % 5, 2);
+            assert_int_equal(c[i].hits, 2);
+        }
+        ix->ops->close(ix);
+        assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    }
+    ix->ops->close(ix);
+}
+
 /* Block anchors (dedup_index.h) are anchors too, and kept in the record:
  * a query holding only a long document's block anchors - none of its
  * smallest values - finds it, before and after the index is reopened, and
@@ -1135,6 +1214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_cache_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anchor_postings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_candidates_count_every_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_kept, setup, teardown),
