@@ -1022,6 +1022,19 @@ static void layout_by_matches(const align_text *a, const uint8_t *a_found, const
     free(m);
 }
 
+/* a's layout (lay) against b with its edges and inner blocks touched also
+ * by the sentences of a that hold b's found ones (align_own_layout_touched).
+ * Out of memory, lay stays as it was. */
+static void touch_by_matches(const align_text *a, const uint8_t *a_found, const align_text *b,
+                             const uint8_t *b_found, const align_params *s, align_layout *lay)
+{
+    uint8_t *m = calloc(a->n_s ? a->n_s : 1, 1);
+    if (m == NULL) return;
+    align_mark_matches(b, b_found, a, s, m);
+    align_own_layout_touched(a, a_found, m, lay);
+    free(m);
+}
+
 /* Confirmation: when the sketch puts the pair within reach
  * (candidate_floor) and the candidate's text is stored, replaces v's
  * estimates by the aligned shares of the whole texts (align.h): res =
@@ -1081,10 +1094,14 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
          * carried text would be: its blocks as the other's sentences see
          * them (rare, so only then) */
         const dedup_options *o = &eng->opt;
-        if (v->me_lay.found == 0 && v->c_other_in_me >= o->confirm_carried)
-            layout_by_matches(&w->at, v->found, &bt, fo, s, &v->me_lay);
+        int me_by_matches = v->me_lay.found == 0 && v->c_other_in_me >= o->confirm_carried;
+        if (me_by_matches) layout_by_matches(&w->at, v->found, &bt, fo, s, &v->me_lay);
         if (v->other_lay.found == 0 && v->c_me_in_other >= o->confirm_carried)
             layout_by_matches(&bt, fo, &w->at, v->found, s, &v->other_lay);
+        else if (v->c_me_in_other >= o->confirm_carried)
+            touch_by_matches(&bt, fo, &w->at, v->found, s, &v->other_lay);
+        if (v->me_lay.found && v->c_other_in_me >= o->confirm_carried && !me_by_matches)
+            touch_by_matches(&w->at, v->found, &bt, fo, s, &v->me_lay);
         v->sent_me = (uint32_t)w->at.n_s, v->sent_other = (uint32_t)bt.n_s;
         /* where a text found under confirm_containment lies in the other
          * (decide, carried_run): rare, so measured only then */
@@ -1302,13 +1319,21 @@ static uint32_t own_blocks(const align_layout *lay)
  * paragraph the other copy cut at its end): a page carrying the other
  * text has its own story before it, all three blocks in the lead (seeds
  * 1-3: 8 near pairs called containment had three own blocks, 6 of them
- * spread; 1 roundup, its own story before).  docs/DEDUP.md,
- * "Confirmation", rule 2. */
+ * spread; 1 roundup, its own story before).  And an own block that
+ * holds sentences of the other text (though under half of its tokens)
+ * right before or after what the two share, or inside it, is the shared
+ * text edited - a paragraph with sentences added, trimmed or rewritten -
+ * not text of the page's own: a copy with a lede, a paragraph of its own
+ * and the first shared paragraph padded has two own blocks, not three
+ * (seeds 1-3 and 11-13: 5 near pairs called containment had two or fewer
+ * so counted, every carried story's container three or more).
+ * docs/DEDUP.md, "Confirmation", rule 2. */
 static int copy_own_blocks(const align_layout *lay)
 {
     uint32_t own = own_blocks(lay);
+    uint32_t apart = own - lay->lead_edge - lay->inner_touched - lay->trail_edge;
     return lay->found > 0 &&
-           (own <= COPY_OWN_BLOCKS || (own <= COPY_SPREAD_OWN_BLOCKS && lay->lead < own));
+           (apart <= COPY_OWN_BLOCKS || (own <= COPY_SPREAD_OWN_BLOCKS && lay->lead < own));
 }
 
 /* Blocks of a text's own beside the other (its first block aside). */
@@ -1676,7 +1701,9 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                     v.run_me.span,
                     v.run_other.span,
                     v.run_me.whole,
-                    v.run_other.whole};
+                    v.run_other.whole,
+                    {v.me_lay.lead_edge, v.me_lay.inner_touched, v.me_lay.trail_edge},
+                    {v.other_lay.lead_edge, v.other_lay.inner_touched, v.other_lay.trail_edge}};
                 o->trace(o->trace_ud, &t);
             }
             if (v.kind == 0) {

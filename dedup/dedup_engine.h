@@ -111,6 +111,8 @@ typedef struct dedup_trace {
                                                and confirm_containment: align_found_run of that
                                                text in the other (0: not measured) */
     double whole_me, whole_other;
+    uint32_t edges_me[3], edges_other[3]; /* confirmed: align_layout's lead_edge,
+                                              inner_touched, trail_edge of each text */
 } dedup_trace;
 
 typedef struct dedup_options {

@@ -546,6 +546,57 @@ static void test_three_own_blocks_copy_not_container(void **state)
     dedup_engine_close(e);
 }
 
+/* A wire copy under a new headline with a local lede, a paragraph of its
+ * own and, next to what it shares with the original, the original's first
+ * paragraph with sentences added (3 of 5 its own, so under half found):
+ * three own blocks before the shared text, 1.75 times the original, all
+ * of the original found in it - a page's measures.  But the third block
+ * holds sentences of the original: it is the shared text edited, where a
+ * page's own story (or another story it carries) holds none.  Without it
+ * the copy has two own blocks - a copy, not a container (seeds 1-3 and
+ * 11-13: 5 near pairs called containment, no carried story had two).  The
+ * page with a story of its own of three paragraphs still contains the
+ * original (align_layout.lead_edge, copy_own_blocks). */
+static void test_edited_edge_block_is_shared(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *body = story(1, 0, 12, 0, 0, NULL), *lede = story(5, 0, 3, 0, 0, NULL);
+    char *para = story(6, 0, 3, 0, 0, NULL), *rest = story(1, 3, 12, 0, 0, NULL);
+    char *own = story(3, 0, 9, 0, 0, NULL);
+    fa_buf edited; /* the original's first paragraph, three sentences added */
+    fa_buf_init(&edited, 1 << 20);
+    sentence(&edited, 7, 0, 0);
+    sentence(&edited, 1, 0, 0);
+    sentence(&edited, 7, 1, 0);
+    sentence(&edited, 1, 1, 0);
+    sentence(&edited, 7, 2, 0);
+    fa_buf_puts(&edited, "\n\n");
+    sentence(&edited, 1, 2, 0);
+    fa_buf_puts(&edited, "\n\n");
+    size_t n = strlen(body) + strlen(lede) + strlen(para) + strlen(rest) + strlen(own) +
+               edited.len + 200;
+    char *orig = malloc(n), *copy = malloc(n), *page = malloc(n);
+    sprintf(orig, "The original headline of the story\n\n%s", body);
+    sprintf(copy, "A headline of the copy's own\n\n%s%s%s%s", lede, para, edited.data, rest);
+    sprintf(page, "The page's headline\n\n%s%s", own, body);
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/page", page, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&edited);
+    free(body), free(lede), free(para), free(rest), free(own);
+    free(orig), free(copy), free(page);
+    dedup_engine_close(e);
+}
+
 /* align_found_run: a story carried by a page is one run of the page's
  * sentences, no longer than the story; the same sentences scattered over
  * the page are not.  Only the sentences found verbatim count as whole. */
@@ -1319,6 +1370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_end_cut_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_before_long_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
