@@ -336,7 +336,7 @@ void align_own_layout_touched(const align_text *a, const uint8_t *found, const u
 {
     uint32_t own_run = 0, run_touched = 0; /* own blocks since the last found one */
     int last_touched = 0;                  /* the last own block held a found sentence */
-    uint64_t tok = 0, got = 0, hit = 0; /* hit: tokens found or touched */
+    uint64_t tok = 0, got = 0, hit = 0;    /* hit: tokens found or touched */
     memset(out, 0, sizeof *out);
     if (a->n_s == 0) return;
     for (size_t i = 0; i <= a->n_s; i++) {

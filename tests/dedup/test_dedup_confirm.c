@@ -577,8 +577,8 @@ static void test_edited_edge_block_is_shared(void **state)
     fa_buf_puts(&edited, "\n\n");
     sentence(&edited, 1, 2, 0);
     fa_buf_puts(&edited, "\n\n");
-    size_t n = strlen(body) + strlen(lede) + strlen(para) + strlen(rest) + strlen(own) +
-               edited.len + 200;
+    size_t n =
+        strlen(body) + strlen(lede) + strlen(para) + strlen(rest) + strlen(own) + edited.len + 200;
     char *orig = malloc(n), *copy = malloc(n), *page = malloc(n);
     sprintf(orig, "The original headline of the story\n\n%s", body);
     sprintf(copy, "A headline of the copy's own\n\n%s%s%s%s", lede, para, edited.data, rest);
