@@ -764,6 +764,69 @@ static void test_carried_run_in_order(void **state)
     }
 }
 
+/* Sentence s of story `story` in characters: 40 Han characters and "。";
+ * edited, three of them replaced (positions 8, 20, 32): 0.76 of its
+ * character trigrams left - found (0.7), not whole (0.8). */
+static void chars_sentence(fa_buf *b, unsigned story, unsigned s, int edited)
+{
+    uint64_t x = (uint64_t)story * 0x9E3779B97F4A7C15ull + s * 7919u + 1;
+    for (int k = 0; k < 40; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned cp = 0x4E00 + (unsigned)(x % 3000);
+        if (edited && k % 12 == 8) cp = 0x4E00 + 3000 + (unsigned)k;
+        fa_buf_printf(b, "%c%c%c", 0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F), 0x80 | (cp & 0x3F));
+    }
+    fa_buf_puts(b, "\xE3\x80\x82");
+}
+
+/* A short story of characters (six sentences), each of its sentences
+ * edited in three places (found, not whole), spread over a page of
+ * characters one by one, out of order, between the page's own paragraphs:
+ * 0.76 of the story found, its found sentences over most of the page,
+ * none whole - what a register's stock phrases make of a short story in
+ * an unrelated roundup (seeds 11-13, Japanese).  Not contained.  The same
+ * edited sentences as one run, in order, are a carried story with typos:
+ * contained (scattered_chars). */
+static void test_scattered_chars_not_carried(void **state)
+{
+    (void)state;
+    static const unsigned order[6] = {4, 1, 5, 0, 3, 2};
+    for (int run = 0; run < 2; run++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, run);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "\xE6\x96\xB0\xE9\x97\xBB\n\n"); /* a headline */
+        for (unsigned k = 0; k < 6; k++) {
+            chars_sentence(&orig, 1, k, 0);
+            if (k % 3 == 2) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "\xE6\x80\xBB\xE8\xA7\x88\n\n");
+        for (unsigned p = 0; p < 8; p++) {
+            for (unsigned k = 0; k < 3; k++)
+                chars_sentence(&page, 3, p * 3 + k, 0);
+            fa_buf_puts(&page, "\n\n");
+            if (!run && p < 6) { /* one sentence of the story, its own block */
+                chars_sentence(&page, 1, order[p], 1);
+                fa_buf_puts(&page, "\n\n");
+            }
+        }
+        for (unsigned k = 0; run && k < 6; k++) {
+            chars_sentence(&page, 1, k, 1);
+            if (k % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (run)
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* A story of six two-sentence paragraphs (its first one the block a page
  * takes for its headline) carried by a roundup with the last paragraph
  * cut and one sentence rewritten in each of four others: half of it found,
@@ -1364,6 +1427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scattered_chars_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
