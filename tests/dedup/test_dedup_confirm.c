@@ -774,7 +774,8 @@ static void chars_sentence(fa_buf *b, unsigned story, unsigned s, int edited)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         unsigned cp = 0x4E00 + (unsigned)(x % 3000);
         if (edited && k % 12 == 8) cp = 0x4E00 + 3000 + (unsigned)k;
-        fa_buf_printf(b, "%c%c%c", 0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F), 0x80 | (cp & 0x3F));
+        fa_buf_printf(b, "%c%c%c", 0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F),
+                      0x80 | (cp & 0x3F));
     }
     fa_buf_puts(b, "\xE3\x80\x82");
 }
