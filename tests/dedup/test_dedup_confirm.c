@@ -552,9 +552,10 @@ static void test_three_own_blocks_copy_not_container(void **state)
  * three own blocks before the shared text, 1.75 times the original, all
  * of the original found in it - a page's measures.  But the third block
  * holds sentences of the original: it is the shared text edited, where a
- * page's own story (or another story it carries) holds none.  Without it
- * the copy has two own blocks - a copy, not a container (seeds 1-3 and
- * 11-13: 5 near pairs called containment, no carried story had two).  The
+ * page's own story (or another story it carries) rarely holds any.
+ * Without it the copy has two own blocks - a copy, not a container (seeds
+ * 1-3 and 11-13: 3 near pairs called containment, no container of a
+ * carried story had two).  The
  * page with a story of its own of three paragraphs still contains the
  * original (align_layout.lead_edge, copy_own_blocks). */
 static void test_edited_edge_block_is_shared(void **state)
