@@ -1114,7 +1114,9 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
             touch_by_matches(&w->at, v->found, &bt, fo, s, &v->me_lay);
         v->sent_me = (uint32_t)w->at.n_s, v->sent_other = (uint32_t)bt.n_s;
         /* where a text found under confirm_containment lies in the other
-         * (decide, carried_run): rare, so measured only then */
+         * (decide, carried_run), or a text of characters found at it or
+         * more in a possible container (scattered_chars): rare, so
+         * measured only then */
         if (v->c_me_in_other >= o->confirm_carried &&
             (v->c_me_in_other < o->confirm_containment ||
              scatter_measured(o, v, bt.tokens, w->at.tokens)))
