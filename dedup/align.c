@@ -328,8 +328,15 @@ void align_shares(const align_text *a, const align_text *b, const align_params *
 
 void align_own_layout(const align_text *a, const uint8_t *found, align_layout *out)
 {
-    uint32_t own_run = 0; /* own blocks since the last found one */
-    uint64_t tok = 0, got = 0;
+    align_own_layout_touched(a, found, NULL, out);
+}
+
+void align_own_layout_touched(const align_text *a, const uint8_t *found, const uint8_t *touch,
+                              align_layout *out)
+{
+    uint32_t own_run = 0, run_touched = 0; /* own blocks since the last found one */
+    int last_touched = 0;                  /* the last own block held a found sentence */
+    uint64_t tok = 0, got = 0, hit = 0;    /* hit: tokens found or touched */
     memset(out, 0, sizeof *out);
     if (a->n_s == 0) return;
     for (size_t i = 0; i <= a->n_s; i++) {
@@ -338,22 +345,27 @@ void align_own_layout(const align_text *a, const uint8_t *found, align_layout *o
             if (!first && tok) {
                 if (got * 2 >= tok) {
                     if (out->found)
-                        out->inner += own_run;
+                        out->inner += own_run, out->inner_touched += run_touched;
                     else
-                        out->lead = own_run;
-                    own_run = 0;
+                        out->lead = own_run, out->lead_edge = own_run && last_touched;
+                    own_run = run_touched = 0;
                     out->found++;
                 } else {
+                    if (out->found && own_run == 0) out->trail_edge = hit > 0;
                     own_run++;
+                    run_touched += hit > 0;
+                    last_touched = hit > 0;
                 }
             }
-            tok = got = 0;
+            tok = got = hit = 0;
             if (i == a->n_s) break;
         }
         tok += a->s[i].tokens;
         if (found[i]) got += a->s[i].tokens;
+        if (found[i] || (touch && touch[i])) hit += a->s[i].tokens;
     }
     if (out->found) out->trail = own_run;
+    if (out->trail == 0) out->trail_edge = 0;
 }
 
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,

@@ -130,10 +130,22 @@ void align_shares(const align_text *a, const align_text *b, const align_params *
  * page carrying it beside text of its own. */
 typedef struct align_layout {
     uint32_t lead, inner, trail, found;
+    /* own blocks at the edges of what a shares with b, or inside it, that
+     * hold a found sentence though under half of their tokens: a copy's
+     * paragraph with sentences added, trimmed or rewritten.  lead_edge: the
+     * last lead block is such; trail_edge: the first trail block; inner:
+     * how many inner blocks are */
+    uint32_t lead_edge, inner_touched, trail_edge;
 } align_layout;
 
 /* Fills *out for a against the flags found (a->n_s, from align_shares). */
 void align_own_layout(const align_text *a, const uint8_t *found, align_layout *out);
+/* ... with the sentences flagged in touch (a->n_s flags, or NULL) also
+ * counted for the edges and inner_touched (not for what is found): the
+ * sentences of a that hold b's found ones (align_mark_matches) - a
+ * sentence b trimmed (a quote cut short) is found in a's, not a's in it */
+void align_own_layout_touched(const align_text *a, const uint8_t *found, const uint8_t *touch,
+                              align_layout *out);
 
 /* Where and how a's found sentences (found: a->n_s flags, from
  * align_shares) are in b.  span: the sentences of b from the first that

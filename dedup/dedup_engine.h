@@ -108,9 +108,13 @@ typedef struct dedup_trace {
                                                trail, found blocks) of each text */
     uint32_t sentences_me, sentences_other; /* confirmed: the texts' sentences */
     uint32_t span_me, span_other;           /* confirmed, when a share lies between confirm_carried
-                                               and confirm_containment: align_found_run of that
-                                               text in the other (0: not measured) */
+                                               and confirm_containment (or above it, for a text of
+                                               characters in a page 1.3 times its size):
+                                               align_found_run of that text in the other (0: not
+                                               measured) */
     double whole_me, whole_other;
+    uint32_t edges_me[3], edges_other[3]; /* confirmed: align_layout's lead_edge,
+                                              inner_touched, trail_edge of each text */
 } dedup_trace;
 
 typedef struct dedup_options {

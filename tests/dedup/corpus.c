@@ -1846,7 +1846,9 @@ double corpus_word_f1(const char *extracted, const char *truth)
  *     blk_i_in_o same_head kind sketch_n_i sketch_n_o tokens_i tokens_o
  *     lead_i inner_i trail_i found_i lead_o inner_o trail_o found_o
  *     sentences_i sentences_o span_i span_o whole_i whole_o
- *     (the last fourteen: confirmed candidates; align_own_layout and
+ *     lead_edge_i inner_touched_i trail_edge_i lead_edge_o inner_touched_o
+ *     trail_edge_o
+ *     (the last twenty: confirmed candidates; align_own_layout and
  *     align_found_span, align.h) */
 typedef struct trace_ctx {
     FILE *f;
@@ -1860,14 +1862,15 @@ static void trace_candidate(void *ud, const dedup_trace *t)
     if (t->other >= x->n) return; /* a pending document (dedup_examine) */
     fprintf(x->f,
             "C %zu %u %d %.4f %.4f %.4f %.4f %.4f %.4f %.4f %d %d %u %u %llu %llu %u %u %u %u %u "
-            "%u %u %u %u %u %u %u %.4f %.4f\n",
+            "%u %u %u %u %u %u %u %.4f %.4f %u %u %u %u %u %u\n",
             x->cur, x->of_doc[t->other], t->confirmed, t->sketch_res, t->sketch_other_in_me,
             t->sketch_me_in_other, t->other_in_me, t->me_in_other, t->blk_other_in_me,
             t->blk_me_in_other, t->same_head, t->kind, t->sketch_n, t->other_sketch_n,
             (unsigned long long)t->tokens_me, (unsigned long long)t->tokens_other, t->lay_me[0],
             t->lay_me[1], t->lay_me[2], t->lay_me[3], t->lay_other[0], t->lay_other[1],
             t->lay_other[2], t->lay_other[3], t->sentences_me, t->sentences_other, t->span_me,
-            t->span_other, t->whole_me, t->whole_other);
+            t->span_other, t->whole_me, t->whole_other, t->edges_me[0], t->edges_me[1],
+            t->edges_me[2], t->edges_other[0], t->edges_other[1], t->edges_other[2]);
 }
 
 static void trace_truth(FILE *f, const corpus *c)

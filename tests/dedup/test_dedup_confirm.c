@@ -546,6 +546,58 @@ static void test_three_own_blocks_copy_not_container(void **state)
     dedup_engine_close(e);
 }
 
+/* A wire copy under a new headline with a local lede, a paragraph of its
+ * own and, next to what it shares with the original, the original's first
+ * paragraph with sentences added (3 of 5 its own, so under half found):
+ * three own blocks before the shared text, 1.75 times the original, all
+ * of the original found in it - a page's measures.  But the third block
+ * holds sentences of the original: it is the shared text edited, where a
+ * page's own story (or another story it carries) rarely holds any.
+ * Without it the copy has two own blocks - a copy, not a container (seeds
+ * 1-3 and 11-13: 3 near pairs called containment, no container of a
+ * carried story had two).  The
+ * page with a story of its own of three paragraphs still contains the
+ * original (align_layout.lead_edge, copy_own_blocks). */
+static void test_edited_edge_block_is_shared(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *body = story(1, 0, 12, 0, 0, NULL), *lede = story(5, 0, 3, 0, 0, NULL);
+    char *para = story(6, 0, 3, 0, 0, NULL), *rest = story(1, 3, 12, 0, 0, NULL);
+    char *own = story(3, 0, 9, 0, 0, NULL);
+    fa_buf edited; /* the original's first paragraph, three sentences added */
+    fa_buf_init(&edited, 1 << 20);
+    sentence(&edited, 7, 0, 0);
+    sentence(&edited, 1, 0, 0);
+    sentence(&edited, 7, 1, 0);
+    sentence(&edited, 1, 1, 0);
+    sentence(&edited, 7, 2, 0);
+    fa_buf_puts(&edited, "\n\n");
+    sentence(&edited, 1, 2, 0);
+    fa_buf_puts(&edited, "\n\n");
+    size_t n =
+        strlen(body) + strlen(lede) + strlen(para) + strlen(rest) + strlen(own) + edited.len + 200;
+    char *orig = malloc(n), *copy = malloc(n), *page = malloc(n);
+    sprintf(orig, "The original headline of the story\n\n%s", body);
+    sprintf(copy, "A headline of the copy's own\n\n%s%s%s%s", lede, para, edited.data, rest);
+    sprintf(page, "The page's headline\n\n%s%s", own, body);
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    assert_int_not_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://c.example/page", page, &r), 0);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&edited);
+    free(body), free(lede), free(para), free(rest), free(own);
+    free(orig), free(copy), free(page);
+    dedup_engine_close(e);
+}
+
 /* align_found_run: a story carried by a page is one run of the page's
  * sentences, no longer than the story; the same sentences scattered over
  * the page are not.  Only the sentences found verbatim count as whole. */
@@ -705,6 +757,70 @@ static void test_carried_run_in_order(void **state)
         }
         enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
         if (ordered)
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* Sentence s of story `story` in characters: 40 Han characters and "。";
+ * edited, three of them replaced (positions 8, 20, 32): 0.76 of its
+ * character trigrams left - found (0.7), not whole (0.8). */
+static void chars_sentence(fa_buf *b, unsigned story, unsigned s, int edited)
+{
+    uint64_t x = (uint64_t)story * 0x9E3779B97F4A7C15ull + s * 7919u + 1;
+    for (int k = 0; k < 40; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned cp = 0x4E00 + (unsigned)(x % 3000);
+        if (edited && k % 12 == 8) cp = 0x4E00 + 3000 + (unsigned)k;
+        fa_buf_printf(b, "%c%c%c", 0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F),
+                      0x80 | (cp & 0x3F));
+    }
+    fa_buf_puts(b, "\xE3\x80\x82");
+}
+
+/* A short story of characters (six sentences), each of its sentences
+ * edited in three places (found, not whole), spread over a page of
+ * characters one by one, out of order, between the page's own paragraphs:
+ * 0.76 of the story found, its found sentences over most of the page,
+ * none whole - what a register's stock phrases make of a short story in
+ * an unrelated roundup (seeds 11-13, Japanese).  Not contained.  The same
+ * edited sentences as one run, in order, are a carried story with typos:
+ * contained (scattered_chars). */
+static void test_scattered_chars_not_carried(void **state)
+{
+    (void)state;
+    static const unsigned order[6] = {4, 1, 5, 0, 3, 2};
+    for (int run = 0; run < 2; run++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, run);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "\xE6\x96\xB0\xE9\x97\xBB\n\n"); /* a headline */
+        for (unsigned k = 0; k < 6; k++) {
+            chars_sentence(&orig, 1, k, 0);
+            if (k % 3 == 2) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "\xE6\x80\xBB\xE8\xA7\x88\n\n");
+        for (unsigned p = 0; p < 8; p++) {
+            for (unsigned k = 0; k < 3; k++)
+                chars_sentence(&page, 3, p * 3 + k, 0);
+            fa_buf_puts(&page, "\n\n");
+            if (!run && p < 6) { /* one sentence of the story, its own block */
+                chars_sentence(&page, 1, order[p], 1);
+                fa_buf_puts(&page, "\n\n");
+            }
+        }
+        for (unsigned k = 0; run && k < 6; k++) {
+            chars_sentence(&page, 1, k, 1);
+            if (k % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (run)
             assert_int_equal(kind, DEDUP_CONTAINS);
         else
             assert_int_not_equal(kind, DEDUP_CONTAINS);
@@ -1313,12 +1429,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scattered_chars_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_end_cut_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_before_long_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
