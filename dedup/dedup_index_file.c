@@ -514,9 +514,10 @@ static int hits_grow(file_index *x, size_t cap)
 }
 
 static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
-                         size_t max, unsigned flags)
+                         size_t max, unsigned flags, uint32_t *postings)
 {
     file_index *x = fi_of(ix);
+    if (postings && n) memset(postings, 0, (size_t)n * sizeof *postings);
     if (x->anchors.cap == 0 || n == 0) return 0;
     /* open-addressing counter doc -> hits, grown as documents are met:
      * every document sharing an anchor is counted (up to
@@ -568,6 +569,7 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             for (size_t i = first; x->anchors.keys[i] && m < POSTING_CAP;
                  i = i + 1 == acap ? 0 : i + 1)
                 m += x->anchors.keys[i] == key;
+            if (postings) postings[s] = m;
             if (m == 0) continue;
             weight = dedup__hit_weight(m);
         }
@@ -595,6 +597,8 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             x->hits_n[j]++;
             x->hits_w[j] += weight;
         }
+        if (postings && !(flags & DEDUP_CAND_RARITY))
+            postings[s] = seen < POSTING_CAP ? seen : POSTING_CAP;
     }
     /* ranked by hits against the hits a related document of its size
      * would give, with a floor (candidate_rank.h: the Redis index ranks
