@@ -10,15 +10,16 @@
  *      (long blocks, >= 400 characters, must also be in 10% of the host's
  *      documents, so an aggregator reprinting one article three times does
  *      not learn it as template) - short lock;
- *   3. shingle the remaining blocks, build the sketch and, for a large
- *      page written in words, its block anchors (block_anchors) - no lock;
+ *   3. shingle the remaining blocks, build the sketch - no lock;
  *   3b. presearch: under the lock, the index's candidates from the anchors
  *      (up to MAX_CANDIDATES), each measured on its stored sketch in the
  *      index's memory (resemblance and both containments from one merge,
  *      four values at a time) and a copy of the record of each that may be
  *      related; then, without it, the MAX_CONFIRMED of those with the most
  *      sketch evidence confirmed on the stored text (read under the lock) -
- *      the costly part, which the archiving threads do side by side;
+ *      the costly part, which the archiving threads do side by side; for
+ *      a large page its block anchors, among the values the lookup found
+ *      rare (block_anchors) - no lock;
  *   4. under the lock: exact digest lookup; alias group; the documents
  *      inserted since 3b read the index (a ring of the last RECENT_INSERTS
  *      ids) and the pending ones measured; the relations decided;

@@ -51,10 +51,11 @@ typedef struct dedup_doc_record {
     const uint32_t *sketch; /* sorted sample values */
     uint32_t n_block_anchors;
     const uint32_t *block_anchors; /* sketch values anchored besides the smallest ones
-                                      (dedup__anchor_count): the smallest value of each
-                                      content block that holds none of those, sorted,
-                                      distinct (a short story a large page carries is
-                                      found through them; docs/DEDUP.md, "Candidates") */
+                                      (dedup__anchor_count): one per content block, its
+                                      smallest value few documents anchored (the engine's
+                                      block_anchors), sorted, distinct (a short story a
+                                      large page carries is found through them;
+                                      docs/DEDUP.md, "Block anchors") */
     const uint64_t *blocks; /* distinct fingerprints of content blocks (counted for boilerplate) */
     const uint32_t *block_chars; /* characters of each block */
     const char *url;
