@@ -10,15 +10,16 @@
  *      (long blocks, >= 400 characters, must also be in 10% of the host's
  *      documents, so an aggregator reprinting one article three times does
  *      not learn it as template) - short lock;
- *   3. shingle the remaining blocks, build the sketch and, for a large
- *      page written in words, its block anchors (block_anchors) - no lock;
+ *   3. shingle the remaining blocks, build the sketch - no lock;
  *   3b. presearch: under the lock, the index's candidates from the anchors
  *      (up to MAX_CANDIDATES), each measured on its stored sketch in the
  *      index's memory (resemblance and both containments from one merge,
  *      four values at a time) and a copy of the record of each that may be
  *      related; then, without it, the MAX_CONFIRMED of those with the most
  *      sketch evidence confirmed on the stored text (read under the lock) -
- *      the costly part, which the archiving threads do side by side;
+ *      the costly part, which the archiving threads do side by side; for
+ *      a large page its block anchors, among the values the lookup found
+ *      rare (block_anchors) - no lock;
  *   4. under the lock: exact digest lookup; alias group; the documents
  *      inserted since 3b read the index (a ring of the last RECENT_INSERTS
  *      ids) and the pending ones measured; the relations decided;
@@ -82,19 +83,31 @@
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
 #define MAX_BLOCK_ANCHORS 64 /* block anchors a document gets at most (block_anchors) */
-/* block anchors only for a page of at least this many sketch values (~530
+/* block anchors only for a page of at least this many sketch values (~400
  * words) written in words: a large page's E smallest values are sparse
- * against a short story it carries; a small one's are not.  128, not 96:
+ * against a short story it carries; a small one's are not.  Until the
+ * ninth round 128 (the block's smallest value, whatever its postings):
  * with 96 the bench crawl's first run took 4.7% more CPU than without
  * block anchors (the demo's articles, ~100-130 values, got them, and
  * their shared-vocabulary postings ranked more neighbours to align), with
- * 128 1.3%; containment recall 0.954 -> 0.954 English, 0.935 -> 0.918
- * Korean on seeds 1-3 (docs/BENCHMARKS.md, sixth round).  Character
- * sketches (Japanese, Chinese) get none: a block's smallest 4-gram is
- * often a stock phrase of the register, and their postings ranked other
- * candidates out (a Japanese near pair lost on seeds 11-13); their carried
- * stories were already found (docs/DEDUP.md, "Candidates") */
-#define BLOCK_ANCHOR_MIN_SKETCH 128
+ * 128 1.3%.  Chosen among rare values (block_anchors) they are 96:
+ * English containment recall 0.955 -> 0.966 on seeds 11-13, the same on
+ * 1-3 (docs/DEDUP.md, "Block anchors") */
+#define BLOCK_ANCHOR_MIN_SKETCH 96
+/* ... and for a page mostly of characters of unspaced scripts (Japanese,
+ * Chinese) from this many.  Until the ninth round none: a block's
+ * smallest 4-gram is often a stock phrase of the register, and their
+ * postings ranked other candidates out (a Japanese near pair lost on
+ * seeds 11-13).  Among rare values, containment recall Japanese 0.940 ->
+ * 0.950 / 0.967 -> 0.970, Chinese 0.971 -> 0.977 / 0.951 -> 0.961 (seeds
+ * 1-3 / 11-13), near recall the same or higher; from 64 Japanese lost a
+ * pair */
+#define BLOCK_ANCHOR_MIN_SKETCH_CHARS 128
+/* a block anchor is a value held in the anchors of at most this many
+ * documents when the page is looked up (block_anchors): 16 - with 8 and 2
+ * Korean lost 2 containment pairs on seeds 11-13 (its short stories' own
+ * stock values), and from 16 up the tables are the same */
+#define BLOCK_ANCHOR_RARE_POSTINGS 16
 /* ... and for a page mostly of Hangul words from this many: a Korean word
  * is a stem with its particles (a sentence of 6-9 words), so a Korean
  * roundup carrying three stories has 90-130 word-shingle values where an
@@ -499,6 +512,8 @@ typedef struct work {
     shingle_sketch sk;
     uint32_t *banch; /* rec's block anchors (block_anchors) */
     uint32_t n_banch;
+    uint32_t *post; /* presearch: the documents whose anchors hold each sketch value */
+    int have_post;
     int unspaced; /* most of its tokens are characters of unspaced scripts (character shingles) */
     int hangul;   /* most of its words begin with a Hangul syllable */
     fa_buf text;  /* normalised main text, one content block per line (text_store) */
@@ -531,6 +546,9 @@ static void work_trim(work *w)
     free(w->learned);
     shingle_vec_free(&w->sh);
     free(w->line_k);
+    free(w->post);
+    w->post = NULL;
+    w->have_post = 0;
     align_text_free(&w->at);
     fa_buf_free(&w->other);
     w->content_idx = NULL;
@@ -708,19 +726,53 @@ static int prepare(const dedup_engine *eng, const dedup_input *in, work *w)
     return 0;
 }
 
-/* The block anchors of w (dedup_index.h): the smallest sketch value of
- * each content block that holds none of the sketch's anchored smallest
- * values.  A short story a large page carries holds about E * its share of
- * the page of those (E = 2 + n/16: ~0.5 for a 45-word story in a
- * 1,700-word roundup), so when the page is archived first the story often
- * met none of its anchors and was never a candidate; with one anchor per
- * block it meets one per paragraph it kept.  Sorted, distinct, at most
- * MAX_BLOCK_ANCHORS.  0 or FA_ENOMEM. */
+/* The position of v in the sorted sketch s[0..n), or UINT32_MAX. */
+static uint32_t sketch_find(const uint32_t *s, uint32_t n, uint32_t v)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s[mid] == v) return mid;
+        if (s[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return UINT32_MAX;
+}
+
+/* The block anchors of w (dedup_index.h): for each content block, the
+ * block's smallest sketch value above the anchored smallest ones held in
+ * the anchors of at most BLOCK_ANCHOR_RARE_POSTINGS documents when
+ * presearch read the index (w->post); on a page of character shingles
+ * only for the blocks that hold none of the anchored values.  A short
+ * story a large page carries holds about E * its share of the page of
+ * the page's anchors (E = 2 + n/16: ~0.5 for a 45-word story in a
+ * 1,700-word roundup), so when the page is archived
+ * first the story often met none of them and was never a candidate; with
+ * one anchor per block it meets one per paragraph it kept.  Rare, not
+ * just the smallest: a character sketch's smallest value in a block is
+ * often a stock 4-gram of the register, whose postings (every page
+ * anchoring it) ranked other pages' copies out of their candidates; a
+ * value already anchored by more than the bound is skipped, so no value
+ * gains more than that many block-anchor postings.  A page written in
+ * words anchors the blocks that hold anchored values too: a roundup's
+ * block holding one of its E smallest values loses it in a carried
+ * story's copy when an edit hits that shingle, and the story met nothing
+ * else of the page (Korean containment recall 0.954 -> 0.971 on seeds
+ * 11-13, the other cells the same; 1.5 block anchors a document in
+ * English where 0.7, 2.9 in Korean where 1.3).  Not on character pages:
+ * Japanese near recall 0.976 -> 0.971 and 0.995 -> 0.991 (seeds 1-3,
+ * 11-13), containment the same.  No postings (presearch did not read the
+ * index): none.  Sorted, distinct, at most MAX_BLOCK_ANCHORS.  0 or
+ * FA_ENOMEM. */
 static int block_anchors(const dedup_engine *eng, work *w)
 {
     w->n_banch = 0;
-    uint32_t min_sk = w->hangul ? BLOCK_ANCHOR_MIN_SKETCH_HANGUL : BLOCK_ANCHOR_MIN_SKETCH;
-    if (w->unspaced || w->sk.n < min_sk || w->n_content == 0) return 0;
+    uint32_t min_sk = w->unspaced ? BLOCK_ANCHOR_MIN_SKETCH_CHARS
+                      : w->hangul ? BLOCK_ANCHOR_MIN_SKETCH_HANGUL
+                                  : BLOCK_ANCHOR_MIN_SKETCH;
+    if (!w->have_post || w->sk.n < min_sk || w->n_content == 0) return 0;
     uint32_t rate = eng->ix->params.sample_rate;
     uint32_t above = w->sk.v[dedup__anchor_count(w->sk.n) - 1]; /* anchored up to this */
     uint32_t last = w->sk.v[w->sk.n - 1]; /* a capped sketch keeps values up to this */
@@ -731,10 +783,17 @@ static int block_anchors(const dedup_engine *eng, work *w)
     for (size_t i = 0; rc == 0 && i < w->sh.n; i++) {
         if (!shingle_sampled(w->sh.hash[i], rate)) continue;
         uint32_t v = (uint32_t)(w->sh.hash[i] >> 32), k = w->sh.block[i];
-        if (!seen[k] || v < minv[k]) minv[k] = v, seen[k] = 1;
+        if (v <= above) {
+            if (w->unspaced) seen[k] = 2; /* holds an anchored value: no block anchor */
+            continue;
+        }
+        if (v > last || seen[k] == 2 || (seen[k] && v >= minv[k])) continue;
+        uint32_t at = sketch_find(w->sk.v, w->sk.n, v);
+        if (at == UINT32_MAX || w->post[at] > BLOCK_ANCHOR_RARE_POSTINGS) continue;
+        minv[k] = v, seen[k] = 1;
     }
     for (size_t k = 0; rc == 0 && k < w->n_content && w->n_banch < MAX_BLOCK_ANCHORS; k++)
-        if (seen[k] && minv[k] > above && minv[k] <= last) w->banch[w->n_banch++] = minv[k];
+        if (seen[k] == 1) w->banch[w->n_banch++] = minv[k];
     if (w->n_banch > 1) {
         qsort(w->banch, w->n_banch, sizeof *w->banch, cmp_u32);
         uint32_t n = 1;
@@ -780,7 +839,6 @@ static int sketch_doc(const dedup_engine *eng, work *w)
     if (rc == 0)
         for (size_t i = 0; i < w->sh.n; i++)
             if (shingle_sampled(w->sh.hash[i], p->sample_rate)) w->wb[w->sh.block[i]].sampled++;
-    if (rc == 0) rc = block_anchors(eng, w);
     return rc;
 }
 
@@ -1537,6 +1595,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     w->confirm_left = MAX_CONFIRMED;
     if (w->sk.n < o->min_sketch) return;
     dedup_candidate cand[MAX_CANDIDATES];
+    if (w->post == NULL) w->post = malloc((size_t)w->sk.n * sizeof *w->post);
     /* a candidate whose sketch measures are all under this can be neither
      * aligned (the floors) nor related on the sketch (the thresholds) */
     double keep_min =
@@ -1556,8 +1615,9 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     }
     int nc = eng->ix->ops->candidates(eng->ix, w->sk.v, w->sk.n, cand,
                                       w->unspaced ? MAX_CANDIDATES : MAX_CANDIDATES_WORDS,
-                                      candidate_flags(w));
+                                      candidate_flags(w), w->post);
     int rc = nc < 0 ? nc : 0;
+    w->have_post = w->post && nc >= 0;
     for (int i = 0; rc == 0 && i < nc; i++) {
         dedup_doc_record r;
         rc = eng->ix->ops->get_doc(eng->ix, cand[i].doc, &r);
@@ -1678,7 +1738,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
              * page that waited for more than RECENT_INSERTS inserts) */
             nc = ix->ops->candidates(ix, w->sk.v, w->sk.n, cand,
                                      w->unspaced ? MAX_CANDIDATES : MAX_CANDIDATES_WORDS,
-                                     candidate_flags(w));
+                                     candidate_flags(w), NULL);
             if (nc < 0) return nc;
         }
         const work *pend[MAX_PENDING_CANDIDATES];
@@ -1899,6 +1959,9 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
         out->shingles = (uint32_t)w->sh.n;
         out->sketch_n = w->sk.n;
         presearch(eng, in, w);
+        rc = block_anchors(eng, w);
+    }
+    if (rc == 0) {
         if (eng->opt.between) eng->opt.between(eng->opt.between_ud);
         pthread_mutex_lock(&eng->lock);
         rc = lookup(eng, in, w, out, copied_from);

@@ -51,10 +51,11 @@ typedef struct dedup_doc_record {
     const uint32_t *sketch; /* sorted sample values */
     uint32_t n_block_anchors;
     const uint32_t *block_anchors; /* sketch values anchored besides the smallest ones
-                                      (dedup__anchor_count): the smallest value of each
-                                      content block that holds none of those, sorted,
-                                      distinct (a short story a large page carries is
-                                      found through them; docs/DEDUP.md, "Candidates") */
+                                      (dedup__anchor_count): one per content block, its
+                                      smallest value few documents anchored (the engine's
+                                      block_anchors), sorted, distinct (a short story a
+                                      large page carries is found through them;
+                                      docs/DEDUP.md, "Block anchors") */
     const uint64_t *blocks; /* distinct fingerprints of content blocks (counted for boilerplate) */
     const uint32_t *block_chars; /* characters of each block */
     const char *url;
@@ -88,9 +89,13 @@ typedef struct dedup_index_ops {
      * the hits a related document of that size would give, and leaves out
      * documents far under it (candidate_rank.h); with DEDUP_CAND_RARITY in
      * flags a hit weighs by the rarity of its value (for a sketch of word
-     * shingles).  Returns the count (>= 0) or a negative code. */
+     * shingles).  postings, when not NULL, gets for each sketch[i] the
+     * documents whose anchors hold it (counted up to the backend's
+     * POSTING_CAP, 256 in both): the engine chooses a page's block anchors
+     * among its rare values (docs/DEDUP.md, "Block anchors").  Returns the
+     * count (>= 0) or a negative code. */
     int (*candidates)(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
-                      size_t max, unsigned flags);
+                      size_t max, unsigned flags, uint32_t *postings);
     /* Reads a document; the record's arrays and strings stay valid until the
      * next get_doc/insert on this index (or copy them).  0 or FA_ENOENT. */
     int (*get_doc)(dedup_index *ix, uint32_t doc, dedup_doc_record *out);

@@ -636,9 +636,10 @@ static int hits_grow(file_index *x, size_t cap)
 }
 
 static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
-                         size_t max, unsigned flags)
+                         size_t max, unsigned flags, uint32_t *postings)
 {
     file_index *x = fi_of(ix);
+    if (postings && n) memset(postings, 0, (size_t)n * sizeof *postings);
     if (x->anchors.cap == 0 || n == 0) return 0;
     /* open-addressing counter doc -> hits, grown as documents are met:
      * every document sharing an anchor is counted (up to
@@ -679,6 +680,7 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
         /* weighed by rarity, a hit weighs by the documents holding the
          * value (at most POSTING_CAP, as the Redis index keeps them) */
         uint32_t m = am->n[slot];
+        if (postings) postings[s] = m;
         uint32_t weight = flags & DEDUP_CAND_RARITY ? dedup__hit_weight(m) : DEDUP_HIT_UNIT;
         const uint32_t *post = am_postings(am, slot);
         for (uint32_t p = 0; p < m; p++) {

@@ -489,10 +489,11 @@ static int prefetch(redis_index *x, const dedup_candidate *docs, size_t n)
 /* ---- candidates ---- */
 
 static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, dedup_candidate *out,
-                         size_t max, unsigned flags)
+                         size_t max, unsigned flags, uint32_t *postings)
 {
     redis_index *x = rx_of(ix);
     cache_clear(x);
+    if (postings && n) memset(postings, 0, (size_t)n * sizeof *postings);
     if (n == 0) return 0;
     size_t argc = 7 + 2 * (size_t)n;
     int rc = grow_args(x, argc);
@@ -559,6 +560,7 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
         if (e->type != REDIS_REPLY_STRING) continue;
         size_t posts = e->len / 4;
         if (posts > POSTING_CAP) posts = POSTING_CAP;
+        if (postings) postings[s] = (uint32_t)posts;
         /* a hit weighs by the documents holding the value, as in the
          * file index (candidate_rank.h) */
         uint32_t weight =

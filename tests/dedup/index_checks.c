@@ -45,13 +45,20 @@ void index_check_stock_anchors(dedup_index *ix)
     for (uint32_t i = 0; i < N; i++) /* the stock values, 4 of the copy's anchors, others */
         q[i] = i < 8 ? 100u + i : i < 12 ? 500000u + (i - 8) * 16u : 2000000u + i;
     static dedup_candidate c[STOCK + 1];
-    int n = ix->ops->candidates(ix, q, N, c, STOCK + 1, 0);
+    uint32_t post[N];
+    int n = ix->ops->candidates(ix, q, N, c, STOCK + 1, 0, post);
     assert_int_equal(n, STOCK + 1);
     assert_int_equal(c[0].hits, 8);
     assert_int_equal(c[STOCK].doc, COPY);
     assert_int_equal(c[STOCK].hits, 4);
-    n = ix->ops->candidates(ix, q, N, c, STOCK + 1, DEDUP_CAND_RARITY);
+    /* the documents whose anchors hold each value, with and without the
+     * rarity weights (the engine's block anchors are chosen on them) */
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(post[i], i < 8 ? STOCK : i < 12 ? 1 : 0);
+    n = ix->ops->candidates(ix, q, N, c, STOCK + 1, DEDUP_CAND_RARITY, post);
     assert_int_equal(n, 1);
     assert_int_equal(c[0].doc, COPY);
     assert_int_equal(c[0].hits, 4);
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(post[i], i < 8 ? STOCK : i < 12 ? 1 : 0);
 }

@@ -208,6 +208,18 @@ static void quality_edits(void **state)
     corpus_free(&c);
 }
 
+/* The same on a Japanese combined-edits corpus: character pages get
+ * block anchors among their rare values, chosen on the postings each
+ * backend's candidates lookup returns (docs/DEDUP.md, "Block anchors") */
+static void quality_edits_chars(void **state)
+{
+    (void)state;
+    corpus c;
+    assert_int_equal(corpus_generate_edits(1, 7920, 420, &c), 0);
+    same_as_file(&c, "qj:");
+    corpus_free(&c);
+}
+
 /* Paragraph i of text seed: 60 pseudo-words (three syllables of 80). */
 static size_t paragraph(char *s, size_t cap, uint32_t seed, uint32_t i)
 {
@@ -413,6 +425,7 @@ int main(void)
         cmocka_unit_test(stock_anchors),
         cmocka_unit_test(quality_generated),
         cmocka_unit_test(quality_edits),
+        cmocka_unit_test(quality_edits_chars),
         cmocka_unit_test(short_story_ranked),
         cmocka_unit_test(carried_before),
         cmocka_unit_test(outage),

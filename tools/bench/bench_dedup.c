@@ -432,7 +432,7 @@ static int cmd_index(unsigned long n, const char *dir)
         if (i % 16 == 0) memcpy(keep + ((i / 16) % 64) * K, sk, sizeof sk);
         for (int b = 0; b < B; b++)
             blocks[b] = b < 3 ? (uint64_t)b + (i % 1000) * 100 : rnd64(), bchars[b] = 200;
-        int nc = ix->ops->candidates(ix, sk, K, cand, 64, 0);
+        int nc = ix->ops->candidates(ix, sk, K, cand, 64, 0, NULL);
         for (int c = 0; c < nc && c < 8; c++) {
             dedup_doc_record r;
             if (ix->ops->get_doc(ix, cand[c].doc, &r) == 0 &&
