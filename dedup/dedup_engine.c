@@ -83,17 +83,18 @@
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
 #define MAX_BLOCK_ANCHORS 64 /* block anchors a document gets at most (block_anchors) */
-/* block anchors only for a page of at least this many sketch values (~400
+/* block anchors only for a page of at least this many sketch values (~530
  * words) written in words: a large page's E smallest values are sparse
- * against a short story it carries; a small one's are not.  Until the
- * ninth round 128 (the block's smallest value, whatever its postings):
- * with 96 the bench crawl's first run took 4.7% more CPU than without
- * block anchors (the demo's articles, ~100-130 values, got them, and
- * their shared-vocabulary postings ranked more neighbours to align), with
- * 128 1.3%.  Chosen among rare values (block_anchors) they are 96:
- * English containment recall 0.955 -> 0.966 on seeds 11-13, the same on
- * 1-3 (docs/DEDUP.md, "Block anchors") */
-#define BLOCK_ANCHOR_MIN_SKETCH 96
+ * against a short story it carries; a small one's are not.  With 96 the
+ * bench crawl's first run took 4.7% more CPU than without block anchors
+ * (the demo's articles, ~100-130 values, got them, and their
+ * shared-vocabulary postings ranked more neighbours to align), with 128
+ * 1.3%.  Chosen among rare values (ninth round), 96 still buys English
+ * containment recall 0.955 -> 0.966 on seeds 11-13 and 0.973 -> 0.980 on
+ * 21-23 (no cell crosses 0.97 either way) for 1.5% more CPU on the bench
+ * crawl's first run and 7% on the news web (docs/BENCHMARKS.md, "Combined
+ * edits, ninth round merged"): 128 */
+#define BLOCK_ANCHOR_MIN_SKETCH 128
 /* ... and for a page mostly of characters of unspaced scripts (Japanese,
  * Chinese) from this many.  Until the ninth round none: a block's
  * smallest 4-gram is often a stock phrase of the register, and their
