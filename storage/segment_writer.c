@@ -35,7 +35,9 @@
  *      the spool's tmp_dir instead, so memory stays flat for big bodies.
  *   2. Under the writer's lock: roll over if needed, then append the two
  *      frames at the current end with pwrite (and copy_file_range from the
- *      temporary file).  Nothing else happens under the lock.
+ *      temporary file).  Nothing else happens under the lock: a roll-over
+ *      only takes the old segment off the writer, and the thread closes it
+ *      (fsync, rename, index) once the lock is released.
  *
  * Files and failure
  * -----------------
@@ -386,67 +388,115 @@ static void publish_stats(segment_writer *w)
     pthread_mutex_unlock(&w->stats_lock);
 }
 
-static int close_segment(segment_writer *w)
+/* A segment taken off the writer to be closed.  Its close - fsync, rename,
+ * fsync of the folder, the CDXJ index written - runs outside the writer
+ * lock, so the other threads append to the next segment meanwhile: a
+ * roll-over, or the switch to a first run's early dictionary, holds them
+ * for no fsync (issue 14). */
+typedef struct closing_segment {
+    int fd; /* -1: nothing to close */
+    int broken;
+    char name[256];
+    uint64_t size;
+    cdxj__acc idx;
+    int idx_broken;
+} closing_segment;
+
+/* Under w->lock: takes the current segment (if any) off the writer into c;
+ * the next record opens a new one. */
+static void detach_segment(segment_writer *w, closing_segment *c)
 {
-    int rc = 0;
-    if (w->fd < 0) return 0;
-    char open_name[272];
-    snprintf(open_name, sizeof open_name, "%s.open", w->name);
-    if (fsync(w->fd) < 0) {
-        rc = fa_err_from_errno(errno);
-        set_err(w, "%s/%s: fsync: %s; left with its .open name", w->dir, open_name,
-                strerror(errno));
-        close(w->fd);
-        goto out;
-    }
-    close(w->fd);
-    if (w->broken)
-        fa_log_warn("warc", "%s/%s ends with a partial record that could not be removed", w->dir,
-                    w->name);
-    int r = renameat2(w->dirfd, open_name, w->dirfd, w->name, RENAME_NOREPLACE);
-    if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
-        /* a file system without RENAME_NOREPLACE: check, then plain rename */
-        struct stat st;
-        if (fstatat(w->dirfd, w->name, &st, 0) == 0)
-            errno = EEXIST;
-        else
-            r = renameat(w->dirfd, open_name, w->dirfd, w->name);
-    }
-    if (r < 0) {
-        rc = fa_err_from_errno(errno);
-        set_err(w, "%s/%s: rename to %s: %s", w->dir, open_name, w->name, strerror(errno));
-        goto out;
-    }
-    if (fsync(w->dirfd) < 0) {
-        rc = fa_err_from_errno(errno);
-        set_err(w, "%s: fsync of the folder: %s", w->dir, strerror(errno));
-    }
-    if (w->obs.segment_closed) w->obs.segment_closed(w->obs.ud, w->name, w->size);
-    if (w->index && !w->idx_broken) {
-        char idx_name[272];
-        snprintf(idx_name, sizeof idx_name, "%s" CDXJ_SUFFIX, w->name);
-        int r2 = cdxj__acc_finish(&w->idx, idx_name);
-        if (r2 < 0) {
-            set_err(w,
-                    "%s/%s: writing the index: %s (the segment is whole; `feedarc index %s` "
-                    "rebuilds it)",
-                    w->dir, idx_name, r2 == FA_ENOMEM ? "out of memory" : strerror(errno), w->dir);
-            if (rc == 0) rc = r2;
-        }
-    } else if (w->index) {
-        fa_log_warn("warc",
-                    "%s/%s: index lines were lost; no index written (`feedarc index %s` "
-                    "rebuilds it)",
-                    w->dir, w->name, w->dir);
-    }
-out:
-    cdxj__acc_reset(&w->idx);
+    c->fd = w->fd;
+    if (w->fd < 0) return;
+    c->broken = w->broken;
+    memcpy(c->name, w->name, sizeof c->name);
+    c->size = w->size;
+    c->idx = w->idx;
+    c->idx_broken = w->idx_broken;
+    cdxj__acc_init(&w->idx, w->dirfd, w->index_mem_max);
     w->idx_broken = 0;
     w->fd = -1;
     w->broken = 0;
     w->size = w->info_size = 0;
     w->st.open_segment_size = 0;
     publish_stats(w);
+}
+
+/* set_err for a thread that does not hold w->lock. */
+static void set_err_unlocked(segment_writer *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_err_unlocked(segment_writer *w, const char *fmt, ...)
+{
+    char msg[sizeof w->err];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&w->lock);
+    set_err(w, "%s", msg);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Without w->lock: closes a detached segment (fsync, rename to drop
+ * `.open`, fsync of the folder, its index) and frees what c holds. */
+static int finish_segment(segment_writer *w, closing_segment *c)
+{
+    int rc = 0;
+    if (c->fd < 0) return 0;
+    char open_name[272];
+    snprintf(open_name, sizeof open_name, "%s.open", c->name);
+    if (fsync(c->fd) < 0) {
+        rc = fa_err_from_errno(errno);
+        set_err_unlocked(w, "%s/%s: fsync: %s; left with its .open name", w->dir, open_name,
+                         strerror(errno));
+        close(c->fd);
+        goto out;
+    }
+    close(c->fd);
+    if (c->broken)
+        fa_log_warn("warc", "%s/%s ends with a partial record that could not be removed", w->dir,
+                    c->name);
+    int r = renameat2(w->dirfd, open_name, w->dirfd, c->name, RENAME_NOREPLACE);
+    if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
+        /* a file system without RENAME_NOREPLACE: check, then plain rename */
+        struct stat st;
+        if (fstatat(w->dirfd, c->name, &st, 0) == 0)
+            errno = EEXIST;
+        else
+            r = renameat(w->dirfd, open_name, w->dirfd, c->name);
+    }
+    if (r < 0) {
+        rc = fa_err_from_errno(errno);
+        set_err_unlocked(w, "%s/%s: rename to %s: %s", w->dir, open_name, c->name,
+                         strerror(errno));
+        goto out;
+    }
+    if (fsync(w->dirfd) < 0) {
+        rc = fa_err_from_errno(errno);
+        set_err_unlocked(w, "%s: fsync of the folder: %s", w->dir, strerror(errno));
+    }
+    if (w->obs.segment_closed) w->obs.segment_closed(w->obs.ud, c->name, c->size);
+    if (w->index && !c->idx_broken) {
+        char idx_name[272];
+        snprintf(idx_name, sizeof idx_name, "%s" CDXJ_SUFFIX, c->name);
+        int r2 = cdxj__acc_finish(&c->idx, idx_name);
+        if (r2 < 0) {
+            set_err_unlocked(w,
+                             "%s/%s: writing the index: %s (the segment is whole; `feedarc "
+                             "index %s` rebuilds it)",
+                             w->dir, idx_name, r2 == FA_ENOMEM ? "out of memory" : strerror(errno),
+                             w->dir);
+            if (rc == 0) rc = r2;
+        }
+    } else if (w->index) {
+        fa_log_warn("warc",
+                    "%s/%s: index lines were lost; no index written (`feedarc index %s` "
+                    "rebuilds it)",
+                    w->dir, c->name, w->dir);
+    }
+out:
+    cdxj__acc_reset(&c->idx);
+    c->fd = -1;
     return rc;
 }
 
@@ -1158,16 +1208,17 @@ out:
 /* Under w->lock: roll over if needed, append every frame of the group in
  * order, index them, fill outs. */
 static int append_batch(segment_writer *w, worker *k, batch *b, const warc_record_spec *specs,
-                        size_t n, warc_written *outs, int *train_now)
+                        size_t n, warc_written *outs, int *train_now, closing_segment *old)
 {
     int rc;
     uint64_t total = 0;
     for (size_t i = 0; i < b->n_fr; i++)
         total += b->fr[i].len;
-    /* A failed close of the old segment is logged and kept as the last
+    /* The old segment is closed by the caller once the lock is released
+     * (finish_segment); a failed close is logged and kept as the last
      * error; it says nothing about this group, which goes to the new one. */
     if (w->fd >= 0 && (w->broken || (w->size + total > w->max_size && w->size > w->info_size)))
-        (void)close_segment(w);
+        detach_segment(w, old);
     if (w->fd < 0) {
         rc = open_segment(w);
         if (rc < 0) return rc;
@@ -1273,9 +1324,12 @@ int segment_writer_set_dictionary(segment_writer *w, const void *dict, size_t le
     w->dict_gen++;
     pthread_mutex_unlock(&w->pool_lock);
     cd = NULL;
-    /* the next record opens a segment that starts with the dictionary */
-    rc = close_segment(w);
+    /* the next record opens a segment that starts with the dictionary; the
+     * old one is closed with the lock released */
+    closing_segment old = {.fd = -1};
+    detach_segment(w, &old);
     pthread_mutex_unlock(&w->lock);
+    rc = finish_segment(w, &old);
 out:
     ZSTD_freeCDict(cd);
     free(frame);
@@ -1371,6 +1425,7 @@ int segment_writer_write_records(segment_writer *w, const warc_record_spec *spec
         goto out;
     }
     int train_now = 0;
+    closing_segment old = {.fd = -1};
     for (;;) {
         fa_buf_reset(&k->out);
         k->out.max = 0;
@@ -1399,8 +1454,9 @@ int segment_writer_write_records(segment_writer *w, const warc_record_spec *spec
             goto out;
         }
     }
-    rc = append_batch(w, k, &b, specs, n, outs, &train_now);
+    rc = append_batch(w, k, &b, specs, n, outs, &train_now, &old);
     pthread_mutex_unlock(&w->lock);
+    (void)finish_segment(w, &old); /* a roll-over's old segment */
     if (train_now) train_and_switch(w);
 out:
     if (b.p.tmpfd >= 0) close(b.p.tmpfd);
@@ -1468,9 +1524,11 @@ int segment_writer_close(segment_writer *w)
 {
     int rc = 0;
     if (w == NULL) return 0;
+    closing_segment last = {.fd = -1};
     pthread_mutex_lock(&w->lock);
-    rc = close_segment(w);
+    detach_segment(w, &last);
     pthread_mutex_unlock(&w->lock);
+    rc = finish_segment(w, &last);
     while (w->pool) {
         worker *k = w->pool;
         w->pool = k->next;

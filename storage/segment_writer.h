@@ -51,7 +51,10 @@ typedef struct segment_writer_options {
                              0 = 0640 */
     /* who hears of segments opened and closed and of every record written
      * (record_written's type is a warc_type); copied at open; NULL = nobody.
-     * Called from the writing thread, under the writer's lock. */
+     * Called from the writing thread: record_written and segment_opened
+     * under the writer's lock, segment_closed without it (a segment is
+     * closed - fsync, rename, index - while the others append to the next
+     * one), so it may come after the next segment's first records. */
     const fa_observer *observer;
     /* A first run's dictionary, trained while it runs.  When
      * train_dict_after > 0 the writer samples every record it writes (its

@@ -434,6 +434,92 @@ static void rolls_over_at_limit(void **state)
     free(dir);
 }
 
+/* A roll-over closes the old segment (fsync, rename, index) without the
+ * writer lock: another thread's record goes to the next segment while the
+ * old one is being closed.  The observer's segment_closed runs inside that
+ * close; a write started from it must finish before it returns (before
+ * the fix it waited for the lock the close held: 5 s, then "blocked"). */
+typedef struct close_probe {
+    segment_writer *w;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int closes, done, blocked, rc;
+    char closing[256];
+    warc_written wr;
+    pthread_t t;
+} close_probe;
+
+static void *probe_write(void *arg)
+{
+    close_probe *p = arg;
+    exch e;
+    exch_make(&e, "http://example.org/during-close", "y", 1, 1024, 0);
+    int rc = segment_writer_write_exchange(p->w, &e.x, &p->wr);
+    exch_free(&e);
+    pthread_mutex_lock(&p->m);
+    p->rc = rc;
+    p->done = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->m);
+    return NULL;
+}
+
+static void probe_closed(void *ud, const char *name, uint64_t bytes)
+{
+    close_probe *p = ud;
+    (void)bytes;
+    if (p->closes++) return; /* the first roll-over only */
+    snprintf(p->closing, sizeof p->closing, "%s", name);
+    assert_int_equal(pthread_create(&p->t, NULL, probe_write, p), 0);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&p->m);
+    while (!p->done)
+        if (pthread_cond_timedwait(&p->cv, &p->m, &until) == ETIMEDOUT) break;
+    p->blocked = !p->done;
+    pthread_mutex_unlock(&p->m);
+    /* joined by the test: blocked, it waits for this close to return */
+}
+
+static void roll_over_close_holds_no_writer(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    close_probe p = {.m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    fa_observer obs = {.ud = &p, .segment_closed = probe_closed};
+    segment_writer_options o = {
+        .dir = dir, .prefix = "test", .max_size = 16 * 1024, .operator_name = "storage tests"};
+    o.observer = &obs;
+    char err[256];
+    assert_int_equal(segment_writer_open(&o, &p.w, err, sizeof err), 0);
+    for (int i = 0; i < 12; i++) {
+        exch e;
+        char uri[64];
+        snprintf(uri, sizeof uri, "http://example.org/%d", i);
+        exch_make(&e, uri, NULL, 3000, 1 << 16, 0); /* random: ~3 KiB a pair */
+        assert_int_equal(segment_writer_write_exchange(p.w, &e.x, NULL), 0);
+        exch_free(&e);
+    }
+    assert_true(p.closes >= 1);
+    pthread_join(p.t, NULL);
+    assert_false(p.blocked);
+    assert_int_equal(p.rc, 0);
+    /* the record written during the close is in a later segment */
+    assert_string_not_equal(p.wr.segment, p.closing);
+    assert_int_equal(segment_writer_close(p.w), 0);
+    char *names[16];
+    size_t n = list_files(dir, ".warc.zst", names, 16);
+    assert_int_equal(list_files(dir, ".open", names + n, 1), 0);
+    size_t pairs = 0;
+    for (size_t i = 0; i < n; i++)
+        pairs += check_segment(dir, names[i]).pairs;
+    assert_int_equal(pairs, 13);
+    free_names(names, n);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 static void skips_existing_names(void **state)
 {
     (void)state;
@@ -908,7 +994,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roundtrip_bodies),        cmocka_unit_test(request_payload_digest),
-        cmocka_unit_test(rolls_over_at_limit),     cmocka_unit_test(skips_existing_names),
+        cmocka_unit_test(rolls_over_at_limit),     cmocka_unit_test(roll_over_close_holds_no_writer),
+        cmocka_unit_test(skips_existing_names),
         cmocka_unit_test(concurrent_writers),      cmocka_unit_test(zstd_cli_reads_segment),
         cmocka_unit_test(corrupt_and_truncated),   cmocka_unit_test(skippable_and_unsized_frames),
         cmocka_unit_test(write_failure_truncates), cmocka_unit_test(rejects_bad_input),
