@@ -396,6 +396,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->span = lo < 0 ? 0 : (uint32_t)(hi - lo + 1);
     out->span_core = out->span;
     out->inversions = inv;
+    out->matched = n;
     if (n >= 3) {
         long c = hi - lo2 < hi2 - lo ? hi - lo2 : hi2 - lo;
         out->span_core = (uint32_t)(c + 1);

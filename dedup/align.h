@@ -166,6 +166,7 @@ typedef struct align_run {
                             span when fewer than three sentences hold one */
     uint32_t inversions; /* found sentences whose match lies before the previous
                             one's: a carried story keeps its order */
+    uint32_t matched;    /* found sentences that hold a match in b */
     double whole;
 } align_run;
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,

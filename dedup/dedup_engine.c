@@ -167,6 +167,12 @@
  * nothing else moved; 0.4 called a Chinese background story contained
  * (seeds 1-3) */
 #define CARRIED_MIN_WHOLE 0.45
+/* ... or, found at this share or more (under confirm_carried), a short
+ * story a roundup carries verbatim but for one paragraph at its start or
+ * end: every found sentence whole (verbatim_run) */
+#define CARRIED_VERBATIM_MIN 0.4
+/* (found tokens not in whole sentences allowed there: rounding only) */
+#define VERBATIM_SLACK 0.005
 /* Documents inserted while another's candidates were measured outside the
  * lock, that its lookup then measures under it; more than this and the
  * lookup reads the index's candidates again, under the lock. */
@@ -1098,6 +1104,14 @@ static void touch_by_matches(const align_text *a, const uint8_t *a_found, const 
  * in another measured (scattered_chars)?  Only when the other could be its
  * container (confirm_container_ratio times its tokens): a near pair's
  * texts are of one size. */
+/* The share from which a text's run in the other is measured: the lower
+ * of confirm_carried and CARRIED_VERBATIM_MIN (verbatim_run) */
+static double carried_measured(const dedup_options *o)
+{
+    return o->confirm_carried < CARRIED_VERBATIM_MIN ? o->confirm_carried
+                                                     : CARRIED_VERBATIM_MIN;
+}
+
 static int scatter_measured(const dedup_options *o, const verified *v, uint64_t container_tokens,
                             uint64_t tokens)
 {
@@ -1176,11 +1190,11 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
          * (decide, carried_run), or a text of characters found at it or
          * more in a possible container (scattered_chars): rare, so
          * measured only then */
-        if (v->c_me_in_other >= o->confirm_carried &&
+        if (v->c_me_in_other >= carried_measured(o) &&
             (v->c_me_in_other < o->confirm_containment ||
              scatter_measured(o, v, bt.tokens, w->at.tokens)))
             align_found_run(&w->at, v->found, &bt, s, &v->run_me);
-        if (v->c_other_in_me >= o->confirm_carried &&
+        if (v->c_other_in_me >= carried_measured(o) &&
             (v->c_other_in_me < o->confirm_containment ||
              scatter_measured(o, v, w->at.tokens, bt.tokens)))
             align_found_run(&bt, fo, &w->at, s, &v->run_other);
@@ -1454,6 +1468,31 @@ static int carried_run(const dedup_options *o, const align_layout *lay, const al
            own_blocks(container) >= CARRIER_OWN_BLOCKS;
 }
 
+/* Is a text found at share (CARRIED_VERBATIM_MIN or more, under
+ * confirm_carried) in the other carried there verbatim but for one block
+ * at its start or end?  A roundup carries a short story (5-11 sentences,
+ * two paragraphs) with its last paragraph cut or its first rewritten: one
+ * paragraph found, 0.40-0.49 of its tokens.  Then the story has one block
+ * not found and none between found ones (lay.inner), every found sentence
+ * is whole in the container (the run's whole share is the found share),
+ * and the found sentences are one run of the container in their order,
+ * with at most one of the container's sentences among them (span against
+ * matched).  A background paragraph two stories share, or a short story's
+ * paragraph quoted in several of its topic's stories, is whole too, but
+ * spread: the page quotes its sentences apart or elsewhere as well (seeds
+ * 1-3 and 11-13: 4 Chinese news pages "containing" two 6-sentence stories
+ * had runs of 5-15 sentences for 3 found; the 10 carried stories so
+ * gained, runs of at most one more than their found sentences).
+ * docs/DEDUP.md, "Confirmation", rule 2. */
+static int verbatim_run(const align_layout *lay, const align_run *run, double share,
+                        const align_layout *container)
+{
+    return share >= CARRIED_VERBATIM_MIN && lay->found > 0 && own_blocks(lay) <= 1 &&
+           lay->inner == 0 && run->span > 0 && run->span <= run->matched + 1 &&
+           run->inversions <= CARRIED_MAX_INVERSIONS && run->whole >= share - VERBATIM_SLACK &&
+           own_blocks(container) >= CARRIER_OWN_BLOCKS;
+}
+
 /* Has a container (layout lay against the text it carries, blk of its
  * tokens in blocks mostly found there) enough text of its own?  At least
  * confirm_novel_share of its tokens in blocks of its own - or a story of
@@ -1519,7 +1558,9 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         else if (((v->c_other_in_me >= o->confirm_containment &&
                    !scattered_chars(v, &v->run_other, v->sent_other)) ||
                   (v->c_other_in_me >= o->confirm_carried &&
-                   carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay))) &&
+                   carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay)) ||
+                  verbatim_run(&v->other_lay, &v->run_other, v->c_other_in_me,
+                               &v->me_lay)) &&
                  v->me_lay.found > 0 && !v->me_tail && !copy_own_blocks(&v->me_lay) &&
                  novel_enough(o, &v->me_lay, v->blk_me_in_other) &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
@@ -1527,7 +1568,9 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         else if (((v->c_me_in_other >= o->confirm_containment &&
                    !scattered_chars(v, &v->run_me, v->sent_me)) ||
                   (v->c_me_in_other >= o->confirm_carried &&
-                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay))) &&
+                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay)) ||
+                  verbatim_run(&v->me_lay, &v->run_me, v->c_me_in_other,
+                               &v->other_lay)) &&
                  v->other_lay.found > 0 && !v->other_tail && !copy_own_blocks(&v->other_lay) &&
                  novel_enough(o, &v->other_lay, v->blk_other_in_me) &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
