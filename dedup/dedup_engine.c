@@ -1108,8 +1108,7 @@ static void touch_by_matches(const align_text *a, const uint8_t *a_found, const 
  * of confirm_carried and CARRIED_VERBATIM_MIN (verbatim_run) */
 static double carried_measured(const dedup_options *o)
 {
-    return o->confirm_carried < CARRIED_VERBATIM_MIN ? o->confirm_carried
-                                                     : CARRIED_VERBATIM_MIN;
+    return o->confirm_carried < CARRIED_VERBATIM_MIN ? o->confirm_carried : CARRIED_VERBATIM_MIN;
 }
 
 static int scatter_measured(const dedup_options *o, const verified *v, uint64_t container_tokens,
@@ -1480,9 +1479,9 @@ static int carried_run(const dedup_options *o, const align_layout *lay, const al
  * matched).  A background paragraph two stories share, or a short story's
  * paragraph quoted in several of its topic's stories, is whole too, but
  * spread: the page quotes its sentences apart or elsewhere as well (seeds
- * 1-3 and 11-13: 4 Chinese news pages "containing" two 6-sentence stories
- * had runs of 5-15 sentences for 3 found; the 10 carried stories so
- * gained, runs of at most one more than their found sentences).
+ * 1-3 and 11-13: without the run's bound, 4 Chinese news pages "contained"
+ * two 6-sentence stories, half of each found over 5-15 of the page's
+ * sentences; the 10 carried stories gained lie in runs of 2-6).
  * docs/DEDUP.md, "Confirmation", rule 2. */
 static int verbatim_run(const align_layout *lay, const align_run *run, double share,
                         const align_layout *container)
@@ -1559,8 +1558,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                    !scattered_chars(v, &v->run_other, v->sent_other)) ||
                   (v->c_other_in_me >= o->confirm_carried &&
                    carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay)) ||
-                  verbatim_run(&v->other_lay, &v->run_other, v->c_other_in_me,
-                               &v->me_lay)) &&
+                  verbatim_run(&v->other_lay, &v->run_other, v->c_other_in_me, &v->me_lay)) &&
                  v->me_lay.found > 0 && !v->me_tail && !copy_own_blocks(&v->me_lay) &&
                  novel_enough(o, &v->me_lay, v->blk_me_in_other) &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
@@ -1569,8 +1567,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                    !scattered_chars(v, &v->run_me, v->sent_me)) ||
                   (v->c_me_in_other >= o->confirm_carried &&
                    carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay)) ||
-                  verbatim_run(&v->me_lay, &v->run_me, v->c_me_in_other,
-                               &v->other_lay)) &&
+                  verbatim_run(&v->me_lay, &v->run_me, v->c_me_in_other, &v->other_lay)) &&
                  v->other_lay.found > 0 && !v->other_tail && !copy_own_blocks(&v->other_lay) &&
                  novel_enough(o, &v->other_lay, v->blk_other_in_me) &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
