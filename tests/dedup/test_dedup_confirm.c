@@ -1032,6 +1032,48 @@ static void test_carried_whole_typos(void **state)
     dedup_engine_close(e);
 }
 
+/* A story of five four-sentence paragraphs (the first taken as its
+ * headline) carried by a roundup with its last two cut and a typo in
+ * seven of the twelve sentences it keeps: 0.6 of it found, 0.25 verbatim,
+ * its found sentences one compact run of the page - contained
+ * (CARRIED_COMPACT_MIN_WHOLE; under CARRIED_MIN_WHOLE, 0.45, it was not).
+ * The same with a sentence of the page's own after each of its first two
+ * carried paragraphs (two of the page's sentences inside the run) is
+ * not. */
+static void test_carried_compact_typos(void **state)
+{
+    (void)state;
+    for (int apart = 0; apart < 2; apart++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, apart);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        for (unsigned s = 0; s < 20; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s % 4 == 3) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 18; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 1, s, s % 2 == 0 || s == 11);
+            if (apart && (s == 3 || s == 7)) sentence(&page, 5, s, 0);
+            if (s % 4 == 3) fa_buf_puts(&page, "\n\n");
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (!apart)
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* The first six words of sentence s of story `story` (sentence's). */
 static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
 {
@@ -1620,6 +1662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_end_cut_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_short_verbatim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_compact_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_before_long_carried, setup, teardown),
