@@ -1436,7 +1436,6 @@ static int copy_own_blocks(const align_layout *lay)
            (apart <= COPY_OWN_BLOCKS || (own <= COPY_SPREAD_OWN_BLOCKS && lay->lead < own));
 }
 
-/* Blocks of a text's own beside the other (its first block aside). */
 /* Shaped as a close copy of the other, for rule 6: at most COPY_OWN_BLOCKS
  * blocks of its own, wherever they lie.  Not copy_own_blocks, which also
  * takes three spread ones (a copy rather than a container): with those,

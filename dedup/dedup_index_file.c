@@ -31,10 +31,11 @@
  *   keys         URL/alias key -> latest doc                 ~15-30 B/doc
  *   anchors      sketch value -> docs, the E smallest sketch values
  *                of each doc, E = clamp(2 + n/16, 8, 48), and its block
- *                anchors (the smallest value of each block holding none
- *                of those), at most POSTING_CAP docs a value: a slot per
- *                distinct value (10 B) and the postings side by side
- *                (4 B each, in regions of a power of two)  ~40 B/doc
+ *                anchors (a rare value of each content block: docs/
+ *                DEDUP.md, "Block anchors"), at most POSTING_CAP docs a
+ *                value: a slot per distinct value (10 B) and the
+ *                postings side by side (4 B each, in regions of a power
+ *                of two)                                      ~40 B/doc
  *   hosts        per host: block fingerprint (32 bits) -> documents,
  *                a bounded table (64..2048 slots, grown with the host's
  *                documents; when a probe window is full a fingerprint seen
@@ -47,8 +48,8 @@
  * crawl reads candidates from all over the index, so the map's resident
  * pages grew with the file (29 MiB of a 41,000-page crawl's 104 MiB peak
  * RSS), while with the cache of 4096 records the crawl takes the CPU it
- * took with the map (docs/BENCHMARKS.md, "The dedup index read with
- * pread").
+ * took with the map (docs/BENCHMARKS.md, "Session 14: the dedup index
+ * read with pread").
  */
 #include "dedup/dedup_index.h"
 
@@ -252,6 +253,7 @@ static int am_pool_reserve(anchor_map *m, size_t more)
     if (m->pool_dead * 3 > m->pool_len) {
         size_t live = m->pool_len - m->pool_dead;
         size_t ncap = live + more + (live + more) / 2 + 64;
+        if (ncap > UINT32_MAX) return FA_ETOOBIG;
         uint32_t *np = malloc(ncap * sizeof *np);
         if (np == NULL) return FA_ENOMEM;
         size_t at = 0;
@@ -421,8 +423,8 @@ static uint32_t fp32(uint64_t fp)
  * same neighbours are candidates of many pages; a hit skips the pread and
  * the checksum.  On a 41,000-page crawl (34 reads a page) 512 slots hit
  * 36% of reads, 4096 76%, 16384 95% for 16 MiB.  A record longer than
- * REC_CACHE_MAX is not kept, and a slot does not grow past
- * REC_CACHE_BUDGET bytes in all (counted by memory()).
+ * REC_CACHE_MAX is not kept, and no slot grows once the slots hold
+ * REC_CACHE_BUDGET bytes (counted by memory()).
  * (-DREC_CACHE_SLOTS=64u: how much the measured gain owes to the cache.) */
 #ifndef REC_CACHE_SLOTS
 #define REC_CACHE_SLOTS 4096u
