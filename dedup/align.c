@@ -396,11 +396,26 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->span = lo < 0 ? 0 : (uint32_t)(hi - lo + 1);
     out->span_core = out->span;
     out->inversions = inv;
+    out->matched = n;
+    out->first = lo < 0 ? 0 : (uint32_t)lo;
+    out->last = hi < 0 ? 0 : (uint32_t)hi;
     if (n >= 3) {
         long c = hi - lo2 < hi2 - lo ? hi - lo2 : hi2 - lo;
         out->span_core = (uint32_t)(c + 1);
     }
     out->whole = a->tokens ? (double)whole / (double)a->tokens : 0;
+}
+
+int align_run_block_edge(const align_text *b, const uint8_t *b_found, const align_run *run)
+{
+    if (run->span == 0 || run->last >= b->n_s) return 0;
+    size_t lo = run->first, hi = run->last;
+    while (lo > 0 && b->s[lo - 1].block == b->s[lo].block && b_found[lo - 1])
+        lo--;
+    while (hi + 1 < b->n_s && b->s[hi + 1].block == b->s[hi].block && b_found[hi + 1])
+        hi++;
+    return lo == 0 || b->s[lo - 1].block != b->s[lo].block || hi + 1 == b->n_s ||
+           b->s[hi + 1].block != b->s[hi].block;
 }
 
 void align_mark_matches(const align_text *a, const uint8_t *found, const align_text *b,

@@ -166,10 +166,25 @@ typedef struct align_run {
                             span when fewer than three sentences hold one */
     uint32_t inversions; /* found sentences whose match lies before the previous
                             one's: a carried story keeps its order */
+    uint32_t matched;    /* found sentences that hold a match in b */
+    uint32_t first, last; /* b's sentences that hold the first and the last match
+                             (span > 0) */
     double whole;
 } align_run;
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,
                      const align_params *p, align_run *out);
+
+/* Does a's run in b (run, from align_found_run) begin one of b's blocks or
+ * end one?  The run is first widened by the sentences of b around it, in
+ * its first and last blocks, that are found in a (b_found: b->n_s flags
+ * from align_shares of b in a): a quote the carried copy trimmed is found
+ * in a's sentence, not a's in it.  A page carrying a text pastes its
+ * paragraphs as paragraphs of its own, so the carried text starts a block
+ * of the page (or ends one, when its first paragraph was rewritten); a
+ * text whose found sentences lie inside the page's paragraphs, the page's
+ * own sentences before and after them, is quoted or found by chance.
+ * 0 for an unmeasured run (span 0). */
+int align_run_block_edge(const align_text *b, const uint8_t *b_found, const align_run *run);
 
 /* Sets mark[j] (b->n_s flags) for each sentence j of b that holds one of
  * a's found sentences (found: a->n_s flags) best.  The match is not

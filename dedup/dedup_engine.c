@@ -167,6 +167,20 @@
  * nothing else moved; 0.4 called a Chinese background story contained
  * (seeds 1-3) */
 #define CARRIED_MIN_WHOLE 0.45
+/* ... or this share when its found sentences are one compact run of the
+ * container (at most one of the container's sentences among them): a
+ * carried story with a typo in most sentences is still where the roundup
+ * put it, while the shared background a typo-heavy share comes with lies
+ * apart.  Seeds 1-3 and 11-13: 5 carried stories gained (0.22-0.45 whole,
+ * runs of 3-9 sentences), one English story sharing a paragraph with
+ * another called contained at 0.12 (no floor) */
+#define CARRIED_COMPACT_MIN_WHOLE 0.2
+/* ... or, found at this share or more (under confirm_carried), a short
+ * story a roundup carries verbatim but for one paragraph at its start or
+ * end: every found sentence whole (verbatim_run) */
+#define CARRIED_VERBATIM_MIN 0.4
+/* (found tokens not in whole sentences allowed there: rounding only) */
+#define VERBATIM_SLACK 0.005
 /* Documents inserted while another's candidates were measured outside the
  * lock, that its lookup then measures under it; more than this and the
  * lookup reads the index's candidates again, under the lock. */
@@ -925,6 +939,9 @@ typedef struct verified {
     int over_cap; /* within the floor, but the page's MAX_CONFIRMED alignments were spent */
     align_layout me_lay, other_lay; /* confirmed: align_own_layout of each text */
     uint32_t sent_me, sent_other;   /* confirmed: each text's sentences */
+    int edge_me, edge_other;        /* confirmed: run_me begins or ends a block of the
+                                       other text, run_other one of this text
+                                       (align_run_block_edge) */
     align_run run_me, run_other;    /* confirmed: align_found_run of each text in the
                                        other, when its share is within [confirm_carried,
                                        confirm_containment) (else zero) */
@@ -1098,6 +1115,13 @@ static void touch_by_matches(const align_text *a, const uint8_t *a_found, const 
  * in another measured (scattered_chars)?  Only when the other could be its
  * container (confirm_container_ratio times its tokens): a near pair's
  * texts are of one size. */
+/* The share from which a text's run in the other is measured: the lower
+ * of confirm_carried and CARRIED_VERBATIM_MIN (verbatim_run) */
+static double carried_measured(const dedup_options *o)
+{
+    return o->confirm_carried < CARRIED_VERBATIM_MIN ? o->confirm_carried : CARRIED_VERBATIM_MIN;
+}
+
 static int scatter_measured(const dedup_options *o, const verified *v, uint64_t container_tokens,
                             uint64_t tokens)
 {
@@ -1176,14 +1200,16 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
          * (decide, carried_run), or a text of characters found at it or
          * more in a possible container (scattered_chars): rare, so
          * measured only then */
-        if (v->c_me_in_other >= o->confirm_carried &&
+        if (v->c_me_in_other >= carried_measured(o) &&
             (v->c_me_in_other < o->confirm_containment ||
              scatter_measured(o, v, bt.tokens, w->at.tokens)))
             align_found_run(&w->at, v->found, &bt, s, &v->run_me);
-        if (v->c_other_in_me >= o->confirm_carried &&
+        v->edge_me = align_run_block_edge(&bt, fo, &v->run_me);
+        if (v->c_other_in_me >= carried_measured(o) &&
             (v->c_other_in_me < o->confirm_containment ||
              scatter_measured(o, v, w->at.tokens, bt.tokens)))
             align_found_run(&bt, fo, &w->at, s, &v->run_other);
+        v->edge_other = align_run_block_edge(&w->at, v->found, &v->run_other);
         /* each text's own part only its end: no own block before or between found ones */
         v->me_tail = v->me_lay.found && !v->me_lay.lead && !v->me_lay.inner;
         v->other_tail = v->other_lay.found && !v->other_lay.lead && !v->other_lay.inner;
@@ -1425,6 +1451,27 @@ static int close_copy_blocks(const align_layout *lay)
     return lay->found > 0 && own_blocks(lay) <= COPY_OWN_BLOCKS;
 }
 
+/* Does a page carry the text it shares as a roundup carries a story - the
+ * evidence the two rules under CARRIED_MIN_WHOLE ask besides the run
+ * (verbatim_run, and CARRIED_COMPACT_MIN_WHOLE in carried_run)?  A roundup
+ * has its story of its own before what it carries (more than
+ * COPY_OWN_BLOCKS blocks: a copy's lede and added paragraph are at most
+ * two), and pastes the carried paragraphs as paragraphs of its own: the
+ * run begins or ends one of the page's blocks (edge:
+ * align_run_block_edge).  A news story that quotes another's paragraph
+ * near its top, or whose own paragraphs hold a few sentences of another
+ * story (a topic's stock quotes), is not a roundup however compact the
+ * run: seeds 21-23 had one of each called a container (an English story
+ * one block into the page, a Chinese one inside two of the page's
+ * paragraphs); on seeds 1-3 and 11-13 with the rules' other bounds
+ * relaxed, 6 of the 7 news pages called containers failed this, none of
+ * the 14 carried stories the rules gain (their own story 3-12 blocks
+ * before them, every run on a block's edge).  docs/DEDUP.md, rule 2. */
+static int carried_in_place(const align_layout *container, int edge)
+{
+    return container->lead > COPY_OWN_BLOCKS && edge;
+}
+
 /* Is a text (layout lay against the other, found over span of the other's
  * sentences, sentences long) carried whole by the other, as one run?  A
  * story a roundup carries with a paragraph cut, sentences removed or
@@ -1443,14 +1490,42 @@ static int close_copy_blocks(const align_layout *lay)
  * with its farthest match left out, but in no order (seeds 21-23).
  * docs/DEDUP.md, "Confirmation", rule 2. */
 static int carried_run(const dedup_options *o, const align_layout *lay, const align_run *run,
-                       uint32_t sentences, const align_layout *container)
+                       uint32_t sentences, const align_layout *container, int edge)
 {
     uint32_t own = own_blocks(lay);
     return lay->found > 0 && own <= CARRIED_OWN_BLOCKS &&
            (own <= 1 || own < lay->found || (own == lay->found && lay->trail > 0)) &&
            run->span > 0 && run->span_core <= sentences &&
-           run->inversions <= CARRIED_MAX_INVERSIONS && run->whole >= CARRIED_MIN_WHOLE &&
+           run->inversions <= CARRIED_MAX_INVERSIONS &&
+           (run->whole >= CARRIED_MIN_WHOLE ||
+            (run->span <= run->matched + 1 && run->whole >= CARRIED_COMPACT_MIN_WHOLE &&
+             carried_in_place(container, edge))) &&
            own_blocks(container) >= CARRIER_OWN_BLOCKS;
+}
+
+/* Is a text found at share (CARRIED_VERBATIM_MIN or more, under
+ * confirm_carried) in the other carried there verbatim but for one block
+ * at its start or end?  A roundup carries a short story (5-11 sentences,
+ * two paragraphs) with its last paragraph cut or its first rewritten: one
+ * paragraph found, 0.40-0.49 of its tokens.  Then the story has one block
+ * not found and none between found ones (lay.inner), every found sentence
+ * is whole in the container (the run's whole share is the found share),
+ * and the found sentences are one run of the container in their order,
+ * with at most one of the container's sentences among them (span against
+ * matched).  A background paragraph two stories share, or a short story's
+ * paragraph quoted in several of its topic's stories, is whole too, but
+ * spread: the page quotes its sentences apart or elsewhere as well (seeds
+ * 1-3 and 11-13: without the run's bound, 4 Chinese news pages "contained"
+ * two 6-sentence stories, half of each found over 5-15 of the page's
+ * sentences; the 10 carried stories gained lie in runs of 2-6).
+ * docs/DEDUP.md, "Confirmation", rule 2. */
+static int verbatim_run(const align_layout *lay, const align_run *run, double share,
+                        const align_layout *container, int edge)
+{
+    return share >= CARRIED_VERBATIM_MIN && lay->found > 0 && own_blocks(lay) <= 1 &&
+           lay->inner == 0 && run->span > 0 && run->span <= run->matched + 1 &&
+           run->inversions <= CARRIED_MAX_INVERSIONS && run->whole >= share - VERBATIM_SLACK &&
+           own_blocks(container) >= CARRIER_OWN_BLOCKS && carried_in_place(container, edge);
 }
 
 /* Has a container (layout lay against the text it carries, blk of its
@@ -1518,7 +1593,10 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         else if (((v->c_other_in_me >= o->confirm_containment &&
                    !scattered_chars(v, &v->run_other, v->sent_other)) ||
                   (v->c_other_in_me >= o->confirm_carried &&
-                   carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay))) &&
+                   carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay,
+                               v->edge_other)) ||
+                  verbatim_run(&v->other_lay, &v->run_other, v->c_other_in_me, &v->me_lay,
+                               v->edge_other)) &&
                  v->me_lay.found > 0 && !v->me_tail && !copy_own_blocks(&v->me_lay) &&
                  novel_enough(o, &v->me_lay, v->blk_me_in_other) &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
@@ -1526,7 +1604,9 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         else if (((v->c_me_in_other >= o->confirm_containment &&
                    !scattered_chars(v, &v->run_me, v->sent_me)) ||
                   (v->c_me_in_other >= o->confirm_carried &&
-                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay))) &&
+                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay, v->edge_me)) ||
+                  verbatim_run(&v->me_lay, &v->run_me, v->c_me_in_other, &v->other_lay,
+                               v->edge_me)) &&
                  v->other_lay.found > 0 && !v->other_tail && !copy_own_blocks(&v->other_lay) &&
                  novel_enough(o, &v->other_lay, v->blk_other_in_me) &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)

@@ -946,6 +946,52 @@ static void test_carried_two_cut(void **state)
     }
 }
 
+/* A short story (a headline and two paragraphs of five sentences) carried
+ * by a roundup with its last paragraph cut, between the roundup's own
+ * story and another: 0.48 of it found, every found sentence whole, one
+ * run of the page - contained (verbatim_run; under confirm_carried, 0.5,
+ * it was not).  The same paragraph with a sentence of the page's own
+ * between each two of its sentences (a page quoting a story's paragraph
+ * apart, as a topic's stories share background) is not. */
+static void test_carried_short_verbatim(void **state)
+{
+    (void)state;
+    for (int spread = 0; spread < 2; spread++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, spread);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The original headline of the story\n\n");
+        for (unsigned s = 0; s < 10; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s % 5 == 4) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 5; s++) {
+            sentence(&page, 1, s, 0);
+            if (spread && s < 4) sentence(&page, 5, s, 0);
+        }
+        fa_buf_puts(&page, "\n\n");
+        for (unsigned s = 0; s < 6; s++) {
+            sentence(&page, 4, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (!spread)
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* A story of ten two-sentence paragraphs (the first taken as its
  * headline) carried by a roundup with its last paragraph cut, one sentence
  * rewritten in each of five others and typos in four more: 0.65 of it
@@ -984,6 +1030,110 @@ static void test_carried_whole_typos(void **state)
     fa_buf_free(&orig);
     fa_buf_free(&page);
     dedup_engine_close(e);
+}
+
+/* A story of five four-sentence paragraphs (the first taken as its
+ * headline) carried by a roundup with its last two cut and a typo in
+ * seven of the twelve sentences it keeps: 0.6 of it found, 0.25 verbatim,
+ * its found sentences one compact run of the page - contained
+ * (CARRIED_COMPACT_MIN_WHOLE; under CARRIED_MIN_WHOLE, 0.45, it was not).
+ * The same with a sentence of the page's own after each of its first two
+ * carried paragraphs (two of the page's sentences inside the run) is
+ * not. */
+static void test_carried_compact_typos(void **state)
+{
+    (void)state;
+    for (int apart = 0; apart < 2; apart++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, apart);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        for (unsigned s = 0; s < 20; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s % 4 == 3) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 18; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 1, s, s % 2 == 0 || s == 11);
+            if (apart && (s == 3 || s == 7)) sentence(&page, 5, s, 0);
+            if (s % 4 == 3) fa_buf_puts(&page, "\n\n");
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (!apart)
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* The two carried-run rules under the 0.45-whole one (verbatim_run: a
+ * short story carried with its last paragraph cut, 0.48 found, all of it
+ * whole; CARRIED_COMPACT_MIN_WHOLE: a story carried with its last two
+ * paragraphs cut and typos in most sentences, 0.6 found, 0.25 whole) ask
+ * the page to carry the story as a roundup does (carried_in_place): after
+ * a story of its own (shape 0: contained) - not after one paragraph of
+ * the page with the page's story going on after it (shape 1), and as
+ * paragraphs of its own - not inside the page's paragraphs, a sentence of
+ * the page's before and after what it shares (shape 2). */
+static void test_carried_in_place(void **state)
+{
+    (void)state;
+    for (int rule = 0; rule < 2; rule++)
+        for (int shape = 0; shape < 3; shape++) {
+            char d[96];
+            snprintf(d, sizeof d, "%s/%d-%d", dir, rule, shape);
+            dedup_options o = {0};
+            fa_buf orig, page;
+            fa_buf_init(&orig, 1 << 20);
+            fa_buf_init(&page, 1 << 20);
+            /* verbatim: a headline and two paragraphs of five sentences;
+             * compact: five paragraphs of four (the first the headline) */
+            unsigned n = rule ? 20 : 10, per = rule ? 4 : 5, carried = rule ? 12 : 5;
+            if (!rule) fa_buf_puts(&orig, "The original headline of the story\n\n");
+            for (unsigned s = 0; s < n; s++) {
+                sentence(&orig, 1, s, 0);
+                if (s % per == per - 1) fa_buf_puts(&orig, "\n\n");
+            }
+            /* the page: its own story (story 3) in paragraphs of three
+             * sentences, four before what it carries (one in shape 1, the
+             * other three after it), another story after */
+            fa_buf_puts(&page, "The page's headline\n\n");
+            unsigned before = shape == 1 ? 3 : 12;
+            for (unsigned s = 0; s < before; s++) {
+                sentence(&page, 3, s, 0);
+                if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+            }
+            if (shape == 2) sentence(&page, 5, 0, 0);
+            for (unsigned s = 0; s < carried; s++) {
+                sentence(&page, 1, s, rule && (s % 2 == 0 || s == carried - 1));
+                if (s % per == per - 1 && s + 1 < carried) fa_buf_puts(&page, "\n\n");
+            }
+            if (shape == 2) sentence(&page, 5, 1, 0);
+            fa_buf_puts(&page, "\n\n");
+            for (unsigned s = before; s < 12; s++) {
+                sentence(&page, 3, s, 0);
+                if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+            }
+            for (unsigned s = 0; s < 6; s++) {
+                sentence(&page, 4, s, 0);
+                if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+            }
+            enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+            if (shape == 0)
+                assert_int_equal(kind, DEDUP_CONTAINS);
+            else
+                assert_int_not_equal(kind, DEDUP_CONTAINS);
+            fa_buf_free(&orig);
+            fa_buf_free(&page);
+        }
 }
 
 /* The first six words of sentence s of story `story` (sentence's). */
@@ -1572,7 +1722,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_end_cut_half, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_short_verbatim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_compact_typos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_before_long_carried, setup, teardown),
