@@ -18,6 +18,8 @@
 #
 # usage: tools/bench/ab_first_run.sh ROUNDS VARIANT...
 #   SITES=20 ARTICLES=200 CONN=4 PAGE_BYTES=0 SYNDICATED=0 (bench_crawl.sh's)
+#   DICT=FILE: every run uses that dictionary (a later run's; a first run's
+#     state folder keeps it in dictionaries/), so no training happens
 # example:
 #   tools/bench/ab_first_run.sh 6 "old:/tmp/old/build/cli/feedarc" "new:build/cli/feedarc" \
 #       "nice0:FEEDARC_WORKER_NICE=0 build/cli/feedarc"
@@ -57,6 +59,8 @@ for _ in $(seq "$rounds"); do
         -e "s|^  dir: .*|  dir: $work/archive|" \
         -e "s|^  state_dir: .*|  state_dir: $work/state|" \
         "$work/sites/feedarc-demo.yaml" > "$work/bench.yaml"
+    # a later run: DICT=FILE crawls with that dictionary (from a first run's state)
+    [ -n "${DICT:-}" ] && sed -i "s|^  dir: .*|&\n  dictionary: $DICT|" "$work/bench.yaml"
     case " $cmd " in *" NODEDUP=1 "*) printf 'dedup:\n  enabled: false\n' >> "$work/bench.yaml" ;; esac
     # shellcheck disable=SC2086 # the variant's words: VAR=VALUE ... binary
     /usr/bin/time -f "%e %U %S %M %R" -o "$work/time" env $cmd once -c "$work/bench.yaml" \
