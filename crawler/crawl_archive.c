@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 /* ---- archiving (worker threads) ---- */
@@ -415,29 +416,70 @@ void crawl__pick_dictionary(crawl *c)
 
 /* After a run that sampled: train on the records the writer sampled over
  * the whole run, keep it in the state folder, and use it from the next run
- * on (segments carry their dictionary). */
-void crawl__train_dictionary(crawl *c)
+ * on (segments carry their dictionary).  The training (~0.1 s of one core
+ * on the bench's 4,100 pages) runs on its own thread while the main thread
+ * closes the run: before, it stood alone between the last page and the
+ * exit (docs/BENCHMARKS.md, "Session 15"). */
+static void train_dictionary_thread(void *arg)
 {
-    if (!c->sampling || c->w == NULL) return;
+    crawl_dict_training *t = arg;
+    segment_samples s;
     void *d = NULL;
-    size_t len = 0;
-    char dir[4096], path[4096];
-    snprintf(dir, sizeof dir, "%s/dictionaries", c->cfg->storage.state_dir);
     /* The crawl's buffers are freed by now, but held by the threads' malloc
      * arenas; training needs ~40 MB more (a copy of the samples, zstd's
      * tables): give the free pages back first, so that the process's peak
      * stays the crawl's, not the crawl's plus the training's. */
     malloc_trim(0);
-    int rc = segment_writer_train_dictionary(c->w, DICT_SIZE, &d, &len);
-    if (rc == FA_EINVAL) return; /* fewer than 100 records: too few to learn from */
-    if (rc == 0) rc = segment_dict_save(dir, d, len, c->cfg->storage.file_mode, path);
-    if (rc == 0 && crawl_state_put_kv(c->st, "dictionary", path) == 0)
+    t->rc = segment_writer_take_samples(t->w, &s);
+    t->w = NULL;
+    if (t->threaded) uv_sem_post(&t->taken);
+    if (t->rc == 0) t->rc = segment_samples_train(&s, DICT_SIZE, &d, &t->len);
+    segment_samples_free(&s);
+    if (t->rc == 0) t->rc = segment_dict_save(t->dir, d, t->len, t->mode, t->path);
+    free(d);
+}
+
+void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!c->sampling || c->w == NULL) return;
+    t->w = c->w;
+    t->mode = c->cfg->storage.file_mode;
+    snprintf(t->dir, sizeof t->dir, "%s/dictionaries", c->cfg->storage.state_dir);
+    t->started = 1;
+    if (uv_sem_init(&t->taken, 0) == 0) {
+        t->threaded = uv_thread_create(&t->thread, train_dictionary_thread, t) == 0;
+        if (!t->threaded) uv_sem_destroy(&t->taken);
+    }
+    if (!t->threaded) train_dictionary_thread(t); /* no thread: here and now */
+}
+
+void crawl__train_dictionary_wait_taken(crawl_dict_training *t)
+{
+    if (!t->threaded || t->taken_seen) return;
+    uv_sem_wait(&t->taken);
+    t->taken_seen = 1;
+}
+
+void crawl__train_dictionary_finish(crawl *c, crawl_dict_training *t, int record)
+{
+    if (!t->started) return;
+    if (t->threaded) {
+        uv_thread_join(&t->thread);
+        uv_sem_destroy(&t->taken);
+    }
+    t->started = t->threaded = 0;
+    if (t->rc == FA_EINVAL) return; /* fewer than 100 records: too few to learn from */
+    if (t->rc == 0 && !record) {
+        unlink(t->path); /* the run's state was not saved: neither is its dictionary */
+        return;
+    }
+    if (t->rc == 0 && crawl_state_put_kv(c->st, "dictionary", t->path) == 0)
         fa_log_info("warc",
                     "trained a %zu-byte zstd dictionary on the run's records: %s (used "
                     "from the next run)",
-                    len, path);
+                    t->len, t->path);
     else
-        fa_log_warn("warc", "no dictionary trained: %s", fa_strerror(rc));
-    free(d);
+        fa_log_warn("warc", "no dictionary trained: %s", fa_strerror(t->rc ? t->rc : FA_EIO));
 }
 

@@ -593,6 +593,26 @@ const fa_observer *crawl__observer(crawl *c);
 /* Dictionary: choose one (storage.dictionary); after a run that sampled,
  * train one for the next run. */
 void crawl__pick_dictionary(crawl *c);
-void crawl__train_dictionary(crawl *c);
+/* The later runs' dictionary, trained at the end of a run that sampled, on
+ * a thread of its own beside the run's last steps (the url records' last
+ * batch, the segment's close): _start once every page is archived; the
+ * samples leave the writer first (_wait_taken before segment_writer_close);
+ * _finish joins and, when record is set, keeps the dictionary's path in
+ * the state (kv "dictionary") for the next run, else removes the file.
+ * Each is a no-op when nothing was started. */
+typedef struct crawl_dict_training {
+    int started, threaded, taken_seen;
+    uv_thread_t thread;
+    uv_sem_t taken;    /* posted once the samples are off the writer */
+    segment_writer *w; /* borrowed until then */
+    char dir[4096];
+    unsigned mode;
+    int rc; /* the training's result; FA_EINVAL: too few records to learn from */
+    size_t len;
+    char path[4096]; /* the dictionary file written */
+} crawl_dict_training;
+void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t);
+void crawl__train_dictionary_wait_taken(crawl_dict_training *t);
+void crawl__train_dictionary_finish(crawl *c, crawl_dict_training *t, int record);
 
 #endif

@@ -102,6 +102,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     memset(out, 0, sizeof *out);
     static const crawl_options defaults;
     crawl c = {0};
+    crawl_dict_training dict_training = {0}; /* the later runs' dictionary */
+    int dict_recorded = 0;
     c.cfg = cfg;
     c.sum = out;
     c.opt = opt ? opt : &defaults;
@@ -308,6 +310,15 @@ out:
         }
         uv_run(&c.loop, UV_RUN_DEFAULT);
         if (c.batch) {
+            /* Every page is archived and inserted by now.  The dedup index's
+             * tables go back first, then the later runs' dictionary is
+             * trained on a thread of its own while the url records' last
+             * batch, the sources, the segment's close follow here: the
+             * training's memory (the samples' copy, zstd's tables) comes
+             * after the index's, so the run's peak stays the crawl's. */
+            dedup_engine_close(c.dedup);
+            c.dedup = NULL;
+            crawl__train_dictionary_start(&c, &dict_training);
             /* the last url records: fsync, then commit */
             char why[256] = "";
             int brc = state_batch_finish(c.batch, why, sizeof why);
@@ -316,6 +327,7 @@ out:
                 snprintf(out->storage_message, sizeof out->storage_message, "%s", why);
             }
             c.batch = NULL;
+            dict_recorded = brc == 0;
             /* once: what the run found per source (serve records each poll
              * as it ends; an interrupted run records nothing) */
             if (brc == 0 && !c.serve && c.end == CRAWL_END_DONE && !c.cluster) {
@@ -328,13 +340,6 @@ out:
                         crawl__state_fail(&c, FA_EIO);
                 }
             }
-            /* the dedup index's tables and the pages of its file mapped in
-             * go back before the training takes its memory (the copy of
-             * the samples, zstd's tables): the run's peak stays the
-             * crawl's.  Every page is archived and inserted by now. */
-            dedup_engine_close(c.dedup);
-            c.dedup = NULL;
-            if (brc == 0) crawl__train_dictionary(&c);
         }
         crawl__cluster_free(&c);
         uv_loop_close(&c.loop);
@@ -347,6 +352,7 @@ out:
         out->bytes_on_disk = st.bytes_on_disk;
         out->bytes_uncompressed = st.bytes_uncompressed;
         out->segments = st.segments;
+        crawl__train_dictionary_wait_taken(&dict_training); /* the samples are off it */
         int crc = segment_writer_close(c.w);
         c.w = NULL;
         if (crc < 0 && !out->storage_error) {
@@ -358,6 +364,7 @@ out:
     robots_gate_free(c.gate);
     dedup_engine_close(c.dedup);
     free(c.dict);
+    crawl__train_dictionary_finish(&c, &dict_training, dict_recorded);
     if (c.own_state) crawl_state_close(c.st);
     archive_lock_release(c.archive_lock);
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)

@@ -386,34 +386,70 @@ out:
     return seen;
 }
 
+int segment__sampler_take(segment__sampler *s, unsigned min_samples, void **samples,
+                          size_t **sizes, unsigned *n)
+{
+    *samples = NULL;
+    *sizes = NULL;
+    *n = 0;
+    pthread_mutex_lock(&s->lock);
+    unsigned k = s->n;
+    if (k < min_samples || k == 0) {
+        pthread_mutex_unlock(&s->lock);
+        return FA_EINVAL;
+    }
+    uint8_t *all = malloc(s->bytes ? s->bytes : 1);
+    size_t *sz = all ? malloc(k * sizeof *sz) : NULL;
+    if (sz == NULL) {
+        pthread_mutex_unlock(&s->lock);
+        free(all);
+        return FA_ENOMEM;
+    }
+    size_t off = 0;
+    for (unsigned i = 0; i < k; i++) {
+        memcpy(all + off, s->data[i], s->sizes[i]);
+        off += s->sizes[i];
+        sz[i] = s->sizes[i];
+        free(s->data[i]);
+        s->data[i] = NULL;
+    }
+    s->n = 0;
+    s->bytes = 0;
+    pthread_mutex_unlock(&s->lock);
+    /* Given up, the samples' pages go back to the system before zstd's
+     * tables are allocated: the copy does not double them at the peak. */
+    malloc_trim(0);
+    *samples = all;
+    *sizes = sz;
+    *n = k;
+    return 0;
+}
+
 int segment__sampler_train(segment__sampler *s, unsigned min_samples, int consume, size_t dict_size,
                            void **dict, size_t *len, const fa_observer *obs)
 {
     *dict = NULL;
     *len = 0;
-    pthread_mutex_lock(&s->lock);
-    unsigned n = s->n;
-    uint8_t *all = n >= min_samples && n ? malloc(s->bytes) : NULL;
-    size_t *sizes = all ? malloc(n * sizeof *sizes) : NULL;
-    size_t off = 0;
-    for (unsigned i = 0; sizes && i < n; i++) {
-        memcpy(all + off, s->data[i], s->sizes[i]);
-        off += s->sizes[i];
-        sizes[i] = s->sizes[i];
-        if (consume) {
-            free(s->data[i]);
-            s->data[i] = NULL;
+    void *all = NULL;
+    size_t *sizes = NULL;
+    unsigned n = 0;
+    int rc;
+    if (consume) {
+        rc = segment__sampler_take(s, min_samples, &all, &sizes, &n);
+    } else {
+        pthread_mutex_lock(&s->lock);
+        n = s->n;
+        rc = n < min_samples || n == 0 ? FA_EINVAL : 0;
+        if (rc == 0 && ((all = malloc(s->bytes)) == NULL || (sizes = malloc(n * sizeof *sizes)) == NULL))
+            rc = FA_ENOMEM;
+        size_t off = 0;
+        for (unsigned i = 0; rc == 0 && i < n; i++) {
+            memcpy((uint8_t *)all + off, s->data[i], s->sizes[i]);
+            off += s->sizes[i];
+            sizes[i] = s->sizes[i];
         }
+        pthread_mutex_unlock(&s->lock);
     }
-    if (consume && sizes) {
-        s->n = 0;
-        s->bytes = 0;
-    }
-    pthread_mutex_unlock(&s->lock);
-    /* Given up, the samples' pages go back to the system before zstd's
-     * tables are allocated: the copy does not double them at the peak. */
-    if (consume && sizes) malloc_trim(0);
-    int rc = n < min_samples || n == 0 ? FA_EINVAL : sizes == NULL ? FA_ENOMEM : 0;
     if (rc == 0) rc = segment_dict_train(all, sizes, n, dict_size, dict, len, obs);
     free(all);
     free(sizes);

@@ -99,6 +99,14 @@ uint64_t segment__sampler_add(segment__sampler *s, const void *a, size_t a_len, 
 int segment__sampler_train(segment__sampler *s, unsigned min_samples, int consume, size_t dict_size,
                            void **dict, size_t *len, const fa_observer *obs);
 
+/* Takes the samples kept off the sampler: *samples (one malloc'ed buffer,
+ * the samples side by side) and *sizes (malloc'ed, *n of them), as
+ * segment_dict_train wants them; each sample is freed once copied and the
+ * pages given back (malloc_trim), and the sampler starts empty.  FA_EINVAL
+ * (nothing taken) when fewer than min_samples are kept, FA_ENOMEM. */
+int segment__sampler_take(segment__sampler *s, unsigned min_samples, void **samples,
+                          size_t **sizes, unsigned *n);
+
 /* Builds the dictionary frame (skippable frame, compressed dictionary) for
  * dict into *frame (malloc'ed) and *frame_len. */
 int segment__dict_frame(const void *dict, size_t len, void **frame, size_t *frame_len);

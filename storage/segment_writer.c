@@ -1366,12 +1366,30 @@ static void train_and_switch(segment_writer *w)
     free(d);
 }
 
-int segment_writer_train_dictionary(segment_writer *w, size_t dict_size, void **dict, size_t *len)
+int segment_writer_take_samples(segment_writer *w, segment_samples *out)
+{
+    memset(out, 0, sizeof *out);
+    if (w == NULL || w->sampler == NULL) return FA_EINVAL;
+    out->obs = w->obs;
+    return segment__sampler_take(w->sampler, 100, &out->data, &out->sizes, &out->n);
+}
+
+int segment_samples_train(const segment_samples *s, size_t dict_size, void **dict, size_t *len)
 {
     *dict = NULL;
     *len = 0;
-    if (w == NULL || w->sampler == NULL) return FA_EINVAL;
-    return segment__sampler_train(w->sampler, 100, 1, dict_size, dict, len, &w->obs);
+    if (s == NULL || s->n == 0) return FA_EINVAL;
+    return segment_dict_train(s->data, s->sizes, s->n, dict_size, dict, len, &s->obs);
+}
+
+void segment_samples_free(segment_samples *s)
+{
+    if (s == NULL) return;
+    free(s->data);
+    free(s->sizes);
+    s->data = NULL;
+    s->sizes = NULL;
+    s->n = 0;
 }
 
 int segment_writer_write_records(segment_writer *w, const warc_record_spec *specs, size_t n,

@@ -65,7 +65,7 @@ typedef struct segment_writer_options {
      * far, closes the current segment (those records stay there, without a
      * dictionary) and writes every later segment with it; records written
      * by other threads meanwhile wait for it.  The samples stay for
-     * segment_writer_train_dictionary.  0 = no sampling. */
+     * segment_writer_take_samples.  0 = no sampling. */
     unsigned train_dict_after;
     size_t train_dict_size;
 } segment_writer_options;
@@ -197,14 +197,26 @@ int segment_writer_write_records(segment_writer *w, const warc_record_spec *spec
  * current segment (the dictionary is in use all the same). */
 int segment_writer_set_dictionary(segment_writer *w, const void *dict, size_t len);
 
-/* (issue 14) Trains a dictionary of dict_size bytes on the records sampled
- * so far (train_dict_after must have been set): what a later run should
- * use, trained once, at the end of a run.  The samples are given up to the
- * training (freed as they are copied for it: the reservoir is not held
- * twice); records written after it are sampled afresh.  *dict is malloc'ed
- * (the caller frees it).  Returns 0, FA_EINVAL (no sampling, or fewer than
- * 100 records sampled), or as segment_dict_train. */
-int segment_writer_train_dictionary(segment_writer *w, size_t dict_size, void **dict, size_t *len);
+/* (issue 14) What a later run should use: a dictionary trained once, at
+ * the end of a run, on the records sampled over it (train_dict_after must
+ * have been set), in two steps so that the training can run beside the
+ * writer's close.  segment_writer_take_samples takes the records sampled
+ * so far off the writer into *out (each freed as copied: the reservoir is
+ * not held twice; records written after it are sampled afresh), which then
+ * belongs to the caller and outlives the writer; segment_samples_train
+ * trains dict_size bytes on them, from any thread (*dict malloc'ed, or as
+ * segment_dict_train); segment_samples_free releases them.  take: 0,
+ * FA_EINVAL (no sampling, or fewer than 100 records sampled; *out is left
+ * empty), FA_ENOMEM. */
+typedef struct segment_samples {
+    void *data;    /* the samples side by side */
+    size_t *sizes; /* n of them */
+    unsigned n;
+    fa_observer obs; /* the writer's, told of the dictionary trained */
+} segment_samples;
+int segment_writer_take_samples(segment_writer *w, segment_samples *out);
+int segment_samples_train(const segment_samples *s, size_t dict_size, void **dict, size_t *len);
+void segment_samples_free(segment_samples *s);
 
 /* Flushes the segment's data to disk (fsync) without closing it. */
 int segment_writer_sync(segment_writer *w);

@@ -889,13 +889,21 @@ static void dictionary_trained_early(void **state)
     void *d = train_dict(&dl);
     assert_int_equal(segment_writer_set_dictionary(w, d, dl), FA_EINVAL);
     free(d);
-    /* what a later run gets: trained on records sampled over the whole run */
+    /* what a later run gets: trained on records sampled over the whole run,
+     * taken off the writer; they outlive it (trained after its close) */
+    segment_samples taken, again;
+    assert_int_equal(segment_writer_take_samples(w, &taken), 0);
+    assert_true(taken.n >= 100);
+    assert_int_equal(segment_writer_take_samples(w, &again), FA_EINVAL); /* given up */
+    assert_int_equal(again.n, 0);
+    assert_int_equal(segment_writer_close(w), 0);
     void *later;
     size_t later_len;
-    assert_int_equal(segment_writer_train_dictionary(w, 16384, &later, &later_len), 0);
+    assert_int_equal(segment_samples_train(&taken, 16384, &later, &later_len), 0);
     assert_true(segment_dict_id(later, later_len) != 0);
     free(later);
-    assert_int_equal(segment_writer_close(w), 0);
+    segment_samples_free(&taken);
+    assert_null(taken.data);
     printf("300 pages: %llu bytes without a dictionary, %llu with one trained after 200 records\n",
            (unsigned long long)bytes_plain, (unsigned long long)bytes_early);
     assert_true(bytes_early * 10 < bytes_plain * 8);
@@ -969,10 +977,10 @@ static void dictionary_trained_early(void **state)
     /* no sampling: nothing to train a later run's dictionary on */
     segment_writer_options o = {.dir = plain};
     assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
-    void *none;
-    size_t none_len;
-    assert_int_equal(segment_writer_train_dictionary(w, 16384, &none, &none_len), FA_EINVAL);
-    assert_null(none);
+    segment_samples none;
+    assert_int_equal(segment_writer_take_samples(w, &none), FA_EINVAL);
+    assert_null(none.data);
+    assert_int_equal(segment_samples_train(&none, 16384, &later, &later_len), FA_EINVAL);
     assert_int_equal(segment_writer_set_dictionary(w, "nope", 4), FA_EINVAL);
     assert_int_equal(segment_writer_close(w), 0);
     test_rm_rf(plain);
