@@ -9,7 +9,9 @@
 # list (feeds + pages) into a gzip WARC.  Reported per client: wall time,
 # pages/s, CPU seconds (user+sys) and CPU ms per page, CPU seconds per wall
 # second, peak RSS, archive bytes and records; for feedarc also the loop
-# lag it reports and the relations dedup found.
+# lag it reports and the relations dedup found, and where the cores went
+# during each of its runs: feedarc, the sample-site server, other
+# processes, idle (/proc/stat).
 #
 # usage: tools/bench/bench_crawl.sh [BUILD_DIR] [SITES] [ARTICLES] [CONN_PER_HOST]
 #                             [PAGE_BYTES] [SYNDICATED_PCT]
@@ -68,6 +70,15 @@ measure() { # name command... ; prints "wall cpu rss"
 # CPU seconds the sample-site server has used so far (it shares the cores:
 # when it is busy the clients wait on it, not on themselves)
 srv_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
+# the machine's idle CPU seconds so far (idle + iowait of /proc/stat): with
+# the clients' and the server's CPU it says where each core's time went
+idle_cpu() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.2f", ($5 + $6) / hz}' /proc/stat; }
+# "feedarc C, the sample-site server S, others O, idle I (of N cores)" over WALL s
+cores_split() { # client_cpu server_cpu idle_cpu wall
+  echo "$1 $2 $3 $4 $(nproc)" | awk '{o = $5 - ($1 + $2 + $3) / $4; if (o < 0) o = 0
+    printf "%s %.2f, the sample-site server %.2f, others %.2f, idle %.2f (of %d cores)",
+           "feedarc", $1 / $4, $2 / $4, o, $3 / $4, $5}'
+}
 # "p99 / max", then the same bounded by the loop thread's CPU (its own work)
 lag() { sed -n 's/^loop lag: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms (its own work at most: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms.*/\2 \/ \1 (own \4 \/ \3)/p' "$work/$1.out"; }
 relations() { # exact + near + containment, from dedup-report --summary
@@ -78,9 +89,9 @@ relations() { # exact + near + containment, from dedup-report --summary
 # Run 1: a first crawl - no dictionary yet: the writer trains one on the
 # first 500 records and writes the following segments with it, and one for
 # later runs is trained at the end on records sampled over the whole run.
-s0=$(srv_cpu)
+s0=$(srv_cpu) i0=$(idle_cpu)
 read -r f_wall f_cpu f_rss < <(measure feedarc "${pin[@]}" "$bin" once -c "$work/bench.yaml")
-s1=$(srv_cpu)
+s1=$(srv_cpu) i1=$(idle_cpu)
 f_pages=$(grep -c . "$work/sites/urls.txt")
 f_bytes=$(cat "$work"/feedarc/*.warc.zst | wc -c)
 f_records=$("$bin" ls "$work/feedarc" 2>/dev/null | wc -l)
@@ -91,8 +102,11 @@ f_rel=$(relations "$work/feedarc")
 dict=$(ls "$work"/feedarc-state/dictionaries/*.zdict 2>/dev/null | head -1)
 sed -e "s|^  dir: .*|  dir: $work/feedarc2\n  dictionary: ${dict:-none}|" \
     -e "s|^  state_dir: .*|  state_dir: $work/feedarc-state2|" "$work/bench.yaml" > "$work/bench2.yaml"
+s1b=$(srv_cpu) i1b=$(idle_cpu)
 read -r d_wall d_cpu d_rss < <(measure feedarc2 "${pin[@]}" "$bin" once -c "$work/bench2.yaml")
-s2=$(srv_cpu)
+s2=$(srv_cpu) i2=$(idle_cpu)
+f_split=$(cores_split "$f_cpu" "$(echo "$s1 - $s0" | bc -l)" "$(echo "$i1 - $i0" | bc -l)" "$f_wall")
+d_split=$(cores_split "$d_cpu" "$(echo "$s2 - $s1b" | bc -l)" "$(echo "$i2 - $i1b" | bc -l)" "$d_wall")
 d_bytes=$(cat "$work"/feedarc2/*.warc.zst | wc -c)
 d_records=$("$bin" ls "$work/feedarc2" 2>/dev/null | wc -l)
 d_lag=$(lag feedarc2)
@@ -105,6 +119,7 @@ if [ "${FEEDARC_BENCH_NO_WGET:-0}" = 1 ]; then
   printf 'loop lag, with the dictionary: %s\n' "$(grep -h '^loop lag:' "$work/feedarc2.out" | sed 's/^loop lag: //')"
   printf 'sample-site server CPU s: %s during the first run, %s during the later run\n' \
     "$(echo "$s1 - $s0" | bc -l)" "$(echo "$s2 - $s1" | bc -l)"
+  printf 'cores, first run: %s\ncores, later run: %s\n' "$f_split" "$d_split"
   exit 0
 fi
 mkdir -p "$work/wget"
@@ -146,4 +161,5 @@ printf 'loop lag, first run: %s\n' "$(grep -h '^loop lag:' "$work/feedarc.out" |
 printf 'loop lag, with the dictionary: %s\n' "$(grep -h '^loop lag:' "$work/feedarc2.out" | sed 's/^loop lag: //')"
 printf 'sample-site server CPU s: %s during the first run, %s during the later run, %s during wget\n' \
   "$(echo "$s1 - $s0" | bc -l)" "$(echo "$s2 - $s1" | bc -l)" "$(echo "$s3 - $s2" | bc -l)"
+printf 'cores, first run: %s\ncores, later run: %s\n' "$f_split" "$d_split"
 printf 'dedup relations found in the first run (exact + near + containment): %s\n' "${f_rel:-?}"
