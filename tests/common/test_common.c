@@ -87,6 +87,58 @@ static void digests(void **state)
     assert_string_not_equal(u1, u2);
 }
 
+/* Record ids: version 4, variant 10, the hyphens in place, no repeats
+ * over many pool refills; and a forked child never draws the id its
+ * parent draws next (the pool of random bytes is per process). */
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void uuid_ids(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    char **ids = calloc(N, sizeof *ids);
+    assert_non_null(ids);
+    for (int i = 0; i < N; i++) {
+        ids[i] = malloc(48);
+        fa_uuid_urn(ids[i]);
+        const char *u = ids[i];
+        assert_int_equal(strlen(u), 47);
+        assert_true(u[18] == '-' && u[23] == '-' && u[28] == '-' && u[33] == '-' && u[46] == '>');
+        assert_int_equal(u[24], '4');
+        assert_non_null(strchr("89ab", u[29]));
+    }
+    qsort(ids, N, sizeof *ids, cmp_id);
+    for (int i = 1; i < N; i++)
+        assert_string_not_equal(ids[i - 1], ids[i]);
+    for (int i = 0; i < N; i++)
+        free(ids[i]);
+    free(ids);
+
+    char parent[48], child[48] = "";
+    fa_uuid_urn(parent); /* the pool holds more ids now */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char id[48];
+        fa_uuid_urn(id);
+        ssize_t w = write(fds[1], id, sizeof id);
+        _exit(w == (ssize_t)sizeof id ? 0 : 1);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    fa_uuid_urn(parent);
+    assert_string_not_equal(parent, child);
+}
+
 static int collect(void *ud, const void *data, size_t n)
 {
     return fa_buf_append(ud, data, n);
@@ -222,6 +274,7 @@ int main(void)
         cmocka_unit_test(buf_ceiling),
         cmocka_unit_test(time_formats),
         cmocka_unit_test(digests),
+        cmocka_unit_test(uuid_ids),
         cmocka_unit_test(dechunk_every_split),
         cmocka_unit_test(spool_spills_to_file),
         cmocka_unit_test(signals_ignored_stay_ignored),
