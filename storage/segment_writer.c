@@ -1224,12 +1224,30 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
         if (rc < 0) return rc;
     }
     uint64_t start = w->size, off = start;
-    size_t pos = 0;
-    for (size_t i = 0; i < b->n_fr; i++) {
-        frame_info *f = &b->fr[i];
-        f->offset = off;
-        int r = f->in_tmp ? copy_range(b->p.tmpfd, f->len, w->fd, off)
-                          : fa_pwrite_all(w->fd, k->out.data + pos, (size_t)f->len, off);
+    /* Frames in memory lie side by side in k->out: each run of them is
+     * written with one pwrite (one system call per group, not per record;
+     * the lock is held for less), a frame in a temporary file copied. */
+    size_t pos = 0, run_pos = 0, run_len = 0;
+    uint64_t run_off = start;
+    for (size_t i = 0; i <= b->n_fr; i++) {
+        frame_info *f = i < b->n_fr ? &b->fr[i] : NULL;
+        int r = 0;
+        if (f && !f->in_tmp) {
+            if (run_len == 0) {
+                run_pos = pos;
+                run_off = off;
+            }
+            run_len += (size_t)f->len;
+            pos += (size_t)f->len;
+        } else if (run_len) { /* a file-backed frame or the end: the run first */
+            r = fa_pwrite_all(w->fd, k->out.data + run_pos, run_len, run_off);
+            run_len = 0;
+        }
+        if (r == 0 && f && f->in_tmp) r = copy_range(b->p.tmpfd, f->len, w->fd, off);
+        if (f) {
+            f->offset = off;
+            off += f->len;
+        }
         if (r < 0) {
             int e = errno;
             rc = fa_err_from_errno(e);
@@ -1249,8 +1267,6 @@ static int append_batch(segment_writer *w, worker *k, batch *b, const warc_recor
             }
             return rc;
         }
-        if (!f->in_tmp) pos += (size_t)f->len;
-        off += f->len;
     }
     w->size += total;
     w->st.records += b->n_fr;
