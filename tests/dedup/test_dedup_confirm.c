@@ -1136,6 +1136,91 @@ static void test_carried_in_place(void **state)
         }
 }
 
+/* Own paragraphs of `n` sentences of story `story`, `count` of them from
+ * sentence *s on (twelfth round's fixtures). */
+static void own_paragraphs(fa_buf *b, unsigned story, unsigned *s, unsigned count, unsigned n)
+{
+    for (unsigned p = 0; p < count; p++) {
+        for (unsigned k = 0; k < n; k++)
+            sentence(b, story, (*s)++, 0);
+        fa_buf_puts(b, "\n\n");
+    }
+}
+
+/* A page whose own text is under confirm_novel_share of its tokens but
+ * shaped as a carrier (twelfth round, novel_enough): shape 0, five short
+ * blocks of its own around a long story it carries whole (one before, two
+ * between its paragraphs, two after) - more than NEAR_OWN_BLOCKS, so it
+ * is near the story under no rule, and it was left unrelated; shape 1,
+ * its own story of three paragraphs before the story (more than
+ * COPY_OWN_BLOCKS, under CARRIER_OWN_BLOCKS).  Both contain the story. */
+static void test_novel_by_own_blocks(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The original headline of the story\n\n");
+        unsigned so = 0, sc = 0, sp = 0;
+        own_paragraphs(&orig, 11, &so, 8, 3);
+        fa_buf_puts(&page, "The page's headline\n\n");
+        if (shape == 0) {
+            own_paragraphs(&page, 12, &sp, 1, 2);
+            own_paragraphs(&page, 11, &sc, 4, 3);
+            own_paragraphs(&page, 12, &sp, 2, 2);
+            own_paragraphs(&page, 11, &sc, 4, 3);
+            own_paragraphs(&page, 12, &sp, 2, 2);
+        } else {
+            own_paragraphs(&page, 12, &sp, 3, 3);
+            own_paragraphs(&page, 11, &sc, 8, 3);
+        }
+        assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* A short story (a headline, a paragraph of four sentences, one of three)
+ * whose first paragraph a page repeats verbatim: found at a little over
+ * confirm_carried, one block not found, one compact run - carried_run's
+ * shape.  The page carries it when its own story comes first (shape 0:
+ * three paragraphs before it) or it has more than CARRIER_MANY_BLOCKS
+ * blocks of its own (shape 2: two before, eight after, an aggregator's
+ * other stories); a news story that quotes the paragraph after two of its
+ * own and goes on for three more (shape 1) does not (twelfth round,
+ * carrier_shaped). */
+static void test_carrier_shaped(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 3; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "A short headline\n\n");
+        unsigned so = 0, sc = 0, sp = 0;
+        own_paragraphs(&orig, 21, &so, 1, 4);
+        own_paragraphs(&orig, 21, &so, 1, 3);
+        fa_buf_puts(&page, "The page's headline\n\n");
+        own_paragraphs(&page, 22, &sp, shape == 0 ? 3 : 2, 3);
+        own_paragraphs(&page, 21, &sc, 1, 4);
+        own_paragraphs(&page, 22, &sp, shape == 2 ? 8 : 3, 3);
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (shape == 1)
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* The first six words of sentence s of story `story` (sentence's). */
 static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
 {
@@ -1726,6 +1811,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_compact_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_novel_by_own_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carrier_shaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_before_long_carried, setup, teardown),
