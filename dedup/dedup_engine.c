@@ -1611,12 +1611,12 @@ static int verbatim_run(const align_layout *lay, const align_run *run, double sh
  * most two, and copy_own_blocks asks that too), or more than
  * NEAR_OWN_BLOCKS own blocks wherever they lie - a text near the other
  * under no rule (decide), an aggregator's page whose carried story is
- * long beside its own: seeds 1-3 to 51-53, 9 carried stories found at
- * 0.7 or more in a page meeting every other condition were left near it
- * (merging the roundup into the story's cluster) or unrelated, their
- * pages 0.22-0.40 own, with 3 own blocks first or 5-7 own blocks; the 4
- * near copies failing only the share had 1-2 own blocks first and 4 in
- * all (own_blocks 4 = NEAR_OWN_BLOCKS: no slack) */
+ * long beside its own: seeds 1-3 to 51-53, 9 stories carried (rule 2's
+ * share rules) by a page meeting every other condition but this one were
+ * left near it (merging the roundup into the story's cluster) or
+ * unrelated, their pages 0.22-0.40 own, with 3 own blocks first or 5-7
+ * own blocks; the 4 near copies failing only the share had 1-2 own
+ * blocks first and 4 in all (own_blocks 4 = NEAR_OWN_BLOCKS: no slack) */
 static int novel_enough(const dedup_options *o, const align_layout *lay, double blk)
 {
     return 1.0 - blk >= o->confirm_novel_share || lay->lead > COPY_OWN_BLOCKS ||
