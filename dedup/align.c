@@ -255,15 +255,18 @@ static long sentence_match(const align_text *a, size_t i, const align_text *b,
     if (s->n_grams > 256 && (heads = malloc(s->n_grams * sizeof *heads)) == NULL) return -1;
     const uint64_t *g = a->grams + s->first;
     const uint32_t *gs = a->gslot + s->first;
-    /* the trigrams b has at all (one probe each), stock phrases left out;
-     * most sentences compared are not in b and stop here */
+    /* the trigrams b has at all (one probe each), stock phrases left out
+     * (stock_pair: also those in stock sentences of the two texts
+     * together); most sentences compared are not in b and stop here */
     uint32_t counted = 0, present = 0;
     for (int filter = stock != 0;; filter = 0) {
         counted = present = 0;
         for (uint32_t k = 0; k < s->n_grams; k++) {
             if (filter && a->df[gs[k]] >= stock) continue;
             size_t slot = find_slot(b, g[k]);
-            if (filter && slot != SIZE_MAX && b->df[slot] >= stock) continue;
+            if (filter && slot != SIZE_MAX &&
+                (b->df[slot] >= stock || (p->stock_pair && a->df[gs[k]] + b->df[slot] >= stock)))
+                continue;
             counted++;
             if (slot != SIZE_MAX) heads[present++] = b->head[slot];
         }

@@ -62,6 +62,9 @@ typedef struct align_params {
     double sentence_min_hangul; /* the same for a sentence mostly of Hangul syllables
                                    (syllable trigrams, stock phrases left out);
                                    0 = sentence_min_chars */
+    int stock_pair;             /* also a character trigram in stock_sentences sentences of
+                                   the two texts together (a phrase one text repeats and
+                                   the other holds) */
 } align_params;
 
 typedef struct align_sentence {

@@ -81,7 +81,7 @@ static void test_align(void **state)
     assert_int_equal(ta.n_s, 10);
     assert_int_equal(tb.n_s, 10);
     double share, blk;
-    const align_params ap = {0.5, 0.5, 0, 0};
+    const align_params ap = {0.5, 0.5, 0, 0, 0};
     align_shares(&ta, &tb, &ap, &share, &blk, NULL);
     assert_true(share > 0.79 && share < 0.81); /* 8 of 10 equal sentences */
     align_shares(&tb, &ta, &ap, &share, &blk, NULL);
@@ -125,7 +125,7 @@ static void test_align_chars(void **state)
     align_text copy = build("北京国务院12日宣布新的交通规戈，涉及资金约123亿元。");
     assert_int_equal(tb.n_s, 4);
     assert_int_equal(other.n_s, 1);
-    const align_params words_rule = {0.5, 0.5, 0, 0}, chars_rule = {0.5, 0.7, 3, 0};
+    const align_params words_rule = {0.5, 0.5, 0, 0, 0}, chars_rule = {0.5, 0.7, 3, 0, 0};
     assert_true(align_sentence_found(&other, 0, &tb, &words_rule));
     assert_false(align_sentence_found(&other, 0, &tb, &chars_rule));
     assert_true(align_sentence_found(&copy, 0, &tb, &chars_rule));
@@ -262,7 +262,7 @@ static void test_align_hangul(void **state)
     assert_int_equal(copy.n_s, 1);
     assert_true(copy.s[0].hangul * 2 > copy.s[0].tokens);
     assert_int_equal(tb.unspaced, 0); /* not Han/Kana: the engine's candidate floor stays */
-    const align_params rule = {0.5, 0.7, 3, DEDUP_DEFAULT_SENTENCE_MIN_HANGUL};
+    const align_params rule = {0.5, 0.7, 3, DEDUP_DEFAULT_SENTENCE_MIN_HANGUL, 0};
     assert_true(align_sentence_found(&copy, 0, &tb, &rule));
     assert_false(align_sentence_found(&other, 0, &tb, &rule));
     double share, blk;
@@ -622,7 +622,7 @@ static void test_found_run(void **state)
         sentence(&c, 1, s, s == 1);
     }
     align_text ta = build(a.data), tb = build(b.data), tc = build(c.data);
-    const align_params ap = {0.5, 0.7, 3, 0.6};
+    const align_params ap = {0.5, 0.7, 3, 0.6, 0};
     uint8_t found[9];
     double share, blk;
     align_run run;
@@ -1134,6 +1134,91 @@ static void test_carried_in_place(void **state)
             fa_buf_free(&orig);
             fa_buf_free(&page);
         }
+}
+
+/* Own paragraphs of `n` sentences of story `story`, `count` of them from
+ * sentence *s on (twelfth round's fixtures). */
+static void own_paragraphs(fa_buf *b, unsigned story, unsigned *s, unsigned count, unsigned n)
+{
+    for (unsigned p = 0; p < count; p++) {
+        for (unsigned k = 0; k < n; k++)
+            sentence(b, story, (*s)++, 0);
+        fa_buf_puts(b, "\n\n");
+    }
+}
+
+/* A page whose own text is under confirm_novel_share of its tokens but
+ * shaped as a carrier (twelfth round, novel_enough): shape 0, five short
+ * blocks of its own around a long story it carries whole (one before, two
+ * between its paragraphs, two after) - more than NEAR_OWN_BLOCKS, so it
+ * is near the story under no rule, and it was left unrelated; shape 1,
+ * its own story of three paragraphs before the story (more than
+ * COPY_OWN_BLOCKS, under CARRIER_OWN_BLOCKS).  Both contain the story. */
+static void test_novel_by_own_blocks(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The original headline of the story\n\n");
+        unsigned so = 0, sc = 0, sp = 0;
+        own_paragraphs(&orig, 11, &so, 8, 3);
+        fa_buf_puts(&page, "The page's headline\n\n");
+        if (shape == 0) {
+            own_paragraphs(&page, 12, &sp, 1, 2);
+            own_paragraphs(&page, 11, &sc, 4, 3);
+            own_paragraphs(&page, 12, &sp, 2, 2);
+            own_paragraphs(&page, 11, &sc, 4, 3);
+            own_paragraphs(&page, 12, &sp, 2, 2);
+        } else {
+            own_paragraphs(&page, 12, &sp, 3, 3);
+            own_paragraphs(&page, 11, &sc, 8, 3);
+        }
+        assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* A short story (a headline, a paragraph of four sentences, one of three)
+ * whose first paragraph a page repeats verbatim: found at a little over
+ * confirm_carried, one block not found, one compact run - carried_run's
+ * shape.  The page carries it when its own story comes first (shape 0:
+ * three paragraphs before it) or it has more than CARRIER_MANY_BLOCKS
+ * blocks of its own (shape 2: two before, eight after, an aggregator's
+ * other stories); a news story that quotes the paragraph after two of its
+ * own and goes on for three more (shape 1) does not (twelfth round,
+ * carrier_shaped). */
+static void test_carrier_shaped(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 3; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "A short headline\n\n");
+        unsigned so = 0, sc = 0, sp = 0;
+        own_paragraphs(&orig, 21, &so, 1, 4);
+        own_paragraphs(&orig, 21, &so, 1, 3);
+        fa_buf_puts(&page, "The page's headline\n\n");
+        own_paragraphs(&page, 22, &sp, shape == 0 ? 3 : 2, 3);
+        own_paragraphs(&page, 21, &sc, 1, 4);
+        own_paragraphs(&page, 22, &sp, shape == 2 ? 8 : 3, 3);
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (shape == 1)
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
 }
 
 /* The first six words of sentence s of story `story` (sentence's). */
@@ -1695,6 +1780,79 @@ static void test_words_block_anchor_every_block(void **state)
     ix->ops->close(ix);
 }
 
+/* A Han "stock quote": speaker `who` (one character) then quote `q`'s 23
+ * characters, the same in every story that quotes it. */
+static void han_quote(fa_buf *b, unsigned who, unsigned q)
+{
+    uint32_t cp = 0x4E00 + 2000 + who;
+    fa_buf_printf(b, "%c%c%c", 0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F), 0x80 | (cp & 0x3F));
+    uint64_t x = (uint64_t)(q + 900) * 0x9E3779B97F4A7C15ull + 1;
+    for (int c = 0; c < 23; c++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        cp = 0x4E00 + (uint32_t)(x % 2000);
+        fa_buf_printf(b, "%c%c%c", 0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F),
+                      0x80 | (cp & 0x3F));
+    }
+    fa_buf_puts(b, "\xE3\x80\x82");
+}
+
+/* A short Chinese story whose first paragraph is two stock quotes (quote 1
+ * by speaker 1, quote 2 by speaker 2) and whose second repeats quote 1
+ * (speaker 3) beside two sentences of its own; a news page of its own
+ * story (three paragraphs first, two after) that has quote 1 once and
+ * quote 2 twice, other speakers.  Each quote is found whole in the other
+ * text (the speaker aside), 0.6 of the story in one run of the page -
+ * carried_run's shape; counted in the two texts together, each quote
+ * stands in three sentences, a stock phrase of the pair (pair_shares,
+ * twelfth round): not contained.  shape 1, the control: the page carries
+ * the story's own sentences as well (the story with its second paragraph
+ * cut after its own first sentence): contained. */
+static void test_pair_stock_quotes(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        o.candidate_floor_chars = 0.2, o.candidate_floor_short = 0.2;
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "\xE6\xA0\x87\xE9\xA2\x98\xE4\xB8\x80\n\n"); /* 标题一 */
+        if (shape == 0) {
+            han_quote(&orig, 1, 1), han_quote(&orig, 2, 2);
+            fa_buf_puts(&orig, "\n\n");
+            han_quote(&orig, 3, 1), han_sentence(&orig, 31, 0, 0), han_sentence(&orig, 31, 1, 0);
+        } else {
+            han_sentence(&orig, 31, 0, 0), han_sentence(&orig, 31, 1, 0);
+            han_sentence(&orig, 31, 2, 0);
+            fa_buf_puts(&orig, "\n\n");
+            han_sentence(&orig, 31, 3, 0), han_sentence(&orig, 31, 4, 0);
+        }
+        fa_buf_puts(&orig, "\n\n");
+        fa_buf_puts(&page, "\xE6\xA0\x87\xE9\xA2\x98\xE4\xBA\x8C\n\n"); /* 标题二 */
+        han_paragraphs(&page, 32, 0, 3);
+        if (shape == 0) {
+            han_quote(&page, 4, 1), han_quote(&page, 5, 2);
+        } else {
+            han_sentence(&page, 31, 0, 0), han_sentence(&page, 31, 1, 0);
+            han_sentence(&page, 31, 2, 0);
+        }
+        fa_buf_puts(&page, "\n\n");
+        han_sentence(&page, 32, 9, 0), han_sentence(&page, 32, 10, 0);
+        if (shape == 0) han_quote(&page, 6, 2);
+        fa_buf_puts(&page, "\n\n");
+        han_paragraphs(&page, 32, 4, 5);
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (shape == 0)
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1726,6 +1884,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_compact_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_novel_by_own_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carrier_shaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pair_stock_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_before_long_carried, setup, teardown),
