@@ -432,7 +432,10 @@ static void train_dictionary_thread(void *arg)
     malloc_trim(0);
     t->rc = segment_writer_take_samples(t->w, &s);
     t->w = NULL;
-    if (t->threaded) uv_sem_post(&t->taken);
+    /* post_taken is set before the thread starts: `threaded` is written
+     * by the starter after uv_thread_create returns, which may be after
+     * this line (a run that hung in _wait_taken, test_cluster_crawl) */
+    if (t->post_taken) uv_sem_post(&t->taken);
     if (t->rc == 0) t->rc = segment_samples_train(&s, DICT_SIZE, &d, &t->len);
     segment_samples_free(&s);
     if (t->rc == 0) t->rc = segment_dict_save(t->dir, d, t->len, t->mode, t->path);
@@ -448,8 +451,12 @@ void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t)
     snprintf(t->dir, sizeof t->dir, "%s/dictionaries", c->cfg->storage.state_dir);
     t->started = 1;
     if (uv_sem_init(&t->taken, 0) == 0) {
+        t->post_taken = 1;
         t->threaded = uv_thread_create(&t->thread, train_dictionary_thread, t) == 0;
-        if (!t->threaded) uv_sem_destroy(&t->taken);
+        if (!t->threaded) {
+            t->post_taken = 0;
+            uv_sem_destroy(&t->taken);
+        }
     }
     if (!t->threaded) train_dictionary_thread(t); /* no thread: here and now */
 }

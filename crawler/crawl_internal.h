@@ -602,6 +602,7 @@ void crawl__pick_dictionary(crawl *c);
  * Each is a no-op when nothing was started. */
 typedef struct crawl_dict_training {
     int started, threaded, taken_seen;
+    int post_taken; /* the thread posts taken (set before it starts) */
     uv_thread_t thread;
     uv_sem_t taken;    /* posted once the samples are off the writer */
     segment_writer *w; /* borrowed until then */
