@@ -506,6 +506,18 @@ static void test_candidates_stock_anchors(void **state)
     ix->ops->close(ix);
 }
 
+/* A document met through an anchor value of its own story alone is a
+ * candidate under the score floor (index_checks.c) */
+static void test_candidates_unique_anchor(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    index_check_unique_anchor(ix);
+    ix->ops->close(ix);
+}
+
 static int by_rank(const void *a, const void *b)
 {
     const dedup__ranked *x = a, *y = b;
@@ -530,11 +542,12 @@ static void test_rank_candidates_selects_the_best(void **state)
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 uint32_t nd = 8 + (uint32_t)(x % 4) * 40; /* few sizes: tied scores */
                 uint32_t hits = 1 + (uint32_t)(x % 9);
-                all[i] = (dedup__ranked){
-                    {(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u, hits},
-                    hits * DEDUP_HIT_UNIT,
-                    nd,
-                    0};
+                all[i] =
+                    (dedup__ranked){{(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u, hits},
+                                    hits * DEDUP_HIT_UNIT,
+                                    nd,
+                                    0,
+                                    0};
             }
             memcpy(ref, all, n * sizeof *all);
             size_t k = dedup__rank_candidates(all, n, 100, out, max);
@@ -1236,6 +1249,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_short_stories_carried_before, setup, teardown),
         cmocka_unit_test(test_rank_candidates_selects_the_best),
         cmocka_unit_test_setup_teardown(test_candidates_stock_anchors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_candidates_unique_anchor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
