@@ -102,7 +102,8 @@
  * seeds 11-13).  Among rare values, containment recall Japanese 0.940 ->
  * 0.950 / 0.967 -> 0.970, Chinese 0.971 -> 0.977 / 0.951 -> 0.961 (seeds
  * 1-3 / 11-13), near recall the same or higher; from 64 Japanese lost a
- * pair */
+ * pair (ninth round; at 64 in the thirteenth, below: Japanese near recall
+ * 1-3 0.978 -> 0.976, 31-33 0.981 -> 0.984) */
 #define BLOCK_ANCHOR_MIN_SKETCH_CHARS 64
 /* Thirteenth round: a page in words (not Hangul) of BLOCK_ANCHOR_MIN_SMALL
  * up to BLOCK_ANCHOR_MIN_SKETCH values gets block anchors too, as pages of
