@@ -32,7 +32,7 @@ size_t dedup__rank_candidates(dedup__ranked *all, size_t n, uint32_t n_query, de
         if (nd > n_query) expect = expect * n_query / nd;
         if (expect < 1) expect = 1;
         double score = (double)all[i].weighted / DEDUP_HIT_UNIT / expect;
-        if (score < DEDUP_CANDIDATE_MIN_SCORE) continue;
+        if (score < DEDUP_CANDIDATE_MIN_SCORE && !all[i].rare) continue;
         all[k] = all[i];
         all[k++].score = score;
     }

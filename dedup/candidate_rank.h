@@ -47,6 +47,19 @@ static inline uint32_t dedup__hit_weight(uint32_t m)
     uint32_t w = (DEDUP_HIT_UNIT * DEDUP_RARE_POSTINGS + m / 2) / m;
     return w ? w : 1;
 }
+/* Thirteenth round: a document met through an anchor value that at most
+ * DEDUP_UNIQUE_POSTINGS documents hold (with DEDUP_CAND_RARITY: word
+ * shingles) is ranked even under DEDUP_CANDIDATE_MIN_SCORE.  Such a value
+ * is a phrase of that story and its copies alone; a short story whose
+ * roundup (archived after it) keeps one of its 8 anchors through the
+ * edits scored 1/8 and was left out (Korean: 7 containment pairs of seeds
+ * 1-3 .. 51-53, and near copies).  2 found fewer, 8 the same as 4; the
+ * bench's CPU per page the same. */
+#define DEDUP_UNIQUE_POSTINGS 4u
+/* the bit a backend sets in a document's hit count (dedup_candidate.hits)
+ * while counting, for a hit through such a value */
+#define DEDUP_RARE_HIT_BIT 0x80000000u
+
 /* Distinct documents counted per lookup at most: every document met in
  * the anchors' postings (at most POSTING_CAP per value) is counted and
  * ranked, not only the first ones met. */
@@ -62,10 +75,11 @@ typedef struct dedup__ranked {
                           (dedup__hit_weight): filled by the caller */
     uint32_t n_sketch; /* the document's sketch values: filled by the caller */
     double score;      /* set by dedup__rank_candidates */
+    uint32_t rare;     /* 1: met through a value at most DEDUP_UNIQUE_POSTINGS documents hold */
 } dedup__ranked;
 
 /* Scores all[0..n) against a query of n_query sketch values, leaves out
- * those under DEDUP_CANDIDATE_MIN_SCORE, and writes the best max to out,
+ * those under DEDUP_CANDIDATE_MIN_SCORE (but the rare ones), and writes the best max to out,
  * best first (ties: more hits, then the lower id).  all is reordered.
  * Returns the count written. */
 size_t dedup__rank_candidates(dedup__ranked *all, size_t n, uint32_t n_query, dedup_candidate *out,

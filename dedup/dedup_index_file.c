@@ -684,6 +684,8 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
         uint32_t m = am->n[slot];
         if (postings) postings[s] = m;
         uint32_t weight = flags & DEDUP_CAND_RARITY ? dedup__hit_weight(m) : DEDUP_HIT_UNIT;
+        /* a value of one story and its copies (candidate_rank.h) */
+        uint32_t uniq = flags & DEDUP_CAND_RARITY ? DEDUP_UNIQUE_POSTINGS : 0;
         const uint32_t *post = am_postings(am, slot);
         for (uint32_t p = 0; p < m; p++) {
             uint32_t doc = post[p];
@@ -706,6 +708,7 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             }
             x->hits_n[j]++;
             x->hits_w[j] += weight;
+            if (uniq && m <= uniq) x->hits_n[j] |= DEDUP_RARE_HIT_BIT;
         }
     }
     /* ranked by hits against the hits a related document of its size
@@ -717,7 +720,9 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     for (size_t j = 0; j < cap; j++)
         if (x->hits_doc[j] != UINT32_MAX) {
             uint32_t doc = x->hits_doc[j];
-            all[k++] = (dedup__ranked){{doc, x->hits_n[j]}, x->hits_w[j], x->n_sketch[doc], 0};
+            uint32_t h = x->hits_n[j];
+            all[k++] = (dedup__ranked){
+                {doc, h & ~DEDUP_RARE_HIT_BIT}, x->hits_w[j], x->n_sketch[doc], 0, h >> 31};
         }
     k = dedup__rank_candidates(all, k, n, out, max);
     free(all);

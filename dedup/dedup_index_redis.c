@@ -565,6 +565,8 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
          * file index (candidate_rank.h) */
         uint32_t weight =
             flags & DEDUP_CAND_RARITY ? dedup__hit_weight((uint32_t)posts) : DEDUP_HIT_UNIT;
+        /* a value of one story and its copies (candidate_rank.h) */
+        uint32_t uniq = flags & DEDUP_CAND_RARITY ? DEDUP_UNIQUE_POSTINGS : 0;
         for (size_t k = 0; k < posts; k++) {
             uint32_t doc = get_u32(e->str + 4 * k);
             size_t j = mix32(doc) & (cap - 1);
@@ -573,6 +575,7 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
             if (x->hits_doc[j] == doc) { /* else past the counter's room */
                 x->hits_n[j]++;
                 x->hits_w[j] += weight;
+                if (uniq && posts <= uniq) x->hits_n[j] |= DEDUP_RARE_HIT_BIT;
             }
         }
     }
@@ -589,8 +592,11 @@ static int rx_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     size_t k = 0;
     for (size_t j = 0; j < cap; j++)
         if (x->hits_doc[j] != UINT32_MAX && x->hits_len[j] && x->hits_n[j])
-            all[k++] =
-                (dedup__ranked){{x->hits_doc[j], x->hits_n[j]}, x->hits_w[j], x->hits_len[j], 0};
+            all[k++] = (dedup__ranked){{x->hits_doc[j], x->hits_n[j] & ~DEDUP_RARE_HIT_BIT},
+                                       x->hits_w[j],
+                                       x->hits_len[j],
+                                       0,
+                                       x->hits_n[j] >> 31};
     k = dedup__rank_candidates(all, k, n, out, max);
     free(all);
     rc = prefetch(x, out, k);

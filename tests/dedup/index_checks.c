@@ -62,3 +62,36 @@ void index_check_stock_anchors(dedup_index *ix)
     for (uint32_t i = 0; i < N; i++)
         assert_int_equal(post[i], i < 8 ? STOCK : i < 12 ? 1 : 0);
 }
+
+/* A short story (40 values: 8 anchors) whose roundup, archived after it,
+ * keeps one of its anchors (value 300000, no other document holds it):
+ * 1 hit of 8, score 0.125, under DEDUP_CANDIDATE_MIN_SCORE - ranked all
+ * the same for a page in words.  Documents 1..5 share anchor 400000 (five
+ * documents: a phrase of more than one story), met once: not ranked. */
+void index_check_unique_anchor(dedup_index *ix)
+{
+    enum { N = 40, SHARED = DEDUP_UNIQUE_POSTINGS + 1 };
+    uint32_t sk[N];
+    uint64_t blocks[1] = {11};
+    uint32_t bchars[1] = {100};
+    for (uint32_t d = 0; d <= SHARED; d++) {
+        for (uint32_t i = 0; i < N; i++)
+            sk[i] = d == 0 ? 300000u + i : i == 0 ? 400000u : 3000000u + d * 1000u + i;
+        dedup_doc_record r = {0};
+        r.group = UINT32_MAX;
+        r.n_sketch = N, r.sketch = sk;
+        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+        r.url = "https://example.org/u", r.digest = "", r.record_id = "<urn:u>";
+        assert_int_equal(ix->ops->insert(ix, &r), 0);
+    }
+    uint32_t q[N];
+    for (uint32_t i = 0; i < N; i++) /* one value of each kind, the others the page's own */
+        q[i] = i == 0 ? 300000u : i == 1 ? 400000u : 5000000u + i;
+    dedup_candidate c[8];
+    int n = ix->ops->candidates(ix, q, N, c, 8, 0, NULL);
+    assert_int_equal(n, 0); /* without rarity: the floor */
+    n = ix->ops->candidates(ix, q, N, c, 8, DEDUP_CAND_RARITY, NULL);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].doc, 0);
+    assert_int_equal(c[0].hits, 1);
+}

@@ -20,4 +20,12 @@ void index_insert_stock_and_copy(dedup_index *ix, uint32_t stock);
  * ix stays open. */
 void index_check_stock_anchors(dedup_index *ix);
 
+/* Inserts documents into ix (empty, parameters {4, 4, 7}) and checks that
+ * a document met through one anchor value held by at most
+ * DEDUP_UNIQUE_POSTINGS documents is a candidate of a page in words
+ * (DEDUP_CAND_RARITY) although its score is under the floor, and one met
+ * through a value more documents hold is not.  cmocka asserts; ix stays
+ * open. */
+void index_check_unique_anchor(dedup_index *ix);
+
 #endif

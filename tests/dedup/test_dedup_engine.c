@@ -401,7 +401,9 @@ static void test_block_anchors_kept(void **state)
  * 250; without block anchors a short Korean story carried by a roundup
  * archived before it was never a candidate (11 of 291 Korean containment
  * pairs, seeds 1-3).  A Korean page of 64-95 values keeps block anchors
- * in its record; a Latin page of the same size does not. */
+ * in its record, one in every block; a Latin page of the same size since
+ * the thirteenth round (BLOCK_ANCHOR_MIN_SMALL) only in the blocks that
+ * hold none of its anchored values (before: none). */
 static void korean_word(fa_buf *b, uint64_t *x)
 {
     unsigned syl = 2 + (unsigned)(*x % 3);
@@ -417,6 +419,7 @@ static void korean_word(fa_buf *b, uint64_t *x)
 static void test_hangul_block_anchors(void **state)
 {
     (void)state;
+    uint32_t banch[2];
     for (int hangul = 0; hangul < 2; hangul++) {
         char *d = test_tmpdir_new();
         dedup_options o = {0};
@@ -453,15 +456,15 @@ static void test_hangul_block_anchors(void **state)
         dedup_doc_record g;
         assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
         assert_true(g.n_sketch >= 64 && g.n_sketch < 96);
-        if (hangul)
-            assert_true(g.n_block_anchors > 0);
-        else
-            assert_int_equal(g.n_block_anchors, 0);
+        banch[hangul] = g.n_block_anchors;
         ix->ops->close(ix);
         fa_buf_free(&b);
         test_rm_rf(d);
         free(d);
     }
+    assert_int_equal(banch[1], 12); /* Hangul: every block */
+    assert_true(banch[0] > 0);      /* Latin: the blocks holding no anchored value */
+    assert_true(banch[0] < 12);
 }
 
 /* Every document sharing an anchor with the query is counted and ranked,
@@ -503,6 +506,18 @@ static void test_candidates_stock_anchors(void **state)
     ix->ops->close(ix);
 }
 
+/* A document met through an anchor value of its own story alone is a
+ * candidate under the score floor (index_checks.c) */
+static void test_candidates_unique_anchor(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    index_check_unique_anchor(ix);
+    ix->ops->close(ix);
+}
+
 static int by_rank(const void *a, const void *b)
 {
     const dedup__ranked *x = a, *y = b;
@@ -527,11 +542,12 @@ static void test_rank_candidates_selects_the_best(void **state)
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 uint32_t nd = 8 + (uint32_t)(x % 4) * 40; /* few sizes: tied scores */
                 uint32_t hits = 1 + (uint32_t)(x % 9);
-                all[i] = (dedup__ranked){
-                    {(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u, hits},
-                    hits * DEDUP_HIT_UNIT,
-                    nd,
-                    0};
+                all[i] =
+                    (dedup__ranked){{(uint32_t)(x >> 32) % 100000 + (uint32_t)i * 100000u, hits},
+                                    hits * DEDUP_HIT_UNIT,
+                                    nd,
+                                    0,
+                                    0};
             }
             memcpy(ref, all, n * sizeof *all);
             size_t k = dedup__rank_candidates(all, n, 100, out, max);
@@ -1233,6 +1249,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_short_stories_carried_before, setup, teardown),
         cmocka_unit_test(test_rank_candidates_selects_the_best),
         cmocka_unit_test_setup_teardown(test_candidates_stock_anchors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_candidates_unique_anchor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),

@@ -136,6 +136,20 @@ static void stock_anchors(void **state)
     ix->ops->close(ix);
 }
 
+/* ... and a document met through an anchor value of its own story alone
+ * is a candidate under the score floor, as in the file index */
+static void unique_anchor(void **state)
+{
+    (void)state;
+    dedup_redis_index_options ro = {.url = srv.url, .prefix = "uniq:"};
+    dedup_index *ix;
+    char err[256];
+    dedup_index_params p = {4, 4, 7};
+    assert_int_equal(dedup_redis_index_open(&ro, &p, &ix, err, sizeof err), 0);
+    index_check_unique_anchor(ix);
+    ix->ops->close(ix);
+}
+
 static void parameters_kept(void **state)
 {
     (void)state;
@@ -423,6 +437,7 @@ int main(void)
         cmocka_unit_test(two_nodes),
         cmocka_unit_test(parameters_kept),
         cmocka_unit_test(stock_anchors),
+        cmocka_unit_test(unique_anchor),
         cmocka_unit_test(quality_generated),
         cmocka_unit_test(quality_edits),
         cmocka_unit_test(quality_edits_chars),
