@@ -102,19 +102,8 @@
  * seeds 11-13).  Among rare values, containment recall Japanese 0.940 ->
  * 0.950 / 0.967 -> 0.970, Chinese 0.971 -> 0.977 / 0.951 -> 0.961 (seeds
  * 1-3 / 11-13), near recall the same or higher; from 64 Japanese lost a
- * pair (ninth round; at 64 in the thirteenth, below: Japanese near recall
- * 1-3 0.978 -> 0.976, 31-33 0.981 -> 0.984) */
-#define BLOCK_ANCHOR_MIN_SKETCH_CHARS 64
-/* Thirteenth round: a page in words (not Hangul) of BLOCK_ANCHOR_MIN_SMALL
- * up to BLOCK_ANCHOR_MIN_SKETCH values gets block anchors too, as pages of
- * characters do: only for the blocks that hold none of its anchored
- * values.  A roundup of 96-127 values (three short stories and its own)
- * has E = 8-9 anchors, ~1.5 of them in a 20-value carried story: edited,
- * the story often met none (13 of the 17 English never-candidates
- * "story archived after its roundup" on seeds 1-3 .. 51-53 had a roundup
- * of 96-127 values; Chinese 6 of 8 at 100-127).  Characters from 64 for
- * the same reason (was 128). */
-#define BLOCK_ANCHOR_MIN_SMALL 64
+ * pair */
+#define BLOCK_ANCHOR_MIN_SKETCH_CHARS 128
 /* a block anchor is a value held in the anchors of at most this many
  * documents when the page is looked up (block_anchors): 16 - with 8 and 2
  * Korean lost 2 containment pairs on seeds 11-13 (its short stories' own
@@ -802,11 +791,8 @@ static int block_anchors(const dedup_engine *eng, work *w)
     w->n_banch = 0;
     uint32_t min_sk = w->unspaced ? BLOCK_ANCHOR_MIN_SKETCH_CHARS
                       : w->hangul ? BLOCK_ANCHOR_MIN_SKETCH_HANGUL
-                                  : BLOCK_ANCHOR_MIN_SMALL;
+                                  : BLOCK_ANCHOR_MIN_SKETCH;
     if (!w->have_post || w->sk.n < min_sk || w->n_content == 0) return 0;
-    /* only the blocks holding none of the anchored values: characters, and
-     * a small page in words (BLOCK_ANCHOR_MIN_SMALL) */
-    int unanchored_only = w->unspaced || (!w->hangul && w->sk.n < BLOCK_ANCHOR_MIN_SKETCH);
     uint32_t rate = eng->ix->params.sample_rate;
     uint32_t above = w->sk.v[dedup__anchor_count(w->sk.n) - 1]; /* anchored up to this */
     uint32_t last = w->sk.v[w->sk.n - 1]; /* a capped sketch keeps values up to this */
@@ -818,7 +804,7 @@ static int block_anchors(const dedup_engine *eng, work *w)
         if (!shingle_sampled(w->sh.hash[i], rate)) continue;
         uint32_t v = (uint32_t)(w->sh.hash[i] >> 32), k = w->sh.block[i];
         if (v <= above) {
-            if (unanchored_only) seen[k] = 2; /* holds an anchored value: no block anchor */
+            if (w->unspaced) seen[k] = 2; /* holds an anchored value: no block anchor */
             continue;
         }
         if (v > last || seen[k] == 2 || (seen[k] && v >= minv[k])) continue;

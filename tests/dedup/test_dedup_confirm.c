@@ -1690,39 +1690,6 @@ static void test_chars_carried_before(void **state)
     dedup_engine_close(e);
 }
 
-/* ... and a page of characters from 64 sketch values (thirteenth round;
- * was 128): a short roundup of five one-paragraph stories (94 values, E =
- * 7 anchors) anchors the paragraph that holds none of them.  Before, it
- * had no block anchor, and a story carried in that paragraph, archived
- * after the roundup, met nothing of it. */
-static void test_chars_small_page_block_anchors(void **state)
-{
-    (void)state;
-    dedup_options o = {0};
-    dedup_engine *e;
-    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
-    fa_buf page;
-    fa_buf_init(&page, 1 << 20);
-    fa_buf_puts(&page, "简讯标题\n\n");
-    han_paragraphs(&page, 2, 0, 1); /* its own story */
-    for (unsigned k = 0; k < 4; k++)
-        han_paragraphs(&page, 300 + k, 0, 1);
-    dedup_result r;
-    assert_int_equal(analyze(e, "https://c.example/brief", page.data, &r), 0);
-    dedup_result_free(&r);
-    fa_buf_free(&page);
-    dedup_engine_close(e);
-    dedup_index_params p = {0, 0, 0};
-    dedup_index *ix;
-    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
-    dedup_doc_record g;
-    assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
-    assert_true(g.n_sketch >= 64 && g.n_sketch < 128);
-    assert_true(g.n_block_anchors >= 1);
-    assert_true(g.n_block_anchors < 5); /* not in the blocks holding anchors */
-    ix->ops->close(ix);
-}
-
 /* A block anchor is a value held in the anchors of at most 16 documents
  * when the page is looked up (BLOCK_ANCHOR_RARE_POSTINGS): 60 roundups
  * sharing one stock paragraph (their other text their own) do not all
@@ -1810,63 +1777,6 @@ static void test_words_block_anchor_every_block(void **state)
     assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
     assert_true(g.n_sketch >= 96);
     assert_int_equal(g.n_block_anchors, PARAS);
-    ix->ops->close(ix);
-}
-
-/* Thirteenth round: a page in words of 64-127 sketch values (a roundup of
- * its own story and short carried ones) gets block anchors in the blocks
- * that hold none of its anchored values (BLOCK_ANCHOR_MIN_SMALL), and a
- * short story it carries, archived after it, finds it through them.
- * Until then only pages of 128 values did: such a roundup has E = 8-9
- * anchors, few of them in any one carried story, so a story met the
- * roundup only when it held one of those. */
-static void test_small_page_block_anchors(void **state)
-{
-    (void)state;
-    enum { OWN = 4, STORIES = 5 };
-    dedup_options o = {0};
-    dedup_engine *e;
-    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
-    fa_buf page;
-    fa_buf_init(&page, 1 << 20);
-    fa_buf_puts(&page, "Roundup of the week\n\n");
-    for (unsigned p = 0; p < OWN; p++) { /* its own story */
-        sentence(&page, 700, 2 * p, 0);
-        sentence(&page, 700, 2 * p + 1, 0);
-        fa_buf_puts(&page, "\n\n");
-    }
-    for (unsigned k = 0; k < STORIES; k++) { /* each story: one paragraph */
-        for (unsigned i = 0; i < 3; i++)
-            sentence(&page, 710 + k, i, 0);
-        fa_buf_puts(&page, "\n\n");
-    }
-    dedup_result r;
-    assert_int_equal(analyze(e, "https://r.example/roundup", page.data, &r), 0);
-    dedup_result_free(&r);
-    for (unsigned k = 0; k < STORIES; k++) {
-        fa_buf st;
-        fa_buf_init(&st, 1 << 16);
-        fa_buf_printf(&st, "Story %u\n\n", k);
-        for (unsigned i = 0; i < 3; i++)
-            sentence(&st, 710 + k, i, 0);
-        fa_buf_puts(&st, "\n\n");
-        char url[64];
-        snprintf(url, sizeof url, "https://s%u.example/story", k);
-        assert_int_equal(analyze(e, url, st.data, &r), 0);
-        assert_int_equal(kind_of(&r, "https://r.example/roundup"), DEDUP_CONTAINED_IN);
-        dedup_result_free(&r);
-        fa_buf_free(&st);
-    }
-    fa_buf_free(&page);
-    dedup_engine_close(e);
-    dedup_index_params p = {0, 0, 0};
-    dedup_index *ix;
-    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
-    dedup_doc_record g;
-    assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
-    assert_true(g.n_sketch >= 64 && g.n_sketch < 128);
-    assert_true(g.n_block_anchors > 0);
-    assert_true(g.n_block_anchors < OWN + STORIES); /* not in the blocks holding anchors */
     ix->ops->close(ix);
 }
 
@@ -1985,8 +1895,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chars_carried_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_small_page_block_anchors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_chars_small_page_block_anchors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
