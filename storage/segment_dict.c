@@ -386,8 +386,13 @@ out:
     return seen;
 }
 
-int segment__sampler_take(segment__sampler *s, unsigned min_samples, void **samples,
-                          size_t **sizes, unsigned *n)
+/* Copies the samples kept, side by side, into *samples and *sizes (as
+ * segment_dict_train wants them); consume: each is freed once copied and
+ * the sampler starts empty, and the pages go back (malloc_trim) before
+ * zstd's tables are allocated, so the copy does not double them at the
+ * peak.  FA_EINVAL (nothing copied) under min_samples, FA_ENOMEM. */
+static int sampler_copy(segment__sampler *s, unsigned min_samples, int consume, void **samples,
+                        size_t **sizes, unsigned *n)
 {
     *samples = NULL;
     *sizes = NULL;
@@ -410,19 +415,27 @@ int segment__sampler_take(segment__sampler *s, unsigned min_samples, void **samp
         memcpy(all + off, s->data[i], s->sizes[i]);
         off += s->sizes[i];
         sz[i] = s->sizes[i];
-        free(s->data[i]);
-        s->data[i] = NULL;
+        if (consume) {
+            free(s->data[i]);
+            s->data[i] = NULL;
+        }
     }
-    s->n = 0;
-    s->bytes = 0;
+    if (consume) {
+        s->n = 0;
+        s->bytes = 0;
+    }
     pthread_mutex_unlock(&s->lock);
-    /* Given up, the samples' pages go back to the system before zstd's
-     * tables are allocated: the copy does not double them at the peak. */
-    malloc_trim(0);
+    if (consume) malloc_trim(0);
     *samples = all;
     *sizes = sz;
     *n = k;
     return 0;
+}
+
+int segment__sampler_take(segment__sampler *s, unsigned min_samples, void **samples,
+                          size_t **sizes, unsigned *n)
+{
+    return sampler_copy(s, min_samples, 1, samples, sizes, n);
 }
 
 int segment__sampler_train(segment__sampler *s, unsigned min_samples, int consume, size_t dict_size,
@@ -430,26 +443,10 @@ int segment__sampler_train(segment__sampler *s, unsigned min_samples, int consum
 {
     *dict = NULL;
     *len = 0;
-    void *all = NULL;
-    size_t *sizes = NULL;
-    unsigned n = 0;
-    int rc;
-    if (consume) {
-        rc = segment__sampler_take(s, min_samples, &all, &sizes, &n);
-    } else {
-        pthread_mutex_lock(&s->lock);
-        n = s->n;
-        rc = n < min_samples || n == 0 ? FA_EINVAL : 0;
-        if (rc == 0 && ((all = malloc(s->bytes)) == NULL || (sizes = malloc(n * sizeof *sizes)) == NULL))
-            rc = FA_ENOMEM;
-        size_t off = 0;
-        for (unsigned i = 0; rc == 0 && i < n; i++) {
-            memcpy((uint8_t *)all + off, s->data[i], s->sizes[i]);
-            off += s->sizes[i];
-            sizes[i] = s->sizes[i];
-        }
-        pthread_mutex_unlock(&s->lock);
-    }
+    void *all;
+    size_t *sizes;
+    unsigned n;
+    int rc = sampler_copy(s, min_samples, consume, &all, &sizes, &n);
     if (rc == 0) rc = segment_dict_train(all, sizes, n, dict_size, dict, len, obs);
     free(all);
     free(sizes);
