@@ -1340,6 +1340,9 @@ int segment_writer_set_dictionary(segment_writer *w, const void *dict, size_t le
     w->dict_gen++;
     pthread_mutex_unlock(&w->pool_lock);
     cd = NULL;
+    /* the groups waiting for a first run's early dictionary go on now, not
+     * after the old segment's close below (fsync, rename, index) */
+    pthread_cond_broadcast(&w->trained);
     /* the next record opens a segment that starts with the dictionary; the
      * old one is closed with the lock released */
     closing_segment old = {.fd = -1};

@@ -22,12 +22,14 @@
 #include "storage/warc_reader.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -989,6 +991,97 @@ static void dictionary_trained_early(void **state)
     free(early);
 }
 
+/* The groups that waited for the early dictionary go on as soon as the
+ * writer has it, not after the dictionary-less segment is closed (fsync,
+ * rename, index: 44-70 ms in a crawl, seconds on a slow disk).  A group
+ * written while the dictionary trains must finish while that segment is
+ * still being closed (before the fix it waited for the close: 5 s, then
+ * "blocked"). */
+typedef struct switch_probe {
+    segment_writer *w;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int started, done, closes, blocked;
+    pthread_t t;
+} switch_probe;
+
+static void *switch_probe_write(void *ud)
+{
+    switch_probe *p = ud;
+    early_ctx c = {p->w, 1000, 1001};
+    early_writer(&c);
+    pthread_mutex_lock(&p->m);
+    p->done = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->m);
+    return NULL;
+}
+
+static void switch_probe_trained(void *ud, size_t bytes, unsigned samples)
+{
+    switch_probe *p = ud;
+    (void)bytes, (void)samples;
+    if (p->started++) return;
+    assert_int_equal(pthread_create(&p->t, NULL, switch_probe_write, p), 0);
+    usleep(100 * 1000); /* the group compresses, then waits at the append */
+}
+
+static void switch_probe_closed(void *ud, const char *name, uint64_t bytes)
+{
+    switch_probe *p = ud;
+    (void)name, (void)bytes;
+    if (p->closes++ || !p->started) return; /* the switch's close only */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&p->m);
+    while (!p->done)
+        if (pthread_cond_timedwait(&p->cv, &p->m, &until) == ETIMEDOUT) break;
+    p->blocked = !p->done;
+    pthread_mutex_unlock(&p->m);
+}
+
+static void early_switch_wakes_waiters(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    switch_probe p = {.m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    fa_observer obs = {.ud = &p,
+                       .dictionary_trained = switch_probe_trained,
+                       .segment_closed = switch_probe_closed};
+    segment_writer_options o = {.dir = dir,
+                                .prefix = "switch",
+                                .lazy_open = 1,
+                                .train_dict_after = 200,
+                                .train_dict_size = 16384};
+    o.observer = &obs;
+    char err[256];
+    assert_int_equal(segment_writer_open(&o, &p.w, err, sizeof err), 0);
+    early_ctx c = {p.w, 0, 150};
+    early_writer(&c); /* the 200th record trains, in this thread */
+    assert_int_equal(p.started, 1);
+    pthread_join(p.t, NULL);
+    assert_int_equal(p.done, 1);
+    assert_false(p.blocked);
+    assert_int_equal(segment_writer_close(p.w), 0);
+    /* every record there once: 150 + 1 pages, two warcinfo */
+    size_t n = check_dir(dir), one = 0;
+    char *solo = test_tmpdir_new();
+    segment_writer_options so = {.dir = solo, .prefix = "solo"};
+    segment_writer *sw;
+    assert_int_equal(segment_writer_open(&so, &sw, err, sizeof err), 0);
+    early_ctx a = {sw, 0, 150}, b = {sw, 1000, 1001};
+    early_writer(&a);
+    early_writer(&b);
+    assert_int_equal(segment_writer_close(sw), 0);
+    one = check_dir(solo);
+    assert_int_equal(n, one + 1);
+    test_rm_rf(solo);
+    free(solo);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 /* The reservoir keeps whole records (cut at 32 KiB), at most 2,000 and
  * 12 MiB, and trains only with enough of them. */
 static void sampler_reservoir(void **state)
@@ -1209,6 +1302,7 @@ int main(void)
         cmocka_unit_test(truncated_says_what_is_missing),
         cmocka_unit_test(dictionary_segments),
         cmocka_unit_test(dictionary_trained_early),
+        cmocka_unit_test(early_switch_wakes_waiters),
         cmocka_unit_test(sampler_reservoir),
         cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),
