@@ -219,8 +219,9 @@ static int cjk_stable(uint32_t c)
 }
 
 /* ASCII plus typographic punctuation, Unicode spaces, full-width ASCII
- * (U+FF01-FF5E: NFKC is ASCII, then folded) and cjk_stable code points
- * only (most English, Chinese, Japanese and Korean news): one pass, no NFKC
+ * (U+FF01-FF5E: NFKC is ASCII, then folded), the Latin-1 letters and
+ * cjk_stable code points only (most English, Chinese, Japanese and Korean
+ * news, and much of the western European): one pass, no NFKC
  * needed since none of those characters change under it beyond what is
  * done here.  Returns 1 when it did the work, 0 when the text needs the
  * full path (out is left as it was), or an error. */
@@ -245,6 +246,18 @@ static int punct_path(const char *s, size_t len, fa_buf *out)
             /* dropped */
         } else if (cjk_stable(c)) {
             put_bytes(&k, s + i, n);
+        } else if (c >= 0xC0 && c <= 0xFF) {
+            /* Latin-1 letters (and the signs x and / between them): NFC
+             * already and without a compatibility form; full case folding
+             * lowers U+00C0-00DE (not U+00D7) and makes U+00DF "ss" */
+            if (c == 0xDF) {
+                put_bytes(&k, "ss", 2);
+            } else if (c <= 0xDE && c != 0xD7) {
+                char low[2] = {s[i], (char)(s[i + 1] + 0x20)};
+                put_bytes(&k, low, 2);
+            } else {
+                put_bytes(&k, s + i, n);
+            }
         } else if (c >= 0xFF01 && c <= 0xFF5E) {
             char ch = (char)(c - 0xFEE0);
             if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);

@@ -72,8 +72,9 @@ static char *nfkc_fold(const char *s)
     return z;
 }
 
-/* Chinese, Japanese and Korean text takes the one-pass path (no NFKC: its
- * characters do not change under it, full-width ASCII becomes ASCII) and
+/* Chinese, Japanese and Korean text, and Latin-1 letters, take the
+ * one-pass path (no NFKC: their characters do not change under it,
+ * full-width ASCII becomes ASCII, Latin-1 capitals fold by table) and
  * gives the bytes NFKC with case folding gives: every code point of that
  * path, ASCII between them, and beside a character that composes with
  * them (a combining accent, the voiced sound mark, a final jamo after an
@@ -81,9 +82,9 @@ static char *nfkc_fold(const char *s)
 static void test_normalize_cjk_path(void **state)
 {
     (void)state;
-    static const uint32_t ranges[][2] = {{0x4E00, 0x9FFF}, {0x3041, 0x3096}, {0x30A1, 0x30FA},
-                                         {0x30FC, 0x30FC}, {0xAC00, 0xD7A3}, {0x3001, 0x3002},
-                                         {0x3005, 0x3005}, {0x3008, 0x3011}, {0xFF01, 0xFF5E}};
+    static const uint32_t ranges[][2] = {
+        {0x4E00, 0x9FFF}, {0x3041, 0x3096}, {0x30A1, 0x30FA}, {0x30FC, 0x30FC}, {0xAC00, 0xD7A3},
+        {0x3001, 0x3002}, {0x3005, 0x3005}, {0x3008, 0x3011}, {0xFF01, 0xFF5E}, {0xC0, 0xFF}};
     static const uint32_t after[] = {0, 0x0301, 0x3099, 0x11A8, 'Q'};
     char buf[64 * 8 + 1];
     for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++)
