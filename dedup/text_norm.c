@@ -218,6 +218,34 @@ static int cjk_stable(uint32_t c)
            c == 0x3001 || c == 0x3002 || c == 0x3005 || (c >= 0x3008 && c <= 0x3011);
 }
 
+/* 1 when punct_path copies c as it is, or with its case folded in place
+ * by fold_run: printable ASCII, the Latin-1 letters but U+00DF (NFC
+ * already and without a compatibility form; U+00D7 and U+00F7 between
+ * them stay as they are) and cjk_stable code points. */
+static int run_cp(uint32_t c)
+{
+    if (c < 0x80) return c > 0x20 && c != 0x7F;
+    return (c >= 0xC0 && c <= 0xFF && c != 0xDF) || cjk_stable(c);
+}
+
+/* Full case folding of a run of run_cp characters (valid UTF-8): A-Z, and
+ * U+00C0-00DE but U+00D7 (C3 80-9E: +0x20 on the second byte).  Bytes of
+ * the three-byte characters are never these (leads E0-EF, continuations
+ * 80-BF follow only leads). */
+static void fold_run(char *p, size_t n)
+{
+    for (size_t t = 0; t < n; t++) {
+        unsigned char b = (unsigned char)p[t];
+        if (b >= 'A' && b <= 'Z') {
+            p[t] = (char)(b + 32);
+        } else if (b == 0xC3 && t + 1 < n) {
+            unsigned char b2 = (unsigned char)p[t + 1];
+            if (b2 >= 0x80 && b2 <= 0x9E && b2 != 0x97) p[t + 1] = (char)(b2 + 0x20);
+            t++;
+        }
+    }
+}
+
 /* ASCII plus typographic punctuation, Unicode spaces, full-width ASCII
  * (U+FF01-FF5E: NFKC is ASCII, then folded), the Latin-1 letters and
  * cjk_stable code points only (most English, Chinese, Japanese and Korean
@@ -233,31 +261,34 @@ static int punct_path(const char *s, size_t len, fa_buf *out)
     while (i < len && k.rc == 0) {
         uint32_t c;
         size_t n = text_utf8_next((const uint8_t *)s + i, len - i, &c);
-        if (c < 0x80) {
-            if (c <= 0x20 || c == 0x7F) {
-                k.pending = 1;
-            } else {
-                char ch = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-                put_bytes(&k, &ch, 1);
+        if (run_cp(c)) {
+            /* a run of characters copied in one append, then folded */
+            size_t j = i + n;
+            while (j < len) {
+                unsigned char b = (unsigned char)s[j];
+                if (b < 0x80) {
+                    if (b <= 0x20 || b == 0x7F) break;
+                    j++;
+                    continue;
+                }
+                uint32_t d;
+                size_t m = text_utf8_next((const uint8_t *)s + j, len - j, &d);
+                if (!run_cp(d)) break;
+                j += m;
             }
+            put_bytes(&k, s + i, j - i);
+            if (k.rc == 0) fold_run(out->data + out->len - (j - i), j - i);
+            i = j;
+            continue;
+        }
+        if (c < 0x80) {
+            k.pending = 1; /* a space, a control or DEL */
         } else if (is_space_cp(c) && c != 0x85) {
             k.pending = 1;
         } else if (is_invisible_cp(c)) {
             /* dropped */
-        } else if (cjk_stable(c)) {
-            put_bytes(&k, s + i, n);
-        } else if (c >= 0xC0 && c <= 0xFF) {
-            /* Latin-1 letters (and the signs x and / between them): NFC
-             * already and without a compatibility form; full case folding
-             * lowers U+00C0-00DE (not U+00D7) and makes U+00DF "ss" */
-            if (c == 0xDF) {
-                put_bytes(&k, "ss", 2);
-            } else if (c <= 0xDE && c != 0xD7) {
-                char low[2] = {s[i], (char)(s[i + 1] + 0x20)};
-                put_bytes(&k, low, 2);
-            } else {
-                put_bytes(&k, s + i, n);
-            }
+        } else if (c == 0xDF) {
+            put_bytes(&k, "ss", 2); /* full case folding */
         } else if (c >= 0xFF01 && c <= 0xFF5E) {
             char ch = (char)(c - 0xFEE0);
             if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
@@ -355,15 +386,32 @@ int text_collapse_space(const char *s, size_t len, fa_buf *out)
     while (i < len && k.rc == 0) {
         uint32_t c;
         size_t n = text_utf8_next((const uint8_t *)s + i, len - i, &c);
-        if (is_space_cp(c))
+        if (is_space_cp(c)) {
             k.pending = 1;
-        else if (c == 0xFFFD && n == 1)
-            put_bytes(&k, "\xEF\xBF\xBD", 3);
-        else {
-            put_bytes(&k, s + i, n);
-            if (!compose) compose = may_compose(c);
+            i += n;
+            continue;
         }
-        i += n;
+        if (c == 0xFFFD && n == 1) {
+            put_bytes(&k, "\xEF\xBF\xBD", 3);
+            i += n;
+            continue;
+        }
+        /* a run up to the next space or invalid byte, copied in one append */
+        size_t j = i;
+        for (;;) {
+            if (!compose) compose = may_compose(c);
+            j += n;
+            if (j >= len) break;
+            if ((unsigned char)s[j] < 0x80) {
+                c = (unsigned char)s[j];
+                n = 1;
+            } else {
+                n = text_utf8_next((const uint8_t *)s + j, len - j, &c);
+            }
+            if (is_space_cp(c) || (c == 0xFFFD && n == 1)) break;
+        }
+        put_bytes(&k, s + i, j - i);
+        i = j;
     }
     if (k.rc != 0 || !compose) return k.rc;
     /* canonically composed, as a browser shows it and as trafilatura

@@ -107,6 +107,95 @@ static void test_normalize_cjk_path(void **state)
                 "ab \xED\x95\x9C\xEA\xB5\xAD \xE6\x97\xA5");
 }
 
+/* The one-pass paths copy runs of characters in one append and fold them
+ * in place: random texts of ASCII, Latin-1, CJK, typographic, full-width,
+ * space, invisible and invalid pieces give the bytes the full path gives.
+ * The full path is forced by a combining mark after a final space (it
+ * attaches to that space, so it changes nothing before it): the reference
+ * is that output less its last three bytes (the space and the mark). */
+static const char *const run_pieces[] = {"a",
+                                         "Z",
+                                         "Hello",
+                                         "\xC3\x80",
+                                         "\xC3\x9F",
+                                         "\xC3\x97",
+                                         "\xC3\xBF",
+                                         " ",
+                                         "  \t",
+                                         "\xC2\xA0",
+                                         "\xE6\x97\xA5",
+                                         "\xED\x95\x9C",
+                                         "\xE3\x81\x82",
+                                         ",",
+                                         "-",
+                                         "\xE2\x80\x9C",
+                                         "\xE2\x80\x94",
+                                         "\xEF\xBC\xA1",
+                                         "\xE2\x80\x8B",
+                                         "\xFF",
+                                         "\xC3\x9E\xC3\x9FX",
+                                         "\xE3\x80\x80",
+                                         "7.5%"};
+
+static void test_normalize_runs_random(void **state)
+{
+    (void)state;
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    size_t np = sizeof run_pieces / sizeof *run_pieces;
+    for (int round = 0; round < 3000; round++) {
+        char in[512];
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int pieces = 1 + (int)(x % 24);
+        for (int p = 0; p < pieces; p++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *piece = run_pieces[x % np];
+            memcpy(in + n, piece, strlen(piece));
+            n += strlen(piece);
+        }
+        in[n] = 0;
+        char forced[520];
+        snprintf(forced, sizeof forced, "%sx \xCC\x81", in);
+        char *got = NULL, *want = norm(forced);
+        size_t wl = strlen(want);
+        assert_true(wl >= 4);
+        want[wl - 4] = 0; /* the "x", the space, the mark */
+        snprintf(forced, sizeof forced, "%sx", in);
+        got = norm(forced);
+        got[strlen(got) - 1] = 0;
+        if (strcmp(got, want) != 0) fail_msg("'%s': '%s' != '%s'", in, got, want);
+        free(got);
+        free(want);
+        /* the display form: spaces collapsed, the rest as it is */
+        fa_buf b, r;
+        fa_buf_init(&b, 1 << 20);
+        fa_buf_init(&r, 1 << 20);
+        assert_int_equal(text_collapse_space(in, n, &b), 0);
+        int pending = 0;
+        for (size_t i = 0; i < n;) {
+            uint32_t c;
+            size_t m = text_utf8_next((const uint8_t *)in + i, n - i, &c);
+            int space = c <= 0x20 || c == 0x7F || (c >= 0x80 && c <= 0xA0) || c == 0x3000;
+            if (space) {
+                pending = 1;
+            } else {
+                if (pending && r.len) fa_buf_append(&r, " ", 1);
+                pending = 0;
+                if (c == 0xFFFD && m == 1)
+                    fa_buf_append(&r, "\xEF\xBF\xBD", 3);
+                else
+                    fa_buf_append(&r, in + i, m);
+            }
+            i += m;
+        }
+        if (b.len != r.len || (b.len && memcmp(b.data, r.data, b.len) != 0))
+            fail_msg("display '%s': '%.*s' != '%.*s'", in, (int)b.len, b.len ? b.data : "",
+                     (int)r.len, r.len ? r.data : "");
+        fa_buf_free(&b);
+        fa_buf_free(&r);
+    }
+}
+
 static void expect_display(const char *in, const char *want)
 {
     fa_buf b;
@@ -650,6 +739,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_normalize_cjk_path),
+        cmocka_unit_test(test_normalize_runs_random),
         cmocka_unit_test(test_display_form),
         cmocka_unit_test(test_sketch_common_exact),
         cmocka_unit_test(test_extract_page),
