@@ -104,39 +104,39 @@ static void put_bytes(collapse *k, const void *p, size_t n)
     k->started = 1;
 }
 
+/* ASCII text: one pass writing straight into out (the output is never
+ * longer than the input, so one reserve covers it). */
 static int ascii_path(const char *s, size_t len, fa_buf *out, int fold)
 {
-    collapse k = {out, 0, 0, 0};
     int rc = fa_buf_reserve(out, len);
     if (rc < 0) return rc;
-    size_t i = 0;
-    while (i < len && k.rc == 0) {
+    char *o = out->data + out->len, *first = o;
+    int pending = 0;
+    for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch <= 0x20 || ch == 0x7F) {
-            k.pending = 1;
-            i++;
+            pending = 1;
             continue;
         }
-        size_t j = i;
-        while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] != 0x7F)
-            j++;
-        if (k.pending && k.started) k.rc = fa_buf_append(out, " ", 1);
-        k.pending = 0;
-        if (k.rc < 0) break;
-        size_t at = out->len;
-        k.rc = fa_buf_append(out, s + i, j - i);
-        if (k.rc == 0 && fold)
-            for (size_t t = at; t < out->len; t++)
-                if (out->data[t] >= 'A' && out->data[t] <= 'Z') out->data[t] += 32;
-        k.started = 1;
-        i = j;
+        if (pending && o != first) *o++ = ' ';
+        pending = 0;
+        if (fold && ch >= 'A' && ch <= 'Z') ch = (unsigned char)(ch + 32);
+        *o++ = (char)ch;
     }
-    return k.rc;
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return 0;
 }
 
 static int is_ascii(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull) return 0;
+    }
+    for (; i < len; i++)
         if ((unsigned char)s[i] >= 0x80) return 0;
     return 1;
 }
