@@ -11,6 +11,9 @@
 # p99 / max it reports, and the archive's bytes on disk.  Then the medians
 # per variant.
 #
+# A variant's MAXCONN=N word crawls with politeness.max_connections N
+# (128 otherwise, as bench_crawl.sh).
+#
 # A variant whose words include NODEDUP=1 crawls with `dedup: { enabled:
 # false }` (no extraction, no near-duplicate or containment analysis): the
 # difference between a binary's run with and without it is what dedup costs
@@ -53,9 +56,11 @@ for _ in $(seq "$rounds"); do
   for v in "$@"; do
     label=${v%%:*} cmd=${v#*:}
     rm -rf "$work/archive" "$work/state"
+    # a variant's MAXCONN=N word sets politeness.max_connections (128 otherwise)
+    maxconn=$(printf '%s\n' " $cmd " | sed -n 's/.* MAXCONN=\([0-9]*\) .*/\1/p')
     sed -e "s|max_connections_per_host: [0-9]*|max_connections_per_host: ${CONN:-4}|" \
         -e "s|min_delay: [0-9a-z]*|min_delay: 0s|" \
-        -e "s|max_connections: [0-9]*|max_connections: 128|" \
+        -e "s|max_connections: [0-9]*|max_connections: ${maxconn:-128}|" \
         -e "s|^  dir: .*|  dir: $work/archive|" \
         -e "s|^  state_dir: .*|  state_dir: $work/state|" \
         "$work/sites/feedarc-demo.yaml" > "$work/bench.yaml"
