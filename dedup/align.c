@@ -432,6 +432,27 @@ void align_mark_matches(const align_text *a, const uint8_t *found, const align_t
     }
 }
 
+uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
+                        const align_params *p)
+{
+    long lo = -1, lo2 = -1; /* the two earliest blocks of b holding a whole match */
+    for (size_t i = 0; i < a->n_s; i++) {
+        if (!found[i]) continue;
+        double held = 0;
+        long at = sentence_match(a, i, b, p, &held);
+        if (at < 0 || held < ALIGN_WHOLE) continue;
+        long blk = (long)b->s[at].block;
+        if (lo < 0 || blk < lo)
+            lo2 = lo, lo = blk;
+        else if (lo2 < 0 || blk < lo2)
+            lo2 = blk;
+    }
+    if (lo2 <= 0) return 0;
+    /* b's first block is a headline (one sentence), not text of its own */
+    int headline = b->n_s < 2 || b->s[1].block != b->s[0].block;
+    return (uint32_t)lo2 - (headline ? 1u : 0u);
+}
+
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)
 {
     uint64_t tokens = 0, found = 0;

@@ -198,6 +198,22 @@ int align_run_block_edge(const align_text *b, const uint8_t *b_found, const alig
 void align_mark_matches(const align_text *a, const uint8_t *found, const align_text *b,
                         const align_params *p, uint8_t *mark);
 
+/* How many blocks of b come before where a lies in it, counted by a's
+ * sentences b holds almost whole (ALIGN_WHOLE of their trigrams, in one
+ * sentence): the blocks before the second earliest such match (the
+ * earliest is left out: one stock sentence - a quote, a site's note - b
+ * also says early on), b's first block not counted when it is one
+ * sentence (a headline).  0 when fewer than two are.  A
+ * page carrying a as a roundup carries a story has its own story of three
+ * paragraphs or more first; an edited copy of a has at most a lede and a
+ * paragraph before what the two share.  Counted by verbatim sentences, not
+ * by found blocks: a roundup's own story of one topic holds sentences of
+ * the carried story found by chance (0.5-0.7 of their trigrams), which
+ * make its paragraphs look found and its lead short.  One match per found
+ * sentence. */
+uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
+                        const align_params *p);
+
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however
  * much one adds: an aggregator's first block is its own headline, which the

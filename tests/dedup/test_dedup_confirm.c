@@ -1221,6 +1221,56 @@ static void test_carrier_shaped(void **state)
     }
 }
 
+/* Fourteenth round, carrier_first: a page with at most NEAR_OWN_BLOCKS
+ * blocks of its own, at most COPY_OWN_BLOCKS of them before a story it
+ * holds verbatim, is an edited copy of the story (a lede and an added
+ * paragraph first, two more after: shape 0), not its container; with its
+ * own story of three paragraphs first it is (shape 1).  Shape 2: one own
+ * paragraph first, then one holding the story's first sentences each with
+ * a typo (found, not verbatim: a roundup's own story of one topic holds
+ * such chance matches), three own paragraphs, the story verbatim - the
+ * layout's lead is 1, but the story's verbatim sentences begin after five
+ * blocks of the page's own (align_run_lead): contained. */
+static void test_copy_not_carrier_first(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 3; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The headline of the story\n\n");
+        unsigned so = 0, sc = 0, sp = 0;
+        own_paragraphs(&orig, 31, &so, 4, 3);
+        fa_buf_puts(&page, "The page's own headline\n\n");
+        if (shape == 0) {
+            own_paragraphs(&page, 32, &sp, 2, 3);
+            own_paragraphs(&page, 31, &sc, 4, 3);
+            own_paragraphs(&page, 32, &sp, 2, 3);
+        } else if (shape == 1) {
+            own_paragraphs(&page, 32, &sp, 3, 3);
+            own_paragraphs(&page, 31, &sc, 4, 3);
+            own_paragraphs(&page, 32, &sp, 1, 3);
+        } else {
+            own_paragraphs(&page, 32, &sp, 1, 3);
+            for (unsigned k = 0; k < 3; k++)
+                sentence(&page, 31, k, 1);
+            fa_buf_puts(&page, "\n\n");
+            own_paragraphs(&page, 32, &sp, 3, 3);
+            own_paragraphs(&page, 31, &sc, 4, 3);
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (shape == 0)
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* The first six words of sentence s of story `story` (sentence's). */
 static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
 {
@@ -1886,6 +1936,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_novel_by_own_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carrier_shaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_not_carrier_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pair_stock_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
