@@ -453,6 +453,24 @@ uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_t
     return (uint32_t)lo2 - (headline ? 1u : 0u);
 }
 
+uint32_t align_close_blocks(const align_text *a, const uint8_t *found, const align_text *b,
+                            const align_params *p)
+{
+    uint32_t n = 0, last = 0; /* block 0 (a headline) is not counted */
+    for (size_t i = 0; i < a->n_s; i++) {
+        if (!found[i] || a->s[i].block == 0 || a->s[i].block == last) continue;
+        double held = 0;
+        if (sentence_match(a, i, b, p, &held) >= 0 && held >= ALIGN_CLOSE)
+            n++, last = a->s[i].block;
+    }
+    return n;
+}
+
+uint32_t align_blocks(const align_text *a)
+{
+    return a->n_s ? a->s[a->n_s - 1].block : 0;
+}
+
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)
 {
     uint64_t tokens = 0, found = 0;

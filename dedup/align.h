@@ -214,6 +214,22 @@ void align_mark_matches(const align_text *a, const uint8_t *found, const align_t
 uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
                         const align_params *p);
 
+/* How many blocks of a (its first, a headline, aside) hold a sentence
+ * found in b that one sentence of b holds closely (ALIGN_CLOSE of its
+ * counted trigrams: one changed word or typo in a sentence of words, or a
+ * sentence of characters found at all).  found: a->n_s flags from
+ * align_shares.  Two stories of one topic find each other's sentences at
+ * 0.5-0.65 of their trigrams by chance (a register's stock phrases); a
+ * paragraph one repeats from the other is there verbatim, and an edited
+ * copy keeps most of its sentences within a word or two.  One match per
+ * found sentence. */
+#define ALIGN_CLOSE 0.7
+uint32_t align_close_blocks(const align_text *a, const uint8_t *found, const align_text *b,
+                            const align_params *p);
+
+/* Blocks of a but its first (a headline). */
+uint32_t align_blocks(const align_text *a);
+
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however
  * much one adds: an aggregator's first block is its own headline, which the

@@ -960,6 +960,8 @@ typedef struct verified {
                                              before the other's whole sentences
                                              (align_run_lead), of the other before
                                              this text's */
+    int shared_paragraphs; /* confirmed: the two texts share a paragraph or two, not a
+                              story (confirm, decide) */
 } verified;
 
 /* A candidate measured in presearch: its record (no sketch or strings
@@ -1267,6 +1269,19 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
             v->other_lay.lead <= COPY_OWN_BLOCKS && own_blocks(&v->other_lay) <= NEAR_OWN_BLOCKS &&
             (double)bt.tokens >= o->confirm_container_ratio * (double)w->at.tokens)
             v->run_lead_other = align_run_lead(&w->at, v->found, &bt, s);
+        /* two stories sharing a paragraph or two: measured only for a
+         * pair the near rules may take (decide) */
+        double lo_share = v->c_me_in_other < v->c_other_in_me ? v->c_me_in_other : v->c_other_in_me;
+        uint32_t nb_me = align_blocks(&w->at), nb_other = align_blocks(&bt);
+        if (lo_share >= o->confirm_near_same_head && lo_share < o->confirm_containment &&
+            nb_me >= NEAR_OWN_BLOCKS && nb_other >= NEAR_OWN_BLOCKS) {
+            uint32_t close_me = align_close_blocks(&w->at, v->found, &bt, s);
+            if (close_me <= COPY_OWN_BLOCKS && nb_me >= close_me + NEAR_OWN_BLOCKS) {
+                uint32_t close_other = align_close_blocks(&bt, fo, &w->at, s);
+                v->shared_paragraphs =
+                    close_other <= COPY_OWN_BLOCKS && nb_other >= close_other + NEAR_OWN_BLOCKS;
+            }
+        }
         /* each text's own part only its end: no own block before or between found ones */
         v->me_tail = v->me_lay.found && !v->me_lay.lead && !v->me_lay.inner;
         v->other_tail = v->other_lay.found && !v->other_lay.lead && !v->other_lay.inner;
@@ -1701,8 +1716,9 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * copies edited on both sides (a story carried under its headline
          * usually has at most one block its carrier lacks) */
         uint32_t own_me = own_blocks(&v->me_lay), own_other = own_blocks(&v->other_lay);
-        int copies = (own_me <= NEAR_OWN_BLOCKS && own_other <= NEAR_OWN_BLOCKS) ||
-                     (v->same_head && own_me > 1 && own_other > 1);
+        int copies = ((own_me <= NEAR_OWN_BLOCKS && own_other <= NEAR_OWN_BLOCKS) ||
+                      (v->same_head && own_me > 1 && own_other > 1)) &&
+                     !v->shared_paragraphs;
         if (copies && v->same_head && v->res >= o->confirm_near_same_head &&
             (!v->weak || v->c_other_in_me >= o->confirm_near ||
              v->c_me_in_other >= o->confirm_near))
@@ -1758,8 +1774,8 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * half found, as on rule 1: a same-desk story under the same
          * headline is copy-shaped too (docs/DEDUP.md, rule 6) */
         else if (close_copy_blocks(&v->me_lay) && close_copy_blocks(&v->other_lay) &&
-                 v->res >= o->confirm_near_copy && v->pair_me >= o->confirm_near_copy &&
-                 v->pair_other >= o->confirm_near_copy &&
+                 !v->shared_paragraphs && v->res >= o->confirm_near_copy &&
+                 v->pair_me >= o->confirm_near_copy && v->pair_other >= o->confirm_near_copy &&
                  (!v->weak || v->c_other_in_me >= o->confirm_near ||
                   v->c_me_in_other >= o->confirm_near))
             v->kind = DEDUP_NEAR;
