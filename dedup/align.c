@@ -466,6 +466,18 @@ uint32_t align_close_blocks(const align_text *a, const uint8_t *found, const ali
     return n;
 }
 
+double align_close_share(const align_text *a, const uint8_t *found, const align_text *b,
+                         const align_params *p)
+{
+    uint64_t close = 0;
+    for (size_t i = 0; i < a->n_s; i++) {
+        double held = 0;
+        if (found[i] && sentence_match(a, i, b, p, &held) >= 0 && held >= ALIGN_CLOSE)
+            close += a->s[i].tokens;
+    }
+    return a->tokens ? (double)close / (double)a->tokens : 0;
+}
+
 uint32_t align_blocks(const align_text *a)
 {
     return a->n_s ? a->s[a->n_s - 1].block : 0;

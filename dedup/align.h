@@ -227,6 +227,11 @@ uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_t
 uint32_t align_close_blocks(const align_text *a, const uint8_t *found, const align_text *b,
                             const align_params *p);
 
+/* The share of a's tokens in sentences found in b that one sentence of b
+ * holds closely (ALIGN_CLOSE).  One match per found sentence. */
+double align_close_share(const align_text *a, const uint8_t *found, const align_text *b,
+                         const align_params *p);
+
 /* Blocks of a but its first (a headline). */
 uint32_t align_blocks(const align_text *a);
 
