@@ -1696,11 +1696,20 @@ static int verbatim_run(const align_layout *lay, const align_run *run, double sh
  * left near it (merging the roundup into the story's cluster) or
  * unrelated, their pages 0.22-0.40 own, with 3 own blocks first or 5-7
  * own blocks; the 4 near copies failing only the share had 1-2 own
- * blocks first and 4 in all (own_blocks 4 = NEAR_OWN_BLOCKS: no slack) */
-static int novel_enough(const dedup_options *o, const align_layout *lay, double blk)
+ * blocks first and 4 in all (own_blocks 4 = NEAR_OWN_BLOCKS: no slack).
+ * Fourteenth round: or its blocks before where the carried text's verbatim
+ * sentences begin (run_lead, align_run_lead; measured for a container of
+ * at most NEAR_OWN_BLOCKS own blocks, at most COPY_OWN_BLOCKS first by
+ * its layout) are more than COPY_OWN_BLOCKS: a roundup whose own story's
+ * first paragraphs hold sentences of the carried story found by chance
+ * has a short layout lead, but its own story comes first (seeds 1-3 to
+ * 51-53: 3 roundups left near the story they carry became its container;
+ * no near copy moved) */
+static int novel_enough(const dedup_options *o, const align_layout *lay, double blk,
+                        uint32_t run_lead)
 {
     return 1.0 - blk >= o->confirm_novel_share || lay->lead > COPY_OWN_BLOCKS ||
-           own_blocks(lay) > NEAR_OWN_BLOCKS;
+           run_lead > COPY_OWN_BLOCKS || own_blocks(lay) > NEAR_OWN_BLOCKS;
 }
 
 /* Was a text of characters found at confirm_containment or more in
@@ -1763,7 +1772,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                                 v->edge_other))) &&
                  v->me_lay.found > 0 && !v->me_tail && !copy_own_blocks(&v->me_lay) &&
                  carrier_first(&v->me_lay, v->run_lead_me) &&
-                 novel_enough(o, &v->me_lay, v->blk_me_in_other) &&
+                 novel_enough(o, &v->me_lay, v->blk_me_in_other, v->run_lead_me) &&
                  (double)v->tokens_me >= o->confirm_container_ratio * (double)v->tokens_other)
             v->kind = DEDUP_CONTAINS;
         else if (((v->c_me_in_other >= o->confirm_containment &&
@@ -1776,7 +1785,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                                 v->edge_me))) &&
                  v->other_lay.found > 0 && !v->other_tail && !copy_own_blocks(&v->other_lay) &&
                  carrier_first(&v->other_lay, v->run_lead_other) &&
-                 novel_enough(o, &v->other_lay, v->blk_other_in_me) &&
+                 novel_enough(o, &v->other_lay, v->blk_other_in_me, v->run_lead_other) &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;
         else if (copies && v->res >= o->confirm_near)

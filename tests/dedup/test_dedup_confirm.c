@@ -1383,6 +1383,38 @@ static void test_loose_not_carried(void **state)
     }
 }
 
+/* Fourteenth round, novel_enough by the run's lead: a roundup whose own
+ * story (four paragraphs) is short beside a long story it carries (six
+ * paragraphs), and whose first paragraph holds three of the story's
+ * sentences loosely (a topic's chance matches: found, not verbatim), has
+ * 0.36 of its tokens its own, its layout's lead 0 and four own blocks: not
+ * novel enough, and near the story under rule 4 (shares 0.64 / 1.0),
+ * merging the roundup into the story's cluster.  The story's verbatim
+ * sentences begin after five of the page's blocks (align_run_lead): its
+ * own story comes first, it contains the story. */
+static void test_novel_by_run_lead(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The long story's headline\n\n");
+    unsigned so = 0, sc = 0, sp = 0;
+    own_paragraphs(&orig, 61, &so, 6, 3);
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned k = 0; k < 3; k++)
+        sentence_loose(&page, 61, k);
+    fa_buf_puts(&page, "\n\n");
+    own_paragraphs(&page, 62, &sp, 4, 3);
+    own_paragraphs(&page, 61, &sc, 6, 3);
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+}
+
 /* The first six words of sentence s of story `story` (sentence's). */
 static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
 {
@@ -2051,6 +2083,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy_not_carrier_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_paragraphs_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loose_not_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_novel_by_run_lead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pair_stock_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
