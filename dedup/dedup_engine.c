@@ -1788,7 +1788,13 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                  novel_enough(o, &v->other_lay, v->blk_other_in_me, v->run_lead_other) &&
                  (double)v->tokens_other >= o->confirm_container_ratio * (double)v->tokens_me)
             v->kind = DEDUP_CONTAINED_IN;
-        else if (copies && v->res >= o->confirm_near)
+        /* rules 4 and 5 take edited copies only: a text whose other's
+         * verbatim sentences begin after more than COPY_OWN_BLOCKS of its
+         * own blocks (run_lead, measured for a possible container: see
+         * carrier_first) has a story of its own first - a roundup left
+         * no container by another rule is not a copy of what it carries */
+        else if (copies && v->res >= o->confirm_near && v->run_lead_me <= COPY_OWN_BLOCKS &&
+                 v->run_lead_other <= COPY_OWN_BLOCKS)
             v->kind = DEDUP_NEAR;
         /* characters: one text found in the other as a carried story would
          * be, the other not its container (rules above) and at least
@@ -1796,6 +1802,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * headline with a lede and added sentences; a background story
          * shares at most 0.6 of either (docs/DEDUP.md) */
         else if (copies && v->chars && v->res >= o->confirm_near_chars &&
+                 v->run_lead_me <= COPY_OWN_BLOCKS && v->run_lead_other <= COPY_OWN_BLOCKS &&
                  (v->c_other_in_me >= o->confirm_containment ||
                   v->c_me_in_other >= o->confirm_containment))
             v->kind = DEDUP_NEAR;

@@ -1415,6 +1415,38 @@ static void test_novel_by_run_lead(void **state)
     fa_buf_free(&page);
 }
 
+/* Fourteenth round, rules 4 and 5 by the run's lead: a page whose first
+ * paragraph holds three sentences of a story loosely (a topic's chance
+ * matches), then three paragraphs of its own, then the story verbatim, is
+ * shaped as an edited copy by its layout (three own blocks, none before
+ * the found ones: copy_own_blocks), so no container, and was near the
+ * story under rule 4 (shares 0.7 / 1.0).  But the story's verbatim
+ * sentences begin after four of its blocks: a story of its own first, not
+ * an edited copy - not near (left unrelated rather than joined to the
+ * story's cluster). */
+static void test_not_copy_by_run_lead(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The long story's headline\n\n");
+    unsigned so = 0, sc = 0, sp = 0;
+    own_paragraphs(&orig, 71, &so, 6, 3);
+    fa_buf_puts(&page, "The page's own headline\n\n");
+    for (unsigned k = 0; k < 3; k++)
+        sentence_loose(&page, 71, k);
+    fa_buf_puts(&page, "\n\n");
+    own_paragraphs(&page, 72, &sp, 3, 3);
+    own_paragraphs(&page, 71, &sc, 6, 3);
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    assert_int_not_equal(carried_kind(d, o, orig.data, page.data), DEDUP_NEAR);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+}
+
 /* The first six words of sentence s of story `story` (sentence's). */
 static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
 {
@@ -2084,6 +2116,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shared_paragraphs_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loose_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_novel_by_run_lead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_copy_by_run_lead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pair_stock_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
