@@ -432,6 +432,57 @@ void align_mark_matches(const align_text *a, const uint8_t *found, const align_t
     }
 }
 
+uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
+                        const align_params *p)
+{
+    long lo = -1, lo2 = -1; /* the two earliest blocks of b holding a whole match */
+    for (size_t i = 0; i < a->n_s; i++) {
+        if (!found[i]) continue;
+        double held = 0;
+        long at = sentence_match(a, i, b, p, &held);
+        if (at < 0 || held < ALIGN_WHOLE) continue;
+        long blk = (long)b->s[at].block;
+        if (lo < 0 || blk < lo)
+            lo2 = lo, lo = blk;
+        else if (lo2 < 0 || blk < lo2)
+            lo2 = blk;
+    }
+    if (lo2 <= 0) return 0;
+    /* b's first block is a headline (one sentence), not text of its own */
+    int headline = b->n_s < 2 || b->s[1].block != b->s[0].block;
+    return (uint32_t)lo2 - (headline ? 1u : 0u);
+}
+
+uint32_t align_close_blocks(const align_text *a, const uint8_t *found, const align_text *b,
+                            const align_params *p)
+{
+    uint32_t n = 0, last = 0; /* block 0 (a headline) is not counted */
+    for (size_t i = 0; i < a->n_s; i++) {
+        if (!found[i] || a->s[i].block == 0 || a->s[i].block == last) continue;
+        double held = 0;
+        if (sentence_match(a, i, b, p, &held) >= 0 && held >= ALIGN_CLOSE)
+            n++, last = a->s[i].block;
+    }
+    return n;
+}
+
+double align_close_share(const align_text *a, const uint8_t *found, const align_text *b,
+                         const align_params *p)
+{
+    uint64_t close = 0;
+    for (size_t i = 0; i < a->n_s; i++) {
+        double held = 0;
+        if (found[i] && sentence_match(a, i, b, p, &held) >= 0 && held >= ALIGN_CLOSE)
+            close += a->s[i].tokens;
+    }
+    return a->tokens ? (double)close / (double)a->tokens : 0;
+}
+
+uint32_t align_blocks(const align_text *a)
+{
+    return a->n_s ? a->s[a->n_s - 1].block : 0;
+}
+
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p)
 {
     uint64_t tokens = 0, found = 0;

@@ -198,6 +198,43 @@ int align_run_block_edge(const align_text *b, const uint8_t *b_found, const alig
 void align_mark_matches(const align_text *a, const uint8_t *found, const align_text *b,
                         const align_params *p, uint8_t *mark);
 
+/* How many blocks of b come before where a lies in it, counted by a's
+ * sentences b holds almost whole (ALIGN_WHOLE of their trigrams, in one
+ * sentence): the blocks before the second earliest such match (the
+ * earliest is left out: one stock sentence - a quote, a site's note - b
+ * also says early on), b's first block not counted when it is one
+ * sentence (a headline).  0 when fewer than two are.  A
+ * page carrying a as a roundup carries a story has its own story of three
+ * paragraphs or more first; an edited copy of a has at most a lede and a
+ * paragraph before what the two share.  Counted by verbatim sentences, not
+ * by found blocks: a roundup's own story of one topic holds sentences of
+ * the carried story found by chance (0.5-0.7 of their trigrams), which
+ * make its paragraphs look found and its lead short.  One match per found
+ * sentence. */
+uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
+                        const align_params *p);
+
+/* How many blocks of a (its first, a headline, aside) hold a sentence
+ * found in b that one sentence of b holds closely (ALIGN_CLOSE of its
+ * counted trigrams: one changed word or typo in a sentence of words, or a
+ * sentence of characters found at all).  found: a->n_s flags from
+ * align_shares.  Two stories of one topic find each other's sentences at
+ * 0.5-0.65 of their trigrams by chance (a register's stock phrases); a
+ * paragraph one repeats from the other is there verbatim, and an edited
+ * copy keeps most of its sentences within a word or two.  One match per
+ * found sentence. */
+#define ALIGN_CLOSE 0.7
+uint32_t align_close_blocks(const align_text *a, const uint8_t *found, const align_text *b,
+                            const align_params *p);
+
+/* The share of a's tokens in sentences found in b that one sentence of b
+ * holds closely (ALIGN_CLOSE).  One match per found sentence. */
+double align_close_share(const align_text *a, const uint8_t *found, const align_text *b,
+                         const align_params *p);
+
+/* Blocks of a but its first (a headline). */
+uint32_t align_blocks(const align_text *a);
+
 /* Is a's first block (its headline, on a page) mostly found in b?  Two
  * texts whose first blocks are found in each other are one story, however
  * much one adds: an aggregator's first block is its own headline, which the

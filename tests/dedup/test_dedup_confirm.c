@@ -1221,6 +1221,232 @@ static void test_carrier_shaped(void **state)
     }
 }
 
+/* Fourteenth round, carrier_first: a page with at most NEAR_OWN_BLOCKS
+ * blocks of its own, at most COPY_OWN_BLOCKS of them before a story it
+ * holds verbatim, is an edited copy of the story (a lede and an added
+ * paragraph first, two more after: shape 0), not its container; with its
+ * own story of three paragraphs first it is (shape 1).  Shape 2: one own
+ * paragraph first, then one holding the story's first sentences each with
+ * a typo (found, not verbatim: a roundup's own story of one topic holds
+ * such chance matches), three own paragraphs, the story verbatim - the
+ * layout's lead is 1, but the story's verbatim sentences begin after five
+ * blocks of the page's own (align_run_lead): contained. */
+static void test_copy_not_carrier_first(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 3; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The headline of the story\n\n");
+        unsigned so = 0, sc = 0, sp = 0;
+        own_paragraphs(&orig, 31, &so, 4, 3);
+        fa_buf_puts(&page, "The page's own headline\n\n");
+        if (shape == 0) {
+            own_paragraphs(&page, 32, &sp, 2, 3);
+            own_paragraphs(&page, 31, &sc, 4, 3);
+            own_paragraphs(&page, 32, &sp, 2, 3);
+        } else if (shape == 1) {
+            own_paragraphs(&page, 32, &sp, 3, 3);
+            own_paragraphs(&page, 31, &sc, 4, 3);
+            own_paragraphs(&page, 32, &sp, 1, 3);
+        } else {
+            own_paragraphs(&page, 32, &sp, 1, 3);
+            for (unsigned k = 0; k < 3; k++)
+                sentence(&page, 31, k, 1);
+            fa_buf_puts(&page, "\n\n");
+            own_paragraphs(&page, 32, &sp, 3, 3);
+            own_paragraphs(&page, 31, &sc, 4, 3);
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (shape == 0)
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* Sentence s of story `story` with words 3 and 10 of its 14 changed: found
+ * in the sentence (half of its trigrams), not closely (ALIGN_CLOSE) - as
+ * two stories of one topic find each other's sentences by chance. */
+static void sentence_loose(fa_buf *b, unsigned story, unsigned s)
+{
+    fa_buf t;
+    fa_buf_init(&t, 1 << 12);
+    sentence(&t, story, s, 0);
+    const char *p = t.data;
+    for (int w = 0; *p; w++) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (w == 3 || w == 10)
+            fa_buf_printf(b, "%sq%u", w ? " " : "", (unsigned)(w * 7 + s));
+        else
+            fa_buf_printf(b, "%s%.*s", w ? " " : "", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    fa_buf_puts(b, " ");
+    fa_buf_free(&t);
+}
+
+/* Fourteenth round, shared_paragraphs: a story that repeats two paragraphs
+ * of another verbatim, and whose other paragraphs hold sentences of it
+ * found only loosely (half of their trigrams, the chance matches of one
+ * topic's stories), has both shares over confirm_near (0.57 / 0.67) and
+ * few blocks of its own: near under rule 4 before.  But the sentences the
+ * two hold closely lie in two blocks of each, and each has four blocks or
+ * more without one: two stories sharing background, not near (shape 0).
+ * An edited copy whose sentences of two paragraphs are changed as much
+ * keeps the others close: near (shape 1). */
+static void test_shared_paragraphs_not_near(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The first story's headline\n\n");
+        unsigned so = 0, sp = 0;
+        own_paragraphs(&orig, 41, &so, 6, 3); /* sentences 0-17 */
+        fa_buf_puts(&page, "The second story's headline\n\n");
+        for (unsigned par = 0; par < 6; par++) {
+            for (unsigned k = 0; k < 3; k++) {
+                unsigned s = par * 3 + k;
+                if (par == 1 || par == 2 || (shape == 1 && par != 3 && par != 4))
+                    sentence(&page, 41, s, 0);
+                else if (par == 3 || par == 4)
+                    sentence_loose(&page, 41, s);
+                else
+                    sentence(&page, 42, sp++, 0);
+            }
+            fa_buf_puts(&page, "\n\n");
+        }
+        own_paragraphs(&page, 42, &sp, 1, 3);
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (shape == 0)
+            assert_int_equal(kind, 0);
+        else
+            assert_int_equal(kind, DEDUP_NEAR);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* Fourteenth round, CARRIED_CLOSE_MIN: a short story of words whose every
+ * sentence a page holds only loosely (two words of fourteen changed: half
+ * of the trigrams, as a topic's stock sentences match by chance) is found
+ * there at over confirm_containment, after the page's own story: it was
+ * called contained.  None of its sentences is held closely, so it is not
+ * (shape 0); the same page holding the sentences verbatim contains it
+ * (shape 1). */
+static void test_loose_not_carried(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "Short story\n\n");
+        unsigned so = 0, sp = 0;
+        own_paragraphs(&orig, 51, &so, 2, 3);
+        fa_buf_puts(&page, "The page's own headline\n\n");
+        own_paragraphs(&page, 52, &sp, 3, 3);
+        for (unsigned par = 0; par < 2; par++) {
+            for (unsigned k = 0; k < 3; k++) {
+                if (shape == 0)
+                    sentence_loose(&page, 51, par * 3 + k);
+                else
+                    sentence(&page, 51, par * 3 + k, 0);
+            }
+            fa_buf_puts(&page, "\n\n");
+        }
+        own_paragraphs(&page, 52, &sp, 1, 3);
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (shape == 0)
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* Fourteenth round, novel_enough by the run's lead: a roundup whose own
+ * story (four paragraphs) is short beside a long story it carries (six
+ * paragraphs), and whose first paragraph holds three of the story's
+ * sentences loosely (a topic's chance matches: found, not verbatim), has
+ * 0.36 of its tokens its own, its layout's lead 0 and four own blocks: not
+ * novel enough, and near the story under rule 4 (shares 0.64 / 1.0),
+ * merging the roundup into the story's cluster.  The story's verbatim
+ * sentences begin after five of the page's blocks (align_run_lead): its
+ * own story comes first, it contains the story. */
+static void test_novel_by_run_lead(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The long story's headline\n\n");
+    unsigned so = 0, sc = 0, sp = 0;
+    own_paragraphs(&orig, 61, &so, 6, 3);
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    for (unsigned k = 0; k < 3; k++)
+        sentence_loose(&page, 61, k);
+    fa_buf_puts(&page, "\n\n");
+    own_paragraphs(&page, 62, &sp, 4, 3);
+    own_paragraphs(&page, 61, &sc, 6, 3);
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+}
+
+/* Fourteenth round, rules 4 and 5 by the run's lead: a page whose first
+ * paragraph holds three sentences of a story loosely (a topic's chance
+ * matches), then three paragraphs of its own, then the story verbatim, is
+ * shaped as an edited copy by its layout (three own blocks, none before
+ * the found ones: copy_own_blocks), so no container, and was near the
+ * story under rule 4 (shares 0.7 / 1.0).  But the story's verbatim
+ * sentences begin after four of its blocks: a story of its own first, not
+ * an edited copy - not near (left unrelated rather than joined to the
+ * story's cluster). */
+static void test_not_copy_by_run_lead(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The long story's headline\n\n");
+    unsigned so = 0, sc = 0, sp = 0;
+    own_paragraphs(&orig, 71, &so, 6, 3);
+    fa_buf_puts(&page, "The page's own headline\n\n");
+    for (unsigned k = 0; k < 3; k++)
+        sentence_loose(&page, 71, k);
+    fa_buf_puts(&page, "\n\n");
+    own_paragraphs(&page, 72, &sp, 3, 3);
+    own_paragraphs(&page, 71, &sc, 6, 3);
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    assert_int_not_equal(carried_kind(d, o, orig.data, page.data), DEDUP_NEAR);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+}
+
 /* The first six words of sentence s of story `story` (sentence's). */
 static void sentence_cut(fa_buf *b, unsigned story, unsigned s)
 {
@@ -1886,6 +2112,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_novel_by_own_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carrier_shaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_not_carrier_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_paragraphs_not_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loose_not_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_novel_by_run_lead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_copy_by_run_lead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pair_stock_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_own_blocks_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_edge_block_is_shared, setup, teardown),
