@@ -82,6 +82,23 @@
 #define MAX_CANDIDATES 256
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
+/* A page of characters with more candidates than this within the floor
+ * (crowded: a register's stock 4-grams) gives the alignments its
+ * candidates of a carried text's shape would have to those of them whose
+ * shared values few of its candidates hold (rare_order; fourteenth round,
+ * docs/DEDUP.md, "Candidates") */
+#define RARE_CROWD (4 * MAX_CONFIRMED)
+/* ... among its first this many (measured again on their sketches for it:
+ * all of them cost a Japanese page 5% more) */
+#define RARE_TOP 64
+/* ... ranked by their order plus this times their rare share (the shares
+ * are 0.005-0.04 where the orders are 0.7-0.9) */
+#define RARE_WEIGHT 10.0
+/* ... a candidate is of a carried text's shape when the page has this many
+ * times its sketch values (confirm_container_ratio's default); a page
+ * carried by a larger candidate is left as it was: aligning roundups
+ * instead of copies cost Japanese pages 3% more */
+#define RARE_PAIR_RATIO 1.3
 #define MAX_BLOCK_ANCHORS 64 /* block anchors a document gets at most (block_anchors) */
 /* block anchors only for a page of at least this many sketch values (~530
  * words) written in words: a large page's E smallest values are sparse
@@ -549,6 +566,12 @@ typedef struct work {
     int n_pre, pre_cap, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
     uint64_t seq0;                        /* eng->seq when presearch read the index */
     unsigned confirm_left;                /* alignments this page may still make (MAX_CONFIRMED) */
+    /* presearch on a crowded page (rare_order): per sketch value, the
+     * first RARE_TOP candidates holding it; per such candidate, the bits
+     * of the page's values it holds (n_hw words each, in their order) */
+    uint16_t *df;
+    uint64_t *hits;
+    uint32_t n_hw;
 } work;
 
 /* Frees what only the analysis used; keeps doc and what rec refers to. */
@@ -569,6 +592,10 @@ static void work_trim(work *w)
     free(w->post);
     w->post = NULL;
     w->have_post = 0;
+    free(w->df);
+    free(w->hits);
+    w->df = NULL;
+    w->hits = NULL;
     align_text_free(&w->at);
     fa_buf_free(&w->other);
     w->content_idx = NULL;
@@ -1753,6 +1780,119 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         v->kind = DEDUP_NEAR;
 }
 
+/* Is a candidate (nb sketch values against the page's na) of the shape of
+ * a text the page carries? */
+static int container_pair(uint32_t na, uint32_t nb)
+{
+    return na >= RARE_PAIR_RATIO * nb;
+}
+
+/* Under the lock, the first n candidates (order) of a crowded page of
+ * characters (presearch) measured again, marking which of the page's
+ * values each holds: w->df, w->hits.  0, or FA_ENOMEM (then no
+ * rare_order). */
+static int rare_measure(const dedup_engine *eng, work *w, precand *const *order, int n)
+{
+    w->n_hw = (w->sk.n + 63) / 64;
+    free(w->df);
+    free(w->hits);
+    w->df = calloc(w->sk.n, sizeof *w->df);
+    w->hits = calloc((size_t)n * w->n_hw, sizeof *w->hits);
+    if (w->df == NULL || w->hits == NULL) return FA_ENOMEM;
+    /* the page's values in an open-addressed table (they are hashes: their
+     * low bits index it), each candidate's looked up there - a short
+     * story's 40-100 values against a roundup's hundreds */
+    uint32_t cap = 16;
+    while (cap < 2 * w->sk.n)
+        cap *= 2;
+    uint32_t *slot = malloc((size_t)cap * sizeof *slot);
+    if (slot == NULL) return FA_ENOMEM;
+    memset(slot, 0xff, (size_t)cap * sizeof *slot);
+    for (uint32_t k = 0; k < w->sk.n; k++) {
+        uint32_t h = w->sk.v[k] & (cap - 1);
+        while (slot[h] != UINT32_MAX)
+            h = (h + 1) & (cap - 1);
+        slot[h] = k;
+    }
+    for (int i = 0; i < n; i++) {
+        const precand *pc = order[i];
+        dedup_doc_record r;
+        if (eng->ix->ops->get_doc(eng->ix, pc->rec.id, &r) < 0) continue;
+        uint64_t *hit = w->hits + (size_t)i * w->n_hw;
+        for (uint32_t j = 0; j < pc->nb; j++) {
+            uint32_t v = r.sketch[j], h = v & (cap - 1);
+            while (slot[h] != UINT32_MAX && w->sk.v[slot[h]] != v)
+                h = (h + 1) & (cap - 1);
+            uint32_t k = slot[h];
+            if (k == UINT32_MAX || k >= pc->na) continue;
+            hit[k >> 6] |= (uint64_t)1 << (k & 63);
+            w->df[k]++;
+        }
+    }
+    free(slot);
+    return 0;
+}
+
+/* A crowded page's alignments (order[0..n), best first, n its first
+ * RARE_TOP): of the first MAX_CONFIRMED, the slots held by candidates of
+ * a carried text's shape (container_pair) go to the best of those by
+ * their order plus RARE_WEIGHT times their rare share - the page's values
+ * they hold, each weighed 1 / the candidates among the n holding it, over
+ * the candidate's values; the other slots keep theirs.  A Japanese
+ * roundup has 60-250 candidates within the floor on the register's stock
+ * 4-grams, and a short story it carries ranked past the 6 alignments
+ * (20 on seeds 1-3 to 51-53): its share of the page is no larger than
+ * theirs, but what it shares with the page few others hold.  A near copy
+ * keeps its slot: ranked so, candidates of the page's size - follow-ups
+ * and background stories sharing a paragraph - took near copies' slots
+ * (Japanese near recall 0.978 -> 0.971 on seeds 1-3) and a follow-up was
+ * called near (rule 6). */
+static void rare_order(work *w, precand **order, int n)
+{
+    float *wt = malloc((size_t)w->sk.n * sizeof *wt);
+    if (wt == NULL) return;
+    for (uint32_t k = 0; k < w->sk.n; k++)
+        wt[k] = w->df[k] ? 1.0f / w->df[k] : 0;
+    int slots = 0;
+    for (int i = 0; i < MAX_CONFIRMED; i++)
+        slots += container_pair(order[i]->na, order[i]->nb);
+    /* the best `slots` containment-shaped candidates by the weighed order
+     * (a selection: slots <= MAX_CONFIRMED) */
+    precand *best[MAX_CONFIRMED];
+    double key[MAX_CONFIRMED];
+    int nb = 0;
+    for (int i = 0; slots > 0 && i < n; i++) {
+        precand *pc = order[i];
+        if (!container_pair(pc->na, pc->nb)) continue;
+        const uint64_t *hit = w->hits + (size_t)i * w->n_hw;
+        double r = 0;
+        for (uint32_t k = 0; k < w->n_hw; k++)
+            for (uint64_t b = hit[k]; b; b &= b - 1)
+                r += wt[k * 64 + (uint32_t)__builtin_ctzll(b)];
+        uint32_t small = pc->na < pc->nb ? pc->na : pc->nb;
+        double o = pc->order + (small ? RARE_WEIGHT * r / small : 0);
+        int at = nb < slots ? nb++ : slots;
+        while (at > 0 && o > key[at - 1]) { /* stable: ties keep the order */
+            if (at < slots) best[at] = best[at - 1], key[at] = key[at - 1];
+            at--;
+        }
+        if (at < slots) best[at] = pc, key[at] = o;
+    }
+    free(wt);
+    /* the slots, then the rest in their order (past the alignments) */
+    precand *nw[MAX_CANDIDATES];
+    int k = 0, bi = 0;
+    for (int i = 0; i < MAX_CONFIRMED; i++)
+        nw[k++] = container_pair(order[i]->na, order[i]->nb) ? best[bi++] : order[i];
+    for (int i = 0; i < n; i++) {
+        int used = 0;
+        for (int j = 0; j < MAX_CONFIRMED && !used; j++)
+            used = nw[j] == order[i];
+        if (!used) nw[k++] = order[i];
+    }
+    memcpy(order, nw, (size_t)n * sizeof *order);
+}
+
 /* How the index ranks w's candidates: a page written in words weighs
  * each hit by the rarity of its anchor value (candidate_rank.h).  Word
  * 4-grams held in the anchors of many documents are a register's stock
@@ -1837,18 +1977,27 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
         pc->order = v.res + best;
         pc->crc = 0; /* judged on the sketch unless confirmed */
     }
-    pthread_mutex_unlock(&eng->lock);
-    w->unlocked = 1;
     /* every candidate on the sketch; then those within the floor are
      * aligned, the most evidence first: resemblance plus the best share
      * (a short text's share in a long one reaches the floor by chance in
      * character sketches; resemblance separates those ties) */
+    double floor = lowest_floor(&eng->opt, w);
     precand *order[MAX_CANDIDATES];
     int n_order = 0;
-    double floor = lowest_floor(&eng->opt, w);
     for (int i = 0; i < w->n_pre; i++)
         if (sketch_best(&w->pre[i].v) >= floor) order[n_order++] = &w->pre[i];
     qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
+    /* a crowded page of characters: its first RARE_TOP measured again for
+     * rare_order, under the lock (the sketches are the index's) */
+    int n_rare = n_order < RARE_TOP ? n_order : RARE_TOP;
+    int slots = 0;
+    for (int i = 0; i < MAX_CONFIRMED && i < n_order; i++)
+        slots += container_pair(order[i]->na, order[i]->nb);
+    int crowded = rc == 0 && w->unspaced && n_order > RARE_CROWD && slots > 0 &&
+                  rare_measure(eng, w, order, n_rare) == 0;
+    pthread_mutex_unlock(&eng->lock);
+    w->unlocked = 1;
+    if (crowded) rare_order(w, order, n_rare);
     for (int i = 0; rc >= 0 && i < n_order; i++) {
         precand *pc = order[i];
         pc->crc = confirm_or_free(eng, w, &pc->rec, &pc->v);

@@ -1756,6 +1756,59 @@ static void test_carried_window(void **state)
     }
 }
 
+/* A crowded page of characters: a roundup whose own story is ten stock
+ * sentences of its register, archived after 40 short stories made of
+ * five of those sentences each (found whole in it, ranked first on the
+ * sketch) and a story it carries with typos in half of its sentences.
+ * The carried story ranked past the page's 6 alignments and was left
+ * unrelated; the values it shares with the page are its own (held by no
+ * other candidate), the stock stories' are held by a dozen of them each,
+ * so rare_order gives it a slot: contained. */
+static void test_crowded_rare_first(void **state)
+{
+    (void)state;
+    enum { STOCK = 40 };
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    for (unsigned k = 0; k < STOCK; k++) {
+        fa_buf st;
+        fa_buf_init(&st, 1 << 16);
+        han_sentence(&st, 300 + k, 100, 0);
+        fa_buf_puts(&st, "\n\n");
+        for (unsigned j = 0; j < 5; j++)
+            han_sentence(&st, 9, (k + j * (1 + k % 3)) % 10, 0);
+        fa_buf_puts(&st, "\n\n");
+        char url[64];
+        snprintf(url, sizeof url, "https://s%u.example/stock", k);
+        assert_int_equal(analyze(e, url, st.data, &r), 0);
+        dedup_result_free(&r);
+        fa_buf_free(&st);
+    }
+    char *carried = han_story(21, 21, 0, -1);
+    assert_int_equal(analyze(e, "https://x.example/story", carried, &r), 0);
+    dedup_result_free(&r);
+    free(carried);
+    fa_buf page;
+    fa_buf_init(&page, 1 << 16);
+    han_sentence(&page, 8, 100, 0);
+    fa_buf_puts(&page, "\n\n");
+    for (unsigned p = 0; p < 5; p++) {
+        for (unsigned j = 0; j < 2; j++)
+            han_sentence(&page, 9, p * 2 + j, 0);
+        fa_buf_puts(&page, "\n\n");
+    }
+    char *copy = han_story(21, 21, 0x3F, -1); /* a typo in every sentence */
+    fa_buf_puts(&page, copy);
+    free(copy);
+    assert_int_equal(analyze(e, "https://c.example/roundup", page.data, &r), 0);
+    assert_int_equal(kind_of(&r, "https://x.example/story"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&page);
+    dedup_engine_close(e);
+}
+
 /* A block anchor is a value held in the anchors of at most 16 documents
  * when the page is looked up (BLOCK_ANCHOR_RARE_POSTINGS): 60 roundups
  * sharing one stock paragraph (their other text their own) do not all
@@ -1960,6 +2013,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_carried_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crowded_rare_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
     };
