@@ -88,8 +88,8 @@
  * shared values few of its candidates hold (rare_order; fourteenth round,
  * docs/DEDUP.md, "Candidates") */
 #define RARE_CROWD (4 * MAX_CONFIRMED)
-/* ... among its first this many (measured again on their sketches for it:
- * all of them cost a Japanese page 5% more) */
+/* ... the values weighed by how many of its first this many hold them
+ * (128: two more Japanese carried stories on seeds 11-13 and 21-23) */
 #define RARE_TOP 64
 /* ... ranked by their order plus this times their rare share (the shares
  * are 0.005-0.04 where the orders are 0.7-0.9) */
@@ -566,12 +566,14 @@ typedef struct work {
     int n_pre, pre_cap, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
     uint64_t seq0;                        /* eng->seq when presearch read the index */
     unsigned confirm_left;                /* alignments this page may still make (MAX_CONFIRMED) */
-    /* presearch on a crowded page (rare_order): per sketch value, the
-     * first RARE_TOP candidates holding it; per such candidate, the bits
-     * of the page's values it holds (n_hw words each, in their order) */
+    /* presearch, a page of characters: per kept candidate the bits of the
+     * page's values it holds (n_hw words each, pre's order; marked by the
+     * sketch merge), and on a crowded page (rare_order) per value the
+     * first RARE_TOP candidates holding it */
     uint16_t *df;
     uint64_t *hits;
     uint32_t n_hw;
+    size_t hits_cap; /* words */
 } work;
 
 /* Frees what only the analysis used; keeps doc and what rec refers to. */
@@ -596,6 +598,7 @@ static void work_trim(work *w)
     free(w->hits);
     w->df = NULL;
     w->hits = NULL;
+    w->hits_cap = 0;
     align_text_free(&w->at);
     fa_buf_free(&w->other);
     w->content_idx = NULL;
@@ -1428,7 +1431,7 @@ static const work *pending_exact(const dedup_engine *eng, const char *digest, ui
  * the smaller cap when a sketch was cut). */
 static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_doc_record *r,
                            const work *p, verified *v, uint32_t *na_out, uint32_t *nb_out,
-                           uint32_t *c_out)
+                           uint32_t *c_out, uint64_t *hit)
 {
     const dedup_options *o = &eng->opt;
     uint32_t lim = UINT32_MAX;
@@ -1440,7 +1443,8 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
         na--;
     while (nb && r->sketch[nb - 1] > lim)
         nb--;
-    uint32_t c = sketch_common(w->sk.v, na, r->sketch, nb);
+    uint32_t c = hit ? sketch_common_mark(w->sk.v, na, r->sketch, nb, hit)
+                     : sketch_common(w->sk.v, na, r->sketch, nb);
     /* designated: every other measure starts at 0 (confirm fills them) */
     *v = (verified){.doc = r->id,
                     .date = r->date,
@@ -1468,7 +1472,7 @@ static int confirm_or_free(const dedup_engine *eng, work *w, const dedup_doc_rec
 static int measure(const dedup_engine *eng, work *w, const dedup_doc_record *r, const work *p,
                    verified *v, uint32_t *na_out, uint32_t *nb_out, uint32_t *c_out)
 {
-    measure_sketch(eng, w, r, p, v, na_out, nb_out, c_out);
+    measure_sketch(eng, w, r, p, v, na_out, nb_out, c_out, NULL);
     return confirm_or_free(eng, w, r, v);
 }
 
@@ -1787,49 +1791,37 @@ static int container_pair(uint32_t na, uint32_t nb)
     return na >= RARE_PAIR_RATIO * nb;
 }
 
-/* Under the lock, the first n candidates (order) of a crowded page of
- * characters (presearch) measured again, marking which of the page's
- * values each holds: w->df, w->hits.  0, or FA_ENOMEM (then no
- * rare_order). */
-static int rare_measure(const dedup_engine *eng, work *w, precand *const *order, int n)
+/* Room for the bits of kept candidate `row` (and the ones before) of a
+ * page of characters (presearch); 0 or FA_ENOMEM. */
+static int hits_room(work *w, size_t row)
 {
-    w->n_hw = (w->sk.n + 63) / 64;
+    size_t need = (row + 1) * w->n_hw;
+    if (need <= w->hits_cap) return 0;
+    size_t cap = w->hits_cap ? w->hits_cap * 2 : 16 * (size_t)w->n_hw;
+    if (cap < need) cap = need;
+    uint64_t *h = realloc(w->hits, cap * sizeof *h);
+    if (h == NULL) return FA_ENOMEM;
+    w->hits = h, w->hits_cap = cap;
+    return 0;
+}
+
+/* w->df over the first n candidates (order) of a crowded page of
+ * characters, from the bits their sketch merges marked (presearch: the
+ * merge that measures a candidate marks them at no cost to speak of; a
+ * second pass over the index's sketches for the first 64 cost a Japanese
+ * page 10% more CPU time, though only 2% more instructions).  0 or
+ * FA_ENOMEM (then no rare_order). */
+static int rare_count(work *w, precand *const *order, int n)
+{
     free(w->df);
-    free(w->hits);
-    w->df = calloc(w->sk.n, sizeof *w->df);
-    w->hits = calloc((size_t)n * w->n_hw, sizeof *w->hits);
-    if (w->df == NULL || w->hits == NULL) return FA_ENOMEM;
-    /* the page's values in an open-addressed table (they are hashes: their
-     * low bits index it), each candidate's looked up there - a short
-     * story's 40-100 values against a roundup's hundreds */
-    uint32_t cap = 16;
-    while (cap < 2 * w->sk.n)
-        cap *= 2;
-    uint32_t *slot = malloc((size_t)cap * sizeof *slot);
-    if (slot == NULL) return FA_ENOMEM;
-    memset(slot, 0xff, (size_t)cap * sizeof *slot);
-    for (uint32_t k = 0; k < w->sk.n; k++) {
-        uint32_t h = w->sk.v[k] & (cap - 1);
-        while (slot[h] != UINT32_MAX)
-            h = (h + 1) & (cap - 1);
-        slot[h] = k;
-    }
+    w->df = calloc(w->sk.n ? w->sk.n : 1, sizeof *w->df);
+    if (w->df == NULL) return FA_ENOMEM;
     for (int i = 0; i < n; i++) {
-        const precand *pc = order[i];
-        dedup_doc_record r;
-        if (eng->ix->ops->get_doc(eng->ix, pc->rec.id, &r) < 0) continue;
-        uint64_t *hit = w->hits + (size_t)i * w->n_hw;
-        for (uint32_t j = 0; j < pc->nb; j++) {
-            uint32_t v = r.sketch[j], h = v & (cap - 1);
-            while (slot[h] != UINT32_MAX && w->sk.v[slot[h]] != v)
-                h = (h + 1) & (cap - 1);
-            uint32_t k = slot[h];
-            if (k == UINT32_MAX || k >= pc->na) continue;
-            hit[k >> 6] |= (uint64_t)1 << (k & 63);
-            w->df[k]++;
-        }
+        const uint64_t *hit = w->hits + (size_t)(order[i] - w->pre) * w->n_hw;
+        for (uint32_t k = 0; k < w->n_hw; k++)
+            for (uint64_t b = hit[k]; b; b &= b - 1)
+                w->df[k * 64 + (uint32_t)__builtin_ctzll(b)]++;
     }
-    free(slot);
     return 0;
 }
 
@@ -1864,7 +1856,7 @@ static void rare_order(work *w, precand **order, int n)
     for (int i = 0; slots > 0 && i < n; i++) {
         precand *pc = order[i];
         if (!container_pair(pc->na, pc->nb)) continue;
-        const uint64_t *hit = w->hits + (size_t)i * w->n_hw;
+        const uint64_t *hit = w->hits + (size_t)(pc - w->pre) * w->n_hw;
         double r = 0;
         for (uint32_t k = 0; k < w->n_hw; k++)
             for (uint64_t b = hit[k]; b; b &= b - 1)
@@ -1942,6 +1934,10 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
                                       candidate_flags(w), w->post);
     int rc = nc < 0 ? nc : 0;
     w->have_post = w->post && nc >= 0;
+    /* a page of characters marks which of its values each candidate holds
+     * (rare_order), in the merge that measures it */
+    int marking = w->unspaced;
+    w->n_hw = (w->sk.n + 63) / 64;
     for (int i = 0; rc == 0 && i < nc; i++) {
         dedup_doc_record r;
         rc = eng->ix->ops->get_doc(eng->ix, cand[i].doc, &r);
@@ -1952,7 +1948,14 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
          * Chinese page's 256 are not) */
         verified v;
         uint32_t na, nb, c;
-        measure_sketch(eng, w, &r, NULL, &v, &na, &nb, &c);
+        uint64_t *hit = NULL;
+        if (marking && hits_room(w, (size_t)w->n_pre) == 0) {
+            hit = w->hits + (size_t)w->n_pre * w->n_hw; /* the next kept one's row */
+            memset(hit, 0, (size_t)w->n_hw * sizeof *hit);
+        } else {
+            marking = 0;
+        }
+        measure_sketch(eng, w, &r, NULL, &v, &na, &nb, &c, hit);
         double best = sketch_best(&v);
         if (best < keep_min) continue;
         if (w->n_pre == w->pre_cap) {
@@ -1977,6 +1980,8 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
         pc->order = v.res + best;
         pc->crc = 0; /* judged on the sketch unless confirmed */
     }
+    pthread_mutex_unlock(&eng->lock);
+    w->unlocked = 1;
     /* every candidate on the sketch; then those within the floor are
      * aligned, the most evidence first: resemblance plus the best share
      * (a short text's share in a long one reaches the floor by chance in
@@ -1987,16 +1992,13 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     for (int i = 0; i < w->n_pre; i++)
         if (sketch_best(&w->pre[i].v) >= floor) order[n_order++] = &w->pre[i];
     qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
-    /* a crowded page of characters: its first RARE_TOP measured again for
-     * rare_order, under the lock (the sketches are the index's) */
+    /* a crowded page of characters: rare_order over its first RARE_TOP */
     int n_rare = n_order < RARE_TOP ? n_order : RARE_TOP;
     int slots = 0;
     for (int i = 0; i < MAX_CONFIRMED && i < n_order; i++)
         slots += container_pair(order[i]->na, order[i]->nb);
-    int crowded = rc == 0 && w->unspaced && n_order > RARE_CROWD && slots > 0 &&
-                  rare_measure(eng, w, order, n_rare) == 0;
-    pthread_mutex_unlock(&eng->lock);
-    w->unlocked = 1;
+    int crowded = rc == 0 && marking && n_order > RARE_CROWD && slots > 0 &&
+                  rare_count(w, order, n_rare) == 0;
     if (crowded) rare_order(w, order, n_rare);
     for (int i = 0; rc >= 0 && i < n_order; i++) {
         precand *pc = order[i];
