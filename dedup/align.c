@@ -378,11 +378,17 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     long prev = -1;
     uint32_t n = 0, inv = 0;
     uint64_t whole = 0;
+    /* each match (in a's order): where in b, a's tokens, held whole */
+    long *at_of = malloc((a->n_s ? a->n_s : 1) * sizeof *at_of);
+    uint64_t *tok_of = malloc((a->n_s ? a->n_s : 1) * sizeof *tok_of);
+    uint8_t *whole_of = malloc(a->n_s ? a->n_s : 1);
     for (size_t i = 0; i < a->n_s; i++) {
         if (!found[i]) continue;
         double held = 0;
         long at = sentence_match(a, i, b, p, &held);
         if (at < 0) continue;
+        if (at_of && tok_of && whole_of)
+            at_of[n] = at, tok_of[n] = a->s[i].tokens, whole_of[n] = held >= ALIGN_WHOLE;
         n++;
         if (prev >= 0 && at < prev) inv++;
         prev = at;
@@ -407,6 +413,33 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
         out->span_core = (uint32_t)(c + 1);
     }
     out->whole = a->tokens ? (double)whole / (double)a->tokens : 0;
+    out->win = out->win_whole = 0;
+    out->win_inversions = 0;
+    if (at_of && tok_of && whole_of && n > 0 && a->tokens) {
+        /* the window [at_of[l], at_of[l] + a->n_s) holding the most tokens
+         * (n is a story's sentences: quadratic is nothing here) */
+        uint64_t best = 0;
+        long best_lo = 0;
+        for (uint32_t l = 0; l < n; l++) {
+            uint64_t t = 0;
+            for (uint32_t k = 0; k < n; k++)
+                if (at_of[k] >= at_of[l] && at_of[k] < at_of[l] + (long)a->n_s) t += tok_of[k];
+            if (t > best) best = t, best_lo = at_of[l];
+        }
+        uint64_t w = 0;
+        long last = -1;
+        for (uint32_t k = 0; k < n; k++) {
+            if (at_of[k] < best_lo || at_of[k] >= best_lo + (long)a->n_s) continue;
+            if (last >= 0 && at_of[k] < last) out->win_inversions++;
+            last = at_of[k];
+            if (whole_of[k]) w += tok_of[k];
+        }
+        out->win = (double)best / (double)a->tokens;
+        out->win_whole = (double)w / (double)a->tokens;
+    }
+    free(at_of);
+    free(tok_of);
+    free(whole_of);
 }
 
 int align_run_block_edge(const align_text *b, const uint8_t *b_found, const align_run *run)

@@ -173,6 +173,12 @@ typedef struct align_run {
     uint32_t first, last; /* b's sentences that hold the first and the last match
                              (span > 0) */
     double whole;
+    /* the window of b, as many sentences long as a, that holds the matches
+     * of the most of a's tokens: those tokens' share of a (0: no match),
+     * the share of a's tokens in sentences held whole there, and the
+     * inversions among those matches */
+    double win, win_whole;
+    uint32_t win_inversions;
 } align_run;
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,
                      const align_params *p, align_run *out);

@@ -82,6 +82,24 @@
 #define MAX_CANDIDATES 256
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
+/* A page of characters with more candidates than this within the floor
+ * (crowded: a register's stock 4-grams) gives the alignments its
+ * candidates of a carried text's shape would have to those of them whose
+ * shared values few of its candidates hold (rare_order; fourteenth round,
+ * docs/DEDUP.md, "Candidates") */
+#define RARE_CROWD (4 * MAX_CONFIRMED)
+/* ... the values weighed by how many of its first this many hold them
+ * (128: two more Japanese carried stories on seeds 11-13 and 21-23) */
+#define RARE_TOP 64
+/* ... ranked by their order plus this times their rare share (the shares
+ * are 0.005-0.04 where the orders are 0.7-0.9) */
+#define RARE_WEIGHT 10.0
+/* ... a candidate is of a carried text's shape when the page has this many
+ * times its sketch values (confirm_container_ratio's default); a page
+ * carried by a larger candidate is left as it was: aligning roundups
+ * instead of copies cost Japanese and Chinese pages 2.3% more
+ * instructions */
+#define RARE_PAIR_RATIO 1.3
 #define MAX_BLOCK_ANCHORS 64 /* block anchors a document gets at most (block_anchors) */
 /* block anchors only for a page of at least this many sketch values (~530
  * words) written in words: a large page's E smallest values are sparse
@@ -561,6 +579,14 @@ typedef struct work {
     int n_pre, pre_cap, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
     uint64_t seq0;                        /* eng->seq when presearch read the index */
     unsigned confirm_left;                /* alignments this page may still make (MAX_CONFIRMED) */
+    /* presearch, a page of characters: per kept candidate the bits of the
+     * page's values it holds (n_hw words each, pre's order; marked by the
+     * sketch merge), and on a crowded page (rare_order) per value the
+     * first RARE_TOP candidates holding it */
+    uint16_t *df;
+    uint64_t *hits;
+    uint32_t n_hw;
+    size_t hits_cap; /* words */
 } work;
 
 /* Frees what only the analysis used; keeps doc and what rec refers to. */
@@ -581,6 +607,11 @@ static void work_trim(work *w)
     free(w->post);
     w->post = NULL;
     w->have_post = 0;
+    free(w->df);
+    free(w->hits);
+    w->df = NULL;
+    w->hits = NULL;
+    w->hits_cap = 0;
     align_text_free(&w->at);
     fa_buf_free(&w->other);
     w->content_idx = NULL;
@@ -1457,7 +1488,7 @@ static const work *pending_exact(const dedup_engine *eng, const char *digest, ui
  * the smaller cap when a sketch was cut). */
 static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_doc_record *r,
                            const work *p, verified *v, uint32_t *na_out, uint32_t *nb_out,
-                           uint32_t *c_out)
+                           uint32_t *c_out, uint64_t *hit)
 {
     const dedup_options *o = &eng->opt;
     uint32_t lim = UINT32_MAX;
@@ -1469,7 +1500,8 @@ static void measure_sketch(const dedup_engine *eng, const work *w, const dedup_d
         na--;
     while (nb && r->sketch[nb - 1] > lim)
         nb--;
-    uint32_t c = sketch_common(w->sk.v, na, r->sketch, nb);
+    uint32_t c = hit ? sketch_common_mark(w->sk.v, na, r->sketch, nb, hit)
+                     : sketch_common(w->sk.v, na, r->sketch, nb);
     /* designated: every other measure starts at 0 (confirm fills them) */
     *v = (verified){.doc = r->id,
                     .date = r->date,
@@ -1497,7 +1529,7 @@ static int confirm_or_free(const dedup_engine *eng, work *w, const dedup_doc_rec
 static int measure(const dedup_engine *eng, work *w, const dedup_doc_record *r, const work *p,
                    verified *v, uint32_t *na_out, uint32_t *nb_out, uint32_t *c_out)
 {
-    measure_sketch(eng, w, r, p, v, na_out, nb_out, c_out);
+    measure_sketch(eng, w, r, p, v, na_out, nb_out, c_out, NULL);
     return confirm_or_free(eng, w, r, v);
 }
 
@@ -1638,19 +1670,39 @@ static int carrier_first(const align_layout *container, uint32_t run_lead)
  * the run keeps the story's order (inversions): a short Chinese story of
  * stock phrases was found in a page at 0.62, one run within 7 sentences
  * with its farthest match left out, but in no order (seeds 21-23).
+ * Fourteenth round (the window): a carried story two or more of whose
+ * sentences match best elsewhere in its page - edited in the carried
+ * copy, quoted verbatim by the page's own story or another story it
+ * carries, or a register's stock sentence - has its matches spread
+ * (span_core over the story, inversions) though most of it is one run;
+ * it is carried when the window of the page as long as the story that
+ * holds most of its matches holds confirm_carried of its tokens, in order
+ * (CARRIED_MAX_INVERSIONS) and CARRIED_MIN_WHOLE of them whole
+ * (align_run.win), and the page has a story of its own of
+ * CARRIER_OWN_BLOCKS blocks before what it shares.  Seeds 1-3 to 51-53: 7
+ * carried stories gained (Chinese 4, Korean 2, Japanese 1; windows
+ * 0.57-0.65 of the story); without the story first, a Chinese background
+ * story (three own blocks before three paragraphs of the story it
+ * repeats, window 0.53) was called its container (seeds 21-23).
  * docs/DEDUP.md, "Confirmation", rule 2. */
 static int carried_run(const dedup_options *o, const align_layout *lay, const align_run *run,
                        uint32_t sentences, const align_layout *container, int edge)
 {
     uint32_t own = own_blocks(lay);
+    int one_run = run->span > 0 && run->span_core <= sentences &&
+                  run->inversions <= CARRIED_MAX_INVERSIONS &&
+                  (run->whole >= CARRIED_MIN_WHOLE ||
+                   (run->span <= run->matched + 1 && run->whole >= CARRIED_COMPACT_MIN_WHOLE &&
+                    carried_in_place(container, edge)));
+    /* or confirm_carried of it in one window of the container as long as
+     * it, in order and whole, after a story of the container's own
+     * (carried_window) */
+    int window = run->win >= o->confirm_carried && run->win_inversions <= CARRIED_MAX_INVERSIONS &&
+                 run->win_whole >= CARRIED_MIN_WHOLE && container->lead >= CARRIER_OWN_BLOCKS;
     return lay->found > 0 && own <= CARRIED_OWN_BLOCKS &&
            (own <= 1 || own < lay->found || (own == lay->found && lay->trail > 0)) &&
-           run->span > 0 && run->span_core <= sentences &&
-           run->inversions <= CARRIED_MAX_INVERSIONS &&
-           (run->whole >= CARRIED_MIN_WHOLE ||
-            (run->span <= run->matched + 1 && run->whole >= CARRIED_COMPACT_MIN_WHOLE &&
-             carried_in_place(container, edge))) &&
-           own_blocks(container) >= CARRIER_OWN_BLOCKS && carrier_shaped(container);
+           (one_run || window) && own_blocks(container) >= CARRIER_OWN_BLOCKS &&
+           carrier_shaped(container);
 }
 
 /* Is a text found at share (CARRIED_VERBATIM_MIN or more, under
@@ -1834,6 +1886,107 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         v->kind = DEDUP_NEAR;
 }
 
+/* Is a candidate (nb sketch values against the page's na) of the shape of
+ * a text the page carries? */
+static int container_pair(uint32_t na, uint32_t nb)
+{
+    return na >= RARE_PAIR_RATIO * nb;
+}
+
+/* Room for the bits of kept candidate `row` (and the ones before) of a
+ * page of characters (presearch); 0 or FA_ENOMEM. */
+static int hits_room(work *w, size_t row)
+{
+    size_t need = (row + 1) * w->n_hw;
+    if (need <= w->hits_cap) return 0;
+    size_t cap = w->hits_cap ? w->hits_cap * 2 : 16 * (size_t)w->n_hw;
+    if (cap < need) cap = need;
+    uint64_t *h = realloc(w->hits, cap * sizeof *h);
+    if (h == NULL) return FA_ENOMEM;
+    w->hits = h, w->hits_cap = cap;
+    return 0;
+}
+
+/* w->df over the first n candidates (order) of a crowded page of
+ * characters, from the bits their sketch merges marked (presearch: the
+ * merge that measures a candidate marks them at no cost to speak of; a
+ * second pass over the index's sketches for the first 64 cost a Japanese
+ * page 10% more CPU time, though only 2% more instructions).  0 or
+ * FA_ENOMEM (then no rare_order). */
+static int rare_count(work *w, precand *const *order, int n)
+{
+    free(w->df);
+    w->df = calloc(w->sk.n ? w->sk.n : 1, sizeof *w->df);
+    if (w->df == NULL) return FA_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        const uint64_t *hit = w->hits + (size_t)(order[i] - w->pre) * w->n_hw;
+        for (uint32_t k = 0; k < w->n_hw; k++)
+            for (uint64_t b = hit[k]; b; b &= b - 1)
+                w->df[k * 64 + (uint32_t)__builtin_ctzll(b)]++;
+    }
+    return 0;
+}
+
+/* A crowded page's alignments (order[0..n), best first, n its first
+ * RARE_TOP): of the first MAX_CONFIRMED, the slots held by candidates of
+ * a carried text's shape (container_pair) go to the best of those by
+ * their order plus RARE_WEIGHT times their rare share - the page's values
+ * they hold, each weighed 1 / the candidates among the n holding it, over
+ * the candidate's values; the other slots keep theirs.  A Japanese
+ * roundup has 60-250 candidates within the floor on the register's stock
+ * 4-grams, and a short story it carries ranked past the 6 alignments
+ * (20 on seeds 1-3 to 51-53): its share of the page is no larger than
+ * theirs, but what it shares with the page few others hold.  A near copy
+ * keeps its slot: ranked so, candidates of the page's size - follow-ups
+ * and background stories sharing a paragraph - took near copies' slots
+ * (Japanese near recall 0.978 -> 0.971 on seeds 1-3) and a follow-up was
+ * called near (rule 6). */
+static void rare_order(work *w, precand **order, int n)
+{
+    float *wt = malloc((size_t)w->sk.n * sizeof *wt);
+    if (wt == NULL) return;
+    for (uint32_t k = 0; k < w->sk.n; k++)
+        wt[k] = w->df[k] ? 1.0f / w->df[k] : 0;
+    int slots = 0;
+    for (int i = 0; i < MAX_CONFIRMED; i++)
+        slots += container_pair(order[i]->na, order[i]->nb);
+    /* the best `slots` containment-shaped candidates by the weighed order
+     * (a selection: slots <= MAX_CONFIRMED) */
+    precand *best[MAX_CONFIRMED];
+    double key[MAX_CONFIRMED];
+    int nb = 0;
+    for (int i = 0; slots > 0 && i < n; i++) {
+        precand *pc = order[i];
+        if (!container_pair(pc->na, pc->nb)) continue;
+        const uint64_t *hit = w->hits + (size_t)(pc - w->pre) * w->n_hw;
+        double r = 0;
+        for (uint32_t k = 0; k < w->n_hw; k++)
+            for (uint64_t b = hit[k]; b; b &= b - 1)
+                r += wt[k * 64 + (uint32_t)__builtin_ctzll(b)];
+        uint32_t small = pc->na < pc->nb ? pc->na : pc->nb;
+        double o = pc->order + (small ? RARE_WEIGHT * r / small : 0);
+        int at = nb < slots ? nb++ : slots;
+        while (at > 0 && o > key[at - 1]) { /* stable: ties keep the order */
+            if (at < slots) best[at] = best[at - 1], key[at] = key[at - 1];
+            at--;
+        }
+        if (at < slots) best[at] = pc, key[at] = o;
+    }
+    free(wt);
+    /* the slots, then the rest in their order (past the alignments) */
+    precand *nw[MAX_CANDIDATES];
+    int k = 0, bi = 0;
+    for (int i = 0; i < MAX_CONFIRMED; i++)
+        nw[k++] = container_pair(order[i]->na, order[i]->nb) ? best[bi++] : order[i];
+    for (int i = 0; i < n; i++) {
+        int used = 0;
+        for (int j = 0; j < MAX_CONFIRMED && !used; j++)
+            used = nw[j] == order[i];
+        if (!used) nw[k++] = order[i];
+    }
+    memcpy(order, nw, (size_t)n * sizeof *order);
+}
+
 /* How the index ranks w's candidates: a page written in words weighs
  * each hit by the rarity of its anchor value (candidate_rank.h).  Word
  * 4-grams held in the anchors of many documents are a register's stock
@@ -1883,6 +2036,10 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
                                       candidate_flags(w), w->post);
     int rc = nc < 0 ? nc : 0;
     w->have_post = w->post && nc >= 0;
+    /* a page of characters marks which of its values each candidate holds
+     * (rare_order), in the merge that measures it */
+    int marking = w->unspaced;
+    w->n_hw = (w->sk.n + 63) / 64;
     for (int i = 0; rc == 0 && i < nc; i++) {
         dedup_doc_record r;
         rc = eng->ix->ops->get_doc(eng->ix, cand[i].doc, &r);
@@ -1893,7 +2050,14 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
          * Chinese page's 256 are not) */
         verified v;
         uint32_t na, nb, c;
-        measure_sketch(eng, w, &r, NULL, &v, &na, &nb, &c);
+        uint64_t *hit = NULL;
+        if (marking && hits_room(w, (size_t)w->n_pre) == 0) {
+            hit = w->hits + (size_t)w->n_pre * w->n_hw; /* the next kept one's row */
+            memset(hit, 0, (size_t)w->n_hw * sizeof *hit);
+        } else {
+            marking = 0;
+        }
+        measure_sketch(eng, w, &r, NULL, &v, &na, &nb, &c, hit);
         double best = sketch_best(&v);
         if (best < keep_min) continue;
         if (w->n_pre == w->pre_cap) {
@@ -1924,12 +2088,20 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
      * aligned, the most evidence first: resemblance plus the best share
      * (a short text's share in a long one reaches the floor by chance in
      * character sketches; resemblance separates those ties) */
+    double floor = lowest_floor(&eng->opt, w);
     precand *order[MAX_CANDIDATES];
     int n_order = 0;
-    double floor = lowest_floor(&eng->opt, w);
     for (int i = 0; i < w->n_pre; i++)
         if (sketch_best(&w->pre[i].v) >= floor) order[n_order++] = &w->pre[i];
     qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
+    /* a crowded page of characters: rare_order over its first RARE_TOP */
+    int n_rare = n_order < RARE_TOP ? n_order : RARE_TOP;
+    int slots = 0;
+    for (int i = 0; i < MAX_CONFIRMED && i < n_order; i++)
+        slots += container_pair(order[i]->na, order[i]->nb);
+    int crowded = rc == 0 && marking && n_order > RARE_CROWD && slots > 0 &&
+                  rare_count(w, order, n_rare) == 0;
+    if (crowded) rare_order(w, order, n_rare);
     for (int i = 0; rc >= 0 && i < n_order; i++) {
         precand *pc = order[i];
         pc->crc = confirm_or_free(eng, w, &pc->rec, &pc->v);

@@ -122,6 +122,40 @@ uint32_t sketch_common(const uint32_t *a, uint32_t na, const uint32_t *b, uint32
     return c;
 }
 
+uint32_t sketch_common_mark(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb,
+                            uint64_t *hit)
+{
+    uint32_t i = 0, j = 0, c = 0;
+#ifdef __SSE2__
+    /* sketch_common's merge; the lanes that matched are a's values */
+    static const uint8_t lanes[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+    while (i + 4 <= na && j + 4 <= nb) {
+        __m128i va = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+        __m128i vb = _mm_loadu_si128((const __m128i *)(const void *)(b + j));
+        __m128i m = _mm_cmpeq_epi32(va, vb);
+        vb = _mm_shuffle_epi32(vb, _MM_SHUFFLE(0, 3, 2, 1));
+        m = _mm_or_si128(m, _mm_cmpeq_epi32(va, vb));
+        vb = _mm_shuffle_epi32(vb, _MM_SHUFFLE(0, 3, 2, 1));
+        m = _mm_or_si128(m, _mm_cmpeq_epi32(va, vb));
+        vb = _mm_shuffle_epi32(vb, _MM_SHUFFLE(0, 3, 2, 1));
+        m = _mm_or_si128(m, _mm_cmpeq_epi32(va, vb));
+        unsigned mm = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(m));
+        c += lanes[mm];
+        hit[i >> 6] |= (uint64_t)mm << (i & 63); /* i is a multiple of 4 */
+        uint32_t amax = a[i + 3], bmax = b[j + 3];
+        i += (amax <= bmax) * 4u;
+        j += (bmax <= amax) * 4u;
+    }
+#endif
+    while (i < na && j < nb) {
+        uint32_t x = a[i], y = b[j];
+        if (x == y) hit[i >> 6] |= (uint64_t)1 << (i & 63), c++;
+        i += x <= y;
+        j += y <= x;
+    }
+    return c;
+}
+
 double sketch_resemblance(uint32_t na, uint32_t nb, uint32_t common)
 {
     uint32_t u = na + nb - common;

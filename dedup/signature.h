@@ -55,6 +55,12 @@ static inline int shingle_sampled(uint64_t h, uint32_t rate)
  * a merge, four values at a time where SSE2 is there). */
 uint32_t sketch_common(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb);
 
+/* sketch_common, and the bit of each of a's values found in b set in hit
+ * ((na + 63) / 64 words, bit i of word i / 64 for a[i]; set bits are
+ * left as they are). */
+uint32_t sketch_common_mark(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb,
+                            uint64_t *hit);
+
 /* Estimates from sizes and common count: resemblance c/(na+nb-c) and
  * containment of a in b, c/na (0 when na is 0). */
 double sketch_resemblance(uint32_t na, uint32_t nb, uint32_t common);

@@ -1916,6 +1916,125 @@ static void test_chars_carried_before(void **state)
     dedup_engine_close(e);
 }
 
+/* A carried story most of which is one run of its page, in order, while
+ * two of its sentences match best elsewhere in the page: the roundup
+ * carries them with a typo each, and its own story and another story it
+ * carries quote them verbatim.  Found at 0.69, its matches spread over
+ * the page (span_core longer than the story, two inversions), it was not
+ * carried; the window of the page as long as the story holds 0.54 of it,
+ * in order and whole, after a story of the page's own (five blocks): now
+ * contained (carried_run, the window).  A page sharing text with a story
+ * without its own story first (three blocks) is not given the window:
+ * a Chinese background story repeating three of a story's paragraphs
+ * was (seeds 21-23). */
+static void test_carried_window(void **state)
+{
+    (void)state;
+    for (int own_first = 0; own_first < 2; own_first++) {
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 16);
+        fa_buf_init(&page, 1 << 16);
+        han_sentence(&orig, 7, 100, 0);
+        fa_buf_puts(&orig, "\n\n");
+        for (unsigned p = 0; p < 3; p++) {
+            for (unsigned s = 0; s < 4; s++)
+                han_sentence(&orig, 7, p * 4 + s, 0);
+            fa_buf_puts(&orig, "\n\n");
+        }
+        /* the page: its own story (5 or 3 paragraphs, the third quoting
+         * sentence 1 of the story), the story with typos in sentences 1
+         * and 6 and its last paragraph cut, then another story quoting
+         * sentence 6 */
+        han_sentence(&page, 50, 100, 0);
+        fa_buf_puts(&page, "\n\n");
+        unsigned own = own_first ? 5 : 3;
+        for (unsigned p = 0; p < own; p++) {
+            for (unsigned s = 0; s < 3; s++)
+                han_sentence(&page, 50, p * 3 + s, 0);
+            if (p == own - 2) han_sentence(&page, 7, 1, 0);
+            fa_buf_puts(&page, "\n\n");
+        }
+        han_sentence(&page, 7, 100, 0);
+        fa_buf_puts(&page, "\n\n");
+        for (unsigned p = 0; p < 2; p++) {
+            for (unsigned s = 0; s < 4; s++)
+                han_sentence(&page, 7, p * 4 + s, p * 4 + s == 1 || p * 4 + s == 6);
+            fa_buf_puts(&page, "\n\n");
+        }
+        han_sentence(&page, 60, 100, 0);
+        fa_buf_puts(&page, "\n\n");
+        for (unsigned p = 0; p < 4; p++) {
+            for (unsigned s = 0; s < 3; s++)
+                han_sentence(&page, 60, p * 3 + s, 0);
+            if (p == 1) han_sentence(&page, 7, 6, 0);
+            fa_buf_puts(&page, "\n\n");
+        }
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, own_first);
+        dedup_options o = {0};
+        enum dedup_finding_kind k = carried_kind(d, o, orig.data, page.data);
+        if (own_first)
+            assert_int_equal(k, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(k, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* A crowded page of characters: a roundup whose own story is ten stock
+ * sentences of its register, archived after 40 short stories made of
+ * five of those sentences each (found whole in it, ranked first on the
+ * sketch) and a story it carries with typos in half of its sentences.
+ * The carried story ranked past the page's 6 alignments and was left
+ * unrelated; the values it shares with the page are its own (held by no
+ * other candidate), the stock stories' are held by a dozen of them each,
+ * so rare_order gives it a slot: contained. */
+static void test_crowded_rare_first(void **state)
+{
+    (void)state;
+    enum { STOCK = 40 };
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    for (unsigned k = 0; k < STOCK; k++) {
+        fa_buf st;
+        fa_buf_init(&st, 1 << 16);
+        han_sentence(&st, 300 + k, 100, 0);
+        fa_buf_puts(&st, "\n\n");
+        for (unsigned j = 0; j < 5; j++)
+            han_sentence(&st, 9, (k + j * (1 + k % 3)) % 10, 0);
+        fa_buf_puts(&st, "\n\n");
+        char url[64];
+        snprintf(url, sizeof url, "https://s%u.example/stock", k);
+        assert_int_equal(analyze(e, url, st.data, &r), 0);
+        dedup_result_free(&r);
+        fa_buf_free(&st);
+    }
+    char *carried = han_story(21, 21, 0, -1);
+    assert_int_equal(analyze(e, "https://x.example/story", carried, &r), 0);
+    dedup_result_free(&r);
+    free(carried);
+    fa_buf page;
+    fa_buf_init(&page, 1 << 16);
+    han_sentence(&page, 8, 100, 0);
+    fa_buf_puts(&page, "\n\n");
+    for (unsigned p = 0; p < 5; p++) {
+        for (unsigned j = 0; j < 2; j++)
+            han_sentence(&page, 9, p * 2 + j, 0);
+        fa_buf_puts(&page, "\n\n");
+    }
+    char *copy = han_story(21, 21, 0x3F, -1); /* a typo in every sentence */
+    fa_buf_puts(&page, copy);
+    free(copy);
+    assert_int_equal(analyze(e, "https://c.example/roundup", page.data, &r), 0);
+    assert_int_equal(kind_of(&r, "https://x.example/story"), DEDUP_CONTAINS);
+    dedup_result_free(&r);
+    fa_buf_free(&page);
+    dedup_engine_close(e);
+}
+
 /* A block anchor is a value held in the anchors of at most 16 documents
  * when the page is looked up (BLOCK_ANCHOR_RARE_POSTINGS): 60 roundups
  * sharing one stock paragraph (their other text their own) do not all
@@ -2124,6 +2243,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_block_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_carried_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crowded_rare_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
     };
