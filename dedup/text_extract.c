@@ -1479,6 +1479,19 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             if (b->heading == 1 || b->heading == 2) {
                 b->cls = TEXT_CONTENT;
                 b->reason = "headline";
+                /* a short heading right after the headline (no content
+                 * between them) and before the container, left outside
+                 * it, is the headline's subtitle (the dek over a picture
+                 * and a byline: "subheadline") */
+                for (size_t j = i + 1; j < first_in_main; j++) {
+                    text_block *c = &d->blocks[j];
+                    if (c->cls == TEXT_CONTENT) break;
+                    if (c->heading && c->weight < GOOD_WEIGHT && c->cls == TEXT_BOILERPLATE &&
+                        strcmp(c->reason, "outside-main") == 0) {
+                        c->cls = TEXT_CONTENT;
+                        c->reason = "subheadline";
+                    }
+                }
                 break;
             }
             if (first_in_main - i > 4) break;

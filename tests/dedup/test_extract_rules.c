@@ -742,6 +742,37 @@ static void test_heading_before_text_outside(void **state)
     free(t);
 }
 
+/* A short heading right after the headline, outside the text's container
+ * with a picture and a byline between it and the text, is the headline's
+ * subtitle; a heading after a block of text there is not ("subheadline"). */
+static void test_subheadline_after_headline(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"page\"><div class=\"top\"><h1>Cider from the hill</h1>"
+        "<h3>The cooperative's oldest orchard gives its best year</h3>"
+        "<figure><img src=\"/a.jpg\"><figcaption>Photo: J. Writer</figcaption></figure>"
+        "<div class=\"byline\">By Jo Writer</div></div>"
+        "<div class=\"text\">" PARA_A PARA_B PARA_C "</div></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Cider from the hill");
+    KEPT(t, "gives its best year");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Photo: J. Writer");
+    free(t);
+    const char *after_text =
+        "<html><body><div class=\"page\"><div class=\"top\"><h1>Cider from the hill</h1>"
+        "<p>The cooperative sells its juice at the market every Saturday from the spring "
+        "until the first frost of the winter.</p><h5>See also</h5>"
+        "<ul><li><a href=\"/fair\">Cider fair</a></li></ul></div>"
+        "<div class=\"text\">" PARA_A PARA_B PARA_C PARA_A PARA_B PARA_C
+        "</div></div></body></html>";
+    t = main_text_of(after_text);
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "See also");
+    free(t);
+}
+
 /* A page whose text a script writes shows a browser without scripts its
  * noscript copy: with no long text outside noscript, the noscript
  * contents are the page; with text outside, they are ignored. */
@@ -917,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_short_paragraph_beside_text),
         cmocka_unit_test(test_quote_is_not_template),
         cmocka_unit_test(test_metadata_labels_in_short_lines),
+        cmocka_unit_test(test_subheadline_after_headline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
