@@ -1464,6 +1464,35 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             }
         }
     }
+    /* a template's line (a "subscribe", "photo: ... via", "read also"
+     * line the vocabulary dropped as "vocab-line") between the text's last
+     * two content blocks ends the text: the one block after it, medium
+     * (from MEDIUM_WEIGHT: a closing sentence of a few words stays) and
+     * under LOOSE_TEXT_WEIGHT, is the template's too (an app or channel
+     * pitch, a "more on this" line, a permalink: "after-template-line").
+     * A rights or affiliate notice ("vocab-notice") may sit in the middle
+     * of a text and does not end it */
+    {
+        size_t last = n, prev = n;
+        for (size_t i = n; i-- > 0;)
+            if (d->blocks[i].cls == TEXT_CONTENT) {
+                if (last < n) {
+                    prev = i;
+                    break;
+                }
+                last = i;
+            }
+        if (prev < n && d->blocks[last].weight >= MEDIUM_WEIGHT &&
+            d->blocks[last].weight < LOOSE_TEXT_WEIGHT)
+            for (size_t j = prev + 1; j < last; j++) {
+                const char *r = d->blocks[j].reason;
+                if (r && strcmp(r, "vocab-line") == 0) {
+                    d->blocks[last].cls = TEXT_BOILERPLATE;
+                    d->blocks[last].reason = "after-template-line";
+                    break;
+                }
+            }
+    }
     /* the headline just before the main container (the last h1 or h2 at
      * most four blocks before it, under header or aside words too) */
     if (main_el != UINT32_MAX && first_in_main < n)

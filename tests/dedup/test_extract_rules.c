@@ -773,6 +773,31 @@ static void test_subheadline_after_headline(void **state)
     free(t);
 }
 
+/* A template's line between the text's last two blocks ends the text: the
+ * one short block after it is the template's too; without that line the
+ * same block is the text's last paragraph ("after-template-line"). */
+static void test_block_after_template_line(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+        "<p>Subscribe to our weekly letter.</p>"
+        "<p>Did you know the cider club has its own channel? Join it from your phone.</p>"
+        "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Subscribe to our weekly letter");
+    DROPPED(t, "its own channel");
+    free(t);
+    const char *plain = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                        "<p>Did you know the cider club has its own channel? Join it from your "
+                        "phone.</p></div></article></body></html>";
+    t = main_text_of(plain);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "its own channel");
+    free(t);
+}
+
 /* A page whose text a script writes shows a browser without scripts its
  * noscript copy: with no long text outside noscript, the noscript
  * contents are the page; with text outside, they are ignored. */
@@ -949,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_quote_is_not_template),
         cmocka_unit_test(test_metadata_labels_in_short_lines),
         cmocka_unit_test(test_subheadline_after_headline),
+        cmocka_unit_test(test_block_after_template_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
