@@ -1385,6 +1385,26 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             break;
         }
     }
+    /* a short heading dropped for a hint, between two content blocks
+     * under its own parent element, is the text's subheading: the hint is
+     * the heading's own (its neighbours share its ancestors and carry
+     * none), a class such as "nav-title" or "header-3" a template gives
+     * the subheadings it writes among the paragraphs ("heading-in-text") */
+    for (size_t i = 1; i + 1 < n; i++) {
+        text_block *b = &d->blocks[i];
+        const text_block *before = &d->blocks[i - 1], *after = &d->blocks[i + 1];
+        if (!b->heading || b->weight >= GOOD_WEIGHT || state[i] != 1 ||
+            b->cls != TEXT_BOILERPLATE || strncmp(b->reason, "hint:", 5) != 0 ||
+            before->cls != TEXT_CONTENT || after->cls != TEXT_CONTENT || before->heading ||
+            after->heading || elem_of[i] >= n_elems || elem_of[i - 1] >= n_elems ||
+            elem_of[i + 1] >= n_elems)
+            continue;
+        uint32_t parent = elems[elem_of[i]].parent;
+        if (elems[elem_of[i - 1]].parent != parent || elems[elem_of[i + 1]].parent != parent)
+            continue;
+        b->cls = TEXT_CONTENT;
+        b->reason = "heading-in-text";
+    }
     /* a heading introduces what follows it: one followed by no content
      * before the next heading of its rank or above ("Related stories" over a
      * list of links, "Comments" over a thread) is boilerplate (a long

@@ -798,6 +798,27 @@ static void test_block_after_template_line(void **state)
     free(t);
 }
 
+/* A short heading whose own class reads as chrome ("nav-title", "header"),
+ * written between two paragraphs of the text under their parent, is the
+ * text's subheading; the same heading over a menu stays out
+ * ("heading-in-text"). */
+static void test_heading_in_text_with_chrome_class(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"menu-box\"><h3 class=\"nav-title\">Sections</h3><ul>"
+        "<li><a href=\"/a\">Cider</a></li><li><a href=\"/b\">Mills</a></li></ul></div>"
+        "<article><div class=\"body\">" PARA_A
+        "<h3 class=\"nav-title\">Pruning in February</h3>" PARA_B
+        "<h3 class=\"header-small\">The market</h3>" PARA_C "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "Pruning in February");
+    KEPT(t, "The market");
+    DROPPED(t, "Sections");
+    free(t);
+}
+
 /* A page whose text a script writes shows a browser without scripts its
  * noscript copy: with no long text outside noscript, the noscript
  * contents are the page; with text outside, they are ignored. */
@@ -975,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_metadata_labels_in_short_lines),
         cmocka_unit_test(test_subheadline_after_headline),
         cmocka_unit_test(test_block_after_template_line),
+        cmocka_unit_test(test_heading_in_text_with_chrome_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
