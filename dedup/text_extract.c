@@ -1456,7 +1456,9 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
      * paragraph sits at most one level below the element they share, is
      * that box's ("box-after-text": a pitch, an author's box, a "more on
      * this" line after the story); one as near to the shared element as the
-     * paragraph is the text's last line */
+     * paragraph is the text's last line, and so is a quotation (a
+     * <blockquote> is the text quoting someone, a box of its own only in
+     * the markup) */
     {
         size_t last = n, prev = n;
         for (size_t i = n; i-- > 0;)
@@ -1469,7 +1471,7 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             }
         if (prev < n && state[prev] == 2 && strcmp(d->blocks[prev].tag, "p") == 0 &&
             !d->blocks[last].heading && d->blocks[last].weight < CARRIED_WEIGHT &&
-            elem_of[last] < n_elems && elem_of[prev] < n_elems) {
+            !in_quote(&d->blocks[last]) && elem_of[last] < n_elems && elem_of[prev] < n_elems) {
             uint32_t a = elem_of[last], q = elem_of[prev]; /* up to the element they share */
             while (a != q && a < n_elems && q < n_elems) {
                 if (elems[a].depth >= elems[q].depth)

@@ -667,6 +667,15 @@ static void test_box_after_text(void **state)
     KEPT(t, "four thousand litres");
     KEPT(t, "garden club meets");
     free(t);
+    /* a quotation closing the text sits as deep as a box, but is the text's */
+    const char *quoted = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                         "<figure><blockquote><p>I planted the first tree myself and I hope "
+                         "my grandchildren will press its apples.</p></blockquote></figure>"
+                         "</div></article></body></html>";
+    t = main_text_of(quoted);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "I planted the first tree myself");
+    free(t);
 }
 
 /* Links whose text is their address are the text citing its sources,
