@@ -1415,8 +1415,11 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         int followed = 0;
         for (size_t j = i + 1; j < n; j++) {
             const text_block *c = &d->blocks[j];
-            if (c->heading && c->heading <= b->heading) break;
-            if (c->cls == TEXT_CONTENT && !c->heading) {
+            /* a long "heading" kept as content is a paragraph written in
+             * one: text */
+            int paragraph = !c->heading || (c->weight >= GOOD_WEIGHT && c->cls == TEXT_CONTENT);
+            if (!paragraph && c->heading <= b->heading) break;
+            if (c->cls == TEXT_CONTENT && paragraph) {
                 followed = 1;
                 break;
             }

@@ -828,6 +828,36 @@ static void test_heading_in_text_with_chrome_class(void **state)
     free(t);
 }
 
+/* A short heading over text written in long "headings" (a paragraph in an
+ * <h3>) introduces that text and stays; over a long link-dense heading (a
+ * teaser's title) it still goes. */
+static void test_heading_over_paragraph_headings(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+        "<blockquote><h2>The poster contest</h2>"
+        "<h3>It takes place for the sixth time this year, and children between six and twelve "
+        "may send a drawing of the river.</h3>"
+        "<h4>Draw a poster for the clean river and send it to the cooperative before the end of "
+        "the month, with your name.</h4></blockquote></div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "sixth time this year");
+    KEPT(t, "The poster contest");
+    free(t);
+    const char *teaser =
+        "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+        "<h2>Related notes</h2><h2><a href=\"/n\">The cooperative's second press arrives from "
+        "the workshop in the north after a long and snowy winter on the mountain roads</a></h2>"
+        "<p>The press arrived on a Tuesday and was blessed by the priest.</p>" PARA_A
+        "</div></article></body></html>";
+    t = main_text_of(teaser);
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Related notes");
+    free(t);
+}
+
 /* A page whose text a script writes shows a browser without scripts its
  * noscript copy: with no long text outside noscript, the noscript
  * contents are the page; with text outside, they are ignored. */
@@ -1006,6 +1036,7 @@ int main(void)
         cmocka_unit_test(test_subheadline_after_headline),
         cmocka_unit_test(test_block_after_template_line),
         cmocka_unit_test(test_heading_in_text_with_chrome_class),
+        cmocka_unit_test(test_heading_over_paragraph_headings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
