@@ -94,6 +94,7 @@
 #include "dedup/text_norm.h"
 #include "dedup/text_vocab.h"
 
+#include <ctype.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -152,6 +153,9 @@ typedef struct raw_block {
     uint8_t heading;
 } raw_block;
 
+/* bytes of an og:site_name kept (a longer one is ignored, not cut) */
+#define SITE_NAME_MAX 96
+
 struct text_extractor {
     text_extract_options opt;
     htmlParserCtxtPtr ctx;
@@ -170,6 +174,7 @@ struct text_extractor {
     size_t br_at;      /* cur.len after the last <br> (+1), 0 = none */
     int in_title;
     fa_buf title;
+    char site[SITE_NAME_MAX]; /* og:site_name, ASCII-lowercased ("" = none) */
     fa_buf arena;           /* texts and paths */
     fa_charset_decoder *cs; /* raw bytes -> UTF-8 */
     int raw;                /* inside the raw_tags[raw - 1] element (0: none) */
@@ -676,10 +681,40 @@ static void flush_block(text_extractor *x)
     if (rc < 0) fail(x, rc);
 }
 
+/* The site's name a page declares (<meta property="og:site_name">), kept
+ * ASCII-lowercased when 4 to SITE_NAME_MAX - 1 bytes long; the first
+ * one wins. */
+static void read_site_name(text_extractor *x, const xmlChar **atts)
+{
+    const char *prop = NULL, *content = NULL;
+    for (size_t i = 0; atts && atts[i]; i += 2) {
+        const char *k = (const char *)atts[i], *v = (const char *)atts[i + 1];
+        if (v == NULL) continue;
+        if (strcasecmp(k, "property") == 0 || strcasecmp(k, "name") == 0)
+            prop = v;
+        else if (strcasecmp(k, "content") == 0)
+            content = v;
+    }
+    if (prop == NULL || content == NULL || strcasecmp(prop, "og:site_name") != 0) return;
+    while (*content == ' ' || *content == '\t' || *content == '\n' || *content == '\r')
+        content++;
+    size_t n = strlen(content);
+    while (n > 0 && (content[n - 1] == ' ' || content[n - 1] == '\t' || content[n - 1] == '\n' ||
+                     content[n - 1] == '\r'))
+        n--;
+    if (n < 4 || n >= SITE_NAME_MAX) return;
+    for (size_t i = 0; i < n; i++) {
+        char c = content[i];
+        x->site[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    x->site[n] = '\0';
+}
+
 static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
 {
     text_extractor *x = ud;
     if (x->rc < 0) return;
+    if (x->site[0] == '\0' && strcmp((const char *)name, "meta") == 0) read_site_name(x, atts);
     const tag_info *ti = find_tag_cached(x, name);
     uint8_t kind = ti ? ti->kind : EK_INLINE;
     const frame *top = x->depth ? &x->stack[x->depth - 1] : NULL;
@@ -990,6 +1025,24 @@ static int disguised_words(const char *s, size_t len)
     return mixed >= 3 && mixed * 5 >= n_words;
 }
 
+/* 1 when s names the site: site (ASCII-lowercased) occurs in s, ASCII
+ * case ignored, with no ASCII letter or digit right before or after it. */
+static int names_site(const char *s, size_t len, const char *site)
+{
+    size_t n = strlen(site);
+    if (n == 0 || len < n) return 0;
+    for (size_t i = 0; i + n <= len; i++) {
+        size_t k = 0;
+        while (k < n && (char)tolower((unsigned char)s[i + k]) == site[k])
+            k++;
+        if (k < n) continue;
+        if (i > 0 && isalnum((unsigned char)s[i - 1])) continue;
+        if (i + n < len && isalnum((unsigned char)s[i + n])) continue;
+        return 1;
+    }
+    return 0;
+}
+
 static const char *hard_reason(uint32_t hints)
 {
     static const char *const r[TEXT_HINT_COUNT] = {
@@ -1023,6 +1076,10 @@ typedef struct cls_ctx {
 /* How many blocks away a long paragraph may sit from a short one that is
  * the text's own line ("short-paragraph") */
 #define SHORT_PARAGRAPH_REACH 3
+/* the text's last blocks read for a line naming the site, and how long
+ * (code points) such a line may be ("site-name-after-text") */
+#define SITE_LINE_REACH 2
+#define SITE_LINE_CHARS 150
 
 static int is_container_tag(const char *tag)
 {
@@ -1074,7 +1131,7 @@ static uint32_t holding_two(const text_doc *d, const uint8_t *state, const elem 
 }
 
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
-                     const uint32_t *elem_of)
+                     const uint32_t *elem_of, const char *site)
 {
     size_t n = d->n_blocks;
     if (fragment) {
@@ -1518,6 +1575,29 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 }
             }
     }
+    /* a short line among the text's last two content blocks that names
+     * the site (its og:site_name) is the publisher speaking: a "follow us
+     * on our channel" or app pitch, a permalink, a "by Site" credit
+     * ("site-name-after-text"); long text after the story's own is left
+     * to the rules above */
+    if (site && site[0]) {
+        size_t seen = 0, first_long = n;
+        for (size_t i = 0; i < n; i++)
+            if (d->blocks[i].cls == TEXT_CONTENT && d->blocks[i].weight >= GOOD_WEIGHT) {
+                first_long = i;
+                break;
+            }
+        for (size_t i = n; i-- > 0 && seen < SITE_LINE_REACH;) {
+            text_block *b = &d->blocks[i];
+            if (b->cls != TEXT_CONTENT) continue;
+            seen++;
+            if (first_long >= i || b->heading || b->chars >= SITE_LINE_CHARS ||
+                !names_site(b->text, b->len, site))
+                continue;
+            b->cls = TEXT_BOILERPLATE;
+            b->reason = "site-name-after-text";
+        }
+    }
     /* the headline just before the main container (the last h1 or h2 at
      * most four blocks before it, under header or aside words too) */
     if (main_el != UINT32_MAX && first_in_main < n)
@@ -1560,6 +1640,7 @@ typedef struct doc_private {
     elem *elems;
     size_t n_elems;
     uint32_t *elem_of;
+    char site[SITE_NAME_MAX]; /* the extractor's og:site_name */
 } doc_private;
 
 typedef struct text_doc_full {
@@ -1588,6 +1669,7 @@ static void noscript_fallback(text_extractor *x, text_doc **out)
     text_extractor *y = text_extractor_new(&o);
     if (y == NULL) return;
     y->no_fallback = 1;
+    memcpy(y->site, x->site, sizeof y->site);
     text_doc *alt = NULL;
     int rc = text_extractor_push(y, "<html><body>", 12);
     if (rc == 0) rc = text_extractor_push(y, x->noscript.data, x->noscript.len);
@@ -1664,7 +1746,8 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
     f->p.n_elems = x->n_elems;
     x->elems = NULL;
     x->n_elems = x->cap_elems = 0;
-    classify(d, x->opt.fragment, f->p.elems, f->p.n_elems, f->p.elem_of);
+    memcpy(f->p.site, x->site, sizeof f->p.site);
+    classify(d, x->opt.fragment, f->p.elems, f->p.n_elems, f->p.elem_of, f->p.site);
     *out = d;
     if (!x->opt.fragment && !x->no_fallback && x->noscript.len > 0 && !has_long_text(d))
         noscript_fallback(x, out);
@@ -1674,7 +1757,7 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
 void text_doc_classify(text_doc *d, int fragment)
 {
     text_doc_full *f = (text_doc_full *)d;
-    classify(d, fragment, f->p.elems, f->p.n_elems, f->p.elem_of);
+    classify(d, fragment, f->p.elems, f->p.n_elems, f->p.elem_of, f->p.site);
 }
 
 void text_doc_free(text_doc *d)

@@ -858,6 +858,40 @@ static void test_heading_over_paragraph_headings(void **state)
     free(t);
 }
 
+/* A short line among the text's last two blocks naming the site (its
+ * og:site_name) is the publisher's pitch; the same line on a page that
+ * declares no site name, and the name inside the text's paragraphs, stay
+ * ("site-name-after-text"). */
+static void test_site_name_line_after_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><head><meta property=\"og:site_name\" content=\" Valley Gazette \"></head>"
+        "<body><article><div class=\"body\">" PARA_A
+        "<p>The mayor told the Valley Gazette that the cooperative would get a grant for a new "
+        "cellar next year.</p>" PARA_B PARA_C
+        "<p>Did you know? The valley gazette has its own channel now.</p>"
+        "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "told the Valley Gazette");
+    DROPPED(t, "has its own channel");
+    free(t);
+    const char *anonymous = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                            "<p>Did you know? The valley gazette has its own channel now.</p>"
+                            "</div></article></body></html>";
+    t = main_text_of(anonymous);
+    KEPT(t, "has its own channel");
+    free(t);
+    const char *longer = "<html><head><meta property=\"og:site_name\" content=\"Valley\"></head>"
+                         "<body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                         "<p>Did you know? The Valleys choir has its own channel now.</p>"
+                         "</div></article></body></html>";
+    t = main_text_of(longer);
+    KEPT(t, "has its own channel");
+    free(t);
+}
+
 /* A page whose text a script writes shows a browser without scripts its
  * noscript copy: with no long text outside noscript, the noscript
  * contents are the page; with text outside, they are ignored. */
@@ -1037,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_block_after_template_line),
         cmocka_unit_test(test_heading_in_text_with_chrome_class),
         cmocka_unit_test(test_heading_over_paragraph_headings),
+        cmocka_unit_test(test_site_name_line_after_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
