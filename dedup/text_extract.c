@@ -94,7 +94,6 @@
 #include "dedup/text_norm.h"
 #include "dedup/text_vocab.h"
 
-#include <ctype.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -1025,19 +1024,29 @@ static int disguised_words(const char *s, size_t len)
     return mixed >= 3 && mixed * 5 >= n_words;
 }
 
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
 /* 1 when s names the site: site (ASCII-lowercased) occurs in s, ASCII
- * case ignored, with no ASCII letter or digit right before or after it. */
+ * case ignored (bytes past ASCII compared as they are, whatever the
+ * locale), with no ASCII letter or digit right before or after it. */
 static int names_site(const char *s, size_t len, const char *site)
 {
     size_t n = strlen(site);
     if (n == 0 || len < n) return 0;
     for (size_t i = 0; i + n <= len; i++) {
         size_t k = 0;
-        while (k < n && (char)tolower((unsigned char)s[i + k]) == site[k])
+        while (k < n) {
+            unsigned char c = (unsigned char)s[i + k];
+            if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+            if (c != (unsigned char)site[k]) break;
             k++;
+        }
         if (k < n) continue;
-        if (i > 0 && isalnum((unsigned char)s[i - 1])) continue;
-        if (i + n < len && isalnum((unsigned char)s[i + n])) continue;
+        if (i > 0 && ascii_alnum((unsigned char)s[i - 1])) continue;
+        if (i + n < len && ascii_alnum((unsigned char)s[i + n])) continue;
         return 1;
     }
     return 0;
