@@ -152,6 +152,9 @@ typedef struct raw_block {
     uint8_t heading;
 } raw_block;
 
+/* bytes of an og:site_name kept (a longer one is ignored, not cut) */
+#define SITE_NAME_MAX 96
+
 struct text_extractor {
     text_extract_options opt;
     htmlParserCtxtPtr ctx;
@@ -170,6 +173,7 @@ struct text_extractor {
     size_t br_at;      /* cur.len after the last <br> (+1), 0 = none */
     int in_title;
     fa_buf title;
+    char site[SITE_NAME_MAX]; /* og:site_name, ASCII-lowercased ("" = none) */
     fa_buf arena;           /* texts and paths */
     fa_charset_decoder *cs; /* raw bytes -> UTF-8 */
     int raw;                /* inside the raw_tags[raw - 1] element (0: none) */
@@ -676,10 +680,40 @@ static void flush_block(text_extractor *x)
     if (rc < 0) fail(x, rc);
 }
 
+/* The site's name a page declares (<meta property="og:site_name">), kept
+ * ASCII-lowercased when 4 to SITE_NAME_MAX - 1 bytes long; the first
+ * one wins. */
+static void read_site_name(text_extractor *x, const xmlChar **atts)
+{
+    const char *prop = NULL, *content = NULL;
+    for (size_t i = 0; atts && atts[i]; i += 2) {
+        const char *k = (const char *)atts[i], *v = (const char *)atts[i + 1];
+        if (v == NULL) continue;
+        if (strcasecmp(k, "property") == 0 || strcasecmp(k, "name") == 0)
+            prop = v;
+        else if (strcasecmp(k, "content") == 0)
+            content = v;
+    }
+    if (prop == NULL || content == NULL || strcasecmp(prop, "og:site_name") != 0) return;
+    while (*content == ' ' || *content == '\t' || *content == '\n' || *content == '\r')
+        content++;
+    size_t n = strlen(content);
+    while (n > 0 && (content[n - 1] == ' ' || content[n - 1] == '\t' || content[n - 1] == '\n' ||
+                     content[n - 1] == '\r'))
+        n--;
+    if (n < 4 || n >= SITE_NAME_MAX) return;
+    for (size_t i = 0; i < n; i++) {
+        char c = content[i];
+        x->site[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    x->site[n] = '\0';
+}
+
 static void on_start(void *ud, const xmlChar *name, const xmlChar **atts)
 {
     text_extractor *x = ud;
     if (x->rc < 0) return;
+    if (x->site[0] == '\0' && strcmp((const char *)name, "meta") == 0) read_site_name(x, atts);
     const tag_info *ti = find_tag_cached(x, name);
     uint8_t kind = ti ? ti->kind : EK_INLINE;
     const frame *top = x->depth ? &x->stack[x->depth - 1] : NULL;
@@ -990,6 +1024,34 @@ static int disguised_words(const char *s, size_t len)
     return mixed >= 3 && mixed * 5 >= n_words;
 }
 
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* 1 when s names the site: site (ASCII-lowercased) occurs in s, ASCII
+ * case ignored (bytes past ASCII compared as they are, whatever the
+ * locale), with no ASCII letter or digit right before or after it. */
+static int names_site(const char *s, size_t len, const char *site)
+{
+    size_t n = strlen(site);
+    if (n == 0 || len < n) return 0;
+    for (size_t i = 0; i + n <= len; i++) {
+        size_t k = 0;
+        while (k < n) {
+            unsigned char c = (unsigned char)s[i + k];
+            if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+            if (c != (unsigned char)site[k]) break;
+            k++;
+        }
+        if (k < n) continue;
+        if (i > 0 && ascii_alnum((unsigned char)s[i - 1])) continue;
+        if (i + n < len && ascii_alnum((unsigned char)s[i + n])) continue;
+        return 1;
+    }
+    return 0;
+}
+
 static const char *hard_reason(uint32_t hints)
 {
     static const char *const r[TEXT_HINT_COUNT] = {
@@ -1023,6 +1085,10 @@ typedef struct cls_ctx {
 /* How many blocks away a long paragraph may sit from a short one that is
  * the text's own line ("short-paragraph") */
 #define SHORT_PARAGRAPH_REACH 3
+/* the text's last blocks read for a line naming the site, and how long
+ * (code points) such a line may be ("site-name-after-text") */
+#define SITE_LINE_REACH 2
+#define SITE_LINE_CHARS 150
 
 static int is_container_tag(const char *tag)
 {
@@ -1074,7 +1140,7 @@ static uint32_t holding_two(const text_doc *d, const uint8_t *state, const elem 
 }
 
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
-                     const uint32_t *elem_of)
+                     const uint32_t *elem_of, const char *site)
 {
     size_t n = d->n_blocks;
     if (fragment) {
@@ -1385,6 +1451,26 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             break;
         }
     }
+    /* a short heading dropped for a hint, between two content blocks
+     * under its own parent element, is the text's subheading: the hint is
+     * the heading's own (its neighbours share its ancestors and carry
+     * none), a class such as "nav-title" or "header-3" a template gives
+     * the subheadings it writes among the paragraphs ("heading-in-text") */
+    for (size_t i = 1; i + 1 < n; i++) {
+        text_block *b = &d->blocks[i];
+        const text_block *before = &d->blocks[i - 1], *after = &d->blocks[i + 1];
+        if (!b->heading || b->weight >= GOOD_WEIGHT || state[i] != 1 ||
+            b->cls != TEXT_BOILERPLATE || strncmp(b->reason, "hint:", 5) != 0 ||
+            before->cls != TEXT_CONTENT || after->cls != TEXT_CONTENT || before->heading ||
+            after->heading || elem_of[i] >= n_elems || elem_of[i - 1] >= n_elems ||
+            elem_of[i + 1] >= n_elems)
+            continue;
+        uint32_t parent = elems[elem_of[i]].parent;
+        if (elems[elem_of[i - 1]].parent != parent || elems[elem_of[i + 1]].parent != parent)
+            continue;
+        b->cls = TEXT_CONTENT;
+        b->reason = "heading-in-text";
+    }
     /* a heading introduces what follows it: one followed by no content
      * before the next heading of its rank or above ("Related stories" over a
      * list of links, "Comments" over a thread) is boilerplate (a long
@@ -1395,8 +1481,11 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         int followed = 0;
         for (size_t j = i + 1; j < n; j++) {
             const text_block *c = &d->blocks[j];
-            if (c->heading && c->heading <= b->heading) break;
-            if (c->cls == TEXT_CONTENT && !c->heading) {
+            /* a long "heading" kept as content is a paragraph written in
+             * one: text */
+            int paragraph = !c->heading || (c->weight >= GOOD_WEIGHT && c->cls == TEXT_CONTENT);
+            if (!paragraph && c->heading <= b->heading) break;
+            if (c->cls == TEXT_CONTENT && paragraph) {
                 followed = 1;
                 break;
             }
@@ -1436,7 +1525,9 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
      * paragraph sits at most one level below the element they share, is
      * that box's ("box-after-text": a pitch, an author's box, a "more on
      * this" line after the story); one as near to the shared element as the
-     * paragraph is the text's last line */
+     * paragraph is the text's last line, and so is a quotation (a
+     * <blockquote> is the text quoting someone, a box of its own only in
+     * the markup) */
     {
         size_t last = n, prev = n;
         for (size_t i = n; i-- > 0;)
@@ -1449,7 +1540,7 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             }
         if (prev < n && state[prev] == 2 && strcmp(d->blocks[prev].tag, "p") == 0 &&
             !d->blocks[last].heading && d->blocks[last].weight < CARRIED_WEIGHT &&
-            elem_of[last] < n_elems && elem_of[prev] < n_elems) {
+            !in_quote(&d->blocks[last]) && elem_of[last] < n_elems && elem_of[prev] < n_elems) {
             uint32_t a = elem_of[last], q = elem_of[prev]; /* up to the element they share */
             while (a != q && a < n_elems && q < n_elems) {
                 if (elems[a].depth >= elems[q].depth)
@@ -1462,6 +1553,58 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 d->blocks[last].cls = TEXT_BOILERPLATE;
                 d->blocks[last].reason = "box-after-text";
             }
+        }
+    }
+    /* a template's line (a "subscribe", "photo: ... via", "read also"
+     * line the vocabulary dropped as "vocab-line") between the text's last
+     * two content blocks ends the text: the one block after it, medium
+     * (from MEDIUM_WEIGHT: a closing sentence of a few words stays) and
+     * under LOOSE_TEXT_WEIGHT, is the template's too (an app or channel
+     * pitch, a "more on this" line, a permalink: "after-template-line").
+     * A rights or affiliate notice ("vocab-notice") may sit in the middle
+     * of a text and does not end it */
+    {
+        size_t last = n, prev = n;
+        for (size_t i = n; i-- > 0;)
+            if (d->blocks[i].cls == TEXT_CONTENT) {
+                if (last < n) {
+                    prev = i;
+                    break;
+                }
+                last = i;
+            }
+        if (prev < n && d->blocks[last].weight >= MEDIUM_WEIGHT &&
+            d->blocks[last].weight < LOOSE_TEXT_WEIGHT)
+            for (size_t j = prev + 1; j < last; j++) {
+                const char *r = d->blocks[j].reason;
+                if (r && strcmp(r, "vocab-line") == 0) {
+                    d->blocks[last].cls = TEXT_BOILERPLATE;
+                    d->blocks[last].reason = "after-template-line";
+                    break;
+                }
+            }
+    }
+    /* a short line among the text's last two content blocks that names
+     * the site (its og:site_name) is the publisher speaking: a "follow us
+     * on our channel" or app pitch, a permalink, a "by Site" credit
+     * ("site-name-after-text"); long text after the story's own is left
+     * to the rules above */
+    if (site && site[0]) {
+        size_t seen = 0, first_long = n;
+        for (size_t i = 0; i < n; i++)
+            if (d->blocks[i].cls == TEXT_CONTENT && d->blocks[i].weight >= GOOD_WEIGHT) {
+                first_long = i;
+                break;
+            }
+        for (size_t i = n; i-- > 0 && seen < SITE_LINE_REACH;) {
+            text_block *b = &d->blocks[i];
+            if (b->cls != TEXT_CONTENT) continue;
+            seen++;
+            if (first_long >= i || b->heading || b->chars >= SITE_LINE_CHARS ||
+                !names_site(b->text, b->len, site))
+                continue;
+            b->cls = TEXT_BOILERPLATE;
+            b->reason = "site-name-after-text";
         }
     }
     /* the headline just before the main container (the last h1 or h2 at
@@ -1479,6 +1622,19 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             if (b->heading == 1 || b->heading == 2) {
                 b->cls = TEXT_CONTENT;
                 b->reason = "headline";
+                /* a short heading right after the headline (no content
+                 * between them) and before the container, left outside
+                 * it, is the headline's subtitle (the dek over a picture
+                 * and a byline: "subheadline") */
+                for (size_t j = i + 1; j < first_in_main; j++) {
+                    text_block *c = &d->blocks[j];
+                    if (c->cls == TEXT_CONTENT) break;
+                    if (c->heading && c->weight < GOOD_WEIGHT && c->cls == TEXT_BOILERPLATE &&
+                        strcmp(c->reason, "outside-main") == 0) {
+                        c->cls = TEXT_CONTENT;
+                        c->reason = "subheadline";
+                    }
+                }
                 break;
             }
             if (first_in_main - i > 4) break;
@@ -1493,6 +1649,7 @@ typedef struct doc_private {
     elem *elems;
     size_t n_elems;
     uint32_t *elem_of;
+    char site[SITE_NAME_MAX]; /* the extractor's og:site_name */
 } doc_private;
 
 typedef struct text_doc_full {
@@ -1521,6 +1678,7 @@ static void noscript_fallback(text_extractor *x, text_doc **out)
     text_extractor *y = text_extractor_new(&o);
     if (y == NULL) return;
     y->no_fallback = 1;
+    memcpy(y->site, x->site, sizeof y->site);
     text_doc *alt = NULL;
     int rc = text_extractor_push(y, "<html><body>", 12);
     if (rc == 0) rc = text_extractor_push(y, x->noscript.data, x->noscript.len);
@@ -1597,7 +1755,8 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
     f->p.n_elems = x->n_elems;
     x->elems = NULL;
     x->n_elems = x->cap_elems = 0;
-    classify(d, x->opt.fragment, f->p.elems, f->p.n_elems, f->p.elem_of);
+    memcpy(f->p.site, x->site, sizeof f->p.site);
+    classify(d, x->opt.fragment, f->p.elems, f->p.n_elems, f->p.elem_of, f->p.site);
     *out = d;
     if (!x->opt.fragment && !x->no_fallback && x->noscript.len > 0 && !has_long_text(d))
         noscript_fallback(x, out);
@@ -1607,7 +1766,7 @@ int text_extractor_finish(text_extractor *x, text_doc **out)
 void text_doc_classify(text_doc *d, int fragment)
 {
     text_doc_full *f = (text_doc_full *)d;
-    classify(d, fragment, f->p.elems, f->p.n_elems, f->p.elem_of);
+    classify(d, fragment, f->p.elems, f->p.n_elems, f->p.elem_of, f->p.site);
 }
 
 void text_doc_free(text_doc *d)

@@ -667,6 +667,15 @@ static void test_box_after_text(void **state)
     KEPT(t, "four thousand litres");
     KEPT(t, "garden club meets");
     free(t);
+    /* a quotation closing the text sits as deep as a box, but is the text's */
+    const char *quoted = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                         "<figure><blockquote><p>I planted the first tree myself and I hope "
+                         "my grandchildren will press its apples.</p></blockquote></figure>"
+                         "</div></article></body></html>";
+    t = main_text_of(quoted);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "I planted the first tree myself");
+    free(t);
 }
 
 /* Links whose text is their address are the text citing its sources,
@@ -739,6 +748,147 @@ static void test_heading_before_text_outside(void **state)
     KEPT(t, "second press in the spring");
     KEPT(t, "The new press");
     DROPPED(t, "Elsewhere");
+    free(t);
+}
+
+/* A short heading right after the headline, outside the text's container
+ * with a picture and a byline between it and the text, is the headline's
+ * subtitle; a heading after a block of text there is not ("subheadline"). */
+static void test_subheadline_after_headline(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"page\"><div class=\"top\"><h1>Cider from the hill</h1>"
+        "<h3>The cooperative's oldest orchard gives its best year</h3>"
+        "<figure><img src=\"/a.jpg\"><figcaption>Photo: J. Writer</figcaption></figure>"
+        "<div class=\"byline\">By Jo Writer</div></div>"
+        "<div class=\"text\">" PARA_A PARA_B PARA_C "</div></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Cider from the hill");
+    KEPT(t, "gives its best year");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Photo: J. Writer");
+    free(t);
+    const char *after_text =
+        "<html><body><div class=\"page\"><div class=\"top\"><h1>Cider from the hill</h1>"
+        "<p>The cooperative sells its juice at the market every Saturday from the spring "
+        "until the first frost of the winter.</p><h5>See also</h5>"
+        "<ul><li><a href=\"/fair\">Cider fair</a></li></ul></div>"
+        "<div class=\"text\">" PARA_A PARA_B PARA_C PARA_A PARA_B PARA_C
+        "</div></div></body></html>";
+    t = main_text_of(after_text);
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "See also");
+    free(t);
+}
+
+/* A template's line between the text's last two blocks ends the text: the
+ * one short block after it is the template's too; without that line the
+ * same block is the text's last paragraph ("after-template-line"). */
+static void test_block_after_template_line(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+        "<p>Subscribe to our weekly letter.</p>"
+        "<p>Did you know the cider club has its own channel? Join it from your phone.</p>"
+        "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Subscribe to our weekly letter");
+    DROPPED(t, "its own channel");
+    free(t);
+    const char *plain = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                        "<p>Did you know the cider club has its own channel? Join it from your "
+                        "phone.</p></div></article></body></html>";
+    t = main_text_of(plain);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "its own channel");
+    free(t);
+}
+
+/* A short heading whose own class reads as chrome ("nav-title", "header"),
+ * written between two paragraphs of the text under their parent, is the
+ * text's subheading; the same heading over a menu stays out
+ * ("heading-in-text"). */
+static void test_heading_in_text_with_chrome_class(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"menu-box\"><h3 class=\"nav-title\">Sections</h3><ul>"
+        "<li><a href=\"/a\">Cider</a></li><li><a href=\"/b\">Mills</a></li></ul></div>"
+        "<article><div class=\"body\">" PARA_A
+        "<h3 class=\"nav-title\">Pruning in February</h3>" PARA_B
+        "<h3 class=\"header-small\">The market</h3>" PARA_C "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "Pruning in February");
+    KEPT(t, "The market");
+    DROPPED(t, "Sections");
+    free(t);
+}
+
+/* A short heading over text written in long "headings" (a paragraph in an
+ * <h3>) introduces that text and stays; over a long link-dense heading (a
+ * teaser's title) it still goes. */
+static void test_heading_over_paragraph_headings(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+        "<blockquote><h2>The poster contest</h2>"
+        "<h3>It takes place for the sixth time this year, and children between six and twelve "
+        "may send a drawing of the river.</h3>"
+        "<h4>Draw a poster for the clean river and send it to the cooperative before the end of "
+        "the month, with your name.</h4></blockquote></div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "sixth time this year");
+    KEPT(t, "The poster contest");
+    free(t);
+    const char *teaser =
+        "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+        "<h2>Related notes</h2><h2><a href=\"/n\">The cooperative's second press arrives from "
+        "the workshop in the north after a long and snowy winter on the mountain roads</a></h2>"
+        "<p>The press arrived on a Tuesday and was blessed by the priest.</p>" PARA_A
+        "</div></article></body></html>";
+    t = main_text_of(teaser);
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Related notes");
+    free(t);
+}
+
+/* A short line among the text's last two blocks naming the site (its
+ * og:site_name) is the publisher's pitch; the same line on a page that
+ * declares no site name, and the name inside the text's paragraphs, stay
+ * ("site-name-after-text"). */
+static void test_site_name_line_after_text(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><head><meta property=\"og:site_name\" content=\" Valley Gazette \"></head>"
+        "<body><article><div class=\"body\">" PARA_A
+        "<p>The mayor told the Valley Gazette that the cooperative would get a grant for a new "
+        "cellar next year.</p>" PARA_B PARA_C
+        "<p>Did you know? The valley gazette has its own channel now.</p>"
+        "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "told the Valley Gazette");
+    DROPPED(t, "has its own channel");
+    free(t);
+    const char *anonymous = "<html><body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                            "<p>Did you know? The valley gazette has its own channel now.</p>"
+                            "</div></article></body></html>";
+    t = main_text_of(anonymous);
+    KEPT(t, "has its own channel");
+    free(t);
+    const char *longer = "<html><head><meta property=\"og:site_name\" content=\"Valley\"></head>"
+                         "<body><article><div class=\"body\">" PARA_A PARA_B PARA_C
+                         "<p>Did you know? The Valleys choir has its own channel now.</p>"
+                         "</div></article></body></html>";
+    t = main_text_of(longer);
+    KEPT(t, "has its own channel");
     free(t);
 }
 
@@ -917,6 +1067,11 @@ int main(void)
         cmocka_unit_test(test_short_paragraph_beside_text),
         cmocka_unit_test(test_quote_is_not_template),
         cmocka_unit_test(test_metadata_labels_in_short_lines),
+        cmocka_unit_test(test_subheadline_after_headline),
+        cmocka_unit_test(test_block_after_template_line),
+        cmocka_unit_test(test_heading_in_text_with_chrome_class),
+        cmocka_unit_test(test_heading_over_paragraph_headings),
+        cmocka_unit_test(test_site_name_line_after_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
