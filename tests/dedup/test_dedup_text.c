@@ -710,6 +710,15 @@ static void test_sketch_common_exact(void **state)
         assert_int_equal(sketch_common(a, na, b, nb), want);
         assert_int_equal(sketch_common(b, nb, a, na), want);
         assert_int_equal(sketch_common(a, na, a, na), na);
+        /* the marking merge: the same count, and a's common values marked */
+        uint64_t hit[(N + 63) / 64] = {0};
+        assert_int_equal(sketch_common_mark(a, na, b, nb, hit), want);
+        for (uint32_t i = 0, j = 0; i < na; i++) {
+            while (j < nb && b[j] < a[i])
+                j++;
+            int common = j < nb && b[j] == a[i];
+            assert_int_equal((hit[i >> 6] >> (i & 63)) & 1, common);
+        }
     }
     /* four at a time (SSE2): every length 0-40 against every other, one
      * side a dense run, the other every k-th value of it, so the blocks
