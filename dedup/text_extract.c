@@ -1139,6 +1139,21 @@ static uint32_t holding_two(const text_doc *d, const uint8_t *state, const elem 
     return best;
 }
 
+/* The text's last two content blocks as classify has them now: *last and
+ * *prev (n when there are fewer). */
+static void last_two_content(const text_doc *d, size_t n, size_t *last, size_t *prev)
+{
+    *last = *prev = n;
+    for (size_t i = n; i-- > 0;)
+        if (d->blocks[i].cls == TEXT_CONTENT) {
+            if (*last < n) {
+                *prev = i;
+                return;
+            }
+            *last = i;
+        }
+}
+
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                      const uint32_t *elem_of, const char *site)
 {
@@ -1529,15 +1544,8 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
      * <blockquote> is the text quoting someone, a box of its own only in
      * the markup) */
     {
-        size_t last = n, prev = n;
-        for (size_t i = n; i-- > 0;)
-            if (d->blocks[i].cls == TEXT_CONTENT) {
-                if (last < n) {
-                    prev = i;
-                    break;
-                }
-                last = i;
-            }
+        size_t last, prev;
+        last_two_content(d, n, &last, &prev);
         if (prev < n && state[prev] == 2 && strcmp(d->blocks[prev].tag, "p") == 0 &&
             !d->blocks[last].heading && d->blocks[last].weight < CARRIED_WEIGHT &&
             !in_quote(&d->blocks[last]) && elem_of[last] < n_elems && elem_of[prev] < n_elems) {
@@ -1564,15 +1572,8 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
      * A rights or affiliate notice ("vocab-notice") may sit in the middle
      * of a text and does not end it */
     {
-        size_t last = n, prev = n;
-        for (size_t i = n; i-- > 0;)
-            if (d->blocks[i].cls == TEXT_CONTENT) {
-                if (last < n) {
-                    prev = i;
-                    break;
-                }
-                last = i;
-            }
+        size_t last, prev;
+        last_two_content(d, n, &last, &prev);
         if (prev < n && d->blocks[last].weight >= MEDIUM_WEIGHT &&
             d->blocks[last].weight < LOOSE_TEXT_WEIGHT)
             for (size_t j = prev + 1; j < last; j++) {
