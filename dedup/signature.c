@@ -108,15 +108,19 @@ static inline unsigned block4_matches(const uint32_t *a, const uint32_t *b)
 static const uint8_t lanes[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
 #endif
 
-uint32_t sketch_common(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb)
+/* The merge of sketch_common and sketch_common_mark: with hit NULL (a
+ * constant once inlined) the marking folds away.  block4_matches, then the
+ * block whose last value is smaller moves on (both when equal); the scalar
+ * merge finishes from where the blocks stopped. */
+static inline __attribute__((always_inline)) uint32_t
+sketch_merge(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb, uint64_t *hit)
 {
     uint32_t i = 0, j = 0, c = 0;
 #ifdef __SSE2__
-    /* block4_matches, then the block whose last value is smaller moves on
-     * (both when equal); the scalar merge below finishes from where the
-     * blocks stopped */
     while (i + 4 <= na && j + 4 <= nb) {
-        c += lanes[block4_matches(a + i, b + j)];
+        unsigned mm = block4_matches(a + i, b + j);
+        c += lanes[mm];
+        if (hit) hit[i >> 6] |= (uint64_t)mm << (i & 63); /* i is a multiple of 4 */
         uint32_t amax = a[i + 3], bmax = b[j + 3];
         i += (amax <= bmax) * 4u;
         j += (bmax <= amax) * 4u;
@@ -126,35 +130,24 @@ uint32_t sketch_common(const uint32_t *a, uint32_t na, const uint32_t *b, uint32
      * so a compare-and-branch merge mispredicts about every other step */
     while (i < na && j < nb) {
         uint32_t x = a[i], y = b[j];
-        c += x == y;
+        uint32_t eq = x == y;
+        c += eq;
+        if (hit && eq) hit[i >> 6] |= (uint64_t)1 << (i & 63);
         i += x <= y;
         j += y <= x;
     }
     return c;
 }
 
+uint32_t sketch_common(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb)
+{
+    return sketch_merge(a, na, b, nb, NULL);
+}
+
 uint32_t sketch_common_mark(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb,
                             uint64_t *hit)
 {
-    uint32_t i = 0, j = 0, c = 0;
-#ifdef __SSE2__
-    /* sketch_common's merge; the lanes that matched are a's values */
-    while (i + 4 <= na && j + 4 <= nb) {
-        unsigned mm = block4_matches(a + i, b + j);
-        c += lanes[mm];
-        hit[i >> 6] |= (uint64_t)mm << (i & 63); /* i is a multiple of 4 */
-        uint32_t amax = a[i + 3], bmax = b[j + 3];
-        i += (amax <= bmax) * 4u;
-        j += (bmax <= amax) * 4u;
-    }
-#endif
-    while (i < na && j < nb) {
-        uint32_t x = a[i], y = b[j];
-        if (x == y) hit[i >> 6] |= (uint64_t)1 << (i & 63), c++;
-        i += x <= y;
-        j += y <= x;
-    }
-    return c;
+    return sketch_merge(a, na, b, nb, hit);
 }
 
 double sketch_resemblance(uint32_t na, uint32_t nb, uint32_t common)
