@@ -63,6 +63,11 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
                "ms; loop thread CPU %.2f s)\n",
             s->loop_lag_max_ms, s->loop_lag_p99_ms, s->loop_busy_max_ms, s->loop_busy_p99_ms,
             s->loop_cpu_s);
+    if (s->crawl_phase_s > 0)
+        fprintf(f,
+                "crawling: %.2f s from the loop's start to the last page archived, %.2f CPU s "
+                "(%.2f cores; the rest of the run is its set-up and close)\n",
+                s->crawl_phase_s, s->crawl_phase_cpu_s, s->crawl_phase_cpu_s / s->crawl_phase_s);
     if (s->storage_error)
         fprintf(f, "storage:  %s\n", s->storage_message);
     if (s->deferred)

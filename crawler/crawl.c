@@ -540,6 +540,7 @@ void crawl__maybe_finish(crawl *c)
         crawl__cluster_busy(c))
         return;
     c->finishing = 1;
+    crawl__phase_end(c);
     crawl__cluster_close(c);
     crawl__close_stop_handles(c);
     state_batch_unref(c->batch);

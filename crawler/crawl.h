@@ -76,6 +76,9 @@ typedef struct crawl_summary {
                                        time: at most this much was its own work */
     double loop_busy_p99_ms;
     double loop_cpu_s;              /* the loop thread's CPU time while the loop ran */
+    double crawl_phase_s;           /* wall time from the loop's start to the last page
+                                       archived: the run less its set-up and its close */
+    double crawl_phase_cpu_s;       /* the process's CPU time (all threads) over it */
     int storage_error;              /* FA_E* when archiving failed, else 0 */
     char storage_message[768];
 } crawl_summary;

@@ -329,6 +329,10 @@ struct crawl {
      * (on a loaded machine most of the lag is the latter). */
     uint32_t busy_hist[64];
     uint64_t busy_max_ns, cpu_start_ns, cpu_last_ns;
+    /* The crawl itself, from the loop's start to the last page archived
+     * (crawl__maybe_finish): wall and the process's CPU time, without the
+     * run's set-up and close (crawl_summary.crawl_phase_*). */
+    uint64_t phase_start_ns, phase_start_cpu_ns, phase_end_ns, phase_end_cpu_ns;
     fa_observer observer; /* storage's and dedup's events -> metrics (crawl_observer.c) */
     /* Jobs kept on the loop after their archive (after_archive): feeds
      * whose parsed items and links become jobs a slice per loop iteration
@@ -548,6 +552,7 @@ void crawl__close_stop_handles(crawl *c);
 
 void crawl__lag_start(crawl *c);
 void crawl__lag_report(const crawl *c, crawl_summary *out);
+void crawl__phase_end(crawl *c);
 void crawl__show_progress(crawl *c, int last);
 /* A transfer ended: counters, the fetch log line, metrics. */
 void crawl__count_fetch(crawl *c, const crawl_job *j);

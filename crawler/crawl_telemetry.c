@@ -28,11 +28,16 @@
 
 #define LAG_PERIOD_MS 10
 
-static uint64_t thread_cpu_ns(void)
+static uint64_t cpu_ns(clockid_t clock)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    if (clock_gettime(clock, &ts) != 0) return 0;
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    return cpu_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* p99 of a 1 ms histogram: the upper bound of its bucket. */
@@ -124,11 +129,25 @@ void crawl__lag_start(crawl *c)
     c->lag_timer.data = c;
     c->lag_expected_ns = fa_time_mono_ns() + LAG_PERIOD_MS * 1000000ULL;
     c->cpu_start_ns = c->cpu_last_ns = thread_cpu_ns();
+    c->phase_start_ns = fa_time_mono_ns();
+    c->phase_start_cpu_ns = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
     uv_timer_start(&c->lag_timer, on_lag_tick, LAG_PERIOD_MS, LAG_PERIOD_MS);
+}
+
+/* The last page is archived: the crawl's own span ends (the close follows). */
+void crawl__phase_end(crawl *c)
+{
+    if (c->phase_end_ns) return;
+    c->phase_end_ns = fa_time_mono_ns();
+    c->phase_end_cpu_ns = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 void crawl__lag_report(const crawl *c, crawl_summary *out)
 {
+    if (c->phase_end_ns > c->phase_start_ns) {
+        out->crawl_phase_s = (double)(c->phase_end_ns - c->phase_start_ns) / 1e9;
+        out->crawl_phase_cpu_s = (double)(c->phase_end_cpu_ns - c->phase_start_cpu_ns) / 1e9;
+    }
     out->loop_lag_max_ms = (double)c->lag_max_ns / 1e6;
     out->loop_lag_p99_ms = hist_p99(c->lag_hist, c->lag_samples);
     out->loop_busy_max_ms = (double)c->busy_max_ns / 1e6;

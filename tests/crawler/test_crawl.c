@@ -230,6 +230,10 @@ static void rss_and_atom_archived(void **state)
     assert_int_equal(sum.feeds_fetched, 2);
     assert_string_equal(sum.results[0].kind, "rss");
     assert_string_equal(sum.results[1].kind, "atom");
+    /* the crawl's own span: inside the run, and the process worked in it
+     * (the pages' parsing, digests, compression) */
+    assert_true(sum.crawl_phase_s > 0 && sum.crawl_phase_s <= sum.elapsed_s);
+    assert_true(sum.crawl_phase_cpu_s > 0);
 
     char adir[600];
     snprintf(adir, sizeof adir, "%s/archive", dir);

@@ -56,6 +56,9 @@ for _ in $(seq "$rounds"); do
   for v in "$@"; do
     label=${v%%:*} cmd=${v#*:}
     rm -rf "$work/archive" "$work/state"
+    # no dirty pages of the last run: feedarc's first fsync would write
+    # them out (wget never syncs); up to ~0.1 s of a run here
+    sync
     # a variant's MAXCONN=N word sets politeness.max_connections (128 otherwise)
     maxconn=$(printf '%s\n' " $cmd " | sed -n 's/.* MAXCONN=\([0-9]*\) .*/\1/p')
     sed -e "s|max_connections_per_host: [0-9]*|max_connections_per_host: ${CONN:-4}|" \
@@ -71,19 +74,20 @@ for _ in $(seq "$rounds"); do
     /usr/bin/time -f "%e %U %S %M %R" -o "$work/time" env $cmd once -c "$work/bench.yaml" \
       > "$work/out" 2> "$work/err" < /dev/null || { echo "$label: feedarc failed"; cat "$work/err"; exit 1; }
     read -r wall user sys rss faults < "$work/time"
+    crawl=$(sed -n 's/^crawling: .*(\([0-9.]*\) cores.*/\1/p' "$work/out")
     lag=$(sed -n 's/^loop lag: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms.*/\2 \/ \1/p' "$work/out")
     bytes=$(du -sb "$work/archive" | cut -f1)
     awk -v l="$label" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v f="$faults" \
-        -v g="$lag" -v b="$bytes" 'BEGIN {
-      printf "%-12s wall %5.2f  cpu %5.2f  cores %4.2f  rss %3d MiB  faults %6d  lag p99/max %-10s bytes %d\n",
-             l, w, u + s, (u + s) / w, r / 1024, f, g, b }' | tee -a "$results"
+        -v g="$lag" -v b="$bytes" -v k="${crawl:-?}" 'BEGIN {
+      printf "%-12s wall %5.2f  cpu %5.2f  cores %4.2f  crawling %4s  rss %3d MiB  faults %6d  lag p99/max %-10s bytes %d\n",
+             l, w, u + s, (u + s) / w, k, r / 1024, f, g, b }' | tee -a "$results"
   done
 done
 echo
 echo "medians:"
-awk '{ w[$1] = w[$1] " " $3; c[$1] = c[$1] " " $5; k[$1] = k[$1] " " $7 }
+awk '{ w[$1] = w[$1] " " $3; c[$1] = c[$1] " " $5; k[$1] = k[$1] " " $7; p[$1] = p[$1] " " $9 }
      function med(list,   a, n, i, j, t) {
        n = split(list, a, " ")
        for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-     END { for (l in w) printf "%-12s wall %.3f  cpu %.3f  cores %.3f\n", l, med(w[l]), med(c[l]), med(k[l]) }' "$results" | sort
+     END { for (l in w) printf "%-12s wall %.3f  cpu %.3f  cores %.3f  crawling %.3f\n", l, med(w[l]), med(c[l]), med(k[l]), med(p[l]) }' "$results" | sort

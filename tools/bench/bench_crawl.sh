@@ -63,6 +63,10 @@ if [ -n "${FEEDARC_BENCH_CPUS:-}" ]; then
   [ -n "$rest" ] && taskset -a -p -c "$rest" "$server_pid" >/dev/null
 fi
 measure() { # name command... ; prints "wall cpu rss"
+  # Each client starts with no dirty pages of the run before: feedarc's
+  # first fsync (its state's creation) would write them out and wait for
+  # the disk, wget never syncs.  Up to ~0.1 s of a first run on this VM.
+  sync
   /usr/bin/time -f "%e %U %S %M" -o "$work/$1.time" "${@:2}" >"$work/$1.out" 2>"$work/$1.err" || true
   read -r wall user sys rss < "$work/$1.time"
   echo "$wall $(echo "$user + $sys" | bc -l) $rss"
@@ -81,6 +85,8 @@ cores_split() { # client_cpu server_cpu idle_cpu wall
 }
 # "p99 / max", then the same bounded by the loop thread's CPU (its own work)
 lag() { sed -n 's/^loop lag: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms (its own work at most: max \([0-9.]*\) ms, p99 < \([0-9]*\) ms.*/\2 \/ \1 (own \4 \/ \3)/p' "$work/$1.out"; }
+# the crawl's own span (the loop's start to the last page archived): "S s, C cores"
+phase() { sed -n 's/^crawling: \([0-9.]*\) s .*, \([0-9.]*\) CPU s (\([0-9.]*\) cores.*/\1 s, \3 cores/p' "$work/$1.out"; }
 relations() { # exact + near + containment, from dedup-report --summary
   "$bin" dedup-report --summary "$1" 2>/dev/null |
     sed -n 's/.*"exact_duplicates":\([0-9]*\),"near_duplicates":\([0-9]*\),"containment_pairs":\([0-9]*\).*/\1 + \2 + \3/p' | bc
@@ -120,6 +126,7 @@ if [ "${FEEDARC_BENCH_NO_WGET:-0}" = 1 ]; then
   printf 'sample-site server CPU s: %s during the first run, %s during the later run\n' \
     "$(echo "$s1 - $s0" | bc -l)" "$(echo "$s2 - $s1" | bc -l)"
   printf 'cores, first run: %s\ncores, later run: %s\n' "$f_split" "$d_split"
+printf 'while crawling (set-up and close left out), first run: %s; later run: %s\n' "$(phase feedarc)" "$(phase feedarc2)"
   exit 0
 fi
 mkdir -p "$work/wget"
@@ -162,4 +169,5 @@ printf 'loop lag, with the dictionary: %s\n' "$(grep -h '^loop lag:' "$work/feed
 printf 'sample-site server CPU s: %s during the first run, %s during the later run, %s during wget\n' \
   "$(echo "$s1 - $s0" | bc -l)" "$(echo "$s2 - $s1" | bc -l)" "$(echo "$s3 - $s2" | bc -l)"
 printf 'cores, first run: %s\ncores, later run: %s\n' "$f_split" "$d_split"
+printf 'while crawling (set-up and close left out), first run: %s; later run: %s\n' "$(phase feedarc)" "$(phase feedarc2)"
 printf 'dedup relations found in the first run (exact + near + containment): %s\n' "${f_rel:-?}"
