@@ -69,7 +69,9 @@
  *      heading followed by no content before the next heading of its rank
  *      is boilerplate ("heading-without-text": "Related stories" over
  *      links); the last h1/h2 before the container's first block is the
- *      headline ("headline"), even under a header or aside hint.
+ *      headline ("headline"), even under a header or aside hint; a
+ *      table cell dropped for its links beside a content cell of the same
+ *      path is a data table's entry ("linked-cell").
  *   6. paragraphs: when <p> holds >= 80% of the container's long blocks
  *      (three at least), words a div, section or article holds directly,
  *      outside any paragraph, under LOOSE_TEXT_WEIGHT, are a box's
@@ -1089,6 +1091,9 @@ typedef struct cls_ctx {
  * (code points) such a line may be ("site-name-after-text") */
 #define SITE_LINE_REACH 2
 #define SITE_LINE_CHARS 150
+/* how many blocks away a content cell of the same path may sit from a
+ * link-dense one that is a data table's entry ("linked-cell") */
+#define LINKED_CELL_REACH 3
 
 static int is_container_tag(const char *tag)
 {
@@ -1606,6 +1611,26 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 continue;
             b->cls = TEXT_BOILERPLATE;
             b->reason = "site-name-after-text";
+        }
+    }
+    /* a table cell dropped for its links, beside a cell of the same path
+     * that is content, is a data table's entry: the product, place or
+     * item a row names, linked to its own page ("linked-cell"; a layout
+     * table's menu cell is longer) */
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        if (b->cls != TEXT_BOILERPLATE || strcmp(b->reason, "link-density") != 0 ||
+            b->weight >= GOOD_WEIGHT || (strcmp(b->tag, "td") != 0 && strcmp(b->tag, "th") != 0))
+            continue;
+        size_t from = i > LINKED_CELL_REACH ? i - LINKED_CELL_REACH : 0;
+        for (size_t j = from; j < n && j <= i + LINKED_CELL_REACH; j++) {
+            const text_block *c = &d->blocks[j];
+            if (j == i || c->cls != TEXT_CONTENT || strcmp(c->reason, "linked-cell") == 0 ||
+                strcmp(c->path, b->path) != 0)
+                continue;
+            b->cls = TEXT_CONTENT;
+            b->reason = "linked-cell";
+            break;
         }
     }
     /* the headline just before the main container (the last h1 or h2 at

@@ -1030,6 +1030,32 @@ static void test_metadata_labels_in_short_lines(void **state)
                      TEXT_VOCAB_NONE);
 }
 
+/* A data table whose rows name their item with a link: the linked cell
+ * beside the row's other cells (same path, content) is the table's entry;
+ * a menu cell of links in a layout table, beside no content cell of its
+ * path, stays out ("linked-cell"). */
+static void test_linked_cell_in_data_table(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><table><tr><td><a href=\"/\">Home</a> <a href=\"/press\">Presses</a> "
+        "<a href=\"/club\">Club</a></td></tr></table>"
+        "<article><div class=\"body\">" PARA_A PARA_B
+        "<table><tbody><tr><th>Variety</th><th>Litres pressed</th></tr>"
+        "<tr><td><a href=\"/apples/boskoop\">Boskoop</a></td><td>1200 litres</td></tr>"
+        "<tr><td><a href=\"/apples/topaz\">Topaz</a></td><td>900 litres</td></tr>"
+        "<tr><td><a href=\"/apples/elstar\">Elstar</a></td><td>650 litres</td></tr>"
+        "</tbody></table>" PARA_C "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "1200 litres");
+    KEPT(t, "Boskoop");
+    KEPT(t, "Topaz");
+    KEPT(t, "Elstar");
+    DROPPED(t, "Presses");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1072,6 +1098,7 @@ int main(void)
         cmocka_unit_test(test_heading_in_text_with_chrome_class),
         cmocka_unit_test(test_heading_over_paragraph_headings),
         cmocka_unit_test(test_site_name_line_after_text),
+        cmocka_unit_test(test_linked_cell_in_data_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
