@@ -51,7 +51,9 @@
  *      boilerplate ("after-text": disclaimers, bios, pitches, teasers).
  *      Before the container, inside an article or main element, a block
  *      of LEAD_WEIGHT or a list item or table cell of LEAD_ITEM_WEIGHT is
- *      the article's ("article-lead": standfirst, key points, ingredients).
+ *      the article's ("article-lead": standfirst, key points, ingredients);
+ *      a cell left outside whose rows hold a content cell is the text's
+ *      data too ("table-cell").
  *   4. vocabulary (dedup/text_vocab.c): a block shorter than
  *      CARRIED_WEIGHT carrying a rights, reprint or affiliate notice is
  *      boilerplate ("vocab-notice"); a short one (< GOOD_WEIGHT) carrying
@@ -1159,6 +1161,47 @@ static void last_two_content(const text_doc *d, size_t n, size_t *last, size_t *
         }
 }
 
+/* The rows' element of a table cell block (its row's parent: the tbody,
+ * thead or table), n_elems when the block is no cell. */
+static uint32_t rows_of(const text_block *b, const elem *elems, size_t n_elems, uint32_t el)
+{
+    if ((strcmp(b->tag, "td") != 0 && strcmp(b->tag, "th") != 0) || el >= n_elems) return n_elems;
+    uint32_t row = elems[el].parent;
+    if (row >= n_elems || elems[row].parent >= n_elems) return n_elems;
+    return elems[row].parent;
+}
+
+/* "table-cell" (rule 3, see classify): cells left outside the container
+ * whose rows hold a content cell join it.  Pages without such cells cost
+ * one pass over the blocks. */
+static void mark_table_cells(text_doc *d, const elem *elems, size_t n_elems,
+                             const uint32_t *elem_of)
+{
+    size_t n = d->n_blocks, left_out = 0;
+    for (size_t i = 0; i < n; i++)
+        if (d->blocks[i].cls == TEXT_BOILERPLATE &&
+            strcmp(d->blocks[i].reason, "outside-main") == 0 &&
+            rows_of(&d->blocks[i], elems, n_elems, elem_of[i]) < n_elems)
+            left_out++;
+    if (left_out == 0) return;
+    uint8_t *kept = calloc(n_elems, 1); /* rows' elements holding a content cell */
+    if (kept == NULL) return;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t rows = rows_of(&d->blocks[i], elems, n_elems, elem_of[i]);
+        if (rows < n_elems && d->blocks[i].cls == TEXT_CONTENT) kept[rows] = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        if (b->cls != TEXT_BOILERPLATE || strcmp(b->reason, "outside-main") != 0) continue;
+        uint32_t rows = rows_of(b, elems, n_elems, elem_of[i]);
+        if (rows < n_elems && kept[rows]) {
+            b->cls = TEXT_CONTENT;
+            b->reason = "table-cell";
+        }
+    }
+    free(kept);
+}
+
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                      const uint32_t *elem_of, const char *site)
 {
@@ -1347,6 +1390,13 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->reason = "outside-main";
         }
     }
+    /* a table whose rows the text reaches is the text's data: a cell left
+     * outside the container ("outside-main": "125 g", "Mehl" beside an
+     * ingredient the article's lead took, a result beside a kept name) is
+     * content when a cell of the same rows (its row's parent element) is
+     * ("table-cell"); a heading over the table then follows it as
+     * heading-before-text */
+    mark_table_cells(d, elems, n_elems, elem_of);
     /* a short heading outside the container, right before a content block
      * there (long text outside it, the article's lead), is that block's
      * title ("heading-before-text": a part of the text in a box of its
