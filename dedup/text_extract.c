@@ -51,7 +51,9 @@
  *      boilerplate ("after-text": disclaimers, bios, pitches, teasers).
  *      Before the container, inside an article or main element, a block
  *      of LEAD_WEIGHT or a list item or table cell of LEAD_ITEM_WEIGHT is
- *      the article's ("article-lead": standfirst, key points, ingredients).
+ *      the article's ("article-lead": standfirst, key points, ingredients);
+ *      a cell left outside whose rows hold a content cell is the text's
+ *      data too ("table-cell").
  *   4. vocabulary (dedup/text_vocab.c): a block shorter than
  *      CARRIED_WEIGHT carrying a rights, reprint or affiliate notice is
  *      boilerplate ("vocab-notice"); a short one (< GOOD_WEIGHT) carrying
@@ -69,7 +71,9 @@
  *      heading followed by no content before the next heading of its rank
  *      is boilerplate ("heading-without-text": "Related stories" over
  *      links); the last h1/h2 before the container's first block is the
- *      headline ("headline"), even under a header or aside hint.
+ *      headline ("headline"), even under a header or aside hint; a
+ *      table cell dropped for its links beside a content cell of the same
+ *      path is a data table's entry ("linked-cell").
  *   6. paragraphs: when <p> holds >= 80% of the container's long blocks
  *      (three at least), words a div, section or article holds directly,
  *      outside any paragraph, under LOOSE_TEXT_WEIGHT, are a box's
@@ -1089,6 +1093,9 @@ typedef struct cls_ctx {
  * (code points) such a line may be ("site-name-after-text") */
 #define SITE_LINE_REACH 2
 #define SITE_LINE_CHARS 150
+/* how many blocks away a content cell of the same path may sit from a
+ * link-dense one that is a data table's entry ("linked-cell") */
+#define LINKED_CELL_REACH 3
 
 static int is_container_tag(const char *tag)
 {
@@ -1152,6 +1159,47 @@ static void last_two_content(const text_doc *d, size_t n, size_t *last, size_t *
             }
             *last = i;
         }
+}
+
+/* The rows' element of a table cell block (its row's parent: the tbody,
+ * thead or table), n_elems when the block is no cell. */
+static uint32_t rows_of(const text_block *b, const elem *elems, size_t n_elems, uint32_t el)
+{
+    if ((strcmp(b->tag, "td") != 0 && strcmp(b->tag, "th") != 0) || el >= n_elems) return n_elems;
+    uint32_t row = elems[el].parent;
+    if (row >= n_elems || elems[row].parent >= n_elems) return n_elems;
+    return elems[row].parent;
+}
+
+/* "table-cell" (rule 3, see classify): cells left outside the container
+ * whose rows hold a content cell join it.  Pages without such cells cost
+ * one pass over the blocks. */
+static void mark_table_cells(text_doc *d, const elem *elems, size_t n_elems,
+                             const uint32_t *elem_of)
+{
+    size_t n = d->n_blocks, left_out = 0;
+    for (size_t i = 0; i < n; i++)
+        if (d->blocks[i].cls == TEXT_BOILERPLATE &&
+            strcmp(d->blocks[i].reason, "outside-main") == 0 &&
+            rows_of(&d->blocks[i], elems, n_elems, elem_of[i]) < n_elems)
+            left_out++;
+    if (left_out == 0) return;
+    uint8_t *kept = calloc(n_elems, 1); /* rows' elements holding a content cell */
+    if (kept == NULL) return;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t rows = rows_of(&d->blocks[i], elems, n_elems, elem_of[i]);
+        if (rows < n_elems && d->blocks[i].cls == TEXT_CONTENT) kept[rows] = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        if (b->cls != TEXT_BOILERPLATE || strcmp(b->reason, "outside-main") != 0) continue;
+        uint32_t rows = rows_of(b, elems, n_elems, elem_of[i]);
+        if (rows < n_elems && kept[rows]) {
+            b->cls = TEXT_CONTENT;
+            b->reason = "table-cell";
+        }
+    }
+    free(kept);
 }
 
 static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
@@ -1342,6 +1390,13 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->reason = "outside-main";
         }
     }
+    /* a table whose rows the text reaches is the text's data: a cell left
+     * outside the container ("outside-main": "125 g", "Mehl" beside an
+     * ingredient the article's lead took, a result beside a kept name) is
+     * content when a cell of the same rows (its row's parent element) is
+     * ("table-cell"); a heading over the table then follows it as
+     * heading-before-text */
+    mark_table_cells(d, elems, n_elems, elem_of);
     /* a short heading outside the container, right before a content block
      * there (long text outside it, the article's lead), is that block's
      * title ("heading-before-text": a part of the text in a box of its
@@ -1606,6 +1661,26 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                 continue;
             b->cls = TEXT_BOILERPLATE;
             b->reason = "site-name-after-text";
+        }
+    }
+    /* a table cell dropped for its links, beside a cell of the same path
+     * that is content, is a data table's entry: the product, place or
+     * item a row names, linked to its own page ("linked-cell"; a layout
+     * table's menu cell is longer) */
+    for (size_t i = 0; i < n; i++) {
+        text_block *b = &d->blocks[i];
+        if (b->cls != TEXT_BOILERPLATE || strcmp(b->reason, "link-density") != 0 ||
+            b->weight >= GOOD_WEIGHT || (strcmp(b->tag, "td") != 0 && strcmp(b->tag, "th") != 0))
+            continue;
+        size_t from = i > LINKED_CELL_REACH ? i - LINKED_CELL_REACH : 0;
+        for (size_t j = from; j < n && j <= i + LINKED_CELL_REACH; j++) {
+            const text_block *c = &d->blocks[j];
+            if (j == i || c->cls != TEXT_CONTENT || strcmp(c->reason, "linked-cell") == 0 ||
+                strcmp(c->path, b->path) != 0)
+                continue;
+            b->cls = TEXT_CONTENT;
+            b->reason = "linked-cell";
+            break;
         }
     }
     /* the headline just before the main container (the last h1 or h2 at

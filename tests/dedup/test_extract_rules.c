@@ -1030,6 +1030,58 @@ static void test_metadata_labels_in_short_lines(void **state)
                      TEXT_VOCAB_NONE);
 }
 
+/* A data table whose rows name their item with a link: the linked cell
+ * beside the row's other cells (same path, content) is the table's entry;
+ * a menu cell of links in a layout table, beside no content cell of its
+ * path, stays out ("linked-cell"). */
+static void test_linked_cell_in_data_table(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><table><tr><td><a href=\"/\">Home</a> <a href=\"/press\">Presses</a> "
+        "<a href=\"/club\">Club</a></td></tr></table>"
+        "<article><div class=\"body\">" PARA_A PARA_B
+        "<table><tbody><tr><th>Variety</th><th>Litres pressed</th></tr>"
+        "<tr><td><a href=\"/apples/boskoop\">Boskoop</a></td><td>1200 litres</td></tr>"
+        "<tr><td><a href=\"/apples/topaz\">Topaz</a></td><td>900 litres</td></tr>"
+        "<tr><td><a href=\"/apples/elstar\">Elstar</a></td><td>650 litres</td></tr>"
+        "</tbody></table>" PARA_C "</div></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "1200 litres");
+    KEPT(t, "Boskoop");
+    KEPT(t, "Topaz");
+    KEPT(t, "Elstar");
+    DROPPED(t, "Presses");
+    free(t);
+}
+
+/* An ingredient table before the text, inside the article: the cells
+ * long enough for the article's lead are kept, and the short ones of the
+ * same rows ("125 g") with them, the table's heading too; a table of
+ * short cells none of which is kept stays out ("table-cell"). */
+static void test_table_cells_beside_kept_cells(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><main><article><h1>Apple cake</h1><table>"
+        "<thead><tr><th><h3>For the dough:</h3></th></tr></thead><tbody>"
+        "<tr><td>125 g</td><td>wheat flour, sifted</td></tr>"
+        "<tr><td>65 g</td><td>brown sugar, fine</td></tr>"
+        "<tr><td>2</td><td>eggs from the farm</td></tr></tbody></table>"
+        "<div class=\"body\">" PARA_A PARA_B PARA_C "</div></article></main>"
+        "<table><tbody><tr><td>Mon</td><td>9-17</td></tr><tr><td>Tue</td><td>9-17</td></tr>"
+        "</tbody></table></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "four thousand litres");
+    KEPT(t, "wheat flour, sifted");
+    KEPT(t, "125 g");
+    KEPT(t, "65 g");
+    KEPT(t, "For the dough:");
+    DROPPED(t, "9-17");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1072,6 +1124,8 @@ int main(void)
         cmocka_unit_test(test_heading_in_text_with_chrome_class),
         cmocka_unit_test(test_heading_over_paragraph_headings),
         cmocka_unit_test(test_site_name_line_after_text),
+        cmocka_unit_test(test_linked_cell_in_data_table),
+        cmocka_unit_test(test_table_cells_beside_kept_cells),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
