@@ -532,4 +532,3 @@ int align_first_block_found(const align_text *a, const align_text *b, const alig
     }
     return tokens && found * 2 >= tokens;
 }
-
