@@ -250,11 +250,12 @@ uint32_t align_blocks(const align_text *a);
  * phrases left out (stock_sentences) a few trigrams - a city, a subject -
  * decide it, which a story of the same topic holds in one of its
  * paragraphs or in its own headline of the same template (0.7-0.8 of the
- * trigrams counted).  Fifteenth round, seeds 1-3 to 51-53: of the pairs
- * near on rule 1 alone, 5 background or follow-up stories (Japanese) and
- * 4 roundups (beside a story they carry or another roundup) had their
- * headlines found that way; every true pair that lost rule 1 stayed near
- * on the other rules.  A copy keeps its headline or rewrites it. */
+ * trigrams counted).  Fifteenth round, seeds 1-3 to 51-53: 5 Japanese
+ * background or follow-up stories near on such headlines are not, 3
+ * roundups near a story they carry are its container; of the 54 near
+ * pairs whose headlines no longer match, 52 stay near on the other rules
+ * and 2 in their story's cluster (no near pair lost).  A copy keeps its
+ * headline or rewrites it. */
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p);
 
 #endif
