@@ -1498,6 +1498,54 @@ static void test_trimmed_copy_not_contained(void **state)
     dedup_engine_close(e);
 }
 
+/* Fifteenth round, the run's lead by its window: a roundup whose own
+ * story (four paragraphs) says three of a story's sentences verbatim - a
+ * register's stock quotes - in its first two paragraphs, then carries the
+ * story with those three trimmed (cut to their first six words), then a
+ * paragraph of another story.  The story's trimmed sentences match best in
+ * the own story, so its earliest whole matches, and the layout's first
+ * found block, are there (lead 0, four own blocks: an edited copy's shape
+ * by the layout, and near the story under rule 4).  The window of the page
+ * as long as the story holding most of its whole matches begins after
+ * four of the page's blocks (align_run_lead): contained. */
+static void test_run_lead_window(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The story's headline\n\n");
+    unsigned so = 0, sp = 0;
+    own_paragraphs(&orig, 91, &so, 4, 3);
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    /* own story: the stock quotes 1 and 4 in its first paragraph, 7 in
+     * its second */
+    sentence(&page, 91, 1, 0);
+    sentence(&page, 91, 4, 0);
+    sentence(&page, 92, sp++, 0);
+    fa_buf_puts(&page, "\n\n");
+    sentence(&page, 92, sp++, 0);
+    sentence(&page, 91, 7, 0);
+    sentence(&page, 92, sp++, 0);
+    fa_buf_puts(&page, "\n\n");
+    own_paragraphs(&page, 92, &sp, 2, 3);
+    for (unsigned k = 0; k < 12; k++) {
+        if (k % 3 == 1)
+            sentence_cut(&page, 91, k);
+        else
+            sentence(&page, 91, k, 0);
+        if (k % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    unsigned sq = 0;
+    own_paragraphs(&page, 93, &sq, 1, 3);
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+}
+
 /* Sentence s of Chinese-like story `story`: 24 Han characters and 。; typo:
  * its 10th and 19th characters replaced. */
 static void han_sentence(fa_buf *b, unsigned story, unsigned s, int typo)
@@ -2244,6 +2292,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_carried_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_lead_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crowded_rare_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
