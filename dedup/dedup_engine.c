@@ -1654,6 +1654,32 @@ static int carrier_first(const align_layout *container, uint32_t run_lead)
            run_lead > COPY_OWN_BLOCKS;
 }
 
+/* Is a run of a text of characters (run, in its container: layout
+ * container) with gaps - sentences of the story not found between found
+ * ones - still the story carried, for the compact rule of carried_run
+ * (CARRIED_COMPACT_MIN_WHOLE)?  A roundup carrying a story with typos in
+ * most sentences and one or two rewritten or removed holds it found
+ * (typos leave 0.7-0.8 of a sentence's trigrams: found, not whole) in one
+ * stretch no longer than the story, with gaps where the rewritten ones
+ * were: the run is longer than its matches plus one.  It is the story
+ * when the window of the page as long as the story holds confirm_carried
+ * of its tokens in order (align_run.win) and the page has a story of its
+ * own of CARRIER_OWN_BLOCKS blocks first.  Only texts of characters: their
+ * sentences are found without the pair's stock trigrams (stock_sentences),
+ * so a found sentence is the story's; a sentence of words is found on a
+ * register's stock phrases too, and without the whole share a short
+ * English story found at 0.58 in an unrelated page (a 7-sentence window,
+ * 0.32 whole) and a follow-up were called carried (seeds 11-13).
+ * Fifteenth round, seeds 1-3 to 51-53: 4 carried stories gained (Chinese
+ * 2, Japanese 1, Korean 1; windows 0.54-0.67, whole 0.26-0.44).
+ * docs/DEDUP.md, "Confirmation", rule 2. */
+static int gapped_run(const dedup_options *o, const align_run *run, const align_layout *container,
+                      int chars)
+{
+    return chars && run->win >= o->confirm_carried &&
+           run->win_inversions <= CARRIED_MAX_INVERSIONS && container->lead >= CARRIER_OWN_BLOCKS;
+}
+
 /* Is a text (layout lay against the other, found over span of the other's
  * sentences, sentences long) carried whole by the other, as one run?  A
  * story a roundup carries with a paragraph cut, sentences removed or
@@ -1686,14 +1712,14 @@ static int carrier_first(const align_layout *container, uint32_t run_lead)
  * repeats, window 0.53) was called its container (seeds 21-23).
  * docs/DEDUP.md, "Confirmation", rule 2. */
 static int carried_run(const dedup_options *o, const align_layout *lay, const align_run *run,
-                       uint32_t sentences, const align_layout *container, int edge)
+                       uint32_t sentences, const align_layout *container, int edge, int chars)
 {
     uint32_t own = own_blocks(lay);
     int one_run = run->span > 0 && run->span_core <= sentences &&
                   run->inversions <= CARRIED_MAX_INVERSIONS &&
                   (run->whole >= CARRIED_MIN_WHOLE ||
-                   (run->span <= run->matched + 1 && run->whole >= CARRIED_COMPACT_MIN_WHOLE &&
-                    carried_in_place(container, edge)));
+                   ((run->span <= run->matched + 1 || gapped_run(o, run, container, chars)) &&
+                    run->whole >= CARRIED_COMPACT_MIN_WHOLE && carried_in_place(container, edge)));
     /* or confirm_carried of it in one window of the container as long as
      * it, in order and whole, after a story of the container's own
      * (carried_window) */
@@ -1818,7 +1844,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                    v->close_other >= CARRIED_CLOSE_MIN) ||
                   (v->c_other_in_me >= o->confirm_carried && v->pair_other >= o->confirm_carried &&
                    carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay,
-                               v->edge_other)) ||
+                               v->edge_other, v->chars)) ||
                   (v->pair_other >= CARRIED_VERBATIM_MIN &&
                    verbatim_run(&v->other_lay, &v->run_other, v->c_other_in_me, &v->me_lay,
                                 v->edge_other))) &&
@@ -1831,7 +1857,8 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                    !scattered_chars(v, &v->run_me, v->sent_me) &&
                    v->close_me >= CARRIED_CLOSE_MIN) ||
                   (v->c_me_in_other >= o->confirm_carried && v->pair_me >= o->confirm_carried &&
-                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay, v->edge_me)) ||
+                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay, v->edge_me,
+                               v->chars)) ||
                   (v->pair_me >= CARRIED_VERBATIM_MIN &&
                    verbatim_run(&v->me_lay, &v->run_me, v->c_me_in_other, &v->other_lay,
                                 v->edge_me))) &&

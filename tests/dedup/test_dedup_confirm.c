@@ -2030,6 +2030,68 @@ static void test_carried_window(void **state)
     }
 }
 
+/* Fifteenth round, the gapped run (gapped_run): a Chinese-like story of a
+ * headline and four paragraphs of three sentences, carried by a roundup
+ * after its own story of four paragraphs - its headline and five
+ * sentences verbatim, four with two characters changed (found, not
+ * whole), two rewritten (the roundup's own sentences in their place), its
+ * last two sentences cut.  Found at 0.69 (under confirm_containment),
+ * 0.38 whole (under CARRIED_MIN_WHOLE), its matches one stretch of the
+ * page with two gaps (span 11 for 9 matches: not compact), all in the
+ * window as long as the story: contained.  The same story carried after
+ * two paragraphs of the page's own is not (no story of its own first:
+ * CARRIER_OWN_BLOCKS). */
+/* Sentence s of Chinese-like story `story` (han_sentence) with its 10th to
+ * 12th characters replaced: found (0.77 of its trigrams), not whole. */
+static void han_sentence_typo3(fa_buf *b, unsigned story, unsigned s)
+{
+    fa_buf t;
+    fa_buf_init(&t, 1 << 10);
+    han_sentence(&t, story, s, 0);
+    for (size_t c = 9; c < 12; c++)
+        t.data[c * 3 + 2] = (char)(0x80 | ((t.data[c * 3 + 2] + 1) & 0x3F));
+    fa_buf_append(b, t.data, t.len);
+    fa_buf_free(&t);
+}
+
+static void test_carried_gapped_run(void **state)
+{
+    (void)state;
+    for (int own_first = 0; own_first < 2; own_first++) {
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 16);
+        fa_buf_init(&page, 1 << 16);
+        han_sentence(&orig, 8, 100, 0);
+        fa_buf_puts(&orig, "\n\n");
+        han_paragraphs(&orig, 8, 0, 4);
+        han_sentence(&page, 51, 100, 0);
+        fa_buf_puts(&page, "\n\n");
+        han_paragraphs(&page, 51, 0, own_first ? 4 : 2);
+        han_sentence(&page, 8, 100, 0);
+        fa_buf_puts(&page, "\n\n");
+        for (unsigned k = 0; k < 10; k++) {
+            if (k == 2 || k == 5)
+                han_sentence(&page, 52, k, 0); /* rewritten */
+            else if (k == 1 || k == 4 || k == 7 || k == 8)
+                han_sentence_typo3(&page, 8, k);
+            else
+                han_sentence(&page, 8, k, 0);
+            if (k % 3 == 2 || k == 9) fa_buf_puts(&page, "\n\n");
+        }
+        han_paragraphs(&page, 53, 0, 2);
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, own_first);
+        dedup_options o = {0};
+        enum dedup_finding_kind k = carried_kind(d, o, orig.data, page.data);
+        if (own_first)
+            assert_int_equal(k, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(k, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* A crowded page of characters: a roundup whose own story is ten stock
  * sentences of its register, archived after 40 short stories made of
  * five of those sentences each (found whole in it, ranked first on the
@@ -2293,6 +2355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chars_carried_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_lead_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_gapped_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crowded_rare_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
