@@ -375,7 +375,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
                      const align_params *p, align_run *out)
 {
     long lo = -1, hi = -1, lo2 = -1, hi2 = -1; /* the two smallest and largest matches */
-    long prev = -1;
+    long prev = -1, a_lo = -1, a_hi = -1;      /* a's first and last sentences matched */
     uint32_t n = 0, inv = 0;
     uint64_t whole = 0;
     /* each match (in a's order): where in b, a's tokens, held whole */
@@ -387,6 +387,8 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
         double held = 0;
         long at = sentence_match(a, i, b, p, &held);
         if (at < 0) continue;
+        if (a_lo < 0) a_lo = (long)i;
+        a_hi = (long)i;
         if (at_of && tok_of && whole_of)
             at_of[n] = at, tok_of[n] = a->s[i].tokens, whole_of[n] = held >= ALIGN_WHOLE;
         n++;
@@ -406,6 +408,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->span_core = out->span;
     out->inversions = inv;
     out->matched = n;
+    out->stretch = a_lo < 0 ? 0 : (uint32_t)(a_hi - a_lo + 1);
     out->first = lo < 0 ? 0 : (uint32_t)lo;
     out->last = hi < 0 ? 0 : (uint32_t)hi;
     if (n >= 3) {

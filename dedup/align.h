@@ -170,6 +170,8 @@ typedef struct align_run {
     uint32_t inversions; /* found sentences whose match lies before the previous
                             one's: a carried story keeps its order */
     uint32_t matched;    /* found sentences that hold a match in b */
+    uint32_t stretch;    /* a's sentences from the first that holds a match to the
+                            last (0 when none does) */
     uint32_t first, last; /* b's sentences that hold the first and the last match
                              (span > 0) */
     double whole;

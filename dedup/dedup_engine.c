@@ -1654,29 +1654,35 @@ static int carrier_first(const align_layout *container, uint32_t run_lead)
            run_lead > COPY_OWN_BLOCKS;
 }
 
-/* Is a run of a text of characters (run, in its container: layout
- * container) with gaps - sentences of the story not found between found
- * ones - still the story carried, for the compact rule of carried_run
- * (CARRIED_COMPACT_MIN_WHOLE)?  A roundup carrying a story with typos in
- * most sentences and one or two rewritten or removed holds it found
- * (typos leave 0.7-0.8 of a sentence's trigrams: found, not whole) in one
- * stretch no longer than the story, with gaps where the rewritten ones
- * were: the run is longer than its matches plus one.  It is the story
- * when the window of the page as long as the story holds confirm_carried
- * of its tokens in order (align_run.win) and the page has a story of its
- * own of CARRIER_OWN_BLOCKS blocks first.  Only texts of characters: their
- * sentences are found without the pair's stock trigrams (stock_sentences),
- * so a found sentence is the story's; a sentence of words is found on a
- * register's stock phrases too, and without the whole share a short
- * English story found at 0.58 in an unrelated page (a 7-sentence window,
- * 0.32 whole) and a follow-up were called carried (seeds 11-13).
- * Fifteenth round, seeds 1-3 to 51-53: 4 carried stories gained (Chinese
- * 2, Japanese 1, Korean 1; windows 0.54-0.67, whole 0.26-0.44).
- * docs/DEDUP.md, "Confirmation", rule 2. */
-static int gapped_run(const dedup_options *o, const align_run *run, const align_layout *container,
-                      int chars)
+/* Is a run of a text (layout lay against its container, run in it; the
+ * container's layout container) with gaps - sentences of the text not
+ * found between found ones - still the text carried, for the compact rule
+ * of carried_run (CARRIED_COMPACT_MIN_WHOLE)?  A roundup carrying a story
+ * with typos in most sentences (0.7-0.8 of a sentence's trigrams: found,
+ * not whole) and one or two rewritten holds it found in one stretch no
+ * longer than the story, with gaps where the rewritten ones were: the run
+ * is longer than its matches plus one, but no longer (its farthest match
+ * left out, span_core) than the stretch of the story it holds
+ * (align_run.stretch): the page's sentences in the gaps stand where the
+ * story's rewritten ones stood.  A page that adds sentences of its own
+ * between the story's has a run longer than that stretch
+ * (test_carried_compact_typos).  It is the story carried when the
+ * story is found from its first paragraph on (no own block before its
+ * found ones: a roundup pastes a story from its start), the window of
+ * the page as long as the story holds confirm_carried of its tokens in
+ * order (align_run.win), and the page has a story of its own of
+ * CARRIER_OWN_BLOCKS blocks first.  A story found by chance in an
+ * unrelated page (a register's stock phrases) or quoted by a follow-up
+ * has its first paragraph not found: without that bound a 7-sentence
+ * English story in an unrelated page (window 0.58, 0.32 whole) and a
+ * follow-up were called carried (seeds 1-3, 11-13; both with one own
+ * block first).  Fifteenth round, seeds 1-3 to 51-53: 6 carried stories
+ * gained (English 2, Chinese 2, Japanese 1, Korean 1; windows 0.54-0.67,
+ * whole 0.26-0.44).  docs/DEDUP.md, "Confirmation", rule 2. */
+static int gapped_run(const dedup_options *o, const align_layout *lay, const align_run *run,
+                      const align_layout *container)
 {
-    return chars && run->win >= o->confirm_carried &&
+    return lay->lead == 0 && run->span_core <= run->stretch && run->win >= o->confirm_carried &&
            run->win_inversions <= CARRIED_MAX_INVERSIONS && container->lead >= CARRIER_OWN_BLOCKS;
 }
 
@@ -1712,13 +1718,13 @@ static int gapped_run(const dedup_options *o, const align_run *run, const align_
  * repeats, window 0.53) was called its container (seeds 21-23).
  * docs/DEDUP.md, "Confirmation", rule 2. */
 static int carried_run(const dedup_options *o, const align_layout *lay, const align_run *run,
-                       uint32_t sentences, const align_layout *container, int edge, int chars)
+                       uint32_t sentences, const align_layout *container, int edge)
 {
     uint32_t own = own_blocks(lay);
     int one_run = run->span > 0 && run->span_core <= sentences &&
                   run->inversions <= CARRIED_MAX_INVERSIONS &&
                   (run->whole >= CARRIED_MIN_WHOLE ||
-                   ((run->span <= run->matched + 1 || gapped_run(o, run, container, chars)) &&
+                   ((run->span <= run->matched + 1 || gapped_run(o, lay, run, container)) &&
                     run->whole >= CARRIED_COMPACT_MIN_WHOLE && carried_in_place(container, edge)));
     /* or confirm_carried of it in one window of the container as long as
      * it, in order and whole, after a story of the container's own
@@ -1844,7 +1850,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                    v->close_other >= CARRIED_CLOSE_MIN) ||
                   (v->c_other_in_me >= o->confirm_carried && v->pair_other >= o->confirm_carried &&
                    carried_run(o, &v->other_lay, &v->run_other, v->sent_other, &v->me_lay,
-                               v->edge_other, v->chars)) ||
+                               v->edge_other)) ||
                   (v->pair_other >= CARRIED_VERBATIM_MIN &&
                    verbatim_run(&v->other_lay, &v->run_other, v->c_other_in_me, &v->me_lay,
                                 v->edge_other))) &&
@@ -1857,8 +1863,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                    !scattered_chars(v, &v->run_me, v->sent_me) &&
                    v->close_me >= CARRIED_CLOSE_MIN) ||
                   (v->c_me_in_other >= o->confirm_carried && v->pair_me >= o->confirm_carried &&
-                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay, v->edge_me,
-                               v->chars)) ||
+                   carried_run(o, &v->me_lay, &v->run_me, v->sent_me, &v->other_lay, v->edge_me)) ||
                   (v->pair_me >= CARRIED_VERBATIM_MIN &&
                    verbatim_run(&v->me_lay, &v->run_me, v->c_me_in_other, &v->other_lay,
                                 v->edge_me))) &&
