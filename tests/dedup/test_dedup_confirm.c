@@ -2030,6 +2030,54 @@ static void test_carried_window(void **state)
     }
 }
 
+/* Fifteenth round, the gapped run's bound on the story's start: an
+ * English story of a headline and five paragraphs of three sentences, a
+ * page with its own story of four paragraphs first, then a paragraph of
+ * another story where the story's first paragraph would be, then the
+ * story's other four paragraphs - six sentences verbatim, four with a word
+ * changed (found, not whole), two rewritten (the gaps).  Found at 0.66,
+ * 0.39 whole, one gapped run in order in the window as long as the story:
+ * what gapped_run takes, but the story's first paragraph is not found (one
+ * own block of the story before its found ones) - a story found by chance
+ * or quoted, not pasted from its start by a roundup: not contained.  shape
+ * 1: the story's first paragraph there (a word changed in its second
+ * sentence), two sentences rewritten inside and its last paragraph (0.66
+ * found, 0.33 whole): contained. */
+static void test_gapped_run_from_start(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 16);
+        fa_buf_init(&page, 1 << 16);
+        fa_buf_puts(&orig, "The story's headline\n\n");
+        unsigned so = 0, sp = 0;
+        own_paragraphs(&orig, 95, &so, 5, 3);
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        own_paragraphs(&page, 96, &sp, 4, 3);
+        for (unsigned k = 0; k < 15; k++) {
+            if (k < 3 && shape == 0)
+                sentence(&page, 97, k, 0); /* another story's paragraph */
+            else if (k == 7 || k == 13 || (shape == 1 && (k == 5 || k == 12 || k == 14)))
+                sentence(&page, 98, k, 0); /* rewritten */
+            else
+                sentence(&page, 95, k,
+                         k == 4 || k == 6 || k == 10 || k == 11 || (shape == 1 && k == 1));
+            if (k % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        enum dedup_finding_kind k = carried_kind(d, o, orig.data, page.data);
+        if (shape == 1)
+            assert_int_equal(k, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(k, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* Fifteenth round, the gapped run (gapped_run): a Chinese-like story of a
  * headline and four paragraphs of three sentences, carried by a roundup
  * after its own story of four paragraphs - its headline and five
@@ -2356,6 +2404,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carried_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_lead_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_gapped_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gapped_run_from_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crowded_rare_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
