@@ -375,7 +375,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
                      const align_params *p, align_run *out)
 {
     long lo = -1, hi = -1, lo2 = -1, hi2 = -1; /* the two smallest and largest matches */
-    long prev = -1;
+    long prev = -1, a_lo = -1, a_hi = -1;      /* a's first and last sentences matched */
     uint32_t n = 0, inv = 0;
     uint64_t whole = 0;
     /* each match (in a's order): where in b, a's tokens, held whole */
@@ -387,6 +387,8 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
         double held = 0;
         long at = sentence_match(a, i, b, p, &held);
         if (at < 0) continue;
+        if (a_lo < 0) a_lo = (long)i;
+        a_hi = (long)i;
         if (at_of && tok_of && whole_of)
             at_of[n] = at, tok_of[n] = a->s[i].tokens, whole_of[n] = held >= ALIGN_WHOLE;
         n++;
@@ -406,6 +408,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->span_core = out->span;
     out->inversions = inv;
     out->matched = n;
+    out->stretch = a_lo < 0 ? 0 : (uint32_t)(a_hi - a_lo + 1);
     out->first = lo < 0 ? 0 : (uint32_t)lo;
     out->last = hi < 0 ? 0 : (uint32_t)hi;
     if (n >= 3) {
@@ -468,18 +471,44 @@ void align_mark_matches(const align_text *a, const uint8_t *found, const align_t
 uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
                         const align_params *p)
 {
+    /* each whole match (in a's order): b's sentence and a's tokens */
+    size_t n = 0;
+    long *at_of = malloc((a->n_s ? a->n_s : 1) * sizeof *at_of);
+    uint64_t *tok_of = malloc((a->n_s ? a->n_s : 1) * sizeof *tok_of);
     long lo = -1, lo2 = -1; /* the two earliest blocks of b holding a whole match */
     for (size_t i = 0; i < a->n_s; i++) {
         if (!found[i]) continue;
         double held = 0;
         long at = sentence_match(a, i, b, p, &held);
         if (at < 0 || held < ALIGN_WHOLE) continue;
+        if (at_of && tok_of) at_of[n] = at, tok_of[n] = a->s[i].tokens;
+        n++;
         long blk = (long)b->s[at].block;
         if (lo < 0 || blk < lo)
             lo2 = lo, lo = blk;
         else if (lo2 < 0 || blk < lo2)
             lo2 = blk;
     }
+    /* the window of b as long as a (in sentences) holding the most of a's
+     * tokens matched whole, when two matches or more are there: where a
+     * lies in b, however many of its sentences b's own text says earlier
+     * (n is a story's sentences: quadratic is nothing here) */
+    if (at_of && tok_of && n >= 2) {
+        uint64_t best = 0;
+        long best_lo = -1;
+        size_t in_best = 0;
+        for (size_t l = 0; l < n; l++) {
+            uint64_t t = 0;
+            size_t c = 0;
+            for (size_t k = 0; k < n; k++)
+                if (at_of[k] >= at_of[l] && at_of[k] < at_of[l] + (long)a->n_s) t += tok_of[k], c++;
+            if (t > best || (t == best && at_of[l] < best_lo))
+                best = t, best_lo = at_of[l], in_best = c;
+        }
+        if (in_best >= 2 && (long)b->s[best_lo].block > lo2) lo2 = (long)b->s[best_lo].block;
+    }
+    free(at_of);
+    free(tok_of);
     if (lo2 <= 0) return 0;
     /* b's first block is a headline (one sentence), not text of its own */
     int headline = b->n_s < 2 || b->s[1].block != b->s[0].block;

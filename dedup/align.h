@@ -170,6 +170,8 @@ typedef struct align_run {
     uint32_t inversions; /* found sentences whose match lies before the previous
                             one's: a carried story keeps its order */
     uint32_t matched;    /* found sentences that hold a match in b */
+    uint32_t stretch;    /* a's sentences from the first that holds a match to the
+                            last (0 when none does) */
     uint32_t first, last; /* b's sentences that hold the first and the last match
                              (span > 0) */
     double whole;
@@ -215,8 +217,13 @@ void align_mark_matches(const align_text *a, const uint8_t *found, const align_t
  * paragraph before what the two share.  Counted by verbatim sentences, not
  * by found blocks: a roundup's own story of one topic holds sentences of
  * the carried story found by chance (0.5-0.7 of their trigrams), which
- * make its paragraphs look found and its lead short.  One match per found
- * sentence. */
+ * make its paragraphs look found and its lead short.  Fifteenth round: or,
+ * when later, the blocks before the window of b as long as a (in
+ * sentences) that holds the most of a's tokens matched whole (two matches
+ * or more): a roundup's own story that says several of the carried
+ * story's stock quotes verbatim, which the carried copy trims, holds a's
+ * earliest whole matches in its first paragraphs, while a itself lies
+ * further on.  One match per found sentence. */
 uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
                         const align_params *p);
 

@@ -1654,6 +1654,38 @@ static int carrier_first(const align_layout *container, uint32_t run_lead)
            run_lead > COPY_OWN_BLOCKS;
 }
 
+/* Is a run of a text (layout lay against its container, run in it; the
+ * container's layout container) with gaps - sentences of the text not
+ * found between found ones - still the text carried, for the compact rule
+ * of carried_run (CARRIED_COMPACT_MIN_WHOLE)?  A roundup carrying a story
+ * with typos in most sentences (0.7-0.8 of a sentence's trigrams: found,
+ * not whole) and one or two rewritten holds it found in one stretch no
+ * longer than the story, with gaps where the rewritten ones were: the run
+ * is longer than its matches plus one, but no longer (its farthest match
+ * left out, span_core) than the stretch of the story it holds
+ * (align_run.stretch): the page's sentences in the gaps stand where the
+ * story's rewritten ones stood.  A page that adds sentences of its own
+ * between the story's has a run longer than that stretch
+ * (test_carried_compact_typos).  It is the story carried when the
+ * story is found from its first paragraph on (no own block before its
+ * found ones: a roundup pastes a story from its start), the window of
+ * the page as long as the story holds confirm_carried of its tokens in
+ * order (align_run.win), and the page has a story of its own of
+ * CARRIER_OWN_BLOCKS blocks first.  A story found by chance in an
+ * unrelated page (a register's stock phrases) or quoted by a follow-up
+ * has its first paragraph not found: without that bound a 7-sentence
+ * English story in an unrelated page (window 0.58, 0.32 whole) and a
+ * follow-up were called carried (seeds 1-3, 11-13; both with one own
+ * block first).  Fifteenth round, seeds 1-3 to 51-53: 6 carried stories
+ * gained (English 2, Chinese 2, Japanese 1, Korean 1; windows 0.54-0.67,
+ * whole 0.26-0.44).  docs/DEDUP.md, "Confirmation", rule 2. */
+static int gapped_run(const dedup_options *o, const align_layout *lay, const align_run *run,
+                      const align_layout *container)
+{
+    return lay->lead == 0 && run->span_core <= run->stretch && run->win >= o->confirm_carried &&
+           run->win_inversions <= CARRIED_MAX_INVERSIONS && container->lead >= CARRIER_OWN_BLOCKS;
+}
+
 /* Is a text (layout lay against the other, found over span of the other's
  * sentences, sentences long) carried whole by the other, as one run?  A
  * story a roundup carries with a paragraph cut, sentences removed or
@@ -1692,8 +1724,8 @@ static int carried_run(const dedup_options *o, const align_layout *lay, const al
     int one_run = run->span > 0 && run->span_core <= sentences &&
                   run->inversions <= CARRIED_MAX_INVERSIONS &&
                   (run->whole >= CARRIED_MIN_WHOLE ||
-                   (run->span <= run->matched + 1 && run->whole >= CARRIED_COMPACT_MIN_WHOLE &&
-                    carried_in_place(container, edge)));
+                   ((run->span <= run->matched + 1 || gapped_run(o, lay, run, container)) &&
+                    run->whole >= CARRIED_COMPACT_MIN_WHOLE && carried_in_place(container, edge)));
     /* or confirm_carried of it in one window of the container as long as
      * it, in order and whole, after a story of the container's own
      * (carried_window) */

@@ -1498,6 +1498,54 @@ static void test_trimmed_copy_not_contained(void **state)
     dedup_engine_close(e);
 }
 
+/* Fifteenth round, the run's lead by its window: a roundup whose own
+ * story (four paragraphs) says three of a story's sentences verbatim - a
+ * register's stock quotes - in its first two paragraphs, then carries the
+ * story with those three trimmed (cut to their first six words), then a
+ * paragraph of another story.  The story's trimmed sentences match best in
+ * the own story, so its earliest whole matches, and the layout's first
+ * found block, are there (lead 0, four own blocks: an edited copy's shape
+ * by the layout, and near the story under rule 4).  The window of the page
+ * as long as the story holding most of its whole matches begins after
+ * four of the page's blocks (align_run_lead): contained. */
+static void test_run_lead_window(void **state)
+{
+    (void)state;
+    dedup_options o = {0};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The story's headline\n\n");
+    unsigned so = 0, sp = 0;
+    own_paragraphs(&orig, 91, &so, 4, 3);
+    fa_buf_puts(&page, "The roundup's headline\n\n");
+    /* own story: the stock quotes 1 and 4 in its first paragraph, 7 in
+     * its second */
+    sentence(&page, 91, 1, 0);
+    sentence(&page, 91, 4, 0);
+    sentence(&page, 92, sp++, 0);
+    fa_buf_puts(&page, "\n\n");
+    sentence(&page, 92, sp++, 0);
+    sentence(&page, 91, 7, 0);
+    sentence(&page, 92, sp++, 0);
+    fa_buf_puts(&page, "\n\n");
+    own_paragraphs(&page, 92, &sp, 2, 3);
+    for (unsigned k = 0; k < 12; k++) {
+        if (k % 3 == 1)
+            sentence_cut(&page, 91, k);
+        else
+            sentence(&page, 91, k, 0);
+        if (k % 3 == 2) fa_buf_puts(&page, "\n\n");
+    }
+    unsigned sq = 0;
+    own_paragraphs(&page, 93, &sq, 1, 3);
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+}
+
 /* Sentence s of Chinese-like story `story`: 24 Han characters and 。; typo:
  * its 10th and 19th characters replaced. */
 static void han_sentence(fa_buf *b, unsigned story, unsigned s, int typo)
@@ -2046,6 +2094,116 @@ static void test_carried_window(void **state)
     }
 }
 
+/* Fifteenth round, the gapped run's bound on the story's start: an
+ * English story of a headline and five paragraphs of three sentences, a
+ * page with its own story of four paragraphs first, then a paragraph of
+ * another story where the story's first paragraph would be, then the
+ * story's other four paragraphs - six sentences verbatim, four with a word
+ * changed (found, not whole), two rewritten (the gaps).  Found at 0.66,
+ * 0.39 whole, one gapped run in order in the window as long as the story:
+ * what gapped_run takes, but the story's first paragraph is not found (one
+ * own block of the story before its found ones) - a story found by chance
+ * or quoted, not pasted from its start by a roundup: not contained.  shape
+ * 1: the story's first paragraph there (a word changed in its second
+ * sentence), two sentences rewritten inside and its last paragraph (0.66
+ * found, 0.33 whole): contained. */
+static void test_gapped_run_from_start(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 16);
+        fa_buf_init(&page, 1 << 16);
+        fa_buf_puts(&orig, "The story's headline\n\n");
+        unsigned so = 0, sp = 0;
+        own_paragraphs(&orig, 95, &so, 5, 3);
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        own_paragraphs(&page, 96, &sp, 4, 3);
+        for (unsigned k = 0; k < 15; k++) {
+            if (k < 3 && shape == 0)
+                sentence(&page, 97, k, 0); /* another story's paragraph */
+            else if (k == 7 || k == 13 || (shape == 1 && (k == 5 || k == 12 || k == 14)))
+                sentence(&page, 98, k, 0); /* rewritten */
+            else
+                sentence(&page, 95, k,
+                         k == 4 || k == 6 || k == 10 || k == 11 || (shape == 1 && k == 1));
+            if (k % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        enum dedup_finding_kind k = carried_kind(d, o, orig.data, page.data);
+        if (shape == 1)
+            assert_int_equal(k, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(k, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* Fifteenth round, the gapped run (gapped_run): a Chinese-like story of a
+ * headline and four paragraphs of three sentences, carried by a roundup
+ * after its own story of four paragraphs - its headline and five
+ * sentences verbatim, four with two characters changed (found, not
+ * whole), two rewritten (the roundup's own sentences in their place), its
+ * last two sentences cut.  Found at 0.69 (under confirm_containment),
+ * 0.38 whole (under CARRIED_MIN_WHOLE), its matches one stretch of the
+ * page with two gaps (span 11 for 9 matches: not compact), all in the
+ * window as long as the story: contained.  The same story carried after
+ * two paragraphs of the page's own is not (no story of its own first:
+ * CARRIER_OWN_BLOCKS). */
+/* Sentence s of Chinese-like story `story` (han_sentence) with its 10th to
+ * 12th characters replaced: found (0.77 of its trigrams), not whole. */
+static void han_sentence_typo3(fa_buf *b, unsigned story, unsigned s)
+{
+    fa_buf t;
+    fa_buf_init(&t, 1 << 10);
+    han_sentence(&t, story, s, 0);
+    for (size_t c = 9; c < 12; c++)
+        t.data[c * 3 + 2] = (char)(0x80 | ((t.data[c * 3 + 2] + 1) & 0x3F));
+    fa_buf_append(b, t.data, t.len);
+    fa_buf_free(&t);
+}
+
+static void test_carried_gapped_run(void **state)
+{
+    (void)state;
+    for (int own_first = 0; own_first < 2; own_first++) {
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 16);
+        fa_buf_init(&page, 1 << 16);
+        han_sentence(&orig, 8, 100, 0);
+        fa_buf_puts(&orig, "\n\n");
+        han_paragraphs(&orig, 8, 0, 4);
+        han_sentence(&page, 51, 100, 0);
+        fa_buf_puts(&page, "\n\n");
+        han_paragraphs(&page, 51, 0, own_first ? 4 : 2);
+        han_sentence(&page, 8, 100, 0);
+        fa_buf_puts(&page, "\n\n");
+        for (unsigned k = 0; k < 10; k++) {
+            if (k == 2 || k == 5)
+                han_sentence(&page, 52, k, 0); /* rewritten */
+            else if (k == 1 || k == 4 || k == 7 || k == 8)
+                han_sentence_typo3(&page, 8, k);
+            else
+                han_sentence(&page, 8, k, 0);
+            if (k % 3 == 2 || k == 9) fa_buf_puts(&page, "\n\n");
+        }
+        han_paragraphs(&page, 53, 0, 2);
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, own_first);
+        dedup_options o = {0};
+        enum dedup_finding_kind k = carried_kind(d, o, orig.data, page.data);
+        if (own_first)
+            assert_int_equal(k, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(k, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* A crowded page of characters: a roundup whose own story is ten stock
  * sentences of its register, archived after 40 short stories made of
  * five of those sentences each (found whole in it, ranked first on the
@@ -2309,6 +2467,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_carried_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_lead_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_gapped_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gapped_run_from_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crowded_rare_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
