@@ -128,9 +128,12 @@ struct dedup_index {
 };
 
 /* For tests: whether the file index ix holds doc's record in its cache of
- * recent records, and the bytes that cache holds (at most 2 MiB). */
+ * recent records, and the bytes that cache holds (at most 6 MiB). */
 int dedup__file_index_cached(dedup_index *ix, uint32_t doc);
 size_t dedup__file_index_cache_bytes(dedup_index *ix);
+/* For tests: sets the file index's lookup stamp (its candidates' counters
+ * start over when it wraps). */
+void dedup__file_index_set_lookup_gen(dedup_index *ix, uint32_t gen);
 
 typedef struct dedup_file_index_options {
     int sync_every_insert; /* fdatasync after each insert (default: at close/sync only) */

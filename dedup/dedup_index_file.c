@@ -42,6 +42,8 @@
  *                once is evicted, so recurring blocks survive) 8 B/slot
  *   records      the 4096 records read or written last (at most
  *                4 KiB each, 6 MiB in all)          ~4 MiB for articles
+ *   counters     doc id -> the candidates' hits in a lookup (stamped
+ *                by lookup: never cleared)                   12 B/doc
  * Documents' sketches and blocks stay on disk and are read for
  * verification with one pread each (the page cache keeps the hot ones)
  * unless the record cache holds them.  Not through a map of the file: a
@@ -458,8 +460,14 @@ typedef struct file_index {
     size_t rbuf_cap;
     uint8_t *wbuf; /* insert scratch */
     size_t wbuf_cap;
-    uint32_t *hits_doc, *hits_n, *hits_w; /* candidates scratch: doc, hits, weighted hits */
-    size_t hits_cap;
+    /* candidates' counters, by doc id (cand_cap >= n_docs): a document's
+     * count belongs to this lookup when its stamp is the lookup's
+     * (cand_gen), so nothing is cleared between lookups */
+    struct cand_slot *cand;
+    size_t cand_cap;
+    uint32_t cand_gen;
+    uint32_t *touched; /* the documents counted by this lookup, in order met */
+    size_t touched_cap;
     rec_slot *cache; /* REC_CACHE_SLOTS recent records, by id; NULL until used */
     size_t cache_bytes;
 } file_index;
@@ -610,30 +618,24 @@ static int fi_lookup_key(dedup_index *ix, uint64_t key, uint32_t *doc)
     return map64_get(&fi_of(ix)->keys, key, doc);
 }
 
-/* The candidates' counter doc -> hits (open addressing, at most half
- * full) at twice its size, its entries moved over.  0 or FA_ENOMEM. */
-static int hits_grow(file_index *x, size_t cap)
+/* One document's counts in a lookup: hits (DEDUP_RARE_HIT_BIT set by a
+ * rare value), weighted hits, and the lookup it belongs to. */
+typedef struct cand_slot {
+    uint32_t stamp, hits, w;
+} cand_slot;
+
+/* The counters cover every document (doc ids are dense), grown with the
+ * index; the new ones belong to no lookup (stamp 0).  0 or FA_ENOMEM. */
+static int cand_room(file_index *x)
 {
-    size_t ncap = cap * 2;
-    uint32_t *d = malloc(ncap * 4), *h = malloc(ncap * 4), *w = malloc(ncap * 4);
-    if (d == NULL || h == NULL || w == NULL) {
-        free(d);
-        free(h);
-        free(w);
-        return FA_ENOMEM;
-    }
-    memset(d, 0xFF, ncap * 4);
-    for (size_t i = 0; i < cap; i++) {
-        if (x->hits_doc[i] == UINT32_MAX) continue;
-        size_t j = mix32(x->hits_doc[i]) & (ncap - 1);
-        while (d[j] != UINT32_MAX)
-            j = (j + 1) & (ncap - 1);
-        d[j] = x->hits_doc[i], h[j] = x->hits_n[i], w[j] = x->hits_w[i];
-    }
-    free(x->hits_doc);
-    free(x->hits_n);
-    free(x->hits_w);
-    x->hits_doc = d, x->hits_n = h, x->hits_w = w, x->hits_cap = ncap;
+    if (x->n_docs <= x->cand_cap) return 0;
+    size_t nc = x->cand_cap ? x->cand_cap : 1024;
+    while (nc < x->n_docs)
+        nc *= 2;
+    cand_slot *c = realloc(x->cand, nc * sizeof *c);
+    if (c == NULL) return FA_ENOMEM;
+    memset(c + x->cand_cap, 0, (nc - x->cand_cap) * sizeof *c);
+    x->cand = c, x->cand_cap = nc;
     return 0;
 }
 
@@ -643,26 +645,24 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
     file_index *x = fi_of(ix);
     if (postings && n) memset(postings, 0, (size_t)n * sizeof *postings);
     if (x->anchors.cap == 0 || n == 0) return 0;
-    /* open-addressing counter doc -> hits, grown as documents are met:
-     * every document sharing an anchor is counted (up to
+    /* every document sharing an anchor is counted (up to
      * DEDUP_CANDIDATE_ROOM), not only the first ones met - in character
      * sketches the stock values met first filled a counter sized by the
-     * query, and a short story's copy was never counted */
-    size_t need = 1024;
-    while (need < (size_t)n * 4)
-        need *= 2;
-    if (need > x->hits_cap) {
-        uint32_t *d = realloc(x->hits_doc, need * 4), *h = NULL, *w = NULL;
-        if (d) x->hits_doc = d;
-        if (d) h = realloc(x->hits_n, need * 4);
-        if (h) x->hits_n = h;
-        if (h) w = realloc(x->hits_w, need * 4);
-        if (w == NULL) return FA_ENOMEM;
-        x->hits_w = w;
-        x->hits_cap = need;
+     * query, and a short story's copy was never counted.  The counters are
+     * indexed by doc id and stamped by lookup: no hashing, no probing, no
+     * clearing; on a crawl of 41,000 pages the hashed counter (grown and
+     * rehashed as a page's documents were met, then scanned whole) took
+     * 116 us a page under the engine's lock, and the lock was held half
+     * of the run (docs/BENCHMARKS.md, "Session 17: the candidates'
+     * counter"). */
+    if (cand_room(x) < 0) return FA_ENOMEM;
+    if (++x->cand_gen == 0) { /* 2^32 lookups: the stamps start over */
+        for (size_t i = 0; i < x->cand_cap; i++)
+            x->cand[i].stamp = 0;
+        x->cand_gen = 1;
     }
-    size_t cap = need, used = 0;
-    memset(x->hits_doc, 0xFF, cap * 4);
+    const uint32_t gen = x->cand_gen;
+    size_t used = 0;
     const anchor_map *am = &x->anchors;
     /* Each sketch value's slot is a cache miss in a table of many MiB, and
      * the values are independent: the slot of the value PROBE_AHEAD places
@@ -689,26 +689,21 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
         const uint32_t *post = am_postings(am, slot);
         for (uint32_t p = 0; p < m; p++) {
             uint32_t doc = post[p];
-            size_t j = mix32(doc) & (cap - 1);
-            while (x->hits_doc[j] != UINT32_MAX && x->hits_doc[j] != doc)
-                j = (j + 1) & (cap - 1);
-            if (x->hits_doc[j] == UINT32_MAX) {
+            cand_slot *c = &x->cand[doc];
+            if (c->stamp != gen) {
                 if (used >= DEDUP_CANDIDATE_ROOM) continue; /* counted enough */
-                if ((used + 1) * 2 > cap) {
-                    if (hits_grow(x, cap) < 0) return FA_ENOMEM;
-                    cap = x->hits_cap;
-                    j = mix32(doc) & (cap - 1);
-                    while (x->hits_doc[j] != UINT32_MAX)
-                        j = (j + 1) & (cap - 1);
+                if (used == x->touched_cap) {
+                    size_t nc = x->touched_cap ? x->touched_cap * 2 : 1024;
+                    uint32_t *t = realloc(x->touched, nc * sizeof *t);
+                    if (t == NULL) return FA_ENOMEM;
+                    x->touched = t, x->touched_cap = nc;
                 }
-                x->hits_doc[j] = doc;
-                x->hits_n[j] = 0;
-                x->hits_w[j] = 0;
-                used++;
+                x->touched[used++] = doc;
+                *c = (cand_slot){gen, 0, 0};
             }
-            x->hits_n[j]++;
-            x->hits_w[j] += weight;
-            if (uniq && m <= uniq) x->hits_n[j] |= DEDUP_RARE_HIT_BIT;
+            c->hits++;
+            c->w += weight;
+            if (uniq && m <= uniq) c->hits |= DEDUP_RARE_HIT_BIT;
         }
     }
     /* ranked by hits against the hits a related document of its size
@@ -716,15 +711,13 @@ static int fi_candidates(dedup_index *ix, const uint32_t *sketch, uint32_t n, de
      * the same way) */
     dedup__ranked *all = malloc((used ? used : 1) * sizeof *all);
     if (all == NULL) return FA_ENOMEM;
-    size_t k = 0;
-    for (size_t j = 0; j < cap; j++)
-        if (x->hits_doc[j] != UINT32_MAX) {
-            uint32_t doc = x->hits_doc[j];
-            uint32_t h = x->hits_n[j];
-            all[k++] = (dedup__ranked){
-                {doc, h & ~DEDUP_RARE_HIT_BIT}, x->hits_w[j], x->n_sketch[doc], 0, h >> 31};
-        }
-    k = dedup__rank_candidates(all, k, n, out, max);
+    for (size_t k = 0; k < used; k++) { /* the ranking's order is total: any order in */
+        uint32_t doc = x->touched[k];
+        const cand_slot *c = &x->cand[doc];
+        all[k] = (dedup__ranked){
+            {doc, c->hits & ~DEDUP_RARE_HIT_BIT}, c->w, x->n_sketch[doc], 0, c->hits >> 31};
+    }
+    size_t k = dedup__rank_candidates(all, used, n, out, max);
     free(all);
     return (int)k;
 }
@@ -771,6 +764,11 @@ int dedup__file_index_cached(dedup_index *ix, uint32_t doc)
 size_t dedup__file_index_cache_bytes(dedup_index *ix)
 {
     return fi_of(ix)->cache_bytes;
+}
+
+void dedup__file_index_set_lookup_gen(dedup_index *ix, uint32_t gen)
+{
+    fi_of(ix)->cand_gen = gen;
 }
 
 static int fi_get_doc(dedup_index *ix, uint32_t doc, dedup_doc_record *out)
@@ -907,8 +905,8 @@ static size_t fi_memory(dedup_index *ix)
     file_index *x = fi_of(ix);
     size_t m = sizeof *x + x->cap_docs * 8 + x->digests.cap * 12 + x->keys.cap * 12 +
                x->host_ids.cap * 12 + am_memory(&x->anchors) + x->cap_hosts * sizeof(host_blocks) +
-               x->rbuf_cap + x->wbuf_cap + x->hits_cap * 12 + x->cache_bytes +
-               (x->cache ? REC_CACHE_SLOTS * sizeof *x->cache : 0);
+               x->rbuf_cap + x->wbuf_cap + x->cand_cap * sizeof *x->cand + x->touched_cap * 4 +
+               x->cache_bytes + (x->cache ? REC_CACHE_SLOTS * sizeof *x->cache : 0);
     for (size_t i = 0; i < x->n_hosts; i++)
         m += (size_t)x->hosts[i].cap * 8;
     return m;
@@ -942,9 +940,8 @@ static void fi_close(dedup_index *ix)
     free(x->hosts);
     free(x->rbuf);
     free(x->wbuf);
-    free(x->hits_doc);
-    free(x->hits_n);
-    free(x->hits_w);
+    free(x->cand);
+    free(x->touched);
     if (x->cache)
         for (size_t i = 0; i < REC_CACHE_SLOTS; i++)
             free(x->cache[i].p);

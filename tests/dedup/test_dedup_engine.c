@@ -251,6 +251,74 @@ static void test_anchors_of_short_documents(void **state)
     ix->ops->close(ix);
 }
 
+/* The candidates' counters (dedup_index_file.c, fi_candidates) are indexed
+ * by doc id and stamped by lookup, never cleared: a lookup counts only what
+ * it met, over an index grown past the counters' first 1024 documents, and
+ * when the stamp wraps (2^32 lookups) the counters start over - a document
+ * stamped by the first lookup is not taken as counted by a later one. */
+static void test_candidates_counters_start_over(void **state)
+{
+    (void)state;
+    dedup_index_params p = {4, 4, 7};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    enum { DOCS = 1500 };
+    uint64_t blocks[1] = {11};
+    uint32_t bchars[1] = {100};
+    char url[64];
+    for (uint32_t d = 0; d < DOCS; d++) {
+        /* 8 values: 4 shared by documents d % 5 (shared by 300 each), 4 its own */
+        uint32_t sk[8];
+        for (uint32_t i = 0; i < 4; i++)
+            sk[i] = 100u + (d % 5) * 40u + i * 8u;
+        for (uint32_t i = 4; i < 8; i++)
+            sk[i] = 1000000u + d * 64u + i * 8u;
+        snprintf(url, sizeof url, "https://example.org/%u", d);
+        dedup_doc_record r = {0};
+        r.group = UINT32_MAX;
+        r.n_sketch = 8, r.sketch = sk;
+        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+        r.url = url, r.digest = "", r.record_id = "<urn:x>";
+        assert_int_equal(ix->ops->insert(ix, &r), 0);
+    }
+    /* the shared values of group 2 and the own values of document 1202
+     * (group 2, among the first 256 holding them): 1202 first with 8 hits, then the group's others
+     * with 4 */
+    uint32_t q[8];
+    for (uint32_t i = 0; i < 4; i++)
+        q[i] = 100u + 2 * 40u + i * 8u;
+    for (uint32_t i = 4; i < 8; i++)
+        q[i] = 1000000u + 1202u * 64u + i * 8u;
+    dedup_candidate first[8], again[8];
+    int n = ix->ops->candidates(ix, q, 8, first, 8, 0, NULL);
+    assert_int_equal(n, 8);
+    assert_int_equal(first[0].doc, 1202);
+    assert_int_equal(first[0].hits, 8);
+    for (int i = 1; i < n; i++) {
+        assert_int_equal(first[i].doc % 5, 2);
+        assert_int_equal(first[i].hits, 4);
+    }
+    /* the stamp wraps on the next lookup, which meets group 2's documents
+     * (stamped 1 by the lookup above) and group 4's (never met: stamp 0):
+     * all counted from 0, as by the lookup after it - stale stamps taken
+     * for the new lookup's would leave one group or the other out */
+    uint32_t q4[8];
+    for (uint32_t i = 0; i < 8; i++)
+        q4[i] = 100u + (i < 4 ? 2 : 4) * 40u + (i % 4) * 8u;
+    dedup__file_index_set_lookup_gen(ix, UINT32_MAX);
+    assert_int_equal(ix->ops->candidates(ix, q4, 8, again, 8, 0, NULL), 8);
+    dedup_candidate after[8];
+    assert_int_equal(ix->ops->candidates(ix, q4, 8, after, 8, 0, NULL), 8);
+    const uint32_t want[8] = {2, 4, 7, 9, 12, 14, 17, 19}; /* 4 hits each: by doc id */
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(again[i].doc, want[i]);
+        assert_int_equal(again[i].hits, 4);
+        assert_int_equal(after[i].doc, want[i]);
+        assert_int_equal(after[i].hits, 4);
+    }
+    ix->ops->close(ix);
+}
+
 /* The anchors' postings (dedup_index_file.c, "anchors"): a value keeps the
  * first POSTING_CAP (256) documents inserted with it, as the Redis index
  * does, through its postings' moves to longer regions, the pool's
@@ -1240,6 +1308,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_record_cache_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchor_postings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_of_short_documents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_candidates_counters_start_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_candidates_count_every_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hangul_block_anchors, setup, teardown),
