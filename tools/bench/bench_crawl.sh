@@ -126,7 +126,8 @@ if [ "${FEEDARC_BENCH_NO_WGET:-0}" = 1 ]; then
   printf 'sample-site server CPU s: %s during the first run, %s during the later run\n' \
     "$(echo "$s1 - $s0" | bc -l)" "$(echo "$s2 - $s1" | bc -l)"
   printf 'cores, first run: %s\ncores, later run: %s\n' "$f_split" "$d_split"
-printf 'while crawling (set-up and close left out), first run: %s; later run: %s\n' "$(phase feedarc)" "$(phase feedarc2)"
+  printf 'while crawling (set-up and close left out), first run: %s; later run: %s\n' \
+    "$(phase feedarc)" "$(phase feedarc2)"
   exit 0
 fi
 mkdir -p "$work/wget"
@@ -169,5 +170,6 @@ printf 'loop lag, with the dictionary: %s\n' "$(grep -h '^loop lag:' "$work/feed
 printf 'sample-site server CPU s: %s during the first run, %s during the later run, %s during wget\n' \
   "$(echo "$s1 - $s0" | bc -l)" "$(echo "$s2 - $s1" | bc -l)" "$(echo "$s3 - $s2" | bc -l)"
 printf 'cores, first run: %s\ncores, later run: %s\n' "$f_split" "$d_split"
-printf 'while crawling (set-up and close left out), first run: %s; later run: %s\n' "$(phase feedarc)" "$(phase feedarc2)"
+printf 'while crawling (set-up and close left out), first run: %s; later run: %s\n' \
+  "$(phase feedarc)" "$(phase feedarc2)"
 printf 'dedup relations found in the first run (exact + near + containment): %s\n' "${f_rel:-?}"
