@@ -1383,6 +1383,36 @@ static void test_loose_not_carried(void **state)
     }
 }
 
+/* The run-lead pages of the two tests below: story `story` of six
+ * paragraphs in orig; in page the headline `head`, a first paragraph holding three
+ * of the story's sentences loosely (a topic's chance matches), own_paras
+ * paragraphs of story `own`, then the story verbatim.  The kind found for
+ * page against orig. */
+static enum dedup_finding_kind loose_lead_kind(const char *head, unsigned story, unsigned own,
+                                               unsigned own_paras)
+{
+    dedup_options o = {0};
+    fa_buf orig, page;
+    fa_buf_init(&orig, 1 << 20);
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&orig, "The long story's headline\n\n");
+    unsigned so = 0, sc = 0, sp = 0;
+    own_paragraphs(&orig, story, &so, 6, 3);
+    fa_buf_puts(&page, head);
+    fa_buf_puts(&page, "\n\n");
+    for (unsigned k = 0; k < 3; k++)
+        sentence_loose(&page, story, k);
+    fa_buf_puts(&page, "\n\n");
+    own_paragraphs(&page, own, &sp, own_paras, 3);
+    own_paragraphs(&page, story, &sc, 6, 3);
+    char d[96];
+    snprintf(d, sizeof d, "%s/0", dir);
+    enum dedup_finding_kind k = carried_kind(d, o, orig.data, page.data);
+    fa_buf_free(&orig);
+    fa_buf_free(&page);
+    return k;
+}
+
 /* Fourteenth round, novel_enough by the run's lead: a roundup whose own
  * story (four paragraphs) is short beside a long story it carries (six
  * paragraphs), and whose first paragraph holds three of the story's
@@ -1395,24 +1425,7 @@ static void test_loose_not_carried(void **state)
 static void test_novel_by_run_lead(void **state)
 {
     (void)state;
-    dedup_options o = {0};
-    fa_buf orig, page;
-    fa_buf_init(&orig, 1 << 20);
-    fa_buf_init(&page, 1 << 20);
-    fa_buf_puts(&orig, "The long story's headline\n\n");
-    unsigned so = 0, sc = 0, sp = 0;
-    own_paragraphs(&orig, 61, &so, 6, 3);
-    fa_buf_puts(&page, "The roundup's headline\n\n");
-    for (unsigned k = 0; k < 3; k++)
-        sentence_loose(&page, 61, k);
-    fa_buf_puts(&page, "\n\n");
-    own_paragraphs(&page, 62, &sp, 4, 3);
-    own_paragraphs(&page, 61, &sc, 6, 3);
-    char d[96];
-    snprintf(d, sizeof d, "%s/0", dir);
-    assert_int_equal(carried_kind(d, o, orig.data, page.data), DEDUP_CONTAINS);
-    fa_buf_free(&orig);
-    fa_buf_free(&page);
+    assert_int_equal(loose_lead_kind("The roundup's headline", 61, 62, 4), DEDUP_CONTAINS);
 }
 
 /* Fourteenth round, rules 4 and 5 by the run's lead: a page whose first
@@ -1427,24 +1440,7 @@ static void test_novel_by_run_lead(void **state)
 static void test_not_copy_by_run_lead(void **state)
 {
     (void)state;
-    dedup_options o = {0};
-    fa_buf orig, page;
-    fa_buf_init(&orig, 1 << 20);
-    fa_buf_init(&page, 1 << 20);
-    fa_buf_puts(&orig, "The long story's headline\n\n");
-    unsigned so = 0, sc = 0, sp = 0;
-    own_paragraphs(&orig, 71, &so, 6, 3);
-    fa_buf_puts(&page, "The page's own headline\n\n");
-    for (unsigned k = 0; k < 3; k++)
-        sentence_loose(&page, 71, k);
-    fa_buf_puts(&page, "\n\n");
-    own_paragraphs(&page, 72, &sp, 3, 3);
-    own_paragraphs(&page, 71, &sc, 6, 3);
-    char d[96];
-    snprintf(d, sizeof d, "%s/0", dir);
-    assert_int_not_equal(carried_kind(d, o, orig.data, page.data), DEDUP_NEAR);
-    fa_buf_free(&orig);
-    fa_buf_free(&page);
+    assert_int_not_equal(loose_lead_kind("The page's own headline", 71, 72, 3), DEDUP_NEAR);
 }
 
 /* The first six words of sentence s of story `story` (sentence's). */

@@ -99,6 +99,22 @@ static const dedup_finding *find(const dedup_result *r, enum dedup_finding_kind 
     return NULL;
 }
 
+/* Inserts a record of n sketch values and one content block (fingerprint
+ * 11, 100 characters) under url, in a group of its own.  insert's code. */
+static int insert_one_block(dedup_index *ix, const uint32_t *sk, uint32_t n, const char *url,
+                            uint64_t host_key)
+{
+    static const uint64_t blocks[1] = {11};
+    static const uint32_t bchars[1] = {100};
+    dedup_doc_record r = {0};
+    r.group = UINT32_MAX;
+    r.host_key = host_key;
+    r.n_sketch = n, r.sketch = sk;
+    r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
+    r.url = url, r.digest = "", r.record_id = "<urn:x>";
+    return ix->ops->insert(ix, &r);
+}
+
 /* The file index keeps the 4096 records it read or wrote last in a bounded
  * cache and reads the others from the file with pread (dedup_index_file.c):
  * every record reads back the same whether it comes from the cache or the
@@ -177,20 +193,12 @@ static void test_record_cache_budget(void **state)
     assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
     enum { N = 4096, NSK = 520 };
     static uint32_t sk[NSK];
-    uint64_t blocks[1] = {11};
-    uint32_t bchars[1] = {100};
     char url[64];
     for (uint32_t d = 0; d < N; d++) {
         for (uint32_t i = 0; i < NSK; i++)
             sk[i] = d * 7919u + i * 4u + 4u;
         snprintf(url, sizeof url, "https://example.org/long/%u", d);
-        dedup_doc_record r = {0};
-        r.group = UINT32_MAX;
-        r.host_key = 1;
-        r.n_sketch = NSK, r.sketch = sk;
-        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
-        r.url = url, r.digest = "", r.record_id = "<urn:x>";
-        assert_int_equal(ix->ops->insert(ix, &r), 0);
+        assert_int_equal(insert_one_block(ix, sk, NSK, url, 1), 0);
         assert_true(dedup__file_index_cache_bytes(ix) <= 6u << 20);
     }
     assert_true(dedup__file_index_cache_bytes(ix) > 5u << 20); /* it did fill */
@@ -219,19 +227,12 @@ static void test_anchors_of_short_documents(void **state)
     dedup_index *ix;
     assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
     static uint32_t sk[160];
-    uint64_t blocks[1] = {11};
-    uint32_t bchars[1] = {100};
     const uint32_t sizes[2] = {40, 160};
     for (uint32_t d = 0; d < 2; d++) {
         for (uint32_t i = 0; i < sizes[d]; i++)
             sk[i] = 1000u + d * 100000u + i * 8u;
-        dedup_doc_record r = {0};
-        r.group = UINT32_MAX;
-        r.n_sketch = sizes[d], r.sketch = sk;
-        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
-        r.url = d ? "https://example.org/long" : "https://example.org/short";
-        r.digest = "", r.record_id = "<urn:x>";
-        assert_int_equal(ix->ops->insert(ix, &r), 0);
+        const char *url = d ? "https://example.org/long" : "https://example.org/short";
+        assert_int_equal(insert_one_block(ix, sk, sizes[d], url, 0), 0);
     }
     /* 40 values: the short document's 5th-8th smallest, the rest its own */
     uint32_t q[40];
@@ -263,8 +264,6 @@ static void test_candidates_counters_start_over(void **state)
     dedup_index *ix;
     assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
     enum { DOCS = 1500 };
-    uint64_t blocks[1] = {11};
-    uint32_t bchars[1] = {100};
     char url[64];
     for (uint32_t d = 0; d < DOCS; d++) {
         /* 8 values: 4 shared by documents d % 5 (shared by 300 each), 4 its own */
@@ -274,12 +273,7 @@ static void test_candidates_counters_start_over(void **state)
         for (uint32_t i = 4; i < 8; i++)
             sk[i] = 1000000u + d * 64u + i * 8u;
         snprintf(url, sizeof url, "https://example.org/%u", d);
-        dedup_doc_record r = {0};
-        r.group = UINT32_MAX;
-        r.n_sketch = 8, r.sketch = sk;
-        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
-        r.url = url, r.digest = "", r.record_id = "<urn:x>";
-        assert_int_equal(ix->ops->insert(ix, &r), 0);
+        assert_int_equal(insert_one_block(ix, sk, 8, url, 0), 0);
     }
     /* the shared values of group 2 and the own values of document 1202
      * (group 2, among the first 256 holding them): 1202 first with 8 hits, then the group's others
@@ -345,18 +339,11 @@ static void test_anchor_postings(void **state)
     assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
     enum { N = 2000 };
     uint32_t sk[8];
-    uint64_t blocks[1] = {11};
-    uint32_t bchars[1] = {100};
     char url[64];
     for (uint32_t d = 0; d < N; d++) {
         anchor_values(d, sk);
         snprintf(url, sizeof url, "https://example.org/a/%u", d);
-        dedup_doc_record r = {0};
-        r.group = UINT32_MAX;
-        r.n_sketch = 8, r.sketch = sk;
-        r.n_blocks = 1, r.blocks = blocks, r.block_chars = bchars;
-        r.url = url, r.digest = "", r.record_id = "<urn:x>";
-        assert_int_equal(ix->ops->insert(ix, &r), 0);
+        assert_int_equal(insert_one_block(ix, sk, 8, url, 0), 0);
     }
     static const uint32_t probe[] = {0,   1,    2,    254,  255,  256, 257,
                                      700, 1279, 1280, 1281, 1998, 1999};
