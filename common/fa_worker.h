@@ -18,17 +18,37 @@
  * FEEDARC_WORKER_NICE (0-19, default FA_WORKER_NICE) in the environment
  * sets the step; 0 leaves the threads as they are (for comparisons).
  *
+ * A weight alone does not make the loop run at once.  A worker that
+ * finishes an item takes the next queued one without sleeping, so the
+ * kernel reconsiders who runs on its core only when a wake-up preempts it
+ * or at the next scheduler tick (4 ms at HZ=250), and a loop thread woken
+ * while a worker's slice is still protected waits for that tick.  So a
+ * worker also calls fa_worker_give_way() at the start of each item: at
+ * most once every FA_WORKER_YIELD_US it yields its core (sched_yield()),
+ * a scheduling point at which a waiting loop thread runs; with nothing
+ * waiting it returns at once.  FEEDARC_WORKER_YIELD (microseconds,
+ * 0-1000000) sets the interval; 0 never yields (for comparisons).
+ *
  * Thread-safe; no allocation; errors are ignored (a priority is a hint).
  */
 #ifndef FA_WORKER_H
 #define FA_WORKER_H
 
 #define FA_WORKER_NICE 5
+#define FA_WORKER_YIELD_US 1000
 
 /* Lowers the calling thread's priority once (see above). */
 void fa_worker_yield_to_loop(void);
 
 /* The nice value step the first call applies (0: none). */
 int fa_worker_nice_step(void);
+
+/* The start of a work item: yields the core when this thread has not
+ * for FEEDARC_WORKER_YIELD microseconds (see above).  Returns 1 when it
+ * yielded. */
+int fa_worker_give_way(void);
+
+/* The times fa_worker_give_way() yielded in this process. */
+unsigned long fa_worker_yields(void);
 
 #endif

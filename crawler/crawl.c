@@ -306,6 +306,7 @@ static void archive_work(uv_work_t *w)
     crawl_job *j = w->data;
     fetch_transfer *t = &j->t;
     fa_worker_yield_to_loop();
+    fa_worker_give_way();
     crawl__redact_request(j); /* before anything reads it */
     warc_exchange x = {
         .target_uri = j->url,

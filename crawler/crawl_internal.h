@@ -292,6 +292,7 @@ struct crawl {
     crawl_summary *sum;
     struct curl_slist **src_headers; /* per source, for its feed requests */
     unsigned archive_pending, max_pending;
+    unsigned long yields_start; /* fa_worker_yields() when the loop started */
     uint64_t archive_pending_bytes, max_pending_bytes; /* the response bytes they hold in memory */
     int paused, stopping, finishing;
     int storage_failed; /* archiving is pointless: drop what comes */

@@ -21,6 +21,7 @@
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
+#include "common/fa_worker.h"
 #include "metrics/metrics.h"
 
 #include <stdio.h>
@@ -129,6 +130,7 @@ void crawl__lag_start(crawl *c)
     c->lag_timer.data = c;
     c->lag_expected_ns = fa_time_mono_ns() + LAG_PERIOD_MS * 1000000ULL;
     c->cpu_start_ns = c->cpu_last_ns = thread_cpu_ns();
+    c->yields_start = fa_worker_yields();
     c->phase_start_ns = fa_time_mono_ns();
     c->phase_start_cpu_ns = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
     uv_timer_start(&c->lag_timer, on_lag_tick, LAG_PERIOD_MS, LAG_PERIOD_MS);
@@ -153,6 +155,7 @@ void crawl__lag_report(const crawl *c, crawl_summary *out)
     out->loop_busy_max_ms = (double)c->busy_max_ns / 1e6;
     out->loop_busy_p99_ms = hist_p99(c->busy_hist, c->lag_samples);
     out->loop_cpu_s = (double)(c->cpu_last_ns - c->cpu_start_ns) / 1e9;
+    out->worker_yields = fa_worker_yields() - c->yields_start;
 }
 
 /* --verbose / log.level debug: one line per fetch, as Heritrix's crawl.log

@@ -14,7 +14,9 @@
 #include "common/fa_signal.h"
 #include "common/fa_spool.h"
 #include "common/fa_time.h"
+#include "common/fa_worker.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +270,53 @@ static void container_of(void **state)
     assert_ptr_equal(FA_CONTAINER_OF(o.pad, struct owner, pad), &o);
 }
 
+static void *give_way_thread(void *arg)
+{
+    *(int *)arg = fa_worker_give_way();
+    return NULL;
+}
+
+/* A child process reads FEEDARC_WORKER_YIELD afresh (the value is read
+ * once a process); returns its exit status: 0 when every check held. */
+static int give_way_child(const char *env)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (env) setenv("FEEDARC_WORKER_YIELD", env, 1);
+        else unsetenv("FEEDARC_WORKER_YIELD");
+        if (env && strcmp(env, "0") == 0) { /* never */
+            int any = fa_worker_give_way() | fa_worker_give_way();
+            _exit(any != 0 || fa_worker_yields() != 0 ? 1 : 0);
+        }
+        if (fa_worker_give_way() != 1) _exit(2); /* a thread's first item */
+        if (env == NULL) _exit(fa_worker_yields() == 1 ? 0 : 3);
+        /* 200 ms: the next item comes long before that */
+        if (fa_worker_give_way() != 0) _exit(4);
+        int other = -1; /* the interval is per thread */
+        pthread_t t;
+        if (pthread_create(&t, NULL, give_way_thread, &other) != 0) _exit(5);
+        pthread_join(t, NULL);
+        if (other != 1) _exit(6);
+        struct timespec nap = {0, 250 * 1000000L};
+        nanosleep(&nap, NULL);
+        if (fa_worker_give_way() != 1) _exit(7);
+        _exit(fa_worker_yields() == 3 ? 0 : 8);
+    }
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Issue 14: a worker yields its core at most once every
+ * FEEDARC_WORKER_YIELD microseconds (common/fa_worker.h); 0 never. */
+static void workers_give_way(void **state)
+{
+    (void)state;
+    assert_int_equal(give_way_child("200000"), 0);
+    assert_int_equal(give_way_child("0"), 0);
+    assert_int_equal(give_way_child(NULL), 0); /* the default */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +329,7 @@ int main(void)
         cmocka_unit_test(signals_ignored_stay_ignored),
         cmocka_unit_test(signals_recorded),
         cmocka_unit_test(container_of),
+        cmocka_unit_test(workers_give_way),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

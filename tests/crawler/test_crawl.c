@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1248,6 +1249,9 @@ static void workers_yield_to_the_loop(void **state)
            main_nice);
     assert_int_equal(main_nice, before);
     assert_true(lowered >= 1);
+    /* and each gave way at its first item (fa_worker_give_way) */
+    printf("workers gave way %" PRIu64 " times\n", sum.worker_yields);
+    assert_true(sum.worker_yields >= 1);
     crawl_summary_free(&sum);
     config_free(cfg);
     free(rss);
