@@ -310,15 +310,18 @@ out:
         }
         uv_run(&c.loop, UV_RUN_DEFAULT);
         if (c.batch) {
-            /* Every page is archived and inserted by now.  The dedup index's
-             * tables go back first, then the later runs' dictionary is
-             * trained on a thread of its own while the url records' last
-             * batch, the sources, the segment's close follow here: the
-             * training's memory (the samples' copy, zstd's tables) comes
-             * after the index's, so the run's peak stays the crawl's. */
+            /* Every page is archived and inserted by now.  The later runs'
+             * dictionary is trained on a thread of its own while the dedup
+             * engine's close, the url records' last batch, the sources, the
+             * segment's close follow here.  The engine's close gives its
+             * tables back first and then waits for its files' fdatasync;
+             * the training thread starts with malloc_trim (~15 ms) before
+             * it allocates, so its memory (the samples' copy, zstd's
+             * tables) comes after the index's and the run's peak stays the
+             * crawl's, while the fdatasync and the training overlap. */
+            crawl__train_dictionary_start(&c, &dict_training);
             dedup_engine_close(c.dedup);
             c.dedup = NULL;
-            crawl__train_dictionary_start(&c, &dict_training);
             /* the last url records: fsync, then commit */
             char why[256] = "";
             int brc = state_batch_finish(c.batch, why, sizeof why);

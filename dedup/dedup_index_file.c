@@ -923,10 +923,9 @@ static void fi_close(dedup_index *ix)
 {
     file_index *x = fi_of(ix);
     if (x == NULL) return;
-    if (x->fd >= 0) {
-        if (!x->opt.read_only) fdatasync(x->fd);
-        close(x->fd);
-    }
+    int fd = x->fd, sync = !x->opt.read_only;
+    /* the memory goes back first, the fdatasync (an I/O wait) comes last:
+     * the end of a run trains its dictionary meanwhile (crawl_run.c) */
     free(x->offsets);
     free(x->n_sketch);
     map64_free(&x->digests);
@@ -947,6 +946,10 @@ static void fi_close(dedup_index *ix)
             free(x->cache[i].p);
     free(x->cache);
     free(x);
+    if (fd >= 0) {
+        if (sync) fdatasync(fd);
+        close(fd);
+    }
 }
 
 static const dedup_index_ops file_ops = {

@@ -297,14 +297,15 @@ int text_store_sync(text_store *st)
 void text_store_close(text_store *st)
 {
     if (st == NULL) return;
-    if (st->fd > 0) {
-        (void)fdatasync(st->fd);
-        close(st->fd);
-    }
+    int fd = st->fd; /* memory first, the fdatasync last (dedup_index_file.c) */
     free(st->off);
     ZSTD_freeCCtx(st->cctx);
     ZSTD_freeDCtx(st->dctx);
     fa_buf_free(&st->frame);
     fa_buf_free(&st->comp);
     free(st);
+    if (fd > 0) {
+        (void)fdatasync(fd);
+        close(fd);
+    }
 }
