@@ -41,6 +41,14 @@ static void put_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+unsigned segment__fastcover_f(size_t samples_bytes)
+{
+    unsigned f = 16;
+    while (f < 20 && ((size_t)1 << (f + 4)) <= samples_bytes)
+        f++;
+    return f;
+}
+
 int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, size_t dict_size,
                        void **dict, size_t *len, const fa_observer *obs)
 {
@@ -63,11 +71,21 @@ int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, siz
      * samples) halves the CPU again for archives within 0.6% of accel 1's
      * (docs/STORAGE.md, "Training").
      * The early training holds the writers while it runs; the last one
-     * stands between the run's last page and its exit. */
+     * stands between the run's last page and its exit.
+     * f, the log2 of fastCover's d-mer frequency table, follows the
+     * samples' bytes (log2 of them less 3, 16-20): its 4-byte counters
+     * are allocated and touched whole (4 MiB at f=20, ~20 us a fresh
+     * page on the bench's VM), and a first run's early 500 records (~3
+     * MB on news pages of 7-17 KB) fill a 2^18 table as well: its training
+     * 0.07-0.08 -> 0.03-0.05 s, the archives +0.1-0.5% (docs/BENCHMARKS.md,
+     * "Session 18").  The end of a run's 12 MB keep f=20. */
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += sizes[i];
     ZDICT_fastCover_params_t p;
     memset(&p, 0, sizeof p);
     p.d = 8;
-    p.f = 20;
+    p.f = segment__fastcover_f(total);
     p.k = dict_size < 1000 ? (unsigned)dict_size : 1000;
     p.accel = 4;
     p.splitPoint = 1.0;

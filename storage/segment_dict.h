@@ -79,6 +79,11 @@ int segment_dict_from_segment(const char *path, void **dict, size_t *len, char *
 
 typedef struct segment__sampler segment__sampler;
 
+/* The f of segment_dict_train's fastCover (log2 of its d-mer frequency
+ * table) for samples of this many bytes in all: log2 of them less 3,
+ * 16-20 (the reason is at segment_dict_train). */
+unsigned segment__fastcover_f(size_t samples_bytes);
+
 /* NULL when out of memory. */
 segment__sampler *segment__sampler_new(void);
 /* NULL is accepted. */

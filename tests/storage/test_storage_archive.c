@@ -1082,6 +1082,20 @@ static void early_switch_wakes_waiters(void **state)
     free(dir);
 }
 
+/* fastCover's frequency table follows the samples' bytes: a first run's
+ * early ~3 MB get 2^18 counters, a run's end 12 MiB 2^20, never more. */
+static void fastcover_table_by_samples(void **state)
+{
+    (void)state;
+    assert_int_equal(segment__fastcover_f(0), 16);
+    assert_int_equal(segment__fastcover_f(1u << 20), 17);
+    assert_int_equal(segment__fastcover_f(3u << 20), 18);
+    assert_int_equal(segment__fastcover_f((4u << 20) - 1), 18);
+    assert_int_equal(segment__fastcover_f(4u << 20), 19);
+    assert_int_equal(segment__fastcover_f(SEGMENT__SAMPLES_BYTES), 20);
+    assert_int_equal(segment__fastcover_f((size_t)1 << 40), 20);
+}
+
 /* The reservoir keeps whole records (cut at 32 KiB), at most 2,000 and
  * 12 MiB, and trains only with enough of them. */
 static void sampler_reservoir(void **state)
@@ -1304,6 +1318,7 @@ int main(void)
         cmocka_unit_test(dictionary_trained_early),
         cmocka_unit_test(early_switch_wakes_waiters),
         cmocka_unit_test(sampler_reservoir),
+        cmocka_unit_test(fastcover_table_by_samples),
         cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),
         cmocka_unit_test(recovery_every_offset),
