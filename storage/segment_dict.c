@@ -77,8 +77,10 @@ int segment_dict_train(const void *samples, const size_t *sizes, unsigned n, siz
      * are allocated and touched whole (4 MiB at f=20, ~20 us a fresh
      * page on the bench's VM), and a first run's early 500 records (~3
      * MB on news pages of 7-17 KB) fill a 2^18 table as well: its training
-     * 0.07-0.08 -> 0.03-0.05 s, the archives +0.1-0.5% (docs/BENCHMARKS.md,
-     * "Session 18").  The end of a run's 12 MB keep f=20. */
+     * 0.07-0.08 -> 0.03-0.05 s, the archives +0.1-0.5% (docs/STORAGE.md,
+     * "f by the samples' bytes").  A run's end has 2,000 records: 6.5 MB
+     * of compact pages (f=19, its later runs' archives unchanged), 12 MiB
+     * of ~100 KB ones (f=20). */
     size_t total = 0;
     for (unsigned i = 0; i < n; i++)
         total += sizes[i];
