@@ -1578,6 +1578,31 @@ static int copy_own_blocks(const align_layout *lay)
            (apart <= COPY_OWN_BLOCKS || (own <= COPY_SPREAD_OWN_BLOCKS && lay->lead < own));
 }
 
+/* Do two texts under different headlines share a paragraph or two rather
+ * than a story - each with at most COPY_OWN_BLOCKS blocks mostly found in
+ * the other and more than COPY_OWN_BLOCKS of its own?  An edited copy
+ * adds at most a lede and a paragraph (COPY_OWN_BLOCKS) beside what it
+ * keeps of the story; three own blocks beside two shared ones are a
+ * background story's, whose verbatim paragraphs and the register's stock
+ * sentences found elsewhere in it (a quote's template with one slot
+ * changed: 0.5-0.73 of its trigrams) take both shares over confirm_near.
+ * shared_paragraphs asks NEAR_OWN_BLOCKS own blocks (and counts close
+ * matches, which stock sentences give too), so short stories of five
+ * paragraphs pass it.  Seeds 1-3 to 51-53, near links whose headlines do
+ * not match: 2 English background pairs of this shape (shares 0.52-0.56,
+ * rule 4), no near pair (the closest: 17 with two found and two own, one
+ * with three found and three own).  Matching headlines are two copies of
+ * a story, each edited (13 near pairs of this shape, 11 of them Japanese
+ * and Chinese: characters are found by fewer blocks).  Held out (seeds
+ * 101-103 to 171-173): a Japanese and a Korean background pair removed,
+ * one Korean near pair lost (shares 0.55 / 0.57, one and two blocks
+ * found).  docs/DEDUP.md, "Own blocks, every near rule". */
+static int paragraphs_apart(const align_layout *a, const align_layout *b)
+{
+    return a->found <= COPY_OWN_BLOCKS && b->found <= COPY_OWN_BLOCKS &&
+           own_blocks(a) > COPY_OWN_BLOCKS && own_blocks(b) > COPY_OWN_BLOCKS;
+}
+
 /* Shaped as a close copy of the other, for rule 6: at most COPY_OWN_BLOCKS
  * blocks of its own, wherever they lie.  Not copy_own_blocks, which also
  * takes three spread ones (a copy rather than a container): with those,
@@ -1835,7 +1860,8 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
         uint32_t own_me = own_blocks(&v->me_lay), own_other = own_blocks(&v->other_lay);
         int copies = ((own_me <= NEAR_OWN_BLOCKS && own_other <= NEAR_OWN_BLOCKS) ||
                       (v->same_head && own_me > 1 && own_other > 1)) &&
-                     !v->shared_paragraphs;
+                     !v->shared_paragraphs &&
+                     (v->same_head || !paragraphs_apart(&v->me_lay, &v->other_lay));
         if (copies && v->same_head && v->res >= o->confirm_near_same_head &&
             (!v->weak || v->c_other_in_me >= o->confirm_near ||
              v->c_me_in_other >= o->confirm_near))

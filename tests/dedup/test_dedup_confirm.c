@@ -1341,6 +1341,52 @@ static void test_shared_paragraphs_not_near(void **state)
     }
 }
 
+/* paragraphs_apart: a five-paragraph story repeating the first and last
+ * paragraphs of another verbatim (five sentences each), each of its three
+ * other paragraphs holding one sentence of the other's middle paragraphs
+ * loosely (half of its trigrams: a topic's stock sentence with a slot
+ * changed), has both shares at 0.67 - near under rule 4 before, and short
+ * of shared_paragraphs' four blocks without a close sentence.  Two blocks
+ * found in each, three of its own each, different headlines: two stories
+ * sharing background, not near (shape 0).  Under the same headline the
+ * same pair is two copies of one story, each edited: near (shape 1). */
+static void test_paragraphs_apart_not_near(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The first story's headline\n\n");
+        fa_buf_puts(&page,
+                    shape ? "The first story's headline\n\n" : "The second story's headline\n\n");
+        unsigned sp = 0, s = 0;
+        for (unsigned par = 0; par < 5; par++) {
+            unsigned shared = par == 0 || par == 4;
+            for (unsigned k = 0; k < (shared ? 5u : 3u); k++, s++) {
+                sentence(&orig, 41, s, 0);
+                if (shared)
+                    sentence(&page, 41, s, 0);
+                else if (k == 1)
+                    sentence_loose(&page, 41, s);
+                else
+                    sentence(&page, 42, sp++, 0);
+            }
+            fa_buf_puts(&orig, "\n\n");
+            fa_buf_puts(&page, "\n\n");
+        }
+        enum dedup_finding_kind kind = carried_kind(d, (dedup_options){0}, orig.data, page.data);
+        if (shape == 0)
+            assert_int_equal(kind, 0);
+        else
+            assert_int_equal(kind, DEDUP_NEAR);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* Fourteenth round, CARRIED_CLOSE_MIN: a short story of words whose every
  * sentence a page holds only loosely (two words of fourteen changed: half
  * of the trigrams, as a topic's stock sentences match by chance) is found
@@ -2452,6 +2498,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_carrier_shaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_not_carrier_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_paragraphs_not_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paragraphs_apart_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loose_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_novel_by_run_lead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_copy_by_run_lead, setup, teardown),
