@@ -78,8 +78,14 @@
  * ...) measures MAX_CANDIDATES_WORDS: its copies rank in the first 64
  * (word shingles are rarely shared by chance), and the 256 a page of
  * character shingles needs cost an English crawl 13% more CPU, most of it
- * under the lock (docs/BENCHMARKS.md, session 10). */
-#define MAX_CANDIDATES 256
+ * under the lock (docs/BENCHMARKS.md, session 10).  A page of characters
+ * measures 384 (sixteenth round; 256 before): a Japanese roundup of ~250
+ * values has 350-420 documents over the ranking's floor on its
+ * register's stock 4-grams, and a story it carries (sketch containment
+ * 0.78-0.84) ranked 184th-270th by its anchor hits (5 of its 8) - past
+ * 256, never measured.  384 and 512 find the same on seeds 1-3 .. 51-53;
+ * a measure is a merge, an alignment costs a hundred. */
+#define MAX_CANDIDATES 384
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
 /* A page of characters with more candidates than this within the floor
@@ -121,12 +127,22 @@
  * 0.950 / 0.967 -> 0.970, Chinese 0.971 -> 0.977 / 0.951 -> 0.961 (seeds
  * 1-3 / 11-13), near recall the same or higher; from 64 Japanese lost a
  * pair */
-#define BLOCK_ANCHOR_MIN_SKETCH_CHARS 128
+/* From 64 since the sixteenth round (128 before): Chinese roundups of
+ * 64-127 values (a short own story and two or three carried ones) got no
+ * block anchors, and the stories archived after them met none of their
+ * 8-9 smallest values (5 Chinese containment pairs never candidates on
+ * seeds 1-3 .. 51-53).  Their postings push a crowded Japanese page's
+ * carried stories past 256 measured candidates: with MAX_CANDIDATES 384,
+ * no cell loses (docs/DEDUP.md, "Candidates"). */
+#define BLOCK_ANCHOR_MIN_SKETCH_CHARS 64
 /* a block anchor is a value held in the anchors of at most this many
  * documents when the page is looked up (block_anchors): 16 - with 8 and 2
  * Korean lost 2 containment pairs on seeds 11-13 (its short stories' own
  * stock values), and from 16 up the tables are the same */
 #define BLOCK_ANCHOR_RARE_POSTINGS 16
+/* a block of a page in words gets a block anchor per this many of its
+ * sampled values (at least one; block_anchors) */
+#define BLOCK_ANCHOR_SEGMENT 12u
 /* ... and for a page mostly of Hangul words from this many: a Korean word
  * is a stem with its particles (a sentence of 6-9 words), so a Korean
  * roundup carrying three stories has 90-130 word-shingle values where an
@@ -826,9 +842,16 @@ static uint32_t sketch_find(const uint32_t *s, uint32_t n, uint32_t v)
  * 11-13, the other cells the same; 1.5 block anchors a document in
  * English where 0.7, 2.9 in Korean where 1.3).  Not on character pages:
  * Japanese near recall 0.976 -> 0.971 and 0.995 -> 0.991 (seeds 1-3,
- * 11-13), containment the same.  No postings (presearch did not read the
- * index): none.  Sorted, distinct, at most MAX_BLOCK_ANCHORS.  0 or
- * FA_ENOMEM. */
+ * 11-13), containment the same.  Sixteenth round: a block of a page in
+ * words anchors one value per BLOCK_ANCHOR_SEGMENT of its sampled values
+ * (a roundup that merges a carried story's paragraphs into one block gave
+ * the whole story one anchor, which an edit of the story's copy could
+ * take), and no block anchors a shingle running into the next block (the
+ * story alone never holds it: its neighbour in the roundup is not the
+ * story's; a block's smallest rare value was such a shingle for 2 Korean
+ * stories never candidates on seeds 1-3).  No postings (presearch did not
+ * read the index): none.  Sorted, distinct, at most MAX_BLOCK_ANCHORS.  0
+ * or FA_ENOMEM. */
 static int block_anchors(const dedup_engine *eng, work *w)
 {
     w->n_banch = 0;
@@ -836,27 +859,43 @@ static int block_anchors(const dedup_engine *eng, work *w)
                       : w->hangul ? BLOCK_ANCHOR_MIN_SKETCH_HANGUL
                                   : BLOCK_ANCHOR_MIN_SKETCH;
     if (!w->have_post || w->sk.n < min_sk || w->n_content == 0) return 0;
-    uint32_t rate = eng->ix->params.sample_rate;
+    uint32_t rate = eng->ix->params.sample_rate, sn = eng->ix->params.shingle_n;
     uint32_t above = w->sk.v[dedup__anchor_count(w->sk.n) - 1]; /* anchored up to this */
     uint32_t last = w->sk.v[w->sk.n - 1]; /* a capped sketch keeps values up to this */
-    uint32_t *minv = malloc(w->n_content * sizeof *minv);
-    uint8_t *seen = calloc(w->n_content, 1);
+    /* the segments: a block of s sampled values in words is cut into
+     * s / BLOCK_ANCHOR_SEGMENT (at least one) */
+    uint32_t *base = malloc((w->n_content + 1) * sizeof *base);
+    uint32_t *ord = calloc(w->n_content, sizeof *ord);
+    int rc = base && ord ? 0 : FA_ENOMEM;
+    uint32_t nseg = 0;
+    for (size_t k = 0; rc == 0 && k < w->n_content; k++) {
+        base[k] = nseg;
+        uint32_t g = w->unspaced ? 1 : w->wb[k].sampled / BLOCK_ANCHOR_SEGMENT;
+        nseg += g ? g : 1;
+    }
+    if (rc == 0) base[w->n_content] = nseg;
+    uint32_t *minv = rc == 0 ? malloc((nseg ? nseg : 1) * sizeof *minv) : NULL;
+    uint8_t *seen = rc == 0 ? calloc(nseg ? nseg : 1, 1) : NULL;
     if (w->banch == NULL) w->banch = malloc(MAX_BLOCK_ANCHORS * sizeof *w->banch);
-    int rc = minv && seen && w->banch ? 0 : FA_ENOMEM;
+    if (rc == 0) rc = minv && seen && w->banch ? 0 : FA_ENOMEM;
     for (size_t i = 0; rc == 0 && i < w->sh.n; i++) {
         if (!shingle_sampled(w->sh.hash[i], rate)) continue;
         uint32_t v = (uint32_t)(w->sh.hash[i] >> 32), k = w->sh.block[i];
+        uint32_t ns = base[k + 1] - base[k], j = ord[k]++, s = w->wb[k].sampled;
+        uint32_t g = base[k] + (ns > 1 && s ? (uint32_t)((uint64_t)j * ns / s) : 0);
         if (v <= above) {
-            if (w->unspaced) seen[k] = 2; /* holds an anchored value: no block anchor */
+            if (w->unspaced) seen[g] = 2; /* holds an anchored value: no block anchor */
             continue;
         }
-        if (v > last || seen[k] == 2 || (seen[k] && v >= minv[k])) continue;
+        /* a shingle running into the next block is not the block's own */
+        if (w->sh.block[i + sn - 1 < w->sh.n ? i + sn - 1 : w->sh.n - 1] != k) continue;
+        if (v > last || seen[g] == 2 || (seen[g] && v >= minv[g])) continue;
         uint32_t at = sketch_find(w->sk.v, w->sk.n, v);
         if (at == UINT32_MAX || w->post[at] > BLOCK_ANCHOR_RARE_POSTINGS) continue;
-        minv[k] = v, seen[k] = 1;
+        minv[g] = v, seen[g] = 1;
     }
-    for (size_t k = 0; rc == 0 && k < w->n_content && w->n_banch < MAX_BLOCK_ANCHORS; k++)
-        if (seen[k] == 1) w->banch[w->n_banch++] = minv[k];
+    for (size_t g = 0; rc == 0 && g < nseg && w->n_banch < MAX_BLOCK_ANCHORS; g++)
+        if (seen[g] == 1) w->banch[w->n_banch++] = minv[g];
     if (w->n_banch > 1) {
         qsort(w->banch, w->n_banch, sizeof *w->banch, cmp_u32);
         uint32_t n = 1;
@@ -864,6 +903,8 @@ static int block_anchors(const dedup_engine *eng, work *w)
             if (w->banch[i] != w->banch[n - 1]) w->banch[n++] = w->banch[i];
         w->n_banch = n;
     }
+    free(base);
+    free(ord);
     free(minv);
     free(seen);
     return rc;

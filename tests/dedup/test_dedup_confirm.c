@@ -2389,6 +2389,224 @@ static void test_words_block_anchor_every_block(void **state)
     ix->ops->close(ix);
 }
 
+/* A block of a page in words anchors one value per 12 of its sampled
+ * values (BLOCK_ANCHOR_SEGMENT): a roundup that merges a carried story's
+ * paragraphs into one block gave the whole story one anchor, and a copy
+ * of the story whose edit hit that shingle met nothing of the roundup
+ * archived before it (English and Korean pairs never candidates, seeds
+ * 1-3 .. 51-53).  Twelve paragraphs of 3 sentences (~10 sampled values:
+ * one anchor each) and one block of 30 sentences (~100 values). */
+static void test_block_anchor_segments(void **state)
+{
+    (void)state;
+    enum { PARAS = 12 };
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    fa_buf page;
+    fa_buf_init(&page, 1 << 20);
+    for (unsigned p = 0; p < PARAS; p++) {
+        for (unsigned s = 0; s < 3; s++)
+            sentence(&page, 70 + p, s, 0);
+        fa_buf_puts(&page, "\n\n");
+    }
+    for (unsigned s = 0; s < 30; s++) /* the merged block */
+        sentence(&page, 90, s, 0);
+    fa_buf_puts(&page, "\n\n");
+    dedup_result r;
+    assert_int_equal(analyze(e, "https://w.example/roundup", page.data, &r), 0);
+    dedup_result_free(&r);
+    fa_buf_free(&page);
+    dedup_engine_close(e);
+    dedup_index_params p = {0, 0, 0};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    dedup_doc_record g;
+    assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
+    assert_true(g.n_sketch >= 128);
+    assert_true(g.n_block_anchors >= PARAS + 4); /* one block: one anchor before */
+    ix->ops->close(ix);
+}
+
+/* No block anchor is a shingle running into the next block: the window
+ * runs across blocks, so a block's last three shingles hold the next
+ * block's first words, which a carried story's own page never has after
+ * it; when such a shingle was the block's smallest rare value the story
+ * met nothing of the roundup (2 Korean stories never candidates, seeds
+ * 1-3).  Every block anchor of a roundup of 40 paragraphs is a value of
+ * one of the paragraphs on a page of its own. */
+static void test_block_anchor_own_shingles(void **state)
+{
+    (void)state;
+    enum { PARAS = 40 };
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    fa_buf page;
+    fa_buf_init(&page, 1 << 20);
+    for (unsigned p = 0; p < PARAS; p++) {
+        for (unsigned s = 0; s < 3; s++)
+            sentence(&page, 500 + p, s, 0);
+        fa_buf_puts(&page, "\n\n");
+    }
+    dedup_result r;
+    assert_int_equal(analyze(e, "https://w.example/roundup", page.data, &r), 0);
+    dedup_result_free(&r);
+    fa_buf_free(&page);
+    for (unsigned p = 0; p < PARAS; p++) {
+        fa_buf st;
+        fa_buf_init(&st, 1 << 16);
+        fa_buf_printf(&st, "Headline %u\n\n", p);
+        for (unsigned s = 0; s < 3; s++)
+            sentence(&st, 500 + p, s, 0);
+        char url[64];
+        snprintf(url, sizeof url, "https://s%u.example/story", p);
+        assert_int_equal(analyze(e, url, st.data, &r), 0);
+        dedup_result_free(&r);
+        fa_buf_free(&st);
+    }
+    dedup_engine_close(e);
+    dedup_index_params p = {0, 0, 0};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    dedup_doc_record g;
+    assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
+    assert_true(g.n_block_anchors >= PARAS / 2);
+    uint32_t banch[64], nb = g.n_block_anchors;
+    memcpy(banch, g.block_anchors, nb * sizeof *banch);
+    for (uint32_t i = 0; i < nb; i++) {
+        int held = 0;
+        for (uint32_t d = 1; d <= PARAS && !held; d++) {
+            dedup_doc_record s;
+            assert_int_equal(ix->ops->get_doc(ix, d, &s), 0);
+            for (uint32_t j = 0; j < s.n_sketch && !held; j++)
+                held = s.sketch[j] == banch[i];
+        }
+        assert_true(held);
+    }
+    ix->ops->close(ix);
+}
+
+/* A page of characters of 64-127 sketch values gets block anchors
+ * (BLOCK_ANCHOR_MIN_SKETCH_CHARS, 128 before): a Chinese roundup of a
+ * short own story and three one-paragraph stories has ~90 values and 8
+ * anchors, and a story archived after it held none of them about a fifth
+ * of the time - never a candidate (5 Chinese pairs, seeds 1-3 ..
+ * 51-53).  Every story is now measured against its roundup (the first
+ * carried story, next to the roundup's own story of two paragraphs, is
+ * then not called carried: the layout's rules, not the candidates'). */
+static uint32_t traced_want, traced_hit;
+static void trace_want(void *ud, const dedup_trace *t)
+{
+    (void)ud;
+    traced_hit |= t->other == traced_want;
+}
+static void test_chars_small_roundup_anchors(void **state)
+{
+    (void)state;
+    enum { ROUNDUPS = 10, CARRIED = 3 };
+    dedup_options o = {0};
+    o.trace = trace_want;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    for (unsigned k = 0; k < ROUNDUPS; k++) {
+        fa_buf page;
+        fa_buf_init(&page, 1 << 16);
+        fa_buf_printf(&page, "综述标题%u\n\n", k);
+        han_paragraphs(&page, 300 + k, 0, 2); /* its own story */
+        for (unsigned j = 0; j < CARRIED; j++)
+            han_paragraphs(&page, 400 + k * CARRIED + j, 0, 1);
+        char url[64];
+        snprintf(url, sizeof url, "https://c%u.example/roundup", k);
+        dedup_result r;
+        assert_int_equal(analyze(e, url, page.data, &r), 0);
+        dedup_result_free(&r);
+        fa_buf_free(&page);
+    }
+    unsigned found = 0, contained = 0;
+    for (unsigned k = 0; k < ROUNDUPS; k++)
+        for (unsigned j = 0; j < CARRIED; j++) {
+            fa_buf st;
+            fa_buf_init(&st, 1 << 16);
+            fa_buf_printf(&st, "标题%u\n\n", k * CARRIED + j);
+            han_paragraphs(&st, 400 + k * CARRIED + j, 0, 1);
+            char url[64], rurl[64];
+            snprintf(url, sizeof url, "https://s%u-%u.example/story", k, j);
+            snprintf(rurl, sizeof rurl, "https://c%u.example/roundup", k);
+            dedup_result r;
+            traced_want = k, traced_hit = 0;
+            assert_int_equal(analyze(e, url, st.data, &r), 0);
+            found += traced_hit;
+            contained += kind_of(&r, rurl) == DEDUP_CONTAINED_IN;
+            dedup_result_free(&r);
+            fa_buf_free(&st);
+        }
+    dedup_engine_close(e);
+    dedup_index_params p = {0, 0, 0};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    for (uint32_t d = 0; d < ROUNDUPS; d++) {
+        dedup_doc_record g;
+        assert_int_equal(ix->ops->get_doc(ix, d, &g), 0);
+        assert_true(g.n_sketch >= 64 && g.n_sketch < 128);
+    }
+    ix->ops->close(ix);
+    assert_int_equal(found, ROUNDUPS * CARRIED);
+    assert_int_equal(contained, ROUNDUPS * (CARRIED - 1));
+}
+
+/* A page of characters measures up to 384 of the index's candidates
+ * (MAX_CANDIDATES; 256 before): a Japanese roundup has 350-420 documents
+ * over the ranking's floor on its register's stock 4-grams, and a story
+ * it carries ranked past 256 by its anchor hits was never measured.  Here
+ * 300 pages sharing a two-paragraph story (each with a paragraph of its
+ * own), then a page with that story: more than 256 measured (not all 300:
+ * the story's smallest values, every page's anchors, hold 256 postings
+ * each, POSTING_CAP). */
+static unsigned measured_n;
+static void count_measured(void *ud, const dedup_trace *t)
+{
+    (void)ud, (void)t;
+    measured_n++;
+}
+static void test_chars_measure_384(void **state)
+{
+    (void)state;
+    enum { PAGES = 300 };
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    for (unsigned k = 0; k < PAGES; k++) {
+        fa_buf page;
+        fa_buf_init(&page, 1 << 16);
+        fa_buf_printf(&page, "标题%u\n\n", k);
+        han_paragraphs(&page, 21, 0, 2);
+        han_paragraphs(&page, 600 + k, 0, 1);
+        char url[64];
+        snprintf(url, sizeof url, "https://p%u.example/page", k);
+        dedup_result r;
+        assert_int_equal(analyze(e, url, page.data, &r), 0);
+        dedup_result_free(&r);
+        fa_buf_free(&page);
+    }
+    dedup_engine_close(e);
+    o.trace = count_measured;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    fa_buf page;
+    fa_buf_init(&page, 1 << 16);
+    fa_buf_puts(&page, "标题\n\n");
+    han_paragraphs(&page, 21, 0, 2);
+    han_paragraphs(&page, 999, 0, 1);
+    measured_n = 0;
+    dedup_result r;
+    assert_int_equal(analyze(e, "https://q.example/page", page.data, &r), 0);
+    dedup_result_free(&r);
+    fa_buf_free(&page);
+    dedup_engine_close(e);
+    assert_true(measured_n > 256);
+    assert_true(measured_n <= PAGES);
+}
+
 /* A Han "stock quote": speaker `who` (one character) then quote `q`'s 23
  * characters, the same in every story that quotes it. */
 static void han_quote(fa_buf *b, unsigned who, unsigned q)
@@ -2516,6 +2734,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crowded_rare_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_anchor_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_anchor_own_shingles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chars_small_roundup_anchors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chars_measure_384, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
