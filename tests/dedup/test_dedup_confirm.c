@@ -2355,6 +2355,40 @@ static void test_block_anchors_rare(void **state)
     ix->ops->close(ix);
 }
 
+/* Paragraphs of 3 sentences each, of stories first .. first + paras - 1. */
+static void word_paragraphs(fa_buf *b, unsigned first, unsigned paras)
+{
+    for (unsigned p = 0; p < paras; p++) {
+        for (unsigned s = 0; s < 3; s++)
+            sentence(b, first + p, s, 0);
+        fa_buf_puts(b, "\n\n");
+    }
+}
+
+/* Closes the engine and opens the file index it wrote, to read its
+ * records (the caller closes it). */
+static dedup_index *index_after(dedup_engine *e)
+{
+    dedup_engine_close(e);
+    dedup_index_params p = {0, 0, 0};
+    dedup_index *ix;
+    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    return ix;
+}
+
+/* One page analysed by a fresh engine, then that engine's index: the
+ * page is record 0 (the caller closes the index). */
+static dedup_index *index_of_one(const char *url, const fa_buf *page)
+{
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    assert_int_equal(analyze(e, url, page->data, &r), 0);
+    dedup_result_free(&r);
+    return index_after(e);
+}
+
 /* A page written in words gets a block anchor in every block, also in
  * those holding one of its anchored smallest values: a carried story's
  * copy loses that value when an edit hits its shingle, and then met
@@ -2364,24 +2398,11 @@ static void test_words_block_anchor_every_block(void **state)
 {
     (void)state;
     enum { PARAS = 20 };
-    dedup_options o = {0};
-    dedup_engine *e;
-    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
     fa_buf page;
     fa_buf_init(&page, 1 << 20);
-    for (unsigned p = 0; p < PARAS; p++) {
-        for (unsigned s = 0; s < 3; s++)
-            sentence(&page, 40 + p, s, 0);
-        fa_buf_puts(&page, "\n\n");
-    }
-    dedup_result r;
-    assert_int_equal(analyze(e, "https://w.example/roundup", page.data, &r), 0);
-    dedup_result_free(&r);
+    word_paragraphs(&page, 40, PARAS);
+    dedup_index *ix = index_of_one("https://w.example/roundup", &page);
     fa_buf_free(&page);
-    dedup_engine_close(e);
-    dedup_index_params p = {0, 0, 0};
-    dedup_index *ix;
-    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
     dedup_doc_record g;
     assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
     assert_true(g.n_sketch >= 96);
@@ -2400,27 +2421,14 @@ static void test_block_anchor_segments(void **state)
 {
     (void)state;
     enum { PARAS = 12 };
-    dedup_options o = {0};
-    dedup_engine *e;
-    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
     fa_buf page;
     fa_buf_init(&page, 1 << 20);
-    for (unsigned p = 0; p < PARAS; p++) {
-        for (unsigned s = 0; s < 3; s++)
-            sentence(&page, 70 + p, s, 0);
-        fa_buf_puts(&page, "\n\n");
-    }
+    word_paragraphs(&page, 70, PARAS);
     for (unsigned s = 0; s < 30; s++) /* the merged block */
         sentence(&page, 90, s, 0);
     fa_buf_puts(&page, "\n\n");
-    dedup_result r;
-    assert_int_equal(analyze(e, "https://w.example/roundup", page.data, &r), 0);
-    dedup_result_free(&r);
+    dedup_index *ix = index_of_one("https://w.example/roundup", &page);
     fa_buf_free(&page);
-    dedup_engine_close(e);
-    dedup_index_params p = {0, 0, 0};
-    dedup_index *ix;
-    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
     dedup_doc_record g;
     assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
     assert_true(g.n_sketch >= 128);
@@ -2444,11 +2452,7 @@ static void test_block_anchor_own_shingles(void **state)
     assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
     fa_buf page;
     fa_buf_init(&page, 1 << 20);
-    for (unsigned p = 0; p < PARAS; p++) {
-        for (unsigned s = 0; s < 3; s++)
-            sentence(&page, 500 + p, s, 0);
-        fa_buf_puts(&page, "\n\n");
-    }
+    word_paragraphs(&page, 500, PARAS);
     dedup_result r;
     assert_int_equal(analyze(e, "https://w.example/roundup", page.data, &r), 0);
     dedup_result_free(&r);
@@ -2465,10 +2469,7 @@ static void test_block_anchor_own_shingles(void **state)
         dedup_result_free(&r);
         fa_buf_free(&st);
     }
-    dedup_engine_close(e);
-    dedup_index_params p = {0, 0, 0};
-    dedup_index *ix;
-    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    dedup_index *ix = index_after(e);
     dedup_doc_record g;
     assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
     assert_true(g.n_block_anchors >= PARAS / 2);
@@ -2541,10 +2542,7 @@ static void test_chars_small_roundup_anchors(void **state)
             dedup_result_free(&r);
             fa_buf_free(&st);
         }
-    dedup_engine_close(e);
-    dedup_index_params p = {0, 0, 0};
-    dedup_index *ix;
-    assert_int_equal(dedup_file_index_open(dir, &p, NULL, &ix), 0);
+    dedup_index *ix = index_after(e);
     for (uint32_t d = 0; d < ROUNDUPS; d++) {
         dedup_doc_record g;
         assert_int_equal(ix->ops->get_doc(ix, d, &g), 0);
