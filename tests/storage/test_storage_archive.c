@@ -1146,6 +1146,43 @@ static void sampler_reservoir(void **state)
     segment__sampler_free(NULL);
 }
 
+/* The samples taken are the records kept, side by side and in order,
+ * whether one thread copies them (under 2 MiB) or two (the second half of
+ * the bytes on a thread of its own). */
+static void sampler_take_in_order(void **state)
+{
+    (void)state;
+    for (unsigned records = 40; records <= 400; records += 360) { /* 0.6 and 6 MB */
+        segment__sampler *s = segment__sampler_new();
+        assert_non_null(s);
+        size_t each = 15000;
+        char *rec = malloc(each);
+        assert_non_null(rec);
+        for (unsigned i = 0; i < records; i++) {
+            size_t n = each - i % 7; /* sizes differ a little */
+            for (size_t j = 0; j < n; j++)
+                rec[j] = (char)('a' + (i * 31 + j) % 26);
+            assert_int_equal(segment__sampler_add(s, rec, n, NULL, 0, NULL, 0), i + 1);
+        }
+        void *all;
+        size_t *sizes;
+        unsigned n;
+        assert_int_equal(segment__sampler_take(s, 10, &all, &sizes, &n), 0);
+        assert_int_equal(n, records);
+        const char *p = all;
+        for (unsigned i = 0; i < records; i++) {
+            assert_int_equal(sizes[i], each - i % 7);
+            for (size_t j = 0; j < sizes[i]; j++)
+                if (p[j] != (char)('a' + (i * 31 + j) % 26)) fail_msg("record %u byte %zu", i, j);
+            p += sizes[i];
+        }
+        free(all);
+        free(sizes);
+        free(rec);
+        segment__sampler_free(s);
+    }
+}
+
 /* ---- CDXJ ------------------------------------------------------------- */
 
 static void index_spill_equals_rebuild(void **state)
@@ -1319,6 +1356,7 @@ int main(void)
         cmocka_unit_test(early_switch_wakes_waiters),
         cmocka_unit_test(sampler_reservoir),
         cmocka_unit_test(fastcover_table_by_samples),
+        cmocka_unit_test(sampler_take_in_order),
         cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),
         cmocka_unit_test(recovery_every_offset),
