@@ -76,8 +76,8 @@ typedef struct crawl_summary {
                                        time: at most this much was its own work */
     double loop_busy_p99_ms;
     double loop_cpu_s;              /* the loop thread's CPU time while the loop ran */
-    uint64_t worker_yields;         /* the times a worker gave its core to a loop
-                                       that was behind (common/fa_worker.h) */
+    uint64_t worker_yields;         /* the times a worker yielded its core at an
+                                       item's start (common/fa_worker.h) */
     double crawl_phase_s;           /* wall time from the loop's start to the last page
                                        archived: the run less its set-up and its close */
     double crawl_phase_cpu_s;       /* the process's CPU time (all threads) over it */
