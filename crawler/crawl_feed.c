@@ -207,12 +207,12 @@ static void keep_item_for_dedup(crawl_job *j, const feed_item *item)
  * 0, FA_ETOOBIG past EVENTS_MAX or FA_ENOMEM (url freed). */
 static int add_event(crawl_job *j, int link_kind, int page, int resolve_rc, char *url,
                      const char *link, const char *id, const char *published, const char *updated,
-                     const char *title)
+                     const char *title, const char *host_key)
 {
     crawl_feed_job *f = &j->feed;
-    const char *str[5] = {link, id, published, updated, title};
-    size_t len[5], nstr = 0, nurl = url ? strlen(url) + 1 : 0;
-    for (int k = 0; k < 5; k++)
+    const char *str[6] = {link, id, published, updated, title, host_key};
+    size_t len[6], nstr = 0, nurl = url ? strlen(url) + 1 : 0;
+    for (int k = 0; k < 6; k++)
         nstr += (len[k] = str[k] ? strlen(str[k]) + 1 : 0);
     size_t total = sizeof(crawl_feed_event) + nstr + nurl;
     crawl_feed_event *ev = NULL;
@@ -223,8 +223,9 @@ static int add_event(crawl_job *j, int link_kind, int page, int resolve_rc, char
         return rc;
     }
     char *p = (char *)(ev + 1);
-    const char **dst[5] = {&ev->link, &ev->id, &ev->published, &ev->updated, &ev->title};
-    for (int k = 0; k < 5; k++) {
+    const char **dst[6] = {&ev->link, &ev->id,    &ev->published,
+                           &ev->updated, &ev->title, &ev->host_key};
+    for (int k = 0; k < 6; k++) {
         *dst[k] = len[k] ? memcpy(p, str[k], len[k]) : "";
         p += len[k];
     }
@@ -245,11 +246,14 @@ static int collect_item(void *ud, const feed_item *item)
     const config_source *s = &j->c->cfg->sources[j->source];
     int page = s->fetch_pages && item->link[0] != '\0';
     if (!page && j->feed.keep_for_dedup) keep_item_for_dedup(j, item);
-    if (!page) return add_event(j, -1, 0, 0, NULL, NULL, NULL, NULL, item->updated, NULL);
-    char *url = NULL;
+    if (!page) return add_event(j, -1, 0, 0, NULL, NULL, NULL, NULL, item->updated, NULL, NULL);
+    char *url = NULL, key[512];
     int ur = url_resolve(j->url, item->link, &url);
+    /* the page's host key here, on the worker: the loop needs it twice
+     * (the intake's bound, the job) and a URL parse is ~10 allocations */
+    if (ur < 0 || url_host_key(url, key, sizeof key) < 0) key[0] = '\0';
     return add_event(j, -1, 1, ur, ur == 0 ? url : NULL, ur < 0 ? item->link : NULL, item->id,
-                     item->published, item->updated, item->title);
+                     item->published, item->updated, item->title, key);
 }
 
 /* Links a source response points to: its next page, feeds found in an HTML
@@ -261,7 +265,7 @@ static int collect_link(void *ud, enum source_link_kind kind, const char *link, 
     char *url = NULL;
     int ur = url_resolve(j->url, link, &url);
     return add_event(j, (int)kind, 0, ur, ur == 0 ? url : NULL, ur < 0 ? link : NULL, NULL, NULL,
-                     NULL, NULL);
+                     NULL, NULL, NULL);
 }
 
 static int parse_sink(void *ud, const void *data, size_t len)
@@ -405,7 +409,7 @@ static int item_event(crawl_job *j, crawl_feed_event *ev)
                       .updated = ev->updated,
                       .summary = "",
                       .content = ""};
-    int rc = crawl__page_push(c, url, j->source, &item, j->url, known == 1, &prev);
+    int rc = crawl__page_push(c, url, ev->host_key, j->source, &item, j->url, known == 1, &prev);
     return rc == FA_ENOMEM ? FA_ENOMEM : 0;
 }
 
@@ -629,11 +633,11 @@ static void feed_settle(crawl_job *j)
 static int intake_blocked(crawl *c, crawl_job *j, const crawl_feed_event *ev)
 {
     crawl_feed_job *f = &j->feed;
-    char key[512];
     if (c->stopping || ev->link_kind >= 0 || !ev->page || ev->resolve_rc < 0) return 0;
     if (!c->intake_full && c->jobs_waiting >= c->waiting_max) c->intake_full = 1;
     if (c->intake_full) return 1;
-    if (url_host_key(ev->url, key, sizeof key) < 0) return 0; /* it fails as a job */
+    if (ev->host_key[0] == '\0') return 0; /* it fails as a job */
+    const char *key = ev->host_key;
     uint64_t waiting = host_queue_host_waiting(c->q, key), low = c->host_waiting_max / 2;
     f->intake_held = f->intake_held ? waiting > low : waiting >= c->host_waiting_max;
     if (f->intake_held) host_queue_watch(c->q, key, low);

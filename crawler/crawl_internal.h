@@ -138,6 +138,8 @@ typedef struct crawl_feed_event {
     char *url;        /* the resolved URL (owned; taken by the job it becomes) */
     const char *link; /* the link as given, when it did not resolve; else "" */
     const char *id, *published, *updated, *title; /* an item's; "" for a link */
+    const char *host_key; /* an item's page: url_host_key of url, taken on the
+                             worker so that the loop parses no URL; else "" */
 } crawl_feed_event;
 
 enum crawl_feed_parse {
@@ -448,9 +450,10 @@ void crawl__feed_intake_wake(crawl *c);
  * NULL or "" when none) does not say changed: 1, nothing to fetch. */
 int crawl__page_unchanged(const url_record *prev, const char *item_updated);
 /* crawl_page.c: queues an item's page (url taken over); prev is the url
- * record the caller read (known: it exists), so it is not read again. */
-int crawl__page_push(crawl *c, char *url, unsigned src, const feed_item *item, const char *via,
-                     int known, const url_record *prev);
+ * record the caller read (known: it exists), so it is not read again;
+ * host_key is url's (url_host_key), or NULL or "" to work it out here. */
+int crawl__page_push(crawl *c, char *url, const char *host_key, unsigned src, const feed_item *item,
+                     const char *via, int known, const url_record *prev);
 /* crawl_robots.c: fetches host_key's robots.txt for the gate. */
 int crawl__robots_push(crawl *c, const char *host_key, unsigned src);
 /* (cluster) host_key's robots.txt came from the shared cache: the jobs w

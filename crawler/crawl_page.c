@@ -28,12 +28,16 @@ static char *dup_or_null(const char *s)
     return s && *s ? strdup(s) : NULL;
 }
 
-int crawl__page_push(crawl *c, char *url, unsigned src, const feed_item *item, const char *via,
-                     int known, const url_record *prev)
+int crawl__page_push(crawl *c, char *url, const char *host_key, unsigned src, const feed_item *item,
+                     const char *via, int known, const url_record *prev)
 {
     crawl_job *j;
-    int rc = crawl__job_new_url(c, url, &crawl__page_ops, src, &j);
-    if (rc < 0) return rc;
+    if (host_key && *host_key) {
+        if ((j = crawl__job_new(c, url, host_key, &crawl__page_ops, src)) == NULL) return FA_ENOMEM;
+    } else {
+        int rc = crawl__job_new_url(c, url, &crawl__page_ops, src, &j);
+        if (rc < 0) return rc;
+    }
     if (prev) { /* read once, by the feed that listed it */
         j->prev_read = 1;
         if (known && crawl__job_set_prev(j, prev) < 0) {
