@@ -1096,10 +1096,11 @@ static int own_sentences(const dedup_engine *eng, work *w)
                             eng->ix->params.seed);
 }
 
-/* Whether the lines a and b are one line apart from at most one span of
- * at most CROSS_SPAN bytes in each (a site's name in a note every site
- * carries: "write to the <name> standards desk"), the rest at least two
- * thirds of the longer. */
+/* Whether the lines a and b are one line apart from one span of at most
+ * CROSS_SPAN bytes in each (a site's name in a note every site carries:
+ * "write to the <name> standards desk"), the rest at least two thirds of
+ * the longer.  Not when they are the same line: a line two hosts repeat
+ * word for word is what a copy looks like (a story quoted on each). */
 enum { CROSS_SPAN = 48, CROSS_MIN_LINE = 40 };
 static int one_span_apart(const char *a, size_t la, const char *b, size_t lb)
 {
@@ -1108,6 +1109,7 @@ static int one_span_apart(const char *a, size_t la, const char *b, size_t lb)
     size_t p = 0, q = 0;
     while (p < lo && a[p] == b[p])
         p++;
+    if (p == lo && la == lb) return 0;
     while (q < lo - p && a[la - 1 - q] == b[lb - 1 - q])
         q++;
     return la - p - q <= CROSS_SPAN && lb - p - q <= CROSS_SPAN && (p + q) * 3 >= hi * 2;
