@@ -574,6 +574,8 @@ typedef struct work {
     uint32_t *fp_chars;
     uint32_t n_fps;
     uint8_t *learned; /* per content block */
+    uint8_t *recurs;  /* per content block: in an earlier document of the host, not learned */
+    uint64_t host_key;
     shingle_vec sh;
     shingle_sketch sk;
     uint32_t *banch; /* rec's block anchors (block_anchors) */
@@ -618,6 +620,7 @@ static void work_trim(work *w)
     free(w->wb);
     fa_buf_free(&w->norm);
     free(w->learned);
+    free(w->recurs);
     shingle_vec_free(&w->sh);
     free(w->line_k);
     free(w->post);
@@ -633,6 +636,7 @@ static void work_trim(work *w)
     w->content_idx = NULL;
     w->wb = NULL;
     w->learned = NULL;
+    w->recurs = NULL;
     w->line_k = NULL;
 }
 
@@ -764,7 +768,9 @@ static int prepare(const dedup_engine *eng, const dedup_input *in, work *w)
     w->fps = malloc((n ? n : 1) * sizeof *w->fps);
     w->fp_chars = malloc((n ? n : 1) * sizeof *w->fp_chars);
     w->learned = calloc(n ? n : 1, 1);
-    if (!w->content_idx || !w->wb || !w->fps || !w->fp_chars || !w->learned) return FA_ENOMEM;
+    w->recurs = calloc(n ? n : 1, 1);
+    if (!w->content_idx || !w->wb || !w->fps || !w->fp_chars || !w->learned || !w->recurs)
+        return FA_ENOMEM;
     fa_buf_init(&w->norm, 64u << 20);
     fa_buf_init(&w->text, TEXT_STORE_MAX_TEXT + (1u << 20));
     fa_buf_init(&w->frame, TEXT_STORE_MAX_TEXT + (1u << 20));
@@ -1090,9 +1096,44 @@ static int own_sentences(const dedup_engine *eng, work *w)
                             eng->ix->params.seed);
 }
 
+/* Whether the lines a and b are one line apart from one span of at most
+ * CROSS_SPAN bytes in each (a site's name in a note every site carries:
+ * "write to the <name> standards desk"), the rest at least two thirds of
+ * the longer.  Not when they are the same line: a line two hosts repeat
+ * word for word is what a copy looks like (a story quoted on each). */
+enum { CROSS_SPAN = 48, CROSS_MIN_LINE = 40 };
+static int one_span_apart(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t lo = la < lb ? la : lb, hi = la < lb ? lb : la;
+    if (lo < CROSS_MIN_LINE) return 0;
+    size_t p = 0, q = 0;
+    while (p < lo && a[p] == b[p])
+        p++;
+    if (p == lo && la == lb) return 0;
+    while (q < lo - p && a[la - 1 - q] == b[lb - 1 - q])
+        q++;
+    return la - p - q <= CROSS_SPAN && lb - p - q <= CROSS_SPAN && (p + q) * 3 >= hi * 2;
+}
+
+/* Whether the stored line l of another host (in >= CROSS_HOST_DOCS of its
+ * host's documents) is, apart from one span, a block of w that its own
+ * host also repeats (recurs): the same in-body note on two sites, each
+ * with its name, which neither has yet seen often enough to learn. */
+enum { CROSS_HOST_DOCS = 2 };
+static int cross_host_template(const work *w, const char *l, size_t len)
+{
+    for (size_t k = 0; k < w->n_content; k++)
+        if (w->recurs[k] &&
+            one_span_apart(w->norm.data + w->wb[k].norm_off, w->wb[k].norm_len, l, len))
+            return 1;
+    return 0;
+}
+
 /* The stored text of other (pending: the text it will store), without the
  * lines its host has since learned as template (a site's in-body note
- * stored before it was learned would otherwise count as text of its own).
+ * stored before it was learned would otherwise count as text of its own)
+ * and, other on another host, the lines both hosts repeat apart from a
+ * name (cross_host_template).
  * 0, or FA_ENOENT/FA_ECORRUPT (no usable text: judge on the sketch), or an
  * error. */
 static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *other,
@@ -1134,6 +1175,9 @@ static int other_text(const dedup_engine *eng, work *w, const dedup_doc_record *
         size_t chars = text_utf8_count(w->other.data + starts[i], lens[i]);
         if (counts[i] >= eng->opt.boilerplate_min_docs &&
             (chars < LONG_BLOCK || (uint64_t)counts[i] * 10 >= host_docs))
+            continue;
+        if (counts[i] >= CROSS_HOST_DOCS && other->host_key != w->host_key &&
+            cross_host_template(w, w->other.data + starts[i], lens[i]))
             continue;
         if (out) w->other.data[out++] = '\n';
         memmove(w->other.data + out, w->other.data + starts[i], lens[i]);
@@ -2471,8 +2515,9 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
             fps[k] = w->wb[k].fp;
         if (rc == 0) {
             pthread_mutex_lock(&eng->lock);
-            rc = eng->ix->ops->block_counts(eng->ix, host_key_of(in->host, in->url), fps,
-                                            w->n_content, counts, &host_docs);
+            w->host_key = host_key_of(in->host, in->url);
+            rc = eng->ix->ops->block_counts(eng->ix, w->host_key, fps, w->n_content, counts,
+                                            &host_docs);
             pthread_mutex_unlock(&eng->lock);
         }
         for (size_t k = 0; rc == 0 && k < w->n_content; k++) {
@@ -2480,6 +2525,8 @@ static int analyze(dedup_engine *eng, const dedup_input *in, dedup_result *out, 
             if (counts[k] >= eng->opt.boilerplate_min_docs &&
                 (chars < LONG_BLOCK || (uint64_t)counts[k] * 10 >= host_docs))
                 w->learned[k] = 1;
+            else if (counts[k] > 0)
+                w->recurs[k] = 1;
         }
         free(counts);
         free(fps);
