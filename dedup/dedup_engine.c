@@ -880,8 +880,8 @@ static int has_sections(const work *w)
 static int block_anchors(const dedup_engine *eng, work *w)
 {
     w->n_banch = 0;
-    uint32_t min_sk = w->unspaced ? BLOCK_ANCHOR_MIN_SKETCH_CHARS
-                      : w->hangul ? BLOCK_ANCHOR_MIN_SKETCH_HANGUL
+    uint32_t min_sk = w->unspaced       ? BLOCK_ANCHOR_MIN_SKETCH_CHARS
+                      : w->hangul       ? BLOCK_ANCHOR_MIN_SKETCH_HANGUL
                       : has_sections(w) ? BLOCK_ANCHOR_MIN_SKETCH_SECTIONS
                                         : BLOCK_ANCHOR_MIN_SKETCH;
     if (!w->have_post || w->sk.n < min_sk || w->n_content == 0) return 0;
