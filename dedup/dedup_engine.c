@@ -135,6 +135,16 @@
  * carried stories past 256 measured candidates: with MAX_CANDIDATES 384,
  * no cell loses (docs/DEDUP.md, "Candidates"). */
 #define BLOCK_ANCHOR_MIN_SKETCH_CHARS 64
+/* ... and a page in words with sections (a heading after its first
+ * paragraph: a roundup's carried stories under their own heading) from
+ * this many.  Seventeenth round: English roundups of 96-127 values got no
+ * block anchors, and 10 of their carried stories archived after them were
+ * never candidates (seeds 1-3 .. 51-53; 96 for every page in words takes
+ * 11 pairs, but cost the crawl, above).  Sections take 5 of them: on the
+ * edits corpora no page of 96-127 values that is not a roundup has a
+ * heading after a paragraph (0 of 154 on seeds 1-3, 11-13), where 28 of 35
+ * roundups do (the others lost the section's heading) */
+#define BLOCK_ANCHOR_MIN_SKETCH_SECTIONS 96
 /* a block anchor is a value held in the anchors of at most this many
  * documents when the page is looked up (block_anchors): 16 - with 8 and 2
  * Korean lost 2 containment pairs on seeds 11-13 (its short stories' own
@@ -826,6 +836,21 @@ static uint32_t sketch_find(const uint32_t *s, uint32_t n, uint32_t v)
     return UINT32_MAX;
 }
 
+/* Whether w's text has a heading after a paragraph: the page is in
+ * sections (a roundup's carried stories under their headings), not one
+ * story under its title (block_anchors) */
+static int has_sections(const work *w)
+{
+    int para = 0;
+    for (size_t k = 0; k < w->n_content; k++) {
+        if (!w->doc->blocks[w->content_idx[k]].heading)
+            para = 1;
+        else if (para)
+            return 1;
+    }
+    return 0;
+}
+
 /* The block anchors of w (dedup_index.h): for each content block, the
  * block's smallest sketch value above the anchored smallest ones held in
  * the anchors of at most BLOCK_ANCHOR_RARE_POSTINGS documents when
@@ -861,9 +886,10 @@ static uint32_t sketch_find(const uint32_t *s, uint32_t n, uint32_t v)
 static int block_anchors(const dedup_engine *eng, work *w)
 {
     w->n_banch = 0;
-    uint32_t min_sk = w->unspaced ? BLOCK_ANCHOR_MIN_SKETCH_CHARS
-                      : w->hangul ? BLOCK_ANCHOR_MIN_SKETCH_HANGUL
-                                  : BLOCK_ANCHOR_MIN_SKETCH;
+    uint32_t min_sk = w->unspaced       ? BLOCK_ANCHOR_MIN_SKETCH_CHARS
+                      : w->hangul       ? BLOCK_ANCHOR_MIN_SKETCH_HANGUL
+                      : has_sections(w) ? BLOCK_ANCHOR_MIN_SKETCH_SECTIONS
+                                        : BLOCK_ANCHOR_MIN_SKETCH;
     if (!w->have_post || w->sk.n < min_sk || w->n_content == 0) return 0;
     uint32_t rate = eng->ix->params.sample_rate, sn = eng->ix->params.shingle_n;
     uint32_t above = w->sk.v[dedup__anchor_count(w->sk.n) - 1]; /* anchored up to this */

@@ -2488,6 +2488,59 @@ static void test_block_anchor_own_shingles(void **state)
     ix->ops->close(ix);
 }
 
+/* A page in words of 96-127 sketch values gets block anchors when it is
+ * in sections - a heading after a paragraph, as a roundup's carried
+ * stories under their own headings (BLOCK_ANCHOR_MIN_SKETCH_SECTIONS);
+ * one story under its title still needs 128 (the crawl's articles).
+ * English roundups of 98-127 values had none, and 5 of the stories they
+ * carried, archived after them, were never candidates (seeds 1-3 ..
+ * 51-53).  The same paragraphs with the heading as a paragraph: none. */
+static uint32_t sections_block_anchors(int heading, uint32_t *n_sketch)
+{
+    fa_buf page;
+    fa_buf_init(&page, 1 << 20);
+    fa_buf_puts(&page, "<h1>Morning roundup</h1>\n");
+    for (unsigned p = 0; p < 11; p++) {
+        if (p == 4)
+            fa_buf_puts(&page,
+                        heading ? "<h2>Other news today</h2>\n" : "<p>Other news today</p>\n");
+        fa_buf_puts(&page, "<p>");
+        for (unsigned s = 0; s < 3; s++)
+            sentence(&page, 700 + p, s, 0);
+        fa_buf_puts(&page, "</p>\n");
+    }
+    dedup_options o = {0};
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_input in = {"https://w.example/roundup", NULL,      NULL,     NULL, "<urn:uuid:x>", 1,
+                      DEDUP_HTML_FRAGMENT,         page.data, page.len, NULL};
+    dedup_result r;
+    assert_int_equal(dedup_analyze(e, &in, &r), 0);
+    dedup_result_free(&r);
+    fa_buf_free(&page);
+    dedup_index *ix = index_after(e);
+    dedup_doc_record g;
+    assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
+    uint32_t nb = g.n_block_anchors;
+    *n_sketch = g.n_sketch;
+    ix->ops->close(ix);
+    return nb;
+}
+
+static void test_sections_block_anchors(void **state)
+{
+    (void)state;
+    uint32_t n_sketch, n_plain;
+    uint32_t with = sections_block_anchors(1, &n_sketch);
+    assert_true(n_sketch >= 96 && n_sketch < 128);
+    assert_true(with >= 8);
+    assert_int_equal(teardown(state), 0);
+    assert_int_equal(setup(state), 0);
+    uint32_t without = sections_block_anchors(0, &n_plain);
+    assert_true(n_plain >= 96 && n_plain < 128);
+    assert_int_equal(without, 0);
+}
+
 /* A page of characters of 64-127 sketch values gets block anchors
  * (BLOCK_ANCHOR_MIN_SKETCH_CHARS, 128 before): a Chinese roundup of a
  * short own story and three one-paragraph stories has ~90 values and 8
@@ -2734,6 +2787,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchor_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchor_own_shingles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sections_block_anchors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_small_roundup_anchors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_measure_384, setup, teardown),
     };
