@@ -57,6 +57,12 @@ int fa_spool_write(fa_spool *s, const void *data, size_t len)
     return 0;
 }
 
+void fa_spool_expect(fa_spool *s, uint64_t len)
+{
+    if (s->fd >= 0 || len > s->mem_limit || len > s->max_total || len <= s->mem.len) return;
+    (void)fa_buf_reserve(&s->mem, (size_t)len - s->mem.len);
+}
+
 int fa_spool_foreach(const fa_spool *s, int (*fn)(void *ud, const void *chunk, size_t len),
                      void *ud)
 {

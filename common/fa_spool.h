@@ -31,6 +31,14 @@ void fa_spool_init(fa_spool *s, size_t mem_limit, uint64_t max_total, const char
 /* Appends. Returns 0, FA_ETOOBIG past max_total, FA_EIO/FA_ENOSPC, FA_ENOMEM. */
 int fa_spool_write(fa_spool *s, const void *data, size_t len);
 
+/* The body's length is announced (Content-Length): while in memory, room
+ * for len bytes is made at once when they would stay in memory, so that a
+ * large body is not moved by every doubling of its buffer as it arrives
+ * (each move copies it and faults in fresh pages).  A hint: a body longer
+ * or shorter than announced is spooled all the same, a length past
+ * mem_limit reserves nothing, and a failed allocation is ignored. */
+void fa_spool_expect(fa_spool *s, uint64_t len);
+
 /* Calls fn over the content in order, in chunks; stops at fn's first
  * negative return and returns it.  Returns 0 or a negative code. */
 int fa_spool_foreach(const fa_spool *s, int (*fn)(void *ud, const void *chunk, size_t len),

@@ -153,6 +153,14 @@ static void start_decoder(fetch_transfer *t)
 static void head_complete(fetch_transfer *t)
 {
     t->head_done__ = 1;
+    /* the body's room at once: a feed of 700 KB grown by doubling from 256
+     * bytes is copied 12 times on the loop thread, every copy on fresh
+     * pages (docs/BENCHMARKS.md, "Session 19") */
+    curl_off_t announced = -1;
+    if (t->easy__ &&
+        curl_easy_getinfo(t->easy__, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
+        announced > 0)
+        fa_spool_expect(&t->body, (uint64_t)announced);
     if (t->want_payload)
         start_decoder(t);
 }

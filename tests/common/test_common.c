@@ -181,6 +181,53 @@ static int count_bytes(void *ud, const void *data, size_t n)
     return 0;
 }
 
+/* An announced length makes the body's room at once: the buffer is not
+ * moved as the body arrives.  Past the memory limit, after a spill, or
+ * shorter than what is held, the hint does nothing; a body longer than
+ * announced is spooled all the same. */
+static void spool_expect_makes_room(void **state)
+{
+    (void)state;
+    fa_spool s;
+    fa_spool_init(&s, 1u << 20, 4u << 20, "/tmp");
+    fa_spool_expect(&s, 700000);
+    assert_true(s.mem.cap > 700000);
+    const char *room = s.mem.data;
+    char chunk[16384];
+    size_t written = 0;
+    for (int i = 0; written + sizeof chunk <= 700000; i++, written += sizeof chunk) {
+        memset(chunk, 'a' + i % 26, sizeof chunk);
+        assert_int_equal(fa_spool_write(&s, chunk, sizeof chunk), 0);
+        assert_ptr_equal(fa_spool_memory(&s), room); /* never moved */
+    }
+    assert_int_equal(fa_spool_write(&s, chunk, 700000 - written), 0);
+    assert_ptr_equal(fa_spool_memory(&s), room);
+    assert_int_equal(s.size, 700000);
+    assert_int_equal(fa_spool_memory(&s)[16384], 'b');
+    fa_spool_expect(&s, 1000); /* shorter than held: nothing */
+    assert_int_equal(s.size, 700000);
+    for (int i = 0; i < 4; i++) /* longer than announced: still spooled */
+        assert_int_equal(fa_spool_write(&s, chunk, sizeof chunk), 0);
+    assert_int_equal(s.size, 700000 + 4 * sizeof chunk);
+    fa_spool_free(&s);
+
+    fa_spool_init(&s, 1u << 20, 4u << 20, "/tmp");
+    fa_spool_expect(&s, (2u << 20)); /* past the memory limit: nothing reserved */
+    assert_int_equal(s.mem.cap, 0);
+    fa_spool_expect(&s, (8u << 20)); /* past the ceiling: nothing */
+    assert_int_equal(s.mem.cap, 0);
+    fa_spool_free(&s);
+
+    fa_spool_init(&s, 1000, 100000, "/tmp");
+    memset(chunk, 'z', 1200);
+    assert_int_equal(fa_spool_write(&s, chunk, 1200), 0); /* spilled */
+    assert_null(fa_spool_memory(&s));
+    fa_spool_expect(&s, 900); /* a spilled body: nothing */
+    assert_null(fa_spool_memory(&s));
+    assert_int_equal(s.mem.cap, 0);
+    fa_spool_free(&s);
+}
+
 static void spool_spills_to_file(void **state)
 {
     (void)state;
@@ -326,6 +373,7 @@ int main(void)
         cmocka_unit_test(uuid_ids),
         cmocka_unit_test(dechunk_every_split),
         cmocka_unit_test(spool_spills_to_file),
+        cmocka_unit_test(spool_expect_makes_room),
         cmocka_unit_test(signals_ignored_stay_ignored),
         cmocka_unit_test(signals_recorded),
         cmocka_unit_test(container_of),
