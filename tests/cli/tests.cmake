@@ -48,6 +48,13 @@ if(TARGET feedarc)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_extract_batch.sh $<TARGET_FILE:feedarc>)
   set_tests_properties(test_extract_batch PROPERTIES TIMEOUT 60)
 endif()
+# (issue 13) tools/bench's extraction scorers on tiny sets in the public sets' layouts
+if(TARGET feedarc)
+  add_test(NAME test_extract_scorers
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_extract_scorers.sh $<TARGET_FILE:feedarc>
+                   ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_extract_scorers PROPERTIES TIMEOUT 60)
+endif()
 # (issue 15) two cluster nodes, one Redis dedup index (B's finding names A's
 # record), and ls/verify/index/get/text/dedup-report over both folders
 if(TARGET feedarc)
