@@ -907,6 +907,63 @@ static void test_cross_host_note_not_carried(void **state)
     assert_true(note_carries("same", same));
 }
 
+/* An aggregator's page: its headline, a story of its own (own_n
+ * paragraphs from own_seed) and the stories it carries (6 paragraphs
+ * each). */
+static char *roundup_of(const char *head, uint64_t own_seed, unsigned own_n,
+                        const uint64_t *stories, unsigned n)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    fa_buf_printf(&b, "<html><body><main><article><h1>%s</h1>\n", head);
+    paragraphs(&b, own_seed, own_n, 0);
+    for (unsigned i = 0; i < n; i++)
+        paragraphs(&b, stories[i], 6, 0);
+    fa_buf_puts(&b, "</article></main><footer>Footer text of the site</footer></body></html>");
+    return fa_buf_steal(&b, NULL);
+}
+
+/* Whether a roundup with a story of its own of own_n paragraphs first,
+ * then two stories (12 paragraphs), is called contained in an earlier,
+ * larger roundup of another site that carries those two stories and a
+ * third after a story of its own (sub: the engine's directory under
+ * dir). */
+static int roundup_in_roundup(const char *sub, unsigned own_n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    assert_int_equal(mkdir(path, 0700), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
+    dedup_result r;
+    static const uint64_t three[3] = {100, 200, 300}, two[2] = {100, 200};
+    char *big = roundup_of("Tuesday's business roundup", 700, 4, three, 3);
+    assert_int_equal(analyze(e, "https://agg.example/r1", NULL, NULL, big, 1, &r), 0);
+    dedup_result_free(&r);
+    char *small = roundup_of("The week in the valley towns", 800, own_n, two, 2);
+    assert_int_equal(analyze(e, "https://digest.example/r2", NULL, NULL, small, 2, &r), 0);
+    int contained = find(&r, DEDUP_CONTAINED_IN) != NULL;
+    assert_null(find(&r, DEDUP_NEAR)); /* and not a copy of it either */
+    dedup_result_free(&r);
+    free(big), free(small);
+    dedup_engine_close(e);
+    return contained;
+}
+
+/* A text with a story of its own before what it shares (three paragraphs:
+ * more than COPY_OWN_BLOCKS) is a page carrying the shared stories, not a
+ * text carried - though 12 of its 15 paragraphs are found in the larger
+ * page (0.8, over confirm_containment) and that page has a story of its
+ * own first (own_story_first; without it: contained).  Two paragraphs of
+ * its own first are a carried story's rewritten lede and first paragraph
+ * at most, and it is still carried. */
+static void test_own_story_first_not_carried(void **state)
+{
+    (void)state;
+    assert_false(roundup_in_roundup("three", 3));
+    assert_true(roundup_in_roundup("two", 2));
+}
+
 static void test_alias_and_urls(void **state)
 {
     (void)state;
@@ -1404,6 +1461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_host_note_not_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_story_first_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
