@@ -1310,6 +1310,7 @@ static int scatter_measured(const dedup_options *o, const verified *v, uint64_t 
  * is neither aligned nor judged on the sketch (over_cap). */
 static int close_copy_blocks(const align_layout *lay);
 static uint32_t own_blocks(const align_layout *lay);
+static uint32_t untouched_own_blocks(const align_layout *lay);
 
 /* Is a share one the low-evidence containment rules judge (verbatim_run,
  * carried_run: from carried_measured up to confirm_containment)? */
@@ -1415,16 +1416,17 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
              scatter_measured(o, v, w->at.tokens, bt.tokens)))
             align_found_run(&bt, fo, &w->at, s, &v->run_other);
         v->edge_other = align_run_block_edge(&w->at, v->found, &v->run_other);
-        /* where a text with few own blocks (CARRIER_MANY_BLOCKS), few of
-         * them first, would carry the other: measured only for a pair
-         * that may be called a containment (carrier_first) */
+        /* where a text with few own blocks (holding no sentence of the
+         * other), few of them first, would carry the other: measured only
+         * for a pair that may be called a containment (carrier_first) */
         if (v->c_other_in_me >= carried_measured(o) && v->me_lay.found &&
-            v->me_lay.lead <= COPY_OWN_BLOCKS && own_blocks(&v->me_lay) <= CARRIER_MANY_BLOCKS &&
+            v->me_lay.lead <= COPY_OWN_BLOCKS &&
+            untouched_own_blocks(&v->me_lay) <= NEAR_OWN_BLOCKS &&
             (double)w->at.tokens >= o->confirm_container_ratio * (double)bt.tokens)
             v->run_lead_me = align_run_lead(&bt, fo, &w->at, s);
         if (v->c_me_in_other >= carried_measured(o) && v->other_lay.found &&
             v->other_lay.lead <= COPY_OWN_BLOCKS &&
-            own_blocks(&v->other_lay) <= CARRIER_MANY_BLOCKS &&
+            untouched_own_blocks(&v->other_lay) <= NEAR_OWN_BLOCKS &&
             (double)bt.tokens >= o->confirm_container_ratio * (double)w->at.tokens)
             v->run_lead_other = align_run_lead(&w->at, v->found, &bt, s);
         /* a text of words found at confirm_containment in a possible
@@ -1658,6 +1660,15 @@ static uint32_t own_blocks(const align_layout *lay)
     return lay->lead + lay->inner + lay->trail;
 }
 
+/* A text's own blocks that hold no sentence of the other (align_layout's
+ * lead_edge, inner_touched and trail_edge left out): the paragraphs of a
+ * story of its own, not the other's paragraphs edited (carrier_first) */
+static uint32_t untouched_own_blocks(const align_layout *lay)
+{
+    uint32_t own = own_blocks(lay), touched = lay->lead_edge + lay->inner_touched + lay->trail_edge;
+    return touched < own ? own - touched : 0;
+}
+
 /* Does a text whose layout against another is lay have no more text of its
  * own than an edited copy adds as whole blocks?  A copy adds at most a
  * lede and a paragraph the other copy cut or rewrote past recognition
@@ -1801,7 +1812,7 @@ static int carrier_shaped(const align_layout *container)
  * sentences begin within them).  docs/DEDUP.md, rule 2. */
 static int carrier_first(const align_layout *container, uint32_t run_lead)
 {
-    return container->lead > COPY_OWN_BLOCKS || own_blocks(container) > CARRIER_MANY_BLOCKS ||
+    return container->lead > COPY_OWN_BLOCKS || untouched_own_blocks(container) > NEAR_OWN_BLOCKS ||
            run_lead > COPY_OWN_BLOCKS;
 }
 
