@@ -1795,21 +1795,23 @@ static int carrier_shaped(const align_layout *container)
  * shared text verbatim from their second or third block: run lead 0-2)
  * and 11 roundups (run lead 5-6 in 10 of them; one at 0, lost: its
  * story's first paragraph holds two of the carried story's sentences
- * verbatim).  Nineteenth round: "more own blocks than a copy has" is
- * more than CARRIER_MANY_BLOCKS, not NEAR_OWN_BLOCKS.  A fuller copy of
- * a story beside a trimmed one (sentences removed, quotes trimmed, the
- * last paragraph cut, paragraphs swapped) has 4-6 own blocks against it
- * - its lede, the paragraphs the other cut, and paragraphs whose
- * sentences the other kept only some of (under half found) - spread
- * around what they share, from their first or second block on, and was
- * called its container when it had five or six.  A roundup with five to
- * eight own blocks, few of them first by the layout, has its own story
- * before the carried text's verbatim sentences (run_lead).  Seeds 1-3 to
- * 51-53 and 101-103 to 191-193, main's traces: 14 containers of that
- * layout were false (11 of them near copies), 173 true; with the run
- * lead asked of them, 2 false are left and 1 true is lost (a Korean
- * roundup of 5 own blocks, 2 first, whose carried story's whole
- * sentences begin within them).  docs/DEDUP.md, rule 2. */
+ * verbatim).  Nineteenth round: "more own blocks than a copy has" counts
+ * the own blocks that hold no sentence of the other text
+ * (untouched_own_blocks).  A fuller copy of a story beside a trimmed one
+ * (sentences removed, quotes trimmed, the last paragraph cut, paragraphs
+ * swapped) has 5-6 own blocks against it spread around what they share -
+ * its lede, the paragraphs the other cut, and paragraphs the other kept
+ * only some sentences of (under half found: touched) - and was called its
+ * container on own blocks alone; a roundup whose own story the layout
+ * hides has its story before the carried text's verbatim sentences
+ * (run_lead), and a page with short paragraphs of its own around a story
+ * it carries has none of them touched.  Seeds 1-3 to 51-53 and 101-103 to
+ * 191-193, main's traces: of the containers with 5-8 own blocks, at most
+ * 2 first, 12 false (11 near copies, a background story) and 45 true had
+ * at most NEAR_OWN_BLOCKS untouched; asked the run lead, 11 false are no
+ * longer containers and 1 true is lost (a Korean roundup whose own story
+ * of three paragraphs says a stock quote the carried story has verbatim,
+ * run lead 2).  docs/DEDUP.md, rule 2. */
 static int carrier_first(const align_layout *container, uint32_t run_lead)
 {
     return container->lead > COPY_OWN_BLOCKS || untouched_own_blocks(container) > NEAR_OWN_BLOCKS ||
