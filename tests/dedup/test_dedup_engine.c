@@ -907,6 +907,156 @@ static void test_cross_host_note_not_carried(void **state)
     assert_true(note_carries("same", same));
 }
 
+/* An aggregator's page: its headline, a story of its own (own_n
+ * paragraphs from own_seed) and the stories it carries (6 paragraphs
+ * each). */
+static char *roundup_of(const char *head, uint64_t own_seed, unsigned own_n,
+                        const uint64_t *stories, unsigned n)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 24);
+    fa_buf_printf(&b, "<html><body><main><article><h1>%s</h1>\n", head);
+    paragraphs(&b, own_seed, own_n, 0);
+    for (unsigned i = 0; i < n; i++)
+        paragraphs(&b, stories[i], 6, 0);
+    fa_buf_puts(&b, "</article></main><footer>Footer text of the site</footer></body></html>");
+    return fa_buf_steal(&b, NULL);
+}
+
+/* Whether a roundup with a story of its own of own_n paragraphs first,
+ * then two stories (12 paragraphs), is called contained in an earlier,
+ * larger roundup of another site that carries those two stories and a
+ * third after a story of its own (sub: the engine's directory under
+ * dir). */
+static int roundup_in_roundup(const char *sub, unsigned own_n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    assert_int_equal(mkdir(path, 0700), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
+    dedup_result r;
+    static const uint64_t three[3] = {100, 200, 300}, two[2] = {100, 200};
+    char *big = roundup_of("Tuesday's business roundup", 700, 4, three, 3);
+    assert_int_equal(analyze(e, "https://agg.example/r1", NULL, NULL, big, 1, &r), 0);
+    dedup_result_free(&r);
+    char *small = roundup_of("The week in the valley towns", 800, own_n, two, 2);
+    assert_int_equal(analyze(e, "https://digest.example/r2", NULL, NULL, small, 2, &r), 0);
+    int contained = find(&r, DEDUP_CONTAINED_IN) != NULL;
+    assert_null(find(&r, DEDUP_NEAR)); /* and not a copy of it either */
+    dedup_result_free(&r);
+    free(big), free(small);
+    dedup_engine_close(e);
+    return contained;
+}
+
+/* A text with a story of its own before what it shares (three paragraphs:
+ * more than COPY_OWN_BLOCKS) is a page carrying the shared stories, not a
+ * text carried - though 12 of its 15 paragraphs are found in the larger
+ * page (0.8, over confirm_containment) and that page has a story of its
+ * own first (own_story_first; without it: contained).  Two paragraphs of
+ * its own first are a carried story's rewritten lede and first paragraph
+ * at most, and it is still carried. */
+static void test_own_story_first_not_carried(void **state)
+{
+    (void)state;
+    assert_false(roundup_in_roundup("three", 3));
+    assert_true(roundup_in_roundup("two", 2));
+}
+
+/* Plain text: a headline, then paragraphs of sentences (12 pseudo-words
+ * each, drawn from the seeds), paras[i] sentences in paragraph i, the
+ * seeds in order. */
+static char *sentence_text(const char *head, const uint64_t *seeds, const unsigned *paras,
+                           unsigned n_paras)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    fa_buf_printf(&b, "%s\n\n", head);
+    for (unsigned p = 0, k = 0; p < n_paras; p++) {
+        for (unsigned i = 0; i < paras[p]; i++, k++) {
+            if (i) fa_buf_puts(&b, " ");
+            words(&b, seeds[k], 12);
+        }
+        fa_buf_puts(&b, "\n\n");
+    }
+    return fa_buf_steal(&b, NULL);
+}
+
+/* Whether the second text is called contained in the first, stored
+ * before it (sub: the engine's directory under dir). */
+static int second_contained(const char *sub, const char *first, const char *second)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    assert_int_equal(mkdir(path, 0700), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
+    dedup_result r;
+    dedup_input in = {"https://a.example/1", NULL,  NULL,          "sha1:1", "<urn:uuid:1>", 1,
+                      DEDUP_PLAIN_TEXT,      first, strlen(first), NULL};
+    assert_int_equal(dedup_analyze(e, &in, &r), 0);
+    dedup_result_free(&r);
+    dedup_input in2 = {"https://b.example/2", NULL,   NULL,           "sha1:2", "<urn:uuid:2>", 2,
+                       DEDUP_PLAIN_TEXT,      second, strlen(second), NULL};
+    assert_int_equal(dedup_analyze(e, &in2, &r), 0);
+    int contained = find(&r, DEDUP_CONTAINED_IN) != NULL;
+    dedup_result_free(&r);
+    dedup_engine_close(e);
+    return contained;
+}
+
+/* A fuller copy of a story beside a trimmed one is not its container
+ * though it has six blocks of its own (carrier_first; without its run
+ * lead asked, own blocks over NEAR_OWN_BLOCKS took it: contained).  The
+ * fuller copy: a lede and 8 paragraphs of 3 sentences; the trimmed copy,
+ * under another headline, keeps its paragraphs 2, 4 and 6 whole and one
+ * sentence of 3, 5 and 7 - found whole in it (1.0), 2.25 times smaller;
+ * the fuller copy's own blocks (the lede, 3, 5 and 7 under half found, 8
+ * and 9) lie around what they share, the shared sentences verbatim from
+ * its second block (run lead 1).  A roundup with as many own blocks, its
+ * own story first but its second paragraph one sentence of the
+ * story it carries (the layout's lead 1), still carries the story: its
+ * verbatim run begins after its story (run lead 4). */
+static void test_fuller_copy_not_container(void **state)
+{
+    (void)state;
+    uint64_t full[27];
+    for (unsigned i = 0; i < 27; i++)
+        full[i] = 1000 + i;
+    static const unsigned full_p[9] = {3, 3, 3, 3, 3, 3, 3, 3, 3};
+    /* paragraphs 2, 4, 6 whole (sentences 3-5, 9-11, 15-17), one of 3, 5, 7 */
+    const uint64_t trim[12] = {full[3],  full[4],  full[5],  full[7],  full[9],  full[10],
+                               full[11], full[13], full[15], full[16], full[17], full[19]};
+    static const unsigned trim_p[6] = {3, 1, 3, 1, 3, 1};
+    char *a = sentence_text("The council approved the new library", full, full_p, 9);
+    char *b = sentence_text("Library plan passes after long debate", trim, trim_p, 6);
+    assert_false(second_contained("copy", a, b));
+    free(a), free(b);
+
+    /* the roundup: own story R1-R4 (R2: the story's first sentence alone),
+     * the story's 6 paragraphs, 3 paragraphs of another: 6 own blocks */
+    uint64_t story[18], rseeds[37];
+    for (unsigned i = 0; i < 18; i++)
+        story[i] = 2000 + i;
+    unsigned k = 0;
+    for (unsigned i = 0; i < 3; i++)
+        rseeds[k++] = 3000 + i;
+    rseeds[k++] = story[0];
+    for (unsigned i = 0; i < 6; i++)
+        rseeds[k++] = 3100 + i;
+    for (unsigned i = 0; i < 18; i++)
+        rseeds[k++] = story[i];
+    for (unsigned i = 0; i < 9; i++)
+        rseeds[k++] = 3200 + i;
+    static const unsigned round_p[13] = {3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+    static const unsigned story_p[6] = {3, 3, 3, 3, 3, 3};
+    char *c = sentence_text("Tuesday's roundup", rseeds, round_p, 13);
+    char *d = sentence_text("The harbour works begin", story, story_p, 6);
+    assert_true(second_contained("roundup", c, d));
+    free(c), free(d);
+}
+
 static void test_alias_and_urls(void **state)
 {
     (void)state;
@@ -1404,6 +1554,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_host_note_not_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_story_first_not_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuller_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
