@@ -1086,7 +1086,9 @@ static int second_finding(const char *sub, const char *first, const char *second
  * (~0.9), the story 0.26 found in it, under every other near rule's share
  * (same headline 0.3, rule 6 0.35); the story, with four blocks of its own
  * (headline, lede paragraph, the last two) and the copy's sentences from
- * its second block, is no container of it.  Without the rule: no finding. */
+ * its second block, is no container of it.  Without the rule: no finding.
+ * The same sentences from paragraphs with two of the story's own between
+ * them are not taken (NEAR_TRIMMED_INNER). */
 static void test_trimmed_copy_near(void **state)
 {
     (void)state;
@@ -1099,6 +1101,14 @@ static void test_trimmed_copy_near(void **state)
     char *a = sentence_text("Harbour board votes to widen the channel", full, full_p, 5);
     char *b = sentence_text("Channel works approved", trim, trim_p, 2);
     assert_int_equal(second_finding("trimmed", a, b), DEDUP_NEAR);
+    free(b);
+    /* the same four sentences from the story's second and fifth
+     * paragraphs: two blocks of the story's own between them
+     * (NEAR_TRIMMED_INNER), a page sharing two paragraphs with another,
+     * not a trimmed copy - no finding */
+    const uint64_t apart[4] = {full[3], full[4], full[12], full[13]};
+    b = sentence_text("Channel works approved", apart, trim_p, 2);
+    assert_int_equal(second_finding("apart", a, b), 0);
     free(a), free(b);
 }
 
