@@ -1057,6 +1057,61 @@ static void test_fuller_copy_not_container(void **state)
     free(c), free(d);
 }
 
+/* The finding the second text gets against the first, stored before it
+ * (0: none; sub: the engine's directory under dir). */
+static int second_finding(const char *sub, const char *first, const char *second)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    assert_int_equal(mkdir(path, 0700), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
+    dedup_result r;
+    dedup_input in = {"https://a.example/1", NULL,  NULL,          "sha1:1", "<urn:uuid:1>", 1,
+                      DEDUP_PLAIN_TEXT,      first, strlen(first), NULL};
+    assert_int_equal(dedup_analyze(e, &in, &r), 0);
+    dedup_result_free(&r);
+    dedup_input in2 = {"https://b.example/2", NULL,   NULL,           "sha1:2", "<urn:uuid:2>", 2,
+                       DEDUP_PLAIN_TEXT,      second, strlen(second), NULL};
+    assert_int_equal(dedup_analyze(e, &in2, &r), 0);
+    int kind = r.n_findings ? (int)r.findings[0].kind : 0;
+    dedup_result_free(&r);
+    dedup_engine_close(e);
+    return kind;
+}
+
+/* Rule 7 (NEAR_TRIMMED_MIN): a short story's trimmed copy under a new
+ * headline - two sentences of the story's second paragraph and two of its
+ * third, 4 of 15 - is near the story: found whole in it but the headline
+ * (~0.9), the story 0.26 found in it, under every other near rule's share
+ * (same headline 0.3, rule 6 0.35); the story, with four blocks of its own
+ * (headline, lede paragraph, the last two) and the copy's sentences from
+ * its second block, is no container of it.  Without the rule: no finding.
+ * The same sentences from paragraphs with two of the story's own between
+ * them are not taken (NEAR_TRIMMED_INNER). */
+static void test_trimmed_copy_near(void **state)
+{
+    (void)state;
+    uint64_t full[15];
+    for (unsigned i = 0; i < 15; i++)
+        full[i] = 4000 + i;
+    static const unsigned full_p[5] = {3, 3, 3, 3, 3};
+    const uint64_t trim[4] = {full[3], full[4], full[6], full[7]};
+    static const unsigned trim_p[2] = {2, 2};
+    char *a = sentence_text("Harbour board votes to widen the channel", full, full_p, 5);
+    char *b = sentence_text("Channel works approved", trim, trim_p, 2);
+    assert_int_equal(second_finding("trimmed", a, b), DEDUP_NEAR);
+    free(b);
+    /* the same four sentences from the story's second and fifth
+     * paragraphs: two blocks of the story's own between them
+     * (NEAR_TRIMMED_INNER), a page sharing two paragraphs with another,
+     * not a trimmed copy - no finding */
+    const uint64_t apart[4] = {full[3], full[4], full[12], full[13]};
+    b = sentence_text("Channel works approved", apart, trim_p, 2);
+    assert_int_equal(second_finding("apart", a, b), 0);
+    free(a), free(b);
+}
+
 static void test_alias_and_urls(void **state)
 {
     (void)state;
@@ -1555,6 +1610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_host_note_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_first_not_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trimmed_copy_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuller_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
