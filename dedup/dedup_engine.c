@@ -2029,8 +2029,6 @@ static int scattered_chars(const verified *v, const align_run *run, uint32_t sen
            run->whole < CARRIED_MIN_WHOLE;
 }
 
-/* The relation a measured candidate is in, from confirm's aligned shares
- * (confirmed: 1) or from the sketch's (0). */
 /* Rule 7's trimmed copy: a text of `sentences` found at `share` in a
  * fuller copy (layout `fuller` against it) found at `back` in it
  * (NEAR_TRIMMED_MIN, NEAR_TRIMMED_SENTENCES, NEAR_TRIMMED_INNER). */
@@ -2041,6 +2039,8 @@ static int trimmed_copy(const dedup_options *o, double share, uint32_t sentences
            back >= NEAR_TRIMMED_MIN && fuller->found > 0 && fuller->inner <= NEAR_TRIMMED_INNER;
 }
 
+/* The relation a measured candidate is in, from confirm's aligned shares
+ * (confirmed: 1) or from the sketch's (0). */
 static void decide(const dedup_options *o, verified *v, int confirmed)
 {
     if (v->over_cap) {
