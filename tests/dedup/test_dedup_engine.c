@@ -983,9 +983,12 @@ static char *sentence_text(const char *head, const uint64_t *seeds, const unsign
     return fa_buf_steal(&b, NULL);
 }
 
-/* Whether the second text is called contained in the first, stored
- * before it (sub: the engine's directory under dir). */
-static int second_contained(const char *sub, const char *first, const char *second)
+/* The second text analysed against the first, stored before it (sub: the
+ * engine's directory under dir): the kind of its first finding (0: none);
+ * *contained (may be NULL): whether any finding calls it contained in
+ * the first. */
+static int second_finding(const char *sub, const char *first, const char *second,
+                          int *contained)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, sub);
@@ -1000,9 +1003,18 @@ static int second_contained(const char *sub, const char *first, const char *seco
     dedup_input in2 = {"https://b.example/2", NULL,   NULL,           "sha1:2", "<urn:uuid:2>", 2,
                        DEDUP_PLAIN_TEXT,      second, strlen(second), NULL};
     assert_int_equal(dedup_analyze(e, &in2, &r), 0);
-    int contained = find(&r, DEDUP_CONTAINED_IN) != NULL;
+    int kind = r.n_findings ? (int)r.findings[0].kind : 0;
+    if (contained) *contained = find(&r, DEDUP_CONTAINED_IN) != NULL;
     dedup_result_free(&r);
     dedup_engine_close(e);
+    return kind;
+}
+
+/* Whether the second text is called contained in the first. */
+static int second_contained(const char *sub, const char *first, const char *second)
+{
+    int contained;
+    (void)second_finding(sub, first, second, &contained);
     return contained;
 }
 
@@ -1057,29 +1069,6 @@ static void test_fuller_copy_not_container(void **state)
     free(c), free(d);
 }
 
-/* The finding the second text gets against the first, stored before it
- * (0: none; sub: the engine's directory under dir). */
-static int second_finding(const char *sub, const char *first, const char *second)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, sub);
-    assert_int_equal(mkdir(path, 0700), 0);
-    dedup_engine *e;
-    assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
-    dedup_result r;
-    dedup_input in = {"https://a.example/1", NULL,  NULL,          "sha1:1", "<urn:uuid:1>", 1,
-                      DEDUP_PLAIN_TEXT,      first, strlen(first), NULL};
-    assert_int_equal(dedup_analyze(e, &in, &r), 0);
-    dedup_result_free(&r);
-    dedup_input in2 = {"https://b.example/2", NULL,   NULL,           "sha1:2", "<urn:uuid:2>", 2,
-                       DEDUP_PLAIN_TEXT,      second, strlen(second), NULL};
-    assert_int_equal(dedup_analyze(e, &in2, &r), 0);
-    int kind = r.n_findings ? (int)r.findings[0].kind : 0;
-    dedup_result_free(&r);
-    dedup_engine_close(e);
-    return kind;
-}
-
 /* Rule 7 (NEAR_TRIMMED_MIN): a short story's trimmed copy under a new
  * headline - two sentences of the story's second paragraph and two of its
  * third, 4 of 15 - is near the story: found whole in it but the headline
@@ -1100,7 +1089,7 @@ static void test_trimmed_copy_near(void **state)
     static const unsigned trim_p[2] = {2, 2};
     char *a = sentence_text("Harbour board votes to widen the channel", full, full_p, 5);
     char *b = sentence_text("Channel works approved", trim, trim_p, 2);
-    assert_int_equal(second_finding("trimmed", a, b), DEDUP_NEAR);
+    assert_int_equal(second_finding("trimmed", a, b, NULL), DEDUP_NEAR);
     free(b);
     /* the same four sentences from the story's second and fifth
      * paragraphs: two blocks of the story's own between them
@@ -1108,7 +1097,7 @@ static void test_trimmed_copy_near(void **state)
      * not a trimmed copy - no finding */
     const uint64_t apart[4] = {full[3], full[4], full[12], full[13]};
     b = sentence_text("Channel works approved", apart, trim_p, 2);
-    assert_int_equal(second_finding("apart", a, b), 0);
+    assert_int_equal(second_finding("apart", a, b, NULL), 0);
     free(a), free(b);
 }
 
