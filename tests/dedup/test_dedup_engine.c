@@ -987,8 +987,7 @@ static char *sentence_text(const char *head, const uint64_t *seeds, const unsign
  * engine's directory under dir): the kind of its first finding (0: none);
  * *contained (may be NULL): whether any finding calls it contained in
  * the first. */
-static int second_finding(const char *sub, const char *first, const char *second,
-                          int *contained)
+static int second_finding(const char *sub, const char *first, const char *second, int *contained)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, sub);
