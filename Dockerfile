@@ -39,7 +39,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcurl4 libuv1 libxml2 libxxhash0 libzstd1 libyaml-0-2 libsqlite3-0 \
       libssl3 libyajl2 libmicrohttpd12 zlib1g libisal2 libbrotli1 libunistring2 libsystemd0 libuchardet0 \
-      libhiredis0.14 \
+      libhiredis0.14 libjemalloc2 \
       ca-certificates curl \
  && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 feedarc \

@@ -10,6 +10,7 @@
  * not load is rejected with a logged error and the old one stays in force.
  */
 #include "cli/cli.h"
+#include "common/fa_alloc.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
 #include "common/fa_signal.h"
@@ -20,9 +21,6 @@
 #include "metrics/metrics_http.h"
 
 #include <getopt.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,31 +61,6 @@ static void probe_set_dir(storage_probe *p, const char *dir)
     p->dir = copy;
     pthread_mutex_unlock(&p->lock);
     free(old);
-}
-
-/* Memory of a process that runs for months.  glibc's malloc raises its mmap
- * threshold to the largest block freed so far (up to 32 MiB) and its trim
- * threshold to twice that.  Once the first dictionary's training had freed
- * its samples (megabytes in one block), every later large block - each
- * run's dictionary and zstd contexts, SQLite's cache, the dedup tables,
- * all rebuilt at a reload - came from the heap, and what a run freed stayed
- * resident: the soak held 6 MiB in use in 25 MiB of heap, and RSS crept up
- * with each reload while data arrived (docs/BENCHMARKS.md, the soak).
- * Fixed thresholds keep large blocks in their own mappings, returned when
- * freed; after each run the free pages inside the heaps go back too. */
-static void memory_fixed_thresholds(void)
-{
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 256 << 10);
-    mallopt(M_TRIM_THRESHOLD, 1 << 20);
-#endif
-}
-
-static void memory_give_back(void)
-{
-#ifdef __GLIBC__
-    malloc_trim(0);
-#endif
 }
 
 /* Once a second from the crawl's loop: the loop turns. */
@@ -149,7 +122,19 @@ int cmd_serve(int argc, char **argv)
                                          {"verbose", no_argument, NULL, 'v'},
                                          {NULL, 0, NULL, 0}};
     fa_signal_install(); /* from the start: SIGTERM never kills, even between runs */
-    memory_fixed_thresholds();
+    /* Memory of a process that runs for months.  glibc's malloc raises its mmap
+     * threshold to the largest block freed so far (up to 32 MiB) and its trim
+     * threshold to twice that.  Once the first dictionary's training had freed
+     * its samples (megabytes in one block), every later large block - each
+     * run's dictionary and zstd contexts, SQLite's cache, the dedup tables,
+     * all rebuilt at a reload - came from the heap, and what a run freed stayed
+     * resident: the soak held 6 MiB in use in 25 MiB of heap, and RSS crept up
+     * with each reload while data arrived (docs/BENCHMARKS.md, the soak).
+     * Fixed thresholds keep large blocks in their own mappings, returned when
+     * freed; after each run the free pages inside the heaps go back too.
+     * (glibc; under jemalloc its decay and background thread return
+     * freed pages: fa_alloc.h) */
+    fa_alloc_fixed_thresholds();
     const char *path = NULL;
     int level = -1, ch;
     optind = 1;
@@ -232,7 +217,7 @@ int cmd_serve(int argc, char **argv)
             break;
         }
         crawl_summary_free(&sum);
-        memory_give_back();
+        fa_alloc_give_back();
         if (rc < 0 && end != CRAWL_END_RELOAD) {
             code = EXIT_SOFTWARE;
             break;

@@ -3,6 +3,7 @@
  * print help.  Each command lives in its own cmd_*.c.
  */
 #include "cli/cli.h"
+#include "common/fa_alloc.h"
 #include "common/fa_log.h"
 
 #include <curl/curl.h>
@@ -11,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
-/* glibc gives each thread that meets a locked arena an arena of its own,
+/* glibc's malloc (tests, a sanitizer build, a build without jemalloc):
+ * glibc gives each thread that meets a locked arena an arena of its own,
  * up to 8 per core, and an arena keeps the pages of what was freed in it.
  * The crawl's workers take turns on pages of every size (a 100 KB page's
  * tree, its decoded text, compression buffers), so each arena ends up
@@ -23,17 +22,26 @@
  * cores) peak RSS was 103-106 MiB with the default, 90-92 with two arenas
  * per core and 82-84 with one; one per core had the workers wait for an
  * arena's lock 3-4 times as long as the default (sched_switch stacks), two
- * per core twice as long.  Two per core it is (docs/BENCHMARKS.md);
- * MALLOC_ARENA_MAX or GLIBC_TUNABLES in the environment still decide. */
-static void tune_malloc(void)
-{
-#ifdef __GLIBC__
-    const char *t = getenv("GLIBC_TUNABLES");
-    if (getenv("MALLOC_ARENA_MAX") || (t && strstr(t, "arena_max"))) return;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    mallopt(M_ARENA_MAX, cores < 1 ? 2 : 2 * (int)cores);
+ * per core twice as long.  Two per core it is (docs/BENCHMARKS.md,
+ * fa_alloc_tune); MALLOC_ARENA_MAX or GLIBC_TUNABLES in the environment
+ * still decide. */
+
+#ifdef FEEDARC_JEMALLOC
+/* jemalloc's configuration, read at its first allocation (MALLOC_CONF in
+ * the environment still adds to it; docs/BENCHMARKS.md, "Session 20").
+ *   - background_thread: freed pages are returned by jemalloc's own thread
+ *     as they age (dirty_decay_ms, 10 s), not inside a malloc or free of
+ *     whichever thread comes by - the loop thread among them - and also
+ *     while `serve` sleeps between polls, so an idle service gives its
+ *     burst's pages back (test_serve_memory).
+ *   - narenas_ratio:1: one arena per core, not four.  The workers' small
+ *     blocks come from their thread caches either way; each arena keeps
+ *     its own freed pages until they age.  On ~100 KB pages peak RSS was
+ *     97-99 MiB with four per core, 86-87 with one (glibc: 80-82), the CPU
+ *     the same; on the bench crawl 56 -> 52 MiB (glibc 48), 7% less CPU
+ *     than glibc's either way. */
+const char *malloc_conf = "background_thread:true,narenas_ratio:1";
 #endif
-}
 
 typedef struct command {
     const char *name;
@@ -364,8 +372,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-        printf("feedarc %s (libcurl %s, libxml2 %s)\n", FEEDARC_VERSION, cv->version,
-               LIBXML_DOTTED_VERSION);
+        printf("feedarc %s (libcurl %s, libxml2 %s, %s)\n", FEEDARC_VERSION, cv->version,
+               LIBXML_DOTTED_VERSION, fa_alloc_name());
         return 0;
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
@@ -385,7 +393,7 @@ int main(int argc, char **argv)
         fputs(c->help, stdout);
         return 0;
     }
-    tune_malloc(); /* before any thread starts */
+    fa_alloc_tune(); /* before any thread starts */
     const command *c = find(cmd);
     if (c == NULL) {
         fprintf(stderr, "feedarc: no command '%s' (see feedarc --help)\n", cmd);

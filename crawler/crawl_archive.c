@@ -12,6 +12,7 @@
  * without it.
  */
 #include "crawler/crawl_internal.h"
+#include "common/fa_alloc.h"
 #include "common/fa_digest.h"
 #include "common/fa_err.h"
 #include "common/fa_log.h"
@@ -22,7 +23,6 @@
 #include "storage/segment_dict.h"
 #include "storage/warc_format.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,7 +429,7 @@ static void train_dictionary_thread(void *arg)
      * arenas; training needs ~40 MB more (a copy of the samples, zstd's
      * tables): give the free pages back first, so that the process's peak
      * stays the crawl's, not the crawl's plus the training's. */
-    malloc_trim(0);
+    fa_alloc_give_back();
     t->rc = segment_writer_take_samples(t->w, &s);
     t->w = NULL;
     /* post_taken is set before the thread starts: `threaded` is written

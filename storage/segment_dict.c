@@ -3,13 +3,13 @@
  * segment_dict.h. */
 #include "storage/segment_dict.h"
 
+#include "common/fa_alloc.h"
 #include "common/fa_err.h"
 #include "common/fa_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,7 +481,7 @@ static int sampler_copy(segment__sampler *s, unsigned min_samples, int consume, 
         s->bytes = 0;
     }
     pthread_mutex_unlock(&s->lock);
-    if (consume) malloc_trim(0);
+    if (consume) fa_alloc_give_back();
     *samples = all;
     *sizes = sz;
     *n = k;

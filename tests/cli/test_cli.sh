@@ -18,6 +18,15 @@ expect_code() { # name expected command...
 
 expect_code "--version" 0 "$bin" --version
 grep -q '^feedarc [0-9]' "$tmp/out" && ok "version line" || bad "version line"
+# the optimised build allocates with jemalloc (common/fa_alloc.h), a
+# sanitizer build with the sanitizer's malloc
+if ldd "$bin" | grep -q 'libasan\|libubsan'; then
+  grep -q ', glibc)$' "$tmp/out" && ok "version names the allocator (sanitizer build)" \
+    || bad "version line under sanitizers: $(cat "$tmp/out")"
+else
+  grep -q ', jemalloc [0-9]' "$tmp/out" && ok "version: the executable allocates with jemalloc" \
+    || bad "version line does not name jemalloc: $(cat "$tmp/out")"
+fi
 expect_code "--help" 0 "$bin" --help
 grep -q 'once' "$tmp/out" && ok "help lists once" || bad "help lists once"
 expect_code "help once" 0 "$bin" help once

@@ -1,11 +1,12 @@
 /* test_common.c - buffers with ceilings, timestamps, digests, de-chunking,
- * the memory-to-file spool, signals, and FA_CONTAINER_OF. */
+ * the memory-to-file spool, signals, FA_CONTAINER_OF, the allocator. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/fa_alloc.h"
 #include "common/fa_buf.h"
 #include "common/fa_container.h"
 #include "common/fa_dechunk.h"
@@ -18,6 +19,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -364,6 +366,53 @@ static void workers_give_way(void **state)
     assert_int_equal(give_way_child(NULL), 0); /* the default */
 }
 
+#ifndef FEEDARC_SANITIZE
+/* The process's resident pages, from /proc/self/statm (bytes). */
+static size_t resident_bytes(void)
+{
+    unsigned long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL) return 0;
+    if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
+    fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+#endif
+
+/* The test programs keep glibc's malloc (only the feedarc executable links
+ * jemalloc; test_cli checks that one): fa_alloc says so, and
+ * fa_alloc_give_back returns free pages held inside the heap - freed
+ * blocks below one still in use, which glibc never trims by itself. */
+static void alloc_gives_back(void **state)
+{
+    (void)state;
+#ifdef FEEDARC_SANITIZE
+    skip(); /* the sanitizer's allocator keeps freed blocks in quarantine */
+#else
+    enum { N = 8192, SIZE = 4000 }; /* 32 MB of heap blocks (under mmap's threshold) */
+    assert_int_equal(fa_alloc_is_jemalloc(), 0);
+    assert_string_equal(fa_alloc_name(), "glibc");
+    char **blocks = malloc(N * sizeof *blocks);
+    assert_non_null(blocks);
+    for (int i = 0; i < N; i++) {
+        blocks[i] = malloc(SIZE);
+        assert_non_null(blocks[i]);
+        memset(blocks[i], 0x5a, SIZE);
+    }
+    char *pin = malloc(SIZE); /* holds the heap's top: nothing is trimmed by free alone */
+    assert_non_null(pin);
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
+    size_t before = resident_bytes();
+    fa_alloc_give_back();
+    size_t after = resident_bytes();
+    free(pin);
+    free(blocks);
+    assert_true(before > after);
+    assert_true(before - after >= (size_t)N * SIZE / 2); /* most of the 32 MB went back */
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +427,7 @@ int main(void)
         cmocka_unit_test(signals_recorded),
         cmocka_unit_test(container_of),
         cmocka_unit_test(workers_give_way),
+        cmocka_unit_test(alloc_gives_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,40 @@
+/*
+ * fa_alloc.h - what the process's allocator is, and the few things feedarc
+ * asks of it: memory given back after a burst, and its tuning at start.
+ *
+ * The feedarc executable links jemalloc (cli/CMakeLists.txt): on the bench
+ * crawl it took 8-10% less CPU and wall time than glibc's malloc, most of
+ * it in malloc/free themselves and in the page faults of memory glibc had
+ * given back and took again (docs/BENCHMARKS.md, "Session 20").  Tests,
+ * benchmark programs and a sanitizer build keep glibc's.  So the code
+ * below the executable does not assume either: it asks at run time
+ * whether jemalloc's mallctl is linked (a weak reference) and does what
+ * that allocator needs.
+ *
+ * Threads: fa_alloc_tune and fa_alloc_fixed_thresholds before any thread
+ * starts; fa_alloc_give_back and fa_alloc_name from any thread.
+ */
+#ifndef FA_ALLOC_H
+#define FA_ALLOC_H
+
+/* "jemalloc 5.3.0-..." or "glibc": for --version and the logs. */
+const char *fa_alloc_name(void);
+
+/* 1 when the process allocates with jemalloc. */
+int fa_alloc_is_jemalloc(void);
+
+/* glibc: two arenas per core (cli/main.c explains), unless
+ * MALLOC_ARENA_MAX or GLIBC_TUNABLES decide.  jemalloc: nothing (its
+ * configuration is the executable's malloc_conf). */
+void fa_alloc_tune(void);
+
+/* glibc: fixed mmap/trim thresholds for a long-running process (serve:
+ * cmd_serve.c explains).  jemalloc: nothing (its decay returns pages). */
+void fa_alloc_fixed_thresholds(void);
+
+/* Gives the free pages the allocator holds back to the kernel now: glibc
+ * malloc_trim(0), jemalloc a purge of every arena.  Before a large
+ * allocation that should not add to the peak, and after a serve run. */
+void fa_alloc_give_back(void);
+
+#endif
