@@ -1125,6 +1125,40 @@ static void test_trimmed_carried(void **state)
     free(c), free(d);
 }
 
+/* A roundup whose own story's second paragraph is the carried story's
+ * first sentence (a quote both say) has a layout lead of 1 and 4 own
+ * blocks (its story's other three paragraphs, another story's): not
+ * carrier_shaped by its layout, and the story it carries with its last
+ * paragraph cut and one sentence removed (8 of 12 found, 0.64: a share
+ * carried_run judges) was left uncontained.  Its blocks before the story's
+ * whole sentences (run lead 4, CARRIER_OWN_BLOCKS) make it the story's
+ * container. */
+static void test_carried_after_own_story(void **state)
+{
+    (void)state;
+    uint64_t story[12];
+    for (unsigned i = 0; i < 12; i++)
+        story[i] = 8000 + i;
+    static const unsigned story_p[4] = {3, 3, 3, 3};
+    char *d = sentence_text("The ferry timetable changes in spring", story, story_p, 4);
+    uint64_t rseeds[21];
+    unsigned k = 0;
+    for (unsigned i = 0; i < 3; i++)
+        rseeds[k++] = 8100 + i;
+    rseeds[k++] = story[0];
+    for (unsigned i = 0; i < 6; i++)
+        rseeds[k++] = 8200 + i;
+    const unsigned kept[8] = {0, 2, 3, 4, 5, 6, 7, 8};
+    for (unsigned i = 0; i < 8; i++)
+        rseeds[k++] = story[kept[i]];
+    for (unsigned i = 0; i < 3; i++) /* another story it carries */
+        rseeds[k++] = 8300 + i;
+    static const unsigned round_p[8] = {3, 1, 3, 3, 2, 3, 3, 3};
+    char *c = sentence_text("Thursday's roundup", rseeds, round_p, 8);
+    assert_true(second_contained("lead", c, d));
+    free(c), free(d);
+}
+
 /* Rule 7 (NEAR_TRIMMED_MIN): a short story's trimmed copy under a new
  * headline - two sentences of the story's second paragraph and two of its
  * third, 4 of 15 - is near the story: found whole in it but the headline
@@ -1658,6 +1692,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trimmed_copy_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuller_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_after_own_story, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
