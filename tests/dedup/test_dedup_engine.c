@@ -1068,6 +1068,97 @@ static void test_fuller_copy_not_container(void **state)
     free(c), free(d);
 }
 
+/* A story carried with sentences removed (trimmed_carried): 4 paragraphs
+ * of 3 sentences, carried by a roundup (its own story of 4 paragraphs
+ * first, another story after) with its first and third paragraphs cut to
+ * one sentence - 8 of 12 found (0.67), one run, its layout lead 1
+ * (touched), inner 1 (touched), found 2: more own blocks than
+ * carried_run's bound takes, all of them holding kept sentences.
+ * Contained.  The same carried part after three paragraphs of a page's
+ * own: not contained (the page's story first, CARRIER_OWN_BLOCKS).  A
+ * story sharing paragraphs 2 and 4 whole, its own 1 and 3 holding none
+ * of its found sentences: not contained.  The same 8 sentences held in
+ * one paragraph of the roundup (the page has one block found in the
+ * story, the story two in it): not contained. */
+static void test_trimmed_carried(void **state)
+{
+    (void)state;
+    uint64_t story[12];
+    for (unsigned i = 0; i < 12; i++)
+        story[i] = 5000 + i;
+    static const unsigned story_p[4] = {3, 3, 3, 3};
+    char *d = sentence_text("The river bridge reopens to traffic", story, story_p, 4);
+
+    uint64_t rseeds[29];
+    unsigned k = 0;
+    for (unsigned i = 0; i < 12; i++) /* the roundup's own story */
+        rseeds[k++] = 6000 + i;
+    const unsigned kept[8] = {0, 3, 4, 5, 6, 9, 10, 11};
+    for (unsigned i = 0; i < 8; i++)
+        rseeds[k++] = story[kept[i]];
+    for (unsigned i = 0; i < 9; i++) /* another story it carries */
+        rseeds[k++] = 6100 + i;
+    static const unsigned round_p[9] = {3, 3, 3, 3, 1, 3, 1, 3, 9};
+    char *c = sentence_text("Wednesday's roundup", rseeds, round_p, 9);
+    assert_true(second_contained("trimmed", c, d));
+    free(c);
+
+    /* the same carried part after three paragraphs of a page's own */
+    static const unsigned news_p[8] = {3, 3, 3, 1, 3, 1, 3, 9};
+    c = sentence_text("Bridge works end", rseeds + 3, news_p, 8);
+    assert_false(second_contained("news", c, d));
+    free(c);
+
+    /* the kept sentences in one paragraph of the roundup */
+    static const unsigned merged_p[6] = {3, 3, 3, 3, 8, 9};
+    c = sentence_text("Wednesday's roundup", rseeds, merged_p, 6);
+    assert_false(second_contained("merged", c, d));
+    free(c), free(d);
+
+    /* a story sharing paragraphs 2 and 4 whole, its own 1 and 3 apart */
+    uint64_t bg[12];
+    for (unsigned i = 0; i < 12; i++)
+        bg[i] = i < 3 ? 7000 + i : i < 6 ? story[i] : i < 9 ? 7000 + i : story[i];
+    c = sentence_text("Wednesday's roundup", rseeds, round_p, 9);
+    d = sentence_text("Traffic returns to the bridge", bg, story_p, 4);
+    assert_false(second_contained("background", c, d));
+    free(c), free(d);
+}
+
+/* A roundup whose own story's second paragraph is the carried story's
+ * first sentence (a quote both say) has a layout lead of 1 and 4 own
+ * blocks (its story's other three paragraphs, another story's): not
+ * carrier_shaped by its layout, and the story it carries with its last
+ * paragraph cut and one sentence removed (8 of 12 found, 0.64: a share
+ * carried_run judges) was left uncontained.  Its blocks before the story's
+ * whole sentences (run lead 4, CARRIER_OWN_BLOCKS) make it the story's
+ * container. */
+static void test_carried_after_own_story(void **state)
+{
+    (void)state;
+    uint64_t story[12];
+    for (unsigned i = 0; i < 12; i++)
+        story[i] = 8000 + i;
+    static const unsigned story_p[4] = {3, 3, 3, 3};
+    char *d = sentence_text("The ferry timetable changes in spring", story, story_p, 4);
+    uint64_t rseeds[21];
+    unsigned k = 0;
+    for (unsigned i = 0; i < 3; i++)
+        rseeds[k++] = 8100 + i;
+    rseeds[k++] = story[0];
+    for (unsigned i = 0; i < 6; i++)
+        rseeds[k++] = 8200 + i;
+    const unsigned kept[8] = {0, 2, 3, 4, 5, 6, 7, 8};
+    for (unsigned i = 0; i < 8; i++)
+        rseeds[k++] = story[kept[i]];
+    for (unsigned i = 0; i < 3; i++) /* another story it carries */
+        rseeds[k++] = 8300 + i;
+    static const unsigned round_p[8] = {3, 1, 3, 3, 2, 3, 3, 3};
+    char *c = sentence_text("Thursday's roundup", rseeds, round_p, 8);
+    assert_true(second_contained("lead", c, d));
+    free(c), free(d);
+}
+
 /* Rule 7 (NEAR_TRIMMED_MIN): a short story's trimmed copy under a new
  * headline - two sentences of the story's second paragraph and two of its
  * third, 4 of 15 - is near the story: found whole in it but the headline
@@ -1600,6 +1691,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_own_story_first_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuller_copy_not_container, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trimmed_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_after_own_story, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
