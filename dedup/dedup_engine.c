@@ -1268,8 +1268,7 @@ static double sketch_best(const verified *v)
  * instead: 3 more containment pairs, +37% English alignments; every pair
  * shape (a short text inside a long page too): 9 more containment pairs,
  * a false containment (Korean, seeds 21-23) and +89% English alignments;
- * 1.5 standard errors: 5 more near pairs, a false near link and a
- * background story in. */
+ * 1.5 standard errors: 5 more near pairs and a false near link. */
 #define SHORT_ERROR_SKETCH 48
 
 /* The floor a pair of sketches of na and nb values meets instead of
