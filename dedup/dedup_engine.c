@@ -1265,10 +1265,10 @@ static double sketch_best(const verified *v)
  * Korean 0.967 -> 0.985, no precision or hard negative moved; aligned
  * candidates English +25%, Korean +50%, Chinese +28% (short alignments;
  * docs/DEDUP.md, "Candidates").  Up to DEDUP_SHORT_SKETCH (80) values
- * instead: 3 more containment pairs, +37% English alignments; every pair
- * shape (a short text inside a long page too): 9 more containment pairs,
- * a false containment (Korean, seeds 21-23) and +89% English alignments;
- * 1.5 standard errors: 5 more near pairs and a false near link. */
+ * instead: 2 more containment pairs, English alignments +37% over main's
+ * (+25% so); every pair shape (a short text inside a long page too): 8
+ * more containment pairs, a false containment (Korean, seeds 21-23) and
+ * +89%; 1.5 standard errors: 5 more near pairs and a false near link. */
 #define SHORT_ERROR_SKETCH 48
 
 /* The floor a pair of sketches of na and nb values meets instead of
