@@ -13,19 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* glibc's malloc (tests, a sanitizer build, a build without jemalloc):
- * glibc gives each thread that meets a locked arena an arena of its own,
- * up to 8 per core, and an arena keeps the pages of what was freed in it.
- * The crawl's workers take turns on pages of every size (a 100 KB page's
- * tree, its decoded text, compression buffers), so each arena ends up
- * holding its own high-water mark.  On ~100 KB pages (the news web, 2
- * cores) peak RSS was 103-106 MiB with the default, 90-92 with two arenas
- * per core and 82-84 with one; one per core had the workers wait for an
- * arena's lock 3-4 times as long as the default (sched_switch stacks), two
- * per core twice as long.  Two per core it is (docs/BENCHMARKS.md,
- * fa_alloc_tune); MALLOC_ARENA_MAX or GLIBC_TUNABLES in the environment
- * still decide. */
-
 #ifdef FEEDARC_JEMALLOC
 /* jemalloc's configuration, read at its first allocation (MALLOC_CONF in
  * the environment still adds to it; docs/BENCHMARKS.md, "Session 20").
@@ -37,9 +24,9 @@
  *   - narenas_ratio:1: one arena per core, not four.  The workers' small
  *     blocks come from their thread caches either way; each arena keeps
  *     its own freed pages until they age.  On ~100 KB pages peak RSS was
- *     97-99 MiB with four per core, 86-87 with one (glibc: 80-82), the CPU
- *     the same; on the bench crawl 56 -> 52 MiB (glibc 48), 7% less CPU
- *     than glibc's either way. */
+ *     95-99 MiB with four per core, 84-87 with one (glibc: 79-82), the CPU
+ *     the same; on the bench crawl 55 -> 51 MiB (glibc 47), 7% less CPU
+ *     than glibc's either way.  (Without jemalloc: fa_alloc_tune.) */
 const char *malloc_conf = "background_thread:true,narenas_ratio:1";
 #endif
 

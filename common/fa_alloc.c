@@ -39,6 +39,17 @@ const char *fa_alloc_name(void)
     return name;
 }
 
+/* glibc's malloc (tests, a sanitizer build, a build without jemalloc)
+ * gives each thread that meets a locked arena an arena of its own,
+ * up to 8 per core, and an arena keeps the pages of what was freed in it.
+ * The crawl's workers take turns on pages of every size (a 100 KB page's
+ * tree, its decoded text, compression buffers), so each arena ends up
+ * holding its own high-water mark.  On ~100 KB pages (the news web, 2
+ * cores) peak RSS was 103-106 MiB with the default, 90-92 with two arenas
+ * per core and 82-84 with one; one per core had the workers wait for an
+ * arena's lock 3-4 times as long as the default (sched_switch stacks), two
+ * per core twice as long.  Two per core it is (docs/BENCHMARKS.md);
+ * MALLOC_ARENA_MAX or GLIBC_TUNABLES in the environment still decide. */
 void fa_alloc_tune(void)
 {
 #ifdef __GLIBC__
