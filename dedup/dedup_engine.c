@@ -1269,9 +1269,10 @@ static double sketch_best(const verified *v)
  * by 0.07-0.1, and on the tuning bases (seeds 1-3 .. 51-53) 41 short near
  * pairs sat under the page's lowest floor at sketch containment 0.29-0.33.
  * What the floor lets in is aligned, and a pair under the unlowered floor
- * is weak (decide asks one text half found on the near rules that take
- * little evidence).  Short-story near recall English 0.959 -> 0.973,
- * Korean 0.967 -> 0.985, no precision or hard negative moved; aligned
+ * is related only as sub_floor_related allows (twenty-first round: without
+ * it, over 224 cells, six near and eleven containment precision cells
+ * fell).  Short-story near recall English 0.959 -> 0.973, Korean 0.967 ->
+ * 0.985 on seeds 1-53 (unguarded); aligned
  * candidates English +25%, Korean +50%, Chinese +28% (short alignments;
  * docs/DEDUP.md, "Candidates").  Up to DEDUP_SHORT_SKETCH (80) values
  * instead: 3 more containment pairs, +37% English alignments; every pair
