@@ -1191,6 +1191,82 @@ static void test_trimmed_copy_near(void **state)
     free(a), free(b);
 }
 
+/* A short story's copy under the page's lowest floor (SHORT_ERROR_SKETCH,
+ * pair_floor): a Korean story of 7 sentences (14 sketch values in the
+ * corpus) and an edited copy of it from the combined-edits corpus (seeds
+ * 11-13) - another headline, a lede paragraph, typos, a sentence added, a
+ * quote and a sentence dropped, the paragraphs reordered.  On the corpus
+ * their sketches shared 0.21 at best, under the Hangul short floor (0.3);
+ * one standard error of 14 values lowers it to 0.18.  Aligned, 0.55 / 0.73
+ * of each is found in the other: near.  With SHORT_ERROR_SKETCH 1 (the
+ * floor as it was): no finding. */
+static void test_short_copy_under_floor(void **state)
+{
+    (void)state;
+    static const char story[] =
+        "부산 항만공사는 노인 지원책을\n\n"
+        "지난 10일 대구 항만공사는 지난 10일 노인 지원책을 789억 원 규모로 연기하기로 했다. 지난 "
+        "10일 수원 보건복지부는 올해 안에 새 교통 계획을 268억 원 규모로 재검토할 방침이다. 오는 "
+        "3월까지 울산 연구진은 지난 10일 항만 확장 사업을 794억 원 규모로 철회했다. 다음 달부터 "
+        "대구 연구진은 오는 3월까지 지진 대책을 591억 원 규모로 밝혔다.\n\n"
+        "관계자에 따르면 광주 연구진은 주민 반대에 부딪혀 노인 지원책을 787억 원 규모로 밝혔다. "
+        "\"주민들의 의견을\"라고 위원장 박지호은 말했다. 이번 주 초 제주 정부는 지난 10일 무상 "
+        "급식 확대를 773억 원 규모로 승인했다.\n\n";
+    static const char copy[] =
+        "대전 시민단체는 도서관 개관 시간을\n\n"
+        "지역 상인들은 이번 결정을 주읙 깊게 지켜보고 있다. 긴 논의 끝에 청주 정부는 다음 달부터 "
+        "노인 지원책을 128억 원 규모로 연기하기로 했다.\n\n"
+        "관계자에 따르면 광주 연국진은 주민 반대에 부딪혀 노인 지원책을 787억 원 규모로 밝혔다. "
+        "이번 주 초 수원 교육청은 예상보다 빠르게 무상 급식 확대를 379억 원 규모로 밝혔다. 이번 주 "
+        "초 제주 정부는 지난 10일 무상 급식 확대를 773억 원 규모로 승인했다.\n\n"
+        "지난 10일 대구 항만공사는 지난 10일 노인 지원책을 789억 원 규모로 연기하기로 했다. 지난 "
+        "10일 숙원 보건복지부는 올해 안에 새 교통 계획을 268억 원 규모로 재검토할 방침이다. 오는 "
+        "3웕까지 울산 연구진은 지난 10일 항만 확장 사업을 794억 원 규모로 첡회했다. 전문가들에 "
+        "따르면 대전 정북는 다음 달부터 항만 확장 사업을 103억 원 규모로 검토하고 있다.\n\n";
+    assert_int_equal(second_finding("short", story, copy, NULL), DEDUP_NEAR);
+}
+
+/* Twenty-first round: a pair aligned only under pair_floor's lowered
+ * floor (sub_floor_related) is near only when both texts are found at
+ * SUB_FLOOR_BOTH (0.52), or SUB_FLOOR_BOTH_HEAD (0.4) under the same
+ * headline.  The copy of test_short_copy_under_floor with two sentences
+ * of its own more (a lede's and its last paragraph's): the story is found
+ * at 0.73 in it but it at 0.48 in the story, under the word floor on the
+ * sketch: no finding (without the guard: near). */
+static void test_sub_floor_pair_not_near(void **state)
+{
+    (void)state;
+    static const char story[] =
+        "부산 항만공사는 노인 지원책을\n\n"
+        "지난 10일 대구 항만공사는 지난 10일 노인 지원책을 789억 원 규모로 "
+        "연기하기로 했다. 지난 10일 수원 보건복지부는 올해 안에 새 "
+        "교통 계획을 268억 원 규모로 재검토할 방침이다. 오는 3월까지 "
+        "울산 연구진은 지난 10일 항만 확장 사업을 794억 원 규모로 철회했다. "
+        "다음 달부터 대구 연구진은 오는 3월까지 지진 대책을 591억 원 "
+        "규모로 밝혔다.\n\n"
+        "관계자에 따르면 광주 연구진은 주민 반대에 부딪혀 노인 지원책을 "
+        "787억 원 규모로 밝혔다. \"주민들의 의견을\"라고 위원장 박지호은 "
+        "말했다. 이번 주 초 제주 정부는 지난 10일 무상 급식 확대를 773억 "
+        "원 규모로 승인했다.\n\n";
+    static const char copy[] = "대전 시민단체는 도서관 개관 시간을\n\n"
+                               "지역 상인들은 이번 결정을 주읙 깊게 지켜보고 있다. 긴 논의 "
+                               "끝에 청주 정부는 다음 달부터 노인 지원책을 128억 원 규모로 "
+                               "연기하기로 했다. 시청 대변인은 다음 주에 추가 설명회를 열 "
+                               "계획이라고 전했다.\n\n"
+                               "관계자에 따르면 광주 연국진은 주민 반대에 부딪혀 노인 지원책을 "
+                               "787억 원 규모로 밝혔다. 이번 주 초 수원 교육청은 예상보다 빠르게 "
+                               "무상 급식 확대를 379억 원 규모로 밝혔다. 이번 주 초 제주 정부는 "
+                               "지난 10일 무상 급식 확대를 773억 원 규모로 승인했다.\n\n"
+                               "지난 10일 대구 항만공사는 지난 10일 노인 지원책을 789억 원 규모로 "
+                               "연기하기로 했다. 지난 10일 숙원 보건복지부는 올해 안에 새 "
+                               "교통 계획을 268억 원 규모로 재검토할 방침이다. 오는 3웕까지 "
+                               "울산 연구진은 지난 10일 항만 확장 사업을 794억 원 규모로 첡회했다. "
+                               "전문가들에 따르면 대전 정북는 다음 달부터 항만 확장 사업을 "
+                               "103억 원 규모로 검토하고 있다. 구청 직원들은 주말에도 현장을 "
+                               "점검했다.\n\n";
+    assert_int_equal(second_finding("subfloor", story, copy, NULL), 0);
+}
+
 static void test_alias_and_urls(void **state)
 {
     (void)state;
@@ -1690,6 +1766,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_host_note_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_first_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_copy_under_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sub_floor_pair_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuller_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_after_own_story, setup, teardown),
