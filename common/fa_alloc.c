@@ -33,6 +33,9 @@ const char *fa_alloc_name(void)
     static char name[96];
     const char *v = NULL;
     size_t len = sizeof v;
+#ifdef __SANITIZE_ADDRESS__
+    return "AddressSanitizer's"; /* it replaces malloc in every build it instruments */
+#endif
     if (!fa_alloc_is_jemalloc()) return "glibc";
     if (mallctl("version", &v, &len, NULL, 0) != 0 || v == NULL) return "jemalloc";
     snprintf(name, sizeof name, "jemalloc %.80s", v);

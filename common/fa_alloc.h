@@ -17,7 +17,7 @@
 #ifndef FA_ALLOC_H
 #define FA_ALLOC_H
 
-/* "jemalloc 5.3.0-..." or "glibc": for --version and the logs. */
+/* "jemalloc 5.3.0-...", "glibc" or "AddressSanitizer's": for --version. */
 const char *fa_alloc_name(void);
 
 /* 1 when the process allocates with jemalloc. */

@@ -21,7 +21,7 @@ grep -q '^feedarc [0-9]' "$tmp/out" && ok "version line" || bad "version line"
 # the optimised build allocates with jemalloc (common/fa_alloc.h), a
 # sanitizer build with the sanitizer's malloc
 if ldd "$bin" | grep -q 'libasan\|libubsan'; then
-  grep -q ', glibc)$' "$tmp/out" && ok "version names the allocator (sanitizer build)" \
+  grep -q ", AddressSanitizer's)$" "$tmp/out" && ok "version names the allocator (sanitizer build)" \
     || bad "version line under sanitizers: $(cat "$tmp/out")"
 else
   grep -q ', jemalloc [0-9]' "$tmp/out" && ok "version: the executable allocates with jemalloc" \
