@@ -12,7 +12,8 @@
  * that allocator needs.
  *
  * Threads: fa_alloc_tune and fa_alloc_fixed_thresholds before any thread
- * starts; fa_alloc_give_back and fa_alloc_name from any thread.
+ * starts; fa_alloc_give_back from any thread; fa_alloc_name from one
+ * thread at a time (it formats into a static buffer).
  */
 #ifndef FA_ALLOC_H
 #define FA_ALLOC_H
