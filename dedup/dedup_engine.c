@@ -1103,7 +1103,7 @@ typedef struct verified {
                                        other, when its share is within [confirm_carried,
                                        confirm_containment) (else zero) */
     int weak;  /* aligned under the pair's floor as a short pair (candidate_floor_of) */
-    int sub;   /* aligned only under pair_floor's lowered floor (decide: sub_floor_near) */
+    int sub;   /* aligned only under pair_floor's lowered floor (sub_floor_related) */
     int chars; /* confirmed: this text is mostly characters (Han/Kana or Hangul) */
     double pair_me, pair_other; /* confirmed: c_me_in_other, c_other_in_me with the pair's
                                    stock phrases left out (pair_shares; Han/Kana texts
@@ -1282,13 +1282,21 @@ static double sketch_best(const verified *v)
  * background story in. */
 #define SHORT_ERROR_SKETCH 48
 
+/* Are sketches of na and nb values a pair of copy shape, the smaller
+ * under `below` values and the larger at most DEDUP_SHORT_PAIR_RATIO
+ * times it? */
+static int copy_shaped_pair(uint32_t na, uint32_t nb, uint32_t below)
+{
+    uint32_t n_small = na < nb ? na : nb, n_large = na < nb ? nb : na;
+    return n_small > 0 && n_small < below && n_large <= DEDUP_SHORT_PAIR_RATIO * n_small;
+}
+
 /* The floor a pair of sketches of na and nb values meets instead of
  * `floor` (SHORT_ERROR_SKETCH). */
 static double pair_floor(double floor, uint32_t na, uint32_t nb)
 {
-    uint32_t n_small = na < nb ? na : nb, n_large = na < nb ? nb : na;
-    if (n_small == 0 || n_small >= SHORT_ERROR_SKETCH || n_large > DEDUP_SHORT_PAIR_RATIO * n_small)
-        return floor;
+    if (!copy_shaped_pair(na, nb, SHORT_ERROR_SKETCH)) return floor;
+    uint32_t n_small = na < nb ? na : nb;
     return floor - sqrt(floor * (1.0 - floor) / n_small);
 }
 
@@ -1419,9 +1427,7 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     /* pair_floor: a short pair of copy shape meets every floor lower */
     if (!eng->texts || best < pair_floor(lowest_floor(&eng->opt, w), w->sk.n, r->n_sketch))
         return 0;
-    uint32_t n_small = w->sk.n < r->n_sketch ? w->sk.n : r->n_sketch;
-    uint32_t n_large = w->sk.n < r->n_sketch ? r->n_sketch : w->sk.n;
-    int short_pair = n_small < DEDUP_SHORT_SKETCH && n_large <= DEDUP_SHORT_PAIR_RATIO * n_small;
+    int short_pair = copy_shaped_pair(w->sk.n, r->n_sketch, DEDUP_SHORT_SKETCH);
     /* under every long pair's floor: decided before w's sentences are
      * built (most pages of spaced scripts have no candidate over it) */
     if (!short_pair && best < eng->opt.candidate_floor && best < eng->opt.candidate_floor_chars)
