@@ -340,10 +340,13 @@ static void archive_failed(crawl *c, int rc)
     crawl__stop(c);
 }
 
+static void inflight_done(crawl *c, crawl_job *j);
+
 static void archive_done(uv_work_t *w, int status)
 {
     crawl_job *j = w->data;
     crawl *c = j->c;
+    inflight_done(c, j); /* its url record joins the batch below, before a flush */
     c->archive_pending--;
     c->archive_pending_bytes -= j->held_bytes;
     j->held_bytes = 0;
@@ -395,11 +398,56 @@ void crawl__job_release(crawl_job *j)
     crawl__maybe_finish(c);
 }
 
+/* The job is about to be archived: counted under the segment the writer
+ * has open now, where its records go or before a later one.  0 or
+ * FA_ENOMEM. */
+static int inflight_add(crawl *c, crawl_job *j)
+{
+    char seg[sizeof c->inflight->segment];
+    segment_writer_segment_name(c->w, seg, sizeof seg);
+    if (seg[0] == '\0') return 0; /* none opened yet: its records open one */
+    size_t slot = c->n_inflight;
+    for (size_t i = 0; i < c->n_inflight; i++) {
+        if (c->inflight[i].jobs && strcmp(c->inflight[i].segment, seg) == 0) {
+            slot = i;
+            break;
+        }
+        if (c->inflight[i].jobs == 0 && slot == c->n_inflight) slot = i;
+    }
+    if (slot == c->n_inflight) {
+        struct crawl_inflight *n = realloc(c->inflight, (c->n_inflight + 1) * sizeof *n);
+        if (n == NULL) return FA_ENOMEM;
+        c->inflight = n;
+        n[c->n_inflight++].jobs = 0;
+    }
+    if (c->inflight[slot].jobs++ == 0) memcpy(c->inflight[slot].segment, seg, sizeof seg);
+    j->inflight = slot + 1;
+    return 0;
+}
+
+static void inflight_done(crawl *c, crawl_job *j)
+{
+    if (j->inflight == 0) return;
+    c->inflight[j->inflight - 1].jobs--;
+    j->inflight = 0;
+}
+
+void crawl__mark_floor(void *ud, char *out, size_t len)
+{
+    const crawl *c = ud;
+    const char *oldest = "";
+    for (size_t i = 0; i < c->n_inflight; i++)
+        if (c->inflight[i].jobs && (!oldest[0] || strcmp(c->inflight[i].segment, oldest) < 0))
+            oldest = c->inflight[i].segment;
+    if (len) snprintf(out, len, "%s", oldest);
+}
+
 /* Hands the exchange to a worker thread.  0, or a negative code (the job
  * is then the caller's to free). */
 static int archive_queue(crawl *c, crawl_job *j)
 {
     if (c->storage_failed) return FA_EIO;
+    if (inflight_add(c, j) < 0) return FA_ENOMEM;
     j->work.data = j;
     /* what the exchange holds in memory until the writer has it: the body
      * while it is not spilled to a file, and the response head */
@@ -409,6 +457,7 @@ static int archive_queue(crawl *c, crawl_job *j)
     if (c->archive_pending_bytes > c->sum->archive_bytes_peak)
         c->sum->archive_bytes_peak = c->archive_pending_bytes;
     if (uv_queue_work(&c->loop, &j->work, archive_work, archive_done) != 0) {
+        inflight_done(c, j);
         c->archive_pending--;
         c->archive_pending_bytes -= j->held_bytes;
         j->held_bytes = 0;

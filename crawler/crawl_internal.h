@@ -206,6 +206,7 @@ struct crawl_job {
     fetch_transfer t;
     uv_work_t work;
     uint64_t held_bytes; /* memory its exchange holds while it waits for the writer */
+    size_t inflight;     /* 1 + its entry in the crawl's inflight while archived; 0 */
     crawl *c;
     const crawl_job_ops *ops; /* the job's kind */
     char *url;
@@ -294,6 +295,14 @@ struct crawl {
     crawl_summary *sum;
     struct curl_slist **src_headers; /* per source, for its feed requests */
     unsigned archive_pending, max_pending;
+    /* The archive jobs on a worker, by the segment the writer had open when
+     * each was queued: their records are in it or a later one.  The state's
+     * reconciliation mark never passes the oldest (crawl__mark_floor). */
+    struct crawl_inflight {
+        char segment[256];
+        unsigned jobs; /* 0: a free entry */
+    } *inflight;
+    size_t n_inflight;
     unsigned long yields_start; /* fa_worker_yields() when the loop started */
     uint64_t archive_pending_bytes, max_pending_bytes; /* the response bytes they hold in memory */
     int paused, stopping, finishing;
@@ -381,6 +390,9 @@ void crawl__job_defer(crawl *c, crawl_job *j);
 void crawl__job_unreachable(crawl *c, crawl_job *j);
 /* NULL is accepted. */
 void crawl__job_free(crawl_job *j);
+/* state_batch_set_mark_floor's floor: the oldest segment an archive job
+ * on a worker may be writing to ("" when none). */
+void crawl__mark_floor(void *ud, char *out, size_t len);
 /* A job kept after its archive (after_archive) gives back what only its
  * fetch and archive needed: the transfer's buffers and spool, its request
  * headers, the url record it had (its new one is made by then).  The

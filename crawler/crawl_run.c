@@ -67,12 +67,49 @@ static void segment_key(const config *cfg, char *out, size_t len)
         snprintf(out, len, "%s", STATE_BATCH_KV_LAST_SEGMENT);
 }
 
+/* A first run's early dictionary is trained on its first this many records
+ * (issue 14).  Every writer waits while it trains (~25-50 ms); 250 records
+ * learn the site's templates and the WARC and HTTP header lines as well as
+ * 500 did and leave fewer records in the dictionary-less first segment:
+ * alternated first runs (docs/BENCHMARKS.md, session 21), archives 0.7%
+ * (compact pages) and 1.7% (~100 KB pages) smaller, the crawl level or
+ * faster; 150 records learn too little (+6%). */
+#define CRAWL_EARLY_DICT_RECORDS 250
+
+/* The prefix of this node's segment names (a cluster node's carry its name). */
+static void segment_prefix(const config *cfg, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s%s", cfg->storage.prefix, cfg->cluster.enabled ? "-" : "",
+             cfg->cluster.enabled ? cfg->cluster.node : "");
+}
+
+/* The mark (the segment reconciliation reads from after a crash) is
+ * committed by the state batches with the records they commit.  A state
+ * without one - a first run, or every run so far killed before its first
+ * commit - gets one now, before this run writes a record: the lowest name
+ * its segments can have.  Without it, a run killed after the first run's
+ * dictionary switch and before its first commit left its first segment
+ * (closed at the switch, so not .open) unread, and its pages were fetched
+ * and archived again (test_kill9).  0 or a negative code (err says). */
+static int mark_from_now(crawl *c, const char *key, char *err, size_t errlen)
+{
+    char have[256];
+    int rc = crawl_state_get_kv(c->st, key, have, sizeof have);
+    if (rc != 0) return rc < 0 ? (snprintf(err, errlen, "reading the state: %s",
+                                           crawl_state_errmsg(c->st)), rc) : 0;
+    char prefix[512], name[600];
+    segment_prefix(c->cfg, prefix, sizeof prefix);
+    segment_writer_first_name(prefix, fa_time_now_ns(), name, sizeof name);
+    rc = crawl_state_put_kv(c->st, key, name);
+    if (rc < 0) snprintf(err, errlen, "writing the state: %s", crawl_state_errmsg(c->st));
+    return rc;
+}
+
 static int open_writer(crawl *c)
 {
     const config *cfg = c->cfg;
-    char prefix[512]; /* a cluster node's segments carry its name */
-    snprintf(prefix, sizeof prefix, "%s%s%s", cfg->storage.prefix, cfg->cluster.enabled ? "-" : "",
-             cfg->cluster.enabled ? cfg->cluster.node : "");
+    char prefix[512];
+    segment_prefix(cfg, prefix, sizeof prefix);
     segment_writer_options wo = {
         .dir = cfg->storage.dir,
         .prefix = prefix,
@@ -84,7 +121,7 @@ static int open_writer(crawl *c)
         .dict_len = c->dict_len,
         .file_mode = cfg->storage.file_mode,
         .operator_name = cfg->storage.operator_name,
-        .train_dict_after = c->sampling ? 500 : 0, /* trained early in a first run */
+        .train_dict_after = c->sampling ? CRAWL_EARLY_DICT_RECORDS : 0, /* trained early */
         .observer = crawl__observer(c),
     };
     char err[256] = "";
@@ -189,6 +226,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         char key[CRAWL_STATE_KV_KEY_MAX];
         segment_key(cfg, key, sizeof key);
         rc = archive_reconcile_key(cfg->storage.dir, c.st, key, &rr, err, sizeof err);
+        if (rc == 0) rc = mark_from_now(&c, key, err, sizeof err);
         if (rc < 0) {
             out->storage_error = rc;
             snprintf(out->storage_message, sizeof out->storage_message, "%s", err);
@@ -233,6 +271,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     crawl__feed_intake_open(&c);
     rc = state_batch_new(&c.loop, c.st, c.w, &c.batch);
     if (rc < 0) goto out;
+    state_batch_set_mark_floor(c.batch, crawl__mark_floor, &c);
     if (cfg->cluster.enabled) { /* Redis may be away a while: commits wait for it */
         char key[CRAWL_STATE_KV_KEY_MAX];
         segment_key(cfg, key, sizeof key);
@@ -373,6 +412,7 @@ out:
     for (size_t i = 0; c.src_headers && i < cfg->n_sources; i++)
         curl_slist_free_all(c.src_headers[i]);
     free(c.src_headers);
+    free(c.inflight);
     for (size_t i = 0; c.src && i < cfg->n_sources; i++) {
         fa_hashset_free(&c.src[i].seen_pages);
         fa_hashset_free(&c.src[i].seen_feeds);

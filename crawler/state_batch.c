@@ -71,6 +71,10 @@ struct state_batch {
     uint64_t give_up_ms, wait_ms, retries;
     uint64_t hold_until_ns; /* no flush before this (fa_time_mono_ns) after a failure */
     char segment_key[CRAWL_STATE_KV_KEY_MAX];
+    /* state_batch_set_mark_floor; the floor asked when the running flush began */
+    void (*floor)(void *ud, char *out, size_t len);
+    void *floor_ud;
+    char flush_floor[256];
     /* XXH3 of the urls of the url records in waiting and flushing (a
      * filter for state_batch_get_url: may still hold some that are gone;
      * rebuilt from waiting whenever a flush ends) */
@@ -263,6 +267,13 @@ void state_batch_set_retry(state_batch *b, int retry, uint64_t give_up_ms)
     b->give_up_ms = give_up_ms ? give_up_ms : 30000;
 }
 
+void state_batch_set_mark_floor(state_batch *b, void (*floor)(void *ud, char *out, size_t len),
+                                void *ud)
+{
+    b->floor = floor;
+    b->floor_ud = ud;
+}
+
 int state_batch_set_segment_key(state_batch *b, const char *key)
 {
     if (strlen(key) >= sizeof b->segment_key) return FA_EINVAL;
@@ -313,7 +324,10 @@ static void commit(state_batch *b)
             newest = p->rec.url.warc_segment;
     }
     /* Where reconciliation after a crash starts reading (segment names
-     * sort in time order). */
+     * sort in time order): not past a segment that may hold records still
+     * on their way to a batch (state_batch_set_mark_floor). */
+    if (newest[0] && b->flush_floor[0] && strcmp(b->flush_floor, newest) < 0)
+        newest = b->flush_floor;
     if (rc == 0 && newest[0]) rc = crawl_state_put_kv(b->st, b->segment_key, newest);
     if (rc == 0) rc = crawl_state_commit(b->st);
     if (rc < 0) {
@@ -384,6 +398,8 @@ void state_batch_flush(state_batch *b)
     if (b->flush_running || b->n_waiting == 0 || b->error || b->closing) return;
     if (b->hold_until_ns && fa_time_mono_ns() < b->hold_until_ns) return; /* the timer retries */
     b->hold_until_ns = 0;
+    b->flush_floor[0] = '\0';
+    if (b->floor) b->floor(b->floor_ud, b->flush_floor, sizeof b->flush_floor);
     b->flushing = b->waiting;
     b->n_flushing = b->n_waiting;
     b->waiting = NULL;

@@ -92,6 +92,17 @@ void state_batch_set_retry(state_batch *b, int retry, uint64_t give_up_ms);
  * share a state.  0, FA_EINVAL (too long) or FA_ENOMEM. */
 int state_batch_set_segment_key(state_batch *b, const char *key);
 
+/* That mark is where reconciliation reads from after a crash, and it must
+ * not pass a record the state does not hold yet.  A record still on its
+ * way to the batch (its job archived, its url record not yet added) may
+ * sit in a segment older than the newest one the batch names: one closed
+ * by the first run's dictionary switch or a roll-over meanwhile.  floor
+ * is asked on the loop thread as each flush begins for the oldest segment
+ * such records may be in ("" when there are none); the mark the flush
+ * commits is never past it.  NULL: no floor. */
+void state_batch_set_mark_floor(state_batch *b, void (*floor)(void *ud, char *out, size_t len),
+                                void *ud);
+
 /* Commits that failed and were tried again (state_batch_set_retry). */
 uint64_t state_batch_retries(const state_batch *b);
 

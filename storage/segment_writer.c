@@ -129,6 +129,8 @@ struct segment_writer {
     uint64_t size;      /* bytes of whole records in the current segment */
     uint64_t info_size; /* of which the warcinfo */
     unsigned serial;    /* next serial to try */
+    char newest[256];   /* the newest segment name of this prefix in the folder
+                           (at open, then each one opened): new names sort after it */
     segment_writer_stats st;
     char err[512];
 
@@ -137,6 +139,7 @@ struct segment_writer {
      * lock that a roll-over holds across its fsyncs. */
     pthread_mutex_t stats_lock;
     segment_writer_stats st_pub;
+    char name_pub[256]; /* the newest segment opened (under stats_lock) */
 
     pthread_mutex_t pool_lock;
     worker *pool;
@@ -539,6 +542,50 @@ out:
     return rc;
 }
 
+void segment_writer_first_name(const char *prefix, int64_t now_ns, char *out, size_t len)
+{
+    char ts[15];
+    fa_time_format_14(now_ns, ts);
+    snprintf(out, len, "%s-%s-%05u.warc.zst", prefix, ts, 0u);
+}
+
+/* A segment name of this writer's prefix: "<prefix>-<14 digits>-..." */
+static int own_name(const segment_writer *w, const char *name)
+{
+    size_t n = strlen(w->prefix);
+    if (strncmp(name, w->prefix, n) != 0 || name[n] != '-') return 0;
+    for (size_t i = 1; i <= 14; i++)
+        if (name[n + i] < '0' || name[n + i] > '9') return 0;
+    return name[n + 15] == '-' && strstr(name + n + 16, ".warc.zst") != NULL;
+}
+
+static int keep_own(void *ud, const char *name)
+{
+    return own_name(ud, name);
+}
+
+/* w->newest from the folder: the greatest of this prefix's segment names
+ * (".open" left off).  Names must sort in the order segments were opened
+ * - reconciliation after a crash reads from a name on - and a serial that
+ * starts at 0 in each process does not see to that alone: a run killed
+ * after its dictionary switch leaves <ts>-00002 behind, and the next run
+ * in that second would open <ts>-00000. */
+static void find_newest(segment_writer *w)
+{
+    char **names = NULL;
+    size_t n = 0;
+    w->newest[0] = '\0';
+    if (fa_dir_list(w->dir, keep_own, w, &names, &n) < 0) return;
+    for (size_t i = 0; i < n; i++) {
+        char base[256];
+        snprintf(base, sizeof base, "%s", names[i]);
+        char *open_suffix = strstr(base, ".open");
+        if (open_suffix) *open_suffix = '\0';
+        if (strcmp(base, w->newest) > 0) memcpy(w->newest, base, sizeof base);
+    }
+    fa_dir_list_free(names, n);
+}
+
 static int open_segment(segment_writer *w)
 {
     char ts[15], name[256], open_name[272];
@@ -546,6 +593,10 @@ static int open_segment(segment_writer *w)
     worker *k = NULL;
     struct stat st;
     fa_time_format_14(fa_time_now_ns(), ts);
+    if (w->newest[0]) { /* never before the newest name (a clock set back, a run this second) */
+        size_t n = strlen(w->prefix) + 1;
+        if (memcmp(w->newest + n, ts, 14) > 0) memcpy(ts, w->newest + n, 14);
+    }
     for (unsigned tries = 0;; tries++, w->serial++) {
         if (tries == MAX_SERIAL_TRIES) {
             rc = FA_EIO;
@@ -554,6 +605,7 @@ static int open_segment(segment_writer *w)
         }
         snprintf(name, sizeof name, "%s-%s-%05u.warc.zst", w->prefix, ts, w->serial);
         snprintf(open_name, sizeof open_name, "%s.open", name);
+        if (strcmp(name, w->newest) <= 0) continue;
         if (fstatat(w->dirfd, name, &st, 0) == 0) continue;
         fd = openat(w->dirfd, open_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                     (mode_t)w->file_mode);
@@ -597,6 +649,7 @@ static int open_segment(segment_writer *w)
     }
     len += dict_len;
     memcpy(w->name, name, sizeof name);
+    memcpy(w->newest, name, sizeof name);
     w->fd = fd;
     fd = -1;
     cdxj__acc_reset(&w->idx);
@@ -608,6 +661,9 @@ static int open_segment(segment_writer *w)
     w->st.bytes_on_disk += len;
     w->st.open_segment_size = len;
     publish_stats(w);
+    pthread_mutex_lock(&w->stats_lock);
+    memcpy(w->name_pub, w->name, sizeof w->name_pub);
+    pthread_mutex_unlock(&w->stats_lock);
     if (w->obs.segment_opened) w->obs.segment_opened(w->obs.ud, w->name);
     if (w->obs.record_written) w->obs.record_written(w->obs.ud, WARC_TYPE_WARCINFO, len - dict_len);
 out:
@@ -719,6 +775,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
         goto out;
     }
     cdxj__acc_init(&w->idx, w->dirfd, w->index_mem_max);
+    find_newest(w);
     if (opt->lazy_open) {
         /* Nothing is created yet, but a folder we cannot write to is
          * reported now rather than at the first record. */
@@ -1546,6 +1603,14 @@ void segment_writer_get_stats(segment_writer *w, segment_writer_stats *out)
 {
     pthread_mutex_lock(&w->stats_lock);
     *out = w->st_pub;
+    pthread_mutex_unlock(&w->stats_lock);
+}
+
+void segment_writer_segment_name(segment_writer *w, char *out, size_t len)
+{
+    if (len == 0) return;
+    pthread_mutex_lock(&w->stats_lock);
+    snprintf(out, len, "%s", w->name_pub);
     pthread_mutex_unlock(&w->stats_lock);
 }
 

@@ -223,6 +223,17 @@ int segment_writer_sync(segment_writer *w);
 
 void segment_writer_get_stats(segment_writer *w, segment_writer_stats *out);
 
+/* The newest segment the writer has opened ("" before the first), copied
+ * into out.  A record written from now on lands in it or in a later one
+ * (names sort in time order).  Thread-safe; takes the statistics' lock,
+ * never the writer's, so the loop thread may ask at any time. */
+void segment_writer_segment_name(segment_writer *w, char *out, size_t len);
+
+/* The lowest name a segment of a writer with this prefix opened at now_ns
+ * or later can have (names sort in time order): where a reader looking
+ * for everything written from now on starts. */
+void segment_writer_first_name(const char *prefix, int64_t now_ns, char *out, size_t len);
+
 /* Copies the message of the writer's most recent error (write, roll-over,
  * sync or close; "" if none) into buf (len bytes, NUL-terminated).  The
  * same message is logged at error level with component "warc".  Safe from

@@ -6,7 +6,7 @@
 # plain `zstd -d` cannot use it ("Dictionary mismatch"); the README's
 # commands extract it first.  Each command line run here is also checked to
 # be in README.md word for word.  Last, dictionary_trained_while_serving: a
-# first `serve` gets its dictionary after 500 records without stopping, and
+# first `serve` gets its dictionary after 250 records without stopping, and
 # the segments after it carry it and read back by the README's loop.
 set -u
 bin=$(realpath "$1") src=$(realpath "$2")
@@ -78,7 +78,7 @@ done
 
 # ---- dictionary_trained_while_serving ----
 # A first run under `serve` (storage.dictionary: auto, no dictionary yet):
-# the segment writer trains a dictionary after its first 500 records while
+# the segment writer trains a dictionary after its first 250 records while
 # serve keeps running - it used to wait for the run's end, which a serve
 # that is never reloaded never reaches - and every segment from then on
 # carries it; the README's loop reads the whole archive.

@@ -1118,7 +1118,7 @@ static void not_modified_as_revisit(void **state)
 }
 
 /* storage.dictionary auto: the first run samples its records, trains a
- * dictionary after 500 of them and writes its next segment with it (issue
+ * dictionary after 250 of them and writes its next segment with it (issue
  * 14), and trains one on the whole run kept in the state folder; the next
  * run's segment carries that one (a dictionary frame first) and is smaller
  * still; every record reads back. */
@@ -1135,7 +1135,7 @@ static void dictionary_trained_then_used(void **state)
     assert_int_equal(crawl_run_once(cfg, NULL, &one), 0);
     assert_true(one.pages_fetched >= 150);
     assert_true(one.records > 600);
-    assert_int_equal(one.segments, 2); /* the first 500 records, then with a dictionary */
+    assert_int_equal(one.segments, 2); /* the first 250 records, then with a dictionary */
     char dict_dir[1024];
     snprintf(dict_dir, sizeof dict_dir, "%s/dictionaries", cfg->storage.state_dir);
     assert_int_equal(count_files(dict_dir, ".zdict"), 1);

@@ -31,7 +31,7 @@ fails=0
 if ls "$tmp/archive"/*.open >/dev/null 2>&1; then echo "FAIL: .open segments left"; fails=1; fi
 : > "$tmp/all.warc"
 for f in "$tmp/archive"/*.warc.zst; do
-  # (issue 14) a first run writes with a dictionary after 500 records
+  # (issue 14) a first run writes with a dictionary after 250 records
   if "$bin" dict-extract "$f" "$tmp/seg.zdict" >/dev/null 2>&1; then d=(-D "$tmp/seg.zdict"); else d=(); fi
   zstd -q -dc "${d[@]}" "$f" >> "$tmp/all.warc" || { echo "FAIL: $f does not decompress"; fails=1; }
 done

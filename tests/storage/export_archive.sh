@@ -34,7 +34,7 @@ mkdir "$work/x"
 "$bin" export "$work/a" "$work/x/all.warc.gz" > "$work/export.txt" || fail "export exit $?"
 [ -s "$work/x/all.warc.gz" ] && [ -s "$work/x/all.warc.gz.cdxj" ] || fail "no .warc.gz or .cdxj"
 [ -z "$(ls "$work/x" | grep '\.tmp$' || true)" ] || fail "temporary files left"
-# (issue 14: the first run writes two segments - its first 500 records, then
+# (issue 14: the first run writes two segments - its first 250 records, then
 # the rest with the dictionary it trained on them)
 n_seg=$(ls "$work/a"/*.warc.zst | wc -l)
 grep -q "records from $n_seg files" "$work/export.txt" || fail "summary: $(cat "$work/export.txt")"

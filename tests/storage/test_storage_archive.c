@@ -1084,6 +1084,42 @@ static void early_switch_wakes_waiters(void **state)
 
 /* fastCover's frequency table follows the samples' bytes: a first run's
  * early ~3 MB get 2^18 counters, a run's end 12 MiB 2^20, never more. */
+/* A new segment's name sorts after every segment of its prefix already
+ * in the folder: reconciliation after a crash reads the segments from a
+ * name on.  A run killed after its dictionary switch left <ts>-00001
+ * behind, and the next run opened <ts>-00000 in the same second - before
+ * it - so its pages were never read back and were archived again
+ * (test_kill9).  Here the segment left behind is dated an hour ahead (a
+ * clock set back since): the new one must still sort after it. */
+static void segment_names_sort_after_existing(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    char ts[15], left[512], other[512], got[256];
+    fa_time_format_14(fa_time_now_ns() + 3600 * 1000000000LL, ts);
+    snprintf(left, sizeof left, "%s/names-%s-00001.warc.zst.open", dir, ts);
+    write_file(left, "", 0);
+    /* another prefix's newer name does not count */
+    snprintf(other, sizeof other, "%s/names-node9-%s-00007.warc.zst", dir, "29991231235959");
+    write_file(other, "", 0);
+    segment_writer_options o = {.dir = dir, .prefix = "names", .lazy_open = 1};
+    segment_writer *w;
+    char err[256];
+    assert_int_equal(segment_writer_open(&o, &w, err, sizeof err), 0);
+    page_exchange p;
+    page_make(&p, 1, 0);
+    warc_record_spec g = {.record_type = WARC_TYPE_RESPONSE, .exchange = &p.x};
+    assert_int_equal(segment_writer_write_records(w, &g, 1, NULL), 0);
+    segment_writer_segment_name(w, got, sizeof got);
+    char want[256];
+    snprintf(want, sizeof want, "names-%s-00002.warc.zst", ts);
+    assert_string_equal(got, want);
+    assert_int_equal(segment_writer_close(w), 0);
+    page_free(&p);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 static void fastcover_table_by_samples(void **state)
 {
     (void)state;
@@ -1356,6 +1392,7 @@ int main(void)
         cmocka_unit_test(early_switch_wakes_waiters),
         cmocka_unit_test(sampler_reservoir),
         cmocka_unit_test(fastcover_table_by_samples),
+        cmocka_unit_test(segment_names_sort_after_existing),
         cmocka_unit_test(sampler_take_in_order),
         cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),

@@ -106,7 +106,7 @@ if [ "${FEEDARC_BENCH_NO_WGET:-0}" != 1 ]; then
 fi
 
 # Run 1: a first crawl - no dictionary yet: the writer trains one on the
-# first 500 records and writes the following segments with it, and one for
+# first 250 records and writes the following segments with it, and one for
 # later runs is trained at the end on records sampled over the whole run.
 s0=$(srv_cpu) i0=$(idle_cpu)
 read -r f_wall f_cpu f_rss < <(measure feedarc "${pin[@]}" "$bin" once -c "$work/bench.yaml")
@@ -164,7 +164,7 @@ printf 'feedarc: %s connections/host, min_delay 0; load average before: %s\n\n' 
   "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| client | wall s | pages/s | CPU s | CPU ms/page | CPU s per wall s | peak RSS MiB | loop lag p99 / max ms | archive bytes | vs wget | records |\n'
 printf '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
-printf '| feedarc once, first run (dictionary trained after 500 records) | %s | %s | %s | %s | %s | %s | %s | %s | %.2fx | %s |\n' \
+printf '| feedarc once, first run (dictionary trained after 250 records) | %s | %s | %s | %s | %s | %s | %s | %s | %.2fx | %s |\n' \
   "$f_wall" "$(rate "$f_pages" "$f_wall")" "$f_cpu" "$(ms_per "$f_cpu" "$f_pages")" \
   "$(cores "$f_cpu" "$f_wall")" "$((f_rss / 1024))" "${f_lag:-?}" "$f_bytes" \
   "$(echo "$f_bytes / $w_bytes" | bc -l)" "$f_records"
