@@ -976,8 +976,10 @@ static void test_carried_majority(void **state)
         for (unsigned p = 0; p < 7 && keep[k][p] >= 0; p++) {
             for (unsigned s = 0; s < 3; s++) {
                 sentence(&orig, 1, p * 3 + s, 0);
-                if (k == 0 && p == 2) sentence(&page, 5, s, 0); /* rewritten */
-                else if (s < (unsigned)keep[k][p]) sentence(&page, 1, p * 3 + s, 0);
+                if (k == 0 && p == 2)
+                    sentence(&page, 5, s, 0); /* rewritten */
+                else if (s < (unsigned)keep[k][p])
+                    sentence(&page, 1, p * 3 + s, 0);
             }
             fa_buf_puts(&orig, "\n\n");
             if (keep[k][p] || (k == 0 && p == 2)) fa_buf_puts(&page, "\n\n");
