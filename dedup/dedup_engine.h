@@ -115,6 +115,16 @@ typedef struct dedup_trace {
     double whole_me, whole_other;
     uint32_t edges_me[3], edges_other[3]; /* confirmed: align_layout's lead_edge,
                                               inner_touched, trail_edge of each text */
+    /* confirmed, for diagnostics (0 when not measured): the rest of each
+     * text's align_run in the other - span_core, inversions, matched,
+     * stretch, then win and win_whole (x1000) and win_inversions - its
+     * run's block edge, the container's run lead, the pair shares and
+     * the close shares (x1000) */
+    uint32_t run_me[7], run_other[7];
+    int edge_me, edge_other;
+    uint32_t run_lead_me, run_lead_other;
+    double pair_me, pair_other, close_me, close_other;
+    int over_cap, weak, sub, shared_paragraphs;
 } dedup_trace;
 
 typedef struct dedup_options {

@@ -1871,6 +1871,15 @@ static void trace_candidate(void *ud, const dedup_trace *t)
             t->lay_other[2], t->lay_other[3], t->sentences_me, t->sentences_other, t->span_me,
             t->span_other, t->whole_me, t->whole_other, t->edges_me[0], t->edges_me[1],
             t->edges_me[2], t->edges_other[0], t->edges_other[1], t->edges_other[2]);
+    /* the rest of the measures, one line more (X) */
+    fprintf(x->f, "X");
+    for (int k = 0; k < 7; k++)
+        fprintf(x->f, " %u", t->run_me[k]);
+    for (int k = 0; k < 7; k++)
+        fprintf(x->f, " %u", t->run_other[k]);
+    fprintf(x->f, " %d %d %u %u %.4f %.4f %.4f %.4f %d %d %d %d\n", t->edge_me, t->edge_other,
+            t->run_lead_me, t->run_lead_other, t->pair_me, t->pair_other, t->close_me,
+            t->close_other, t->over_cap, t->weak, t->sub, t->shared_paragraphs);
 }
 
 static void trace_truth(FILE *f, const corpus *c)

@@ -946,6 +946,109 @@ static void test_carried_two_cut(void **state)
     }
 }
 
+/* A story of seven paragraphs of three sentences (and a headline) carried
+ * by a roundup after its own story of four paragraphs, with its third
+ * paragraph rewritten (other sentences in its place), two sentences
+ * removed from its sixth and its last paragraph cut: three blocks of the
+ * story not found, two of them holding none of its found sentences, four
+ * found (0.61 of it, verbatim, one run in order) - carried
+ * (carried_majority; carried_run's own-block bounds refuse it).  A story
+ * of six paragraphs with its second cut, two sentences removed from its
+ * fifth and its last cut: three blocks found beside three not found (0.54)
+ * - as many as a page sharing part of a story has - is not. */
+static void test_carried_majority(void **state)
+{
+    (void)state;
+    static const int keep[2][7] = {{3, 3, 0, 3, 3, 1, 0}, {3, 0, 3, 3, 1, 0, -1}};
+    for (int k = 0; k < 2; k++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, k);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The original headline of the story\n\n");
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned p = 0; p < 7 && keep[k][p] >= 0; p++) {
+            for (unsigned s = 0; s < 3; s++) {
+                sentence(&orig, 1, p * 3 + s, 0);
+                if (k == 0 && p == 2)
+                    sentence(&page, 5, s, 0); /* rewritten */
+                else if (s < (unsigned)keep[k][p])
+                    sentence(&page, 1, p * 3 + s, 0);
+            }
+            fa_buf_puts(&orig, "\n\n");
+            if (keep[k][p] || (k == 0 && p == 2)) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 6; s++) { /* another story the roundup carries */
+            sentence(&page, 7, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (k == 0)
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
+/* A story of four paragraphs (three, three, five and five sentences; and
+ * a headline) carried by a roundup after its own story with four
+ * sentences removed from its third paragraph and its last cut: two
+ * blocks found, two not (the first holding the sentence kept), 0.43 of
+ * it found, every found sentence whole, one run - carried (verbatim_run
+ * with two blocks not found; it took one).  The same paragraphs with a
+ * paragraph of the page's own between the first two (a page quoting them
+ * apart) are not. */
+static void test_carried_verbatim_two_own(void **state)
+{
+    (void)state;
+    static const unsigned para_end[4] = {3, 6, 11, 16};
+    for (int apart = 0; apart < 2; apart++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, apart);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The original headline of the story\n\n");
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0, p = 0; s < 16; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s < 7) sentence(&page, 1, s, 0);
+            if (s + 1 == para_end[p]) {
+                fa_buf_puts(&orig, "\n\n");
+                if (s < 7) fa_buf_puts(&page, "\n\n");
+                if (apart && p == 0)
+                    for (unsigned k = 0; k < 3; k++)
+                        sentence(&page, 5, k, 0), fa_buf_puts(&page, k == 2 ? "\n\n" : "");
+                p++;
+            }
+        }
+        for (unsigned s = 0; s < 6; s++) { /* another story the roundup carries */
+            sentence(&page, 7, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
+        if (!apart)
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&orig);
+        fa_buf_free(&page);
+    }
+}
+
 /* A short story (a headline and two paragraphs of five sentences) carried
  * by a roundup with its last paragraph cut, between the roundup's own
  * story and another: 0.48 of it found, every found sentence whole, one
@@ -2763,6 +2866,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trimmed_copy_not_contained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_two_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_end_cut_half, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_majority, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_verbatim_two_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_short_verbatim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_whole_typos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_compact_typos, setup, teardown),
