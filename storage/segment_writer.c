@@ -45,7 +45,9 @@
  * .open`.  Closing it is fsync(file), rename to drop `.open` (refusing to
  * replace an existing file), fsync(dir): after a crash, a name without
  * `.open` is a complete segment.  The serial grows with each segment of a
- * writer and skips names already present in the folder.
+ * writer and skips names already present in the folder, and a new name
+ * sorts after every segment of the prefix in the folder (find_newest):
+ * reconciliation after a crash reads the segments from a name on.
  *
  * A roll-over happens when the current size plus the pair's compressed size
  * would pass max_size, unless the segment holds no pair yet (an oversized
