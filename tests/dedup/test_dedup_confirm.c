@@ -53,6 +53,27 @@ static void sentence(fa_buf *b, unsigned story, unsigned s, int typo)
     fa_buf_puts(b, ". ");
 }
 
+/* A roundup's headline and its own story: n sentences of story 3 in
+ * paragraphs of three. */
+static void roundup_own_story(fa_buf *page, unsigned n)
+{
+    fa_buf_puts(page, "The roundup's headline\n\n");
+    for (unsigned s = 0; s < n; s++) {
+        sentence(page, 3, s, 0);
+        if (s % 3 == 2) fa_buf_puts(page, "\n\n");
+    }
+}
+
+/* Another story a roundup carries after the one a test looks at: two
+ * paragraphs of three sentences of story 7. */
+static void roundup_other_story(fa_buf *page)
+{
+    for (unsigned s = 0; s < 6; s++) {
+        sentence(page, 7, s, 0);
+        if (s % 3 == 2) fa_buf_puts(page, "\n\n");
+    }
+}
+
 static align_text build(const char *s)
 {
     fa_buf n;
@@ -746,11 +767,7 @@ static void test_carried_run_in_order(void **state)
             sentence(&orig, 1, s, 0);
             if (s % 3 == 2) fa_buf_puts(&orig, "\n\n");
         }
-        fa_buf_puts(&page, "The roundup's headline\n\n");
-        for (unsigned s = 0; s < 12; s++) {
-            sentence(&page, 3, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_own_story(&page, 12);
         for (unsigned s = 0; s < 6; s++) {
             sentence(&page, 1, order[ordered][s], 0);
             if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
@@ -850,11 +867,7 @@ static void test_carried_half(void **state)
             sentence(&orig, 1, s, 0);
             if (s % 2 == 1) fa_buf_puts(&orig, "\n\n");
         }
-        fa_buf_puts(&page, "The roundup's headline\n\n");
-        for (unsigned s = 0; s < 12; s++) {
-            sentence(&page, 3, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_own_story(&page, 12);
         for (unsigned s = 0; s < 10; s++) {
             sentence(&page, s >= 2 && s % 2 == 1 ? 1001 : 1, s, 0); /* rewritten */
             if (s % 2 == 1) fa_buf_puts(&page, "\n\n");
@@ -883,11 +896,7 @@ static void test_carried_end_cut_half(void **state)
     fa_buf_init(&orig, 1 << 20);
     fa_buf_init(&page, 1 << 20);
     fa_buf_puts(&orig, "The original headline of the story\n\n");
-    fa_buf_puts(&page, "The roundup's headline\n\n");
-    for (unsigned s = 0; s < 12; s++) {
-        sentence(&page, 3, s, 0);
-        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-    }
+    roundup_own_story(&page, 12);
     for (unsigned s = 0, p = 0; s < 12; s++) {
         sentence(&orig, 1, s, 0);
         if (s < 8) sentence(&page, 1, s, 0);
@@ -923,11 +932,7 @@ static void test_carried_two_cut(void **state)
         fa_buf_init(&orig, 1 << 20);
         fa_buf_init(&page, 1 << 20);
         if (k == 0) fa_buf_puts(&orig, "The original headline of the story\n\n");
-        fa_buf_puts(&page, "The roundup's headline\n\n");
-        for (unsigned s = 0; s < 12; s++) {
-            sentence(&page, 3, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_own_story(&page, 12);
         for (unsigned s = 0; s < 15 && keep[k][s / 3] >= 0; s++) {
             sentence(&orig, 1, s, 0);
             if (keep[k][s / 3]) sentence(&page, 1, s, 0);
@@ -968,11 +973,7 @@ static void test_carried_majority(void **state)
         fa_buf_init(&orig, 1 << 20);
         fa_buf_init(&page, 1 << 20);
         fa_buf_puts(&orig, "The original headline of the story\n\n");
-        fa_buf_puts(&page, "The roundup's headline\n\n");
-        for (unsigned s = 0; s < 12; s++) {
-            sentence(&page, 3, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_own_story(&page, 12);
         for (unsigned p = 0; p < 7 && keep[k][p] >= 0; p++) {
             for (unsigned s = 0; s < 3; s++) {
                 sentence(&orig, 1, p * 3 + s, 0);
@@ -984,10 +985,7 @@ static void test_carried_majority(void **state)
             fa_buf_puts(&orig, "\n\n");
             if (keep[k][p] || (k == 0 && p == 2)) fa_buf_puts(&page, "\n\n");
         }
-        for (unsigned s = 0; s < 6; s++) { /* another story the roundup carries */
-            sentence(&page, 7, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_other_story(&page); /* another story the roundup carries */
         enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
         if (k == 0)
             assert_int_equal(kind, DEDUP_CONTAINS);
@@ -1018,11 +1016,7 @@ static void test_carried_verbatim_two_own(void **state)
         fa_buf_init(&orig, 1 << 20);
         fa_buf_init(&page, 1 << 20);
         fa_buf_puts(&orig, "The original headline of the story\n\n");
-        fa_buf_puts(&page, "The roundup's headline\n\n");
-        for (unsigned s = 0; s < 12; s++) {
-            sentence(&page, 3, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_own_story(&page, 12);
         for (unsigned s = 0, p = 0; s < 16; s++) {
             sentence(&orig, 1, s, 0);
             if (s < 7) sentence(&page, 1, s, 0);
@@ -1035,10 +1029,7 @@ static void test_carried_verbatim_two_own(void **state)
                 p++;
             }
         }
-        for (unsigned s = 0; s < 6; s++) { /* another story the roundup carries */
-            sentence(&page, 7, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_other_story(&page); /* another story the roundup carries */
         enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
         if (!apart)
             assert_int_equal(kind, DEDUP_CONTAINS);
@@ -1071,11 +1062,7 @@ static void test_carried_short_verbatim(void **state)
             sentence(&orig, 1, s, 0);
             if (s % 5 == 4) fa_buf_puts(&orig, "\n\n");
         }
-        fa_buf_puts(&page, "The roundup's headline\n\n");
-        for (unsigned s = 0; s < 12; s++) {
-            sentence(&page, 3, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_own_story(&page, 12);
         for (unsigned s = 0; s < 5; s++) {
             sentence(&page, 1, s, 0);
             if (spread && s < 4) sentence(&page, 5, s, 0);
@@ -1115,11 +1102,7 @@ static void test_carried_whole_typos(void **state)
         sentence(&orig, 1, s, 0);
         if (s % 2 == 1) fa_buf_puts(&orig, "\n\n");
     }
-    fa_buf_puts(&page, "The roundup's headline\n\n");
-    for (unsigned s = 0; s < 18; s++) {
-        sentence(&page, 3, s, 0);
-        if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-    }
+    roundup_own_story(&page, 18);
     for (unsigned s = 0; s < 18; s++) {
         int rewritten = s % 2 == 1 && s >= 3 && s <= 11;
         sentence(&page, rewritten ? 1001 : 1, s, s == 1 || s == 2 || s == 4 || s == 6);
@@ -1157,11 +1140,7 @@ static void test_carried_compact_typos(void **state)
             sentence(&orig, 1, s, 0);
             if (s % 4 == 3) fa_buf_puts(&orig, "\n\n");
         }
-        fa_buf_puts(&page, "The roundup's headline\n\n");
-        for (unsigned s = 0; s < 18; s++) {
-            sentence(&page, 3, s, 0);
-            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
-        }
+        roundup_own_story(&page, 18);
         for (unsigned s = 0; s < 12; s++) {
             sentence(&page, 1, s, s % 2 == 0 || s == 11);
             if (apart && (s == 3 || s == 7)) sentence(&page, 5, s, 0);
