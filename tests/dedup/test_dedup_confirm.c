@@ -425,6 +425,20 @@ static enum dedup_finding_kind carried_kind(const char *d, dedup_options o, cons
     return kind;
 }
 
+/* Asserts that the page is found to contain the story (contained) or
+ * not (carried_kind in folder d), then frees both texts. */
+static void expect_contained(const char *d, dedup_options o, fa_buf *orig, fa_buf *page,
+                             int contained)
+{
+    enum dedup_finding_kind kind = carried_kind(d, o, orig->data, page->data);
+    if (contained)
+        assert_int_equal(kind, DEDUP_CONTAINS);
+    else
+        assert_int_not_equal(kind, DEDUP_CONTAINS);
+    fa_buf_free(orig);
+    fa_buf_free(page);
+}
+
 static void test_engine_confirms(void **state)
 {
     (void)state;
@@ -772,13 +786,7 @@ static void test_carried_run_in_order(void **state)
             sentence(&page, 1, order[ordered][s], 0);
             if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
         }
-        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-        if (ordered)
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&orig);
-        fa_buf_free(&page);
+        expect_contained(d, o, &orig, &page, ordered);
     }
 }
 
@@ -836,13 +844,7 @@ static void test_scattered_chars_not_carried(void **state)
             chars_sentence(&page, 1, k, 1);
             if (k % 3 == 2) fa_buf_puts(&page, "\n\n");
         }
-        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-        if (run)
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&orig);
-        fa_buf_free(&page);
+        expect_contained(d, o, &orig, &page, run);
     }
 }
 
@@ -872,13 +874,7 @@ static void test_carried_half(void **state)
             sentence(&page, s >= 2 && s % 2 == 1 ? 1001 : 1, s, 0); /* rewritten */
             if (s % 2 == 1) fa_buf_puts(&page, "\n\n");
         }
-        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-        if (at)
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&orig);
-        fa_buf_free(&page);
+        expect_contained(d, o, &orig, &page, at);
     }
 }
 
@@ -941,13 +937,7 @@ static void test_carried_two_cut(void **state)
                 if (keep[k][s / 3]) fa_buf_puts(&page, "\n\n");
             }
         }
-        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-        if (k == 0)
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&orig);
-        fa_buf_free(&page);
+        expect_contained(d, o, &orig, &page, k == 0);
     }
 }
 
@@ -986,13 +976,7 @@ static void test_carried_majority(void **state)
             if (keep[k][p] || (k == 0 && p == 2)) fa_buf_puts(&page, "\n\n");
         }
         roundup_other_story(&page); /* another story the roundup carries */
-        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-        if (k == 0)
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&orig);
-        fa_buf_free(&page);
+        expect_contained(d, o, &orig, &page, k == 0);
     }
 }
 
@@ -1030,13 +1014,7 @@ static void test_carried_verbatim_two_own(void **state)
             }
         }
         roundup_other_story(&page); /* another story the roundup carries */
-        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-        if (!apart)
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&orig);
-        fa_buf_free(&page);
+        expect_contained(d, o, &orig, &page, !apart);
     }
 }
 
@@ -1072,13 +1050,7 @@ static void test_carried_short_verbatim(void **state)
             sentence(&page, 4, s, 0);
             if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
         }
-        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-        if (!spread)
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&orig);
-        fa_buf_free(&page);
+        expect_contained(d, o, &orig, &page, !spread);
     }
 }
 
@@ -1146,13 +1118,7 @@ static void test_carried_compact_typos(void **state)
             if (apart && (s == 3 || s == 7)) sentence(&page, 5, s, 0);
             if (s % 4 == 3) fa_buf_puts(&page, "\n\n");
         }
-        enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-        if (!apart)
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&orig);
-        fa_buf_free(&page);
+        expect_contained(d, o, &orig, &page, !apart);
     }
 }
 
@@ -1208,13 +1174,7 @@ static void test_carried_in_place(void **state)
                 sentence(&page, 4, s, 0);
                 if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
             }
-            enum dedup_finding_kind kind = carried_kind(d, o, orig.data, page.data);
-            if (shape == 0)
-                assert_int_equal(kind, DEDUP_CONTAINS);
-            else
-                assert_int_not_equal(kind, DEDUP_CONTAINS);
-            fa_buf_free(&orig);
-            fa_buf_free(&page);
+            expect_contained(d, o, &orig, &page, shape == 0);
         }
 }
 
