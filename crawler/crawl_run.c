@@ -93,10 +93,13 @@ static void segment_prefix(const config *cfg, char *out, size_t len)
  * and archived again (test_kill9).  0 or a negative code (err says). */
 static int mark_from_now(crawl *c, const char *key, char *err, size_t errlen)
 {
-    char have[256];
+    char have[CRAWL_STATE_KV_VALUE_MAX];
     int rc = crawl_state_get_kv(c->st, key, have, sizeof have);
-    if (rc != 0) return rc < 0 ? (snprintf(err, errlen, "reading the state: %s",
-                                           crawl_state_errmsg(c->st)), rc) : 0;
+    if (rc == 1) return 0; /* a mark: the batches move it */
+    if (rc < 0) {
+        snprintf(err, errlen, "reading the state: %s", crawl_state_errmsg(c->st));
+        return rc;
+    }
     char prefix[512], name[600];
     segment_prefix(c->cfg, prefix, sizeof prefix);
     segment_writer_first_name(prefix, fa_time_now_ns(), name, sizeof name);
