@@ -567,11 +567,12 @@ static int keep_own(void *ud, const char *name)
 }
 
 /* w->newest from the folder: the greatest of this prefix's segment names
- * (".open" left off).  Names must sort in the order segments were opened
- * - reconciliation after a crash reads from a name on - and a serial that
- * starts at 0 in each process does not see to that alone: a run killed
- * after its dictionary switch leaves <ts>-00002 behind, and the next run
- * in that second would open <ts>-00000. */
+ * (up to ".warc.zst": an index's or an .open's suffix left off).  Names
+ * must sort in the order segments were opened - reconciliation after a
+ * crash reads from a name on - and a serial that starts at 0 in each
+ * process does not see to that alone: a run killed after its dictionary
+ * switch leaves <ts>-00002 behind, and the next run in that second would
+ * open <ts>-00000. */
 static void find_newest(segment_writer *w)
 {
     char **names = NULL;
@@ -581,8 +582,8 @@ static void find_newest(segment_writer *w)
     for (size_t i = 0; i < n; i++) {
         char base[256];
         snprintf(base, sizeof base, "%s", names[i]);
-        char *open_suffix = strstr(base, ".open");
-        if (open_suffix) *open_suffix = '\0';
+        char *ext = strstr(base, ".warc.zst");
+        if (ext) ext[sizeof ".warc.zst" - 1] = '\0';
         if (strcmp(base, w->newest) > 0) memcpy(w->newest, base, sizeof base);
     }
     fa_dir_list_free(names, n);
