@@ -172,6 +172,31 @@ static void committed_by_finish_in_order(void **state)
     crawl_state_close(ro);
 }
 
+/* The floor a flush asks for (state_batch_set_mark_floor). */
+static void older_floor(void *ud, char *out, size_t len)
+{
+    snprintf(out, len, "%s", (const char *)ud);
+}
+
+/* A record still on its way to the batch may sit in an older segment
+ * than the one the batch names: the mark the flush commits stops at the
+ * floor it was given, and without a floor it is the batch's newest. */
+static void mark_stops_at_the_floor(void **state)
+{
+    fixture *f = *state;
+    warc_written wr;
+    archive_one(f, "http://127.0.0.1/a", &wr);
+    url_record r = record_for(&wr);
+    state_batch_set_mark_floor(f->b, older_floor, "0-an-older-segment.warc.zst");
+    assert_int_equal(state_batch_put_url(f->b, "http://127.0.0.1/a", &r), 0);
+    char msg[256] = "";
+    assert_int_equal(state_batch_finish(f->b, msg, sizeof msg), 0);
+    f->b = NULL;
+    char val[256];
+    committed_kv(f, STATE_BATCH_KV_LAST_SEGMENT, val, sizeof val);
+    assert_string_equal(val, "0-an-older-segment.warc.zst");
+}
+
 /* An op that holds its flush on the worker until told to go on. */
 typedef struct gate_op {
     atomic_int entered, go;
@@ -406,6 +431,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(committed_by_finish_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(mark_stops_at_the_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(commits_on_a_worker_after_earlier_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(urgent_and_full_batches_do_not_wait_for_the_timer, setup,
                                         teardown),
