@@ -416,19 +416,22 @@ void crawl__pick_dictionary(crawl *c)
 
 /* After a run that sampled: train on the records the writer sampled over
  * the whole run, keep it in the state folder, and use it from the next run
- * on (segments carry their dictionary).  The training (~0.1 s of one core
- * on the bench's 4,100 pages) runs on its own thread while the main thread
- * closes the run: before, it stood alone between the last page and the
- * exit (docs/BENCHMARKS.md, "Session 15"). */
+ * on (segments carry their dictionary).  The training (~0.08 s of one core
+ * on the bench's 4,100 pages, 30 ms of it giving pages back) runs on its
+ * own thread from the last page archived on, while the loop and then the
+ * main thread close the run: before, it stood alone between the last page
+ * and the exit (docs/BENCHMARKS.md, "Session 15"). */
 static void train_dictionary_thread(void *arg)
 {
     crawl_dict_training *t = arg;
     segment_samples s;
     void *d = NULL;
     /* The crawl's buffers are freed by now, but held by the threads' malloc
-     * arenas; training needs ~40 MB more (a copy of the samples, zstd's
-     * tables): give the free pages back first, so that the process's peak
-     * stays the crawl's, not the crawl's plus the training's. */
+     * arenas; training needs a few MB more (zstd's tables: the samples are
+     * trained on where the sampler kept them): give the free pages back
+     * first, so that the process's peak stays the crawl's, not the crawl's
+     * plus the training's (without it +4-5 MiB on bench_crawl.sh's compact
+     * pages, for 30 ms less between the last page and the exit). */
     fa_alloc_give_back();
     t->rc = segment_writer_take_samples(t->w, &s);
     t->w = NULL;
@@ -444,6 +447,7 @@ static void train_dictionary_thread(void *arg)
 
 void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t)
 {
+    if (t->started) return;
     memset(t, 0, sizeof *t);
     if (!c->sampling || c->w == NULL) return;
     t->w = c->w;

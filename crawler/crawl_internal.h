@@ -269,6 +269,8 @@ typedef struct source_rt {
 #define MAX_SOURCE_DEPTH 4       /* sitemap index -> sitemap ..., HTML -> feed */
 #define MAX_SOURCE_CHILDREN 1000 /* child sitemaps / discovered feeds per source */
 
+typedef struct crawl_dict_training crawl_dict_training;
+
 struct crawl {
     const config *cfg;
     source_rt *src;
@@ -321,6 +323,7 @@ struct crawl {
     void *dict;
     size_t dict_len;
     int sampling;
+    crawl_dict_training *dict_training; /* the later runs' (crawl_run.c's) */
     dedup_engine *dedup;            /* near-duplicates, containment, boilerplate */
     atomic_ulong findings;          /* counted on worker threads */
     atomic_int dedup_insert_failed; /* the dedup index refused a document (logged once) */
@@ -615,13 +618,15 @@ const fa_observer *crawl__observer(crawl *c);
  * train one for the next run. */
 void crawl__pick_dictionary(crawl *c);
 /* The later runs' dictionary, trained at the end of a run that sampled, on
- * a thread of its own beside the run's last steps (the url records' last
- * batch, the segment's close): _start once every page is archived; the
+ * a thread of its own beside the run's last steps (the loop's close, the
+ * url records' last batch, the segment's close): _start once every page
+ * is archived (crawl__maybe_finish) on a struct zeroed before the first
+ * call, a no-op when started already; the
  * samples leave the writer first (_wait_taken before segment_writer_close);
  * _finish joins and, when record is set, keeps the dictionary's path in
  * the state (kv "dictionary") for the next run, else removes the file.
  * Each is a no-op when nothing was started. */
-typedef struct crawl_dict_training {
+struct crawl_dict_training {
     int started, threaded, taken_seen;
     int post_taken; /* the thread posts taken (set before it starts) */
     uv_thread_t thread;
@@ -632,7 +637,7 @@ typedef struct crawl_dict_training {
     int rc; /* the training's result; FA_EINVAL: too few records to learn from */
     size_t len;
     char path[4096]; /* the dictionary file written */
-} crawl_dict_training;
+};
 void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t);
 void crawl__train_dictionary_wait_taken(crawl_dict_training *t);
 void crawl__train_dictionary_finish(crawl *c, crawl_dict_training *t, int record);

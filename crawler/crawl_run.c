@@ -146,6 +146,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     int dict_recorded = 0;
     c.cfg = cfg;
     c.sum = out;
+    c.dict_training = &dict_training;
     c.opt = opt ? opt : &defaults;
     c.serve = c.opt->serve;
     c.max_pending = opt && opt->max_archive_pending ? opt->max_archive_pending : 256;
@@ -353,14 +354,14 @@ out:
         uv_run(&c.loop, UV_RUN_DEFAULT);
         if (c.batch) {
             /* Every page is archived and inserted by now.  The later runs'
-             * dictionary is trained on a thread of its own while the dedup
-             * engine's close, the url records' last batch, the sources, the
-             * segment's close follow here.  The engine's close gives its
-             * tables back first and then waits for its files' fdatasync;
-             * the training thread starts with malloc_trim (~15 ms) before
-             * it allocates, so its memory (the samples' copy, zstd's
-             * tables) comes after the index's and the run's peak stays the
-             * crawl's, while the fdatasync and the training overlap. */
+             * dictionary trains on a thread of its own (started by
+             * crawl__maybe_finish as the last page was archived, or here
+             * when the loop ended otherwise) while the dedup engine's
+             * close, the url records' last batch, the sources and the
+             * segment's close follow here.  It trains on the samples where
+             * the writer kept them (no copy) and allocates zstd's tables
+             * only after giving the allocator's free pages back, so the
+             * run's peak stays the crawl's. */
             crawl__train_dictionary_start(&c, &dict_training);
             dedup_engine_close(c.dedup);
             c.dedup = NULL;

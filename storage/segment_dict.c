@@ -3,7 +3,6 @@
  * segment_dict.h. */
 #include "storage/segment_dict.h"
 
-#include "common/fa_alloc.h"
 #include "common/fa_err.h"
 #include "common/fa_fs.h"
 
@@ -333,9 +332,26 @@ out:
 
 /* ---- the reservoir of training samples -------------------------------- */
 
+/* The samples live side by side in one arena rather than in a block each,
+ * so that the run's last training takes them as they lie: no copy into
+ * fresh memory between the run's last page and its exit (a run's 6.5-12
+ * MB of samples faulted in page by page, 25 ms on the bench's VM), and no
+ * 2,000 blocks to free.  A sample that replaces a longer one is written
+ * over it (the difference stays a hole); a longer one goes after the last.
+ * Once the holes come to a quarter of the bytes kept (HOLES_MIN at least)
+ * or the arena's end is reached, the samples are moved down over the holes
+ * (compact: a memmove of the bytes kept, ~1.5 ms for 6.5 MB, a few times
+ * in a run), so the arena's pages written - its share of the process's
+ * memory - stay within about 1.25 times the samples.  The arena is
+ * allocated once, at its full size: a page is resident once written. */
+#define ARENA_CAP ((size_t)SEGMENT__SAMPLES_BYTES + ((size_t)4 << 20))
+#define HOLES_MIN ((size_t)1 << 20)
+
 struct segment__sampler {
     pthread_mutex_t lock;
-    uint8_t *data[SEGMENT__SAMPLES];
+    uint8_t *arena; /* ARENA_CAP bytes, NULL until the first sample */
+    size_t end;     /* the arena's bytes in use: the last sample's end */
+    size_t off[SEGMENT__SAMPLES];
     size_t sizes[SEGMENT__SAMPLES];
     unsigned n;     /* samples kept */
     uint64_t seen;  /* records offered */
@@ -355,8 +371,7 @@ segment__sampler *segment__sampler_new(void)
 void segment__sampler_free(segment__sampler *s)
 {
     if (s == NULL) return;
-    for (unsigned i = 0; i < s->n; i++)
-        free(s->data[i]);
+    free(s->arena);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -367,6 +382,41 @@ static uint64_t next_random(segment__sampler *s)
     s->state ^= s->state >> 7;
     s->state ^= s->state << 17;
     return s->state;
+}
+
+typedef struct placed {
+    size_t off;
+    unsigned slot;
+} placed;
+
+static int by_offset(const void *x, const void *y)
+{
+    size_t a = ((const placed *)x)->off, b = ((const placed *)y)->off;
+    return (a > b) - (a < b);
+}
+
+/* Moves the samples down over the holes, in the order they lie, so that
+ * they fill arena[0, bytes); order[] (n of them, may be NULL) receives the
+ * slots in that order.  Under the lock. */
+static int compact(segment__sampler *s, unsigned *order)
+{
+    placed *p = malloc((s->n ? s->n : 1) * sizeof *p);
+    if (p == NULL) return FA_ENOMEM;
+    for (unsigned i = 0; i < s->n; i++)
+        p[i] = (placed){s->off[i], i};
+    qsort(p, s->n, sizeof *p, by_offset);
+    size_t to = 0;
+    for (unsigned i = 0; i < s->n; i++) {
+        unsigned k = p[i].slot;
+        if (s->off[k] != to && s->sizes[k])
+            memmove(s->arena + to, s->arena + s->off[k], s->sizes[k]);
+        s->off[k] = to;
+        to += s->sizes[k];
+        if (order) order[i] = k;
+    }
+    s->end = to;
+    free(p);
+    return 0;
 }
 
 uint64_t segment__sampler_add(segment__sampler *s, const void *a, size_t a_len, const void *b,
@@ -388,17 +438,27 @@ uint64_t segment__sampler_add(segment__sampler *s, const void *a, size_t a_len, 
     if (n == 0 || slot > s->n || slot == SEGMENT__SAMPLES ||
         s->bytes - old + n > SEGMENT__SAMPLES_BYTES)
         goto out;
-    uint8_t *copy = malloc(n);
-    if (copy == NULL) goto out;
-    if (a_len) memcpy(copy, a, a_len);
-    if (b_len) memcpy(copy + a_len, b, b_len);
-    if (c_len) memcpy(copy + a_len + b_len, c, c_len);
-    if (slot < s->n) {
-        free(s->data[slot]);
+    if (s->arena == NULL && (s->arena = malloc(ARENA_CAP)) == NULL) goto out;
+    size_t at;
+    if (slot < s->n && n <= old) {
+        at = s->off[slot]; /* over the sample it replaces */
     } else {
-        s->n++;
+        if (slot < s->n) s->sizes[slot] = 0; /* it goes: a hole compact() closes */
+        size_t kept = s->bytes - old, holes = s->end - kept;
+        if (s->end + n > ARENA_CAP || holes > (kept / 4 > HOLES_MIN ? kept / 4 : HOLES_MIN)) {
+            if (compact(s, NULL) < 0) { /* out of memory: the old sample stays */
+                if (slot < s->n) s->sizes[slot] = old;
+                goto out;
+            }
+        }
+        at = s->end; /* fits: the kept bytes are under SEGMENT__SAMPLES_BYTES */
+        s->end += n;
     }
-    s->data[slot] = copy;
+    if (a_len) memcpy(s->arena + at, a, a_len);
+    if (b_len) memcpy(s->arena + at + a_len, b, b_len);
+    if (c_len) memcpy(s->arena + at + a_len + b_len, c, c_len);
+    if (slot == s->n) s->n++;
+    s->off[slot] = at;
     s->sizes[slot] = n;
     s->bytes = s->bytes - old + n;
 out:
@@ -406,35 +466,29 @@ out:
     return seen;
 }
 
-/* One thread's share of sampler_copy: samples [from, to) to dst. */
+/* One thread's share of a copy of the compacted samples. */
 typedef struct copy_part {
     uint8_t *dst;
-    uint8_t *const *data;
-    const size_t *sizes;
-    unsigned from, to;
+    const uint8_t *src;
+    size_t len;
 } copy_part;
 
 static void *copy_part_run(void *arg)
 {
     copy_part *c = arg;
-    uint8_t *d = c->dst;
-    for (unsigned i = c->from; i < c->to; i++) {
-        memcpy(d, c->data[i], c->sizes[i]);
-        d += c->sizes[i];
-    }
+    memcpy(c->dst, c->src, c->len);
     return NULL;
 }
 
-/* Copies the samples kept, side by side, into *samples and *sizes (as
- * segment_dict_train wants them); consume: each is freed once copied and
- * the sampler starts empty, and the pages go back (malloc_trim) before
- * zstd's tables are allocated, so the copy does not double them at the
- * peak.  The copy is mostly page faults on fresh memory (~20 us a page
- * on the bench's VM: 30-40 ms for a run's 6.5 MB, 65 ms for 12 MiB, on
- * the path from a run's last page to its exit), so past
- * COPY_SPLIT_BYTES a second thread copies the second half of the bytes
- * while this one copies the first.  FA_EINVAL (nothing copied) under
- * min_samples, FA_ENOMEM. */
+/* The samples kept, side by side in *samples, their sizes in *sizes (as
+ * segment_dict_train wants them), compacted first.  consume: the arena
+ * itself is handed over and the sampler starts empty (the run's last
+ * training: nothing is copied; FA_EINVAL under min_samples leaves the
+ * samples kept).  Otherwise (a first run's early training, while the run
+ * goes on adding) the samples are copied: the copy is mostly page faults
+ * on fresh memory (~20 us a page on the bench's VM), so past
+ * COPY_SPLIT_BYTES a second thread copies the second half.  FA_EINVAL
+ * (nothing copied) under min_samples, FA_ENOMEM. */
 #define COPY_SPLIT_BYTES (2u << 20)
 static int sampler_copy(segment__sampler *s, unsigned min_samples, int consume, void **samples,
                         size_t **sizes, unsigned *n)
@@ -448,44 +502,40 @@ static int sampler_copy(segment__sampler *s, unsigned min_samples, int consume, 
         pthread_mutex_unlock(&s->lock);
         return FA_EINVAL;
     }
-    uint8_t *all = malloc(s->bytes ? s->bytes : 1);
-    size_t *sz = all ? malloc(k * sizeof *sz) : NULL;
-    if (sz == NULL) {
-        pthread_mutex_unlock(&s->lock);
-        free(all);
-        return FA_ENOMEM;
-    }
-    /* the split: the first sample past half of the bytes */
-    unsigned mid = k;
-    size_t off = 0, mid_off = 0;
-    for (unsigned i = 0; i < k; i++) {
-        sz[i] = s->sizes[i];
-        if (mid == k && s->bytes >= COPY_SPLIT_BYTES && off >= s->bytes / 2) {
-            mid = i;
-            mid_off = off;
-        }
-        off += s->sizes[i];
-    }
-    copy_part second = {all + mid_off, s->data, s->sizes, mid, k};
-    pthread_t t;
-    int threaded = mid < k && pthread_create(&t, NULL, copy_part_run, &second) == 0;
-    copy_part first = {all, s->data, s->sizes, 0, threaded ? mid : k};
-    copy_part_run(&first);
-    if (threaded) pthread_join(t, NULL);
+    unsigned *order = malloc(k * sizeof *order);
+    size_t *sz = malloc(k * sizeof *sz);
+    uint8_t *all = NULL;
+    if (order == NULL || sz == NULL || compact(s, order) < 0) goto nomem;
+    for (unsigned i = 0; i < k; i++)
+        sz[i] = s->sizes[order[i]];
     if (consume) {
-        for (unsigned i = 0; i < k; i++) {
-            free(s->data[i]);
-            s->data[i] = NULL;
-        }
+        all = s->arena;
+        s->arena = NULL;
+        s->end = 0;
         s->n = 0;
         s->bytes = 0;
+    } else {
+        all = malloc(s->bytes ? s->bytes : 1);
+        if (all == NULL) goto nomem;
+        size_t half = s->bytes >= COPY_SPLIT_BYTES ? s->bytes / 2 : 0;
+        copy_part second = {all + half, s->arena + half, s->bytes - half};
+        pthread_t t;
+        int threaded = half && pthread_create(&t, NULL, copy_part_run, &second) == 0;
+        copy_part first = {all, s->arena, threaded ? half : s->bytes};
+        copy_part_run(&first);
+        if (threaded) pthread_join(t, NULL);
     }
     pthread_mutex_unlock(&s->lock);
-    if (consume) fa_alloc_give_back();
+    free(order);
     *samples = all;
     *sizes = sz;
     *n = k;
     return 0;
+nomem:
+    pthread_mutex_unlock(&s->lock);
+    free(order);
+    free(sz);
+    return FA_ENOMEM;
 }
 
 int segment__sampler_take(segment__sampler *s, unsigned min_samples, void **samples,

@@ -97,18 +97,17 @@ uint64_t segment__sampler_add(segment__sampler *s, const void *a, size_t a_len, 
 
 /* Trains a dictionary of dict_size bytes on the samples kept (see
  * segment_dict_train).  FA_EINVAL when fewer than min_samples are kept.
- * consume: the samples are freed once copied for the training (and their
- * pages given back, malloc_trim) - the last training of a run, where
- * keeping them would double the reservoir at the process's peak; the
- * sampler starts empty after it. */
+ * consume: the training takes the samples where they lie and frees them
+ * after (the last training of a run); the sampler starts empty after it.
+ * Otherwise they are copied first and the sampler goes on. */
 int segment__sampler_train(segment__sampler *s, unsigned min_samples, int consume, size_t dict_size,
                            void **dict, size_t *len, const fa_observer *obs);
 
 /* Takes the samples kept off the sampler: *samples (one malloc'ed buffer,
- * the samples side by side) and *sizes (malloc'ed, *n of them), as
- * segment_dict_train wants them; each sample is freed once copied and the
- * pages given back (malloc_trim), and the sampler starts empty.  FA_EINVAL
- * (nothing taken) when fewer than min_samples are kept, FA_ENOMEM. */
+ * the samples side by side - the sampler's own, handed over, not a copy)
+ * and *sizes (malloc'ed, *n of them), as segment_dict_train wants them; the
+ * sampler starts empty.  FA_EINVAL (nothing taken) when fewer than
+ * min_samples are kept, FA_ENOMEM. */
 int segment__sampler_take(segment__sampler *s, unsigned min_samples, void **samples,
                           size_t **sizes, unsigned *n);
 

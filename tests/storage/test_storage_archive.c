@@ -1219,6 +1219,67 @@ static void sampler_take_in_order(void **state)
     }
 }
 
+/* Records of 8-32 KiB, far more than the 12 MiB the reservoir keeps: some
+ * replace a longer sample in place, some go after the last one, and the
+ * arena is compacted (samples moved down over the holes) more than once.
+ * Every sample taken is one whole record, sizes and bytes agree, and the
+ * records kept come from the whole run. */
+static size_t varied_size(unsigned i)
+{
+    return 8192 + (size_t)(i * 2654435761u % 24577u);
+}
+
+static void sampler_replaces_and_compacts(void **state)
+{
+    (void)state;
+    segment__sampler *s = segment__sampler_new();
+    assert_non_null(s);
+    char *rec = malloc(32 << 10);
+    assert_non_null(rec);
+    unsigned records = 8000;
+    for (unsigned i = 0; i < records; i++) {
+        size_t n = varied_size(i);
+        memset(rec, 'a' + (int)(i % 26), n);
+        int h = snprintf(rec, 32, "record %u:", i);
+        assert_true(h > 0);
+        assert_int_equal(segment__sampler_add(s, rec, n, NULL, 0, NULL, 0), i + 1);
+    }
+    void *all;
+    size_t *sizes;
+    unsigned n;
+    assert_int_equal(segment__sampler_take(s, 10, &all, &sizes, &n), 0);
+    assert_true(n > 300 && n <= SEGMENT__SAMPLES);
+    const char *p = all;
+    size_t total = 0;
+    unsigned late = 0;
+    char *seen = calloc(records, 1);
+    assert_non_null(seen);
+    for (unsigned k = 0; k < n; k++) {
+        unsigned i;
+        assert_int_equal(sscanf(p, "record %u:", &i), 1);
+        assert_true(i < records);
+        assert_false(seen[i]); /* each record kept once */
+        seen[i] = 1;
+        assert_int_equal(sizes[k], varied_size(i));
+        size_t h = strlen(p); /* the header ends where snprintf put its NUL */
+        for (size_t j = h + 1; j < sizes[k]; j++)
+            if (p[j] != 'a' + (int)(i % 26)) fail_msg("record %u byte %zu", i, j);
+        late += i >= records / 2;
+        total += sizes[k];
+        p += sizes[k];
+    }
+    assert_true(total <= SEGMENT__SAMPLES_BYTES);
+    assert_true(total > SEGMENT__SAMPLES_BYTES - (32u << 10));
+    assert_true(late > n / 4); /* replacements reached the run's second half */
+    free(seen);
+    free(all);
+    free(sizes);
+    /* taken: the sampler starts empty */
+    assert_int_equal(segment__sampler_take(s, 1, &all, &sizes, &n), FA_EINVAL);
+    free(rec);
+    segment__sampler_free(s);
+}
+
 /* ---- CDXJ ------------------------------------------------------------- */
 
 static void index_spill_equals_rebuild(void **state)
@@ -1394,6 +1455,7 @@ int main(void)
         cmocka_unit_test(fastcover_table_by_samples),
         cmocka_unit_test(segment_names_sort_after_existing),
         cmocka_unit_test(sampler_take_in_order),
+        cmocka_unit_test(sampler_replaces_and_compacts),
         cmocka_unit_test(index_spill_equals_rebuild),
         cmocka_unit_test(merge_many),
         cmocka_unit_test(recovery_every_offset),
