@@ -125,6 +125,21 @@ static void leave(crawl_state *st)
 
 /* ---- public functions ---- */
 
+int crawl_state_checkpoint(crawl_state *st)
+{
+    int rc;
+    if (!st) return FA_EINVAL;
+    if ((rc = enter(st)) < 0) return rc;
+    if (st->in_txn) {
+        crawl_state__set_error(st, "checkpoint inside a transaction");
+        rc = FA_EINVAL;
+    } else if (st->ops->checkpoint) {
+        rc = st->ops->checkpoint(st);
+    }
+    leave(st);
+    return rc;
+}
+
 void crawl_state_close(crawl_state *st)
 {
     if (!st) return;

@@ -222,6 +222,14 @@ int crawl_state_open_memory(crawl_state **out);
 int crawl_state_open_redis(const char *url, const char *password, const char *prefix,
                            crawl_state **out, char *err, size_t errlen);
 
+/* Copies what the state's journal holds back into its store now (SQLite:
+ * a WAL checkpoint, which its close would otherwise do), so that a close
+ * that follows has little left to do: a process can do it while it waits
+ * for something else.  Outside a transaction.  A backend without such a
+ * journal does nothing.  Returns 0 or a negative code (FA_EINVAL inside a
+ * transaction, FA_EIO). */
+int crawl_state_checkpoint(crawl_state *st);
+
 /* Rolls back a transaction left open, releases the lock and frees st.  NULL
  * is accepted. */
 void crawl_state_close(crawl_state *st);

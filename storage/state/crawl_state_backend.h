@@ -48,6 +48,9 @@ typedef struct crawl_state_ops {
     int (*put_backoff)(crawl_state *st, const char *host, const backoff_record *rec);
     int (*get_kv)(crawl_state *st, const char *key, char *val, size_t cap);
     int (*put_kv)(crawl_state *st, const char *key, const char *val);
+    /* Optional (NULL: nothing to do): crawl_state_checkpoint, outside a
+     * transaction. */
+    int (*checkpoint)(crawl_state *st);
     /* Frees the backend; an open transaction has already been rolled back. */
     void (*close)(crawl_state *st);
 } crawl_state_ops;

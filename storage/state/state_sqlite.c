@@ -542,6 +542,16 @@ static void destroy(sqlite_state *s)
     free(s);
 }
 
+/* PASSIVE: copies the frames no reader still needs and waits for no one;
+ * the close's own checkpoint then has only what came after. */
+static int sql_checkpoint(crawl_state *st)
+{
+    sqlite_state *s = sql_of(st);
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY) return 0; /* busy: another process's checkpoint */
+    return fail(s, "checkpoint", rc);
+}
+
 static void sql_close(crawl_state *st)
 {
     destroy(sql_of(st));
@@ -563,6 +573,7 @@ static const crawl_state_ops sqlite_ops = {
     .put_backoff = sql_put_backoff,
     .get_kv = sql_get_kv,
     .put_kv = sql_put_kv,
+    .checkpoint = sql_checkpoint,
     .close = sql_close,
 };
 
