@@ -305,6 +305,9 @@ struct crawl {
         unsigned jobs; /* 0: a free entry */
     } *inflight;
     size_t n_inflight;
+    /* the state's reconciliation mark as the run began (its segments' names
+     * sort after it) */
+    char start_mark[CRAWL_STATE_KV_VALUE_MAX];
     unsigned long yields_start; /* fa_worker_yields() when the loop started */
     uint64_t archive_pending_bytes, max_pending_bytes; /* the response bytes they hold in memory */
     int paused, stopping, finishing;

@@ -95,7 +95,10 @@ static int mark_from_now(crawl *c, const char *key, char *err, size_t errlen)
 {
     char have[CRAWL_STATE_KV_VALUE_MAX];
     int rc = crawl_state_get_kv(c->st, key, have, sizeof have);
-    if (rc == 1) return 0; /* a mark: the batches move it */
+    if (rc == 1) { /* a mark: the batches move it */
+        snprintf(c->start_mark, sizeof c->start_mark, "%s", have);
+        return 0;
+    }
     if (rc < 0) {
         snprintf(err, errlen, "reading the state: %s", crawl_state_errmsg(c->st));
         return rc;
@@ -105,6 +108,7 @@ static int mark_from_now(crawl *c, const char *key, char *err, size_t errlen)
     segment_writer_first_name(prefix, fa_time_now_ns(), name, sizeof name);
     rc = crawl_state_put_kv(c->st, key, name);
     if (rc < 0) snprintf(err, errlen, "writing the state: %s", crawl_state_errmsg(c->st));
+    if (rc == 0) snprintf(c->start_mark, sizeof c->start_mark, "%s", name);
     return rc;
 }
 
@@ -126,6 +130,10 @@ static int open_writer(crawl *c)
         .operator_name = cfg->storage.operator_name,
         .train_dict_after = c->sampling ? CRAWL_EARLY_DICT_RECORDS : 0, /* trained early */
         .observer = crawl__observer(c),
+        /* never before the mark: a clock set back since it was written
+         * (mark_from_now's a moment ago) would name the first segments
+         * before it, and reconciliation would not read them */
+        .names_after = c->start_mark,
     };
     char err[256] = "";
     int rc = segment_writer_open(&wo, &c->w, err, sizeof err);

@@ -75,6 +75,9 @@ struct state_batch {
     void (*floor)(void *ud, char *out, size_t len);
     void *floor_ud;
     char flush_floor[256];
+    /* the writer's newest segment when the running flush began: every url
+     * record in the flush was archived before, so into it or an older one */
+    char flush_segment[256];
     /* XXH3 of the urls of the url records in waiting and flushing (a
      * filter for state_batch_get_url: may still hold some that are gone;
      * rebuilt from waiting whenever a flush ends) */
@@ -320,12 +323,20 @@ static void commit(state_batch *b)
     const char *newest = "";
     for (pending *p = b->flushing; rc == 0 && p; p = p->next) {
         rc = apply_one(b->st, p);
-        if (p->kind == PENDING_URL && strcmp(p->rec.url.warc_segment, newest) > 0)
+        if (b->w == NULL && p->kind == PENDING_URL && strcmp(p->rec.url.warc_segment, newest) > 0)
             newest = p->rec.url.warc_segment;
     }
     /* Where reconciliation after a crash starts reading (segment names
-     * sort in time order): not past a segment that may hold records still
-     * on their way to a batch (state_batch_set_mark_floor). */
+     * sort in time order): the writer's segment when the flush began, not
+     * the newest segment the url records name - a 304 (or its revisit)
+     * keeps the record of the capture it confirms, an earlier run's
+     * segment (the mark went back to it, and every start read the archive
+     * from there again) or, in a cluster, another node's (whose name may
+     * sort after all of this node's: reconciliation then read none of
+     * them).  Without a writer, the records' newest.  And not past a
+     * segment that may hold records still on their way to a batch
+     * (state_batch_set_mark_floor). */
+    if (b->w) newest = b->flush_segment; /* "": nothing archived yet, the mark stays */
     if (newest[0] && b->flush_floor[0] && strcmp(b->flush_floor, newest) < 0)
         newest = b->flush_floor;
     if (rc == 0 && newest[0]) rc = crawl_state_put_kv(b->st, b->segment_key, newest);
@@ -400,6 +411,8 @@ void state_batch_flush(state_batch *b)
     b->hold_until_ns = 0;
     b->flush_floor[0] = '\0';
     if (b->floor) b->floor(b->floor_ud, b->flush_floor, sizeof b->flush_floor);
+    b->flush_segment[0] = '\0';
+    if (b->w) segment_writer_segment_name(b->w, b->flush_segment, sizeof b->flush_segment);
     b->flushing = b->waiting;
     b->n_flushing = b->n_waiting;
     b->waiting = NULL;

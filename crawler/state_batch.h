@@ -35,7 +35,9 @@
 
 typedef struct state_batch state_batch;
 
-/* kv key: the newest segment named by a committed url record. */
+/* kv key: the reconciliation mark - the writer's newest segment when the
+ * last commit's flush began (or, without a writer, the newest segment its
+ * url records name), never past the floor (state_batch_set_mark_floor). */
 #define STATE_BATCH_KV_LAST_SEGMENT "last_committed_segment"
 
 /* Creates a batcher for st (borrowed) that syncs w (borrowed; NULL: no

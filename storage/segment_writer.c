@@ -573,19 +573,30 @@ static int keep_own(void *ud, const char *name)
  * process does not see to that alone: a run killed after its dictionary
  * switch leaves <ts>-00002 behind, and the next run in that second would
  * open <ts>-00000. */
-static void find_newest(segment_writer *w)
+/* Takes name (up to ".warc.zst") as w->newest when it sorts after it. */
+static void newest_at_least(segment_writer *w, const char *name)
+{
+    char base[256];
+    snprintf(base, sizeof base, "%s", name);
+    char *ext = strstr(base, ".warc.zst");
+    if (ext) ext[sizeof ".warc.zst" - 1] = '\0';
+    if (strcmp(base, w->newest) > 0) memcpy(w->newest, base, sizeof base);
+}
+
+/* ... and after names_after (segment_writer_options), when it is one of
+ * the prefix's: the state's mark may be past every segment in the folder
+ * (a clock set back since it was written, the segments moved away), and a
+ * segment named before it is not read back after a crash. */
+static void find_newest(segment_writer *w, const char *names_after)
 {
     char **names = NULL;
     size_t n = 0;
     w->newest[0] = '\0';
+    if (names_after && strlen(names_after) < sizeof w->newest && own_name(w, names_after))
+        newest_at_least(w, names_after);
     if (fa_dir_list(w->dir, keep_own, w, &names, &n) < 0) return;
-    for (size_t i = 0; i < n; i++) {
-        char base[256];
-        snprintf(base, sizeof base, "%s", names[i]);
-        char *ext = strstr(base, ".warc.zst");
-        if (ext) ext[sizeof ".warc.zst" - 1] = '\0';
-        if (strcmp(base, w->newest) > 0) memcpy(w->newest, base, sizeof base);
-    }
+    for (size_t i = 0; i < n; i++)
+        newest_at_least(w, names[i]);
     fa_dir_list_free(names, n);
 }
 
@@ -778,7 +789,7 @@ int segment_writer_open(const segment_writer_options *opt, segment_writer **out,
         goto out;
     }
     cdxj__acc_init(&w->idx, w->dirfd, w->index_mem_max);
-    find_newest(w);
+    find_newest(w, opt->names_after);
     if (opt->lazy_open) {
         /* Nothing is created yet, but a folder we cannot write to is
          * reported now rather than at the first record. */

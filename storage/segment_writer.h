@@ -68,6 +68,11 @@ typedef struct segment_writer_options {
      * segment_writer_take_samples.  0 = no sampling. */
     unsigned train_dict_after;
     size_t train_dict_size;
+    /* A name every new segment's sorts after when it is one of this
+     * prefix's (the state's reconciliation mark, which reconciliation after
+     * a crash reads from), as it sorts after every segment of the prefix
+     * in the folder.  NULL or another prefix's: none. */
+    const char *names_after;
 } segment_writer_options;
 
 /* A fetched HTTP exchange, archived as a `request` + `response` pair linked

@@ -22,6 +22,7 @@
 
 #include "common/fa_err.h"
 #include "crawler/state_batch.h"
+#include "crawler/archive_reconcile.h"
 #include "crawl_test_util.h"
 
 #include <pthread.h>
@@ -195,6 +196,139 @@ static void mark_stops_at_the_floor(void **state)
     char val[256];
     committed_kv(f, STATE_BATCH_KV_LAST_SEGMENT, val, sizeof val);
     assert_string_equal(val, "0-an-older-segment.warc.zst");
+}
+
+/* ---- the mark and the captures a batch carries ------------------------
+ *
+ * A url record does not always name a segment this run wrote: a 304 (and
+ * its revisit) keeps the record of the capture it confirms, whose segment
+ * is an earlier run's - or, in a cluster, another node's (the url records
+ * are shared in Redis, the segments are each node's own).  The mark must
+ * still name a segment of this writer, at or before every segment whose
+ * records are not committed. */
+
+/* A response for uri appended by w (reconciliation reads responses). */
+static void archive_response(segment_writer *w, const char *uri, warc_written *out)
+{
+    static const char req[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    warc_exchange x = {
+        .target_uri = uri,
+        .request = req,
+        .request_len = sizeof req - 1,
+        .response_head = head,
+        .response_head_len = sizeof head - 1,
+    };
+    assert_int_equal(segment_writer_write_exchange(w, &x, out), 0);
+}
+
+/* The fixture's batcher and writer replaced by a writer of prefix whose
+ * every response gets a segment of its own (a roll-over each). */
+static void refixture(fixture *f, const char *prefix)
+{
+    state_batch_close(f->b);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    f->b = NULL;
+    assert_int_equal(segment_writer_close(f->w), 0);
+    f->w = NULL;
+    char err[512] = "";
+    segment_writer_options wo = {
+        .dir = f->archive_dir, .prefix = prefix, .lazy_open = 1, .max_size = 1};
+    assert_int_equal(segment_writer_open(&wo, &f->w, err, sizeof err), 0);
+    assert_int_equal(state_batch_new(&f->loop, f->st, f->w, &f->b), 0);
+}
+
+/* Flushes everything queued and waits until it is committed. */
+static void commit_now(fixture *f, state_batch *b)
+{
+    for (int i = 0; i < 500 && state_batch_pending(b); i++) {
+        state_batch_flush(b);
+        run_for(f, 10);
+    }
+    assert_int_equal(state_batch_pending(b), 0);
+}
+
+/* (cluster) Node alpha's batch carries a 304 for a page node zulu
+ * captured: its record names zulu's segment, which sorts after every
+ * one of alpha's.  Alpha then archives a page into a segment that a
+ * roll-over closes, and is killed before that page is committed: the
+ * restart's reconciliation must find it - it read from zulu's name, past
+ * all of alpha's segments, and the page was fetched and archived again. */
+static void mark_is_not_another_nodes_segment(void **state)
+{
+    fixture *f = *state;
+    const char *key = "last_committed_segment:alpha";
+    char err[512] = "";
+    refixture(f, "feedarc-alpha");
+    state_batch *b = f->b;
+    segment_writer *w = f->w;
+    assert_int_equal(state_batch_set_segment_key(b, key), 0);
+
+    warc_written wa, wc;
+    archive_response(w, "http://127.0.0.1/a", &wa);
+    url_record ra = record_for(&wa);
+    assert_int_equal(state_batch_put_url(b, "http://127.0.0.1/a", &ra), 0);
+    url_record rz; /* the 304: zulu's capture, kept */
+    memset(&rz, 0, sizeof rz);
+    rz.kind = URL_KIND_PAGE;
+    rz.http_status = 304;
+    snprintf(rz.warc_segment, sizeof rz.warc_segment, "feedarc-zulu-20261201000000-00003.warc.zst");
+    assert_int_equal(state_batch_put_url_unarchived(b, "http://127.0.0.1/z", &rz), 0);
+    commit_now(f, b);
+
+    /* c lands in a segment the next response's roll-over closes; killed
+     * before c's record is committed */
+    archive_response(w, "http://127.0.0.1/c", &wc);
+    warc_written wd;
+    archive_response(w, "http://127.0.0.1/d", &wd);
+    assert_string_not_equal(wc.segment, wd.segment);
+    state_batch_close(b); /* dropped, as by kill -9 */
+    f->b = NULL;
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(segment_writer_close(w), 0);
+    f->w = NULL;
+
+    char mark[256];
+    committed_kv(f, key, mark, sizeof mark);
+    reconcile_result res;
+    assert_int_equal(archive_reconcile_key(f->archive_dir, f->st, key, &res, err, sizeof err), 0);
+    url_record got;
+    if (crawl_state_get_url(f->st, "http://127.0.0.1/c", &got) != 1)
+        fail_msg("c (in %s) not found again: the mark was %s", wc.segment, mark);
+    assert_string_equal(got.warc_record_id, wc.response_id);
+}
+
+/* A batch of 304s alone (a poll where nothing changed) names only old
+ * captures' segments: the mark must not go back to them - every start
+ * reads every segment from the mark on, and a mark moved back to a page
+ * first archived a month ago had it read a month of archive again. */
+static void mark_does_not_go_back_to_old_captures(void **state)
+{
+    fixture *f = *state;
+    refixture(f, "feedarc");
+    state_batch *b = f->b;
+    segment_writer *w = f->w;
+
+    warc_written wa, wb;
+    archive_response(w, "http://127.0.0.1/a", &wa); /* long ago */
+    url_record ra = record_for(&wa);
+    assert_int_equal(state_batch_put_url(b, "http://127.0.0.1/a", &ra), 0);
+    commit_now(f, b);
+    archive_response(w, "http://127.0.0.1/b", &wb); /* lately */
+    url_record rb = record_for(&wb);
+    assert_int_equal(state_batch_put_url(b, "http://127.0.0.1/b", &rb), 0);
+    commit_now(f, b);
+    char mark[256];
+    committed_kv(f, STATE_BATCH_KV_LAST_SEGMENT, mark, sizeof mark);
+    assert_string_equal(mark, wb.segment);
+
+    ra.http_status = 304; /* a confirmed, unchanged: its record as it was */
+    ra.fetch_count++;
+    assert_int_equal(state_batch_put_url_unarchived(b, "http://127.0.0.1/a", &ra), 0);
+    commit_now(f, b);
+    committed_kv(f, STATE_BATCH_KV_LAST_SEGMENT, mark, sizeof mark);
+    if (strcmp(mark, wb.segment) < 0)
+        fail_msg("the mark went back from %s to %s", wb.segment, mark);
 }
 
 /* An op that holds its flush on the worker until told to go on. */
@@ -374,10 +508,9 @@ static void retried_commits_and_notes(void **state)
     fixture *f = *state;
     state_batch_set_retry(f->b, 1, 20000);
     assert_int_equal(state_batch_set_segment_key(f->b, "last_committed_segment:node-a"), 0);
-    url_record r;
-    memset(&r, 0, sizeof r);
-    r.kind = URL_KIND_PAGE;
-    snprintf(r.warc_segment, sizeof r.warc_segment, "feedarc-node-a-1.warc.zst");
+    warc_written wr;
+    archive_one(f, "http://127.0.0.1/a", &wr);
+    url_record r = record_for(&wr);
     int calls = 0;
     note_probe n = {0};
     assert_int_equal(state_batch_put_url(f->b, "http://127.0.0.1/a", &r), 0);
@@ -394,7 +527,7 @@ static void retried_commits_and_notes(void **state)
     assert_int_equal(committed_url(f, "http://127.0.0.1/a", NULL), 1);
     char val[256];
     committed_kv(f, "last_committed_segment:node-a", val, sizeof val);
-    assert_string_equal(val, "feedarc-node-a-1.warc.zst");
+    assert_string_equal(val, wr.segment);
     committed_kv(f, STATE_BATCH_KV_LAST_SEGMENT, val, sizeof val);
     assert_string_equal(val, "");
 }
@@ -432,6 +565,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(committed_by_finish_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(mark_stops_at_the_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(mark_is_not_another_nodes_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(mark_does_not_go_back_to_old_captures, setup, teardown),
         cmocka_unit_test_setup_teardown(commits_on_a_worker_after_earlier_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(urgent_and_full_batches_do_not_wait_for_the_timer, setup,
                                         teardown),
