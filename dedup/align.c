@@ -515,6 +515,77 @@ uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_t
     return (uint32_t)lo2 - (headline ? 1u : 0u);
 }
 
+void align_kept_part(const align_text *a, const uint8_t *found, const align_text *b,
+                     const align_params *p, align_kept *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = a->n_s;
+    if (n == 0) return;
+    long *at = malloc(n * sizeof *at);
+    uint8_t *whole = malloc(n), *out_of = calloc(n, 1);
+    uint32_t nb = a->s[n - 1].block + 1;
+    uint8_t *blk_found = calloc(nb, 1);
+    if (at == NULL || whole == NULL || out_of == NULL || blk_found == NULL) {
+        free(at), free(whole), free(out_of), free(blk_found);
+        return;
+    }
+    long first = -1, last = -1;
+    for (size_t i = 0; i < n; i++) {
+        double held = 0;
+        at[i] = found[i] ? sentence_match(a, i, b, p, &held) : -1;
+        whole[i] = at[i] >= 0 && held >= ALIGN_WHOLE;
+        if (at[i] < 0) continue;
+        if (first < 0) first = (long)i;
+        last = (long)i;
+        blk_found[a->s[i].block] = 1;
+    }
+    if (first >= 0) {
+        /* the headline, when none of it is found */
+        if (!blk_found[a->s[0].block])
+            for (size_t i = 0; i < n && a->s[i].block == a->s[0].block; i++)
+                out_of[i] = 1;
+        /* sentences skipped between two matched ones */
+        for (long i = first, j; i < last; i = j) {
+            for (j = i + 1; j <= last && at[j] < 0; j++)
+                ;
+            if (j == i + 2 && at[j] - at[i] == 1)
+                for (long k = i + 1; k < j; k++)
+                    if (blk_found[a->s[k].block]) out_of[k] = 1;
+        }
+        /* the last block cut: the only one after the last match, which
+         * ends a block of b */
+        uint32_t lb = a->s[last].block;
+        size_t after = (size_t)last + 1;
+        while (after < n && a->s[after].block == lb)
+            after++;
+        size_t bt = (size_t)at[last];
+        int ends = bt + 1 >= b->n_s || b->s[bt + 1].block != b->s[bt].block;
+        if (after < n && a->s[n - 1].block == a->s[after].block && ends)
+            for (size_t k = after; k < n; k++)
+                out_of[k] = 1;
+    }
+    uint64_t tok = 0, got = 0;
+    int seen_found = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || (i > 0 && a->s[i].block != a->s[i - 1].block)) {
+            if (a->s[i - 1].block != a->s[0].block && tok) {
+                if (got * 2 >= tok)
+                    out->found_blocks++, seen_found = 1;
+                else
+                    out->own_blocks++, out->lead += !seen_found;
+            }
+            tok = got = 0;
+            if (i == n) break;
+        }
+        if (out_of[i]) continue;
+        tok += a->s[i].tokens;
+        out->tokens += a->s[i].tokens;
+        if (at[i] >= 0) got += a->s[i].tokens, out->found += a->s[i].tokens;
+        if (whole[i]) out->whole += a->s[i].tokens;
+    }
+    free(at), free(whole), free(out_of), free(blk_found);
+}
+
 uint32_t align_close_blocks(const align_text *a, const uint8_t *found, const align_text *b,
                             const align_params *p)
 {

@@ -227,6 +227,28 @@ void align_mark_matches(const align_text *a, const uint8_t *found, const align_t
 uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
                         const align_params *p);
 
+/* The part of a that b keeps, for a page b that may carry a with sentences
+ * removed or its end cut: a's tokens less those b shows no sign of having
+ * had - a's first block (a headline) when none of it is found (a page
+ * linking a carried story's headline drops it with its links), a's
+ * sentences not found between two found ones whose matches in b are the
+ * same or adjacent sentences of b, in a block holding a found sentence (a
+ * sentence removed: nothing of b stands where it stood), and a's last
+ * block when it is the only one after its last found sentence and that
+ * sentence's match ends a block of b (the copy stops there: its last
+ * paragraph cut).  found and whole: the kept tokens in sentences found in
+ * b, and held whole there (ALIGN_WHOLE); found_blocks, own_blocks and lead:
+ * a's blocks (its first aside) in the kept part, each mostly found (its
+ * found sentences half of its kept tokens) or not, and those not found
+ * before the first found one.  found: a->n_s flags from align_shares.
+ * One match per found sentence. */
+typedef struct align_kept {
+    uint64_t tokens, found, whole;
+    uint32_t found_blocks, own_blocks, lead;
+} align_kept;
+void align_kept_part(const align_text *a, const uint8_t *found, const align_text *b,
+                     const align_params *p, align_kept *out);
+
 /* How many blocks of a (its first, a headline, aside) hold a sentence
  * found in b that one sentence of b holds closely (ALIGN_CLOSE of its
  * counted trigrams: one changed word or typo in a sentence of words, or a

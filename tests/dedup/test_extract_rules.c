@@ -700,6 +700,52 @@ static void test_printed_addresses_are_not_links(void **state)
     free(t);
 }
 
+/* A story an aggregator carries whole in a "related" box keeps its short
+ * paragraphs: a sentence ending a paragraph of its own after a long
+ * paragraph of the same element is the story's (an aggregator removed the
+ * other sentence of a paragraph of two), while a blurb standing before
+ * any long text of its box, or a source line, is the box's
+ * (related_story_paragraph).  English, and a Chinese sentence of 27
+ * characters (weight 30-80 both: medium).  A story of two such paragraphs,
+ * one long (under LOOSE_TEXT_WEIGHT) and one medium, is not a lone blurb
+ * ("related-in-text"): both stay. */
+static void test_related_story_short_paragraph(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><article><h1>Orchard has a record year</h1>" PARA_A PARA_B PARA_C
+        "<section class=\"related-articles\"><h2>Related Articles</h2>"
+        "<article class=\"related\"><h3><a href=\"/x\">Mill rebuilt</a></h3>"
+        "<p class=\"src\">Valley Courier</p>"
+        "<p>Cider fair opens on Saturday at the old mill.</p>"
+        "<p>The carried story tells at length how the mill was rebuilt by volunteers after "
+        "the flood, stone by stone, over three long winters of hard work.</p>"
+        "<p>The new wheel turned again in May, to loud cheers.</p>"
+        "<p>Its last paragraph follows the millers who came back to grind the grain of the "
+        "valley once the new wheel turned again, as their fathers had.</p></article>"
+        "<article class=\"related\"><h3><a href=\"/y\">广州新的交通规划</a></h3>"
+        "<p>北京该公司15日暂停了明年的预算草案，涉及资金约444亿元。北京上海市政府6日宣布明年的"
+        "预算草案，涉及资金约82亿元。南京气象部门9日正式启动了物价预期，涉及资金约460亿元。</p>"
+        "<p>杭州专家组14日正在研究旅游接待政策，涉及资金约370亿元。</p></article>"
+        "<article class=\"related\"><h3><a href=\"/z\">Ferry back</a></h3>"
+        "<p>The harbour ferry sails again after the winter repairs, the operator said on "
+        "Monday, and the first crossing was full of commuters.</p>"
+        "<p>Fares stay as they were until the autumn, the operator added.</p></article>"
+        "</section></article></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "stone by stone");
+    KEPT(t, "The new wheel turned again in May, to loud cheers.");
+    KEPT(t, "as their fathers had");
+    KEPT(t, "涉及资金约460亿元");
+    KEPT(t, "杭州专家组14日正在研究旅游接待政策");
+    KEPT(t, "first crossing was full of commuters");
+    KEPT(t, "Fares stay as they were");
+    DROPPED(t, "Cider fair opens");
+    DROPPED(t, "Valley Courier");
+    free(t);
+}
+
 /* Once the text has begun, a lone long block under a "related" hint in
  * the container is a teaser's blurb; the same block opening the text is
  * its lead. */
@@ -1094,6 +1140,7 @@ int main(void)
         cmocka_unit_test(test_noscript_with_unclosed_div),
         cmocka_unit_test(test_related_box_inside_article),
         cmocka_unit_test(test_related_box_korean),
+        cmocka_unit_test(test_related_story_short_paragraph),
         cmocka_unit_test(test_lone_block_after_text),
         cmocka_unit_test(test_heading_after_text),
         cmocka_unit_test(test_rights_notice_in_text),
