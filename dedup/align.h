@@ -230,9 +230,9 @@ uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_t
 /* The part of a that b keeps, for a page b that may carry a with sentences
  * removed or its end cut: a's tokens less those b shows no sign of having
  * had - a's first block (a headline) when none of it is found (a page
- * linking a carried story's headline drops it with its links), a's
- * sentences not found between two found ones whose matches in b are the
- * same or adjacent sentences of b, in a block holding a found sentence (a
+ * linking a carried story's headline drops it with its links), a
+ * sentence of a not found, alone between two found ones whose matches are
+ * adjacent sentences of b, in a block holding a found sentence (a
  * sentence removed: nothing of b stands where it stood), and a's last
  * block when it is the only one after its last found sentence and that
  * sentence's match ends a block of b (the copy stops there: its last
