@@ -2200,15 +2200,15 @@ static int verbatim_run(const dedup_options *o, const align_layout *lay, const a
 }
 
 /* Twenty-third round: is a text (tokens long, found at pair with the pair's
- * stock phrases left out, its kept part k in a page, its run there run,
- * sentences long; the page's layout container) carried by the page over
+ * stock phrases left out, its kept part k in a page, its run there run;
+ * the page's layout container) carried by the page over
  * the part of it the page keeps (align_kept_part) - its headline, which
  * the page links and so drops, the sentences the page removed and its
  * last paragraph when the page stops before it left out?  Then it is
  * found there as a text carried whole is (confirm_containment, verbatim
  * enough: CARRIED_MIN_WHOLE), its kept blocks found but for one after
- * the first, at least KEPT_FOUND_BLOCKS found, as one run in order or in
- * the window as long as it (as carried_run reads them), after a story of
+ * the first, at least KEPT_FOUND_BLOCKS found, as one compact run in
+ * order (not carried_run's window: below), after a story of
  * the page's own in a page shaped as a carrier, the run on the edge of
  * its blocks.  A short story a roundup carries with its last paragraph
  * cut (a third of it) and a sentence removed is found at 0.3-0.5 of its
@@ -2230,14 +2230,12 @@ static int verbatim_run(const dedup_options *o, const align_layout *lay, const a
  * recall up, none down, no precision or hard-negative figure moved.
  * docs/DEDUP.md, "Confirmation", rule 2. */
 static int carried_kept(const dedup_options *o, const align_kept *k, uint64_t tokens, double pair,
-                        const align_run *run, uint32_t sentences, const align_layout *container,
-                        int edge)
+                        const align_run *run, const align_layout *container, int edge)
 {
     double t = (double)k->tokens, all = (double)tokens;
     /* one compact run, each found sentence in a sentence of its own */
     int one_run = run->matched >= KEPT_MATCHED && run->span >= run->matched &&
                   run->span <= run->matched + 1 && run->inversions <= CARRIED_MAX_INVERSIONS;
-    (void)sentences;
     return k->tokens > 0 && k->tokens < tokens && (double)k->found >= o->confirm_containment * t &&
            pair * all >= o->confirm_containment * t && (double)k->whole >= CARRIED_MIN_WHOLE * t &&
            k->found_blocks >= KEPT_FOUND_BLOCKS && k->own_blocks <= 1 && k->lead == 0 &&
@@ -2376,7 +2374,7 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                    verbatim_run(o, &v->other_lay, &v->run_other, v->c_other_in_me, &v->me_lay,
                                 v->edge_other)) ||
                   carried_kept(o, &v->kept_other, v->tokens_other, v->pair_other, &v->run_other,
-                               v->sent_other, &v->me_lay, v->edge_other)) &&
+                               &v->me_lay, v->edge_other)) &&
                  v->me_lay.found > 0 && !v->me_tail && !copy_own_blocks(&v->me_lay) &&
                  carrier_first(&v->me_lay, v->run_lead_me) &&
                  novel_enough(o, &v->me_lay, v->blk_me_in_other, v->run_lead_me) &&
@@ -2392,8 +2390,8 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
                   (v->pair_me >= CARRIED_VERBATIM_MIN &&
                    verbatim_run(o, &v->me_lay, &v->run_me, v->c_me_in_other, &v->other_lay,
                                 v->edge_me)) ||
-                  carried_kept(o, &v->kept_me, v->tokens_me, v->pair_me, &v->run_me, v->sent_me,
-                               &v->other_lay, v->edge_me)) &&
+                  carried_kept(o, &v->kept_me, v->tokens_me, v->pair_me, &v->run_me, &v->other_lay,
+                               v->edge_me)) &&
                  v->other_lay.found > 0 && !v->other_tail && !copy_own_blocks(&v->other_lay) &&
                  carrier_first(&v->other_lay, v->run_lead_other) &&
                  novel_enough(o, &v->other_lay, v->blk_other_in_me, v->run_lead_other) &&
