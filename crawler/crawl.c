@@ -593,7 +593,7 @@ void crawl__maybe_finish(crawl *c)
     crawl__phase_end(c);
     /* every page is archived: the later runs' dictionary trains while the
      * loop closes its connections and handles (10-15 ms on the bench) */
-    if (c->dict_training) crawl__train_dictionary_start(c, c->dict_training);
+    if (c->dict_training) crawl__train_dictionary_start(c, c->dict_training, 0);
     crawl__cluster_close(c);
     crawl__close_stop_handles(c);
     state_batch_unref(c->batch);

@@ -445,7 +445,7 @@ static void train_dictionary_thread(void *arg)
     free(d);
 }
 
-void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t)
+void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t, int here_too)
 {
     if (t->started) return;
     memset(t, 0, sizeof *t);
@@ -462,7 +462,13 @@ void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t)
             uv_sem_destroy(&t->taken);
         }
     }
-    if (!t->threaded) train_dictionary_thread(t); /* no thread: here and now */
+    if (t->threaded) return;
+    if (here_too) {
+        train_dictionary_thread(t); /* no thread: here and now */
+    } else {
+        t->started = 0; /* not on this thread (the loop's): the run's close trains */
+        t->w = NULL;
+    }
 }
 
 void crawl__train_dictionary_wait_taken(crawl_dict_training *t)

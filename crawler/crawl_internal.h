@@ -624,7 +624,9 @@ void crawl__pick_dictionary(crawl *c);
  * a thread of its own beside the run's last steps (the loop's close, the
  * url records' last batch, the segment's close): _start once every page
  * is archived (crawl__maybe_finish) on a struct zeroed before the first
- * call, a no-op when started already; the
+ * call, a no-op when started already; when no thread can start it trains
+ * on the calling thread if here_too is set, else starts nothing (the
+ * loop thread asks without: the run's close trains then); the
  * samples leave the writer first (_wait_taken before segment_writer_close);
  * _finish joins and, when record is set, keeps the dictionary's path in
  * the state (kv "dictionary") for the next run, else removes the file.
@@ -641,7 +643,7 @@ struct crawl_dict_training {
     size_t len;
     char path[4096]; /* the dictionary file written */
 };
-void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t);
+void crawl__train_dictionary_start(crawl *c, crawl_dict_training *t, int here_too);
 void crawl__train_dictionary_wait_taken(crawl_dict_training *t);
 void crawl__train_dictionary_finish(crawl *c, crawl_dict_training *t, int record);
 

@@ -370,7 +370,7 @@ out:
              * the writer kept them (no copy) and allocates zstd's tables
              * only after giving the allocator's free pages back, so the
              * run's peak stays the crawl's. */
-            crawl__train_dictionary_start(&c, &dict_training);
+            crawl__train_dictionary_start(&c, &dict_training, 1);
             dedup_engine_close(c.dedup);
             c.dedup = NULL;
             /* the last url records: fsync, then commit */
@@ -421,7 +421,7 @@ out:
     /* the state's close would copy its journal back (SQLite: 15-17 ms of
      * WAL checkpoint on the bench): while the dictionary is still training,
      * copy it now, so the close after has only the dictionary's record */
-    if (dict_training.started && c.st && crawl_state_checkpoint(c.st) < 0)
+    if (dict_training.threaded && c.st && crawl_state_checkpoint(c.st) < 0)
         fa_log_warn("state", "checkpoint: %s", crawl_state_errmsg(c.st));
     crawl__train_dictionary_finish(&c, &dict_training, dict_recorded);
     if (c.own_state) crawl_state_close(c.st);

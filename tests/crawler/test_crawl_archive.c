@@ -241,7 +241,7 @@ static void test_dictionary_thread_start_and_wait(void **state)
         unsigned tries = round == 0 ? 2000 : 3;
         for (unsigned i = 0; i < tries; i++) {
             crawl_dict_training t = {0}; /* zeroed: _start is a no-op once started */
-            crawl__train_dictionary_start(&c, &t);
+            crawl__train_dictionary_start(&c, &t, 1);
             assert_true(t.started);
             crawl__train_dictionary_wait_taken(&t);
             crawl__train_dictionary_finish(&c, &t, 0);
