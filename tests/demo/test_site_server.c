@@ -343,6 +343,84 @@ static void other_loopback_address(void **state)
     site_server_stop(b);
 }
 
+struct body_arg {
+    const char *url;
+    long status;
+    size_t len;
+    int same;
+    const char *want;
+};
+
+static void *body_thread(void *p)
+{
+    struct body_arg *a = p;
+    for (int k = 0; k < 3; k++) { /* three requests, each on its own connection */
+        demo_http r;
+        demo_http_get(a->url, NULL, 0, &r);
+        a->status = r.status;
+        a->len = r.body.len;
+        a->same = r.body.len == strlen(a->want) && memcmp(r.body.data, a->want, r.body.len) == 0;
+        demo_http_free(&r);
+        if (a->status != 200 || !a->same) break;
+    }
+    return NULL;
+}
+
+/* One epoll thread serves every connection: bodies larger than one read
+ * callback arrive whole on each of several connections at once, every
+ * request is logged - and a delay holds the whole server (three delayed
+ * requests take three delays), which tells the mode is really in use. */
+static void one_thread_serves_every_connection(void **state)
+{
+    (void)state;
+    enum { N = 6, BODY = 40000 };
+    site_server *s = site_server_start_threading("127.0.0.1", 0, SITE_SERVER_ONE_THREAD);
+    assert_non_null(s);
+    char *body = malloc(BODY + 1);
+    assert_non_null(body);
+    for (int i = 0; i < BODY; i++)
+        body[i] = (char)('a' + (i * 7 + i / 26) % 26);
+    body[BODY] = '\0';
+    assert_int_equal(site_server_route(s, "/big", 200, "text/plain", body, BODY, NULL, 0), 0);
+    assert_int_equal(site_server_route(s, "/slow", 200, "text/plain", "zz", 2, NULL, 300), 0);
+    char big[256], slow[256];
+    snprintf(big, sizeof big, "%s/big", site_server_origin(s));
+    snprintf(slow, sizeof slow, "%s/slow", site_server_origin(s));
+
+    pthread_t th[N];
+    struct body_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (struct body_arg){big, 0, 0, 0, body};
+        assert_int_equal(pthread_create(&th[i], NULL, body_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].status, 200);
+        assert_int_equal(args[i].len, BODY);
+        assert_true(args[i].same);
+    }
+    site_request_log *log;
+    size_t n = site_server_log(s, &log);
+    assert_int_equal(n, 3 * N);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(log[i].status, 200);
+    free(log);
+
+    struct client_arg c[3];
+    uint64_t t0 = fa_time_mono_ns();
+    for (int i = 0; i < 3; i++) {
+        c[i] = (struct client_arg){slow, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, client_thread, &c[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(c[i].status, 200);
+    }
+    assert_true(fa_time_mono_ns() - t0 >= 3ULL * 290000000ULL);
+    site_server_stop(s);
+    free(body);
+}
+
 static void stop_during_delay(void **state)
 {
     (void)state;
@@ -371,6 +449,7 @@ int main(void)
         cmocka_unit_test(chunked_body),           cmocka_unit_test(delay_and_keepalive),
         cmocka_unit_test(peak_concurrency),       cmocka_unit_test(log_ceiling),
         cmocka_unit_test(other_loopback_address), cmocka_unit_test(stop_during_delay),
+        cmocka_unit_test(one_thread_serves_every_connection),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
