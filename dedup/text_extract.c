@@ -29,7 +29,10 @@
  *      "link-density" (link text that is an address, "https://...",
  *      "www...", is not counted as link: the text citing a source); a
  *      short block (weight < 30) under a weak hint (form, related) ->
- *      "hint:NAME".
+ *      "hint:NAME"; under a "related" hint, the one story line of a card
+ *      right after its linked title, shorter than a story carried whole
+ *      -> "teaser" (a "More stories" list: title, blurb, date per card;
+ *      these blurbs are not counted for the core either).
  *   2. "good" blocks: weight >= 80 and link density < 0.25 (weight counts
  *      non-space code points, unspaced scripts x3 since a CJK character
  *      carries about a word, Hangul syllables x2: about half a word).
@@ -1117,6 +1120,56 @@ static int related_story_paragraph(const text_doc *d, size_t i, const uint8_t *s
     }
     return 0;
 }
+/* Is element e inside element box (or box itself)? */
+static int elem_within(const elem *elems, size_t n_elems, uint32_t e, uint32_t box)
+{
+    for (unsigned up = 0; e < n_elems && up <= DEF_MAX_DEPTH; e = elems[e].parent, up++)
+        if (e == box) return 1;
+    return 0;
+}
+
+/* A block that may be a paragraph of a story: long, or medium and ending
+ * like a sentence (a one-sentence paragraph left after a sentence was cut),
+ * and not mostly link.  A teaser's title, date or section line is not. */
+static int story_line(const text_block *b)
+{
+    return b->link_density < 0.25f && !b->heading &&
+           (b->weight >= GOOD_WEIGHT || (b->weight >= MEDIUM_WEIGHT && ends_like_sentence(b)));
+}
+
+/* a teaser's blurb is a few sentences; a story carried whole as one block
+ * right under its linked title is longer than this */
+#define TEASER_BLURB_WEIGHT (2 * CARRIED_WEIGHT)
+
+/* Is block i the blurb of a teaser card under a "related" hint (a "More
+ * stories" list: per item a linked title, a blurb, a date)?  The block is
+ * a paragraph, the one story line of its parent element (the card: no
+ * other long block or sentence in it), right after the card's title - a
+ * block inside the card that is mostly link - and shorter than a story
+ * carried whole.  A story an aggregator carries
+ * under "Related Articles" has paragraphs side by side, or a source line
+ * between its title and its text, or is longer.  Such blurbs, as long as
+ * an article's paragraphs, made a teaser list of forty the page's core
+ * (the most long text under one element) and its text, and the article
+ * beside it "outside". */
+static int teaser_blurb(const text_doc *d, size_t i, const uint32_t *elem_of, const elem *elems,
+                        size_t n_elems)
+{
+    const text_block *b = &d->blocks[i];
+    if (!(b->hints & TEXT_HINT_RELATED) || b->heading || i == 0 || b->weight < GOOD_WEIGHT ||
+        b->weight >= TEASER_BLURB_WEIGHT || b->link_density >= 0.25f || elem_of[i] >= n_elems)
+        return 0;
+    uint32_t card = elems[elem_of[i]].parent;
+    if (card >= n_elems || !elem_within(elems, n_elems, elem_of[i - 1], card) ||
+        d->blocks[i - 1].link_density <= 0.5f)
+        return 0;
+    for (size_t j = i - 1; j-- > 0 && elem_within(elems, n_elems, elem_of[j], card);)
+        if (story_line(&d->blocks[j])) return 0;
+    for (size_t j = i + 1; j < d->n_blocks && elem_within(elems, n_elems, elem_of[j], card); j++)
+        if (story_line(&d->blocks[j])) return 0;
+    return 1;
+}
+
 /* How many blocks away a long paragraph may sit from a short one that is
  * the text's own line ("short-paragraph") */
 #define SHORT_PARAGRAPH_REACH 3
@@ -1263,9 +1316,19 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
         elems[e].eff = up | (elems[e].hints & TEXT_HINT_COMMENT);
     }
+    /* teaser cards' blurbs (under the hints as written): not the text */
+    uint8_t *teaser = calloc(n ? n : 1, 1);
+    if (teaser == NULL) {
+        free(state);
+        for (size_t i = 0; i < n; i++)
+            d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        teaser[i] = (uint8_t)teaser_blurb(d, i, elem_of, elems, n_elems);
     for (size_t i = 0; i < n; i++) {
         const text_block *b = &d->blocks[i];
-        if (b->weight < GOOD_WEIGHT || b->link_density >= 0.25f) continue;
+        if (b->weight < GOOD_WEIGHT || b->link_density >= 0.25f || teaser[i]) continue;
         if (elem_of[i] >= n_elems || (elems[elem_of[i]].eff & TEXT_HINT_COMMENT)) continue;
         uint32_t p = elems[elem_of[i]].parent;
         if (p < n_elems) {
@@ -1286,6 +1349,7 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
     if (in_core == NULL || good_kids == NULL) {
         free(in_core);
         free(good_kids);
+        free(teaser);
         free(state);
         for (size_t i = 0; i < n; i++)
             d->blocks[i].cls = TEXT_CONTENT, d->blocks[i].reason = "main";
@@ -1321,6 +1385,9 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->cls = TEXT_BOILERPLATE, b->reason = hr, state[i] = 1;
         } else if (b->link_density > 0.4f) {
             b->cls = TEXT_BOILERPLATE, b->reason = "link-density", state[i] = 1;
+        } else if (teaser[i] && related) {
+            /* (the hint still in force: not the core's own class) */
+            b->cls = TEXT_BOILERPLATE, b->reason = "teaser", state[i] = 1;
         } else if ((b->hints & (TEXT_HINT_FORM | TEXT_HINT_RELATED)) && b->weight < MEDIUM_WEIGHT) {
             b->cls = TEXT_BOILERPLATE;
             b->reason = related ? "hint:related" : "hint:form";
@@ -1755,6 +1822,7 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         }
     free(in_core);
     free(good_kids);
+    free(teaser);
     free(state);
 }
 

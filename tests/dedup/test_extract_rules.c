@@ -746,6 +746,58 @@ static void test_related_story_short_paragraph(void **state)
     free(t);
 }
 
+/* A "More stories" list after the article: per card a linked title, a
+ * blurb of a few sentences and a date.  Twelve blurbs outweigh the
+ * article's three paragraphs; they are still the list's, not the text
+ * (they made the list the page's core before: the article was "outside").
+ * A story carried whole under its linked title - one block longer than a
+ * blurb, or a paragraph followed by a one-sentence one - stays. */
+static void test_teaser_list_not_text(void **state)
+{
+    (void)state;
+    fa_buf h;
+    fa_buf_init(&h, 1u << 20);
+    fa_buf_puts(&h, "<html><body><main><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+                    PARA_C "</article></main><section class=\"more-stories\"><h2>More stories</h2><ul>");
+    for (int i = 0; i < 12; i++)
+        fa_buf_printf(&h,
+                      "<li class=\"teaser\"><a href=\"/s/%d\"><img src=\"/i/%d.jpg\" alt=\"\">"
+                      "<h3>Story number %d of the week</h3></a><p class=\"teaser__summary\">Blurb "
+                      "%d tells in a few sentences what the story is about. The council met on "
+                      "Tuesday to discuss the plan again. Residents were divided over it, and the "
+                      "vote was postponed until the spring.</p><span class=\"teaser__meta\">Local "
+                      "&middot; %d March 2024</span></li>",
+                      i, i, i, i, i + 1);
+    fa_buf_puts(&h, "</ul></section></body></html>");
+    char *t = main_text_of(h.data);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "four thousand litres");
+    DROPPED(t, "Blurb 3 tells");
+    DROPPED(t, "Blurb 11 tells");
+    DROPPED(t, "Story number 3");
+    free(t);
+
+    /* the same cards carrying stories: one block longer than a blurb, or a
+     * paragraph and a one-sentence paragraph */
+    fa_buf_reset(&h);
+    fa_buf_puts(&h, "<html><body><main><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+                    PARA_C "</article></main><section class=\"related\"><h2>Related</h2><ul>");
+    fa_buf_puts(&h, "<li><a href=\"/w\"><h3>The whole story</h3></a><p>");
+    for (int k = 0; k < 14; k++)
+        fa_buf_printf(&h, "Sentence %d of the carried story says what the mill's volunteers did "
+                          "after the flood. ", k);
+    fa_buf_puts(&h, "</p></li><li><a href=\"/p\"><h3>Two paragraphs</h3></a><p>The ferry sails "
+                    "again after the winter repairs, the operator said on Monday, and the first "
+                    "crossing was full of commuters.</p><p>Fares stay as they were until the "
+                    "autumn.</p></li></ul></section></body></html>");
+    t = main_text_of(h.data);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "Sentence 13 of the carried story");
+    KEPT(t, "first crossing was full of commuters");
+    free(t);
+    fa_buf_free(&h);
+}
+
 /* Once the text has begun, a lone long block under a "related" hint in
  * the container is a teaser's blurb; the same block opening the text is
  * its lead. */
@@ -1141,6 +1193,7 @@ int main(void)
         cmocka_unit_test(test_related_box_inside_article),
         cmocka_unit_test(test_related_box_korean),
         cmocka_unit_test(test_related_story_short_paragraph),
+        cmocka_unit_test(test_teaser_list_not_text),
         cmocka_unit_test(test_lone_block_after_text),
         cmocka_unit_test(test_heading_after_text),
         cmocka_unit_test(test_rights_notice_in_text),
