@@ -411,9 +411,11 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->stretch = a_lo < 0 ? 0 : (uint32_t)(a_hi - a_lo + 1);
     out->first = lo < 0 ? 0 : (uint32_t)lo;
     out->last = hi < 0 ? 0 : (uint32_t)hi;
+    out->core_first = out->first;
     if (n >= 3) {
         long c = hi - lo2 < hi2 - lo ? hi - lo2 : hi2 - lo;
         out->span_core = (uint32_t)(c + 1);
+        if (hi - lo2 < hi2 - lo) out->core_first = (uint32_t)lo2;
     }
     out->whole = a->tokens ? (double)whole / (double)a->tokens : 0;
     out->win = out->win_whole = 0;
