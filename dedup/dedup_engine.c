@@ -1125,6 +1125,8 @@ typedef struct verified {
     int weak;  /* aligned under the pair's floor as a short pair (candidate_floor_of) */
     int sub;   /* aligned only under pair_floor's lowered floor (1: sub_floor_related) or
                   short_carried_floor's (2: short_carried_related) */
+    int sub_carried; /* sub 2, or sub 1 in a text not of Han/Kana: may be contained as
+                        short_carried_related allows */
     uint32_t run_block_me, run_block_other; /* sub 2: the other's block where run_me
                                                begins, this text's where run_other does */
     int chars; /* confirmed: this text is mostly characters (Han/Kana or Hangul) */
@@ -1512,6 +1514,9 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     }
     v->weak = best < candidate_floor_of(&eng->opt, &w->at, 0);
     v->sub = carried_sub ? 2 : best < pf;
+    /* a short text of words or Hangul aligned under a lowered floor may
+     * be contained (short_carried_related) */
+    v->sub_carried = v->sub == 2 || (v->sub == 1 && w->at.unspaced * 2 <= w->at.tokens);
     v->chars = (w->at.unspaced + w->at.hangul) * 2 > w->at.tokens;
     if (w->confirm_left == 0) {
         /* neither aligned nor judged on the sketch: candidates come here
@@ -1601,17 +1606,17 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
                 v->edge_me = align_run_block_edge(&bt, fo, &v->run_me);
             }
         }
-        /* a pair aligned only under short_carried_floor: each text's run
-         * in the other, and the other's block where it begins
-         * (short_carried_related) */
-        if (v->sub == 2 && v->c_me_in_other >= carried_measured(o)) {
+        /* a pair aligned only under short_carried_floor or pair_floor
+         * (words, Hangul): each text's run in the other, and the other's
+         * block where it begins (short_carried_related) */
+        if (v->sub_carried && v->c_me_in_other >= carried_measured(o)) {
             if (v->run_me.span == 0) {
                 align_found_run(&w->at, v->found, &bt, s, &v->run_me);
                 v->edge_me = align_run_block_edge(&bt, fo, &v->run_me);
             }
             if (v->run_me.span) v->run_block_me = bt.s[run_start(&v->run_me)].block;
         }
-        if (v->sub == 2 && v->c_other_in_me >= carried_measured(o)) {
+        if (v->sub_carried && v->c_other_in_me >= carried_measured(o)) {
             if (v->run_other.span == 0) {
                 align_found_run(&bt, fo, &w->at, s, &v->run_other);
                 v->edge_other = align_run_block_edge(&w->at, v->found, &v->run_other);
@@ -2426,7 +2431,9 @@ static int short_carried_related(const verified *v)
 static int sub_floor_related(const verified *v)
 {
     if (!v->sub) return 1;
-    if (v->sub == 2) return short_carried_related(v);
+    if (v->sub_carried && (v->kind == DEDUP_CONTAINS || v->kind == DEDUP_CONTAINED_IN))
+        return short_carried_related(v);
+    if (v->sub == 2) return 0;
     if (v->kind != DEDUP_NEAR) return 0;
     double lo = v->c_other_in_me < v->c_me_in_other ? v->c_other_in_me : v->c_me_in_other;
     return lo >= SUB_FLOOR_BOTH || (v->same_head && lo >= SUB_FLOOR_BOTH_HEAD);

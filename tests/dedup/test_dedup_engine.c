@@ -1314,6 +1314,20 @@ static void test_short_carried_under_floor(void **state)
     r = short_roundup(story, 3, 1); /* after paragraphs 4, 6 and 8 */
     assert_int_equal(second_finding("spread", s, r, NULL), 0);
     free(r), free(s);
+    /* a roundup whose own story is 4 paragraphs: a pair of copy shape
+     * (2 times the story's 22 values) held at 0.36, aligned under
+     * pair_floor's lowered floor (sub_floor_related: never a container
+     * before) - contained as well */
+    const uint64_t story2[5] = {7110, 7111, 7112, 7113, 7114};
+    uint64_t rs[15];
+    for (unsigned k = 0; k < 12; k++)
+        rs[k] = 9500 + k;
+    rs[12] = story2[1], rs[13] = story2[3], rs[14] = story2[4];
+    static const unsigned rp[5] = {3, 3, 3, 3, 3};
+    s = sentence_text("Port board delays the canal works", story2, sp, 2);
+    r = sentence_text("Thursday's roundup", rs, rp, 5);
+    assert_int_equal(second_finding("copyshape", s, r, NULL), DEDUP_CONTAINS);
+    free(r), free(s);
     /* a Korean story of trimmed quotes (the corpus, seeds 151-153) and a
      * news page whose quote attributions match its three sentences in
      * one sentence of the page (span under matched): no finding (the
