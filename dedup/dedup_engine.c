@@ -1338,13 +1338,13 @@ static double pair_floor(double floor, uint32_t na, uint32_t nb)
  * values) that a page carries with a sentence removed and another edit
  * (a rewrite, substitutions, typos) keeps 25-50% of its text and its
  * containment strays by 0.08-0.14: on the tuning bases 0-50 and 100-190,
- * 51 of the 145 carried stories with sentences removed that were missed
- * were never aligned and 23 more stopped at the floor.  Only for a page
- * of words or Hangul (short_carried_low): a Chinese or Japanese short
- * text's character 4-grams reach the floor in most pages of its register
- * (9,700 more alignments on the tuning bases for 2 carried stories).
- * What is aligned only so (v->sub 2) is related only as
- * short_carried_related allows. */
+ * 51 of the 134 carried stories with sentences removed that were missed
+ * (exact duplicates aside) were never aligned and 23 more stopped at the
+ * floor.  Only for a page of words or Hangul (confirm, presearch): a
+ * Chinese or Japanese short text's character 4-grams reach the floor in
+ * most pages of its register (9,700 more alignments on the tuning bases
+ * for 2 carried stories).  What is aligned only so (v->sub 2) is related
+ * only as short_carried_related allows. */
 static int short_carried_floor(const verified *v, double floor, uint32_t na, uint32_t nb)
 {
     uint32_t n_small = na < nb ? na : nb, n_large = na < nb ? nb : na;
@@ -2377,7 +2377,8 @@ static int trimmed_copy(const dedup_options *o, double share, uint32_t sentences
 }
 
 /* Twenty-first round: a pair aligned only under pair_floor's lowered floor
- * (v->sub) is related only on strong text evidence: never a container,
+ * (v->sub) is related only on strong text evidence: never a container
+ * (twenty-fourth round: but as short_carried_related allows),
  * and near only when both texts are found at SUB_FLOOR_BOTH or more, or at
  * SUB_FLOOR_BOTH_HEAD under the same headline.  A short story's edited
  * copies keep about half of each other both ways.  Traced on seeds 1-53
@@ -2394,22 +2395,30 @@ static int trimmed_copy(const dedup_options *o, double share, uint32_t sentences
 #define SUB_FLOOR_BOTH_HEAD 0.40
 
 /* Twenty-fourth round: may a pair aligned only under short_carried_floor
- * (v->sub 2) keep the relation decide found?  Only a containment of the
- * short text, found there as a carried story is: at least
- * SHORT_CARRIED_MATCHED of its sentences matched one each, in order, in
- * consecutive sentences of the page (span at most one more; or the same
- * with one match left out - a stock quote also found elsewhere - and one
- * inversion), at least CARRIED_VERBATIM_MIN of it in sentences held
- * whole (or SHORT_CARRIED_MANY matched: a copy with typos in most
- * sentences), the run starting after more than COPY_OWN_BLOCKS blocks of
- * the page (its own story first).  The floor aligned 21,000 more pairs
- * on the tuning bases; decide called 31 of them containment, 9 falsely:
- * Korean news pages whose stock quotes match two or three sentences of a
- * short story of quotes, the same sentence of the page for several
- * (span under matched), or scattered over it (span 17-61), and a story
- * whose stock quote and in-body "support us" lines matched the first
- * paragraphs of a roundup (held-out base 870).  All fail this; 17 of the
- * 22 true ones pass. */
+ * (v->sub 2), or a pair of words or Hangul only under pair_floor (v->sub
+ * 1, sub_carried), be a containment?  Only of the short text, found in
+ * the page as a carried story is: at least SHORT_CARRIED_MATCHED of its
+ * sentences matched one each, in order, in consecutive sentences of the
+ * page (span at most one more; or the same with one match left out - a
+ * stock quote also found elsewhere - and one inversion), at least
+ * CARRIED_VERBATIM_MIN of it in sentences held whole (or
+ * SHORT_CARRIED_MANY matched: a copy with typos in most sentences), the
+ * run starting after more than COPY_OWN_BLOCKS blocks of the page (its
+ * own story first).  On the tuning bases (0-50, 100-190) the lowered
+ * floor aligned 21,000 more pairs in all scripts (11,300 of words and
+ * Hangul) and decide called 31 of them containment, 9 falsely: Korean
+ * news pages whose stock quote attributions match two or three sentences
+ * of a short story of trimmed quotes - the same sentence of the page for
+ * several (span under matched) or scattered over it (span 17-61) - and,
+ * held out (base 870), a story whose stock quote and in-body "support us"
+ * lines matched the first paragraphs of a roundup.  None passes this; 18
+ * of the 20 carried stories of words or Hangul do (the two left: an
+ * inversion in a compact run, and an English copy 0.28 whole).  A sub 1
+ * pair was never a container (sub_floor_related: cont20s's unguarded
+ * floor called 10 such pairs containment falsely); held to this, it gains
+ * 2 carried stories on the tuning bases and 5 held out, no false one.
+ * Han/Kana sub 1 pairs are left out: a Chinese news page held a short
+ * story's stock sentences at 0.51 (held-out base 960). */
 #define SHORT_CARRIED_MATCHED 3
 #define SHORT_CARRIED_MANY 5
 static int short_carried_related(const verified *v)
@@ -2427,7 +2436,9 @@ static int short_carried_related(const verified *v)
            (run->whole >= CARRIED_VERBATIM_MIN || run->matched >= SHORT_CARRIED_MANY);
 }
 
-/* May a sub-floor pair (v->sub) keep the relation decide found? */
+/* May a sub-floor pair (v->sub) keep the relation decide found?  A
+ * containment only as short_carried_related allows (sub_carried; else
+ * none), near as above. */
 static int sub_floor_related(const verified *v)
 {
     if (!v->sub) return 1;
