@@ -2400,7 +2400,9 @@ static int trimmed_copy(const dedup_options *o, double share, uint32_t sentences
  * the page as a carried story is: at least SHORT_CARRIED_MATCHED of its
  * sentences matched one each, in order, in consecutive sentences of the
  * page (span at most one more; or the same with one match left out - a
- * stock quote also found elsewhere - and one inversion), at least
+ * stock quote also found elsewhere - and one inversion), no sentence of
+ * the page holding two matches (distinct: a story of stock quotes in a
+ * roundup quoting the same ones, fresh base 1300), at least
  * CARRIED_VERBATIM_MIN of it in sentences held whole (or
  * SHORT_CARRIED_MANY matched: a copy with typos in most sentences), the
  * run starting after more than COPY_OWN_BLOCKS blocks of the page (its
@@ -2427,7 +2429,9 @@ static int short_carried_related(const verified *v)
                            : v->kind == DEDUP_CONTAINED_IN ? &v->run_me
                                                            : NULL;
     uint32_t at = v->kind == DEDUP_CONTAINS ? v->run_block_other : v->run_block_me;
-    if (run == NULL || run->matched < SHORT_CARRIED_MATCHED || at <= COPY_OWN_BLOCKS) return 0;
+    if (run == NULL || run->matched < SHORT_CARRIED_MATCHED || run->distinct < run->matched ||
+        at <= COPY_OWN_BLOCKS)
+        return 0;
     int compact = run->span >= run->matched && run->span <= run->matched + 1 &&
                   run->inversions == 0;
     int one_stray = run->span > run->matched + 1 && run->span_core + 1 >= run->matched &&
@@ -2776,11 +2780,20 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     double floor = lowest_floor(&eng->opt, w);
     precand *order[MAX_CANDIDATES];
     int n_order = 0;
-    for (int i = 0; i < w->n_pre; i++)
-        if (sketch_best(&w->pre[i].v) >= pair_floor(floor, w->pre[i].na, w->pre[i].nb) ||
-            (!w->unspaced &&
-             short_carried_floor(&w->pre[i].v, floor, w->pre[i].na, w->pre[i].nb)))
-            order[n_order++] = &w->pre[i];
+    for (int i = 0; i < w->n_pre; i++) {
+        precand *pc = &w->pre[i];
+        int carried = !w->unspaced && short_carried_floor(&pc->v, floor, pc->na, pc->nb);
+        if (sketch_best(&pc->v) < pair_floor(floor, pc->na, pc->nb) && !carried) continue;
+        /* a containment-shaped pair of words or Hangul under the word
+         * floor is aligned only under short_carried_floor: after every
+         * other candidate, with the page's alignments left over (a short
+         * near copy under pair_floor ranked after such pairs by its
+         * sketch and lost its alignment to them: Korean, base 1350) */
+        if (carried && !copy_shaped_pair(pc->na, pc->nb, DEDUP_SHORT_SKETCH) &&
+            sketch_best(&pc->v) < pair_floor(o->candidate_floor, pc->na, pc->nb))
+            pc->order -= 2;
+        order[n_order++] = pc;
+    }
     qsort(order, (size_t)n_order, sizeof *order, cmp_precand_order);
     /* a crowded page of characters: rare_order over its first RARE_TOP */
     int n_rare = n_order < RARE_TOP ? n_order : RARE_TOP;
