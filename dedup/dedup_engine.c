@@ -2425,15 +2425,15 @@ static int trimmed_copy(const dedup_options *o, double share, uint32_t sentences
 #define SHORT_CARRIED_MANY 5
 static int short_carried_related(const verified *v)
 {
-    const align_run *run = v->kind == DEDUP_CONTAINS      ? &v->run_other
+    const align_run *run = v->kind == DEDUP_CONTAINS       ? &v->run_other
                            : v->kind == DEDUP_CONTAINED_IN ? &v->run_me
                                                            : NULL;
     uint32_t at = v->kind == DEDUP_CONTAINS ? v->run_block_other : v->run_block_me;
     if (run == NULL || run->matched < SHORT_CARRIED_MATCHED || run->distinct < run->matched ||
         at <= COPY_OWN_BLOCKS)
         return 0;
-    int compact = run->span >= run->matched && run->span <= run->matched + 1 &&
-                  run->inversions == 0;
+    int compact =
+        run->span >= run->matched && run->span <= run->matched + 1 && run->inversions == 0;
     int one_stray = run->span > run->matched + 1 && run->span_core + 1 >= run->matched &&
                     run->span_core <= run->matched && run->inversions <= CARRIED_MAX_INVERSIONS;
     return (compact || one_stray) &&
