@@ -411,13 +411,24 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->stretch = a_lo < 0 ? 0 : (uint32_t)(a_hi - a_lo + 1);
     out->first = lo < 0 ? 0 : (uint32_t)lo;
     out->last = hi < 0 ? 0 : (uint32_t)hi;
+    out->core_first = out->first;
     if (n >= 3) {
         long c = hi - lo2 < hi2 - lo ? hi - lo2 : hi2 - lo;
         out->span_core = (uint32_t)(c + 1);
+        if (hi - lo2 < hi2 - lo) out->core_first = (uint32_t)lo2;
     }
     out->whole = a->tokens ? (double)whole / (double)a->tokens : 0;
     out->win = out->win_whole = 0;
     out->win_inversions = 0;
+    /* the sentences of b holding a match, each counted once (quadratic
+     * in a story's sentences: nothing) */
+    out->distinct = at_of ? 0 : n;
+    for (uint32_t k = 0; at_of && k < n; k++) {
+        uint32_t j = 0;
+        while (j < k && at_of[j] != at_of[k])
+            j++;
+        out->distinct += j == k;
+    }
     if (at_of && tok_of && whole_of && n > 0 && a->tokens) {
         /* the window [at_of[l], at_of[l] + a->n_s) holding the most tokens
          * (n is a story's sentences: quadratic is nothing here) */

@@ -174,6 +174,10 @@ typedef struct align_run {
                             last (0 when none does) */
     uint32_t first, last; /* b's sentences that hold the first and the last match
                              (span > 0) */
+    uint32_t core_first;  /* b's first sentence of span_core's run (first, or the
+                             second match when the one left out is the first) */
+    uint32_t distinct;    /* b's sentences holding a match (matched, less those
+                             holding the match of an earlier sentence of a) */
     double whole;
     /* the window of b, as many sentences long as a, that holds the matches
      * of the most of a's tokens: those tokens' share of a (0: no match),
