@@ -422,8 +422,10 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->win_inversions = 0;
     /* the sentences of b holding a match, each counted once (quadratic
      * in a story's sentences: nothing) */
-    out->distinct = at_of ? 0 : n;
-    for (uint32_t k = 0; at_of && k < n; k++) {
+    /* (at_of is filled only when all three arrays were allocated) */
+    int have_at = at_of && tok_of && whole_of;
+    out->distinct = have_at ? 0 : n;
+    for (uint32_t k = 0; have_at && k < n; k++) {
         uint32_t j = 0;
         while (j < k && at_of[j] != at_of[k])
             j++;

@@ -29,10 +29,12 @@
  *      "link-density" (link text that is an address, "https://...",
  *      "www...", is not counted as link: the text citing a source); a
  *      short block (weight < 30) under a weak hint (form, related) ->
- *      "hint:NAME"; under a "related" hint, the one story line of a card
- *      right after its linked title, shorter than a story carried whole
- *      -> "teaser" (a "More stories" list: title, blurb, date per card;
- *      these blurbs are not counted for the core either).
+ *      "hint:NAME".  Under a "related" hint, the one story line of a card
+ *      right after its linked title, shorter than two carried stories, is
+ *      a teaser's blurb (a "More stories" list: title, blurb, date per
+ *      card): it counts for neither the core (0) nor the container (3),
+ *      and is classified as any long block is (past the text's end, one
+ *      shorter than a carried story is "after-text").
  *   2. "good" blocks: weight >= 80 and link density < 0.25 (weight counts
  *      non-space code points, unspaced scripts x3 since a CJK character
  *      carries about a word, Hangul syllables x2: about half a word).
@@ -1150,8 +1152,12 @@ static int story_line(const text_block *b)
  * under "Related Articles" has paragraphs side by side, or a source line
  * between its title and its text, or is longer.  Such blurbs, as long as
  * an article's paragraphs, made a teaser list of forty the page's core
- * (the most long text under one element) and its text, and the article
- * beside it "outside". */
+ * (the most long text under one element) and its main container, and the
+ * article beside it "outside": they count for neither.  They are not
+ * dropped for being blurbs - a buying guide's picks in "recommended"
+ * cards, or a story carried whole in one paragraph under its linked
+ * title, have this shape too - but past the text's end, away from it,
+ * the ones shorter than a carried story are ("after-text"). */
 static int teaser_blurb(const text_doc *d, size_t i, const uint32_t *elem_of, const elem *elems,
                         size_t n_elems)
 {
@@ -1316,7 +1322,8 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         uint32_t up = elems[e].parent < e ? elems[elems[e].parent].eff : 0;
         elems[e].eff = up | (elems[e].hints & TEXT_HINT_COMMENT);
     }
-    /* teaser cards' blurbs (under the hints as written): not the text */
+    /* teaser cards' blurbs (under the hints as written): not where the
+     * text's core or container is */
     uint8_t *teaser = calloc(n ? n : 1, 1);
     if (teaser == NULL) {
         free(state);
@@ -1385,15 +1392,13 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
             b->cls = TEXT_BOILERPLATE, b->reason = hr, state[i] = 1;
         } else if (b->link_density > 0.4f) {
             b->cls = TEXT_BOILERPLATE, b->reason = "link-density", state[i] = 1;
-        } else if (teaser[i] && related) {
-            /* (the hint still in force: not the core's own class) */
-            b->cls = TEXT_BOILERPLATE, b->reason = "teaser", state[i] = 1;
         } else if ((b->hints & (TEXT_HINT_FORM | TEXT_HINT_RELATED)) && b->weight < MEDIUM_WEIGHT) {
             b->cls = TEXT_BOILERPLATE;
             b->reason = related ? "hint:related" : "hint:form";
             state[i] = 1;
         } else if (b->weight >= GOOD_WEIGHT && b->link_density < 0.25f) {
             state[i] = 2;
+            if (teaser[i]) continue; /* long, but not where the container is */
             total_good += b->weight;
             for (uint32_t e = elem_of[i]; e != UINT32_MAX && e < n_elems; e = elems[e].parent)
                 elems[e].good += b->weight;

@@ -1180,6 +1180,57 @@ static void test_table_cells_beside_kept_cells(void **state)
     free(t);
 }
 
+/* review23: a story an aggregator carries whole under "Related Articles"
+ * may be a single paragraph right under its linked title (no source line
+ * between: the corpus always writes one).  Between CARRIED_WEIGHT and
+ * 2*CARRIED_WEIGHT it is kept "long-outside-main" before eeb7f79; the
+ * teaser rule now takes it for a blurb. */
+static void test_review23_carried_brief_kept(void **state)
+{
+    (void)state;
+    fa_buf h;
+    fa_buf_init(&h, 1u << 20);
+    fa_buf_puts(&h, "<html><body><main><article><h1>Orchard has a record year</h1>" PARA_A PARA_B
+                    PARA_C "</article></main><section class=\"related-articles\"><h2>Related "
+                    "Articles</h2>");
+    fa_buf_puts(&h, "<article class=\"related\"><h3><a href=\"https://wire.example/s\">Ferry "
+                    "sails again</a></h3><p>");
+    for (int k = 0; k < 6; k++)
+        fa_buf_printf(&h, "Carried sentence %d says the ferry sails again after the winter "
+                          "repairs and commuters filled it. ", k);
+    fa_buf_puts(&h, "</p></article></section></body></html>");
+    char *t = main_text_of(h.data);
+    KEPT(t, "Volunteers prune");
+    KEPT(t, "Carried sentence 5 says");
+    free(t);
+    fa_buf_free(&h);
+}
+
+/* review23: a buying guide whose picks sit in "recommended" cards (linked
+ * product name, one description paragraph): the cards are the article. */
+static void test_review23_recommended_picks_kept(void **state)
+{
+    (void)state;
+    fa_buf h;
+    fa_buf_init(&h, 1u << 20);
+    fa_buf_puts(&h, "<html><body><main><article><h1>The best rain jackets</h1><p>We walked "
+                    "in the rain for a month.</p><div class=\"recommended-picks\">");
+    for (int i = 0; i < 6; i++) {
+        fa_buf_printf(&h, "<div class=\"pick\"><h2><a href=\"/p/%d\">Jacket model %d</a></h2><p>", i,
+                      i);
+        for (int k = 0; k < 5; k++)
+            fa_buf_printf(&h, "Pick %d sentence %d: the hood stayed up in the wind and the seams "
+                              "held through a week of storms. ", i, k);
+        fa_buf_puts(&h, "</p></div>");
+    }
+    fa_buf_puts(&h, "</div></article></main></body></html>");
+    char *t = main_text_of(h.data);
+    KEPT(t, "Pick 0 sentence 4");
+    KEPT(t, "Pick 5 sentence 4");
+    free(t);
+    fa_buf_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1194,6 +1245,8 @@ int main(void)
         cmocka_unit_test(test_related_box_korean),
         cmocka_unit_test(test_related_story_short_paragraph),
         cmocka_unit_test(test_teaser_list_not_text),
+        cmocka_unit_test(test_review23_carried_brief_kept),
+        cmocka_unit_test(test_review23_recommended_picks_kept),
         cmocka_unit_test(test_lone_block_after_text),
         cmocka_unit_test(test_heading_after_text),
         cmocka_unit_test(test_rights_notice_in_text),

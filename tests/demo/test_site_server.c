@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static char *url_of(const site_server *s, const char *path)
 {
@@ -441,6 +442,33 @@ static void stop_during_delay(void **state)
     assert_int_not_equal(a.status, 200);
 }
 
+/* review23: the same on one thread: the sleeping request holds the only
+ * thread, a second client waits behind it; stop still returns at once. */
+static void stop_during_delay_one_thread(void **state)
+{
+    (void)state;
+    site_server *s = site_server_start_threading("127.0.0.1", 0, SITE_SERVER_ONE_THREAD);
+    assert_non_null(s);
+    assert_int_equal(site_server_route(s, "/slow", 200, "text/plain", "zz", 2, NULL, 30000), 0);
+    char url[256];
+    snprintf(url, sizeof url, "%s/slow", site_server_origin(s));
+    struct client_arg a = {url, 0}, b = {url, 0};
+    pthread_t th, th2;
+    pthread_create(&th, NULL, client_thread, &a);
+    while (site_server_peak_requests(s) == 0)
+        ;
+    pthread_create(&th2, NULL, client_thread, &b);
+    struct timespec ts = {0, 100000000L};
+    nanosleep(&ts, NULL);
+    uint64_t t0 = fa_time_mono_ns();
+    site_server_stop(s); /* wakes the sleeping request */
+    assert_true(fa_time_mono_ns() - t0 < 5000000000ULL);
+    pthread_join(th, NULL);
+    pthread_join(th2, NULL);
+    assert_int_not_equal(a.status, 200);
+    assert_int_not_equal(b.status, 200);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -450,6 +478,7 @@ int main(void)
         cmocka_unit_test(peak_concurrency),       cmocka_unit_test(log_ceiling),
         cmocka_unit_test(other_loopback_address), cmocka_unit_test(stop_during_delay),
         cmocka_unit_test(one_thread_serves_every_connection),
+        cmocka_unit_test(stop_during_delay_one_thread),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
