@@ -26,8 +26,11 @@
  * The page count is n*a + 1 (the alias, when a >= 2) + max(2, a/2); the
  * roundup's related articles are articles 3 and later (none when a <= 3).
  *
- * Threads: the servers run their own threads; the accessors may be called
- * from any thread while the sites run.
+ * Threads: the servers run their own threads - without a delay one epoll
+ * thread per site (SITE_SERVER_ONE_THREAD: a delayed route added later
+ * through sample_sites_server() would hold that whole site), with one a
+ * thread per connection; the accessors may be called from any thread
+ * while the sites run.
  */
 #ifndef SAMPLE_SITES_H
 #define SAMPLE_SITES_H
