@@ -498,9 +498,14 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 
 /* When the kernel received the latest data of the connection - the request
  * line just read: now_ns less TCP_INFO's tcpi_last_data_recv (ms since the
- * last data segment arrived, counted in jiffies).  A thread-per-connection
- * server under load may run a request tens of ms after it arrived; this
- * time does not move with that.  now_ns when TCP_INFO is not available. */
+ * last data segment arrived, counted in jiffies).  A server under load -
+ * a thread per connection waiting for a CPU, or the one epoll thread
+ * (SITE_SERVER_ONE_THREAD) busy with other connections first - may run a
+ * request tens of ms after it arrived; this time does not move with that.
+ * now_ns when TCP_INFO is not available.  (In the one-thread mode a closed
+ * connection is noticed on the thread's next pass, so a client closing one
+ * connection and opening another at once may briefly count one more in
+ * peak_connections.) */
 static uint64_t arrival_ns(struct MHD_Connection *connection, uint64_t now_ns)
 {
     const union MHD_ConnectionInfo *fi =
