@@ -30,8 +30,7 @@
  *      "www...", is not counted as link: the text citing a source); a
  *      short block (weight < 30) under a weak hint (form, related) ->
  *      "hint:NAME".  Under a "related" hint, the one story line of a card
- *      right after its linked title, shorter than two carried stories, is
- *      a teaser's blurb (a "More stories" list: title, blurb, date per
+ *      right after its linked title, under weight 800, is a teaser's blurb (a "More stories" list: title, blurb, date per
  *      card): it counts for neither the core (0) nor the container (3),
  *      and is classified as any long block is (past the text's end, one
  *      shorter than a carried story is "after-text").
@@ -1122,6 +1121,7 @@ static int related_story_paragraph(const text_doc *d, size_t i, const uint8_t *s
     }
     return 0;
 }
+
 /* Is element e inside element box (or box itself)? */
 static int elem_within(const elem *elems, size_t n_elems, uint32_t e, uint32_t box)
 {
@@ -1147,10 +1147,10 @@ static int story_line(const text_block *b)
  * stories" list: per item a linked title, a blurb, a date)?  The block is
  * a paragraph, the one story line of its parent element (the card: no
  * other long block or sentence in it), right after the card's title - a
- * block inside the card that is mostly link - and shorter than a story
- * carried whole.  A story an aggregator carries
- * under "Related Articles" has paragraphs side by side, or a source line
- * between its title and its text, or is longer.  Such blurbs, as long as
+ * block inside the card that is mostly link - and under
+ * TEASER_BLURB_WEIGHT.  A story an aggregator carries under "Related
+ * Articles" has paragraphs side by side, or a source line between its
+ * title and its text, or is longer.  Such blurbs, as long as
  * an article's paragraphs, made a teaser list of forty the page's core
  * (the most long text under one element) and its main container, and the
  * article beside it "outside": they count for neither.  They are not
