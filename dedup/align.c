@@ -421,8 +421,8 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     out->win = out->win_whole = 0;
     out->win_inversions = 0;
     /* the sentences of b holding a match, each counted once (quadratic
-     * in a story's sentences: nothing) */
-    /* (at_of is filled only when all three arrays were allocated) */
+     * in a story's sentences: nothing); at_of is filled only when all
+     * three arrays were allocated, else every match counts */
     int have_at = at_of && tok_of && whole_of;
     out->distinct = have_at ? 0 : n;
     for (uint32_t k = 0; have_at && k < n; k++) {
@@ -431,7 +431,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
             j++;
         out->distinct += j == k;
     }
-    if (at_of && tok_of && whole_of && n > 0 && a->tokens) {
+    if (have_at && n > 0 && a->tokens) {
         /* the window [at_of[l], at_of[l] + a->n_s) holding the most tokens
          * (n is a story's sentences: quadratic is nothing here) */
         uint64_t best = 0;

@@ -1180,11 +1180,12 @@ static void test_table_cells_beside_kept_cells(void **state)
     free(t);
 }
 
-/* review23: a story an aggregator carries whole under "Related Articles"
- * may be a single paragraph right under its linked title (no source line
- * between: the corpus always writes one).  Between CARRIED_WEIGHT and
- * 2*CARRIED_WEIGHT it is kept "long-outside-main" before eeb7f79; the
- * teaser rule now takes it for a blurb. */
+/* A story an aggregator carries whole under "Related Articles" may be a
+ * single paragraph right under its linked title (no source line between:
+ * the corpus always writes one).  Between CARRIED_WEIGHT and
+ * TEASER_BLURB_WEIGHT it has a teaser's shape; it stays
+ * "long-outside-main" (the teaser rule's first version, eeb7f79, dropped
+ * it: found by review23). */
 static void test_review23_carried_brief_kept(void **state)
 {
     (void)state;
@@ -1206,8 +1207,9 @@ static void test_review23_carried_brief_kept(void **state)
     fa_buf_free(&h);
 }
 
-/* review23: a buying guide whose picks sit in "recommended" cards (linked
- * product name, one description paragraph): the cards are the article. */
+/* A buying guide whose picks sit in "recommended" cards (linked product
+ * name, one description paragraph): the cards are the article, teaser-
+ * shaped or not (eeb7f79 dropped them: found by review23). */
 static void test_review23_recommended_picks_kept(void **state)
 {
     (void)state;
