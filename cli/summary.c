@@ -60,9 +60,10 @@ void cli_print_summary(FILE *f, const crawl_summary *s, const char *archive_dir)
         fprintf(f, " (%.0f pages/s)", (double)s->pages_fetched / s->elapsed_s);
     fprintf(f, "\n");
     fprintf(f, "loop lag: max %.1f ms, p99 < %.0f ms (its own work at most: max %.1f ms, p99 < %.0f "
-               "ms; loop thread CPU %.2f s; workers gave way %" PRIu64 " times)\n",
+               "ms; loop thread CPU %.2f s; workers gave way %" PRIu64 " times; %" PRIu64
+               " ready sockets left for the next iteration)\n",
             s->loop_lag_max_ms, s->loop_lag_p99_ms, s->loop_busy_max_ms, s->loop_busy_p99_ms,
-            s->loop_cpu_s, s->worker_yields);
+            s->loop_cpu_s, s->worker_yields, s->sockets_deferred);
     if (s->crawl_phase_s > 0)
         fprintf(f,
                 "crawling: %.2f s from the loop's start to the last page archived, %.2f CPU s "

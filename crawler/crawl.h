@@ -78,6 +78,9 @@ typedef struct crawl_summary {
     double loop_cpu_s;              /* the loop thread's CPU time while the loop ran */
     uint64_t worker_yields;         /* the times a worker yielded its core at an
                                        item's start (common/fa_worker.h) */
+    uint64_t sockets_deferred;      /* ready sockets the loop left for its next
+                                       iteration, its time for sockets used
+                                       (fetcher_options.poll_pass_us) */
     double crawl_phase_s;           /* wall time from the loop's start to the last page
                                        archived: the run less its set-up and its close */
     double crawl_phase_cpu_s;       /* the process's CPU time (all threads) over it */

@@ -310,6 +310,7 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         .tmp_dir = cfg->storage.dir,
         .max_connections = cfg->politeness.max_connections,
         .max_host_connections = cfg->politeness.max_connections_per_host,
+        .sockets_deferred = &out->sockets_deferred,
     };
     rc = fetcher_new(&c.loop, &fo, &c.f);
     if (rc < 0) goto out;

@@ -36,6 +36,16 @@
  * would hold the loop for ~5 ms; 8 per iteration is ~1.2 ms, and still far
  * more starts per second than the crawl can finish. */
 #define START_BATCH 8
+/* The loop thread's time for ready sockets in one loop iteration, µs.
+ * libuv runs the callbacks of every socket epoll reports ready in one go;
+ * when dozens of connections have data at once (responses that were sent
+ * together arrive together) that is several milliseconds in which no timer
+ * runs.  A socket whose turn comes after the pass has used its time is left
+ * for the next iteration: epoll is level-triggered, so it is reported
+ * again at once, after the timers and the starter have run.  Nothing is
+ * dropped or reordered within a socket; the pass is at most this plus one
+ * socket's callback.  fetcher_options.poll_pass_us sets another. */
+#define POLL_PASS_US 1000
 
 typedef struct sock_ctx {
     uv_poll_t poll;
@@ -59,6 +69,10 @@ struct fetcher {
     unsigned n_pool;
     unsigned handles_open; /* uv handles not yet closed */
     int closing;
+    uv_check_t pass_end;     /* after each poll pass: the next pass starts afresh */
+    uint64_t pass_start_ns;  /* the first ready socket of this pass; 0: none yet */
+    uint64_t pass_ns;        /* the pass's time (opt.poll_pass_us) in ns; 0: no limit */
+    uint64_t sockets_deferred; /* where opt.sockets_deferred is NULL */
 };
 
 /* ---- helpers ---- */
@@ -481,6 +495,15 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
     sock_ctx *c = FA_CONTAINER_OF(h, sock_ctx, poll);
     fetcher *f = c->f;
+    if (f->pass_ns) {
+        uint64_t now = fa_time_mono_ns();
+        if (f->pass_start_ns == 0) {
+            f->pass_start_ns = now;
+        } else if (now - f->pass_start_ns >= f->pass_ns) {
+            (*f->opt.sockets_deferred)++; /* still ready: epoll reports it next iteration */
+            return;
+        }
+    }
     int flags = 0;
     if (status < 0)
         flags = CURL_CSELECT_ERR;
@@ -551,6 +574,12 @@ static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
     return 0;
 }
 
+static void on_pass_end(uv_check_t *h)
+{
+    fetcher *f = h->data;
+    f->pass_start_ns = 0;
+}
+
 /* Hands up to START_BATCH waiting transfers to curl; their requests go
  * out at curl's next timeout, at the start of the next loop iteration. */
 static void on_start(uv_idle_t *h)
@@ -573,6 +602,23 @@ static void on_start(uv_idle_t *h)
 }
 
 /* ---- public ---- */
+
+/* The poll pass's time in ns (0: no limit) for fetcher_options.poll_pass_us */
+static uint64_t poll_pass_ns(uint64_t us)
+{
+    if (us == FETCHER_POLL_PASS_UNLIMITED) return 0;
+    if (us == 0) {
+        us = POLL_PASS_US;
+        const char *e = getenv("FEEDARC_POLL_PASS_US"); /* for benchmarks; 0: no limit */
+        if (e != NULL && *e != '\0') {
+            char *end;
+            long v = strtol(e, &end, 10);
+            if (*end == '\0' && v >= 0 && v <= 1000000) us = (uint64_t)v;
+        }
+        if (us == 0) return 0;
+    }
+    return us > UINT64_MAX / 1000 ? UINT64_MAX : us * 1000;
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -632,7 +678,13 @@ int fetcher_new(uv_loop_t *loop, const fetcher_options *opt, fetcher **out)
     uv_idle_init(loop, &f->starter);
     f->starter.data = f;
     f->waiting_last = &f->waiting;
-    f->handles_open = 2;
+    f->pass_ns = poll_pass_ns(f->opt.poll_pass_us);
+    if (f->opt.sockets_deferred == NULL) f->opt.sockets_deferred = &f->sockets_deferred;
+    uv_check_init(loop, &f->pass_end);
+    f->pass_end.data = f;
+    uv_check_start(&f->pass_end, on_pass_end);
+    uv_unref((uv_handle_t *)&f->pass_end); /* it keeps no loop alive */
+    f->handles_open = 3;
     *out = f;
     return 0;
 }
@@ -756,4 +808,7 @@ void fetcher_close(fetcher *f)
     uv_close((uv_handle_t *)&f->timer, on_handle_closed);
     uv_idle_stop(&f->starter);
     uv_close((uv_handle_t *)&f->starter, on_handle_closed);
+    uv_check_stop(&f->pass_end);
+    uv_close((uv_handle_t *)&f->pass_end, on_handle_closed);
 }
+

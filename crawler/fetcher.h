@@ -65,7 +65,17 @@ typedef struct fetcher_options {
     unsigned max_connections;     /* curl's global cap (safety net); 0 = 64 */
     unsigned max_host_connections;/* curl's per-host cap (safety net); 0 = none */
     const char *accept_encoding;  /* Accept-Encoding value, or NULL for none */
+    /* The loop thread's time for ready sockets in one loop iteration, µs:
+     * the sockets whose turn comes later wait for the next iteration
+     * (fetcher.c).  0 = FEEDARC_POLL_PASS_US from the environment, else
+     * 1000; FETCHER_POLL_PASS_UNLIMITED = every ready socket at once. */
+    uint64_t poll_pass_us;
+    /* Optional: counts the ready sockets left for a later iteration.  The
+     * caller's; it must outlive the fetcher. */
+    uint64_t *sockets_deferred;
 } fetcher_options;
+
+#define FETCHER_POLL_PASS_UNLIMITED UINT64_MAX
 
 /* A transfer.  The owner allocates it (usually embedded in a larger job),
  * calls fetch_transfer_init, sets url/ud/callbacks/headers, and passes it to

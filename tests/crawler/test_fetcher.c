@@ -1032,6 +1032,48 @@ static void many_at_once(void **state)
     assert_true(atomic_load(&srv.delay_max) >= 8);
 }
 
+/* Responses that arrive together are read over several loop iterations:
+ * with a pass of 1 µs for ready sockets (fetcher_options.poll_pass_us),
+ * every socket after the first of an iteration waits for the next one
+ * (epoll reports it again), and each transfer still ends once, its body
+ * whole.  Unlimited, none waits. */
+static void ready_sockets_over_iterations(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    for (int unlimited = 0; unlimited < 2; unlimited++) {
+        uint64_t deferred = 0;
+        fetcher_options o = default_options();
+        o.poll_pass_us = unlimited ? FETCHER_POLL_PASS_UNLIMITED : 1;
+        o.sockets_deferred = &deferred;
+        run r;
+        run_open(&r, &o);
+        xfer *xs = calloc(N, sizeof *xs);
+        assert_non_null(xs);
+        server_quiet();
+        for (int i = 0; i < N; i++) {
+            xfer_init(&xs[i], &r, i % 2 ? "/gzip" : "/delay");
+            xfer_start(&r, &xs[i]);
+        }
+        run_until_done(&r);
+        run_close(&r);
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(xs[i].done, 1);
+            assert_int_equal(xs[i].t.error_code, 0);
+            assert_int_equal(xs[i].t.status, 200);
+            assert_int_equal(xs[i].payload.len, i % 2 ? 200000 : 7);
+            xfer_free(&xs[i]);
+        }
+        free(xs);
+        printf("%s pass: %llu ready sockets left for a later iteration\n",
+               unlimited ? "unlimited" : "1 us", (unsigned long long)deferred);
+        if (unlimited)
+            assert_int_equal(deferred, 0);
+        else
+            assert_true(deferred > 0);
+    }
+}
+
 /* How many of a run's transfers were handed to curl by each loop
  * iteration: a check handle (after the iteration's I/O) counts the
  * transfers whose start_mono_ns is set, the moment of the hand-over. */
@@ -1299,6 +1341,7 @@ int main(void)
         cmocka_unit_test(cut_short),
         cmocka_unit_test(many_at_once),
         cmocka_unit_test(starts_spread_over_iterations),
+        cmocka_unit_test(ready_sockets_over_iterations),
         cmocka_unit_test(close_with_transfers_waiting),
         cmocka_unit_test(cancel_in_flight),
         cmocka_unit_test(start_after_close),
