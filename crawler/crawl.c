@@ -301,11 +301,10 @@ static int archive_revisit(crawl_job *j, const warc_exchange *x)
     return segment_writer_write_record(j->c->w, &spec, &j->written);
 }
 
-static void archive_work(uv_work_t *w)
+static void archive_work(fa_work *w)
 {
     crawl_job *j = w->data;
     fetch_transfer *t = &j->t;
-    fa_worker_yield_to_loop();
     fa_worker_give_way();
     crawl__redact_request(j); /* before anything reads it */
     warc_exchange x = {
@@ -342,7 +341,7 @@ static void archive_failed(crawl *c, int rc)
 
 static void inflight_done(crawl *c, crawl_job *j);
 
-static void archive_done(uv_work_t *w, int status)
+static void archive_done(fa_work *w, int status)
 {
     crawl_job *j = w->data;
     crawl *c = j->c;
@@ -456,7 +455,7 @@ static int archive_queue(crawl *c, crawl_job *j)
     c->archive_pending_bytes += j->held_bytes;
     if (c->archive_pending_bytes > c->sum->archive_bytes_peak)
         c->sum->archive_bytes_peak = c->archive_pending_bytes;
-    if (uv_queue_work(&c->loop, &j->work, archive_work, archive_done) != 0) {
+    if (fa_workpool_submit(c->pool, &j->work, archive_work, archive_done) != 0) {
         inflight_done(c, j);
         c->archive_pending--;
         c->archive_pending_bytes -= j->held_bytes;

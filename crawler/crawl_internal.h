@@ -31,6 +31,7 @@
 #include "common/fa_container.h"
 #include "common/fa_hashset.h"
 #include "common/fa_observer.h"
+#include "common/fa_workpool.h"
 #include "crawler/crawl.h"
 #include "crawler/fetcher.h"
 #include "crawler/host_queue.h"
@@ -204,7 +205,7 @@ struct crawl_job {
     host_queue_entry qe; /* the host queue hands it back (crawl__job_of_entry) */
     robots_gate_wait rw; /* parked until the host's robots.txt is known */
     fetch_transfer t;
-    uv_work_t work;
+    fa_work work;
     uint64_t held_bytes; /* memory its exchange holds while it waits for the writer */
     size_t inflight;     /* 1 + its entry in the crawl's inflight while archived; 0 */
     crawl *c;
@@ -275,6 +276,7 @@ struct crawl {
     const config *cfg;
     source_rt *src;
     uv_loop_t loop;
+    fa_workpool *pool; /* the archive jobs' and the state commits' threads */
     fetcher *f;
     host_queue *q;
     segment_writer *w;

@@ -281,7 +281,9 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     loop_ok = 1;
     crawl__lag_start(&c);
     crawl__feed_intake_open(&c);
-    rc = state_batch_new(&c.loop, c.st, c.w, &c.batch);
+    rc = fa_workpool_new(&c.loop, 0, &c.pool);
+    if (rc < 0) goto out;
+    rc = state_batch_new(&c.loop, c.pool, c.st, c.w, &c.batch);
     if (rc < 0) goto out;
     state_batch_set_mark_floor(c.batch, crawl__mark_floor, &c);
     if (cfg->cluster.enabled) { /* Redis may be away a while: commits wait for it */
@@ -397,6 +399,8 @@ out:
             }
         }
         crawl__cluster_free(&c);
+        fa_workpool_close(c.pool); /* idle by now: its threads end */
+        uv_run(&c.loop, UV_RUN_DEFAULT);
         uv_loop_close(&c.loop);
         crawl__lag_report(&c, out);
     }

@@ -12,7 +12,6 @@
 #include "common/fa_hashset.h"
 #include "common/fa_log.h"
 #include "common/fa_time.h"
-#include "common/fa_worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +59,8 @@ struct state_batch {
     int flush_running;
     int sync_rc, commit_rc; /* the worker's results */
     char commit_msg[200];
-    uv_work_t work;
+    fa_workpool *pool; /* NULL: flushes run on the loop thread */
+    fa_work work;
     uv_timer_t timer;
     int error;
     char message[256];
@@ -113,11 +113,13 @@ static void on_timer(uv_timer_t *t)
     state_batch_flush(t->data);
 }
 
-int state_batch_new(uv_loop_t *loop, crawl_state *st, segment_writer *w, state_batch **out)
+int state_batch_new(uv_loop_t *loop, fa_workpool *pool, crawl_state *st, segment_writer *w,
+                    state_batch **out)
 {
     state_batch *b = calloc(1, sizeof *b);
     if (b == NULL) return FA_ENOMEM;
     b->loop = loop;
+    b->pool = pool;
     b->st = st;
     b->w = w;
     b->waiting_tail = &b->waiting;
@@ -349,16 +351,15 @@ static void commit(state_batch *b)
 }
 
 /* Worker thread: the archive first, then the state that claims it. */
-static void flush_work(uv_work_t *w)
+static void flush_work(fa_work *w)
 {
     state_batch *b = w->data;
-    fa_worker_yield_to_loop();
     b->commit_rc = 0;
     b->sync_rc = b->w ? segment_writer_sync(b->w) : 0;
     if (b->sync_rc == 0) commit(b);
 }
 
-static void flush_done(uv_work_t *w, int status)
+static void flush_done(fa_work *w, int status)
 {
     state_batch *b = w->data;
     if (status >= 0 && b->sync_rc == 0 && b->commit_rc < 0 && b->retry && !b->timer_closed) {
@@ -421,7 +422,7 @@ void state_batch_flush(state_batch *b)
     b->urgent = 0;
     b->flush_running = 1;
     b->work.data = b;
-    if (uv_queue_work(b->loop, &b->work, flush_work, flush_done) != 0) {
+    if (b->pool == NULL || fa_workpool_submit(b->pool, &b->work, flush_work, flush_done) != 0) {
         /* no worker: do it here */
         flush_work(&b->work);
         flush_done(&b->work, 0);

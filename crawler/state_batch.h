@@ -28,6 +28,7 @@
 #ifndef STATE_BATCH_H
 #define STATE_BATCH_H
 
+#include "common/fa_workpool.h"
 #include "storage/state/crawl_state.h"
 #include "storage/segment_writer.h"
 
@@ -41,8 +42,11 @@ typedef struct state_batch state_batch;
 #define STATE_BATCH_KV_LAST_SEGMENT "last_committed_segment"
 
 /* Creates a batcher for st (borrowed) that syncs w (borrowed; NULL: no
- * archive to sync) before each commit.  Returns 0 or FA_ENOMEM. */
-int state_batch_new(uv_loop_t *loop, crawl_state *st, segment_writer *w, state_batch **out);
+ * archive to sync) before each commit, and commits on a thread of pool
+ * (borrowed, on the same loop; it must outlive the batcher; NULL: on the
+ * loop thread).  Returns 0 or FA_ENOMEM. */
+int state_batch_new(uv_loop_t *loop, fa_workpool *pool, crawl_state *st, segment_writer *w,
+                    state_batch **out);
 
 /* Queues a url record (copied) for the next commit.  0 or FA_ENOMEM. */
 int state_batch_put_url(state_batch *b, const char *url, const url_record *rec);

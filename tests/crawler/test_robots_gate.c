@@ -181,7 +181,7 @@ static void cache_written_through_the_state_writer(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     state_batch *b = NULL;
-    assert_int_equal(state_batch_new(&loop, st, NULL, &b), 0);
+    assert_int_equal(state_batch_new(&loop, NULL, st, NULL, &b), 0);
     robots_gate *g = NULL;
     assert_int_equal(robots_gate_new(st, "feedarc", 0, &g), 0);
     robots_gate_set_writer(g, b);

@@ -40,6 +40,7 @@ typedef struct fixture {
     crawl_state *st;
     segment_writer *w;
     state_batch *b;
+    fa_workpool *pool;
 } fixture;
 
 static int setup(void **state)
@@ -54,7 +55,8 @@ static int setup(void **state)
     segment_writer_options wo = {.dir = f->archive_dir, .lazy_open = 1};
     assert_int_equal(segment_writer_open(&wo, &f->w, err, sizeof err), 0);
     assert_int_equal(uv_loop_init(&f->loop), 0);
-    assert_int_equal(state_batch_new(&f->loop, f->st, f->w, &f->b), 0);
+    assert_int_equal(fa_workpool_new(&f->loop, 2, &f->pool), 0);
+    assert_int_equal(state_batch_new(&f->loop, f->pool, f->st, f->w, &f->b), 0);
     *state = f;
     return 0;
 }
@@ -66,6 +68,8 @@ static int teardown(void **state)
         state_batch_close(f->b);
         uv_run(&f->loop, UV_RUN_DEFAULT);
     }
+    fa_workpool_close(f->pool);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     assert_int_equal(segment_writer_close(f->w), 0);
     crawl_state_close(f->st);
@@ -235,7 +239,7 @@ static void refixture(fixture *f, const char *prefix)
     segment_writer_options wo = {
         .dir = f->archive_dir, .prefix = prefix, .lazy_open = 1, .max_size = 1};
     assert_int_equal(segment_writer_open(&wo, &f->w, err, sizeof err), 0);
-    assert_int_equal(state_batch_new(&f->loop, f->st, f->w, &f->b), 0);
+    assert_int_equal(state_batch_new(&f->loop, f->pool, f->st, f->w, &f->b), 0);
 }
 
 /* Flushes everything queued and waits until it is committed. */
@@ -470,7 +474,7 @@ static void failed_commit_is_reported_and_claims_nothing(void **state)
     state_batch_unref(f->b);
     crawl_state *ro = reader(f);
     state_batch *b = NULL;
-    assert_int_equal(state_batch_new(&f->loop, ro, f->w, &b), 0);
+    assert_int_equal(state_batch_new(&f->loop, f->pool, ro, f->w, &b), 0);
     url_record r;
     memset(&r, 0, sizeof r);
     assert_int_equal(state_batch_put_url(b, "http://127.0.0.1/x", &r), 0);
