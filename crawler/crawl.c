@@ -241,8 +241,11 @@ int crawl__page_live(const crawl *c, const char *url)
 
 int crawl__get_url(crawl *c, const char *url, url_record *out)
 {
+    /* what the batch holds first: what it is committing now is in the
+     * state only once the commit is done, and the reader sees commits
+     * only */
     if (state_batch_get_url(c->batch, url, out) == 1) return 1;
-    return crawl_state_get_url(c->st, url, out);
+    return crawl_state_get_url(c->reader ? c->reader : c->st, url, out);
 }
 
 /* ---- archiving: a worker writes, the loop records ---- */

@@ -281,6 +281,12 @@ struct crawl {
     host_queue *q;
     segment_writer *w;
     crawl_state *st; /* durable state (borrowed or owned) */
+    /* A read-only handle on the same SQLite state, for the loop thread's
+     * url look-ups (crawl__get_url): its own connection and mutex, so a
+     * look-up never waits for a commit (its fsync) that a worker is making
+     * through st; WAL lets it read the last committed state meanwhile.
+     * NULL: look-ups go through st (a borrowed or Redis state). */
+    crawl_state *reader;
     int own_state;
     archive_lock *archive_lock; /* one writer per archive folder */
     state_batch *batch;         /* url records committed after fsync */

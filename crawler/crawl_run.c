@@ -248,6 +248,15 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
     if (source_list_migrate_state(cfg, c.st) < 0) /* records of host-named sources */
         fa_log_warn("state", "cannot move the records of sources named by host alone: %s",
                     crawl_state_errmsg(c.st));
+    if (c.own_state && !cfg->cluster.enabled) {
+        char err[512] = "";
+        if (crawl_state_open_sqlite_readonly(cfg->storage.state_dir, &c.reader, err,
+                                             sizeof err) < 0) {
+            fa_log_warn("state", "no second connection for look-ups (%s): they share the writer's",
+                        err);
+            c.reader = NULL;
+        }
+    }
     pthread_mutex_init(&c.written_lock, NULL);
     crawl__pick_dictionary(&c);
     if (cfg->dedup.enabled) {
@@ -423,6 +432,8 @@ out:
     robots_gate_free(c.gate);
     dedup_engine_close(c.dedup);
     free(c.dict);
+    crawl_state_close(c.reader); /* before the writer: the last to close checkpoints */
+    c.reader = NULL;
     /* the state's close would copy its journal back (SQLite: 15-17 ms of
      * WAL checkpoint on the bench): while the dictionary is still training,
      * copy it now, so the close after has only the dictionary's record */

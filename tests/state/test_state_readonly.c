@@ -2,7 +2,10 @@
  * `feedarc status` uses it: beside a writer that holds the lock (it sees
  * each committed transaction and nothing uncommitted), after the writer
  * closed, with no state yet (nothing created), on a foreign file; and every
- * write through it is refused while the writer's lock stays intact. */
+ * write through it is refused while the writer's lock stays intact.  And
+ * the way the crawl's loop thread uses one for its url look-ups: a read
+ * does not wait while the writer's handle is busy (a worker's commit
+ * holds its mutex through the fsync), and sees committed records only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +16,12 @@
 
 #include "common/fa_err.h"
 #include "storage/state/crawl_state.h"
+#include "storage/state/crawl_state_backend.h" /* the writer's mutex, held as a commit holds it */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -149,12 +155,97 @@ static void foreign_file(void **state)
     assert_null(ro);
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+typedef struct busy_writer {
+    crawl_state *st;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int holding, release;
+} busy_writer;
+
+/* Holds the writer's mutex, as a worker's commit does through its fsync,
+ * until told to let go (at most 10 s). */
+static void *hold_writer(void *arg)
+{
+    busy_writer *b = arg;
+    pthread_mutex_lock(&b->st->lock);
+    pthread_mutex_lock(&b->mu);
+    b->holding = 1;
+    pthread_cond_broadcast(&b->cv);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    while (!b->release)
+        if (pthread_cond_timedwait(&b->cv, &b->mu, &until) != 0) break;
+    pthread_mutex_unlock(&b->mu);
+    pthread_mutex_unlock(&b->st->lock);
+    return NULL;
+}
+
+static void reads_while_the_writer_is_busy(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    crawl_state *w = NULL, *ro = NULL;
+    assert_int_equal(crawl_state_open_sqlite(dir, &w, err, sizeof err), 0);
+    url_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = URL_KIND_PAGE;
+    snprintf(r.etag, sizeof r.etag, "\"v1\"");
+    assert_int_equal(crawl_state_put_url(w, "http://127.0.0.1/a", &r), 0);
+    assert_int_equal(crawl_state_open_sqlite_readonly(dir, &ro, err, sizeof err), 0);
+    /* an open transaction of the writer: its put is not seen */
+    assert_int_equal(crawl_state_begin(w), 0);
+    snprintf(r.etag, sizeof r.etag, "\"v2\"");
+    assert_int_equal(crawl_state_put_url(w, "http://127.0.0.1/a", &r), 0);
+    assert_int_equal(crawl_state_put_url(w, "http://127.0.0.1/b", &r), 0);
+    /* the writer's handle busy on another thread */
+    busy_writer b = {.st = w};
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cv, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hold_writer, &b), 0);
+    pthread_mutex_lock(&b.mu);
+    while (!b.holding)
+        pthread_cond_wait(&b.cv, &b.mu);
+    pthread_mutex_unlock(&b.mu);
+    uint64_t t0 = now_ms();
+    url_record got;
+    assert_int_equal(crawl_state_get_url(ro, "http://127.0.0.1/a", &got), 1);
+    assert_string_equal(got.etag, "\"v1\"");
+    assert_int_equal(crawl_state_get_url(ro, "http://127.0.0.1/b", &got), 0);
+    uint64_t waited = now_ms() - t0;
+    pthread_mutex_lock(&b.mu);
+    b.release = 1;
+    pthread_cond_broadcast(&b.cv);
+    pthread_mutex_unlock(&b.mu);
+    pthread_join(t, NULL);
+    printf("read-only look-ups beside a busy writer: %llu ms\n", (unsigned long long)waited);
+    assert_true(waited < 5000); /* the writer let go after 10 s at the earliest */
+    /* committed: seen */
+    assert_int_equal(crawl_state_commit(w), 0);
+    assert_int_equal(crawl_state_get_url(ro, "http://127.0.0.1/a", &got), 1);
+    assert_string_equal(got.etag, "\"v2\"");
+    assert_int_equal(crawl_state_get_url(ro, "http://127.0.0.1/b", &got), 1);
+    crawl_state_close(ro);
+    crawl_state_close(w);
+    pthread_mutex_destroy(&b.mu);
+    pthread_cond_destroy(&b.cv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(no_state_yet, setup, teardown),
         cmocka_unit_test_setup_teardown(beside_a_locked_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(reads_while_the_writer_is_busy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
