@@ -73,6 +73,18 @@ void fa_alloc_fixed_thresholds(void)
 #endif
 }
 
+int fa_alloc_own_arena(void)
+{
+    static _Thread_local int mine = -1;
+    if (mine >= 0 || !fa_alloc_is_jemalloc()) return mine;
+    unsigned ind;
+    size_t len = sizeof ind;
+    if (mallctl("arenas.create", &ind, &len, NULL, 0) != 0) return -1;
+    if (mallctl("thread.arena", NULL, NULL, &ind, sizeof ind) != 0) return -1;
+    mine = (int)ind;
+    return mine;
+}
+
 void fa_alloc_give_back(void)
 {
     if (fa_alloc_is_jemalloc()) {

@@ -38,4 +38,14 @@ void fa_alloc_fixed_thresholds(void);
  * allocation that should not add to the peak, and after a serve run. */
 void fa_alloc_give_back(void);
 
+/* The calling thread (the event loop's) allocates from an arena of its
+ * own from now on - jemalloc: one created for it, once per thread; glibc:
+ * nothing.  With an arena per core shared by every thread, the loop
+ * thread's allocations (a response body's buffer) waited for the arena's
+ * mutex while a worker on its arena held it, 1-3 ms at times on the
+ * bench (docs/BENCHMARKS.md, "Session 24").  The crawl calls it on its
+ * loop thread unless FEEDARC_LOOP_ARENA is "0" (for comparisons).
+ * Returns the arena's index, or -1 when nothing was done. */
+int fa_alloc_own_arena(void);
+
 #endif

@@ -22,6 +22,7 @@
  */
 #include "crawler/crawl.h"
 #include "crawler/crawl_internal.h"
+#include "common/fa_alloc.h"
 #include "common/fa_err.h"
 #include "common/fa_fs.h"
 #include "common/fa_log.h"
@@ -288,6 +289,8 @@ int crawl_run_once(const config *cfg, const crawl_options *opt, crawl_summary *o
         goto out;
     }
     loop_ok = 1;
+    const char *shared_arena = getenv("FEEDARC_LOOP_ARENA"); /* "0": share one (comparisons) */
+    if (!(shared_arena && strcmp(shared_arena, "0") == 0)) fa_alloc_own_arena();
     crawl__lag_start(&c);
     crawl__feed_intake_open(&c);
     rc = fa_workpool_new(&c.loop, 0, &c.pool);
