@@ -1,7 +1,7 @@
 /*
  * fa_worker.h - worker threads give way to the event-loop thread.
  *
- * The loop thread only dispatches I/O; libuv's pool threads do the heavy
+ * The loop thread only dispatches I/O; the worker threads (fa_workpool.h) do the heavy
  * work (extraction, fingerprints, compression, fsyncs).  When runnable
  * workers outnumber the cores, the kernel shares them by weight, and at
  * equal weight a loop thread woken by a socket waits behind busy workers

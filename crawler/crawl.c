@@ -7,7 +7,7 @@
  *   turn) -> crawl__job_start -> fetcher (streams the body into a spool)
  *   -> job_fetched (counted; a transient error retried after a host
  *   backoff: crawl_retry.c; then the kind decides: redirects followed, 304s
- *   recorded) -> archive_work (a libuv worker thread: the kind's archive -
+ *   recorded) -> archive_work (a worker thread, fa_workpool: the kind's archive -
  *   a feed's body parsed, crawl_archive.c for dedup - digests, zstd, append
  *   to the segment) -> archive_done (loop thread: url record queued for the
  *   state after the next fsync, backpressure released, job freed - or kept

@@ -4,7 +4,7 @@
  *
  * The loop thread only fetches: the body goes to the spool (it is kept
  * for the WARC record anyway), and the source parser
- * (crawler/feeds/source_parser.h) reads it on the libuv worker that
+ * (crawler/feeds/source_parser.h) reads it on the worker thread that
  * archives the feed, decoded from the spool (fetch_transfer_decode_body).
  * The parser's callbacks there only collect: each item (collect_item) and
  * each link (collect_link: the next page of a paginated API, a child
@@ -55,7 +55,7 @@
  *
  * Threads: loop thread, except feed_archive and what it calls - parse_body,
  * collect_item, collect_link, keep_item_for_dedup, parser_done, free_items
- * (a libuv worker, which owns the job meanwhile).
+ * (a worker thread, which owns the job meanwhile).
  */
 #include "crawler/crawl_internal.h"
 #include "common/fa_err.h"

@@ -22,7 +22,7 @@
  * archive results, a feed's parse - its events, items and parse results;
  * the dictionary samples and dedup counters, which have their own lock or
  * are atomic).  A worker owns its job while it archives it: the loop
- * thread does not touch the job between uv_queue_work and archive_done.
+ * thread does not touch the job between fa_workpool_submit and archive_done.
  */
 #ifndef CRAWL_INTERNAL_H
 #define CRAWL_INTERNAL_H
@@ -65,7 +65,7 @@ enum crawl_job_next {
  * kinds differ, as curl dispatches on a transfer's state and libuv on a
  * handle's type.  One table per kind, in its own file (crawl_feed.c,
  * crawl_page.c, crawl_robots.c).  Every function runs on the loop thread
- * except archive, which runs on a libuv worker.  NULL members do nothing. */
+ * except archive, which runs on a worker thread (fa_workpool).  NULL members do nothing. */
 typedef struct crawl_job_ops {
     const char *name; /* "feed", "page", "robots": the fetch log's kind */
     int in_source;    /* 1: the job counts in its source's alive jobs, passes

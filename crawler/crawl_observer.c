@@ -6,7 +6,7 @@
  *   record written, type   feedarc_warc_records_total{type}
  *   finding made, kind     feedarc_dedup_findings_total{kind}
  *
- * The callbacks run on whichever thread wrote or analysed (a libuv worker,
+ * The callbacks run on whichever thread wrote or analysed (a worker thread,
  * or the loop thread at set-up and shutdown), some under the segment
  * writer's lock: they only do atomic adds.
  *

@@ -12,7 +12,7 @@
  * given up after transient errors marks its source incomplete, so the
  * feed's validators do not hide it from the next poll.
  *
- * Threads: loop thread, except page_archive (a libuv worker).
+ * Threads: loop thread, except page_archive (a worker thread, fa_workpool).
  */
 #include "crawler/crawl_internal.h"
 #include "common/fa_err.h"

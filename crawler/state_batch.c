@@ -2,7 +2,7 @@
  * the archive's fsync; see state_batch.h.
  *
  * Updates wait in one list, in the order they were added.  A flush takes
- * the whole list and hands it to a libuv worker, which fsyncs the open
+ * the whole list and hands it to a worker thread (fa_workpool), which fsyncs the open
  * segment, then applies every update inside one transaction and commits;
  * back on the loop thread the list is freed (and an error recorded).  At
  * most one flush runs, so batches commit in order, and the loop thread

@@ -5,7 +5,7 @@
  * The durability rule (storage/state/crawl_state.h): the state may never claim what
  * the archive does not hold.  So the crawler does not write url records as
  * fetches finish; it adds them here once their WARC records are written,
- * and a flush then, on a libuv worker thread, (1) fsyncs the open segment
+ * and a flush then, on a worker thread (fa_workpool), (1) fsyncs the open segment
  * and (2) commits every update added before the flush started in one
  * transaction (one more fsync: SQLite's).  Updates added while a flush runs
  * wait for the next one; one flush runs at a time, so updates are committed
