@@ -44,7 +44,11 @@
  * for the next iteration: epoll is level-triggered, so it is reported
  * again at once, after the timers and the starter have run.  Nothing is
  * dropped or reordered within a socket; the pass is at most this plus one
- * socket's callback.  fetcher_options.poll_pass_us sets another. */
+ * socket's callback.  fetcher_options.poll_pass_us sets another.  Not
+ * fair: epoll lists ready sockets in a stable order, so a socket that is
+ * ready at every iteration and alone takes the pass's time (a large body
+ * streaming in at loopback speed) is served first each time and the ones
+ * after it wait until it has ended - bounded by max_body_size. */
 #define POLL_PASS_US 1000
 
 typedef struct sock_ctx {
