@@ -73,9 +73,9 @@ struct fetcher {
     unsigned n_pool;
     unsigned handles_open; /* uv handles not yet closed */
     int closing;
-    uv_check_t pass_end;     /* after each poll pass: the next pass starts afresh */
-    uint64_t pass_start_ns;  /* the first ready socket of this pass; 0: none yet */
-    uint64_t pass_ns;        /* the pass's time (opt.poll_pass_us) in ns; 0: no limit */
+    uv_check_t pass_end;       /* after each poll pass: the next pass starts afresh */
+    uint64_t pass_start_ns;    /* the first ready socket of this pass; 0: none yet */
+    uint64_t pass_ns;          /* the pass's time (opt.poll_pass_us) in ns; 0: no limit */
     uint64_t sockets_deferred; /* where opt.sockets_deferred is NULL */
 };
 
@@ -815,4 +815,3 @@ void fetcher_close(fetcher *f)
     uv_check_stop(&f->pass_end);
     uv_close((uv_handle_t *)&f->pass_end, on_handle_closed);
 }
-

@@ -39,7 +39,7 @@ typedef struct item {
     pthread_t worker, doner;
     uint64_t in, out; /* the work's input and result */
     int done_calls;
-    int nice;         /* the worker's nice value */
+    int nice; /* the worker's nice value */
     int sigterm_blocked;
 } item;
 
@@ -147,7 +147,8 @@ static void chain_done(fa_work *w, int status)
 {
     (void)status;
     dones++;
-    if (--chain_left > 0) assert_int_equal(fa_workpool_submit(chain_pool, w, square, chain_done), 0);
+    if (--chain_left > 0)
+        assert_int_equal(fa_workpool_submit(chain_pool, w, square, chain_done), 0);
 }
 
 static void done_may_submit_more(void **state)
