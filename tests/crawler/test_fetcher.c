@@ -47,6 +47,7 @@ typedef struct server {
     atomic_int busy;                 /* requests being answered */
     atomic_int delay_busy, delay_max; /* /delay requests answered at once (now, at most) */
     atomic_ullong streamed;    /* body bytes the last /big-* handler got out */
+    atomic_int reset_go;       /* /reset: reset the connection once set */
     pthread_mutex_t mu;
     char last_head[8192]; /* the last request head read */
 } server;
@@ -267,6 +268,14 @@ static int respond(server *s, int fd, const char *head)
             if (send_str(fd, "d") < 0 || wait_peer_gone(s, fd, 2000))
                 break;
         }
+        return 0;
+    }
+    if (strcmp(path, "/reset") == 0) {
+        /* no answer: the connection is reset (RST) once the test says so */
+        for (int i = 0; i < 10000 && !atomic_load(&s->reset_go) && !atomic_load(&s->stop); i++)
+            sleep_ms(1);
+        struct linger l = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
         return 0;
     }
     if (strcmp(path, "/stall") == 0) {
@@ -1074,6 +1083,119 @@ static void ready_sockets_over_iterations(void **state)
     }
 }
 
+/* Connections reset while the loop thread is busy: their error events
+ * come in one iteration, and with a pass of 1 µs only the first is served
+ * there.  libuv stops a uv_poll handle before it reports an error
+ * (POLLERR: uv__poll_io), so an error event left for the next iteration is
+ * never reported again - the transfer then waits for curl's next timer
+ * (the low-speed check, once a second; else its timeout).  Every transfer
+ * must end soon after its reset. */
+typedef struct reset_probe {
+    unsigned want;
+    uint64_t all_asked_ns, released_ns;
+} reset_probe;
+
+static void reset_when_all_asked(uv_timer_t *h)
+{
+    reset_probe *p = h->data;
+    if ((unsigned)atomic_load(&srv.requests) < p->want) return;
+    uint64_t now = fa_time_mono_ns();
+    if (p->all_asked_ns == 0) p->all_asked_ns = now;
+    if (now - p->all_asked_ns < 300000000ull) return; /* curl's early timers are past */
+    uv_timer_stop(h);
+    /* the resets arrive while the loop thread is away: one iteration
+     * finds every socket ready with an error */
+    atomic_store(&srv.reset_go, 1);
+    p->released_ns = now;
+    sleep_ms(60);
+}
+
+static void error_events_are_never_deferred(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    server_quiet();
+    atomic_store(&srv.requests, 0);
+    atomic_store(&srv.reset_go, 0);
+    uint64_t deferred = 0;
+    fetcher_options o = default_options();
+    o.poll_pass_us = 1;
+    o.sockets_deferred = &deferred;
+    run r;
+    run_open(&r, &o);
+    xfer *xs = calloc(N, sizeof *xs);
+    assert_non_null(xs);
+    for (int i = 0; i < N; i++) {
+        xfer_init(&xs[i], &r, "/reset");
+        xfer_start(&r, &xs[i]);
+    }
+    reset_probe p = {.want = N};
+    uv_timer_t tm;
+    uv_timer_init(&r.loop, &tm);
+    tm.data = &p;
+    uv_timer_start(&tm, reset_when_all_asked, 5, 5);
+    run_until_done(&r);
+    uv_close((uv_handle_t *)&tm, NULL);
+    run_close(&r);
+    assert_true(p.released_ns > 0);
+    uint64_t latest = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(xs[i].done, 1);
+        assert_int_equal(xs[i].t.error_code, FA_EFETCH);
+        uint64_t after = (xs[i].t.end_mono_ns - p.released_ns) / 1000000;
+        if (after > latest) latest = after;
+        xfer_free(&xs[i]);
+    }
+    free(xs);
+    printf("reset connections: the last transfer ended %llu ms after the resets "
+           "(%llu ready sockets deferred)\n",
+           (unsigned long long)latest, (unsigned long long)deferred);
+    assert_true(latest < 250); /* the loop was away 60 ms; a lost event waits for curl's
+                                 * low-speed check, ~1 s after the request */
+    atomic_store(&srv.reset_go, 0);
+}
+
+/* The same in the connect phase: connections refused together.  A lost
+ * error event there waits for the connect timeout. */
+static void refused_connects_are_never_deferred(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0); /* bound, not listening */
+    socklen_t al = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(a.sin_port));
+    uint64_t deferred = 0;
+    fetcher_options o = default_options();
+    o.poll_pass_us = 1;
+    o.sockets_deferred = &deferred;
+    run r;
+    run_open(&r, &o);
+    xfer *xs = calloc(N, sizeof *xs);
+    assert_non_null(xs);
+    uint64_t t0 = fa_time_mono_ns();
+    for (int i = 0; i < N; i++) {
+        xfer_init(&xs[i], &r, url);
+        xfer_start(&r, &xs[i]);
+    }
+    run_until_done(&r);
+    run_close(&r);
+    uint64_t ms = elapsed_ms(t0);
+    close(fd);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(xs[i].done, 1);
+        assert_int_equal(xs[i].t.cause, FETCH_CAUSE_REFUSED);
+        xfer_free(&xs[i]);
+    }
+    free(xs);
+    printf("refused connections: all ended after %llu ms (%llu deferred)\n",
+           (unsigned long long)ms, (unsigned long long)deferred);
+    assert_true(ms < 150); /* a lost event waits for curl's happy-eyeballs timer, 200 ms */
+}
+
 /* How many of a run's transfers were handed to curl by each loop
  * iteration: a check handle (after the iteration's I/O) counts the
  * transfers whose start_mono_ns is set, the moment of the hand-over. */
@@ -1342,6 +1464,8 @@ int main(void)
         cmocka_unit_test(many_at_once),
         cmocka_unit_test(starts_spread_over_iterations),
         cmocka_unit_test(ready_sockets_over_iterations),
+        cmocka_unit_test(error_events_are_never_deferred),
+        cmocka_unit_test(refused_connects_are_never_deferred),
         cmocka_unit_test(close_with_transfers_waiting),
         cmocka_unit_test(cancel_in_flight),
         cmocka_unit_test(start_after_close),
