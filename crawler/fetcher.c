@@ -499,7 +499,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
     sock_ctx *c = FA_CONTAINER_OF(h, sock_ctx, poll);
     fetcher *f = c->f;
-    if (f->pass_ns) {
+    if (f->pass_ns && status == 0) { /* an error: libuv stopped the handle, it is not reported again */
         uint64_t now = fa_time_mono_ns();
         if (f->pass_start_ns == 0) {
             f->pass_start_ns = now;
