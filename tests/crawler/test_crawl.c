@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
+
 #include "common/fa_err.h"
 #include "common/fa_time.h"
 #include "common/fa_worker.h"
@@ -1330,6 +1332,59 @@ static void workers_yield_to_the_loop(void **state)
     free(dir);
 }
 
+/* Review 24: the crawl's worker threads cannot start (pthread_create
+ * fails: RLIMIT_NPROC, a cgroup's pids.max, no memory for their stacks).
+ * libuv's pool aborted the process then; fa_workpool_submit fails, and
+ * archive_queue's caller frees the job - the feed is never parsed, its
+ * pages never fetched, and the run ends "successfully".  The run must
+ * archive what it fetched (on the loop thread, as state_batch does) or
+ * say that it failed.  The threads are refused here by interposing
+ * pthread_create: only fa_workpool passes attributes (its stack size). */
+static int refuse_attr_threads;
+
+int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    if (real == NULL) real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))dlsym(RTLD_NEXT, "pthread_create");
+    if (refuse_attr_threads && attr != NULL) return EAGAIN;
+    return real(t, attr, fn, arg);
+}
+
+static void no_worker_threads_is_not_a_silent_success(void **state)
+{
+    (void)state;
+    site_server *a = site_server_start("127.0.0.2", 0);
+    assert_non_null(a);
+    char *rss = rss_feed(site_server_origin(a), 3, "news");
+    site_server_route(a, "/feed.xml", 200, "application/rss+xml", rss, strlen(rss), NULL, 0);
+    route_pages(a, "news", 3, 3000, 0);
+    char *dir = test_tmpdir_new();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "storage: { dir: %s/archive }\n"
+             "politeness: { max_connections_per_host: 2, min_delay: 0ms }\n"
+             "sources:\n  - url: %s/feed.xml\n",
+             dir, site_server_origin(a));
+    config *cfg = test_load_yaml(yaml, dir);
+    crawl_summary sum;
+    refuse_attr_threads = 1;
+    int rc = crawl_run_once(cfg, NULL, &sum);
+    refuse_attr_threads = 0;
+    printf("no worker threads: rc %d, storage_error %d, sources_failed %u, feeds %" PRIu64
+           ", pages %" PRIu64 ", records %" PRIu64 "\n",
+           rc, sum.storage_error, sum.sources_failed, sum.feeds_fetched, sum.pages_fetched,
+           sum.records);
+    int said_so = rc < 0 || sum.storage_error != 0 || sum.sources_failed > 0;
+    int archived = sum.pages_fetched == 3 && sum.records >= 4; /* feed + 3 pages */
+    assert_true(said_so || archived);
+    crawl_summary_free(&sum);
+    config_free(cfg);
+    free(rss);
+    site_server_stop(a);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1350,6 +1405,7 @@ int main(void)
         cmocka_unit_test(not_modified_as_revisit),
         cmocka_unit_test(dictionary_trained_then_used),
         cmocka_unit_test(workers_yield_to_the_loop),
+        cmocka_unit_test(no_worker_threads_is_not_a_silent_success),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
