@@ -75,8 +75,9 @@ void fa_alloc_fixed_thresholds(void)
 
 int fa_alloc_own_arena(void)
 {
-    static _Thread_local int mine = -1;
-    if (mine >= 0 || !fa_alloc_is_jemalloc()) return mine;
+    static _Thread_local int mine = -1, tried;
+    if (tried || !fa_alloc_is_jemalloc()) return mine;
+    tried = 1; /* once per thread, whatever happens: no arena made per call */
     unsigned ind;
     size_t len = sizeof ind;
     if (mallctl("arenas.create", &ind, &len, NULL, 0) != 0) return -1;

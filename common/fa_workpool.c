@@ -189,8 +189,16 @@ int fa_workpool_new(uv_loop_t *loop, unsigned threads, fa_workpool **out)
         free(p);
         return FA_EIO;
     }
-    if (pthread_mutex_init(&p->queue_mu, NULL) != 0 || sem_init(&p->queue_sem, 0, 0) != 0 ||
-        pthread_mutex_init(&p->done_mu, NULL) != 0 || uv_poll_init(loop, &p->poll, p->efd) != 0) {
+    int made = 0; /* how many of the four below were made */
+    if (pthread_mutex_init(&p->queue_mu, NULL) == 0 && ++made &&
+        sem_init(&p->queue_sem, 0, 0) == 0 && ++made &&
+        pthread_mutex_init(&p->done_mu, NULL) == 0 && ++made &&
+        uv_poll_init(loop, &p->poll, p->efd) == 0)
+        made++;
+    if (made < 4) {
+        if (made > 2) pthread_mutex_destroy(&p->done_mu);
+        if (made > 1) sem_destroy(&p->queue_sem);
+        if (made > 0) pthread_mutex_destroy(&p->queue_mu);
         close(p->efd);
         free(p);
         return FA_ENOMEM;

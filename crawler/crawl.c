@@ -462,8 +462,10 @@ static int archive_queue(crawl *c, crawl_job *j)
         /* no worker thread could start (fa_workpool_submit): archive here,
          * on the loop thread, rather than drop what was fetched */
         static int warned;
-        if (!warned++)
+        if (!warned) {
+            warned = 1;
             fa_log_warn("crawl", "no worker thread could be started: archiving on the loop thread");
+        }
         archive_work(&j->work);
         archive_done(&j->work, 0);
         return 0;
