@@ -17,8 +17,11 @@
 #include "common/fa_err.h"
 #include "crawl_test_util.h"
 #include "crawler/crawl_internal.h"
+#include "storage/state/crawl_state_backend.h" /* the writer's mutex, held as a commit holds it */
 
 #include <dirent.h>
+#include <pthread.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,12 +267,100 @@ static void test_dictionary_thread_start_and_wait(void **state)
     }
 }
 
+/* The loop thread's url look-ups (crawl__get_url) read the state batch's
+ * uncommitted records, then the read-only connection crawl_run opens: a
+ * worker's commit holds the writer's mutex through its fsync, and a
+ * look-up must not wait for it.  Here the writer's mutex is held by
+ * another thread for up to 10 s; both look-ups return at once. */
+typedef struct writer_hold {
+    crawl_state *st;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int holding, release;
+} writer_hold;
+
+static void *hold_writer(void *arg)
+{
+    writer_hold *h = arg;
+    pthread_mutex_lock(&h->st->lock);
+    pthread_mutex_lock(&h->mu);
+    h->holding = 1;
+    pthread_cond_broadcast(&h->cv);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    while (!h->release)
+        if (pthread_cond_timedwait(&h->cv, &h->mu, &until) != 0) break;
+    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->st->lock);
+    return NULL;
+}
+
+static void test_url_lookups_do_not_wait_for_the_writer(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir_new();
+    char err[512] = "";
+    crawl c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(crawl_state_open_sqlite(dir, &c.st, err, sizeof err), 0);
+    url_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = URL_KIND_PAGE;
+    snprintf(r.etag, sizeof r.etag, "\"committed\"");
+    assert_int_equal(crawl_state_put_url(c.st, "http://127.0.0.1/old", &r), 0);
+    assert_int_equal(crawl_state_open_sqlite_readonly(dir, &c.reader, err, sizeof err), 0);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(state_batch_new(&loop, NULL, c.st, NULL, &c.batch), 0);
+    snprintf(r.etag, sizeof r.etag, "\"queued\"");
+    assert_int_equal(state_batch_put_url(c.batch, "http://127.0.0.1/new", &r), 0);
+
+    writer_hold h = {.st = c.st};
+    pthread_mutex_init(&h.mu, NULL);
+    pthread_cond_init(&h.cv, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hold_writer, &h), 0);
+    pthread_mutex_lock(&h.mu);
+    while (!h.holding)
+        pthread_cond_wait(&h.cv, &h.mu);
+    pthread_mutex_unlock(&h.mu);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    url_record got;
+    assert_int_equal(crawl__get_url(&c, "http://127.0.0.1/old", &got), 1);
+    assert_string_equal(got.etag, "\"committed\"");
+    assert_int_equal(crawl__get_url(&c, "http://127.0.0.1/new", &got), 1);
+    assert_string_equal(got.etag, "\"queued\"");
+    assert_int_equal(crawl__get_url(&c, "http://127.0.0.1/none", &got), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_mutex_lock(&h.mu);
+    h.release = 1;
+    pthread_cond_broadcast(&h.cv);
+    pthread_mutex_unlock(&h.mu);
+    pthread_join(t, NULL);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("three look-ups beside a busy writer: %.3f s\n", waited);
+    assert_true(waited < 5.0); /* the writer let go after 10 s at the earliest */
+
+    char msg[256] = "";
+    assert_int_equal(state_batch_finish(c.batch, msg, sizeof msg), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    crawl_state_close(c.reader);
+    crawl_state_close(c.st);
+    pthread_mutex_destroy(&h.mu);
+    pthread_cond_destroy(&h.cv);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_failed_write_not_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_item_not_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dictionary_thread_start_and_wait, setup, teardown),
+        cmocka_unit_test(test_url_lookups_do_not_wait_for_the_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
