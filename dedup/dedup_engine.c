@@ -1496,8 +1496,8 @@ static uint32_t run_start(const align_run *run)
  * align_keys_in_order: byte cuts and one hash per sentence, no trigrams).
  * Character 4-gram sketches of one register share so much by chance that
  * the lowered floor lets most pages of the register through: on base 100
- * (3 seeds) 682 Chinese pairs came here and 1 passed - the carried story
- * it was lowered for (5 sentences whole); without the test 462 were
+ * (3 seeds) 462 Chinese pairs came here and 1 passed - the carried story
+ * it was lowered for (5 sentences whole); without the test all 462 were
  * aligned for the same finding.  A story a page carries with a sentence
  * removed keeps its other sentences whole unless a second edit touches
  * each of them, and short_carried_related asks three found ones in a run
