@@ -645,3 +645,65 @@ int align_first_block_found(const align_text *a, const align_text *b, const alig
     }
     return tokens && found * 2 >= tokens;
 }
+
+long align_sentence_keys(const char *norm, size_t len, uint64_t seed, uint64_t **out)
+{
+    /* the bytes of 。 and of ASCII never occur inside another UTF-8
+     * character: cutting on bytes cuts where align_text_build does */
+    const uint8_t *p = (const uint8_t *)norm;
+    size_t cap = len / 48 + 4, n = 0, start = 0, i = 0;
+    uint64_t *k = malloc(cap * sizeof *k);
+    *out = k;
+    if (k == NULL) return -1;
+    while (start < len) {
+        int cut = 0;
+        for (; i < len && !cut; i++) {
+            uint8_t c = p[i];
+            if (c == '\n' || c == '!' || c == '?') {
+                cut = 1;
+            } else if (c == 0xE3 && i + 2 < len && p[i + 1] == 0x80 && p[i + 2] == 0x82) {
+                cut = 1, i += 2; /* 。 */
+            } else if (c == '.') {
+                cut = i + 1 >= len || p[i + 1] == ' ' || p[i + 1] == '\n' || p[i + 1] == '"';
+            }
+        }
+        while (cut && i < len && (p[i] == '"' || p[i] == '\'' || p[i] == ')')) /* closing marks */
+            i++;
+        size_t a = start, z = i;
+        while (a < z && (p[a] == ' ' || p[a] == '\n'))
+            a++;
+        while (z > a && (p[z - 1] == ' ' || p[z - 1] == '\n'))
+            z--;
+        if (z - a >= ALIGN_WHOLE_KEY_MIN) {
+            if (n == cap) {
+                uint64_t *g = realloc(k, 2 * cap * sizeof *k);
+                if (g == NULL) return -1;
+                *out = k = g, cap *= 2;
+            }
+            k[n++] = XXH3_64bits_withSeed(p + a, z - a, seed);
+        }
+        start = i;
+    }
+    return (long)n;
+}
+
+long align_keys_in_order(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+    if (na == 0 || nb == 0) return 0;
+    /* one row of the longest common subsequence: a short text's few
+     * sentences against a page's (a stock line early in the page does not
+     * hide the story's run after it) */
+    long *row = calloc(nb + 1, sizeof *row);
+    if (row == NULL) return -1;
+    for (size_t i = 0; i < na; i++) {
+        long diag = 0; /* the previous line's row[j - 1] */
+        for (size_t j = 1; j <= nb; j++) {
+            long up = row[j];
+            row[j] = a[i] == b[j - 1] ? diag + 1 : (row[j - 1] > up ? row[j - 1] : up);
+            diag = up;
+        }
+    }
+    long held = row[nb];
+    free(row);
+    return held;
+}

@@ -291,4 +291,24 @@ uint32_t align_blocks(const align_text *a);
  * headline or rewrites it. */
 int align_first_block_found(const align_text *a, const align_text *b, const align_params *p);
 
+/* Twenty-fifth round: the keys of the sentences of the normalised text
+ * norm (len bytes), for a cheap test of whole sentences in common
+ * (align_keys_in_order): cut as align_text_build cuts (at . ! ? before a
+ * space or the end, at 。 and at block ends) but on bytes, with no tokens
+ * or trigrams; each sentence trimmed of spaces and hashed whole (XXH3);
+ * sentences under ALIGN_WHOLE_KEY_MIN bytes are left out (a dateline, a
+ * lone "。").  *keys is malloc'd (free it, also when none); returns their
+ * number, or -1 when out of memory. */
+#define ALIGN_WHOLE_KEY_MIN 12
+long align_sentence_keys(const char *norm, size_t len, uint64_t seed, uint64_t **keys);
+
+/* How many sentences of a (keys a[0..na)) stand word for word, in a's
+ * order, in b: the longest common subsequence of the two key sequences.
+ * The engine asks it of a short text of characters before aligning it
+ * with a page only under short_carried_floor's lowered floor
+ * (dedup_engine.c, carried_prefilter): a story a page carries keeps some
+ * of its sentences whole and in order; a page of its register that shares
+ * only its stock 4-grams holds none.  -1 when out of memory. */
+long align_keys_in_order(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
+
 #endif

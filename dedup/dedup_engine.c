@@ -655,6 +655,8 @@ typedef struct work {
     uint32_t *line_k; /* line of text -> content block */
     align_text at;    /* sentences of text, built at the first candidate to confirm */
     int at_built;
+    uint64_t *keys; /* its sentences' keys (carried_prefilter), built at the first use */
+    long n_keys;
     fa_buf other; /* a candidate's stored text */
     /* presearch: the index's candidates that may be related, read and
      * measured on their sketches under the lock, aligned without it; the
@@ -698,6 +700,9 @@ static void work_trim(work *w)
     w->hits = NULL;
     w->hits_cap = 0;
     align_text_free(&w->at);
+    free(w->keys);
+    w->keys = NULL;
+    w->n_keys = 0;
     fa_buf_free(&w->other);
     w->content_idx = NULL;
     w->wb = NULL;
@@ -1340,11 +1345,12 @@ static double pair_floor(double floor, uint32_t na, uint32_t nb)
  * containment strays by 0.08-0.14: on the tuning bases 0-50 and 100-190,
  * 51 of the 134 carried stories with sentences removed that were missed
  * (exact duplicates aside) were never aligned and 23 more stopped at the
- * floor.  Only for a page of words or Hangul (confirm, presearch): a
- * Chinese or Japanese short text's character 4-grams reach the floor in
- * most pages of its register (9,700 more alignments on the tuning bases
- * for 2 carried stories).  What is aligned only so (v->sub 2) is related
- * only as short_carried_related allows. */
+ * floor.  A page of Han/Kana characters too since the twenty-fifth
+ * round, but only past carried_prefilter: a Chinese or Japanese short
+ * text's character 4-grams reach the floor in most pages of its register
+ * (9,700 more alignments on the tuning bases for 2 carried stories).
+ * What is aligned only so (v->sub 2) is related only as
+ * short_carried_related allows. */
 static int short_carried_floor(const verified *v, double floor, uint32_t na, uint32_t nb)
 {
     uint32_t n_small = na < nb ? na : nb, n_large = na < nb ? nb : na;
@@ -1483,14 +1489,55 @@ static uint32_t run_start(const align_run *run)
     return run->span > run->matched + 1 ? run->core_first : run->first;
 }
 
+/* Twenty-fifth round: a pair of a page of Han/Kana characters aligned only
+ * under short_carried_floor is aligned only when at least
+ * CARRIED_PREFILTER_WHOLE sentences of the short text (the smaller sketch)
+ * stand word for word, in its order, in the other (align_sentence_keys,
+ * align_keys_in_order: byte cuts and one hash per sentence, no trigrams).
+ * Character 4-gram sketches of one register share so much by chance that
+ * the lowered floor lets most pages of the register through: on base 100
+ * (3 seeds) 462 Chinese pairs came here and 1 passed - the carried story
+ * it was lowered for (5 sentences whole); without the test all 462 were
+ * aligned for the same finding.  A story a page carries with a sentence
+ * removed keeps its other sentences whole unless a second edit touches
+ * each of them, and short_carried_related asks three found ones in a run
+ * anyway.  A pair turned away counts as one of the page's alignments:
+ * given back, it let 682 pairs instead of 462 fetch their texts for the
+ * test, for no finding more, and cost more than the alignments saved
+ * (callgrind, base 100: +0.5% of dedup's instructions; kept spent +0.2%;
+ * no test, every such pair aligned, +0.3%).  Returns 1 (align), 0 (not)
+ * or FA_ENOMEM. */
+#define CARRIED_PREFILTER_WHOLE 2
+static int carried_prefilter(const dedup_engine *eng, work *w, const dedup_doc_record *r)
+{
+    uint64_t seed = eng->ix->params.seed;
+    if (w->keys == NULL) {
+        w->n_keys =
+            align_sentence_keys(w->text.data ? w->text.data : "", w->text.len, seed, &w->keys);
+        if (w->n_keys < 0) {
+            free(w->keys);
+            w->keys = NULL;
+            return FA_ENOMEM;
+        }
+    }
+    uint64_t *ok = NULL;
+    long n_ok = align_sentence_keys(w->other.data ? w->other.data : "", w->other.len, seed, &ok);
+    long held = n_ok < 0 ? -1
+                : w->sk.n < r->n_sketch
+                    ? align_keys_in_order(w->keys, (size_t)w->n_keys, ok, (size_t)n_ok)
+                    : align_keys_in_order(ok, (size_t)n_ok, w->keys, (size_t)w->n_keys);
+    free(ok);
+    if (held < 0) return FA_ENOMEM;
+    return held >= CARRIED_PREFILTER_WHOLE;
+}
+
 static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, verified *v)
 {
     v->sketch_res = v->res;
     double best = sketch_best(v);
     /* pair_floor: a short pair of copy shape meets every floor lower */
     if (!eng->texts) return 0;
-    int carried_low =
-        !w->unspaced && short_carried_floor(v, lowest_floor(&eng->opt, w), w->sk.n, r->n_sketch);
+    int carried_low = short_carried_floor(v, lowest_floor(&eng->opt, w), w->sk.n, r->n_sketch);
     if (best < pair_floor(lowest_floor(&eng->opt, w), w->sk.n, r->n_sketch) && !carried_low)
         return 0;
     int short_pair = copy_shaped_pair(w->sk.n, r->n_sketch, DEDUP_SHORT_SKETCH);
@@ -1528,6 +1575,12 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     rc = other_text(eng, w, r, v->pending);
     if (rc == FA_ENOENT || rc == FA_ECORRUPT) return 0; /* judged on the sketch */
     if (rc < 0) return rc;
+    if (carried_sub && w->at.unspaced * 2 > w->at.tokens) {
+        rc = carried_prefilter(eng, w, r);
+        if (rc < 0) return rc;
+        if (rc == 0) return 0; /* its alignment stays spent: the cap bounds the
+                                  texts a page fetches too */
+    }
     align_text bt;
     rc = align_text_build(&bt, w->other.data ? w->other.data : "", w->other.len,
                           eng->ix->params.seed);
@@ -2747,7 +2800,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
         measure_sketch(eng, w, &r, NULL, &v, &na, &nb, &c, hit);
         double best = sketch_best(&v);
         if (best < (eng->texts ? pair_floor(keep_min, na, nb) : keep_min) &&
-            !(eng->texts && !w->unspaced && short_carried_floor(&v, keep_min, na, nb)))
+            !(eng->texts && short_carried_floor(&v, keep_min, na, nb)))
             continue;
         if (w->n_pre == w->pre_cap) {
             int ncap = w->pre_cap ? w->pre_cap * 2 : 16;
@@ -2782,13 +2835,18 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     int n_order = 0;
     for (int i = 0; i < w->n_pre; i++) {
         precand *pc = &w->pre[i];
-        int carried = !w->unspaced && short_carried_floor(&pc->v, floor, pc->na, pc->nb);
+        int carried = short_carried_floor(&pc->v, floor, pc->na, pc->nb);
         if (sketch_best(&pc->v) < pair_floor(floor, pc->na, pc->nb) && !carried) continue;
         /* a containment-shaped pair of words or Hangul under the word
          * floor is aligned only under short_carried_floor: after every
          * other candidate, with the page's alignments left over (a short
          * near copy under pair_floor ranked after such pairs by its
-         * sketch and lost its alignment to them: Korean, base 1350) */
+         * sketch and lost its alignment to them: Korean, base 1350).  Not
+         * a page of Han/Kana: its carried stories sit at 0.45-0.55, among
+         * the many candidates over the word floor, and ranked last they
+         * found no alignment left (tuning bases: none of the 5 gained);
+         * carried_prefilter keeps what reaches the decision to the few
+         * that carry the short text's sentences whole */
         if (carried && !copy_shaped_pair(pc->na, pc->nb, DEDUP_SHORT_SKETCH) &&
             sketch_best(&pc->v) < pair_floor(o->candidate_floor, pc->na, pc->nb))
             pc->order -= 2;

@@ -159,6 +159,51 @@ static void test_align_chars(void **state)
     align_text_free(&copy);
 }
 
+/* Twenty-fifth round: whole sentences in common, in order
+ * (align_sentence_keys, align_keys_in_order; the engine's
+ * carried_prefilter).  Sentences are cut where align_text_build cuts (。,
+ * block ends, ". " in words) and trimmed; under ALIGN_WHOLE_KEY_MIN bytes
+ * they are left out.  A story's three sentences stand in a page after a
+ * stock line the story also has at its end: 3 in order (the stock line
+ * early in the page does not hide them); one changed character takes a
+ * sentence out; the same sentences in reverse order count 1. */
+static void test_align_whole_keys(void **state)
+{
+    (void)state;
+    static const char story[] = "北京国务院12日宣布新的交通规划，涉及资金约123亿元。"
+                                "广州央行5日批准了明年的预算草案，涉及资金约77亿元。\n"
+                                "深圳研究人员20日推迟了防震措施，涉及资金约310亿元。\n"
+                                "读者服务中心将在两个工作日内核实。\n短句。";
+    static const char page[] = "读者服务中心将在两个工作日内核实。\n"
+                               "成都铁路部门9日公布了物价预期，涉及资金约52亿元。\n"
+                               "北京国务院12日宣布新的交通规划，涉及资金约123亿元。"
+                               "广州央行5日批准了明年的预算草案，涉及资金约77亿元。\n"
+                               "深圳研究人员20日推迟了防震措施，涉及资金约310亿元。";
+    static const char typo[] = "北京国务院12日宣布新的交通规戈，涉及资金约123亿元。"
+                               "广州央行5日批准了明年的预算草案，涉及资金约77亿元。\n"
+                               "深圳研究人员20日推迟了防震措施，涉及资金约310亿元。";
+    static const char reversed[] = "深圳研究人员20日推迟了防震措施，涉及资金约310亿元。\n"
+                                   "广州央行5日批准了明年的预算草案，涉及资金约77亿元。\n"
+                                   "北京国务院12日宣布新的交通规划，涉及资金约123亿元。";
+    static const char words[] = "The port board delayed the canal works. It fell.\n"
+                                "  The port board delayed the canal works.  ";
+    uint64_t *ks = NULL, *kp = NULL, *kt = NULL, *kr = NULL, *kw = NULL;
+    long ns = align_sentence_keys(story, strlen(story), 7, &ks);
+    long np = align_sentence_keys(page, strlen(page), 7, &kp);
+    long nt = align_sentence_keys(typo, strlen(typo), 7, &kt);
+    long nr = align_sentence_keys(reversed, strlen(reversed), 7, &kr);
+    long nw = align_sentence_keys(words, strlen(words), 7, &kw);
+    assert_int_equal(ns, 4); /* "短句。" is under ALIGN_WHOLE_KEY_MIN */
+    assert_int_equal(np, 5);
+    assert_int_equal(nw, 2); /* "It fell." is too short; the copy is trimmed */
+    assert_true(kw[0] == kw[1]);
+    assert_int_equal(align_keys_in_order(ks, (size_t)ns, kp, (size_t)np), 3);
+    assert_int_equal(align_keys_in_order(kt, (size_t)nt, kp, (size_t)np), 2);
+    assert_int_equal(align_keys_in_order(kr, (size_t)nr, kp, (size_t)np), 1);
+    assert_int_equal(align_keys_in_order(ks, (size_t)ns, kp, 0), 0);
+    free(ks), free(kp), free(kt), free(kr), free(kw);
+}
+
 /* Frames compressed on worker threads (text_store_frame_make, each with
  * its thread's own context) and appended afterwards make the same file,
  * byte for byte, as text_store_put does on one thread; each text reads
@@ -2819,6 +2864,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_align),
         cmocka_unit_test(test_align_chars),
+        cmocka_unit_test(test_align_whole_keys),
         cmocka_unit_test(test_align_hangul),
         cmocka_unit_test_setup_teardown(test_text_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_store_frames_off_lock, setup, teardown),

@@ -1267,6 +1267,84 @@ static void test_sub_floor_pair_not_near(void **state)
     assert_int_equal(second_finding("subfloor", story, copy, NULL), 0);
 }
 
+/* Twenty-fifth round: a Chinese short story (a headline, paragraphs of 4
+ * and 2 sentences, a "support us" line, a last paragraph of 2) that a
+ * roundup carries after its own story with its second paragraph's first
+ * sentence removed and its last paragraph cut (the corpus, base 100,
+ * where the story's sketch of 39 values was held at 0.54 in the
+ * roundup's 122, under the Han/Kana floor 0.55; one standard error
+ * lowers it to 0.47: short_carried_floor, until now for words and Hangul
+ * only).  Five of its sentences stand whole, in order, in the roundup
+ * (carried_prefilter asks 2): aligned, contained (short_carried_related).
+ * With the floor left to words and Hangul, or a pre-filter asking more
+ * whole sentences than the story keeps (6): no finding.  The same roundup
+ * with one character changed in every carried sentence keeps none whole:
+ * not aligned, no finding - the pre-filter's price (without it:
+ * contained, 5 sentences found; before this round such a pair was never
+ * aligned either).  align_keys_in_order: test_dedup_confirm.c. */
+static void test_short_carried_chars(void **state)
+{
+    (void)state;
+    static const char story[] =
+        "成都国务院物价预期\n\n"
+        "西安上海市政府14日批准了港口扩建计划，涉及资金约473亿元。"
+        "重庆国务院27日宣布物价预期，涉及资金约478亿元。"
+        "南京上海市政府1日批准了港口扩建计划，涉及资金约338亿元。"
+        "武汉气象部门11日正式启动了物价预期，涉及资金约410亿元。\n\n"
+        "深圳广东省20日宣布新能源项目，涉及资金约146亿元。"
+        "深圳央行12日重新评估了养老服务方案，涉及资金约485亿元。\n\n"
+        "Freight Weekly依靠读者的支持运营。"
+        "每月一次的捐助能让本地新闻对所有人免费开放。\n\n"
+        "杭州研究人员4日重新评估了养老服务方案，涉及资金约492亿元。"
+        "成都该公司2日正在研究港口扩建计划，涉及资金约186亿元。\n\n";
+    static const char roundup[] =
+        "成都专家组学校午餐补贴\n\n"
+        "深圳广东省24日公布了新能源项目，涉及资金约84亿元。"
+        "重庆张先生表示：“没有人问过真正使用它的人”。"
+        "成都王先生表示：“这些数字根本对不上”。\n\n"
+        "杭州气象部门19日宣布学校午餐补贴，涉及资金约485亿元。"
+        "南京气象部门22日正式启动了防震措施，涉及资金约459亿元。"
+        "南京国务院24日正式启动了防震措施，涉及资金约230亿元。\n\n"
+        "杭州铁路部门25日宣布明年的预算草案，涉及资金约411亿元。"
+        "西安上海市政府18日公布了学校午餐补贴，涉及资金约266亿元。"
+        "广州广东省25日推迟了物价预期，涉及资金约445亿元。"
+        "天津央行26日推迟了明年的预算草案，涉及资金约362亿元。\n\n"
+        "西安央行5日重新评估了旅游接待政策，涉及资金约387亿元。"
+        "西安铁路部门10日批准了养老服务方案，涉及资金约338亿元。\n\n"
+        "重庆央行7日宣布新能源项目，涉及资金约37亿元。"
+        "西安铁路部门18日正式启动了新能源项目，涉及资金约456亿元。\n\n"
+        "天津气象部门22日推迟了明年的预算草案，涉及资金约136亿元。"
+        "武汉刘先生表示：“在计划改变之前我们会一直坚持”。"
+        "深圳交通运输部17日宣布旅游接待政策，涉及资金约440亿元。\n\n"
+        "南京陈先生表示：“在计划改变之前我们会一直坚持”。"
+        "南京铁路部门9日公布了新的交通规划，涉及资金约329亿元。"
+        "南京陈先生表示：“在计划改变之前我们会一直坚持”。\n\n"
+        "广州专家组23日批准了旅游接待政策，涉及资金约260亿元。\n\n"
+        "成都张先生表示：“这是充分听取居民意见后作出的决定”。"
+        "武汉气象部门18日推迟了新能源项目，涉及资金约105亿元。\n\n"
+        "北京气象部门6日重新评估了新能源项目，涉及资金约57亿元。"
+        "北京张先生表示：“走到这一步花了太长时间”。"
+        "南京国务院20日重新评估了物价预期，涉及资金约268亿元。\n\n"
+        "西安上海市政府14日批准了港口扩建计划，涉及资金约473亿元。"
+        "重庆国务院27日宣布物价预期，涉及资金约478亿元。"
+        "南京上海市政府1日批准了港口扩建计划，涉及资金约338亿元。"
+        "武汉气象部门11日正式启动了物价预期，涉及资金约410亿元。\n\n"
+        "深圳央行12日重新评估了养老服务方案，涉及资金约485亿元。\n\n";
+    assert_int_equal(second_finding("carriedzh", story, roundup, NULL), DEDUP_CONTAINS);
+    /* every carried sentence with one character changed (港口 -> 海港,
+     * 物价 -> 价格, 养老 -> 敬老): none whole */
+    char *typo = strdup(roundup);
+    assert_non_null(typo);
+    char *at = strstr(typo, "西安上海市政府14日");
+    assert_non_null(at);
+    static const char *const from[] = {"港口", "物价", "养老"}, *const to[] = {"海港", "价格", "敬老"};
+    for (unsigned k = 0; k < 3; k++)
+        for (char *q = at; (q = strstr(q, from[k])) != NULL; q += strlen(to[k]))
+            memcpy(q, to[k], strlen(to[k]));
+    assert_int_equal(second_finding("typozh", story, typo, NULL), 0);
+    free(typo);
+}
+
 /* Twenty-fourth round: a short story (a headline, paragraphs of 2 and 3
  * sentences) that a roundup carries with two of its sentences removed
  * (the first and the third), after the roundup's own story of 8
@@ -1979,6 +2057,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trimmed_copy_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_copy_under_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_carried_under_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_carried_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sub_floor_pair_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuller_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_carried, setup, teardown),
