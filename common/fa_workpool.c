@@ -20,6 +20,7 @@
  */
 #include "common/fa_workpool.h"
 #include "common/fa_err.h"
+#include "common/fa_log.h"
 #include "common/fa_worker.h"
 
 #include <errno.h>
@@ -51,6 +52,7 @@ struct fa_workpool {
     size_t outstanding;         /* loop thread: submitted, done not yet run */
     int closing;
     int finalized;
+    int warned; /* that no thread could start */
 };
 
 static unsigned threads_wanted(unsigned asked)
@@ -214,9 +216,16 @@ int fa_workpool_submit(fa_workpool *p, fa_work *w, void (*work)(fa_work *w),
                        void (*done)(fa_work *w, int status))
 {
     if (p->closing) return FA_EINVAL;
-    if (p->n_started == 0) {
-        int rc = start_threads(p);
-        if (rc < 0) return rc;
+    if (p->n_started == 0 && start_threads(p) < 0) {
+        /* no thread (a pids limit, no memory for stacks): the work is
+         * done here rather than dropped; the next submit tries again */
+        if (!p->warned) {
+            p->warned = 1;
+            fa_log_warn("workpool", "no worker thread could be started: work runs on the loop thread");
+        }
+        work(w);
+        done(w, 0);
+        return 0;
     }
     w->work__ = work;
     w->done__ = done;

@@ -60,8 +60,9 @@ struct fa_work {
  * FA_EIO. */
 int fa_workpool_new(uv_loop_t *loop, unsigned threads, fa_workpool **out);
 
-/* Runs work(w) on a worker, then done(w, 0) on the loop thread.  0, or a
- * negative code (no thread could be started; nothing runs). */
+/* Runs work(w) on a worker, then done(w, 0) on the loop thread.  When no
+ * thread can be started, both run here, before it returns (a warning the
+ * first time).  0, or FA_EINVAL after fa_workpool_close (nothing runs). */
 int fa_workpool_submit(fa_workpool *p, fa_work *w, void (*work)(fa_work *w),
                        void (*done)(fa_work *w, int status));
 

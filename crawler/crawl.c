@@ -458,17 +458,13 @@ static int archive_queue(crawl *c, crawl_job *j)
     c->archive_pending_bytes += j->held_bytes;
     if (c->archive_pending_bytes > c->sum->archive_bytes_peak)
         c->sum->archive_bytes_peak = c->archive_pending_bytes;
+    /* (with no worker thread, the pool archives it here and now) */
     if (fa_workpool_submit(c->pool, &j->work, archive_work, archive_done) != 0) {
-        /* no worker thread could start (fa_workpool_submit): archive here,
-         * on the loop thread, rather than drop what was fetched */
-        static int warned;
-        if (!warned) {
-            warned = 1;
-            fa_log_warn("crawl", "no worker thread could be started: archiving on the loop thread");
-        }
-        archive_work(&j->work);
-        archive_done(&j->work, 0);
-        return 0;
+        inflight_done(c, j);
+        c->archive_pending--;
+        c->archive_pending_bytes -= j->held_bytes;
+        j->held_bytes = 0;
+        return FA_ECANCELED; /* the pool is closed */
     }
     if (!c->paused && (c->archive_pending >= c->max_pending ||
                        c->archive_pending_bytes >= c->max_pending_bytes)) {
