@@ -703,8 +703,10 @@ static void test_printed_addresses_are_not_links(void **state)
 /* A story an aggregator carries whole in a "related" box keeps its short
  * paragraphs: a sentence ending a paragraph of its own after a long
  * paragraph of the same element is the story's (an aggregator removed the
- * other sentence of a paragraph of two), while a blurb standing before
- * any long text of its box, or a source line, is the box's
+ * other sentence of a paragraph of two), and so is one that opens the
+ * story, a long paragraph of the same element after it with no title
+ * between them; a blurb alone under its title (the next card's title
+ * before any long text), or a source line, is the box's
  * (related_story_paragraph).  English, and a Chinese sentence of 27
  * characters (weight 30-80 both: medium).  A story of two such paragraphs,
  * one long (under LOOSE_TEXT_WEIGHT) and one medium, is not a lone blurb
@@ -731,9 +733,20 @@ static void test_related_story_short_paragraph(void **state)
         "<p>The harbour ferry sails again after the winter repairs, the operator said on "
         "Monday, and the first crossing was full of commuters.</p>"
         "<p>Fares stay as they were until the autumn, the operator added.</p></article>"
+        "<div class=\"related-list\"><h3><a href=\"/u\">Bridge works</a></h3>"
+        "<p>The bridge closes for a week of repairs.</p>"
+        "<p><a href=\"/v\">Schools reopen after the storm</a></p>"
+        "<p>The second card's story is told at length here, how the schools of the valley "
+        "reopened after the storm, class by class, with volunteers sweeping the yards.</p>"
+        "<h3><a href=\"/t\">Market day</a></h3>"
+        "<p>The market moves to the square in June.</p>"
+        "<h3><a href=\"/s\">Library</a></h3>"
+        "<p>The library's story is told at length here too, how the reading room was "
+        "repainted and the old shelves were mended by the town's carpenters.</p></div>"
         "</section></article></body></html>";
     char *t = main_text_of(html);
     KEPT(t, "Volunteers prune");
+    KEPT(t, "Cider fair opens on Saturday at the old mill.");
     KEPT(t, "stone by stone");
     KEPT(t, "The new wheel turned again in May, to loud cheers.");
     KEPT(t, "as their fathers had");
@@ -741,8 +754,11 @@ static void test_related_story_short_paragraph(void **state)
     KEPT(t, "杭州专家组14日正在研究旅游接待政策");
     KEPT(t, "first crossing was full of commuters");
     KEPT(t, "Fares stay as they were");
-    DROPPED(t, "Cider fair opens");
     DROPPED(t, "Valley Courier");
+    /* blurbs under their titles: the next title (a heading, a linked
+     * line) comes before the long text */
+    DROPPED(t, "The bridge closes for a week");
+    DROPPED(t, "The market moves to the square");
     free(t);
 }
 
