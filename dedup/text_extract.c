@@ -1122,6 +1122,33 @@ static int related_story_paragraph(const text_doc *d, size_t i, const uint8_t *s
     return 0;
 }
 
+/* Twenty-sixth round: is block i, a medium block under a "related" hint
+ * that related_story_paragraph did not take (no long paragraph of its
+ * element before it), followed by a long paragraph of the same element
+ * (state 2, before a block of another parent)?  It reads as a sentence:
+ * a story's first paragraph an aggregator cut to one sentence (removing
+ * the other), or a box's one-line blurb under its title - it stays the
+ * box's, but the long paragraph after it is then not a lone blurb
+ * ("related-in-text"): the box holds more than one line of it.  On the
+ * combined-edits generator a roundup carrying a story whose first
+ * paragraph of two lost a sentence lost the whole story: the one-sentence
+ * paragraph as a blurb, the paragraph after it as a lone blurb
+ * (docs/DEDUP.md, "Text extraction"). */
+static int related_story_lead(const text_doc *d, size_t i, const uint8_t *state,
+                              const uint32_t *elem_of, const elem *elems, size_t n_elems)
+{
+    const text_block *b = &d->blocks[i];
+    uint32_t el = elem_of[i];
+    if (b->weight < MEDIUM_WEIGHT || b->heading || b->link_density >= 0.25f ||
+        !ends_like_sentence(b) || el >= n_elems || elems[el].parent >= n_elems)
+        return 0;
+    for (size_t j = i + 1; j < d->n_blocks; j++) {
+        if (elem_of[j] >= n_elems || elems[elem_of[j]].parent != elems[el].parent) return 0;
+        if (state[j] == 2) return 1;
+    }
+    return 0;
+}
+
 /* Is element e inside element box (or box itself)? */
 static int elem_within(const elem *elems, size_t n_elems, uint32_t e, uint32_t box)
 {
@@ -1466,6 +1493,8 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
                  * blurbs; the long text it carries stays */
                 b->cls = TEXT_BOILERPLATE;
                 b->reason = "hint:related";
+                if (related_story_lead(d, i, state, elem_of, elems, n_elems))
+                    good_kids[elems[elem_of[i]].parent]++;
             } else if (state[i] == 2 || b->weight >= MEDIUM_WEIGHT || b->heading ||
                        (b->weight >= 8 && ends_like_sentence(b))) {
                 b->cls = TEXT_CONTENT;
