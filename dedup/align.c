@@ -414,23 +414,32 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
         whole_of[n] = held >= ALIGN_WHOLE;
         n++;
     }
-    /* A match out of place (not right after the previous match; for the
-     * first, not right before the next) is moved to the sentence of b
-     * there when that sentence is this one's copy - ALIGN_CLOSE of its own
-     * trigrams in it, no other match there - the carried copy changed (a
+    /* A match out of place - not right after the previous match (the
+     * first: not right before the next) - is moved to the sentence of b right after the
+     * previous match, or else right before the next (after the previous),
+     * when that sentence is this one's copy - ALIGN_CLOSE of its own
+     * trigrams in it, no other match there: the carried copy changed (a
      * quote trimmed, a word replaced) so that its best match is elsewhere
-     * in b: a sentence the page's own text or another story it carries
+     * in b, a sentence the page's own text or another story it carries
      * says with the same stock phrases (a quote template), held whole on
      * the few trigrams left counted.  The run then keeps the copy's order
      * and span (align.h). */
     for (uint32_t k = 0; k < n && n >= 2; k++) {
-        long j = k > 0 ? at_of[k - 1] + 1 : at_of[1] - 1;
-        if (j < 0 || (size_t)j >= b->n_s || at_of[k] == j) continue;
-        int taken = 0;
-        for (uint32_t m = 0; m < n && !taken; m++)
-            taken = at_of[m] == j;
-        if (!taken && sentence_held_in(b, (size_t)j, a, (size_t)i_of[k]) >= ALIGN_CLOSE)
-            at_of[k] = j;
+        long after = k > 0 ? at_of[k - 1] + 1 : -1, before = k + 1 < n ? at_of[k + 1] - 1 : -1;
+        if (k > 0 ? at_of[k] == after : at_of[k] == before) continue;
+        for (int c = 0; c < 2; c++) {
+            long j = c == 0 ? after : before;
+            if (j < 0 || (size_t)j >= b->n_s || j == at_of[k] ||
+                (c == 1 && k > 0 && j <= at_of[k - 1]))
+                continue;
+            int taken = 0;
+            for (uint32_t m = 0; m < n && !taken; m++)
+                taken = at_of[m] == j;
+            if (!taken && sentence_held_in(b, (size_t)j, a, (size_t)i_of[k]) >= ALIGN_CLOSE) {
+                at_of[k] = j;
+                break;
+            }
+        }
     }
     long lo = -1, hi = -1, lo2 = -1, hi2 = -1; /* the two smallest and largest matches */
     long prev = -1;
