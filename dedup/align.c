@@ -402,7 +402,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     uint8_t *whole_of = malloc(cap);
     if (at_of == NULL || i_of == NULL || tok_of == NULL || whole_of == NULL) {
         free(at_of), free(i_of), free(tok_of), free(whole_of);
-        return;
+        return; /* out of memory: unmeasured (span 0), as a text with no match */
     }
     uint32_t n = 0;
     for (size_t i = 0; i < a->n_s; i++) {
@@ -415,15 +415,15 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
         n++;
     }
     /* A match out of place - not right after the previous match (the
-     * first: not right before the next) - is moved to the sentence of b right after the
-     * previous match, or else right before the next (after the previous),
-     * when that sentence is this one's copy - ALIGN_CLOSE of its own
-     * trigrams in it, no other match there: the carried copy changed (a
-     * quote trimmed, a word replaced) so that its best match is elsewhere
-     * in b, a sentence the page's own text or another story it carries
-     * says with the same stock phrases (a quote template), held whole on
-     * the few trigrams left counted.  The run then keeps the copy's order
-     * and span (align.h). */
+     * first: not right before the next) - is moved to the sentence of b
+     * right after the previous match, or else right before the next (and
+     * after the previous), when that sentence is this one's copy -
+     * ALIGN_CLOSE of its own trigrams in it, no other match there: the
+     * carried copy changed (a quote trimmed, a word replaced) so that its
+     * best match is elsewhere in b, a sentence the page's own text or
+     * another story it carries says with the same stock phrases (a quote
+     * template), held whole on the few trigrams left counted.  The run
+     * then keeps the copy's order and span (align.h). */
     for (uint32_t k = 0; k < n && n >= 2; k++) {
         long after = k > 0 ? at_of[k - 1] + 1 : -1, before = k + 1 < n ? at_of[k + 1] - 1 : -1;
         if (k > 0 ? at_of[k] == after : at_of[k] == before) continue;
