@@ -371,27 +371,82 @@ void align_own_layout_touched(const align_text *a, const uint8_t *found, const u
     if (out->trail == 0) out->trail_edge = 0;
 }
 
+/* The share of sentence j of b's trigrams that sentence i of a holds: a
+ * sentence of b that is a's sentence cut short (a trimmed quote) or with
+ * a word changed holds most of its trigrams in it. */
+static double sentence_held_in(const align_text *b, size_t j, const align_text *a, size_t i)
+{
+    const align_sentence *s = &b->s[j];
+    if (s->n_grams == 0 || a->n_post == 0) return 0;
+    uint32_t in = 0;
+    for (uint32_t k = 0; k < s->n_grams; k++) {
+        size_t slot = find_slot(a, b->grams[s->first + k]);
+        if (slot == SIZE_MAX) continue;
+        for (uint32_t q = a->head[slot]; q != UINT32_MAX; q = a->post[q].next)
+            if (a->post[q].sentence == i) {
+                in++;
+                break;
+            }
+    }
+    return (double)in / (double)s->n_grams;
+}
+
 void align_found_run(const align_text *a, const uint8_t *found, const align_text *b,
                      const align_params *p, align_run *out)
 {
-    long lo = -1, hi = -1, lo2 = -1, hi2 = -1; /* the two smallest and largest matches */
-    long prev = -1, a_lo = -1, a_hi = -1;      /* a's first and last sentences matched */
-    uint32_t n = 0, inv = 0;
-    uint64_t whole = 0;
-    /* each match (in a's order): where in b, a's tokens, held whole */
-    long *at_of = malloc((a->n_s ? a->n_s : 1) * sizeof *at_of);
-    uint64_t *tok_of = malloc((a->n_s ? a->n_s : 1) * sizeof *tok_of);
-    uint8_t *whole_of = malloc(a->n_s ? a->n_s : 1);
+    memset(out, 0, sizeof *out);
+    size_t cap = a->n_s ? a->n_s : 1;
+    /* each match (in a's order): where in b, a's sentence and tokens, held whole */
+    long *at_of = malloc(cap * sizeof *at_of), *i_of = malloc(cap * sizeof *i_of);
+    uint64_t *tok_of = malloc(cap * sizeof *tok_of);
+    uint8_t *whole_of = malloc(cap);
+    if (at_of == NULL || i_of == NULL || tok_of == NULL || whole_of == NULL) {
+        free(at_of), free(i_of), free(tok_of), free(whole_of);
+        return; /* out of memory: unmeasured (span 0), as a text with no match */
+    }
+    uint32_t n = 0;
     for (size_t i = 0; i < a->n_s; i++) {
         if (!found[i]) continue;
         double held = 0;
         long at = sentence_match(a, i, b, p, &held);
         if (at < 0) continue;
-        if (a_lo < 0) a_lo = (long)i;
-        a_hi = (long)i;
-        if (at_of && tok_of && whole_of)
-            at_of[n] = at, tok_of[n] = a->s[i].tokens, whole_of[n] = held >= ALIGN_WHOLE;
+        at_of[n] = at, i_of[n] = (long)i, tok_of[n] = a->s[i].tokens;
+        whole_of[n] = held >= ALIGN_WHOLE;
         n++;
+    }
+    /* A match out of place - not right after the previous match (the
+     * first: not right before the next) - is moved to the sentence of b
+     * right after the previous match, or else right before the next (and
+     * after the previous), when that sentence is this one's copy -
+     * ALIGN_CLOSE of its own trigrams in it, no other match there: the
+     * carried copy changed (a quote trimmed, a word replaced) so that its
+     * best match is elsewhere in b, a sentence the page's own text or
+     * another story it carries says with the same stock phrases (a quote
+     * template), held whole on the few trigrams left counted.  The run
+     * then keeps the copy's order and span (align.h). */
+    for (uint32_t k = 0; k < n && n >= 2; k++) {
+        long after = k > 0 ? at_of[k - 1] + 1 : -1, before = k + 1 < n ? at_of[k + 1] - 1 : -1;
+        if (k > 0 ? at_of[k] == after : at_of[k] == before) continue;
+        for (int c = 0; c < 2; c++) {
+            long j = c == 0 ? after : before;
+            if (j < 0 || (size_t)j >= b->n_s || j == at_of[k] ||
+                (c == 1 && k > 0 && j <= at_of[k - 1]))
+                continue;
+            int taken = 0;
+            for (uint32_t m = 0; m < n && !taken; m++)
+                taken = at_of[m] == j;
+            if (!taken && sentence_held_in(b, (size_t)j, a, (size_t)i_of[k]) >= ALIGN_CLOSE) {
+                at_of[k] = j;
+                break;
+            }
+        }
+    }
+    long lo = -1, hi = -1, lo2 = -1, hi2 = -1; /* the two smallest and largest matches */
+    long prev = -1;
+    uint32_t inv = 0;
+    uint64_t whole = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        long at = at_of[k];
         if (prev >= 0 && at < prev) inv++;
         prev = at;
         if (lo < 0 || at < lo)
@@ -402,13 +457,13 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
             hi2 = hi, hi = at;
         else if (at > hi2)
             hi2 = at;
-        if (held >= ALIGN_WHOLE) whole += a->s[i].tokens;
+        if (whole_of[k]) whole += tok_of[k];
     }
     out->span = lo < 0 ? 0 : (uint32_t)(hi - lo + 1);
     out->span_core = out->span;
     out->inversions = inv;
     out->matched = n;
-    out->stretch = a_lo < 0 ? 0 : (uint32_t)(a_hi - a_lo + 1);
+    out->stretch = n == 0 ? 0 : (uint32_t)(i_of[n - 1] - i_of[0] + 1);
     out->first = lo < 0 ? 0 : (uint32_t)lo;
     out->last = hi < 0 ? 0 : (uint32_t)hi;
     out->core_first = out->first;
@@ -418,20 +473,15 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
         if (hi - lo2 < hi2 - lo) out->core_first = (uint32_t)lo2;
     }
     out->whole = a->tokens ? (double)whole / (double)a->tokens : 0;
-    out->win = out->win_whole = 0;
-    out->win_inversions = 0;
     /* the sentences of b holding a match, each counted once (quadratic
-     * in a story's sentences: nothing); at_of is filled only when all
-     * three arrays were allocated, else every match counts */
-    int have_at = at_of && tok_of && whole_of;
-    out->distinct = have_at ? 0 : n;
-    for (uint32_t k = 0; have_at && k < n; k++) {
+     * in a story's sentences: nothing) */
+    for (uint32_t k = 0; k < n; k++) {
         uint32_t j = 0;
         while (j < k && at_of[j] != at_of[k])
             j++;
         out->distinct += j == k;
     }
-    if (have_at && n > 0 && a->tokens) {
+    if (n > 0 && a->tokens) {
         /* the window [at_of[l], at_of[l] + a->n_s) holding the most tokens
          * (n is a story's sentences: quadratic is nothing here) */
         uint64_t best = 0;
@@ -453,9 +503,7 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
         out->win = (double)best / (double)a->tokens;
         out->win_whole = (double)w / (double)a->tokens;
     }
-    free(at_of);
-    free(tok_of);
-    free(whole_of);
+    free(at_of), free(i_of), free(tok_of), free(whole_of);
 }
 
 int align_run_block_edge(const align_text *b, const uint8_t *b_found, const align_run *run)

@@ -728,6 +728,127 @@ static void test_found_run(void **state)
     fa_buf_free(&c);
 }
 
+/* Sentence s of story `story` cut to its first nw words, or (nw 0) whole
+ * with its last word changed. */
+static void sentence_variant(fa_buf *b, unsigned story, unsigned s, int nw)
+{
+    uint64_t x = (uint64_t)story * 0x9E3779B97F4A7C15ull + s * 7919u + 1;
+    int n = nw ? nw : 14;
+    for (int w = 0; w < n; w++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (nw == 0 && w == 13)
+            fa_buf_puts(b, " zz");
+        else
+            fa_buf_printf(b, "%sw%u", w ? " " : "", (unsigned)(x % 3000));
+    }
+    fa_buf_puts(b, ". ");
+}
+
+/* align_found_run, a match out of place: a page carries a story (8
+ * sentences) with its fourth sentence trimmed (a quote cut to 9 of its 14
+ * words), while its own story, earlier, says that sentence whole but for
+ * its last word.  The story's sentence is found, and best matched in the
+ * page's own story (11 of its 12 trigrams there, 7 in the trimmed copy);
+ * the copy right after the previous match holds all its trigrams in it, so
+ * the match is placed there: one run of 8, in order (else 13 sentences of
+ * the page with an inversion).  When the carried copy has an unrelated
+ * sentence there instead, the match stays where it is. */
+static void test_found_run_in_place(void **state)
+{
+    (void)state;
+    for (int trimmed = 1; trimmed >= 0; trimmed--) {
+        fa_buf a, b;
+        fa_buf_init(&a, 1 << 20);
+        fa_buf_init(&b, 1 << 20);
+        for (unsigned s = 0; s < 8; s++)
+            sentence(&a, 1, s, 0);
+        for (unsigned s = 0; s < 6; s++)
+            sentence(&b, 3, s, 0);
+        sentence_variant(&b, 1, 3, 0);
+        for (unsigned s = 6; s < 10; s++)
+            sentence(&b, 3, s, 0);
+        for (unsigned s = 0; s < 8; s++) {
+            if (s != 3)
+                sentence(&b, 1, s, 0);
+            else if (trimmed)
+                sentence_variant(&b, 1, 3, 9);
+            else
+                sentence(&b, 5, 0, 0);
+        }
+        align_text ta = build(a.data), tb = build(b.data);
+        const align_params ap = {0.5, 0.7, 3, 0.6, 0};
+        uint8_t found[8];
+        double share, blk;
+        align_run run;
+        align_shares(&ta, &tb, &ap, &share, &blk, found);
+        assert_true(found[3]);
+        align_found_run(&ta, found, &tb, &ap, &run);
+        assert_int_equal(run.matched, 8);
+        if (trimmed) {
+            assert_int_equal(run.span, 8);
+            assert_int_equal(run.first, 11);
+            assert_int_equal(run.inversions, 0);
+        } else {
+            assert_int_equal(run.span, 13);
+            assert_int_equal(run.first, 6);
+            assert_int_equal(run.inversions, 1);
+        }
+        align_text_free(&ta);
+        align_text_free(&tb);
+        fa_buf_free(&a);
+        fa_buf_free(&b);
+    }
+}
+
+/* Twenty-sixth round, the engine on a match out of place: a story of a
+ * headline and five paragraphs of three sentences, carried by a roundup
+ * after its own story of four paragraphs with its last two paragraphs cut
+ * and two quotes trimmed (sentences 4 and 7 cut to 9 of their 14 words),
+ * which the roundup's own story says whole but for their last word.  The
+ * story is found at 0.6, its trimmed sentences best matched in the
+ * roundup's own story: two inversions and a span over the page's story,
+ * neither one run nor a window of the story's length holding half of it -
+ * contained only with the trimmed quotes placed where the copy has them
+ * (align_found_run).  A match is not moved to a sentence that is not its
+ * copy: with other sentences where the trimmed quotes were, the page stays
+ * no container (as before the rule; the quotes' matches stay in the
+ * roundup's own story). */
+static void test_carried_trimmed_quotes(void **state)
+{
+    (void)state;
+    for (int trimmed = 1; trimmed >= 0; trimmed--) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/q%d", dir, trimmed);
+        dedup_options o = {0};
+        fa_buf orig, page;
+        fa_buf_init(&orig, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&orig, "The original headline of the story\n\n");
+        for (unsigned s = 0; s < 15; s++) {
+            sentence(&orig, 1, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&orig, "\n\n");
+        }
+        fa_buf_puts(&page, "The roundup's headline\n\n");
+        for (unsigned s = 0; s < 12; s++) {
+            sentence(&page, 3, s, 0);
+            if (s == 4) sentence_variant(&page, 1, 4, 0);
+            if (s == 7) sentence_variant(&page, 1, 7, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned s = 0; s < 9; s++) {
+            if (s != 4 && s != 7)
+                sentence(&page, 1, s, 0);
+            else if (trimmed)
+                sentence_variant(&page, 1, s, 9);
+            else
+                sentence(&page, 5, s, 0);
+            if (s % 3 == 2) fa_buf_puts(&page, "\n\n");
+        }
+        roundup_other_story(&page);
+        expect_contained(d, o, &orig, &page, trimmed);
+    }
+}
+
 /* A story a roundup carries with its last paragraph cut is found there at
  * two thirds of its tokens, under confirm_containment (0.7): contained, as
  * one run with one block not found, beside a story of the roundup's own of
@@ -2200,8 +2321,10 @@ static void test_chars_carried_before(void **state)
 
 /* A carried story most of which is one run of its page, in order, while
  * two of its sentences match best elsewhere in the page: the roundup
- * carries them with a typo each, and its own story and another story it
- * carries quote them verbatim.  Found at 0.69, its matches spread over
+ * carries other sentences in their place (twenty-sixth round: not a typo
+ * each, which align_found_run now places in the run - the copy holds its
+ * sentence's trigrams - test_found_run_in_place), and its own story and
+ * another story it carries quote them verbatim.  Found at 0.69, its matches spread over
  * the page (span_core longer than the story, two inversions), it was not
  * carried; the window of the page as long as the story holds 0.54 of it,
  * in order and whole, after a story of the page's own (five blocks): now
@@ -2224,9 +2347,9 @@ static void test_carried_window(void **state)
             fa_buf_puts(&orig, "\n\n");
         }
         /* the page: its own story (5 or 3 paragraphs, the third quoting
-         * sentence 1 of the story), the story with typos in sentences 1
-         * and 6 and its last paragraph cut, then another story quoting
-         * sentence 6 */
+         * sentence 1 of the story), the story with other sentences in
+         * place of 1 and 6 and its last paragraph cut, then another story
+         * quoting sentence 6 */
         han_sentence(&page, 50, 100, 0);
         fa_buf_puts(&page, "\n\n");
         unsigned own = own_first ? 5 : 3;
@@ -2240,7 +2363,10 @@ static void test_carried_window(void **state)
         fa_buf_puts(&page, "\n\n");
         for (unsigned p = 0; p < 2; p++) {
             for (unsigned s = 0; s < 4; s++)
-                han_sentence(&page, 7, p * 4 + s, p * 4 + s == 1 || p * 4 + s == 6);
+                if (p * 4 + s == 1 || p * 4 + s == 6)
+                    han_sentence(&page, 70, p * 4 + s, 0);
+                else
+                    han_sentence(&page, 7, p * 4 + s, 0);
             fa_buf_puts(&page, "\n\n");
         }
         han_sentence(&page, 60, 100, 0);
@@ -2880,6 +3006,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chars_one_side_near, setup, teardown),
         cmocka_unit_test(test_own_layout),
         cmocka_unit_test(test_found_run),
+        cmocka_unit_test(test_found_run_in_place),
+        cmocka_unit_test_setup_teardown(test_carried_trimmed_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_in_order, setup, teardown),

@@ -762,6 +762,59 @@ static void test_related_story_short_paragraph(void **state)
     free(t);
 }
 
+/* Twenty-sixth round: a story carried in a "related" box whose first
+ * paragraph of two lost a sentence - a one-sentence paragraph under the
+ * source line, then a paragraph of three sentences (under
+ * LOOSE_TEXT_WEIGHT).  Both are the story's (related_story_paragraph: the
+ * first story line under the card's title, a long paragraph after it): the
+ * paragraph after it is not a lone blurb either (it was dropped as
+ * "related-in-text", and the carried story with it).  A card with one
+ * paragraph under its title is still a teaser's blurb. */
+static void test_related_story_first_cut(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><body><div class=\"content\"><h1 class=\"headline\">광주 국토교통부는 관광객 "
+        "유치 방안을</h1>"
+        "<p>\"숫자가 전혀 맞지 않는다\"라고 교장 정하늘은 말했다. 지난 10일 제주 한국은행은 올해 "
+        "안에 주차 요금 인상을 325억 원 규모로 연기하기로 했다.</p>"
+        "<p>지난 10일 서울 정부는 이번 주 초 주차 요금 인상을 99억 원 규모로 검토하고 있다. "
+        "공청회를 거쳐 울산 보건복지부는 지난 10일 새 교통 계획을 324억 원 규모로 연기하기로 "
+        "했다.</p>"
+        "<p>\"계획이 바뀔 때까지 계속 싸우겠다\"라고 사업 담당자 최유진은 말했다. 이번 주 초 "
+        "대전 연구진은 지난 10일 항만 확장 사업을 604억 원 규모로 밝혔다. 기자회견에서 부산 "
+        "서울시는 올해 안에 무상 급식 확대를 361억 원 규모로 검토하고 있다.</p>"
+        "<section class=\"related-articles\"><h2>Related Articles</h2>"
+        "<article class=\"related\"><h3><a href=\"/a\">제주 부산시는 재생에너지 도입을</a></h3>"
+        "<p class=\"src\">Upland Gazette</p>"
+        "<p>긴 논의 끝에 대구 보건복지부는 기자회견에서 새 교통 계획을 530억 원 규모로 "
+        "발표했다.</p>"
+        "<p>긴 논의 끝에 부산 국토교통부는 오는 3월까지 노인 지원책을 790억 원 규모로 재검토할 "
+        "방침이다. \"숫자가 전혀 맞지 않는다\"라고 위원장 최유진은 말했다. 올해 안에 인천 "
+        "서울시는 긴 논의 끝에 무상 급식 확대를 58억 원 규모로 승인했다.</p></article>"
+        "<article class=\"related\"><h3><a href=\"/b\">제주 보건복지부는 내년 예산안을</a></h3>"
+        "<p class=\"src\">Market Brief</p>"
+        "<p>긴 논의 끝에 대구 구청은 기자회견에서 배터리 개발 계획을 535억 원 규모로 연기하기로 "
+        "했다. 관계자에 따르면 대전 국토교통부는 기자회견에서 재생에너지 도입을 662억 원 규모로 "
+        "연기하기로 했다.</p>"
+        "<p>지난 10일 대구 정부는 기자회견에서 항만 확장 사업을 817억 원 규모로 검토하고 있다. "
+        "\"여기까지 오는 데 너무 오래 걸렸다\"라고 위원장 최유진은 말했다.</p></article>"
+        "<article class=\"related\"><h3><a href=\"/c\">인천 정부는 물가 전망을</a></h3>"
+        "<p>이번 주 초 인천 시민단체는 공청회를 거쳐 새 교통 계획을 474억 원 규모로 확정했다. "
+        "예상보다 빠르게 대구 교육청은 올해 안에 무상 급식 확대를 315억 원 규모로 "
+        "승인했다.</p></article>"
+        "</section></div></body></html>";
+    char *t = main_text_of(html);
+    KEPT(t, "주차 요금 인상을 325억");
+    KEPT(t, "노인 지원책을 790억");
+    KEPT(t, "무상 급식 확대를 58억");
+    KEPT(t, "항만 확장 사업을 817억");
+    KEPT(t, "새 교통 계획을 530억");
+    DROPPED(t, "새 교통 계획을 474억");
+    DROPPED(t, "Upland Gazette");
+    free(t);
+}
+
 /* A "More stories" list after the article: per card a linked title, a
  * blurb of a few sentences and a date.  Twelve blurbs outweigh the
  * article's three paragraphs; they are still the list's, not the text
@@ -1262,6 +1315,7 @@ int main(void)
         cmocka_unit_test(test_related_box_inside_article),
         cmocka_unit_test(test_related_box_korean),
         cmocka_unit_test(test_related_story_short_paragraph),
+        cmocka_unit_test(test_related_story_first_cut),
         cmocka_unit_test(test_teaser_list_not_text),
         cmocka_unit_test(test_review23_carried_brief_kept),
         cmocka_unit_test(test_review23_recommended_picks_kept),
