@@ -964,6 +964,44 @@ static void test_own_story_first_not_carried(void **state)
     assert_true(roundup_in_roundup("two", 2));
 }
 
+/* An aggregator carrying one story word for word on three of its
+ * roundups: its paragraphs (under 400 characters each) are then in three
+ * of the aggregator's documents, which is what its template looks like,
+ * and were left out of the roundups' stored texts when the story's own
+ * page, archived later on its own site, was aligned with them - the story
+ * was found in none (share 0).  A line the new page holds word for word as
+ * its own text on another host is kept (own_line_elsewhere): the story is
+ * found in all three (fails without it: 0). */
+static void test_story_carried_on_three_roundups(void **state)
+{
+    (void)state;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, NULL, &e), 0);
+    dedup_result r;
+    char url[64];
+    for (unsigned i = 0; i < 3; i++) {
+        const uint64_t carried[2] = {100, 200 + i};
+        char *p = roundup_of("Roundup of the day", 700 + i, 3, carried, 2);
+        snprintf(url, sizeof url, "https://agg.example/r%u", i);
+        assert_int_equal(analyze(e, url, NULL, NULL, p, (int64_t)i + 1, &r), 0);
+        dedup_result_free(&r);
+        free(p);
+    }
+    fa_buf b;
+    fa_buf_init(&b, 1 << 20);
+    fa_buf_puts(&b, "<html><body><main><article><h1>The story itself</h1>\n");
+    paragraphs(&b, 100, 6, 0);
+    fa_buf_puts(&b, "</article></main></body></html>");
+    assert_int_equal(analyze(e, "https://news.example/story", NULL, NULL, b.data, 10, &r), 0);
+    unsigned in_roundups = 0;
+    for (size_t k = 0; k < r.n_findings; k++)
+        in_roundups += r.findings[k].kind == DEDUP_CONTAINED_IN;
+    assert_int_equal(in_roundups, 3);
+    dedup_result_free(&r);
+    fa_buf_free(&b);
+    dedup_engine_close(e);
+}
+
 /* Plain text: a headline, then paragraphs of sentences (12 pseudo-words
  * each, drawn from the seeds), paras[i] sentences in paragraph i, the
  * seeds in order. */
@@ -2053,6 +2091,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_containment_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boilerplate_learning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_host_note_not_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_story_carried_on_three_roundups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_story_first_not_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_copy_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_copy_under_floor, setup, teardown),
