@@ -1124,7 +1124,8 @@ static int related_title(const text_block *b)
  * lacked the paragraph; docs/DEDUP.md, "Containment per block").  Kept
  * only after a long one, a story's first paragraph of one sentence was
  * still dropped: on the tuning bases 0-50, 77 of the roundups' lines
- * missing from their main text, 68 of them such openers. */
+ * were missing from their main text; this rule brings back 68 (64
+ * one-sentence openers, 4 paragraphs after one taken for a lone blurb). */
 static int related_story_paragraph(const text_doc *d, size_t i, const uint8_t *state,
                                    const uint32_t *elem_of, const elem *elems, size_t n_elems)
 {
