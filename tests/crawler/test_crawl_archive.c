@@ -17,7 +17,7 @@
 #include "common/fa_err.h"
 #include "crawl_test_util.h"
 #include "crawler/crawl_internal.h"
-#include "storage/state/crawl_state_backend.h" /* the writer's mutex, held as a commit holds it */
+#include "state/state_test_util.h" /* the writer held busy, as a commit holds it */
 
 #include <dirent.h>
 #include <pthread.h>
@@ -272,30 +272,6 @@ static void test_dictionary_thread_start_and_wait(void **state)
  * worker's commit holds the writer's mutex through its fsync, and a
  * look-up must not wait for it.  Here the writer's mutex is held by
  * another thread for up to 10 s; both look-ups return at once. */
-typedef struct writer_hold {
-    crawl_state *st;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int holding, release;
-} writer_hold;
-
-static void *hold_writer(void *arg)
-{
-    writer_hold *h = arg;
-    pthread_mutex_lock(&h->st->lock);
-    pthread_mutex_lock(&h->mu);
-    h->holding = 1;
-    pthread_cond_broadcast(&h->cv);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
-    while (!h->release)
-        if (pthread_cond_timedwait(&h->cv, &h->mu, &until) != 0) break;
-    pthread_mutex_unlock(&h->mu);
-    pthread_mutex_unlock(&h->st->lock);
-    return NULL;
-}
-
 static void test_url_lookups_do_not_wait_for_the_writer(void **state)
 {
     (void)state;
@@ -316,15 +292,8 @@ static void test_url_lookups_do_not_wait_for_the_writer(void **state)
     snprintf(r.etag, sizeof r.etag, "\"queued\"");
     assert_int_equal(state_batch_put_url(c.batch, "http://127.0.0.1/new", &r), 0);
 
-    writer_hold h = {.st = c.st};
-    pthread_mutex_init(&h.mu, NULL);
-    pthread_cond_init(&h.cv, NULL);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, hold_writer, &h), 0);
-    pthread_mutex_lock(&h.mu);
-    while (!h.holding)
-        pthread_cond_wait(&h.cv, &h.mu);
-    pthread_mutex_unlock(&h.mu);
+    state_writer_hold h;
+    assert_int_equal(state_writer_hold_start(&h, c.st), 0);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     url_record got;
@@ -334,11 +303,7 @@ static void test_url_lookups_do_not_wait_for_the_writer(void **state)
     assert_string_equal(got.etag, "\"queued\"");
     assert_int_equal(crawl__get_url(&c, "http://127.0.0.1/none", &got), 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    pthread_mutex_lock(&h.mu);
-    h.release = 1;
-    pthread_cond_broadcast(&h.cv);
-    pthread_mutex_unlock(&h.mu);
-    pthread_join(t, NULL);
+    state_writer_hold_release(&h);
     double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("three look-ups beside a busy writer: %.3f s\n", waited);
     assert_true(waited < 5.0); /* the writer let go after 10 s at the earliest */
@@ -348,8 +313,6 @@ static void test_url_lookups_do_not_wait_for_the_writer(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
     crawl_state_close(c.reader);
     crawl_state_close(c.st);
-    pthread_mutex_destroy(&h.mu);
-    pthread_cond_destroy(&h.cv);
     test_rm_rf(dir);
     free(dir);
 }

@@ -109,4 +109,5 @@ feedarc_test(test_fetcher SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fetcher.c
 # a page or feed item whose records cannot be written stays out of the dedup index
 feedarc_test(test_crawl_archive SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_crawl_archive.c
              ${CMAKE_CURRENT_LIST_DIR}/crawl_test_util.c
+             ${CMAKE_SOURCE_DIR}/tests/state/state_test_util.c
              LIBS fa_crawler fa_storage fa_state fa_config fa_common TIMEOUT 60)

@@ -16,9 +16,8 @@
 
 #include "common/fa_err.h"
 #include "storage/state/crawl_state.h"
-#include "storage/state/crawl_state_backend.h" /* the writer's mutex, held as a commit holds it */
+#include "state/state_test_util.h" /* the writer held busy, as a commit holds it */
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -162,32 +161,6 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-typedef struct busy_writer {
-    crawl_state *st;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int holding, release;
-} busy_writer;
-
-/* Holds the writer's mutex, as a worker's commit does through its fsync,
- * until told to let go (at most 10 s). */
-static void *hold_writer(void *arg)
-{
-    busy_writer *b = arg;
-    pthread_mutex_lock(&b->st->lock);
-    pthread_mutex_lock(&b->mu);
-    b->holding = 1;
-    pthread_cond_broadcast(&b->cv);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
-    while (!b->release)
-        if (pthread_cond_timedwait(&b->cv, &b->mu, &until) != 0) break;
-    pthread_mutex_unlock(&b->mu);
-    pthread_mutex_unlock(&b->st->lock);
-    return NULL;
-}
-
 static void reads_while_the_writer_is_busy(void **state)
 {
     (void)state;
@@ -206,26 +179,15 @@ static void reads_while_the_writer_is_busy(void **state)
     assert_int_equal(crawl_state_put_url(w, "http://127.0.0.1/a", &r), 0);
     assert_int_equal(crawl_state_put_url(w, "http://127.0.0.1/b", &r), 0);
     /* the writer's handle busy on another thread */
-    busy_writer b = {.st = w};
-    pthread_mutex_init(&b.mu, NULL);
-    pthread_cond_init(&b.cv, NULL);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, hold_writer, &b), 0);
-    pthread_mutex_lock(&b.mu);
-    while (!b.holding)
-        pthread_cond_wait(&b.cv, &b.mu);
-    pthread_mutex_unlock(&b.mu);
+    state_writer_hold b;
+    assert_int_equal(state_writer_hold_start(&b, w), 0);
     uint64_t t0 = now_ms();
     url_record got;
     assert_int_equal(crawl_state_get_url(ro, "http://127.0.0.1/a", &got), 1);
     assert_string_equal(got.etag, "\"v1\"");
     assert_int_equal(crawl_state_get_url(ro, "http://127.0.0.1/b", &got), 0);
     uint64_t waited = now_ms() - t0;
-    pthread_mutex_lock(&b.mu);
-    b.release = 1;
-    pthread_cond_broadcast(&b.cv);
-    pthread_mutex_unlock(&b.mu);
-    pthread_join(t, NULL);
+    state_writer_hold_release(&b);
     printf("read-only look-ups beside a busy writer: %llu ms\n", (unsigned long long)waited);
     assert_true(waited < 5000); /* the writer let go after 10 s at the earliest */
     /* committed: seen */
@@ -235,8 +197,6 @@ static void reads_while_the_writer_is_busy(void **state)
     assert_int_equal(crawl_state_get_url(ro, "http://127.0.0.1/b", &got), 1);
     crawl_state_close(ro);
     crawl_state_close(w);
-    pthread_mutex_destroy(&b.mu);
-    pthread_cond_destroy(&b.cv);
 }
 
 int main(void)

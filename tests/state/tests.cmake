@@ -5,7 +5,7 @@ feedarc_test(test_state SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state.c
              ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c LIBS fa_state TIMEOUT 300)
 # read-only opening beside a running (locked) writer, for `feedarc status`
 feedarc_test(test_state_readonly SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_state_readonly.c
-             LIBS fa_state)
+             ${CMAKE_CURRENT_LIST_DIR}/state_test_util.c LIBS fa_state Threads::Threads)
 # (issue 15) source leases between nodes, against a real redis-server (77 without one)
 feedarc_test(test_cluster_lease SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cluster_lease.c
              ${CMAKE_SOURCE_DIR}/tests/redis/redis_test_util.c
