@@ -164,10 +164,11 @@ void align_own_layout_touched(const align_text *a, const uint8_t *found, const u
  * is out of place - not right after the previous sentence's match (for the
  * first, right before the next's) - is placed there, or else right before
  * the next sentence's match, when that sentence of b is its copy
- * (ALIGN_CLOSE of the copy's own trigrams in it) and holds no other match: a carried copy that trimmed a quote, or changed a word,
- * whose full form the page's own text (or another story it carries) says
- * elsewhere - a register's stock quote, best matched there.  The run keeps
- * the copy's order and span; whole is still measured at the best match. */
+ * (ALIGN_CLOSE of the copy's own trigrams in it) and holds no other match:
+ * a carried copy that trimmed a quote, or changed a word, whose full form
+ * the page's own text (or another story it carries) says elsewhere - a
+ * register's stock quote, best matched there.  The run keeps the copy's
+ * order and span; whole is still measured at the best match. */
 #define ALIGN_WHOLE 0.8
 typedef struct align_run {
     uint32_t span;
