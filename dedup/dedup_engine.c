@@ -897,17 +897,28 @@ static uint32_t sketch_find(const uint32_t *s, uint32_t n, uint32_t v)
     return UINT32_MAX;
 }
 
-/* Whether w's text has a heading after a paragraph: the page is in
- * sections (a roundup's carried stories under their headings), not one
- * story under its title (block_anchors) */
+/* Whether w's page is in sections (a roundup's carried stories under
+ * their headings), not one story under its title (block_anchors): a
+ * heading of its text after a paragraph, or a heading the extractor left
+ * out between two paragraphs of its text.  Twenty-seventh round: a
+ * roundup's "Related Articles" heading and its stories' linked titles
+ * are often left out as a box's titles, and English roundups of 96-127
+ * values then got no block anchors: 13 stories they carried (12 short),
+ * archived after them, were never candidates on the tuning bases
+ * (docs/DEDUP.md, "Block anchors"). */
 static int has_sections(const work *w)
 {
-    int para = 0;
-    for (size_t k = 0; k < w->n_content; k++) {
-        if (!w->doc->blocks[w->content_idx[k]].heading)
+    int para = 0, between = 0;
+    for (size_t k = 0, i = 0; i < w->doc->n_blocks; i++) {
+        int text = k < w->n_content && w->content_idx[k] == i;
+        k += text;
+        if (w->doc->blocks[i].heading) {
+            if (para && text) return 1;
+            between |= para;
+        } else if (text) {
+            if (between) return 1;
             para = 1;
-        else if (para)
-            return 1;
+        }
     }
     return 0;
 }

@@ -9,6 +9,7 @@
 #include "common/fa_err.h"
 #include "dedup/align.h"
 #include "dedup/dedup_engine.h"
+#include "dedup/text_extract.h"
 #include "dedup/text_norm.h"
 #include "dedup/text_store.h"
 
@@ -2748,26 +2749,73 @@ static void test_block_anchor_own_shingles(void **state)
  * one story under its title still needs 128 (the crawl's articles).
  * English roundups of 98-127 values had none, and 5 of the stories they
  * carried, archived after them, were never candidates (seeds 1-3 ..
- * 51-53).  The same paragraphs with the heading as a paragraph: none. */
-static uint32_t sections_block_anchors(int heading, uint32_t *n_sketch)
+ * 51-53).  The same paragraphs with the heading as a paragraph: none.
+ * layout: 0 the heading as a paragraph, 1 an <h2> of the text, 2 a
+ * "Related Articles" box whose heading and linked titles the extractor
+ * leaves out (twenty-seventh round: has_sections looked at the text's
+ * headings only, and such roundups got none), 3 one story and a rail's
+ * heading after it, left out too (not between two paragraphs: none). */
+enum { SECTIONS_PARAGRAPH, SECTIONS_HEADING, SECTIONS_RELATED_BOX, SECTIONS_RAIL };
+static uint32_t sections_block_anchors(int layout, uint32_t *n_sketch)
 {
     fa_buf page;
     fa_buf_init(&page, 1 << 20);
+    int whole = layout == SECTIONS_RELATED_BOX || layout == SECTIONS_RAIL;
+    if (whole)
+        fa_buf_puts(&page, "<!DOCTYPE html><html><head><title>Morning roundup</title></head>"
+                           "<body><div class=\"content\">\n");
     fa_buf_puts(&page, "<h1>Morning roundup</h1>\n");
     for (unsigned p = 0; p < 11; p++) {
-        if (p == 4)
-            fa_buf_puts(&page,
-                        heading ? "<h2>Other news today</h2>\n" : "<p>Other news today</p>\n");
+        if (p == 4 && layout == SECTIONS_RELATED_BOX)
+            fa_buf_puts(&page, "<section class=\"related-articles\"><h2>Related Articles</h2>\n");
+        if ((p == 4 || p == 8) && layout == SECTIONS_RELATED_BOX)
+            fa_buf_printf(&page,
+                          "%s<article class=\"related\"><h3><a href=\"https://n%u.example/s\">"
+                          "Other news today</a></h3>\n",
+                          p == 8 ? "</article>" : "", p);
+        else if (p == 4 && layout != SECTIONS_RAIL)
+            fa_buf_puts(&page, layout == SECTIONS_HEADING ? "<h2>Other news today</h2>\n"
+                                                          : "<p>Other news today</p>\n");
         fa_buf_puts(&page, "<p>");
         for (unsigned s = 0; s < 3; s++)
             sentence(&page, 700 + p, s, 0);
         fa_buf_puts(&page, "</p>\n");
     }
+    if (layout == SECTIONS_RELATED_BOX) fa_buf_puts(&page, "</article></section>");
+    if (whole)
+        fa_buf_puts(&page,
+                    "</div><div class=\"rail\"><h3>Latest</h3><ul></ul></div></body></html>");
     dedup_options o = {0};
     dedup_engine *e;
     assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
-    dedup_input in = {"https://w.example/roundup", NULL,      NULL,     NULL, "<urn:uuid:x>", 1,
-                      DEDUP_HTML_FRAGMENT,         page.data, page.len, NULL};
+    dedup_input in = {"https://w.example/roundup",
+                      NULL,
+                      NULL,
+                      NULL,
+                      "<urn:uuid:x>",
+                      1,
+                      whole ? DEDUP_HTML_PAGE : DEDUP_HTML_FRAGMENT,
+                      page.data,
+                      page.len,
+                      NULL};
+    /* the box's and the rail's headings are not in the text: the
+     * extractor leaves them out */
+    if (whole) {
+        text_doc *doc;
+        assert_int_equal(text_extract_html(page.data, page.len, NULL, &doc), 0);
+        size_t paragraphs = 0, headings_after = 0;
+        for (size_t i = 0; i < doc->n_blocks; i++) {
+            const text_block *b = &doc->blocks[i];
+            if (b->cls != TEXT_CONTENT) continue;
+            if (b->heading)
+                headings_after += paragraphs > 0;
+            else
+                paragraphs++;
+        }
+        assert_int_equal(paragraphs, 11);
+        assert_int_equal(headings_after, 0);
+        text_doc_free(doc);
+    }
     dedup_result r;
     assert_int_equal(dedup_analyze(e, &in, &r), 0);
     dedup_result_free(&r);
@@ -2784,15 +2832,25 @@ static uint32_t sections_block_anchors(int heading, uint32_t *n_sketch)
 static void test_sections_block_anchors(void **state)
 {
     (void)state;
-    uint32_t n_sketch, n_plain;
-    uint32_t with = sections_block_anchors(1, &n_sketch);
+    uint32_t n_sketch, n_plain, n_box;
+    uint32_t with = sections_block_anchors(SECTIONS_HEADING, &n_sketch);
     assert_true(n_sketch >= 96 && n_sketch < 128);
     assert_true(with >= 8);
     assert_int_equal(teardown(state), 0);
     assert_int_equal(setup(state), 0);
-    uint32_t without = sections_block_anchors(0, &n_plain);
+    uint32_t without = sections_block_anchors(SECTIONS_PARAGRAPH, &n_plain);
     assert_true(n_plain >= 96 && n_plain < 128);
     assert_int_equal(without, 0);
+    assert_int_equal(teardown(state), 0);
+    assert_int_equal(setup(state), 0);
+    uint32_t boxed = sections_block_anchors(SECTIONS_RELATED_BOX, &n_box);
+    assert_true(n_box >= 96 && n_box < 128);
+    assert_true(boxed >= 8);
+    assert_int_equal(teardown(state), 0);
+    assert_int_equal(setup(state), 0);
+    uint32_t rail = sections_block_anchors(SECTIONS_RAIL, &n_box);
+    assert_true(n_box >= 96 && n_box < 128);
+    assert_int_equal(rail, 0);
 }
 
 /* A page of characters of 64-127 sketch values gets block anchors
