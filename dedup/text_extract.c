@@ -75,7 +75,9 @@
  *      heading followed by no content before the next heading of its rank
  *      is boilerplate ("heading-without-text": "Related stories" over
  *      links); the last h1/h2 before the container's first block is the
- *      headline ("headline"), even under a header or aside hint; a
+ *      headline ("headline"), even under a header or aside hint, unless
+ *      the container opens with an h1 of its own (then an h1 before it is
+ *      the site's name in its header); a
  *      table cell dropped for its links beside a content cell of the same
  *      path is a data table's entry ("linked-cell").
  *   6. paragraphs: when <p> holds >= 80% of the container's long blocks
@@ -1826,8 +1828,11 @@ static void classify(text_doc *d, int fragment, elem *elems, size_t n_elems,
         }
     }
     /* the headline just before the main container (the last h1 or h2 at
-     * most four blocks before it, under header or aside words too) */
-    if (main_el != UINT32_MAX && first_in_main < n)
+     * most four blocks before it, under header or aside words too) - when
+     * the container does not open with its own h1: then an h1 before it
+     * is the site's name in the page's header (an aggregator's pages all
+     * began with it, and its roundups matched "under one headline") */
+    if (main_el != UINT32_MAX && first_in_main < n && d->blocks[first_in_main].heading != 1)
         for (size_t i = first_in_main; i-- > 0;) {
             text_block *b = &d->blocks[i];
             /* a wrapper's header or aside words do not hide it: the
