@@ -636,10 +636,10 @@ static void short_copy(fa_buf *b, const char *headline, unsigned story, unsigned
  * sentence of each - keep four of the story's six sentences in common
  * (found at 0.50 and 0.57 of each text), but share about a fifth of their
  * word 4-grams (0.19, 0.22), so their sketches meet under the short
- * pair's floor and they were never aligned.  Aligned because the second copy's headline is
- * a block the first stores, they are near (rule 1).  Under another
- * headline they stay unrelated, and so does an unrelated short story
- * under the same headline (aligned, shares ~0). */
+ * pair's floor and they were never aligned.  Aligned because the second
+ * copy's headline is a block the first stores, they are near (rule 1).
+ * Under another headline they stay unrelated, and so does an unrelated
+ * short story under the same headline (aligned, shares ~0). */
 static void test_short_copies_same_headline(void **state)
 {
     (void)state;
