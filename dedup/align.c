@@ -49,6 +49,7 @@ typedef struct builder {
     uint64_t win[ALIGN_GRAM];
     unsigned have;
     uint32_t tokens, chars, hangul;
+    uint64_t numbers; /* the sentence's (align_sentence.numbers) */
     int emitted;
 } builder;
 
@@ -102,20 +103,20 @@ static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
             t->s = ns, b->cap_s = nc;
         }
         uint32_t first = t->n_s ? t->s[t->n_s - 1].first + t->s[t->n_s - 1].n_grams : 0;
-        t->s[t->n_s++] =
-            (align_sentence){off,       end - off, first,     (uint32_t)t->n_grams - first,
-                             b->tokens, b->chars,  b->hangul, block};
+        t->s[t->n_s++] = (align_sentence){
+            off,       end - off, first,     (uint32_t)t->n_grams - first, b->tokens, b->chars,
+            b->hangul, block,     b->numbers};
         t->tokens += b->tokens;
         t->hangul += b->hangul;
     }
-    b->have = 0, b->tokens = 0, b->chars = 0, b->hangul = 0, b->emitted = 0;
+    b->have = 0, b->tokens = 0, b->chars = 0, b->hangul = 0, b->emitted = 0, b->numbers = 0;
     return rc;
 }
 
 int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
 {
     memset(t, 0, sizeof *t);
-    builder b = {t, 0, 0, {0}, 0, 0, 0, 0, 0};
+    builder b = {t, 0, 0, {0}, 0, 0, 0, 0, 0, 0};
     /* room for what a text of len bytes usually has (a token per 3-6
      * bytes, a sentence per ~100): one allocation each instead of a chain
      * of reallocs per candidate */
@@ -140,6 +141,7 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
         }
         if (cls == TEXT_WORD) {
             size_t j = i + l;
+            int digit = c >= '0' && c <= '9';
             while (j < len) {
                 if (p[j] < 0x80) {
                     if (!ascii_word(p[j])) break;
@@ -151,7 +153,9 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
                 if (script_class(c2) != TEXT_WORD) break;
                 j += l2;
             }
-            rc = token(&b, XXH3_64bits_withSeed(p + i, j - i, seed));
+            uint64_t h = XXH3_64bits_withSeed(p + i, j - i, seed);
+            if (digit) b.numbers |= 1ull << (h & 63) | 1ull << (h >> 6 & 63);
+            rc = token(&b, h);
             i = j;
             continue;
         }
@@ -305,26 +309,142 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
     return sentence_match(a, i, b, p, NULL) >= 0;
 }
 
+/* Does sentence j of b state every number sentence i of a states (its
+ * words that begin with a digit, align_sentence.numbers)?  Two sentences of one
+ * template (an agency, a date, an action, an amount) differ in their
+ * figures; a copy with a typo keeps them.  A number j lacks passes when
+ * both its bits are set by j's others (about 1% for a sentence of three
+ * numbers). */
+static int numbers_kept(const align_text *a, size_t i, const align_text *b, size_t j)
+{
+    return (a->s[i].numbers & ~b->s[j].numbers) == 0;
+}
+
+/* Is sentence j of b a copy of sentence i of a with a typo or two
+ * (align_params.next_to_found, ALIGN_NEXT_*)?  Its share of i's trigrams,
+ * and for characters its share of those sentence_match counts. */
+static int next_copy(const align_text *a, size_t i, const align_text *b, size_t j,
+                     const align_params *p)
+{
+    const align_sentence *s = &a->s[i];
+    int chars = s->chars * 2 > s->tokens;
+    double min = chars ? ALIGN_NEXT_CHARS : ALIGN_NEXT_WORDS;
+    /* j holds at most its own trigrams; then the figures (cheap first) */
+    if (s->n_grams == 0 || (double)b->s[j].n_grams < min * (double)s->n_grams ||
+        !numbers_kept(a, i, b, j))
+        return 0;
+    unsigned stock = chars ? p->stock_sentences : 0;
+    const uint64_t *g = a->grams + s->first;
+    const uint32_t *gs = a->gslot + s->first;
+    uint32_t all = 0, counted = 0, in_counted = 0;
+    for (uint32_t k = 0; k < s->n_grams; k++) {
+        size_t slot = find_slot(b, g[k]);
+        int in = 0;
+        if (slot != SIZE_MAX)
+            for (uint32_t q = b->head[slot]; q != UINT32_MAX && !in; q = b->post[q].next)
+                in = b->post[q].sentence == j;
+        all += (uint32_t)in;
+        int filtered =
+            stock &&
+            (a->df[gs[k]] >= stock ||
+             (slot != SIZE_MAX &&
+              (b->df[slot] >= stock || (p->stock_pair && a->df[gs[k]] + b->df[slot] >= stock))));
+        if (filtered) continue;
+        counted++, in_counted += (uint32_t)in;
+    }
+    if (!chars) return (double)all >= ALIGN_NEXT_WORDS * (double)s->n_grams;
+    if (counted == 0) /* a sentence only of stock phrases counts them all (sentence_match) */
+        counted = s->n_grams, in_counted = all;
+    return (double)all >= ALIGN_NEXT_CHARS * (double)s->n_grams &&
+           (double)in_counted >= ALIGN_NEXT_COUNTED * (double)counted;
+}
+
+/* Finds (set: a->n_s flags, set for each sentence found so) or places
+ * (set NULL: the sentences flagged in found that have no match in m) a's
+ * sentences next to a found one whose match's neighbour in b is their
+ * copy with typos (next_copy, align.h ALIGN_NEXT_*).  m: a->n_s matches
+ * in b (-1: none), updated.  Without memory nothing is found so. */
+static void next_to_found(const align_text *a, const align_text *b, const align_params *p,
+                          const uint8_t *found, uint8_t *set, long *m)
+{
+    size_t n = a->n_s;
+    uint8_t *taken = calloc(b->n_s ? b->n_s : 1, 1); /* b's sentences holding a match */
+    if (taken == NULL) return;
+    for (size_t i = 0; i < n; i++)
+        if (m[i] >= 0 && (size_t)m[i] < b->n_s) taken[m[i]] = 1;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (set ? set[i] : !found[i] || m[i] >= 0) continue;
+            for (int side = 0; side < 2 && m[i] < 0; side++) {
+                long j;
+                if (side == 0) {
+                    if (i == 0 || m[i - 1] < 0 || a->s[i - 1].block != a->s[i].block) continue;
+                    j = m[i - 1] + 1;
+                } else {
+                    if (i + 1 >= n || m[i + 1] < 0 || a->s[i + 1].block != a->s[i].block) continue;
+                    j = m[i + 1] - 1;
+                }
+                if (j < 0 || (size_t)j >= b->n_s || taken[j] || !next_copy(a, i, b, (size_t)j, p))
+                    continue;
+                m[i] = j, taken[j] = 1, changed = 1;
+                if (set) set[i] = 1;
+            }
+        }
+    }
+    free(taken);
+}
+
+/* Each of a's found sentences' match in b (at[i]; -1 for the others) and
+ * the share of its counted trigrams there (held[i]; 0 for a sentence
+ * found next to a found one: never whole, never close). */
+static void found_matches(const align_text *a, const uint8_t *found, const align_text *b,
+                          const align_params *p, long *at, double *held)
+{
+    int placed = 0;
+    for (size_t i = 0; i < a->n_s; i++) {
+        held[i] = 0;
+        at[i] = found[i] ? sentence_match(a, i, b, p, &held[i]) : -1;
+        if (at[i] < 0) held[i] = 0; /* sentence_match leaves it a share under the floor */
+        placed |= found[i] && at[i] < 0;
+    }
+    if (placed && p->next_to_found) next_to_found(a, b, p, found, NULL, at);
+}
+
 void align_shares(const align_text *a, const align_text *b, const align_params *p, double *share,
                   double *block_share, uint8_t *found_out)
 {
     *share = *block_share = 0;
     if (a->tokens == 0) return;
+    size_t n = a->n_s;
+    uint8_t *f = found_out ? found_out : malloc(n ? n : 1);
+    if (f == NULL) return;
+    /* with next_to_found, where each sentence is found (sentence_match
+     * counts per sentence of b either way) */
+    long *m = p->next_to_found ? malloc((n ? n : 1) * sizeof *m) : NULL;
+    int next = 0; /* an unfound sentence next to a found one, in its block */
+    for (size_t i = 0; i < n; i++) {
+        double held;
+        if (m) m[i] = sentence_match(a, i, b, p, &held);
+        f[i] = (uint8_t)(m ? m[i] >= 0 : align_sentence_found(a, i, b, p));
+        next |= i > 0 && f[i] != f[i - 1] && a->s[i].block == a->s[i - 1].block;
+    }
+    if (m && next) next_to_found(a, b, p, f, f, m);
+    free(m);
     uint64_t found = 0, in_blocks = 0, blk_tokens = 0, blk_found = 0;
-    for (size_t i = 0; i <= a->n_s; i++) {
-        if (i == a->n_s || (i > 0 && a->s[i].block != a->s[i - 1].block)) {
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || (i > 0 && a->s[i].block != a->s[i - 1].block)) {
             if (blk_found * 2 >= blk_tokens && blk_tokens) in_blocks += blk_tokens;
             blk_tokens = blk_found = 0;
-            if (i == a->n_s) break;
+            if (i == n) break;
         }
         blk_tokens += a->s[i].tokens;
-        int f = align_sentence_found(a, i, b, p);
-        if (f) {
+        if (f[i]) {
             found += a->s[i].tokens;
             blk_found += a->s[i].tokens;
         }
-        if (found_out) found_out[i] = (uint8_t)f;
     }
+    if (f != found_out) free(f);
     *share = (double)found / (double)a->tokens;
     *block_share = (double)in_blocks / (double)a->tokens;
 }
@@ -400,20 +520,22 @@ void align_found_run(const align_text *a, const uint8_t *found, const align_text
     long *at_of = malloc(cap * sizeof *at_of), *i_of = malloc(cap * sizeof *i_of);
     uint64_t *tok_of = malloc(cap * sizeof *tok_of);
     uint8_t *whole_of = malloc(cap);
-    if (at_of == NULL || i_of == NULL || tok_of == NULL || whole_of == NULL) {
-        free(at_of), free(i_of), free(tok_of), free(whole_of);
+    long *match = malloc(cap * sizeof *match);
+    double *held = malloc(cap * sizeof *held);
+    if (at_of == NULL || i_of == NULL || tok_of == NULL || whole_of == NULL || match == NULL ||
+        held == NULL) {
+        free(at_of), free(i_of), free(tok_of), free(whole_of), free(match), free(held);
         return; /* out of memory: unmeasured (span 0), as a text with no match */
     }
+    found_matches(a, found, b, p, match, held);
     uint32_t n = 0;
     for (size_t i = 0; i < a->n_s; i++) {
-        if (!found[i]) continue;
-        double held = 0;
-        long at = sentence_match(a, i, b, p, &held);
-        if (at < 0) continue;
-        at_of[n] = at, i_of[n] = (long)i, tok_of[n] = a->s[i].tokens;
-        whole_of[n] = held >= ALIGN_WHOLE;
+        if (match[i] < 0) continue;
+        at_of[n] = match[i], i_of[n] = (long)i, tok_of[n] = a->s[i].tokens;
+        whole_of[n] = held[i] >= ALIGN_WHOLE;
         n++;
     }
+    free(match), free(held);
     /* A match out of place - not right after the previous match (the
      * first: not right before the next) - is moved to the sentence of b
      * right after the previous match, or else right before the next (and
@@ -521,12 +643,15 @@ int align_run_block_edge(const align_text *b, const uint8_t *b_found, const alig
 void align_mark_matches(const align_text *a, const uint8_t *found, const align_text *b,
                         const align_params *p, uint8_t *mark)
 {
-    for (size_t i = 0; i < a->n_s; i++) {
-        if (!found[i]) continue;
-        double held = 0;
-        long at = sentence_match(a, i, b, p, &held);
-        if (at >= 0) mark[at] = 1;
+    size_t cap = a->n_s ? a->n_s : 1;
+    long *m = malloc(cap * sizeof *m);
+    double *held = malloc(cap * sizeof *held);
+    if (m && held) {
+        found_matches(a, found, b, p, m, held);
+        for (size_t i = 0; i < a->n_s; i++)
+            if (m[i] >= 0) mark[m[i]] = 1;
     }
+    free(m), free(held);
 }
 
 uint32_t align_run_lead(const align_text *a, const uint8_t *found, const align_text *b,
@@ -586,15 +711,15 @@ void align_kept_part(const align_text *a, const uint8_t *found, const align_text
     uint8_t *whole = malloc(n), *out_of = calloc(n, 1);
     uint32_t nb = a->s[n - 1].block + 1;
     uint8_t *blk_found = calloc(nb, 1);
-    if (at == NULL || whole == NULL || out_of == NULL || blk_found == NULL) {
-        free(at), free(whole), free(out_of), free(blk_found);
+    double *held = malloc(n * sizeof *held);
+    if (at == NULL || whole == NULL || out_of == NULL || blk_found == NULL || held == NULL) {
+        free(at), free(whole), free(out_of), free(blk_found), free(held);
         return;
     }
+    found_matches(a, found, b, p, at, held);
     long first = -1, last = -1;
     for (size_t i = 0; i < n; i++) {
-        double held = 0;
-        at[i] = found[i] ? sentence_match(a, i, b, p, &held) : -1;
-        whole[i] = at[i] >= 0 && held >= ALIGN_WHOLE;
+        whole[i] = at[i] >= 0 && held[i] >= ALIGN_WHOLE;
         if (at[i] < 0) continue;
         if (first < 0) first = (long)i;
         last = (long)i;
@@ -644,7 +769,7 @@ void align_kept_part(const align_text *a, const uint8_t *found, const align_text
         if (at[i] >= 0) got += a->s[i].tokens, out->found += a->s[i].tokens;
         if (whole[i]) out->whole += a->s[i].tokens;
     }
-    free(at), free(whole), free(out_of), free(blk_found);
+    free(at), free(whole), free(out_of), free(blk_found), free(held);
 }
 
 uint32_t align_close_blocks(const align_text *a, const uint8_t *found, const align_text *b,

@@ -30,6 +30,9 @@
  *     characters too (syllable trigrams, the stock rule above), found at
  *     `sentence_min_hangul` (0.6).  The shingler (shingle.h) still cuts
  *     Korean into words: only the confirmation changes;
+ *   - a sentence not found, next to a found one, is found when the
+ *     sentence of B next to that one's match is its copy with typos
+ *     (next_to_found, ALIGN_NEXT_* below);
  *   - share(A in B) = tokens of A's found sentences / tokens of A.
  *
  * So paragraph order, sentences added or removed, a new headline and typos
@@ -65,7 +68,29 @@ typedef struct align_params {
     int stock_pair;             /* also a character trigram in stock_sentences sentences of
                                    the two texts together (a phrase one text repeats and
                                    the other holds) */
+    int next_to_found;          /* a sentence next to a found one is found too when the
+                                   sentence of the other text next to that one's match is
+                                   its copy with typos (ALIGN_NEXT_*, align_shares); 0 =
+                                   off */
 } align_params;
+
+/* Twenty-eighth round: a sentence of a not found in b, in the block of a
+ * found sentence and next to it, is found too when the sentence of b next
+ * to that one's match (after it, or before it) holds no other match,
+ * states every number it states (its words that begin with a digit) and
+ * holds ALIGN_NEXT_WORDS of its trigrams (a sentence of words) or
+ * ALIGN_NEXT_CHARS of its character trigrams and ALIGN_NEXT_COUNTED of
+ * those sentence_min_chars counts (stock phrases left out).  A typo costs
+ * a sentence of characters the 3 trigrams over it, and with a register's
+ * stock phrases left out few are counted: three typos leave a
+ * 22-trigram sentence 13 of its 22 counted trigrams (test_next_to_found),
+ * under sentence_min_chars (0.7), though it stands where the copy has it.
+ * A sentence of the same template with other figures (a date, an amount)
+ * holds as many, and says something else.  Chained: a sentence found so
+ * is a neighbour too.  docs/DEDUP.md, "Next to a found sentence". */
+#define ALIGN_NEXT_CHARS 0.5
+#define ALIGN_NEXT_COUNTED 0.3
+#define ALIGN_NEXT_WORDS 0.45
 
 typedef struct align_sentence {
     uint32_t off, len;       /* bytes of the normalised text */
@@ -74,6 +99,9 @@ typedef struct align_sentence {
     uint32_t chars;          /* tokens that are characters (unspaced scripts, Hangul) */
     uint32_t hangul;         /* ... of them Hangul syllables */
     uint32_t block;          /* block (line) it starts in */
+    uint64_t numbers;        /* its words that begin with a digit ("2032", "25" of
+                                "25日"), two bits of 64 each (a Bloom filter:
+                                next_copy) */
 } align_sentence;
 
 typedef struct align_posting {
@@ -119,7 +147,10 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
  * container's own text is measured by: an edited copy has its changes
  * scattered over blocks that are still mostly found, a page carrying b
  * beside text of its own has whole blocks that are not.  found: NULL, or
- * a->n_s bytes set to 1 for each sentence of a found in b. */
+ * a->n_s bytes set to 1 for each sentence of a found in b - with
+ * p->next_to_found, also those found next to a found one (ALIGN_NEXT_*);
+ * the functions below taking these flags place such a sentence where it
+ * was found. */
 void align_shares(const align_text *a, const align_text *b, const align_params *p, double *share,
                   double *block_share, uint8_t *found);
 

@@ -103,7 +103,7 @@ static void test_align(void **state)
     assert_int_equal(ta.n_s, 10);
     assert_int_equal(tb.n_s, 10);
     double share, blk;
-    const align_params ap = {0.5, 0.5, 0, 0, 0};
+    const align_params ap = {0.5, 0.5, 0, 0, 0, 0};
     align_shares(&ta, &tb, &ap, &share, &blk, NULL);
     assert_true(share > 0.79 && share < 0.81); /* 8 of 10 equal sentences */
     align_shares(&tb, &ta, &ap, &share, &blk, NULL);
@@ -147,7 +147,7 @@ static void test_align_chars(void **state)
     align_text copy = build("北京国务院12日宣布新的交通规戈，涉及资金约123亿元。");
     assert_int_equal(tb.n_s, 4);
     assert_int_equal(other.n_s, 1);
-    const align_params words_rule = {0.5, 0.5, 0, 0, 0}, chars_rule = {0.5, 0.7, 3, 0, 0};
+    const align_params words_rule = {0.5, 0.5, 0, 0, 0, 0}, chars_rule = {0.5, 0.7, 3, 0, 0, 0};
     assert_true(align_sentence_found(&other, 0, &tb, &words_rule));
     assert_false(align_sentence_found(&other, 0, &tb, &chars_rule));
     assert_true(align_sentence_found(&copy, 0, &tb, &chars_rule));
@@ -329,7 +329,7 @@ static void test_align_hangul(void **state)
     assert_int_equal(copy.n_s, 1);
     assert_true(copy.s[0].hangul * 2 > copy.s[0].tokens);
     assert_int_equal(tb.unspaced, 0); /* not Han/Kana: the engine's candidate floor stays */
-    const align_params rule = {0.5, 0.7, 3, DEDUP_DEFAULT_SENTENCE_MIN_HANGUL, 0};
+    const align_params rule = {0.5, 0.7, 3, DEDUP_DEFAULT_SENTENCE_MIN_HANGUL, 0, 0};
     assert_true(align_sentence_found(&copy, 0, &tb, &rule));
     assert_false(align_sentence_found(&other, 0, &tb, &rule));
     double share, blk;
@@ -791,7 +791,7 @@ static void test_found_run(void **state)
         sentence(&c, 1, s, s == 1);
     }
     align_text ta = build(a.data), tb = build(b.data), tc = build(c.data);
-    const align_params ap = {0.5, 0.7, 3, 0.6, 0};
+    const align_params ap = {0.5, 0.7, 3, 0.6, 0, 0};
     uint8_t found[9];
     double share, blk;
     align_run run;
@@ -815,6 +815,62 @@ static void test_found_run(void **state)
     fa_buf_free(&a);
     fa_buf_free(&b);
     fa_buf_free(&c);
+}
+
+/* align_shares, next to a found sentence (align_params.next_to_found,
+ * align.h ALIGN_NEXT_*): a story of four sentences of one register (an
+ * agency, a date, an action, an amount) is carried by a page after a
+ * paragraph of its own, its second and fourth sentences with three typos
+ * each.  Those two keep 13 of their 22 counted trigrams in their copies
+ * (0.59, under sentence_min_chars 0.7), so they are not found alone; next
+ * to the found first and third, in the page's sentences next to theirs,
+ * they are found, and the run places them there.  Without the rule they are
+ * not found.  A sentence of the same template stating other figures (a
+ * date and an amount) in that place is not found: numbers_kept. */
+static void test_next_to_found(void **state)
+{
+    (void)state;
+    static const char *story = "成都交通局3日批准了地铁延长线工程，投资约128亿元。"
+                               "青岛水务集团12日公布了污水处理改造方案，投资约56亿元。"
+                               "厦门港务公司20日启动了码头自动化项目，投资约311亿元。"
+                               "大连市政府8日通过了老旧小区改造计划，投资约97亿元。";
+    static const char *own =
+        "今天上午，本报记者走访了多个建设工地。多位工人表示工期安排比较紧张。\n";
+    static const char *second[2] = {"青岛水务集圃12日公布了污水处埋改造方桉，投资约56亿元。",
+                                    "威海水务集团15日公布了污水处理改造方案，投资约65亿元。"};
+    for (int figures = 0; figures < 2; figures++) {
+        fa_buf b;
+        fa_buf_init(&b, 1 << 20);
+        fa_buf_puts(&b, own);
+        fa_buf_puts(&b, "成都交通局3日批准了地铁延长线工程，投资约128亿元。");
+        fa_buf_puts(&b, second[figures]);
+        fa_buf_puts(&b, "厦门港务公司20日启动了码头自动化项目，投资约311亿元。"
+                        "大连市政甫8日通过了老旧小区攻造计刬，投资约97亿元。");
+        align_text ta = build(story), tb = build(b.data);
+        assert_int_equal(ta.n_s, 4);
+        assert_int_equal(tb.n_s, 6);
+        align_params ap = {0.5, 0.7, 3, 0.6, 0, 1};
+        uint8_t found[4];
+        double share, blk;
+        align_run run;
+        align_shares(&ta, &tb, &ap, &share, &blk, found);
+        assert_true(found[0] && found[2] && found[3]);
+        assert_int_equal(found[1], !figures);
+        align_found_run(&ta, found, &tb, &ap, &run);
+        assert_int_equal(run.matched, figures ? 3 : 4);
+        assert_int_equal(run.first, 2);
+        assert_int_equal(run.last, 5);
+        assert_int_equal(run.inversions, 0);
+        assert_true(run.whole < 0.75); /* a typo is never whole */
+        ap.next_to_found = 0;
+        align_shares(&ta, &tb, &ap, &share, &blk, found);
+        assert_true(found[0] && found[2]);
+        assert_false(found[1] || found[3]);
+        assert_true(share > 0.45 && share < 0.55);
+        align_text_free(&ta);
+        align_text_free(&tb);
+        fa_buf_free(&b);
+    }
 }
 
 /* Sentence s of story `story` cut to its first nw words, or (nw 0) whole
@@ -865,7 +921,7 @@ static void test_found_run_in_place(void **state)
                 sentence(&b, 5, 0, 0);
         }
         align_text ta = build(a.data), tb = build(b.data);
-        const align_params ap = {0.5, 0.7, 3, 0.6, 0};
+        const align_params ap = {0.5, 0.7, 3, 0.6, 0, 0};
         uint8_t found[8];
         double share, blk;
         align_run run;
@@ -2143,7 +2199,7 @@ static char *head_pair(unsigned story, unsigned other, int shape, int second)
 static void test_head_found_as_head(void **state)
 {
     (void)state;
-    align_params p = {0.5, 0.7, 3, 0.6, 0};
+    align_params p = {0.5, 0.7, 3, 0.6, 0, 0};
     for (int shape = 0; shape < 3; shape++) {
         char *a = head_pair(1, 2, shape, 0), *b = head_pair(2, 1, shape, 1);
         align_text ta, tb;
@@ -3154,6 +3210,7 @@ int main(void)
         cmocka_unit_test(test_own_layout),
         cmocka_unit_test(test_found_run),
         cmocka_unit_test(test_found_run_in_place),
+        cmocka_unit_test(test_next_to_found),
         cmocka_unit_test_setup_teardown(test_carried_trimmed_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
