@@ -362,7 +362,9 @@ static int next_copy(const align_text *a, size_t i, const align_text *b, size_t 
 /* Finds (set: a->n_s flags, set for each sentence found so) or places
  * (set NULL: the sentences flagged in found that have no match in m) a's
  * sentences next to a found one whose match's neighbour in b is their
- * copy with typos (next_copy, align.h ALIGN_NEXT_*).  m: a->n_s matches
+ * copy with typos (next_copy, align.h ALIGN_NEXT_*) - in the found one's
+ * block, or in the next (previous) one when that neighbour begins (ends)
+ * a block of b too.  m: a->n_s matches
  * in b (-1: none), updated.  Without memory nothing is found so. */
 static void next_to_found(const align_text *a, const align_text *b, const align_params *p,
                           const uint8_t *found, uint8_t *set, long *m)
@@ -378,15 +380,21 @@ static void next_to_found(const align_text *a, const align_text *b, const align_
             if (set ? set[i] : !found[i] || m[i] >= 0) continue;
             for (int side = 0; side < 2 && m[i] < 0; side++) {
                 long j;
+                int cross = 0;
                 if (side == 0) {
-                    if (i == 0 || m[i - 1] < 0 || a->s[i - 1].block != a->s[i].block) continue;
+                    if (i == 0 || m[i - 1] < 0) continue;
+                    cross = a->s[i - 1].block != a->s[i].block;
                     j = m[i - 1] + 1;
                 } else {
-                    if (i + 1 >= n || m[i + 1] < 0 || a->s[i + 1].block != a->s[i].block) continue;
+                    if (i + 1 >= n || m[i + 1] < 0) continue;
+                    cross = a->s[i + 1].block != a->s[i].block;
                     j = m[i + 1] - 1;
                 }
-                if (j < 0 || (size_t)j >= b->n_s || taken[j] || !next_copy(a, i, b, (size_t)j, p))
-                    continue;
+                if (j < 0 || (size_t)j >= b->n_s || taken[j]) continue;
+                /* across a paragraph's edge only where b's sentence stands at
+                 * one too: a copy keeps its paragraphs */
+                if (cross && b->s[side == 0 ? j - 1 : j + 1].block == b->s[j].block) continue;
+                if (!next_copy(a, i, b, (size_t)j, p)) continue;
                 m[i] = j, taken[j] = 1, changed = 1;
                 if (set) set[i] = 1;
             }
@@ -422,12 +430,12 @@ void align_shares(const align_text *a, const align_text *b, const align_params *
     /* with next_to_found, where each sentence is found (sentence_match
      * counts per sentence of b either way) */
     long *m = p->next_to_found ? malloc((n ? n : 1) * sizeof *m) : NULL;
-    int next = 0; /* an unfound sentence next to a found one, in its block */
+    int next = 0; /* an unfound sentence next to a found one */
     for (size_t i = 0; i < n; i++) {
         double held;
         if (m) m[i] = sentence_match(a, i, b, p, &held);
         f[i] = (uint8_t)(m ? m[i] >= 0 : align_sentence_found(a, i, b, p));
-        next |= i > 0 && f[i] != f[i - 1] && a->s[i].block == a->s[i - 1].block;
+        next |= i > 0 && f[i] != f[i - 1];
     }
     if (m && next) next_to_found(a, b, p, f, f, m);
     free(m);

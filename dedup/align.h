@@ -74,9 +74,10 @@ typedef struct align_params {
                                    off */
 } align_params;
 
-/* Twenty-eighth round: a sentence of a not found in b, in the block of a
- * found sentence and next to it, is found too when the sentence of b next
- * to that one's match (after it, or before it) holds no other match,
+/* Twenty-eighth round: a sentence of a not found in b, next to a found
+ * sentence - in its block, or across a block's edge where b's sentence
+ * stands at one too - is found too when the sentence of b next to that
+ * one's match (after it, or before it) holds no other match,
  * states every number it states (its words that begin with a digit) and
  * holds ALIGN_NEXT_WORDS of its trigrams (a sentence of words) or
  * ALIGN_NEXT_CHARS of its character trigrams and ALIGN_NEXT_COUNTED of

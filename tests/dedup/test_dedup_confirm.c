@@ -817,6 +817,15 @@ static void test_found_run(void **state)
     fa_buf_free(&c);
 }
 
+/* Text already in normal form, its blocks a line each (build normalises
+ * the whole string: one block). */
+static align_text build_lines(const char *s)
+{
+    align_text t;
+    assert_int_equal(align_text_build(&t, s, strlen(s), 0), 0);
+    return t;
+}
+
 /* align_shares, next to a found sentence (align_params.next_to_found,
  * align.h ALIGN_NEXT_*): a story of four sentences of one register (an
  * agency, a date, an action, an amount) is carried by a page after a
@@ -846,7 +855,7 @@ static void test_next_to_found(void **state)
         fa_buf_puts(&b, second[figures]);
         fa_buf_puts(&b, "厦门港务公司20日启动了码头自动化项目，投资约311亿元。"
                         "大连市政甫8日通过了老旧小区攻造计刬，投资约97亿元。");
-        align_text ta = build(story), tb = build(b.data);
+        align_text ta = build_lines(story), tb = build_lines(b.data);
         assert_int_equal(ta.n_s, 4);
         assert_int_equal(tb.n_s, 6);
         align_params ap = {0.5, 0.7, 3, 0.6, 0, 1};
@@ -867,6 +876,43 @@ static void test_next_to_found(void **state)
         assert_true(found[0] && found[2]);
         assert_false(found[1] || found[3]);
         assert_true(share > 0.45 && share < 0.55);
+        align_text_free(&ta);
+        align_text_free(&tb);
+        fa_buf_free(&b);
+    }
+}
+
+/* next_to_found across a paragraph's edge: the story's second sentence
+ * is a paragraph of its own, typo'd in the page.  Where the page keeps
+ * the story's paragraphs, it is found (its neighbours' matches end and
+ * begin blocks of the page too); where the page runs the story into one
+ * paragraph, the page's sentence stands inside a block and it is not. */
+static void test_next_to_found_paragraph_edge(void **state)
+{
+    (void)state;
+    static const char *story = "成都交通局3日批准了地铁延长线工程，投资约128亿元。\n"
+                               "青岛水务集团12日公布了污水处理改造方案，投资约56亿元。\n"
+                               "厦门港务公司20日启动了码头自动化项目，投资约311亿元。"
+                               "大连市政府8日通过了老旧小区改造计划，投资约97亿元。";
+    for (int kept = 1; kept >= 0; kept--) {
+        fa_buf b;
+        fa_buf_init(&b, 1 << 20);
+        fa_buf_puts(&b, "今天上午，本报记者走访了多个建设工地。多位工人表示工期安排比较紧张。\n");
+        fa_buf_puts(&b, "成都交通局3日批准了地铁延长线工程，投资约128亿元。");
+        if (kept) fa_buf_puts(&b, "\n");
+        fa_buf_puts(&b, "青岛水务集圃12日公布了污水处埋改造方桉，投资约56亿元。");
+        if (kept) fa_buf_puts(&b, "\n");
+        fa_buf_puts(&b, "厦门港务公司20日启动了码头自动化项目，投资约311亿元。"
+                        "大连市政府8日通过了老旧小区改造计划，投资约97亿元。");
+        align_text ta = build_lines(story), tb = build_lines(b.data);
+        assert_int_equal(ta.n_s, 4);
+        assert_int_equal(tb.n_s, 6);
+        const align_params ap = {0.5, 0.7, 3, 0.6, 0, 1};
+        uint8_t found[4];
+        double share, blk;
+        align_shares(&ta, &tb, &ap, &share, &blk, found);
+        assert_true(found[0] && found[2] && found[3]);
+        assert_int_equal(found[1], kept);
         align_text_free(&ta);
         align_text_free(&tb);
         fa_buf_free(&b);
@@ -3211,6 +3257,7 @@ int main(void)
         cmocka_unit_test(test_found_run),
         cmocka_unit_test(test_found_run_in_place),
         cmocka_unit_test(test_next_to_found),
+        cmocka_unit_test(test_next_to_found_paragraph_edge),
         cmocka_unit_test_setup_teardown(test_carried_trimmed_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
