@@ -310,9 +310,9 @@ int align_sentence_found(const align_text *a, size_t i, const align_text *b, con
 }
 
 /* Does sentence j of b state every number sentence i of a states (its
- * words that begin with a digit, align_sentence.numbers)?  Two sentences of one
- * template (an agency, a date, an action, an amount) differ in their
- * figures; a copy with a typo keeps them.  A number j lacks passes when
+ * words that begin with a digit, align_sentence.numbers)?  Two sentences
+ * of one template (an agency, a date, an action, an amount) differ in
+ * their figures; a copy with a typo keeps them.  A number j lacks passes when
  * both its bits are set by j's others (about 1% for a sentence of three
  * numbers). */
 static int numbers_kept(const align_text *a, size_t i, const align_text *b, size_t j)
@@ -364,8 +364,8 @@ static int next_copy(const align_text *a, size_t i, const align_text *b, size_t 
  * sentences next to a found one whose match's neighbour in b is their
  * copy with typos (next_copy, align.h ALIGN_NEXT_*) - in the found one's
  * block, or in the next (previous) one when that neighbour begins (ends)
- * a block of b too.  m: a->n_s matches
- * in b (-1: none), updated.  Without memory nothing is found so. */
+ * a block of b too.  m: a->n_s matches in b (-1: none), updated.  Without
+ * memory nothing is found so. */
 static void next_to_found(const align_text *a, const align_text *b, const align_params *p,
                           const uint8_t *found, uint8_t *set, long *m)
 {
