@@ -87,7 +87,7 @@ typedef struct align_params {
  * 22-trigram sentence 13 of its 22 counted trigrams (test_next_to_found),
  * under sentence_min_chars (0.7), though it stands where the copy has it.
  * A sentence of the same template with other figures (a date, an amount)
- * holds as many, and says something else.  Chained: a sentence found so
+ * can hold as large a share of them, and says something else.  Chained: a sentence found so
  * is a neighbour too.  docs/DEDUP.md, "Next to a found sentence". */
 #define ALIGN_NEXT_CHARS 0.5
 #define ALIGN_NEXT_COUNTED 0.3
