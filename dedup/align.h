@@ -72,7 +72,22 @@ typedef struct align_params {
                                    sentence of the other text next to that one's match is
                                    its copy with typos (ALIGN_NEXT_*, align_shares); 0 =
                                    off */
+    int attribution;            /* a sentence that quotes is found only in one that holds
+                                   its attribution too (ALIGN_ATTRIBUTION_MISSING); 0 =
+                                   off */
 } align_params;
+
+/* Twenty-eighth round: a quoting sentence ("..." said NAME, ROLE; 「…」と
+ * NAME氏は述べた) is found in another quoting sentence only when that one
+ * holds its attribution - the tokens outside its quote marks - all but
+ * ALIGN_ATTRIBUTION_MISSING bits of them (one token: a typo).  A register
+ * repeats a few stock quotes under many speakers; with the quote's
+ * trigrams counted, "<city><name>先生表示：“<quote>”" was found in the
+ * same quote under another name, and a roundup's own story made of such
+ * quotes looked found in a story it carries, a follow-up near the story
+ * it quotes.  A trimmed quote keeps its attribution; another speaker
+ * does not.  docs/DEDUP.md, "A quote is its speaker's". */
+#define ALIGN_ATTRIBUTION_MISSING 2
 
 /* Twenty-eighth round: a sentence of a not found in b, next to a found
  * sentence - in its block, or across a block's edge where b's sentence
@@ -103,6 +118,9 @@ typedef struct align_sentence {
     uint64_t numbers;        /* its words that begin with a digit ("2032", "25" of
                                 "25日"), two bits of 64 each (a Bloom filter:
                                 next_copy) */
+    uint64_t attr;           /* its tokens outside quote marks, two bits of 64 each
+                                (a Bloom filter: align_params.attribution) */
+    uint32_t quoted;         /* it holds a quote mark (", 「」, 『』) */
 } align_sentence;
 
 typedef struct align_posting {

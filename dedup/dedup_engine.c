@@ -385,6 +385,7 @@ int dedup_engine_open_index(dedup_index *ix, const dedup_options *opt, dedup_eng
     e->ap.stock_sentences = e->opt.stock_sentences;
     e->ap.sentence_min_hangul = e->opt.sentence_min_hangul;
     e->ap.next_to_found = 1;
+    e->ap.attribution = 1;
     e->ix = ix;
     e->texts = !e->opt.no_confirm && ix->ops->text_get != NULL && ix->ops->text_put != NULL;
     pthread_mutex_init(&e->lock, NULL);

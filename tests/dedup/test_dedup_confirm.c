@@ -103,7 +103,7 @@ static void test_align(void **state)
     assert_int_equal(ta.n_s, 10);
     assert_int_equal(tb.n_s, 10);
     double share, blk;
-    const align_params ap = {0.5, 0.5, 0, 0, 0, 0};
+    const align_params ap = {0.5, 0.5, 0, 0, 0, 0, 0};
     align_shares(&ta, &tb, &ap, &share, &blk, NULL);
     assert_true(share > 0.79 && share < 0.81); /* 8 of 10 equal sentences */
     align_shares(&tb, &ta, &ap, &share, &blk, NULL);
@@ -147,7 +147,8 @@ static void test_align_chars(void **state)
     align_text copy = build("北京国务院12日宣布新的交通规戈，涉及资金约123亿元。");
     assert_int_equal(tb.n_s, 4);
     assert_int_equal(other.n_s, 1);
-    const align_params words_rule = {0.5, 0.5, 0, 0, 0, 0}, chars_rule = {0.5, 0.7, 3, 0, 0, 0};
+    const align_params words_rule = {0.5, 0.5, 0, 0, 0, 0, 0},
+                       chars_rule = {0.5, 0.7, 3, 0, 0, 0, 0};
     assert_true(align_sentence_found(&other, 0, &tb, &words_rule));
     assert_false(align_sentence_found(&other, 0, &tb, &chars_rule));
     assert_true(align_sentence_found(&copy, 0, &tb, &chars_rule));
@@ -329,7 +330,7 @@ static void test_align_hangul(void **state)
     assert_int_equal(copy.n_s, 1);
     assert_true(copy.s[0].hangul * 2 > copy.s[0].tokens);
     assert_int_equal(tb.unspaced, 0); /* not Han/Kana: the engine's candidate floor stays */
-    const align_params rule = {0.5, 0.7, 3, DEDUP_DEFAULT_SENTENCE_MIN_HANGUL, 0, 0};
+    const align_params rule = {0.5, 0.7, 3, DEDUP_DEFAULT_SENTENCE_MIN_HANGUL, 0, 0, 0};
     assert_true(align_sentence_found(&copy, 0, &tb, &rule));
     assert_false(align_sentence_found(&other, 0, &tb, &rule));
     double share, blk;
@@ -791,7 +792,7 @@ static void test_found_run(void **state)
         sentence(&c, 1, s, s == 1);
     }
     align_text ta = build(a.data), tb = build(b.data), tc = build(c.data);
-    const align_params ap = {0.5, 0.7, 3, 0.6, 0, 0};
+    const align_params ap = {0.5, 0.7, 3, 0.6, 0, 0, 0};
     uint8_t found[9];
     double share, blk;
     align_run run;
@@ -858,7 +859,7 @@ static void test_next_to_found(void **state)
         align_text ta = build_lines(story), tb = build_lines(b.data);
         assert_int_equal(ta.n_s, 4);
         assert_int_equal(tb.n_s, 6);
-        align_params ap = {0.5, 0.7, 3, 0.6, 0, 1};
+        align_params ap = {0.5, 0.7, 3, 0.6, 0, 1, 0};
         uint8_t found[4];
         double share, blk;
         align_run run;
@@ -907,7 +908,7 @@ static void test_next_to_found_paragraph_edge(void **state)
         align_text ta = build_lines(story), tb = build_lines(b.data);
         assert_int_equal(ta.n_s, 4);
         assert_int_equal(tb.n_s, 6);
-        const align_params ap = {0.5, 0.7, 3, 0.6, 0, 1};
+        const align_params ap = {0.5, 0.7, 3, 0.6, 0, 1, 0};
         uint8_t found[4];
         double share, blk;
         align_shares(&ta, &tb, &ap, &share, &blk, found);
@@ -917,6 +918,43 @@ static void test_next_to_found_paragraph_edge(void **state)
         align_text_free(&tb);
         fa_buf_free(&b);
     }
+}
+
+/* align_params.attribution: a register's stock quote under another
+ * speaker is not the same sentence (ALIGN_ATTRIBUTION_MISSING); under the
+ * same speaker, with a typo in the quote, it is.  Without the rule the
+ * other speaker's is found (the quote outweighs the name).  A quote that
+ * opens a block has the same attribution as the same sentence inside a
+ * block (the mark is not taken for the previous line's closing mark). */
+static void test_quote_attribution(void **state)
+{
+    (void)state;
+    align_text story = build("北京刘先生表示：“走到这一步花了太长时间”。");
+    align_text other = build("天津杨先生表示：“走到这一步花了太长时间”。");
+    align_text typo = build("北京刘先生表示：“走到这一步花了太长时问”。");
+    assert_true(story.s[0].quoted && other.s[0].quoted);
+    align_params on = {0.5, 0.7, 3, 0.6, 0, 0, 1}, off = on;
+    off.attribution = 0;
+    assert_true(align_sentence_found(&story, 0, &other, &off));
+    assert_false(align_sentence_found(&story, 0, &other, &on));
+    assert_true(align_sentence_found(&story, 0, &typo, &on));
+    align_text_free(&story);
+    align_text_free(&other);
+    align_text_free(&typo);
+    static const char *opens =
+        "공청회를 거쳐 정부는 계획을 밝혔다.\n\"좋은 출발이지만 할 일이 많다\"라고 "
+        "주민 대표 강도윤은 말했다.";
+    static const char *inside =
+        "공청회를 거쳐 정부는 계획을 밝혔다. \"좋은 출발이지만 할 일이 많다\"라고 "
+        "주민 대표 강도윤은 말했다.";
+    align_text a = build_lines(opens), b = build_lines(inside);
+    assert_int_equal(a.n_s, 2);
+    assert_int_equal(b.n_s, 2);
+    assert_true(a.s[1].quoted && b.s[1].quoted);
+    assert_true(a.s[1].attr == b.s[1].attr);
+    assert_true(align_sentence_found(&a, 1, &b, &on));
+    align_text_free(&a);
+    align_text_free(&b);
 }
 
 /* Sentence s of story `story` cut to its first nw words, or (nw 0) whole
@@ -967,7 +1005,7 @@ static void test_found_run_in_place(void **state)
                 sentence(&b, 5, 0, 0);
         }
         align_text ta = build(a.data), tb = build(b.data);
-        const align_params ap = {0.5, 0.7, 3, 0.6, 0, 0};
+        const align_params ap = {0.5, 0.7, 3, 0.6, 0, 0, 0};
         uint8_t found[8];
         double share, blk;
         align_run run;
@@ -2245,7 +2283,7 @@ static char *head_pair(unsigned story, unsigned other, int shape, int second)
 static void test_head_found_as_head(void **state)
 {
     (void)state;
-    align_params p = {0.5, 0.7, 3, 0.6, 0, 0};
+    align_params p = {0.5, 0.7, 3, 0.6, 0, 0, 0};
     for (int shape = 0; shape < 3; shape++) {
         char *a = head_pair(1, 2, shape, 0), *b = head_pair(2, 1, shape, 1);
         align_text ta, tb;
@@ -3258,6 +3296,7 @@ int main(void)
         cmocka_unit_test(test_found_run_in_place),
         cmocka_unit_test(test_next_to_found),
         cmocka_unit_test(test_next_to_found_paragraph_edge),
+        cmocka_unit_test(test_quote_attribution),
         cmocka_unit_test_setup_teardown(test_carried_trimmed_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_contains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_run_one_outlier, setup, teardown),
