@@ -909,18 +909,20 @@ long align_sentence_keys(const char *norm, size_t len, uint64_t seed, uint64_t *
     *out = k;
     if (k == NULL) return -1;
     while (start < len) {
-        int cut = 0;
+        int cut = 0, line = 0;
         for (; i < len && !cut; i++) {
             uint8_t c = p[i];
             if (c == '\n' || c == '!' || c == '?') {
-                cut = 1;
+                cut = 1, line = c == '\n';
             } else if (c == 0xE3 && i + 2 < len && p[i + 1] == 0x80 && p[i + 2] == 0x82) {
                 cut = 1, i += 2; /* 。 */
             } else if (c == '.') {
                 cut = i + 1 >= len || p[i + 1] == ' ' || p[i + 1] == '\n' || p[i + 1] == '"';
             }
         }
-        while (cut && i < len && (p[i] == '"' || p[i] == '\'' || p[i] == ')')) /* closing marks */
+        /* closing marks (not after a line's end: a quote opening the next
+         * block, as align_text_build) */
+        while (cut && !line && i < len && (p[i] == '"' || p[i] == '\'' || p[i] == ')'))
             i++;
         size_t a = start, z = i;
         while (a < z && (p[a] == ' ' || p[a] == '\n'))

@@ -924,8 +924,9 @@ static void test_next_to_found_paragraph_edge(void **state)
  * speaker is not the same sentence (ALIGN_ATTRIBUTION_MISSING); under the
  * same speaker, with a typo in the quote, it is.  Without the rule the
  * other speaker's is found (the quote outweighs the name).  A quote that
- * opens a block has the same attribution as the same sentence inside a
- * block (the mark is not taken for the previous line's closing mark). */
+ * opens a block has the same attribution, and the same whole-sentence
+ * key, as the same sentence inside a block (the mark is not taken for
+ * the previous line's closing mark). */
 static void test_quote_attribution(void **state)
 {
     (void)state;
@@ -955,6 +956,13 @@ static void test_quote_attribution(void **state)
     assert_true(align_sentence_found(&a, 1, &b, &on));
     align_text_free(&a);
     align_text_free(&b);
+    /* the whole-sentence keys cut there too: the same key either way */
+    uint64_t *ka = NULL, *kb = NULL;
+    assert_int_equal(align_sentence_keys(opens, strlen(opens), 0, &ka), 2);
+    assert_int_equal(align_sentence_keys(inside, strlen(inside), 0, &kb), 2);
+    assert_true(ka[1] == kb[1]);
+    free(ka);
+    free(kb);
 }
 
 /* Sentence s of story `story` cut to its first nw words, or (nw 0) whole
