@@ -43,6 +43,30 @@ static inline int ascii_word(uint8_t c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
 }
 
+/* The end of the word (TEXT_WORD run) whose first character ends at j,
+ * within p[..len). */
+static inline size_t word_end(const uint8_t *p, size_t j, size_t len)
+{
+    while (j < len) {
+        if (p[j] < 0x80) {
+            if (!ascii_word(p[j])) break;
+            j++;
+            continue;
+        }
+        uint32_t c2;
+        size_t l2 = text_utf8_next3(p + j, len - j, &c2);
+        if (script_class(c2) != TEXT_WORD) break;
+        j += l2;
+    }
+    return j;
+}
+
+/* Two bits of a 64-bit Bloom mask for the token hashed h. */
+static inline uint64_t mask_bits(uint64_t h)
+{
+    return 1ull << (h & 63) | 1ull << (h >> 6 & 63);
+}
+
 typedef struct builder {
     align_text *t;
     size_t cap_s, cap_g;
@@ -116,19 +140,8 @@ static uint64_t attribution_mask(const uint8_t *p, uint32_t off, uint32_t end, i
         }
         enum text_script_class cls =
             c < 0x80 ? (ascii_word((uint8_t)c) ? TEXT_WORD : TEXT_SEP) : script_class(c);
-        size_t j = i + l;
-        if (cls == TEXT_WORD)
-            while (j < end) {
-                uint32_t c2 = p[j];
-                size_t l2 = 1;
-                if (p[j] >= 0x80) l2 = text_utf8_next3(p + j, end - j, &c2);
-                if (c2 < 0x80 ? !ascii_word((uint8_t)c2) : script_class(c2) != TEXT_WORD) break;
-                j += l2;
-            }
-        if (cls != TEXT_SEP && !in) {
-            uint64_t h = XXH3_64bits(p + i, j - i);
-            m |= 1ull << (h & 63) | 1ull << (h >> 6 & 63);
-        }
+        size_t j = cls == TEXT_WORD ? word_end(p, i + l, end) : i + l;
+        if (cls != TEXT_SEP && !in) m |= mask_bits(XXH3_64bits(p + i, j - i));
         i = j;
     }
     return m;
@@ -187,21 +200,9 @@ int align_text_build(align_text *t, const char *norm, size_t len, uint64_t seed)
             cls = script_class(c);
         }
         if (cls == TEXT_WORD) {
-            size_t j = i + l;
-            int digit = c >= '0' && c <= '9';
-            while (j < len) {
-                if (p[j] < 0x80) {
-                    if (!ascii_word(p[j])) break;
-                    j++;
-                    continue;
-                }
-                uint32_t c2;
-                size_t l2 = text_utf8_next3(p + j, len - j, &c2);
-                if (script_class(c2) != TEXT_WORD) break;
-                j += l2;
-            }
+            size_t j = word_end(p, i + l, len);
             uint64_t h = XXH3_64bits_withSeed(p + i, j - i, seed);
-            if (digit) b.numbers |= 1ull << (h & 63) | 1ull << (h >> 6 & 63);
+            if (c >= '0' && c <= '9') b.numbers |= mask_bits(h);
             rc = token(&b, h);
             i = j;
             continue;
@@ -483,9 +484,8 @@ static void found_matches(const align_text *a, const uint8_t *found, const align
 {
     int placed = 0;
     for (size_t i = 0; i < a->n_s; i++) {
-        held[i] = 0;
         at[i] = found[i] ? sentence_match(a, i, b, p, &held[i]) : -1;
-        if (at[i] < 0) held[i] = 0; /* sentence_match leaves it a share under the floor */
+        if (at[i] < 0) held[i] = 0; /* sentence_match leaves it unset or under the floor */
         placed |= found[i] && at[i] < 0;
     }
     if (placed && p->next_to_found) next_to_found(a, b, p, found, NULL, at);
