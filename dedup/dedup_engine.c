@@ -2970,6 +2970,73 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
         pre_free(w); /* the lookup reads the index itself */
 }
 
+/* Three copies of one story, one of them fuller: the page is near X (an
+ * earlier copy) and what it shares with O is what X holds of it, so O is
+ * to it what X is - another copy, joined to it through X - not a page
+ * carrying it or carried in it.  1 when the page's sentences found in O
+ * (containment c) are, by weight, EXPLAINED_BY_NEAR or more among those
+ * found in one of its near copies.  When the page is the container, only
+ * a near copy holding EXPLAINED_CONTAINER_NEAR of it explains, and only
+ * with at most a headline, a lede and a paragraph of its own before what
+ * it shares with O: a roundup called near another roundup carrying the
+ * same stories (explained_by_carried drops that near when the roundup's
+ * stories were archived first) has its own story first, more blocks than
+ * that.  In the generator a carried story is an original with no copies,
+ * so no true containment had a near copy beside it: over 96 cells, 37
+ * copies called containers or contained, 26 of them dropped this way and
+ * no true containment lost (docs/BENCHMARKS.md, "twenty-ninth round").
+ * Elsewhere a page near a story S and carried whole by a roundup that
+ * carries S is not reported contained in the roundup: the roundup
+ * contains S, and the page is near S. */
+#define EXPLAINED_BY_NEAR 0.9
+#define EXPLAINED_CONTAINER_NEAR 0.6
+static int explained_by_near(const work *w, const verified *c, const verified *nears, int nn)
+{
+    if (c->found == NULL) return 0;
+    for (int j = 0; j < nn; j++) {
+        if (nears[j].found == NULL) continue;
+        if (c->kind == DEDUP_CONTAINS && (nears[j].c_me_in_other < EXPLAINED_CONTAINER_NEAR ||
+                                          c->me_lay.lead > COPY_OWN_BLOCKS + 1))
+            continue;
+        uint64_t in_o = 0, both = 0;
+        for (size_t k = 0; k < w->at.n_s; k++) {
+            if (!c->found[k]) continue;
+            in_o += w->at.s[k].tokens;
+            if (nears[j].found[k]) both += w->at.s[k].tokens;
+        }
+        if (in_o > 0 && (double)both >= EXPLAINED_BY_NEAR * (double)in_o) return 1;
+    }
+    return 0;
+}
+
+/* Two pages carrying the same stories: the page contains two or more
+ * archived pages, and what it shares with a near copy n is what it holds
+ * of them - n is another page carrying them (two roundups of one
+ * aggregator, each with a story of its own first), not a copy of the
+ * page.  1 when the page's sentences found in n are, by weight,
+ * EXPLAINED_BY_NEAR or more among those found in the pages it contains
+ * (keep[0..nk), CONTAINS).  One contained page is not enough: a fuller
+ * copy of a story holds a trimmed copy of it too. */
+static int explained_by_carried(const work *w, const verified *n, const verified *keep, int nk)
+{
+    if (n->found == NULL) return 0;
+    int carried = 0;
+    for (int i = 0; i < nk; i++)
+        carried += keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL;
+    if (carried < 2) return 0;
+    uint64_t in_n = 0, both = 0;
+    for (size_t k = 0; k < w->at.n_s; k++) {
+        if (!n->found[k]) continue;
+        in_n += w->at.s[k].tokens;
+        for (int i = 0; i < nk; i++)
+            if (keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL && keep[i].found[k]) {
+                both += w->at.s[k].tokens;
+                break;
+            }
+    }
+    return in_n > 0 && (double)both >= EXPLAINED_BY_NEAR * (double)in_n;
+}
+
 /* 1 when near copy a was archived before b (date, then order). */
 static int near_before(const verified *a, const verified *b)
 {
@@ -3140,6 +3207,28 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                 keep[nk++] = v;
             } else {
                 free(v.found); /* more than a result holds */
+            }
+        }
+        /* relations the page's other findings explain: a near copy that
+         * shares only stories the page carries (explained_by_carried), then
+         * a containment with a copy of what a near copy already holds
+         * (explained_by_near) - both left unreported */
+        for (int i = 0; i < nn;) {
+            if (explained_by_carried(w, &nears[i], keep, nk)) {
+                free(nears[i].found);
+                memmove(&nears[i], &nears[i + 1], (size_t)(nn - i - 1) * sizeof *nears);
+                nn--;
+            } else {
+                i++;
+            }
+        }
+        for (int i = 0; i < nk;) {
+            if (explained_by_near(w, &keep[i], nears, nn)) {
+                free(keep[i].found);
+                memmove(&keep[i], &keep[i + 1], (size_t)(nk - i - 1) * sizeof *keep);
+                nk--;
+            } else {
+                i++;
             }
         }
         /* after the containments, the earliest near copy first (a reader
