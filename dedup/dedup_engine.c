@@ -2982,9 +2982,10 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
  * same stories (explained_by_carried drops that near when the roundup's
  * stories were archived first) has its own story first, more blocks than
  * that.  In the generator a carried story is an original with no copies,
- * so no true containment had a near copy beside it: over 96 cells, 37
- * copies called containers or contained, 26 of them dropped this way and
- * no true containment lost (docs/BENCHMARKS.md, "twenty-ninth round").
+ * so no true containment had a near copy beside it: on the 76 cells of
+ * the rounds, copies of one story called container and contained 37 ->
+ * 18, no true containment lost (docs/BENCHMARKS.md, "twenty-ninth
+ * round").
  * Elsewhere a page near a story S and carried whole by a roundup that
  * carries S is not reported contained in the roundup: the roundup
  * contains S, and the page is near S. */
