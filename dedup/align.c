@@ -67,6 +67,15 @@ static inline uint64_t mask_bits(uint64_t h)
     return 1ull << (h & 63) | 1ull << (h >> 6 & 63);
 }
 
+/* Two bits of a 64 * ALIGN_ATTR_WORDS-bit Bloom mask m for the token hashed h. */
+static inline void attr_bits(uint64_t *m, uint64_t h)
+{
+    unsigned a = (unsigned)(h & (64 * ALIGN_ATTR_WORDS - 1)),
+             b = (unsigned)(h >> 8 & (64 * ALIGN_ATTR_WORDS - 1));
+    m[a / 64] |= 1ull << (a % 64);
+    m[b / 64] |= 1ull << (b % 64);
+}
+
 typedef struct builder {
     align_text *t;
     size_t cap_s, cap_g;
@@ -122,9 +131,8 @@ static int token(builder *b, uint64_t h)
  * p[off..end) from the quote state `in` at off.  A second pass over the
  * bytes of the sentences that quote only (a bit per token of every text
  * cost the build 17% more). */
-static uint64_t attribution_mask(const uint8_t *p, uint32_t off, uint32_t end, int in)
+static void attribution_mask(const uint8_t *p, uint32_t off, uint32_t end, int in, uint64_t *m)
 {
-    uint64_t m = 0;
     size_t i = off;
     while (i < end) {
         uint32_t c;
@@ -141,10 +149,9 @@ static uint64_t attribution_mask(const uint8_t *p, uint32_t off, uint32_t end, i
         enum text_script_class cls =
             c < 0x80 ? (ascii_word((uint8_t)c) ? TEXT_WORD : TEXT_SEP) : script_class(c);
         size_t j = cls == TEXT_WORD ? word_end(p, i + l, end) : i + l;
-        if (cls != TEXT_SEP && !in) m |= mask_bits(XXH3_64bits(p + i, j - i));
+        if (cls != TEXT_SEP && !in) attr_bits(m, XXH3_64bits(p + i, j - i));
         i = j;
     }
-    return m;
 }
 
 /* Closes the sentence begun at off (bytes) if it has tokens. */
@@ -161,10 +168,11 @@ static int end_sentence(builder *b, uint32_t off, uint32_t end, uint32_t block)
             t->s = ns, b->cap_s = nc;
         }
         uint32_t first = t->n_s ? t->s[t->n_s - 1].first + t->s[t->n_s - 1].n_grams : 0;
-        uint64_t attr = b->quoted ? attribution_mask(b->p, off, end, b->quote_start) : 0;
-        t->s[t->n_s++] = (align_sentence){
+        align_sentence *ns = &t->s[t->n_s++];
+        *ns = (align_sentence){
             off,   end - off,  first, (uint32_t)t->n_grams - first, b->tokens, b->chars, b->hangul,
-            block, b->numbers, attr,  (uint32_t)b->quoted};
+            block, b->numbers, {0},   (uint32_t)b->quoted};
+        if (b->quoted) attribution_mask(b->p, off, end, b->quote_start, ns->attr);
         t->tokens += b->tokens;
         t->hangul += b->hangul;
     }
@@ -307,7 +315,11 @@ static size_t find_slot(const align_text *t, uint64_t g)
  * all but ALIGN_ATTRIBUTION_MISSING bits of them - or quote nothing? */
 static int attribution_held(const align_sentence *x, const align_sentence *y)
 {
-    return !y->quoted || __builtin_popcountll(x->attr & ~y->attr) <= ALIGN_ATTRIBUTION_MISSING;
+    if (!y->quoted) return 1;
+    int missing = 0;
+    for (int k = 0; k < ALIGN_ATTR_WORDS; k++)
+        missing += __builtin_popcountll(x->attr[k] & ~y->attr[k]);
+    return missing <= ALIGN_ATTRIBUTION_MISSING;
 }
 
 /* Whether sentence i of a is found in b: -1 if not, else (held non-NULL)

@@ -108,6 +108,13 @@ typedef struct align_params {
 #define ALIGN_NEXT_COUNTED 0.3
 #define ALIGN_NEXT_WORDS 0.45
 
+/* The attribution mask's 64-bit words (align_sentence.attr): 256 bits, so
+ * that two names' four bits rarely fall on the other name's (with 64, one
+ * speaker's stock quote under another name and the same role, "said Tom
+ * Brennan, the project manager" / "said Samuel Achebe, the project
+ * manager", missed 2 bits: held) */
+#define ALIGN_ATTR_WORDS 4
+
 typedef struct align_sentence {
     uint32_t off, len;       /* bytes of the normalised text */
     uint32_t first, n_grams; /* its trigrams: grams[first .. first+n_grams) */
@@ -118,8 +125,9 @@ typedef struct align_sentence {
     uint64_t numbers;        /* its words that begin with a digit ("2032", "25" of
                                 "25日"), two bits of 64 each (a Bloom filter:
                                 next_copy) */
-    uint64_t attr;           /* its tokens outside quote marks, two bits of 64 each
-                                (a Bloom filter: align_params.attribution) */
+    uint64_t attr[ALIGN_ATTR_WORDS]; /* its tokens outside quote marks, two bits of
+                                        64 * ALIGN_ATTR_WORDS each (a Bloom filter:
+                                        align_params.attribution) */
     uint32_t quoted;         /* it holds a quote mark (", 「」, 『』) */
 } align_sentence;
 
