@@ -3077,6 +3077,14 @@ static int explained_by_carried(const work *w, const verified *n, const verified
     return in_n > 0 && (double)both >= EXPLAINED_BY_NEAR * (double)in_n;
 }
 
+/* Removes v[i] from v[0..n), freeing its found flags; returns n - 1. */
+static int drop_verified(verified *v, int n, int i)
+{
+    free(v[i].found);
+    memmove(&v[i], &v[i + 1], (size_t)(n - i - 1) * sizeof *v);
+    return n - 1;
+}
+
 /* 1 when near copy a was archived before b (date, then order). */
 static int near_before(const verified *a, const verified *b)
 {
@@ -3253,24 +3261,16 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
          * shares only stories the page carries (explained_by_carried), then
          * a containment with a copy of what a near copy already holds
          * (explained_by_near) - both left unreported */
-        for (int i = 0; i < nn;) {
-            if (explained_by_carried(w, &nears[i], keep, nk)) {
-                free(nears[i].found);
-                memmove(&nears[i], &nears[i + 1], (size_t)(nn - i - 1) * sizeof *nears);
-                nn--;
-            } else {
+        for (int i = 0; i < nn;)
+            if (explained_by_carried(w, &nears[i], keep, nk))
+                nn = drop_verified(nears, nn, i);
+            else
                 i++;
-            }
-        }
-        for (int i = 0; i < nk;) {
-            if (explained_by_near(w, &keep[i], nears, nn)) {
-                free(keep[i].found);
-                memmove(&keep[i], &keep[i + 1], (size_t)(nk - i - 1) * sizeof *keep);
-                nk--;
-            } else {
+        for (int i = 0; i < nk;)
+            if (explained_by_near(w, &keep[i], nears, nn))
+                nk = drop_verified(keep, nk, i);
+            else
                 i++;
-            }
-        }
         /* after the containments, the earliest near copy first (a reader
          * taking one near finding takes it, as before); a result holds
          * MAX_FINDINGS: the earliest near copy has a place, the later ones

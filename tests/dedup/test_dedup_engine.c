@@ -1022,10 +1022,11 @@ static char *sentence_text(const char *head, const uint64_t *seeds, const unsign
 }
 
 /* The second text analysed against the first, stored before it (sub: the
- * engine's directory under dir): the kind of its first finding (0: none);
- * *contained (may be NULL): whether any finding calls it contained in
- * the first. */
-static int second_finding(const char *sub, const char *first, const char *second, int *contained)
+ * engine's directory under dir; type: both inputs' content type): the
+ * kind of its first finding (0: none); *contained (may be NULL): whether
+ * any finding calls it contained in the first. */
+static int second_finding_as(const char *sub, enum dedup_content_type type, const char *first,
+                             const char *second, int *contained)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, sub);
@@ -1033,18 +1034,24 @@ static int second_finding(const char *sub, const char *first, const char *second
     dedup_engine *e;
     assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
     dedup_result r;
-    dedup_input in = {"https://a.example/1", NULL,  NULL,          "sha1:1", "<urn:uuid:1>", 1,
-                      DEDUP_PLAIN_TEXT,      first, strlen(first), NULL};
+    dedup_input in = {"https://a.example/1", NULL, NULL, "sha1:1", "<urn:uuid:1>", 1, type, first,
+                      strlen(first),         NULL};
     assert_int_equal(dedup_analyze(e, &in, &r), 0);
     dedup_result_free(&r);
-    dedup_input in2 = {"https://b.example/2", NULL,   NULL,           "sha1:2", "<urn:uuid:2>", 2,
-                       DEDUP_PLAIN_TEXT,      second, strlen(second), NULL};
+    dedup_input in2 = {"https://b.example/2", NULL, NULL, "sha1:2", "<urn:uuid:2>", 2, type, second,
+                       strlen(second),        NULL};
     assert_int_equal(dedup_analyze(e, &in2, &r), 0);
     int kind = r.n_findings ? (int)r.findings[0].kind : 0;
     if (contained) *contained = find(&r, DEDUP_CONTAINED_IN) != NULL;
     dedup_result_free(&r);
     dedup_engine_close(e);
     return kind;
+}
+
+/* second_finding_as for plain texts. */
+static int second_finding(const char *sub, const char *first, const char *second, int *contained)
+{
+    return second_finding_as(sub, DEDUP_PLAIN_TEXT, first, second, contained);
 }
 
 /* Whether the second text is called contained in the first. */
@@ -1288,29 +1295,6 @@ static char *article_page(const char *text)
     return fa_buf_steal(&b, NULL);
 }
 
-/* second_finding for HTML pages: the kind of the second page's first
- * finding (0: none). */
-static int second_page_finding(const char *sub, const char *first, const char *second)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, sub);
-    assert_int_equal(mkdir(path, 0700), 0);
-    dedup_engine *e;
-    assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
-    dedup_result r;
-    dedup_input in = {"https://a.example/1", NULL,  NULL,          "sha1:1", "<urn:uuid:1>", 1,
-                      DEDUP_HTML_PAGE,       first, strlen(first), NULL};
-    assert_int_equal(dedup_analyze(e, &in, &r), 0);
-    dedup_result_free(&r);
-    dedup_input in2 = {"https://b.example/2", NULL,   NULL,           "sha1:2", "<urn:uuid:2>", 2,
-                       DEDUP_HTML_PAGE,       second, strlen(second), NULL};
-    assert_int_equal(dedup_analyze(e, &in2, &r), 0);
-    int kind = r.n_findings ? (int)r.findings[0].kind : 0;
-    dedup_result_free(&r);
-    dedup_engine_close(e);
-    return kind;
-}
-
 /* Rule 8 (twenty-ninth round, head_copies): two copies of a short story
  * edited apart, under the story's headline - one with a lede of its own,
  * the other with typos and sentences of its own in every paragraph -
@@ -1347,7 +1331,7 @@ static void test_head_copies_edited_apart(void **state)
         "Brightwell fell 19.8 percent at its annual meeting after the drug developer halved the "
         "star catalogue.\n\n";
     char *a = article_page(first), *b = article_page(second);
-    assert_int_equal(second_page_finding("headcopies", a, b), DEDUP_NEAR);
+    assert_int_equal(second_finding_as("headcopies", DEDUP_HTML_PAGE, a, b, NULL), DEDUP_NEAR);
     free(a), free(b);
 }
 
