@@ -32,8 +32,10 @@
 
 /* Flags of a stored document. */
 enum {
-    DEDUP_REC_EXACT = 1u << 0, /* an exact duplicate: not anchored, blocks not counted */
-    DEDUP_REC_CAPPED = 1u << 1 /* the sketch was cut to its smallest values */
+    DEDUP_REC_EXACT = 1u << 0,  /* an exact duplicate: not anchored, blocks not counted */
+    DEDUP_REC_CAPPED = 1u << 1, /* the sketch was cut to its smallest values */
+    DEDUP_REC_CARRIER = 1u << 2 /* archived containing other archived pages (an aggregator's
+                                   page: the engine's carried_beside) */
 };
 
 typedef struct dedup_doc_record {

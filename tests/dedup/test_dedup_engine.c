@@ -1204,6 +1204,124 @@ static void test_carried_after_own_story(void **state)
     free(c), free(d);
 }
 
+/* texts[0..n) (plain text) analysed in order by a new engine under sub,
+ * closed and reopened before the last when reopen: bit i of *contains
+ * (*contained_in) set when the last text's findings call it the container
+ * of text i (contained in text i). */
+static void analyse_in_order(const char *sub, char *const *texts, unsigned n, int reopen,
+                             unsigned *contains, unsigned *contained_in)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    assert_int_equal(mkdir(path, 0700), 0);
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
+    *contains = *contained_in = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (reopen && i + 1 == n) {
+            dedup_engine_close(e);
+            assert_int_equal(dedup_engine_open(path, NULL, &e), 0);
+        }
+        char url[64], digest[32];
+        snprintf(url, sizeof url, "https://s%u.example/story", i);
+        snprintf(digest, sizeof digest, "sha1:%u", i);
+        dedup_input in = {url,
+                          NULL,
+                          NULL,
+                          digest,
+                          "<urn:uuid:x>",
+                          (int64_t)i + 1,
+                          DEDUP_PLAIN_TEXT,
+                          texts[i],
+                          strlen(texts[i]),
+                          NULL};
+        dedup_result r;
+        assert_int_equal(dedup_analyze(e, &in, &r), 0);
+        for (size_t k = 0; i + 1 == n && k < r.n_findings; k++) {
+            unsigned j;
+            if (sscanf(r.findings[k].url, "https://s%u.example/", &j) != 1 || j >= n) continue;
+            if (r.findings[k].kind == DEDUP_CONTAINS) *contains |= 1u << j;
+            if (r.findings[k].kind == DEDUP_CONTAINED_IN) *contained_in |= 1u << j;
+        }
+        dedup_result_free(&r);
+    }
+    dedup_engine_close(e);
+}
+
+/* Stories carried beside others (carried_beside_others, DEDUP_REC_CARRIER).
+ * A roundup: its own story (4 paragraphs of 3 sentences), story A whole (4
+ * of 3: contained by the share rules), then what it keeps of the short
+ * story B (3 paragraphs of 3 sentences): its first paragraph and the first
+ * sentence of its second - 4 of 9 sentences, one compact run after A, a
+ * share none of decide's rules takes for a page alone (without the
+ * roundup's other containment: unrelated).  Archived after A and B, the
+ * roundup contains both; archived between them, it is a carrier, and B,
+ * archived after it (the index reopened), is contained in it.  A news
+ * page holding B's part the same way after a story of its own, carrying
+ * nothing else: no containment.  A story F whose first paragraph is A's
+ * second (a background story of A, two paragraphs of its own after it):
+ * in the roundup the sentences it shares are A's, so the roundup, which
+ * contains A, does not contain F (BESIDE_OVERLAP). */
+static void test_carried_beside(void **state)
+{
+    (void)state;
+    uint64_t a[12], b[9], own[12], rs[40], fs[9];
+    for (unsigned i = 0; i < 12; i++)
+        a[i] = 9000 + i, own[i] = 9200 + i;
+    for (unsigned i = 0; i < 9; i++)
+        b[i] = 9100 + i;
+    static const unsigned p4[4] = {3, 3, 3, 3}, p3[3] = {3, 3, 3};
+    unsigned k = 0;
+    for (unsigned i = 0; i < 12; i++)
+        rs[k++] = own[i];
+    for (unsigned i = 0; i < 12; i++)
+        rs[k++] = a[i];
+    for (unsigned i = 0; i < 4; i++)
+        rs[k++] = b[i];
+    static const unsigned round_p[10] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 1};
+    char *ta = sentence_text("The harbour crane is replaced", a, p4, 4);
+    char *tb = sentence_text("School meals get a new supplier", b, p3, 3);
+    char *tr = sentence_text("Friday's roundup", rs, round_p, 10);
+    unsigned contains, contained_in;
+
+    char *fwd[3] = {ta, tb, tr};
+    analyse_in_order("forward", fwd, 3, 0, &contains, &contained_in);
+    assert_int_equal(contains, 3u); /* A and B */
+
+    char *rev[3] = {ta, tr, tb};
+    analyse_in_order("reverse", rev, 3, 1, &contains, &contained_in);
+    assert_int_equal(contained_in, 2u); /* B in the roundup */
+
+    /* the roundup alone with B: not a carrier known, B not contained */
+    char *alone[2] = {tb, tr};
+    analyse_in_order("alone", alone, 2, 0, &contains, &contained_in);
+    assert_int_equal(contains, 0u);
+
+    /* a news page: its story, then B's part - a carrier of nothing else */
+    uint64_t ns[16];
+    for (unsigned i = 0; i < 12; i++)
+        ns[i] = own[i];
+    for (unsigned i = 0; i < 4; i++)
+        ns[12 + i] = b[i];
+    static const unsigned np[6] = {3, 3, 3, 3, 3, 1};
+    char *tn = sentence_text("Meals and more", ns, np, 6);
+    char *news[3] = {ta, tb, tn};
+    analyse_in_order("news", news, 3, 0, &contains, &contained_in);
+    assert_int_equal(contains, 0u);
+
+    /* F: A's second paragraph, then two of its own */
+    for (unsigned i = 0; i < 3; i++)
+        fs[i] = a[3 + i];
+    for (unsigned i = 3; i < 9; i++)
+        fs[i] = 9300 + i;
+    static const unsigned fp[3] = {3, 2, 2};
+    char *tf = sentence_text("Crane works delay the ferry", fs, fp, 3);
+    char *bg[3] = {ta, tf, tr};
+    analyse_in_order("background", bg, 3, 0, &contains, &contained_in);
+    assert_int_equal(contains, 1u); /* A only */
+    free(ta), free(tb), free(tr), free(tn), free(tf);
+}
+
 /* Rule 7 (NEAR_TRIMMED_MIN): a short story's trimmed copy under a new
  * headline - two sentences of the story's second paragraph and two of its
  * third, 4 of 15 - is near the story: found whole in it but the headline
@@ -2172,6 +2290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sub_floor_pair_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuller_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_carried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carried_beside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_after_own_story, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
