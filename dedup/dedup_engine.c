@@ -2600,13 +2600,14 @@ static int head_copies(const verified *v)
  * background story repeats: what tells them apart is the page, not the
  * text.  On the tuning bases' traces no page holding a follow-up's or a
  * background story's paragraph in this shape contained another page,
- * while 30 of the 47 short carried stories the rules missed lay in
- * roundups containing one.  The run holds KEPT_MATCHED sentences of the
+ * while the 47 short carried stories the rules missed in pages passing
+ * decide's container conditions all lay in roundups containing one (30
+ * of them in this shape).  The run holds KEPT_MATCHED sentences of the
  * page or more: two stock quotes of a register side by side were called
  * carried on two (Chinese base 20, Korean base 100).  On the 96 cells of
  * the rounds: 119 carried stories gained, 7 pages called contained
  * falsely - 2 follow-ups of a story the roundup carries but had not
- * archived yet, 5 short stories whose stock sentences a roundup holds
+ * archived yet, 5 short stories found on a register's stock sentences
  * (docs/DEDUP.md, "Stories carried beside others").  which: 0 this text
  * the page, 1 the other. */
 #define BESIDE_MIN_WHOLE CARRIED_COMPACT_MIN_WHOLE
