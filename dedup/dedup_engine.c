@@ -1173,6 +1173,7 @@ typedef struct verified {
                                        carrying the other beside the stories it carries, or
                                        the other carrying this text (carried_beside) */
     int other_carrier;              /* the other's record has DEDUP_REC_CARRIER */
+    int carried_in_carrier;         /* contained in the other by carried_beside (lookup) */
 } verified;
 
 /* A candidate measured in presearch: its record (no sketch or strings
@@ -2608,7 +2609,8 @@ static int head_copies(const verified *v)
  * the rounds: 119 carried stories gained, 7 pages called contained
  * falsely - 2 follow-ups of a story the roundup carries but had not
  * archived yet, 5 short stories found on a register's stock sentences
- * (docs/DEDUP.md, "Stories carried beside others").  which: 0 this text
+ * (one of them since explained, explained_by_other; docs/DEDUP.md,
+ * "Stories carried beside others").  which: 0 this text
  * the page, 1 the other. */
 #define BESIDE_MIN_WHOLE CARRIED_COMPACT_MIN_WHOLE
 static int carried_beside(const dedup_options *o, const verified *v, int which)
@@ -3172,6 +3174,32 @@ static int carried_beside_others(const work *w, verified *keep, int nk, verified
     return nk;
 }
 
+/* A text carried_beside calls carried in an earlier page marked a
+ * carrier (c): 1 when EXPLAINED_BY_NEAR of its sentences found there, by
+ * weight, are found in one other candidate it is unrelated to (u[0..nu),
+ * the first MAX_UNRELATED aligned; none shaped as its carrier, so a
+ * second roundup carrying it does not explain the first) - what it shares
+ * with the carrier is then not a block of its own but sentences it shares
+ * elsewhere: a follow-up's quoted paragraph of a story the carrier holds,
+ * or a register's stock quotes.  On the 96 cells one false containment
+ * fewer (English base 1360: a short story called carried on stock quotes
+ * another story says too), no true containment lost. */
+#define MAX_UNRELATED 16
+static int explained_by_other(const work *w, const verified *c, const verified *u, int nu)
+{
+    if (c->found == NULL) return 0;
+    for (int j = 0; j < nu; j++) {
+        uint64_t in_c = 0, both = 0;
+        for (size_t k = 0; k < w->at.n_s; k++) {
+            if (!c->found[k]) continue;
+            in_c += w->at.s[k].tokens;
+            if (u[j].found[k]) both += w->at.s[k].tokens;
+        }
+        if (in_c > 0 && (double)both >= EXPLAINED_BY_NEAR * (double)in_c) return 1;
+    }
+    return 0;
+}
+
 /* Removes v[i] from v[0..n), freeing its found flags; returns n - 1. */
 static int drop_verified(verified *v, int n, int i)
 {
@@ -3252,7 +3280,9 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
         verified nears[MAX_FINDINGS];
         verified keep[MAX_FINDINGS];
         verified beside[MAX_FINDINGS]; /* carried_beside, this page the container */
-        int nk = 0, nn = 0, n_beside = 0;
+        verified unrel[MAX_UNRELATED]; /* aligned, unrelated: what may explain a text
+                                          carried_beside calls carried (explained_by_other) */
+        int nk = 0, nn = 0, n_beside = 0, n_unrel = 0;
         for (int i = 0; rc >= 0 && i < npre + nc + np; i++) {
             verified v;
             int crc;
@@ -3337,9 +3367,14 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
             /* a text shaped as a story an aggregator's page carries
              * (carried_beside): in a page known as one, contained there;
              * in this page, once it is known to carry another (below) */
-            if (v.kind == 0 && v.beside_other && v.other_carrier) v.kind = DEDUP_CONTAINED_IN;
+            if (v.kind == 0 && v.beside_other && v.other_carrier) {
+                v.kind = DEDUP_CONTAINED_IN;
+                v.carried_in_carrier = 1;
+            }
             if (v.kind == 0 && v.beside_me && n_beside < MAX_FINDINGS) {
                 beside[n_beside++] = v;
+            } else if (v.kind == 0 && v.found && !v.beside_other && n_unrel < MAX_UNRELATED) {
+                unrel[n_unrel++] = v;
             } else if (v.kind == 0) {
                 free(v.found);
             } else if (v.kind == DEDUP_NEAR) {
@@ -3362,6 +3397,13 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
             }
         }
         nk = carried_beside_others(w, keep, nk, beside, n_beside);
+        for (int i = 0; i < nk;)
+            if (keep[i].carried_in_carrier && explained_by_other(w, &keep[i], unrel, n_unrel))
+                nk = drop_verified(keep, nk, i);
+            else
+                i++;
+        for (int i = 0; i < n_unrel; i++)
+            free(unrel[i].found);
         /* relations the page's other findings explain: a near copy that
          * shares only stories the page carries (explained_by_carried), then
          * a containment with a copy of what a near copy already holds
