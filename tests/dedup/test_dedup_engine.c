@@ -1322,6 +1322,46 @@ static void test_carried_beside(void **state)
     free(ta), free(tb), free(tr), free(tn), free(tf);
 }
 
+/* A background story carrying two paragraphs of a story (its second and
+ * third, 7 of 15 sentences) after four of its own (five blocks), the
+ * first of them holding a sentence of the story's fourth paragraph (a
+ * stock sentence both say): the story is found at half, its fourth
+ * paragraph "found" on that one sentence far from the rest - two own
+ * blocks beside three found, a carried story's shape - and the page, not
+ * shaped as a carrier by its layout (its first block holds the stray
+ * match), passed on its run lead: contained.  The stray match's block is
+ * not counted found (carried_run: a run longer than span_core, in a page
+ * not carrier_shaped): not contained (English bases 950 and 1410, a
+ * background story called the container of its story).  The same page
+ * carrying the whole story: contained. */
+static void test_far_match_not_a_block(void **state)
+{
+    (void)state;
+    uint64_t x[15], bs[23];
+    for (unsigned i = 0; i < 15; i++)
+        x[i] = 9500 + i;
+    static const unsigned xp[5] = {2, 4, 3, 2, 4};
+    char *tx = sentence_text("The council revises the bus timetable", x, xp, 5);
+    unsigned k = 0;
+    bs[k++] = x[10]; /* the stray sentence */
+    for (unsigned i = 0; i < 15; i++)
+        bs[k++] = 9600 + i;
+    for (unsigned i = 2; i < 9; i++) /* the story's second and third paragraphs */
+        bs[k++] = x[i];
+    static const unsigned bp[7] = {2, 4, 4, 3, 3, 4, 3};
+    char *tb = sentence_text("Bus drivers recall the last timetable change", bs, bp, 7);
+    assert_false(second_contained("far", tb, tx));
+    free(tb);
+    /* the same page carrying the whole story after its own four blocks */
+    uint64_t ws[31];
+    memcpy(ws, bs, 16 * sizeof *ws);
+    memcpy(ws + 16, x, 15 * sizeof *ws);
+    static const unsigned wp[10] = {2, 4, 4, 3, 3, 2, 4, 3, 2, 4};
+    tb = sentence_text("Bus drivers recall the last timetable change", ws, wp, 10);
+    assert_true(second_contained("whole", tb, tx));
+    free(tb), free(tx);
+}
+
 /* Rule 7 (NEAR_TRIMMED_MIN): a short story's trimmed copy under a new
  * headline - two sentences of the story's second paragraph and two of its
  * third, 4 of 15 - is near the story: found whole in it but the headline
@@ -2291,6 +2331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fuller_copy_not_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trimmed_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_beside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_far_match_not_a_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_after_own_story, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
