@@ -3104,6 +3104,20 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
  * contains S, and the page is near S. */
 #define EXPLAINED_BY_NEAR 0.9
 #define EXPLAINED_CONTAINER_NEAR 0.6
+/* Of the page's sentences flagged in found (found in one candidate), the
+ * share by token weight also flagged in within (found in another); 0
+ * when none is flagged. */
+static double found_within(const work *w, const uint8_t *found, const uint8_t *within)
+{
+    uint64_t in = 0, both = 0;
+    for (size_t k = 0; k < w->at.n_s; k++) {
+        if (!found[k]) continue;
+        in += w->at.s[k].tokens;
+        if (within[k]) both += w->at.s[k].tokens;
+    }
+    return in > 0 ? (double)both / (double)in : 0;
+}
+
 static int explained_by_near(const work *w, const verified *c, const verified *nears, int nn)
 {
     if (c->found == NULL) return 0;
@@ -3112,13 +3126,7 @@ static int explained_by_near(const work *w, const verified *c, const verified *n
         if (c->kind == DEDUP_CONTAINS && (nears[j].c_me_in_other < EXPLAINED_CONTAINER_NEAR ||
                                           c->me_lay.lead > COPY_OWN_BLOCKS + 1))
             continue;
-        uint64_t in_o = 0, both = 0;
-        for (size_t k = 0; k < w->at.n_s; k++) {
-            if (!c->found[k]) continue;
-            in_o += w->at.s[k].tokens;
-            if (nears[j].found[k]) both += w->at.s[k].tokens;
-        }
-        if (in_o > 0 && (double)both >= EXPLAINED_BY_NEAR * (double)in_o) return 1;
+        if (found_within(w, c->found, nears[j].found) >= EXPLAINED_BY_NEAR) return 1;
     }
     return 0;
 }
@@ -3201,15 +3209,8 @@ static int carried_beside_others(const work *w, verified *keep, int nk, verified
 static int explained_by_other(const work *w, const verified *c, const verified *u, int nu)
 {
     if (c->found == NULL) return 0;
-    for (int j = 0; j < nu; j++) {
-        uint64_t in_c = 0, both = 0;
-        for (size_t k = 0; k < w->at.n_s; k++) {
-            if (!c->found[k]) continue;
-            in_c += w->at.s[k].tokens;
-            if (u[j].found[k]) both += w->at.s[k].tokens;
-        }
-        if (in_c > 0 && (double)both >= EXPLAINED_BY_NEAR * (double)in_c) return 1;
-    }
+    for (int j = 0; j < nu; j++)
+        if (found_within(w, c->found, u[j].found) >= EXPLAINED_BY_NEAR) return 1;
     return 0;
 }
 
