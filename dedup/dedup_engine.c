@@ -3118,6 +3118,24 @@ static double found_within(const work *w, const uint8_t *found, const uint8_t *w
     return in > 0 ? (double)both / (double)in : 0;
 }
 
+/* Of the page's sentences flagged in found, the share by token weight
+ * found in a page it contains (keep[0..nk), CONTAINS); -1 when none is
+ * flagged. */
+static double found_in_contained(const work *w, const uint8_t *found, const verified *keep, int nk)
+{
+    uint64_t in = 0, both = 0;
+    for (size_t k = 0; k < w->at.n_s; k++) {
+        if (!found[k]) continue;
+        in += w->at.s[k].tokens;
+        for (int i = 0; i < nk; i++)
+            if (keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL && keep[i].found[k]) {
+                both += w->at.s[k].tokens;
+                break;
+            }
+    }
+    return in > 0 ? (double)both / (double)in : -1;
+}
+
 static int explained_by_near(const work *w, const verified *c, const verified *nears, int nn)
 {
     if (c->found == NULL) return 0;
@@ -3146,17 +3164,7 @@ static int explained_by_carried(const work *w, const verified *n, const verified
     for (int i = 0; i < nk; i++)
         carried += keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL;
     if (carried < 2) return 0;
-    uint64_t in_n = 0, both = 0;
-    for (size_t k = 0; k < w->at.n_s; k++) {
-        if (!n->found[k]) continue;
-        in_n += w->at.s[k].tokens;
-        for (int i = 0; i < nk; i++)
-            if (keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL && keep[i].found[k]) {
-                both += w->at.s[k].tokens;
-                break;
-            }
-    }
-    return in_n > 0 && (double)both >= EXPLAINED_BY_NEAR * (double)in_n;
+    return found_in_contained(w, n->found, keep, nk) >= EXPLAINED_BY_NEAR;
 }
 
 /* The page's texts shaped as stories it carries beside others
@@ -3175,17 +3183,8 @@ static int carried_beside_others(const work *w, verified *keep, int nk, verified
     int n0 = nk;
     for (int j = 0; j < nb; j++) {
         verified *b = &beside[j];
-        uint64_t in_b = 0, both = 0;
-        for (size_t k = 0; carried && b->found && k < w->at.n_s; k++) {
-            if (!b->found[k]) continue;
-            in_b += w->at.s[k].tokens;
-            for (int i = 0; i < n0; i++)
-                if (keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL && keep[i].found[k]) {
-                    both += w->at.s[k].tokens;
-                    break;
-                }
-        }
-        if (in_b > 0 && (double)both <= BESIDE_OVERLAP * (double)in_b && nk < MAX_FINDINGS) {
+        double shared = carried && b->found ? found_in_contained(w, b->found, keep, n0) : -1;
+        if (shared >= 0 && shared <= BESIDE_OVERLAP && nk < MAX_FINDINGS) {
             b->kind = DEDUP_CONTAINS;
             keep[nk++] = *b;
         } else {
