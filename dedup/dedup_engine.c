@@ -22,8 +22,12 @@
  *      rare (block_anchors) - no lock;
  *   4. under the lock: exact digest lookup; alias group; the documents
  *      inserted since 3b read the index (a ring of the last RECENT_INSERTS
- *      ids) and the pending ones measured; the relations decided;
- *      findings; copied blocks marked;
+ *      ids) and the pending ones measured; the relations decided, then
+ *      read against each other (a page known to carry archived pages
+ *      carries the stories shaped so beside them: carried_beside; what
+ *      another finding explains is dropped: explained_by_*); findings;
+ *      copied blocks marked; the record marked a carrier
+ *      (DEDUP_REC_CARRIER) when it contains an archived page;
  *   5. insert - in the same critical section (dedup_analyze), or later, once
  *      the caller has archived the document (dedup_examine, dedup_insert).
  *
