@@ -95,9 +95,9 @@
 #define MAX_CONFIRMED 6
 /* A page of characters with more candidates than this within the floor
  * (crowded: a register's stock 4-grams) gives the alignments its
- * candidates of a carried text's shape would have to those of them whose
- * shared values few of its candidates hold (rare_order; fourteenth round,
- * docs/DEDUP.md, "Candidates") */
+ * candidates of a carried text's shape, or that may carry it, would have
+ * to those whose shared values few of its candidates hold (rare_order;
+ * fourteenth and thirty-first rounds, docs/DEDUP.md, "Candidates") */
 #define RARE_CROWD (4 * MAX_CONFIRMED)
 /* ... the values weighed by how many of its first this many hold them
  * (128: two more Japanese carried stories on seeds 11-13 and 21-23) */
@@ -106,10 +106,8 @@
  * are 0.005-0.04 where the orders are 0.7-0.9) */
 #define RARE_WEIGHT 10.0
 /* ... a candidate is of a carried text's shape when the page has this many
- * times its sketch values (confirm_container_ratio's default); a page
- * carried by a larger candidate is left as it was: aligning roundups
- * instead of copies cost Japanese and Chinese pages 2.3% more
- * instructions */
+ * times its sketch values (confirm_container_ratio's default), and may
+ * carry the page when it has this many times the page's (rare_pool) */
 #define RARE_PAIR_RATIO 1.3
 #define MAX_BLOCK_ANCHORS 64 /* block anchors a document gets at most (block_anchors) */
 /* block anchors only for a page of at least this many sketch values (~530
@@ -2817,37 +2815,33 @@ static int rare_count(work *w, precand *const *order, int n)
     return 0;
 }
 
-/* A crowded page's alignments (order[0..n), best first, n its first
- * RARE_TOP): of the first MAX_CONFIRMED, the slots held by candidates of
- * a carried text's shape (container_pair) go to the best of those by
- * their order plus RARE_WEIGHT times their rare share - the page's values
- * they hold, each weighed 1 / the candidates among the n holding it, over
- * the candidate's values; the other slots keep theirs.  A Japanese
- * roundup has 60-250 candidates within the floor on the register's stock
- * 4-grams, and a short story it carries ranked past the 6 alignments
- * (20 on seeds 1-3 to 51-53): its share of the page is no larger than
- * theirs, but what it shares with the page few others hold.  A near copy
- * keeps its slot: ranked so, candidates of the page's size - follow-ups
- * and background stories sharing a paragraph - took near copies' slots
- * (Japanese near recall 0.978 -> 0.971 on seeds 1-3) and a follow-up was
- * called near (rule 6). */
-static void rare_order(work *w, precand **order, int n)
+/* Which pool a candidate of a crowded page competes in (rare_order): 1
+ * of a carried text's shape (the page RARE_PAIR_RATIO times its size), 2
+ * a larger page that may carry the page, 0 a page of its size. */
+static int rare_pool(const precand *pc)
 {
-    float *wt = malloc((size_t)w->sk.n * sizeof *wt);
-    if (wt == NULL) return;
-    for (uint32_t k = 0; k < w->sk.n; k++)
-        wt[k] = w->df[k] ? 1.0f / w->df[k] : 0;
-    int slots = 0;
-    for (int i = 0; i < MAX_CONFIRMED; i++)
-        slots += container_pair(order[i]->na, order[i]->nb);
-    /* the best `slots` containment-shaped candidates by the weighed order
-     * (a selection: slots <= MAX_CONFIRMED) */
-    precand *best[MAX_CONFIRMED];
+    if (container_pair(pc->na, pc->nb)) return 1;
+    return container_pair(pc->nb, pc->na) ? 2 : 0;
+}
+
+/* The best `slots` of order[0..n) in `pool` by their order plus
+ * RARE_WEIGHT times their rare share (wt: a value's weight), into best[];
+ * any other candidate competes in pool 2 from order[MAX_CONFIRMED] on
+ * (within the first it keeps its slot), but none of taken[0..n_taken).
+ * Returns how many. */
+static int rare_best(const work *w, precand **order, int n, const float *wt, int pool, int slots,
+                     precand **best, precand *const *taken, int n_taken)
+{
     double key[MAX_CONFIRMED];
     int nb = 0;
     for (int i = 0; slots > 0 && i < n; i++) {
         precand *pc = order[i];
-        if (!container_pair(pc->na, pc->nb)) continue;
+        int p = rare_pool(pc);
+        if (p != pool && !(pool == 2 && i >= MAX_CONFIRMED)) continue;
+        int skip = 0;
+        for (int j = 0; j < n_taken && !skip; j++)
+            skip = taken[j] == pc;
+        if (skip) continue;
         const uint64_t *hit = w->hits + (size_t)(pc - w->pre) * w->n_hw;
         double r = 0;
         for (uint32_t k = 0; k < w->n_hw; k++)
@@ -2862,12 +2856,57 @@ static void rare_order(work *w, precand **order, int n)
         }
         if (at < slots) best[at] = pc, key[at] = o;
     }
+    return nb;
+}
+
+/* A crowded page's alignments (order[0..n), best first, n its first
+ * RARE_TOP): of the first MAX_CONFIRMED, the slots held by candidates of
+ * a carried text's shape (container_pair) go to the best of those by
+ * their order plus RARE_WEIGHT times their rare share - the page's values
+ * they hold, each weighed 1 / the candidates among the n holding it, over
+ * the candidate's values; the other slots keep theirs.  A Japanese
+ * roundup has 60-250 candidates within the floor on the register's stock
+ * 4-grams, and a short story it carries ranked past the 6 alignments
+ * (20 on seeds 1-3 to 51-53): its share of the page is no larger than
+ * theirs, but what it shares with the page few others hold.  A near copy
+ * keeps its slot: ranked so, candidates of the page's size - follow-ups
+ * and background stories sharing a paragraph - took near copies' slots
+ * (Japanese near recall 0.978 -> 0.971 on seeds 1-3) and a follow-up was
+ * called near (rule 6).
+ *
+ * Thirty-first round: the slots held by candidates that may carry the
+ * page (pool 2) go the same way to the best of those and of every
+ * candidate past the first 6 not given a slot of pool 1.  A short
+ * Japanese page's first 6 were long pages holding 0.7-0.8 of its sketch
+ * on stock 4-grams, their texts sharing none of its sentences, and its
+ * edited copy, at 0.4-0.6 of its sketch, was left past them (21 of the 69
+ * Japanese short near pairs missed on the tuning bases, 13 after).  Until
+ * then such a page was left as it was (a pool of larger candidates only -
+ * roundups instead of copies - had cost Japanese and Chinese pages 2.3%
+ * more instructions); now +0.5% of `bench_dedup cost 1`'s. */
+static void rare_order(work *w, precand **order, int n)
+{
+    float *wt = malloc((size_t)w->sk.n * sizeof *wt);
+    if (wt == NULL) return;
+    for (uint32_t k = 0; k < w->sk.n; k++)
+        wt[k] = w->df[k] ? 1.0f / w->df[k] : 0;
+    int slots[3] = {0, 0, 0};
+    for (int i = 0; i < MAX_CONFIRMED; i++)
+        slots[rare_pool(order[i])]++;
+    /* the best of each pool's slots by the weighed order (a selection:
+     * slots <= MAX_CONFIRMED) */
+    precand *best[3][MAX_CONFIRMED];
+    int got[3] = {0, 0, 0};
+    got[1] = rare_best(w, order, n, wt, 1, slots[1], best[1], NULL, 0);
+    got[2] = rare_best(w, order, n, wt, 2, slots[2], best[2], best[1], got[1]);
     free(wt);
     /* the slots, then the rest in their order (past the alignments) */
     precand *nw[MAX_CANDIDATES];
-    int k = 0, bi = 0;
-    for (int i = 0; i < MAX_CONFIRMED; i++)
-        nw[k++] = container_pair(order[i]->na, order[i]->nb) ? best[bi++] : order[i];
+    int k = 0, bi[3] = {0, 0, 0};
+    for (int i = 0; i < MAX_CONFIRMED; i++) {
+        int p = rare_pool(order[i]);
+        nw[k++] = p && bi[p] < got[p] ? best[p][bi[p]++] : order[i];
+    }
     for (int i = 0; i < n; i++) {
         int used = 0;
         for (int j = 0; j < MAX_CONFIRMED && !used; j++)
@@ -3071,7 +3110,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     int n_rare = n_order < RARE_TOP ? n_order : RARE_TOP;
     int slots = 0;
     for (int i = 0; i < MAX_CONFIRMED && i < n_order; i++)
-        slots += container_pair(order[i]->na, order[i]->nb);
+        slots += rare_pool(order[i]) != 0;
     int crowded = rc == 0 && marking && n_order > RARE_CROWD && slots > 0 &&
                   rare_count(w, order, n_rare) == 0;
     if (crowded) rare_order(w, order, n_rare);
