@@ -11,6 +11,7 @@ uint32_t dedup__anchor_count(uint32_t n)
     uint32_t e = 2 + n / 16;
     if (e < 8) e = 8;
     if (e > 48) e = 48;
+    if (n <= DEDUP_SHORT_ANCHORED) return n;
     return e < n ? e : n;
 }
 

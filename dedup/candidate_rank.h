@@ -4,10 +4,11 @@
  * dedup_index_redis.c) so they find the same relations.
  *
  * A document's anchors are its E = clamp(2 + n/16, 8, 48) smallest sketch
- * values (at most n).  An edited copy holding a share c of a document's
- * shingles misses all of them with probability ~(1 - c)^E: with c = 0.4,
- * 13% for the 4 anchors a short story had under the earlier
- * clamp(2 + n/24, 4, 48), 2% for 8 (docs/DEDUP.md, "Candidates").
+ * values (at most n), all of them when n <= DEDUP_SHORT_ANCHORED.  An
+ * edited copy holding a share c of a document's shingles misses all of
+ * them with probability ~(1 - c)^E: with c = 0.4, 13% for the 4 anchors a
+ * short story had under the earlier clamp(2 + n/24, 4, 48), 2% for 8
+ * (docs/DEDUP.md, "Candidates").
  * A candidate is scored by its hits against the hits a related document
  * would give: its E anchors if it lies inside the query (a near copy, or
  * carried by the query), the share E * n_query / n_doc of them its size
@@ -65,6 +66,21 @@ static inline uint32_t dedup__hit_weight(uint32_t m)
  * ranked, not only the first ones met. */
 #define DEDUP_CANDIDATE_ROOM 65536
 
+/* Thirty-first round: a document of at most this many sketch values (a
+ * story of 2-3 paragraphs) is anchored on every value.  A copy carrying
+ * five or more of the edits keeps 0.2-0.35 of a short story's shingles,
+ * often none of its 8 smallest: of the English and Korean short near
+ * pairs missed on the tuning bases, 35 the index never returned.  All
+ * anchored, English / Korean short near recall 0.970 / 0.976 -> 0.975 /
+ * 0.980 there, 0.958-0.969 / 0.966-0.971 -> 0.961-0.974 / 0.970-0.979 on
+ * the other 80 cells (docs/BENCHMARKS.md), no hard negative more, for
+ * +0.7% of `bench_dedup cost 1`'s instructions and 4-34 B more of the
+ * anchors' RAM a document on the generated news sites (60-82 B on corpora
+ * of short stories).  32 found a third of it; all anchored but ranked as
+ * if it had 8 (more hits than the ranking expects of it), a short page
+ * took roundups' slots among a page's 64 candidates: English / Korean
+ * containment recall -0.4 / -0.3 points. */
+#define DEDUP_SHORT_ANCHORED 48
 /* The anchors of a document of n sketch values. */
 uint32_t dedup__anchor_count(uint32_t n);
 

@@ -11,8 +11,9 @@
 #include "dedup/candidate_rank.h"
 #include "index_checks.h"
 
-/* STOCK documents whose 8 anchors (their smallest sketch values) are 8
- * values the query holds - a register's stock 4-grams, in every one of
+/* STOCK documents of 80 sketch values (more than DEDUP_SHORT_ANCHORED: 8
+ * anchors) whose 8 anchors (their smallest sketch values) are 8 values
+ * the query holds - a register's stock 4-grams, in every one of
  * them - and a copy with 4 of its 8 anchors in the query.  Counted raw,
  * every stock document scores 8 / 8 and the copy 4 / 8: it comes last.
  * Weighed by rarity, a hit through a value 240 documents hold counts
@@ -20,7 +21,7 @@
  * 0.15, and the copy alone is a candidate. */
 void index_insert_stock_and_copy(dedup_index *ix, uint32_t stock)
 {
-    enum { N = 40 };
+    enum { N = 80 };
     uint32_t sk[N];
     uint64_t blocks[1] = {11};
     uint32_t bchars[1] = {100};
@@ -39,7 +40,7 @@ void index_insert_stock_and_copy(dedup_index *ix, uint32_t stock)
 
 void index_check_stock_anchors(dedup_index *ix)
 {
-    enum { STOCK = 240, N = 40, COPY = STOCK };
+    enum { STOCK = 240, N = 80, COPY = STOCK };
     index_insert_stock_and_copy(ix, STOCK);
     uint32_t q[N];
     for (uint32_t i = 0; i < N; i++) /* the stock values, 4 of the copy's anchors, others */
@@ -63,14 +64,14 @@ void index_check_stock_anchors(dedup_index *ix)
         assert_int_equal(post[i], i < 8 ? STOCK : i < 12 ? 1 : 0);
 }
 
-/* A short story (40 values: 8 anchors) whose roundup, archived after it,
+/* A story (80 values: 8 anchors) whose roundup, archived after it,
  * keeps one of its anchors (value 300000, no other document holds it):
  * 1 hit of 8, score 0.125, under DEDUP_CANDIDATE_MIN_SCORE - ranked all
  * the same for a page in words.  Documents 1..5 share anchor 400000 (five
  * documents: a phrase of more than one story), met once: not ranked. */
 void index_check_unique_anchor(dedup_index *ix)
 {
-    enum { N = 40, SHARED = DEDUP_UNIQUE_POSTINGS + 1 };
+    enum { N = 80, SHARED = DEDUP_UNIQUE_POSTINGS + 1 };
     uint32_t sk[N];
     uint64_t blocks[1] = {11};
     uint32_t bchars[1] = {100};

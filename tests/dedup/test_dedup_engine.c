@@ -217,9 +217,12 @@ static void test_record_cache_budget(void **state)
 }
 
 /* A document is found through any of its E smallest sketch values, E =
- * clamp(2 + n/16, 8, 48) (candidate_rank.h): a short story's edited copy
- * that keeps only its 5th-8th smallest values still names it, and so does a
- * short query inside a long document through that document's 9th-12th. */
+ * clamp(2 + n/16, 8, 48) (candidate_rank.h), and a short one of at most
+ * DEDUP_SHORT_ANCHORED values through any of them (thirty-first round):
+ * a short story's edited copy that keeps only its 25th-32nd smallest
+ * values names it (8 hits of 40: with 8 anchors it had none), and a short
+ * query inside a long document names it through that document's
+ * 9th-12th. */
 static void test_anchors_of_short_documents(void **state)
 {
     (void)state;
@@ -234,18 +237,18 @@ static void test_anchors_of_short_documents(void **state)
         const char *url = d ? "https://example.org/long" : "https://example.org/short";
         assert_int_equal(insert_one_block(ix, sk, sizes[d], url, 0), 0);
     }
-    /* 40 values: the short document's 5th-8th smallest, the rest its own */
+    /* 40 values: the short document's 25th-32nd smallest, the rest its own */
     uint32_t q[40];
     for (uint32_t i = 0; i < 40; i++)
-        q[i] = i < 4 ? 1000u + (4 + i) * 8u : 500000u + i * 8u;
+        q[i] = i < 8 ? 1000u + (24 + i) * 8u : 500000u + i * 8u;
     dedup_candidate c[8];
     int n = ix->ops->candidates(ix, q, 40, c, 8, 0, NULL);
     assert_int_equal(n, 1);
     assert_int_equal(c[0].doc, 0);
-    assert_int_equal(c[0].hits, 4);
+    assert_int_equal(c[0].hits, 8);
     /* the long document's 9th-12th smallest (12 anchors of 160 values) */
-    for (uint32_t i = 0; i < 4; i++)
-        q[i] = 1000u + 100000u + (8 + i) * 8u;
+    for (uint32_t i = 0; i < 8; i++)
+        q[i] = i < 4 ? 1000u + 100000u + (8 + i) * 8u : 600000u + i * 8u;
     n = ix->ops->candidates(ix, q, 40, c, 8, 0, NULL);
     assert_int_equal(n, 1);
     assert_int_equal(c[0].doc, 1);
