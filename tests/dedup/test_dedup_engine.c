@@ -1496,6 +1496,68 @@ static void test_head_copies_edited_apart(void **state)
     free(a), free(b);
 }
 
+/* Rule 8 in Han/Kana (thirty-first round): two copies of a short
+ * Japanese story under its headline word for word, each with a sentence
+ * rewritten and others edited, keep 0.40 / 0.41 of each other, under the
+ * sketch's floor (weak, sub): near (before, rule 8 left Han/Kana out: no
+ * finding).  A Chinese
+ * follow-up quoting one paragraph of four of a story, under a headline
+ * that differs by its city (its first block is found in the story's, as
+ * same_head asks, but is not the story's), stays unrelated: rule 8 asks
+ * Han/Kana copies for the headline block itself (head_same).  Generated
+ * by corpus_generate_edits (bench bases 150 and 480): a pair it calls
+ * near, and a follow-up. */
+static void test_head_copies_chars(void **state)
+{
+    (void)state;
+    static const char story[] =
+        "仙台の市の担当者は港湾施設の拡張を\n\n"
+        "住民の反対を受けて横浜の気象庁は来月から来年度の予算を139億円規模で承認した。長い議論の末"
+        "に京都の市の担当者は今年度中に再生可能エネルギーの導入を379億円規模で発表した。\n\n"
+        "市内のバス路線や学校の日程も変わる可能性がある。神戸の伊藤氏は「良い一歩だがまだやるべきこ"
+        "とは多い」と述べた。\n\n";
+    static const char copy[] =
+        "仙台の市の担当者は港湾施設の拡張を\n\n"
+        "長い議論の末に福岡の研究チームは関係者によると、港湾施設の拡張を724億円規模で見直す方針だ"
+        "。"
+        "長い議論の末に京都の市の担当者は今年度中に再生可能エネルギーの導入を379億円規模で公表した"
+        "。"
+        "\n\n"
+        "横浜の渡辺氏は「構想が変わる」と述べた。記者会見で神戸の政府は来月から地震方策の強化を891"
+        "億円規模で公表した。\n\n";
+    char *a = article_page(story), *b = article_page(copy);
+    assert_int_equal(second_finding_as("headchars", DEDUP_HTML_PAGE, a, b, NULL), DEDUP_NEAR);
+    free(a), free(b);
+    static const char earlier[] =
+        "杭州专家组明年的预算草案\n\n"
+        "重庆广东省9日正式启动了港口扩建计划，涉及资金约436亿元。北京国务院3日宣布学校午餐补贴，涉"
+        "及资金约423亿元。杭州上海市政府27日宣布养老服务方案，涉及资金约205亿元。\n\n"
+        "北京气象部门3日暂停了物价预期，涉及资金约114亿元。天津研究人员20日正式启动了电池研发计划，"
+        "涉及资金约404亿元。杭州王先生表示：“这是一个好的开始但还有很多工作要做”。广州交通运输部10"
+        "日重新评估了旅游接待政策，涉及资金约235亿元。\n\n"
+        "重庆央行8日宣布防震措施，涉及资金约368亿元。成都张先生表示：“这是一个好的开始但还有很多工"
+        "作要做”。成都广东省25日批准了明年的预算草案，涉及资金约394亿元。南京李先生表示：“这些数字"
+        "根本对不上”。\n\n"
+        "成都气象部门16日正式启动了新的交通规划，涉及资金约346亿元。北京交通运输部3日推迟了旅游接待"
+        "政策，涉及资金约346亿元。南京专家组7日推迟了养老服务方案，涉及资金约309亿元。重庆广东省15"
+        "日暂停了学校午餐补贴，涉及资金约301亿元。\n\n";
+    static const char follow_up[] =
+        "广州专家组明年的预算草案\n\n"
+        "成都气象部门16日正式启动了新的交通规划，涉及资金约346亿元。北京交通运输部3日推迟了旅游接待"
+        "政策，涉及资金约346亿元。南京专家组7日推迟了养老服务方案，涉及资金约309亿元。重庆广东省15"
+        "日暂停了学校午餐补贴，涉及资金约301亿元。\n\n"
+        "杭州广东省9日推迟了养老服务方案，涉及资金约105亿元。天津上海市政府25日重新评估了养老服务方"
+        "案，涉及资金约286亿元。广州气象部门17日暂停了新能源项目，涉及资金约214亿元。南京专家组3日"
+        "暂停了旅游接待政策，涉及资金约297亿元。\n\n"
+        "西安研究人员22日推迟了港口扩建计划，涉及资金约61亿元。西安国务院22日推迟了学校午餐补贴，涉"
+        "及资金约62亿元。杭州交通运输部16日正在研究新的交通规划，涉及资金约395亿元。\n\n"
+        "深圳该公司3日正在研究明年的预算草案，涉及资金约413亿元。杭州专家组13日重新评估了新能源项目"
+        "，涉及资金约499亿元。\n\n";
+    a = article_page(earlier), b = article_page(follow_up);
+    assert_int_equal(second_finding_as("headfollow", DEDUP_HTML_PAGE, a, b, NULL), 0);
+    free(a), free(b);
+}
+
 /* Twenty-first round: a pair aligned only under pair_floor's lowered
  * floor (sub_floor_related) is near only when both texts are found at
  * SUB_FLOOR_BOTH (0.52), or SUB_FLOOR_BOTH_HEAD (0.4) under the same
@@ -2328,6 +2390,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trimmed_copy_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_copy_under_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_copies_edited_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_copies_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_carried_under_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_carried_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sub_floor_pair_not_near, setup, teardown),
