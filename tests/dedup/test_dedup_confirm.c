@@ -2685,6 +2685,26 @@ static void test_gapped_run_from_start(void **state)
     }
 }
 
+/* Sentence s of Han story `story` with its characters at..at+2 replaced
+ * (0.77 of its trigrams kept: found, not whole). */
+static void han_sentence_typo_at(fa_buf *b, unsigned story, unsigned s, size_t at)
+{
+    fa_buf t;
+    fa_buf_init(&t, 1 << 10);
+    han_sentence(&t, story, s, 0);
+    for (size_t c = at; c < at + 3; c++)
+        t.data[c * 3 + 2] = (char)(0x80 | ((t.data[c * 3 + 2] + 1) & 0x3F));
+    fa_buf_append(b, t.data, t.len);
+    fa_buf_free(&t);
+}
+
+/* Sentence s of Chinese-like story `story` (han_sentence) with its 10th to
+ * 12th characters replaced: found (0.77 of its trigrams), not whole. */
+static void han_sentence_typo3(fa_buf *b, unsigned story, unsigned s)
+{
+    han_sentence_typo_at(b, story, s, 9);
+}
+
 /* Fifteenth round, the gapped run (gapped_run): a Chinese-like story of a
  * headline and four paragraphs of three sentences, carried by a roundup
  * after its own story of four paragraphs - its headline and five
@@ -2696,19 +2716,6 @@ static void test_gapped_run_from_start(void **state)
  * window as long as the story: contained.  The same story carried after
  * two paragraphs of the page's own is not (no story of its own first:
  * CARRIER_OWN_BLOCKS). */
-/* Sentence s of Chinese-like story `story` (han_sentence) with its 10th to
- * 12th characters replaced: found (0.77 of its trigrams), not whole. */
-static void han_sentence_typo3(fa_buf *b, unsigned story, unsigned s)
-{
-    fa_buf t;
-    fa_buf_init(&t, 1 << 10);
-    han_sentence(&t, story, s, 0);
-    for (size_t c = 9; c < 12; c++)
-        t.data[c * 3 + 2] = (char)(0x80 | ((t.data[c * 3 + 2] + 1) & 0x3F));
-    fa_buf_append(b, t.data, t.len);
-    fa_buf_free(&t);
-}
-
 static void test_carried_gapped_run(void **state)
 {
     (void)state;
@@ -2798,19 +2805,6 @@ static void test_crowded_rare_first(void **state)
     dedup_result_free(&r);
     fa_buf_free(&page);
     dedup_engine_close(e);
-}
-
-/* Sentence s of Han story `story` with its characters at..at+2 replaced
- * (0.77 of its trigrams kept: found, not whole). */
-static void han_sentence_typo_at(fa_buf *b, unsigned story, unsigned s, size_t at)
-{
-    fa_buf t;
-    fa_buf_init(&t, 1 << 10);
-    han_sentence(&t, story, s, 0);
-    for (size_t c = at; c < at + 3; c++)
-        t.data[c * 3 + 2] = (char)(0x80 | ((t.data[c * 3 + 2] + 1) & 0x3F));
-    fa_buf_append(b, t.data, t.len);
-    fa_buf_free(&t);
 }
 
 /* A crowded page of characters carried by nothing: a short story of ten
