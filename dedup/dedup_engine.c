@@ -2495,8 +2495,8 @@ static int trimmed_copy(const dedup_options *o, double share, uint32_t sentences
 /* Twenty-first round: a pair aligned only under pair_floor's lowered floor
  * (v->sub) is related only on strong text evidence: never a container
  * (twenty-fourth round: but as short_carried_related allows),
- * and near only when both texts are found at SUB_FLOOR_BOTH or more, or at
- * SUB_FLOOR_BOTH_HEAD under the same headline.  A short story's edited
+ * and near only when both texts are found at SUB_FLOOR_BOTH or more (until
+ * the thirty-first round 0.52, or 0.4 under the same headline).  A short story's edited
  * copies keep about half of each other both ways.  Traced on seeds 1-53
  * and the 14 bases whose cells lost precision to the unguarded floor
  * (cont20s), it called 15 such pairs containment, 10 falsely (a follow-up
@@ -2506,9 +2506,16 @@ static int trimmed_copy(const dedup_options *o, double share, uint32_t sentences
  * (seeds 1-53, 101-193, 301-493, 801-993) short-story near recall English
  * 0.943 -> 0.955, Korean 0.947 -> 0.957 (unguarded 0.962, 0.961), no
  * precision cell lost; 0.45 instead: 0.957, 0.959, two false near links
- * kept (docs/DEDUP.md, "Candidates"). */
-#define SUB_FLOOR_BOTH 0.52
-#define SUB_FLOOR_BOTH_HEAD 0.40
+ * kept (docs/DEDUP.md, "Candidates").  Thirty-first round: with the rules
+ * since (explained relations, shared paragraphs, rule 6's copy shape), the
+ * guard at 0.52 turned away only true pairs - on the tuning bases and
+ * 300-390, the 37 sub pairs decided near and turned away at 0.45-0.52
+ * were all copies - and at 0.45, 0.4 or 0.3 no precision figure of the 96
+ * cells moves; 0.4 (as under one headline before): English / Korean short
+ * near recall +0.3-0.7 / +0.2-0.6 points per range (docs/BENCHMARKS.md).
+ * Rule 6 takes a pair at 0.35 of each text or more, so 0.4 still turns
+ * away a sub pair's copy-shaped text found at 0.35-0.4. */
+#define SUB_FLOOR_BOTH 0.40
 
 /* Twenty-fourth round: may a pair aligned only under short_carried_floor
  * (v->sub 2), or a pair of words or Hangul only under pair_floor (v->sub
@@ -2567,7 +2574,7 @@ static int sub_floor_related(const verified *v)
     if (v->sub == 2) return 0;
     if (v->kind != DEDUP_NEAR) return 0;
     double lo = v->c_other_in_me < v->c_me_in_other ? v->c_other_in_me : v->c_me_in_other;
-    return lo >= SUB_FLOOR_BOTH || (v->same_head && lo >= SUB_FLOOR_BOTH_HEAD);
+    return lo >= SUB_FLOOR_BOTH;
 }
 
 /* Rule 8 (twenty-ninth round): two copies of a short story edited apart
@@ -2968,6 +2975,13 @@ static int record_holds_block(const dedup_doc_record *r, uint64_t fp)
     return 0;
 }
 
+/* Does the candidate's record r store the page's headline block (w->head_k)
+ * word for word?  (Its distinct block fingerprints are sorted.) */
+static int same_headline(const work *w, const dedup_doc_record *r)
+{
+    return w->head_k >= 0 && r->blocks != NULL && record_holds_block(r, w->wb[w->head_k].fp);
+}
+
 /* Twenty-seventh round: is a candidate (record r, nb sketch values
  * against the page's na) a short pair of copy shape whose stored blocks
  * hold the page's headline word for word?  Then it is aligned whatever
@@ -2979,18 +2993,12 @@ static int record_holds_block(const dedup_doc_record *r, uint64_t fp)
  * aligned: 9 of the 37 English short near pairs missed on tuning bases
  * 0-50 and 100-120.  What it lets in is decided as any pair aligned under
  * the floor, weak and sub: rule 1 asks one text half found, and
- * sub_floor_related both texts found at SUB_FLOOR_BOTH_HEAD under the
- * same headline.  Short pairs only (the smaller sketch under
+ * sub_floor_related both texts found at SUB_FLOOR_BOTH.  Short pairs only (the smaller sketch under
  * SHORT_ERROR_SKETCH values): a long story's copies meet the floor on
  * their text.  The candidate must have been met by the index: an anchor
  * for every page's headline as well found one pair more on the tuning
  * bases and let a background story in (docs/DEDUP.md, "Short copies under
  * one headline"). */
-static int same_headline(const work *w, const dedup_doc_record *r)
-{
-    return w->head_k >= 0 && r->blocks != NULL && record_holds_block(r, w->wb[w->head_k].fp);
-}
-
 static int headline_pair(const work *w, const dedup_doc_record *r, uint32_t na, uint32_t nb)
 {
     return copy_shaped_pair(na, nb, SHORT_ERROR_SKETCH) && same_headline(w, r);
