@@ -154,8 +154,16 @@
  * stock values), and from 16 up the tables are the same */
 #define BLOCK_ANCHOR_RARE_POSTINGS 16
 /* a block of a page in words gets a block anchor per this many of its
- * sampled values (at least one; block_anchors) */
-#define BLOCK_ANCHOR_SEGMENT 12u
+ * sampled values (at least one; block_anchors).  12 until the thirty-first
+ * round: a short story a roundup carries is a block or two of 12-23
+ * values, one anchor each, and a copy archived after the roundup whose
+ * edits hit those shingles met nothing of it (32 English and 34 Korean
+ * short containment pairs never candidates on the tuning bases and
+ * 300-390).  6: Korean / English short containment recall +0.2-0.9 /
+ * +0.0-0.3 points per range, no precision figure moved, +0.3% of
+ * `bench_dedup cost 1`'s instructions, +4-10 B of anchors a document
+ * (docs/BENCHMARKS.md, "Combined edits, thirty-first round") */
+#define BLOCK_ANCHOR_SEGMENT 6u
 /* ... and for a page mostly of Hangul words from this many: a Korean word
  * is a stem with its particles (a sentence of 6-9 words), so a Korean
  * roundup carrying three stories has 90-130 word-shingle values where an

@@ -2997,7 +2997,7 @@ static void test_words_block_anchor_every_block(void **state)
     dedup_doc_record g;
     assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
     assert_true(g.n_sketch >= 96);
-    assert_int_equal(g.n_block_anchors, PARAS);
+    assert_true(g.n_block_anchors >= PARAS); /* one or more in every block */
     ix->ops->close(ix);
 }
 
@@ -3024,6 +3024,33 @@ static void test_block_anchor_segments(void **state)
     assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
     assert_true(g.n_sketch >= 128);
     assert_true(g.n_block_anchors >= PARAS + 4); /* one block: one anchor before */
+    ix->ops->close(ix);
+}
+
+/* Thirty-first round: one value per 6 (was 12).  A short story a roundup
+ * carries is a paragraph or two of 12-23 sampled values, which had one
+ * block anchor each: a copy of the story archived after the roundup whose
+ * edits hit those shingles met nothing of it (English and Korean
+ * containment pairs never candidates on the tuning bases).  Twelve
+ * paragraphs of five sentences (~15 sampled values: one anchor each
+ * before, two or three now). */
+static void test_block_anchor_segments_short(void **state)
+{
+    (void)state;
+    enum { PARAS = 12 };
+    fa_buf page;
+    fa_buf_init(&page, 1 << 20);
+    for (unsigned p = 0; p < PARAS; p++) {
+        for (unsigned s = 0; s < 5; s++)
+            sentence(&page, 110, p * 5 + s, 0);
+        fa_buf_puts(&page, "\n\n");
+    }
+    dedup_index *ix = index_of_one("https://w.example/roundup", &page);
+    fa_buf_free(&page);
+    dedup_doc_record g;
+    assert_int_equal(ix->ops->get_doc(ix, 0, &g), 0);
+    assert_true(g.n_sketch >= 128);
+    assert_true(g.n_block_anchors >= PARAS + PARAS / 2);
     ix->ops->close(ix);
 }
 
@@ -3445,6 +3472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_block_anchors_rare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_block_anchor_every_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchor_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_anchor_segments_short, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_anchor_own_shingles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sections_block_anchors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_small_roundup_anchors, setup, teardown),
