@@ -3394,12 +3394,15 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                     if (rc < 0) break;
                     if (r.group == group || r.n_sketch < o->min_sketch) continue;
                 }
+                /* before measure: its text read may free r's blocks (a
+                 * Redis reply) */
+                int head_same = same_headline(w, &r);
                 crc = measure(eng, w, &r, p, &v, &na, &nb, &c);
                 if (crc < 0) {
                     rc = crc;
                     break;
                 }
-                v.head_same = same_headline(w, &r);
+                v.head_same = head_same;
                 rid = r.id, rn = r.n_sketch;
                 v.other_carrier = (r.flags & DEDUP_REC_CARRIER) != 0;
             }
