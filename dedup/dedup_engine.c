@@ -3196,6 +3196,16 @@ static double found_within(const work *w, const uint8_t *found, const uint8_t *w
     return in > 0 ? (double)both / (double)in : 0;
 }
 
+/* The pages this page contains among keep[0..nk) whose found sentences
+ * are known (found_in_contained weighs against them). */
+static int carried_count(const verified *keep, int nk)
+{
+    int n = 0;
+    for (int i = 0; i < nk; i++)
+        n += keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL;
+    return n;
+}
+
 /* Of the page's sentences flagged in found, the share by token weight
  * found in a page it contains (keep[0..nk), CONTAINS); -1 when none is
  * flagged. */
@@ -3237,11 +3247,7 @@ static int explained_by_near(const work *w, const verified *c, const verified *n
  * copy of a story holds a trimmed copy of it too. */
 static int explained_by_carried(const work *w, const verified *n, const verified *keep, int nk)
 {
-    if (n->found == NULL) return 0;
-    int carried = 0;
-    for (int i = 0; i < nk; i++)
-        carried += keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL;
-    if (carried < 2) return 0;
+    if (n->found == NULL || carried_count(keep, nk) < 2) return 0;
     return found_in_contained(w, n->found, keep, nk) >= EXPLAINED_BY_NEAR;
 }
 
@@ -3255,9 +3261,7 @@ static int explained_by_carried(const work *w, const verified *n, const verified
 #define BESIDE_OVERLAP 0.1
 static int carried_beside_others(const work *w, verified *keep, int nk, verified *beside, int nb)
 {
-    int carried = 0;
-    for (int i = 0; i < nk; i++)
-        carried += keep[i].kind == DEDUP_CONTAINS && keep[i].found != NULL;
+    int carried = carried_count(keep, nk);
     int n0 = nk;
     for (int j = 0; j < nb; j++) {
         verified *b = &beside[j];
@@ -3399,8 +3403,8 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
                     if (rc < 0) break;
                     if (r.group == group || r.n_sketch < o->min_sketch) continue;
                 }
-                /* before measure: its text read may free r's blocks (a
-                 * Redis reply) */
+                /* read next to get_doc: the record's arrays are the
+                 * index's, valid until its next get_doc (dedup_index.h) */
                 int head_same = same_headline(w, &r);
                 crc = measure(eng, w, &r, p, &v, &na, &nb, &c);
                 if (crc < 0) {
