@@ -1371,6 +1371,51 @@ static void test_far_match_not_a_block(void **state)
     free(tb), free(tx);
 }
 
+/* Two roundups carrying one story: R1 (its own story of four paragraphs,
+ * the story S, four paragraphs of another), S archived, then R2 - a short
+ * story of its own (three paragraphs, the second holding one of S's
+ * sentences: a stock sentence of the topic), S whole and a paragraph of
+ * another story.
+ * R2's own blocks lie around what it shares with S (one before, one
+ * between, one after), a copy's spread (copy_own_blocks): S is not
+ * called contained in it, and R2, most of it S's text, was called
+ * contained in R1 (English base 810: two roundups called containers of a
+ * third).  What R2 shares with R1 is S, which R2 holds nearly whole
+ * beside text of its own (explained_by_held): not contained. */
+static void test_roundups_share_a_story(void **state)
+{
+    (void)state;
+    uint64_t st[18], r1[42], r2[27];
+    for (unsigned i = 0; i < 18; i++)
+        st[i] = 7000 + i;
+    static const unsigned sp[6] = {3, 3, 3, 3, 3, 3};
+    unsigned k = 0;
+    for (unsigned i = 0; i < 12; i++)
+        r1[k++] = 7100 + i;
+    for (unsigned i = 0; i < 18; i++)
+        r1[k++] = st[i];
+    for (unsigned i = 0; i < 12; i++) /* and another story */
+        r1[k++] = 7400 + i;
+    static const unsigned r1p[14] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+    k = 0;
+    r2[k++] = 7200, r2[k++] = 7201;   /* its own first paragraph */
+    r2[k++] = 7202, r2[k++] = st[10]; /* a stock sentence of S */
+    r2[k++] = 7203, r2[k++] = 7204;   /* its own third paragraph */
+    for (unsigned i = 0; i < 18; i++)
+        r2[k++] = st[i];
+    for (unsigned i = 0; i < 3; i++) /* another story's paragraph */
+        r2[k++] = 7300 + i;
+    static const unsigned r2p[10] = {2, 2, 2, 3, 3, 3, 3, 3, 3, 3};
+    char *ts = sentence_text("The river wall is reviewed", st, sp, 6);
+    char *t1 = sentence_text("Monday's roundup", r1, r1p, 14);
+    char *t2 = sentence_text("Tuesday's roundup", r2, r2p, 10);
+    char *order[3] = {t1, ts, t2};
+    unsigned contains, contained_in;
+    analyse_in_order("roundups", order, 3, 0, &contains, &contained_in);
+    assert_int_equal(contained_in, 0u);
+    free(ts), free(t1), free(t2);
+}
+
 /* Rule 7 (NEAR_TRIMMED_MIN): a short story's trimmed copy under a new
  * headline - two sentences of the story's second paragraph and two of its
  * third, 4 of 15 - is near the story: found whole in it but the headline
@@ -2413,6 +2458,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trimmed_carried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_beside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_far_match_not_a_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roundups_share_a_story, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carried_after_own_story, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias_and_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
