@@ -93,6 +93,21 @@
 #define MAX_CANDIDATES 384
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
+/* A page of Han/Kana characters gets an alignment back, up to this many
+ * times, for each that found nothing shared (under ALIGN_EMPTY_SHARE of
+ * either text: the candidate held the page's sketch values on a
+ * register's stock 4-grams only).  A short Japanese page's first six
+ * candidates are often long pages holding 0.7-0.8 of its sketch so and
+ * none of its sentences, its edited copy ranked seventh; a roundup's
+ * short carried story ranked past six same-topic pages.  Thirty-second
+ * round, on the 96 cells: with 2, containment recall up in 4
+ * language-cells and Chinese near recall in 1, nothing down, at +10% of
+ * a Japanese page's CPU time (+2% Chinese); with 6, 11 cells up at +30%
+ * (+8%).  Not for pages in words: their candidates rank on rare anchors,
+ * and the crawl's English pages would pay for it (docs/DEDUP.md,
+ * "Candidates") */
+#define MAX_REFUNDED 2
+#define ALIGN_EMPTY_SHARE 0.05
 /* A page of characters with more candidates than this within the floor
  * (crowded: a register's stock 4-grams) gives the alignments its
  * candidates of a carried text's shape, or that may carry it, would have
@@ -682,6 +697,7 @@ typedef struct work {
     int n_pre, pre_cap, pre_ok, unlocked; /* measuring in presearch: text reads take the lock */
     uint64_t seq0;                        /* eng->seq when presearch read the index */
     unsigned confirm_left;                /* alignments this page may still make (MAX_CONFIRMED) */
+    unsigned refund_left;                 /* alignments it may get back (MAX_REFUNDED) */
     int head_k; /* presearch: the content block of the page's headline (page_headline), or -1 */
     /* presearch, a page of characters: per kept candidate the bits of the
      * page's values it holds (n_hw words each, pre's order; marked by the
@@ -1505,8 +1521,9 @@ static int scatter_measured(const dedup_options *o, const verified *v, uint64_t 
  * the smaller of the two shares, c_other_in_me = share of the other's
  * text found here, c_me_in_other the reverse.  Returns 1 when confirmed,
  * 0 when v stays the sketch's, or an error.  Past the page's
- * MAX_CONFIRMED alignments (w->confirm_left), a candidate within the floor
- * is neither aligned nor judged on the sketch (over_cap). */
+ * MAX_CONFIRMED alignments (w->confirm_left, and those given back:
+ * MAX_REFUNDED), a candidate within the floor is neither aligned nor
+ * judged on the sketch (over_cap). */
 static int close_copy_blocks(const align_layout *lay);
 static uint32_t own_blocks(const align_layout *lay);
 static uint32_t untouched_own_blocks(const align_layout *lay);
@@ -1765,6 +1782,11 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         v->other_tail = v->other_lay.found && !v->other_lay.lead && !v->other_lay.inner;
         free(fo);
         v->res = v->c_me_in_other < v->c_other_in_me ? v->c_me_in_other : v->c_other_in_me;
+        /* an alignment that found nothing on a page of Han/Kana is given
+         * back (MAX_REFUNDED) */
+        if (v->unspaced && w->refund_left > 0 && v->c_me_in_other < ALIGN_EMPTY_SHARE &&
+            v->c_other_in_me < ALIGN_EMPTY_SHARE)
+            w->confirm_left++, w->refund_left--;
         /* texts of Han/Kana characters: the low-evidence rules' shares
          * again with the pair's stock phrases left out (pair_shares) */
         v->pair_me = v->c_me_in_other, v->pair_other = v->c_other_in_me;
@@ -3029,6 +3051,7 @@ static void presearch(dedup_engine *eng, const dedup_input *in, work *w)
     w->n_pre = 0;
     w->pre_ok = 0;
     w->confirm_left = MAX_CONFIRMED;
+    w->refund_left = MAX_REFUNDED;
     page_headline(w);
     if (w->sk.n < o->min_sketch) return;
     dedup_candidate cand[MAX_CANDIDATES];
@@ -3387,6 +3410,7 @@ static int lookup(dedup_engine *eng, const dedup_input *in, work *w, dedup_resul
          * presearch: a copy analysed at the same moment) has alignments of
          * its own */
         w->confirm_left = MAX_CONFIRMED;
+        w->refund_left = MAX_REFUNDED;
         if (w->pre_ok && eng->seq - w->seq0 <= RECENT_INSERTS) {
             /* presearch measured the index's candidates; what was inserted
              * since is measured here */
