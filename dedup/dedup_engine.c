@@ -94,20 +94,22 @@
 #define MAX_CANDIDATES_WORDS 64
 #define MAX_CONFIRMED 6
 /* A page of Han/Kana characters gets an alignment back, up to this many
- * times, for each that found nothing shared (under ALIGN_EMPTY_SHARE of
- * either text: the candidate held the page's sketch values on a
- * register's stock 4-grams only).  A short Japanese page's first six
- * candidates are often long pages holding 0.7-0.8 of its sketch so and
- * none of its sentences, its edited copy ranked seventh; a roundup's
- * short carried story ranked past six same-topic pages.  Thirty-second
- * round, on the 96 cells: with 2, containment recall up in 4
- * language-cells and Chinese near recall in 1, nothing down, at +10% of
- * a Japanese page's CPU time (+2% Chinese); with 6, 11 cells up at +30%
- * (+8%).  Not for pages in words: their candidates rank on rare anchors,
- * and the crawl's English pages would pay for it (docs/DEDUP.md,
- * "Candidates") */
+ * times, for each that found under ALIGN_EMPTY_SHARE of both texts -
+ * less than any rule of decide takes (the least: rule 7's 0.2 of the
+ * fuller copy, NEAR_TRIMMED_MIN), so the candidate held the page's sketch
+ * values on a register's stock 4-grams and stock sentences only.  A
+ * short Japanese page's first six candidates are often long pages
+ * holding 0.7-0.8 of its sketch so, its edited copy ranked seventh; a
+ * roundup's short carried story ranked past six same-topic pages.
+ * Thirty-second round, on the 96 cells: with 2 refunds at 0.05 (nothing
+ * found), containment recall up in 4 language-cells and Chinese near
+ * recall in 1, nothing down, at +10% of a Japanese page's CPU time (+2%
+ * Chinese; with 6 refunds 11 cells up at +30%); at 0.15 Japanese near
+ * recall at base 170 too.  Not for pages in words: their candidates rank
+ * on rare anchors, and the crawl's English pages would pay for it
+ * (docs/DEDUP.md, "Alignments given back") */
 #define MAX_REFUNDED 2
-#define ALIGN_EMPTY_SHARE 0.05
+#define ALIGN_EMPTY_SHARE 0.15
 /* A page of characters with more candidates than this within the floor
  * (crowded: a register's stock 4-grams) gives the alignments its
  * candidates of a carried text's shape, or that may carry it, would have
