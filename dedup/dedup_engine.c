@@ -1784,8 +1784,8 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         v->other_tail = v->other_lay.found && !v->other_lay.lead && !v->other_lay.inner;
         free(fo);
         v->res = v->c_me_in_other < v->c_other_in_me ? v->c_me_in_other : v->c_other_in_me;
-        /* an alignment that found nothing on a page of Han/Kana is given
-         * back (MAX_REFUNDED) */
+        /* an alignment of a page of Han/Kana that found less than any
+         * rule takes is given back (MAX_REFUNDED, ALIGN_EMPTY_SHARE) */
         if (v->unspaced && w->refund_left > 0 && v->c_me_in_other < ALIGN_EMPTY_SHARE &&
             v->c_other_in_me < ALIGN_EMPTY_SHARE)
             w->confirm_left++, w->refund_left--;
