@@ -1393,6 +1393,22 @@ static double sketch_best(const verified *v)
  * 1.5 standard errors: 5 more near pairs, a false near link and a
  * background story in. */
 #define SHORT_ERROR_SKETCH 48
+/* Thirty-third round: a page of Han/Kana meets the floor the pair's
+ * script asks (candidate_floor_of; the character floor, 0.55, for all but
+ * a short pair of resembling sketches) less one standard error up to
+ * SHORT_ERROR_SKETCH_CHARS values: the copy of a story of four paragraphs
+ * (80-128 character values) with a new headline and a third of its
+ * sentences rewritten keeps 0.5-0.6 of its text, and its sketch strays
+ * under 0.55 by one error (0.05 at 93 values).  Such a pair is aligned as
+ * sub (sub_floor_related: near only with both texts 0.4 found, never a
+ * container by decide).  On the 96 cells of the rounds: 11 language-cells
+ * up (near recall Japanese 120, 860, 980, 1230, 1480, Chinese 460, 960,
+ * 1250; containment Japanese 10, 1450, Chinese 940 - carried stories the
+ * lookup found beside others), none down, no precision figure or hard
+ * negative moved; up to 80 values only the three containment cells, up
+ * to 100 all but Japanese 1480, up to 256 (a page's whole sketch) the
+ * same as 128 (docs/BENCHMARKS.md, "thirty-third round"). */
+#define SHORT_ERROR_SKETCH_CHARS 128
 
 /* Are sketches of na and nb values a pair of copy shape, the smaller
  * under `below` values and the larger at most DEDUP_SHORT_PAIR_RATIO
@@ -1404,12 +1420,18 @@ static int copy_shaped_pair(uint32_t na, uint32_t nb, uint32_t below)
 }
 
 /* The floor a pair of sketches of na and nb values meets instead of
- * `floor` (SHORT_ERROR_SKETCH). */
-static double pair_floor(double floor, uint32_t na, uint32_t nb)
+ * `floor` when of copy shape under `below` values (pair_floor). */
+static double pair_floor_under(double floor, uint32_t na, uint32_t nb, uint32_t below)
 {
-    if (!copy_shaped_pair(na, nb, SHORT_ERROR_SKETCH)) return floor;
+    if (!copy_shaped_pair(na, nb, below)) return floor;
     uint32_t n_small = na < nb ? na : nb;
     return floor - sqrt(floor * (1.0 - floor) / n_small);
+}
+
+/* ... under SHORT_ERROR_SKETCH values. */
+static double pair_floor(double floor, uint32_t na, uint32_t nb)
+{
+    return pair_floor_under(floor, na, nb, SHORT_ERROR_SKETCH);
 }
 
 /* Twenty-fourth round: does a pair of containment shape - the smaller
@@ -1635,7 +1657,10 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
         short_pair = 0;
     double pf = candidate_floor_of(&eng->opt, &w->at, short_pair);
     int carried_sub = 0;
-    if (best < pair_floor(pf, w->sk.n, r->n_sketch) && !v->head_block) {
+    /* Han/Kana: one error under the floor up to SHORT_ERROR_SKETCH_CHARS */
+    uint32_t error_below =
+        w->at.unspaced * 2 > w->at.tokens ? SHORT_ERROR_SKETCH_CHARS : SHORT_ERROR_SKETCH;
+    if (best < pair_floor_under(pf, w->sk.n, r->n_sketch, error_below) && !v->head_block) {
         if (!carried_low || !short_carried_floor(v, pf, w->sk.n, r->n_sketch)) return 0;
         carried_sub = 1;
     }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2117,6 +2118,7 @@ static char *han_story(unsigned id, unsigned head_story, unsigned typo_mask, int
 typedef struct short_trace {
     double best, shares[2], res;
     int confirmed, same_head;
+    uint32_t n[2]; /* the page's sketch values, the candidate's */
 } short_trace;
 
 static void short_trace_cb(void *ud, const dedup_trace *t)
@@ -2128,6 +2130,7 @@ static void short_trace_cb(void *ud, const dedup_trace *t)
     st->shares[0] = t->other_in_me, st->shares[1] = t->me_in_other;
     st->same_head = t->same_head;
     st->res = t->sketch_res;
+    st->n[0] = t->sketch_n, st->n[1] = t->other_sketch_n;
 }
 
 /* A short Chinese story's copy under a new headline, with typos in four of
@@ -2143,7 +2146,7 @@ static void test_short_chars_pair_aligned(void **state)
         char d[96];
         snprintf(d, sizeof d, "%s/%d", dir, lowered);
         assert_int_equal(mkdir(d, 0755), 0);
-        short_trace st = {0, {0, 0}, 0, 0, 0};
+        short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
         dedup_options o = {0};
         o.trace = short_trace_cb, o.trace_ud = &st;
         if (!lowered) o.candidate_floor_short = DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS;
@@ -2167,6 +2170,59 @@ static void test_short_chars_pair_aligned(void **state)
     }
 }
 
+/* A Chinese story of n sentences in paragraphs of three under the
+ * headline of head_story; typo_mask: sentences with a typo; rewritten:
+ * sentences replaced by one of another story. */
+static char *han_long(unsigned id, unsigned head_story, unsigned n, unsigned typo_mask,
+                      unsigned rewritten)
+{
+    fa_buf b;
+    fa_buf_init(&b, 1 << 16);
+    han_sentence(&b, head_story, 100, 0);
+    fa_buf_puts(&b, "\n\n");
+    for (unsigned s = 0; s < n; s++) {
+        if ((rewritten >> s) & 1)
+            han_sentence(&b, id + 1000, s, 0);
+        else
+            han_sentence(&b, id, s, (typo_mask >> s) & 1);
+        if (s % 3 == 2) fa_buf_puts(&b, "\n\n");
+    }
+    return fa_buf_steal(&b, NULL);
+}
+
+/* A Chinese story of four paragraphs and its copy under a new headline
+ * with four of its twelve sentences rewritten and a typo in another: the
+ * pair's sketches (80 values or more each: not a short pair) meet under
+ * the character floor, by less than one standard error; the texts share
+ * 0.6 of each other.  Aligned from the floor less that error
+ * (SHORT_ERROR_SKETCH_CHARS) and found near; until the thirty-third
+ * round it was left unrelated, unaligned. */
+static void test_chars_pair_floor_error(void **state)
+{
+    (void)state;
+    short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
+    dedup_options o = {0};
+    o.trace = short_trace_cb, o.trace_ud = &st;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_result r;
+    char *orig = han_long(1, 1, 12, 0, 0), *copy = han_long(1, 2, 12, 0x2, 0x78);
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    uint32_t n_small = st.n[0] < st.n[1] ? st.n[0] : st.n[1];
+    assert_true(n_small >= DEDUP_SHORT_SKETCH);
+    assert_true(st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
+    double f = DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS;
+    assert_true(st.best >= f - sqrt(f * (1 - f) / n_small));
+    assert_int_equal(st.confirmed, 1);
+    assert_true(st.shares[0] >= 0.5 && st.shares[1] >= 0.5);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_NEAR);
+    dedup_result_free(&r);
+    free(orig), free(copy);
+    dedup_engine_close(e);
+}
+
 /* The short floor is for pairs of similar size: a short story whose
  * character sketch is 0.4-0.55 inside a page over three times its size
  * (its typo'd copy beside twelve paragraphs of another story) is not
@@ -2174,7 +2230,7 @@ static void test_short_chars_pair_aligned(void **state)
 static void test_short_floor_not_for_long_pages(void **state)
 {
     (void)state;
-    short_trace st = {0, {0, 0}, 0, 0, 0};
+    short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
     dedup_options o = {0};
     o.trace = short_trace_cb, o.trace_ud = &st;
     dedup_engine *e;
@@ -2240,7 +2296,7 @@ static void test_weak_same_head_not_near(void **state)
     (void)state;
     char d[96];
     snprintf(d, sizeof d, "%s/14", dir);
-    short_trace st = {0, {0, 0}, 0, 0, 0};
+    short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
     int kind = same_desk_pair(d, 14, &st);
     assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
                 st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
@@ -2327,7 +2383,7 @@ static void test_short_pair_needs_resemblance(void **state)
     (void)state;
     char d[96];
     snprintf(d, sizeof d, "%s/8", dir);
-    short_trace st = {0, {0, 0}, 0, 0, 0};
+    short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
     assert_int_equal(same_desk_pair(d, 8, &st), 0);
     assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
                 st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
@@ -2353,7 +2409,7 @@ static void test_chars_one_side_near(void **state)
         char d[96];
         snprintf(d, sizeof d, "%s/%d", dir, rule);
         assert_int_equal(mkdir(d, 0755), 0);
-        short_trace st = {0, {0, 0}, 0, 0, 0};
+        short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
         dedup_options o = {0};
         o.trace = short_trace_cb, o.trace_ud = &st;
         if (!rule) o.confirm_near_chars = 0.99;
@@ -3439,6 +3495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_short_copy_with_lede_is_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_copies_same_headline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_chars_pair_aligned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chars_pair_floor_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_floor_not_for_long_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_weak_same_head_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_found_as_head, setup, teardown),
