@@ -2096,23 +2096,31 @@ static void han_sentence(fa_buf *b, unsigned story, unsigned s, int typo)
     fa_buf_puts(b, "\xE3\x80\x82"); /* 。 */
 }
 
-/* A short story: a headline (sentence 100 of head_story), then two
- * paragraphs of three sentences; typo_mask: sentences with a typo;
- * rewritten: a sentence replaced by one of another story (or -1). */
-static char *han_story(unsigned id, unsigned head_story, unsigned typo_mask, int rewritten)
+/* A Chinese story of n sentences in paragraphs of three under the
+ * headline of head_story (sentence 100); typo_mask: sentences with a
+ * typo; rewritten: sentences replaced by one of another story. */
+static char *han_long(unsigned id, unsigned head_story, unsigned n, unsigned typo_mask,
+                      unsigned rewritten)
 {
     fa_buf b;
     fa_buf_init(&b, 1 << 16);
     han_sentence(&b, head_story, 100, 0);
     fa_buf_puts(&b, "\n\n");
-    for (unsigned s = 0; s < 6; s++) {
-        if ((int)s == rewritten)
+    for (unsigned s = 0; s < n; s++) {
+        if ((rewritten >> s) & 1)
             han_sentence(&b, id + 1000, s, 0);
         else
             han_sentence(&b, id, s, (typo_mask >> s) & 1);
-        if (s == 2) fa_buf_puts(&b, "\n\n");
+        if (s % 3 == 2 && s + 1 < n) fa_buf_puts(&b, "\n\n");
     }
     return fa_buf_steal(&b, NULL);
+}
+
+/* A short story: a headline, then two paragraphs of three sentences;
+ * rewritten: the one sentence replaced (or -1). */
+static char *han_story(unsigned id, unsigned head_story, unsigned typo_mask, int rewritten)
+{
+    return han_long(id, head_story, 6, typo_mask, rewritten < 0 ? 0 : 1u << rewritten);
 }
 
 typedef struct short_trace {
@@ -2131,6 +2139,16 @@ static void short_trace_cb(void *ud, const dedup_trace *t)
     st->same_head = t->same_head;
     st->res = t->sketch_res;
     st->n[0] = t->sketch_n, st->n[1] = t->other_sketch_n;
+}
+
+/* An engine on dir with default options, tracing its candidates to *st. */
+static dedup_engine *traced_engine(short_trace *st)
+{
+    dedup_options o = {0};
+    o.trace = short_trace_cb, o.trace_ud = st;
+    dedup_engine *e;
+    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    return e;
 }
 
 /* A short Chinese story's copy under a new headline, with typos in four of
@@ -2170,26 +2188,6 @@ static void test_short_chars_pair_aligned(void **state)
     }
 }
 
-/* A Chinese story of n sentences in paragraphs of three under the
- * headline of head_story; typo_mask: sentences with a typo; rewritten:
- * sentences replaced by one of another story. */
-static char *han_long(unsigned id, unsigned head_story, unsigned n, unsigned typo_mask,
-                      unsigned rewritten)
-{
-    fa_buf b;
-    fa_buf_init(&b, 1 << 16);
-    han_sentence(&b, head_story, 100, 0);
-    fa_buf_puts(&b, "\n\n");
-    for (unsigned s = 0; s < n; s++) {
-        if ((rewritten >> s) & 1)
-            han_sentence(&b, id + 1000, s, 0);
-        else
-            han_sentence(&b, id, s, (typo_mask >> s) & 1);
-        if (s % 3 == 2) fa_buf_puts(&b, "\n\n");
-    }
-    return fa_buf_steal(&b, NULL);
-}
-
 /* A Chinese story of four paragraphs and its copy under a new headline
  * with four of its twelve sentences rewritten and a typo in another: the
  * pair's sketches (80 values or more each: not a short pair) meet under
@@ -2201,10 +2199,7 @@ static void test_chars_pair_floor_error(void **state)
 {
     (void)state;
     short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
-    dedup_options o = {0};
-    o.trace = short_trace_cb, o.trace_ud = &st;
-    dedup_engine *e;
-    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_engine *e = traced_engine(&st);
     dedup_result r;
     char *orig = han_long(1, 1, 12, 0, 0), *copy = han_long(1, 2, 12, 0x2, 0x78);
     assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
@@ -2231,10 +2226,7 @@ static void test_short_floor_not_for_long_pages(void **state)
 {
     (void)state;
     short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
-    dedup_options o = {0};
-    o.trace = short_trace_cb, o.trace_ud = &st;
-    dedup_engine *e;
-    assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
+    dedup_engine *e = traced_engine(&st);
     dedup_result r;
     char *orig = han_story(1, 1, 0, -1), *copy = han_story(1, 2, 0x3F, 4);
     fa_buf page;
