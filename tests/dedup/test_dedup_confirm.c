@@ -2218,6 +2218,34 @@ static void test_chars_pair_floor_error(void **state)
     dedup_engine_close(e);
 }
 
+/* A short Chinese story's copy under a new headline with three of its six
+ * sentences rewritten (0, 2 and 4): aligned only from the short floor
+ * (weak), 0.43 of each text found, both copy-shaped.  Rule 6 asked such a
+ * pair for one text half found until the thirty-third round, and left it
+ * unrelated; that guard is now for pairs under one headline only (a
+ * same-desk story: test_weak_same_head_not_near). */
+static void test_weak_copy_new_headline_near(void **state)
+{
+    (void)state;
+    short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
+    dedup_engine *e = traced_engine(&st);
+    dedup_result r;
+    char *orig = han_story(1, 1, 0, -1), *copy = han_long(1, 2, 6, 0, 0x15);
+    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    assert_true(st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
+    assert_int_equal(st.confirmed, 1);
+    assert_int_equal(st.same_head, 0);
+    for (int k = 0; k < 2; k++)
+        assert_true(st.shares[k] >= DEDUP_DEFAULT_CONFIRM_NEAR_COPY &&
+                    st.shares[k] < DEDUP_DEFAULT_CONFIRM_NEAR);
+    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_NEAR);
+    dedup_result_free(&r);
+    free(orig), free(copy);
+    dedup_engine_close(e);
+}
+
 /* The short floor is for pairs of similar size: a short story whose
  * character sketch is 0.4-0.55 inside a page over three times its size
  * (its typo'd copy beside twelve paragraphs of another story) is not
@@ -3488,6 +3516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_short_copies_same_headline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_chars_pair_aligned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_pair_floor_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weak_copy_new_headline_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_floor_not_for_long_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_weak_same_head_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_found_as_head, setup, teardown),
