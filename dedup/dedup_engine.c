@@ -1652,7 +1652,14 @@ static int confirm(const dedup_engine *eng, work *w, const dedup_doc_record *r, 
     if (rc < 0) return rc;
     /* Han/Kana: a short text's share in another reaches 0.4 by chance on
      * stock 4-grams (2.4 times the alignments of a Chinese page); the
-     * copies of one short story also resemble each other */
+     * copies of one short story also resemble each other.  Thirty-third
+     * round: short_pair_res 0.25 -> 0.15 - copies with 5-7 edits between
+     * them resemble at 0.15-0.25 (the Japanese short near pairs missed
+     * at the floor, tuning and held-out bases), and since the page's
+     * alignments are capped (MAX_CONFIRMED) a lower guard costs a bounded
+     * few: on the 96 cells 27 language-cells up, none down, nothing
+     * between 0.15 and 0.01 more; +1.4% of `cost 1`'s instructions
+     * (docs/BENCHMARKS.md, "thirty-third round") */
     if (short_pair && w->at.unspaced * 2 > w->at.tokens && v->res < eng->opt.short_pair_res)
         short_pair = 0;
     double pf = candidate_floor_of(&eng->opt, &w->at, short_pair);

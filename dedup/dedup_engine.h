@@ -79,7 +79,9 @@
 #define DEDUP_SHORT_PAIR_RATIO 3
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT 0.4
 #define DEDUP_DEFAULT_CANDIDATE_FLOOR_HANGUL 0.3
-#define DEDUP_DEFAULT_SHORT_PAIR_RES 0.25
+/* a Han/Kana short pair also needs this sketch resemblance (0.25 until the
+ * thirty-third round; docs/DEDUP.md) */
+#define DEDUP_DEFAULT_SHORT_PAIR_RES 0.15
 #define DEDUP_DEFAULT_STOCK_SENTENCES 3
 #define DEDUP_DEFAULT_SENTENCE_MIN_HANGUL 0.6
 #define DEDUP_DEFAULT_CONTAINER_RATIO 1.3
@@ -157,7 +159,7 @@ typedef struct dedup_options {
     double candidate_floor_hangul;  /* the same for texts mostly of Hangul syllables (a
                                        long pair's floor: candidate_floor); 0 = 0.3 */
     double short_pair_res;          /* Han/Kana: a short pair also needs this sketch
-                                       resemblance; 0 = 0.25 */
+                                       resemblance; 0 = 0.15 */
     double sentence_min_chars;      /* the same for sentences of Han/Kana characters
                                        (character trigrams); 0 = 0.7 */
     unsigned stock_sentences;       /* character trigrams in this many sentences of either
