@@ -2829,9 +2829,8 @@ static void decide(const dedup_options *o, verified *v, int confirmed)
          * the 96 cells, lifted there, 28 language-cells' near recall up
          * (short copies with 0.35-0.5 of each text found: a new headline,
          * a lede, sentences rewritten), no precision figure or hard
-         * negative moved (the shared-paragraph and own-block bounds,
-         * added since the guard, keep background stories and follow-ups
-         * out) */
+         * negative moved (shared_paragraphs, added since the guard,
+         * keeps background stories and follow-ups out) */
         else if (close_copy_blocks(&v->me_lay) && close_copy_blocks(&v->other_lay) &&
                  !v->shared_paragraphs && v->res >= o->confirm_near_copy &&
                  v->pair_me >= o->confirm_near_copy && v->pair_other >= o->confirm_near_copy &&
