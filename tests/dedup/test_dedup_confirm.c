@@ -2400,8 +2400,8 @@ static void test_head_found_as_head(void **state)
  * sentences in a page of seventeen, under 2.5 times its sketch): a short
  * text's share reaches 0.4 by chance on a register's stock 4-grams.
  * (0.25 until the thirty-third round: the same-desk pair of
- * test_weak_same_head_not_near with other sentences of its own, at 0.19,
- * is now aligned, and unrelated.) */
+ * test_weak_same_head_not_near with other sentences of its own, between
+ * the two values, is now aligned, and unrelated.) */
 static void test_short_pair_needs_resemblance(void **state)
 {
     (void)state;
