@@ -2141,14 +2141,23 @@ static void short_trace_cb(void *ud, const dedup_trace *t)
     st->n[0] = t->sketch_n, st->n[1] = t->other_sketch_n;
 }
 
-/* An engine on dir with default options, tracing its candidates to *st. */
-static dedup_engine *traced_engine(short_trace *st)
+/* text, then page, analysed on an engine on dir with default options,
+ * tracing page's candidates to *st; returns the kind of page's finding on
+ * text (0: none). */
+static int traced_pair(short_trace *st, const char *text, const char *page)
 {
     dedup_options o = {0};
     o.trace = short_trace_cb, o.trace_ud = st;
     dedup_engine *e;
     assert_int_equal(dedup_engine_open(dir, &o, &e), 0);
-    return e;
+    dedup_result r;
+    assert_int_equal(analyze(e, "https://a.example/text", text, &r), 0);
+    dedup_result_free(&r);
+    assert_int_equal(analyze(e, "https://b.example/page", page, &r), 0);
+    int kind = kind_of(&r, "https://a.example/text");
+    dedup_result_free(&r);
+    dedup_engine_close(e);
+    return kind;
 }
 
 /* A short Chinese story's copy under a new headline, with typos in four of
@@ -2199,12 +2208,9 @@ static void test_chars_pair_floor_error(void **state)
 {
     (void)state;
     short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
-    dedup_engine *e = traced_engine(&st);
-    dedup_result r;
     char *orig = han_long(1, 1, 12, 0, 0), *copy = han_long(1, 2, 12, 0x2, 0x78);
-    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
-    dedup_result_free(&r);
-    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    int kind = traced_pair(&st, orig, copy);
+    free(orig), free(copy);
     uint32_t n_small = st.n[0] < st.n[1] ? st.n[0] : st.n[1];
     assert_true(n_small >= DEDUP_SHORT_SKETCH);
     assert_true(st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
@@ -2212,10 +2218,7 @@ static void test_chars_pair_floor_error(void **state)
     assert_true(st.best >= f - sqrt(f * (1 - f) / n_small));
     assert_int_equal(st.confirmed, 1);
     assert_true(st.shares[0] >= 0.5 && st.shares[1] >= 0.5);
-    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_NEAR);
-    dedup_result_free(&r);
-    free(orig), free(copy);
-    dedup_engine_close(e);
+    assert_int_equal(kind, DEDUP_NEAR);
 }
 
 /* A short Chinese story's copy under a new headline with three of its six
@@ -2228,22 +2231,16 @@ static void test_weak_copy_new_headline_near(void **state)
 {
     (void)state;
     short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
-    dedup_engine *e = traced_engine(&st);
-    dedup_result r;
     char *orig = han_story(1, 1, 0, -1), *copy = han_long(1, 2, 6, 0, 0x15);
-    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
-    dedup_result_free(&r);
-    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
+    int kind = traced_pair(&st, orig, copy);
+    free(orig), free(copy);
     assert_true(st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
     assert_int_equal(st.confirmed, 1);
     assert_int_equal(st.same_head, 0);
     for (int k = 0; k < 2; k++)
         assert_true(st.shares[k] >= DEDUP_DEFAULT_CONFIRM_NEAR_COPY &&
                     st.shares[k] < DEDUP_DEFAULT_CONFIRM_NEAR);
-    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_NEAR);
-    dedup_result_free(&r);
-    free(orig), free(copy);
-    dedup_engine_close(e);
+    assert_int_equal(kind, DEDUP_NEAR);
 }
 
 /* The short floor is for pairs of similar size: a short story whose
@@ -2254,8 +2251,6 @@ static void test_short_floor_not_for_long_pages(void **state)
 {
     (void)state;
     short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
-    dedup_engine *e = traced_engine(&st);
-    dedup_result r;
     char *orig = han_story(1, 1, 0, -1), *copy = han_story(1, 2, 0x3F, 4);
     fa_buf page;
     fa_buf_init(&page, 1 << 16);
@@ -2264,15 +2259,11 @@ static void test_short_floor_not_for_long_pages(void **state)
         fa_buf_puts(&page, s % 3 == 0 ? "\n\n" : "");
         han_sentence(&page, 9, s, 0);
     }
-    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
-    dedup_result_free(&r);
-    assert_int_equal(analyze(e, "https://b.example/page", page.data, &r), 0);
+    traced_pair(&st, orig, page.data);
+    free(orig), free(copy), fa_buf_free(&page);
     assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
                 st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
     assert_int_equal(st.confirmed, 0);
-    dedup_result_free(&r);
-    free(orig), free(copy), fa_buf_free(&page);
-    dedup_engine_close(e);
 }
 
 /* Two short stories under one headline sharing two of six sentences (a
@@ -2406,8 +2397,6 @@ static void test_short_pair_needs_resemblance(void **state)
 {
     (void)state;
     short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
-    dedup_engine *e = traced_engine(&st);
-    dedup_result r;
     char *a = han_story(1, 1, 0, -1);
     fa_buf b;
     fa_buf_init(&b, 1 << 16);
@@ -2417,10 +2406,9 @@ static void test_short_pair_needs_resemblance(void **state)
         han_sentence(&b, s < 3 ? 1 : 8, s, 0);
         fa_buf_puts(&b, s % 3 == 2 ? "\n\n" : "");
     }
-    assert_int_equal(analyze(e, "https://a.example/a", a, &r), 0);
-    dedup_result_free(&r);
-    assert_int_equal(analyze(e, "https://b.example/b", b.data, &r), 0);
-    assert_int_equal(kind_of(&r, "https://a.example/a"), 0);
+    int kind = traced_pair(&st, a, b.data);
+    free(a), fa_buf_free(&b);
+    assert_int_equal(kind, 0);
     assert_true(st.best >= DEDUP_DEFAULT_CANDIDATE_FLOOR_SHORT &&
                 st.best < DEDUP_DEFAULT_CANDIDATE_FLOOR_CHARS);
     uint32_t n_small = st.n[0] < st.n[1] ? st.n[0] : st.n[1];
@@ -2428,9 +2416,6 @@ static void test_short_pair_needs_resemblance(void **state)
     assert_true(n_small < DEDUP_SHORT_SKETCH && n_large <= DEDUP_SHORT_PAIR_RATIO * n_small);
     assert_true(st.res < DEDUP_DEFAULT_SHORT_PAIR_RES);
     assert_int_equal(st.confirmed, 0);
-    dedup_result_free(&r);
-    free(a), fa_buf_free(&b);
-    dedup_engine_close(e);
 }
 
 /* A short Chinese story's copy under a new headline with three of its six
@@ -2442,18 +2427,12 @@ static void test_short_copy_low_resemblance(void **state)
 {
     (void)state;
     short_trace st = {0, {0, 0}, 0, 0, 0, {0, 0}};
-    dedup_engine *e = traced_engine(&st);
-    dedup_result r;
     char *orig = han_story(1, 1, 0, -1), *copy = han_long(1, 2, 6, 0, 0x32);
-    assert_int_equal(analyze(e, "https://a.example/orig", orig, &r), 0);
-    dedup_result_free(&r);
-    assert_int_equal(analyze(e, "https://b.example/copy", copy, &r), 0);
-    assert_int_equal(st.confirmed, 1);
-    assert_int_equal(kind_of(&r, "https://a.example/orig"), DEDUP_NEAR);
-    assert_true(st.res >= DEDUP_DEFAULT_SHORT_PAIR_RES && st.res < 0.25);
-    dedup_result_free(&r);
+    int kind = traced_pair(&st, orig, copy);
     free(orig), free(copy);
-    dedup_engine_close(e);
+    assert_int_equal(st.confirmed, 1);
+    assert_int_equal(kind, DEDUP_NEAR);
+    assert_true(st.res >= DEDUP_DEFAULT_SHORT_PAIR_RES && st.res < 0.25);
 }
 
 /* A short Chinese story's copy under a new headline carrying five of its
