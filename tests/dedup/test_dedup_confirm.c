@@ -1764,6 +1764,61 @@ static void test_copy_not_carrier_first(void **state)
     }
 }
 
+/* Sentence s of story `story` twice a sentence's length: 28 pseudo-words. */
+static void long_sentence(fa_buf *b, unsigned story, unsigned s)
+{
+    uint64_t x = (uint64_t)story * 0x9E3779B97F4A7C15ull + s * 7919u + 1;
+    for (int w = 0; w < 28; w++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        fa_buf_printf(b, "%sw%u", w ? " " : "", (unsigned)(x % 3000));
+    }
+    fa_buf_puts(b, ". ");
+}
+
+/* padded_copy (thirty-fourth round): a copy of a story (nine of its
+ * fifteen sentences, 0.6 of it) under a new headline with a lede, a long sentence of
+ * its own added to each of the story's first three paragraphs (under half
+ * of each found: the layout reads four own blocks first, as a roundup's
+ * own story) and a paragraph of its own at its end.  The story's run in
+ * it begins in its second block and holds three own sentences: the copy
+ * was called the story's container (shape 0); it is not.  Shape 1: the
+ * same page with two paragraphs of its own before (the story's run after
+ * a story of two paragraphs, as a roundup carries one) is. */
+static void test_padded_copy_not_container(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        char d[96];
+        snprintf(d, sizeof d, "%s/%d", dir, shape);
+        dedup_options o = {0};
+        fa_buf text, page;
+        fa_buf_init(&text, 1 << 20);
+        fa_buf_init(&page, 1 << 20);
+        fa_buf_puts(&text, "The headline of the story\n\n");
+        unsigned st = 0, so = 100, sp = 0;
+        own_paragraphs(&text, 51, &st, 3, 3);
+        own_paragraphs(&text, 53, &so, 2, 3);
+        fa_buf_puts(&page, "A new headline for the copy\n\n");
+        own_paragraphs(&page, 52, &sp, shape ? 2 : 1, shape ? 3 : 2);
+        for (unsigned k = 0; k < 3; k++) {
+            sentence(&page, 51, k, 0);
+            long_sentence(&page, 52, 10 + k);
+            fa_buf_puts(&page, "\n\n");
+        }
+        for (unsigned k = 3; k < 9; k++)
+            sentence(&page, 51, k, 0);
+        fa_buf_puts(&page, "\n\n");
+        own_paragraphs(&page, 52, &sp, 1, 3);
+        enum dedup_finding_kind kind = carried_kind(d, o, text.data, page.data);
+        if (shape == 0)
+            assert_int_not_equal(kind, DEDUP_CONTAINS);
+        else
+            assert_int_equal(kind, DEDUP_CONTAINS);
+        fa_buf_free(&text);
+        fa_buf_free(&page);
+    }
+}
+
 /* Sentence s of story `story` with words 3 and 10 of its 14 changed: found
  * in the sentence (half of its trigrams), not closely (ALIGN_CLOSE) - as
  * two stories of one topic find each other's sentences by chance. */
@@ -3599,6 +3654,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sections_block_anchors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_small_roundup_anchors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chars_measure_384, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_padded_copy_not_container, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
