@@ -1600,8 +1600,8 @@ static uint32_t run_start(const align_run *run)
  * is the first sentence of a copy's text when a sentence of the copy is
  * out of place further on (thirty-fourth round: a Chinese copy with one
  * sentence moved, base 1240, its first match two sentences before the
- * core's).  On the 136 cells of that round a gap of 3 took 5 false
- * containments more out than 2 but lost 18 true carried stories (Korean
+ * core's).  On the 136 cells of that round a gap of 3 took 4 false
+ * containments more out than 2 but lost 19 true carried stories (Korean
  * mostly: a stock quote in the last paragraph of a roundup's own story). */
 #define RUN_FIRST_GAP 2
 static uint32_t run_begin(const align_run *run)
@@ -2181,14 +2181,14 @@ static int carrier_shaped(const align_layout *container)
  * begin_block: run_begin) and is compact (span_core at most the matches
  * and PADDED_RUN_SLACK: the copy's own sentences between them) is not
  * the text's container.  On the 136 cells (bases 0-50, 100-190, 300-490,
- * 800-990, 1200-1390, 1400-1590, 1600-1990) it took 12 false
+ * 800-990, 1200-1390, 1400-1590, 1600-1990) it took 11 false
  * containments out (near pairs, where traced), 2 of them found near
  * instead, and lost one true carried story (Japanese, base 1980).  Two
- * blocks before the run (a lede and a paragraph) lost ~45 carried
- * stories on the first 96 cells: a roundup's own story of two paragraphs,
- * its run beginning in the third block, is common.  Without the compact
- * run 18 were lost: a roundup's own story holding a stock sentence
- * matched early, its run spread over twice its matches or more. */
+ * blocks before the run (a lede and a paragraph) lost 68 carried stories
+ * on the first 96 cells: a roundup's own story of two paragraphs, its
+ * run beginning in the third block, is common.  Without the compact run
+ * 19 were lost: a roundup's own story holding a stock sentence matched
+ * early, its run spread over twice its matches or more. */
 #define PADDED_LEAD_BLOCKS 1
 #define PADDED_RUN_SLACK 3
 static int padded_copy(const align_layout *container, const align_run *run, uint32_t begin_block)
