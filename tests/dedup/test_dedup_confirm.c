@@ -1776,14 +1776,15 @@ static void long_sentence(fa_buf *b, unsigned story, unsigned s)
 }
 
 /* padded_copy (thirty-fourth round): a copy of a story (nine of its
- * fifteen sentences, 0.6 of it) under a new headline with a lede, a long sentence of
- * its own added to each of the story's first three paragraphs (under half
- * of each found: the layout reads four own blocks first, as a roundup's
- * own story) and a paragraph of its own at its end.  The story's run in
- * it begins in its second block and holds three own sentences: the copy
- * was called the story's container (shape 0); it is not.  Shape 1: the
- * same page with two paragraphs of its own before (the story's run after
- * a story of two paragraphs, as a roundup carries one) is. */
+ * fifteen sentences, 0.6 of it) under a new headline with a lede, a long
+ * sentence of its own added to each of the story's first three paragraphs
+ * (under half of each found: the layout reads four own blocks first, as a
+ * roundup's own story) and a paragraph of its own at its end.  The
+ * story's run in it begins in its second paragraph (after the lede) and
+ * holds three own sentences: the copy was called the story's container
+ * (shape 0); it is not.  Shape 1: the same page with two paragraphs of
+ * its own before (the story's run after a story of two paragraphs, as a
+ * roundup carries one) is. */
 static void test_padded_copy_not_container(void **state)
 {
     (void)state;
