@@ -976,8 +976,8 @@ static void test_quote_attribution(void **state)
     free(kb);
 }
 
-/* Sentence s of story `story` cut to its first nw words, or (nw 0) whole
- * with its last word changed. */
+/* Sentence s of story `story` cut to its first nw words (or longer: nw
+ * over 14), or (nw 0) whole with its last word changed. */
 static void sentence_variant(fa_buf *b, unsigned story, unsigned s, int nw)
 {
     uint64_t x = (uint64_t)story * 0x9E3779B97F4A7C15ull + s * 7919u + 1;
@@ -1764,17 +1764,6 @@ static void test_copy_not_carrier_first(void **state)
     }
 }
 
-/* Sentence s of story `story` twice a sentence's length: 28 pseudo-words. */
-static void long_sentence(fa_buf *b, unsigned story, unsigned s)
-{
-    uint64_t x = (uint64_t)story * 0x9E3779B97F4A7C15ull + s * 7919u + 1;
-    for (int w = 0; w < 28; w++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        fa_buf_printf(b, "%sw%u", w ? " " : "", (unsigned)(x % 3000));
-    }
-    fa_buf_puts(b, ". ");
-}
-
 /* padded_copy (thirty-fourth round): a copy of a story (nine of its
  * fifteen sentences, 0.6 of it) under a new headline with a lede, a long
  * sentence of its own added to each of the story's first three paragraphs
@@ -1803,7 +1792,7 @@ static void test_padded_copy_not_container(void **state)
         own_paragraphs(&page, 52, &sp, shape ? 2 : 1, shape ? 3 : 2);
         for (unsigned k = 0; k < 3; k++) {
             sentence(&page, 51, k, 0);
-            long_sentence(&page, 52, 10 + k);
+            sentence_variant(&page, 52, 10 + k, 28); /* twice a sentence's length */
             fa_buf_puts(&page, "\n\n");
         }
         for (unsigned k = 3; k < 9; k++)
