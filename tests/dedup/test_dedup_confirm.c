@@ -1799,13 +1799,7 @@ static void test_padded_copy_not_container(void **state)
             sentence(&page, 51, k, 0);
         fa_buf_puts(&page, "\n\n");
         own_paragraphs(&page, 52, &sp, 1, 3);
-        enum dedup_finding_kind kind = carried_kind(d, o, text.data, page.data);
-        if (shape == 0)
-            assert_int_not_equal(kind, DEDUP_CONTAINS);
-        else
-            assert_int_equal(kind, DEDUP_CONTAINS);
-        fa_buf_free(&text);
-        fa_buf_free(&page);
+        expect_contained(d, o, &text, &page, shape == 1);
     }
 }
 
